@@ -1,11 +1,82 @@
-"""Message catalogue access for the conversation core.
+"""Message catalogue access and locale formatting for the conversation core.
 
-Source strings are Vietnamese (the first language). English lives in
-locales/en/LC_MESSAGES/dvcbot.po. ``N_`` only marks a string for extraction.
+Source strings are Vietnamese, the first language: code and procedure
+definitions are written in Vietnamese with full diacritics, and that text is
+the gettext msgid. English lives in ``locales/en/LC_MESSAGES/dvcbot.po``.
+Catalogues are read with Babel straight from the .po files, so no compile
+step is needed. ``N_`` only marks a string for extraction.
 """
 from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "dvcbot"
+DEFAULT_LANG = "vi"
+SUPPORTED = ("vi", "en")
 
 
 def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it now."""
     return message
+
+
+def po_path(lang: str) -> Path:
+    return LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@lru_cache(maxsize=None)
+def load_catalog(lang: str) -> dict[str, str]:
+    """msgid -> msgstr for ``lang``; untranslated and fuzzy entries are left out."""
+    path = po_path(lang)
+    if not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        cat = read_po(fh, locale=lang, domain=DOMAIN)
+    out: dict[str, str] = {}
+    for msg in cat:
+        if msg.id and isinstance(msg.id, str) and msg.string and not msg.fuzzy:
+            out[msg.id] = msg.string
+    return out
+
+
+class Translator:
+    """Translate and format for one language. Falls back to the Vietnamese source."""
+
+    def __init__(self, lang: str = DEFAULT_LANG):
+        self.lang = lang if lang in SUPPORTED else DEFAULT_LANG
+        self._catalog = load_catalog(self.lang) if self.lang != DEFAULT_LANG else {}
+        self.locale = Locale.parse(self.lang)
+
+    def __call__(self, message: str, **params: object) -> str:
+        text = self._catalog.get(message, message)
+        if params:
+            try:
+                return text.format(**params)
+            except (KeyError, IndexError, ValueError):
+                return message.format(**params)
+        return text
+
+    gettext = __call__
+
+    def date(self, d: date) -> str:
+        return format_date(d, format="dd/MM/yyyy", locale=self.locale)
+
+    def money(self, amount: int | float) -> str:
+        return f"{format_decimal(amount, locale=self.locale)} đ" if self.lang == "vi" else \
+            f"{format_decimal(amount, locale=self.locale)} VND"
+
+    def number(self, n: int | float) -> str:
+        return format_decimal(n, locale=self.locale)
+
+
+@lru_cache(maxsize=None)
+def translator(lang: str) -> Translator:
+    return Translator(lang)

@@ -1,0 +1,25 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11:
+#   make chat   - start the assistant (console chat, SQLite under ./var)
+#   make test   - run the whole test suite (catalogue check, translations, tests)
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+.PHONY: chat test bench install
+install: $(VENV)/.installed
+
+chat: $(VENV)/.installed
+	$(VENV)/bin/dvcbot chat
+
+test: $(VENV)/.installed
+	$(VENV)/bin/dvcbot catalog check
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed
+	$(PY) bench/engine_bench.py

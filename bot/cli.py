@@ -1,0 +1,106 @@
+"""The `dvcbot` command line."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+
+
+def _runtime(args):
+    from .service import Runtime
+    return Runtime(args.db, var_dir=args.var)
+
+
+async def _chat(args) -> int:
+    from .console import run_console
+    async with _runtime(args) as rt:
+        await run_console(rt, args.user, jsonl=args.jsonl)
+    return 0
+
+
+async def _dossiers(args) -> int:
+    from storage.repo import DossierRepo, dossier_to_dict
+    async with _runtime(args) as rt:
+        async with rt.sm() as db:
+            rows = await DossierRepo(db).list(procedure_id=args.procedure)
+            data = [dossier_to_dict(d) for d in rows]
+    if args.json:
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for d in data:
+            print(f"{d['code']}  {d['procedure']}  {d['status']}  hạn {d['due_date']}  {d['applicant_name'] or ''}")
+        if not data:
+            print("Chưa có hồ sơ nào.")
+    return 0
+
+
+def _catalog(args) -> int:
+    from dialogs.catalog import Catalog
+    cat = Catalog.load()
+    if args.action == "list" or args.action == "check":
+        for p in cat.procedures.values():
+            print(f"{p.id:45s} v{p.version}  {p.processing_days:>2} ngày  {p.title}")
+    if args.action == "check":
+        problems = cat.check()
+        for p in problems:
+            print("ERROR", p, file=sys.stderr)
+        print(f"{len(cat.procedures)} procedures, {len(problems)} problems")
+        return 1 if problems else 0
+    return 0
+
+
+async def _db_upgrade(args) -> int:
+    from storage.db import upgrade
+    await upgrade(args.db)
+    print("database is up to date")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dvcbot", description="Trợ lý Dịch vụ công")
+    p.add_argument("--db", default=os.environ.get("DVCBOT_DB"),
+                   help="database URL (default: sqlite under ./var, or $DVCBOT_DB)")
+    p.add_argument("--var", default=os.environ.get("DVCBOT_VAR", "var"), help="data folder (attachments)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    c = sub.add_parser("chat", help="chat in the console")
+    c.add_argument("--jsonl", action="store_true", help="JSON lines in and out, for programs")
+    c.add_argument("--user", default=os.environ.get("DVCBOT_USER", "me"), help="citizen id")
+    c.add_argument("--db", default=argparse.SUPPRESS)
+
+    d = sub.add_parser("dossiers", help="list submitted dossiers")
+    d.add_argument("--json", action="store_true")
+    d.add_argument("--procedure")
+    d.add_argument("--db", default=argparse.SUPPRESS)
+
+    k = sub.add_parser("catalog", help="the procedure catalogue")
+    k.add_argument("action", choices=["check", "list"])
+
+    m = sub.add_parser("db", help="database maintenance")
+    m.add_argument("action", choices=["upgrade"])
+    m.add_argument("--db", default=argparse.SUPPRESS)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.cmd == "chat":
+        return asyncio.run(_chat(args))
+    if args.cmd == "dossiers":
+        return asyncio.run(_dossiers(args))
+    if args.cmd == "catalog":
+        return _catalog(args)
+    if args.cmd == "db":
+        return asyncio.run(_db_upgrade(args))
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""The runtime core shared by every channel: load a chat's session, run the engine, persist, reply.
+
+One chat's messages are handled one at a time (an asyncio lock per chat in
+this process, and a row lock on the conversation in PostgreSQL across
+processes). Every message's outcome — accepted answers, stored attachments,
+a submitted dossier — is committed in one transaction before the replies are
+returned to the channel, so a crash never loses an accepted answer and never
+submits twice.
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+from collections import defaultdict
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable
+from zoneinfo import ZoneInfo
+
+from dialogs.catalog import Catalog
+from dialogs.codes import new_dossier_code
+from dialogs.engine import Draft, Engine, Session
+from dialogs.messages import Incoming, Outcome, Reply
+from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
+from storage.attachments import AttachmentStore
+from storage.db import make_engine, sessionmaker, upgrade
+from storage.repo import ConversationRepo, DossierRepo
+
+log = logging.getLogger("dvcbot.service")
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+class ChatLocks:
+    """One asyncio.Lock per chat, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = defaultdict(int)
+
+    @asynccontextmanager
+    async def __call__(self, key: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if self._users[key] == 0:
+                self._users.pop(key, None)
+                self._locks.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class Runtime:
+    """Everything a channel adapter needs: ``start`` and ``handle`` for one chat."""
+
+    def __init__(self, db_url: str | None = None, *, var_dir: str | Path = "var", catalog: Catalog | None = None,
+                 calendar: WorkCalendar | None = None, now: Callable[[], datetime] | None = None):
+        self.db_url = db_url
+        self.var_dir = Path(var_dir)
+        self.catalog = catalog or Catalog.load()
+        self.calendar = calendar or DEFAULT_CALENDAR
+        self.now = now or (lambda: datetime.now(VN_TZ))
+        self.engine = Engine(self.catalog, today=lambda: self.now().date())
+        self.attachments = AttachmentStore(self.var_dir / "attachments")
+        self.locks = ChatLocks()
+        self.db_engine = None
+        self.sm = None
+
+    async def open(self, migrate: bool = True) -> "Runtime":
+        if migrate:
+            await upgrade(self.db_url)
+        self.db_engine = make_engine(self.db_url)
+        self.sm = sessionmaker(self.db_engine)
+        return self
+
+    async def close(self) -> None:
+        if self.db_engine is not None:
+            await self.db_engine.dispose()
+
+    async def __aenter__(self) -> "Runtime":
+        return await self.open()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------------------------
+    async def start(self, user_key: str) -> list[Reply]:
+        return await self._run(user_key, lambda s: self.engine.start(s))
+
+    async def handle(self, user_key: str, msg: Incoming) -> list[Reply]:
+        return await self._run(user_key, lambda s: self.engine.handle(s, msg))
+
+    async def session(self, user_key: str) -> Session:
+        """A read-only look at a chat's session (tests, CLI)."""
+        async with self.sm() as db:
+            conv, drafts = await ConversationRepo(db).load(user_key, lock=False)
+            return self._session(user_key, conv, drafts)
+
+    @staticmethod
+    def _session(user_key: str, conv, drafts) -> Session:
+        # deep copies: the engine mutates its session, and the ORM must see new values, not the same objects
+        return Session.from_data(user_key, copy.deepcopy(conv.data) if conv else None, [
+            Draft(id=d.id, procedure=d.procedure_id, version=d.procedure_version,
+                  answers=copy.deepcopy(d.answers), history=list(d.history), revision=d.revision)
+            for d in drafts])
+
+    async def _run(self, user_key: str, step: Callable[[Session], Outcome]) -> list[Reply]:
+        async with self.locks(user_key):
+            async with self.sm() as db, db.begin():
+                repo = ConversationRepo(db)
+                conv, drafts = await repo.load(user_key)
+                session = self._session(user_key, conv, drafts)
+                outcome = step(session)
+                if outcome.blobs:
+                    await asyncio.to_thread(self._store_blobs, outcome.blobs)
+                replies = list(outcome.replies)
+                if outcome.submit is not None:
+                    replies = replies + (await self._submit(db, session, outcome)).replies
+                await repo.save(
+                    user_key, conv, session.conversation_data(), session.lang,
+                    [self._draft_data(session.drafts[p]) for p in session.dirty_drafts if p in session.drafts],
+                    session.deleted_drafts)
+            log.info("chat step user=%s procedure=%s state=%s accepted=%s", _short(user_key),
+                     session.procedure, session.state, outcome.accepted)
+            return replies
+
+    def _store_blobs(self, blobs: dict[str, bytes]) -> None:
+        for sha, data in blobs.items():
+            self.attachments.put_known(sha, data)
+
+    @staticmethod
+    def _draft_data(d: Draft) -> dict[str, Any]:
+        return asdict(d)
+
+    async def _submit(self, db, session: Session, outcome: Outcome) -> Outcome:
+        req = outcome.submit
+        proc = self.catalog.get(req.procedure)
+        form = self.catalog.form(req.procedure)
+        now = self.now()
+        due = self.calendar.due_date(now, proc.processing_days)
+        attachments, commune = [], None
+        for path, value in req.answers.items():
+            f = form.field(path)
+            if f is None:
+                continue
+            if f.kind == "attachment" and isinstance(value, list):
+                attachments += [dict(v, path=path) for v in value]
+            if f.kind == "address" and isinstance(value, dict) and commune is None:
+                commune = value.get("commune_code")
+        dossier, created = await DossierRepo(db).create(
+            code=new_dossier_code(proc.code_prefix, now.date()),
+            idempotency_key=f"{session.user}:{req.procedure}:{req.draft_id}",
+            procedure_id=req.procedure, procedure_version=req.procedure_version, agency=proc.agency.key,
+            commune_code=commune, submitter_key=session.user, applicant_key=None,
+            applicant_name=req.applicant_name, answers=req.answers, lang=req.lang, submitted_at=now,
+            due_date=due, attachments=attachments)
+        log.info("dossier %s procedure=%s created=%s", dossier.code, req.procedure, created)
+        return self.engine.submitted(session, dossier.code, dossier.due_date, created)
+
+
+def _short(user_key: str) -> str:
+    """Chat ids are not secret, but keep logs terse."""
+    return user_key if len(user_key) <= 32 else user_key[:29] + "..."

@@ -1,0 +1,680 @@
+"""Vietnamese administrative units after the 1 July 2025 reorganisation.
+
+Since 01/07/2025 Vietnam has 34 provinces / centrally-run cities, and
+communes (xã), wards (phường) and special zones (đặc khu) sit directly under
+them — there is no district level any more.  Data comes from the
+``vietnam-provinces`` package (2025 data set, codes from the national
+statistics office: 2-digit provinces, 5-digit communes).
+
+Citizens still write addresses the old way, without diacritics, with
+abbreviations ("tphcm", "p. Ba Dinh") and typos, and often name one of the
+63 pre-2025 provinces.  The matchers here are tolerant of all of that and map
+old province names to the province they merged into (:data:`LEGACY_PROVINCES`).
+
+All indexes are built lazily once and cached; lookups are dictionary hits,
+with a difflib fuzzy fallback limited to one province's communes.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from vietnam_provinces import Province, VietNamDivisionType, Ward
+
+from dialogs.i18n import N_
+from dialogs.textnorm import fold, nfc, similarity
+
+__all__ = [
+    "Unit",
+    "LEGACY_PROVINCES",
+    "provinces",
+    "communes",
+    "province",
+    "commune",
+    "province_of",
+    "match_province",
+    "match_commune",
+    "legacy_note",
+    "extract_address",
+]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """An administrative unit.
+
+    ``code`` is the statistics-office code ("68" for a province, "24781" for
+    a commune); ``name`` is the bare name ("Lâm Đồng", "Xuân Hương - Đà Lạt");
+    ``full_name`` includes the unit type ("Tỉnh Lâm Đồng", "Phường Xuân Hương -
+    Đà Lạt").
+    """
+
+    code: str
+    name: str
+    full_name: str
+
+
+# Pre-2025 province name → code of the province it belongs to since
+# 01/07/2025, per Nghị quyết 202/2025/QH15 on the arrangement of
+# provincial-level administrative units (resolution number UNVERIFIED).
+# The 11 provinces that were not merged map to themselves.  Thừa Thiên Huế
+# became Thành phố Huế (a centrally-run city) on 01/01/2025, before the merger.
+LEGACY_PROVINCES: dict[str, str] = {
+    "Hà Nội": "01",
+    "Hà Giang": "08",
+    "Cao Bằng": "04",
+    "Bắc Kạn": "19",
+    "Tuyên Quang": "08",
+    "Lào Cai": "15",
+    "Điện Biên": "11",
+    "Lai Châu": "12",
+    "Sơn La": "14",
+    "Yên Bái": "15",
+    "Hòa Bình": "25",
+    "Thái Nguyên": "19",
+    "Lạng Sơn": "20",
+    "Quảng Ninh": "22",
+    "Bắc Giang": "24",
+    "Phú Thọ": "25",
+    "Vĩnh Phúc": "25",
+    "Bắc Ninh": "24",
+    "Hải Dương": "31",
+    "Hải Phòng": "31",
+    "Hưng Yên": "33",
+    "Thái Bình": "33",
+    "Hà Nam": "37",
+    "Nam Định": "37",
+    "Ninh Bình": "37",
+    "Thanh Hóa": "38",
+    "Nghệ An": "40",
+    "Hà Tĩnh": "42",
+    "Quảng Bình": "44",
+    "Quảng Trị": "44",
+    "Thừa Thiên Huế": "46",
+    "Đà Nẵng": "48",
+    "Quảng Nam": "48",
+    "Quảng Ngãi": "51",
+    "Kon Tum": "51",
+    "Bình Định": "52",
+    "Gia Lai": "52",
+    "Phú Yên": "66",
+    "Đắk Lắk": "66",
+    "Khánh Hòa": "56",
+    "Ninh Thuận": "56",
+    "Bình Thuận": "68",
+    "Đắk Nông": "68",
+    "Lâm Đồng": "68",
+    "Bình Phước": "75",
+    "Đồng Nai": "75",
+    "Tây Ninh": "80",
+    "Long An": "80",
+    "Bình Dương": "79",
+    "Bà Rịa - Vũng Tàu": "79",
+    "Hồ Chí Minh": "79",
+    "Tiền Giang": "82",
+    "Đồng Tháp": "82",
+    "Bến Tre": "86",
+    "Trà Vinh": "86",
+    "Vĩnh Long": "86",
+    "An Giang": "91",
+    "Kiên Giang": "91",
+    "Cần Thơ": "92",
+    "Hậu Giang": "92",
+    "Sóc Trăng": "92",
+    "Bạc Liêu": "96",
+    "Cà Mau": "96",
+}
+
+# Abbreviations and everyday names (folded) → province code.  Old names
+# are listed against the new province (see LEGACY_PROVINCES).
+_PROVINCE_ALIASES: dict[str, str] = {
+    "hn": "01",
+    "thu do": "01",
+    "hcm": "79",
+    "tphcm": "79",
+    "hcmc": "79",
+    "sai gon": "79",
+    "sg": "79",
+    "tp sg": "79",
+    "hp": "31",
+    "dac lac": "66",
+}
+# Abbreviations / variants (folded) of pre-2025 names → the legacy name.
+_LEGACY_ALIASES: dict[str, str] = {
+    "brvt": "Bà Rịa - Vũng Tàu",
+    "ba ria": "Bà Rịa - Vũng Tàu",
+    "vung tau": "Bà Rịa - Vũng Tàu",
+    "ba ria vt": "Bà Rịa - Vũng Tàu",
+    "tth": "Thừa Thiên Huế",
+    "thua thien": "Thừa Thiên Huế",
+    "bac can": "Bắc Kạn",
+    "dac nong": "Đắk Nông",
+    "kontum": "Kon Tum",
+}
+# Old provinces whose legacy name is still meant for the province itself
+# (not merged into another one): no note needed.
+_LEGACY_RENAMED = frozenset({"Thừa Thiên Huế"})
+
+_PROVINCE_PREFIXES = ("thanh pho", "tinh", "t p", "tp", "tx", "t")
+_TRAILING_NOISE = ("viet nam", "vietnam", "vn", "cu", "moi")
+_COMMUNE_PREFIXES: tuple[tuple[str, str | None], ...] = (
+    ("dac khu", "dac khu"),
+    ("thi tran", None),
+    ("phuong", "phuong"),
+    ("xa", "xa"),
+    ("dk", "dac khu"),
+    ("tt", None),
+    ("p", "phuong"),
+    ("f", "phuong"),
+    ("x", "xa"),
+)
+_TYPE_KEY = {
+    VietNamDivisionType.XA: "xa",
+    VietNamDivisionType.PHUONG: "phuong",
+    VietNamDivisionType.DAC_KHU: "dac khu",
+}
+
+
+def _key(s: str) -> str:
+    """Folded text with punctuation turned into spaces."""
+    return " ".join(re.sub(r"[^\w\s]|_", " ", fold(s)).split())
+
+
+def _akey(s: str) -> str:
+    """Like :func:`_key` but keeping diacritics (lower-cased NFC)."""
+    return " ".join(re.sub(r"[^\w\s]|_", " ", nfc(s).lower()).split())
+
+
+def _nospace(s: str) -> str:
+    return s.replace(" ", "")
+
+
+def _normalize_code(code: str | int, width: int) -> str:
+    text = str(code).strip()
+    return text.zfill(width) if text.isdigit() else text
+
+
+# --------------------------------------------------------------------------
+# Data loading
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CommuneEntry:
+    unit: Unit
+    province_code: str
+    kind: str  # "xa" | "phuong" | "dac khu"
+    keys: tuple[str, ...]  # folded names without the type prefix
+    accented: str  # lower-cased name with diacritics, to split folded ties
+
+
+def _strip_type(name: str) -> tuple[str, str]:
+    """Split "Phường Ba Đình" → ("Phường", "Ba Đình")."""
+    for prefix in ("Đặc khu ", "Phường ", "Xã ", "Thị trấn "):
+        if name.startswith(prefix):
+            return prefix.strip(), name[len(prefix) :]
+    return "", name
+
+
+@lru_cache(maxsize=1)
+def _province_table() -> dict[str, Unit]:
+    table: dict[str, Unit] = {}
+    for p in Province.iter_all():
+        code = f"{int(p.code):02d}"
+        if p.division_type == VietNamDivisionType.THANH_PHO_TRUNG_UONG:
+            name = p.name.removeprefix("Thành phố ").strip()
+            full = f"Thành phố {name}"
+        else:
+            name = p.name.removeprefix("Tỉnh ").strip()
+            full = f"Tỉnh {name}"
+        table[code] = Unit(code=code, name=name, full_name=full)
+    return table
+
+
+@lru_cache(maxsize=1)
+def _commune_table() -> dict[str, _CommuneEntry]:
+    table: dict[str, _CommuneEntry] = {}
+    for w in Ward.iter_all():
+        code = f"{int(w.code):05d}"
+        _, bare = _strip_type(w.name)
+        keys = [_key(bare)]
+        if " - " in bare:  # "Xuân Hương - Đà Lạt": people type "Xuân Hương"
+            keys.append(_key(bare.split(" - ", 1)[0]))
+        table[code] = _CommuneEntry(
+            unit=Unit(code=code, name=bare, full_name=w.name),
+            province_code=f"{int(w.province_code):02d}",
+            kind=_TYPE_KEY.get(w.division_type, "xa"),
+            keys=tuple(dict.fromkeys(keys)),
+            accented=_akey(bare),
+        )
+    return table
+
+
+@lru_cache(maxsize=1)
+def _province_index() -> dict[str, tuple[str, str | None]]:
+    """Folded key → (new province code, legacy name or None)."""
+    index: dict[str, tuple[str, str | None]] = {}
+    for legacy, code in LEGACY_PROVINCES.items():
+        for key in (_key(legacy), _nospace(_key(legacy))):
+            index[key] = (code, legacy)
+    for alias, legacy in _LEGACY_ALIASES.items():
+        index[alias] = (LEGACY_PROVINCES[legacy], legacy)
+        index[_nospace(alias)] = (LEGACY_PROVINCES[legacy], legacy)
+    for alias, code in _PROVINCE_ALIASES.items():
+        index.setdefault(alias, (code, None))
+        index.setdefault(_nospace(alias), (code, None))
+    for code, unit in _province_table().items():
+        for key in (_key(unit.name), _nospace(_key(unit.name)), _key(unit.full_name)):
+            index[key] = (code, None)  # a current name is never "legacy"
+    return index
+
+
+@lru_cache(maxsize=64)
+def _commune_index(province_code: str) -> tuple[tuple[_CommuneEntry, ...], dict[str, list[_CommuneEntry]]]:
+    entries = tuple(e for e in _commune_table().values() if e.province_code == province_code)
+    exact: dict[str, list[_CommuneEntry]] = {}
+    for e in entries:
+        for key in e.keys:
+            for k in (key, _nospace(key)):
+                bucket = exact.setdefault(k, [])
+                if e not in bucket:
+                    bucket.append(e)
+    return entries, exact
+
+
+@lru_cache(maxsize=1)
+def _global_commune_index() -> dict[str, list[_CommuneEntry]]:
+    index: dict[str, list[_CommuneEntry]] = {}
+    for e in _commune_table().values():
+        for key in e.keys:
+            index.setdefault(key, []).append(e)
+    return index
+
+
+# --------------------------------------------------------------------------
+# Lookups
+# --------------------------------------------------------------------------
+
+
+def provinces() -> list[Unit]:
+    """The 34 provinces and centrally-run cities, in official code order."""
+    return sorted(_province_table().values(), key=lambda u: u.code)
+
+
+def communes(province_code: str) -> list[Unit]:
+    """Communes, wards and special zones of a province, sorted by name
+    (accent-insensitive).  Empty for an unknown province code."""
+    entries, _ = _commune_index(_normalize_code(province_code, 2))
+    return sorted((e.unit for e in entries), key=lambda u: (fold(u.name), u.code))
+
+
+def province(code: str) -> Unit | None:
+    """Look up a province by its 2-digit code ("68"; "1" is read as "01")."""
+    return _province_table().get(_normalize_code(code, 2))
+
+
+def commune(code: str) -> Unit | None:
+    """Look up a commune / ward / special zone by its 5-digit code."""
+    entry = _commune_table().get(_normalize_code(code, 5))
+    return entry.unit if entry else None
+
+
+def province_of(commune_code: str) -> Unit | None:
+    """The province a commune belongs to."""
+    entry = _commune_table().get(_normalize_code(commune_code, 5))
+    return province(entry.province_code) if entry else None
+
+
+# --------------------------------------------------------------------------
+# Province matching
+# --------------------------------------------------------------------------
+
+
+def _strip_province_prefix(key: str) -> str:
+    changed = True
+    while changed and key:
+        changed = False
+        for prefix in _PROVINCE_PREFIXES:
+            if key.startswith(prefix + " ") and len(key) > len(prefix) + 1:
+                key = key[len(prefix) + 1 :]
+                changed = True
+    for noise in _TRAILING_NOISE:
+        if key.endswith(" " + noise):
+            key = key[: -len(noise) - 1]
+    return key
+
+
+@dataclass(frozen=True)
+class _ProvinceHit:
+    code: str
+    score: float
+    legacy: str | None
+
+
+def _province_hits(text: str, *, fuzzy: bool = True) -> list[_ProvinceHit]:
+    """Ranked province candidates for ``text`` (best first)."""
+    raw_key = _key(text)
+    if not raw_key:
+        return []
+    index = _province_index()
+    for key in (raw_key, _strip_province_prefix(raw_key)):
+        for k in (key, _nospace(key)):
+            if k in index:
+                code, legacy = index[k]
+                return [_ProvinceHit(code, 1.0, legacy)]
+    key = _strip_province_prefix(raw_key)
+    # "tphcm", "tp.hcm" typed together.
+    if key.startswith("tp") and key[2:].strip() in index:
+        code, legacy = index[key[2:].strip()]
+        return [_ProvinceHit(code, 1.0, legacy)]
+    # A known name inside a longer answer ("o lam dong a"): longest wins.
+    inside: dict[str, _ProvinceHit] = {}
+    best_len = 0
+    for k, (code, legacy) in index.items():
+        if len(k) >= 4 and " " in k and re.search(rf"(?<!\w){re.escape(k)}(?!\w)", key):
+            if len(k) > best_len:
+                inside, best_len = {}, len(k)
+            if len(k) == best_len:
+                inside.setdefault(code, _ProvinceHit(code, 0.95, legacy))
+    if inside:
+        return list(inside.values())
+    if not fuzzy or len(key) < 3:
+        return []
+    best: dict[str, _ProvinceHit] = {}
+    ks = _nospace(key)
+    for k, (code, legacy) in index.items():
+        if len(k) < 4 or " " not in k:
+            continue
+        score = max(similarity(key, k), similarity(ks, _nospace(k)))
+        if score >= 0.75 and (code not in best or score > best[code].score):
+            best[code] = _ProvinceHit(code, score, legacy)
+    ranked = sorted(best.values(), key=lambda h: -h.score)
+    return _dominant(ranked, lambda h: h.score)
+
+
+def _dominant(ranked: list[Any], score: Callable[[Any], float], limit: int = 5) -> list[Any]:
+    """Keep only the best candidate when it clearly beats the others."""
+    if len(ranked) > 1 and score(ranked[0]) >= 0.85 and score(ranked[1]) <= score(ranked[0]) - 0.08:
+        return ranked[:1]
+    return ranked[:limit]
+
+
+def match_province(text: str) -> list[Unit]:
+    """Province candidates for free text, best first.
+
+    Tolerates missing diacritics, prefixes ("tỉnh", "tp", "thành phố", "t."),
+    abbreviations ("hcm", "tphcm", "sai gon", "hn"), typos, and pre-2025
+    province names, which map to the province they merged into ("Đắk Nông"
+    → Lâm Đồng).  An exact match returns a single candidate.
+    """
+    table = _province_table()
+    return [table[h.code] for h in _province_hits(text)]
+
+
+def legacy_note(text: str, translate: Callable[[str], str] | None = None) -> str | None:
+    """A note when ``text`` names a pre-2025 province that has been merged.
+
+    >>> legacy_note("dak nong")
+    'Tỉnh Đắk Nông nay thuộc tỉnh Lâm Đồng (từ 01/07/2025).'
+
+    ``translate`` (e.g. a gettext function) is applied to the message id
+    before the names are filled in.
+    """
+    hits = _province_hits(text)
+    if len(hits) != 1 or hits[0].legacy is None:
+        return None
+    hit = hits[0]
+    legacy = hit.legacy
+    assert legacy is not None
+    new = _province_table()[hit.code]
+    if _key(legacy) == _key(new.name):
+        return None
+    if legacy in _LEGACY_RENAMED:
+        message = N_("Tỉnh {old} nay là thành phố {new}.")
+    elif new.full_name.startswith("Thành phố"):
+        message = N_("Tỉnh {old} nay thuộc thành phố {new} (từ 01/07/2025).")
+    else:
+        message = N_("Tỉnh {old} nay thuộc tỉnh {new} (từ 01/07/2025).")
+    template = translate(message) if translate else message
+    return template.format(old=legacy, new=new.name)
+
+
+# --------------------------------------------------------------------------
+# Commune matching
+# --------------------------------------------------------------------------
+
+
+def _split_commune_prefix(key: str) -> tuple[str, str | None, bool]:
+    """Remove a leading unit type: returns (rest, kind or None, had_prefix)."""
+    for prefix, kind in _COMMUNE_PREFIXES:
+        if key.startswith(prefix + " ") and len(key) > len(prefix) + 1:
+            return key[len(prefix) + 1 :], kind, True
+    # "p1 bao loc", "p12" → "1 bao loc"
+    m = re.match(r"^(p|f|x)(\d+\b.*)$", key)
+    if m:
+        return m.group(2), "xa" if m.group(1) == "x" else "phuong", True
+    return key, None, False
+
+
+def _order(entries: list[_CommuneEntry], kind: str | None) -> list[_CommuneEntry]:
+    if kind is None:
+        return entries
+    same = [e for e in entries if e.kind == kind]
+    return same or entries
+
+
+def _by_accent(hits: list[_CommuneEntry], accented: str | None) -> list[_CommuneEntry]:
+    """Among names that fold alike ("Văn Lang" / "Văn Lăng"), keep the one
+    typed with exactly these diacritics, if any."""
+    if accented and len(hits) > 1:
+        same = [e for e in hits if e.accented == accented]
+        if same:
+            return same
+    return hits
+
+
+def _commune_hits(text: str, province_code: str, *, fuzzy: bool = True) -> list[_CommuneEntry]:
+    entries, exact = _commune_index(_normalize_code(province_code, 2))
+    full = _key(text)
+    if not entries or not full:
+        return []
+    akey = _akey(text)
+    # Diacritics decide only if the user typed some and offsets line up.
+    aligned = len(akey) == len(full) and not akey.isascii()
+    key, kind, had_prefix = _split_commune_prefix(full)
+    # Read "phuong duc" both as "phường Đức" and as the name "Phượng Dực".
+    readings = [(key, kind, akey[len(full) - len(key) :] if aligned else None)]
+    if had_prefix:
+        readings.append((full, None, akey if aligned else None))
+    for r_key, r_kind, r_accented in readings:
+        for k in (r_key, _nospace(r_key)):
+            if k in exact:
+                return _order(_by_accent(list(exact[k]), r_accented), r_kind)
+    if len(key) >= 3:
+        prefixed = [e for e in entries if any(k.startswith(key + " ") for k in e.keys)]
+        if prefixed and len(prefixed) <= 5:
+            return _order(prefixed, kind)
+    inside = [
+        (max(len(k) for k in e.keys if _contains(key, k)), e)
+        for e in entries
+        if any(len(k) >= 4 and _contains(key, k) for k in e.keys)
+    ]
+    if inside:
+        inside.sort(key=lambda t: -t[0])
+        top = [e for n, e in inside if n == inside[0][0]]
+        return _order(top, kind)
+    if not fuzzy or len(key) < 3:
+        return []
+    ks = _nospace(key)
+    scored: list[tuple[float, _CommuneEntry]] = []
+    for e in entries:
+        score = max(max(similarity(key, k), similarity(ks, _nospace(k))) for k in e.keys)
+        if kind is not None and e.kind != kind:
+            score -= 0.02  # "phường X" slightly prefers wards
+        if score >= 0.75:
+            scored.append((score, e))
+    scored.sort(key=lambda t: -t[0])
+    return [e for _, e in _dominant(scored, lambda t: t[0])]
+
+
+def _contains(haystack: str, needle: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack) is not None
+
+
+def match_commune(text: str, province_code: str) -> list[Unit]:
+    """Commune / ward / special-zone candidates in one province, best first.
+
+    Tolerates type prefixes ("xã", "phường", "p.", "đặc khu"), missing
+    diacritics and typos.  An exact match returns a single candidate (or a
+    ward and a commune of the same name when no type was given).
+    """
+    return [e.unit for e in _commune_hits(text, province_code)]
+
+
+# --------------------------------------------------------------------------
+# Free-text addresses
+# --------------------------------------------------------------------------
+
+_ABBREV_DOT = re.compile(r"(?i)\b(p|x|q|h|tp|tt|t|f|dk|đk)\.(?=\S)")
+_COMMUNE_KEYWORDS = frozenset({"phuong", "xa", "p", "f", "x", "dac", "dk"})
+
+
+def _split_parts(text: str) -> list[str]:
+    parts = [p.strip(" .") for p in re.split(r"[,;\n]+", text)]
+    parts = [p for p in parts if p]
+    if len(parts) == 1 and " - " in parts[0]:
+        parts = [p.strip(" .") for p in parts[0].split(" - ") if p.strip(" .")]
+    while parts and _key(parts[-1]) in ("viet nam", "vietnam", "vn"):
+        parts.pop()
+    return parts
+
+
+def _find_province(parts: list[str]) -> tuple[int, _ProvinceHit | None, str]:
+    """Return (part index, province hit, leftover text of that part)."""
+    for i in range(len(parts) - 1, -1, -1):
+        hits = _province_hits(parts[i], fuzzy=False)
+        if len(hits) == 1 and hits[0].score == 1.0:
+            return i, hits[0], ""
+    if not parts:
+        return -1, None, ""
+    # No separators before the province: try the last words of the last part.
+    last = parts[-1]
+    words = last.split()
+    index = _province_index()
+    for n in range(min(6, len(words) - 1), 0, -1):
+        tail = _strip_province_prefix(_key(" ".join(words[-n:])))
+        if tail in index:
+            rest = words[:-n]
+            # Drop a dangling "tỉnh" / "tp" before the province name.
+            while rest and _key(rest[-1]) in _PROVINCE_PREFIXES + ("thanh", "pho"):
+                rest = rest[:-1]
+            code, legacy = index[tail]
+            return len(parts) - 1, _ProvinceHit(code, 1.0, legacy), " ".join(rest)
+    # Last resort, a typo in the last part ("ha noii"): be strict, a wrong
+    # province is worse than none.
+    if not re.search(r"\d", last) and not _split_commune_prefix(_key(last))[2]:
+        hits = _province_hits(last)
+        if len(hits) == 1 and hits[0].score >= 0.9:
+            return len(parts) - 1, hits[0], ""
+    return -1, None, ""
+
+
+def _match_part(part: str, province_code: str | None) -> _CommuneEntry | None:
+    """Match a whole address part as a commune, strictly.
+
+    Without a type prefix only exact names count (so a street called "Lê
+    Lợi" does not become Phường Lê Lợi by accident); with a prefix ("p. Ba
+    Dinh") typos are tolerated.  Without a province, only an exact,
+    prefixed, nation-wide unique name counts.
+    """
+    key = _key(part)
+    if not key:
+        return None
+    rest, kind, has_prefix = _split_commune_prefix(key)
+    if province_code is not None:
+        hits = _commune_hits(part, province_code, fuzzy=has_prefix)
+        if len(hits) == 1 and (has_prefix or _exact_commune(part, province_code)):
+            return hits[0]
+        return None
+    candidates = _order(list(_global_commune_index().get(rest, [])), kind)
+    return candidates[0] if has_prefix and len(candidates) == 1 else None
+
+
+def _find_commune_in(part: str, province_code: str | None) -> tuple[_CommuneEntry | None, str]:
+    """Find a commune in one address part; return it and the text before it."""
+    entry = _match_part(part, province_code)
+    if entry is not None:
+        return entry, ""
+    # A type keyword inside the part: "so 5 ngo 3 phuong ba dinh".
+    words = _ABBREV_DOT.sub(lambda m: m.group(1) + ". ", part).split()
+    folded = [_key(w) for w in words]
+    for i in range(len(words) - 1, 0, -1):
+        if folded[i] not in _COMMUNE_KEYWORDS:
+            continue
+        for j in range(len(words), i + 1, -1):
+            entry = _match_part(" ".join(words[i:j]), province_code)
+            if entry is not None:
+                return entry, " ".join(words[:i])
+    return None, ""
+
+
+def _exact_commune(part: str, province_code: str) -> bool:
+    _, exact = _commune_index(province_code)
+    key, _, _ = _split_commune_prefix(_key(part))
+    return key in exact or _nospace(key) in exact
+
+
+def extract_address(text: str) -> dict[str, str | None] | None:
+    """Best-effort split of a one-line address.
+
+    ``"so 5 ngo 3, phuong Ba Dinh, Ha Noi"`` →
+    ``{"province_code": "01", "province": "Thành phố Hà Nội",
+    "commune_code": "00004", "commune": "Phường Ba Đình",
+    "detail": "so 5 ngo 3"}``.
+
+    The province is searched from the last part backwards, then the commune
+    in the parts before it; parts between the commune and the province (an
+    old district, say) are dropped, and what precedes the commune is the
+    detail (house number, street, hamlet).  ``legacy_province`` is the
+    pre-2025 province name when the text used one (e.g. "Đắk Nông"), for
+    :func:`legacy_note`-style hints.  Values not found are ``None``;
+    returns ``None`` when neither a province nor a commune is recognised.
+    """
+    clean = nfc(text or "").strip()
+    parts = _split_parts(clean)
+    if not parts:
+        return None
+    p_index, p_hit, leftover = _find_province(parts)
+    p_code = p_hit.code if p_hit else None
+    before = parts[:p_index] if p_index >= 0 else list(parts)
+    if p_index >= 0 and leftover:
+        before.append(leftover)
+
+    c_entry: _CommuneEntry | None = None
+    detail_parts: list[str] = before
+    for i in range(len(before) - 1, -1, -1):
+        entry, prefix_text = _find_commune_in(before[i], p_code)
+        if entry is not None:
+            c_entry = entry
+            detail_parts = before[:i] + ([prefix_text] if prefix_text else [])
+            break
+    if p_code is None and c_entry is not None:
+        p_code = c_entry.province_code
+    if p_code is None and c_entry is None:
+        return None
+    p_unit = province(p_code) if p_code else None
+    detail = ", ".join(p.strip(" ,.") for p in detail_parts if p.strip(" ,.")) or None
+    legacy = p_hit.legacy if p_hit else None
+    if legacy is not None and p_unit is not None and _key(legacy) == _key(p_unit.name):
+        legacy = None
+    return {
+        "province_code": p_unit.code if p_unit else None,
+        "province": p_unit.full_name if p_unit else None,
+        "commune_code": c_entry.unit.code if c_entry else None,
+        "commune": c_entry.unit.full_name if c_entry else None,
+        "detail": detail,
+        "legacy_province": legacy,
+    }

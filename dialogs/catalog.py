@@ -1,0 +1,240 @@
+"""Loading and checking the procedure catalogue (dialogs/procedures/*.yaml).
+
+``Catalog.load()`` reads every definition; ``check()`` is what
+``dvcbot catalog check`` runs in CI: schema errors, bad expressions, references
+to unknown or later fields, choice values that do not exist, fields that can
+never be reached, and strings missing from the English catalogue.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import yaml
+from pydantic import ValidationError
+
+from .expr import ExprError, compile_expr
+from .form import MORE, Form
+from .i18n import SUPPORTED, DEFAULT_LANG, load_catalog
+from .schema import Procedure
+
+PROCEDURES_DIR = Path(__file__).resolve().parent / "procedures"
+
+
+def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
+    """(where, text) for every user-facing string of a definition."""
+    yield "title", proc.title
+    yield "short", proc.short
+    yield "agency.name", proc.agency.name
+    if proc.agency.note:
+        yield "agency.note", proc.agency.note
+    if proc.processing_note:
+        yield "processing_note", proc.processing_note
+    yield "fee", proc.fee
+    yield "result", proc.result
+    if proc.who:
+        yield "who", proc.who
+    for i, s in enumerate(proc.steps):
+        yield f"steps[{i}]", s
+    for i, d in enumerate(proc.documents):
+        yield f"documents[{i}]", d
+    for i, fct in enumerate(proc.facts):
+        yield f"facts[{i}]", fct.text
+    yield "sworn_statement", proc.sworn_statement
+    for s in proc.sections:
+        yield f"{s.id}.title", s.title
+        if s.repeat:
+            yield f"{s.id}.repeat.item_label", s.repeat.item_label
+            yield f"{s.id}.repeat.more_prompt", s.repeat.more_prompt
+        for f in s.fields:
+            where = f"{s.id}/{f.id}"
+            yield f"{where}.prompt", f.prompt
+            for attr in ("help", "label", "pattern_message", "confirm_label"):
+                val = getattr(f, attr)
+                if val:
+                    yield f"{where}.{attr}", val
+            for c in f.choices:
+                yield f"{where}.choices.{c.value}", c.label
+                if c.help:
+                    yield f"{where}.choices.{c.value}.help", c.help
+            for k, c in enumerate(f.constraints):
+                yield f"{where}.constraints[{k}]", c.message
+    for r in proc.eligibility:
+        yield f"eligibility.{r.id}.reason", r.reason
+        yield f"eligibility.{r.id}.instead", r.instead
+
+
+@dataclass
+class Catalog:
+    procedures: dict[str, Procedure] = field(default_factory=dict)
+    forms: dict[str, Form] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, directory: Path | None = None) -> "Catalog":
+        cat = cls()
+        for path in sorted((directory or PROCEDURES_DIR).glob("*.yaml")):
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+                proc = Procedure.model_validate(data)
+            except (yaml.YAMLError, ValidationError, ValueError) as exc:
+                cat.errors.append(f"{path.name}: {exc}")
+                continue
+            if proc.id in cat.procedures:
+                cat.errors.append(f"{path.name}: duplicate procedure id {proc.id}")
+                continue
+            if path.stem != proc.id:
+                cat.errors.append(f"{path.name}: file name must be the procedure id ({proc.id}.yaml)")
+            cat.procedures[proc.id] = proc
+            cat.forms[proc.id] = Form(proc)
+            cat.files[proc.id] = path
+        return cat
+
+    def get(self, proc_id: str) -> Procedure:
+        return self.procedures[proc_id]
+
+    def form(self, proc_id: str) -> Form:
+        return self.forms[proc_id]
+
+    def __iter__(self) -> Iterable[Procedure]:
+        return iter(self.procedures.values())
+
+    # -- checks -------------------------------------------------------------------------
+    def check(self, langs: Iterable[str] = SUPPORTED) -> list[str]:
+        problems = list(self.errors)
+        for proc in self.procedures.values():
+            problems += [f"{proc.id}: {p}" for p in check_procedure(self.forms[proc.id])]
+            for lang in langs:
+                if lang == DEFAULT_LANG:
+                    continue
+                cat = load_catalog(lang)
+                for where, text in translatable_strings(proc):
+                    if text not in cat:
+                        problems.append(f"{proc.id}: {where}: no {lang} translation for {text[:60]!r}")
+        return problems
+
+
+def _literal_comparisons(source: str) -> Iterator[tuple[str, object]]:
+    """(reference, literal) pairs compared with ==, != or in."""
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError:
+        return
+
+    def ref(node: ast.AST) -> str | None:
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Name):
+            parts.append(node.id)
+            return ".".join(reversed(parts))
+        return None
+
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        items = [node.left, *node.comparators]
+        for a, op, b in zip(items, node.ops, items[1:]):
+            if not isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)):
+                continue
+            r = ref(a)
+            if r is None:
+                continue
+            if isinstance(b, ast.Constant):
+                yield r, b.value
+            elif isinstance(b, (ast.List, ast.Tuple, ast.Set)):
+                for e in b.elts:
+                    if isinstance(e, ast.Constant):
+                        yield r, e.value
+
+
+def check_procedure(form: Form) -> list[str]:
+    proc = form.proc
+    problems: list[str] = []
+    order: dict[str, int] = {}
+    n = 0
+    for s in proc.sections:
+        for f in s.fields:
+            order[f"{s.id}[].{f.id}" if s.repeat else f.id] = n
+            n += 1
+        if s.repeat:
+            order[s.id] = n  # the group itself, for count()
+    choice_values = {
+        key: {c.value for c in sf[1].choices}
+        for key, sf in form._by_key.items() if sf[1].kind in ("choice", "multi_choice")
+    }
+    kinds = {key: sf[1].kind for key, sf in form._by_key.items()}
+
+    def known(ref: str) -> str | None:
+        key = form.key_of(ref)
+        if key in order:
+            return key
+        head = ref
+        while "." in head:  # sub-key of a structured answer
+            head = head.rpartition(".")[0]
+            if head in order and kinds.get(head) == "address":
+                return head
+        return None
+
+    def check_expr(where: str, source: str | None, *, before: int | None, group: str | None,
+                   allow_value: bool = False) -> None:
+        if not source:
+            return
+        try:
+            expr = compile_expr(source)
+        except ExprError as exc:
+            problems.append(f"{where}: bad expression {source!r}: {exc}")
+            return
+        for ref in expr.refs:
+            if ref == "value" and allow_value:
+                continue
+            key = known(ref)
+            if key is None:
+                problems.append(f"{where}: unknown field {ref!r} in {source!r}")
+            elif before is not None and order[key] >= before:
+                problems.append(f"{where}: refers to {ref!r}, which is asked later; the question can never be reached")
+        for name in expr.item_refs:
+            if group is None:
+                problems.append(f"{where}: 'item.{name}' used outside a repeat group")
+            elif f"{group}[].{name}" not in order:
+                problems.append(f"{where}: unknown item field {name!r}")
+        for ref, lit in _literal_comparisons(source):
+            if ref.startswith("item."):
+                key = f"{group}[].{ref[5:]}"
+            else:
+                key = form.key_of(ref)
+            if key in choice_values and isinstance(lit, str) and lit not in choice_values[key]:
+                problems.append(f"{where}: {ref!r} has no choice {lit!r}; this condition never holds")
+            if kinds.get(key) == "yes_no" and isinstance(lit, str):
+                problems.append(f"{where}: {ref!r} is yes/no; compare with True/False, not {lit!r}")
+
+    for s in proc.sections:
+        first = min((order[f"{s.id}[].{f.id}" if s.repeat else f.id] for f in s.fields), default=0)
+        check_expr(f"section {s.id}.relevant", s.relevant, before=first, group=None)
+        if not s.fields:
+            problems.append(f"section {s.id} has no fields")
+        for f in s.fields:
+            key = f"{s.id}[].{f.id}" if s.repeat else f.id
+            where = f"field {key}"
+            if f.id == MORE:
+                problems.append(f"{where}: the id {MORE} is reserved")
+            check_expr(f"{where}.relevant", f.relevant, before=order[key], group=s.id if s.repeat else None)
+            for k, c in enumerate(f.constraints):
+                check_expr(f"{where}.constraints[{k}]", c.expr, before=order[key] + 1,
+                           group=s.id if s.repeat else None, allow_value=True)
+            for attr in ("birth_date_field", "sex_field"):
+                ref = getattr(f, attr)
+                if ref and known(ref) is None:
+                    problems.append(f"{where}.{attr}: unknown field {ref!r}")
+            if f.relevant and f.relevant.strip() in ("False", "None", "0"):
+                problems.append(f"{where}: relevant is always false; the question can never be reached")
+    for r in proc.eligibility:
+        check_expr(f"eligibility {r.id}", r.ineligible_if, before=None, group=None)
+    for ref in proc.applicant_name_fields:
+        if known(ref) is None:
+            problems.append(f"applicant_name_fields: unknown field {ref!r}")
+    return problems

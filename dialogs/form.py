@@ -1,0 +1,175 @@
+"""The form cursor: which questions apply, in which order, given the answers so far.
+
+Answers are a flat JSON dict keyed by field path. A path is the field id
+(``deceased.full_name``) or, inside a repeat group, ``group[i].field``
+(``members[1].relation``). The hidden ``group[i]._more`` answer records whether
+the citizen wanted another item. The cursor is recomputed from the answers on
+every step (the XLSForm way), so relevance changes and edits need no bookkeeping.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from typing import Any, Iterator
+
+from .expr import compile_expr, truthy
+from .schema import FieldDef, Procedure, Section
+
+_PATH_RE = re.compile(r"^(?P<sec>[a-z][a-z0-9_]*)\[(?P<idx>\d+)\]\.(?P<fid>[a-z_][a-z0-9_.]*)$")
+MORE = "_more"
+
+
+@dataclass(frozen=True)
+class Slot:
+    path: str
+    field: FieldDef
+    section: Section
+    index: int | None = None  # repeat-group instance
+    synthetic: bool = False   # the hidden "add another?" question
+
+
+def _more_field(section: Section) -> FieldDef:
+    assert section.repeat is not None
+    return FieldDef(id=MORE, kind="yes_no", prompt=section.repeat.more_prompt, required=True)
+
+
+class Form:
+    """A procedure definition with compiled expressions and path lookups."""
+
+    def __init__(self, proc: Procedure):
+        self.proc = proc
+        self._by_key: dict[str, tuple[Section, FieldDef]] = {}
+        self._more: dict[str, FieldDef] = {}
+        for s in proc.sections:
+            if s.repeat:
+                self._more[s.id] = _more_field(s)
+            for f in s.fields:
+                key = f"{s.id}[].{f.id}" if s.repeat else f.id
+                self._by_key[key] = (s, f)
+        self.groups = {s.id: s for s in proc.sections if s.repeat}
+
+    # -- lookups -------------------------------------------------------------------
+    def key_of(self, path: str) -> str:
+        m = _PATH_RE.match(path)
+        return f"{m['sec']}[].{m['fid']}" if m else path
+
+    def lookup(self, path: str) -> tuple[Section, FieldDef] | None:
+        m = _PATH_RE.match(path)
+        if m and m["fid"] == MORE and m["sec"] in self._more:
+            return self.groups[m["sec"]], self._more[m["sec"]]
+        return self._by_key.get(self.key_of(path))
+
+    def field(self, path: str) -> FieldDef | None:
+        hit = self.lookup(path)
+        return hit[1] if hit else None
+
+    @cached_property
+    def field_keys(self) -> frozenset[str]:
+        return frozenset(self._by_key)
+
+    def instances(self, answers: dict[str, Any], group: str) -> int:
+        prefix = f"{group}["
+        seen = set()
+        for k in answers:
+            if k.startswith(prefix):
+                m = _PATH_RE.match(k)
+                if m and m["sec"] == group:
+                    seen.add(int(m["idx"]))
+        return len(seen)
+
+    # -- typed values --------------------------------------------------------------
+    def typed(self, path: str, raw: Any) -> Any:
+        f = self.field(path)
+        if raw is None or f is None:
+            return raw
+        if f.kind == "date" and isinstance(raw, str):
+            try:
+                return date.fromisoformat(raw)
+            except ValueError:
+                return None
+        return raw
+
+    def resolver(self, answers: dict[str, Any]):
+        def resolve(path: str) -> Any:
+            if path in answers:
+                return self.typed(path, answers[path])
+            if path in self.groups:
+                return self.instances(answers, path)
+            # sub-keys of structured answers, e.g. requester.address.province_code
+            head, _, tail = path.rpartition(".")
+            while head:
+                if head in answers and isinstance(answers[head], dict):
+                    return answers[head].get(tail)
+                head, _, more = head.rpartition(".")
+                tail = f"{more}.{tail}"
+            return None
+
+        return resolve
+
+    def item_resolver(self, answers: dict[str, Any], group: str, index: int):
+        def item(name: str) -> Any:
+            p = f"{group}[{index}].{name}"
+            return self.typed(p, answers.get(p))
+
+        return item
+
+    def holds(self, source: str | None, answers: dict[str, Any], *, group: str | None = None,
+              index: int | None = None, value: Any = None, today: date | None = None) -> bool:
+        if not source:
+            return True
+        item = self.item_resolver(answers, group, index) if group is not None and index is not None else None
+        return truthy(compile_expr(source).evaluate(self.resolver(answers), value=value, item=item, today=today))
+
+    # -- the cursor ----------------------------------------------------------------
+    def slots(self, answers: dict[str, Any], today: date | None = None) -> Iterator[Slot]:
+        """Every question that applies now, in order (answered or not)."""
+        for s in self.proc.sections:
+            if not self.holds(s.relevant, answers, today=today):
+                continue
+            if s.repeat is None:
+                for f in s.fields:
+                    if self.holds(f.relevant, answers, today=today):
+                        yield Slot(f.id, f, s)
+                continue
+            i = 0
+            while i < s.repeat.max:
+                for f in s.fields:
+                    if self.holds(f.relevant, answers, group=s.id, index=i, today=today):
+                        yield Slot(f"{s.id}[{i}].{f.id}", f, s, i)
+                if i + 1 >= s.repeat.max:
+                    break
+                if i + 1 < s.repeat.min:
+                    i += 1
+                    continue
+                more = f"{s.id}[{i}].{MORE}"
+                yield Slot(more, self._more[s.id], s, i, synthetic=True)
+                if answers.get(more) is True:
+                    i += 1
+                    continue
+                break
+
+    def next_slot(self, answers: dict[str, Any], today: date | None = None) -> Slot | None:
+        for slot in self.slots(answers, today):
+            if slot.path not in answers:
+                return slot
+        return None
+
+    def slot_for(self, path: str, answers: dict[str, Any], today: date | None = None) -> Slot | None:
+        for slot in self.slots(answers, today):
+            if slot.path == path:
+                return slot
+        return None
+
+    def prune(self, answers: dict[str, Any], today: date | None = None) -> list[str]:
+        """Drop answers that no longer apply; return the dropped paths."""
+        dropped: list[str] = []
+        while True:
+            live = {s.path for s in self.slots(answers, today)}
+            gone = [k for k in answers if k not in live]
+            if not gone:
+                return dropped
+            for k in gone:
+                del answers[k]
+            dropped.extend(gone)

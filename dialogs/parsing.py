@@ -1,0 +1,1012 @@
+"""Parsers for what citizens type into the chat.
+
+Every parser is a pure function (no I/O, no clock: callers pass ``today``)
+that accepts real-world Vietnamese input — typed without diacritics, with
+typos, teen-code and phone-keyboard punctuation — and returns a normalised
+value.  On failure it raises :class:`Invalid` carrying a polite Vietnamese
+message id (marked with ``N_`` for extraction) plus named ``params``; the
+engine translates the message id and then calls ``.format(**params)``.
+
+Nothing in this module logs, and :class:`Invalid` never repeats the raw user
+input in its ``repr``, so no personal data leaks through error reporting.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import Any
+
+from dialogs.i18n import N_
+from dialogs.textnorm import fold, nfc, similarity, title_vi
+
+__all__ = [
+    "Invalid",
+    "LEGACY_ID_PROVINCE_CODES",
+    "parse_text",
+    "parse_name",
+    "parse_date",
+    "parse_id_number",
+    "parse_phone",
+    "parse_email",
+    "parse_number",
+    "parse_money",
+    "parse_yes_no",
+    "match_choice",
+    "match_multi_choice",
+    "sniff_mime",
+    "check_attachment",
+    "format_date",
+    "format_int",
+]
+
+
+# --------------------------------------------------------------------------
+# Error type and formatting helpers
+# --------------------------------------------------------------------------
+
+
+class Invalid(Exception):
+    """A user answer could not be accepted.
+
+    ``message`` is the untranslated Vietnamese message id; ``params`` are the
+    values for its ``{placeholders}``.  Use :meth:`render` to produce the
+    final text.
+    """
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.message: str = message
+        self.params: dict[str, Any] = params
+
+    def render(self, translate: Callable[[str], str] | None = None) -> str:
+        """Translate (optionally) and fill in the placeholders."""
+        template = translate(self.message) if translate else self.message
+        return template.format(**self.params) if self.params else template
+
+    def __repr__(self) -> str:  # never include params: they may echo user data
+        return f"Invalid({self.message!r})"
+
+
+def format_date(d: date) -> str:
+    """Format a date as ``dd/mm/yyyy`` (the Vietnamese convention)."""
+    return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
+
+
+def format_int(n: int) -> str:
+    """Format an integer with Vietnamese thousands separators: ``1.500.000``."""
+    sign = "-" if n < 0 else ""
+    return sign + f"{abs(n):,}".replace(",", ".")
+
+
+def _format_decimal(x: float | int | Fraction) -> str:
+    """Format a number Vietnamese-style (``.`` thousands, ``,`` decimals)."""
+    if isinstance(x, Fraction):
+        x = int(x) if x.denominator == 1 else float(x)
+    if isinstance(x, int) or float(x).is_integer():
+        return format_int(int(x))
+    whole, _, frac = f"{x:.6f}".rstrip("0").partition(".")
+    return format_int(int(whole)) + "," + frac
+
+
+# --------------------------------------------------------------------------
+# Free text and names
+# --------------------------------------------------------------------------
+
+
+def parse_text(
+    raw: str,
+    *,
+    min_len: int = 1,
+    max_len: int = 500,
+    pattern: str | None = None,
+    pattern_message: str | None = None,
+) -> str:
+    """Accept free text: stripped, NFC, length-checked, optionally pattern-checked.
+
+    ``pattern`` must match the whole (stripped) text.  ``pattern_message``
+    should itself be wrapped in ``N_`` by the caller.
+    """
+    text = nfc(raw or "").strip()
+    if not text:
+        raise Invalid(N_("Vui lòng nhập nội dung trả lời."))
+    if len(text) < min_len:
+        raise Invalid(N_("Nội dung quá ngắn. Vui lòng nhập ít nhất {min} ký tự."), min=min_len)
+    if len(text) > max_len:
+        raise Invalid(
+            N_("Nội dung quá dài ({length} ký tự). Vui lòng nhập tối đa {max} ký tự."),
+            length=len(text),
+            max=max_len,
+        )
+    if pattern is not None and re.fullmatch(pattern, text) is None:
+        raise Invalid(pattern_message or N_("Nội dung chưa đúng định dạng. Vui lòng kiểm tra lại."))
+    return text
+
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'", "‐": "-", "–": "-"})
+
+
+def parse_name(raw: str, *, upper: bool = False) -> str:
+    """Accept a person's full name.
+
+    Letters (any script, including Vietnamese), spaces, hyphens and
+    apostrophes are allowed (ethnic-minority names such as "H'Hen Niê" or
+    "Y-Moan").  Returns title case ("Nguyễn Văn An") or, with
+    ``upper=True``, capitals as paper forms require ("NGUYỄN VĂN AN").
+    """
+    text = " ".join(nfc(raw or "").translate(_APOSTROPHES).split())
+    text = re.sub(r"\s*([-'])\s*", r"\1", text)
+    if not text:
+        raise Invalid(N_("Vui lòng nhập họ và tên."))
+    if any(ch.isdigit() for ch in text):
+        raise Invalid(N_("Họ và tên không được chứa chữ số. Vui lòng nhập lại, ví dụ Nguyễn Văn An."))
+    for ch in text:
+        if not (ch.isalpha() or ch in " -'" or _is_mark(ch)):
+            raise Invalid(
+                N_(
+                    "Họ và tên chỉ gồm chữ cái, dấu cách, dấu gạch ngang (-) hoặc dấu nháy ('). "
+                    "Vui lòng nhập lại, ví dụ Nguyễn Văn An."
+                )
+            )
+    if not any(ch.isalpha() for ch in text) or len(text) < 2:
+        raise Invalid(N_("Họ và tên quá ngắn. Vui lòng nhập đầy đủ họ và tên, ví dụ Nguyễn Văn An."))
+    if len(text) > 100:
+        raise Invalid(N_("Họ và tên quá dài. Vui lòng nhập tối đa {max} ký tự."), max=100)
+    return nfc(text.upper()) if upper else title_vi(text)
+
+
+def _is_mark(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("M")
+
+
+# --------------------------------------------------------------------------
+# Dates
+# --------------------------------------------------------------------------
+
+_DATE_FORMAT_MSG = N_("Ngày chưa đúng. Vui lòng nhập theo dạng ngày/tháng/năm, ví dụ 05/03/1960.")
+
+_RELATIVE_DAYS: dict[str, int] = {
+    "hom nay": 0,
+    "hnay": 0,
+    "bua nay": 0,
+    "ngay hom nay": 0,
+    "hom qua": 1,
+    "hqua": 1,
+    "bua qua": 1,
+    "ngay hom qua": 1,
+    "hom kia": 2,
+    "hkia": 2,
+    "bua kia": 2,
+    "ngay hom kia": 2,
+}
+
+# Words that may surround the numbers of a date ("ngày 12 tháng 3 năm 2024",
+# "mùng 5 thg 3", "12 th3"); they are simply dropped.
+_DATE_FILLER = frozenset({"ngay", "mung", "mong", "thang", "thg", "th", "t", "nam", "n", "vao", "la"})
+
+
+def parse_date(
+    raw: str,
+    *,
+    today: date,
+    not_before: date | None = None,
+    not_after: date | None = None,
+) -> date:
+    """Accept a day/month/year date in the many ways people write it.
+
+    Accepted: ``12/3/2024``, ``12-03-2024``, ``12.03.2024``, ``12/03/24``
+    (two-digit year → the most recent century not after ``today``),
+    ``12 3 2024``, ``12032024``, ``ngày 12 tháng 3 năm 2024`` (with or without
+    diacritics), ``12 thg 3 2024``, ``12 thg 3`` / ``12/3`` (this year, or last
+    year if that would be in the future), ``hôm nay``/``hôm qua``/``hôm kia``
+    and ISO ``2024-03-12``.
+    """
+    text = fold(raw or "")
+    text = re.sub(r"[^\w/.\-\s]", " ", text).strip(" .")
+    if not text:
+        raise Invalid(_DATE_FORMAT_MSG)
+    if text in _RELATIVE_DAYS:
+        result = today - timedelta(days=_RELATIVE_DAYS[text])
+        return _check_date_bounds(result, today=today, not_before=not_before, not_after=not_after)
+
+    if not text.isascii():
+        raise Invalid(_DATE_FORMAT_MSG)
+    iso = re.fullmatch(r"(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})", text)
+    if iso:
+        year, month, day = (int(g) for g in iso.groups())
+        result = _make_date(day, month, year)
+        return _check_date_bounds(result, today=today, not_before=not_before, not_after=not_after)
+
+    spaced = re.sub(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)", " ", text)
+    parts = [p for p in re.split(r"[\s/.\-]+", spaced) if p and p not in _DATE_FILLER]
+    if len(parts) == 1 and len(parts[0]) == 8:  # 12032024
+        parts = [parts[0][:2], parts[0][2:4], parts[0][4:]]
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+        raise Invalid(_DATE_FORMAT_MSG)
+    if len(parts[0]) > 2 or len(parts[1]) > 2:
+        raise Invalid(_DATE_FORMAT_MSG)
+    day, month = int(parts[0]), int(parts[1])
+    _check_day_month(day, month)
+
+    if len(parts) == 2:
+        year = today.year
+        if (month, day) > (today.month, today.day):
+            year -= 1
+    else:
+        ytext = parts[2]
+        if len(ytext) == 2:
+            yy = int(ytext)
+            century = (today.year // 100) * 100
+            year = century + yy
+            if (year, month, day) > (today.year, today.month, today.day):
+                year -= 100
+        elif len(ytext) == 4:
+            year = int(ytext)
+        else:
+            raise Invalid(N_("Năm chưa đúng. Vui lòng nhập năm đủ 4 chữ số, ví dụ 05/03/1960."))
+    result = _make_date(day, month, year)
+    return _check_date_bounds(result, today=today, not_before=not_before, not_after=not_after)
+
+
+def _check_day_month(day: int, month: int) -> None:
+    if not 1 <= month <= 12:
+        raise Invalid(N_("Tháng {month} không có thật. Tháng phải từ 1 đến 12."), month=month)
+    if not 1 <= day <= 31:
+        raise Invalid(N_("Ngày {day} không có thật. Ngày phải từ 1 đến 31."), day=day)
+
+
+def _make_date(day: int, month: int, year: int) -> date:
+    if not 1800 <= year <= 2300:
+        raise Invalid(N_("Năm {year} chưa đúng. Vui lòng kiểm tra lại năm."), year=year)
+    _check_day_month(day, month)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise Invalid(
+            N_("Ngày {date} không có thật (tháng {month} không có ngày {day}). Vui lòng kiểm tra lại."),
+            date=f"{day:02d}/{month:02d}/{year:04d}",
+            month=month,
+            day=day,
+        ) from None
+
+
+def _check_date_bounds(
+    result: date, *, today: date, not_before: date | None, not_after: date | None
+) -> date:
+    if not_before is not None and result < not_before:
+        raise Invalid(
+            N_("Ngày này không thể trước ngày {min}. Vui lòng kiểm tra lại."), min=format_date(not_before)
+        )
+    if not_after is not None and result > not_after:
+        if not_after == today:
+            raise Invalid(N_("Ngày này không thể ở tương lai. Vui lòng kiểm tra lại."))
+        raise Invalid(
+            N_("Ngày này không thể sau ngày {max}. Vui lòng kiểm tra lại."), max=format_date(not_after)
+        )
+    return result
+
+
+# --------------------------------------------------------------------------
+# Personal identification number (CCCD / số định danh cá nhân)
+# --------------------------------------------------------------------------
+
+# Province codes used as the first three digits of the 12-digit personal
+# identification number, per Thông tư 59/2021/TT-BCA (Phụ lục I), i.e. the
+# *pre-2025* 63-province codes: the code records where the birth was
+# registered and does not change with the 2025 reorganisation.
+# UNVERIFIED list, spot-check against the circular before relying on it.
+LEGACY_ID_PROVINCE_CODES: dict[str, str] = {
+    "001": "Hà Nội",
+    "002": "Hà Giang",
+    "004": "Cao Bằng",
+    "006": "Bắc Kạn",
+    "008": "Tuyên Quang",
+    "010": "Lào Cai",
+    "011": "Điện Biên",
+    "012": "Lai Châu",
+    "014": "Sơn La",
+    "015": "Yên Bái",
+    "017": "Hòa Bình",
+    "019": "Thái Nguyên",
+    "020": "Lạng Sơn",
+    "022": "Quảng Ninh",
+    "024": "Bắc Giang",
+    "025": "Phú Thọ",
+    "026": "Vĩnh Phúc",
+    "027": "Bắc Ninh",
+    "030": "Hải Dương",
+    "031": "Hải Phòng",
+    "033": "Hưng Yên",
+    "034": "Thái Bình",
+    "035": "Hà Nam",
+    "036": "Nam Định",
+    "037": "Ninh Bình",
+    "038": "Thanh Hóa",
+    "040": "Nghệ An",
+    "042": "Hà Tĩnh",
+    "044": "Quảng Bình",
+    "045": "Quảng Trị",
+    "046": "Thừa Thiên Huế",
+    "048": "Đà Nẵng",
+    "049": "Quảng Nam",
+    "051": "Quảng Ngãi",
+    "052": "Bình Định",
+    "054": "Phú Yên",
+    "056": "Khánh Hòa",
+    "058": "Ninh Thuận",
+    "060": "Bình Thuận",
+    "062": "Kon Tum",
+    "064": "Gia Lai",
+    "066": "Đắk Lắk",
+    "067": "Đắk Nông",
+    "068": "Lâm Đồng",
+    "070": "Bình Phước",
+    "072": "Tây Ninh",
+    "074": "Bình Dương",
+    "075": "Đồng Nai",
+    "077": "Bà Rịa - Vũng Tàu",
+    "079": "Hồ Chí Minh",
+    "080": "Long An",
+    "082": "Tiền Giang",
+    "083": "Bến Tre",
+    "084": "Trà Vinh",
+    "086": "Vĩnh Long",
+    "087": "Đồng Tháp",
+    "089": "An Giang",
+    "091": "Kiên Giang",
+    "092": "Cần Thơ",
+    "093": "Hậu Giang",
+    "094": "Sóc Trăng",
+    "095": "Bạc Liêu",
+    "096": "Cà Mau",
+}
+
+_MALE = frozenset({"nam", "male", "m", "trai", "con trai"})
+_FEMALE = frozenset({"nu", "female", "f", "gai", "con gai"})
+
+
+def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None = None) -> str:
+    """Accept a 12-digit personal identification number (số định danh cá nhân).
+
+    Structure (Thông tư 59/2021/TT-BCA): ``PPP G YY RRRRRR`` — birth-registration
+    province code, sex/century digit (1900s: male 0 / female 1, 2000s: 2/3,
+    2100s: 4/5, 2200s: 6/7, 2300s: 8/9), last two digits of the birth year,
+    random part.  Spaces, dots and dashes between digits are ignored.  When
+    ``birth_date`` / ``sex`` ("nam"/"nu" or "male"/"female") are known they
+    are cross-checked.
+    """
+    text = re.sub(r"[\s.\-_]", "", nfc(raw or ""))
+    if not text:
+        raise Invalid(N_("Vui lòng nhập số định danh cá nhân 12 số in trên thẻ Căn cước (CCCD)."))
+    if not text.isdigit() or not text.isascii():
+        raise Invalid(N_("Số định danh cá nhân chỉ gồm 12 chữ số. Vui lòng nhập lại, ví dụ 001090012345."))
+    if len(text) == 9:
+        raise Invalid(
+            N_("Số CMND 9 số không còn dùng được, vui lòng nhập số định danh cá nhân 12 số trên CCCD.")
+        )
+    if len(text) != 12:
+        raise Invalid(
+            N_("Số định danh cá nhân phải có đúng 12 chữ số (bạn vừa nhập {count} chữ số). Vui lòng kiểm tra lại."),
+            count=len(text),
+        )
+    province_code, g, yy = text[:3], int(text[3]), int(text[4:6])
+    if province_code not in LEGACY_ID_PROVINCE_CODES:
+        raise Invalid(
+            N_("Ba số đầu {code} không phải mã tỉnh, thành phố. Vui lòng kiểm tra lại số định danh cá nhân."),
+            code=province_code,
+        )
+    if birth_date is not None:
+        century_index = birth_date.year // 100 - 19
+        if g // 2 != century_index or yy != birth_date.year % 100:
+            raise Invalid(
+                N_("Số định danh cá nhân không khớp với năm sinh {year}. Vui lòng kiểm tra lại."),
+                year=birth_date.year,
+            )
+    if sex is not None:
+        key = fold(sex)
+        expected: int | None = 0 if key in _MALE else 1 if key in _FEMALE else None
+        if expected is not None and g % 2 != expected:
+            raise Invalid(N_("Số định danh cá nhân không khớp với giới tính đã khai. Vui lòng kiểm tra lại."))
+    return text
+
+
+# --------------------------------------------------------------------------
+# Phone and e-mail
+# --------------------------------------------------------------------------
+
+_PHONE_EXAMPLE = "0912 345 678"
+
+
+def parse_phone(raw: str) -> str:
+    """Accept a Vietnamese mobile number and normalise it to ``0xxxxxxxxx``.
+
+    Accepts ``+84 912 345 678``, ``84912345678``, ``0084...``,
+    ``0912.345.678``, ``0912-345-678``, ``(0912) 345 678``.
+    """
+    text = re.sub(r"[\s.\-()/]", "", nfc(raw or ""))
+    if not text:
+        raise Invalid(N_("Vui lòng nhập số điện thoại di động, ví dụ {example}."), example=_PHONE_EXAMPLE)
+    if text.startswith("+"):
+        text = text[1:]
+        if not text.startswith("84"):
+            raise Invalid(
+                N_("Vui lòng nhập số điện thoại di động Việt Nam, ví dụ {example}."), example=_PHONE_EXAMPLE
+            )
+    if not text.isdigit() or not text.isascii():
+        raise Invalid(N_("Số điện thoại chỉ gồm chữ số, ví dụ {example}."), example=_PHONE_EXAMPLE)
+    if text.startswith("0084"):
+        text = text[4:]
+        text = text if text.startswith("0") else "0" + text
+    elif text.startswith("84") and len(text) in (11, 12):
+        text = text[2:]
+        text = text if text.startswith("0") else "0" + text  # "+84 0912..."
+    elif len(text) == 9 and text[0] in "35789":
+        text = "0" + text
+    if re.fullmatch(r"0(3|5|7|8|9)\d{8}", text):
+        return text
+    if text.startswith("02") and len(text) == 11:
+        raise Invalid(
+            N_("Đây là số máy bàn. Vui lòng nhập số điện thoại di động, ví dụ {example}."), example=_PHONE_EXAMPLE
+        )
+    if text.startswith("01") and len(text) == 11:
+        raise Invalid(
+            N_(
+                "Số di động 11 số đầu 01 đã được chuyển sang 10 số từ năm 2018. "
+                "Vui lòng nhập số mới, ví dụ {example}."
+            ),
+            example=_PHONE_EXAMPLE,
+        )
+    if len(text) != 10:
+        raise Invalid(
+            N_("Số điện thoại di động phải có 10 chữ số (bạn vừa nhập {count} chữ số), ví dụ {example}."),
+            count=len(text),
+            example=_PHONE_EXAMPLE,
+        )
+    raise Invalid(
+        N_("Số điện thoại chưa đúng đầu số di động Việt Nam. Vui lòng kiểm tra lại, ví dụ {example}."),
+        example=_PHONE_EXAMPLE,
+    )
+
+
+_EMAIL_RE = re.compile(
+    r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}"
+)
+
+
+def parse_email(raw: str) -> str:
+    """Accept an e-mail address (lower-cased, spaces removed)."""
+    text = re.sub(r"\s+", "", nfc(raw or "")).lower()
+    if not text:
+        raise Invalid(N_("Vui lòng nhập địa chỉ email, ví dụ ten@gmail.com."))
+    if len(text) > 254 or not _EMAIL_RE.fullmatch(text):
+        raise Invalid(N_("Địa chỉ email chưa đúng. Vui lòng nhập theo dạng ten@gmail.com."))
+    return text
+
+
+# --------------------------------------------------------------------------
+# Numbers and money
+# --------------------------------------------------------------------------
+
+_DIGIT_WORDS: dict[str, int] = {
+    "khong": 0,
+    "mot": 1,
+    "hai": 2,
+    "ba": 3,
+    "bon": 4,
+    "tu": 4,
+    "nam": 5,
+    "lam": 5,
+    "nham": 5,
+    "sau": 6,
+    "bay": 7,
+    "tam": 8,
+    "chin": 9,
+}
+_BIG_MULTIPLIERS: dict[str, int] = {
+    "nghin": 1_000,
+    "ngan": 1_000,
+    "k": 1_000,
+    "trieu": 1_000_000,
+    "tr": 1_000_000,
+    "cu": 1_000_000,  # slang: "2 củ" = 2 triệu
+    "ty": 1_000_000_000,
+    "ti": 1_000_000_000,
+}
+_HUNDRED_WORDS = frozenset({"tram"})
+_TEN_WORDS = frozenset({"muoi"})  # mười / mươi (both fold to "muoi")
+_CHUC_WORDS = frozenset({"chuc"})
+_FILLER_WORDS = frozenset({"linh", "le"})
+_HALF_WORDS = frozenset({"ruoi"})
+_CURRENCY_WORDS = frozenset({"d", "dong", "vnd", "vn", "dd"})
+
+_NUMBER_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+|-", re.ASCII)
+
+
+class _NotANumber(Exception):
+    """Internal: the text is not a number expression."""
+
+
+def _numeric_token(tok: str) -> tuple[Fraction, int]:
+    """Interpret a digit token with Vietnamese or English separators.
+
+    "1.500.000" and "1,500,000" are thousands groupings; "1,5" and "1.5"
+    are decimals; with both separators the last one is the decimal mark.
+    Returns the value and, for whole numbers, their digit count (used by
+    the colloquial "1tr5" = 1,5 triệu rule); 0 for decimals.
+    """
+    seps = re.findall(r"[.,]", tok)
+    if not seps:
+        return Fraction(int(tok)), len(tok)
+    groups = re.split(r"[.,]", tok)
+    if len(set(seps)) == 1:
+        sep = seps[0]
+        grouped = all(len(g) == 3 for g in groups[1:]) and 1 <= len(groups[0]) <= 3 and groups[0] != "0"
+        if grouped:
+            value = int("".join(groups))
+            return Fraction(value), len(str(value))
+        if len(seps) == 1:
+            return Fraction(tok.replace(sep, ".")), 0
+        raise _NotANumber
+    dec = seps[-1]
+    thou = "," if dec == "." else "."
+    whole, _, frac = tok.rpartition(dec)
+    parts = whole.split(thou)
+    if dec in whole.replace(thou, "") or not all(len(g) == 3 for g in parts[1:]):
+        raise _NotANumber
+    return Fraction("".join(parts) + "." + frac), 0
+
+
+def _tokens_to_number(tokens: Sequence[str], *, allow_currency: bool) -> Fraction:
+    """Evaluate a Vietnamese number expression made of digits and/or words.
+
+    Handles "hai mươi mốt", "một trăm linh năm", "1 triệu 500 nghìn",
+    "1tr5", "1 triệu rưỡi", "trăm rưỡi", "1,5 triệu", "ba chục nghìn".
+    """
+    total = Fraction(0)  # closed groups (× nghìn / triệu / tỷ)
+    largest = 0  # largest big multiplier applied so far
+    group = Fraction(0)  # current group, below the next big multiplier
+    pending: Fraction | None = None  # a number waiting for its multiplier
+    pending_digits = 0  # digit count of ``pending``; 0 = not eligible for "1tr5"
+    prev_mult: int | None = None  # multiplier of the immediately preceding token
+    trailing_mult: int | None = None  # multiplier right before ``pending``
+    last_big = 0  # most recent big multiplier
+    hundreds_since_big = False  # a "trăm" was read after ``last_big``
+    seen_any = False
+    currency_seen = False
+
+    for tok in tokens:
+        if currency_seen:
+            raise _NotANumber  # a currency word may only come last
+        mult_before, prev_mult = prev_mult, None
+        if tok[0].isdigit() or tok in _DIGIT_WORDS:
+            if pending is not None:
+                raise _NotANumber  # "1 2", "hai ba": not one number
+            if tok[0].isdigit():
+                pending, pending_digits = _numeric_token(tok)
+            else:
+                pending, pending_digits = Fraction(_DIGIT_WORDS[tok]), 1
+            trailing_mult = mult_before
+            seen_any = True
+            continue
+        trailing_mult = None
+        if tok in _TEN_WORDS or tok in _CHUC_WORDS:
+            if pending is None:
+                group += 10  # "mười", "chục"
+            else:
+                if tok in _TEN_WORDS and not (pending.denominator == 1 and 1 <= pending <= 9):
+                    raise _NotANumber
+                group += pending * 10  # "hai mươi", "ba chục"
+                pending = None
+            seen_any = True
+        elif tok in _HUNDRED_WORDS:
+            group += (pending if pending is not None else 1) * 100
+            pending = None
+            prev_mult = 100
+            hundreds_since_big = True
+            seen_any = True
+        elif tok in _BIG_MULTIPLIERS:
+            m = _BIG_MULTIPLIERS[tok]
+            value = group + (pending if pending is not None else 0)
+            if value == 0:
+                value = Fraction(1)  # "triệu rưỡi", "nghìn"
+            if m > largest:
+                total = (total + value) * m  # also "một nghìn tỷ"
+                largest = m
+            else:
+                total += value * m
+            group, pending = Fraction(0), None
+            prev_mult = m
+            last_big = m
+            hundreds_since_big = False
+            seen_any = True
+        elif tok in _FILLER_WORDS:  # "linh", "lẻ": explicit zero tens
+            if not seen_any or pending is not None:
+                raise _NotANumber
+        elif tok in _HALF_WORDS:  # "rưỡi" = half of the preceding unit
+            if mult_before is None:
+                raise _NotANumber
+            if mult_before == 100:
+                group += 50
+            else:
+                total += Fraction(mult_before, 2)
+        elif allow_currency and tok in _CURRENCY_WORDS:
+            if not seen_any:
+                raise _NotANumber
+            currency_seen = True
+        else:
+            raise _NotANumber
+
+    if not seen_any:
+        raise _NotANumber
+    if pending is not None:
+        if trailing_mult and pending_digits and pending.denominator == 1:
+            # Colloquial shortening: "1tr5" = 1.500.000, "hai trăm hai" = 220,
+            # "1 triệu 500" = 1.500.000.
+            pending = pending * trailing_mult / (10**pending_digits)
+        group += pending
+    if hundreds_since_big and last_big >= 1_000_000 and group < 1000:
+        # "1 triệu 2 trăm" means 1.200.000: the unit below is implied.
+        group *= last_big // 1000
+    return total + group
+
+
+_GAP_OK = re.compile(r"[\s.,;:!?~*]*")
+
+
+def _number_tokens(folded: str) -> list[str]:
+    """Split folded text into number tokens; reject anything in between."""
+    pos = 0
+    tokens: list[str] = []
+    for m in _NUMBER_TOKEN.finditer(folded):
+        if not _GAP_OK.fullmatch(folded, pos, m.start()):
+            raise _NotANumber
+        tokens.append(m.group())
+        pos = m.end()
+    if not _GAP_OK.fullmatch(folded, pos):
+        raise _NotANumber
+    return tokens
+
+
+def _parse_number_expr(raw: str, *, allow_currency: bool) -> tuple[Fraction, bool]:
+    """Return (absolute value, is_negative) of a number expression."""
+    tokens = _number_tokens(fold(raw or ""))
+    negative = False
+    while tokens and tokens[0] in ("-", "am"):
+        negative = True
+        tokens = tokens[1:]
+    if "-" in tokens:
+        raise _NotANumber
+    return _tokens_to_number(tokens, allow_currency=allow_currency), negative
+
+
+def parse_number(
+    raw: str,
+    *,
+    integer: bool = True,
+    min: int | float | None = None,  # noqa: A002 - public API name
+    max: int | float | None = None,  # noqa: A002 - public API name
+) -> int | float:
+    """Accept a number: digits ("1.000", "2,5"), or Vietnamese words
+    ("hai", "năm", "mười lăm", "hai mươi mốt", "một trăm").
+    """
+    if not (raw or "").strip():
+        raise Invalid(N_("Vui lòng nhập một số, ví dụ 3."))
+    try:
+        value, negative = _parse_number_expr(raw, allow_currency=False)
+    except (_NotANumber, ValueError, ZeroDivisionError, OverflowError):
+        raise Invalid(N_("Chưa hiểu số bạn nhập. Vui lòng nhập bằng chữ số, ví dụ 3.")) from None
+    if negative:
+        value = -value
+    if integer and value.denominator != 1:
+        raise Invalid(N_("Vui lòng nhập số nguyên (không có phần lẻ), ví dụ 3."))
+    try:
+        result: int | float = int(value) if integer else float(value)
+    except OverflowError:
+        raise Invalid(N_("Số bạn nhập quá lớn. Vui lòng kiểm tra lại.")) from None
+    if min is not None and result < min:
+        raise Invalid(N_("Vui lòng nhập số từ {min} trở lên."), min=_format_decimal(min))
+    if max is not None and result > max:
+        raise Invalid(N_("Vui lòng nhập số không lớn hơn {max}."), max=_format_decimal(max))
+    return result
+
+
+def parse_money(
+    raw: str,
+    *,
+    min: int | None = None,  # noqa: A002 - public API name
+    max: int | None = None,  # noqa: A002 - public API name
+) -> int:
+    """Accept an amount of money in đồng and return it as an integer.
+
+    Accepts "1.500.000", "1,500,000", "1500000đ", "1.500.000 đồng",
+    "1,5 triệu", "1.5tr", "1tr5", "1 triệu rưỡi", "1 triệu 500 nghìn",
+    "500k", "500 nghìn", "2 củ", "ba triệu", "hai trăm nghìn".
+    """
+    if not (raw or "").strip():
+        raise Invalid(N_("Vui lòng nhập số tiền, ví dụ 1.500.000 hoặc 1,5 triệu."))
+    try:
+        value, negative = _parse_number_expr(raw, allow_currency=True)
+    except (_NotANumber, ValueError, ZeroDivisionError):
+        raise Invalid(N_("Số tiền chưa đúng. Vui lòng nhập số tiền, ví dụ 1.500.000 hoặc 1,5 triệu.")) from None
+    if negative:
+        raise Invalid(N_("Số tiền không được là số âm. Vui lòng nhập lại, ví dụ 1.500.000."))
+    if value.denominator != 1:
+        raise Invalid(
+            N_("Số tiền chưa rõ. Vui lòng ghi rõ đơn vị, ví dụ 1,5 triệu hoặc 1.500.000 đồng.")
+        )
+    amount = int(value)
+    if min is not None and amount < min:
+        raise Invalid(N_("Số tiền phải từ {min} đồng trở lên."), min=format_int(min))
+    if max is not None and amount > max:
+        raise Invalid(N_("Số tiền không được vượt quá {max} đồng."), max=format_int(max))
+    return amount
+
+
+# --------------------------------------------------------------------------
+# Yes / no
+# --------------------------------------------------------------------------
+
+_YES_TOKENS = frozenset(
+    {
+        "co", "c", "u", "uh", "uhm", "um", "umm", "uk", "ukm", "uki", "ung", "o", "oh",
+        "vang", "da", "dung", "chuan", "ok", "oke", "okay", "oki", "okie", "okela", "okla",
+        "yes", "y", "yep", "yeah", "duoc", "dc", "dk", "roi", "r", "dongy", "chac", "chacchan",
+    }
+)  # fmt: skip
+_NO_TOKENS = frozenset(
+    {
+        "khong", "ko", "k", "kh", "khg", "kg", "hong", "hok", "hem", "hum", "khum",
+        "chua", "sai", "no", "n", "nope", "thoi",
+    }
+)  # fmt: skip
+# Politeness particles and pronouns that may surround the answer.
+_PARTICLES = frozenset(
+    {
+        "a", "ah", "ak", "nhe", "nha", "nhen", "vay", "the", "chu", "luon", "nhi", "ne",
+        "em", "anh", "chi", "con", "chau", "minh", "toi", "tui", "ban", "di", "oi",
+    }
+)  # fmt: skip
+# "dạ" / "vâng" soften a following answer ("dạ không" means no), so alone
+# they mean yes but they never conflict with a negative word.
+_SOFT_YES = frozenset({"da", "vang"})
+_PHRASES = (("dong y", "dongy"), ("chac chan", "chacchan"), ("khong sai", "dung"), ("ko sai", "dung"))
+
+
+def parse_yes_no(raw: str) -> bool:
+    """Accept a yes/no answer ("có", "ko", "dạ vâng", "không ạ", "ok", "chưa"...).
+
+    The decision is made on whole folded tokens, so "không" never matches
+    "có".  A negative word negates the yes-words right after it ("không có",
+    "ko được", "chưa đồng ý"); "dạ"/"vâng" are just polite ("dạ không" is
+    no).  Every token must be a known answer word or politeness particle, and
+    a bare yes next to a bare no ("có không") is ambiguous: a sentence such
+    as "tôi không biết" is rejected rather than guessed.
+    """
+    text = (raw or "").strip()
+    if text in ("👍", "👌", "✅", "🆗"):
+        return True
+    if text in ("👎", "❌"):
+        return False
+    folded = " ".join(re.sub(r"[^\w\s]", " ", fold(text)).split())
+    for phrase, joined in _PHRASES:
+        folded = re.sub(rf"\b{phrase}\b", joined, folded)
+    yes = soft = no = 0
+    negating = False
+    for tok in folded.split():
+        if tok in _NO_TOKENS:
+            no += 1
+            negating = True
+        elif tok in _YES_TOKENS:
+            if negating:
+                continue  # "không có", "ko dc": part of the negative answer
+            if tok in _SOFT_YES:
+                soft += 1
+            else:
+                yes += 1
+        elif tok in _PARTICLES:
+            negating = False
+        else:
+            no = yes = soft = 0
+            break
+    if no and not yes:
+        return False
+    if (yes or soft) and not no:
+        return True
+    raise Invalid(N_("Vui lòng trả lời “Có” hoặc “Không”."))
+
+
+# --------------------------------------------------------------------------
+# Choices
+# --------------------------------------------------------------------------
+
+_CHOICE_NUMBER = re.compile(
+    r"(?:(?:so|lua chon|chon|phuong an|muc|cau|option|#)\s*)?(\d{1,3})\s*[.):]?"
+)
+
+
+def _clean(s: str) -> str:
+    """Fold and reduce punctuation to spaces."""
+    return " ".join(re.sub(r"[^\w\s]", " ", fold(s)).split())
+
+
+def _contains_words(haystack: str, needle: str) -> bool:
+    return bool(needle) and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack) is not None
+
+
+def match_choice(raw: str, choices: Sequence[tuple[str, str]]) -> str | None:
+    """Match an answer against ``(value, label)`` choices; return the value.
+
+    Tried in order: exact value; 1-based number ("2", "số 2", "2."); label
+    equal on folded text; label prefix / whole-word containment (unique);
+    fuzzy similarity ≥ 0.8 with a unique best.  Returns ``None`` if nothing
+    matches or the answer is ambiguous.
+    """
+    text = nfc(raw or "").strip()
+    if not text or not choices:
+        return None
+    for value, _ in choices:
+        if text == value:
+            return value
+    folded = fold(text)
+    num = _CHOICE_NUMBER.fullmatch(folded)
+    if num:
+        index = int(num.group(1))
+        if 1 <= index <= len(choices):
+            return choices[index - 1][0]
+    cleaned = _clean(text)
+    if not cleaned:
+        return None
+    for value, label in choices:
+        if cleaned == _clean(label) or folded == fold(value):
+            return value
+
+    labels = [(value, _clean(label)) for value, label in choices]
+    if len(cleaned) >= 2:
+        prefixed = [v for v, lab in labels if lab.startswith(cleaned)]
+        if len(prefixed) == 1:
+            return prefixed[0]
+        if len(prefixed) > 1:
+            return None
+    # The label appears inside the answer ("tôi chọn kết hôn"), longest wins.
+    inside = [(len(lab), v) for v, lab in labels if len(lab) >= 2 and _contains_words(cleaned, lab)]
+    if inside:
+        inside.sort(reverse=True)
+        if len(inside) == 1 or inside[0][0] > inside[1][0]:
+            return inside[0][1]
+        return None
+    # The answer appears inside one label as whole words ("khai sinh").
+    if len(cleaned) >= 3:
+        contained = [v for v, lab in labels if _contains_words(lab, cleaned)]
+        if len(contained) == 1:
+            return contained[0]
+        if len(contained) > 1:
+            return None
+    scored = sorted(((_fuzzy_label_score(cleaned, lab), v) for v, lab in labels), reverse=True)
+    if scored and scored[0][0] >= 0.8 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+        return scored[0][1]
+    return None
+
+
+def _fuzzy_label_score(answer: str, label: str) -> float:
+    """Similarity of the answer to the label or to a same-length run of its
+    words ("ket hn" vs "Đăng ký kết hôn")."""
+    score = similarity(answer, label)
+    n = len(answer.split())
+    words = label.split()
+    if len(answer) >= 4 and n < len(words):
+        for i in range(len(words) - n + 1):
+            score = max(score, similarity(answer, " ".join(words[i : i + n])))
+    return score
+
+
+_NONE_ANSWERS = frozenset(
+    {
+        "khong", "khong co", "ko", "ko co", "k", "kh", "k co", "khong chon", "khong co gi",
+        "khong can", "none", "no", "chua co", "khong co a", "ko co a", "khong a",
+    }
+)  # fmt: skip
+_ALL_ANSWERS = frozenset({"tat ca", "het", "chon het", "tat ca cac muc", "all"})
+_BOTH_ANSWERS: dict[str, int] = {"ca hai": 2, "ca 2": 2, "ca ba": 3, "ca 3": 3, "ca bon": 4, "ca 4": 4}
+_MULTI_SPLIT = re.compile(r"\s*(?:[,;/+&\n]|\bva\b|\bvoi\b|\bcung\b)\s*")
+
+
+def match_multi_choice(raw: str, choices: Sequence[tuple[str, str]]) -> list[str] | None:
+    """Match several choices in one answer; values are returned in choice order.
+
+    Accepts "1, 3", "1 3", "1;3", "1 và 3", labels separated by commas and
+    "tất cả" (every choice).  "không" / "không có" → ``[]``.  Returns
+    ``None`` when some part cannot be matched.
+    """
+    text = nfc(raw or "").strip()
+    if not text:
+        return None
+    cleaned = _clean(text)
+    if cleaned in _NONE_ANSWERS:
+        return []
+    if cleaned in _ALL_ANSWERS or _BOTH_ANSWERS.get(cleaned) == len(choices):
+        return [v for v, _ in choices]
+    parts = [p.strip(" .") for p in _MULTI_SPLIT.split(fold(text))]
+    parts = [p for p in parts if p]
+    if len(parts) > 1 or re.fullmatch(r"\d{1,3}(?:\s+\d{1,3})+", cleaned):
+        picked: set[str] = set()
+        for part in parts:
+            if re.fullmatch(r"\d{1,3}(?:\s+\d{1,3})+", part):
+                subs: list[str] = part.split()
+            else:
+                subs = [part]
+            values = [match_choice(sub, choices) for sub in subs]
+            if any(v is None for v in values):
+                break
+            picked.update(v for v in values if v is not None)
+        else:
+            return [v for v, _ in choices if v in picked]
+    # One answer, or a single label that itself contains a separator.
+    whole = match_choice(text, choices)
+    return [whole] if whole is not None else None
+
+
+# --------------------------------------------------------------------------
+# Attachments
+# --------------------------------------------------------------------------
+
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
+
+
+def sniff_mime(data: bytes) -> str | None:
+    """Identify an upload from its magic bytes (never trust the file name)."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "image/heic"
+    if b"%PDF-" in data[:1024]:
+        return "application/pdf"
+    return None
+
+
+def _accepts(mime: str, accept: Sequence[str]) -> bool:
+    for pattern in accept:
+        if pattern == mime or pattern == "*/*":
+            return True
+        if pattern.endswith("/*") and mime.startswith(pattern[:-1]):
+            return True
+    return False
+
+
+def _mb(n: int) -> str:
+    value = n / (1024 * 1024)
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def check_attachment(data: bytes, *, accept: Sequence[str], max_bytes: int) -> str:
+    """Validate an uploaded file; return its sniffed MIME type.
+
+    ``accept`` lists MIME types (``image/*`` wildcards allowed).
+    """
+    if not data:
+        raise Invalid(N_("Tệp bạn gửi bị trống. Vui lòng gửi lại."))
+    mime = sniff_mime(data)
+    if mime is None or not _accepts(mime, accept):
+        wants_image = any(a.startswith("image/") for a in accept)
+        wants_pdf = any(a == "application/pdf" for a in accept)
+        if wants_image and not wants_pdf:
+            raise Invalid(N_("Tệp này không phải ảnh. Vui lòng gửi ảnh chụp (JPG, PNG, HEIC)."))
+        if wants_pdf and not wants_image:
+            raise Invalid(N_("Tệp này không phải PDF. Vui lòng gửi tệp PDF."))
+        raise Invalid(N_("Tệp này không phải ảnh hoặc PDF. Vui lòng gửi ảnh chụp (JPG, PNG) hoặc tệp PDF."))
+    if len(data) > max_bytes:
+        raise Invalid(
+            N_("Tệp quá lớn ({size} MB). Vui lòng gửi tệp nhỏ hơn {max} MB."),
+            size=_mb(len(data)),
+            max=_mb(max_bytes),
+        )
+    return mime

@@ -1,0 +1,212 @@
+"""The shape of a procedure definition (dialogs/procedures/*.yaml), as pydantic models.
+
+A definition is data only: identity and facts, ordered sections of fields,
+repeat groups, eligibility rules and the sworn statement. Every user-facing
+string is Vietnamese (the source language) and is translated through the
+gettext catalogues in locales/ (see dialogs/i18n.py and the Babel extractor).
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FieldKind = Literal[
+    "text", "name", "date", "id_number", "phone", "email", "number", "money",
+    "choice", "multi_choice", "yes_no", "address", "attachment", "confirm",
+]
+
+_ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+_PROC_ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Choice(Strict):
+    value: str
+    label: str
+    help: str | None = None
+
+
+class Constraint(Strict):
+    """A check over the answer being given (``value``) and earlier answers."""
+
+    expr: str
+    message: str
+
+
+class Fact(Strict):
+    """A dated fact (amount, time limit, agency) with its legal reference."""
+
+    text: str
+    source: str | None = None
+    as_of: date | None = None
+    verified: bool = True
+
+
+class FieldDef(Strict):
+    id: str
+    kind: FieldKind
+    prompt: str
+    help: str | None = None
+    label: str | None = None  # short label for the summary; defaults to the prompt
+    required: bool = True
+    relevant: str | None = None
+    choices: list[Choice] = Field(default_factory=list)
+    constraints: list[Constraint] = Field(default_factory=list)
+    pii: bool = False
+    example: str | None = None
+    # text
+    min_len: int | None = None
+    max_len: int | None = None
+    pattern: str | None = None
+    pattern_message: str | None = None
+    # name
+    upper: bool = False
+    # date
+    past_only: bool = False
+    future_only: bool = False
+    not_before: date | None = None
+    # id_number: paths of the same person's date of birth and sex, for cross-checks
+    birth_date_field: str | None = None
+    sex_field: str | None = None
+    # number / money
+    min: float | None = None
+    max: float | None = None
+    integer: bool = True
+    # multi_choice
+    min_selected: int | None = None
+    max_selected: int | None = None
+    # address
+    ask_detail: bool = True
+    # attachment
+    accept: list[Literal["image", "pdf"]] = Field(default_factory=lambda: ["image", "pdf"])
+    max_mb: float = 10
+    min_count: int = 1
+    max_count: int = 1
+    # confirm: the button label
+    confirm_label: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_ok(cls, v: str) -> str:
+        if not _ID_RE.match(v):
+            raise ValueError(f"field id {v!r} must be dotted lower_snake_case")
+        return v
+
+    @model_validator(mode="after")
+    def _kind_options(self) -> "FieldDef":
+        if self.kind in ("choice", "multi_choice") and not self.choices:
+            raise ValueError(f"field {self.id}: kind {self.kind} needs choices")
+        if self.kind not in ("choice", "multi_choice") and self.choices:
+            raise ValueError(f"field {self.id}: kind {self.kind} takes no choices")
+        values = [c.value for c in self.choices]
+        if len(values) != len(set(values)):
+            raise ValueError(f"field {self.id}: duplicate choice values")
+        if self.kind == "attachment" and self.min_count > self.max_count:
+            raise ValueError(f"field {self.id}: min_count > max_count")
+        if self.pattern is not None:
+            re.compile(self.pattern)
+        return self
+
+    @property
+    def summary_label(self) -> str:
+        return self.label or self.prompt
+
+
+class Repeat(Strict):
+    min: int = 1
+    max: int = 10
+    item_label: str
+    more_prompt: str
+
+
+class Section(Strict):
+    id: str
+    title: str
+    relevant: str | None = None
+    repeat: Repeat | None = None
+    fields: list[FieldDef]
+
+    @field_validator("id")
+    @classmethod
+    def _id_ok(cls, v: str) -> str:
+        if not _ID_RE.match(v):
+            raise ValueError(f"section id {v!r} must be lower_snake_case")
+        return v
+
+
+class Rule(Strict):
+    """An eligibility rule: when ``ineligible_if`` holds, the citizen is stopped early."""
+
+    id: str
+    ineligible_if: str
+    reason: str
+    legal_ref: str
+    instead: str
+
+
+class Agency(Strict):
+    key: str  # routing key for officers: commune, police, social_insurance, social_affairs
+    name: str
+    note: str | None = None
+
+
+class Procedure(Strict):
+    id: str
+    version: int = 1
+    code_prefix: str
+    title: str
+    short: str
+    agency: Agency
+    legal_basis: list[str]
+    processing_days: int
+    processing_note: str | None = None
+    fee: str
+    result: str
+    steps: list[str] = Field(default_factory=list)
+    documents: list[str]
+    who: str | None = None
+    facts: list[Fact] = Field(default_factory=list)
+    unverified: list[str] = Field(default_factory=list)
+    applicant_name_fields: list[str] = Field(default_factory=list)  # first answered one names the applicant
+    sections: list[Section]
+    eligibility: list[Rule] = Field(default_factory=list)
+    sworn_statement: str
+    source: str | None = None
+    keywords: list[str] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _pid_ok(cls, v: str) -> str:
+        if not _PROC_ID_RE.match(v):
+            raise ValueError(f"procedure id {v!r} must be kebab-case")
+        return v
+
+    @field_validator("code_prefix")
+    @classmethod
+    def _prefix_ok(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Z]{2,4}", v):
+            raise ValueError("code_prefix must be 2-4 capital letters")
+        return v
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "Procedure":
+        seen: set[str] = set()
+        for s in self.sections:
+            if s.id in seen:
+                raise ValueError(f"duplicate section id {s.id}")
+            seen.add(s.id)
+        fids: set[str] = set()
+        for s in self.sections:
+            for f in s.fields:
+                key = f"{s.id}[].{f.id}" if s.repeat else f.id
+                if key in fids:
+                    raise ValueError(f"duplicate field id {key}")
+                fids.add(key)
+        return self

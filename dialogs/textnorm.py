@@ -1,0 +1,122 @@
+"""Vietnamese text normalisation helpers.
+
+Citizens often type on phones without a Vietnamese keyboard, so most matching
+in the bot happens on *folded* text: diacritics removed, ``đ`` → ``d``,
+lower-cased, whitespace collapsed.  :func:`fold` is called on every incoming
+message, so it is implemented with a single ``str.translate`` pass over a
+precomputed table (no per-call Unicode normalisation).
+
+Functions:
+
+* :func:`fold` — accent/case-insensitive key for matching.
+* :func:`nfc` — canonical composed form, for storing what the user typed.
+* :func:`title_vi` — title-case a Vietnamese personal or place name.
+* :func:`similarity` — 0..1 fuzzy similarity on folded text.
+"""
+from __future__ import annotations
+
+import unicodedata
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+__all__ = ["fold", "nfc", "title_vi", "similarity"]
+
+
+def _build_fold_table() -> dict[int, int | None]:
+    """Map accented Latin letters to their lower-case ASCII base letter.
+
+    Covers Latin-1 Supplement, Latin Extended-A/B and Latin Extended
+    Additional (where most Vietnamese precomposed letters live), and deletes
+    combining diacritical marks so that NFD input folds the same way.
+    """
+    table: dict[int, int | None] = {}
+    ranges = ((0x00C0, 0x0250), (0x1E00, 0x1F00))
+    for start, stop in ranges:
+        for cp in range(start, stop):
+            ch = chr(cp)
+            base = "".join(
+                c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c)
+            ).lower()
+            if len(base) == 1 and base.isascii() and base.isalpha():
+                table[cp] = ord(base)
+    # đ/Đ have no canonical decomposition.
+    table[0x0110] = ord("d")
+    table[0x0111] = ord("d")
+    # Combining diacritical marks (NFD input, or stray marks).
+    for cp in range(0x0300, 0x0370):
+        table[cp] = None
+    # Upper-case ASCII → lower-case, so one translate pass does most work.
+    for cp in range(ord("A"), ord("Z") + 1):
+        table[cp] = cp + 32
+    # Common invisible characters phones insert.
+    for cp in (0x200B, 0x200C, 0x200D, 0xFEFF, 0x00AD):
+        table[cp] = None
+    return table
+
+
+_FOLD_TABLE = _build_fold_table()
+
+
+def fold(s: str) -> str:
+    """Return an accent-, case- and whitespace-insensitive key for ``s``.
+
+    >>> fold("  Nguyễn   Văn ĐỨC ")
+    'nguyen van duc'
+
+    Works on both NFC and NFD input.
+    """
+    out = s.translate(_FOLD_TABLE)
+    if not out.isascii():
+        out = out.lower()
+    return " ".join(out.split())
+
+
+def nfc(s: str) -> str:
+    """Return ``s`` in Unicode NFC (composed) form."""
+    return unicodedata.normalize("NFC", s)
+
+
+_WORD_INITIAL_AFTER = frozenset(" \t\n-'’")
+
+
+def title_vi(s: str) -> str:
+    """Title-case a Vietnamese name, robust to NFD input and odd spacing.
+
+    Every letter that starts a word — after whitespace, a hyphen or an
+    apostrophe — is upper-cased, all others lower-cased:
+
+    >>> title_vi("nguyễn  văn an")
+    'Nguyễn Văn An'
+    >>> title_vi("h'hen niê")
+    "H'Hen Niê"
+
+    (``str.title`` is not used because on NFD text it treats combining marks
+    as word boundaries, producing "NguyễN".)
+    """
+    text = " ".join(nfc(s).split())
+    chars: list[str] = []
+    start = True
+    for ch in text:
+        if ch in _WORD_INITIAL_AFTER:
+            chars.append(ch)
+            start = True
+        elif start:
+            chars.append(ch.upper())
+            start = not ch.isalpha() and not ch.isdigit()
+        else:
+            chars.append(ch.lower())
+    return "".join(chars)
+
+
+@lru_cache(maxsize=4096)
+def _sim_folded(a: str, b: str) -> float:
+    if a == b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def similarity(a: str, b: str) -> float:
+    """Similarity of ``a`` and ``b`` in 0..1, compared on folded text."""
+    return _sim_folded(fold(a), fold(b))

@@ -1,0 +1,170 @@
+"""Shared fixtures: real databases (SQLite files; PostgreSQL when DVCBOT_TEST_PG is set) and a chat driver.
+
+`.ci/run` starts a real PostgreSQL server and sets DVCBOT_TEST_PG, so in CI
+every test that takes the ``db_url`` fixture runs on both backends. Without
+it (a developer machine with no server) the PostgreSQL variants are skipped.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.service import Runtime
+from dialogs.messages import Ask, Incoming, IncomingFile, Message
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+FIXTURES = Path(__file__).parent / "fixtures"
+PG = os.environ.get("DVCBOT_TEST_PG")
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
+    not PG, reason="no PostgreSQL server: set DVCBOT_TEST_PG (.ci/run does)"))]
+
+
+async def _pg_database() -> tuple[str, str]:
+    import asyncpg
+    name = "t_" + uuid.uuid4().hex[:12]
+    conn = await asyncpg.connect(PG)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base = PG.rsplit("/", 1)[0]
+    return f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1), name
+
+
+async def _pg_drop(name: str) -> None:
+    import asyncpg
+    conn = await asyncpg.connect(PG)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=BACKENDS)
+async def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/dvcbot.db"
+        return
+    url, name = await _pg_database()
+    try:
+        yield url
+    finally:
+        await _pg_drop(name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite+aiosqlite:///{tmp_path}/dvcbot.db"
+
+
+class FixedClock:
+    def __init__(self, when: datetime):
+        self.when = when
+
+    def __call__(self) -> datetime:
+        return self.when
+
+
+@pytest.fixture
+def clock():
+    # Monday 23 November 2026, 09:00 in Vietnam
+    return FixedClock(datetime(2026, 11, 23, 9, 0, tzinfo=VN))
+
+
+@pytest.fixture
+async def runtime(db_url, tmp_path, clock):
+    rt = Runtime(db_url, var_dir=tmp_path / "var", now=clock)
+    await rt.open()
+    try:
+        yield rt
+    finally:
+        await rt.close()
+
+
+class Chat:
+    """Drives the runtime as a person would, and remembers what the bot said."""
+
+    def __init__(self, runtime: Runtime, user: str = "console:test"):
+        self.rt = runtime
+        self.user = user
+        self.replies: list[Any] = []
+        self.transcript: list[str] = []
+
+    async def start(self) -> "Chat":
+        self._got(await self.rt.start(self.user))
+        return self
+
+    def _got(self, replies):
+        self.replies = replies
+        for r in replies:
+            self.transcript.append(("BOT? " if isinstance(r, Ask) else "BOT: ") + r.text)
+        assert replies and isinstance(replies[-1], Ask), "every turn ends with exactly one question"
+        assert sum(isinstance(r, Ask) for r in replies) == 1
+
+    async def say(self, text: str) -> "Chat":
+        self.transcript.append("YOU: " + text)
+        self._got(await self.rt.handle(self.user, Incoming(text=text)))
+        return self
+
+    async def press(self, value: str) -> "Chat":
+        self.transcript.append("YOU [button]: " + value)
+        self._got(await self.rt.handle(self.user, Incoming(choice=value)))
+        return self
+
+    async def send_file(self, data: bytes, name: str = "anh.jpg") -> "Chat":
+        self.transcript.append(f"YOU [file]: {name}")
+        self._got(await self.rt.handle(self.user, Incoming(file=IncomingFile(data=data, name=name))))
+        return self
+
+    @property
+    def ask(self) -> Ask:
+        return self.replies[-1]
+
+    @property
+    def field(self) -> str:
+        return self.ask.field
+
+    @property
+    def messages(self) -> list[Message]:
+        return [r for r in self.replies if isinstance(r, Message)]
+
+    @property
+    def error(self) -> Message | None:
+        return next((m for m in self.messages if m.error), None)
+
+    @property
+    def dossier(self) -> str | None:
+        return next((m.dossier for m in self.messages if m.dossier), None)
+
+    def text(self) -> str:
+        return "\n".join(r.text for r in self.replies)
+
+    async def answers(self) -> dict:
+        s = await self.rt.session(self.user)
+        return dict(s.draft.answers) if s.draft else {}
+
+    async def expect(self, field: str) -> "Chat":
+        assert self.field == field, f"expected {field}, bot asks {self.field}: {self.ask.text}\n" + \
+            "\n".join(self.transcript[-6:])
+        return self
+
+
+@pytest.fixture
+async def chat(runtime):
+    return await Chat(runtime).start()
+
+
+def jpeg(n: int = 0) -> bytes:
+    """A small but real JPEG header + payload."""
+    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes([n % 256]) * 200 + b"\xff\xd9"
+
+
+def pdf() -> bytes:
+    return b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

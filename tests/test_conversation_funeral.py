@@ -1,0 +1,401 @@
+"""Conversation tests for `ho-tro-chi-phi-mai-tang`, driven as a citizen would, on real databases."""
+from __future__ import annotations
+
+from datetime import date
+
+from bot.service import Runtime
+from storage.repo import DossierRepo, dossier_to_dict
+from tests.conftest import Chat, jpeg, pdf
+
+PROC = "ho-tro-chi-phi-mai-tang"
+
+
+async def fill_until_organizer(chat: Chat, cause: str = "thien tai") -> Chat:
+    await chat.say("2")  # the menu lists procedures by id: this one is second
+    await chat.expect("filer.role")
+    assert "Hỗ trợ chi phí mai táng" in chat.text()  # the info card comes first
+    await chat.say("1")
+    await chat.expect("deceased.cause")
+    await chat.say(cause)
+    await chat.expect("deceased.full_name")
+    await chat.say("nguyễn văn an")
+    await chat.expect("deceased.birth_date")
+    await chat.say("5/3/1950")
+    await chat.expect("deceased.sex")
+    await chat.say("nam")
+    await chat.expect("deceased.ethnicity")
+    await chat.say("Kinh")
+    await chat.expect("deceased.residence")
+    await chat.say("Lâm Đồng")
+    await chat.expect("deceased.residence")
+    await chat.say("duc trong")
+    await chat.expect("deceased.residence")
+    await chat.say("Thôn 3")
+    await chat.expect("deceased.death_date")
+    await chat.say("10/11/2026")
+    await chat.expect("deceased.burial_date")
+    await chat.say("12/11/2026")
+    await chat.expect("deceased.burial_place")
+    await chat.say("Nghĩa trang thôn 3")
+    await chat.expect("organizer.kind")
+    return chat
+
+
+async def fill_household(chat: Chat) -> Chat:
+    await chat.say("1")
+    await chat.expect("applicant.full_name")
+    await chat.say("Nguyễn Văn Bình")
+    await chat.expect("applicant.birth_date")
+    await chat.say("01/02/1975")
+    await chat.expect("applicant.id_number")
+    await chat.say("068 075 001 234")
+    await chat.expect("applicant.id_issue_date")
+    await chat.say("bỏ qua")
+    await chat.expect("applicant.residence")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("Thôn 3")
+    await chat.expect("applicant.same_place")
+    await chat.say("có")
+    await chat.expect("applicant.relation")
+    await chat.say("con trai")
+    return chat
+
+
+async def finish(chat: Chat) -> Chat:
+    await chat.expect("contact.phone")
+    await chat.say("+84 912 345 678")
+    await chat.expect("docs.death_notice")
+    await chat.send_file(jpeg(1), "giay-bao-tu.jpg")
+    await chat.expect("docs.death_notice")
+    assert "Đã nhận 1 tệp" in chat.ask.text
+    await chat.press("done")
+    await chat.expect("_review")
+    return chat
+
+
+async def test_household_happy_path(chat: Chat, runtime: Runtime):
+    await fill_until_organizer(chat)
+    await fill_household(chat)
+    await finish(chat)
+    summary = chat.text()
+    assert "NGUYỄN VĂN AN" in summary and "05/03/1950" in summary and "Xã Đức Trọng" in summary
+    await chat.press("confirm")
+    await chat.expect("_sworn")
+    assert "Tôi xin cam đoan" in chat.ask.text
+    await chat.press("yes")
+    code = chat.dossier
+    assert code and code.startswith("MT-")
+    # Monday 09:00 + 3 working days; Tuesday 24/11 is Vietnam Culture Day in `holidays`, so Friday
+    assert "27/11/2026" in chat.text()
+    await chat.expect("procedure")  # back at the menu
+
+    async with runtime.sm() as db:
+        [d] = await DossierRepo(db).list()
+        data = dossier_to_dict(d)
+    assert data["code"] == code and data["procedure"] == PROC and data["status"] == "submitted"
+    assert data["due_date"] == "2026-11-27"
+    assert data["applicant_name"] == "NGUYỄN VĂN BÌNH"
+    a = data["answers"]
+    assert a["deceased.full_name"] == "NGUYỄN VĂN AN"
+    assert a["deceased.birth_date"] == "1950-03-05"
+    assert a["deceased.cause"] == "thien_tai"
+    assert a["deceased.residence"]["province"] == "Tỉnh Lâm Đồng" or "Lâm Đồng" in a["deceased.residence"]["province"]
+    assert a["deceased.residence"]["commune"].endswith("Đức Trọng")
+    assert a["applicant.id_number"] == "068075001234"
+    assert a["applicant.id_issue_date"] is None
+    assert a["contact.phone"] == "0912345678"
+    assert a["organizer.kind"] == "household"
+    assert not any(k.startswith("org.") for k in a)
+    assert len(data["attachments"]) == 1
+    assert data["attachments"][0]["mime"] == "image/jpeg"
+    assert runtime.attachments.exists(data["attachments"][0]["sha256"])
+    assert [h["to"] for h in data["history"]] == ["submitted"]
+    # the draft is gone and the menu no longer shows it as in progress
+    s = await runtime.session(chat.user)
+    assert PROC not in s.drafts
+
+
+async def test_organisation_branch_and_pdf(chat: Chat, runtime: Runtime):
+    await fill_until_organizer(chat, cause="hỏa hoạn")
+    await chat.say("2")
+    await chat.expect("org.name")
+    await chat.say("Hội Chữ thập đỏ xã Đức Trọng")
+    await chat.expect("org.address")
+    await chat.say("xa duc trong, lam dong")  # province and commune in one line, no diacritics
+    await chat.expect("org.address")
+    await chat.say("Số 1 đường 3/2")
+    await chat.expect("org.rep_name")
+    await chat.say("Trần Thị Cúc")
+    await chat.expect("org.rep_title")
+    await chat.say("Chủ tịch")
+    await chat.expect("contact.phone")
+    await chat.say("0987654321")
+    await chat.send_file(pdf(), "bao-tu.pdf")
+    await chat.send_file(jpeg(2))
+    await chat.send_file(jpeg(3))  # third file reaches the maximum and closes the question
+    await chat.expect("_review")
+    await chat.press("confirm")
+    await chat.press("yes")
+    async with runtime.sm() as db:
+        [d] = await DossierRepo(db).list()
+    assert d.applicant_name == "Hội Chữ thập đỏ xã Đức Trọng"
+    assert d.answers["org.address"]["detail"] == "Số 1 đường 3/2"
+    assert [a.mime for a in d.attachments] == ["application/pdf", "image/jpeg", "image/jpeg"]
+    assert not any(k.startswith("applicant.") for k in d.answers)
+
+
+async def test_ineligible_cause_explains_and_allows_fix(chat: Chat):
+    await chat.say("2")
+    await chat.say("1")
+    await chat.expect("deceased.cause")
+    await chat.say("7")  # illness or old age
+    await chat.expect("_eligibility")
+    text = chat.text()
+    assert "không thuộc diện" in text
+    assert "Lý do:" in text and "thiên tai" in text
+    assert "Điều 14" in text
+    assert "Điều 11" in text and "bảo hiểm xã hội" in text  # what to do instead
+    await chat.press("fix")
+    await chat.expect("deceased.cause")
+    assert "Câu trả lời trước" in chat.ask.text
+    await chat.say("tai nạn giao thông")
+    await chat.expect("deceased.full_name")
+    assert (await chat.answers())["deceased.cause"] == "tai_nan_giao_thong"
+
+
+async def test_back_skip_help(chat: Chat):
+    await chat.say("2")
+    await chat.say("1")
+    await chat.say("thiên tai")
+    await chat.say("Lê Thị Mai")
+    await chat.expect("deceased.birth_date")
+    await chat.say("quay lại")
+    await chat.expect("deceased.full_name")
+    assert "LÊ THỊ MAI" in chat.ask.text  # the earlier answer is shown
+    await chat.say("Lê Thị Mây")
+    await chat.expect("deceased.birth_date")
+    assert (await chat.answers())["deceased.full_name"] == "LÊ THỊ MÂY"
+    await chat.say("bo qua")  # required: refused, same question
+    assert chat.error and "bắt buộc" in chat.error.text
+    await chat.expect("deceased.birth_date")
+    await chat.say("trợ giúp")
+    await chat.expect("deceased.birth_date")
+    assert "ngày/tháng/năm" in chat.text()
+    # back twice, then forward again: answers stay
+    await chat.say("quay lai")
+    await chat.say("quay lai")
+    await chat.expect("deceased.cause")
+    await chat.say("quay lại")
+    await chat.expect("filer.role")
+    await chat.say("quay lại")
+    assert chat.error and "đầu tiên" in chat.error.text
+    await chat.expect("filer.role")
+    answers = await chat.answers()
+    assert answers["deceased.full_name"] == "LÊ THỊ MÂY" and answers["deceased.cause"] == "thien_tai"
+
+
+async def test_back_when_answer_changes_relevance(chat: Chat):
+    await chat.say("2")
+    await chat.say("2")  # a helper files for someone
+    await chat.expect("filer.full_name")
+    await chat.say("Phạm Văn Tình")
+    await chat.expect("filer.phone")
+    await chat.say("quay lại")
+    await chat.say("quay lại")
+    await chat.expect("filer.role")
+    await chat.say("1")  # actually the organiser: helper questions no longer apply
+    await chat.expect("deceased.cause")
+    answers = await chat.answers()
+    assert "filer.full_name" not in answers
+    await chat.say("quay lại")
+    await chat.expect("filer.role")
+
+
+async def test_cancel_asks_first_and_huy_can_be_a_name(chat: Chat, runtime: Runtime):
+    await chat.say("2")
+    await chat.say("1")
+    await chat.say("thiên tai")
+    await chat.expect("deceased.full_name")
+    await chat.say("Huy")  # a name, or "hủy" typed without diacritics?
+    await chat.expect("_cancel")
+    labels = [c.label for c in chat.ask.choices]
+    assert any("Huy" in lbl for lbl in labels)
+    await chat.press("answer")
+    await chat.expect("deceased.birth_date")
+    assert (await chat.answers())["deceased.full_name"] == "HUY"
+    await chat.say("hủy")
+    await chat.expect("_cancel")
+    await chat.say("không")
+    await chat.expect("deceased.birth_date")
+    await chat.say("hủy")
+    await chat.say("có")
+    await chat.expect("procedure")
+    assert "Đã hủy" in chat.text()
+    s = await runtime.session(chat.user)
+    assert s.drafts == {}
+
+
+async def test_edit_from_review_asks_new_and_drops_stale(chat: Chat, runtime: Runtime):
+    await fill_until_organizer(chat)
+    await fill_household(chat)
+    await finish(chat)
+    await chat.press("edit")
+    await chat.expect("_edit_section")
+    section = next(c.value for c in chat.ask.choices if c.value == "organizer")
+    await chat.press(section)
+    await chat.expect("organizer.kind")  # one field in the section: asked at once
+    await chat.say("2")  # now an organisation
+    await chat.expect("org.name")
+    await chat.say("UBND xã Đức Trọng")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("bỏ qua")  # no house number
+    await chat.say("Ngô Văn Sáu")
+    await chat.say("Phó Chủ tịch")
+    await chat.expect("_review")
+    answers = await chat.answers()
+    assert not any(k.startswith("applicant.") for k in answers)
+    assert answers["org.address"]["detail"] is None
+    # edit one field directly and come straight back to the review
+    await chat.press("edit")
+    await chat.press("contact")
+    await chat.expect("contact.phone")
+    await chat.say("0388 111 222")
+    await chat.expect("_review")
+    assert "0388111222" in chat.text()
+
+
+async def test_resume_after_restart(db_url, tmp_path, clock):
+    rt = Runtime(db_url, var_dir=tmp_path / "var", now=clock)
+    await rt.open()
+    chat = await Chat(rt, "console:resume").start()
+    await chat.say("2")
+    await chat.say("1")
+    await chat.say("lũ lụt" if False else "1")
+    await chat.say("Đỗ Văn Hải")
+    await chat.expect("deceased.birth_date")
+    await rt.close()
+
+    rt2 = Runtime(db_url, var_dir=tmp_path / "var", now=clock)
+    await rt2.open()
+    try:
+        chat2 = await Chat(rt2, "console:resume").start()
+        await chat2.expect("deceased.birth_date")
+        assert "tiếp tục" in chat2.text()
+        # leave for the menu, come back days later: the draft is still there
+        await chat2.say("menu")
+        await chat2.expect("procedure")
+        assert any("đang khai dở" in c.label for c in chat2.ask.choices)
+        await chat2.press(PROC)
+        await chat2.expect("deceased.birth_date")
+        assert (await chat2.answers())["deceased.full_name"] == "ĐỖ VĂN HẢI"
+    finally:
+        await rt2.close()
+
+
+async def test_confirming_twice_creates_one_dossier(chat: Chat, runtime: Runtime):
+    await fill_until_organizer(chat)
+    await fill_household(chat)
+    await finish(chat)
+    await chat.press("confirm")
+    await chat.press("yes")
+    first = chat.dossier
+    await chat.press("yes")  # a stale button pressed again
+    await chat.say("có")
+    assert "đã được nộp" in chat.text()
+    async with runtime.sm() as db:
+        rows = await DossierRepo(db).list()
+    assert [d.code for d in rows] == [first]
+
+
+async def test_wrong_input_for_every_kind(chat: Chat):
+    await chat.say("2")
+    await chat.say("9")  # choice out of range
+    assert chat.error
+    await chat.expect("filer.role")
+    await chat.say("1")
+    await chat.say("xyz")
+    assert chat.error
+    await chat.expect("deceased.cause")
+    await chat.say("1")
+    await chat.say("12345")  # name with digits
+    assert chat.error and "tên" in chat.error.text.lower()
+    await chat.say("Trịnh Văn Lộc")
+    await chat.say("31/02/1950")  # impossible date
+    assert chat.error
+    await chat.say("01/01/2099")  # future
+    assert chat.error
+    await chat.expect("deceased.birth_date")
+    await chat.say("01/01/1940")
+    await chat.say("khong biet")
+    assert chat.error
+    await chat.say("nữ")
+    await chat.say("Tày")
+    await chat.say("Atlantis")  # no such province
+    assert chat.error and "34" in chat.error.text
+    await chat.expect("deceased.residence")
+    await chat.say("Lâm Đồng")
+    await chat.say("zzzz")
+    assert chat.error
+    await chat.say("Đức Trọng")
+    await chat.say("Thôn 1")
+    await chat.say("01/01/1930")  # death before birth
+    assert chat.error and "trước ngày sinh" in chat.error.text
+    await chat.say("01/11/2026")
+    await chat.say("30/10/2026")  # burial before death
+    assert chat.error
+    await chat.say("02/11/2026")
+    await chat.say("Nghĩa trang")
+    await chat.say("1")
+    await chat.say("Trịnh Văn Phúc")
+    await chat.say("01/02/1975")
+    await chat.say("12345")  # too short
+    assert chat.error
+    await chat.say("999075001234")  # unknown province code
+    assert chat.error
+    await chat.say("068175001234")  # female/century digit, but birth year 1975 male unknown: year check
+    await chat.expect("applicant.id_issue_date")
+    await chat.say("quay lại")
+    await chat.say("068080001234")  # birth year does not match 1975
+    assert chat.error and "năm sinh" in chat.error.text
+    await chat.say("068075001234")
+    await chat.say("bỏ qua")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("Thôn 1")
+    await chat.say("có lẽ")  # not yes/no
+    assert chat.error
+    await chat.say("ko")
+    await chat.expect("applicant.current_address")
+    await chat.say("Thái Nguyên")
+    await chat.say("bỏ qua")  # the commune is required inside an address
+    await chat.expect("applicant.current_address")
+    assert chat.error
+    await chat.say("phan dinh phung")
+    await chat.say("Tổ 5")
+    await chat.say("cháu")
+    await chat.say("012345")  # landline-like / too short
+    assert chat.error
+    await chat.say("0912345678")
+    await chat.expect("docs.death_notice")
+    await chat.say("đây là giấy báo tử")  # text where a file is needed
+    assert chat.error
+    await chat.send_file(b"plain text, not a photo", "note.txt")
+    assert chat.error
+    await chat.send_file(b"", "empty.jpg")
+    assert chat.error
+    await chat.expect("docs.death_notice")
+
+
+async def test_file_where_text_expected_is_refused_and_kept_place(chat: Chat):
+    await chat.say("2")
+    await chat.send_file(jpeg())
+    assert chat.error
+    await chat.expect("filer.role")
+
+
+async def test_dates_are_iso_in_answers(chat: Chat):
+    await fill_until_organizer(chat)
+    answers = await chat.answers()
+    assert date.fromisoformat(answers["deceased.death_date"]) == date(2026, 11, 10)
