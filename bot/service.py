@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
+
 from dialogs.catalog import Catalog
 from dialogs.codes import new_dossier_code
 from dialogs.engine import Draft, Engine, Session
@@ -113,6 +115,17 @@ class Runtime:
 
     async def _run(self, user_key: str, step: Callable[[Session], Outcome]) -> list[Reply]:
         async with self.locks(user_key):
+            for attempt in range(3):
+                try:
+                    return await self._run_once(user_key, step)
+                except IntegrityError:
+                    # another process created this chat's first row at the same moment: run again on it
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
+
+    async def _run_once(self, user_key: str, step: Callable[[Session], Outcome]) -> list[Reply]:
+        if True:
             async with self.sm() as db, db.begin():
                 repo = ConversationRepo(db)
                 conv, drafts = await repo.load(user_key)

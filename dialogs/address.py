@@ -25,7 +25,7 @@ from typing import Any
 from vietnam_provinces import Province, VietNamDivisionType, Ward
 
 from dialogs.i18n import N_
-from dialogs.textnorm import fold, nfc, similarity
+from dialogs.textnorm import close_matches, fold, nfc
 
 __all__ = [
     "Unit",
@@ -272,17 +272,27 @@ def _province_index() -> dict[str, tuple[str, str | None]]:
     return index
 
 
+@dataclass(frozen=True)
+class _CommuneIndex:
+    entries: tuple[_CommuneEntry, ...]
+    exact: dict[str, list[_CommuneEntry]]  # folded key and no-space key → entries
+    spaced: dict[str, list[_CommuneEntry]]  # folded key → entries (for fuzzy)
+    nospace: dict[str, list[_CommuneEntry]]  # no-space key → entries (for fuzzy)
+
+
 @lru_cache(maxsize=64)
-def _commune_index(province_code: str) -> tuple[tuple[_CommuneEntry, ...], dict[str, list[_CommuneEntry]]]:
+def _commune_index(province_code: str) -> _CommuneIndex:
     entries = tuple(e for e in _commune_table().values() if e.province_code == province_code)
     exact: dict[str, list[_CommuneEntry]] = {}
+    spaced: dict[str, list[_CommuneEntry]] = {}
+    nospace: dict[str, list[_CommuneEntry]] = {}
     for e in entries:
         for key in e.keys:
-            for k in (key, _nospace(key)):
-                bucket = exact.setdefault(k, [])
+            for table, k in ((exact, key), (exact, _nospace(key)), (spaced, key), (nospace, _nospace(key))):
+                bucket = table.setdefault(k, [])
                 if e not in bucket:
                     bucket.append(e)
-    return entries, exact
+    return _CommuneIndex(entries, exact, spaced, nospace)
 
 
 @lru_cache(maxsize=1)
@@ -307,7 +317,7 @@ def provinces() -> list[Unit]:
 def communes(province_code: str) -> list[Unit]:
     """Communes, wards and special zones of a province, sorted by name
     (accent-insensitive).  Empty for an unknown province code."""
-    entries, _ = _commune_index(_normalize_code(province_code, 2))
+    entries = _commune_index(_normalize_code(province_code, 2)).entries
     return sorted((e.unit for e in entries), key=lambda u: (fold(u.name), u.code))
 
 
@@ -371,28 +381,37 @@ def _province_hits(text: str, *, fuzzy: bool = True) -> list[_ProvinceHit]:
         code, legacy = index[key[2:].strip()]
         return [_ProvinceHit(code, 1.0, legacy)]
     # A known name inside a longer answer ("o lam dong a"): longest wins.
-    inside: dict[str, _ProvinceHit] = {}
-    best_len = 0
-    for k, (code, legacy) in index.items():
-        if len(k) >= 4 and " " in k and re.search(rf"(?<!\w){re.escape(k)}(?!\w)", key):
-            if len(k) > best_len:
-                inside, best_len = {}, len(k)
-            if len(k) == best_len:
+    words = key.split()
+    for n in range(min(6, len(words)), 0, -1):
+        inside: dict[str, _ProvinceHit] = {}
+        for start in range(len(words) - n + 1):
+            k = " ".join(words[start : start + n])
+            if k in index and len(k) >= 4 and " " in k:
+                code, legacy = index[k]
                 inside.setdefault(code, _ProvinceHit(code, 0.95, legacy))
-    if inside:
-        return list(inside.values())
+        if inside:
+            return list(inside.values())
     if not fuzzy or len(key) < 3:
         return []
+    spaced, nospace = _province_fuzzy_keys()
     best: dict[str, _ProvinceHit] = {}
-    ks = _nospace(key)
-    for k, (code, legacy) in index.items():
-        if len(k) < 4 or " " not in k:
-            continue
-        score = max(similarity(key, k), similarity(ks, _nospace(k)))
-        if score >= 0.75 and (code not in best or score > best[code].score):
-            best[code] = _ProvinceHit(code, score, legacy)
+    for table, query in ((spaced, key), (nospace, _nospace(key))):
+        for k, score in close_matches(query, table, 0.75).items():
+            code, legacy = table[k]
+            if code not in best or score > best[code].score:
+                best[code] = _ProvinceHit(code, score, legacy)
     ranked = sorted(best.values(), key=lambda h: -h.score)
     return _dominant(ranked, lambda h: h.score)
+
+
+@lru_cache(maxsize=1)
+def _province_fuzzy_keys() -> tuple[dict[str, tuple[str, str | None]], dict[str, tuple[str, str | None]]]:
+    """Multi-word province keys (spaced and without spaces) for fuzzy matching."""
+    spaced = {k: v for k, v in _province_index().items() if len(k) >= 4 and " " in k}
+    nospace: dict[str, tuple[str, str | None]] = {}
+    for k, v in spaced.items():
+        nospace.setdefault(_nospace(k), v)
+    return spaced, nospace
 
 
 def _dominant(ranked: list[Any], score: Callable[[Any], float], limit: int = 5) -> list[Any]:
@@ -477,9 +496,9 @@ def _by_accent(hits: list[_CommuneEntry], accented: str | None) -> list[_Commune
 
 
 def _commune_hits(text: str, province_code: str, *, fuzzy: bool = True) -> list[_CommuneEntry]:
-    entries, exact = _commune_index(_normalize_code(province_code, 2))
+    index = _commune_index(_normalize_code(province_code, 2))
     full = _key(text)
-    if not entries or not full:
+    if not index.entries or not full:
         return []
     akey = _akey(text)
     # Diacritics decide only if the user typed some and offsets line up.
@@ -491,37 +510,35 @@ def _commune_hits(text: str, province_code: str, *, fuzzy: bool = True) -> list[
         readings.append((full, None, akey if aligned else None))
     for r_key, r_kind, r_accented in readings:
         for k in (r_key, _nospace(r_key)):
-            if k in exact:
-                return _order(_by_accent(list(exact[k]), r_accented), r_kind)
+            if k in index.exact:
+                return _order(_by_accent(list(index.exact[k]), r_accented), r_kind)
     if len(key) >= 3:
-        prefixed = [e for e in entries if any(k.startswith(key + " ") for k in e.keys)]
+        prefixed = [e for e in index.entries if any(k.startswith(key + " ") for k in e.keys)]
         if prefixed and len(prefixed) <= 5:
             return _order(prefixed, kind)
-    inside = [
-        (max(len(k) for k in e.keys if _contains(key, k)), e)
-        for e in entries
-        if any(len(k) >= 4 and _contains(key, k) for k in e.keys)
-    ]
-    if inside:
-        inside.sort(key=lambda t: -t[0])
-        top = [e for n, e in inside if n == inside[0][0]]
-        return _order(top, kind)
+    # A known name inside a longer answer ("ba dinh quan ba dinh"): longest wins.
+    words = key.split()
+    for n in range(min(6, len(words)), 0, -1):
+        inside: list[_CommuneEntry] = []
+        for start in range(len(words) - n + 1):
+            k = " ".join(words[start : start + n])
+            if len(k) >= 4:
+                inside.extend(e for e in index.spaced.get(k, ()) if e not in inside)
+        if inside:
+            return _order(inside, kind)
     if not fuzzy or len(key) < 3:
         return []
-    ks = _nospace(key)
-    scored: list[tuple[float, _CommuneEntry]] = []
-    for e in entries:
-        score = max(max(similarity(key, k), similarity(ks, _nospace(k))) for k in e.keys)
-        if kind is not None and e.kind != kind:
-            score -= 0.02  # "phường X" slightly prefers wards
-        if score >= 0.75:
-            scored.append((score, e))
-    scored.sort(key=lambda t: -t[0])
-    return [e for _, e in _dominant(scored, lambda t: t[0])]
-
-
-def _contains(haystack: str, needle: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack) is not None
+    scores: dict[str, float] = {}
+    owners: dict[str, _CommuneEntry] = {}
+    for table, query in ((index.spaced, key), (index.nospace, _nospace(key))):
+        for k, score in close_matches(query, table, 0.75).items():
+            for e in table[k]:
+                # "phường X" slightly prefers wards over communes.
+                adjusted = score - 0.02 if kind is not None and e.kind != kind else score
+                if adjusted > scores.get(e.unit.code, 0.0):
+                    scores[e.unit.code], owners[e.unit.code] = adjusted, e
+    ranked = sorted(((sc, owners[c]) for c, sc in scores.items()), key=lambda t: -t[0])
+    return [e for _, e in _dominant(ranked, lambda t: t[0])]
 
 
 def match_commune(text: str, province_code: str) -> list[Unit]:
@@ -622,7 +639,7 @@ def _find_commune_in(part: str, province_code: str | None) -> tuple[_CommuneEntr
 
 
 def _exact_commune(part: str, province_code: str) -> bool:
-    _, exact = _commune_index(province_code)
+    exact = _commune_index(province_code).exact
     key, _, _ = _split_commune_prefix(_key(part))
     return key in exact or _nospace(key) in exact
 

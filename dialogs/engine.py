@@ -514,6 +514,19 @@ class Engine:
             out.replies.append(Message(self._field_help(session, f)))
             return self._prompt(session, out)
         if command == "back":
+            pending = session.pending or {}
+            if f.kind == "address" and pending.get("kind") == "address" and pending.get("stage") in ("commune",
+                                                                                                     "detail"):
+                # step back inside the address: detail -> commune -> province
+                value = dict(pending.get("value") or {})
+                if pending["stage"] == "detail":
+                    value = {k: v for k, v in value.items() if k not in ("commune_code", "commune", "detail")}
+                    pending.update(stage="commune", value=value, options=[])
+                else:
+                    pending.update(stage="province", value={}, options=[])
+                session.pending = pending
+                out.replies.append(self._ask_for(session, slot))
+                return
             return self._back(session, out)
         if command == "skip":
             pending = session.pending or {}

@@ -573,7 +573,7 @@ class _Compiler:
             if last_attr >= 0:
                 raise self.error("attribute access is only allowed on field references "
                                  "(names such as deceased.birth_date)", steps[last_attr][2])
-            return self.apply_indexes(self.comp(root), steps, node)
+            return self.apply_indexes(self.comp(root), steps)
 
         name = root.id
         if name.startswith("__"):
@@ -591,16 +591,16 @@ class _Compiler:
         if name == "item":
             if not head or head[0][0] != "attr":
                 raise self.error("'item' must be followed by a field name, as in item.relation", root)
-            path = self.render(head, root)
+            path = self.render(head)
             self.item_refs.add(_INDEX_RE.sub("[]", path))
             base = _C(lambda c: c.item(path) if c.item is not None else None)
-            return self.apply_indexes(base, tail, node)
+            return self.apply_indexes(base, tail)
 
-        path = self.render([("attr", name, root), *head], root)
+        path = self.render([("attr", name, root), *head])
         self.refs.add(_INDEX_RE.sub("[]", path))
-        return self.apply_indexes(_C(lambda c: c.resolve(path)), tail, node)
+        return self.apply_indexes(_C(lambda c: c.resolve(path)), tail)
 
-    def render(self, steps: list[tuple[str, Any, ast.AST]], root: ast.AST) -> str:
+    def render(self, steps: list[tuple[str, Any, ast.AST]]) -> str:
         out = []
         for kind, arg, n in steps:
             if kind == "attr":
@@ -611,7 +611,7 @@ class _Compiler:
                 out.append(f"[{arg}]")
         return "".join(out)
 
-    def apply_indexes(self, base: _C, steps: list[tuple[str, Any, ast.AST]], node: ast.AST) -> _C:
+    def apply_indexes(self, base: _C, steps: list[tuple[str, Any, ast.AST]]) -> _C:
         result = base
         for _kind, i, n in steps:
             f = result.fn
@@ -788,7 +788,7 @@ class _Compiler:
                 raise self.error("matches() needs a string literal as its regular expression", pat)
             try:
                 rx = re.compile(pat.value)
-            except re.error as exc:
+            except (re.error, OverflowError, RecursionError, ValueError) as exc:
                 raise self.error(f"invalid regular expression: {exc}", pat) from None
             if _nested_quantifier(pat.value):
                 raise self.error("regular expression has a nested quantifier such as (a+)+, "

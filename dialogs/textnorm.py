@@ -12,14 +12,16 @@ Functions:
 * :func:`nfc` — canonical composed form, for storing what the user typed.
 * :func:`title_vi` — title-case a Vietnamese personal or place name.
 * :func:`similarity` — 0..1 fuzzy similarity on folded text.
+* :func:`close_matches` — score many already-folded candidates at once.
 """
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-__all__ = ["fold", "nfc", "title_vi", "similarity"]
+__all__ = ["fold", "nfc", "title_vi", "similarity", "close_matches"]
 
 
 def _build_fold_table() -> dict[int, int | None]:
@@ -120,3 +122,24 @@ def _sim_folded(a: str, b: str) -> float:
 def similarity(a: str, b: str) -> float:
     """Similarity of ``a`` and ``b`` in 0..1, compared on folded text."""
     return _sim_folded(fold(a), fold(b))
+
+
+def close_matches(query: str, candidates: Iterable[str], cutoff: float = 0.75) -> dict[str, float]:
+    """Score already-folded ``candidates`` against a folded ``query``.
+
+    Returns ``{candidate: ratio}`` for candidates whose difflib ratio is at
+    least ``cutoff``.  Much faster than calling :func:`similarity` in a loop:
+    the query is analysed once and cheap upper bounds skip most candidates.
+    """
+    matcher = SequenceMatcher(autojunk=False)
+    matcher.set_seq2(query)
+    found: dict[str, float] = {}
+    for cand in candidates:
+        if cand in found:
+            continue
+        matcher.set_seq1(cand)
+        if matcher.real_quick_ratio() >= cutoff and matcher.quick_ratio() >= cutoff:
+            ratio = matcher.ratio()
+            if ratio >= cutoff:
+                found[cand] = ratio
+    return found

@@ -399,3 +399,26 @@ async def test_dates_are_iso_in_answers(chat: Chat):
     await fill_until_organizer(chat)
     answers = await chat.answers()
     assert date.fromisoformat(answers["deceased.death_date"]) == date(2026, 11, 10)
+
+
+async def test_back_inside_an_address_steps_back_one_part(chat: Chat):
+    await chat.say("2")
+    await chat.say("1")
+    await chat.say("1")
+    await chat.say("Vũ Thị Lan")
+    await chat.say("01/01/1960")
+    await chat.say("nữ")
+    await chat.say("Kinh")
+    await chat.expect("deceased.residence")
+    await chat.say("Đắk Nông")  # a pre-2025 province: mapped, with a note
+    assert "Lâm Đồng" in chat.text()
+    await chat.say("Đức Trọng")
+    assert "Số nhà" in chat.ask.text
+    await chat.say("quay lại")
+    await chat.expect("deceased.residence")
+    assert "xã/phường" in chat.ask.text
+    await chat.say("quay lại")
+    await chat.expect("deceased.residence")
+    assert "tỉnh/thành phố" in chat.ask.text
+    await chat.say("quay lại")
+    await chat.expect("deceased.ethnicity")

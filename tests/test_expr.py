@@ -259,6 +259,7 @@ def test_multiline_and_leading_space():
     ("...", "ellipsis"),
     ("matches(x, y)", "string literal"),
     ("matches(x, '(')", "invalid regular expression"),
+    ("matches(x, 'a{4294967296}')", "invalid regular expression"),
     ("matches(x, '(a+)+$')", "nested quantifier"),
     ("matches(x, '(a|b*)*')", "nested quantifier"),
     ("1 +", "syntax error"),

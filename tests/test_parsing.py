@@ -1,0 +1,738 @@
+"""Tests for dialogs.parsing and dialogs.textnorm."""
+from __future__ import annotations
+
+import ast
+import string
+import unicodedata
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dialogs import parsing
+from dialogs.parsing import (
+    Invalid,
+    check_attachment,
+    format_date,
+    format_int,
+    match_choice,
+    match_multi_choice,
+    parse_date,
+    parse_email,
+    parse_id_number,
+    parse_money,
+    parse_name,
+    parse_number,
+    parse_phone,
+    parse_text,
+    parse_yes_no,
+    sniff_mime,
+)
+from dialogs.textnorm import fold, nfc, similarity, title_vi
+
+TODAY = date(2025, 10, 20)
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+VI_CHARS = "aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ"
+MESSY = st.text(
+    alphabet=st.sampled_from(list(VI_CHARS + VI_CHARS.upper() + string.digits + " .,/-:;+@'đĐ%kđ"))
+    | st.characters(),
+    max_size=40,
+)
+
+
+def invalid(fn, *args, **kwargs) -> Invalid:
+    """Call ``fn`` expecting Invalid; check the message renders; return it."""
+    with pytest.raises(Invalid) as info:
+        fn(*args, **kwargs)
+    exc = info.value
+    rendered = exc.render()
+    assert "{" not in rendered, rendered  # every placeholder was supplied
+    assert exc.render(lambda m: m) == rendered
+    return exc
+
+
+# --------------------------------------------------------------------------
+# textnorm
+# --------------------------------------------------------------------------
+
+
+class TestTextnorm:
+    def test_fold_strips_all_diacritics(self) -> None:
+        assert fold("  Nguyễn   Văn ĐỨC ") == "nguyen van duc"
+        assert fold("Đắk Lắk, Hòa Bình, Thừa Thiên Huế") == "dak lak, hoa binh, thua thien hue"
+        assert fold(VI_CHARS).isascii()
+        assert fold("ỨỪỬỮỰ ưứừửữự") == "uuuuu uuuuuu"
+
+    def test_fold_nfd_equals_nfc(self) -> None:
+        text = "Trần Thị Bích Ngọc – Quảng Ngãi"
+        assert fold(unicodedata.normalize("NFD", text)) == fold(text)
+
+    @FAST
+    @given(MESSY)
+    def test_fold_idempotent(self, s: str) -> None:
+        assert fold(fold(s)) == fold(s)
+
+    @FAST
+    @given(st.text(alphabet=VI_CHARS + VI_CHARS.upper() + string.printable, max_size=40))
+    def test_fold_vietnamese_is_ascii_whatever_the_normal_form(self, s: str) -> None:
+        folded = fold(unicodedata.normalize("NFC", s))
+        assert folded == fold(unicodedata.normalize("NFD", s))
+        assert folded.isascii()
+
+    def test_nfc(self) -> None:
+        assert nfc(unicodedata.normalize("NFD", "Nguyễn")) == "Nguyễn"
+
+    @pytest.mark.parametrize(
+        ("raw", "expected"),
+        [
+            ("nguyễn văn an", "Nguyễn Văn An"),
+            (unicodedata.normalize("NFD", "nguyễn văn an"), "Nguyễn Văn An"),
+            ("LÊ THỊ  BÍCH-NGỌC", "Lê Thị Bích-Ngọc"),
+            ("h'hen niê", "H'Hen Niê"),
+            ("đặng đức", "Đặng Đức"),
+        ],
+    )
+    def test_title_vi(self, raw: str, expected: str) -> None:
+        assert title_vi(raw) == expected
+
+    def test_similarity(self) -> None:
+        assert similarity("Lâm Đồng", "lam dong") == 1.0
+        assert similarity("Lâm Đồng", "lam dongg") > 0.9
+        assert similarity("Lâm Đồng", "Cà Mau") < 0.5
+        assert similarity("", "x") == 0.0
+
+
+# --------------------------------------------------------------------------
+# Invalid / messages
+# --------------------------------------------------------------------------
+
+
+def _n_messages() -> list[str]:
+    source = Path(parsing.__file__).read_text(encoding="utf-8")
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "N_":
+            arg = node.args[0]
+            assert isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            found.append(arg.value)
+    return found
+
+
+def test_all_messages_are_vietnamese_with_diacritics() -> None:
+    messages = _n_messages()
+    assert len(messages) > 30
+    for message in messages:
+        assert not message.isascii(), message
+        assert message == nfc(message), message
+        assert message.rstrip()[-1] in ".?!", message
+
+
+def test_invalid_keeps_msgid_and_params() -> None:
+    exc = Invalid("Tệp quá lớn ({size} MB).", size="3")
+    assert exc.message == "Tệp quá lớn ({size} MB)."
+    assert exc.params == {"size": "3"}
+    assert exc.render() == "Tệp quá lớn (3 MB)."
+    assert exc.render(lambda m: m.replace("Tệp quá lớn", "File too large")) == "File too large (3 MB)."
+    assert "3" not in repr(exc)
+
+
+def test_formatters() -> None:
+    assert format_date(date(1960, 3, 5)) == "05/03/1960"
+    assert format_int(1500000) == "1.500.000"
+    assert format_int(-1000) == "-1.000"
+
+
+# --------------------------------------------------------------------------
+# parse_text / parse_name
+# --------------------------------------------------------------------------
+
+
+class TestText:
+    def test_accepts_and_normalises(self) -> None:
+        assert parse_text("  " + unicodedata.normalize("NFD", "Xin chào") + " ") == "Xin chào"
+
+    def test_errors(self) -> None:
+        assert invalid(parse_text, "   ").message == "Vui lòng nhập nội dung trả lời."
+        exc = invalid(parse_text, "ab", min_len=3)
+        assert exc.params == {"min": 3}
+        exc = invalid(parse_text, "abcdef", max_len=5)
+        assert exc.params == {"length": 6, "max": 5}
+        exc = invalid(parse_text, "abc", pattern=r"\d+")
+        assert exc.message == "Nội dung chưa đúng định dạng. Vui lòng kiểm tra lại."
+        exc = invalid(parse_text, "abc", pattern=r"\d+", pattern_message="Chỉ nhập chữ số.")
+        assert exc.message == "Chỉ nhập chữ số."
+        assert parse_text("123", pattern=r"\d+") == "123"
+
+
+class TestName:
+    @pytest.mark.parametrize(
+        ("raw", "expected"),
+        [
+            ("nguyễn văn an", "Nguyễn Văn An"),
+            ("  NGUYỄN   VĂN   AN ", "Nguyễn Văn An"),
+            ("nguyen van an", "Nguyen Van An"),
+            (unicodedata.normalize("NFD", "trần thị bích ngọc"), "Trần Thị Bích Ngọc"),
+            ("h’hen niê", "H'Hen Niê"),
+            ("Y - Moan", "Y-Moan"),
+            ("Lý", "Lý"),
+        ],
+    )
+    def test_accepts(self, raw: str, expected: str) -> None:
+        assert parse_name(raw) == expected
+
+    def test_upper(self) -> None:
+        assert parse_name("nguyễn văn an", upper=True) == "NGUYỄN VĂN AN"
+        assert parse_name("đặng thị ơn", upper=True) == "ĐẶNG THỊ ƠN"
+
+    def test_errors(self) -> None:
+        assert invalid(parse_name, "  ").message == "Vui lòng nhập họ và tên."
+        assert "chữ số" in invalid(parse_name, "Nguyễn Văn 2").message
+        assert "chỉ gồm chữ cái" in invalid(parse_name, "Nguyễn @ An").message
+        assert "quá ngắn" in invalid(parse_name, "a").message
+        assert "quá ngắn" in invalid(parse_name, "--").message
+        assert invalid(parse_name, "a" * 101).params == {"max": 100}
+
+    @FAST
+    @given(MESSY)
+    def test_idempotent(self, s: str) -> None:
+        try:
+            once = parse_name(s)
+        except Invalid:
+            return
+        assert parse_name(once) == once
+        assert parse_name(once, upper=True) == once.upper()
+
+
+# --------------------------------------------------------------------------
+# parse_date
+# --------------------------------------------------------------------------
+
+
+class TestDate:
+    @pytest.mark.parametrize(
+        ("raw", "expected"),
+        [
+            ("12/3/2024", date(2024, 3, 12)),
+            ("12-03-2024", date(2024, 3, 12)),
+            ("12.03.2024", date(2024, 3, 12)),
+            ("12/03/24", date(2024, 3, 12)),
+            ("05/03/60", date(1960, 3, 5)),
+            ("20/10/25", date(2025, 10, 20)),
+            ("21/10/25", date(1925, 10, 21)),  # 2025-10-21 would be after today
+            ("12 3 2024", date(2024, 3, 12)),
+            ("12032024", date(2024, 3, 12)),
+            ("ngày 12 tháng 3 năm 2024", date(2024, 3, 12)),
+            ("ngay 12 thang 3 nam 2024", date(2024, 3, 12)),
+            ("Ngày 12 Tháng 03 Năm 2024.", date(2024, 3, 12)),
+            ("12 thg 3 2024", date(2024, 3, 12)),
+            ("12 thg 3", date(2025, 3, 12)),
+            ("mùng 5 tháng 3", date(2025, 3, 5)),
+            ("12th3", date(2025, 3, 12)),
+            ("25/12", date(2024, 12, 25)),  # this year's would be in the future
+            ("hôm nay", TODAY),
+            ("Hom nay", TODAY),
+            ("hôm qua", date(2025, 10, 19)),
+            ("hom qua", date(2025, 10, 19)),
+            ("hôm kia", date(2025, 10, 18)),
+            ("2024-03-12", date(2024, 3, 12)),
+            ("29/02/2024", date(2024, 2, 29)),
+        ],
+    )
+    def test_accepts(self, raw: str, expected: date) -> None:
+        assert parse_date(raw, today=TODAY) == expected
+
+    @pytest.mark.parametrize("raw", ["abc", "", "12", "12/3/2024/5", "123/3/2024", "ngày mai", "1/2/3/4"])
+    def test_unreadable(self, raw: str) -> None:
+        exc = invalid(parse_date, raw, today=TODAY)
+        assert exc.message == "Ngày chưa đúng. Vui lòng nhập theo dạng ngày/tháng/năm, ví dụ 05/03/1960."
+
+    def test_impossible_dates(self) -> None:
+        exc = invalid(parse_date, "31/02/2024", today=TODAY)
+        assert exc.message.startswith("Ngày {date} không có thật")
+        assert exc.params["date"] == "31/02/2024"
+        assert "31/02/2024" in exc.render()
+        assert invalid(parse_date, "29/2/2023", today=TODAY).params["date"] == "29/02/2023"
+        exc = invalid(parse_date, "12/13/2024", today=TODAY)
+        assert exc.message.startswith("Tháng {month} không có thật") and exc.params == {"month": 13}
+        exc = invalid(parse_date, "32/1/2024", today=TODAY)
+        assert exc.message.startswith("Ngày {day} không có thật") and exc.params == {"day": 32}
+        assert invalid(parse_date, "1/1/0012", today=TODAY).params == {"year": 12}
+        assert "đủ 4 chữ số" in invalid(parse_date, "1/1/202", today=TODAY).message
+
+    def test_bounds(self) -> None:
+        exc = invalid(parse_date, "1/1/2030", today=TODAY, not_after=TODAY)
+        assert exc.message == "Ngày này không thể ở tương lai. Vui lòng kiểm tra lại."
+        exc = invalid(parse_date, "1/1/2026", today=TODAY, not_after=date(2025, 12, 31))
+        assert exc.message.startswith("Ngày này không thể sau ngày {max}")
+        assert exc.params == {"max": "31/12/2025"}
+        exc = invalid(parse_date, "1/1/1900", today=TODAY, not_before=date(1920, 1, 1))
+        assert exc.message.startswith("Ngày này không thể trước ngày {min}")
+        assert exc.render() == "Ngày này không thể trước ngày 01/01/1920. Vui lòng kiểm tra lại."
+        assert parse_date("hôm nay", today=TODAY, not_after=TODAY) == TODAY
+        assert invalid(parse_date, "hom kia", today=TODAY, not_before=TODAY)
+
+    @FAST
+    @given(st.dates(min_value=date(1800, 1, 1), max_value=date(2300, 12, 31)))
+    def test_round_trip(self, d: date) -> None:
+        assert parse_date(format_date(d), today=TODAY) == d
+        assert parse_date(d.isoformat(), today=TODAY) == d
+        assert parse_date(f"ngay {d.day} thang {d.month} nam {d.year}", today=TODAY) == d
+
+    @FAST
+    @given(MESSY)
+    def test_only_invalid(self, s: str) -> None:
+        try:
+            assert isinstance(parse_date(s, today=TODAY), date)
+        except Invalid:
+            pass
+
+
+# --------------------------------------------------------------------------
+# parse_id_number
+# --------------------------------------------------------------------------
+
+
+class TestIdNumber:
+    def test_accepts_with_separators(self) -> None:
+        assert parse_id_number("001090012345") == "001090012345"
+        assert parse_id_number(" 001 090 012 345 ") == "001090012345"
+        assert parse_id_number("001.090.012.345") == "001090012345"
+        assert parse_id_number("079-303-000-123") == "079303000123"
+
+    def test_birth_and_sex_cross_checks(self) -> None:
+        # 1990, male (G=0)
+        assert parse_id_number("001090012345", birth_date=date(1990, 5, 1), sex="nam")
+        assert parse_id_number("001090012345", birth_date=date(1990, 5, 1), sex="male")
+        # 2005, female (G=3)
+        assert parse_id_number("079305000123", birth_date=date(2005, 1, 1), sex="nu")
+        assert parse_id_number("079305000123", birth_date=date(2005, 1, 1), sex="nữ")
+        assert parse_id_number("079305000123", sex="female")
+        # unknown sex text is not checked
+        assert parse_id_number("079305000123", sex="khác")
+
+    def test_errors(self) -> None:
+        exc = invalid(parse_id_number, "123456789")
+        assert exc.message == (
+            "Số CMND 9 số không còn dùng được, vui lòng nhập số định danh cá nhân 12 số trên CCCD."
+        )
+        exc = invalid(parse_id_number, "00109001234")
+        assert "phải có đúng 12 chữ số" in exc.message and exc.params == {"count": 11}
+        assert "chỉ gồm 12 chữ số" in invalid(parse_id_number, "00109001234A").message
+        assert "Vui lòng nhập số định danh" in invalid(parse_id_number, " ").message
+        exc = invalid(parse_id_number, "003090012345")
+        assert "không phải mã tỉnh" in exc.message and exc.params == {"code": "003"}
+        exc = invalid(parse_id_number, "001090012345", birth_date=date(1991, 1, 1))
+        assert "năm sinh" in exc.message and exc.params == {"year": 1991}
+        exc = invalid(parse_id_number, "001090012345", birth_date=date(2090, 1, 1))
+        assert "năm sinh" in exc.message
+        exc = invalid(parse_id_number, "001090012345", sex="nu")
+        assert "giới tính" in exc.message
+        assert "giới tính" in invalid(parse_id_number, "079305000123", sex="male").message
+
+    def test_province_list(self) -> None:
+        codes = parsing.LEGACY_ID_PROVINCE_CODES
+        assert len(codes) == 63
+        assert all(len(c) == 3 and c.isdigit() for c in codes)
+
+    @FAST
+    @given(
+        st.sampled_from(sorted(parsing.LEGACY_ID_PROVINCE_CODES)),
+        st.dates(min_value=date(1900, 1, 1), max_value=date(2399, 12, 31)),
+        st.booleans(),
+        st.integers(0, 999_999),
+    )
+    def test_round_trip(self, code: str, born: date, female: bool, rest: int) -> None:
+        g = (born.year // 100 - 19) * 2 + int(female)
+        number = f"{code}{g}{born.year % 100:02d}{rest:06d}"
+        spaced = " ".join(number[i : i + 3] for i in range(0, 12, 3))
+        sex = "nu" if female else "nam"
+        assert parse_id_number(spaced, birth_date=born, sex=sex) == number
+
+    @FAST
+    @given(MESSY)
+    def test_only_invalid(self, s: str) -> None:
+        try:
+            parse_id_number(s, birth_date=date(1990, 1, 1), sex="nam")
+        except Invalid:
+            pass
+
+
+# --------------------------------------------------------------------------
+# parse_phone / parse_email
+# --------------------------------------------------------------------------
+
+
+class TestPhone:
+    @pytest.mark.parametrize(
+        "raw",
+        [
+            "0912345678",
+            "+84 912 345 678",
+            "+84912345678",
+            "84912345678",
+            "0084 912 345 678",
+            "+84 0912 345 678",
+            "0912.345.678",
+            "0912-345-678",
+            "(0912) 345 678",
+            "912345678",
+        ],
+    )
+    def test_accepts(self, raw: str) -> None:
+        assert parse_phone(raw) == "0912345678"
+
+    @pytest.mark.parametrize("prefix", ["03", "05", "07", "08", "09"])
+    def test_all_mobile_prefixes(self, prefix: str) -> None:
+        assert parse_phone(prefix + "12345678") == prefix + "12345678"
+
+    def test_errors(self) -> None:
+        assert "máy bàn" in invalid(parse_phone, "024 3825 1234").message
+        assert "đầu 01" in invalid(parse_phone, "0166 234 5678").message
+        exc = invalid(parse_phone, "0912 345")
+        assert "10 chữ số" in exc.message and exc.params["count"] == 7
+        assert "đầu số" in invalid(parse_phone, "0612345678").message
+        assert "chỉ gồm chữ số" in invalid(parse_phone, "số của tôi").message
+        assert "Việt Nam" in invalid(parse_phone, "+1 202 555 0100").message
+        assert "Vui lòng nhập số điện thoại" in invalid(parse_phone, "").message
+
+    @FAST
+    @given(st.sampled_from("35789"), st.integers(0, 99_999_999))
+    def test_round_trip(self, lead: str, rest: int) -> None:
+        number = f"0{lead}{rest:08d}"
+        assert parse_phone(number) == number
+        assert parse_phone(f"+84 {number[1:4]} {number[4:7]} {number[7:]}") == number
+        assert parse_phone(f"{number[:4]}.{number[4:7]}.{number[7:]}") == number
+
+    @FAST
+    @given(MESSY)
+    def test_only_invalid(self, s: str) -> None:
+        try:
+            parse_phone(s)
+        except Invalid:
+            pass
+
+
+class TestEmail:
+    @pytest.mark.parametrize(
+        ("raw", "expected"),
+        [("Abc@Gmail.com", "abc@gmail.com"), (" an.nguyen+dvc@yahoo.com.vn ", "an.nguyen+dvc@yahoo.com.vn")],
+    )
+    def test_accepts(self, raw: str, expected: str) -> None:
+        assert parse_email(raw) == expected
+
+    @pytest.mark.parametrize("raw", ["abc@", "abc@gmail", "a..b@x.com", "nguyễn@x.com", "abc.gmail.com", "@x.vn"])
+    def test_rejects(self, raw: str) -> None:
+        assert invalid(parse_email, raw).message == "Địa chỉ email chưa đúng. Vui lòng nhập theo dạng ten@gmail.com."
+
+    def test_empty(self) -> None:
+        assert "Vui lòng nhập địa chỉ email" in invalid(parse_email, " ").message
+
+
+# --------------------------------------------------------------------------
+# parse_number / parse_money
+# --------------------------------------------------------------------------
+
+
+class TestNumber:
+    @pytest.mark.parametrize(
+        ("raw", "expected"),
+        [
+            ("3", 3),
+            (" 42 ", 42),
+            ("1.000", 1000),
+            ("1.000.000", 1_000_000),
+            ("hai", 2),
+            ("năm", 5),
+            ("nam", 5),
+            ("mười", 10),
+            ("mười lăm", 15),
+            ("muoi lam", 15),
+            ("hai mươi mốt", 21),
+            ("hai mươi tư", 24),
+            ("một trăm", 100),
+            ("một trăm linh năm", 105),
+            ("một nghìn không trăm linh năm", 1005),
+            ("-3", -3),
+        ],
+    )
+    def test_accepts(self, raw: str, expected: int) -> None:
+        assert parse_number(raw) == expected
+
+    def test_float(self) -> None:
+        assert parse_number("2,5", integer=False) == 2.5
+        assert parse_number("2.5", integer=False) == 2.5
+        assert parse_number("1.000", integer=False) == 1000.0
+
+    def test_errors(self) -> None:
+        assert "số nguyên" in invalid(parse_number, "2,5").message
+        assert "Chưa hiểu số" in invalid(parse_number, "abc").message
+        assert "Chưa hiểu số" in invalid(parse_number, "1 2").message
+        assert "Vui lòng nhập một số" in invalid(parse_number, " ").message
+        exc = invalid(parse_number, "1", min=2)
+        assert exc.message == "Vui lòng nhập số từ {min} trở lên." and exc.params == {"min": "2"}
+        exc = invalid(parse_number, "2000", max=1000)
+        assert exc.message == "Vui lòng nhập số không lớn hơn {max}." and exc.params == {"max": "1.000"}
+        assert invalid(parse_number, "0,5", integer=False, min=1.5).params == {"min": "1,5"}
+
+    @FAST
+    @given(st.integers(-10**12, 10**12))
+    def test_round_trip(self, n: int) -> None:
+        assert parse_number(str(n)) == n
+        assert parse_number(format_int(n)) == n
+
+    @FAST
+    @given(MESSY)
+    def test_only_invalid(self, s: str) -> None:
+        for integer in (True, False):
+            try:
+                parse_number(s, integer=integer, min=0, max=10**9)
+            except Invalid:
+                pass
+
+
+class TestMoney:
+    @pytest.mark.parametrize(
+        ("raw", "expected"),
+        [
+            ("1.500.000", 1_500_000),
+            ("1,500,000", 1_500_000),
+            ("1500000", 1_500_000),
+            ("1500000đ", 1_500_000),
+            ("1500000 d", 1_500_000),
+            ("1.500.000 đồng", 1_500_000),
+            ("1.500.000 VNĐ", 1_500_000),
+            ("1,5 triệu", 1_500_000),
+            ("1.5tr", 1_500_000),
+            ("1tr5", 1_500_000),
+            ("1tr25", 1_250_000),
+            ("1 triệu rưỡi", 1_500_000),
+            ("1 trieu ruoi", 1_500_000),
+            ("1 triệu 500 nghìn", 1_500_000),
+            ("1 triệu 500", 1_500_000),
+            ("1 triệu 2 trăm", 1_200_000),
+            ("500k", 500_000),
+            ("500 K", 500_000),
+            ("500 nghìn", 500_000),
+            ("500 ngàn", 500_000),
+            ("2 củ", 2_000_000),
+            ("2 cu", 2_000_000),
+            ("ba triệu", 3_000_000),
+            ("hai trăm nghìn", 200_000),
+            ("hai trăm năm mươi nghìn đồng", 250_000),
+            ("trăm rưỡi nghìn", 150_000),
+            ("ba chục nghìn", 30_000),
+            ("1 tỷ 2", 1_200_000_000),
+            ("2 tỷ 300 triệu", 2_300_000_000),
+            ("0", 0),
+        ],
+    )
+    def test_accepts(self, raw: str, expected: int) -> None:
+        assert parse_money(raw) == expected
+
+    def test_errors(self) -> None:
+        for raw in ("abc", "1 2", "khoảng 1 triệu", "1-2 triệu", "đồng 5", "triệu triệu x"):
+            exc = invalid(parse_money, raw)
+            assert exc.message == "Số tiền chưa đúng. Vui lòng nhập số tiền, ví dụ 1.500.000 hoặc 1,5 triệu."
+        assert "số âm" in invalid(parse_money, "-500k").message
+        assert "số âm" in invalid(parse_money, "âm 500 nghìn").message
+        assert "chưa rõ" in invalid(parse_money, "1,5").message
+        assert "chưa rõ" in invalid(parse_money, "1.5").message
+        assert "Vui lòng nhập số tiền" in invalid(parse_money, "").message
+        exc = invalid(parse_money, "500k", min=1_000_000)
+        assert exc.render() == "Số tiền phải từ 1.000.000 đồng trở lên."
+        exc = invalid(parse_money, "5 tỷ", max=1_000_000_000)
+        assert exc.render() == "Số tiền không được vượt quá 1.000.000.000 đồng."
+
+    @FAST
+    @given(st.integers(0, 10**13))
+    def test_round_trip(self, n: int) -> None:
+        assert parse_money(format_int(n)) == n
+        assert parse_money(f"{n}đ") == n
+        assert parse_money(f"{n:,}") == n
+        assert parse_money(f"{format_int(n)} đồng") == n
+
+    @FAST
+    @given(st.integers(1, 999))
+    def test_thousands_and_millions(self, n: int) -> None:
+        assert parse_money(f"{n}k") == n * 1000
+        assert parse_money(f"{n} triệu") == n * 1_000_000
+
+    @FAST
+    @given(MESSY)
+    def test_only_invalid(self, s: str) -> None:
+        try:
+            assert parse_money(s, min=0, max=10**12) >= 0
+        except Invalid:
+            pass
+
+
+# --------------------------------------------------------------------------
+# parse_yes_no
+# --------------------------------------------------------------------------
+
+YES = [
+    "có", "co", "Có", "c", "ừ", "u", "uh", "ừm", "vâng", "vang", "dạ", "da", "đúng", "dung", "ok", "OK",
+    "oke", "yes", "y", "được", "dc", "đc", "đồng ý", "dong y", "rồi", "roi", "có ạ", "Dạ vâng ạ!",
+    "dạ có", "ok luôn", "đúng rồi", "không sai", "👍",
+]  # fmt: skip
+NO = [
+    "không", "khong", "Không.", "ko", "k", "kh", "hông", "hong", "không ạ", "chưa", "chua", "sai", "no",
+    "n", "ko co", "không có", "dạ không", "ko dc", "chưa đồng ý", "không đúng", "thôi", "👎",
+]  # fmt: skip
+
+
+class TestYesNo:
+    @pytest.mark.parametrize("raw", YES)
+    def test_yes(self, raw: str) -> None:
+        assert parse_yes_no(raw) is True
+
+    @pytest.mark.parametrize("raw", NO)
+    def test_no(self, raw: str) -> None:
+        assert parse_yes_no(raw) is False
+
+    @pytest.mark.parametrize("raw", ["", "tôi không biết", "có không", "ừ ko", "maybe", "2", "cobra"])
+    def test_unclear(self, raw: str) -> None:
+        assert invalid(parse_yes_no, raw).message == "Vui lòng trả lời “Có” hoặc “Không”."
+
+    @FAST
+    @given(MESSY)
+    def test_only_invalid(self, s: str) -> None:
+        try:
+            assert parse_yes_no(s) in (True, False)
+        except Invalid:
+            pass
+
+
+# --------------------------------------------------------------------------
+# Choices
+# --------------------------------------------------------------------------
+
+CHOICES = [
+    ("khai_sinh", "Đăng ký khai sinh"),
+    ("ket_hon", "Đăng ký kết hôn"),
+    ("khai_tu", "Đăng ký khai tử"),
+]
+
+
+class TestChoice:
+    @pytest.mark.parametrize(
+        ("raw", "expected"),
+        [
+            ("ket_hon", "ket_hon"),
+            ("2", "ket_hon"),
+            ("số 2", "ket_hon"),
+            ("so 2", "ket_hon"),
+            ("2.", "ket_hon"),
+            ("2)", "ket_hon"),
+            ("Đăng ký kết hôn", "ket_hon"),
+            ("dang ky ket hon", "ket_hon"),
+            ("DANG KY KET HON.", "ket_hon"),
+            ("kết hôn", "ket_hon"),
+            ("ket hon", "ket_hon"),
+            ("tôi muốn đăng ký khai tử", "khai_tu"),
+            ("dang ky khai sinh a", "khai_sinh"),
+            ("ket hn", "ket_hon"),
+            ("khai sin", "khai_sinh"),
+            ("dang ky khai tu", "khai_tu"),
+        ],
+    )
+    def test_matches(self, raw: str, expected: str) -> None:
+        assert match_choice(raw, CHOICES) == expected
+
+    @pytest.mark.parametrize("raw", ["", "4", "0", "dang ky", "khai", "xyz", "chó mèo"])
+    def test_no_match(self, raw: str) -> None:
+        assert match_choice(raw, CHOICES) is None
+
+    def test_prefix(self) -> None:
+        choices = [("a", "Bản chính"), ("b", "Bản sao có chứng thực")]
+        assert match_choice("ban sao", choices) == "b"
+        assert match_choice("ban", choices) is None  # ambiguous prefix
+        assert match_choice("chinh", choices) == "a"
+
+    def test_numeric_labels(self) -> None:
+        years = [("y1", "2024"), ("y2", "2025")]
+        assert match_choice("2025", years) == "y2"
+        assert match_choice("1", years) == "y1"
+
+    def test_multi(self) -> None:
+        for raw in ("1, 3", "1 3", "1;3", "1 và 3", "3,1", "khai sinh, khai tử", "1 va khai tu", "1, 3, 3"):
+            assert match_multi_choice(raw, CHOICES) == ["khai_sinh", "khai_tu"], raw
+        assert match_multi_choice("2", CHOICES) == ["ket_hon"]
+        assert match_multi_choice("kết hôn", CHOICES) == ["ket_hon"]
+        for raw in ("không có", "khong", "ko", "không"):
+            assert match_multi_choice(raw, CHOICES) == [], raw
+        assert match_multi_choice("tất cả", CHOICES) == ["khai_sinh", "ket_hon", "khai_tu"]
+        assert match_multi_choice("cả ba", CHOICES) == ["khai_sinh", "ket_hon", "khai_tu"]
+        assert match_multi_choice("cả hai", CHOICES) is None  # there are three
+        assert match_multi_choice("1, 9", CHOICES) is None
+        assert match_multi_choice("abc", CHOICES) is None
+        assert match_multi_choice("", CHOICES) is None
+
+    def test_multi_label_with_separator(self) -> None:
+        choices = [("x", "Sổ hộ khẩu, sổ tạm trú"), ("y", "Giấy khai sinh")]
+        assert match_multi_choice("Sổ hộ khẩu, sổ tạm trú", choices) == ["x"]
+
+    @FAST
+    @given(MESSY)
+    def test_never_raises(self, s: str) -> None:
+        value = match_choice(s, CHOICES)
+        assert value is None or value in {v for v, _ in CHOICES}
+        values = match_multi_choice(s, CHOICES)
+        assert values is None or set(values) <= {v for v, _ in CHOICES}
+
+
+# --------------------------------------------------------------------------
+# Attachments
+# --------------------------------------------------------------------------
+
+SAMPLES = {
+    "image/jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00",
+    "image/png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    "image/webp": b"RIFF\x24\x00\x00\x00WEBPVP8 ",
+    "image/gif": b"GIF89a\x01\x00\x01\x00",
+    "application/pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n",
+}
+
+
+class TestAttachments:
+    @pytest.mark.parametrize(("mime", "data"), list(SAMPLES.items()))
+    def test_sniff(self, mime: str, data: bytes) -> None:
+        assert sniff_mime(data) == mime
+
+    @pytest.mark.parametrize("brand", [b"heic", b"heix", b"mif1"])
+    def test_sniff_heic(self, brand: bytes) -> None:
+        assert sniff_mime(b"\x00\x00\x00\x18ftyp" + brand + b"\x00" * 8) == "image/heic"
+
+    def test_sniff_unknown(self) -> None:
+        assert sniff_mime(b"") is None
+        assert sniff_mime(b"hello world") is None
+        assert sniff_mime(b"PK\x03\x04") is None
+
+    def test_check_ok(self) -> None:
+        accept = ["image/jpeg", "image/png", "application/pdf"]
+        assert check_attachment(SAMPLES["image/png"], accept=accept, max_bytes=1000) == "image/png"
+        assert check_attachment(SAMPLES["image/webp"], accept=["image/*"], max_bytes=1000) == "image/webp"
+
+    def test_check_errors(self) -> None:
+        assert "bị trống" in invalid(check_attachment, b"", accept=["image/*"], max_bytes=10).message
+        exc = invalid(check_attachment, b"hello", accept=["image/jpeg", "application/pdf"], max_bytes=10**6)
+        assert exc.message.startswith("Tệp này không phải ảnh hoặc PDF")
+        exc = invalid(check_attachment, SAMPLES["application/pdf"], accept=["image/*"], max_bytes=10**6)
+        assert exc.message.startswith("Tệp này không phải ảnh.")
+        exc = invalid(check_attachment, SAMPLES["image/png"], accept=["application/pdf"], max_bytes=10**6)
+        assert exc.message.startswith("Tệp này không phải PDF")
+        big = SAMPLES["image/jpeg"] + b"\x00" * (3 * 1024 * 1024)
+        exc = invalid(check_attachment, big, accept=["image/jpeg"], max_bytes=2 * 1024 * 1024)
+        assert exc.message == "Tệp quá lớn ({size} MB). Vui lòng gửi tệp nhỏ hơn {max} MB."
+        assert exc.render() == "Tệp quá lớn (3 MB). Vui lòng gửi tệp nhỏ hơn 2 MB."
+
+    @FAST
+    @given(st.binary(max_size=64))
+    def test_never_raises_unexpectedly(self, data: bytes) -> None:
+        try:
+            check_attachment(data, accept=["image/*", "application/pdf"], max_bytes=32)
+        except Invalid:
+            pass
