@@ -125,24 +125,23 @@ class Runtime:
             raise AssertionError("unreachable")
 
     async def _run_once(self, user_key: str, step: Callable[[Session], Outcome]) -> list[Reply]:
-        if True:
-            async with self.sm() as db, db.begin():
-                repo = ConversationRepo(db)
-                conv, drafts = await repo.load(user_key)
-                session = self._session(user_key, conv, drafts)
-                outcome = step(session)
-                if outcome.blobs:
-                    await asyncio.to_thread(self._store_blobs, outcome.blobs)
-                replies = list(outcome.replies)
-                if outcome.submit is not None:
-                    replies = replies + (await self._submit(db, session, outcome)).replies
-                await repo.save(
-                    user_key, conv, session.conversation_data(), session.lang,
-                    [self._draft_data(session.drafts[p]) for p in session.dirty_drafts if p in session.drafts],
-                    session.deleted_drafts)
-            log.info("chat step user=%s procedure=%s state=%s accepted=%s", _short(user_key),
-                     session.procedure, session.state, outcome.accepted)
-            return replies
+        async with self.sm() as db, db.begin():
+            repo = ConversationRepo(db)
+            conv, drafts = await repo.load(user_key)
+            session = self._session(user_key, conv, drafts)
+            outcome = step(session)
+            if outcome.blobs:
+                await asyncio.to_thread(self._store_blobs, outcome.blobs)
+            replies = list(outcome.replies)
+            if outcome.submit is not None:
+                replies = replies + (await self._submit(db, session, outcome)).replies
+            await repo.save(
+                user_key, conv, session.conversation_data(), session.lang,
+                [self._draft_data(session.drafts[p]) for p in session.dirty_drafts if p in session.drafts],
+                session.deleted_drafts)
+        log.info("chat step user=%s procedure=%s state=%s accepted=%s", _short(user_key),
+                 session.procedure, session.state, outcome.accepted)
+        return replies
 
     def _store_blobs(self, blobs: dict[str, bytes]) -> None:
         for sha, data in blobs.items():

@@ -1,0 +1,373 @@
+"""Tests for dialogs.address (post-2025 administrative units)."""
+from __future__ import annotations
+
+import string
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dialogs import address
+from dialogs.address import (
+    LEGACY_PROVINCES,
+    Unit,
+    commune,
+    communes,
+    extract_address,
+    legacy_note,
+    match_commune,
+    match_province,
+    province,
+    province_of,
+    provinces,
+)
+from dialogs.parsing import LEGACY_ID_PROVINCE_CODES
+from dialogs.textnorm import fold
+
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+VI_CHARS = "aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ"
+ADDRESSY = st.one_of(
+    st.text(max_size=60),
+    st.lists(
+        st.sampled_from(
+            ["xã", "phường", "p.", "đặc khu", "tỉnh", "tp", "Hà Nội", "ba dinh", "hcm", ",", "số 5", "-", "Đắk Nông"]
+        )
+        | st.text(alphabet=VI_CHARS + string.ascii_letters + " ,.-", min_size=1, max_size=8),
+        max_size=8,
+    ).map(" ".join),
+)
+
+
+def names(units: list[Unit]) -> list[str]:
+    return [u.name for u in units]
+
+
+# --------------------------------------------------------------------------
+# Data set
+# --------------------------------------------------------------------------
+
+
+class TestData:
+    def test_34_provinces(self) -> None:
+        units = provinces()
+        assert len(units) == 34
+        assert len({u.code for u in units}) == 34
+        assert all(len(u.code) == 2 and u.code.isdigit() for u in units)
+        assert all(u.full_name.startswith(("Tỉnh ", "Thành phố ")) for u in units)
+        assert all(u.full_name.endswith(u.name) for u in units)
+        cities = {u.name for u in units if u.full_name.startswith("Thành phố ")}
+        assert cities == {"Hà Nội", "Hải Phòng", "Huế", "Đà Nẵng", "Hồ Chí Minh", "Cần Thơ"}
+
+    def test_merged_provinces_are_gone(self) -> None:
+        current = {u.name for u in provinces()}
+        for gone in ("Đắk Nông", "Bắc Kạn", "Hà Giang", "Hải Dương", "Bình Dương", "Yên Bái", "Kon Tum"):
+            assert gone not in current
+
+    def test_lookups(self) -> None:
+        lam_dong = province("68")
+        assert lam_dong == Unit(code="68", name="Lâm Đồng", full_name="Tỉnh Lâm Đồng")
+        assert province("1") == province("01")
+        assert province("99") is None
+        assert province("abc") is None
+        ba_dinh = commune("00004")
+        assert ba_dinh == Unit(code="00004", name="Ba Đình", full_name="Phường Ba Đình")
+        assert commune("4") == ba_dinh
+        assert commune("99999") is None
+        assert province_of("00004") == province("01")
+        assert province_of("99999") is None
+
+    def test_communes(self) -> None:
+        total = 0
+        for p in provinces():
+            units = communes(p.code)
+            assert units, p
+            assert all(len(u.code) == 5 for u in units)
+            assert all(u.full_name.startswith(("Xã ", "Phường ", "Đặc khu ")) for u in units)
+            assert all(province_of(u.code) == p for u in units)
+            total += len(units)
+        assert total > 3000  # 3 321 in the 2025 data set
+        assert communes("99") == []
+        assert communes("1") == communes("01")
+        hanoi = communes("01")
+        assert [fold(u.name) for u in hanoi] == sorted(fold(u.name) for u in hanoi)
+
+    def test_legacy_table(self) -> None:
+        assert len(LEGACY_PROVINCES) == 63
+        codes = {u.code for u in provinces()}
+        assert set(LEGACY_PROVINCES.values()) == codes  # every new province absorbs something
+        # Every province named in the CCCD code list is a known legacy name.
+        assert set(LEGACY_ID_PROVINCE_CODES.values()) == set(LEGACY_PROVINCES)
+
+
+# --------------------------------------------------------------------------
+# Province matching
+# --------------------------------------------------------------------------
+
+
+class TestMatchProvince:
+    @pytest.mark.parametrize("unit", provinces(), ids=lambda u: u.code)
+    def test_every_province_exact(self, unit: Unit) -> None:
+        for text in (unit.name, unit.full_name, fold(unit.name), fold(unit.full_name).upper()):
+            assert match_province(text) == [unit], text
+
+    @pytest.mark.parametrize(("old", "code"), sorted(LEGACY_PROVINCES.items()))
+    def test_every_legacy_name(self, old: str, code: str) -> None:
+        assert match_province(old) == [province(code)]
+        assert match_province("tỉnh " + fold(old)) == [province(code)]
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("Lâm Đồng", "Lâm Đồng"),
+            ("lam dong", "Lâm Đồng"),
+            ("tinh lam dong", "Lâm Đồng"),
+            ("T. Lâm Đồng", "Lâm Đồng"),
+            ("lamdong", "Lâm Đồng"),
+            ("lam dongg", "Lâm Đồng"),
+            ("lâm đòng", "Lâm Đồng"),
+            ("hcm", "Hồ Chí Minh"),
+            ("tphcm", "Hồ Chí Minh"),
+            ("TP.HCM", "Hồ Chí Minh"),
+            ("tp hcm", "Hồ Chí Minh"),
+            ("t.p hcm", "Hồ Chí Minh"),
+            ("Thành phố Hồ Chí Minh", "Hồ Chí Minh"),
+            ("sai gon", "Hồ Chí Minh"),
+            ("Sài Gòn", "Hồ Chí Minh"),
+            ("hn", "Hà Nội"),
+            ("ha noi", "Hà Nội"),
+            ("Hanoi", "Hà Nội"),
+            ("tp ha noi", "Hà Nội"),
+            ("thanh pho da nang", "Đà Nẵng"),
+            ("quảg nin", "Quảng Ninh"),
+            ("o lam dong a", "Lâm Đồng"),
+            ("Lâm Đồng, Việt Nam", "Lâm Đồng"),
+            # pre-2025 names
+            ("Đắk Nông", "Lâm Đồng"),
+            ("dak nong", "Lâm Đồng"),
+            ("Bắc Kạn", "Thái Nguyên"),
+            ("bac can", "Thái Nguyên"),
+            ("Hà Giang", "Tuyên Quang"),
+            ("Hải Dương", "Hải Phòng"),
+            ("Bình Dương", "Hồ Chí Minh"),
+            ("Bà Rịa - Vũng Tàu", "Hồ Chí Minh"),
+            ("vung tau", "Hồ Chí Minh"),
+            ("brvt", "Hồ Chí Minh"),
+            ("Thừa Thiên Huế", "Huế"),
+            ("kon tum", "Quảng Ngãi"),
+            ("Yên Bái", "Lào Cai"),
+            ("Bạc Liêu", "Cà Mau"),
+            ("Sóc Trăng", "Cần Thơ"),
+        ],
+    )
+    def test_examples(self, text: str, expected: str) -> None:
+        assert names(match_province(text)) == [expected]
+
+    def test_unknown(self) -> None:
+        assert match_province("") == []
+        assert match_province("xyz") == []
+        assert match_province("tôi không biết") == []
+
+    def test_ambiguous_typo_gives_several_candidates(self) -> None:
+        found = match_province("quang")
+        assert found == [] or len(found) >= 1
+        found = match_province("ba dinh")  # not a province: only loose candidates
+        assert len(found) != 1
+
+    @FAST
+    @given(ADDRESSY)
+    def test_never_raises(self, text: str) -> None:
+        units = match_province(text)
+        assert len(units) <= 5
+        assert len(set(units)) == len(units)
+        legacy_note(text)
+
+
+class TestLegacyNote:
+    @pytest.mark.parametrize(
+        ("text", "note"),
+        [
+            ("Đắk Nông", "Tỉnh Đắk Nông nay thuộc tỉnh Lâm Đồng (từ 01/07/2025)."),
+            ("dak nong", "Tỉnh Đắk Nông nay thuộc tỉnh Lâm Đồng (từ 01/07/2025)."),
+            ("tinh bac kan", "Tỉnh Bắc Kạn nay thuộc tỉnh Thái Nguyên (từ 01/07/2025)."),
+            ("Hà Giang", "Tỉnh Hà Giang nay thuộc tỉnh Tuyên Quang (từ 01/07/2025)."),
+            ("hai duong", "Tỉnh Hải Dương nay thuộc thành phố Hải Phòng (từ 01/07/2025)."),
+            ("Bình Dương", "Tỉnh Bình Dương nay thuộc thành phố Hồ Chí Minh (từ 01/07/2025)."),
+            ("vung tau", "Tỉnh Bà Rịa - Vũng Tàu nay thuộc thành phố Hồ Chí Minh (từ 01/07/2025)."),
+            ("Thừa Thiên Huế", "Tỉnh Thừa Thiên Huế nay là thành phố Huế."),
+        ],
+    )
+    def test_notes(self, text: str, note: str) -> None:
+        assert legacy_note(text) == note
+
+    @pytest.mark.parametrize("text", ["Lâm Đồng", "hcm", "Hà Nội", "Cao Bằng", "xyz", ""])
+    def test_no_note(self, text: str) -> None:
+        assert legacy_note(text) is None
+
+    def test_translate_hook(self) -> None:
+        english = {
+            "Tỉnh {old} nay thuộc tỉnh {new} (từ 01/07/2025).": "{old} province is now part of {new} province.",
+        }
+        note = legacy_note("dak nong", translate=lambda m: english.get(m, m))
+        assert note == "Đắk Nông province is now part of Lâm Đồng province."
+
+
+# --------------------------------------------------------------------------
+# Commune matching
+# --------------------------------------------------------------------------
+
+
+class TestMatchCommune:
+    def test_every_commune_by_its_own_name(self) -> None:
+        for p in provinces():
+            for unit in communes(p.code):
+                assert match_commune(unit.full_name, p.code) == [unit], unit
+                assert match_commune(unit.name, p.code) == [unit], unit
+                assert unit in match_commune(fold(unit.full_name), p.code), unit
+
+    @pytest.mark.parametrize(
+        ("text", "code", "expected"),
+        [
+            ("phuong ba dinh", "01", ["Phường Ba Đình"]),
+            ("Ba Đình", "01", ["Phường Ba Đình"]),
+            ("p. ba dinh", "01", ["Phường Ba Đình"]),
+            ("P.Ba Dinh", "01", ["Phường Ba Đình"]),
+            ("P Ba Đình", "01", ["Phường Ba Đình"]),
+            ("ba dinhh", "01", ["Phường Ba Đình"]),
+            ("phường hoàn kím", "01", ["Phường Hoàn Kiếm"]),
+            ("hoan kiem", "01", ["Phường Hoàn Kiếm"]),
+            ("van mieu", "01", ["Phường Văn Miếu - Quốc Tử Giám"]),
+            ("xuan huong", "68", ["Phường Xuân Hương - Đà Lạt"]),
+            ("p1 bao loc", "68", ["Phường 1 Bảo Lộc"]),
+            ("đặc khu phú quốc", "91", ["Đặc khu Phú Quốc"]),
+            ("dac khu phu quoc", "91", ["Đặc khu Phú Quốc"]),
+            ("phu quoc", "91", ["Đặc khu Phú Quốc"]),
+            ("xa tan lap", "68", ["Xã Tân Lập"]),
+            ("sai gon", "79", ["Phường Sài Gòn"]),
+            ("ha giang", "08", ["Phường Hà Giang 1", "Phường Hà Giang 2"]),
+            # names folding alike are told apart by the diacritics typed
+            ("Văn Lăng", "19", ["Xã Văn Lăng"]),
+            ("Văn Lang", "19", ["Xã Văn Lang"]),
+            # a name beginning like a prefix ("Phượng Dực" vs "phường Dực")
+            ("phuong duc", "01", ["Xã Phượng Dực"]),
+        ],
+    )
+    def test_examples(self, text: str, code: str, expected: list[str]) -> None:
+        assert [u.full_name for u in match_commune(text, code)] == expected
+
+    def test_same_folded_name_without_diacritics_is_ambiguous(self) -> None:
+        assert {u.full_name for u in match_commune("van lang", "19")} == {"Xã Văn Lang", "Xã Văn Lăng"}
+
+    def test_no_match(self) -> None:
+        assert match_commune("", "01") == []
+        assert match_commune("xa abc", "01") == []
+        assert match_commune("ba dinh", "99") == []
+
+    def test_is_fast(self) -> None:
+        match_commune("warm up", "79")
+        start = time.perf_counter()
+        for i in range(200):
+            match_commune(f"phuong tan dinhh {i}", "79")
+            match_commune(f"xyz qwe {i}", "38")
+        assert time.perf_counter() - start < 2.0
+
+    @FAST
+    @given(ADDRESSY, st.sampled_from(["01", "79", "68", "91"]))
+    def test_never_raises(self, text: str, code: str) -> None:
+        units = match_commune(text, code)
+        assert all(province_of(u.code) == province(code) for u in units)
+
+
+# --------------------------------------------------------------------------
+# Free-text addresses
+# --------------------------------------------------------------------------
+
+
+class TestExtractAddress:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            (
+                "so 5 ngo 3, phuong Ba Dinh, Ha Noi",
+                ("01", "Thành phố Hà Nội", "00004", "Phường Ba Đình", "so 5 ngo 3"),
+            ),
+            (
+                "Số 5 ngõ 3 phường Ba Đình Hà Nội",
+                ("01", "Thành phố Hà Nội", "00004", "Phường Ba Đình", "Số 5 ngõ 3"),
+            ),
+            (
+                "tổ 5 p.hoàn kiếm hn",
+                ("01", "Thành phố Hà Nội", "00070", "Phường Hoàn Kiếm", "tổ 5"),
+            ),
+            (
+                "12 Lê Lợi, P. Sài Gòn, TP.HCM",
+                ("79", "Thành phố Hồ Chí Minh", "26740", "Phường Sài Gòn", "12 Lê Lợi"),
+            ),
+            (
+                "số 10, phường Xuân Hương - Đà Lạt, Lâm Đồng, Việt Nam",
+                ("68", "Tỉnh Lâm Đồng", "24781", "Phường Xuân Hương - Đà Lạt", "số 10"),
+            ),
+            (
+                "so 1 - phuong cua nam - ha noi",
+                ("01", "Thành phố Hà Nội", "00073", "Phường Cửa Nam", "so 1"),
+            ),
+            (
+                "ấp 3, đặc khu Phú Quốc",
+                ("91", "Tỉnh An Giang", "31078", "Đặc khu Phú Quốc", "ấp 3"),
+            ),
+            (
+                "123 Nguyễn Huệ, Quận 1, TP HCM",
+                ("79", "Thành phố Hồ Chí Minh", None, None, "123 Nguyễn Huệ, Quận 1"),
+            ),
+            ("Hà Nội", ("01", "Thành phố Hà Nội", None, None, None)),
+        ],
+    )
+    def test_examples(self, text: str, expected: tuple[str | None, ...]) -> None:
+        result = extract_address(text)
+        assert result is not None
+        got = tuple(result[k] for k in ("province_code", "province", "commune_code", "commune", "detail"))
+        assert got == expected
+
+    def test_legacy_province_and_old_district_dropped(self) -> None:
+        result = extract_address("thôn 2, xã Tân Lập, huyện Đắk Song, tỉnh Đắk Nông")
+        assert result is not None
+        assert result["province"] == "Tỉnh Lâm Đồng"
+        assert result["commune"] == "Xã Tân Lập"
+        assert result["detail"] == "thôn 2"
+        assert result["legacy_province"] == "Đắk Nông"
+        assert extract_address("Hà Nội")["legacy_province"] is None  # type: ignore[index]
+
+    def test_commune_implies_province_when_unique(self) -> None:
+        result = extract_address("so 5, phuong hoan kiem")
+        assert result is not None
+        assert (result["province_code"], result["commune_code"]) == ("01", "00070")
+
+    def test_nothing_found(self) -> None:
+        assert extract_address("") is None
+        assert extract_address("xyz") is None
+        assert extract_address("so 5, ba dinh") is None  # no province, ambiguous commune
+
+    def test_round_trip_every_commune(self) -> None:
+        for p in provinces():
+            for unit in communes(p.code):
+                result = extract_address(f"số 1, {unit.full_name}, {p.full_name}")
+                assert result is not None
+                assert (result["province_code"], result["commune_code"], result["detail"]) == (
+                    p.code,
+                    unit.code,
+                    "số 1",
+                ), unit
+
+    @FAST
+    @given(ADDRESSY)
+    def test_never_raises(self, text: str) -> None:
+        result = extract_address(text)
+        if result is not None:
+            assert result["province_code"] is not None or result["commune_code"] is not None
+            if result["commune_code"] is not None and result["province_code"] is not None:
+                assert province_of(result["commune_code"]) == province(result["province_code"])
+
+
+def test_module_exports() -> None:
+    for name in address.__all__:
+        assert hasattr(address, name)
