@@ -167,7 +167,7 @@ class Runtime:
             if f.kind == "address" and isinstance(value, dict) and commune is None:
                 commune = value.get("commune_code")
         dossier, created = await DossierRepo(db).create(
-            code=new_dossier_code(proc.code_prefix, now.date()),
+            code=lambda: new_dossier_code(proc.code_prefix, now.date()),
             idempotency_key=f"{session.user}:{req.procedure}:{req.draft_id}",
             procedure_id=req.procedure, procedure_version=req.procedure_version, agency=proc.agency.key,
             commune_code=commune, submitter_key=session.user, applicant_key=None,

@@ -172,7 +172,7 @@ def check_procedure(form: Form) -> list[str]:
     def known(ref: str) -> str | None:
         key = form.key_of(ref)
         if key in order:
-            return key
+            return key  # a field, or a repeat group (for count())
         head = ref
         while "." in head:  # sub-key of a structured answer
             head = head.rpartition(".")[0]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -67,7 +67,7 @@ class DossierRepo:
             select(Dossier).where(Dossier.code == code)
             .options(selectinload(Dossier.events), selectinload(Dossier.attachments)))).scalar_one_or_none()
 
-    async def create(self, *, code: str, idempotency_key: str, procedure_id: str, procedure_version: int,
+    async def create(self, *, code: str | Callable[[], str], idempotency_key: str, procedure_id: str, procedure_version: int,
                      agency: str, commune_code: str | None, submitter_key: str, applicant_key: str | None,
                      applicant_name: str | None, answers: dict[str, Any], lang: str, submitted_at: datetime,
                      due_date: date, attachments: list[dict[str, Any]]) -> tuple[Dossier, bool]:
@@ -75,7 +75,15 @@ class DossierRepo:
         existing = await self.by_idempotency_key(idempotency_key)
         if existing is not None:
             return existing, False
-        d = Dossier(code=code, idempotency_key=idempotency_key, procedure_id=procedure_id,
+        make_code = code if callable(code) else (lambda: code)
+        for _attempt in range(5):  # codes are random: on the rare collision, draw another
+            candidate = make_code()
+            clash = (await self.db.execute(select(Dossier.id).where(Dossier.code == candidate))).first()
+            if clash is None:
+                break
+        else:
+            raise RuntimeError("could not draw a free dossier code")
+        d = Dossier(code=candidate, idempotency_key=idempotency_key, procedure_id=procedure_id,
                     procedure_version=procedure_version, agency=agency, commune_code=commune_code,
                     submitter_key=submitter_key, applicant_key=applicant_key, applicant_name=applicant_name,
                     answers=answers, lang=lang, status="submitted", submitted_at=submitted_at, due_date=due_date)

@@ -222,7 +222,10 @@ class TestMatchCommune:
         for p in provinces():
             for unit in communes(p.code):
                 assert match_commune(unit.full_name, p.code) == [unit], unit
-                assert match_commune(unit.name, p.code) == [unit], unit
+                if unit.name.isascii():  # "Thanh An" also folds like "Thạnh An"
+                    assert unit in match_commune(unit.name, p.code), unit
+                else:
+                    assert match_commune(unit.name, p.code) == [unit], unit
                 assert unit in match_commune(fold(unit.full_name), p.code), unit
 
     @pytest.mark.parametrize(
