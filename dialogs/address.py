@@ -154,11 +154,10 @@ _LEGACY_ALIASES: dict[str, str] = {
     "dac nong": "Đắk Nông",
     "kontum": "Kon Tum",
 }
-# Old provinces whose legacy name is still meant for the province itself
-# (not merged into another one): no note needed.
+# Old provinces that were renamed rather than merged (different note).
 _LEGACY_RENAMED = frozenset({"Thừa Thiên Huế"})
 
-_PROVINCE_PREFIXES = ("thanh pho", "tinh", "t p", "tp", "tx", "t")
+_PROVINCE_PREFIXES = ("thanh pho", "tinh", "t p", "tp", "t")
 _TRAILING_NOISE = ("viet nam", "vietnam", "vn", "cu", "moi")
 _COMMUNE_PREFIXES: tuple[tuple[str, str | None], ...] = (
     ("dac khu", "dac khu"),

@@ -668,9 +668,9 @@ class Engine:
                         return self._reject(session, Invalid(N_(
                             "Không tìm thấy tỉnh/thành “{text}” trong danh sách 34 tỉnh, thành phố hiện nay. "
                             "Vui lòng nhập lại, ví dụ: Hà Nội, Lâm Đồng, Thái Nguyên."), text=raw[:40]), out)
-                note = addr.legacy_note(raw)
+                note = addr.legacy_note(raw, translate=_)
                 if note:
-                    out.replies.append(Message(_(note) if isinstance(note, str) else str(note)))
+                    out.replies.append(Message(note))
             value.update({k: v for k, v in found.items() if v})
             stage = "commune" if not value.get("commune_code") else "detail"
             pending.pop("options", None)

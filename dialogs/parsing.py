@@ -136,7 +136,7 @@ def parse_name(raw: str, *, upper: bool = False) -> str:
     "Y-Moan").  Returns title case ("Nguyễn Văn An") or, with
     ``upper=True``, capitals as paper forms require ("NGUYỄN VĂN AN").
     """
-    text = " ".join(nfc(raw or "").translate(_APOSTROPHES).split())
+    text = " ".join(nfc(raw or "").translate(_APOSTROPHES).split()).strip(" .,;")
     text = re.sub(r"\s*([-'])\s*", r"\1", text)
     if not text:
         raise Invalid(N_("Vui lòng nhập họ và tên."))
