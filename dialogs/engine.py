@@ -11,6 +11,7 @@ the session in the same transaction as any dossier it submits.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -21,19 +22,21 @@ from transitions import Machine, MachineError
 from . import address as addr
 from . import parsing
 from .catalog import Catalog
+from .codes import normalise_code
 from .expr import compile_expr
 from .form import Form, Slot
 from .i18n import N_, Translator, translator
 from .kinds import KIND_HINTS, accepted_mimes, display, parse_value
 from .messages import (
     NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, ChoiceOut, Incoming, IncomingFile, Message,
-    Outcome, SubmitRequest,
+    Outcome, SubmitRequest, SupplementSubmit,
 )
 from .parsing import Invalid
 from .schema import FieldDef, Procedure
 from .textnorm import fold
 
-STATES = ["menu", "eligibility", "collecting", "reviewing", "editing", "confirming", "submitted", "cancelled"]
+STATES = ["menu", "eligibility", "collecting", "reviewing", "editing", "confirming", "submitted", "cancelled",
+          "supplementing"]
 
 TRANSITIONS = [
     {"trigger": "start_procedure", "source": ["menu", "submitted", "cancelled"], "dest": "collecting"},
@@ -47,6 +50,10 @@ TRANSITIONS = [
     {"trigger": "cancel", "source": ["collecting", "editing", "reviewing", "confirming", "eligibility"],
      "dest": "cancelled"},
     {"trigger": "to_menu", "source": "*", "dest": "menu"},
+    # an officer asked for a supplement to a submitted dossier: only the requested items are asked
+    {"trigger": "begin_supplement", "source": ["menu", "submitted", "cancelled", "collecting", "editing",
+                                               "reviewing", "eligibility", "supplementing"],
+     "dest": "supplementing"},
 ]
 
 # Global commands, matched on the whole message with diacritics folded away.
@@ -56,10 +63,24 @@ COMMANDS = {
     "help": {"tro giup", "/help", "help", "giup", "giup do", "huong dan", "?", "/trogiup"},
     "cancel": {"huy", "/cancel", "cancel", "huy bo", "huy ho so", "/huy"},
     "menu": {"menu", "/menu", "/start", "trang chu", "danh sach thu tuc", "ve menu", "bat dau lai"},
+    "dossiers": {"/hoso", "ho so cua toi", "xem ho so", "tra cuu ho so", "tra cuu", "/tracuu"},
+    "supplement": {"bo sung", "/bosung", "bo sung ho so", "gui bo sung", "bo sung giay to"},
     "info": {"thong tin", "/info", "can giay to gi", "giay to", "can gi", "mat bao lau", "bao lau",
              "le phi", "thu tuc nay can gi", "can chuan bi gi", "/thongtin"},
 }
 NAV_TO_COMMAND = {NAV_BACK: "back", NAV_SKIP: "skip", NAV_HELP: "help", NAV_CANCEL: "cancel"}
+
+
+_RATING_RE = re.compile(r"^/?(?:danh ?gia)\s*(?P<code>[a-z]{2,4}[- ]?\d{4}[- ]?[0-9a-z]{8})?\s*(?P<stars>[1-5])"
+                        r"\s*(?:sao|\*)?$")
+
+
+def detect_rating(text: str) -> tuple[str | None, int] | None:
+    """“đánh giá 5”, “/danhgia MT-2611-7KQ4XP9Z 4” -> (code or None, stars)."""
+    m = _RATING_RE.match(fold(text).strip(" .!"))
+    if not m:
+        return None
+    return (normalise_code(m["code"]) if m["code"] else None), int(m["stars"])
 
 
 def detect_command(text: str) -> str | None:
@@ -91,6 +112,7 @@ class Session:
     pending: dict[str, Any] | None = None
     errors: int = 0
     last_dossier: str | None = None
+    supplement: dict[str, Any] | None = None  # an officer's request being answered (see begin_supplement)
     drafts: dict[str, Draft] = field(default_factory=dict)
     # set by the engine when a draft changed or went away, read by the runtime
     dirty_drafts: set[str] = field(default_factory=set)
@@ -98,17 +120,26 @@ class Session:
 
     @property
     def draft(self) -> Draft | None:
+        if self.supplement is not None:
+            if self._sup_draft is None:
+                sup = self.supplement
+                self._sup_draft = Draft(id=f"sup-{sup['id']}", procedure=sup["procedure"], version=0,
+                                        answers=sup["answers"], history=sup["history"])
+            return self._sup_draft
         return self.drafts.get(self.procedure) if self.procedure else None
 
     def conversation_data(self) -> dict[str, Any]:
+        if self.supplement is not None and self._sup_draft is not None:
+            self.supplement["answers"], self.supplement["history"] = self._sup_draft.answers, self._sup_draft.history
         return {"state": self.state, "lang": self.lang, "procedure": self.procedure,
-                "pending": self.pending, "errors": self.errors, "last_dossier": self.last_dossier}
+                "pending": self.pending, "errors": self.errors, "last_dossier": self.last_dossier,
+                "supplement": self.supplement}
 
     @classmethod
     def from_data(cls, user: str, data: dict[str, Any] | None, drafts: list[Draft]) -> "Session":
         data = data or {}
         s = cls(user=user, **{k: data[k] for k in ("state", "lang", "procedure", "pending", "errors",
-                                                    "last_dossier") if k in data})
+                                                    "last_dossier", "supplement") if k in data})
         s.drafts = {d.procedure: d for d in drafts}
         if s.state not in STATES:
             s.state = "menu"
@@ -119,6 +150,7 @@ class Session:
         return bool(self._complete)
 
     _complete: bool = False
+    _sup_draft: Draft | None = None
 
 
 class Engine:
@@ -213,6 +245,26 @@ class Engine:
         if pending.get("kind") == "cancel":
             return self._on_cancel_answer(session, msg, text, out)
 
+        # Requests served by the runtime (it has the database), from any state
+        rating = detect_rating(text) if text and msg.choice is None else None
+        if msg.choice and msg.choice.startswith("rate:"):
+            code, _sep, stars = msg.choice[5:].rpartition(":")
+            rating = (code or None, int(stars)) if stars in ("1", "2", "3", "4", "5") else None
+        if rating is not None:
+            out.rating = rating
+            return self._prompt(session, out)
+        if command == "dossiers":
+            out.list_dossiers = True
+            return self._prompt(session, out)
+        if command == "supplement" or (msg.choice or "").startswith("supplement:"):
+            if session.state == "supplementing":
+                return self._prompt(session, out)
+            ref = (msg.choice or "").partition(":")[2]
+            out.open_supplement = int(ref) if ref.isdigit() else True
+            return self._prompt(session, out)
+
+        if session.state == "supplementing":
+            return self._on_supplementing(session, msg, text, command, out)
         if session.state in ("menu", "submitted", "cancelled"):
             return self._on_menu(session, msg, text, command, out)
         if session.procedure not in self.catalog.procedures or session.draft is None:
@@ -373,11 +425,17 @@ class Engine:
             if slot is not None:
                 return slot
             session.pending = None
+        if session.supplement is not None:
+            wanted = set(session.supplement["fields"])
+            return next((s for s in form.slots(draft.answers, self.today())
+                         if s.path in wanted and s.path not in draft.answers), None)
         return form.next_slot(draft.answers, self.today())
 
     def _advance(self, session: Session, out: Outcome) -> None:
         """Ask the next question, or move to the review when the form is complete."""
         slot = self._current_slot(session)
+        if slot is None and session.state == "supplementing":
+            return self._supplement_review(session, out)
         if slot is None:
             session._complete = True
             if session.state != "reviewing":
@@ -399,7 +457,9 @@ class Engine:
             return self._confirm_ask(session, out)
         if session.state == "eligibility":
             return self._eligibility_ask(session, out)
-        if session.state in ("collecting", "editing") and session.draft is not None:
+        if session.state == "supplementing" and (session.pending or {}).get("kind") == "supplement_review":
+            return self._supplement_ask(session, out)
+        if session.state in ("collecting", "editing", "supplementing") and session.draft is not None:
             slot = self._current_slot(session)
             if slot is None:
                 return self._advance(session, out)
@@ -439,6 +499,8 @@ class Engine:
     def _step(self, session: Session, slot: Slot) -> tuple[int, int]:
         slots = [s for s in self.form(session).slots(session.draft.answers, self.today()) if not s.synthetic]
         paths = [s.path for s in slots]
+        if session.supplement is not None:
+            paths = [p for p in paths if p in set(session.supplement["fields"])]
         no = paths.index(slot.path) + 1 if slot.path in paths else len(paths)
         return no, max(len(paths), no)
 
@@ -601,11 +663,42 @@ class Engine:
         session.errors = 0
         out.accepted = True
         dropped = self.form(session).prune(draft.answers, self.today())
+        self._recheck_dependents(session, slot.path, out)
         if dropped:
             draft.history = [p for p in draft.history if p in draft.answers]
-        if self._check_eligibility(session, out):
+        if session.state != "supplementing" and self._check_eligibility(session, out):
             return
         self._advance(session, out)
+
+    def _recheck_dependents(self, session: Session, changed: str, out: Outcome) -> None:
+        """A changed answer can make a later one contradict it (an id number that no longer matches a
+        corrected birth date or sex, a death date now before the birth date): drop such answers so the
+        cursor asks them again, instead of submitting a dossier that fails its own checks."""
+        _ = translator(session.lang)
+        form, draft = self.form(session), session.draft
+        key = form.key_of(changed)
+        for slot in list(form.slots(draft.answers, self.today())):
+            f, old = slot.field, draft.answers.get(slot.path)
+            if slot.synthetic or slot.path == changed or old is None:
+                continue
+            deps = {f.birth_date_field, f.sex_field} if f.kind == "id_number" else set()
+            for c in f.constraints:
+                e = compile_expr(c.expr)
+                deps |= e.refs
+                if slot.index is not None:
+                    deps |= {f"{slot.section.id}[{slot.index}].{r}" for r in e.item_refs}
+            if key not in deps and changed not in deps:
+                continue
+            try:
+                if f.kind == "id_number" and isinstance(old, str):
+                    parse_value(f, old, today=self.today(), lookup=form.resolver(draft.answers))
+                self._check_constraints(session, slot, old)
+            except Invalid as exc:
+                del draft.answers[slot.path]
+                draft.history = [p for p in draft.history if p != slot.path]
+                out.replies.append(Message(_("Câu trả lời “{label}” không còn khớp với thông tin vừa sửa: {reason} "
+                                             "Vui lòng trả lời lại câu này.", label=_(f.summary_label),
+                                             reason=_(exc.message, **exc.params))))
 
     def _back(self, session: Session, out: Outcome) -> None:
         _ = translator(session.lang)
@@ -975,6 +1068,128 @@ class Engine:
         name = next((draft.answers[f] for f in proc.applicant_name_fields if draft.answers.get(f)), None)
         out.submit = SubmitRequest(procedure=proc.id, procedure_version=proc.version, draft_id=draft.id,
                                    answers=dict(draft.answers), applicant_name=name, lang=session.lang)
+
+    # ------------------------------------------------------------------------------------
+    # supplements: an officer asked for some items again; only those are asked
+    def begin_supplement(self, session: Session, request: dict[str, Any] | None) -> Outcome:
+        """Called by the runtime with an open request (or None when there is none)."""
+        out = Outcome()
+        _ = translator(session.lang)
+        with self._bound(session):
+            if request is None or request.get("procedure") not in self.catalog.procedures:
+                out.replies.append(Message(_("Hiện bạn không có hồ sơ nào cần bổ sung.")))
+                self._prompt(session, out)
+                return out
+            fields = [f for f in request["fields"]]
+            session.begin_supplement()
+            session.supplement = {
+                "id": request["id"], "code": request["code"], "procedure": request["procedure"],
+                "fields": fields, "reason": request.get("reason"), "history": [],
+                "answers": {k: v for k, v in (request.get("answers") or {}).items() if k not in fields},
+            }
+            session._sup_draft = None
+            session.procedure = request["procedure"]
+            session.pending = None
+            session.errors = 0
+            out.accepted = True
+            form = self.form(session)
+            labels = [_(form.field(p).summary_label) if form.field(p) else p for p in fields]
+            out.replies.append(Message(
+                _("Cán bộ đề nghị bổ sung hồ sơ {code}.", code=request["code"])
+                + ("\n" + _("Lý do: {reason}", reason=request["reason"]) if request.get("reason") else "")
+                + "\n" + _("Bạn cần gửi lại: {items}.", items="; ".join(labels))))
+            self._advance(session, out)
+        return out
+
+    def supplement_done(self, session: Session, code: str, changed: list[str]) -> Outcome:
+        out = Outcome()
+        _ = translator(session.lang)
+        with self._bound(session):
+            out.replies.append(Message(_("Đã gửi bổ sung cho hồ sơ {code}. Cán bộ sẽ tiếp tục xử lý và báo kết "
+                                         "quả cho bạn.", code=code), dossier=code))
+            self._end_supplement(session, out)
+        return out
+
+    def _end_supplement(self, session: Session, out: Outcome) -> None:
+        session.supplement = None
+        session._sup_draft = None
+        session.procedure = None
+        self._go_menu(session, out)
+
+    def _on_supplementing(self, session: Session, msg: Incoming, text: str, command: str | None,
+                          out: Outcome) -> None:
+        _ = translator(session.lang)
+        if command in ("menu", "cancel"):
+            out.replies.append(Message(_("Đã tạm dừng bổ sung. Khi sẵn sàng, gõ “bổ sung” để làm tiếp.")))
+            return self._end_supplement(session, out)
+        if command == "info":
+            out.replies.append(Message(self.info_card(session.procedure, session.lang)))
+            return self._prompt(session, out)
+        if (session.pending or {}).get("kind") == "supplement_review":
+            value = msg.choice or parsing.match_choice(text, [("send", _("Gửi bổ sung")), ("redo", _("Khai lại"))])
+            if value is None and text and self._is_yes(text):
+                value = "send"
+            if command == "back":
+                value = "redo"
+            if value == "send":
+                sup = session.supplement
+                answers = session.draft.answers
+                out.supplement = SupplementSubmit(request_id=sup["id"], code=sup["code"],
+                                                  answers={p: answers.get(p) for p in sup["fields"]})
+                return
+            if value == "redo":
+                for p in session.supplement["fields"]:
+                    session.draft.answers.pop(p, None)
+                session.draft.history.clear()
+                session.pending = None
+                return self._advance(session, out)
+            out.replies.append(Message(_("Vui lòng chọn một trong các lựa chọn bên dưới."), error=True))
+            return self._supplement_ask(session, out)
+        return self._on_collect(session, msg, text, command, out)
+
+    def _supplement_review(self, session: Session, out: Outcome) -> None:
+        _ = translator(session.lang)
+        form, answers = self.form(session), session.draft.answers
+        lines = [_("Thông tin bổ sung cho hồ sơ {code}:", code=session.supplement["code"])]
+        for p in session.supplement["fields"]:
+            f = form.field(p)
+            if f is not None and p in answers:
+                lines.append(f"• {_(f.summary_label)}: {display(f, answers[p], _)}")
+        out.replies.append(Message("\n".join(lines)))
+        session.pending = {"kind": "supplement_review"}
+        self._supplement_ask(session, out)
+
+    def _supplement_ask(self, session: Session, out: Outcome) -> None:
+        _ = translator(session.lang)
+        out.replies.append(Ask(text=_("Gửi phần bổ sung này cho cán bộ?"), procedure=session.procedure,
+                               field="_supplement", kind="choice",
+                               choices=(ChoiceOut("send", _("Gửi bổ sung")), ChoiceOut("redo", _("Khai lại")))))
+
+    # ------------------------------------------------------------------------------------
+    # the citizen's dossiers and ratings (data comes from the runtime)
+    def dossier_list(self, session: Session, items: list[dict[str, Any]]) -> Message:
+        _ = translator(session.lang)
+        if not items:
+            return Message(_("Bạn chưa nộp hồ sơ nào."))
+        lines = [_("Hồ sơ của bạn:")]
+        for d in items:
+            title = _(self.catalog.get(d["procedure"]).title) if d["procedure"] in self.catalog.procedures \
+                else d["procedure"]
+            line = f"• {d['code']} — {title}: {d.get('status_label') or d['status']}"
+            if not d.get("closed") and d.get("days_left") is not None:
+                left = d["days_left"]
+                line += " — " + (_("còn {n} ngày làm việc", n=left) if left > 0 else
+                                 _("đến hạn hôm nay") if left == 0 else _("quá hạn {n} ngày làm việc", n=-left))
+            if d.get("closed") and not d.get("rated"):
+                line += " — " + _("gõ “đánh giá {code} 5” để chấm từ 1 đến 5 sao", code=d["code"])
+            lines.append(line)
+        return Message("\n".join(lines))
+
+    def rating_result(self, session: Session, ok: bool, reason: str | None = None) -> Message:
+        _ = translator(session.lang)
+        if ok:
+            return Message(_("Cảm ơn bạn đã đánh giá! Ý kiến của bạn giúp cơ quan phục vụ tốt hơn."))
+        return Message(reason or _("Chưa ghi nhận được đánh giá."), error=True)
 
     # ------------------------------------------------------------------------------------
     # cancel
