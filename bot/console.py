@@ -11,14 +11,14 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from dialogs.i18n import translator
+from dialogs.i18n import N_, translator
 from dialogs.messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, Incoming, IncomingFile, Message, Reply
 
 from .service import Runtime
 
 FILE_COMMANDS = ("/tep", "/file", "/tệp")
 QUIT = ("/thoat", "/thoát", "/quit", "/exit")
-NAV_WORDS = {NAV_BACK: "quay lại", NAV_SKIP: "bỏ qua", NAV_HELP: "trợ giúp", NAV_CANCEL: "hủy"}
+NAV_WORDS = {NAV_BACK: N_("quay lại"), NAV_SKIP: N_("bỏ qua"), NAV_HELP: N_("trợ giúp"), NAV_CANCEL: N_("hủy")}
 MAX_FILE = 50 * 1024 * 1024
 
 
@@ -27,10 +27,10 @@ def read_file(path: str) -> IncomingFile | str:
     p = Path(path.strip().strip('"').strip("'")).expanduser()
     try:
         if p.stat().st_size > MAX_FILE:
-            return "Tệp quá lớn (trên 50 MB)."
+            return N_("Tệp quá lớn (trên 50 MB).")
         return IncomingFile(data=p.read_bytes(), name=p.name)
     except OSError:
-        return f"Không mở được tệp “{p}”. Vui lòng kiểm tra lại đường dẫn."
+        return N_("Không mở được tệp “{path}”. Vui lòng kiểm tra lại đường dẫn.").format(path=p)
 
 
 def render_human(replies: list[Reply], lang: str = "vi") -> str:

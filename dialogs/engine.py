@@ -63,15 +63,17 @@ COMMANDS = {
     "help": {"tro giup", "/help", "help", "giup", "giup do", "huong dan", "?", "/trogiup"},
     "cancel": {"huy", "/cancel", "cancel", "huy bo", "huy ho so", "/huy"},
     "menu": {"menu", "/menu", "/start", "trang chu", "danh sach thu tuc", "ve menu", "bat dau lai"},
-    "dossiers": {"/hoso", "ho so cua toi", "xem ho so", "tra cuu ho so", "tra cuu", "/tracuu"},
-    "supplement": {"bo sung", "/bosung", "bo sung ho so", "gui bo sung", "bo sung giay to"},
+    "dossiers": {"/hoso", "ho so cua toi", "xem ho so", "tra cuu ho so", "tra cuu", "/tracuu", "/status",
+                 "my applications", "status"},
+    "supplement": {"bo sung", "/bosung", "bo sung ho so", "gui bo sung", "bo sung giay to", "/supplement",
+                   "supplement"},
     "info": {"thong tin", "/info", "can giay to gi", "giay to", "can gi", "mat bao lau", "bao lau",
-             "le phi", "thu tuc nay can gi", "can chuan bi gi", "/thongtin"},
+             "le phi", "thu tuc nay can gi", "can chuan bi gi", "/thongtin", "info"},
 }
 NAV_TO_COMMAND = {NAV_BACK: "back", NAV_SKIP: "skip", NAV_HELP: "help", NAV_CANCEL: "cancel"}
 
 
-_RATING_RE = re.compile(r"^/?(?:danh ?gia)\s*(?P<code>[a-z]{2,4}[- ]?\d{4}[- ]?[0-9a-z]{8})?\s*(?P<stars>[1-5])"
+_RATING_RE = re.compile(r"^/?(?:danh ?gia|rate)\s*(?P<code>[a-z]{2,4}[- ]?\d{4}[- ]?[0-9a-z]{8})?\s*(?P<stars>[1-5])"
                         r"\s*(?:sao|\*)?$")
 
 

@@ -72,7 +72,7 @@ def parse_value(f: FieldDef, raw: str, *, today: date, lookup: Callable[[str], A
             pass
         if f.confirm_label and parsing.match_choice(raw, [("yes", f.confirm_label)]) == "yes":
             return True
-        raise Invalid(N_("Vui lòng chọn “{label}” để xác nhận."), label=f.confirm_label or "Có")
+        raise Invalid(N_("Vui lòng chọn “{label}” để xác nhận."), label=f.confirm_label or N_("Có"))
     if k == "choice":
         v = parsing.match_choice(raw, [(c.value, c.label) for c in f.choices])
         if v is None:
