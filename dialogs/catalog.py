@@ -228,6 +228,10 @@ def check_procedure(form: Form) -> list[str]:
                            group=s.id if s.repeat else None, allow_value=True)
             for attr in ("birth_date_field", "sex_field"):
                 ref = getattr(f, attr)
+                if ref and ref.startswith("item."):
+                    if not s.repeat or f"{s.id}[].{ref[5:]}" not in order:
+                        problems.append(f"{where}.{attr}: unknown item field {ref!r}")
+                    continue
                 if ref and known(ref) is None:
                     problems.append(f"{where}.{attr}: unknown field {ref!r}")
             if f.relevant and f.relevant.strip() in ("False", "None", "0"):

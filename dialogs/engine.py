@@ -620,11 +620,20 @@ class Engine:
                 return self._accept(session, slot, msg.choice, out)
             raw = msg.choice
         try:
-            value = parse_value(f, raw, today=self.today(), lookup=self.form(session).resolver(session.draft.answers))
+            value = parse_value(f, raw, today=self.today(), lookup=self._lookup(session, slot))
             self._check_constraints(session, slot, value)
         except Invalid as exc:
             return self._reject(session, exc, out)
         self._accept(session, slot, value, out)
+
+    def _lookup(self, session: Session, slot: Slot) -> Callable[[str], Any]:
+        """Resolve a field reference; ``item.x`` means the same repeat-group item as ``slot``."""
+        form, answers = self.form(session), session.draft.answers
+        resolve = form.resolver(answers)
+        if slot.index is None:
+            return resolve
+        item = form.item_resolver(answers, slot.section.id, slot.index)
+        return lambda ref: item(ref[5:]) if ref.startswith("item.") else resolve(ref)
 
     def _field_help(self, session: Session, f: FieldDef) -> str:
         _ = translator(session.lang)
@@ -684,6 +693,9 @@ class Engine:
             if slot.synthetic or slot.path == changed or old is None:
                 continue
             deps = {f.birth_date_field, f.sex_field} if f.kind == "id_number" else set()
+            if slot.index is not None:
+                deps = {f"{slot.section.id}[{slot.index}].{d[5:]}" if d and d.startswith("item.") else d
+                        for d in deps}
             for c in f.constraints:
                 e = compile_expr(c.expr)
                 deps |= e.refs
@@ -693,7 +705,7 @@ class Engine:
                 continue
             try:
                 if f.kind == "id_number" and isinstance(old, str):
-                    parse_value(f, old, today=self.today(), lookup=form.resolver(draft.answers))
+                    parse_value(f, old, today=self.today(), lookup=self._lookup(session, slot))
                 self._check_constraints(session, slot, old)
             except Invalid as exc:
                 del draft.answers[slot.path]
@@ -1252,8 +1264,7 @@ class Engine:
         if slot is None:
             return self._prompt(session, out)
         try:
-            value = parse_value(slot.field, typed, today=self.today(),
-                                lookup=self.form(session).resolver(session.draft.answers))
+            value = parse_value(slot.field, typed, today=self.today(), lookup=self._lookup(session, slot))
             self._check_constraints(session, slot, value)
         except Invalid as exc:
             return self._reject(session, exc, out)

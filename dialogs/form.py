@@ -32,7 +32,11 @@ class Slot:
 
 def _more_field(section: Section) -> FieldDef:
     assert section.repeat is not None
-    return FieldDef(id=MORE, kind="yes_no", prompt=section.repeat.more_prompt, required=True)
+    # built without validation: "_more" is deliberately outside the ids a definition may use
+    return FieldDef.model_construct(id=MORE, kind="yes_no", prompt=section.repeat.more_prompt, required=True,
+                                    **{k: v.get_default(call_default_factory=True)
+                                       for k, v in FieldDef.model_fields.items()
+                                       if k not in ("id", "kind", "prompt", "required")})
 
 
 class Form:

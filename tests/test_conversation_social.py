@@ -1,0 +1,595 @@
+"""Conversation tests for the four social-protection procedures of the commune catalogue
+(seeds/004: Mẫu 01, Mẫu 06, Mẫu 1, Mẫu 14), driven through the real Runtime as a citizen would.
+
+The clock is Monday 23/11/2026 09:00; Tuesday 24/11 is a holiday in `holidays`, so day 1 is Wednesday 25/11.
+Procedures are opened with their menu button (the menu order changes as procedures are added).
+"""
+from __future__ import annotations
+
+import pytest
+
+from bot.service import Runtime
+from storage.repo import DossierRepo, dossier_to_dict
+from tests.conftest import Chat, jpeg, pdf
+
+DISABILITY = "xac-dinh-muc-do-khuyet-tat"
+HOUSING = "ho-tro-nha-o"
+AVERAGE = "xac-nhan-ho-muc-song-trung-binh"
+FACILITY = "dang-ky-co-so-tro-giup-xa-hoi"
+
+GROUPS = ["disability.motor", "disability.hearing_speech", "disability.vision", "disability.neuro_mental",
+          "disability.intellectual", "disability.other"]
+ACTIVITIES = ["activity.walking", "activity.eating", "activity.toileting", "activity.hygiene", "activity.dressing",
+              "activity.understanding", "activity.expressing", "activity.housework", "activity.social",
+              "activity.learning"]
+
+
+# ------------------------------------------------------------------------------------------------
+# helpers
+async def open_procedure(chat: Chat, proc: str, first_field: str, title: str) -> Chat:
+    await chat.expect("procedure")
+    assert proc in [c.value for c in chat.ask.choices]
+    await chat.press(proc)
+    assert title in chat.text()  # the info card comes first
+    await chat.expect(first_field)
+    return chat
+
+
+async def address(chat: Chat, field: str, province: str = "Lâm Đồng", commune: str = "Đức Trọng",
+                  detail: str = "Thôn 3") -> Chat:
+    await chat.expect(field)
+    await chat.say(province)
+    await chat.expect(field)
+    await chat.say(commune)
+    await chat.expect(field)
+    await chat.say(detail)
+    return chat
+
+
+async def submit(chat: Chat, runtime: Runtime, proc: str, prefix: str, due: str) -> dict:
+    await chat.expect("_review")
+    await chat.press("confirm")
+    await chat.expect("_sworn")
+    await chat.press("yes")
+    code = chat.dossier
+    assert code and code.startswith(prefix + "-")
+    d, m, y = due.split("-")[2], due.split("-")[1], due.split("-")[0]
+    assert f"{d}/{m}/{y}" in chat.text()
+    await chat.expect("procedure")
+    async with runtime.sm() as db:
+        [dossier] = await DossierRepo(db).list(procedure_id=proc)
+        data = dossier_to_dict(dossier)
+    assert data["code"] == code and data["status"] == "submitted"
+    assert data["agency"] == "commune"
+    assert data["due_date"] == due
+    s = await runtime.session(chat.user)
+    assert proc not in s.drafts
+    return data
+
+
+def assert_ineligible(chat: Chat, *, reason: str, ref: str, instead: list[str]) -> None:
+    assert chat.field == "_eligibility", chat.transcript[-4:]
+    text = chat.text()
+    assert "không thuộc diện" in text
+    assert "Lý do:" in text and reason in text
+    assert "Căn cứ:" in text and ref in text
+    assert "Bạn có thể:" in text
+    for part in instead:
+        assert part in text, part
+    assert {c.value for c in chat.ask.choices} == {"fix", "menu", "cancel"}
+
+
+# ------------------------------------------------------------------------------------------------
+# Mẫu 01 — xác định, xác định lại mức độ khuyết tật
+async def disability_person(chat: Chat, *, name: str, birth: str, sex: str, id_number: str) -> Chat:
+    await chat.expect("person.full_name")
+    await chat.say(name)
+    await chat.expect("person.birth_date")
+    await chat.say(birth)
+    await chat.expect("person.sex")
+    await chat.say(sex)
+    await chat.expect("person.id_number")
+    await chat.say(id_number)
+    await address(chat, "person.residence")
+    await chat.expect("person.same_place")
+    await chat.say("có")
+    return chat
+
+
+async def answer_groups(chat: Chat, answers: list[str]) -> Chat:
+    for field, text in zip(GROUPS, answers):
+        await chat.expect(field)
+        await chat.say(text)
+    return chat
+
+
+async def test_disability_redetermination_adult_happy_path(chat: Chat, runtime: Runtime):
+    await open_procedure(chat, DISABILITY, "request.type", "Xác định, xác định lại mức độ khuyết tật")
+    assert "25 ngày làm việc" in chat.text()
+    await chat.say("2")  # xác định lại
+    await chat.expect("filer.role")
+    await chat.say("1")  # the person files for themself
+    await disability_person(chat, name="trần thị hoa", birth="12/04/1985", sex="nữ", id_number="068 185 001 234")
+    await chat.expect("contact.phone")  # no representative: the person's own phone
+    await chat.say("0912 345 678")
+    # section III.1: several items of one group in one message
+    await chat.expect("disability.motor")
+    assert chat.ask.kind == "multi_choice" and chat.ask.multi
+    assert len(chat.ask.choices) == 6
+    assert chat.ask.choices[3].label == "Yếu, liệt, teo cơ hoặc hạn chế vận động tay, chân, lưng, cổ"
+    await chat.say("1, 3, 4")
+    await chat.expect("disability.hearing_speech")
+    await chat.say("không")
+    await chat.expect("disability.vision")
+    assert len(chat.ask.choices) == 7
+    await chat.say("2 và 7")
+    for field in GROUPS[3:]:
+        await chat.expect(field)
+        await chat.say("không")
+    # section III.2: the person is 41, so the ten activities are asked
+    levels = ["2", "1", "1", "2", "2", "1", "1", "3", "1", "4"]
+    for field, level in zip(ACTIVITIES, levels):
+        await chat.expect(field)
+        assert [c.label for c in chat.ask.choices] == ["Thực hiện được", "Thực hiện được nhưng cần trợ giúp",
+                                                         "Không thực hiện được", "Không xác định được"]
+        await chat.say(level)
+    # re-determination asks for the current certificate
+    await chat.expect("docs.current_certificate")
+    assert "Giấy xác nhận khuyết tật đang có" in chat.ask.text
+    await chat.send_file(jpeg(1), "giay-xac-nhan-mat-truoc.jpg")
+    await chat.send_file(jpeg(2), "giay-xac-nhan-mat-sau.jpg")  # two files: the maximum, question closes
+    await chat.expect("docs.medical")
+    assert chat.ask.optional
+    await chat.send_file(pdf(), "benh-an.pdf")
+    await chat.press("done")
+    await chat.expect("_review")
+    summary = chat.text()
+    assert "Trần Thị Hoa" in summary
+    assert "Thiếu chân hoặc không cử động được chân" in summary
+    data = await submit(chat, runtime, DISABILITY, "XD", "2026-12-29")  # 25 working days after 23/11
+    assert data["applicant_name"] == "Trần Thị Hoa"
+    a = data["answers"]
+    assert a["request.type"] == "xac_dinh_lai"
+    assert a["filer.role"] == "self"
+    assert a["person.full_name"] == "Trần Thị Hoa"
+    assert a["person.birth_date"] == "1985-04-12"
+    assert a["person.sex"] == "nu"
+    assert a["person.id_number"] == "068185001234"
+    assert a["person.residence"]["commune"].endswith("Đức Trọng")
+    assert a["contact.phone"] == "0912345678"
+    assert a["disability.motor"] == ["1.1", "1.3", "1.4"]
+    assert a["disability.hearing_speech"] == []
+    assert a["disability.vision"] == ["3.2", "3.7"]
+    assert all(a[g] == [] for g in GROUPS[3:])
+    assert a["activity.walking"] == "can_tro_giup"
+    assert a["activity.eating"] == "thuc_hien_duoc"
+    assert a["activity.housework"] == "khong_thuc_hien_duoc"
+    assert a["activity.learning"] == "khong_xac_dinh_duoc"
+    assert not any(k.startswith("rep.") or k.startswith("filer.full") for k in a)
+    assert [(x["field"], x["mime"]) for x in data["attachments"]] == [
+        ("docs.current_certificate", "image/jpeg"), ("docs.current_certificate", "image/jpeg"),
+        ("docs.medical", "application/pdf")]
+    assert all(runtime.attachments.exists(x["sha256"]) for x in data["attachments"])
+    assert data["commune_code"] == a["person.residence"]["commune_code"]
+
+
+async def test_disability_child_under_six_skips_activities(chat: Chat, runtime: Runtime):
+    await open_procedure(chat, DISABILITY, "request.type", "Xác định, xác định lại mức độ khuyết tật")
+    await chat.say("1")  # first determination
+    await chat.expect("filer.role")
+    await chat.say("2")  # the mother, legal representative
+    await disability_person(chat, name="Phạm Minh Khôi", birth="10/03/2022", sex="nam",
+                            id_number="068222001234")
+    await chat.expect("rep.full_name")
+    await chat.say("Phạm Thị Lan")
+    await chat.expect("rep.relation")
+    await chat.say("mẹ")
+    await chat.expect("rep.id_number")
+    await chat.say("068190004321")
+    await address(chat, "rep.residence")
+    await chat.expect("rep.same_place")
+    await chat.say("không")
+    await address(chat, "rep.current_address", province="Hà Nội", commune="Ba Đình", detail="Số 5 ngõ 12")
+    await chat.expect("rep.phone")
+    await chat.say("0987654321")
+    # no separate contact question: the representative's phone is on the form
+    await answer_groups(chat, ["không", "1, 3", "không", "không", "2", "không"])
+    # 4 years old: section III.2 is skipped; first determination: no current certificate asked
+    await chat.expect("docs.medical")
+    await chat.say("bỏ qua")
+    await chat.expect("_review")
+    data = await submit(chat, runtime, DISABILITY, "XD", "2026-12-29")
+    a = data["answers"]
+    assert data["applicant_name"] == "Phạm Minh Khôi"
+    assert a["request.type"] == "xac_dinh"
+    assert a["filer.role"] == "representative"
+    assert a["rep.full_name"] == "Phạm Thị Lan" and a["rep.relation"] == "mẹ"
+    assert a["rep.id_number"] == "068190004321"
+    assert a["rep.current_address"]["detail"] == "Số 5 ngõ 12"
+    assert a["rep.phone"] == "0987654321"
+    assert a["disability.hearing_speech"] == ["2.1", "2.3"]
+    assert a["disability.intellectual"] == ["5.2"]
+    assert not any(k.startswith("activity.") for k in a)
+    assert "contact.phone" not in a
+    assert "docs.current_certificate" not in a
+    assert a["docs.medical"] is None
+    assert data["attachments"] == []
+
+
+async def test_disability_helper_keeps_both_people_and_no_sign_is_ineligible(chat: Chat):
+    await open_procedure(chat, DISABILITY, "request.type", "Xác định, xác định lại mức độ khuyết tật")
+    await chat.say("1")
+    await chat.expect("filer.role")
+    await chat.say("3")  # a volunteer files for an elderly neighbour
+    await chat.expect("filer.full_name")
+    await chat.say("Đỗ Văn Tâm")
+    await chat.expect("filer.phone")
+    await chat.say("0901234567")
+    await chat.expect("filer.has_rep")
+    await chat.say("không")
+    await disability_person(chat, name="Lò Thị Xuân", birth="02/02/1950", sex="nữ", id_number="068150001234")
+    await chat.expect("contact.phone")
+    await chat.say("0388111222")
+    await answer_groups(chat, ["không"] * 6)
+    assert_ineligible(chat, reason="Không có biểu hiện khuyết tật nào",
+                      ref="Thông tư 01/2019/TT-BLĐTBXH",
+                      instead=["đi khám", "Hội đồng giám định y khoa cấp tỉnh"])
+    answers = await chat.answers()
+    assert answers["filer.full_name"] == "Đỗ Văn Tâm" and answers["filer.phone"] == "0901234567"
+    assert answers["person.full_name"] == "Lò Thị Xuân"
+    # a wrong answer can be fixed: the last group is asked again, and the form goes on
+    await chat.press("fix")
+    await chat.expect("disability.other")
+    await chat.say("3")
+    await chat.expect("activity.walking")  # 76 years old: the activities are asked
+    assert (await chat.answers())["disability.other"] == ["6.3"]
+
+
+async def test_disability_helper_with_representative_asks_section_two(chat: Chat):
+    await open_procedure(chat, DISABILITY, "request.type", "Xác định, xác định lại mức độ khuyết tật")
+    await chat.say("1")
+    await chat.say("3")
+    await chat.say("Đỗ Văn Tâm")
+    await chat.say("0901234567")
+    await chat.expect("filer.has_rep")
+    await chat.say("có")
+    await disability_person(chat, name="Lò Văn Pó", birth="02/02/2015", sex="nam", id_number="068215001234")
+    await chat.expect("rep.full_name")  # section II, then no separate contact question
+
+
+async def test_disability_id_number_cross_checked(chat: Chat):
+    await open_procedure(chat, DISABILITY, "request.type", "Xác định, xác định lại mức độ khuyết tật")
+    await chat.say("1")
+    await chat.say("1")
+    await chat.say("Trần Thị Hoa")
+    await chat.say("12/04/1985")
+    await chat.say("nữ")
+    await chat.expect("person.id_number")
+    await chat.say("068090001234")  # birth year 1990, not 1985
+    assert chat.error and "năm sinh" in chat.error.text
+    await chat.expect("person.id_number")
+
+
+# ------------------------------------------------------------------------------------------------
+# Mẫu 06 — hỗ trợ làm nhà ở, sửa chữa nhà ở
+async def test_housing_happy_path(chat: Chat, runtime: Runtime):
+    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
+    assert "2 ngày làm việc" in chat.text()
+    await chat.say("hộ cận nghèo")
+    await chat.expect("house.damage")
+    await chat.say("1")  # đổ, sập
+    await chat.expect("rep.full_name")
+    await chat.say("lê văn tám")
+    await chat.expect("rep.birth_date")
+    await chat.say("20/10/1972")
+    await chat.expect("rep.sex")
+    await chat.say("nam")
+    await chat.expect("rep.ethnicity")
+    await chat.say("Tày")
+    await chat.expect("rep.id_number")
+    await chat.say("068072009876")
+    await chat.expect("rep.id_issue_date")
+    await chat.say("bỏ qua")
+    await address(chat, "household.residence", detail="Thôn 7")
+    await chat.expect("household.size")
+    await chat.say("5")
+    await chat.expect("household.working_age")
+    await chat.say("7")  # more than the household
+    assert chat.error and "không thể nhiều hơn số người trong hộ" in chat.error.text
+    await chat.expect("household.working_age")
+    await chat.say("2")
+    await chat.expect("house.before")
+    await chat.say("Nhà cấp 4 mái tôn, 5 người ở")
+    await chat.expect("house.now")
+    await chat.say("Nhà sập hoàn toàn, đang ở nhờ nhà em trai")
+    await chat.expect("contact.phone")
+    await chat.say("0912 000 111")
+    await chat.expect("docs.photos")
+    await chat.send_file(jpeg(5), "nha-sap-1.jpg")
+    await chat.send_file(jpeg(6), "nha-sap-2.jpg")
+    await chat.say("xong")
+    await chat.expect("_review")
+    assert "LÊ VĂN TÁM" in chat.text()
+    data = await submit(chat, runtime, HOUSING, "HNO", "2026-11-26")  # 2 working days: Wed 25, Thu 26
+    assert data["applicant_name"] == "LÊ VĂN TÁM"
+    a = data["answers"]
+    assert a["household.status"] == "ho_can_ngheo"
+    assert a["house.damage"] == "do_sap"
+    assert a["rep.full_name"] == "LÊ VĂN TÁM"
+    assert a["rep.birth_date"] == "1972-10-20"
+    assert a["rep.ethnicity"] == "Tày"
+    assert a["rep.id_number"] == "068072009876"
+    assert a["rep.id_issue_date"] is None
+    assert a["household.residence"]["detail"] == "Thôn 7"
+    assert a["household.size"] == 5 and a["household.working_age"] == 2
+    assert a["house.now"].startswith("Nhà sập")
+    assert a["contact.phone"] == "0912000111"
+    assert [x["field"] for x in data["attachments"]] == ["docs.photos", "docs.photos"]
+    assert data["commune_code"] == a["household.residence"]["commune_code"]
+
+
+async def test_housing_photos_are_optional(chat: Chat, runtime: Runtime):
+    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
+    for text in ("hộ nghèo", "hư hỏng nặng", "Hà Văn Sáu", "01/01/1960", "nam", "Kinh", "068060001234", "bỏ qua"):
+        await chat.say(text)
+    await address(chat, "household.residence")
+    for text in ("1", "0", "Nhà gỗ", "Nứt tường, không ở được", "0912000222"):
+        await chat.say(text)
+    await chat.expect("docs.photos")
+    await chat.say("bỏ qua")
+    data = await submit(chat, runtime, HOUSING, "HNO", "2026-11-26")
+    assert data["answers"]["house.damage"] == "hu_hong_nang"
+    assert data["answers"]["household.working_age"] == 0
+    assert data["answers"]["docs.photos"] is None and data["attachments"] == []
+
+
+async def test_housing_not_poor_is_ineligible(chat: Chat):
+    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
+    await chat.say("4")  # không thuộc các diện trên
+    assert_ineligible(chat, reason="hộ nghèo, hộ cận nghèo", ref="Nghị định 20/2021/NĐ-CP, Điều 15",
+                      instead=["Điều 7–9", "Mặt trận Tổ quốc"])
+    assert "rep.full_name" not in await chat.answers()  # stopped before any personal detail
+
+
+@pytest.mark.parametrize("damage,value", [("6", "hu_hong_nhe"), ("7", "khac")])
+async def test_housing_minor_or_other_damage_is_ineligible(chat: Chat, damage: str, value: str):
+    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
+    await chat.say("1")
+    await chat.expect("house.damage")
+    await chat.say(damage)
+    assert_ineligible(chat, reason="hư hỏng nặng không ở được", ref="Nghị định 20/2021/NĐ-CP, Điều 15",
+                      instead=["hỗ trợ sửa chữa", "Mặt trận Tổ quốc", "Điều 7–9"])
+    assert (await chat.answers())["house.damage"] == value
+    await chat.press("fix")
+    await chat.expect("house.damage")
+    await chat.say("phải di dời")
+    await chat.expect("rep.full_name")
+
+
+# ------------------------------------------------------------------------------------------------
+# Mẫu 1 — hộ làm nông, lâm, ngư, diêm nghiệp có mức sống trung bình
+async def average_applicant(chat: Chat) -> Chat:
+    await chat.expect("applicant.full_name")
+    await chat.say("Nguyễn Văn Bình")
+    await chat.expect("applicant.sex")
+    await chat.say("nam")
+    await chat.expect("applicant.birth_date")
+    await chat.say("01/02/1975")
+    await chat.expect("applicant.ethnicity")
+    await chat.say("Kinh")
+    await chat.expect("applicant.id_number")
+    await chat.say("068075001234")
+    await chat.expect("applicant.phone")
+    await chat.say("0912345678")
+    return chat
+
+
+async def member(chat: Chat, k: int, name: str, birth: str, sex: str, relation: str, id_number: str,
+                 more: bool | None) -> Chat:
+    """One item of the `members` repeat group; ``more`` answers “another member?” (None: not asked)."""
+    i = k - 1
+    await chat.expect(f"members[{i}].full_name")
+    assert f"[Thành viên {k}]" in chat.ask.text
+    await chat.say(name)
+    await chat.expect(f"members[{i}].birth_date")
+    await chat.say(birth)
+    await chat.expect(f"members[{i}].sex")
+    await chat.say(sex)
+    await chat.expect(f"members[{i}].relation")
+    await chat.say(relation)
+    await chat.expect(f"members[{i}].id_number")
+    await chat.say(id_number)
+    if more is not None:
+        await chat.expect(f"members[{i}]._more")
+        await chat.say("có" if more else "không")
+    return chat
+
+
+async def test_average_household_happy_path(chat: Chat, runtime: Runtime):
+    await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
+    await chat.say("ngư nghiệp")
+    await chat.expect("household.income_per_person")
+    await chat.say("1,8 triệu")
+    await average_applicant(chat)
+    await address(chat, "applicant.residence")
+    await chat.expect("applicant.same_place")
+    await chat.say("không")
+    await address(chat, "applicant.current_address", province="Khánh Hòa", commune="Nha Trang", detail="Tổ 4")
+    await member(chat, 1, "Nguyễn Văn Bình", "01/02/1975", "nam", "chủ hộ", "068075001234", more=True)
+    await member(chat, 2, "Lê Thị Hồng", "03/04/1978", "nữ", "vợ hoặc chồng", "bỏ qua", more=True)
+    await chat.expect("members[2].full_name")
+    await chat.say("Nguyễn Văn Cường")
+    await chat.say("05/06/2012")
+    await chat.say("nam")
+    await chat.say("con")
+    await chat.expect("members[2].id_number")
+    await chat.say("068090001234")  # birth year 1990 against 2012: cross-checked within the same member
+    assert chat.error and "năm sinh" in chat.error.text
+    await chat.say("068212001234")
+    await chat.expect("members[2]._more")
+    await chat.say("không")
+    await chat.expect("_review")  # three members: no fourth is asked
+    assert "Thành viên 3" in chat.text()
+    data = await submit(chat, runtime, AVERAGE, "MS", "2026-12-08")  # 10 working days
+    assert data["applicant_name"] == "Nguyễn Văn Bình"
+    a = data["answers"]
+    assert a["household.occupation"] == "ngu_nghiep"
+    assert a["household.income_per_person"] == 1800000
+    assert a["applicant.sex"] == "nam" and a["applicant.birth_date"] == "1975-02-01"
+    assert a["applicant.id_number"] == "068075001234" and a["applicant.phone"] == "0912345678"
+    assert a["applicant.same_place"] is False
+    assert a["applicant.current_address"]["detail"] == "Tổ 4"
+    assert a["members[0].relation"] == "chu_ho" and a["members[0].full_name"] == "Nguyễn Văn Bình"
+    assert a["members[1].relation"] == "vo_chong" and a["members[1].sex"] == "nu"
+    assert a["members[1].id_number"] is None
+    assert a["members[2].relation"] == "con" and a["members[2].birth_date"] == "2012-06-05"
+    assert a["members[2].id_number"] == "068212001234"
+    assert not any(k.startswith("members[3]") for k in a)
+    assert data["attachments"] == []
+
+
+async def test_average_household_back_and_edit_inside_the_repeat_group(chat: Chat):
+    await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
+    await chat.say("nông nghiệp")
+    await chat.say("2 triệu")
+    await average_applicant(chat)
+    await address(chat, "applicant.residence")
+    await chat.say("có")
+    await member(chat, 1, "Nguyễn Văn Bình", "01/02/1975", "nam", "chủ hộ", "bỏ qua", more=True)
+    await chat.expect("members[1].full_name")
+    await chat.say("quay lại")  # back to “another member?”
+    await chat.expect("members[0]._more")
+    await chat.say("không")  # only one member after all
+    await chat.expect("_review")
+    await chat.press("edit")
+    await chat.expect("_edit_section")
+    assert any(c.value == "members[0]" for c in chat.ask.choices)
+
+
+async def test_average_household_band_edges(chat: Chat):
+    await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
+    await chat.say("1")
+    await chat.expect("household.income_per_person")
+    await chat.say("2.250.000")  # the top of the rural band is still in it
+    await chat.expect("applicant.full_name")
+    await chat.say("quay lại")
+    await chat.expect("household.income_per_person")
+    await chat.say("1.500.001")  # just above the poverty line
+    await chat.expect("applicant.full_name")
+
+
+async def test_average_household_other_occupation_is_ineligible(chat: Chat):
+    await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
+    await chat.say("5")  # nghề khác
+    assert_ineligible(chat, reason="nông nghiệp, lâm nghiệp, ngư nghiệp hoặc diêm nghiệp",
+                      ref="Luật Bảo hiểm y tế", instead=["bảo hiểm y tế theo hộ gia đình"])
+
+
+async def test_average_household_income_above_band_is_ineligible(chat: Chat):
+    await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
+    await chat.say("nông nghiệp")
+    await chat.say("2,5 triệu")
+    assert_ineligible(chat, reason="trên 2.250.000 đồng", ref="Nghị định 07/2021/NĐ-CP",
+                      instead=["bảo hiểm y tế theo hộ gia đình"])
+    assert (await chat.answers())["household.income_per_person"] == 2500000
+
+
+async def test_average_household_income_at_poverty_line_suggests_poor_household_review(chat: Chat):
+    await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
+    await chat.say("lâm nghiệp")
+    await chat.say("1.500.000")
+    assert_ineligible(chat, reason="chuẩn nghèo", ref="Nghị định 07/2021/NĐ-CP",
+                      instead=["rà soát, công nhận hộ nghèo hoặc hộ cận nghèo"])
+    await chat.press("fix")
+    await chat.expect("household.income_per_person")
+    await chat.say("2 triệu")
+    await chat.expect("applicant.full_name")
+
+
+# ------------------------------------------------------------------------------------------------
+# Mẫu 14 — đăng ký hoạt động cơ sở trợ giúp xã hội dưới 10 đối tượng
+CONDITIONS = ["conditions.civil_capacity", "conditions.no_criminal_record", "conditions.has_worker",
+              "conditions.basic_facilities"]
+
+
+async def test_facility_happy_path(chat: Chat, runtime: Runtime):
+    await open_procedure(chat, FACILITY, "conditions.civil_capacity", "Đăng ký hoạt động cơ sở trợ giúp xã hội")
+    assert "10 ngày làm việc" in chat.text()
+    for field in CONDITIONS:  # the conditions are asked first
+        await chat.expect(field)
+        await chat.say("có")
+    await chat.expect("facility.name")
+    await chat.say("Mái ấm Tình Thương")
+    await chat.expect("facility.address")
+    await chat.say("xa duc trong, lam dong")
+    await chat.expect("facility.address")
+    await chat.say("Số 12 đường Lê Lợi")
+    await chat.expect("facility.phone")
+    await chat.say("0977 833 181")
+    await chat.expect("facility.type")
+    await chat.say("1")
+    await chat.expect("facility.functions")
+    await chat.say("1, 3")
+    await chat.expect("registration.served")
+    await chat.say("không")  # at least one group must be chosen
+    assert chat.error
+    await chat.say("1, 3")
+    await chat.expect("registration.scale")
+    await chat.say("12")
+    assert chat.error and "dưới 10 đối tượng" in chat.error.text and "giấy phép" in chat.error.text
+    await chat.expect("registration.scale")
+    await chat.say("8")
+    await chat.expect("registration.area")
+    await chat.say("Xã Đức Trọng")
+    await chat.expect("registration.tasks")
+    await chat.say("Nuôi dưỡng, chăm sóc hằng ngày; tư vấn tâm lý")
+    await chat.expect("head.full_name")
+    await chat.say("Phạm Hữu Thanh")
+    await chat.expect("head.id_number")
+    await chat.say("030080001234")
+    await chat.expect("docs.criminal_records")
+    await chat.send_file(pdf(), "lltp-thanh.pdf")
+    await chat.send_file(jpeg(7), "lltp-nhan-vien.jpg")
+    await chat.press("done")
+    await chat.expect("docs.id_copies")
+    await chat.send_file(jpeg(8), "cccd-thanh.jpg")
+    await chat.send_file(jpeg(9), "cccd-nhan-vien.jpg")
+    await chat.say("xong")
+    await chat.expect("_review")
+    assert "Mái ấm Tình Thương" in chat.text()
+    assert "Chúng tôi cam kết" in (await chat.press("confirm")).ask.text
+    await chat.press("no")  # back to the review, then submit through the helper
+    data = await submit(chat, runtime, FACILITY, "CS", "2026-12-08")  # 10 working days
+    assert data["applicant_name"] == "Mái ấm Tình Thương"
+    a = data["answers"]
+    assert all(a[c] is True for c in CONDITIONS)
+    assert a["facility.address"]["commune"].endswith("Đức Trọng") and a["facility.address"]["detail"] == "Số 12 đường Lê Lợi"
+    assert a["facility.phone"] == "0977833181"
+    assert a["facility.type"] == "nguoi_cao_tuoi"
+    assert a["facility.functions"] == ["nuoi_duong", "tu_van"]
+    assert a["registration.served"] == ["nguoi_cao_tuoi", "nguoi_khuyet_tat"]
+    assert a["registration.scale"] == 8
+    assert a["head.full_name"] == "Phạm Hữu Thanh" and a["head.id_number"] == "030080001234"
+    assert [(x["field"], x["mime"]) for x in data["attachments"]] == [
+        ("docs.criminal_records", "application/pdf"), ("docs.criminal_records", "image/jpeg"),
+        ("docs.id_copies", "image/jpeg"), ("docs.id_copies", "image/jpeg")]
+    assert data["commune_code"] == a["facility.address"]["commune_code"]
+
+
+@pytest.mark.parametrize("failing,reason,instead", [
+    (0, "năng lực hành vi dân sự đầy đủ", "cử người có năng lực hành vi dân sự đầy đủ"),
+    (1, "chưa được xóa án tích", "xóa án tích"),
+    (2, "nhân viên trợ giúp xã hội", "tuyển hoặc phân công ít nhất một nhân viên"),
+    (3, "nhà ở, nhà bếp, điện, nước", "hoàn thiện chỗ ở, bếp, điện và nước"),
+])
+async def test_facility_each_condition_stops_with_reason(chat: Chat, failing: int, reason: str, instead: str):
+    await open_procedure(chat, FACILITY, "conditions.civil_capacity", "Đăng ký hoạt động cơ sở trợ giúp xã hội")
+    for i, field in enumerate(CONDITIONS[: failing + 1]):
+        await chat.expect(field)
+        await chat.say("không" if i == failing else "có")
+    assert_ineligible(chat, reason=reason, ref="Nghị định 103/2017/NĐ-CP", instead=[instead])
+    assert "facility.name" not in await chat.answers()
+    await chat.press("fix")
+    await chat.expect(CONDITIONS[failing])
+    await chat.say("có")
+    await chat.expect(CONDITIONS[failing + 1] if failing < 3 else "facility.name")
