@@ -1,0 +1,885 @@
+"""Render a dossier as the filled official form: plain text (the golden-test surface) and A4 PDF.
+
+A form is described by one YAML template in ``templates/<form-id>.yaml``: ``id`` (the
+file name), ``form``, ``title``, ``procedures`` (the procedure ids it serves — the
+procedure definitions need no change), optional ``maps`` (the form's own wording for
+choice values), ``notes`` (where the rendering departs from the source) and ``blocks``,
+in the order of the paper form:
+
+``para`` / ``heading``   lines flowing from the left margin (``indent`` levels)
+``center`` / ``right`` / ``title``   aligned lines (national motto, form number, title)
+``checkboxes``   ☒/☐ options bound to a choice ``field`` + ``value`` or a ``checked`` expression
+``table``        fixed rows of cells with placeholders (grids of ``x`` marks)
+``repeat_table`` one row per repeat-group instance (``group``) or numbered section
+                 (``numbered: member{n}``), ``item.x`` and ``_n`` in the cells
+``columns``      side-by-side centred lines (signature, officer confirmation, two-part header)
+``section``      a group of blocks;  ``gap``: vertical space
+
+Every block may carry ``when:``, an expression over the answers (:mod:`dialogs.expr`);
+the block is shown only when it is true. A line is a string or ``{text, style: B|I,
+size, align}``.
+
+Rendering first *fills* the template into a small document model (paragraphs,
+tables, columns, gaps) and then lays that out either as text lines or on A4
+pages with fpdf2, using the DejaVu fonts shipped in ``fonts/`` so that
+Vietnamese diacritics never depend on the fonts of the machine.
+
+Placeholders: ``{path}`` or ``{path|filter|filter:arg}``. ``path`` is a field
+path (``deceased.full_name``), a key inside a structured answer
+(``person.residence.commune``), ``item.x`` inside a repeat table, or a context
+variable (``_day``, ``_month``, ``_year``, ``_date``, ``_code``, ``_n``). Values
+are shown as :func:`dialogs.kinds.display` shows them in Vietnamese; a missing
+value is a dotted leader (``…………``). Filters:
+
+``or:PATH``      use PATH when the value is missing (chainable)
+``day`` ``month`` ``year``   parts of a date (two-digit day and month)
+``upper``        upper case;  ``lowerfirst``: lower-case the first letter
+``bare``         drop the unit type of an administrative name (``Xã Nhân Cơ`` → ``Nhân Cơ``)
+``map:NAME``     the template's own wording for a choice value (``maps`` key)
+``thousands``    a money amount in thousands of đồng
+``check:V``      ☒ when V is the value or among the selected values, else ☐
+``x:V``          ``x`` when V is chosen, else nothing (grid cells)
+``nox:V``        ``x`` when the field is answered and V is not chosen, else nothing
+``dots:N``       a leader of N dots for a missing value;  ``blank``: nothing instead
+"""
+from __future__ import annotations
+
+import re
+import textwrap
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from itertools import zip_longest
+from pathlib import Path
+from typing import Annotated, Any, Callable, Literal, Union
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..catalog import Catalog
+from ..expr import ExprError, compile_expr, truthy
+from ..form import Form
+from ..i18n import translator
+from ..kinds import display, format_address
+from ..schema import FieldDef
+
+__all__ = [
+    "FormError", "Template", "load_templates", "template_for", "has_form",
+    "render_text", "render_pdf", "placeholders", "check_templates",
+    "TEMPLATES_DIR", "FONTS_DIR",
+]
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES_DIR = HERE / "templates"
+FONTS_DIR = HERE / "fonts"
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+TEXT_WIDTH = 80          # characters per line of the text rendering
+DOT = "…"
+DEFAULT_DOTS = 10        # length of the leader for a missing value
+CHECKED, UNCHECKED = "☒", "☐"
+FOOTER_NOTE = "Nộp qua Trợ lý Dịch vụ công ngày {date}"
+
+
+class FormError(ValueError):
+    """A template that cannot be loaded, or a procedure without a form."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Template model
+# ---------------------------------------------------------------------------------------------
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Style = Literal["", "B", "I", "BI"]
+Align = Literal["L", "C", "R", "J"]
+
+
+class LineSpec(_Strict):
+    """One line of text; in YAML a plain string or ``{text, style, size, align}``."""
+
+    text: str
+    style: Style = ""
+    size: float | None = None
+    align: Align | None = None
+
+
+def _lines(v: Any) -> Any:
+    if isinstance(v, str):
+        return [{"text": v}]
+    if isinstance(v, list):
+        return [{"text": x} if isinstance(x, str) else x for x in v]
+    return v
+
+
+class _Block(_Strict):
+    when: str | None = None  # shown only when this expression over the answers is true
+
+
+class TextBlock(_Block):
+    """Lines of text. ``center``/``right``/``title`` lines are aligned; ``para``/``heading`` flow left."""
+
+    type: Literal["para", "heading", "center", "right", "title"]
+    text: list[LineSpec] = Field(default_factory=list)
+    style: Style | None = None
+    size: float | None = None
+    indent: int = 0  # levels: 2 characters in text, 6 mm on paper
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _coerce(cls, v: Any) -> Any:
+        return _lines(v)
+
+
+class GapBlock(_Block):
+    type: Literal["gap"]
+    lines: int = 1
+
+
+class CheckOption(_Strict):
+    label: str
+    value: str | None = None      # checked when the block's field has this value (or selected it)
+    checked: str | None = None    # or: checked when this expression holds
+
+
+class CheckboxBlock(_Block):
+    type: Literal["checkboxes"]
+    field: str | None = None
+    options: list[CheckOption]
+    inline: bool = False          # all options on one line
+    prefix: str = ""              # text before the boxes on an inline line
+    indent: int = 0
+
+    @model_validator(mode="after")
+    def _bound(self) -> "CheckboxBlock":
+        for o in self.options:
+            if o.checked is None and (o.value is None or self.field is None):
+                raise ValueError(f"option {o.label!r}: give `field` + `value`, or `checked`")
+        return self
+
+
+class Column(_Strict):
+    title: str = ""
+    width: float = 1.0
+    align: Literal["L", "C", "R"] = "L"
+    cell: str | None = None       # repeat tables: the cell template for each item
+
+
+class Row(_Strict):
+    cells: list[str]
+    style: Style = ""
+
+
+def _rows(v: Any) -> Any:
+    if isinstance(v, list):
+        return [{"cells": r} if isinstance(r, list) else r for r in v]
+    return v
+
+
+class TableBlock(_Block):
+    type: Literal["table"]
+    columns: list[Column]
+    header: bool = True
+    rows: list[Row]
+    size: float | None = None
+
+    @field_validator("rows", mode="before")
+    @classmethod
+    def _coerce(cls, v: Any) -> Any:
+        return _rows(v)
+
+    @model_validator(mode="after")
+    def _shape(self) -> "TableBlock":
+        for r in self.rows:
+            if len(r.cells) != len(self.columns):
+                raise ValueError(f"table row {r.cells[:2]} has {len(r.cells)} cells, "
+                                 f"the table {len(self.columns)} columns")
+        return self
+
+
+class RepeatTableBlock(_Block):
+    """One row per item; ``item.x`` and ``_n`` (01, 02, …) in the cells.
+
+    Items are the instances of a repeat group (``group: members`` → ``members[0].x``) or
+    numbered sections (``numbered: "member{n}"`` → ``member1.x``, ``member2.x`` … up to ``max``);
+    an item is there when any of its fields is answered.
+    """
+
+    type: Literal["repeat_table"]
+    group: str | None = None
+    numbered: str | None = None
+    max: int = 50
+    columns: list[Column]
+    min_rows: int = 0
+    size: float | None = None
+
+    @model_validator(mode="after")
+    def _cells(self) -> "RepeatTableBlock":
+        if any(c.cell is None for c in self.columns):
+            raise ValueError("every column of a repeat table needs a `cell`")
+        if (self.group is None) == (self.numbered is None):
+            raise ValueError("a repeat table takes either `group` or `numbered`")
+        if self.numbered is not None and "{n}" not in self.numbered:
+            raise ValueError("`numbered` needs {n}, e.g. member{n}")
+        return self
+
+    def prefix(self, i: int) -> str:
+        """The path prefix of item ``i`` (0-based)."""
+        return f"{self.group}[{i}]" if self.group is not None else self.numbered.replace("{n}", str(i + 1))
+
+
+class ColumnsBlock(_Block):
+    """Side-by-side blocks of centred lines: signatures, confirmations, two-part headers."""
+
+    type: Literal["columns"]
+    columns: list[list[LineSpec]]
+    widths: list[float] | None = None
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _coerce(cls, v: Any) -> Any:
+        return [_lines(c) for c in v] if isinstance(v, list) else v
+
+    @model_validator(mode="after")
+    def _widths(self) -> "ColumnsBlock":
+        if self.widths is not None and len(self.widths) != len(self.columns):
+            raise ValueError("`widths` needs one number per column")
+        return self
+
+
+class SectionBlock(_Block):
+    type: Literal["section"]
+    blocks: list["Block"]
+
+
+Block = Annotated[Union[TextBlock, GapBlock, CheckboxBlock, TableBlock, RepeatTableBlock,
+                        ColumnsBlock, SectionBlock], Field(discriminator="type")]
+SectionBlock.model_rebuild()
+
+
+class Template(_Strict):
+    id: str
+    form: str                      # e.g. "Mẫu số 04 (Nghị định 20/2021/NĐ-CP)"
+    title: str                     # the form's title, for file names and listings
+    procedures: list[str]
+    source: str | None = None
+    notes: list[str] = Field(default_factory=list)
+    maps: dict[str, dict[str, str]] = Field(default_factory=dict)
+    blocks: list[Block]
+
+    @field_validator("procedures", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+@lru_cache(maxsize=1)
+def _registry() -> tuple[dict[str, Template], dict[str, Template]]:
+    return load_templates()
+
+
+def load_templates(directory: Path | None = None) -> tuple[dict[str, Template], dict[str, Template]]:
+    """(templates by id, templates by procedure id). Raises FormError on a bad template."""
+    by_id: dict[str, Template] = {}
+    by_proc: dict[str, Template] = {}
+    for path in sorted((directory or TEMPLATES_DIR).glob("*.yaml")):
+        try:
+            tpl = Template.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except Exception as exc:  # yaml or validation error: name the file
+            raise FormError(f"{path.name}: {exc}") from exc
+        if tpl.id != path.stem:
+            raise FormError(f"{path.name}: id must be the file name ({tpl.id!r})")
+        by_id[tpl.id] = tpl
+        for pid in tpl.procedures:
+            if pid in by_proc:
+                raise FormError(f"{path.name}: procedure {pid} already uses {by_proc[pid].id}")
+            by_proc[pid] = tpl
+    return by_id, by_proc
+
+
+def template_for(procedure_id: str) -> Template:
+    tpl = _registry()[1].get(procedure_id)
+    if tpl is None:
+        raise FormError(f"no form template for procedure {procedure_id!r}")
+    return tpl
+
+
+def has_form(procedure_id: str) -> bool:
+    return procedure_id in _registry()[1]
+
+
+@lru_cache(maxsize=1)
+def _catalog() -> Catalog:
+    return Catalog.load()
+
+
+def _form_of(procedure_id: str) -> Form | None:
+    return _catalog().forms.get(procedure_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Filling: template + answers -> document model
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Para:
+    text: str
+    kind: str = "para"          # para | heading | center | right | title
+    style: str = ""
+    size: float | None = None
+    indent: int = 0
+
+
+@dataclass
+class Gap:
+    lines: int = 1
+
+
+@dataclass
+class Table:
+    columns: list[Column]
+    header: list[str] | None
+    rows: list[tuple[list[str], str]]
+    size: float | None = None
+
+
+@dataclass
+class Columns:
+    columns: list[list[Para]]
+    widths: list[float]
+
+
+Item = Union[Para, Gap, Table, Columns]
+
+_PH_RE = re.compile(r"\{([^{}]+)\}")
+_UNIT_PREFIXES = ("Thành phố ", "Tỉnh ", "Phường ", "Xã ", "Đặc khu ", "Thị trấn ")
+
+
+def _missing(v: Any) -> bool:
+    return v is None or v == ""
+
+
+def _as_date(v: Any) -> date | None:
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    if isinstance(v, str):
+        try:
+            return date.fromisoformat(v)
+        except ValueError:
+            return None
+    return None
+
+
+def _chosen(raw: Any, value: str) -> bool:
+    if isinstance(raw, (list, tuple, set)):
+        return value in raw
+    if isinstance(raw, bool):
+        return value == ("true" if raw else "false")
+    return raw is not None and str(raw) == value
+
+
+@dataclass
+class Filler:
+    """Fills placeholders and evaluates conditions for one dossier."""
+
+    template: Template
+    form: Form | None
+    answers: dict[str, Any]
+    variables: dict[str, Any]
+    today: date
+    item: str | None = None  # path prefix of the repeat-table row being filled
+    t: Any = field(default_factory=lambda: translator("vi"))
+
+    # -- values -------------------------------------------------------------------
+    def resolve(self, path: str) -> tuple[Any, FieldDef | None]:
+        if path.startswith("_"):
+            return self.variables.get(path), None
+        if path.startswith("item.") and self.item is not None:
+            path = f"{self.item}.{path[5:]}"
+        fdef = self.form.field(path) if self.form is not None else None
+        if path in self.answers:
+            return self.answers[path], fdef
+        head, _, tail = path.rpartition(".")  # a key inside a structured answer
+        while head:
+            if isinstance(self.answers.get(head), dict):
+                return self.answers[head].get(tail), None
+            head, _, more = head.rpartition(".")
+            tail = f"{more}.{tail}"
+        return None, fdef
+
+    def show(self, raw: Any, fdef: FieldDef | None) -> str:
+        if fdef is not None and fdef.kind == "multi_choice" and isinstance(raw, list) and raw:
+            # labels often hold commas themselves: separate the chosen ones with semicolons
+            return "; ".join(self.t(c.label) for c in fdef.choices if c.value in raw) or display(fdef, raw, self.t)
+        if fdef is not None:
+            return display(fdef, raw, self.t)
+        if isinstance(raw, dict):
+            return format_address(raw)
+        if isinstance(raw, bool):
+            return "Có" if raw else "Không"
+        if isinstance(raw, (date, datetime)):
+            return self.t.date(_as_date(raw))
+        if isinstance(raw, (list, tuple)):
+            return ", ".join(str(x) for x in raw)
+        return str(raw)
+
+    def placeholder(self, spec: str, *, cell: bool = False) -> str:
+        path, *filters = [p.strip() for p in spec.split("|")]
+        raw, fdef = self.resolve(path)
+        text: str | None = None
+        dots = 0 if cell else DEFAULT_DOTS
+        post: list[Callable[[str], str]] = []
+        for flt in filters:
+            name, _, arg = flt.partition(":")
+            if name == "or":
+                if _missing(raw):
+                    raw, fdef = self.resolve(arg)
+            elif name in ("check", "x", "nox"):
+                if name == "check":
+                    return CHECKED if _chosen(raw, arg) else UNCHECKED
+                if name == "x":
+                    return "x" if _chosen(raw, arg) else ""
+                return "x" if not _missing(raw) and not _chosen(raw, arg) else ""
+            elif name in ("day", "month", "year"):
+                d = _as_date(raw)
+                raw, fdef = (None, None) if d is None else \
+                    ({"day": f"{d.day:02d}", "month": f"{d.month:02d}", "year": str(d.year)}[name], None)
+            elif name == "map":
+                table = self.template.maps.get(arg)
+                if table is None:
+                    raise FormError(f"{self.template.id}: no map {arg!r}")
+                if not _missing(raw):
+                    text = table.get(str(raw), text)
+            elif name == "thousands":
+                if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                    text = self.t.number(round(raw / 1000))
+            elif name == "upper":
+                post.append(str.upper)
+            elif name == "lowerfirst":
+                post.append(lambda s: s[:1].lower() + s[1:])
+            elif name == "bare":
+                post.append(_bare)
+            elif name == "dots":
+                dots = int(arg)
+            elif name == "blank":
+                dots = 0
+            else:
+                raise FormError(f"{self.template.id}: unknown filter {name!r} in {{{spec}}}")
+        if _missing(raw) and text is None:
+            return DOT * dots
+        if text is None:
+            text = self.show(raw, fdef)
+        for fn in post:
+            text = fn(text)
+        return text
+
+    def fill(self, s: str, *, cell: bool = False) -> str:
+        out = _PH_RE.sub(lambda m: self.placeholder(m.group(1), cell=cell), s)
+        return unicodedata.normalize("NFC", out)
+
+    def holds(self, source: str | None) -> bool:
+        if not source:
+            return True
+        if self.form is not None:
+            resolve = self.form.resolver(self.answers)
+        else:
+            def resolve(p: str) -> Any:
+                return self.answers.get(p)
+        return truthy(compile_expr(source).evaluate(resolve, today=self.today))
+
+    # -- blocks ---------------------------------------------------------------------
+    def build(self, blocks: list[Any]) -> list[Item]:
+        out: list[Item] = []
+        for b in blocks:
+            if not self.holds(b.when):
+                continue
+            if isinstance(b, SectionBlock):
+                out += self.build(b.blocks)
+            elif isinstance(b, TextBlock):
+                for ln in b.text:
+                    kind = b.type
+                    style = ln.style or (b.style if b.style is not None else
+                                         ("B" if kind in ("title", "heading") else ""))
+                    if ln.align == "C":
+                        kind = "center"
+                    elif ln.align == "R":
+                        kind = "right"
+                    out.append(Para(self.fill(ln.text), kind, style, ln.size or b.size, b.indent))
+            elif isinstance(b, GapBlock):
+                out.append(Gap(b.lines))
+            elif isinstance(b, CheckboxBlock):
+                marks = []
+                for o in b.options:
+                    on = self.holds(o.checked) if o.checked else _chosen(self.resolve(b.field)[0], o.value)
+                    marks.append(f"{CHECKED if on else UNCHECKED} {self.fill(o.label)}")
+                if b.inline:
+                    out.append(Para(self.fill(b.prefix) + "   ".join(marks), indent=b.indent))
+                else:
+                    out += [Para(m, indent=b.indent) for m in marks]
+            elif isinstance(b, TableBlock):
+                header = [self.fill(c.title) for c in b.columns] if b.header else None
+                rows = [([self.fill(c, cell=True) for c in r.cells], r.style) for r in b.rows]
+                out.append(Table(b.columns, header, rows, b.size))
+            elif isinstance(b, RepeatTableBlock):
+                present = [i for i in range(b.max)
+                           if any(k.startswith(b.prefix(i) + ".") for k in self.answers)]
+                n = max(present) + 1 if present else 0
+                rows = []
+                saved = self.item, self.variables.get("_n")
+                for i in range(max(n, b.min_rows)):
+                    self.item = b.prefix(i)
+                    self.variables["_n"] = f"{i + 1:02d}"
+                    rows.append(([self.fill(c.cell or "", cell=True) for c in b.columns], ""))
+                self.item, self.variables["_n"] = saved
+                out.append(Table(b.columns, [self.fill(c.title) for c in b.columns], rows, b.size))
+            elif isinstance(b, ColumnsBlock):
+                cols = [[Para(self.fill(ln.text), "center", ln.style, ln.size) for ln in col]
+                        for col in b.columns]
+                out.append(Columns(cols, list(b.widths or [1.0] * len(cols))))
+        return out
+
+
+def _bare(name: str) -> str:
+    for p in _UNIT_PREFIXES:
+        if name.startswith(p):
+            return name[len(p):]
+    return name
+
+
+def _vn_time(when: datetime | None) -> datetime | None:
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        return when.replace(tzinfo=VN_TZ)
+    return when.astimezone(VN_TZ)
+
+
+def _prepare(procedure_id: str, answers: dict[str, Any], submitted_at: datetime | None,
+             code: str | None) -> tuple[Template, list[Item], datetime | None]:
+    tpl = template_for(procedure_id)
+    when = _vn_time(submitted_at)
+    variables: dict[str, Any] = {"_code": code}
+    if when is not None:
+        variables.update(_day=f"{when.day:02d}", _month=f"{when.month:02d}", _year=str(when.year),
+                         _date=when.strftime("%d/%m/%Y"))
+    today = when.date() if when is not None else datetime.now(VN_TZ).date()
+    filler = Filler(tpl, _form_of(procedure_id), dict(answers or {}), variables, today)
+    return tpl, filler.build(tpl.blocks), when
+
+
+# ---------------------------------------------------------------------------------------------
+# Text layout
+# ---------------------------------------------------------------------------------------------
+def _wrap(s: str, width: int) -> list[str]:
+    return textwrap.wrap(s, width, break_long_words=True, break_on_hyphens=False) or [""]
+
+
+def _text_lines(items: list[Item], width: int = TEXT_WIDTH) -> list[str]:
+    out: list[str] = []
+    for it in items:
+        if isinstance(it, Gap):
+            out += [""] * it.lines
+        elif isinstance(it, Para):
+            if it.kind in ("center", "title"):
+                out += [ln.center(width).rstrip() for ln in _wrap(it.text, width)]
+            elif it.kind == "right":
+                out += [ln.rjust(width) for ln in _wrap(it.text, width)]
+            else:
+                out.append("  " * it.indent + it.text)
+        elif isinstance(it, Table):
+            def row(cells: list[str]) -> str:
+                return "| " + " | ".join(c.replace("\n", " / ") for c in cells) + " |"
+            if it.header is not None:
+                out.append(row(it.header))
+                out.append("|" + "|".join("---" for _ in it.columns) + "|")
+            out += [row(cells) for cells, _style in it.rows]
+        elif isinstance(it, Columns):
+            total = sum(it.widths)
+            widths = [max(8, int(width * w / total)) for w in it.widths]
+            cols = []
+            for col, w in zip(it.columns, widths):
+                lines: list[str] = []
+                for p in col:
+                    lines += [ln.center(w - 2) for ln in _wrap(p.text, w - 2)] if p.text else [""]
+                cols.append(lines)
+            for parts in zip_longest(*cols, fillvalue=""):
+                out.append("".join(" " + (p or "").ljust(w - 2) + " " for p, w in zip(parts, widths)).rstrip())
+    return out
+
+
+def _footer_text(code: str | None, when: datetime | None) -> str | None:
+    parts = []
+    if code:
+        parts.append(f"Mã hồ sơ: {code}")
+    if when is not None:
+        parts.append(FOOTER_NOTE.format(date=when.strftime("%d/%m/%Y")))
+    return " · ".join(parts) if parts else None
+
+
+def render_text(procedure_id: str, answers: dict[str, Any], *, submitted_at: datetime | None = None,
+                code: str | None = None) -> str:
+    """The filled form as plain text, lines in the order of the paper form."""
+    _tpl, items, when = _prepare(procedure_id, answers, submitted_at, code)
+    lines = _text_lines(items)
+    foot = _footer_text(code, when)
+    if foot:
+        lines += ["", "-" * TEXT_WIDTH, foot]
+    return unicodedata.normalize("NFC", "\n".join(lines) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF layout (fpdf2)
+# ---------------------------------------------------------------------------------------------
+BODY_PT = 11.0
+LINE_MM = 5.6
+INDENT_MM = 6.0
+FONT_FILES = {
+    ("serif", ""): "DejaVuSerif.ttf",
+    ("serif", "B"): "DejaVuSerif-Bold.ttf",
+    ("serif", "I"): "DejaVuSerif-Italic.ttf",
+    ("sans", ""): "DejaVuSans.ttf",
+    ("sans", "B"): "DejaVuSans-Bold.ttf",
+}
+
+
+def _pdf_class():
+    from fpdf import FPDF
+
+    class FormPDF(FPDF):
+        footer_left = ""
+        footer_right = ""
+        total_pages: int | None = None
+
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font("sans", "", 7.5)
+            self.set_text_color(90, 90, 90)
+            self.cell(self.epw / 2, 4, self.footer_left, align="L")
+            page = f"Trang {self.page_no()}" + (f"/{self.total_pages}" if self.total_pages else "")
+            right = f"{self.footer_right} · {page}" if self.footer_right else page
+            self.cell(self.epw / 2, 4, right, align="R")
+            self.set_text_color(0, 0, 0)
+
+    return FormPDF
+
+
+def _style(style: str) -> str:
+    # DejaVu Serif Bold-Italic is not shipped: bold wins.
+    return "B" if "B" in style else ("I" if "I" in style else "")
+
+
+def _layout_pdf(tpl: Template, items: list[Item], code: str | None, when: datetime | None,
+                total_pages: int | None) -> Any:
+    from fpdf.enums import XPos, YPos
+    from fpdf.fonts import FontFace
+
+    pdf = _pdf_class()(orientation="P", unit="mm", format="A4")
+    pdf.str_alias_nb_pages = None  # never substitute "{nb}" inside a citizen's answers
+    for (family, style), name in FONT_FILES.items():
+        pdf.add_font(family, style, str(FONTS_DIR / name))
+    pdf.set_fallback_fonts(["sans"], exact_match=False)  # ☐ ☒ are not in DejaVu Serif
+    pdf.set_margins(left=25, top=15, right=15)
+    pdf.set_auto_page_break(True, margin=18)
+    pdf.set_title(tpl.title)
+    pdf.set_subject(f"{tpl.form}" + (f" - {code}" if code else ""))
+    pdf.set_creator("dvcbot - Trợ lý Dịch vụ công")
+    pdf.set_lang("vi")
+    pdf.footer_left = f"Mã hồ sơ: {code}" if code else ""
+    pdf.footer_right = FOOTER_NOTE.format(date=when.strftime("%d/%m/%Y")) if when else ""
+    pdf.total_pages = total_pages
+    pdf.add_page()
+
+    def font(style: str = "", size: float | None = None) -> None:
+        pdf.set_font("serif", _style(style), size or BODY_PT)
+
+    for it in items:
+        if isinstance(it, Gap):
+            pdf.ln(LINE_MM * it.lines * 0.6)
+        elif isinstance(it, Para):
+            if it.kind == "title":
+                font(it.style or "B", it.size or BODY_PT + 2)
+                pdf.ln(2)
+                pdf.multi_cell(0, LINE_MM + 0.8, it.text, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                pdf.ln(1.5)
+                continue
+            font(it.style, it.size)
+            if it.kind == "heading":
+                pdf.ln(1.2)
+            align = {"center": "C", "right": "R"}.get(it.kind, "L")
+            pdf.set_x(pdf.l_margin + INDENT_MM * it.indent)
+            pdf.multi_cell(pdf.epw - INDENT_MM * it.indent, LINE_MM, it.text or " ", align=align,
+                           new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        elif isinstance(it, Table):
+            size = it.size or BODY_PT - 1.5
+            font("", size)
+            total = sum(c.width for c in it.columns)
+            widths = tuple(pdf.epw * c.width / total for c in it.columns)
+            pdf.ln(1)
+            with pdf.table(col_widths=widths, width=pdf.epw, line_height=size * 0.47,
+                           first_row_as_headings=it.header is not None,
+                           headings_style=FontFace(emphasis="BOLD"), v_align="M",
+                           padding=(0.8, 1.2, 0.8, 1.2)) as table:
+                if it.header is not None:
+                    r = table.row()
+                    for h in it.header:
+                        r.cell(h, align="C")
+                for cells, style in it.rows:
+                    r = table.row()
+                    face = FontFace(emphasis="BOLD") if "B" in style else None
+                    for c, col in zip(cells, it.columns):
+                        r.cell(c, align=col.align, style=face)
+            pdf.ln(1.5)
+        elif isinstance(it, Columns):
+            total = sum(it.widths)
+            widths = [pdf.epw * w / total for w in it.widths]
+
+            def col_height(col: list[Para], w: float) -> float:
+                h = 0.0
+                for p in col:
+                    font(p.style, p.size)
+                    n = len(pdf.multi_cell(w, LINE_MM, p.text or " ", align="C", dry_run=True,
+                                           output="LINES"))
+                    h += LINE_MM * max(1, n)
+                return h
+
+            height = max(col_height(c, w) for c, w in zip(it.columns, widths))
+            if pdf.get_y() + height > pdf.page_break_trigger:
+                pdf.add_page()
+            y0, x = pdf.get_y(), pdf.l_margin
+            for col, w in zip(it.columns, widths):
+                pdf.set_xy(x, y0)
+                for p in col:
+                    font(p.style, p.size)
+                    pdf.set_x(x)
+                    pdf.multi_cell(w, LINE_MM, p.text or " ", align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+                x += w
+            pdf.set_xy(pdf.l_margin, y0 + height)
+    return pdf
+
+
+def render_pdf(procedure_id: str, answers: dict[str, Any], *, submitted_at: datetime | None = None,
+               code: str | None = None) -> bytes:
+    """The filled form on A4 pages, with the dossier code and submission date in the footer."""
+    tpl, items, when = _prepare(procedure_id, answers, submitted_at, code)
+    pdf = _layout_pdf(tpl, items, code, when, None)
+    if pdf.page_no() > 1:  # lay out again, now knowing the page count ("Trang 1/2")
+        pdf = _layout_pdf(tpl, items, code, when, pdf.page_no())
+    return bytes(pdf.output())
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks (used by the tests)
+# ---------------------------------------------------------------------------------------------
+def placeholders(tpl: Template) -> list[tuple[str, str | None]]:
+    """Every (placeholder spec, path prefix of a repeat-table item or None), and every
+    `when`/`checked` expression as ("?expr", None)."""
+    found: list[tuple[str, str | None]] = []
+
+    def texts(s: str, group: str | None = None) -> None:
+        found.extend((m.group(1), group) for m in _PH_RE.finditer(s))
+
+    def walk(blocks: list[Any]) -> None:
+        for b in blocks:
+            if b.when:
+                found.append(("?" + b.when, None))
+            if isinstance(b, SectionBlock):
+                walk(b.blocks)
+            elif isinstance(b, TextBlock):
+                for ln in b.text:
+                    texts(ln.text)
+            elif isinstance(b, CheckboxBlock):
+                texts(b.prefix)
+                if b.field:
+                    found.append((b.field, None))
+                for o in b.options:
+                    texts(o.label)
+                    if o.checked:
+                        found.append(("?" + o.checked, None))
+            elif isinstance(b, TableBlock):
+                for c in b.columns:
+                    texts(c.title)
+                for r in b.rows:
+                    for c in r.cells:
+                        texts(c)
+            elif isinstance(b, RepeatTableBlock):
+                for c in b.columns:
+                    texts(c.title)
+                    texts(c.cell or "", b.prefix(0))
+            elif isinstance(b, ColumnsBlock):
+                for col in b.columns:
+                    for ln in col:
+                        texts(ln.text)
+
+    walk(tpl.blocks)
+    return found
+
+
+_FILTERS = {"or", "day", "month", "year", "upper", "lowerfirst", "bare", "map", "thousands",
+            "check", "x", "nox", "dots", "blank"}
+_VARS = {"_day", "_month", "_year", "_date", "_code", "_n"}
+
+
+def check_templates(catalog: Catalog | None = None) -> list[str]:
+    """Problems in the templates: unknown procedures, fields, filters, maps and bad expressions.
+
+    A field path must exist in at least one of the procedures a template serves
+    (one form may serve two procedures that ask slightly different questions).
+    """
+    catalog = catalog or _catalog()
+    problems: list[str] = []
+    by_id, _by_proc = load_templates()
+    for tpl in by_id.values():
+        forms = [catalog.forms[p] for p in tpl.procedures if p in catalog.forms]
+        problems += [f"{tpl.id}: unknown procedure {p}" for p in tpl.procedures if p not in catalog.forms]
+
+        def known(path: str, group: str | None) -> bool:
+            if path in _VARS:
+                return True
+            if path.startswith("item."):
+                if group is None:
+                    return False
+                path = f"{group}.{path[5:]}"
+            for f in forms:
+                if f.field(path) is not None:
+                    return True
+                head = path.rpartition(".")[0]  # a key of a structured answer (address)
+                hf = f.field(head) if head else None
+                if hf is not None and hf.kind == "address":
+                    return True
+            return False
+
+        for spec, group in placeholders(tpl):
+            if spec.startswith("?"):
+                try:
+                    expr = compile_expr(spec[1:])
+                except ExprError as exc:
+                    problems.append(f"{tpl.id}: bad expression {spec[1:]!r}: {exc}")
+                    continue
+                for ref in expr.refs:
+                    if ref != "value" and not any(ref in f.field_keys or ref in f.groups for f in forms):
+                        problems.append(f"{tpl.id}: expression {spec[1:]!r} reads unknown field {ref}")
+                continue
+            path, *filters = [p.strip() for p in spec.split("|")]
+            if not known(path, group):
+                problems.append(f"{tpl.id}: unknown field {{{spec}}}")
+            for flt in filters:
+                name, _, arg = flt.partition(":")
+                if name not in _FILTERS:
+                    problems.append(f"{tpl.id}: unknown filter {name!r} in {{{spec}}}")
+                elif name == "or" and not known(arg, group):
+                    problems.append(f"{tpl.id}: unknown field {arg} in {{{spec}}}")
+                elif name == "map" and arg not in tpl.maps:
+                    problems.append(f"{tpl.id}: no map {arg!r} in {{{spec}}}")
+                elif name in ("check", "x", "nox"):
+                    choice_vals = set()
+                    for f in forms:
+                        fd = f.field(path.replace("item.", f"{group}.", 1) if group else path)
+                        if fd is not None:
+                            choice_vals |= {c.value for c in fd.choices}
+                    if choice_vals and arg not in choice_vals:
+                        problems.append(f"{tpl.id}: {{{spec}}}: {arg!r} is not a choice of {path}")
+    return problems
