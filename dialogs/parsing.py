@@ -185,6 +185,13 @@ _RELATIVE_DAYS: dict[str, int] = {
 # Words that may surround the numbers of a date ("ngày 12 tháng 3 năm 2024",
 # "mùng 5 thg 3", "12 th3"); they are simply dropped.
 _DATE_FILLER = frozenset({"ngay", "mung", "mong", "thang", "thg", "th", "t", "nam", "n", "vao", "la"})
+# Months written as words after "tháng" ("ngày 12 tháng ba năm 2024"); the lunar
+# names "giêng" and "chạp" are deliberately not accepted.
+_MONTH_WORDS: dict[str, int] = {
+    "muoi mot": 11, "muoi hai": 12, "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5,
+    "sau": 6, "bay": 7, "tam": 8, "chin": 9, "muoi": 10,
+}  # fmt: skip
+_MONTH_WORD_RE = re.compile(r"\b(thang|thg)\s+(" + "|".join(_MONTH_WORDS) + r")\b")
 
 
 def parse_date(
@@ -200,13 +207,15 @@ def parse_date(
     (two-digit year → the most recent century not after ``today``),
     ``12 3 2024``, ``12032024``, ``ngày 12 tháng 3 năm 2024`` (with or without
     diacritics), ``12 thg 3 2024``, ``12 thg 3`` / ``12/3`` (this year, or last
-    year if that would be in the future), ``hôm nay``/``hôm qua``/``hôm kia``
-    and ISO ``2024-03-12``.
+    year if that would be in the future), ``hôm nay``/``hôm qua``/``hôm kia``,
+    months as words (``12 tháng ba 2024``, ``tháng mười hai``) and ISO
+    ``2024-03-12``.
     """
     text = fold(raw or "")
     text = re.sub(r"[^\w/.\-\s]", " ", text).strip(" .")
     if not text:
         raise Invalid(_DATE_FORMAT_MSG)
+    text = _MONTH_WORD_RE.sub(lambda m: f"{m.group(1)} {_MONTH_WORDS[m.group(2)]}", text)
     if text in _RELATIVE_DAYS:
         result = today - timedelta(days=_RELATIVE_DAYS[text])
         return _check_date_bounds(result, today=today, not_before=not_before, not_after=not_after)
@@ -754,6 +763,7 @@ _YES_TOKENS = frozenset(
         "co", "c", "u", "uh", "uhm", "um", "umm", "uk", "ukm", "uki", "ung", "o", "oh",
         "vang", "da", "dung", "chuan", "ok", "oke", "okay", "oki", "okie", "okela", "okla",
         "yes", "y", "yep", "yeah", "duoc", "dc", "dk", "roi", "r", "dongy", "chac", "chacchan",
+        "phai", "dza", "za",
     }
 )  # fmt: skip
 _NO_TOKENS = frozenset(
@@ -771,12 +781,13 @@ _PARTICLES = frozenset(
 )  # fmt: skip
 # "dạ" / "vâng" soften a following answer ("dạ không" means no), so alone
 # they mean yes but they never conflict with a negative word.
-_SOFT_YES = frozenset({"da", "vang"})
+_SOFT_YES = frozenset({"da", "vang", "dza", "za"})
 _PHRASES = (("dong y", "dongy"), ("chac chan", "chacchan"), ("khong sai", "dung"), ("ko sai", "dung"))
 
 
 def parse_yes_no(raw: str) -> bool:
-    """Accept a yes/no answer ("có", "ko", "dạ vâng", "không ạ", "ok", "chưa"...).
+    """Accept a yes/no answer ("có", "ko", "dạ vâng", "không ạ", "ok", "chưa", "phải",
+    "không phải", Southern "dzạ"/"hổng"...).
 
     The decision is made on whole folded tokens, so "không" never matches
     "có".  A negative word negates the yes-words right after it ("không có",
