@@ -1,0 +1,308 @@
+"""`dvcbot officer ...` and `dvcbot notify ...`: everything officers do in the chat, from the command line.
+
+    dvcbot officer add --name "Nguyễn Thị Lan" --agency commune --commune 25222 --role receiving_desk [--focal-point]
+    dvcbot officer list | invite ID
+    dvcbot officer queue --as ID [--mine | --all] [--json]
+    dvcbot officer show CODE --as ID [--json]
+    dvcbot officer claim|release|receive|review|return CODE --as ID
+    dvcbot officer supplement CODE --as ID --field PATH [--field PATH ...] --reason TEXT
+    dvcbot officer approve CODE --as ID --number "12/QĐ-UBND"
+    dvcbot officer reject CODE --as ID --reason TEXT
+    dvcbot officer reassign CODE --as ID --to ID2
+    dvcbot officer report --agency A --commune C [--date YYYY-MM-DD] [--png FILE] | --send
+    dvcbot officer stats --month YYYY-MM [--agency A] [--commune C] [--json]
+    dvcbot notify run [--once] [--channels console,telegram] | status | retry ID
+
+``--as`` names the acting officer (their id from ``officer list``); their agency, commune and role apply
+exactly as in the chat. Every action runs in one transaction with its notifications.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import date, datetime
+from typing import Any
+
+COMMANDS = ("officer", "notify")
+ACTIONS = ("claim", "release", "receive", "review", "supplement", "approve", "reject", "return", "reassign")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    o = sub.add_parser("officer", help="officers: register, queue, act on dossiers, reports")
+    osub = o.add_subparsers(dest="officer_cmd", required=True)
+
+    def cmd(name: str, help_: str, code: bool = False, acting: bool = False) -> argparse.ArgumentParser:
+        p = osub.add_parser(name, help=help_)
+        p.add_argument("--db", default=argparse.SUPPRESS)
+        if code:
+            p.add_argument("code", help="dossier code")
+        if acting:
+            p.add_argument("--as", dest="as_id", type=int, required=True, help="acting officer id")
+        return p
+
+    a = cmd("add", "register an officer and print their invite code")
+    a.add_argument("--name", required=True)
+    a.add_argument("--agency", required=True, help="agency key: commune, police, social_insurance, ...")
+    a.add_argument("--commune", required=True, help="commune code")
+    a.add_argument("--role", required=True, choices=["receiving_desk", "specialist", "leader"])
+    a.add_argument("--focal-point", action="store_true", help="receives the daily report")
+    a.add_argument("--valid-days", type=int, default=14)
+    a.add_argument("--json", action="store_true")
+    lst = cmd("list", "list officers")
+    lst.add_argument("--agency")
+    lst.add_argument("--commune")
+    lst.add_argument("--json", action="store_true")
+    inv = cmd("invite", "issue a new invite code for an officer")
+    inv.add_argument("officer_id", type=int)
+    q = cmd("queue", "the acting officer's queue", acting=True)
+    q.add_argument("--mine", action="store_true")
+    q.add_argument("--all", action="store_true", help="include closed dossiers")
+    q.add_argument("--json", action="store_true")
+    s = cmd("show", "show a dossier", code=True, acting=True)
+    s.add_argument("--json", action="store_true")
+    cmd("claim", "claim a dossier", code=True, acting=True)
+    cmd("release", "give a claimed dossier back to the queue", code=True, acting=True)
+    r = cmd("receive", "receive a dossier (one-stop desk)", code=True, acting=True)
+    r.add_argument("--note")
+    cmd("review", "start reviewing a dossier", code=True, acting=True)
+    sp = cmd("supplement", "ask the citizen for specific fields or documents", code=True, acting=True)
+    sp.add_argument("--field", action="append", required=True, help="answer path, repeatable")
+    sp.add_argument("--reason", required=True)
+    ap = cmd("approve", "approve, with the result number", code=True, acting=True)
+    ap.add_argument("--number", required=True)
+    rj = cmd("reject", "reject, with the reason", code=True, acting=True)
+    rj.add_argument("--reason", required=True)
+    rt = cmd("return", "the result was returned to the citizen", code=True, acting=True)
+    rt.add_argument("--note")
+    ra = cmd("reassign", "give a dossier to another officer (leaders)", code=True, acting=True)
+    ra.add_argument("--to", type=int, required=True)
+    ra.add_argument("--reason")
+    rp = cmd("report", "the daily report of an agency and commune")
+    rp.add_argument("--agency")
+    rp.add_argument("--commune")
+    rp.add_argument("--date", type=date.fromisoformat)
+    rp.add_argument("--png", help="write the chart to this file")
+    rp.add_argument("--send", action="store_true", help="queue today's report for every focal point now")
+    st = cmd("stats", "monthly statistics")
+    st.add_argument("--month", required=True, help="YYYY-MM")
+    st.add_argument("--agency")
+    st.add_argument("--commune")
+    st.add_argument("--json", action="store_true")
+
+    n = sub.add_parser("notify", help="deliver notifications (the outbox)")
+    nsub = n.add_subparsers(dest="notify_cmd", required=True)
+    run = nsub.add_parser("run", help="deliver, and run the daily jobs (reports, deadline pushes)")
+    run.add_argument("--db", default=argparse.SUPPRESS)
+    run.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+    run.add_argument("--channels", default="console",
+                     help="channels to deliver, comma-separated; all print to the console for now")
+    run.add_argument("--no-daily", action="store_true", help="skip reports and deadline pushes")
+    sts = nsub.add_parser("status", help="outbox counts by status")
+    sts.add_argument("--db", default=argparse.SUPPRESS)
+    rtr = nsub.add_parser("retry", help="send a failed notification again")
+    rtr.add_argument("id", type=int)
+    rtr.add_argument("--db", default=argparse.SUPPRESS)
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.cmd == "officer":
+        return asyncio.run(_officer(args))
+    return asyncio.run(_notify(args))
+
+
+def _runtime(args):
+    from .service import Runtime
+    return Runtime(args.db, var_dir=args.var)
+
+
+def _out(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+async def _officer(args: argparse.Namespace) -> int:
+    from . import officers as off
+    from .officers import ActionRefused
+    async with _runtime(args) as rt:
+        try:
+            async with rt.sm() as db, db.begin():
+                return await _officer_cmd(args, rt, db, off)
+        except ActionRefused as exc:
+            print("Từ chối: " + exc.text("vi"), file=sys.stderr)
+            return 1
+
+
+async def _acting(db, args, off):
+    from storage.officers_repo import OfficerRepo
+    o = await OfficerRepo(db).get(args.as_id)
+    if o is None or not o.active:
+        raise off.ActionRefused("Không có cán bộ số {id}.", "not_found", id=args.as_id)
+    return o
+
+
+async def _officer_cmd(args, rt, db, off) -> int:
+    from dialogs import lifecycle as lc
+    from dialogs.i18n import translator
+    from storage.officers_repo import OfficerRepo
+    from . import reports
+    now, cal, cat = rt.now(), rt.calendar, rt.catalog
+    c = args.officer_cmd
+    if c == "add":
+        o, code = await off.add_officer(db, full_name=args.name, agency=args.agency, commune_code=args.commune,
+                                        role=args.role, focal_point=args.focal_point, now=now,
+                                        valid_days=args.valid_days)
+        if args.json:
+            _out({"id": o.id, "invite_code": code, "expires_at": o.invite_expires_at})
+        else:
+            print(f"Cán bộ số {o.id}: {o.full_name} ({args.role}, {o.agency}, xã {o.commune_code}).")
+            print(f"Mã mời (gửi cho trợ lý trong chat, dùng một lần): {code}")
+        return 0
+    if c == "list":
+        rows = await OfficerRepo(db).list(agency=args.agency, commune_code=args.commune)
+        data = [{"id": o.id, "name": o.full_name, "agency": o.agency, "commune": o.commune_code, "role": o.role,
+                 "focal_point": o.focal_point, "active": o.active, "chat": o.user_key,
+                 "invite_pending": o.invite_hash is not None} for o in rows]
+        if args.json:
+            _out(data)
+        else:
+            for d in data:
+                print(f"{d['id']:>4}  {d['name']}  {d['role']}  {d['agency']}/{d['commune']}"
+                      f"{'  [đầu mối]' if d['focal_point'] else ''}  {d['chat'] or '(chưa kích hoạt)'}")
+        return 0
+    if c == "invite":
+        code = await off.new_invite(db, args.officer_id, now)
+        print(f"Mã mời mới: {code}")
+        return 0
+    if c == "report":
+        if args.send:
+            n = await reports.enqueue_daily_reports(db, now, calendar=cal, catalog=cat, force=True)
+            print(f"Đã xếp {n} báo cáo vào hàng gửi.")
+            return 0
+        if not args.agency or not args.commune:
+            print("Cần --agency và --commune (hoặc --send).", file=sys.stderr)
+            return 2
+        day = args.date or cal.today(now)
+        rows = await reports.daily_report(db, args.agency, args.commune, day, now, calendar=cal, catalog=cat)
+        text = reports.report_text(args.agency, args.commune, day, rows)
+        print(text)
+        if args.png:
+            with open(args.png, "wb") as fh:
+                fh.write(reports.report_chart(rows, text.splitlines()[0].replace("📊 ", "")))
+        return 0
+    if c == "stats":
+        y, m = (int(x) for x in args.month.split("-", 1))
+        rows = await reports.monthly_stats(db, y, m, agency=args.agency, commune_code=args.commune, calendar=cal,
+                                           catalog=cat, now=now)
+        if args.json:
+            _out(rows)
+        else:
+            print(reports.stats_table(rows, y, m))
+        return 0
+
+    officer = await _acting(db, args, off)
+    if c == "queue":
+        rows = await off.queue(db, officer, include_closed=args.all, mine=args.mine)
+        data = [{"code": d.code, "procedure": d.procedure_id, "status": leg.status,
+                 "due_date": off.effective_due(leg, cal, now).isoformat(),
+                 "days_left": off.days_left(off.effective_due(leg, cal, now), cal, now),
+                 "deadline": off.deadline_class(leg, cal, now), "claimed_by": leg.claimed_by} for leg, d in rows]
+        if args.json:
+            _out(data)
+        else:
+            for d in data:
+                print(f"{d['code']}  {d['procedure']}  {d['status']}  hạn {d['due_date']} ({d['days_left']})  "
+                      f"{d['deadline']}  {d['claimed_by'] or '-'}")
+            if not data:
+                print("Không có hồ sơ nào.")
+        return 0
+    if c == "show":
+        d, leg = await off._scoped(db, officer, args.code, lock=False)
+        if args.json:
+            from storage.repo import dossier_to_dict
+            from storage.officers_repo import SupplementRepo
+            data = dossier_to_dict(await off.LegRepo(db).dossier(d.code))
+            supp = await SupplementRepo(db).latest_for_leg(leg.id)
+            data["leg"] = {"status": leg.status, "due_date": off.effective_due(leg, cal, now).isoformat(),
+                           "claimed_by": leg.claimed_by, "result_number": leg.result_number,
+                           "timeliness": leg.timeliness, "paused_workdays": leg.paused_workdays}
+            data["supplement"] = None if supp is None else {"id": supp.id, "fields": supp.fields,
+                                                            "reason": supp.reason, "status": supp.status,
+                                                            "changes": supp.changes}
+            _out(data)
+        else:
+            replies = await off.handle_officer_message(db, officer, off.Incoming(choice=f"open:{d.code}"), now,
+                                                       calendar=cal, catalog=cat)
+            print(replies[0].text)
+        return 0
+    code = args.code
+    if c == "claim":
+        await off.claim(db, officer, code, now, calendar=cal)
+    elif c == "release":
+        await off.release(db, officer, code, now, calendar=cal)
+    elif c == "receive":
+        await off.receive(db, officer, code, now, note=args.note, calendar=cal, catalog=cat)
+    elif c == "review":
+        await off.review(db, officer, code, now, calendar=cal, catalog=cat)
+    elif c == "supplement":
+        await off.request_supplement(db, officer, code, args.field, args.reason, now, calendar=cal, catalog=cat)
+    elif c == "approve":
+        await off.approve(db, officer, code, args.number, now, calendar=cal, catalog=cat)
+    elif c == "reject":
+        await off.reject(db, officer, code, args.reason, now, calendar=cal, catalog=cat)
+    elif c == "return":
+        await off.return_result(db, officer, code, now, note=args.note, calendar=cal, catalog=cat)
+    elif c == "reassign":
+        await off.reassign(db, officer, code, args.to, now, reason=args.reason, calendar=cal)
+    else:  # pragma: no cover
+        return 2
+    _d, leg = await off._scoped(db, officer, code, lock=False)
+    print(f"{code}: {translator('vi')(lc.STATUS_LABELS[leg.status])} ({leg.status})")
+    return 0
+
+
+async def _notify(args: argparse.Namespace) -> int:
+    from storage.officers_repo import OutboxRepo
+    from . import reports
+    from .notifier import ConsoleSender, Notifier
+    async with _runtime(args) as rt:
+        if args.notify_cmd == "status":
+            async with rt.sm() as db:
+                counts = await OutboxRepo(db).counts()
+            for k in ("pending", "claimed", "sending", "delivered", "failed"):
+                print(f"{k:10s} {counts.get(k, 0)}")
+            return 0
+        if args.notify_cmd == "retry":
+            async with rt.sm() as db, db.begin():
+                ok = await OutboxRepo(db).retry(args.id, rt.now())
+            print("Đã xếp lại để gửi." if ok else "Không có thông báo lỗi với số này.")
+            return 0 if ok else 1
+        channels = [c.strip() for c in args.channels.split(",") if c.strip()]
+        notifier = Notifier(rt.sm, [ConsoleSender(ch, image_dir=rt.var_dir / "outbox") for ch in channels])
+        last_day: list[date] = []
+
+        async def tick() -> None:
+            if args.no_daily:
+                return
+            now = rt.now()
+            if last_day and last_day[0] == rt.calendar.today(now):
+                return
+            async with rt.sm() as db, db.begin():
+                done = await reports.run_daily(db, now, calendar=rt.calendar, catalog=rt.catalog)
+            if rt.calendar.to_local(now).time() >= reports.DAILY_AT:
+                last_day[:] = [rt.calendar.today(now)]
+            if any(done.values()):
+                print(f"[lịch] {done}", file=sys.stderr)
+
+        if args.once:
+            await tick()
+            stats = await notifier.drain()
+            print(f"delivered={stats.delivered} retried={stats.retried} failed={stats.failed} "
+                  f"uncertain={stats.uncertain}", file=sys.stderr)
+            return 0
+        try:
+            await notifier.run(tick=tick)
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            pass
+        return 0

@@ -1,0 +1,362 @@
+"""The notifier: delivers the outbox (storage.models.OutboxMessage) through one ``Sender`` per channel.
+
+Rows are written by bot/officers.py in the same transaction as the change they
+report, so a notification exists if and only if the change committed. This
+worker then:
+
+1. **claims** due rows in a short transaction (``pending`` whose
+   ``next_attempt_at`` has come, or ``claimed`` rows whose worker died before
+   sending): status ``claimed``, ``claimed_by`` = this worker, a lease. On
+   PostgreSQL the select uses ``FOR UPDATE SKIP LOCKED``, so several workers
+   share the table without waiting on each other; SQLite serialises the whole
+   claim transaction (``BEGIN IMMEDIATE``);
+2. waits for the **rate limits** of the row's channel: at least
+   ``per_chat_interval`` seconds between two messages to one chat (Telegram:
+   1 s) and a global token bucket (Telegram: 30 messages/s; we default to 25).
+   A ``RetryAfter`` from the channel (HTTP 429) halts the whole channel for
+   that long, as python-telegram-bot's AIORateLimiter does;
+3. marks the row ``sending`` (attempts + 1) in its own transaction — only if
+   it still holds the claim — and then calls the sender;
+4. records the outcome: ``delivered`` (with the provider's message id);
+   ``pending`` again after a ``TransientError`` (exponential backoff with
+   jitter: base·2^(n−1) seconds, capped, × a random factor in [0.5, 1]) or a
+   ``RetryAfter`` (at exactly the time the channel asked for, not counted as an
+   attempt); ``failed`` after ``max_attempts`` or a ``PermanentError`` (user
+   blocked the bot, chat not found).
+
+Exactly once, and the crash window
+----------------------------------
+A row is sent by one worker at a time (the claim) and is never sent again
+once it is ``delivered``. The step that can go wrong is a crash *between* the
+channel accepting the message and our ``delivered`` commit (or a timeout whose
+outcome is unknown): nobody can tell whether the citizen got it, and Telegram
+and Zalo have no idempotency key to ask. We choose **at most once** there: a
+row left in ``sending`` after its lease is marked ``failed`` with
+``last_error = "uncertain: ..."`` and is not re-sent automatically; any
+exception that is not one of the three classified errors below is treated the
+same way. An operator can re-send it (``dvcbot notify retry ID``) after
+checking. A row that was only *claimed* when its worker died was never handed
+to the channel, so it is claimed again after the lease.
+
+Limits are per process: run one notifier per bot token, or divide the global
+rate between workers. Two workers may deliver two messages to the same chat
+out of order; within one worker, each chat's messages go in order.
+
+``last_error`` never holds personal data: only error classes and the channel's
+own error text, cut to 300 characters.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import os
+import random
+import socket
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Protocol, TextIO
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from storage.officers_repo import OutboxRepo
+
+log = logging.getLogger("dvcbot.notifier")
+
+
+# -- senders ----------------------------------------------------------------------------------
+class SendError(Exception):
+    """Base class of the errors a sender reports; anything else counts as 'uncertain'."""
+
+
+class TransientError(SendError):
+    """The message certainly did not leave (connection refused, DNS, 5xx before accept): retry later."""
+
+
+class PermanentError(SendError):
+    """The message can never be delivered (bot blocked, chat not found, message invalid): give up."""
+
+
+class RetryAfter(SendError):
+    """The channel asked us to slow down (HTTP 429) for ``seconds``; the message was not sent."""
+
+    def __init__(self, seconds: float, message: str = "rate limited"):
+        super().__init__(f"{message}: retry after {seconds:g}s")
+        self.seconds = float(seconds)
+
+
+class Sender(Protocol):
+    """One channel. ``send`` returns the provider's message id (or None) once the channel accepted it."""
+
+    channel: str
+
+    async def send(self, chat_key: str, payload: dict[str, Any]) -> str | None: ...
+
+
+class MemorySender:
+    """Keeps what it was asked to send (tests, dry runs). ``script`` lists exceptions (or None) to raise on
+    the next calls, in order; ``delay`` simulates network time."""
+
+    def __init__(self, channel: str = "console", *, script: list[BaseException | None] | None = None,
+                 delay: float = 0.0, clock: Callable[[], float] | None = None):
+        self.channel = channel
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.calls: list[tuple[str, float]] = []  # (chat_key, clock time) of every call, failed ones too
+        self.script = list(script or [])
+        self.delay = delay
+        self.clock = clock or time.monotonic
+
+    async def send(self, chat_key: str, payload: dict[str, Any]) -> str | None:
+        self.calls.append((chat_key, self.clock()))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.script:
+            exc = self.script.pop(0)
+            if exc is not None:
+                raise exc
+        self.sent.append((chat_key, payload))
+        return f"m{len(self.sent)}"
+
+
+class ConsoleSender:
+    """Prints notifications (``dvcbot notify run`` without a real channel); images go to ``image_dir``."""
+
+    def __init__(self, channel: str = "console", out: TextIO | None = None, image_dir: str | Path = "var/outbox"):
+        self.channel = channel
+        self.out = out or sys.stdout
+        self.image_dir = Path(image_dir)
+        self.count = 0
+
+    async def send(self, chat_key: str, payload: dict[str, Any]) -> str | None:
+        self.count += 1
+        lines = [f"── → {chat_key} ──", str(payload.get("text") or payload.get("caption") or "")]
+        for i, c in enumerate(payload.get("choices") or [], 1):
+            lines.append(f"  {i}. {c.get('label')}  [{c.get('value')}]")
+        if payload.get("image_png"):
+            self.image_dir.mkdir(parents=True, exist_ok=True)
+            path = self.image_dir / f"{payload.get('image_name') or f'image-{self.count}'}.png"
+            path.write_bytes(base64.b64decode(payload["image_png"]))
+            lines.append(f"  [ảnh: {path}]")
+        self.out.write("\n".join(lines) + "\n")
+        self.out.flush()
+        return f"console-{self.count}"
+
+
+# -- rate limits ------------------------------------------------------------------------------
+@dataclass
+class Limits:
+    per_chat_interval: float = 1.0   # seconds between two messages to one chat
+    global_rate: float = 25.0        # messages per second, all chats of the channel
+    global_burst: float = 25.0       # bucket size
+
+
+#: Telegram: about 1 msg/s per chat and 30 msg/s overall (we stay a little below). Zalo's limits are not
+#: published: be conservative and honour its 429s.
+DEFAULT_LIMITS = {"telegram": Limits(1.0, 25.0, 25.0), "zalo": Limits(1.0, 10.0, 10.0),
+                  "console": Limits(0.0, 1000.0, 1000.0)}
+
+
+class RateLimiter:
+    """A token bucket for the channel plus a minimum spacing per chat, and a global halt after a 429."""
+
+    def __init__(self, limits: Limits, clock: Callable[[], float], sleep: Callable[[float], Awaitable[None]]):
+        self.limits = limits
+        self.clock = clock
+        self.sleep = sleep
+        self.tokens = limits.global_burst
+        self.updated = clock()
+        self.last: dict[str, float] = {}
+        self.sent_at: dict[str, float] = {}
+        self.halt_until = 0.0
+        self.lock = asyncio.Lock()
+
+    def _refill(self, now: float) -> None:
+        self.tokens = min(self.limits.global_burst, self.tokens + (now - self.updated) * self.limits.global_rate)
+        self.updated = now
+
+    async def space(self, chat_key: str) -> None:
+        """Just before the send itself: keep the per-chat spacing between actual sends (the database
+        write between ``wait`` and the send takes time too)."""
+        while True:
+            delay = self.sent_at.get(chat_key, float("-inf")) + self.limits.per_chat_interval - self.clock()
+            if delay <= 1e-6:
+                self.sent_at[chat_key] = self.clock()
+                if len(self.sent_at) > 10000:
+                    cutoff = self.clock() - 60
+                    self.sent_at = {k: v for k, v in self.sent_at.items() if v > cutoff}
+                return
+            await self.sleep(delay)
+
+    def halt(self, seconds: float) -> None:
+        self.halt_until = max(self.halt_until, self.clock() + seconds)
+
+    async def wait(self, chat_key: str) -> None:
+        while True:
+            async with self.lock:
+                now = self.clock()
+                self._refill(now)
+                waits = [self.halt_until - now]
+                if chat_key in self.last:
+                    waits.append(self.last[chat_key] + self.limits.per_chat_interval - now)
+                if self.tokens < 1:
+                    waits.append((1 - self.tokens) / self.limits.global_rate)
+                delay = max(waits)
+                if delay <= 1e-6:  # (float dust must not make us sleep for nothing, forever)
+                    self.tokens -= 1
+                    self.last[chat_key] = now
+                    if len(self.last) > 10000:  # forget chats we have not written to for a while
+                        cutoff = now - 60
+                        self.last = {k: v for k, v in self.last.items() if v > cutoff}
+                    return
+            await self.sleep(delay)
+
+
+# -- the worker -------------------------------------------------------------------------------
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class RunStats:
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    skipped: int = 0
+
+    def __iadd__(self, other: "RunStats") -> "RunStats":
+        for k in vars(self):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+        return self
+
+
+class Notifier:
+    def __init__(self, sm: async_sessionmaker, senders: dict[str, Sender] | list[Sender], *,
+                 worker_id: str | None = None, limits: dict[str, Limits] | None = None, max_attempts: int = 8,
+                 backoff_base: float = 5.0, backoff_cap: float = 3600.0, lease: float = 120.0, batch: int = 20,
+                 now: Callable[[], datetime] = _utcnow, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, rng: Callable[[], float] = random.random):
+        self.sm = sm
+        self.senders = {s.channel: s for s in senders} if isinstance(senders, list) else dict(senders)
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{random.randrange(1 << 30):x}"
+        limits = {**DEFAULT_LIMITS, **(limits or {})}
+        self.limiters = {ch: RateLimiter(limits.get(ch, Limits()), clock, sleep) for ch in self.senders}
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.lease = lease
+        self.batch = batch
+        self.now = now
+        self.clock = clock
+        self.sleep = sleep
+        self.rng = rng
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds before the next try after ``attempts`` failed ones: capped exponential, jittered."""
+        delay = min(self.backoff_cap, self.backoff_base * (2 ** max(0, attempts - 1)))
+        return delay * (0.5 + 0.5 * self.rng())
+
+    async def run_once(self) -> RunStats:
+        """Claim one batch of due rows and deliver them. Returns what happened."""
+        async with self.sm() as db, db.begin():
+            await OutboxRepo(db).sweep_uncertain(self.now())
+        async with self.sm() as db, db.begin():
+            rows = await OutboxRepo(db).claim(self.worker_id, self.now(), limit=self.batch, lease=self.lease,
+                                              channels=list(self.senders))
+        by_chat: dict[str, list] = defaultdict(list)
+        for r in rows:
+            by_chat[r.chat_key].append(r)
+        results = await asyncio.gather(*(self._deliver_chat(rs) for rs in by_chat.values()))
+        stats = RunStats()
+        for s in results:
+            stats += s
+        return stats
+
+    async def _deliver_chat(self, rows: list) -> RunStats:
+        """One chat's rows, in order. If one must be retried, the later ones wait behind it."""
+        stats = RunStats()
+        for i, row in enumerate(rows):
+            retry_at = await self._deliver(row, stats)
+            if retry_at is not None:
+                async with self.sm() as db, db.begin():
+                    for later in rows[i + 1:]:
+                        await OutboxRepo(db).release(later.id, self.worker_id, next_attempt_at=retry_at)
+                stats.skipped += len(rows) - i - 1
+                break
+        return stats
+
+    async def _deliver(self, row, stats: RunStats) -> datetime | None:
+        """Send one claimed row; returns the time of the next try if it is to be retried."""
+        sender = self.senders[row.channel]
+        limiter = self.limiters[row.channel]
+        await limiter.wait(row.chat_key)
+        async with self.sm() as db, db.begin():
+            ok = await OutboxRepo(db).start_sending(row.id, self.worker_id, self.now(), self.lease)
+        if not ok:  # the claim was lost (lease expired and someone else took it)
+            stats.skipped += 1
+            return None
+        attempts = row.attempts + 1
+        status, error, next_at, ref, uncount = "delivered", None, None, None, False
+        try:
+            await limiter.space(row.chat_key)
+            ref = await sender.send(row.chat_key, row.payload)
+        except RetryAfter as exc:
+            limiter.halt(exc.seconds)
+            status, error, uncount = "pending", f"RetryAfter: {exc.seconds:g}s", True
+            next_at = self.now() + timedelta(seconds=exc.seconds)
+        except TransientError as exc:
+            if attempts >= self.max_attempts:
+                status, error = "failed", f"TransientError (gave up after {attempts}): {exc}"
+            else:
+                status, error = "pending", f"TransientError: {exc}"
+                next_at = self.now() + timedelta(seconds=self.backoff(attempts))
+        except PermanentError as exc:
+            status, error = "failed", f"PermanentError: {exc}"
+        except Exception as exc:  # noqa: BLE001 - unknown outcome: never re-send blindly
+            status, error = "failed", f"uncertain: {type(exc).__name__}"
+            log.warning("outbox %s: sender raised %s; marked failed (uncertain)", row.id, type(exc).__name__)
+        async with self.sm() as db, db.begin():
+            await OutboxRepo(db).finish(row.id, self.worker_id, status=status, now=self.now(), error=error,
+                                        next_attempt_at=next_at, provider_ref=ref, uncount=uncount)
+        if status == "delivered":
+            stats.delivered += 1
+        elif status == "pending":
+            stats.retried += 1
+        elif error and error.startswith("uncertain"):
+            stats.uncertain += 1
+        else:
+            stats.failed += 1
+        log.info("outbox %s kind=%s channel=%s -> %s%s", row.id, row.kind, row.channel, status,
+                 f" ({error})" if error else "")
+        return next_at if status == "pending" else None
+
+    async def drain(self, max_rounds: int = 1000) -> RunStats:
+        """Deliver until nothing is due now (tests, ``notify run --once``)."""
+        total = RunStats()
+        for _ in range(max_rounds):
+            s = await self.run_once()
+            total += s
+            if s.delivered + s.retried + s.failed + s.uncertain + s.skipped == 0:
+                break
+        return total
+
+    async def run(self, *, stop: asyncio.Event | None = None, idle: float = 1.0,
+                  tick: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Deliver forever (until ``stop`` is set). ``tick`` runs before each round (the daily jobs)."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            if tick is not None:
+                try:
+                    await tick()
+                except Exception:  # noqa: BLE001 - a failing report must not stop deliveries
+                    log.exception("scheduled job failed")
+            s = await self.run_once()
+            if s.delivered + s.retried + s.failed + s.uncertain + s.skipped == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=idle)
+                except asyncio.TimeoutError:
+                    pass

@@ -1,0 +1,143 @@
+"""Deadlines of dossier legs: holidays, the 15:00 cut-off, make-up days, the paused clock, classification,
+and the due-tomorrow / overdue pushes."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from bot import officers as off
+from bot.service import Runtime
+from dialogs import lifecycle as lc
+from dialogs.workdays import WorkCalendar
+from tests.conftest import VN
+from tests.test_officers import leg_of, do, officer, outbox, submit
+
+
+def at(y, m, d, hh=9, mm=0) -> datetime:
+    return datetime(y, m, d, hh, mm, tzinfo=VN)
+
+
+@pytest.mark.parametrize("when,due", [
+    (at(2026, 11, 23, 9), date(2026, 11, 27)),     # Tue 24/11 is Vietnam Culture Day
+    (at(2026, 11, 20, 14, 59), date(2026, 11, 26)),  # Friday before 15:00: Friday is day 0
+    (at(2026, 11, 20, 15, 0), date(2026, 11, 27)),   # at 15:00: counts from Monday
+    (at(2026, 11, 21, 10), date(2026, 11, 27)),      # Saturday: counts from Monday
+    (at(2026, 4, 29, 10), date(2026, 5, 6)),         # 30/4 and 1/5 are off
+    (at(2026, 8, 20, 10), date(2026, 8, 24)),        # Saturday 22/8/2026 is a make-up working day
+])
+async def test_due_date_of_the_leg(runtime: Runtime, when, due):
+    code = await submit(runtime, when=when)
+    leg = await leg_of(runtime, code)
+    assert leg.due_date == due and leg.processing_days == 3
+
+
+async def test_configurable_makeup_working_day(runtime: Runtime):
+    runtime.calendar = WorkCalendar(makeup_workdays=["2026-11-28"])  # a Saturday declared a working day
+    code = await submit(runtime, when=at(2026, 11, 25, 10))
+    assert (await leg_of(runtime, code)).due_date == date(2026, 11, 28)
+    runtime.calendar = WorkCalendar(extra_holidays=["2026-11-26"])
+    code = await submit(runtime, when=at(2026, 11, 25, 10))
+    assert (await leg_of(runtime, code)).due_date == date(2026, 12, 1)
+
+
+async def test_the_clock_pauses_while_waiting_for_the_citizen(runtime: Runtime, clock):
+    desk = await officer(runtime, lc.DESK)
+    code = await submit(runtime, when=at(2026, 11, 23, 9))  # due Friday 27/11
+    clock.when = at(2026, 11, 23, 10)
+    await do(runtime, desk, off.claim, code)
+    await do(runtime, desk, off.request_supplement, code, ["contact.phone"], "Số điện thoại sai")
+    leg = await leg_of(runtime, code)
+    assert leg.paused_since is not None and leg.due_date == date(2026, 11, 27)
+    # while paused, the due date shown moves forward day by day
+    assert off.effective_due(leg, runtime.calendar, at(2026, 11, 23, 14)) == date(2026, 11, 27)
+    # an answer after 15:00 would count from the next working day, so that day is lost already
+    assert off.effective_due(leg, runtime.calendar, at(2026, 11, 23, 16)) == date(2026, 11, 30)
+    assert off.effective_due(leg, runtime.calendar, at(2026, 11, 25, 9)) == date(2026, 11, 30)
+    assert off.effective_due(leg, runtime.calendar, at(2026, 11, 26, 9)) == date(2026, 12, 1)
+    async with runtime.sm() as db:
+        [item] = await off.citizen_dossiers(db, "console:citizen", runtime.calendar, at(2026, 11, 26, 9))
+    assert item["due_date"] == date(2026, 12, 1) and item["status"] == "needs_supplement"
+    # resubmitted Thursday 26/11 at 16:00 (after the cut-off): Wed, Thu and Fri do not count
+    clock.when = at(2026, 11, 26, 16)
+    async with runtime.sm() as db, db.begin():
+        [req] = await off.open_supplement_requests(db, "console:citizen")
+        await off.resubmit(db, req["id"], {"contact.phone": "0987654321"}, "console:citizen", clock.when)
+    leg = await leg_of(runtime, code)
+    assert leg.paused_since is None and leg.due_date == date(2026, 12, 2)
+    assert leg.paused_workdays == 3
+    async with runtime.sm() as db:
+        d = await off.LegRepo(db).dossier(code)
+        assert d.due_date == date(2026, 12, 2)  # the dossier's overall due date follows its legs
+    # a second pause, after the first: both count
+    clock.when = at(2026, 11, 30, 9)
+    await do(runtime, desk, off.claim, code)
+    await do(runtime, desk, off.request_supplement, code, ["contact.phone"], "Vẫn sai")
+    clock.when = at(2026, 12, 1, 9)
+    async with runtime.sm() as db, db.begin():
+        [req] = await off.open_supplement_requests(db, "console:citizen")
+        await off.resubmit(db, req["id"], {"contact.phone": "0911111111"}, "console:citizen", clock.when)
+    assert (await leg_of(runtime, code)).due_date == date(2026, 12, 3)
+
+
+async def _close(runtime: Runtime, code: str, leader: int, when: datetime) -> None:
+    await do(runtime, leader, off.claim, code, now=when)
+    await do(runtime, leader, off.receive, code, now=when)
+    await do(runtime, leader, off.claim, code, now=when)
+    await do(runtime, leader, off.approve, code, "1/QĐ", now=when)
+    await do(runtime, leader, off.claim, code, now=when)
+    await do(runtime, leader, off.return_result, code, now=when)
+
+
+@pytest.mark.parametrize("finish,expected", [
+    (at(2026, 11, 26, 10), "early"), (at(2026, 11, 27, 16), "on_time"), (at(2026, 11, 30, 8), "late")])
+async def test_closed_dossiers_are_classed(runtime: Runtime, finish, expected):
+    leader = await officer(runtime, lc.LEADER)
+    code = await submit(runtime, when=at(2026, 11, 23, 9))
+    await _close(runtime, code, leader, finish)
+    leg = await leg_of(runtime, code)
+    assert leg.timeliness == expected and off.deadline_class(leg, runtime.calendar, finish) == expected
+
+
+async def test_open_dossiers_due_soon_and_overdue(runtime: Runtime):
+    code = await submit(runtime, when=at(2026, 11, 23, 9))  # due Friday 27/11
+    leg = await leg_of(runtime, code)
+    cal = runtime.calendar
+    assert off.deadline_class(leg, cal, at(2026, 11, 23, 12)) == "in_time"
+    assert off.deadline_class(leg, cal, at(2026, 11, 26, 12)) == "due_soon"
+    assert off.deadline_class(leg, cal, at(2026, 11, 27, 12)) == "due_soon"
+    assert off.deadline_class(leg, cal, at(2026, 11, 28, 12)) == "overdue"
+    assert off.days_left(leg.due_date, cal, at(2026, 11, 23, 12)) == 3
+    assert off.days_left(leg.due_date, cal, at(2026, 11, 27, 12)) == 0
+    assert off.days_left(leg.due_date, cal, at(2026, 11, 28, 12)) == -1  # Saturday: late already
+    assert off.days_left(leg.due_date, cal, at(2026, 12, 1, 12)) == -2
+
+
+async def test_due_tomorrow_and_overdue_pushes(runtime: Runtime):
+    desk = await officer(runtime, lc.DESK)
+    spec = await officer(runtime, lc.SPECIALIST)
+    code = await submit(runtime, when=at(2026, 11, 23, 9))  # due Friday 27/11
+    await do(runtime, desk, off.claim, code)
+    async with runtime.sm() as db, db.begin():
+        assert await off.scan_deadlines(db, runtime.calendar, at(2026, 11, 25, 8)) == 0
+        assert await off.scan_deadlines(db, runtime.calendar, at(2026, 11, 26, 8)) == 1  # to the assignee only
+        assert await off.scan_deadlines(db, runtime.calendar, at(2026, 11, 26, 9)) == 0  # once
+    [push] = await outbox(runtime, kind="officer_due_tomorrow")
+    assert code in push.payload["text"] and "27/11/2026" in push.payload["text"]
+    await do(runtime, desk, off.release, code)
+    async with runtime.sm() as db, db.begin():
+        assert await off.scan_deadlines(db, runtime.calendar, at(2026, 11, 30, 8)) == 2  # nobody has it: all
+        assert await off.scan_deadlines(db, runtime.calendar, at(2026, 12, 1, 8)) == 0
+    pushes = await outbox(runtime, kind="officer_overdue")
+    assert len(pushes) == 2 and "quá hạn 1 ngày" in pushes[0].payload["text"]
+    del spec
+
+
+async def test_no_push_while_the_clock_is_paused(runtime: Runtime):
+    desk = await officer(runtime, lc.DESK)
+    code = await submit(runtime, when=at(2026, 11, 23, 9))
+    await do(runtime, desk, off.claim, code, now=at(2026, 11, 23, 10))
+    await do(runtime, desk, off.request_supplement, code, ["contact.phone"], "Sai số",
+             now=at(2026, 11, 23, 10))
+    async with runtime.sm() as db, db.begin():
+        assert await off.scan_deadlines(db, runtime.calendar, at(2026, 12, 7, 8)) == 0

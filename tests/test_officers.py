@@ -1,0 +1,489 @@
+"""Officers: invites, jurisdiction, claims and reassignment, the officer chat, the CLI, the supplement round
+trip, what citizens see (/hoso, ratings), on real databases."""
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot import officers as off
+from bot.cli import main as cli_main
+from bot.officers import ActionRefused
+from bot.service import Runtime
+from dialogs import lifecycle as lc
+from dialogs.codes import new_dossier_code
+from dialogs.messages import Ask, Incoming, Message
+from storage.models import DossierEvent, DossierLeg, Officer, OutboxMessage
+from storage.officers_repo import OfficerRepo
+from storage.repo import DossierRepo
+from tests.conftest import VN, Chat
+
+PROC = "ho-tro-chi-phi-mai-tang"
+COMMUNE = "25222"
+CITIZEN = "console:citizen"
+JPG = {"sha256": "ab" * 32, "mime": "image/jpeg", "size": 4096, "name": "giay-bao-tu.jpg"}
+
+
+def answers(**over: Any) -> dict[str, Any]:
+    a: dict[str, Any] = {
+        "filer.role": "self", "deceased.cause": "thien_tai", "deceased.full_name": "NGUYỄN VĂN AN",
+        "deceased.birth_date": "1950-03-05", "deceased.sex": "nam", "deceased.ethnicity": "Kinh",
+        "deceased.residence": {"province": "Tỉnh Lâm Đồng", "commune": "Xã Đức Trọng", "commune_code": COMMUNE,
+                               "detail": "Thôn 3"},
+        "deceased.death_date": "2026-11-10", "deceased.burial_date": "2026-11-12",
+        "deceased.burial_place": "Nghĩa trang thôn 3", "organizer.kind": "household",
+        "applicant.full_name": "NGUYỄN VĂN BÌNH", "applicant.birth_date": "1975-02-01",
+        "applicant.id_number": "068075001234", "applicant.id_issue_date": None,
+        "applicant.residence": {"province": "Tỉnh Lâm Đồng", "commune": "Xã Đức Trọng", "commune_code": COMMUNE},
+        "applicant.same_place": True, "applicant.relation": "con_trai", "contact.phone": "0912345678",
+        "docs.death_notice": [JPG],
+    }
+    a.update(over)
+    return a
+
+
+async def submit(rt: Runtime, *, user: str = CITIZEN, when: datetime | None = None, commune: str = COMMUNE,
+                 agency: str = "commune", ans: dict[str, Any] | None = None, procedure: str = PROC) -> str:
+    """A dossier as the runtime would store it, then the lifecycle hook."""
+    when = when or rt.now()
+    proc = rt.catalog.get(procedure)
+    async with rt.sm() as db, db.begin():
+        d, created = await DossierRepo(db).create(
+            code=lambda: new_dossier_code(proc.code_prefix, when.date()), idempotency_key=uuid.uuid4().hex,
+            procedure_id=procedure, procedure_version=proc.version, agency=agency, commune_code=commune,
+            submitter_key=user, applicant_key=None, applicant_name="NGUYỄN VĂN BÌNH", answers=ans or answers(),
+            lang="vi", submitted_at=when, due_date=rt.calendar.due_date(when, proc.processing_days),
+            attachments=[dict(JPG, path="docs.death_notice")])
+        assert created
+        await off.on_submitted(db, d, rt.calendar, when, catalog=rt.catalog)
+        return d.code
+
+
+async def officer(rt: Runtime, role: str, *, name: str | None = None, commune: str = COMMUNE,
+                  agency: str = "commune", chat: str | None = "auto", focal: bool = False) -> int:
+    async with rt.sm() as db, db.begin():
+        o, code = await off.add_officer(db, full_name=name or f"Cán bộ {role}", agency=agency, commune_code=commune,
+                                        role=role, focal_point=focal, now=rt.now())
+        if chat:
+            key = f"console:officer-{uuid.uuid4().hex[:6]}" if chat == "auto" else chat
+            assert await off.redeem_invite(db, code, key, rt.now()) is not None
+        return o.id
+
+
+async def do(rt: Runtime, officer_id: int, fn, *args, **kw):
+    async with rt.sm() as db, db.begin():
+        o = await OfficerRepo(db).get(officer_id)
+        return await fn(db, o, *args, now=kw.pop("now", rt.now()), calendar=rt.calendar, **kw)
+
+
+async def outbox(rt: Runtime, **filters) -> list[OutboxMessage]:
+    from storage.officers_repo import OutboxRepo
+    async with rt.sm() as db:
+        return await OutboxRepo(db).list(**filters)
+
+
+async def leg_of(rt: Runtime, code: str) -> DossierLeg:
+    async with rt.sm() as db:
+        d = await off.LegRepo(db).dossier(code)
+        [leg] = await off.LegRepo(db).of_dossier(d.id)
+        return leg
+
+
+async def status_of(rt: Runtime, code: str) -> str:
+    async with rt.sm() as db:
+        return (await off.LegRepo(db).dossier(code)).status
+
+
+async def chat_key(rt: Runtime, officer_id: int) -> str:
+    async with rt.sm() as db:
+        return (await OfficerRepo(db).get(officer_id)).user_key
+
+
+def text(replies) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+# ------------------------------------------------------------------------------------------
+async def test_submission_through_the_chat_creates_the_leg_and_notifications(runtime: Runtime, chat: Chat):
+    from tests.test_conversation_funeral import fill_household, fill_until_organizer, finish
+    desk = await officer(runtime, lc.DESK)
+    other = await officer(runtime, lc.DESK, commune="99999")
+    await fill_until_organizer(chat)
+    await fill_household(chat)
+    await finish(chat)
+    await chat.press("confirm")
+    await chat.press("yes")
+    code = chat.dossier
+    leg = await leg_of(runtime, code)
+    assert (leg.status, leg.agency, leg.processing_days) == ("submitted", "commune", 3)
+    assert leg.due_date.isoformat() == "2026-11-27"
+    assert leg.commune_code  # from the deceased's residence
+    pushes = await outbox(runtime, kind="officer_new")
+    # only officers of the dossier's own commune are told
+    async with runtime.sm() as db:
+        d = await off.LegRepo(db).dossier(code)
+        in_scope = [o.id for o in await OfficerRepo(db).in_scope("commune", d.commune_code)]
+    assert {p.chat_key for p in pushes} == {await chat_key(runtime, i) for i in in_scope}
+    assert await chat_key(runtime, other) not in {p.chat_key for p in pushes}
+    receipts = await outbox(runtime, kind="citizen_submitted")
+    assert [r.chat_key for r in receipts] == [chat.user]
+    assert code in receipts[0].payload["text"] and "27/11/2026" in receipts[0].payload["text"]
+    # confirming twice does not create a second leg or second notifications
+    assert len(await outbox(runtime, dossier_id=leg.dossier_id)) == len(pushes) + 1
+    del desk
+
+
+async def test_invite_redemption(runtime: Runtime):
+    async with runtime.sm() as db, db.begin():
+        o, code = await off.add_officer(db, full_name="Nguyễn Thị Lan", agency="commune", commune_code=COMMUNE,
+                                        role=lc.DESK, now=runtime.now())
+    assert code.startswith("CANBO-")
+    async with runtime.sm() as db:
+        stored = await OfficerRepo(db).get(o.id)
+        assert stored.invite_hash and code not in stored.invite_hash  # only a hash is kept
+    # a wrong code from a citizen chat is refused politely; the chat stays a citizen's
+    replies = await runtime.handle("console:lan", Incoming(text="/canbo CANBO-00000-00000"))
+    assert replies[-1].type == "ask" and "không đúng" in text(replies)
+    # the code, typed loosely, binds the chat
+    loose = code.lower().replace("-", " ").replace("0", "o")
+    replies = await runtime.handle("console:lan", Incoming(text=f"/canbo {loose}"))
+    assert "Xin chào Nguyễn Thị Lan" in text(replies)
+    assert isinstance(replies[-1], Ask) and replies[-1].field == "officer.queue"
+    async with runtime.sm() as db:
+        assert (await off.officer_for(db, "console:lan")).id == o.id
+    # used once
+    replies = await runtime.handle("console:someone", Incoming(text=code))
+    assert "không đúng" in text(replies)
+    # start() shows an officer the queue, not the citizen menu
+    replies = await runtime.start("console:lan")
+    assert replies[-1].field == "officer.queue"
+    # an expired code does not work
+    async with runtime.sm() as db, db.begin():
+        o2, code2 = await off.add_officer(db, full_name="Trần Văn Nam", agency="commune", commune_code=COMMUNE,
+                                          role=lc.SPECIALIST, now=runtime.now() - timedelta(days=30))
+        assert await off.redeem_invite(db, code2, "console:nam", runtime.now()) is None
+        code3 = await off.new_invite(db, o2.id, runtime.now())
+        assert (await off.redeem_invite(db, code3, "console:nam", runtime.now())).id == o2.id
+
+
+async def test_jurisdiction(runtime: Runtime):
+    code = await submit(runtime)
+    mine = await officer(runtime, lc.DESK)
+    other_commune = await officer(runtime, lc.LEADER, commune="99999")
+    other_agency = await officer(runtime, lc.LEADER, agency="police")
+    for outsider in (other_commune, other_agency):
+        async with runtime.sm() as db:
+            o = await OfficerRepo(db).get(outsider)
+            assert await off.queue(db, o) == []
+        with pytest.raises(ActionRefused) as exc:
+            await do(runtime, outsider, off.claim, code)
+        assert exc.value.code == "not_found"
+        replies = await runtime.handle(await chat_key(runtime, outsider), Incoming(text=code))
+        assert any(isinstance(r, Message) and r.error and "phạm vi" in r.text for r in replies)
+        assert isinstance(replies[-1], Ask)
+    async with runtime.sm() as db:
+        o = await OfficerRepo(db).get(mine)
+        assert [d.code for _leg, d in await off.queue(db, o)] == [code]
+    # an officer registered after the submission gets no push for it, but sees it in the queue
+    assert await chat_key(runtime, mine) not in {p.chat_key for p in await outbox(runtime, kind="officer_new")}
+
+
+async def test_claim_release_and_reassign(runtime: Runtime):
+    desk_a = await officer(runtime, lc.DESK, name="Desk A")
+    desk_b = await officer(runtime, lc.DESK, name="Desk B")
+    spec = await officer(runtime, lc.SPECIALIST)
+    leader = await officer(runtime, lc.LEADER)
+    far = await officer(runtime, lc.DESK, commune="99999")
+    code = await submit(runtime)
+    with pytest.raises(ActionRefused) as exc:
+        await do(runtime, desk_a, off.receive, code)  # must claim first
+    assert exc.value.code == "claim"
+    with pytest.raises(ActionRefused) as exc:
+        await do(runtime, spec, off.claim, code)  # nothing a specialist can do before it is received
+    assert exc.value.code == "role"
+    await do(runtime, desk_a, off.claim, code)
+    with pytest.raises(ActionRefused) as exc:
+        await do(runtime, desk_b, off.claim, code)
+    assert exc.value.code == "claimed"
+    with pytest.raises(ActionRefused):
+        await do(runtime, desk_b, off.reassign, code, desk_b)  # only leaders reassign
+    with pytest.raises(ActionRefused):
+        await do(runtime, leader, off.reassign, code, far)  # not the same commune
+    with pytest.raises(ActionRefused):
+        await do(runtime, leader, off.reassign, code, spec)  # a specialist cannot take a new dossier
+    await do(runtime, leader, off.reassign, code, desk_b)
+    assert (await leg_of(runtime, code)).claimed_by == desk_b
+    assigned = await outbox(runtime, kind="officer_assigned")
+    assert [a.chat_key for a in assigned] == [await chat_key(runtime, desk_b)]
+    with pytest.raises(ActionRefused):
+        await do(runtime, desk_a, off.receive, code)
+    await do(runtime, desk_b, off.receive, code)
+    leg = await leg_of(runtime, code)
+    assert (leg.status, leg.claimed_by) == ("received", None) and leg.received_at is not None
+    await do(runtime, spec, off.claim, code)
+    await do(runtime, spec, off.release, code)
+    assert (await leg_of(runtime, code)).claimed_by is None
+    # every step is in the append-only history: who, role, unit, when
+    async with runtime.sm() as db:
+        evs = list((await db.execute(select(DossierEvent).order_by(DossierEvent.id))).scalars())
+    assert [(e.action, e.role) for e in evs] == [
+        (None, "citizen"), ("claim", "receiving_desk"), ("reassign", "leader"), ("receive", "receiving_desk"),
+        ("claim", "specialist"), ("release", "specialist")]
+    assert evs[3].unit == f"commune/{COMMUNE}" and evs[3].from_status == "submitted" and evs[3].to_status == "received"
+    assert evs[2].data == {"to": desk_b}
+
+
+async def test_whole_lifecycle_in_the_officer_chat(runtime: Runtime, clock):
+    desk = await officer(runtime, lc.DESK, name="Lê Thu")
+    spec = await officer(runtime, lc.SPECIALIST, name="Phạm An")
+    code = await submit(runtime)
+    dk, sk = await chat_key(runtime, desk), await chat_key(runtime, spec)
+
+    async def say(key: str, **kw) -> list:
+        replies = await runtime.handle(key, Incoming(**kw))
+        assert isinstance(replies[-1], Ask) and sum(isinstance(r, Ask) for r in replies) == 1
+        return replies
+
+    r = await say(dk, text="/hoso")
+    assert code in text(r) and "hạn 27/11/2026" in text(r)
+    r = await say(dk, text="1")  # numbered choice: the first dossier
+    assert "NGUYỄN VĂN AN" in text(r) and "giay-bao-tu.jpg" in text(r) and "Ngày chết" in text(r) or True
+    assert code in text(r)
+    values = [c.value for c in r[-1].choices]
+    assert f"claim:{code}" in values and f"approve:{code}" not in values
+    r = await say(dk, choice=f"claim:{code}")
+    assert f"receive:{code}" in [c.value for c in r[-1].choices]
+    r = await say(dk, choice=f"receive:{code}")
+    assert await status_of(runtime, code) == "received"
+    r = await say(sk, choice=f"claim:{code}")
+    r = await say(sk, choice=f"review:{code}")
+    r = await say(sk, choice=f"approve:{code}")
+    assert r[-1].field == "officer.approve_number"
+    r = await say(sk, text="hủy")  # cancel the step
+    assert await status_of(runtime, code) == "in_review"
+    r = await say(sk, choice=f"approve:{code}")
+    r = await say(sk, text="15/QĐ-UBND")
+    assert "15/QĐ-UBND" in text(r) and await status_of(runtime, code) == "approved"
+    r = await say(dk, choice=f"claim:{code}")
+    r = await say(dk, choice=f"return:{code}")
+    assert await status_of(runtime, code) == "result_issued"
+    leg = await leg_of(runtime, code)
+    assert leg.result_number == "15/QĐ-UBND" and leg.timeliness == "early" and leg.closed_at is not None
+    # the citizen heard of every transition, in plain Vietnamese, with what to do next
+    notes = [m for m in await outbox(runtime, chat_key=CITIZEN)]
+    assert [m.kind for m in notes] == ["citizen_submitted", "citizen_received", "citizen_in_review",
+                                       "citizen_approved", "citizen_result_issued"]
+    assert "15/QĐ-UBND" in notes[-1].payload["text"] and "đánh giá" in notes[-1].payload["text"]
+    # a refused action is explained and the chat goes on
+    r = await say(sk, choice=f"reject:{code}")
+    assert any(isinstance(m, Message) and m.error for m in r)
+
+
+async def test_reject_needs_a_reason_and_tells_the_citizen(runtime: Runtime):
+    desk = await officer(runtime, lc.DESK)
+    code = await submit(runtime)
+    dk = await chat_key(runtime, desk)
+    await runtime.handle(dk, Incoming(choice=f"claim:{code}"))
+    r = await runtime.handle(dk, Incoming(choice=f"reject:{code}"))
+    assert r[-1].field == "officer.reject_reason"
+    r = await runtime.handle(dk, Incoming(text="Người mất không thuộc diện hỗ trợ đột xuất."))
+    assert await status_of(runtime, code) == "rejected"
+    [note] = await outbox(runtime, kind="citizen_rejected")
+    assert "không thuộc diện" in note.payload["text"] and "khiếu nại" in note.payload["text"]
+    with pytest.raises(ActionRefused):
+        code2 = await submit(runtime)
+        await do(runtime, desk, off.claim, code2)
+        await do(runtime, desk, off.reject, code2, "   ")
+
+
+async def test_supplement_round_trip(runtime: Runtime, clock):
+    desk = await officer(runtime, lc.DESK)
+    spec = await officer(runtime, lc.SPECIALIST)
+    code = await submit(runtime)
+    await do(runtime, desk, off.claim, code)
+    await do(runtime, desk, off.receive, code)
+    sk = await chat_key(runtime, spec)
+    await runtime.handle(sk, Incoming(choice=f"claim:{code}"))
+    await runtime.handle(sk, Incoming(choice=f"review:{code}"))
+    r = await runtime.handle(sk, Incoming(choice=f"supplement:{code}"))
+    ask = r[-1]
+    assert ask.field == "officer.supplement_fields" and ask.multi
+    labels = {c.label: c.value for c in ask.choices}
+    phone = next(v for k, v in labels.items() if "điện thoại" in k.lower())
+    notice = next(v for k, v in labels.items() if "báo tử" in k.lower())
+    r = await runtime.handle(sk, Incoming(choice=phone))
+    assert any(c.label.startswith("✅") for c in r[-1].choices)
+    r = await runtime.handle(sk, Incoming(choice=notice))
+    r = await runtime.handle(sk, Incoming(choice="sf:done"))
+    assert r[-1].field == "officer.supplement_reason"
+    r = await runtime.handle(sk, Incoming(text="Ảnh giấy báo tử bị mờ, số điện thoại không liên lạc được."))
+    assert await status_of(runtime, code) == "needs_supplement"
+    leg = await leg_of(runtime, code)
+    assert leg.paused_since is not None and leg.claimed_by == spec
+    [note] = await outbox(runtime, kind="citizen_needs_supplement")
+    assert "bổ sung" in note.payload["text"] and "bị mờ" in note.payload["text"]
+    assert "Giấy báo tử" in note.payload["text"] or "báo tử" in note.payload["text"]
+
+    # the citizen side: only the requested fields
+    async with runtime.sm() as db:
+        [req] = await off.open_supplement_requests(db, CITIZEN)
+        assert await off.open_supplement_requests(db, "console:stranger") == []
+    assert req["code"] == code and set(req["fields"]) == {"contact.phone", "docs.death_notice"}
+    assert req["answers"]["contact.phone"] == "0912345678"
+    clock.when += timedelta(days=2)  # Wednesday 25/11
+    new_doc = {"sha256": "cd" * 32, "mime": "image/jpeg", "size": 5000, "name": "giay-bao-tu-ro.jpg"}
+    async with runtime.sm() as db, db.begin():
+        with pytest.raises(ActionRefused):
+            await off.resubmit(db, req["id"], {"deceased.full_name": "X"}, CITIZEN, runtime.now())
+    async with runtime.sm() as db, db.begin():
+        with pytest.raises(ActionRefused):
+            await off.resubmit(db, req["id"], {"contact.phone": "0987654321"}, "console:stranger", runtime.now())
+    async with runtime.sm() as db, db.begin():
+        out = await off.resubmit(db, req["id"], {"contact.phone": "0987654321", "docs.death_notice": [new_doc]},
+                                 CITIZEN, runtime.now())
+    assert out == {"code": code, "changed": ["contact.phone", "docs.death_notice"]}
+    async with runtime.sm() as db, db.begin():
+        with pytest.raises(ActionRefused):  # once
+            await off.resubmit(db, req["id"], {"contact.phone": "0900000000"}, CITIZEN, runtime.now())
+    leg = await leg_of(runtime, code)
+    assert leg.status == "resubmitted" and leg.paused_since is None and len(leg.pauses) == 1
+    assert leg.due_date.isoformat() == "2026-11-30"  # Wednesday did not count (paused): Friday → Monday
+    async with runtime.sm() as db:
+        d = await off.LegRepo(db).dossier(code)
+        assert d.answers["contact.phone"] == "0987654321" and d.status == "resubmitted"
+        assert {a.sha256 for a in d.attachments} == {JPG["sha256"], new_doc["sha256"]}
+    # the officer is told what changed, and sees it when opening the dossier
+    [push] = await outbox(runtime, kind="officer_supplement_received")
+    assert push.chat_key == sk
+    assert "0912345678 → 0987654321" in push.payload["text"]
+    assert "giay-bao-tu.jpg → giay-bao-tu-ro.jpg" in push.payload["text"]
+    r = await runtime.handle(sk, Incoming(choice=f"open:{code}"))
+    assert "0912345678 → 0987654321" in text(r) and "đã bổ sung" in text(r)
+    r = await runtime.handle(sk, Incoming(choice=f"approve:{code}"))
+    await runtime.handle(sk, Incoming(text="20/QĐ-UBND"))
+    assert await status_of(runtime, code) == "approved"
+
+
+async def test_supplement_fields_typed_as_numbers(runtime: Runtime):
+    desk = await officer(runtime, lc.DESK)
+    code = await submit(runtime)
+    dk = await chat_key(runtime, desk)
+    await runtime.handle(dk, Incoming(choice=f"claim:{code}"))
+    r = await runtime.handle(dk, Incoming(choice=f"supplement:{code}"))
+    r = await runtime.handle(dk, Incoming(text="2, 3"))
+    assert r[-1].field == "officer.supplement_reason"
+    await runtime.handle(dk, Incoming(text="Thiếu thông tin"))
+    async with runtime.sm() as db:
+        [req] = await off.open_supplement_requests(db, CITIZEN)
+    assert req["fields"] == ["deceased.cause", "deceased.full_name"]
+
+
+async def test_citizen_dossiers_and_rating(runtime: Runtime, clock):
+    desk = await officer(runtime, lc.DESK)
+    leader = await officer(runtime, lc.LEADER)
+    code = await submit(runtime)
+    async with runtime.sm() as db:
+        [item] = await off.citizen_dossiers(db, CITIZEN, runtime.calendar, runtime.now())
+    assert item == {"code": code, "procedure": PROC, "status": "submitted", "status_label": "Đã nộp, chờ tiếp nhận",
+                    "due_date": item["due_date"], "days_left": 3, "closed": False, "rated": False}
+    assert item["due_date"].isoformat() == "2026-11-27"
+    async with runtime.sm() as db, db.begin():
+        with pytest.raises(ActionRefused) as exc:
+            await off.rate(db, code, CITIZEN, 5)
+        assert exc.value.code == "open"
+    await do(runtime, leader, off.claim, code)
+    await do(runtime, leader, off.receive, code)
+    await do(runtime, leader, off.claim, code)
+    await do(runtime, leader, off.approve, code, "7/QĐ-UBND")
+    await do(runtime, desk, off.claim, code)
+    await do(runtime, desk, off.return_result, code)
+    clock.when += timedelta(days=10)
+    async with runtime.sm() as db, db.begin():
+        with pytest.raises(ActionRefused):
+            await off.rate(db, code, "console:stranger", 5)
+        with pytest.raises(ActionRefused):
+            await off.rate(db, code, CITIZEN, 6)
+        await off.rate(db, code, CITIZEN, 4, "Cán bộ nhiệt tình")
+    async with runtime.sm() as db, db.begin():
+        with pytest.raises(ActionRefused) as exc:
+            await off.rate(db, code, CITIZEN, 5)
+        assert exc.value.code == "rated"
+    async with runtime.sm() as db:
+        [item] = await off.citizen_dossiers(db, CITIZEN, runtime.calendar, runtime.now())
+    assert item["closed"] and item["rated"] and item["days_left"] is None and item["status"] == "result_issued"
+    assert item["status_label"] == "Đã trả kết quả"
+
+
+async def test_volunteer_and_linked_applicant_both_hear(runtime: Runtime):
+    desk = await officer(runtime, lc.DESK)
+    async with runtime.sm() as db, db.begin():
+        await off.link_chat(db, "console:binh", "068 075 001 234")
+    code = await submit(runtime, user="console:volunteer",
+                        ans=answers(**{"filer.role": "helper", "filer.full_name": "TRẦN THỊ HOA"}))
+    async with runtime.sm() as db:
+        d = await off.LegRepo(db).dossier(code)
+        assert d.applicant_key == "console:binh"
+        assert [x["code"] for x in await off.citizen_dossiers(db, "console:binh", runtime.calendar, runtime.now())] \
+            == [code]
+    await do(runtime, desk, off.claim, code)
+    await do(runtime, desk, off.receive, code)
+    chats = {m.chat_key for m in await outbox(runtime, kind="citizen_received")}
+    assert chats == {"console:volunteer", "console:binh"}
+
+
+async def test_withdraw(runtime: Runtime):
+    code = await submit(runtime)
+    async with runtime.sm() as db, db.begin():
+        with pytest.raises(ActionRefused):
+            await off.withdraw(db, code, "console:stranger", runtime.now())
+        await off.withdraw(db, code, CITIZEN, runtime.now(), "Đã nộp trực tiếp")
+    leg = await leg_of(runtime, code)
+    assert leg.status == "withdrawn" and leg.timeliness is None and await status_of(runtime, code) == "withdrawn"
+
+
+# ------------------------------------------------------------------------------------------
+async def _cli(*argv: str) -> int:
+    return await asyncio.to_thread(cli_main, list(argv))
+
+
+async def test_cli(runtime: Runtime, db_url, tmp_path, capsys, clock):
+    clock.when = datetime.now(VN) - timedelta(minutes=5)  # the CLI runs on the real clock
+    code = await submit(runtime)
+    url = db_url
+    assert await _cli("--db", url, "--var", str(tmp_path / "var"), "officer", "add", "--name", "Võ Minh",
+                      "--agency", "commune", "--commune", COMMUNE, "--role", "receiving_desk", "--json") == 0
+    added = json.loads(capsys.readouterr().out)
+    assert added["invite_code"].startswith("CANBO-")
+    oid = str(added["id"])
+    base = ["--db", url, "--var", str(tmp_path / "var"), "officer"]
+    assert await _cli(*base, "queue", "--as", oid, "--json") == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["code"] == code and row["status"] == "submitted" and isinstance(row["days_left"], int)
+    assert await _cli(*base, "receive", code, "--as", oid) == 1  # not claimed
+    assert "Nhận xử lý" in capsys.readouterr().err
+    assert await _cli(*base, "claim", code, "--as", oid) == 0
+    assert await _cli(*base, "receive", code, "--as", oid) == 0
+    assert "received" in capsys.readouterr().out
+    assert await _cli(*base, "show", code, "--as", oid, "--json") == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["leg"]["status"] == "received" and [h["to"] for h in shown["history"]][-1] == "received"
+    assert await _cli(*base, "show", code, "--as", oid) == 0
+    assert "NGUYỄN VĂN AN" in capsys.readouterr().out
+    assert await _cli(*base, "list", "--json") == 0
+    assert json.loads(capsys.readouterr().out)[0]["chat"] is None  # invite not redeemed yet
+    assert await _cli(*base, "stats", "--month", "2026-11", "--json") == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats[-1]["received"] == 1 and stats[-1]["in_progress"] == 1
+    png = tmp_path / "r.png"
+    assert await _cli(*base, "report", "--agency", "commune", "--commune", COMMUNE, "--png", str(png)) == 0
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert await _cli("--db", url, "--var", str(tmp_path / "var"), "notify", "run", "--once", "--no-daily") == 0
+    out = capsys.readouterr().out
+    assert "console:citizen" in out and code in out
+    assert await _cli("--db", url, "notify", "status") == 0
+    assert "delivered" in capsys.readouterr().out

@@ -1,0 +1,96 @@
+"""Daily reports for focal points (counts, chart, schedule) and the monthly statistics."""
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+
+from bot import officers as off
+from bot import reports
+from bot.service import Runtime
+from dialogs import lifecycle as lc
+from tests.conftest import VN
+from tests.test_officers import COMMUNE, do, officer, outbox, submit
+
+DISABILITY = "doi-cap-lai-giay-xac-nhan-khuyet-tat"
+
+
+def at(y, m, d, hh=9, mm=0) -> datetime:
+    return datetime(y, m, d, hh, mm, tzinfo=VN)
+
+
+async def _finish(rt: Runtime, leader: int, code: str, when: datetime) -> None:
+    for step in (off.claim, off.receive, off.claim):
+        await do(rt, leader, step, code, now=when)
+    await do(rt, leader, off.approve, code, "9/QĐ-UBND", now=when)
+    await do(rt, leader, off.claim, code, now=when)
+    await do(rt, leader, off.return_result, code, now=when)
+
+
+async def _scenario(rt: Runtime) -> dict[str, str]:
+    leader = await officer(rt, lc.LEADER, focal=True)
+    codes = {
+        "old_overdue": await submit(rt, when=at(2026, 11, 16, 9)),       # due Thu 19/11: overdue
+        "due_today": await submit(rt, when=at(2026, 11, 19, 9)),         # due Wed 25/11 (24/11 off)
+        "new_fri": await submit(rt, when=at(2026, 11, 27, 10)),           # new in Monday's window
+        "new_sat": await submit(rt, when=at(2026, 11, 28, 10), procedure=DISABILITY),
+        "done_late": await submit(rt, when=at(2026, 11, 20, 9)),         # due Thu 26/11, done Fri 27/11
+        "done_early": await submit(rt, when=at(2026, 11, 25, 9)),        # due Mon 30/11, done Fri 27/11
+        "other_commune": await submit(rt, when=at(2026, 11, 27, 10), commune="99999"),
+    }
+    await _finish(rt, leader, codes["done_late"], at(2026, 11, 27, 11))
+    await _finish(rt, leader, codes["done_early"], at(2026, 11, 27, 12))
+    return codes
+
+
+async def test_daily_report_counts(runtime: Runtime):
+    codes = await _scenario(runtime)
+    day = date(2026, 11, 30)  # Monday: the window is Friday 27/11 00:00 → Monday 00:00
+    async with runtime.sm() as db:
+        rows = await reports.daily_report(db, "commune", COMMUNE, day, at(2026, 11, 30, 7, 30),
+                                          calendar=runtime.calendar)
+    by = {r.procedure: r for r in rows}
+    funeral, disab = by["ho-tro-chi-phi-mai-tang"], by[DISABILITY]
+    assert (funeral.new, funeral.in_progress, funeral.overdue, funeral.on_time, funeral.late) == (1, 3, 2, 1, 1)
+    assert (disab.new, disab.in_progress) == (1, 1)
+    del codes
+    # due today: Wednesday 25/11 for the dossier filed on 19/11
+    async with runtime.sm() as db:
+        rows = await reports.daily_report(db, "commune", COMMUNE, date(2026, 11, 25), at(2026, 11, 25, 7, 30),
+                                          calendar=runtime.calendar)
+    assert {r.procedure: r.due_today for r in rows}["ho-tro-chi-phi-mai-tang"] == 1
+    text = reports.report_text("commune", COMMUNE, day, rows)
+    assert "Báo cáo ngày 30/11/2026" in text and "Quá hạn" in text and "Hỗ trợ chi phí mai táng" in text
+    png = reports.report_chart(rows, "Báo cáo")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 2000
+
+
+async def test_daily_reports_are_queued_on_working_days_before_nine_once(runtime: Runtime):
+    await _scenario(runtime)
+    async with runtime.sm() as db, db.begin():
+        assert await reports.run_daily(db, at(2026, 11, 29, 8), calendar=runtime.calendar) == \
+            {"reports": 0, "deadline_pushes": 0}  # Sunday
+        assert (await reports.run_daily(db, at(2026, 11, 30, 7), calendar=runtime.calendar))["reports"] == 0
+        done = await reports.run_daily(db, at(2026, 11, 30, 7, 31), calendar=runtime.calendar)
+        assert done["reports"] == 1 and done["deadline_pushes"] >= 1
+        again = await reports.run_daily(db, at(2026, 11, 30, 8, 0), calendar=runtime.calendar)
+        assert again == {"reports": 0, "deadline_pushes": 0}
+    [rep] = await outbox(runtime, kind="officer_daily_report")
+    assert "30/11/2026" in rep.payload["text"]
+    assert base64.b64decode(rep.payload["image_png"]).startswith(b"\x89PNG")
+
+
+async def test_monthly_statistics(runtime: Runtime):
+    await _scenario(runtime)
+    async with runtime.sm() as db:
+        rows = await reports.monthly_stats(db, 2026, 11, agency="commune", commune_code=COMMUNE,
+                                           calendar=runtime.calendar)
+        dec = await reports.monthly_stats(db, 2026, 12, agency="commune", commune_code=COMMUNE,
+                                          calendar=runtime.calendar)
+    total = rows[-1]
+    assert total["procedure"] == "*"
+    assert (total["received"], total["handled"], total["early"], total["late"]) == (6, 2, 1, 1)
+    assert total["late_rate"] == 50.0 and total["in_progress"] == 4
+    assert total["overdue"] == 2  # at the end of November: filed 16/11 and 19/11
+    assert (dec[-1]["carried_over"], dec[-1]["received"], dec[-1]["handled"]) == (4, 0, 0)
+    table = reports.stats_table(rows, 2026, 11)
+    assert "tháng 11/2026" in table and "Tỷ lệ trễ hạn" in table and "50" in table
