@@ -39,6 +39,8 @@ def render_human(replies: list[Reply], lang: str = "vi") -> str:
     for r in replies:
         if isinstance(r, Message):
             out.append(("⚠️ " if r.error else "") + r.text)
+            if r.file is not None:
+                out.append(_("  (Tệp đã lưu tại: {path})", path=r.file.path))
         elif isinstance(r, Ask):
             head = f"[{r.step}] " if r.step else ""
             out.append(head + r.text)

@@ -25,11 +25,15 @@ from sqlalchemy.exc import IntegrityError
 from dialogs.catalog import Catalog
 from dialogs.codes import new_dossier_code
 from dialogs.engine import Draft, Engine, Session
-from dialogs.messages import Incoming, Outcome, Reply
+from dialogs.forms import has_form, render_pdf
+from dialogs.i18n import N_, translator
+from dialogs.messages import Ask, FileRef, Incoming, Message, Outcome, Reply
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.attachments import AttachmentStore
 from storage.db import make_engine, sessionmaker, upgrade
 from storage.repo import ConversationRepo, DossierRepo
+
+from . import officers
 
 log = logging.getLogger("dvcbot.service")
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -94,10 +98,10 @@ class Runtime:
 
     # ------------------------------------------------------------------------------------
     async def start(self, user_key: str) -> list[Reply]:
-        return await self._run(user_key, lambda s: self.engine.start(s))
+        return await self._run(user_key, lambda s: self.engine.start(s), officer_msg=Incoming(text="/start"))
 
     async def handle(self, user_key: str, msg: Incoming) -> list[Reply]:
-        return await self._run(user_key, lambda s: self.engine.handle(s, msg))
+        return await self._run(user_key, lambda s: self.engine.handle(s, msg), officer_msg=msg)
 
     async def session(self, user_key: str) -> Session:
         """A read-only look at a chat's session (tests, CLI)."""
@@ -113,19 +117,28 @@ class Runtime:
                   answers=copy.deepcopy(d.answers), history=list(d.history), revision=d.revision)
             for d in drafts])
 
-    async def _run(self, user_key: str, step: Callable[[Session], Outcome]) -> list[Reply]:
+    async def _run(self, user_key: str, step: Callable[[Session], Outcome],
+                   officer_msg: Incoming | None = None) -> list[Reply]:
         async with self.locks(user_key):
             for attempt in range(3):
                 try:
-                    return await self._run_once(user_key, step)
+                    return await self._run_once(user_key, step, officer_msg)
                 except IntegrityError:
                     # another process created this chat's first row at the same moment: run again on it
                     if attempt == 2:
                         raise
             raise AssertionError("unreachable")
 
-    async def _run_once(self, user_key: str, step: Callable[[Session], Outcome]) -> list[Reply]:
+    async def _run_once(self, user_key: str, step: Callable[[Session], Outcome],
+                        officer_msg: Incoming | None = None) -> list[Reply]:
         async with self.sm() as db, db.begin():
+            # --- officers (issue #4): an officer's chat, or an invite code, goes to bot/officers.py ---
+            if officer_msg is not None:
+                replies = await officers.officer_turn(db, user_key, officer_msg, self.now(), calendar=self.calendar,
+                                                      catalog=self.catalog)
+                if replies is not None:
+                    return replies
+            # --- end officers ---
             repo = ConversationRepo(db)
             conv, drafts = await repo.load(user_key)
             session = self._session(user_key, conv, drafts)
@@ -135,6 +148,8 @@ class Runtime:
             replies = list(outcome.replies)
             if outcome.submit is not None:
                 replies = replies + (await self._submit(db, session, outcome)).replies
+            if outcome.list_dossiers or outcome.rating or outcome.open_supplement or outcome.supplement:
+                replies = await self._citizen_requests(db, session, outcome, replies)
             await repo.save(
                 user_key, conv, session.conversation_data(), session.lang,
                 [self._draft_data(session.drafts[p]) for p in session.dirty_drafts if p in session.drafts],
@@ -142,6 +157,44 @@ class Runtime:
         log.info("chat step user=%s procedure=%s state=%s accepted=%s", _short(user_key),
                  session.procedure, session.state, outcome.accepted)
         return replies
+
+    async def _citizen_requests(self, db, session: Session, outcome: Outcome, replies: list[Reply]) -> list[Reply]:
+        """Serve what the engine asked of the database: /hoso, ratings and supplements (issue #4)."""
+        now = self.now()
+        head = [r for r in replies if not isinstance(r, Ask)]
+        tail = [r for r in replies if isinstance(r, Ask)][-1:]
+        if outcome.list_dossiers:
+            items = await officers.citizen_dossiers(db, session.user, self.calendar, now, catalog=self.catalog)
+            head.append(self.engine.dossier_list(session, items))
+        if outcome.rating:
+            code, stars = outcome.rating
+            if code is None:  # “đánh giá 5”: the latest closed dossier not yet rated
+                items = await officers.citizen_dossiers(db, session.user, self.calendar, now, catalog=self.catalog)
+                code = next((d["code"] for d in items if d["closed"] and not d["rated"]), None)
+            try:
+                if code is None:
+                    raise officers.ActionRefused(N_("Bạn chưa có hồ sơ nào đã giải quyết xong để đánh giá."))
+                await officers.rate(db, code, session.user, stars, now=now)
+                head.append(self.engine.rating_result(session, True))
+            except officers.ActionRefused as exc:
+                head.append(self.engine.rating_result(session, False, exc.text(session.lang)))
+        if outcome.open_supplement:
+            requests = await officers.open_supplement_requests(db, session.user)
+            wanted = outcome.open_supplement
+            req = next((r for r in requests if wanted is True or r["id"] == wanted), None)
+            return head + self.engine.begin_supplement(session, req).replies
+        if outcome.supplement is not None:
+            sup = outcome.supplement
+            try:
+                res = await officers.resubmit(db, sup.request_id, sup.answers, session.user, now,
+                                              calendar=self.calendar, catalog=self.catalog)
+            except officers.ActionRefused as exc:
+                res = None
+                head.append(Message(exc.text(session.lang), error=True))
+            done = self.engine.supplement_done(session, res["code"] if res else sup.code,
+                                               res["changed"] if res else [], ok=res is not None)
+            return head + done.replies
+        return head + tail
 
     def _store_blobs(self, blobs: dict[str, bytes]) -> None:
         for sha, data in blobs.items():
@@ -173,8 +226,18 @@ class Runtime:
             commune_code=commune, submitter_key=session.user, applicant_key=None,
             applicant_name=req.applicant_name, answers=req.answers, lang=req.lang, submitted_at=now,
             due_date=due, attachments=attachments)
+        if created:  # issue #4: the agency leg, its due date, officer pushes and the citizen's receipt
+            await officers.on_submitted(db, dossier, self.calendar, now, catalog=self.catalog)
         log.info("dossier %s procedure=%s created=%s", dossier.code, req.procedure, created)
-        return self.engine.submitted(session, dossier.code, dossier.due_date, created)
+        out = self.engine.submitted(session, dossier.code, dossier.due_date, created)
+        if created and has_form(req.procedure):
+            # the citizen's copy of the filled official form, kept in the attachment store
+            pdf = await asyncio.to_thread(render_pdf, req.procedure, req.answers, submitted_at=now, code=dossier.code)
+            sha = await asyncio.to_thread(self.attachments.put, pdf)
+            _ = translator(req.lang)
+            ref = FileRef(path=str(self.attachments.path(sha)), name=f"{dossier.code}.pdf", mime="application/pdf")
+            out.replies.insert(1, Message(_("Bản sao tờ khai (PDF) của bạn: {name}", name=ref.name), file=ref))
+        return out
 
 
 def _short(user_key: str) -> str:

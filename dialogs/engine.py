@@ -20,6 +20,7 @@ from typing import Any, Callable
 from transitions import Machine, MachineError
 
 from . import address as addr
+from . import nlu
 from . import parsing
 from .catalog import Catalog
 from .codes import normalise_code
@@ -192,7 +193,7 @@ class Engine:
                                            error=True))
                 out.replies.append(self._safe_prompt(session))
                 out.error = type(exc).__name__  # type: ignore[attr-defined]
-        if out.submit is None and (not out.replies or not isinstance(out.replies[-1], Ask)):
+        if out.submit is None and out.supplement is None and (not out.replies or not isinstance(out.replies[-1], Ask)):
             out.replies.append(self._safe_prompt(session))
         return out
 
@@ -267,6 +268,16 @@ class Engine:
 
         if session.state == "supplementing":
             return self._on_supplementing(session, msg, text, command, out)
+        lang = nlu.detect_language_switch(text, session.lang) if text and msg.choice is None else None
+        if lang is not None:
+            session.lang = lang
+            _ = translator(lang)
+            out.accepted = True
+            out.replies.append(Message(_("Đã chuyển sang tiếng Việt.")))
+            return self._prompt(session, out)
+        if pending.get("kind") == "name_confirm":
+            return self._on_name_confirm(session, msg, text, command, out)
+
         if session.state in ("menu", "submitted", "cancelled"):
             return self._on_menu(session, msg, text, command, out)
         if session.procedure not in self.catalog.procedures or session.draft is None:
@@ -282,6 +293,10 @@ class Engine:
             return self._prompt(session, out)
         if command == "cancel":
             return self._ask_cancel(session, msg, text, out)
+        topic = self._info_question(session, msg, text)
+        if topic is not None:
+            out.replies.append(Message(self.info_answer(session.procedure, topic, session.lang)))
+            return self._prompt(session, out)
 
         if session.state == "eligibility":
             return self._on_eligibility(session, msg, text, command, out)
@@ -335,7 +350,18 @@ class Engine:
                 return self._menu_ask(session, out)
             value = parsing.match_choice(text, [(c.value, c.label) for c in choices])
             if value is None:
-                value = self.guess_procedure(text)
+                decision = nlu.decide(text, self.catalog)
+                if decision.procedure in self.catalog.procedures:
+                    value = decision.procedure
+                elif decision.other_service:
+                    out.replies.append(Message(_("Xin lỗi, trợ lý chưa hỗ trợ dịch vụ này. Bạn có thể làm trên Cổng "
+                                                 "Dịch vụ công quốc gia hoặc hỏi Bộ phận Một cửa của xã, phường."),
+                                               error=True))
+                    return self._menu_ask(session, out)
+                elif decision.candidates:
+                    cands = [c for c in decision.candidates if c in self.catalog.procedures]
+                    if cands:
+                        return self._offer_candidates(session, cands, out)
         if value is None:
             if msg.file is not None or msg.files:
                 out.replies.append(Message(_("Tôi đã nhận tệp, nhưng bạn chưa chọn thủ tục. Vui lòng chọn thủ tục "
@@ -345,6 +371,13 @@ class Engine:
                                            error=True))
             return self._menu_ask(session, out)
         return self._begin(session, value, out)
+
+    def _offer_candidates(self, session: Session, candidates: list[str], out: Outcome) -> None:
+        _ = translator(session.lang)
+        choices = [c for c in self.menu_choices(session) if c.value in candidates]
+        choices.sort(key=lambda c: candidates.index(c.value))
+        out.replies.append(Ask(text=_("Bạn muốn làm thủ tục nào dưới đây? (Gõ “menu” để xem tất cả.)"),
+                               procedure=None, field="procedure", kind="choice", choices=tuple(choices)))
 
     def guess_procedure(self, text: str) -> str | None:
         """A plain keyword match on titles and keywords (issue 9 brings the real understanding)."""
@@ -408,6 +441,76 @@ class Engine:
                            "hướng dẫn nếu có thay đổi."))
         return "\n".join(lines)
 
+    def _info_question(self, session: Session, msg: Incoming, text: str) -> str | None:
+        """“cần giấy tờ gì?”, “mất bao lâu?” at any step, without losing the place."""
+        if not text or msg.choice is not None or session.pending and session.pending.get("kind") == "address":
+            return None
+        kind = None
+        if session.state in ("collecting", "editing", "supplementing") and session.draft is not None:
+            slot = self._current_slot(session)
+            kind = slot.field.kind if slot else None
+            if kind == "text" and not text.rstrip().endswith("?"):
+                return None  # free text answers are answers, unless they are clearly a question
+        return nlu.detect_info_question(text, kind=kind)
+
+    def info_answer(self, proc_id: str, topic: str, lang: str = "vi") -> str:
+        _ = translator(lang)
+        p = self.catalog.get(proc_id)
+        if topic == "documents":
+            return "\n".join([_("Giấy tờ cần chuẩn bị:")] + [f"• {_(d)}" for d in p.documents])
+        if topic == "duration":
+            text = _("Thời hạn: {days} ngày làm việc", days=p.processing_days)
+            return text + ("\n" + _(p.processing_note) if p.processing_note else "")
+        if topic == "fee":
+            return _("Lệ phí: {fee}", fee=_(p.fee))
+        if topic == "agency":
+            return _("Nơi giải quyết: {agency}", agency=_(p.agency.name))
+        if topic == "steps" and p.steps:
+            return "\n".join([_("Các bước:")] + [f"{i}. {_(x)}" for i, x in enumerate(p.steps, 1)])
+        if topic == "result":
+            return _("Kết quả: {result}", result=_(p.result))
+        if topic == "who" and p.who:
+            return _("Ai được làm: {who}", who=_(p.who))
+        if topic == "legal":
+            return _("Căn cứ pháp lý: {laws}", laws="; ".join(p.legal_basis))
+        return self.info_card(proc_id, lang)
+
+    def _on_name_confirm(self, session: Session, msg: Incoming, text: str, command: str | None,
+                         out: Outcome) -> None:
+        """The citizen typed a name without diacritics; we proposed the usual spelling."""
+        _ = translator(session.lang)
+        pending = session.pending
+        slot = self.form(session).slot_for(pending["path"], session.draft.answers, self.today()) \
+            if session.draft is not None else None
+        if slot is None:
+            session.pending = None
+            return self._prompt(session, out)
+        options = [("proposal", pending["proposal"]), ("typed", pending["typed"])]
+        value = msg.choice if msg.choice in ("proposal", "typed") else \
+            parsing.match_choice(text, options) if text else None
+        if value is None and text:
+            if self._is_yes(text):
+                value = "proposal"
+            elif command is None:  # they typed the name again, their way: take it as typed
+                session.pending = {"kind": "revisit", "path": pending["path"]}
+                return self._on_collect(session, msg, text, None, out)
+        if command == "back":
+            session.pending = {"kind": "revisit", "path": pending["path"]}
+            return self._prompt(session, out)
+        if value is None:
+            out.replies.append(Message(_("Vui lòng chọn một cách viết bên dưới."), error=True))
+            return self._name_confirm_ask(session, out)
+        session.pending = None
+        self._accept(session, slot, pending[value], out)
+
+    def _name_confirm_ask(self, session: Session, out: Outcome) -> None:
+        _ = translator(session.lang)
+        p = session.pending
+        out.replies.append(Ask(text=_("Tên có dấu có phải là “{name}” không?", name=p["proposal"]),
+                               procedure=session.procedure, field=p["path"], kind="choice",
+                               choices=(ChoiceOut("proposal", p["proposal"]),
+                                        ChoiceOut("typed", _("Giữ như tôi gõ: {name}", name=p["typed"])))))
+
     def _help_general(self, session: Session) -> str:
         _ = translator(session.lang)
         return _("Bạn có thể gõ bất cứ lúc nào:\n• “quay lại”: về câu hỏi trước\n• “bỏ qua”: bỏ qua câu không "
@@ -461,6 +564,8 @@ class Engine:
             return self._eligibility_ask(session, out)
         if session.state == "supplementing" and (session.pending or {}).get("kind") == "supplement_review":
             return self._supplement_ask(session, out)
+        if (session.pending or {}).get("kind") == "name_confirm":
+            return self._name_confirm_ask(session, out)
         if session.state in ("collecting", "editing", "supplementing") and session.draft is not None:
             slot = self._current_slot(session)
             if slot is None:
@@ -619,11 +724,25 @@ class Engine:
             if f.kind == "choice" and msg.choice in {c.value for c in f.choices}:
                 return self._accept(session, slot, msg.choice, out)
             raw = msg.choice
+        elif f.kind == "yes_no" and text.isdigit():
+            # yes/no is shown as numbered choices (1. Có, 2. Không): the number answers it too
+            picked = parsing.match_choice(text, [("yes", _("Có")), ("no", _("Không"))])
+            if picked is not None:
+                return self._accept(session, slot, picked == "yes", out)
         try:
             value = parse_value(f, raw, today=self.today(), lookup=self._lookup(session, slot))
             self._check_constraints(session, slot, value)
         except Invalid as exc:
             return self._reject(session, exc, out)
+        if f.kind == "name" and msg.choice is None:
+            proposal = nlu.restore_diacritics_name(raw)
+            if proposal:
+                proposal = parse_value(f, proposal, today=self.today(), lookup=self._lookup(session, slot))
+                if proposal != value:
+                    session.pending = {"kind": "name_confirm", "path": slot.path, "proposal": proposal,
+                                       "typed": value}
+                    out.accepted = True
+                    return self._name_confirm_ask(session, out)
         self._accept(session, slot, value, out)
 
     def _lookup(self, session: Session, slot: Slot) -> Callable[[str], Any]:
@@ -1115,12 +1234,13 @@ class Engine:
             self._advance(session, out)
         return out
 
-    def supplement_done(self, session: Session, code: str, changed: list[str]) -> Outcome:
+    def supplement_done(self, session: Session, code: str, changed: list[str], ok: bool = True) -> Outcome:
         out = Outcome()
         _ = translator(session.lang)
         with self._bound(session):
-            out.replies.append(Message(_("Đã gửi bổ sung cho hồ sơ {code}. Cán bộ sẽ tiếp tục xử lý và báo kết "
-                                         "quả cho bạn.", code=code), dossier=code))
+            if ok:
+                out.replies.append(Message(_("Đã gửi bổ sung cho hồ sơ {code}. Cán bộ sẽ tiếp tục xử lý và báo "
+                                             "kết quả cho bạn.", code=code), dossier=code))
             self._end_supplement(session, out)
         return out
 

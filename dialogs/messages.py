@@ -32,14 +32,27 @@ class ChoiceOut:
 
 
 @dataclass(frozen=True)
+class FileRef:
+    """A file the bot sends (e.g. the filled official form); ``path`` is in the attachment store."""
+
+    path: str
+    name: str
+    mime: str
+
+
+@dataclass(frozen=True)
 class Message:
     text: str
     error: bool = False
     dossier: str | None = None
+    file: FileRef | None = None
     type: str = "message"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "message", "text": self.text, "error": self.error, "dossier": self.dossier}
+        d = {"type": "message", "text": self.text, "error": self.error, "dossier": self.dossier}
+        if self.file is not None:
+            d["file"] = {"path": self.file.path, "name": self.file.name, "mime": self.file.mime}
+        return d
 
 
 @dataclass(frozen=True)

@@ -422,3 +422,15 @@ async def test_back_inside_an_address_steps_back_one_part(chat: Chat):
     assert "tỉnh/thành phố" in chat.ask.text
     await chat.say("quay lại")
     await chat.expect("deceased.ethnicity")
+
+
+async def test_citizen_gets_a_copy_of_the_filled_form(chat: Chat, runtime: Runtime):
+    await fill_until_organizer(chat)
+    await fill_household(chat)
+    await finish(chat)
+    await chat.press("confirm")
+    await chat.press("yes")
+    copy = next(m for m in chat.messages if m.file is not None)
+    assert copy.file.name == f"{chat.dossier}.pdf" and copy.file.mime == "application/pdf"
+    with open(copy.file.path, "rb") as fh:
+        assert fh.read(5) == b"%PDF-"

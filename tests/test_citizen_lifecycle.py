@@ -1,0 +1,82 @@
+"""The citizen's side of the lifecycle, through the chat: a supplement round trip, /hoso and rating."""
+from __future__ import annotations
+
+from bot import officers
+from bot.service import Runtime
+from storage.repo import DossierRepo
+from tests.conftest import Chat, jpeg
+from tests.test_conversation_funeral import fill_household, fill_until_organizer, finish
+
+
+async def _submitted(chat: Chat) -> str:
+    await fill_until_organizer(chat)
+    await fill_household(chat)
+    await finish(chat)
+    await chat.press("confirm")
+    await chat.press("yes")
+    return chat.dossier
+
+
+async def _leader(runtime: Runtime, code: str):
+    async with runtime.sm() as db, db.begin():
+        d = await DossierRepo(db).by_code(code)
+        o, _invite = await officers.add_officer(db, full_name="Lò Văn Tâm", agency=d.agency,
+                                                commune_code=d.commune_code, role="leader")
+        return o.id
+
+
+async def _as_officer(runtime: Runtime, officer_id: int, action, *args):
+    from storage.officers_repo import OfficerRepo
+    async with runtime.sm() as db, db.begin():
+        o = await OfficerRepo(db).get(officer_id)
+        kw = {} if action in (officers.claim,) else {"calendar": runtime.calendar, "catalog": runtime.catalog}
+        return await action(db, o, *args, runtime.now(), **kw)
+
+
+async def test_supplement_round_trip_asks_only_the_requested_items(chat: Chat, runtime: Runtime):
+    code = await _submitted(chat)
+    oid = await _leader(runtime, code)
+    await _as_officer(runtime, oid, officers.claim, code)
+    await _as_officer(runtime, oid, officers.receive, code)
+    await _as_officer(runtime, oid, officers.claim, code)  # receiving hands the leg back to the queue
+    await _as_officer(runtime, oid, officers.request_supplement, code, ["contact.phone", "docs.death_notice"],
+                      "Ảnh giấy báo tử bị mờ; số điện thoại không liên lạc được.")
+    await chat.say("/hoso")
+    assert code in chat.text() and "bổ sung" in chat.text().lower()
+    await chat.say("bổ sung")
+    assert "Ảnh giấy báo tử bị mờ" in chat.text()
+    await chat.expect("contact.phone")
+    await chat.say("0987 654 321")
+    await chat.expect("docs.death_notice")
+    await chat.send_file(jpeg(9), "ro-net.jpg")
+    await chat.press("done")
+    await chat.expect("_supplement")
+    assert "0987654321" in chat.text()
+    await chat.press("send")
+    assert chat.dossier == code and "Đã gửi bổ sung" in chat.text()
+    await chat.expect("procedure")
+    async with runtime.sm() as db:
+        d = await DossierRepo(db).by_code(code)
+        assert d.answers["contact.phone"] == "0987654321"
+        assert d.answers["deceased.full_name"] == "NGUYỄN VĂN AN"  # untouched
+        assert len(d.answers["docs.death_notice"]) == 1
+        assert d.status == "resubmitted"
+    # nothing left to supplement
+    await chat.say("bổ sung")
+    assert "không có hồ sơ nào cần bổ sung" in chat.text()
+
+
+async def test_rating_after_close(chat: Chat, runtime: Runtime):
+    code = await _submitted(chat)
+    await chat.say("đánh giá 5")
+    assert chat.error and "chưa có hồ sơ nào" in chat.text()
+    oid = await _leader(runtime, code)
+    for action, *args in ((officers.claim,), (officers.receive,), (officers.claim,),
+                          (officers.approve, "123/QĐ-UBND"), (officers.claim,), (officers.return_result,)):
+        await _as_officer(runtime, oid, action, code, *args)
+    await chat.say("/hoso")
+    assert "đánh giá" in chat.text()
+    await chat.say("danh gia 4")
+    assert "Cảm ơn" in chat.text()
+    await chat.say(f"đánh giá {code} 5")
+    assert chat.error and "đã đánh giá" in chat.text()

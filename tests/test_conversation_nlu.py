@@ -1,0 +1,66 @@
+"""Free-text understanding in the conversation: intents, info questions, names, language."""
+from __future__ import annotations
+
+from tests.conftest import Chat
+
+FUNERAL = "ho-tro-chi-phi-mai-tang"
+
+
+async def test_free_text_lands_on_the_procedure(chat: Chat):
+    await chat.say("xin tro cap mai tang cho ba noi bi lu cuon")
+    await chat.expect("filer.role")
+    assert chat.ask.procedure == FUNERAL
+
+
+async def test_unsure_offers_the_closest_procedures(chat: Chat):
+    await chat.say("giay khuyet tat")
+    await chat.expect("procedure")
+    values = [c.value for c in chat.ask.choices]
+    assert 2 <= len(values) <= 3
+    assert "doi-cap-lai-giay-xac-nhan-khuyet-tat" in values
+    await chat.press("doi-cap-lai-giay-xac-nhan-khuyet-tat")
+    await chat.expect("request.has_certificate")
+
+
+async def test_info_questions_at_any_step_keep_the_place(chat: Chat):
+    await chat.press(FUNERAL)
+    await chat.say("1")
+    await chat.say("1")
+    await chat.expect("deceased.full_name")
+    await chat.say("can giay to gi?")
+    await chat.expect("deceased.full_name")
+    assert "giấy báo tử" in chat.text()
+    await chat.say("mất bao lâu")
+    await chat.expect("deceased.full_name")
+    assert "3 ngày làm việc" in chat.text()
+    await chat.say("lệ phí bao nhiêu")
+    assert "Không mất phí" in chat.text()
+    assert (await chat.answers())["deceased.cause"] == "thien_tai"
+
+
+async def test_name_without_diacritics_is_confirmed(chat: Chat):
+    await chat.press(FUNERAL)
+    await chat.say("1")
+    await chat.say("1")
+    await chat.say("nguyen van an")
+    await chat.expect("deceased.full_name")
+    labels = [c.label for c in chat.ask.choices]
+    assert "NGUYỄN VĂN AN" in labels[0]
+    await chat.say("đúng")
+    await chat.expect("deceased.birth_date")
+    assert (await chat.answers())["deceased.full_name"] == "NGUYỄN VĂN AN"
+    # keeping it as typed is always possible
+    await chat.say("quay lại")
+    await chat.say("tran thi hoa")
+    await chat.press("typed")
+    assert (await chat.answers())["deceased.full_name"] == "TRAN THI HOA"
+
+
+async def test_language_switch(chat: Chat):
+    await chat.say("/language")
+    await chat.expect("procedure")
+    assert "Which procedure" in chat.ask.text or "procedure" in chat.ask.text.lower()
+    await chat.press(FUNERAL)
+    assert "Funeral" in chat.text() or "funeral" in chat.text()
+    await chat.say("/ngonngu")
+    assert "thủ tục" in chat.text().lower() or "khai" in chat.text().lower()
