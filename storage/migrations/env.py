@@ -7,6 +7,7 @@ from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.models import Base
+import storage.channel_models  # noqa: F401,E402 - channel tables (issue #7), so autogenerate sees them
 
 target_metadata = Base.metadata
 

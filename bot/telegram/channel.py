@@ -1,0 +1,675 @@
+"""The Telegram channel: aiogram's Bot and Dispatcher around the runtime, with a durable inbox.
+
+::
+
+    Telegram ──POST /telegram/webhook──► InboxWebhookHandler ─┐   (secret token checked, 401 otherwise)
+    Telegram ◄──getUpdates── Dispatcher.start_polling ─► PollingIngress ─┤
+                                                               ▼
+                                         telegram_updates (INSERT … ON CONFLICT DO NOTHING)
+                                                               │ 200 / next offset only after the commit
+                                                               ▼
+                            ChatQueues: one FIFO per chat ──► Dispatcher.feed_update(update, dvcbot_feed=…)
+                                                               │ routers, filters, i18n middleware
+                                                               ▼
+                               handler → Turn(Incoming) → TurnMiddleware → TelegramChannel.run_turn
+                                                               │ Runtime.start / Runtime.handle
+                                                               ▼      (+ inbox row marked done, chat state)
+                                    render → Outbound (shared rate limiter, 429 / network retries) → Bot API
+
+A redelivered update hits the unique ``(bot_id, update_id)`` and is dropped. A
+process that dies after storing an update processes it at the next start.
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
+from aiogram.methods import (
+    AnswerCallbackQuery, DeleteWebhook, EditMessageReplyMarkup, EditMessageText, GetFile, SendDocument, SendMessage,
+    SetMyCommands, SetWebhook,
+)
+from aiogram.types import BotCommand, BotCommandScopeDefault, BufferedInputFile, CallbackQuery, Message, Update
+from aiogram.utils.i18n import gettext as _
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from bot.notifier import Limits
+from dialogs.i18n import N_
+from dialogs.messages import Ask, ChoiceOut, Incoming, IncomingFile
+from storage.models import Conversation
+
+from .handlers import FEED_KEY, PollingIngress, Turn, build_router
+from .i18n import ChatLocaleMiddleware, make_i18n
+from .inbox import ChatQueues, ChatRepo, FeedCtx, FlushJob, InboxRepo, UpdateJob, chat_of, media_group_of
+from .render import CODE_NAV, NAV_LABELS, ask_state, inline_keyboard, parse_callback, render, utf16_len
+from .sending import BurstRateLimiter, Outbound, TelegramSender, default_limits
+
+log = logging.getLogger("dvcbot.telegram")
+
+MAX_DOWNLOAD = 20 * 1024 * 1024  # getFile limit of the public Bot API
+ALLOWED_UPDATES = ["message", "callback_query"]
+COMMANDS = (
+    ("start", N_("Bắt đầu, xem danh sách thủ tục")),
+    ("hoso", N_("Xem hồ sơ đã nộp")),
+    ("trogiup", N_("Trợ giúp")),
+    ("huy", N_("Hủy hồ sơ đang khai")),
+    ("ngonngu", N_("Đổi ngôn ngữ (Tiếng Việt / English)")),
+)
+
+
+class AlreadyProcessed(Exception):
+    """The inbox row was processed by someone else meanwhile: the step is rolled back."""
+
+
+class StaleButton(Exception):
+    """The pressed button's question is no longer the current one: the step is rolled back."""
+
+
+class FileTooBig(Exception):
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+@dataclass
+class TelegramConfig:
+    token: str
+    api_base: str | None = None            # a local Bot API server, or the fake one in tests
+    secret: str | None = None              # webhook secret token (X-Telegram-Bot-Api-Secret-Token)
+    webhook_path: str = "/telegram/webhook"
+    album_window: float = 0.8              # seconds to wait for the next part of an album
+    limits: Limits = field(default_factory=default_limits)
+    per_chat_burst: int = 3
+    max_concurrency: int = 16              # conversation steps running at once (database connections)
+    max_attempts: int = 3                  # tries of one update before it is marked failed
+    retry_delay: float = 0.5
+    set_commands: bool = True
+    request_timeout: float = 30.0
+
+
+@dataclass
+class Album:
+    group: str
+    chat_id: int
+    rows: list[int] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    seq: int = 0
+    timer: asyncio.TimerHandle | None = None
+
+
+@dataclass
+class ChannelStats:
+    accepted: int = 0
+    duplicates: int = 0
+    turns: int = 0
+    stale: int = 0
+    failed: int = 0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class InboxWebhookHandler(SimpleRequestHandler):
+    """aiogram's webhook request handler, storing the update in the inbox instead of handling it in the
+    request: the secret is checked as aiogram does (401), and Telegram gets its 200 as soon as the update is
+    committed. A database failure answers 500, so Telegram delivers the update again."""
+
+    def __init__(self, channel: "TelegramChannel", **kwargs: Any):
+        super().__init__(**kwargs)
+        self.channel = channel
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bot = await self.resolve_bot(request)
+        if not self.verify_secret(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), bot):
+            return web.Response(body="Unauthorized", status=401)
+        try:
+            raw = await request.json(loads=bot.session.json_loads)
+        except ValueError:
+            return web.Response(body="Bad Request", status=400)
+        if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
+            return web.Response(body="Bad Request", status=400)
+        try:
+            await self.channel.accept(raw)
+        except Exception:  # noqa: BLE001 - Telegram retries on any non-2xx answer
+            log.exception("telegram webhook: could not store update %s", raw.get("update_id"))
+            return web.Response(body="Try again", status=500)
+        return web.json_response({})
+
+
+class TelegramChannel:
+    """One bot token served by one process. See the module docstring and docs/telegram.md."""
+
+    def __init__(self, runtime, config: TelegramConfig):
+        self.runtime = runtime
+        self.config = config
+        api = TelegramAPIServer.from_base(config.api_base) if config.api_base else None
+        session = AiohttpSession(api=api, timeout=config.request_timeout) if api else \
+            AiohttpSession(timeout=config.request_timeout)
+        self.bot = Bot(config.token, session=session)
+        self.i18n = make_i18n(runtime.var_dir)
+        self.limiter = BurstRateLimiter(config.limits, per_chat_burst=config.per_chat_burst)
+        self.out = Outbound(self.bot, self.limiter)
+        self.queues = ChatQueues(self._process)
+        self.albums: dict[str, Album] = {}
+        self.sem = asyncio.Semaphore(config.max_concurrency)
+        self.stats = ChannelStats()
+        self._langs: dict[int, str] = {}
+        self._started = False
+        self._purger: asyncio.Task | None = None
+        # Runtime.handle/start(..., tx_hook=) (see docs/telegram.md): mark the inbox row and store the chat
+        # state in the conversation step's own transaction. Without it, right after the step.
+        self.hooks = all("tx_hook" in inspect.signature(f).parameters for f in (runtime.handle, runtime.start))
+
+        self.dp = Dispatcher(disable_fsm=True, channel=self)
+        self.dp.update.outer_middleware(PollingIngress(self))
+        router = build_router()
+        ChatLocaleMiddleware(self.i18n, self.locale_of).setup(router)
+        self.dp.include_router(router)
+        self.dp.startup.register(self._on_startup)
+        self.dp.shutdown.register(self._on_shutdown)
+
+    @property
+    def sm(self):
+        return self.runtime.sm
+
+    @property
+    def bot_id(self) -> int:
+        return self.bot.id
+
+    def sender(self) -> TelegramSender:
+        """The notifier's Sender for ``telegram:`` outbox rows (share :attr:`limiter` with the notifier too)."""
+        return TelegramSender(self.bot, self.sm)
+
+    def attach_notifier(self, notifier) -> None:
+        """Register our sender with a Notifier and make it use this channel's rate limiter, so replies and
+        notifications share one budget and one 429 halt."""
+        notifier.senders["telegram"] = self.sender()
+        notifier.limiters["telegram"] = self.limiter
+
+    def gettext(self, lang: str):
+        return lambda message: self.i18n.gettext(message, locale=lang)
+
+    # ------------------------------------------------------------------------------------------
+    # start-up and shutdown
+    async def _on_startup(self) -> None:
+        await self.start()
+
+    async def _on_shutdown(self) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Set the command menu, process what the last run left in the inbox, start the clean-up loop."""
+        if self._started:
+            return
+        self._started = True
+        if self.config.set_commands:
+            try:
+                await self.set_commands()
+            except TelegramAPIError as exc:
+                log.warning("setMyCommands failed: %s", exc)
+        await self.recover()
+        self._purger = asyncio.get_running_loop().create_task(self._purge_loop(), name="tg-inbox-purge")
+
+    async def stop(self, drain: float = 10.0) -> None:
+        if self._purger is not None:
+            self._purger.cancel()
+            self._purger = None
+        try:
+            await asyncio.wait_for(self.join(), drain)
+        except asyncio.TimeoutError:
+            log.warning("telegram: %d updates still queued at shutdown; they stay in the inbox", len(self.queues))
+        await self.queues.cancel()
+        for al in self.albums.values():
+            if al.timer:
+                al.timer.cancel()
+        self.albums.clear()
+        self._started = False
+
+    async def close(self) -> None:
+        await self.stop()
+        await self.bot.session.close()
+
+    async def set_commands(self) -> None:
+        for lang in ("vi", "en", None):
+            loc = lang or "vi"
+            commands = [BotCommand(command=c, description=self.i18n.gettext(d, locale=loc)) for c, d in COMMANDS]
+            await self.out.call(None, SetMyCommands(commands=commands, scope=BotCommandScopeDefault(),
+                                                    language_code=lang), limited=False)
+
+    async def recover(self) -> int:
+        """Queue the updates a previous run stored but did not finish, in the order they came."""
+        async with self.sm() as db:
+            rows = await InboxRepo(db).pending(self.bot_id)
+        for row_id, key, raw in rows:
+            self.queues.put(key or "telegram:_", UpdateJob(row_id, raw))
+        if rows:
+            log.info("telegram: %d unprocessed updates from the last run", len(rows))
+        return len(rows)
+
+    async def _purge_loop(self, every: float = 6 * 3600) -> None:
+        while True:
+            try:
+                async with self.sm() as db, db.begin():
+                    n = await InboxRepo(db).purge(_utcnow())
+                if n:
+                    log.info("telegram: purged %d processed updates", n)
+            except Exception:  # noqa: BLE001
+                log.exception("telegram: inbox purge failed")
+            await asyncio.sleep(every)
+
+    async def join(self, timeout: float | None = None) -> None:
+        """Wait until every received update is processed (tests, shutdown)."""
+        async def _idle() -> None:
+            while True:
+                await self.queues.idle.wait()
+                if not self.albums and self.queues.idle.is_set():
+                    return
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(_idle(), timeout)
+
+    # ------------------------------------------------------------------------------------------
+    # modes
+    def webhook_app(self) -> web.Application:
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        setup_application(app, self.dp, bot=self.bot)  # before register(): drain first, close the session last
+        if not self.config.secret:
+            log.warning("telegram webhook without a secret token: anyone can post updates")
+        InboxWebhookHandler(self, dispatcher=self.dp, bot=self.bot, secret_token=self.config.secret,
+                            handle_in_background=False).register(app, path=self.config.webhook_path)
+
+        async def health(_request: web.Request) -> web.Response:
+            return web.json_response({"ok": True, "queued": len(self.queues), "accepted": self.stats.accepted,
+                                      "duplicates": self.stats.duplicates})
+        app.router.add_get("/healthz", health)
+        return app
+
+    async def run_webhook(self, host: str, port: int, *, webhook_url: str | None = None,
+                          stop: asyncio.Event | None = None) -> None:
+        runner = web.AppRunner(self.webhook_app(), access_log=None)
+        await runner.setup()  # startup: command menu, inbox recovery
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        try:
+            if webhook_url:
+                await self.out.call(None, SetWebhook(url=webhook_url, secret_token=self.config.secret,
+                                                     allowed_updates=ALLOWED_UPDATES, max_connections=40),
+                                    limited=False)
+                log.info("webhook set to %s", webhook_url)
+            log.info("telegram webhook listening on %s:%s%s", host, port, self.config.webhook_path)
+            await (stop or asyncio.Event()).wait()
+        finally:
+            await runner.cleanup()
+
+    async def run_polling(self, *, polling_timeout: int = 25, handle_signals: bool = True) -> None:
+        """Long polling; updates are stored in the inbox before their offset is confirmed."""
+        await self.out.call(None, DeleteWebhook(drop_pending_updates=False), limited=False)
+        await self.dp.start_polling(self.bot, handle_as_tasks=False, polling_timeout=polling_timeout,
+                                    allowed_updates=ALLOWED_UPDATES, handle_signals=handle_signals,
+                                    close_bot_session=False)
+
+    # ------------------------------------------------------------------------------------------
+    # the inbox
+    async def accept(self, raw: dict[str, Any]) -> bool:
+        """Store one update (webhook or polling); False if it was already received."""
+        chat = chat_of(raw)
+        key = f"telegram:{chat}" if chat is not None else None
+        async with self.sm() as db, db.begin():
+            row_id = await InboxRepo(db).accept(self.bot_id, raw, key, _utcnow())
+        if row_id is None:
+            self.stats.duplicates += 1
+            log.info("telegram: duplicate update %s ignored", raw.get("update_id"))
+            return False
+        self.stats.accepted += 1
+        self.queues.put(key or "telegram:_", UpdateJob(row_id, raw))
+        return True
+
+    async def _mark_done(self, rows: Sequence[int]) -> None:
+        if rows:
+            async with self.sm() as db, db.begin():
+                await InboxRepo(db).mark_done(rows, _utcnow())
+
+    async def _process(self, key: str, job: Any) -> None:
+        if isinstance(job, FlushJob):
+            return await self._flush_album(key, job.group, job.seq)
+        group = media_group_of(job.raw)
+        al = self.albums.get(key)
+        if al is not None and al.group != group:  # something else came after the album: deliver it first
+            await self._flush_album(key, al.group, None)
+        feed = FeedCtx(rows=[job.row_id])
+        try:
+            update = Update.model_validate(job.raw, context={"bot": self.bot})
+        except ValidationError:
+            log.warning("telegram: update %s does not parse; dropped", job.raw.get("update_id"))
+            async with self.sm() as db, db.begin():
+                await InboxRepo(db).failed_attempt(job.row_id, "ValidationError", _utcnow(), final=True)
+            return
+        for attempt in range(1, self.config.max_attempts + 1):
+            try:
+                with self.i18n.context():
+                    await self.dp.feed_update(self.bot, update, **{FEED_KEY: feed})
+                break
+            except Exception as exc:  # noqa: BLE001
+                if feed.done or feed.deferred:  # the step committed; what failed was sending the replies
+                    log.warning("telegram %s: replies not delivered: %s", key, type(exc).__name__)
+                    break
+                final = attempt >= self.config.max_attempts
+                log.warning("telegram %s: update %s failed (%s), attempt %d%s", key, update.update_id,
+                            type(exc).__name__, attempt, ", giving up" if final else "", exc_info=final)
+                async with self.sm() as db, db.begin():
+                    await InboxRepo(db).failed_attempt(job.row_id, type(exc).__name__, _utcnow(), final=final)
+                if final:
+                    self.stats.failed += 1
+                    chat = chat_of(job.raw)
+                    if chat is not None:
+                        await self._apologise(chat)
+                    return
+                await asyncio.sleep(self.config.retry_delay * 2 ** (attempt - 1))
+        if not feed.done and not feed.deferred:
+            await self._mark_done(feed.rows)
+
+    async def _apologise(self, chat_id: int) -> None:
+        with self.i18n.context(), self.i18n.use_locale(await self.locale_of(chat_id)):
+            text = _("Xin lỗi, đã có lỗi khi xử lý tin nhắn này. Vui lòng gửi lại sau ít phút.")
+        try:
+            await self.notice(chat_id, text)
+        except TelegramAPIError:
+            pass
+
+    # ------------------------------------------------------------------------------------------
+    # albums and files
+    def album_add(self, message: Message, feed: FeedCtx) -> None:
+        key = f"telegram:{message.chat.id}"
+        group = str(message.media_group_id)
+        al = self.albums.get(key)
+        if al is None or al.group != group:
+            al = self.albums[key] = Album(group, message.chat.id)
+        al.rows += feed.rows
+        al.messages.append(message)
+        al.seq += 1
+        feed.deferred = True
+        if al.timer is not None:
+            al.timer.cancel()
+        al.timer = asyncio.get_running_loop().call_later(self.config.album_window, self.queues.put, key,
+                                                         FlushJob(group, al.seq))
+
+    async def _flush_album(self, key: str, group: str, seq: int | None) -> None:
+        al = self.albums.get(key)
+        if al is None or al.group != group or (seq is not None and seq != al.seq):
+            return  # already delivered, or more parts came and a later flush is scheduled
+        del self.albums[key]
+        if al.timer is not None:
+            al.timer.cancel()
+        feed = FeedCtx(rows=al.rows)
+        lang = await self.locale_of(al.chat_id)
+        with self.i18n.context(), self.i18n.use_locale(lang):
+            try:
+                files = await self.fetch_files(al.messages)
+                if files:
+                    await self.run_turn(al.chat_id, Turn(Incoming(files=tuple(files))), feed)
+            except Exception as exc:  # noqa: BLE001
+                if not feed.done:
+                    log.warning("telegram %s: album failed (%s)", key, type(exc).__name__, exc_info=True)
+                    async with self.sm() as db, db.begin():
+                        for row in al.rows:
+                            await InboxRepo(db).failed_attempt(row, type(exc).__name__, _utcnow(), final=True)
+                    await self._apologise(al.chat_id)
+                    return
+        if not feed.done:
+            await self._mark_done(feed.rows)
+
+    async def fetch_files(self, messages: Sequence[Message]) -> list[IncomingFile]:
+        """Download the photos/documents of ``messages`` through the Bot API (largest photo size). Files over
+        the 20 MB download limit are skipped with a message to the person."""
+        async def one(m: Message) -> IncomingFile | None:
+            if m.photo:
+                ph = m.photo[-1]
+                file_id, size, name, mime = ph.file_id, ph.file_size, f"anh-{m.message_id}.jpg", "image/jpeg"
+            elif m.document:
+                d = m.document
+                file_id, size, name, mime = d.file_id, d.file_size, d.file_name or f"tep-{m.message_id}", d.mime_type
+            else:
+                return None
+            if size and size > MAX_DOWNLOAD:
+                raise FileTooBig(name)
+            f = await self.out.call(None, GetFile(file_id=file_id), limited=False)
+            if f.file_size and f.file_size > MAX_DOWNLOAD:
+                raise FileTooBig(name)
+            for attempt in range(3):
+                try:
+                    buf = await self.bot.download_file(f.file_path, timeout=60)
+                    return IncomingFile(data=buf.getvalue(), name=name, mime=mime)
+                except Exception:  # noqa: BLE001 - aiohttp errors while streaming
+                    if attempt == 2:
+                        raise
+                    await asyncio.sleep(0.5 * 2 ** attempt)
+            return None
+
+        results = await asyncio.gather(*(one(m) for m in messages), return_exceptions=True)
+        files: list[IncomingFile] = []
+        for m, r in zip(messages, results):
+            if isinstance(r, FileTooBig):
+                await self.notice(m.chat.id, _("Tệp “{name}” lớn hơn 20 MB nên không tải về được. Vui lòng gửi "
+                                               "ảnh chụp hoặc tệp PDF nhỏ hơn.").format(name=r.name))
+            elif isinstance(r, BaseException):
+                raise r
+            elif r is not None:
+                files.append(r)
+        return files
+
+    # ------------------------------------------------------------------------------------------
+    # buttons
+    async def locale_of(self, chat_id: int) -> str:
+        lang = self._langs.get(chat_id)
+        if lang is None:
+            async with self.sm() as db:
+                row = await ChatRepo(db).get(f"telegram:{chat_id}")
+            lang = row.lang if row is not None else "vi"
+            self._remember_lang(chat_id, lang)
+        return lang
+
+    def _remember_lang(self, chat_id: int, lang: str) -> None:
+        if len(self._langs) > 100_000:
+            self._langs.clear()
+        self._langs[chat_id] = lang
+
+    async def _answer(self, query: CallbackQuery, text: str | None = None) -> None:
+        try:
+            await self.out.call(None, AnswerCallbackQuery(callback_query_id=query.id, text=text), limited=False)
+        except TelegramBadRequest:  # "query is too old": nothing to do
+            pass
+
+    async def _stale(self, query: CallbackQuery) -> None:
+        self.stats.stale += 1
+        await self._answer(query, _("Nút này đã cũ, không còn dùng được. Vui lòng trả lời câu hỏi mới nhất bên "
+                                    "dưới."))
+
+    async def _mark_pressed(self, query: CallbackQuery, label: str) -> None:
+        """The answered question keeps its text, shows the choice, and loses its buttons."""
+        m = query.message
+        if not isinstance(m, Message):
+            return
+        key = f"telegram:{m.chat.id}"
+        try:
+            if m.text is not None and utf16_len(m.text) + utf16_len(label) + 4 <= 4096:
+                await self.out.call(key, EditMessageText(chat_id=m.chat.id, message_id=m.message_id,
+                                                         text=f"{m.text}\n\n➡️ {label}", reply_markup=None))
+            else:
+                await self.out.call(key, EditMessageReplyMarkup(chat_id=m.chat.id, message_id=m.message_id,
+                                                                reply_markup=None))
+        except TelegramBadRequest:  # message too old to edit, or not modified
+            pass
+
+    async def on_press(self, query: CallbackQuery) -> Turn | None:
+        p = parse_callback(query.data)
+        chat_id = query.message.chat.id
+        key = f"telegram:{chat_id}"
+        if p is None:
+            await self._stale(query)
+            return None
+        async with self.sm() as db:
+            repo = ChatRepo(db)
+            if p.kind == "p":
+                btn = await repo.button(p.token, key)
+                choices = btn.choices if btn is not None else []
+            else:
+                state = await repo.get(key)
+        if p.kind == "p":
+            if not p.arg.isdigit() or int(p.arg) >= len(choices):
+                await self._stale(query)
+                return None
+            value, _label = choices[int(p.arg)]
+            await self._answer(query)  # a notification keeps its buttons: they do not belong to a question
+            return Turn(Incoming(choice=value))
+        if state is None or state.ask_token != p.token:
+            await self._stale(query)
+            return None
+        choices = state.ask_choices or []
+        if p.kind == "c":
+            if not p.arg.isdigit() or int(p.arg) >= len(choices):
+                await self._stale(query)
+                return None
+            value, label = choices[int(p.arg)]
+            await self._answer(query)
+            await self._mark_pressed(query, label)
+            return Turn(Incoming(choice=value), expect_token=p.token)
+        if p.kind == "n":
+            nav = CODE_NAV.get(p.arg)
+            if nav is None or nav not in (state.ask_nav or []):
+                await self._stale(query)
+                return None
+            await self._answer(query)
+            await self._mark_pressed(query, _(NAV_LABELS[nav]))
+            return Turn(Incoming(choice=nav), expect_token=p.token)
+        # m: a multi-choice toggle, or "ok"
+        picked = sorted({int(i) for i in (state.selection or []) if int(i) < len(choices)})
+        if p.arg == "ok":
+            await self._answer(query)
+            labels = ", ".join(choices[i][1] for i in picked) or _("(không chọn mục nào)")
+            await self._mark_pressed(query, labels)
+            text = ", ".join(str(i + 1) for i in picked) if picked else "không"
+            return Turn(Incoming(text=text), expect_token=p.token)
+        if not p.arg.isdigit() or int(p.arg) >= len(choices):
+            await self._stale(query)
+            return None
+        i = int(p.arg)
+        picked = sorted(set(picked) ^ {i})
+        async with self.sm() as db, db.begin():
+            repo = ChatRepo(db)
+            row = await repo.get(key, lock=True)
+            if row is None or row.ask_token != p.token:
+                await self._stale(query)
+                return None
+            await repo.put(key, row, selection=picked)
+        await self._answer(query)
+        ask = Ask(text="", procedure=None, field="", kind="multi_choice",
+                  choices=tuple(ChoiceOut(v, lab) for v, lab in choices), nav=tuple(state.ask_nav or ()), multi=True)
+        markup = inline_keyboard(ask, p.token, _, picked)
+        if isinstance(query.message, Message):
+            try:
+                await self.out.call(key, EditMessageReplyMarkup(chat_id=chat_id, message_id=query.message.message_id,
+                                                                reply_markup=markup))
+            except TelegramBadRequest:
+                pass
+        return None
+
+    # ------------------------------------------------------------------------------------------
+    # a conversation step
+    async def _record_turn(self, db, key: str, replies: Sequence[Any], rows: Sequence[int],
+                           expect_token: str | None, box: dict[str, Any], *, strict: bool) -> None:
+        """Inside the step's transaction (or right after it): the inbox rows are done, and the chat's
+        keyboard state follows the new question."""
+        now = _utcnow()
+        if rows:
+            n = await InboxRepo(db).mark_done(rows, now)
+            if strict and n != len(rows):
+                raise AlreadyProcessed()
+        repo = ChatRepo(db)
+        prev = await repo.get(key, lock=strict)
+        if expect_token is not None and (prev is None or prev.ask_token != expect_token):
+            raise StaleButton()
+        lang = (await db.execute(select(Conversation.lang).where(Conversation.user_key == key))).scalar_one_or_none()
+        lang = lang or (prev.lang if prev is not None else "vi")
+        st = ask_state(replies)
+        values: dict[str, Any] = {"lang": lang, "reply_keyboard": bool(st and st.contact_keyboard)}
+        if st is not None:
+            values.update(ask_token=st.token, ask_kind=st.kind, ask_choices=st.choices, ask_nav=st.nav, selection=[])
+        box["lang"] = lang
+        box["remove"] = bool(prev is not None and prev.reply_keyboard) and not (st and st.contact_keyboard)
+        await repo.put(key, prev, **values)
+
+    async def run_turn(self, chat_id: int, turn: Turn, feed: FeedCtx) -> None:
+        key = f"telegram:{chat_id}"
+        box: dict[str, Any] = {}
+        rt = self.runtime
+        try:
+            async with self.sem:
+                if self.hooks:
+                    async def hook(db, replies):
+                        await self._record_turn(db, key, replies, feed.rows, turn.expect_token, box, strict=True)
+                    replies = await (rt.start(key, tx_hook=hook) if turn.start
+                                     else rt.handle(key, turn.incoming, tx_hook=hook))
+                else:
+                    replies = await (rt.start(key) if turn.start else rt.handle(key, turn.incoming))
+                    async with self.sm() as db, db.begin():
+                        await self._record_turn(db, key, replies, feed.rows, None, box, strict=False)
+        except AlreadyProcessed:
+            feed.done = True
+            self.stats.duplicates += 1
+            return
+        except StaleButton:
+            self.stats.stale += 1
+            await self.notice(chat_id, _("Nút này đã cũ, không còn dùng được. Vui lòng trả lời câu hỏi mới nhất "
+                                         "bên dưới."))
+            return
+        feed.done = True
+        self.stats.turns += 1
+        self._remember_lang(chat_id, box.get("lang", "vi"))
+        await self.deliver(chat_id, replies, lang=box.get("lang", "vi"), remove_contact_keyboard=box.get("remove",
+                                                                                                         False))
+
+    async def deliver(self, chat_id: int, replies: Sequence[Any], *, lang: str = "vi",
+                      remove_contact_keyboard: bool = False) -> list[Message]:
+        """Send one turn's replies (also used for files an officer opens)."""
+        key = f"telegram:{chat_id}"
+        bubbles = render(replies, self.gettext(lang), remove_contact_keyboard=remove_contact_keyboard)
+        sent: list[Message] = []
+        for b in bubbles:
+            try:
+                if b.file is not None:
+                    f = b.file
+                    data = await asyncio.to_thread(self._file_bytes, f)
+                    doc = BufferedInputFile(data, filename=getattr(f, "name", None) or "tep")
+                    sent.append(await self.out.call(key, SendDocument(chat_id=chat_id, document=doc,
+                                                                      caption=(b.text or None) and b.text[:1024])))
+                else:
+                    sent.append(await self.out.call(key, SendMessage(chat_id=chat_id, text=b.text,
+                                                                     reply_markup=b.markup)))
+            except TelegramForbiddenError:
+                log.info("telegram %s: the bot is blocked; replies dropped", key)
+                break
+        return sent
+
+    def _file_bytes(self, f: Any) -> bytes:
+        """A file reply's bytes: given, from the attachment store by digest, or from the path the runtime
+        wrote (a ``FileRef``)."""
+        if getattr(f, "data", None) is not None:
+            return f.data
+        if getattr(f, "sha256", None):
+            return self.runtime.attachments.get(f.sha256)
+        return Path(f.path).read_bytes()
+
+    async def notice(self, chat_id: int, text: str) -> Message:
+        return await self.out.call(f"telegram:{chat_id}", SendMessage(chat_id=chat_id, text=text))
+

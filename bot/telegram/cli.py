@@ -1,0 +1,102 @@
+"""``dvcbot telegram``: run the Telegram bot (and the outbox notifier for Telegram chats).
+
+    DVCBOT_TELEGRAM_TOKEN=123:ABC dvcbot telegram                       # long polling
+    DVCBOT_TELEGRAM_TOKEN=123:ABC DVCBOT_TELEGRAM_SECRET=s3cr3t \\
+        dvcbot telegram --mode webhook --webhook-url https://bot.example.vn/telegram/webhook --listen 127.0.0.1:8080
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import re
+import signal
+import sys
+from urllib.parse import urlparse
+
+log = logging.getLogger("dvcbot.telegram")
+
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def register(subparsers) -> None:
+    t = subparsers.add_parser("telegram", help="run the Telegram bot (token from $DVCBOT_TELEGRAM_TOKEN)")
+    t.add_argument("--mode", choices=["polling", "webhook"], default=os.environ.get("DVCBOT_TELEGRAM_MODE", "polling"),
+                   help="long polling (quick start) or webhook (production); default $DVCBOT_TELEGRAM_MODE or polling")
+    t.add_argument("--webhook-url", default=os.environ.get("DVCBOT_TELEGRAM_WEBHOOK_URL"),
+                   help="public HTTPS URL to register with setWebhook (its path is served); without it the "
+                        "webhook is assumed to be set already")
+    t.add_argument("--listen", default=os.environ.get("DVCBOT_TELEGRAM_LISTEN", "127.0.0.1:8080"),
+                   help="host:port of the webhook server (default 127.0.0.1:8080, behind a TLS proxy)")
+    t.add_argument("--api-base", default=os.environ.get("DVCBOT_TELEGRAM_API"),
+                   help="Bot API server base URL (a local telegram-bot-api server); default api.telegram.org")
+    t.add_argument("--album-window", type=float, default=0.8, help="seconds to wait for more photos of an album")
+    t.add_argument("--no-notifier", action="store_true",
+                   help="do not deliver outbox notifications from this process")
+    t.add_argument("--db", default=argparse.SUPPRESS)
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, _sep, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise SystemExit(f"--listen must be host:port, not {value!r}")
+    return host.strip("[]"), int(port)
+
+
+async def _main(args) -> int:
+    from bot.notifier import Notifier
+    from bot.service import Runtime
+
+    from .channel import TelegramConfig, TelegramChannel
+
+    token = os.environ.get("DVCBOT_TELEGRAM_TOKEN", "").strip()
+    if not token:
+        print("DVCBOT_TELEGRAM_TOKEN is not set (get a token from @BotFather).", file=sys.stderr)
+        return 2
+    secret = os.environ.get("DVCBOT_TELEGRAM_SECRET", "").strip() or None
+    if args.mode == "webhook":
+        if not secret:
+            print("DVCBOT_TELEGRAM_SECRET is required in webhook mode (1-256 characters A-Z a-z 0-9 _ -).",
+                  file=sys.stderr)
+            return 2
+        if not _SECRET_RE.match(secret):
+            print("DVCBOT_TELEGRAM_SECRET may only contain A-Z a-z 0-9 _ - (1-256 characters).", file=sys.stderr)
+            return 2
+    path = (urlparse(args.webhook_url).path or "/telegram/webhook") if args.webhook_url else "/telegram/webhook"
+    config = TelegramConfig(token=token, api_base=args.api_base, secret=secret, webhook_path=path,
+                            album_window=args.album_window)
+    stop = asyncio.Event()
+    async with Runtime(args.db, var_dir=args.var) as rt:
+        channel = TelegramChannel(rt, config)
+        notifier_task = None
+        if not args.no_notifier:
+            notifier = Notifier(rt.sm, [])
+            channel.attach_notifier(notifier)
+            notifier_task = asyncio.create_task(notifier.run(stop=stop), name="notifier")
+        try:
+            if args.mode == "polling":
+                await channel.run_polling()
+            else:
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    try:
+                        loop.add_signal_handler(sig, stop.set)
+                    except NotImplementedError:  # pragma: no cover - Windows
+                        pass
+                host, port = _listen(args.listen)
+                await channel.run_webhook(host, port, webhook_url=args.webhook_url, stop=stop)
+        finally:
+            stop.set()
+            if notifier_task is not None:
+                await asyncio.gather(notifier_task, return_exceptions=True)
+            await channel.close()
+    return 0
+
+
+def run(args) -> int:
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    try:
+        return asyncio.run(_main(args))
+    except KeyboardInterrupt:
+        return 0

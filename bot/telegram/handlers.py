@@ -1,0 +1,120 @@
+"""aiogram routers, filters and middlewares of the Telegram channel.
+
+Handlers only *translate*: each returns a :class:`Turn` (what the person did,
+as an ``Incoming``), and :class:`TurnMiddleware` takes it to the runtime and
+renders the replies. Nothing here knows a procedure.
+
+* text → ``Incoming(text)`` (``/hoso@bot`` is reduced to ``/hoso``); ``/start`` → ``Runtime.start``;
+* a shared contact → ``Incoming(text=phone number)``;
+* a photo or a document → ``Incoming(file)``; parts of an album (same ``media_group_id``) are buffered
+  by the channel and delivered together as ``Incoming(files=...)``;
+* a button → ``Incoming(choice=value)`` after the stale check (see :mod:`bot.telegram.render`);
+* anything else (stickers, voice, locations) gets a polite explanation and changes nothing.
+
+:class:`PollingIngress` is the outer update middleware that makes long polling as durable as the webhook:
+an update coming from ``getUpdates`` is only stored in the inbox (polling runs with
+``handle_as_tasks=False``, so the next offset — which confirms the update to Telegram — is requested only
+after the store committed); it is handled later from the inbox like a webhook update.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+from aiogram import BaseMiddleware, F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import CommandStart
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update
+from aiogram.utils.i18n import gettext as _
+
+from dialogs.messages import Incoming
+
+if TYPE_CHECKING:
+    from .channel import TelegramChannel
+
+FEED_KEY = "dvcbot_feed"
+
+
+@dataclass
+class Turn:
+    """A conversation step to run: ``Runtime.start`` or ``Runtime.handle(incoming)``."""
+
+    incoming: Incoming | None = None
+    start: bool = False
+    expect_token: str | None = None  # a pressed button's question: the step is void if it is no longer current
+
+
+_COMMAND = re.compile(r"^(/[A-Za-z0-9_]+)@[A-Za-z0-9_]+")
+
+
+def command_text(text: str) -> str:
+    """``/hoso@dvc_bot`` → ``/hoso`` (the engine knows commands without the bot's name)."""
+    return _COMMAND.sub(r"\1", text.strip(), count=1)
+
+
+class TurnMiddleware(BaseMiddleware):
+    """Inner middleware of messages and callback queries: runs the :class:`Turn` a handler returned."""
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                       event: TelegramObject, data: dict[str, Any]) -> Any:
+        result = await handler(event, data)
+        if isinstance(result, Turn):
+            await data["channel"].run_turn(data["event_chat"].id, result, data[FEED_KEY])
+            return True
+        return result
+
+
+class PollingIngress(BaseMiddleware):
+    """Outer middleware of ``update``: updates from polling go to the inbox first (see the module docstring)."""
+
+    def __init__(self, channel: "TelegramChannel"):
+        self.channel = channel
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                       event: TelegramObject, data: dict[str, Any]) -> Any:
+        if FEED_KEY in data:
+            return await handler(event, data)
+        assert isinstance(event, Update)
+        await self.channel.accept(event.model_dump(mode="json", by_alias=True, exclude_none=True))
+        return None
+
+
+def build_router() -> Router:
+    router = Router(name="dvcbot-telegram")
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    router.message.middleware(TurnMiddleware())
+    router.callback_query.middleware(TurnMiddleware())
+
+    @router.message(CommandStart())
+    async def on_start(message: Message) -> Turn:
+        return Turn(start=True)
+
+    @router.message(F.media_group_id, F.photo | F.document)
+    async def on_album_part(message: Message, channel: "TelegramChannel", dvcbot_feed) -> None:
+        channel.album_add(message, dvcbot_feed)
+
+    @router.message(F.photo | F.document)
+    async def on_file(message: Message, channel: "TelegramChannel") -> Turn | None:
+        got = await channel.fetch_files([message])
+        return Turn(Incoming(file=got[0])) if got else None
+
+    @router.message(F.contact)
+    async def on_contact(message: Message) -> Turn:
+        return Turn(Incoming(text=message.contact.phone_number))
+
+    @router.message(F.text)
+    async def on_text(message: Message) -> Turn:
+        return Turn(Incoming(text=command_text(message.text)))
+
+    @router.message()
+    async def on_other(message: Message, channel: "TelegramChannel") -> None:
+        await channel.notice(message.chat.id, _("Xin lỗi, tôi chỉ đọc được tin nhắn chữ, ảnh chụp, tệp (PDF) và "
+                                                "số điện thoại được chia sẻ. Vui lòng trả lời câu hỏi ở trên."))
+
+    @router.callback_query()
+    async def on_button(query: CallbackQuery, channel: "TelegramChannel") -> Turn | None:
+        return await channel.on_press(query)
+
+    return router

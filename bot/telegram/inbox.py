@@ -1,0 +1,209 @@
+"""The durable inbox of Telegram updates, the per-chat state the channel keeps, and per-chat work queues.
+
+An update is inserted into ``telegram_updates`` before Telegram is told it was
+received (the webhook's 200, or polling's next offset). The unique key
+``(bot_id, update_id)`` makes a redelivered update a no-op. Processing then
+runs from the row; the row is marked ``done`` in the same transaction as the
+conversation step when the runtime offers a transaction hook (see
+docs/telegram.md), otherwise right after it. Rows still ``pending`` when the
+process starts are processed again, in order.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Awaitable, Callable, Iterable
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.channel_models import TelegramButton, TelegramChat, TelegramUpdate
+
+log = logging.getLogger("dvcbot.telegram.inbox")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def chat_of(raw: dict[str, Any]) -> int | None:
+    """The chat an update belongs to (None for updates without one)."""
+    for key in ("message", "edited_message", "business_message"):
+        m = raw.get(key)
+        if isinstance(m, dict) and isinstance(m.get("chat"), dict):
+            return m["chat"].get("id")
+    cq = raw.get("callback_query")
+    if isinstance(cq, dict):
+        m = cq.get("message")
+        if isinstance(m, dict) and isinstance(m.get("chat"), dict):
+            return m["chat"].get("id")
+        if isinstance(cq.get("from"), dict):
+            return cq["from"].get("id")
+    for key in ("my_chat_member", "chat_member", "chat_join_request"):
+        m = raw.get(key)
+        if isinstance(m, dict) and isinstance(m.get("chat"), dict):
+            return m["chat"].get("id")
+    return None
+
+
+def media_group_of(raw: dict[str, Any]) -> str | None:
+    m = raw.get("message")
+    if isinstance(m, dict) and m.get("media_group_id") and (m.get("photo") or m.get("document")):
+        return str(m["media_group_id"])
+    return None
+
+
+class InboxRepo:
+    def __init__(self, db: AsyncSession):
+        self.db = db
+
+    def _insert(self):
+        return postgresql.insert if self.db.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+    async def accept(self, bot_id: int, raw: dict[str, Any], chat_key: str | None, now: datetime) -> int | None:
+        """Store an update; its row id, or None if this update was already received."""
+        stmt = self._insert()(TelegramUpdate).values(
+            bot_id=bot_id, update_id=int(raw["update_id"]), chat_key=chat_key, payload=raw, status="pending",
+            attempts=0, received_at=now).on_conflict_do_nothing(
+            index_elements=["bot_id", "update_id"]).returning(TelegramUpdate.id)
+        return (await self.db.execute(stmt)).scalar_one_or_none()
+
+    async def pending(self, bot_id: int) -> list[tuple[int, str | None, dict[str, Any]]]:
+        rows = await self.db.execute(select(TelegramUpdate.id, TelegramUpdate.chat_key, TelegramUpdate.payload)
+                                     .where(TelegramUpdate.bot_id == bot_id, TelegramUpdate.status == "pending")
+                                     .order_by(TelegramUpdate.id))
+        return [(i, k, p) for i, k, p in rows.all()]
+
+    async def mark_done(self, ids: Iterable[int], now: datetime) -> int:
+        """pending → done (the raw update is blanked). Returns how many rows were still pending."""
+        ids = list(ids)
+        if not ids:
+            return 0
+        r = await self.db.execute(update(TelegramUpdate).where(
+            TelegramUpdate.id.in_(ids), TelegramUpdate.status == "pending").values(
+            status="done", payload={}, processed_at=now))
+        return r.rowcount or 0
+
+    async def failed_attempt(self, row_id: int, error: str, now: datetime, *, final: bool) -> None:
+        values: dict[str, Any] = {"attempts": TelegramUpdate.attempts + 1, "error": error[:300]}
+        if final:
+            values.update(status="failed", payload={}, processed_at=now)
+        await self.db.execute(update(TelegramUpdate).where(TelegramUpdate.id == row_id,
+                                                           TelegramUpdate.status == "pending").values(**values))
+
+    async def status(self, bot_id: int, update_id: int) -> str | None:
+        return (await self.db.execute(select(TelegramUpdate.status).where(
+            TelegramUpdate.bot_id == bot_id, TelegramUpdate.update_id == update_id))).scalar_one_or_none()
+
+    async def purge(self, now: datetime, keep: timedelta = timedelta(days=2),
+                    keep_buttons: timedelta = timedelta(days=60)) -> int:
+        """Forget processed updates after ``keep`` (Telegram redelivers for at most 24 h; after a quiet week
+        update ids may restart at random, so old ids must not linger) and pushed buttons after
+        ``keep_buttons``."""
+        r = await self.db.execute(delete(TelegramUpdate).where(TelegramUpdate.status != "pending",
+                                                               TelegramUpdate.received_at < now - keep))
+        await self.db.execute(delete(TelegramButton).where(TelegramButton.created_at < now - keep_buttons))
+        return r.rowcount or 0
+
+
+class ChatRepo:
+    def __init__(self, db: AsyncSession):
+        self.db = db
+
+    async def get(self, chat_key: str, *, lock: bool = False) -> TelegramChat | None:
+        stmt = select(TelegramChat).where(TelegramChat.chat_key == chat_key)
+        if lock:
+            stmt = stmt.with_for_update()
+        return (await self.db.execute(stmt)).scalar_one_or_none()
+
+    async def put(self, chat_key: str, row: TelegramChat | None, **values: Any) -> TelegramChat:
+        if row is None:
+            row = TelegramChat(chat_key=chat_key, lang="vi", ask_choices=[], ask_nav=[], selection=[],
+                               reply_keyboard=False, updated_at=_now())
+            self.db.add(row)
+        for k, v in values.items():
+            setattr(row, k, v)
+        row.updated_at = _now()
+        await self.db.flush()
+        return row
+
+    async def button(self, token: str, chat_key: str) -> TelegramButton | None:
+        return (await self.db.execute(select(TelegramButton).where(
+            TelegramButton.token == token, TelegramButton.chat_key == chat_key))).scalar_one_or_none()
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class UpdateJob:
+    row_id: int
+    raw: dict[str, Any]
+
+
+@dataclass
+class FlushJob:
+    """Deliver the album ``group`` (its collection window has passed)."""
+
+    group: str
+    seq: int
+
+
+@dataclass
+class FeedCtx:
+    """Passed to the dispatcher with every update we process (``dvcbot_feed``)."""
+
+    rows: list[int]
+    done: bool = False       # a conversation step consumed the rows (they are marked)
+    deferred: bool = False   # the update waits in an album buffer; its row stays pending
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ChatQueues:
+    """One FIFO per chat, drained by one task at a time: a chat's updates are handled in order, one after
+    another, while different chats run concurrently."""
+
+    def __init__(self, process: Callable[[str, Any], Awaitable[None]]):
+        self.process = process
+        self.queues: dict[str, deque] = {}
+        self.tasks: dict[str, asyncio.Task] = {}
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    def put(self, key: str, job: Any) -> None:
+        self.queues.setdefault(key, deque()).append(job)
+        if key not in self.tasks:
+            self.idle.clear()
+            self.tasks[key] = asyncio.get_running_loop().create_task(self._run(key), name=f"tg-chat-{key}")
+
+    async def _run(self, key: str) -> None:
+        q = self.queues[key]
+        try:
+            while q:
+                job = q.popleft()
+                try:
+                    await self.process(key, job)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - one bad update must not stop the chat
+                    log.exception("telegram chat %s: job failed", key)
+        finally:
+            self.tasks.pop(key, None)
+            if not q:
+                self.queues.pop(key, None)
+            if not self.tasks:
+                self.idle.set()
+
+    def __len__(self) -> int:
+        return sum(len(q) for q in self.queues.values())
+
+    async def cancel(self) -> None:
+        tasks = list(self.tasks.values())
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.queues.clear()
+        self.tasks.clear()
+        self.idle.set()

@@ -1,0 +1,221 @@
+"""Everything that goes out to Telegram: one rate limiter shared by replies and notifications, retries, and the
+notifier's ``Sender`` for the ``telegram`` channel.
+
+* :class:`BurstRateLimiter` is the notifier's :class:`bot.notifier.RateLimiter` (global token bucket, global
+  halt after a 429) with a small per-chat bucket instead of a strict spacing: Telegram allows short bursts
+  to one chat, and a turn often needs two calls (the answer and the edited button message).
+* :class:`Outbound` makes the direct calls of a conversation (replies, edits, callback answers, files). A
+  ``TelegramRetryAfter`` halts the limiter for ``retry_after`` seconds and the call is made again; network
+  and server errors are retried with jittered backoff (a reply sent twice is better than a citizen left
+  without the next question).
+* :class:`TelegramSender` is what bot/notifier.py calls for outbox rows of the ``telegram`` channel. It makes
+  one attempt and classifies the outcome for the notifier (``RetryAfter``, ``TransientError``,
+  ``PermanentError``; a timeout is left unclassified, i.e. *uncertain*, and is not re-sent automatically).
+  Buttons of a pushed message (an officer's "Nhận xử lý") are stored in ``telegram_buttons`` and stay
+  valid whatever the chat is asked afterwards.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import random
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Awaitable, Callable
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest, TelegramEntityTooLarge, TelegramForbiddenError, TelegramMigrateToChat, TelegramNetworkError,
+    TelegramNotFound, TelegramRetryAfter, TelegramServerError, TelegramUnauthorizedError,
+)
+from aiogram.methods import SendMessage, SendPhoto
+from aiogram.methods.base import TelegramMethod
+from aiogram.types import BufferedInputFile
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.notifier import DEFAULT_LIMITS, Limits, PermanentError, RateLimiter, RetryAfter, TransientError
+from storage.channel_models import TelegramButton
+
+from .render import CAPTION_LIMIT, push_keyboard, split_text
+
+log = logging.getLogger("dvcbot.telegram.send")
+
+CHANNEL = "telegram"
+
+
+def chat_id_of(chat_key: str) -> int:
+    """``telegram:123`` → 123."""
+    head, _sep, rest = chat_key.partition(":")
+    if head != CHANNEL or not rest.lstrip("-").isdigit():
+        raise ValueError(f"not a telegram chat key: {chat_key[:40]}")
+    return int(rest)
+
+
+class BurstRateLimiter(RateLimiter):
+    """Global token bucket and 429 halt as in the notifier; per chat a bucket of ``per_chat_burst`` messages
+    refilled at one per ``per_chat_interval`` seconds (``0`` disables the per-chat limit)."""
+
+    def __init__(self, limits: Limits, *, per_chat_burst: int = 3, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        super().__init__(limits, clock, sleep)
+        self.per_chat_burst = max(1, per_chat_burst)
+        self.chats: dict[str, tuple[float, float]] = {}  # chat -> (tokens, updated)
+
+    async def wait(self, chat_key: str) -> None:
+        interval = self.limits.per_chat_interval
+        while True:
+            async with self.lock:
+                now = self.clock()
+                self._refill(now)
+                waits = [self.halt_until - now]
+                tokens, updated = self.chats.get(chat_key, (float(self.per_chat_burst), now))
+                if interval > 0:
+                    tokens = min(float(self.per_chat_burst), tokens + (now - updated) / interval)
+                    if tokens < 1:
+                        waits.append((1 - tokens) * interval)
+                if self.tokens < 1:
+                    waits.append((1 - self.tokens) / self.limits.global_rate)
+                delay = max(waits)
+                if delay <= 0:
+                    self.tokens -= 1
+                    if interval > 0:
+                        self.chats[chat_key] = (tokens - 1, now)
+                        if len(self.chats) > 10000:  # forget chats whose bucket is full again
+                            horizon = now - interval * self.per_chat_burst
+                            self.chats = {k: v for k, v in self.chats.items() if v[1] > horizon}
+                    return
+                if interval > 0:
+                    self.chats[chat_key] = (tokens, now)
+            await self.sleep(delay)
+
+
+def default_limits() -> Limits:
+    return DEFAULT_LIMITS.get(CHANNEL, Limits(1.0, 25.0, 25.0))
+
+
+@dataclass
+class SendStats:
+    calls: int = 0
+    retry_after: int = 0
+    network_retries: int = 0
+    failed: int = 0
+
+
+class Outbound:
+    """Direct Bot API calls of a conversation, through the shared limiter, with retries."""
+
+    def __init__(self, bot: Bot, limiter: RateLimiter, *, max_attempts: int = 6, max_rate_limited: int = 20,
+                 backoff: float = 0.5, backoff_cap: float = 10.0,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        self.bot = bot
+        self.limiter = limiter
+        self.max_attempts = max_attempts
+        self.max_rate_limited = max_rate_limited
+        self.backoff = backoff
+        self.backoff_cap = backoff_cap
+        self.sleep = sleep
+        self.stats = SendStats()
+
+    async def call(self, chat_key: str | None, method: TelegramMethod, *, limited: bool = True) -> Any:
+        """``limited=False`` for calls that are not messages (answerCallbackQuery, getFile): they skip the
+        buckets but still wait out a 429 halt."""
+        failures = rate_limited = 0
+        while True:
+            if limited and chat_key:
+                await self.limiter.wait(chat_key)
+            else:
+                pause = self.limiter.halt_until - self.limiter.clock()
+                if pause > 0:
+                    await self.sleep(pause)
+            self.stats.calls += 1
+            try:
+                return await self.bot(method)
+            except TelegramRetryAfter as exc:
+                self.stats.retry_after += 1
+                rate_limited += 1
+                self.limiter.halt(float(exc.retry_after))
+                log.warning("telegram 429 on %s: halting sends for %ss", method.__api_method__, exc.retry_after)
+                if rate_limited > self.max_rate_limited:
+                    self.stats.failed += 1
+                    raise
+            except TelegramEntityTooLarge:
+                self.stats.failed += 1
+                raise
+            except (TelegramNetworkError, TelegramServerError) as exc:
+                failures += 1
+                if failures >= self.max_attempts:
+                    self.stats.failed += 1
+                    raise
+                self.stats.network_retries += 1
+                delay = min(self.backoff_cap, self.backoff * 2 ** (failures - 1)) * (0.5 + random.random() / 2)
+                log.warning("telegram %s failed (%s); retry %d in %.1fs", method.__api_method__,
+                            type(exc).__name__, failures, delay)
+                await self.sleep(delay)
+
+
+# ---------------------------------------------------------------------------------------------
+class TelegramSender:
+    """The notifier's ``Sender`` for ``telegram:<chat id>`` rows. Payload: ``{"text", "choices": [{"value",
+    "label"}], "image_png": base64, "image_name"}``. Returns the (last) Telegram message id."""
+
+    channel = CHANNEL
+
+    def __init__(self, bot: Bot, sm: async_sessionmaker | None, *, timeout: float | None = None):
+        self.bot = bot
+        self.sm = sm
+        self.timeout = timeout
+
+    async def _buttons(self, chat_key: str, choices: list[dict[str, Any]]) -> str:
+        token = secrets.token_hex(4)
+        if self.sm is not None:
+            async with self.sm() as db, db.begin():
+                db.add(TelegramButton(token=token, chat_key=chat_key,
+                                      choices=[[str(c.get("value")), str(c.get("label"))] for c in choices],
+                                      created_at=datetime.now(timezone.utc)))
+        return token
+
+    async def send(self, chat_key: str, payload: dict[str, Any]) -> str | None:
+        try:
+            chat_id = chat_id_of(chat_key)
+        except ValueError as exc:
+            raise PermanentError(str(exc)) from None
+        text = str(payload.get("text") or payload.get("caption") or "")
+        choices = [c for c in (payload.get("choices") or []) if isinstance(c, dict) and c.get("value") is not None]
+        markup = push_keyboard(await self._buttons(chat_key, choices), choices) if choices else None
+        methods: list[TelegramMethod] = []
+        if payload.get("image_png"):
+            photo = BufferedInputFile(base64.b64decode(payload["image_png"]),
+                                      filename=f"{payload.get('image_name') or 'image'}.png")
+            caption = text if len(text) <= CAPTION_LIMIT else None
+            methods.append(SendPhoto(chat_id=chat_id, photo=photo, caption=caption,
+                                     reply_markup=markup if caption is not None or not text else None))
+            if caption is None and text:
+                chunks = split_text(text)
+                methods += [SendMessage(chat_id=chat_id, text=c) for c in chunks[:-1]]
+                methods.append(SendMessage(chat_id=chat_id, text=chunks[-1], reply_markup=markup))
+        else:
+            chunks = split_text(text or "…")
+            methods += [SendMessage(chat_id=chat_id, text=c) for c in chunks[:-1]]
+            methods.append(SendMessage(chat_id=chat_id, text=chunks[-1], reply_markup=markup))
+        ref = None
+        for m in methods:
+            try:
+                msg = await self.bot(m, request_timeout=self.timeout) if self.timeout else await self.bot(m)
+            except TelegramRetryAfter as exc:
+                raise RetryAfter(float(exc.retry_after), "telegram 429") from None
+            except TelegramEntityTooLarge as exc:
+                raise PermanentError(f"too large: {exc.message[:200]}") from None
+            except TelegramNetworkError as exc:
+                if "timeout" in exc.message.lower():
+                    raise  # the message may have gone out: the notifier marks it uncertain
+                raise TransientError(exc.message[:200]) from None
+            except TelegramServerError as exc:
+                raise TransientError(exc.message[:200]) from None
+            except (TelegramForbiddenError, TelegramBadRequest, TelegramNotFound, TelegramMigrateToChat,
+                    TelegramUnauthorizedError) as exc:
+                raise PermanentError(f"{type(exc).__name__}: {exc.message[:200]}") from None
+            ref = str(msg.message_id)
+        return ref

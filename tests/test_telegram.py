@@ -1,0 +1,501 @@
+"""The Telegram channel, end to end: the real aiogram bot and our webhook app on 127.0.0.1, against a fake Bot
+API server (tests/fakes/telegram_api.py) set through aiogram's custom API server setting; real databases
+(SQLite, and PostgreSQL when DVCBOT_TEST_PG is set)."""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiohttp import ClientSession, web
+
+from bot import officers as off
+from bot.notifier import Limits, Notifier
+from bot.service import Runtime
+from bot.telegram import TelegramChannel, TelegramConfig
+from bot.telegram.inbox import InboxRepo
+from bot.telegram.render import render, split_text, utf16_len
+from dialogs import lifecycle as lc
+from dialogs.i18n import translator
+from dialogs.messages import Ask, ChoiceOut, Message
+from storage.channel_models import TelegramUpdate
+from storage.repo import DossierRepo
+from tests.conftest import jpeg, pdf
+from tests.fakes.telegram_api import FakeTelegramAPI, Sent
+
+TOKEN = "123456:TEST-token"
+SECRET = "s3cr3t_Token-1"
+CITIZEN = 4242
+PROC = "ho-tro-chi-phi-mai-tang"
+FAST = Limits(0.0, 1000.0, 1000.0)  # no rate limiting unless a test asks for it
+
+
+@pytest.fixture
+async def fake():
+    api = await FakeTelegramAPI().start()
+    yield api
+    await api.stop()
+
+
+class Bot:
+    """Our webhook app, served on a free port, and the people writing to it."""
+
+    def __init__(self, rt: Runtime, fake: FakeTelegramAPI, **config: Any):
+        self.rt = rt
+        self.fake = fake
+        cfg = dict(token=TOKEN, api_base=fake.base_url, secret=SECRET, limits=FAST, album_window=0.25,
+                   retry_delay=0.05)
+        cfg.update(config)
+        self.channel = TelegramChannel(rt, TelegramConfig(**cfg))
+        self.runner: web.AppRunner | None = None
+        self.http: ClientSession | None = None
+        self.url = ""
+
+    async def start(self) -> "Bot":
+        self.runner = web.AppRunner(self.channel.webhook_app(), access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/telegram/webhook"
+        self.http = ClientSession()
+        return self
+
+    async def stop(self) -> None:
+        if self.http:
+            await self.http.close()
+        if self.runner:
+            await self.runner.cleanup()
+
+    async def post(self, update: dict, secret: str | None = SECRET) -> int:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        async with self.http.post(self.url, json=update, headers=headers) as r:
+            return r.status
+
+    async def send(self, update: dict) -> None:
+        assert await self.post(update) == 200
+        await self.channel.join(20)
+
+    # a person -----------------------------------------------------------------------------------
+    async def say(self, chat: int, text: str) -> Sent:
+        await self.send(self.fake.text_update(chat, text))
+        return self.fake.last(chat)
+
+    async def press(self, chat: int, label: str, message: Sent | None = None) -> Sent:
+        await self.send(self.fake.press(chat, label, message))
+        return self.fake.last(chat)
+
+    def asked(self, chat: int) -> str:
+        return self.fake.last_with_keyboard(chat).text or ""
+
+
+@pytest.fixture
+async def tg(runtime, fake):
+    b = await Bot(runtime, fake).start()
+    yield b
+    await b.stop()
+
+
+async def answers(rt: Runtime, chat: int) -> dict:
+    s = await rt.session(f"telegram:{chat}")
+    return dict(s.draft.answers) if s.draft else {}
+
+
+def all_text(fake: FakeTelegramAPI, chat: int) -> str:
+    return "\n".join(m.text or "" for m in fake.sent(chat))
+
+
+# ------------------------------------------------------------------------------------------------
+async def test_full_funeral_procedure_with_buttons_text_photo_album_and_contact(tg: Bot, fake: FakeTelegramAPI,
+                                                                               runtime: Runtime):
+    c = CITIZEN
+    first = await tg.say(c, "/start")
+    assert first.text.startswith("Xin chào!") and "Hỗ trợ chi phí mai táng (trợ giúp đột xuất)" in first.labels()
+    # the command menu, in Vietnamese and English
+    assert [x["command"] for x in fake.commands["vi"]] == ["start", "hoso", "trogiup", "huy", "ngonngu"]
+    assert fake.commands["en"][1]["description"] == "My applications"
+    assert fake.commands["vi"][1]["description"] == "Xem hồ sơ đã nộp"
+
+    m = await tg.press(c, "Hỗ trợ chi phí mai táng")
+    assert "Ai đang khai hồ sơ này?" in m.text and "Bước 1/" in m.text and "▰" in m.text
+    assert fake.sent(c)[0].text.endswith("➡️ Hỗ trợ chi phí mai táng (trợ giúp đột xuất)")  # the pressed one
+    assert fake.sent(c)[0].reply_markup is None
+    assert m.labels()[-2:] == ["Hủy", "Trợ giúp"]  # the nav row (nothing to go back to yet)
+    m = await tg.press(c, "Tôi là người đứng ra mai táng")
+    assert "Người mất chết vì lý do gì?" in m.text and m.labels()[-3:] == ["Quay lại", "Hủy", "Trợ giúp"]
+    await tg.press(c, "Thiên tai")
+    m = await tg.say(c, "nguyễn văn an")
+    assert "Ngày tháng năm sinh" in m.text
+    m = await tg.say(c, "31/02/1950")  # dates are typed, and checked
+    assert m.text.startswith("⚠️") and "Ngày tháng năm sinh" in m.text
+    await tg.say(c, "5/3/1950")
+    m = await tg.press(c, "Nam")
+    assert "Dân tộc" in m.text
+    await tg.say(c, "Kinh")
+    await tg.say(c, "Lâm Đồng")
+    await tg.say(c, "duc trong")
+    await tg.say(c, "Thôn 3")
+    await tg.say(c, "10/11/2026")
+    await tg.say(c, "12/11/2026")
+    m = await tg.say(c, "Nghĩa trang thôn 3")
+    assert "Ai đứng ra mai táng" in m.text
+    await tg.press(c, "Hộ gia đình hoặc cá nhân")
+    await tg.say(c, "Nguyễn Văn Bình")
+    await tg.say(c, "01/02/1975")
+    await tg.say(c, "068 075 001 234")
+    m = tg.fake.last(c)
+    assert "CCCD cấp ngày nào" in m.text and "Bỏ qua" in m.labels()
+    await tg.press(c, "Bỏ qua")
+    await tg.say(c, "Lâm Đồng")
+    await tg.say(c, "Đức Trọng")
+    await tg.say(c, "Thôn 3")
+    m = tg.fake.last(c)
+    assert m.labels()[:2] == ["Có", "Không"]
+    await tg.press(c, "Có")
+    m = await tg.say(c, "con trai")
+
+    # the phone: a contact-sharing keyboard, nav words as plain buttons
+    assert "Số điện thoại để cán bộ liên hệ" in m.text
+    kb = m.keyboard()
+    assert kb[0]["request_contact"] is True and [b["text"] for b in kb[1:]] == ["Quay lại", "Hủy", "Trợ giúp"]
+    await tg.send(fake.contact_update(c, "+84912345678"))
+    # the contact keyboard goes away with the next message that has no inline keyboard
+    after = fake.sent(c)[-2:]
+    assert after[0].reply_markup == {"remove_keyboard": True}
+    assert "giấy báo tử" in after[1].text and "📎" in after[1].text
+
+    # one photo, then an album of two (counted as one answer; the question takes at most three files)
+    await tg.send(fake.photo_update(c, jpeg(1)))
+    assert "Đã nhận 1 tệp" in fake.last(c).text and "Xong" in fake.last(c).labels()
+    before = len(fake.sent(c))
+    assert await tg.post(fake.photo_update(c, jpeg(2), media_group_id="alb-1")) == 200
+    assert await tg.post(fake.document_update(c, pdf(), "bao-tu.pdf", media_group_id="alb-1")) == 200
+    await tg.channel.join(20)
+    assert len(fake.sent(c)) == before + 1  # one reply for the album
+    assert "Thông tin đã đúng chưa?" in tg.asked(c)
+    a = await answers(runtime, c)
+    assert a["contact.phone"] == "0912345678" and a["deceased.birth_date"] == "1950-03-05"
+    assert [f["mime"] for f in a["docs.death_notice"]] == ["image/jpeg", "image/jpeg", "application/pdf"]
+
+    await tg.press(c, "Đúng, nộp hồ sơ")
+    m = await tg.press(c, "Tôi xin cam đoan")
+    text = all_text(fake, c)
+    assert "Đã nộp hồ sơ thành công" in text and "Mã hồ sơ: MT-" in text
+    async with runtime.sm() as db:
+        [d] = await DossierRepo(db).list()
+    assert d.submitter_key == f"telegram:{c}" and d.answers["applicant.id_number"] == "068075001234"
+    # the citizen's copy of the filled form comes as a document
+    [form] = [s for s in fake.sent(c) if s.kind == "document"]
+    assert form.file_name == f"{d.code}.pdf" and form.file.startswith(b"%PDF") and d.code in form.text
+    assert len(d.attachments) == 3 and all(runtime.attachments.exists(x.sha256) for x in d.attachments)
+    # every keyboard the bot sent respected the 64-byte callback limit (the fake rejects longer ones)
+    assert all(len(b["callback_data"].encode()) <= 64 for s in fake.sent(c) for b in s.buttons())
+    assert not [x for x in fake.calls if x.status >= 400]
+
+
+async def test_stale_buttons_and_unsupported_messages_change_nothing(tg: Bot, fake: FakeTelegramAPI,
+                                                                     runtime: Runtime):
+    c = CITIZEN
+    await tg.say(c, "/start")
+    await tg.press(c, "Hỗ trợ chi phí mai táng")
+    role_question = fake.last(c)
+    await tg.say(c, "1")  # answered by typing: the buttons above are now stale
+    cause_question = dataclasses.replace(fake.last(c))  # as a slow client still shows it
+    await tg.press(c, "Thiên tai")
+    n = len(fake.sent(c))
+    state = await answers(runtime, c)
+    await tg.press(c, "Tôi khai giúp người khác", role_question)  # an old question's button
+    await tg.press(c, "Hỏa hoạn", cause_question)                 # a double press on an answered question…
+    assert len(fake.sent(c)) == n                                 # …no reply, no step
+    assert await answers(runtime, c) == state
+    stale = [a for a in fake.callback_answers if a.get("text")]
+    assert len(stale) == 2 and all(a["text"].startswith("Nút này đã cũ") for a in stale)
+    assert state["filer.role"] == "self" and state["deceased.cause"] == "thien_tai"
+    # garbage callback data is stale too
+    await tg.send(fake.callback_update(c, fake.last(c), "c:zzzz:99"))
+    await tg.send(fake.callback_update(c, fake.last(c), "nonsense"))
+    assert len(fake.sent(c)) == n and await answers(runtime, c) == state
+    # stickers and files over the 20 MB download limit are explained, and change nothing either
+    await tg.send(fake.sticker_update(c))
+    assert "chỉ đọc được tin nhắn chữ" in fake.last(c).text
+    big = fake.document_update(c, b"%PDF-1.4 small", "lon.pdf")
+    big["message"]["document"]["file_size"] = 30 * 1024 * 1024
+    await tg.send(big)
+    assert "lớn hơn 20 MB" in fake.last(c).text and await answers(runtime, c) == state
+
+
+async def test_duplicate_webhook_deliveries_are_handled_once_and_the_secret_is_checked(tg: Bot, fake: FakeTelegramAPI,
+                                                                                        runtime: Runtime):
+    c = CITIZEN
+    await tg.say(c, "/start")
+    u = fake.press(c, "Hỗ trợ chi phí mai táng")
+    statuses = await asyncio.gather(*(tg.post(u) for _ in range(3)))  # concurrent redeliveries
+    assert statuses == [200, 200, 200]
+    await tg.channel.join(20)
+    await tg.send(u)  # and one more, later
+    asked = [m for m in fake.sent(c) if m.text and "Ai đang khai hồ sơ này?" in m.text]
+    assert len(asked) == 1
+    t = fake.text_update(c, "1")
+    await tg.send(t)
+    await tg.send(t)
+    assert (await answers(runtime, c)) == {"filer.role": "self"}
+    assert tg.channel.stats.duplicates == 4
+    async with runtime.sm() as db:
+        rows = list((await db.execute(TelegramUpdate.__table__.select())).mappings())
+    assert len(rows) == 3 and {r["status"] for r in rows} == {"done"} and all(r["payload"] == {} for r in rows)
+
+    # a wrong or missing secret token is refused before anything is stored
+    other = fake.text_update(CITIZEN + 1, "/start")
+    assert await tg.post(other, secret="wrong") == 401
+    assert await tg.post(other, secret=None) == 401
+    async with tg.http.post(tg.url, data=b"{not json", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as r:
+        assert r.status == 400
+    await tg.channel.join(5)
+    assert fake.sent(CITIZEN + 1) == [] and tg.channel.stats.accepted == 3
+
+
+async def test_a_burst_of_429_is_waited_out_and_network_errors_retried(tg: Bot, fake: FakeTelegramAPI):
+    await tg.say(CITIZEN, "/start")
+    fake.fail("sendMessage", 2, retry_after=1)
+    t0 = time.monotonic()
+    m = await tg.press(CITIZEN, "Hỗ trợ chi phí mai táng")
+    waited = time.monotonic() - t0
+    assert "Ai đang khai hồ sơ này?" in m.text  # it still arrived …
+    assert waited >= 1.9  # … after waiting what Telegram asked, twice
+    assert tg.channel.out.stats.retry_after == 2
+    assert [c.status for c in fake.method_calls("sendMessage")][-3:] == [429, 429, 200]
+    # network and server errors: retried with backoff
+    tg.channel.out.backoff = 0.01
+    fake.fail("sendMessage", 2, status=502, description="Bad Gateway")
+    m = await tg.say(CITIZEN, "/start")
+    assert "Ai đang khai hồ sơ này?" in m.text and tg.channel.out.stats.network_retries == 2
+
+
+async def test_rate_limiter_allows_a_short_burst_per_chat_then_one_message_a_second():
+    from bot.telegram.sending import BurstRateLimiter
+
+    class Clock:
+        t = 100.0
+    waits: list[float] = []
+
+    async def sleep(d: float) -> None:
+        waits.append(round(d, 3))
+        Clock.t += max(d, 1e-6)
+    lim = BurstRateLimiter(Limits(1.0, 30.0, 30.0), per_chat_burst=3, clock=lambda: Clock.t, sleep=sleep)
+    for _ in range(5):
+        await lim.wait("telegram:1")
+    assert waits == [1.0, 1.0]  # three at once, then one a second
+    await lim.wait("telegram:2")  # another chat has its own bucket
+    assert waits == [1.0, 1.0]
+    lim.halt(7)  # a 429 anywhere halts everyone
+    await lim.wait("telegram:3")
+    assert waits[-1] == 7.0
+    for i in range(40):  # the global bucket: 30 a second
+        await lim.wait(f"telegram:{100 + i}")
+    assert sum(waits[3:]) == pytest.approx(10 / 30, abs=0.05)
+
+
+async def test_multi_choice_toggles_then_done(tg: Bot, fake: FakeTelegramAPI, runtime: Runtime):
+    c = CITIZEN
+    await tg.say(c, "/start")
+    await tg.press(c, "Đăng ký hoạt động cơ sở trợ giúp xã hội")
+    for _ in range(4):
+        await tg.press(c, "Có")
+    await tg.say(c, "Mái ấm Tình Thương")
+    await tg.say(c, "xa duc trong, lam dong")
+    await tg.say(c, "Số 12 đường Lê Lợi")
+    m = await tg.say(c, "0977 833 181")  # typed instead of shared: fine too
+    assert "Loại hình cơ sở" in m.text
+    m = await tg.press(c, "Cơ sở chăm sóc người cao tuổi")
+    assert "Chức năng của cơ sở" in m.text and m.labels()[0].startswith("☐ ")
+    n = len(fake.sent(c))
+    await tg.press(c, "☐ Chăm sóc, nuôi dưỡng")
+    await tg.press(c, "☐ Tư vấn")
+    await tg.press(c, "☐ Phục hồi")
+    await tg.press(c, "✅ Phục hồi")  # pressed again: unselected
+    assert len(fake.sent(c)) == n  # toggles edit the keyboard, they send nothing
+    assert [lab[:2] for lab in m.labels()[:4]] == ["✅ ", "☐ ", "✅ ", "☐ "]
+    m = await tg.press(c, "Xong")
+    assert "Đối tượng phục vụ" in m.text
+    a = await answers(runtime, c)
+    assert a["facility.functions"] == ["nuoi_duong", "tu_van"] and a["facility.phone"] == "0977833181"
+
+
+async def test_crash_after_receipt_is_recovered_at_start(runtime: Runtime, fake: FakeTelegramAPI):
+    """An update stored by a process that died before handling it is handled by the next one, in order."""
+    ups = [fake.text_update(CITIZEN, "/start"), fake.text_update(CITIZEN, "mai táng")]
+    async with runtime.sm() as db, db.begin():
+        for u in ups:
+            await InboxRepo(db).accept(123456, u, f"telegram:{CITIZEN}", runtime.now())
+    b = await Bot(runtime, fake).start()  # startup recovers the inbox
+    try:
+        await b.channel.join(20)
+        texts = [m.text for m in fake.sent(CITIZEN)]
+        assert texts[0].startswith("Xin chào!") and "Ai đang khai hồ sơ này?" in texts[-1]
+        await b.send(ups[1])  # Telegram redelivers it after all: ignored
+        assert len(fake.sent(CITIZEN)) == len(texts)
+    finally:
+        await b.stop()
+
+
+async def test_two_processes_apply_one_update_once(runtime: Runtime, fake: FakeTelegramAPI, db_url, tmp_path, clock):
+    """Two workers (say, a restarted process recovering its inbox while the old one still runs) handle the
+    same stored update at once: the step and the inbox row commit together, so only one applies it."""
+    other = Runtime(db_url, var_dir=tmp_path / "var2", now=clock)
+    await other.open(migrate=False)
+    a = TelegramChannel(runtime, TelegramConfig(token=TOKEN, api_base=fake.base_url, limits=FAST))
+    b = TelegramChannel(other, TelegramConfig(token=TOKEN, api_base=fake.base_url, limits=FAST))
+    try:
+        if not a.hooks:
+            pytest.skip("Runtime.handle has no tx_hook yet (see docs/telegram.md)")
+        c = f"telegram:{CITIZEN}"
+        for u in (fake.text_update(CITIZEN, "/start"), fake.text_update(CITIZEN, "mai táng")):
+            await a.accept(u)
+            await a.join(10)
+        u = fake.text_update(CITIZEN, "1")
+        async with runtime.sm() as db, db.begin():
+            row = await InboxRepo(db).accept(123456, u, c, runtime.now())
+        from bot.telegram.inbox import UpdateJob
+        await asyncio.gather(a._process(c, UpdateJob(row, u)), b._process(c, UpdateJob(row, u)))
+        assert await answers(runtime, CITIZEN) == {"filer.role": "self"}
+        assert a.stats.duplicates + b.stats.duplicates == 1
+    finally:
+        await a.close()
+        await b.close()
+        await other.close()
+
+
+async def test_long_polling_stores_then_handles_and_ignores_replays(runtime: Runtime, fake: FakeTelegramAPI):
+    ch = TelegramChannel(runtime, TelegramConfig(token=TOKEN, api_base=fake.base_url, limits=FAST))
+    task = asyncio.create_task(ch.run_polling(polling_timeout=1, handle_signals=False))
+    try:
+        u = fake.text_update(CITIZEN, "/start")
+        fake.put_update(u)
+        await fake.wait_messages(CITIZEN, 1)
+        fake.put_update(dict(u))  # the same update again (e.g. the offset was never confirmed)
+        fake.put_update(fake.text_update(CITIZEN, "hồ sơ mai táng"))
+        await fake.wait_messages(CITIZEN, 2)
+        await asyncio.sleep(0.3)
+        await ch.join(10)
+        assert len(fake.sent(CITIZEN)) == 2 and ch.stats.duplicates == 1
+        assert fake.method_calls("deleteWebhook")
+    finally:
+        await ch.dp.stop_polling()
+        await asyncio.wait_for(task, 10)
+        await ch.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# notifications and officers
+@dataclass(frozen=True)
+class FileReply:
+    """What an officer's "open attachment" / "PDF form" reply could look like (see docs/telegram.md)."""
+
+    name: str
+    mime: str
+    sha256: str | None = None
+    data: bytes | None = None
+    caption: str | None = None
+    type: str = "file"
+
+
+async def _submit(rt: Runtime, chat: int) -> str:
+    from tests.test_officers import submit
+    return await submit(rt, user=f"telegram:{chat}")
+
+
+def _notifier(rt: Runtime, channel: TelegramChannel) -> Notifier:
+    n = Notifier(rt.sm, [], now=lambda: rt.now() + timedelta(minutes=1))
+    channel.attach_notifier(n)
+    return n
+
+
+async def test_citizen_is_notified_through_the_outbox(tg: Bot, fake: FakeTelegramAPI, runtime: Runtime):
+    code = await _submit(runtime, CITIZEN)
+    stats = await _notifier(runtime, tg.channel).drain()
+    assert stats.delivered == 1
+    [m] = fake.sent(CITIZEN)
+    assert m.text.startswith(f"Biên nhận hồ sơ {code}") and m.reply_markup is None
+    # a 429 on a notification: the notifier reschedules it at the time Telegram asked
+    async with runtime.sm() as db, db.begin():
+        await off._enqueue(db, f"telegram:{CITIZEN}", "test", "t1", "Thông báo thử", runtime.now())
+    fake.fail("sendMessage", 1, retry_after=7)
+    s = await _notifier(runtime, tg.channel).drain()
+    assert s.retried == 1 and s.delivered == 0 and tg.channel.limiter.halt_until > time.monotonic() + 5
+
+
+async def test_officer_approves_a_dossier_through_buttons(tg: Bot, fake: FakeTelegramAPI, runtime: Runtime):
+    officer_chat = 777
+    async with runtime.sm() as db, db.begin():
+        o, invite = await off.add_officer(db, full_name="Lê Thị Hoa", agency="commune", commune_code="25222",
+                                          role=lc.LEADER, now=runtime.now())
+    m = await tg.say(officer_chat, f"/canbo {invite}")
+    assert "Xin chào Lê Thị Hoa" in all_text(fake, officer_chat)
+    code = await _submit(runtime, CITIZEN)
+    notifier = _notifier(runtime, tg.channel)
+    await notifier.drain()
+    push = fake.last(officer_chat)
+    assert f"Hồ sơ mới {code}" in push.text and push.labels() == ["Xem hồ sơ", "Nhận xử lý"]
+    assert all(b["callback_data"].startswith("p:") for b in push.buttons())
+    assert fake.last(CITIZEN).text.startswith(f"Biên nhận hồ sơ {code}")
+
+    m = await tg.press(officer_chat, "Nhận xử lý", push)
+    assert "Bạn đã nhận xử lý hồ sơ" in all_text(fake, officer_chat)
+    m = await tg.press(officer_chat, "Tiếp nhận")
+    assert "Đã tiếp nhận hồ sơ" in all_text(fake, officer_chat)
+    m = await tg.press(officer_chat, "Nhận xử lý")
+    m = await tg.press(officer_chat, "Duyệt")
+    assert "Số, ký hiệu văn bản kết quả" in m.text and m.labels() == ["Hủy"]
+    m = await tg.say(officer_chat, "123/QĐ-UBND")
+    assert f"Đã duyệt hồ sơ {code} (số 123/QĐ-UBND)" in all_text(fake, officer_chat)
+    async with runtime.sm() as db:
+        assert (await off.LegRepo(db).dossier(code)).status == lc.APPROVED
+
+    await notifier.drain()
+    citizen = all_text(fake, CITIZEN)
+    assert f"Hồ sơ {code}" in citizen and "đã được tiếp nhận" in citizen
+    assert "đã được duyệt, số văn bản kết quả: 123/QĐ-UBND" in citizen
+    # the push keeps its buttons, usable later whatever the officer was asked meanwhile
+    n = len(fake.sent(officer_chat))
+    await tg.press(officer_chat, "Xem hồ sơ", push)
+    later = "\n".join(x.text or "" for x in fake.sent(officer_chat)[n:])
+    assert f"📄 {code}" in later and "Đã duyệt, chờ trả kết quả" in later
+
+    # files an officer opens (an attachment from the store, a generated PDF) go out as documents
+    sha = runtime.attachments.put(jpeg(9))
+    ask = Ask(text="Bạn muốn làm gì với hồ sơ này?", procedure=None, field="officer.dossier", kind="choice",
+              choices=(ChoiceOut("queue", "Về hàng đợi"),))
+    await tg.channel.deliver(officer_chat, [FileReply("giay-bao-tu.jpg", "image/jpeg", sha256=sha,
+                                                      caption="Giấy báo tử"),
+                                            FileReply("MT-1.pdf", "application/pdf", data=pdf()), ask])
+    docs = [x for x in fake.sent(officer_chat) if x.kind == "document"]
+    assert [(d.file, d.file_name, d.text) for d in docs] == [(jpeg(9), "giay-bao-tu.jpg", "Giấy báo tử"),
+                                                             (pdf(), "MT-1.pdf", None)]
+    assert fake.last(officer_chat).labels() == ["Về hàng đợi"]
+
+
+# ------------------------------------------------------------------------------------------------
+# rendering (no network)
+def test_long_texts_are_split_under_the_limit():
+    _ = translator("vi")
+    para = "Đoạn văn có dấu tiếng Việt và biểu tượng 📄. " * 40
+    long = "\n\n".join([para] * 6)
+    chunks = split_text(long)
+    assert len(chunks) >= 3 and all(utf16_len(c) <= 4096 for c in chunks)
+    assert "".join(chunks).replace("\n", "").replace(" ", "") == long.replace("\n", "").replace(" ", "")
+    ask = Ask(text="Câu hỏi?", procedure="p", field="f", kind="yes_no",
+              choices=(ChoiceOut("yes", "Có"), ChoiceOut("no", "Không")), step="Bước 2/4", step_no=2, step_total=4,
+              nav=("nav:back", "nav:help", "nav:cancel"))
+    bubbles = render([Message("ngắn"), Message(long, error=True), ask], _)
+    assert all(utf16_len(b.text) <= 4096 for b in bubbles) and bubbles[0].text.startswith("ngắn\n\n⚠️")
+    assert bubbles[-1].markup is not None and bubbles[-1].text.endswith("Câu hỏi?")
+    assert "▰▰▰▰▰▱▱▱▱▱ Bước 2/4" in bubbles[-1].text
+    rows = bubbles[-1].markup.inline_keyboard
+    assert [b.text for b in rows[0]] == ["Có", "Không"] and [b.text for b in rows[1]] == ["Quay lại", "Hủy",
+                                                                                           "Trợ giúp"]
+    english = render([ask], translator("en"))
+    assert [b.text for b in english[-1].markup.inline_keyboard[1]] == ["Back", "Cancel", "Help"]
