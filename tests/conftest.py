@@ -6,6 +6,7 @@ it (a developer machine with no server) the PostgreSQL variants are skipped.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from datetime import datetime
@@ -26,16 +27,43 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
     not PG, reason="no PostgreSQL server: set DVCBOT_TEST_PG (.ci/run does)"))]
 
 
+_PG_TEMPLATE: list[str] = []  # one migrated database per test process, copied for every test
+
+
+def _pg_url(name: str) -> str:
+    base = PG.rsplit("/", 1)[0]
+    return f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+async def _pg_template(conn) -> str:
+    """Create and migrate (with Alembic, as in production) a template database once; copying it with
+    CREATE DATABASE ... TEMPLATE is much faster than migrating a fresh database for every test."""
+    if not _PG_TEMPLATE:
+        from storage.db import upgrade
+        name = f"tmpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        await upgrade(_pg_url(name))
+        _PG_TEMPLATE.append(name)
+    return _PG_TEMPLATE[0]
+
+
 async def _pg_database() -> tuple[str, str]:
     import asyncpg
     name = "t_" + uuid.uuid4().hex[:12]
     conn = await asyncpg.connect(PG)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        template = await _pg_template(conn)
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     finally:
         await conn.close()
-    base = PG.rsplit("/", 1)[0]
-    return f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1), name
+    return _pg_url(name), name
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_pg_template():
+    yield
+    if _PG_TEMPLATE:
+        asyncio.run(_pg_drop(_PG_TEMPLATE.pop()))
 
 
 async def _pg_drop(name: str) -> None:

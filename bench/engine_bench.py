@@ -1,0 +1,369 @@
+"""How fast is a chat step, and what does keeping a conversation cost?
+
+Runs complete funeral-support conversations (``ho-tro-chi-phi-mai-tang``: ~30 messages from the menu to
+the submitted dossier, one photo attached) for many citizens and prints a small table:
+
+* the real ``Runtime`` on a SQLite file: one transaction per message (load the conversation and its
+  draft, run the engine, save, store the photo, submit) — one user after another, and many users at
+  once on one asyncio loop;
+* BASELINES measured in the same run, to show what persistence costs:
+  - the bare engine on an in-memory ``Session`` (no database at all),
+  - the bare engine plus the JSON round trip of the session the runtime does on every message,
+  - a bare SQLite single-row ``UPDATE`` + ``COMMIT`` per message on the same kind of file (WAL,
+    ``synchronous=NORMAL``, aiosqlite), with a payload the size of a real conversation;
+* memory: bytes stored per in-flight conversation (the conversation and draft rows, and the growth of
+  the database file) and Python memory per in-flight session (tracemalloc).
+
+    python bench/engine_bench.py           # full run, well under a minute
+    python bench/engine_bench.py --quick   # about five seconds
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # runnable as `python bench/engine_bench.py` without installing
+    sys.path.insert(0, str(ROOT))
+
+from bot.service import Runtime  # noqa: E402
+from dialogs.catalog import Catalog  # noqa: E402
+from dialogs.engine import Draft, Engine, Session  # noqa: E402
+from dialogs.messages import Ask, Incoming, IncomingFile  # noqa: E402
+
+PROC = "ho-tro-chi-phi-mai-tang"
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))  # a Monday morning
+TODAY = NOW.date()
+
+
+def photo(n: int) -> bytes:
+    """A small JPEG-looking file, different for every citizen (so every one is really stored)."""
+    return (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+            + n.to_bytes(8, "big") * 512 + b"\xff\xd9")
+
+
+def conversation(n: int) -> list[Incoming]:
+    """One citizen's complete conversation, menu to submitted dossier (household, one photo)."""
+    t = lambda s: Incoming(text=s)  # noqa: E731
+    c = lambda s: Incoming(choice=s)  # noqa: E731
+    return [
+        c(PROC), t("1"), t("thiên tai"), t(f"Nguyễn Văn An {chr(0x41 + n % 26)}"), t("5/3/1950"), t("nam"),
+        t("Kinh"), t("Lâm Đồng"), t("duc trong"), t("Thôn 3"), t("10/11/2026"), t("12/11/2026"),
+        t("Nghĩa trang thôn 3"), t("1"), t("Nguyễn Văn Bình"), t("01/02/1975"), t("068 075 001 234"),
+        t("bỏ qua"), t("Lâm Đồng"), t("Đức Trọng"), t("Thôn 3"), t("có"), t("con trai"), t("0912 345 678"),
+        Incoming(file=IncomingFile(data=photo(n), name="giay-bao-tu.jpg")), c("done"), c("confirm"), c("yes"),
+    ]
+
+
+STEPS_PER_CONVERSATION = len(conversation(0)) + 1  # + the bot speaking first
+IN_FLIGHT_STEPS = 25  # stop before "done": at the attachment question, the longest draft still open
+
+
+@dataclass
+class Result:
+    name: str
+    steps: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)  # seconds per step
+    submit_latencies: list[float] = field(default_factory=list)  # the sworn "yes" that files the dossier
+    conversations: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.steps / self.seconds if self.steps and self.seconds else float("nan")
+
+    def pct(self, q: float, xs: list[float] | None = None) -> float:
+        xs = sorted(self.latencies if xs is None else xs)
+        if not xs:
+            return float("nan")
+        return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
+
+
+def check_turn(replies: list[Any], expect: str | None = None) -> None:
+    assert replies and isinstance(replies[-1], Ask), "every turn ends with a question"
+    if expect is not None:
+        assert replies[-1].field == expect, f"expected {expect}, got {replies[-1].field}"
+
+
+# --------------------------------------------------------------------------------------------
+# baselines without a database
+
+
+def bare_engine(users: int, *, json_round_trip: bool = False) -> Result:
+    engine = Engine(Catalog.load(), today=lambda: TODAY)
+    res = Result("engine + JSON round trip" if json_round_trip else "bare engine (in-memory Session)")
+    t0 = time.perf_counter()
+    for u in range(users):
+        session = Session(user=f"bench:{u}")
+        s0 = time.perf_counter()
+        check_turn(engine.start(session).replies, "procedure")
+        res.latencies.append(time.perf_counter() - s0)
+        for msg in conversation(u):
+            s0 = time.perf_counter()
+            if json_round_trip:  # what the runtime does around every message, minus the database
+                data = json.loads(json.dumps(session.conversation_data()))
+                drafts = [Draft(**json.loads(json.dumps(asdict(d)))) for d in session.drafts.values()]
+                session = Session.from_data(session.user, data, drafts)
+            out = engine.handle(session, msg)
+            replies = out.replies
+            if out.submit is not None:
+                replies = replies + engine.submitted(session, "MT-BENCH", TODAY).replies
+            session.dirty_drafts.clear()
+            session.deleted_drafts.clear()
+            res.latencies.append(time.perf_counter() - s0)
+            check_turn(replies)
+        assert session.last_dossier == "MT-BENCH", "the conversation did not reach a submitted dossier"
+        res.steps += STEPS_PER_CONVERSATION
+        res.conversations += 1
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+# --------------------------------------------------------------------------------------------
+# baseline: the bare database write
+
+
+async def bare_sqlite(path: Path, steps: int, payload_bytes: int) -> Result:
+    """One row, UPDATE + COMMIT per step, same file settings as storage/db.py, same driver."""
+    import aiosqlite
+
+    res = Result("bare SQLite UPDATE+COMMIT per step")
+    payload = json.dumps({"answers": "x" * max(payload_bytes - 20, 0)})
+    async with aiosqlite.connect(path, isolation_level=None) as db:
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000"):
+            await db.execute(f"PRAGMA {pragma}")
+        await db.execute("CREATE TABLE IF NOT EXISTS conv (user_key TEXT PRIMARY KEY, data TEXT, revision INT)")
+        await db.execute("INSERT OR REPLACE INTO conv VALUES ('bench', '{}', 0)")
+        t0 = time.perf_counter()
+        for i in range(steps):
+            s0 = time.perf_counter()
+            await db.execute("BEGIN IMMEDIATE")
+            await db.execute("UPDATE conv SET data = ?, revision = ? WHERE user_key = 'bench'", (payload, i))
+            await db.execute("COMMIT")
+            res.latencies.append(time.perf_counter() - s0)
+        res.seconds = time.perf_counter() - t0
+    res.steps = steps
+    return res
+
+
+# --------------------------------------------------------------------------------------------
+# the real runtime
+
+
+async def open_runtime(workdir: Path, name: str) -> Runtime:
+    rt = Runtime(f"sqlite+aiosqlite:///{workdir}/{name}.db", var_dir=workdir / f"{name}-var", now=lambda: NOW)
+    return await rt.open()
+
+
+async def one_citizen(rt: Runtime, user: str, n: int, res: Result, steps: int | None = None) -> None:
+    msgs = conversation(n)[: steps]
+    s0 = time.perf_counter()
+    check_turn(await rt.start(user), "procedure")
+    res.latencies.append(time.perf_counter() - s0)
+    for i, msg in enumerate(msgs):
+        s0 = time.perf_counter()
+        replies = await rt.handle(user, msg)
+        took = time.perf_counter() - s0
+        res.latencies.append(took)
+        if steps is None and i == len(msgs) - 1:
+            res.submit_latencies.append(took)
+        check_turn(replies)
+    res.steps += len(msgs) + 1
+    res.conversations += 1
+    if steps is None:
+        assert any(getattr(r, "dossier", None) for r in replies), "no dossier at the end"
+
+
+async def runtime_run(rt: Runtime, name: str, *, concurrency: int, budget: float, max_users: int) -> Result:
+    """Complete conversations by ``concurrency`` users at a time, new citizens starting until the time
+    budget is spent (every started conversation is finished, each user does at least one)."""
+    res = Result(name)
+    users = itertools.count()
+    deadline = time.perf_counter() + budget
+
+    async def worker() -> None:  # every worker finishes at least one conversation
+        while (u := next(users)) < max_users:
+            await one_citizen(rt, f"bench:{name}:{u}", u, res)
+            if time.perf_counter() >= deadline:
+                return
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+# --------------------------------------------------------------------------------------------
+# memory
+
+
+@dataclass
+class Memory:
+    conversations: int
+    conv_row: float  # JSON bytes of the conversation row, per conversation
+    draft_row: float  # JSON bytes (answers + history) of the draft row, per conversation
+    row_bytes: float  # every column of both rows, per conversation
+    file_bytes: float  # growth of the database file, per conversation
+    python_bytes: float  # tracemalloc, per in-flight Session (with its draft), as the runtime loads it
+    dossier_row: float  # bytes of a submitted dossier row (answers JSON), for comparison
+
+
+async def memory(rt: Runtime, db_path: Path, conversations: int, sessions: int) -> Memory:
+    from sqlalchemy import text
+
+    from storage.repo import ConversationRepo
+
+    scratch = Result("memory")
+
+    async def size() -> int:
+        # fold the write-ahead log into the main file, from a separate plain connection (the
+        # runtime's connections open BEGIN IMMEDIATE transactions, where a checkpoint is refused)
+        def checkpoint() -> int:
+            with sqlite3.connect(db_path) as plain:
+                plain.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return db_path.stat().st_size
+        return await asyncio.to_thread(checkpoint)
+
+    before = await size()
+    for u in range(conversations):
+        await one_citizen(rt, f"bench:mem:{u}", u, scratch, steps=IN_FLIGHT_STEPS)
+    grown = await size() - before
+    async with rt.db_engine.connect() as conn:
+        q = lambda sql: conn.execute(text(sql))  # noqa: E731
+        conv = (await q("SELECT sum(length(CAST(data AS BLOB))), sum(length(CAST(user_key AS BLOB)) + "
+                        "length(CAST(data AS BLOB)) + length(lang) + 8 + length(updated_at)) "
+                        "FROM conversations WHERE user_key LIKE 'bench:mem:%'")).one()
+        draft = (await q("SELECT sum(length(CAST(answers AS BLOB)) + length(CAST(history AS BLOB))), "
+                         "sum(length(id) + length(CAST(user_key AS BLOB)) + length(procedure_id) + 8 + 8 + "
+                         "length(CAST(answers AS BLOB)) + length(CAST(history AS BLOB)) + length(created_at) "
+                         "+ length(updated_at)) FROM drafts WHERE user_key LIKE 'bench:mem:%'")).one()
+        dossier = (await q("SELECT avg(length(CAST(answers AS BLOB))) FROM dossiers")).scalar_one()
+
+    # Python memory of in-flight sessions, built from the stored rows exactly as the runtime does
+    async with rt.sm() as db:
+        rows = [await ConversationRepo(db).load(f"bench:mem:{u}", lock=False)
+                for u in range(min(sessions, conversations))]
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    held = [Runtime._session(f"bench:mem:{i}", *rows[i % len(rows)]) for i in range(sessions)]
+    used = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    assert all(s.draft is not None and s.pending for s in held), "the sessions are not in flight"
+    n = conversations
+    return Memory(n, conv[0] / n, draft[0] / n, (conv[1] + draft[1]) / n, grown / n, used / sessions,
+                  float(dossier or 0))
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def table(results: list[Result], engine: Result, sqlite: Result) -> str:
+    head = f"{'scenario':44s} {'convs':>5s} {'steps':>6s} {'steps/s':>8s} {'p50 ms':>7s} {'p99 ms':>8s} " \
+           f"{'÷engine':>8s} {'÷SQLite':>8s}"
+    lines = [head, "-" * len(head)]
+    for r in results:
+        lines.append(f"{r.name:44s} {r.conversations:5d} {r.steps:6d} {r.rate:8.0f} {r.pct(0.50):7.2f} "
+                     f"{r.pct(0.99):8.2f} {engine.rate / r.rate:7.1f}x {sqlite.rate / r.rate:7.1f}x")
+    lines.append("÷engine, ÷SQLite: how many times slower than the bare-engine and bare-SQLite baselines")
+    return "\n".join(lines)
+
+
+def human_bytes(n: float) -> str:
+    return f"{n / 1024:.1f} KiB" if n >= 1024 else f"{n:.0f} B"
+
+
+async def run(args: argparse.Namespace, workdir: Path, out: Callable[[str], None]) -> dict[str, Any]:
+    started = time.perf_counter()
+    bare_engine(2)  # warm up
+    engine = bare_engine(args.engine_users)
+    roundtrip = bare_engine(args.engine_users, json_round_trip=True)
+    rt = await open_runtime(workdir, "runtime")
+    try:
+        # warm up: first-use costs (caches, lazily loaded fonts for the form PDF) are not what is measured
+        await one_citizen(rt, "bench:warm-up", 0, Result("warm-up"))
+        seq = await runtime_run(rt, "runtime, SQLite file, one user at a time", concurrency=1,
+                                budget=args.budget, max_users=args.users)
+        con = await runtime_run(rt, f"runtime, SQLite file, {args.concurrency} users at once",
+                                concurrency=args.concurrency, budget=args.budget, max_users=args.users)
+        mem = await memory(rt, workdir / "runtime.db", args.memory_conversations, args.sessions)
+    finally:
+        await rt.close()
+    sqlite = await bare_sqlite(workdir / "bare.db", args.sqlite_steps, int(mem.conv_row + mem.draft_row))
+    results = [engine, roundtrip, sqlite, seq, con]
+
+    out(f"dvcbot engine benchmark: complete funeral conversations ({STEPS_PER_CONVERSATION} steps each, menu to "
+        f"dossier, one photo), Python {sys.version.split()[0]}")
+    out("")
+    out(table(results, engine, sqlite))
+    out("")
+    other = [x for x in seq.latencies if x not in set(seq.submit_latencies)]
+    per_step = statistics.mean(other) * 1000 if other else float("nan")
+    out(f"runtime step, one user at a time: {per_step:.2f} ms on average without the filing step, which takes "
+        f"p50 {seq.pct(0.5, seq.submit_latencies):.0f} ms (dossier, agency leg, notifications, form PDF); "
+        f"with {args.concurrency} users at once the filing step takes p50 {con.pct(0.5, con.submit_latencies):.0f} ms")
+    out(f"persistence: {per_step - 1000 / engine.rate:.2f} ms per step over the bare engine "
+        f"({1000 / engine.rate:.2f} ms), against {1000 / sqlite.rate:.3f} ms for a bare UPDATE+COMMIT")
+    out("")
+    out(f"per in-flight conversation (stopped at the photo question; {mem.conversations} stored):")
+    out(f"  stored JSON: conversation {human_bytes(mem.conv_row)} + draft {human_bytes(mem.draft_row)}; "
+        f"whole rows {human_bytes(mem.row_bytes)}; database file growth {human_bytes(mem.file_bytes)}")
+    out(f"  Python: {human_bytes(mem.python_bytes)} per Session loaded with its draft (tracemalloc over "
+        f"{args.sessions}); the runtime holds one only while that chat's message is handled")
+    out(f"  for comparison, a submitted dossier's answers: {human_bytes(mem.dossier_row)}")
+    out(f"\ntotal {time.perf_counter() - started:.1f} s")
+    return {"results": {r.name: {"conversations": r.conversations, "steps": r.steps, "steps_per_s": r.rate,
+                                 "p50_ms": r.pct(0.5), "p99_ms": r.pct(0.99),
+                                 "submit_p50_ms": r.pct(0.5, r.submit_latencies)} for r in results},
+            "memory": asdict(mem)}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="a run of about five seconds")
+    p.add_argument("--budget", type=float, help="seconds for each runtime run (sequential, concurrent)")
+    p.add_argument("--users", type=int, help="at most this many conversations in each runtime run")
+    p.add_argument("--concurrency", type=int, help="users at once in the concurrent run")
+    p.add_argument("--engine-users", type=int, help="conversations for the bare-engine baselines")
+    p.add_argument("--sqlite-steps", type=int, help="UPDATE+COMMIT steps for the bare SQLite baseline")
+    p.add_argument("--memory-conversations", type=int, help="in-flight conversations stored for the memory figures")
+    p.add_argument("--sessions", type=int, help="sessions held for the tracemalloc figure")
+    p.add_argument("--dir", type=Path, help="work in this folder (default: a temporary one)")
+    p.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    return p
+
+
+FULL = dict(budget=12.0, users=10_000, concurrency=16, engine_users=200, sqlite_steps=5000, memory_conversations=40,
+            sessions=500)
+QUICK = dict(budget=0.5, users=10_000, concurrency=4, engine_users=20, sqlite_steps=500, memory_conversations=5,
+             sessions=100)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    for k, v in (QUICK if args.quick else FULL).items():
+        if getattr(args, k) is None:
+            setattr(args, k, v)
+    with tempfile.TemporaryDirectory(prefix="dvcbot-bench-") as tmp:
+        workdir = args.dir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        figures = asyncio.run(run(args, workdir, print))
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,351 @@
+"""Conversation tests for `doi-cap-lai-giay-xac-nhan-khuyet-tat`, driven as a citizen would, on real databases."""
+from __future__ import annotations
+
+from bot.service import Runtime
+from storage.repo import DossierRepo, dossier_to_dict
+from tests.conftest import Chat, jpeg
+
+PROC = "doi-cap-lai-giay-xac-nhan-khuyet-tat"
+
+
+async def open_procedure(chat: Chat) -> Chat:
+    await chat.expect("procedure")
+    assert PROC in [c.value for c in chat.ask.choices]
+    await chat.press(PROC)
+    await chat.expect("request.has_certificate")
+    assert "Đổi, cấp lại Giấy xác nhận khuyết tật" in chat.text()  # the info card comes first
+    return chat
+
+
+async def fill_request(chat: Chat, kind: str = "cap_doi", reason: str = "Giấy bị rách, mờ chữ",
+                       has: str = "có") -> Chat:
+    await open_procedure(chat)
+    await chat.say(has)
+    await chat.expect("request.type")
+    await chat.press(kind)
+    await chat.expect("request.reason")
+    await chat.say(reason)
+    await chat.expect("filer.role")
+    return chat
+
+
+async def fill_person(chat: Chat, *, name: str = "nguyễn văn nam", birth: str = "05/06/2010", sex: str = "nam",
+                      id_number: str = "068 210 001 234", same_place: bool = True) -> Chat:
+    await chat.expect("person.full_name")
+    await chat.say(name)
+    await chat.expect("person.birth_date")
+    await chat.say(birth)
+    await chat.expect("person.sex")
+    await chat.say(sex)
+    await chat.expect("person.id_number")
+    await chat.say(id_number)
+    await chat.expect("person.residence")
+    await chat.say("Lâm Đồng")
+    await chat.expect("person.residence")
+    await chat.say("duc trong")
+    await chat.expect("person.residence")
+    await chat.say("Thôn 3")
+    await chat.expect("person.same_place")
+    await chat.say("có" if same_place else "không")
+    return chat
+
+
+async def fill_rep(chat: Chat) -> Chat:
+    await chat.expect("rep.full_name")
+    await chat.say("Trần Thị Hoa")
+    await chat.expect("rep.relation")
+    await chat.say("mẹ")
+    await chat.expect("rep.id_number")
+    await chat.say("068185001111")
+    await chat.expect("rep.residence")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("Thôn 3")
+    return chat
+
+
+async def stored_dossier(runtime: Runtime) -> dict:
+    async with runtime.sm() as db:
+        [d] = await DossierRepo(db).list(procedure_id=PROC)
+        return dossier_to_dict(d)
+
+
+async def test_cap_doi_by_legal_representative(chat: Chat, runtime: Runtime):
+    await fill_request(chat, "cap_doi")
+    await chat.say("2")  # the legal representative
+    await fill_person(chat)
+    await fill_rep(chat)
+    await chat.expect("contact.phone")
+    await chat.say("0912 345 678")
+    await chat.expect("cert.number")
+    assert chat.ask.optional
+    await chat.say("KT-0123/2019")
+    await chat.expect("cert.photo")
+    assert chat.ask.kind == "attachment"
+    await chat.send_file(jpeg(7), "giay-xac-nhan-cu.jpg")
+    await chat.expect("cert.photo")
+    assert "Đã nhận 1 tệp" in chat.ask.text
+    await chat.press("done")
+    await chat.expect("_review")
+    summary = chat.text()
+    assert "NGUYỄN VĂN NAM" not in summary  # names keep their case unless the field says upper
+    assert "Nguyễn Văn Nam" in summary and "Trần Thị Hoa" in summary and "05/06/2010" in summary
+    assert "II. Thông tin người đại diện hợp pháp" in summary
+    await chat.press("confirm")
+    await chat.expect("_sworn")
+    assert "Tôi xin cam đoan" in chat.ask.text
+    await chat.press("yes")
+    code = chat.dossier
+    assert code and code.startswith("KT-")
+    # Monday 23/11/2026 09:00 + 5 working days; Tuesday 24/11 is Vietnam Cultural Day, so Tuesday 1/12
+    assert "01/12/2026" in chat.text()
+    await chat.expect("procedure")
+
+    data = await stored_dossier(runtime)
+    assert data["code"] == code and data["procedure"] == PROC and data["status"] == "submitted"
+    assert data["due_date"] == "2026-12-01"
+    assert data["applicant_name"] == "Nguyễn Văn Nam"
+    assert data["commune_code"]  # routed to the person's commune
+    a = data["answers"]
+    assert a["request.has_certificate"] is True
+    assert a["request.type"] == "cap_doi"
+    assert a["request.reason"] == "Giấy bị rách, mờ chữ"
+    assert a["filer.role"] == "representative"
+    assert "filer.full_name" not in a and "filer.phone" not in a
+    assert a["person.full_name"] == "Nguyễn Văn Nam"
+    assert a["person.birth_date"] == "2010-06-05"
+    assert a["person.sex"] == "nam"
+    assert a["person.id_number"] == "068210001234"
+    assert a["person.residence"]["commune"].endswith("Đức Trọng")
+    assert a["person.residence"]["detail"] == "Thôn 3"
+    assert a["person.same_place"] is True
+    assert "person.current_address" not in a
+    assert a["rep.full_name"] == "Trần Thị Hoa"
+    assert a["rep.relation"] == "mẹ"
+    assert a["rep.id_number"] == "068185001111"
+    assert "Lâm Đồng" in a["rep.residence"]["province"]
+    assert a["contact.phone"] == "0912345678"
+    assert a["cert.number"] == "KT-0123/2019"
+    [photo] = a["cert.photo"]
+    assert photo["mime"] == "image/jpeg" and photo["name"] == "giay-xac-nhan-cu.jpg"
+    [att] = data["attachments"]
+    assert att["field"] == "cert.photo" and att["mime"] == "image/jpeg" and att["sha256"] == photo["sha256"]
+    assert runtime.attachments.exists(att["sha256"])
+    s = await runtime.session(chat.user)
+    assert PROC not in s.drafts
+
+
+async def test_cap_lai_by_the_person_themself_asks_no_photo(chat: Chat, runtime: Runtime):
+    await fill_request(chat, "cap_lai", reason="Bị mất khi chuyển nhà")
+    await chat.say("Tôi là người khuyết tật")  # a choice by its label
+    await fill_person(chat, name="Lê Văn Bảy", birth="12/12/1980", id_number="068080004567")
+    await chat.expect("contact.phone")  # no representative section for oneself
+    await chat.say("0987654321")
+    await chat.expect("cert.number")
+    await chat.say("bỏ qua")
+    await chat.expect("_review")  # cấp lại: the certificate is lost, no photo is asked
+    assert "Ảnh giấy cũ" not in chat.text()
+    await chat.press("confirm")
+    await chat.press("yes")
+    assert chat.dossier
+
+    data = await stored_dossier(runtime)
+    a = data["answers"]
+    assert a["request.type"] == "cap_lai" and a["filer.role"] == "self"
+    assert a["cert.number"] is None
+    assert "cert.photo" not in a
+    assert not any(k.startswith("rep.") for k in a)
+    assert not any(k.startswith("filer.") and k != "filer.role" for k in a)
+    assert data["attachments"] == []
+    assert data["applicant_name"] == "Lê Văn Bảy"
+
+
+async def test_helper_keeps_both_peoples_details(chat: Chat, runtime: Runtime):
+    await fill_request(chat, "cap_lai", reason="bị mất", has="1")  # yes/no shown as "1. Có 2. Không"
+    await chat.say("3")  # a volunteer files for someone
+    await chat.expect("filer.full_name")
+    assert "người khai giúp" in chat.ask.text
+    await chat.say("Phạm Văn Tình")
+    await chat.expect("filer.phone")
+    await chat.say("0987 654 321")
+    await fill_person(chat, name="Hoàng Thị Lựu", birth="03/04/1955", sex="nữ", id_number="068155000777")
+    await chat.expect("contact.phone")
+    await chat.say("0388111222")
+    await chat.say("bỏ qua")
+    await chat.expect("_review")
+    summary = chat.text()
+    assert "Phạm Văn Tình" in summary and "Hoàng Thị Lựu" in summary
+    await chat.press("confirm")
+    await chat.press("yes")
+    data = await stored_dossier(runtime)
+    a = data["answers"]
+    assert a["filer.role"] == "helper"
+    assert a["filer.full_name"] == "Phạm Văn Tình" and a["filer.phone"] == "0987654321"
+    assert a["person.full_name"] == "Hoàng Thị Lựu" and a["person.sex"] == "nu"
+    assert a["contact.phone"] == "0388111222"
+    assert not any(k.startswith("rep.") for k in a)
+    # the dossier stands in the disabled person's name, not the helper's
+    assert data["applicant_name"] == "Hoàng Thị Lựu"
+
+
+async def test_never_had_a_certificate_is_ineligible(chat: Chat, runtime: Runtime):
+    await open_procedure(chat)
+    await chat.say("chưa")
+    await chat.expect("_eligibility")
+    text = chat.text()
+    assert "không thuộc diện" in text
+    assert "Lý do:" in text and "chỉ dành cho người đã được cấp Giấy xác nhận khuyết tật" in text
+    assert "Căn cứ:" in text and "Thông tư 01/2019/TT-BLĐTBXH" in text and "Nghị định 28/2012/NĐ-CP" in text
+    assert "Bạn có thể:" in text and "Xác định, xác định lại mức độ khuyết tật" in text  # what to do instead
+    assert {c.value for c in chat.ask.choices} == {"fix", "menu", "cancel"}
+    # nonsense keeps the same question; the answer is kept
+    await chat.say("xyz")
+    assert chat.error
+    await chat.expect("_eligibility")
+    assert (await chat.answers())["request.has_certificate"] is False
+    # an honest mistake can be fixed
+    await chat.press("fix")
+    await chat.expect("request.has_certificate")
+    assert "Câu trả lời trước" in chat.ask.text
+    await chat.say("có")
+    await chat.expect("request.type")
+    # answering "no" again, then leaving for the menu, keeps the draft and submits nothing
+    await chat.say("quay lại")
+    await chat.expect("request.has_certificate")
+    await chat.say("không")
+    await chat.expect("_eligibility")
+    await chat.press("menu")
+    await chat.expect("procedure")
+    assert any("đang khai dở" in c.label for c in chat.ask.choices)
+    async with runtime.sm() as db:
+        assert await DossierRepo(db).list() == []
+
+
+async def test_current_address_only_when_not_living_at_residence(chat: Chat):
+    await fill_request(chat)
+    await chat.say("1")
+    await fill_person(chat, same_place=False)
+    await chat.expect("person.current_address")
+    await chat.say("Hà Nội")
+    await chat.expect("person.current_address")
+    await chat.say("Ba Đình")
+    await chat.expect("person.current_address")
+    await chat.say("bỏ qua")  # no house number
+    await chat.expect("contact.phone")
+    answers = await chat.answers()
+    assert answers["person.same_place"] is False
+    assert "Hà Nội" in answers["person.current_address"]["province"]
+    assert answers["person.current_address"]["detail"] is None
+    # change of mind: lives at the residence after all, the current address is dropped
+    await chat.say("quay lại")
+    await chat.expect("person.current_address")
+    await chat.say("quay lại")
+    await chat.expect("person.same_place")
+    await chat.say("có")
+    await chat.expect("contact.phone")
+    answers = await chat.answers()
+    assert "person.current_address" not in answers and answers["person.same_place"] is True
+
+
+async def test_id_number_checked_against_birth_date_and_sex(chat: Chat):
+    await fill_request(chat)
+    await chat.say("1")
+    await chat.expect("person.full_name")
+    await chat.say("Lê Thị Hoa")
+    await chat.say("01/02/1990")
+    await chat.say("nữ")
+    await chat.expect("person.id_number")
+    await chat.say("068090001234")  # century digit 0 = a man born in the 1900s
+    assert chat.error and "giới tính" in chat.error.text
+    await chat.expect("person.id_number")
+    await chat.say("068191001234")  # a woman, but born in 1991
+    assert chat.error and "năm sinh" in chat.error.text
+    await chat.expect("person.id_number")
+    await chat.say("068390001234")  # a woman born in 2090
+    assert chat.error and "năm sinh" in chat.error.text
+    await chat.expect("person.id_number")
+    assert "person.id_number" not in await chat.answers()
+    await chat.say("068190001234")  # female, 1900s, 90: right
+    await chat.expect("person.residence")
+    assert (await chat.answers())["person.id_number"] == "068190001234"
+    # correcting the sex later: the stored number no longer matches, so it is dropped and asked again
+    await chat.say("quay lại")
+    await chat.expect("person.id_number")
+    await chat.say("quay lại")
+    await chat.expect("person.sex")
+    await chat.say("nam")
+    await chat.expect("person.id_number")
+    assert "không còn khớp" in chat.text() and "giới tính" in chat.text()
+    assert "person.id_number" not in await chat.answers()
+    await chat.say("068190001234")
+    assert chat.error and "giới tính" in chat.error.text
+    await chat.say("068090001234")
+    await chat.expect("person.residence")
+    # and a corrected birth date from the review re-checks the number the same way
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("bỏ qua")
+    await chat.say("có")
+    await chat.say("0912345678")
+    await chat.say("bỏ qua")
+    await chat.send_file(jpeg(4))
+    await chat.press("done")
+    await chat.expect("_review")
+    await chat.press("edit")
+    await chat.press("person")
+    await chat.press("person.birth_date")
+    await chat.say("01/02/1991")
+    await chat.expect("person.id_number")
+    assert "năm sinh 1991" in chat.text()
+    await chat.say("068091001234")
+    await chat.expect("_review")
+    assert (await chat.answers())["person.id_number"] == "068091001234"
+
+
+async def test_edit_type_from_review_drops_the_photo(chat: Chat, runtime: Runtime):
+    await fill_request(chat, "cap_doi")
+    await chat.say("1")
+    await fill_person(chat)
+    await chat.say("0912345678")
+    await chat.say("bỏ qua")
+    await chat.expect("cert.photo")
+    await chat.send_file(jpeg(1), "mat-truoc.jpg")
+    await chat.send_file(jpeg(2), "mat-sau.jpg")  # the second file reaches the maximum of two
+    await chat.expect("_review")
+    assert len((await chat.answers())["cert.photo"]) == 2
+    await chat.press("edit")
+    await chat.expect("_edit_section")
+    await chat.press("request")
+    await chat.expect("_edit_field")
+    await chat.press("request.type")
+    await chat.expect("request.type")
+    assert "Câu trả lời trước" in chat.ask.text
+    await chat.press("cap_lai")
+    await chat.expect("_review")  # nothing new to ask: straight back to the review
+    answers = await chat.answers()
+    assert answers["request.type"] == "cap_lai"
+    assert "cert.photo" not in answers
+    s = await runtime.session(chat.user)
+    assert "cert.photo" not in s.draft.history
+    # and back to cấp đổi: the photo is asked again (from the edit, not the start)
+    await chat.press("edit")
+    await chat.press("request")
+    await chat.press("request.type")
+    await chat.press("cap_doi")
+    await chat.expect("cert.photo")
+    await chat.send_file(jpeg(3), "moi.jpg")
+    await chat.press("done")
+    await chat.expect("_review")
+    assert [f["name"] for f in (await chat.answers())["cert.photo"]] == ["moi.jpg"]
+    # final choice cấp lại: the stored dossier has no photo and no attachment
+    await chat.press("edit")
+    await chat.press("request")
+    await chat.press("request.type")
+    await chat.say("cấp lại")
+    await chat.expect("_review")
+    await chat.press("confirm")
+    await chat.press("yes")
+    assert chat.dossier
+    data = await stored_dossier(runtime)
+    assert data["answers"]["request.type"] == "cap_lai"
+    assert "cert.photo" not in data["answers"] and data["attachments"] == []
