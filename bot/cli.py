@@ -8,6 +8,8 @@ import logging
 import os
 import sys
 
+from . import cli_officer
+
 
 def _runtime(args):
     from .service import Runtime
@@ -81,9 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
     k = sub.add_parser("catalog", help="the procedure catalogue")
     k.add_argument("action", choices=["check", "list"])
 
+    from . import cli_forms
+    cli_forms.register(sub)
+
+    from .telegram import cli as telegram_cli  # issue #7: `dvcbot telegram`
+    telegram_cli.register(sub)
+
     m = sub.add_parser("db", help="database maintenance")
     m.add_argument("action", choices=["upgrade"])
     m.add_argument("--db", default=argparse.SUPPRESS)
+    cli_officer.register(sub)  # issue #4: `dvcbot officer ...`, `dvcbot notify ...`
     return p
 
 
@@ -99,6 +108,14 @@ def main(argv: list[str] | None = None) -> int:
         return _catalog(args)
     if args.cmd == "db":
         return asyncio.run(_db_upgrade(args))
+    if args.cmd == "telegram":  # issue #7
+        from .telegram import cli as telegram_cli
+        return telegram_cli.run(args)
+    if args.cmd in cli_officer.COMMANDS:  # issue #4
+        return cli_officer.dispatch(args)
+    if args.cmd == "form":
+        from . import cli_forms
+        return cli_forms.run(args)
     return 2
 
 
