@@ -375,22 +375,35 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
         others = [c for c in chats if c != dossier.submitter_key]
         if others:
             dossier.applicant_key = others[0]
-    days = cat.get(dossier.procedure_id).processing_days if dossier.procedure_id in cat.procedures else \
-        max(0, calendar.workdays_between(calendar.start_day(dossier.submitted_at), dossier.due_date))
-    leg = DossierLeg(dossier_id=dossier.id, seq=1, agency=dossier.agency, commune_code=dossier.commune_code,
-                     status=lc.SUBMITTED, processing_days=days, started_at=dossier.submitted_at,
-                     due_date=dossier.due_date, pauses=[], paused_workdays=0, version=0)
-    db.add(leg)
-    await db.flush()
-    # officers of the agency and commune
+    form = _form(dossier, cat)
+    if form is not None:
+        plan = [(p.agency, p.days) for p in form.planned_legs(dossier.answers or {}, calendar.to_local(dossier.submitted_at).date())]
+    else:  # a dossier of a procedure no longer in the catalogue: one leg, its stored due date
+        plan = [(dossier.agency, max(0, calendar.workdays_between(calendar.start_day(dossier.submitted_at),
+                                                                   dossier.due_date)))]
     _ = translator("vi")
     title = _proc_title(dossier, _, cat)
-    text = _("📥 Hồ sơ mới {code}: {title}.\nNgười đứng tên: {name}.\nHạn giải quyết: {due}.",
-             code=dossier.code, title=title, name=dossier.applicant_name or _("(chưa rõ)"), due=_.date(leg.due_date))
-    officers = await OfficerRepo(db).in_scope(leg.agency, leg.commune_code)
-    await _push_officers(db, officers, "officer_new", f"new:{leg.id}", text, now, dossier_id=dossier.id,
-                         choices=[(f"open:{dossier.code}", _("Xem hồ sơ")),
-                                  (f"claim:{dossier.code}", _(lc.ACTION_LABELS[lc.CLAIM]))])
+    legs = []
+    for seq, (agency, days) in enumerate(plan, start=1):
+        due = calendar.due_date(dossier.submitted_at, days) if form is not None and form.proc.legs \
+            else dossier.due_date
+        leg = DossierLeg(dossier_id=dossier.id, seq=seq, agency=agency, commune_code=dossier.commune_code,
+                         status=lc.SUBMITTED, processing_days=days, started_at=dossier.submitted_at,
+                         due_date=due, pauses=[], paused_workdays=0, version=0)
+        db.add(leg)
+        legs.append(leg)
+    await db.flush()
+    dossier.due_date = max(leg.due_date for leg in legs)
+    # officers of each leg's agency and commune
+    for leg in legs:
+        text = _("📥 Hồ sơ mới {code}: {title}.\nNgười đứng tên: {name}.\nHạn giải quyết: {due}.",
+                 code=dossier.code, title=title, name=dossier.applicant_name or _("(chưa rõ)"),
+                 due=_.date(leg.due_date))
+        officers = await OfficerRepo(db).in_scope(leg.agency, leg.commune_code)
+        await _push_officers(db, officers, "officer_new", f"new:{leg.id}", text, now, dossier_id=dossier.id,
+                             choices=[(f"open:{dossier.code}", _("Xem hồ sơ")),
+                                      (f"claim:{dossier.code}", _(lc.ACTION_LABELS[lc.CLAIM]))])
+    leg = legs[0]
     # the citizen's receipt
     _c = translator(dossier.lang)
     receipt = _citizen_text(lc.SUBMITTED, dossier, leg, _c, due=leg.due_date, catalog=cat)

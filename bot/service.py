@@ -209,7 +209,8 @@ class Runtime:
         proc = self.catalog.get(req.procedure)
         form = self.catalog.form(req.procedure)
         now = self.now()
-        due = self.calendar.due_date(now, proc.processing_days)
+        legs = form.planned_legs(req.answers, now.date())
+        due = max(self.calendar.due_date(now, leg.days) for leg in legs)  # the whole dossier: its last leg
         attachments, commune = [], None
         for path, value in req.answers.items():
             f = form.field(path)

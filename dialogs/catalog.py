@@ -64,6 +64,13 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
     for r in proc.eligibility:
         yield f"eligibility.{r.id}.reason", r.reason
         yield f"eligibility.{r.id}.instead", r.instead
+    for leg in proc.legs:
+        yield f"legs.{leg.id}.title", leg.title
+        yield f"legs.{leg.id}.agency.name", leg.agency.name
+        if leg.agency.note:
+            yield f"legs.{leg.id}.agency.note", leg.agency.note
+        if leg.note:
+            yield f"legs.{leg.id}.note", leg.note
 
 
 @dataclass
@@ -152,6 +159,11 @@ def _literal_comparisons(source: str) -> Iterator[tuple[str, object]]:
                         yield r, e.value
 
 
+def _template_ids() -> set[str]:
+    from .forms.render import load_templates  # the forms package imports this module
+    return set(load_templates()[0])
+
+
 def check_procedure(form: Form) -> list[str]:
     proc = form.proc
     problems: list[str] = []
@@ -238,6 +250,15 @@ def check_procedure(form: Form) -> list[str]:
                 problems.append(f"{where}: relevant is always false; the question can never be reached")
     for r in proc.eligibility:
         check_expr(f"eligibility {r.id}", r.ineligible_if, before=None, group=None)
+    for leg in proc.legs:
+        check_expr(f"leg {leg.id}.when", leg.when, before=None, group=None)
+        for k, rule in enumerate(leg.days_rules):
+            check_expr(f"leg {leg.id}.days_rules[{k}]", rule.when, before=None, group=None)
+        for tpl in leg.forms:
+            if tpl not in _template_ids():
+                problems.append(f"leg {leg.id}: no form template {tpl!r} in dialogs/forms/templates")
+    if proc.legs and all(leg.when for leg in proc.legs):
+        problems.append("legs: every leg is conditional; make at least one leg unconditional")
     for ref in proc.applicant_name_fields:
         if known(ref) is None:
             problems.append(f"applicant_name_fields: unknown field {ref!r}")

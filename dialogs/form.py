@@ -22,6 +22,18 @@ MORE = "_more"
 
 
 @dataclass(frozen=True)
+class PlannedLeg:
+    """One agency leg a submission will create (see schema.LegDef)."""
+
+    id: str
+    title: str
+    agency: str        # agency key: officers' queue
+    agency_name: str
+    days: int          # working days
+    forms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Slot:
     path: str
     field: FieldDef
@@ -125,6 +137,22 @@ class Form:
             return True
         item = self.item_resolver(answers, group, index) if group is not None and index is not None else None
         return truthy(compile_expr(source).evaluate(self.resolver(answers), value=value, item=item, today=today))
+
+    def planned_legs(self, answers: dict[str, Any], today: date | None = None) -> list[PlannedLeg]:
+        """The legs a submission of these answers creates: every leg whose ``when`` holds, with its time
+        limit (the first ``days_rules`` entry that holds, else ``processing_days``). A procedure without
+        ``legs`` has one leg: its own agency and time limit."""
+        p = self.proc
+        if not p.legs:
+            return [PlannedLeg("main", p.title, p.agency.key, p.agency.name, p.processing_days)]
+        out = []
+        for leg in p.legs:
+            if not self.holds(leg.when, answers, today=today):
+                continue
+            days = next((r.days for r in leg.days_rules if self.holds(r.when, answers, today=today)),
+                        leg.processing_days)
+            out.append(PlannedLeg(leg.id, leg.title, leg.agency.key, leg.agency.name, days, tuple(leg.forms)))
+        return out
 
     # -- the cursor ----------------------------------------------------------------
     def slots(self, answers: dict[str, Any], today: date | None = None) -> Iterator[Slot]:

@@ -150,9 +150,44 @@ class Rule(Strict):
     instead: str
 
 
+AGENCY_KEYS = ("commune", "police", "social_insurance", "social_affairs")
+
+
 class Agency(Strict):
     key: str  # routing key for officers: commune, police, social_insurance, social_affairs
     name: str
+    note: str | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _key_ok(cls, v: str) -> str:
+        if v not in AGENCY_KEYS:
+            raise ValueError(f"agency key {v!r} must be one of {AGENCY_KEYS}")
+        return v
+
+
+class DaysRule(Strict):
+    """A different time limit when a condition over the answers holds (e.g. 5 days when verification is needed)."""
+
+    when: str
+    days: int = Field(ge=0)
+
+
+class LegDef(Strict):
+    """One receiving agency's part of a linked (liên thông) procedure.
+
+    A submission creates one dossier leg per leg whose ``when`` holds over the answers; each leg has its own
+    agency (officer queue), status and due date. A procedure without ``legs`` has one implicit leg: its
+    ``agency`` with its ``processing_days``."""
+
+    id: str
+    title: str
+    agency: Agency
+    processing_days: int = Field(ge=0)
+    days_rules: list[DaysRule] = Field(default_factory=list)  # the first that holds sets the time limit
+    when: str | None = None
+    forms: list[str] = Field(default_factory=list)  # official form templates this agency needs
+    legal_basis: list[str] = Field(default_factory=list)
     note: str | None = None
 
 
@@ -176,6 +211,7 @@ class Procedure(Strict):
     applicant_name_fields: list[str] = Field(default_factory=list)  # first answered one names the applicant
     sections: list[Section]
     eligibility: list[Rule] = Field(default_factory=list)
+    legs: list[LegDef] = Field(default_factory=list)
     sworn_statement: str
     source: str | None = None
     keywords: list[str] = Field(default_factory=list)
@@ -209,4 +245,7 @@ class Procedure(Strict):
                 if key in fids:
                     raise ValueError(f"duplicate field id {key}")
                 fids.add(key)
+        legs = [leg.id for leg in self.legs]
+        if len(set(legs)) != len(legs):
+            raise ValueError(f"duplicate leg ids in {legs}")
         return self
