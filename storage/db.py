@@ -66,11 +66,11 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade_sync(url: str | None = None, revision: str = "head") -> None:
+def upgrade_sync(url: str | None = None, revision: str = "heads") -> None:
     command.upgrade(alembic_config(database_url(url)), revision)
 
 
-async def upgrade(url: str | None = None, revision: str = "head") -> None:
+async def upgrade(url: str | None = None, revision: str = "heads") -> None:
     """Run Alembic migrations (in a worker thread: Alembic's env runs its own event loop)."""
     url = database_url(url)
     if is_sqlite(url):
