@@ -1,4 +1,5 @@
-"""`dvcbot form CODE [--out FILE.pdf] [--text]`: a stored dossier rendered as its filled official form."""
+"""`dvcbot form CODE [--leg LEG] [--out FILE.pdf] [--text]`: a stored dossier rendered as its filled official form
+(``--leg``: the form of one leg of a linked procedure)."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +13,7 @@ def register(subparsers) -> None:
     f.add_argument("code", help="dossier code, e.g. MT-2611-7KQ4XP9Z")
     f.add_argument("--out", help="PDF file to write (default: CODE.pdf in the current folder)")
     f.add_argument("--text", action="store_true", help="print the form as plain text instead of writing a PDF")
+    f.add_argument("--leg", help="a linked procedure's leg (e.g. residence): render that agency's form")
     f.add_argument("--db", default=argparse.SUPPRESS)
 
 
@@ -35,14 +37,29 @@ def run(args) -> int:
     if d is None:
         print(f"Không tìm thấy hồ sơ {args.code}.", file=sys.stderr)
         return 1
-    if not has_form(d["procedure"]):
-        print(f"Thủ tục {d['procedure']} chưa có mẫu đơn để in.", file=sys.stderr)
-        return 1
     kw = {"submitted_at": d["submitted_at"], "code": d["code"]}
+    if getattr(args, "leg", None):  # a linked procedure: the leg's own form (legs[].forms)
+        from dialogs.catalog import Catalog
+        cat = Catalog.load()
+        legs = {leg.id: leg for leg in cat.get(d["procedure"]).legs} if d["procedure"] in cat.procedures else {}
+        leg = legs.get(args.leg)
+        if leg is None or not leg.forms:
+            print(f"Thủ tục {d['procedure']} không có phần {args.leg} có mẫu đơn để in "
+                  f"(các phần có mẫu: {', '.join(k for k, v in legs.items() if v.forms) or 'không có'}).",
+                  file=sys.stderr)
+            return 1
+        kw["template"] = leg.forms[0]
+    elif not has_form(d["procedure"]):
+        from dialogs.catalog import Catalog
+        cat = Catalog.load()
+        parts = [leg.id for leg in cat.get(d["procedure"]).legs if leg.forms] if d["procedure"] in cat.procedures else []
+        hint = f" Thủ tục liên thông: in mẫu của từng phần với --leg ({', '.join(parts)})." if parts else ""
+        print(f"Thủ tục {d['procedure']} chưa có mẫu đơn để in.{hint}", file=sys.stderr)
+        return 1
     if args.text:
         sys.stdout.write(render_text(d["procedure"], d["answers"], **kw))
         return 0
-    out = Path(args.out or f"{d['code']}.pdf")
+    out = Path(args.out or (f"{d['code']}-{args.leg}.pdf" if getattr(args, "leg", None) else f"{d['code']}.pdf"))
     out.write_bytes(render_pdf(d["procedure"], d["answers"], **kw))
     print(out)
     return 0

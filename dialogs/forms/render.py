@@ -2,8 +2,9 @@
 
 A form is described by one YAML template in ``templates/<form-id>.yaml``: ``id`` (the
 file name), ``form``, ``title``, ``procedures`` (the procedure ids it serves — the
-procedure definitions need no change), optional ``maps`` (the form's own wording for
-choice values), ``notes`` (where the rendering departs from the source) and ``blocks``,
+procedure definitions need no change; none for a linked procedure's leg form, which the
+procedure names in ``legs[].forms`` and which is rendered with ``template=ID``), optional
+``maps`` (the form's own wording for choice values), ``notes`` (where the rendering departs from the source) and ``blocks``,
 in the order of the paper form:
 
 ``para`` / ``heading``   lines flowing from the left margin (``indent`` levels)
@@ -264,7 +265,7 @@ class Template(_Strict):
     id: str
     form: str                      # e.g. "Mẫu số 04 (Nghị định 20/2021/NĐ-CP)"
     title: str                     # the form's title, for file names and listings
-    procedures: list[str]
+    procedures: list[str] = Field(default_factory=list)  # empty: a leg form, named in a procedure's legs[].forms
     source: str | None = None
     notes: list[str] = Field(default_factory=list)
     maps: dict[str, dict[str, str]] = Field(default_factory=dict)
@@ -309,6 +310,13 @@ def template_for(procedure_id: str) -> Template:
 
 def has_form(procedure_id: str) -> bool:
     return procedure_id in _registry()[1]
+
+
+def _template_by_id(template_id: str) -> Template:
+    tpl = _registry()[0].get(template_id)
+    if tpl is None:
+        raise FormError(f"no form template {template_id!r}")
+    return tpl
 
 
 @lru_cache(maxsize=1)
@@ -559,8 +567,9 @@ def _vn_time(when: datetime | None) -> datetime | None:
 
 
 def _prepare(procedure_id: str, answers: dict[str, Any], submitted_at: datetime | None,
-             code: str | None) -> tuple[Template, list[Item], datetime | None]:
-    tpl = template_for(procedure_id)
+             code: str | None, template: str | None = None) -> tuple[Template, list[Item], datetime | None]:
+    # ``template``: a form by id, e.g. a linked procedure's leg form (``legs[].forms``)
+    tpl = template_for(procedure_id) if template is None else _template_by_id(template)
     when = _vn_time(submitted_at)
     variables: dict[str, Any] = {"_code": code}
     if when is not None:
@@ -621,9 +630,9 @@ def _footer_text(code: str | None, when: datetime | None) -> str | None:
 
 
 def render_text(procedure_id: str, answers: dict[str, Any], *, submitted_at: datetime | None = None,
-                code: str | None = None) -> str:
+                code: str | None = None, template: str | None = None) -> str:
     """The filled form as plain text, lines in the order of the paper form."""
-    _tpl, items, when = _prepare(procedure_id, answers, submitted_at, code)
+    _tpl, items, when = _prepare(procedure_id, answers, submitted_at, code, template)
     lines = _text_lines(items)
     foot = _footer_text(code, when)
     if foot:
@@ -762,9 +771,9 @@ def _layout_pdf(tpl: Template, items: list[Item], code: str | None, when: dateti
 
 
 def render_pdf(procedure_id: str, answers: dict[str, Any], *, submitted_at: datetime | None = None,
-               code: str | None = None) -> bytes:
+               code: str | None = None, template: str | None = None) -> bytes:
     """The filled form on A4 pages, with the dossier code and submission date in the footer."""
-    tpl, items, when = _prepare(procedure_id, answers, submitted_at, code)
+    tpl, items, when = _prepare(procedure_id, answers, submitted_at, code, template)
     pdf = _layout_pdf(tpl, items, code, when, None)
     if pdf.page_no() > 1:  # lay out again, now knowing the page count ("Trang 1/2")
         pdf = _layout_pdf(tpl, items, code, when, pdf.page_no())
@@ -834,6 +843,7 @@ def check_templates(catalog: Catalog | None = None) -> list[str]:
     by_id, _by_proc = load_templates()
     for tpl in by_id.values():
         forms = [catalog.forms[p] for p in tpl.procedures if p in catalog.forms]
+        forms += [catalog.forms[p.id] for p in catalog if any(tpl.id in leg.forms for leg in p.legs)]
         problems += [f"{tpl.id}: unknown procedure {p}" for p in tpl.procedures if p not in catalog.forms]
 
         def known(path: str, group: str | None) -> bool:
