@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Callable
 
-from . import parsing
+from . import banks, parsing
 from .i18n import N_, Translator
 from .parsing import Invalid
 from .schema import FieldDef
@@ -31,6 +31,8 @@ KIND_HINTS: dict[str, str] = {
     "multi_choice": N_("Có thể chọn nhiều: gõ các số, cách nhau bởi dấu phẩy (ví dụ 1, 3). Không có mục nào: gõ “không”."),
     "attachment": N_("Gửi ảnh chụp rõ nét hoặc tệp PDF."),
     "address": N_("Nhập tỉnh/thành phố (theo danh sách 34 tỉnh, thành mới), ví dụ: Lâm Đồng."),
+    "bank": banks.HINT_BANK,  # issue #6: dialogs/banks.py
+    "bank_account": banks.HINT_ACCOUNT,
 }
 
 
@@ -87,6 +89,8 @@ def parse_value(f: FieldDef, raw: str, *, today: date, lookup: Callable[[str], A
         if f.max_selected is not None and len(vs) > f.max_selected:
             raise Invalid(N_("Vui lòng chọn nhiều nhất {n} mục."), n=f.max_selected)
         return vs
+    if k in banks.KINDS:  # issue #6
+        return banks.parse_value(k, raw, f.bank_field, lookup)
     if k == "attachment":
         raise Invalid(N_("Câu hỏi này cần một ảnh chụp hoặc tệp PDF. Vui lòng gửi tệp, không gõ chữ."))
     raise Invalid(N_("Chưa hiểu câu trả lời. Vui lòng thử lại."))
@@ -123,6 +127,8 @@ def display(f: FieldDef, value: Any, t: Translator) -> str:
         return str(value)
     if k == "attachment":
         return t(N_("{n} tệp đính kèm"), n=len(value or []))
+    if k in banks.KINDS:  # issue #6
+        return banks.display(k, value, t)
     return str(value)
 
 
@@ -135,6 +141,6 @@ def mask(f: FieldDef, value: Any) -> str:
     """A form of the answer safe to write to logs."""
     if value is None:
         return "-"
-    if f.pii or f.kind in ("id_number", "phone", "email", "address", "name"):
+    if f.pii or f.kind in ("id_number", "phone", "email", "address", "name", "bank_account"):
         return "***"
     return str(value)[:40]

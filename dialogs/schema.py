@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 FieldKind = Literal[
     "text", "name", "date", "id_number", "phone", "email", "number", "money",
     "choice", "multi_choice", "yes_no", "address", "attachment", "confirm",
+    "bank", "bank_account",  # issue #6: dialogs/banks.py
 ]
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
@@ -74,6 +75,8 @@ class FieldDef(Strict):
     # id_number: paths of the same person's date of birth and sex, for cross-checks
     birth_date_field: str | None = None
     sex_field: str | None = None
+    # bank_account: path of the `bank` answer, for the bank's account-number length (issue #6)
+    bank_field: str | None = None
     # number / money
     min: float | None = None
     max: float | None = None

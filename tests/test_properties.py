@@ -226,7 +226,7 @@ def candidates(session: Session, ask: Ask) -> list[Incoming]:
     if kind in ("choice", "yes_no", "confirm"):
         return [C(c.value) for c in ask.choices]
     return {
-        "text": [T("Thông tin thử nghiệm"), T("ABC 123"), T("1")],
+        "text": [T("Thông tin thử nghiệm"), T("ABC 123"), T("1"), T("NGUYEN VAN AN")],  # last: account holder
         "name": [T("Nguyễn Văn An"), T("Trần Thị Bình")],
         "date": [T("01/01/1960"), T("10/11/2026"), T("20/11/2026"), T("01/01/1990"), T("01/01/2010"),
                  T("01/12/2026"), T("01/06/2027")],
@@ -236,6 +236,7 @@ def candidates(session: Session, ask: Ask) -> list[Incoming]:
         "number": [T("1"), T("2"), T("3"), T("0"), T("10")],
         "money": [T(m) for m in ("1.500.000", "2.000.000", "500.000", "5.000.000", "0", "100.000.000")],
         "multi_choice": [T("1"), T("không")],
+        "bank": [T("Agribank")], "bank_account": [T("1234567890123")],  # issue #6
     }.get(kind, [T("có"), T("1")])
 
 
