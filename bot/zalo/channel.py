@@ -1,0 +1,461 @@
+"""The Zalo channel (Zalo Bot Platform): webhook or long polling in front of the runtime, with a durable inbox.
+
+::
+
+    Zalo ──POST /zalo/webhook──► webhook handler ─┐   (X-Bot-Api-Secret-Token checked with
+    Zalo ◄──getUpdates── polling loop ────────────┤    hmac.compare_digest; 401 otherwise)
+                                                  ▼
+                         zalo_updates (INSERT … ON CONFLICT DO NOTHING on event_name:message_id)
+                                                  │ 200 / next poll only after the commit
+                                                  ▼
+                   ChatQueues: one FIFO per chat ──► text → Incoming(text); image → download → Incoming(file)
+                                                  │ Runtime.start / Runtime.handle (commits), row marked done
+                                                  ▼
+                      render (numbered choices, ≤ 2000 characters) → Outbound (rate limiter, 429, retries)
+
+Zalo has no buttons (choices are numbered lines), no file upload (``sendPhoto`` takes a public URL; there is
+no ``sendDocument``): a file the engine sends (the citizen's PDF copy of the form) goes out as a signed link
+served by the webhook app when ``public_url`` is set, otherwise as a short note. See docs/zalo.md.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import mimetypes
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+from urllib.parse import quote
+
+from aiohttp import web
+from sqlalchemy import select
+
+from bot import accounts
+from bot.notifier import Limits
+from bot.telegram.inbox import ChatQueues
+from dialogs.i18n import N_, translator
+from dialogs.messages import Ask, Incoming, IncomingFile
+from storage.models import Conversation
+
+from .client import TEXT_LIMIT, ZaloAPIError, ZaloClient, ZaloError, ZaloNetworkError
+from .inbox import IMAGE_EVENT, TEXT_EVENT, InboxRepo, parse, unwrap
+from .render import render
+from .sending import Outbound, ZaloSender, default_limits, make_limiter
+
+log = logging.getLogger("dvcbot.zalo")
+
+
+class _AlreadyDone(Exception):
+    """The inbox row was no longer pending when the step was about to commit: the step is rolled back."""
+
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+FILE_LINK_DAYS = 7
+
+
+@dataclass
+class ZaloConfig:
+    token: str
+    api_base: str | None = None           # default https://bot-api.zaloplatforms.com; the fake one in tests
+    secret: str | None = None             # webhook secret (X-Bot-Api-Secret-Token), 8-256 characters
+    webhook_path: str = "/zalo/webhook"
+    public_url: str | None = None         # https://bot.example.vn: file replies become signed links under it
+    limits: Limits = field(default_factory=default_limits)
+    per_chat_burst: int = 3
+    max_concurrency: int = 16
+    max_attempts: int = 3                 # tries of one update before it is marked failed
+    retry_delay: float = 0.5
+    request_timeout: float = 30.0
+    max_image: int = 10 * 1024 * 1024
+
+
+@dataclass
+class ChannelStats:
+    accepted: int = 0
+    duplicates: int = 0
+    turns: int = 0
+    failed: int = 0
+    refused: int = 0
+
+
+@dataclass
+class Job:
+    row_id: int
+    raw: dict[str, Any]
+
+
+class ImageTooBig(Exception):
+    pass
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ZaloChannel:
+    def __init__(self, runtime, config: ZaloConfig):
+        self.runtime = runtime
+        self.config = config
+        self.client = ZaloClient(config.token, config.api_base, timeout=config.request_timeout)
+        self.limiter = make_limiter(config.limits, config.per_chat_burst)
+        self.out = Outbound(self.client, self.limiter)
+        self.queues = ChatQueues(self._process)
+        self.sem = asyncio.Semaphore(config.max_concurrency)
+        self.stats = ChannelStats()
+        self._started = False
+        self._purger: asyncio.Task | None = None
+
+    @property
+    def sm(self):
+        return self.runtime.sm
+
+    @property
+    def bot_id(self) -> str:
+        return self.client.bot_id
+
+    def sender(self) -> ZaloSender:
+        return ZaloSender(self.client)
+
+    def attach_notifier(self, notifier) -> None:
+        """Our sender for ``zalo:`` outbox rows, sharing this channel's rate limiter (one budget, one 429 halt)."""
+        notifier.senders["zalo"] = self.sender()
+        notifier.limiters["zalo"] = self.limiter
+
+    # ------------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        await self.recover()
+        self._purger = asyncio.get_running_loop().create_task(self._purge_loop(), name="zalo-inbox-purge")
+
+    async def stop(self, drain: float = 10.0) -> None:
+        if self._purger is not None:
+            self._purger.cancel()
+            self._purger = None
+        try:
+            await asyncio.wait_for(self.join(), drain)
+        except asyncio.TimeoutError:
+            log.warning("zalo: %d updates still queued at shutdown; they stay in the inbox", len(self.queues))
+        await self.queues.cancel()
+        self._started = False
+
+    async def close(self) -> None:
+        await self.stop()
+        await self.client.close()
+
+    async def recover(self) -> int:
+        async with self.sm() as db:
+            rows = await InboxRepo(db).pending(self.bot_id)
+        for row_id, key, raw in rows:
+            self.queues.put(key or "zalo:_", Job(row_id, raw))
+        if rows:
+            log.info("zalo: %d unprocessed updates from the last run", len(rows))
+        return len(rows)
+
+    async def _purge_loop(self, every: float = 6 * 3600) -> None:
+        while True:
+            try:
+                async with self.sm() as db, db.begin():
+                    await InboxRepo(db).purge(_utcnow())
+            except Exception:  # noqa: BLE001
+                log.exception("zalo: inbox purge failed")
+            await asyncio.sleep(every)
+
+    async def join(self, timeout: float | None = None) -> None:
+        await asyncio.wait_for(self.queues.idle.wait(), timeout)
+
+    # ------------------------------------------------------------------------------------------
+    # webhook
+    def check_secret(self, header: str | None) -> bool:
+        if not self.config.secret or header is None:
+            return False
+        return hmac.compare_digest(header.encode("utf-8"), self.config.secret.encode("utf-8"))
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        if not self.check_secret(request.headers.get(SECRET_HEADER)):
+            self.stats.refused += 1
+            return web.json_response({"ok": False, "description": "Unauthorized"}, status=401)
+        try:
+            raw = unwrap(await request.json())
+        except ValueError:
+            raw = None
+        if raw is None:
+            return web.json_response({"ok": False, "description": "Bad Request"}, status=400)
+        try:
+            await self.accept(raw)
+        except Exception:  # noqa: BLE001 - a non-2xx answer makes Zalo deliver it again (if it retries)
+            log.exception("zalo webhook: could not store an update")
+            return web.json_response({"ok": False}, status=500)
+        return web.json_response({"ok": True})
+
+    def webhook_app(self) -> web.Application:
+        if not self.config.secret:
+            raise ValueError("the Zalo webhook needs a secret token")
+        app = web.Application(client_max_size=1024 * 1024)
+        app.router.add_post(self.config.webhook_path, self._webhook)
+        app.router.add_get("/zalo/files/{sha}/{exp}/{sig}/{name}", self._file)
+
+        async def health(_request: web.Request) -> web.Response:
+            return web.json_response({"ok": True, "queued": len(self.queues), "accepted": self.stats.accepted,
+                                      "duplicates": self.stats.duplicates})
+        app.router.add_get("/healthz", health)
+
+        async def on_startup(_app) -> None:
+            await self.start()
+
+        async def on_cleanup(_app) -> None:
+            await self.stop()
+        app.on_startup.append(on_startup)
+        app.on_cleanup.append(on_cleanup)
+        return app
+
+    async def run_webhook(self, host: str, port: int, *, webhook_url: str | None = None,
+                          stop: asyncio.Event | None = None) -> None:
+        runner = web.AppRunner(self.webhook_app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        try:
+            if webhook_url:
+                await self.client.set_webhook(webhook_url, self.config.secret or "")
+                log.info("zalo webhook set to %s", webhook_url)
+            log.info("zalo webhook listening on %s:%s%s", host, port, self.config.webhook_path)
+            await (stop or asyncio.Event()).wait()
+        finally:
+            await runner.cleanup()
+
+    # ------------------------------------------------------------------------------------------
+    # long polling
+    async def run_polling(self, *, poll_timeout: int = 30, stop: asyncio.Event | None = None) -> None:
+        """getUpdates in a loop; each update is stored before the next poll. (The API has no offset: an update
+        is handed out once; one received but not yet stored when the process dies is lost.)"""
+        stop = stop or asyncio.Event()
+        await self.start()
+        try:
+            await self.client.delete_webhook()
+        except ZaloError as exc:
+            log.warning("zalo deleteWebhook failed: %s", exc)
+        pause = 1.0
+        while not stop.is_set():
+            poll = asyncio.ensure_future(self.client.get_updates(poll_timeout))
+            halt = asyncio.ensure_future(stop.wait())
+            done, _pending = await asyncio.wait({poll, halt}, return_when=asyncio.FIRST_COMPLETED)
+            if poll not in done:
+                poll.cancel()
+                await asyncio.gather(poll, return_exceptions=True)
+                break
+            halt.cancel()
+            try:
+                updates = poll.result()
+                pause = 1.0
+            except ZaloAPIError as exc:
+                wait = exc.retry_after if exc.code == 429 else pause
+                log.warning("zalo getUpdates failed: %s; again in %.0fs", exc, wait)
+                await self._sleep(stop, wait or 1.0)
+                pause = min(30.0, pause * 2)
+                continue
+            except ZaloNetworkError as exc:
+                log.warning("zalo getUpdates failed: %s; again in %.0fs", exc, pause)
+                await self._sleep(stop, pause)
+                pause = min(30.0, pause * 2)
+                continue
+            for u in updates:
+                raw = unwrap(u)
+                if raw is not None:
+                    await self.accept(raw)
+
+    @staticmethod
+    async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(stop.wait(), seconds)
+        except asyncio.TimeoutError:
+            pass
+
+    # ------------------------------------------------------------------------------------------
+    # the inbox
+    async def accept(self, raw: dict[str, Any]) -> bool:
+        """Store one update; False if it was already received."""
+        ev = parse(raw)
+        async with self.sm() as db, db.begin():
+            row_id = await InboxRepo(db).accept(self.bot_id, ev.key, raw, ev.chat_key, _utcnow())
+        if row_id is None:
+            self.stats.duplicates += 1
+            log.info("zalo: duplicate update %s ignored", ev.name)
+            return False
+        self.stats.accepted += 1
+        self.queues.put(ev.chat_key or "zalo:_", Job(row_id, raw))
+        return True
+
+    async def _mark(self, row_id: int, error: str | None = None, *, final: bool = True) -> None:
+        async with self.sm() as db, db.begin():
+            if error is None:
+                await InboxRepo(db).mark_done([row_id], _utcnow())
+            else:
+                await InboxRepo(db).failed_attempt(row_id, error, _utcnow(), final=final)
+
+    async def _process(self, key: str, job: Job) -> None:
+        ev = parse(job.raw)
+        if ev.chat_key is None:
+            return await self._mark(job.row_id)
+        for attempt in range(1, self.config.max_attempts + 1):
+            stepped = False
+            try:
+                async with self.sem:
+                    incoming = await self._incoming(ev)
+                    if incoming is None:
+                        await self._mark(job.row_id)
+                        return
+                    try:
+                        replies = await self._step(ev.chat_key, incoming, job.row_id)
+                    except _AlreadyDone:  # another worker applied this update meanwhile: ours rolled back
+                        self.stats.duplicates += 1
+                        return
+                    stepped = True
+                self.stats.turns += 1
+                await self.deliver(ev.chat_key, replies)
+                return
+            except Exception as exc:  # noqa: BLE001
+                if stepped:  # the step committed; what failed was sending the replies (or marking the row)
+                    log.warning("zalo %s: replies not delivered: %s", key, type(exc).__name__)
+                    return
+                final = attempt >= self.config.max_attempts
+                log.warning("zalo %s: update failed (%s), attempt %d%s", key, type(exc).__name__, attempt,
+                            ", giving up" if final else "", exc_info=final)
+                await self._mark(job.row_id, type(exc).__name__, final=final)
+                if final:
+                    self.stats.failed += 1
+                    await self._safe_notice(ev.chat_key, N_("Xin lỗi, đã có lỗi khi xử lý tin nhắn này. Vui lòng "
+                                                            "gửi lại sau ít phút."))
+                    return
+                await asyncio.sleep(self.config.retry_delay * 2 ** (attempt - 1))
+
+    async def _step(self, chat_key: str, incoming: Incoming, row_id: int | None = None) -> list[Any]:
+        """One conversation step. Zalo has no /start: a person's very first text message gets the greeting
+        too (and only the greeting if the text, e.g. “xin chào”, was not understood at the menu).
+
+        The inbox row is marked done inside the step's own transaction (the runtime's ``tx_hook``), so a
+        crash cannot leave a committed step with a pending row, and two workers never both apply it."""
+        rt = self.runtime
+        hook = None
+        if row_id is not None:
+            async def hook(db, _replies) -> None:
+                if await InboxRepo(db).mark_done([row_id], _utcnow()) != 1:
+                    raise _AlreadyDone()
+        if incoming.text == "/start":
+            return await rt.start(chat_key, tx_hook=hook)
+        if incoming.text is not None and not incoming.text.startswith("/") and await self._first_contact(chat_key):
+            greet = await rt.start(chat_key)
+            replies = await rt.handle(chat_key, incoming, tx_hook=hook)
+            asks = [r for r in replies if isinstance(r, Ask)]
+            if asks and asks[-1].field == "procedure" and any(getattr(r, "error", False) for r in replies):
+                return greet
+            return [r for r in greet if not isinstance(r, Ask)] + replies
+        return await rt.handle(chat_key, incoming, tx_hook=hook)
+
+    async def _first_contact(self, chat_key: str) -> bool:
+        async with self.sm() as db:
+            key = await accounts.conversation_key(db, chat_key)
+            found = (await db.execute(select(Conversation.user_key).where(Conversation.user_key == key))).first()
+        return found is None
+
+    async def _lang(self, chat_key: str) -> str:
+        async with self.sm() as db:
+            key = await accounts.conversation_key(db, chat_key)
+            lang = (await db.execute(select(Conversation.lang).where(Conversation.user_key == key))
+                    ).scalar_one_or_none()
+        return lang or "vi"
+
+    async def _incoming(self, ev) -> Incoming | None:
+        """The runtime's input for an event, or None (after telling the person) for what we cannot read."""
+        if ev.name == TEXT_EVENT and ev.text and ev.text.strip():
+            text = ev.text.strip()
+            return Incoming(text="/start" if text.lower() in ("/start", "/batdau") else text)
+        if not ev.name.startswith("message."):  # user.follow and the like: nothing to answer
+            return None
+        _ = translator(await self._lang(ev.chat_key))
+        if ev.name == IMAGE_EVENT and ev.image_url:
+            try:
+                await self.client.send_chat_action(ev.chat_id, "typing")
+            except ZaloError:
+                pass
+            try:
+                data = await self.client.download(ev.image_url, self.config.max_image)
+            except ValueError:
+                await self.notice(ev.chat_key, _("Ảnh lớn hơn {mb} MB nên không tải về được. Vui lòng chụp lại với "
+                                                 "kích thước nhỏ hơn.", mb=self.config.max_image // (1024 * 1024)))
+                return None
+            return Incoming(file=IncomingFile(data=data, name=f"anh-{ev.message_id[:24]}.jpg", mime="image/jpeg"))
+        await self.notice(ev.chat_key, _("Trợ lý chỉ đọc được tin nhắn chữ và ảnh chụp. Vui lòng gõ câu trả lời, "
+                                         "hoặc gửi ảnh giấy tờ."))
+        return None
+
+    # ------------------------------------------------------------------------------------------
+    # sending
+    async def deliver(self, chat_key: str, replies: Sequence[Any], *, lang: str | None = None) -> None:
+        _ = translator(lang or await self._lang(chat_key))
+        for b in render(replies, _):
+            try:
+                if b.file is not None:
+                    await self._send_file(chat_key, b.text, b.file, _)
+                else:
+                    await self.out.text(chat_key, b.text)
+            except ZaloAPIError as exc:
+                if exc.code in (401, 403):
+                    log.info("zalo %s: refused (%s); replies dropped", chat_key, exc.code)
+                    return
+                raise
+
+    def file_link(self, sha: str, name: str, now: float | None = None) -> str | None:
+        if not (self.config.public_url and self.config.secret):
+            return None
+        exp = int((now or time.time()) + FILE_LINK_DAYS * 86400)
+        return f"{self.config.public_url.rstrip('/')}/zalo/files/{sha}/{exp}/{self._sig(sha, exp)}/{quote(name)}"
+
+    def _sig(self, sha: str, exp: int) -> str:
+        return hmac.new((self.config.secret or "").encode(), f"{sha}:{exp}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    async def _file(self, request: web.Request) -> web.Response:
+        sha, exp, sig = request.match_info["sha"], request.match_info["exp"], request.match_info["sig"]
+        if not exp.isdigit() or int(exp) < time.time() or not hmac.compare_digest(sig, self._sig(sha, int(exp))):
+            return web.Response(status=403)
+        try:
+            data = await asyncio.to_thread(self.runtime.attachments.get, sha)
+        except (OSError, ValueError):
+            return web.Response(status=404)
+        name = request.match_info["name"]
+        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return web.Response(body=data, content_type=mime,
+                            headers={"Content-Disposition": f"inline; filename=\"{quote(name)}\""})
+
+    async def _send_file(self, chat_key: str, caption: str, f: Any, _) -> None:
+        """Zalo has no sendDocument and sendPhoto takes a URL: a signed link to the file (an image as a photo),
+        or, without a public URL, a note that the file is kept with the dossier."""
+        sha = getattr(f, "sha256", None) or (Path(f.path).name if getattr(f, "path", None) else None)
+        name = getattr(f, "name", None) or "tep"
+        link = self.file_link(sha, name) if sha and len(sha) == 64 else None
+        mime = getattr(f, "mime", None) or ""
+        if link and mime.startswith("image/"):
+            await self.out.call(chat_key, lambda: self.client.send_photo(chat_key.split(":", 1)[1], link,
+                                                                         caption[:TEXT_LIMIT] or None), "sendPhoto")
+            return
+        if link:
+            text = caption + "\n" + _("Tải tệp “{name}” tại: {link}\n(Liên kết dùng được trong {days} ngày.)",
+                                      name=name, link=link, days=FILE_LINK_DAYS)
+        else:
+            text = caption + "\n" + _("(Zalo chưa cho phép trợ lý gửi tệp “{name}” qua tin nhắn. Tệp đã được lưu "
+                                      "cùng hồ sơ.)", name=name)
+        await self.out.text(chat_key, text)
+
+    async def notice(self, chat_key: str, text: str) -> None:
+        await self.out.text(chat_key, text)
+
+    async def _safe_notice(self, chat_key: str, text: str) -> None:
+        try:
+            _ = translator(await self._lang(chat_key))
+            await self.notice(chat_key, _(text))
+        except Exception:  # noqa: BLE001
+            pass

@@ -1,0 +1,125 @@
+"""The durable inbox of Zalo updates (``zalo_updates``) and how an update is read.
+
+Zalo updates have no ``update_id``: they are deduplicated on ``(bot_id, event_name:message_id)``. An update
+is inserted before the webhook answers 200 (or before the next long poll), processed from the row, and the row
+is marked ``done`` right after the conversation step commits. Rows still ``pending`` at start-up are processed
+again, in order. The event body is parsed defensively: the image field is not stable across API versions
+(``photo_url``, ``url``, ``photo`` as a string, list or object, ``attachments[]``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.account_models import ZaloUpdate
+
+CHANNEL = "zalo"
+TEXT_EVENT = "message.text.received"
+IMAGE_EVENT = "message.image.received"
+
+
+def unwrap(raw: Any) -> dict[str, Any] | None:
+    """The update itself: the webhook body is ``{event_name, message}``, sometimes wrapped in ``{ok, result}``."""
+    if not isinstance(raw, dict):
+        return None
+    if "event_name" not in raw and isinstance(raw.get("result"), dict):
+        raw = raw["result"]
+    return raw if isinstance(raw.get("event_name"), str) else None
+
+
+@dataclass
+class Event:
+    name: str
+    key: str                  # "<event_name>:<message_id>" (dedupe key)
+    chat_id: str | None
+    text: str | None
+    image_url: str | None
+    message_id: str
+
+    @property
+    def chat_key(self) -> str | None:
+        return f"{CHANNEL}:{self.chat_id}" if self.chat_id else None
+
+
+def _image_url(m: dict[str, Any]) -> str | None:
+    for k in ("photo_url", "url", "image_url"):
+        if isinstance(m.get(k), str) and m[k]:
+            return m[k]
+    ph = m.get("photo")
+    if isinstance(ph, list) and ph:
+        ph = ph[-1]
+    if isinstance(ph, str) and ph:
+        return ph
+    if isinstance(ph, dict):
+        for k in ("url", "photo_url", "file_url"):
+            if isinstance(ph.get(k), str):
+                return ph[k]
+    for a in m.get("attachments") or []:
+        if isinstance(a, dict):
+            p = a.get("payload") if isinstance(a.get("payload"), dict) else a
+            if isinstance(p.get("url"), str):
+                return p["url"]
+    return None
+
+
+def parse(raw: dict[str, Any]) -> Event:
+    name = str(raw.get("event_name"))
+    m = raw.get("message") if isinstance(raw.get("message"), dict) else {}
+    mid = m.get("message_id")
+    if mid is None:  # no id: the content identifies it (a replay of the same body is still a duplicate)
+        mid = "h" + hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+    chat = m.get("chat") if isinstance(m.get("chat"), dict) else {}
+    sender = m.get("from") if isinstance(m.get("from"), dict) else {}
+    chat_id = chat.get("id") or sender.get("id")
+    text = m.get("text") if isinstance(m.get("text"), str) else None
+    return Event(name=name, key=f"{name}:{mid}"[:200], chat_id=str(chat_id) if chat_id else None, text=text,
+                 image_url=_image_url(m), message_id=str(mid))
+
+
+class InboxRepo:
+    def __init__(self, db: AsyncSession):
+        self.db = db
+
+    def _insert(self):
+        return postgresql.insert if self.db.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+    async def accept(self, bot_id: str, event_key: str, raw: dict[str, Any], chat_key: str | None,
+                     now: datetime) -> int | None:
+        """Store an update; its row id, or None if it was already received."""
+        stmt = self._insert()(ZaloUpdate).values(
+            bot_id=bot_id, event_key=event_key, chat_key=chat_key, payload=raw, status="pending", attempts=0,
+            received_at=now).on_conflict_do_nothing(index_elements=["bot_id", "event_key"]).returning(ZaloUpdate.id)
+        return (await self.db.execute(stmt)).scalar_one_or_none()
+
+    async def pending(self, bot_id: str) -> list[tuple[int, str | None, dict[str, Any]]]:
+        rows = await self.db.execute(select(ZaloUpdate.id, ZaloUpdate.chat_key, ZaloUpdate.payload)
+                                     .where(ZaloUpdate.bot_id == bot_id, ZaloUpdate.status == "pending")
+                                     .order_by(ZaloUpdate.id))
+        return [(i, k, p) for i, k, p in rows.all()]
+
+    async def mark_done(self, ids: Iterable[int], now: datetime) -> int:
+        ids = list(ids)
+        if not ids:
+            return 0
+        r = await self.db.execute(update(ZaloUpdate).where(ZaloUpdate.id.in_(ids), ZaloUpdate.status == "pending")
+                                  .values(status="done", payload={}, processed_at=now))
+        return r.rowcount or 0
+
+    async def failed_attempt(self, row_id: int, error: str, now: datetime, *, final: bool) -> None:
+        values: dict[str, Any] = {"attempts": ZaloUpdate.attempts + 1, "error": error[:300]}
+        if final:
+            values.update(status="failed", payload={}, processed_at=now)
+        await self.db.execute(update(ZaloUpdate).where(ZaloUpdate.id == row_id, ZaloUpdate.status == "pending")
+                              .values(**values))
+
+    async def purge(self, now: datetime, keep: timedelta = timedelta(days=2)) -> int:
+        r = await self.db.execute(delete(ZaloUpdate).where(ZaloUpdate.status != "pending",
+                                                           ZaloUpdate.received_at < now - keep))
+        return r.rowcount or 0

@@ -1,0 +1,141 @@
+"""What goes out to Zalo: direct replies (:class:`Outbound`, with retries) and the notifier's
+:class:`ZaloSender` (one attempt, classified for bot/notifier.py). Both share one rate limiter per bot: the
+notifier's token bucket and global 429 halt, with a small per-chat burst (Zalo's limits are not published:
+``DEFAULT_LIMITS["zalo"]`` is conservative and every 429 is honoured).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from bot.notifier import DEFAULT_LIMITS, Limits, PermanentError, RateLimiter, RetryAfter, TransientError
+
+from .client import ZaloAPIError, ZaloClient, ZaloNetworkError
+from .render import TEXT_LIMIT, split_text
+
+log = logging.getLogger("dvcbot.zalo.send")
+
+CHANNEL = "zalo"
+
+
+def chat_id_of(chat_key: str) -> str:
+    """``zalo:abc123`` → ``abc123`` (Zalo ids are opaque strings)."""
+    head, _sep, rest = chat_key.partition(":")
+    if head != CHANNEL or not rest:
+        raise ValueError(f"not a zalo chat key: {chat_key[:40]}")
+    return rest
+
+
+def default_limits() -> Limits:
+    return DEFAULT_LIMITS.get(CHANNEL, Limits(1.0, 10.0, 10.0))
+
+
+def make_limiter(limits: Limits, per_chat_burst: int = 3) -> RateLimiter:
+    from bot.telegram.sending import BurstRateLimiter  # the same bucket logic (global bucket, 429 halt)
+    return BurstRateLimiter(limits, per_chat_burst=per_chat_burst)
+
+
+@dataclass
+class SendStats:
+    calls: int = 0
+    retry_after: int = 0
+    network_retries: int = 0
+    failed: int = 0
+
+
+class Outbound:
+    """The replies of a conversation: through the shared limiter; a 429 halts the limiter for the time asked
+    and the call is made again; connection errors and 5xx are retried with jittered backoff. 4xx are raised."""
+
+    def __init__(self, client: ZaloClient, limiter: RateLimiter, *, max_attempts: int = 6,
+                 max_rate_limited: int = 20, backoff: float = 0.5, backoff_cap: float = 10.0,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        self.client = client
+        self.limiter = limiter
+        self.max_attempts = max_attempts
+        self.max_rate_limited = max_rate_limited
+        self.backoff = backoff
+        self.backoff_cap = backoff_cap
+        self.sleep = sleep
+        self.stats = SendStats()
+
+    async def call(self, chat_key: str | None, fn: Callable[[], Awaitable[Any]], what: str = "send") -> Any:
+        failures = rate_limited = 0
+        while True:
+            if chat_key:
+                await self.limiter.wait(chat_key)
+            self.stats.calls += 1
+            try:
+                return await fn()
+            except ZaloAPIError as exc:
+                if exc.code == 429:
+                    self.stats.retry_after += 1
+                    rate_limited += 1
+                    self.limiter.halt(exc.retry_after or 1.0)
+                    log.warning("zalo 429 on %s: halting sends for %ss", what, exc.retry_after)
+                    if rate_limited > self.max_rate_limited:
+                        self.stats.failed += 1
+                        raise
+                    continue
+                if exc.code < 500:
+                    self.stats.failed += 1
+                    raise
+                failures += 1
+            except ZaloNetworkError:
+                failures += 1
+            if failures >= self.max_attempts:
+                self.stats.failed += 1
+                raise ZaloNetworkError(what, f"gave up after {failures} attempts")
+            self.stats.network_retries += 1
+            delay = min(self.backoff_cap, self.backoff * 2 ** (failures - 1)) * (0.5 + random.random() / 2)
+            await self.sleep(delay)
+
+    async def text(self, chat_key: str, text: str) -> list[dict[str, Any]]:
+        chat_id = chat_id_of(chat_key)
+        return [await self.call(chat_key, lambda c=c: self.client.send_message(chat_id, c), "sendMessage")
+                for c in split_text(text, TEXT_LIMIT)]
+
+
+class ZaloSender:
+    """The notifier's ``Sender`` for ``zalo:<chat id>`` rows. Payload ``{"text", "choices": [{"value",
+    "label"}]}`` (choices become numbered lines: Zalo has no buttons; a pushed image is not sent, Zalo's
+    sendPhoto takes a public URL only). Returns the last Zalo message id."""
+
+    channel = CHANNEL
+
+    def __init__(self, client: ZaloClient):
+        self.client = client
+
+    @staticmethod
+    def text_of(payload: dict[str, Any]) -> str:
+        text = str(payload.get("text") or payload.get("caption") or "")
+        choices = [c for c in (payload.get("choices") or []) if isinstance(c, dict) and c.get("label")]
+        if choices:
+            text += "\n" + "\n".join(f"{i}. {c['label']}" for i, c in enumerate(choices, 1))
+        return text.strip() or "…"
+
+    async def send(self, chat_key: str, payload: dict[str, Any]) -> str | None:
+        try:
+            chat_id = chat_id_of(chat_key)
+        except ValueError as exc:
+            raise PermanentError(str(exc)) from None
+        ref = None
+        for chunk in split_text(self.text_of(payload), TEXT_LIMIT):
+            try:
+                result = await self.client.send_message(chat_id, chunk)
+            except ZaloAPIError as exc:
+                if exc.code == 429:
+                    raise RetryAfter(exc.retry_after or 1.0, "zalo 429") from None
+                if exc.code >= 500:
+                    raise TransientError(f"zalo {exc.code}: {exc.description[:200]}") from None
+                raise PermanentError(f"zalo {exc.code}: {exc.description[:200]}") from None
+            except ZaloNetworkError as exc:
+                if exc.timeout:
+                    raise  # the message may have gone out: the notifier marks it uncertain
+                raise TransientError(str(exc)) from None
+            if isinstance(result, dict) and result.get("message_id") is not None:
+                ref = str(result["message_id"])
+        return ref

@@ -1,0 +1,104 @@
+"""Linked accounts (issue #8) through the runtime, with console chat keys: one-time codes, a shared draft,
+notifications to the preferred chat, refused codes. The Telegram↔Zalo version is in tests/test_zalo.py."""
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import timedelta
+
+from bot import accounts
+from bot.notifier import MemorySender, Notifier
+from dialogs.messages import Incoming
+from storage.officers_repo import OutboxRepo
+from tests.conftest import Chat, FixedClock
+
+PROC = "ho-tro-chi-phi-mai-tang"
+
+
+def code_in(chat: Chat) -> str:
+    m = re.search(r"Mã liên kết của bạn: ([0-9A-Z]{8})", chat.text())
+    assert m, chat.text()
+    return m.group(1)
+
+
+async def test_link_two_chats_and_continue_the_same_draft(runtime):
+    an = await Chat(runtime, "console:an").start()
+    await an.press(PROC)
+    await an.say("1")
+    await an.expect("deceased.cause")
+    await an.say("/lienket")
+    code = code_in(an)
+    assert an.field == "deceased.cause"  # the question comes again, unchanged
+    other = await Chat(runtime, "console:an-dien-thoai").start()
+    assert other.field == "procedure"  # not linked yet: its own conversation
+    await other.say(f"/lienket {code.lower()}")
+    assert "Đã liên kết tài khoản" in other.text() and "Chào bạn quay lại" in other.text()
+    await other.expect("deceased.cause")
+    await other.say("Thiên tai")  # answered on the other chat…
+    await an.say("nguyen van an")  # …the next one on the first
+    assert (await an.answers())["deceased.cause"] == "thien_tai"
+    assert (await other.answers()) == (await an.answers())
+    # the code is one-time
+    third = await Chat(runtime, "console:ke-la").start()
+    await third.say(f"/lienket {code}")
+    assert third.error and "không đúng hoặc đã hết hạn" in third.error.text
+    assert third.field == "procedure"
+
+
+async def test_two_linked_chats_writing_at_once_do_not_race(runtime):
+    a = await Chat(runtime, "console:a").start()
+    await a.say("/lienket")
+    b = await Chat(runtime, "console:b").start()
+    await b.say(f"/lienket {code_in(a)}")
+    await a.press(PROC)
+    # both type "1" at the same moment: one answers the role question, the other the next one (no lost update)
+    await asyncio.gather(runtime.handle("console:a", Incoming(text="1")),
+                         runtime.handle("console:b", Incoming(text="1")))
+    s = await runtime.session("console:b")
+    assert s.draft.answers.get("filer.role") == "self" and s.draft.answers.get("deceased.cause")
+    assert runtime.locks._locks == {}
+
+
+async def test_expired_wrong_and_own_codes_are_refused(runtime, clock):
+    a = await Chat(runtime, "console:a").start()
+    await a.say("/lienket")
+    code = code_in(a)
+    await a.say(f"/lienket {code}")
+    assert a.error and "chính cuộc trò chuyện này" in a.error.text
+    b = await Chat(runtime, "console:b").start()
+    await b.say("/lienket ZZZZZZZZ")
+    assert b.error and "không đúng hoặc đã hết hạn" in b.error.text
+    runtime.now = FixedClock(clock.when + timedelta(minutes=16))
+    await b.say(f"/lienket {code}")
+    assert b.error and "không đúng hoặc đã hết hạn" in b.error.text
+    async with runtime.sm() as db:
+        assert await accounts.account_of(db, "console:b") is None
+        assert await accounts.conversation_key(db, "console:b") == "console:b"
+    # not linked: /thongbao explains
+    await b.say("/thongbao zalo")
+    assert b.error and "chưa liên kết" in b.error.text and b.field == "procedure"
+
+
+async def test_notifications_go_to_the_preferred_chat(runtime):
+    from tests.test_officers import submit
+    a = await Chat(runtime, "console:a").start()
+    await a.say("/lienket")
+    b = await Chat(runtime, "zalo:b1").start()
+    await b.say(f"/lienket {code_in(a)}")
+    assert "Thông báo về hồ sơ sẽ gửi về cửa sổ dòng lệnh (console) “a”" in b.text()
+    await b.say("/thongbao zalo")
+    assert "Từ nay thông báo về hồ sơ sẽ gửi về Zalo" in b.text()
+    await a.say("/thongbao")
+    assert "Thông báo đang gửi về Zalo" in a.text() and "“/thongbao console:a” hoặc “/thongbao zalo”" in a.text()
+    code = await submit(runtime, user="console:a")
+    async with runtime.sm() as db:
+        rows = await OutboxRepo(db).list(dossier_id=None, kind="citizen_submitted")
+    assert [r.chat_key for r in rows] == ["zalo:b1"]
+    zalo, console = MemorySender("zalo"), MemorySender("console")
+    await Notifier(runtime.sm, [zalo, console], now=lambda: runtime.now() + timedelta(minutes=1)).drain()
+    assert [k for k, _p in zalo.sent] == ["zalo:b1"] and zalo.sent[0][1]["text"].startswith(f"Biên nhận hồ sơ {code}")
+    assert console.sent == []
+    await a.say("/thongbao đây")
+    assert "gửi về cửa sổ dòng lệnh" in a.text()
+    async with runtime.sm() as db:
+        assert await accounts.notify_keys(db, ["zalo:b1", "console:x"]) == ["console:a", "console:x"]

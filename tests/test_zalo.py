@@ -1,0 +1,407 @@
+"""The Zalo channel, end to end: our webhook app (or the long-polling loop) on 127.0.0.1 against a fake Zalo Bot
+API server (tests/fakes/zalo_api.py); real databases (SQLite, and PostgreSQL when DVCBOT_TEST_PG is set)."""
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiohttp import ClientSession, web
+
+from bot import officers as off
+from bot.notifier import Limits, Notifier
+from bot.service import Runtime
+from bot.zalo import ZaloChannel, ZaloConfig
+from bot.zalo.render import render, split_text
+from dialogs.i18n import translator
+from dialogs.messages import Ask, ChoiceOut, Message
+from storage.account_models import ZaloUpdate
+from storage.repo import DossierRepo
+from tests.conftest import jpeg
+from tests.fakes.zalo_api import FakeZaloAPI
+
+SECRET = "zalo-s3cret-Token"
+CITIZEN = "e4ea2cd5189df1c3a88c"
+PROC = "ho-tro-chi-phi-mai-tang"
+TITLE = "Hỗ trợ chi phí mai táng (trợ giúp đột xuất)"  # typed in full: picks the procedure by its title
+FAST = Limits(0.0, 1000.0, 1000.0)
+
+
+@pytest.fixture
+async def fake():
+    api = await FakeZaloAPI().start()
+    yield api
+    await api.stop()
+
+
+class Bot:
+    """Our Zalo channel, fed through its webhook (``mode="webhook"``) or by long polling the fake."""
+
+    def __init__(self, rt: Runtime, fake: FakeZaloAPI, mode: str = "webhook", **config: Any):
+        self.rt, self.fake, self.mode = rt, fake, mode
+        cfg = dict(token=fake.token, api_base=fake.base_url, secret=SECRET, limits=FAST, retry_delay=0.05)
+        cfg.update(config)
+        self.channel = ZaloChannel(rt, ZaloConfig(**cfg))
+        self.channel.out.backoff = 0.01
+        self.runner: web.AppRunner | None = None
+        self.http: ClientSession | None = None
+        self.poller: asyncio.Task | None = None
+        self.stop_polling = asyncio.Event()
+        self.url = self.base = ""
+
+    async def start(self) -> "Bot":
+        self.http = ClientSession()
+        if self.mode == "webhook":
+            self.runner = web.AppRunner(self.channel.webhook_app(), access_log=None)
+            await self.runner.setup()
+            site = web.TCPSite(self.runner, "127.0.0.1", 0)
+            await site.start()
+            port = site._server.sockets[0].getsockname()[1]
+            self.base = f"http://127.0.0.1:{port}"
+            self.url = self.base + "/zalo/webhook"
+        else:
+            self.poller = asyncio.create_task(self.channel.run_polling(poll_timeout=1, stop=self.stop_polling))
+        return self
+
+    async def stop(self) -> None:
+        if self.poller is not None:
+            self.stop_polling.set()
+            await asyncio.wait_for(self.poller, 10)
+            await self.channel.close()
+        if self.runner:
+            await self.runner.cleanup()
+            await self.channel.client.close()
+        if self.http:
+            await self.http.close()
+
+    async def post(self, update: Any, secret: str | None = SECRET) -> int:
+        headers = {"X-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        async with self.http.post(self.url, json=update, headers=headers) as r:
+            return r.status
+
+    async def send(self, update: dict) -> None:
+        if self.mode == "webhook":
+            assert await self.post(update) == 200
+        else:
+            seen = self.channel.stats.accepted + self.channel.stats.duplicates
+            self.fake.put_update(update)
+            for _ in range(1000):
+                if self.channel.stats.accepted + self.channel.stats.duplicates > seen:
+                    break
+                await asyncio.sleep(0.01)
+        await self.channel.join(20)
+
+    async def say(self, chat: str, text: str) -> str:
+        await self.send(self.fake.text_update(chat, text))
+        return self.fake.last(chat).text or ""
+
+    async def pick(self, chat: str, label: str) -> str:
+        """Answer with the number of the choice ``label`` (exactly, or as a prefix) in the last message."""
+        number = choice_number(self.fake.last(chat).text or "", label)
+        return await self.say(chat, number)
+
+
+def choice_number(text: str, label: str) -> str:
+    lines = re.findall(r"^(\d+)\. (.+)$", text, re.M)
+    for n, lab in lines:
+        if lab == label:
+            return n
+    for n, lab in lines:
+        if lab.startswith(label):
+            return n
+    raise AssertionError(f"no choice {label!r} in {text!r}")
+
+
+async def answers(rt: Runtime, chat: str) -> dict:
+    s = await rt.session(f"zalo:{chat}")
+    return dict(s.draft.answers) if s.draft else {}
+
+
+def all_text(fake: FakeZaloAPI, chat: str) -> str:
+    return "\n".join(m.text or "" for m in fake.sent(chat))
+
+
+async def funeral(z: Bot, c: str) -> None:
+    """The whole funeral-support procedure in typed text and numbers, with a photo of the death notice."""
+    first = await z.say(c, "/start")
+    assert first.startswith("Xin chào!") and "Hỗ trợ chi phí mai táng (trợ giúp đột xuất)" in first
+    m = await z.pick(c, "Hỗ trợ chi phí mai táng")
+    assert "Ai đang khai hồ sơ này?" in m and "Bước 1/" in m and "Gõ số thứ tự" in m
+    assert "(Có thể gõ: “hủy” · “trợ giúp”)" in m
+    m = await z.pick(c, "Tôi là người đứng ra mai táng")
+    assert "Người mất chết vì lý do gì?" in m and "“quay lại”" in m
+    await z.pick(c, "Thiên tai")
+    m = await z.say(c, "nguyễn văn an")
+    assert "Ngày tháng năm sinh" in m
+    m = await z.say(c, "31/02/1950")
+    assert m.startswith("⚠️") and "Ngày tháng năm sinh" in m
+    await z.say(c, "5/3/1950")
+    m = await z.pick(c, "Nam")
+    assert "Dân tộc" in m
+    for text in ("Kinh", "Lâm Đồng", "duc trong", "Thôn 3", "10/11/2026", "12/11/2026"):
+        await z.say(c, text)
+    m = await z.say(c, "Nghĩa trang thôn 3")
+    assert "Ai đứng ra mai táng" in m
+    await z.pick(c, "Hộ gia đình hoặc cá nhân")
+    for text in ("Nguyễn Văn Bình", "01/02/1975"):
+        await z.say(c, text)
+    m = await z.say(c, "068 075 001 234")
+    assert "CCCD cấp ngày nào" in m and "“bỏ qua”" in m
+    await z.say(c, "bỏ qua")
+    await z.say(c, "Lâm Đồng")
+    await z.say(c, "Đức Trọng")
+    m = await z.say(c, "Thôn 3")
+    assert "\n1. Có\n2. Không\n" in m  # yes/no as numbered choices
+    await z.say(c, "1")
+    m = await z.say(c, "con trai")
+    assert "Số điện thoại để cán bộ liên hệ" in m
+    m = await z.say(c, "0912 345 678")
+    assert "giấy báo tử" in m and "📎" in m
+    await z.send(z.fake.image_update(c, jpeg(1)))
+    m = z.fake.last(c).text
+    assert "Đã nhận 1 tệp" in m and "“Xong”" in m
+    await z.say(c, "xong")
+    m = z.fake.last(c).text
+    assert "Thông tin đã đúng chưa?" in m
+    await z.pick(c, "Đúng, nộp hồ sơ")
+    await z.pick(c, "Tôi xin cam đoan")
+
+
+async def check_submitted(rt: Runtime, fake: FakeZaloAPI, c: str) -> Any:
+    text = all_text(fake, c)
+    assert "Đã nộp hồ sơ thành công" in text and "Mã hồ sơ: MT-" in text
+    async with rt.sm() as db:
+        [d] = await DossierRepo(db).list()
+    assert d.submitter_key == f"zalo:{c}" and d.answers["applicant.id_number"] == "068075001234"
+    assert d.answers["contact.phone"] == "0912345678" and d.answers["deceased.birth_date"] == "1950-03-05"
+    assert [a.mime for a in d.attachments] == ["image/jpeg"]
+    assert rt.attachments.get(d.attachments[0].sha256) == jpeg(1)
+    assert all(len(m.text or "") <= 2000 for m in fake.sent(c))
+    assert not [x for x in fake.calls if x.status >= 400]
+    return d
+
+
+# ------------------------------------------------------------------------------------------------
+async def test_full_funeral_procedure_over_the_webhook_with_a_photo_and_the_pdf_link(runtime: Runtime,
+                                                                                    fake: FakeZaloAPI):
+    z = Bot(runtime, fake)
+    z.channel.config.public_url = "http://placeholder"
+    await z.start()
+    try:
+        z.channel.config.public_url = z.base  # the PDF copy of the form: a signed link served by our app
+        await funeral(z, CITIZEN)
+        d = await check_submitted(runtime, fake, CITIZEN)
+        text = all_text(fake, CITIZEN)
+        link = re.search(r"Tải tệp “" + re.escape(d.code) + r"\.pdf” tại: (\S+)", text)
+        assert link, text
+        async with z.http.get(link.group(1)) as r:
+            assert r.status == 200 and (await r.read()).startswith(b"%PDF")
+        async with z.http.get(link.group(1).replace("/zalo/files/", "/zalo/files/0")) as r:
+            assert r.status in (403, 404)
+        async with runtime.sm() as db:
+            rows = list((await db.execute(ZaloUpdate.__table__.select())).mappings())
+        assert rows and {r["status"] for r in rows} == {"done"} and all(r["payload"] == {} for r in rows)
+    finally:
+        await z.stop()
+
+
+async def test_full_funeral_procedure_by_long_polling(runtime: Runtime, fake: FakeZaloAPI):
+    z = await Bot(runtime, fake, mode="polling").start()
+    try:
+        await funeral(z, CITIZEN)
+        await check_submitted(runtime, fake, CITIZEN)
+        assert "Zalo chưa cho phép trợ lý gửi tệp" in all_text(fake, CITIZEN)  # no public URL: a note
+        assert fake.method_calls("deleteWebhook") and fake.method_calls("sendChatAction")
+    finally:
+        await z.stop()
+
+
+async def test_duplicates_are_handled_once_and_a_wrong_secret_is_refused(runtime: Runtime, fake: FakeZaloAPI):
+    z = await Bot(runtime, fake).start()
+    try:
+        c = CITIZEN
+        await z.say(c, "/start")
+        u = fake.text_update(c, TITLE)
+        statuses = await asyncio.gather(*(z.post(u) for _ in range(3)))
+        assert statuses == [200, 200, 200]
+        await z.channel.join(20)
+        await z.send({"ok": True, "result": u})  # the wrapped shape, later: the same update
+        assert len([m for m in fake.sent(c) if "Ai đang khai hồ sơ này?" in (m.text or "")]) == 1
+        assert z.channel.stats.duplicates == 3
+        # a wrong or missing secret: refused before anything is stored
+        other = fake.text_update("someone-else", "/start")
+        assert await z.post(other, secret="wrong-secret") == 401
+        assert await z.post(other, secret=None) == 401
+        async with z.http.post(z.url, data=b"{not json", headers={"X-Bot-Api-Secret-Token": SECRET}) as r:
+            assert r.status == 400
+        await z.channel.join(5)
+        assert fake.sent("someone-else") == [] and z.channel.stats.accepted == 2
+        async with runtime.sm() as db:
+            rows = list((await db.execute(ZaloUpdate.__table__.select())).mappings())
+        assert len(rows) == 2
+        # no /start on Zalo: a first message gets the greeting; one that names a procedure, the first question too
+        m = await z.say("new-1", "Xin chào")
+        assert m.startswith("Xin chào!") and "Bạn cần làm thủ tục nào?" in m and "⚠️" not in m
+        await z.say("new-2", "mai táng người chết do thiên tai")
+        m = all_text(fake, "new-2")
+        assert m.startswith("Xin chào!") and "Ai đang khai hồ sơ này?" in m and "⚠️" not in m
+        # a sticker is explained and changes nothing
+        before = await answers(runtime, c)
+        await z.send(fake.sticker_update(c))
+        assert "chỉ đọc được tin nhắn chữ và ảnh chụp" in fake.last(c).text
+        assert await answers(runtime, c) == before
+    finally:
+        await z.stop()
+
+
+async def test_a_reply_waits_out_429_and_retries_5xx(runtime: Runtime, fake: FakeZaloAPI):
+    z = await Bot(runtime, fake).start()
+    try:
+        await z.say(CITIZEN, "/start")
+        fake.fail("sendMessage", 1, retry_after=1)
+        fake.fail("sendMessage", 1, status=502, description="Bad Gateway")
+        m = await z.say(CITIZEN, TITLE)
+        assert "Ai đang khai hồ sơ này?" in m
+        assert [c.status for c in fake.method_calls("sendMessage")][-3:] == [429, 502, 200]
+        assert z.channel.out.stats.retry_after == 1 and z.channel.out.stats.network_retries == 1
+    finally:
+        await z.stop()
+
+
+async def test_crash_after_receipt_is_recovered_at_start(runtime: Runtime, fake: FakeZaloAPI):
+    from bot.zalo.inbox import InboxRepo, parse
+    ups = [fake.text_update(CITIZEN, "/start"), fake.text_update(CITIZEN, TITLE)]
+    async with runtime.sm() as db, db.begin():
+        for u in ups:
+            await InboxRepo(db).accept("1234567890", parse(u).key, u, f"zalo:{CITIZEN}", runtime.now())
+    z = await Bot(runtime, fake).start()  # startup recovers the inbox
+    try:
+        await z.channel.join(20)
+        texts = [m.text for m in fake.sent(CITIZEN)]
+        assert texts[0].startswith("Xin chào!") and "Ai đang khai hồ sơ này?" in texts[-1]
+        await z.send(ups[1])  # delivered again after all: ignored
+        assert len(fake.sent(CITIZEN)) == len(texts)
+    finally:
+        await z.stop()
+
+
+# ------------------------------------------------------------------------------------------------
+# notifications and linked accounts
+def _notifier(rt: Runtime, channel: ZaloChannel, *others, minutes: int = 1) -> Notifier:
+    n = Notifier(rt.sm, list(others), now=lambda: rt.now() + timedelta(minutes=minutes))
+    channel.attach_notifier(n)
+    return n
+
+
+async def test_citizen_notification_through_the_outbox_429_then_delivered(runtime: Runtime, fake: FakeZaloAPI):
+    from tests.test_officers import submit
+    z = await Bot(runtime, fake).start()
+    try:
+        code = await submit(runtime, user=f"zalo:{CITIZEN}")
+        fake.fail("sendMessage", 1, retry_after=3)
+        s = await _notifier(runtime, z.channel).drain()
+        assert s.retried == 1 and s.delivered == 0 and fake.sent(CITIZEN) == []
+        s = await _notifier(runtime, z.channel, minutes=5).drain()  # later: delivered
+        assert s.delivered == 1
+        [m] = fake.sent(CITIZEN)
+        assert m.text.startswith(f"Biên nhận hồ sơ {code}")
+        # a pushed message with choices gets numbered lines; a blocked chat is a permanent failure
+        async with runtime.sm() as db, db.begin():
+            await off._enqueue(db, f"zalo:{CITIZEN}", "test", "t1", "Thông báo thử", runtime.now())
+            await off._enqueue(db, f"zalo:{CITIZEN}", "test", "t2", "Chọn một việc:", runtime.now(),
+                               choices=[("a", "Xem hồ sơ"), ("b", "Nhận xử lý")])
+        fake.fail("sendMessage", 1, status=500)
+        s = await _notifier(runtime, z.channel, minutes=10).drain()
+        assert s.retried == 1
+        fake.fail("sendMessage", 1, status=403, description="user blocked the bot")
+        s = await _notifier(runtime, z.channel, minutes=60).drain()
+        assert s.delivered == 1 and s.failed == 1
+        assert fake.last(CITIZEN).text == "Chọn một việc:\n1. Xem hồ sơ\n2. Nhận xử lý"
+    finally:
+        await z.stop()
+
+
+async def test_link_telegram_and_zalo_continue_the_draft_and_notify_the_preferred_chat(runtime: Runtime,
+                                                                                        fake: FakeZaloAPI):
+    """The real Telegram channel (fake Bot API) and the Zalo channel on one runtime."""
+    from tests.fakes.telegram_api import FakeTelegramAPI
+    from tests.test_officers import submit
+    from tests.test_telegram import Bot as TelegramBot
+    tg_api = await FakeTelegramAPI().start()
+    tg = await TelegramBot(runtime, tg_api).start()
+    z = await Bot(runtime, fake).start()
+    t = 4242
+    try:
+        await tg.say(t, "/start")
+        await tg.press(t, "Hỗ trợ chi phí mai táng")
+        m = await tg.press(t, "Tôi là người đứng ra mai táng")
+        assert "Người mất chết vì lý do gì?" in m.text
+        m = await tg.say(t, "/lienket")
+        code = re.search(r"Mã liên kết của bạn: ([0-9A-Z]{8})", m.text).group(1)
+        m = await z.say(CITIZEN, "/lienket " + code)
+        assert "Đã liên kết tài khoản (Telegram, Zalo)" in m and "Người mất chết vì lý do gì?" in m
+        assert "Thông báo về hồ sơ sẽ gửi về Telegram" in m
+        await z.pick(CITIZEN, "Thiên tai")  # the draft begun on Telegram, continued on Zalo
+        m = await tg.say(t, "nguyễn văn an")  # and back on Telegram
+        assert "Ngày tháng năm sinh" in m.text
+        a = await answers(runtime, CITIZEN)
+        assert a["deceased.cause"] == "thien_tai" and a["filer.role"] == "self" and "deceased.full_name" in a
+        m = await z.say(CITIZEN, "/thongbao zalo")
+        assert "Từ nay thông báo về hồ sơ sẽ gửi về Zalo" in m and "Ngày tháng năm sinh" in m
+        # a dossier filed from Telegram: its notifications go to Zalo only
+        code = await submit(runtime, user=f"telegram:{t}")
+        n = len(tg_api.sent(t))
+        notifier = Notifier(runtime.sm, [], now=lambda: runtime.now() + timedelta(minutes=1))
+        tg.channel.attach_notifier(notifier)
+        z.channel.attach_notifier(notifier)
+        assert (await notifier.drain()).delivered == 1
+        assert len(tg_api.sent(t)) == n and fake.last(CITIZEN).text.startswith(f"Biên nhận hồ sơ {code}")
+        # a wrong code on Zalo: refused, the question comes again
+        m = await z.say(CITIZEN, "/lienket ABCD2345")
+        assert m.startswith("⚠️ Mã liên kết không đúng hoặc đã hết hạn") and "Ngày tháng năm sinh" in m
+    finally:
+        await z.stop()
+        await tg.stop()
+        await tg.channel.close()
+        await tg_api.stop()
+
+
+# ------------------------------------------------------------------------------------------------
+# rendering (no network)
+def test_numbered_choices_nav_words_and_splitting_under_2000_characters():
+    _ = translator("vi")
+    para = "Đoạn văn có dấu tiếng Việt và biểu tượng 📄. " * 20
+    long = "\n\n".join([para] * 8)
+    chunks = split_text(long)
+    assert len(chunks) >= 4 and all(len(c) <= 2000 for c in chunks)
+    assert "".join(chunks).replace("\n", "").replace(" ", "") == long.replace("\n", "").replace(" ", "")
+    ask = Ask(text="Câu hỏi?", procedure="p", field="f", kind="yes_no",
+              choices=(ChoiceOut("yes", "Có"), ChoiceOut("no", "Không")), step="Bước 2/4", step_no=2, step_total=4,
+              nav=("nav:back", "nav:help", "nav:cancel"))
+    bubbles = render([Message("ngắn"), Message(long, error=True), ask], _)
+    assert all(len(b.text) <= 2000 for b in bubbles) and bubbles[0].text.startswith("ngắn\n\n⚠️")
+    assert bubbles[-1].text.endswith("Bước 2/4\nCâu hỏi?\n1. Có\n2. Không\nGõ số thứ tự hoặc nội dung lựa chọn.\n"
+                                     "(Có thể gõ: “quay lại” · “hủy” · “trợ giúp”)")
+    english = render([ask], translator("en"))
+    assert english[-1].text.endswith("Type the number or the text of your choice.\n"
+                                     "(You can type: “back” · “cancel” · “help”)")
+    one_line = "x" * 4500  # no place to cut: cut hard
+    assert [len(c) for c in split_text(one_line)] == [2000, 2000, 500]
+
+
+async def test_a_too_big_photo_is_explained_and_other_events_are_ignored(runtime: Runtime, fake: FakeZaloAPI):
+    z = await Bot(runtime, fake, max_image=1024 * 1024).start()
+    try:
+        c = CITIZEN
+        await z.say(c, "/start")
+        await z.say(c, TITLE)
+        before = await answers(runtime, c)
+        n = len(fake.sent(c))
+        await z.send(fake.image_update(c, jpeg(2) + b"\0" * (1024 * 1024)))
+        assert "Ảnh lớn hơn 1 MB" in fake.last(c).text and await answers(runtime, c) == before
+        await z.send({"event_name": "user.follow", "message": {"message_id": "f1", "chat": {"id": c}}})
+        assert len(fake.sent(c)) == n + 1
+    finally:
+        await z.stop()
