@@ -23,3 +23,4 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/engine_bench.py
+	$(PY) bench/telegram_bench.py

@@ -46,3 +46,38 @@ def test_conversation_script_matches_the_procedure():
     bench = load_bench()
     r = bench.bare_engine(1)
     assert r.conversations == 1 and r.steps == bench.STEPS_PER_CONVERSATION
+
+
+TELEGRAM_BENCH = BENCH.parent / "telegram_bench.py"
+
+
+def test_telegram_bench_main_runs_with_tiny_parameters(tmp_path):
+    """bench/telegram_bench.py: the echo baseline and our webhook, one citizen through the whole funeral
+    procedure over loopback HTTP (no timing assertions)."""
+    spec = importlib.util.spec_from_file_location("telegram_bench", TELEGRAM_BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench
+    spec.loader.exec_module(bench)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        rc = bench.main(["--quick", "--budget", "0", "--chats", "1", "--concurrency", "2", "--messages", "2",
+                         "--no-warm-up", "--dir", str(tmp_path), "--json"])
+    assert rc == 0
+    text = out.getvalue()
+    echo_name = "BASELINE bare aiogram echo bot, 2 chats"
+    seq_name = "ours: funeral procedure, SQLite file, one chat"
+    con_name = "ours: funeral procedure, SQLite file, 2 chats"
+    menu_name = "ours: text at the menu, SQLite file, 2 chats"
+    for name in (echo_name, seq_name, con_name, menu_name, "ours/echo throughput", "the filing step"):
+        assert name in text
+    figures = json.loads(text[text.index("\n{") + 1:])
+    results = figures["results"]
+    assert results[echo_name]["updates"] == 2 and results[menu_name]["updates"] == 2
+    for name in (seq_name, con_name):
+        assert results[name]["chats"] == 1 and results[name]["updates"] == bench.UPDATES_PER_CONVERSATION
+        assert results[name]["reply_p50_ms"] > 0 and results[name]["http_p99_ms"] > 0
+    assert set(figures["ratios"]) == {"throughput_ours_over_echo", "reply_p50_ours_over_echo",
+                                      "reply_p99_ours_over_echo"}
+    ch = figures["channel"]
+    assert ch["failed"] == 0 and ch["stale"] == 0 and ch["api_errors"] == 0
+    assert ch["turns"] == ch["accepted"] == 2 * bench.UPDATES_PER_CONVERSATION + 2

@@ -1,0 +1,432 @@
+"""How fast is the Telegram bot over its webhook, next to a bare aiogram echo bot?
+
+Posts synthetic Telegram updates to webhooks over loopback HTTP (127.0.0.1), and measures in the same run:
+
+* BASELINE: a bare aiogram 3 echo bot — a ``Dispatcher`` with one message handler answering the same text
+  with ``bot.send_message`` — served by aiogram's ``SimpleRequestHandler`` on an aiohttp app;
+* our bot: ``TelegramChannel.webhook_app()`` on a real SQLite file (``Runtime`` from bot/service.py), many
+  synthetic citizens each doing the complete funeral-support procedure (``ho-tro-chi-phi-mai-tang``:
+  /start, button presses, typed answers, a shared contact, one photo, confirm, sworn statement →
+  submitted dossier and its PDF form);
+* our bot with text messages at the menu only (the cheapest path through the inbox and the runtime).
+
+Both bots talk to the same fake Bot API server (tests/fakes/telegram_api.py) on 127.0.0.1. Many chats post
+at once; each chat posts its next update only when the bot has answered the previous one (as a person
+does), so a chat's updates arrive in order. For every update:
+
+* HTTP: the webhook's response time (POST → 200; our bot answers once the update is stored in its inbox);
+* reply: POST → the fake API receiving the bot's answer — for the echo bot its one message, for our bot
+  the last message of the turn (the next question, or the dossier's form), when the person can answer.
+
+The table shows updates per second, p50/p99 of both, our throughput as a share of the echo bot's, and how
+many times the echo bot's reply latency ours is. Everything (the load, the fake API, the bot) runs on one
+asyncio loop in one process, as in production, where one process serves one bot. Rate limiting is off
+(Telegram's own 30 messages/s would otherwise be what is measured).
+
+    python bench/telegram_bench.py           # full run, under a minute
+    python bench/telegram_bench.py --quick   # about ten seconds
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import logging
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, AsyncIterator, Awaitable, Callable
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # runnable as `python bench/telegram_bench.py` without installing
+    sys.path.insert(0, str(ROOT))
+
+from aiogram import Bot, Dispatcher  # noqa: E402
+from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
+from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
+from aiogram.types import Message  # noqa: E402
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application  # noqa: E402
+from aiohttp import ClientSession, TCPConnector, web  # noqa: E402
+
+from bot.notifier import Limits  # noqa: E402
+from bot.service import Runtime  # noqa: E402
+from bot.telegram import TelegramChannel, TelegramConfig  # noqa: E402
+from tests.fakes.telegram_api import FakeTelegramAPI, Sent  # noqa: E402
+
+PROC = "ho-tro-chi-phi-mai-tang"
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))  # a Monday morning
+TOKEN = "123456:BENCH-token"
+SECRET = "bench_s3cret"
+HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+NO_LIMITS = Limits(0.0, 1_000_000.0, 1_000_000.0)
+
+
+def photo(n: int) -> bytes:
+    """A small JPEG-looking file, different for every citizen (so every one is really stored)."""
+    return (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+            + n.to_bytes(8, "big") * 512 + b"\xff\xd9")
+
+
+# One citizen's complete conversation over Telegram, menu to submitted dossier: ("say", text), ("press", a
+# button label or its prefix, on the latest message with buttons), ("contact", phone), ("photo", None).
+FUNERAL: list[tuple[str, str | None]] = [
+    ("say", "/start"), ("press", "Hỗ trợ chi phí mai táng"), ("press", "Tôi là người đứng ra mai táng"),
+    ("press", "Thiên tai"), ("say", "Nguyễn Văn An"), ("say", "5/3/1950"), ("press", "Nam"), ("say", "Kinh"),
+    ("say", "Lâm Đồng"), ("say", "duc trong"), ("say", "Thôn 3"), ("say", "10/11/2026"), ("say", "12/11/2026"),
+    ("say", "Nghĩa trang thôn 3"), ("press", "Hộ gia đình hoặc cá nhân"), ("say", "Nguyễn Văn Bình"),
+    ("say", "01/02/1975"), ("say", "068 075 001 234"), ("press", "Bỏ qua"), ("say", "Lâm Đồng"),
+    ("say", "Đức Trọng"), ("say", "Thôn 3"), ("press", "Có"), ("say", "con trai"), ("contact", "+84912345678"),
+    ("photo", None), ("press", "Xong"), ("press", "Đúng, nộp hồ sơ"), ("press", "Tôi xin cam đoan"),
+]
+UPDATES_PER_CONVERSATION = len(FUNERAL)
+MENU_TEXTS = ["xin chào", "tôi cần giúp", "abc", "cho hỏi", "?"]  # typed at the menu: no procedure starts
+
+
+@dataclass
+class Result:
+    name: str
+    updates: int = 0
+    seconds: float = 0.0
+    http: list[float] = field(default_factory=list)   # seconds, POST → webhook response
+    reply: list[float] = field(default_factory=list)  # seconds, POST → the fake API has the (last) reply
+    submit: list[float] = field(default_factory=list)  # reply latency of the sworn statement that files the dossier
+    conversations: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.seconds if self.updates and self.seconds else float("nan")
+
+    def pct(self, q: float, xs: list[float] | None = None) -> float:
+        xs = sorted(self.reply if xs is None else xs)
+        if not xs:
+            return float("nan")
+        return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
+
+
+class Probe:
+    """Listens on the fake API: when the last message to each chat came, and who is waiting for one."""
+
+    def __init__(self, fake: FakeTelegramAPI):
+        self.last_at: dict[int, float] = {}
+        self.count: dict[int, int] = {}
+        self.waiting: dict[int, asyncio.Future] = {}
+        fake.listeners.append(self)
+
+    def __call__(self, s: Sent) -> None:
+        self.last_at[s.chat_id] = time.perf_counter()
+        self.count[s.chat_id] = self.count.get(s.chat_id, 0) + 1
+        fut = self.waiting.pop(s.chat_id, None)
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+
+    def expect(self, chat: int) -> asyncio.Future:
+        fut = self.waiting[chat] = asyncio.get_running_loop().create_future()
+        return fut
+
+
+class Poster:
+    """Posts updates to one webhook URL with the secret header."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.http = ClientSession(connector=TCPConnector(limit=0))
+
+    async def post(self, update: dict[str, Any]) -> float:
+        s0 = time.perf_counter()
+        async with self.http.post(self.url, json=update, headers=HEADERS) as r:
+            await r.read()
+            if r.status != 200:
+                raise RuntimeError(f"webhook answered {r.status}")
+        return time.perf_counter() - s0
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+async def serve(app: web.Application) -> tuple[web.AppRunner, int]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+
+async def load(name: str, chat_ids: itertools.count, one_chat: Callable[[int, Result], Awaitable[None]], *,
+               concurrency: int, budget: float, max_chats: int) -> Result:
+    """``concurrency`` chats at a time, new chats starting until the time budget is spent (every started
+    chat's script is finished; each worker runs at least one)."""
+    res = Result(name)
+    started = itertools.count()
+    deadline = time.perf_counter() + budget
+
+    async def worker() -> None:
+        while next(started) < max_chats:
+            await one_chat(next(chat_ids), res)
+            if time.perf_counter() >= deadline:
+                return
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+# --------------------------------------------------------------------------------------------
+# baseline: the bare aiogram echo bot
+
+
+class EchoBot:
+    def __init__(self, fake: FakeTelegramAPI):
+        self.fake = fake
+        self.bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(fake.base_url)))
+        self.dp = Dispatcher()
+
+        @self.dp.message()
+        async def echo(message: Message, bot: Bot) -> None:
+            await bot.send_message(message.chat.id, message.text or "?")
+
+    async def start(self) -> "EchoBot":
+        app = web.Application()
+        SimpleRequestHandler(dispatcher=self.dp, bot=self.bot, secret_token=SECRET).register(app, path="/webhook")
+        setup_application(app, self.dp, bot=self.bot)
+        self.runner, port = await serve(app)
+        self.poster = Poster(f"http://127.0.0.1:{port}/webhook")
+        return self
+
+    async def stop(self) -> None:
+        await self.poster.close()
+        await self.runner.cleanup()  # closes the bot's session too (setup_application's shutdown)
+
+    async def chat(self, probe: Probe, chat: int, res: Result, messages: int) -> None:
+        for i in range(messages):
+            waiter = probe.expect(chat)
+            s0 = time.perf_counter()
+            res.http.append(await self.poster.post(self.fake.text_update(chat, MENU_TEXTS[i % len(MENU_TEXTS)])))
+            await asyncio.wait_for(waiter, 30)
+            res.reply.append(probe.last_at[chat] - s0)
+            res.updates += 1
+        res.conversations += 1
+
+
+# --------------------------------------------------------------------------------------------
+# our bot
+
+
+class OurBot:
+    def __init__(self, rt: Runtime, fake: FakeTelegramAPI, concurrency: int):
+        self.fake = fake
+        self.channel = TelegramChannel(rt, TelegramConfig(token=TOKEN, api_base=fake.base_url, secret=SECRET,
+                                                          limits=NO_LIMITS, max_concurrency=concurrency))
+
+    async def start(self) -> "OurBot":
+        self.runner, port = await serve(self.channel.webhook_app())  # start-up: command menu, inbox recovery
+        self.poster = Poster(f"http://127.0.0.1:{port}{self.channel.config.webhook_path}")
+        return self
+
+    async def stop(self) -> None:
+        await self.poster.close()
+        await self.runner.cleanup()
+
+    async def step(self, probe: Probe, chat: int, update: dict[str, Any], res: Result) -> float:
+        """Post one update and wait until the bot has finished that chat's turn (its per-chat queue is empty:
+        every reply of the turn has reached the fake API)."""
+        before = probe.count.get(chat, 0)
+        s0 = time.perf_counter()
+        res.http.append(await self.poster.post(update))
+        task = self.channel.queues.tasks.get(f"telegram:{chat}")
+        if task is not None:
+            await asyncio.wait_for(asyncio.shield(task), 60)
+        if probe.count.get(chat, 0) == before:
+            raise AssertionError(f"chat {chat}: no reply to update {update['update_id']}")
+        took = probe.last_at[chat] - s0
+        res.reply.append(took)
+        res.updates += 1
+        return took
+
+    async def funeral(self, probe: Probe, chat: int, res: Result) -> None:
+        f = self.fake
+        for kind, arg in FUNERAL:
+            if kind == "say":
+                update = f.text_update(chat, arg)
+            elif kind == "press":
+                update = f.press(chat, arg)
+            elif kind == "contact":
+                update = f.contact_update(chat, arg)
+            else:
+                update = f.photo_update(chat, photo(chat))
+            took = await self.step(probe, chat, update, res)
+        res.submit.append(took)  # the last step files the dossier
+        texts = [m.text or "" for m in f.sent(chat)]
+        if not any("Mã hồ sơ" in t for t in texts) or not any(m.kind == "document" for m in f.sent(chat)):
+            raise AssertionError(f"chat {chat}: the conversation did not end with a submitted dossier; the bot's "
+                                 f"last messages: {[t[:120] for t in texts[-3:]]}")
+        res.conversations += 1
+
+    async def menu_texts(self, probe: Probe, chat: int, res: Result, messages: int) -> None:
+        await self.step(probe, chat, self.fake.text_update(chat, "/start"), res)
+        for i in range(messages - 1):
+            await self.step(probe, chat, self.fake.text_update(chat, MENU_TEXTS[i % len(MENU_TEXTS)]), res)
+        res.conversations += 1
+
+
+# --------------------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def database(args: argparse.Namespace, workdir: Path) -> AsyncIterator[tuple[str, str]]:
+    """(URL, label): a SQLite file in the work folder, or a fresh database on the --pg server (dropped after)."""
+    if not args.pg:
+        yield f"sqlite+aiosqlite:///{workdir}/telegram.db", "SQLite file"
+        return
+    import asyncpg
+
+    name = f"tg_bench_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(args.pg)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    try:
+        yield args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}", \
+            "PostgreSQL"
+    finally:
+        conn = await asyncpg.connect(args.pg)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+def table(results: list[Result], echo: Result) -> str:
+    head = (f"{'scenario':48s} {'chats':>5s} {'updates':>7s} {'upd/s':>7s} {'HTTP p50':>8s} {'p99':>7s} "
+            f"{'reply p50':>9s} {'p99':>7s} {'thr/echo':>8s} {'lat×echo':>8s}")
+    lines = [head, "-" * len(head)]
+    for r in results:
+        lines.append(f"{r.name:48s} {r.conversations:5d} {r.updates:7d} {r.rate:7.0f} {r.pct(0.5, r.http):8.2f} "
+                     f"{r.pct(0.99, r.http):7.2f} {r.pct(0.5):9.2f} {r.pct(0.99):7.2f} "
+                     f"{r.rate / echo.rate:8.3f} {r.pct(0.5) / echo.pct(0.5):7.1f}x")
+    lines.append("ms; HTTP: POST → webhook response; reply: POST → the fake API has the bot's (last) reply; "
+                 "thr/echo: updates/s as a share of the echo bot's; lat×echo: reply p50 over the echo bot's")
+    return "\n".join(lines)
+
+
+async def run(args: argparse.Namespace, workdir: Path, out: Callable[[str], None]) -> dict[str, Any]:
+    async with database(args, workdir) as (url, label):
+        return await run_on(args, url, label, workdir, out)
+
+
+async def run_on(args: argparse.Namespace, url: str, db: str, workdir: Path,
+                 out: Callable[[str], None]) -> dict[str, Any]:
+    started = time.perf_counter()
+    chat_ids = itertools.count(10_000_001)
+    c = args.concurrency
+    async with AsyncExitStack() as stack:  # stopped in reverse order: our bot, echo bot, runtime, fake API
+        fake = await FakeTelegramAPI().start()
+        stack.push_async_callback(fake.stop)
+        probe = Probe(fake)
+        rt = await Runtime(url, var_dir=workdir / "var", now=lambda: NOW).open()
+        stack.push_async_callback(rt.close)
+        echo_bot = await EchoBot(fake).start()
+        stack.push_async_callback(echo_bot.stop)
+        ours = await OurBot(rt, fake, c).start()
+        stack.push_async_callback(ours.stop)
+
+        if not args.no_warm_up:  # first-use costs: connections, caches, the form PDF's fonts
+            await echo_bot.chat(probe, next(chat_ids), Result("warm-up"), 5)
+            await ours.funeral(probe, next(chat_ids), Result("warm-up"))
+
+        echo = await load(f"BASELINE bare aiogram echo bot, {c} chats", chat_ids,
+                          lambda chat, res: echo_bot.chat(probe, chat, res, args.messages),
+                          concurrency=c, budget=args.budget, max_chats=args.chats)
+        seq = await load(f"ours: funeral procedure, {db}, one chat", chat_ids,
+                         lambda chat, res: ours.funeral(probe, chat, res),
+                         concurrency=1, budget=args.budget / 2, max_chats=args.chats)
+        funeral = await load(f"ours: funeral procedure, {db}, {c} chats", chat_ids,
+                             lambda chat, res: ours.funeral(probe, chat, res),
+                             concurrency=c, budget=args.budget, max_chats=args.chats)
+        results = [echo, seq, funeral]
+        if not args.no_menu:
+            results.append(await load(f"ours: text at the menu, {db}, {c} chats", chat_ids,
+                                      lambda chat, res: ours.menu_texts(probe, chat, res, args.messages),
+                                      concurrency=c, budget=args.budget, max_chats=args.chats))
+        stats = ours.channel.stats
+        failed_calls = [x for x in fake.calls if x.status >= 400]
+
+    out(f"dvcbot Telegram webhook benchmark: loopback HTTP against a fake Bot API, "
+        f"{c} chats at once, Python {sys.version.split()[0]}")
+    out(f"funeral procedure: {UPDATES_PER_CONVERSATION} updates per citizen (/start, presses, typed answers, "
+        f"contact, one photo, confirm, oath → dossier + PDF form)")
+    out("")
+    out(table(results, echo))
+    out("")
+    out(f"ours/echo throughput: {funeral.rate / echo.rate:.3f} (full procedure steps), reply latency p50 "
+        f"{funeral.pct(0.5) / echo.pct(0.5):.1f}x, p99 {funeral.pct(0.99) / echo.pct(0.99):.1f}x the echo bot's")
+    for r in (seq, funeral):
+        other = sorted(r.reply)
+        for x in r.submit:
+            other.remove(x)
+        out(f"{r.name}: steps without filing p50 {r.pct(0.5, other):.1f} ms, p99 {r.pct(0.99, other):.1f} ms; "
+            f"the filing step (dossier, agency leg, notifications, PDF form) p50 {r.pct(0.5, r.submit):.0f} ms")
+    out(f"our channel: {stats.accepted} updates accepted, {stats.turns} turns, {stats.duplicates} duplicates, "
+        f"{stats.stale} stale buttons, {stats.failed} failed; Bot API calls with an error: {len(failed_calls)}")
+    out(f"\ntotal {time.perf_counter() - started:.1f} s")
+    return {"results": {r.name: {"chats": r.conversations, "updates": r.updates, "updates_per_s": r.rate,
+                                 "http_p50_ms": r.pct(0.5, r.http), "http_p99_ms": r.pct(0.99, r.http),
+                                 "reply_p50_ms": r.pct(0.5), "reply_p99_ms": r.pct(0.99),
+                                 "submit_p50_ms": r.pct(0.5, r.submit)} for r in results},
+            "ratios": {"throughput_ours_over_echo": funeral.rate / echo.rate,
+                       "reply_p50_ours_over_echo": funeral.pct(0.5) / echo.pct(0.5),
+                       "reply_p99_ours_over_echo": funeral.pct(0.99) / echo.pct(0.99)},
+            "channel": {"accepted": stats.accepted, "turns": stats.turns, "stale": stats.stale,
+                        "failed": stats.failed, "api_errors": len(failed_calls)}}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="a run of about ten seconds")
+    p.add_argument("--budget", type=float, help="seconds for each scenario (new chats start until it is spent)")
+    p.add_argument("--chats", type=int, help="at most this many chats in each scenario")
+    p.add_argument("--concurrency", type=int, help="chats posting at once")
+    p.add_argument("--messages", type=int, help="messages per chat for the echo bot and the menu-text scenario")
+    p.add_argument("--no-warm-up", action="store_true", help="skip the warm-up (one echo chat, one citizen)")
+    p.add_argument("--no-menu", action="store_true", help="skip the text-at-the-menu scenario")
+    p.add_argument("--pg", metavar="URL", help="run our bot on a fresh database on this PostgreSQL server "
+                   "(e.g. postgresql://postgres@127.0.0.1:55433/postgres) instead of a SQLite file")
+    p.add_argument("--dir", type=Path, help="work in this folder (default: a temporary one)")
+    p.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    return p
+
+
+FULL = dict(budget=8.0, chats=100_000, concurrency=16, messages=20)
+QUICK = dict(budget=0.3, chats=100_000, concurrency=2, messages=10)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    for k, v in (QUICK if args.quick else FULL).items():
+        if getattr(args, k) is None:
+            setattr(args, k, v)
+    aiogram_log = logging.getLogger("aiogram")
+    level = aiogram_log.level
+    aiogram_log.setLevel(logging.WARNING)  # aiogram logs every handled update at INFO
+    try:
+        with tempfile.TemporaryDirectory(prefix="dvcbot-tg-bench-") as tmp:
+            workdir = args.dir or Path(tmp)
+            workdir.mkdir(parents=True, exist_ok=True)
+            figures = asyncio.run(run(args, workdir, print))
+    finally:
+        aiogram_log.setLevel(level)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
