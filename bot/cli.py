@@ -88,11 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .telegram import cli as telegram_cli  # issue #7: `dvcbot telegram`
     telegram_cli.register(sub)
+    from .zalo import cli as zalo_cli  # issue #8: `dvcbot zalo`
+    zalo_cli.register(sub)
 
     m = sub.add_parser("db", help="database maintenance")
     m.add_argument("action", choices=["upgrade"])
     m.add_argument("--db", default=argparse.SUPPRESS)
     cli_officer.register(sub)  # issue #4: `dvcbot officer ...`, `dvcbot notify ...`
+    from . import cli_allowance  # issue #6: `dvcbot allowance ...`
+    cli_allowance.register(sub)
     return p
 
 
@@ -111,6 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "telegram":  # issue #7
         from .telegram import cli as telegram_cli
         return telegram_cli.run(args)
+    if args.cmd == "zalo":  # issue #8
+        from .zalo import cli as zalo_cli
+        return zalo_cli.run(args)
+    if args.cmd == "allowance":  # issue #6
+        from . import cli_allowance
+        return cli_allowance.dispatch(args)
     if args.cmd in cli_officer.COMMANDS:  # issue #4
         return cli_officer.dispatch(args)
     if args.cmd == "form":

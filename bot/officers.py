@@ -46,6 +46,7 @@ from dialogs.parsing import match_choice, match_multi_choice
 from dialogs.textnorm import fold
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.models import Attachment, Dossier, DossierEvent, DossierLeg, Officer, Rating, SupplementRequest
+from storage.repo import DossierRepo
 from storage.officers_repo import (
     CitizenRepo, LegRepo, OfficerRepo, OutboxRepo, SupplementRepo, person_key, secret_hash,
 )
@@ -155,7 +156,8 @@ async def citizen_chats(db: AsyncSession, dossier: Dossier) -> list[str]:
     for k in out:
         if k and k not in seen:
             seen.append(k)
-    return seen
+    from . import accounts  # issue #8: a linked person's notifications go to their preferred chat
+    return await accounts.notify_keys(db, seen)
 
 
 def _applicant_person_key(dossier: Dossier, catalog: Catalog | None = None) -> str | None:
@@ -203,6 +205,9 @@ def _citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *
                   reason: str | None = None, items: list[str] | None = None, result_number: str | None = None,
                   catalog: Catalog | None = None) -> str:
     title = _proc_title(dossier, _, catalog)
+    part = _planned_leg(dossier, leg, catalog) if kind != lc.SUBMITTED else None
+    if part is not None:  # a linked procedure: name the part (agency leg) that changed
+        title = f"{title} — {_(part.title)}"
     code = dossier.code
     due_s = _.date(due) if due else ""
     if kind == lc.SUBMITTED:
@@ -231,7 +236,7 @@ def _citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *
         return _("Hồ sơ {code} ({title}) đã có kết quả (số {number}).\nNếu chưa nhận bản giấy, vui lòng mang căn "
                  "cước đến {agency} để nhận.\nMời bạn đánh giá chất lượng phục vụ: gõ “đánh giá” và chọn từ 1 "
                  "đến 5 sao.", code=code, title=title, number=result_number or "",
-                 agency=_agency_name(dossier, _, catalog))
+                 agency=_(part.agency_name) if part is not None else _agency_name(dossier, _, catalog))
     if kind == lc.REJECTED:
         return _("Rất tiếc, hồ sơ {code} ({title}) không được giải quyết.\nLý do: {reason}\nNếu bạn chưa đồng ý, "
                  "bạn có quyền khiếu nại theo quy định, hoặc nộp hồ sơ mới khi đã đủ điều kiện (gõ “menu”).\n"
@@ -356,6 +361,18 @@ def _form(dossier: Dossier, catalog: Catalog | None) -> Form | None:
     return cat.form(dossier.procedure_id) if dossier.procedure_id in cat.forms else None
 
 
+def _planned_leg(dossier: Dossier, leg: DossierLeg, catalog: Catalog | None = None):
+    """The definition-side leg (title, agency name) of a linked procedure's dossier leg; None otherwise."""
+    form = _form(dossier, catalog)
+    if form is None or not form.proc.legs:
+        return None
+    planned = form.planned_legs(dossier.answers or {})
+    same = [p for p in planned if p.agency == leg.agency]
+    if 0 < (leg.seq or 0) <= len(planned) and planned[leg.seq - 1].agency == leg.agency:
+        return planned[leg.seq - 1]
+    return same[0] if len(same) == 1 else None
+
+
 # =============================================================================================
 # citizen side
 # =============================================================================================
@@ -376,8 +393,10 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
         if others:
             dossier.applicant_key = others[0]
     form = _form(dossier, cat)
+    planned = []  # a linked procedure's legs (title, agency name) for the receipt
     if form is not None:
-        plan = [(p.agency, p.days) for p in form.planned_legs(dossier.answers or {}, calendar.to_local(dossier.submitted_at).date())]
+        planned = form.planned_legs(dossier.answers or {}, calendar.to_local(dossier.submitted_at).date())
+        plan = [(p.agency, p.days) for p in planned]
     else:  # a dossier of a procedure no longer in the catalogue: one leg, its stored due date
         plan = [(dossier.agency, max(0, calendar.workdays_between(calendar.start_day(dossier.submitted_at),
                                                                    dossier.due_date)))]
@@ -395,9 +414,10 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
     await db.flush()
     dossier.due_date = max(leg.due_date for leg in legs)
     # officers of each leg's agency and commune
-    for leg in legs:
+    for i, leg in enumerate(legs):
+        part = f"{title} — {_(planned[i].title)}" if form is not None and form.proc.legs else title
         text = _("📥 Hồ sơ mới {code}: {title}.\nNgười đứng tên: {name}.\nHạn giải quyết: {due}.",
-                 code=dossier.code, title=title, name=dossier.applicant_name or _("(chưa rõ)"),
+                 code=dossier.code, title=part, name=dossier.applicant_name or _("(chưa rõ)"),
                  due=_.date(leg.due_date))
         officers = await OfficerRepo(db).in_scope(leg.agency, leg.commune_code)
         await _push_officers(db, officers, "officer_new", f"new:{leg.id}", text, now, dossier_id=dossier.id,
@@ -406,7 +426,11 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
     leg = legs[0]
     # the citizen's receipt
     _c = translator(dossier.lang)
-    receipt = _citizen_text(lc.SUBMITTED, dossier, leg, _c, due=leg.due_date, catalog=cat)
+    receipt = _citizen_text(lc.SUBMITTED, dossier, leg, _c, due=dossier.due_date, catalog=cat)
+    if form is not None and form.proc.legs:  # a linked procedure: each agency with its own due date
+        receipt += "\n" + _c(N_("Hồ sơ được chuyển đến từng cơ quan:")) + "".join(
+            "\n" + _c(N_("• {part}: {agency} — hẹn trả {due}"), part=_c(p.title), agency=_c(p.agency_name),
+                       due=_c.date(lg.due_date)) for p, lg in zip(planned, legs))
     for chat in await citizen_chats(db, dossier):
         await _enqueue(db, chat, "citizen_submitted", f"sub:{dossier.id}:{chat}", receipt, now,
                        dossier_id=dossier.id)
@@ -416,6 +440,36 @@ async def link_chat(db: AsyncSession, user_key: str, id_number: str) -> None:
     """Record that ``user_key`` is the chat of the person with this ID number (so dossiers filed for them by
     someone else notify them too). Only the hash of the number is stored."""
     await CitizenRepo(db).link(user_key, person_key(id_number))
+
+
+def _applicant_id_number(dossier: Dossier, catalog: Catalog | None = None) -> str | None:
+    answers = dossier.answers or {}
+    cat = _cat(catalog)
+    prefixes: list[str] = []
+    if dossier.procedure_id in cat.procedures:
+        prefixes = [p.rsplit(".", 1)[0] for p in cat.get(dossier.procedure_id).applicant_name_fields if "." in p]
+    for prefix in prefixes + ["applicant", "person"]:
+        value = answers.get(f"{prefix}.id_number")
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+async def follow_dossier(db: AsyncSession, user_key: str, code: str, last4: str, *,
+                         catalog: Catalog | None = None) -> Dossier:
+    """“/theodoi CODE 1234”: the applicant's own chat asks to hear about a dossier someone filed for them.
+    The last four digits of the applicant's ID number must match; the same refusal is given for an unknown
+    code, so codes cannot be probed. The chat is then linked to the applicant's ID (by its hash), so it also
+    hears about their later dossiers."""
+    dossier = await DossierRepo(db).by_code(normalise_code(code) or code)
+    idn = _applicant_id_number(dossier, catalog) if dossier is not None else None
+    digits = "".join(ch for ch in (idn or "") if ch.isdigit())
+    if len(digits) < 4 or not secrets.compare_digest(digits[-4:], str(last4)):
+        raise ActionRefused(N_("Mã hồ sơ hoặc 4 số cuối CCCD chưa khớp. Bạn kiểm tra lại giúp nhé."), "mismatch")
+    if dossier.applicant_key is None and dossier.submitter_key != user_key:
+        dossier.applicant_key = user_key
+    await CitizenRepo(db).link(user_key, person_key(idn))
+    return dossier
 
 
 def _is_citizen_of(dossier: Dossier, user_key: str, linked: Iterable[str] = ()) -> bool:
@@ -822,6 +876,7 @@ class _Ctx:
     catalog: Catalog
     _: Translator
     replies: list[Reply]
+    store: Any = None  # storage.attachments.AttachmentStore: files an officer opens from the chat
 
     @property
     def state(self) -> dict[str, Any]:
@@ -844,9 +899,9 @@ class _Ctx:
 
 async def handle_officer_message(db: AsyncSession, officer: Officer, incoming: Incoming, now: datetime, *,
                                  calendar: WorkCalendar | None = None,
-                                 catalog: Catalog | None = None) -> list[Reply]:
+                                 catalog: Catalog | None = None, attachments: Any = None) -> list[Reply]:
     """One turn of an officer's chat. The reply list always ends with exactly one ``Ask``."""
-    ctx = _Ctx(db, officer, now, calendar or DEFAULT_CALENDAR, _cat(catalog), translator("vi"), [])
+    ctx = _Ctx(db, officer, now, calendar or DEFAULT_CALENDAR, _cat(catalog), translator("vi"), [], attachments)
     try:
         await _officer_turn(ctx, incoming)
     except ActionRefused as exc:
@@ -884,6 +939,9 @@ async def _officer_turn(ctx: _Ctx, incoming: Incoming) -> None:
     value, text = _resolve_choice(ctx, incoming)
     key = fold(text).strip(" .!") if text else ""
     step = ctx.state.get("step")
+    from . import allowances  # issue #6: identity checks by the commune police, “/danhsach” export
+    if await allowances.officer_step(ctx, value, text):
+        return
 
     if value is None and key in HELP_WORDS:
         ctx.say(_("Bạn là cán bộ {role} của {agency}, xã {commune}.\nGõ “/hoso” để xem hàng đợi, gõ mã hồ sơ để mở "
@@ -915,6 +973,8 @@ async def _officer_turn(ctx: _Ctx, incoming: Incoming) -> None:
             return await _show_queue(ctx, mine=True)
         if verb == "open" and arg:
             return await _show_dossier(ctx, arg)
+        if verb == "files" and arg:
+            return await _send_files(ctx, arg)
         if verb in CHOICE_ACTIONS and arg:
             return await _start_action(ctx, CHOICE_ACTIONS[verb], arg)
     code = find_code(text) if text else None
@@ -1025,7 +1085,10 @@ def dossier_summary(dossier: Dossier, leg: DossierLeg, *, calendar: WorkCalendar
             if title != current:
                 lines.append(f"【{title}】")
                 current = title
-            lines.append(f"• {_(slot.field.summary_label)}: {display(slot.field, answers[slot.path], _)}")
+            shown = display(slot.field, answers[slot.path], _)
+            if leg.agency != dossier.agency and slot.field.kind == "bank_account":
+                shown = "•••• " + str(answers[slot.path])[-4:]  # another agency's leg (police) needs no account
+            lines.append(f"• {_(slot.field.summary_label)}: {shown}")
     files = [(p, v) for p, v in answers.items() if form is not None and form.field(p) is not None
              and form.field(p).kind == "attachment" and isinstance(v, list)]
     if files:
@@ -1059,15 +1122,53 @@ async def _show_dossier(ctx: _Ctx, code: str, brief: bool = False) -> None:
     ctx.say(dossier_summary(d, leg, calendar=ctx.calendar, now=ctx.now, _=_, catalog=ctx.catalog,
                             claimant=names.get(leg.claimed_by), supplement=supp, events=events, brief=brief),
             dossier=d.code)
-    choices = []
+    from . import verification  # issue #6: the identity check's outcome, and its button for the police
+    idv = verification.summary_line(await verification.latest_for_dossier(ctx.db, d.id), _)
+    if idv:
+        ctx.say(idv, dossier=d.code)
+    choices = await verification.dossier_choices(ctx.db, ctx.officer, d)
     for action in _available(ctx.officer, leg):
         choices.append((f"{ACTION_CHOICE[action]}:{d.code}", _(lc.ACTION_LABELS[action])))
+    if ctx.store is not None:
+        choices.append((f"files:{d.code}", _("Xem tệp và tờ khai")))
     choices.append(("queue", _("Về hàng đợi")))
-    if len(choices) == 1:
+    if len(choices) == 1 + (ctx.store is not None):
         prompt = _("Hồ sơ này hiện không có thao tác nào dành cho bạn.")
     else:
         prompt = _("Bạn muốn làm gì với hồ sơ này?")
     ctx.ask(prompt, "officer.dossier", choices, keep={"code": d.code})
+
+
+async def _send_files(ctx: _Ctx, code: str) -> None:
+    """The dossier's attachments and its filled official form (PDF), as files the channel can send."""
+    from dialogs.forms.render import has_form, render_pdf  # fpdf2 is loaded only when an officer asks
+    from dialogs.messages import FileRef
+    _ = ctx._
+    d, _leg = await _scoped(ctx.db, ctx.officer, code, lock=False)
+    form = _form(d, ctx.catalog)
+    sent = 0
+    for path, value in (d.answers or {}).items():
+        f = form.field(path) if form is not None else None
+        if f is None or f.kind != "attachment" or not isinstance(value, list):
+            continue
+        for k, a in enumerate(value, 1):
+            if not isinstance(a, dict) or not a.get("sha256"):
+                continue
+            ext = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}.get(a.get("mime", ""), "bin")
+            ref = FileRef(path=str(ctx.store.path(a["sha256"])), name=a.get("name") or f"{d.code}-{k}.{ext}",
+                          mime=a.get("mime") or "application/octet-stream")
+            ctx.replies.append(Message(f"📎 {_field_label(form, path, _)} ({k})", file=ref, dossier=d.code))
+            sent += 1
+    if has_form(d.procedure_id):
+        pdf = render_pdf(d.procedure_id, d.answers or {}, submitted_at=d.submitted_at, code=d.code)
+        sha = ctx.store.put(pdf)
+        ctx.replies.append(Message(_("📄 Tờ khai của hồ sơ {code}", code=d.code),
+                                   file=FileRef(path=str(ctx.store.path(sha)), name=f"{d.code}.pdf",
+                                                mime="application/pdf"), dossier=d.code))
+        sent += 1
+    if not sent:
+        ctx.say(_("Hồ sơ này không có tệp đính kèm."))
+    await _show_dossier(ctx, d.code, brief=True)
 
 
 def _available(officer: Officer, leg: DossierLeg) -> list[str]:
@@ -1225,7 +1326,8 @@ async def _do(ctx: _Ctx, action: str, code: str, *, reason: str | None = None, r
 # routing from the runtime (bot/service.py)
 # =============================================================================================
 async def officer_turn(db: AsyncSession, user_key: str, incoming: Incoming, now: datetime, *,
-                       calendar: WorkCalendar | None = None, catalog: Catalog | None = None) -> list[Reply] | None:
+                       calendar: WorkCalendar | None = None, catalog: Catalog | None = None,
+                       attachments: Any = None) -> list[Reply] | None:
     """The runtime's hook: replies if this chat is an officer's (or redeems an invite), else None."""
     officer = await OfficerRepo(db).by_user_key(user_key, lock=True)
     text = (incoming.text or "").strip()
@@ -1244,5 +1346,6 @@ async def officer_turn(db: AsyncSession, user_key: str, incoming: Incoming, now:
                              role=_(lc.ROLE_LABELS[officer.role]), agency=officer.agency,
                              commune=officer.commune_code))]
         return replies + await handle_officer_message(db, officer, Incoming(text="/hoso"), now, calendar=calendar,
-                                                      catalog=catalog)
-    return await handle_officer_message(db, officer, incoming, now, calendar=calendar, catalog=catalog)
+                                                      catalog=catalog, attachments=attachments)
+    return await handle_officer_message(db, officer, incoming, now, calendar=calendar, catalog=catalog,
+                                        attachments=attachments)

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +34,8 @@ from storage.db import make_engine, sessionmaker, upgrade
 from storage.repo import ConversationRepo, DossierRepo
 
 from . import officers
+from . import accounts  # issue #8: linked chats share one conversation
+from . import allowances  # issue #6: allowances paid by bank account
 
 log = logging.getLogger("dvcbot.service")
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -97,16 +99,20 @@ class Runtime:
         await self.close()
 
     # ------------------------------------------------------------------------------------
-    async def start(self, user_key: str) -> list[Reply]:
-        return await self._run(user_key, lambda s: self.engine.start(s), officer_msg=Incoming(text="/start"))
+    async def start(self, user_key: str, *, tx_hook: TxHook | None = None) -> list[Reply]:
+        return await self._run(user_key, lambda s: self.engine.start(s), officer_msg=Incoming(text="/start"),
+                               tx_hook=tx_hook)
 
-    async def handle(self, user_key: str, msg: Incoming) -> list[Reply]:
-        return await self._run(user_key, lambda s: self.engine.handle(s, msg), officer_msg=msg)
+    async def handle(self, user_key: str, msg: Incoming, *, tx_hook: TxHook | None = None) -> list[Reply]:
+        """One message of one chat. ``tx_hook(db, replies)``, if given, runs inside the step's transaction just
+        before it commits (a channel marks its inbox row done there, so the step and the mark commit
+        together); an exception from it rolls the whole step back and propagates."""
+        return await self._run(user_key, lambda s: self.engine.handle(s, msg), officer_msg=msg, tx_hook=tx_hook)
 
     async def session(self, user_key: str) -> Session:
         """A read-only look at a chat's session (tests, CLI)."""
         async with self.sm() as db:
-            conv, drafts = await ConversationRepo(db).load(user_key, lock=False)
+            conv, drafts = await ConversationRepo(db).load(await accounts.conversation_key(db, user_key), lock=False)
             return self._session(user_key, conv, drafts)
 
     @staticmethod
@@ -118,11 +124,11 @@ class Runtime:
             for d in drafts])
 
     async def _run(self, user_key: str, step: Callable[[Session], Outcome],
-                   officer_msg: Incoming | None = None) -> list[Reply]:
-        async with self.locks(user_key):
+                   officer_msg: Incoming | None = None, tx_hook: TxHook | None = None) -> list[Reply]:
+        async with accounts.chat_lock(self.locks, self.sm, user_key):  # issue #8: and the linked conversation's
             for attempt in range(3):
                 try:
-                    return await self._run_once(user_key, step, officer_msg)
+                    return await self._run_once(user_key, step, officer_msg, tx_hook)
                 except IntegrityError:
                     # another process created this chat's first row at the same moment: run again on it
                     if attempt == 2:
@@ -130,33 +136,76 @@ class Runtime:
             raise AssertionError("unreachable")
 
     async def _run_once(self, user_key: str, step: Callable[[Session], Outcome],
-                        officer_msg: Incoming | None = None) -> list[Reply]:
+                        officer_msg: Incoming | None = None, tx_hook: TxHook | None = None) -> list[Reply]:
         async with self.sm() as db, db.begin():
-            # --- officers (issue #4): an officer's chat, or an invite code, goes to bot/officers.py ---
-            if officer_msg is not None:
-                replies = await officers.officer_turn(db, user_key, officer_msg, self.now(), calendar=self.calendar,
-                                                      catalog=self.catalog)
-                if replies is not None:
-                    return replies
-            # --- end officers ---
-            repo = ConversationRepo(db)
-            conv, drafts = await repo.load(user_key)
-            session = self._session(user_key, conv, drafts)
-            outcome = step(session)
-            if outcome.blobs:
-                await asyncio.to_thread(self._store_blobs, outcome.blobs)
-            replies = list(outcome.replies)
-            if outcome.submit is not None:
-                replies = replies + (await self._submit(db, session, outcome)).replies
-            if outcome.list_dossiers or outcome.rating or outcome.open_supplement or outcome.supplement:
-                replies = await self._citizen_requests(db, session, outcome, replies)
-            await repo.save(
-                user_key, conv, session.conversation_data(), session.lang,
-                [self._draft_data(session.drafts[p]) for p in session.dirty_drafts if p in session.drafts],
-                session.deleted_drafts)
+            replies = await self._turn(db, user_key, step, officer_msg)
+            if tx_hook is not None:
+                await tx_hook(db, replies)
+        job = getattr(replies, "pdf_job", None)
+        if job is not None:  # after the commit: rendering must not hold the database's write lock
+            replies = await self._pdf_copy(list(replies), *job)
+        return list(replies)
+
+    async def _turn(self, db, user_key: str, step: Callable[[Session], Outcome],
+                    officer_msg: Incoming | None) -> list[Reply]:
+        # --- officers (issue #4): an officer's chat, or an invite code, goes to bot/officers.py ---
+        if officer_msg is not None:
+            replies = await officers.officer_turn(db, user_key, officer_msg, self.now(), calendar=self.calendar,
+                                                  catalog=self.catalog, attachments=self.attachments)
+            if replies is not None:
+                return replies
+        # --- end officers ---
+        # --- accounts (issue #8): /lienket, /thongbao; a linked chat uses its account's conversation ---
+        if officer_msg is not None:
+            replies = await accounts.account_turn(db, user_key, officer_msg, self.now(), self)
+            if replies is not None:
+                return replies
+        conv_key = await accounts.conversation_key(db, user_key)
+        # --- end accounts ---
+        repo = ConversationRepo(db)
+        conv, drafts = await repo.load(conv_key)
+        session = self._session(conv_key, conv, drafts)
+        pre = await allowances.before_step(db, self, session, officer_msg)  # issue #6: /xacnhan, bank picks
+        outcome = pre if pre is not None else step(session)
+        outcome = await allowances.after_step(db, self, session, officer_msg, outcome)  # issue #6
+        if outcome.blobs:
+            await asyncio.to_thread(self._store_blobs, outcome.blobs)
+        replies = list(outcome.replies)
+        pdf_job = None
+        if outcome.submit is not None:
+            submitted = await self._submit(db, session, outcome)
+            pdf_job = getattr(submitted, "pdf_job", None)
+            replies = replies + submitted.replies
+        if outcome.list_dossiers or outcome.rating or outcome.open_supplement or outcome.supplement \
+                or outcome.follow:
+            replies = await self._citizen_requests(db, session, outcome, replies)
+        await repo.save(
+            conv_key, conv, session.conversation_data(), session.lang,
+            [self._draft_data(session.drafts[p]) for p in session.dirty_drafts if p in session.drafts],
+            session.deleted_drafts)
         log.info("chat step user=%s procedure=%s state=%s accepted=%s", _short(user_key),
                  session.procedure, session.state, outcome.accepted)
+        if pdf_job is not None:
+            replies = _Replies(replies)
+            replies.pdf_job = pdf_job
         return replies
+
+    async def _pdf_copy(self, replies: list[Reply], procedure: str, answers: dict[str, Any], when: datetime,
+                        code: str, lang: str) -> list[Reply]:
+        """The citizen's copy of the filled official form, kept in the attachment store, placed after the
+        submission message. A failure here costs the copy only (officers render the form on demand)."""
+        try:
+            pdf = await asyncio.to_thread(render_pdf, procedure, answers, submitted_at=when, code=code)
+            sha = await asyncio.to_thread(self.attachments.put, pdf)
+        except Exception as exc:  # noqa: BLE001 - never lose the submission reply over the copy
+            log.error("form copy for %s failed: %s", code, type(exc).__name__)
+            return replies
+        _ = translator(lang)
+        ref = FileRef(path=str(self.attachments.path(sha)), name=f"{code}.pdf", mime="application/pdf")
+        at = next((i + 1 for i, r in enumerate(replies) if isinstance(r, Message) and r.dossier == code),
+                  len(replies))
+        return replies[:at] + [Message(_("Bản sao tờ khai (PDF) của bạn: {name}", name=ref.name), file=ref)] \
+            + replies[at:]
 
     async def _citizen_requests(self, db, session: Session, outcome: Outcome, replies: list[Reply]) -> list[Reply]:
         """Serve what the engine asked of the database: /hoso, ratings and supplements (issue #4)."""
@@ -178,6 +227,13 @@ class Runtime:
                 head.append(self.engine.rating_result(session, True))
             except officers.ActionRefused as exc:
                 head.append(self.engine.rating_result(session, False, exc.text(session.lang)))
+        if outcome.follow:
+            code, last4 = outcome.follow
+            try:
+                await officers.follow_dossier(db, session.user, code, last4, catalog=self.catalog)
+                head.append(self.engine.follow_result(session, code, True))
+            except officers.ActionRefused as exc:
+                head.append(self.engine.follow_result(session, code, False, exc.text(session.lang)))
         if outcome.open_supplement:
             requests = await officers.open_supplement_requests(db, session.user)
             wanted = outcome.open_supplement
@@ -227,18 +283,25 @@ class Runtime:
             commune_code=commune, submitter_key=session.user, applicant_key=None,
             applicant_name=req.applicant_name, answers=req.answers, lang=req.lang, submitted_at=now,
             due_date=due, attachments=attachments)
+        notes: list[Message] = []
         if created:  # issue #4: the agency leg, its due date, officer pushes and the citizen's receipt
             await officers.on_submitted(db, dossier, self.calendar, now, catalog=self.catalog)
+            notes = await allowances.on_submitted(db, dossier, now)  # issue #6: register, identity check, confirmation
         log.info("dossier %s procedure=%s created=%s", dossier.code, req.procedure, created)
         out = self.engine.submitted(session, dossier.code, dossier.due_date, created)
-        if created and has_form(req.procedure):
-            # the citizen's copy of the filled official form, kept in the attachment store
-            pdf = await asyncio.to_thread(render_pdf, req.procedure, req.answers, submitted_at=now, code=dossier.code)
-            sha = await asyncio.to_thread(self.attachments.put, pdf)
-            _ = translator(req.lang)
-            ref = FileRef(path=str(self.attachments.path(sha)), name=f"{dossier.code}.pdf", mime="application/pdf")
-            out.replies.insert(1, Message(_("Bản sao tờ khai (PDF) của bạn: {name}", name=ref.name), file=ref))
+        out.replies[1:1] = notes
+        if created and has_form(req.procedure):  # rendered by _run_once once the transaction committed
+            out.pdf_job = (req.procedure, req.answers, now, dossier.code, req.lang)
         return out
+
+
+TxHook = Callable[[Any, list[Reply]], Awaitable[None]]
+
+
+class _Replies(list):
+    """A turn's replies, carrying the form copy still to render once the transaction committed."""
+
+    pdf_job: tuple | None = None
 
 
 def _short(user_key: str) -> str:

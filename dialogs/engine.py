@@ -86,6 +86,21 @@ def detect_rating(text: str) -> tuple[str | None, int] | None:
     return (normalise_code(m["code"]) if m["code"] else None), int(m["stars"])
 
 
+MAX_FOLLOW_FAILURES = 5
+_FOLLOW_RE = re.compile(r"^/?(?:theo ?doi|follow)(?:\s+(?P<code>[a-z]{2,4}[- ]?\d{4}[- ]?[0-9a-z]{8}))?"
+                        r"(?:\s+(?P<pin>\d{4}))?$")
+
+
+def detect_follow(text: str) -> tuple[str, str] | bool | None:
+    """“/theodoi MT-2611-7KQ4XP9Z 1234” -> (code, last four digits); “/theodoi” alone -> True (explain)."""
+    m = _FOLLOW_RE.match(fold(text).strip(" .!"))
+    if not m:
+        return None
+    if m["code"] and m["pin"]:
+        return normalise_code(m["code"]), m["pin"]
+    return True
+
+
 def detect_command(text: str) -> str | None:
     key = fold(text).strip(" .!")
     for name, words in COMMANDS.items():
@@ -116,6 +131,7 @@ class Session:
     errors: int = 0
     last_dossier: str | None = None
     supplement: dict[str, Any] | None = None  # an officer's request being answered (see begin_supplement)
+    throttle: dict[str, Any] | None = None  # failed attempts per day, e.g. {"follow": ["2026-11-23", 2]}
     drafts: dict[str, Draft] = field(default_factory=dict)
     # set by the engine when a draft changed or went away, read by the runtime
     dirty_drafts: set[str] = field(default_factory=set)
@@ -136,13 +152,13 @@ class Session:
             self.supplement["answers"], self.supplement["history"] = self._sup_draft.answers, self._sup_draft.history
         return {"state": self.state, "lang": self.lang, "procedure": self.procedure,
                 "pending": self.pending, "errors": self.errors, "last_dossier": self.last_dossier,
-                "supplement": self.supplement}
+                "supplement": self.supplement, "throttle": self.throttle}
 
     @classmethod
     def from_data(cls, user: str, data: dict[str, Any] | None, drafts: list[Draft]) -> "Session":
         data = data or {}
         s = cls(user=user, **{k: data[k] for k in ("state", "lang", "procedure", "pending", "errors",
-                                                    "last_dossier", "supplement") if k in data})
+                                                    "last_dossier", "supplement", "throttle") if k in data})
         s.drafts = {d.procedure: d for d in drafts}
         if s.state not in STATES:
             s.state = "menu"
@@ -205,6 +221,8 @@ class Engine:
         with self._bound(session):
             if session.state == "confirming":
                 session.submitted_ok()
+            draft = session.drafts.get(session.procedure) if session.procedure else None
+            has_id = bool(draft and any(k.endswith(".id_number") and v for k, v in draft.answers.items()))
             if session.procedure:
                 session.drafts.pop(session.procedure, None)
                 session.deleted_drafts.add(session.procedure)
@@ -214,6 +232,9 @@ class Engine:
             text = _("Đã nộp hồ sơ thành công.\nMã hồ sơ: {code}\nNgày hẹn trả kết quả: {due} "
                      "({days} ngày làm việc).\nBạn sẽ nhận được thông báo khi hồ sơ có thay đổi.",
                      code=code, due=_.date(due), days=days)
+            if created and has_id:
+                text += "\n" + _("Nếu bạn nộp giúp người khác, người đó gõ “/theodoi {code}” và 4 số cuối CCCD "
+                                  "của mình để cũng nhận thông báo.", code=code)
             if not created:
                 text = _("Hồ sơ này đã được nộp trước đó. Mã hồ sơ: {code}.", code=code)
             out.replies.append(Message(text, dossier=code))
@@ -255,6 +276,19 @@ class Engine:
             rating = (code or None, int(stars)) if stars in ("1", "2", "3", "4", "5") else None
         if rating is not None:
             out.rating = rating
+            return self._prompt(session, out)
+        follow = detect_follow(text) if text and msg.choice is None else None
+        if follow is True:
+            out.replies.append(Message(_("Để nhận thông báo về hồ sơ mà người khác đã nộp giúp bạn, gõ “/theodoi”, "
+                                         "mã hồ sơ và 4 số cuối số CCCD của bạn, ví dụ: /theodoi {example} 1234.",
+                                         example="MT-2611-7KQ4XP9Z")))
+            return self._prompt(session, out)
+        if follow:
+            if self.failures(session, "follow") >= MAX_FOLLOW_FAILURES:
+                out.replies.append(Message(_("Bạn đã nhập sai nhiều lần hôm nay. Vui lòng thử lại vào ngày mai, hoặc "
+                                             "nhờ cán bộ xã giúp."), error=True))
+                return self._prompt(session, out)
+            out.follow = follow
             return self._prompt(session, out)
         if command == "dossiers":
             out.list_dossiers = True
@@ -339,7 +373,17 @@ class Engine:
     def _on_menu(self, session: Session, msg: Incoming, text: str, command: str | None, out: Outcome) -> None:
         _ = translator(session.lang)
         choices = self.menu_choices(session)
+        pending = session.pending or {}
+        offered = pending.get("ids") if pending.get("kind") == "menu_candidates" else None
+        if offered:  # a short list was offered: its numbers are what the citizen sees
+            session.pending = None
         value = msg.choice if msg.choice in self.catalog.procedures else None
+        if value is None and text and offered:
+            short = sorted((c for c in choices if c.value in offered), key=lambda c: offered.index(c.value))
+            value = parsing.match_choice(text, [(c.value, c.label) for c in short])
+            if value is None and text.strip().isdigit():
+                out.replies.append(Message(_("Vui lòng chọn số thứ tự trong danh sách bên dưới."), error=True))
+                return self._offer_candidates(session, offered, out)
         if value is None and text:
             if command == "help":
                 out.replies.append(Message(self._help_general(session)))
@@ -376,6 +420,7 @@ class Engine:
         _ = translator(session.lang)
         choices = [c for c in self.menu_choices(session) if c.value in candidates]
         choices.sort(key=lambda c: candidates.index(c.value))
+        session.pending = {"kind": "menu_candidates", "ids": [c.value for c in choices]}
         out.replies.append(Ask(text=_("Bạn muốn làm thủ tục nào dưới đây? (Gõ “menu” để xem tất cả.)"),
                                procedure=None, field="procedure", kind="choice", choices=tuple(choices)))
 
@@ -491,7 +536,7 @@ class Engine:
         if value is None and text:
             if self._is_yes(text):
                 value = "proposal"
-            elif command is None:  # they typed the name again, their way: take it as typed
+            elif command is None and self._plausible_name(text):  # typed again, their way: take it as typed
                 session.pending = {"kind": "revisit", "path": pending["path"]}
                 return self._on_collect(session, msg, text, None, out)
         if command == "back":
@@ -502,6 +547,15 @@ class Engine:
             return self._name_confirm_ask(session, out)
         session.pending = None
         self._accept(session, slot, pending[value], out)
+
+    @staticmethod
+    def _plausible_name(text: str) -> bool:
+        """A re-typed name, rather than the answer to a later question typed too early (a date, a number)."""
+        try:
+            parsing.parse_name(text)
+        except parsing.Invalid:
+            return False
+        return True
 
     def _name_confirm_ask(self, session: Session, out: Outcome) -> None:
         _ = translator(session.lang)
@@ -949,7 +1003,9 @@ class Engine:
             and session.pending.get("path") == slot.path else {"kind": "files", "path": slot.path, "files": []}
         files = ([msg.file] if msg.file else []) + list(msg.files)
         if not files:
-            done = msg.choice == "done" or fold(text) in ("xong", "done", "het", "du roi", "roi", "xong roi")
+            # "1" is the number of the only choice, “Xong”, where the channel shows numbered choices
+            done = msg.choice == "done" or fold(text) in ("xong", "done", "het", "du roi", "roi", "xong roi") \
+                or (text.strip() == "1" and bool(pending["files"]))
             if done and pending["files"]:
                 if len(pending["files"]) < f.min_count:
                     return self._reject(session, Invalid(N_("Cần ít nhất {n} tệp cho mục này."), n=f.min_count),
@@ -1318,6 +1374,19 @@ class Engine:
                 line += " — " + _("gõ “đánh giá {code} 5” để chấm từ 1 đến 5 sao", code=d["code"])
             lines.append(line)
         return Message("\n".join(lines))
+
+    def failures(self, session: Session, what: str) -> int:
+        day, n = (session.throttle or {}).get(what) or (None, 0)
+        return n if day == self.today().isoformat() else 0
+
+    def follow_result(self, session: Session, code: str, ok: bool, reason: str | None = None) -> Message:
+        _ = translator(session.lang)
+        if not ok:  # counted per day, so the last four digits cannot be guessed by trying them all
+            session.throttle = dict(session.throttle or {}, follow=[self.today().isoformat(),
+                                                                    self.failures(session, "follow") + 1])
+        if ok:
+            return Message(_("Đã ghi nhận. Bạn sẽ nhận thông báo về hồ sơ {code} tại đây.", code=code))
+        return Message(reason or _("Chưa theo dõi được hồ sơ này."), error=True)
 
     def rating_result(self, session: Session, ok: bool, reason: str | None = None) -> Message:
         _ = translator(session.lang)

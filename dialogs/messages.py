@@ -115,3 +115,4 @@ class Outcome:
     open_supplement: int | bool = False    # "bổ sung": load this (or the first) open supplement request
     supplement: SupplementSubmit | None = None
     rating: tuple[str | None, int] | None = None  # (dossier code or None for the latest closed one, stars)
+    follow: tuple[str, str] | None = None  # (dossier code, last 4 digits of the applicant's ID): /theodoi

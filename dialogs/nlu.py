@@ -305,7 +305,7 @@ SYNONYMS: dict[str, dict[str, Any]] = {
                 "cắt khẩu", "xóa khẩu", "bố mất", "mẹ mất", "cha mất", "ba mất", "bố qua đời", "mẹ qua đời",
                 "ông mất", "bà mất", "chồng mất", "vợ mất", "con mất", "người thân qua đời", "người nhà mất",
                 "mới mất", "vừa mất", "qua đời", "từ trần", "khai tử liên thông", "trợ cấp mai táng",
-                "mai táng phí bảo hiểm xã hội", "nhận mai táng phí", "thủ tục cho người đã mất",
+                "mai táng phí bảo hiểm xã hội", "nhận mai táng phí", "giấy tờ cho người đã mất",
             ],
             0.45: ["ma chay", "đám ma", "đám tang", "người chết", "người mất", "đăng ký thường trú", "hộ khẩu"],
         },

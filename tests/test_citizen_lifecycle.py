@@ -80,3 +80,40 @@ async def test_rating_after_close(chat: Chat, runtime: Runtime):
     assert "Cảm ơn" in chat.text()
     await chat.say(f"đánh giá {code} 5")
     assert chat.error and "đã đánh giá" in chat.text()
+
+
+async def test_applicant_follows_a_dossier_a_volunteer_filed(chat: Chat, runtime: Runtime):
+    """A volunteer files; the applicant's own chat types “/theodoi CODE 1234” and then hears of every change."""
+    from sqlalchemy import select
+
+    from storage.models import OutboxMessage
+    code = await _submitted(chat)
+    assert "/theodoi" in chat.text()
+    binh = await Chat(runtime, "console:binh").start()
+    await binh.say("/theodoi")
+    assert "4 số cuối" in binh.text()
+    await binh.say(f"/theodoi {code} 9999")
+    assert binh.error and "chưa khớp" in binh.text()
+    await binh.say(f"/theodoi HT-2611-AAAAAAAA 1234")  # an unknown code gets the same answer
+    assert binh.error and "chưa khớp" in binh.text()
+    await binh.say(f"theo doi {code.lower()} 1234")  # applicant.id_number is 068 075 001 234
+    assert not binh.error and code in binh.text()
+    async with runtime.sm() as db:
+        d = await DossierRepo(db).by_code(code)
+        assert d.applicant_key == "console:binh" and d.submitter_key == chat.user
+    oid = await _leader(runtime, code)
+    await _as_officer(runtime, oid, officers.claim, code)
+    await _as_officer(runtime, oid, officers.receive, code)
+    async with runtime.sm() as db:
+        rows = (await db.execute(select(OutboxMessage).where(OutboxMessage.kind.like("citizen%")))).scalars().all()
+        received = {r.chat_key for r in rows if r.kind != "citizen_submitted"}
+    assert received == {chat.user, "console:binh"}
+    # guessing the four digits is cut off after five wrong tries a day
+    tam = await Chat(runtime, "console:tam").start()
+    for pin in ("0001", "0002", "0003", "0004", "0005"):
+        await tam.say(f"/theodoi {code} {pin}")
+        assert "chưa khớp" in tam.text()
+    await tam.say(f"/theodoi {code} 1234")
+    assert tam.error and "sai nhiều lần" in tam.text()
+    async with runtime.sm() as db:
+        assert (await DossierRepo(db).by_code(code)).applicant_key == "console:binh"

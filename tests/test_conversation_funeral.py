@@ -434,3 +434,18 @@ async def test_citizen_gets_a_copy_of_the_filled_form(chat: Chat, runtime: Runti
     assert copy.file.name == f"{chat.dossier}.pdf" and copy.file.mime == "application/pdf"
     with open(copy.file.path, "rb") as fh:
         assert fh.read(5) == b"%PDF-"
+
+
+async def test_numbered_done_after_a_photo(chat: Chat):
+    """Channels without buttons show “1. Xong”: typing 1 finishes the attachment question."""
+    await fill_until_organizer(chat)
+    await fill_household(chat)
+    await chat.expect("contact.phone")
+    await chat.say("0912345678")
+    await chat.expect("docs.death_notice")
+    await chat.say("1")  # nothing sent yet: still asked for the photo
+    await chat.expect("docs.death_notice")
+    await chat.send_file(jpeg(1), "giay-bao-tu.jpg")
+    await chat.say("1")
+    await chat.expect("_review")
+    assert len((await chat.answers())["docs.death_notice"]) == 1

@@ -22,6 +22,21 @@ async def test_unsure_offers_the_closest_procedures(chat: Chat):
     await chat.expect("request.has_certificate")
 
 
+async def test_numbers_pick_from_the_short_list_offered(chat: Chat):
+    await chat.say("giay khuyet tat")
+    await chat.expect("procedure")
+    offered = [c.value for c in chat.ask.choices]
+    await chat.say("9")  # not on the short list: asked again, nothing chosen
+    assert chat.error and [c.value for c in chat.ask.choices] == offered
+    await chat.say("2")
+    assert chat.ask.procedure == offered[1]
+    await chat.say("menu")
+    await chat.expect("procedure")
+    first = chat.ask.choices[0].value
+    await chat.say("1")  # the full menu again: its own numbers
+    assert chat.ask.procedure == first
+
+
 async def test_info_questions_at_any_step_keep_the_place(chat: Chat):
     await chat.press(FUNERAL)
     await chat.say("1")
@@ -54,6 +69,15 @@ async def test_name_without_diacritics_is_confirmed(chat: Chat):
     await chat.say("tran thi hoa")
     await chat.press("typed")
     assert (await chat.answers())["deceased.full_name"] == "TRAN THI HOA"
+    # an answer to the next question typed too early does not replace the name: the choice is asked again
+    await chat.say("quay lại")
+    await chat.say("le van tam")
+    await chat.say("5/3/1950")
+    assert chat.error and "chọn một cách viết" in chat.text()
+    await chat.expect("deceased.full_name")
+    await chat.say("1")
+    await chat.expect("deceased.birth_date")
+    assert (await chat.answers())["deceased.full_name"] == "LÊ VĂN TÂM"
 
 
 async def test_language_switch(chat: Chat):

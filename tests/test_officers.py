@@ -487,3 +487,26 @@ async def test_cli(runtime: Runtime, db_url, tmp_path, capsys, clock):
     assert "console:citizen" in out and code in out
     assert await _cli("--db", url, "notify", "status") == 0
     assert "delivered" in capsys.readouterr().out
+
+
+async def test_officer_opens_the_attachments_and_the_pdf_form(runtime: Runtime, chat: Chat):
+    from pathlib import Path
+
+    from tests.test_conversation_funeral import fill_household, fill_until_organizer, finish
+    await fill_until_organizer(chat)
+    await fill_household(chat)
+    await finish(chat)
+    await chat.press("confirm")
+    await chat.press("yes")
+    code = chat.dossier
+    leg = await leg_of(runtime, code)
+    key = await chat_key(runtime, await officer(runtime, lc.DESK, commune=leg.commune_code))
+    r = await runtime.handle(key, Incoming(choice=f"open:{code}"))
+    assert f"files:{code}" in [c.value for c in r[-1].choices]
+    r = await runtime.handle(key, Incoming(choice=f"files:{code}"))
+    files = [m for m in r if isinstance(m, Message) and m.file is not None]
+    assert files and files[-1].file.name == f"{code}.pdf"
+    assert Path(files[-1].file.path).read_bytes().startswith(b"%PDF")
+    photos = [m.file for m in files if m.file.mime == "image/jpeg"]
+    assert photos and all(Path(f.path).read_bytes().startswith(b"\xff\xd8") for f in photos)
+    assert isinstance(r[-1], Ask) and r[-1].field == "officer.dossier"

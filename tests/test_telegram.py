@@ -327,7 +327,7 @@ async def test_multi_choice_toggles_then_done(tg: Bot, fake: FakeTelegramAPI, ru
 
 async def test_crash_after_receipt_is_recovered_at_start(runtime: Runtime, fake: FakeTelegramAPI):
     """An update stored by a process that died before handling it is handled by the next one, in order."""
-    ups = [fake.text_update(CITIZEN, "/start"), fake.text_update(CITIZEN, "mai táng")]
+    ups = [fake.text_update(CITIZEN, "/start"), fake.text_update(CITIZEN, "hỗ trợ chi phí mai táng")]
     async with runtime.sm() as db, db.begin():
         for u in ups:
             await InboxRepo(db).accept(123456, u, f"telegram:{CITIZEN}", runtime.now())
@@ -353,7 +353,7 @@ async def test_two_processes_apply_one_update_once(runtime: Runtime, fake: FakeT
         if not a.hooks:
             pytest.skip("Runtime.handle has no tx_hook yet (see docs/telegram.md)")
         c = f"telegram:{CITIZEN}"
-        for u in (fake.text_update(CITIZEN, "/start"), fake.text_update(CITIZEN, "mai táng")):
+        for u in (fake.text_update(CITIZEN, "/start"), fake.text_update(CITIZEN, "hỗ trợ chi phí mai táng")):
             await a.accept(u)
             await a.join(10)
         u = fake.text_update(CITIZEN, "1")
