@@ -345,7 +345,7 @@ class Engine:
     def menu_choices(self, session: Session) -> list[ChoiceOut]:
         _ = translator(session.lang)
         items = []
-        for p in self.catalog.procedures.values():
+        for p in sorted(self.catalog.procedures.values(), key=lambda p: (p.menu_order, p.id)):
             label = _(p.title)
             if p.id in session.drafts:
                 label = _("{title} (đang khai dở)", title=label)

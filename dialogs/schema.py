@@ -197,6 +197,7 @@ class LegDef(Strict):
 class Procedure(Strict):
     id: str
     version: int = 1
+    menu_order: int = 100  # place in the menu (smaller first); ties by id
     code_prefix: str
     title: str
     short: str
