@@ -11,6 +11,14 @@ import sys
 from . import cli_officer
 
 
+def listen_address(value: str) -> tuple[str, int]:
+    """``--listen host:port`` of a channel's webhook server."""
+    host, _sep, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise SystemExit(f"--listen must be host:port, not {value!r}")
+    return host.strip("[]"), int(port)
+
+
 def _runtime(args):
     from .service import Runtime
     return Runtime(args.db, var_dir=args.var)

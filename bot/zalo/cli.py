@@ -36,10 +36,8 @@ def register(subparsers) -> None:
 
 
 def _listen(value: str) -> tuple[str, int]:
-    host, _sep, port = value.rpartition(":")
-    if not host or not port.isdigit():
-        raise SystemExit(f"--listen must be host:port, not {value!r}")
-    return host.strip("[]"), int(port)
+    from bot.cli import listen_address
+    return listen_address(value)
 
 
 async def _main(args) -> int:
