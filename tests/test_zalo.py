@@ -179,7 +179,8 @@ async def check_submitted(rt: Runtime, fake: FakeZaloAPI, c: str) -> Any:
     assert [a.mime for a in d.attachments] == ["image/jpeg"]
     assert rt.attachments.get(d.attachments[0].sha256) == jpeg(1)
     assert all(len(m.text or "") <= 2000 for m in fake.sent(c))
-    assert not [x for x in fake.calls if x.status >= 400]
+    # 408 is how getUpdates says “nothing new” when a long poll ends empty (a slow machine): not an error
+    assert not [x for x in fake.calls if x.status >= 400 and not (x.method == "getupdates" and x.status == 408)]
     return d
 
 
