@@ -331,7 +331,7 @@ async def _link_problem(db: AsyncSession, session) -> tuple[str, str | None] | N
         return (_("Người có số CCCD này đã đăng ký nhận trợ cấp qua tài khoản ({state}{code}), nên không cần "
                   "đăng ký lại. Nếu muốn đổi tài khoản, báo chuyển nơi ở, báo người hưởng qua đời hoặc thay đổi mức "
                   "hưởng, vui lòng chọn “Báo thay đổi của người đang hưởng trợ cấp”.",
-                  code=f", {d.code}" if mine else "", state=state), CHG)
+                  code=", " + d.code if mine else "", state=state), CHG)
     if ben is None:
         return (_("Chưa tìm thấy đăng ký nhận trợ cấp qua tài khoản nào với số CCCD này. Nếu người hưởng chưa "
                   "đăng ký, vui lòng chọn “Đăng ký nhận trợ cấp hằng tháng qua tài khoản ngân hàng”."), REG)

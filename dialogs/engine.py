@@ -543,10 +543,26 @@ class Engine:
             session.pending = {"kind": "revisit", "path": pending["path"]}
             return self._prompt(session, out)
         if value is None:
-            out.replies.append(Message(_("Vui lòng chọn một cách viết bên dưới."), error=True))
+            if text and command is None:  # most likely the next answer, typed early: keep it for then
+                pending["early"] = text
+                out.replies.append(Message(_("Vui lòng chọn cách viết tên trước. “{text}” sẽ được dùng cho câu hỏi "
+                                             "tiếp theo.", text=text), error=True))
+            else:
+                out.replies.append(Message(_("Vui lòng chọn một cách viết bên dưới."), error=True))
             return self._name_confirm_ask(session, out)
+        early = pending.get("early")
         session.pending = None
         self._accept(session, slot, pending[value], out)
+        if early and session.state == "collecting" and session.pending is None \
+                and out.replies and isinstance(out.replies[-1], Ask) \
+                and self._follows(session, slot.path, out.replies[-1].field):
+            out.replies.pop()  # the question the early answer was typed for: answer it now
+            self._on_collect(session, Incoming(text=early), early, None, out)
+
+    def _follows(self, session: Session, before: str, after: str | None) -> bool:
+        """Is ``after`` the question that comes right after ``before`` in the form as it stands?"""
+        order = [s.path for s in self.form(session).slots(session.draft.answers, self.today())]
+        return before in order and after in order and order.index(after) == order.index(before) + 1
 
     @staticmethod
     def _plausible_name(text: str) -> bool:

@@ -523,9 +523,21 @@ def _doc_terms(phrases: list[tuple[str, float]]) -> tuple[dict[Any, float], set[
         bigrams.update(zip(toks, toks[1:]))
         content = _content(toks)
         terms: set[Any] = set(content) | _pairs(content)
+        if w >= 1.0 and len(content) >= _PHRASE_MIN:
+            terms.add(("=", *content))  # the whole phrase, as the procedure's own name for itself
         for t in terms:
             weights[t] += w
     return dict(weights), bigrams, words
+
+
+_PHRASE_MIN = 5  # content words for a whole phrase to count on its own; shorter ones are ambiguous ("bảo hiểm y tế")
+_PHRASE_MAX = 8
+
+
+def _phrases_in(content: list[str]) -> set[tuple[str, ...]]:
+    """Every run of consecutive content words that could be a whole phrase."""
+    n = len(content)
+    return {("=", *content[i:j]) for i in range(n) for j in range(i + _PHRASE_MIN, min(n, i + _PHRASE_MAX) + 1)}
 
 
 @lru_cache(maxsize=16)
@@ -696,7 +708,7 @@ def _matches(text: str, catalog: Any) -> tuple[list[_Match], bool]:
     tokens = _correct(typed, index)
     other = any(p in f" {' '.join(t)} " for t in (typed, tokens) for p in _other_services())
     content = _content(tokens)
-    terms: set[Any] = set(content) | _pairs(content)
+    terms: set[Any] = set(content) | _pairs(content) | _phrases_in(content)
     out: list[_Match] = []
     for pid in index.ids:
         w = index.weights[pid]

@@ -69,15 +69,32 @@ async def test_name_without_diacritics_is_confirmed(chat: Chat):
     await chat.say("tran thi hoa")
     await chat.press("typed")
     assert (await chat.answers())["deceased.full_name"] == "TRAN THI HOA"
-    # an answer to the next question typed too early does not replace the name: the choice is asked again
+    # an answer to the next question typed too early does not replace the name: the choice is asked
+    # again, and what was typed answers the next question once the spelling is chosen
     await chat.say("quay lại")
     await chat.say("le van tam")
     await chat.say("5/3/1950")
-    assert chat.error and "chọn một cách viết" in chat.text()
+    assert chat.error and "chọn cách viết tên trước" in chat.text() and "5/3/1950" in chat.text()
     await chat.expect("deceased.full_name")
     await chat.say("1")
-    await chat.expect("deceased.birth_date")
-    assert (await chat.answers())["deceased.full_name"] == "LÊ VĂN TÂM"
+    await chat.expect("deceased.sex")
+    answers = await chat.answers()
+    assert answers["deceased.full_name"] == "LÊ VĂN TÂM"
+    assert answers["deceased.birth_date"] == "1950-03-05"
+    # when the name is corrected later on, the next question is no longer the one after it: an early
+    # answer is then not applied anywhere (the citizen is simply asked the next open question)
+    await chat.say("quay lại")
+    await chat.say("quay lại")
+    await chat.expect("deceased.full_name")
+    await chat.say("pham van hung")
+    await chat.say("12345")
+    assert chat.error
+    await chat.press("proposal")
+    await chat.expect("deceased.sex")
+    assert not chat.error
+    answers = await chat.answers()
+    assert answers["deceased.full_name"] == "PHẠM VĂN HÙNG"
+    assert answers["deceased.birth_date"] == "1950-03-05"
 
 
 async def test_language_switch(chat: Chat):

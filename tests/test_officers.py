@@ -476,7 +476,8 @@ async def test_cli(runtime: Runtime, db_url, tmp_path, capsys, clock):
     assert "NGUYỄN VĂN AN" in capsys.readouterr().out
     assert await _cli(*base, "list", "--json") == 0
     assert json.loads(capsys.readouterr().out)[0]["chat"] is None  # invite not redeemed yet
-    assert await _cli(*base, "stats", "--month", "2026-11", "--json") == 0
+    month = datetime.now(VN).strftime("%Y-%m")  # the month the CLI received it in (real clock)
+    assert await _cli(*base, "stats", "--month", month, "--json") == 0
     stats = json.loads(capsys.readouterr().out)
     assert stats[-1]["received"] == 1 and stats[-1]["in_progress"] == 1
     png = tmp_path / "r.png"
