@@ -700,10 +700,114 @@ class _Match:
     terms: dict[Any, float]  # matched term → contribution
 
 
+# --------------------------------------------------------------------------
+# Requests typed in English ("I want to register my father's death")
+# --------------------------------------------------------------------------
+
+#: English words and phrases → the Vietnamese words the matcher knows.  An English request is
+#: rewritten with these (longest phrase first) and then matched like any Vietnamese one, so the
+#: thresholds, the "other service" check and the 2–3 candidates work the same way.
+EN_GLOSSARY: dict[str, str] = {
+    # death, funeral
+    "register a death": "đăng ký khai tử", "death registration": "đăng ký khai tử",
+    "register death": "đăng ký khai tử", "death certificate": "giấy chứng tử", "death notice": "giấy báo tử",
+    "passed away": "qua đời", "died in": "chết do", "died from": "chết do", "died of": "chết do",
+    "killed by": "chết do", "killed in": "chết do", "drowned": "chết đuối", "died": "mất", "dead": "mất", "death": "khai tử", "deceased": "người mất",
+    "funeral costs": "chi phí mai táng", "funeral cost": "chi phí mai táng", "burial costs": "chi phí mai táng",
+    "funeral allowance": "trợ cấp mai táng", "funeral benefit": "trợ cấp mai táng",
+    "funeral support": "hỗ trợ mai táng", "funeral": "mai táng", "burial": "mai táng", "bury": "mai táng",
+    "natural disaster": "thiên tai", "disaster": "thiên tai", "flood": "lũ", "flooding": "lũ", "storm": "bão",
+    "typhoon": "bão", "fire": "hỏa hoạn", "landslide": "sạt lở", "traffic accident": "tai nạn giao thông",
+    "accident": "tai nạn", "epidemic": "dịch bệnh",
+    # family
+    "father": "bố", "dad": "bố", "mother": "mẹ", "mom": "mẹ", "mum": "mẹ", "grandfather": "ông",
+    "grandmother": "bà", "husband": "chồng", "wife": "vợ", "relative": "người thân",
+    # birth
+    "birth registration": "đăng ký khai sinh", "register a birth": "đăng ký khai sinh",
+    "register birth": "đăng ký khai sinh", "birth certificate": "giấy khai sinh", "birth": "khai sinh",
+    "newborn": "trẻ mới sinh", "new baby": "em bé mới sinh", "baby": "em bé", "born": "mới sinh",
+    "permanent residence": "đăng ký thường trú", "household registration": "hộ khẩu",
+    "health insurance card": "thẻ bảo hiểm y tế", "health insurance": "bảo hiểm y tế",
+    # disability
+    "disability certificate": "giấy xác nhận khuyết tật", "level of disability": "mức độ khuyết tật",
+    "disability level": "mức độ khuyết tật", "disability": "khuyết tật", "disabled": "khuyết tật",
+    "assessment": "xác định", "assess": "xác định", "lost": "mất", "replace": "cấp lại",
+    "replacement": "cấp lại", "reissue": "cấp lại", "re issue": "cấp lại", "new copy": "cấp lại",
+    "damaged": "hư hỏng", "torn": "rách", "exchange": "đổi",
+    # housing
+    "house": "nhà", "home": "nhà", "housing": "nhà ở", "collapsed": "đổ sập", "collapse": "đổ sập",
+    "swept away": "bị trôi", "burned": "cháy", "burnt": "cháy", "repair": "sửa chữa", "rebuild": "làm nhà",
+    # average-living-standard household
+    "average living standard": "mức sống trung bình", "average income": "mức sống trung bình",
+    "farming household": "hộ làm nông nghiệp", "farmer": "nông nghiệp", "farming": "nông nghiệp",
+    "fishing": "ngư nghiệp", "forestry": "lâm nghiệp", "salt": "diêm nghiệp",
+    # allowances
+    "bank account": "tài khoản ngân hàng", "account": "tài khoản", "bank": "ngân hàng",
+    "allowance": "trợ cấp", "allowances": "trợ cấp", "benefit": "trợ cấp", "pension": "lương hưu",
+    "instead of cash": "không dùng tiền mặt", "cash": "tiền mặt", "report a change": "báo thay đổi",
+    "moved away": "chuyển nơi ở", "moving": "chuyển nơi ở", "moved": "chuyển nơi ở",
+    # facilities
+    "social assistance facility": "cơ sở trợ giúp xã hội", "care facility": "cơ sở trợ giúp xã hội",
+    "care home": "cơ sở trợ giúp xã hội", "nursing home": "cơ sở trợ giúp xã hội", "facility": "cơ sở",
+    "shelter": "cơ sở trợ giúp xã hội",
+    # verbs and the rest
+    "register": "đăng ký", "registration": "đăng ký", "certificate": "giấy xác nhận", "support": "hỗ trợ",
+    "confirm": "xác nhận", "confirmation": "xác nhận", "change": "thay đổi",
+    # services outside the catalogue (OTHER_SERVICES)
+    "marriage": "kết hôn", "married": "kết hôn", "divorce": "ly hôn", "passport": "hộ chiếu",
+    "driving licence": "giấy phép lái xe", "driving license": "giấy phép lái xe",
+    "driver's license": "giấy phép lái xe", "id card": "làm căn cước", "tax": "thuế", "taxes": "thuế",
+}  # fmt: skip
+
+#: English words that only say how the request is put ("I want to…"): enough of them, with the
+#: glossary's words, tell that a message is English.
+_EN_FILLER = frozenset("""
+i i'm im want wants wanted would like need needs needed to my our his her their the a an for of please how
+do does can could me with on in at and is was were has have had get got apply applying just recently because
+due after by from am are be been it this that some help about what which where when who why make made new
+old file filing fill submit request requesting ask asking looking you your there here
+""".split())
+_EN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+def _english_phrases() -> re.Pattern[str]:
+    keys = sorted(EN_GLOSSARY, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(k) for k in keys) + r")\b")
+
+
+_EN_PHRASES = _english_phrases()
+
+
+def from_english(text: str) -> str | None:
+    """The Vietnamese words of an English request, or None when the text is not English.
+
+    English means: at least two words that are not Vietnamese syllables and are either in
+    :data:`EN_GLOSSARY` or plain English filler ("want", "register", "father's"), and such words
+    make up at least a third of the message.  Words the glossary does not know are dropped.
+    """
+    if not text or not text.isascii():
+        return None
+    low = text.lower().replace("’", "'")
+    words = _EN_WORD.findall(low)
+    glossary_words = {w for k in EN_GLOSSARY for w in k.split()}
+
+    def english(w: str) -> bool:
+        base = w.split("'")[0]
+        return (w in _EN_FILLER or base in glossary_words or w in glossary_words) and not valid_syllable(base)
+
+    hits = sum(1 for w in words if english(w))
+    if hits < 2 or hits * 3 < len(words):
+        return None
+    low = re.sub(r"'s\b", "", low)
+    found = [EN_GLOSSARY[m.group(1)] for m in _EN_PHRASES.finditer(low)]
+    return " ".join(found) if found else None
+
+
 def _matches(text: str, catalog: Any) -> tuple[list[_Match], bool]:
     """Scored procedures (best first, only those with real evidence) and
     whether the text names another public service."""
     index = _index(catalog)
+    text = from_english(text) or text
     typed = normalise(text).split()
     tokens = _correct(typed, index)
     other = any(p in f" {' '.join(t)} " for t in (typed, tokens) for p in _other_services())

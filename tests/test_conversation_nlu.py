@@ -105,3 +105,16 @@ async def test_language_switch(chat: Chat):
     assert "Funeral" in chat.text() or "funeral" in chat.text()
     await chat.say("/ngonngu")
     assert "thủ tục" in chat.text().lower() or "khai" in chat.text().lower()
+
+
+async def test_request_typed_in_english(chat: Chat):
+    await chat.say("/language")
+    await chat.say("I want to register my father's death")
+    assert chat.ask.procedure == "lien-thong-khai-tu"
+    await chat.say("menu")
+    await chat.say("funeral costs for my grandfather who died in the flood")
+    assert chat.ask.procedure == FUNERAL
+    await chat.say("menu")
+    await chat.say("I want to get married")  # a service the assistant does not offer: said so, menu again
+    await chat.expect("procedure")
+    assert chat.error
