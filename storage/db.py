@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from pathlib import Path
 
@@ -11,6 +12,11 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 DEFAULT_URL = "sqlite+aiosqlite:///./var/dvcbot.db"
+
+# Database drivers log every statement with its parameters (the answers: ID numbers, phone numbers, bank
+# accounts) at DEBUG/INFO. Personal data never goes to the logs, whatever level the application asks for.
+for _name in ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
