@@ -68,6 +68,10 @@ async def birth_people(chat: Chat, *, father_same: bool = True, married: bool = 
         await chat.say("20/08/1968")
         await chat.expect("requester.id_number")
         await chat.say("068168002222")
+        await chat.expect("requester.residence")  # asked only when the requester is not a parent
+        await chat.say("Lâm Đồng")
+        await chat.say("Đức Trọng")
+        await chat.say("Thôn 5")
     await chat.expect("requester.phone")
     await chat.say("0912345678")
     await chat.expect("child.full_name")
@@ -210,6 +214,7 @@ async def test_birth_all_three_parts(chat: Chat, runtime: Runtime):
     assert a["head.who"] == "father" and a["head.consent"] == "vneid" and "docs.consent" not in a
     # the mother files: her identity is asked once, as the requester's
     assert a["requester.relation"] == "me" and "mother.full_name" not in a and "mother.id_number" not in a
+    assert "requester.residence" not in a  # her residence is the mother's, asked once
     # the receipt lists every agency with its own due date
     async with runtime.sm() as db:
         sent = [m for m in await OutboxRepo(db).list() if m.kind == "citizen_submitted"]
@@ -238,6 +243,9 @@ async def test_birth_and_insurance_only_without_certificate_takes_five_days(chat
     assert not any(k.startswith(("residence.", "head.")) for k in a)
     assert [x["field"] for x in d["attachments"]] == ["docs.sworn"]
     assert a["requester.relation"] == "ba" and a["mother.full_name"] == "TRẦN THỊ HOA" and d["applicant_name"] == "LÊ THỊ MAI"
+    assert a["requester.residence"]["detail"] == "Thôn 5"
+    text = render_text(BIRTH, a, code=code, template="to-khai-dang-ky-khai-sinh")
+    assert "Nơi cư trú: Thôn 5, Xã Đức Trọng, Tỉnh Lâm Đồng" in text, text
 
 
 async def test_birth_and_residence_with_witness_and_paper_consent(chat: Chat, runtime: Runtime):
@@ -298,16 +306,32 @@ async def test_birth_collective_address_stops_residence_only(chat: Chat):
 
 async def test_birth_insurance_only_under_six(chat: Chat):
     await birth_start(chat, born="10/11/2020", parts="2")  # six years old on 23/11/2026
-    assert_stopped(chat, reason="dưới 6 tuổi", ref="Luật Bảo hiểm y tế, Điều 12", instead="Khai sinh và đăng ký thường trú")
-    await chat.press("fix")
-    await chat.expect("link.parts")
+    # the card is refused at the choice itself, with the reason and what to choose: the same question again
+    assert chat.field == "link.parts" and chat.error is not None, chat.text()
+    assert "đủ 6 tuổi" in chat.error.text and "“Khai sinh và đăng ký thường trú”" in chat.error.text
+    assert "không thuộc diện" not in chat.text()
     await chat.say("1")  # all three still includes the card
-    assert chat.field == "_eligibility"
-    await chat.press("fix")
+    await chat.expect("link.parts")
+    assert chat.error is not None and "đủ 6 tuổi" in chat.error.text
     await chat.say("3")
     await chat.expect("residence.collective")
     await chat.say("không")
     await chat.expect("requester.relation")
+    assert (await chat.answers())["link.parts"] == "birth_residence"
+
+
+async def test_birth_date_edited_to_six_or_more_asks_the_parts_again(chat: Chat):
+    await birth_start(chat, born="10/11/2022", parts="2")
+    await chat.expect("requester.relation")
+    await chat.say("quay lại")
+    await chat.expect("link.parts")
+    await chat.say("quay lại")
+    await chat.expect("child.birth_date")
+    await chat.say("10/11/2020")  # now six: the card chosen earlier no longer fits, the choice is asked again
+    await chat.expect("link.parts")
+    assert "không còn khớp" in chat.text() and "đủ 6 tuổi" in chat.text()
+    await chat.say("3")
+    await chat.expect("residence.collective")
 
 
 async def test_birth_of_an_adult_is_not_linked(chat: Chat):
@@ -346,6 +370,10 @@ async def death_people(chat: Chat, *, born: str = "05/03/1950", notice: str = "g
     await chat.say("068075001234")
     await chat.expect("requester.relation")
     await chat.say("Con")
+    await chat.expect("requester.residence")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("Thôn 3")
     await chat.expect("requester.phone")
     await chat.say("0912345678")
     await chat.expect("deceased.full_name")
@@ -404,15 +432,19 @@ async def death_payment(chat: Chat, method: str = "cash") -> Chat:
     await chat.expect("payment.method")
     await chat.press(method)
     if method == "bank":
-        await chat.expect("payment.bank_name")
-        await chat.say("Agribank chi nhánh Lâm Đồng")
+        # the same bank list and account checks as the allowance registration (dialogs/banks.py)
+        await chat.expect("payment.bank")
+        await chat.say("ngan hang nong nghiep")
         await chat.expect("payment.account_number")
         await chat.say("12345 67890")
-        assert chat.error is not None and "6 đến 20 chữ số" in chat.error.text  # same question again
+        assert chat.error is not None and "Agribank có 13 chữ số" in chat.error.text  # same question again
         await chat.expect("payment.account_number")
-        await chat.say("1234567890123")
+        await chat.say("1234 5678 9012 3")
         await chat.expect("payment.account_holder")
-        await chat.say("Nguyễn Văn Bình")
+        await chat.say("Nguyễn Thị Lan")  # not the recipient (the requester)
+        assert chat.error is not None and "không trùng với họ tên người nhận" in chat.error.text
+        await chat.expect("payment.account_holder")
+        await chat.say("NGUYEN VAN BINH")  # without diacritics, as printed on the card
     return chat
 
 
@@ -431,7 +463,8 @@ async def test_death_social_insurance_pension_paid_to_bank(chat: Chat, runtime: 
                                             ("social_insurance", "submitted", DUE[11])]
     a = (await dossier(runtime, code))["answers"]
     assert a["payment.method"] == "bank" and a["payment.account_number"] == "1234567890123"
-    assert a["payment.account_holder"] == "NGUYỄN VĂN BÌNH" and a["deceased.death_time"] == "14h30"
+    assert a["payment.bank"] == "970405"  # Agribank's BIN
+    assert a["payment.account_holder"] == "NGUYEN VAN BINH" and a["deceased.death_time"] == "14h30"
     assert "benefit.merit" not in a and "benefit.route_none" not in a
 
 
@@ -464,7 +497,8 @@ async def test_death_meritorious_person_cash(chat: Chat, runtime: Runtime):
     await chat.expect("benefit.merit")
     await chat.say("có")
     await chat.expect("benefit.route_merit")
-    assert "NGƯỜI CÓ CÔNG" in chat.ask.text and "Nghị định 55/2023/NĐ-CP" in chat.ask.text
+    assert "NGƯỜI CÓ CÔNG" in chat.ask.text and "Nghị định 131/2021/NĐ-CP" in chat.ask.text
+    assert "55/2023" not in chat.ask.text  # amends NĐ 75/2021 (amounts), not NĐ 131/2021
     await chat.press("yes")
     await chat.expect("benefit.merit_category")
     await chat.say("Thương binh")
@@ -713,6 +747,7 @@ async def test_death_form_renders(chat: Chat, runtime: Runtime):
               "Giấy tờ thay thế giấy báo tử số: ", "Nguyên nhân chết: Già yếu", "☒ Có"):
         assert n in text, (n, text)
     assert "Kính gửi: Ủy ban nhân dân xã Đức Trọng" in text
+    assert "Nơi cư trú: Thôn 3, Xã Đức Trọng, Tỉnh Lâm Đồng\nGiấy tờ tùy thân" in text, text  # the requester's
     golden("to-khai-dang-ky-khai-tu", render_text(DEATH, a, submitted_at=SUBMITTED, code="LTKT-2611-GOLDEN01",
                                                   template="to-khai-dang-ky-khai-tu"))
     pdf_text = _pdf_text(render_pdf(DEATH, a, code=code, template="to-khai-dang-ky-khai-tu"))
