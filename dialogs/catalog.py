@@ -42,6 +42,8 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
         yield f"documents[{i}]", d
     for i, fct in enumerate(proc.facts):
         yield f"facts[{i}]", fct.text
+    for i, st in enumerate(proc.standards):
+        yield f"standards[{i}].name", st.name
     yield "sworn_statement", proc.sworn_statement
     for s in proc.sections:
         yield f"{s.id}.title", s.title
@@ -203,6 +205,10 @@ def check_procedure(form: Form) -> list[str]:
             return
         for ref in expr.refs:
             if ref == "value" and allow_value:
+                continue
+            if ref.startswith("std."):
+                if not proc.standards or ref[4:] not in proc.standards[0].values:
+                    problems.append(f"{where}: unknown standard {ref!r} in {source!r}")
                 continue
             key = known(ref)
             if key is None:

@@ -71,6 +71,9 @@ COMMANDS = {
     "info": {"thong tin", "/info", "can giay to gi", "giay to", "can gi", "mat bao lau", "bao lau",
              "le phi", "thu tuc nay can gi", "can chuan bi gi", "/thongtin", "info"},
 }
+# Typed at a multi-choice question marked ``one_by_one``: ask its choices one at a time, yes or no.
+ONE_BY_ONE = frozenset({"tung muc", "tung cai", "tung cau", "lan luot", "lan luot tung muc", "tra loi tung muc",
+                        "hoi tung muc", "mot mot", "tung mot", "one by one"})
 NAV_TO_COMMAND = {NAV_BACK: "back", NAV_SKIP: "skip", NAV_HELP: "help", NAV_CANCEL: "cancel"}
 
 
@@ -481,9 +484,19 @@ class Engine:
             lines.append(_(p.processing_note))
         lines.append(_("Kết quả: {result}", result=_(p.result)))
         lines.append(_("Căn cứ pháp lý: {laws}", laws="; ".join(p.legal_basis)))
+        if p.facts:
+            lines.append(_("Cần biết:"))
+            for fct in p.facts:
+                line = f"• {_(fct.text)}"
+                if fct.source:
+                    line += f" ({fct.source})"
+                if not fct.verified:
+                    line += " " + _("[chưa kiểm chứng]")
+                lines.append(line)
         if p.unverified:
             lines.append(_("Lưu ý: một số thông tin chưa được đối chiếu với văn bản mới nhất; cán bộ tiếp nhận sẽ "
                            "hướng dẫn nếu có thay đổi."))
+            lines += [f"• {_(u)}" for u in p.unverified]
         return "\n".join(lines)
 
     def _info_question(self, session: Session, msg: Incoming, text: str) -> str | None:
@@ -536,14 +549,16 @@ class Engine:
         if value is None and text:
             if self._is_yes(text):
                 value = "proposal"
-            elif command is None and self._plausible_name(text):  # typed again, their way: take it as typed
+            elif command is None and self._plausible_name(text) \
+                    and (len(text.split()) >= 2 or not pending.get("early")):
+                # typed again, their way: take it as typed (after an early answer, only a full name is)
                 session.pending = {"kind": "revisit", "path": pending["path"]}
                 return self._on_collect(session, msg, text, None, out)
         if command == "back":
             session.pending = {"kind": "revisit", "path": pending["path"]}
             return self._prompt(session, out)
         if value is None:
-            if text and command is None:  # most likely the next answer, typed early: keep it for then
+            if text and command is None and not pending.get("early"):  # the next answer, typed early: keep it
                 pending["early"] = text
                 out.replies.append(Message(_("Vui lòng chọn cách viết tên trước. “{text}” sẽ được dùng cho câu hỏi "
                                              "tiếp theo.", text=text), error=True))
@@ -698,7 +713,14 @@ class Engine:
         choices: tuple[ChoiceOut, ...] = ()
         kind = f.kind
         hint = KIND_HINTS.get(kind)
-        if kind in ("choice", "multi_choice"):
+        if kind == "multi_choice" and pending.get("kind") == "items" and pending.get("path") == slot.path:
+            # answering the choices one at a time: "Mục 2/6: … — có không?"
+            i = min(int(pending.get("i", 0)), len(f.choices) - 1)
+            text += "\n" + _("Mục {no}/{total}: {label} — có không?", no=i + 1, total=len(f.choices),
+                             label=_(f.choices[i].label))
+            kind, hint = "yes_no", None
+            choices = (ChoiceOut("yes", _("Có")), ChoiceOut("no", _("Không")))
+        elif kind in ("choice", "multi_choice"):
             choices = tuple(ChoiceOut(c.value, _(c.label)) for c in f.choices)
         elif kind == "yes_no":
             choices = (ChoiceOut("yes", _("Có")), ChoiceOut("no", _("Không")))
@@ -724,6 +746,8 @@ class Engine:
                 choices = (ChoiceOut("done", _("Xong")),)
         if hint:
             text += "\n" + _(hint)
+            if kind == "multi_choice" and f.one_by_one:
+                text += "\n" + _("Hoặc gõ “từng mục” để trả lời có hay không lần lượt từng mục.")
         if f.example and kind not in ("choice", "yes_no"):
             text += "\n" + _("Ví dụ: {example}", example=f.example)
         old = session.draft.answers.get(slot.path, _MISSING) if session.draft else _MISSING
@@ -733,7 +757,7 @@ class Engine:
             text += "\n💡 " + _(f.help)
         no, total = self._step(session, slot)
         nav = [NAV_HELP, NAV_CANCEL]
-        if session.draft and session.draft.history:
+        if (session.draft and session.draft.history) or kind != f.kind:  # one at a time: back to the list
             nav.insert(0, NAV_BACK)
         if not f.required:
             nav.insert(1 if NAV_BACK in nav else 0, NAV_SKIP)
@@ -752,6 +776,16 @@ class Engine:
         if command == "help":
             out.replies.append(Message(self._field_help(session, f)))
             return self._prompt(session, out)
+        if f.kind == "multi_choice" and (session.pending or {}).get("kind") == "items" \
+                and session.pending.get("path") == slot.path:
+            return self._on_items(session, slot, msg, text, command, out)
+        if f.one_by_one and command is None and msg.choice is None and not msg.file and not msg.files \
+                and fold(text).strip(" .!") in ONE_BY_ONE:
+            session.pending = {"kind": "items", "path": slot.path, "i": 0, "picked": []}
+            session.errors = 0
+            out.accepted = True
+            out.replies.append(self._ask_for(session, slot))
+            return
         if command == "back":
             pending = session.pending or {}
             if f.kind == "address" and pending.get("kind") == "address" and pending.get("stage") in ("commune",
@@ -813,6 +847,61 @@ class Engine:
                                        "typed": value}
                     out.accepted = True
                     return self._name_confirm_ask(session, out)
+        self._accept(session, slot, value, out)
+
+    def _on_items(self, session: Session, slot: Slot, msg: Incoming, text: str, command: str | None,
+                  out: Outcome) -> None:
+        """A multi-choice question answered one choice at a time, yes or no (``one_by_one``)."""
+        _ = translator(session.lang)
+        f, pending = slot.field, dict(session.pending)
+        i, picked = int(pending.get("i", 0)), list(pending.get("picked", []))
+        if command == "back":
+            session.errors = 0
+            if i == 0:  # back to the whole list
+                session.pending = None
+                return self._prompt(session, out)
+            i -= 1
+            picked = [v for v in picked if v != f.choices[i].value]
+            session.pending = dict(pending, i=i, picked=picked)
+            out.accepted = True
+            return self._prompt(session, out)
+        if command == "skip":
+            if f.required:
+                out.replies.append(Message(_("Câu hỏi này bắt buộc, không bỏ qua được. Gõ “trợ giúp” nếu bạn "
+                                             "cần hướng dẫn."), error=True))
+                return self._prompt(session, out)
+            return self._accept(session, slot, None, out)
+        if msg.file or msg.files:
+            out.replies.append(Message(_("Câu hỏi này cần câu trả lời bằng chữ, không cần gửi tệp. "
+                                         "Tệp vừa gửi chưa được lưu."), error=True))
+            return self._prompt(session, out)
+        if msg.choice in ("yes", "no"):
+            yes = msg.choice == "yes"
+        elif text.strip() in ("1", "2"):  # shown as numbered choices: 1. Có, 2. Không
+            yes = text.strip() == "1"
+        else:
+            try:
+                yes = parsing.parse_yes_no(msg.choice or text)
+            except Invalid as exc:
+                return self._reject(session, exc, out)
+        if yes:
+            picked.append(f.choices[i].value)
+        i += 1
+        session.errors = 0
+        if i < len(f.choices):
+            session.pending = dict(pending, i=i, picked=picked)
+            out.accepted = True
+            return self._prompt(session, out)
+        value = [c.value for c in f.choices if c.value in picked]
+        try:
+            if f.min_selected is not None and len(value) < f.min_selected:
+                raise Invalid(N_("Vui lòng chọn ít nhất {n} mục."), n=f.min_selected)
+            if f.max_selected is not None and len(value) > f.max_selected:
+                raise Invalid(N_("Vui lòng chọn nhiều nhất {n} mục."), n=f.max_selected)
+            self._check_constraints(session, slot, value)
+        except Invalid as exc:
+            session.pending = None  # ask the whole list again
+            return self._reject(session, exc, out)
         self._accept(session, slot, value, out)
 
     def _lookup(self, session: Session, slot: Slot) -> Callable[[str], Any]:
@@ -1060,17 +1149,28 @@ class Engine:
         proc = self.catalog.get(session.procedure)
         form = self.form(session)
         answers = session.draft.answers
+        today = self.today()
         for rule in proc.eligibility:
-            if compile_expr(rule.ineligible_if).evaluate(form.resolver(answers), today=self.today()) is True:
+            expr = compile_expr(rule.ineligible_if)
+            if expr.evaluate(form.resolver(answers, today), today=today) is True:
                 _ = translator(session.lang)
                 if session.state != "eligibility":
                     session.found_ineligible()
                 session.pending = {"kind": "ineligible", "rule": rule.id}
+                # amounts of a dated standard ({poverty_line}) are written into the reason as money
+                std, stale = proc.standard_at(today)
+                params = {k: _.money(v) for k, v in std.values.items()} if std is not None else {}
+                ref = rule.legal_ref
+                if std is not None and any(r.startswith("std.") for r in expr.refs):
+                    ref += "\n" + _("Chuẩn áp dụng: {name} ({source}).", name=_(std.name), source=std.source)
+                    if stale:
+                        ref += " " + _("Trợ lý chưa có chuẩn mới hơn; cán bộ xã sẽ đối chiếu với chuẩn đang có "
+                                       "hiệu lực.")
                 out.replies.append(Message(
                     _("Rất tiếc, trường hợp này không thuộc diện của thủ tục “{title}”.", title=_(proc.title))
-                    + "\n" + _("Lý do: {reason}", reason=_(rule.reason))
-                    + "\n" + _("Căn cứ: {ref}", ref=rule.legal_ref)
-                    + "\n" + _("Bạn có thể: {instead}", instead=_(rule.instead)), error=False))
+                    + "\n" + _("Lý do: {reason}", reason=_(rule.reason, **params))
+                    + "\n" + _("Căn cứ: {ref}", ref=ref)
+                    + "\n" + _("Bạn có thể: {instead}", instead=_(rule.instead, **params)), error=False))
                 self._eligibility_ask(session, out)
                 return True
         return False

@@ -107,8 +107,11 @@ class Form:
                 return None
         return raw
 
-    def resolver(self, answers: dict[str, Any]):
+    def resolver(self, answers: dict[str, Any], today: date | None = None):
         def resolve(path: str) -> Any:
+            if path.startswith("std."):  # a dated standard in force today (schema.Standard)
+                st, _stale = self.proc.standard_at(today or date.today())
+                return st.values.get(path[4:]) if st is not None else None
             if path in answers:
                 return self.typed(path, answers[path])
             if path in self.groups:
@@ -136,7 +139,8 @@ class Form:
         if not source:
             return True
         item = self.item_resolver(answers, group, index) if group is not None and index is not None else None
-        return truthy(compile_expr(source).evaluate(self.resolver(answers), value=value, item=item, today=today))
+        return truthy(compile_expr(source).evaluate(self.resolver(answers, today), value=value, item=item,
+                                                   today=today))
 
     def planned_legs(self, answers: dict[str, Any], today: date | None = None) -> list[PlannedLeg]:
         """The legs a submission of these answers creates: every leg whose ``when`` holds, with its time

@@ -154,7 +154,16 @@ def parse_name(raw: str, *, upper: bool = False) -> str:
         raise Invalid(N_("Họ và tên quá ngắn. Vui lòng nhập đầy đủ họ và tên, ví dụ Nguyễn Văn An."))
     if len(text) > 100:
         raise Invalid(N_("Họ và tên quá dài. Vui lòng nhập tối đa {max} ký tự."), max=100)
-    return nfc(text.upper()) if upper else title_vi(text)
+    if upper:
+        return nfc(text.upper())
+    # title case until it is stable: some letters change length when cased ("ß" -> "SS" -> "Ss"),
+    # and a stored name must parse to itself
+    for _i in range(3):
+        titled = title_vi(text)
+        if titled == text:
+            break
+        text = titled
+    return text
 
 
 def _is_mark(ch: str) -> bool:

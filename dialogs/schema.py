@@ -49,6 +49,20 @@ class Fact(Strict):
     verified: bool = True
 
 
+class Standard(Strict):
+    """A dated legal standard (an income band, an amount) read by expressions as ``std.<key>``.
+
+    The period in force on the day of the check is used; after the last recorded period the latest
+    one is applied and the citizen is told that no newer standard is recorded."""
+
+    name: str
+    source: str
+    valid_from: date
+    valid_to: date | None = None
+    values: dict[str, float]
+    verified: bool = True
+
+
 class FieldDef(Strict):
     id: str
     kind: FieldKind
@@ -84,6 +98,8 @@ class FieldDef(Strict):
     # multi_choice
     min_selected: int | None = None
     max_selected: int | None = None
+    # the citizen may also answer the choices one at a time, yes or no (“từng mục”)
+    one_by_one: bool = False
     # address
     ask_detail: bool = True
     # attachment
@@ -110,6 +126,8 @@ class FieldDef(Strict):
         values = [c.value for c in self.choices]
         if len(values) != len(set(values)):
             raise ValueError(f"field {self.id}: duplicate choice values")
+        if self.one_by_one and self.kind != "multi_choice":
+            raise ValueError(f"field {self.id}: one_by_one is only for multi_choice")
         if self.kind == "attachment" and self.min_count > self.max_count:
             raise ValueError(f"field {self.id}: min_count > max_count")
         if self.pattern is not None:
@@ -220,6 +238,20 @@ class Procedure(Strict):
     source: str | None = None
     keywords: list[str] = Field(default_factory=list)
     extra: dict[str, Any] = Field(default_factory=dict)
+    standards: list[Standard] = Field(default_factory=list)
+
+    def standard_at(self, day: date) -> tuple[Standard | None, bool]:
+        """The standard in force on ``day``, and whether it is only the latest one recorded (its
+        period has ended and no newer one is in the definition)."""
+        if not self.standards:
+            return None, False
+        ordered = sorted(self.standards, key=lambda st: st.valid_from)
+        for st in reversed(ordered):
+            if st.valid_from <= day and (st.valid_to is None or day <= st.valid_to):
+                return st, False
+        if day < ordered[0].valid_from:
+            return ordered[0], False
+        return ordered[-1], True
 
     @field_validator("id")
     @classmethod
@@ -234,6 +266,19 @@ class Procedure(Strict):
         if not re.fullmatch(r"[A-Z]{2,4}", v):
             raise ValueError("code_prefix must be 2-4 capital letters")
         return v
+
+    @model_validator(mode="after")
+    def _standards_ok(self) -> "Procedure":
+        ordered = sorted(self.standards, key=lambda st: st.valid_from)
+        for st in ordered:
+            if st.valid_to is not None and st.valid_to < st.valid_from:
+                raise ValueError(f"standard {st.name!r}: valid_to before valid_from")
+            if set(st.values) != set(ordered[0].values):
+                raise ValueError(f"standard {st.name!r}: every period needs the same values")
+        for a, b in zip(ordered, ordered[1:]):
+            if a.valid_to is None or a.valid_to >= b.valid_from:
+                raise ValueError(f"standards {a.name!r} and {b.name!r} overlap")
+        return self
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "Procedure":

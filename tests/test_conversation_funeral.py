@@ -449,3 +449,23 @@ async def test_numbered_done_after_a_photo(chat: Chat):
     await chat.say("1")
     await chat.expect("_review")
     assert len((await chat.answers())["docs.death_notice"]) == 1
+
+
+async def test_answers_typed_ahead_of_the_name_spelling_question_are_not_lost(chat: Chat):
+    """A citizen who keeps typing the next answers while the bot asks how to spell the name: the first early
+    answer is kept for the next question, a further one-word answer does not overwrite the name."""
+    await chat.press(PROC)
+    await chat.say("1")
+    await chat.say("1")
+    await chat.expect("deceased.full_name")
+    await chat.say("nguyen van an")
+    await chat.say("5/3/1950")
+    assert chat.error and "5/3/1950" in chat.text()
+    await chat.say("nam")  # the sex, typed even earlier: not taken as a re-typed name "Nam"
+    assert chat.error and "chọn một cách viết" in chat.text()
+    await chat.expect("deceased.full_name")
+    await chat.say("1")
+    await chat.expect("deceased.sex")
+    answers = await chat.answers()
+    assert answers["deceased.full_name"] == "NGUYỄN VĂN AN"
+    assert answers["deceased.birth_date"] == "1950-03-05"

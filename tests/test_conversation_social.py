@@ -6,6 +6,8 @@ Procedures are opened with their menu button (the menu order changes as procedur
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from bot.service import Runtime
@@ -243,6 +245,63 @@ async def test_disability_helper_keeps_both_people_and_no_sign_is_ineligible(cha
     await chat.say("3")
     await chat.expect("activity.walking")  # 76 years old: the activities are asked
     assert (await chat.answers())["disability.other"] == ["6.3"]
+
+
+async def test_disability_group_answered_one_item_at_a_time(db_url, tmp_path, clock):
+    """Mẫu 01 III.1: the items of a group can be typed as numbers in one message, or answered one by one
+    (có/không), with back inside the list, a specific message for a wrong answer, and a restart in between."""
+    rt = Runtime(db_url, var_dir=tmp_path / "var", now=clock)
+    await rt.open()
+    chat = await Chat(rt, "console:items").start()
+    await open_procedure(chat, DISABILITY, "request.type", "Xác định, xác định lại mức độ khuyết tật")
+    await chat.say("1")
+    await chat.expect("filer.role")
+    await chat.say("1")
+    await disability_person(chat, name="Trần Văn Lực", birth="02/02/1980", sex="nam", id_number="068080001234")
+    await chat.expect("contact.phone")
+    await chat.say("0912345678")
+    await chat.expect("disability.motor")
+    assert "từng mục" in chat.text()
+    await chat.say("từng mục")
+    assert chat.field == "disability.motor" and chat.ask.kind == "yes_no"
+    assert "Mục 1/6: Mềm nhẽo hoặc co cứng toàn thân" in chat.text()
+    await chat.say("không")
+    assert "Mục 2/6: Thiếu tay hoặc không cử động được tay" in chat.text()
+    await chat.press("yes")
+    assert "Mục 3/6" in chat.text()
+    await chat.say("quay lại")  # back to item 2: its answer is taken back
+    assert "Mục 2/6" in chat.text()
+    await chat.say("co")
+    await chat.say("cái gì cơ")  # not a yes/no answer: a specific message and the same item
+    assert chat.error is not None and "Mục 3/6" in chat.text()
+    await chat.say("ko")
+    assert "Mục 4/6" in chat.text()
+    await rt.close()
+
+    rt2 = Runtime(db_url, var_dir=tmp_path / "var", now=clock)
+    await rt2.open()
+    try:
+        chat = await Chat(rt2, "console:items").start()  # the place inside the list survives a restart
+        assert chat.field == "disability.motor" and "Mục 4/6" in chat.text()
+        await chat.say("có")
+        await chat.say("2")  # numbered choices: 2 = Không
+        await chat.say("ừ")
+        await chat.expect("disability.hearing_speech")
+        assert (await chat.answers())["disability.motor"] == ["1.2", "1.4", "1.6"]
+        # the next group typed as numbers in one message
+        await chat.say("1, 3")
+        await chat.expect("disability.vision")
+        # one by one, then back from the first item returns to the whole list
+        await chat.say("lan luot")
+        assert "Mục 1/7" in chat.text()
+        await chat.say("quay lại")
+        assert chat.field == "disability.vision" and chat.ask.kind == "multi_choice"
+        await chat.say("không")
+        await chat.expect("disability.neuro_mental")
+        answers = await chat.answers()
+        assert answers["disability.hearing_speech"] == ["2.1", "2.3"] and answers["disability.vision"] == []
+    finally:
+        await rt2.close()
 
 
 async def test_disability_helper_with_representative_asks_section_two(chat: Chat):
@@ -489,16 +548,36 @@ async def test_average_household_income_above_band_is_ineligible(chat: Chat):
     await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
     await chat.say("nông nghiệp")
     await chat.say("2,5 triệu")
-    assert_ineligible(chat, reason="trên 2.250.000 đồng", ref="Nghị định 07/2021/NĐ-CP",
+    # the band is dated data: the reason names the figure and the standard it comes from; on 23/11/2026 the
+    # 2022–2025 standard is the latest recorded, and the citizen is told so
+    assert_ineligible(chat, reason="trên 2.250.000 đ/người/tháng", ref="Nghị định 07/2021/NĐ-CP, Điều 3",
                       instead=["bảo hiểm y tế theo hộ gia đình"])
+    assert "Chuẩn áp dụng: Chuẩn hộ có mức sống trung bình khu vực nông thôn giai đoạn 2022–2025" in chat.text()
+    assert "chưa có chuẩn mới hơn" in chat.text()
     assert (await chat.answers())["household.income_per_person"] == 2500000
+
+
+async def test_average_household_band_follows_the_standard_in_force(db_url, tmp_path):
+    """On a day inside the standard's period the same band applies, without the 'no newer standard' note."""
+    rt = Runtime(db_url, var_dir=tmp_path / "var", now=lambda: datetime(2025, 6, 2, 9, 0))
+    await rt.open()
+    try:
+        chat = await Chat(rt, "console:band").start()
+        await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
+        await chat.say("nông nghiệp")
+        await chat.say("1.500.000")
+        assert_ineligible(chat, reason="từ 1.500.000 đ/người/tháng trở xuống", ref="Nghị định 07/2021/NĐ-CP",
+                          instead=["hộ nghèo"])
+        assert "chưa có chuẩn mới hơn" not in chat.text()
+    finally:
+        await rt.close()
 
 
 async def test_average_household_income_at_poverty_line_suggests_poor_household_review(chat: Chat):
     await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
     await chat.say("lâm nghiệp")
     await chat.say("1.500.000")
-    assert_ineligible(chat, reason="chuẩn nghèo", ref="Nghị định 07/2021/NĐ-CP",
+    assert_ineligible(chat, reason="1.500.000 đ/người/tháng trở xuống là ở mức chuẩn nghèo", ref="Nghị định 07/2021/NĐ-CP",
                       instead=["rà soát, công nhận hộ nghèo hoặc hộ cận nghèo"])
     await chat.press("fix")
     await chat.expect("household.income_per_person")
@@ -593,3 +672,16 @@ async def test_facility_each_condition_stops_with_reason(chat: Chat, failing: in
     await chat.expect(CONDITIONS[failing])
     await chat.say("có")
     await chat.expect(CONDITIONS[failing + 1] if failing < 3 else "facility.name")
+
+
+async def test_info_card_marks_unverified_facts(chat: Chat):
+    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở")
+    await chat.say("thông tin")
+    await chat.expect("household.status")  # the place is kept
+    text = chat.text()
+    for part in ("Nơi giải quyết:", "Thời hạn: 2 ngày làm việc", "Lệ phí:", "Giấy tờ cần chuẩn bị:", "Các bước:",
+                 "Kết quả:", "Căn cứ pháp lý: Nghị định 20/2021/NĐ-CP"):
+        assert part in text, part
+    assert "tối thiểu 40.000.000 đồng/hộ. (NĐ 20/2021/NĐ-CP Điều 15)" in text  # a dated fact with its source
+    assert "Nghị định 76/2024/NĐ-CP. (NĐ 76/2024/NĐ-CP) [chưa kiểm chứng]" in text  # an unverified fact, marked
+    assert "• Cơ quan xem xét khi xã thiếu nguồn lực sau khi bỏ cấp huyện" in text  # the unverified list

@@ -480,3 +480,57 @@ def test_cli_renders_a_stored_dossier(tmp_path, capsys, monkeypatch):
     capsys.readouterr()
     assert main(base + ["form", "MT-0000-NOTHERE"]) == 1
     assert "Không tìm thấy hồ sơ" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------------
+# `dvcbot catalog check`: what it catches (a copy of a real definition, broken on purpose)
+def _broken_catalog(tmp_path, edit) -> list[str]:
+    import yaml as _yaml
+
+    from dialogs.catalog import PROCEDURES_DIR, Catalog
+
+    data = _yaml.safe_load((PROCEDURES_DIR / "xac-nhan-ho-muc-song-trung-binh.yaml").read_text(encoding="utf-8"))
+    edit(data)
+    (tmp_path / "xac-nhan-ho-muc-song-trung-binh.yaml").write_text(_yaml.safe_dump(data, allow_unicode=True),
+                                                                   encoding="utf-8")
+    return Catalog.load(tmp_path).check()
+
+
+def _field(data: dict, fid: str) -> dict:
+    return next(f for s in data["sections"] for f in s["fields"] if f["id"] == fid)
+
+
+def test_catalog_check_is_clean_for_an_unchanged_copy(tmp_path):
+    problems = _broken_catalog(tmp_path, lambda d: None)
+    assert not [p for p in problems if "translation" not in p], problems
+
+
+def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_translations(tmp_path):
+    def edit(d):
+        _field(d, "applicant.full_name")["relevant"] = "applicant.nickname == 'x'"        # unknown field
+        _field(d, "applicant.sex")["relevant"] = "applicant.phone == '0912345678'"         # asked later
+        _field(d, "applicant.birth_date")["relevant"] = "household.occupation ==="        # bad expression
+        _field(d, "applicant.ethnicity")["relevant"] = "household.occupation == 'ca_si'"  # no such choice
+        _field(d, "applicant.phone")["prompt"] = "Một câu hỏi chưa có bản dịch?"          # no translation
+        d["eligibility"][1]["ineligible_if"] = "household.income_per_person > std.ceiling"  # unknown standard
+
+    problems = "\n".join(_broken_catalog(tmp_path, edit))
+    assert "unknown field 'applicant.nickname'" in problems
+    assert "refers to 'applicant.phone', which is asked later; the question can never be reached" in problems
+    assert "bad expression 'household.occupation ==='" in problems
+    assert "has no choice 'ca_si'" in problems
+    assert "no en translation for 'Một câu hỏi chưa có bản dịch?'" in problems
+    assert "unknown standard 'std.ceiling'" in problems
+
+
+def test_dated_standard_in_force_is_picked_by_date():
+    from datetime import date as _date
+
+    from dialogs.catalog import Catalog
+
+    proc = Catalog.load().get("xac-nhan-ho-muc-song-trung-binh")
+    st, stale = proc.standard_at(_date(2024, 5, 1))
+    assert st.values == {"poverty_line": 1500000, "upper": 2250000} and not stale
+    assert "07/2021" in st.source
+    st, stale = proc.standard_at(_date(2026, 11, 23))  # after the last recorded period: latest one, flagged
+    assert st.valid_to == _date(2025, 12, 31) and stale

@@ -173,6 +173,13 @@ DISABILITY_PATH = [
 DISABILITY_HELPER = [C(DISABILITY), T("có"), T("2"), T("bị mất"), T("3"), T("Phạm Văn Tình"), T("0987654321"),
                      T("Hoàng Thị Lựu"), T("03/04/1955"), T("nữ")]
 DISABILITY_INELIGIBLE = [C(DISABILITY), T("không"), T("xyz")]
+# Mẫu 01: a group of disability signs answered one item at a time (pending kind "items"), with back
+LEVEL_ITEMS = [C("xac-dinh-muc-do-khuyet-tat"), T("1"), T("1"), T("Nguyễn Văn An"), T("05/03/1990"), T("nam"),
+               T("068090001234"), T("Lâm Đồng"), T("Đức Trọng"), T("Thôn 3"), T("có"), T("0912345678"),
+               T("từng mục"), T("có"), T("không"), T("quay lại"), T("ko"), T("có")]
+HOUSING_INELIGIBLE = [C("ho-tro-nha-o"), T("4")]
+AVERAGE_INELIGIBLE = [C("xac-nhan-ho-muc-song-trung-binh"), T("1"), T("3 triệu")]
+FACILITY_INELIGIBLE = [C("dang-ky-co-so-tro-giup-xa-hoi"), T("không")]
 
 
 @dataclass(frozen=True)
@@ -270,7 +277,9 @@ SCRIPTS = {
     **{f"auto:{proc}": script for proc, script in AUTO.items()},
     "funeral": FUNERAL_PATH, "funeral-org": FUNERAL_ORG, "funeral-ineligible": FUNERAL_INELIGIBLE,
     "funeral-cancel": FUNERAL_CANCEL, "disability": DISABILITY_PATH, "disability-helper": DISABILITY_HELPER,
-    "disability-ineligible": DISABILITY_INELIGIBLE,
+    "disability-ineligible": DISABILITY_INELIGIBLE, "level-items": LEVEL_ITEMS,
+    "housing-ineligible": HOUSING_INELIGIBLE, "average-ineligible": AVERAGE_INELIGIBLE,
+    "facility-ineligible": FACILITY_INELIGIBLE,
 }
 SNAPSHOTS: list[Snapshot] = [s for script in SCRIPTS.values() for s in record(script)]
 
@@ -288,6 +297,9 @@ def test_scripts_reach_every_kind_of_state():
     assert any(p.get("kind") == "address" and p.get("options") for p in pendings)  # a choice of places
     assert any(p.get("kind") == "files" and len(p.get("files", [])) == 1 for p in pendings)  # album half-sent
     assert any(p.get("kind") == "cancel" and p.get("typed") for p in pendings)
+    assert any(p.get("kind") == "items" and p.get("i", 0) >= 1 and p.get("picked") for p in pendings)
+    ineligible = {s.procedure for s in sessions if s.state == "eligibility"}
+    assert {"ho-tro-nha-o", "xac-nhan-ho-muc-song-trung-binh", "dang-ky-co-so-tro-giup-xa-hoi"} <= ineligible
     for proc in CATALOG.procedures:
         assert f"auto:{proc}" in SCRIPTS and any(s.label.startswith("submitted") for s in record(AUTO[proc]))
     assert {"docs.death_notice", "cert.photo", "person.current_address", "applicant.current_address",
