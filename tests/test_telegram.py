@@ -228,6 +228,48 @@ async def test_stale_buttons_and_unsupported_messages_change_nothing(tg: Bot, fa
     assert "lớn hơn 20 MB" in fake.last(c).text and await answers(runtime, c) == state
 
 
+async def test_voice_video_location_edits_and_odd_files_get_a_polite_answer(tg: Bot, fake: FakeTelegramAPI,
+                                                                            runtime: Runtime):
+    """Whatever a person sends, they get a short Vietnamese answer and the conversation is unchanged: no crash,
+    no silence, no apology for an error."""
+    c = CITIZEN
+    await tg.say(c, "/start")
+    await tg.press(c, "Hỗ trợ chi phí mai táng")
+    await tg.press(c, "Tôi là người đứng ra mai táng")
+    typed = fake.text_update(c, "Thiên tai")
+    await tg.send(typed)
+    state = await answers(runtime, c)
+    asked = tg.asked(c)
+    assert "Họ và tên người mất?" in asked
+    for kind in ("voice", "video", "video_note", "audio", "animation", "location", "venue", "poll", "dice"):
+        n = len(fake.sent(c))
+        await tg.send(fake.media_update(c, kind))
+        new = fake.sent(c)[n:]
+        assert len(new) == 1 and "chỉ đọc được tin nhắn chữ, ảnh chụp, tệp" in new[0].text, (kind, new)
+    # an edited message is not an answer: the person is asked to send it again
+    n = len(fake.sent(c))
+    await tg.send(fake.edited_update(c, "Hỏa hoạn", typed["message"]["message_id"]))
+    [m] = fake.sent(c)[n:]
+    assert "tin nhắn đã sửa" in m.text and "tin nhắn mới" in m.text
+    # a file where a name is expected, and a file of a type we do not take: explained by the engine
+    await tg.send(fake.document_update(c, b"\x00\x00\x00\x18ftypmp42" + b"\0" * 100, "video.mp4", "video/mp4"))
+    assert fake.last(c).text.startswith("⚠️") and "Họ và tên người mất?" in fake.last(c).text
+    assert await answers(runtime, c) == state and tg.asked(c).endswith(asked)
+    # an album mixing photos and a video: the video is explained, the photos still arrive together (one reply)
+    n = len(fake.sent(c))
+    video = fake.media_update(c, "video")
+    video["message"]["media_group_id"] = "alb-9"
+    for u in (fake.photo_update(c, jpeg(3), media_group_id="alb-9"), video,
+              fake.photo_update(c, jpeg(4), media_group_id="alb-9")):
+        assert await tg.post(u) == 200
+    await tg.channel.join(20)
+    new = fake.sent(c)[n:]
+    assert len(new) == 2 and "chỉ đọc được tin nhắn chữ" in new[0].text and "Họ và tên người mất?" in new[1].text
+    assert await answers(runtime, c) == state
+    assert tg.channel.stats.failed == 0 and not [x for x in fake.calls if x.status >= 400]
+    assert "đã có lỗi" not in all_text(fake, c)
+
+
 async def test_duplicate_webhook_deliveries_are_handled_once_and_the_secret_is_checked(tg: Bot, fake: FakeTelegramAPI,
                                                                                         runtime: Runtime):
     c = CITIZEN

@@ -319,7 +319,10 @@ async def test_citizen_notification_through_the_outbox_429_then_delivered(runtim
         fake.fail("sendMessage", 1, status=403, description="user blocked the bot")
         s = await _notifier(runtime, z.channel, minutes=60).drain()
         assert s.delivered == 1 and s.failed == 1
-        assert fake.last(CITIZEN).text == "Chọn một việc:\n1. Xem hồ sơ\n2. Nhận xử lý"
+        # the push's choices are not numbered (a number answers the chat's current question): typed codes
+        text = fake.last(CITIZEN).text
+        assert re.fullmatch(r"Chọn một việc:\nĐể chọn, gõ mã tương ứng:\n• (?P<c>[A-Z]{4})1: Xem hồ sơ\n• (?P=c)2: Nhận xử lý",
+                            text), text
     finally:
         await z.stop()
 
@@ -369,6 +372,69 @@ async def test_link_telegram_and_zalo_continue_the_draft_and_notify_the_preferre
         await tg_api.stop()
 
 
+async def test_officer_on_zalo_acts_by_typed_codes_and_numbers(runtime: Runtime, fake: FakeZaloAPI):
+    """Zalo has no buttons: the push's choices are typed codes, the dossier's actions numbered choices; a number
+    typed while a push is on screen still answers the chat's own question, never the push."""
+    from bot import officers as off
+    from dialogs import lifecycle as lc
+    from tests.test_officers import submit
+    z = Bot(runtime, fake)
+    z.channel.config.public_url = "http://placeholder"
+    await z.start()
+    o = "officer-zalo-1"
+    try:
+        z.channel.config.public_url = z.base
+        async with runtime.sm() as db, db.begin():
+            _o, invite = await off.add_officer(db, full_name="Lê Thị Hoa", agency="commune", commune_code="25222",
+                                               role=lc.LEADER, now=runtime.now())
+        await z.say(o, f"/canbo {invite}")
+        assert "Xin chào Lê Thị Hoa" in all_text(fake, o)
+        first = await submit(runtime, user=f"zalo:{CITIZEN}")
+        second = await submit(runtime, user="zalo:someone-else")
+        notifier = _notifier(runtime, z.channel)
+        await notifier.drain()
+        pushes = [m.text for m in fake.sent(o) if "Hồ sơ mới" in (m.text or "")]
+        assert len(pushes) == 2
+        codes = {}
+        for p in pushes:
+            dossier = re.search(r"Hồ sơ mới (\S+):", p).group(1)
+            codes[dossier] = re.search(r"• ([A-Z]{4})2: Nhận xử lý", p).group(1)
+        # open the first dossier, then claim the second through its push's code
+        m = await z.say(o, first)
+        assert f"📄 {first}" in m and re.search(r"^\d+\. ", m, re.M)
+        m = await z.say(o, codes[second].lower() + " 2")  # typed loosely: lower case, a space
+        assert "Bạn đã nhận xử lý hồ sơ" in all_text(fake, o)
+        async with runtime.sm() as db:
+            assert (await off.LegRepo(db).dossier(first)).status == lc.SUBMITTED  # the open one: untouched
+        # the actions of the dossier now on screen, by number
+        await z.pick(o, "Tiếp nhận")
+        assert "Đã tiếp nhận hồ sơ" in all_text(fake, o)
+        await z.pick(o, "Nhận xử lý")
+        m = await z.pick(o, "Duyệt")
+        assert "Số, ký hiệu văn bản kết quả" in m
+        await z.say(o, "123/QĐ-UBND")
+        assert f"Đã duyệt hồ sơ {second} (số 123/QĐ-UBND)" in all_text(fake, o)
+        async with runtime.sm() as db:
+            assert (await off.LegRepo(db).dossier(second)).status == lc.APPROVED
+        # the officer opens the files and the form: links served by our app (Zalo cannot upload files)
+        await z.say(o, second)
+        n = len(fake.sent(o))
+        await z.pick(o, "Xem tệp và tờ khai")
+        text = "\n".join(x.text or "" for x in fake.sent(o)[n:])
+        link = re.search(r"Tải tệp “" + re.escape(second) + r"\.pdf” tại: (\S+)", text)
+        assert link, text
+        async with z.http.get(link.group(1)) as r:
+            assert r.status == 200 and (await r.read()).startswith(b"%PDF")
+        # a code that is not this chat's, or a number past the push's choices: plain text for the chat
+        await z.say(o, codes[first] + "9")
+        assert "⚠️" in fake.last(o).text
+        await notifier.drain()
+        assert "đã được duyệt, số văn bản kết quả: 123/QĐ-UBND" in all_text(fake, "someone-else")
+        assert all(len(m.text or "") <= 2000 for m in fake.sent(o))
+    finally:
+        await z.stop()
+
+
 # ------------------------------------------------------------------------------------------------
 # rendering (no network)
 def test_numbered_choices_nav_words_and_splitting_under_2000_characters():
@@ -406,3 +472,17 @@ async def test_a_too_big_photo_is_explained_and_other_events_are_ignored(runtime
         assert len(fake.sent(c)) == n + 1
     finally:
         await z.stop()
+
+
+def test_splitting_never_cuts_a_word_or_a_numbered_choice():
+    from bot.telegram.render import split_text as telegram_split, utf16_len
+    choices = "\n".join(f"{i}. Lựa chọn số {i} 📄 có tên khá dài để thử chỗ cắt" for i in range(1, 300))
+    words = " ".join(["Hỗ trợ", "chi phí", "mai táng", "⚠️", "📎"] * 900)
+    for split, limit in ((split_text, 2000), (telegram_split, 4096)):
+        for text in (choices, words, "Câu hỏi?\n\n" + choices + "\n\n" + words):
+            chunks = split(text, limit)
+            assert len(chunks) > 1 and all(utf16_len(c) <= limit for c in chunks)  # emoji count 2
+            assert " ".join(chunks).split() == text.split()  # no word cut in two
+            lines = [ln for c in chunks for ln in c.split("\n") if re.match(r"\d+\. ", ln)]
+            assert all(re.fullmatch(r"(\d+)\. Lựa chọn số \1 📄 có tên khá dài để thử chỗ cắt", ln) for ln in lines)
+            assert len(lines) == (299 if "1. Lựa" in text else 0)

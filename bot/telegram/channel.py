@@ -51,14 +51,16 @@ from storage.models import Conversation
 
 from .handlers import FEED_KEY, PollingIngress, Turn, build_router
 from .i18n import ChatLocaleMiddleware, make_i18n
-from .inbox import ChatQueues, ChatRepo, FeedCtx, FlushJob, InboxRepo, UpdateJob, chat_of, media_group_of
+from .inbox import (
+    ChatQueues, ChatRepo, FeedCtx, FlushJob, InboxRepo, UpdateJob, chat_of, media_group_of, safe_traceback,
+)
 from .render import CODE_NAV, NAV_LABELS, ask_state, inline_keyboard, parse_callback, render, utf16_len
 from .sending import BurstRateLimiter, Outbound, TelegramSender, default_limits
 
 log = logging.getLogger("dvcbot.telegram")
 
 MAX_DOWNLOAD = 20 * 1024 * 1024  # getFile limit of the public Bot API
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 COMMANDS = (
     ("start", N_("Bắt đầu, xem danh sách thủ tục")),
     ("hoso", N_("Xem hồ sơ đã nộp")),
@@ -66,6 +68,10 @@ COMMANDS = (
     ("huy", N_("Hủy hồ sơ đang khai")),
     ("ngonngu", N_("Đổi ngôn ngữ (Tiếng Việt / English)")),
 )
+
+
+UNREADABLE = N_("Xin lỗi, tôi chỉ đọc được tin nhắn chữ, ảnh chụp, tệp (PDF) và số điện thoại được chia sẻ. "
+                "Vui lòng trả lời câu hỏi ở trên.")
 
 
 class AlreadyProcessed(Exception):
@@ -142,8 +148,8 @@ class InboxWebhookHandler(SimpleRequestHandler):
             return web.Response(body="Bad Request", status=400)
         try:
             await self.channel.accept(raw)
-        except Exception:  # noqa: BLE001 - Telegram retries on any non-2xx answer
-            log.exception("telegram webhook: could not store update %s", raw.get("update_id"))
+        except Exception as exc:  # noqa: BLE001 - Telegram retries on any non-2xx answer
+            log.error("telegram webhook: could not store update %s\n%s", raw.get("update_id"), safe_traceback(exc))
             return web.Response(body="Try again", status=500)
         return web.json_response({})
 
@@ -265,8 +271,8 @@ class TelegramChannel:
                     n = await InboxRepo(db).purge(_utcnow())
                 if n:
                     log.info("telegram: purged %d processed updates", n)
-            except Exception:  # noqa: BLE001
-                log.exception("telegram: inbox purge failed")
+            except Exception as exc:  # noqa: BLE001
+                log.error("telegram: inbox purge failed\n%s", safe_traceback(exc))
             await asyncio.sleep(every)
 
     async def join(self, timeout: float | None = None) -> None:
@@ -351,9 +357,18 @@ class TelegramChannel:
         try:
             update = Update.model_validate(job.raw, context={"bot": self.bot})
         except ValidationError:
+            # a message kind newer than our aiogram (or malformed): the person still gets an answer
             log.warning("telegram: update %s does not parse; dropped", job.raw.get("update_id"))
             async with self.sm() as db, db.begin():
                 await InboxRepo(db).failed_attempt(job.row_id, "ValidationError", _utcnow(), final=True)
+            chat = chat_of(job.raw)
+            if chat is not None and isinstance(job.raw.get("message") or job.raw.get("edited_message"), dict):
+                with self.i18n.context(), self.i18n.use_locale(await self.locale_of(chat)):
+                    text = _(UNREADABLE)
+                try:
+                    await self.notice(chat, text)
+                except TelegramAPIError:
+                    pass
             return
         for attempt in range(1, self.config.max_attempts + 1):
             try:
@@ -365,8 +380,9 @@ class TelegramChannel:
                     log.warning("telegram %s: replies not delivered: %s", key, type(exc).__name__)
                     break
                 final = attempt >= self.config.max_attempts
-                log.warning("telegram %s: update %s failed (%s), attempt %d%s", key, update.update_id,
-                            type(exc).__name__, attempt, ", giving up" if final else "", exc_info=final)
+                log.warning("telegram %s: update %s failed (%s), attempt %d%s%s", key, update.update_id,
+                            type(exc).__name__, attempt, ", giving up" if final else "",
+                            "\n" + safe_traceback(exc) if final else "")
                 async with self.sm() as db, db.begin():
                     await InboxRepo(db).failed_attempt(job.row_id, type(exc).__name__, _utcnow(), final=final)
                 if final:
@@ -420,7 +436,7 @@ class TelegramChannel:
                     await self.run_turn(al.chat_id, Turn(Incoming(files=tuple(files))), feed)
             except Exception as exc:  # noqa: BLE001
                 if not feed.done:
-                    log.warning("telegram %s: album failed (%s)", key, type(exc).__name__, exc_info=True)
+                    log.warning("telegram %s: album failed (%s)\n%s", key, type(exc).__name__, safe_traceback(exc))
                     async with self.sm() as db, db.begin():
                         for row in al.rows:
                             await InboxRepo(db).failed_attempt(row, type(exc).__name__, _utcnow(), final=True)

@@ -21,7 +21,23 @@ _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 def register(subparsers) -> None:
-    t = subparsers.add_parser("telegram", help="run the Telegram bot (token from $DVCBOT_TELEGRAM_TOKEN)")
+    t = subparsers.add_parser(
+        "telegram", help="run the Telegram bot (token from $DVCBOT_TELEGRAM_TOKEN)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run the Telegram bot (aiogram 3) in front of the runtime, and deliver the outbox "
+                    "notifications of telegram: chats\nfrom the same process. See docs/telegram.md.",
+        epilog="""environment:
+  DVCBOT_TELEGRAM_TOKEN    bot token from @BotFather (required)
+  DVCBOT_TELEGRAM_SECRET   webhook secret token, 1-256 of A-Z a-z 0-9 _ - (required with --mode webhook);
+                           Telegram sends it back in X-Telegram-Bot-Api-Secret-Token, other requests get 401
+  DVCBOT_TELEGRAM_MODE, DVCBOT_TELEGRAM_WEBHOOK_URL, DVCBOT_TELEGRAM_LISTEN, DVCBOT_TELEGRAM_API
+                           defaults of --mode, --webhook-url, --listen, --api-base
+  DVCBOT_DB                database URL (default: SQLite under ./var)
+
+examples:
+  DVCBOT_TELEGRAM_TOKEN=123:ABC dvcbot telegram                        # long polling
+  DVCBOT_TELEGRAM_TOKEN=123:ABC DVCBOT_TELEGRAM_SECRET=s3cr3t dvcbot telegram --mode webhook \\
+      --webhook-url https://bot.example.vn/telegram/webhook --listen 127.0.0.1:8080""")
     t.add_argument("--mode", choices=["polling", "webhook"], default=os.environ.get("DVCBOT_TELEGRAM_MODE", "polling"),
                    help="long polling (quick start) or webhook (production); default $DVCBOT_TELEGRAM_MODE or polling")
     t.add_argument("--webhook-url", default=os.environ.get("DVCBOT_TELEGRAM_WEBHOOK_URL"),
@@ -34,7 +50,7 @@ def register(subparsers) -> None:
     t.add_argument("--album-window", type=float, default=0.8, help="seconds to wait for more photos of an album")
     t.add_argument("--no-notifier", action="store_true",
                    help="do not deliver outbox notifications from this process")
-    t.add_argument("--db", default=argparse.SUPPRESS)
+    t.add_argument("--db", default=argparse.SUPPRESS, help="database URL (as dvcbot --db; default $DVCBOT_DB)")
 
 
 def _listen(value: str) -> tuple[str, int]:

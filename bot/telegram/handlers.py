@@ -9,7 +9,9 @@ renders the replies. Nothing here knows a procedure.
 * a photo or a document → ``Incoming(file)``; parts of an album (same ``media_group_id``) are buffered
   by the channel and delivered together as ``Incoming(files=...)``;
 * a button → ``Incoming(choice=value)`` after the stale check (see :mod:`bot.telegram.render`);
-* anything else (stickers, voice, locations) gets a polite explanation and changes nothing.
+* anything else (stickers, voice notes, videos, locations, polls…) gets a polite explanation and changes nothing;
+* an edited message is not taken as an answer (the step it answered may be long past): the person is asked to
+  send the correction as a new message.
 
 :class:`PollingIngress` is the outer update middleware that makes long polling as durable as the webhook:
 an update coming from ``getUpdates`` is only stored in the inbox (polling runs with
@@ -83,6 +85,7 @@ class PollingIngress(BaseMiddleware):
 def build_router() -> Router:
     router = Router(name="dvcbot-telegram")
     router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.edited_message.filter(F.chat.type == ChatType.PRIVATE)
     router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     router.message.middleware(TurnMiddleware())
     router.callback_query.middleware(TurnMiddleware())
@@ -91,11 +94,13 @@ def build_router() -> Router:
     async def on_start(message: Message) -> Turn:
         return Turn(start=True)
 
-    @router.message(F.media_group_id, F.photo | F.document)
+    files = F.photo | (F.document & ~F.animation)  # a GIF comes with a document too: not a paper
+
+    @router.message(F.media_group_id, files)
     async def on_album_part(message: Message, channel: "TelegramChannel", dvcbot_feed) -> None:
         channel.album_add(message, dvcbot_feed)
 
-    @router.message(F.photo | F.document)
+    @router.message(files)
     async def on_file(message: Message, channel: "TelegramChannel") -> Turn | None:
         got = await channel.fetch_files([message])
         return Turn(Incoming(file=got[0])) if got else None
@@ -110,8 +115,14 @@ def build_router() -> Router:
 
     @router.message()
     async def on_other(message: Message, channel: "TelegramChannel") -> None:
-        await channel.notice(message.chat.id, _("Xin lỗi, tôi chỉ đọc được tin nhắn chữ, ảnh chụp, tệp (PDF) và "
-                                                "số điện thoại được chia sẻ. Vui lòng trả lời câu hỏi ở trên."))
+        from .channel import UNREADABLE
+        await channel.notice(message.chat.id, _(UNREADABLE))
+
+    @router.edited_message()
+    async def on_edited(message: Message, channel: "TelegramChannel") -> None:
+        await channel.notice(message.chat.id, _("Tôi không đọc lại được tin nhắn đã sửa. Nếu muốn đổi câu trả lời, "
+                                                "vui lòng gửi câu trả lời mới thành một tin nhắn mới (hoặc bấm "
+                                                "“Quay lại”)."))
 
     @router.callback_query()
     async def on_button(query: CallbackQuery, channel: "TelegramChannel") -> Turn | None:

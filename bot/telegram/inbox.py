@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -28,6 +29,21 @@ log = logging.getLogger("dvcbot.telegram.inbox")
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def safe_traceback(exc: BaseException) -> str:
+    """A traceback for the log *without exception messages*: those can carry personal data (a database error
+    prints its SQL parameters — answers, ID numbers — and a parse error the text it could not read). Frames and
+    exception types only, with the chain of causes."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        frames = "".join(traceback.format_list(traceback.extract_tb(e.__traceback__)))
+        parts.append(f"{type(e).__module__}.{type(e).__qualname__} (message withheld)\n{frames}")
+        e = e.__cause__ or (None if e.__suppress_context__ else e.__context__)
+    return "Traceback, most recent exception first:\n" + "\n".join(parts)
 
 
 def chat_of(raw: dict[str, Any]) -> int | None:
@@ -51,8 +67,10 @@ def chat_of(raw: dict[str, Any]) -> int | None:
 
 
 def media_group_of(raw: dict[str, Any]) -> str | None:
+    """The album a message belongs to (a video in an album of photos belongs to it too: it is explained
+    without cutting the album in two)."""
     m = raw.get("message")
-    if isinstance(m, dict) and m.get("media_group_id") and (m.get("photo") or m.get("document")):
+    if isinstance(m, dict) and m.get("media_group_id"):
         return str(m["media_group_id"])
     return None
 
@@ -187,8 +205,8 @@ class ChatQueues:
                     await self.process(key, job)
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # noqa: BLE001 - one bad update must not stop the chat
-                    log.exception("telegram chat %s: job failed", key)
+                except Exception as exc:  # noqa: BLE001 - one bad update must not stop the chat
+                    log.error("chat %s: job failed\n%s", key, safe_traceback(exc))
         finally:
             self.tasks.pop(key, None)
             if not q:

@@ -36,7 +36,7 @@ from sqlalchemy import select
 
 from bot import accounts
 from bot.notifier import Limits
-from bot.telegram.inbox import ChatQueues
+from bot.telegram.inbox import ChatQueues, safe_traceback
 from dialogs.i18n import N_, translator
 from dialogs.messages import Ask, Incoming, IncomingFile
 from storage.models import Conversation
@@ -44,7 +44,7 @@ from storage.models import Conversation
 from .client import TEXT_LIMIT, ZaloAPIError, ZaloClient, ZaloError, ZaloNetworkError
 from .inbox import IMAGE_EVENT, TEXT_EVENT, InboxRepo, parse, unwrap
 from .render import render
-from .sending import Outbound, ZaloSender, default_limits, make_limiter
+from .sending import PUSH_RE, Outbound, ZaloSender, default_limits, make_limiter, pushed_choice
 
 log = logging.getLogger("dvcbot.zalo")
 
@@ -117,7 +117,7 @@ class ZaloChannel:
         return self.client.bot_id
 
     def sender(self) -> ZaloSender:
-        return ZaloSender(self.client)
+        return ZaloSender(self.client, self.sm)
 
     def attach_notifier(self, notifier) -> None:
         """Our sender for ``zalo:`` outbox rows, sharing this channel's rate limiter (one budget, one 429 halt)."""
@@ -161,8 +161,8 @@ class ZaloChannel:
             try:
                 async with self.sm() as db, db.begin():
                     await InboxRepo(db).purge(_utcnow())
-            except Exception:  # noqa: BLE001
-                log.exception("zalo: inbox purge failed")
+            except Exception as exc:  # noqa: BLE001
+                log.error("zalo: inbox purge failed\n%s", safe_traceback(exc))
             await asyncio.sleep(every)
 
     async def join(self, timeout: float | None = None) -> None:
@@ -187,8 +187,8 @@ class ZaloChannel:
             return web.json_response({"ok": False, "description": "Bad Request"}, status=400)
         try:
             await self.accept(raw)
-        except Exception:  # noqa: BLE001 - a non-2xx answer makes Zalo deliver it again (if it retries)
-            log.exception("zalo webhook: could not store an update")
+        except Exception as exc:  # noqa: BLE001 - a non-2xx answer makes Zalo deliver it again (if it retries)
+            log.error("zalo webhook: could not store an update\n%s", safe_traceback(exc))
             return web.json_response({"ok": False}, status=500)
         return web.json_response({"ok": True})
 
@@ -323,8 +323,8 @@ class ZaloChannel:
                     log.warning("zalo %s: replies not delivered: %s", key, type(exc).__name__)
                     return
                 final = attempt >= self.config.max_attempts
-                log.warning("zalo %s: update failed (%s), attempt %d%s", key, type(exc).__name__, attempt,
-                            ", giving up" if final else "", exc_info=final)
+                log.warning("zalo %s: update failed (%s), attempt %d%s%s", key, type(exc).__name__, attempt,
+                            ", giving up" if final else "", "\n" + safe_traceback(exc) if final else "")
                 await self._mark(job.row_id, type(exc).__name__, final=final)
                 if final:
                     self.stats.failed += 1
@@ -357,10 +357,15 @@ class ZaloChannel:
         return await rt.handle(chat_key, incoming, tx_hook=hook)
 
     async def _first_contact(self, chat_key: str) -> bool:
+        """Nobody has talked from this chat yet: no conversation, and not an officer's chat (an officer's turns
+        do not create a conversation; greeting them would reset their queue and dossier view every time)."""
+        from storage.officers_repo import OfficerRepo
         async with self.sm() as db:
             key = await accounts.conversation_key(db, chat_key)
             found = (await db.execute(select(Conversation.user_key).where(Conversation.user_key == key))).first()
-        return found is None
+            if found is not None:
+                return False
+            return await OfficerRepo(db).by_user_key(chat_key) is None
 
     async def _lang(self, chat_key: str) -> str:
         async with self.sm() as db:
@@ -373,6 +378,11 @@ class ZaloChannel:
         """The runtime's input for an event, or None (after telling the person) for what we cannot read."""
         if ev.name == TEXT_EVENT and ev.text and ev.text.strip():
             text = ev.text.strip()
+            if PUSH_RE.match(text):  # a choice of a pushed message, typed as its code (see bot/zalo/sending.py)
+                async with self.sm() as db:
+                    value = await pushed_choice(db, ev.chat_key, text)
+                if value is not None:
+                    return Incoming(choice=value)
             return Incoming(text="/start" if text.lower() in ("/start", "/batdau") else text)
         if not ev.name.startswith("message."):  # user.follow and the like: nothing to answer
             return None

@@ -18,7 +18,23 @@ log = logging.getLogger("dvcbot.zalo")
 
 
 def register(subparsers) -> None:
-    z = subparsers.add_parser("zalo", help="run the Zalo bot (token from $DVCBOT_ZALO_TOKEN)")
+    z = subparsers.add_parser(
+        "zalo", help="run the Zalo bot (token from $DVCBOT_ZALO_TOKEN)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run the Zalo Bot Platform bot in front of the runtime (choices as numbered lines), and deliver "
+                    "the outbox\nnotifications of zalo: chats from the same process. See docs/zalo.md.",
+        epilog="""environment:
+  DVCBOT_ZALO_TOKEN        bot token {bot_id}:{access_token} from Zalo Bot Creator (required)
+  DVCBOT_ZALO_SECRET       webhook secret token, 8-256 characters (required with --mode webhook); Zalo sends it
+                           back in X-Bot-Api-Secret-Token, other requests get 401
+  DVCBOT_ZALO_MODE, DVCBOT_ZALO_WEBHOOK_URL, DVCBOT_ZALO_LISTEN, DVCBOT_ZALO_API, DVCBOT_ZALO_PUBLIC_URL
+                           defaults of --mode, --webhook-url, --listen, --api-base, --public-url
+  DVCBOT_DB                database URL (default: SQLite under ./var)
+
+examples:
+  DVCBOT_ZALO_TOKEN=123:abc dvcbot zalo                                # long polling
+  DVCBOT_ZALO_TOKEN=123:abc DVCBOT_ZALO_SECRET=s3cr3t-token dvcbot zalo --mode webhook \\
+      --webhook-url https://bot.example.vn/zalo/webhook --listen 127.0.0.1:8081 --public-url https://bot.example.vn""")
     z.add_argument("--mode", choices=["polling", "webhook"], default=os.environ.get("DVCBOT_ZALO_MODE", "polling"),
                    help="long polling (quick start) or webhook (production); default $DVCBOT_ZALO_MODE or polling")
     z.add_argument("--webhook-url", default=os.environ.get("DVCBOT_ZALO_WEBHOOK_URL"),
@@ -32,7 +48,7 @@ def register(subparsers) -> None:
                    help="public base URL of the webhook server: files (the PDF copy of a form) are sent as signed "
                         "links under it")
     z.add_argument("--no-notifier", action="store_true", help="do not deliver outbox notifications from here")
-    z.add_argument("--db", default=argparse.SUPPRESS)
+    z.add_argument("--db", default=argparse.SUPPRESS, help="database URL (as dvcbot --db; default $DVCBOT_DB)")
 
 
 def _listen(value: str) -> tuple[str, int]:

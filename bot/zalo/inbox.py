@@ -2,7 +2,7 @@
 
 Zalo updates have no ``update_id``: they are deduplicated on ``(bot_id, event_name:message_id)``. An update
 is inserted before the webhook answers 200 (or before the next long poll), processed from the row, and the row
-is marked ``done`` right after the conversation step commits. Rows still ``pending`` at start-up are processed
+is marked ``done`` in the conversation step's own transaction (the runtime's ``tx_hook``). Rows still ``pending`` at start-up are processed
 again, in order. The event body is parsed defensively: the image field is not stable across API versions
 (``photo_url``, ``url``, ``photo`` as a string, list or object, ``attachments[]``).
 """
@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.account_models import ZaloUpdate
+from storage.channel_models import TelegramButton
 
 CHANNEL = "zalo"
 TEXT_EVENT = "message.text.received"
@@ -119,7 +120,12 @@ class InboxRepo:
         await self.db.execute(update(ZaloUpdate).where(ZaloUpdate.id == row_id, ZaloUpdate.status == "pending")
                               .values(**values))
 
-    async def purge(self, now: datetime, keep: timedelta = timedelta(days=2)) -> int:
+    async def purge(self, now: datetime, keep: timedelta = timedelta(days=2),
+                    keep_choices: timedelta = timedelta(days=60)) -> int:
+        """Forget processed updates after ``keep``, and pushed choices (bot/zalo/sending.py) after
+        ``keep_choices``."""
         r = await self.db.execute(delete(ZaloUpdate).where(ZaloUpdate.status != "pending",
                                                            ZaloUpdate.received_at < now - keep))
+        await self.db.execute(delete(TelegramButton).where(TelegramButton.chat_key.like(f"{CHANNEL}:%"),
+                                                           TelegramButton.created_at < now - keep_choices))
         return r.rowcount or 0

@@ -19,19 +19,29 @@ NAV_ORDER = (NAV_BACK, NAV_SKIP, NAV_CANCEL, NAV_HELP)
 NAV_WORDS = {NAV_BACK: N_("quay lại"), NAV_SKIP: N_("bỏ qua"), NAV_HELP: N_("trợ giúp"), NAV_CANCEL: N_("hủy")}
 
 
+def _units(text: str) -> int:
+    """Length in UTF-16 code units: what a JavaScript-based API counts (an emoji is 2). Never less than
+    ``len(text)``, so a piece under the limit this way is under it however Zalo counts."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Pieces of at most ``limit`` characters, cut at blank lines, then line ends, then spaces."""
+    """Pieces of at most ``limit`` characters (UTF-16 units), cut at blank lines, then line ends, then spaces;
+    a word is cut only when it is longer than a third of the limit."""
     text = text.strip("\n") or "…"
     out: list[str] = []
-    while len(text) > limit:
-        head = text[:limit]
+    while _units(text) > limit:
+        lo = min(len(text), limit)  # the longest prefix that fits
+        while _units(text[:lo]) > limit:
+            lo -= max(1, (_units(text[:lo]) - limit) // 2)
+        head = text[:lo]
         cut = -1
         for sep in ("\n\n", "\n", " "):
             cut = head.rfind(sep)
-            if cut > limit // 3:
+            if cut > lo // 3:
                 break
         if cut <= 0:
-            cut = limit
+            cut = lo
         out.append(text[:cut].rstrip())
         text = text[cut:].lstrip()
     if text:

@@ -6,12 +6,21 @@ notifier's token bucket and global 429 halt, with a small per-chat burst (Zalo's
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import random
+import re
+import secrets
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.notifier import DEFAULT_LIMITS, Limits, PermanentError, RateLimiter, RetryAfter, TransientError
+from dialogs.i18n import translator
+from storage.channel_models import TelegramButton
 
 from .client import ZaloAPIError, ZaloClient, ZaloNetworkError
 from .render import TEXT_LIMIT, split_text
@@ -99,31 +108,88 @@ class Outbound:
                 for c in split_text(text, TEXT_LIMIT)]
 
 
+# ---------------------------------------------------------------------------------------------
+# choices of a pushed message
+#
+# A push (an officer's "new dossier: Xem hồ sơ / Nhận xử lý", a citizen's "confirm the new bank account") is not
+# the chat's current question, so its choices cannot be numbered lines: "2" would answer whatever the chat was
+# asked last (an officer with dossier A open would act on A). Each push gets a short code of four consonants
+# instead, and its choices are typed as code + number ("KQTR2"). They are stored like Telegram's pushed buttons
+# (``telegram_buttons``, chat key ``zalo:…``) and stay valid whatever the chat is asked afterwards.
+PUSH_LETTERS = "BCDFGHJKMNPQRSTVXZ"  # no vowels: a code is never a word someone would type as an answer
+PUSH_RE = re.compile(r"^\s*([A-Za-z]{4})\s*[-.]?\s*(\d{1,2})\s*$")
+
+
+def push_row_token(code: str, chat_key: str) -> str:
+    """The stored row's key (``telegram_buttons.token`` is unique across chats; the typed code per chat only)."""
+    return "z" + code.upper() + hashlib.sha256(chat_key.encode("utf-8")).hexdigest()[:10]
+
+
+async def pushed_choice(db: AsyncSession, chat_key: str, text: str) -> str | None:
+    """The value of a pushed choice typed as ``CODE<n>`` in ``chat_key``, or None."""
+    m = PUSH_RE.match(text or "")
+    if m is None or any(ch not in PUSH_LETTERS for ch in m.group(1).upper()):
+        return None
+    row = (await db.execute(select(TelegramButton).where(
+        TelegramButton.token == push_row_token(m.group(1), chat_key),
+        TelegramButton.chat_key == chat_key))).scalar_one_or_none()
+    i = int(m.group(2))
+    if row is None or not 1 <= i <= len(row.choices or []):
+        return None
+    return str(row.choices[i - 1][0])
+
+
 class ZaloSender:
     """The notifier's ``Sender`` for ``zalo:<chat id>`` rows. Payload ``{"text", "choices": [{"value",
-    "label"}]}`` (choices become numbered lines: Zalo has no buttons; a pushed image is not sent, Zalo's
+    "label"}]}`` (choices become typed codes, see above: Zalo has no buttons; a pushed image is not sent, Zalo's
     sendPhoto takes a public URL only). Returns the last Zalo message id."""
 
     channel = CHANNEL
 
-    def __init__(self, client: ZaloClient):
+    def __init__(self, client: ZaloClient, sm: Any = None):
         self.client = client
+        self.sm = sm
 
     @staticmethod
-    def text_of(payload: dict[str, Any]) -> str:
+    def text_of(payload: dict[str, Any], code: str | None = None, _: Callable[..., str] | None = None) -> str:
         text = str(payload.get("text") or payload.get("caption") or "")
         choices = [c for c in (payload.get("choices") or []) if isinstance(c, dict) and c.get("label")]
-        if choices:
-            text += "\n" + "\n".join(f"{i}. {c['label']}" for i, c in enumerate(choices, 1))
+        if choices and code:
+            _ = _ or translator("vi")
+            text += "\n" + _("Để chọn, gõ mã tương ứng:") + "\n" + "\n".join(
+                f"• {code}{i}: {c['label']}" for i, c in enumerate(choices, 1))
+        elif choices:  # nowhere to store the codes: the labels only
+            text += "\n" + "\n".join(f"• {c['label']}" for c in choices)
         return text.strip() or "…"
+
+    async def _store_choices(self, chat_key: str, choices: list[dict[str, Any]]) -> tuple[str | None, str]:
+        """A fresh code for this push's choices (stored), and the chat's language."""
+        from bot import accounts
+        from storage.models import Conversation
+        async with self.sm() as db, db.begin():
+            key = await accounts.conversation_key(db, chat_key)
+            lang = (await db.execute(select(Conversation.lang).where(Conversation.user_key == key))
+                    ).scalar_one_or_none() or "vi"
+            for _attempt in range(20):
+                code = "".join(secrets.choice(PUSH_LETTERS) for _ in range(4))
+                token = push_row_token(code, chat_key)
+                if await db.get(TelegramButton, token) is None:
+                    db.add(TelegramButton(token=token, chat_key=chat_key,
+                                          choices=[[str(c.get("value")), str(c.get("label"))] for c in choices],
+                                          created_at=datetime.now(timezone.utc)))
+                    return code, lang
+        return None, lang
 
     async def send(self, chat_key: str, payload: dict[str, Any]) -> str | None:
         try:
             chat_id = chat_id_of(chat_key)
         except ValueError as exc:
             raise PermanentError(str(exc)) from None
+        choices = [c for c in (payload.get("choices") or []) if isinstance(c, dict) and c.get("value") is not None
+                   and c.get("label")]
+        code, lang = (await self._store_choices(chat_key, choices)) if choices and self.sm is not None else (None, "vi")
         ref = None
-        for chunk in split_text(self.text_of(payload), TEXT_LIMIT):
+        for chunk in split_text(self.text_of(payload, code, translator(lang)), TEXT_LIMIT):
             try:
                 result = await self.client.send_message(chat_id, chunk)
             except ZaloAPIError as exc:

@@ -195,6 +195,35 @@ class FakeTelegramAPI:
                    "is_animated": False, "is_video": False}
         return {"update_id": next(self._update_ids), "message": self._message(chat_id, sticker=sticker)}
 
+    def media_update(self, chat_id: int, kind: str) -> dict[str, Any]:
+        """A message the bot cannot use as an answer: ``voice``, ``video``, ``video_note``, ``audio``,
+        ``location``, ``venue``, ``poll``, ``dice`` or ``animation`` (a GIF also carries ``document``). The poll
+        has an older shape than our aiogram's model expects: an update the bot cannot even parse."""
+        f = {"file_id": f"F-{kind}", "file_unique_id": f"U-{kind}"}
+        fields: dict[str, Any] = {
+            "voice": {"voice": {**f, "duration": 3, "mime_type": "audio/ogg", "file_size": 9000}},
+            "audio": {"audio": {**f, "duration": 120, "file_size": 900000}},
+            "video": {"video": {**f, "width": 640, "height": 480, "duration": 9, "file_size": 900000}},
+            "video_note": {"video_note": {**f, "length": 240, "duration": 5}},
+            "animation": {"animation": {**f, "width": 320, "height": 240, "duration": 2},
+                          "document": {**f, "file_name": "meo.gif.mp4", "mime_type": "video/mp4"}},
+            "location": {"location": {"latitude": 11.94, "longitude": 108.44}},
+            "venue": {"venue": {"location": {"latitude": 11.94, "longitude": 108.44}, "title": "UBND xã",
+                                "address": "Thôn 3"}, "location": {"latitude": 11.94, "longitude": 108.44}},
+            "poll": {"poll": {"id": "P1", "question": "?", "options": [{"text": "a", "voter_count": 0}],
+                              "total_voter_count": 0, "is_closed": False, "is_anonymous": True, "type": "regular",
+                              "allows_multiple_answers": False}},
+            "dice": {"dice": {"emoji": "🎲", "value": 3}},
+        }[kind]
+        return {"update_id": next(self._update_ids), "message": self._message(chat_id, **fields)}
+
+    def edited_update(self, chat_id: int, text: str, message_id: int | None = None) -> dict[str, Any]:
+        """The person edited an earlier text message (``edited_message``)."""
+        msg = self._message(chat_id, text=text, edit_date=int(time.time()))
+        if message_id is not None:
+            msg["message_id"] = message_id
+        return {"update_id": next(self._update_ids), "edited_message": msg}
+
     def callback_update(self, chat_id: int, message: Sent, data: str) -> dict[str, Any]:
         msg = {"message_id": message.message_id, "date": int(time.time()),
                "chat": {"id": chat_id, "type": "private", "first_name": "Dân"},
