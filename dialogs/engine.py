@@ -226,12 +226,15 @@ class Engine:
                 session.submitted_ok()
             draft = session.drafts.get(session.procedure) if session.procedure else None
             has_id = bool(draft and any(k.endswith(".id_number") and v for k, v in draft.answers.items()))
+            days = proc.processing_days if proc else 0
+            if draft is not None and proc is not None:  # a linked dossier takes as long as its longest leg
+                legs = self.form(session).planned_legs(draft.answers, self.today())
+                days = max((leg.days for leg in legs), default=days)
             if session.procedure:
                 session.drafts.pop(session.procedure, None)
                 session.deleted_drafts.add(session.procedure)
             session.pending = None
             session.last_dossier = code
-            days = proc.processing_days if proc else 0
             text = _("Đã nộp hồ sơ thành công.\nMã hồ sơ: {code}\nNgày hẹn trả kết quả: {due} "
                      "({days} ngày làm việc).\nBạn sẽ nhận được thông báo khi hồ sơ có thay đổi.",
                      code=code, due=_.date(due), days=days)

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 DEFAULT_URL = "sqlite+aiosqlite:///./var/dvcbot.db"
 
 # Database drivers log every statement with its parameters (the answers: ID numbers, phone numbers, bank
-# accounts) at DEBUG/INFO. Personal data never goes to the logs, whatever level the application asks for.
+# accounts) at DEBUG/INFO, and database errors quote them unless hide_parameters is set. Personal data never
+# goes to the logs, whatever level the application asks for.
 for _name in ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -39,7 +40,7 @@ def make_engine(url: str | None = None) -> AsyncEngine:
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -58,7 +59,7 @@ def make_engine(url: str | None = None) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

@@ -538,6 +538,9 @@ async def test_death_social_protection_funeral_support(chat: Chat, runtime: Runt
     await death_payment(chat)
     code = await submit(chat)
     assert await legs_of(runtime, code) == [("commune", "submitted", DUE[1]), ("social_affairs", "submitted", DUE[6])]
+    # the receipt's appointment is the longest leg's, and so is the number of working days it names
+    receipt = next(m.text for m in chat.messages if m.dossier)
+    assert DUE[6].strftime("%d/%m/%Y") in receipt and "(6 ngày làm việc)" in receipt
     a = (await dossier(runtime, code))["answers"]
     assert "head.is_requester" not in a and a["removal.was_head"] is True
 

@@ -43,3 +43,22 @@ async def test_no_personal_data_in_logs(chat: Chat, runtime: Runtime, caplog):
     assert "chat step" in logged and code in logged  # the runtime does log, without values
     for value in PERSONAL:
         assert value not in logged, f"{value!r} was logged"
+
+
+async def test_database_errors_do_not_quote_answers(db_url):
+    from sqlalchemy import text
+
+    from storage.db import make_engine
+
+    engine = make_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            try:
+                await conn.execute(text("SELECT no_such_column FROM no_such_table WHERE x = :v"),
+                                   {"v": "068075001234"})
+            except Exception as exc:  # noqa: BLE001 - any driver error
+                assert "068075001234" not in str(exc)
+            else:
+                raise AssertionError("the statement should have failed")
+    finally:
+        await engine.dispose()
