@@ -9,28 +9,35 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+
+from sqlalchemy import select
 
 from dialogs.i18n import N_, translator
 from dialogs.messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, Incoming, IncomingFile, Message, Reply
 
+from storage.models import Conversation
+
+from . import accounts
 from .service import Runtime
 
 FILE_COMMANDS = ("/tep", "/file", "/tệp")
 QUIT = ("/thoat", "/thoát", "/quit", "/exit")
 NAV_WORDS = {NAV_BACK: N_("quay lại"), NAV_SKIP: N_("bỏ qua"), NAV_HELP: N_("trợ giúp"), NAV_CANCEL: N_("hủy")}
 MAX_FILE = 50 * 1024 * 1024
+GOODBYE = N_("Tạm biệt! Hồ sơ đang khai đã được lưu.")
 
 
-def read_file(path: str) -> IncomingFile | str:
-    """The file to send, or an error message."""
+def read_file(path: str, _: Any = None) -> IncomingFile | str:
+    """The file to send, or an error message (in the chat's language, with ``_``)."""
+    _ = _ or translator("vi")
     p = Path(path.strip().strip('"').strip("'")).expanduser()
     try:
         if p.stat().st_size > MAX_FILE:
-            return N_("Tệp quá lớn (trên 50 MB).")
+            return _("Tệp quá lớn (trên 50 MB).")
         return IncomingFile(data=p.read_bytes(), name=p.name)
     except OSError:
-        return N_("Không mở được tệp “{path}”. Vui lòng kiểm tra lại đường dẫn.").format(path=p)
+        return _("Không mở được tệp “{path}”. Vui lòng kiểm tra lại đường dẫn.", path=str(p))
 
 
 def render_human(replies: list[Reply], lang: str = "vi") -> str:
@@ -70,16 +77,22 @@ async def _lines(stream: TextIO):
 async def run_console(runtime: Runtime, user: str, *, jsonl: bool = False, stdin: TextIO = sys.stdin,
                       stdout: TextIO = sys.stdout) -> None:
     key = f"console:{user}"
+    lang = ["vi"]  # the conversation's language, read in each step's transaction
+
+    async def remember_lang(db, _replies) -> None:
+        conv = await accounts.conversation_key(db, key)
+        lang[0] = (await db.execute(select(Conversation.lang).where(Conversation.user_key == conv))
+                   ).scalar_one_or_none() or "vi"
 
     def emit(replies: list[Reply]) -> None:
         if jsonl:
             for line in render_jsonl(replies):
                 stdout.write(line + "\n")
         else:
-            stdout.write(render_human(replies) + "\n> ")
+            stdout.write(render_human(replies, lang[0]) + "\n> ")
         stdout.flush()
 
-    emit(await runtime.start(key))
+    emit(await runtime.start(key, tx_hook=remember_lang))
     async for line in _lines(stdin):
         if jsonl:
             if not line.strip():
@@ -91,7 +104,7 @@ async def run_console(runtime: Runtime, user: str, *, jsonl: bool = False, stdin
             except ValueError:
                 obj = {"text": line}
             if "file" in obj:
-                f = read_file(str(obj["file"]))
+                f = read_file(str(obj["file"]), translator(lang[0]))
                 if isinstance(f, str):
                     stdout.write(json.dumps({"type": "message", "text": f, "error": True, "dossier": None},
                                             ensure_ascii=False) + "\n")
@@ -104,11 +117,11 @@ async def run_console(runtime: Runtime, user: str, *, jsonl: bool = False, stdin
         else:
             text = line.strip()
             if text.lower() in QUIT:
-                stdout.write("Tạm biệt! Hồ sơ đang khai đã được lưu.\n")
+                stdout.write(translator(lang[0])(GOODBYE) + "\n")
                 return
             head, _sep, rest = text.partition(" ")
             if head.lower() in FILE_COMMANDS:
-                f = read_file(rest)
+                f = read_file(rest, translator(lang[0]))
                 if isinstance(f, str):
                     stdout.write("⚠️ " + f + "\n> ")
                     stdout.flush()
@@ -116,6 +129,6 @@ async def run_console(runtime: Runtime, user: str, *, jsonl: bool = False, stdin
                 msg = Incoming(file=f)
             else:
                 msg = Incoming(text=text)
-        emit(await runtime.handle(key, msg))
+        emit(await runtime.handle(key, msg, tx_hook=remember_lang))
     if not jsonl:
         stdout.write("\n")

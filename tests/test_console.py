@@ -375,3 +375,16 @@ async def test_human_console_end_of_input_keeps_the_draft(tmp_path, sqlite_url, 
     assert "Bạn có chắc muốn hủy" in out and "Được, chúng ta tiếp tục" in out
     assert out.endswith("\n")
     assert session.procedure == FUNERAL and session.draft is not None
+
+
+async def test_human_console_speaks_the_chosen_language(tmp_path, sqlite_url, clock):
+    """After /language everything the console itself adds (hints, file errors, goodbye) is English too."""
+    async with Runtime(sqlite_url, var_dir=tmp_path / "var", now=clock) as rt:
+        stdout = io.StringIO()
+        lines = ["/language", FUNERAL, f"/tep {tmp_path / 'missing.jpg'}", "/thoat"]
+        await run_console(rt, "en", stdin=io.StringIO("\n".join(lines) + "\n"), stdout=stdout)
+        out = stdout.getvalue()
+    english = out[out.index("[Step 1/"):]
+    assert "(You can type:" in english and "Có thể gõ" not in english
+    assert "⚠️ Cannot open the file" in english
+    assert out.rstrip().endswith("Goodbye! Your draft has been saved.")
