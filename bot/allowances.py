@@ -436,6 +436,16 @@ def write_csv(rows: list[dict[str, Any]], path: Path, lang: str = "vi") -> None:
             w.writerow([r[k] for k, _l in EXPORT_COLUMNS])
 
 
+def commune_label(code: str) -> str:
+    """“Xã Đức Trọng, Tỉnh Lâm Đồng” for a commune code (the code itself if it is not a current commune)."""
+    from dialogs import address
+
+    unit, prov = address.commune(code), address.province_of(code)
+    if unit is None:
+        return code
+    return f"{unit.full_name}, {prov.full_name}" if prov is not None else unit.full_name
+
+
 def write_xlsx(rows: list[dict[str, Any]], path: Path, *, commune_code: str, now: datetime, lang: str = "vi") -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -444,8 +454,8 @@ def write_xlsx(rows: list[dict[str, Any]], path: Path, *, commune_code: str, now
     wb = Workbook()
     ws = wb.active
     ws.title = "Danh sach"
-    ws.append([_("Danh sách người hưởng trợ cấp nhận qua tài khoản đã xác thực — xã {commune} — lập ngày {day}",
-                 commune=commune_code, day=now.strftime("%d/%m/%Y"))])
+    ws.append([_("Danh sách người hưởng trợ cấp nhận qua tài khoản đã xác thực — {commune} — lập ngày {day}",
+                 commune=commune_label(commune_code), day=now.strftime("%d/%m/%Y"))])
     ws["A1"].font = Font(bold=True)
     ws.append([_(label) for _k, label in EXPORT_COLUMNS])
     for cell in ws[2]:
@@ -484,8 +494,8 @@ async def officer_step(ctx, value: str | None, text: str) -> bool:
     _ = ctx._
     commune = ctx.officer.commune_code
     rows = await export_rows(ctx.db, commune)
-    text_out = _("Danh sách người hưởng nhận trợ cấp qua tài khoản đã xác thực của xã {commune}: {n} người.",
-                 commune=commune, n=len(rows))
+    text_out = _("Danh sách người hưởng nhận trợ cấp qua tài khoản đã xác thực của {commune}: {n} người.",
+                 commune=commune_label(commune), n=len(rows))
     if rows and ctx.store is not None:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "ds.xlsx"

@@ -84,7 +84,7 @@ async def _run(args) -> int:
                 allowances.write_xlsx(rows, out, commune_code=args.commune, now=now)
             else:
                 allowances.write_csv(rows, out)
-            print(f"{out}: {len(rows)} người hưởng đã xác thực (xã {args.commune})")
+            print(f"{out}: {len(rows)} người hưởng đã xác thực ({allowances.commune_label(args.commune)})")
             return 0
         async with rt.sm() as db, db.begin():
             officer = await OfficerRepo(db).get(args.as_id)

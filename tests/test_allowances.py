@@ -472,6 +472,7 @@ async def test_export_csv_and_xlsx(chat: Chat, runtime: Runtime, tmp_path: Path)
     assert table[1][1] == "Nguyễn Văn An" and ACCOUNT in table[1]
     from openpyxl import load_workbook
     ws = load_workbook(xlsx_path).active
+    assert "Xã Đức Trọng, Tỉnh Lâm Đồng" in ws["A1"].value  # the commune by name, not by code
     header = [c.value for c in ws[2]]
     assert header[:2] == ["STT", "Họ và tên"] and "Số tài khoản" in header
     values = [c.value for c in ws[3]]
