@@ -42,6 +42,8 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
         yield f"documents[{i}]", d
     for i, fct in enumerate(proc.facts):
         yield f"facts[{i}]", fct.text
+    for i, u in enumerate(proc.unverified):
+        yield f"unverified[{i}]", u
     for i, st in enumerate(proc.standards):
         yield f"standards[{i}].name", st.name
     yield "sworn_statement", proc.sworn_statement
