@@ -11,7 +11,7 @@
     dvcbot officer reassign CODE --as ID --to ID2
     dvcbot officer report --agency A --commune C [--date YYYY-MM-DD] [--png FILE] | --send
     dvcbot officer stats --month YYYY-MM [--agency A] [--commune C] [--json]
-    dvcbot notify run [--once] [--channels console,telegram] | status | retry ID
+    dvcbot notify run [--once] [--no-daily] [--channels console[,telegram --print]] | status | retry ID
 
 ``--as`` names the acting officer (their id from ``officer list``); their agency, commune and role apply
 exactly as in the chat. Every action runs in one transaction with its notifications.
@@ -44,7 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     a = cmd("add", "register an officer and print their invite code")
     a.add_argument("--name", required=True)
-    a.add_argument("--agency", required=True, help="agency key: commune, police, social_insurance, ...")
+    a.add_argument("--agency", required=True, choices=["commune", "police", "social_insurance", "social_affairs"],
+                   help="agency key (dialogs.schema.AGENCY_KEYS)")
     a.add_argument("--commune", required=True, help="commune code")
     a.add_argument("--role", required=True, choices=["receiving_desk", "specialist", "leader"])
     a.add_argument("--focal-point", action="store_true", help="receives the daily report")
@@ -97,7 +98,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--db", default=argparse.SUPPRESS)
     run.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
     run.add_argument("--channels", default="console",
-                     help="channels to deliver, comma-separated; all print to the console for now")
+                     help="channels to deliver, comma-separated (printed to the console); Telegram and Zalo rows "
+                          "are delivered by `dvcbot telegram` / `dvcbot zalo`")
+    run.add_argument("--print", dest="print_other", action="store_true",
+                     help="with --channels telegram/zalo: print those rows here and mark them delivered "
+                          "(they will NOT reach the chats)")
     run.add_argument("--no-daily", action="store_true", help="skip reports and deadline pushes")
     sts = nsub.add_parser("status", help="outbox counts by status")
     sts.add_argument("--db", default=argparse.SUPPRESS)
@@ -156,7 +161,12 @@ async def _officer_cmd(args, rt, db, off) -> int:
         if args.json:
             _out({"id": o.id, "invite_code": code, "expires_at": o.invite_expires_at})
         else:
-            print(f"Cán bộ số {o.id}: {o.full_name} ({args.role}, {o.agency}, xã {o.commune_code}).")
+            from dialogs.address import commune
+            if commune(o.commune_code) is None:
+                print(f"Lưu ý: không có xã, phường mã {o.commune_code}; hồ sơ được chia theo mã xã của địa chỉ.",
+                      file=sys.stderr)
+            print(f"Cán bộ số {o.id}: {o.full_name} ({args.role}, "
+                  f"{off.unit_text(o.agency, o.commune_code, translator('vi'))}).")
             print(f"Mã mời (gửi cho trợ lý trong chat, dùng một lần): {code}")
         return 0
     if c == "list":
@@ -279,20 +289,19 @@ async def _notify(args: argparse.Namespace) -> int:
             print("Đã xếp lại để gửi." if ok else "Không có thông báo lỗi với số này.")
             return 0 if ok else 1
         channels = [c.strip() for c in args.channels.split(",") if c.strip()]
+        other = [c for c in channels if c != "console"]
+        if other and not args.print_other:  # printing would mark them delivered: they would never reach the chat
+            print(f"Thông báo kênh {', '.join(other)} do tiến trình `dvcbot {other[0]}` gửi; ở đây chúng chỉ được in "
+                  "ra màn hình và đánh dấu là đã gửi. Thêm --print nếu thật sự muốn vậy.", file=sys.stderr)
+            return 2
         notifier = Notifier(rt.sm, [ConsoleSender(ch, image_dir=rt.var_dir / "outbox") for ch in channels])
-        last_day: list[date] = []
+        jobs = reports.DailyJobs(rt.sm, calendar=rt.calendar, catalog=rt.catalog, now=rt.now)
 
         async def tick() -> None:
             if args.no_daily:
                 return
-            now = rt.now()
-            if last_day and last_day[0] == rt.calendar.today(now):
-                return
-            async with rt.sm() as db, db.begin():
-                done = await reports.run_daily(db, now, calendar=rt.calendar, catalog=rt.catalog)
-            if rt.calendar.to_local(now).time() >= reports.DAILY_AT:
-                last_day[:] = [rt.calendar.today(now)]
-            if any(done.values()):
+            done = await jobs()
+            if done and any(done.values()):
                 print(f"[lịch] {done}", file=sys.stderr)
 
         if args.once:
@@ -302,7 +311,7 @@ async def _notify(args: argparse.Namespace) -> int:
                   f"uncertain={stats.uncertain}", file=sys.stderr)
             return 0
         try:
-            await notifier.run(tick=tick)
+            await notifier.run(tick=tick, daily=False)
         except (KeyboardInterrupt, asyncio.CancelledError):
             pass
         return 0

@@ -248,6 +248,15 @@ def _citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *
              status=_(lc.STATUS_LABELS.get(kind, kind)))
 
 
+def unit_text(agency: str, commune_code: str | None, _: Translator) -> str:
+    """An officer's unit as people read it: “UBND cấp xã, Xã Đức Trọng (24958)”."""
+    from dialogs.address import commune
+    label = _(lc.AGENCY_LABELS[agency]) if agency in lc.AGENCY_LABELS else agency
+    unit = commune(commune_code) if commune_code else None
+    place = f"{unit.full_name} ({unit.code})" if unit is not None else (commune_code or "-")
+    return f"{label}, {place}"
+
+
 def _agency_name(dossier: Dossier, _: Translator, catalog: Catalog | None = None) -> str:
     cat = _cat(catalog)
     if dossier.procedure_id in cat.procedures:
@@ -555,10 +564,13 @@ async def citizen_dossiers(db: AsyncSession, user_key: str, calendar: WorkCalend
         closed = d.status in lc.CLOSED
         due = _dossier_due(legs, calendar, now) or d.due_date
         _ = translator(d.lang)
-        out.append({"code": d.code, "procedure": d.procedure_id, "status": d.status,
-                    "status_label": _(lc.STATUS_LABELS.get(d.status, d.status)), "due_date": due,
-                    "days_left": None if closed else days_left(due, calendar, now), "closed": closed,
-                    "rated": d.id in rated})
+        label = _(lc.STATUS_LABELS.get(d.status, d.status))
+        paused = d.status == lc.NEEDS_SUPPLEMENT  # the clock waits for the citizen: say what to do, not a count
+        if paused:
+            label += " — " + _("thời hạn tạm dừng đến khi bạn bổ sung; gõ “bổ sung” để gửi")
+        out.append({"code": d.code, "procedure": d.procedure_id, "status": d.status, "status_label": label,
+                    "due_date": due, "days_left": None if closed or paused else days_left(due, calendar, now),
+                    "closed": closed, "rated": d.id in rated})
     return out
 
 
@@ -804,10 +816,18 @@ async def reassign(db: AsyncSession, officer: Officer, code: str, to_officer_id:
     if not lc.allowed(target.role, lc.CLAIM, leg.status):
         raise ActionRefused(N_("Vai trò của {name} không xử lý được hồ sơ ở trạng thái “{status}”."), "target",
                             name=target.full_name, status=lc.STATUS_LABELS[leg.status])
+    previous = leg.claimed_by
     await _transition(db, d, leg, lc.Act(lc.REASSIGN, _actor(officer), reason=reason, target=target.id), now,
-                      calendar or DEFAULT_CALENDAR, data={"to": target.id})
+                      calendar or DEFAULT_CALENDAR, data={"to": target.id, "from": previous})
+    _ = translator("vi")
+    if previous is not None and previous not in (officer.id, target.id):  # whoever held it stops working on it
+        held = await OfficerRepo(db).get(previous)
+        if held is not None:
+            await _push_officers(db, [held], "officer_unassigned", f"unassign:{leg.id}:{leg.version}",
+                                 _("👤 {leader} đã giao hồ sơ {code} cho {name}. Bạn không cần xử lý hồ sơ này "
+                                   "nữa.", leader=officer.full_name, code=d.code, name=target.full_name), now,
+                                 dossier_id=d.id)
     if target.id != officer.id:
-        _ = translator("vi")
         await _push_officers(db, [target], "officer_assigned", f"assign:{leg.id}:{leg.version}",
                              _("👤 {leader} đã giao hồ sơ {code} cho bạn xử lý.", leader=officer.full_name,
                                code=d.code), now, dossier_id=d.id,
@@ -827,7 +847,10 @@ async def queue(db: AsyncSession, officer: Officer, *, include_closed: bool = Fa
 # =============================================================================================
 async def scan_deadlines(db: AsyncSession, calendar: WorkCalendar | None, now: datetime, *,
                          catalog: Catalog | None = None) -> int:
-    """Push "due tomorrow" and "overdue" to the assignee (or the whole agency desk if unassigned)."""
+    """Push "due tomorrow" (once per leg and due date) and "overdue" (once per leg and day while it stays
+    overdue) to the assignee, or to every officer of the leg's agency and commune if nobody holds it.
+    Legs waiting for the citizen (clock paused) get nothing. Safe to run as often as you like: the dedupe
+    keys ``due:<leg>:<due date>:<officer>`` and ``overdue:<leg>:<day>:<officer>`` queue each push once."""
     calendar = calendar or DEFAULT_CALENDAR
     today = calendar.today(now)
     tomorrow = calendar.next_workday(today)
@@ -844,7 +867,8 @@ async def scan_deadlines(db: AsyncSession, calendar: WorkCalendar | None, now: d
         elif due < today:
             text = _("⚠️ Hồ sơ {code} ({title}) đã quá hạn {days} ngày làm việc (hạn {due}).\nTrạng thái: {status}.",
                      code=d.code, title=title, days=-days_left(due, calendar, now), due=_.date(due), status=status)
-            kind, dedupe = "officer_overdue", f"overdue:{leg.id}:{due.isoformat()}"
+            # a reminder each working day while it stays overdue (once a day: the key holds today's date)
+            kind, dedupe = "officer_overdue", f"overdue:{leg.id}:{today.isoformat()}"
         else:
             continue
         n += await _push_officers(db, await _leg_officers(db, leg), kind, dedupe, text, now, dossier_id=d.id,
@@ -944,10 +968,10 @@ async def _officer_turn(ctx: _Ctx, incoming: Incoming) -> None:
         return
 
     if value is None and key in HELP_WORDS:
-        ctx.say(_("Bạn là cán bộ {role} của {agency}, xã {commune}.\nGõ “/hoso” để xem hàng đợi, gõ mã hồ sơ để mở "
-                  "một hồ sơ, “/cuatoi” để xem hồ sơ bạn đang xử lý, “hủy” để bỏ thao tác đang làm.",
-                  role=_(lc.ROLE_LABELS[ctx.officer.role]), agency=ctx.officer.agency,
-                  commune=ctx.officer.commune_code))
+        ctx.say(_("Bạn là cán bộ {role}, {unit}.\nGõ “/hoso” để xem hàng đợi, gõ mã hồ sơ để mở một hồ sơ, "
+                  "“/cuatoi” để xem hồ sơ bạn đang xử lý, “hủy” để bỏ thao tác đang làm.",
+                  role=_(lc.ROLE_LABELS[ctx.officer.role]),
+                  unit=unit_text(ctx.officer.agency, ctx.officer.commune_code, _)))
         return await _show_queue(ctx)
     if value is None and key in QUEUE_WORDS:
         return await _show_queue(ctx)
@@ -1003,8 +1027,8 @@ async def _show_queue(ctx: _Ctx, mine: bool = False) -> None:
         ctx.say(_("Không có hồ sơ nào đang chờ xử lý.") if not mine else _("Bạn chưa nhận xử lý hồ sơ nào."))
     else:
         head = _("Hồ sơ bạn đang xử lý ({n}):", n=len(rows)) if mine else \
-            _("Hàng đợi của {agency}, xã {commune} ({n} hồ sơ):", agency=ctx.officer.agency,
-              commune=ctx.officer.commune_code, n=len(rows))
+            _("Hàng đợi của {unit} ({n} hồ sơ):", unit=unit_text(ctx.officer.agency, ctx.officer.commune_code, _),
+              n=len(rows))
         lines = [head]
         for i, (leg, d) in enumerate(rows, 1):
             due = effective_due(leg, ctx.calendar, ctx.now)
@@ -1341,10 +1365,10 @@ async def officer_turn(db: AsyncSession, user_key: str, incoming: Incoming, now:
             return [Message(_("Mã mời không đúng, đã dùng hoặc đã hết hạn. Vui lòng xin mã mới."), error=True),
                     Ask(text=_("Gõ “menu” để dùng trợ lý như người dân."), procedure=None, field="officer.invite",
                         kind="text")]
-        replies = [Message(_("Xin chào {name}! Tài khoản này đã được đăng ký là {role}, {agency}, xã {commune}. "
-                             "Bạn sẽ nhận thông báo khi có hồ sơ mới.", name=officer.full_name,
-                             role=_(lc.ROLE_LABELS[officer.role]), agency=officer.agency,
-                             commune=officer.commune_code))]
+        replies = [Message(_("Xin chào {name}! Tài khoản này đã được đăng ký là {role}, {unit}. Bạn sẽ nhận "
+                             "thông báo khi có hồ sơ mới.", name=officer.full_name,
+                             role=_(lc.ROLE_LABELS[officer.role]),
+                             unit=unit_text(officer.agency, officer.commune_code, _)))]
         return replies + await handle_officer_message(db, officer, Incoming(text="/hoso"), now, calendar=calendar,
                                                       catalog=catalog, attachments=attachments)
     return await handle_officer_message(db, officer, incoming, now, calendar=calendar, catalog=catalog,

@@ -21,10 +21,12 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta
-from typing import Any
+import logging
+import time as _time
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Callable
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
@@ -33,6 +35,8 @@ from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo
 
 from . import officers
+
+log = logging.getLogger("dvcbot.reports")
 
 DAILY_AT = time(7, 30)  # local time; the report must be there before 09:00
 
@@ -91,8 +95,7 @@ async def daily_report(db: AsyncSession, agency: str, commune_code: str | None, 
 
 def report_text(agency: str, commune_code: str | None, day: date, rows: list[DailyRow], lang: str = "vi") -> str:
     _ = translator(lang)
-    lines = [_("📊 Báo cáo ngày {day} — {agency}, xã {commune}", day=_.date(day), agency=agency,
-               commune=commune_code or "-")]
+    lines = [_("📊 Báo cáo ngày {day} — {unit}", day=_.date(day), unit=officers.unit_text(agency, commune_code, _))]
     if not rows:
         lines.append(_("Không có hồ sơ nào."))
         return "\n".join(lines)
@@ -119,7 +122,7 @@ def report_chart(rows: list[DailyRow], title: str, lang: str = "vi") -> bytes:
     names = [r.title if len(r.title) <= 42 else r.title[:40] + "…" for r in rows] or [_("Không có hồ sơ")]
     n_groups, n_series = len(names), len(COLUMNS)
     height = 0.8 / n_series
-    fig = Figure(figsize=(9, 1.2 + 0.9 * n_groups), dpi=100)
+    fig = Figure(figsize=(10, 1.4 + 0.9 * n_groups), dpi=110)
     ax = fig.add_subplot()
     colors = ["#4c78a8", "#9ecae9", "#f58518", "#e45756", "#54a24b", "#b279a2"]
     for j, (key, label) in enumerate(COLUMNS):
@@ -131,7 +134,7 @@ def report_chart(rows: list[DailyRow], title: str, lang: str = "vi") -> bytes:
     ax.invert_yaxis()
     ax.set_title(title, fontsize=10)
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # never over a bar
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
@@ -205,8 +208,8 @@ async def monthly_stats(db: AsyncSession, year: int, month: int, *, agency: str 
                 r[leg.timeliness or "on_time"] += 1
         else:
             r["in_progress"] += 1
-            if leg.due_date < as_of_day:
-                r["overdue"] += 1
+            if officers.effective_due(leg, calendar, as_of) < as_of_day:  # (a leg waiting for the citizen is
+                r["overdue"] += 1                                             # not overdue while its clock waits)
     total = {"procedure": "*", "title": translator("vi")("Tổng cộng"), **{k: 0 for k, _l in MONTH_COLUMNS}}
     out = sorted(rows.values(), key=lambda r: r["title"])
     for r in out:
@@ -242,3 +245,44 @@ async def run_daily(db: AsyncSession, now: datetime, *, calendar: WorkCalendar |
     reports = await enqueue_daily_reports(db, now, calendar=calendar, catalog=catalog)
     pushes = await officers.scan_deadlines(db, calendar, now, catalog=catalog)
     return {"reports": reports, "deadline_pushes": pushes}
+
+
+class DailyJobs:
+    """The scheduler of the long-running notifier (``Notifier.run``: ``dvcbot notify run`` and the Telegram
+    and Zalo processes): call it as often as you like (the notifier calls it before every delivery round).
+    On a working day, from ``DAILY_AT`` local time, it runs :func:`run_daily` once and then stays quiet until
+    the next day; before that, and on days off, it does not touch the database. A process started later in
+    the day catches up at once. If the run fails it is tried again after ``retry`` seconds. Several processes
+    may run it at the same time: every notification it writes has a dedupe key, so each report and each
+    deadline push is queued once."""
+
+    def __init__(self, sm: async_sessionmaker, *, calendar: WorkCalendar | None = None,
+                 catalog: Catalog | None = None, now: Callable[[], datetime] | None = None,
+                 clock: Callable[[], float] = _time.monotonic, retry: float = 300.0):
+        self.sm = sm
+        self.calendar = calendar or DEFAULT_CALENDAR
+        self.catalog = catalog
+        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.clock = clock
+        self.retry = retry
+        self.done_day: date | None = None
+        self._retry_at = float("-inf")
+
+    def due(self, now: datetime) -> bool:
+        local = self.calendar.to_local(now)
+        return (local.date() != self.done_day and self.calendar.is_workday(local.date())
+                and local.time() >= DAILY_AT and self.clock() >= self._retry_at)
+
+    async def __call__(self) -> dict[str, int] | None:
+        now = self.now()
+        if not self.due(now):
+            return None
+        try:
+            async with self.sm() as db, db.begin():
+                done = await run_daily(db, now, calendar=self.calendar, catalog=self.catalog)
+        except Exception:
+            self._retry_at = self.clock() + self.retry
+            raise
+        self.done_day = self.calendar.to_local(now).date()
+        log.info("daily jobs for %s: %s", self.done_day, done)
+        return done

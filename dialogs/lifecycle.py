@@ -81,6 +81,14 @@ ROLE_LABELS = {
     SYSTEM: N_("Hệ thống"),
 }
 
+#: the agencies (``Officer.agency``, ``DossierLeg.agency``; schema.AGENCY_KEYS), as officers read them
+AGENCY_LABELS = {
+    "commune": N_("UBND cấp xã"),
+    "police": N_("Công an cấp xã"),
+    "social_insurance": N_("Bảo hiểm xã hội"),
+    "social_affairs": N_("Cơ quan xã hội (trợ cấp, người có công)"),
+}
+
 # -- actions -------------------------------------------------------------------------------
 CLAIM, RELEASE, REASSIGN = "claim", "release", "reassign"
 RECEIVE, REVIEW, REQUEST_SUPPLEMENT, RESUBMIT = "receive", "review", "request_supplement", "resubmit"
@@ -212,6 +220,9 @@ def check(leg: LegState, act: Act) -> None:
         raise Refused("claimed", N_("Hồ sơ đang do cán bộ khác xử lý. Lãnh đạo có thể giao lại."))
     if a == RELEASE and leg.claimed_by != actor.officer_id and actor.role != LEADER:
         raise Refused("claim", N_("Bạn chưa nhận xử lý hồ sơ này."))
+    if a in NEEDS_CLAIM and leg.claimed_by is not None and leg.claimed_by != actor.officer_id:
+        # (also a stale action: the officer held it, and a leader has given it to someone else meanwhile)
+        raise Refused("claimed", N_("Hồ sơ đang do cán bộ khác xử lý. Lãnh đạo có thể giao lại."))
     if a in NEEDS_CLAIM and (actor.officer_id is None or leg.claimed_by != actor.officer_id):
         raise Refused("claim", N_("Bạn cần “Nhận xử lý” hồ sơ trước khi thao tác."))
     if a in NEEDS_REASON and _blank(act.reason):

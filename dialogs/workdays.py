@@ -19,7 +19,9 @@ Sunday 26/4 → Monday 27/4); and the government's one-off day swaps
 Saturday 26/4/2025, Monday 31/8/2026 off for Saturday 22/8/2026). The swapped
 Saturdays are read from the package (``weekend_workdays``) and treated as
 working days. Years the package only estimates (future Tết swaps are decided
-each autumn) can be corrected with ``extra_holidays`` / ``makeup_workdays``.
+each autumn) can be corrected with ``extra_holidays`` / ``makeup_workdays``:
+in a file named by the ``DVCBOT_CALENDAR`` environment variable (see
+:func:`load_calendar`), which every ``dvcbot`` process reads at start-up.
 
 Counting convention
 -------------------
@@ -52,6 +54,7 @@ the clock stops. For a pause from ``start`` to ``end``:
 """
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -67,6 +70,9 @@ __all__ = [
     "WorkCalendar",
     "DEFAULT_CALENDAR",
     "calendar_from_config",
+    "CALENDAR_ENV",
+    "load_calendar",
+    "calendar_from_env",
 ]
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -320,5 +326,39 @@ def calendar_from_config(config: Mapping[str, Any] | None) -> WorkCalendar:
     return WorkCalendar.from_config(config)
 
 
-#: The calendar with the ``holidays`` data only and the 15:00 cut-off.
-DEFAULT_CALENDAR = WorkCalendar()
+#: The environment variable naming a calendar file (YAML or JSON, the keys of :meth:`WorkCalendar.from_config`)
+#: that every ``dvcbot`` process reads at start-up, e.g. ``DVCBOT_CALENDAR=/etc/dvcbot/calendar.yaml``.
+CALENDAR_ENV = "DVCBOT_CALENDAR"
+
+
+def load_calendar(path: str | os.PathLike[str]) -> WorkCalendar:
+    """A calendar from a YAML (or JSON) file with the keys of :meth:`WorkCalendar.from_config`::
+
+        # the government's make-up Saturdays and extra days off the ``holidays`` data does not know yet
+        makeup_workdays: [2027-02-20]
+        extra_holidays: [2027-02-12]
+        cutoff: "15:00"
+
+    Errors (missing file, unknown key, a date listed twice) name the file, so a typo does not silently
+    change deadlines."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+        if not isinstance(data, Mapping):
+            raise ValueError("expected a mapping of settings")
+        return WorkCalendar.from_config(data)
+    except (OSError, ValueError, TypeError, yaml.YAMLError) as exc:
+        raise ValueError(f"calendar file {os.fspath(path)!r}: {exc}") from exc
+
+
+def calendar_from_env(environ: Mapping[str, str] | None = None) -> WorkCalendar:
+    """The calendar named by ``$DVCBOT_CALENDAR``, or the plain one (``holidays`` data, 15:00 cut-off)."""
+    path = (os.environ if environ is None else environ).get(CALENDAR_ENV, "").strip()
+    return load_calendar(path) if path else WorkCalendar()
+
+
+#: The calendar every process uses unless given another: the ``holidays`` data and the 15:00 cut-off, plus
+#: the make-up working days and extra holidays of the file named by ``$DVCBOT_CALENDAR``, if set.
+DEFAULT_CALENDAR = calendar_from_env()

@@ -127,10 +127,26 @@ async def test_due_tomorrow_and_overdue_pushes(runtime: Runtime):
     await do(runtime, desk, off.release, code)
     async with runtime.sm() as db, db.begin():
         assert await off.scan_deadlines(db, runtime.calendar, at(2026, 11, 30, 8)) == 2  # nobody has it: all
-        assert await off.scan_deadlines(db, runtime.calendar, at(2026, 12, 1, 8)) == 0
+        assert await off.scan_deadlines(db, runtime.calendar, at(2026, 11, 30, 14)) == 0  # once a day
+        # still overdue the next working day: one reminder per leg and officer again, and no more that day
+        assert await off.scan_deadlines(db, runtime.calendar, at(2026, 12, 1, 8)) == 2
+        assert await off.scan_deadlines(db, runtime.calendar, at(2026, 12, 1, 16)) == 0
     pushes = await outbox(runtime, kind="officer_overdue")
-    assert len(pushes) == 2 and "quá hạn 1 ngày" in pushes[0].payload["text"]
+    assert len(pushes) == 4 and "quá hạn 1 ngày" in pushes[0].payload["text"]
+    assert "quá hạn 2 ngày" in pushes[-1].payload["text"]
+    assert len({p.dedupe_key for p in pushes}) == 4
     del spec
+
+
+async def test_no_push_once_the_dossier_is_closed(runtime: Runtime):
+    leader = await officer(runtime, lc.LEADER)
+    code = await submit(runtime, when=at(2026, 11, 23, 9))  # due Friday 27/11
+    async with runtime.sm() as db, db.begin():
+        assert await off.scan_deadlines(db, runtime.calendar, at(2026, 11, 30, 8)) == 1
+    await do(runtime, leader, off.claim, code, now=at(2026, 11, 30, 9))
+    await do(runtime, leader, off.reject, code, "Không đủ điều kiện", now=at(2026, 11, 30, 9))
+    async with runtime.sm() as db, db.begin():
+        assert await off.scan_deadlines(db, runtime.calendar, at(2026, 12, 1, 8)) == 0
 
 
 async def test_no_push_while_the_clock_is_paused(runtime: Runtime):
@@ -141,3 +157,20 @@ async def test_no_push_while_the_clock_is_paused(runtime: Runtime):
              now=at(2026, 11, 23, 10))
     async with runtime.sm() as db, db.begin():
         assert await off.scan_deadlines(db, runtime.calendar, at(2026, 12, 7, 8)) == 0
+
+
+def test_calendar_file_from_the_environment(tmp_path):
+    from dialogs import workdays
+    path = tmp_path / "calendar.yaml"
+    path.write_text("# Tết 2027 swap\nmakeup_workdays: [2026-11-28]\nextra_holidays: ['2026-11-26']\n",
+                    encoding="utf-8")
+    cal = workdays.calendar_from_env({workdays.CALENDAR_ENV: str(path)})
+    assert cal.is_workday(date(2026, 11, 28)) and not cal.is_workday(date(2026, 11, 26))
+    assert cal.due_date(at(2026, 11, 25, 10), 3) == date(2026, 11, 30)  # Thu 26 off, Sat 28 worked
+    plain = workdays.calendar_from_env({})
+    assert not plain.makeup_workdays and plain.cutoff == workdays.DEFAULT_CUTOFF
+    path.write_text("makeup_workday: [2026-11-28]\n", encoding="utf-8")  # a typo must not pass silently
+    with pytest.raises(ValueError, match="calendar.yaml"):
+        workdays.calendar_from_env({workdays.CALENDAR_ENV: str(path)})
+    with pytest.raises(ValueError, match="missing.yaml"):
+        workdays.load_calendar(tmp_path / "missing.yaml")

@@ -63,10 +63,10 @@ def test_role_status_action_matrix(role, status, action):
 def test_every_officer_action_needs_the_claim():
     for action in sorted(lc.NEEDS_CLAIM):
         role, status = next((r, min(s)) for (a, r), s in EXPECTED.items() if a == action and r in lc.OFFICER_ROLES)
-        for claimed_by in (None, OFFICER_ID + 1):
+        for claimed_by, code in ((None, "claim"), (OFFICER_ID + 1, "claimed")):
             with pytest.raises(Refused) as exc:
                 lc.fire(LegState(status, claimed_by), _act(action, role))
-            assert exc.value.code == "claim", (action, claimed_by)
+            assert exc.value.code == code, (action, claimed_by)
 
 
 def test_claim_taken_by_someone_else_is_refused_and_a_leader_can_reassign():

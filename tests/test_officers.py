@@ -235,7 +235,7 @@ async def test_claim_release_and_reassign(runtime: Runtime):
         (None, "citizen"), ("claim", "receiving_desk"), ("reassign", "leader"), ("receive", "receiving_desk"),
         ("claim", "specialist"), ("release", "specialist")]
     assert evs[3].unit == f"commune/{COMMUNE}" and evs[3].from_status == "submitted" and evs[3].to_status == "received"
-    assert evs[2].data == {"to": desk_b}
+    assert evs[2].data == {"to": desk_b, "from": desk_a}  # the audit names both
 
 
 async def test_whole_lifecycle_in_the_officer_chat(runtime: Runtime, clock):
@@ -446,6 +446,60 @@ async def test_withdraw(runtime: Runtime):
     assert leg.status == "withdrawn" and leg.timeliness is None and await status_of(runtime, code) == "withdrawn"
 
 
+async def test_stale_action_after_a_reassignment_is_refused_and_explained(runtime: Runtime):
+    desk_a = await officer(runtime, lc.DESK, name="Nguyễn Thị Lan")
+    desk_b = await officer(runtime, lc.DESK, name="Trần Văn Nam")
+    leader = await officer(runtime, lc.LEADER, name="Lò Văn Tâm")
+    code = await submit(runtime)
+    ka = await chat_key(runtime, desk_a)
+    await runtime.handle(ka, Incoming(choice=f"claim:{code}"))
+    r = await runtime.handle(ka, Incoming(choice=f"reject:{code}"))  # A is asked for the reason ...
+    assert r[-1].field == "officer.reject_reason"
+    await do(runtime, leader, off.reassign, code, desk_b)  # ... while the leader gives the dossier to B
+    r = await runtime.handle(ka, Incoming(text="Thiếu giấy tờ"))
+    assert "Hồ sơ đang do cán bộ khác xử lý" in text(r) and any(getattr(x, "error", False) for x in r)
+    assert "Trần Văn Nam" in text(r)  # the dossier is shown again, with who holds it now
+    assert await status_of(runtime, code) == "submitted"
+    with pytest.raises(ActionRefused) as exc:
+        await do(runtime, desk_a, off.receive, code)
+    assert exc.value.code == "claimed"
+    # A is told the dossier went to B; B is told it is theirs
+    [gone] = await outbox(runtime, kind="officer_unassigned")
+    assert gone.chat_key == ka and "Trần Văn Nam" in gone.payload["text"] and code in gone.payload["text"]
+    [mine] = await outbox(runtime, kind="officer_assigned")
+    assert mine.chat_key == await chat_key(runtime, desk_b)
+    # a stale button after the status changed: the citizen withdrew meanwhile
+    kb = await chat_key(runtime, desk_b)
+    async with runtime.sm() as db, db.begin():
+        await off.withdraw(db, code, CITIZEN, runtime.now())
+    r = await runtime.handle(kb, Incoming(choice=f"receive:{code}"))
+    assert "Đã rút hồ sơ" in text(r) and await status_of(runtime, code) == "withdrawn"
+
+
+async def test_officers_read_their_unit_by_name(runtime: Runtime):
+    from dialogs.i18n import translator
+    _ = translator("vi")
+    assert off.unit_text("commune", "24958", _) == "UBND cấp xã, Xã Đức Trọng (24958)"
+    assert off.unit_text("police", "00000", _) == "Công an cấp xã, 00000"
+    async with runtime.sm() as db, db.begin():
+        _o, invite = await off.add_officer(db, full_name="Nguyễn Thị Lan", agency="commune", commune_code="24958",
+                                           role=lc.DESK, now=runtime.now())
+    r = await runtime.handle("console:lan", Incoming(text=invite))
+    assert "Bộ phận một cửa (tiếp nhận, trả kết quả), UBND cấp xã, Xã Đức Trọng (24958)" in text(r)
+    assert "commune" not in text(r)
+
+
+async def test_citizen_list_says_the_clock_waits_for_them(runtime: Runtime):
+    desk = await officer(runtime, lc.DESK)
+    code = await submit(runtime)
+    await do(runtime, desk, off.claim, code)
+    await do(runtime, desk, off.request_supplement, code, ["contact.phone"], "Số điện thoại sai")
+    async with runtime.sm() as db:
+        [item] = await off.citizen_dossiers(db, CITIZEN, runtime.calendar, runtime.now())
+    assert item["status"] == "needs_supplement" and item["days_left"] is None
+    assert "gõ “bổ sung”" in item["status_label"] and "tạm dừng" in item["status_label"]
+
+
 # ------------------------------------------------------------------------------------------
 async def _cli(*argv: str) -> int:
     return await asyncio.to_thread(cli_main, list(argv))
@@ -484,6 +538,8 @@ async def test_cli(runtime: Runtime, db_url, tmp_path, capsys, clock):
     assert await _cli(*base, "report", "--agency", "commune", "--commune", COMMUNE, "--png", str(png)) == 0
     assert png.read_bytes().startswith(b"\x89PNG")
     assert await _cli("--db", url, "--var", str(tmp_path / "var"), "notify", "run", "--once", "--no-daily") == 0
+    # telegram rows are the telegram process's: printing them here would mark them delivered, so it is refused
+    assert await _cli("--db", url, "notify", "run", "--once", "--channels", "console,telegram") == 2
     out = capsys.readouterr().out
     assert "console:citizen" in out and code in out
     assert await _cli("--db", url, "notify", "status") == 0

@@ -94,3 +94,56 @@ async def test_monthly_statistics(runtime: Runtime):
     assert (dec[-1]["carried_over"], dec[-1]["received"], dec[-1]["handled"]) == (4, 0, 0)
     table = reports.stats_table(rows, 2026, 11)
     assert "tháng 11/2026" in table and "Tỷ lệ trễ hạn" in table and "50" in table
+
+
+async def test_the_notifiers_scheduler_runs_the_daily_jobs_once_a_working_day(runtime: Runtime):
+    await _scenario(runtime)
+    when = [at(2026, 11, 29, 8)]  # Sunday
+    jobs = reports.DailyJobs(runtime.sm, calendar=runtime.calendar, now=lambda: when[0])
+    assert await jobs() is None
+    when[0] = at(2026, 11, 30, 7, 0)  # Monday, too early
+    assert await jobs() is None
+    when[0] = at(2026, 11, 30, 7, 31)
+    done = await jobs()
+    assert done["reports"] == 1 and done["deadline_pushes"] >= 1
+    when[0] = at(2026, 11, 30, 8, 30)
+    assert await jobs() is None  # once a day
+    when[0] = at(2026, 12, 1, 10, 0)  # a process started late still sends that day's report
+    assert (await jobs())["reports"] == 1
+    sent = await outbox(runtime, kind="officer_daily_report")
+    assert sorted(r.dedupe_key.split(":")[1] for r in sent) == ["2026-11-30", "2026-12-01"]
+
+
+async def test_a_long_running_notifier_delivers_the_daily_report_without_a_cron_job(runtime: Runtime):
+    """What the Telegram and Zalo processes do: ``Notifier.run()`` with no tick runs the daily jobs itself."""
+    import asyncio
+
+    from bot.notifier import MemorySender, Notifier
+    await _scenario(runtime)
+    sender = MemorySender("console")
+    stop = asyncio.Event()
+    task = asyncio.create_task(Notifier(runtime.sm, [sender], now=lambda: at(2026, 11, 30, 7, 45)).run(
+        stop=stop, idle=0.01))
+    for _ in range(1000):
+        if any("Báo cáo ngày 30/11/2026" in p["text"] for _c, p in sender.sent):
+            break
+        await asyncio.sleep(0.01)
+    for _ in range(5):  # a few more rounds: nothing is queued twice
+        await asyncio.sleep(0.02)
+    stop.set()
+    await task
+    daily = [p for _c, p in sender.sent if p["text"].startswith("📊")]
+    assert len(daily) == 1 and daily[0]["image_png"]
+    assert len(await outbox(runtime, kind="officer_daily_report")) == 1
+
+
+async def test_monthly_overdue_leaves_out_dossiers_waiting_for_the_citizen(runtime: Runtime):
+    leader = await officer(runtime, lc.LEADER)
+    code = await submit(runtime, when=at(2026, 11, 16, 9))  # due Thu 19/11
+    await do(runtime, leader, off.claim, code, now=at(2026, 11, 17, 10))
+    await do(runtime, leader, off.request_supplement, code, ["contact.phone"], "Số điện thoại sai",
+             now=at(2026, 11, 17, 10))  # still waiting at the end of the month: the clock is paused
+    async with runtime.sm() as db:
+        rows = await reports.monthly_stats(db, 2026, 11, agency="commune", commune_code=COMMUNE,
+                                           calendar=runtime.calendar, now=at(2026, 12, 3, 9))
+    assert (rows[-1]["in_progress"], rows[-1]["overdue"]) == (1, 0)
