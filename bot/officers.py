@@ -606,9 +606,15 @@ async def withdraw(db: AsyncSession, code: str, user_key: str, now: datetime, re
     legs = [leg for leg in await LegRepo(db).of_dossier(dossier.id, lock=True) if leg.status not in lc.CLOSED]
     if not legs:
         raise ActionRefused(N_("Hồ sơ {code} đã kết thúc, không rút được nữa."), "closed", code=code)
+    _ = translator("vi")
+    text = _("↩️ Người nộp đã rút hồ sơ {code} ({title}). Không cần xử lý tiếp hồ sơ này.", code=dossier.code,
+             title=_proc_title(dossier, _, catalog))
     for leg in legs:
+        targets = await _leg_officers(db, leg)  # whoever holds the leg, or its queue (before the claim is gone)
         await _transition(db, dossier, leg, lc.Act(lc.WITHDRAW, _citizen_actor(user_key), reason=reason), now,
                           calendar, catalog=catalog)
+        await _push_officers(db, targets, "officer_withdrawn", f"withdrawn:{leg.id}", text, now,
+                             dossier_id=dossier.id)
     for req in await SupplementRepo(db).open_for_chat(user_key):
         if req[1].id == dossier.id:
             req[0].status = "closed"

@@ -177,7 +177,7 @@ class Runtime:
             pdf_job = getattr(submitted, "pdf_job", None)
             replies = replies + submitted.replies
         if outcome.list_dossiers or outcome.rating or outcome.open_supplement or outcome.supplement \
-                or outcome.follow:
+                or outcome.follow or outcome.withdraw:
             replies = await self._citizen_requests(db, session, outcome, replies)
         await repo.save(
             conv_key, conv, session.conversation_data(), session.lang,
@@ -219,7 +219,8 @@ class Runtime:
             code, stars = outcome.rating
             if code is None:  # “đánh giá 5”: the latest closed dossier not yet rated
                 items = await officers.citizen_dossiers(db, session.user, self.calendar, now, catalog=self.catalog)
-                code = next((d["code"] for d in items if d["closed"] and not d["rated"]), None)
+                closed = [d for d in items if d["closed"]]  # (an already rated one is then said to be rated)
+                code = next((d["code"] for d in closed if not d["rated"]), closed[0]["code"] if closed else None)
             try:
                 if code is None:
                     raise officers.ActionRefused(N_("Bạn chưa có hồ sơ nào đã giải quyết xong để đánh giá."))
@@ -227,6 +228,14 @@ class Runtime:
                 head.append(self.engine.rating_result(session, True))
             except officers.ActionRefused as exc:
                 head.append(self.engine.rating_result(session, False, exc.text(session.lang)))
+        if outcome.withdraw:
+            try:
+                await officers.withdraw(db, outcome.withdraw, session.user, now,
+                                        "Người nộp rút hồ sơ trong cuộc trò chuyện", calendar=self.calendar,
+                                        catalog=self.catalog)
+                head.append(self.engine.withdraw_result(session, outcome.withdraw, True))
+            except officers.ActionRefused as exc:
+                head.append(self.engine.withdraw_result(session, outcome.withdraw, False, exc.text(session.lang)))
         if outcome.follow:
             code, last4 = outcome.follow
             try:

@@ -89,6 +89,17 @@ def detect_rating(text: str) -> tuple[str | None, int] | None:
     return (normalise_code(m["code"]) if m["code"] else None), int(m["stars"])
 
 
+_WITHDRAW_RE = re.compile(r"^/?(?:rut ?ho ?so|withdraw)(?:\s+(?P<code>[a-z]{2,4}[- ]?\d{4}[- ]?[0-9a-z]{8}))?$")
+
+
+def detect_withdraw(text: str) -> str | bool | None:
+    """“rút hồ sơ MT-2611-7KQ4XP9Z”, “/ruthoso MT-…” -> the code; “rút hồ sơ” alone -> True (explain)."""
+    m = _WITHDRAW_RE.match(fold(text).strip(" .!"))
+    if not m:
+        return None
+    return normalise_code(m["code"]) if m["code"] else True
+
+
 MAX_FOLLOW_FAILURES = 5
 _FOLLOW_RE = re.compile(r"^/?(?:theo ?doi|follow)(?:\s+(?P<code>[a-z]{2,4}[- ]?\d{4}[- ]?[0-9a-z]{8}))?"
                         r"(?:\s+(?P<pin>\d{4}))?$")
@@ -271,9 +282,21 @@ class Engine:
             command = detect_command(text)
         pending = session.pending or {}
 
-        # Confirmation of cancel comes first, whatever the state.
+        # Confirmation of cancel (or of withdrawing a dossier) comes first, whatever the state.
         if pending.get("kind") == "cancel":
             return self._on_cancel_answer(session, msg, text, out)
+        if pending.get("kind") == "withdraw":
+            return self._on_withdraw_answer(session, msg, text, out)
+        withdraw = detect_withdraw(text) if text and msg.choice is None else None
+        if withdraw is True:
+            out.replies.append(Message(_("Để rút một hồ sơ đã nộp, gõ “rút hồ sơ” và mã hồ sơ, ví dụ: rút hồ sơ "
+                                         "{example}. Gõ “/hoso” để xem mã các hồ sơ của bạn.",
+                                         example="MT-2611-7KQ4XP9Z")))
+            return self._prompt(session, out)
+        if withdraw:
+            session.pending = {"kind": "withdraw", "code": withdraw, "resume": session.pending}
+            out.accepted = True
+            return self._withdraw_ask(session, out)
 
         # Requests served by the runtime (it has the database), from any state
         rating = detect_rating(text) if text and msg.choice is None else None
@@ -1565,6 +1588,44 @@ class Engine:
         out.accepted = True
         out.replies.append(Message(_("Đã hủy hồ sơ đang khai.")))
         self._menu_ask(session, out)
+
+    # ------------------------------------------------------------------------------------
+    # withdrawing a submitted dossier (the runtime does it, with the database)
+    def _withdraw_ask(self, session: Session, out: Outcome) -> None:
+        _ = translator(session.lang)
+        code = session.pending["code"]
+        out.replies.append(Ask(text=_("Bạn có chắc muốn rút hồ sơ {code} không? Cơ quan sẽ dừng giải quyết hồ sơ "
+                                      "này và không khôi phục lại được.", code=code),
+                               procedure=session.procedure, field="_withdraw", kind="choice",
+                               choices=(ChoiceOut("yes", _("Có, rút hồ sơ")), ChoiceOut("no", _("Không rút")))))
+
+    def _on_withdraw_answer(self, session: Session, msg: Incoming, text: str, out: Outcome) -> None:
+        _ = translator(session.lang)
+        pending = session.pending
+        options = [("yes", _("Có, rút hồ sơ")), ("no", _("Không rút"))]
+        value = msg.choice if msg.choice in ("yes", "no") else parsing.match_choice(text, options) if text else None
+        if value is None and text:
+            try:
+                value = "yes" if parsing.parse_yes_no(text) else "no"
+            except Invalid:
+                value = None
+        if value is None:
+            out.replies.append(Message(_("Vui lòng chọn Có hoặc Không."), error=True))
+            return self._withdraw_ask(session, out)
+        session.pending = pending.get("resume")
+        out.accepted = True
+        if value == "no":
+            out.replies.append(Message(_("Hồ sơ {code} vẫn được giải quyết bình thường.", code=pending["code"])))
+        else:
+            out.withdraw = pending["code"]
+        return self._prompt(session, out)
+
+    def withdraw_result(self, session: Session, code: str, ok: bool, reason: str | None = None) -> Message:
+        _ = translator(session.lang)
+        if ok:
+            return Message(_("Đã rút hồ sơ {code}. Cơ quan giải quyết sẽ dừng xử lý hồ sơ này. Nếu cần, bạn có thể "
+                             "nộp hồ sơ mới bất cứ lúc nào.", code=code))
+        return Message(reason or _("Chưa rút được hồ sơ này."), error=True)
 
     def _answer_typed(self, session: Session, typed: str, out: Outcome) -> None:
         _ = translator(session.lang)

@@ -115,4 +115,5 @@ class Outcome:
     open_supplement: int | bool = False    # "bổ sung": load this (or the first) open supplement request
     supplement: SupplementSubmit | None = None
     rating: tuple[str | None, int] | None = None  # (dossier code or None for the latest closed one, stars)
+    withdraw: str | None = None  # the citizen confirmed withdrawing this dossier
     follow: tuple[str, str] | None = None  # (dossier code, last 4 digits of the applicant's ID): /theodoi

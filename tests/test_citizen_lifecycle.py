@@ -80,6 +80,8 @@ async def test_rating_after_close(chat: Chat, runtime: Runtime):
     assert "Cảm ơn" in chat.text()
     await chat.say(f"đánh giá {code} 5")
     assert chat.error and "đã đánh giá" in chat.text()
+    await chat.say("đánh giá 3")  # without a code: the latest closed dossier, already rated
+    assert chat.error and f"đã đánh giá hồ sơ {code}" in chat.text()
 
 
 async def test_applicant_follows_a_dossier_a_volunteer_filed(chat: Chat, runtime: Runtime):
@@ -117,3 +119,48 @@ async def test_applicant_follows_a_dossier_a_volunteer_filed(chat: Chat, runtime
     assert tam.error and "sai nhiều lần" in tam.text()
     async with runtime.sm() as db:
         assert (await DossierRepo(db).by_code(code)).applicant_key == "console:binh"
+
+
+async def test_citizen_withdraws_a_dossier_from_the_chat(chat: Chat, runtime: Runtime):
+    from sqlalchemy import select
+
+    from storage.models import OutboxMessage as Outbox
+
+    code = await _submitted(chat)
+    async with runtime.sm() as db, db.begin():
+        d = await DossierRepo(db).by_code(code)
+        o, invite = await officers.add_officer(db, full_name="Lò Văn Tâm", agency=d.agency,
+                                               commune_code=d.commune_code, role="leader")
+        await officers.redeem_invite(db, invite, "console:tam", runtime.now())
+        oid = o.id
+    await _as_officer(runtime, oid, officers.claim, code)
+    await _as_officer(runtime, oid, officers.receive, code)
+    await chat.say("rút hồ sơ")  # without a code: how to do it
+    assert "rút hồ sơ MT-" in chat.text() and not chat.error
+    await chat.expect("procedure")
+    await chat.say(f"rut ho so {code.lower()}")  # asked first, with the code
+    await chat.expect("_withdraw")
+    assert code in chat.ask.text
+    await chat.say("không")
+    assert "vẫn được giải quyết" in chat.text()
+    await chat.expect("procedure")
+    async with runtime.sm() as db:
+        assert (await DossierRepo(db).by_code(code)).status == "received"
+    await chat.say(f"/ruthoso {code}")
+    await chat.say("có")
+    assert f"Đã rút hồ sơ {code}" in chat.text()
+    await chat.expect("procedure")
+    async with runtime.sm() as db:
+        assert (await DossierRepo(db).by_code(code)).status == "withdrawn"
+        kinds = [r.kind for r in (await db.execute(select(Outbox).where(Outbox.dossier_id.is_not(None)))).scalars()]
+    assert "officer_withdrawn" in kinds  # the officers are told
+    await chat.say(f"rút hồ sơ {code}")  # a closed dossier cannot be withdrawn again
+    await chat.press("yes")
+    assert chat.error and "không rút được" in chat.text()
+    # withdrawing in the middle of a new form keeps the place
+    await chat.press("ho-tro-chi-phi-mai-tang")
+    await chat.say("1")
+    await chat.expect("deceased.cause")
+    await chat.say(f"rút hồ sơ {code}")
+    await chat.press("no")
+    await chat.expect("deceased.cause")
