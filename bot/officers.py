@@ -174,8 +174,12 @@ def _applicant_person_key(dossier: Dossier, catalog: Catalog | None = None) -> s
 
 
 def _proc_title(dossier: Dossier, _: Translator, catalog: Catalog | None = None) -> str:
+    """The procedure's title, to be quoted in parentheses: its own last parenthesis becomes a dash
+    (“Hỗ trợ chi phí mai táng – trợ giúp đột xuất”, not “(… (trợ giúp đột xuất))”)."""
     cat = _cat(catalog)
-    return _(cat.get(dossier.procedure_id).title) if dossier.procedure_id in cat.procedures else dossier.procedure_id
+    if dossier.procedure_id not in cat.procedures:
+        return dossier.procedure_id
+    return re.sub(r"\s*\(([^()]*)\)\s*$", r" – \1", _(cat.get(dossier.procedure_id).title))
 
 
 def _field_label(form: Form | None, path: str, _: Translator) -> str:
@@ -227,7 +231,8 @@ def _citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *
                  "bạn bổ sung xong.", code=code, title=title, items=lines, reason=reason or "")
     if kind == lc.RESUBMITTED:
         return _("Đã nhận phần bổ sung cho hồ sơ {code} ({title}). Hồ sơ được xử lý tiếp.\nNgày hẹn trả kết quả "
-                 "mới: {due}.\nBạn không cần làm gì thêm.", code=code, title=title, due=due_s)
+                 "(không tính thời gian chờ bổ sung): {due}.\nBạn không cần làm gì thêm.", code=code, title=title,
+                 due=due_s)
     if kind == lc.APPROVED:
         return _("Hồ sơ {code} ({title}) đã được duyệt, số văn bản kết quả: {number}.\nKết quả đang được chuẩn bị "
                  "để trả; bạn sẽ nhận được thông báo khi có thể nhận kết quả.", code=code, title=title,
