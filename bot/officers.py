@@ -797,6 +797,14 @@ async def approve(db: AsyncSession, officer: Officer, code: str, result_number: 
     await _transition(db, d, leg, lc.Act(lc.APPROVE, _actor(officer), reason=note, result_number=result_number),
                       now, calendar or DEFAULT_CALENDAR, data={"result_number": (result_number or "").strip()},
                       catalog=catalog)
+    # the result now waits at the desk: tell whoever can return it
+    _ = translator("vi")
+    desk = [o for o in await OfficerRepo(db).in_scope(leg.agency, leg.commune_code)
+            if o.id != officer.id and lc.allowed(o.role, lc.RETURN_RESULT, lc.APPROVED)]
+    await _push_officers(db, desk, "officer_result_ready", f"ready:{leg.id}",
+                         _("✅ Hồ sơ {code} ({title}) đã được duyệt (số {number}). Vui lòng trả kết quả cho người dân.",
+                           code=d.code, title=_proc_title(d, _, catalog), number=leg.result_number or ""),
+                         now, dossier_id=d.id, choices=[(f"open:{d.code}", _("Xem hồ sơ"))])
     return leg
 
 

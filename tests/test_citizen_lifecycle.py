@@ -164,3 +164,28 @@ async def test_citizen_withdraws_a_dossier_from_the_chat(chat: Chat, runtime: Ru
     await chat.say(f"rút hồ sơ {code}")
     await chat.press("no")
     await chat.expect("deceased.cause")
+
+
+async def test_the_desk_is_told_when_a_result_is_ready(chat: Chat, runtime: Runtime):
+    from sqlalchemy import select
+
+    from storage.models import OutboxMessage
+
+    code = await _submitted(chat)
+    async with runtime.sm() as db, db.begin():
+        d = await DossierRepo(db).by_code(code)
+        ids = {}
+        for name, role, chat_key in (("Lò Văn Tâm", "leader", "console:tam"),
+                                     ("Hà Thị Mai", "receiving_desk", "console:mai"),
+                                     ("Vì Văn Sáu", "specialist", "console:sau")):
+            o, invite = await officers.add_officer(db, full_name=name, agency=d.agency, commune_code=d.commune_code,
+                                                   role=role)
+            await officers.redeem_invite(db, invite, chat_key, runtime.now())
+            ids[role] = o.id
+    for action, *args in ((officers.claim,), (officers.receive,), (officers.claim,), (officers.approve, "7/QĐ")):
+        await _as_officer(runtime, ids["leader"], action, code, *args)
+    async with runtime.sm() as db:
+        rows = (await db.execute(select(OutboxMessage).where(OutboxMessage.kind == "officer_result_ready"))).scalars()
+        told = {r.chat_key: r.payload["text"] for r in rows}
+    assert set(told) == {"console:mai"}  # the desk (the specialist cannot return results; the leader approved)
+    assert code in told["console:mai"] and "7/QĐ" in told["console:mai"]
