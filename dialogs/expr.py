@@ -339,6 +339,13 @@ def _fn_fold(c: _Ctx, s: Any) -> str | None:
     return _fold_text(s) if isinstance(s, str) else None
 
 
+def _fn_others(c: _Ctx, name: Any) -> list[Any] | None:
+    others = getattr(c.item, "others", None)
+    if others is None or not isinstance(name, str):
+        return None
+    return list(others(name))
+
+
 def _fn_date(c: _Ctx, y: Any, m: Any, d: Any) -> date | None:
     if not all(type(x) is int for x in (y, m, d)):
         return None
@@ -371,6 +378,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any] | None, int, int, str]] = {
     "fold": (_fn_fold, 1, 1, "lower-cased string without Vietnamese diacritics (đ → d)"),
     "matches": (None, 2, 2, "whether a string fully matches a literal regular expression"),
     "date": (_fn_date, 3, 3, "the date year-month-day (unknown if invalid)"),
+    "others": (_fn_others, 1, 1, "inside a repeat group: the answers to the named field in the group's other items"),
 }
 
 _NEEDS_TODAY = frozenset({"today", "age"})

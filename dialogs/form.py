@@ -132,6 +132,17 @@ class Form:
             p = f"{group}[{index}].{name}"
             return self.typed(p, answers.get(p))
 
+        def others(name: str) -> list[Any]:
+            """The answers to ``name`` in the group's other items (for ``others('id_number')``)."""
+            out = []
+            for key, v in answers.items():
+                head, sep, rest = key.partition("].")
+                if sep and rest == name and head.startswith(group + "[") and head[len(group) + 1:].isdigit() \
+                        and int(head[len(group) + 1:]) != index and v is not None:
+                    out.append(self.typed(key, v))
+            return out
+
+        item.others = others  # type: ignore[attr-defined]
         return item
 
     def holds(self, source: str | None, answers: dict[str, Any], *, group: str | None = None,

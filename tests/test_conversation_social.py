@@ -525,6 +525,34 @@ async def test_average_household_back_and_edit_inside_the_repeat_group(chat: Cha
     assert any(c.value == "members[0]" for c in chat.ask.choices)
 
 
+async def test_average_household_one_head_and_distinct_id_numbers(chat: Chat):
+    await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
+    await chat.say("nông nghiệp")
+    await chat.say("2 triệu")
+    await average_applicant(chat)
+    await address(chat, "applicant.residence")
+    await chat.say("có")
+    await member(chat, 1, "Nguyễn Văn Bình", "01/02/1975", "nam", "chủ hộ", "068075001234", more=True)
+    await chat.expect("members[1].full_name")
+    await chat.say("Nguyễn Văn Bảo")  # a twin brother: same birth date, so the ID check alone cannot tell
+    await chat.say("01/02/1975")
+    await chat.say("nam")
+    await chat.expect("members[1].relation")
+    await chat.say("chủ hộ")  # a second head of household
+    assert chat.error and "chỉ có một chủ hộ" in chat.error.text
+    await chat.expect("members[1].relation")
+    await chat.say("quan hệ khác")
+    await chat.expect("members[1].id_number")
+    await chat.say("068075001234")  # the head's number again
+    assert chat.error and "thành viên khác" in chat.error.text
+    await chat.expect("members[1].id_number")
+    await chat.say("068075009999")
+    await chat.expect("members[1]._more")
+    a = await chat.answers()
+    assert a["members[1].relation"] == "khac" and a["members[1].id_number"] == "068075009999"
+    assert a["members[0].full_name"] == "Nguyễn Văn Bình"  # nothing answered before was lost
+
+
 async def test_average_household_band_edges(chat: Chat):
     await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
     await chat.say("1")
