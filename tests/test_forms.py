@@ -534,3 +534,132 @@ def test_dated_standard_in_force_is_picked_by_date():
     assert "07/2021" in st.source
     st, stale = proc.standard_at(_date(2026, 11, 23))  # after the last recorded period: latest one, flagged
     assert st.valid_to == _date(2025, 12, 31) and stale
+
+
+# ------------------------------------------------------------------------------------------------
+# Dates and numbers in Vietnamese words ("ghi bằng chữ" on the birth declaration)
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from dialogs.forms.words import date_in_words, number_in_words  # noqa: E402
+
+WORDS = {
+    0: "không", 1: "một", 4: "bốn", 5: "năm", 10: "mười", 11: "mười một", 14: "mười bốn", 15: "mười lăm",
+    20: "hai mươi", 21: "hai mươi mốt", 24: "hai mươi bốn", 25: "hai mươi lăm", 30: "ba mươi",
+    31: "ba mươi mốt", 100: "một trăm", 101: "một trăm linh một", 105: "một trăm linh năm", 110: "một trăm mười",
+    115: "một trăm mười lăm", 1000: "một nghìn", 1905: "một nghìn chín trăm linh năm",
+    1950: "một nghìn chín trăm năm mươi", 1990: "một nghìn chín trăm chín mươi", 2000: "hai nghìn",
+    2001: "hai nghìn không trăm linh một", 2004: "hai nghìn không trăm linh bốn",
+    2005: "hai nghìn không trăm linh năm", 2010: "hai nghìn không trăm mười",
+    2015: "hai nghìn không trăm mười lăm", 2021: "hai nghìn không trăm hai mươi mốt",
+    2024: "hai nghìn không trăm hai mươi bốn", 2026: "hai nghìn không trăm hai mươi sáu",
+    2100: "hai nghìn một trăm", 25_000: "hai mươi lăm nghìn", 1_000_005: "một triệu không trăm linh năm",
+    2_050_000: "hai triệu không trăm năm mươi nghìn", 1_000_000_000: "một tỷ",
+}
+
+
+@pytest.mark.parametrize("n", list(WORDS))
+def test_number_in_words(n):
+    assert number_in_words(n) == WORDS[n]
+
+
+@pytest.mark.parametrize("d, words", [
+    (date(2026, 11, 15), "Ngày mười lăm, tháng mười một, năm hai nghìn không trăm hai mươi sáu"),
+    (date(2005, 1, 1), "Ngày một, tháng một, năm hai nghìn không trăm linh năm"),
+    (date(1990, 4, 4), "Ngày bốn, tháng tư, năm một nghìn chín trăm chín mươi"),
+    (date(2010, 12, 24), "Ngày hai mươi bốn, tháng mười hai, năm hai nghìn không trăm mười"),
+    (date(2025, 5, 25), "Ngày hai mươi lăm, tháng năm, năm hai nghìn không trăm hai mươi lăm"),
+    (date(2001, 2, 21), "Ngày hai mươi mốt, tháng hai, năm hai nghìn không trăm linh một"),
+    (date(2014, 10, 14), "Ngày mười bốn, tháng mười, năm hai nghìn không trăm mười bốn"),
+    (date(2000, 3, 31), "Ngày ba mươi mốt, tháng ba, năm hai nghìn"),
+    (date(2026, 11, 5), "Ngày năm, tháng mười một, năm hai nghìn không trăm hai mươi sáu"),
+])
+def test_date_in_words(d, words):
+    assert date_in_words(d) == words
+
+
+@pytest.mark.parametrize("bad", [-1, 10 ** 12, True, 1.5, "12"])
+def test_number_in_words_refuses_what_it_cannot_write(bad):
+    with pytest.raises((ValueError, TypeError)):
+        number_in_words(bad)
+
+
+_DIGIT = {"không": 0, "một": 1, "mốt": 1, "hai": 2, "ba": 3, "bốn": 4, "năm": 5, "lăm": 5, "sáu": 6, "bảy": 7,
+          "tám": 8, "chín": 9}
+_SCALE = {"nghìn": 10 ** 3, "triệu": 10 ** 6, "tỷ": 10 ** 9}
+
+
+def _read_number(words: str) -> int:
+    """An independent reader of the words back into a number (for the round trip)."""
+    total = group = pending = 0
+    for w in words.split():
+        if w in _DIGIT:
+            pending = _DIGIT[w]
+        elif w == "trăm":
+            group, pending = group + pending * 100, 0
+        elif w == "mươi":
+            group, pending = group + pending * 10, 0
+        elif w == "mười":
+            group += 10
+        elif w == "linh":
+            pass
+        elif w in _SCALE:
+            total, group, pending = total + (group + pending) * _SCALE[w], 0, 0
+        else:
+            raise AssertionError(f"unexpected word {w!r} in {words!r}")
+    return total + group + pending
+
+
+def _well_formed(words: str) -> None:
+    """The written conventions, wherever the word falls."""
+    ws = words.split()
+    for prev, w in zip([""] + ws, ws):
+        assert w != "lẻ" and w != "ngàn" and w != "tư" and w != "nhăm", words
+        if w == "mốt":
+            assert prev == "mươi", words           # 21 hai mươi mốt, but 11 mười một, 101 một trăm linh một
+        if w == "lăm":
+            assert prev in ("mười", "mươi"), words  # 15 mười lăm, 105 một trăm linh năm
+        if prev in ("mười", "mươi"):
+            assert w != "năm", words               # 25 hai mươi lăm, never hai mươi năm
+        if prev == "mươi":
+            assert w != "một", words
+        if w == "linh":
+            assert prev == "trăm", words
+    assert "mười mốt" not in words and "một mươi" not in words, words
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(min_value=0, max_value=10 ** 12 - 1))
+def test_number_words_round_trip(n):
+    words = number_in_words(n)
+    _well_formed(words)
+    assert _read_number(words) == n
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)))
+def test_date_words_round_trip(d):
+    words = date_in_words(d)
+    m = re.fullmatch(r"Ngày ([^,]+), tháng ([^,]+), năm (.+)", words)
+    assert m, words
+    months = {"một": 1, "hai": 2, "ba": 3, "tư": 4, "năm": 5, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9, "mười": 10,
+              "mười một": 11, "mười hai": 12}
+    day, month, year = m.groups()
+    _well_formed(day)
+    _well_formed(year)
+    assert date(_read_number(year), months[month], _read_number(day)) == d
+    if d.year >= 2000 and d.year % 1000 < 100 and d.year % 1000:
+        assert "không trăm" in year  # 2026: hai nghìn không trăm hai mươi sáu
+
+
+def test_words_filter_on_the_birth_declaration():
+    from dialogs.forms.render import Filler, _template_by_id
+
+    tpl = _template_by_id("to-khai-dang-ky-khai-sinh")
+    f = Filler(tpl, CATALOG.forms.get("lien-thong-khai-sinh"), {"child.birth_date": "2026-11-15", "child.copies": 2},
+               {}, SUBMITTED.date())
+    assert f.fill("{child.birth_date|words}") == "Ngày mười lăm, tháng mười một, năm hai nghìn không trăm hai mươi sáu"
+    assert f.fill("{child.copies|words}") == "hai"
+    assert f.fill("{child.full_name|words|dots:5}") == "…" * 5  # unanswered: a leader, never "None"
+    blank = render_text("lien-thong-khai-sinh", {}, template="to-khai-dang-ky-khai-sinh")
+    assert "ghi bằng chữ: " + "…" * 30 in blank and "None" not in blank

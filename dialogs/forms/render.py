@@ -38,6 +38,8 @@ value is a dotted leader (``…………``). Filters:
 ``bare``         drop the unit type of an administrative name (``Xã Nhân Cơ`` → ``Nhân Cơ``)
 ``map:NAME``     the template's own wording for a choice value (``maps`` key)
 ``thousands``    a money amount in thousands of đồng
+``words``        a date or a whole number in Vietnamese words (:mod:`.words`), the "ghi bằng chữ"
+                 line of civil-status forms: ``Ngày mười lăm, tháng mười một, năm hai nghìn …``
 ``check:V``      ☒ when V is the value or among the selected values, else ☐
 ``x:V``          ``x`` when V is chosen, else nothing (grid cells)
 ``nox:V``        ``x`` when the field is answered and V is not chosen, else nothing
@@ -65,6 +67,7 @@ from ..form import Form
 from ..i18n import translator
 from ..kinds import display, format_address
 from ..schema import FieldDef
+from .words import date_in_words, number_in_words
 
 __all__ = [
     "FormError", "Template", "load_templates", "template_for", "has_form",
@@ -462,6 +465,12 @@ class Filler:
                     raise FormError(f"{self.template.id}: no map {arg!r}")
                 if not _missing(raw):
                     text = table.get(str(raw), text)
+            elif name == "words":
+                d = _as_date(raw)
+                if d is not None:
+                    text = date_in_words(d)
+                elif isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+                    text = number_in_words(raw)
             elif name == "thousands":
                 if isinstance(raw, (int, float)) and not isinstance(raw, bool):
                     text = self.t.number(round(raw / 1000))
@@ -665,6 +674,7 @@ def _pdf_class():
 
         def footer(self) -> None:
             self.set_y(-12)
+            self.set_x(self.l_margin)  # a page break inside a table leaves x elsewhere
             self.set_font("sans", "", 7.5)
             self.set_text_color(90, 90, 90)
             self.cell(self.epw / 2, 4, self.footer_left, align="L")
@@ -728,7 +738,8 @@ def _layout_pdf(tpl: Template, items: list[Item], code: str | None, when: dateti
             total = sum(c.width for c in it.columns)
             widths = tuple(pdf.epw * c.width / total for c in it.columns)
             pdf.ln(1)
-            with pdf.table(col_widths=widths, width=pdf.epw, line_height=size * 0.47,
+            # align="LEFT": fpdf2 centres a table on the *page*, 5 mm left of the text with these margins
+            with pdf.table(col_widths=widths, width=pdf.epw, align="LEFT", line_height=size * 0.47,
                            first_row_as_headings=it.header is not None,
                            headings_style=FontFace(emphasis="BOLD"), v_align="M",
                            padding=(0.8, 1.2, 0.8, 1.2)) as table:
@@ -827,7 +838,7 @@ def placeholders(tpl: Template) -> list[tuple[str, str | None]]:
     return found
 
 
-_FILTERS = {"or", "day", "month", "year", "upper", "lowerfirst", "bare", "map", "thousands",
+_FILTERS = {"or", "day", "month", "year", "upper", "lowerfirst", "bare", "map", "thousands", "words",
             "check", "x", "nox", "dots", "blank"}
 _VARS = {"_day", "_month", "_year", "_date", "_code", "_n"}
 
