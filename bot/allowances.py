@@ -156,8 +156,8 @@ async def _on_change(db: AsyncSession, dossier: Dossier, now: datetime) -> list[
         new_bank = banks.bank_label(ch.new_bank_bin).split(" — ")[0]
         text = _("🔐 Yêu cầu đổi tài khoản nhận trợ cấp của {name} (hồ sơ {code}):\n• Tài khoản đang dùng: {old_bank} "
                   "{old}\n• Tài khoản mới: {new_bank} {new}\nTài khoản mới chỉ có hiệu lực khi bạn xác nhận tại đây. "
-                  "Nếu đúng là bạn yêu cầu, bấm “Đồng ý đổi” hoặc gõ “/xacnhan {pin}”. Nếu không phải bạn, bấm "
-                  "“Không đồng ý” (gõ “/tuchoi {pin}”): tài khoản cũ vẫn được giữ. Mã có hiệu lực {days} ngày.",
+                  "Nếu đúng là bạn yêu cầu, chọn “Đồng ý đổi” hoặc gõ “/xacnhan {pin}”. Nếu không phải bạn, chọn "
+                  "“Không đồng ý” (hoặc gõ “/tuchoi {pin}”): tài khoản cũ vẫn được giữ. Mã có hiệu lực {days} ngày.",
                   name=ben.full_name, code=dossier.code, old_bank=banks.bank_label(ben.bank_bin).split(" — ")[0],
                   old=banks.masked_account(ben.account_number), new_bank=new_bank,
                   new=banks.masked_account(ch.new_account_number), pin=code, days=CONFIRM_DAYS)
@@ -351,12 +351,14 @@ def _stop(rt, session, outcome: Outcome, text: str, suggest: str | None) -> Outc
     if suggest is None and outcome.submit is None:
         session.pending = None
         return Outcome(replies=[Message(text, error=True), rt.engine._safe_prompt(session)], accepted=True)
-    menu = rt.engine.handle(session, Incoming(text="menu"))
-    ask = menu.replies[-1]
-    if isinstance(ask, Ask) and suggest:
-        first = [c for c in ask.choices if c.value == suggest]
-        ask = replace(ask, choices=tuple(first + [c for c in ask.choices if c.value != suggest]))
-    return Outcome(replies=[Message(text, error=True), ask], accepted=True)
+    current = session.procedure
+    rt.engine.handle(session, Incoming(text="menu"))  # the draft is kept (without the ID just refused)
+    if not suggest:
+        return Outcome(replies=[Message(text, error=True), rt.engine._safe_prompt(session)], accepted=True)
+    # a short list of its own, numbered 1, 2: the procedure that applies, or this one again (to retype the ID)
+    offer = Outcome()
+    rt.engine._offer_candidates(session, [suggest] + ([current] if current and current != suggest else []), offer)
+    return Outcome(replies=[Message(text, error=True)] + offer.replies, accepted=True)
 
 
 def _bank_choices(session, msg: Incoming | None, outcome: Outcome) -> Outcome:

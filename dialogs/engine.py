@@ -71,6 +71,9 @@ COMMANDS = {
     "info": {"thong tin", "/info", "can giay to gi", "giay to", "can gi", "mat bao lau", "bao lau",
              "le phi", "thu tuc nay can gi", "can chuan bi gi", "/thongtin", "info"},
 }
+# Typed at a question asked again (after “quay lại” or an edit): keep the answer given before.
+MULTI_REQUIRED_HINT = N_("Có thể chọn nhiều: gõ các số, cách nhau bởi dấu phẩy (ví dụ 1, 3).")
+KEEP_WORDS = frozenset({"giu nguyen", "giu", "giu nhu cu", "de nguyen", "nhu cu", "keep", "giu lai"})
 # Typed at a multi-choice question marked ``one_by_one``: ask its choices one at a time, yes or no.
 ONE_BY_ONE = frozenset({"tung muc", "tung cai", "tung cau", "lan luot", "lan luot tung muc", "tra loi tung muc",
                         "hoi tung muc", "mot mot", "tung mot", "one by one"})
@@ -575,21 +578,26 @@ class Engine:
         if value is None and text:
             if self._is_yes(text):
                 value = "proposal"
-            elif command is None and self._plausible_name(text) \
-                    and (len(text.split()) >= 2 or not pending.get("early")):
-                # typed again, their way: take it as typed (after an early answer, only a full name is)
+            elif command is None and self._plausible_name(text) and len(text.split()) >= 2:
+                # a full name typed again, their way: take it as typed (one word is rather an early answer)
                 session.pending = {"kind": "revisit", "path": pending["path"]}
                 return self._on_collect(session, msg, text, None, out)
         if command == "back":
             session.pending = {"kind": "revisit", "path": pending["path"]}
             return self._prompt(session, out)
+        if value is None and command == "cancel":
+            return self._ask_cancel(session, msg, text, out)  # “không” comes back to this question
+        if value is None and command == "help":
+            out.replies.append(Message(_("Trợ lý đoán cách viết có dấu của tên bạn vừa gõ. Chọn cách viết đúng, "
+                                         "chọn “Giữ như tôi gõ”, hoặc gõ lại tên có dấu.")))
+            return self._name_confirm_ask(session, out)
         if value is None:
             if text and command is None and not pending.get("early"):  # the next answer, typed early: keep it
                 pending["early"] = text
                 out.replies.append(Message(_("Vui lòng chọn cách viết tên trước. “{text}” sẽ được dùng cho câu hỏi "
                                              "tiếp theo.", text=text), error=True))
             else:
-                out.replies.append(Message(_("Vui lòng chọn một cách viết bên dưới."), error=True))
+                out.replies.append(Message(_("Vui lòng chọn một cách viết bên dưới (gõ số 1 hoặc 2)."), error=True))
             return self._name_confirm_ask(session, out)
         early = pending.get("early")
         session.pending = None
@@ -620,7 +628,8 @@ class Engine:
         out.replies.append(Ask(text=_("Tên có dấu có phải là “{name}” không?", name=p["proposal"]),
                                procedure=session.procedure, field=p["path"], kind="choice",
                                choices=(ChoiceOut("proposal", p["proposal"]),
-                                        ChoiceOut("typed", _("Giữ như tôi gõ: {name}", name=p["typed"])))))
+                                        ChoiceOut("typed", _("Giữ như tôi gõ: {name}", name=p["typed"]))),
+                               nav=(NAV_BACK, NAV_HELP, NAV_CANCEL)))
 
     def _help_general(self, session: Session) -> str:
         _ = translator(session.lang)
@@ -770,6 +779,8 @@ class Engine:
             if got:
                 text += "\n" + _("Đã nhận {n} tệp. Gửi thêm, hoặc chọn “Xong”.", n=got)
                 choices = (ChoiceOut("done", _("Xong")),)
+        if hint and kind == "multi_choice" and (f.min_selected or 0) >= 1:
+            hint = MULTI_REQUIRED_HINT  # “không” is not an answer here
         if hint:
             text += "\n" + _(hint)
             if kind == "multi_choice" and f.one_by_one:
@@ -778,14 +789,15 @@ class Engine:
             text += "\n" + _("Ví dụ: {example}", example=f.example)
         old = session.draft.answers.get(slot.path, _MISSING) if session.draft else _MISSING
         if old is not _MISSING and old is not None and not slot.synthetic:
-            text += "\n" + _("(Câu trả lời trước: {value})", value=display(f, old, _))
+            text += "\n" + _("(Câu trả lời trước: {value}. Gõ “giữ nguyên” để giữ.)", value=display(f, old, _))
         if session.errors >= 2 and f.help:
             text += "\n💡 " + _(f.help)
         no, total = self._step(session, slot)
         nav = [NAV_HELP, NAV_CANCEL]
         if (session.draft and session.draft.history) or kind != f.kind:  # one at a time: back to the list
             nav.insert(0, NAV_BACK)
-        if not f.required:
+        if not f.required or (kind == "address" and pending.get("kind") == "address"
+                              and pending.get("stage") == "detail"):
             nav.insert(1 if NAV_BACK in nav else 0, NAV_SKIP)
         return Ask(text=text, procedure=session.procedure, field=slot.path, kind=kind, choices=choices,
                    optional=not f.required, step=_("Bước {no}/{total}", no=no, total=total),
@@ -805,6 +817,10 @@ class Engine:
         if f.kind == "multi_choice" and (session.pending or {}).get("kind") == "items" \
                 and session.pending.get("path") == slot.path:
             return self._on_items(session, slot, msg, text, command, out)
+        old = session.draft.answers.get(slot.path, _MISSING)
+        if command is None and msg.choice is None and text and old is not _MISSING and old is not None \
+                and not slot.synthetic and fold(text).strip(" .!") in KEEP_WORDS:
+            return self._accept(session, slot, old, out)  # asked again (back, edit): keep what was answered
         if f.one_by_one and command is None and msg.choice is None and not msg.file and not msg.files \
                 and fold(text).strip(" .!") in ONE_BY_ONE:
             session.pending = {"kind": "items", "path": slot.path, "i": 0, "picked": []}
@@ -1348,7 +1364,8 @@ class Engine:
         value = msg.choice if msg.choice in {c.value for c in choices} else \
             parsing.match_choice(text, [(c.value, c.label) for c in choices]) if text else None
         if value is None:
-            out.replies.append(Message(_("Vui lòng chọn một mục trong danh sách."), error=True))
+            out.replies.append(Message(_("Vui lòng chọn mục cần sửa trong danh sách (gõ số thứ tự của mục, ví dụ 2)."),
+                                       error=True))
             out.replies.extend(tmp.replies)
             return
         if session.pending["kind"] == "edit_section":

@@ -8,6 +8,8 @@ their values, addresses as dicts, attachments as lists of file records.
 """
 from __future__ import annotations
 
+import re
+
 from datetime import date
 from typing import Any, Callable
 
@@ -67,22 +69,30 @@ def parse_value(f: FieldDef, raw: str, *, today: date, lookup: Callable[[str], A
     if k == "yes_no":
         return parsing.parse_yes_no(raw)
     if k == "confirm":
+        said_no = False
         try:
             if parsing.parse_yes_no(raw):
                 return True
+            said_no = True
         except Invalid:
             pass
         if f.confirm_label and parsing.match_choice(raw, [("yes", f.confirm_label)]) == "yes":
             return True
+        if said_no:  # no dead end: say what declining means and how to stop or go back
+            raise Invalid(N_("Để đi tiếp, bạn cần chọn “{label}”. Nếu không muốn tiếp tục, gõ “hủy” (hồ sơ sẽ không "
+                             "được nộp), hoặc gõ “quay lại” để sửa câu trả lời trước."),
+                          label=f.confirm_label or N_("Có"))
         raise Invalid(N_("Vui lòng chọn “{label}” để xác nhận."), label=f.confirm_label or N_("Có"))
     if k == "choice":
         v = parsing.match_choice(raw, [(c.value, c.label) for c in f.choices])
         if v is None:
+            _number_not_listed(raw, len(f.choices))
             raise Invalid(N_("Chưa rõ lựa chọn của bạn. Vui lòng gõ số thứ tự của một lựa chọn bên dưới."))
         return v
     if k == "multi_choice":
         vs = parsing.match_multi_choice(raw, [(c.value, c.label) for c in f.choices])
         if vs is None:
+            _number_not_listed(raw, len(f.choices))
             raise Invalid(N_("Chưa rõ lựa chọn của bạn. Gõ các số thứ tự, cách nhau bởi dấu phẩy, ví dụ: 1, 3."))
         if f.min_selected is not None and len(vs) < f.min_selected:
             raise Invalid(N_("Vui lòng chọn ít nhất {n} mục."), n=f.min_selected)
@@ -94,6 +104,15 @@ def parse_value(f: FieldDef, raw: str, *, today: date, lookup: Callable[[str], A
     if k == "attachment":
         raise Invalid(N_("Câu hỏi này cần một ảnh chụp hoặc tệp PDF. Vui lòng gửi tệp, không gõ chữ."))
     raise Invalid(N_("Chưa hiểu câu trả lời. Vui lòng thử lại."))
+
+
+def _number_not_listed(raw: str, n: int) -> None:
+    """“9” (or “1, 9”) where the list has fewer items: say which number is not on it."""
+    numbers = [int(x) for x in re.findall(r"\d+", raw or "")]
+    if numbers and re.fullmatch(r"[\d\s,;.và&+-]*", (raw or "").strip()):
+        bad = next((x for x in numbers if not 1 <= x <= n), None)
+        if bad is not None:
+            raise Invalid(N_("Số {number} không có trong danh sách. Vui lòng gõ số từ 1 đến {n}."), number=bad, n=n)
 
 
 def accepted_mimes(f: FieldDef) -> list[str]:

@@ -879,6 +879,16 @@ OFFER = 0.35  # top score needed to offer candidates at all
 OFFER_SHARE = 0.3  # further candidates need this share of the top raw score
 
 
+def _is_place_name(text: str) -> bool:
+    """The whole message is the name of a province (today's or a merged one), nothing more."""
+    from . import address
+
+    if len(text.split()) > 5:
+        return False
+    return len(address._province_hits(text, fuzzy=False)) == 1 and \
+        address._province_hits(text, fuzzy=False)[0].score >= 1.0
+
+
 def decide(text: str, catalog: Any) -> Decision:
     """Pick a procedure for a free-text message, or the 2–3 closest to offer.
 
@@ -890,6 +900,8 @@ def decide(text: str, catalog: Any) -> Decision:
     outside the catalogue (:data:`OTHER_SERVICES`) nothing is picked or
     offered and ``other_service`` is set.
     """
+    if _is_place_name(text or ""):  # “lâm đồng”: an address typed at the menu, not a request
+        return Decision(None)
     found, other = _matches(text or "", catalog)
     ranked = tuple((m.id, _conf(m.score)) for m in found)
     if not found:

@@ -223,7 +223,9 @@ async def test_second_registration_for_the_same_id_is_pointed_to_a_change(runtim
     assert other.error and "đã đăng ký nhận trợ cấp qua tài khoản" in other.error.text
     assert "Báo thay đổi" in other.error.text and first_code not in other.error.text  # not disclosed to others
     await other.expect("procedure")
-    assert other.ask.choices[0].value == CHG
+    assert [c.value for c in other.ask.choices] == [CHG, REG]  # a short list: report a change, or retype
+    await other.say("1")  # the number shown is the one picked
+    assert other.ask.procedure == CHG
     assert len(await benef_rows(runtime)) == 1
 
 
@@ -321,7 +323,12 @@ async def test_change_for_an_unregistered_id_points_to_registration(chat: Chat, 
     await start_change(chat, "moved")
     assert chat.error and "Chưa tìm thấy đăng ký" in chat.error.text
     await chat.expect("procedure")
-    assert chat.ask.choices[0].value == REG
+    assert [c.value for c in chat.ask.choices] == [REG, CHG]
+    await chat.say("2")  # back to the change report, at the ID question (the refused ID is not kept)
+    assert chat.ask.procedure == CHG and chat.field == "beneficiary.id_number"
+    await chat.say("menu")
+    await chat.expect("procedure")
+    assert chat.ask.choices[0].value == "lien-thong-khai-sinh"  # the full menu keeps its usual order
 
 
 async def test_new_account_takes_effect_only_when_the_registering_chat_confirms(runtime: Runtime):
