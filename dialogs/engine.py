@@ -729,7 +729,11 @@ class Engine:
         if session.supplement is not None:
             paths = [p for p in paths if p in set(session.supplement["fields"])]
         no = paths.index(slot.path) + 1 if slot.path in paths else len(paths)
-        return no, max(len(paths), no)
+        if session.supplement is not None:
+            return no, max(len(paths), no)
+        # questions of branches not decided yet count too: the total shrinks as they close, never jumps up
+        total = len(paths) + self.form(session).undecided(session.draft.answers, self.today())
+        return no, max(total, no)
 
     def _field_text(self, session: Session, slot: Slot) -> str:
         _ = translator(session.lang)

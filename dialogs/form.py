@@ -145,6 +145,28 @@ class Form:
         item.others = others  # type: ignore[attr-defined]
         return item
 
+    def _decided(self, source: str | None, answers: dict[str, Any], today: date | None) -> bool | None:
+        """Whether a relevance condition holds: True, False, or None while it waits for an answer."""
+        if not source:
+            return True
+        v = compile_expr(source).evaluate(self.resolver(answers, today), today=today)
+        return None if v is None else truthy(v)
+
+    def undecided(self, answers: dict[str, Any], today: date | None = None) -> int:
+        """How many more questions may come on top of :meth:`slots`: those whose condition still waits for an
+        answer (a branch not chosen yet). Progress shows them in the total, so that the total goes down as
+        branches close instead of jumping up when one opens."""
+        n = 0
+        for s in self.proc.sections:
+            sv = self._decided(s.relevant, answers, today)
+            if sv is False or (s.repeat is not None and sv is True):
+                continue  # a relevant repeat group is counted item by item in slots()
+            for f in s.fields:
+                fv = True if s.repeat is not None else self._decided(f.relevant, answers, today)
+                if (sv is None and fv is not False) or (sv is True and fv is None):
+                    n += max(1, s.repeat.min) if s.repeat is not None else 1
+        return n
+
     def holds(self, source: str | None, answers: dict[str, Any], *, group: str | None = None,
               index: int | None = None, value: Any = None, today: date | None = None) -> bool:
         if not source:
