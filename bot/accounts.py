@@ -21,6 +21,13 @@ the account's preferred chat.
 
 Only a SHA-256 of each code is stored. Codes are one-time: redeeming deletes them.
 Runs inside the runtime's transaction (never commits).
+
+Guessing a code: a code is 8 symbols of the 32-letter Crockford alphabet drawn with :mod:`secrets`
+(32⁸ = 2⁴⁰ ≈ 1.1·10¹² values) and lives 15 minutes; a chat that asked for a new one loses its older one.
+Wrong (or expired) codes are counted per chat and per day, exactly as ``/theodoi`` counts wrong PINs
+(``Session.throttle``, read with ``Engine.failures``): after :data:`MAX_LINK_FAILURES` in a day the chat is
+refused until the next day without the code even being looked up. With N codes alive at once, one chat
+has a chance of about 5·N/2⁴⁰ a day of hitting one (N = 1000: 1 in 2·10⁸ a day).
 """
 from __future__ import annotations
 
@@ -38,13 +45,14 @@ from dialogs.i18n import N_, translator
 from dialogs.messages import Incoming, Message, Reply
 from dialogs.textnorm import fold
 from storage.account_models import Account, AccountIdentity, AccountLinkCode
-from storage.models import Conversation, DraftRow
+from storage.models import DraftRow
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.service import Runtime
 
 CODE_LEN = 8
 CODE_VALID = timedelta(minutes=15)
+MAX_LINK_FAILURES = 5  # wrong or expired codes a chat may type per day (as MAX_FOLLOW_FAILURES for /theodoi)
 LINK_COMMANDS = ("/lienket", "/lien ket", "/link")
 NOTIFY_COMMANDS = ("/thongbao", "/thong bao", "/notify")
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": N_("cửa sổ dòng lệnh (console)")}
@@ -161,9 +169,13 @@ async def issue_code(db: AsyncSession, user_key: str, now: datetime) -> str:
 
 
 class LinkRefused(Exception):
-    def __init__(self, message: str, **params: Any):
+    """``guess`` is True when the code matched no live code (wrong or expired): that counts as a failed
+    attempt; a refusal of a real code (the chat's own, already linked) does not."""
+
+    def __init__(self, message: str, *, guess: bool = False, **params: Any):
         super().__init__(message)
         self.message = message
+        self.guess = guess
         self.params = params
 
 
@@ -173,7 +185,7 @@ async def redeem(db: AsyncSession, user_key: str, code: str, now: datetime) -> A
                             .with_for_update())).scalar_one_or_none()
     if row is None or row.expires_at <= _utc(now):
         raise LinkRefused(N_("Mã liên kết không đúng hoặc đã hết hạn (mã chỉ dùng được trong 15 phút). Gõ "
-                             "“/lienket” ở tài khoản kia để lấy mã mới."))
+                             "“/lienket” ở tài khoản kia để lấy mã mới."), guess=True)
     issuer = row.user_key
     if issuer == user_key:
         raise LinkRefused(N_("Mã này được tạo trong chính cuộc trò chuyện này. Hãy gõ “/lienket {code}” trong "
@@ -247,11 +259,18 @@ async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: date
         return None
     from storage.repo import ConversationRepo
     key = await conversation_key(db, user_key)
-    lang = (await db.execute(select(Conversation.lang).where(Conversation.user_key == key))).scalar_one_or_none()
-    _ = translator(lang or "vi")
+    repo = ConversationRepo(db)
+    conv, drafts = await repo.load(key)  # locked (PostgreSQL): the failure count below is read-modify-write
+    session = runtime._session(key, conv, drafts)
+    _ = translator(session.lang or "vi")
     out: list[Reply] = []
     welcome_back = False
-    if link_arg == "":
+    if link_arg and runtime.engine.failures(session, "link") >= MAX_LINK_FAILURES:
+        # refused before the code is even looked up, so guessing stays bounded whatever is typed
+        out.append(Message(_("Bạn đã nhập sai mã liên kết quá nhiều lần hôm nay. Để bảo vệ tài khoản, Trợ lý tạm "
+                             "ngừng nhận mã liên kết ở cuộc trò chuyện này đến hết hôm nay. Vui lòng thử lại vào "
+                             "ngày mai (gõ “/lienket” ở tài khoản kia để lấy mã mới)."), error=True))
+    elif link_arg == "":
         code = await issue_code(db, user_key, now)
         out.append(Message(_("Mã liên kết của bạn: {code}\nTrong 15 phút, hãy gõ “/lienket {code}” trong cuộc trò "
                              "chuyện với Trợ lý Dịch vụ công trên ứng dụng kia (Zalo hoặc Telegram). Sau khi liên "
@@ -262,6 +281,10 @@ async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: date
             acct = await redeem(db, user_key, link_arg, now)
         except LinkRefused as exc:
             out.append(Message(_(exc.message, **exc.params), error=True))
+            if exc.guess:  # counted per day, as /theodoi counts wrong PINs (dialogs/engine.py follow_result)
+                session.throttle = dict(session.throttle or {}, link=[
+                    runtime.engine.today().isoformat(), runtime.engine.failures(session, "link") + 1])
+                await repo.save(key, conv, session.conversation_data(), session.lang, [], [])
         else:
             chats = ", ".join(_label(k, _) for k in await identities(db, acct.id))
             out.append(Message(_("Đã liên kết tài khoản ({chats}). Hồ sơ đang khai được dùng chung: bạn tiếp tục "
@@ -285,8 +308,9 @@ async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: date
             out.append(Message(_("Thông báo đang gửi về {target}. Để đổi, gõ {options}.", target=current,
                                  options=_(" hoặc ").join(f"“/thongbao {n}”" for n in dict.fromkeys(names))),
                                error=bool(notify_arg)))
-    conv, drafts = await ConversationRepo(db).load(key, lock=False)
-    session = runtime._session(key, conv, drafts)
+    if key != session.user:  # linked just now: the account's conversation
+        conv, drafts = await repo.load(key, lock=False)
+        session = runtime._session(key, conv, drafts)
     if welcome_back and session.draft is not None and session.state != "menu":
         out += runtime.engine.start(session).replies
     else:

@@ -38,6 +38,19 @@ same way. An operator can re-send it (``dvcbot notify retry ID``) after
 checking. A row that was only *claimed* when its worker died was never handed
 to the channel, so it is claimed again after the lease.
 
+Notifications sent in several parts
+-----------------------------------
+A long text (over Telegram's 4096 or Zalo's 2000 characters), or a chart whose caption is too long, goes out
+as several API calls. A 429 or a network error between two of them must not make the citizen get the first
+parts twice when the row is retried. A sender that sends several parts says so with ``resumable = True``; it
+is then given a :class:`Progress` and, after each part the channel accepted (but the last), saves how far it
+got (``{"parts": n, ...}`` plus whatever it needs to render the rest identically, such as the code of a push's
+choices). The notifier keeps that in the row itself, under the payload key ``"_progress"``, written in its own
+small transaction only while this worker still holds the row in ``sending``. A retry of the row (after a
+``RetryAfter`` or a ``TransientError``, or ``dvcbot notify retry`` after an uncertain failure) is handed the
+saved progress and sends only the parts not yet accepted. The crash window stays one API call wide, as for a
+one-part row: a part accepted by the channel whose progress was not yet saved is the "uncertain" case above.
+
 Limits are per process: run one notifier per bot token, or divide the global
 rate between workers. Two workers may deliver two messages to the same chat
 out of order; within one worker, each chat's messages go in order.
@@ -61,8 +74,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Protocol, TextIO
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from storage.models import OutboxMessage
 from storage.officers_repo import OutboxRepo
 
 log = logging.getLogger("dvcbot.notifier")
@@ -90,11 +105,39 @@ class RetryAfter(SendError):
 
 
 class Sender(Protocol):
-    """One channel. ``send`` returns the provider's message id (or None) once the channel accepted it."""
+    """One channel. ``send`` returns the provider's message id (or None) once the channel accepted it.
+    A sender whose ``resumable`` attribute is true is called with ``progress=`` (a :class:`Progress`) too."""
 
     channel: str
 
     async def send(self, chat_key: str, payload: dict[str, Any]) -> str | None: ...
+
+
+PROGRESS_KEY = "_progress"  # in an outbox row's payload: how far a multi-part send got
+
+
+class Progress:
+    """How far the delivery of one outbox row in several parts got. ``state`` is what the sender saved on an
+    earlier try (``{}`` at first; ``state["parts"]`` = parts already accepted by the channel); ``save`` records
+    more, durably, before the next part is sent."""
+
+    def __init__(self, state: dict[str, Any] | None = None,
+                 store: Callable[[dict[str, Any]], Awaitable[None]] | None = None):
+        self.state: dict[str, Any] = dict(state or {})
+        self._store = store
+
+    @property
+    def parts(self) -> int:
+        """Parts the channel already accepted: skip them."""
+        try:
+            return max(0, int(self.state.get("parts") or 0))
+        except (TypeError, ValueError):
+            return 0
+
+    async def save(self, **state: Any) -> None:
+        self.state.update(state)
+        if self._store is not None:
+            await self._store(dict(self.state))
 
 
 class MemorySender:
@@ -301,9 +344,16 @@ class Notifier:
             return None
         attempts = row.attempts + 1
         status, error, next_at, ref, uncount = "delivered", None, None, None, False
+        payload = dict(row.payload or {})
+        saved = payload.pop(PROGRESS_KEY, None)
         try:
             await limiter.space(row.chat_key)
-            ref = await sender.send(row.chat_key, row.payload)
+            if getattr(sender, "resumable", False):
+                progress = Progress(saved if isinstance(saved, dict) else None,
+                                    lambda state: self._save_progress(row.id, payload, state))
+                ref = await sender.send(row.chat_key, payload, progress=progress)
+            else:
+                ref = await sender.send(row.chat_key, payload)
         except RetryAfter as exc:
             limiter.halt(exc.seconds)
             status, error, uncount = "pending", f"RetryAfter: {exc.seconds:g}s", True
@@ -333,6 +383,15 @@ class Notifier:
         log.info("outbox %s kind=%s channel=%s -> %s%s", row.id, row.kind, row.channel, status,
                  f" ({error})" if error else "")
         return next_at if status == "pending" else None
+
+    async def _save_progress(self, row_id: int, payload: dict[str, Any], state: dict[str, Any]) -> None:
+        """Record in the row how far its multi-part send got, while this worker still holds it."""
+        async with self.sm() as db, db.begin():
+            r = await db.execute(update(OutboxMessage).where(
+                OutboxMessage.id == row_id, OutboxMessage.status == "sending",
+                OutboxMessage.claimed_by == self.worker_id).values(payload={**payload, PROGRESS_KEY: state}))
+        if not r.rowcount:  # the lease ran out and the row was swept: stop here (at most once)
+            raise RuntimeError("outbox row no longer held")
 
     async def drain(self, max_rounds: int = 1000) -> RunStats:
         """Deliver until nothing is due now (tests, ``notify run --once``)."""

@@ -102,3 +102,53 @@ async def test_notifications_go_to_the_preferred_chat(runtime):
     assert "gửi về cửa sổ dòng lệnh" in a.text()
     async with runtime.sm() as db:
         assert await accounts.notify_keys(db, ["zalo:b1", "console:x"]) == ["console:a", "console:x"]
+
+
+async def test_wrong_codes_are_limited_per_chat_and_day(runtime, clock):
+    """A one-time code cannot be found by trying many: after five wrong (or expired) codes in a day the chat
+    is refused before the code is even looked up — a right code too — until the next day. The count is kept
+    like /theodoi's (the conversation's ``throttle``), so it survives a restart and holds across processes."""
+    a = await Chat(runtime, "console:a").start()
+    await a.say("/lienket")
+    code = code_in(a)
+    guesser = await Chat(runtime, "telegram:666").start()
+    await guesser.press(PROC)  # a draft under way: the refusals keep its question
+    await guesser.expect("filer.role")
+    wrong = [c for c in ("ZZZZZZZZ", "00000000", "11111111", "22222222", "33333333") if c != code]
+    for guess in wrong[:accounts.MAX_LINK_FAILURES]:
+        await guesser.say(f"/lienket {guess}")
+        assert guesser.error and "không đúng hoặc đã hết hạn" in guesser.error.text
+    assert accounts.MAX_LINK_FAILURES == len(wrong) == 5
+    await guesser.say(f"/lienket {code}")  # the right code now: refused all the same
+    assert guesser.error and "sai mã liên kết quá nhiều lần hôm nay" in guesser.error.text
+    assert guesser.field == "filer.role"
+    async with runtime.sm() as db:
+        assert await accounts.account_of(db, "telegram:666") is None
+    # asking for a code of one's own and refusals of a real code are not guesses; other chats are not limited
+    await guesser.say("/lienket")
+    own = code_in(guesser)
+    b = await Chat(runtime, "console:b").start()
+    await b.say(f"/lienket {code}")  # the code was not spent by the refused attempt
+    assert "Đã liên kết tài khoản" in b.text()
+    # the next day the chat may try again
+    runtime.now = type(clock)(clock.when + timedelta(days=1))
+    await guesser.say("/lienket WRONG000")
+    assert guesser.error and "không đúng hoặc đã hết hạn" in guesser.error.text
+    await a.say(f"/lienket {own}")  # (the guesser's code of yesterday has expired)
+    assert a.error and "không đúng hoặc đã hết hạn" in a.error.text
+    await guesser.say("/lienket")
+    await a.say(f"/lienket {code_in(guesser)}")
+    assert "Đã liên kết tài khoản" in a.text()
+
+
+async def test_own_code_and_linked_refusals_do_not_count(runtime):
+    a = await Chat(runtime, "console:a").start()
+    for _ in range(accounts.MAX_LINK_FAILURES + 1):
+        await a.say("/lienket")
+        code = code_in(a)
+        await a.say(f"/lienket {code}")
+        assert a.error and "chính cuộc trò chuyện này" in a.error.text
+    b = await Chat(runtime, "console:b").start()
+    await b.say("/lienket")
+    await a.say(f"/lienket {code_in(b)}")
+    assert "Đã liên kết tài khoản" in a.text()

@@ -260,3 +260,55 @@ async def test_officer_push_and_citizen_notification_delivered(runtime: Runtime)
     assert [c["value"] for c in got[officer_chat]["choices"]] == [f"open:{code}", f"claim:{code}"]
     assert all(len(c["value"].encode()) <= 64 for c in got[officer_chat]["choices"])
     del desk
+
+
+class PartsSender:
+    """A channel that sends a payload's ``parts`` one API call each, resumable as TelegramSender and ZaloSender
+    are; ``script`` lists what each call does (None: accepted)."""
+
+    channel = "console"
+    resumable = True
+
+    def __init__(self, script=()):
+        self.script = list(script)
+        self.accepted: list[str] = []
+
+    async def send(self, chat_key, payload, progress=None):
+        parts = payload["parts"]
+        for i in range(progress.parts if progress else 0, len(parts)):
+            exc = self.script.pop(0) if self.script else None
+            if exc is not None:
+                raise exc
+            self.accepted.append(parts[i])
+            if progress is not None and i < len(parts) - 1:
+                await progress.save(parts=i + 1)
+        return "ok"
+
+
+async def test_a_multi_part_row_resumes_after_retry_after_and_after_an_uncertain_failure(runtime: Runtime):
+    """Progress is kept in the row: a 429 between parts, then a timeout (uncertain: not re-sent until an operator
+    retries it), and each part reaches the channel once."""
+    async with runtime.sm() as db, db.begin():
+        await OutboxRepo(db).enqueue(chat_key="console:c0", kind="test", dedupe_key="long",
+                                     payload={"parts": ["p1", "p2", "p3", "p4"]}, now=T0 - timedelta(seconds=1))
+    ft = FakeTime()
+    sender = PartsSender([None, RetryAfter(5), None, TimeoutError()])
+    s = await notifier(runtime, sender, ft).drain()
+    assert s.retried == 1 and sender.accepted == ["p1"]
+    ft.t += 10
+    s = await notifier(runtime, sender, ft).drain()
+    assert s.uncertain == 1 and sender.accepted == ["p1", "p2"]
+    [row] = await rows(runtime.sm)
+    assert row.status == "failed" and row.last_error.startswith("uncertain")
+    assert row.payload == {"parts": ["p1", "p2", "p3", "p4"], "_progress": {"parts": 2}}
+    async with runtime.sm() as db, db.begin():
+        assert await OutboxRepo(db).retry(row.id, ft.now())
+    assert (await notifier(runtime, sender, ft).drain()).delivered == 1
+    assert sender.accepted == ["p1", "p2", "p3", "p4"]
+    # senders that are not resumable get the payload as it was enqueued
+    mem = MemorySender("console")
+    async with runtime.sm() as db, db.begin():
+        await OutboxRepo(db).enqueue(chat_key="console:c1", kind="test", dedupe_key="plain", payload={"text": "x"},
+                                     now=T0 - timedelta(seconds=1))
+    await notifier(runtime, mem, ft).drain()
+    assert mem.sent == [("console:c1", {"text": "x"})]

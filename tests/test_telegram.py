@@ -126,7 +126,7 @@ async def test_full_funeral_procedure_with_buttons_text_photo_album_and_contact(
     assert fake.sent(c)[0].reply_markup is None
     assert m.labels()[-2:] == ["Hủy", "Trợ giúp"]  # the nav row (nothing to go back to yet)
     m = await tg.press(c, "Tôi là người đứng ra mai táng")
-    assert "Người mất chết vì lý do gì?" in m.text and m.labels()[-3:] == ["Quay lại", "Hủy", "Trợ giúp"]
+    assert "Người mất qua đời vì lý do gì?" in m.text and m.labels()[-3:] == ["Quay lại", "Hủy", "Trợ giúp"]
     await tg.press(c, "Thiên tai")
     m = await tg.say(c, "nguyễn văn an")
     assert "Ngày tháng năm sinh" in m.text
@@ -353,7 +353,7 @@ async def test_multi_choice_toggles_then_done(tg: Bot, fake: FakeTelegramAPI, ru
     m = await tg.say(c, "0977 833 181")  # typed instead of shared: fine too
     assert "Loại hình cơ sở" in m.text
     m = await tg.press(c, "Cơ sở chăm sóc người cao tuổi")
-    assert "Chức năng của cơ sở" in m.text and m.labels()[0].startswith("☐ ")
+    assert "Cơ sở làm những việc gì?" in m.text and m.labels()[0].startswith("☐ ")
     n = len(fake.sent(c))
     await tg.press(c, "☐ Chăm sóc, nuôi dưỡng")
     await tg.press(c, "☐ Tư vấn")
@@ -362,7 +362,7 @@ async def test_multi_choice_toggles_then_done(tg: Bot, fake: FakeTelegramAPI, ru
     assert len(fake.sent(c)) == n  # toggles edit the keyboard, they send nothing
     assert [lab[:2] for lab in m.labels()[:4]] == ["✅ ", "☐ ", "✅ ", "☐ "]
     m = await tg.press(c, "Xong")
-    assert "Đối tượng phục vụ" in m.text
+    assert "Cơ sở chăm sóc, phục vụ những ai?" in m.text
     a = await answers(runtime, c)
     assert a["facility.functions"] == ["nuoi_duong", "tu_van"] and a["facility.phone"] == "0977833181"
 
@@ -468,6 +468,46 @@ async def test_citizen_is_notified_through_the_outbox(tg: Bot, fake: FakeTelegra
     fake.fail("sendMessage", 1, retry_after=7)
     s = await _notifier(runtime, tg.channel).drain()
     assert s.retried == 1 and s.delivered == 0 and tg.channel.limiter.halt_until > time.monotonic() + 5
+
+
+async def test_a_long_notification_cut_by_a_429_or_a_network_error_resumes_where_it_stopped(
+        tg: Bot, fake: FakeTelegramAPI, runtime: Runtime):
+    """A notification sent as three messages: a 429 after the first and a 5xx after the second. Each retry sends
+    only the parts Telegram has not accepted yet, and the buttons come once, under the last part."""
+    blocks = [f"Phần {i}: " + f"nội dung thông báo dài số {i}. " * 110 for i in (1, 2, 3)]
+    text = "\n\n".join(blocks)
+    assert [c.split(":")[0] for c in split_text(text)] == ["Phần 1", "Phần 2", "Phần 3"]
+    async with runtime.sm() as db, db.begin():
+        await off._enqueue(db, f"telegram:{CITIZEN}", "test", "long1", text, runtime.now(),
+                           choices=[("a", "Xem hồ sơ"), ("b", "Nhận xử lý")])
+    fake.fail("sendMessage", 1, retry_after=1, after=1)
+    s = await _notifier(runtime, tg.channel).drain()
+    assert s.retried == 1 and s.delivered == 0
+    assert [m.text.split(":")[0] for m in fake.sent(CITIZEN)] == ["Phần 1"]
+    fake.fail("sendMessage", 1, status=502, description="Bad Gateway", after=1)
+    later = Notifier(runtime.sm, [], now=lambda: runtime.now() + timedelta(minutes=10))
+    tg.channel.attach_notifier(later)
+    s = await later.drain()
+    assert s.retried == 1 and s.delivered == 0
+    assert [m.text.split(":")[0] for m in fake.sent(CITIZEN)] == ["Phần 1", "Phần 2"]
+    last = Notifier(runtime.sm, [], now=lambda: runtime.now() + timedelta(hours=2))
+    tg.channel.attach_notifier(last)
+    s = await last.drain()
+    assert s.delivered == 1
+    sent = fake.sent(CITIZEN)
+    assert [m.text for m in sent] == split_text(text)  # each part exactly once, in order
+    assert [m.labels() for m in sent] == [[], [], ["Xem hồ sơ", "Nhận xử lý"]]
+    # 1 + 2 + 1 sendMessage calls that got through, 2 that failed: nothing was sent twice
+    assert [c.status for c in fake.method_calls("sendMessage")] == [200, 429, 200, 502, 200]
+    # the buttons are the ones stored on the first try (one stored set), and work
+    from storage.channel_models import TelegramButton
+    async with runtime.sm() as db:
+        rows = (await db.execute(TelegramButton.__table__.select().where(
+            TelegramButton.chat_key == f"telegram:{CITIZEN}"))).all()
+    assert len(rows) == 1 and sent[-1].buttons()[0]["callback_data"].startswith(f"p:{rows[0].token}")
+    n = len(sent)
+    await tg.press(CITIZEN, "Xem hồ sơ", sent[-1])
+    assert len(fake.sent(CITIZEN)) > n
 
 
 async def test_officer_approves_a_dossier_through_buttons(tg: Bot, fake: FakeTelegramAPI, runtime: Runtime):

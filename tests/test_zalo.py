@@ -131,7 +131,7 @@ async def funeral(z: Bot, c: str) -> None:
     assert "Ai đang khai hồ sơ này?" in m and "Bước 1/" in m and "Gõ số thứ tự" in m
     assert "(Có thể gõ: “hủy” · “trợ giúp”)" in m
     m = await z.pick(c, "Tôi là người đứng ra mai táng")
-    assert "Người mất chết vì lý do gì?" in m and "“quay lại”" in m
+    assert "Người mất qua đời vì lý do gì?" in m and "“quay lại”" in m
     await z.pick(c, "Thiên tai")
     m = await z.say(c, "nguyễn văn an")
     assert "Ngày tháng năm sinh" in m
@@ -288,6 +288,30 @@ async def test_crash_after_receipt_is_recovered_at_start(runtime: Runtime, fake:
         await z.stop()
 
 
+async def test_stopping_mid_poll_stores_the_update_the_poll_was_handed(runtime: Runtime, fake: FakeZaloAPI):
+    """getUpdates has no offset: an update handed to a poll is never handed out again. Stopping while a poll is in
+    flight must not hang up on it: the poll ends by itself and its update is stored before the loop returns,
+    then handled by the next process from the inbox."""
+    z = await Bot(runtime, fake, mode="polling").start()
+    try:
+        await z.say(CITIZEN, "xin chào")  # the loop is running
+        n = len(fake.method_calls("getUpdates"))
+        for _ in range(1000):  # wait until the next poll is in flight
+            if len(fake.method_calls("getUpdates")) > n:
+                break
+            await asyncio.sleep(0.01)
+        up = fake.text_update(CITIZEN, "1")
+        z.stop_polling.set()  # stop asked, and the update arrives while that poll waits
+        fake.put_update(up)
+        await asyncio.wait_for(z.poller, 10)
+        assert fake.updates == []  # the API handed it out…
+        async with runtime.sm() as db:  # …and it is in the inbox
+            keys = [r.event_key for r in (await db.execute(ZaloUpdate.__table__.select())).all()]
+        assert f"message.text.received:{up['message']['message_id']}" in keys
+    finally:
+        await z.stop()
+
+
 # ------------------------------------------------------------------------------------------------
 # notifications and linked accounts
 def _notifier(rt: Runtime, channel: ZaloChannel, *others, minutes: int = 1) -> Notifier:
@@ -327,6 +351,73 @@ async def test_citizen_notification_through_the_outbox_429_then_delivered(runtim
         await z.stop()
 
 
+async def test_a_long_notification_cut_by_a_429_resumes_where_it_stopped(runtime: Runtime, fake: FakeZaloAPI):
+    """A push over 2000 characters goes out as three messages; a 429 after the first, a connection-level 5xx
+    after the second: each retry sends only the parts Zalo has not accepted yet, with the same choice code."""
+    from storage.channel_models import TelegramButton
+    z = await Bot(runtime, fake).start()
+    try:
+        blocks = [f"Phần {i}: " + f"nội dung thông báo dài số {i}. " * 55 for i in (1, 2, 3)]
+        async with runtime.sm() as db, db.begin():
+            await off._enqueue(db, f"zalo:{CITIZEN}", "test", "long1", "\n\n".join(blocks), runtime.now(),
+                               choices=[("a", "Xem hồ sơ"), ("b", "Nhận xử lý")])
+        fake.fail("sendMessage", 1, retry_after=1, after=1)
+        s = await _notifier(runtime, z.channel).drain()
+        assert s.retried == 1 and s.delivered == 0
+        assert [m.text.split(":")[0] for m in fake.sent(CITIZEN)] == ["Phần 1"]
+        fake.fail("sendMessage", 1, status=503, after=1)
+        s = await _notifier(runtime, z.channel, minutes=10).drain()
+        assert s.retried == 1 and [m.text.split(":")[0] for m in fake.sent(CITIZEN)] == ["Phần 1", "Phần 2"]
+        s = await _notifier(runtime, z.channel, minutes=120).drain()
+        assert s.delivered == 1
+        sent = [m.text for m in fake.sent(CITIZEN)]
+        assert [t.split(":")[0] for t in sent] == ["Phần 1", "Phần 2", "Phần 3"]  # each part once, in order
+        assert [c.status for c in fake.method_calls("sendMessage")] == [200, 429, 200, 503, 200]
+        m = re.search(r"Để chọn, gõ mã tương ứng:\n• (?P<c>[A-Z]{4})1: Xem hồ sơ\n• (?P=c)2: Nhận xử lý$", sent[-1])
+        assert m, sent[-1]
+        assert "Để chọn" not in sent[0] + sent[1]
+        async with runtime.sm() as db:  # one code stored, the one shown
+            rows = (await db.execute(TelegramButton.__table__.select().where(
+                TelegramButton.chat_key == f"zalo:{CITIZEN}"))).all()
+        assert len(rows) == 1 and rows[0].choices == [["a", "Xem hồ sơ"], ["b", "Nhận xử lý"]]
+    finally:
+        await z.stop()
+
+
+async def test_allowance_confirmation_on_zalo_says_choose_and_lists_typed_codes(runtime: Runtime,
+                                                                                 fake: FakeZaloAPI):
+    """The push asking the chat that registered the old bank account to confirm a new one: on Zalo there are no
+    buttons, so it says “chọn” (not “bấm”) and the sender lists the typed codes; typing one confirms."""
+    from tests.conftest import Chat
+    from tests.test_allowances import (
+        _verified, benef_rows, change_residence, family_reporter, register_self, start_change, submit,
+    )
+    owner = await Chat(runtime, f"zalo:{CITIZEN}").start()
+    await _verified(runtime, await register_self(owner))
+    family = await Chat(runtime, "console:family").start()
+    await start_change(family, "new_account", reporter="family")
+    await change_residence(family)
+    await family_reporter(family)
+    await family.say("vietcombank")
+    await family.say("0071001234567")
+    await family.say("NGUYEN VAN AN")
+    await submit(family)
+    z = await Bot(runtime, fake).start()
+    try:
+        n = len(fake.sent(CITIZEN))
+        await _notifier(runtime, z.channel).drain()
+        [push] = [m.text for m in fake.sent(CITIZEN)[n:] if "Yêu cầu đổi tài khoản" in (m.text or "")]
+        assert "bấm" not in push.lower() and "nút" not in push.lower()
+        assert "chọn “Đồng ý đổi” hoặc gõ “/xacnhan " in push and "chọn “Không đồng ý” (hoặc gõ “/tuchoi " in push
+        m = re.search(r"\nĐể chọn, gõ mã tương ứng:\n• (?P<c>[A-Z]{4})1: Đồng ý đổi\n• (?P=c)2: Không đồng ý$", push)
+        assert m, push
+        reply = await z.say(CITIZEN, m.group(1) + "1")
+        assert "Đã xác nhận" in reply, reply
+        assert (await benef_rows(runtime))[0].account_number == "0071001234567"
+    finally:
+        await z.stop()
+
+
 async def test_link_telegram_and_zalo_continue_the_draft_and_notify_the_preferred_chat(runtime: Runtime,
                                                                                         fake: FakeZaloAPI):
     """The real Telegram channel (fake Bot API) and the Zalo channel on one runtime."""
@@ -341,11 +432,11 @@ async def test_link_telegram_and_zalo_continue_the_draft_and_notify_the_preferre
         await tg.say(t, "/start")
         await tg.press(t, "Hỗ trợ chi phí mai táng")
         m = await tg.press(t, "Tôi là người đứng ra mai táng")
-        assert "Người mất chết vì lý do gì?" in m.text
+        assert "Người mất qua đời vì lý do gì?" in m.text
         m = await tg.say(t, "/lienket")
         code = re.search(r"Mã liên kết của bạn: ([0-9A-Z]{8})", m.text).group(1)
         m = await z.say(CITIZEN, "/lienket " + code)
-        assert "Đã liên kết tài khoản (Telegram, Zalo)" in m and "Người mất chết vì lý do gì?" in m
+        assert "Đã liên kết tài khoản (Telegram, Zalo)" in m and "Người mất qua đời vì lý do gì?" in m
         assert "Thông báo về hồ sơ sẽ gửi về Telegram" in m
         await z.pick(CITIZEN, "Thiên tai")  # the draft begun on Telegram, continued on Zalo
         m = await tg.say(t, "nguyễn văn an")  # and back on Telegram

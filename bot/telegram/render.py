@@ -83,7 +83,7 @@ def progress(ask: Ask) -> str:
     if not ask.step:
         return ""
     if ask.step_no and ask.step_total:
-        filled = max(0, min(10, round(10 * ask.step_no / ask.step_total)))
+        filled = max(1, min(10, round(10 * ask.step_no / ask.step_total)))  # a started form shows a start
         return "▰" * filled + "▱" * (10 - filled) + " " + ask.step
     return ask.step
 

@@ -12,7 +12,10 @@ notifier's ``Sender`` for the ``telegram`` channel.
   one attempt and classifies the outcome for the notifier (``RetryAfter``, ``TransientError``,
   ``PermanentError``; a timeout is left unclassified, i.e. *uncertain*, and is not re-sent automatically).
   Buttons of a pushed message (an officer's "Nhận xử lý") are stored in ``telegram_buttons`` and stay
-  valid whatever the chat is asked afterwards.
+  valid whatever the chat is asked afterwards. A notification sent in several parts (a long text, or a chart
+  whose caption is too long) resumes where it stopped: after each accepted part but the last it saves its
+  progress (parts sent, the buttons' token) through the notifier's :class:`bot.notifier.Progress`, so a 429 or a
+  network error between two parts never makes the first ones arrive twice.
 """
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ from aiogram.methods.base import TelegramMethod
 from aiogram.types import BufferedInputFile
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.notifier import DEFAULT_LIMITS, Limits, PermanentError, RateLimiter, RetryAfter, TransientError
+from bot.notifier import DEFAULT_LIMITS, Limits, PermanentError, Progress, RateLimiter, RetryAfter, TransientError
 from storage.channel_models import TelegramButton
 
 from .render import CAPTION_LIMIT, push_keyboard, split_text
@@ -159,9 +162,11 @@ class Outbound:
 # ---------------------------------------------------------------------------------------------
 class TelegramSender:
     """The notifier's ``Sender`` for ``telegram:<chat id>`` rows. Payload: ``{"text", "choices": [{"value",
-    "label"}], "image_png": base64, "image_name"}``. Returns the (last) Telegram message id."""
+    "label"}], "image_png": base64, "image_name"}``. Returns the (last) Telegram message id. Resumable: see the
+    module's docstring."""
 
     channel = CHANNEL
+    resumable = True
 
     def __init__(self, bot: Bot, sm: async_sessionmaker | None, *, timeout: float | None = None):
         self.bot = bot
@@ -177,14 +182,17 @@ class TelegramSender:
                                       created_at=datetime.now(timezone.utc)))
         return token
 
-    async def send(self, chat_key: str, payload: dict[str, Any]) -> str | None:
+    async def send(self, chat_key: str, payload: dict[str, Any], progress: Progress | None = None) -> str | None:
         try:
             chat_id = chat_id_of(chat_key)
         except ValueError as exc:
             raise PermanentError(str(exc)) from None
+        done = progress.parts if progress is not None else 0
         text = str(payload.get("text") or payload.get("caption") or "")
         choices = [c for c in (payload.get("choices") or []) if isinstance(c, dict) and c.get("value") is not None]
-        markup = push_keyboard(await self._buttons(chat_key, choices), choices) if choices else None
+        token = (progress.state.get("token") if progress is not None and done else None) or \
+            (await self._buttons(chat_key, choices) if choices else None)
+        markup = push_keyboard(token, choices) if choices and token else None
         methods: list[TelegramMethod] = []
         if payload.get("image_png"):
             photo = BufferedInputFile(base64.b64decode(payload["image_png"]),
@@ -201,7 +209,9 @@ class TelegramSender:
             methods += [SendMessage(chat_id=chat_id, text=c) for c in chunks[:-1]]
             methods.append(SendMessage(chat_id=chat_id, text=chunks[-1], reply_markup=markup))
         ref = None
-        for m in methods:
+        for i, m in enumerate(methods):
+            if i < done:  # accepted on an earlier try
+                continue
             try:
                 msg = await self.bot(m, request_timeout=self.timeout) if self.timeout else await self.bot(m)
             except TelegramRetryAfter as exc:
@@ -218,4 +228,6 @@ class TelegramSender:
                     TelegramUnauthorizedError) as exc:
                 raise PermanentError(f"{type(exc).__name__}: {exc.message[:200]}") from None
             ref = str(msg.message_id)
+            if progress is not None and i < len(methods) - 1:
+                await progress.save(parts=i + 1, token=token)
         return ref

@@ -231,8 +231,17 @@ class ZaloChannel:
     # ------------------------------------------------------------------------------------------
     # long polling
     async def run_polling(self, *, poll_timeout: int = 30, stop: asyncio.Event | None = None) -> None:
-        """getUpdates in a loop; each update is stored before the next poll. (The API has no offset: an update
-        is handed out once; one received but not yet stored when the process dies is lost.)"""
+        """getUpdates in a loop; each update is stored before anything else is done with it, and before the next
+        poll. The API has no offset and no acknowledgement: an update is handed out once, so one received but
+        not yet committed to ``zalo_updates`` when the process dies is lost (see docs/zalo.md, “the polling
+        window”). To keep that window as small as it can be:
+
+        * a stop request does not hang up on a poll in flight (the API may already have handed an update to it):
+          the poll is let to end by itself (at most ``poll_timeout`` seconds, or the client's timeout), and what
+          it returned is stored before the loop ends;
+        * storing comes first (one short INSERT … ON CONFLICT DO NOTHING and its commit); handling is queued
+          after it. A failed INSERT (database locked or down) is retried with backoff, the update kept in
+          memory, and no new poll is made meanwhile."""
         stop = stop or asyncio.Event()
         await self.start()
         try:
@@ -243,12 +252,12 @@ class ZaloChannel:
         while not stop.is_set():
             poll = asyncio.ensure_future(self.client.get_updates(poll_timeout))
             halt = asyncio.ensure_future(stop.wait())
-            done, _pending = await asyncio.wait({poll, halt}, return_when=asyncio.FIRST_COMPLETED)
-            if poll not in done:
-                poll.cancel()
-                await asyncio.gather(poll, return_exceptions=True)
-                break
+            await asyncio.wait({poll, halt}, return_when=asyncio.FIRST_COMPLETED)
             halt.cancel()
+            if not poll.done():
+                # stopping: hanging up now could lose an update the API is already handing to this poll
+                log.info("zalo: stopping after the poll in flight (at most %ss)", poll_timeout)
+                await asyncio.wait({poll})
             try:
                 updates = poll.result()
                 pause = 1.0
@@ -265,8 +274,31 @@ class ZaloChannel:
                 continue
             for u in updates:
                 raw = unwrap(u)
-                if raw is not None:
-                    await self.accept(raw)
+                if raw is None:
+                    log.warning("zalo getUpdates: not an update (no event_name); ignored")
+                    continue
+                await self._store_polled(raw, stop)
+
+    async def _store_polled(self, raw: dict[str, Any], stop: asyncio.Event, *, backoff: float = 0.5,
+                            tries_after_stop: int = 5) -> bool:
+        """Store a polled update, retrying while the database refuses: it exists nowhere else (the API will not
+        hand it out again). Gives up only when stopping and still failing after ``tries_after_stop`` tries."""
+        failures = 0
+        while True:
+            try:
+                await self.accept(raw)
+                return True
+            except Exception as exc:  # noqa: BLE001 - keep the update, try again
+                failures += 1
+                key = parse(raw).key
+                if stop.is_set() and failures >= tries_after_stop:
+                    log.error("zalo: polled update %s LOST: could not store it before stopping (%s)", key,
+                              type(exc).__name__)
+                    return False
+                delay = min(30.0, backoff * 2 ** (failures - 1))
+                log.error("zalo: could not store polled update %s (%s); again in %.1fs\n%s", key,
+                          type(exc).__name__, delay, safe_traceback(exc))
+                await asyncio.sleep(delay)
 
     @staticmethod
     async def _sleep(stop: asyncio.Event, seconds: float) -> None:

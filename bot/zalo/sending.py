@@ -18,7 +18,7 @@ from typing import Any, Awaitable, Callable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notifier import DEFAULT_LIMITS, Limits, PermanentError, RateLimiter, RetryAfter, TransientError
+from bot.notifier import DEFAULT_LIMITS, Limits, PermanentError, Progress, RateLimiter, RetryAfter, TransientError
 from dialogs.i18n import translator
 from storage.channel_models import TelegramButton
 
@@ -142,9 +142,15 @@ async def pushed_choice(db: AsyncSession, chat_key: str, text: str) -> str | Non
 class ZaloSender:
     """The notifier's ``Sender`` for ``zalo:<chat id>`` rows. Payload ``{"text", "choices": [{"value",
     "label"}]}`` (choices become typed codes, see above: Zalo has no buttons; a pushed image is not sent, Zalo's
-    sendPhoto takes a public URL only). Returns the last Zalo message id."""
+    sendPhoto takes a public URL only). Returns the last Zalo message id.
+
+    A text over 2000 characters goes out in several messages; the send resumes where it stopped: after each
+    accepted part but the last, the parts sent and what the rest is rendered with (the push's code, the chat's
+    language) are saved through the notifier's :class:`bot.notifier.Progress`, so a retry after a 429 or a
+    network error between two parts sends only the missing ones, split exactly as before."""
 
     channel = CHANNEL
+    resumable = True
 
     def __init__(self, client: ZaloClient, sm: Any = None):
         self.client = client
@@ -180,16 +186,25 @@ class ZaloSender:
                     return code, lang
         return None, lang
 
-    async def send(self, chat_key: str, payload: dict[str, Any]) -> str | None:
+    async def send(self, chat_key: str, payload: dict[str, Any], progress: Progress | None = None) -> str | None:
         try:
             chat_id = chat_id_of(chat_key)
         except ValueError as exc:
             raise PermanentError(str(exc)) from None
         choices = [c for c in (payload.get("choices") or []) if isinstance(c, dict) and c.get("value") is not None
                    and c.get("label")]
-        code, lang = (await self._store_choices(chat_key, choices)) if choices and self.sm is not None else (None, "vi")
+        done = progress.parts if progress is not None else 0
+        if done:  # resuming: render exactly as on the try that sent the first parts
+            code, lang = progress.state.get("code"), str(progress.state.get("lang") or "vi")
+        elif choices and self.sm is not None:
+            code, lang = await self._store_choices(chat_key, choices)
+        else:
+            code, lang = None, "vi"
+        chunks = split_text(self.text_of(payload, code, translator(lang)), TEXT_LIMIT)
         ref = None
-        for chunk in split_text(self.text_of(payload, code, translator(lang)), TEXT_LIMIT):
+        for i, chunk in enumerate(chunks):
+            if i < done:  # accepted on an earlier try
+                continue
             try:
                 result = await self.client.send_message(chat_id, chunk)
             except ZaloAPIError as exc:
@@ -204,4 +219,6 @@ class ZaloSender:
                 raise TransientError(str(exc)) from None
             if isinstance(result, dict) and result.get("message_id") is not None:
                 ref = str(result["message_id"])
+            if progress is not None and i < len(chunks) - 1:
+                await progress.save(parts=i + 1, code=code, lang=lang)
         return ref

@@ -107,14 +107,15 @@ class FakeTelegramAPI:
 
     # -- test controls ----------------------------------------------------------------------------
     def fail(self, method: str, count: int = 1, *, retry_after: int | None = None, status: int = 429,
-             description: str | None = None) -> None:
-        """The next ``count`` calls of ``method`` fail (429 with ``retry_after`` by default)."""
+             description: str | None = None, after: int = 0) -> None:
+        """The next ``count`` calls of ``method`` fail (429 with ``retry_after`` by default); with ``after``, only
+        once that many calls of it have succeeded (a 429 between the parts of a long message)."""
         body: dict[str, Any] = {"ok": False, "error_code": status,
                                 "description": description or ("Too Many Requests: retry after "
                                                                f"{retry_after}" if status == 429 else "Error")}
         if retry_after is not None:
             body["parameters"] = {"retry_after": retry_after}
-        self._failures.setdefault(method.lower(), []).extend([(status, body)] * count)
+        self._failures.setdefault(method.lower(), []).extend([None] * after + [(status, body)] * count)
 
     def add_file(self, data: bytes, name: str = "file.bin") -> tuple[str, str]:
         """Store a file as if a user had uploaded it; returns (file_id, file_unique_id)."""
@@ -278,8 +279,9 @@ class FakeTelegramAPI:
         if self.latency:
             await asyncio.sleep(self.latency)
         queue = self._failures.get(method)
-        if queue:
-            status, body = queue.pop(0)
+        failure = queue.pop(0) if queue else None  # (None: this call goes through)
+        if failure is not None:
+            status, body = failure
             call.status = status
             return web.json_response(body, status=status)
         handler = getattr(self, f"m_{method}", None)

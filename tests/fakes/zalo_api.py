@@ -71,12 +71,14 @@ class FakeZaloAPI:
 
     # -- test controls ----------------------------------------------------------------------------
     def fail(self, method: str, count: int = 1, *, status: int = 429, retry_after: int | None = None,
-             description: str | None = None) -> None:
+             description: str | None = None, after: int = 0) -> None:
+        """The next ``count`` calls of ``method`` fail; with ``after``, only once that many calls of it have
+        succeeded (a 429 between the parts of a long message)."""
         body: dict[str, Any] = {"ok": False, "error_code": status,
                                 "description": description or ("Too Many Requests" if status == 429 else "Error")}
         if retry_after is not None:
             body["parameters"] = {"retry_after": retry_after}
-        self._failures.setdefault(method.lower(), []).extend([(status, body)] * count)
+        self._failures.setdefault(method.lower(), []).extend([None] * after + [(status, body)] * count)
 
     def put_update(self, update: dict[str, Any]) -> None:
         self.updates.append(update)
@@ -136,8 +138,9 @@ class FakeZaloAPI:
         call = Call(method, params if isinstance(params, dict) else {})
         self.calls.append(call)
         queue = self._failures.get(method)
-        if queue:
-            status, body = queue.pop(0)
+        failure = queue.pop(0) if queue else None  # (None: this call goes through)
+        if failure is not None:
+            status, body = failure
             call.status = status
             return web.json_response(body, status=status)
         handler = getattr(self, f"m_{method}", None)
