@@ -52,7 +52,8 @@ def parse_value(f: FieldDef, raw: str, *, today: date, lookup: Callable[[str], A
     if k == "date":
         not_after = today if f.past_only else None
         not_before = today if f.future_only else f.not_before
-        return parsing.parse_date(raw, today=today, not_before=not_before, not_after=not_after).isoformat()
+        return parsing.parse_date(raw, today=today, not_before=not_before, not_after=not_after,
+                                  prefer_past=f.past_only).isoformat()
     if k == "id_number":
         bd = lookup(f.birth_date_field) if f.birth_date_field else None
         sex = lookup(f.sex_field) if f.sex_field else None

@@ -191,6 +191,8 @@ _RELATIVE_DAYS: dict[str, int] = {
     "ngay hom kia": 2,
 }
 
+_DAYS_AGO_RE = re.compile(r"(?:cach day\s+)?(\d{1,3})\s*(?:ngay|hom|bua)(?:\s+(?:truoc|roi|qua))?")
+
 # Words that may surround the numbers of a date ("ngày 12 tháng 3 năm 2024",
 # "mùng 5 thg 3", "12 th3"); they are simply dropped.
 _DATE_FILLER = frozenset({"ngay", "mung", "mong", "thang", "thg", "th", "t", "nam", "n", "vao", "la"})
@@ -209,6 +211,7 @@ def parse_date(
     today: date,
     not_before: date | None = None,
     not_after: date | None = None,
+    prefer_past: bool = True,
 ) -> date:
     """Accept a day/month/year date in the many ways people write it.
 
@@ -218,7 +221,9 @@ def parse_date(
     diacritics), ``12 thg 3 2024``, ``12 thg 3`` / ``12/3`` (this year, or last
     year if that would be in the future), ``hôm nay``/``hôm qua``/``hôm kia``,
     months as words (``12 tháng ba 2024``, ``tháng mười hai``) and ISO
-    ``2024-03-12``.
+    ``2024-03-12``, ``3 ngày trước`` / ``cách đây 2 hôm``. Without a year, the date is this year's, or last
+    year's if that would be in the future; with ``prefer_past=False`` (a date that may lie ahead), the one
+    nearest to today within the bounds.
     """
     text = fold(raw or "")
     text = re.sub(r"[^\w/.\-\s]", " ", text).strip(" .")
@@ -228,6 +233,12 @@ def parse_date(
     if text in _RELATIVE_DAYS:
         result = today - timedelta(days=_RELATIVE_DAYS[text])
         return _check_date_bounds(result, today=today, not_before=not_before, not_after=not_after)
+    ago = _DAYS_AGO_RE.fullmatch(text)
+    if ago:  # "3 ngày trước", "cách đây 2 hôm", "5 ngay truoc"
+        n = int(ago.group(1))
+        if n > 366:
+            raise Invalid(_DATE_FORMAT_MSG)
+        return _check_date_bounds(today - timedelta(days=n), today=today, not_before=not_before, not_after=not_after)
 
     if not text.isascii():
         raise Invalid(_DATE_FORMAT_MSG)
@@ -252,6 +263,21 @@ def parse_date(
         year = today.year
         if (month, day) > (today.month, today.day):
             year -= 1
+        if prefer_past:
+            return _check_date_bounds(_make_date(day, month, year), today=today, not_before=not_before,
+                                      not_after=not_after)
+        # a date that may lie ahead (a funeral planned next week): the one nearest to today, "15/12" typed on
+        # 3/12 is this December, not last year's
+        options = []
+        for y in (today.year - 1, today.year, today.year + 1):
+            try:
+                d = date(y, month, day)
+            except ValueError:
+                continue
+            if (not_before is None or d >= not_before) and (not_after is None or d <= not_after):
+                options.append(d)
+        if options:
+            return min(options, key=lambda d: (abs((d - today).days), d > today))
     else:
         ytext = parts[2]
         if len(ytext) == 2:

@@ -469,3 +469,25 @@ async def test_answers_typed_ahead_of_the_name_spelling_question_are_not_lost(ch
     answers = await chat.answers()
     assert answers["deceased.full_name"] == "NGUYỄN VĂN AN"
     assert answers["deceased.birth_date"] == "1950-03-05"
+
+
+async def test_planned_burial_date_without_a_year_is_the_coming_one(chat: Chat):
+    """On Monday 23/11/2026 a funeral planned for Wednesday is typed “25/11”: this year's, not last year's
+    (which would be before the death and refused)."""
+    await chat.press(PROC)
+    await chat.say("1")
+    await chat.say("thien tai")
+    await chat.say("Nguyễn Văn An")
+    await chat.say("5/3/1950")
+    await chat.say("nam")
+    await chat.say("Kinh")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("Thôn 3")
+    await chat.expect("deceased.death_date")
+    await chat.say("2 ngày trước")
+    await chat.expect("deceased.burial_date")
+    await chat.say("25/11")
+    await chat.expect("deceased.burial_place")
+    a = await chat.answers()
+    assert a["deceased.death_date"] == "2026-11-21" and a["deceased.burial_date"] == "2026-11-25"

@@ -262,6 +262,16 @@ class TestDate:
         assert invalid(parse_date, "1/1/0012", today=TODAY).params == {"year": 12}
         assert "đủ 4 chữ số" in invalid(parse_date, "1/1/202", today=TODAY).message
 
+    def test_days_ago_and_dates_that_may_lie_ahead(self) -> None:
+        assert parse_date("3 ngày trước", today=TODAY) == date(2025, 10, 17)
+        assert parse_date("cach day 2 hom", today=TODAY) == date(2025, 10, 18)
+        assert parse_date("10 ngay truoc", today=TODAY, not_after=TODAY) == date(2025, 10, 10)
+        assert invalid(parse_date, "400 ngày trước", today=TODAY)
+        # without a year, a date that may lie ahead (a funeral planned next week) is the one nearest to today
+        assert parse_date("25/12", today=TODAY, prefer_past=False) == date(2025, 12, 25)
+        assert parse_date("1/10", today=TODAY, prefer_past=False) == date(2025, 10, 1)
+        assert parse_date("25/12", today=TODAY) == date(2024, 12, 25)  # a past date by default
+
     def test_bounds(self) -> None:
         exc = invalid(parse_date, "1/1/2030", today=TODAY, not_after=TODAY)
         assert exc.message == "Ngày này không thể ở tương lai. Vui lòng kiểm tra lại."
