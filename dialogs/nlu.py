@@ -704,60 +704,18 @@ class _Match:
 # Requests typed in English ("I want to register my father's death")
 # --------------------------------------------------------------------------
 
-#: English words and phrases → the Vietnamese words the matcher knows.  An English request is
-#: rewritten with these (longest phrase first) and then matched like any Vietnamese one, so the
-#: thresholds, the "other service" check and the 2–3 candidates work the same way.
-EN_GLOSSARY: dict[str, str] = {
-    # death, funeral
-    "register a death": "đăng ký khai tử", "death registration": "đăng ký khai tử",
-    "register death": "đăng ký khai tử", "death certificate": "giấy chứng tử", "death notice": "giấy báo tử",
-    "passed away": "qua đời", "died in": "chết do", "died from": "chết do", "died of": "chết do",
-    "killed by": "chết do", "killed in": "chết do", "drowned": "chết đuối", "died": "mất", "dead": "mất", "death": "khai tử", "deceased": "người mất",
-    "funeral costs": "chi phí mai táng", "funeral cost": "chi phí mai táng", "burial costs": "chi phí mai táng",
-    "funeral allowance": "trợ cấp mai táng", "funeral benefit": "trợ cấp mai táng",
-    "funeral support": "hỗ trợ mai táng", "funeral": "mai táng", "burial": "mai táng", "bury": "mai táng",
-    "natural disaster": "thiên tai", "disaster": "thiên tai", "flood": "lũ", "flooding": "lũ", "storm": "bão",
-    "typhoon": "bão", "fire": "hỏa hoạn", "landslide": "sạt lở", "traffic accident": "tai nạn giao thông",
-    "accident": "tai nạn", "epidemic": "dịch bệnh",
-    # family
-    "father": "bố", "dad": "bố", "mother": "mẹ", "mom": "mẹ", "mum": "mẹ", "grandfather": "ông",
-    "grandmother": "bà", "husband": "chồng", "wife": "vợ", "relative": "người thân",
-    # birth
-    "birth registration": "đăng ký khai sinh", "register a birth": "đăng ký khai sinh",
-    "register birth": "đăng ký khai sinh", "birth certificate": "giấy khai sinh", "birth": "khai sinh",
-    "newborn": "trẻ mới sinh", "new baby": "em bé mới sinh", "baby": "em bé", "born": "mới sinh",
-    "permanent residence": "đăng ký thường trú", "household registration": "hộ khẩu",
-    "health insurance card": "thẻ bảo hiểm y tế", "health insurance": "bảo hiểm y tế",
-    # disability
-    "disability certificate": "giấy xác nhận khuyết tật", "level of disability": "mức độ khuyết tật",
-    "disability level": "mức độ khuyết tật", "disability": "khuyết tật", "disabled": "khuyết tật",
-    "assessment": "xác định", "assess": "xác định", "lost": "mất", "replace": "cấp lại",
-    "replacement": "cấp lại", "reissue": "cấp lại", "re issue": "cấp lại", "new copy": "cấp lại",
-    "damaged": "hư hỏng", "torn": "rách", "exchange": "đổi",
-    # housing
-    "house": "nhà", "home": "nhà", "housing": "nhà ở", "collapsed": "đổ sập", "collapse": "đổ sập",
-    "swept away": "bị trôi", "burned": "cháy", "burnt": "cháy", "repair": "sửa chữa", "rebuild": "làm nhà",
-    # average-living-standard household
-    "average living standard": "mức sống trung bình", "average income": "mức sống trung bình",
-    "farming household": "hộ làm nông nghiệp", "farmer": "nông nghiệp", "farming": "nông nghiệp",
-    "fishing": "ngư nghiệp", "forestry": "lâm nghiệp", "salt": "diêm nghiệp",
-    # allowances
-    "bank account": "tài khoản ngân hàng", "account": "tài khoản", "bank": "ngân hàng",
-    "allowance": "trợ cấp", "allowances": "trợ cấp", "benefit": "trợ cấp", "pension": "lương hưu",
-    "instead of cash": "không dùng tiền mặt", "cash": "tiền mặt", "report a change": "báo thay đổi",
-    "moved away": "chuyển nơi ở", "moving": "chuyển nơi ở", "moved": "chuyển nơi ở",
-    # facilities
-    "social assistance facility": "cơ sở trợ giúp xã hội", "care facility": "cơ sở trợ giúp xã hội",
-    "care home": "cơ sở trợ giúp xã hội", "nursing home": "cơ sở trợ giúp xã hội", "facility": "cơ sở",
-    "shelter": "cơ sở trợ giúp xã hội",
-    # verbs and the rest
-    "register": "đăng ký", "registration": "đăng ký", "certificate": "giấy xác nhận", "support": "hỗ trợ",
-    "confirm": "xác nhận", "confirmation": "xác nhận", "change": "thay đổi",
-    # services outside the catalogue (OTHER_SERVICES)
-    "marriage": "kết hôn", "married": "kết hôn", "divorce": "ly hôn", "passport": "hộ chiếu",
-    "driving licence": "giấy phép lái xe", "driving license": "giấy phép lái xe",
-    "driver's license": "giấy phép lái xe", "id card": "làm căn cước", "tax": "thuế", "taxes": "thuế",
-}  # fmt: skip
+#: English words and phrases → the Vietnamese words the matcher knows (``dialogs/data/en_glossary.yaml``).
+#: An English request is rewritten with these (longest phrase first) and then matched like any Vietnamese
+#: one, so the thresholds, the "other service" check and the 2–3 candidates work the same way.
+def _load_glossary() -> dict[str, str]:
+    import yaml
+
+    path = Path(__file__).resolve().parent / "data" / "en_glossary.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k).lower(): str(v) for k, v in data.items()}
+
+
+EN_GLOSSARY: dict[str, str] = _load_glossary()
 
 #: English words that only say how the request is put ("I want to…"): enough of them, with the
 #: glossary's words, tell that a message is English.
