@@ -252,12 +252,19 @@ class ZaloChannel:
         while not stop.is_set():
             poll = asyncio.ensure_future(self.client.get_updates(poll_timeout))
             halt = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({poll, halt}, return_when=asyncio.FIRST_COMPLETED)
-            halt.cancel()
-            if not poll.done():
-                # stopping: hanging up now could lose an update the API is already handing to this poll
-                log.info("zalo: stopping after the poll in flight (at most %ss)", poll_timeout)
-                await asyncio.wait({poll})
+            try:
+                await asyncio.wait({poll, halt}, return_when=asyncio.FIRST_COMPLETED)
+                if not poll.done():
+                    # stopping: hanging up now could lose an update the API is already handing to this poll
+                    log.info("zalo: stopping after the poll in flight (at most %ss)", poll_timeout)
+                    await asyncio.wait({poll}, timeout=poll_timeout + 15)  # bounded: a stuck poll is given up
+            finally:  # also when this task is cancelled: no poll or stop-waiter is left running behind it
+                halt.cancel()
+                if not poll.done():
+                    poll.cancel()
+                    await asyncio.gather(poll, return_exceptions=True)
+            if poll.cancelled():
+                break
             try:
                 updates = poll.result()
                 pause = 1.0
