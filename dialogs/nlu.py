@@ -843,8 +843,8 @@ def _is_place_name(text: str) -> bool:
 
     if len(text.split()) > 5:
         return False
-    return len(address._province_hits(text, fuzzy=False)) == 1 and \
-        address._province_hits(text, fuzzy=False)[0].score >= 1.0
+    hits = address._province_hits(text, fuzzy=False)
+    return len(hits) == 1 and hits[0].score >= 1.0
 
 
 def decide(text: str, catalog: Any) -> Decision:
