@@ -112,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from storage import keys
+    keys.configure(getattr(args, "var", None))  # the generated key file lives in the data folder
     if args.cmd == "chat":
         return asyncio.run(_chat(args))
     if args.cmd == "dossiers":

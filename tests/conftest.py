@@ -21,6 +21,9 @@ import pytest
 from bot.service import Runtime
 from dialogs.messages import Ask, Incoming, IncomingFile, Message
 
+# the keyed hashes of ID numbers (storage/keys.py) use this key in tests, never a file in the worktree
+os.environ.setdefault("DVCBOT_SECRET_KEY", "test-only-secret-key-0123456789abcdef")
+
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 FIXTURES = Path(__file__).parent / "fixtures"
 PG = os.environ.get("DVCBOT_TEST_PG")
