@@ -21,7 +21,6 @@ import io
 import re
 import struct
 import warnings
-from dataclasses import dataclass
 
 __all__ = ["FileProblem", "sniff", "inspect", "MAX_PIXELS", "MAX_SIDE", "EXTENSIONS"]
 
