@@ -737,6 +737,8 @@ class TelegramChannel:
             repo = InboxRepo(db)
             if strict:  # the conversation is locked: updates of this chat are applied in update_id order
                 where = await repo.order(self.bot_id, key, rows)
+                if where == "processed":
+                    raise AlreadyProcessed()
                 if where == "older":
                     raise OutOfOrder()
                 if where == "late":

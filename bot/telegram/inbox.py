@@ -108,13 +108,17 @@ class InboxRepo:
                                                            TelegramUpdate.status == "pending").values(**values))
 
     async def order(self, bot_id: int, chat_key: str, rows: Iterable[int]) -> str | None:
-        """Where ``rows`` (one update, or the parts of an album) stand among the chat's updates: ``"older"``
+        """Where ``rows`` (one update, or the parts of an album) stand among the chat's updates: ``"processed"``
+        when one of them is no longer pending, ``"older"``
         when an older update of the chat is still pending (it must be applied first), ``"late"`` when a newer
         one was applied already, else None. Called inside the step's transaction, after the conversation is
         locked, so two processes cannot both pass."""
         rows = list(rows)
-        ids = list((await self.db.execute(select(TelegramUpdate.update_id).where(
-            TelegramUpdate.id.in_(rows)))).scalars())
+        found = (await self.db.execute(select(TelegramUpdate.update_id, TelegramUpdate.status).where(
+            TelegramUpdate.id.in_(rows)))).all()
+        if any(st != "pending" for _uid, st in found):
+            return "processed"  # applied (or refused) by another worker meanwhile
+        ids = [uid for uid, _st in found]
         if not ids:
             return None
         lo, hi = min(ids), max(ids)
