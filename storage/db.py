@@ -98,7 +98,12 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade_sync(url: str | None = None, revision: str = "heads") -> None:
-    command.upgrade(alembic_config(database_url(url)), revision)
+    url = database_url(url)
+    if is_sqlite(url):
+        path = _sqlite_path(url)
+        if path:
+            private_sqlite_file(path)
+    command.upgrade(alembic_config(url), revision)
 
 
 async def upgrade(url: str | None = None, revision: str = "heads") -> None:
