@@ -250,3 +250,36 @@ async def test_zalo_flooding_chat_is_limited(runtime: Runtime, zfake: FakeZaloAP
         assert sum("quá nhanh" in (m.text or "") for m in zfake.sent("flood1")) == 1
     finally:
         await z.stop()
+
+
+async def test_zalo_image_url_to_an_internal_service_is_not_fetched(runtime: Runtime, zfake: FakeZaloAPI):
+    """D11: an image event naming http://127.0.0.1:<port>/admin made the bot call that internal service."""
+    from aiohttp import web
+
+    hits: list[str] = []
+
+    async def admin(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.Response(body=jpeg(9), content_type="image/jpeg")
+
+    app = web.Application()
+    app.router.add_get("/admin/secret", admin)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    z = await ZBot(runtime, zfake).start()
+    try:
+        ev = zfake.image_update("ssrf1", jpeg(1))
+        ev["message"]["photo_url"] = f"http://127.0.0.1:{port}/admin/secret"
+        assert await z.post(ev) == 200
+        await z.channel.join(20)
+        assert hits == []
+        assert not await z.channel.client.url_allowed("file:///etc/passwd")
+        assert not await z.channel.client.url_allowed("https://127.0.0.1/x")
+        assert not await z.channel.client.url_allowed("https://[::1]/x")
+        assert await z.channel.client.url_allowed(zfake.base_url + "/files/a.jpg")  # the API's own files
+    finally:
+        await z.stop()
+        await runner.cleanup()
