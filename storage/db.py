@@ -114,3 +114,16 @@ async def upgrade(url: str | None = None, revision: str = "heads") -> None:
         if path:
             private_sqlite_file(path)
     await asyncio.to_thread(upgrade_sync, url, revision)
+
+
+async def reencrypt(url: str | None = None) -> int:
+    """Encrypt every sensitive value that is plain or under an older data key with the current one
+    (storage/crypto.py; ``dvcbot db rotate-key``). One transaction."""
+    from .crypto import reencrypt_rows
+
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            return await conn.run_sync(lambda c: reencrypt_rows(c))
+    finally:
+        await engine.dispose()

@@ -23,6 +23,7 @@ from dialogs.messages import Ask, Incoming, IncomingFile, Message
 
 # the keyed hashes of ID numbers (storage/keys.py) use this key in tests, never a file in the worktree
 os.environ.setdefault("DVCBOT_SECRET_KEY", "test-only-secret-key-0123456789abcdef")
+os.environ.setdefault("DVCBOT_DATA_KEYS", "dGVzdC1vbmx5LWRhdGEta2V5LTAxMjM0NTY3ODlhYmM=")  # a Fernet key, tests only
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -95,3 +95,92 @@ async def test_migration_rewrites_old_plain_hashes(tmp_path: Path):
         rows = dict(c.execute(sa.text("SELECT user_key, person_key FROM chat_links")).all())
     eng.dispose()
     assert rows == {"telegram:1": person_key(CCCD), "telegram:2": person_key("001099000111")}
+
+
+# -- encryption at rest ---------------------------------------------------------------------------------------
+async def test_answers_and_account_numbers_are_encrypted_at_rest(runtime, tmp_path: Path):
+    from tests.conftest import Chat
+    from tests.test_conversation_funeral import fill_household, fill_until_organizer, finish
+
+    chat = await Chat(runtime).start()
+    await fill_until_organizer(chat)
+    await fill_household(chat)
+    await finish(chat)
+    async with runtime.sm() as db:  # the draft, mid-way
+        [raw] = (await db.execute(sa.text("SELECT answers FROM drafts"))).scalars().all()
+    assert CCCD not in str(raw) and "enc:1:" in str(raw) and "Nghĩa trang" not in str(raw)
+    await chat.press("confirm")
+    await chat.press("yes")
+    assert chat.dossier
+    async with runtime.sm() as db:
+        [raw] = (await db.execute(sa.text("SELECT answers FROM dossiers"))).scalars().all()
+        from storage.repo import DossierRepo
+        [d] = await DossierRepo(db).list()
+    assert CCCD not in str(raw) and str(raw).lstrip('"').startswith("enc:1:")
+    assert d.answers["applicant.id_number"] == CCCD  # callers see plain values
+    url = runtime.db_engine.url
+    if url.get_backend_name() == "sqlite":
+        db_file = Path(url.database)
+        data = db_file.read_bytes() + (Path(f"{db_file}-wal").read_bytes() if Path(f"{db_file}-wal").exists() else b"")
+        assert CCCD.encode() not in data and b"068 075 001 234" not in data
+
+
+async def test_data_key_rotation(monkeypatch, tmp_path: Path):
+    from cryptography.fernet import Fernet
+
+    from storage import crypto
+    from storage.db import reencrypt
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    monkeypatch.setenv(crypto.ENV_KEYS, old)
+    crypto.forget_cached_keys()
+    await upgrade(url)
+    eng = sa.create_engine(url)
+    t = sa.table("drafts", sa.column("id"), sa.column("user_key"), sa.column("procedure_id"),
+                 sa.column("procedure_version"), sa.column("answers", crypto.EncryptedJSON()),
+                 sa.column("history", sa.JSON), sa.column("revision"), sa.column("created_at"),
+                 sa.column("updated_at"))
+    with eng.begin() as c:
+        c.execute(t.insert().values(id="d1", user_key="console:a", procedure_id="p", procedure_version=1,
+                                    answers={"applicant.id_number": CCCD}, history=[], revision=1,
+                                    created_at="2026-11-23 09:00:00", updated_at="2026-11-23 09:00:00"))
+    raw = lambda: eng.connect().execute(sa.text("SELECT answers FROM drafts")).scalar_one()  # noqa: E731
+    before = raw()
+    # the new key first, the old one after it: old rows still read, then everything is re-encrypted
+    monkeypatch.setenv(crypto.ENV_KEYS, f"{new},{old}")
+    crypto.forget_cached_keys()
+    assert eng.connect().execute(sa.select(t.c.answers)).scalar_one() == {"applicant.id_number": CCCD}
+    assert await reencrypt(url) == 1
+    assert raw() != before and await reencrypt(url) == 0  # nothing left under the old key
+    monkeypatch.setenv(crypto.ENV_KEYS, new)  # the old key can go
+    crypto.forget_cached_keys()
+    assert eng.connect().execute(sa.select(t.c.answers)).scalar_one() == {"applicant.id_number": CCCD}
+    monkeypatch.setenv(crypto.ENV_KEYS, old)  # and it no longer reads anything
+    crypto.forget_cached_keys()
+    with pytest.raises(crypto.DataKeyProblem):
+        eng.connect().execute(sa.select(t.c.answers)).scalar_one()
+    eng.dispose()
+    crypto.forget_cached_keys()
+
+
+async def test_migration_encrypts_existing_rows(tmp_path: Path):
+    from storage import crypto
+
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    await upgrade(url, "0007_inbox_chat_order")
+    eng = sa.create_engine(url)
+    with eng.begin() as c:
+        c.execute(sa.text(
+            "INSERT INTO dossiers (id, code, idempotency_key, procedure_id, procedure_version, agency, submitter_key,"
+            " answers, lang, status, submitted_at, due_date) VALUES (1, 'MT-1', 'k1', 'p', 1, 'ubnd', 'console:a',"
+            " :a, 'vi', 'submitted', '2026-11-23 09:00:00', '2026-11-30')"),
+            {"a": json.dumps({"applicant.id_number": CCCD})})
+    await upgrade(url)
+    with eng.connect() as c:
+        raw = c.execute(sa.text("SELECT answers FROM dossiers")).scalar_one()
+        t = sa.table("dossiers", sa.column("answers", crypto.EncryptedJSON()))
+        plain = c.execute(sa.select(t.c.answers)).scalar_one()
+    eng.dispose()
+    assert CCCD not in raw and "enc:1:" in raw
+    assert plain == {"applicant.id_number": CCCD}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
 
 import pytest
 from aiohttp import ClientSession
@@ -18,7 +17,7 @@ from bot.telegram.inbox import InboxRepo
 from bot.zalo.inbox import parse
 from storage.account_models import ZaloUpdate
 from storage.channel_models import TelegramUpdate
-from tests.conftest import jpeg, pdf
+from tests.conftest import jpeg
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.zalo_api import FakeZaloAPI
 from tests.test_telegram import FAST, OPEN, SECRET, TOKEN

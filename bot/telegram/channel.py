@@ -18,6 +18,9 @@
 
 A redelivered update hits the unique ``(bot_id, update_id)`` and is dropped. A
 process that dies after storing an update processes it at the next start.
+
+(Over 600 lines: one class whose parts — inbox, per-chat order, albums, buttons, delivery — share the same
+per-chat state; the webhook request checks are in webhook.py, the aiogram handlers in handlers.py.)
 """
 from __future__ import annotations
 
@@ -39,12 +42,12 @@ from aiogram.methods import (
 )
 from aiogram.types import BotCommand, BotCommandScopeDefault, BufferedInputFile, CallbackQuery, Message, Update
 from aiogram.utils.i18n import gettext as _
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from bot.inbound import InboundLimiter, InboundLimits, bounded_int, read_json, secret_ok
+from bot.inbound import InboundLimiter, InboundLimits
 from bot.notifier import Limits
 from dialogs.i18n import N_
 from dialogs.messages import Ask, ChoiceOut, Incoming, IncomingFile
@@ -52,6 +55,7 @@ from storage.attachments import download_name
 from storage.models import Conversation
 
 from .handlers import FEED_KEY, UNREADABLE, PollingIngress, Turn, build_router
+from .webhook import MAX_BODY, InboxWebhookHandler
 from .i18n import ChatLocaleMiddleware, make_i18n
 from .inbox import (
     ChatQueues, ChatRepo, FeedCtx, FlushJob, InboxRepo, UpdateJob, chat_of, media_group_of, safe_traceback,
@@ -72,7 +76,6 @@ COMMANDS = (
 )
 
 
-MAX_BODY = 1024 * 1024  # an update with a 4,096-character text and its entities is a few tens of kilobytes
 SLOW_DOWN = N_("Bạn đang gửi tin nhắn quá nhanh. Vui lòng chờ một chút rồi gửi lại tin nhắn vừa rồi.")
 LATE = N_("Một tin nhắn bạn gửi trước đó đến chậm, sau tin nhắn mới hơn, nên không được dùng để trả lời. "
           "Vui lòng xem câu hỏi mới nhất và gửi lại nếu cần.")
@@ -150,49 +153,6 @@ class ChannelStats:
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class InboxWebhookHandler(SimpleRequestHandler):
-    """aiogram's webhook request handler, storing the update in the inbox instead of handling it in the
-    request. Telegram gets its 200 as soon as the update is committed. A database failure answers 500, so
-    Telegram delivers the update again; a request that can never be stored gets a 4xx (see bot/inbound.py):
-    a wrong secret (compared in constant time, any bytes) 401, a body over :data:`MAX_BODY` 413, anything
-    that is not an update (bad JSON, too deep, an ``update_id`` or chat id that is not a 64-bit integer) 400,
-    and a flood over the process's inbound limit 429."""
-
-    def __init__(self, channel: "TelegramChannel", **kwargs: Any):
-        super().__init__(**kwargs)
-        self.channel = channel
-
-    async def handle(self, request: web.Request) -> web.Response:
-        secret = self.channel.config.secret
-        if secret and not secret_ok(request.headers.get("X-Telegram-Bot-Api-Secret-Token"), secret):
-            return web.Response(body="Unauthorized", status=401)
-        if not self.channel.inbound.allow_global():
-            return web.Response(body="Too Many Requests", status=429,
-                                headers={"Retry-After": str(self.channel.inbound.retry_after())})
-        raw, status = await read_json(request, MAX_BODY)
-        if status is not None:
-            return web.Response(body="Request Entity Too Large" if status == 413 else "Bad Request", status=status)
-        if not valid_update(raw):
-            return web.Response(body="Bad Request", status=400)
-        try:
-            await self.channel.accept(raw)
-        except Exception as exc:  # noqa: BLE001 - Telegram retries on any non-2xx answer
-            log.error("telegram webhook: could not store update %s\n%s", raw.get("update_id"), safe_traceback(exc))
-            return web.Response(body="Try again", status=500)
-        return web.json_response({})
-
-
-def valid_update(raw: Any) -> bool:
-    """An object with a 64-bit ``update_id`` whose chat, if any, has a 64-bit integer id."""
-    if not isinstance(raw, dict) or not bounded_int(raw.get("update_id"), 0):
-        return False
-    try:
-        chat = chat_of(raw)
-    except (AttributeError, TypeError):
-        return False
-    return chat is None or bounded_int(chat)
 
 
 class TelegramChannel:
