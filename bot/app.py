@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import accounts, allowances, citizen, officers
+from . import accounts, allowances, citizen, verification
+from .officer_chat import router as officer_chat
 from .pipeline import Pipeline
 
-FEATURES: tuple[ModuleType, ...] = (officers, accounts, allowances, citizen)
+FEATURES: tuple[ModuleType, ...] = (officer_chat, accounts, verification, allowances, citizen)
+"""The officer chat comes before its plug-ins (verification, allowances), which register with it."""
 
 
 def build_pipeline(features: tuple[ModuleType, ...] = FEATURES) -> Pipeline:

@@ -1,6 +1,6 @@
 """The notifier: delivers the outbox (storage.models.OutboxMessage) through one ``Sender`` per channel.
 
-Rows are written by bot/officers.py in the same transaction as the change they
+Rows are written by bot/cases/ in the same transaction as the change they
 report, so a notification exists if and only if the change committed. This
 worker then:
 
@@ -411,7 +411,7 @@ class Notifier:
         — ``dvcbot notify run`` and the Telegram and Zalo processes — sends them without a cron job."""
         stop = stop or asyncio.Event()
         if tick is None and daily:
-            from .reports import DailyJobs  # (reports imports the officers module; load it only here)
+            from .reports import DailyJobs  # (loaded only by the long-running loop)
             tick = DailyJobs(self.sm, now=self.now)
         while not stop.is_set():
             if tick is not None:

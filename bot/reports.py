@@ -34,7 +34,8 @@ from dialogs.i18n import N_, translator
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo
 
-from . import officers
+from . import cases
+from .cases.base import catalog_or_default
 
 log = logging.getLogger("dvcbot.reports")
 
@@ -68,7 +69,7 @@ def _title(proc_id: str, catalog: Catalog, lang: str = "vi") -> str:
 async def daily_report(db: AsyncSession, agency: str, commune_code: str | None, day: date, now: datetime, *,
                        calendar: WorkCalendar | None = None, catalog: Catalog | None = None) -> list[DailyRow]:
     calendar = calendar or DEFAULT_CALENDAR
-    catalog = officers._cat(catalog)
+    catalog = catalog_or_default(catalog)
     start = _local_midnight(calendar.previous_workday(day), calendar)
     end = _local_midnight(day, calendar)
     rows: dict[str, DailyRow] = {}
@@ -80,7 +81,7 @@ async def daily_report(db: AsyncSession, agency: str, commune_code: str | None, 
             r.new += 1
         if leg.status not in lc.CLOSED:
             r.in_progress += 1
-            due = officers.effective_due(leg, calendar, now)
+            due = cases.effective_due(leg, calendar, now)
             if due == day:
                 r.due_today += 1
             elif due < day:
@@ -95,7 +96,7 @@ async def daily_report(db: AsyncSession, agency: str, commune_code: str | None, 
 
 def report_text(agency: str, commune_code: str | None, day: date, rows: list[DailyRow], lang: str = "vi") -> str:
     _ = translator(lang)
-    lines = [_("📊 Báo cáo ngày {day} — {unit}", day=_.date(day), unit=officers.unit_text(agency, commune_code, _))]
+    lines = [_("📊 Báo cáo ngày {day} — {unit}", day=_.date(day), unit=cases.unit_text(agency, commune_code, _))]
     if not rows:
         lines.append(_("Không có hồ sơ nào."))
         return "\n".join(lines)
@@ -183,7 +184,7 @@ async def monthly_stats(db: AsyncSession, year: int, month: int, *, agency: str 
     """One row per procedure (and a total row with procedure ``"*"``) for the given month. For the current
     month, "in progress" and "overdue" are as of ``now``."""
     calendar = calendar or DEFAULT_CALENDAR
-    catalog = officers._cat(catalog)
+    catalog = catalog_or_default(catalog)
     first = date(year, month, 1)
     nxt = date(year + (month == 12), month % 12 + 1, 1)
     start, end = _local_midnight(first, calendar), _local_midnight(nxt, calendar)
@@ -208,7 +209,7 @@ async def monthly_stats(db: AsyncSession, year: int, month: int, *, agency: str 
                 r[leg.timeliness or "on_time"] += 1
         else:
             r["in_progress"] += 1
-            if officers.effective_due(leg, calendar, as_of) < as_of_day:  # (a leg waiting for the citizen is
+            if cases.effective_due(leg, calendar, as_of) < as_of_day:  # (a leg waiting for the citizen is
                 r["overdue"] += 1                                             # not overdue while its clock waits)
     total = {"procedure": "*", "title": translator("vi")("Tổng cộng"), **{k: 0 for k, _l in MONTH_COLUMNS}}
     out = sorted(rows.values(), key=lambda r: r["title"])
@@ -243,7 +244,7 @@ async def run_daily(db: AsyncSession, now: datetime, *, calendar: WorkCalendar |
     if not calendar.is_workday(local.date()) or local.time() < DAILY_AT:
         return {"reports": 0, "deadline_pushes": 0}
     reports = await enqueue_daily_reports(db, now, calendar=calendar, catalog=catalog)
-    pushes = await officers.scan_deadlines(db, calendar, now, catalog=catalog)
+    pushes = await cases.scan_deadlines(db, calendar, now, catalog=catalog)
     return {"reports": reports, "deadline_pushes": pushes}
 
 
