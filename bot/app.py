@@ -6,17 +6,24 @@ commands, then plug-ins, then the citizen's conversation.
 """
 from __future__ import annotations
 
-from types import ModuleType
+from typing import Protocol
 
 from . import accounts, allowances, citizen, verification
 from .officer_chat import router as officer_chat
 from .pipeline import Pipeline
 
-FEATURES: tuple[ModuleType, ...] = (officer_chat, accounts, verification, allowances, citizen)
+
+class Feature(Protocol):
+    """A module (or object) with ``register(pipeline)``."""
+
+    def register(self, pipeline: Pipeline) -> None: ...
+
+
+FEATURES: tuple[Feature, ...] = (officer_chat, accounts, verification, allowances, citizen)
 """The officer chat comes before its plug-ins (verification, allowances), which register with it."""
 
 
-def build_pipeline(features: tuple[ModuleType, ...] = FEATURES) -> Pipeline:
+def build_pipeline(features: tuple[Feature, ...] = FEATURES) -> Pipeline:
     """A pipeline with every feature of ``features`` registered."""
     pipeline = Pipeline()
     for feature in features:

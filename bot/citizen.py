@@ -26,6 +26,7 @@ log = logging.getLogger("dvcbot.citizen")
 
 
 def register(pipeline: Pipeline) -> None:
+    """The citizen's conversation as the last handler of the pipeline."""
     pipeline.add(citizen_turn, name="citizen", order=CITIZEN)
 
 

@@ -30,10 +30,11 @@ from dialogs.kinds import format_address
 from dialogs.textnorm import fold
 from storage.allowance_models import IdentityCheck
 from storage.models import Dossier, DossierEvent, DossierLeg, Officer
-from storage.officers_repo import LegRepo, OfficerRepo, person_key
+from storage.officers_repo import OfficerRepo, person_key
 
-from .cases.base import ActionRefused
+from .cases.base import ActionRefused, officer_actor
 from .cases.notify import push_officers
+from .cases.transition import settle
 from .officer_chat.context import OfficerCtx
 from .officer_chat.router import officer_chat_of
 from .officer_chat.views import show_queue
@@ -136,25 +137,20 @@ async def record_result(db: AsyncSession, officer: Officer, check_id: int, match
     check.note = (note or "").strip() or None
     check.checked_by = officer.id
     check.checked_at = now
-    before = leg.status if leg else dossier.status
-    after = before
-    if leg is not None and leg.status in lc.OPEN:
-        after = lc.RESULT_ISSUED if matched else lc.REJECTED
-        leg.status = after
-        leg.closed_at = now
-        leg.claimed_by = None
-        leg.version = (leg.version or 0) + 1
-        legs = await LegRepo(db).of_dossier(dossier.id)
-        dossier.status = lc.parent_status([x.status for x in legs], dossier.status) or dossier.status
     _ = translator("vi")
     reason = _("Xác thực trên CSDL quốc gia về dân cư: {result}", result=_(RESULT_LABELS[check.status]))
     if check.note:
         reason += f" — {check.note}"
-    db.add(DossierEvent(dossier_id=dossier.id, leg_id=leg.id if leg else None, at=now, from_status=before,
-                        to_status=after, actor=officer.user_key or f"officer:{officer.id}", role=officer.role,
-                        unit=f"{officer.agency}/{officer.commune_code}", reason=reason, action=None,
-                        data={"verification": check.status, "check_id": check.id, "verifier": check.verifier}))
-    await db.flush()
+    data = {"verification": check.status, "check_id": check.id, "verifier": check.verifier}
+    if leg is not None and leg.status in lc.OPEN:  # the police leg closes on the verdict
+        await settle(db, dossier, leg, lc.RESULT_ISSUED if matched else lc.REJECTED, officer_actor(officer), now,
+                     reason=reason, data=data)
+    else:
+        before = leg.status if leg else dossier.status
+        db.add(DossierEvent(dossier_id=dossier.id, leg_id=leg.id if leg else None, at=now, from_status=before,
+                            to_status=before, actor=officer.user_key or f"officer:{officer.id}", role=officer.role,
+                            unit=f"{officer.agency}/{officer.commune_code}", reason=reason, action=None, data=data))
+        await db.flush()
     for listener in LISTENERS:
         await listener(db, dossier, check, now)
     log.info("identity check %s for dossier %s: %s", check.id, dossier.code, check.status)

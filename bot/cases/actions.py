@@ -22,6 +22,8 @@ from .transition import transition
 
 
 async def scoped(db: AsyncSession, officer: Officer, code: str, *, lock: bool = True) -> tuple[Dossier, DossierLeg]:
+    """The dossier and its leg of this officer's agency and commune (row-locked unless ``lock`` is False); refused
+    alike when not found or out of scope."""
     canonical = normalise_code(code) or code
     hit = await LegRepo(db).in_scope(canonical, officer.agency, officer.commune_code, lock=lock)
     if hit is None:  # not found and not in jurisdiction look the same
@@ -31,6 +33,7 @@ async def scoped(db: AsyncSession, officer: Officer, code: str, *, lock: bool = 
 
 async def claim(db: AsyncSession, officer: Officer, code: str, now: datetime, *,
                 calendar: WorkCalendar | None = None) -> DossierLeg:
+    """The officer takes the leg (nothing happens if it is already theirs)."""
     d, leg = await scoped(db, officer, code)
     if leg.claimed_by == officer.id:
         return leg
@@ -40,6 +43,7 @@ async def claim(db: AsyncSession, officer: Officer, code: str, now: datetime, *,
 
 async def release(db: AsyncSession, officer: Officer, code: str, now: datetime, *,
                   calendar: WorkCalendar | None = None) -> DossierLeg:
+    """The officer puts the leg back in the queue."""
     d, leg = await scoped(db, officer, code)
     await transition(db, d, leg, lc.Act(lc.RELEASE, officer_actor(officer)), now, calendar or DEFAULT_CALENDAR)
     return leg
@@ -47,6 +51,7 @@ async def release(db: AsyncSession, officer: Officer, code: str, now: datetime, 
 
 async def receive(db: AsyncSession, officer: Officer, code: str, now: datetime, *, note: str | None = None,
                   calendar: WorkCalendar | None = None, catalog: Catalog | None = None) -> DossierLeg:
+    """The desk receives the dossier; the citizen is told."""
     d, leg = await scoped(db, officer, code)
     await transition(db, d, leg, lc.Act(lc.RECEIVE, officer_actor(officer), reason=note), now,
                       calendar or DEFAULT_CALENDAR, catalog=catalog)
@@ -55,6 +60,7 @@ async def receive(db: AsyncSession, officer: Officer, code: str, now: datetime, 
 
 async def review(db: AsyncSession, officer: Officer, code: str, now: datetime, *,
                  calendar: WorkCalendar | None = None, catalog: Catalog | None = None) -> DossierLeg:
+    """The leg goes to “being reviewed”; the citizen is told."""
     d, leg = await scoped(db, officer, code)
     await transition(db, d, leg, lc.Act(lc.REVIEW, officer_actor(officer)), now, calendar or DEFAULT_CALENDAR,
                       catalog=catalog)
@@ -73,6 +79,7 @@ def requestable_fields(dossier: Dossier, catalog: Catalog | None = None, today: 
 async def request_supplement(db: AsyncSession, officer: Officer, code: str, fields: list[str], reason: str,
                              now: datetime, *, calendar: WorkCalendar | None = None,
                              catalog: Catalog | None = None) -> SupplementRequest:
+    """Ask the citizen to supplement ``fields`` (paths of the form) for ``reason``; the clock pauses."""
     d, leg = await scoped(db, officer, code)
     allowed_paths = requestable_fields(d, catalog, DEFAULT_CALENDAR.today(now))
     fields = list(dict.fromkeys(fields))
@@ -98,6 +105,7 @@ async def request_supplement(db: AsyncSession, officer: Officer, code: str, fiel
 async def approve(db: AsyncSession, officer: Officer, code: str, result_number: str, now: datetime, *,
                   note: str | None = None, calendar: WorkCalendar | None = None,
                   catalog: Catalog | None = None) -> DossierLeg:
+    """Approve with the result document's number; whoever can return the result is told."""
     d, leg = await scoped(db, officer, code)
     await transition(db, d, leg, lc.Act(lc.APPROVE, officer_actor(officer), reason=note, result_number=result_number),
                       now, calendar or DEFAULT_CALENDAR, data={"result_number": (result_number or "").strip()},
@@ -115,6 +123,7 @@ async def approve(db: AsyncSession, officer: Officer, code: str, result_number: 
 
 async def reject(db: AsyncSession, officer: Officer, code: str, reason: str, now: datetime, *,
                  calendar: WorkCalendar | None = None, catalog: Catalog | None = None) -> DossierLeg:
+    """Reject with a reason the citizen reads; open supplement requests close."""
     d, leg = await scoped(db, officer, code)
     await transition(db, d, leg, lc.Act(lc.REJECT, officer_actor(officer), reason=reason), now,
                       calendar or DEFAULT_CALENDAR, catalog=catalog)
@@ -125,6 +134,7 @@ async def reject(db: AsyncSession, officer: Officer, code: str, reason: str, now
 
 async def return_result(db: AsyncSession, officer: Officer, code: str, now: datetime, *, note: str | None = None,
                         calendar: WorkCalendar | None = None, catalog: Catalog | None = None) -> DossierLeg:
+    """The result is handed over; the leg closes and the citizen is asked for a rating."""
     d, leg = await scoped(db, officer, code)
     await transition(db, d, leg, lc.Act(lc.RETURN_RESULT, officer_actor(officer), reason=note), now,
                       calendar or DEFAULT_CALENDAR, catalog=catalog)
@@ -133,6 +143,7 @@ async def return_result(db: AsyncSession, officer: Officer, code: str, now: date
 
 async def reassign(db: AsyncSession, officer: Officer, code: str, to_officer_id: int, now: datetime, *,
                    reason: str | None = None, calendar: WorkCalendar | None = None) -> DossierLeg:
+    """A leader gives the leg to another officer of the same agency and commune; both are told."""
     d, leg = await scoped(db, officer, code)
     target = await OfficerRepo(db).get(to_officer_id)
     if target is None or not target.active or target.agency != leg.agency or target.commune_code != leg.commune_code:
@@ -161,6 +172,8 @@ async def reassign(db: AsyncSession, officer: Officer, code: str, to_officer_id:
 
 async def queue(db: AsyncSession, officer: Officer, *, include_closed: bool = False,
                 mine: bool = False) -> list[tuple[DossierLeg, Dossier]]:
+    """The legs in this officer's scope (open ones unless ``include_closed``; only theirs if ``mine``), with their
+    dossiers."""
     statuses = None if include_closed else (lc.OPEN | {lc.APPROVED})
     return await LegRepo(db).queue(officer.agency, officer.commune_code, statuses=statuses,
                                    claimed_by=officer.id if mine else None)

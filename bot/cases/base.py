@@ -32,19 +32,23 @@ class ActionRefused(Exception):
 
 
 def refused(exc: lc.Refused) -> ActionRefused:
+    """The lifecycle machine's refusal as an :class:`ActionRefused`."""
     return ActionRefused(exc.message, exc.code, **exc.params)
 
 
 @lru_cache(maxsize=1)
 def default_catalog() -> Catalog:
+    """The catalogue loaded once, for callers that pass none."""
     return Catalog.load()
 
 
 def catalog_or_default(catalog: Catalog | None) -> Catalog:
+    """``catalog``, or the default catalogue."""
     return catalog or default_catalog()
 
 
 def form_of(dossier: Dossier, catalog: Catalog | None) -> Form | None:
+    """The form of the dossier's procedure; None if the procedure left the catalogue."""
     cat = catalog_or_default(catalog)
     return cat.form(dossier.procedure_id) if dossier.procedure_id in cat.forms else None
 
@@ -71,6 +75,7 @@ def proc_title(dossier: Dossier, _: Translator, catalog: Catalog | None = None) 
 
 
 def field_label(form: Form | None, path: str, _: Translator) -> str:
+    """A field's short label as people read it (with the repeat item's number), or its path."""
     f = form.field(path) if form else None
     if f is None:
         return path
@@ -84,6 +89,7 @@ def field_label(form: Form | None, path: str, _: Translator) -> str:
 
 
 def value_text(form: Form | None, path: str, value: Any, _: Translator) -> str:
+    """An answer as people read it (file names for attachments)."""
     f = form.field(path) if form else None
     if f is None:
         return str(value)
@@ -102,9 +108,11 @@ def unit_text(agency: str, commune_code: str | None, _: Translator) -> str:
 
 
 def officer_actor(o: Officer) -> lc.Actor:
+    """An officer as the actor of a lifecycle act."""
     return lc.Actor(key=o.user_key or f"officer:{o.id}", role=o.role, officer_id=o.id,
                     unit=f"{o.agency}/{o.commune_code}")
 
 
 def citizen_actor(user_key: str) -> lc.Actor:
+    """A citizen's chat as the actor of a lifecycle act."""
     return lc.Actor(key=user_key, role=lc.CITIZEN)

@@ -14,6 +14,7 @@ def closed_pauses(leg: DossierLeg) -> list[tuple[datetime, datetime | None]]:
 
 
 def base_due(leg: DossierLeg, calendar: WorkCalendar) -> date:
+    """The leg's due date without any pause."""
     return calendar.due_date(leg.started_at, leg.processing_days)
 
 
@@ -41,4 +42,5 @@ def deadline_class(leg: DossierLeg, calendar: WorkCalendar, now: datetime) -> st
 
 
 def dossier_due(legs: list[DossierLeg], calendar: WorkCalendar, now: datetime) -> date | None:
+    """A dossier's due date now: its last leg's."""
     return max((effective_due(leg, calendar, now) for leg in legs), default=None)

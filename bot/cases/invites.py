@@ -25,6 +25,7 @@ INVITE_VALID_DAYS = 14
 
 
 def new_invite_code() -> str:
+    """A fresh ``CANBO-XXXXX-XXXXX`` code (50 random bits)."""
     bits = secrets.randbits(5 * INVITE_LEN)
     token = "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in reversed(range(INVITE_LEN)))
     return f"{INVITE_PREFIX}-{token[:5]}-{token[5:]}"
@@ -76,6 +77,7 @@ async def add_officer(db: AsyncSession, *, full_name: str, agency: str, commune_
 
 
 async def new_invite(db: AsyncSession, officer_id: int, now: datetime, valid_days: int = INVITE_VALID_DAYS) -> str:
+    """A new invite code for an existing officer (the old one stops working)."""
     o = await OfficerRepo(db).get(officer_id, lock=True)
     if o is None:
         raise ActionRefused(N_("Không có cán bộ số {id}."), "not_found", id=officer_id)
@@ -108,4 +110,5 @@ async def redeem_invite(db: AsyncSession, code: str, user_key: str, now: datetim
 
 
 async def officer_for(db: AsyncSession, user_key: str) -> Officer | None:
+    """The officer bound to this chat, if any."""
     return await OfficerRepo(db).by_user_key(user_key)

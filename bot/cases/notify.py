@@ -25,6 +25,8 @@ from .deadlines import dossier_due
 
 async def enqueue(db: AsyncSession, chat_key: str, kind: str, dedupe: str, text: str, now: datetime, *,
                    dossier_id: int | None = None, choices: Iterable[tuple[str, str]] = ()) -> bool:
+    """One outbox row for ``chat_key`` (once per ``dedupe`` key), with optional (value, label) buttons; True if
+    queued."""
     payload: dict[str, Any] = {"text": text}
     ch = [{"value": v, "label": lab} for v, lab in choices]
     if ch:
@@ -50,6 +52,7 @@ async def citizen_chats(db: AsyncSession, dossier: Dossier) -> list[str]:
 
 
 def applicant_person_key(dossier: Dossier, catalog: Catalog | None = None) -> str | None:
+    """The hash key of the applicant's ID number in the answers, if any."""
     answers = dossier.answers or {}
     cat = catalog_or_default(catalog)
     prefixes: list[str] = []
@@ -65,6 +68,7 @@ def applicant_person_key(dossier: Dossier, catalog: Catalog | None = None) -> st
 def citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *, due: date | None,
                   reason: str | None = None, items: list[str] | None = None, result_number: str | None = None,
                   catalog: Catalog | None = None) -> str:
+    """What the citizen reads when a dossier (or one of its legs) reaches status ``kind``."""
     title = proc_title(dossier, _, catalog)
     part = planned_leg(dossier, leg, catalog) if kind != lc.SUBMITTED else None
     if part is not None:  # a linked procedure: name the part (agency leg) that changed
@@ -120,6 +124,7 @@ def _agency_name(dossier: Dossier, _: Translator, catalog: Catalog | None = None
 async def notify_citizens(db: AsyncSession, dossier: Dossier, leg: DossierLeg, event: DossierEvent, now: datetime,
                            calendar: WorkCalendar, *, catalog: Catalog | None = None, reason: str | None = None,
                            items: list[str] | None = None, result_number: str | None = None) -> None:
+    """Tell every chat of the dossier's citizen about the status change recorded by ``event``."""
     _ = translator(dossier.lang)
     legs = await LegRepo(db).of_dossier(dossier.id)
     due = dossier_due(legs, calendar, now)
@@ -133,6 +138,7 @@ async def notify_citizens(db: AsyncSession, dossier: Dossier, leg: DossierLeg, e
 async def push_officers(db: AsyncSession, officers: Iterable[Officer], kind: str, dedupe: str, text: str,
                          now: datetime, *, dossier_id: int | None = None,
                          choices: Iterable[tuple[str, str]] = ()) -> int:
+    """The same push to each active officer with a chat (dedupe key per officer); returns how many were queued."""
     n = 0
     choices = list(choices)
     for o in officers:

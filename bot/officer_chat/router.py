@@ -44,7 +44,7 @@ async def handle_officer_message(db: AsyncSession, officer: Officer, incoming: I
     ctx = OfficerCtx(db, officer, now, calendar or DEFAULT_CALENDAR, catalog_or_default(catalog), translator("vi"),
                      [], attachments, plugins or OfficerChatPlugins())
     try:
-        await dispatch(ctx, incoming)
+        await _dispatch(ctx, incoming)
     except ActionRefused as exc:
         ctx.replies = [r for r in ctx.replies if not isinstance(r, Ask)]
         ctx.say(exc.text("vi"), error=True)
@@ -75,7 +75,7 @@ def _resolve_choice(ctx: OfficerCtx, incoming: Incoming) -> tuple[str | None, st
     return None, text
 
 
-async def dispatch(ctx: OfficerCtx, incoming: Incoming) -> None:
+async def _dispatch(ctx: OfficerCtx, incoming: Incoming) -> None:
     _ = ctx._
     value, text = _resolve_choice(ctx, incoming)
     key = fold(text).strip(" .!") if text else ""

@@ -21,6 +21,7 @@ from .views import show_dossier
 
 
 async def start_action(ctx: OfficerCtx, action: str, code: str) -> None:
+    """The officer chose an action on a dossier: ask what it needs (fields, reason, number, whom) or do it."""
     _ = ctx._
     d, leg = await scoped(ctx.db, ctx.officer, code, lock=False)
     ctx.officer.chat_state = {"code": d.code}
@@ -54,6 +55,7 @@ def check_early(officer: Officer, leg: DossierLeg, action: str) -> None:
 
 
 def ask_fields(ctx: OfficerCtx, d: Dossier, options: list[str], picked: list[str]) -> None:
+    """Ask which fields the citizen must supplement (a multiple choice, ``picked`` ticked)."""
     _ = ctx._
     form = form_of(d, ctx.catalog)
     choices = [(f"sf:{i}", ("✅ " if p in picked else "") + field_label(form, p, _)) for i, p in enumerate(options)]
@@ -66,6 +68,7 @@ def ask_fields(ctx: OfficerCtx, d: Dossier, options: list[str], picked: list[str
 
 
 async def on_supplement_fields(ctx: OfficerCtx, value: str | None, text: str) -> None:
+    """An answer to :func:`ask_fields`: toggle a field, or go on to the reason once done."""
     _ = ctx._
     st = ctx.state
     options, picked = list(st.get("options") or []), list(st.get("picked") or [])
@@ -90,6 +93,7 @@ async def on_supplement_fields(ctx: OfficerCtx, value: str | None, text: str) ->
 
 
 async def ask_free_text(ctx: OfficerCtx, step: str, code: str, picked: list[str] | None = None) -> None:
+    """Ask the reason (supplement, reject) or the result number (approve) as free text."""
     _ = ctx._
     if step == "supplement_reason":
         picked = picked if picked is not None else list(ctx.state.get("picked") or [])
@@ -107,6 +111,7 @@ async def ask_free_text(ctx: OfficerCtx, step: str, code: str, picked: list[str]
 
 
 async def on_free_text(ctx: OfficerCtx, step: str, text: str) -> None:
+    """The typed answer to :func:`ask_free_text`: do the action."""
     code = ctx.state["code"]
     if step == "supplement_reason":
         return await do_action(ctx, lc.REQUEST_SUPPLEMENT, code, reason=text, items=list(ctx.state.get("picked") or []))
@@ -115,8 +120,10 @@ async def on_free_text(ctx: OfficerCtx, step: str, text: str) -> None:
     return await do_action(ctx, lc.REJECT, code, reason=text)
 
 
-async def do_action(ctx: OfficerCtx, action: str, code: str, *, reason: str | None = None, result_number: str | None = None,
-              items: list[str] | None = None, target: int | None = None) -> None:
+async def do_action(ctx: OfficerCtx, action: str, code: str, *, reason: str | None = None,
+                    result_number: str | None = None, items: list[str] | None = None,
+                    target: int | None = None) -> None:
+    """Do ``action`` on the dossier, confirm it, and show the dossier again."""
     _ = ctx._
     db, o, now, cal, cat = ctx.db, ctx.officer, ctx.now, ctx.calendar, ctx.catalog
     ctx.officer.chat_state = {"code": code}

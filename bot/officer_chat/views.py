@@ -26,6 +26,7 @@ QUEUE_BUTTONS = 20
 
 
 async def show_queue(ctx: OfficerCtx, mine: bool = False) -> None:
+    """The queue of the officer's unit (or their own legs if ``mine``), with a button per dossier."""
     _ = ctx._
     rows = await queue(ctx.db, ctx.officer, mine=mine)
     names = await officer_names(ctx.db, {leg.claimed_by for leg, _d in rows if leg.claimed_by})
@@ -54,6 +55,7 @@ async def show_queue(ctx: OfficerCtx, mine: bool = False) -> None:
 
 
 def left_text(left: int, leg: DossierLeg, _: Translator) -> str:
+    """Days left on a leg as people read it (paused, overdue, today, n days)."""
     if leg.status == lc.NEEDS_SUPPLEMENT:
         return _("tạm dừng, chờ bổ sung")
     if left < 0:
@@ -64,6 +66,7 @@ def left_text(left: int, leg: DossierLeg, _: Translator) -> str:
 
 
 async def officer_names(db: AsyncSession, ids: set[int]) -> dict[int, str]:
+    """Officers' full names by id."""
     if not ids:
         return {}
     rows = (await db.execute(select(Officer.id, Officer.full_name).where(Officer.id.in_(list(ids))))).all()
@@ -143,6 +146,7 @@ TIMELINESS = {"early": N_("xong trước hạn"), "on_time": N_("xong đúng h�
 
 
 async def show_dossier(ctx: OfficerCtx, code: str, brief: bool = False) -> None:
+    """A dossier as the officer reads it, with the plug-ins' lines and the actions the officer may take."""
     _ = ctx._
     d, leg = await scoped(ctx.db, ctx.officer, code, lock=False)
     names = await officer_names(ctx.db, {leg.claimed_by} if leg.claimed_by else set())
