@@ -94,7 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     n = sub.add_parser("notify", help="deliver notifications (the outbox)")
     nsub = n.add_subparsers(dest="notify_cmd", required=True)
-    run = nsub.add_parser("run", help="deliver, and run the daily jobs (reports, deadline pushes)")
+    run = nsub.add_parser("run", help="deliver, and run the scheduled jobs (reports, deadline pushes, draft reminders)")
     run.add_argument("--db", default=argparse.SUPPRESS)
     run.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
     run.add_argument("--channels", default="console",
@@ -103,7 +103,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--print", dest="print_other", action="store_true",
                      help="with --channels telegram/zalo: print those rows here and mark them delivered "
                           "(they will NOT reach the chats)")
-    run.add_argument("--no-daily", action="store_true", help="skip reports and deadline pushes")
+    run.add_argument("--no-daily", action="store_true", help="skip the scheduled jobs")
     sts = nsub.add_parser("status", help="outbox counts by status")
     sts.add_argument("--db", default=argparse.SUPPRESS)
     rtr = nsub.add_parser("retry", help="send a failed notification again")
@@ -274,7 +274,7 @@ async def _officer_cmd(args, rt, db, off) -> int:
 
 async def _notify(args: argparse.Namespace) -> int:
     from storage.officers_repo import OutboxRepo
-    from . import reports
+    from .jobs import standard_jobs
     from .notifier import ConsoleSender, Notifier
     async with _runtime(args) as rt:
         if args.notify_cmd == "status":
@@ -295,14 +295,13 @@ async def _notify(args: argparse.Namespace) -> int:
                   "ra màn hình và đánh dấu là đã gửi. Thêm --print nếu thật sự muốn vậy.", file=sys.stderr)
             return 2
         notifier = Notifier(rt.sm, [ConsoleSender(ch, image_dir=rt.var_dir / "outbox") for ch in channels])
-        jobs = reports.DailyJobs(rt.sm, calendar=rt.calendar, catalog=rt.catalog, now=rt.now)
+        jobs = standard_jobs(rt.sm, calendar=rt.calendar, catalog=rt.catalog, now=rt.now,
+                             attachments=rt.attachments,
+                             on_done=lambda name, done: print(f"[lịch] {name}: {done}", file=sys.stderr))
 
         async def tick() -> None:
-            if args.no_daily:
-                return
-            done = await jobs()
-            if done and any(done.values()):
-                print(f"[lịch] {done}", file=sys.stderr)
+            if not args.no_daily:
+                await jobs()
 
         if args.once:
             await tick()
@@ -311,7 +310,7 @@ async def _notify(args: argparse.Namespace) -> int:
                   f"uncertain={stats.uncertain}", file=sys.stderr)
             return 0
         try:
-            await notifier.run(tick=tick, daily=False)
+            await notifier.run(tick=tick)
         except (KeyboardInterrupt, asyncio.CancelledError):
             pass
         return 0

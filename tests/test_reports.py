@@ -115,15 +115,18 @@ async def test_the_notifiers_scheduler_runs_the_daily_jobs_once_a_working_day(ru
 
 
 async def test_a_long_running_notifier_delivers_the_daily_report_without_a_cron_job(runtime: Runtime):
-    """What the Telegram and Zalo processes do: ``Notifier.run()`` with no tick runs the daily jobs itself."""
+    """What the Telegram and Zalo processes do: ``Notifier.run(tick=standard_jobs(…))`` runs the daily jobs."""
     import asyncio
 
+    from bot.jobs import standard_jobs
     from bot.notifier import MemorySender, Notifier
     await _scenario(runtime)
     sender = MemorySender("console")
     stop = asyncio.Event()
-    task = asyncio.create_task(Notifier(runtime.sm, [sender], now=lambda: at(2026, 11, 30, 7, 45)).run(
-        stop=stop, idle=0.01))
+    now = lambda: at(2026, 11, 30, 7, 45)  # noqa: E731
+    tick = standard_jobs(runtime.sm, calendar=runtime.calendar, catalog=runtime.catalog, now=now,
+                         attachments=runtime.attachments)
+    task = asyncio.create_task(Notifier(runtime.sm, [sender], now=now).run(stop=stop, idle=0.01, tick=tick))
     for _ in range(1000):
         if any("Báo cáo ngày 30/11/2026" in p["text"] for _c, p in sender.sent):
             break
