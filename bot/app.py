@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import accounts, allowances, citizen, officers
+from . import accounts, allowances, citizen, officers, privacy
 from .pipeline import Pipeline
 
-FEATURES: tuple[ModuleType, ...] = (officers, accounts, allowances, citizen)
+FEATURES: tuple[ModuleType, ...] = (officers, accounts, privacy, allowances, citizen)
 
 
 def build_pipeline(features: tuple[ModuleType, ...] = FEATURES) -> Pipeline:

@@ -1,6 +1,6 @@
 """The scheduled jobs every long-running notifier runs before each delivery round (``Notifier.run(tick=…)``):
 the daily jobs (``reports.DailyJobs``: focal points' reports, deadline pushes) and the draft reminders
-(``reminders.DraftReminders``). Each job decides for itself whether it is due; a failing one is logged and
+(``reminders.DraftReminders``) and the retention purge (``retention.Retention``). Each job decides for itself whether it is due; a failing one is logged and
 does not stop the others or the deliveries."""
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from storage.attachments import AttachmentStore
 
 from .reminders import DraftReminders
 from .reports import DailyJobs
+from .retention import Retention
 
 log = logging.getLogger("dvcbot.jobs")
 
@@ -30,6 +31,7 @@ def standard_jobs(sm: async_sessionmaker, *, calendar: WorkCalendar | None = Non
     jobs: list[tuple[str, Job]] = [
         ("daily", DailyJobs(sm, calendar=calendar, catalog=catalog, now=now)),
         ("reminders", DraftReminders(sm, calendar=calendar, catalog=catalog, now=now, store=attachments)),
+        ("retention", Retention(sm, store=attachments, now=now)),
     ]
 
     async def tick() -> None:

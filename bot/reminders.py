@@ -64,18 +64,18 @@ def next_allowed(now: datetime, policy: ReminderPolicy, calendar: WorkCalendar) 
     return wake.astimezone(timezone.utc)
 
 
-def _shas(value: Any) -> set[str]:
+def attachment_digests(value: Any) -> set[str]:
     """The attachment digests inside a draft's answers (attachment answers are lists of ``{sha256, …}``)."""
     if isinstance(value, dict):
         sha = value.get("sha256")
         found = {sha} if isinstance(sha, str) else set()
         for v in value.values():
-            found |= _shas(v)
+            found |= attachment_digests(v)
         return found
     if isinstance(value, list):
         out: set[str] = set()
         for v in value:
-            out |= _shas(v)
+            out |= attachment_digests(v)
         return out
     return set()
 
@@ -160,17 +160,18 @@ async def _expire(db: AsyncSession, draft: DraftRow, conv: Conversation | None,
                   store: AttachmentStore | None) -> int:
     """Delete ``draft``; put its chat back at the menu if it was filling it in; delete its files that no dossier
     and no other draft references. Returns the number of files deleted."""
-    shas = _shas(draft.answers)
+    shas = attachment_digests(draft.answers)
     await db.execute(delete(DraftRow).where(DraftRow.id == draft.id))
     if conv is not None and (conv.data or {}).get("procedure") == draft.procedure_id \
             and not (conv.data or {}).get("supplement"):
+        shas |= attachment_digests((conv.data or {}).get("pending"))  # files for a question not answered yet
         conv.data = dict(conv.data, state="menu", procedure=None, pending=None)
         flag_modified(conv, "data")
     if not shas or store is None:
         return 0
     kept = set((await db.execute(select(Attachment.sha256).where(Attachment.sha256.in_(shas)))).scalars())
     for (answers,) in (await db.execute(select(DraftRow.answers).where(DraftRow.user_key == draft.user_key))).all():
-        kept |= _shas(answers) & shas
+        kept |= attachment_digests(answers) & shas
     gone = 0
     for sha in shas - kept:
         try:
