@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from . import accounts, allowances, citizen, verification
+from . import accounts, allowances, citizen, privacy, verification
 from .officer_chat import router as officer_chat
 from .pipeline import Pipeline
 
@@ -19,7 +19,7 @@ class Feature(Protocol):
     def register(self, pipeline: Pipeline) -> None: ...
 
 
-FEATURES: tuple[Feature, ...] = (officer_chat, accounts, verification, allowances, citizen)
+FEATURES: tuple[Feature, ...] = (officer_chat, accounts, privacy, verification, allowances, citizen)
 """The officer chat comes before its plug-ins (verification, allowances), which register with it."""
 
 
