@@ -13,7 +13,7 @@ from storage.models import Conversation
 
 
 def test_the_built_in_features_are_registered_in_order():
-    assert app.build_pipeline().names == ["officer_chat", "accounts", "allowances", "citizen"]
+    assert app.build_pipeline().names == ["officer_chat", "accounts", "privacy", "allowances", "citizen"]
     assert OFFICER_CHAT < ACCOUNTS < PLUGINS < CITIZEN
 
 
