@@ -314,5 +314,5 @@ async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: date
     if welcome_back and session.draft is not None and session.state != "menu":
         out += runtime.engine.start(session).replies
     else:
-        out.append(runtime.engine._safe_prompt(session))
+        out.append(runtime.engine.safe_prompt(session))
     return out

@@ -15,7 +15,7 @@ import logging
 from collections import defaultdict
 from contextlib import asynccontextmanager
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable
 from zoneinfo import ZoneInfo
@@ -27,7 +27,10 @@ from dialogs.codes import new_dossier_code
 from dialogs.engine import Draft, Engine, Session
 from dialogs.forms import has_form, render_pdf
 from dialogs.i18n import N_, translator
-from dialogs.messages import Ask, FileRef, Incoming, Message, Outcome, Reply
+from dialogs.messages import FileRef, Incoming, Message, Reply
+from dialogs.protocol import (AfterCommit, CheckResult, DossierList, Follow, Followed, FormCopy, ListDossiers,
+                              OpenSupplement, Outcome, Rate, Rated, Request, Result, RunCheck, SendSupplement,
+                              Submit, Submitted, SupplementOpened, SupplementSent, Withdraw, Withdrawn)
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.attachments import AttachmentStore
 from storage.db import make_engine, sessionmaker, upgrade
@@ -80,6 +83,8 @@ class Runtime:
         self.locks = ChatLocks()
         self.db_engine = None
         self.sm = None
+        # named database checks a procedure may declare (RunCheck requests): name -> async (db, session, req)
+        self.checks: dict[str, Callable[[Any, Session, RunCheck], Awaitable[CheckResult]]] = {}
 
     async def open(self, migrate: bool = True) -> "Runtime":
         if migrate:
@@ -138,28 +143,28 @@ class Runtime:
     async def _run_once(self, user_key: str, step: Callable[[Session], Outcome],
                         officer_msg: Incoming | None = None, tx_hook: TxHook | None = None) -> list[Reply]:
         async with self.sm() as db, db.begin():
-            replies = await self._turn(db, user_key, step, officer_msg)
+            replies, after = await self._turn(db, user_key, step, officer_msg)
             if tx_hook is not None:
                 await tx_hook(db, replies)
-        job = getattr(replies, "pdf_job", None)
-        if job is not None:  # after the commit: rendering must not hold the database's write lock
-            replies = await self._pdf_copy(list(replies), *job)
-        return list(replies)
+        for job in after:  # after the commit: rendering must not hold the database's write lock
+            if isinstance(job, FormCopy) and has_form(job.procedure):
+                replies = await self._pdf_copy(replies, job)
+        return replies
 
     async def _turn(self, db, user_key: str, step: Callable[[Session], Outcome],
-                    officer_msg: Incoming | None) -> list[Reply]:
+                    officer_msg: Incoming | None) -> tuple[list[Reply], list[AfterCommit]]:
         # --- officers (issue #4): an officer's chat, or an invite code, goes to bot/officers.py ---
         if officer_msg is not None:
             replies = await officers.officer_turn(db, user_key, officer_msg, self.now(), calendar=self.calendar,
                                                   catalog=self.catalog, attachments=self.attachments)
             if replies is not None:
-                return replies
+                return replies, []
         # --- end officers ---
         # --- accounts (issue #8): /lienket, /thongbao; a linked chat uses its account's conversation ---
         if officer_msg is not None:
             replies = await accounts.account_turn(db, user_key, officer_msg, self.now(), self)
             if replies is not None:
-                return replies
+                return replies, []
         conv_key = await accounts.conversation_key(db, user_key)
         # --- end accounts ---
         repo = ConversationRepo(db)
@@ -168,32 +173,19 @@ class Runtime:
         pre = await allowances.before_step(db, self, session, officer_msg)  # issue #6: /xacnhan, bank picks
         outcome = pre if pre is not None else step(session)
         outcome = await allowances.after_step(db, self, session, officer_msg, outcome)  # issue #6
-        if outcome.blobs:
-            await asyncio.to_thread(self._store_blobs, outcome.blobs)
-        replies = list(outcome.replies)
-        pdf_job = None
-        if outcome.submit is not None:
-            submitted = await self._submit(db, session, outcome)
-            pdf_job = getattr(submitted, "pdf_job", None)
-            replies = replies + submitted.replies
-        if outcome.list_dossiers or outcome.rating or outcome.open_supplement or outcome.supplement \
-                or outcome.follow or outcome.withdraw:
-            replies = await self._citizen_requests(db, session, outcome, replies)
+        replies, after = await self._apply(db, session, outcome)
         await repo.save(
             conv_key, conv, session.conversation_data(), session.lang,
             [self._draft_data(session.drafts[p]) for p in session.dirty_drafts if p in session.drafts],
             session.deleted_drafts)
         log.info("chat step user=%s procedure=%s state=%s accepted=%s", _short(user_key),
                  session.procedure, session.state, outcome.accepted)
-        if pdf_job is not None:
-            replies = _Replies(replies)
-            replies.pdf_job = pdf_job
-        return replies
+        return replies, after
 
-    async def _pdf_copy(self, replies: list[Reply], procedure: str, answers: dict[str, Any], when: datetime,
-                        code: str, lang: str) -> list[Reply]:
+    async def _pdf_copy(self, replies: list[Reply], job: FormCopy) -> list[Reply]:
         """The citizen's copy of the filled official form, kept in the attachment store, placed after the
         submission message. A failure here costs the copy only (officers render the form on demand)."""
+        procedure, answers, when, code, lang = job.procedure, job.answers, job.submitted_at, job.code, job.lang
         try:
             pdf = await asyncio.to_thread(render_pdf, procedure, answers, submitted_at=when, code=code)
             sha = await asyncio.to_thread(self.attachments.put, pdf)
@@ -207,16 +199,34 @@ class Runtime:
         return replies[:at] + [Message(_("Bản sao tờ khai (PDF) của bạn: {name}", name=ref.name), file=ref)] \
             + replies[at:]
 
-    async def _citizen_requests(self, db, session: Session, outcome: Outcome, replies: list[Reply]) -> list[Reply]:
-        """Serve what the engine asked of the database: /hoso, ratings and supplements (issue #4)."""
+    async def _apply(self, db, session: Session, outcome: Outcome) -> tuple[list[Reply], list[AfterCommit]]:
+        """Apply what the engine returned: store its files, serve each request and resume the engine once
+        with the request's result. Returns the turn's replies and the jobs for after the commit."""
+        replies: list[Reply] = []
+        after: list[AfterCommit] = []
+        pending: list[Request] = []
+        while True:
+            if outcome.blobs:
+                await asyncio.to_thread(self._store_blobs, outcome.blobs)
+            replies += outcome.replies
+            after += outcome.after_commit
+            pending += outcome.requests
+            if not pending:
+                return replies, after
+            result = await self._serve(db, session, pending.pop(0))
+            outcome = self.engine.resume(session, result)
+
+    async def _serve(self, db, session: Session, req: Request) -> Result:
+        """One request of the engine, served with the database: /hoso, ratings, withdrawals, /theodoi,
+        supplements, checks and the submission itself."""
         now = self.now()
-        head = [r for r in replies if not isinstance(r, Ask)]
-        tail = [r for r in replies if isinstance(r, Ask)][-1:]
-        if outcome.list_dossiers:
+        if isinstance(req, Submit):
+            return await self._submit(db, session, req)
+        if isinstance(req, ListDossiers):
             items = await officers.citizen_dossiers(db, session.user, self.calendar, now, catalog=self.catalog)
-            head.append(self.engine.dossier_list(session, items))
-        if outcome.rating:
-            code, stars = outcome.rating
+            return DossierList(tuple(items))
+        if isinstance(req, Rate):
+            code = req.code
             if code is None:  # “đánh giá 5”: the latest closed dossier not yet rated
                 items = await officers.citizen_dossiers(db, session.user, self.calendar, now, catalog=self.catalog)
                 closed = [d for d in items if d["closed"]]  # (an already rated one is then said to be rated)
@@ -224,42 +234,40 @@ class Runtime:
             try:
                 if code is None:
                     raise officers.ActionRefused(N_("Bạn chưa có hồ sơ nào đã giải quyết xong để đánh giá."))
-                await officers.rate(db, code, session.user, stars, now=now)
-                head.append(self.engine.rating_result(session, True))
+                await officers.rate(db, code, session.user, req.stars, now=now)
+                return Rated(True)
             except officers.ActionRefused as exc:
-                head.append(self.engine.rating_result(session, False, exc.text(session.lang)))
-        if outcome.withdraw:
+                return Rated(False, exc.text(session.lang))
+        if isinstance(req, Withdraw):
             try:
-                await officers.withdraw(db, outcome.withdraw, session.user, now,
-                                        "Người nộp rút hồ sơ trong cuộc trò chuyện", calendar=self.calendar,
-                                        catalog=self.catalog)
-                head.append(self.engine.withdraw_result(session, outcome.withdraw, True))
+                await officers.withdraw(db, req.code, session.user, now, "Người nộp rút hồ sơ trong cuộc trò chuyện",
+                                        calendar=self.calendar, catalog=self.catalog)
+                return Withdrawn(req.code, True)
             except officers.ActionRefused as exc:
-                head.append(self.engine.withdraw_result(session, outcome.withdraw, False, exc.text(session.lang)))
-        if outcome.follow:
-            code, last4 = outcome.follow
+                return Withdrawn(req.code, False, exc.text(session.lang))
+        if isinstance(req, Follow):
             try:
-                await officers.follow_dossier(db, session.user, code, last4, catalog=self.catalog)
-                head.append(self.engine.follow_result(session, code, True))
+                await officers.follow_dossier(db, session.user, req.code, req.last4, catalog=self.catalog)
+                return Followed(req.code, True)
             except officers.ActionRefused as exc:
-                head.append(self.engine.follow_result(session, code, False, exc.text(session.lang)))
-        if outcome.open_supplement:
+                return Followed(req.code, False, exc.text(session.lang))
+        if isinstance(req, OpenSupplement):
             requests = await officers.open_supplement_requests(db, session.user)
-            wanted = outcome.open_supplement
-            req = next((r for r in requests if wanted is True or r["id"] == wanted), None)
-            return head + self.engine.begin_supplement(session, req).replies
-        if outcome.supplement is not None:
-            sup = outcome.supplement
+            return SupplementOpened(next((r for r in requests if req.request_id in (None, r["id"])), None))
+        if isinstance(req, SendSupplement):
             try:
-                res = await officers.resubmit(db, sup.request_id, sup.answers, session.user, now,
+                res = await officers.resubmit(db, req.request_id, req.answers, session.user, now,
                                               calendar=self.calendar, catalog=self.catalog)
             except officers.ActionRefused as exc:
-                res = None
-                head.append(Message(exc.text(session.lang), error=True))
-            done = self.engine.supplement_done(session, res["code"] if res else sup.code,
-                                               res["changed"] if res else [], ok=res is not None)
-            return head + done.replies
-        return head + tail
+                return SupplementSent(req.code, False, reason=exc.text(session.lang))
+            return SupplementSent(res["code"], True, tuple(res["changed"]))
+        if isinstance(req, RunCheck):
+            check = self.checks.get(req.name)
+            if check is None:
+                log.error("no database check named %s", req.name)
+                return CheckResult(req.name, False)
+            return await check(db, session, req)
+        raise TypeError(f"unknown request {type(req).__name__}")
 
     def _store_blobs(self, blobs: dict[str, bytes]) -> None:
         for sha, data in blobs.items():
@@ -269,8 +277,7 @@ class Runtime:
     def _draft_data(d: Draft) -> dict[str, Any]:
         return asdict(d)
 
-    async def _submit(self, db, session: Session, outcome: Outcome) -> Outcome:
-        req = outcome.submit
+    async def _submit(self, db, session: Session, req: Submit) -> Submitted:
         proc = self.catalog.get(req.procedure)
         form = self.catalog.form(req.procedure)
         now = self.now()
@@ -297,20 +304,10 @@ class Runtime:
             await officers.on_submitted(db, dossier, self.calendar, now, catalog=self.catalog)
             notes = await allowances.on_submitted(db, dossier, now)  # issue #6: register, identity check, confirmation
         log.info("dossier %s procedure=%s created=%s", dossier.code, req.procedure, created)
-        out = self.engine.submitted(session, dossier.code, dossier.due_date, created)
-        out.replies[1:1] = notes
-        if created and has_form(req.procedure):  # rendered by _run_once once the transaction committed
-            out.pdf_job = (req.procedure, req.answers, now, dossier.code, req.lang)
-        return out
+        return Submitted(dossier.code, dossier.due_date, created, submitted_at=now, notes=tuple(notes))
 
 
 TxHook = Callable[[Any, list[Reply]], Awaitable[None]]
-
-
-class _Replies(list):
-    """A turn's replies, carrying the form copy still to render once the transaction committed."""
-
-    pdf_job: tuple | None = None
 
 
 def _short(user_key: str) -> str:
