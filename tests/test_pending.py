@@ -70,7 +70,7 @@ def test_unknown_or_broken_sub_dialogs_are_dropped_not_fatal():
         assert out.error is None and isinstance(out.replies[-1], Ask)
 
 
-def _collecting(answers: dict | None = None) -> dict:
+def _collecting() -> dict:
     return {"state": "collecting", "lang": "vi", "procedure": FUNERAL, "pending": None, "errors": 0}
 
 
@@ -100,11 +100,26 @@ def test_old_withdraw_confirmation_asks_the_runtime():
     assert session.pending is None
 
 
+ANSWERED = {"filer.role": "self", "deceased.cause": "thien_tai"}
+
+
 def test_old_name_confirmation_carries_on():
-    first = CATALOG.form(FUNERAL).next_slot({}, TODAY)
-    conv = dict(_collecting(), pending={"kind": "name_confirm", "path": first.path, "proposal": "Nguyễn Văn An",
-                                        "typed": "Nguyen Van An"})
-    session = _session(conv)
+    conv = dict(_collecting(), pending={"kind": "name_confirm", "path": "deceased.full_name",
+                                        "proposal": "Nguyễn Văn An", "typed": "Nguyen Van An"})
+    session = _session(conv, dict(ANSWERED))
     out = ENGINE.handle(session, Incoming(choice="proposal"))
     assert out.error is None and out.accepted
-    assert session.draft.answers[first.path] == "Nguyễn Văn An"
+    assert session.draft.answers["deceased.full_name"] == "Nguyễn Văn An"
+    assert out.replies[-1].field == "deceased.birth_date"
+
+
+def test_old_address_steps_carry_on():
+    conv = dict(_collecting(), pending={"kind": "address", "path": "deceased.residence", "stage": "commune",
+                                        "value": {"province_code": "68", "province": "Tỉnh Lâm Đồng"},
+                                        "options": []})
+    answers = dict(ANSWERED, **{"deceased.full_name": "Nguyễn Văn An", "deceased.birth_date": "1950-03-05",
+                                "deceased.sex": "nam", "deceased.ethnicity": "Kinh"})
+    session = _session(conv, answers)
+    assert "Lâm Đồng" in ENGINE.start(session).replies[-1].text  # the commune of the province given before
+    out = ENGINE.handle(session, Incoming(text="Đức Trọng"))
+    assert out.error is None and isinstance(session.pending, AddressEntry) and session.pending.stage == "detail"
