@@ -1,7 +1,7 @@
 """What goes into and out of the dialog engine. Channels translate to and from these."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 # Navigation actions a channel may render as buttons; their choice values.
