@@ -259,7 +259,7 @@ async def memory(rt: Runtime, db_path: Path, conversations: int, sessions: int) 
                 for u in range(min(sessions, conversations))]
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
-    held = [Runtime._session(f"bench:mem:{i}", *rows[i % len(rows)]) for i in range(sessions)]
+    held = [Runtime.session_from_rows(f"bench:mem:{i}", *rows[i % len(rows)]) for i in range(sessions)]
     used = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
     assert all(s.draft is not None and s.pending for s in held), "the sessions are not in flight"
