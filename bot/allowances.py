@@ -38,13 +38,19 @@ from dialogs import lifecycle as lc
 from dialogs.codes import ALPHABET
 from dialogs.i18n import N_, translator
 from dialogs.kinds import format_address
-from dialogs.messages import Ask, ChoiceOut, Incoming, Message, Outcome
+from dialogs.kinds.bank import BankPick
+from dialogs.messages import Ask, ChoiceOut, Incoming, Message
+from dialogs.protocol import Outcome, Submit
 from dialogs.textnorm import fold
 from storage.allowance_models import AllowanceBeneficiary, AllowanceChange, IdentityCheck
 from storage.models import Dossier, DossierEvent
 from storage.officers_repo import LegRepo, person_key, secret_hash
 
 from . import verification
+from .cases.notify import enqueue
+from .officer_chat.router import officer_chat_of
+from .officer_chat.views import show_queue
+from .pipeline import PASS, PLUGINS, Pipeline, Turn, Pass
 
 log = logging.getLogger("dvcbot.allowances")
 
@@ -132,7 +138,6 @@ def new_confirm_code() -> str:
 
 
 async def _on_change(db: AsyncSession, dossier: Dossier, now: datetime) -> list[Message]:
-    from .officers import _enqueue
     a = dossier.answers or {}
     _ = translator(dossier.lang)
     ben = await active_registration(db, str(a.get("beneficiary.id_number") or ""))
@@ -161,7 +166,7 @@ async def _on_change(db: AsyncSession, dossier: Dossier, now: datetime) -> list[
                   name=ben.full_name, code=dossier.code, old_bank=banks.bank_label(ben.bank_bin).split(" — ")[0],
                   old=banks.masked_account(ben.account_number), new_bank=new_bank,
                   new=banks.masked_account(ch.new_account_number), pin=code, days=CONFIRM_DAYS)
-        await _enqueue(db, ben.registered_chat, "allowance_confirm", f"alw:{ch.id}:{ben.registered_chat}", text, now,
+        await enqueue(db, ben.registered_chat, "allowance_confirm", f"alw:{ch.id}:{ben.registered_chat}", text, now,
                        dossier_id=dossier.id, choices=[(f"alw:ok:{code}", _("Đồng ý đổi")),
                                                        (f"alw:no:{code}", _("Không đồng ý"))])
         log.info("allowance change %s (new account) awaits confirmation, dossier=%s", ch.id, dossier.code)
@@ -193,7 +198,6 @@ async def _on_change(db: AsyncSession, dossier: Dossier, now: datetime) -> list[
 async def decide_change(db: AsyncSession, user_key: str, code: str, accept: bool, now: datetime,
                         lang: str = "vi") -> tuple[bool, str]:
     """The registering chat confirms (or refuses) a new account. Returns (ok, message)."""
-    from .officers import _enqueue
     _ = translator(lang)
     code = code.strip().upper()
     ch = (await db.execute(select(AllowanceChange).where(AllowanceChange.confirm_code_hash == secret_hash(code))))\
@@ -232,7 +236,7 @@ async def decide_change(db: AsyncSession, user_key: str, code: str, accept: bool
                             data={"allowance_change": ch.status, "change_id": ch.id}))
         if ch.reported_by != user_key:
             _ = translator(dossier.lang)
-            await _enqueue(db, ch.reported_by, "allowance_decided", f"alwd:{ch.id}:{ch.reported_by}",
+            await enqueue(db, ch.reported_by, "allowance_decided", f"alwd:{ch.id}:{ch.reported_by}",
                            _("Hồ sơ {code}: {result}", code=dossier.code, result=_(reason)), now,
                            dossier_id=dossier.id)
     await db.flush()
@@ -241,7 +245,7 @@ async def decide_change(db: AsyncSession, user_key: str, code: str, accept: bool
 
 
 # =============================================================================================
-# the runtime's hooks (bot/service.py)
+# the turn pipeline's plug-in (bot/pipeline.py)
 # =============================================================================================
 def _parse_confirm(msg: Incoming) -> tuple[bool, str] | None:
     if msg.choice and msg.choice.startswith("alw:"):
@@ -260,17 +264,34 @@ def _parse_confirm(msg: Incoming) -> tuple[bool, str] | None:
     return None
 
 
+def register(pipeline: Pipeline) -> None:
+    """The plug-in handler (``/xacnhan``, bank picks by number) and the step and submission hooks."""
+    pipeline.add(plugin_turn, name="allowances", order=PLUGINS)
+    pipeline.after_step(lambda turn, session, outcome: after_step(turn.db, turn.runtime, session, turn.message,
+                                                                    outcome))
+    pipeline.on_submitted(lambda turn, dossier: on_submitted(turn.db, dossier, turn.now))
+    officer_chat_of(pipeline).add_step(officer_step)  # identity checks, “/danhsach”
+
+
+async def plugin_turn(turn: Turn) -> Pass:
+    """Answer the citizen's step before the engine when :func:`before_step` does; always passes the turn on."""
+    outcome = await before_step(turn.db, turn.runtime, await turn.load_session(), turn.message)
+    if outcome is not None:
+        turn.outcome = outcome
+    return PASS
+
+
 async def before_step(db: AsyncSession, rt, session, msg: Incoming | None) -> Outcome | None:
     if msg is None:
         return None
     parsed = _parse_confirm(msg)
     if parsed is not None:
         ok, text = await decide_change(db, session.user, parsed[1], parsed[0], rt.now(), session.lang)
-        return Outcome(replies=[Message(text, error=not ok), rt.engine._safe_prompt(session)])
-    pending = session.pending or {}
-    options = pending.get("options") or []
+        return Outcome(replies=[Message(text, error=not ok), rt.engine.safe_prompt(session)])
+    pending = session.pending
+    options = pending.options if isinstance(pending, BankPick) else []
     text = (msg.text or "").strip()
-    if pending.get("kind") == "bank" and msg.choice is None and text.isdigit() and 1 <= int(text) <= len(options):
+    if options and msg.choice is None and text.isdigit() and 1 <= int(text) <= len(options):
         return rt.engine.handle(session, Incoming(choice=options[int(text) - 1]))
     return None
 
@@ -280,7 +301,7 @@ async def after_step(db: AsyncSession, rt, session, msg: Incoming | None, outcom
     if draft is not None and session.procedure in (REG, CHG) and isinstance(draft.answers.get("beneficiary.id_number"),
                                                                                str):
         just = outcome.accepted and draft.history and draft.history[-1] == "beneficiary.id_number"
-        if just or outcome.submit is not None:
+        if just or outcome.request(Submit) is not None:
             problem = await _link_problem(db, session)
             if problem is not None:
                 return _stop(rt, session, outcome, *problem)
@@ -312,7 +333,7 @@ def _recheck_accounts(rt, session, outcome: Outcome) -> Outcome:
             note = Message(_("Câu trả lời “{label}” không còn khớp với thông tin vừa sửa: {reason} Vui lòng trả lời lại "
                              "câu này.", label=_(f.summary_label), reason=_(exc.message, **exc.params)))
             head = [r for r in outcome.replies if not isinstance(r, Ask)]
-            return replace(outcome, replies=head + [note, rt.engine._safe_prompt(session)])
+            return replace(outcome, replies=head + [note, rt.engine.safe_prompt(session)])
     return outcome
 
 
@@ -348,31 +369,30 @@ def _stop(rt, session, outcome: Outcome, text: str, suggest: str | None) -> Outc
     draft.history = [p for p in draft.history if p != "beneficiary.id_number"]
     draft.revision += 1
     session.dirty_drafts.add(draft.procedure)
-    if suggest is None and outcome.submit is None:
+    if suggest is None and outcome.request(Submit) is None:
         session.pending = None
-        return Outcome(replies=[Message(text, error=True), rt.engine._safe_prompt(session)], accepted=True)
+        return Outcome(replies=[Message(text, error=True), rt.engine.safe_prompt(session)], accepted=True)
     current = session.procedure
     rt.engine.handle(session, Incoming(text="menu"))  # the draft is kept (without the ID just refused)
     if not suggest:
-        return Outcome(replies=[Message(text, error=True), rt.engine._safe_prompt(session)], accepted=True)
+        return Outcome(replies=[Message(text, error=True), rt.engine.safe_prompt(session)], accepted=True)
     # a short list of its own, numbered 1, 2: the procedure that applies, or this one again (to retype the ID)
     offer = Outcome()
-    rt.engine._offer_candidates(session, [suggest] + ([current] if current and current != suggest else []), offer)
+    rt.engine.offer_candidates(session, [suggest] + ([current] if current and current != suggest else []), offer)
     return Outcome(replies=[Message(text, error=True)] + offer.replies, accepted=True)
 
 
 def _bank_choices(session, msg: Incoming | None, outcome: Outcome) -> Outcome:
     """An ambiguous bank name: offer the candidates as buttons (a typed number picks one, see before_step)."""
     last = outcome.replies[-1] if outcome.replies else None
-    pending = session.pending or {}
     if not isinstance(last, Ask) or last.kind != "bank":
         return outcome
     opts = banks.ambiguity_choices(msg.text) if msg is not None and msg.text and msg.choice is None \
         and any(isinstance(r, Message) and r.error for r in outcome.replies) else []
     if opts:
         outcome.replies[-1] = replace(last, choices=tuple(ChoiceOut(v, lab) for v, lab in opts))
-        session.pending = {"kind": "bank", "path": last.field, "options": [v for v, _l in opts]}
-    elif pending.get("kind") == "bank":
+        session.pending = BankPick(path=last.field, options=[v for v, _l in opts])
+    elif isinstance(session.pending, BankPick):
         session.pending = None
     return outcome
 
@@ -475,7 +495,7 @@ def write_xlsx(rows: list[dict[str, Any]], path: Path, *, commune_code: str, now
 
 
 # =============================================================================================
-# the officer chat (bot/officers._officer_turn): identity checks, and “/danhsach” for the commune
+# the officer chat's plug-in step (bot/officer_chat/router.py): identity checks, and “/danhsach” for the commune
 # =============================================================================================
 EXPORT_WORDS = {"/danhsach", "danhsach", "danh sach", "danh sach chi tra", "xuat danh sach", "/export"}
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -491,8 +511,6 @@ async def officer_step(ctx, value: str | None, text: str) -> bool:
     import tempfile
 
     from dialogs.messages import FileRef
-
-    from .officers import _show_queue
     _ = ctx._
     commune = ctx.officer.commune_code
     rows = await export_rows(ctx.db, commune)
@@ -507,5 +525,5 @@ async def officer_step(ctx, value: str | None, text: str) -> bool:
         ctx.replies.append(Message(text_out, file=FileRef(path=str(ctx.store.path(sha)), name=name, mime=XLSX_MIME)))
     else:
         ctx.say(text_out)
-    await _show_queue(ctx)
+    await show_queue(ctx)
     return True

@@ -5,7 +5,7 @@ The allowance register's ID and account number columns are widened to 400 charac
 existing value is encrypted with the current data key.
 
 Revision ID: 0008_encrypt_sensitive
-Revises: 0007_inbox_chat_order
+Revises: 0007_inbox_chat_order, 0007
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 from storage.crypto import reencrypt_rows
 
 revision = "0008_encrypt_sensitive"
-down_revision = "0007_inbox_chat_order"
+down_revision = ("0007_inbox_chat_order", "0007")  # also merges the audit head
 branch_labels = None
 depends_on = None
 
