@@ -8,15 +8,20 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot import allowances, officers
+from bot import officers
+from bot.effects import register_export
 from bot.service import Runtime
+from dialogs.catalog import Catalog
 from dialogs.messages import Incoming
 from storage.allowance_models import AllowanceBeneficiary, AllowanceChange, IdentityCheck
 from storage.models import DossierEvent, DossierLeg, OutboxMessage
 from storage.repo import DossierRepo
 from tests.conftest import Chat, jpeg
 
-REG, CHG = allowances.REG, allowances.CHG
+REG, CHG = "nhan-tro-cap-qua-tai-khoan", "bao-thay-doi-nhan-tro-cap"
+_CATALOG = Catalog.load()
+EXPORT = _CATALOG.get(REG).effects.exports[0].args  # the verified list, declared in the registration's YAML
+CONFIRM_DAYS = next(c.args["days"] for c in _CATALOG.get(CHG).effects.submit if c.effect == "register.confirm_change")
 BEN_ID = "068050001234"   # Lâm Đồng, male, born 1950
 REP_ID = "068075001234"   # male, born 1975
 ACCOUNT = "1234567890123"  # Agribank: 13 digits
@@ -163,7 +168,7 @@ async def test_authorised_person_receives_on_own_account_and_holder_must_match_t
     assert (b.filer_kind, b.account_owner, b.holder_name) == ("authorised", "rep", "TRAN VAN BINH")
     rows = None
     async with runtime.sm() as db:
-        rows = await allowances.export_rows(db, "24958")
+        rows = await register_export.rows(db, EXPORT, "24958")
     assert rows == []  # not verified yet
     assert code
 
@@ -285,7 +290,7 @@ async def test_mismatch_keeps_the_person_out_of_the_export(chat: Chat, runtime: 
     [b] = await benef_rows(runtime)
     assert (b.identity_status, b.identity_note) == ("mismatch", "sai ngày sinh")
     async with runtime.sm() as db:
-        assert await allowances.export_rows(db, "24958") == []
+        assert await register_export.rows(db, EXPORT, "24958") == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,7 +357,7 @@ async def test_new_account_takes_effect_only_when_the_registering_chat_confirms(
     [b] = await benef_rows(runtime)
     assert (b.bank_bin, b.account_number) == ("970405", ACCOUNT)
     async with runtime.sm() as db:
-        assert (await allowances.export_rows(db, "24958"))[0]["account_number"] == ACCOUNT
+        assert (await register_export.rows(db, EXPORT, "24958"))[0]["account_number"] == ACCOUNT
         push = (await db.execute(select(OutboxMessage).where(OutboxMessage.kind == "allowance_confirm")))\
             .scalars().one()
     assert push.chat_key == "console:owner" and "•••• 4567" in push.payload["text"]
@@ -369,7 +374,7 @@ async def test_new_account_takes_effect_only_when_the_registering_chat_confirms(
     [b] = await benef_rows(runtime)
     assert (b.bank_bin, b.account_number) == ("970436", "0071001234567")
     async with runtime.sm() as db:
-        assert (await allowances.export_rows(db, "24958"))[0]["bank_short"] == "Vietcombank"
+        assert (await register_export.rows(db, EXPORT, "24958"))[0]["bank_short"] == "Vietcombank"
         ch = (await db.execute(select(AllowanceChange))).scalars().one()
         assert ch.status == "confirmed"
         told = (await db.execute(select(OutboxMessage).where(OutboxMessage.kind == "allowance_decided")))\
@@ -414,7 +419,7 @@ async def test_moving_away_takes_the_beneficiary_off_the_list(chat: Chat, runtim
     [b] = await benef_rows(runtime)
     assert b.status == "moved"
     async with runtime.sm() as db:
-        assert await allowances.export_rows(db, "24958") == []
+        assert await register_export.rows(db, EXPORT, "24958") == []
     # after moving away, the person may register again (at the new place)
     await start_registration(chat, "self")
     await beneficiary(chat)
@@ -464,15 +469,15 @@ async def test_export_csv_and_xlsx(chat: Chat, runtime: Runtime, tmp_path: Path)
     code = await register_self(chat)
     await _verified(runtime, code)
     async with runtime.sm() as db:
-        rows = await allowances.export_rows(db, "24958")
+        rows = await register_export.rows(db, EXPORT, "24958")
     assert len(rows) == 1
     r = rows[0]
     assert (r["full_name"], r["birth_date"], r["id_number"], r["bank_bin"], r["account_number"]) == \
         ("Nguyễn Văn An", "05/03/1950", BEN_ID, "970405", ACCOUNT)
     assert "Đức Trọng" in r["residence"] and r["phone"] == "0912345678" and r["dossier"] == code
     csv_path, xlsx_path = tmp_path / "ds.csv", tmp_path / "ds.xlsx"
-    allowances.write_csv(rows, csv_path)
-    allowances.write_xlsx(rows, xlsx_path, commune_code="24958", now=runtime.now())
+    register_export.write_csv(EXPORT, rows, csv_path)
+    register_export.write_xlsx(EXPORT, rows, xlsx_path, commune_code="24958", now=runtime.now())
     with open(csv_path, encoding="utf-8-sig", newline="") as fh:
         table = list(csv.reader(fh))
     assert table[0][:4] == ["STT", "Họ và tên", "Ngày sinh", "Số CCCD/định danh cá nhân"]
@@ -530,7 +535,7 @@ async def test_unconfirmed_new_account_expires_and_the_old_account_stays(runtime
         push = (await db.execute(select(OutboxMessage).where(OutboxMessage.kind == "allowance_confirm")))\
             .scalars().one()
     pin = push.payload["choices"][0]["value"].rsplit(":", 1)[1]
-    clock.when = clock.when + timedelta(days=allowances.CONFIRM_DAYS + 1)
+    clock.when = clock.when + timedelta(days=CONFIRM_DAYS + 1)
     await owner.say(f"/xacnhan {pin}")
     assert owner.error and "hết hạn" in owner.error.text
     assert (await benef_rows(runtime))[0].account_number == ACCOUNT
