@@ -1,0 +1,133 @@
+"""The generic effects procedures declare in YAML (bot/effects/): the registry, and the problems
+``dvcbot catalog check`` finds in their arguments without running anything."""
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import cli
+from bot.effects import REGISTRY, validate_catalog
+from dialogs.catalog import PROCEDURES_DIR, Catalog
+
+REG, CHG = "nhan-tro-cap-qua-tai-khoan", "bao-thay-doi-nhan-tro-cap"
+
+
+def test_every_effect_is_registered_with_a_stage():
+    assert set(REGISTRY) == {"register.absent", "register.present", "register.add", "register.update",
+                             "register.close", "register.confirm_change", "identity.verify", "register.export"}
+    assert {m.STAGE for m in REGISTRY.values()} == {"check", "submit", "export"}
+
+
+def test_the_catalogue_declares_valid_effects():
+    cat = Catalog.load()
+    assert validate_catalog(cat) == []
+    assert cat.get(REG).effects.checks and cat.get(CHG).effects.submit and cat.get(REG).effects.exports
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert cli.main(["catalog", "check"]) == 0
+    assert "0 problems" in out.getvalue()
+
+
+def _with_effects(tmp_path: Path, pid: str, edit) -> Catalog:
+    """A catalogue in which one procedure's ``effects`` were edited."""
+    for other in (REG, CHG):  # they name each other
+        shutil.copy(PROCEDURES_DIR / f"{other}.yaml", tmp_path / f"{other}.yaml")
+    path = tmp_path / f"{pid}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(data["effects"])
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    cat = Catalog.load(tmp_path)
+    assert cat.errors == []
+    return cat
+
+
+def _problems(tmp_path: Path, pid: str, edit) -> list[str]:
+    return validate_catalog(_with_effects(tmp_path, pid, edit))
+
+
+def test_unknown_effect(tmp_path: Path):
+    def edit(e):
+        e["submit"].append({"effect": "register.explode", "args": {}})
+    [p] = _problems(tmp_path, REG, edit)
+    assert p.startswith(f"{REG}: effects.submit[2]: unknown effect 'register.explode' (known: identity.verify, ")
+
+
+def test_effect_in_the_wrong_list(tmp_path: Path):
+    def edit(e):
+        e["checks"].append({"effect": "register.add", "after": ["beneficiary.id_number"], "args": {}})
+    assert _problems(tmp_path, REG, edit) == [
+        f"{REG}: effects.checks[1]: register.add is a submit effect, not for effects.checks"]
+
+
+def test_unknown_field_paths(tmp_path: Path):
+    def edit(e):
+        e["submit"][0]["args"]["columns"]["phone"] = "beneficiary.telephone"
+        e["checks"][0]["after"] = ["beneficiary.cccd"]
+        e["submit"][1]["args"]["person"]["birth_date"] = "rep.born"
+    assert _problems(tmp_path, REG, edit) == [
+        f"{REG}: effects.checks[0]: after: unknown field path 'beneficiary.cccd'",
+        f"{REG}: effects.submit[0]: register.add: columns.phone: unknown field path 'beneficiary.telephone'",
+        f"{REG}: effects.submit[1]: identity.verify: person.birth_date: unknown field path 'rep.born'",
+    ]
+
+
+def test_missing_and_unknown_arguments(tmp_path: Path):
+    def edit(e):
+        del e["checks"][0]["args"]["key"]
+        e["checks"][0]["args"]["colour"] = "red"
+        del e["submit"][3]["args"]["message"]
+    assert _problems(tmp_path, CHG, edit) == [
+        f"{CHG}: effects.checks[0]: register.present: unknown argument 'colour'",
+        f"{CHG}: effects.checks[0]: register.present: missing argument 'key'",
+        f"{CHG}: effects.submit[3]: register.update: missing argument 'message'",
+    ]
+
+
+def test_registers_columns_placeholders_procedures_and_conditions(tmp_path: Path):
+    def edit(e):
+        e["checks"][0]["args"]["suggest"] = "khong-co-thu-tuc-nay"
+        e["checks"][0]["args"]["same"][0]["column"] = "nickname"
+        e["submit"][0]["when"] = "change.kind =="
+        e["submit"][0]["args"]["message"] += " {colour}"
+        e["submit"][1]["args"]["register"] = "pensioners"
+        e["submit"][3]["args"]["columns"]["status"] = "level.description"
+    problems = _problems(tmp_path, CHG, edit)
+    assert f"{CHG}: effects.checks[0]: register.present: suggest: unknown procedure 'khong-co-thu-tuc-nay'" \
+        in problems
+    assert f"{CHG}: effects.checks[0]: register.present: same[0]: register 'beneficiaries' has no column " \
+        "'nickname'" in problems
+    assert any(p.startswith(f"{CHG}: effects.submit[0]: when: ") for p in problems)
+    assert f"{CHG}: effects.submit[0]: register.confirm_change: message: unknown placeholder {{colour}} " \
+        "(known: account, bank, days)" in problems
+    assert f"{CHG}: effects.submit[1]: register.close: unknown register 'pensioners' (known: beneficiaries)" \
+        in problems
+    assert f"{CHG}: effects.submit[3]: register.update: columns: register 'beneficiaries' has no column " \
+        "'status' for answers" in problems
+    assert len(problems) == 6, problems
+
+
+def test_export_columns(tmp_path: Path):
+    def edit(e):
+        cols = e["exports"][0]["args"]["columns"]
+        cols.append({"key": "stt", "label": "STT", "source": "row_number"})
+        cols.append({"key": "x", "label": "X", "column": "shoe_size", "format": "roman"})
+        cols.append({"key": "y", "label": "Y"})
+    problems = _problems(tmp_path, REG, edit)
+    where = f"{REG}: effects.exports[0]: register.export"
+    assert problems == [f"{where}: columns[18]: duplicate key 'stt'",
+                        f"{where}: columns[19]: unknown format 'roman'",
+                        f"{where}: columns[19]: register 'beneficiaries' has no column 'shoe_size'",
+                        f"{where}: columns[20]: needs either a column or a source"]
+
+
+@pytest.mark.parametrize("pid", [REG, CHG])
+def test_no_procedure_needs_effects(tmp_path: Path, pid: str):
+    """Effects are optional: without them a procedure is a plain dossier."""
+    def edit(e):
+        e.clear()
+    assert _problems(tmp_path, pid, edit) == []
