@@ -197,16 +197,26 @@ NO_WORDS = {"khong khop", "sai", "khong dung", "khong trung", "mismatch", "no ma
 CANCEL = {"huy", "/huy", "thoi", "cancel", "/cancel"}
 
 
+# more buttons on a dossier for an officer (a reported change waiting for confirmation):
+# async fn(db, officer, dossier) -> [(value, label)]
+ChoiceSource = Callable[[AsyncSession, Officer, Dossier], Awaitable[list[tuple[str, str]]]]
+CHOICE_SOURCES: list[ChoiceSource] = []
+
+
 async def dossier_choices(db: AsyncSession, officer: Officer, dossier: Dossier) -> list[tuple[str, str]]:
-    """A “Xác thực” button on a dossier with an open check in this officer's scope."""
+    """A “Xác thực” button on a dossier with an open check in this officer's scope, and the buttons of
+    :data:`CHOICE_SOURCES`."""
+    out: list[tuple[str, str]] = []
+    for source in CHOICE_SOURCES:
+        out += await source(db, officer, dossier)
     check = await latest_for_dossier(db, dossier.id)
     if check is None or check.status != PENDING or not check.leg_id:
-        return []
+        return out
     leg = await db.get(DossierLeg, check.leg_id)
     if leg is None or leg.agency != officer.agency or leg.commune_code != officer.commune_code:
-        return []
+        return out
     _ = translator("vi")
-    return [(f"idv:open:{check.id}", _("Xác thực thông tin người hưởng"))]
+    return [(f"idv:open:{check.id}", _("Xác thực thông tin người hưởng"))] + out
 
 
 async def officer_step(ctx, value: str | None, text: str) -> bool:

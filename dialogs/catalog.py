@@ -82,11 +82,11 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
 
 
 def _is_text_key(key: str) -> bool:
-    return key in ("message", "request", "title", "label") or key.endswith(("_message", "_label", "_event"))
+    return key in ("message", "request", "notice", "title", "label") or key.endswith(("_message", "_label", "_event"))
 
 
 def effect_texts(args: object, where: str = "", texts: bool = False) -> Iterator[tuple[str, str]]:
-    """(where, text) for the user-facing strings among an effect's arguments: ``message``, ``request``,
+    """(where, text) for the user-facing strings among an effect's arguments: ``message``, ``request``, ``notice``,
     ``title``, ``label``, any ``*_message``, ``*_label`` or ``*_event``, and the values of ``labels``."""
     if isinstance(args, dict):
         for k, v in args.items():

@@ -80,11 +80,35 @@ def test_missing_and_unknown_arguments(tmp_path: Path):
     def edit(e):
         del e["checks"][0]["args"]["key"]
         e["checks"][0]["args"]["colour"] = "red"
-        del e["submit"][3]["args"]["message"]
+        del e["submit"][3]["args"]["message"]  # needed: the registering chat's own report takes effect at once
+        del e["submit"][2]["args"]["close"]
+        e["submit"][2]["args"]["confirm_by"] = ["officer", "neighbour"]
     assert _problems(tmp_path, CHG, edit) == [
         f"{CHG}: effects.checks[0]: register.present: unknown argument 'colour'",
         f"{CHG}: effects.checks[0]: register.present: missing argument 'key'",
-        f"{CHG}: effects.submit[3]: register.update: missing argument 'message'",
+        f"{CHG}: effects.submit[2]: register.confirm_change: needs columns to change or a status to close with "
+        "(close)",
+        f"{CHG}: effects.submit[2]: register.confirm_change: confirm_by: unknown 'neighbour' (known: chat, officer)",
+        f"{CHG}: effects.submit[3]: register.confirm_change: missing argument 'message'",
+    ]
+
+
+def test_update_and_close_without_confirmation(tmp_path: Path):
+    """register.update and register.close apply at once (for changes that move no money)."""
+    def edit(e):
+        e["submit"] += [
+            {"effect": "register.update", "when": "change.kind == 'benefit_level'",
+             "args": {"register": "beneficiaries", "key": "beneficiary.id_number", "kind": "benefit_level",
+                      "columns": {"benefit_note": "level.description"}, "message": "Đã ghi nhận.",
+                      "missing_message": "Không tìm thấy."}},
+            {"effect": "register.close", "args": {"register": "beneficiaries", "key": "beneficiary.id_number",
+                                                  "kind": "moved", "status": "active", "data": {"date": "moved.day"}}},
+        ]
+    assert _problems(tmp_path, CHG, edit) == [
+        f"{CHG}: effects.submit[5]: register.close: missing argument 'missing_message'",
+        f"{CHG}: effects.submit[5]: register.close: data.date: unknown field path 'moved.day'",
+        f"{CHG}: effects.submit[5]: register.close: status: closing a row cannot leave it active",
+        f"{CHG}: effects.submit[5]: register.close: missing argument 'message'",
     ]
 
 
@@ -93,7 +117,7 @@ def test_registers_columns_placeholders_procedures_and_conditions(tmp_path: Path
         e["checks"][0]["args"]["suggest"] = "khong-co-thu-tuc-nay"
         e["checks"][0]["args"]["same"][0]["column"] = "nickname"
         e["submit"][0]["when"] = "change.kind =="
-        e["submit"][0]["args"]["message"] += " {colour}"
+        e["submit"][0]["args"]["pending_message"] += " {colour}"
         e["submit"][1]["args"]["register"] = "pensioners"
         e["submit"][3]["args"]["columns"]["status"] = "level.description"
     problems = _problems(tmp_path, CHG, edit)
@@ -102,11 +126,11 @@ def test_registers_columns_placeholders_procedures_and_conditions(tmp_path: Path
     assert f"{CHG}: effects.checks[0]: register.present: same[0]: register 'beneficiaries' has no column " \
         "'nickname'" in problems
     assert any(p.startswith(f"{CHG}: effects.submit[0]: when: ") for p in problems)
-    assert f"{CHG}: effects.submit[0]: register.confirm_change: message: unknown placeholder {{colour}} " \
+    assert f"{CHG}: effects.submit[0]: register.confirm_change: pending_message: unknown placeholder {{colour}} " \
         "(known: account, bank, days)" in problems
-    assert f"{CHG}: effects.submit[1]: register.close: unknown register 'pensioners' (known: beneficiaries)" \
+    assert f"{CHG}: effects.submit[1]: register.confirm_change: unknown register 'pensioners' (known: beneficiaries)" \
         in problems
-    assert f"{CHG}: effects.submit[3]: register.update: columns: register 'beneficiaries' has no column " \
+    assert f"{CHG}: effects.submit[3]: register.confirm_change: columns: register 'beneficiaries' has no column " \
         "'status' for answers" in problems
     assert len(problems) == 6, problems
 
@@ -114,15 +138,15 @@ def test_registers_columns_placeholders_procedures_and_conditions(tmp_path: Path
 def test_export_columns(tmp_path: Path):
     def edit(e):
         cols = e["exports"][0]["args"]["columns"]
-        cols.append({"key": "stt", "label": "STT", "source": "row_number"})
+        cols.append({"key": "stt", "label": "STT", "source": "row_number"})  # columns[19]
         cols.append({"key": "x", "label": "X", "column": "shoe_size", "format": "roman"})
         cols.append({"key": "y", "label": "Y"})
     problems = _problems(tmp_path, REG, edit)
     where = f"{REG}: effects.exports[0]: register.export"
-    assert problems == [f"{where}: columns[18]: duplicate key 'stt'",
-                        f"{where}: columns[19]: unknown format 'roman'",
-                        f"{where}: columns[19]: register 'beneficiaries' has no column 'shoe_size'",
-                        f"{where}: columns[20]: needs either a column or a source"]
+    assert problems == [f"{where}: columns[19]: duplicate key 'stt'",
+                        f"{where}: columns[20]: unknown format 'roman'",
+                        f"{where}: columns[20]: register 'beneficiaries' has no column 'shoe_size'",
+                        f"{where}: columns[21]: needs either a column or a source"]
 
 
 @pytest.mark.parametrize("pid", [REG, CHG])

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import banks
 from dialogs.catalog import Catalog
-from dialogs.expr import ExprError, compile_expr
 from dialogs.form import Form
 from dialogs.i18n import Translator, translator
 from dialogs.kinds import format_address
@@ -123,13 +122,6 @@ class Args:
         for name, path in params.items():
             self.path(path, f"params.{name}")
         return list(params)
-
-    def when(self, source: str | None) -> None:
-        if source:
-            try:
-                compile_expr(source)
-            except ExprError as exc:
-                self.problem(f"when: {exc}")
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:

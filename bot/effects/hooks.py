@@ -122,8 +122,23 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, now: datetime) -> lis
     return notes
 
 
+async def _change_choices(db: AsyncSession, officer: Any, dossier: Dossier) -> list[tuple[str, str]]:
+    return await register_confirm_change.officer_choices(db, _catalog(), officer, dossier)
+
+
+verification.CHOICE_SOURCES.append(_change_choices)
+
+
 async def officer_step(ctx: Any, value: str | None, text: str) -> bool:
-    """Identity checks, and the exports an officer's agency may ask for; False if not ours."""
+    """Identity checks, reported changes to confirm, and the exports an officer's agency may ask for;
+    False if not ours."""
+    _CATALOG.set(ctx.catalog)
+    if value is not None and value.startswith(register_confirm_change.OFFICER_PREFIX):
+        if await register_confirm_change.officer_decide(ctx, value):
+            from ..officers import _show_queue  # the officer chat's queue view; public once the chat is split
+
+            await _show_queue(ctx)
+            return True
     if await verification.officer_step(ctx, value, text):
         return True
     args = register_export.asked(ctx.catalog, ctx.officer.agency, text) if value is None else None

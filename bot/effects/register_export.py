@@ -15,6 +15,7 @@ officers of an agency: from their chat (one of ``commands``) or ``dvcbot allowan
           - {key: KEY, label: TEXT, column: COLUMN, format: date|bank_name|bank_short|identity,
              labels: {VALUE: TEXT}, only_if: {COLUMN: VALUE}, width: N}
           - {key: KEY, label: TEXT, source: row_number|dossier_code}
+          - {key: KEY, label: TEXT, source: pending_changes, labels: {CHANGE_KIND: TEXT}}   # reported, unconfirmed
 """
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ from .registers import DEAD_DOSSIER, REGISTERS, register_arg
 NAME = "register.export"
 STAGE = "export"
 FORMATS = ("date", "bank_name", "bank_short", "identity")
-SOURCES = ("row_number", "dossier_code")
+SOURCES = ("row_number", "dossier_code", "pending_changes")
+AWAITING = "awaiting_confirmation"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -58,7 +60,9 @@ def validate(args: Mapping[str, Any], form: Form, catalog: Any = None) -> list[s
         if reg is not None and column not in cols:
             a.problem(f"register {reg.name!r} has no column {column!r}")
     a.required("agency")
-    a.required("commands", list)
+    for word in a.required("commands", list) or []:
+        if not isinstance(word, str) or fold(word).strip(" .!") != word:
+            a.problem(f"commands: {word!r} must be written as it is compared: folded, without diacritics")
     a.required("file_name")
     a.text("message", ("commune", "n"))
     a.text("title", ("commune", "day"))
@@ -91,9 +95,11 @@ def exports(catalog: Catalog) -> list[Mapping[str, Any]]:
     return [c.args for p in catalog.procedures.values() for c in p.effects.exports if c.effect == NAME]
 
 
-def _cell(c: Mapping[str, Any], row: Any, d: Dossier | None, n: int, _: Any) -> Any:
+def _cell(c: Mapping[str, Any], row: Any, d: Dossier | None, n: int, _: Any, pending: list[str]) -> Any:
     if c.get("source") == "row_number":
         return n
+    if c.get("source") == "pending_changes":
+        return "; ".join(_((c.get("labels") or {}).get(kind, kind)) for kind in pending)
     if c.get("source") == "dossier_code":
         return d.code if d else ""
     if any(getattr(row, k) != v for k, v in (c.get("only_if") or {}).items()):
@@ -125,12 +131,16 @@ async def rows(db: AsyncSession, args: Mapping[str, Any], commune_code: str, lan
     for column, value in (args.get("where") or {}).items():
         stmt = stmt.where(getattr(m, column) == value)
     stmt = stmt.order_by(*[getattr(m, column) for column in args.get("order_by") or ["id"]])
-    out: list[dict[str, Any]] = []
-    for row, d in (await db.execute(stmt)).all():
-        if d is not None and d.status in DEAD_DOSSIER:
-            continue
-        out.append({c["key"]: _cell(c, row, d, len(out) + 1, _) for c in args["columns"]})
-    return out
+    found = [(row, d) for row, d in (await db.execute(stmt)).all() if d is None or d.status not in DEAD_DOSSIER]
+    pending: dict[int, list[str]] = {}
+    if found and any(c.get("source") == "pending_changes" for c in args["columns"]):
+        fk = getattr(reg.changes, reg.change_fk)
+        for ch in (await db.execute(select(reg.changes).where(fk.in_([r.id for r, _d in found]),
+                                                              reg.changes.status == AWAITING)
+                                    .order_by(reg.changes.id))).scalars():
+            pending.setdefault(getattr(ch, reg.change_fk), []).append(ch.kind)
+    return [{c["key"]: _cell(c, row, d, n, _, pending.get(row.id, [])) for c in args["columns"]}
+            for n, (row, d) in enumerate(found, start=1)]
 
 
 def write_csv(args: Mapping[str, Any], table: list[dict[str, Any]], path: Path, lang: str = "vi") -> None:

@@ -98,14 +98,12 @@ def key_arg(a: Args) -> None:
         a.path(key, "key")
 
 
-def columns_arg(a: Args, reg: Register | None, *, changes: bool = False) -> dict[str, Any]:
+def columns_arg(a: Args, reg: Register | None) -> dict[str, Any]:
     """``columns: {column: path | {path, default, upper, max_len}}``."""
     cols = a.required("columns", dict) or {}
     for column, spec in cols.items():
         if reg is not None and (column not in reg.columns or column in SYSTEM_COLUMNS):
             a.problem(f"columns: register {reg.name!r} has no column {column!r} for answers")
-        elif reg is not None and changes and f"new_{column}" not in reg.change_columns:
-            a.problem(f"columns: a change to {reg.name!r} cannot carry {column!r}")
         if isinstance(spec, dict):
             for k in spec:
                 if k not in ("path", "default", "upper", "max_len"):
