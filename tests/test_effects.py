@@ -155,3 +155,68 @@ def test_no_procedure_needs_effects(tmp_path: Path, pid: str):
     def edit(e):
         e.clear()
     assert _problems(tmp_path, pid, edit) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# register.update and register.close run: a procedure that declares them changes the register at once
+# ---------------------------------------------------------------------------------------------
+def _without_confirmation(e) -> None:
+    """The change procedure with a move closing the row and a benefit level updating it at once."""
+    common = {"register": "beneficiaries", "key": "beneficiary.id_number", "missing_message": "Không tìm thấy."}
+    e["submit"] = [c for c in e["submit"] if c["when"] not in ("change.kind == 'moved'",
+                                                               "change.kind == 'benefit_level'")]
+    e["submit"] += [
+        {"effect": "register.close", "when": "change.kind == 'moved'",
+         "args": {**common, "kind": "moved", "status": "moved", "data": {"date": "moved.date"},
+                  "message": "Đã ghi nhận."}},
+        {"effect": "register.update", "when": "change.kind == 'benefit_level'",
+         "args": {**common, "kind": "benefit_level", "message": "Đã ghi nhận.",
+                  "columns": {"benefit_note": {"path": "level.description", "max_len": 20}}}},
+    ]
+
+
+async def test_update_and_close_change_the_register_at_once(db_url, tmp_path: Path, clock):
+    from sqlalchemy import select
+
+    from bot.service import Runtime
+    from storage.allowance_models import AllowanceChange
+    from tests.conftest import Chat
+    from tests.test_allowances import (benef_rows, change_residence, family_reporter, register_self, start_change,
+                                       submit)
+
+    (tmp_path / "cat").mkdir()
+    cat = _with_effects(tmp_path / "cat", CHG, _without_confirmation)
+    assert validate_catalog(cat) == []
+    rt = Runtime(db_url, var_dir=tmp_path / "var", now=clock, catalog=cat)
+    await rt.open()
+    try:
+        owner = await Chat(rt, "console:owner").start()
+        await register_self(owner)
+        other = await Chat(rt, "console:other").start()
+        await start_change(other, "benefit_level", reporter="family")
+        await change_residence(other)
+        await family_reporter(other)
+        await other.expect("level.description")
+        await other.say("Tăng mức hưởng theo quyết định 12/QĐ-UBND")
+        await other.expect("level.decision")
+        await other.say("bỏ qua")
+        await submit(other)
+        [b] = await benef_rows(rt)
+        assert (b.status, b.benefit_note) == ("active", "Tăng mức hưởng theo ")  # max_len 20
+        await start_change(other, "moved", reporter="family")
+        await change_residence(other)
+        await family_reporter(other)
+        await other.expect("moved.date")
+        await other.say("01/12/2026")
+        await other.say("Phường Xuân Hương, Lâm Đồng")
+        await submit(other)
+        assert "Đã ghi nhận." in other.text()
+        [b] = await benef_rows(rt)
+        assert b.status == "moved"
+        async with rt.sm() as db:
+            changes = list((await db.execute(select(AllowanceChange).order_by(AllowanceChange.id))).scalars())
+        assert [(c.kind, c.status, c.reported_by) for c in changes] == [
+            ("benefit_level", "recorded", "console:other"), ("moved", "recorded", "console:other")]
+        assert changes[1].data == {"date": "2026-12-01"}
+    finally:
+        await rt.close()
