@@ -1,11 +1,10 @@
-"""The runtime's and the officer chat's seam to the effects procedures declare (bot/effects/).
+"""The officer chat's seam to the effects procedures declare (bot/effects/), and their feature entry
+for bot/app.py: ``register(pipeline)`` adds the effects' plug-in and hooks to the turn pipeline.
 
-bot/service.py and bot/officers.py call these four names around the dialog engine; what happens is
-data (each procedure's ``effects:`` in its YAML). This module goes when the turn pipeline registers
-the effects itself.
+What happens is data (each procedure's ``effects:`` in its YAML); this module names no procedure.
 """
 from __future__ import annotations
 
-from .effects.hooks import after_step, before_step, officer_step, on_submitted
+from .effects.hooks import after_step, before_step, officer_step, on_submitted, register
 
-__all__ = ["after_step", "before_step", "officer_step", "on_submitted"]
+__all__ = ["after_step", "before_step", "officer_step", "on_submitted", "register"]

@@ -1,13 +1,14 @@
-"""Where the runtime calls the effects around the dialog engine (until the turn pipeline takes them):
+"""The effects in the turn pipeline (bot/pipeline.py), registered by :func:`register`:
 
-* :func:`before_step` — a registering chat's answer to a change waiting for its confirmation
-  (``/xacnhan CODE``, ``/tuchoi CODE`` or the buttons); a typed number picking one of the banks
-  offered after an ambiguous bank name;
+* :func:`plugin_turn` (a plug-in handler) — a registering chat's answer to a change waiting for its
+  confirmation (``/xacnhan CODE``, ``/tuchoi CODE`` or the buttons); a typed number picking one of the
+  banks offered after an ambiguous bank name;
 * :func:`after_step` — the procedure's ``checks`` as soon as their field is answered (and again at
   submission): a check that fails drops that answer and says why, offering the procedure that
   applies; an account number asked again when its bank changes; buttons for an ambiguous bank;
 * :func:`on_submitted` — the procedure's ``submit`` effects, in the submission's transaction;
-* :func:`officer_step` — identity checks and exports in an officer's chat.
+* :func:`officer_step` — identity checks, reported changes to confirm and exports in an officer's chat
+  (called by the officer chat).
 """
 from __future__ import annotations
 
@@ -24,10 +25,11 @@ from dialogs.messages import Incoming, Message, Outcome
 from storage.models import Dossier
 
 from .. import verification
+from ..pipeline import PASS, PLUGINS, Pass, Pipeline, Turn
 from . import register_confirm_change, register_export
 from .base import REGISTRY, EffectContext, Refusal, holds
 
-# the catalogue of the runtime serving this turn (the submission hook is not given one)
+# the catalogue of the runtime serving this turn (the officer chat's dossier buttons are not given one)
 _CATALOG: contextvars.ContextVar[Catalog | None] = contextvars.ContextVar("dvcbot_effects_catalog", default=None)
 
 
@@ -38,6 +40,22 @@ def _default_catalog() -> Catalog:
 
 def _catalog() -> Catalog:
     return _CATALOG.get() or _default_catalog()
+
+
+def register(pipeline: Pipeline) -> None:
+    """The plug-in handler, and the hooks of the citizen's step and submission."""
+    pipeline.add(plugin_turn, name="effects", order=PLUGINS)
+    pipeline.after_step(lambda turn, session, outcome: after_step(turn.db, turn.runtime, session, turn.message,
+                                                                    outcome))
+    pipeline.on_submitted(lambda turn, dossier: on_submitted(turn.db, dossier, turn.now, turn.runtime.catalog))
+
+
+async def plugin_turn(turn: Turn) -> Pass:
+    """Answer the citizen's step before the engine when :func:`before_step` does; always passes the turn on."""
+    outcome = await before_step(turn.db, turn.runtime, await turn.load_session(), turn.message)
+    if outcome is not None:
+        turn.outcome = outcome
+    return PASS
 
 
 async def before_step(db: AsyncSession, rt: Any, session: Any, msg: Incoming | None) -> Outcome | None:
@@ -107,9 +125,10 @@ def _stop(rt: Any, session: Any, outcome: Outcome, refusal: Refusal) -> Outcome:
     return Outcome(replies=[Message(refusal.text, error=True)] + offer.replies, accepted=True)
 
 
-async def on_submitted(db: AsyncSession, dossier: Dossier, now: datetime) -> list[Message]:
+async def on_submitted(db: AsyncSession, dossier: Dossier, now: datetime, catalog: Catalog | None = None
+                       ) -> list[Message]:
     """The procedure's submit effects whose ``when`` holds, in order; what they tell the citizen."""
-    catalog = _catalog()
+    catalog = catalog or _catalog()
     proc = catalog.procedures.get(dossier.procedure_id)
     if proc is None or not proc.effects.submit:
         return []
