@@ -126,6 +126,7 @@ async def _check_in_scope(db: AsyncSession, officer: Officer, check_id: int) -> 
     if check is None or leg is None or leg.agency != officer.agency or leg.commune_code != officer.commune_code:
         raise ActionRefused(N_("Không tìm thấy yêu cầu xác thực này trong phạm vi của bạn."), "not_found")
     dossier = await db.get(Dossier, check.dossier_id)
+    assert dossier is not None  # a check goes with its dossier (on delete cascade)
     return check, dossier, leg
 
 

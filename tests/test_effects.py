@@ -86,8 +86,8 @@ def test_missing_and_unknown_arguments(tmp_path: Path):
     assert _problems(tmp_path, CHG, edit) == [
         f"{CHG}: effects.checks[0]: register.present: unknown argument 'colour'",
         f"{CHG}: effects.checks[0]: register.present: missing argument 'key'",
-        f"{CHG}: effects.submit[2]: register.confirm_change: needs columns to change or a status to close with "
-        "(close)",
+        (f"{CHG}: effects.submit[2]: register.confirm_change: needs columns to change or a status to close "
+         "with (close)"),
         f"{CHG}: effects.submit[2]: register.confirm_change: confirm_by: unknown 'neighbour' (known: chat, officer)",
         f"{CHG}: effects.submit[3]: register.confirm_change: missing argument 'message'",
     ]
@@ -181,8 +181,7 @@ async def test_update_and_close_change_the_register_at_once(db_url, tmp_path: Pa
     from bot.service import Runtime
     from storage.allowance_models import AllowanceChange
     from tests.conftest import Chat
-    from tests.test_allowances import (benef_rows, change_residence, family_reporter, register_self, start_change,
-                                       submit)
+    from tests.test_allowances import benef_rows, change_residence, family_reporter, register_self, start_change, submit
 
     (tmp_path / "cat").mkdir()
     cat = _with_effects(tmp_path / "cat", CHG, _without_confirmation)

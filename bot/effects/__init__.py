@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from dialogs.catalog import Catalog
 
-from . import (identity_verify, register_absent, register_add, register_close, register_confirm_change,
-               register_export, register_present, register_update)
+from . import (
+    identity_verify,
+    register_absent,
+    register_add,
+    register_close,
+    register_confirm_change,
+    register_export,
+    register_present,
+    register_update,
+)
 from .base import REGISTRY, STAGES, EffectContext, Refusal, register
 
 for _module in (register_absent, register_present, register_add, register_update, register_close,

@@ -8,10 +8,11 @@ dialogs/schema.py); nothing here knows a procedure.
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import ModuleType
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,6 +61,13 @@ class EffectContext:
     user: str = ""  # the chat acting
     dossier: Dossier | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def submitted(self) -> Dossier:
+        """The dossier just submitted (for submit effects)."""
+        if self.dossier is None:
+            raise RuntimeError("a submit effect ran without its dossier")
+        return self.dossier
 
     @property
     def _(self) -> Translator:

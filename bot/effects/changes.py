@@ -2,7 +2,8 @@
 active row, and a change row recording what was reported, by which chat, for which dossier."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from dialogs.messages import Message
 
@@ -33,5 +34,5 @@ async def find_row(ctx: EffectContext, args: Mapping[str, Any]) -> tuple[Registe
 
 def new_change(ctx: EffectContext, reg: Register, row: Any, args: Mapping[str, Any], status: str = RECORDED) -> Any:
     data = {name: answer_value(ctx.answers, path) for name, path in (args.get("data") or {}).items()}
-    return reg.change(row, dossier_id=ctx.dossier.id, kind=args["kind"], status=status,
-                      reported_by=ctx.dossier.submitter_key, data=data, created_at=ctx.now)
+    return reg.change(row, dossier_id=ctx.submitted.id, kind=args["kind"], status=status,
+                      reported_by=ctx.submitted.submitter_key, data=data, created_at=ctx.now)

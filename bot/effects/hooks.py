@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import banks
 from dialogs.catalog import Catalog
-from dialogs.messages import Incoming, Message, Outcome
+from dialogs.messages import Incoming, Message, Outcome, Reply
 from storage.models import Dossier
 
 from .. import verification
@@ -81,7 +81,7 @@ async def after_step(db: AsyncSession, rt: Any, session: Any, msg: Incoming | No
         refusal = await _run_checks(db, rt, session, proc, outcome)
         if refusal is not None:
             return _stop(rt, session, outcome, refusal)
-    if proc is not None and outcome.accepted and draft.history:
+    if proc is not None and draft is not None and outcome.accepted and draft.history:
         outcome = banks.recheck_accounts(session, rt.catalog.form(session.procedure), outcome,
                                          rt.engine._safe_prompt)
     return banks.offer_choices(session, msg, outcome)
@@ -89,6 +89,7 @@ async def after_step(db: AsyncSession, rt: Any, session: Any, msg: Incoming | No
 
 async def _run_checks(db: AsyncSession, rt: Any, session: Any, proc: Any, outcome: Outcome) -> Refusal | None:
     draft = session.draft
+    assert draft is not None
     last = draft.history[-1] if outcome.accepted and draft.history else None
     ctx = EffectContext(db=db, catalog=rt.catalog, form=rt.catalog.form(proc.id), answers=draft.answers,
                         now=rt.now(), lang=session.lang, user=session.user)
@@ -120,9 +121,10 @@ def _stop(rt: Any, session: Any, outcome: Outcome, refusal: Refusal) -> Outcome:
         return Outcome(replies=[Message(refusal.text, error=True), rt.engine._safe_prompt(session)], accepted=True)
     # a short list of its own, numbered 1, 2: the procedure that applies, or this one again (to retype)
     offer = Outcome()
+    head: list[Reply] = [Message(refusal.text, error=True)]
     rt.engine._offer_candidates(session, [refusal.suggest] + ([current] if current and current != refusal.suggest
                                                               else []), offer)
-    return Outcome(replies=[Message(refusal.text, error=True)] + offer.replies, accepted=True)
+    return Outcome(replies=head + offer.replies, accepted=True)
 
 
 async def on_submitted(db: AsyncSession, dossier: Dossier, now: datetime, catalog: Catalog | None = None
@@ -152,19 +154,21 @@ async def officer_step(ctx: Any, value: str | None, text: str) -> bool:
     """Identity checks, reported changes to confirm, and the exports an officer's agency may ask for;
     False if not ours."""
     _CATALOG.set(ctx.catalog)
-    if value is not None and value.startswith(register_confirm_change.OFFICER_PREFIX):
-        if await register_confirm_change.officer_decide(ctx, value):
-            from ..officers import _show_queue  # the officer chat's queue view; public once the chat is split
-
-            await _show_queue(ctx)
-            return True
+    prefix = register_confirm_change.OFFICER_PREFIX
+    if value is not None and value.startswith(prefix) and await register_confirm_change.officer_decide(ctx, value):
+        await _back_to_queue(ctx)
+        return True
     if await verification.officer_step(ctx, value, text):
         return True
     args = register_export.asked(ctx.catalog, ctx.officer.agency, text) if value is None else None
     if args is None:
         return False
     await register_export.officer_export(ctx, args)
+    await _back_to_queue(ctx)
+    return True
+
+
+async def _back_to_queue(ctx: Any) -> None:
     from ..officers import _show_queue  # the officer chat's queue view; public once the officer chat is split
 
     await _show_queue(ctx)
-    return True

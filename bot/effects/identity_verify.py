@@ -14,8 +14,9 @@ dossier created, if any.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,7 +59,7 @@ def validate(args: Mapping[str, Any], form: Form, catalog: Any = None) -> list[s
 
 
 async def execute(ctx: EffectContext, args: Mapping[str, Any]) -> list[Message]:
-    d = ctx.dossier
+    d = ctx.submitted
     agency = next(x.agency.key for x in ctx.form.proc.legs if x.id == args["leg"])
     leg = next((x for x in await LegRepo(ctx.db).of_dossier(d.id) if x.agency == agency), None)
     person = verification.person_from_answers(ctx.answers, args["person"])

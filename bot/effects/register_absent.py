@@ -9,7 +9,8 @@
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from dialogs import lifecycle as lc
 from dialogs.form import Form
@@ -42,6 +43,6 @@ async def execute(ctx: EffectContext, args: Mapping[str, Any]) -> Refusal | None
     _ = ctx._
     d = await ctx.db.get(Dossier, row.dossier_id) if row.dossier_id else None
     state = _(lc.STATUS_LABELS.get(d.status, d.status)) if d else _(REGISTERED)
-    mine = d is not None and row.registered_chat == ctx.user  # an ID number alone does not disclose the code
-    return Refusal(_(args["message"], state=state, code=", " + d.code if mine else ""), args["key"],
-                   args.get("suggest"))
+    # the code only to the chat that filed it: an ID number alone does not disclose it
+    code = ", " + d.code if d is not None and row.registered_chat == ctx.user else ""
+    return Refusal(_(args["message"], state=state, code=code), args["key"], args.get("suggest"))

@@ -12,7 +12,8 @@ dossier and to the chat that filed it).
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from dialogs.form import Form
 from dialogs.messages import Message
@@ -38,7 +39,7 @@ def validate(args: Mapping[str, Any], form: Form, catalog: Any = None) -> list[s
 
 async def execute(ctx: EffectContext, args: Mapping[str, Any]) -> list[Message]:
     reg = REGISTERS[args["register"]]
-    d = ctx.dossier
+    d = ctx.submitted
     values = {col: reg.coerce(col, answer_value(ctx.answers, spec)) for col, spec in args["columns"].items()}
     row = reg.model(person_key=person_key(str(ctx.value(args["key"]))), commune_code=d.commune_code,
                     dossier_id=d.id, registered_chat=d.submitter_key, status=ACTIVE, created_at=ctx.now,

@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -145,7 +146,7 @@ async def execute(ctx: EffectContext, args: Mapping[str, Any]) -> list[Message]:
     if row is None:
         return missing
     _ = ctx._
-    d = ctx.dossier
+    d = ctx.submitted
     ch = new_change(ctx, reg, row, args, status=AWAITING)
     for col, spec in (args.get("columns") or {}).items():
         _set_new(reg, ch, col, reg.coerce(col, answer_value(ctx.answers, spec)))
@@ -329,6 +330,7 @@ async def officer_decide(ctx: Any, value: str) -> bool:
         ctx.say(_("Người hưởng không còn trong danh sách; thay đổi không áp dụng được."), error=True)
         return True
     args = _args_for(ctx.catalog, dossier, ch.kind)
+    assert args is not None  # _waiting found them
     o = ctx.officer
     await _apply(ctx.db, reg, ch, row, args, accept, actor=o.user_key or f"officer:{o.id}", role=o.role,
                  via=OFFICER, reason=OFFICER_CONFIRMED if accept else OFFICER_REFUSED, now=ctx.now, dossier=dossier,

@@ -22,9 +22,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import tempfile
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -56,7 +57,7 @@ def validate(args: Mapping[str, Any], form: Form, catalog: Any = None) -> list[s
     a.allowed("register", "where", "order_by", "agency", "commands", "file_name", "message", "title", "columns")
     reg = register_arg(a)
     cols = reg.columns if reg is not None else {}
-    for column in list((a.optional("where", dict) or {})) + list(a.optional("order_by", list) or []):
+    for column in list(a.optional("where", dict) or {}) + list(a.optional("order_by", list) or []):
         if reg is not None and column not in cols:
             a.problem(f"register {reg.name!r} has no column {column!r}")
     a.required("agency")
@@ -84,7 +85,7 @@ def validate(args: Mapping[str, Any], form: Form, catalog: Any = None) -> list[s
             a.problem(f"{where}: unknown source {c['source']!r}")
         if "format" in c and c["format"] not in FORMATS:
             a.problem(f"{where}: unknown format {c['format']!r}")
-        for column in [c.get("column")] + list((c.get("only_if") or {})):
+        for column in [c.get("column")] + list(c.get("only_if") or {}):
             if column is not None and reg is not None and column not in cols:
                 a.problem(f"{where}: register {reg.name!r} has no column {column!r}")
     return a.problems
@@ -164,11 +165,13 @@ def write_xlsx(args: Mapping[str, Any], table: list[dict[str, Any]], path: Path,
                now: datetime, lang: str = "vi") -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     _ = translator(lang)
     cols = args["columns"]
     wb = Workbook()
     ws = wb.active
+    assert ws is not None
     ws.title = "Danh sach"
     ws.append([_(args["title"], commune=commune_label(commune_code), day=now.strftime("%d/%m/%Y"))])
     ws["A1"].font = Font(bold=True)
@@ -182,7 +185,7 @@ def write_xlsx(args: Mapping[str, Any], table: list[dict[str, Any]], path: Path,
             if isinstance(cell.value, str):
                 cell.number_format = "@"
     for i, c in enumerate(cols, start=1):
-        ws.column_dimensions[ws.cell(row=2, column=i).column_letter].width = c.get("width", 14)
+        ws.column_dimensions[get_column_letter(i)].width = c.get("width", 14)
     wb.save(path)
 
 

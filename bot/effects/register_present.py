@@ -12,7 +12,8 @@ answers listed in ``same`` must match the row (compared without case or diacriti
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from dialogs.form import Form
 from dialogs.textnorm import fold

@@ -15,7 +15,8 @@ change is recorded.
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from dialogs.form import Form
 from dialogs.messages import Message
@@ -48,5 +49,5 @@ async def execute(ctx: EffectContext, args: Mapping[str, Any]) -> list[Message]:
     ch = new_change(ctx, reg, row, args)
     ctx.db.add(ch)
     await ctx.db.flush()
-    log.info("register %s: change %s (%s) recorded, dossier=%s", reg.name, ch.id, ch.kind, ctx.dossier.code)
+    log.info("register %s: change %s (%s) recorded, dossier=%s", reg.name, ch.id, ch.kind, ctx.submitted.code)
     return [Message(ctx._(args["message"], **params_of(ctx, args)))]
