@@ -10,7 +10,7 @@ then on:
   taken on the resolved key too, so two quick messages from two linked chats never race;
 * replies go back to the chat that wrote (the channel adapters send them);
 * notifications (the outbox) go to the account's **preferred chat**
-  (:func:`notify_keys`, used by ``bot.officers.citizen_chats``), chosen with
+  (:func:`notify_keys`, used by ``bot.cases.notify.citizen_chats``), chosen with
   ``/thongbao zalo``, ``/thongbao telegram`` or ``/thongbao đây`` (default: the chat
   that asked for the code).
 
@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,10 +47,7 @@ from storage.account_models import Account, AccountIdentity, AccountLinkCode
 from storage.models import DraftRow
 from storage.repo import ConversationRepo
 
-from .pipeline import ACCOUNTS, PASS, Pass, Pipeline, Turn
-
-if TYPE_CHECKING:  # pragma: no cover
-    from bot.service import Runtime
+from .pipeline import ACCOUNTS, PASS, Pass, Pipeline, Services, Turn
 
 CODE_LEN = 8
 CODE_VALID = timedelta(minutes=15)
@@ -241,7 +238,7 @@ async def accounts_handler(turn: Turn) -> list[Reply] | Pass:
 
 
 async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: datetime,
-                       runtime: "Runtime") -> list[Reply] | None:
+                       runtime: Services) -> list[Reply] | None:
     """``/lienket``, ``/lienket CODE`` and ``/thongbao …`` for any chat; None for anything else. The reply
     ends with the question the (resolved) conversation is at, unchanged."""
     text = (msg.text or "").strip()
@@ -274,7 +271,7 @@ async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: date
             acct = await redeem(db, user_key, link_arg, now)
         except LinkRefused as exc:
             out.append(Message(_(exc.message, **exc.params), error=True))
-            if exc.guess:  # counted per day, as /theodoi counts wrong PINs (dialogs/engine.py follow_result)
+            if exc.guess:  # counted per day, as /theodoi counts wrong PINs (dialogs/engine/results.py)
                 session.throttle = dict(session.throttle or {}, link=[
                     runtime.engine.today().isoformat(), runtime.engine.failures(session, "link") + 1])
                 await repo.save(key, conv, session.conversation_data(), session.lang, [], [])
@@ -307,5 +304,5 @@ async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: date
     if welcome_back and session.draft is not None and session.state != "menu":
         out += runtime.engine.start(session).replies
     else:
-        out.append(runtime.engine._safe_prompt(session))
+        out.append(runtime.engine.safe_prompt(session))
     return out

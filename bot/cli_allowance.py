@@ -70,8 +70,8 @@ async def _run(args) -> int:
     from storage.officers_repo import OfficerRepo
 
     from . import verification
+    from .cases import ActionRefused
     from .effects import register_export
-    from .officers import ActionRefused
     from .service import Runtime
 
     async with Runtime(args.db, var_dir=args.var) as rt:

@@ -20,16 +20,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Final, Protocol
+from typing import Any, Awaitable, Callable, Final, Protocol
 
-from dialogs.engine import Session
-from dialogs.messages import Incoming, Message, Outcome, Reply
+from sqlalchemy.ext.asyncio import AsyncSession
 
-if TYPE_CHECKING:  # pragma: no cover
-    from sqlalchemy.ext.asyncio import AsyncSession
-    from storage.models import Dossier
-
-    from .service import Runtime
+from dialogs.catalog import Catalog
+from dialogs.engine import Engine, Session
+from dialogs.messages import Incoming, Message, Reply
+from dialogs.protocol import CheckResult, Outcome, RunCheck
+from dialogs.workdays import WorkCalendar
+from storage.attachments import AttachmentStore
+from storage.models import Dossier
 
 OFFICER_CHAT: Final = 10
 ACCOUNTS: Final = 20
@@ -60,15 +61,37 @@ AfterCommit = Callable[[list[Reply]], Awaitable[list[Reply]]]
 """A job run once the turn's transaction committed: takes the turn's replies, returns them (perhaps changed)."""
 
 
+class Services(Protocol):
+    """What a handler may use of the runtime (bot/service.py's ``Runtime``)."""
+
+    engine: Engine
+    catalog: Catalog
+    calendar: WorkCalendar
+    attachments: AttachmentStore
+    pipeline: "Pipeline"
+    now: Callable[[], datetime]
+
+    async def conversation_key(self, db: AsyncSession, user_key: str) -> str: ...
+
+    async def load_session(self, db: AsyncSession, user_key: str, *, lock: bool = True) -> tuple[str, Any, Session]:
+        ...
+
+    def session_from_rows(self, user_key: str, conv: Any, drafts: Any) -> Session: ...
+
+    async def save_session(self, db: AsyncSession, turn: "Turn") -> None: ...
+
+    def store_blobs(self, blobs: dict[str, bytes]) -> None: ...
+
+
 @dataclass
 class Turn:
     """One message of one chat, as every handler sees it."""
 
-    db: "AsyncSession"
+    db: AsyncSession
     user_key: str
     message: Incoming
     now: datetime
-    runtime: "Runtime"  # the services: engine, catalog, calendar, attachments, sessions
+    runtime: Services  # the services: engine, catalog, calendar, attachments, sessions
     start: bool = False  # the chat was (re)opened (``Runtime.start``), not sent a message
     conv_key: str | None = None  # the conversation this chat reads and writes (after the account link)
     session: Session | None = None  # the citizen's session, once loaded (:meth:`load_session`)
@@ -94,8 +117,9 @@ class Handler(Protocol):
 
 
 AfterStep = Callable[[Turn, Session, Outcome], Awaitable[Outcome]]
-OnSubmitted = Callable[[Turn, "Dossier"], Awaitable[list[Message]]]
-KeyResolver = Callable[["AsyncSession", str], Awaitable[str]]
+OnSubmitted = Callable[[Turn, Dossier], Awaitable[list[Message]]]
+KeyResolver = Callable[[AsyncSession, str], Awaitable[str]]
+DatabaseCheck = Callable[[Turn, Session, RunCheck], Awaitable[CheckResult]]
 
 
 @dataclass(frozen=True)
@@ -105,7 +129,7 @@ class _Entry:
     handler: Handler
 
 
-async def _same_key(db: "AsyncSession", user_key: str) -> str:
+async def _same_key(db: AsyncSession, user_key: str) -> str:
     return user_key
 
 
@@ -117,6 +141,7 @@ class Pipeline:
         self.after_steps: list[AfterStep] = []
         self.submitted: list[OnSubmitted] = []
         self.key_resolver: KeyResolver = _same_key
+        self.checks: dict[str, DatabaseCheck] = {}
 
     # --- registration -------------------------------------------------------------------------
     def handler(self, name: str, order: int) -> Callable[[Handler], Handler]:
@@ -143,10 +168,23 @@ class Pipeline:
         self.submitted.append(fn)
         return fn
 
+    def check(self, name: str) -> Callable[[DatabaseCheck], DatabaseCheck]:
+        """Decorator: the named database check a procedure declares, answering the engine's ``RunCheck``."""
+        def deco(fn: DatabaseCheck) -> DatabaseCheck:
+            if name in self.checks:
+                raise ValueError(f"check {name!r} is already registered")
+            self.checks[name] = fn
+            return fn
+        return deco
+
     def resolve_key(self, fn: KeyResolver) -> KeyResolver:
         """Which conversation a chat key reads and writes (linked accounts share one)."""
         self.key_resolver = fn
         return fn
+
+    def get(self, name: str) -> Handler | None:
+        """The handler registered under ``name`` (a plug-in of a feature finds the feature's handler)."""
+        return next((e.handler for e in self._entries if e.name == name), None)
 
     # --- running ------------------------------------------------------------------------------
     @property

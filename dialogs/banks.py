@@ -21,7 +21,7 @@ Account numbers are personal (financial) data: nothing here logs, and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -29,8 +29,7 @@ from typing import Any, Callable
 
 import yaml
 
-from .i18n import N_, Translator, translator
-from .messages import Ask, ChoiceOut, Incoming, Message
+from .i18n import N_, Translator
 from .parsing import Invalid
 from .textnorm import close_matches, fold
 
@@ -154,7 +153,7 @@ def match(raw: str) -> list[Bank]:
     if found:
         return found
     # typos: "vietcombak", "agribak"
-    keys = {}
+    keys: dict[str, list[Bank]] = {}
     for b in banks:
         for k in [_squash(b.short), _squash(b.code)] + [_squash(a) for a in b.aliases]:
             if len(k) >= 4:
@@ -250,61 +249,3 @@ def brief(kind: str, value: Any) -> str:
     if kind == "bank":
         return bank_label(str(value) if value else None).split(" — ")[0]
     return masked_account(str(value) if value else None)
-
-
-# ---------------------------------------------------------------------------------------------
-# around a turn of the conversation: buttons for an ambiguous bank, a number picking one of them,
-# and an account number asked again when the bank it was checked against changes
-# ---------------------------------------------------------------------------------------------
-def picked_choice(session: Any, msg: Any) -> Any:
-    """``Incoming(choice=BIN)`` when the person typed the number of a bank offered after an ambiguous
-    name (see :func:`offer_choices`), else None."""
-    pending = session.pending or {}
-    options = pending.get("options") or []
-    text = (msg.text or "").strip() if msg is not None else ""
-    if pending.get("kind") == "bank" and msg.choice is None and text.isdigit() and 1 <= int(text) <= len(options):
-        return Incoming(choice=options[int(text) - 1])
-    return None
-
-
-def offer_choices(session: Any, msg: Any, outcome: Any) -> Any:
-    """An ambiguous bank name: the candidates as buttons on the question asked again."""
-    last = outcome.replies[-1] if outcome.replies else None
-    pending = session.pending or {}
-    if not isinstance(last, Ask) or last.kind != "bank":
-        return outcome
-    opts = ambiguity_choices(msg.text) if msg is not None and msg.text and msg.choice is None \
-        and any(isinstance(r, Message) and r.error for r in outcome.replies) else []
-    if opts:
-        outcome.replies[-1] = replace(last, choices=tuple(ChoiceOut(v, lab) for v, lab in opts))
-        session.pending = {"kind": "bank", "path": last.field, "options": [v for v, _l in opts]}
-    elif pending.get("kind") == "bank":
-        session.pending = None
-    return outcome
-
-
-def recheck_accounts(session: Any, form: Any, outcome: Any, prompt: Callable[[Any], Any]) -> Any:
-    """A changed bank can make the account number already given invalid (Agribank: 13 digits): ask it
-    again. ``prompt(session)`` is the engine's question for the session's next field."""
-    draft = session.draft
-    changed = draft.history[-1]
-    f_changed = form.field(changed)
-    if f_changed is None or f_changed.kind != "bank":
-        return outcome
-    _ = translator(session.lang)
-    for path, value in list(draft.answers.items()):
-        f = form.field(path)
-        if f is None or f.kind != "bank_account" or f.bank_field != changed or not isinstance(value, str):
-            continue
-        try:
-            parse_account(value, draft.answers.get(changed))
-        except Invalid as exc:
-            del draft.answers[path]
-            draft.history = [p for p in draft.history if p != path]
-            session.dirty_drafts.add(draft.procedure)
-            session.pending = None
-            note = Message(_("Câu trả lời “{label}” không còn khớp với thông tin vừa sửa: {reason} Vui lòng trả lời lại "
-                             "câu này.", label=_(f.summary_label), reason=_(exc.message, **exc.params)))
-            head = [r for r in outcome.replies if not isinstance(r, Ask)]
-            return replace(outcome, replies=head + [note, prompt(session)])
-    return outcome

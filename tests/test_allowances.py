@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot import officers
+from bot import cases as officers
 from bot.effects import register_export
 from bot.service import Runtime
 from dialogs.catalog import Catalog

@@ -22,7 +22,6 @@ from dialogs.form import Form
 from dialogs.i18n import Translator, translator
 from dialogs.kinds import format_address
 from storage.models import Dossier
-from storage.officers_repo import OutboxRepo
 
 STAGES = ("check", "submit", "export")
 REGISTRY: dict[str, ModuleType] = {}
@@ -187,13 +186,3 @@ def holds(ctx: EffectContext, source: str | None) -> bool:
     """Whether a ``when`` expression holds over the answers (no expression: always)."""
     return ctx.form.holds(source, ctx.answers, today=ctx.now.date())
 
-
-async def notify(db: AsyncSession, chat_key: str, kind: str, dedupe: str, text: str, now: datetime, *,
-                 dossier_id: int | None = None, choices: Iterable[tuple[str, str]] = ()) -> bool:
-    """A message to another chat, through the outbox (sent after commit, once)."""
-    payload: dict[str, Any] = {"text": text}
-    ch = [{"value": v, "label": lab} for v, lab in choices]
-    if ch:
-        payload["choices"] = ch
-    return await OutboxRepo(db).enqueue(chat_key=chat_key, kind=kind, dedupe_key=dedupe, payload=payload,
-                                        now=now, dossier_id=dossier_id)

@@ -2,52 +2,64 @@
 
 * :func:`plugin_turn` (a plug-in handler) — a registering chat's answer to a change waiting for its
   confirmation (``/xacnhan CODE``, ``/tuchoi CODE`` or the buttons); a typed number picking one of the
-  banks offered after an ambiguous bank name;
+  banks offered after an ambiguous bank name (the bank kind's logic, dialogs/kinds/bank.py);
 * :func:`after_step` — the procedure's ``checks`` as soon as their field is answered (and again at
   submission): a check that fails drops that answer and says why, offering the procedure that
   applies; an account number asked again when its bank changes; buttons for an ambiguous bank;
+* each check effect also as a named database check (``pipeline.check``), answering the engine's
+  ``RunCheck(name, args)`` with a ``CheckResult``;
 * :func:`on_submitted` — the procedure's ``submit`` effects, in the submission's transaction;
-* :func:`officer_step` — identity checks, reported changes to confirm and exports in an officer's chat
-  (called by the officer chat).
+* :func:`officer_step` and :func:`dossier_extra` — identity checks, reported changes to confirm and
+  exports in an officer's chat.
 """
 from __future__ import annotations
 
-import contextvars
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs import banks
 from dialogs.catalog import Catalog
-from dialogs.messages import Incoming, Message, Outcome, Reply
+from dialogs.kinds import bank as bank_kind
+from dialogs.messages import Incoming, Message, Reply
+from dialogs.protocol import CheckResult, Outcome, RunCheck, Submit
 from storage.models import Dossier
 
 from .. import verification
+from ..officer_chat.router import officer_chat_of
+from ..officer_chat.views import show_queue
 from ..pipeline import PASS, PLUGINS, Pass, Pipeline, Turn
 from . import register_confirm_change, register_export
 from .base import REGISTRY, EffectContext, Refusal, holds
 
-# the catalogue of the runtime serving this turn (the officer chat's dossier buttons are not given one)
-_CATALOG: contextvars.ContextVar[Catalog | None] = contextvars.ContextVar("dvcbot_effects_catalog", default=None)
-
-
-@lru_cache(maxsize=1)
-def _default_catalog() -> Catalog:
-    return Catalog.load()
-
-
-def _catalog() -> Catalog:
-    return _CATALOG.get() or _default_catalog()
-
 
 def register(pipeline: Pipeline) -> None:
-    """The plug-in handler, and the hooks of the citizen's step and submission."""
+    """The plug-in handler, the hooks of the citizen's step and submission, the named checks, and the
+    officer chat's step and dossier extra."""
     pipeline.add(plugin_turn, name="effects", order=PLUGINS)
     pipeline.after_step(lambda turn, session, outcome: after_step(turn.db, turn.runtime, session, turn.message,
                                                                     outcome))
     pipeline.on_submitted(lambda turn, dossier: on_submitted(turn.db, dossier, turn.now, turn.runtime.catalog))
+    for name, module in REGISTRY.items():
+        if module.STAGE == "check":
+            pipeline.check(name)(_named_check(name))
+    chat = officer_chat_of(pipeline)
+    chat.add_step(officer_step)
+    chat.add_dossier_extra(dossier_extra)
+
+
+def _named_check(name: str) -> Any:
+    async def run(turn: Turn, session: Any, req: RunCheck) -> CheckResult:
+        rt = turn.runtime
+        draft = session.draft
+        ctx = EffectContext(db=turn.db, catalog=rt.catalog, form=rt.catalog.form(session.procedure),
+                            answers=dict(draft.answers) if draft is not None else {}, now=turn.now,
+                            lang=session.lang, user=session.user)
+        refusal = await REGISTRY[name].execute(ctx, req.args)
+        if refusal is None:
+            return CheckResult(name, True)
+        return CheckResult(name, False, refusal.text, {"drop": refusal.drop, "suggest": refusal.suggest})
+    return run
 
 
 async def plugin_turn(turn: Turn) -> Pass:
@@ -59,22 +71,20 @@ async def plugin_turn(turn: Turn) -> Pass:
 
 
 async def before_step(db: AsyncSession, rt: Any, session: Any, msg: Incoming | None) -> Outcome | None:
-    _CATALOG.set(rt.catalog)
     if msg is None:
         return None
     reply = register_confirm_change.parse_reply(msg)
     if reply is not None:
         ok, text = await register_confirm_change.decide(db, rt.catalog, session.user, reply[1], reply[0], rt.now(),
                                                         session.lang)
-        return Outcome(replies=[Message(text, error=not ok), rt.engine._safe_prompt(session)])
-    picked = banks.picked_choice(session, msg)
+        return Outcome(replies=[Message(text, error=not ok), rt.engine.safe_prompt(session)])
+    picked = bank_kind.picked_choice(session, msg)
     if picked is not None:
         return rt.engine.handle(session, picked)
     return None
 
 
 async def after_step(db: AsyncSession, rt: Any, session: Any, msg: Incoming | None, outcome: Outcome) -> Outcome:
-    _CATALOG.set(rt.catalog)
     draft = session.draft if session.supplement is None else None
     proc = rt.catalog.procedures.get(session.procedure) if draft is not None and session.procedure else None
     if proc is not None and proc.effects.checks:
@@ -82,21 +92,22 @@ async def after_step(db: AsyncSession, rt: Any, session: Any, msg: Incoming | No
         if refusal is not None:
             return _stop(rt, session, outcome, refusal)
     if proc is not None and draft is not None and outcome.accepted and draft.history:
-        outcome = banks.recheck_accounts(session, rt.catalog.form(session.procedure), outcome,
-                                         rt.engine._safe_prompt)
-    return banks.offer_choices(session, msg, outcome)
+        outcome = bank_kind.recheck_accounts(session, rt.catalog.form(session.procedure), outcome,
+                                             rt.engine.safe_prompt)
+    return bank_kind.offer_choices(session, msg, outcome)
 
 
 async def _run_checks(db: AsyncSession, rt: Any, session: Any, proc: Any, outcome: Outcome) -> Refusal | None:
     draft = session.draft
     assert draft is not None
     last = draft.history[-1] if outcome.accepted and draft.history else None
+    submitting = outcome.request(Submit) is not None
     ctx = EffectContext(db=db, catalog=rt.catalog, form=rt.catalog.form(proc.id), answers=draft.answers,
                         now=rt.now(), lang=session.lang, user=session.user)
     for call in proc.effects.checks:
         if any(draft.answers.get(p) in (None, "") for p in call.after):
             continue
-        if (last not in call.after and outcome.submit is None) or not holds(ctx, call.when):
+        if (last not in call.after and not submitting) or not holds(ctx, call.when):
             continue
         refusal = await REGISTRY[call.effect].execute(ctx, call.args)
         if refusal is not None:
@@ -112,25 +123,23 @@ def _stop(rt: Any, session: Any, outcome: Outcome, refusal: Refusal) -> Outcome:
     draft.history = [p for p in draft.history if p != refusal.drop]
     draft.revision += 1
     session.dirty_drafts.add(draft.procedure)
-    if refusal.suggest is None and outcome.submit is None:
+    if refusal.suggest is None and outcome.request(Submit) is None:
         session.pending = None
-        return Outcome(replies=[Message(refusal.text, error=True), rt.engine._safe_prompt(session)], accepted=True)
+        return Outcome(replies=[Message(refusal.text, error=True), rt.engine.safe_prompt(session)], accepted=True)
     current = session.procedure
     rt.engine.handle(session, Incoming(text="menu"))  # the draft is kept (without the answer just refused)
     if not refusal.suggest:
-        return Outcome(replies=[Message(refusal.text, error=True), rt.engine._safe_prompt(session)], accepted=True)
+        return Outcome(replies=[Message(refusal.text, error=True), rt.engine.safe_prompt(session)], accepted=True)
     # a short list of its own, numbered 1, 2: the procedure that applies, or this one again (to retype)
     offer = Outcome()
     head: list[Reply] = [Message(refusal.text, error=True)]
-    rt.engine._offer_candidates(session, [refusal.suggest] + ([current] if current and current != refusal.suggest
-                                                              else []), offer)
+    rt.engine.offer_candidates(session, [refusal.suggest] + ([current] if current and current != refusal.suggest
+                                                             else []), offer)
     return Outcome(replies=head + offer.replies, accepted=True)
 
 
-async def on_submitted(db: AsyncSession, dossier: Dossier, now: datetime, catalog: Catalog | None = None
-                       ) -> list[Message]:
+async def on_submitted(db: AsyncSession, dossier: Dossier, now: datetime, catalog: Catalog) -> list[Message]:
     """The procedure's submit effects whose ``when`` holds, in order; what they tell the citizen."""
-    catalog = catalog or _catalog()
     proc = catalog.procedures.get(dossier.procedure_id)
     if proc is None or not proc.effects.submit:
         return []
@@ -143,20 +152,17 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, now: datetime, catalo
     return notes
 
 
-async def _change_choices(db: AsyncSession, officer: Any, dossier: Dossier) -> list[tuple[str, str]]:
-    return await register_confirm_change.officer_choices(db, _catalog(), officer, dossier)
-
-
-verification.CHOICE_SOURCES.append(_change_choices)
+async def dossier_extra(ctx: Any, dossier: Dossier) -> tuple[list[str], list[tuple[str, str]]]:
+    """A reported change waiting for this officer's confirmation: a line and two buttons on the dossier."""
+    return await register_confirm_change.officer_extra(ctx.db, ctx.catalog, ctx.officer, dossier, ctx._)
 
 
 async def officer_step(ctx: Any, value: str | None, text: str) -> bool:
     """Identity checks, reported changes to confirm, and the exports an officer's agency may ask for;
     False if not ours."""
-    _CATALOG.set(ctx.catalog)
     prefix = register_confirm_change.OFFICER_PREFIX
     if value is not None and value.startswith(prefix) and await register_confirm_change.officer_decide(ctx, value):
-        await _back_to_queue(ctx)
+        await show_queue(ctx)
         return True
     if await verification.officer_step(ctx, value, text):
         return True
@@ -164,11 +170,5 @@ async def officer_step(ctx: Any, value: str | None, text: str) -> bool:
     if args is None:
         return False
     await register_export.officer_export(ctx, args)
-    await _back_to_queue(ctx)
+    await show_queue(ctx)
     return True
-
-
-async def _back_to_queue(ctx: Any) -> None:
-    from ..officers import _show_queue  # the officer chat's queue view; public once the officer chat is split
-
-    await _show_queue(ctx)

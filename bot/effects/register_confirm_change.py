@@ -50,7 +50,8 @@ from dialogs.textnorm import fold
 from storage.models import Dossier, DossierEvent, Officer
 from storage.officers_repo import LegRepo, secret_hash
 
-from .base import Args, EffectContext, answer_value, notify
+from ..cases.notify import enqueue as notify
+from .base import Args, EffectContext, answer_value
 from .changes import find_row, new_change, validate_common
 from .registers import ACTIVE, REGISTERS, columns_arg
 
@@ -67,6 +68,8 @@ _TEXTS = ("request", "accept_label", "refuse_label", "notice", "pending_message"
           "confirmed_event", "refused_event")
 CHAT, OFFICER = "chat", "officer"
 OFFICER_PREFIX = "chg:"  # the officer's buttons on the dossier: chg:ok:ID / chg:no:ID
+OFFICER_WAITING = N_("Thay đổi đã báo, chưa xác nhận: chỉ có hiệu lực khi được xác nhận. Kiểm tra giấy tờ kèm theo "
+                     "rồi chọn “Xác nhận thay đổi đã báo” hoặc “Không xác nhận thay đổi”.")
 OFFICER_CONFIRM = N_("Xác nhận thay đổi đã báo")
 OFFICER_REFUSE = N_("Không xác nhận thay đổi")
 OFFICER_CONFIRMED = N_("Cán bộ đã xác nhận thay đổi được báo; thay đổi có hiệu lực.")
@@ -296,13 +299,16 @@ async def _waiting(db: AsyncSession, catalog: Catalog, officer: Officer, dossier
     return out
 
 
-async def officer_choices(db: AsyncSession, catalog: Catalog, officer: Officer, dossier: Dossier
-                          ) -> list[tuple[str, str]]:
-    _ = translator("vi")
-    out: list[tuple[str, str]] = []
-    for _reg, ch in await _waiting(db, catalog, officer, dossier):
-        out += [(f"{OFFICER_PREFIX}ok:{ch.id}", _(OFFICER_CONFIRM)), (f"{OFFICER_PREFIX}no:{ch.id}", _(OFFICER_REFUSE))]
-    return out
+async def officer_extra(db: AsyncSession, catalog: Catalog, officer: Officer, dossier: Dossier, _: Any
+                        ) -> tuple[list[str], list[tuple[str, str]]]:
+    """A line and two buttons on a dossier whose reported change waits for this officer."""
+    waiting = await _waiting(db, catalog, officer, dossier)
+    if not waiting:
+        return [], []
+    choices: list[tuple[str, str]] = []
+    for _reg, ch in waiting:
+        choices += [(f"{OFFICER_PREFIX}ok:{ch.id}", _(OFFICER_CONFIRM)), (f"{OFFICER_PREFIX}no:{ch.id}", _(OFFICER_REFUSE))]
+    return ["⏳ " + _(OFFICER_WAITING)], choices
 
 
 async def officer_decide(ctx: Any, value: str) -> bool:
