@@ -219,3 +219,37 @@ async def test_update_and_close_change_the_register_at_once(db_url, tmp_path: Pa
         assert changes[1].data == {"date": "2026-12-01"}
     finally:
         await rt.close()
+
+
+def test_each_check_is_a_named_database_check_of_the_pipeline():
+    from bot import app
+
+    checks = app.build_pipeline().checks
+    assert {"register.absent", "register.present"} <= set(checks)
+
+
+async def test_a_run_check_request_is_answered_by_the_effect(runtime):
+    """The engine's ``RunCheck(name, args)`` gets the same answer as the after-step check."""
+    from bot.pipeline import Turn
+    from dialogs.messages import Incoming
+    from dialogs.protocol import RunCheck
+    from tests.conftest import Chat
+    from tests.test_allowances import BEN_ID, register_self, start_registration
+
+    owner = await Chat(runtime, "console:owner").start()
+    first = await register_self(owner)
+    other = await Chat(runtime, "console:other").start()
+    await start_registration(other)
+    args = Catalog.load().get(REG).effects.checks[0].args
+    check = runtime.pipeline.checks["register.absent"]
+    async with runtime.sm() as db, db.begin():
+        turn = Turn(db=db, user_key="console:other", message=Incoming(text=""), now=runtime.now(), runtime=runtime)
+        session = await turn.load_session()
+        session.draft.answers["beneficiary.id_number"] = BEN_ID
+        refused = await check(turn, session, RunCheck("register.absent", dict(args)))
+        session.draft.answers["beneficiary.id_number"] = "068050009999"
+        passed = await check(turn, session, RunCheck("register.absent", dict(args)))
+    assert (refused.name, refused.ok, refused.data) == ("register.absent", False,
+                                                        {"drop": "beneficiary.id_number", "suggest": CHG})
+    assert "đã đăng ký nhận trợ cấp qua tài khoản" in refused.message and first not in refused.message
+    assert passed.ok and passed.message is None
