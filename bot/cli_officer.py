@@ -71,6 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp = cmd("supplement", "ask the citizen for specific fields or documents", code=True, acting=True)
     sp.add_argument("--field", action="append", required=True, help="answer path, repeatable")
     sp.add_argument("--reason", required=True)
+    sp.add_argument("--days", type=int, help="working days the citizen has (default DVCBOT_SUPPLEMENT_DAYS or 10)")
     ap = cmd("approve", "approve, with the result number", code=True, acting=True)
     ap.add_argument("--number", required=True)
     rj = cmd("reject", "reject, with the reason", code=True, acting=True)
@@ -266,7 +267,8 @@ async def _officer_cmd(args, rt, db, off) -> int:
     elif c == "review":
         await off.review(db, officer, code, now, calendar=cal, catalog=cat)
     elif c == "supplement":
-        await off.request_supplement(db, officer, code, args.field, args.reason, now, calendar=cal, catalog=cat)
+        await off.request_supplement(db, officer, code, args.field, args.reason, now, calendar=cal, catalog=cat,
+                                     days=args.days)
     elif c == "approve":
         await off.approve(db, officer, code, args.number, now, calendar=cal, catalog=cat)
     elif c == "reject":

@@ -273,6 +273,7 @@ async def run_daily(db: AsyncSession, now: datetime, *, calendar: WorkCalendar |
         return {"reports": 0, "deadline_pushes": 0}
     reports = await enqueue_daily_reports(db, now, calendar=calendar, catalog=catalog)
     pushes = await cases.scan_deadlines(db, calendar, now, catalog=catalog)
+    pushes += await cases.scan_supplements(db, calendar, now, catalog=catalog)
     return {"reports": reports, "deadline_pushes": pushes}
 
 

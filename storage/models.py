@@ -206,6 +206,7 @@ class SupplementRequest(Base):
     fields: Mapped[list[Any]] = mapped_column(JSON, default=list)  # answer paths
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default="open", index=True)  # open | answered | closed
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)  # the citizen supplements by this day
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     answered_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     changes: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # path -> {before, after}

@@ -172,6 +172,14 @@ class SupplementRepo:
             stmt = stmt.with_for_update()
         return (await self.db.execute(stmt)).scalar_one_or_none()
 
+    async def open_with_legs(self) -> list[tuple[SupplementRequest, DossierLeg, Dossier]]:
+        """Every open request with its leg and dossier (the daily supplement deadline scan)."""
+        stmt = (select(SupplementRequest, DossierLeg, Dossier)
+                .join(DossierLeg, DossierLeg.id == SupplementRequest.leg_id)
+                .join(Dossier, Dossier.id == SupplementRequest.dossier_id)
+                .where(SupplementRequest.status == "open").order_by(SupplementRequest.id))
+        return [(r, leg, d) for r, leg, d in (await self.db.execute(stmt)).all()]
+
     async def latest_for_leg(self, leg_id: int) -> SupplementRequest | None:
         return (await self.db.execute(
             select(SupplementRequest).where(SupplementRequest.leg_id == leg_id)

@@ -239,3 +239,38 @@ async def _legs(rt: Runtime, code: str):
     async with rt.sm() as db:
         d = await LegRepo(db).dossier(code)
         return await LegRepo(db).of_dossier(d.id)
+
+
+async def test_a_supplement_has_a_deadline_a_reminder_and_an_end(runtime: Runtime):
+    """Officer desk D6: the citizen reads the deadline and is reminded; once it passes the dossier can be
+    returned (rejected for not supplementing), and a leader can always give it to someone else."""
+    desk = await officer(runtime, lc.DESK, name="Văn thư")
+    leader = await officer(runtime, lc.LEADER, name="Chủ tịch")
+    code = await submit(runtime, when=at(2026, 11, 25, 9))
+    await do(runtime, desk, off.claim, code, now=at(2026, 11, 25, 10))
+    async with runtime.sm() as db, db.begin():
+        o = await OfficerRepo(db).get(desk)
+        req = await off.request_supplement(db, o, code, ["contact.phone"], "Số điện thoại không liên lạc được",
+                                           at(2026, 11, 25, 10), calendar=runtime.calendar, days=5)
+        due = req.due_date
+    assert due == runtime.calendar.due_date(at(2026, 11, 25, 10), 5)
+    [told] = [m for m in await outbox(runtime) if m.kind == "citizen_needs_supplement"]
+    assert f"Hạn bổ sung: hết ngày {due:%d/%m/%Y}" in told.payload["text"]
+    with pytest.raises(off.ActionRefused) as exc:  # still within the deadline
+        await do(runtime, desk, off.reject, code, "Trả lại hồ sơ do không bổ sung", now=at(2026, 11, 26, 9))
+    assert "còn trong hạn bổ sung" in exc.value.text("vi")
+    # two working days before: one reminder to the citizen, however often the daily job runs
+    before = runtime.calendar.previous_workday(runtime.calendar.previous_workday(due))
+    for hh in (7, 9):
+        async with runtime.sm() as db, db.begin():
+            await off.scan_supplements(db, runtime.calendar, at(before.year, before.month, before.day, hh, 31))
+    assert len([m for m in await outbox(runtime) if m.kind == "citizen_supplement_reminder"]) == 1
+    # the day after the deadline: the holder and the leader hear it; the desk returns the dossier
+    late = runtime.calendar.next_workday(due)
+    async with runtime.sm() as db, db.begin():
+        await off.scan_supplements(db, runtime.calendar, at(late.year, late.month, late.day, 7, 31))
+    assert len([m for m in await outbox(runtime) if m.kind == "officer_supplement_late"]) == 2
+    await do(runtime, leader, off.reassign, code, desk, now=at(late.year, late.month, late.day, 8))
+    await do(runtime, desk, off.reject, code, "Trả lại hồ sơ do không bổ sung trong hạn",
+             now=at(late.year, late.month, late.day, 9))
+    assert (await leg_of(runtime, code)).status == lc.REJECTED

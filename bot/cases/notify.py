@@ -67,7 +67,8 @@ def applicant_person_key(dossier: Dossier, catalog: Catalog | None = None) -> st
 
 def citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *, due: date | None,
                   reason: str | None = None, items: list[str] | None = None, result_number: str | None = None,
-                  catalog: Catalog | None = None, closed: bool = False) -> str:
+                  catalog: Catalog | None = None, closed: bool = False,
+                  supplement_due: date | None = None) -> str:
     """What the citizen reads when a dossier (or one of its legs) reaches status ``kind``."""
     title = proc_title(dossier, _, catalog)
     # the invitation to rate only once the whole dossier is closed (a linked dossier's other legs may be open)
@@ -90,9 +91,13 @@ def citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *,
                  "cần làm gì thêm.", code=code, title=title, due=due_s)
     if kind == lc.NEEDS_SUPPLEMENT:
         lines = "\n".join(f"• {i}" for i in (items or []))
-        return _("Hồ sơ {code} ({title}) cần bổ sung:\n{items}\nLý do: {reason}\nGõ “bổ sung” để gửi các giấy tờ, "
+        text = _("Hồ sơ {code} ({title}) cần bổ sung:\n{items}\nLý do: {reason}\nGõ “bổ sung” để gửi các giấy tờ, "
                  "thông tin còn thiếu ngay trong cuộc trò chuyện này. Thời hạn giải quyết tạm dừng cho đến khi "
                  "bạn bổ sung xong.", code=code, title=title, items=lines, reason=reason or "")
+        if supplement_due is not None:
+            text += "\n" + _("Hạn bổ sung: hết ngày {date}. Quá hạn này, hồ sơ có thể bị trả lại.",
+                             date=_.date(supplement_due))
+        return text
     if kind == lc.RESUBMITTED:
         return _("Đã nhận phần bổ sung cho hồ sơ {code} ({title}). Hồ sơ được xử lý tiếp.\nNgày hẹn trả kết quả "
                  "(không tính thời gian chờ bổ sung): {due}.\nBạn không cần làm gì thêm.", code=code, title=title,
@@ -125,14 +130,15 @@ def _agency_name(dossier: Dossier, _: Translator, catalog: Catalog | None = None
 
 async def notify_citizens(db: AsyncSession, dossier: Dossier, leg: DossierLeg, event: DossierEvent, now: datetime,
                            calendar: WorkCalendar, *, catalog: Catalog | None = None, reason: str | None = None,
-                           items: list[str] | None = None, result_number: str | None = None) -> None:
+                           items: list[str] | None = None, result_number: str | None = None,
+                           supplement_due: date | None = None) -> None:
     """Tell every chat of the dossier's citizen about the status change recorded by ``event``."""
     _ = translator(dossier.lang)
     legs = await LegRepo(db).of_dossier(dossier.id)
     due = dossier_due(legs, calendar, now)
     text = citizen_text(event.to_status, dossier, leg, _, due=due, reason=reason, items=items,
                          result_number=result_number, catalog=catalog,
-                         closed=all(leg_.status in lc.CLOSED for leg_ in legs))
+                         closed=all(leg_.status in lc.CLOSED for leg_ in legs), supplement_due=supplement_due)
     for chat in await citizen_chats(db, dossier):
         await enqueue(db, chat, f"citizen_{event.to_status}", f"ev:{event.id}:{chat}", text, now,
                        dossier_id=dossier.id)

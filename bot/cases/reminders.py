@@ -7,14 +7,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
-from dialogs.i18n import translator
+from dialogs.i18n import N_, translator
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.models import Dossier, DossierLeg
-from storage.officers_repo import LegRepo, OfficerRepo
+from storage.officers_repo import LegRepo, OfficerRepo, SupplementRepo
 
 from .base import proc_title
 from .deadlines import days_left, effective_due
-from .notify import leg_officers, push_officers
+from .notify import citizen_chats, enqueue, leg_officers, push_officers
 
 
 async def scan_deadlines(db: AsyncSession, calendar: WorkCalendar | None, now: datetime, *,
@@ -76,3 +76,35 @@ async def push_if_due_soon(db: AsyncSession, dossier: Dossier, leg: DossierLeg, 
     return await push_officers(db, await leg_officers(db, leg), "officer_due_tomorrow",
                                f"due:{leg.id}:{due.isoformat()}", text, now, dossier_id=dossier.id,
                                choices=[(f"open:{dossier.code}", _("Xem hồ sơ"))])
+
+
+async def scan_supplements(db: AsyncSession, calendar: WorkCalendar | None, now: datetime, *,
+                           catalog: Catalog | None = None, remind_before: int = 2) -> int:
+    """Open supplement requests: the citizen is reminded ``remind_before`` working days before the deadline
+    (once), and once the deadline has passed the officers holding the leg and the unit's leaders hear that the
+    dossier may now be returned (rejected for not supplementing). Dedupe keys ``sup-remind:`` / ``sup-late:``."""
+    calendar = calendar or DEFAULT_CALENDAR
+    today = calendar.today(now)
+    n = 0
+    for req, leg, d in await SupplementRepo(db).open_with_legs():
+        if req.due_date is None or leg.status != lc.NEEDS_SUPPLEMENT:
+            continue
+        if req.due_date >= today and calendar.workdays_between(today, req.due_date) <= remind_before:
+            _c = translator(d.lang)
+            text = _c(N_("⏰ Nhắc bạn: hồ sơ {code} ({title}) đang chờ bạn bổ sung, hạn đến hết ngày {due}. Gõ “bổ "
+                         "sung” để gửi ngay trong cuộc trò chuyện này."), code=d.code, title=proc_title(d, _c, catalog),
+                      due=_c.date(req.due_date))
+            for chat in await citizen_chats(db, d):
+                n += await enqueue(db, chat, "citizen_supplement_reminder", f"sup-remind:{req.id}:{chat}", text, now,
+                                   dossier_id=d.id)
+        elif req.due_date < today:
+            _ = translator("vi")
+            text = _("⌛ Hồ sơ {code} ({title}) đã quá hạn bổ sung (hạn {due}) mà người dân chưa bổ sung. Có thể "
+                     "“Từ chối” với lý do “Trả lại hồ sơ do không bổ sung trong hạn”.", code=d.code,
+                     title=proc_title(d, _, catalog), due=_.date(req.due_date))
+            leaders = [o for o in await OfficerRepo(db).in_scope(leg.agency, leg.commune_code) if o.role == lc.LEADER]
+            targets = await leg_officers(db, leg)
+            n += await push_officers(db, targets + [o for o in leaders if o not in targets], "officer_supplement_late",
+                                     f"sup-late:{req.id}", text, now, dossier_id=d.id,
+                                     choices=[(f"open:{d.code}", _("Xem hồ sơ"))])
+    return n

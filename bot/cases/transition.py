@@ -7,7 +7,7 @@ dossier's status follow its legs and tells the citizen, all in the caller's tran
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,8 +71,10 @@ async def transition(db: AsyncSession, dossier: Dossier, leg: DossierLeg, act: l
             form = form_of(dossier, catalog)
             _ = translator(dossier.lang)
             items = [field_label(form, p, _) for p in act.items]
+        sup_due = (data or {}).get("supplement_due")
         await notify_citizens(db, dossier, leg, ev, now, calendar, catalog=catalog, reason=act.reason,
-                               items=items, result_number=leg.result_number)
+                               items=items, result_number=leg.result_number,
+                               supplement_due=date.fromisoformat(sup_due) if sup_due else None)
     return ev
 
 

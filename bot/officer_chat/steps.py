@@ -35,7 +35,9 @@ async def start_action(ctx: OfficerCtx, action: str, code: str) -> None:
     if action == lc.REASSIGN:
         check_early(ctx.officer, leg, action)
         people = [o for o in await OfficerRepo(ctx.db).in_scope(leg.agency, leg.commune_code, with_chat=False)
-                  if lc.allowed(o.role, lc.CLAIM, leg.status) and o.id != leg.claimed_by]
+                  # waiting for the citizen: whoever can take the dossier up again once it is supplemented
+                  if lc.allowed(o.role, lc.CLAIM, lc.RESUBMITTED if leg.status == lc.NEEDS_SUPPLEMENT else leg.status)
+                  and o.id != leg.claimed_by]
         if not people:
             raise ActionRefused(N_("Không có cán bộ nào khác xử lý được hồ sơ ở trạng thái này."), "target")
         ctx.ask(_("Giao hồ sơ {code} cho ai?", code=d.code), "officer.reassign",
