@@ -2,7 +2,7 @@
 and the due-tomorrow / overdue pushes."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 
@@ -11,7 +11,7 @@ from bot.service import Runtime
 from dialogs import lifecycle as lc
 from dialogs.workdays import WorkCalendar
 from tests.conftest import VN
-from tests.test_officers import leg_of, do, officer, outbox, submit
+from tests.test_officers import do, leg_of, officer, outbox, submit
 
 
 def at(y, m, d, hh=9, mm=0) -> datetime:
@@ -170,7 +170,7 @@ def test_calendar_file_from_the_environment(tmp_path):
     plain = workdays.calendar_from_env({})
     assert not plain.makeup_workdays and plain.cutoff == workdays.DEFAULT_CUTOFF
     path.write_text("makeup_workday: [2026-11-28]\n", encoding="utf-8")  # a typo must not pass silently
-    with pytest.raises(ValueError, match="calendar.yaml"):
+    with pytest.raises(ValueError, match=r"calendar\.yaml"):
         workdays.calendar_from_env({workdays.CALENDAR_ENV: str(path)})
-    with pytest.raises(ValueError, match="missing.yaml"):
+    with pytest.raises(ValueError, match=r"missing\.yaml"):
         workdays.load_calendar(tmp_path / "missing.yaml")

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dialogs import nlu
-from dialogs.catalog import Catalog
 from dialogs.nlu import (
     INFO_CATEGORIES,
     SYNONYMS,
@@ -24,6 +23,7 @@ from dialogs.nlu import (
     restore_diacritics_name,
 )
 from dialogs.parsing import Invalid, parse_date, parse_yes_no
+from tests.conftest import shared_catalog
 
 UTTERANCES = Path(__file__).parent / "nlu" / "utterances.tsv"
 TODAY = date(2026, 11, 23)
@@ -43,7 +43,7 @@ ALL_IDS = [FUNERAL, REISSUE, LEVEL, BIRTH, DEATH, BANK, HOUSING, AVERAGE, FACILI
 @pytest.fixture(scope="module")
 def catalog() -> list:
     """The real catalogue plus stubs for the built-in ids whose YAML has not landed yet."""
-    return nlu.eval_catalog()
+    return nlu.eval_catalog(shared_catalog())
 
 
 # --------------------------------------------------------------------------
@@ -53,7 +53,7 @@ def catalog() -> list:
 
 @pytest.fixture(scope="module")
 def report() -> nlu.EvalReport:
-    return evaluate(UTTERANCES)
+    return evaluate(UTTERANCES, shared_catalog())
 
 
 def test_labelled_set_is_large_and_well_formed() -> None:
@@ -88,7 +88,7 @@ def test_report_lists_failures_and_cli_runs(tmp_path: Path, capsys: pytest.Captu
     path = tmp_path / "u.tsv"
     path.write_text("# a comment\nintent\tlàm giấy khai sinh cho con\tho-tro-nha-o\n"
                     "money\t1tr5\t1500000\n", encoding="utf-8")
-    rep = evaluate(path)
+    rep = evaluate(path, shared_catalog())
     assert rep.total == {"intent": 1, "money": 1}
     assert rep.failures == [("intent", "làm giấy khai sinh cho con", "ho-tro-nha-o", BIRTH)]
     assert "50.0%" in str(rep)
@@ -236,7 +236,7 @@ def test_other_services_never_start_a_procedure(catalog: list, text: str) -> Non
 
 def test_synonyms_only_for_procedures_in_the_catalogue() -> None:
     """Built-in phrases for a procedure whose YAML has not landed are not used…"""
-    today = Catalog.load()
+    today = shared_catalog()
     only_two = [p for p in today.procedures.values() if p.id in (FUNERAL, REISSUE)]
     assert all(pid in (FUNERAL, REISSUE) for pid, _ in match_procedures("làm giấy khai sinh cho con", only_two))
     assert decide("dang ky khai sinh", only_two).procedure is None
@@ -248,7 +248,7 @@ def test_synonyms_only_for_procedures_in_the_catalogue() -> None:
 
 
 def test_catalog_forms_accepted(catalog: list) -> None:
-    real = Catalog.load()
+    real = shared_catalog()
     as_mapping = {p.id: p for p in catalog}
     for cat in (real, real.procedures, catalog, as_mapping, tuple(catalog)):
         assert decide("cap lai giay khuyet tat", cat).procedure == REISSUE
@@ -429,7 +429,7 @@ FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCh
                                                                         HealthCheck.function_scoped_fixture])
 
 
-_CATALOG = nlu.eval_catalog()
+_CATALOG = nlu.eval_catalog(shared_catalog())
 _IDS = {p.id for p in _CATALOG}
 
 

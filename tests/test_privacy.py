@@ -56,7 +56,7 @@ async def test_database_errors_do_not_quote_answers(db_url):
             try:
                 await conn.execute(text("SELECT no_such_column FROM no_such_table WHERE x = :v"),
                                    {"v": "068075001234"})
-            except Exception as exc:  # noqa: BLE001 - any driver error
+            except Exception as exc:
                 assert "068075001234" not in str(exc)
             else:
                 raise AssertionError("the statement should have failed")
