@@ -33,10 +33,9 @@ async def _chat(args) -> int:
 
 async def _dossiers(args) -> int:
     from storage.repo import DossierRepo, dossier_to_dict
-    async with _runtime(args) as rt:
-        async with rt.sm() as db:
-            rows = await DossierRepo(db).list(procedure_id=args.procedure)
-            data = [dossier_to_dict(d) for d in rows]
+    async with _runtime(args) as rt, rt.sm() as db:
+        rows = await DossierRepo(db).list(procedure_id=args.procedure)
+        data = [dossier_to_dict(d) for d in rows]
     if args.json:
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

@@ -21,13 +21,12 @@ async def _load(args):
     from storage.repo import DossierRepo
 
     from .service import Runtime
-    async with Runtime(args.db, var_dir=args.var) as rt:
-        async with rt.sm() as db:
-            d = await DossierRepo(db).by_code(args.code.strip())
-            if d is None:
-                return None
-            return {"code": d.code, "procedure": d.procedure_id, "answers": dict(d.answers or {}),
-                    "submitted_at": d.submitted_at}
+    async with Runtime(args.db, var_dir=args.var) as rt, rt.sm() as db:
+        d = await DossierRepo(db).by_code(args.code.strip())
+        if d is None:
+            return None
+        return {"code": d.code, "procedure": d.procedure_id, "answers": dict(d.answers or {}),
+                "submitted_at": d.submitted_at}
 
 
 def run(args) -> int:
@@ -52,7 +51,8 @@ def run(args) -> int:
     elif not has_form(d["procedure"]):
         from dialogs.catalog import Catalog
         cat = Catalog.load()
-        parts = [leg.id for leg in cat.get(d["procedure"]).legs if leg.forms] if d["procedure"] in cat.procedures else []
+        legs = cat.get(d["procedure"]).legs if d["procedure"] in cat.procedures else []
+        parts = [leg.id for leg in legs if leg.forms]
         hint = f" Thủ tục liên thông: in mẫu của từng phần với --leg ({', '.join(parts)})." if parts else ""
         print(f"Thủ tục {d['procedure']} chưa có mẫu đơn để in.{hint}", file=sys.stderr)
         return 1

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 COMMANDS = ("officer", "notify")
@@ -151,6 +152,7 @@ async def _officer_cmd(args, rt, db, off) -> int:
     from dialogs import lifecycle as lc
     from dialogs.i18n import translator
     from storage.officers_repo import OfficerRepo
+
     from . import reports
     now, cal, cat = rt.now(), rt.calendar, rt.catalog
     c = args.officer_cmd
@@ -230,8 +232,8 @@ async def _officer_cmd(args, rt, db, off) -> int:
     if c == "show":
         d, leg = await off._scoped(db, officer, args.code, lock=False)
         if args.json:
-            from storage.repo import dossier_to_dict
             from storage.officers_repo import SupplementRepo
+            from storage.repo import dossier_to_dict
             data = dossier_to_dict(await off.LegRepo(db).dossier(d.code))
             supp = await SupplementRepo(db).latest_for_leg(leg.id)
             data["leg"] = {"status": leg.status, "due_date": off.effective_due(leg, cal, now).isoformat(),
@@ -274,6 +276,7 @@ async def _officer_cmd(args, rt, db, off) -> int:
 
 async def _notify(args: argparse.Namespace) -> int:
     from storage.officers_repo import OutboxRepo
+
     from . import reports
     from .notifier import ConsoleSender, Notifier
     async with _runtime(args) as rt:
@@ -310,8 +313,6 @@ async def _notify(args: argparse.Namespace) -> int:
             print(f"delivered={stats.delivered} retried={stats.retried} failed={stats.failed} "
                   f"uncertain={stats.uncertain}", file=sys.stderr)
             return 0
-        try:
+        with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
             await notifier.run(tick=tick, daily=False)
-        except (KeyboardInterrupt, asyncio.CancelledError):
-            pass
         return 0

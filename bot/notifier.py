@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import os
 import random
@@ -69,10 +70,11 @@ import socket
 import sys
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -260,7 +262,7 @@ class RateLimiter:
 
 # -- the worker -------------------------------------------------------------------------------
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -271,7 +273,7 @@ class RunStats:
     uncertain: int = 0
     skipped: int = 0
 
-    def __iadd__(self, other: "RunStats") -> "RunStats":
+    def __iadd__(self, other: RunStats) -> RunStats:
         for k in vars(self):
             setattr(self, k, getattr(self, k) + getattr(other, k))
         return self
@@ -366,7 +368,7 @@ class Notifier:
                 next_at = self.now() + timedelta(seconds=self.backoff(attempts))
         except PermanentError as exc:
             status, error = "failed", f"PermanentError: {exc}"
-        except Exception as exc:  # noqa: BLE001 - unknown outcome: never re-send blindly
+        except Exception as exc:
             status, error = "failed", f"uncertain: {type(exc).__name__}"
             log.warning("outbox %s: sender raised %s; marked failed (uncertain)", row.id, type(exc).__name__)
         async with self.sm() as db, db.begin():
@@ -417,11 +419,9 @@ class Notifier:
             if tick is not None:
                 try:
                     await tick()
-                except Exception:  # noqa: BLE001 - a failing report must not stop deliveries
+                except Exception:
                     log.exception("scheduled job failed")
             s = await self.run_once()
             if s.delivered + s.retried + s.failed + s.uncertain + s.skipped == 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=idle)
-                except asyncio.TimeoutError:
-                    pass

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import base64
 import io
-from dataclasses import asdict, dataclass
 import logging
 import time as _time
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -215,9 +216,9 @@ async def monthly_stats(db: AsyncSession, year: int, month: int, *, agency: str 
     for r in out:
         for k, _l in MONTH_COLUMNS:
             total[k] += r[k]
-    for r in out + [total]:
+    for r in [*out, total]:
         r["late_rate"] = round(100.0 * r["late"] / r["handled"], 1) if r["handled"] else 0.0
-    return out + [total]
+    return [*out, total]
 
 
 def stats_table(rows: list[dict[str, Any]], year: int, month: int, lang: str = "vi") -> str:
@@ -225,7 +226,7 @@ def stats_table(rows: list[dict[str, Any]], year: int, month: int, lang: str = "
     head = [_("Thủ tục")] + [_(label) for _k, label in MONTH_COLUMNS]
     body = [[r["title"][:45]] + [f"{r[k]:g}" if isinstance(r[k], float) else str(r[k]) for k, _l in MONTH_COLUMNS]
             for r in rows]
-    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
+    widths = [max(len(x[i]) for x in [head, *body]) for i in range(len(head))]
     fmt = lambda cells: " | ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i])  # noqa: E731
                                    for i, c in enumerate(cells))
     lines = [_("Tình hình giải quyết thủ tục hành chính tháng {month}/{year}", month=month, year=year), fmt(head),
@@ -262,7 +263,7 @@ class DailyJobs:
         self.sm = sm
         self.calendar = calendar or DEFAULT_CALENDAR
         self.catalog = catalog
-        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.now = now or (lambda: datetime.now(UTC))
         self.clock = clock
         self.retry = retry
         self.done_day: date | None = None

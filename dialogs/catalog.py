@@ -8,16 +8,16 @@ never be reached, and strings missing from the English catalogue.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import yaml
 from pydantic import ValidationError
 
 from .expr import ExprError, compile_expr
 from .form import MORE, Form
-from .i18n import SUPPORTED, DEFAULT_LANG, load_catalog
+from .i18n import DEFAULT_LANG, SUPPORTED, load_catalog
 from .schema import Procedure
 
 PROCEDURES_DIR = Path(__file__).resolve().parent / "procedures"
@@ -85,7 +85,7 @@ class Catalog:
     files: dict[str, Path] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, directory: Path | None = None) -> "Catalog":
+    def load(cls, directory: Path | None = None) -> Catalog:
         cat = cls()
         for path in sorted((directory or PROCEDURES_DIR).glob("*.yaml")):
             try:
@@ -149,7 +149,7 @@ def _literal_comparisons(source: str) -> Iterator[tuple[str, object]]:
         if not isinstance(node, ast.Compare):
             continue
         items = [node.left, *node.comparators]
-        for a, op, b in zip(items, node.ops, items[1:]):
+        for a, op, b in zip(items[:-1], node.ops, items[1:], strict=True):
             if not isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)):
                 continue
             r = ref(a)
@@ -223,10 +223,7 @@ def check_procedure(form: Form) -> list[str]:
             elif f"{group}[].{name}" not in order:
                 problems.append(f"{where}: unknown item field {name!r}")
         for ref, lit in _literal_comparisons(source):
-            if ref.startswith("item."):
-                key = f"{group}[].{ref[5:]}"
-            else:
-                key = form.key_of(ref)
+            key = f"{group}[].{ref[5:]}" if ref.startswith("item.") else form.key_of(ref)
             if key in choice_values and isinstance(lit, str) and lit not in choice_values[key]:
                 problems.append(f"{where}: {ref!r} has no choice {lit!r}; this condition never holds")
             if kinds.get(key) == "yes_no" and isinstance(lit, str):

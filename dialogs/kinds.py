@@ -9,9 +9,9 @@ their values, addresses as dicts, attachments as lists of file records.
 from __future__ import annotations
 
 import re
-
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 from . import banks, parsing
 from .i18n import N_, Translator
@@ -30,7 +30,7 @@ KIND_HINTS: dict[str, str] = {
     "phone": N_("Nhập số di động, ví dụ 0912345678."),
     "money": N_("Nhập số tiền, ví dụ 1.500.000 hoặc 1,5 triệu."),
     "yes_no": N_("Trả lời Có hoặc Không."),
-    "multi_choice": N_("Có thể chọn nhiều: gõ các số, cách nhau bởi dấu phẩy (ví dụ 1, 3). Không có mục nào: gõ “không”."),
+    "multi_choice": N_("Có thể chọn nhiều: gõ các số, cách nhau bởi dấu phẩy (ví dụ 1, 3). Không có mục nào: gõ “không”."),  # noqa: E501
     "attachment": N_("Gửi ảnh chụp rõ nét hoặc tệp PDF."),
     "address": N_("Nhập tỉnh/thành phố (theo danh sách 34 tỉnh, thành mới), ví dụ: Lâm Đồng."),
     "bank": banks.HINT_BANK,  # issue #6: dialogs/banks.py

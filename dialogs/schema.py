@@ -7,6 +7,7 @@ gettext catalogues in locales/ (see dialogs/i18n.py and the Babel extractor).
 """
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date
 from typing import Any, Literal
@@ -118,7 +119,7 @@ class FieldDef(Strict):
         return v
 
     @model_validator(mode="after")
-    def _kind_options(self) -> "FieldDef":
+    def _kind_options(self) -> FieldDef:
         if self.kind in ("choice", "multi_choice") and not self.choices:
             raise ValueError(f"field {self.id}: kind {self.kind} needs choices")
         if self.kind not in ("choice", "multi_choice") and self.choices:
@@ -268,20 +269,20 @@ class Procedure(Strict):
         return v
 
     @model_validator(mode="after")
-    def _standards_ok(self) -> "Procedure":
+    def _standards_ok(self) -> Procedure:
         ordered = sorted(self.standards, key=lambda st: st.valid_from)
         for st in ordered:
             if st.valid_to is not None and st.valid_to < st.valid_from:
                 raise ValueError(f"standard {st.name!r}: valid_to before valid_from")
             if set(st.values) != set(ordered[0].values):
                 raise ValueError(f"standard {st.name!r}: every period needs the same values")
-        for a, b in zip(ordered, ordered[1:]):
+        for a, b in itertools.pairwise(ordered):
             if a.valid_to is None or a.valid_to >= b.valid_from:
                 raise ValueError(f"standards {a.name!r} and {b.name!r} overlap")
         return self
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "Procedure":
+    def _unique_ids(self) -> Procedure:
         seen: set[str] = set()
         for s in self.sections:
             if s.id in seen:

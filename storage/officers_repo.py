@@ -6,8 +6,9 @@ outbox claim/mark helpers, which the notifier calls in short transactions of the
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,7 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from .models import (
-    ChatLink, Dossier, DossierEvent, DossierLeg, Officer, OutboxMessage, Rating, SupplementRequest,
+    ChatLink,
+    Dossier,
+    DossierEvent,
+    DossierLeg,
+    Officer,
+    OutboxMessage,
+    Rating,
+    SupplementRequest,
 )
 
 

@@ -4,8 +4,8 @@ A form is described by one YAML template in ``templates/<form-id>.yaml``: ``id``
 file name), ``form``, ``title``, ``procedures`` (the procedure ids it serves — the
 procedure definitions need no change; none for a linked procedure's leg form, which the
 procedure names in ``legs[].forms`` and which is rendered with ``template=ID``), optional
-``maps`` (the form's own wording for choice values), ``notes`` (where the rendering departs from the source) and ``blocks``,
-in the order of the paper form:
+``maps`` (the form's own wording for choice values), ``notes`` (where the rendering departs from the source)
+and ``blocks``, in the order of the paper form:
 
 ``para`` / ``heading``   lines flowing from the left margin (``indent`` levels)
 ``center`` / ``right`` / ``title``   aligned lines (national motto, form number, title)
@@ -50,12 +50,13 @@ from __future__ import annotations
 import re
 import textwrap
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from itertools import zip_longest
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal, Union
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -70,9 +71,17 @@ from ..schema import FieldDef
 from .words import date_in_words, number_in_words
 
 __all__ = [
-    "FormError", "Template", "load_templates", "template_for", "has_form",
-    "render_text", "render_pdf", "placeholders", "check_templates",
-    "TEMPLATES_DIR", "FONTS_DIR",
+    "FONTS_DIR",
+    "TEMPLATES_DIR",
+    "FormError",
+    "Template",
+    "check_templates",
+    "has_form",
+    "load_templates",
+    "placeholders",
+    "render_pdf",
+    "render_text",
+    "template_for",
 ]
 
 HERE = Path(__file__).resolve().parent
@@ -158,7 +167,7 @@ class CheckboxBlock(_Block):
     indent: int = 0
 
     @model_validator(mode="after")
-    def _bound(self) -> "CheckboxBlock":
+    def _bound(self) -> CheckboxBlock:
         for o in self.options:
             if o.checked is None and (o.value is None or self.field is None):
                 raise ValueError(f"option {o.label!r}: give `field` + `value`, or `checked`")
@@ -196,7 +205,7 @@ class TableBlock(_Block):
         return _rows(v)
 
     @model_validator(mode="after")
-    def _shape(self) -> "TableBlock":
+    def _shape(self) -> TableBlock:
         for r in self.rows:
             if len(r.cells) != len(self.columns):
                 raise ValueError(f"table row {r.cells[:2]} has {len(r.cells)} cells, "
@@ -221,7 +230,7 @@ class RepeatTableBlock(_Block):
     size: float | None = None
 
     @model_validator(mode="after")
-    def _cells(self) -> "RepeatTableBlock":
+    def _cells(self) -> RepeatTableBlock:
         if any(c.cell is None for c in self.columns):
             raise ValueError("every column of a repeat table needs a `cell`")
         if (self.group is None) == (self.numbered is None):
@@ -248,7 +257,7 @@ class ColumnsBlock(_Block):
         return [_lines(c) for c in v] if isinstance(v, list) else v
 
     @model_validator(mode="after")
-    def _widths(self) -> "ColumnsBlock":
+    def _widths(self) -> ColumnsBlock:
         if self.widths is not None and len(self.widths) != len(self.columns):
             raise ValueError("`widths` needs one number per column")
         return self
@@ -256,11 +265,11 @@ class ColumnsBlock(_Block):
 
 class SectionBlock(_Block):
     type: Literal["section"]
-    blocks: list["Block"]
+    blocks: list[Block]
 
 
-Block = Annotated[Union[TextBlock, GapBlock, CheckboxBlock, TableBlock, RepeatTableBlock,
-                        ColumnsBlock, SectionBlock], Field(discriminator="type")]
+Block = Annotated[TextBlock | GapBlock | CheckboxBlock | TableBlock | RepeatTableBlock | ColumnsBlock | SectionBlock,
+                  Field(discriminator="type")]
 SectionBlock.model_rebuild()
 
 
@@ -362,7 +371,7 @@ class Columns:
     widths: list[float]
 
 
-Item = Union[Para, Gap, Table, Columns]
+Item = Para | Gap | Table | Columns
 
 _PH_RE = re.compile(r"\{([^{}]+)\}")
 _UNIT_PREFIXES = ("Thành phố ", "Tỉnh ", "Phường ", "Xã ", "Đặc khu ", "Thị trấn ")
@@ -619,13 +628,14 @@ def _text_lines(items: list[Item], width: int = TEXT_WIDTH) -> list[str]:
             total = sum(it.widths)
             widths = [max(8, int(width * w / total)) for w in it.widths]
             cols = []
-            for col, w in zip(it.columns, widths):
+            for col, w in zip(it.columns, widths, strict=False):
                 lines: list[str] = []
                 for p in col:
                     lines += [ln.center(w - 2) for ln in _wrap(p.text, w - 2)] if p.text else [""]
                 cols.append(lines)
             for parts in zip_longest(*cols, fillvalue=""):
-                out.append("".join(" " + (p or "").ljust(w - 2) + " " for p, w in zip(parts, widths)).rstrip())
+                row = "".join(" " + (p or "").ljust(w - 2) + " " for p, w in zip(parts, widths, strict=False))
+                out.append(row.rstrip())
     return out
 
 
@@ -750,7 +760,7 @@ def _layout_pdf(tpl: Template, items: list[Item], code: str | None, when: dateti
                 for cells, style in it.rows:
                     r = table.row()
                     face = FontFace(emphasis="BOLD") if "B" in style else None
-                    for c, col in zip(cells, it.columns):
+                    for c, col in zip(cells, it.columns, strict=False):
                         r.cell(c, align=col.align, style=face)
             pdf.ln(1.5)
         elif isinstance(it, Columns):
@@ -766,11 +776,11 @@ def _layout_pdf(tpl: Template, items: list[Item], code: str | None, when: dateti
                     h += LINE_MM * max(1, n)
                 return h
 
-            height = max(col_height(c, w) for c, w in zip(it.columns, widths))
+            height = max(col_height(c, w) for c, w in zip(it.columns, widths, strict=False))
             if pdf.get_y() + height > pdf.page_break_trigger:
                 pdf.add_page()
             y0, x = pdf.get_y(), pdf.l_margin
-            for col, w in zip(it.columns, widths):
+            for col, w in zip(it.columns, widths, strict=False):
                 pdf.set_xy(x, y0)
                 for p in col:
                     font(p.style, p.size)
@@ -857,7 +867,7 @@ def check_templates(catalog: Catalog | None = None) -> list[str]:
         forms += [catalog.forms[p.id] for p in catalog if any(tpl.id in leg.forms for leg in p.legs)]
         problems += [f"{tpl.id}: unknown procedure {p}" for p in tpl.procedures if p not in catalog.forms]
 
-        def known(path: str, group: str | None) -> bool:
+        def known(path: str, group: str | None, forms=forms) -> bool:
             if path in _VARS:
                 return True
             if path.startswith("item."):

@@ -6,10 +6,10 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import storage.account_models
+import storage.allowance_models
+import storage.channel_models  # noqa: F401 - channel tables (issue #7), so autogenerate sees them
 from storage.models import Base
-import storage.channel_models  # noqa: F401,E402 - channel tables (issue #7), so autogenerate sees them
-import storage.account_models  # noqa: F401,E402 - Zalo inbox and linked accounts (issue #8)
-import storage.allowance_models  # noqa: F401,E402 - allowances paid by bank account (issue #6)
 
 target_metadata = Base.metadata
 
