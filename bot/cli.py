@@ -55,8 +55,8 @@ def _catalog(args) -> int:
             print(f"{p.id:45s} v{p.version}  {p.processing_days:>2} ngày  {p.title}")
     if args.action == "check":
         problems = cat.check()
-        for p in problems:
-            print("ERROR", p, file=sys.stderr)
+        for problem in problems:
+            print("ERROR", problem, file=sys.stderr)
         print(f"{len(cat.procedures)} procedures, {len(problems)} problems")
         return 1 if problems else 0
     return 0

@@ -51,8 +51,8 @@ def run(args) -> int:
     elif not has_form(d["procedure"]):
         from dialogs.catalog import Catalog
         cat = Catalog.load()
-        legs = cat.get(d["procedure"]).legs if d["procedure"] in cat.procedures else []
-        parts = [leg.id for leg in legs if leg.forms]
+        parts = [leg.id for leg in cat.get(d["procedure"]).legs if leg.forms] \
+            if d["procedure"] in cat.procedures else []
         hint = f" Thủ tục liên thông: in mẫu của từng phần với --leg ({', '.join(parts)})." if parts else ""
         print(f"Thủ tục {d['procedure']} chưa có mẫu đơn để in.{hint}", file=sys.stderr)
         return 1

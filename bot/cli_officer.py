@@ -196,21 +196,21 @@ async def _officer_cmd(args, rt, db, off) -> int:
             print("Cần --agency và --commune (hoặc --send).", file=sys.stderr)
             return 2
         day = args.date or cal.today(now)
-        rows = await reports.daily_report(db, args.agency, args.commune, day, now, calendar=cal, catalog=cat)
-        text = reports.report_text(args.agency, args.commune, day, rows)
+        daily = await reports.daily_report(db, args.agency, args.commune, day, now, calendar=cal, catalog=cat)
+        text = reports.report_text(args.agency, args.commune, day, daily)
         print(text)
         if args.png:
             with open(args.png, "wb") as fh:
-                fh.write(reports.report_chart(rows, text.splitlines()[0].replace("📊 ", "")))
+                fh.write(reports.report_chart(daily, text.splitlines()[0].replace("📊 ", "")))
         return 0
     if c == "stats":
         y, m = (int(x) for x in args.month.split("-", 1))
-        rows = await reports.monthly_stats(db, y, m, agency=args.agency, commune_code=args.commune, calendar=cal,
-                                           catalog=cat, now=now)
+        stats = await reports.monthly_stats(db, y, m, agency=args.agency, commune_code=args.commune, calendar=cal,
+                                            catalog=cat, now=now)
         if args.json:
-            _out(rows)
+            _out(stats)
         else:
-            print(reports.stats_table(rows, y, m))
+            print(reports.stats_table(stats, y, m))
         return 0
 
     officer = await _acting(db, args, off)
@@ -234,15 +234,15 @@ async def _officer_cmd(args, rt, db, off) -> int:
         if args.json:
             from storage.officers_repo import SupplementRepo
             from storage.repo import dossier_to_dict
-            data = dossier_to_dict(await off.LegRepo(db).dossier(d.code))
+            shown = dossier_to_dict(await off.LegRepo(db).dossier(d.code))
             supp = await SupplementRepo(db).latest_for_leg(leg.id)
-            data["leg"] = {"status": leg.status, "due_date": off.effective_due(leg, cal, now).isoformat(),
+            shown["leg"] = {"status": leg.status, "due_date": off.effective_due(leg, cal, now).isoformat(),
                            "claimed_by": leg.claimed_by, "result_number": leg.result_number,
                            "timeliness": leg.timeliness, "paused_workdays": leg.paused_workdays}
-            data["supplement"] = None if supp is None else {"id": supp.id, "fields": supp.fields,
-                                                            "reason": supp.reason, "status": supp.status,
-                                                            "changes": supp.changes}
-            _out(data)
+            shown["supplement"] = None if supp is None else {"id": supp.id, "fields": supp.fields,
+                                                             "reason": supp.reason, "status": supp.status,
+                                                             "changes": supp.changes}
+            _out(shown)
         else:
             replies = await off.handle_officer_message(db, officer, off.Incoming(choice=f"open:{d.code}"), now,
                                                        calendar=cal, catalog=cat)

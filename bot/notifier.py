@@ -74,7 +74,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol, TextIO, cast
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -113,6 +113,15 @@ class Sender(Protocol):
     channel: str
 
     async def send(self, chat_key: str, payload: dict[str, Any]) -> str | None: ...
+
+
+class ResumableSender(Protocol):
+    """A sender that delivers one outbox row in several parts and says so with ``resumable = True``."""
+
+    channel: str
+    resumable: bool
+
+    async def send(self, chat_key: str, payload: dict[str, Any], *, progress: Progress) -> str | None: ...
 
 
 PROGRESS_KEY = "_progress"  # in an outbox row's payload: how far a multi-part send got
@@ -353,7 +362,7 @@ class Notifier:
             if getattr(sender, "resumable", False):
                 progress = Progress(saved if isinstance(saved, dict) else None,
                                     lambda state: self._save_progress(row.id, payload, state))
-                ref = await sender.send(row.chat_key, payload, progress=progress)
+                ref = await cast(ResumableSender, sender).send(row.chat_key, payload, progress=progress)
             else:
                 ref = await sender.send(row.chat_key, payload)
         except RetryAfter as exc:

@@ -118,6 +118,7 @@ def report_chart(rows: list[DailyRow], title: str, lang: str = "vi") -> bytes:
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     _ = translator(lang)
     names = [r.title if len(r.title) <= 42 else r.title[:40] + "…" for r in rows] or [_("Không có hồ sơ")]
@@ -134,7 +135,9 @@ def report_chart(rows: list[DailyRow], title: str, lang: str = "vi") -> bytes:
     ax.set_yticks(range(n_groups), names, fontsize=8)
     ax.invert_yaxis()
     ax.set_title(title, fontsize=10)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    locator = ax.xaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # the default AutoLocator is one
+        locator.set_params(integer=True)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # never over a bar
     fig.tight_layout()
     buf = io.BytesIO()
@@ -155,6 +158,8 @@ async def enqueue_daily_reports(db: AsyncSession, now: datetime, *, calendar: Wo
     n = 0
     cache: dict[tuple[str, str | None], tuple[str, str]] = {}
     for o in await OfficerRepo(db).focal_points():
+        if o.user_key is None:  # focal_points() returns only officers with a chat; this tells the type checker
+            continue
         dedupe = f"report:{day.isoformat()}:{o.id}"
         if await outbox.exists(dedupe):
             continue

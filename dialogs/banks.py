@@ -154,7 +154,7 @@ def match(raw: str) -> list[Bank]:
     if found:
         return found
     # typos: "vietcombak", "agribak"
-    keys = {}
+    keys: dict[str, list[Bank]] = {}
     for b in banks:
         for k in [_squash(b.short), _squash(b.code)] + [_squash(a) for a in b.aliases]:
             if len(k) >= 4:

@@ -36,8 +36,8 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
     yield "result", proc.result
     if proc.who:
         yield "who", proc.who
-    for i, s in enumerate(proc.steps):
-        yield f"steps[{i}]", s
+    for i, step in enumerate(proc.steps):
+        yield f"steps[{i}]", step
     for i, d in enumerate(proc.documents):
         yield f"documents[{i}]", d
     for i, fct in enumerate(proc.facts):
@@ -63,8 +63,8 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
                 yield f"{where}.choices.{c.value}", c.label
                 if c.help:
                     yield f"{where}.choices.{c.value}.help", c.help
-            for k, c in enumerate(f.constraints):
-                yield f"{where}.constraints[{k}]", c.message
+            for k, con in enumerate(f.constraints):
+                yield f"{where}.constraints[{k}]", con.message
     for r in proc.eligibility:
         yield f"eligibility.{r.id}.reason", r.reason
         yield f"eligibility.{r.id}.instead", r.instead
@@ -110,7 +110,7 @@ class Catalog:
     def form(self, proc_id: str) -> Form:
         return self.forms[proc_id]
 
-    def __iter__(self) -> Iterable[Procedure]:
+    def __iter__(self) -> Iterator[Procedure]:
         return iter(self.procedures.values())
 
     # -- checks -------------------------------------------------------------------------

@@ -441,7 +441,7 @@ def _nested_quantifier(pattern: str) -> bool:
     try:
         from re import _parser as sre_parse  # type: ignore[attr-defined]
     except ImportError:  # pragma: no cover - older Pythons
-        import sre_parse  # type: ignore[no-redef]
+        import sre_parse
     try:
         parsed = sre_parse.parse(pattern)
     except Exception:  # pragma: no cover - re.compile already accepted it
@@ -611,7 +611,7 @@ class _Compiler:
         return self.apply_indexes(_C(lambda c: c.resolve(path)), tail)
 
     def render(self, steps: list[tuple[str, Any, ast.AST]]) -> str:
-        out = []
+        out: list[str] = []
         for kind, arg, n in steps:
             if kind == "attr":
                 out.append(f".{arg}" if out else arg)
@@ -917,10 +917,10 @@ def _compile_cached(source: str) -> Expr:
     if offset:
         for node in ast.walk(tree):
             if hasattr(node, "col_offset"):
-                node.col_offset += offset  # type: ignore[attr-defined]
+                node.col_offset += offset
     comp = _Compiler(source)
     comp.check_size(tree)
-    compiled = comp.comp(tree.body)  # type: ignore[attr-defined]
+    compiled = comp.comp(tree.body)
     return Expr(
         source=source,
         refs=frozenset(comp.refs),

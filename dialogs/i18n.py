@@ -42,7 +42,7 @@ def load_catalog(lang: str) -> dict[str, str]:
         cat = read_po(fh, locale=lang, domain=DOMAIN)
     out: dict[str, str] = {}
     for msg in cat:
-        if msg.id and isinstance(msg.id, str) and msg.string and not msg.fuzzy:
+        if msg.id and isinstance(msg.id, str) and isinstance(msg.string, str) and msg.string and not msg.fuzzy:
             out[msg.id] = msg.string
     return out
 

@@ -66,7 +66,7 @@ def parse_value(f: FieldDef, raw: str, *, today: date, lookup: Callable[[str], A
     if k == "number":
         return parsing.parse_number(raw, integer=f.integer, min=f.min, max=f.max)
     if k == "money":
-        return parsing.parse_money(raw, min=f.min, max=f.max)
+        return parsing.parse_money(raw, min=_whole(f.min), max=_whole(f.max))
     if k == "yes_no":
         return parsing.parse_yes_no(raw)
     if k == "confirm":
@@ -105,6 +105,11 @@ def parse_value(f: FieldDef, raw: str, *, today: date, lookup: Callable[[str], A
     if k == "attachment":
         raise Invalid(N_("Câu hỏi này cần một ảnh chụp hoặc tệp PDF. Vui lòng gửi tệp, không gõ chữ."))
     raise Invalid(N_("Chưa hiểu câu trả lời. Vui lòng thử lại."))
+
+
+def _whole(bound: float | None) -> int | None:
+    """A money bound from the definition, in whole đồng (YAML gives a float: 0 would read "0.0 đồng")."""
+    return None if bound is None else int(bound)
 
 
 def _number_not_listed(raw: str, n: int) -> None:

@@ -20,6 +20,8 @@ FieldKind = Literal[
     "bank", "bank_account",  # issue #6: dialogs/banks.py
 ]
 
+FileType = Literal["image", "pdf"]
+FILE_TYPES: tuple[FileType, ...] = ("image", "pdf")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 _PROC_ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -104,7 +106,7 @@ class FieldDef(Strict):
     # address
     ask_detail: bool = True
     # attachment
-    accept: list[Literal["image", "pdf"]] = Field(default_factory=lambda: ["image", "pdf"])
+    accept: list[FileType] = Field(default_factory=lambda: list(FILE_TYPES))
     max_mb: float = 10
     min_count: int = 1
     max_count: int = 1

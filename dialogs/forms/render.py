@@ -50,7 +50,7 @@ from __future__ import annotations
 import re
 import textwrap
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -241,7 +241,10 @@ class RepeatTableBlock(_Block):
 
     def prefix(self, i: int) -> str:
         """The path prefix of item ``i`` (0-based)."""
-        return f"{self.group}[{i}]" if self.group is not None else self.numbered.replace("{n}", str(i + 1))
+        if self.group is not None:
+            return f"{self.group}[{i}]"
+        assert self.numbered is not None  # the validator requires one of the two
+        return self.numbered.replace("{n}", str(i + 1))
 
 
 class ColumnsBlock(_Block):
@@ -361,7 +364,7 @@ class Gap:
 class Table:
     columns: list[Column]
     header: list[str] | None
-    rows: list[tuple[list[str], str]]
+    rows: Sequence[tuple[list[str], str]]
     size: float | None = None
 
 
@@ -415,6 +418,11 @@ class Filler:
     t: Any = field(default_factory=lambda: translator("vi"))
 
     # -- values -------------------------------------------------------------------
+    def chosen(self, path: str | None, value: str | None) -> bool:
+        """Whether the answer at ``path`` is (or, for a list, holds) ``value``; the block's validator makes
+        sure an option without a ``checked`` expression has both."""
+        return path is not None and value is not None and _chosen(self.resolve(path)[0], value)
+
     def resolve(self, path: str) -> tuple[Any, FieldDef | None]:
         if path.startswith("_"):
             return self.variables.get(path), None
@@ -540,7 +548,7 @@ class Filler:
             elif isinstance(b, CheckboxBlock):
                 marks = []
                 for o in b.options:
-                    on = self.holds(o.checked) if o.checked else _chosen(self.resolve(b.field)[0], o.value)
+                    on = self.holds(o.checked) if o.checked else self.chosen(b.field, o.value)
                     marks.append(f"{CHECKED if on else UNCHECKED} {self.fill(o.label)}")
                 if b.inline:
                     out.append(Para(self.fill(b.prefix) + "   ".join(marks), indent=b.indent))
@@ -634,8 +642,8 @@ def _text_lines(items: list[Item], width: int = TEXT_WIDTH) -> list[str]:
                     lines += [ln.center(w - 2) for ln in _wrap(p.text, w - 2)] if p.text else [""]
                 cols.append(lines)
             for parts in zip_longest(*cols, fillvalue=""):
-                row = "".join(" " + (p or "").ljust(w - 2) + " " for p, w in zip(parts, widths, strict=False))
-                out.append(row.rstrip())
+                line = "".join(" " + (p or "").ljust(w - 2) + " " for p, w in zip(parts, widths, strict=False))
+                out.append(line.rstrip())
     return out
 
 
@@ -746,10 +754,10 @@ def _layout_pdf(tpl: Template, items: list[Item], code: str | None, when: dateti
             size = it.size or BODY_PT - 1.5
             font("", size)
             total = sum(c.width for c in it.columns)
-            widths = tuple(pdf.epw * c.width / total for c in it.columns)
+            col_widths = tuple(pdf.epw * c.width / total for c in it.columns)
             pdf.ln(1)
             # align="LEFT": fpdf2 centres a table on the *page*, 5 mm left of the text with these margins
-            with pdf.table(col_widths=widths, width=pdf.epw, align="LEFT", line_height=size * 0.47,
+            with pdf.table(col_widths=col_widths, width=pdf.epw, align="LEFT", line_height=size * 0.47,
                            first_row_as_headings=it.header is not None,
                            headings_style=FontFace(emphasis="BOLD"), v_align="M",
                            padding=(0.8, 1.2, 0.8, 1.2)) as table:
@@ -780,9 +788,9 @@ def _layout_pdf(tpl: Template, items: list[Item], code: str | None, when: dateti
             if pdf.get_y() + height > pdf.page_break_trigger:
                 pdf.add_page()
             y0, x = pdf.get_y(), pdf.l_margin
-            for col, w in zip(it.columns, widths, strict=False):
+            for paras, w in zip(it.columns, widths, strict=False):
                 pdf.set_xy(x, y0)
-                for p in col:
+                for p in paras:
                     font(p.style, p.size)
                     pdf.set_x(x)
                     pdf.multi_cell(w, LINE_MM, p.text or " ", align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
@@ -833,8 +841,8 @@ def placeholders(tpl: Template) -> list[tuple[str, str | None]]:
                 for c in b.columns:
                     texts(c.title)
                 for r in b.rows:
-                    for c in r.cells:
-                        texts(c)
+                    for cell in r.cells:
+                        texts(cell)
             elif isinstance(b, RepeatTableBlock):
                 for c in b.columns:
                     texts(c.title)

@@ -22,7 +22,9 @@ def _do_run(connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(context.config.get_main_option("sqlalchemy.url"))
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url, "alembic_config() sets sqlalchemy.url"
+    engine = create_async_engine(url)
     async with engine.connect() as conn:
         await conn.run_sync(_do_run)
         await conn.commit()
