@@ -11,14 +11,6 @@ import sys
 from . import cli_officer
 
 
-def listen_address(value: str) -> tuple[str, int]:
-    """``--listen host:port`` of a channel's webhook server."""
-    host, _sep, port = value.rpartition(":")
-    if not host or not port.isdigit():
-        raise SystemExit(f"--listen must be host:port, not {value!r}")
-    return host.strip("[]"), int(port)
-
-
 def _runtime(args):
     from .service import Runtime
     return Runtime(args.db, var_dir=args.var)
@@ -49,12 +41,13 @@ async def _dossiers(args) -> int:
 
 def _catalog(args) -> int:
     from dialogs.catalog import Catalog
+    from dialogs.forms.render import check_templates
     cat = Catalog.load()
     if args.action == "list" or args.action == "check":
         for p in cat.procedures.values():
             print(f"{p.id:45s} v{p.version}  {p.processing_days:>2} ngày  {p.title}")
     if args.action == "check":
-        problems = cat.check()
+        problems = cat.check() + check_templates(cat)
         for problem in problems:
             print("ERROR", problem, file=sys.stderr)
         print(f"{len(cat.procedures)} procedures, {len(problems)} problems")

@@ -163,11 +163,6 @@ def _literal_comparisons(source: str) -> Iterator[tuple[str, object]]:
                         yield r, e.value
 
 
-def _template_ids() -> set[str]:
-    from .forms.render import load_templates  # the forms package imports this module
-    return set(load_templates()[0])
-
-
 def check_procedure(form: Form) -> list[str]:
     proc = form.proc
     problems: list[str] = []
@@ -259,9 +254,6 @@ def check_procedure(form: Form) -> list[str]:
         check_expr(f"leg {leg.id}.when", leg.when, before=None, group=None)
         for k, rule in enumerate(leg.days_rules):
             check_expr(f"leg {leg.id}.days_rules[{k}]", rule.when, before=None, group=None)
-        for tpl in leg.forms:
-            if tpl not in _template_ids():
-                problems.append(f"leg {leg.id}: no form template {tpl!r} in dialogs/forms/templates")
     if proc.legs and all(leg.when for leg in proc.legs):
         problems.append("legs: every leg is conditional; make at least one leg unconditional")
     for ref in proc.applicant_name_fields:

@@ -522,6 +522,21 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
     assert "unknown standard 'std.ceiling'" in problems
 
 
+def test_template_check_catches_a_leg_form_with_no_template(tmp_path):
+    import yaml as _yaml
+
+    from dialogs.catalog import PROCEDURES_DIR, Catalog
+
+    name = "lien-thong-khai-tu.yaml"
+    data = _yaml.safe_load((PROCEDURES_DIR / name).read_text(encoding="utf-8"))
+    leg = next(leg for leg in data["legs"] if leg.get("forms"))
+    leg["forms"] = ["to-khai-khong-co"]
+    (tmp_path / name).write_text(_yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    problems = check_templates(Catalog.load(tmp_path))
+    assert f"lien-thong-khai-tu: leg {leg['id']}: no form template 'to-khai-khong-co' in dialogs/forms/templates" \
+        in problems, problems
+
+
 def test_dated_standard_in_force_is_picked_by_date():
     from datetime import date as _date
 

@@ -54,7 +54,7 @@ examples:
 
 
 def _listen(value: str) -> tuple[str, int]:
-    from bot.cli import listen_address
+    from bot.cli_args import listen_address
     return listen_address(value)
 
 

@@ -862,7 +862,8 @@ _VARS = {"_day", "_month", "_year", "_date", "_code", "_n"}
 
 
 def check_templates(catalog: Catalog | None = None) -> list[str]:
-    """Problems in the templates: unknown procedures, fields, filters, maps and bad expressions.
+    """Problems in the templates: unknown procedures, fields, filters, maps and bad expressions, and a
+    procedure leg's form (``legs[].forms``) with no template.
 
     A field path must exist in at least one of the procedures a template serves
     (one form may serve two procedures that ask slightly different questions).
@@ -870,6 +871,9 @@ def check_templates(catalog: Catalog | None = None) -> list[str]:
     catalog = catalog or _catalog()
     problems: list[str] = []
     by_id, _by_proc = load_templates()
+    for proc in catalog:
+        problems += [f"{proc.id}: leg {leg.id}: no form template {t!r} in dialogs/forms/templates"
+                     for leg in proc.legs for t in leg.forms if t not in by_id]
     for tpl in by_id.values():
         forms = [catalog.forms[p] for p in tpl.procedures if p in catalog.forms]
         forms += [catalog.forms[p.id] for p in catalog if any(tpl.id in leg.forms for leg in p.legs)]
