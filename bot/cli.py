@@ -86,16 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_forms
     cli_forms.register(sub)
 
-    from .telegram import cli as telegram_cli  # issue #7: `dvcbot telegram`
+    from .telegram import cli as telegram_cli  # `dvcbot telegram`
     telegram_cli.register(sub)
-    from .zalo import cli as zalo_cli  # issue #8: `dvcbot zalo`
+    from .zalo import cli as zalo_cli  # `dvcbot zalo`
     zalo_cli.register(sub)
 
     m = sub.add_parser("db", help="database maintenance")
     m.add_argument("action", choices=["upgrade"])
     m.add_argument("--db", default=argparse.SUPPRESS)
-    cli_officer.register(sub)  # issue #4: `dvcbot officer ...`, `dvcbot notify ...`
-    from . import cli_allowance  # issue #6: `dvcbot allowance ...`
+    cli_officer.register(sub)  # `dvcbot officer ...`, `dvcbot notify ...`
+    from . import cli_allowance  # `dvcbot allowance ...`
     cli_allowance.register(sub)
     return p
 
@@ -112,16 +112,16 @@ def main(argv: list[str] | None = None) -> int:
         return _catalog(args)
     if args.cmd == "db":
         return asyncio.run(_db_upgrade(args))
-    if args.cmd == "telegram":  # issue #7
+    if args.cmd == "telegram":
         from .telegram import cli as telegram_cli
         return telegram_cli.run(args)
-    if args.cmd == "zalo":  # issue #8
+    if args.cmd == "zalo":
         from .zalo import cli as zalo_cli
         return zalo_cli.run(args)
-    if args.cmd == "allowance":  # issue #6
+    if args.cmd == "allowance":
         from . import cli_allowance
         return cli_allowance.dispatch(args)
-    if args.cmd in cli_officer.COMMANDS:  # issue #4
+    if args.cmd in cli_officer.COMMANDS:
         return cli_officer.dispatch(args)
     if args.cmd == "form":
         from . import cli_forms

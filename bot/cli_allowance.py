@@ -1,4 +1,4 @@
-"""`dvcbot allowance ...` — allowances paid by bank account (issue #6, docs/allowances.md).
+"""`dvcbot allowance ...` — allowances paid by bank account (docs/allowances.md).
 
     dvcbot allowance export --commune CODE --format csv|xlsx --out FILE
         the verified list for the social-affairs office: one row per beneficiary of the commune whose

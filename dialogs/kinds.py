@@ -33,7 +33,7 @@ KIND_HINTS: dict[str, str] = {
     "multi_choice": N_("Có thể chọn nhiều: gõ các số, cách nhau bởi dấu phẩy (ví dụ 1, 3). Không có mục nào: gõ “không”."),  # noqa: E501
     "attachment": N_("Gửi ảnh chụp rõ nét hoặc tệp PDF."),
     "address": N_("Nhập tỉnh/thành phố (theo danh sách 34 tỉnh, thành mới), ví dụ: Lâm Đồng."),
-    "bank": banks.HINT_BANK,  # issue #6: dialogs/banks.py
+    "bank": banks.HINT_BANK,  # dialogs/banks.py
     "bank_account": banks.HINT_ACCOUNT,
 }
 
@@ -100,7 +100,7 @@ def parse_value(f: FieldDef, raw: str, *, today: date, lookup: Callable[[str], A
         if f.max_selected is not None and len(vs) > f.max_selected:
             raise Invalid(N_("Vui lòng chọn nhiều nhất {n} mục."), n=f.max_selected)
         return vs
-    if k in banks.KINDS:  # issue #6
+    if k in banks.KINDS:
         return banks.parse_value(k, raw, f.bank_field, lookup)
     if k == "attachment":
         raise Invalid(N_("Câu hỏi này cần một ảnh chụp hoặc tệp PDF. Vui lòng gửi tệp, không gõ chữ."))
@@ -152,7 +152,7 @@ def display(f: FieldDef, value: Any, t: Translator) -> str:
         return str(value)
     if k == "attachment":
         return t(N_("{n} tệp đính kèm"), n=len(value or []))
-    if k in banks.KINDS:  # issue #6
+    if k in banks.KINDS:
         return banks.display(k, value, t)
     return str(value)
 

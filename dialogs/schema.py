@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 FieldKind = Literal[
     "text", "name", "date", "id_number", "phone", "email", "number", "money",
     "choice", "multi_choice", "yes_no", "address", "attachment", "confirm",
-    "bank", "bank_account",  # issue #6: dialogs/banks.py
+    "bank", "bank_account",  # dialogs/banks.py
 ]
 
 FileType = Literal["image", "pdf"]
@@ -92,7 +92,7 @@ class FieldDef(Strict):
     # id_number: paths of the same person's date of birth and sex, for cross-checks
     birth_date_field: str | None = None
     sex_field: str | None = None
-    # bank_account: path of the `bank` answer, for the bank's account-number length (issue #6)
+    # bank_account: path of the `bank` answer, for the bank's account-number length
     bank_field: str | None = None
     # number / money
     min: float | None = None

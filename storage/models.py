@@ -119,7 +119,7 @@ class DossierEvent(Base):
     role: Mapped[str] = mapped_column(String(40))
     unit: Mapped[str | None] = mapped_column(String(80), nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # issue #4 (migration 0002): the agency leg the event belongs to, the action that caused it (claim,
+    # migration 0002: the agency leg the event belongs to, the action that caused it (claim,
     # receive, approve ...) and its data (result number, requested fields, before/after of a supplement)
     leg_id: Mapped[int | None] = mapped_column(ForeignKey("dossier_legs.id", ondelete="CASCADE"), nullable=True,
                                                index=True)
@@ -143,7 +143,7 @@ class Attachment(Base):
 
 
 # ---------------------------------------------------------------------------------------------
-# Dossier lifecycle, officers, notifications (issue #4). See docs/lifecycle.md.
+# Dossier lifecycle, officers, notifications. See docs/lifecycle.md.
 # ---------------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Allowances paid by bank account (issue #6): registration by each kind of filer, bank and holder-name
+"""Allowances paid by bank account: registration by each kind of filer, bank and holder-name
 checks, a second registration, the police identity check, each change flow with confirmation on the
 registering chat, and the export for the social-affairs office (CSV and XLSX read back)."""
 from __future__ import annotations

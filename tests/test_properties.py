@@ -242,7 +242,7 @@ def candidates(session: Session, ask: Ask) -> list[Incoming]:
         "number": [T("1"), T("2"), T("3"), T("0"), T("10")],
         "money": [T(m) for m in ("1.500.000", "2.000.000", "500.000", "5.000.000", "0", "100.000.000")],
         "multi_choice": [T("1"), T("không")],
-        "bank": [T("Agribank")], "bank_account": [T("1234567890123")],  # issue #6
+        "bank": [T("Agribank")], "bank_account": [T("1234567890123")],
     }.get(kind, [T("có"), T("1")])
 
 

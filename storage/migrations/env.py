@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import storage.account_models
 import storage.allowance_models
-import storage.channel_models  # noqa: F401 - channel tables (issue #7), so autogenerate sees them
+import storage.channel_models  # noqa: F401 - channel tables, so autogenerate sees them
 from storage.models import Base
 
 target_metadata = Base.metadata

@@ -1,4 +1,4 @@
-"""A fake Zalo Bot Platform API server on 127.0.0.1, for tests (issue #8).
+"""A fake Zalo Bot Platform API server on 127.0.0.1, for tests.
 
 It answers ``POST /bot<token>/<method>`` with JSON as the real API does (``{"ok": true, "result": …}`` or
 ``{"ok": false, "error_code": N, "description": …}``): getMe, getUpdates (one update per call from a queue the

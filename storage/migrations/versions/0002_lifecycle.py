@@ -1,4 +1,4 @@
-"""officers, dossier legs, supplement requests, outbox, ratings, chat links (issue #4)
+"""officers, dossier legs, supplement requests, outbox, ratings, chat links
 
 Also adds leg_id, action and data to dossier_events. Generated with alembic autogenerate from 0001.
 

@@ -1,4 +1,4 @@
-"""telegram channel: update inbox (dedupe + durable processing), chat keyboard state, pushed buttons (issue #7)
+"""telegram channel: update inbox (dedupe + durable processing), chat keyboard state, pushed buttons
 
 Written by hand to match storage/channel_models.py (checked with alembic autogenerate: no diff).
 

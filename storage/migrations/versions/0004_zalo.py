@@ -1,4 +1,4 @@
-"""zalo channel inbox; linked accounts (identities, one-time link codes) (issue #8)
+"""zalo channel inbox; linked accounts (identities, one-time link codes)
 
 Written by hand to match storage/account_models.py.
 

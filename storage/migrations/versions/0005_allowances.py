@@ -1,4 +1,4 @@
-"""allowances paid by bank account: register of beneficiaries, reported changes, identity checks (issue #6)
+"""allowances paid by bank account: register of beneficiaries, reported changes, identity checks
 
 Written to match storage/allowance_models.py (rendered with alembic autogenerate: no diff).
 
