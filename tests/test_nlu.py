@@ -384,7 +384,7 @@ def test_restore_diacritics_name(text: str, expected: str | None) -> None:
 
 
 # --------------------------------------------------------------------------
-# Parsing forms added for issue 9 (dialogs/parsing.py)
+# Parsing forms (dialogs/parsing.py)
 # --------------------------------------------------------------------------
 
 
