@@ -45,6 +45,7 @@ from storage.models import Dossier, DossierEvent
 from storage.officers_repo import LegRepo, person_key, secret_hash
 
 from . import verification
+from .pipeline import PASS, PLUGINS, Pipeline, Turn, Pass
 
 log = logging.getLogger("dvcbot.allowances")
 
@@ -241,7 +242,7 @@ async def decide_change(db: AsyncSession, user_key: str, code: str, accept: bool
 
 
 # =============================================================================================
-# the runtime's hooks (bot/service.py)
+# the turn pipeline's plug-in (bot/pipeline.py)
 # =============================================================================================
 def _parse_confirm(msg: Incoming) -> tuple[bool, str] | None:
     if msg.choice and msg.choice.startswith("alw:"):
@@ -258,6 +259,22 @@ def _parse_confirm(msg: Incoming) -> tuple[bool, str] | None:
                 if len(code) == CODE_LEN and code.isalnum():
                     return accept, code
     return None
+
+
+def register(pipeline: Pipeline) -> None:
+    """The plug-in handler (``/xacnhan``, bank picks by number) and the step and submission hooks."""
+    pipeline.add(plugin_turn, name="allowances", order=PLUGINS)
+    pipeline.after_step(lambda turn, session, outcome: after_step(turn.db, turn.runtime, session, turn.message,
+                                                                    outcome))
+    pipeline.on_submitted(lambda turn, dossier: on_submitted(turn.db, dossier, turn.now))
+
+
+async def plugin_turn(turn: Turn) -> Pass:
+    """Answer the citizen's step before the engine when :func:`before_step` does; always passes the turn on."""
+    outcome = await before_step(turn.db, turn.runtime, await turn.load_session(), turn.message)
+    if outcome is not None:
+        turn.outcome = outcome
+    return PASS
 
 
 async def before_step(db: AsyncSession, rt, session, msg: Incoming | None) -> Outcome | None:

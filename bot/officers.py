@@ -51,6 +51,8 @@ from storage.officers_repo import (
     CitizenRepo, LegRepo, OfficerRepo, OutboxRepo, SupplementRepo, person_key, secret_hash,
 )
 
+from .pipeline import OFFICER_CHAT, PASS, Pass, Pipeline, Turn
+
 log = logging.getLogger("dvcbot.officers")
 
 INVITE_PREFIX = "CANBO"
@@ -1392,3 +1394,16 @@ async def officer_turn(db: AsyncSession, user_key: str, incoming: Incoming, now:
                                                       catalog=catalog, attachments=attachments)
     return await handle_officer_message(db, officer, incoming, now, calendar=calendar, catalog=catalog,
                                         attachments=attachments)
+
+
+def register(pipeline: Pipeline) -> None:
+    """The officer chat (and invite codes) as the first handler of the turn pipeline."""
+    pipeline.add(officer_handler, name="officer_chat", order=OFFICER_CHAT)
+
+
+async def officer_handler(turn: Turn) -> list[Reply] | Pass:
+    """An officer's chat, or a chat redeeming an invite; anything else passes on."""
+    rt = turn.runtime
+    replies = await officer_turn(turn.db, turn.user_key, turn.message, turn.now, calendar=rt.calendar,
+                                 catalog=rt.catalog, attachments=rt.attachments)
+    return PASS if replies is None else replies

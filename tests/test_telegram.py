@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from bot.telegram.inbox import InboxRepo
 from bot.telegram.render import render, split_text, utf16_len
 from dialogs import lifecycle as lc
 from dialogs.i18n import translator
-from dialogs.messages import Ask, ChoiceOut, Message
+from dialogs.messages import Ask, ChoiceOut, Incoming, Message
 from storage.channel_models import TelegramUpdate
 from storage.repo import DossierRepo
 from tests.conftest import jpeg, pdf, shared_catalog
@@ -365,6 +366,24 @@ async def test_multi_choice_toggles_then_done(tg: Bot, fake: FakeTelegramAPI, ru
     assert "Cơ sở chăm sóc, phục vụ những ai?" in m.text
     a = await answers(runtime, c)
     assert a["facility.functions"] == ["nuoi_duong", "tu_van"] and a["facility.phone"] == "0977833181"
+
+
+async def test_a_linked_chat_speaks_the_language_its_account_switched_to(tg: Bot, fake: FakeTelegramAPI,
+                                                                          runtime: Runtime):
+    """The Telegram chat of a linked account takes its buttons' language from the account's conversation, so
+    after the Zalo chat switched to English its buttons are in English too."""
+    c = CITIZEN
+    await runtime.handle("zalo:77", Incoming(text="hỗ trợ chi phí mai táng"))  # the account's conversation
+    out = await runtime.handle("zalo:77", Incoming(text="/lienket"))
+    code = re.search(r"Mã liên kết của bạn: (\w+)", out[0].text).group(1)
+    await tg.say(c, "/start")
+    await tg.say(c, f"/lienket {code}")
+    m = await tg.say(c, "tro giup")
+    assert "Trợ giúp" in m.labels()
+    out = await runtime.handle("zalo:77", Incoming(text="english"))
+    assert (await runtime.session("zalo:77")).lang == "en", out
+    labels = (await tg.say(c, "help")).labels()
+    assert "Help" in labels and "Trợ giúp" not in labels
 
 
 async def test_crash_after_receipt_is_recovered_at_start(runtime: Runtime, fake: FakeTelegramAPI):

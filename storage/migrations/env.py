@@ -6,9 +6,11 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
+# every table module, so that autogenerate sees its tables
 import storage.account_models
 import storage.allowance_models
-import storage.channel_models  # noqa: F401 - channel tables, so autogenerate sees them
+import storage.audit_models
+import storage.channel_models  # noqa: F401
 from storage.models import Base
 
 target_metadata = Base.metadata
