@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from datetime import date, datetime
@@ -163,6 +164,7 @@ async def _officer_cmd(args, rt, db, off) -> int:
     from dialogs import lifecycle as lc
     from dialogs.i18n import translator
     from storage.officers_repo import OfficerRepo
+
     from . import reports
     now, cal, cat = rt.now(), rt.calendar, rt.catalog
     c = args.officer_cmd
@@ -238,17 +240,17 @@ async def _officer_cmd(args, rt, db, off) -> int:
     if c == "show":
         d, leg = await off._scoped(db, officer, args.code, lock=False)
         if args.json:
-            from storage.repo import dossier_to_dict
             from storage.officers_repo import SupplementRepo
-            data = dossier_to_dict(await off.LegRepo(db).dossier(d.code))
+            from storage.repo import dossier_to_dict
+            shown = dossier_to_dict(await off.LegRepo(db).dossier(d.code))
             supp = await SupplementRepo(db).latest_for_leg(leg.id)
-            data["leg"] = {"status": leg.status, "due_date": off.effective_due(leg, cal, now).isoformat(),
+            shown["leg"] = {"status": leg.status, "due_date": off.effective_due(leg, cal, now).isoformat(),
                            "claimed_by": leg.claimed_by, "result_number": leg.result_number,
                            "timeliness": leg.timeliness, "paused_workdays": leg.paused_workdays}
-            data["supplement"] = None if supp is None else {"id": supp.id, "fields": supp.fields,
-                                                            "reason": supp.reason, "status": supp.status,
-                                                            "changes": supp.changes}
-            _out(data)
+            shown["supplement"] = None if supp is None else {"id": supp.id, "fields": supp.fields,
+                                                             "reason": supp.reason, "status": supp.status,
+                                                             "changes": supp.changes}
+            _out(shown)
         else:
             replies = await off.handle_officer_message(db, officer, off.Incoming(choice=f"open:{d.code}"), now,
                                                        calendar=cal, catalog=cat)
@@ -315,6 +317,7 @@ async def _stats(db: Any, args: argparse.Namespace, cal: Any, cat: Any, now: dat
 
 async def _notify(args: argparse.Namespace) -> int:
     from storage.officers_repo import OutboxRepo
+
     from .jobs import standard_jobs
     from .notifier import ConsoleSender, Notifier
     async with _runtime(args) as rt:
@@ -350,8 +353,6 @@ async def _notify(args: argparse.Namespace) -> int:
             print(f"delivered={stats.delivered} retried={stats.retried} failed={stats.failed} "
                   f"uncertain={stats.uncertain}", file=sys.stderr)
             return 0
-        try:
+        with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
             await notifier.run(tick=tick)
-        except (KeyboardInterrupt, asyncio.CancelledError):
-            pass
         return 0

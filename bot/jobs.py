@@ -1,7 +1,7 @@
 """The scheduled jobs every long-running notifier runs before each delivery round (``Notifier.run(tick=…)``):
 the daily jobs (``reports.DailyJobs``: focal points' reports, deadline pushes) and the draft reminders
-(``reminders.DraftReminders``) and the retention purge (``retention.Retention``). Each job decides for itself whether it is due; a failing one is logged and
-does not stop the others or the deliveries."""
+(``reminders.DraftReminders``) and the retention purge (``retention.Retention``). Each job decides for itself
+whether it is due; a failing one is logged and does not stop the others or the deliveries."""
 from __future__ import annotations
 
 import logging
@@ -38,7 +38,7 @@ def standard_jobs(sm: async_sessionmaker, *, calendar: WorkCalendar | None = Non
         for name, job in jobs:
             try:
                 done = await job()
-            except Exception:  # noqa: BLE001 - one failing job must not stop the others
+            except Exception:
                 log.exception("scheduled job %s failed", name)
                 continue
             if done and any(done.values()) and on_done is not None:

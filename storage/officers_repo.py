@@ -9,13 +9,14 @@ import builtins
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Result, and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from .db import rowcount
 from .models import (
     ChatLink,
     Dossier,
@@ -36,11 +37,6 @@ def person_key(id_number: str) -> str:
     """The key a ChatLink stores for a person: a hash of the ID number, never the number itself."""
     digits = "".join(ch for ch in str(id_number) if ch.isalnum()).upper()
     return secret_hash("person:" + digits)
-
-
-def _rowcount(result: Result[Any]) -> int:
-    """Rows an INSERT/UPDATE touched (a DML statement's result is a cursor result)."""
-    return cast(CursorResult[Any], result).rowcount
 
 
 class OfficerRepo:
@@ -236,7 +232,7 @@ class OutboxRepo:
         ins = postgresql.insert if self._dialect() == "postgresql" else sqlite.insert
         stmt = ins(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
         result = await self.db.execute(stmt)
-        return bool(_rowcount(result))
+        return bool(rowcount(result))
 
     async def exists(self, dedupe_key: str) -> bool:
         return (await self.db.execute(select(OutboxMessage.id).where(
@@ -272,7 +268,7 @@ class OutboxRepo:
             OutboxMessage.id == row_id, OutboxMessage.status == "claimed", OutboxMessage.claimed_by == worker)
             .values(status="sending", attempts=OutboxMessage.attempts + 1,
                     claimed_until=now + timedelta(seconds=lease)))
-        return _rowcount(r) == 1
+        return rowcount(r) == 1
 
     async def finish(self, row_id: int, worker: str, *, status: str, now: datetime, error: str | None = None,
                      next_attempt_at: datetime | None = None, provider_ref: str | None = None,
@@ -290,7 +286,7 @@ class OutboxRepo:
         r = await self.db.execute(update(OutboxMessage).where(
             OutboxMessage.id == row_id, OutboxMessage.status == "sending", OutboxMessage.claimed_by == worker)
             .values(**values))
-        return _rowcount(r) == 1
+        return rowcount(r) == 1
 
     async def release(self, row_id: int, worker: str, next_attempt_at: datetime | None = None) -> None:
         """Give back a claimed row that was not sent (an earlier message to the same chat must be retried
@@ -308,14 +304,14 @@ class OutboxRepo:
             OutboxMessage.status == "sending", OutboxMessage.claimed_until < now).values(
             status="failed", claimed_by=None, claimed_until=None,
             last_error="uncertain: the worker stopped while sending; not re-sent automatically"))
-        return _rowcount(r) or 0
+        return rowcount(r) or 0
 
     async def retry(self, row_id: int, now: datetime) -> bool:
         """An operator's decision to send a failed row again."""
         r = await self.db.execute(update(OutboxMessage).where(
             OutboxMessage.id == row_id, OutboxMessage.status == "failed").values(
             status="pending", next_attempt_at=now, attempts=0))
-        return _rowcount(r) == 1
+        return rowcount(r) == 1
 
     async def counts(self) -> dict[str, int]:
         rows = (await self.db.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all()
