@@ -42,7 +42,7 @@ async def _dossiers(args) -> int:
 def _catalog(args) -> int:
     from dialogs.catalog import Catalog
     from dialogs.forms.render import check_templates
-    cat = Catalog.load()
+    cat = Catalog.default()
     if args.action == "list" or args.action == "check":
         for p in cat.procedures.values():
             print(f"{p.id:45s} v{p.version}  {p.processing_days:>2} ngày  {p.title}")

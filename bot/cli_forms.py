@@ -39,7 +39,7 @@ def run(args) -> int:
     kw = {"submitted_at": d["submitted_at"], "code": d["code"]}
     if getattr(args, "leg", None):  # a linked procedure: the leg's own form (legs[].forms)
         from dialogs.catalog import Catalog
-        cat = Catalog.load()
+        cat = Catalog.default()
         legs = {leg.id: leg for leg in cat.get(d["procedure"]).legs} if d["procedure"] in cat.procedures else {}
         leg = legs.get(args.leg)
         if leg is None or not leg.forms:
@@ -50,7 +50,7 @@ def run(args) -> int:
         kw["template"] = leg.forms[0]
     elif not has_form(d["procedure"]):
         from dialogs.catalog import Catalog
-        cat = Catalog.load()
+        cat = Catalog.default()
         parts = [leg.id for leg in cat.get(d["procedure"]).legs if leg.forms] \
             if d["procedure"] in cat.procedures else []
         hint = f" Thủ tục liên thông: in mẫu của từng phần với --leg ({', '.join(parts)})." if parts else ""

@@ -190,7 +190,7 @@ class DraftReminders:
                  calendar: WorkCalendar | None = None, now: Callable[[], datetime] | None = None,
                  clock: Callable[[], float] = _time.monotonic, every: float = 600.0):
         self.sm = sm
-        self.catalog = catalog or Catalog.load()
+        self.catalog = catalog or Catalog.default()
         self.store = store
         self.policy = policy or ReminderPolicy.from_env()
         self.calendar = calendar or DEFAULT_CALENDAR

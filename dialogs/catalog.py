@@ -77,6 +77,9 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
             yield f"legs.{leg.id}.note", leg.note
 
 
+_DEFAULT: list[Catalog] = []  # Catalog.default(), once loaded
+
+
 @dataclass
 class Catalog:
     procedures: dict[str, Procedure] = field(default_factory=dict)
@@ -103,6 +106,14 @@ class Catalog:
             cat.forms[proc.id] = Form(proc)
             cat.files[proc.id] = path
         return cat
+
+    @classmethod
+    def default(cls) -> Catalog:
+        """The catalogue of dialogs/procedures/, loaded once per process and shared by everything that needs
+        it (the runtime, the form renderer, the commands): loading takes a second or two. Never modify it."""
+        if not _DEFAULT:
+            _DEFAULT.append(cls.load())
+        return _DEFAULT[0]
 
     def get(self, proc_id: str) -> Procedure:
         return self.procedures[proc_id]

@@ -12,7 +12,6 @@ import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,11 +31,11 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
     not PG, reason="no PostgreSQL server: set DVCBOT_TEST_PG (.ci/run does)"))]
 
 
-@cache
 def shared_catalog() -> Catalog:
-    """The procedure catalogue, loaded once per test session (loading takes a second or two). Every test
-    that needs the real catalogue, and every Runtime a test builds, uses this one; tests never modify it."""
-    return Catalog.load()
+    """The procedure catalogue, loaded once per test session (loading takes a second or two): the process's
+    Catalog.default(). Every test that needs the real catalogue, and every Runtime a test builds, uses this
+    one; tests never modify it."""
+    return Catalog.default()
 
 
 @pytest.fixture(scope="session")

@@ -334,9 +334,8 @@ def _template_by_id(template_id: str) -> Template:
     return tpl
 
 
-@lru_cache(maxsize=1)
 def _catalog() -> Catalog:
-    return Catalog.load()
+    return Catalog.default()
 
 
 def _form_of(procedure_id: str) -> Form | None:
