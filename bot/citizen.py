@@ -19,13 +19,14 @@ from dialogs.i18n import N_, translator
 from dialogs.messages import Ask, FileRef, Message, Outcome, Reply
 from storage.repo import DossierRepo
 
-from . import officers
+from . import cases
 from .pipeline import CITIZEN, Pipeline, Turn
 
 log = logging.getLogger("dvcbot.citizen")
 
 
 def register(pipeline: Pipeline) -> None:
+    """The citizen's conversation as the last handler of the pipeline."""
     pipeline.add(citizen_turn, name="citizen", order=CITIZEN)
 
 
@@ -60,47 +61,47 @@ async def _citizen_requests(turn: Turn, session: Session, outcome: Outcome, repl
     head = [r for r in replies if not isinstance(r, Ask)]
     tail = [r for r in replies if isinstance(r, Ask)][-1:]
     if outcome.list_dossiers:
-        items = await officers.citizen_dossiers(db, session.user, rt.calendar, now, catalog=rt.catalog)
+        items = await cases.citizen_dossiers(db, session.user, rt.calendar, now, catalog=rt.catalog)
         head.append(rt.engine.dossier_list(session, items))
     if outcome.rating:
         code, stars = outcome.rating
         if code is None:  # “đánh giá 5”: the latest closed dossier not yet rated
-            items = await officers.citizen_dossiers(db, session.user, rt.calendar, now, catalog=rt.catalog)
+            items = await cases.citizen_dossiers(db, session.user, rt.calendar, now, catalog=rt.catalog)
             closed = [d for d in items if d["closed"]]  # (an already rated one is then said to be rated)
             code = next((d["code"] for d in closed if not d["rated"]), closed[0]["code"] if closed else None)
         try:
             if code is None:
-                raise officers.ActionRefused(N_("Bạn chưa có hồ sơ nào đã giải quyết xong để đánh giá."))
-            await officers.rate(db, code, session.user, stars, now=now)
+                raise cases.ActionRefused(N_("Bạn chưa có hồ sơ nào đã giải quyết xong để đánh giá."))
+            await cases.rate(db, code, session.user, stars, now=now)
             head.append(rt.engine.rating_result(session, True))
-        except officers.ActionRefused as exc:
+        except cases.ActionRefused as exc:
             head.append(rt.engine.rating_result(session, False, exc.text(session.lang)))
     if outcome.withdraw:
         try:
-            await officers.withdraw(db, outcome.withdraw, session.user, now,
+            await cases.withdraw(db, outcome.withdraw, session.user, now,
                                     "Người nộp rút hồ sơ trong cuộc trò chuyện", calendar=rt.calendar,
                                     catalog=rt.catalog)
             head.append(rt.engine.withdraw_result(session, outcome.withdraw, True))
-        except officers.ActionRefused as exc:
+        except cases.ActionRefused as exc:
             head.append(rt.engine.withdraw_result(session, outcome.withdraw, False, exc.text(session.lang)))
     if outcome.follow:
         code, last4 = outcome.follow
         try:
-            await officers.follow_dossier(db, session.user, code, last4, catalog=rt.catalog)
+            await cases.follow_dossier(db, session.user, code, last4, catalog=rt.catalog)
             head.append(rt.engine.follow_result(session, code, True))
-        except officers.ActionRefused as exc:
+        except cases.ActionRefused as exc:
             head.append(rt.engine.follow_result(session, code, False, exc.text(session.lang)))
     if outcome.open_supplement:
-        requests = await officers.open_supplement_requests(db, session.user)
+        requests = await cases.open_supplement_requests(db, session.user)
         wanted = outcome.open_supplement
         req = next((r for r in requests if wanted is True or r["id"] == wanted), None)
         return head + rt.engine.begin_supplement(session, req).replies
     if outcome.supplement is not None:
         sup = outcome.supplement
         try:
-            res = await officers.resubmit(db, sup.request_id, sup.answers, session.user, now,
+            res = await cases.resubmit(db, sup.request_id, sup.answers, session.user, now,
                                           calendar=rt.calendar, catalog=rt.catalog)
-        except officers.ActionRefused as exc:
+        except cases.ActionRefused as exc:
             res = None
             head.append(Message(exc.text(session.lang), error=True))
         done = rt.engine.supplement_done(session, res["code"] if res else sup.code,
@@ -135,7 +136,7 @@ async def _submit(turn: Turn, session: Session, outcome: Outcome) -> Outcome:
         due_date=due, attachments=attachments)
     notes: list[Message] = []
     if created:  # the agency legs, their due dates, officer pushes and the citizen's receipt
-        await officers.on_submitted(db, dossier, rt.calendar, now, catalog=rt.catalog)
+        await cases.on_submitted(db, dossier, rt.calendar, now, catalog=rt.catalog)
         for hook in rt.pipeline.submitted:  # plug-ins' submission effects, same transaction
             notes += await hook(turn, dossier)
     log.info("dossier %s procedure=%s created=%s", dossier.code, req.procedure, created)
