@@ -244,7 +244,9 @@ async def _officer_cmd(args, rt, db, off) -> int:
         if args.json:
             from storage.officers_repo import SupplementRepo
             from storage.repo import dossier_to_dict
-            shown = dossier_to_dict(await LegRepo(db).dossier(d.code))
+            full = await LegRepo(db).dossier(d.code)
+            assert full is not None  # scoped() found it in this transaction
+            shown = dossier_to_dict(full)
             supp = await SupplementRepo(db).latest_for_leg(leg.id)
             shown["leg"] = {"status": leg.status, "due_date": off.effective_due(leg, cal, now).isoformat(),
                            "claimed_by": leg.claimed_by, "result_number": leg.result_number,

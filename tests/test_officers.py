@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from bot import cases as off
-from bot.cli import main as cli_main
 from bot.cases import ActionRefused
+from bot.cli import main as cli_main
 from bot.service import Runtime
 from dialogs import lifecycle as lc
 from dialogs.codes import new_dossier_code
 from dialogs.messages import Ask, Incoming, Message
-from storage.models import DossierEvent, DossierLeg, Officer, OutboxMessage
+from storage.models import DossierEvent, DossierLeg, OutboxMessage
 from storage.officers_repo import LegRepo, OfficerRepo
 from storage.repo import DossierRepo
 from tests.conftest import VN, Chat
