@@ -113,6 +113,7 @@ async def _citizen_requests(turn: Turn, session: Session, outcome: Outcome, repl
 async def _submit(turn: Turn, session: Session, outcome: Outcome) -> Outcome:
     rt, db = turn.runtime, turn.db
     req = outcome.submit
+    assert req is not None  # the caller checked outcome.submit
     proc = rt.catalog.get(req.procedure)
     form = rt.catalog.form(req.procedure)
     now = turn.now
@@ -158,15 +159,14 @@ async def _pdf_copy(rt, replies: list[Reply], procedure: str, answers: dict[str,
     try:
         pdf = await asyncio.to_thread(render_pdf, procedure, answers, submitted_at=when, code=code)
         sha = await asyncio.to_thread(rt.attachments.put, pdf)
-    except Exception as exc:  # noqa: BLE001 - never lose the submission reply over the copy
+    except Exception as exc:
         log.error("form copy for %s failed: %s", code, type(exc).__name__)
         return replies
     _ = translator(lang)
     ref = FileRef(path=str(rt.attachments.path(sha)), name=f"{code}.pdf", mime="application/pdf")
     at = next((i + 1 for i, r in enumerate(replies) if isinstance(r, Message) and r.dossier == code),
               len(replies))
-    return replies[:at] + [Message(_("Bản sao tờ khai (PDF) của bạn: {name}", name=ref.name), file=ref)] \
-        + replies[at:]
+    return [*replies[:at], Message(_("Bản sao tờ khai (PDF) của bạn: {name}", name=ref.name), file=ref), *replies[at:]]
 
 
 def _short(user_key: str) -> str:

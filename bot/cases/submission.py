@@ -70,7 +70,7 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
     if form is not None and form.proc.legs:  # a linked procedure: each agency with its own due date
         receipt += "\n" + _c(N_("Hồ sơ được chuyển đến từng cơ quan:")) + "".join(
             "\n" + _c(N_("• {part}: {agency} — hẹn trả {due}"), part=_c(p.title), agency=_c(p.agency_name),
-                       due=_c.date(lg.due_date)) for p, lg in zip(planned, legs))
+                       due=_c.date(lg.due_date)) for p, lg in zip(planned, legs, strict=False))
     for chat in await citizen_chats(db, dossier):
         await enqueue(db, chat, "citizen_submitted", f"sub:{dossier.id}:{chat}", receipt, now,
                        dossier_id=dossier.id)
