@@ -50,7 +50,7 @@ from . import verification
 from .cases.notify import enqueue
 from .officer_chat.router import officer_chat_of
 from .officer_chat.views import show_queue
-from .pipeline import PASS, PLUGINS, Pipeline, Turn, Pass
+from .pipeline import PASS, PLUGINS, Pass, Pipeline, Turn
 
 log = logging.getLogger("dvcbot.allowances")
 
@@ -171,7 +171,7 @@ async def _on_change(db: AsyncSession, dossier: Dossier, now: datetime) -> list[
                                                        (f"alw:no:{code}", _("Không đồng ý"))])
         log.info("allowance change %s (new account) awaits confirmation, dossier=%s", ch.id, dossier.code)
         return [Message(_("Đã gửi yêu cầu xác nhận tới kênh chat đã dùng để đăng ký tài khoản cũ. Tài khoản mới "
-                          "({bank} {account}) chỉ có hiệu lực khi được xác nhận ở đó trong {days} ngày; trong thời gian "
+                          "({bank} {account}) chỉ có hiệu lực khi được xác nhận ở đó trong {days} ngày; trong thời gian "  # noqa: E501
                           "chờ, trợ cấp vẫn chuyển vào tài khoản cũ. Nếu không còn dùng kênh chat đó, vui lòng mang "
                           "căn cước đến Ủy ban nhân dân cấp xã.", bank=new_bank,
                           account=banks.masked_account(ch.new_account_number), days=CONFIRM_DAYS))]
@@ -330,10 +330,10 @@ def _recheck_accounts(rt, session, outcome: Outcome) -> Outcome:
             draft.history = [p for p in draft.history if p != path]
             session.dirty_drafts.add(draft.procedure)
             session.pending = None
-            note = Message(_("Câu trả lời “{label}” không còn khớp với thông tin vừa sửa: {reason} Vui lòng trả lời lại "
+            note = Message(_("Câu trả lời “{label}” không còn khớp với thông tin vừa sửa: {reason} Vui lòng trả lời lại "  # noqa: E501
                              "câu này.", label=_(f.summary_label), reason=_(exc.message, **exc.params)))
             head = [r for r in outcome.replies if not isinstance(r, Ask)]
-            return replace(outcome, replies=head + [note, rt.engine.safe_prompt(session)])
+            return replace(outcome, replies=[*head, note, rt.engine.safe_prompt(session)])
     return outcome
 
 
@@ -379,7 +379,7 @@ def _stop(rt, session, outcome: Outcome, text: str, suggest: str | None) -> Outc
     # a short list of its own, numbered 1, 2: the procedure that applies, or this one again (to retype the ID)
     offer = Outcome()
     rt.engine.offer_candidates(session, [suggest] + ([current] if current and current != suggest else []), offer)
-    return Outcome(replies=[Message(text, error=True)] + offer.replies, accepted=True)
+    return Outcome(replies=[Message(text, error=True), *offer.replies], accepted=True)
 
 
 def _bank_choices(session, msg: Incoming | None, outcome: Outcome) -> Outcome:

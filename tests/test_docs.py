@@ -6,7 +6,8 @@ command is for, where it belongs in the layout.
 A module ``bot/telegram/channel.py`` counts as named when the doc has its full path, its path inside its
 package (``telegram/channel.py``), its file name alone when no other module has that name
 (``notifier.py``), its file name or bare module name in the same paragraph or list item as its folder
-(``telegram/`` … ``channel.py``; ``engine/`` … session, commands), or a glob that matches one of those (``cli*.py``). Everything under
+(``telegram/`` … ``channel.py``; ``engine/`` … session, commands), or a glob that matches one of those
+(``cli*.py``). Everything under
 ``storage/migrations/`` counts as named when the doc names ``migrations/``. A command counts as named
 when its name is a word on a line of the doc that says ``dvcbot``.
 """

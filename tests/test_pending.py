@@ -17,8 +17,18 @@ from dialogs.kinds.attachment import Files
 from dialogs.kinds.bank import BankPick
 from dialogs.kinds.multi_choice import Items
 from dialogs.messages import Ask, Incoming, Message
-from dialogs.pending import (Confirm, EditField, EditSection, Ineligible, MenuCandidates, NameConfirm, Revisit,
-                             SupplementReview, from_data, to_data)
+from dialogs.pending import (
+    Confirm,
+    EditField,
+    EditSection,
+    Ineligible,
+    MenuCandidates,
+    NameConfirm,
+    Revisit,
+    SupplementReview,
+    from_data,
+    to_data,
+)
 from dialogs.protocol import Withdraw
 
 FUNERAL = "ho-tro-chi-phi-mai-tang"

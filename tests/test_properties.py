@@ -34,8 +34,24 @@ from bot.service import Runtime
 from dialogs.engine import NAV_TO_COMMAND, Draft, Engine, Session, detect_command
 from dialogs.messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, Incoming, IncomingFile, Message
 from dialogs.pending import to_data
-from dialogs.protocol import (DossierList, Follow, Followed, ListDossiers, OpenSupplement, Rate, Rated, Request, Result,
-                              SendSupplement, Submit, Submitted, SupplementOpened, SupplementSent, Withdraw, Withdrawn)
+from dialogs.protocol import (
+    DossierList,
+    Follow,
+    Followed,
+    ListDossiers,
+    OpenSupplement,
+    Rate,
+    Rated,
+    Request,
+    Result,
+    SendSupplement,
+    Submit,
+    Submitted,
+    SupplementOpened,
+    SupplementSent,
+    Withdraw,
+    Withdrawn,
+)
 from tests.conftest import jpeg, pdf, shared_catalog
 
 FUNERAL = "ho-tro-chi-phi-mai-tang"

@@ -22,20 +22,29 @@ process that dies after storing an update processes it at the next start.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.methods import (
-    AnswerCallbackQuery, DeleteWebhook, EditMessageReplyMarkup, EditMessageText, GetFile, SendDocument, SendMessage,
-    SetMyCommands, SetWebhook,
+    AnswerCallbackQuery,
+    DeleteWebhook,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetFile,
+    SendDocument,
+    SendMessage,
+    SetMyCommands,
+    SetWebhook,
 )
 from aiogram.types import BotCommand, BotCommandScopeDefault, BufferedInputFile, CallbackQuery, Message, Update
 from aiogram.utils.i18n import gettext as _
@@ -52,7 +61,15 @@ from storage.models import Conversation
 from .handlers import FEED_KEY, PollingIngress, Turn, build_router
 from .i18n import ChatLocaleMiddleware, make_i18n
 from .inbox import (
-    ChatQueues, ChatRepo, FeedCtx, FlushJob, InboxRepo, UpdateJob, chat_of, media_group_of, safe_traceback,
+    ChatQueues,
+    ChatRepo,
+    FeedCtx,
+    FlushJob,
+    InboxRepo,
+    UpdateJob,
+    chat_of,
+    media_group_of,
+    safe_traceback,
 )
 from .render import CODE_NAV, NAV_LABELS, ask_state, inline_keyboard, parse_callback, render, utf16_len
 from .sending import BurstRateLimiter, Outbound, TelegramSender, default_limits
@@ -124,7 +141,7 @@ class ChannelStats:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class InboxWebhookHandler(SimpleRequestHandler):
@@ -132,7 +149,7 @@ class InboxWebhookHandler(SimpleRequestHandler):
     request: the secret is checked as aiogram does (401), and Telegram gets its 200 as soon as the update is
     committed. A database failure answers 500, so Telegram delivers the update again."""
 
-    def __init__(self, channel: "TelegramChannel", **kwargs: Any):
+    def __init__(self, channel: TelegramChannel, **kwargs: Any):
         super().__init__(**kwargs)
         self.channel = channel
 
@@ -148,7 +165,7 @@ class InboxWebhookHandler(SimpleRequestHandler):
             return web.Response(body="Bad Request", status=400)
         try:
             await self.channel.accept(raw)
-        except Exception as exc:  # noqa: BLE001 - Telegram retries on any non-2xx answer
+        except Exception as exc:
             log.error("telegram webhook: could not store update %s\n%s", raw.get("update_id"), safe_traceback(exc))
             return web.Response(body="Try again", status=500)
         return web.json_response({})
@@ -234,7 +251,7 @@ class TelegramChannel:
             self._purger = None
         try:
             await asyncio.wait_for(self.join(), drain)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("telegram: %d updates still queued at shutdown; they stay in the inbox", len(self.queues))
         await self.queues.cancel()
         for al in self.albums.values():
@@ -271,7 +288,7 @@ class TelegramChannel:
                     n = await InboxRepo(db).purge(_utcnow())
                 if n:
                     log.info("telegram: purged %d processed updates", n)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.error("telegram: inbox purge failed\n%s", safe_traceback(exc))
             await asyncio.sleep(every)
 
@@ -365,17 +382,15 @@ class TelegramChannel:
             if chat is not None and isinstance(job.raw.get("message") or job.raw.get("edited_message"), dict):
                 with self.i18n.context(), self.i18n.use_locale(await self.locale_of(chat)):
                     text = _(UNREADABLE)
-                try:
+                with contextlib.suppress(TelegramAPIError):
                     await self.notice(chat, text)
-                except TelegramAPIError:
-                    pass
             return
         for attempt in range(1, self.config.max_attempts + 1):
             try:
                 with self.i18n.context():
                     await self.dp.feed_update(self.bot, update, **{FEED_KEY: feed})
                 break
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if feed.done or feed.deferred:  # the step committed; what failed was sending the replies
                     log.warning("telegram %s: replies not delivered: %s", key, type(exc).__name__)
                     break
@@ -398,10 +413,8 @@ class TelegramChannel:
     async def _apologise(self, chat_id: int) -> None:
         with self.i18n.context(), self.i18n.use_locale(await self.locale_of(chat_id)):
             text = _("Xin lỗi, đã có lỗi khi xử lý tin nhắn này. Vui lòng gửi lại sau ít phút.")
-        try:
+        with contextlib.suppress(TelegramAPIError):
             await self.notice(chat_id, text)
-        except TelegramAPIError:
-            pass
 
     # ------------------------------------------------------------------------------------------
     # albums and files
@@ -434,7 +447,7 @@ class TelegramChannel:
                 files = await self.fetch_files(al.messages)
                 if files:
                     await self.run_turn(al.chat_id, Turn(Incoming(files=tuple(files))), feed)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if not feed.done:
                     log.warning("telegram %s: album failed (%s)\n%s", key, type(exc).__name__, safe_traceback(exc))
                     async with self.sm() as db, db.begin():
@@ -466,7 +479,7 @@ class TelegramChannel:
                 try:
                     buf = await self.bot.download_file(f.file_path, timeout=60)
                     return IncomingFile(data=buf.getvalue(), name=name, mime=mime)
-                except Exception:  # noqa: BLE001 - aiohttp errors while streaming
+                except Exception:
                     if attempt == 2:
                         raise
                     await asyncio.sleep(0.5 * 2 ** attempt)
@@ -474,7 +487,7 @@ class TelegramChannel:
 
         results = await asyncio.gather(*(one(m) for m in messages), return_exceptions=True)
         files: list[IncomingFile] = []
-        for m, r in zip(messages, results):
+        for m, r in zip(messages, results, strict=False):
             if isinstance(r, FileTooBig):
                 await self.notice(m.chat.id, _("Tệp “{name}” lớn hơn 20 MB nên không tải về được. Vui lòng gửi "
                                                "ảnh chụp hoặc tệp PDF nhỏ hơn.").format(name=r.name))
@@ -501,10 +514,8 @@ class TelegramChannel:
         self._langs[chat_id] = lang
 
     async def _answer(self, query: CallbackQuery, text: str | None = None) -> None:
-        try:
+        with contextlib.suppress(TelegramBadRequest):  # "query is too old": nothing to do
             await self.out.call(None, AnswerCallbackQuery(callback_query_id=query.id, text=text), limited=False)
-        except TelegramBadRequest:  # "query is too old": nothing to do
-            pass
 
     async def _stale(self, query: CallbackQuery) -> None:
         self.stats.stale += 1
@@ -593,11 +604,9 @@ class TelegramChannel:
                   choices=tuple(ChoiceOut(v, lab) for v, lab in choices), nav=tuple(state.ask_nav or ()), multi=True)
         markup = inline_keyboard(ask, p.token, _, picked)
         if isinstance(query.message, Message):
-            try:
+            with contextlib.suppress(TelegramBadRequest):
                 await self.out.call(key, EditMessageReplyMarkup(chat_id=chat_id, message_id=query.message.message_id,
                                                                 reply_markup=markup))
-            except TelegramBadRequest:
-                pass
         return None
 
     # ------------------------------------------------------------------------------------------

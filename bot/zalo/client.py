@@ -14,7 +14,6 @@ which, since after a timeout the message may have been sent).
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any
@@ -82,7 +81,7 @@ class ZaloClient:
                                            timeout=aiohttp.ClientTimeout(total=timeout or self.timeout)) as r:
                 raw = await r.read()
                 status, headers = r.status, r.headers
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise ZaloNetworkError(method, "timeout", timeout=True) from None
         except aiohttp.ClientError as exc:
             raise ZaloNetworkError(method, type(exc).__name__) from None
@@ -155,7 +154,7 @@ class ZaloClient:
                     if len(data) > max_bytes:
                         raise ValueError("too big")
                 return bytes(data)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise ZaloNetworkError("download", "timeout", timeout=True) from None
         except aiohttp.ClientError as exc:
             raise ZaloNetworkError("download", type(exc).__name__) from None

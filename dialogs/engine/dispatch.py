@@ -9,8 +9,15 @@ from ..messages import Incoming, Message
 from ..parsing import Invalid
 from ..pending import Confirm, NameConfirm
 from ..protocol import Follow, ListDossiers, OpenSupplement, Outcome, Rate
-from .commands import MAX_FOLLOW_FAILURES, NAV_TO_COMMAND, RESUME_CHOICE, detect_command, detect_follow, \
-    detect_rating, detect_withdraw
+from .commands import (
+    MAX_FOLLOW_FAILURES,
+    NAV_TO_COMMAND,
+    RESUME_CHOICE,
+    detect_command,
+    detect_follow,
+    detect_rating,
+    detect_withdraw,
+)
 from .confirm import SWORN
 from .session import IN_PROCEDURE, Session, bound
 
