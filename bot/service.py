@@ -78,7 +78,7 @@ class Runtime:
                  pipeline: Pipeline | None = None):
         self.db_url = db_url
         self.var_dir = Path(var_dir)
-        self.catalog = catalog or Catalog.load()
+        self.catalog = catalog or Catalog.default()
         self.calendar = calendar or DEFAULT_CALENDAR
         self.now = now or (lambda: datetime.now(VN_TZ))
         self.engine = Engine(self.catalog, today=lambda: self.now().date())

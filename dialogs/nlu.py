@@ -1159,7 +1159,7 @@ def eval_catalog(catalog: Any = None) -> list[Any]:
     if catalog is None:
         from .catalog import Catalog
 
-        catalog = Catalog.load()
+        catalog = Catalog.default()
     procs = _procedures_of(catalog)
     have = {p.id for p in procs}
     procs += [ProcedureStub(pid, s["title"]) for pid, s in SYNONYMS.items() if pid not in have]

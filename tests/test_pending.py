@@ -10,7 +10,6 @@ from datetime import date
 
 import pytest
 
-from dialogs.catalog import Catalog
 from dialogs.engine import Draft, Engine, Session
 from dialogs.kinds.address import AddressEntry
 from dialogs.kinds.attachment import Files
@@ -30,10 +29,11 @@ from dialogs.pending import (
     to_data,
 )
 from dialogs.protocol import Withdraw
+from tests.conftest import shared_catalog
 
 FUNERAL = "ho-tro-chi-phi-mai-tang"
 TODAY = date(2026, 11, 23)
-CATALOG = Catalog.load()
+CATALOG = shared_catalog()
 ENGINE = Engine(CATALOG, today=lambda: TODAY)
 
 # the sub-dialogs as stored in conversations today, one per kind

@@ -5,7 +5,6 @@ Refusals raise :class:`ActionRefused` with a Vietnamese message (a gettext msgid
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 from dialogs import lifecycle as lc
@@ -36,10 +35,9 @@ def refused(exc: lc.Refused) -> ActionRefused:
     return ActionRefused(exc.message, exc.code, **exc.params)
 
 
-@lru_cache(maxsize=1)
 def default_catalog() -> Catalog:
-    """The catalogue loaded once, for callers that pass none."""
-    return Catalog.load()
+    """The process's catalogue (Catalog.default()), for callers that pass none."""
+    return Catalog.default()
 
 
 def catalog_or_default(catalog: Catalog | None) -> Catalog:
