@@ -243,3 +243,10 @@ def masked_account(digits: str | None) -> str:
     if not digits:
         return ""
     return "•••• " + digits[-4:]
+
+
+def brief(kind: str, value: Any) -> str:
+    """A bank or an account in a notification: the bank's short name, the account's last 4 digits."""
+    if kind == "bank":
+        return bank_label(str(value) if value else None).split(" — ")[0]
+    return masked_account(str(value) if value else None)

@@ -18,58 +18,47 @@
 
 A redelivered update hits the unique ``(bot_id, update_id)`` and is dropped. A
 process that dies after storing an update processes it at the next start.
+
+(Over 600 lines: one class whose parts — inbox, per-chat order, albums, buttons, delivery — share the same
+per-chat state; the webhook request checks are in webhook.py, the aiogram handlers in handlers.py.)
 """
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.methods import (
-    AnswerCallbackQuery,
-    DeleteWebhook,
-    EditMessageReplyMarkup,
-    EditMessageText,
-    GetFile,
-    SendDocument,
-    SendMessage,
-    SetMyCommands,
-    SetWebhook,
+    AnswerCallbackQuery, DeleteWebhook, EditMessageReplyMarkup, EditMessageText, GetFile, SendDocument, SendMessage,
+    SetMyCommands, SetWebhook,
 )
 from aiogram.types import BotCommand, BotCommandScopeDefault, BufferedInputFile, CallbackQuery, Message, Update
 from aiogram.utils.i18n import gettext as _
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from bot.inbound import InboundLimiter, InboundLimits
 from bot.notifier import Limits
 from dialogs.i18n import N_
 from dialogs.messages import Ask, ChoiceOut, Incoming, IncomingFile
+from storage.attachments import download_name
 from storage.models import Conversation
 
-from .handlers import FEED_KEY, PollingIngress, Turn, build_router
+from .handlers import FEED_KEY, UNREADABLE, PollingIngress, Turn, build_router
+from .webhook import MAX_BODY, InboxWebhookHandler
 from .i18n import ChatLocaleMiddleware, make_i18n
 from .inbox import (
-    ChatQueues,
-    ChatRepo,
-    FeedCtx,
-    FlushJob,
-    InboxRepo,
-    UpdateJob,
-    chat_of,
-    media_group_of,
-    safe_traceback,
+    ChatQueues, ChatRepo, FeedCtx, FlushJob, InboxRepo, UpdateJob, chat_of, media_group_of, safe_traceback,
 )
 from .render import CODE_NAV, NAV_LABELS, ask_state, inline_keyboard, parse_callback, render, utf16_len
 from .sending import BurstRateLimiter, Outbound, TelegramSender, default_limits
@@ -87,8 +76,9 @@ COMMANDS = (
 )
 
 
-UNREADABLE = N_("Xin lỗi, tôi chỉ đọc được tin nhắn chữ, ảnh chụp, tệp (PDF) và số điện thoại được chia sẻ. "
-                "Vui lòng trả lời câu hỏi ở trên.")
+SLOW_DOWN = N_("Bạn đang gửi tin nhắn quá nhanh. Vui lòng chờ một chút rồi gửi lại tin nhắn vừa rồi.")
+LATE = N_("Một tin nhắn bạn gửi trước đó đến chậm, sau tin nhắn mới hơn, nên không được dùng để trả lời. "
+          "Vui lòng xem câu hỏi mới nhất và gửi lại nếu cần.")
 
 
 class AlreadyProcessed(Exception):
@@ -97,6 +87,22 @@ class AlreadyProcessed(Exception):
 
 class StaleButton(Exception):
     """The pressed button's question is no longer the current one: the step is rolled back."""
+
+
+class OutOfOrder(Exception):
+    """An older update of the same chat is still pending (received by this or another process): the step is
+    rolled back, the older one is applied first."""
+
+
+class LateUpdate(Exception):
+    """A newer update of the same chat was already applied: this one came too late to be an answer."""
+
+
+@dataclass
+class NoticeJob:
+    """Tell the chat something (in its language) without a conversation step."""
+
+    text: str
 
 
 class FileTooBig(Exception):
@@ -119,6 +125,8 @@ class TelegramConfig:
     retry_delay: float = 0.5
     set_commands: bool = True
     request_timeout: float = 30.0
+    inbound: InboundLimits = field(default_factory=InboundLimits)
+    order_tries: int = 5                   # an update waits for older ones of its chat at most this many times
 
 
 @dataclass
@@ -138,37 +146,13 @@ class ChannelStats:
     turns: int = 0
     stale: int = 0
     failed: int = 0
+    limited: int = 0
+    late: int = 0
+    reordered: int = 0
 
 
 def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class InboxWebhookHandler(SimpleRequestHandler):
-    """aiogram's webhook request handler, storing the update in the inbox instead of handling it in the
-    request: the secret is checked as aiogram does (401), and Telegram gets its 200 as soon as the update is
-    committed. A database failure answers 500, so Telegram delivers the update again."""
-
-    def __init__(self, channel: TelegramChannel, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.channel = channel
-
-    async def handle(self, request: web.Request) -> web.Response:
-        bot = await self.resolve_bot(request)
-        if not self.verify_secret(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), bot):
-            return web.Response(body="Unauthorized", status=401)
-        try:
-            raw = await request.json(loads=bot.session.json_loads)
-        except ValueError:
-            return web.Response(body="Bad Request", status=400)
-        if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
-            return web.Response(body="Bad Request", status=400)
-        try:
-            await self.channel.accept(raw)
-        except Exception as exc:
-            log.error("telegram webhook: could not store update %s\n%s", raw.get("update_id"), safe_traceback(exc))
-            return web.Response(body="Try again", status=500)
-        return web.json_response({})
+    return datetime.now(timezone.utc)
 
 
 class TelegramChannel:
@@ -183,6 +167,7 @@ class TelegramChannel:
         self.bot = Bot(config.token, session=session)
         self.i18n = make_i18n(runtime.var_dir)
         self.limiter = BurstRateLimiter(config.limits, per_chat_burst=config.per_chat_burst)
+        self.inbound = InboundLimiter(config.inbound)
         self.out = Outbound(self.bot, self.limiter)
         self.queues = ChatQueues(self._process)
         self.albums: dict[str, Album] = {}
@@ -251,7 +236,7 @@ class TelegramChannel:
             self._purger = None
         try:
             await asyncio.wait_for(self.join(), drain)
-        except TimeoutError:
+        except asyncio.TimeoutError:
             log.warning("telegram: %d updates still queued at shutdown; they stay in the inbox", len(self.queues))
         await self.queues.cancel()
         for al in self.albums.values():
@@ -288,7 +273,7 @@ class TelegramChannel:
                     n = await InboxRepo(db).purge(_utcnow())
                 if n:
                     log.info("telegram: purged %d processed updates", n)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 log.error("telegram: inbox purge failed\n%s", safe_traceback(exc))
             await asyncio.sleep(every)
 
@@ -305,7 +290,7 @@ class TelegramChannel:
     # ------------------------------------------------------------------------------------------
     # modes
     def webhook_app(self) -> web.Application:
-        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app = web.Application(client_max_size=MAX_BODY)
         setup_application(app, self.dp, bot=self.bot)  # before register(): drain first, close the session last
         if not self.config.secret:
             log.warning("telegram webhook without a secret token: anyone can post updates")
@@ -345,15 +330,26 @@ class TelegramChannel:
     # ------------------------------------------------------------------------------------------
     # the inbox
     async def accept(self, raw: dict[str, Any]) -> bool:
-        """Store one update (webhook or polling); False if it was already received."""
+        """Store one update (webhook or polling); False if it was already received. An update over the chat's
+        inbound limit is stored as refused (a redelivery is still a duplicate) and the person asked to wait."""
         chat = chat_of(raw)
         key = f"telegram:{chat}" if chat is not None else None
+        limited = key is not None and not self.inbound.allow_chat(key)
         async with self.sm() as db, db.begin():
-            row_id = await InboxRepo(db).accept(self.bot_id, raw, key, _utcnow())
+            repo = InboxRepo(db)
+            row_id = await repo.accept(self.bot_id, raw, key, _utcnow())
+            if row_id is not None and limited:
+                await repo.failed_attempt(row_id, "RateLimited", _utcnow(), final=True)
         if row_id is None:
             self.stats.duplicates += 1
             log.info("telegram: duplicate update %s ignored", raw.get("update_id"))
             return False
+        if limited:
+            self.stats.limited += 1
+            log.warning("telegram %s: inbound limit, update %s not processed", key, raw.get("update_id"))
+            if self.inbound.should_notice(key):
+                self.queues.put(key, NoticeJob(SLOW_DOWN))
+            return True
         self.stats.accepted += 1
         self.queues.put(key or "telegram:_", UpdateJob(row_id, raw))
         return True
@@ -366,6 +362,29 @@ class TelegramChannel:
     async def _process(self, key: str, job: Any) -> None:
         if isinstance(job, FlushJob):
             return await self._flush_album(key, job.group, job.seq)
+        if isinstance(job, NoticeJob):
+            chat = key.split(":", 1)[1]
+            if chat.lstrip("-").isdigit():
+                with self.i18n.context(), self.i18n.use_locale(await self.locale_of(int(chat))):
+                    text = _(job.text)
+                try:
+                    await self.notice(int(chat), text)
+                except TelegramAPIError:
+                    pass
+            return
+        for _try in range(self.config.order_tries):
+            feed = await self._process_update(key, job)
+            if feed is None or not feed.out_of_order:
+                break
+            # an older update of this chat is still pending (it reached another process, or is being retried):
+            # apply the chat's older pending updates first, oldest first, then this one again
+            self.stats.reordered += 1
+            await self._apply_older(key, job.row_id)
+        else:
+            log.warning("telegram %s: update %s still waits for an older one; left pending", key,
+                        job.raw.get("update_id"))
+
+    async def _process_update(self, key: str, job: UpdateJob) -> FeedCtx | None:
         group = media_group_of(job.raw)
         al = self.albums.get(key)
         if al is not None and al.group != group:  # something else came after the album: deliver it first
@@ -382,15 +401,17 @@ class TelegramChannel:
             if chat is not None and isinstance(job.raw.get("message") or job.raw.get("edited_message"), dict):
                 with self.i18n.context(), self.i18n.use_locale(await self.locale_of(chat)):
                     text = _(UNREADABLE)
-                with contextlib.suppress(TelegramAPIError):
+                try:
                     await self.notice(chat, text)
-            return
+                except TelegramAPIError:
+                    pass
+            return None
         for attempt in range(1, self.config.max_attempts + 1):
             try:
                 with self.i18n.context():
                     await self.dp.feed_update(self.bot, update, **{FEED_KEY: feed})
                 break
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 if feed.done or feed.deferred:  # the step committed; what failed was sending the replies
                     log.warning("telegram %s: replies not delivered: %s", key, type(exc).__name__)
                     break
@@ -405,16 +426,41 @@ class TelegramChannel:
                     chat = chat_of(job.raw)
                     if chat is not None:
                         await self._apologise(chat)
-                    return
+                    return feed
                 await asyncio.sleep(self.config.retry_delay * 2 ** (attempt - 1))
+        if feed.out_of_order:
+            return feed
+        if feed.late:
+            await self._refuse_late(key, feed.rows)
+            return feed
         if not feed.done and not feed.deferred:
             await self._mark_done(feed.rows)
+        return feed
+
+    async def _refuse_late(self, key: str, rows: Sequence[int]) -> None:
+        """A message that arrived after a newer one of the same chat was applied: it cannot be the answer to
+        the question it was typed for, so it is not applied, and the person is told."""
+        self.stats.late += 1
+        async with self.sm() as db, db.begin():
+            for row in rows:
+                await InboxRepo(db).failed_attempt(row, "LateUpdate", _utcnow(), final=True)
+        log.warning("telegram %s: an update arrived after a newer one was applied; not applied", key)
+        chat = key.split(":", 1)[1]
+        if chat.lstrip("-").isdigit():
+            with self.i18n.context(), self.i18n.use_locale(await self.locale_of(int(chat))):
+                text = _(LATE)
+            try:
+                await self.notice(int(chat), text)
+            except TelegramAPIError:
+                pass
 
     async def _apologise(self, chat_id: int) -> None:
         with self.i18n.context(), self.i18n.use_locale(await self.locale_of(chat_id)):
             text = _("Xin lỗi, đã có lỗi khi xử lý tin nhắn này. Vui lòng gửi lại sau ít phút.")
-        with contextlib.suppress(TelegramAPIError):
+        try:
             await self.notice(chat_id, text)
+        except TelegramAPIError:
+            pass
 
     # ------------------------------------------------------------------------------------------
     # albums and files
@@ -445,9 +491,14 @@ class TelegramChannel:
         with self.i18n.context(), self.i18n.use_locale(lang):
             try:
                 files = await self.fetch_files(al.messages)
-                if files:
+                for _try in range(self.config.order_tries if files else 0):
+                    feed.out_of_order = False
                     await self.run_turn(al.chat_id, Turn(Incoming(files=tuple(files))), feed)
-            except Exception as exc:
+                    if not feed.out_of_order:
+                        break
+                    self.stats.reordered += 1
+                    await self._apply_older(key, min(al.rows), exclude=al.rows)
+            except Exception as exc:  # noqa: BLE001
                 if not feed.done:
                     log.warning("telegram %s: album failed (%s)\n%s", key, type(exc).__name__, safe_traceback(exc))
                     async with self.sm() as db, db.begin():
@@ -455,8 +506,25 @@ class TelegramChannel:
                             await InboxRepo(db).failed_attempt(row, type(exc).__name__, _utcnow(), final=True)
                     await self._apologise(al.chat_id)
                     return
+        if feed.late:
+            await self._refuse_late(key, feed.rows)
+            return
+        if feed.out_of_order:
+            log.warning("telegram %s: album still waits for an older update; left pending", key)
+            return
         if not feed.done:
             await self._mark_done(feed.rows)
+
+    async def _apply_older(self, key: str, row_id: int, exclude: Sequence[int] = ()) -> None:
+        """Apply the chat's pending updates older than row ``row_id``, oldest first (they reached another
+        process, or wait for a retry there; whoever applies one first wins, the other rolls back)."""
+        async with self.sm() as db:
+            older = [(i, raw) for i, raw in await InboxRepo(db).pending_before(self.bot_id, key, row_id)
+                     if i not in exclude and raw]
+        for i, raw in older:
+            await self._process_update(key, UpdateJob(i, raw))
+        if not older:
+            await asyncio.sleep(0.05)
 
     async def fetch_files(self, messages: Sequence[Message]) -> list[IncomingFile]:
         """Download the photos/documents of ``messages`` through the Bot API (largest photo size). Files over
@@ -478,8 +546,13 @@ class TelegramChannel:
             for attempt in range(3):
                 try:
                     buf = await self.bot.download_file(f.file_path, timeout=60)
-                    return IncomingFile(data=buf.getvalue(), name=name, mime=mime)
-                except Exception:
+                    data = buf.getvalue()
+                    if len(data) > MAX_DOWNLOAD:
+                        raise FileTooBig(name)
+                    # no uploaded name: files are stored and sent under names of our own (it may carry an ID
+                    # number, or pose as another type: "giay-bao-tu.pdf.exe")
+                    return IncomingFile(data=data, name=None, mime=mime)
+                except Exception:  # noqa: BLE001 - aiohttp errors while streaming
                     if attempt == 2:
                         raise
                     await asyncio.sleep(0.5 * 2 ** attempt)
@@ -487,7 +560,7 @@ class TelegramChannel:
 
         results = await asyncio.gather(*(one(m) for m in messages), return_exceptions=True)
         files: list[IncomingFile] = []
-        for m, r in zip(messages, results, strict=False):
+        for m, r in zip(messages, results):
             if isinstance(r, FileTooBig):
                 await self.notice(m.chat.id, _("Tệp “{name}” lớn hơn 20 MB nên không tải về được. Vui lòng gửi "
                                                "ảnh chụp hoặc tệp PDF nhỏ hơn.").format(name=r.name))
@@ -514,8 +587,10 @@ class TelegramChannel:
         self._langs[chat_id] = lang
 
     async def _answer(self, query: CallbackQuery, text: str | None = None) -> None:
-        with contextlib.suppress(TelegramBadRequest):  # "query is too old": nothing to do
+        try:
             await self.out.call(None, AnswerCallbackQuery(callback_query_id=query.id, text=text), limited=False)
+        except TelegramBadRequest:  # "query is too old": nothing to do
+            pass
 
     async def _stale(self, query: CallbackQuery) -> None:
         self.stats.stale += 1
@@ -604,9 +679,11 @@ class TelegramChannel:
                   choices=tuple(ChoiceOut(v, lab) for v, lab in choices), nav=tuple(state.ask_nav or ()), multi=True)
         markup = inline_keyboard(ask, p.token, _, picked)
         if isinstance(query.message, Message):
-            with contextlib.suppress(TelegramBadRequest):
+            try:
                 await self.out.call(key, EditMessageReplyMarkup(chat_id=chat_id, message_id=query.message.message_id,
                                                                 reply_markup=markup))
+            except TelegramBadRequest:
+                pass
         return None
 
     # ------------------------------------------------------------------------------------------
@@ -617,7 +694,16 @@ class TelegramChannel:
         keyboard state follows the new question."""
         now = _utcnow()
         if rows:
-            n = await InboxRepo(db).mark_done(rows, now)
+            repo = InboxRepo(db)
+            if strict:  # the conversation is locked: updates of this chat are applied in update_id order
+                where = await repo.order(self.bot_id, key, rows)
+                if where == "processed":
+                    raise AlreadyProcessed()
+                if where == "older":
+                    raise OutOfOrder()
+                if where == "late":
+                    raise LateUpdate()
+            n = await repo.mark_done(rows, now)
             if strict and n != len(rows):
                 raise AlreadyProcessed()
         repo = ChatRepo(db)
@@ -655,6 +741,12 @@ class TelegramChannel:
             feed.done = True
             self.stats.duplicates += 1
             return
+        except OutOfOrder:
+            feed.out_of_order = True
+            return
+        except LateUpdate:
+            feed.late = True
+            return
         except StaleButton:
             self.stats.stale += 1
             await self.notice(chat_id, _("Nút này đã cũ, không còn dùng được. Vui lòng trả lời câu hỏi mới nhất "
@@ -677,7 +769,8 @@ class TelegramChannel:
                 if b.file is not None:
                     f = b.file
                     data = await asyncio.to_thread(self._file_bytes, f)
-                    doc = BufferedInputFile(data, filename=getattr(f, "name", None) or "tep")
+                    doc = BufferedInputFile(data, filename=download_name(getattr(f, "name", None),
+                                                                         getattr(f, "mime", None)))
                     sent.append(await self.out.call(key, SendDocument(chat_id=chat_id, document=doc,
                                                                       caption=(b.text or None) and b.text[:1024])))
                 else:
