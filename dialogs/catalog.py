@@ -152,7 +152,6 @@ class Catalog:
         problems = list(self.errors)
         for proc in self.procedures.values():
             problems += [f"{proc.id}: {p}" for p in check_procedure(self.forms[proc.id])]
-            problems += [f"{proc.id}: {p}" for p in check_phrases(proc)]
             for lang in langs:
                 if lang == DEFAULT_LANG:
                     continue
@@ -196,12 +195,6 @@ def _literal_comparisons(source: str) -> Iterator[tuple[str, object]]:
                 for e in b.elts:
                     if isinstance(e, ast.Constant):
                         yield r, e.value
-
-
-def check_phrases(proc: Procedure) -> list[str]:
-    from .nlu import check_phrases as check  # the matcher's normalisation decides what a phrase means
-
-    return check(proc)
 
 
 def check_procedure(form: Form) -> list[str]:

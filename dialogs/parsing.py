@@ -19,10 +19,10 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
-from dialogs.i18n import N_
-from dialogs.textnorm import fold, nfc, similarity, title_vi
 from dialogs import filecheck
+from dialogs.i18n import N_
 from dialogs.safe_re import compile_safe
+from dialogs.textnorm import fold, nfc, similarity, title_vi
 
 __all__ = [
     "LEGACY_ID_PROVINCE_CODES",

@@ -222,7 +222,7 @@ async def chat(runtime):
     return await Chat(runtime).start()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def jpeg(n: int = 0) -> bytes:
     """A small real JPEG (uploads are decoded), different for each ``n``."""
     from PIL import Image
@@ -232,7 +232,7 @@ def jpeg(n: int = 0) -> bytes:
     return buf.getvalue()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def pdf() -> bytes:
     """A small real one-page PDF (uploads are parsed)."""
     from pypdf import PdfWriter
