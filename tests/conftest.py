@@ -56,7 +56,7 @@ def _sqlite_template(tmp_path_factory) -> Path:
 
 def _sqlite_copy(template: Path, directory: Path) -> str:
     path = directory / "dvcbot.db"
-    shutil.copyfile(template, path)
+    shutil.copy2(template, path)  # with its mode: private (0600), as upgrade() leaves a database file
     return f"sqlite+aiosqlite:///{path}"
 
 
