@@ -1,12 +1,12 @@
 """The scheduled jobs every long-running notifier runs before each delivery round (``Notifier.run(tick=…)``):
 the daily jobs (``reports.DailyJobs``: focal points' reports, deadline pushes) and the draft reminders
-(``reminders.DraftReminders``) and the retention purge (``retention.Retention``). Each job decides for itself whether it is due; a failing one is logged and
-does not stop the others or the deliveries."""
+(``reminders.DraftReminders``) and the retention purge (``retention.Retention``). Each job decides for itself
+whether it is due; a failing one is logged and does not stop the others or the deliveries."""
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -40,7 +40,7 @@ def standard_jobs(sm: async_sessionmaker, *, calendar: WorkCalendar | None = Non
         for name, job in jobs:
             try:
                 done = await job()
-            except Exception:  # noqa: BLE001 - one failing job must not stop the others
+            except Exception:
                 log.exception("scheduled job %s failed", name)
                 continue
             if done and any(done.values()) and on_done is not None:
@@ -59,7 +59,7 @@ class AfternoonDeadlines:
                  catalog: Catalog | None = None, now: Callable[[], datetime] | None = None):
         self.sm, self.catalog = sm, catalog
         self.calendar = calendar or DEFAULT_CALENDAR
-        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.now = now or (lambda: datetime.now(UTC))
         self.done_day: date | None = None
 
     async def __call__(self) -> dict[str, int] | None:

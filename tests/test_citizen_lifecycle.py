@@ -96,7 +96,7 @@ async def test_applicant_follows_a_dossier_a_volunteer_filed(chat: Chat, runtime
     assert "4 số cuối" in binh.text()
     await binh.say(f"/theodoi {code} 9999")
     assert binh.error and "chưa khớp" in binh.text()
-    await binh.say(f"/theodoi HT-2611-AAAAAAAA 1234")  # an unknown code gets the same answer
+    await binh.say("/theodoi HT-2611-AAAAAAAA 1234")  # an unknown code gets the same answer
     assert binh.error and "chưa khớp" in binh.text()
     await binh.say(f"theo doi {code.lower()} 1234")  # applicant.id_number is 068 075 001 234
     assert not binh.error and code in binh.text()
@@ -228,8 +228,7 @@ async def test_withdrawing_a_linked_dossier_tells_the_citizen_once(chat: Chat, r
     from sqlalchemy import select
 
     from storage.models import OutboxMessage
-    from tests.test_conversation_linked import birth_docs, birth_insurance, birth_people, birth_residence, \
-        birth_start
+    from tests.test_conversation_linked import birth_docs, birth_insurance, birth_people, birth_residence, birth_start
     from tests.test_conversation_linked import submit as submit_linked
     await birth_start(chat)
     await birth_people(chat)

@@ -2,7 +2,7 @@
 and the due-tomorrow / overdue pushes."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 
@@ -12,7 +12,7 @@ from dialogs import lifecycle as lc
 from dialogs.workdays import WorkCalendar
 from storage.officers_repo import LegRepo, OfficerRepo
 from tests.conftest import VN
-from tests.test_officers import leg_of, do, officer, outbox, submit
+from tests.test_officers import do, leg_of, officer, outbox, submit
 
 
 def at(y, m, d, hh=9, mm=0) -> datetime:
@@ -171,17 +171,16 @@ def test_calendar_file_from_the_environment(tmp_path):
     plain = workdays.calendar_from_env({})
     assert not plain.makeup_workdays and plain.cutoff == workdays.DEFAULT_CUTOFF
     path.write_text("makeup_workday: [2026-11-28]\n", encoding="utf-8")  # a typo must not pass silently
-    with pytest.raises(ValueError, match="calendar.yaml"):
+    with pytest.raises(ValueError, match=r"calendar\.yaml"):
         workdays.calendar_from_env({workdays.CALENDAR_ENV: str(path)})
-    with pytest.raises(ValueError, match="missing.yaml"):
+    with pytest.raises(ValueError, match=r"missing\.yaml"):
         workdays.load_calendar(tmp_path / "missing.yaml")
 
 
 # --- 1-working-day legs, escalation and nobody in scope (officer desk D8, D15) -----------------------------
 async def test_a_one_day_leg_is_pushed_when_filed_due_today_morning_and_afternoon(chat, runtime: Runtime):
     from bot.jobs import AfternoonDeadlines
-    from tests.test_conversation_linked import birth_docs, birth_insurance, birth_people, birth_residence, \
-        birth_start
+    from tests.test_conversation_linked import birth_docs, birth_insurance, birth_people, birth_residence, birth_start
     from tests.test_conversation_linked import officer as agency_officer
     from tests.test_conversation_linked import submit as submit_linked
     await agency_officer(runtime, "commune", "24958")  # before the dossier: it must be pushed to them

@@ -21,16 +21,38 @@ This package's namespace re-exports the public entry points below. Refusals rais
 from __future__ import annotations
 
 from .actions import (
-    approve, claim, queue, reassign, receive, reject, release, request_supplement, requestable_fields, return_result,
-    review, scoped,
+    approve,
+    claim,
+    queue,
+    reassign,
+    receive,
+    reject,
+    release,
+    request_supplement,
+    requestable_fields,
+    return_result,
+    review,
+    scoped,
 )
 from .base import ActionRefused, unit_text
 from .citizen import (
-    citizen_dossiers, follow_dossier, link_chat, open_supplement_requests, rate, resubmit, withdraw,
+    citizen_dossiers,
+    follow_dossier,
+    link_chat,
+    open_supplement_requests,
+    rate,
+    resubmit,
+    withdraw,
 )
 from .deadlines import base_due, days_left, deadline_class, effective_due
 from .invites import (
-    add_officer, is_invite_attempt, new_invite, new_invite_code, normalise_invite, officer_for, redeem_invite,
+    add_officer,
+    is_invite_attempt,
+    new_invite,
+    new_invite_code,
+    normalise_invite,
+    officer_for,
+    redeem_invite,
 )
 from .notify import citizen_chats, enqueue, push_officers
 from .reminders import scan_deadlines, scan_supplements

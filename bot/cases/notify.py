@@ -6,8 +6,9 @@ officers through :func:`push_officers`.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,7 +59,7 @@ def applicant_person_key(dossier: Dossier, catalog: Catalog | None = None) -> st
     prefixes: list[str] = []
     if dossier.procedure_id in cat.procedures:
         prefixes = [p.rsplit(".", 1)[0] for p in cat.get(dossier.procedure_id).applicant_name_fields if "." in p]
-    for prefix in prefixes + ["applicant", "person"]:
+    for prefix in [*prefixes, "applicant", "person"]:
         value = answers.get(f"{prefix}.id_number")
         if isinstance(value, str) and value.strip():
             return person_key(value)

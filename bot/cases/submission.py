@@ -81,7 +81,7 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
     if form is not None and form.proc.legs:  # a linked procedure: each agency with its own due date
         receipt += "\n" + _c(N_("Hồ sơ được chuyển đến từng cơ quan:")) + "".join(
             "\n" + _c(N_("• {part}: {agency} — hẹn trả {due}"), part=_c(p.title), agency=_c(p.agency_name),
-                       due=_c.date(lg.due_date)) for p, lg in zip(planned, legs))
+                       due=_c.date(lg.due_date)) for p, lg in zip(planned, legs, strict=False))
     if unseen:  # the date is not promised silently
         receipt += "\n" + _c(N_("Lưu ý: {agencies} tại xã/phường của bạn chưa nhận hồ sơ qua Trợ lý. Cán bộ đầu mối đã "
                                 "được báo để chuyển hồ sơ; ngày hẹn trên có thể thay đổi và bạn sẽ được báo lại."),

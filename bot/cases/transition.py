@@ -44,7 +44,7 @@ async def transition(db: AsyncSession, dossier: Dossier, leg: DossierLeg, act: l
     if after == lc.NEEDS_SUPPLEMENT and before != lc.NEEDS_SUPPLEMENT:
         leg.paused_since = now
     if before == lc.NEEDS_SUPPLEMENT and after != lc.NEEDS_SUPPLEMENT and leg.paused_since is not None:
-        leg.pauses = list(leg.pauses or []) + [[leg.paused_since.isoformat(), now.isoformat()]]
+        leg.pauses = [*list(leg.pauses or []), [leg.paused_since.isoformat(), now.isoformat()]]
         leg.paused_since = None
         leg.due_date = calendar.due_date_with_pauses(leg.started_at, leg.processing_days, closed_pauses(leg), now)
         leg.paused_workdays = max(0, calendar.workdays_between(base_due(leg, calendar), leg.due_date))

@@ -9,8 +9,17 @@ from ..messages import NAV_SKIP, Ask, ChoiceOut, Incoming, Message
 from ..parsing import Invalid
 from ..pending import Confirm, NameConfirm, RatingPick
 from ..protocol import Follow, ListDossiers, OpenSupplement, Outcome, Rate
-from .commands import MAX_FOLLOW_FAILURES, NAV_TO_COMMAND, RESUME_CHOICE, detect_command, detect_follow, \
-    detect_rating, detect_rating_ask, detect_withdraw, parse_stars
+from .commands import (
+    MAX_FOLLOW_FAILURES,
+    NAV_TO_COMMAND,
+    RESUME_CHOICE,
+    detect_command,
+    detect_follow,
+    detect_rating,
+    detect_rating_ask,
+    detect_withdraw,
+    parse_stars,
+)
 from .confirm import SWORN
 from .session import IN_PROCEDURE, Session, bound
 
