@@ -64,6 +64,7 @@ __all__ = [
     "days_left", "deadline_class", "effective_due", "enqueue", "follow_dossier", "is_invite_attempt", "link_chat",
     "new_invite", "new_invite_code", "normalise_invite", "officer_for", "on_submitted", "open_supplement_requests",
     "push_officers", "queue", "rate", "reassign", "receive", "redeem_invite", "reject", "release",
-    "request_supplement", "requestable_fields", "resubmit", "return_result", "review", "scan_deadlines", "scan_supplements", "scoped",
+    "request_supplement", "requestable_fields", "resubmit", "return_result", "review", "scan_deadlines",
+    "scan_supplements", "scoped",
     "transition", "unit_text", "withdraw",
 ]

@@ -5,7 +5,6 @@ Each action goes through :func:`bot.cases.transition.transition`; refusals raise
 from __future__ import annotations
 
 import os
-
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
