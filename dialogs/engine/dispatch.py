@@ -12,10 +12,11 @@ from ..protocol import Follow, ListDossiers, OpenSupplement, Outcome, Rate
 from .commands import MAX_FOLLOW_FAILURES, NAV_TO_COMMAND, detect_command, detect_follow, detect_rating, \
     detect_withdraw
 from .confirm import SWORN
+from .parts import EngineParts
 from .session import IN_PROCEDURE, Session, bound
 
 
-class Dispatch:
+class Dispatch(EngineParts):
     """The engine's entry points: ``start`` and ``handle`` (``resume`` is in results.py)."""
 
     def start(self, session: Session) -> Outcome:
