@@ -10,7 +10,7 @@ then on:
   taken on the resolved key too, so two quick messages from two linked chats never race;
 * replies go back to the chat that wrote (the channel adapters send them);
 * notifications (the outbox) go to the account's **preferred chat**
-  (:func:`notify_keys`, used by ``bot.officers.citizen_chats``), chosen with
+  (:func:`notify_keys`, used by ``bot.cases.notify.citizen_chats``), chosen with
   ``/thongbao zalo``, ``/thongbao telegram`` or ``/thongbao đây`` (default: the chat
   that asked for the code).
 
@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,10 +47,7 @@ from storage.account_models import Account, AccountIdentity, AccountLinkCode
 from storage.models import DraftRow
 from storage.repo import ConversationRepo
 
-from .pipeline import ACCOUNTS, PASS, Pass, Pipeline, Turn
-
-if TYPE_CHECKING:  # pragma: no cover
-    from bot.service import Runtime
+from .pipeline import ACCOUNTS, PASS, Pass, Pipeline, Services, Turn
 
 CODE_LEN = 8
 CODE_VALID = timedelta(minutes=15)
@@ -241,7 +238,7 @@ async def accounts_handler(turn: Turn) -> list[Reply] | Pass:
 
 
 async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: datetime,
-                       runtime: "Runtime") -> list[Reply] | None:
+                       runtime: Services) -> list[Reply] | None:
     """``/lienket``, ``/lienket CODE`` and ``/thongbao …`` for any chat; None for anything else. The reply
     ends with the question the (resolved) conversation is at, unchanged."""
     text = (msg.text or "").strip()

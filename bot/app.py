@@ -6,15 +6,24 @@ commands, then plug-ins, then the citizen's conversation.
 """
 from __future__ import annotations
 
-from types import ModuleType
+from typing import Protocol
 
-from . import accounts, allowances, citizen, officers, privacy
+from . import accounts, allowances, citizen, privacy, verification
+from .officer_chat import router as officer_chat
 from .pipeline import Pipeline
 
-FEATURES: tuple[ModuleType, ...] = (officers, accounts, privacy, allowances, citizen)
+
+class Feature(Protocol):
+    """A module (or object) with ``register(pipeline)``."""
+
+    def register(self, pipeline: Pipeline) -> None: ...
 
 
-def build_pipeline(features: tuple[ModuleType, ...] = FEATURES) -> Pipeline:
+FEATURES: tuple[Feature, ...] = (officer_chat, accounts, privacy, verification, allowances, citizen)
+"""The officer chat comes before its plug-ins (verification, allowances), which register with it."""
+
+
+def build_pipeline(features: tuple[Feature, ...] = FEATURES) -> Pipeline:
     """A pipeline with every feature of ``features`` registered."""
     pipeline = Pipeline()
     for feature in features:

@@ -21,7 +21,7 @@ from dialogs.protocol import (AfterCommit, CheckResult, DossierList, Follow, Fol
                               Submit, Submitted, SupplementOpened, SupplementSent, Withdraw, Withdrawn)
 from storage.repo import DossierRepo
 
-from . import officers
+from . import cases
 from .pipeline import CITIZEN, Pipeline, Turn
 
 log = logging.getLogger("dvcbot.citizen")
@@ -80,42 +80,42 @@ async def serve(turn: Turn, session: Session, req: Request) -> Result:
     if isinstance(req, Submit):
         return await _submit(turn, session, req)
     if isinstance(req, ListDossiers):
-        return DossierList(tuple(await officers.citizen_dossiers(db, session.user, rt.calendar, now,
+        return DossierList(tuple(await cases.citizen_dossiers(db, session.user, rt.calendar, now,
                                                                  catalog=rt.catalog)))
     if isinstance(req, Rate):
         code = req.code
         if code is None:  # “đánh giá 5”: the latest closed dossier not yet rated
-            items = await officers.citizen_dossiers(db, session.user, rt.calendar, now, catalog=rt.catalog)
+            items = await cases.citizen_dossiers(db, session.user, rt.calendar, now, catalog=rt.catalog)
             closed = [d for d in items if d["closed"]]  # (an already rated one is then said to be rated)
             code = next((d["code"] for d in closed if not d["rated"]), closed[0]["code"] if closed else None)
         try:
             if code is None:
-                raise officers.ActionRefused(N_("Bạn chưa có hồ sơ nào đã giải quyết xong để đánh giá."))
-            await officers.rate(db, code, session.user, req.stars, now=now)
+                raise cases.ActionRefused(N_("Bạn chưa có hồ sơ nào đã giải quyết xong để đánh giá."))
+            await cases.rate(db, code, session.user, req.stars, now=now)
             return Rated(True)
-        except officers.ActionRefused as exc:
+        except cases.ActionRefused as exc:
             return Rated(False, exc.text(session.lang))
     if isinstance(req, Withdraw):
         try:
-            await officers.withdraw(db, req.code, session.user, now, "Người nộp rút hồ sơ trong cuộc trò chuyện",
+            await cases.withdraw(db, req.code, session.user, now, "Người nộp rút hồ sơ trong cuộc trò chuyện",
                                     calendar=rt.calendar, catalog=rt.catalog)
             return Withdrawn(req.code, True)
-        except officers.ActionRefused as exc:
+        except cases.ActionRefused as exc:
             return Withdrawn(req.code, False, exc.text(session.lang))
     if isinstance(req, Follow):
         try:
-            await officers.follow_dossier(db, session.user, req.code, req.last4, catalog=rt.catalog)
+            await cases.follow_dossier(db, session.user, req.code, req.last4, catalog=rt.catalog)
             return Followed(req.code, True)
-        except officers.ActionRefused as exc:
+        except cases.ActionRefused as exc:
             return Followed(req.code, False, exc.text(session.lang))
     if isinstance(req, OpenSupplement):
-        requests = await officers.open_supplement_requests(db, session.user)
+        requests = await cases.open_supplement_requests(db, session.user)
         return SupplementOpened(next((r for r in requests if req.request_id in (None, r["id"])), None))
     if isinstance(req, SendSupplement):
         try:
-            res = await officers.resubmit(db, req.request_id, req.answers, session.user, now,
+            res = await cases.resubmit(db, req.request_id, req.answers, session.user, now,
                                           calendar=rt.calendar, catalog=rt.catalog)
-        except officers.ActionRefused as exc:
+        except cases.ActionRefused as exc:
             return SupplementSent(req.code, False, reason=exc.text(session.lang))
         return SupplementSent(res["code"], True, tuple(res["changed"]))
     if isinstance(req, RunCheck):
@@ -152,7 +152,7 @@ async def _submit(turn: Turn, session: Session, req: Submit) -> Submitted:
         due_date=due, attachments=attachments)
     notes: list[Message] = []
     if created:  # the agency legs, their due dates, officer pushes and the citizen's receipt
-        await officers.on_submitted(db, dossier, rt.calendar, now, catalog=rt.catalog)
+        await cases.on_submitted(db, dossier, rt.calendar, now, catalog=rt.catalog)
         for hook in rt.pipeline.submitted:  # plug-ins' submission effects, same transaction
             notes += await hook(turn, dossier)
     log.info("dossier %s procedure=%s created=%s", dossier.code, req.procedure, created)

@@ -140,8 +140,8 @@ def _out(data: Any) -> None:
 
 
 async def _officer(args: argparse.Namespace) -> int:
-    from . import officers as off
-    from .officers import ActionRefused
+    from . import cases as off
+    from .cases import ActionRefused
     async with _runtime(args) as rt:
         try:
             async with rt.sm() as db, db.begin():
@@ -162,8 +162,10 @@ async def _acting(db, args, off):
 async def _officer_cmd(args, rt, db, off) -> int:
     from dialogs import lifecycle as lc
     from dialogs.i18n import translator
-    from storage.officers_repo import OfficerRepo
+    from dialogs.messages import Incoming
+    from storage.officers_repo import LegRepo, OfficerRepo
     from . import reports
+    from .officer_chat.router import officer_chat_of
     now, cal, cat = rt.now(), rt.calendar, rt.catalog
     c = args.officer_cmd
     if c == "add":
@@ -236,11 +238,11 @@ async def _officer_cmd(args, rt, db, off) -> int:
                 print("Không có hồ sơ nào.")
         return 0
     if c == "show":
-        d, leg = await off._scoped(db, officer, args.code, lock=False)
+        d, leg = await off.scoped(db, officer, args.code, lock=False)
         if args.json:
             from storage.repo import dossier_to_dict
             from storage.officers_repo import SupplementRepo
-            data = dossier_to_dict(await off.LegRepo(db).dossier(d.code))
+            data = dossier_to_dict(await LegRepo(db).dossier(d.code))
             supp = await SupplementRepo(db).latest_for_leg(leg.id)
             data["leg"] = {"status": leg.status, "due_date": off.effective_due(leg, cal, now).isoformat(),
                            "claimed_by": leg.claimed_by, "result_number": leg.result_number,
@@ -250,8 +252,8 @@ async def _officer_cmd(args, rt, db, off) -> int:
                                                             "changes": supp.changes}
             _out(data)
         else:
-            replies = await off.handle_officer_message(db, officer, off.Incoming(choice=f"open:{d.code}"), now,
-                                                       calendar=cal, catalog=cat)
+            chat = officer_chat_of(rt.pipeline)
+            replies = await chat.handle(db, officer, Incoming(choice=f"open:{d.code}"), now, calendar=cal, catalog=cat)
             print(replies[0].text)
         return 0
     code = args.code
@@ -275,7 +277,7 @@ async def _officer_cmd(args, rt, db, off) -> int:
         await off.reassign(db, officer, code, args.to, now, reason=args.reason, calendar=cal)
     else:  # pragma: no cover
         return 2
-    _d, leg = await off._scoped(db, officer, code, lock=False)
+    _d, leg = await off.scoped(db, officer, code, lock=False)
     print(f"{code}: {translator('vi')(lc.STATUS_LABELS[leg.status])} ({leg.status})")
     return 0
 

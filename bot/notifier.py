@@ -1,6 +1,6 @@
 """The notifier: delivers the outbox (storage.models.OutboxMessage) through one ``Sender`` per channel.
 
-Rows are written by bot/officers.py in the same transaction as the change they
+Rows are written by bot/cases/ in the same transaction as the change they
 report, so a notification exists if and only if the change committed. This
 worker then:
 

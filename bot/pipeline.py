@@ -20,17 +20,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Final, Protocol
+from typing import Any, Awaitable, Callable, Final, Protocol
 
-from dialogs.engine import Session
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.catalog import Catalog
+from dialogs.engine import Engine, Session
 from dialogs.messages import Incoming, Message, Reply
 from dialogs.protocol import CheckResult, Outcome, RunCheck
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sqlalchemy.ext.asyncio import AsyncSession
-    from storage.models import Dossier
-
-    from .service import Runtime
+from dialogs.workdays import WorkCalendar
+from storage.attachments import AttachmentStore
+from storage.models import Dossier
 
 OFFICER_CHAT: Final = 10
 ACCOUNTS: Final = 20
@@ -61,15 +61,37 @@ AfterCommit = Callable[[list[Reply]], Awaitable[list[Reply]]]
 """A job run once the turn's transaction committed: takes the turn's replies, returns them (perhaps changed)."""
 
 
+class Services(Protocol):
+    """What a handler may use of the runtime (bot/service.py's ``Runtime``)."""
+
+    engine: Engine
+    catalog: Catalog
+    calendar: WorkCalendar
+    attachments: AttachmentStore
+    pipeline: "Pipeline"
+    now: Callable[[], datetime]
+
+    async def conversation_key(self, db: AsyncSession, user_key: str) -> str: ...
+
+    async def load_session(self, db: AsyncSession, user_key: str, *, lock: bool = True) -> tuple[str, Any, Session]:
+        ...
+
+    def session_from_rows(self, user_key: str, conv: Any, drafts: Any) -> Session: ...
+
+    async def save_session(self, db: AsyncSession, turn: "Turn") -> None: ...
+
+    def store_blobs(self, blobs: dict[str, bytes]) -> None: ...
+
+
 @dataclass
 class Turn:
     """One message of one chat, as every handler sees it."""
 
-    db: "AsyncSession"
+    db: AsyncSession
     user_key: str
     message: Incoming
     now: datetime
-    runtime: "Runtime"  # the services: engine, catalog, calendar, attachments, sessions
+    runtime: Services  # the services: engine, catalog, calendar, attachments, sessions
     start: bool = False  # the chat was (re)opened (``Runtime.start``), not sent a message
     conv_key: str | None = None  # the conversation this chat reads and writes (after the account link)
     session: Session | None = None  # the citizen's session, once loaded (:meth:`load_session`)
@@ -95,8 +117,8 @@ class Handler(Protocol):
 
 
 AfterStep = Callable[[Turn, Session, Outcome], Awaitable[Outcome]]
-OnSubmitted = Callable[[Turn, "Dossier"], Awaitable[list[Message]]]
-KeyResolver = Callable[["AsyncSession", str], Awaitable[str]]
+OnSubmitted = Callable[[Turn, Dossier], Awaitable[list[Message]]]
+KeyResolver = Callable[[AsyncSession, str], Awaitable[str]]
 DatabaseCheck = Callable[[Turn, Session, RunCheck], Awaitable[CheckResult]]
 
 
@@ -107,7 +129,7 @@ class _Entry:
     handler: Handler
 
 
-async def _same_key(db: "AsyncSession", user_key: str) -> str:
+async def _same_key(db: AsyncSession, user_key: str) -> str:
     return user_key
 
 
@@ -159,6 +181,10 @@ class Pipeline:
         """Which conversation a chat key reads and writes (linked accounts share one)."""
         self.key_resolver = fn
         return fn
+
+    def get(self, name: str) -> Handler | None:
+        """The handler registered under ``name`` (a plug-in of a feature finds the feature's handler)."""
+        return next((e.handler for e in self._entries if e.name == name), None)
 
     # --- running ------------------------------------------------------------------------------
     @property

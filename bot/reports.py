@@ -35,7 +35,8 @@ from dialogs.i18n import N_, translator
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo
 
-from . import officers
+from . import cases
+from .cases.base import catalog_or_default
 
 log = logging.getLogger("dvcbot.reports")
 
@@ -92,7 +93,7 @@ async def daily_report(db: AsyncSession, agency: str | None, commune_code: str |
     """The report for ``day``; ``agency=None`` covers every agency of the commune (the liên thông report),
     ``procedures`` limits it to some procedures."""
     calendar = calendar or DEFAULT_CALENDAR
-    catalog = officers._cat(catalog)
+    catalog = catalog_or_default(catalog)
     start, end = report_window(day, now, calendar, so_far=so_far)
     rows: dict[str, DailyRow] = {}
     overdue: list[tuple[str, str, int | None]] = []
@@ -106,7 +107,7 @@ async def daily_report(db: AsyncSession, agency: str | None, commune_code: str |
             r.new += 1
         if leg.status not in lc.CLOSED:
             r.in_progress += 1
-            due = officers.effective_due(leg, calendar, now)
+            due = cases.effective_due(leg, calendar, now)
             if due == day:
                 r.due_today += 1
             elif due < day:
@@ -134,10 +135,10 @@ def report_text(agency: str | None, commune_code: str | None, day: date, report:
                 lang: str = "vi") -> str:
     _ = translator(lang)
     if agency is None:
-        unit = _("liên thông, mọi cơ quan — {place}", place=officers.unit_text("commune", commune_code, _)
+        unit = _("liên thông, mọi cơ quan — {place}", place=cases.unit_text("commune", commune_code, _)
                  .split(", ", 1)[-1])
     else:
-        unit = officers.unit_text(agency, commune_code, _)
+        unit = cases.unit_text(agency, commune_code, _)
     lines = [_("📊 Báo cáo ngày {day} — {unit}", day=_.date(day), unit=unit),
              _("Kỳ báo cáo: từ {start} đến {end} · Cập nhật lúc {made}",
                start=report.start.strftime("%H:%M %d/%m/%Y"), end=report.end.strftime("%H:%M %d/%m/%Y"),
@@ -220,7 +221,7 @@ async def enqueue_daily_reports(db: AsyncSession, now: datetime, *, calendar: Wo
     With ``force`` (on demand, e.g. ``dvcbot officer report --send``) the reports cover today so far and are
     queued whatever the time. Returns how many were queued."""
     calendar = calendar or DEFAULT_CALENDAR
-    catalog = officers._cat(catalog)
+    catalog = catalog_or_default(catalog)
     local = calendar.to_local(now)
     day = local.date()
     if not force and (not calendar.is_workday(day) or local.time() < DAILY_AT):
@@ -271,7 +272,7 @@ async def run_daily(db: AsyncSession, now: datetime, *, calendar: WorkCalendar |
     if not calendar.is_workday(local.date()) or local.time() < DAILY_AT:
         return {"reports": 0, "deadline_pushes": 0}
     reports = await enqueue_daily_reports(db, now, calendar=calendar, catalog=catalog)
-    pushes = await officers.scan_deadlines(db, calendar, now, catalog=catalog)
+    pushes = await cases.scan_deadlines(db, calendar, now, catalog=catalog)
     return {"reports": reports, "deadline_pushes": pushes}
 
 

@@ -25,6 +25,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dialogs.catalog import Catalog
 from dialogs.engine import Draft, Engine, Session
@@ -83,15 +84,22 @@ class Runtime:
         self.attachments = AttachmentStore(self.var_dir / "attachments")
         self.pipeline = pipeline or build_pipeline()
         self.locks = ChatLocks()
-        self.db_engine = None
-        self.sm = None
+        self.db_engine: AsyncEngine | None = None
+        self._sm: async_sessionmaker[AsyncSession] | None = None
 
     async def open(self, migrate: bool = True) -> "Runtime":
         if migrate:
             await upgrade(self.db_url)
         self.db_engine = make_engine(self.db_url)
-        self.sm = sessionmaker(self.db_engine)
+        self._sm = sessionmaker(self.db_engine)
         return self
+
+    @property
+    def sm(self) -> async_sessionmaker[AsyncSession]:
+        """The database's session factory (once :meth:`open` ran)."""
+        if self._sm is None:
+            raise RuntimeError("Runtime.open() has not run")
+        return self._sm
 
     async def close(self) -> None:
         if self.db_engine is not None:
@@ -145,6 +153,8 @@ class Runtime:
     async def save_session(self, db, turn: Turn) -> None:
         """Write the turn's session (conversation row and changed drafts) back, inside the transaction."""
         session = turn.session
+        if session is None or turn.conv_key is None:
+            return  # nothing loaded, nothing to save
         await ConversationRepo(db).save(
             turn.conv_key, turn.conversation, session.conversation_data(), session.lang,
             [asdict(session.drafts[p]) for p in session.dirty_drafts if p in session.drafts],

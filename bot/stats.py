@@ -30,7 +30,7 @@ from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.models import Dossier, DossierLeg
 from storage.officers_repo import LegRepo
 
-from .officers import effective_due
+from .cases.deadlines import effective_due
 
 LEVELS = ("dossier", "leg")
 GROUPS = ("procedure", "agency", "commune")

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .safe_re import UnsafePattern, compile_safe
+
 FieldKind = Literal[
     "text", "name", "date", "id_number", "phone", "email", "number", "money",
     "choice", "multi_choice", "yes_no", "address", "attachment", "confirm",
@@ -131,7 +133,10 @@ class FieldDef(Strict):
         if self.kind == "attachment" and self.min_count > self.max_count:
             raise ValueError(f"field {self.id}: min_count > max_count")
         if self.pattern is not None:
-            re.compile(self.pattern)
+            try:
+                compile_safe(self.pattern)
+            except UnsafePattern as exc:
+                raise ValueError(f"field {self.id}: pattern: {exc}") from None
         return self
 
     @property

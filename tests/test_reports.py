@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 from datetime import date, datetime
 
-from bot import officers as off
+from bot import cases as off
 from bot import reports
 from bot.service import Runtime
 from dialogs import lifecycle as lc

@@ -7,7 +7,7 @@ from datetime import date
 
 from openpyxl import load_workbook
 
-from bot import officers as off
+from bot import cases as off
 from bot import reports, stats
 from bot.service import Runtime
 from dialogs import lifecycle as lc

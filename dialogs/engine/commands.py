@@ -26,7 +26,12 @@ COMMANDS = {
                    "supplement"},
     "info": {"thong tin", "/info", "can giay to gi", "giay to", "can gi", "mat bao lau", "bao lau",
              "le phi", "thu tuc nay can gi", "can chuan bi gi", "/thongtin", "info"},
+    # the one-tap answer of a draft reminder (bot/reminders.py), and turning reminders off and on
+    "resume": {"tiep tuc", "/tieptuc", "khai tiep", "continue", "/continue"},
+    "reminders_off": {"tat nhac", "/tatnhac", "khong nhac nua", "dung nhac", "tat nhac nho", "stop reminders"},
+    "reminders_on": {"bat nhac", "/batnhac", "bat nhac nho", "start reminders"},
 }
+RESUME_CHOICE = "resume:"  # + a procedure id: the reminder's button
 # Typed at a question asked again (after “quay lại” or an edit): keep the answer given before.
 KEEP_WORDS = frozenset({"giu nguyen", "giu", "giu nhu cu", "de nguyen", "nhu cu", "keep", "giu lai"})
 NAV_TO_COMMAND = {NAV_BACK: "back", NAV_SKIP: "skip", NAV_HELP: "help", NAV_CANCEL: "cancel"}

@@ -9,8 +9,8 @@ from ..messages import Incoming, Message
 from ..parsing import Invalid
 from ..pending import Confirm, NameConfirm
 from ..protocol import Follow, ListDossiers, OpenSupplement, Outcome, Rate
-from .commands import MAX_FOLLOW_FAILURES, NAV_TO_COMMAND, detect_command, detect_follow, detect_rating, \
-    detect_withdraw
+from .commands import MAX_FOLLOW_FAILURES, NAV_TO_COMMAND, RESUME_CHOICE, detect_command, detect_follow, \
+    detect_rating, detect_withdraw
 from .confirm import SWORN
 from .parts import EngineParts
 from .session import IN_PROCEDURE, Session, bound
@@ -33,6 +33,24 @@ class Dispatch(EngineParts):
             else:
                 self.go_menu(session, out, greet=True)
         return out
+
+    def resume_draft(self, session: Session, proc_id: str | None, out: Outcome) -> None:
+        """“Tiếp tục” (typed, or a reminder's button for ``proc_id``): back to the question where the citizen
+        stopped. From the menu, the draft named (or the only one) is opened; with several, the menu says which."""
+        _ = translator(session.lang)
+        if session.state in IN_PROCEDURE and session.draft is not None and proc_id in (None, session.procedure):
+            out.replies.append(Message(_("Chúng ta tiếp tục hồ sơ “{title}”.",
+                                         title=_(self.catalog.get(session.procedure).title))))
+            return self.prompt(session, out)
+        if session.state in IN_PROCEDURE and session.draft is not None:  # busy with another form: stay there
+            return self.prompt(session, out)
+        drafts = [p for p in session.drafts if p in self.catalog.procedures]
+        target = proc_id if proc_id in drafts else drafts[0] if len(drafts) == 1 else None
+        if target is None:
+            if not drafts:
+                out.replies.append(Message(_("Bạn không có hồ sơ nào đang khai dở.")))
+            return self.go_menu(session, out)
+        return self.begin(session, target, out)
 
     def handle(self, session: Session, msg: Incoming) -> Outcome:
         out = Outcome()
@@ -111,6 +129,15 @@ class Dispatch(EngineParts):
             out.accepted = True
             out.replies.append(Message(_("Đã chuyển sang tiếng Việt.")))
             return self.prompt(session, out)
+        if command in ("reminders_off", "reminders_on"):
+            session.reminders_off = command == "reminders_off"
+            out.accepted = True
+            out.replies.append(Message(_("Đã tắt nhắc nhở hồ sơ khai dở. Gõ “bật nhắc” để bật lại.")
+                                       if session.reminders_off else _("Đã bật lại nhắc nhở hồ sơ khai dở.")))
+            return self.prompt(session, out)
+        resume = (msg.choice or "")[len(RESUME_CHOICE):] if (msg.choice or "").startswith(RESUME_CHOICE) else None
+        if resume is not None or command == "resume":
+            return self.resume_draft(session, resume, out)
         if isinstance(pending, NameConfirm):
             return self.on_name_confirm(session, pending, msg, text, command, out)
 

@@ -64,6 +64,7 @@ class Session:
     last_dossier: str | None = None
     supplement: dict[str, Any] | None = None  # an officer's request being answered (see begin_supplement)
     throttle: dict[str, Any] | None = None  # failed attempts per day, e.g. {"follow": ["2026-11-23", 2]}
+    reminders_off: bool = False  # “tắt nhắc”: no reminders of drafts left halfway (bot/reminders.py)
     drafts: dict[str, Draft] = field(default_factory=dict)
     # set by the engine when a draft changed or went away, read by the runtime
     dirty_drafts: set[str] = field(default_factory=set)
@@ -87,13 +88,14 @@ class Session:
             self.supplement["answers"], self.supplement["history"] = self._sup_draft.answers, self._sup_draft.history
         return {"state": self.state, "lang": self.lang, "procedure": self.procedure,
                 "pending": pending_to_data(self.pending), "errors": self.errors, "last_dossier": self.last_dossier,
-                "supplement": self.supplement, "throttle": self.throttle}
+                "supplement": self.supplement, "throttle": self.throttle, "reminders_off": self.reminders_off}
 
     @classmethod
     def from_data(cls, user: str, data: dict[str, Any] | None, drafts: list[Draft]) -> "Session":
         data = data or {}
         s = cls(user=user, **{k: data[k] for k in ("state", "lang", "procedure", "pending", "errors",
-                                                    "last_dossier", "supplement", "throttle") if k in data})
+                                                    "last_dossier", "supplement", "throttle", "reminders_off")
+                                                   if k in data})
         s.drafts = {d.procedure: d for d in drafts}
         if s.state not in STATES:
             s.state = "menu"
