@@ -20,6 +20,7 @@ The engine is put together from one class per responsibility, each in its own mo
 - review.py       the review of all answers and editing one
 - confirm.py      the one confirmation dialog: cancel, withdraw, the sworn statement
 - supplement.py   answering an officer's supplement request
+- parts.py        what one part offers another (the base of every part, for the type checker)
 Sub-dialogs (``Session.pending``) are typed values from dialogs/pending.py.
 """
 from __future__ import annotations

@@ -14,13 +14,14 @@ from ..parsing import Invalid
 from ..pending import Pending, Revisit
 from ..protocol import Outcome
 from .commands import is_keep
+from .parts import EngineParts
 from .session import Session
 
 
 class EngineTurn:
     """One message's view of the conversation, for a field kind's own handling (``kinds.Turn``)."""
 
-    def __init__(self, engine: Collect, session: Session, out: Outcome) -> None:
+    def __init__(self, engine: EngineParts, session: Session, out: Outcome) -> None:
         self.engine, self.session, self.out = engine, session, out
         self.t = translator(session.lang)
         self.today = engine.today()
@@ -58,7 +59,7 @@ class EngineTurn:
         self.session.errors = 0
 
 
-class Collect:
+class Collect(EngineParts):
     """The ``collecting`` and ``editing`` states: answering the question asked."""
 
     def on_collect(self, session: Session, msg: Incoming, text: str, command: str | None, out: Outcome) -> None:

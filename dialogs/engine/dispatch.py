@@ -21,10 +21,11 @@ from .commands import (
     parse_stars,
 )
 from .confirm import SWORN
+from .parts import EngineParts
 from .session import IN_PROCEDURE, Session, bound
 
 
-class Dispatch:
+class Dispatch(EngineParts):
     """The engine's entry points: ``start`` and ``handle`` (``resume`` is in results.py)."""
 
     def start(self, session: Session) -> Outcome:

@@ -9,10 +9,11 @@ from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask
 from ..pending import EditField, EditSection, NameConfirm, SupplementReview
 from ..protocol import Outcome
 from ..schema import FieldDef
+from .parts import EngineParts
 from .session import Session, bound
 
 
-class Prompts:
+class Prompts(EngineParts):
     """What is asked now, and how."""
 
     def form(self, session: Session) -> Form:

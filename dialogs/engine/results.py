@@ -18,10 +18,11 @@ from ..protocol import (
     SupplementSent,
     Withdrawn,
 )
+from .parts import EngineParts
 from .session import Session, bound
 
 
-class Results:
+class Results(EngineParts):
     """``resume``: each result rendered for the citizen, then the question that is asked now."""
 
     def resume(self, session: Session, result: Result) -> Outcome:
