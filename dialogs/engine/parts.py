@@ -110,6 +110,9 @@ class EngineParts:
     def help_general(self, session: Session) -> str:
         raise NotImplementedError
 
+    def begin(self, session: Session, proc_id: str, out: Outcome) -> None:
+        raise NotImplementedError
+
     # eligibility.py
     def check_eligibility(self, session: Session, out: Outcome) -> bool:
         raise NotImplementedError

@@ -17,10 +17,10 @@ class Prompts(EngineParts):
     """What is asked now, and how."""
 
     def form(self, session: Session) -> Form:
-        return self.catalog.form(session.procedure)
+        return self.catalog.form(session.require_procedure())
 
     def current_slot(self, session: Session) -> Slot | None:
-        form, draft = self.form(session), session.draft
+        form, draft = self.form(session), session.require_draft()
         path = session.pending.about if session.pending is not None else None
         if path:
             slot = form.slot_for(path, draft.answers, self.today())
@@ -84,7 +84,7 @@ class Prompts(EngineParts):
         return asks[-1]
 
     def _step(self, session: Session, slot: Slot) -> tuple[int, int]:
-        slots = [s for s in self.form(session).slots(session.draft.answers, self.today()) if not s.synthetic]
+        slots = [s for s in self.form(session).slots(session.require_draft().answers, self.today()) if not s.synthetic]
         paths = [s.path for s in slots]
         if session.supplement is not None:
             paths = [p for p in paths if p in set(session.supplement["fields"])]
@@ -92,7 +92,7 @@ class Prompts(EngineParts):
         if session.supplement is not None:
             return no, max(len(paths), no)
         # questions of branches not decided yet count too: the total shrinks as they close, never jumps up
-        total = len(paths) + self.form(session).undecided(session.draft.answers, self.today())
+        total = len(paths) + self.form(session).undecided(session.require_draft().answers, self.today())
         return no, max(total, no)
 
     def _field_text(self, session: Session, slot: Slot) -> str:
@@ -100,6 +100,7 @@ class Prompts(EngineParts):
         f = slot.field
         text = _(f.prompt)
         if slot.index is not None:
+            assert slot.section.repeat is not None  # an indexed slot is in a repeat group
             item = _(slot.section.repeat.item_label)
             text = f"[{item} {slot.index + 1}] {text}"
         return text
