@@ -249,9 +249,17 @@ class Engine:
                 session.deleted_drafts.add(session.procedure)
             session.pending = None
             session.last_dossier = code
-            text = _("Đã nộp hồ sơ thành công.\nMã hồ sơ: {code}\nNgày hẹn trả kết quả: {due} "
-                     "({days} ngày làm việc).\nBạn sẽ nhận được thông báo khi hồ sơ có thay đổi.",
-                     code=code, due=_.date(due), days=days)
+            clock = proc.clock_at(self.today()) if proc else None
+            if clock is not None and clock.starts == "desk_receipt":
+                # the time limit runs from the desk's receipt of a complete dossier: only an estimate now
+                text = _("Đã nộp hồ sơ thành công.\nMã hồ sơ: {code}\nNgày trả kết quả dự kiến: {due} "
+                         "({days} ngày làm việc). Đây là ngày ước tính: thời hạn được tính từ khi cơ quan "
+                         "tiếp nhận đủ hồ sơ; bạn sẽ được báo ngày hẹn chính thức.\nBạn sẽ nhận được thông "
+                         "báo khi hồ sơ có thay đổi.", code=code, due=_.date(due), days=days)
+            else:
+                text = _("Đã nộp hồ sơ thành công.\nMã hồ sơ: {code}\nNgày hẹn trả kết quả: {due} "
+                         "({days} ngày làm việc).\nBạn sẽ nhận được thông báo khi hồ sơ có thay đổi.",
+                         code=code, due=_.date(due), days=days)
             if created and has_id:
                 text += "\n" + _("Nếu bạn nộp giúp người khác, người đó gõ “/theodoi {code}” và 4 số cuối CCCD "
                                   "của mình để cũng nhận thông báo.", code=code)
@@ -513,19 +521,18 @@ class Engine:
             lines.append(_(p.processing_note))
         lines.append(_("Kết quả: {result}", result=_(p.result)))
         lines.append(_("Căn cứ pháp lý: {laws}", laws="; ".join(p.legal_basis)))
-        if p.facts:
+        # citizens see the facts in force today with their legal basis, and "chưa kiểm chứng" where true;
+        # the review notes and the list of open questions are for officers (docs/law.md)
+        facts = p.facts_at(self.today())
+        if facts:
             lines.append(_("Cần biết:"))
-            for fct in p.facts:
+            for fct in facts:
                 line = f"• {_(fct.text)}"
                 if fct.source:
                     line += f" ({fct.source})"
                 if not fct.verified:
                     line += " " + _("[chưa kiểm chứng]")
                 lines.append(line)
-        if p.unverified:
-            lines.append(_("Lưu ý: một số thông tin chưa được đối chiếu với văn bản mới nhất; cán bộ tiếp nhận sẽ "
-                           "hướng dẫn nếu có thay đổi."))
-            lines += [f"• {_(u)}" for u in p.unverified]
         return "\n".join(lines)
 
     def _info_question(self, session: Session, msg: Incoming, text: str) -> str | None:
@@ -739,6 +746,12 @@ class Engine:
         _ = translator(session.lang)
         f = slot.field
         text = _(f.prompt)
+        proc = self.catalog.get(session.procedure)
+        if proc.standards and "{" in f.prompt and session.draft is not None:
+            # amounts of the standard in force on its day ({si_funeral}) are written into the prompt as money
+            std, _stale = proc.standard_for(session.draft.answers, self.today())
+            if std is not None:
+                text = _(f.prompt, **{k: _.money(v) for k, v in std.values.items()})
         if slot.index is not None:
             item = _(slot.section.repeat.item_label)
             text = f"[{item} {slot.index + 1}] {text}"
@@ -1196,7 +1209,7 @@ class Engine:
         form = self.form(session)
         answers = session.draft.answers
         today = self.today()
-        for rule in proc.eligibility:
+        for rule in proc.rules_at(answers, today):  # the version in force on the rule's day
             expr = compile_expr(rule.ineligible_if)
             if expr.evaluate(form.resolver(answers, today), today=today) is True:
                 _ = translator(session.lang)
@@ -1204,7 +1217,7 @@ class Engine:
                     session.found_ineligible()
                 session.pending = {"kind": "ineligible", "rule": rule.id}
                 # amounts of a dated standard ({poverty_line}) are written into the reason as money
-                std, stale = proc.standard_at(today)
+                std, stale = proc.standard_for(answers, today)
                 params = {k: _.money(v) for k, v in std.values.items()} if std is not None else {}
                 ref = rule.legal_ref
                 if std is not None and any(r.startswith("std.") for r in expr.refs):
