@@ -1,0 +1,90 @@
+"""The law in force on the day, driven as a citizen would: each changed rule on both sides of its date.
+
+The clock is Monday 23/11/2026 09:00 (tests/conftest.py); the date that decides is the one the YAML names
+(the date of death for the death group's benefits)."""
+from __future__ import annotations
+
+import pytest
+
+from bot.service import Runtime
+from tests.conftest import Chat
+from tests.test_conversation_linked import (DUE, assert_stopped, death_payment, death_people, death_start,
+                                            legs_of, submit)
+
+
+@pytest.mark.parametrize("died, asked", [("20/06/2025", False), ("10/11/2026", True)])
+async def test_social_pension_route_from_its_start(chat: Chat, died, asked):
+    """From 01/07/2025 (NĐ 176/2025/NĐ-CP) a social-pension recipient's funeral support is its own commune
+    procedure; before, the death group asked about monthly social assistance straight away."""
+    await death_start(chat)
+    await death_people(chat, born="05/03/1948", died=died)
+    await chat.say("6")
+    await chat.expect("benefit.merit")
+    await chat.say("không")
+    if not asked:
+        await chat.expect("benefit.social_assistance")
+        return
+    await chat.expect("benefit.social_pension")
+    await chat.say("có")
+    await chat.expect("benefit.route_social_pension")
+    assert "Nghị định 176/2025/NĐ-CP" in chat.ask.text and "Mẫu số 02" in chat.ask.text
+    await chat.press("yes")
+    # the linked dossier keeps death registration and residence removal, with no funeral leg
+    await chat.expect("_review")
+
+
+async def test_social_pension_with_household_head_leaves_only_death_registration(chat: Chat):
+    """When no benefit stays in the group and removal does not apply, the bot says only death registration
+    is left (it no longer claims the dossier 'will include residence removal' and files a one-leg group)."""
+    await death_start(chat, permanent="có", head="có")
+    await chat.press("yes")  # removal.note_head
+    await death_people(chat, born="05/03/1948", head_is_requester=None)
+    await chat.say("6")
+    await chat.say("không")
+    await chat.expect("benefit.social_pension")
+    await chat.say("có")
+    await chat.press("yes")
+    assert_stopped(chat, reason="chỉ còn việc đăng ký khai tử", ref="Luật Cư trú 2020, Điều 24",
+                   instead="Hỗ trợ chi phí mai táng cho người hưởng trợ cấp hưu trí xã hội")
+
+
+async def test_no_benefit_and_household_head_stops_instead_of_a_one_leg_group(chat: Chat):
+    await death_start(chat, permanent="có", head="có")
+    await chat.press("yes")
+    await death_people(chat, born="05/03/1960", head_is_requester=None)
+    await chat.say("6")
+    await chat.say("không")
+    await chat.expect("benefit.social_assistance")  # 66 at death: no social-pension question
+    await chat.say("không")
+    await chat.expect("benefit.route_none")
+    await chat.press("yes")
+    assert_stopped(chat, reason="chỉ còn việc đăng ký khai tử", ref="Nghị định 63/2024/NĐ-CP",
+                   instead="Đăng ký khai tử riêng")
+
+
+async def test_child_of_a_poor_single_parent_gets_the_social_protection_route(chat: Chat, runtime: Runtime):
+    """NĐ 20/2021 Điều 11 khoản 1 điểm b: the child of a poor single parent."""
+    await death_start(chat)
+    await death_people(chat, born="05/03/2012", head_is_requester=True)
+    await chat.say("6")
+    await chat.say("không")
+    await chat.expect("benefit.social_assistance")
+    await chat.say("không")
+    await chat.expect("benefit.single_parent_child")
+    await chat.say("có")
+    await chat.expect("benefit.route_btxh")
+    assert "đơn thân nghèo" in chat.ask.text
+    await chat.press("yes")
+    await chat.say("12/11/2026")
+    await chat.say("Nghĩa trang thôn 3")
+    await death_payment(chat)
+    code = await submit(chat)
+    assert ("social_affairs", "submitted", DUE[6]) in await legs_of(runtime, code)
+
+
+async def test_late_death_registration_is_told_it_may_not_be_free(chat: Chat):
+    await death_start(chat)
+    await death_people(chat, died="01/10/2026")  # more than 15 days before 23/11/2026
+    await chat.expect("benefit.si_status")
+    text = "\n".join(chat.transcript)
+    assert "quá hạn" in text and "lệ phí" in text
