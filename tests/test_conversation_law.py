@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from datetime import datetime
+
 from bot.service import Runtime
-from tests.conftest import Chat
-from tests.test_conversation_linked import (DUE, assert_stopped, death_payment, death_people, death_start,
-                                            legs_of, submit)
+from tests.conftest import VN, Chat
+from tests.test_conversation_linked import (DUE, assert_stopped, birth_start, death_payment, death_people,
+                                            death_start, legs_of, submit)
 
 
 @pytest.mark.parametrize("died, asked", [("20/06/2025", False), ("10/11/2026", True)])
@@ -88,3 +90,18 @@ async def test_late_death_registration_is_told_it_may_not_be_free(chat: Chat):
     await chat.expect("benefit.si_status")
     text = "\n".join(chat.transcript)
     assert "quá hạn" in text and "lệ phí" in text
+
+
+@pytest.mark.parametrize("today, ref", [
+    (datetime(2027, 2, 26, 9, 0, tzinfo=VN), "Luật Hộ tịch 2014, Điều 7 khoản 1 điểm d"),
+    (datetime(2027, 3, 1, 9, 0, tzinfo=VN), "Luật Hộ tịch số 03/2026/QH16"),
+])
+async def test_border_rule_cites_the_civil_status_law_in_force(chat: Chat, clock, today, ref):
+    """The new Civil Status Law (03/2026/QH16) switches itself on on 01/03/2027, without a release."""
+    clock.when = today
+    await birth_start(chat, border="có")
+    await chat.expect("case.border_foreign_parent")
+    await chat.say("có")
+    assert_stopped(chat, reason="công dân nước láng giềng", ref=ref, instead="xã, phường khu vực biên giới")
+    other = "Luật Hộ tịch số 03/2026/QH16" if "2014" in ref else "Luật Hộ tịch 2014"
+    assert other not in chat.text()

@@ -278,12 +278,23 @@ async def test_birth_special_cases_stop(chat: Chat, situation: str, reason: str,
     assert_stopped(chat, reason=reason, ref=ref, instead=instead)
 
 
-async def test_birth_border_commune_stops_and_fix_continues(chat: Chat):
+async def test_birth_border_commune_stops_only_with_a_neighbouring_country_parent(chat: Chat):
     await birth_start(chat, border="có")
-    assert_stopped(chat, reason="khu vực biên giới", ref="Nghị định 123/2015/NĐ-CP, Điều 17",
+    await chat.expect("case.border_foreign_parent")
+    await chat.say("có")
+    assert_stopped(chat, reason="công dân nước láng giềng", ref="Nghị định 123/2015/NĐ-CP, Điều 17",
                    instead="trực tiếp tại Ủy ban nhân dân xã")
     await chat.press("fix")
-    await chat.expect("case.border")
+    await chat.expect("case.border_foreign_parent")
+    await chat.say("không")
+    await chat.expect("link.commune")
+
+
+async def test_birth_in_a_border_commune_with_vietnamese_parents_is_linked(chat: Chat):
+    """Luật Hộ tịch 2014 Điều 7 khoản 1 điểm d; NĐ 123/2015 Điều 17: only a parent who is a citizen of the
+    neighbouring country takes the birth out of the linked group."""
+    await birth_start(chat, border="có")
+    await chat.expect("case.border_foreign_parent")
     await chat.say("không")
     await chat.expect("link.commune")
 
@@ -337,7 +348,7 @@ async def test_birth_date_edited_to_six_or_more_asks_the_parts_again(chat: Chat)
 
 async def test_birth_of_an_adult_is_not_linked(chat: Chat):
     await birth_start(chat, born="01/01/1990")
-    assert_stopped(chat, reason="đã đủ 18 tuổi", ref="Nghị định 123/2015/NĐ-CP, Điều 26", instead="đăng ký khai sinh quá hạn")
+    assert_stopped(chat, reason="đã đủ 18 tuổi", ref="Luật Hộ tịch 2014, Điều 15, 16", instead="đăng ký khai sinh quá hạn")
 
 
 async def test_birth_day_before_sixth_birthday_may_link_insurance(chat: Chat):
