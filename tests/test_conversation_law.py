@@ -105,3 +105,32 @@ async def test_border_rule_cites_the_civil_status_law_in_force(chat: Chat, clock
     assert_stopped(chat, reason="công dân nước láng giềng", ref=ref, instead="xã, phường khu vực biên giới")
     other = "Luật Hộ tịch số 03/2026/QH16" if "2014" in ref else "Luật Hộ tịch 2014"
     assert other not in chat.text()
+
+
+async def test_emergency_funeral_for_a_missing_person(chat: Chat, runtime: Runtime):
+    """NĐ 20/2021 Điều 14: a person missing after a disaster is covered; no burial date is invented, and the
+    commune police's confirmation replaces the death notice."""
+    from tests.test_conversation_funeral import PROC, fill_household
+    await chat.press(PROC)
+    await chat.say("1")
+    await chat.expect("deceased.cause")
+    assert any(c.label == "Tai nạn lao động" for c in chat.ask.choices)  # not only “đặc biệt nghiêm trọng”
+    await chat.say("thien tai")
+    for text in ("Nguyễn Văn An", "5/3/1950", "nam", "Kinh", "Lâm Đồng", "Đức Trọng", "Thôn 3"):
+        await chat.say(text)
+    await chat.expect("deceased.status")
+    await chat.say("mất tích")
+    await chat.expect("deceased.missing_date")
+    await chat.say("15/11/2026")
+    await chat.expect("organizer.kind")  # no death or burial date asked
+    await fill_household(chat)
+    await chat.expect("contact.phone")
+    await chat.say("0912345678")
+    await chat.expect("docs.missing_confirmation")
+    from tests.conftest import jpeg
+    await chat.send_file(jpeg(3), "xac-nhan-cong-an.jpg")
+    await chat.press("done")
+    await chat.expect("_review")
+    a = await chat.answers()
+    assert a["deceased.status"] == "mat_tich" and a["deceased.missing_date"] == "2026-11-15"
+    assert "deceased.death_date" not in a and "deceased.burial_date" not in a and "docs.death_notice" not in a

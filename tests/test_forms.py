@@ -56,6 +56,7 @@ def funeral() -> dict:
         "deceased.sex": "nam",
         "deceased.ethnicity": "Kinh",
         "deceased.residence": home,
+        "deceased.status": "chet",
         "deceased.death_date": "2026-11-10",
         "deceased.burial_date": "2026-11-12",
         "deceased.burial_place": "Nghĩa trang thôn 3, xã Đức Trọng, tỉnh Lâm Đồng",
@@ -154,6 +155,8 @@ def housing() -> dict:
     return {
         "household.status": "ho_can_ngheo",
         "house.damage": "do_sap",
+        "house.cause": "thien_tai",
+        "house.event_date": "2026-11-15",
         "rep.full_name": "LÊ VĂN CƯỜNG",
         "rep.birth_date": "1970-01-02",
         "rep.sex": "nam",
