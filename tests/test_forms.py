@@ -186,6 +186,7 @@ def average_household() -> dict:
         "applicant.phone": "0911222333",
         "applicant.residence": home,
         "applicant.same_place": True,
+        "band.poor_note": True,  # Phường Phổ Yên: the urban poverty line (2.000.000 đ), flagged for the commune
     }
     people = [("Phạm Thị Dung", "1980-08-08", "nu", "chu_ho", "019180004321"),
               ("Hoàng Văn Em", "1978-02-02", "nam", "vo_chong", "019078003456"),
@@ -515,7 +516,7 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
         _field(d, "applicant.birth_date")["relevant"] = "household.occupation ==="        # bad expression
         _field(d, "applicant.ethnicity")["relevant"] = "household.occupation == 'ca_si'"  # no such choice
         _field(d, "applicant.phone")["prompt"] = "Một câu hỏi chưa có bản dịch?"          # no translation
-        d["eligibility"][1]["ineligible_if"] = "household.income_per_person > std.ceiling"  # unknown standard
+        d["eligibility"][0]["ineligible_if"] = "household.income_per_person > std.ceiling"  # unknown standard
 
     problems = "\n".join(_broken_catalog(tmp_path, edit))
     assert "unknown field 'applicant.nickname'" in problems
@@ -533,10 +534,13 @@ def test_dated_standard_in_force_is_picked_by_date():
 
     proc = Catalog.load().get("xac-nhan-ho-muc-song-trung-binh")
     st, stale = proc.standard_at(_date(2024, 5, 1))
-    assert st.values == {"poverty_line": 1500000, "upper": 2250000} and not stale
+    assert st.values == {"poverty_line": 1500000, "upper": 2250000, "poverty_line_urban": 2000000,
+                         "upper_urban": 3000000} and not stale
     assert "07/2021" in st.source
-    st, stale = proc.standard_at(_date(2026, 11, 23))  # after the last recorded period: latest one, flagged
-    assert st.valid_to == _date(2025, 12, 31) and stale
+    st, stale = proc.standard_at(_date(2026, 11, 23))  # extended to the end of 2026
+    assert st.valid_to == _date(2026, 12, 31) and not stale
+    st, stale = proc.standard_at(_date(2027, 1, 4))  # after the last recorded period: latest one, flagged
+    assert st.valid_to == _date(2026, 12, 31) and stale
 
 
 # ------------------------------------------------------------------------------------------------
