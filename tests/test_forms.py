@@ -105,6 +105,8 @@ def disability_exchange() -> dict:
         "rep.relation": "Bố",
         "rep.id_number": "031078002233",
         "rep.residence": home,
+        "rep.same_place": True,
+        "rep.phone": "0904123456",
         "contact.phone": "0904123456",
         "cert.number": None,  # skipped: optional
         "cert.photo": files("gxn-mat-truoc.jpg", "gxn-mat-sau.jpg"),
