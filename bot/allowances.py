@@ -59,7 +59,8 @@ DEAD_DOSSIER = (lc.REJECTED, lc.WITHDRAWN)
 
 ALLOWANCE_LABELS = {"uu_dai": N_("Trợ cấp ưu đãi người có công"),
                     "xa_hoi": N_("Trợ cấp xã hội hằng tháng (bảo trợ xã hội)"),
-                    "ca_hai": N_("Cả hai loại trợ cấp")}
+                    "ca_hai": N_("Cả hai loại trợ cấp"),
+                    "huu_tri_xa_hoi": N_("Trợ cấp hưu trí xã hội (người cao tuổi không có lương hưu)")}
 FILER_LABELS = {"self": N_("Người hưởng tự đăng ký"), "guardian": N_("Người giám hộ"),
                 "authorised": N_("Người được ủy quyền")}
 

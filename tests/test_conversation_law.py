@@ -134,3 +134,13 @@ async def test_emergency_funeral_for_a_missing_person(chat: Chat, runtime: Runti
     a = await chat.answers()
     assert a["deceased.status"] == "mat_tich" and a["deceased.missing_date"] == "2026-11-15"
     assert "deceased.death_date" not in a and "deceased.burial_date" not in a and "docs.death_notice" not in a
+
+
+async def test_allowance_by_account_lists_the_social_pension(chat: Chat):
+    """NĐ 176/2025: the social pension is a monthly allowance that can be paid into an account."""
+    await chat.press("nhan-tro-cap-qua-tai-khoan")
+    await chat.expect("allowance.type")
+    assert "huu_tri_xa_hoi" in [c.value for c in chat.ask.choices]
+    await chat.press("huu_tri_xa_hoi")
+    await chat.expect("filer.kind")
+    assert (await chat.answers())["allowance.type"] == "huu_tri_xa_hoi"
