@@ -43,6 +43,10 @@ def _catalog(args) -> int:
     from dialogs.catalog import Catalog
     from dialogs.forms.render import check_templates
     cat = Catalog.default()
+    if args.action == "law":  # the legal register: dvcbot catalog law > docs/law.md
+        from dialogs.law import register_markdown
+        sys.stdout.write(register_markdown(cat))
+        return 0
     if args.action == "list" or args.action == "check":
         for p in cat.procedures.values():
             print(f"{p.id:45s} v{p.version}  {p.processing_days:>2} ngày  {p.title}")
@@ -92,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--db", default=argparse.SUPPRESS)
 
     k = sub.add_parser("catalog", help="the procedure catalogue")
-    k.add_argument("action", choices=["check", "list"])
+    k.add_argument("action", choices=["check", "list", "law"])
 
     from . import cli_forms
     cli_forms.register(sub)

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from .expr import compile_expr, truthy
-from .schema import FieldDef, Procedure, Section
+from .schema import FieldDef, Procedure, Section, law_day
 
 _PATH_RE = re.compile(r"^(?P<sec>[a-z][a-z0-9_]*)\[(?P<idx>\d+)\]\.(?P<fid>[a-z_][a-z0-9_.]*)$")
 MORE = "_more"
@@ -110,8 +110,8 @@ class Form:
 
     def resolver(self, answers: dict[str, Any], today: date | None = None):
         def resolve(path: str) -> Any:
-            if path.startswith("std."):  # a dated standard in force today (schema.Standard)
-                st, _stale = self.proc.standard_at(today or date.today())
+            if path.startswith("std."):  # the dated standard in force on its day (schema.Standard)
+                st, _stale = self.proc.standard_for(answers, today or date.today())
                 return st.values.get(path[4:]) if st is not None else None
             if path in answers:
                 return self.typed(path, answers[path])
@@ -179,15 +179,18 @@ class Form:
     def planned_legs(self, answers: dict[str, Any], today: date | None = None) -> list[PlannedLeg]:
         """The legs a submission of these answers creates: every leg whose ``when`` holds, with its time
         limit (the first ``days_rules`` entry that holds, else ``processing_days``). A procedure without
-        ``legs`` has one leg: its own agency and time limit."""
+        ``legs`` has one leg: its own agency and time limit. Only the versions in force on their day
+        (schema.Dated) count."""
         p = self.proc
         if not p.legs:
             return [PlannedLeg("main", p.title, p.agency.key, p.agency.name, p.processing_days)]
         out = []
+        day = today or date.today()
         for leg in p.legs:
-            if not self.holds(leg.when, answers, today=today):
+            if not leg.in_force(law_day(leg, answers, day)) or not self.holds(leg.when, answers, today=today):
                 continue
-            days = next((r.days for r in leg.days_rules if self.holds(r.when, answers, today=today)),
+            days = next((r.days for r in leg.days_rules
+                         if r.in_force(law_day(r, answers, day)) and self.holds(r.when, answers, today=today)),
                         leg.processing_days)
             out.append(PlannedLeg(leg.id, leg.title, leg.agency.key, leg.agency.name, days, tuple(leg.forms)))
         return out

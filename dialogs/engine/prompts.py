@@ -99,6 +99,12 @@ class Prompts(EngineParts):
         _ = translator(session.lang)
         f = slot.field
         text = _(f.prompt)
+        proc = self.catalog.get(session.procedure)
+        if proc.standards and "{" in f.prompt and session.draft is not None:
+            # amounts of the standard in force on its day ({si_funeral}) are written into the prompt as money
+            std, _stale = proc.standard_for(session.draft.answers, self.today())
+            if std is not None:
+                text = _(f.prompt, **{k: _.money(v) for k, v in std.values.items()})
         if slot.index is not None:
             item = _(slot.section.repeat.item_label)
             text = f"[{item} {slot.index + 1}] {text}"
