@@ -250,7 +250,7 @@ class Rating(Base):
 
 
 class ChatLink(Base):
-    """A chat that belongs to a person (``person_key``: a hash of their ID number), so a dossier someone
+    """A chat that belongs to a person (``person_key``: an HMAC of their ID number, storage/keys.py), so a dossier someone
     else filed for them also notifies their own chat."""
 
     __tablename__ = "chat_links"
