@@ -55,7 +55,8 @@ def _catalog(args) -> int:
         for p in cat.procedures.values():
             print(f"{p.id:45s} v{p.version}  {p.processing_days:>2} ngày  {p.title}")
     if args.action == "check":
-        problems = cat.check()
+        from .effects import validate_catalog
+        problems = cat.check() + validate_catalog(cat)
         for p in problems:
             print("ERROR", p, file=sys.stderr)
         print(f"{len(cat.procedures)} procedures, {len(problems)} problems")

@@ -11,7 +11,7 @@ Syntax
 ------
 * literals: strings, integers, floats, ``True``/``False``/``None``, lists and
   tuples of expressions;
-* field references: names and dotted names (``case``, ``deceased.birth_date``),
+* field references: names and dotted names (``case``, ``who.birth_date``),
   with constant indexes into repeat groups (``members[0].relation``);
 * ``value``: the answer being validated (``value.province_code`` looks a key up
   in a structured answer); ``item.X``: field ``X`` of the current repeat-group
@@ -848,7 +848,7 @@ class Expr:
     """A compiled expression. Build with :func:`compile_expr`.
 
     ``refs`` holds the field paths read by the expression, with repeat-group
-    indexes normalised (``members[0].relation`` → ``"members[].relation"``;
+    indexes normalised (``people[0].relation`` → ``"people[].relation"``;
     ``count(members)`` → ``"members"``), plus ``"value"`` when the expression
     uses ``value``. ``item_refs`` holds the names read as ``item.X`` (``"X"``),
     ``functions`` the functions called.
@@ -868,7 +868,7 @@ class Expr:
                  item: Callable[[str], Any] | None = None, today: date | None = None) -> Any:
         """Evaluate against answers.
 
-        ``resolve(path)`` gets a field path as written (``"deceased.birth_date"``,
+        ``resolve(path)`` gets a field path as written (``"who.birth_date"``,
         ``"members[0].relation"``, a group id for ``count(members)``) and returns
         the typed answer or ``None``. ``item(name)`` resolves ``item.name`` inside
         a repeat group. ``today`` defaults to the current date in Vietnam.

@@ -126,6 +126,17 @@ class Confirm(Pending):
 
 @register
 @dataclass
+class RatingPick(Pending):
+    """“đánh giá” typed without stars: how many (1–5) for the dossier ``code`` (None: the latest closed one).
+    ``resume`` is the sub-dialog it interrupted, restored afterwards."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("rating_pick",)
+    code: str | None = optional()
+    resume: Pending | None = None
+
+
+@register
+@dataclass
 class NameConfirm(Pending):
     """A name typed without diacritics: the usual spelling was proposed."""
 

@@ -10,7 +10,7 @@ from bot import cases as off
 from bot.service import Runtime
 from dialogs import lifecycle as lc
 from dialogs.workdays import WorkCalendar
-from storage.officers_repo import LegRepo
+from storage.officers_repo import LegRepo, OfficerRepo
 from tests.conftest import VN
 from tests.test_officers import leg_of, do, officer, outbox, submit
 
@@ -175,3 +175,67 @@ def test_calendar_file_from_the_environment(tmp_path):
         workdays.calendar_from_env({workdays.CALENDAR_ENV: str(path)})
     with pytest.raises(ValueError, match="missing.yaml"):
         workdays.load_calendar(tmp_path / "missing.yaml")
+
+
+# --- 1-working-day legs, escalation and nobody in scope (officer desk D8, D15) -----------------------------
+async def test_a_one_day_leg_is_pushed_when_filed_due_today_morning_and_afternoon(chat, runtime: Runtime):
+    from bot.jobs import AfternoonDeadlines
+    from tests.test_conversation_linked import birth_docs, birth_insurance, birth_people, birth_residence, \
+        birth_start
+    from tests.test_conversation_linked import officer as agency_officer
+    from tests.test_conversation_linked import submit as submit_linked
+    await agency_officer(runtime, "commune", "24958")  # before the dossier: it must be pushed to them
+    async with runtime.sm() as db, db.begin():
+        o = (await OfficerRepo(db).list())[0]
+        o.user_key = "console:clerk"
+    await birth_start(chat)
+    await birth_people(chat)
+    await birth_residence(chat)
+    await birth_insurance(chat)
+    await birth_docs(chat)
+    code = await submit_linked(chat)  # Monday 23/11 09:00; the commune leg is due the next working day
+    legs = {leg.agency: leg for leg in await _legs(runtime, code)}
+    assert legs["commune"].commune_code == "24958"
+    due = legs["commune"].due_date
+    assert due == runtime.calendar.next_workday(date(2026, 11, 23))
+    pushed = [m for m in await outbox(runtime) if m.chat_key == "console:clerk"]
+    assert [m.kind for m in pushed] == ["officer_new", "officer_due_tomorrow"]  # told at once, not when late
+    async with runtime.sm() as db, db.begin():  # the due day's morning: due today, once
+        assert await off.scan_deadlines(db, runtime.calendar, at(due.year, due.month, due.day, 7, 31)) >= 1
+        assert await off.scan_deadlines(db, runtime.calendar, at(due.year, due.month, due.day, 8, 0)) == 0
+    job = AfternoonDeadlines(runtime.sm, calendar=runtime.calendar,
+                             now=lambda: at(due.year, due.month, due.day, 13, 59))
+    assert await job() is None
+    job.now = lambda: at(due.year, due.month, due.day, 14, 0)
+    assert (await job())["due_today_pushes"] >= 1
+    assert await job() is None  # once a day
+    kinds = [m.kind for m in await outbox(runtime) if m.chat_key == "console:clerk"]
+    assert kinds.count("officer_due_today") == 2
+
+
+async def test_overdue_escalates_to_the_leader(runtime: Runtime):
+    desk = await officer(runtime, lc.DESK, name="Văn thư")
+    leader = await officer(runtime, lc.LEADER, name="Chủ tịch")
+    code = await submit(runtime, when=at(2026, 11, 16, 9))  # due Thu 19/11
+    await do(runtime, desk, off.claim, code, now=at(2026, 11, 16, 10))
+    async with runtime.sm() as db, db.begin():
+        await off.scan_deadlines(db, runtime.calendar, at(2026, 11, 20, 7, 31))
+    overdue = [m for m in await outbox(runtime) if m.kind == "officer_overdue"]
+    async with runtime.sm() as db:
+        keys = {(await OfficerRepo(db).get(i)).user_key for i in (desk, leader)}
+    assert {m.chat_key for m in overdue} == keys  # the holder and the leader
+
+
+async def test_a_dossier_nobody_would_see_alerts_the_focal_point_and_says_so(runtime: Runtime):
+    await officer(runtime, lc.LEADER, name="Đầu mối xã", focal=True, agency="police")
+    code = await submit(runtime)  # the commune has a police focal point but no commune officer
+    pushed = [m for m in await outbox(runtime) if m.kind == "officer_unassigned"]
+    assert len(pushed) == 1 and code in pushed[0].payload["text"] and "chưa có cán bộ" in pushed[0].payload["text"]
+    [receipt] = [m for m in await outbox(runtime) if m.kind == "citizen_submitted"]
+    assert "ngày hẹn trên có thể thay đổi" in receipt.payload["text"]
+
+
+async def _legs(rt: Runtime, code: str):
+    async with rt.sm() as db:
+        d = await LegRepo(db).dossier(code)
+        return await LegRepo(db).of_dossier(d.id)

@@ -21,7 +21,7 @@ from storage.repo import DossierRepo
 
 from .base import ActionRefused, catalog_or_default, citizen_actor, field_label, form_of, proc_title, value_text
 from .deadlines import days_left, dossier_due
-from .notify import leg_officers, push_officers
+from .notify import citizen_chats, citizen_text, enqueue, leg_officers, push_officers
 from .transition import transition
 
 
@@ -191,10 +191,17 @@ async def withdraw(db: AsyncSession, code: str, user_key: str, now: datetime, re
              title=proc_title(dossier, _, catalog))
     for leg in legs:
         targets = await leg_officers(db, leg)  # whoever holds the leg, or its queue (before the claim is gone)
-        await transition(db, dossier, leg, lc.Act(lc.WITHDRAW, citizen_actor(user_key), reason=reason), now,
-                          calendar, catalog=catalog)
+        ev = await transition(db, dossier, leg, lc.Act(lc.WITHDRAW, citizen_actor(user_key), reason=reason), now,
+                              calendar, catalog=catalog, notify=False)
         await push_officers(db, targets, "officer_withdrawn", f"withdrawn:{leg.id}", text, now,
                              dossier_id=dossier.id)
+    # one message per citizen action, not one per leg; the chat that withdrew already reads the confirmation
+    _c = translator(dossier.lang)
+    told = citizen_text(lc.WITHDRAWN, dossier, legs[0], _c, due=None, catalog=catalog)
+    for chat in await citizen_chats(db, dossier):
+        if chat != user_key:
+            await enqueue(db, chat, f"citizen_{lc.WITHDRAWN}", f"ev:{ev.id}:{chat}", told, now,
+                          dossier_id=dossier.id)
     for req in await SupplementRepo(db).open_for_chat(user_key):
         if req[1].id == dossier.id:
             req[0].status = "closed"

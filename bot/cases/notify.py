@@ -67,10 +67,13 @@ def applicant_person_key(dossier: Dossier, catalog: Catalog | None = None) -> st
 
 def citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *, due: date | None,
                   reason: str | None = None, items: list[str] | None = None, result_number: str | None = None,
-                  catalog: Catalog | None = None) -> str:
+                  catalog: Catalog | None = None, closed: bool = False) -> str:
     """What the citizen reads when a dossier (or one of its legs) reaches status ``kind``."""
     title = proc_title(dossier, _, catalog)
-    part = planned_leg(dossier, leg, catalog) if kind != lc.SUBMITTED else None
+    # the invitation to rate only once the whole dossier is closed (a linked dossier's other legs may be open)
+    rate = "\n" + _("Mời bạn đánh giá chất lượng phục vụ: gõ “đánh giá {code}” rồi chọn từ 1 đến 5 sao.",
+                     code=dossier.code) if closed else ""
+    part = planned_leg(dossier, leg, catalog) if kind not in (lc.SUBMITTED, lc.WITHDRAWN) else None
     if part is not None:  # a linked procedure: name the part (agency leg) that changed
         title = f"{title} — {_(part.title)}"
     code = dossier.code
@@ -100,13 +103,12 @@ def citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *,
                  number=result_number or "")
     if kind == lc.RESULT_ISSUED:
         return _("Hồ sơ {code} ({title}) đã có kết quả (số {number}).\nNếu chưa nhận bản giấy, vui lòng mang căn "
-                 "cước đến {agency} để nhận.\nMời bạn đánh giá chất lượng phục vụ: gõ “đánh giá” và chọn từ 1 "
-                 "đến 5 sao.", code=code, title=title, number=result_number or "",
-                 agency=_(part.agency_name) if part is not None else _agency_name(dossier, _, catalog))
+                 "cước đến {agency} để nhận.", code=code, title=title, number=result_number or "",
+                 agency=_(part.agency_name) if part is not None else _agency_name(dossier, _, catalog)) + rate
     if kind == lc.REJECTED:
         return _("Rất tiếc, hồ sơ {code} ({title}) không được giải quyết.\nLý do: {reason}\nNếu bạn chưa đồng ý, "
-                 "bạn có quyền khiếu nại theo quy định, hoặc nộp hồ sơ mới khi đã đủ điều kiện (gõ “menu”).\n"
-                 "Mời bạn đánh giá chất lượng phục vụ: gõ “đánh giá”.", code=code, title=title, reason=reason or "")
+                 "bạn có quyền khiếu nại theo quy định, hoặc nộp hồ sơ mới khi đã đủ điều kiện (gõ “menu”).",
+                 code=code, title=title, reason=reason or "") + rate
     if kind == lc.WITHDRAWN:
         return _("Hồ sơ {code} ({title}) đã được rút theo yêu cầu. Bạn có thể nộp hồ sơ mới bất cứ lúc nào "
                  "(gõ “menu”).", code=code, title=title)
@@ -129,7 +131,8 @@ async def notify_citizens(db: AsyncSession, dossier: Dossier, leg: DossierLeg, e
     legs = await LegRepo(db).of_dossier(dossier.id)
     due = dossier_due(legs, calendar, now)
     text = citizen_text(event.to_status, dossier, leg, _, due=due, reason=reason, items=items,
-                         result_number=result_number, catalog=catalog)
+                         result_number=result_number, catalog=catalog,
+                         closed=all(leg_.status in lc.CLOSED for leg_ in legs))
     for chat in await citizen_chats(db, dossier):
         await enqueue(db, chat, f"citizen_{event.to_status}", f"ev:{event.id}:{chat}", text, now,
                        dossier_id=dossier.id)

@@ -9,7 +9,8 @@ from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
 from dialogs.i18n import translator
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
-from storage.officers_repo import LegRepo
+from storage.models import Dossier, DossierLeg
+from storage.officers_repo import LegRepo, OfficerRepo
 
 from .base import proc_title
 from .deadlines import days_left, effective_due
@@ -17,21 +18,33 @@ from .notify import leg_officers, push_officers
 
 
 async def scan_deadlines(db: AsyncSession, calendar: WorkCalendar | None, now: datetime, *,
-                         catalog: Catalog | None = None) -> int:
-    """Push "due tomorrow" (once per leg and due date) and "overdue" (once per leg and day while it stays
-    overdue) to the assignee, or to every officer of the leg's agency and commune if nobody holds it.
-    Legs waiting for the citizen (clock paused) get nothing. Safe to run as often as you like: the dedupe
-    keys ``due:<leg>:<due date>:<officer>`` and ``overdue:<leg>:<day>:<officer>`` queue each push once."""
+                         catalog: Catalog | None = None, afternoon: bool = False) -> int:
+    """Deadline pushes to the assignee, or to every officer of the leg's agency and commune if nobody holds it:
+
+    * the morning run: "due today" and "due tomorrow" (once per leg and due date), and "overdue" (once per leg and
+      day while it stays overdue, also to the unit's leaders: escalation);
+    * the ``afternoon`` run (before the 15:00 cut-off): "due today" again, for what is still open.
+
+    Legs waiting for the citizen (clock paused) get nothing. Safe to run as often as you like: every push has a
+    dedupe key (``due:``, ``today:``, ``today-pm:``, ``overdue:`` + leg, date and officer)."""
     calendar = calendar or DEFAULT_CALENDAR
     today = calendar.today(now)
     tomorrow = calendar.next_workday(today)
     n = 0
     _ = translator("vi")
+    officers = OfficerRepo(db)
     for leg, d in await LegRepo(db).all_with_dossier(statuses=lc.CLOCK_RUNNING):
         due = effective_due(leg, calendar, now)
         title = proc_title(d, _, catalog)
         status = _(lc.STATUS_LABELS[leg.status])
-        if due == tomorrow:
+        targets = await leg_officers(db, leg)
+        if due == today:
+            text = _("⏰ Hồ sơ {code} ({title}) đến hạn HÔM NAY ({due}), trước 15:00 là tốt nhất.\nTrạng thái: "
+                     "{status}.", code=d.code, title=title, due=_.date(due), status=status)
+            kind, dedupe = "officer_due_today", f"{'today-pm' if afternoon else 'today'}:{leg.id}:{due.isoformat()}"
+        elif afternoon:
+            continue
+        elif due == tomorrow:
             text = _("⏰ Hồ sơ {code} ({title}) đến hạn vào ngày làm việc tiếp theo ({due}).\nTrạng thái: {status}.",
                      code=d.code, title=title, due=_.date(due), status=status)
             kind, dedupe = "officer_due_tomorrow", f"due:{leg.id}:{due.isoformat()}"
@@ -40,8 +53,26 @@ async def scan_deadlines(db: AsyncSession, calendar: WorkCalendar | None, now: d
                      code=d.code, title=title, days=-days_left(due, calendar, now), due=_.date(due), status=status)
             # a reminder each working day while it stays overdue (once a day: the key holds today's date)
             kind, dedupe = "officer_overdue", f"overdue:{leg.id}:{today.isoformat()}"
+            leaders = [o for o in await officers.in_scope(leg.agency, leg.commune_code) if o.role == lc.LEADER]
+            targets = targets + [o for o in leaders if o not in targets]
         else:
             continue
-        n += await push_officers(db, await leg_officers(db, leg), kind, dedupe, text, now, dossier_id=d.id,
+        n += await push_officers(db, targets, kind, dedupe, text, now, dossier_id=d.id,
                                   choices=[(f"open:{d.code}", _("Xem hồ sơ"))])
     return n
+
+
+async def push_if_due_soon(db: AsyncSession, dossier: Dossier, leg: DossierLeg, calendar: WorkCalendar,
+                           now: datetime, *, catalog: Catalog | None = None) -> int:
+    """A leg created (or received) after the morning run whose due date is the next working day: the "due
+    tomorrow" push now, not after it is late (the key is the morning run's, so it is never sent twice)."""
+    due = effective_due(leg, calendar, now)
+    if due != calendar.next_workday(calendar.today(now)):
+        return 0
+    _ = translator("vi")
+    text = _("⏰ Hồ sơ {code} ({title}) đến hạn vào ngày làm việc tiếp theo ({due}).\nTrạng thái: {status}.",
+             code=dossier.code, title=proc_title(dossier, _, catalog), due=_.date(due),
+             status=_(lc.STATUS_LABELS[leg.status]))
+    return await push_officers(db, await leg_officers(db, leg), "officer_due_tomorrow",
+                               f"due:{leg.id}:{due.isoformat()}", text, now, dossier_id=dossier.id,
+                               choices=[(f"open:{dossier.code}", _("Xem hồ sơ"))])
