@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_officer.register(sub)  # issue #4: `dvcbot officer ...`, `dvcbot notify ...`
     from . import cli_allowance  # issue #6: `dvcbot allowance ...`
     cli_allowance.register(sub)
+    from .web import cli as web_cli  # the officers' web desk: `dvcbot web`
+    web_cli.register(sub)
     return p
 
 
@@ -126,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "zalo":  # issue #8
         from .zalo import cli as zalo_cli
         return zalo_cli.run(args)
+    if args.cmd == "web":
+        from .web import cli as web_cli
+        return web_cli.run(args)
     if args.cmd == "allowance":  # issue #6
         from . import cli_allowance
         return cli_allowance.dispatch(args)

@@ -985,6 +985,9 @@ async def _officer_turn(ctx: _Ctx, incoming: Incoming) -> None:
     from . import allowances  # issue #6: identity checks by the commune police, “/danhsach” export
     if await allowances.officer_step(ctx, value, text):
         return
+    from .web import chat as web_chat  # the web desk's one-time sign-in code, “/dangnhap”
+    if await web_chat.officer_step(ctx, value, text):
+        return
 
     if value is None and key in HELP_WORDS:
         ctx.say(_("Bạn là cán bộ {role}, {unit}.\nGõ “/hoso” để xem hàng đợi, gõ mã hồ sơ để mở một hồ sơ, "

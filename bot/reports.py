@@ -182,12 +182,35 @@ async def monthly_stats(db: AsyncSession, year: int, month: int, *, agency: str 
                         catalog: Catalog | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
     """One row per procedure (and a total row with procedure ``"*"``) for the given month. For the current
     month, "in progress" and "overdue" are as of ``now``."""
-    calendar = calendar or DEFAULT_CALENDAR
-    catalog = officers._cat(catalog)
     first = date(year, month, 1)
     nxt = date(year + (month == 12), month % 12 + 1, 1)
-    start, end = _local_midnight(first, calendar), _local_midnight(nxt, calendar)
-    as_of = min(end, now) if now is not None else end
+    return await period_stats(db, first, nxt, agency=agency, commune_code=commune_code, calendar=calendar,
+                              catalog=catalog, now=now)
+
+
+GROUPS = ("procedure", "agency", "commune")
+
+
+def _group_of(group: str, leg: Any, d: Any, catalog: Catalog) -> tuple[str, str]:
+    if group == "agency":
+        return leg.agency, translator("vi")(lc.AGENCY_LABELS.get(leg.agency, leg.agency))
+    if group == "commune":
+        from dialogs.address import commune
+        unit = commune(leg.commune_code) if leg.commune_code else None
+        return leg.commune_code or "-", unit.full_name if unit is not None else (leg.commune_code or "-")
+    return d.procedure_id, _title(d.procedure_id, catalog)
+
+
+async def period_stats(db: AsyncSession, first: date, end: date, *, agency: str | None = None,
+                       commune_code: str | None = None, calendar: WorkCalendar | None = None,
+                       catalog: Catalog | None = None, now: datetime | None = None,
+                       group: str = "procedure") -> list[dict[str, Any]]:
+    """The monthly table for any period of days [first, end) (a month, the year to date), one row per
+    procedure, agency or commune (``group``; the key in ``"procedure"``), and a total row ``"*"``."""
+    calendar = calendar or DEFAULT_CALENDAR
+    catalog = officers._cat(catalog)
+    start, end_at = _local_midnight(first, calendar), _local_midnight(end, calendar)
+    as_of = min(end_at, now) if now is not None else end_at
     as_of_day = calendar.to_local(as_of).date()
     rows: dict[str, dict[str, Any]] = {}
 
@@ -197,7 +220,7 @@ async def monthly_stats(db: AsyncSession, year: int, month: int, *, agency: str 
     for leg, d in await LegRepo(db).all_with_dossier(agency=agency, commune_code=commune_code):
         if leg.started_at >= as_of or (leg.closed_at is not None and leg.closed_at < start):
             continue
-        r = row(d.procedure_id, _title(d.procedure_id, catalog))
+        r = row(*_group_of(group, leg, d, catalog))
         if leg.started_at >= start:
             r["received"] += 1
         else:
