@@ -7,7 +7,6 @@ import csv
 import io
 import logging
 import re
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +26,7 @@ from storage.models import Officer
 from storage.officers_repo import OfficerRepo
 from storage.web_models import WebLogin
 from tests.conftest import jpeg
-from tests.test_officers import COMMUNE, answers, chat_key, leg_of, officer, outbox, submit
+from tests.test_officers import answers, chat_key, leg_of, officer, outbox, submit
 
 CCCD = "068075001234"
 PHONE = "0912345678"

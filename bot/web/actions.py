@@ -25,8 +25,8 @@ from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo, SupplementRe
 from .. import officers
 from ..officers import ActionRefused
 
-__all__ = ["ActionRefused", "ACTIONS", "scoped", "available", "perform", "perform_check", "reassign_targets", "requestable",
-           "queue", "effective_due", "days_left", "deadline_class", "events", "latest_supplement", "names",
+__all__ = ["ActionRefused", "ACTIONS", "scoped", "available", "perform", "perform_check", "reassign_targets",
+           "requestable", "queue", "effective_due", "days_left", "deadline_class", "events", "latest_supplement", "names",
            "unit_text", "field_label", "proc_title", "part_title", "outbox_for", "legs_of"]
 
 #: URL verb → lifecycle action (the chat's own button verbs)
