@@ -496,3 +496,44 @@ async def test_cli_has_the_web_command():
     from bot.cli import build_parser
     args = build_parser().parse_args(["web", "--listen", "127.0.0.1:8090"])
     assert args.cmd == "web" and args.listen == "127.0.0.1:8090"
+
+
+async def test_small_routes_files_by_recorded_type_and_the_access_log(desk: Desk, caplog):
+    rt = desk.rt
+    assert (await (await desk.browser()).get("/healthz")).status == 200
+    anon = await desk.browser()
+    r = await anon.get("/static/desk.css")
+    assert r.status == 200 and "text/css" in r.headers["Content-Type"]
+    r = await anon.get("/", allow_redirects=False)
+    assert r.status == 303  # to the queue, which sends a stranger to /login
+    pdf_bytes = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    html = b"<script>alert(1)</script>"
+    files = []
+    for data, mime, name in ((pdf_bytes, "application/pdf", "giay.pdf"), (html, "text/html", "x.html")):
+        files.append({"sha256": rt.attachments.put(data), "mime": mime, "size": len(data), "name": name})
+    code = await submit(rt, ans=answers(**{"docs.death_notice": files}))
+    oid = await officer(rt, lc.DESK)
+    c = await desk.login(oid)
+    r = await c.get("/login", allow_redirects=False)
+    assert r.status == 303 and r.headers["Location"] == "/queue"
+    t = await (await c.get(f"/d/{code}")).text()
+    assert f'<object data="/d/{code}/file/{files[0]["sha256"]}" type="application/pdf"' in t  # embedded
+    r = await c.get(f"/d/{code}/file/{files[0]['sha256']}")
+    assert r.headers["Content-Type"] == "application/pdf" and r.headers["Content-Disposition"] == "inline"
+    r = await c.get(f"/d/{code}/file/{files[1]['sha256']}")  # never served as a page of ours
+    assert r.headers["Content-Type"] == "application/octet-stream"
+    assert r.headers["Content-Disposition"].startswith("attachment")
+    # the access log: route and status, never a one-time link's token
+    from bot.web.app import AccessLogger
+    lines: list[str] = []
+
+    class Req:
+        method, path = "GET", "/login/link/SECRET-TOKEN"
+
+    class Resp:
+        status = 200
+    logger = logging.getLogger("dvcbot.web.access.test")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(type("H", (logging.Handler,), {"emit": lambda self, rec: lines.append(rec.getMessage())})())
+    AccessLogger(logger, "").log(Req(), Resp(), 0.01)
+    assert lines == ["GET /login/link/… 200 10ms"]

@@ -116,6 +116,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 @web.middleware
 async def session_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
     cfg = request.app[CONFIG]
+    if request.path.startswith(("/static/", "/healthz")):
+        return await handler(request)
     token = auth.unsign(cfg.secret, request.cookies.get(auth.COOKIE))
     rt = request.app[RUNTIME]
     if token:
