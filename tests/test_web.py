@@ -435,12 +435,17 @@ async def test_dashboard_is_for_focal_points_and_leaders(desk: Desk):
     assert 'href="/dashboard"' not in t
     for path in ("/dashboard", "/dashboard/chart/daily.png", "/dashboard/export.csv", "/dashboard/report/1.png"):
         assert (await c.get(path)).status == 403, path
+    assert (await post(c, "/dashboard/report", page="/queue")).status == 403
     f = await desk.login(focal)
-    # a report as it was sent (queued for the focal point by the daily job)
+    # the focal point sends today's report to their chat (to forward it); the daily job then sends no second one
+    r = await post(f, "/dashboard/report", page="/dashboard")
+    assert "Đã gửi báo cáo hôm nay vào cuộc trò chuyện của bạn" in await r.text()
+    r = await post(f, "/dashboard/report", page="/dashboard")
+    assert "đã được gửi vào cuộc trò chuyện của bạn trước đó" in await r.text()
     from bot import reports
     async with rt.sm() as db, db.begin():
         assert await reports.enqueue_daily_reports(db, rt.now(), calendar=rt.calendar, catalog=rt.catalog,
-                                                   force=True) == 1
+                                                   force=True) == 0
     [sent] = await outbox(rt, kind="officer_daily_report")
     r = await f.get("/dashboard")
     t = await r.text()

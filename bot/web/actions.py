@@ -27,7 +27,7 @@ from ..officers import ActionRefused
 
 __all__ = ["ActionRefused", "ACTIONS", "scoped", "available", "perform", "perform_check", "reassign_targets",
            "requestable", "queue", "effective_due", "days_left", "deadline_class", "events", "latest_supplement", "names",
-           "unit_text", "field_label", "proc_title", "part_title", "outbox_for", "legs_of"]
+           "unit_text", "field_label", "proc_title", "part_title", "outbox_for", "legs_of", "enqueue_report"]
 
 #: URL verb → lifecycle action (the chat's own button verbs)
 ACTIONS: dict[str, str] = dict(officers.CHOICE_ACTIONS)
@@ -214,6 +214,15 @@ async def names(db: AsyncSession, ids: set[int]) -> dict[int, str]:
         return {}
     rows = (await db.execute(select(Officer.id, Officer.full_name).where(Officer.id.in_(list(ids))))).all()
     return {i: n for i, n in rows}
+
+
+async def enqueue_report(db: AsyncSession, officer: Officer, day: date, now: datetime, text: str,
+                         png64: str) -> bool:
+    """The focal point's daily report as the daily job queues it (same kind and dedupe key: once a day)."""
+    return await OutboxRepo(db).enqueue(
+        chat_key=officer.user_key, kind="officer_daily_report", dedupe_key=f"report:{day.isoformat()}:{officer.id}",
+        now=now, payload={"text": text, "image_png": png64,
+                          "image_name": f"bao-cao-{officer.agency}-{officer.commune_code}-{day.isoformat()}"})
 
 
 async def outbox_for(db: AsyncSession, *, chat_key: str | None = None, kind: str | None = None,

@@ -40,6 +40,7 @@ def _rkey(name: str, t: Any) -> Any:
 SESSION = _rkey("session", Any)
 OFFICER = _rkey("officer", Any)
 FORM = _rkey("form", Any)
+FLASH = _rkey("flash", str)
 PRE_CSRF = _rkey("pre_csrf", str)
 SET_PRE_CSRF = _rkey("set_pre_csrf", str)
 
@@ -76,7 +77,7 @@ def render(request: web.Request, name: str, http_status: int = 200, **ctx: Any) 
     html = env.get_template(name).render(
         _=_, lang=lang, officer=officer, csrf=csrf, request_path=request.path, lc=lc,
         role_label=(_(lc.ROLE_LABELS[officer.role]) if officer is not None else ""),
-        flash=request.get("flash"), **ctx)
+        flash=request.get(FLASH), **ctx)
     resp = web.Response(text=html, status=http_status, content_type="text/html", charset="utf-8")
     pre = request.get(SET_PRE_CSRF)
     if pre:

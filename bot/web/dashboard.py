@@ -20,7 +20,7 @@ from storage.models import DraftRow, Officer
 
 from .. import reports
 from . import actions as act
-from .app import OFFICER, RUNTIME, lang_of, refuse, render
+from .app import FLASH, OFFICER, RUNTIME, lang_of, refuse, render
 
 STALE_DRAFT = timedelta(days=1)  # a draft untouched this long counts as given up
 GROUP_LABELS = {"procedure": N_("Theo thủ tục"), "agency": N_("Theo cơ quan"), "commune": N_("Theo xã")}
@@ -144,6 +144,28 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
                   funnel=await funnel(request), sent=reports_sent, live=live,
                   unit=act.unit_text(officer.agency, officer.commune_code, _),
                   years=list(range(today.year - 2, today.year + 1)))
+
+
+async def send_report(request: web.Request) -> web.StreamResponse:
+    """Queue today's report (text and chart) to the focal point's own chat now, to forward from there. It is the
+    daily job's notification (same dedupe key), so a report already sent today is not sent twice."""
+    if (denied := await _guard(request)) is not None:
+        return denied
+    rt = request.app[RUNTIME]
+    officer = request[OFFICER]
+    _ = translator(lang_of(request))
+    now = rt.now()
+    day = rt.calendar.today(now)
+    async with rt.sm() as db, db.begin():
+        rows = await reports.daily_report(db, officer.agency, officer.commune_code, day, now, calendar=rt.calendar,
+                                          catalog=rt.catalog)
+        text = reports.report_text(officer.agency, officer.commune_code, day, rows)
+        png = await asyncio.to_thread(reports.report_chart, rows, text.splitlines()[0].replace("📊 ", ""))
+        queued = await act.enqueue_report(db, officer, day, now, text, base64.b64encode(png).decode("ascii"))
+    msg = _("Đã gửi báo cáo hôm nay vào cuộc trò chuyện của bạn; bạn có thể chuyển tiếp từ đó.") if queued else \
+        _("Báo cáo hôm nay đã được gửi vào cuộc trò chuyện của bạn trước đó.")
+    request[FLASH] = msg
+    return await dashboard_page(request)
 
 
 # -- charts ---------------------------------------------------------------------------------------------
@@ -307,6 +329,7 @@ def _xlsx(head, stats, lhead, lrows, _: Translator) -> bytes:
 def setup(app: web.Application) -> None:
     r = app.router
     r.add_get("/dashboard", dashboard_page)
+    r.add_post("/dashboard/report", send_report)
     r.add_get("/dashboard/chart/{kind}.png", chart)
     r.add_get("/dashboard/report/{id}.png", report_png)
     r.add_get("/dashboard/export.{fmt}", export)
