@@ -259,9 +259,9 @@ async def _export_rows(request: web.Request) -> tuple[list[str], list[list[Any]]
     p = _params(request)
     month, ytd = await _stats(request, p)
     head = [_("Kỳ"), _("Nhóm")] + [_(label) for _k, label in reports.MONTH_COLUMNS]
-    stats = [[f"{p['month']:02d}/{p['year']}", r["title"]] + [r[k] for k, _l in reports.MONTH_COLUMNS]
+    stats = [[f"{p['month']:02d}/{p['year']}", _(r["title"])] + [r[k] for k, _l in reports.MONTH_COLUMNS]
              for r in month]
-    stats += [[_("Từ đầu năm {y}", y=p["year"]), r["title"]] + [r[k] for k, _l in reports.MONTH_COLUMNS]
+    stats += [[_("Từ đầu năm {y}", y=p["year"]), _(r["title"])] + [r[k] for k, _l in reports.MONTH_COLUMNS]
               for r in ytd]
     first, end = _month_bounds(p["year"], p["month"])
     async with rt.sm() as db:
