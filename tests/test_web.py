@@ -497,10 +497,40 @@ async def test_funnel_counts_where_drafts_stopped(desk: Desk, clock):
     assert "NGUYỄN" not in t[t.index("Người dân dừng"):]  # counts and step names only
 
 
-async def test_cli_has_the_web_command():
-    from bot.cli import build_parser
-    args = build_parser().parse_args(["web", "--listen", "127.0.0.1:8090"])
-    assert args.cmd == "web" and args.listen == "127.0.0.1:8090"
+async def test_dvcbot_web_serves(tmp_path):
+    """`dvcbot web --listen` in a process of its own, on a fresh SQLite database."""
+    import asyncio
+    import os
+    import socket
+    import sys
+    from pathlib import Path
+
+    import aiohttp
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    env.pop("DVCBOT_WEB_SECRET", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "--db", f"sqlite:///{tmp_path}/d.db", "--var", str(tmp_path / "var"),
+        "web", "--listen", f"127.0.0.1:{port}", env=env, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE)
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(1200):  # a generous start-up allowance on a busy machine
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/login") as r:
+                        assert r.status == 200 and "Mã đăng nhập" in await r.text()
+                        break
+                except aiohttp.ClientConnectionError:
+                    assert proc.returncode is None, (await proc.stderr.read()).decode()
+                    await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("dvcbot web did not start")
+        assert (tmp_path / "var" / "web-secret").stat().st_mode & 0o777 == 0o600
+    finally:
+        proc.terminate()
+        await proc.wait()
 
 
 async def test_small_routes_files_by_recorded_type_and_the_access_log(desk: Desk, caplog):

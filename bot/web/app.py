@@ -54,6 +54,7 @@ class WebConfig:
     base_url: str | None = None  # public address, for the one-time link sent in the chat
     secure_cookies: bool = False  # set behind HTTPS (the Secure attribute)
     page_size: int = 25
+    trust_proxy: bool = False  # behind a load balancer: the client is the first X-Forwarded-For address
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -166,6 +167,10 @@ class AccessLogger(AbstractAccessLogger):
 
 # -- sign-in, sign-out, language --------------------------------------------------------------------
 def _client(request: web.Request) -> str:
+    """Who to slow down after failed sign-ins. Behind a proxy every request comes from the proxy, so the
+    forwarded address is used, but only when the operator says the proxy sets it (``--trust-proxy``)."""
+    if request.app[CONFIG].trust_proxy and request.headers.get("X-Forwarded-For"):
+        return request.headers["X-Forwarded-For"].split(",", 1)[0].strip()
     return request.remote or "?"
 
 

@@ -13,6 +13,8 @@ def register(sub) -> None:
                    help="public address, for the one-time links sent by /dangnhap (or $DVCBOT_WEB_URL)")
     w.add_argument("--secure-cookies", action="store_true", default=os.environ.get("DVCBOT_WEB_SECURE") == "1",
                    help="mark cookies Secure (serve behind HTTPS)")
+    w.add_argument("--trust-proxy", action="store_true", default=os.environ.get("DVCBOT_WEB_TRUST_PROXY") == "1",
+                   help="behind a load balancer that sets X-Forwarded-For (sign-in throttling per client)")
     w.add_argument("--db", default=argparse.SUPPRESS)
 
 
@@ -23,7 +25,8 @@ async def _run(args) -> int:
     from .auth import load_secret
     host, port = listen_address(args.listen)
     async with Runtime(args.db, var_dir=args.var) as rt:
-        config = WebConfig(secret=load_secret(args.var), base_url=args.base_url, secure_cookies=args.secure_cookies)
+        config = WebConfig(secret=load_secret(args.var), base_url=args.base_url, secure_cookies=args.secure_cookies,
+                           trust_proxy=args.trust_proxy)
         await serve(rt, config, host, port)
     return 0
 
