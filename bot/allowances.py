@@ -45,6 +45,10 @@ from storage.models import Dossier, DossierEvent
 from storage.officers_repo import LegRepo, person_key, secret_hash
 
 from . import verification
+from .cases.notify import enqueue
+from .officer_chat.router import officer_chat_of
+from .officer_chat.views import show_queue
+from .pipeline import PASS, PLUGINS, Pipeline, Turn, Pass
 
 log = logging.getLogger("dvcbot.allowances")
 
@@ -132,7 +136,6 @@ def new_confirm_code() -> str:
 
 
 async def _on_change(db: AsyncSession, dossier: Dossier, now: datetime) -> list[Message]:
-    from .officers import _enqueue
     a = dossier.answers or {}
     _ = translator(dossier.lang)
     ben = await active_registration(db, str(a.get("beneficiary.id_number") or ""))
@@ -161,7 +164,7 @@ async def _on_change(db: AsyncSession, dossier: Dossier, now: datetime) -> list[
                   name=ben.full_name, code=dossier.code, old_bank=banks.bank_label(ben.bank_bin).split(" — ")[0],
                   old=banks.masked_account(ben.account_number), new_bank=new_bank,
                   new=banks.masked_account(ch.new_account_number), pin=code, days=CONFIRM_DAYS)
-        await _enqueue(db, ben.registered_chat, "allowance_confirm", f"alw:{ch.id}:{ben.registered_chat}", text, now,
+        await enqueue(db, ben.registered_chat, "allowance_confirm", f"alw:{ch.id}:{ben.registered_chat}", text, now,
                        dossier_id=dossier.id, choices=[(f"alw:ok:{code}", _("Đồng ý đổi")),
                                                        (f"alw:no:{code}", _("Không đồng ý"))])
         log.info("allowance change %s (new account) awaits confirmation, dossier=%s", ch.id, dossier.code)
@@ -193,7 +196,6 @@ async def _on_change(db: AsyncSession, dossier: Dossier, now: datetime) -> list[
 async def decide_change(db: AsyncSession, user_key: str, code: str, accept: bool, now: datetime,
                         lang: str = "vi") -> tuple[bool, str]:
     """The registering chat confirms (or refuses) a new account. Returns (ok, message)."""
-    from .officers import _enqueue
     _ = translator(lang)
     code = code.strip().upper()
     ch = (await db.execute(select(AllowanceChange).where(AllowanceChange.confirm_code_hash == secret_hash(code))))\
@@ -232,7 +234,7 @@ async def decide_change(db: AsyncSession, user_key: str, code: str, accept: bool
                             data={"allowance_change": ch.status, "change_id": ch.id}))
         if ch.reported_by != user_key:
             _ = translator(dossier.lang)
-            await _enqueue(db, ch.reported_by, "allowance_decided", f"alwd:{ch.id}:{ch.reported_by}",
+            await enqueue(db, ch.reported_by, "allowance_decided", f"alwd:{ch.id}:{ch.reported_by}",
                            _("Hồ sơ {code}: {result}", code=dossier.code, result=_(reason)), now,
                            dossier_id=dossier.id)
     await db.flush()
@@ -241,7 +243,7 @@ async def decide_change(db: AsyncSession, user_key: str, code: str, accept: bool
 
 
 # =============================================================================================
-# the runtime's hooks (bot/service.py)
+# the turn pipeline's plug-in (bot/pipeline.py)
 # =============================================================================================
 def _parse_confirm(msg: Incoming) -> tuple[bool, str] | None:
     if msg.choice and msg.choice.startswith("alw:"):
@@ -258,6 +260,23 @@ def _parse_confirm(msg: Incoming) -> tuple[bool, str] | None:
                 if len(code) == CODE_LEN and code.isalnum():
                     return accept, code
     return None
+
+
+def register(pipeline: Pipeline) -> None:
+    """The plug-in handler (``/xacnhan``, bank picks by number) and the step and submission hooks."""
+    pipeline.add(plugin_turn, name="allowances", order=PLUGINS)
+    pipeline.after_step(lambda turn, session, outcome: after_step(turn.db, turn.runtime, session, turn.message,
+                                                                    outcome))
+    pipeline.on_submitted(lambda turn, dossier: on_submitted(turn.db, dossier, turn.now))
+    officer_chat_of(pipeline).add_step(officer_step)  # identity checks, “/danhsach”
+
+
+async def plugin_turn(turn: Turn) -> Pass:
+    """Answer the citizen's step before the engine when :func:`before_step` does; always passes the turn on."""
+    outcome = await before_step(turn.db, turn.runtime, await turn.load_session(), turn.message)
+    if outcome is not None:
+        turn.outcome = outcome
+    return PASS
 
 
 async def before_step(db: AsyncSession, rt, session, msg: Incoming | None) -> Outcome | None:
@@ -475,7 +494,7 @@ def write_xlsx(rows: list[dict[str, Any]], path: Path, *, commune_code: str, now
 
 
 # =============================================================================================
-# the officer chat (bot/officers._officer_turn): identity checks, and “/danhsach” for the commune
+# the officer chat's plug-in step (bot/officer_chat/router.py): identity checks, and “/danhsach” for the commune
 # =============================================================================================
 EXPORT_WORDS = {"/danhsach", "danhsach", "danh sach", "danh sach chi tra", "xuat danh sach", "/export"}
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -491,8 +510,6 @@ async def officer_step(ctx, value: str | None, text: str) -> bool:
     import tempfile
 
     from dialogs.messages import FileRef
-
-    from .officers import _show_queue
     _ = ctx._
     commune = ctx.officer.commune_code
     rows = await export_rows(ctx.db, commune)
@@ -507,5 +524,5 @@ async def officer_step(ctx, value: str | None, text: str) -> bool:
         ctx.replies.append(Message(text_out, file=FileRef(path=str(ctx.store.path(sha)), name=name, mime=XLSX_MIME)))
     else:
         ctx.say(text_out)
-    await _show_queue(ctx)
+    await show_queue(ctx)
     return True

@@ -70,7 +70,7 @@ async def _run(args) -> int:
     from storage.officers_repo import OfficerRepo
 
     from . import allowances, verification
-    from .officers import ActionRefused
+    from .cases import ActionRefused
     from .service import Runtime
 
     async with Runtime(args.db, var_dir=args.var) as rt:

@@ -252,6 +252,9 @@ def parse_date(
     parts = [p for p in re.split(r"[\s/.\-]+", spaced) if p and p not in _DATE_FILLER]
     if len(parts) == 1 and len(parts[0]) == 8:  # 12032024
         parts = [parts[0][:2], parts[0][2:4], parts[0][4:]]
+    if len(parts) == 1 and len(parts[0]) == 4 and parts[0].isdigit():  # "năm 1948": only the year
+        raise Invalid(N_("Bạn mới nhập năm {year}. Vui lòng nhập đủ ngày/tháng/năm như trên giấy tờ, "
+                         "ví dụ 05/03/{year}."), year=parts[0])
     if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
         raise Invalid(_DATE_FORMAT_MSG)
     if len(parts[0]) > 2 or len(parts[1]) > 2:
@@ -726,6 +729,17 @@ def _parse_number_expr(raw: str, *, allow_currency: bool) -> tuple[Fraction, boo
     return _tokens_to_number(tokens, allow_currency=allow_currency), negative
 
 
+# counted things people add after a number ("5 người", "2 cháu"); never "năm" (five, or a year)
+_UNIT_RE = re.compile(r"\s+(?:nguoi|con|chau|thanh vien|nhan khau|khau|lan|cai|chiec|ho|phong|thang|ngay|tuan)"
+                      r"(?:\s+(?:a|thoi|nhe))?\s*[.!]?$")
+
+
+def _drop_unit(raw: str) -> str:
+    folded = fold(raw or "").strip()
+    m = _UNIT_RE.search(folded)
+    return folded[:m.start()] if m and m.start() > 0 else raw
+
+
 def parse_number(
     raw: str,
     *,
@@ -739,7 +753,7 @@ def parse_number(
     if not (raw or "").strip():
         raise Invalid(N_("Vui lòng nhập một số, ví dụ 3."))
     try:
-        value, negative = _parse_number_expr(raw, allow_currency=False)
+        value, negative = _parse_number_expr(_drop_unit(raw), allow_currency=False)
     except (_NotANumber, ValueError, ZeroDivisionError, OverflowError):
         raise Invalid(N_("Chưa hiểu số bạn nhập. Vui lòng nhập bằng chữ số, ví dụ 3.")) from None
     if negative:
@@ -861,7 +875,31 @@ def parse_yes_no(raw: str) -> bool:
         return False
     if (yes or soft) and not no:
         return True
+    head, sep, rest = text.partition(",")
+    if sep and head.strip() and rest.strip():  # "có, thương binh": the answer, then why
+        return parse_yes_no(head)
     raise Invalid(N_("Vui lòng trả lời “Có” hoặc “Không”."))
+
+
+_UNKNOWN_RE = re.compile(
+    r"(?:(?:toi|em|chau|minh|con|tui)\s+)?"
+    r"(?:khong|ko|k|kh|hong|hok|hem|chua|cung)\s+(?:con\s+)?(?:nho|biet|ro|thay|co|tim thay)"
+    r"(?:\s+(?:so|ma|ngay|ten|giay|gi|duoc|lam|nua|ro))*"
+    r"|(?:quen|mat)(?:\s+(?:mat|roi|so|giay|het))*"
+    r"|(?:chiu|pass|khong co thong tin|ko co thong tin)"
+    r"|(?:dont know|don t know|i don t know|not sure|unknown|forgot|do not know|don t remember)"
+)
+_UNKNOWN_FILLER = re.compile(r"\b(?:a|ah|oi|roi|nha|nhe|a oi|ạ|that|luon)\b")
+
+
+def says_unknown(raw: str) -> bool:
+    """Whether a reply says "I don't know / don't remember / haven't got it" ("ko nho", "khong nho so",
+    "chưa có", "quên rồi", "không biết ạ") instead of giving the answer: such a reply is never data."""
+    text = _clean(raw or "")
+    if not text or len(text) > 60:
+        return False
+    text = " ".join(_UNKNOWN_FILLER.sub(" ", text).split())
+    return bool(text) and _UNKNOWN_RE.fullmatch(text) is not None
 
 
 # --------------------------------------------------------------------------

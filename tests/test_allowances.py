@@ -8,7 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot import allowances, officers
+from bot import allowances
+from bot import cases as officers
 from bot.service import Runtime
 from dialogs.messages import Incoming
 from storage.allowance_models import AllowanceBeneficiary, AllowanceChange, IdentityCheck

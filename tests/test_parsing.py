@@ -28,6 +28,7 @@ from dialogs.parsing import (
     parse_phone,
     parse_text,
     parse_yes_no,
+    says_unknown,
     sniff_mime,
 )
 from dialogs.textnorm import fold, nfc, similarity, title_vi
@@ -746,3 +747,36 @@ class TestAttachments:
             check_attachment(data, accept=["image/*", "application/pdf"], max_bytes=32)
         except Invalid:
             pass
+
+
+# --- replies that are not data, and answers with a little more than asked (citizen walk-through D10, D23) ---
+
+@pytest.mark.parametrize("text", ["ko nho", "khong nho so", "không nhớ", "chưa có", "quên rồi", "không biết ạ",
+                                  "k biet", "tôi không nhớ số", "Ko biết ngày", "quen mat roi", "I don't know"])
+def test_says_unknown(text):
+    assert says_unknown(text)
+
+
+@pytest.mark.parametrize("text", ["Nguyễn Văn Nhớ", "12345", "không", "ko", "có", "chưa", "Hồ Biết",
+                                  "01/2019/GCNKH", "x" * 100])
+def test_not_unknown(text):
+    assert not says_unknown(text)
+
+
+@pytest.mark.parametrize("text,value", [("5 nguoi", 5), ("3 người", 3), ("2 cháu", 2), ("năm người", 5),
+                                        ("4 thành viên", 4)])
+def test_number_with_a_unit(text, value):
+    assert parse_number(text) == value
+
+
+def test_yes_no_with_a_reason():
+    assert parse_yes_no("co, thuong binh") is True
+    assert parse_yes_no("không, nhưng có bảo hiểm") is False
+    with pytest.raises(Invalid):
+        parse_yes_no("thuong binh, co")
+
+
+def test_year_only_date_says_what_is_missing():
+    with pytest.raises(Invalid) as exc:
+        parse_date("nam 1948", today=date(2026, 12, 4))
+    assert "năm 1948" in exc.value.render() and "05/03/1948" in exc.value.render()

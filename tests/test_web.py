@@ -15,7 +15,7 @@ from aiohttp import CookieJar
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
 
-from bot import officers as off
+from bot import cases as off
 from bot.notifier import MemorySender, Notifier
 from bot.service import Runtime
 from bot.web import auth
@@ -442,11 +442,8 @@ async def test_dashboard_is_for_focal_points_and_leaders(desk: Desk):
     assert "Đã gửi báo cáo hôm nay vào cuộc trò chuyện của bạn" in await r.text()
     r = await post(f, "/dashboard/report", page="/dashboard")
     assert "đã được gửi vào cuộc trò chuyện của bạn trước đó" in await r.text()
-    from bot import reports
-    async with rt.sm() as db, db.begin():
-        assert await reports.enqueue_daily_reports(db, rt.now(), calendar=rt.calendar, catalog=rt.catalog,
-                                                   force=True) == 0
     [sent] = await outbox(rt, kind="officer_daily_report")
+    assert sent.chat_key == await chat_key(rt, focal) and "Báo cáo ngày" in sent.payload["text"]
     r = await f.get("/dashboard")
     t = await r.text()
     assert r.status == 200 and "Số hồ sơ xử lý: 0 · Trước &amp; đúng hạn: 0 · Trễ hạn: 0 · Tỉ lệ trễ hạn: 0%" in t

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import officers as off
+from bot import cases as off
 from bot import reports
 from bot.notifier import MemorySender, Notifier
 from bot.service import Runtime

@@ -615,7 +615,9 @@ class TelegramChannel:
         prev = await repo.get(key, lock=strict)
         if expect_token is not None and (prev is None or prev.ask_token != expect_token):
             raise StaleButton()
-        lang = (await db.execute(select(Conversation.lang).where(Conversation.user_key == key))).scalar_one_or_none()
+        conv_key = await self.runtime.conversation_key(db, key)  # a linked chat speaks its account's language
+        lang = (await db.execute(select(Conversation.lang).where(Conversation.user_key == conv_key))
+                ).scalar_one_or_none()
         lang = lang or (prev.lang if prev is not None else "vi")
         st = ask_state(replies)
         values: dict[str, Any] = {"lang": lang, "reply_keyboard": bool(st and st.contact_keyboard)}

@@ -1,9 +1,9 @@
-"""The web desk's only door to the officer side: every call into the officers' module goes through here.
+"""The web desk's only door to the officer side: every call into bot/cases and bot/officer_chat goes through here.
 
-The web desk acts through the same public functions as the officer chat (claim, receive, request_supplement,
-approve, …), so the permissions, the jurisdiction, the audit events and the citizen's notifications (outbox
-rows) are the chat's own. When the officer side moves (one cases module for chat and web), this file is the
-one to change.
+The web desk acts through the same public functions of bot/cases as the officer chat (claim, receive,
+request_supplement, approve, …), and offers the actions the chat offers (bot/officer_chat's own rule), so the
+permissions, the jurisdiction, the audit events and the citizen's notifications (outbox rows) are the chat's
+own. When the officer side moves, this file is the one to change.
 """
 from __future__ import annotations
 
@@ -16,28 +16,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
-from dialogs.codes import normalise_code
 from dialogs.i18n import N_, Translator
 from dialogs.workdays import WorkCalendar
 from storage.models import Dossier, DossierEvent, DossierLeg, Officer, SupplementRequest
 from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo, SupplementRepo
 
-from .. import officers
-from ..officers import ActionRefused
+from .. import cases
+from ..cases import ActionRefused
+from ..officer_chat.context import CHOICE_ACTIONS
+from ..officer_chat.steps import check_early
+from ..officer_chat.views import available_actions
 
 __all__ = ["ActionRefused", "ACTIONS", "scoped", "available", "perform", "perform_check", "reassign_targets",
            "requestable", "queue", "effective_due", "days_left", "deadline_class", "events", "latest_supplement", "names",
-           "unit_text", "field_label", "proc_title", "part_title", "outbox_for", "legs_of", "enqueue_report"]
+           "unit_text", "field_label", "proc_title", "part_title", "outbox_for", "legs_of", "enqueue_report", "legs_in"]
 
 #: URL verb → lifecycle action (the chat's own button verbs)
-ACTIONS: dict[str, str] = dict(officers.CHOICE_ACTIONS)
+ACTIONS: dict[str, str] = dict(CHOICE_ACTIONS)
 VERB: dict[str, str] = {v: k for k, v in ACTIONS.items()}
 
-effective_due = officers.effective_due
-days_left = officers.days_left
-deadline_class = officers.deadline_class
-unit_text = officers.unit_text
-queue = officers.queue
+effective_due = cases.effective_due
+days_left = cases.days_left
+deadline_class = cases.deadline_class
+unit_text = cases.unit_text
+queue = cases.queue
+available = available_actions  # the chat's buttons: the role table, narrowed by the claim
+perform_check = check_early  # the chat's guards before its follow-up questions
 
 STALE = N_("Hồ sơ {code} vừa được người khác thay đổi. Vui lòng xem lại hồ sơ trước khi thao tác.")
 
@@ -59,38 +63,7 @@ DONE = {
 async def scoped(db: AsyncSession, officer: Officer, code: str, *, lock: bool = False) -> tuple[Dossier, DossierLeg]:
     """The dossier and the officer's agency's leg of it; a dossier outside their agency and commune is refused
     exactly as an unknown code is (the chat's wording)."""
-    canonical = normalise_code(code) or code
-    hit = await LegRepo(db).in_scope(canonical, officer.agency, officer.commune_code, lock=lock)
-    if hit is None:
-        raise ActionRefused(N_("Không tìm thấy hồ sơ {code} thuộc phạm vi của bạn."), "not_found", code=code)
-    return hit
-
-
-def available(officer: Officer, leg: DossierLeg) -> list[str]:
-    """The actions to offer, as the chat offers them: the role table, narrowed by the claim."""
-    mine = leg.claimed_by == officer.id
-    out = []
-    if leg.claimed_by is None and lc.allowed(officer.role, lc.CLAIM, leg.status):
-        out.append(lc.CLAIM)
-    if mine:
-        out += [a for a in lc.STATUS_ACTIONS if a in lc.NEEDS_CLAIM and lc.allowed(officer.role, a, leg.status)]
-    if (mine or officer.role == lc.LEADER and leg.claimed_by is not None) and \
-            lc.allowed(officer.role, lc.RELEASE, leg.status):
-        out.append(lc.RELEASE)
-    if lc.allowed(officer.role, lc.REASSIGN, leg.status):
-        out.append(lc.REASSIGN)
-    return out
-
-
-def perform_check(officer: Officer, leg: DossierLeg, action: str) -> None:
-    """Role, status and claim guards before the follow-up form (the chat checks the same before asking)."""
-    probe = lc.Act(action, lc.Actor(key=officer.user_key or f"officer:{officer.id}", role=officer.role,
-                                    officer_id=officer.id, unit=f"{officer.agency}/{officer.commune_code}"),
-                   reason="x", result_number="x", items=["x"], target=0)
-    try:
-        lc.check(lc.LegState(leg.status, leg.claimed_by), probe)
-    except lc.Refused as exc:
-        raise ActionRefused(exc.message, exc.code, **exc.params) from None
+    return await cases.scoped(db, officer, code, lock=lock)
 
 
 async def perform(db: AsyncSession, officer: Officer, action: str, code: str, now: datetime, *,
@@ -107,26 +80,26 @@ async def perform(db: AsyncSession, officer: Officer, action: str, code: str, no
     if action == lc.APPROVE and not (result_number or "").strip():
         raise ActionRefused(N_("Vui lòng nhập số, ký hiệu văn bản kết quả."), "number")
     if action == lc.CLAIM:
-        await officers.claim(db, officer, code, now, calendar=calendar)
+        await cases.claim(db, officer, code, now, calendar=calendar)
     elif action == lc.RELEASE:
-        await officers.release(db, officer, code, now, calendar=calendar)
+        await cases.release(db, officer, code, now, calendar=calendar)
     elif action == lc.RECEIVE:
-        await officers.receive(db, officer, code, now, calendar=calendar, catalog=catalog)
+        await cases.receive(db, officer, code, now, calendar=calendar, catalog=catalog)
     elif action == lc.REVIEW:
-        await officers.review(db, officer, code, now, calendar=calendar, catalog=catalog)
+        await cases.review(db, officer, code, now, calendar=calendar, catalog=catalog)
     elif action == lc.REQUEST_SUPPLEMENT:
         if not items:
             raise ActionRefused(N_("Vui lòng chọn ít nhất một mục cần bổ sung."), "fields")
-        await officers.request_supplement(db, officer, code, items, reason or "", now, calendar=calendar,
+        await cases.request_supplement(db, officer, code, items, reason or "", now, calendar=calendar,
                                           catalog=catalog)
     elif action == lc.APPROVE:
-        await officers.approve(db, officer, code, result_number or "", now, calendar=calendar, catalog=catalog)
+        await cases.approve(db, officer, code, result_number or "", now, calendar=calendar, catalog=catalog)
     elif action == lc.REJECT:
-        await officers.reject(db, officer, code, reason or "", now, calendar=calendar, catalog=catalog)
+        await cases.reject(db, officer, code, reason or "", now, calendar=calendar, catalog=catalog)
     elif action == lc.RETURN_RESULT:
-        await officers.return_result(db, officer, code, now, calendar=calendar, catalog=catalog)
+        await cases.return_result(db, officer, code, now, calendar=calendar, catalog=catalog)
     elif action == lc.REASSIGN:
-        await officers.reassign(db, officer, code, int(target or 0), now, reason=reason, calendar=calendar)
+        await cases.reassign(db, officer, code, int(target or 0), now, reason=reason, calendar=calendar)
     else:
         raise ActionRefused(N_("Thao tác không hợp lệ."), "action")
     return DONE[action], {"code": code, "number": (result_number or "").strip()}
@@ -167,7 +140,7 @@ class Group:
 
 def requestable(dossier: Dossier, catalog: Catalog, today: date, _: Translator) -> list[Group]:
     """The supplement picker: the questions that apply, grouped by section (repeats numbered)."""
-    paths = officers.requestable_fields(dossier, catalog, today)
+    paths = cases.requestable_fields(dossier, catalog, today)
     form = _form(dossier, catalog)
     groups: dict[str, Group] = {}
     for p in paths:
@@ -216,13 +189,17 @@ async def names(db: AsyncSession, ids: set[int]) -> dict[int, str]:
     return {i: n for i, n in rows}
 
 
-async def enqueue_report(db: AsyncSession, officer: Officer, day: date, now: datetime, text: str,
+async def enqueue_report(db: AsyncSession, officer: Officer, stamp: str, day: date, now: datetime, text: str,
                          png64: str) -> bool:
-    """The focal point's daily report as the daily job queues it (same kind and dedupe key: once a day)."""
+    """A focal point's report, queued as the reports module queues one on demand (kind, dedupe key, payload)."""
     return await OutboxRepo(db).enqueue(
-        chat_key=officer.user_key, kind="officer_daily_report", dedupe_key=f"report:{day.isoformat()}:{officer.id}",
-        now=now, payload={"text": text, "image_png": png64,
+        chat_key=officer.user_key, kind="officer_daily_report", dedupe_key=f"report:{stamp}:{officer.id}", now=now, payload={"text": text, "image_png": png64,
                           "image_name": f"bao-cao-{officer.agency}-{officer.commune_code}-{day.isoformat()}"})
+
+
+async def legs_in(db: AsyncSession, *, agency: str | None, commune_code: str | None):
+    """Every leg (with its dossier) of an agency and commune, or of every agency of a commune."""
+    return await LegRepo(db).all_with_dossier(agency=agency, commune_code=commune_code)
 
 
 async def outbox_for(db: AsyncSession, *, chat_key: str | None = None, kind: str | None = None,

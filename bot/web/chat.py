@@ -33,3 +33,9 @@ async def officer_step(ctx: Any, value: str | None, text: str) -> bool:
         msg += "\n" + _("Hoặc mở liên kết (dùng một lần): {url}", url=url)
     ctx.say(msg)
     return True
+
+
+def register(pipeline) -> None:
+    """``/dangnhap`` as a step of the officer chat (bot/app.py lists this feature after the officer chat)."""
+    from ..officer_chat.router import officer_chat_of
+    officer_chat_of(pipeline).add_step(officer_step)

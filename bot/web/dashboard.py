@@ -1,6 +1,7 @@
 """The focal point's dashboard: the statistics line per month and year to date (by procedure, agency or
-commune, from bot/reports.py), charts as PNG, the drop-off funnel from drafts, the daily report as sent, and
-CSV/XLSX exports. Counts only: no name, phone or ID number reaches these pages or files."""
+commune, dossiers or legs, from bot/stats.py), charts as PNG, the drop-off funnel from drafts, the daily report
+as sent (bot/reports.py), and CSV/XLSX exports. Counts only: no name, phone or ID number reaches these pages or
+files."""
 from __future__ import annotations
 
 import asyncio
@@ -18,7 +19,7 @@ from dialogs import lifecycle as lc
 from dialogs.i18n import N_, Translator, translator
 from storage.models import DraftRow, Officer
 
-from .. import reports
+from .. import reports, stats
 from . import actions as act
 from .app import FLASH, OFFICER, RUNTIME, lang_of, refuse, render
 
@@ -29,13 +30,6 @@ SCOPE_LABELS = {"unit": N_("Cơ quan của tôi"), "commune": N_("Cả xã (mọ
 
 def allowed(officer: Officer) -> bool:
     return bool(officer.focal_point) or officer.role == lc.LEADER
-
-
-def stats_line(r: dict[str, Any], _: Translator) -> str:
-    """The seed's own line: handled / early & on time / late / late rate."""
-    rate = format(r["late_rate"], "g")
-    return _("Số hồ sơ xử lý: {n} · Trước & đúng hạn: {ok} · Trễ hạn: {late} · Tỉ lệ trễ hạn: {rate}%",
-             n=r["handled"], ok=r["early"] + r["on_time"], late=r["late"], rate=rate)
 
 
 def _params(request: web.Request) -> dict[str, Any]:
@@ -49,17 +43,17 @@ def _params(request: web.Request) -> dict[str, Any]:
             raise ValueError
     except ValueError:
         year, month = today.year, today.month
-    group = q.get("group") if q.get("group") in reports.GROUPS else "procedure"
+    group = q.get("group") if q.get("group") in stats.GROUPS else "procedure"
     scope = q.get("scope") if q.get("scope") in SCOPE_LABELS else "unit"
-    return {"year": year, "month": month, "group": group, "scope": scope}
+    level = q.get("level") if q.get("level") in stats.LEVELS else "dossier"
+    return {"year": year, "month": month, "group": group, "scope": scope, "level": level}
 
 
 def _scope(officer: Officer, scope: str) -> dict[str, str | None]:
     return {"agency": officer.agency if scope == "unit" else None, "commune_code": officer.commune_code}
 
 
-def _month_bounds(year: int, month: int) -> tuple[date, date]:
-    return date(year, month, 1), date(year + (month == 12), month % 12 + 1, 1)
+_month_bounds = stats.month_bounds
 
 
 async def _guard(request: web.Request) -> web.Response | None:
@@ -69,15 +63,15 @@ async def _guard(request: web.Request) -> web.Response | None:
     return None
 
 
-async def _stats(request: web.Request, p: dict[str, Any]) -> tuple[list[dict], list[dict]]:
+async def _stats(request: web.Request, p: dict[str, Any]) -> tuple[list[stats.StatRow], list[stats.StatRow]]:
     rt = request.app[RUNTIME]
     officer = request[OFFICER]
     first, end = _month_bounds(p["year"], p["month"])
+    kw = dict(level=p["level"], group_by=p["group"], **_scope(officer, p["scope"]), calendar=rt.calendar,
+              catalog=rt.catalog, now=rt.now(), lang=lang_of(request))
     async with rt.sm() as db:
-        month = await reports.period_stats(db, first, end, **_scope(officer, p["scope"]), calendar=rt.calendar,
-                                           catalog=rt.catalog, now=rt.now(), group=p["group"])
-        ytd = await reports.period_stats(db, date(p["year"], 1, 1), end, **_scope(officer, p["scope"]),
-                                         calendar=rt.calendar, catalog=rt.catalog, now=rt.now(), group=p["group"])
+        month = await stats.period_stats(db, first, end, **kw)
+        ytd = await stats.period_stats(db, date(p["year"], 1, 1), end, **kw)
     return month, ytd
 
 
@@ -128,6 +122,7 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
     _ = translator(lang_of(request))
     p = _params(request)
     month, ytd = await _stats(request, p)
+    lang = lang_of(request)
     async with rt.sm() as db:
         sent = [m for m in await act.outbox_for(db, chat_key=officer.user_key, kind="officer_daily_report")][-5:]
     sent.reverse()
@@ -135,20 +130,22 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
                      "image": bool(m.payload.get("image_png")), "status": m.status} for m in sent]
     today = rt.calendar.today(rt.now())
     async with rt.sm() as db:
-        rows = await reports.daily_report(db, officer.agency, officer.commune_code, today, rt.now(),
-                                          calendar=rt.calendar, catalog=rt.catalog)
-    live = reports.report_text(officer.agency, officer.commune_code, today, rows, lang_of(request))
-    query = f"year={p['year']}&month={p['month']}&group={p['group']}&scope={p['scope']}"
-    return render(request, "dashboard.html", p=p, month=month, ytd=ytd, line=lambda r: stats_line(r, _),
-                  columns=reports.MONTH_COLUMNS, groups=GROUP_LABELS, scopes=SCOPE_LABELS, query=query,
+        report = await reports.daily_report(db, officer.agency, officer.commune_code, today, rt.now(),
+                                            calendar=rt.calendar, catalog=rt.catalog, so_far=True)
+    live = reports.report_text(officer.agency, officer.commune_code, today, report, lang)
+    query = f"year={p['year']}&month={p['month']}&group={p['group']}&scope={p['scope']}&level={p['level']}"
+    return render(request, "dashboard.html", p=p, month=[r.as_dict() for r in month],
+                  ytd=[r.as_dict() for r in ytd], line=lambda r: stats.headline(r.counts, lang),
+                  month_rows=month, ytd_rows=ytd, columns=stats.COLUMNS, groups=GROUP_LABELS, scopes=SCOPE_LABELS,
+                  levels=stats.LEVEL_LABELS, query=query,
                   funnel=await funnel(request), sent=reports_sent, live=live,
                   unit=act.unit_text(officer.agency, officer.commune_code, _),
                   years=list(range(today.year - 2, today.year + 1)))
 
 
 async def send_report(request: web.Request) -> web.StreamResponse:
-    """Queue today's report (text and chart) to the focal point's own chat now, to forward from there. It is the
-    daily job's notification (same dedupe key), so a report already sent today is not sent twice."""
+    """Queue the report of today so far (text and chart) to the focal point's own chat, to forward from there,
+    as ``dvcbot officer report --send`` does (one per minute: a second click is not a second message)."""
     if (denied := await _guard(request)) is not None:
         return denied
     rt = request.app[RUNTIME]
@@ -157,14 +154,14 @@ async def send_report(request: web.Request) -> web.StreamResponse:
     now = rt.now()
     day = rt.calendar.today(now)
     async with rt.sm() as db, db.begin():
-        rows = await reports.daily_report(db, officer.agency, officer.commune_code, day, now, calendar=rt.calendar,
-                                          catalog=rt.catalog)
-        text = reports.report_text(officer.agency, officer.commune_code, day, rows)
-        png = await asyncio.to_thread(reports.report_chart, rows, text.splitlines()[0].replace("📊 ", ""))
-        queued = await act.enqueue_report(db, officer, day, now, text, base64.b64encode(png).decode("ascii"))
-    msg = _("Đã gửi báo cáo hôm nay vào cuộc trò chuyện của bạn; bạn có thể chuyển tiếp từ đó.") if queued else \
-        _("Báo cáo hôm nay đã được gửi vào cuộc trò chuyện của bạn trước đó.")
-    request[FLASH] = msg
+        report = await reports.daily_report(db, officer.agency, officer.commune_code, day, now,
+                                            calendar=rt.calendar, catalog=rt.catalog, so_far=True)
+        text = reports.report_text(officer.agency, officer.commune_code, day, report)
+        png = await asyncio.to_thread(reports.report_chart, report.rows, text.splitlines()[0].replace("📊 ", ""))
+        stamp = rt.calendar.to_local(now).strftime("%Y-%m-%dT%H%M")
+        queued = await act.enqueue_report(db, officer, stamp, day, now, text, base64.b64encode(png).decode("ascii"))
+    request[FLASH] = _("Đã gửi báo cáo hôm nay vào cuộc trò chuyện của bạn; bạn có thể chuyển tiếp từ đó.") \
+        if queued else _("Báo cáo hôm nay đã được gửi vào cuộc trò chuyện của bạn trước đó.")
     return await dashboard_page(request)
 
 
@@ -207,7 +204,7 @@ async def chart(request: web.Request) -> web.StreamResponse:
     officer = request[OFFICER]
     sc = _scope(officer, p["scope"])
     async with rt.sm() as db:
-        legs = await reports.LegRepo(db).all_with_dossier(**sc)
+        legs = await act.legs_in(db, **sc)
     kind = request.match_info["kind"]
     now = rt.now()
     if kind == "daily":
@@ -258,14 +255,14 @@ async def _export_rows(request: web.Request) -> tuple[list[str], list[list[Any]]
     _ = translator(lang_of(request))
     p = _params(request)
     month, ytd = await _stats(request, p)
-    head = [_("Kỳ"), _("Nhóm")] + [_(label) for _k, label in reports.MONTH_COLUMNS]
-    stats = [[f"{p['month']:02d}/{p['year']}", _(r["title"])] + [r[k] for k, _l in reports.MONTH_COLUMNS]
+    head = [_("Kỳ"), _("Nhóm")] + [_(label) for _k, label in stats.COLUMNS]
+    table = [[f"{p['month']:02d}/{p['year']}", r.title] + [getattr(r.counts, k) for k, _l in stats.COLUMNS]
              for r in month]
-    stats += [[_("Từ đầu năm {y}", y=p["year"]), _(r["title"])] + [r[k] for k, _l in reports.MONTH_COLUMNS]
+    table += [[_("Từ đầu năm {y}", y=p["year"]), r.title] + [getattr(r.counts, k) for k, _l in stats.COLUMNS]
               for r in ytd]
     first, end = _month_bounds(p["year"], p["month"])
     async with rt.sm() as db:
-        legs = await reports.LegRepo(db).all_with_dossier(**_scope(request[OFFICER], p["scope"]))
+        legs = await act.legs_in(db, **_scope(request[OFFICER], p["scope"]))
     lhead = [_("Mã hồ sơ"), _("Thủ tục"), _("Cơ quan"), _("Trạng thái"), _("Ngày nộp"), _("Hạn giải quyết"),
              _("Ngày kết thúc"), _("Đúng hạn / trễ hạn"), _("Số văn bản kết quả")]
     lrows = []
@@ -280,39 +277,39 @@ async def _export_rows(request: web.Request) -> tuple[list[str], list[list[Any]]
                       rt.calendar.to_local(leg.closed_at).date().isoformat() if leg.closed_at else "",
                       leg.timeliness or "", leg.result_number or ""])
     name = f"thong-ke-{request[OFFICER].commune_code}-{p['year']}-{p['month']:02d}"
-    return head, stats, lhead, lrows, name
+    return head, table, lhead, lrows, name
 
 
 async def export(request: web.Request) -> web.StreamResponse:
     if (denied := await _guard(request)) is not None:
         return denied
-    head, stats, lhead, lrows, name = await _export_rows(request)
+    head, table, lhead, lrows, name = await _export_rows(request)
     fmt = request.match_info["fmt"]
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(head)
-        w.writerows(stats)
+        w.writerows(table)
         w.writerow([])
         w.writerow(lhead)
         w.writerows(lrows)
         return web.Response(body=("\ufeff" + buf.getvalue()).encode("utf-8"), content_type="text/csv",
                             charset="utf-8", headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     if fmt == "xlsx":
-        body = await asyncio.to_thread(_xlsx, head, stats, lhead, lrows, translator(lang_of(request)))
+        body = await asyncio.to_thread(_xlsx, head, table, lhead, lrows, translator(lang_of(request)))
         return web.Response(body=body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
     raise web.HTTPNotFound()
 
 
-def _xlsx(head, stats, lhead, lrows, _: Translator) -> bytes:
+def _xlsx(head, table, lhead, lrows, _: Translator) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
     wb = Workbook()
     ws = wb.active
     ws.title = _("Thống kê")[:31]
     ws.append(head)
-    for row in stats:
+    for row in table:
         ws.append(row)
     ws2 = wb.create_sheet(_("Hồ sơ")[:31])
     ws2.append(lhead)
