@@ -271,7 +271,7 @@ async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: date
             acct = await redeem(db, user_key, link_arg, now)
         except LinkRefused as exc:
             out.append(Message(_(exc.message, **exc.params), error=True))
-            if exc.guess:  # counted per day, as /theodoi counts wrong PINs (dialogs/engine.py follow_result)
+            if exc.guess:  # counted per day, as /theodoi counts wrong PINs (dialogs/engine/results.py)
                 session.throttle = dict(session.throttle or {}, link=[
                     runtime.engine.today().isoformat(), runtime.engine.failures(session, "link") + 1])
                 await repo.save(key, conv, session.conversation_data(), session.lang, [], [])
@@ -304,5 +304,5 @@ async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: date
     if welcome_back and session.draft is not None and session.state != "menu":
         out += runtime.engine.start(session).replies
     else:
-        out.append(runtime.engine._safe_prompt(session))
+        out.append(runtime.engine.safe_prompt(session))
     return out

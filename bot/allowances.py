@@ -38,7 +38,9 @@ from dialogs import lifecycle as lc
 from dialogs.codes import ALPHABET
 from dialogs.i18n import N_, translator
 from dialogs.kinds import format_address
-from dialogs.messages import Ask, ChoiceOut, Incoming, Message, Outcome
+from dialogs.kinds.bank import BankPick
+from dialogs.messages import Ask, ChoiceOut, Incoming, Message
+from dialogs.protocol import Outcome, Submit
 from dialogs.textnorm import fold
 from storage.allowance_models import AllowanceBeneficiary, AllowanceChange, IdentityCheck
 from storage.models import Dossier, DossierEvent
@@ -285,11 +287,11 @@ async def before_step(db: AsyncSession, rt, session, msg: Incoming | None) -> Ou
     parsed = _parse_confirm(msg)
     if parsed is not None:
         ok, text = await decide_change(db, session.user, parsed[1], parsed[0], rt.now(), session.lang)
-        return Outcome(replies=[Message(text, error=not ok), rt.engine._safe_prompt(session)])
-    pending = session.pending or {}
-    options = pending.get("options") or []
+        return Outcome(replies=[Message(text, error=not ok), rt.engine.safe_prompt(session)])
+    pending = session.pending
+    options = pending.options if isinstance(pending, BankPick) else []
     text = (msg.text or "").strip()
-    if pending.get("kind") == "bank" and msg.choice is None and text.isdigit() and 1 <= int(text) <= len(options):
+    if options and msg.choice is None and text.isdigit() and 1 <= int(text) <= len(options):
         return rt.engine.handle(session, Incoming(choice=options[int(text) - 1]))
     return None
 
@@ -299,7 +301,7 @@ async def after_step(db: AsyncSession, rt, session, msg: Incoming | None, outcom
     if draft is not None and session.procedure in (REG, CHG) and isinstance(draft.answers.get("beneficiary.id_number"),
                                                                                str):
         just = outcome.accepted and draft.history and draft.history[-1] == "beneficiary.id_number"
-        if just or outcome.submit is not None:
+        if just or outcome.request(Submit) is not None:
             problem = await _link_problem(db, session)
             if problem is not None:
                 return _stop(rt, session, outcome, *problem)
@@ -331,7 +333,7 @@ def _recheck_accounts(rt, session, outcome: Outcome) -> Outcome:
             note = Message(_("Câu trả lời “{label}” không còn khớp với thông tin vừa sửa: {reason} Vui lòng trả lời lại "
                              "câu này.", label=_(f.summary_label), reason=_(exc.message, **exc.params)))
             head = [r for r in outcome.replies if not isinstance(r, Ask)]
-            return replace(outcome, replies=head + [note, rt.engine._safe_prompt(session)])
+            return replace(outcome, replies=head + [note, rt.engine.safe_prompt(session)])
     return outcome
 
 
@@ -367,31 +369,30 @@ def _stop(rt, session, outcome: Outcome, text: str, suggest: str | None) -> Outc
     draft.history = [p for p in draft.history if p != "beneficiary.id_number"]
     draft.revision += 1
     session.dirty_drafts.add(draft.procedure)
-    if suggest is None and outcome.submit is None:
+    if suggest is None and outcome.request(Submit) is None:
         session.pending = None
-        return Outcome(replies=[Message(text, error=True), rt.engine._safe_prompt(session)], accepted=True)
+        return Outcome(replies=[Message(text, error=True), rt.engine.safe_prompt(session)], accepted=True)
     current = session.procedure
     rt.engine.handle(session, Incoming(text="menu"))  # the draft is kept (without the ID just refused)
     if not suggest:
-        return Outcome(replies=[Message(text, error=True), rt.engine._safe_prompt(session)], accepted=True)
+        return Outcome(replies=[Message(text, error=True), rt.engine.safe_prompt(session)], accepted=True)
     # a short list of its own, numbered 1, 2: the procedure that applies, or this one again (to retype the ID)
     offer = Outcome()
-    rt.engine._offer_candidates(session, [suggest] + ([current] if current and current != suggest else []), offer)
+    rt.engine.offer_candidates(session, [suggest] + ([current] if current and current != suggest else []), offer)
     return Outcome(replies=[Message(text, error=True)] + offer.replies, accepted=True)
 
 
 def _bank_choices(session, msg: Incoming | None, outcome: Outcome) -> Outcome:
     """An ambiguous bank name: offer the candidates as buttons (a typed number picks one, see before_step)."""
     last = outcome.replies[-1] if outcome.replies else None
-    pending = session.pending or {}
     if not isinstance(last, Ask) or last.kind != "bank":
         return outcome
     opts = banks.ambiguity_choices(msg.text) if msg is not None and msg.text and msg.choice is None \
         and any(isinstance(r, Message) and r.error for r in outcome.replies) else []
     if opts:
         outcome.replies[-1] = replace(last, choices=tuple(ChoiceOut(v, lab) for v, lab in opts))
-        session.pending = {"kind": "bank", "path": last.field, "options": [v for v, _l in opts]}
-    elif pending.get("kind") == "bank":
+        session.pending = BankPick(path=last.field, options=[v for v, _l in opts])
+    elif isinstance(session.pending, BankPick):
         session.pending = None
     return outcome
 

@@ -1,22 +1,24 @@
 """The citizen's conversation: the last handler of the turn pipeline, which always answers.
 
 It loads the chat's session, runs the engine (unless a plug-in handler already answered the step,
-``turn.outcome``), applies the ``after_step`` hooks, stores new attachment blobs, serves what the engine asked
-of the database (submission, ``/hoso``, ratings, withdrawals, ``/theodoi``, supplements) through
-bot/cases, and saves the session. The citizen's PDF copy of the form is an after-commit job.
+``turn.outcome``), applies the ``after_step`` hooks, stores new attachment blobs, serves each typed request
+the engine returned (dialogs/protocol.py: submission, ``/hoso``, ratings, withdrawals, ``/theodoi``,
+supplements, named checks) and resumes the engine once with its typed result, then saves the session.
+The engine's after-commit jobs (the citizen's PDF copy of the form) run once the transaction committed.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
-from typing import Any
 
 from dialogs.codes import new_dossier_code
 from dialogs.engine import Session
 from dialogs.forms import has_form, render_pdf
 from dialogs.i18n import N_, translator
-from dialogs.messages import Ask, FileRef, Message, Outcome, Reply
+from dialogs.messages import FileRef, Message, Reply
+from dialogs.protocol import (AfterCommit, CheckResult, DossierList, Follow, Followed, FormCopy, ListDossiers,
+                              OpenSupplement, Outcome, Rate, Rated, Request, Result, RunCheck, SendSupplement,
+                              Submit, Submitted, SupplementOpened, SupplementSent, Withdraw, Withdrawn)
 from storage.repo import DossierRepo
 
 from . import cases
@@ -26,7 +28,6 @@ log = logging.getLogger("dvcbot.citizen")
 
 
 def register(pipeline: Pipeline) -> None:
-    """The citizen's conversation as the last handler of the pipeline."""
     pipeline.add(citizen_turn, name="citizen", order=CITIZEN)
 
 
@@ -39,32 +40,50 @@ async def citizen_turn(turn: Turn) -> list[Reply]:
         outcome = rt.engine.start(session) if turn.start else rt.engine.handle(session, turn.message)
     for after in rt.pipeline.after_steps:
         outcome = await after(turn, session, outcome)
-    if outcome.blobs:
-        await asyncio.to_thread(rt.store_blobs, outcome.blobs)
-    replies = list(outcome.replies)
-    if outcome.submit is not None:
-        submitted = await _submit(turn, session, outcome)
-        replies = replies + submitted.replies
-    if outcome.list_dossiers or outcome.rating or outcome.open_supplement or outcome.supplement \
-            or outcome.follow or outcome.withdraw:
-        replies = await _citizen_requests(turn, session, outcome, replies)
+    replies = await _apply(turn, session, outcome)
     await rt.save_session(db, turn)
     log.info("chat step user=%s procedure=%s state=%s accepted=%s", _short(turn.user_key),
              session.procedure, session.state, outcome.accepted)
     return replies
 
 
-async def _citizen_requests(turn: Turn, session: Session, outcome: Outcome, replies: list[Reply]) -> list[Reply]:
-    """Serve what the engine asked of the database: /hoso, ratings and supplements."""
+async def _apply(turn: Turn, session: Session, outcome: Outcome) -> list[Reply]:
+    """Apply what the engine returned: store its files, serve each request and resume the engine once with
+    the request's result; queue its after-commit jobs. Returns the turn's replies."""
+    rt = turn.runtime
+    replies: list[Reply] = []
+    pending: list[Request] = []
+    while True:
+        if outcome.blobs:
+            await asyncio.to_thread(rt.store_blobs, outcome.blobs)
+        replies += outcome.replies
+        for job in outcome.after_commit:
+            _queue(turn, job)
+        pending += outcome.requests
+        if not pending:
+            return replies
+        result = await serve(turn, session, pending.pop(0))
+        outcome = rt.engine.resume(session, result)
+
+
+def _queue(turn: Turn, job: AfterCommit) -> None:
+    if isinstance(job, FormCopy) and has_form(job.procedure):
+        async def pdf_copy(replies: list[Reply]) -> list[Reply]:
+            return await _pdf_copy(turn.runtime, replies, job)
+        turn.after_commit(pdf_copy)
+
+
+async def serve(turn: Turn, session: Session, req: Request) -> Result:
+    """One request of the engine, served with the database, in the turn's transaction."""
     rt, db = turn.runtime, turn.db
     now = turn.now
-    head = [r for r in replies if not isinstance(r, Ask)]
-    tail = [r for r in replies if isinstance(r, Ask)][-1:]
-    if outcome.list_dossiers:
-        items = await cases.citizen_dossiers(db, session.user, rt.calendar, now, catalog=rt.catalog)
-        head.append(rt.engine.dossier_list(session, items))
-    if outcome.rating:
-        code, stars = outcome.rating
+    if isinstance(req, Submit):
+        return await _submit(turn, session, req)
+    if isinstance(req, ListDossiers):
+        return DossierList(tuple(await cases.citizen_dossiers(db, session.user, rt.calendar, now,
+                                                                 catalog=rt.catalog)))
+    if isinstance(req, Rate):
+        code = req.code
         if code is None:  # “đánh giá 5”: the latest closed dossier not yet rated
             items = await cases.citizen_dossiers(db, session.user, rt.calendar, now, catalog=rt.catalog)
             closed = [d for d in items if d["closed"]]  # (an already rated one is then said to be rated)
@@ -72,47 +91,44 @@ async def _citizen_requests(turn: Turn, session: Session, outcome: Outcome, repl
         try:
             if code is None:
                 raise cases.ActionRefused(N_("Bạn chưa có hồ sơ nào đã giải quyết xong để đánh giá."))
-            await cases.rate(db, code, session.user, stars, now=now)
-            head.append(rt.engine.rating_result(session, True))
+            await cases.rate(db, code, session.user, req.stars, now=now)
+            return Rated(True)
         except cases.ActionRefused as exc:
-            head.append(rt.engine.rating_result(session, False, exc.text(session.lang)))
-    if outcome.withdraw:
+            return Rated(False, exc.text(session.lang))
+    if isinstance(req, Withdraw):
         try:
-            await cases.withdraw(db, outcome.withdraw, session.user, now,
-                                    "Người nộp rút hồ sơ trong cuộc trò chuyện", calendar=rt.calendar,
-                                    catalog=rt.catalog)
-            head.append(rt.engine.withdraw_result(session, outcome.withdraw, True))
+            await cases.withdraw(db, req.code, session.user, now, "Người nộp rút hồ sơ trong cuộc trò chuyện",
+                                    calendar=rt.calendar, catalog=rt.catalog)
+            return Withdrawn(req.code, True)
         except cases.ActionRefused as exc:
-            head.append(rt.engine.withdraw_result(session, outcome.withdraw, False, exc.text(session.lang)))
-    if outcome.follow:
-        code, last4 = outcome.follow
+            return Withdrawn(req.code, False, exc.text(session.lang))
+    if isinstance(req, Follow):
         try:
-            await cases.follow_dossier(db, session.user, code, last4, catalog=rt.catalog)
-            head.append(rt.engine.follow_result(session, code, True))
+            await cases.follow_dossier(db, session.user, req.code, req.last4, catalog=rt.catalog)
+            return Followed(req.code, True)
         except cases.ActionRefused as exc:
-            head.append(rt.engine.follow_result(session, code, False, exc.text(session.lang)))
-    if outcome.open_supplement:
+            return Followed(req.code, False, exc.text(session.lang))
+    if isinstance(req, OpenSupplement):
         requests = await cases.open_supplement_requests(db, session.user)
-        wanted = outcome.open_supplement
-        req = next((r for r in requests if wanted is True or r["id"] == wanted), None)
-        return head + rt.engine.begin_supplement(session, req).replies
-    if outcome.supplement is not None:
-        sup = outcome.supplement
+        return SupplementOpened(next((r for r in requests if req.request_id in (None, r["id"])), None))
+    if isinstance(req, SendSupplement):
         try:
-            res = await cases.resubmit(db, sup.request_id, sup.answers, session.user, now,
+            res = await cases.resubmit(db, req.request_id, req.answers, session.user, now,
                                           calendar=rt.calendar, catalog=rt.catalog)
         except cases.ActionRefused as exc:
-            res = None
-            head.append(Message(exc.text(session.lang), error=True))
-        done = rt.engine.supplement_done(session, res["code"] if res else sup.code,
-                                         res["changed"] if res else [], ok=res is not None)
-        return head + done.replies
-    return head + tail
+            return SupplementSent(req.code, False, reason=exc.text(session.lang))
+        return SupplementSent(res["code"], True, tuple(res["changed"]))
+    if isinstance(req, RunCheck):
+        check = rt.pipeline.checks.get(req.name)
+        if check is None:
+            log.error("no database check named %s", req.name)
+            return CheckResult(req.name, False)
+        return await check(turn, session, req)
+    raise TypeError(f"unknown request {type(req).__name__}")
 
 
-async def _submit(turn: Turn, session: Session, outcome: Outcome) -> Outcome:
+async def _submit(turn: Turn, session: Session, req: Submit) -> Submitted:
     rt, db = turn.runtime, turn.db
-    req = outcome.submit
     proc = rt.catalog.get(req.procedure)
     form = rt.catalog.form(req.procedure)
     now = turn.now
@@ -140,21 +156,13 @@ async def _submit(turn: Turn, session: Session, outcome: Outcome) -> Outcome:
         for hook in rt.pipeline.submitted:  # plug-ins' submission effects, same transaction
             notes += await hook(turn, dossier)
     log.info("dossier %s procedure=%s created=%s", dossier.code, req.procedure, created)
-    out = rt.engine.submitted(session, dossier.code, dossier.due_date, created)
-    out.replies[1:1] = notes
-    if created and has_form(req.procedure):  # rendered once the transaction committed
-        job = (req.procedure, req.answers, now, dossier.code, req.lang)
-
-        async def pdf_copy(replies: list[Reply]) -> list[Reply]:
-            return await _pdf_copy(rt, replies, *job)
-        turn.after_commit(pdf_copy)
-    return out
+    return Submitted(dossier.code, dossier.due_date, created, submitted_at=now, notes=tuple(notes))
 
 
-async def _pdf_copy(rt, replies: list[Reply], procedure: str, answers: dict[str, Any], when: datetime,
-                    code: str, lang: str) -> list[Reply]:
+async def _pdf_copy(rt, replies: list[Reply], job: FormCopy) -> list[Reply]:
     """The citizen's copy of the filled official form, kept in the attachment store, placed after the
     submission message. A failure here costs the copy only (officers render the form on demand)."""
+    procedure, answers, when, code, lang = job.procedure, job.answers, job.submitted_at, job.code, job.lang
     try:
         pdf = await asyncio.to_thread(render_pdf, procedure, answers, submitted_at=when, code=code)
         sha = await asyncio.to_thread(rt.attachments.put, pdf)

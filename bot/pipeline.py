@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.catalog import Catalog
 from dialogs.engine import Engine, Session
-from dialogs.messages import Incoming, Message, Outcome, Reply
+from dialogs.messages import Incoming, Message, Reply
+from dialogs.protocol import CheckResult, Outcome, RunCheck
 from dialogs.workdays import WorkCalendar
 from storage.attachments import AttachmentStore
 from storage.models import Dossier
@@ -118,6 +119,7 @@ class Handler(Protocol):
 AfterStep = Callable[[Turn, Session, Outcome], Awaitable[Outcome]]
 OnSubmitted = Callable[[Turn, Dossier], Awaitable[list[Message]]]
 KeyResolver = Callable[[AsyncSession, str], Awaitable[str]]
+DatabaseCheck = Callable[[Turn, Session, RunCheck], Awaitable[CheckResult]]
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ class Pipeline:
         self.after_steps: list[AfterStep] = []
         self.submitted: list[OnSubmitted] = []
         self.key_resolver: KeyResolver = _same_key
+        self.checks: dict[str, DatabaseCheck] = {}
 
     # --- registration -------------------------------------------------------------------------
     def handler(self, name: str, order: int) -> Callable[[Handler], Handler]:
@@ -164,6 +167,15 @@ class Pipeline:
         """Right after a new dossier and its legs were created: messages to place after the receipt."""
         self.submitted.append(fn)
         return fn
+
+    def check(self, name: str) -> Callable[[DatabaseCheck], DatabaseCheck]:
+        """Decorator: the named database check a procedure declares, answering the engine's ``RunCheck``."""
+        def deco(fn: DatabaseCheck) -> DatabaseCheck:
+            if name in self.checks:
+                raise ValueError(f"check {name!r} is already registered")
+            self.checks[name] = fn
+            return fn
+        return deco
 
     def resolve_key(self, fn: KeyResolver) -> KeyResolver:
         """Which conversation a chat key reads and writes (linked accounts share one)."""

@@ -67,13 +67,13 @@ async def privacy_handler(turn: Turn) -> list[Reply] | Pass:
     if what == "view":
         text = await _holdings_text(turn.db, turn.user_key, key, turn.runtime, _)
         await _audit(turn, "privacy.view", {})
-        return [Message(text), turn.runtime.engine._safe_prompt(session)]
+        return [Message(text), turn.runtime.engine.safe_prompt(session)]
     if fold(arg).strip(" .!") not in CONFIRM_WORDS:
         return [Message(_(
             "Gõ “/xoadulieu đồng ý” để xóa:\n• các hồ sơ đang khai dở và ảnh đã gửi kèm;\n• chỗ bạn đang khai, ngôn "
             "ngữ, cài đặt nhắc nhở;\n• liên kết của cuộc trò chuyện này với Zalo/Telegram khác;\n• nội dung các tin "
             "đã gửi cho bạn.\nĐược giữ lại: hồ sơ đã nộp (cơ quan đang giải quyết hoặc phải lưu trữ theo thời hạn "
-            "pháp luật quy định) và nhật ký ghi nhận yêu cầu xóa này.")), turn.runtime.engine._safe_prompt(session)]
+            "pháp luật quy định) và nhật ký ghi nhận yêu cầu xóa này.")), turn.runtime.engine.safe_prompt(session)]
     counts = await _erase(turn.db, turn.user_key, key, turn.runtime)
     await _audit(turn, "privacy.erase", counts)
     turn.session = None  # the conversation starts over: a fresh session, greeting and menu

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
 from dialogs.catalog import Catalog
+from dialogs.engine.commands import RESUME_CHOICE
 from dialogs.i18n import translator
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.attachments import AttachmentStore
@@ -35,8 +36,7 @@ from .accounts import notify_keys
 
 log = logging.getLogger("dvcbot.reminders")
 
-REMINDERS_OFF = "reminders_off"  # the conversation-data flag set by “tắt nhắc”
-CONTINUE = "tiếp tục"  # the one-tap answer: the engine's resume command
+REMINDERS_OFF = "reminders_off"  # the conversation-data flag set by “tắt nhắc” (dialogs.engine Session)
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def _reminder(catalog: Catalog, draft: DraftRow, lang: str, stage: int,
         text = _("Nhắc lần cuối: hồ sơ “{title}” vẫn đang chờ bạn khai tiếp. Nếu không khai tiếp, bản khai dở sẽ "
                  "được xóa sau {days} ngày kể từ lần khai cuối.", title=title, days=days)
     text += "\n" + _("Gõ “tắt nhắc” nếu bạn không muốn nhận nhắc nhở.")
-    return text, [{"value": CONTINUE, "label": _("Tiếp tục")}]
+    return text, [{"value": RESUME_CHOICE + draft.procedure_id, "label": _("Tiếp tục")}]
 
 
 def _expired_text(catalog: Catalog, draft: DraftRow, lang: str, policy: ReminderPolicy) -> str:

@@ -1,7 +1,7 @@
 """What goes into and out of the dialog engine. Channels translate to and from these."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 # Navigation actions a channel may render as buttons; their choice values.
@@ -81,39 +81,3 @@ class Ask:
 
 
 Reply = Message | Ask
-
-
-@dataclass
-class SubmitRequest:
-    """Asked of the runtime when the citizen swears to the declaration."""
-
-    procedure: str
-    procedure_version: int
-    draft_id: str
-    answers: dict[str, Any]
-    applicant_name: str | None
-    lang: str
-
-
-@dataclass
-class SupplementSubmit:
-    """The citizen finished answering an officer's supplement request."""
-
-    request_id: int
-    code: str
-    answers: dict[str, Any]
-
-
-@dataclass
-class Outcome:
-    replies: list[Reply] = field(default_factory=list)
-    blobs: dict[str, bytes] = field(default_factory=dict)  # sha256 -> bytes to store
-    submit: SubmitRequest | None = None
-    accepted: bool = False  # an answer was accepted (the state must be saved)
-    # Requests to the runtime, which has the database (the engine has none):
-    list_dossiers: bool = False            # "/hoso": insert the citizen's dossier list before the last question
-    open_supplement: int | bool = False    # "bổ sung": load this (or the first) open supplement request
-    supplement: SupplementSubmit | None = None
-    rating: tuple[str | None, int] | None = None  # (dossier code or None for the latest closed one, stars)
-    withdraw: str | None = None  # the citizen confirmed withdrawing this dossier
-    follow: tuple[str, str] | None = None  # (dossier code, last 4 digits of the applicant's ID): /theodoi

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
 
-from bot.reminders import CONTINUE, REMINDERS_OFF, ReminderPolicy, next_allowed, run_draft_reminders
+from bot.reminders import ReminderPolicy, next_allowed, run_draft_reminders
 from bot.service import Runtime
 from dialogs.workdays import DEFAULT_CALENDAR
 from storage.models import Conversation, DraftRow, OutboxMessage
@@ -61,7 +61,7 @@ async def test_reminders_then_expiry_across_a_restart(db_url, tmp_path):
         assert [r.kind for r in rows] == ["draft_reminder", "draft_reminder"]
         first, last = rows[0].payload, rows[1].payload
         assert "Hỗ trợ chi phí mai táng" in first["text"] and "Tiếp tục" in first["text"]
-        assert first["choices"] == [{"value": CONTINUE, "label": "Tiếp tục"}]
+        assert first["choices"] == [{"value": "resume:ho-tro-chi-phi-mai-tang", "label": "Tiếp tục"}]
         assert "lần cuối" in last["text"] and "30 ngày" in last["text"]
         assert all(r.chat_key == USER for r in rows)
 
@@ -118,10 +118,12 @@ async def test_quiet_hours_and_stop_reminders(sqlite_url, tmp_path):
         when = row.next_attempt_at if row.next_attempt_at.tzinfo else row.next_attempt_at.replace(tzinfo=timezone.utc)
         assert when == datetime(2026, 11, 25, 7, 0, tzinfo=VN)
 
-        async with rt.sm() as db, db.begin():
-            conv = (await db.execute(select(Conversation))).scalar_one()
-            conv.data = dict(conv.data, **{REMINDERS_OFF: True})
+        await chat.say("tat nhac")  # typed without diacritics, at a question: the question comes back
+        assert "Đã tắt nhắc nhở" in chat.text() and chat.field == "deceased.cause"
+        await age_everything(rt, LAST)
         assert (await job(rt, LAST + timedelta(days=7, hours=1)))["reminded"] == 0
+        await chat.say("bật nhắc")
+        assert "Đã bật lại nhắc nhở" in chat.text() and chat.field == "deceased.cause"
     finally:
         await rt.close()
 
@@ -133,3 +135,24 @@ def test_next_allowed():
     assert next_allowed(datetime(2026, 11, 24, 21, 0, tzinfo=VN), p, cal) == datetime(2026, 11, 25, 7, 0, tzinfo=VN)
     assert next_allowed(datetime(2026, 11, 24, 3, 0, tzinfo=VN), p, cal) == datetime(2026, 11, 24, 7, 0, tzinfo=VN)
     assert next_allowed(datetime(2026, 11, 24, 7, 0, tzinfo=VN), p, cal) == datetime(2026, 11, 24, 7, 0, tzinfo=VN)
+
+
+async def test_continue_from_the_menu_or_a_question(sqlite_url, tmp_path):
+    rt = await Runtime(sqlite_url, var_dir=tmp_path / "var").open()
+    try:
+        chat = await start_funeral(rt)
+        await chat.say("1")
+        await chat.expect("deceased.cause")
+        await chat.say("menu")
+        await chat.expect("procedure")
+        await chat.press("resume:ho-tro-chi-phi-mai-tang")  # the reminder's button, days later
+        await chat.expect("deceased.cause")
+        assert "Bạn đã khai dở hồ sơ này (1 câu đã trả lời)" in chat.text()
+        await chat.say("tiếp tục")  # typed at the question itself: the same question again
+        await chat.expect("deceased.cause")
+        assert "Chúng ta tiếp tục hồ sơ" in chat.text()
+        await chat.say("menu")
+        await chat.say("tiep tuc")  # typed at the menu with one draft: that draft
+        await chat.expect("deceased.cause")
+    finally:
+        await rt.close()
