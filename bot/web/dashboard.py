@@ -171,7 +171,7 @@ def _figure(title: str, labels: list[str], values: list[int], _: Translator, *, 
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
-    fig = Figure(figsize=(8, 3.2 if not horizontal else 1.6 + 0.5 * max(1, len(labels))), dpi=100)
+    fig = Figure(figsize=(8, 3.2 if not horizontal else max(3.2, 1.4 + 0.6 * len(labels))), dpi=100)
     ax = fig.add_subplot()
     ax.set_title(title, fontsize=11)
     if not any(values):
@@ -179,10 +179,10 @@ def _figure(title: str, labels: list[str], values: list[int], _: Translator, *, 
         ax.text(0.5, 0.5, _("Không có dữ liệu"), ha="center", va="center", fontsize=14, color="#555",
                 transform=ax.transAxes)
     elif horizontal:
-        bars = ax.barh(range(len(labels)), values, color=color)
-        ax.set_yticks(range(len(labels)), labels, fontsize=8)
-        ax.invert_yaxis()
-        ax.bar_label(bars, fontsize=8, padding=2)
+        bars = ax.barh(range(len(labels)), values, color=color, height=0.5)
+        ax.set_yticks(range(len(labels)), [lab if len(lab) <= 32 else lab[:30] + "…" for lab in labels], fontsize=9)
+        ax.set_ylim(len(labels) - 0.5 + max(0, 2 - len(labels)) * 0.5, -0.5 - max(0, 2 - len(labels)) * 0.5)
+        ax.bar_label(bars, fontsize=9, padding=2)
         ax.xaxis.get_major_locator().set_params(integer=True)
     else:
         ax.bar(range(len(labels)), values, color=color)
