@@ -122,7 +122,7 @@ async def daily_report(db: AsyncSession, agency: str | None, commune_code: str |
     named: list[tuple[str, str, str]] = []
     for code, leg_agency, holder in overdue:
         o = await repo.get(holder) if holder is not None else None
-        named.append((code, leg_agency, o.name if o is not None else ""))
+        named.append((code, leg_agency, o.full_name if o is not None else ""))
     return DailyReport(sorted(rows.values(), key=lambda r: r.title), start, end, calendar.to_local(now), named)
 
 

@@ -569,3 +569,16 @@ async def test_small_routes_files_by_recorded_type_and_the_access_log(desk: Desk
     logger.addHandler(type("H", (logging.Handler,), {"emit": lambda self, rec: lines.append(rec.getMessage())})())
     AccessLogger(logger, "").log(Req(), Resp(), 0.01)
     assert lines == ["GET /login/link/… 200 10ms"]
+
+
+async def test_the_daily_report_names_who_holds_an_overdue_dossier(desk: Desk, clock):
+    rt = desk.rt
+    focal = await officer(rt, lc.DESK, name="Nguyễn Thu Hà", focal=True)
+    code = await submit(rt, when=clock.when - timedelta(days=10))
+    async with rt.sm() as db, db.begin():
+        o = await OfficerRepo(db).get(focal)
+        await off.claim(db, o, code, rt.now(), calendar=rt.calendar)
+    c = await desk.login(focal)
+    r = await c.get("/dashboard")
+    t = await r.text()
+    assert r.status == 200 and f"{code} — UBND cấp xã — Nguyễn Thu Hà" in t
