@@ -51,9 +51,14 @@ TODAY = NOW.date()
 
 
 def photo(n: int) -> bytes:
-    """A small JPEG-looking file, different for every citizen (so every one is really stored)."""
-    return (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-            + n.to_bytes(8, "big") * 512 + b"\xff\xd9")
+    """A small real JPEG (uploads are decoded), different for every citizen (so every one is really stored)."""
+    import io
+
+    from PIL import Image
+    img = Image.frombytes("L", (64, 64), bytes((n * 7 + i * 13) % 256 for i in range(64 * 64)))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=85, comment=n.to_bytes(8, "big"))
+    return buf.getvalue()
 
 
 def conversation(n: int) -> list[Incoming]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Awaitable, Callable, Mapping, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,17 +74,25 @@ class IdentityVerifier(Protocol):
 # listeners told about every recorded result: async fn(db, dossier, check, now)
 Listener = Callable[[AsyncSession, Dossier, IdentityCheck, datetime], Awaitable[None]]
 LISTENERS: list[Listener] = []
+# who a dossier's check is about: fn(catalog, dossier) -> Person | None (the procedure's YAML says)
+PersonSource = Callable[[Any, Dossier], "Person | None"]
+PERSON_SOURCES: list[PersonSource] = []
 
 
-def person_from_answers(answers: dict[str, Any], prefix: str = "beneficiary") -> Person | None:
-    idn = answers.get(f"{prefix}.id_number")
+def person_from_answers(answers: dict[str, Any], paths: Mapping[str, str]) -> Person | None:
+    """The person whose name, birth date, ID number and residence are the answers at ``paths``."""
+    idn = answers.get(paths["id_number"])
     if not isinstance(idn, str):
         return None
-    bd = answers.get(f"{prefix}.birth_date")
-    res = answers.get(f"{prefix}.residence")
-    return Person(full_name=str(answers.get(f"{prefix}.full_name") or ""),
+    bd = answers.get(paths["birth_date"])
+    res = answers.get(paths["residence"])
+    return Person(full_name=str(answers.get(paths["full_name"]) or ""),
                   birth_date=date.fromisoformat(bd) if isinstance(bd, str) else None, id_number=idn,
                   residence=format_address(res) if isinstance(res, dict) else str(res or ""))
+
+
+def person_of(catalog: Any, dossier: Dossier) -> Person | None:
+    return next((p for p in (src(catalog, dossier) for src in PERSON_SOURCES) if p is not None), None)
 
 
 class ManualPoliceVerifier:
@@ -124,6 +132,7 @@ async def _check_in_scope(db: AsyncSession, officer: Officer, check_id: int) -> 
     if check is None or leg is None or leg.agency != officer.agency or leg.commune_code != officer.commune_code:
         raise ActionRefused(N_("Không tìm thấy yêu cầu xác thực này trong phạm vi của bạn."), "not_found")
     dossier = await db.get(Dossier, check.dossier_id)
+    assert dossier is not None  # a check goes with its dossier (on delete cascade)
     return check, dossier, leg
 
 
@@ -269,7 +278,7 @@ async def _show_check(ctx, check_id: int) -> None:
         ctx.say(_("Yêu cầu xác thực này đã có kết quả: {result}.", result=_(RESULT_LABELS[check.status])))
         await _back_to_queue(ctx)
         return
-    person = person_from_answers(dossier.answers or {})
+    person = person_of(ctx.catalog, dossier)
     ctx.say(person_card(person, dossier.code, _) if person else dossier.code)
     ctx.ask(_("Thông tin trên có khớp với Cơ sở dữ liệu quốc gia về dân cư không?"), "officer.identity_check",
             [(f"idv:ok:{check.id}", _("Khớp")), (f"idv:no:{check.id}", _("Không khớp")), ("queue", _("Về hàng đợi"))],

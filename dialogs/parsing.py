@@ -21,6 +21,8 @@ from typing import Any
 
 from dialogs.i18n import N_
 from dialogs.textnorm import fold, nfc, similarity, title_vi
+from dialogs import filecheck
+from dialogs.safe_re import compile_safe
 
 __all__ = [
     "Invalid",
@@ -120,7 +122,7 @@ def parse_text(
             length=len(text),
             max=max_len,
         )
-    if pattern is not None and re.fullmatch(pattern, text) is None:
+    if pattern is not None and compile_safe(pattern).fullmatch(text) is None:
         raise Invalid(pattern_message or N_("Nội dung chưa đúng định dạng. Vui lòng kiểm tra lại."))
     return text
 
@@ -1036,24 +1038,9 @@ def match_multi_choice(raw: str, choices: Sequence[tuple[str, str]]) -> list[str
 # Attachments
 # --------------------------------------------------------------------------
 
-_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
-
-
 def sniff_mime(data: bytes) -> str | None:
-    """Identify an upload from its magic bytes (never trust the file name)."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
-        return "image/heic"
-    if b"%PDF-" in data[:1024]:
-        return "application/pdf"
-    return None
+    """Identify an upload from its magic bytes at offset 0 (never trust the file name)."""
+    return filecheck.sniff(data)
 
 
 def _accepts(mime: str, accept: Sequence[str]) -> bool:
@@ -1071,14 +1058,38 @@ def _mb(n: int) -> str:
     return text.replace(".", ",")
 
 
-def check_attachment(data: bytes, *, accept: Sequence[str], max_bytes: int) -> str:
-    """Validate an uploaded file; return its sniffed MIME type.
+_FILE_PROBLEMS = {
+    "markup": N_("Tệp này có chứa nội dung trang web hoặc mã lệnh nên không được nhận, vì lý do an toàn. "
+                 "Vui lòng gửi ảnh chụp (JPG, PNG) hoặc tệp PDF thông thường."),
+    "polyglot": N_("Tệp này có chứa nội dung trang web hoặc mã lệnh nên không được nhận, vì lý do an toàn. "
+                   "Vui lòng gửi ảnh chụp (JPG, PNG) hoặc tệp PDF thông thường."),
+    "damaged": N_("Tệp này bị hỏng hoặc không mở được. Vui lòng chụp lại hoặc gửi tệp khác."),
+    "too_many_pixels": N_("Ảnh có kích thước quá lớn. Vui lòng chụp lại hoặc gửi ảnh nhỏ hơn."),
+    "pdf_active": N_("Tệp PDF này có chứa mã lệnh hoặc tệp đính kèm bên trong nên không được nhận, vì lý do an "
+                     "toàn. Vui lòng gửi bản PDF thông thường hoặc ảnh chụp giấy tờ."),
+    "pdf_encrypted": N_("Tệp PDF này có đặt mật khẩu nên cán bộ không mở được. Vui lòng gửi bản không đặt mật "
+                        "khẩu hoặc ảnh chụp giấy tờ."),
+}
 
-    ``accept`` lists MIME types (``image/*`` wildcards allowed).
+
+def check_attachment(data: bytes, *, accept: Sequence[str], max_bytes: int) -> str:
+    """Validate an uploaded file; return its MIME type, sniffed from its bytes.
+
+    ``accept`` lists MIME types (``image/*`` wildcards allowed). The size is checked first; then the type
+    (at offset 0), then the real structure (see :mod:`dialogs.filecheck`): SVG, HTML, polyglots, damaged
+    files, pixel bombs and PDFs with scripts or embedded files are refused with a plain message.
     """
     if not data:
         raise Invalid(N_("Tệp bạn gửi bị trống. Vui lòng gửi lại."))
+    if len(data) > max_bytes:
+        raise Invalid(
+            N_("Tệp quá lớn ({size} MB). Vui lòng gửi tệp nhỏ hơn {max} MB."),
+            size=_mb(len(data)),
+            max=_mb(max_bytes),
+        )
     mime = sniff_mime(data)
+    if mime is None and filecheck.looks_like_markup(data):
+        raise Invalid(_FILE_PROBLEMS["markup"])
     if mime is None or not _accepts(mime, accept):
         wants_image = any(a.startswith("image/") for a in accept)
         wants_pdf = any(a == "application/pdf" for a in accept)
@@ -1087,10 +1098,8 @@ def check_attachment(data: bytes, *, accept: Sequence[str], max_bytes: int) -> s
         if wants_pdf and not wants_image:
             raise Invalid(N_("Tệp này không phải PDF. Vui lòng gửi tệp PDF."))
         raise Invalid(N_("Tệp này không phải ảnh hoặc PDF. Vui lòng gửi ảnh chụp (JPG, PNG) hoặc tệp PDF."))
-    if len(data) > max_bytes:
-        raise Invalid(
-            N_("Tệp quá lớn ({size} MB). Vui lòng gửi tệp nhỏ hơn {max} MB."),
-            size=_mb(len(data)),
-            max=_mb(max_bytes),
-        )
+    try:
+        filecheck.inspect(data, mime)
+    except filecheck.FileProblem as exc:
+        raise Invalid(_FILE_PROBLEMS.get(exc.code, _FILE_PROBLEMS["damaged"])) from None
     return mime

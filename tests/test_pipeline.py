@@ -13,7 +13,7 @@ from storage.models import Conversation
 
 
 def test_the_built_in_features_are_registered_in_order():
-    assert app.build_pipeline().names == ["officer_chat", "accounts", "privacy", "allowances", "citizen"]
+    assert app.build_pipeline().names == ["officer_chat", "accounts", "privacy", "effects", "citizen"]
     assert OFFICER_CHAT < ACCOUNTS < PLUGINS < CITIZEN
 
 
@@ -61,7 +61,7 @@ async def test_a_registered_feature_answers_or_passes_and_its_job_runs_after_the
     rt = await Runtime(db_url, var_dir=tmp_path / "var", now=clock,
                        pipeline=app.build_pipeline((*app.FEATURES, echo))).open()
     try:
-        assert rt.pipeline.names == ["officer_chat", "accounts", "privacy", "echo", "allowances", "citizen"]
+        assert rt.pipeline.names == ["officer_chat", "accounts", "privacy", "echo", "effects", "citizen"]
         replies = await rt.handle("console:e", Incoming(text="/echo xin chào"))
         assert [r.text for r in replies] == ["xin chào (vi)", "after commit"]
         assert echo.committed == [True]

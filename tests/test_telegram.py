@@ -15,6 +15,7 @@ import pytest
 from aiohttp import ClientSession, web
 
 from bot import cases as off
+from bot.inbound import InboundLimits
 from bot.notifier import Limits, Notifier
 from bot.service import Runtime
 from bot.telegram import TelegramChannel, TelegramConfig
@@ -34,6 +35,7 @@ SECRET = "s3cr3t_Token-1"
 CITIZEN = 4242
 PROC = "ho-tro-chi-phi-mai-tang"
 FAST = Limits(0.0, 1000.0, 1000.0)  # no rate limiting unless a test asks for it
+OPEN = InboundLimits(chat_rate=1000.0, chat_burst=1000.0, global_rate=10_000.0, global_burst=10_000.0)
 
 
 @pytest.fixture
@@ -50,7 +52,7 @@ class Bot:
         self.rt = rt
         self.fake = fake
         cfg = dict(token=TOKEN, api_base=fake.base_url, secret=SECRET, limits=FAST, album_window=0.25,
-                   retry_delay=0.05)
+                   retry_delay=0.05, inbound=OPEN)
         cfg.update(config)
         self.channel = TelegramChannel(rt, TelegramConfig(**cfg))
         self.runner: web.AppRunner | None = None

@@ -11,6 +11,7 @@ import pytest
 from aiohttp import ClientSession, web
 
 from bot import cases as off
+from bot.inbound import InboundLimits
 from bot.notifier import Limits, Notifier
 from bot.service import Runtime
 from bot.zalo import ZaloChannel, ZaloConfig
@@ -28,6 +29,7 @@ CITIZEN = "e4ea2cd5189df1c3a88c"
 PROC = "ho-tro-chi-phi-mai-tang"
 TITLE = "Hỗ trợ chi phí mai táng (trợ giúp đột xuất)"  # typed in full: picks the procedure by its title
 FAST = Limits(0.0, 1000.0, 1000.0)
+OPEN = InboundLimits(chat_rate=1000.0, chat_burst=1000.0, global_rate=10_000.0, global_burst=10_000.0)
 
 
 @pytest.fixture
@@ -42,7 +44,8 @@ class Bot:
 
     def __init__(self, rt: Runtime, fake: FakeZaloAPI, mode: str = "webhook", **config: Any):
         self.rt, self.fake, self.mode = rt, fake, mode
-        cfg = dict(token=fake.token, api_base=fake.base_url, secret=SECRET, limits=FAST, retry_delay=0.05)
+        cfg = dict(token=fake.token, api_base=fake.base_url, secret=SECRET, limits=FAST, retry_delay=0.05,
+                   inbound=OPEN)
         cfg.update(config)
         self.channel = ZaloChannel(rt, ZaloConfig(**cfg))
         self.channel.out.backoff = 0.01
