@@ -28,8 +28,9 @@ from ..officer_chat.steps import check_early
 from ..officer_chat.views import available_actions
 
 __all__ = ["ActionRefused", "ACTIONS", "scoped", "available", "perform", "perform_check", "reassign_targets",
-           "requestable", "queue", "effective_due", "days_left", "deadline_class", "events", "latest_supplement", "names",
-           "unit_text", "field_label", "proc_title", "part_title", "outbox_for", "legs_of", "enqueue_report", "legs_in"]
+           "requestable", "queue", "effective_due", "days_left", "deadline_class", "events", "latest_supplement",
+           "names", "unit_text", "field_label", "proc_title", "part_title", "outbox_for", "legs_of", "enqueue_report",
+           "legs_in"]
 
 #: URL verb → lifecycle action (the chat's own button verbs)
 ACTIONS: dict[str, str] = dict(CHOICE_ACTIONS)
@@ -193,8 +194,9 @@ async def enqueue_report(db: AsyncSession, officer: Officer, stamp: str, day: da
                          png64: str) -> bool:
     """A focal point's report, queued as the reports module queues one on demand (kind, dedupe key, payload)."""
     return await OutboxRepo(db).enqueue(
-        chat_key=officer.user_key, kind="officer_daily_report", dedupe_key=f"report:{stamp}:{officer.id}", now=now, payload={"text": text, "image_png": png64,
-                          "image_name": f"bao-cao-{officer.agency}-{officer.commune_code}-{day.isoformat()}"})
+        chat_key=officer.user_key, kind="officer_daily_report", dedupe_key=f"report:{stamp}:{officer.id}", now=now,
+        payload={"text": text, "image_png": png64,
+                 "image_name": f"bao-cao-{officer.agency}-{officer.commune_code}-{day.isoformat()}"})
 
 
 async def legs_in(db: AsyncSession, *, agency: str | None, commune_code: str | None):
