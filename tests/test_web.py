@@ -552,6 +552,7 @@ async def test_small_routes_files_by_recorded_type_and_the_access_log(desk: Desk
     assert f'<object data="/d/{code}/file/{files[0]["sha256"]}" type="application/pdf"' in t  # embedded
     r = await c.get(f"/d/{code}/file/{files[0]['sha256']}")
     assert r.headers["Content-Type"] == "application/pdf" and r.headers["Content-Disposition"] == "inline"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
     r = await c.get(f"/d/{code}/file/{files[1]['sha256']}")  # never served as a page of ours
     assert r.headers["Content-Type"] == "application/octet-stream"
     assert r.headers["Content-Disposition"].startswith("attachment")

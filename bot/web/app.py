@@ -107,7 +107,9 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("Referrer-Policy", "no-referrer")
     resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-    resp.headers.setdefault("Content-Security-Policy", CSP)
+    if resp.headers.get("Content-Type", "").split(";")[0] != "application/pdf":
+        # (a PDF is shown by the browser's own viewer, which a page policy would block; it runs no script of ours)
+        resp.headers.setdefault("Content-Security-Policy", CSP)
     if not request.path.startswith("/static/"):
         resp.headers.setdefault("Cache-Control", "no-store")
     if isinstance(resp, web.HTTPException):
