@@ -24,13 +24,21 @@ Sub-dialogs (``Session.pending``) are typed values from dialogs/pending.py.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 from ..catalog import Catalog
 from .collect import Collect, EngineTurn
-from .commands import (COMMANDS, KEEP_WORDS, MAX_FOLLOW_FAILURES, NAV_TO_COMMAND, detect_command, detect_follow,
-                       detect_rating, detect_withdraw)
+from .commands import (
+    COMMANDS,
+    KEEP_WORDS,
+    MAX_FOLLOW_FAILURES,
+    NAV_TO_COMMAND,
+    detect_command,
+    detect_follow,
+    detect_rating,
+    detect_withdraw,
+)
 from .confirm import Confirming
 from .dispatch import Dispatch
 from .eligibility import Eligibility
@@ -42,9 +50,23 @@ from .review import Review
 from .session import STATES, TRANSITIONS, Draft, Session, bound, new_machine
 from .supplement import Supplement
 
-__all__ = ["COMMANDS", "Draft", "Engine", "EngineTurn", "KEEP_WORDS", "MAX_FOLLOW_FAILURES", "NAV_TO_COMMAND",
-           "STATES", "Session", "TRANSITIONS", "bound", "detect_command", "detect_follow", "detect_rating",
-           "detect_withdraw"]
+__all__ = [
+    "COMMANDS",
+    "KEEP_WORDS",
+    "MAX_FOLLOW_FAILURES",
+    "NAV_TO_COMMAND",
+    "STATES",
+    "TRANSITIONS",
+    "Draft",
+    "Engine",
+    "EngineTurn",
+    "Session",
+    "bound",
+    "detect_command",
+    "detect_follow",
+    "detect_rating",
+    "detect_withdraw",
+]
 
 
 class Engine(Dispatch, Results, Prompts, Collect, Names, Menu, Eligibility, Review, Confirming, Supplement):

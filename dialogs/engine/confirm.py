@@ -6,8 +6,8 @@ from its ``resume`` afterwards); the sworn statement is the ``confirming`` state
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .. import parsing
 from ..i18n import N_, Translator, translator

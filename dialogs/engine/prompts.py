@@ -75,7 +75,7 @@ class Prompts:
         try:
             with bound(self.machine, session):
                 self.prompt(session, out)
-        except Exception:  # noqa: BLE001 - the last line of defence: fall back to the menu
+        except Exception:
             session.state, session.procedure, session.pending = "menu", None, None
             out = Outcome()
             self.menu_ask(session, out)

@@ -5,8 +5,19 @@ from typing import Any
 
 from ..i18n import translator
 from ..messages import Message
-from ..protocol import (CheckResult, DossierList, Followed, FormCopy, Outcome, Rated, Result, Submitted,
-                        SupplementOpened, SupplementSent, Withdrawn)
+from ..protocol import (
+    CheckResult,
+    DossierList,
+    Followed,
+    FormCopy,
+    Outcome,
+    Rated,
+    Result,
+    Submitted,
+    SupplementOpened,
+    SupplementSent,
+    Withdrawn,
+)
 from .session import Session, bound
 
 
