@@ -7,7 +7,7 @@ import csv
 import io
 import logging
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -72,7 +72,7 @@ async def post(c: TestClient, path: str, data: dict[str, Any] | list[tuple[str, 
                page: str | None = None, **kw):
     token = await csrf(c, page or "/queue")
     items = list(data.items()) if isinstance(data, dict) else list(data or [])
-    return await c.post(path, data=items + [("csrf", token)], **kw)
+    return await c.post(path, data=[*items, ("csrf", token)], **kw)
 
 
 async def version(rt: Runtime, code: str) -> int:
@@ -131,7 +131,7 @@ async def test_code_is_attempt_limited_and_expires(desk: Desk, clock):
     oid = await officer(rt, lc.DESK)
     good = await desk.code_from_chat(oid)
     wrong = "000000" if good != "000000" else "111111"
-    for i in range(auth.MAX_ATTEMPTS):  # from several addresses' worth of browsers: the code itself counts
+    for _attempt in range(auth.MAX_ATTEMPTS):  # from several addresses' worth of browsers: the code itself counts
         c = await desk.browser()
         r = await c.post("/login", data={"code": wrong, "csrf": await csrf(c, "/login")})
         assert r.status == 401
@@ -203,7 +203,8 @@ async def test_a_tampered_cookie_is_refused(desk: Desk):
     value = c.session.cookie_jar.filter_cookies(c.make_url("/"))[auth.COOKIE].value
     token, mac = value.rsplit(".", 1)
     bad = await desk.browser()
-    bad.session.cookie_jar.update_cookies({auth.COOKIE: token + ".x" + mac[1:]}, c.make_url("/"))
+    forged = ("y" if mac[0] == "x" else "x") + mac[1:]  # one character of the signature changed
+    bad.session.cookie_jar.update_cookies({auth.COOKIE: token + "." + forged}, c.make_url("/"))
     assert (await bad.get("/queue", allow_redirects=False)).status == 303
 
 
@@ -227,7 +228,7 @@ async def test_queue_filters_search_sort_and_pages(desk: Desk, clock, caplog):
     assert late_code in page1  # sorted by due date: the overdue one first
     assert "quá hạn" in page1 and "ngày" in page1
     t = await (await c.get("/queue?page=2")).text()
-    assert sum(x in t for x in codes + [other, late_code]) == 2
+    assert sum(x in t for x in [*codes, other, late_code]) == 2
     r = await c.get("/queue?f=mine")
     t = await r.text()
     assert codes[0] in t and "1 hồ sơ" in t
@@ -241,7 +242,7 @@ async def test_queue_filters_search_sort_and_pages(desk: Desk, clock, caplog):
     r = await c.get("/queue?sort=code&dir=desc")
     t = await r.text()
     shown = re.findall(r'href="/d/([^"]+)"', t)
-    assert shown == sorted(codes + [other, late_code], reverse=True)[:3]
+    assert shown == sorted([*codes, other, late_code], reverse=True)[:3]
     r = await c.get(f"/queue?proc={'ho-tro-chi-phi-mai-tang'}&status=submitted")
     assert "5 hồ sơ" in await r.text()
     # search by POST only: CCCD, phone, name, code
@@ -481,11 +482,11 @@ async def test_funnel_counts_where_drafts_stopped(desk: Desk, clock):
     c = await desk.login(focal)
     t = await (await c.get("/dashboard")).text()
     assert "Đang khai: 1 · Dừng giữa chừng: 0" in t
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from storage.models import DraftRow
     async with rt.sm() as db, db.begin():  # two days later (drafts carry the database's own clock)
-        await db.execute(update(DraftRow).values(updated_at=datetime.now(timezone.utc) - timedelta(days=2)))
+        await db.execute(update(DraftRow).values(updated_at=datetime.now(UTC) - timedelta(days=2)))
     c = await desk.login(focal)
     t = await (await c.get("/dashboard")).text()
     assert "Dừng giữa chừng: 1" in t

@@ -285,7 +285,7 @@ def test_a_desk_morning_in_the_browser(server: Server, browser):
     main = b.current_window_handle
     b.find_element(By.ID, "photo-1").click()
     wait.until(lambda d: len(d.window_handles) == 2)
-    b.switch_to.window([h for h in b.window_handles if h != main][0])
+    b.switch_to.window(next(h for h in b.window_handles if h != main))
     assert b.execute_script("return document.images.length && document.images[0].naturalWidth") == 900
     b.close()
     b.switch_to.window(main)

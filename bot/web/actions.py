@@ -27,10 +27,31 @@ from ..officer_chat.context import CHOICE_ACTIONS
 from ..officer_chat.steps import check_early
 from ..officer_chat.views import available_actions
 
-__all__ = ["ActionRefused", "ACTIONS", "scoped", "available", "perform", "perform_check", "reassign_targets",
-           "requestable", "queue", "effective_due", "days_left", "deadline_class", "events", "latest_supplement",
-           "names", "unit_text", "field_label", "proc_title", "part_title", "outbox_for", "legs_of", "enqueue_report",
-           "legs_in"]
+__all__ = [
+    "ACTIONS",
+    "ActionRefused",
+    "available",
+    "days_left",
+    "deadline_class",
+    "effective_due",
+    "enqueue_report",
+    "events",
+    "field_label",
+    "latest_supplement",
+    "legs_in",
+    "legs_of",
+    "names",
+    "outbox_for",
+    "part_title",
+    "perform",
+    "perform_check",
+    "proc_title",
+    "queue",
+    "reassign_targets",
+    "requestable",
+    "scoped",
+    "unit_text",
+]
 
 #: URL verb → lifecycle action (the chat's own button verbs)
 ACTIONS: dict[str, str] = dict(CHOICE_ACTIONS)

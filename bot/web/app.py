@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -60,7 +61,7 @@ class WebConfig:
 
 def now_utc(request: web.Request) -> datetime:
     rt = request.app[RUNTIME]
-    return rt.now().astimezone(timezone.utc)
+    return rt.now().astimezone(UTC)
 
 
 def lang_of(request: web.Request) -> str:

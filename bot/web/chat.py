@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from dialogs.i18n import translator
@@ -23,7 +23,7 @@ async def officer_step(ctx: Any, value: str | None, text: str) -> bool:
     if value is not None or not is_login_request(text):
         return False
     _ = translator("vi")
-    issued = await auth.issue_login(ctx.db, ctx.officer, ctx.now.astimezone(timezone.utc))
+    issued = await auth.issue_login(ctx.db, ctx.officer, ctx.now.astimezone(UTC))
     until = ctx.calendar.to_local(issued.expires_at).strftime("%H:%M")
     msg = _("🔐 Mã đăng nhập bàn làm việc trên web: {code}\nDùng một lần, hết hạn lúc {until}. Không đưa mã này "
             "cho ai, kể cả người xưng là cán bộ kỹ thuật.", code=issued.code, until=until)

@@ -19,7 +19,7 @@ def register(sub) -> None:
 
 
 async def _run(args) -> int:
-    from ..cli import listen_address
+    from ..cli_args import listen_address
     from ..service import Runtime
     from .app import WebConfig, serve
     from .auth import load_secret

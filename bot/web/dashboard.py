@@ -9,7 +9,7 @@ import base64
 import csv
 import io
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -82,7 +82,7 @@ async def funnel(request: web.Request) -> list[dict[str, Any]]:
     officer = request[OFFICER]
     cat = rt.catalog
     _ = translator(lang_of(request))
-    now = datetime.now(timezone.utc)  # drafts are stamped by the database's clock, not the runtime's
+    now = datetime.now(UTC)  # drafts are stamped by the database's clock, not the runtime's
     mine = {pid for pid, p in cat.procedures.items()
             if p.agency.key == officer.agency or any(leg.agency.key == officer.agency for leg in p.legs)}
     async with rt.sm() as db:
@@ -239,7 +239,7 @@ async def report_png(request: web.Request) -> web.StreamResponse:
     try:
         row_id = int(request.match_info["id"])
     except ValueError:
-        raise web.HTTPNotFound()
+        raise web.HTTPNotFound() from None
     async with rt.sm() as db:
         rows = await act.outbox_for(db, chat_key=officer.user_key, kind="officer_daily_report")
     hit = next((m for m in rows if m.id == row_id and m.payload.get("image_png")), None)
