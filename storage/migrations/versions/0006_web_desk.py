@@ -6,10 +6,8 @@ Revision ID: web01
 Revises: 0005
 Create Date: 2026-12-04
 """
-from alembic import op
 import sqlalchemy as sa
-
-
+from alembic import op
 
 revision = 'web01'
 down_revision = '0005'
