@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_officer.register(sub)  # `dvcbot officer ...`, `dvcbot notify ...`
     from . import cli_allowance  # `dvcbot allowance ...`
     cli_allowance.register(sub)
-    from .web import cli as web_cli  # the officers' web desk: `dvcbot web`
+    from . import cli_web as web_cli  # the officers' web desk: `dvcbot web`
     web_cli.register(sub)
     return p
 
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         from .zalo import cli as zalo_cli
         return zalo_cli.run(args)
     if args.cmd == "web":
-        from .web import cli as web_cli
+        from . import cli_web as web_cli
         return web_cli.run(args)
     if args.cmd == "allowance":
         from . import cli_allowance

@@ -19,7 +19,7 @@ from bot import cases as off
 from bot.notifier import MemorySender, Notifier
 from bot.service import Runtime
 from bot.web import auth
-from bot.web.app import WebConfig, make_app
+from bot.web.server import WebConfig, make_app
 from dialogs import lifecycle as lc
 from dialogs.messages import Incoming
 from storage.models import Officer

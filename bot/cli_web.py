@@ -19,10 +19,10 @@ def register(sub) -> None:
 
 
 async def _run(args) -> int:
-    from ..cli_args import listen_address
-    from ..service import Runtime
-    from .app import WebConfig, serve
-    from .auth import load_secret
+    from .cli_args import listen_address
+    from .service import Runtime
+    from .web.auth import load_secret
+    from .web.server import WebConfig, serve
     host, port = listen_address(args.listen)
     async with Runtime(args.db, var_dir=args.var) as rt:
         config = WebConfig(secret=load_secret(args.var), base_url=args.base_url, secure_cookies=args.secure_cookies,
