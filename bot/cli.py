@@ -114,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_officer.register(sub)  # `dvcbot officer ...`, `dvcbot notify ...`
     from . import cli_allowance  # `dvcbot allowance ...`
     cli_allowance.register(sub)
+    from . import cli_web as web_cli  # the officers' web desk: `dvcbot web`
+    web_cli.register(sub)
     return p
 
 
@@ -137,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "zalo":
         from .zalo import cli as zalo_cli
         return zalo_cli.run(args)
+    if args.cmd == "web":
+        from . import cli_web as web_cli
+        return web_cli.run(args)
     if args.cmd == "allowance":
         from . import cli_allowance
         return cli_allowance.dispatch(args)
