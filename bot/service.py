@@ -28,6 +28,7 @@ from dialogs.engine import Draft, Engine, Session
 from dialogs.forms import has_form, render_pdf
 from dialogs.i18n import N_, translator
 from dialogs.messages import Ask, FileRef, Incoming, Message, Outcome, Reply
+from dialogs.qrscan import scan_message
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.attachments import AttachmentStore
 from storage.db import make_engine, sessionmaker, upgrade
@@ -166,6 +167,10 @@ class Runtime:
         conv, drafts = await repo.load(conv_key)
         session = self._session(conv_key, conv, drafts)
         pre = await allowances.before_step(db, self, session, officer_msg)  # issue #6: /xacnhan, bank picks
+        if pre is None and officer_msg is not None and self.engine.wants_card_scan(session, officer_msg):
+            # an ID card photo: its QR is read in a worker thread (CPU work), then the engine takes the message
+            read = await asyncio.to_thread(scan_message, officer_msg)
+            step = lambda s: self.engine.handle(s, read)  # noqa: E731
         outcome = pre if pre is not None else step(session)
         outcome = await allowances.after_step(db, self, session, officer_msg, outcome)  # issue #6
         if outcome.blobs:

@@ -27,6 +27,7 @@ from .codes import normalise_code
 from .expr import compile_expr
 from .form import Form, Slot
 from .i18n import N_, Translator, translator
+from .idcard_step import IdCardSteps
 from .kinds import KIND_HINTS, accepted_mimes, display, parse_value
 from .messages import (
     NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, ChoiceOut, Incoming, IncomingFile, Message,
@@ -189,7 +190,7 @@ class Session:
     _sup_draft: Draft | None = None
 
 
-class Engine:
+class Engine(IdCardSteps):
     """Drives sessions through procedures defined in the catalogue."""
 
     def __init__(self, catalog: Catalog, *, today: Callable[[], date] | None = None):
@@ -747,6 +748,8 @@ class Engine:
     def _ask_for(self, session: Session, slot: Slot) -> Ask:
         _ = translator(session.lang)
         f = slot.field
+        if f.kind == "id_card":
+            return self._id_card_ask(session, slot)
         pending = session.pending or {}
         text = self._field_text(session, slot)
         choices: tuple[ChoiceOut, ...] = ()
@@ -815,6 +818,8 @@ class Engine:
         if slot is None:
             return self._advance(session, out)
         f = slot.field
+        if f.kind == "id_card":
+            return self._on_id_card(session, slot, msg, text, command, out)
         if command == "help":
             out.replies.append(Message(self._field_help(session, f)))
             return self._prompt(session, out)

@@ -33,6 +33,7 @@ KIND_HINTS: dict[str, str] = {
     "multi_choice": N_("Có thể chọn nhiều: gõ các số, cách nhau bởi dấu phẩy (ví dụ 1, 3). Không có mục nào: gõ “không”."),
     "attachment": N_("Gửi ảnh chụp rõ nét hoặc tệp PDF."),
     "address": N_("Nhập tỉnh/thành phố (theo danh sách 34 tỉnh, thành mới), ví dụ: Lâm Đồng."),
+    "id_card": N_("Gửi ảnh chụp mặt trước thẻ (có mã QR), hoặc chọn “Gõ từng mục”."),
     "bank": banks.HINT_BANK,  # issue #6: dialogs/banks.py
     "bank_account": banks.HINT_ACCOUNT,
 }
@@ -149,6 +150,8 @@ def display(f: FieldDef, value: Any, t: Translator) -> str:
         return t(N_("{n} tệp đính kèm"), n=len(value or []))
     if k in banks.KINDS:  # issue #6
         return banks.display(k, value, t)
+    if k == "id_card":
+        return t(N_("Điền theo thẻ căn cước")) if value == "card" else t(N_("Gõ từng mục"))
     return str(value)
 
 

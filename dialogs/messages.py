@@ -13,6 +13,8 @@ class IncomingFile:
     data: bytes
     name: str | None = None
     mime: str | None = None  # what the channel claims; the engine sniffs the bytes anyway
+    # the QR codes read from the photo (dialogs/qrscan.Scan), when the runtime read them off the event loop
+    scan: Any = None
 
 
 @dataclass(frozen=True)
