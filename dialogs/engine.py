@@ -1570,7 +1570,7 @@ class Engine(IdCardSteps):
         choices = [ChoiceOut("yes", _("Có, hủy hồ sơ")), ChoiceOut("no", _("Không, tiếp tục khai"))]
         # "Huy" is also a name: never lose what someone typed.
         if text and session.state in ("collecting", "editing") and text.strip().lower() != "hủy":
-            slot = self._current_slot(session)
+            slot = self._past_card_offer(session, self._current_slot(session))
             if slot is not None and slot.field.kind in ("text", "name"):
                 pending["typed"] = text
                 choices.append(ChoiceOut("answer", _("“{text}” là câu trả lời", text=text[:30])))
@@ -1655,7 +1655,7 @@ class Engine(IdCardSteps):
 
     def _answer_typed(self, session: Session, typed: str, out: Outcome) -> None:
         _ = translator(session.lang)
-        slot = self._current_slot(session)
+        slot = self._past_card_offer(session, self._current_slot(session), commit=True)
         if slot is None:
             return self._prompt(session, out)
         try:

@@ -39,7 +39,7 @@ class Slot:
     field: FieldDef
     section: Section
     index: int | None = None  # repeat-group instance
-    synthetic: bool = False   # the hidden "add another?" question
+    synthetic: bool = False   # a helper question, not an answer of the form: "add another?", the ID card offer
 
 
 def _more_field(section: Section) -> FieldDef:
@@ -200,13 +200,13 @@ class Form:
             if s.repeat is None:
                 for f in s.fields:
                     if self.holds(f.relevant, answers, today=today):
-                        yield Slot(f.id, f, s)
+                        yield Slot(f.id, f, s, synthetic=f.kind == "id_card")
                 continue
             i = 0
             while i < s.repeat.max:
                 for f in s.fields:
                     if self.holds(f.relevant, answers, group=s.id, index=i, today=today):
-                        yield Slot(f"{s.id}[{i}].{f.id}", f, s, i)
+                        yield Slot(f"{s.id}[{i}].{f.id}", f, s, i, synthetic=f.kind == "id_card")
                 if i + 1 >= s.repeat.max:
                     break
                 if i + 1 < s.repeat.min:

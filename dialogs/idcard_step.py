@@ -22,6 +22,7 @@ This is a mixin of :class:`dialogs.engine.Engine` (it uses the engine's cursor, 
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from . import idcard, legacy_address, qrscan
@@ -34,7 +35,7 @@ from .textnorm import fold
 
 TYPE_WORDS = frozenset({"go tung muc", "go", "tu go", "nhap tay", "go tay", "tu nhap", "khong co the", "khong",
                         "khong chup", "khong co", "type", "de toi go", "toi go"})
-HINT = N_("Hãy chụp thẳng, đủ sáng, cả thẻ trong khung rồi gửi lại, hoặc chọn “Gõ từng mục”.")
+HINT = N_("Hãy chụp thẳng, đủ sáng, cả thẻ trong khung rồi gửi lại, hoặc gõ từng mục.")
 _OTHER = "other"
 
 
@@ -71,6 +72,16 @@ class IdCardSteps:
             choices = tuple(ChoiceOut(c, n) for c, n in a["options"]) + (ChoiceOut(_OTHER, _("Nơi khác")),)
             kind = "choice"
         else:
+            nxt = self._card_next(session, slot)
+            if nxt is not None:  # the offer comes with the block's first question: typing answers it
+                saved = dict(session.draft.answers)
+                session.draft.answers[slot.path] = "typed"
+                try:
+                    ask = self._ask_for(session, nxt)
+                finally:
+                    session.draft.answers.clear()
+                    session.draft.answers.update(saved)
+                return replace(ask, text=self._field_text(session, slot) + "\n" + ask.text)
             text = self._field_text(session, slot)
         no, total = self._step(session, slot)
         nav = [NAV_BACK, NAV_SKIP, NAV_HELP, NAV_CANCEL] if (session.draft and session.draft.history) or stage \
@@ -78,6 +89,16 @@ class IdCardSteps:
         return Ask(text=text, procedure=session.procedure, field=slot.path, kind=kind, choices=choices,
                    optional=True, step=_("Bước {no}/{total}", no=no, total=total), step_no=no, step_total=total,
                    nav=tuple(nav))
+
+    def _card_next(self, session, slot):
+        """The question right after the offer (the block's first), as asked once the citizen types."""
+        answers = dict(session.draft.answers, **{slot.path: "typed"})
+        seen = False
+        for s in self.form(session).slots(answers, self.today()):
+            if seen:
+                return s
+            seen = s.path == slot.path
+        return None
 
     def _card_pending(self, session, slot) -> dict[str, Any] | None:
         p = session.pending or {}
@@ -133,19 +154,38 @@ class IdCardSteps:
             return
         if command == "back":
             return self._back(session, out)
-        if command == "skip":
-            return self._accept(session, slot, "typed", out)
         answer = msg.choice or text
-        if stage == "confirm":
+        if stage == "confirm" and command is None:
             return self._card_confirm(session, slot, p, answer, out)
-        if stage == "fix":
+        if stage == "fix" and command is None:
             return self._card_fix(session, slot, p, answer, out)
-        if stage == "address":
+        if stage == "address" and command is None:
             return self._card_address(session, slot, p, answer, out)
-        if answer == "type" or fold(answer).strip(" .!") in TYPE_WORDS or answer.strip() == "1":
+        nxt = self._card_next(session, slot)
+        if command == "skip" or nxt is None or answer == "type" or fold(answer).strip(" .!") in TYPE_WORDS \
+                and stage is None and nxt.field.kind not in ("choice", "yes_no"):
             return self._accept(session, slot, "typed", out)
-        return self._reject(session, Invalid(N_("Vui lòng gửi ảnh chụp mặt trước thẻ căn cước, hoặc chọn “Gõ từng "
-                                                "mục” để trả lời từng câu.")), out)
+        # the citizen typed: that answers the block's first question, shown under the offer
+        self._past_card_offer(session, slot, commit=True)
+        return self._on_collect(session, msg, text, command, out)
+
+    def _past_card_offer(self, session, slot, *, commit: bool = False):
+        """``slot``, or when it is the card offer with no card being confirmed, the question shown under it
+        (``commit``: the citizen typed, so the offer is answered “typed” and that question is now current)."""
+        if slot is None or slot.field.kind != "id_card" or self._card_pending(session, slot) is not None:
+            return slot
+        nxt = self._card_next(session, slot)
+        if commit and nxt is not None:
+            self._card_typed(session, slot)
+            session.pending = {"kind": "revisit", "path": nxt.path}
+        return nxt
+
+    def _card_typed(self, session, slot) -> None:
+        draft = session.draft
+        draft.answers[slot.path] = "typed"  # not in the back history: “quay lại” goes to the question before
+        draft.history = [p for p in draft.history if p != slot.path]
+        draft.revision += 1
+        session.dirty_drafts.add(draft.procedure)
 
     def _card_photo(self, session, slot, files: list[IncomingFile], out) -> None:
         scans = [f.scan if isinstance(f.scan, qrscan.Scan) else qrscan.read_qr(f.data) for f in files[:3]]
@@ -153,16 +193,16 @@ class IdCardSteps:
         if not texts:
             if all(s.status == "not_image" for s in scans):
                 return self._reject(session, Invalid(N_("Tệp vừa gửi không phải ảnh đọc được. Vui lòng gửi ảnh "
-                                                        "chụp mặt trước thẻ căn cước, hoặc chọn “Gõ từng mục”.")),
+                                                        "chụp mặt trước thẻ căn cước, hoặc gõ từng mục.")),
                                     out)
             if any(s.status == "too_large" for s in scans):
                 return self._reject(session, Invalid(N_("Ảnh quá lớn để đọc. Vui lòng gửi ảnh chụp bằng điện "
-                                                        "thoại, hoặc chọn “Gõ từng mục”.")), out)
+                                                        "thoại, hoặc gõ từng mục.")), out)
             return self._reject(session, Invalid(N_("Không tìm thấy mã QR trong ảnh. {hint}"), hint=HINT), out)
         card, error = idcard.first_card(texts)
         if card is None:
             return self._reject(session, Invalid(N_("{reason} Vui lòng gửi ảnh mặt trước thẻ căn cước (mã QR ở góc "
-                                                    "trên bên phải), hoặc chọn “Gõ từng mục”."),
+                                                    "trên bên phải), hoặc gõ từng mục."),
                                                  reason=translator(session.lang)(error.message, **error.params)),
                                 out)
         session.pending = self._card_proposal(session, slot, card)

@@ -33,7 +33,7 @@ KIND_HINTS: dict[str, str] = {
     "multi_choice": N_("Có thể chọn nhiều: gõ các số, cách nhau bởi dấu phẩy (ví dụ 1, 3). Không có mục nào: gõ “không”."),
     "attachment": N_("Gửi ảnh chụp rõ nét hoặc tệp PDF."),
     "address": N_("Nhập tỉnh/thành phố (theo danh sách 34 tỉnh, thành mới), ví dụ: Lâm Đồng."),
-    "id_card": N_("Gửi ảnh chụp mặt trước thẻ (có mã QR), hoặc chọn “Gõ từng mục”."),
+    "id_card": N_("Gửi ảnh chụp mặt trước thẻ (có mã QR), hoặc gõ từng mục."),
     "bank": banks.HINT_BANK,  # issue #6: dialogs/banks.py
     "bank_account": banks.HINT_ACCOUNT,
 }
