@@ -167,7 +167,12 @@ class IdCardSteps:
             return self._accept(session, slot, "typed", out)
         # the citizen typed: that answers the block's first question, shown under the offer
         self._past_card_offer(session, slot, commit=True)
-        return self._on_collect(session, msg, text, command, out)
+        self._on_collect(session, msg, text, command, out)
+        if not out.accepted:  # refused: nothing changes, and the offer stays with the question
+            session.draft.answers.pop(slot.path, None)
+            session.pending = None
+            if out.replies and isinstance(out.replies[-1], Ask):
+                out.replies[-1] = self._id_card_ask(session, slot)
 
     def _past_card_offer(self, session, slot, *, commit: bool = False):
         """``slot``, or when it is the card offer with no card being confirmed, the question shown under it

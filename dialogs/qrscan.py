@@ -54,8 +54,9 @@ def read_qr(data: bytes) -> Scan:
                 img.draft("L", (w * LARGE_SIDE // max(w, h), h * LARGE_SIDE // max(w, h)))
             img.seek(0)
             gray = img.convert("L")
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning, Image.DecompressionBombError,
-            EOFError):
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        return Scan("too_large")
+    except (OSError, ValueError, SyntaxError, EOFError):
         return Scan("not_image")
     big = _fit(gray, LARGE_SIDE)
     work = _fit(big, WORK_SIDE)
