@@ -81,14 +81,14 @@ class IdCardSteps:
                 finally:
                     session.draft.answers.clear()
                     session.draft.answers.update(saved)
-                return replace(ask, text=self._field_text(session, slot) + "\n" + ask.text)
+                return replace(ask, text=self._field_text(session, slot) + "\n" + ask.text, photo=True)
             text = self._field_text(session, slot)
         no, total = self._step(session, slot)
         nav = [NAV_BACK, NAV_SKIP, NAV_HELP, NAV_CANCEL] if (session.draft and session.draft.history) or stage \
             else [NAV_SKIP, NAV_HELP, NAV_CANCEL]
         return Ask(text=text, procedure=session.procedure, field=slot.path, kind=kind, choices=choices,
                    optional=True, step=_("Bước {no}/{total}", no=no, total=total), step_no=no, step_total=total,
-                   nav=tuple(nav))
+                   nav=tuple(nav), photo=stage is None)
 
     def _card_next(self, session, slot):
         """The question right after the offer (the block's first), as asked once the citizen types."""

@@ -72,6 +72,7 @@ class Ask:
     step_total: int | None = None
     nav: tuple[str, ...] = ()  # which of NAV_* apply now
     multi: bool = False
+    photo: bool = False  # a photo of an ID card is also an answer here (the card offer of a person block)
     type: str = "ask"
 
     def to_dict(self) -> dict[str, Any]:

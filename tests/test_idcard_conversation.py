@@ -355,3 +355,23 @@ async def test_zalo_photo_fills_the_block(runtime: Runtime):
         await bot.stop()
         await api.stop()
 
+
+
+async def test_console_tep_sends_the_card(tmp_path, sqlite_url, clock):
+    import io
+
+    from bot.console import run_console
+    card = tmp_path / "ảnh thẻ.jpg"
+    card.write_bytes(card_photo(DECEASED, 21, "small_in_large"))
+    async with Runtime(sqlite_url, var_dir=tmp_path / "var", now=clock) as rt:
+        ids = [c.value for c in rt.engine.menu_choices(await rt.session("console:the"))]
+        lines = [str(ids.index(PROC) + 1), "1", "1", f"/tep {card}", "1", "/thoat"]
+        stdout = io.StringIO()
+        await run_console(rt, "the", stdin=io.StringIO("\n".join(lines) + "\n"), stdout=stdout)
+        out = stdout.getvalue()
+        session = await rt.session("console:the")
+    assert "(Gửi ảnh thẻ: gõ /tep" in out
+    assert "  1. Đúng\n  2. Sửa" in out
+    a = session.draft.answers
+    assert a["deceased.full_name"] == "NGUYỄN VĂN AN" and a["deceased.residence"]["commune"] == "Xã Hà Tây"
+    assert list(tmp_path.joinpath("var").rglob("*.jpg")) == []
