@@ -43,6 +43,7 @@ from bot.service import Runtime  # noqa: E402
 from dialogs.catalog import Catalog  # noqa: E402
 from dialogs.engine import Draft, Engine, Session  # noqa: E402
 from dialogs.messages import Ask, Incoming, IncomingFile  # noqa: E402
+from dialogs.protocol import Submit, Submitted  # noqa: E402
 
 PROC = "ho-tro-chi-phi-mai-tang"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))  # a Monday morning
@@ -50,9 +51,14 @@ TODAY = NOW.date()
 
 
 def photo(n: int) -> bytes:
-    """A small JPEG-looking file, different for every citizen (so every one is really stored)."""
-    return (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-            + n.to_bytes(8, "big") * 512 + b"\xff\xd9")
+    """A small real JPEG (uploads are decoded), different for every citizen (so every one is really stored)."""
+    import io
+
+    from PIL import Image
+    img = Image.frombytes("L", (64, 64), bytes((n * 7 + i * 13) % 256 for i in range(64 * 64)))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=85, comment=n.to_bytes(8, "big"))
+    return buf.getvalue()
 
 
 def conversation(n: int) -> list[Incoming]:
@@ -119,8 +125,8 @@ def bare_engine(users: int, *, json_round_trip: bool = False) -> Result:
                 session = Session.from_data(session.user, data, drafts)
             out = engine.handle(session, msg)
             replies = out.replies
-            if out.submit is not None:
-                replies = replies + engine.submitted(session, "MT-BENCH", TODAY).replies
+            if out.request(Submit) is not None:
+                replies = replies + engine.resume(session, Submitted("MT-BENCH", TODAY)).replies
             session.dirty_drafts.clear()
             session.deleted_drafts.clear()
             res.latencies.append(time.perf_counter() - s0)
@@ -258,7 +264,7 @@ async def memory(rt: Runtime, db_path: Path, conversations: int, sessions: int) 
                 for u in range(min(sessions, conversations))]
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
-    held = [Runtime._session(f"bench:mem:{i}", *rows[i % len(rows)]) for i in range(sessions)]
+    held = [Runtime.session_from_rows(f"bench:mem:{i}", *rows[i % len(rows)]) for i in range(sessions)]
     used = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
     assert all(s.draft is not None and s.pending for s in held), "the sessions are not in flight"

@@ -55,6 +55,7 @@ from aiogram.types import Message  # noqa: E402
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application  # noqa: E402
 from aiohttp import ClientSession, TCPConnector, web  # noqa: E402
 
+from bot.inbound import InboundLimits  # noqa: E402
 from bot.notifier import Limits  # noqa: E402
 from bot.service import Runtime  # noqa: E402
 from bot.telegram import TelegramChannel, TelegramConfig  # noqa: E402
@@ -66,12 +67,18 @@ TOKEN = "123456:BENCH-token"
 SECRET = "bench_s3cret"
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 NO_LIMITS = Limits(0.0, 1_000_000.0, 1_000_000.0)
+NO_INBOUND_LIMITS = InboundLimits(1_000_000.0, 1_000_000.0, 1_000_000.0, 1_000_000.0)  # measure, don't throttle
 
 
 def photo(n: int) -> bytes:
-    """A small JPEG-looking file, different for every citizen (so every one is really stored)."""
-    return (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-            + n.to_bytes(8, "big") * 512 + b"\xff\xd9")
+    """A small real JPEG (uploads are decoded), different for every citizen (so every one is really stored)."""
+    import io
+
+    from PIL import Image
+    img = Image.frombytes("L", (64, 64), bytes((n * 7 + i * 13) % 256 for i in range(64 * 64)))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=85, comment=n.to_bytes(8, "big"))
+    return buf.getvalue()
 
 
 # One citizen's complete conversation over Telegram, menu to submitted dossier: ("say", text), ("press", a
@@ -223,7 +230,8 @@ class OurBot:
     def __init__(self, rt: Runtime, fake: FakeTelegramAPI, concurrency: int):
         self.fake = fake
         self.channel = TelegramChannel(rt, TelegramConfig(token=TOKEN, api_base=fake.base_url, secret=SECRET,
-                                                          limits=NO_LIMITS, max_concurrency=concurrency))
+                                                          limits=NO_LIMITS, max_concurrency=concurrency,
+                                                          inbound=NO_INBOUND_LIMITS))
 
     async def start(self) -> "OurBot":
         self.runner, port = await serve(self.channel.webhook_app())  # start-up: command menu, inbox recovery

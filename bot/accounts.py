@@ -7,10 +7,10 @@ then on:
 * every linked chat key resolves to the account's **primary conversation key**
   (:func:`conversation_key`): the runtime loads and saves that conversation, so a
   draft begun on Zalo continues on Telegram, and the runtime's per-chat lock is
-  taken on the resolved key, so two quick messages from two linked chats never race;
+  taken on the resolved key too, so two quick messages from two linked chats never race;
 * replies go back to the chat that wrote (the channel adapters send them);
 * notifications (the outbox) go to the account's **preferred chat**
-  (:func:`notify_keys`, used by ``bot.officers.citizen_chats``), chosen with
+  (:func:`notify_keys`, used by ``bot.cases.notify.citizen_chats``), chosen with
   ``/thongbao zalo``, ``/thongbao telegram`` or ``/thongbao đây`` (default: the chat
   that asked for the code).
 
@@ -33,9 +33,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
+from typing import Any, Iterable
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,9 +45,9 @@ from dialogs.messages import Incoming, Message, Reply
 from dialogs.textnorm import fold
 from storage.account_models import Account, AccountIdentity, AccountLinkCode
 from storage.models import DraftRow
+from storage.repo import ConversationRepo
 
-if TYPE_CHECKING:  # pragma: no cover
-    from bot.service import Runtime
+from .pipeline import ACCOUNTS, PASS, Pass, Pipeline, Services, Turn
 
 CODE_LEN = 8
 CODE_VALID = timedelta(minutes=15)
@@ -106,26 +105,6 @@ async def conversation_key(db: AsyncSession, user_key: str) -> str:
     key = (await db.execute(select(Account.primary_key).join(AccountIdentity, AccountIdentity.account_id == Account.id)
                             .where(AccountIdentity.user_key == user_key))).scalar_one_or_none()
     return key or user_key
-
-
-async def resolve(sm, user_key: str) -> str:
-    """:func:`conversation_key` in its own short transaction (to choose the lock before the step's)."""
-    async with sm() as db:
-        return await conversation_key(db, user_key)
-
-
-@asynccontextmanager
-async def chat_lock(locks, sm, user_key: str) -> AsyncIterator[str]:
-    """The runtime's per-chat lock on ``user_key`` (taken first, so one chat's messages keep their order), then on
-    the conversation it resolves to if that is another chat's (always in this order: no deadlock, since a
-    primary key resolves to itself). Yields the resolved key."""
-    async with locks(user_key):
-        key = await resolve(sm, user_key)
-        if key == user_key:
-            yield key
-        else:
-            async with locks(key):
-                yield key
 
 
 async def identities(db: AsyncSession, account_id: int) -> list[str]:
@@ -236,7 +215,7 @@ async def set_notify(db: AsyncSession, user_key: str, target: str) -> tuple[Acco
 
 
 # -------------------------------------------------------------------------------------------------
-# the chat commands (called by the runtime before the engine)
+# the chat commands (a handler of the turn pipeline, before the citizen's)
 def _command(text: str, commands: tuple[str, ...]) -> str | None:
     """The argument after one of ``commands`` ("" if none), or None if ``text`` is not that command."""
     folded = fold(text)
@@ -246,8 +225,20 @@ def _command(text: str, commands: tuple[str, ...]) -> str | None:
     return None
 
 
+def register(pipeline: Pipeline) -> None:
+    """``/lienket`` and ``/thongbao`` as a handler; linked chats resolve to their account's conversation."""
+    pipeline.add(accounts_handler, name="accounts", order=ACCOUNTS)
+    pipeline.resolve_key(conversation_key)
+
+
+async def accounts_handler(turn: Turn) -> list[Reply] | Pass:
+    """The pipeline handler around :func:`account_turn`."""
+    replies = await account_turn(turn.db, turn.user_key, turn.message, turn.now, turn.runtime)
+    return PASS if replies is None else replies
+
+
 async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: datetime,
-                       runtime: "Runtime") -> list[Reply] | None:
+                       runtime: Services) -> list[Reply] | None:
     """``/lienket``, ``/lienket CODE`` and ``/thongbao …`` for any chat; None for anything else. The reply
     ends with the question the (resolved) conversation is at, unchanged."""
     text = (msg.text or "").strip()
@@ -257,11 +248,10 @@ async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: date
     notify_arg = _command(text, NOTIFY_COMMANDS) if link_arg is None else None
     if link_arg is None and notify_arg is None:
         return None
-    from storage.repo import ConversationRepo
     key = await conversation_key(db, user_key)
     repo = ConversationRepo(db)
     conv, drafts = await repo.load(key)  # locked (PostgreSQL): the failure count below is read-modify-write
-    session = runtime._session(key, conv, drafts)
+    session = runtime.session_from_rows(key, conv, drafts)
     _ = translator(session.lang or "vi")
     out: list[Reply] = []
     welcome_back = False
@@ -281,7 +271,7 @@ async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: date
             acct = await redeem(db, user_key, link_arg, now)
         except LinkRefused as exc:
             out.append(Message(_(exc.message, **exc.params), error=True))
-            if exc.guess:  # counted per day, as /theodoi counts wrong PINs (dialogs/engine.py follow_result)
+            if exc.guess:  # counted per day, as /theodoi counts wrong PINs (dialogs/engine/results.py)
                 session.throttle = dict(session.throttle or {}, link=[
                     runtime.engine.today().isoformat(), runtime.engine.failures(session, "link") + 1])
                 await repo.save(key, conv, session.conversation_data(), session.lang, [], [])
@@ -310,9 +300,9 @@ async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: date
                                error=bool(notify_arg)))
     if key != session.user:  # linked just now: the account's conversation
         conv, drafts = await repo.load(key, lock=False)
-        session = runtime._session(key, conv, drafts)
+        session = runtime.session_from_rows(key, conv, drafts)
     if welcome_back and session.draft is not None and session.state != "menu":
         out += runtime.engine.start(session).replies
     else:
-        out.append(runtime.engine._safe_prompt(session))
+        out.append(runtime.engine.safe_prompt(session))
     return out

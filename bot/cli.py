@@ -55,7 +55,8 @@ def _catalog(args) -> int:
         for p in cat.procedures.values():
             print(f"{p.id:45s} v{p.version}  {p.processing_days:>2} ngày  {p.title}")
     if args.action == "check":
-        problems = cat.check()
+        from .effects import validate_catalog
+        problems = cat.check() + validate_catalog(cat)
         for p in problems:
             print("ERROR", p, file=sys.stderr)
         print(f"{len(cat.procedures)} procedures, {len(problems)} problems")
@@ -67,6 +68,13 @@ async def _db_upgrade(args) -> int:
     from storage.db import upgrade
     await upgrade(args.db)
     print("database is up to date")
+    if args.action in ("rotate-key", "reencrypt"):
+        from storage import crypto
+        from storage.db import reencrypt
+        if args.action == "rotate-key":
+            crypto.add_data_key()
+        n = await reencrypt(args.db)
+        print(f"{n} values encrypted with the current data key")
     return 0
 
 
@@ -100,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     zalo_cli.register(sub)
 
     m = sub.add_parser("db", help="database maintenance")
-    m.add_argument("action", choices=["upgrade"])
+    m.add_argument("action", choices=["upgrade", "rotate-key", "reencrypt"],
+                   help="upgrade: apply migrations; rotate-key: a new data key first in the key file, then "
+                        "reencrypt; reencrypt: encrypt every sensitive value with the current (first) data key")
     m.add_argument("--db", default=argparse.SUPPRESS)
     cli_officer.register(sub)  # issue #4: `dvcbot officer ...`, `dvcbot notify ...`
     from . import cli_allowance  # issue #6: `dvcbot allowance ...`
@@ -112,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from storage import keys
+    keys.configure(getattr(args, "var", None))  # the generated key file lives in the data folder
     if args.cmd == "chat":
         return asyncio.run(_chat(args))
     if args.cmd == "dossiers":

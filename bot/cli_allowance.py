@@ -69,22 +69,28 @@ async def _run(args) -> int:
     from storage.models import Dossier, DossierLeg
     from storage.officers_repo import OfficerRepo
 
-    from . import allowances, verification
-    from .officers import ActionRefused
+    from . import verification
+    from .cases import ActionRefused
+    from .effects import register_export
     from .service import Runtime
 
     async with Runtime(args.db, var_dir=args.var) as rt:
         now = rt.now()
         if args.allowance_cmd == "export":
             fmt = args.format or ("xlsx" if args.out.lower().endswith(".xlsx") else "csv")
+            declared = register_export.exports(rt.catalog)
+            if not declared:
+                print("Không có thủ tục nào khai báo danh sách xuất.", file=sys.stderr)
+                return 1
+            export = declared[0]
             async with rt.sm() as db:
-                rows = await allowances.export_rows(db, args.commune)
+                rows = await register_export.rows(db, export, args.commune)
             out = Path(args.out)
             if fmt == "xlsx":
-                allowances.write_xlsx(rows, out, commune_code=args.commune, now=now)
+                register_export.write_xlsx(export, rows, out, commune_code=args.commune, now=now)
             else:
-                allowances.write_csv(rows, out)
-            print(f"{out}: {len(rows)} người hưởng đã xác thực ({allowances.commune_label(args.commune)})")
+                register_export.write_csv(export, rows, out)
+            print(f"{out}: {len(rows)} người hưởng đã xác thực ({register_export.commune_label(args.commune)})")
             return 0
         async with rt.sm() as db, db.begin():
             officer = await OfficerRepo(db).get(args.as_id)

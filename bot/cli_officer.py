@@ -80,21 +80,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     ra = cmd("reassign", "give a dossier to another officer (leaders)", code=True, acting=True)
     ra.add_argument("--to", type=int, required=True)
     ra.add_argument("--reason")
-    rp = cmd("report", "the daily report of an agency and commune")
+    rp = cmd("report", "the daily report of an agency (or, with --linked, of every agency for the linked "
+                       "groups) and commune")
     rp.add_argument("--agency")
+    rp.add_argument("--linked", action="store_true", help="the commune-wide report of the linked groups")
     rp.add_argument("--commune")
     rp.add_argument("--date", type=date.fromisoformat)
+    rp.add_argument("--today", action="store_true", help="cover today so far instead of the previous working day")
     rp.add_argument("--png", help="write the chart to this file")
-    rp.add_argument("--send", action="store_true", help="queue today's report for every focal point now")
-    st = cmd("stats", "monthly statistics")
-    st.add_argument("--month", required=True, help="YYYY-MM")
+    rp.add_argument("--send", action="store_true", help="queue a report of today so far for every focal point now")
+    st = cmd("stats", "statistics of dossiers handled: a month with the year to date, a year, or a period")
+    period = st.add_mutually_exclusive_group(required=True)
+    period.add_argument("--month", help="YYYY-MM (with the year to date)")
+    period.add_argument("--year", type=int)
+    period.add_argument("--from", dest="date_from", type=date.fromisoformat, help="YYYY-MM-DD (with --to)")
+    st.add_argument("--to", dest="date_to", type=date.fromisoformat, help="YYYY-MM-DD, excluded")
+    st.add_argument("--level", choices=["dossier", "leg"], default="dossier",
+                    help="count whole dossiers (default) or each agency's part")
+    st.add_argument("--by", choices=["procedure", "agency", "commune"], default="procedure")
     st.add_argument("--agency")
     st.add_argument("--commune")
     st.add_argument("--json", action="store_true")
+    st.add_argument("--csv", help="write the table to this CSV file")
+    st.add_argument("--xlsx", help="write the table to this XLSX file")
 
     n = sub.add_parser("notify", help="deliver notifications (the outbox)")
     nsub = n.add_subparsers(dest="notify_cmd", required=True)
-    run = nsub.add_parser("run", help="deliver, and run the daily jobs (reports, deadline pushes)")
+    run = nsub.add_parser("run", help="deliver, and run the scheduled jobs (reports, deadline pushes, draft reminders)")
     run.add_argument("--db", default=argparse.SUPPRESS)
     run.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
     run.add_argument("--channels", default="console",
@@ -103,7 +115,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--print", dest="print_other", action="store_true",
                      help="with --channels telegram/zalo: print those rows here and mark them delivered "
                           "(they will NOT reach the chats)")
-    run.add_argument("--no-daily", action="store_true", help="skip reports and deadline pushes")
+    run.add_argument("--no-daily", action="store_true", help="skip the scheduled jobs")
     sts = nsub.add_parser("status", help="outbox counts by status")
     sts.add_argument("--db", default=argparse.SUPPRESS)
     rtr = nsub.add_parser("retry", help="send a failed notification again")
@@ -128,8 +140,8 @@ def _out(data: Any) -> None:
 
 
 async def _officer(args: argparse.Namespace) -> int:
-    from . import officers as off
-    from .officers import ActionRefused
+    from . import cases as off
+    from .cases import ActionRefused
     async with _runtime(args) as rt:
         try:
             async with rt.sm() as db, db.begin():
@@ -150,8 +162,10 @@ async def _acting(db, args, off):
 async def _officer_cmd(args, rt, db, off) -> int:
     from dialogs import lifecycle as lc
     from dialogs.i18n import translator
-    from storage.officers_repo import OfficerRepo
+    from dialogs.messages import Incoming
+    from storage.officers_repo import LegRepo, OfficerRepo
     from . import reports
+    from .officer_chat.router import officer_chat_of
     now, cal, cat = rt.now(), rt.calendar, rt.catalog
     c = args.officer_cmd
     if c == "add":
@@ -188,28 +202,24 @@ async def _officer_cmd(args, rt, db, off) -> int:
     if c == "report":
         if args.send:
             n = await reports.enqueue_daily_reports(db, now, calendar=cal, catalog=cat, force=True)
-            print(f"Đã xếp {n} báo cáo vào hàng gửi.")
+            print(f"Đã xếp {n} báo cáo (từ đầu ngày đến giờ) vào hàng gửi.")
             return 0
-        if not args.agency or not args.commune:
-            print("Cần --agency và --commune (hoặc --send).", file=sys.stderr)
+        if not (args.agency or args.linked) or not args.commune:
+            print("Cần --agency (hoặc --linked) và --commune (hoặc --send).", file=sys.stderr)
             return 2
         day = args.date or cal.today(now)
-        rows = await reports.daily_report(db, args.agency, args.commune, day, now, calendar=cal, catalog=cat)
-        text = reports.report_text(args.agency, args.commune, day, rows)
+        agency = None if args.linked else args.agency
+        report = await reports.daily_report(db, agency, args.commune, day, now, calendar=cal, catalog=cat,
+                                            so_far=args.today,
+                                            procedures=reports.linked_procedures(cat) if args.linked else None)
+        text = reports.report_text(agency, args.commune, day, report)
         print(text)
         if args.png:
             with open(args.png, "wb") as fh:
-                fh.write(reports.report_chart(rows, text.splitlines()[0].replace("📊 ", "")))
+                fh.write(reports.report_chart(report.rows, text.splitlines()[0].replace("📊 ", "")))
         return 0
     if c == "stats":
-        y, m = (int(x) for x in args.month.split("-", 1))
-        rows = await reports.monthly_stats(db, y, m, agency=args.agency, commune_code=args.commune, calendar=cal,
-                                           catalog=cat, now=now)
-        if args.json:
-            _out(rows)
-        else:
-            print(reports.stats_table(rows, y, m))
-        return 0
+        return await _stats(db, args, cal, cat, now)
 
     officer = await _acting(db, args, off)
     if c == "queue":
@@ -228,11 +238,11 @@ async def _officer_cmd(args, rt, db, off) -> int:
                 print("Không có hồ sơ nào.")
         return 0
     if c == "show":
-        d, leg = await off._scoped(db, officer, args.code, lock=False)
+        d, leg = await off.scoped(db, officer, args.code, lock=False)
         if args.json:
             from storage.repo import dossier_to_dict
             from storage.officers_repo import SupplementRepo
-            data = dossier_to_dict(await off.LegRepo(db).dossier(d.code))
+            data = dossier_to_dict(await LegRepo(db).dossier(d.code))
             supp = await SupplementRepo(db).latest_for_leg(leg.id)
             data["leg"] = {"status": leg.status, "due_date": off.effective_due(leg, cal, now).isoformat(),
                            "claimed_by": leg.claimed_by, "result_number": leg.result_number,
@@ -242,8 +252,8 @@ async def _officer_cmd(args, rt, db, off) -> int:
                                                             "changes": supp.changes}
             _out(data)
         else:
-            replies = await off.handle_officer_message(db, officer, off.Incoming(choice=f"open:{d.code}"), now,
-                                                       calendar=cal, catalog=cat)
+            chat = officer_chat_of(rt.pipeline)
+            replies = await chat.handle(db, officer, Incoming(choice=f"open:{d.code}"), now, calendar=cal, catalog=cat)
             print(replies[0].text)
         return 0
     code = args.code
@@ -267,14 +277,47 @@ async def _officer_cmd(args, rt, db, off) -> int:
         await off.reassign(db, officer, code, args.to, now, reason=args.reason, calendar=cal)
     else:  # pragma: no cover
         return 2
-    _d, leg = await off._scoped(db, officer, code, lock=False)
+    _d, leg = await off.scoped(db, officer, code, lock=False)
     print(f"{code}: {translator('vi')(lc.STATUS_LABELS[leg.status])} ({leg.status})")
+    return 0
+
+
+async def _stats(db: Any, args: argparse.Namespace, cal: Any, cat: Any, now: datetime) -> int:
+    from . import stats
+    ytd = None
+    if args.month:
+        y, m = (int(x) for x in args.month.split("-", 1))
+        start, end = stats.month_bounds(y, m)
+        title = f"Tình hình giải quyết thủ tục hành chính tháng {m:02d}/{y}"
+    elif args.year:
+        start, end = date(args.year, 1, 1), date(args.year + 1, 1, 1)
+        title = f"Tình hình giải quyết thủ tục hành chính năm {args.year}"
+    else:
+        if args.date_to is None or args.date_to <= args.date_from:
+            print("Cần --to sau --from.", file=sys.stderr)
+            return 2
+        start, end = args.date_from, args.date_to
+        title = f"Tình hình giải quyết thủ tục hành chính từ {start:%d/%m/%Y} đến trước {end:%d/%m/%Y}"
+    kw = dict(level=args.level, agency=args.agency, commune_code=args.commune, calendar=cal, catalog=cat, now=now)
+    rows = await stats.period_stats(db, start, end, group_by=args.by, **kw)
+    if args.month:
+        ytd = (await stats.period_stats(db, date(start.year, 1, 1), end, **kw))[-1].counts
+    if args.csv:
+        with open(args.csv, "wb") as fh:
+            fh.write(stats.to_csv(rows))
+    if args.xlsx:
+        with open(args.xlsx, "wb") as fh:
+            fh.write(stats.to_xlsx(rows, title))
+    if args.json:
+        _out([r.as_dict() for r in rows])
+    elif not (args.csv or args.xlsx):
+        print(stats.stats_text(rows, title, level=args.level, ytd=ytd, ytd_month=start.month if args.month else None))
     return 0
 
 
 async def _notify(args: argparse.Namespace) -> int:
     from storage.officers_repo import OutboxRepo
-    from . import reports
+    from .jobs import standard_jobs
     from .notifier import ConsoleSender, Notifier
     async with _runtime(args) as rt:
         if args.notify_cmd == "status":
@@ -295,14 +338,13 @@ async def _notify(args: argparse.Namespace) -> int:
                   "ra màn hình và đánh dấu là đã gửi. Thêm --print nếu thật sự muốn vậy.", file=sys.stderr)
             return 2
         notifier = Notifier(rt.sm, [ConsoleSender(ch, image_dir=rt.var_dir / "outbox") for ch in channels])
-        jobs = reports.DailyJobs(rt.sm, calendar=rt.calendar, catalog=rt.catalog, now=rt.now)
+        jobs = standard_jobs(rt.sm, calendar=rt.calendar, catalog=rt.catalog, now=rt.now,
+                             attachments=rt.attachments,
+                             on_done=lambda name, done: print(f"[lịch] {name}: {done}", file=sys.stderr))
 
         async def tick() -> None:
-            if args.no_daily:
-                return
-            done = await jobs()
-            if done and any(done.values()):
-                print(f"[lịch] {done}", file=sys.stderr)
+            if not args.no_daily:
+                await jobs()
 
         if args.once:
             await tick()
@@ -311,7 +353,7 @@ async def _notify(args: argparse.Namespace) -> int:
                   f"uncertain={stats.uncertain}", file=sys.stderr)
             return 0
         try:
-            await notifier.run(tick=tick, daily=False)
+            await notifier.run(tick=tick)
         except (KeyboardInterrupt, asyncio.CancelledError):
             pass
         return 0

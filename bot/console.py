@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import stat
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -33,9 +34,14 @@ def read_file(path: str, _: Any = None) -> IncomingFile | str:
     _ = _ or translator("vi")
     p = Path(path.strip().strip('"').strip("'")).expanduser()
     try:
-        if p.stat().st_size > MAX_FILE:
+        if not stat.S_ISREG(p.stat().st_mode):  # a device (/dev/zero), a FIFO (blocks for ever), a folder
+            return _("Không mở được tệp “{path}”. Vui lòng kiểm tra lại đường dẫn.", path=str(p))
+        with p.open("rb") as fh:  # never trust st_size: read at most one byte past the limit
+            data = fh.read(MAX_FILE + 1)
+        if len(data) > MAX_FILE:
             return _("Tệp quá lớn (trên 50 MB).")
-        return IncomingFile(data=p.read_bytes(), name=p.name)
+        # the file's own name is not kept: files are stored and sent under names of our own
+        return IncomingFile(data=data, name=None)
     except OSError:
         return _("Không mở được tệp “{path}”. Vui lòng kiểm tra lại đường dẫn.", path=str(p))
 

@@ -1,6 +1,6 @@
 """The notifier: delivers the outbox (storage.models.OutboxMessage) through one ``Sender`` per channel.
 
-Rows are written by bot/officers.py in the same transaction as the change they
+Rows are written by bot/cases/ in the same transaction as the change they
 report, so a notification exists if and only if the change committed. This
 worker then:
 
@@ -404,15 +404,11 @@ class Notifier:
         return total
 
     async def run(self, *, stop: asyncio.Event | None = None, idle: float = 1.0,
-                  tick: Callable[[], Awaitable[Any]] | None = None, daily: bool = True) -> None:
-        """Deliver forever (until ``stop`` is set). ``tick`` runs before each round; by default (``daily``)
-        it is the daily jobs (``reports.DailyJobs``: the focal points' reports and the due-tomorrow /
-        overdue pushes, on working days from 07:30 local time, once a day), so every long-running notifier
-        — ``dvcbot notify run`` and the Telegram and Zalo processes — sends them without a cron job."""
+                  tick: Callable[[], Awaitable[Any]] | None = None) -> None:
+        """Deliver forever (until ``stop`` is set). ``tick`` runs before each round: the long-running
+        processes — ``dvcbot notify run`` and the Telegram and Zalo processes — pass ``jobs.standard_jobs``
+        (daily reports and deadline pushes, draft reminders), so they need no cron job."""
         stop = stop or asyncio.Event()
-        if tick is None and daily:
-            from .reports import DailyJobs  # (reports imports the officers module; load it only here)
-            tick = DailyJobs(self.sm, now=self.now)
         while not stop.is_set():
             if tick is not None:
                 try:

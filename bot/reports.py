@@ -1,7 +1,9 @@
 """Reports: the daily report to each agency's focal point, and the monthly statistics.
 
 Daily report (sent on working days, from ``DAILY_AT`` local time, before 09:00), per procedure for
-one agency and commune:
+one agency and commune; the commune's focal point also gets the commune-wide report of the linked
+(liên thông) groups across the four agencies (Plan 155). Its title states the period and the time it was
+made; an on-demand report may cover today so far:
 
 * **new** — legs submitted since the start of the previous working day (a Monday report covers
   Friday, Saturday and Sunday);
@@ -12,15 +14,14 @@ one agency and commune:
 
 It goes out through the outbox as a text and a PNG bar chart (matplotlib, Agg backend).
 
-Monthly statistics (``monthly_stats``) follow the tables communes publish ("tình hình giải quyết
-thủ tục hành chính"): received in the month, carried over from before, handled (early, on time,
-late), the late rate, and what is still in progress at the end of the month (of which overdue).
+The overdue dossiers are listed by code with who holds them, so the focal point can chase them. Statistics
+for a month or the year to date are in ``bot/stats.py``.
 """
 from __future__ import annotations
 
 import base64
 import io
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 import logging
 import time as _time
 from datetime import date, datetime, time, timedelta, timezone
@@ -34,7 +35,8 @@ from dialogs.i18n import N_, translator
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo
 
-from . import officers
+from . import cases
+from .cases.base import catalog_or_default
 
 log = logging.getLogger("dvcbot.reports")
 
@@ -65,14 +67,39 @@ def _title(proc_id: str, catalog: Catalog, lang: str = "vi") -> str:
     return _(catalog.get(proc_id).title) if proc_id in catalog.procedures else proc_id
 
 
-async def daily_report(db: AsyncSession, agency: str, commune_code: str | None, day: date, now: datetime, *,
-                       calendar: WorkCalendar | None = None, catalog: Catalog | None = None) -> list[DailyRow]:
+@dataclass
+class DailyReport:
+    """What a focal point gets: counts per procedure, the overdue dossiers, and the period they cover."""
+
+    rows: list[DailyRow]
+    start: datetime  # local; the period is start ≤ t < end
+    end: datetime
+    made_at: datetime
+    overdue: list[tuple[str, str, str]] = field(default_factory=list)  # (code, agency, holder or "")
+
+
+def report_window(day: date, now: datetime, calendar: WorkCalendar, *, so_far: bool = False) -> tuple[datetime,
+                                                                                                      datetime]:
+    """The period a report for ``day`` covers: the previous working day (a Monday report covers Friday to
+    Sunday), or with ``so_far`` today from 00:00 until ``now``."""
+    if so_far:
+        return _local_midnight(day, calendar), calendar.to_local(now)
+    return _local_midnight(calendar.previous_workday(day), calendar), _local_midnight(day, calendar)
+
+
+async def daily_report(db: AsyncSession, agency: str | None, commune_code: str | None, day: date, now: datetime, *,
+                       calendar: WorkCalendar | None = None, catalog: Catalog | None = None,
+                       so_far: bool = False, procedures: set[str] | None = None) -> DailyReport:
+    """The report for ``day``; ``agency=None`` covers every agency of the commune (the liên thông report),
+    ``procedures`` limits it to some procedures."""
     calendar = calendar or DEFAULT_CALENDAR
-    catalog = officers._cat(catalog)
-    start = _local_midnight(calendar.previous_workday(day), calendar)
-    end = _local_midnight(day, calendar)
+    catalog = catalog_or_default(catalog)
+    start, end = report_window(day, now, calendar, so_far=so_far)
     rows: dict[str, DailyRow] = {}
+    overdue: list[tuple[str, str, int | None]] = []
     for leg, d in await LegRepo(db).all_with_dossier(agency=agency, commune_code=commune_code):
+        if procedures is not None and d.procedure_id not in procedures:
+            continue
         r = rows.get(d.procedure_id)
         if r is None:
             r = rows[d.procedure_id] = DailyRow(d.procedure_id, _title(d.procedure_id, catalog))
@@ -80,22 +107,43 @@ async def daily_report(db: AsyncSession, agency: str, commune_code: str | None, 
             r.new += 1
         if leg.status not in lc.CLOSED:
             r.in_progress += 1
-            due = officers.effective_due(leg, calendar, now)
+            due = cases.effective_due(leg, calendar, now)
             if due == day:
                 r.due_today += 1
             elif due < day:
                 r.overdue += 1
+                overdue.append((d.code, leg.agency, leg.claimed_by))
         elif leg.closed_at is not None and start <= leg.closed_at < end and leg.status != lc.WITHDRAWN:
             if leg.timeliness == "late":
                 r.late += 1
             else:
                 r.on_time += 1
-    return sorted(rows.values(), key=lambda r: r.title)
+    repo = OfficerRepo(db)
+    named: list[tuple[str, str, str]] = []
+    for code, leg_agency, holder in overdue:
+        o = await repo.get(holder) if holder is not None else None
+        named.append((code, leg_agency, o.name if o is not None else ""))
+    return DailyReport(sorted(rows.values(), key=lambda r: r.title), start, end, calendar.to_local(now), named)
 
 
-def report_text(agency: str, commune_code: str | None, day: date, rows: list[DailyRow], lang: str = "vi") -> str:
+def linked_procedures(catalog: Catalog) -> set[str]:
+    """The procedures whose dossiers go to several agencies (the liên thông groups)."""
+    return {pid for pid, p in catalog.procedures.items() if len(p.legs) > 1}
+
+
+def report_text(agency: str | None, commune_code: str | None, day: date, report: DailyReport,
+                lang: str = "vi") -> str:
     _ = translator(lang)
-    lines = [_("📊 Báo cáo ngày {day} — {unit}", day=_.date(day), unit=officers.unit_text(agency, commune_code, _))]
+    if agency is None:
+        unit = _("liên thông, mọi cơ quan — {place}", place=cases.unit_text("commune", commune_code, _)
+                 .split(", ", 1)[-1])
+    else:
+        unit = cases.unit_text(agency, commune_code, _)
+    lines = [_("📊 Báo cáo ngày {day} — {unit}", day=_.date(day), unit=unit),
+             _("Kỳ báo cáo: từ {start} đến {end} · Cập nhật lúc {made}",
+               start=report.start.strftime("%H:%M %d/%m/%Y"), end=report.end.strftime("%H:%M %d/%m/%Y"),
+               made=report.made_at.strftime("%H:%M %d/%m/%Y"))]
+    rows = report.rows
     if not rows:
         lines.append(_("Không có hồ sơ nào."))
         return "\n".join(lines)
@@ -107,8 +155,15 @@ def report_text(agency: str, commune_code: str | None, day: date, rows: list[Dai
             setattr(total, key, getattr(total, key) + getattr(r, key))
     lines.append("\n" + _("Tổng cộng") + ": " + " · ".join(f"{_(label)}: {getattr(total, key)}"
                                                             for key, label in COLUMNS))
-    if total.overdue:
-        lines.append(_("⚠️ Có {n} hồ sơ quá hạn: gõ “/hoso” để xem và xử lý.", n=total.overdue))
+    if report.overdue:
+        lines.append(_("⚠️ Hồ sơ quá hạn ({n}):", n=len(report.overdue)))
+        for code, leg_agency, holder in report.overdue[:30]:
+            who = holder or _("chưa có người nhận xử lý")
+            agency_label = _(lc.AGENCY_LABELS[leg_agency]) if leg_agency in lc.AGENCY_LABELS else leg_agency
+            lines.append(f"• {code} — {agency_label} — {who}")
+        if len(report.overdue) > 30:
+            lines.append(_("… và {n} hồ sơ khác.", n=len(report.overdue) - 30))
+        lines.append(_("Gõ “/hoso” để xem và xử lý."))
     return "\n".join(lines)
 
 
@@ -119,7 +174,9 @@ def report_chart(rows: list[DailyRow], title: str, lang: str = "vi") -> bytes:
     from matplotlib.figure import Figure
 
     _ = translator(lang)
-    names = [r.title if len(r.title) <= 42 else r.title[:40] + "…" for r in rows] or [_("Không có hồ sơ")]
+    if not any(getattr(r, key) for r in rows for key, _l in COLUMNS):
+        return _empty_chart(title, _("Không có hồ sơ nào trong kỳ báo cáo."))
+    names = [r.title if len(r.title) <= 42 else r.title[:40] + "…" for r in rows]
     n_groups, n_series = len(names), len(COLUMNS)
     height = 0.8 / n_series
     fig = Figure(figsize=(10, 1.4 + 0.9 * n_groups), dpi=110)
@@ -141,97 +198,69 @@ def report_chart(rows: list[DailyRow], title: str, lang: str = "vi") -> bytes:
     return buf.getvalue()
 
 
+def _empty_chart(title: str, note: str) -> bytes:
+    """No data: say so in words, not with a broken axis."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 2.2), dpi=110)
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=10)
+    ax.text(0.5, 0.45, note, ha="center", va="center", fontsize=12, transform=ax.transAxes)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
 async def enqueue_daily_reports(db: AsyncSession, now: datetime, *, calendar: WorkCalendar | None = None,
                                 catalog: Catalog | None = None, force: bool = False) -> int:
     """Queue today's report for every focal point (once per officer and day; only on working days, from
-    DAILY_AT on, unless ``force``). Returns how many were queued."""
+    DAILY_AT on), and for the commune's focal points also the commune-wide report of the linked groups.
+    With ``force`` (on demand, e.g. ``dvcbot officer report --send``) the reports cover today so far and are
+    queued whatever the time. Returns how many were queued."""
     calendar = calendar or DEFAULT_CALENDAR
+    catalog = catalog_or_default(catalog)
     local = calendar.to_local(now)
     day = local.date()
     if not force and (not calendar.is_workday(day) or local.time() < DAILY_AT):
         return 0
     outbox = OutboxRepo(db)
     n = 0
-    cache: dict[tuple[str, str | None], tuple[str, str]] = {}
+    linked = linked_procedures(catalog)
+    cache: dict[tuple[str | None, str | None], tuple[str, str] | None] = {}
+
+    async def made(agency: str | None, commune_code: str | None) -> tuple[str, str] | None:
+        """The report's text and chart; None for a linked-groups report of a commune that has none."""
+        if (agency, commune_code) not in cache:
+            report = await daily_report(db, agency, commune_code, day, now, calendar=calendar, catalog=catalog,
+                                        so_far=force, procedures=linked if agency is None else None)
+            if agency is None and not report.rows:
+                cache[(agency, commune_code)] = None
+            else:
+                text = report_text(agency, commune_code, day, report)
+                png = report_chart(report.rows, text.splitlines()[0].replace("📊 ", ""))
+                cache[(agency, commune_code)] = (text, base64.b64encode(png).decode("ascii"))
+        return cache[(agency, commune_code)]
+
+    stamp = day.isoformat() if not force else calendar.to_local(now).strftime("%Y-%m-%dT%H%M")
     for o in await OfficerRepo(db).focal_points():
-        dedupe = f"report:{day.isoformat()}:{o.id}"
-        if await outbox.exists(dedupe):
-            continue
-        scope = (o.agency, o.commune_code)
-        if scope not in cache:
-            rows = await daily_report(db, o.agency, o.commune_code, day, now, calendar=calendar, catalog=catalog)
-            text = report_text(o.agency, o.commune_code, day, rows)
-            png = report_chart(rows, text.splitlines()[0].replace("📊 ", ""))
-            cache[scope] = (text, base64.b64encode(png).decode("ascii"))
-        text, png64 = cache[scope]
-        n += await outbox.enqueue(chat_key=o.user_key, kind="officer_daily_report", dedupe_key=dedupe, now=now,
-                                  payload={"text": text, "image_png": png64,
-                                           "image_name": f"bao-cao-{o.agency}-{o.commune_code}-{day.isoformat()}"})
+        scopes: list[tuple[str | None, str]] = [(o.agency, "report")]
+        if o.agency == "commune" and linked:
+            scopes.append((None, "report-linked"))
+        for agency, prefix in scopes:
+            dedupe = f"{prefix}:{stamp}:{o.id}"
+            if await outbox.exists(dedupe):
+                continue
+            got = await made(agency, o.commune_code)
+            if got is None:
+                continue
+            text, png64 = got
+            name = f"bao-cao-{agency or 'lien-thong'}-{o.commune_code}-{day.isoformat()}"
+            n += await outbox.enqueue(chat_key=o.user_key, kind="officer_daily_report", dedupe_key=dedupe, now=now,
+                                      payload={"text": text, "image_png": png64, "image_name": name})
     return n
-
-
-# -- monthly statistics -------------------------------------------------------------------------
-MONTH_COLUMNS = [("received", N_("Tiếp nhận mới")), ("carried_over", N_("Kỳ trước chuyển sang")),
-                 ("handled", N_("Đã giải quyết")), ("early", N_("Trước hạn")), ("on_time", N_("Đúng hạn")),
-                 ("late", N_("Trễ hạn")), ("late_rate", N_("Tỷ lệ trễ hạn (%)")),
-                 ("in_progress", N_("Đang giải quyết")), ("overdue", N_("Trong đó quá hạn"))]
-
-
-async def monthly_stats(db: AsyncSession, year: int, month: int, *, agency: str | None = None,
-                        commune_code: str | None = None, calendar: WorkCalendar | None = None,
-                        catalog: Catalog | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
-    """One row per procedure (and a total row with procedure ``"*"``) for the given month. For the current
-    month, "in progress" and "overdue" are as of ``now``."""
-    calendar = calendar or DEFAULT_CALENDAR
-    catalog = officers._cat(catalog)
-    first = date(year, month, 1)
-    nxt = date(year + (month == 12), month % 12 + 1, 1)
-    start, end = _local_midnight(first, calendar), _local_midnight(nxt, calendar)
-    as_of = min(end, now) if now is not None else end
-    as_of_day = calendar.to_local(as_of).date()
-    rows: dict[str, dict[str, Any]] = {}
-
-    def row(pid: str, title: str) -> dict[str, Any]:
-        return rows.setdefault(pid, {"procedure": pid, "title": title, **{k: 0 for k, _l in MONTH_COLUMNS}})
-
-    for leg, d in await LegRepo(db).all_with_dossier(agency=agency, commune_code=commune_code):
-        if leg.started_at >= as_of or (leg.closed_at is not None and leg.closed_at < start):
-            continue
-        r = row(d.procedure_id, _title(d.procedure_id, catalog))
-        if leg.started_at >= start:
-            r["received"] += 1
-        else:
-            r["carried_over"] += 1
-        if leg.closed_at is not None and leg.closed_at < as_of:
-            if leg.status != lc.WITHDRAWN:
-                r["handled"] += 1
-                r[leg.timeliness or "on_time"] += 1
-        else:
-            r["in_progress"] += 1
-            if officers.effective_due(leg, calendar, as_of) < as_of_day:  # (a leg waiting for the citizen is
-                r["overdue"] += 1                                             # not overdue while its clock waits)
-    total = {"procedure": "*", "title": translator("vi")("Tổng cộng"), **{k: 0 for k, _l in MONTH_COLUMNS}}
-    out = sorted(rows.values(), key=lambda r: r["title"])
-    for r in out:
-        for k, _l in MONTH_COLUMNS:
-            total[k] += r[k]
-    for r in out + [total]:
-        r["late_rate"] = round(100.0 * r["late"] / r["handled"], 1) if r["handled"] else 0.0
-    return out + [total]
-
-
-def stats_table(rows: list[dict[str, Any]], year: int, month: int, lang: str = "vi") -> str:
-    _ = translator(lang)
-    head = [_("Thủ tục")] + [_(label) for _k, label in MONTH_COLUMNS]
-    body = [[r["title"][:45]] + [f"{r[k]:g}" if isinstance(r[k], float) else str(r[k]) for k, _l in MONTH_COLUMNS]
-            for r in rows]
-    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
-    fmt = lambda cells: " | ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i])  # noqa: E731
-                                   for i, c in enumerate(cells))
-    lines = [_("Tình hình giải quyết thủ tục hành chính tháng {month}/{year}", month=month, year=year), fmt(head),
-             "-+-".join("-" * w for w in widths)]
-    lines += [fmt(b) for b in body]
-    return "\n".join(lines)
 
 
 async def run_daily(db: AsyncSession, now: datetime, *, calendar: WorkCalendar | None = None,
@@ -243,7 +272,7 @@ async def run_daily(db: AsyncSession, now: datetime, *, calendar: WorkCalendar |
     if not calendar.is_workday(local.date()) or local.time() < DAILY_AT:
         return {"reports": 0, "deadline_pushes": 0}
     reports = await enqueue_daily_reports(db, now, calendar=calendar, catalog=catalog)
-    pushes = await officers.scan_deadlines(db, calendar, now, catalog=catalog)
+    pushes = await cases.scan_deadlines(db, calendar, now, catalog=catalog)
     return {"reports": reports, "deadline_pushes": pushes}
 
 

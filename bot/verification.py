@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Awaitable, Callable, Mapping, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +30,15 @@ from dialogs.kinds import format_address
 from dialogs.textnorm import fold
 from storage.allowance_models import IdentityCheck
 from storage.models import Dossier, DossierEvent, DossierLeg, Officer
-from storage.officers_repo import LegRepo, OfficerRepo, person_key
+from storage.officers_repo import OfficerRepo, person_key
+
+from .cases.base import ActionRefused, officer_actor
+from .cases.notify import push_officers
+from .cases.transition import settle
+from .officer_chat.context import OfficerCtx
+from .officer_chat.router import officer_chat_of
+from .officer_chat.views import show_queue
+from .pipeline import Pipeline
 
 log = logging.getLogger("dvcbot.verification")
 
@@ -66,17 +74,25 @@ class IdentityVerifier(Protocol):
 # listeners told about every recorded result: async fn(db, dossier, check, now)
 Listener = Callable[[AsyncSession, Dossier, IdentityCheck, datetime], Awaitable[None]]
 LISTENERS: list[Listener] = []
+# who a dossier's check is about: fn(catalog, dossier) -> Person | None (the procedure's YAML says)
+PersonSource = Callable[[Any, Dossier], "Person | None"]
+PERSON_SOURCES: list[PersonSource] = []
 
 
-def person_from_answers(answers: dict[str, Any], prefix: str = "beneficiary") -> Person | None:
-    idn = answers.get(f"{prefix}.id_number")
+def person_from_answers(answers: dict[str, Any], paths: Mapping[str, str]) -> Person | None:
+    """The person whose name, birth date, ID number and residence are the answers at ``paths``."""
+    idn = answers.get(paths["id_number"])
     if not isinstance(idn, str):
         return None
-    bd = answers.get(f"{prefix}.birth_date")
-    res = answers.get(f"{prefix}.residence")
-    return Person(full_name=str(answers.get(f"{prefix}.full_name") or ""),
+    bd = answers.get(paths["birth_date"])
+    res = answers.get(paths["residence"])
+    return Person(full_name=str(answers.get(paths["full_name"]) or ""),
                   birth_date=date.fromisoformat(bd) if isinstance(bd, str) else None, id_number=idn,
                   residence=format_address(res) if isinstance(res, dict) else str(res or ""))
+
+
+def person_of(catalog: Any, dossier: Dossier) -> Person | None:
+    return next((p for p in (src(catalog, dossier) for src in PERSON_SOURCES) if p is not None), None)
 
 
 class ManualPoliceVerifier:
@@ -96,13 +112,12 @@ class ManualPoliceVerifier:
         db.add(check)
         await db.flush()
         if leg is not None:
-            from . import officers
             _ = translator("vi")
             text = _("🛂 Yêu cầu xác thực thông tin trên Cơ sở dữ liệu quốc gia về dân cư: hồ sơ {code}.\n"
                      "Bấm “Xác thực” để xem thông tin và trả lời Khớp / Không khớp.", code=dossier.code)
             people = await OfficerRepo(db).in_scope(leg.agency, leg.commune_code)
-            await officers._push_officers(db, people, "officer_identity_check", f"idv:{check.id}", text, now,
-                                          dossier_id=dossier.id, choices=[(f"idv:open:{check.id}", _("Xác thực"))])
+            await push_officers(db, people, "officer_identity_check", f"idv:{check.id}", text, now,
+                               dossier_id=dossier.id, choices=[(f"idv:open:{check.id}", _("Xác thực"))])
         log.info("identity check %s opened for dossier %s", check.id, dossier.code)
         return VerificationResult(PENDING, check_id=check.id, source=self.name)
 
@@ -112,19 +127,18 @@ DEFAULT_VERIFIER: IdentityVerifier = ManualPoliceVerifier()
 
 async def _check_in_scope(db: AsyncSession, officer: Officer, check_id: int) -> tuple[IdentityCheck, Dossier,
                                                                                         DossierLeg | None]:
-    from .officers import ActionRefused
     check = await db.get(IdentityCheck, check_id)
     leg = await db.get(DossierLeg, check.leg_id) if check is not None and check.leg_id else None
     if check is None or leg is None or leg.agency != officer.agency or leg.commune_code != officer.commune_code:
         raise ActionRefused(N_("Không tìm thấy yêu cầu xác thực này trong phạm vi của bạn."), "not_found")
     dossier = await db.get(Dossier, check.dossier_id)
+    assert dossier is not None  # a check goes with its dossier (on delete cascade)
     return check, dossier, leg
 
 
 async def record_result(db: AsyncSession, officer: Officer, check_id: int, matched: bool, note: str | None,
                         now: datetime) -> IdentityCheck:
     """An officer's answer to a manual check: stored once, an event on the dossier, the police leg closed."""
-    from .officers import ActionRefused
     check, dossier, leg = await _check_in_scope(db, officer, check_id)
     if check.status != PENDING:
         raise ActionRefused(N_("Yêu cầu xác thực này đã có kết quả."), "done")
@@ -132,25 +146,20 @@ async def record_result(db: AsyncSession, officer: Officer, check_id: int, match
     check.note = (note or "").strip() or None
     check.checked_by = officer.id
     check.checked_at = now
-    before = leg.status if leg else dossier.status
-    after = before
-    if leg is not None and leg.status in lc.OPEN:
-        after = lc.RESULT_ISSUED if matched else lc.REJECTED
-        leg.status = after
-        leg.closed_at = now
-        leg.claimed_by = None
-        leg.version = (leg.version or 0) + 1
-        legs = await LegRepo(db).of_dossier(dossier.id)
-        dossier.status = lc.parent_status([x.status for x in legs], dossier.status) or dossier.status
     _ = translator("vi")
     reason = _("Xác thực trên CSDL quốc gia về dân cư: {result}", result=_(RESULT_LABELS[check.status]))
     if check.note:
         reason += f" — {check.note}"
-    db.add(DossierEvent(dossier_id=dossier.id, leg_id=leg.id if leg else None, at=now, from_status=before,
-                        to_status=after, actor=officer.user_key or f"officer:{officer.id}", role=officer.role,
-                        unit=f"{officer.agency}/{officer.commune_code}", reason=reason, action=None,
-                        data={"verification": check.status, "check_id": check.id, "verifier": check.verifier}))
-    await db.flush()
+    data = {"verification": check.status, "check_id": check.id, "verifier": check.verifier}
+    if leg is not None and leg.status in lc.OPEN:  # the police leg closes on the verdict
+        await settle(db, dossier, leg, lc.RESULT_ISSUED if matched else lc.REJECTED, officer_actor(officer), now,
+                     reason=reason, data=data)
+    else:
+        before = leg.status if leg else dossier.status
+        db.add(DossierEvent(dossier_id=dossier.id, leg_id=leg.id if leg else None, at=now, from_status=before,
+                            to_status=before, actor=officer.user_key or f"officer:{officer.id}", role=officer.role,
+                            unit=f"{officer.agency}/{officer.commune_code}", reason=reason, action=None, data=data))
+        await db.flush()
     for listener in LISTENERS:
         await listener(db, dossier, check, now)
     log.info("identity check %s for dossier %s: %s", check.id, dossier.code, check.status)
@@ -182,7 +191,7 @@ def person_card(person: Person, code: str, _: Translator) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# the officer chat (called from bot/officers._officer_turn and _show_dossier)
+# the officer chat's plug-in (bot/officer_chat/router.py): registered by register()
 # ---------------------------------------------------------------------------------------------
 YES_WORDS = {"khop", "dung", "trung khop", "co", "match", "matched"}
 NO_WORDS = {"khong khop", "sai", "khong dung", "khong trung", "mismatch", "no match"}
@@ -258,8 +267,7 @@ async def officer_step(ctx, value: str | None, text: str) -> bool:
 
 
 async def _back_to_queue(ctx) -> bool:
-    from .officers import _show_queue
-    await _show_queue(ctx)
+    await show_queue(ctx)
     return True
 
 
@@ -270,7 +278,7 @@ async def _show_check(ctx, check_id: int) -> None:
         ctx.say(_("Yêu cầu xác thực này đã có kết quả: {result}.", result=_(RESULT_LABELS[check.status])))
         await _back_to_queue(ctx)
         return
-    person = person_from_answers(dossier.answers or {})
+    person = person_of(ctx.catalog, dossier)
     ctx.say(person_card(person, dossier.code, _) if person else dossier.code)
     ctx.ask(_("Thông tin trên có khớp với Cơ sở dữ liệu quốc gia về dân cư không?"), "officer.identity_check",
             [(f"idv:ok:{check.id}", _("Khớp")), (f"idv:no:{check.id}", _("Không khớp")), ("queue", _("Về hàng đợi"))],
@@ -282,3 +290,14 @@ async def _ask_note(ctx) -> None:
     _ = ctx._
     ctx.replies.append(Ask(text=_("Ghi chú kết quả đối chiếu (ví dụ: sai ngày sinh). Gõ “không” nếu không có."),
                            procedure=None, field="officer.identity_note", kind="text", nav=(NAV_CANCEL,)))
+
+
+async def dossier_extra(ctx: OfficerCtx, dossier: Dossier) -> tuple[list[str], list[tuple[str, str]]]:
+    """The identity check's outcome under a dossier's summary, and its button for the police."""
+    line = summary_line(await latest_for_dossier(ctx.db, dossier.id), ctx._)
+    return ([line] if line else []), await dossier_choices(ctx.db, ctx.officer, dossier)
+
+
+def register(pipeline: Pipeline) -> None:
+    """The identity check's lines and buttons on a dossier in the officer chat."""
+    officer_chat_of(pipeline).add_dossier_extra(dossier_extra)

@@ -153,7 +153,7 @@ def match(raw: str) -> list[Bank]:
     if found:
         return found
     # typos: "vietcombak", "agribak"
-    keys = {}
+    keys: dict[str, list[Bank]] = {}
     for b in banks:
         for k in [_squash(b.short), _squash(b.code)] + [_squash(a) for a in b.aliases]:
             if len(k) >= 4:
@@ -242,3 +242,10 @@ def masked_account(digits: str | None) -> str:
     if not digits:
         return ""
     return "•••• " + digits[-4:]
+
+
+def brief(kind: str, value: Any) -> str:
+    """A bank or an account in a notification: the bank's short name, the account's last 4 digits."""
+    if kind == "bank":
+        return bank_label(str(value) if value else None).split(" — ")[0]
+    return masked_account(str(value) if value else None)

@@ -68,6 +68,10 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
     for r in proc.eligibility:
         yield f"eligibility.{r.id}.reason", r.reason
         yield f"eligibility.{r.id}.instead", r.instead
+    for section in ("checks", "submit", "exports"):
+        for i, call in enumerate(getattr(proc.effects, section)):
+            for where, text in effect_texts(call.args):
+                yield f"effects.{section}[{i}].{where}", text
     for leg in proc.legs:
         yield f"legs.{leg.id}.title", leg.title
         yield f"legs.{leg.id}.agency.name", leg.agency.name
@@ -75,6 +79,25 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
             yield f"legs.{leg.id}.agency.note", leg.agency.note
         if leg.note:
             yield f"legs.{leg.id}.note", leg.note
+
+
+def _is_text_key(key: str) -> bool:
+    return key in ("message", "request", "notice", "title", "label") or key.endswith(("_message", "_label", "_event"))
+
+
+def effect_texts(args: object, where: str = "", texts: bool = False) -> Iterator[tuple[str, str]]:
+    """(where, text) for the user-facing strings among an effect's arguments: ``message``, ``request``, ``notice``,
+    ``title``, ``label``, any ``*_message``, ``*_label`` or ``*_event``, and the values of ``labels``."""
+    if isinstance(args, dict):
+        for k, v in args.items():
+            sub = f"{where}.{k}" if where else str(k)
+            if isinstance(v, str) and (texts or _is_text_key(str(k))):
+                yield sub, v
+            elif not isinstance(v, str):
+                yield from effect_texts(v, sub, texts=k == "labels")
+    elif isinstance(args, list):
+        for i, v in enumerate(args):
+            yield from effect_texts(v, f"{where}[{i}]")
 
 
 @dataclass
@@ -118,6 +141,7 @@ class Catalog:
         problems = list(self.errors)
         for proc in self.procedures.values():
             problems += [f"{proc.id}: {p}" for p in check_procedure(self.forms[proc.id])]
+            problems += [f"{proc.id}: {p}" for p in check_phrases(proc)]
             for lang in langs:
                 if lang == DEFAULT_LANG:
                     continue
@@ -161,6 +185,12 @@ def _literal_comparisons(source: str) -> Iterator[tuple[str, object]]:
                 for e in b.elts:
                     if isinstance(e, ast.Constant):
                         yield r, e.value
+
+
+def check_phrases(proc: Procedure) -> list[str]:
+    from .nlu import check_phrases as check  # the matcher's normalisation decides what a phrase means
+
+    return check(proc)
 
 
 def _template_ids() -> set[str]:

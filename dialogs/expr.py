@@ -11,7 +11,7 @@ Syntax
 ------
 * literals: strings, integers, floats, ``True``/``False``/``None``, lists and
   tuples of expressions;
-* field references: names and dotted names (``case``, ``deceased.birth_date``),
+* field references: names and dotted names (``case``, ``who.birth_date``),
   with constant indexes into repeat groups (``members[0].relation``);
 * ``value``: the answer being validated (``value.province_code`` looks a key up
   in a structured answer); ``item.X``: field ``X`` of the current repeat-group
@@ -47,7 +47,8 @@ results at :data:`MAX_INT` in magnitude; strings and lists built with ``+`` or
 are not available. A limit broken by constants alone (``'a' * 1000000000``) is
 a compile-time :class:`ExprError`; one broken at run time by answer values
 gives unknown (``None``). Regular expressions must be string literals (checked
-when compiling, nested quantifiers rejected) and are applied to at most
+when compiling, nested quantifiers rejected, matched with RE2 in linear time, see
+:mod:`dialogs.safe_re`) and are applied to at most
 :data:`MAX_MATCH_INPUT` characters.
 """
 from __future__ import annotations
@@ -63,6 +64,8 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
+
+from .safe_re import Matcher, UnsafePattern, compile_safe
 
 __all__ = [
     "ExprError",
@@ -355,7 +358,7 @@ def _fn_date(c: _Ctx, y: Any, m: Any, d: Any) -> date | None:
         return None
 
 
-def _match_fn(rx: re.Pattern[str]) -> Callable[..., bool | None]:
+def _match_fn(rx: Matcher) -> Callable[..., bool | None]:
     def _fn_matches(c: _Ctx, s: Any, _pattern: Any = None) -> bool | None:
         if isinstance(s, int) and not isinstance(s, bool):
             s = str(s)
@@ -795,12 +798,16 @@ class _Compiler:
             if not (isinstance(pat, ast.Constant) and isinstance(pat.value, str)):
                 raise self.error("matches() needs a string literal as its regular expression", pat)
             try:
-                rx = re.compile(pat.value)
+                re.compile(pat.value)
             except (re.error, OverflowError, RecursionError, ValueError) as exc:
                 raise self.error(f"invalid regular expression: {exc}", pat) from None
             if _nested_quantifier(pat.value):
                 raise self.error("regular expression has a nested quantifier such as (a+)+, "
                                  "which can be very slow", pat)
+            try:
+                rx = compile_safe(pat.value)  # RE2: linear time, so (a|a)*b cannot hang the bot either
+            except UnsafePattern as exc:
+                raise self.error(str(exc), pat) from None
             impl = _match_fn(rx)
         self.functions.add(name)
         assert impl is not None
@@ -841,7 +848,7 @@ class Expr:
     """A compiled expression. Build with :func:`compile_expr`.
 
     ``refs`` holds the field paths read by the expression, with repeat-group
-    indexes normalised (``members[0].relation`` → ``"members[].relation"``;
+    indexes normalised (``people[0].relation`` → ``"people[].relation"``;
     ``count(members)`` → ``"members"``), plus ``"value"`` when the expression
     uses ``value``. ``item_refs`` holds the names read as ``item.X`` (``"X"``),
     ``functions`` the functions called.
@@ -861,7 +868,7 @@ class Expr:
                  item: Callable[[str], Any] | None = None, today: date | None = None) -> Any:
         """Evaluate against answers.
 
-        ``resolve(path)`` gets a field path as written (``"deceased.birth_date"``,
+        ``resolve(path)`` gets a field path as written (``"who.birth_date"``,
         ``"members[0].relation"``, a group id for ``count(members)``) and returns
         the typed answer or ``None``. ``item(name)`` resolves ``item.name`` inside
         a repeat group. ``today`` defaults to the current date in Vietnam.

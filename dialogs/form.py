@@ -1,7 +1,7 @@
 """The form cursor: which questions apply, in which order, given the answers so far.
 
 Answers are a flat JSON dict keyed by field path. A path is the field id
-(``deceased.full_name``) or, inside a repeat group, ``group[i].field``
+(``who.full_name``) or, inside a repeat group, ``group[i].field``
 (``members[1].relation``). The hidden ``group[i]._more`` answer records whether
 the citizen wanted another item. The cursor is recomputed from the answers on
 every step (the XLSForm way), so relevance changes and edits need no bookkeeping.

@@ -1,11 +1,50 @@
-"""What goes into and out of the dialog engine. Channels translate to and from these."""
+"""What goes into and out of the dialog engine. Channels translate to and from these.
+
+Everything a person sends is normalised when its ``Incoming`` is built, before anything parses it
+(:func:`clean_text`): NUL and other control characters, lone surrogates, bidirectional overrides and
+invisible characters are removed, the text is NFC, and it is cut at :data:`MAX_TEXT` characters (Telegram's own
+limit), so no parser ever sees a megabyte, and whatever is stored can be stored and printed (PostgreSQL refuses
+NUL; a lone surrogate cannot be encoded as UTF-8).
+"""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
 from typing import Any
 
 # Navigation actions a channel may render as buttons; their choice values.
 NAV_BACK, NAV_SKIP, NAV_HELP, NAV_CANCEL = "nav:back", "nav:skip", "nav:help", "nav:cancel"
+
+MAX_TEXT = 4096     # characters of one message (Telegram's limit); the rest is cut before parsing
+MAX_CHOICE = 256    # a choice value (callback data is at most 64 bytes; console/JSON lines are free)
+MAX_NAME = 100      # a file name, kept only as a label
+
+# C0/C1 controls except tab and newline, lone surrogates, bidi embeddings/overrides/isolates, zero-width
+# space, word joiner, BOM. (ZWJ/ZWNJ stay: emoji sequences and some scripts need them.)
+_STRIP = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069"
+                    "\u200b\u2060\ufeff\u200e\u200f\u061c]")
+
+
+def clean_text(value: Any, limit: int = MAX_TEXT) -> str | None:
+    """Inbound text as the engine may see it (None stays None). Cheap on any length: the input is cut to a
+    small multiple of ``limit`` before anything else runs."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    text = text[: limit * 2].replace("\r\n", "\n").replace("\r", "\n")
+    text = _STRIP.sub("", text)
+    return unicodedata.normalize("NFC", text)[:limit]
+
+
+def clean_name(name: Any) -> str | None:
+    """A file name as a label only: no folders, no control or direction characters, short. Files are stored
+    and sent under names of our own (see storage.attachments.download_name)."""
+    text = clean_text(name, 4 * MAX_NAME)
+    if not text:
+        return None
+    text = text.replace("\\", "/").rsplit("/", 1)[-1].replace("\n", " ").replace("\t", " ").strip(" .")
+    return text[-MAX_NAME:] or None
 
 
 @dataclass(frozen=True)
@@ -16,6 +55,10 @@ class IncomingFile:
     # the QR codes read from the photo (dialogs/qrscan.Scan), when the runtime read them off the event loop
     scan: Any = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", clean_name(self.name))
+        object.__setattr__(self, "mime", clean_text(self.mime, 100))
+
 
 @dataclass(frozen=True)
 class Incoming:
@@ -25,6 +68,11 @@ class Incoming:
     choice: str | None = None
     file: IncomingFile | None = None
     files: tuple[IncomingFile, ...] = ()  # an album sent at once counts as one answer
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", clean_text(self.text))
+        object.__setattr__(self, "choice", clean_text(self.choice, MAX_CHOICE))
+        object.__setattr__(self, "files", tuple(self.files))
 
 
 @dataclass(frozen=True)
@@ -84,39 +132,3 @@ class Ask:
 
 
 Reply = Message | Ask
-
-
-@dataclass
-class SubmitRequest:
-    """Asked of the runtime when the citizen swears to the declaration."""
-
-    procedure: str
-    procedure_version: int
-    draft_id: str
-    answers: dict[str, Any]
-    applicant_name: str | None
-    lang: str
-
-
-@dataclass
-class SupplementSubmit:
-    """The citizen finished answering an officer's supplement request."""
-
-    request_id: int
-    code: str
-    answers: dict[str, Any]
-
-
-@dataclass
-class Outcome:
-    replies: list[Reply] = field(default_factory=list)
-    blobs: dict[str, bytes] = field(default_factory=dict)  # sha256 -> bytes to store
-    submit: SubmitRequest | None = None
-    accepted: bool = False  # an answer was accepted (the state must be saved)
-    # Requests to the runtime, which has the database (the engine has none):
-    list_dossiers: bool = False            # "/hoso": insert the citizen's dossier list before the last question
-    open_supplement: int | bool = False    # "bổ sung": load this (or the first) open supplement request
-    supplement: SupplementSubmit | None = None
-    rating: tuple[str | None, int] | None = None  # (dossier code or None for the latest closed one, stars)
-    withdraw: str | None = None  # the citizen confirmed withdrawing this dossier
-    follow: tuple[str, str] | None = None  # (dossier code, last 4 digits of the applicant's ID): /theodoi

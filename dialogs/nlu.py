@@ -12,7 +12,7 @@ passed in).
   expanded, repeated letters collapsed, punctuation and emoji removed.
 * :func:`match_procedures` — procedures ranked by a BM25-style score over
   words and word pairs of each definition's title, short description,
-  keywords and a built-in table of life-event phrases (:data:`SYNONYMS`),
+  keywords and weighted life-event phrases (its YAML ``nlu.phrases``),
   with typo correction against the catalogue vocabulary; scores in [0, 1].
 * :func:`decide` — one confident procedure, or the 2–3 closest to offer.
 * :func:`detect_info_question` — "cần giấy tờ gì?", "mất bao lâu?"… → which
@@ -45,7 +45,6 @@ from .textnorm import fold, nfc
 __all__ = [
     "Decision",
     "ProcedureStub",
-    "SYNONYMS",
     "INFO_CATEGORIES",
     "normalise",
     "match_procedures",
@@ -271,149 +270,6 @@ def normalise(text: str) -> str:
 # Procedure matching
 # ==========================================================================
 
-#: Built-in phrases per procedure id (Vietnamese; normalised when indexed):
-#: ``{"title": …, "phrases": {weight: [phrase, …]}}``.  Weight 1 for phrases
-#: that clearly mean the procedure, lower for life events shared with another
-#: procedure ("bố mất": death registration first, funeral support maybe).
-#: Only ids present in the catalogue are scored; the others (and their
-#: titles) only feed the word statistics, so scores stay stable as
-#: definitions land.
-SYNONYMS: dict[str, dict[str, Any]] = {
-    "ho-tro-chi-phi-mai-tang": {
-        "title": "Hỗ trợ chi phí mai táng (trợ giúp đột xuất)",
-        "phrases": {
-            1.0: [
-                "hỗ trợ chi phí mai táng", "hỗ trợ mai táng", "chi phí mai táng", "tiền mai táng",
-                "tiền chôn cất", "hỗ trợ chôn cất", "chi phí chôn cất", "lo chôn cất", "lo đám tang",
-                "tiền đám tang", "hỗ trợ đám tang", "hỗ trợ tang lễ", "lo tang lễ", "chết do thiên tai",
-                "chết do lũ", "chết vì bão", "chết đuối", "lũ cuốn chết", "nước cuốn chết", "sét đánh chết",
-                "chết do tai nạn giao thông", "tai nạn lao động chết", "chết cháy", "chết do hỏa hoạn",
-                "chết vì dịch bệnh", "chết do sạt lở", "người vô gia cư chết", "chết không có người thân",
-                "mẫu 04", "trợ giúp xã hội đột xuất mai táng", "mai táng phí do thiên tai",
-                "người chết do bất khả kháng", "tổ chức mai táng",
-            ],
-            0.45: ["ma chay", "đám ma", "người chết", "người mất", "trợ cấp mai táng", "mai táng phí", "đám tang"],
-            0.25: ["bố mất", "mẹ mất", "qua đời", "thiên tai", "lũ lụt", "trợ giúp đột xuất", "hỗ trợ"],
-        },
-    },
-    "lien-thong-khai-tu": {
-        "title": "Đăng ký khai tử, xóa đăng ký thường trú, trợ cấp mai táng (liên thông)",
-        "phrases": {
-            1.0: [
-                "đăng ký khai tử", "khai tử", "báo tử", "giấy báo tử", "giấy chứng tử", "trích lục khai tử",
-                "xóa đăng ký thường trú", "xóa thường trú", "xóa hộ khẩu người chết", "cắt hộ khẩu",
-                "cắt khẩu", "xóa khẩu", "bố mất", "mẹ mất", "cha mất", "ba mất", "bố qua đời", "mẹ qua đời",
-                "ông mất", "bà mất", "chồng mất", "vợ mất", "con mất", "người thân qua đời", "người nhà mất",
-                "mới mất", "vừa mất", "qua đời", "từ trần", "khai tử liên thông", "trợ cấp mai táng",
-                "mai táng phí bảo hiểm xã hội", "nhận mai táng phí", "giấy tờ cho người đã mất",
-            ],
-            0.45: ["ma chay", "đám ma", "đám tang", "người chết", "người mất", "đăng ký thường trú", "hộ khẩu"],
-        },
-    },
-    "lien-thong-khai-sinh": {
-        "title": "Đăng ký khai sinh, đăng ký thường trú, cấp thẻ bảo hiểm y tế cho trẻ dưới 6 tuổi (liên thông)",
-        "phrases": {
-            1.0: [
-                "đăng ký khai sinh", "khai sinh", "giấy khai sinh", "làm giấy khai sinh cho con",
-                "khai sinh cho con", "khai sinh cho bé", "trẻ mới sinh", "con mới sinh", "em bé mới sinh",
-                "mới sinh con", "mới sinh em bé", "mới đẻ", "sinh con", "nhập hộ khẩu cho con",
-                "nhập khẩu cho con", "nhập khẩu cho bé", "đăng ký thường trú cho con",
-                "thẻ bảo hiểm y tế cho trẻ dưới 6 tuổi", "bảo hiểm y tế cho bé", "bảo hiểm y tế cho trẻ em",
-                "trẻ em dưới 6 tuổi", "khai sinh liên thông", "làm giấy cho bé", "làm giấy cho con mới sinh",
-            ],
-            0.45: ["đăng ký thường trú", "hộ khẩu", "bảo hiểm y tế", "nhập khẩu"],
-        },
-    },
-    "nhan-tro-cap-qua-tai-khoan": {
-        "title": "Đăng ký nhận trợ cấp qua tài khoản ngân hàng",
-        "phrases": {
-            1.0: [
-                "nhận trợ cấp qua tài khoản", "tài khoản ngân hàng", "số tài khoản", "chuyển khoản",
-                "nhận qua ngân hàng", "thẻ atm", "không dùng tiền mặt", "không nhận tiền mặt",
-                "lương hưu qua tài khoản", "lĩnh lương hưu qua thẻ", "nhận lương hưu qua tài khoản",
-                "trợ cấp người có công qua tài khoản", "trợ cấp xã hội qua tài khoản", "trợ cấp ưu đãi",
-                "đổi số tài khoản nhận trợ cấp", "chi trả không dùng tiền mặt", "tiền trợ cấp hàng tháng",
-                "nhận trợ cấp", "lĩnh trợ cấp", "chuyển tiền trợ cấp vào tài khoản", "ưu đãi người có công",
-            ],
-            0.45: ["lương hưu", "trợ cấp", "ngân hàng", "bảo trợ xã hội", "tài khoản"],
-        },
-    },
-    "xac-dinh-muc-do-khuyet-tat": {
-        "title": "Xác định, xác định lại mức độ khuyết tật và cấp Giấy xác nhận khuyết tật",
-        "phrases": {
-            1.0: [
-                "xác định mức độ khuyết tật", "xác định lại mức độ khuyết tật", "mức độ khuyết tật",
-                "giám định khuyết tật", "đánh giá khuyết tật", "xin giấy xác nhận khuyết tật",
-                "làm giấy khuyết tật", "giấy khuyết tật lần đầu", "chưa có giấy khuyết tật",
-                "khuyết tật nặng", "khuyết tật đặc biệt nặng", "khuyết tật nhẹ", "bại não", "tự kỷ",
-                "câm điếc", "khiếm thị", "khiếm thính", "mù lòa", "bị liệt", "liệt nửa người", "hội chứng down",
-                "bị down", "thiểu năng trí tuệ", "chậm phát triển", "tâm thần", "cụt chân", "cụt tay", "tai biến",
-                "trợ cấp khuyết tật", "hưởng trợ cấp người khuyết tật", "xác nhận người khuyết tật",
-                "hội đồng xác định mức độ khuyết tật", "xin xác nhận khuyết tật", "cấp giấy khuyết tật",
-            ],
-            0.45: ["giấy khuyết tật", "giấy xác nhận khuyết tật", "người khuyết tật", "khuyết tật"],
-        },
-    },
-    "doi-cap-lai-giay-xac-nhan-khuyet-tat": {
-        "title": "Đổi, cấp lại Giấy xác nhận khuyết tật",
-        "phrases": {
-            1.0: [
-                "cấp lại giấy khuyết tật", "đổi giấy khuyết tật", "cấp đổi giấy xác nhận khuyết tật",
-                "mất giấy khuyết tật", "bị mất giấy khuyết tật", "làm mất giấy khuyết tật",
-                "thất lạc giấy khuyết tật", "giấy khuyết tật bị rách", "giấy khuyết tật bị hỏng",
-                "giấy khuyết tật hư", "rách nát", "sai thông tin", "ghi sai tên", "làm lại giấy khuyết tật",
-                "giấy khuyết tật cũ", "cấp lại", "cấp đổi", "đổi giấy mới", "giấy bị cháy", "giấy bị ướt",
-            ],
-            0.45: ["giấy khuyết tật", "giấy xác nhận khuyết tật", "người khuyết tật", "khuyết tật"],
-        },
-    },
-    "ho-tro-nha-o": {
-        "title": "Hỗ trợ làm nhà ở, sửa chữa nhà ở (trợ giúp đột xuất)",
-        "phrases": {
-            1.0: [
-                "hỗ trợ làm nhà ở", "hỗ trợ sửa chữa nhà ở", "sửa nhà", "làm lại nhà", "dựng lại nhà",
-                "nhà sập", "sập nhà", "nhà bị sập", "nhà sụp", "bão làm sập nhà", "lũ cuốn trôi nhà",
-                "nhà bị cuốn trôi", "nhà bị tốc mái", "tốc mái", "bay mái nhà", "nhà bị cháy", "cháy nhà",
-                "nhà cháy rụi", "nhà bị ngập", "nhà hư hỏng", "nhà bị sạt lở", "sạt lở đất", "động đất",
-                "lốc xoáy", "không còn chỗ ở", "mất nhà", "di dời khẩn cấp", "nhà bị hư hỏng nặng do thiên tai",
-                "hỏa hoạn", "mẫu 06", "nhà đổ", "nhà bị đổ", "nhà ở khẩn cấp", "ở nhờ", "tiền làm nhà",
-            ],
-            0.45: ["thiên tai", "bão", "lũ", "lũ lụt", "trợ giúp đột xuất"],
-            0.25: ["hỗ trợ"],
-        },
-    },
-    "xac-nhan-ho-muc-song-trung-binh": {
-        "title": (
-            "Xác nhận hộ làm nông, lâm, ngư, diêm nghiệp có mức sống trung bình để được hỗ trợ đóng bảo hiểm y tế"
-        ),
-        "phrases": {
-            1.0: [
-                "hộ mức sống trung bình", "mức sống trung bình", "hộ trung bình", "xác nhận hộ mức sống trung bình",
-                "hộ nông nghiệp", "hộ làm nông", "làm nông", "làm ruộng", "làm rẫy", "làm muối", "diêm nghiệp",
-                "ngư nghiệp", "lâm nghiệp", "nuôi cá", "đánh cá", "trồng rừng", "hỗ trợ đóng bảo hiểm y tế",
-                "hỗ trợ mua bảo hiểm y tế", "bảo hiểm y tế hộ gia đình", "bảo hiểm y tế hộ cận nghèo",
-                "mua bảo hiểm y tế giảm giá", "hộ cận nghèo", "ngân sách hỗ trợ đóng bảo hiểm y tế", "mẫu 1",
-                "bảo hiểm y tế cả nhà",
-            ],
-            0.45: ["bảo hiểm y tế"],
-        },
-    },
-    "dang-ky-co-so-tro-giup-xa-hoi": {
-        "title": "Đăng ký hoạt động cơ sở trợ giúp xã hội dưới 10 đối tượng",
-        "phrases": {
-            1.0: [
-                "đăng ký thành lập cơ sở trợ giúp xã hội", "cơ sở trợ giúp xã hội", "cơ sở bảo trợ",
-                "cơ sở bảo trợ xã hội", "mở cơ sở bảo trợ", "trung tâm bảo trợ", "mái ấm", "mái ấm tình thương",
-                "nhà mở", "nhà tình thương", "nhà dưỡng lão", "nuôi dưỡng người già", "chăm sóc người già neo đơn",
-                "cụ già neo đơn", "trẻ mồ côi", "nuôi trẻ mồ côi", "người lang thang", "dưới 10 đối tượng",
-                "dưới 10 người", "ngoài công lập", "giấy phép hoạt động", "thành lập cơ sở", "mở cơ sở",
-                "cơ sở chăm sóc", "nhóm từ thiện", "mẫu 14", "giấy phép mở cơ sở", "đăng ký cơ sở",
-            ],
-            0.45: ["bảo trợ xã hội", "trợ giúp xã hội"],
-        },
-    },
-}  # fmt: skip
-
 # Words that carry no meaning for choosing a procedure.  Deliberately *not*
 # here, though frequent: "bà", "bố", "con", "nhà", "tài", "tử", "ông", "qua",
 # "lại", "dùng" (they are part of "bố mất", "nhà sập", "qua đời", "cấp lại"…).
@@ -432,13 +288,15 @@ _SCALE = 5.0  # raw score → [0, 1]: 1 - exp(-s / _SCALE)
 
 
 class ProcedureStub:
-    """A minimal procedure-like object (id, title, short, keywords)."""
+    """A minimal procedure-like object (id, title, short, keywords, weighted phrases)."""
 
-    def __init__(self, id: str, title: str, short: str = "", keywords: Iterable[str] = ()) -> None:  # noqa: A002
+    def __init__(self, id: str, title: str, short: str = "", keywords: Iterable[str] = (),  # noqa: A002
+                 phrases: Iterable[tuple[float, Iterable[str]]] = ()) -> None:
         self.id = id
         self.title = title
         self.short = short
         self.keywords = list(keywords)
+        self.phrases = tuple((float(w), tuple(texts)) for w, texts in phrases)
 
     def __repr__(self) -> str:
         return f"ProcedureStub({self.id!r})"
@@ -506,11 +364,32 @@ def _phrases_for(proc: Any) -> list[tuple[str, float]]:
     items += [(k, 1.0) for k in getattr(proc, "keywords", ()) or ()]
     if getattr(proc, "short", ""):
         items.append((proc.short, 0.3))
-    syn = SYNONYMS.get(proc.id)
-    if syn:
-        for weight, phrases in syn["phrases"].items():
-            items += [(p, weight) for p in phrases]
+    for weight, texts in _weighted_phrases(proc):
+        items += [(p, weight) for p in texts]
     return items
+
+
+def _weighted_phrases(proc: Any) -> tuple[tuple[float, tuple[str, ...]], ...]:
+    """(weight, phrases) of a procedure: its YAML ``nlu.phrases`` (weight 1 for phrases that clearly
+    mean it, lower for life events shared with another procedure), or a stub's ``phrases``."""
+    nlu = getattr(proc, "nlu", None)
+    if nlu is not None:
+        return tuple((p.weight, tuple(p.texts)) for p in nlu.phrases)
+    return tuple(getattr(proc, "phrases", ()) or ())
+
+
+def check_phrases(proc: Any) -> list[str]:
+    """Problems with a procedure's ``nlu.phrases`` (for ``dvcbot catalog check``)."""
+    problems: list[str] = []
+    seen: dict[str, float] = {}
+    for weight, texts in _weighted_phrases(proc):
+        for text in texts:
+            if not _content(normalise(text).split()):
+                problems.append(f"nlu.phrases: {text!r} has no meaningful word once normalised")
+            elif text in seen:
+                problems.append(f"nlu.phrases: {text!r} is listed twice (weights {seen[text]} and {weight})")
+            seen.setdefault(text, weight)
+    return problems
 
 
 def _doc_terms(phrases: list[tuple[str, float]]) -> tuple[dict[Any, float], set[tuple[str, str]], set[str]]:
@@ -541,12 +420,10 @@ def _phrases_in(content: list[str]) -> set[tuple[str, ...]]:
 
 
 @lru_cache(maxsize=16)
-def _build_index(signature: tuple[tuple[str, str, str, tuple[str, ...]], ...]) -> _Index:
-    procs = [ProcedureStub(pid, title, short, kws) for pid, title, short, kws in signature]
+def _build_index(signature: tuple[tuple[str, str, str, tuple[str, ...], Any], ...]) -> _Index:
+    procs = [ProcedureStub(pid, title, short, kws, phrases) for pid, title, short, kws, phrases in signature]
     in_catalog = {p.id for p in procs}
-    # The universe for term statistics: the catalogue plus every built-in id, so
-    # scores do not jump when a procedure is added.
-    universe = list(procs) + [ProcedureStub(pid, s["title"]) for pid, s in SYNONYMS.items() if pid not in in_catalog]
+    universe = list(procs)  # term statistics are over the catalogue's procedures
     weights: dict[str, dict[Any, float]] = {}
     df: Counter[Any] = Counter()
     bigrams: set[tuple[str, str]] = set()
@@ -572,7 +449,8 @@ def _build_index(signature: tuple[tuple[str, str, str, tuple[str, ...]], ...]) -
 
 def _index(catalog: Any) -> _Index:
     sig = tuple(
-        (p.id, p.title, getattr(p, "short", "") or "", tuple(getattr(p, "keywords", ()) or ()))
+        (p.id, p.title, getattr(p, "short", "") or "", tuple(getattr(p, "keywords", ()) or ()),
+         _weighted_phrases(p))
         for p in _procedures_of(catalog)
     )
     return _build_index(sig)
@@ -1166,15 +1044,12 @@ DEFAULT_EVAL_FILE = Path(__file__).resolve().parent.parent / "tests" / "nlu" / "
 
 
 def eval_catalog(catalog: Any = None) -> list[Any]:
-    """The catalogue (loaded if not given) plus stubs for built-in ids not yet defined."""
+    """The procedures of the catalogue (loaded if not given)."""
     if catalog is None:
         from .catalog import Catalog
 
         catalog = Catalog.load()
-    procs = _procedures_of(catalog)
-    have = {p.id for p in procs}
-    procs += [ProcedureStub(pid, s["title"]) for pid, s in SYNONYMS.items() if pid not in have]
-    return procs
+    return _procedures_of(catalog)
 
 
 @dataclass

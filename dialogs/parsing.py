@@ -21,6 +21,8 @@ from typing import Any
 
 from dialogs.i18n import N_
 from dialogs.textnorm import fold, nfc, similarity, title_vi
+from dialogs import filecheck
+from dialogs.safe_re import compile_safe
 
 __all__ = [
     "Invalid",
@@ -120,7 +122,7 @@ def parse_text(
             length=len(text),
             max=max_len,
         )
-    if pattern is not None and re.fullmatch(pattern, text) is None:
+    if pattern is not None and compile_safe(pattern).fullmatch(text) is None:
         raise Invalid(pattern_message or N_("Nội dung chưa đúng định dạng. Vui lòng kiểm tra lại."))
     return text
 
@@ -252,6 +254,9 @@ def parse_date(
     parts = [p for p in re.split(r"[\s/.\-]+", spaced) if p and p not in _DATE_FILLER]
     if len(parts) == 1 and len(parts[0]) == 8:  # 12032024
         parts = [parts[0][:2], parts[0][2:4], parts[0][4:]]
+    if len(parts) == 1 and len(parts[0]) == 4 and parts[0].isdigit():  # "năm 1948": only the year
+        raise Invalid(N_("Bạn mới nhập năm {year}. Vui lòng nhập đủ ngày/tháng/năm như trên giấy tờ, "
+                         "ví dụ 05/03/{year}."), year=parts[0])
     if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
         raise Invalid(_DATE_FORMAT_MSG)
     if len(parts[0]) > 2 or len(parts[1]) > 2:
@@ -726,6 +731,17 @@ def _parse_number_expr(raw: str, *, allow_currency: bool) -> tuple[Fraction, boo
     return _tokens_to_number(tokens, allow_currency=allow_currency), negative
 
 
+# counted things people add after a number ("5 người", "2 cháu"); never "năm" (five, or a year)
+_UNIT_RE = re.compile(r"\s+(?:nguoi|con|chau|thanh vien|nhan khau|khau|lan|cai|chiec|ho|phong|thang|ngay|tuan)"
+                      r"(?:\s+(?:a|thoi|nhe))?\s*[.!]?$")
+
+
+def _drop_unit(raw: str) -> str:
+    folded = fold(raw or "").strip()
+    m = _UNIT_RE.search(folded)
+    return folded[:m.start()] if m and m.start() > 0 else raw
+
+
 def parse_number(
     raw: str,
     *,
@@ -739,7 +755,7 @@ def parse_number(
     if not (raw or "").strip():
         raise Invalid(N_("Vui lòng nhập một số, ví dụ 3."))
     try:
-        value, negative = _parse_number_expr(raw, allow_currency=False)
+        value, negative = _parse_number_expr(_drop_unit(raw), allow_currency=False)
     except (_NotANumber, ValueError, ZeroDivisionError, OverflowError):
         raise Invalid(N_("Chưa hiểu số bạn nhập. Vui lòng nhập bằng chữ số, ví dụ 3.")) from None
     if negative:
@@ -861,7 +877,31 @@ def parse_yes_no(raw: str) -> bool:
         return False
     if (yes or soft) and not no:
         return True
+    head, sep, rest = text.partition(",")
+    if sep and head.strip() and rest.strip():  # "có, thương binh": the answer, then why
+        return parse_yes_no(head)
     raise Invalid(N_("Vui lòng trả lời “Có” hoặc “Không”."))
+
+
+_UNKNOWN_RE = re.compile(
+    r"(?:(?:toi|em|chau|minh|con|tui)\s+)?"
+    r"(?:khong|ko|k|kh|hong|hok|hem|chua|cung)\s+(?:con\s+)?(?:nho|biet|ro|thay|co|tim thay)"
+    r"(?:\s+(?:so|ma|ngay|ten|giay|gi|duoc|lam|nua|ro))*"
+    r"|(?:quen|mat)(?:\s+(?:mat|roi|so|giay|het))*"
+    r"|(?:chiu|pass|khong co thong tin|ko co thong tin)"
+    r"|(?:dont know|don t know|i don t know|not sure|unknown|forgot|do not know|don t remember)"
+)
+_UNKNOWN_FILLER = re.compile(r"\b(?:a|ah|oi|roi|nha|nhe|a oi|ạ|that|luon)\b")
+
+
+def says_unknown(raw: str) -> bool:
+    """Whether a reply says "I don't know / don't remember / haven't got it" ("ko nho", "khong nho so",
+    "chưa có", "quên rồi", "không biết ạ") instead of giving the answer: such a reply is never data."""
+    text = _clean(raw or "")
+    if not text or len(text) > 60:
+        return False
+    text = " ".join(_UNKNOWN_FILLER.sub(" ", text).split())
+    return bool(text) and _UNKNOWN_RE.fullmatch(text) is not None
 
 
 # --------------------------------------------------------------------------
@@ -998,24 +1038,9 @@ def match_multi_choice(raw: str, choices: Sequence[tuple[str, str]]) -> list[str
 # Attachments
 # --------------------------------------------------------------------------
 
-_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
-
-
 def sniff_mime(data: bytes) -> str | None:
-    """Identify an upload from its magic bytes (never trust the file name)."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
-        return "image/heic"
-    if b"%PDF-" in data[:1024]:
-        return "application/pdf"
-    return None
+    """Identify an upload from its magic bytes at offset 0 (never trust the file name)."""
+    return filecheck.sniff(data)
 
 
 def _accepts(mime: str, accept: Sequence[str]) -> bool:
@@ -1033,14 +1058,38 @@ def _mb(n: int) -> str:
     return text.replace(".", ",")
 
 
-def check_attachment(data: bytes, *, accept: Sequence[str], max_bytes: int) -> str:
-    """Validate an uploaded file; return its sniffed MIME type.
+_FILE_PROBLEMS = {
+    "markup": N_("Tệp này có chứa nội dung trang web hoặc mã lệnh nên không được nhận, vì lý do an toàn. "
+                 "Vui lòng gửi ảnh chụp (JPG, PNG) hoặc tệp PDF thông thường."),
+    "polyglot": N_("Tệp này có chứa nội dung trang web hoặc mã lệnh nên không được nhận, vì lý do an toàn. "
+                   "Vui lòng gửi ảnh chụp (JPG, PNG) hoặc tệp PDF thông thường."),
+    "damaged": N_("Tệp này bị hỏng hoặc không mở được. Vui lòng chụp lại hoặc gửi tệp khác."),
+    "too_many_pixels": N_("Ảnh có kích thước quá lớn. Vui lòng chụp lại hoặc gửi ảnh nhỏ hơn."),
+    "pdf_active": N_("Tệp PDF này có chứa mã lệnh hoặc tệp đính kèm bên trong nên không được nhận, vì lý do an "
+                     "toàn. Vui lòng gửi bản PDF thông thường hoặc ảnh chụp giấy tờ."),
+    "pdf_encrypted": N_("Tệp PDF này có đặt mật khẩu nên cán bộ không mở được. Vui lòng gửi bản không đặt mật "
+                        "khẩu hoặc ảnh chụp giấy tờ."),
+}
 
-    ``accept`` lists MIME types (``image/*`` wildcards allowed).
+
+def check_attachment(data: bytes, *, accept: Sequence[str], max_bytes: int) -> str:
+    """Validate an uploaded file; return its MIME type, sniffed from its bytes.
+
+    ``accept`` lists MIME types (``image/*`` wildcards allowed). The size is checked first; then the type
+    (at offset 0), then the real structure (see :mod:`dialogs.filecheck`): SVG, HTML, polyglots, damaged
+    files, pixel bombs and PDFs with scripts or embedded files are refused with a plain message.
     """
     if not data:
         raise Invalid(N_("Tệp bạn gửi bị trống. Vui lòng gửi lại."))
+    if len(data) > max_bytes:
+        raise Invalid(
+            N_("Tệp quá lớn ({size} MB). Vui lòng gửi tệp nhỏ hơn {max} MB."),
+            size=_mb(len(data)),
+            max=_mb(max_bytes),
+        )
     mime = sniff_mime(data)
+    if mime is None and filecheck.looks_like_markup(data):
+        raise Invalid(_FILE_PROBLEMS["markup"])
     if mime is None or not _accepts(mime, accept):
         wants_image = any(a.startswith("image/") for a in accept)
         wants_pdf = any(a == "application/pdf" for a in accept)
@@ -1049,10 +1098,8 @@ def check_attachment(data: bytes, *, accept: Sequence[str], max_bytes: int) -> s
         if wants_pdf and not wants_image:
             raise Invalid(N_("Tệp này không phải PDF. Vui lòng gửi tệp PDF."))
         raise Invalid(N_("Tệp này không phải ảnh hoặc PDF. Vui lòng gửi ảnh chụp (JPG, PNG) hoặc tệp PDF."))
-    if len(data) > max_bytes:
-        raise Invalid(
-            N_("Tệp quá lớn ({size} MB). Vui lòng gửi tệp nhỏ hơn {max} MB."),
-            size=_mb(len(data)),
-            max=_mb(max_bytes),
-        )
+    try:
+        filecheck.inspect(data, mime)
+    except filecheck.FileProblem as exc:
+        raise Invalid(_FILE_PROBLEMS.get(exc.code, _FILE_PROBLEMS["damaged"])) from None
     return mime

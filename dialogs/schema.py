@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .safe_re import UnsafePattern, compile_safe
+
 FieldKind = Literal[
     "text", "name", "date", "id_number", "phone", "email", "number", "money",
     "choice", "multi_choice", "yes_no", "address", "attachment", "confirm",
@@ -137,7 +139,10 @@ class FieldDef(Strict):
         if self.kind == "attachment" and self.min_count > self.max_count:
             raise ValueError(f"field {self.id}: min_count > max_count")
         if self.pattern is not None:
-            re.compile(self.pattern)
+            try:
+                compile_safe(self.pattern)
+            except UnsafePattern as exc:
+                raise ValueError(f"field {self.id}: pattern: {exc}") from None
         if (self.kind == "id_card") != bool(self.id_card):
             raise ValueError(f"field {self.id}: kind id_card needs an id_card mapping, and only it takes one")
         unknown = set(self.id_card) - set(CARD_FIELDS)
@@ -225,6 +230,41 @@ class LegDef(Strict):
     note: str | None = None
 
 
+class NluPhrases(Strict):
+    """Phrases that mean the procedure, with how strongly (1: clearly this one; lower: a life event it
+    shares with another procedure)."""
+
+    weight: float = Field(gt=0, le=1)
+    texts: list[str] = Field(min_length=1)
+
+
+class Nlu(Strict):
+    """How people ask for the procedure in their own words (dialogs/nlu.py indexes these)."""
+
+    phrases: list[NluPhrases] = Field(default_factory=list)
+
+
+class EffectCall(Strict):
+    """A named, generic effect (bot/effects/): a database check during the conversation, a change to a
+    register at submission, or an export. ``args`` are the effect's own; ``catalog check`` validates them."""
+
+    effect: str
+    when: str | None = None  # an expression over the answers; the effect runs only when it holds
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class CheckCall(EffectCall):
+    """A check run as soon as one of the ``after`` fields is answered, and again at submission."""
+
+    after: list[str] = Field(min_length=1)
+
+
+class Effects(Strict):
+    checks: list[CheckCall] = Field(default_factory=list)
+    submit: list[EffectCall] = Field(default_factory=list)
+    exports: list[EffectCall] = Field(default_factory=list)
+
+
 class Procedure(Strict):
     id: str
     version: int = 1
@@ -252,6 +292,8 @@ class Procedure(Strict):
     keywords: list[str] = Field(default_factory=list)
     extra: dict[str, Any] = Field(default_factory=dict)
     standards: list[Standard] = Field(default_factory=list)
+    nlu: Nlu = Field(default_factory=Nlu)
+    effects: Effects = Field(default_factory=Effects)
 
     def standard_at(self, day: date) -> tuple[Standard | None, bool]:
         """The standard in force on ``day``, and whether it is only the latest one recorded (its

@@ -26,7 +26,8 @@ from .models import Base, UTCDateTime, utcnow
 class ZaloUpdate(Base):
     __tablename__ = "zalo_updates"
     __table_args__ = (UniqueConstraint("bot_id", "event_key", name="uq_zalo_update"),
-                      Index("ix_zalo_updates_pending", "bot_id", "status", "id"))
+                      Index("ix_zalo_updates_pending", "bot_id", "status", "id"),
+                      Index("ix_zalo_updates_chat", "bot_id", "chat_key", "id"))  # a chat's events in order
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
                                     autoincrement=True)
     bot_id: Mapped[str] = mapped_column(String(64))

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .crypto import EncryptedString
 from .models import Base, UTCDateTime, utcnow
 
 _PK = BigInteger().with_variant(Integer, "sqlite")
@@ -38,17 +39,17 @@ class AllowanceBeneficiary(Base):
     registered_chat: Mapped[str] = mapped_column(String(200))
     full_name: Mapped[str] = mapped_column(String(200))
     birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    id_number: Mapped[str] = mapped_column(String(20))
+    id_number: Mapped[str] = mapped_column(EncryptedString(400))  # encrypted at rest; look-ups use person_key
     residence: Mapped[str | None] = mapped_column(Text, nullable=True)
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
     allowance_type: Mapped[str] = mapped_column(String(20))
     filer_kind: Mapped[str] = mapped_column(String(20))  # self | guardian | authorised
     rep_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    rep_id_number: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    rep_id_number: Mapped[str | None] = mapped_column(EncryptedString(400), nullable=True)
     rep_relation: Mapped[str | None] = mapped_column(String(60), nullable=True)
     account_owner: Mapped[str] = mapped_column(String(20), default="beneficiary")  # beneficiary | rep
     bank_bin: Mapped[str] = mapped_column(String(10))
-    account_number: Mapped[str] = mapped_column(String(30))
+    account_number: Mapped[str] = mapped_column(EncryptedString(400))
     holder_name: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | moved | deceased
     identity_status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | matched | mismatch
@@ -75,7 +76,7 @@ class AllowanceChange(Base):
     confirm_code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     new_bank_bin: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    new_account_number: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    new_account_number: Mapped[str | None] = mapped_column(EncryptedString(400), nullable=True)
     new_holder_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # dates, notes; never account numbers
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -29,7 +29,8 @@ from .models import Base, UTCDateTime, utcnow
 class TelegramUpdate(Base):
     __tablename__ = "telegram_updates"
     __table_args__ = (UniqueConstraint("bot_id", "update_id", name="uq_telegram_update"),
-                      Index("ix_telegram_updates_pending", "bot_id", "status", "id"))
+                      Index("ix_telegram_updates_pending", "bot_id", "status", "id"),
+                      Index("ix_telegram_updates_chat", "bot_id", "chat_key", "update_id"))  # a chat in order
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
                                     autoincrement=True)
     bot_id: Mapped[int] = mapped_column(BigInteger)

@@ -34,12 +34,36 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def private_sqlite_file(path: str | Path) -> None:
+    """The database holds citizens' answers: its folder is created ``0700`` and the file ``0600`` before SQLite
+    opens it (SQLite gives its -wal and -shm files the database file's mode). An existing file is tightened."""
+    p = Path(path)
+    if not p.parent.exists():
+        p.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+    except FileExistsError:
+        try:
+            for f in (p, Path(f"{p}-wal"), Path(f"{p}-shm"), Path(f"{p}-journal")):
+                if f.exists() and f.stat().st_mode & 0o077:
+                    f.chmod(0o600)
+        except OSError:  # pragma: no cover - not ours to change
+            pass
+
+
+def _sqlite_path(url: str) -> str | None:
+    path = url.split("///", 1)[1] if "///" in url else ""
+    path = path.split("?", 1)[0]
+    return path if path and path != ":memory:" and not path.startswith("file:") else None
+
+
 def make_engine(url: str | None = None) -> AsyncEngine:
     url = database_url(url)
     if is_sqlite(url):
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = _sqlite_path(url)
+        if path:
+            private_sqlite_file(path)
         engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -74,14 +98,32 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade_sync(url: str | None = None, revision: str = "heads") -> None:
-    command.upgrade(alembic_config(database_url(url)), revision)
+    url = database_url(url)
+    if is_sqlite(url):
+        path = _sqlite_path(url)
+        if path:
+            private_sqlite_file(path)
+    command.upgrade(alembic_config(url), revision)
 
 
 async def upgrade(url: str | None = None, revision: str = "heads") -> None:
     """Run Alembic migrations (in a worker thread: Alembic's env runs its own event loop)."""
     url = database_url(url)
     if is_sqlite(url):
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = _sqlite_path(url)
+        if path:
+            private_sqlite_file(path)
     await asyncio.to_thread(upgrade_sync, url, revision)
+
+
+async def reencrypt(url: str | None = None) -> int:
+    """Encrypt every sensitive value that is plain or under an older data key with the current one
+    (storage/crypto.py; ``dvcbot db rotate-key``). One transaction."""
+    from .crypto import reencrypt_rows
+
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            return await conn.run_sync(lambda c: reencrypt_rows(c))
+    finally:
+        await engine.dispose()

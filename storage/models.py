@@ -13,6 +13,8 @@ from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, In
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from .crypto import EncryptedJSON
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -62,7 +64,7 @@ class DraftRow(Base):
     user_key: Mapped[str] = mapped_column(String(200), index=True)
     procedure_id: Mapped[str] = mapped_column(String(80))
     procedure_version: Mapped[int] = mapped_column(Integer, default=1)
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)  # encrypted at rest
     history: Mapped[list[Any]] = mapped_column(JSON, default=list)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -82,7 +84,7 @@ class Dossier(Base):
     applicant_key: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
     submitter_key: Mapped[str] = mapped_column(String(200), index=True)
     applicant_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)  # encrypted at rest
     lang: Mapped[str] = mapped_column(String(8), default="vi")
     status: Mapped[str] = mapped_column(String(30), default="submitted", index=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

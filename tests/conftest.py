@@ -7,6 +7,8 @@ it (a developer machine with no server) the PostgreSQL variants are skipped.
 from __future__ import annotations
 
 import asyncio
+import functools
+import io
 import os
 import uuid
 from datetime import datetime
@@ -18,6 +20,10 @@ import pytest
 
 from bot.service import Runtime
 from dialogs.messages import Ask, Incoming, IncomingFile, Message
+
+# the keyed hashes of ID numbers (storage/keys.py) use this key in tests, never a file in the worktree
+os.environ.setdefault("DVCBOT_SECRET_KEY", "test-only-secret-key-0123456789abcdef")
+os.environ.setdefault("DVCBOT_DATA_KEYS", "dGVzdC1vbmx5LWRhdGEta2V5LTAxMjM0NTY3ODlhYmM=")  # a Fernet key, tests only
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -189,10 +195,22 @@ async def chat(runtime):
     return await Chat(runtime).start()
 
 
+@functools.lru_cache(maxsize=None)
 def jpeg(n: int = 0) -> bytes:
-    """A small but real JPEG header + payload."""
-    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes([n % 256]) * 200 + b"\xff\xd9"
+    """A small real JPEG (uploads are decoded), different for each ``n``."""
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 12), ((n * 37) % 256, (n * 11) % 256, n % 256)).save(buf, "JPEG", quality=90,
+                                                                               comment=f"test {n}".encode())
+    return buf.getvalue()
 
 
+@functools.lru_cache(maxsize=None)
 def pdf() -> bytes:
-    return b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    """A small real one-page PDF (uploads are parsed)."""
+    from pypdf import PdfWriter
+    w = PdfWriter()
+    w.add_blank_page(width=200, height=200)
+    buf = io.BytesIO()
+    w.write(buf)
+    return buf.getvalue()

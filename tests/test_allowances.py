@@ -8,15 +8,20 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot import allowances, officers
+from bot import cases as officers
+from bot.effects import register_export
 from bot.service import Runtime
+from dialogs.catalog import Catalog
 from dialogs.messages import Incoming
 from storage.allowance_models import AllowanceBeneficiary, AllowanceChange, IdentityCheck
 from storage.models import DossierEvent, DossierLeg, OutboxMessage
 from storage.repo import DossierRepo
 from tests.conftest import Chat, jpeg
 
-REG, CHG = allowances.REG, allowances.CHG
+REG, CHG = "nhan-tro-cap-qua-tai-khoan", "bao-thay-doi-nhan-tro-cap"
+_CATALOG = Catalog.load()
+EXPORT = _CATALOG.get(REG).effects.exports[0].args  # the verified list, declared in the registration's YAML
+CONFIRM_DAYS = next(c.args["days"] for c in _CATALOG.get(CHG).effects.submit if c.effect == "register.confirm_change")
 BEN_ID = "068050001234"   # Lâm Đồng, male, born 1950
 REP_ID = "068075001234"   # male, born 1975
 ACCOUNT = "1234567890123"  # Agribank: 13 digits
@@ -163,7 +168,7 @@ async def test_authorised_person_receives_on_own_account_and_holder_must_match_t
     assert (b.filer_kind, b.account_owner, b.holder_name) == ("authorised", "rep", "TRAN VAN BINH")
     rows = None
     async with runtime.sm() as db:
-        rows = await allowances.export_rows(db, "24958")
+        rows = await register_export.rows(db, EXPORT, "24958")
     assert rows == []  # not verified yet
     assert code
 
@@ -285,7 +290,7 @@ async def test_mismatch_keeps_the_person_out_of_the_export(chat: Chat, runtime: 
     [b] = await benef_rows(runtime)
     assert (b.identity_status, b.identity_note) == ("mismatch", "sai ngày sinh")
     async with runtime.sm() as db:
-        assert await allowances.export_rows(db, "24958") == []
+        assert await register_export.rows(db, EXPORT, "24958") == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,7 +357,7 @@ async def test_new_account_takes_effect_only_when_the_registering_chat_confirms(
     [b] = await benef_rows(runtime)
     assert (b.bank_bin, b.account_number) == ("970405", ACCOUNT)
     async with runtime.sm() as db:
-        assert (await allowances.export_rows(db, "24958"))[0]["account_number"] == ACCOUNT
+        assert (await register_export.rows(db, EXPORT, "24958"))[0]["account_number"] == ACCOUNT
         push = (await db.execute(select(OutboxMessage).where(OutboxMessage.kind == "allowance_confirm")))\
             .scalars().one()
     assert push.chat_key == "console:owner" and "•••• 4567" in push.payload["text"]
@@ -369,7 +374,7 @@ async def test_new_account_takes_effect_only_when_the_registering_chat_confirms(
     [b] = await benef_rows(runtime)
     assert (b.bank_bin, b.account_number) == ("970436", "0071001234567")
     async with runtime.sm() as db:
-        assert (await allowances.export_rows(db, "24958"))[0]["bank_short"] == "Vietcombank"
+        assert (await register_export.rows(db, EXPORT, "24958"))[0]["bank_short"] == "Vietcombank"
         ch = (await db.execute(select(AllowanceChange))).scalars().one()
         assert ch.status == "confirmed"
         told = (await db.execute(select(OutboxMessage).where(OutboxMessage.kind == "allowance_decided")))\
@@ -414,17 +419,14 @@ async def test_moving_away_takes_the_beneficiary_off_the_list(chat: Chat, runtim
     [b] = await benef_rows(runtime)
     assert b.status == "moved"
     async with runtime.sm() as db:
-        assert await allowances.export_rows(db, "24958") == []
+        assert await register_export.rows(db, EXPORT, "24958") == []
     # after moving away, the person may register again (at the new place)
     await start_registration(chat, "self")
     await beneficiary(chat)
     await chat.expect("beneficiary.residence")
 
 
-async def test_death_reported_by_family_stops_payment(runtime: Runtime):
-    owner = await Chat(runtime, "console:owner").start()
-    await register_self(owner)
-    family = await Chat(runtime, "console:family").start()
+async def report_death(family: Chat) -> str:
     await start_change(family, "deceased", reporter="family")
     await change_residence(family)
     await family_reporter(family)
@@ -433,10 +435,122 @@ async def test_death_reported_by_family_stops_payment(runtime: Runtime):
     await family.expect("death.notice")
     await family.send_file(jpeg(5), "giay-bao-tu.jpg")
     await family.press("done")
-    await submit(family)
-    assert "Xin chia buồn" in family.text()
+    return await submit(family)
+
+
+async def test_death_reported_by_family_stops_payment_once_an_officer_confirms(runtime: Runtime):
+    owner = await Chat(runtime, "console:owner").start()
+    reg_code = await register_self(owner)
+    await _verified(runtime, reg_code)
+    family = await Chat(runtime, "console:family").start()
+    code = await report_death(family)
+    assert "Xin chia buồn" in family.text() and "chỉ dừng sau khi cán bộ xã" in family.text()
+    # reported, unconfirmed: still paid, and the export says so
+    [b] = await benef_rows(runtime)
+    assert b.status == "active"
+    async with runtime.sm() as db:
+        [row] = await register_export.rows(db, EXPORT, "24958")
+        told = (await db.execute(select(OutboxMessage).where(OutboxMessage.kind == "allowance_notice")))\
+            .scalars().one()
+    assert row["pending"] == "Đã qua đời"
+    assert told.chat_key == "console:owner" and code in told.payload["text"]  # the beneficiary's chat is told
+    # the commune officer checks the certificate and confirms from the dossier
+    await add_officer(runtime, "commune", chat_key="console:xa")
+    xa = Chat(runtime, "console:xa")
+    await xa.say(code)
+    confirm = next(c.value for c in xa.ask.choices if c.value.startswith("chg:ok:"))
+    await xa.press(confirm)
+    assert "Cán bộ đã xác nhận thay đổi" in xa.text()
     [b] = await benef_rows(runtime)
     assert b.status == "deceased"
+    async with runtime.sm() as db:
+        assert await register_export.rows(db, EXPORT, "24958") == []
+        d = await DossierRepo(db).by_code(code)
+        ev = (await db.execute(select(DossierEvent).where(DossierEvent.dossier_id == d.id)
+                               .order_by(DossierEvent.id.desc()))).scalars().first()
+        ch = (await db.execute(select(AllowanceChange))).scalars().one()
+        decided = (await db.execute(select(OutboxMessage).where(OutboxMessage.kind == "allowance_decided")))\
+            .scalars().one()
+    # the audit: who reported, from which chat, who confirmed and how
+    assert (ev.actor, ev.role, ev.unit) == ("console:xa", "leader", "commune/24958")
+    assert ev.data["reported_by"] == "console:family" and ev.data["decided_via"] == "officer"
+    assert (ch.status, ch.reported_by, ch.data["decided_by"]) == ("confirmed", "console:family", "console:xa")
+    assert d.answers["reporter.full_name"] == "Nguyễn Thị Hoa" and d.answers["reporter.phone"] == "0977123456"
+    assert decided.chat_key == "console:family"
+
+
+async def test_death_report_needs_the_certificate_and_another_reporter(chat: Chat, runtime: Runtime):
+    await register_self(chat)
+    await chat.press(CHG)
+    await chat.expect("change.kind")
+    await chat.press("deceased")
+    await chat.expect("reporter.kind")
+    await chat.press("self")
+    assert "không thể tự báo mình qua đời" in chat.text()
+    await chat.say("quay lại")
+    await chat.expect("reporter.kind")
+    await chat.press("family")
+    await chat.say("Nguyễn Văn An")
+    await chat.say(BEN_ID)
+    await change_residence(chat)
+    await family_reporter(chat)
+    await chat.expect("death.date")
+    await chat.say("20/11/2026")
+    await chat.expect("death.notice")
+    await chat.say("bỏ qua")
+    await chat.expect("death.notice")  # required: the payment stops only on the certificate
+
+
+async def test_an_officer_may_refuse_a_reported_death(runtime: Runtime):
+    owner = await Chat(runtime, "console:owner").start()
+    await register_self(owner)
+    family = await Chat(runtime, "console:family").start()
+    code = await report_death(family)
+    await add_officer(runtime, "commune", chat_key="console:xa")
+    xa = Chat(runtime, "console:xa")
+    await xa.say(code)
+    await xa.press(next(c.value for c in xa.ask.choices if c.value.startswith("chg:no:")))
+    assert "không xác nhận" in xa.text()
+    [b] = await benef_rows(runtime)
+    assert b.status == "active"
+    async with runtime.sm() as db:
+        assert (await db.execute(select(AllowanceChange))).scalars().one().status == "refused"
+    # decided once: no more buttons, and a replayed one is refused
+    await xa.say(code)
+    assert not any(c.value.startswith("chg:") for c in xa.ask.choices)
+    async with runtime.sm() as db:
+        ch_id = (await db.execute(select(AllowanceChange))).scalars().one().id
+    await xa.press(f"chg:ok:{ch_id}")
+    assert xa.error and "Không tìm thấy thay đổi đang chờ xác nhận" in xa.error.text
+    [b] = await benef_rows(runtime)
+    assert b.status == "active"
+
+
+async def test_moving_away_reported_by_another_chat_waits_for_the_registering_chat(runtime: Runtime):
+    owner = await Chat(runtime, "console:owner").start()
+    reg_code = await register_self(owner)
+    await _verified(runtime, reg_code)
+    other = await Chat(runtime, "console:other").start()
+    await start_change(other, "moved", reporter="family")
+    await change_residence(other)
+    await family_reporter(other)
+    await other.expect("moved.date")
+    await other.say("01/12/2026")
+    await other.expect("moved.to")
+    await other.say("Phường Xuân Hương, Lâm Đồng")
+    await submit(other)
+    assert "chỉ có hiệu lực khi" in other.text()
+    [b] = await benef_rows(runtime)
+    assert b.status == "active"
+    async with runtime.sm() as db:
+        push = (await db.execute(select(OutboxMessage).where(OutboxMessage.kind == "allowance_confirm")))\
+            .scalars().one()
+        assert (await register_export.rows(db, EXPORT, "24958"))[0]["pending"] == "Chuyển nơi ở"
+    assert push.chat_key == "console:owner"
+    await owner.press(next(c["value"] for c in push.payload["choices"] if c["value"].startswith("alw:ok:")))
+    assert "Đã xác nhận người hưởng chuyển đi" in owner.text()
+    [b] = await benef_rows(runtime)
+    assert b.status == "moved"
 
 
 async def test_benefit_level_change_is_recorded(chat: Chat, runtime: Runtime):
@@ -464,15 +578,15 @@ async def test_export_csv_and_xlsx(chat: Chat, runtime: Runtime, tmp_path: Path)
     code = await register_self(chat)
     await _verified(runtime, code)
     async with runtime.sm() as db:
-        rows = await allowances.export_rows(db, "24958")
+        rows = await register_export.rows(db, EXPORT, "24958")
     assert len(rows) == 1
     r = rows[0]
     assert (r["full_name"], r["birth_date"], r["id_number"], r["bank_bin"], r["account_number"]) == \
         ("Nguyễn Văn An", "05/03/1950", BEN_ID, "970405", ACCOUNT)
     assert "Đức Trọng" in r["residence"] and r["phone"] == "0912345678" and r["dossier"] == code
     csv_path, xlsx_path = tmp_path / "ds.csv", tmp_path / "ds.xlsx"
-    allowances.write_csv(rows, csv_path)
-    allowances.write_xlsx(rows, xlsx_path, commune_code="24958", now=runtime.now())
+    register_export.write_csv(EXPORT, rows, csv_path)
+    register_export.write_xlsx(EXPORT, rows, xlsx_path, commune_code="24958", now=runtime.now())
     with open(csv_path, encoding="utf-8-sig", newline="") as fh:
         table = list(csv.reader(fh))
     assert table[0][:4] == ["STT", "Họ và tên", "Ngày sinh", "Số CCCD/định danh cá nhân"]
@@ -530,7 +644,7 @@ async def test_unconfirmed_new_account_expires_and_the_old_account_stays(runtime
         push = (await db.execute(select(OutboxMessage).where(OutboxMessage.kind == "allowance_confirm")))\
             .scalars().one()
     pin = push.payload["choices"][0]["value"].rsplit(":", 1)[1]
-    clock.when = clock.when + timedelta(days=allowances.CONFIRM_DAYS + 1)
+    clock.when = clock.when + timedelta(days=CONFIRM_DAYS + 1)
     await owner.say(f"/xacnhan {pin}")
     assert owner.error and "hết hạn" in owner.error.text
     assert (await benef_rows(runtime))[0].account_number == ACCOUNT

@@ -1,7 +1,7 @@
 """The citizen's side of the lifecycle, through the chat: a supplement round trip, /hoso and rating."""
 from __future__ import annotations
 
-from bot import officers
+from bot import cases as officers
 from bot.service import Runtime
 from storage.repo import DossierRepo
 from tests.conftest import Chat, jpeg

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import officers as off
+from bot import cases as off
 from bot.cli import main as cli_main
 from bot.service import Runtime
 from dialogs import lifecycle as lc
 from dialogs.forms import render_pdf, render_text
-from storage.officers_repo import OfficerRepo, OutboxRepo
+from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo
 from storage.repo import DossierRepo, dossier_to_dict
 from tests.conftest import VN, Chat, jpeg
 
@@ -182,8 +182,8 @@ async def submit(chat: Chat) -> str:
 
 async def legs_of(rt: Runtime, code: str) -> list[tuple[str, str, date]]:
     async with rt.sm() as db:
-        d = await off.LegRepo(db).dossier(code)
-        return [(leg.agency, leg.status, leg.due_date) for leg in await off.LegRepo(db).of_dossier(d.id)]
+        d = await LegRepo(db).dossier(code)
+        return [(leg.agency, leg.status, leg.due_date) for leg in await LegRepo(db).of_dossier(d.id)]
 
 
 async def dossier(rt: Runtime, code: str) -> dict:

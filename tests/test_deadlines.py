@@ -6,10 +6,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from bot import officers as off
+from bot import cases as off
 from bot.service import Runtime
 from dialogs import lifecycle as lc
 from dialogs.workdays import WorkCalendar
+from storage.officers_repo import LegRepo
 from tests.conftest import VN
 from tests.test_officers import leg_of, do, officer, outbox, submit
 
@@ -67,7 +68,7 @@ async def test_the_clock_pauses_while_waiting_for_the_citizen(runtime: Runtime, 
     assert leg.paused_since is None and leg.due_date == date(2026, 12, 2)
     assert leg.paused_workdays == 3
     async with runtime.sm() as db:
-        d = await off.LegRepo(db).dossier(code)
+        d = await LegRepo(db).dossier(code)
         assert d.due_date == date(2026, 12, 2)  # the dossier's overall due date follows its legs
     # a second pause, after the first: both count
     clock.when = at(2026, 11, 30, 9)

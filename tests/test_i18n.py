@@ -70,7 +70,7 @@ def test_template_holds_every_procedure_string(template):
 
 def test_template_holds_code_strings(template):
     ids = {m.id for m in template if m.id}
-    assert MENU_QUESTION in ids  # _() in dialogs/engine.py
+    assert MENU_QUESTION in ids  # _() in dialogs/engine/menu.py
     assert "Vui lòng nhập họ và tên." in ids  # N_() in dialogs/parsing.py
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from bot import officers as off
+from bot import cases as off
 from bot.notifier import Limits, MemorySender, Notifier, PermanentError, RateLimiter, RetryAfter, TransientError
 from bot.service import Runtime
 from dialogs import lifecycle as lc

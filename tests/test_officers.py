@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import officers as off
+from bot import cases as off
 from bot.cli import main as cli_main
-from bot.officers import ActionRefused
+from bot.cases import ActionRefused
 from bot.service import Runtime
 from dialogs import lifecycle as lc
 from dialogs.codes import new_dossier_code
 from dialogs.messages import Ask, Incoming, Message
 from storage.models import DossierEvent, DossierLeg, Officer, OutboxMessage
-from storage.officers_repo import OfficerRepo
+from storage.officers_repo import LegRepo, OfficerRepo
 from storage.repo import DossierRepo
 from tests.conftest import VN, Chat
 
@@ -89,14 +89,14 @@ async def outbox(rt: Runtime, **filters) -> list[OutboxMessage]:
 
 async def leg_of(rt: Runtime, code: str) -> DossierLeg:
     async with rt.sm() as db:
-        d = await off.LegRepo(db).dossier(code)
-        [leg] = await off.LegRepo(db).of_dossier(d.id)
+        d = await LegRepo(db).dossier(code)
+        [leg] = await LegRepo(db).of_dossier(d.id)
         return leg
 
 
 async def status_of(rt: Runtime, code: str) -> str:
     async with rt.sm() as db:
-        return (await off.LegRepo(db).dossier(code)).status
+        return (await LegRepo(db).dossier(code)).status
 
 
 async def chat_key(rt: Runtime, officer_id: int) -> str:
@@ -126,7 +126,7 @@ async def test_submission_through_the_chat_creates_the_leg_and_notifications(run
     pushes = await outbox(runtime, kind="officer_new")
     # only officers of the dossier's own commune are told
     async with runtime.sm() as db:
-        d = await off.LegRepo(db).dossier(code)
+        d = await LegRepo(db).dossier(code)
         in_scope = [o.id for o in await OfficerRepo(db).in_scope("commune", d.commune_code)]
     assert {p.chat_key for p in pushes} == {await chat_key(runtime, i) for i in in_scope}
     assert await chat_key(runtime, other) not in {p.chat_key for p in pushes}
@@ -354,7 +354,7 @@ async def test_supplement_round_trip(runtime: Runtime, clock):
     assert leg.status == "resubmitted" and leg.paused_since is None and len(leg.pauses) == 1
     assert leg.due_date.isoformat() == "2026-11-30"  # Wednesday did not count (paused): Friday → Monday
     async with runtime.sm() as db:
-        d = await off.LegRepo(db).dossier(code)
+        d = await LegRepo(db).dossier(code)
         assert d.answers["contact.phone"] == "0987654321" and d.status == "resubmitted"
         assert {a.sha256 for a in d.attachments} == {JPG["sha256"], new_doc["sha256"]}
     # the officer is told what changed, and sees it when opening the dossier
@@ -426,7 +426,7 @@ async def test_volunteer_and_linked_applicant_both_hear(runtime: Runtime):
     code = await submit(runtime, user="console:volunteer",
                         ans=answers(**{"filer.role": "helper", "filer.full_name": "TRẦN THỊ HOA"}))
     async with runtime.sm() as db:
-        d = await off.LegRepo(db).dossier(code)
+        d = await LegRepo(db).dossier(code)
         assert d.applicant_key == "console:binh"
         assert [x["code"] for x in await off.citizen_dossiers(db, "console:binh", runtime.calendar, runtime.now())] \
             == [code]

@@ -28,6 +28,7 @@ from dialogs.parsing import (
     parse_phone,
     parse_text,
     parse_yes_no,
+    says_unknown,
     sniff_mime,
 )
 from dialogs.textnorm import fold, nfc, similarity, title_vi
@@ -722,9 +723,20 @@ class TestAttachments:
         assert sniff_mime(b"PK\x03\x04") is None
 
     def test_check_ok(self) -> None:
+        import io
+
+        from PIL import Image
+
+        def image(fmt: str) -> bytes:
+            buf = io.BytesIO()
+            Image.new("RGB", (8, 8), (0, 90, 200)).save(buf, fmt)
+            return buf.getvalue()
+
         accept = ["image/jpeg", "image/png", "application/pdf"]
-        assert check_attachment(SAMPLES["image/png"], accept=accept, max_bytes=1000) == "image/png"
-        assert check_attachment(SAMPLES["image/webp"], accept=["image/*"], max_bytes=1000) == "image/webp"
+        assert check_attachment(image("PNG"), accept=accept, max_bytes=10_000) == "image/png"
+        assert check_attachment(image("WEBP"), accept=["image/*"], max_bytes=10_000) == "image/webp"
+        # the first bytes alone are not enough: the structure must be real (tests/test_hostile_input.py)
+        assert "bị hỏng" in invalid(check_attachment, SAMPLES["image/png"], accept=accept, max_bytes=1000).message
 
     def test_check_errors(self) -> None:
         assert "bị trống" in invalid(check_attachment, b"", accept=["image/*"], max_bytes=10).message
@@ -746,3 +758,36 @@ class TestAttachments:
             check_attachment(data, accept=["image/*", "application/pdf"], max_bytes=32)
         except Invalid:
             pass
+
+
+# --- replies that are not data, and answers with a little more than asked (citizen walk-through D10, D23) ---
+
+@pytest.mark.parametrize("text", ["ko nho", "khong nho so", "không nhớ", "chưa có", "quên rồi", "không biết ạ",
+                                  "k biet", "tôi không nhớ số", "Ko biết ngày", "quen mat roi", "I don't know"])
+def test_says_unknown(text):
+    assert says_unknown(text)
+
+
+@pytest.mark.parametrize("text", ["Nguyễn Văn Nhớ", "12345", "không", "ko", "có", "chưa", "Hồ Biết",
+                                  "01/2019/GCNKH", "x" * 100])
+def test_not_unknown(text):
+    assert not says_unknown(text)
+
+
+@pytest.mark.parametrize("text,value", [("5 nguoi", 5), ("3 người", 3), ("2 cháu", 2), ("năm người", 5),
+                                        ("4 thành viên", 4)])
+def test_number_with_a_unit(text, value):
+    assert parse_number(text) == value
+
+
+def test_yes_no_with_a_reason():
+    assert parse_yes_no("co, thuong binh") is True
+    assert parse_yes_no("không, nhưng có bảo hiểm") is False
+    with pytest.raises(Invalid):
+        parse_yes_no("thuong binh, co")
+
+
+def test_year_only_date_says_what_is_missing():
+    with pytest.raises(Invalid) as exc:
+        parse_date("nam 1948", today=date(2026, 12, 4))
+    assert "năm 1948" in exc.value.render() and "05/03/1948" in exc.value.render()

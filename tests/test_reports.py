@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 from datetime import date, datetime
 
-from bot import officers as off
+from bot import cases as off
 from bot import reports
 from bot.service import Runtime
 from dialogs import lifecycle as lc
@@ -46,21 +46,23 @@ async def test_daily_report_counts(runtime: Runtime):
     codes = await _scenario(runtime)
     day = date(2026, 11, 30)  # Monday: the window is Friday 27/11 00:00 → Monday 00:00
     async with runtime.sm() as db:
-        rows = await reports.daily_report(db, "commune", COMMUNE, day, at(2026, 11, 30, 7, 30),
-                                          calendar=runtime.calendar)
-    by = {r.procedure: r for r in rows}
+        report = await reports.daily_report(db, "commune", COMMUNE, day, at(2026, 11, 30, 7, 30),
+                                            calendar=runtime.calendar)
+    by = {r.procedure: r for r in report.rows}
     funeral, disab = by["ho-tro-chi-phi-mai-tang"], by[DISABILITY]
     assert (funeral.new, funeral.in_progress, funeral.overdue, funeral.on_time, funeral.late) == (1, 3, 2, 1, 1)
     assert (disab.new, disab.in_progress) == (1, 1)
-    del codes
     # due today: Wednesday 25/11 for the dossier filed on 19/11
     async with runtime.sm() as db:
-        rows = await reports.daily_report(db, "commune", COMMUNE, date(2026, 11, 25), at(2026, 11, 25, 7, 30),
-                                          calendar=runtime.calendar)
-    assert {r.procedure: r.due_today for r in rows}["ho-tro-chi-phi-mai-tang"] == 1
-    text = reports.report_text("commune", COMMUNE, day, rows)
+        report = await reports.daily_report(db, "commune", COMMUNE, date(2026, 11, 25), at(2026, 11, 25, 7, 30),
+                                            calendar=runtime.calendar)
+    assert {r.procedure: r.due_today for r in report.rows}["ho-tro-chi-phi-mai-tang"] == 1
+    text = reports.report_text("commune", COMMUNE, day, report)
     assert "Báo cáo ngày 30/11/2026" in text and "Quá hạn" in text and "Hỗ trợ chi phí mai táng" in text
-    png = reports.report_chart(rows, "Báo cáo")
+    # the period and the time it was made are stated; the overdue dossiers are named with who holds them
+    assert "Kỳ báo cáo: từ 00:00 23/11/2026 đến 00:00 25/11/2026 · Cập nhật lúc 07:30 25/11/2026" in text
+    assert f"• {codes['old_overdue']} — UBND cấp xã — chưa có người nhận xử lý" in text
+    png = reports.report_chart(report.rows, "Báo cáo")
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 2000
 
 
@@ -77,23 +79,6 @@ async def test_daily_reports_are_queued_on_working_days_before_nine_once(runtime
     [rep] = await outbox(runtime, kind="officer_daily_report")
     assert "30/11/2026" in rep.payload["text"]
     assert base64.b64decode(rep.payload["image_png"]).startswith(b"\x89PNG")
-
-
-async def test_monthly_statistics(runtime: Runtime):
-    await _scenario(runtime)
-    async with runtime.sm() as db:
-        rows = await reports.monthly_stats(db, 2026, 11, agency="commune", commune_code=COMMUNE,
-                                           calendar=runtime.calendar)
-        dec = await reports.monthly_stats(db, 2026, 12, agency="commune", commune_code=COMMUNE,
-                                          calendar=runtime.calendar)
-    total = rows[-1]
-    assert total["procedure"] == "*"
-    assert (total["received"], total["handled"], total["early"], total["late"]) == (6, 2, 1, 1)
-    assert total["late_rate"] == 50.0 and total["in_progress"] == 4
-    assert total["overdue"] == 2  # at the end of November: filed 16/11 and 19/11
-    assert (dec[-1]["carried_over"], dec[-1]["received"], dec[-1]["handled"]) == (4, 0, 0)
-    table = reports.stats_table(rows, 2026, 11)
-    assert "tháng 11/2026" in table and "Tỷ lệ trễ hạn" in table and "50" in table
 
 
 async def test_the_notifiers_scheduler_runs_the_daily_jobs_once_a_working_day(runtime: Runtime):
@@ -115,15 +100,18 @@ async def test_the_notifiers_scheduler_runs_the_daily_jobs_once_a_working_day(ru
 
 
 async def test_a_long_running_notifier_delivers_the_daily_report_without_a_cron_job(runtime: Runtime):
-    """What the Telegram and Zalo processes do: ``Notifier.run()`` with no tick runs the daily jobs itself."""
+    """What the Telegram and Zalo processes do: ``Notifier.run(tick=standard_jobs(…))`` runs the daily jobs."""
     import asyncio
 
+    from bot.jobs import standard_jobs
     from bot.notifier import MemorySender, Notifier
     await _scenario(runtime)
     sender = MemorySender("console")
     stop = asyncio.Event()
-    task = asyncio.create_task(Notifier(runtime.sm, [sender], now=lambda: at(2026, 11, 30, 7, 45)).run(
-        stop=stop, idle=0.01))
+    now = lambda: at(2026, 11, 30, 7, 45)  # noqa: E731
+    tick = standard_jobs(runtime.sm, calendar=runtime.calendar, catalog=runtime.catalog, now=now,
+                         attachments=runtime.attachments)
+    task = asyncio.create_task(Notifier(runtime.sm, [sender], now=now).run(stop=stop, idle=0.01, tick=tick))
     for _ in range(1000):
         if any("Báo cáo ngày 30/11/2026" in p["text"] for _c, p in sender.sent):
             break
@@ -137,13 +125,3 @@ async def test_a_long_running_notifier_delivers_the_daily_report_without_a_cron_
     assert len(await outbox(runtime, kind="officer_daily_report")) == 1
 
 
-async def test_monthly_overdue_leaves_out_dossiers_waiting_for_the_citizen(runtime: Runtime):
-    leader = await officer(runtime, lc.LEADER)
-    code = await submit(runtime, when=at(2026, 11, 16, 9))  # due Thu 19/11
-    await do(runtime, leader, off.claim, code, now=at(2026, 11, 17, 10))
-    await do(runtime, leader, off.request_supplement, code, ["contact.phone"], "Số điện thoại sai",
-             now=at(2026, 11, 17, 10))  # still waiting at the end of the month: the clock is paused
-    async with runtime.sm() as db:
-        rows = await reports.monthly_stats(db, 2026, 11, agency="commune", commune_code=COMMUNE,
-                                           calendar=runtime.calendar, now=at(2026, 12, 3, 9))
-    assert (rows[-1]["in_progress"], rows[-1]["overdue"]) == (1, 0)

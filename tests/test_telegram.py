@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -13,7 +14,8 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession, web
 
-from bot import officers as off
+from bot import cases as off
+from bot.inbound import InboundLimits
 from bot.notifier import Limits, Notifier
 from bot.service import Runtime
 from bot.telegram import TelegramChannel, TelegramConfig
@@ -21,8 +23,9 @@ from bot.telegram.inbox import InboxRepo
 from bot.telegram.render import render, split_text, utf16_len
 from dialogs import lifecycle as lc
 from dialogs.i18n import translator
-from dialogs.messages import Ask, ChoiceOut, Message
+from dialogs.messages import Ask, ChoiceOut, Incoming, Message
 from storage.channel_models import TelegramUpdate
+from storage.officers_repo import LegRepo
 from storage.repo import DossierRepo
 from tests.conftest import jpeg, pdf
 from tests.fakes.telegram_api import FakeTelegramAPI, Sent
@@ -32,6 +35,7 @@ SECRET = "s3cr3t_Token-1"
 CITIZEN = 4242
 PROC = "ho-tro-chi-phi-mai-tang"
 FAST = Limits(0.0, 1000.0, 1000.0)  # no rate limiting unless a test asks for it
+OPEN = InboundLimits(chat_rate=1000.0, chat_burst=1000.0, global_rate=10_000.0, global_burst=10_000.0)
 
 
 @pytest.fixture
@@ -48,7 +52,7 @@ class Bot:
         self.rt = rt
         self.fake = fake
         cfg = dict(token=TOKEN, api_base=fake.base_url, secret=SECRET, limits=FAST, album_window=0.25,
-                   retry_delay=0.05)
+                   retry_delay=0.05, inbound=OPEN)
         cfg.update(config)
         self.channel = TelegramChannel(rt, TelegramConfig(**cfg))
         self.runner: web.AppRunner | None = None
@@ -367,6 +371,24 @@ async def test_multi_choice_toggles_then_done(tg: Bot, fake: FakeTelegramAPI, ru
     assert a["facility.functions"] == ["nuoi_duong", "tu_van"] and a["facility.phone"] == "0977833181"
 
 
+async def test_a_linked_chat_speaks_the_language_its_account_switched_to(tg: Bot, fake: FakeTelegramAPI,
+                                                                          runtime: Runtime):
+    """The Telegram chat of a linked account takes its buttons' language from the account's conversation, so
+    after the Zalo chat switched to English its buttons are in English too."""
+    c = CITIZEN
+    await runtime.handle("zalo:77", Incoming(text="hỗ trợ chi phí mai táng"))  # the account's conversation
+    out = await runtime.handle("zalo:77", Incoming(text="/lienket"))
+    code = re.search(r"Mã liên kết của bạn: (\w+)", out[0].text).group(1)
+    await tg.say(c, "/start")
+    await tg.say(c, f"/lienket {code}")
+    m = await tg.say(c, "tro giup")
+    assert "Trợ giúp" in m.labels()
+    out = await runtime.handle("zalo:77", Incoming(text="english"))
+    assert (await runtime.session("zalo:77")).lang == "en", out
+    labels = (await tg.say(c, "help")).labels()
+    assert "Help" in labels and "Trợ giúp" not in labels
+
+
 async def test_crash_after_receipt_is_recovered_at_start(runtime: Runtime, fake: FakeTelegramAPI):
     """An update stored by a process that died before handling it is handled by the next one, in order."""
     ups = [fake.text_update(CITIZEN, "/start"), fake.text_update(CITIZEN, "hỗ trợ chi phí mai táng")]
@@ -465,7 +487,7 @@ async def test_citizen_is_notified_through_the_outbox(tg: Bot, fake: FakeTelegra
     assert m.text.startswith(f"Biên nhận hồ sơ {code}") and m.reply_markup is None
     # a 429 on a notification: the notifier reschedules it at the time Telegram asked
     async with runtime.sm() as db, db.begin():
-        await off._enqueue(db, f"telegram:{CITIZEN}", "test", "t1", "Thông báo thử", runtime.now())
+        await off.enqueue(db, f"telegram:{CITIZEN}", "test", "t1", "Thông báo thử", runtime.now())
     fake.fail("sendMessage", 1, retry_after=7)
     s = await _notifier(runtime, tg.channel).drain()
     assert s.retried == 1 and s.delivered == 0 and tg.channel.limiter.halt_until > time.monotonic() + 5
@@ -479,7 +501,7 @@ async def test_a_long_notification_cut_by_a_429_or_a_network_error_resumes_where
     text = "\n\n".join(blocks)
     assert [c.split(":")[0] for c in split_text(text)] == ["Phần 1", "Phần 2", "Phần 3"]
     async with runtime.sm() as db, db.begin():
-        await off._enqueue(db, f"telegram:{CITIZEN}", "test", "long1", text, runtime.now(),
+        await off.enqueue(db, f"telegram:{CITIZEN}", "test", "long1", text, runtime.now(),
                            choices=[("a", "Xem hồ sơ"), ("b", "Nhận xử lý")])
     fake.fail("sendMessage", 1, retry_after=1, after=1)
     s = await _notifier(runtime, tg.channel).drain()
@@ -536,7 +558,7 @@ async def test_officer_approves_a_dossier_through_buttons(tg: Bot, fake: FakeTel
     m = await tg.say(officer_chat, "123/QĐ-UBND")
     assert f"Đã duyệt hồ sơ {code} (số 123/QĐ-UBND)" in all_text(fake, officer_chat)
     async with runtime.sm() as db:
-        assert (await off.LegRepo(db).dossier(code)).status == lc.APPROVED
+        assert (await LegRepo(db).dossier(code)).status == lc.APPROVED
 
     await notifier.drain()
     citizen = all_text(fake, CITIZEN)

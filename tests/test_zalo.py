@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession, web
 
-from bot import officers as off
+from bot import cases as off
+from bot.inbound import InboundLimits
 from bot.notifier import Limits, Notifier
 from bot.service import Runtime
 from bot.zalo import ZaloChannel, ZaloConfig
@@ -18,6 +19,7 @@ from bot.zalo.render import render, split_text
 from dialogs.i18n import translator
 from dialogs.messages import Ask, ChoiceOut, Message
 from storage.account_models import ZaloUpdate
+from storage.officers_repo import LegRepo
 from storage.repo import DossierRepo
 from tests.conftest import jpeg
 from tests.fakes.zalo_api import FakeZaloAPI
@@ -27,6 +29,7 @@ CITIZEN = "e4ea2cd5189df1c3a88c"
 PROC = "ho-tro-chi-phi-mai-tang"
 TITLE = "Hỗ trợ chi phí mai táng (trợ giúp đột xuất)"  # typed in full: picks the procedure by its title
 FAST = Limits(0.0, 1000.0, 1000.0)
+OPEN = InboundLimits(chat_rate=1000.0, chat_burst=1000.0, global_rate=10_000.0, global_burst=10_000.0)
 
 
 @pytest.fixture
@@ -41,7 +44,8 @@ class Bot:
 
     def __init__(self, rt: Runtime, fake: FakeZaloAPI, mode: str = "webhook", **config: Any):
         self.rt, self.fake, self.mode = rt, fake, mode
-        cfg = dict(token=fake.token, api_base=fake.base_url, secret=SECRET, limits=FAST, retry_delay=0.05)
+        cfg = dict(token=fake.token, api_base=fake.base_url, secret=SECRET, limits=FAST, retry_delay=0.05,
+                   inbound=OPEN)
         cfg.update(config)
         self.channel = ZaloChannel(rt, ZaloConfig(**cfg))
         self.channel.out.backoff = 0.01
@@ -350,8 +354,8 @@ async def test_citizen_notification_through_the_outbox_429_then_delivered(runtim
         assert m.text.startswith(f"Biên nhận hồ sơ {code}")
         # a pushed message with choices gets numbered lines; a blocked chat is a permanent failure
         async with runtime.sm() as db, db.begin():
-            await off._enqueue(db, f"zalo:{CITIZEN}", "test", "t1", "Thông báo thử", runtime.now())
-            await off._enqueue(db, f"zalo:{CITIZEN}", "test", "t2", "Chọn một việc:", runtime.now(),
+            await off.enqueue(db, f"zalo:{CITIZEN}", "test", "t1", "Thông báo thử", runtime.now())
+            await off.enqueue(db, f"zalo:{CITIZEN}", "test", "t2", "Chọn một việc:", runtime.now(),
                                choices=[("a", "Xem hồ sơ"), ("b", "Nhận xử lý")])
         fake.fail("sendMessage", 1, status=500)
         s = await _notifier(runtime, z.channel, minutes=10).drain()
@@ -375,7 +379,7 @@ async def test_a_long_notification_cut_by_a_429_resumes_where_it_stopped(runtime
     try:
         blocks = [f"Phần {i}: " + f"nội dung thông báo dài số {i}. " * 55 for i in (1, 2, 3)]
         async with runtime.sm() as db, db.begin():
-            await off._enqueue(db, f"zalo:{CITIZEN}", "test", "long1", "\n\n".join(blocks), runtime.now(),
+            await off.enqueue(db, f"zalo:{CITIZEN}", "test", "long1", "\n\n".join(blocks), runtime.now(),
                                choices=[("a", "Xem hồ sơ"), ("b", "Nhận xử lý")])
         fake.fail("sendMessage", 1, retry_after=1, after=1)
         s = await _notifier(runtime, z.channel).drain()
@@ -482,7 +486,7 @@ async def test_link_telegram_and_zalo_continue_the_draft_and_notify_the_preferre
 async def test_officer_on_zalo_acts_by_typed_codes_and_numbers(runtime: Runtime, fake: FakeZaloAPI):
     """Zalo has no buttons: the push's choices are typed codes, the dossier's actions numbered choices; a number
     typed while a push is on screen still answers the chat's own question, never the push."""
-    from bot import officers as off
+    from bot import cases as off
     from dialogs import lifecycle as lc
     from tests.test_officers import submit
     z = Bot(runtime, fake)
@@ -512,7 +516,7 @@ async def test_officer_on_zalo_acts_by_typed_codes_and_numbers(runtime: Runtime,
         m = await z.say(o, codes[second].lower() + " 2")  # typed loosely: lower case, a space
         assert "Bạn đã nhận xử lý hồ sơ" in all_text(fake, o)
         async with runtime.sm() as db:
-            assert (await off.LegRepo(db).dossier(first)).status == lc.SUBMITTED  # the open one: untouched
+            assert (await LegRepo(db).dossier(first)).status == lc.SUBMITTED  # the open one: untouched
         # the actions of the dossier now on screen, by number
         await z.pick(o, "Tiếp nhận")
         assert "Đã tiếp nhận hồ sơ" in all_text(fake, o)
@@ -522,7 +526,7 @@ async def test_officer_on_zalo_acts_by_typed_codes_and_numbers(runtime: Runtime,
         await z.say(o, "123/QĐ-UBND")
         assert f"Đã duyệt hồ sơ {second} (số 123/QĐ-UBND)" in all_text(fake, o)
         async with runtime.sm() as db:
-            assert (await off.LegRepo(db).dossier(second)).status == lc.APPROVED
+            assert (await LegRepo(db).dossier(second)).status == lc.APPROVED
         # the officer opens the files and the form: links served by our app (Zalo cannot upload files)
         await z.say(o, second)
         n = len(fake.sent(o))

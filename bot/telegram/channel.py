@@ -18,6 +18,9 @@
 
 A redelivered update hits the unique ``(bot_id, update_id)`` and is dropped. A
 process that dies after storing an update processes it at the next start.
+
+(Over 600 lines: one class whose parts — inbox, per-chat order, albums, buttons, delivery — share the same
+per-chat state; the webhook request checks are in webhook.py, the aiogram handlers in handlers.py.)
 """
 from __future__ import annotations
 
@@ -39,17 +42,20 @@ from aiogram.methods import (
 )
 from aiogram.types import BotCommand, BotCommandScopeDefault, BufferedInputFile, CallbackQuery, Message, Update
 from aiogram.utils.i18n import gettext as _
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from bot.inbound import InboundLimiter, InboundLimits
 from bot.notifier import Limits
 from dialogs.i18n import N_
 from dialogs.messages import Ask, ChoiceOut, Incoming, IncomingFile
+from storage.attachments import download_name
 from storage.models import Conversation
 
-from .handlers import FEED_KEY, PollingIngress, Turn, build_router
+from .handlers import FEED_KEY, UNREADABLE, PollingIngress, Turn, build_router
+from .webhook import MAX_BODY, InboxWebhookHandler
 from .i18n import ChatLocaleMiddleware, make_i18n
 from .inbox import (
     ChatQueues, ChatRepo, FeedCtx, FlushJob, InboxRepo, UpdateJob, chat_of, media_group_of, safe_traceback,
@@ -70,8 +76,9 @@ COMMANDS = (
 )
 
 
-UNREADABLE = N_("Xin lỗi, tôi chỉ đọc được tin nhắn chữ, ảnh chụp, tệp (PDF) và số điện thoại được chia sẻ. "
-                "Vui lòng trả lời câu hỏi ở trên.")
+SLOW_DOWN = N_("Bạn đang gửi tin nhắn quá nhanh. Vui lòng chờ một chút rồi gửi lại tin nhắn vừa rồi.")
+LATE = N_("Một tin nhắn bạn gửi trước đó đến chậm, sau tin nhắn mới hơn, nên không được dùng để trả lời. "
+          "Vui lòng xem câu hỏi mới nhất và gửi lại nếu cần.")
 
 
 class AlreadyProcessed(Exception):
@@ -80,6 +87,22 @@ class AlreadyProcessed(Exception):
 
 class StaleButton(Exception):
     """The pressed button's question is no longer the current one: the step is rolled back."""
+
+
+class OutOfOrder(Exception):
+    """An older update of the same chat is still pending (received by this or another process): the step is
+    rolled back, the older one is applied first."""
+
+
+class LateUpdate(Exception):
+    """A newer update of the same chat was already applied: this one came too late to be an answer."""
+
+
+@dataclass
+class NoticeJob:
+    """Tell the chat something (in its language) without a conversation step."""
+
+    text: str
 
 
 class FileTooBig(Exception):
@@ -102,6 +125,8 @@ class TelegramConfig:
     retry_delay: float = 0.5
     set_commands: bool = True
     request_timeout: float = 30.0
+    inbound: InboundLimits = field(default_factory=InboundLimits)
+    order_tries: int = 5                   # an update waits for older ones of its chat at most this many times
 
 
 @dataclass
@@ -121,37 +146,13 @@ class ChannelStats:
     turns: int = 0
     stale: int = 0
     failed: int = 0
+    limited: int = 0
+    late: int = 0
+    reordered: int = 0
 
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class InboxWebhookHandler(SimpleRequestHandler):
-    """aiogram's webhook request handler, storing the update in the inbox instead of handling it in the
-    request: the secret is checked as aiogram does (401), and Telegram gets its 200 as soon as the update is
-    committed. A database failure answers 500, so Telegram delivers the update again."""
-
-    def __init__(self, channel: "TelegramChannel", **kwargs: Any):
-        super().__init__(**kwargs)
-        self.channel = channel
-
-    async def handle(self, request: web.Request) -> web.Response:
-        bot = await self.resolve_bot(request)
-        if not self.verify_secret(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), bot):
-            return web.Response(body="Unauthorized", status=401)
-        try:
-            raw = await request.json(loads=bot.session.json_loads)
-        except ValueError:
-            return web.Response(body="Bad Request", status=400)
-        if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
-            return web.Response(body="Bad Request", status=400)
-        try:
-            await self.channel.accept(raw)
-        except Exception as exc:  # noqa: BLE001 - Telegram retries on any non-2xx answer
-            log.error("telegram webhook: could not store update %s\n%s", raw.get("update_id"), safe_traceback(exc))
-            return web.Response(body="Try again", status=500)
-        return web.json_response({})
 
 
 class TelegramChannel:
@@ -166,6 +167,7 @@ class TelegramChannel:
         self.bot = Bot(config.token, session=session)
         self.i18n = make_i18n(runtime.var_dir)
         self.limiter = BurstRateLimiter(config.limits, per_chat_burst=config.per_chat_burst)
+        self.inbound = InboundLimiter(config.inbound)
         self.out = Outbound(self.bot, self.limiter)
         self.queues = ChatQueues(self._process)
         self.albums: dict[str, Album] = {}
@@ -288,7 +290,7 @@ class TelegramChannel:
     # ------------------------------------------------------------------------------------------
     # modes
     def webhook_app(self) -> web.Application:
-        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app = web.Application(client_max_size=MAX_BODY)
         setup_application(app, self.dp, bot=self.bot)  # before register(): drain first, close the session last
         if not self.config.secret:
             log.warning("telegram webhook without a secret token: anyone can post updates")
@@ -328,15 +330,26 @@ class TelegramChannel:
     # ------------------------------------------------------------------------------------------
     # the inbox
     async def accept(self, raw: dict[str, Any]) -> bool:
-        """Store one update (webhook or polling); False if it was already received."""
+        """Store one update (webhook or polling); False if it was already received. An update over the chat's
+        inbound limit is stored as refused (a redelivery is still a duplicate) and the person asked to wait."""
         chat = chat_of(raw)
         key = f"telegram:{chat}" if chat is not None else None
+        limited = key is not None and not self.inbound.allow_chat(key)
         async with self.sm() as db, db.begin():
-            row_id = await InboxRepo(db).accept(self.bot_id, raw, key, _utcnow())
+            repo = InboxRepo(db)
+            row_id = await repo.accept(self.bot_id, raw, key, _utcnow())
+            if row_id is not None and limited:
+                await repo.failed_attempt(row_id, "RateLimited", _utcnow(), final=True)
         if row_id is None:
             self.stats.duplicates += 1
             log.info("telegram: duplicate update %s ignored", raw.get("update_id"))
             return False
+        if limited:
+            self.stats.limited += 1
+            log.warning("telegram %s: inbound limit, update %s not processed", key, raw.get("update_id"))
+            if self.inbound.should_notice(key):
+                self.queues.put(key, NoticeJob(SLOW_DOWN))
+            return True
         self.stats.accepted += 1
         self.queues.put(key or "telegram:_", UpdateJob(row_id, raw))
         return True
@@ -349,6 +362,29 @@ class TelegramChannel:
     async def _process(self, key: str, job: Any) -> None:
         if isinstance(job, FlushJob):
             return await self._flush_album(key, job.group, job.seq)
+        if isinstance(job, NoticeJob):
+            chat = key.split(":", 1)[1]
+            if chat.lstrip("-").isdigit():
+                with self.i18n.context(), self.i18n.use_locale(await self.locale_of(int(chat))):
+                    text = _(job.text)
+                try:
+                    await self.notice(int(chat), text)
+                except TelegramAPIError:
+                    pass
+            return
+        for _try in range(self.config.order_tries):
+            feed = await self._process_update(key, job)
+            if feed is None or not feed.out_of_order:
+                break
+            # an older update of this chat is still pending (it reached another process, or is being retried):
+            # apply the chat's older pending updates first, oldest first, then this one again
+            self.stats.reordered += 1
+            await self._apply_older(key, job.row_id)
+        else:
+            log.warning("telegram %s: update %s still waits for an older one; left pending", key,
+                        job.raw.get("update_id"))
+
+    async def _process_update(self, key: str, job: UpdateJob) -> FeedCtx | None:
         group = media_group_of(job.raw)
         al = self.albums.get(key)
         if al is not None and al.group != group:  # something else came after the album: deliver it first
@@ -369,7 +405,7 @@ class TelegramChannel:
                     await self.notice(chat, text)
                 except TelegramAPIError:
                     pass
-            return
+            return None
         for attempt in range(1, self.config.max_attempts + 1):
             try:
                 with self.i18n.context():
@@ -390,10 +426,33 @@ class TelegramChannel:
                     chat = chat_of(job.raw)
                     if chat is not None:
                         await self._apologise(chat)
-                    return
+                    return feed
                 await asyncio.sleep(self.config.retry_delay * 2 ** (attempt - 1))
+        if feed.out_of_order:
+            return feed
+        if feed.late:
+            await self._refuse_late(key, feed.rows)
+            return feed
         if not feed.done and not feed.deferred:
             await self._mark_done(feed.rows)
+        return feed
+
+    async def _refuse_late(self, key: str, rows: Sequence[int]) -> None:
+        """A message that arrived after a newer one of the same chat was applied: it cannot be the answer to
+        the question it was typed for, so it is not applied, and the person is told."""
+        self.stats.late += 1
+        async with self.sm() as db, db.begin():
+            for row in rows:
+                await InboxRepo(db).failed_attempt(row, "LateUpdate", _utcnow(), final=True)
+        log.warning("telegram %s: an update arrived after a newer one was applied; not applied", key)
+        chat = key.split(":", 1)[1]
+        if chat.lstrip("-").isdigit():
+            with self.i18n.context(), self.i18n.use_locale(await self.locale_of(int(chat))):
+                text = _(LATE)
+            try:
+                await self.notice(int(chat), text)
+            except TelegramAPIError:
+                pass
 
     async def _apologise(self, chat_id: int) -> None:
         with self.i18n.context(), self.i18n.use_locale(await self.locale_of(chat_id)):
@@ -432,8 +491,13 @@ class TelegramChannel:
         with self.i18n.context(), self.i18n.use_locale(lang):
             try:
                 files = await self.fetch_files(al.messages)
-                if files:
+                for _try in range(self.config.order_tries if files else 0):
+                    feed.out_of_order = False
                     await self.run_turn(al.chat_id, Turn(Incoming(files=tuple(files))), feed)
+                    if not feed.out_of_order:
+                        break
+                    self.stats.reordered += 1
+                    await self._apply_older(key, min(al.rows), exclude=al.rows)
             except Exception as exc:  # noqa: BLE001
                 if not feed.done:
                     log.warning("telegram %s: album failed (%s)\n%s", key, type(exc).__name__, safe_traceback(exc))
@@ -442,8 +506,25 @@ class TelegramChannel:
                             await InboxRepo(db).failed_attempt(row, type(exc).__name__, _utcnow(), final=True)
                     await self._apologise(al.chat_id)
                     return
+        if feed.late:
+            await self._refuse_late(key, feed.rows)
+            return
+        if feed.out_of_order:
+            log.warning("telegram %s: album still waits for an older update; left pending", key)
+            return
         if not feed.done:
             await self._mark_done(feed.rows)
+
+    async def _apply_older(self, key: str, row_id: int, exclude: Sequence[int] = ()) -> None:
+        """Apply the chat's pending updates older than row ``row_id``, oldest first (they reached another
+        process, or wait for a retry there; whoever applies one first wins, the other rolls back)."""
+        async with self.sm() as db:
+            older = [(i, raw) for i, raw in await InboxRepo(db).pending_before(self.bot_id, key, row_id)
+                     if i not in exclude and raw]
+        for i, raw in older:
+            await self._process_update(key, UpdateJob(i, raw))
+        if not older:
+            await asyncio.sleep(0.05)
 
     async def fetch_files(self, messages: Sequence[Message]) -> list[IncomingFile]:
         """Download the photos/documents of ``messages`` through the Bot API (largest photo size). Files over
@@ -465,7 +546,12 @@ class TelegramChannel:
             for attempt in range(3):
                 try:
                     buf = await self.bot.download_file(f.file_path, timeout=60)
-                    return IncomingFile(data=buf.getvalue(), name=name, mime=mime)
+                    data = buf.getvalue()
+                    if len(data) > MAX_DOWNLOAD:
+                        raise FileTooBig(name)
+                    # no uploaded name: files are stored and sent under names of our own (it may carry an ID
+                    # number, or pose as another type: "giay-bao-tu.pdf.exe")
+                    return IncomingFile(data=data, name=None, mime=mime)
                 except Exception:  # noqa: BLE001 - aiohttp errors while streaming
                     if attempt == 2:
                         raise
@@ -608,14 +694,25 @@ class TelegramChannel:
         keyboard state follows the new question."""
         now = _utcnow()
         if rows:
-            n = await InboxRepo(db).mark_done(rows, now)
+            repo = InboxRepo(db)
+            if strict:  # the conversation is locked: updates of this chat are applied in update_id order
+                where = await repo.order(self.bot_id, key, rows)
+                if where == "processed":
+                    raise AlreadyProcessed()
+                if where == "older":
+                    raise OutOfOrder()
+                if where == "late":
+                    raise LateUpdate()
+            n = await repo.mark_done(rows, now)
             if strict and n != len(rows):
                 raise AlreadyProcessed()
         repo = ChatRepo(db)
         prev = await repo.get(key, lock=strict)
         if expect_token is not None and (prev is None or prev.ask_token != expect_token):
             raise StaleButton()
-        lang = (await db.execute(select(Conversation.lang).where(Conversation.user_key == key))).scalar_one_or_none()
+        conv_key = await self.runtime.conversation_key(db, key)  # a linked chat speaks its account's language
+        lang = (await db.execute(select(Conversation.lang).where(Conversation.user_key == conv_key))
+                ).scalar_one_or_none()
         lang = lang or (prev.lang if prev is not None else "vi")
         st = ask_state(replies)
         values: dict[str, Any] = {"lang": lang, "reply_keyboard": bool(st and st.contact_keyboard)}
@@ -644,6 +741,12 @@ class TelegramChannel:
             feed.done = True
             self.stats.duplicates += 1
             return
+        except OutOfOrder:
+            feed.out_of_order = True
+            return
+        except LateUpdate:
+            feed.late = True
+            return
         except StaleButton:
             self.stats.stale += 1
             await self.notice(chat_id, _("Nút này đã cũ, không còn dùng được. Vui lòng trả lời câu hỏi mới nhất "
@@ -666,7 +769,8 @@ class TelegramChannel:
                 if b.file is not None:
                     f = b.file
                     data = await asyncio.to_thread(self._file_bytes, f)
-                    doc = BufferedInputFile(data, filename=getattr(f, "name", None) or "tep")
+                    doc = BufferedInputFile(data, filename=download_name(getattr(f, "name", None),
+                                                                         getattr(f, "mime", None)))
                     sent.append(await self.out.call(key, SendDocument(chat_id=chat_id, document=doc,
                                                                       caption=(b.text or None) and b.text[:1024])))
                 else:

@@ -59,6 +59,7 @@ def _listen(value: str) -> tuple[str, int]:
 
 
 async def _main(args) -> int:
+    from bot.jobs import standard_jobs
     from bot.notifier import Notifier
     from bot.service import Runtime
 
@@ -87,7 +88,8 @@ async def _main(args) -> int:
         if not args.no_notifier:
             notifier = Notifier(rt.sm, [])
             channel.attach_notifier(notifier)
-            notifier_task = asyncio.create_task(notifier.run(stop=stop), name="notifier")
+            notifier_task = asyncio.create_task(notifier.run(stop=stop, tick=standard_jobs(
+                rt.sm, calendar=rt.calendar, catalog=rt.catalog, now=rt.now, attachments=rt.attachments)), name="notifier")
         try:
             if args.mode == "polling":
                 await channel.run_polling()

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Protocol
 
 from aiogram import BaseMiddleware, F, Router
 from aiogram.enums import ChatType
@@ -30,12 +30,24 @@ from aiogram.filters import CommandStart
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import gettext as _
 
+from dialogs.i18n import N_
 from dialogs.messages import Incoming
 
-if TYPE_CHECKING:
-    from .channel import TelegramChannel
-
 FEED_KEY = "dvcbot_feed"
+UNREADABLE = N_("Xin lỗi, tôi chỉ đọc được tin nhắn chữ, ảnh chụp, tệp (PDF) và số điện thoại được chia sẻ. "
+                "Vui lòng trả lời câu hỏi ở trên.")
+
+
+class TelegramChannel(Protocol):
+    """What the handlers need of bot.telegram.channel.TelegramChannel (named here, not imported: the channel
+    imports this module, never the reverse)."""
+
+    async def run_turn(self, chat_id: int, turn: "Turn", feed: Any) -> None: ...
+    async def accept(self, raw: dict[str, Any]) -> bool: ...
+    async def fetch_files(self, messages: Any) -> list[Any]: ...
+    async def notice(self, chat_id: int, text: str) -> Any: ...
+    async def on_press(self, query: CallbackQuery) -> "Turn | None": ...
+    def album_add(self, message: Message, feed: Any) -> None: ...
 
 
 @dataclass
@@ -115,7 +127,6 @@ def build_router() -> Router:
 
     @router.message()
     async def on_other(message: Message, channel: "TelegramChannel") -> None:
-        from .channel import UNREADABLE
         await channel.notice(message.chat.id, _(UNREADABLE))
 
     @router.edited_message()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Iterable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,12 +90,6 @@ class InboxRepo:
             index_elements=["bot_id", "update_id"]).returning(TelegramUpdate.id)
         return (await self.db.execute(stmt)).scalar_one_or_none()
 
-    async def pending(self, bot_id: int) -> list[tuple[int, str | None, dict[str, Any]]]:
-        rows = await self.db.execute(select(TelegramUpdate.id, TelegramUpdate.chat_key, TelegramUpdate.payload)
-                                     .where(TelegramUpdate.bot_id == bot_id, TelegramUpdate.status == "pending")
-                                     .order_by(TelegramUpdate.id))
-        return [(i, k, p) for i, k, p in rows.all()]
-
     async def mark_done(self, ids: Iterable[int], now: datetime) -> int:
         """pending → done (the raw update is blanked). Returns how many rows were still pending."""
         ids = list(ids)
@@ -112,6 +106,45 @@ class InboxRepo:
             values.update(status="failed", payload={}, processed_at=now)
         await self.db.execute(update(TelegramUpdate).where(TelegramUpdate.id == row_id,
                                                            TelegramUpdate.status == "pending").values(**values))
+
+    async def order(self, bot_id: int, chat_key: str, rows: Iterable[int]) -> str | None:
+        """Where ``rows`` (one update, or the parts of an album) stand among the chat's updates: ``"processed"``
+        when one of them is no longer pending, ``"older"``
+        when an older update of the chat is still pending (it must be applied first), ``"late"`` when a newer
+        one was applied already, else None. Called inside the step's transaction, after the conversation is
+        locked, so two processes cannot both pass."""
+        rows = list(rows)
+        found = (await self.db.execute(select(TelegramUpdate.update_id, TelegramUpdate.status).where(
+            TelegramUpdate.id.in_(rows)))).all()
+        if any(st != "pending" for _uid, st in found):
+            return "processed"  # applied (or refused) by another worker meanwhile
+        ids = [uid for uid, _st in found]
+        if not ids:
+            return None
+        lo, hi = min(ids), max(ids)
+        mine = and_(TelegramUpdate.bot_id == bot_id, TelegramUpdate.chat_key == chat_key,
+                    TelegramUpdate.id.not_in(rows))
+        older = (await self.db.execute(select(TelegramUpdate.id).where(
+            mine, TelegramUpdate.status == "pending", TelegramUpdate.update_id < lo).limit(1))).first()
+        if older is not None:
+            return "older"
+        newer = (await self.db.execute(select(TelegramUpdate.id).where(
+            mine, TelegramUpdate.status == "done", TelegramUpdate.update_id > hi).limit(1))).first()
+        return "late" if newer is not None else None
+
+    async def pending_before(self, bot_id: int, chat_key: str, row_id: int) -> list[tuple[int, dict[str, Any]]]:
+        """The chat's pending updates older than row ``row_id``'s, oldest first."""
+        uid = select(TelegramUpdate.update_id).where(TelegramUpdate.id == row_id).scalar_subquery()
+        rows = await self.db.execute(select(TelegramUpdate.id, TelegramUpdate.payload).where(
+            TelegramUpdate.bot_id == bot_id, TelegramUpdate.chat_key == chat_key,
+            TelegramUpdate.status == "pending", TelegramUpdate.update_id < uid).order_by(TelegramUpdate.update_id))
+        return [(i, p) for i, p in rows.all()]
+
+    async def pending(self, bot_id: int) -> list[tuple[int, str | None, dict[str, Any]]]:
+        rows = await self.db.execute(select(TelegramUpdate.id, TelegramUpdate.chat_key, TelegramUpdate.payload)
+                                     .where(TelegramUpdate.bot_id == bot_id, TelegramUpdate.status == "pending")
+                                     .order_by(TelegramUpdate.update_id))
+        return [(i, k, p) for i, k, p in rows.all()]
 
     async def status(self, bot_id: int, update_id: int) -> str | None:
         return (await self.db.execute(select(TelegramUpdate.status).where(
@@ -176,6 +209,8 @@ class FeedCtx:
     rows: list[int]
     done: bool = False       # a conversation step consumed the rows (they are marked)
     deferred: bool = False   # the update waits in an album buffer; its row stays pending
+    out_of_order: bool = False  # an older update of the chat is pending: the step was rolled back
+    late: bool = False       # a newer update of the chat was applied already: the step was rolled back
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -23,7 +23,6 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import mimetypes
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -35,10 +34,13 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot import accounts
+from bot.inbound import InboundLimiter, InboundLimits, read_json, secret_ok
 from bot.notifier import Limits
 from bot.telegram.inbox import ChatQueues, safe_traceback
+from dialogs.filecheck import sniff
 from dialogs.i18n import N_, translator
 from dialogs.messages import Ask, Incoming, IncomingFile
+from storage.attachments import SERVED_TYPES, download_name
 from storage.models import Conversation
 
 from .client import TEXT_LIMIT, ZaloAPIError, ZaloClient, ZaloError, ZaloNetworkError
@@ -52,8 +54,19 @@ log = logging.getLogger("dvcbot.zalo")
 class _AlreadyDone(Exception):
     """The inbox row was no longer pending when the step was about to commit: the step is rolled back."""
 
+
+class _OlderPending(Exception):
+    """An event of the same chat stored earlier is still pending: the step is rolled back, that one goes first."""
+
+
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 FILE_LINK_DAYS = 7
+MAX_BODY = 1024 * 1024
+MAX_CHAT_ID = 128
+SLOW_DOWN = N_("Bạn đang gửi tin nhắn quá nhanh. Vui lòng chờ một chút rồi gửi lại tin nhắn vừa rồi.")
+# A file served from the bot's domain is a download, never a page: no script, no frame, no sniffing.
+FILE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox",
+                "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 
 
 @dataclass
@@ -70,6 +83,8 @@ class ZaloConfig:
     retry_delay: float = 0.5
     request_timeout: float = 30.0
     max_image: int = 10 * 1024 * 1024
+    inbound: InboundLimits = field(default_factory=InboundLimits)
+    order_tries: int = 5
 
 
 @dataclass
@@ -79,6 +94,8 @@ class ChannelStats:
     turns: int = 0
     failed: int = 0
     refused: int = 0
+    limited: int = 0
+    reordered: int = 0
 
 
 @dataclass
@@ -91,6 +108,20 @@ class ImageTooBig(Exception):
     pass
 
 
+@dataclass
+class _Notice:
+    text: str
+
+
+def _valid_event(raw: dict[str, Any]) -> bool:
+    """An event whose chat id and message id we can store (a 500 would have it delivered again for ever)."""
+    try:
+        ev = parse(raw)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return ev.chat_id is None or len(ev.chat_id) <= MAX_CHAT_ID
+
+
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -101,6 +132,7 @@ class ZaloChannel:
         self.config = config
         self.client = ZaloClient(config.token, config.api_base, timeout=config.request_timeout)
         self.limiter = make_limiter(config.limits, config.per_chat_burst)
+        self.inbound = InboundLimiter(config.inbound)
         self.out = Outbound(self.client, self.limiter)
         self.queues = ChatQueues(self._process)
         self.sem = asyncio.Semaphore(config.max_concurrency)
@@ -171,19 +203,22 @@ class ZaloChannel:
     # ------------------------------------------------------------------------------------------
     # webhook
     def check_secret(self, header: str | None) -> bool:
-        if not self.config.secret or header is None:
-            return False
-        return hmac.compare_digest(header.encode("utf-8"), self.config.secret.encode("utf-8"))
+        return secret_ok(header, self.config.secret)
 
     async def _webhook(self, request: web.Request) -> web.Response:
+        """Store an event. A request that can never be stored gets a 4xx, never a 500 (bot/inbound.py): wrong
+        secret 401, body over 1 MB 413, not an event 400, a flood over the process's limit 429."""
         if not self.check_secret(request.headers.get(SECRET_HEADER)):
             self.stats.refused += 1
             return web.json_response({"ok": False, "description": "Unauthorized"}, status=401)
-        try:
-            raw = unwrap(await request.json())
-        except ValueError:
-            raw = None
-        if raw is None:
+        if not self.inbound.allow_global():
+            return web.json_response({"ok": False, "description": "Too Many Requests"}, status=429,
+                                     headers={"Retry-After": str(self.inbound.retry_after())})
+        body, status = await read_json(request, MAX_BODY)
+        if status is not None:
+            return web.json_response({"ok": False, "description": "Bad Request"}, status=status)
+        raw = unwrap(body)
+        if raw is None or not _valid_event(raw):
             return web.json_response({"ok": False, "description": "Bad Request"}, status=400)
         try:
             await self.accept(raw)
@@ -195,7 +230,7 @@ class ZaloChannel:
     def webhook_app(self) -> web.Application:
         if not self.config.secret:
             raise ValueError("the Zalo webhook needs a secret token")
-        app = web.Application(client_max_size=1024 * 1024)
+        app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post(self.config.webhook_path, self._webhook)
         app.router.add_get("/zalo/files/{sha}/{exp}/{sig}/{name}", self._file)
 
@@ -317,14 +352,25 @@ class ZaloChannel:
     # ------------------------------------------------------------------------------------------
     # the inbox
     async def accept(self, raw: dict[str, Any]) -> bool:
-        """Store one update; False if it was already received."""
+        """Store one update; False if it was already received. An event over the chat's inbound limit is stored
+        as refused (so a redelivery is still a duplicate), and the person asked to wait and send it again."""
         ev = parse(raw)
+        limited = ev.chat_key is not None and not self.inbound.allow_chat(ev.chat_key)
         async with self.sm() as db, db.begin():
-            row_id = await InboxRepo(db).accept(self.bot_id, ev.key, raw, ev.chat_key, _utcnow())
+            repo = InboxRepo(db)
+            row_id = await repo.accept(self.bot_id, ev.key, raw, ev.chat_key, _utcnow())
+            if row_id is not None and limited:
+                await repo.failed_attempt(row_id, "RateLimited", _utcnow(), final=True)
         if row_id is None:
             self.stats.duplicates += 1
             log.info("zalo: duplicate update %s ignored", ev.name)
             return False
+        if limited:
+            self.stats.limited += 1
+            log.warning("zalo %s: inbound limit, event not processed", ev.chat_key)
+            if self.inbound.should_notice(ev.chat_key):
+                self.queues.put(ev.chat_key, _Notice(SLOW_DOWN))
+            return True
         self.stats.accepted += 1
         self.queues.put(ev.chat_key or "zalo:_", Job(row_id, raw))
         return True
@@ -336,10 +382,30 @@ class ZaloChannel:
             else:
                 await InboxRepo(db).failed_attempt(row_id, error, _utcnow(), final=final)
 
-    async def _process(self, key: str, job: Job) -> None:
+    async def _process(self, key: str, job: Job | "_Notice") -> None:
+        if isinstance(job, _Notice):
+            return await self._safe_notice(key, job.text)
+        for _try in range(self.config.order_tries):
+            if not await self._process_event(key, job):
+                return
+            # an event of this chat stored earlier is still pending (another process has it, or it waits for a
+            # retry): apply the chat's earlier events first, in the order they were stored, then this one
+            self.stats.reordered += 1
+            async with self.sm() as db:
+                older = await InboxRepo(db).older_pending(self.bot_id, key, job.row_id)
+            for row_id, raw in older:
+                if raw:
+                    await self._process_event(key, Job(row_id, raw))
+            if not older:
+                await asyncio.sleep(0.05)
+        log.warning("zalo %s: an event still waits for an earlier one; left pending", key)
+
+    async def _process_event(self, key: str, job: Job) -> bool:
+        """Handle one stored event; True when it must wait for an earlier event of the chat."""
         ev = parse(job.raw)
         if ev.chat_key is None:
-            return await self._mark(job.row_id)
+            await self._mark(job.row_id)
+            return False
         for attempt in range(1, self.config.max_attempts + 1):
             stepped = False
             try:
@@ -347,20 +413,22 @@ class ZaloChannel:
                     incoming = await self._incoming(ev)
                     if incoming is None:
                         await self._mark(job.row_id)
-                        return
+                        return False
                     try:
                         replies = await self._step(ev.chat_key, incoming, job.row_id)
                     except _AlreadyDone:  # another worker applied this update meanwhile: ours rolled back
                         self.stats.duplicates += 1
-                        return
+                        return False
+                    except _OlderPending:
+                        return True
                     stepped = True
                 self.stats.turns += 1
                 await self.deliver(ev.chat_key, replies)
-                return
+                return False
             except Exception as exc:  # noqa: BLE001
                 if stepped:  # the step committed; what failed was sending the replies (or marking the row)
                     log.warning("zalo %s: replies not delivered: %s", key, type(exc).__name__)
-                    return
+                    return False
                 final = attempt >= self.config.max_attempts
                 log.warning("zalo %s: update failed (%s), attempt %d%s%s", key, type(exc).__name__, attempt,
                             ", giving up" if final else "", "\n" + safe_traceback(exc) if final else "")
@@ -369,8 +437,9 @@ class ZaloChannel:
                     self.stats.failed += 1
                     await self._safe_notice(ev.chat_key, N_("Xin lỗi, đã có lỗi khi xử lý tin nhắn này. Vui lòng "
                                                             "gửi lại sau ít phút."))
-                    return
+                    return False
                 await asyncio.sleep(self.config.retry_delay * 2 ** (attempt - 1))
+        return False
 
     async def _step(self, chat_key: str, incoming: Incoming, row_id: int | None = None) -> list[Any]:
         """One conversation step. Zalo has no /start: a person's very first text message gets the greeting
@@ -382,7 +451,11 @@ class ZaloChannel:
         hook = None
         if row_id is not None:
             async def hook(db, _replies) -> None:
-                if await InboxRepo(db).mark_done([row_id], _utcnow()) != 1:
+                repo = InboxRepo(db)
+                # the conversation is locked here: a chat's events are applied in the order they were stored
+                if await repo.older_pending(self.bot_id, chat_key, row_id):
+                    raise _OlderPending()
+                if await repo.mark_done([row_id], _utcnow()) != 1:
                     raise _AlreadyDone()
         if incoming.text == "/start":
             return await rt.start(chat_key, tx_hook=hook)
@@ -459,34 +532,46 @@ class ZaloChannel:
                 raise
 
     def file_link(self, sha: str, name: str, now: float | None = None) -> str | None:
+        """A link to a stored file, valid :data:`FILE_LINK_DAYS` days. The signature covers the digest, the
+        expiry and the name (one of ours, see storage.attachments.download_name), so none can be changed."""
         if not (self.config.public_url and self.config.secret):
             return None
         exp = int((now or time.time()) + FILE_LINK_DAYS * 86400)
-        return f"{self.config.public_url.rstrip('/')}/zalo/files/{sha}/{exp}/{self._sig(sha, exp)}/{quote(name)}"
+        return f"{self.config.public_url.rstrip('/')}/zalo/files/{sha}/{exp}/{self._sig(sha, exp, name)}/{quote(name)}"
 
-    def _sig(self, sha: str, exp: int) -> str:
-        return hmac.new((self.config.secret or "").encode(), f"{sha}:{exp}".encode(), hashlib.sha256).hexdigest()[:32]
+    def _sig(self, sha: str, exp: int, name: str) -> str:
+        key = hmac.new((self.config.secret or "").encode(), b"dvcbot-zalo-file-link", hashlib.sha256).digest()
+        msg = f"{sha}:{exp}:{name}".encode("utf-8", "surrogatepass")
+        return hmac.new(key, msg, hashlib.sha256).hexdigest()[:32]
 
     async def _file(self, request: web.Request) -> web.Response:
+        """Serve a signed file link: always a download (``Content-Disposition: attachment``), with the type
+        sniffed from the stored bytes (only images and PDF; anything else is an opaque download), never guessed
+        from the name, and ``nosniff`` plus a sandboxing CSP, so nothing stored can run as a page on our domain."""
         sha, exp, sig = request.match_info["sha"], request.match_info["exp"], request.match_info["sig"]
-        if not exp.isdigit() or int(exp) < time.time() or not hmac.compare_digest(sig, self._sig(sha, int(exp))):
-            return web.Response(status=403)
+        name = request.match_info["name"]
+        if not exp.isdigit() or len(exp) > 12 or int(exp) < time.time() or len(name) > 200 or \
+                not hmac.compare_digest(sig.encode("utf-8", "surrogateescape"),
+                                        self._sig(sha, int(exp), name).encode()):
+            return web.Response(status=403, headers=FILE_HEADERS)
         try:
             data = await asyncio.to_thread(self.runtime.attachments.get, sha)
         except (OSError, ValueError):
-            return web.Response(status=404)
-        name = request.match_info["name"]
-        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        return web.Response(body=data, content_type=mime,
-                            headers={"Content-Disposition": f"inline; filename=\"{quote(name)}\""})
+            return web.Response(status=404, headers=FILE_HEADERS)
+        mime = sniff(data)
+        mime = mime if mime in SERVED_TYPES else "application/octet-stream"
+        served = download_name(name, mime)
+        headers = dict(FILE_HEADERS)
+        headers["Content-Disposition"] = f"attachment; filename=\"{served}\""
+        return web.Response(body=data, content_type=mime, headers=headers)
 
     async def _send_file(self, chat_key: str, caption: str, f: Any, _) -> None:
         """Zalo has no sendDocument and sendPhoto takes a URL: a signed link to the file (an image as a photo),
         or, without a public URL, a note that the file is kept with the dossier."""
         sha = getattr(f, "sha256", None) or (Path(f.path).name if getattr(f, "path", None) else None)
-        name = getattr(f, "name", None) or "tep"
-        link = self.file_link(sha, name) if sha and len(sha) == 64 else None
         mime = getattr(f, "mime", None) or ""
+        name = download_name(getattr(f, "name", None), mime)  # ours: never the name a file was uploaded with
+        link = self.file_link(sha, name) if sha and len(sha) == 64 else None
         if link and mime.startswith("image/"):
             await self.out.call(chat_key, lambda: self.client.send_photo(chat_key.split(":", 1)[1], link,
                                                                          caption[:TEXT_LIMIT] or None), "sendPhoto")

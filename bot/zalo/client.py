@@ -15,9 +15,12 @@ which, since after a timeout the message may have been sent).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
+import socket
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -141,10 +144,40 @@ class ZaloClient:
     async def send_chat_action(self, chat_id: str, action: str = "typing") -> Any:
         return await self.call("sendChatAction", {"chat_id": chat_id, "action": action})
 
-    async def download(self, url: str, max_bytes: int) -> bytes:
-        """An image the citizen sent (the URL in the event). Raises ValueError if it is over ``max_bytes``."""
+    async def url_allowed(self, url: str) -> bool:
+        """Whether an image URL named in an event may be fetched: the API's own host, or an ``https`` host whose
+        every address is public (no loopback, private, link-local or reserved address: an event must not make
+        the bot call an internal service)."""
         try:
-            async with self.session().get(url, timeout=aiohttp.ClientTimeout(total=60)) as r:
+            u = urlsplit(url)
+            port = u.port
+        except ValueError:
+            return False
+        if u.scheme not in ("http", "https") or not u.hostname:
+            return False
+        api = urlsplit(self.base_url)
+        if u.scheme == api.scheme and u.hostname == api.hostname and port == api.port:
+            return True
+        if u.scheme != "https":
+            return False
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(u.hostname, port or 443, type=socket.SOCK_STREAM)
+        except OSError:
+            return False
+        try:
+            return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%", 1)[0]).is_global
+                                       for info in infos)
+        except ValueError:
+            return False
+
+    async def download(self, url: str, max_bytes: int) -> bytes:
+        """An image the citizen sent (the URL in the event). Raises ValueError if it is over ``max_bytes``, and
+        ZaloAPIError (403) for a URL we do not fetch (see :meth:`url_allowed`; redirects are not followed)."""
+        if not await self.url_allowed(url):
+            raise ZaloAPIError("download", 403, "image URL refused")
+        try:
+            async with self.session().get(url, timeout=aiohttp.ClientTimeout(total=60),
+                                          allow_redirects=False) as r:
                 if r.status != 200:
                     raise ZaloAPIError("download", r.status, f"HTTP {r.status}")
                 if r.content_length and r.content_length > max_bytes:

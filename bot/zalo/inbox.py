@@ -80,7 +80,10 @@ def parse(raw: dict[str, Any]) -> Event:
     sender = m.get("from") if isinstance(m.get("from"), dict) else {}
     chat_id = chat.get("id") or sender.get("id")
     text = m.get("text") if isinstance(m.get("text"), str) else None
-    return Event(name=name, key=f"{name}:{mid}"[:200], chat_id=str(chat_id) if chat_id else None, text=text,
+    key = f"{name}:{mid}"
+    if len(key) > 200:  # never truncated: two long ids sharing their first 200 characters are two events
+        key = f"{name[:60]}:h" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return Event(name=name, key=key, chat_id=str(chat_id) if chat_id else None, text=text,
                  image_url=_image_url(m), message_id=str(mid))
 
 
@@ -98,6 +101,14 @@ class InboxRepo:
             bot_id=bot_id, event_key=event_key, chat_key=chat_key, payload=raw, status="pending", attempts=0,
             received_at=now).on_conflict_do_nothing(index_elements=["bot_id", "event_key"]).returning(ZaloUpdate.id)
         return (await self.db.execute(stmt)).scalar_one_or_none()
+
+    async def older_pending(self, bot_id: str, chat_key: str, row_id: int) -> list[tuple[int, dict[str, Any]]]:
+        """The chat's pending events stored before row ``row_id`` (Zalo events carry no sequence number:
+        the order they were stored in is the order they are applied in), oldest first."""
+        rows = await self.db.execute(select(ZaloUpdate.id, ZaloUpdate.payload).where(
+            ZaloUpdate.bot_id == bot_id, ZaloUpdate.chat_key == chat_key, ZaloUpdate.status == "pending",
+            ZaloUpdate.id < row_id).order_by(ZaloUpdate.id))
+        return [(i, p) for i, p in rows.all()]
 
     async def pending(self, bot_id: str) -> list[tuple[int, str | None, dict[str, Any]]]:
         rows = await self.db.execute(select(ZaloUpdate.id, ZaloUpdate.chat_key, ZaloUpdate.payload)

@@ -26,7 +26,7 @@ pages with fpdf2, using the DejaVu fonts shipped in ``fonts/`` so that
 Vietnamese diacritics never depend on the fonts of the machine.
 
 Placeholders: ``{path}`` or ``{path|filter|filter:arg}``. ``path`` is a field
-path (``deceased.full_name``), a key inside a structured answer
+path (``who.full_name``), a key inside a structured answer
 (``person.residence.commune``), ``item.x`` inside a repeat table, or a context
 variable (``_day``, ``_month``, ``_year``, ``_date``, ``_code``, ``_n``). Values
 are shown as :func:`dialogs.kinds.display` shows them in Vietnamese; a missing

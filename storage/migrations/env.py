@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from storage.models import Base
 import storage.channel_models  # noqa: F401,E402 - channel tables (issue #7), so autogenerate sees them
 import storage.account_models  # noqa: F401,E402 - Zalo inbox and linked accounts (issue #8)
-import storage.allowance_models  # noqa: F401,E402 - allowances paid by bank account (issue #6)
+import storage.allowance_models  # noqa: F401,E402 - allowances paid by bank account
+import storage.audit_models  # noqa: F401,E402 - the audit log
 
 target_metadata = Base.metadata
 

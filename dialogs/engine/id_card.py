@@ -18,25 +18,40 @@ Confirmed answers are stored as if typed, so their questions are skipped; the of
 ``"card"`` or ``"typed"`` (never the card's data). The photo itself is not kept: it never reaches
 ``Outcome.blobs``.
 
-This is a mixin of :class:`dialogs.engine.Engine` (it uses the engine's cursor, accept and prompt steps).
+This is a mixin of :class:`dialogs.engine.Engine` (it uses the engine's cursor, accept and prompt steps);
+the kind itself is dialogs/kinds/id_card.py.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
 
-from . import idcard, legacy_address, qrscan
-from . import address as addr
-from .i18n import N_, translator
-from .kinds import display
-from .messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, ChoiceOut, Incoming, IncomingFile, Message
-from .parsing import Invalid, parse_yes_no
-from .textnorm import fold
+from .. import address as addr
+from .. import idcard, legacy_address, qrscan
+from ..i18n import N_, translator
+from ..kinds import display
+from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, ChoiceOut, Incoming, IncomingFile, Message
+from ..parsing import Invalid, parse_yes_no
+from ..pending import Pending, Revisit, optional, register
+from ..textnorm import fold
 
 TYPE_WORDS = frozenset({"go tung muc", "go", "tu go", "nhap tay", "go tay", "tu nhap", "khong co the", "khong",
                         "khong chup", "khong co", "type", "de toi go", "toi go"})
 HINT = N_("Hãy chụp thẳng, đủ sáng, cả thẻ trong khung rồi gửi lại, hoặc gõ từng mục.")
 _OTHER = "other"
+
+
+@register
+@dataclass
+class CardOffer(Pending):
+    """A card read from a photo, being confirmed (``stage``: confirm, fix, address)."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("id_card",)
+    path: str = ""
+    stage: str = "confirm"
+    values: dict[str, Any] = field(default_factory=dict)
+    problems: list[Any] = field(default_factory=list)
+    address: dict[str, Any] | None = optional()
 
 
 class IdCardSteps:
@@ -47,14 +62,14 @@ class IdCardSteps:
         if not (msg.file or msg.files) or session.state not in ("collecting", "editing") \
                 or session.draft is None or session.procedure not in self.catalog.procedures:
             return False
-        slot = self._current_slot(session)
+        slot = self.current_slot(session)
         return slot is not None and slot.field.kind == "id_card"
 
     # -- asking ---------------------------------------------------------------------------------------
-    def _id_card_ask(self, session, slot) -> Ask:
+    def id_card_ask(self, session, slot) -> Ask:
         _ = translator(session.lang)
         p = self._card_pending(session, slot)
-        stage = p.get("stage") if p else None
+        stage = p.stage if p else None
         kind, choices = "id_card", (ChoiceOut("type", _("Gõ từng mục")),)
         if stage == "confirm":
             text = self._card_summary(session, slot, p) + "\n" + _("Thông tin trên đúng chưa?")
@@ -63,11 +78,11 @@ class IdCardSteps:
             text = _("Mục nào chưa đúng? Mục đó sẽ được hỏi lại để bạn gõ; các mục khác vẫn điền theo thẻ.")
             form = self.form(session)
             choices = tuple(ChoiceOut(f"f{i}", _(form.field(path).summary_label))
-                            for i, path in enumerate(p["values"]) if form.field(path) is not None)
+                            for i, path in enumerate(p.values) if form.field(path) is not None)
             choices += (ChoiceOut("all", _("Gõ lại tất cả")),)
             kind = "choice"
         elif stage == "address":
-            a = p["address"]
+            a = p.address
             text = _("Địa chỉ trên thẻ: {old}. Nơi này nay thuộc xã/phường nào?", old=a["old"])
             choices = tuple(ChoiceOut(c, n) for c, n in a["options"]) + (ChoiceOut(_OTHER, _("Nơi khác")),)
             kind = "choice"
@@ -77,7 +92,7 @@ class IdCardSteps:
                 saved = dict(session.draft.answers)
                 session.draft.answers[slot.path] = "typed"
                 try:
-                    ask = self._ask_for(session, nxt)
+                    ask = self.ask_for(session, nxt)
                 finally:
                     session.draft.answers.clear()
                     session.draft.answers.update(saved)
@@ -100,19 +115,19 @@ class IdCardSteps:
             seen = s.path == slot.path
         return None
 
-    def _card_pending(self, session, slot) -> dict[str, Any] | None:
-        p = session.pending or {}
-        return p if p.get("kind") == "id_card" and p.get("path") == slot.path else None
+    def _card_pending(self, session, slot) -> CardOffer | None:
+        p = session.pending
+        return p if isinstance(p, CardOffer) and p.path == slot.path else None
 
-    def _card_summary(self, session, slot, p: dict[str, Any]) -> str:
+    def _card_summary(self, session, slot, p: CardOffer) -> str:
         _ = translator(session.lang)
         form = self.form(session)
         lines = [_("Thông tin đọc từ thẻ căn cước:")]
-        for path, value in p["values"].items():
+        for path, value in p.values.items():
             f = form.field(path)
             if f is not None and f.kind != "address":
                 lines.append(f"• {_(f.summary_label)}: {display(f, value, _)}")
-        a = p.get("address")
+        a = p.address
         if a:
             label = _(form.field(a["path"]).summary_label)
             if a.get("value"):
@@ -125,35 +140,35 @@ class IdCardSteps:
             else:
                 lines.append(f"• {label}: " + _("{old} (chưa xác định được xã/phường hiện nay; trợ lý sẽ hỏi "
                                                 "lại mục này).", old=a["old"]))
-        for path, message, params in p.get("problems", []):
+        for path, message, params in p.problems:
             f = form.field(path)
             lines.append("⚠️ " + _("“{label}” chưa điền theo thẻ: {reason} Mục này sẽ được hỏi để bạn gõ.",
                                    label=_(f.summary_label) if f else path, reason=_(message, **params)))
         return "\n".join(lines)
 
     # -- answering --------------------------------------------------------------------------------------
-    def _on_id_card(self, session, slot, msg: Incoming, text: str, command: str | None, out) -> None:
+    def on_id_card(self, session, slot, msg: Incoming, text: str, command: str | None, out) -> None:
         _ = translator(session.lang)
         p = self._card_pending(session, slot)
-        stage = p.get("stage") if p else None
+        stage = p.stage if p else None
         files = ([msg.file] if msg.file else []) + list(msg.files)
         if command == "help":
             out.replies.append(Message(_("Gửi ảnh chụp mặt trước thẻ căn cước (thẻ có mã QR). Trợ lý đọc mã QR "
                                          "để điền họ tên, ngày sinh, số định danh và nơi thường trú; ảnh không "
                                          "được lưu lại. Không có thẻ hoặc không muốn chụp: chọn “Gõ từng mục”.")))
-            return self._prompt(session, out)
+            return self.prompt(session, out)
         if files:
             return self._card_photo(session, slot, files, out)
         if command == "back" and stage in ("fix", "address"):
-            session.pending = dict(p, stage="confirm")
-            out.replies.append(self._id_card_ask(session, slot))
+            session.pending = replace(p, stage="confirm")
+            out.replies.append(self.id_card_ask(session, slot))
             return
         if command == "back" and stage == "confirm":
             session.pending = None
-            out.replies.append(self._id_card_ask(session, slot))
+            out.replies.append(self.id_card_ask(session, slot))
             return
         if command == "back":
-            return self._back(session, out)
+            return self.back(session, out)
         answer = msg.choice or text
         if stage == "confirm" and command is None:
             return self._card_confirm(session, slot, p, answer, out)
@@ -164,17 +179,17 @@ class IdCardSteps:
         nxt = self._card_next(session, slot)
         if command == "skip" or nxt is None or answer == "type" or fold(answer).strip(" .!") in TYPE_WORDS \
                 and stage is None and nxt.field.kind not in ("choice", "yes_no"):
-            return self._accept(session, slot, "typed", out)
+            return self.accept(session, slot, "typed", out)
         # the citizen typed: that answers the block's first question, shown under the offer
-        self._past_card_offer(session, slot, commit=True)
-        self._on_collect(session, msg, text, command, out)
+        self.past_card_offer(session, slot, commit=True)
+        self.on_collect(session, msg, text, command, out)
         if not out.accepted:  # refused: nothing changes, and the offer stays with the question
             session.draft.answers.pop(slot.path, None)
             session.pending = None
             if out.replies and isinstance(out.replies[-1], Ask):
-                out.replies[-1] = self._id_card_ask(session, slot)
+                out.replies[-1] = self.id_card_ask(session, slot)
 
-    def _past_card_offer(self, session, slot, *, commit: bool = False):
+    def past_card_offer(self, session, slot, *, commit: bool = False):
         """``slot``, or when it is the card offer with no card being confirmed, the question shown under it
         (``commit``: the citizen typed, so the offer is answered “typed” and that question is now current)."""
         if slot is None or slot.field.kind != "id_card" or self._card_pending(session, slot) is not None:
@@ -182,7 +197,7 @@ class IdCardSteps:
         nxt = self._card_next(session, slot)
         if commit and nxt is not None:
             self._card_typed(session, slot)
-            session.pending = {"kind": "revisit", "path": nxt.path}
+            session.pending = Revisit(path=nxt.path)
         return nxt
 
     def _card_typed(self, session, slot) -> None:
@@ -197,23 +212,23 @@ class IdCardSteps:
         texts = [t for s in scans for t in s.texts]
         if not texts:
             if all(s.status == "not_image" for s in scans):
-                return self._reject(session, Invalid(N_("Tệp vừa gửi không phải ảnh đọc được. Vui lòng gửi ảnh "
+                return self.reject(session, Invalid(N_("Tệp vừa gửi không phải ảnh đọc được. Vui lòng gửi ảnh "
                                                         "chụp mặt trước thẻ căn cước, hoặc gõ từng mục.")),
                                     out)
             if any(s.status == "too_large" for s in scans):
-                return self._reject(session, Invalid(N_("Ảnh quá lớn để đọc. Vui lòng gửi ảnh chụp bằng điện "
+                return self.reject(session, Invalid(N_("Ảnh quá lớn để đọc. Vui lòng gửi ảnh chụp bằng điện "
                                                         "thoại, hoặc gõ từng mục.")), out)
-            return self._reject(session, Invalid(N_("Không tìm thấy mã QR trong ảnh. {hint}"), hint=HINT), out)
+            return self.reject(session, Invalid(N_("Không tìm thấy mã QR trong ảnh. {hint}"), hint=HINT), out)
         card, error = idcard.first_card(texts)
         if card is None:
-            return self._reject(session, Invalid(N_("{reason} Vui lòng gửi ảnh mặt trước thẻ căn cước (mã QR ở góc "
+            return self.reject(session, Invalid(N_("{reason} Vui lòng gửi ảnh mặt trước thẻ căn cước (mã QR ở góc "
                                                     "trên bên phải), hoặc gõ từng mục."),
                                                  reason=translator(session.lang)(error.message, **error.params)),
                                 out)
         session.pending = self._card_proposal(session, slot, card)
         session.errors = 0
         out.accepted = True
-        out.replies.append(self._id_card_ask(session, slot))
+        out.replies.append(self.id_card_ask(session, slot))
 
     def _targets(self, session, slot) -> dict[str, str]:
         """The card mapping with paths resolved for this slot (a repeat group's item)."""
@@ -222,9 +237,9 @@ class IdCardSteps:
             return dict(mapping)
         return {k: f"{slot.section.id}[{slot.index}].{v}" for k, v in mapping.items()}
 
-    def _card_proposal(self, session, slot, card: idcard.Card) -> dict[str, Any]:
+    def _card_proposal(self, session, slot, card: idcard.Card) -> CardOffer:
         form, draft, today = self.form(session), session.draft, self.today()
-        lookup = self._lookup(session, slot)
+        lookup = self.lookup(session, slot)
         prop = idcard.propose(card, self._targets(session, slot), form.field, today=today, lookup=lookup)
         problems = [(path, exc.message, exc.params) for path, exc in prop.problems]
         values: dict[str, Any] = {}
@@ -236,7 +251,7 @@ class IdCardSteps:
                     continue
                 draft.answers[path] = value
                 try:
-                    self._check_constraints(session, target, value)
+                    self.check_constraints(session, target, value)
                 except Invalid as exc:
                     del draft.answers[path]
                     problems.append((path, exc.message, exc.params))
@@ -257,10 +272,10 @@ class IdCardSteps:
                     address["value"] = legacy_address.value(match, match.communes[0])
                 elif match.communes:
                     address["options"] = [[c.code, c.full_name] for c in match.communes[:6]]
-        return {"kind": "id_card", "path": slot.path, "stage": "confirm", "values": values,
-                "problems": problems, "address": address}
+        return CardOffer(path=slot.path, stage="confirm", values=values,
+                         problems=[list(x) for x in problems], address=address)
 
-    def _card_confirm(self, session, slot, p: dict[str, Any], answer: str, out) -> None:
+    def _card_confirm(self, session, slot, p: CardOffer, answer: str, out) -> None:
         yes: bool | None = {"ok": True, "fix": False, "1": True, "2": False}.get(answer.strip())
         if yes is None:
             key = fold(answer).strip(" .!")
@@ -272,45 +287,45 @@ class IdCardSteps:
                 try:
                     yes = parse_yes_no(answer)
                 except Invalid:
-                    return self._reject(session, Invalid(N_("Vui lòng chọn “Đúng” hoặc “Sửa”.")), out)
+                    return self.reject(session, Invalid(N_("Vui lòng chọn “Đúng” hoặc “Sửa”.")), out)
         if not yes:
-            session.pending = dict(p, stage="fix")
+            session.pending = replace(p, stage="fix")
             out.accepted = True
-            out.replies.append(self._id_card_ask(session, slot))
+            out.replies.append(self.id_card_ask(session, slot))
             return
-        a = p.get("address")
+        a = p.address
         if a and a.get("options") and not a.get("value"):
-            session.pending = dict(p, stage="address")
+            session.pending = replace(p, stage="address")
             out.accepted = True
-            out.replies.append(self._id_card_ask(session, slot))
+            out.replies.append(self.id_card_ask(session, slot))
             return
         self._card_apply(session, slot, p, out)
 
-    def _card_fix(self, session, slot, p: dict[str, Any], answer: str, out) -> None:
-        paths = list(p["values"])
+    def _card_fix(self, session, slot, p: CardOffer, answer: str, out) -> None:
+        paths = list(p.values)
         key = answer.strip()
         if key == "all" or fold(key) in ("go lai tat ca", "tat ca"):
             session.pending = None
-            return self._accept(session, slot, "typed", out)
+            return self.accept(session, slot, "typed", out)
         index = int(key[1:]) if key.startswith("f") and key[1:].isdigit() else \
             int(key) - 1 if key.isdigit() else None
         if index == len(paths):  # the last numbered choice: “Gõ lại tất cả”
             session.pending = None
-            return self._accept(session, slot, "typed", out)
+            return self.accept(session, slot, "typed", out)
         if index is None or not 0 <= index < len(paths):
-            return self._reject(session, Invalid(N_("Vui lòng chọn một mục trong danh sách.")), out)
-        values = {k: v for k, v in p["values"].items() if k != paths[index]}
-        p = dict(p, values=values, stage="confirm")
-        a = p.get("address")
+            return self.reject(session, Invalid(N_("Vui lòng chọn một mục trong danh sách.")), out)
+        values = {k: v for k, v in p.values.items() if k != paths[index]}
+        p = replace(p, values=values, stage="confirm")
+        a = p.address
         if a and a.get("options") and not a.get("value"):
-            session.pending = dict(p, stage="address")
+            session.pending = replace(p, stage="address")
             out.accepted = True
-            out.replies.append(self._id_card_ask(session, slot))
+            out.replies.append(self.id_card_ask(session, slot))
             return
         self._card_apply(session, slot, p, out)
 
-    def _card_address(self, session, slot, p: dict[str, Any], answer: str, out) -> None:
-        a = dict(p["address"])
+    def _card_address(self, session, slot, p: CardOffer, answer: str, out) -> None:
+        a = dict(p.address)
         options = [c for c, _n in a["options"]]
         key = answer.strip()
         if key.isdigit() and 1 <= int(key) <= len(options) + 1:
@@ -322,14 +337,14 @@ class IdCardSteps:
             a["value"] = {"province_code": province.code, "province": province.full_name,
                           "commune_code": unit.code, "commune": unit.full_name, "detail": a["match"]["detail"]}
         else:
-            return self._reject(session, Invalid(N_("Vui lòng chọn một xã/phường trong danh sách, hoặc “Nơi khác”.")),
+            return self.reject(session, Invalid(N_("Vui lòng chọn một xã/phường trong danh sách, hoặc “Nơi khác”.")),
                                 out)
-        self._card_apply(session, slot, dict(p, address=a), out)
+        self._card_apply(session, slot, replace(p, address=a), out)
 
-    def _card_apply(self, session, slot, p: dict[str, Any], out) -> None:
+    def _card_apply(self, session, slot, p: CardOffer, out) -> None:
         form, draft, today = self.form(session), session.draft, self.today()
-        values = dict(p["values"])
-        a = p.get("address")
+        values = dict(p.values)
+        a = p.address
         if a and a.get("value"):
             values[a["path"]] = a["value"]
         filled = []
@@ -341,5 +356,5 @@ class IdCardSteps:
         for path in filled:
             self._recheck_dependents(session, path, out)
         session.pending = None
-        self._accept(session, slot, "card", out)
+        self.accept(session, slot, "card", out)
 

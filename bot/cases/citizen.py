@@ -1,0 +1,200 @@
+"""The citizen's side of a submitted dossier: ``/hoso``, ``/theodoi``, supplements, ratings, withdrawal."""
+from __future__ import annotations
+
+import copy
+import secrets
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs import lifecycle as lc
+from dialogs.catalog import Catalog
+from dialogs.codes import normalise_code
+from dialogs.i18n import N_, translator
+from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
+from storage.models import Attachment, Dossier, Rating
+from storage.officers_repo import CitizenRepo, LegRepo, OfficerRepo, SupplementRepo, person_key
+from storage.repo import DossierRepo
+
+from .base import ActionRefused, catalog_or_default, citizen_actor, field_label, form_of, proc_title, value_text
+from .deadlines import days_left, dossier_due
+from .notify import leg_officers, push_officers
+from .transition import transition
+
+
+async def link_chat(db: AsyncSession, user_key: str, id_number: str) -> None:
+    """Record that ``user_key`` is the chat of the person with this ID number (so dossiers filed for them by
+    someone else notify them too). Only the hash of the number is stored."""
+    await CitizenRepo(db).link(user_key, person_key(id_number))
+
+
+def _applicant_id_number(dossier: Dossier, catalog: Catalog | None = None) -> str | None:
+    answers = dossier.answers or {}
+    cat = catalog_or_default(catalog)
+    prefixes: list[str] = []
+    if dossier.procedure_id in cat.procedures:
+        prefixes = [p.rsplit(".", 1)[0] for p in cat.get(dossier.procedure_id).applicant_name_fields if "." in p]
+    for prefix in prefixes + ["applicant", "person"]:
+        value = answers.get(f"{prefix}.id_number")
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+async def follow_dossier(db: AsyncSession, user_key: str, code: str, last4: str, *,
+                         catalog: Catalog | None = None) -> Dossier:
+    """“/theodoi CODE 1234”: the applicant's own chat asks to hear about a dossier someone filed for them.
+    The last four digits of the applicant's ID number must match; the same refusal is given for an unknown
+    code, so codes cannot be probed. The chat is then linked to the applicant's ID (by its hash), so it also
+    hears about their later dossiers."""
+    dossier = await DossierRepo(db).by_code(normalise_code(code) or code)
+    idn = _applicant_id_number(dossier, catalog) if dossier is not None else None
+    digits = "".join(ch for ch in (idn or "") if ch.isdigit())
+    if len(digits) < 4 or not secrets.compare_digest(digits[-4:], str(last4)):
+        raise ActionRefused(N_("Mã hồ sơ hoặc 4 số cuối CCCD chưa khớp. Bạn kiểm tra lại giúp nhé."), "mismatch")
+    if dossier.applicant_key is None and dossier.submitter_key != user_key:
+        dossier.applicant_key = user_key
+    await CitizenRepo(db).link(user_key, person_key(idn))
+    return dossier
+
+
+def _is_citizen_of(dossier: Dossier, user_key: str, linked: Iterable[str] = ()) -> bool:
+    return user_key in (dossier.submitter_key, dossier.applicant_key) or user_key in set(linked)
+
+
+async def open_supplement_requests(db: AsyncSession, user_key: str) -> list[dict[str, Any]]:
+    """Open supplement requests for dossiers this chat submitted (or is the applicant of)."""
+    out = []
+    for req, d in await SupplementRepo(db).open_for_chat(user_key):
+        out.append({"id": req.id, "code": d.code, "procedure": d.procedure_id, "fields": list(req.fields),
+                    "reason": req.reason, "answers": copy.deepcopy(d.answers)})
+    return out
+
+
+async def resubmit(db: AsyncSession, request_id: int, answers: dict[str, Any], actor_key: str, now: datetime, *,
+                   calendar: WorkCalendar | None = None, catalog: Catalog | None = None) -> dict[str, Any]:
+    """Apply the citizen's new values for the requested fields, record before/after, move the leg
+    needs_supplement → resubmitted (the clock resumes) and tell the officer what changed."""
+    calendar = calendar or DEFAULT_CALENDAR
+    req = await SupplementRepo(db).get(request_id, lock=True)
+    if req is None or req.status != "open":
+        raise ActionRefused(N_("Yêu cầu bổ sung này không còn mở."), "closed")
+    dossier = (await db.execute(select(Dossier).where(Dossier.id == req.dossier_id).with_for_update())).scalar_one()
+    if not _is_citizen_of(dossier, actor_key):
+        raise ActionRefused(N_("Không tìm thấy yêu cầu bổ sung này."), "not_found")
+    extra = sorted(set(answers) - set(req.fields))
+    if extra:
+        raise ActionRefused(N_("Chỉ được sửa các mục được yêu cầu bổ sung."), "fields")
+    leg = await LegRepo(db).get(req.leg_id, lock=True)
+    form = form_of(dossier, catalog)
+    old = dossier.answers or {}
+    changes: dict[str, dict[str, Any]] = {}
+    for path in req.fields:
+        if path not in answers:
+            continue
+        before, after = old.get(path), answers[path]
+        if before != after:
+            changes[path] = {"before": copy.deepcopy(before), "after": copy.deepcopy(after)}
+    new_answers = copy.deepcopy(old)
+    for path, ch in changes.items():
+        new_answers[path] = ch["after"]
+        f = form.field(path) if form else None
+        if f is not None and f.kind == "attachment" and isinstance(ch["after"], list):
+            known = {(a.get("sha256")) for a in (ch["before"] or []) if isinstance(a, dict)}
+            for a in ch["after"]:
+                if isinstance(a, dict) and a.get("sha256") and a["sha256"] not in known:
+                    db.add(Attachment(dossier_id=dossier.id, field_path=path, sha256=a["sha256"],
+                                      mime=a.get("mime", "application/octet-stream"), size=int(a.get("size", 0)),
+                                      name=a.get("name")))
+    dossier.answers = new_answers
+    req.status = "answered"
+    req.answered_at = now
+    req.answered_by = actor_key
+    req.changes = changes
+    await transition(db, dossier, leg, lc.Act(lc.RESUBMIT, citizen_actor(actor_key)), now, calendar,
+                      data={"request_id": req.id, "changed": list(changes)}, catalog=catalog)
+    # the officer sees what changed
+    _ = translator("vi")
+    lines = [f"• {field_label(form, p, _)}: {value_text(form, p, c['before'], _)} → "
+             f"{value_text(form, p, c['after'], _)}" for p, c in changes.items()]
+    text = _("📎 Hồ sơ {code} ({title}) đã được bổ sung.\n{changes}", code=dossier.code,
+             title=proc_title(dossier, _, catalog),
+             changes="\n".join(lines) if lines else _("(Người dân không thay đổi mục nào.)"))
+    requester = await OfficerRepo(db).get(req.requested_by) if req.requested_by else None
+    targets = await leg_officers(db, leg)
+    if requester is not None and requester.user_key and requester.active and requester not in targets:
+        targets = [requester] + targets
+    await push_officers(db, targets, "officer_supplement_received", f"supp:{req.id}", text, now,
+                         dossier_id=dossier.id, choices=[(f"open:{dossier.code}", _("Xem hồ sơ"))])
+    return {"code": dossier.code, "changed": list(changes)}
+
+
+async def citizen_dossiers(db: AsyncSession, user_key: str, calendar: WorkCalendar | None, now: datetime, *,
+                           catalog: Catalog | None = None) -> list[dict[str, Any]]:
+    """The dossiers this chat filed or is the applicant of, newest first."""
+    calendar = calendar or DEFAULT_CALENDAR
+    dossiers = await LegRepo(db).for_citizen(user_key)
+    rated = await CitizenRepo(db).rated_ids([d.id for d in dossiers])
+    out = []
+    for d in dossiers:
+        legs = await LegRepo(db).of_dossier(d.id)
+        closed = d.status in lc.CLOSED
+        due = dossier_due(legs, calendar, now) or d.due_date
+        _ = translator(d.lang)
+        label = _(lc.STATUS_LABELS.get(d.status, d.status))
+        paused = d.status == lc.NEEDS_SUPPLEMENT  # the clock waits for the citizen: say what to do, not a count
+        if paused:
+            label += " — " + _("thời hạn tạm dừng đến khi bạn bổ sung; gõ “bổ sung” để gửi")
+        out.append({"code": d.code, "procedure": d.procedure_id, "status": d.status, "status_label": label,
+                    "due_date": due, "days_left": None if closed or paused else days_left(due, calendar, now),
+                    "closed": closed, "rated": d.id in rated})
+    return out
+
+
+async def rate(db: AsyncSession, code: str, user_key: str, stars: int, comment: str | None = None, *,
+               now: datetime | None = None) -> None:
+    """Record the citizen's 1–5 rating of a closed dossier, once."""
+    dossier = await LegRepo(db).dossier(code)
+    if dossier is None or not _is_citizen_of(dossier, user_key):
+        raise ActionRefused(N_("Không tìm thấy hồ sơ {code} của bạn."), "not_found", code=code)
+    if dossier.status not in lc.CLOSED:
+        raise ActionRefused(N_("Hồ sơ {code} chưa giải quyết xong; bạn có thể đánh giá sau khi nhận kết quả."),
+                            "open", code=code)
+    if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
+        raise ActionRefused(N_("Vui lòng chọn từ 1 đến 5 sao."), "stars")
+    if await CitizenRepo(db).rating(dossier.id) is not None:
+        raise ActionRefused(N_("Bạn đã đánh giá hồ sơ {code} rồi. Cảm ơn bạn!"), "rated", code=code)
+    db.add(Rating(dossier_id=dossier.id, user_key=user_key, stars=stars,
+                  comment=(comment or "").strip()[:2000] or None, created_at=now or datetime.now(timezone.utc)))
+    try:
+        async with db.begin_nested():
+            await db.flush()
+    except IntegrityError:
+        raise ActionRefused(N_("Bạn đã đánh giá hồ sơ {code} rồi. Cảm ơn bạn!"), "rated", code=code) from None
+
+
+async def withdraw(db: AsyncSession, code: str, user_key: str, now: datetime, reason: str | None = None, *,
+                   calendar: WorkCalendar | None = None, catalog: Catalog | None = None) -> None:
+    """The citizen withdraws an open dossier (every open leg)."""
+    calendar = calendar or DEFAULT_CALENDAR
+    dossier = await LegRepo(db).dossier(code, lock=True)
+    if dossier is None or not _is_citizen_of(dossier, user_key):
+        raise ActionRefused(N_("Không tìm thấy hồ sơ {code} của bạn."), "not_found", code=code)
+    legs = [leg for leg in await LegRepo(db).of_dossier(dossier.id, lock=True) if leg.status not in lc.CLOSED]
+    if not legs:
+        raise ActionRefused(N_("Hồ sơ {code} đã kết thúc, không rút được nữa."), "closed", code=code)
+    _ = translator("vi")
+    text = _("↩️ Người nộp đã rút hồ sơ {code} ({title}). Không cần xử lý tiếp hồ sơ này.", code=dossier.code,
+             title=proc_title(dossier, _, catalog))
+    for leg in legs:
+        targets = await leg_officers(db, leg)  # whoever holds the leg, or its queue (before the claim is gone)
+        await transition(db, dossier, leg, lc.Act(lc.WITHDRAW, citizen_actor(user_key), reason=reason), now,
+                          calendar, catalog=catalog)
+        await push_officers(db, targets, "officer_withdrawn", f"withdrawn:{leg.id}", text, now,
+                             dossier_id=dossier.id)
+    for req in await SupplementRepo(db).open_for_chat(user_key):
+        if req[1].id == dossier.id:
+            req[0].status = "closed"

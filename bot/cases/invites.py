@@ -1,0 +1,114 @@
+"""Officers join with a one-time invite code (``/canbo CANBO-XXXXX-XXXXX``); one chat is one officer."""
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs import lifecycle as lc
+from dialogs.codes import ALPHABET
+from dialogs.i18n import N_
+from storage.models import Officer
+from storage.officers_repo import OfficerRepo, secret_hash
+
+from .base import ActionRefused
+
+INVITE_PREFIX = "CANBO"
+
+
+INVITE_LEN = 10  # Crockford base32 symbols: 50 random bits
+
+
+INVITE_VALID_DAYS = 14
+
+
+def new_invite_code() -> str:
+    """A fresh ``CANBO-XXXXX-XXXXX`` code (50 random bits)."""
+    bits = secrets.randbits(5 * INVITE_LEN)
+    token = "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in reversed(range(INVITE_LEN)))
+    return f"{INVITE_PREFIX}-{token[:5]}-{token[5:]}"
+
+
+_INVITE_RE = re.compile(r"^(?:/canbo(?:@\w+)?\s*)?(canbo[\s\-_.]*[0-9a-z][0-9a-z\s\-_.]{9,20})$", re.I)
+
+
+_CONFUSABLES = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
+
+
+def normalise_invite(text: str | None) -> str | None:
+    """The canonical invite code in ``"/canbo CANBO-XXXXX-XXXXX"`` or the bare code, else None."""
+    if not text:
+        return None
+    m = _INVITE_RE.match(text.strip())
+    if not m:
+        return None
+    compact = re.sub(r"[\s\-_.]", "", m.group(1)).upper()
+    token = compact[len(INVITE_PREFIX):].translate(_CONFUSABLES)
+    if len(token) != INVITE_LEN or any(c not in ALPHABET for c in token):
+        return None
+    return f"{INVITE_PREFIX}-{token[:5]}-{token[5:]}"
+
+
+def is_invite_attempt(text: str | None) -> bool:
+    """``/canbo ...``, or something shaped like an invite code."""
+    if not text:
+        return False
+    t = text.strip()
+    return t.lower().startswith("/canbo") or normalise_invite(t) is not None
+
+
+async def add_officer(db: AsyncSession, *, full_name: str, agency: str, commune_code: str, role: str,
+                      focal_point: bool = False, now: datetime | None = None,
+                      valid_days: int = INVITE_VALID_DAYS) -> tuple[Officer, str]:
+    """Register an officer; returns the officer and the one-time invite code to send to the bot."""
+    if role not in lc.OFFICER_ROLES:
+        raise ActionRefused(N_("Vai trò không hợp lệ: {role}."), "role", role=role)
+    if not full_name.strip() or not agency.strip() or not commune_code.strip():
+        raise ActionRefused(N_("Cần họ tên, cơ quan và mã xã."), "fields")
+    now = now or datetime.now(timezone.utc)
+    code = new_invite_code()
+    o = await OfficerRepo(db).add(full_name=full_name.strip(), agency=agency.strip(),
+                                  commune_code=commune_code.strip(), role=role, focal_point=focal_point,
+                                  invite_hash=secret_hash(code),
+                                  invite_expires_at=now + timedelta(days=valid_days) if valid_days else None)
+    return o, code
+
+
+async def new_invite(db: AsyncSession, officer_id: int, now: datetime, valid_days: int = INVITE_VALID_DAYS) -> str:
+    """A new invite code for an existing officer (the old one stops working)."""
+    o = await OfficerRepo(db).get(officer_id, lock=True)
+    if o is None:
+        raise ActionRefused(N_("Không có cán bộ số {id}."), "not_found", id=officer_id)
+    code = new_invite_code()
+    o.invite_hash = secret_hash(code)
+    o.invite_expires_at = now + timedelta(days=valid_days) if valid_days else None
+    return code
+
+
+async def redeem_invite(db: AsyncSession, code: str, user_key: str, now: datetime | None = None) -> Officer | None:
+    """Bind the chat to the officer the invite code was made for; the code then stops working."""
+    canonical = normalise_invite(code)
+    if canonical is None:
+        return None
+    repo = OfficerRepo(db)
+    o = await repo.by_invite(secret_hash(canonical))
+    now = now or datetime.now(timezone.utc)
+    if o is None or not o.active or (o.invite_expires_at is not None and o.invite_expires_at < now):
+        return None
+    current = await repo.by_user_key(user_key, lock=True)
+    if current is not None and current.id != o.id:
+        current.user_key = None  # one chat is one officer
+        await db.flush()
+    o.user_key = user_key
+    o.invite_hash = None
+    o.invite_expires_at = None
+    o.chat_state = {}
+    await db.flush()
+    return o
+
+
+async def officer_for(db: AsyncSession, user_key: str) -> Officer | None:
+    """The officer bound to this chat, if any."""
+    return await OfficerRepo(db).by_user_key(user_key)

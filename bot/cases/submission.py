@@ -1,0 +1,76 @@
+"""A new dossier's legs (one per receiving agency), their due dates, officer pushes and the citizen's receipt."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs import lifecycle as lc
+from dialogs.catalog import Catalog
+from dialogs.i18n import N_, translator
+from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
+from storage.models import Dossier, DossierLeg
+from storage.officers_repo import CitizenRepo, LegRepo, OfficerRepo
+
+from .base import catalog_or_default, form_of, proc_title
+from .notify import applicant_person_key, citizen_chats, citizen_text, enqueue, push_officers
+
+
+async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalendar | None, now: datetime, *,
+                       catalog: Catalog | None = None) -> None:
+    """Create the dossier's leg(s), their due dates, and the notifications: a push to every officer of the
+    agency and commune, and a receipt to the citizen's chats. Idempotent (does nothing if legs exist)."""
+    calendar = calendar or DEFAULT_CALENDAR
+    repo = LegRepo(db)
+    if await repo.of_dossier(dossier.id):
+        return
+    cat = catalog_or_default(catalog)
+    # the applicant's own chat, if they linked it to their ID number
+    if dossier.applicant_key is None:
+        pkey = applicant_person_key(dossier, cat)
+        chats = await CitizenRepo(db).chats_of_person(pkey) if pkey else []
+        others = [c for c in chats if c != dossier.submitter_key]
+        if others:
+            dossier.applicant_key = others[0]
+    form = form_of(dossier, cat)
+    planned = []  # a linked procedure's legs (title, agency name) for the receipt
+    if form is not None:
+        planned = form.planned_legs(dossier.answers or {}, calendar.to_local(dossier.submitted_at).date())
+        plan = [(p.agency, p.days) for p in planned]
+    else:  # a dossier of a procedure no longer in the catalogue: one leg, its stored due date
+        plan = [(dossier.agency, max(0, calendar.workdays_between(calendar.start_day(dossier.submitted_at),
+                                                                   dossier.due_date)))]
+    _ = translator("vi")
+    title = proc_title(dossier, _, cat)
+    legs = []
+    for seq, (agency, days) in enumerate(plan, start=1):
+        due = calendar.due_date(dossier.submitted_at, days) if form is not None and form.proc.legs \
+            else dossier.due_date
+        leg = DossierLeg(dossier_id=dossier.id, seq=seq, agency=agency, commune_code=dossier.commune_code,
+                         status=lc.SUBMITTED, processing_days=days, started_at=dossier.submitted_at,
+                         due_date=due, pauses=[], paused_workdays=0, version=0)
+        db.add(leg)
+        legs.append(leg)
+    await db.flush()
+    dossier.due_date = max(leg.due_date for leg in legs)
+    # officers of each leg's agency and commune
+    for i, leg in enumerate(legs):
+        part = f"{title} — {_(planned[i].title)}" if form is not None and form.proc.legs else title
+        text = _("📥 Hồ sơ mới {code}: {title}.\nNgười đứng tên: {name}.\nHạn giải quyết: {due}.",
+                 code=dossier.code, title=part, name=dossier.applicant_name or _("(chưa rõ)"),
+                 due=_.date(leg.due_date))
+        officers = await OfficerRepo(db).in_scope(leg.agency, leg.commune_code)
+        await push_officers(db, officers, "officer_new", f"new:{leg.id}", text, now, dossier_id=dossier.id,
+                             choices=[(f"open:{dossier.code}", _("Xem hồ sơ")),
+                                      (f"claim:{dossier.code}", _(lc.ACTION_LABELS[lc.CLAIM]))])
+    leg = legs[0]
+    # the citizen's receipt
+    _c = translator(dossier.lang)
+    receipt = citizen_text(lc.SUBMITTED, dossier, leg, _c, due=dossier.due_date, catalog=cat)
+    if form is not None and form.proc.legs:  # a linked procedure: each agency with its own due date
+        receipt += "\n" + _c(N_("Hồ sơ được chuyển đến từng cơ quan:")) + "".join(
+            "\n" + _c(N_("• {part}: {agency} — hẹn trả {due}"), part=_c(p.title), agency=_c(p.agency_name),
+                       due=_c.date(lg.due_date)) for p, lg in zip(planned, legs))
+    for chat in await citizen_chats(db, dossier):
+        await enqueue(db, chat, "citizen_submitted", f"sub:{dossier.id}:{chat}", receipt, now,
+                       dossier_id=dossier.id)

@@ -1,0 +1,113 @@
+"""The one place where a dossier leg's status changes.
+
+:func:`transition` fires the lifecycle machine (dialogs/lifecycle.py) on the leg, keeps its clock
+(pauses while waiting for the citizen, timeliness at closing), appends the audit event, lets the
+dossier's status follow its legs and tells the citizen, all in the caller's transaction.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs import lifecycle as lc
+from dialogs.catalog import Catalog
+from dialogs.i18n import translator
+from dialogs.workdays import WorkCalendar
+from storage.models import Dossier, DossierEvent, DossierLeg
+from storage.officers_repo import LegRepo
+
+from .base import field_label, form_of, refused
+from .deadlines import base_due, closed_pauses
+from .notify import notify_citizens
+
+log = logging.getLogger("dvcbot.cases")
+
+
+async def transition(db: AsyncSession, dossier: Dossier, leg: DossierLeg, act: lc.Act, now: datetime,
+                      calendar: WorkCalendar, *, data: dict[str, Any] | None = None,
+                      catalog: Catalog | None = None, notify: bool = True) -> DossierEvent:
+    """Fire ``act`` on ``leg`` (refused by the lifecycle machine's guards and role table with ActionRefused), keep
+    its clock, append the event, let the dossier follow its legs and, unless ``notify`` is False, tell the
+    citizen. Returns the event."""
+    state = lc.LegState(leg.status, leg.claimed_by)
+    before = leg.status
+    try:
+        lc.fire(state, act)
+    except lc.Refused as exc:
+        raise refused(exc) from None
+    after = state.state
+    _write_status(leg, after, state.claimed_by, now)
+    # the clock
+    if after == lc.NEEDS_SUPPLEMENT and before != lc.NEEDS_SUPPLEMENT:
+        leg.paused_since = now
+    if before == lc.NEEDS_SUPPLEMENT and after != lc.NEEDS_SUPPLEMENT and leg.paused_since is not None:
+        leg.pauses = list(leg.pauses or []) + [[leg.paused_since.isoformat(), now.isoformat()]]
+        leg.paused_since = None
+        leg.due_date = calendar.due_date_with_pauses(leg.started_at, leg.processing_days, closed_pauses(leg), now)
+        leg.paused_workdays = max(0, calendar.workdays_between(base_due(leg, calendar), leg.due_date))
+    if act.action == lc.RECEIVE and leg.received_at is None:
+        leg.received_at = now
+    if act.action == lc.APPROVE:
+        leg.result_number = act.result_number.strip() if act.result_number else None
+    if after in lc.CLOSED and before not in lc.CLOSED and after != lc.WITHDRAWN:
+        leg.timeliness = calendar.classify(leg.due_date, now, now)
+    ev = DossierEvent(dossier_id=dossier.id, leg_id=leg.id, at=now, from_status=before, to_status=after,
+                      actor=act.actor.key, role=act.actor.role, unit=act.actor.unit,
+                      reason=(act.reason.strip() if act.reason else None), action=act.action, data=data or None)
+    db.add(ev)
+    legs = await _follow_legs(db, dossier)
+    overall = max((leg_.due_date for leg_ in legs), default=None)
+    if overall is not None:
+        dossier.due_date = overall
+    await db.flush()
+    log.info("leg %s dossier=%s %s: %s -> %s by %s", leg.id, dossier.code, act.action, before, after,
+             act.actor.role)
+    if notify and after != before:
+        items = None
+        if act.action == lc.REQUEST_SUPPLEMENT:
+            form = form_of(dossier, catalog)
+            _ = translator(dossier.lang)
+            items = [field_label(form, p, _) for p in act.items]
+        await notify_citizens(db, dossier, leg, ev, now, calendar, catalog=catalog, reason=act.reason,
+                               items=items, result_number=leg.result_number)
+    return ev
+
+
+async def settle(db: AsyncSession, dossier: Dossier, leg: DossierLeg, to_status: str, actor: lc.Actor, now: datetime,
+                 *, reason: str | None = None, data: dict[str, Any] | None = None) -> DossierEvent:
+    """Close an open leg on an outside verdict that is no action of the role table (the identity check of the
+    police leg: matched → result issued, mismatch → rejected): the status, the audit event, the dossier
+    following its legs. The clock is not classified and nobody is notified here (the caller says why)."""
+    if leg.status not in lc.OPEN or to_status not in lc.CLOSED:
+        raise ValueError(f"settle closes an open leg, not {leg.status} -> {to_status}")
+    before = leg.status
+    _write_status(leg, to_status, None, now)
+    ev = DossierEvent(dossier_id=dossier.id, leg_id=leg.id, at=now, from_status=before, to_status=to_status,
+                      actor=actor.key, role=actor.role, unit=actor.unit, reason=reason, action=None, data=data or None)
+    db.add(ev)
+    await _follow_legs(db, dossier)
+    await db.flush()
+    log.info("leg %s dossier=%s settled: %s -> %s by %s", leg.id, dossier.code, before, to_status, actor.role)
+    return ev
+
+
+def _write_status(leg: DossierLeg, after: str, claimed_by: int | None, now: datetime) -> None:
+    """The only place a leg's status is written."""
+    before = leg.status
+    leg.status = after
+    if claimed_by != leg.claimed_by:
+        leg.claimed_by = claimed_by
+        leg.claimed_at = now if claimed_by is not None else None
+    leg.version = (leg.version or 0) + 1
+    if after in lc.CLOSED and before not in lc.CLOSED:
+        leg.closed_at = now
+
+
+async def _follow_legs(db: AsyncSession, dossier: Dossier) -> list[DossierLeg]:
+    """The dossier's status follows its legs; returns the legs."""
+    legs = await LegRepo(db).of_dossier(dossier.id)
+    dossier.status = lc.parent_status([leg_.status for leg_ in legs], dossier.status) or dossier.status
+    return legs

@@ -1,0 +1,187 @@
+"""The citizen's conversation: the last handler of the turn pipeline, which always answers.
+
+It loads the chat's session, runs the engine (unless a plug-in handler already answered the step,
+``turn.outcome``), applies the ``after_step`` hooks, stores new attachment blobs, serves each typed request
+the engine returned (dialogs/protocol.py: submission, ``/hoso``, ratings, withdrawals, ``/theodoi``,
+supplements, named checks) and resumes the engine once with its typed result, then saves the session.
+The engine's after-commit jobs (the citizen's PDF copy of the form) run once the transaction committed.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from dialogs.codes import new_dossier_code
+from dialogs.engine import Session
+from dialogs.forms import has_form, render_pdf
+from dialogs.i18n import N_, translator
+from dialogs.messages import FileRef, Message, Reply
+from dialogs.qrscan import scan_message
+from dialogs.protocol import (AfterCommit, CheckResult, DossierList, Follow, Followed, FormCopy, ListDossiers,
+                              OpenSupplement, Outcome, Rate, Rated, Request, Result, RunCheck, SendSupplement,
+                              Submit, Submitted, SupplementOpened, SupplementSent, Withdraw, Withdrawn)
+from storage.repo import DossierRepo
+
+from . import cases
+from .pipeline import CITIZEN, Pipeline, Turn
+
+log = logging.getLogger("dvcbot.citizen")
+
+
+def register(pipeline: Pipeline) -> None:
+    pipeline.add(citizen_turn, name="citizen", order=CITIZEN)
+
+
+async def citizen_turn(turn: Turn) -> list[Reply]:
+    """The engine's step on the chat's conversation; always answers."""
+    rt, db = turn.runtime, turn.db
+    session = await turn.load_session()
+    outcome = turn.outcome  # a plug-in may have answered the step already
+    if outcome is None:
+        msg = turn.message
+        if not turn.start and rt.engine.wants_card_scan(session, msg):
+            # an ID card photo: its QR is read in a worker thread (CPU work), then the engine takes the message
+            msg = await asyncio.to_thread(scan_message, msg)
+        outcome = rt.engine.start(session) if turn.start else rt.engine.handle(session, msg)
+    for after in rt.pipeline.after_steps:
+        outcome = await after(turn, session, outcome)
+    replies = await _apply(turn, session, outcome)
+    await rt.save_session(db, turn)
+    log.info("chat step user=%s procedure=%s state=%s accepted=%s", _short(turn.user_key),
+             session.procedure, session.state, outcome.accepted)
+    return replies
+
+
+async def _apply(turn: Turn, session: Session, outcome: Outcome) -> list[Reply]:
+    """Apply what the engine returned: store its files, serve each request and resume the engine once with
+    the request's result; queue its after-commit jobs. Returns the turn's replies."""
+    rt = turn.runtime
+    replies: list[Reply] = []
+    pending: list[Request] = []
+    while True:
+        if outcome.blobs:
+            await asyncio.to_thread(rt.store_blobs, outcome.blobs)
+        replies += outcome.replies
+        for job in outcome.after_commit:
+            _queue(turn, job)
+        pending += outcome.requests
+        if not pending:
+            return replies
+        result = await serve(turn, session, pending.pop(0))
+        outcome = rt.engine.resume(session, result)
+
+
+def _queue(turn: Turn, job: AfterCommit) -> None:
+    if isinstance(job, FormCopy) and has_form(job.procedure):
+        async def pdf_copy(replies: list[Reply]) -> list[Reply]:
+            return await _pdf_copy(turn.runtime, replies, job)
+        turn.after_commit(pdf_copy)
+
+
+async def serve(turn: Turn, session: Session, req: Request) -> Result:
+    """One request of the engine, served with the database, in the turn's transaction."""
+    rt, db = turn.runtime, turn.db
+    now = turn.now
+    if isinstance(req, Submit):
+        return await _submit(turn, session, req)
+    if isinstance(req, ListDossiers):
+        return DossierList(tuple(await cases.citizen_dossiers(db, session.user, rt.calendar, now,
+                                                                 catalog=rt.catalog)))
+    if isinstance(req, Rate):
+        code = req.code
+        if code is None:  # “đánh giá 5”: the latest closed dossier not yet rated
+            items = await cases.citizen_dossiers(db, session.user, rt.calendar, now, catalog=rt.catalog)
+            closed = [d for d in items if d["closed"]]  # (an already rated one is then said to be rated)
+            code = next((d["code"] for d in closed if not d["rated"]), closed[0]["code"] if closed else None)
+        try:
+            if code is None:
+                raise cases.ActionRefused(N_("Bạn chưa có hồ sơ nào đã giải quyết xong để đánh giá."))
+            await cases.rate(db, code, session.user, req.stars, now=now)
+            return Rated(True)
+        except cases.ActionRefused as exc:
+            return Rated(False, exc.text(session.lang))
+    if isinstance(req, Withdraw):
+        try:
+            await cases.withdraw(db, req.code, session.user, now, "Người nộp rút hồ sơ trong cuộc trò chuyện",
+                                    calendar=rt.calendar, catalog=rt.catalog)
+            return Withdrawn(req.code, True)
+        except cases.ActionRefused as exc:
+            return Withdrawn(req.code, False, exc.text(session.lang))
+    if isinstance(req, Follow):
+        try:
+            await cases.follow_dossier(db, session.user, req.code, req.last4, catalog=rt.catalog)
+            return Followed(req.code, True)
+        except cases.ActionRefused as exc:
+            return Followed(req.code, False, exc.text(session.lang))
+    if isinstance(req, OpenSupplement):
+        requests = await cases.open_supplement_requests(db, session.user)
+        return SupplementOpened(next((r for r in requests if req.request_id in (None, r["id"])), None))
+    if isinstance(req, SendSupplement):
+        try:
+            res = await cases.resubmit(db, req.request_id, req.answers, session.user, now,
+                                          calendar=rt.calendar, catalog=rt.catalog)
+        except cases.ActionRefused as exc:
+            return SupplementSent(req.code, False, reason=exc.text(session.lang))
+        return SupplementSent(res["code"], True, tuple(res["changed"]))
+    if isinstance(req, RunCheck):
+        check = rt.pipeline.checks.get(req.name)
+        if check is None:
+            log.error("no database check named %s", req.name)
+            return CheckResult(req.name, False)
+        return await check(turn, session, req)
+    raise TypeError(f"unknown request {type(req).__name__}")
+
+
+async def _submit(turn: Turn, session: Session, req: Submit) -> Submitted:
+    rt, db = turn.runtime, turn.db
+    proc = rt.catalog.get(req.procedure)
+    form = rt.catalog.form(req.procedure)
+    now = turn.now
+    legs = form.planned_legs(req.answers, now.date())
+    due = max(rt.calendar.due_date(now, leg.days) for leg in legs)  # the whole dossier: its last leg
+    attachments, commune = [], None
+    for path, value in req.answers.items():
+        f = form.field(path)
+        if f is None:
+            continue
+        if f.kind == "attachment" and isinstance(value, list):
+            attachments += [dict(v, path=path) for v in value]
+        if f.kind == "address" and isinstance(value, dict) and commune is None:
+            commune = value.get("commune_code")
+    dossier, created = await DossierRepo(db).create(
+        code=lambda: new_dossier_code(proc.code_prefix, now.date()),
+        idempotency_key=f"{session.user}:{req.procedure}:{req.draft_id}",
+        procedure_id=req.procedure, procedure_version=req.procedure_version, agency=proc.agency.key,
+        commune_code=commune, submitter_key=session.user, applicant_key=None,
+        applicant_name=req.applicant_name, answers=req.answers, lang=req.lang, submitted_at=now,
+        due_date=due, attachments=attachments)
+    notes: list[Message] = []
+    if created:  # the agency legs, their due dates, officer pushes and the citizen's receipt
+        await cases.on_submitted(db, dossier, rt.calendar, now, catalog=rt.catalog)
+        for hook in rt.pipeline.submitted:  # plug-ins' submission effects, same transaction
+            notes += await hook(turn, dossier)
+    log.info("dossier %s procedure=%s created=%s", dossier.code, req.procedure, created)
+    return Submitted(dossier.code, dossier.due_date, created, submitted_at=now, notes=tuple(notes))
+
+
+async def _pdf_copy(rt, replies: list[Reply], job: FormCopy) -> list[Reply]:
+    """The citizen's copy of the filled official form, kept in the attachment store, placed after the
+    submission message. A failure here costs the copy only (officers render the form on demand)."""
+    procedure, answers, when, code, lang = job.procedure, job.answers, job.submitted_at, job.code, job.lang
+    try:
+        pdf = await asyncio.to_thread(render_pdf, procedure, answers, submitted_at=when, code=code)
+        sha = await asyncio.to_thread(rt.attachments.put, pdf)
+    except Exception as exc:  # noqa: BLE001 - never lose the submission reply over the copy
+        log.error("form copy for %s failed: %s", code, type(exc).__name__)
+        return replies
+    _ = translator(lang)
+    ref = FileRef(path=str(rt.attachments.path(sha)), name=f"{code}.pdf", mime="application/pdf")
+    at = next((i + 1 for i, r in enumerate(replies) if isinstance(r, Message) and r.dossier == code),
+              len(replies))
+    return replies[:at] + [Message(_("Bản sao tờ khai (PDF) của bạn: {name}", name=ref.name), file=ref)] \
+        + replies[at:]
+
+
+def _short(user_key: str) -> str:
+    """Chat ids are not secret, but keep logs terse."""
+    return user_key if len(user_key) <= 32 else user_key[:29] + "..."

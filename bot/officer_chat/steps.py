@@ -1,0 +1,162 @@
+"""The officer's actions as chat steps: pick fields to supplement, type a reason or a result number, pick whom to
+reassign to; then the action and the dossier again."""
+from __future__ import annotations
+
+from typing import Any
+
+from dialogs import lifecycle as lc
+from dialogs.i18n import N_
+from dialogs.messages import NAV_CANCEL, Ask
+from dialogs.parsing import match_multi_choice
+from storage.models import Dossier, DossierLeg, Officer
+from storage.officers_repo import OfficerRepo
+
+from ..cases.actions import (
+    approve, claim, reassign, receive, reject, release, request_supplement, requestable_fields, return_result, review,
+    scoped,
+)
+from ..cases.base import ActionRefused, field_label, form_of, officer_actor, refused
+from .context import OfficerCtx
+from .views import show_dossier
+
+
+async def start_action(ctx: OfficerCtx, action: str, code: str) -> None:
+    """The officer chose an action on a dossier: ask what it needs (fields, reason, number, whom) or do it."""
+    _ = ctx._
+    d, leg = await scoped(ctx.db, ctx.officer, code, lock=False)
+    ctx.officer.chat_state = {"code": d.code}
+    if action == lc.REQUEST_SUPPLEMENT:
+        check_early(ctx.officer, leg, action)
+        options = requestable_fields(d, ctx.catalog, ctx.calendar.today(ctx.now))
+        return ask_fields(ctx, d, options, [])
+    if action in (lc.APPROVE, lc.REJECT):
+        check_early(ctx.officer, leg, action)
+        return await ask_free_text(ctx, "approve_number" if action == lc.APPROVE else "reject_reason", d.code)
+    if action == lc.REASSIGN:
+        check_early(ctx.officer, leg, action)
+        people = [o for o in await OfficerRepo(ctx.db).in_scope(leg.agency, leg.commune_code, with_chat=False)
+                  if lc.allowed(o.role, lc.CLAIM, leg.status) and o.id != leg.claimed_by]
+        if not people:
+            raise ActionRefused(N_("Không có cán bộ nào khác xử lý được hồ sơ ở trạng thái này."), "target")
+        ctx.ask(_("Giao hồ sơ {code} cho ai?", code=d.code), "officer.reassign",
+                [(f"to:{o.id}", f"{o.full_name} ({_(lc.ROLE_LABELS[o.role])})") for o in people],
+                keep={"step": "reassign_pick", "code": d.code})
+        return
+    return await do_action(ctx, action, d.code)
+
+
+def check_early(officer: Officer, leg: DossierLeg, action: str) -> None:
+    """Role, status and claim guards before asking the follow-up questions (reason etc. come later)."""
+    act = lc.Act(action, officer_actor(officer), reason="x", result_number="x", items=["x"], target=0)
+    try:
+        lc.check(lc.LegState(leg.status, leg.claimed_by), act)
+    except lc.Refused as exc:
+        raise refused(exc) from None
+
+
+def ask_fields(ctx: OfficerCtx, d: Dossier, options: list[str], picked: list[str]) -> None:
+    """Ask which fields the citizen must supplement (a multiple choice, ``picked`` ticked)."""
+    _ = ctx._
+    form = form_of(d, ctx.catalog)
+    choices = [(f"sf:{i}", ("✅ " if p in picked else "") + field_label(form, p, _)) for i, p in enumerate(options)]
+    choices.append(("sf:done", _("Xong, nhập lý do")))
+    text = _("Chọn các mục người dân cần bổ sung hoặc sửa (có thể chọn nhiều, ví dụ “1, 3”), rồi chọn “Xong”.")
+    if picked:
+        text += "\n" + _("Đã chọn: {items}", items=", ".join(field_label(form, p, _) for p in picked))
+    ctx.ask(text, "officer.supplement_fields", choices, multi=True,
+            keep={"step": "supplement_fields", "code": d.code, "options": options, "picked": picked})
+
+
+async def on_supplement_fields(ctx: OfficerCtx, value: str | None, text: str) -> None:
+    """An answer to :func:`ask_fields`: toggle a field, or go on to the reason once done."""
+    _ = ctx._
+    st = ctx.state
+    options, picked = list(st.get("options") or []), list(st.get("picked") or [])
+    d, _leg = await scoped(ctx.db, ctx.officer, st["code"], lock=False)
+    if value == "sf:done":
+        if not picked:
+            ctx.say(_("Vui lòng chọn ít nhất một mục cần bổ sung."), error=True)
+            return ask_fields(ctx, d, options, picked)
+        return await ask_free_text(ctx, "supplement_reason", d.code, picked=picked)
+    if value and value.startswith("sf:") and value[3:].isdigit() and int(value[3:]) < len(options):
+        p = options[int(value[3:])]
+        picked = [x for x in picked if x != p] if p in picked else picked + [p]
+        return ask_fields(ctx, d, options, picked)
+    if text:
+        form = form_of(d, ctx.catalog)
+        labelled = [(p, field_label(form, p, _)) for p in options]
+        hit = match_multi_choice(text, labelled)
+        if hit:
+            return await ask_free_text(ctx, "supplement_reason", d.code, picked=hit)
+    ctx.say(_("Chưa rõ mục nào. Chọn số thứ tự, ví dụ “1, 3”, hoặc gõ “hủy”."), error=True)
+    ask_fields(ctx, d, options, picked)
+
+
+async def ask_free_text(ctx: OfficerCtx, step: str, code: str, picked: list[str] | None = None) -> None:
+    """Ask the reason (supplement, reject) or the result number (approve) as free text."""
+    _ = ctx._
+    if step == "supplement_reason":
+        picked = picked if picked is not None else list(ctx.state.get("picked") or [])
+        prompt = _("Lý do yêu cầu bổ sung (người dân sẽ đọc lý do này)?")
+    elif step == "approve_number":
+        prompt = _("Số, ký hiệu văn bản kết quả (ví dụ 123/QĐ-UBND)?")
+    else:
+        prompt = _("Lý do từ chối (người dân sẽ đọc lý do này)?")
+    keep: dict[str, Any] = {"step": step, "code": code}
+    if picked is not None:
+        keep["picked"] = picked
+    ctx.officer.chat_state = keep
+    ctx.replies.append(Ask(text=prompt, procedure=None, field=f"officer.{step}", kind="text",
+                           nav=(NAV_CANCEL,)))
+
+
+async def on_free_text(ctx: OfficerCtx, step: str, text: str) -> None:
+    """The typed answer to :func:`ask_free_text`: do the action."""
+    code = ctx.state["code"]
+    if step == "supplement_reason":
+        return await do_action(ctx, lc.REQUEST_SUPPLEMENT, code, reason=text, items=list(ctx.state.get("picked") or []))
+    if step == "approve_number":
+        return await do_action(ctx, lc.APPROVE, code, result_number=text)
+    return await do_action(ctx, lc.REJECT, code, reason=text)
+
+
+async def do_action(ctx: OfficerCtx, action: str, code: str, *, reason: str | None = None,
+                    result_number: str | None = None, items: list[str] | None = None,
+                    target: int | None = None) -> None:
+    """Do ``action`` on the dossier, confirm it, and show the dossier again."""
+    _ = ctx._
+    db, o, now, cal, cat = ctx.db, ctx.officer, ctx.now, ctx.calendar, ctx.catalog
+    ctx.officer.chat_state = {"code": code}
+    if action == lc.CLAIM:
+        await claim(db, o, code, now, calendar=cal)
+        done = _("Bạn đã nhận xử lý hồ sơ {code}.", code=code)
+    elif action == lc.RELEASE:
+        await release(db, o, code, now, calendar=cal)
+        done = _("Đã trả hồ sơ {code} về hàng đợi.", code=code)
+    elif action == lc.RECEIVE:
+        await receive(db, o, code, now, calendar=cal, catalog=cat)
+        done = _("Đã tiếp nhận hồ sơ {code}; hồ sơ chuyển cho công chức chuyên môn. Người dân đã được báo.", code=code)
+    elif action == lc.REVIEW:
+        await review(db, o, code, now, calendar=cal, catalog=cat)
+        done = _("Đã chuyển hồ sơ {code} sang “đang xem xét”. Người dân đã được báo.", code=code)
+    elif action == lc.REQUEST_SUPPLEMENT:
+        await request_supplement(db, o, code, items or [], reason or "", now, calendar=cal, catalog=cat)
+        done = _("Đã gửi yêu cầu bổ sung cho người dân; thời hạn tạm dừng đến khi họ bổ sung. Bạn sẽ được báo khi "
+                 "có phần bổ sung.")
+    elif action == lc.APPROVE:
+        await approve(db, o, code, result_number or "", now, calendar=cal, catalog=cat)
+        done = _("Đã duyệt hồ sơ {code} (số {number}); hồ sơ chuyển về bộ phận một cửa để trả kết quả.",
+                 code=code, number=(result_number or "").strip())
+    elif action == lc.REJECT:
+        await reject(db, o, code, reason or "", now, calendar=cal, catalog=cat)
+        done = _("Đã từ chối hồ sơ {code}. Người dân đã được báo lý do.", code=code)
+    elif action == lc.RETURN_RESULT:
+        await return_result(db, o, code, now, calendar=cal, catalog=cat)
+        done = _("Đã trả kết quả hồ sơ {code}. Người dân đã được báo và mời đánh giá.", code=code)
+    elif action == lc.REASSIGN:
+        await reassign(db, o, code, int(target or 0), now, calendar=cal)
+        done = _("Đã giao lại hồ sơ {code}.", code=code)
+    else:  # pragma: no cover
+        raise ActionRefused(N_("Thao tác không hợp lệ."))
+    ctx.say("✅ " + done)
+    await show_dossier(ctx, code, brief=True)

@@ -1,0 +1,220 @@
+"""What an officer reads: the queue, a dossier (summary, answers, files, history) and its buttons."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs import lifecycle as lc
+from dialogs.catalog import Catalog
+from dialogs.forms.render import has_form, render_pdf
+from dialogs.i18n import N_, Translator
+from dialogs.kinds import display
+from dialogs.messages import FileRef, Message
+from dialogs.workdays import WorkCalendar
+from storage.models import Dossier, DossierEvent, DossierLeg, Officer, SupplementRequest
+from storage.officers_repo import SupplementRepo
+
+from ..cases.actions import queue, scoped
+from ..cases.base import field_label, form_of, proc_title, unit_text, value_text
+from ..cases.deadlines import days_left, effective_due
+from .context import ACTION_CHOICE, OfficerCtx
+
+
+QUEUE_BUTTONS = 20
+
+
+async def show_queue(ctx: OfficerCtx, mine: bool = False) -> None:
+    """The queue of the officer's unit (or their own legs if ``mine``), with a button per dossier."""
+    _ = ctx._
+    rows = await queue(ctx.db, ctx.officer, mine=mine)
+    names = await officer_names(ctx.db, {leg.claimed_by for leg, _d in rows if leg.claimed_by})
+    if not rows:
+        ctx.say(_("Không có hồ sơ nào đang chờ xử lý.") if not mine else _("Bạn chưa nhận xử lý hồ sơ nào."))
+    else:
+        head = _("Hồ sơ bạn đang xử lý ({n}):", n=len(rows)) if mine else \
+            _("Hàng đợi của {unit} ({n} hồ sơ):", unit=unit_text(ctx.officer.agency, ctx.officer.commune_code, _),
+              n=len(rows))
+        lines = [head]
+        for i, (leg, d) in enumerate(rows, 1):
+            due = effective_due(leg, ctx.calendar, ctx.now)
+            cls = ctx.calendar.classify(due, None, ctx.now) if leg.status not in lc.CLOSED else None
+            flag = "⚠️ " if cls == "overdue" else "⏰ " if cls == "due_soon" else ""
+            who = names.get(leg.claimed_by) if leg.claimed_by else _("chưa ai nhận")
+            if leg.claimed_by == ctx.officer.id:
+                who = _("bạn")
+            left = days_left(due, ctx.calendar, ctx.now)
+            lines.append(_("{i}. {flag}{code} · {title} · {status} · hạn {due} ({left}) · {who}", i=i, flag=flag,
+                           code=d.code, title=proc_title(d, _, ctx.catalog), status=_(lc.STATUS_LABELS[leg.status]),
+                           due=_.date(due), left=left_text(left, leg, _), who=who))
+        ctx.say("\n".join(lines))
+    choices = [(f"open:{d.code}", d.code) for leg, d in rows[:QUEUE_BUTTONS]]
+    choices.append(("mine", _("Hồ sơ của tôi")) if not mine else ("queue", _("Cả hàng đợi")))
+    ctx.ask(_("Chọn hồ sơ để xem, hoặc gõ mã hồ sơ."), "officer.queue", choices)
+
+
+def left_text(left: int, leg: DossierLeg, _: Translator) -> str:
+    """Days left on a leg as people read it (paused, overdue, today, n days)."""
+    if leg.status == lc.NEEDS_SUPPLEMENT:
+        return _("tạm dừng, chờ bổ sung")
+    if left < 0:
+        return _("quá hạn {n} ngày", n=-left)
+    if left == 0:
+        return _("hạn hôm nay")
+    return _("còn {n} ngày", n=left)
+
+
+async def officer_names(db: AsyncSession, ids: set[int]) -> dict[int, str]:
+    """Officers' full names by id."""
+    if not ids:
+        return {}
+    rows = (await db.execute(select(Officer.id, Officer.full_name).where(Officer.id.in_(list(ids))))).all()
+    return {i: n for i, n in rows}
+
+
+def dossier_summary(dossier: Dossier, leg: DossierLeg, *, calendar: WorkCalendar, now: datetime, _: Translator,
+                    catalog: Catalog | None = None, claimant: str | None = None,
+                    supplement: SupplementRequest | None = None, events: list[DossierEvent] | None = None,
+                    brief: bool = False) -> str:
+    """A dossier as an officer reads it: status and clock, answers with their labels, attachments, the last
+    supplement request (and what changed), recent history."""
+    form = form_of(dossier, catalog)
+    due = effective_due(leg, calendar, now)
+    lines = [f"📄 {dossier.code} — {proc_title(dossier, _, catalog)}",
+             _("Người đứng tên: {name} · nộp lúc {at}", name=dossier.applicant_name or _("(chưa rõ)"),
+               at=calendar.to_local(dossier.submitted_at).strftime("%H:%M %d/%m/%Y")),
+             _("Trạng thái: {status} · hạn {due} ({left})", status=_(lc.STATUS_LABELS[leg.status]), due=_.date(due),
+               left=left_text(days_left(due, calendar, now), leg, _) if leg.status not in lc.CLOSED
+               else _(TIMELINESS.get(leg.timeliness or "", N_("đã kết thúc")))),
+             _("Người xử lý: {who}", who=claimant or _("chưa ai nhận"))]
+    if leg.result_number:
+        lines.append(_("Số văn bản kết quả: {n}", n=leg.result_number))
+    if supplement is not None:
+        labels = ", ".join(field_label(form, p, _) for p in supplement.fields)
+        if supplement.status == "open":
+            lines.append(_("⏳ Đang chờ người dân bổ sung: {items}. Lý do: {reason}", items=labels,
+                           reason=supplement.reason))
+        elif supplement.status == "answered" and supplement.changes is not None:
+            lines.append(_("📎 Người dân đã bổ sung ({at}):", at=calendar.to_local(supplement.answered_at)
+                           .strftime("%H:%M %d/%m/%Y") if supplement.answered_at else ""))
+            if supplement.changes:
+                for p, c in supplement.changes.items():
+                    lines.append(f"  • {field_label(form, p, _)}: {value_text(form, p, c.get('before'), _)} → "
+                                 f"{value_text(form, p, c.get('after'), _)}")
+            else:
+                lines.append("  " + _("(Người dân không thay đổi mục nào.)"))
+    if brief:
+        return "\n".join(lines)
+    answers = dossier.answers or {}
+    current = None
+    if form is not None:
+        for slot in form.slots(answers, calendar.today(now)):
+            if slot.synthetic or slot.path not in answers or slot.field.kind == "attachment":
+                continue
+            title = _(slot.section.title)
+            if slot.index is not None:
+                title += f" — {_(slot.section.repeat.item_label)} {slot.index + 1}"
+            if title != current:
+                lines.append(f"【{title}】")
+                current = title
+            shown = display(slot.field, answers[slot.path], _)
+            if leg.agency != dossier.agency and slot.field.kind == "bank_account":
+                shown = "•••• " + str(answers[slot.path])[-4:]  # another agency's leg (police) needs no account
+            lines.append(f"• {_(slot.field.summary_label)}: {shown}")
+    files = [(p, v) for p, v in answers.items() if form is not None and form.field(p) is not None
+             and form.field(p).kind == "attachment" and isinstance(v, list)]
+    if files:
+        lines.append(_("【Tệp đính kèm】"))
+        for p, v in files:
+            for a in v:
+                if isinstance(a, dict):
+                    lines.append(f"• {field_label(form, p, _)}: {a.get('name') or _('(không tên)')} "
+                                 f"({a.get('mime', '?')}, {max(1, int(a.get('size', 0)) // 1024)} KB, "
+                                 f"{str(a.get('sha256', ''))[:12]})")
+    if events:
+        lines.append(_("【Lịch sử】"))
+        for e in events[-6:]:
+            what = _(lc.ACTION_LABELS.get(e.action or "", "")) if e.action else _(lc.STATUS_LABELS.get(e.to_status,
+                                                                                                    e.to_status))
+            lines.append(f"• {calendar.to_local(e.at).strftime('%H:%M %d/%m')} {what} — "
+                         f"{_(lc.ROLE_LABELS.get(e.role, e.role))}" + (f": {e.reason}" if e.reason else ""))
+    return "\n".join(lines)
+
+
+TIMELINESS = {"early": N_("xong trước hạn"), "on_time": N_("xong đúng hạn"), "late": N_("xong trễ hạn")}
+
+
+async def show_dossier(ctx: OfficerCtx, code: str, brief: bool = False) -> None:
+    """A dossier as the officer reads it, with the plug-ins' lines and the actions the officer may take."""
+    _ = ctx._
+    d, leg = await scoped(ctx.db, ctx.officer, code, lock=False)
+    names = await officer_names(ctx.db, {leg.claimed_by} if leg.claimed_by else set())
+    supp = await SupplementRepo(ctx.db).latest_for_leg(leg.id)
+    events = list((await ctx.db.execute(select(DossierEvent).where(DossierEvent.dossier_id == d.id)
+                                        .order_by(DossierEvent.id))).scalars())
+    ctx.say(dossier_summary(d, leg, calendar=ctx.calendar, now=ctx.now, _=_, catalog=ctx.catalog,
+                            claimant=names.get(leg.claimed_by), supplement=supp, events=events, brief=brief),
+            dossier=d.code)
+    choices: list[tuple[str, str]] = []
+    for extra in ctx.plugins.dossier_extras:  # e.g. the identity check's outcome, and its button for the police
+        lines, more = await extra(ctx, d)
+        for line in lines:
+            ctx.say(line, dossier=d.code)
+        choices += more
+    for action in available_actions(ctx.officer, leg):
+        choices.append((f"{ACTION_CHOICE[action]}:{d.code}", _(lc.ACTION_LABELS[action])))
+    if ctx.store is not None:
+        choices.append((f"files:{d.code}", _("Xem tệp và tờ khai")))
+    choices.append(("queue", _("Về hàng đợi")))
+    if len(choices) == 1 + (ctx.store is not None):
+        prompt = _("Hồ sơ này hiện không có thao tác nào dành cho bạn.")
+    else:
+        prompt = _("Bạn muốn làm gì với hồ sơ này?")
+    ctx.ask(prompt, "officer.dossier", choices, keep={"code": d.code})
+
+
+async def send_files(ctx: OfficerCtx, code: str) -> None:
+    """The dossier's attachments and its filled official form (PDF), as files the channel can send."""
+    _ = ctx._
+    d, _leg = await scoped(ctx.db, ctx.officer, code, lock=False)
+    form = form_of(d, ctx.catalog)
+    sent = 0
+    for path, value in (d.answers or {}).items():
+        f = form.field(path) if form is not None else None
+        if f is None or f.kind != "attachment" or not isinstance(value, list):
+            continue
+        for k, a in enumerate(value, 1):
+            if not isinstance(a, dict) or not a.get("sha256"):
+                continue
+            ext = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}.get(a.get("mime", ""), "bin")
+            ref = FileRef(path=str(ctx.store.path(a["sha256"])), name=a.get("name") or f"{d.code}-{k}.{ext}",
+                          mime=a.get("mime") or "application/octet-stream")
+            ctx.replies.append(Message(f"📎 {field_label(form, path, _)} ({k})", file=ref, dossier=d.code))
+            sent += 1
+    if has_form(d.procedure_id):
+        pdf = render_pdf(d.procedure_id, d.answers or {}, submitted_at=d.submitted_at, code=d.code)
+        sha = ctx.store.put(pdf)
+        ctx.replies.append(Message(_("📄 Tờ khai của hồ sơ {code}", code=d.code),
+                                   file=FileRef(path=str(ctx.store.path(sha)), name=f"{d.code}.pdf",
+                                                mime="application/pdf"), dossier=d.code))
+        sent += 1
+    if not sent:
+        ctx.say(_("Hồ sơ này không có tệp đính kèm."))
+    await show_dossier(ctx, d.code, brief=True)
+
+
+def available_actions(officer: Officer, leg: DossierLeg) -> list[str]:
+    """The buttons to offer: the role table, narrowed by the claim."""
+    mine = leg.claimed_by == officer.id
+    out = []
+    if leg.claimed_by is None and lc.allowed(officer.role, lc.CLAIM, leg.status):
+        out.append(lc.CLAIM)
+    if mine:
+        out += [a for a in lc.STATUS_ACTIONS if a in lc.NEEDS_CLAIM and lc.allowed(officer.role, a, leg.status)]
+    if (mine or officer.role == lc.LEADER and leg.claimed_by is not None) and \
+            lc.allowed(officer.role, lc.RELEASE, leg.status):
+        out.append(lc.RELEASE)
+    if lc.allowed(officer.role, lc.REASSIGN, leg.status):
+        out.append(lc.REASSIGN)
+    return out

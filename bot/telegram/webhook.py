@@ -1,0 +1,71 @@
+"""The Telegram webhook request: checked, then stored in the inbox (the channel handles it afterwards).
+
+See bot/inbound.py for the checks shared with Zalo, and docs/security.md.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+
+from bot.inbound import InboundLimiter, bounded_int, read_json, secret_ok
+
+from .inbox import chat_of, safe_traceback
+
+log = logging.getLogger("dvcbot.telegram")
+
+MAX_BODY = 1024 * 1024  # an update with a 4,096-character text and its entities is a few tens of kilobytes
+
+
+class _Channel(Protocol):
+    """What the handler needs of bot.telegram.channel.TelegramChannel (which imports this module)."""
+
+    config: Any
+    inbound: InboundLimiter
+
+    async def accept(self, raw: dict[str, Any]) -> bool: ...
+
+
+class InboxWebhookHandler(SimpleRequestHandler):
+    """aiogram's webhook request handler, storing the update in the inbox instead of handling it in the
+    request. Telegram gets its 200 as soon as the update is committed. A database failure answers 500, so
+    Telegram delivers the update again; a request that can never be stored gets a 4xx (see bot/inbound.py):
+    a wrong secret (compared in constant time, any bytes) 401, a body over :data:`MAX_BODY` 413, anything
+    that is not an update (bad JSON, too deep, an ``update_id`` or chat id that is not a 64-bit integer) 400,
+    and a flood over the process's inbound limit 429."""
+
+    def __init__(self, channel: _Channel, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.channel = channel
+
+    async def handle(self, request: web.Request) -> web.Response:
+        secret = self.channel.config.secret
+        if secret and not secret_ok(request.headers.get("X-Telegram-Bot-Api-Secret-Token"), secret):
+            return web.Response(body="Unauthorized", status=401)
+        if not self.channel.inbound.allow_global():
+            return web.Response(body="Too Many Requests", status=429,
+                                headers={"Retry-After": str(self.channel.inbound.retry_after())})
+        raw, status = await read_json(request, MAX_BODY)
+        if status is not None:
+            return web.Response(body="Request Entity Too Large" if status == 413 else "Bad Request", status=status)
+        if not valid_update(raw):
+            return web.Response(body="Bad Request", status=400)
+        try:
+            await self.channel.accept(raw)
+        except Exception as exc:  # noqa: BLE001 - Telegram retries on any non-2xx answer
+            log.error("telegram webhook: could not store update %s\n%s", raw.get("update_id"), safe_traceback(exc))
+            return web.Response(body="Try again", status=500)
+        return web.json_response({})
+
+
+def valid_update(raw: Any) -> bool:
+    """An object with a 64-bit ``update_id`` whose chat, if any, has a 64-bit integer id."""
+    if not isinstance(raw, dict) or not bounded_int(raw.get("update_id"), 0):
+        return False
+    try:
+        chat = chat_of(raw)
+    except (AttributeError, TypeError):
+        return False
+    return chat is None or bounded_int(chat)

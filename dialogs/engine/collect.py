@@ -1,0 +1,222 @@
+"""Collecting answers: one message for the question asked, accepted, rejected or handed to its kind."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .. import kinds
+from ..expr import compile_expr
+from ..form import Slot
+from ..i18n import translator
+from ..kinds import NO_VALUE, parse_value
+from ..messages import Incoming, Message
+from ..parsing import Invalid
+from ..pending import Pending, Revisit
+from ..protocol import Outcome
+from .commands import is_keep
+from .session import Session
+
+
+class EngineTurn:
+    """One message's view of the conversation, for a field kind's own handling (``kinds.Turn``)."""
+
+    def __init__(self, engine: "Collect", session: Session, out: Outcome) -> None:
+        self.engine, self.session, self.out = engine, session, out
+        self.t = translator(session.lang)
+        self.today = engine.today()
+
+    @property
+    def pending(self) -> Pending | None:
+        return self.session.pending
+
+    @pending.setter
+    def pending(self, value: Pending | None) -> None:
+        self.session.pending = value
+
+    def accept(self, slot: Slot, value: Any) -> None:
+        self.engine.accept(self.session, slot, value, self.out)
+
+    def reject(self, exc: Invalid) -> None:
+        self.engine.reject(self.session, exc, self.out)
+
+    def prompt(self) -> None:
+        self.engine.prompt(self.session, self.out)
+
+    def ask(self, slot: Slot) -> None:
+        self.out.replies.append(self.engine.ask_for(self.session, slot))
+
+    def check(self, slot: Slot, value: Any) -> None:
+        self.engine.check_constraints(self.session, slot, value)
+
+    def skip(self, slot: Slot) -> None:
+        self.engine.skip(self.session, slot, self.out)
+
+    def say(self, text: str, error: bool = False) -> None:
+        self.out.replies.append(Message(text, error=error))
+
+    def reset_errors(self) -> None:
+        self.session.errors = 0
+
+
+class Collect:
+    """The ``collecting`` and ``editing`` states: answering the question asked."""
+
+    def on_collect(self, session: Session, msg: Incoming, text: str, command: str | None, out: Outcome) -> None:
+        _ = translator(session.lang)
+        slot = self.current_slot(session)
+        if slot is None:
+            return self.advance(session, out)
+        f = slot.field
+        if command == "help":
+            out.replies.append(Message(self.field_help(session, f)))
+            return self.prompt(session, out)
+        kind = kinds.get(f.kind)
+        turn = EngineTurn(self, session, out)
+        if kind.intercept(turn, slot, msg, text, command):  # a sub-dialog of the kind in progress
+            return
+        old = session.draft.answers.get(slot.path)
+        if command is None and msg.choice is None and text and old is not None and not slot.synthetic \
+                and is_keep(text):
+            return self.accept(session, slot, old, out)  # asked again (back, edit): keep what was answered
+        if command == "back":
+            return self.back(session, out)
+        if command == "skip":
+            return self.skip(session, slot, out)
+        if kind.collect(turn, slot, msg, text):  # answered over several messages, or with files
+            return
+        files = ([msg.file] if msg.file else []) + list(msg.files)
+        if files:
+            out.replies.append(Message(_("Câu hỏi này cần câu trả lời bằng chữ, không cần gửi tệp. "
+                                         "Tệp vừa gửi chưa được lưu."), error=True))
+            return self.prompt(session, out)
+        value = kind.shortcut(f, msg, text, _)  # a pressed button, or the number of one
+        if value is not NO_VALUE:
+            return self.accept(session, slot, value, out)
+        raw = msg.choice if msg.choice is not None else text
+        try:
+            value = parse_value(f, raw, today=self.today(), lookup=self.lookup(session, slot))
+            self.check_constraints(session, slot, value)
+        except Invalid as exc:
+            return self.reject(session, exc, out)
+        if f.kind == "name" and msg.choice is None and self.propose_name(session, slot, raw, value, out):
+            return
+        self.accept(session, slot, value, out)
+
+    def skip(self, session: Session, slot: Slot, out: Outcome) -> None:
+        """“bỏ qua”: an optional question is answered with nothing; a required one cannot be skipped."""
+        _ = translator(session.lang)
+        if slot.field.required:
+            out.replies.append(Message(_("Câu hỏi này bắt buộc, không bỏ qua được. Gõ “trợ giúp” nếu bạn "
+                                         "cần hướng dẫn."), error=True))
+            return self.prompt(session, out)
+        self.accept(session, slot, None, out)
+
+    def lookup(self, session: Session, slot: Slot) -> Callable[[str], Any]:
+        """Resolve a field reference; ``item.x`` means the same repeat-group item as ``slot``."""
+        form, answers = self.form(session), session.draft.answers
+        resolve = form.resolver(answers)
+        if slot.index is None:
+            return resolve
+        item = form.item_resolver(answers, slot.section.id, slot.index)
+        return lambda ref: item(ref[5:]) if ref.startswith("item.") else resolve(ref)
+
+    def check_constraints(self, session: Session, slot: Slot, value: Any) -> None:
+        form = self.form(session)
+        typed = form.typed(slot.path, value)
+        answers = session.draft.answers
+        item = form.item_resolver(answers, slot.section.id, slot.index) if slot.index is not None else None
+        for c in slot.field.constraints:
+            result = compile_expr(c.expr).evaluate(form.resolver(answers), value=typed, item=item,
+                                                   today=self.today())
+            if result is False:
+                raise Invalid(c.message)
+
+    def reject(self, session: Session, exc: Invalid, out: Outcome) -> None:
+        _ = translator(session.lang)
+        session.errors += 1
+        out.replies.append(Message(_(exc.message, **exc.params), error=True))
+        self.prompt(session, out)
+
+    def accept(self, session: Session, slot: Slot, value: Any, out: Outcome) -> None:
+        draft = session.draft
+        draft.answers[slot.path] = value
+        if slot.path in draft.history:
+            draft.history.remove(slot.path)
+        draft.history.append(slot.path)
+        draft.revision += 1
+        session.dirty_drafts.add(draft.procedure)
+        session.pending = None
+        session.errors = 0
+        out.accepted = True
+        dropped = self.form(session).prune(draft.answers, self.today())
+        self._recheck_dependents(session, slot.path, out)
+        if dropped:
+            draft.history = [p for p in draft.history if p in draft.answers]
+        if session.state != "supplementing" and self.check_eligibility(session, out):
+            return
+        self.advance(session, out)
+
+    def _recheck_dependents(self, session: Session, changed: str, out: Outcome) -> None:
+        """A changed answer can make a later one contradict it (an id number that no longer matches a
+        corrected birth date or sex, a death date now before the birth date): drop such answers so the
+        cursor asks them again, instead of submitting a dossier that fails its own checks."""
+        _ = translator(session.lang)
+        form, draft = self.form(session), session.draft
+        key = form.key_of(changed)
+        for slot in list(form.slots(draft.answers, self.today())):
+            f, old = slot.field, draft.answers.get(slot.path)
+            if slot.synthetic or slot.path == changed or old is None:
+                continue
+            deps = {f.birth_date_field, f.sex_field} if f.kind == "id_number" else set()
+            if slot.index is not None:
+                deps = {f"{slot.section.id}[{slot.index}].{d[5:]}" if d and d.startswith("item.") else d
+                        for d in deps}
+            for c in f.constraints:
+                e = compile_expr(c.expr)
+                deps |= e.refs
+                if slot.index is not None:
+                    deps |= {f"{slot.section.id}[{slot.index}].{r}" for r in e.item_refs}
+            if key not in deps and changed not in deps:
+                continue
+            try:
+                if f.kind == "id_number" and isinstance(old, str):
+                    parse_value(f, old, today=self.today(), lookup=self.lookup(session, slot))
+                self.check_constraints(session, slot, old)
+            except Invalid as exc:
+                del draft.answers[slot.path]
+                draft.history = [p for p in draft.history if p != slot.path]
+                out.replies.append(Message(_("Câu trả lời “{label}” không còn khớp với thông tin vừa sửa: {reason} "
+                                             "Vui lòng trả lời lại câu này.", label=_(f.summary_label),
+                                             reason=_(exc.message, **exc.params))))
+
+    def back(self, session: Session, out: Outcome) -> None:
+        _ = translator(session.lang)
+        draft = session.draft
+        form = self.form(session)
+        current = (session.pending.about if session.pending is not None else None) or (s.path if (s := form.next_slot(draft.answers, self.today())) else None)
+        live = {s.path for s in form.slots(draft.answers, self.today())}
+        history = [p for p in draft.history if p in live]
+        if current in history:
+            history = history[: history.index(current)]
+        if not history:
+            out.replies.append(Message(_("Đây là câu hỏi đầu tiên, không quay lại được nữa."), error=True))
+            return self.prompt(session, out)
+        target = history[-1]
+        session.pending = Revisit(path=target)
+        session.errors = 0
+        if session.state == "reviewing":
+            session.edit()
+        out.replies.append(self.ask_for(session, form.slot_for(target, draft.answers, self.today())))
+
+    def answer_typed(self, session: Session, typed: str, out: Outcome) -> None:
+        _ = translator(session.lang)
+        slot = self.past_card_offer(session, self.current_slot(session), commit=True)
+        if slot is None:
+            return self.prompt(session, out)
+        try:
+            value = parse_value(slot.field, typed, today=self.today(), lookup=self.lookup(session, slot))
+            self.check_constraints(session, slot, value)
+        except Invalid as exc:
+            return self.reject(session, exc, out)
+        self.accept(session, slot, value, out)
+
+    # ------------------------------------------------------------------------------------

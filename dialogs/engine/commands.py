@@ -1,0 +1,103 @@
+"""Global commands (typed or pressed at any step) and the requests recognised in a message.
+
+Commands are matched on the whole message with diacritics folded away (“quay lại”, “/back”…).
+The ``detect_*`` helpers recognise the requests the runtime serves from the database: a rating, a
+withdrawal, following a dossier filed by someone else.
+"""
+from __future__ import annotations
+
+import re
+
+from .. import parsing
+from ..codes import normalise_code
+from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP
+from ..parsing import Invalid
+from ..textnorm import fold
+
+COMMANDS = {
+    "back": {"quay lai", "/back", "back", "lui", "lui lai", "tro lai", "quay lai cau truoc", "cau truoc"},
+    "skip": {"bo qua", "/skip", "skip", "bo qua cau nay"},
+    "help": {"tro giup", "/help", "help", "giup", "giup do", "huong dan", "?", "/trogiup"},
+    "cancel": {"huy", "/cancel", "cancel", "huy bo", "huy ho so", "/huy"},
+    "menu": {"menu", "/menu", "/start", "trang chu", "danh sach thu tuc", "ve menu", "bat dau lai"},
+    "dossiers": {"/hoso", "ho so cua toi", "xem ho so", "tra cuu ho so", "tra cuu", "/tracuu", "/status",
+                 "my applications", "status"},
+    "supplement": {"bo sung", "/bosung", "bo sung ho so", "gui bo sung", "bo sung giay to", "/supplement",
+                   "supplement"},
+    "info": {"thong tin", "/info", "can giay to gi", "giay to", "can gi", "mat bao lau", "bao lau",
+             "le phi", "thu tuc nay can gi", "can chuan bi gi", "/thongtin", "info"},
+    # the one-tap answer of a draft reminder (bot/reminders.py), and turning reminders off and on
+    "resume": {"tiep tuc", "/tieptuc", "khai tiep", "continue", "/continue"},
+    "reminders_off": {"tat nhac", "/tatnhac", "khong nhac nua", "dung nhac", "tat nhac nho", "stop reminders"},
+    "reminders_on": {"bat nhac", "/batnhac", "bat nhac nho", "start reminders"},
+}
+RESUME_CHOICE = "resume:"  # + a procedure id: the reminder's button
+# Typed at a question asked again (after “quay lại” or an edit): keep the answer given before.
+KEEP_WORDS = frozenset({"giu nguyen", "giu", "giu nhu cu", "de nguyen", "nhu cu", "keep", "giu lai"})
+NAV_TO_COMMAND = {NAV_BACK: "back", NAV_SKIP: "skip", NAV_HELP: "help", NAV_CANCEL: "cancel"}
+MAX_FOLLOW_FAILURES = 5
+
+
+def detect_command(text: str) -> str | None:
+    key = fold(text).strip(" .!")
+    for name, words in COMMANDS.items():
+        if key in words:
+            return name
+    return None
+
+
+def is_keep(text: str) -> bool:
+    return fold(text).strip(" .!") in KEEP_WORDS
+
+
+_RATING_RE = re.compile(r"^/?(?:danh ?gia|rate)\s*(?P<code>[a-z]{2,4}[- ]?\d{4}[- ]?[0-9a-z]{8})?\s*(?P<stars>[1-5])"
+                        r"\s*(?:sao|\*)?$")
+
+
+def detect_rating(text: str) -> tuple[str | None, int] | None:
+    """“đánh giá 5”, “/danhgia MT-2611-7KQ4XP9Z 4” -> (code or None, stars)."""
+    m = _RATING_RE.match(fold(text).strip(" .!"))
+    if not m:
+        return None
+    return (normalise_code(m["code"]) if m["code"] else None), int(m["stars"])
+
+
+_WITHDRAW_RE = re.compile(r"^/?(?:rut ?ho ?so|withdraw)(?:\s+(?P<code>[a-z]{2,4}[- ]?\d{4}[- ]?[0-9a-z]{8}))?$")
+
+
+def detect_withdraw(text: str) -> str | bool | None:
+    """“rút hồ sơ MT-2611-7KQ4XP9Z”, “/ruthoso MT-…” -> the code; “rút hồ sơ” alone -> True (explain)."""
+    m = _WITHDRAW_RE.match(fold(text).strip(" .!"))
+    if not m:
+        return None
+    return normalise_code(m["code"]) if m["code"] else True
+
+
+_FOLLOW_RE = re.compile(r"^/?(?:theo ?doi|follow)(?:\s+(?P<code>[a-z]{2,4}[- ]?\d{4}[- ]?[0-9a-z]{8}))?"
+                        r"(?:\s+(?P<pin>\d{4}))?$")
+
+
+def detect_follow(text: str) -> tuple[str, str] | bool | None:
+    """“/theodoi MT-2611-7KQ4XP9Z 1234” -> (code, last four digits); “/theodoi” alone -> True (explain)."""
+    m = _FOLLOW_RE.match(fold(text).strip(" .!"))
+    if not m:
+        return None
+    if m["code"] and m["pin"]:
+        return normalise_code(m["code"]), m["pin"]
+    return True
+
+
+def is_yes(text: str) -> bool:
+    try:
+        return parsing.parse_yes_no(text) is True
+    except Invalid:
+        return False
+
+
+def plausible_name(text: str) -> bool:
+    """A re-typed name, rather than the answer to a later question typed too early (a date, a number)."""
+    try:
+        parsing.parse_name(text)
+    except Invalid:
+        return False
+    return True

@@ -1,0 +1,169 @@
+"""Routing one message: global requests and commands first, then the sub-dialog, then the state."""
+from __future__ import annotations
+
+from transitions import MachineError
+
+from .. import nlu
+from ..i18n import translator
+from ..messages import Incoming, Message
+from ..parsing import Invalid
+from ..pending import Confirm, NameConfirm
+from ..protocol import Follow, ListDossiers, OpenSupplement, Outcome, Rate
+from .commands import MAX_FOLLOW_FAILURES, NAV_TO_COMMAND, RESUME_CHOICE, detect_command, detect_follow, \
+    detect_rating, detect_withdraw
+from .confirm import SWORN
+from .session import IN_PROCEDURE, Session, bound
+
+
+class Dispatch:
+    """The engine's entry points: ``start`` and ``handle`` (``resume`` is in results.py)."""
+
+    def start(self, session: Session) -> Outcome:
+        """The bot speaks first: a greeting and the menu, or the question where they stopped."""
+        out = Outcome()
+        _ = translator(session.lang)
+        with bound(self.machine, session):
+            if session.state in IN_PROCEDURE \
+                    and session.draft is not None and session.procedure in self.catalog.procedures:
+                proc = self.catalog.get(session.procedure)
+                out.replies.append(Message(_("Chào bạn quay lại! Chúng ta tiếp tục hồ sơ “{title}”.",
+                                             title=_(proc.title))))
+                self.prompt(session, out)
+            else:
+                self.go_menu(session, out, greet=True)
+        return out
+
+    def resume_draft(self, session: Session, proc_id: str | None, out: Outcome) -> None:
+        """“Tiếp tục” (typed, or a reminder's button for ``proc_id``): back to the question where the citizen
+        stopped. From the menu, the draft named (or the only one) is opened; with several, the menu says which."""
+        _ = translator(session.lang)
+        if session.state in IN_PROCEDURE and session.draft is not None and proc_id in (None, session.procedure):
+            out.replies.append(Message(_("Chúng ta tiếp tục hồ sơ “{title}”.",
+                                         title=_(self.catalog.get(session.procedure).title))))
+            return self.prompt(session, out)
+        if session.state in IN_PROCEDURE and session.draft is not None:  # busy with another form: stay there
+            return self.prompt(session, out)
+        drafts = [p for p in session.drafts if p in self.catalog.procedures]
+        target = proc_id if proc_id in drafts else drafts[0] if len(drafts) == 1 else None
+        if target is None:
+            if not drafts:
+                out.replies.append(Message(_("Bạn không có hồ sơ nào đang khai dở.")))
+            return self.go_menu(session, out)
+        return self.begin(session, target, out)
+
+    def handle(self, session: Session, msg: Incoming) -> Outcome:
+        out = Outcome()
+        with bound(self.machine, session):
+            try:
+                self._dispatch(session, msg, out)
+            except (MachineError, Invalid, KeyError, ValueError, TypeError) as exc:  # never crash a chat
+                _ = translator(session.lang)
+                out.replies.append(Message(_("Xin lỗi, đã có lỗi khi xử lý tin nhắn này. Vui lòng thử lại."),
+                                           error=True))
+                out.replies.append(self.safe_prompt(session))
+                out.error = type(exc).__name__
+        if not out.requests and out.ask is None:  # every turn ends with a question (or a request's result)
+            out.replies.append(self.safe_prompt(session))
+        return out
+
+    def _dispatch(self, session: Session, msg: Incoming, out: Outcome) -> None:
+        _ = translator(session.lang)
+        text = (msg.text or "").strip()
+        command = NAV_TO_COMMAND.get(msg.choice or "")
+        if command is None and text and msg.choice is None:
+            command = detect_command(text)
+        pending = session.pending
+
+        # Confirmation of cancel (or of withdrawing a dossier) comes first, whatever the state.
+        if isinstance(pending, Confirm):
+            return self.on_confirm_answer(session, pending, msg, text, command, out)
+        withdraw = detect_withdraw(text) if text and msg.choice is None else None
+        if withdraw is True:
+            out.replies.append(Message(_("Để rút một hồ sơ đã nộp, gõ “rút hồ sơ” và mã hồ sơ, ví dụ: rút hồ sơ "
+                                         "{example}. Gõ “/hoso” để xem mã các hồ sơ của bạn.",
+                                         example="MT-2611-7KQ4XP9Z")))
+            return self.prompt(session, out)
+        if withdraw:
+            session.pending = Confirm(purpose="withdraw", code=withdraw, resume=session.pending)
+            out.accepted = True
+            return self.confirm_ask(session, session.pending, out)
+
+        # Requests served by the runtime (it has the database), from any state
+        rating = detect_rating(text) if text and msg.choice is None else None
+        if msg.choice and msg.choice.startswith("rate:"):
+            code, _sep, stars = msg.choice[5:].rpartition(":")
+            rating = (code or None, int(stars)) if stars in ("1", "2", "3", "4", "5") else None
+        if rating is not None:
+            out.requests.append(Rate(code=rating[0], stars=rating[1]))
+            return
+        follow = detect_follow(text) if text and msg.choice is None else None
+        if follow is True:
+            out.replies.append(Message(_("Để nhận thông báo về hồ sơ mà người khác đã nộp giúp bạn, gõ “/theodoi”, "
+                                         "mã hồ sơ và 4 số cuối số CCCD của bạn, ví dụ: /theodoi {example} 1234.",
+                                         example="MT-2611-7KQ4XP9Z")))
+            return self.prompt(session, out)
+        if follow:
+            if self.failures(session, "follow") >= MAX_FOLLOW_FAILURES:
+                out.replies.append(Message(_("Bạn đã nhập sai nhiều lần hôm nay. Vui lòng thử lại vào ngày mai, hoặc "
+                                             "nhờ cán bộ xã giúp."), error=True))
+                return self.prompt(session, out)
+            out.requests.append(Follow(code=follow[0], last4=follow[1]))
+            return
+        if command == "dossiers":
+            out.requests.append(ListDossiers())
+            return
+        if command == "supplement" or (msg.choice or "").startswith("supplement:"):
+            if session.state == "supplementing":
+                return self.prompt(session, out)
+            ref = (msg.choice or "").partition(":")[2]
+            out.requests.append(OpenSupplement(int(ref) if ref.isdigit() else None))
+            return
+
+        if session.state == "supplementing":
+            return self.on_supplementing(session, msg, text, command, out)
+        lang = nlu.detect_language_switch(text, session.lang) if text and msg.choice is None else None
+        if lang is not None:
+            session.lang = lang
+            _ = translator(lang)
+            out.accepted = True
+            out.replies.append(Message(_("Đã chuyển sang tiếng Việt.")))
+            return self.prompt(session, out)
+        if command in ("reminders_off", "reminders_on"):
+            session.reminders_off = command == "reminders_off"
+            out.accepted = True
+            out.replies.append(Message(_("Đã tắt nhắc nhở hồ sơ khai dở. Gõ “bật nhắc” để bật lại.")
+                                       if session.reminders_off else _("Đã bật lại nhắc nhở hồ sơ khai dở.")))
+            return self.prompt(session, out)
+        resume = (msg.choice or "")[len(RESUME_CHOICE):] if (msg.choice or "").startswith(RESUME_CHOICE) else None
+        if resume is not None or command == "resume":
+            return self.resume_draft(session, resume, out)
+        if isinstance(pending, NameConfirm):
+            return self.on_name_confirm(session, pending, msg, text, command, out)
+
+        if session.state in ("menu", "submitted", "cancelled"):
+            return self.on_menu(session, msg, text, command, out)
+        if session.procedure not in self.catalog.procedures or session.draft is None:
+            session.procedure = None
+            return self.go_menu(session, out)
+
+        if command == "menu":
+            out.replies.append(Message(_("Hồ sơ đang khai đã được lưu. Bạn có thể quay lại tiếp tục bất cứ lúc nào.")))
+            session.pending = None
+            return self.go_menu(session, out)
+        if command == "info":
+            out.replies.append(Message(self.info_card(session.procedure, session.lang)))
+            return self.prompt(session, out)
+        if command == "cancel":
+            return self.ask_cancel(session, msg, text, out)
+        topic = self.info_question(session, msg, text)
+        if topic is not None:
+            out.replies.append(Message(self.info_answer(session.procedure, topic, session.lang)))
+            return self.prompt(session, out)
+
+        if session.state == "eligibility":
+            return self.on_eligibility(session, msg, text, command, out)
+        if session.state == "reviewing":
+            return self.on_review(session, msg, text, command, out)
+        if session.state == "confirming":
+            return self.on_confirm_answer(session, SWORN, msg, text, command, out)
+        return self.on_collect(session, msg, text, command, out)

@@ -1,0 +1,78 @@
+"""Eligibility: a rule of the procedure says early that the case is not covered, and what to do instead."""
+from __future__ import annotations
+
+from .. import parsing
+from ..expr import compile_expr
+from ..i18n import translator
+from ..messages import Ask, ChoiceOut, Incoming, Message
+from ..pending import Ineligible, Revisit
+from ..protocol import Outcome
+from .session import Session
+
+
+class Eligibility:
+    """The ``eligibility`` state."""
+
+    def check_eligibility(self, session: Session, out: Outcome) -> bool:
+        proc = self.catalog.get(session.procedure)
+        form = self.form(session)
+        answers = session.draft.answers
+        today = self.today()
+        for rule in proc.eligibility:
+            expr = compile_expr(rule.ineligible_if)
+            if expr.evaluate(form.resolver(answers, today), today=today) is True:
+                _ = translator(session.lang)
+                if session.state != "eligibility":
+                    session.found_ineligible()
+                session.pending = Ineligible(rule=rule.id)
+                # amounts of a dated standard ({poverty_line}) are written into the reason as money
+                std, stale = proc.standard_at(today)
+                params = {k: _.money(v) for k, v in std.values.items()} if std is not None else {}
+                ref = rule.legal_ref
+                if std is not None and any(r.startswith("std.") for r in expr.refs):
+                    ref += "\n" + _("Chuẩn áp dụng: {name} ({source}).", name=_(std.name), source=std.source)
+                    if stale:
+                        ref += " " + _("Trợ lý chưa có chuẩn mới hơn; cán bộ xã sẽ đối chiếu với chuẩn đang có "
+                                       "hiệu lực.")
+                out.replies.append(Message(
+                    _("Rất tiếc, trường hợp này không thuộc diện của thủ tục “{title}”.", title=_(proc.title))
+                    + "\n" + _("Lý do: {reason}", reason=_(rule.reason, **params))
+                    + "\n" + _("Căn cứ: {ref}", ref=ref)
+                    + "\n" + _("Bạn có thể: {instead}", instead=_(rule.instead, **params)), error=False))
+                self.eligibility_ask(session, out)
+                return True
+        return False
+
+    def eligibility_ask(self, session: Session, out: Outcome) -> None:
+        _ = translator(session.lang)
+        out.replies.append(Ask(
+            text=_("Nếu bạn trả lời nhầm, chọn “Sửa câu trả lời”. Hồ sơ đang khai vẫn được lưu."),
+            procedure=session.procedure, field="_eligibility", kind="choice",
+            choices=(ChoiceOut("fix", _("Sửa câu trả lời")), ChoiceOut("menu", _("Về danh sách thủ tục")),
+                     ChoiceOut("cancel", _("Hủy hồ sơ")))))
+
+    def on_eligibility(self, session: Session, msg: Incoming, text: str, command: str | None,
+                        out: Outcome) -> None:
+        _ = translator(session.lang)
+        value = msg.choice or parsing.match_choice(text, [("fix", _("Sửa câu trả lời")),
+                                                          ("menu", _("Về danh sách thủ tục")),
+                                                          ("cancel", _("Hủy hồ sơ"))])
+        if command == "back":
+            value = "fix"
+        if value == "menu":
+            return self.go_menu(session, out)
+        if value == "cancel":
+            return self.ask_cancel(session, msg, "", out)
+        if value != "fix":
+            out.replies.append(Message(_("Vui lòng chọn một trong các lựa chọn bên dưới."), error=True))
+            return self.eligibility_ask(session, out)
+        session.fix_answer()
+        session.pending = None
+        draft = session.draft
+        target = draft.history[-1] if draft.history else None
+        if target:
+            session.pending = Revisit(path=target)
+        slot = self.current_slot(session)
+        if slot is None:
+            return self.advance(session, out)
+        out.replies.append(self.ask_for(session, slot))

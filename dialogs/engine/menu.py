@@ -1,0 +1,209 @@
+"""The menu of procedures, starting one, and information about a procedure at any step."""
+from __future__ import annotations
+
+import uuid
+
+from .. import nlu, parsing
+from ..i18n import translator
+from ..kinds.address import AddressEntry
+from ..messages import Ask, ChoiceOut, Incoming, Message
+from ..pending import MenuCandidates
+from ..protocol import Outcome
+from ..textnorm import fold
+from .commands import is_yes
+from .session import Draft, Session
+
+
+class Menu:
+    """The ``menu`` state (also after a submission or a cancel), and the procedure information."""
+
+    def menu_choices(self, session: Session) -> list[ChoiceOut]:
+        _ = translator(session.lang)
+        items = []
+        for p in sorted(self.catalog.procedures.values(), key=lambda p: (p.menu_order, p.id)):
+            label = _(p.title)
+            if p.id in session.drafts:
+                label = _("{title} (đang khai dở)", title=label)
+            items.append(ChoiceOut(p.id, label))
+        return items
+
+    def menu_ask(self, session: Session, out: Outcome) -> None:
+        _ = translator(session.lang)
+        out.replies.append(Ask(text=_("Bạn cần làm thủ tục nào? Chọn một thủ tục hoặc gõ điều bạn cần."),
+                               procedure=None, field="procedure", kind="choice",
+                               choices=tuple(self.menu_choices(session))))
+
+    def go_menu(self, session: Session, out: Outcome, greet: bool = False) -> None:
+        _ = translator(session.lang)
+        if session.state != "menu":
+            session.to_menu()
+        session.procedure = None
+        session.pending = None
+        session.errors = 0
+        if greet:
+            out.replies.append(Message(_("Xin chào! Tôi là Trợ lý Dịch vụ công. Tôi sẽ hướng dẫn bạn làm thủ tục "
+                                         "hành chính từng bước, rồi nộp hồ sơ giúp bạn.")))
+        self.menu_ask(session, out)
+
+    def on_menu(self, session: Session, msg: Incoming, text: str, command: str | None, out: Outcome) -> None:
+        _ = translator(session.lang)
+        choices = self.menu_choices(session)
+        offered = session.pending.ids if isinstance(session.pending, MenuCandidates) else None
+        if offered:  # a short list was offered: its numbers are what the citizen sees
+            session.pending = None
+        value = msg.choice if msg.choice in self.catalog.procedures else None
+        if value is None and text and offered:
+            short = sorted((c for c in choices if c.value in offered), key=lambda c: offered.index(c.value))
+            value = parsing.match_choice(text, [(c.value, c.label) for c in short])
+            if value is None and text.strip().isdigit():
+                out.replies.append(Message(_("Vui lòng chọn số thứ tự trong danh sách bên dưới."), error=True))
+                return self.offer_candidates(session, offered, out)
+        if value is None and text:
+            if command == "help":
+                out.replies.append(Message(self.help_general(session)))
+                return self.menu_ask(session, out)
+            if session.state == "submitted" and session.last_dossier and is_yes(text):
+                out.replies.append(Message(_("Hồ sơ của bạn đã được nộp (mã {code}), không cần xác nhận lại.",
+                                             code=session.last_dossier)))
+                return self.menu_ask(session, out)
+            value = parsing.match_choice(text, [(c.value, c.label) for c in choices])
+            if value is None:
+                decision = nlu.decide(text, self.catalog)
+                if decision.procedure in self.catalog.procedures:
+                    value = decision.procedure
+                elif decision.other_service:
+                    out.replies.append(Message(_("Xin lỗi, trợ lý chưa hỗ trợ dịch vụ này. Bạn có thể làm trên Cổng "
+                                                 "Dịch vụ công quốc gia hoặc hỏi Bộ phận Một cửa của xã, phường."),
+                                               error=True))
+                    return self.menu_ask(session, out)
+                elif decision.candidates:
+                    cands = [c for c in decision.candidates if c in self.catalog.procedures]
+                    if cands:
+                        return self.offer_candidates(session, cands, out)
+        if value is None:
+            if msg.file is not None or msg.files:
+                out.replies.append(Message(_("Tôi đã nhận tệp, nhưng bạn chưa chọn thủ tục. Vui lòng chọn thủ tục "
+                                             "trước, rồi gửi giấy tờ khi được hỏi."), error=True))
+            else:
+                out.replies.append(Message(_("Chưa rõ bạn cần thủ tục nào. Vui lòng chọn số thứ tự trong danh sách."),
+                                           error=True))
+            return self.menu_ask(session, out)
+        return self.begin(session, value, out)
+
+    def offer_candidates(self, session: Session, candidates: list[str], out: Outcome) -> None:
+        _ = translator(session.lang)
+        choices = [c for c in self.menu_choices(session) if c.value in candidates]
+        choices.sort(key=lambda c: candidates.index(c.value))
+        session.pending = MenuCandidates(ids=[c.value for c in choices])
+        out.replies.append(Ask(text=_("Bạn muốn làm thủ tục nào dưới đây? (Gõ “menu” để xem tất cả.)"),
+                               procedure=None, field="procedure", kind="choice", choices=tuple(choices)))
+
+    def guess_procedure(self, text: str) -> str | None:
+        """A plain keyword match on titles and keywords (issue 9 brings the real understanding)."""
+        words = set(fold(text).split())
+        best, best_score = None, 0
+        for p in self.catalog.procedures.values():
+            vocab = set(fold(p.title).split()) | {w for k in p.keywords for w in fold(k).split()}
+            score = len(words & vocab - {"ho", "tro", "va", "cho", "cua", "giay", "cap", "xac", "nhan"})
+            if score > best_score:
+                best, best_score = p.id, score
+        return best if best_score >= 2 else None
+
+    def begin(self, session: Session, proc_id: str, out: Outcome) -> None:
+        _ = translator(session.lang)
+        proc = self.catalog.get(proc_id)
+        session.start_procedure()
+        session.procedure = proc_id
+        session.pending = None
+        session.errors = 0
+        draft = session.drafts.get(proc_id)
+        if draft is not None and draft.version != proc.version:
+            draft.version = proc.version  # answers are kept; the cursor re-asks what is new
+            self.form(session).prune(draft.answers, self.today())
+        if draft is None:
+            draft = Draft(id=uuid.uuid4().hex, procedure=proc_id, version=proc.version)
+            session.drafts[proc_id] = draft
+            session.dirty_drafts.add(proc_id)
+            out.replies.append(Message(self.info_card(proc_id, session.lang, short=True)))
+        else:
+            out.replies.append(Message(_("Bạn đã khai dở hồ sơ này ({n} câu đã trả lời). Chúng ta tiếp tục nhé.",
+                                         n=len(draft.answers))))
+        if self.check_eligibility(session, out):
+            return
+        self.advance(session, out)
+
+    def info_card(self, proc_id: str, lang: str = "vi", short: bool = False) -> str:
+        _ = translator(lang)
+        p = self.catalog.get(proc_id)
+        lines = [f"📋 {_(p.title)}", _(p.short)]
+        lines.append(_("Nơi giải quyết: {agency}", agency=_(p.agency.name)))
+        lines.append(_("Thời hạn: {days} ngày làm việc", days=p.processing_days))
+        lines.append(_("Lệ phí: {fee}", fee=_(p.fee)))
+        lines.append(_("Giấy tờ cần chuẩn bị:"))
+        lines += [f"• {_(d)}" for d in p.documents]
+        if short:
+            lines.append(_("Gõ “thông tin” để xem đầy đủ; “trợ giúp” khi cần hướng dẫn."))
+            return "\n".join(lines)
+        if p.who:
+            lines.append(_("Ai được làm: {who}", who=_(p.who)))
+        if p.steps:
+            lines.append(_("Các bước:"))
+            lines += [f"{i}. {_(s)}" for i, s in enumerate(p.steps, 1)]
+        if p.processing_note:
+            lines.append(_(p.processing_note))
+        lines.append(_("Kết quả: {result}", result=_(p.result)))
+        lines.append(_("Căn cứ pháp lý: {laws}", laws="; ".join(p.legal_basis)))
+        if p.facts:
+            lines.append(_("Cần biết:"))
+            for fct in p.facts:
+                line = f"• {_(fct.text)}"
+                if fct.source:
+                    line += f" ({fct.source})"
+                if not fct.verified:
+                    line += " " + _("[chưa kiểm chứng]")
+                lines.append(line)
+        if p.unverified:
+            lines.append(_("Lưu ý: một số thông tin chưa được đối chiếu với văn bản mới nhất; cán bộ tiếp nhận sẽ "
+                           "hướng dẫn nếu có thay đổi."))
+            lines += [f"• {_(u)}" for u in p.unverified]
+        return "\n".join(lines)
+
+    def info_question(self, session: Session, msg: Incoming, text: str) -> str | None:
+        """“cần giấy tờ gì?”, “mất bao lâu?” at any step, without losing the place."""
+        if not text or msg.choice is not None or isinstance(session.pending, AddressEntry):
+            return None
+        kind = None
+        if session.state in ("collecting", "editing", "supplementing") and session.draft is not None:
+            slot = self.current_slot(session)
+            kind = slot.field.kind if slot else None
+            if kind == "text" and not text.rstrip().endswith("?"):
+                return None  # free text answers are answers, unless they are clearly a question
+        return nlu.detect_info_question(text, kind=kind)
+
+    def info_answer(self, proc_id: str, topic: str, lang: str = "vi") -> str:
+        _ = translator(lang)
+        p = self.catalog.get(proc_id)
+        if topic == "documents":
+            return "\n".join([_("Giấy tờ cần chuẩn bị:")] + [f"• {_(d)}" for d in p.documents])
+        if topic == "duration":
+            text = _("Thời hạn: {days} ngày làm việc", days=p.processing_days)
+            return text + ("\n" + _(p.processing_note) if p.processing_note else "")
+        if topic == "fee":
+            return _("Lệ phí: {fee}", fee=_(p.fee))
+        if topic == "agency":
+            return _("Nơi giải quyết: {agency}", agency=_(p.agency.name))
+        if topic == "steps" and p.steps:
+            return "\n".join([_("Các bước:")] + [f"{i}. {_(x)}" for i, x in enumerate(p.steps, 1)])
+        if topic == "result":
+            return _("Kết quả: {result}", result=_(p.result))
+        if topic == "who" and p.who:
+            return _("Ai được làm: {who}", who=_(p.who))
+        if topic == "legal":
+            return _("Căn cứ pháp lý: {laws}", laws="; ".join(p.legal_basis))
+        return self.info_card(proc_id, lang)
+
+    def help_general(self, session: Session) -> str:
+        _ = translator(session.lang)
+        return _("Bạn có thể gõ bất cứ lúc nào:\n• “quay lại”: về câu hỏi trước\n• “bỏ qua”: bỏ qua câu không "
+                 "bắt buộc\n• “trợ giúp”: giải thích câu hỏi\n• “thông tin”: giấy tờ, thời hạn, lệ phí\n• “hủy”: "
+                 "hủy hồ sơ đang khai\n• “menu”: về danh sách thủ tục (hồ sơ được lưu lại)")

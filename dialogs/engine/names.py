@@ -1,0 +1,92 @@
+"""Names typed without diacritics: the usual spelling is proposed, and the citizen picks one."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import nlu, parsing
+from ..form import Slot
+from ..i18n import translator
+from ..kinds import parse_value
+from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, Ask, ChoiceOut, Incoming, Message
+from ..pending import NameConfirm, Revisit
+from ..protocol import Outcome
+from .commands import is_yes, plausible_name
+from .session import Session
+
+
+class Names:
+    """The ``NameConfirm`` sub-dialog."""
+
+    def propose_name(self, session: Session, slot: Slot, raw: str, value: Any, out: Outcome) -> bool:
+        """A name typed without diacritics: propose the usual spelling (True: asked)."""
+        proposal = nlu.restore_diacritics_name(raw)
+        if not proposal:
+            return False
+        proposal = parse_value(slot.field, proposal, today=self.today(), lookup=self.lookup(session, slot))
+        if proposal == value:
+            return False
+        session.pending = NameConfirm(path=slot.path, proposal=proposal, typed=value)
+        out.accepted = True
+        self.name_confirm_ask(session, out)
+        return True
+
+    def on_name_confirm(self, session: Session, pending: NameConfirm, msg: Incoming, text: str,
+                        command: str | None, out: Outcome) -> None:
+        """The citizen typed a name without diacritics; we proposed the usual spelling."""
+        _ = translator(session.lang)
+        slot = self.form(session).slot_for(pending.path, session.draft.answers, self.today()) \
+            if session.draft is not None else None
+        if slot is None:
+            session.pending = None
+            return self.prompt(session, out)
+        options = [("proposal", pending.proposal), ("typed", pending.typed)]
+        value = msg.choice if msg.choice in ("proposal", "typed") else \
+            parsing.match_choice(text, options) if text else None
+        if value is None and text:
+            if is_yes(text):
+                value = "proposal"
+            elif command is None and plausible_name(text) and len(text.split()) >= 2:
+                # a full name typed again, their way: take it as typed (one word is rather an early answer)
+                session.pending = Revisit(path=pending.path)
+                return self.on_collect(session, msg, text, None, out)
+        if command == "back":
+            session.pending = Revisit(path=pending.path)
+            return self.prompt(session, out)
+        if value is None and command == "cancel":
+            return self.ask_cancel(session, msg, text, out)  # “không” comes back to this question
+        if value is None and command == "help":
+            out.replies.append(Message(_("Trợ lý đoán cách viết có dấu của tên bạn vừa gõ. Chọn cách viết đúng, "
+                                         "chọn “Giữ như tôi gõ”, hoặc gõ lại tên có dấu.")))
+            return self.name_confirm_ask(session, out)
+        if value is None:
+            if text and command is None and not pending.early:  # the next answer, typed early: keep it
+                pending.early = text
+                out.replies.append(Message(_("Vui lòng chọn cách viết tên trước. “{text}” sẽ được dùng cho câu hỏi "
+                                             "tiếp theo.", text=text), error=True))
+            else:
+                out.replies.append(Message(_("Vui lòng chọn một cách viết bên dưới (gõ số 1 hoặc 2)."), error=True))
+            return self.name_confirm_ask(session, out)
+        early = pending.early
+        session.pending = None
+        self.accept(session, slot, pending.option(value), out)
+        if early and session.state == "collecting" and session.pending is None \
+                and out.replies and isinstance(out.replies[-1], Ask) \
+                and self._follows(session, slot.path, out.replies[-1].field):
+            out.replies.pop()  # the question the early answer was typed for: answer it now
+            self.on_collect(session, Incoming(text=early), early, None, out)
+
+    def _follows(self, session: Session, before: str, after: str | None) -> bool:
+        """Is ``after`` the question that comes right after ``before`` in the form as it stands?"""
+        order = [s.path for s in self.form(session).slots(session.draft.answers, self.today())]
+        return before in order and after in order and order.index(after) == order.index(before) + 1
+
+
+    def name_confirm_ask(self, session: Session, out: Outcome) -> None:
+        _ = translator(session.lang)
+        p = session.pending
+        assert isinstance(p, NameConfirm)
+        out.replies.append(Ask(text=_("Tên có dấu có phải là “{name}” không?", name=p.proposal),
+                               procedure=session.procedure, field=p.path, kind="choice",
+                               choices=(ChoiceOut("proposal", p.proposal),
+                                        ChoiceOut("typed", _("Giữ như tôi gõ: {name}", name=p.typed))),
+                               nav=(NAV_BACK, NAV_HELP, NAV_CANCEL)))

@@ -1,0 +1,141 @@
+"""Asking: the cursor (which question is next), the question as shown, and asking again."""
+from __future__ import annotations
+
+from .. import kinds
+from ..form import Form, Slot
+from ..i18n import translator
+from ..kinds import display
+from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask
+from ..pending import EditField, EditSection, NameConfirm, SupplementReview
+from ..protocol import Outcome
+from ..schema import FieldDef
+from .session import Session, bound
+
+
+class Prompts:
+    """What is asked now, and how."""
+
+    def form(self, session: Session) -> Form:
+        return self.catalog.form(session.procedure)
+
+    def current_slot(self, session: Session) -> Slot | None:
+        form, draft = self.form(session), session.draft
+        path = session.pending.about if session.pending is not None else None
+        if path:
+            slot = form.slot_for(path, draft.answers, self.today())
+            if slot is not None:
+                return slot
+            session.pending = None
+        if session.supplement is not None:
+            wanted = set(session.supplement["fields"])
+            return next((s for s in form.slots(draft.answers, self.today())
+                         if s.path in wanted and s.path not in draft.answers), None)
+        return form.next_slot(draft.answers, self.today())
+
+    def advance(self, session: Session, out: Outcome) -> None:
+        """Ask the next question, or move to the review when the form is complete."""
+        slot = self.current_slot(session)
+        if slot is None and session.state == "supplementing":
+            return self.supplement_review(session, out)
+        if slot is None:
+            session.complete = True
+            if session.state != "reviewing":
+                session.review()
+            session.pending = None
+            return self.show_review(session, out)
+        if session.state == "reviewing":  # an edit from the review opened new questions
+            session.edit()
+        out.replies.append(self.ask_for(session, slot))
+
+    def prompt(self, session: Session, out: Outcome) -> None:
+        """Repeat whatever is being asked now."""
+        if session.state == "reviewing":
+            pending = session.pending
+            if isinstance(pending, (EditSection, EditField)):
+                return self.edit_menu(session, out, pending.section if isinstance(pending, EditField) else None)
+            return self.review_ask(session, out)
+        if session.state == "confirming":
+            return self.sworn_ask(session, out)
+        if session.state == "eligibility":
+            return self.eligibility_ask(session, out)
+        if session.state == "supplementing" and isinstance(session.pending, SupplementReview):
+            return self.supplement_ask(session, out)
+        if isinstance(session.pending, NameConfirm):
+            return self.name_confirm_ask(session, out)
+        if session.state in ("collecting", "editing", "supplementing") and session.draft is not None:
+            slot = self.current_slot(session)
+            if slot is None:
+                return self.advance(session, out)
+            out.replies.append(self.ask_for(session, slot))
+            return
+        self.menu_ask(session, out)
+
+    def safe_prompt(self, session: Session) -> Ask:
+        out = Outcome()
+        try:
+            with bound(self.machine, session):
+                self.prompt(session, out)
+        except Exception:  # noqa: BLE001 - the last line of defence: fall back to the menu
+            session.state, session.procedure, session.pending = "menu", None, None
+            out = Outcome()
+            self.menu_ask(session, out)
+        asks = [r for r in out.replies if isinstance(r, Ask)]
+        return asks[-1]
+
+    def _step(self, session: Session, slot: Slot) -> tuple[int, int]:
+        slots = [s for s in self.form(session).slots(session.draft.answers, self.today()) if not s.synthetic]
+        paths = [s.path for s in slots]
+        if session.supplement is not None:
+            paths = [p for p in paths if p in set(session.supplement["fields"])]
+        no = paths.index(slot.path) + 1 if slot.path in paths else len(paths)
+        if session.supplement is not None:
+            return no, max(len(paths), no)
+        # questions of branches not decided yet count too: the total shrinks as they close, never jumps up
+        total = len(paths) + self.form(session).undecided(session.draft.answers, self.today())
+        return no, max(total, no)
+
+    def _field_text(self, session: Session, slot: Slot) -> str:
+        _ = translator(session.lang)
+        f = slot.field
+        text = _(f.prompt)
+        if slot.index is not None:
+            item = _(slot.section.repeat.item_label)
+            text = f"[{item} {slot.index + 1}] {text}"
+        return text
+
+    def ask_for(self, session: Session, slot: Slot) -> Ask:
+        _ = translator(session.lang)
+        f = slot.field
+        if f.kind == "id_card":  # the offer comes with the block's first question (engine/id_card.py)
+            return self.id_card_ask(session, slot)
+        text = self._field_text(session, slot)
+        parts = kinds.get(f.kind).question(f, slot.path, session.pending, _)
+        kind, choices = parts.kind, parts.choices
+        for line in parts.lines:
+            text += "\n" + line
+        if f.example and kind not in ("choice", "yes_no"):
+            text += "\n" + _("Ví dụ: {example}", example=f.example)
+        old = session.draft.answers.get(slot.path) if session.draft else None
+        if old is not None and not slot.synthetic:
+            text += "\n" + _("(Câu trả lời trước: {value}. Gõ “giữ nguyên” để giữ.)", value=display(f, old, _))
+        if session.errors >= 2 and f.help:
+            text += "\n💡 " + _(f.help)
+        no, total = self._step(session, slot)
+        nav = [NAV_HELP, NAV_CANCEL]
+        if (session.draft and session.draft.history) or kind != f.kind:  # one at a time: back to the list
+            nav.insert(0, NAV_BACK)
+        if not f.required or parts.skippable:
+            nav.insert(1 if NAV_BACK in nav else 0, NAV_SKIP)
+        return Ask(text=text, procedure=session.procedure, field=slot.path, kind=kind, choices=choices,
+                   optional=not f.required, step=_("Bước {no}/{total}", no=no, total=total),
+                   step_no=no, step_total=total, nav=tuple(nav), multi=kind == "multi_choice")
+
+    def field_help(self, session: Session, f: FieldDef) -> str:
+        _ = translator(session.lang)
+        parts = [_(f.help) if f.help else _("Vui lòng trả lời câu hỏi: {prompt}", prompt=_(f.prompt))]
+        if kinds.KIND_HINTS.get(f.kind):
+            parts.append(_(kinds.KIND_HINTS[f.kind]))
+        if not f.required:
+            parts.append(_("Câu này không bắt buộc: gõ “bỏ qua” nếu không có."))
+        parts.append(self.help_general(session))
+        return "\n".join(parts)

@@ -1,0 +1,145 @@
+"""The review of all answers, editing one of them, and going on to the sworn statement."""
+from __future__ import annotations
+
+from .. import parsing
+from ..i18n import translator
+from ..kinds import display
+from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, Ask, ChoiceOut, Incoming, Message
+from ..pending import EditField, EditSection, Revisit
+from ..protocol import Outcome
+from .commands import is_yes
+from .session import Session
+
+
+class Review:
+    """The ``reviewing`` state and its edit menus."""
+
+    def summary(self, session: Session) -> str:
+        _ = translator(session.lang)
+        form, answers = self.form(session), session.draft.answers
+        lines = [_("Xin kiểm tra lại thông tin đã khai:")]
+        current = None
+        for slot in form.slots(answers, self.today()):
+            if slot.synthetic or slot.path not in answers:
+                continue
+            title = _(slot.section.title)
+            if slot.index is not None:
+                title += f" — {_(slot.section.repeat.item_label)} {slot.index + 1}"
+            if title != current:
+                lines.append(f"\n【{title}】")
+                current = title
+            lines.append(f"• {_(slot.field.summary_label)}: {display(slot.field, answers[slot.path], _)}")
+        return "\n".join(lines)
+
+    def show_review(self, session: Session, out: Outcome) -> None:
+        if self.check_eligibility(session, out):
+            return
+        out.replies.append(Message(self.summary(session)))
+        self.review_ask(session, out)
+
+    def review_ask(self, session: Session, out: Outcome) -> None:
+        _ = translator(session.lang)
+        out.replies.append(Ask(text=_("Thông tin đã đúng chưa?"), procedure=session.procedure, field="_review",
+                               kind="choice", choices=(ChoiceOut("confirm", _("Đúng, nộp hồ sơ")),
+                                                       ChoiceOut("edit", _("Sửa thông tin")),
+                                                       ChoiceOut("cancel", _("Hủy hồ sơ"))),
+                               nav=(NAV_BACK, NAV_HELP, NAV_CANCEL)))
+
+    def on_review(self, session: Session, msg: Incoming, text: str, command: str | None, out: Outcome) -> None:
+        _ = translator(session.lang)
+        if isinstance(session.pending, (EditSection, EditField)):
+            return self._on_edit_pick(session, msg, text, command, out)
+        if command == "back":
+            return self.back(session, out)
+        if command == "help":
+            out.replies.append(Message(_("Chọn “Đúng, nộp hồ sơ” nếu mọi thông tin đã đúng; “Sửa thông tin” để "
+                                         "sửa một mục.")))
+            return self.review_ask(session, out)
+        value = msg.choice or parsing.match_choice(text, [("confirm", _("Đúng, nộp hồ sơ")),
+                                                          ("edit", _("Sửa thông tin")),
+                                                          ("cancel", _("Hủy hồ sơ"))])
+        if value is None and text and is_yes(text):
+            value = "confirm"
+        if value == "confirm":
+            session.complete = self.form(session).next_slot(session.draft.answers, self.today()) is None
+            if not session.complete:
+                return self.advance(session, out)
+            session.confirm()
+            return self.sworn_ask(session, out)
+        if value == "edit":
+            return self.edit_menu(session, out, None)
+        if value == "cancel":
+            return self.ask_cancel(session, msg, "", out)
+        out.replies.append(Message(_("Vui lòng chọn một trong các lựa chọn bên dưới."), error=True))
+        self.review_ask(session, out)
+
+    def edit_menu(self, session: Session, out: Outcome, section: str | None) -> None:
+        _ = translator(session.lang)
+        form, answers = self.form(session), session.draft.answers
+        slots = [s for s in form.slots(answers, self.today()) if not s.synthetic and s.path in answers]
+        if section is None:
+            seen: list[ChoiceOut] = []
+            keys = set()
+            for s in slots:
+                key = s.section.id if s.index is None else f"{s.section.id}[{s.index}]"
+                if key not in keys:
+                    keys.add(key)
+                    title = _(s.section.title)
+                    if s.index is not None:
+                        title += f" — {_(s.section.repeat.item_label)} {s.index + 1}"
+                    seen.append(ChoiceOut(key, title))
+            if len(seen) == 1:
+                section = seen[0].value
+            else:
+                session.pending = EditSection(options=[c.value for c in seen])
+                out.replies.append(Ask(text=_("Bạn muốn sửa phần nào?"), procedure=session.procedure,
+                                       field="_edit_section", kind="choice", choices=tuple(seen),
+                                       nav=(NAV_BACK, NAV_HELP, NAV_CANCEL)))
+                return
+        choices = []
+        for s in slots:
+            key = s.section.id if s.index is None else f"{s.section.id}[{s.index}]"
+            if key == section:
+                shown = display(s.field, answers[s.path], _)
+                choices.append(ChoiceOut(s.path, f"{_(s.field.summary_label)}: {shown[:60]}"))
+        if len(choices) == 1:
+            return self.start_edit(session, choices[0].value, out)
+        session.pending = EditField(section=section, options=[c.value for c in choices])
+        out.replies.append(Ask(text=_("Chọn mục cần sửa:"), procedure=session.procedure, field="_edit_field",
+                               kind="choice", choices=tuple(choices), nav=(NAV_BACK, NAV_HELP, NAV_CANCEL)))
+
+    def _on_edit_pick(self, session: Session, msg: Incoming, text: str, command: str | None, out: Outcome) -> None:
+        _ = translator(session.lang)
+        pending = session.pending
+        if command == "back":
+            if isinstance(pending, EditField) and len(self._edit_sections(session)) > 1:
+                return self.edit_menu(session, out, None)
+            session.pending = None
+            return self.show_review(session, out)
+        asked: list[Ask] = []
+        tmp = Outcome()
+        self.edit_menu(session, tmp, pending.section if isinstance(pending, EditField) else None)
+        asked = [r for r in tmp.replies if isinstance(r, Ask)]
+        choices = asked[-1].choices if asked else ()
+        value = msg.choice if msg.choice in {c.value for c in choices} else \
+            parsing.match_choice(text, [(c.value, c.label) for c in choices]) if text else None
+        if value is None:
+            out.replies.append(Message(_("Vui lòng chọn mục cần sửa trong danh sách (gõ số thứ tự của mục, ví dụ 2)."),
+                                       error=True))
+            out.replies.extend(tmp.replies)
+            return
+        if isinstance(session.pending, EditSection):
+            return self.edit_menu(session, out, value)
+        self.start_edit(session, value, out)
+
+    def start_edit(self, session: Session, path: str, out: Outcome) -> None:
+        if session.state == "reviewing":
+            session.edit()
+        session.pending = Revisit(path=path)
+        slot = self.form(session).slot_for(path, session.draft.answers, self.today())
+        out.replies.append(self.ask_for(session, slot))
+
+    def _edit_sections(self, session: Session) -> set[str]:
+        form, answers = self.form(session), session.draft.answers
+        return {s.section.id if s.index is None else f"{s.section.id}[{s.index}]"
+                for s in form.slots(answers, self.today()) if not s.synthetic and s.path in answers}

@@ -1,0 +1,142 @@
+"""One citizen's conversation as data: the session, its drafts, and the macro-state machine.
+
+Macro-states (``STATES``) are few; where the citizen is inside a procedure is not a state but the
+*form cursor* (dialogs/form.py), recomputed from the answers, plus at most one sub-dialog in
+``Session.pending`` (dialogs/pending.py). A session is plain, JSON-serialisable data the runtime
+loads and stores (``from_data``/``conversation_data``); the engine binds it to the `transitions`
+machine only for the length of a call (``bound``).
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from transitions import Machine
+
+from .. import kinds as _kinds  # noqa: F401 - registers the field kinds' sub-dialogs before sessions load
+from ..pending import Pending, from_data as pending_from_data, to_data as pending_to_data
+
+STATES = ["menu", "eligibility", "collecting", "reviewing", "editing", "confirming", "submitted", "cancelled",
+          "supplementing"]
+
+TRANSITIONS = [
+    {"trigger": "start_procedure", "source": ["menu", "submitted", "cancelled"], "dest": "collecting"},
+    {"trigger": "found_ineligible", "source": ["collecting", "editing", "reviewing"], "dest": "eligibility"},
+    {"trigger": "fix_answer", "source": "eligibility", "dest": "collecting"},
+    {"trigger": "review", "source": ["collecting", "editing", "confirming", "eligibility"], "dest": "reviewing",
+     "conditions": "form_complete"},
+    {"trigger": "edit", "source": "reviewing", "dest": "editing"},
+    {"trigger": "confirm", "source": "reviewing", "dest": "confirming", "conditions": "form_complete"},
+    {"trigger": "submitted_ok", "source": "confirming", "dest": "submitted"},
+    {"trigger": "cancel", "source": ["collecting", "editing", "reviewing", "confirming", "eligibility"],
+     "dest": "cancelled"},
+    {"trigger": "to_menu", "source": "*", "dest": "menu"},
+    # an officer asked for a supplement to a submitted dossier: only the requested items are asked
+    {"trigger": "begin_supplement", "source": ["menu", "submitted", "cancelled", "collecting", "editing",
+                                               "reviewing", "eligibility", "supplementing"],
+     "dest": "supplementing"},
+]
+# states in which a procedure's draft is being filled in (the conversation resumes there)
+IN_PROCEDURE = ("collecting", "editing", "reviewing", "confirming", "eligibility")
+
+
+@dataclass
+class Draft:
+    id: str
+    procedure: str
+    version: int
+    answers: dict[str, Any] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+    revision: int = 0
+
+
+@dataclass
+class Session:
+    """Everything the engine knows about one citizen's conversation."""
+
+    user: str
+    state: str = "menu"
+    lang: str = "vi"
+    procedure: str | None = None
+    pending: Pending | None = None  # the sub-dialog the next message answers first (dialogs/pending.py)
+    errors: int = 0
+    last_dossier: str | None = None
+    supplement: dict[str, Any] | None = None  # an officer's request being answered (see begin_supplement)
+    throttle: dict[str, Any] | None = None  # failed attempts per day, e.g. {"follow": ["2026-11-23", 2]}
+    reminders_off: bool = False  # “tắt nhắc”: no reminders of drafts left halfway (bot/reminders.py)
+    drafts: dict[str, Draft] = field(default_factory=dict)
+    # set by the engine when a draft changed or went away, read by the runtime
+    dirty_drafts: set[str] = field(default_factory=set)
+    deleted_drafts: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.pending = pending_from_data(self.pending)
+
+    @property
+    def draft(self) -> Draft | None:
+        if self.supplement is not None:
+            if self._sup_draft is None:
+                sup = self.supplement
+                self._sup_draft = Draft(id=f"sup-{sup['id']}", procedure=sup["procedure"], version=0,
+                                        answers=sup["answers"], history=sup["history"])
+            return self._sup_draft
+        return self.drafts.get(self.procedure) if self.procedure else None
+
+    def conversation_data(self) -> dict[str, Any]:
+        if self.supplement is not None and self._sup_draft is not None:
+            self.supplement["answers"], self.supplement["history"] = self._sup_draft.answers, self._sup_draft.history
+        return {"state": self.state, "lang": self.lang, "procedure": self.procedure,
+                "pending": pending_to_data(self.pending), "errors": self.errors, "last_dossier": self.last_dossier,
+                "supplement": self.supplement, "throttle": self.throttle, "reminders_off": self.reminders_off}
+
+    @classmethod
+    def from_data(cls, user: str, data: dict[str, Any] | None, drafts: list[Draft]) -> "Session":
+        data = data or {}
+        s = cls(user=user, **{k: data[k] for k in ("state", "lang", "procedure", "pending", "errors",
+                                                    "last_dossier", "supplement", "throttle", "reminders_off")
+                                                   if k in data})
+        s.drafts = {d.procedure: d for d in drafts}
+        if s.state not in STATES:
+            s.state = "menu"
+        return s
+
+    def forget_supplement_draft(self) -> None:
+        self._sup_draft = None
+
+    # transitions condition
+    def form_complete(self) -> bool:
+        return bool(self.complete)
+
+    complete: bool = False  # the form has no question left (the transitions condition below)
+    _sup_draft: Draft | None = None
+
+
+_SESSION_FIELDS = frozenset(Session.__dataclass_fields__)
+
+
+def new_machine() -> Machine:
+    return Machine(model=None, states=STATES, transitions=TRANSITIONS, initial="menu", auto_transitions=False,
+                   ignore_invalid_triggers=False)
+
+
+@contextmanager
+def bound(machine: Machine, session: Session) -> Iterator[Session]:
+    """The session with the machine's triggers (``session.review()``…) for the length of a call; a session
+    already bound stays bound (calls nest)."""
+    added = not any(m is session for m in machine.models)
+    if added:
+        machine.add_model(session, initial=session.state)
+    try:
+        yield session
+    finally:
+        if added:
+            machine.remove_model(session)
+            _unbind(session)
+
+
+def _unbind(session: Session) -> None:
+    """Drop the trigger methods `transitions` bound onto the session, so it can be bound again."""
+    for name in list(vars(session)):
+        if name not in _SESSION_FIELDS:
+            delattr(session, name)

@@ -1,0 +1,172 @@
+"""An address in the current two-level administration: province, then commune, then house/street.
+
+Answered over several messages (the ``AddressEntry`` sub-dialog): a whole address typed at once is
+taken whole; otherwise the province, a choice among near matches, the commune, then the detail.
+Stored as a dict: province_code, province, commune_code, commune, detail.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .. import address as addr
+from .. import parsing
+from ..i18n import N_
+from ..messages import ChoiceOut, Message
+from ..parsing import Invalid
+from ..pending import Pending, optional, register
+from .base import AskParts, Kind
+
+
+@register
+@dataclass
+class AddressEntry(Pending):
+    """An address being entered: the stage asked now, the parts known, the near matches offered."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("address",)
+    path: str = ""
+    stage: str = "province"  # province | commune | detail
+    value: dict[str, Any] = field(default_factory=dict)
+    options: list[dict[str, str]] | None = optional()  # [{"code", "name"}]
+
+
+def format_address(value: dict) -> str:
+    parts = [value.get("detail"), value.get("commune"), value.get("province")]
+    return ", ".join(p for p in parts if p)
+
+
+def _entry(pending, path: str) -> AddressEntry | None:
+    return pending if isinstance(pending, AddressEntry) and pending.path == path else None
+
+
+class Address(Kind):
+    name = "address"
+    hint = N_("Nhập tỉnh/thành phố (theo danh sách 34 tỉnh, thành mới), ví dụ: Lâm Đồng.")
+
+    def parse(self, f, raw, *, today, lookup):
+        raise Invalid(N_("Chưa hiểu câu trả lời. Vui lòng thử lại."))  # answered through ``collect``
+
+    def display(self, f, value, t):
+        return format_address(value) if isinstance(value, dict) else str(value)
+
+    def question(self, f, path, pending, t):
+        entry = pending if isinstance(pending, AddressEntry) else None  # as the engine always showed it
+        stage = entry.stage if entry else None
+        value = (entry.value if entry else None) or {}
+        options = tuple(ChoiceOut(c["code"], c["name"]) for c in (entry.options or [])) if entry else ()
+        if stage == "commune":
+            return AskParts(kind=self.name, choices=options, lines=(
+                t(N_("Bạn ở xã/phường/đặc khu nào của {province}?"), province=value.get("province")),))
+        if stage == "detail":
+            return AskParts(kind=self.name, skippable=True, lines=(
+                t(N_("Số nhà, đường/thôn/ấp/tổ dân phố? (gõ “bỏ qua” nếu không có)")),))
+        return AskParts(kind=self.name, lines=(t(self.hint),), choices=options if stage == "province" else ())
+
+    def intercept(self, turn, slot, msg, text, command):
+        entry = turn.pending if isinstance(turn.pending, AddressEntry) else None
+        if entry is None:
+            return False
+        if command == "back" and entry.stage in ("commune", "detail"):  # detail -> commune -> province
+            if entry.stage == "detail":
+                value = {k: v for k, v in entry.value.items() if k not in ("commune_code", "commune", "detail")}
+                turn.pending = AddressEntry(path=entry.path, stage="commune", value=value, options=[])
+            else:
+                turn.pending = AddressEntry(path=entry.path, stage="province", value={}, options=[])
+            turn.ask(slot)
+            return True
+        if command == "skip" and entry.stage == "detail":
+            turn.accept(slot, dict(entry.value or {}, detail=None))
+            return True
+        return False
+
+    def collect(self, turn, slot, msg, text):
+        t = turn.t
+        entry = _entry(turn.pending, slot.path) or AddressEntry(path=slot.path)
+        raw = msg.choice or text
+        if not raw:
+            turn.say(t(N_("Vui lòng nhập địa chỉ bằng chữ.")), error=True)
+            turn.prompt()
+            return True
+        stage, value = entry.stage, dict(entry.value or {})
+        if stage == "province":
+            opts = {o["code"]: o for o in entry.options or []}
+            if raw in opts:
+                p = addr.province(raw)
+                found = {"province_code": p.code, "province": p.full_name}
+            else:
+                full = addr.extract_address(raw) or {}
+                if full.get("province_code"):
+                    found = {k: full.get(k) for k in ("province_code", "province", "commune_code", "commune",
+                                                      "detail")}
+                    found["province"] = addr.province(full["province_code"]).full_name
+                    if full.get("commune_code"):
+                        found["commune"] = addr.commune(full["commune_code"]).full_name
+                else:
+                    cands = addr.match_province(raw)
+                    if len(cands) == 1:
+                        found = {"province_code": cands[0].code, "province": cands[0].full_name}
+                    elif cands:
+                        entry.options = [{"code": c.code, "name": c.full_name} for c in cands[:5]]
+                        turn.pending = entry
+                        turn.say(t(N_("Có vài tỉnh/thành gần giống. Bạn chọn giúp một tỉnh/thành:")), error=True)
+                        turn.prompt()
+                        return True
+                    else:
+                        turn.pending = entry
+                        turn.reject(Invalid(N_(
+                            "Không tìm thấy tỉnh/thành “{text}” trong danh sách 34 tỉnh, thành phố hiện nay. "
+                            "Vui lòng nhập lại, ví dụ: Hà Nội, Lâm Đồng, Thái Nguyên."), text=raw[:40]))
+                        return True
+                note = addr.legacy_note(raw, translate=t)
+                if note:
+                    turn.out.replies.append(Message(note))
+            value.update({k: v for k, v in found.items() if v})
+            stage = "commune" if not value.get("commune_code") else "detail"
+            entry.options = [] if stage == "commune" else None
+        elif stage == "commune":
+            opts = {o["code"]: o for o in entry.options or []}
+            if raw in opts:
+                c = addr.commune(raw)
+            else:
+                cands = addr.match_commune(raw, value["province_code"])
+                if len(cands) != 1:
+                    if cands:
+                        entry.options = [{"code": c.code, "name": c.full_name} for c in cands[:6]]
+                        turn.pending = entry
+                        turn.say(t(N_("Có vài xã/phường gần giống. Bạn chọn giúp một nơi:")), error=True)
+                        turn.prompt()
+                        return True
+                    turn.pending = entry
+                    turn.reject(Invalid(N_(
+                        "Không tìm thấy xã/phường “{text}” thuộc {province}. Lưu ý: từ 01/07/2025 không còn cấp "
+                        "huyện, nhiều xã đã sáp nhập và đổi tên. Vui lòng nhập lại tên xã/phường hiện nay."),
+                        text=raw[:40], province=value.get("province")))
+                    return True
+                c = cands[0]
+            value.update({"commune_code": c.code, "commune": c.full_name})
+            entry.options = None
+            stage = "detail"
+        elif stage == "detail":
+            try:
+                value["detail"] = parsing.parse_text(raw, min_len=1, max_len=200)
+            except Invalid as exc:
+                turn.pending = entry
+                turn.reject(exc)
+                return True
+            stage = "done"
+        if stage == "detail" and (not slot.field.ask_detail or value.get("detail")):
+            stage = "done"
+        if stage == "done":
+            value.setdefault("detail", None)
+            turn.pending = None
+            turn.accept(slot, value)
+            return True
+        entry.stage, entry.value = stage, value
+        turn.pending = entry
+        turn.out.accepted = True  # partial progress is saved too
+        turn.reset_errors()
+        turn.ask(slot)
+        return True
+
+
+KIND = Address()

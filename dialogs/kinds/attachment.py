@@ -1,0 +1,106 @@
+"""Photos or PDF files: one or several per question, over one or several messages.
+
+The files received so far are kept in the ``Files`` sub-dialog until the person says “Xong” (or the
+maximum is reached). Stored as a list of file records (sha256, mime, size, name); the bytes go to the
+runtime in ``Outcome.blobs``.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .. import parsing
+from ..i18n import N_
+from ..messages import ChoiceOut
+from ..parsing import Invalid
+from ..pending import Pending, register
+from ..textnorm import fold
+from .base import AskParts, Kind
+
+ACCEPT_MIME = {
+    "image": ("image/jpeg", "image/png", "image/webp", "image/heic", "image/gif"),
+    "pdf": ("application/pdf",),
+}
+DONE_WORDS = ("xong", "done", "het", "du roi", "roi", "xong roi")
+
+
+@register
+@dataclass
+class Files(Pending):
+    """Files received so far for an attachment question."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("files",)
+    path: str = ""
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+
+def accepted_mimes(f) -> list[str]:
+    return [m for a in f.accept for m in ACCEPT_MIME[a]]
+
+
+class Attachment(Kind):
+    name = "attachment"
+    hint = N_("Gửi ảnh chụp rõ nét hoặc tệp PDF.")
+
+    def parse(self, f, raw, *, today, lookup):
+        raise Invalid(N_("Câu hỏi này cần một ảnh chụp hoặc tệp PDF. Vui lòng gửi tệp, không gõ chữ."))
+
+    def display(self, f, value, t):
+        return t(N_("{n} tệp đính kèm"), n=len(value or []))
+
+    def question(self, f, path, pending, t):
+        got = len(pending.files) if isinstance(pending, Files) else 0
+        if got:
+            return AskParts(kind=self.name, choices=(ChoiceOut("done", t(N_("Xong"))),), lines=(
+                t(N_("Đã nhận {n} tệp. Gửi thêm, hoặc chọn “Xong”."), n=got), t(self.hint)))
+        return AskParts(kind=self.name, lines=(t(self.hint),))
+
+    def collect(self, turn, slot, msg, text):
+        f = slot.field
+        current = turn.pending
+        pending = current if isinstance(current, Files) and current.path == slot.path else Files(path=slot.path)
+        files = ([msg.file] if msg.file else []) + list(msg.files)
+        if not files:
+            # "1" is the number of the only choice, “Xong”, where the channel shows numbered choices
+            done = msg.choice == "done" or fold(text) in DONE_WORDS or (text.strip() == "1" and bool(pending.files))
+            if done and pending.files:
+                if len(pending.files) < f.min_count:
+                    turn.reject(Invalid(N_("Cần ít nhất {n} tệp cho mục này."), n=f.min_count))
+                    return True
+                turn.accept(slot, pending.files)
+                return True
+            if pending.files:
+                turn.pending = pending
+            turn.reject(Invalid(N_("Câu hỏi này cần ảnh chụp hoặc tệp PDF. Vui lòng gửi tệp (không gõ chữ).")))
+            return True
+        accepted = list(pending.files)
+        for item in files:
+            if len(accepted) >= f.max_count:
+                turn.say(turn.t(N_("Mục này nhận tối đa {n} tệp; các tệp thừa không được lưu."), n=f.max_count),
+                         error=True)
+                break
+            try:
+                mime = parsing.check_attachment(item.data, accept=accepted_mimes(f),
+                                                max_bytes=int(f.max_mb * 1024 * 1024))
+            except Invalid as exc:
+                if accepted:
+                    turn.pending = pending
+                pending.files = accepted
+                turn.reject(exc)
+                return True
+            sha = hashlib.sha256(item.data).hexdigest()
+            turn.out.blobs[sha] = item.data
+            accepted.append({"sha256": sha, "mime": mime, "size": len(item.data),
+                             "name": (item.name or "")[-120:] or None})
+        if len(accepted) >= f.max_count:
+            turn.accept(slot, accepted)
+            return True
+        pending.files = accepted
+        turn.pending = pending
+        turn.out.accepted = True
+        turn.ask(slot)
+        return True
+
+
+KIND = Attachment()

@@ -1,0 +1,98 @@
+"""The interface of a field kind, and what its multi-turn handling may do with the conversation."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol
+
+from ..i18n import N_, Translator
+from ..messages import ChoiceOut, Incoming
+from ..parsing import Invalid
+from ..protocol import Outcome
+from ..schema import FieldDef
+
+if TYPE_CHECKING:
+    from ..form import Slot
+    from ..pending import Pending
+
+NO_VALUE: Any = object()  # a shortcut that found no answer
+
+
+@dataclass(frozen=True)
+class AskParts:
+    """A kind's part of a question: lines under the prompt, choices, and the kind shown to channels."""
+
+    kind: str
+    lines: tuple[str, ...] = ()
+    choices: tuple[ChoiceOut, ...] = ()
+    skippable: bool = False  # “bỏ qua” applies even though the field is required (an optional sub-step)
+
+
+class Turn(Protocol):
+    """The conversation as a kind's multi-turn handling sees it (the engine provides it)."""
+
+    out: Outcome
+    t: Translator
+    today: date
+
+    @property
+    def pending(self) -> "Pending | None": ...
+
+    @pending.setter
+    def pending(self, value: "Pending | None") -> None: ...
+
+    def accept(self, slot: "Slot", value: Any) -> None:
+        """Store the answer and move on (the next question, the review…)."""
+
+    def reject(self, exc: Invalid) -> None:
+        """Say what is wrong and ask the same question again."""
+
+    def prompt(self) -> None:
+        """Ask whatever is being asked now, again."""
+
+    def ask(self, slot: "Slot") -> None:
+        """Ask this slot's question (with the sub-dialog as it stands)."""
+
+    def check(self, slot: "Slot", value: Any) -> None:
+        """The field's constraints; raises Invalid."""
+
+    def skip(self, slot: "Slot") -> None:
+        """“bỏ qua”: an optional question is answered with nothing; a required one says it cannot be."""
+
+    def say(self, text: str, error: bool = False) -> None:
+        """A message before the question."""
+
+    def reset_errors(self) -> None:
+        """The question was answered (or moved on): the count of failed tries starts again."""
+
+
+class Kind:
+    """One field kind. Subclass, set ``name`` (and ``hint``), and override what differs."""
+
+    name: ClassVar[str] = ""
+    hint: ClassVar[str | None] = None  # msgid shown under the question: how to answer
+
+    def parse(self, f: FieldDef, raw: str, *, today: date, lookup: Callable[[str], Any]) -> Any:
+        """Typed text (stripped, not empty) -> the stored JSON value; raise Invalid with a specific message."""
+        raise Invalid(N_("Chưa hiểu câu trả lời. Vui lòng thử lại."))
+
+    def display(self, f: FieldDef, value: Any, t: Translator) -> str:
+        """A stored answer (not None) as a person reads it."""
+        return str(value)
+
+    def shortcut(self, f: FieldDef, msg: Incoming, text: str, t: Translator) -> Any:
+        """A pressed button (or a number standing for one) that answers outright; NO_VALUE otherwise."""
+        return NO_VALUE
+
+    def question(self, f: FieldDef, path: str, pending: "Pending | None", t: Translator) -> AskParts:
+        """Lines, choices and displayed kind of the question for ``f`` (its hint by default)."""
+        return AskParts(kind=self.name, lines=(t(self.hint),) if self.hint else ())
+
+    def intercept(self, turn: Turn, slot: "Slot", msg: Incoming, text: str, command: str | None) -> bool:
+        """First look at a message for this question, before “giữ nguyên”, “quay lại” and “bỏ qua”
+        (a sub-dialog in progress). True: handled."""
+        return False
+
+    def collect(self, turn: Turn, slot: "Slot", msg: Incoming, text: str) -> bool:
+        """The kind's own answering (several messages, files), instead of parsing one text. True: handled."""
+        return False

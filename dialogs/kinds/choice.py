@@ -1,0 +1,46 @@
+"""One of a list of choices, stored as its value."""
+from __future__ import annotations
+
+import re
+
+from .. import parsing
+from ..i18n import N_
+from ..messages import ChoiceOut
+from ..parsing import Invalid
+from .base import NO_VALUE, AskParts, Kind
+
+
+def number_not_listed(raw: str, n: int) -> None:
+    """“9” (or “1, 9”) where the list has fewer items: say which number is not on it."""
+    numbers = [int(x) for x in re.findall(r"\d+", raw or "")]
+    if numbers and re.fullmatch(r"[\d\s,;.và&+-]*", (raw or "").strip()):
+        bad = next((x for x in numbers if not 1 <= x <= n), None)
+        if bad is not None:
+            raise Invalid(N_("Số {number} không có trong danh sách. Vui lòng gõ số từ 1 đến {n}."), number=bad, n=n)
+
+
+def field_choices(f, t) -> tuple[ChoiceOut, ...]:
+    return tuple(ChoiceOut(c.value, t(c.label)) for c in f.choices)
+
+
+class Choice(Kind):
+    name = "choice"
+
+    def parse(self, f, raw, *, today, lookup):
+        v = parsing.match_choice(raw, [(c.value, c.label) for c in f.choices])
+        if v is None:
+            number_not_listed(raw, len(f.choices))
+            raise Invalid(N_("Chưa rõ lựa chọn của bạn. Vui lòng gõ số thứ tự của một lựa chọn bên dưới."))
+        return v
+
+    def display(self, f, value, t):
+        return next((t(c.label) for c in f.choices if c.value == value), str(value))
+
+    def shortcut(self, f, msg, text, t):
+        return msg.choice if msg.choice is not None and msg.choice in {c.value for c in f.choices} else NO_VALUE
+
+    def question(self, f, path, pending, t):
+        return AskParts(kind=self.name, choices=field_choices(f, t))
+
+
+KIND = Choice()

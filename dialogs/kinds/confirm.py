@@ -1,0 +1,40 @@
+"""A statement the person must confirm (“Tôi xác nhận”) to go on; stored as True."""
+from __future__ import annotations
+
+from .. import parsing
+from ..i18n import N_
+from ..messages import ChoiceOut
+from ..parsing import Invalid
+from .base import NO_VALUE, AskParts, Kind
+
+
+class Confirm(Kind):
+    name = "confirm"
+
+    def parse(self, f, raw, *, today, lookup):
+        said_no = False
+        try:
+            if parsing.parse_yes_no(raw):
+                return True
+            said_no = True
+        except Invalid:
+            pass
+        if f.confirm_label and parsing.match_choice(raw, [("yes", f.confirm_label)]) == "yes":
+            return True
+        if said_no:  # no dead end: say what declining means and how to stop or go back
+            raise Invalid(N_("Để đi tiếp, bạn cần chọn “{label}”. Nếu không muốn tiếp tục, gõ “hủy” (hồ sơ sẽ không "
+                             "được nộp), hoặc gõ “quay lại” để sửa câu trả lời trước."),
+                          label=f.confirm_label or N_("Có"))
+        raise Invalid(N_("Vui lòng chọn “{label}” để xác nhận."), label=f.confirm_label or N_("Có"))
+
+    def display(self, f, value, t):
+        return t(N_("Có")) if value else t(N_("Không"))
+
+    def shortcut(self, f, msg, text, t):
+        return True if msg.choice == "yes" else NO_VALUE
+
+    def question(self, f, path, pending, t):
+        return AskParts(kind=self.name, choices=(ChoiceOut("yes", t(f.confirm_label or N_("Tôi xác nhận"))),))
+
+
+KIND = Confirm()

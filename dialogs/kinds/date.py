@@ -1,0 +1,28 @@
+"""A calendar date, stored as an ISO string."""
+from __future__ import annotations
+
+from datetime import date
+
+from .. import parsing
+from ..i18n import N_
+from .base import Kind
+
+
+class Date(Kind):
+    name = "date"
+    hint = N_("Nhập ngày/tháng/năm, ví dụ 05/03/1960.")
+
+    def parse(self, f, raw, *, today, lookup):
+        not_after = today if f.past_only else None
+        not_before = today if f.future_only else f.not_before
+        return parsing.parse_date(raw, today=today, not_before=not_before, not_after=not_after,
+                                  prefer_past=f.past_only).isoformat()
+
+    def display(self, f, value, t):
+        try:
+            return t.date(date.fromisoformat(value))
+        except (TypeError, ValueError):
+            return str(value)
+
+
+KIND = Date()

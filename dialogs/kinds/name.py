@@ -1,0 +1,16 @@
+"""A person's name, written with its Vietnamese diacritics (the engine offers the usual spelling of a
+name typed without them: dialogs/engine/names.py)."""
+from __future__ import annotations
+
+from .. import parsing
+from .base import Kind
+
+
+class Name(Kind):
+    name = "name"
+
+    def parse(self, f, raw, *, today, lookup):
+        return parsing.parse_name(raw, upper=f.upper)
+
+
+KIND = Name()

@@ -1,0 +1,18 @@
+"""A number, whole or not, within bounds."""
+from __future__ import annotations
+
+from .. import parsing
+from .base import Kind
+
+
+class Number(Kind):
+    name = "number"
+
+    def parse(self, f, raw, *, today, lookup):
+        return parsing.parse_number(raw, integer=f.integer, min=f.min, max=f.max)
+
+    def display(self, f, value, t):
+        return t.number(value)
+
+
+KIND = Number()

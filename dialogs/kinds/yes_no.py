@@ -1,0 +1,37 @@
+"""Yes or no, stored as a boolean; shown as two numbered choices."""
+from __future__ import annotations
+
+from .. import parsing
+from ..i18n import N_
+from ..messages import ChoiceOut
+from .base import NO_VALUE, AskParts, Kind
+
+
+def yes_no_choices(t) -> tuple[ChoiceOut, ChoiceOut]:
+    return ChoiceOut("yes", t(N_("Có"))), ChoiceOut("no", t(N_("Không")))
+
+
+class YesNo(Kind):
+    name = "yes_no"
+    hint = N_("Trả lời Có hoặc Không.")  # in KIND_HINTS for the help text; the choices say it in a question
+
+    def parse(self, f, raw, *, today, lookup):
+        return parsing.parse_yes_no(raw)
+
+    def display(self, f, value, t):
+        return t(N_("Có")) if value else t(N_("Không"))
+
+    def shortcut(self, f, msg, text, t):
+        if msg.choice is not None:
+            return msg.choice == "yes" if msg.choice in ("yes", "no") else NO_VALUE
+        if text.isdigit():  # shown as numbered choices (1. Có, 2. Không): the number answers it too
+            picked = parsing.match_choice(text, [("yes", t(N_("Có"))), ("no", t(N_("Không")))])
+            if picked is not None:
+                return picked == "yes"
+        return NO_VALUE
+
+    def question(self, f, path, pending, t):
+        return AskParts(kind=self.name, choices=yes_no_choices(t))
+
+
+KIND = YesNo()

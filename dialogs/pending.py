@@ -1,0 +1,193 @@
+"""Sub-dialogs: what a conversation is in the middle of, besides its macro-state.
+
+A session's ``pending`` is one of these typed values (or None): a short dialog the next message
+answers first, such as a confirmation, a list of edit choices or the province/commune steps of an
+address. Each class has a ``kind`` discriminator and is stored as a plain JSON object
+``{"kind": ..., field: value, ...}`` — the same shape the sessions stored in the database have always
+had, so old sessions load unchanged (``from_data``).
+
+Field kinds with a multi-turn answer (dialogs/kinds/) define their own sub-dialog next to their
+handling and register it here with ``@register``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, TypeVar
+
+REGISTRY: dict[str, type["Pending"]] = {}
+P = TypeVar("P", bound="type[Pending]")
+
+
+def register(cls: P) -> P:
+    """Class decorator: make a sub-dialog loadable from its stored ``kind``."""
+    for kind in cls.kinds:
+        REGISTRY[kind] = cls
+    return cls
+
+
+@dataclass
+class Pending:
+    """Base class. ``path`` is the question the sub-dialog is about, when it is about one."""
+
+    kinds: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def kind(self) -> str:
+        return self.kinds[0]
+
+    @property
+    def about(self) -> str | None:
+        """The field path this sub-dialog keeps the cursor on, if any."""
+        return getattr(self, "path", None)
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None and f.metadata.get("omit_none"):
+                continue
+            data[f.name] = to_data(value) if isinstance(value, Pending) else _plain(value)
+        return data
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> "Pending":
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        if "resume" in kwargs:
+            kwargs["resume"] = from_data(kwargs["resume"])
+        return cls(**kwargs)
+
+
+def _plain(value: Any) -> Any:
+    """Lists and dicts copied, so the stored JSON never shares objects with the live dialog."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def optional(default: Any = None) -> Any:
+    """A field left out of the stored JSON while it is None (as the old dicts did)."""
+    return field(default=default, metadata={"omit_none": True})
+
+
+def to_data(pending: Pending | None) -> dict[str, Any] | None:
+    return pending.to_data() if pending is not None else None
+
+
+def from_data(data: Any) -> Pending | None:
+    """A stored sub-dialog (a dict, or an already typed value); None for nothing or an unknown kind."""
+    if data is None or isinstance(data, Pending):
+        return data
+    if not isinstance(data, dict):
+        return None
+    cls = REGISTRY.get(str(data.get("kind")))
+    if cls is None:
+        return None
+    try:
+        pending = cls.load(data)
+    except (TypeError, ValueError):
+        return None
+    return pending
+
+
+# --------------------------------------------------------------------------------------------
+# the engine's own sub-dialogs
+
+
+@register
+@dataclass
+class Confirm(Pending):
+    """The one yes/no confirmation: cancel the draft, withdraw a dossier (and, without being stored,
+    the sworn statement). Stored as ``{"kind": purpose, ...}``; ``resume`` is the sub-dialog it
+    interrupted, restored afterwards."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("cancel", "withdraw", "sworn")
+    purpose: str = "cancel"
+    code: str | None = optional()  # withdraw: the dossier
+    typed: str | None = optional()  # cancel: “Huỷ” typed as an answer (a name) is offered as one
+    resume: Pending | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.purpose
+
+    def to_data(self) -> dict[str, Any]:
+        data = super().to_data()
+        data.pop("purpose")
+        return data
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> "Pending":
+        return cls(purpose=data["kind"], code=data.get("code"), typed=data.get("typed"),
+                   resume=from_data(data.get("resume")))
+
+
+@register
+@dataclass
+class NameConfirm(Pending):
+    """A name typed without diacritics: the usual spelling was proposed."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("name_confirm",)
+    path: str = ""
+    proposal: str = ""
+    typed: str = ""
+    early: str | None = optional()  # the next answer, typed before choosing
+
+    def option(self, value: str) -> str:
+        return self.proposal if value == "proposal" else self.typed
+
+
+@register
+@dataclass
+class MenuCandidates(Pending):
+    """A short list of procedures offered from the menu; its numbers are what the citizen sees."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("menu_candidates",)
+    ids: list[str] = field(default_factory=list)
+
+
+@register
+@dataclass
+class Revisit(Pending):
+    """A question asked again (after “quay lại” or an edit), out of the cursor's order."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("revisit",)
+    path: str = ""
+
+
+@register
+@dataclass
+class EditSection(Pending):
+    """The review's “which part to edit?” list."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("edit_section",)
+    options: list[str] = field(default_factory=list)
+
+
+@register
+@dataclass
+class EditField(Pending):
+    """The review's “which item of this part?” list."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("edit_field",)
+    section: str | None = None
+    options: list[str] = field(default_factory=list)
+
+
+@register
+@dataclass
+class Ineligible(Pending):
+    """The case was found ineligible by this rule; the citizen may fix an answer."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("ineligible",)
+    rule: str = ""
+
+
+@register
+@dataclass
+class SupplementReview(Pending):
+    """A supplement's answers are shown; send them or answer again."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("supplement_review",)

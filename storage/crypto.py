@@ -1,0 +1,220 @@
+"""Encryption at rest of the most sensitive columns, transparent to the code that reads and writes them.
+
+Answers hold ID numbers, health and disability data, causes of death, ethnicity; the allowance register holds ID
+and bank account numbers. Those columns are encrypted with Fernet (AES-128-CBC + HMAC-SHA256, from
+``cryptography``) by SQLAlchemy column types, so repositories and callers see plain values:
+
+* :class:`EncryptedJSON` — a JSON column (``dossiers.answers``, ``drafts.answers``) whose stored JSON value is one
+  string, ``"enc:1:<token>"``; the schema does not change, only what is in it;
+* :class:`EncryptedString` — a string column (ID and account numbers), stored as ``enc:1:<token>``.
+
+A value that is not ``enc:``-prefixed is read as it is (rows written before migration 0008, which encrypts them).
+Equality look-ups never touch these columns: they use keyed hashes (``person_key``, storage/keys.py).
+
+Keys (Fernet keys, 32 url-safe base64 bytes each), first found:
+
+1. ``DVCBOT_DATA_KEYS``: comma-separated, the first encrypts, all decrypt;
+2. ``DVCBOT_DATA_KEY_FILE``: one key per line, same order;
+3. ``<var>/data.keys``: generated on first use (one key, mode ``0600``), so ``dvcbot chat`` needs no setup.
+
+Rotation (docs/security.md): put a new key first and keep the old ones after it (``dvcbot db rotate-key`` does it
+for the key file), re-encrypt every row with the new key (:func:`reencrypt_all`, run by the same command), then
+remove the old keys.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import JSON, String, Text
+from sqlalchemy.types import TypeDecorator
+
+from . import keys
+
+ENV_KEYS = "DVCBOT_DATA_KEYS"
+ENV_KEY_FILE = "DVCBOT_DATA_KEY_FILE"
+KEY_FILE_NAME = "data.keys"
+PREFIX = "enc:1:"
+
+_lock = threading.Lock()
+_cached: tuple[tuple[str | None, str], MultiFernet] | None = None
+
+
+class DataKeyProblem(RuntimeError):
+    """No usable data key, or a value that none of the keys decrypts."""
+
+
+def key_file() -> Path:
+    if os.environ.get(ENV_KEY_FILE):
+        return Path(os.environ[ENV_KEY_FILE]).expanduser()
+    return keys.key_file().parent / KEY_FILE_NAME
+
+
+def _read_keys(path: Path, create: bool = True) -> list[str]:
+    try:
+        return [line.strip() for line in path.read_text(encoding="ascii").splitlines() if line.strip()]
+    except FileNotFoundError:
+        if not create:
+            return []
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    value = Fernet.generate_key().decode("ascii")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_keys(path, create=False)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(value + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    return [value]
+
+
+def data_keys() -> list[str]:
+    env = os.environ.get(ENV_KEYS)
+    if env:
+        return [k.strip() for k in env.split(",") if k.strip()]
+    return _read_keys(key_file())
+
+
+def cipher() -> MultiFernet:
+    global _cached
+    env = os.environ.get(ENV_KEYS)
+    source = (env, str(key_file()))
+    with _lock:
+        if _cached is not None and _cached[0] == source:
+            return _cached[1]
+    try:
+        fernets = [Fernet(k.encode("ascii")) for k in data_keys()]
+    except (ValueError, TypeError) as exc:
+        raise DataKeyProblem(f"a data key is not a Fernet key: {type(exc).__name__}") from None
+    except OSError as exc:
+        raise DataKeyProblem(f"cannot read or create the data key file {key_file()}: {type(exc).__name__}") from None
+    if not fernets:
+        raise DataKeyProblem("no data key")
+    mf = MultiFernet(fernets)
+    with _lock:
+        _cached = (source, mf)
+    return mf
+
+
+def forget_cached_keys() -> None:
+    global _cached
+    with _lock:
+        _cached = None
+
+
+def encrypt_text(text: str) -> str:
+    return PREFIX + cipher().encrypt(text.encode("utf-8")).decode("ascii")
+
+
+def decrypt_text(value: str) -> str:
+    if not value.startswith(PREFIX):
+        return value  # written before encryption (migration 0008 encrypts such rows)
+    try:
+        return cipher().decrypt(value[len(PREFIX):].encode("ascii")).decode("utf-8")
+    except InvalidToken:
+        raise DataKeyProblem("a stored value cannot be decrypted with the configured data keys") from None
+
+
+def is_current(value: Any) -> bool:
+    """Whether a stored value is encrypted with the first (current) key."""
+    if not isinstance(value, str) or not value.startswith(PREFIX):
+        return False
+    first = Fernet(data_keys()[0].encode("ascii"))
+    try:
+        first.decrypt(value[len(PREFIX):].encode("ascii"))
+        return True
+    except InvalidToken:
+        return False
+
+
+class EncryptedJSON(TypeDecorator):
+    """A JSON value stored as one encrypted JSON string (same column type, so no schema change)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect) -> Any:
+        if value is None:
+            return None
+        return encrypt_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+    def process_result_value(self, value: Any, dialect) -> Any:
+        if isinstance(value, str) and value.startswith(PREFIX):
+            return json.loads(decrypt_text(value))
+        return value
+
+
+class EncryptedString(TypeDecorator):
+    """A string stored encrypted (``enc:1:…``, about 100 characters for a short value, so columns are 400)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect) -> Any:
+        if value is None:
+            return None
+        return encrypt_text(str(value))
+
+    def process_result_value(self, value: Any, dialect) -> Any:
+        if isinstance(value, str):
+            return decrypt_text(value)
+        return value
+
+
+# Which columns are encrypted: (table, primary key, column, kind). Migration 0008 and reencrypt_all use it.
+ENCRYPTED_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
+    ("dossiers", "id", "answers", "json"),
+    ("drafts", "id", "answers", "json"),
+    ("allowance_beneficiaries", "id", "id_number", "text"),
+    ("allowance_beneficiaries", "id", "rep_id_number", "text"),
+    ("allowance_beneficiaries", "id", "account_number", "text"),
+    ("allowance_changes", "id", "new_account_number", "text"),
+)
+
+
+def reencrypt_rows(conn, *, only_stale: bool = True) -> int:
+    """Encrypt with the current key every value of :data:`ENCRYPTED_COLUMNS` that is plain or under an older key
+    (a synchronous connection, inside the caller's transaction). Returns how many values were rewritten."""
+    import sqlalchemy as sa
+
+    tables = set(sa.inspect(conn).get_table_names())
+    n = 0
+    for table, pk, col, kind in ENCRYPTED_COLUMNS:
+        if table not in tables:
+            continue
+        t = sa.table(table, sa.column(pk), sa.column(col, JSON if kind == "json" else Text))
+        for row_id, value in conn.execute(sa.select(t.c[pk], t.c[col])).all():
+            if value is None or (only_stale and is_current(value)):
+                continue
+            if kind == "json":
+                plain = json.loads(decrypt_text(value)) if isinstance(value, str) and value.startswith(PREFIX) \
+                    else value
+                new = encrypt_text(json.dumps(plain, ensure_ascii=False, separators=(",", ":")))
+            else:
+                new = encrypt_text(decrypt_text(str(value)))
+            conn.execute(sa.update(t).where(t.c[pk] == row_id).values({col: new}))
+            n += 1
+    return n
+
+
+def add_data_key() -> str:
+    """Put a new key first in the data key file (the old ones stay after it, to read what they encrypted)."""
+    if os.environ.get(ENV_KEYS):
+        raise DataKeyProblem(f"the keys come from ${ENV_KEYS}: put a new key first there")
+    path = key_file()
+    old = _read_keys(path)
+    new = Fernet.generate_key().decode("ascii")
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write("\n".join([new] + old) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    forget_cached_keys()
+    return new

@@ -1,0 +1,186 @@
+"""Storage at rest: keyed hashes of ID numbers, the key file, private files (reliability findings D7)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import stat
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from storage import keys
+from storage.attachments import AttachmentStore
+from storage.db import make_engine, upgrade
+from storage.officers_repo import person_key
+from tests.conftest import jpeg
+
+CCCD = "068075001234"
+
+
+def mode(p: Path) -> int:
+    return stat.S_IMODE(p.stat().st_mode)
+
+
+def test_person_key_is_keyed_and_not_a_plain_hash(monkeypatch):
+    plain = hashlib.sha256(("person:" + CCCD).encode()).hexdigest()
+    k1 = person_key(CCCD)
+    assert k1 != plain and len(k1) == 64
+    assert person_key("068 075 001 234") == k1  # same person, however typed
+    # the probe: try every CCCD of that province, sex/century and birth year — without the key, nothing matches
+    candidates = {hashlib.sha256(("person:068075" + f"{n:06d}").encode()).hexdigest() for n in range(1000, 2000)}
+    assert k1 not in candidates
+    monkeypatch.setenv(keys.ENV_KEY, "another-deployment-key-0123456789abcdef")
+    assert person_key(CCCD) != k1
+
+
+def test_a_short_key_is_refused(monkeypatch):
+    monkeypatch.setenv(keys.ENV_KEY, "short")
+    with pytest.raises(keys.KeyProblem):
+        person_key(CCCD)
+
+
+def test_console_default_generates_a_private_key_file_once(monkeypatch, tmp_path: Path):
+    monkeypatch.delenv(keys.ENV_KEY, raising=False)
+    monkeypatch.delenv(keys.ENV_KEY_FILE, raising=False)
+    keys.configure(tmp_path / "var")
+    try:
+        k1 = person_key(CCCD)
+        f = tmp_path / "var" / "secret.key"
+        assert f.exists() and mode(f) == 0o600 and mode(f.parent) == 0o700
+        assert CCCD not in f.read_text()
+        assert person_key(CCCD) == k1  # stable across calls
+        keys._cached = None
+        assert person_key(CCCD) == k1  # and across processes (read back from the file)
+    finally:
+        keys.configure(None)
+
+
+async def test_sqlite_file_and_attachment_store_are_private(tmp_path: Path):
+    db = tmp_path / "data" / "dvcbot.db"
+    await upgrade(f"sqlite:///{db}")
+    assert mode(db) == 0o600 and mode(db.parent) == 0o700
+    for extra in (Path(f"{db}-wal"), Path(f"{db}-shm")):
+        if extra.exists():
+            assert mode(extra) & 0o077 == 0
+    store = AttachmentStore(tmp_path / "var" / "attachments")
+    sha = store.put(jpeg(1))
+    assert mode(store.root) == 0o700 and mode(store.path(sha).parent) == 0o700 and mode(store.path(sha)) == 0o600
+    # an existing world-readable database (made by an older version) is tightened when opened
+    old = tmp_path / "old.db"
+    old.write_bytes(b"")
+    old.chmod(0o644)
+    make_engine(f"sqlite:///{old}")
+    assert mode(old) == 0o600
+
+
+async def test_migration_rewrites_old_plain_hashes(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    await upgrade(url, "0004")
+    await upgrade(url, "0005")
+    old = lambda idn: hashlib.sha256(("person:" + idn).encode()).hexdigest()  # noqa: E731
+    eng = sa.create_engine(url)
+    with eng.begin() as c:
+        c.execute(sa.text(
+            "INSERT INTO dossiers (id, code, idempotency_key, procedure_id, procedure_version, agency, submitter_key,"
+            " answers, lang, status, submitted_at, due_date) VALUES (1, 'MT-1', 'k1', 'p', 1, 'ubnd', 'console:a',"
+            " :a, 'vi', 'submitted', '2026-11-23 09:00:00', '2026-11-30')"),
+            {"a": json.dumps({"applicant.id_number": CCCD, "members": [{"id_number": "001099000111"}]})})
+        c.execute(sa.text("INSERT INTO chat_links (person_key, user_key, created_at) VALUES "
+                          "(:a, 'telegram:1', '2026-11-23'), (:b, 'telegram:2', '2026-11-23'),"
+                          " (:c, 'telegram:3', '2026-11-23')"),
+                  {"a": old(CCCD), "b": old("001099000111"), "c": old("999999999999")})
+    await upgrade(url)
+    with eng.begin() as c:
+        rows = dict(c.execute(sa.text("SELECT user_key, person_key FROM chat_links")).all())
+    eng.dispose()
+    assert rows == {"telegram:1": person_key(CCCD), "telegram:2": person_key("001099000111")}
+
+
+# -- encryption at rest ---------------------------------------------------------------------------------------
+async def test_answers_and_account_numbers_are_encrypted_at_rest(runtime, tmp_path: Path):
+    from tests.conftest import Chat
+    from tests.test_conversation_funeral import fill_household, fill_until_organizer, finish
+
+    chat = await Chat(runtime).start()
+    await fill_until_organizer(chat)
+    await fill_household(chat)
+    await finish(chat)
+    async with runtime.sm() as db:  # the draft, mid-way
+        [raw] = (await db.execute(sa.text("SELECT answers FROM drafts"))).scalars().all()
+    assert CCCD not in str(raw) and "enc:1:" in str(raw) and "Nghĩa trang" not in str(raw)
+    await chat.press("confirm")
+    await chat.press("yes")
+    assert chat.dossier
+    async with runtime.sm() as db:
+        [raw] = (await db.execute(sa.text("SELECT answers FROM dossiers"))).scalars().all()
+        from storage.repo import DossierRepo
+        [d] = await DossierRepo(db).list()
+    assert CCCD not in str(raw) and str(raw).lstrip('"').startswith("enc:1:")
+    assert d.answers["applicant.id_number"] == CCCD  # callers see plain values
+    url = runtime.db_engine.url
+    if url.get_backend_name() == "sqlite":
+        db_file = Path(url.database)
+        data = db_file.read_bytes() + (Path(f"{db_file}-wal").read_bytes() if Path(f"{db_file}-wal").exists() else b"")
+        assert CCCD.encode() not in data and b"068 075 001 234" not in data
+
+
+async def test_data_key_rotation(monkeypatch, tmp_path: Path):
+    from cryptography.fernet import Fernet
+
+    from storage import crypto
+    from storage.db import reencrypt
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    monkeypatch.setenv(crypto.ENV_KEYS, old)
+    crypto.forget_cached_keys()
+    await upgrade(url)
+    eng = sa.create_engine(url)
+    t = sa.table("drafts", sa.column("id"), sa.column("user_key"), sa.column("procedure_id"),
+                 sa.column("procedure_version"), sa.column("answers", crypto.EncryptedJSON()),
+                 sa.column("history", sa.JSON), sa.column("revision"), sa.column("created_at"),
+                 sa.column("updated_at"))
+    with eng.begin() as c:
+        c.execute(t.insert().values(id="d1", user_key="console:a", procedure_id="p", procedure_version=1,
+                                    answers={"applicant.id_number": CCCD}, history=[], revision=1,
+                                    created_at="2026-11-23 09:00:00", updated_at="2026-11-23 09:00:00"))
+    raw = lambda: eng.connect().execute(sa.text("SELECT answers FROM drafts")).scalar_one()  # noqa: E731
+    before = raw()
+    # the new key first, the old one after it: old rows still read, then everything is re-encrypted
+    monkeypatch.setenv(crypto.ENV_KEYS, f"{new},{old}")
+    crypto.forget_cached_keys()
+    assert eng.connect().execute(sa.select(t.c.answers)).scalar_one() == {"applicant.id_number": CCCD}
+    assert await reencrypt(url) == 1
+    assert raw() != before and await reencrypt(url) == 0  # nothing left under the old key
+    monkeypatch.setenv(crypto.ENV_KEYS, new)  # the old key can go
+    crypto.forget_cached_keys()
+    assert eng.connect().execute(sa.select(t.c.answers)).scalar_one() == {"applicant.id_number": CCCD}
+    monkeypatch.setenv(crypto.ENV_KEYS, old)  # and it no longer reads anything
+    crypto.forget_cached_keys()
+    with pytest.raises(crypto.DataKeyProblem):
+        eng.connect().execute(sa.select(t.c.answers)).scalar_one()
+    eng.dispose()
+    crypto.forget_cached_keys()
+
+
+async def test_migration_encrypts_existing_rows(tmp_path: Path):
+    from storage import crypto
+
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    await upgrade(url, "0007_inbox_chat_order")
+    eng = sa.create_engine(url)
+    with eng.begin() as c:
+        c.execute(sa.text(
+            "INSERT INTO dossiers (id, code, idempotency_key, procedure_id, procedure_version, agency, submitter_key,"
+            " answers, lang, status, submitted_at, due_date) VALUES (1, 'MT-1', 'k1', 'p', 1, 'ubnd', 'console:a',"
+            " :a, 'vi', 'submitted', '2026-11-23 09:00:00', '2026-11-30')"),
+            {"a": json.dumps({"applicant.id_number": CCCD})})
+    await upgrade(url)
+    with eng.connect() as c:
+        raw = c.execute(sa.text("SELECT answers FROM dossiers")).scalar_one()
+        t = sa.table("dossiers", sa.column("answers", crypto.EncryptedJSON()))
+        plain = c.execute(sa.select(t.c.answers)).scalar_one()
+    eng.dispose()
+    assert CCCD not in raw and "enc:1:" in raw
+    assert plain == {"applicant.id_number": CCCD}
