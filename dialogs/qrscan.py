@@ -37,7 +37,15 @@ class Scan:
 
 
 def read_qr(data: bytes) -> Scan:
-    """The QR codes' texts in an image file (JPEG, PNG, WebP, GIF…)."""
+    """The QR codes' texts in an image file (JPEG, PNG, WebP, GIF…). Never raises: a photo that cannot be
+    read is ``not_image``."""
+    try:
+        return _read(data)
+    except Exception:  # noqa: BLE001 - a stranger's file must not break the turn
+        return Scan("not_image")
+
+
+def _read(data: bytes) -> Scan:
     if not data or len(data) > MAX_BYTES:
         return Scan("too_large" if data else "not_image")
     from PIL import Image, ImageFilter, ImageOps
