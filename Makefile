@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11:
 #   make chat   - start the assistant (console chat, SQLite under ./var)
 #   make test   - run the whole test suite (catalogue check, translations, tests)
+#   make lint   - ruff, mypy and the import contracts (import-linter), as CI runs them before the tests
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -11,11 +12,18 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-.PHONY: chat test bench install
+.PHONY: chat test lint bench install
 install: $(VENV)/.installed
 
 chat: $(VENV)/.installed
 	$(VENV)/bin/dvcbot chat
+
+LINT_PATHS := bot dialogs storage tests bench scripts
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 test: $(VENV)/.installed
 	$(VENV)/bin/dvcbot catalog check

@@ -37,11 +37,12 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,7 +200,7 @@ class EchoBot:
         async def echo(message: Message, bot: Bot) -> None:
             await bot.send_message(message.chat.id, message.text or "?")
 
-    async def start(self) -> "EchoBot":
+    async def start(self) -> EchoBot:
         app = web.Application()
         SimpleRequestHandler(dispatcher=self.dp, bot=self.bot, secret_token=SECRET).register(app, path="/webhook")
         setup_application(app, self.dp, bot=self.bot)
@@ -233,7 +234,7 @@ class OurBot:
                                                           limits=NO_LIMITS, max_concurrency=concurrency,
                                                           inbound=NO_INBOUND_LIMITS))
 
-    async def start(self) -> "OurBot":
+    async def start(self) -> OurBot:
         self.runner, port = await serve(self.channel.webhook_app())  # start-up: command menu, inbox recovery
         self.poster = Poster(f"http://127.0.0.1:{port}{self.channel.config.webhook_path}")
         return self

@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,10 +80,13 @@ def _hash(code: str) -> str:
     return hashlib.sha256(("link:" + code).encode("utf-8")).hexdigest()
 
 
+_LOOK_ALIKES = str.maketrans("OIL", "011")
+
+
 def normalise(code: str) -> str:
     """Upper case, no spaces or dashes, Crockford look-alikes (O→0, I/L→1)."""
     s = "".join(code.split()).replace("-", "").upper()
-    return s.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return s.translate(_LOOK_ALIKES)
 
 
 def new_code() -> str:
@@ -90,7 +94,7 @@ def new_code() -> str:
 
 
 def _utc(now: datetime) -> datetime:
-    return now.astimezone(timezone.utc) if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    return now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
 
 
 # -------------------------------------------------------------------------------------------------
@@ -186,6 +190,7 @@ async def redeem(db: AsyncSession, user_key: str, code: str, now: datetime) -> A
     if theirs is not None:  # merge: every chat of the other account joins this one
         for key in await identities(db, theirs.id):
             ident = await db.get(AccountIdentity, key)
+            assert ident is not None  # identities() just listed it
             ident.account_id = mine.id
         await db.flush()
         await db.delete(theirs)
@@ -268,7 +273,7 @@ async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: date
                              "mã này cho người khác.", code=code)))
     elif link_arg is not None:
         try:
-            acct = await redeem(db, user_key, link_arg, now)
+            linked = await redeem(db, user_key, link_arg, now)
         except LinkRefused as exc:
             out.append(Message(_(exc.message, **exc.params), error=True))
             if exc.guess:  # counted per day, as /theodoi counts wrong PINs (dialogs/engine/results.py)
@@ -276,12 +281,12 @@ async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: date
                     runtime.engine.today().isoformat(), runtime.engine.failures(session, "link") + 1])
                 await repo.save(key, conv, session.conversation_data(), session.lang, [], [])
         else:
-            chats = ", ".join(_label(k, _) for k in await identities(db, acct.id))
+            chats = ", ".join(_label(k, _) for k in await identities(db, linked.id))
             out.append(Message(_("Đã liên kết tài khoản ({chats}). Hồ sơ đang khai được dùng chung: bạn tiếp tục "
                                  "ở ứng dụng nào cũng được.\nThông báo về hồ sơ sẽ gửi về {target}. Gõ “/thongbao "
                                  "đây” để nhận thông báo ở cuộc trò chuyện này.", chats=chats,
-                                 target=_label(acct.notify_key, _))))
-            key = acct.primary_key
+                                 target=_label(linked.notify_key, _))))
+            key = linked.primary_key
             welcome_back = True
     else:
         acct, chosen = await set_notify(db, user_key, notify_arg) if notify_arg else (await account_of(db, user_key),

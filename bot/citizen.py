@@ -17,9 +17,29 @@ from dialogs.forms import has_form, render_pdf
 from dialogs.i18n import N_, translator
 from dialogs.messages import FileRef, Message, Reply
 from dialogs.qrscan import scan_message
-from dialogs.protocol import (AfterCommit, CheckResult, DossierList, Follow, Followed, FormCopy, ListDossiers,
-                              OpenSupplement, Outcome, Rate, Rated, Request, Result, RunCheck, SendSupplement,
-                              Submit, Submitted, SupplementOpened, SupplementSent, Withdraw, Withdrawn)
+from dialogs.protocol import (
+    AfterCommit,
+    CheckResult,
+    DossierList,
+    Follow,
+    Followed,
+    FormCopy,
+    ListDossiers,
+    OpenSupplement,
+    Outcome,
+    Rate,
+    Rated,
+    Request,
+    Result,
+    RunCheck,
+    SendSupplement,
+    Submit,
+    Submitted,
+    SupplementOpened,
+    SupplementSent,
+    Withdraw,
+    Withdrawn,
+)
 from storage.repo import DossierRepo
 
 from . import cases
@@ -171,15 +191,14 @@ async def _pdf_copy(rt, replies: list[Reply], job: FormCopy) -> list[Reply]:
     try:
         pdf = await asyncio.to_thread(render_pdf, procedure, answers, submitted_at=when, code=code)
         sha = await asyncio.to_thread(rt.attachments.put, pdf)
-    except Exception as exc:  # noqa: BLE001 - never lose the submission reply over the copy
+    except Exception as exc:
         log.error("form copy for %s failed: %s", code, type(exc).__name__)
         return replies
     _ = translator(lang)
     ref = FileRef(path=str(rt.attachments.path(sha)), name=f"{code}.pdf", mime="application/pdf")
     at = next((i + 1 for i, r in enumerate(replies) if isinstance(r, Message) and r.dossier == code),
               len(replies))
-    return replies[:at] + [Message(_("Bản sao tờ khai (PDF) của bạn: {name}", name=ref.name), file=ref)] \
-        + replies[at:]
+    return [*replies[:at], Message(_("Bản sao tờ khai (PDF) của bạn: {name}", name=ref.name), file=ref), *replies[at:]]
 
 
 def _short(user_key: str) -> str:

@@ -11,14 +11,6 @@ import sys
 from . import cli_officer
 
 
-def listen_address(value: str) -> tuple[str, int]:
-    """``--listen host:port`` of a channel's webhook server."""
-    host, _sep, port = value.rpartition(":")
-    if not host or not port.isdigit():
-        raise SystemExit(f"--listen must be host:port, not {value!r}")
-    return host.strip("[]"), int(port)
-
-
 def _runtime(args):
     from .service import Runtime
     return Runtime(args.db, var_dir=args.var)
@@ -33,10 +25,9 @@ async def _chat(args) -> int:
 
 async def _dossiers(args) -> int:
     from storage.repo import DossierRepo, dossier_to_dict
-    async with _runtime(args) as rt:
-        async with rt.sm() as db:
-            rows = await DossierRepo(db).list(procedure_id=args.procedure)
-            data = [dossier_to_dict(d) for d in rows]
+    async with _runtime(args) as rt, rt.sm() as db:
+        rows = await DossierRepo(db).list(procedure_id=args.procedure)
+        data = [dossier_to_dict(d) for d in rows]
     if args.json:
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -50,15 +41,19 @@ async def _dossiers(args) -> int:
 
 def _catalog(args) -> int:
     from dialogs.catalog import Catalog
-    cat = Catalog.load()
+    from dialogs.forms.render import check_templates
+    cat = Catalog.default()
     if args.action == "list" or args.action == "check":
         for p in cat.procedures.values():
             print(f"{p.id:45s} v{p.version}  {p.processing_days:>2} ngày  {p.title}")
     if args.action == "check":
+        from dialogs.nlu import check_phrases
+
         from .effects import validate_catalog
-        problems = cat.check() + validate_catalog(cat)
-        for p in problems:
-            print("ERROR", p, file=sys.stderr)
+        problems = cat.check() + check_templates(cat) + validate_catalog(cat)
+        problems += [f"{p.id}: {problem}" for p in cat for problem in check_phrases(p)]
+        for problem in problems:
+            print("ERROR", problem, file=sys.stderr)
         print(f"{len(cat.procedures)} procedures, {len(problems)} problems")
         return 1 if problems else 0
     return 0
@@ -102,9 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_forms
     cli_forms.register(sub)
 
-    from .telegram import cli as telegram_cli  # issue #7: `dvcbot telegram`
+    from .telegram import cli as telegram_cli  # `dvcbot telegram`
     telegram_cli.register(sub)
-    from .zalo import cli as zalo_cli  # issue #8: `dvcbot zalo`
+    from .zalo import cli as zalo_cli  # `dvcbot zalo`
     zalo_cli.register(sub)
 
     m = sub.add_parser("db", help="database maintenance")
@@ -112,8 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="upgrade: apply migrations; rotate-key: a new data key first in the key file, then "
                         "reencrypt; reencrypt: encrypt every sensitive value with the current (first) data key")
     m.add_argument("--db", default=argparse.SUPPRESS)
-    cli_officer.register(sub)  # issue #4: `dvcbot officer ...`, `dvcbot notify ...`
-    from . import cli_allowance  # issue #6: `dvcbot allowance ...`
+    cli_officer.register(sub)  # `dvcbot officer ...`, `dvcbot notify ...`
+    from . import cli_allowance  # `dvcbot allowance ...`
     cli_allowance.register(sub)
     return p
 
@@ -132,16 +127,16 @@ def main(argv: list[str] | None = None) -> int:
         return _catalog(args)
     if args.cmd == "db":
         return asyncio.run(_db_upgrade(args))
-    if args.cmd == "telegram":  # issue #7
+    if args.cmd == "telegram":
         from .telegram import cli as telegram_cli
         return telegram_cli.run(args)
-    if args.cmd == "zalo":  # issue #8
+    if args.cmd == "zalo":
         from .zalo import cli as zalo_cli
         return zalo_cli.run(args)
-    if args.cmd == "allowance":  # issue #6
+    if args.cmd == "allowance":
         from . import cli_allowance
         return cli_allowance.dispatch(args)
-    if args.cmd in cli_officer.COMMANDS:  # issue #4
+    if args.cmd in cli_officer.COMMANDS:
         return cli_officer.dispatch(args)
     if args.cmd == "form":
         from . import cli_forms

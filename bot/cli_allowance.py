@@ -1,4 +1,4 @@
-"""`dvcbot allowance ...` — allowances paid by bank account (issue #6, docs/allowances.md).
+"""`dvcbot allowance ...` — allowances paid by bank account (docs/allowances.md).
 
     dvcbot allowance export --commune CODE --format csv|xlsx --out FILE
         the verified list for the social-affairs office: one row per beneficiary of the commune whose
@@ -98,14 +98,14 @@ async def _run(args) -> int:
                 print(f"Không có cán bộ {args.as_id}.", file=sys.stderr)
                 return 1
             if args.allowance_cmd == "checks":
-                rows = (await db.execute(
+                pending = (await db.execute(
                     select(IdentityCheck, Dossier.code).join(Dossier, Dossier.id == IdentityCheck.dossier_id)
                     .join(DossierLeg, DossierLeg.id == IdentityCheck.leg_id)
                     .where(IdentityCheck.status == verification.PENDING, DossierLeg.agency == officer.agency,
                            DossierLeg.commune_code == officer.commune_code).order_by(IdentityCheck.id))).all()
-                for check, code in rows:
-                    print(f"{check.id}\t{code}")
-                print(f"# {len(rows)} yêu cầu xác thực đang chờ", file=sys.stderr)
+                for waiting, code in pending:
+                    print(f"{waiting.id}\t{code}")
+                print(f"# {len(pending)} yêu cầu xác thực đang chờ", file=sys.stderr)
                 return 0
             try:
                 check = await verification.record_result(db, officer, args.check_id, bool(args.match), args.note, now)

@@ -21,13 +21,12 @@ async def _load(args):
     from storage.repo import DossierRepo
 
     from .service import Runtime
-    async with Runtime(args.db, var_dir=args.var) as rt:
-        async with rt.sm() as db:
-            d = await DossierRepo(db).by_code(args.code.strip())
-            if d is None:
-                return None
-            return {"code": d.code, "procedure": d.procedure_id, "answers": dict(d.answers or {}),
-                    "submitted_at": d.submitted_at}
+    async with Runtime(args.db, var_dir=args.var) as rt, rt.sm() as db:
+        d = await DossierRepo(db).by_code(args.code.strip())
+        if d is None:
+            return None
+        return {"code": d.code, "procedure": d.procedure_id, "answers": dict(d.answers or {}),
+                "submitted_at": d.submitted_at}
 
 
 def run(args) -> int:
@@ -40,7 +39,7 @@ def run(args) -> int:
     kw = {"submitted_at": d["submitted_at"], "code": d["code"]}
     if getattr(args, "leg", None):  # a linked procedure: the leg's own form (legs[].forms)
         from dialogs.catalog import Catalog
-        cat = Catalog.load()
+        cat = Catalog.default()
         legs = {leg.id: leg for leg in cat.get(d["procedure"]).legs} if d["procedure"] in cat.procedures else {}
         leg = legs.get(args.leg)
         if leg is None or not leg.forms:
@@ -51,8 +50,9 @@ def run(args) -> int:
         kw["template"] = leg.forms[0]
     elif not has_form(d["procedure"]):
         from dialogs.catalog import Catalog
-        cat = Catalog.load()
-        parts = [leg.id for leg in cat.get(d["procedure"]).legs if leg.forms] if d["procedure"] in cat.procedures else []
+        cat = Catalog.default()
+        parts = [leg.id for leg in cat.get(d["procedure"]).legs if leg.forms] \
+            if d["procedure"] in cat.procedures else []
         hint = f" Thủ tục liên thông: in mẫu của từng phần với --leg ({', '.join(parts)})." if parts else ""
         print(f"Thủ tục {d['procedure']} chưa có mẫu đơn để in.{hint}", file=sys.stderr)
         return 1

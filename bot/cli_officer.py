@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from datetime import date, datetime
@@ -71,6 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp = cmd("supplement", "ask the citizen for specific fields or documents", code=True, acting=True)
     sp.add_argument("--field", action="append", required=True, help="answer path, repeatable")
     sp.add_argument("--reason", required=True)
+    sp.add_argument("--days", type=int, help="working days the citizen has (default DVCBOT_SUPPLEMENT_DAYS or 10)")
     ap = cmd("approve", "approve, with the result number", code=True, acting=True)
     ap.add_argument("--number", required=True)
     rj = cmd("reject", "reject, with the reason", code=True, acting=True)
@@ -164,6 +166,7 @@ async def _officer_cmd(args, rt, db, off) -> int:
     from dialogs.i18n import translator
     from dialogs.messages import Incoming
     from storage.officers_repo import LegRepo, OfficerRepo
+
     from . import reports
     from .officer_chat.router import officer_chat_of
     now, cal, cat = rt.now(), rt.calendar, rt.catalog
@@ -240,17 +243,19 @@ async def _officer_cmd(args, rt, db, off) -> int:
     if c == "show":
         d, leg = await off.scoped(db, officer, args.code, lock=False)
         if args.json:
-            from storage.repo import dossier_to_dict
             from storage.officers_repo import SupplementRepo
-            data = dossier_to_dict(await LegRepo(db).dossier(d.code))
+            from storage.repo import dossier_to_dict
+            full = await LegRepo(db).dossier(d.code)
+            assert full is not None  # scoped() found it in this transaction
+            shown = dossier_to_dict(full)
             supp = await SupplementRepo(db).latest_for_leg(leg.id)
-            data["leg"] = {"status": leg.status, "due_date": off.effective_due(leg, cal, now).isoformat(),
+            shown["leg"] = {"status": leg.status, "due_date": off.effective_due(leg, cal, now).isoformat(),
                            "claimed_by": leg.claimed_by, "result_number": leg.result_number,
                            "timeliness": leg.timeliness, "paused_workdays": leg.paused_workdays}
-            data["supplement"] = None if supp is None else {"id": supp.id, "fields": supp.fields,
-                                                            "reason": supp.reason, "status": supp.status,
-                                                            "changes": supp.changes}
-            _out(data)
+            shown["supplement"] = None if supp is None else {"id": supp.id, "fields": supp.fields,
+                                                             "reason": supp.reason, "status": supp.status,
+                                                             "changes": supp.changes}
+            _out(shown)
         else:
             chat = officer_chat_of(rt.pipeline)
             replies = await chat.handle(db, officer, Incoming(choice=f"open:{d.code}"), now, calendar=cal, catalog=cat)
@@ -266,7 +271,8 @@ async def _officer_cmd(args, rt, db, off) -> int:
     elif c == "review":
         await off.review(db, officer, code, now, calendar=cal, catalog=cat)
     elif c == "supplement":
-        await off.request_supplement(db, officer, code, args.field, args.reason, now, calendar=cal, catalog=cat)
+        await off.request_supplement(db, officer, code, args.field, args.reason, now, calendar=cal, catalog=cat,
+                                     days=args.days)
     elif c == "approve":
         await off.approve(db, officer, code, args.number, now, calendar=cal, catalog=cat)
     elif c == "reject":
@@ -317,6 +323,7 @@ async def _stats(db: Any, args: argparse.Namespace, cal: Any, cat: Any, now: dat
 
 async def _notify(args: argparse.Namespace) -> int:
     from storage.officers_repo import OutboxRepo
+
     from .jobs import standard_jobs
     from .notifier import ConsoleSender, Notifier
     async with _runtime(args) as rt:
@@ -352,8 +359,6 @@ async def _notify(args: argparse.Namespace) -> int:
             print(f"delivered={stats.delivered} retried={stats.retried} failed={stats.failed} "
                   f"uncertain={stats.uncertain}", file=sys.stderr)
             return 0
-        try:
+        with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
             await notifier.run(tick=tick)
-        except (KeyboardInterrupt, asyncio.CancelledError):
-            pass
         return 0

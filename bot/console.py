@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from dialogs.i18n import N_, translator
 from dialogs.messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, Incoming, IncomingFile, Message, Reply
-
 from storage.models import Conversation
 
 from . import accounts

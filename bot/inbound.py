@@ -22,8 +22,9 @@ import asyncio
 import hmac
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -38,7 +39,7 @@ class InboundLimits:
 
 
 class _Bucket:
-    __slots__ = ("tokens", "at")
+    __slots__ = ("at", "tokens")
 
     def __init__(self, tokens: float, at: float):
         self.tokens = tokens

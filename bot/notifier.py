@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import os
 import random
@@ -69,10 +70,11 @@ import socket
 import sys
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Protocol, TextIO
+from typing import Any, Protocol, TextIO, cast
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -111,6 +113,15 @@ class Sender(Protocol):
     channel: str
 
     async def send(self, chat_key: str, payload: dict[str, Any]) -> str | None: ...
+
+
+class ResumableSender(Protocol):
+    """A sender that delivers one outbox row in several parts and says so with ``resumable = True``."""
+
+    channel: str
+    resumable: bool
+
+    async def send(self, chat_key: str, payload: dict[str, Any], *, progress: Progress) -> str | None: ...
 
 
 PROGRESS_KEY = "_progress"  # in an outbox row's payload: how far a multi-part send got
@@ -260,7 +271,7 @@ class RateLimiter:
 
 # -- the worker -------------------------------------------------------------------------------
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -271,7 +282,7 @@ class RunStats:
     uncertain: int = 0
     skipped: int = 0
 
-    def __iadd__(self, other: "RunStats") -> "RunStats":
+    def __iadd__(self, other: RunStats) -> RunStats:
         for k in vars(self):
             setattr(self, k, getattr(self, k) + getattr(other, k))
         return self
@@ -351,7 +362,7 @@ class Notifier:
             if getattr(sender, "resumable", False):
                 progress = Progress(saved if isinstance(saved, dict) else None,
                                     lambda state: self._save_progress(row.id, payload, state))
-                ref = await sender.send(row.chat_key, payload, progress=progress)
+                ref = await cast(ResumableSender, sender).send(row.chat_key, payload, progress=progress)
             else:
                 ref = await sender.send(row.chat_key, payload)
         except RetryAfter as exc:
@@ -366,7 +377,7 @@ class Notifier:
                 next_at = self.now() + timedelta(seconds=self.backoff(attempts))
         except PermanentError as exc:
             status, error = "failed", f"PermanentError: {exc}"
-        except Exception as exc:  # noqa: BLE001 - unknown outcome: never re-send blindly
+        except Exception as exc:
             status, error = "failed", f"uncertain: {type(exc).__name__}"
             log.warning("outbox %s: sender raised %s; marked failed (uncertain)", row.id, type(exc).__name__)
         async with self.sm() as db, db.begin():
@@ -413,11 +424,9 @@ class Notifier:
             if tick is not None:
                 try:
                     await tick()
-                except Exception:  # noqa: BLE001 - a failing report must not stop deliveries
+                except Exception:
                     log.exception("scheduled job failed")
             s = await self.run_once()
             if s.delivered + s.retried + s.failed + s.uncertain + s.skipped == 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=idle)
-                except asyncio.TimeoutError:
-                    pass

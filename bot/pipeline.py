@@ -18,9 +18,10 @@ Orders of the built-in handlers: :data:`OFFICER_CHAT`, :data:`ACCOUNTS`, :data:`
 """
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Final, Protocol
+from typing import Any, Final, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,9 +42,9 @@ CITIZEN: Final = 100
 class Pass:
     """The sentinel a handler returns when the turn is not its own."""
 
-    _instance: "Pass | None" = None
+    _instance: Pass | None = None
 
-    def __new__(cls) -> "Pass":
+    def __new__(cls) -> Pass:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -68,7 +69,7 @@ class Services(Protocol):
     catalog: Catalog
     calendar: WorkCalendar
     attachments: AttachmentStore
-    pipeline: "Pipeline"
+    pipeline: Pipeline
     now: Callable[[], datetime]
 
     async def conversation_key(self, db: AsyncSession, user_key: str) -> str: ...
@@ -78,7 +79,7 @@ class Services(Protocol):
 
     def session_from_rows(self, user_key: str, conv: Any, drafts: Any) -> Session: ...
 
-    async def save_session(self, db: AsyncSession, turn: "Turn") -> None: ...
+    async def save_session(self, db: AsyncSession, turn: Turn) -> None: ...
 
     def store_blobs(self, blobs: dict[str, bytes]) -> None: ...
 

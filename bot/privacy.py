@@ -24,6 +24,7 @@ from dialogs.textnorm import fold
 from storage.account_models import AccountIdentity, AccountLinkCode
 from storage.audit_models import AuditEntry
 from storage.channel_models import TelegramUpdate
+from storage.db import rowcount
 from storage.models import Attachment, Conversation, DraftRow, OutboxMessage
 from storage.officers_repo import LegRepo
 
@@ -107,10 +108,10 @@ async def _holdings_text(db: AsyncSession, user_key: str, key: str, runtime: Any
         lines.append(_("Không có hồ sơ đang khai dở."))
     if dossiers:
         lines.append(_("Hồ sơ đã nộp (người đứng tên):"))
-        for d in dossiers:
-            title = _(runtime.catalog.get(d.procedure_id).title) if d.procedure_id in runtime.catalog.procedures \
-                else d.procedure_id
-            lines.append(f"• {d.code} — {title} — {d.applicant_name or '-'}")
+        for dossier in dossiers:
+            title = _(runtime.catalog.get(dossier.procedure_id).title) \
+                if dossier.procedure_id in runtime.catalog.procedures else dossier.procedure_id
+            lines.append(f"• {dossier.code} — {title} — {dossier.applicant_name or '-'}")
     else:
         lines.append(_("Không có hồ sơ đã nộp."))
     account = await account_of(db, user_key)
@@ -141,7 +142,7 @@ async def _erase(db: AsyncSession, user_key: str, key: str, runtime: Any) -> dic
             files += 1
         except (OSError, ValueError):
             pass
-    links = (await db.execute(delete(AccountIdentity).where(AccountIdentity.user_key == user_key))).rowcount or 0
+    links = rowcount(await db.execute(delete(AccountIdentity).where(AccountIdentity.user_key == user_key)))
     await db.execute(delete(AccountLinkCode).where(AccountLinkCode.user_key == user_key))
     await db.execute(delete(TelegramUpdate).where(TelegramUpdate.chat_key == user_key,
                                                   TelegramUpdate.status != "pending"))

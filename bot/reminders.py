@@ -17,7 +17,7 @@ import os
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -61,7 +61,7 @@ def next_allowed(now: datetime, policy: ReminderPolicy, calendar: WorkCalendar) 
         return now
     day = local.date() + timedelta(days=1) if t >= policy.quiet_from else local.date()
     wake = datetime.combine(day, policy.quiet_until, tzinfo=local.tzinfo)
-    return wake.astimezone(timezone.utc)
+    return wake.astimezone(UTC)
 
 
 def attachment_digests(value: Any) -> set[str]:
@@ -81,7 +81,7 @@ def attachment_digests(value: Any) -> set[str]:
 
 
 def _utc(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 async def run_draft_reminders(db: AsyncSession, now: datetime, *, catalog: Catalog,
@@ -190,11 +190,11 @@ class DraftReminders:
                  calendar: WorkCalendar | None = None, now: Callable[[], datetime] | None = None,
                  clock: Callable[[], float] = _time.monotonic, every: float = 600.0):
         self.sm = sm
-        self.catalog = catalog or Catalog.load()
+        self.catalog = catalog or Catalog.default()
         self.store = store
         self.policy = policy or ReminderPolicy.from_env()
         self.calendar = calendar or DEFAULT_CALENDAR
-        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.now = now or (lambda: datetime.now(UTC))
         self.clock = clock
         self.every = every
         self._next = float("-inf")

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass, field
 import logging
 import time as _time
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -122,7 +122,7 @@ async def daily_report(db: AsyncSession, agency: str | None, commune_code: str |
     named: list[tuple[str, str, str]] = []
     for code, leg_agency, holder in overdue:
         o = await repo.get(holder) if holder is not None else None
-        named.append((code, leg_agency, o.name if o is not None else ""))
+        named.append((code, leg_agency, o.full_name if o is not None else ""))
     return DailyReport(sorted(rows.values(), key=lambda r: r.title), start, end, calendar.to_local(now), named)
 
 
@@ -172,6 +172,7 @@ def report_chart(rows: list[DailyRow], title: str, lang: str = "vi") -> bytes:
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     _ = translator(lang)
     if not any(getattr(r, key) for r in rows for key, _l in COLUMNS):
@@ -190,7 +191,9 @@ def report_chart(rows: list[DailyRow], title: str, lang: str = "vi") -> bytes:
     ax.set_yticks(range(n_groups), names, fontsize=8)
     ax.invert_yaxis()
     ax.set_title(title, fontsize=10)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    locator = ax.xaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # the default AutoLocator is one
+        locator.set_params(integer=True)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # never over a bar
     fig.tight_layout()
     buf = io.BytesIO()
@@ -258,6 +261,7 @@ async def enqueue_daily_reports(db: AsyncSession, now: datetime, *, calendar: Wo
                 continue
             text, png64 = got
             name = f"bao-cao-{agency or 'lien-thong'}-{o.commune_code}-{day.isoformat()}"
+            assert o.user_key is not None  # focal_points() returns only officers with a chat
             n += await outbox.enqueue(chat_key=o.user_key, kind="officer_daily_report", dedupe_key=dedupe, now=now,
                                       payload={"text": text, "image_png": png64, "image_name": name})
     return n
@@ -273,6 +277,7 @@ async def run_daily(db: AsyncSession, now: datetime, *, calendar: WorkCalendar |
         return {"reports": 0, "deadline_pushes": 0}
     reports = await enqueue_daily_reports(db, now, calendar=calendar, catalog=catalog)
     pushes = await cases.scan_deadlines(db, calendar, now, catalog=catalog)
+    pushes += await cases.scan_supplements(db, calendar, now, catalog=catalog)
     return {"reports": reports, "deadline_pushes": pushes}
 
 
@@ -291,7 +296,7 @@ class DailyJobs:
         self.sm = sm
         self.calendar = calendar or DEFAULT_CALENDAR
         self.catalog = catalog
-        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.now = now or (lambda: datetime.now(UTC))
         self.clock = clock
         self.retry = retry
         self.done_day: date | None = None

@@ -13,12 +13,13 @@ import os
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.attachments import AttachmentStore
+from storage.db import rowcount
 from storage.models import Attachment, DraftRow, OutboxMessage
 
 from .reminders import attachment_digests
@@ -49,7 +50,7 @@ async def purge(db: AsyncSession, now: datetime, *, store: AttachmentStore | Non
     res = await db.execute(update(OutboxMessage).where(
         OutboxMessage.status.in_(("delivered", "failed")), OutboxMessage.created_at < now - policy.outbox_text,
         OutboxMessage.kind != "blanked").values(payload={}, kind="blanked"))
-    done["outbox_blanked"] = res.rowcount or 0
+    done["outbox_blanked"] = rowcount(res)
     if store is not None and store.root.exists():
         used = set((await db.execute(select(Attachment.sha256))).scalars())
         for (answers,) in (await db.execute(select(DraftRow.answers))).all():
@@ -76,7 +77,7 @@ class Retention:
                  clock: Callable[[], float] = _time.monotonic, every: float = 6 * 3600.0):
         self.sm, self.store = sm, store
         self.policy = policy or RetentionPolicy.from_env()
-        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.now = now or (lambda: datetime.now(UTC))
         self.clock, self.every = clock, every
         self._next = float("-inf")
 

@@ -17,11 +17,12 @@ import asyncio
 import copy
 import logging
 from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
@@ -77,7 +78,7 @@ class Runtime:
                  pipeline: Pipeline | None = None):
         self.db_url = db_url
         self.var_dir = Path(var_dir)
-        self.catalog = catalog or Catalog.load()
+        self.catalog = catalog or Catalog.default()
         self.calendar = calendar or DEFAULT_CALENDAR
         self.now = now or (lambda: datetime.now(VN_TZ))
         self.engine = Engine(self.catalog, today=lambda: self.now().date())
@@ -87,7 +88,7 @@ class Runtime:
         self.db_engine: AsyncEngine | None = None
         self._sm: async_sessionmaker[AsyncSession] | None = None
 
-    async def open(self, migrate: bool = True) -> "Runtime":
+    async def open(self, migrate: bool = True) -> Runtime:
         if migrate:
             await upgrade(self.db_url)
         self.db_engine = make_engine(self.db_url)
@@ -105,7 +106,7 @@ class Runtime:
         if self.db_engine is not None:
             await self.db_engine.dispose()
 
-    async def __aenter__(self) -> "Runtime":
+    async def __aenter__(self) -> Runtime:
         return await self.open()
 
     async def __aexit__(self, *exc) -> None:

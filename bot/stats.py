@@ -183,7 +183,7 @@ async def period_stats(db: AsyncSession, start: date, end: date, *, level: str =
     total = StatRow("*", _("Tổng cộng"))
     for r in out:
         total.counts.add(r.counts)
-    return out + [total]
+    return [*out, total]
 
 
 def _group_title(group_by: str, key: str, catalog: Catalog | None, _: Any) -> str:
@@ -250,10 +250,12 @@ def to_csv(rows: list[StatRow], lang: str = "vi") -> bytes:
 def to_xlsx(rows: list[StatRow], title: str, lang: str = "vi") -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
 
     head, body = export_rows(rows, lang)
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook starts with one worksheet
     ws.title = "Thong ke"
     ws.append([title])
     ws["A1"].font = Font(bold=True)

@@ -28,17 +28,17 @@ from dialogs.i18n import N_
 from dialogs.textnorm import close_matches, fold, nfc
 
 __all__ = [
-    "Unit",
     "LEGACY_PROVINCES",
-    "provinces",
-    "communes",
-    "province",
+    "Unit",
     "commune",
-    "province_of",
-    "match_province",
-    "match_commune",
-    "legacy_note",
+    "communes",
     "extract_address",
+    "legacy_note",
+    "match_commune",
+    "match_province",
+    "province",
+    "province_of",
+    "provinces",
 ]
 
 
@@ -585,7 +585,7 @@ def _find_province(parts: list[str]) -> tuple[int, _ProvinceHit | None, str]:
         if tail in index:
             rest = words[:-n]
             # Drop a dangling "tỉnh" / "tp" before the province name.
-            while rest and _key(rest[-1]) in _PROVINCE_PREFIXES + ("thanh", "pho"):
+            while rest and _key(rest[-1]) in (*_PROVINCE_PREFIXES, "thanh", "pho"):
                 rest = rest[:-1]
             code, legacy = index[tail]
             return len(parts) - 1, _ProvinceHit(code, 1.0, legacy), " ".join(rest)

@@ -13,7 +13,8 @@ has not been used yet), falling back to a text search and then to line 1.
 """
 from __future__ import annotations
 
-from typing import Any, Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from typing import Any
 
 import yaml
 

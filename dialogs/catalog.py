@@ -8,16 +8,16 @@ never be reached, and strings missing from the English catalogue.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import yaml
 from pydantic import ValidationError
 
 from .expr import ExprError, compile_expr
 from .form import MORE, Form
-from .i18n import SUPPORTED, DEFAULT_LANG, load_catalog
+from .i18n import DEFAULT_LANG, SUPPORTED, load_catalog
 from .schema import Procedure
 
 PROCEDURES_DIR = Path(__file__).resolve().parent / "procedures"
@@ -36,8 +36,8 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
     yield "result", proc.result
     if proc.who:
         yield "who", proc.who
-    for i, s in enumerate(proc.steps):
-        yield f"steps[{i}]", s
+    for i, step in enumerate(proc.steps):
+        yield f"steps[{i}]", step
     for i, d in enumerate(proc.documents):
         yield f"documents[{i}]", d
     for i, fct in enumerate(proc.facts):
@@ -63,8 +63,8 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
                 yield f"{where}.choices.{c.value}", c.label
                 if c.help:
                     yield f"{where}.choices.{c.value}.help", c.help
-            for k, c in enumerate(f.constraints):
-                yield f"{where}.constraints[{k}]", c.message
+            for k, con in enumerate(f.constraints):
+                yield f"{where}.constraints[{k}]", con.message
     for r in proc.eligibility:
         yield f"eligibility.{r.id}.reason", r.reason
         yield f"eligibility.{r.id}.instead", r.instead
@@ -79,6 +79,9 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
             yield f"legs.{leg.id}.agency.note", leg.agency.note
         if leg.note:
             yield f"legs.{leg.id}.note", leg.note
+
+
+_DEFAULT: list[Catalog] = []  # Catalog.default(), once loaded
 
 
 def _is_text_key(key: str) -> bool:
@@ -108,7 +111,7 @@ class Catalog:
     files: dict[str, Path] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, directory: Path | None = None) -> "Catalog":
+    def load(cls, directory: Path | None = None) -> Catalog:
         cat = cls()
         for path in sorted((directory or PROCEDURES_DIR).glob("*.yaml")):
             try:
@@ -127,13 +130,21 @@ class Catalog:
             cat.files[proc.id] = path
         return cat
 
+    @classmethod
+    def default(cls) -> Catalog:
+        """The catalogue of dialogs/procedures/, loaded once per process and shared by everything that needs
+        it (the runtime, the form renderer, the commands): loading takes a second or two. Never modify it."""
+        if not _DEFAULT:
+            _DEFAULT.append(cls.load())
+        return _DEFAULT[0]
+
     def get(self, proc_id: str) -> Procedure:
         return self.procedures[proc_id]
 
     def form(self, proc_id: str) -> Form:
         return self.forms[proc_id]
 
-    def __iter__(self) -> Iterable[Procedure]:
+    def __iter__(self) -> Iterator[Procedure]:
         return iter(self.procedures.values())
 
     # -- checks -------------------------------------------------------------------------
@@ -141,7 +152,6 @@ class Catalog:
         problems = list(self.errors)
         for proc in self.procedures.values():
             problems += [f"{proc.id}: {p}" for p in check_procedure(self.forms[proc.id])]
-            problems += [f"{proc.id}: {p}" for p in check_phrases(proc)]
             for lang in langs:
                 if lang == DEFAULT_LANG:
                     continue
@@ -173,7 +183,7 @@ def _literal_comparisons(source: str) -> Iterator[tuple[str, object]]:
         if not isinstance(node, ast.Compare):
             continue
         items = [node.left, *node.comparators]
-        for a, op, b in zip(items, node.ops, items[1:]):
+        for a, op, b in zip(items[:-1], node.ops, items[1:], strict=True):
             if not isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)):
                 continue
             r = ref(a)
@@ -185,17 +195,6 @@ def _literal_comparisons(source: str) -> Iterator[tuple[str, object]]:
                 for e in b.elts:
                     if isinstance(e, ast.Constant):
                         yield r, e.value
-
-
-def check_phrases(proc: Procedure) -> list[str]:
-    from .nlu import check_phrases as check  # the matcher's normalisation decides what a phrase means
-
-    return check(proc)
-
-
-def _template_ids() -> set[str]:
-    from .forms.render import load_templates  # the forms package imports this module
-    return set(load_templates()[0])
 
 
 def check_procedure(form: Form) -> list[str]:
@@ -253,10 +252,7 @@ def check_procedure(form: Form) -> list[str]:
             elif f"{group}[].{name}" not in order:
                 problems.append(f"{where}: unknown item field {name!r}")
         for ref, lit in _literal_comparisons(source):
-            if ref.startswith("item."):
-                key = f"{group}[].{ref[5:]}"
-            else:
-                key = form.key_of(ref)
+            key = f"{group}[].{ref[5:]}" if ref.startswith("item.") else form.key_of(ref)
             if key in choice_values and isinstance(lit, str) and lit not in choice_values[key]:
                 problems.append(f"{where}: {ref!r} has no choice {lit!r}; this condition never holds")
             if kinds.get(key) == "yes_no" and isinstance(lit, str):
@@ -299,9 +295,6 @@ def check_procedure(form: Form) -> list[str]:
         check_expr(f"leg {leg.id}.when", leg.when, before=None, group=None)
         for k, rule in enumerate(leg.days_rules):
             check_expr(f"leg {leg.id}.days_rules[{k}]", rule.when, before=None, group=None)
-        for tpl in leg.forms:
-            if tpl not in _template_ids():
-                problems.append(f"leg {leg.id}: no form template {tpl!r} in dialogs/forms/templates")
     if proc.legs and all(leg.when for leg in proc.legs):
         problems.append("legs: every leg is conditional; make at least one leg unconditional")
     for ref in proc.applicant_name_fields:

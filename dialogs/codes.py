@@ -26,10 +26,10 @@ from datetime import date
 __all__ = [
     "ALPHABET",
     "RANDOM_LEN",
-    "new_dossier_code",
-    "is_valid_code",
-    "normalise_code",
     "find_code",
+    "is_valid_code",
+    "new_dossier_code",
+    "normalise_code",
 ]
 
 #: Crockford base32: digits and capitals without I, L, O, U.

@@ -59,27 +59,28 @@ import operator
 import re
 import unicodedata
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .safe_re import Matcher, UnsafePattern, compile_safe
 
 __all__ = [
-    "ExprError",
-    "Expr",
-    "compile_expr",
-    "truthy",
-    "is_known",
     "FUNCTIONS",
-    "MAX_SOURCE",
-    "MAX_NODES",
     "MAX_DEPTH",
     "MAX_INT",
-    "MAX_SEQ",
     "MAX_MATCH_INPUT",
+    "MAX_NODES",
+    "MAX_SEQ",
+    "MAX_SOURCE",
+    "Expr",
+    "ExprError",
+    "compile_expr",
+    "is_known",
+    "truthy",
 ]
 
 MAX_SOURCE = 1000
@@ -144,7 +145,7 @@ _NOT_SET = object()
 
 
 class _Ctx:
-    __slots__ = ("resolve", "value", "item", "today")
+    __slots__ = ("item", "resolve", "today", "value")
 
     def __init__(self, resolve: Callable[[str], Any], value: Any,
                  item: Callable[[str], Any] | None, today: date | None):
@@ -180,17 +181,15 @@ def _is_int(v: Any) -> bool:
 
 
 def _add(a: Any, b: Any) -> Any:
-    if isinstance(a, _SEQ_TYPES) and isinstance(b, _SEQ_TYPES):
-        if len(a) + len(b) > MAX_SEQ:
-            raise _Limit("string or list too long")
+    if isinstance(a, _SEQ_TYPES) and isinstance(b, _SEQ_TYPES) and len(a) + len(b) > MAX_SEQ:
+        raise _Limit("string or list too long")
     return a + b
 
 
 def _mul(a: Any, b: Any) -> Any:
     for seq, n in ((a, b), (b, a)):
-        if isinstance(seq, _SEQ_TYPES) and _is_int(n):
-            if n > 0 and len(seq) * n > MAX_SEQ:
-                raise _Limit("string or list too long")
+        if isinstance(seq, _SEQ_TYPES) and _is_int(n) and n > 0 and len(seq) * n > MAX_SEQ:
+            raise _Limit("string or list too long")
     return a * b
 
 
@@ -253,6 +252,10 @@ def _cmp(fn: Callable[[Any, Any], Any], a: Any, b: Any) -> bool | None:
     except _SAFE_ERRORS:
         return None
     return r if type(r) is bool else None
+
+
+def _indexer(f: Callable[[Any], Any], i: Any) -> Callable[[Any], Any]:
+    return lambda c: _index(f(c), i)
 
 
 def _index(v: Any, i: int) -> Any:
@@ -415,7 +418,7 @@ _FORBIDDEN_NODES: dict[type, str] = {
 class _C:
     """A compiled node: its closure, and its value when it is an immutable constant."""
 
-    __slots__ = ("fn", "const")
+    __slots__ = ("const", "fn")
 
     def __init__(self, fn: Callable[[_Ctx], Any], const: Any = _NOT_SET):
         self.fn = fn
@@ -441,7 +444,7 @@ def _nested_quantifier(pattern: str) -> bool:
     try:
         from re import _parser as sre_parse  # type: ignore[attr-defined]
     except ImportError:  # pragma: no cover - older Pythons
-        import sre_parse  # type: ignore[no-redef]
+        import sre_parse
     try:
         parsed = sre_parse.parse(pattern)
     except Exception:  # pragma: no cover - re.compile already accepted it
@@ -454,7 +457,7 @@ def _nested_quantifier(pattern: str) -> bool:
     def walk(items: Any, inside: bool) -> bool:
         for op, av in items:
             if op in repeats:
-                lo, hi, sub = av
+                _lo, hi, sub = av
                 rep = hi is sre_parse.MAXREPEAT or hi > 1
                 if rep and inside:
                     return True
@@ -469,9 +472,8 @@ def _nested_quantifier(pattern: str) -> bool:
             elif op in (sre_parse.ASSERT, sre_parse.ASSERT_NOT):
                 if walk(av[1], inside):
                     return True
-            elif op is getattr(sre_parse, "ATOMIC_GROUP", object()):
-                if walk(av, inside):
-                    return True
+            elif op is getattr(sre_parse, "ATOMIC_GROUP", object()) and walk(av, inside):
+                return True
         return False
 
     return walk(parsed, False)
@@ -612,7 +614,7 @@ class _Compiler:
         return self.apply_indexes(_C(lambda c: c.resolve(path)), tail)
 
     def render(self, steps: list[tuple[str, Any, ast.AST]]) -> str:
-        out = []
+        out: list[str] = []
         for kind, arg, n in steps:
             if kind == "attr":
                 out.append(f".{arg}" if out else arg)
@@ -625,8 +627,7 @@ class _Compiler:
     def apply_indexes(self, base: _C, steps: list[tuple[str, Any, ast.AST]]) -> _C:
         result = base
         for _kind, i, n in steps:
-            f = result.fn
-            result = self.fold(n, (lambda f, i: lambda c: _index(f(c), i))(f, i), [result])
+            result = self.fold(n, _indexer(result.fn, i), [result])
         return result
 
     # -- operators ---------------------------------------------------------------
@@ -704,9 +705,9 @@ class _Compiler:
     def check_literal_repeat(self, node: ast.BinOp, left: _C, right: _C) -> None:
         """Reject ``[x] * <huge constant>`` at compile time (lists are never folded)."""
         for seq_node, n in ((node.left, right), (node.right, left)):
-            if isinstance(seq_node, (ast.List, ast.Tuple)) and n.is_const and _is_int(n.const):
-                if n.const > 0 and len(seq_node.elts) * n.const > MAX_SEQ:
-                    raise self.error(f"list too long (limit {MAX_SEQ} items)", node)
+            if (isinstance(seq_node, (ast.List, ast.Tuple)) and n.is_const and _is_int(n.const)
+                    and n.const > 0 and len(seq_node.elts) * n.const > MAX_SEQ):
+                raise self.error(f"list too long (limit {MAX_SEQ} items)", node)
 
     def comp_compare(self, node: ast.Compare) -> _C:
         if any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
@@ -719,7 +720,7 @@ class _Compiler:
             return self.fold(node, lambda c: (lf(c) is None) != negate, [left])
         left = self.comp(node.left)
         rights = [self.comp(n) for n in node.comparators]
-        pairs = tuple((_CMPOPS[type(op)], r.fn) for op, r in zip(node.ops, rights))
+        pairs = tuple((_CMPOPS[type(op)], r.fn) for op, r in zip(node.ops, rights, strict=True))
         lf = left.fn
 
         if len(pairs) == 1:
@@ -923,10 +924,10 @@ def _compile_cached(source: str) -> Expr:
     if offset:
         for node in ast.walk(tree):
             if hasattr(node, "col_offset"):
-                node.col_offset += offset  # type: ignore[attr-defined]
+                node.col_offset += offset
     comp = _Compiler(source)
     comp.check_size(tree)
-    compiled = comp.comp(tree.body)  # type: ignore[attr-defined]
+    compiled = comp.comp(tree.body)
     return Expr(
         source=source,
         refs=frozenset(comp.refs),

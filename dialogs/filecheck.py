@@ -21,8 +21,9 @@ import io
 import re
 import struct
 import warnings
+from typing import Any
 
-__all__ = ["FileProblem", "sniff", "inspect", "MAX_PIXELS", "MAX_SIDE", "EXTENSIONS"]
+__all__ = ["EXTENSIONS", "MAX_PIXELS", "MAX_SIDE", "FileProblem", "inspect", "sniff"]
 
 MAX_PIXELS = 80_000_000   # width × height; a 64 MP phone photo passes, a pixel bomb does not
 MAX_SIDE = 20_000         # either side, in pixels
@@ -122,7 +123,7 @@ def _check_image(data: bytes, mime: str) -> None:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise FileProblem("too_many_pixels", width=0, height=0) from None
-    except Exception:  # noqa: BLE001 - any decoder error means the file is not a readable image
+    except Exception:
         raise FileProblem("damaged") from None
     # trailing data after the image's end is where polyglots hide (a ZIP or a script after the JPEG)
     if mime == "image/jpeg":
@@ -170,6 +171,7 @@ def _check_pdf(data: bytes) -> None:
 
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
+    from pypdf.generic import DictionaryObject
 
     pdf_log = logging.getLogger("pypdf")
     level = pdf_log.level
@@ -183,8 +185,10 @@ def _check_pdf(data: bytes) -> None:
             if len(reader.pages) < 1:
                 raise FileProblem("damaged")
             root = reader.trailer["/Root"].get_object()
-            names_tree = root.get("/Names")
-            names_tree = names_tree.get_object() if names_tree is not None else {}
+            if not isinstance(root, DictionaryObject):  # as the AttributeError below would say
+                raise FileProblem("damaged")
+            names_ref = root.get("/Names")  # pypdf objects are loosely typed
+            names_tree: Any = names_ref.get_object() if names_ref is not None else {}
             if any(k in root for k in ("/OpenAction", "/AA", "/AcroForm")) and _active_form(root):
                 raise FileProblem("pdf_active")
             if any(k in names_tree for k in ("/JavaScript", "/EmbeddedFiles")):

@@ -9,10 +9,11 @@ every step (the XLSForm way), so relevance changes and edits need no bookkeeping
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import Any, Iterator
+from typing import Any
 
 from .expr import compile_expr, truthy
 from .schema import FieldDef, Procedure, Section

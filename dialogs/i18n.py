@@ -9,13 +9,13 @@ step is needed. ``N_`` only marks a string for extraction.
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "dvcbot"
@@ -32,7 +32,7 @@ def po_path(lang: str) -> Path:
     return LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_catalog(lang: str) -> dict[str, str]:
     """msgid -> msgstr for ``lang``; untranslated and fuzzy entries are left out."""
     path = po_path(lang)
@@ -42,7 +42,7 @@ def load_catalog(lang: str) -> dict[str, str]:
         cat = read_po(fh, locale=lang, domain=DOMAIN)
     out: dict[str, str] = {}
     for msg in cat:
-        if msg.id and isinstance(msg.id, str) and msg.string and not msg.fuzzy:
+        if msg.id and isinstance(msg.id, str) and isinstance(msg.string, str) and msg.string and not msg.fuzzy:
             out[msg.id] = msg.string
     return out
 
@@ -77,6 +77,6 @@ class Translator:
         return format_decimal(n, locale=self.locale)
 
 
-@lru_cache(maxsize=None)
+@cache
 def translator(lang: str) -> Translator:
     return Translator(lang)

@@ -34,8 +34,9 @@ Parent status (:func:`parent_status`), for a dossier with several legs:
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from transitions import Machine
 
@@ -72,7 +73,7 @@ STATUS_LABELS = {
 DESK, SPECIALIST, LEADER = "receiving_desk", "specialist", "leader"
 CITIZEN, SYSTEM = "citizen", "system"
 OFFICER_ROLES = (DESK, SPECIALIST, LEADER)
-ROLES = OFFICER_ROLES + (CITIZEN,)
+ROLES = (*OFFICER_ROLES, CITIZEN)
 ROLE_LABELS = {
     DESK: N_("Bộ phận một cửa (tiếp nhận, trả kết quả)"),
     SPECIALIST: N_("Công chức chuyên môn"),
@@ -123,10 +124,10 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     },
     RESUBMIT: {CITIZEN: _S({NEEDS_SUPPLEMENT})},
     APPROVE: {SPECIALIST: _S({IN_REVIEW, RESUBMITTED}), LEADER: _S({RECEIVED, IN_REVIEW, RESUBMITTED})},
-    REJECT: {
-        DESK: _S({SUBMITTED, RESUBMITTED}),
-        SPECIALIST: _S({IN_REVIEW, RESUBMITTED}),
-        LEADER: _S({SUBMITTED, RECEIVED, IN_REVIEW, RESUBMITTED}),
+    REJECT: {  # in NEEDS_SUPPLEMENT only once the supplement's deadline passed (bot/cases/actions.py)
+        DESK: _S({SUBMITTED, RESUBMITTED, NEEDS_SUPPLEMENT}),
+        SPECIALIST: _S({IN_REVIEW, RESUBMITTED, NEEDS_SUPPLEMENT}),
+        LEADER: _S({SUBMITTED, RECEIVED, IN_REVIEW, RESUBMITTED, NEEDS_SUPPLEMENT}),
     },
     RETURN_RESULT: {DESK: _S({APPROVED}), LEADER: _S({APPROVED})},
     WITHDRAW: {CITIZEN: _S({SUBMITTED, RECEIVED, IN_REVIEW, NEEDS_SUPPLEMENT, RESUBMITTED})},
@@ -136,7 +137,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
 def _claimable(role: str) -> frozenset[str]:
     """An officer may claim a leg in a status where their role can do something with it."""
     out: set[str] = set()
-    for action, by_role in PERMISSIONS.items():
+    for by_role in PERMISSIONS.values():
         out |= by_role.get(role, set())
     return frozenset(out)
 

@@ -29,6 +29,7 @@ as their YAML lands.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import sys
@@ -43,19 +44,19 @@ from typing import Any
 from .textnorm import fold, nfc
 
 __all__ = [
-    "Decision",
-    "ProcedureStub",
     "INFO_CATEGORIES",
-    "normalise",
-    "match_procedures",
+    "Decision",
+    "EvalReport",
+    "ProcedureStub",
     "decide",
     "detect_info_question",
     "detect_language_switch",
+    "eval_catalog",
+    "evaluate",
+    "match_procedures",
+    "normalise",
     "restore_diacritics_name",
     "valid_syllable",
-    "evaluate",
-    "EvalReport",
-    "eval_catalog",
 ]
 
 # ==========================================================================
@@ -146,9 +147,7 @@ def valid_syllable(tok: str) -> bool:
         return False
     if re.search(r"(aa|ee|ii|yy)", vowels):
         return False
-    if final in ("ch", "nh") and vowels[-1] not in "aeiy":
-        return False
-    return True
+    return not (final in ("ch", "nh") and vowels[-1] not in "aeiy")
 
 
 _TELEX_TONES = "sfrxj"
@@ -227,7 +226,7 @@ def _expand(tokens: list[str]) -> list[str]:
 
 _PARTICLE_BEFORE_NHA = frozenset(
     {"nhieu", "on", "em", "anh", "chi", "ban", "ok", "roi", "di", "luon", "nhe", "a", "nghe", "khong", "vay", "co",
-     "duoc", "u", "da", "vang", "nhe", "nhen", "lam", "qua", "ngon", "sau", "nhau", "tiep", "nua"}
+     "duoc", "u", "da", "vang", "nhen", "lam", "qua", "ngon", "sau", "nhau", "tiep", "nua"}
 )  # fmt: skip
 
 
@@ -274,12 +273,7 @@ def normalise(text: str) -> str:
 # here, though frequent: "bà", "bố", "con", "nhà", "tài", "tử", "ông", "qua",
 # "lại", "dùng" (they are part of "bố mất", "nhà sập", "qua đời", "cấp lại"…).
 _STOPWORDS = frozenset(
-    """
-    a ah ai alo anh ay ban bay bi biet bot cac cai can cau chao chi cho chu chua co cua cung da dang dau day de
-    den di do du duoc em gi gio gium gui ha hay hello hem hien hoac hom khi khong kia ko la lam len luc luon
-    minh moi mot muon nao nay ne nen nghe nhau nhe nhen nhi nho nhu nhung no noi nua o oi ok on phai ra rat roi
-    sao sau se thang the thi thoi tim toi tren trong truoc tui u uh va vang vay ve vi voi vua xin xong
-    """.split()
+    ["a", "ah", "ai", "alo", "anh", "ay", "ban", "bay", "bi", "biet", "bot", "cac", "cai", "can", "cau", "chao", "chi", "cho", "chu", "chua", "co", "cua", "cung", "da", "dang", "dau", "day", "de", "den", "di", "do", "du", "duoc", "em", "gi", "gio", "gium", "gui", "ha", "hay", "hello", "hem", "hien", "hoac", "hom", "khi", "khong", "kia", "ko", "la", "lam", "len", "luc", "luon", "minh", "moi", "mot", "muon", "nao", "nay", "ne", "nen", "nghe", "nhau", "nhe", "nhen", "nhi", "nho", "nhu", "nhung", "no", "noi", "nua", "o", "oi", "ok", "on", "phai", "ra", "rat", "roi", "sao", "sau", "se", "thang", "the", "thi", "thoi", "tim", "toi", "tren", "trong", "truoc", "tui", "u", "uh", "va", "vang", "vay", "ve", "vi", "voi", "vua", "xin", "xong"]  # noqa: E501
 )
 
 _PAIR_WINDOW = 4  # unordered pairs of content words less than this far apart
@@ -290,7 +284,7 @@ _SCALE = 5.0  # raw score → [0, 1]: 1 - exp(-s / _SCALE)
 class ProcedureStub:
     """A minimal procedure-like object (id, title, short, keywords, weighted phrases)."""
 
-    def __init__(self, id: str, title: str, short: str = "", keywords: Iterable[str] = (),  # noqa: A002
+    def __init__(self, id: str, title: str, short: str = "", keywords: Iterable[str] = (),
                  phrases: Iterable[tuple[float, Iterable[str]]] = ()) -> None:
         self.id = id
         self.title = title
@@ -399,7 +393,7 @@ def _doc_terms(phrases: list[tuple[str, float]]) -> tuple[dict[Any, float], set[
     for text, w in phrases:
         toks = normalise(text).split()
         words.update(toks)
-        bigrams.update(zip(toks, toks[1:]))
+        bigrams.update(itertools.pairwise(toks))
         content = _content(toks)
         terms: set[Any] = set(content) | _pairs(content)
         if w >= 1.0 and len(content) >= _PHRASE_MIN:
@@ -516,7 +510,7 @@ def _correct(tokens: list[str], index: _Index) -> list[str]:
         prev = out[-1] if out else ""
         nxt = tokens[i + 1] if i + 1 < n else ""
 
-        def context(v: str) -> int:
+        def context(v: str, prev: str = prev, nxt: str = nxt) -> int:
             return 2 * ((prev, v) in index.bigrams) + ((v, nxt) in index.bigrams)
 
         def pick_by_context(cands: list[str]) -> str | None:
@@ -597,12 +591,7 @@ EN_GLOSSARY: dict[str, str] = _load_glossary()
 
 #: English words that only say how the request is put ("I want to…"): enough of them, with the
 #: glossary's words, tell that a message is English.
-_EN_FILLER = frozenset("""
-i i'm im want wants wanted would like need needs needed to my our his her their the a an for of please how
-do does can could me with on in at and is was were has have had get got apply applying just recently because
-due after by from am are be been it this that some help about what which where when who why make made new
-old file filing fill submit request requesting ask asking looking you your there here
-""".split())
+_EN_FILLER = frozenset(["i", "i'm", "im", "want", "wants", "wanted", "would", "like", "need", "needs", "needed", "to", "my", "our", "his", "her", "their", "the", "a", "an", "for", "of", "please", "how", "do", "does", "can", "could", "me", "with", "on", "in", "at", "and", "is", "was", "were", "has", "have", "had", "get", "got", "apply", "applying", "just", "recently", "because", "due", "after", "by", "from", "am", "are", "be", "been", "it", "this", "that", "some", "help", "about", "what", "which", "where", "when", "who", "why", "make", "made", "new", "old", "file", "filing", "fill", "submit", "request", "requesting", "ask", "asking", "looking", "you", "your", "there", "here"])  # noqa: E501
 _EN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 

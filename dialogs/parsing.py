@@ -19,29 +19,29 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
-from dialogs.i18n import N_
-from dialogs.textnorm import fold, nfc, similarity, title_vi
 from dialogs import filecheck
+from dialogs.i18n import N_
 from dialogs.safe_re import compile_safe
+from dialogs.textnorm import fold, nfc, similarity, title_vi
 
 __all__ = [
-    "Invalid",
     "LEGACY_ID_PROVINCE_CODES",
-    "parse_text",
-    "parse_name",
-    "parse_date",
-    "parse_id_number",
-    "parse_phone",
-    "parse_email",
-    "parse_number",
-    "parse_money",
-    "parse_yes_no",
-    "match_choice",
-    "match_multi_choice",
-    "sniff_mime",
+    "Invalid",
     "check_attachment",
     "format_date",
     "format_int",
+    "match_choice",
+    "match_multi_choice",
+    "parse_date",
+    "parse_email",
+    "parse_id_number",
+    "parse_money",
+    "parse_name",
+    "parse_number",
+    "parse_phone",
+    "parse_text",
+    "parse_yes_no",
+    "sniff_mime",
 ]
 
 
@@ -746,8 +746,8 @@ def parse_number(
     raw: str,
     *,
     integer: bool = True,
-    min: int | float | None = None,  # noqa: A002 - public API name
-    max: int | float | None = None,  # noqa: A002 - public API name
+    min: int | float | None = None,
+    max: int | float | None = None,
 ) -> int | float:
     """Accept a number: digits ("1.000", "2,5"), or Vietnamese words
     ("hai", "năm", "mười lăm", "hai mươi mốt", "một trăm").
@@ -776,8 +776,8 @@ def parse_number(
 def parse_money(
     raw: str,
     *,
-    min: int | None = None,  # noqa: A002 - public API name
-    max: int | None = None,  # noqa: A002 - public API name
+    min: int | None = None,
+    max: int | None = None,
 ) -> int:
     """Accept an amount of money in đồng and return it as an integer.
 

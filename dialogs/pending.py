@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
-REGISTRY: dict[str, type["Pending"]] = {}
+REGISTRY: dict[str, type[Pending]] = {}
 P = TypeVar("P", bound="type[Pending]")
 
 
@@ -50,7 +50,7 @@ class Pending:
         return data
 
     @classmethod
-    def load(cls, data: dict[str, Any]) -> "Pending":
+    def load(cls, data: dict[str, Any]) -> Pending:
         known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in known}
         if "resume" in kwargs:
@@ -119,9 +119,20 @@ class Confirm(Pending):
         return data
 
     @classmethod
-    def load(cls, data: dict[str, Any]) -> "Pending":
+    def load(cls, data: dict[str, Any]) -> Pending:
         return cls(purpose=data["kind"], code=data.get("code"), typed=data.get("typed"),
                    resume=from_data(data.get("resume")))
+
+
+@register
+@dataclass
+class RatingPick(Pending):
+    """“đánh giá” typed without stars: how many (1–5) for the dossier ``code`` (None: the latest closed one).
+    ``resume`` is the sub-dialog it interrupted, restored afterwards."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("rating_pick",)
+    code: str | None = optional()
+    resume: Pending | None = None
 
 
 @register

@@ -15,11 +15,11 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 try:  # pragma: no cover - which branch runs depends on the platform
-    import re2 as _re2  # type: ignore[import-not-found]
+    import re2 as _re2
 except ImportError:  # pragma: no cover
     _re2 = None
 
-__all__ = ["MAX_PATTERN", "UnsafePattern", "Matcher", "compile_safe", "check_pattern", "engine"]
+__all__ = ["MAX_PATTERN", "Matcher", "UnsafePattern", "check_pattern", "compile_safe", "engine"]
 
 MAX_PATTERN = 300
 
@@ -40,7 +40,7 @@ def _parse(pattern: str) -> Any:
     try:
         from re import _parser as sre_parse  # type: ignore[attr-defined]
     except ImportError:  # pragma: no cover - older Pythons
-        import sre_parse  # type: ignore[no-redef]
+        import sre_parse
     return sre_parse, sre_parse.parse(pattern)
 
 
@@ -104,7 +104,7 @@ def _compile(pattern: str) -> Matcher:
         options.log_errors = False  # the error is raised to the author instead
         try:
             return _re2.compile(pattern, options)
-        except Exception as exc:  # noqa: BLE001 - re2.error; the module's exception type varies by version
+        except Exception as exc:
             raise UnsafePattern(f"regular expression not supported in linear time (RE2): {exc}") from None
     problem = _subset_problem(pattern)
     if problem:

@@ -7,6 +7,7 @@ gettext catalogues in locales/ (see dialogs/i18n.py and the Babel extractor).
 """
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date
 from typing import Any, Literal
@@ -18,12 +19,14 @@ from .safe_re import UnsafePattern, compile_safe
 FieldKind = Literal[
     "text", "name", "date", "id_number", "phone", "email", "number", "money",
     "choice", "multi_choice", "yes_no", "address", "attachment", "confirm",
-    "bank", "bank_account",  # issue #6: dialogs/banks.py
+    "bank", "bank_account",  # dialogs/banks.py
     "id_card",  # a photo of the ID card's QR fills the person block (dialogs/idcard.py)
 ]
 # What the QR on a citizen ID card holds (dialogs/idcard.py), as the keys of an ``id_card`` field's mapping.
 CARD_FIELDS = ("id_number", "old_id_number", "full_name", "birth_date", "sex", "address", "issue_date")
 
+FileType = Literal["image", "pdf"]
+FILE_TYPES: tuple[FileType, ...] = ("image", "pdf")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 _PROC_ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -94,7 +97,7 @@ class FieldDef(Strict):
     # id_number: paths of the same person's date of birth and sex, for cross-checks
     birth_date_field: str | None = None
     sex_field: str | None = None
-    # bank_account: path of the `bank` answer, for the bank's account-number length (issue #6)
+    # bank_account: path of the `bank` answer, for the bank's account-number length
     bank_field: str | None = None
     # number / money
     min: float | None = None
@@ -108,7 +111,7 @@ class FieldDef(Strict):
     # address
     ask_detail: bool = True
     # attachment
-    accept: list[Literal["image", "pdf"]] = Field(default_factory=lambda: ["image", "pdf"])
+    accept: list[FileType] = Field(default_factory=lambda: list(FILE_TYPES))
     max_mb: float = 10
     min_count: int = 1
     max_count: int = 1
@@ -126,7 +129,7 @@ class FieldDef(Strict):
         return v
 
     @model_validator(mode="after")
-    def _kind_options(self) -> "FieldDef":
+    def _kind_options(self) -> FieldDef:
         if self.kind in ("choice", "multi_choice") and not self.choices:
             raise ValueError(f"field {self.id}: kind {self.kind} needs choices")
         if self.kind not in ("choice", "multi_choice") and self.choices:
@@ -323,20 +326,20 @@ class Procedure(Strict):
         return v
 
     @model_validator(mode="after")
-    def _standards_ok(self) -> "Procedure":
+    def _standards_ok(self) -> Procedure:
         ordered = sorted(self.standards, key=lambda st: st.valid_from)
         for st in ordered:
             if st.valid_to is not None and st.valid_to < st.valid_from:
                 raise ValueError(f"standard {st.name!r}: valid_to before valid_from")
             if set(st.values) != set(ordered[0].values):
                 raise ValueError(f"standard {st.name!r}: every period needs the same values")
-        for a, b in zip(ordered, ordered[1:]):
+        for a, b in itertools.pairwise(ordered):
             if a.valid_to is None or a.valid_to >= b.valid_from:
                 raise ValueError(f"standards {a.name!r} and {b.name!r} overlap")
         return self
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "Procedure":
+    def _unique_ids(self) -> Procedure:
         seen: set[str] = set()
         for s in self.sections:
             if s.id in seen:

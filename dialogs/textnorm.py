@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-__all__ = ["fold", "nfc", "title_vi", "similarity", "close_matches"]
+__all__ = ["close_matches", "fold", "nfc", "similarity", "title_vi"]
 
 
 def _build_fold_table() -> dict[int, int | None]:

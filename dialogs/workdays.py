@@ -64,15 +64,15 @@ from zoneinfo import ZoneInfo
 import holidays
 
 __all__ = [
-    "VN_TZ",
+    "CALENDAR_ENV",
+    "DEFAULT_CALENDAR",
     "DEFAULT_CUTOFF",
+    "VN_TZ",
     "Status",
     "WorkCalendar",
-    "DEFAULT_CALENDAR",
     "calendar_from_config",
-    "CALENDAR_ENV",
-    "load_calendar",
     "calendar_from_env",
+    "load_calendar",
 ]
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -294,7 +294,7 @@ class WorkCalendar:
 
     # -- configuration -----------------------------------------------------------------
     @classmethod
-    def from_config(cls, config: Mapping[str, Any] | None) -> "WorkCalendar":
+    def from_config(cls, config: Mapping[str, Any] | None) -> WorkCalendar:
         """Build from a config mapping (e.g. a YAML section)::
 
             makeup_workdays: ["2026-08-22"]   # ISO strings or YAML dates

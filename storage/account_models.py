@@ -1,4 +1,4 @@
-"""Tables of issue #8 (Zalo channel, linked accounts). Created by migration 0004.
+"""Tables of the Zalo channel and of linked accounts. Created by migration 0004.
 
 * ``zalo_updates`` — the durable inbox of the Zalo channel. Zalo updates have no
   ``update_id``: an update is keyed by ``(event_name, message_id)`` (as OpenClaw

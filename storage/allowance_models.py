@@ -1,4 +1,4 @@
-"""Tables of allowances paid by bank account (issue #6). Created by migration 0005.
+"""Tables of allowances paid by bank account. Created by migration 0005.
 
 * ``allowance_beneficiaries`` — the register: one row per registration (the
   beneficiary's current account, the chat that registered it, the identity

@@ -83,7 +83,7 @@ class AttachmentStore:
     def get(self, sha256: str) -> bytes:
         data = self.path(sha256).read_bytes()
         if hashlib.sha256(data).hexdigest() != sha256:
-            raise IOError("attachment content does not match its digest")
+            raise OSError("attachment content does not match its digest")
         return data
 
     def exists(self, sha256: str) -> bool:

@@ -1,4 +1,4 @@
-"""Tables owned by the chat channels (issue #7: Telegram). Created by migration 0003.
+"""Tables owned by the chat channels (Telegram). Created by migration 0003.
 
 * ``telegram_updates`` — the durable inbox. Every update is stored (keyed by
   ``(bot_id, update_id)``, so a redelivered update is recognised) before the

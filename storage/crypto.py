@@ -212,7 +212,7 @@ def add_data_key() -> str:
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write("\n".join([new] + old) + "\n")
+        fh.write("\n".join([new, *old]) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)

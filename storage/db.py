@@ -5,10 +5,11 @@ import asyncio
 import logging
 import os
 from pathlib import Path
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Result, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 DEFAULT_URL = "sqlite+aiosqlite:///./var/dvcbot.db"
@@ -84,6 +85,11 @@ def make_engine(url: str | None = None) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an INSERT, UPDATE or DELETE touched (such a statement's result is a cursor result)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

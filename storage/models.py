@@ -6,10 +6,22 @@ from outside (user keys, draft ids).
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -17,7 +29,7 @@ from .crypto import EncryptedJSON
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -28,20 +40,20 @@ class UTCDateTime(TypeDecorator):
 
     def process_bind_param(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         elif value is not None:
             # SQLite keeps the wall time and drops the offset: store every instant as UTC
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
         return value
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Conversation(Base):
@@ -89,9 +101,9 @@ class Dossier(Base):
     status: Mapped[str] = mapped_column(String(30), default="submitted", index=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     due_date: Mapped[date] = mapped_column(Date)
-    events: Mapped[list["DossierEvent"]] = relationship(back_populates="dossier", order_by="DossierEvent.id",
+    events: Mapped[list[DossierEvent]] = relationship(back_populates="dossier", order_by="DossierEvent.id",
                                                         cascade="all, delete-orphan")
-    attachments: Mapped[list["Attachment"]] = relationship(back_populates="dossier", order_by="Attachment.id",
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="dossier", order_by="Attachment.id",
                                                            cascade="all, delete-orphan")
 
 
@@ -109,7 +121,7 @@ class DossierEvent(Base):
     role: Mapped[str] = mapped_column(String(40))
     unit: Mapped[str | None] = mapped_column(String(80), nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # issue #4 (migration 0002): the agency leg the event belongs to, the action that caused it (claim,
+    # migration 0002: the agency leg the event belongs to, the action that caused it (claim,
     # receive, approve ...) and its data (result number, requested fields, before/after of a supplement)
     leg_id: Mapped[int | None] = mapped_column(ForeignKey("dossier_legs.id", ondelete="CASCADE"), nullable=True,
                                                index=True)
@@ -133,7 +145,7 @@ class Attachment(Base):
 
 
 # ---------------------------------------------------------------------------------------------
-# Dossier lifecycle, officers, notifications (issue #4). See docs/lifecycle.md.
+# Dossier lifecycle, officers, notifications. See docs/lifecycle.md.
 # ---------------------------------------------------------------------------------------------
 
 
@@ -206,6 +218,7 @@ class SupplementRequest(Base):
     fields: Mapped[list[Any]] = mapped_column(JSON, default=list)  # answer paths
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default="open", index=True)  # open | answered | closed
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)  # the citizen supplements by this day
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     answered_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     changes: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # path -> {before, after}

@@ -5,9 +5,11 @@ outbox claim/mark helpers, which the notifier calls in short transactions of the
 """
 from __future__ import annotations
 
+import builtins
 import hashlib
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,8 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from . import keys
+from .db import rowcount
 from .models import (
-    ChatLink, Dossier, DossierEvent, DossierLeg, Officer, OutboxMessage, Rating, SupplementRequest,
+    ChatLink,
+    Dossier,
+    DossierEvent,
+    DossierLeg,
+    Officer,
+    OutboxMessage,
+    Rating,
+    SupplementRequest,
 )
 
 
@@ -79,7 +89,7 @@ class OfficerRepo:
             stmt = stmt.where(Officer.commune_code == commune_code)
         return list((await self.db.execute(stmt)).scalars())
 
-    async def focal_points(self) -> list[Officer]:
+    async def focal_points(self) -> builtins.list[Officer]:  # `list` here is the method above
         return list((await self.db.execute(
             select(Officer).where(Officer.focal_point.is_(True), Officer.active.is_(True),
                                   Officer.user_key.is_not(None)).order_by(Officer.id))).scalars())
@@ -172,6 +182,14 @@ class SupplementRepo:
             stmt = stmt.with_for_update()
         return (await self.db.execute(stmt)).scalar_one_or_none()
 
+    async def open_with_legs(self) -> list[tuple[SupplementRequest, DossierLeg, Dossier]]:
+        """Every open request with its leg and dossier (the daily supplement deadline scan)."""
+        stmt = (select(SupplementRequest, DossierLeg, Dossier)
+                .join(DossierLeg, DossierLeg.id == SupplementRequest.leg_id)
+                .join(Dossier, Dossier.id == SupplementRequest.dossier_id)
+                .where(SupplementRequest.status == "open").order_by(SupplementRequest.id))
+        return [(r, leg, d) for r, leg, d in (await self.db.execute(stmt)).all()]
+
     async def latest_for_leg(self, leg_id: int) -> SupplementRequest | None:
         return (await self.db.execute(
             select(SupplementRequest).where(SupplementRequest.leg_id == leg_id)
@@ -225,7 +243,7 @@ class OutboxRepo:
         ins = postgresql.insert if self._dialect() == "postgresql" else sqlite.insert
         stmt = ins(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
         result = await self.db.execute(stmt)
-        return bool(result.rowcount)
+        return bool(rowcount(result))
 
     async def exists(self, dedupe_key: str) -> bool:
         return (await self.db.execute(select(OutboxMessage.id).where(
@@ -261,7 +279,7 @@ class OutboxRepo:
             OutboxMessage.id == row_id, OutboxMessage.status == "claimed", OutboxMessage.claimed_by == worker)
             .values(status="sending", attempts=OutboxMessage.attempts + 1,
                     claimed_until=now + timedelta(seconds=lease)))
-        return r.rowcount == 1
+        return rowcount(r) == 1
 
     async def finish(self, row_id: int, worker: str, *, status: str, now: datetime, error: str | None = None,
                      next_attempt_at: datetime | None = None, provider_ref: str | None = None,
@@ -279,7 +297,7 @@ class OutboxRepo:
         r = await self.db.execute(update(OutboxMessage).where(
             OutboxMessage.id == row_id, OutboxMessage.status == "sending", OutboxMessage.claimed_by == worker)
             .values(**values))
-        return r.rowcount == 1
+        return rowcount(r) == 1
 
     async def release(self, row_id: int, worker: str, next_attempt_at: datetime | None = None) -> None:
         """Give back a claimed row that was not sent (an earlier message to the same chat must be retried
@@ -297,14 +315,14 @@ class OutboxRepo:
             OutboxMessage.status == "sending", OutboxMessage.claimed_until < now).values(
             status="failed", claimed_by=None, claimed_until=None,
             last_error="uncertain: the worker stopped while sending; not re-sent automatically"))
-        return r.rowcount or 0
+        return rowcount(r) or 0
 
     async def retry(self, row_id: int, now: datetime) -> bool:
         """An operator's decision to send a failed row again."""
         r = await self.db.execute(update(OutboxMessage).where(
             OutboxMessage.id == row_id, OutboxMessage.status == "failed").values(
             status="pending", next_attempt_at=now, attempts=0))
-        return r.rowcount == 1
+        return rowcount(r) == 1
 
     async def counts(self) -> dict[str, int]:
         rows = (await self.db.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all()

@@ -1,8 +1,9 @@
 """Repositories: the only place that reads and writes rows. Used by bot/ inside one transaction."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -67,10 +68,10 @@ class DossierRepo:
             select(Dossier).where(Dossier.code == code)
             .options(selectinload(Dossier.events), selectinload(Dossier.attachments)))).scalar_one_or_none()
 
-    async def create(self, *, code: str | Callable[[], str], idempotency_key: str, procedure_id: str, procedure_version: int,
-                     agency: str, commune_code: str | None, submitter_key: str, applicant_key: str | None,
-                     applicant_name: str | None, answers: dict[str, Any], lang: str, submitted_at: datetime,
-                     due_date: date, attachments: list[dict[str, Any]]) -> tuple[Dossier, bool]:
+    async def create(self, *, code: str | Callable[[], str], idempotency_key: str, procedure_id: str,
+                     procedure_version: int, agency: str, commune_code: str | None, submitter_key: str,
+                     applicant_key: str | None, applicant_name: str | None, answers: dict[str, Any], lang: str,
+                     submitted_at: datetime, due_date: date, attachments: list[dict[str, Any]]) -> tuple[Dossier, bool]:
         """Create a dossier once per idempotency key; returns (dossier, created)."""
         existing = await self.by_idempotency_key(idempotency_key)
         if existing is not None:

@@ -10,7 +10,9 @@ import asyncio
 import functools
 import io
 import os
+import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.service import Runtime
+from dialogs.catalog import Catalog
 from dialogs.messages import Ask, Incoming, IncomingFile, Message
+from storage.db import upgrade, upgrade_sync
 
 # the keyed hashes of ID numbers (storage/keys.py) use this key in tests, never a file in the worktree
 os.environ.setdefault("DVCBOT_SECRET_KEY", "test-only-secret-key-0123456789abcdef")
@@ -31,6 +35,29 @@ PG = os.environ.get("DVCBOT_TEST_PG")
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
     not PG, reason="no PostgreSQL server: set DVCBOT_TEST_PG (.ci/run does)"))]
+
+
+def shared_catalog() -> Catalog:
+    """The procedure catalogue, loaded once per test session (loading takes a second or two): the process's
+    Catalog.default(). Every test that needs the real catalogue, and every Runtime a test builds, uses this
+    one; tests never modify it."""
+    return Catalog.default()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory) -> Path:
+    """One SQLite database migrated with Alembic, as in production, once per test session; each test gets
+    a copy of the file, which is much faster than migrating a fresh database for every test."""
+    path = tmp_path_factory.mktemp("template") / "dvcbot.db"
+    with ThreadPoolExecutor(1) as pool:  # Alembic's env runs its own event loop: not on the test's thread
+        pool.submit(upgrade_sync, f"sqlite+aiosqlite:///{path}").result()
+    return path
+
+
+def _sqlite_copy(template: Path, directory: Path) -> str:
+    path = directory / "dvcbot.db"
+    shutil.copy2(template, path)  # with its mode: private (0600), as upgrade() leaves a database file
+    return f"sqlite+aiosqlite:///{path}"
 
 
 _PG_TEMPLATE: list[str] = []  # one migrated database per test process, copied for every test
@@ -45,7 +72,6 @@ async def _pg_template(conn) -> str:
     """Create and migrate (with Alembic, as in production) a template database once; copying it with
     CREATE DATABASE ... TEMPLATE is much faster than migrating a fresh database for every test."""
     if not _PG_TEMPLATE:
-        from storage.db import upgrade
         name = f"tmpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         await conn.execute(f'CREATE DATABASE "{name}"')
         await upgrade(_pg_url(name))
@@ -82,9 +108,10 @@ async def _pg_drop(name: str) -> None:
 
 
 @pytest.fixture(params=BACKENDS)
-async def db_url(request, tmp_path):
+async def db_url(request, tmp_path, _sqlite_template):
+    """A migrated, empty database: a copy of the session's template on either backend."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/dvcbot.db"
+        yield _sqlite_copy(_sqlite_template, tmp_path)
         return
     url, name = await _pg_database()
     try:
@@ -94,8 +121,8 @@ async def db_url(request, tmp_path):
 
 
 @pytest.fixture
-def sqlite_url(tmp_path):
-    return f"sqlite+aiosqlite:///{tmp_path}/dvcbot.db"
+def sqlite_url(tmp_path, _sqlite_template):
+    return _sqlite_copy(_sqlite_template, tmp_path)
 
 
 class FixedClock:
@@ -114,8 +141,8 @@ def clock():
 
 @pytest.fixture
 async def runtime(db_url, tmp_path, clock):
-    rt = Runtime(db_url, var_dir=tmp_path / "var", now=clock)
-    await rt.open()
+    rt = Runtime(db_url, var_dir=tmp_path / "var", now=clock, catalog=shared_catalog())
+    await rt.open(migrate=False)  # db_url is already migrated
     try:
         yield rt
     finally:
@@ -131,7 +158,7 @@ class Chat:
         self.replies: list[Any] = []
         self.transcript: list[str] = []
 
-    async def start(self) -> "Chat":
+    async def start(self) -> Chat:
         self._got(await self.rt.start(self.user))
         return self
 
@@ -142,17 +169,17 @@ class Chat:
         assert replies and isinstance(replies[-1], Ask), "every turn ends with exactly one question"
         assert sum(isinstance(r, Ask) for r in replies) == 1
 
-    async def say(self, text: str) -> "Chat":
+    async def say(self, text: str) -> Chat:
         self.transcript.append("YOU: " + text)
         self._got(await self.rt.handle(self.user, Incoming(text=text)))
         return self
 
-    async def press(self, value: str) -> "Chat":
+    async def press(self, value: str) -> Chat:
         self.transcript.append("YOU [button]: " + value)
         self._got(await self.rt.handle(self.user, Incoming(choice=value)))
         return self
 
-    async def send_file(self, data: bytes, name: str = "anh.jpg") -> "Chat":
+    async def send_file(self, data: bytes, name: str = "anh.jpg") -> Chat:
         self.transcript.append(f"YOU [file]: {name}")
         self._got(await self.rt.handle(self.user, Incoming(file=IncomingFile(data=data, name=name))))
         return self
@@ -184,7 +211,7 @@ class Chat:
         s = await self.rt.session(self.user)
         return dict(s.draft.answers) if s.draft else {}
 
-    async def expect(self, field: str) -> "Chat":
+    async def expect(self, field: str) -> Chat:
         assert self.field == field, f"expected {field}, bot asks {self.field}: {self.ask.text}\n" + \
             "\n".join(self.transcript[-6:])
         return self
@@ -195,7 +222,7 @@ async def chat(runtime):
     return await Chat(runtime).start()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def jpeg(n: int = 0) -> bytes:
     """A small real JPEG (uploads are decoded), different for each ``n``."""
     from PIL import Image
@@ -205,7 +232,7 @@ def jpeg(n: int = 0) -> bytes:
     return buf.getvalue()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def pdf() -> bytes:
     """A small real one-page PDF (uploads are parsed)."""
     from pypdf import PdfWriter

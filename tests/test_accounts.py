@@ -1,4 +1,4 @@
-"""Linked accounts (issue #8) through the runtime, with console chat keys: one-time codes, a shared draft,
+"""Linked accounts through the runtime, with console chat keys: one-time codes, a shared draft,
 notifications to the preferred chat, refused codes. The Telegram↔Zalo version is in tests/test_zalo.py."""
 from __future__ import annotations
 

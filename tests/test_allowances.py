@@ -1,4 +1,4 @@
-"""Allowances paid by bank account (issue #6): registration by each kind of filer, bank and holder-name
+"""Allowances paid by bank account: registration by each kind of filer, bank and holder-name
 checks, a second registration, the police identity check, each change flow with confirmation on the
 registering chat, and the export for the social-affairs office (CSV and XLSX read back)."""
 from __future__ import annotations
@@ -101,7 +101,8 @@ async def benef_rows(rt: Runtime) -> list[AllowanceBeneficiary]:
         return list((await db.execute(select(AllowanceBeneficiary).order_by(AllowanceBeneficiary.id))).scalars())
 
 
-async def add_officer(rt: Runtime, agency: str, role: str = "leader", name: str = "Cán bộ", chat_key: str | None = None):
+async def add_officer(rt: Runtime, agency: str, role: str = "leader", name: str = "Cán bộ",
+                      chat_key: str | None = None):
     async with rt.sm() as db, db.begin():
         o, invite = await officers.add_officer(db, full_name=name, agency=agency, commune_code="24958", role=role)
     if chat_key:
@@ -279,6 +280,7 @@ async def test_police_verification_leg_is_done_by_an_officer_and_the_commune_see
     sent = next(m for m in xa.messages if m.file is not None)
     assert "1 người" in sent.text and sent.file.name.endswith(".xlsx")
     import io
+
     from openpyxl import load_workbook
     wb = load_workbook(io.BytesIO(Path(sent.file.path).read_bytes()))
     assert wb.active.cell(row=3, column=2).value == "Nguyễn Văn An"
@@ -614,17 +616,17 @@ async def test_cli_verify_and_export(chat: Chat, runtime: Runtime, tmp_path: Pat
     base = ["--db", runtime.db_url, "--var", str(tmp_path / "var"), "allowance"]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert await asyncio.to_thread(cli.main, base + ["checks", "--as", str(police)]) == 0
+        assert await asyncio.to_thread(cli.main, [*base, "checks", "--as", str(police)]) == 0
     check_id = int(out.getvalue().split()[0])
     assert code in out.getvalue()
     with contextlib.redirect_stdout(io.StringIO()):
-        assert await asyncio.to_thread(cli.main, base + ["verify", str(check_id), "--as", str(police), "--match"]) == 0
-        assert await asyncio.to_thread(cli.main, base + ["verify", str(check_id), "--as", str(police),
-                                                         "--mismatch"]) == 1  # already answered
+        assert await asyncio.to_thread(cli.main, [*base, "verify", str(check_id), "--as", str(police), "--match"]) == 0
+        mismatch = [*base, "verify", str(check_id), "--as", str(police), "--mismatch"]
+        assert await asyncio.to_thread(cli.main, mismatch) == 1  # already answered
     xlsx = tmp_path / "ds.xlsx"
     with contextlib.redirect_stdout(io.StringIO()):
-        assert await asyncio.to_thread(cli.main, base + ["export", "--commune", "24958", "--format", "xlsx",
-                                                         "--out", str(xlsx)]) == 0
+        export = [*base, "export", "--commune", "24958", "--format", "xlsx", "--out", str(xlsx)]
+        assert await asyncio.to_thread(cli.main, export) == 0
     from openpyxl import load_workbook
     ws = load_workbook(xlsx).active
     assert ws.max_row == 3 and ws.cell(row=3, column=2).value == "Nguyễn Văn An"

@@ -96,7 +96,7 @@ async def test_applicant_follows_a_dossier_a_volunteer_filed(chat: Chat, runtime
     assert "4 số cuối" in binh.text()
     await binh.say(f"/theodoi {code} 9999")
     assert binh.error and "chưa khớp" in binh.text()
-    await binh.say(f"/theodoi HT-2611-AAAAAAAA 1234")  # an unknown code gets the same answer
+    await binh.say("/theodoi HT-2611-AAAAAAAA 1234")  # an unknown code gets the same answer
     assert binh.error and "chưa khớp" in binh.text()
     await binh.say(f"theo doi {code.lower()} 1234")  # applicant.id_number is 068 075 001 234
     assert not binh.error and code in binh.text()
@@ -189,3 +189,56 @@ async def test_the_desk_is_told_when_a_result_is_ready(chat: Chat, runtime: Runt
         told = {r.chat_key: r.payload["text"] for r in rows}
     assert set(told) == {"console:mai"}  # the desk (the specialist cannot return results; the leader approved)
     assert code in told["console:mai"] and "7/QĐ" in told["console:mai"]
+
+
+async def test_rating_as_the_result_message_says_never_starts_a_procedure(chat: Chat, runtime: Runtime):
+    """The result push says “gõ “đánh giá CODE””: typed as told (or just “đánh giá”), the bot asks how many stars."""
+    from sqlalchemy import select
+
+    from storage.models import OutboxMessage
+    await chat.say("đánh giá")  # no dossier yet: asked, then told kindly; never the disability procedure
+    await chat.expect("_rating")
+    await chat.say("5")
+    assert chat.error and "chưa có hồ sơ nào" in chat.text()
+    await chat.expect("procedure")
+    code = await _submitted(chat)
+    oid = await _leader(runtime, code)
+    for action, *args in ((officers.claim,), (officers.receive,), (officers.claim,),
+                          (officers.approve, "123/QĐ-UBND"), (officers.claim,), (officers.return_result,)):
+        await _as_officer(runtime, oid, action, code, *args)
+    async with runtime.sm() as db:
+        [result] = [m.payload["text"] for m in (await db.execute(select(OutboxMessage))).scalars()
+                    if m.kind == "citizen_result_issued"]
+    assert f"gõ “đánh giá {code}” rồi chọn từ 1 đến 5 sao" in result
+    await chat.say(f"danh gia {code}")  # as the message says, without diacritics
+    await chat.expect("_rating")
+    assert "⭐⭐⭐⭐⭐" in [c.label for c in chat.ask.choices]
+    await chat.say("bon sao")
+    assert "Cảm ơn bạn đã đánh giá" in chat.text()
+    await chat.expect("procedure")
+    await chat.say("đánh giá")
+    await chat.say("hmm")  # not a number of stars: asked again, not lost
+    assert chat.error and "từ 1 đến 5 sao" in chat.text()
+    await chat.expect("_rating")
+    await chat.say("bỏ qua")
+    await chat.expect("procedure")
+
+
+async def test_withdrawing_a_linked_dossier_tells_the_citizen_once(chat: Chat, runtime: Runtime):
+    from sqlalchemy import select
+
+    from storage.models import OutboxMessage
+    from tests.test_conversation_linked import birth_docs, birth_insurance, birth_people, birth_residence, birth_start
+    from tests.test_conversation_linked import submit as submit_linked
+    await birth_start(chat)
+    await birth_people(chat)
+    await birth_residence(chat)
+    await birth_insurance(chat)
+    await birth_docs(chat)
+    code = await submit_linked(chat)
+    await chat.say(f"rút hồ sơ {code}")
+    await chat.press("yes")
+    assert f"Đã rút hồ sơ {code}" in chat.text()
+    async with runtime.sm() as db:
+        kinds = [m.kind for m in (await db.execute(select(OutboxMessage))).scalars()]
+    assert kinds.count("citizen_withdrawn") == 0  # this chat reads the confirmation; no message per agency

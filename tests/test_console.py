@@ -18,9 +18,8 @@ import pytest
 
 from bot.console import run_console
 from bot.service import Runtime
-from dialogs.catalog import Catalog
 from storage.repo import DossierRepo
-from tests.conftest import jpeg
+from tests.conftest import jpeg, shared_catalog
 
 REPO = Path(__file__).resolve().parent.parent
 FUNERAL = "ho-tro-chi-phi-mai-tang"
@@ -106,11 +105,11 @@ class JsonlBot:
 def check_line(obj: dict[str, Any]) -> None:
     assert obj["type"] in ("message", "ask")
     if obj["type"] == "message":
-        assert MESSAGE_KEYS <= set(obj)
+        assert set(obj) >= MESSAGE_KEYS
         assert isinstance(obj["text"], str) and isinstance(obj["error"], bool)
         assert obj["dossier"] is None or isinstance(obj["dossier"], str)
         return
-    assert ASK_KEYS <= set(obj), f"ask without {ASK_KEYS - set(obj)}"
+    assert set(obj) >= ASK_KEYS, f"ask without {ASK_KEYS - set(obj)}"
     assert isinstance(obj["text"], str) and obj["text"]
     assert isinstance(obj["field"], str) and obj["field"]
     assert isinstance(obj["kind"], str) and isinstance(obj["optional"], bool)
@@ -172,7 +171,7 @@ def test_jsonl_protocol_full_funeral(bots, tmp_path):
     menu = expect(first, "procedure")
     assert menu["kind"] == "choice" and menu["procedure"] is None
     ids = [c["value"] for c in menu["choices"]]
-    assert set(ids) == set(Catalog.load().procedures) and FUNERAL in ids
+    assert set(ids) == set(shared_catalog().procedures) and FUNERAL in ids
 
     # a choice by its number
     a = expect(bot.send({"text": str(ids.index(FUNERAL) + 1)}), "filer.role")
@@ -264,7 +263,7 @@ def test_jsonl_odd_lines(bots):
 
 
 async def stored_answers(tmp: Path, user: str) -> dict[str, Any]:
-    rt = Runtime(f"sqlite+aiosqlite:///{tmp}/x.db", var_dir=tmp / "var")
+    rt = Runtime(f"sqlite+aiosqlite:///{tmp}/x.db", var_dir=tmp / "var", catalog=shared_catalog())
     await rt.open(migrate=False)
     try:
         s = await rt.session(f"console:{user}")
@@ -332,7 +331,7 @@ async def test_human_console_numbers_choices_and_attaches_files(tmp_path, sqlite
              "Lâm Đồng", "Đức Trọng", "Thôn 1", "10/11/2026", "11/11/2026", "Nghĩa trang", "1", "Lý Văn Một",
              "01/02/1975", "068075001234", "bỏ qua", "Lâm Đồng", "Đức Trọng", "Thôn 1", "1", "con", "0912345678",
              f"/tep {tmp_path / 'khong-co.jpg'}", f"/tep {photo}", "xong", "/thoat", "không được đọc"]
-    async with Runtime(sqlite_url, var_dir=tmp_path / "var", now=clock) as rt:
+    async with Runtime(sqlite_url, var_dir=tmp_path / "var", now=clock, catalog=shared_catalog()) as rt:
         ids = [c.value for c in rt.engine.menu_choices(await rt.session("console:an"))]
         lines[0] = str(ids.index(FUNERAL) + 1)
         stdout = io.StringIO()
@@ -340,7 +339,7 @@ async def test_human_console_numbers_choices_and_attaches_files(tmp_path, sqlite
         out = stdout.getvalue()
         session = await rt.session("console:an")
 
-    titles = {p.id: p.title for p in Catalog.load().procedures.values()}
+    titles = {p.id: p.title for p in shared_catalog().procedures.values()}
     # the menu: numbered procedures, then a prompt
     assert out.startswith("Xin chào")
     for i, pid in enumerate(ids, 1):
@@ -365,7 +364,7 @@ async def test_human_console_numbers_choices_and_attaches_files(tmp_path, sqlite
 
 
 async def test_human_console_end_of_input_keeps_the_draft(tmp_path, sqlite_url, clock):
-    async with Runtime(sqlite_url, var_dir=tmp_path / "var", now=clock) as rt:
+    async with Runtime(sqlite_url, var_dir=tmp_path / "var", now=clock, catalog=shared_catalog()) as rt:
         stdout = io.StringIO()
         await run_console(rt, "binh", stdin=io.StringIO(f"{FUNERAL}\nhủy\nkhông\n"), stdout=stdout)
         out = stdout.getvalue()
@@ -379,7 +378,7 @@ async def test_human_console_end_of_input_keeps_the_draft(tmp_path, sqlite_url, 
 
 async def test_human_console_speaks_the_chosen_language(tmp_path, sqlite_url, clock):
     """After /language everything the console itself adds (hints, file errors, goodbye) is English too."""
-    async with Runtime(sqlite_url, var_dir=tmp_path / "var", now=clock) as rt:
+    async with Runtime(sqlite_url, var_dir=tmp_path / "var", now=clock, catalog=shared_catalog()) as rt:
         stdout = io.StringIO()
         lines = ["/language", FUNERAL, f"/tep {tmp_path / 'missing.jpg'}", "/thoat"]
         await run_console(rt, "en", stdin=io.StringIO("\n".join(lines) + "\n"), stdout=stdout)

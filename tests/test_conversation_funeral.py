@@ -5,7 +5,7 @@ from datetime import date
 
 from bot.service import Runtime
 from storage.repo import DossierRepo, dossier_to_dict
-from tests.conftest import Chat, jpeg, pdf
+from tests.conftest import Chat, jpeg, pdf, shared_catalog
 
 PROC = "ho-tro-chi-phi-mai-tang"
 
@@ -267,7 +267,7 @@ async def test_edit_from_review_asks_new_and_drops_stale(chat: Chat, runtime: Ru
 
 
 async def test_resume_after_restart(db_url, tmp_path, clock):
-    rt = Runtime(db_url, var_dir=tmp_path / "var", now=clock)
+    rt = Runtime(db_url, var_dir=tmp_path / "var", now=clock, catalog=shared_catalog())
     await rt.open()
     chat = await Chat(rt, "console:resume").start()
     await chat.press(PROC)
@@ -277,7 +277,7 @@ async def test_resume_after_restart(db_url, tmp_path, clock):
     await chat.expect("deceased.birth_date")
     await rt.close()
 
-    rt2 = Runtime(db_url, var_dir=tmp_path / "var", now=clock)
+    rt2 = Runtime(db_url, var_dir=tmp_path / "var", now=clock, catalog=shared_catalog())
     await rt2.open()
     try:
         chat2 = await Chat(rt2, "console:resume").start()

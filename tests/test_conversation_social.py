@@ -12,7 +12,7 @@ import pytest
 
 from bot.service import Runtime
 from storage.repo import DossierRepo, dossier_to_dict
-from tests.conftest import Chat, jpeg, pdf
+from tests.conftest import Chat, jpeg, pdf, shared_catalog
 
 DISABILITY = "xac-dinh-muc-do-khuyet-tat"
 HOUSING = "ho-tro-nha-o"
@@ -99,7 +99,7 @@ async def disability_person(chat: Chat, *, name: str, birth: str, sex: str, id_n
 
 
 async def answer_groups(chat: Chat, answers: list[str]) -> Chat:
-    for field, text in zip(GROUPS, answers):
+    for field, text in zip(GROUPS, answers, strict=True):
         await chat.expect(field)
         await chat.say(text)
     return chat
@@ -130,7 +130,7 @@ async def test_disability_redetermination_adult_happy_path(chat: Chat, runtime: 
         await chat.say("không")
     # section III.2: the person is 41, so the ten activities are asked
     levels = ["2", "1", "1", "2", "2", "1", "1", "3", "1", "4"]
-    for field, level in zip(ACTIVITIES, levels):
+    for field, level in zip(ACTIVITIES, levels, strict=True):
         await chat.expect(field)
         assert [c.label for c in chat.ask.choices] == ["Thực hiện được", "Thực hiện được nhưng cần trợ giúp",
                                                          "Không thực hiện được", "Không xác định được"]
@@ -250,7 +250,7 @@ async def test_disability_helper_keeps_both_people_and_no_sign_is_ineligible(cha
 async def test_disability_group_answered_one_item_at_a_time(db_url, tmp_path, clock):
     """Mẫu 01 III.1: the items of a group can be typed as numbers in one message, or answered one by one
     (có/không), with back inside the list, a specific message for a wrong answer, and a restart in between."""
-    rt = Runtime(db_url, var_dir=tmp_path / "var", now=clock)
+    rt = Runtime(db_url, var_dir=tmp_path / "var", now=clock, catalog=shared_catalog())
     await rt.open()
     chat = await Chat(rt, "console:items").start()
     await open_procedure(chat, DISABILITY, "request.type", "Xác định, xác định lại mức độ khuyết tật")
@@ -278,7 +278,7 @@ async def test_disability_group_answered_one_item_at_a_time(db_url, tmp_path, cl
     assert "Mục 4/6" in chat.text()
     await rt.close()
 
-    rt2 = Runtime(db_url, var_dir=tmp_path / "var", now=clock)
+    rt2 = Runtime(db_url, var_dir=tmp_path / "var", now=clock, catalog=shared_catalog())
     await rt2.open()
     try:
         chat = await Chat(rt2, "console:items").start()  # the place inside the list survives a restart
@@ -588,7 +588,8 @@ async def test_average_household_income_above_band_is_ineligible(chat: Chat):
 
 async def test_average_household_band_follows_the_standard_in_force(db_url, tmp_path):
     """On a day inside the standard's period the same band applies, without the 'no newer standard' note."""
-    rt = Runtime(db_url, var_dir=tmp_path / "var", now=lambda: datetime(2025, 6, 2, 9, 0))
+    rt = Runtime(db_url, var_dir=tmp_path / "var", now=lambda: datetime(2025, 6, 2, 9, 0),
+                 catalog=shared_catalog())
     await rt.open()
     try:
         chat = await Chat(rt, "console:band").start()
@@ -606,8 +607,8 @@ async def test_average_household_income_at_poverty_line_suggests_poor_household_
     await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
     await chat.say("lâm nghiệp")
     await chat.say("1.500.000")
-    assert_ineligible(chat, reason="1.500.000 đ/người/tháng trở xuống là ở mức chuẩn nghèo", ref="Nghị định 07/2021/NĐ-CP",
-                      instead=["rà soát, công nhận hộ nghèo hoặc hộ cận nghèo"])
+    assert_ineligible(chat, reason="1.500.000 đ/người/tháng trở xuống là ở mức chuẩn nghèo",
+                      ref="Nghị định 07/2021/NĐ-CP", instead=["rà soát, công nhận hộ nghèo hoặc hộ cận nghèo"])
     await chat.press("fix")
     await chat.expect("household.income_per_person")
     await chat.say("2 triệu")
@@ -671,7 +672,8 @@ async def test_facility_happy_path(chat: Chat, runtime: Runtime):
     assert data["applicant_name"] == "Mái ấm Tình Thương"
     a = data["answers"]
     assert all(a[c] is True for c in CONDITIONS)
-    assert a["facility.address"]["commune"].endswith("Đức Trọng") and a["facility.address"]["detail"] == "Số 12 đường Lê Lợi"
+    assert a["facility.address"]["commune"].endswith("Đức Trọng")
+    assert a["facility.address"]["detail"] == "Số 12 đường Lê Lợi"
     assert a["facility.phone"] == "0977833181"
     assert a["facility.type"] == "nguoi_cao_tuoi"
     assert a["facility.functions"] == ["nuoi_duong", "tu_van"]

@@ -2,7 +2,7 @@
 and the due-tomorrow / overdue pushes."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 
@@ -10,9 +10,9 @@ from bot import cases as off
 from bot.service import Runtime
 from dialogs import lifecycle as lc
 from dialogs.workdays import WorkCalendar
-from storage.officers_repo import LegRepo
+from storage.officers_repo import LegRepo, OfficerRepo
 from tests.conftest import VN
-from tests.test_officers import leg_of, do, officer, outbox, submit
+from tests.test_officers import do, leg_of, officer, outbox, submit
 
 
 def at(y, m, d, hh=9, mm=0) -> datetime:
@@ -171,7 +171,105 @@ def test_calendar_file_from_the_environment(tmp_path):
     plain = workdays.calendar_from_env({})
     assert not plain.makeup_workdays and plain.cutoff == workdays.DEFAULT_CUTOFF
     path.write_text("makeup_workday: [2026-11-28]\n", encoding="utf-8")  # a typo must not pass silently
-    with pytest.raises(ValueError, match="calendar.yaml"):
+    with pytest.raises(ValueError, match=r"calendar\.yaml"):
         workdays.calendar_from_env({workdays.CALENDAR_ENV: str(path)})
-    with pytest.raises(ValueError, match="missing.yaml"):
+    with pytest.raises(ValueError, match=r"missing\.yaml"):
         workdays.load_calendar(tmp_path / "missing.yaml")
+
+
+# --- 1-working-day legs, escalation and nobody in scope (officer desk D8, D15) -----------------------------
+async def test_a_one_day_leg_is_pushed_when_filed_due_today_morning_and_afternoon(chat, runtime: Runtime):
+    from bot.jobs import AfternoonDeadlines
+    from tests.test_conversation_linked import birth_docs, birth_insurance, birth_people, birth_residence, birth_start
+    from tests.test_conversation_linked import officer as agency_officer
+    from tests.test_conversation_linked import submit as submit_linked
+    await agency_officer(runtime, "commune", "24958")  # before the dossier: it must be pushed to them
+    async with runtime.sm() as db, db.begin():
+        o = (await OfficerRepo(db).list())[0]
+        o.user_key = "console:clerk"
+    await birth_start(chat)
+    await birth_people(chat)
+    await birth_residence(chat)
+    await birth_insurance(chat)
+    await birth_docs(chat)
+    code = await submit_linked(chat)  # Monday 23/11 09:00; the commune leg is due the next working day
+    legs = {leg.agency: leg for leg in await _legs(runtime, code)}
+    assert legs["commune"].commune_code == "24958"
+    due = legs["commune"].due_date
+    assert due == runtime.calendar.next_workday(date(2026, 11, 23))
+    pushed = [m for m in await outbox(runtime) if m.chat_key == "console:clerk"]
+    assert [m.kind for m in pushed] == ["officer_new", "officer_due_tomorrow"]  # told at once, not when late
+    async with runtime.sm() as db, db.begin():  # the due day's morning: due today, once
+        assert await off.scan_deadlines(db, runtime.calendar, at(due.year, due.month, due.day, 7, 31)) >= 1
+        assert await off.scan_deadlines(db, runtime.calendar, at(due.year, due.month, due.day, 8, 0)) == 0
+    job = AfternoonDeadlines(runtime.sm, calendar=runtime.calendar,
+                             now=lambda: at(due.year, due.month, due.day, 13, 59))
+    assert await job() is None
+    job.now = lambda: at(due.year, due.month, due.day, 14, 0)
+    assert (await job())["due_today_pushes"] >= 1
+    assert await job() is None  # once a day
+    kinds = [m.kind for m in await outbox(runtime) if m.chat_key == "console:clerk"]
+    assert kinds.count("officer_due_today") == 2
+
+
+async def test_overdue_escalates_to_the_leader(runtime: Runtime):
+    desk = await officer(runtime, lc.DESK, name="Văn thư")
+    leader = await officer(runtime, lc.LEADER, name="Chủ tịch")
+    code = await submit(runtime, when=at(2026, 11, 16, 9))  # due Thu 19/11
+    await do(runtime, desk, off.claim, code, now=at(2026, 11, 16, 10))
+    async with runtime.sm() as db, db.begin():
+        await off.scan_deadlines(db, runtime.calendar, at(2026, 11, 20, 7, 31))
+    overdue = [m for m in await outbox(runtime) if m.kind == "officer_overdue"]
+    async with runtime.sm() as db:
+        keys = {(await OfficerRepo(db).get(i)).user_key for i in (desk, leader)}
+    assert {m.chat_key for m in overdue} == keys  # the holder and the leader
+
+
+async def test_a_dossier_nobody_would_see_alerts_the_focal_point_and_says_so(runtime: Runtime):
+    await officer(runtime, lc.LEADER, name="Đầu mối xã", focal=True, agency="police")
+    code = await submit(runtime)  # the commune has a police focal point but no commune officer
+    pushed = [m for m in await outbox(runtime) if m.kind == "officer_unassigned"]
+    assert len(pushed) == 1 and code in pushed[0].payload["text"] and "chưa có cán bộ" in pushed[0].payload["text"]
+    [receipt] = [m for m in await outbox(runtime) if m.kind == "citizen_submitted"]
+    assert "ngày hẹn trên có thể thay đổi" in receipt.payload["text"]
+
+
+async def _legs(rt: Runtime, code: str):
+    async with rt.sm() as db:
+        d = await LegRepo(db).dossier(code)
+        return await LegRepo(db).of_dossier(d.id)
+
+
+async def test_a_supplement_has_a_deadline_a_reminder_and_an_end(runtime: Runtime):
+    """Officer desk D6: the citizen reads the deadline and is reminded; once it passes the dossier can be
+    returned (rejected for not supplementing), and a leader can always give it to someone else."""
+    desk = await officer(runtime, lc.DESK, name="Văn thư")
+    leader = await officer(runtime, lc.LEADER, name="Chủ tịch")
+    code = await submit(runtime, when=at(2026, 11, 25, 9))
+    await do(runtime, desk, off.claim, code, now=at(2026, 11, 25, 10))
+    async with runtime.sm() as db, db.begin():
+        o = await OfficerRepo(db).get(desk)
+        req = await off.request_supplement(db, o, code, ["contact.phone"], "Số điện thoại không liên lạc được",
+                                           at(2026, 11, 25, 10), calendar=runtime.calendar, days=5)
+        due = req.due_date
+    assert due == runtime.calendar.due_date(at(2026, 11, 25, 10), 5)
+    [told] = [m for m in await outbox(runtime) if m.kind == "citizen_needs_supplement"]
+    assert f"Hạn bổ sung: hết ngày {due:%d/%m/%Y}" in told.payload["text"]
+    with pytest.raises(off.ActionRefused) as exc:  # still within the deadline
+        await do(runtime, desk, off.reject, code, "Trả lại hồ sơ do không bổ sung", now=at(2026, 11, 26, 9))
+    assert "còn trong hạn bổ sung" in exc.value.text("vi")
+    # two working days before: one reminder to the citizen, however often the daily job runs
+    before = runtime.calendar.previous_workday(runtime.calendar.previous_workday(due))
+    for hh in (7, 9):
+        async with runtime.sm() as db, db.begin():
+            await off.scan_supplements(db, runtime.calendar, at(before.year, before.month, before.day, hh, 31))
+    assert len([m for m in await outbox(runtime) if m.kind == "citizen_supplement_reminder"]) == 1
+    # the day after the deadline: the holder and the leader hear it; the desk returns the dossier
+    late = runtime.calendar.next_workday(due)
+    async with runtime.sm() as db, db.begin():
+        await off.scan_supplements(db, runtime.calendar, at(late.year, late.month, late.day, 7, 31))
+    assert len([m for m in await outbox(runtime) if m.kind == "officer_supplement_late"]) == 2
+    await do(runtime, leader, off.reassign, code, desk, now=at(late.year, late.month, late.day, 8))
+    await do(runtime, desk, off.reject, code, "Trả lại hồ sơ do không bổ sung trong hạn",
+             now=at(late.year, late.month, late.day, 9))
+    assert (await leg_of(runtime, code)).status == lc.REJECTED

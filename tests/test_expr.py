@@ -337,8 +337,8 @@ CALLS = ["age({})", "age({}, at={})", "days_between({}, {})", "len({})", "count(
 @st.composite
 def expressions(draw, depth=0):
     if depth >= 3 or draw(st.integers(0, 3)) == 0:
-        leaf = draw(st.sampled_from(NAMES + ["1", "0", "-3", "2.5", "'ab'", "None", "True", "[1, 'a']",
-                                             "(2, 3)", "a[1]", "value[0]", "value.a"]))
+        leaf = draw(st.sampled_from([*NAMES, "1", "0", "-3", "2.5", "'ab'", "None", "True", "[1, 'a']", "(2, 3)",
+                                     "a[1]", "value[0]", "value.a"]))
         return leaf
     kind = draw(st.integers(0, 4))
     if kind == 0:

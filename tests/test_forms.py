@@ -14,22 +14,22 @@ import re
 import shutil
 import subprocess
 import unicodedata
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from dialogs import address as addr
-from dialogs.catalog import Catalog
 from dialogs.forms import has_form, render_pdf, render_text, template_for
 from dialogs.forms.render import FONTS_DIR, check_templates, load_templates
+from tests.conftest import shared_catalog
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 GOLDEN = Path(__file__).parent / "golden"
 SUBMITTED = datetime(2026, 11, 23, 9, 0, tzinfo=VN)
 UPDATE = os.environ.get("DVCBOT_UPDATE_GOLDEN") == "1"
-CATALOG = Catalog.load()
+CATALOG = shared_catalog()
 
 
 # -- realistic answers, as the engine stores them ---------------------------------------------
@@ -390,7 +390,7 @@ def test_members_table_rows():
 
 
 def test_date_line_uses_vietnam_time_and_place():
-    late = datetime(2026, 11, 22, 18, 30, tzinfo=timezone.utc)  # 01:30 on 23 November in Vietnam
+    late = datetime(2026, 11, 22, 18, 30, tzinfo=UTC)  # 01:30 on 23 November in Vietnam
     text = render_text("doi-cap-lai-giay-xac-nhan-khuyet-tat", disability_exchange(), submitted_at=late,
                        code="KT-1")
     assert "Thanh Hà, ngày 23 tháng 11 năm 2026" in text
@@ -451,34 +451,33 @@ def test_cli_renders_a_stored_dossier(tmp_path, capsys, monkeypatch):
     url = f"sqlite+aiosqlite:///{tmp_path}/dvcbot.db"
 
     async def store() -> None:
-        async with Runtime(url, var_dir=tmp_path / "var") as rt:
-            async with rt.sm() as db:
-                await DossierRepo(db).create(
-                    code=CODES["ho-tro-chi-phi-mai-tang"], idempotency_key="u:mt:1",
-                    procedure_id="ho-tro-chi-phi-mai-tang", procedure_version=1, agency="commune",
-                    commune_code="24958", submitter_key="console:test", applicant_key=None,
-                    applicant_name="NGUYỄN THỊ BÌNH", answers=funeral(), lang="vi",
-                    submitted_at=SUBMITTED, due_date=date(2026, 11, 26), attachments=[])
-                await db.commit()
+        async with Runtime(url, var_dir=tmp_path / "var", catalog=shared_catalog()) as rt, rt.sm() as db:
+            await DossierRepo(db).create(
+                code=CODES["ho-tro-chi-phi-mai-tang"], idempotency_key="u:mt:1",
+                procedure_id="ho-tro-chi-phi-mai-tang", procedure_version=1, agency="commune",
+                commune_code="24958", submitter_key="console:test", applicant_key=None,
+                applicant_name="NGUYỄN THỊ BÌNH", answers=funeral(), lang="vi",
+                submitted_at=SUBMITTED, due_date=date(2026, 11, 26), attachments=[])
+            await db.commit()
 
     asyncio.run(store())
     base = ["--db", url, "--var", str(tmp_path / "var")]
-    assert main(base + ["form", CODES["ho-tro-chi-phi-mai-tang"], "--text"]) == 0
+    assert main([*base, "form", CODES["ho-tro-chi-phi-mai-tang"], "--text"]) == 0
     out = capsys.readouterr().out
     expected = render_text("ho-tro-chi-phi-mai-tang", funeral(), submitted_at=SUBMITTED,
                            code=CODES["ho-tro-chi-phi-mai-tang"])
     assert out == expected
 
     pdf = tmp_path / "to-khai.pdf"
-    assert main(base + ["form", CODES["ho-tro-chi-phi-mai-tang"], "--out", str(pdf)]) == 0
+    assert main([*base, "form", CODES["ho-tro-chi-phi-mai-tang"], "--out", str(pdf)]) == 0
     assert pdf.read_bytes().startswith(b"%PDF-")
 
     monkeypatch.chdir(tmp_path)
-    assert main(base + ["form", CODES["ho-tro-chi-phi-mai-tang"]]) == 0
+    assert main([*base, "form", CODES["ho-tro-chi-phi-mai-tang"]]) == 0
     assert (tmp_path / f"{CODES['ho-tro-chi-phi-mai-tang']}.pdf").exists()
 
     capsys.readouterr()
-    assert main(base + ["form", "MT-0000-NOTHERE"]) == 1
+    assert main([*base, "form", "MT-0000-NOTHERE"]) == 1
     assert "Không tìm thấy hồ sơ" in capsys.readouterr().err
 
 
@@ -523,12 +522,25 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
     assert "unknown standard 'std.ceiling'" in problems
 
 
+def test_template_check_catches_a_leg_form_with_no_template(tmp_path):
+    import yaml as _yaml
+
+    from dialogs.catalog import PROCEDURES_DIR, Catalog
+
+    name = "lien-thong-khai-tu.yaml"
+    data = _yaml.safe_load((PROCEDURES_DIR / name).read_text(encoding="utf-8"))
+    leg = next(leg for leg in data["legs"] if leg.get("forms"))
+    leg["forms"] = ["to-khai-khong-co"]
+    (tmp_path / name).write_text(_yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    problems = check_templates(Catalog.load(tmp_path))
+    assert f"lien-thong-khai-tu: leg {leg['id']}: no form template 'to-khai-khong-co' in dialogs/forms/templates" \
+        in problems, problems
+
+
 def test_dated_standard_in_force_is_picked_by_date():
     from datetime import date as _date
 
-    from dialogs.catalog import Catalog
-
-    proc = Catalog.load().get("xac-nhan-ho-muc-song-trung-binh")
+    proc = shared_catalog().get("xac-nhan-ho-muc-song-trung-binh")
     st, stale = proc.standard_at(_date(2024, 5, 1))
     assert st.values == {"poverty_line": 1500000, "upper": 2250000} and not stale
     assert "07/2021" in st.source
@@ -613,7 +625,7 @@ def _read_number(words: str) -> int:
 def _well_formed(words: str) -> None:
     """The written conventions, wherever the word falls."""
     ws = words.split()
-    for prev, w in zip([""] + ws, ws):
+    for prev, w in zip(["", *ws], ws, strict=False):
         assert w != "lẻ" and w != "ngàn" and w != "tư" and w != "nhăm", words
         if w == "mốt":
             assert prev == "mươi", words           # 21 hai mươi mốt, but 11 mười một, 101 một trăm linh một

@@ -14,7 +14,7 @@ from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
 from dialogs import filecheck
-from dialogs.catalog import Catalog, PROCEDURES_DIR
+from dialogs.catalog import PROCEDURES_DIR, Catalog
 from dialogs.expr import ExprError, compile_expr
 from dialogs.messages import MAX_TEXT, Incoming, IncomingFile
 from dialogs.parsing import Invalid, check_attachment, parse_text

@@ -17,9 +17,10 @@ import yaml
 from babel.messages.pofile import read_po
 
 from dialogs.babel_extract import extract_procedure
-from dialogs.catalog import PROCEDURES_DIR, Catalog, translatable_strings
+from dialogs.catalog import PROCEDURES_DIR, translatable_strings
 from dialogs.i18n import Translator, po_path
 from dialogs.schema import Procedure
+from tests.conftest import shared_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 MENU_QUESTION = "Bạn cần làm thủ tục nào? Chọn một thủ tục hoặc gõ điều bạn cần."
@@ -58,12 +59,12 @@ def test_catalogues_complete_and_not_stale(i18n_script, template):
 
 
 def test_procedure_catalogue_check_is_clean():
-    assert Catalog.load().check() == []
+    assert shared_catalog().check() == []
 
 
 def test_template_holds_every_procedure_string(template):
     ids = {m.id for m in template if m.id}
-    for proc in Catalog.load():
+    for proc in shared_catalog():
         for where, text in translatable_strings(proc):
             assert text in ids, f"{proc.id}: {where} not extracted"
 
@@ -93,7 +94,7 @@ def test_english_translates_engine_and_procedure_strings():
     menu = en(MENU_QUESTION)
     assert menu != MENU_QUESTION and "procedure" in menu.lower()
     assert en("Có") == "Yes" and en("Không") == "No"
-    cat = Catalog.load()
+    cat = shared_catalog()
     for proc in cat:
         title = en(proc.title)
         assert title != proc.title, proc.id

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dialogs import nlu
-from dialogs.catalog import Catalog
 from dialogs.nlu import (
     INFO_CATEGORIES,
     ProcedureStub,
@@ -23,6 +22,7 @@ from dialogs.nlu import (
     restore_diacritics_name,
 )
 from dialogs.parsing import Invalid, parse_date, parse_yes_no
+from tests.conftest import shared_catalog
 
 UTTERANCES = Path(__file__).parent / "nlu" / "utterances.tsv"
 TODAY = date(2026, 11, 23)
@@ -42,7 +42,7 @@ ALL_IDS = [FUNERAL, REISSUE, LEVEL, BIRTH, DEATH, BANK, HOUSING, AVERAGE, FACILI
 @pytest.fixture(scope="module")
 def catalog() -> list:
     """The procedures of the real catalogue."""
-    return nlu.eval_catalog()
+    return nlu.eval_catalog(shared_catalog())
 
 
 # --------------------------------------------------------------------------
@@ -52,7 +52,7 @@ def catalog() -> list:
 
 @pytest.fixture(scope="module")
 def report() -> nlu.EvalReport:
-    return evaluate(UTTERANCES)
+    return evaluate(UTTERANCES, shared_catalog())
 
 
 def test_labelled_set_is_large_and_well_formed() -> None:
@@ -87,7 +87,7 @@ def test_report_lists_failures_and_cli_runs(tmp_path: Path, capsys: pytest.Captu
     path = tmp_path / "u.tsv"
     path.write_text("# a comment\nintent\tlàm giấy khai sinh cho con\tho-tro-nha-o\n"
                     "money\t1tr5\t1500000\n", encoding="utf-8")
-    rep = evaluate(path)
+    rep = evaluate(path, shared_catalog())
     assert rep.total == {"intent": 1, "money": 1}
     assert rep.failures == [("intent", "làm giấy khai sinh cho con", "ho-tro-nha-o", BIRTH)]
     assert "50.0%" in str(rep)
@@ -235,7 +235,7 @@ def test_other_services_never_start_a_procedure(catalog: list, text: str) -> Non
 
 def test_phrases_only_for_procedures_in_the_catalogue() -> None:
     """Only the procedures of the catalogue are scored, each with the phrases of its own YAML…"""
-    today = Catalog.load()
+    today = shared_catalog()
     only_two = [p for p in today.procedures.values() if p.id in (FUNERAL, REISSUE)]
     assert all(pid in (FUNERAL, REISSUE) for pid, _ in match_procedures("làm giấy khai sinh cho con", only_two))
     assert decide("dang ky khai sinh", only_two).procedure is None
@@ -249,7 +249,7 @@ def test_phrases_only_for_procedures_in_the_catalogue() -> None:
 
 
 def test_catalog_forms_accepted(catalog: list) -> None:
-    real = Catalog.load()
+    real = shared_catalog()
     as_mapping = {p.id: p for p in catalog}
     for cat in (real, real.procedures, catalog, as_mapping, tuple(catalog)):
         assert decide("cap lai giay khuyet tat", cat).procedure == REISSUE
@@ -385,7 +385,7 @@ def test_restore_diacritics_name(text: str, expected: str | None) -> None:
 
 
 # --------------------------------------------------------------------------
-# Parsing forms added for issue 9 (dialogs/parsing.py)
+# Parsing forms (dialogs/parsing.py)
 # --------------------------------------------------------------------------
 
 
@@ -430,7 +430,7 @@ FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCh
                                                                         HealthCheck.function_scoped_fixture])
 
 
-_CATALOG = nlu.eval_catalog()
+_CATALOG = nlu.eval_catalog(shared_catalog())
 _IDS = {p.id for p in _CATALOG}
 
 
@@ -470,4 +470,4 @@ def test_catalog_check_reports_bad_phrases() -> None:
         "nlu.phrases: 'ở nhờ' has no meaningful word once normalised",
         "nlu.phrases: 'hỗ trợ mai táng' is listed twice (weights 1.0 and 0.45)",
     ]
-    assert Catalog.load().check(langs=()) == []
+    assert shared_catalog().check(langs=()) == []

@@ -3,8 +3,9 @@ workers), retried with backoff, 429s respected, rate limits kept, the crash wind
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -18,7 +19,7 @@ from storage.models import DossierEvent, OutboxMessage
 from storage.officers_repo import OfficerRepo, OutboxRepo
 from tests.test_officers import leg_of, officer, submit
 
-T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 class FakeTime:
@@ -63,14 +64,13 @@ async def test_outbox_rows_live_and_die_with_the_status_change(runtime: Runtime)
     code = await submit(runtime)
     async with runtime.sm() as db:
         before = (await db.execute(select(func.count()).select_from(OutboxMessage))).scalar_one()
-    async with runtime.sm() as db:
-        async with db.begin() as tx:
-            o = await OfficerRepo(db).get(desk)
-            await off.claim(db, o, code, runtime.now())
-            await off.receive(db, o, code, runtime.now())
-            n = (await db.execute(select(func.count()).select_from(OutboxMessage))).scalar_one()
-            assert n == before + 1  # the citizen's "received" is there, in this transaction
-            await tx.rollback()
+    async with runtime.sm() as db, db.begin() as tx:
+        o = await OfficerRepo(db).get(desk)
+        await off.claim(db, o, code, runtime.now())
+        await off.receive(db, o, code, runtime.now())
+        n = (await db.execute(select(func.count()).select_from(OutboxMessage))).scalar_one()
+        assert n == before + 1  # the citizen's "received" is there, in this transaction
+        await tx.rollback()
     async with runtime.sm() as db:
         assert (await db.execute(select(func.count()).select_from(OutboxMessage))).scalar_one() == before
         assert (await db.execute(select(func.count()).select_from(DossierEvent))).scalar_one() == 1
@@ -206,7 +206,7 @@ async def test_rate_limits_per_chat_and_global(runtime: Runtime):
     times = sorted(t for _c, t in sender.calls)
     one_chat = [t for c, t in sender.calls if c == "telegram:c0"]
     # chat c0 got a, b messages: every two sends to it are at least 1 s apart
-    assert all(b - a >= 1.0 - 1e-9 for a, b in zip(one_chat, one_chat[1:]))
+    assert all(b - a >= 1.0 - 1e-9 for a, b in itertools.pairwise(one_chat))
     # never more than burst + rate·t messages by time t
     for i, t in enumerate(times):
         assert i + 1 <= 5 + 5.0 * t + 1e-6

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from bot import cases as off
-from bot.cli import main as cli_main
 from bot.cases import ActionRefused
+from bot.cli import main as cli_main
 from bot.service import Runtime
 from dialogs import lifecycle as lc
 from dialogs.codes import new_dossier_code
 from dialogs.messages import Ask, Incoming, Message
-from storage.models import DossierEvent, DossierLeg, Officer, OutboxMessage
+from storage.models import DossierEvent, DossierLeg, OutboxMessage
 from storage.officers_repo import LegRepo, OfficerRepo
 from storage.repo import DossierRepo
 from tests.conftest import VN, Chat
@@ -252,7 +252,7 @@ async def test_whole_lifecycle_in_the_officer_chat(runtime: Runtime, clock):
     r = await say(dk, text="/hoso")
     assert code in text(r) and "hạn 27/11/2026" in text(r)
     r = await say(dk, text="1")  # numbered choice: the first dossier
-    assert "NGUYỄN VĂN AN" in text(r) and "giay-bao-tu.jpg" in text(r) and "Ngày chết" in text(r) or True
+    assert ("NGUYỄN VĂN AN" in text(r) and "giay-bao-tu.jpg" in text(r) and "Ngày chết" in text(r)) or True
     assert code in text(r)
     values = [c.value for c in r[-1].choices]
     assert f"claim:{code}" in values and f"approve:{code}" not in values

@@ -10,20 +10,30 @@ from datetime import date
 
 import pytest
 
-from dialogs.catalog import Catalog
 from dialogs.engine import Draft, Engine, Session
 from dialogs.kinds.address import AddressEntry
 from dialogs.kinds.attachment import Files
 from dialogs.kinds.bank import BankPick
 from dialogs.kinds.multi_choice import Items
 from dialogs.messages import Ask, Incoming, Message
-from dialogs.pending import (Confirm, EditField, EditSection, Ineligible, MenuCandidates, NameConfirm, Revisit,
-                             SupplementReview, from_data, to_data)
+from dialogs.pending import (
+    Confirm,
+    EditField,
+    EditSection,
+    Ineligible,
+    MenuCandidates,
+    NameConfirm,
+    Revisit,
+    SupplementReview,
+    from_data,
+    to_data,
+)
 from dialogs.protocol import Withdraw
+from tests.conftest import shared_catalog
 
 FUNERAL = "ho-tro-chi-phi-mai-tang"
 TODAY = date(2026, 11, 23)
-CATALOG = Catalog.load()
+CATALOG = shared_catalog()
 ENGINE = Engine(CATALOG, today=lambda: TODAY)
 
 # the sub-dialogs as stored in conversations today, one per kind

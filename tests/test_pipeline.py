@@ -50,7 +50,7 @@ class Echo:
                 row = (await db.execute(select(Conversation.user_key)
                                         .where(Conversation.user_key == turn.user_key))).first()
             self.committed.append(row is not None)
-            return replies + [Message("after commit")]
+            return [*replies, Message("after commit")]
         turn.after_commit(after)
         await rt.save_session(turn.db, turn)
         return [Message(turn.message.text[len("/echo"):].strip() + f" ({session.lang})")]

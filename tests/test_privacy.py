@@ -56,7 +56,7 @@ async def test_database_errors_do_not_quote_answers(db_url):
             try:
                 await conn.execute(text("SELECT no_such_column FROM no_such_table WHERE x = :v"),
                                    {"v": "068075001234"})
-            except Exception as exc:  # noqa: BLE001 - any driver error
+            except Exception as exc:
                 assert "068075001234" not in str(exc)
             else:
                 raise AssertionError("the statement should have failed")
@@ -121,7 +121,7 @@ async def test_telegram_conversation_with_hostile_files_and_a_flood_logs_nothing
         await fake.stop()
 
     logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
-    for value in PERSONAL + ["NGUYEN_VAN_BINH", "068075001234"]:
+    for value in [*PERSONAL, "NGUYEN_VAN_BINH", "068075001234"]:
         assert value not in logged, f"{value!r} was logged"
     async with runtime.sm() as db:
         names = (await db.execute(text("SELECT name FROM attachments"))).scalars().all()

@@ -31,20 +31,35 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.service import Runtime
-from dialogs.catalog import Catalog
 from dialogs.engine import NAV_TO_COMMAND, Draft, Engine, Session, detect_command
 from dialogs.messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, Incoming, IncomingFile, Message
 from dialogs.pending import to_data
-from dialogs.protocol import (DossierList, Follow, Followed, ListDossiers, OpenSupplement, Rate, Rated, Request, Result,
-                              SendSupplement, Submit, Submitted, SupplementOpened, SupplementSent, Withdraw, Withdrawn)
-from tests.conftest import jpeg, pdf
+from dialogs.protocol import (
+    DossierList,
+    Follow,
+    Followed,
+    ListDossiers,
+    OpenSupplement,
+    Rate,
+    Rated,
+    Request,
+    Result,
+    SendSupplement,
+    Submit,
+    Submitted,
+    SupplementOpened,
+    SupplementSent,
+    Withdraw,
+    Withdrawn,
+)
+from tests.conftest import jpeg, pdf, shared_catalog
 
 FUNERAL = "ho-tro-chi-phi-mai-tang"
 DISABILITY = "doi-cap-lai-giay-xac-nhan-khuyet-tat"
 TODAY = date(2026, 11, 23)
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
-CATALOG = Catalog.load()
+CATALOG = shared_catalog()
 ENGINE = Engine(CATALOG, today=lambda: TODAY)
 
 # Deterministic and quick by default (the suite stays reproducible); DVCBOT_PROPERTY_EXAMPLES=2000 runs a
@@ -52,7 +67,7 @@ ENGINE = Engine(CATALOG, today=lambda: TODAY)
 LONG = int(os.environ.get("DVCBOT_PROPERTY_EXAMPLES", "0"))
 
 
-def SETTINGS_FOR(n: int):  # noqa: N802 - reads like a decorator
+def SETTINGS_FOR(n: int):
     return settings(max_examples=LONG or n, deadline=None, derandomize=not LONG, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much])
@@ -267,7 +282,7 @@ def candidates(session: Session, ask: Ask) -> list[Incoming]:
         "number": [T("1"), T("2"), T("3"), T("0"), T("10")],
         "money": [T(m) for m in ("1.500.000", "2.000.000", "500.000", "5.000.000", "0", "100.000.000")],
         "multi_choice": [T("1"), T("không")],
-        "bank": [T("Agribank")], "bank_account": [T("1234567890123")],  # issue #6
+        "bank": [T("Agribank")], "bank_account": [T("1234567890123")],
     }.get(kind, [T("có"), T("1")])
 
 
@@ -280,7 +295,7 @@ def auto_path(proc: str, limit: int = 300) -> list[Incoming]:
     ask = check_turn(turn(session, script[0]))
     for _ in range(limit):
         if ask.field == "_review":
-            return script + [C("confirm"), C("yes")]
+            return [*script, C("confirm"), C("yes")]
         for cand in candidates(session, ask):
             trial = load(dump(session))
             replies = turn(trial, cand)
@@ -445,7 +460,8 @@ def test_engine_input_is_not_mutated_and_sessions_do_not_leak(snap: Snapshot, ms
 def test_runtime_on_sqlite(tmp_path):
     when = datetime(2026, 11, 23, 9, 0, tzinfo=VN)
     loop = asyncio.new_event_loop()
-    rt = Runtime(f"sqlite+aiosqlite:///{tmp_path}/props.db", var_dir=tmp_path / "var", now=lambda: when)
+    rt = Runtime(f"sqlite+aiosqlite:///{tmp_path}/props.db", var_dir=tmp_path / "var", now=lambda: when,
+                 catalog=CATALOG)
     loop.run_until_complete(rt.open())
     scripts = [FUNERAL_PATH, DISABILITY_PATH, FUNERAL_CANCEL, DISABILITY_INELIGIBLE]
 

@@ -2,7 +2,7 @@
 quiet hours kept, nothing sent twice across a restart, “tắt nhắc” respected, “Tiếp tục” resumes."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -38,7 +38,7 @@ async def outbox(rt: Runtime) -> list[OutboxMessage]:
         return list((await db.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars())
 
 
-LAST = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # 09:00 in Vietnam
+LAST = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 09:00 in Vietnam
 
 
 async def test_reminders_then_expiry_across_a_restart(db_url, tmp_path):
@@ -115,7 +115,7 @@ async def test_quiet_hours_and_stop_reminders(sqlite_url, tmp_path):
         late = datetime(2026, 11, 24, 22, 30, tzinfo=VN)  # 22:30: queued for 07:00 the next morning
         assert (await job(rt, late))["reminded"] == 1
         row = (await outbox(rt))[0]
-        when = row.next_attempt_at if row.next_attempt_at.tzinfo else row.next_attempt_at.replace(tzinfo=timezone.utc)
+        when = row.next_attempt_at if row.next_attempt_at.tzinfo else row.next_attempt_at.replace(tzinfo=UTC)
         assert when == datetime(2026, 11, 25, 7, 0, tzinfo=VN)
 
         await chat.say("tat nhac")  # typed without diacritics, at a question: the question comes back

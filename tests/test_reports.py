@@ -66,6 +66,17 @@ async def test_daily_report_counts(runtime: Runtime):
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 2000
 
 
+async def test_an_overdue_dossier_is_named_with_the_officer_who_holds_it(runtime: Runtime):
+    leader = await officer(runtime, lc.LEADER, name="Trần Thị Lan", focal=True)
+    code = await submit(runtime, when=at(2026, 11, 16, 9))  # due Thursday 19/11
+    await do(runtime, leader, off.claim, code, now=at(2026, 11, 16, 10))
+    async with runtime.sm() as db:
+        report = await reports.daily_report(db, "commune", COMMUNE, date(2026, 11, 30), at(2026, 11, 30, 7, 30),
+                                            calendar=runtime.calendar)
+    assert f"• {code} — UBND cấp xã — Trần Thị Lan" in reports.report_text("commune", COMMUNE, date(2026, 11, 30),
+                                                                            report)
+
+
 async def test_daily_reports_are_queued_on_working_days_before_nine_once(runtime: Runtime):
     await _scenario(runtime)
     async with runtime.sm() as db, db.begin():

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.service import Runtime
 from dialogs.messages import Incoming
 from storage.models import Conversation
-from tests.conftest import Chat
+from tests.conftest import Chat, shared_catalog
 
 
 async def _revision(rt: Runtime, user: str) -> int:
@@ -37,8 +37,8 @@ async def test_quick_messages_from_one_chat_are_handled_in_order(runtime: Runtim
 
 async def test_two_runtimes_on_one_database_do_not_lose_updates(db_url, tmp_path, clock):
     """Two processes (here: two runtimes with their own engines and locks) serving the same chat."""
-    a = await Runtime(db_url, var_dir=tmp_path / "var", now=clock).open()
-    b = await Runtime(db_url, var_dir=tmp_path / "var", now=clock).open(migrate=False)
+    a = await Runtime(db_url, var_dir=tmp_path / "var", now=clock, catalog=shared_catalog()).open()
+    b = await Runtime(db_url, var_dir=tmp_path / "var", now=clock, catalog=shared_catalog()).open(migrate=False)
     try:
         user = "console:shared"
         await a.start(user)

@@ -12,8 +12,15 @@ from bot import reports, stats
 from bot.service import Runtime
 from dialogs import lifecycle as lc
 from tests.conftest import Chat
-from tests.test_conversation_linked import act, birth_docs, birth_insurance, birth_people, birth_residence, \
-    birth_start, dossier
+from tests.test_conversation_linked import (
+    act,
+    birth_docs,
+    birth_insurance,
+    birth_people,
+    birth_residence,
+    birth_start,
+    dossier,
+)
 from tests.test_conversation_linked import officer as agency_officer
 from tests.test_conversation_linked import submit as submit_chat
 from tests.test_officers import COMMUNE, do, officer, outbox, submit

@@ -8,7 +8,7 @@ import dataclasses
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,7 +27,7 @@ from dialogs.messages import Ask, ChoiceOut, Incoming, Message
 from storage.channel_models import TelegramUpdate
 from storage.officers_repo import LegRepo
 from storage.repo import DossierRepo
-from tests.conftest import jpeg, pdf
+from tests.conftest import jpeg, pdf, shared_catalog
 from tests.fakes.telegram_api import FakeTelegramAPI, Sent
 
 TOKEN = "123456:TEST-token"
@@ -59,7 +59,7 @@ class Bot:
         self.http: ClientSession | None = None
         self.url = ""
 
-    async def start(self) -> "Bot":
+    async def start(self) -> Bot:
         self.runner = web.AppRunner(self.channel.webhook_app(), access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -395,7 +395,7 @@ async def test_crash_after_receipt_is_recovered_at_start(runtime: Runtime, fake:
     async with runtime.sm() as db, db.begin():
         for u in ups:
             # stored as the channel stores it, on the real clock (the inbox purge runs on the real clock too)
-            await InboxRepo(db).accept(123456, u, f"telegram:{CITIZEN}", datetime.now(timezone.utc))
+            await InboxRepo(db).accept(123456, u, f"telegram:{CITIZEN}", datetime.now(UTC))
     b = await Bot(runtime, fake).start()  # startup recovers the inbox
     try:
         await b.channel.join(20)
@@ -410,7 +410,7 @@ async def test_crash_after_receipt_is_recovered_at_start(runtime: Runtime, fake:
 async def test_two_processes_apply_one_update_once(runtime: Runtime, fake: FakeTelegramAPI, db_url, tmp_path, clock):
     """Two workers (say, a restarted process recovering its inbox while the old one still runs) handle the
     same stored update at once: the step and the inbox row commit together, so only one applies it."""
-    other = Runtime(db_url, var_dir=tmp_path / "var2", now=clock)
+    other = Runtime(db_url, var_dir=tmp_path / "var2", now=clock, catalog=shared_catalog())
     await other.open(migrate=False)
     a = TelegramChannel(runtime, TelegramConfig(token=TOKEN, api_base=fake.base_url, limits=FAST))
     b = TelegramChannel(other, TelegramConfig(token=TOKEN, api_base=fake.base_url, limits=FAST))
@@ -423,7 +423,7 @@ async def test_two_processes_apply_one_update_once(runtime: Runtime, fake: FakeT
             await a.join(10)
         u = fake.text_update(CITIZEN, "1")
         async with runtime.sm() as db, db.begin():
-            row = await InboxRepo(db).accept(123456, u, c, datetime.now(timezone.utc))
+            row = await InboxRepo(db).accept(123456, u, c, datetime.now(UTC))
         from bot.telegram.inbox import UpdateJob
         await asyncio.gather(a._process(c, UpdateJob(row, u)), b._process(c, UpdateJob(row, u)))
         assert await answers(runtime, CITIZEN) == {"filer.role": "self"}
@@ -536,7 +536,7 @@ async def test_a_long_notification_cut_by_a_429_or_a_network_error_resumes_where
 async def test_officer_approves_a_dossier_through_buttons(tg: Bot, fake: FakeTelegramAPI, runtime: Runtime):
     officer_chat = 777
     async with runtime.sm() as db, db.begin():
-        o, invite = await off.add_officer(db, full_name="Lê Thị Hoa", agency="commune", commune_code="25222",
+        _o, invite = await off.add_officer(db, full_name="Lê Thị Hoa", agency="commune", commune_code="25222",
                                           role=lc.LEADER, now=runtime.now())
     m = await tg.say(officer_chat, f"/canbo {invite}")
     assert "Xin chào Lê Thị Hoa" in all_text(fake, officer_chat)

@@ -1,7 +1,7 @@
 """The Vietnamese working-day calendar (dialogs/workdays.py)."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import holidays
 import pytest
@@ -80,7 +80,7 @@ def test_weekend():
 
 def test_datetimes_are_read_in_local_time():
     # 23:30 UTC on Friday is already Saturday in Vietnam
-    assert not CAL.is_workday(datetime(2026, 12, 4, 23, 30, tzinfo=timezone.utc))
+    assert not CAL.is_workday(datetime(2026, 12, 4, 23, 30, tzinfo=UTC))
 
 
 # -- deadlines --------------------------------------------------------------------------
@@ -91,8 +91,8 @@ def test_cutoff_both_sides():
     assert CAL.due_date(vn(2026, 12, 7, 14, 59), 3) == date(2026, 12, 10)
     assert CAL.due_date(vn(2026, 12, 7, 15, 0), 3) == date(2026, 12, 11)
     # the same instants given in UTC, and as naive local times
-    assert CAL.start_day(datetime(2026, 12, 7, 7, 59, tzinfo=timezone.utc)) == date(2026, 12, 7)
-    assert CAL.start_day(datetime(2026, 12, 7, 8, 0, tzinfo=timezone.utc)) == date(2026, 12, 8)
+    assert CAL.start_day(datetime(2026, 12, 7, 7, 59, tzinfo=UTC)) == date(2026, 12, 7)
+    assert CAL.start_day(datetime(2026, 12, 7, 8, 0, tzinfo=UTC)) == date(2026, 12, 8)
     assert CAL.start_day(datetime(2026, 12, 7, 14, 59)) == date(2026, 12, 7)
 
 
@@ -226,4 +226,4 @@ def test_classify_due_soon_over_a_weekend():
     assert CAL.classify(monday, None, now=vn(2026, 12, 11, 9)) == "due_soon"   # Friday
     assert CAL.classify(monday, None, now=vn(2026, 12, 10, 9)) == "in_time"    # Thursday
     # a finish time in UTC is read in Vietnamese time: 17:30 UTC Thu = 00:30 Fri in Vietnam
-    assert CAL.classify(DUE, datetime(2026, 12, 10, 17, 30, tzinfo=timezone.utc), now=vn(2026, 12, 20)) == "late"
+    assert CAL.classify(DUE, datetime(2026, 12, 10, 17, 30, tzinfo=UTC), now=vn(2026, 12, 20)) == "late"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -55,7 +55,7 @@ class Bot:
         self.stop_polling = asyncio.Event()
         self.url = self.base = ""
 
-    async def start(self) -> "Bot":
+    async def start(self) -> Bot:
         self.http = ClientSession()
         if self.mode == "webhook":
             self.runner = web.AppRunner(self.channel.webhook_app(), access_log=None)
@@ -294,7 +294,7 @@ async def test_crash_after_receipt_is_recovered_at_start(runtime: Runtime, fake:
     async with runtime.sm() as db, db.begin():
         for u in ups:
             # stored as the channel stores it, on the real clock (the inbox purge runs on the real clock too)
-            await InboxRepo(db).accept("1234567890", parse(u).key, u, f"zalo:{CITIZEN}", datetime.now(timezone.utc))
+            await InboxRepo(db).accept("1234567890", parse(u).key, u, f"zalo:{CITIZEN}", datetime.now(UTC))
     z = await Bot(runtime, fake).start()  # startup recovers the inbox
     try:
         await z.channel.join(20)
@@ -365,8 +365,8 @@ async def test_citizen_notification_through_the_outbox_429_then_delivered(runtim
         assert s.delivered == 1 and s.failed == 1
         # the push's choices are not numbered (a number answers the chat's current question): typed codes
         text = fake.last(CITIZEN).text
-        assert re.fullmatch(r"Chọn một việc:\nĐể chọn, gõ mã tương ứng:\n• (?P<c>[A-Z]{4})1: Xem hồ sơ\n• (?P=c)2: Nhận xử lý",
-                            text), text
+        assert re.fullmatch(r"Chọn một việc:\nĐể chọn, gõ mã tương ứng:\n"
+                            r"• (?P<c>[A-Z]{4})1: Xem hồ sơ\n• (?P=c)2: Nhận xử lý", text), text
     finally:
         await z.stop()
 
@@ -410,7 +410,13 @@ async def test_allowance_confirmation_on_zalo_says_choose_and_lists_typed_codes(
     buttons, so it says “chọn” (not “bấm”) and the sender lists the typed codes; typing one confirms."""
     from tests.conftest import Chat
     from tests.test_allowances import (
-        _verified, benef_rows, change_residence, family_reporter, register_self, start_change, submit,
+        _verified,
+        benef_rows,
+        change_residence,
+        family_reporter,
+        register_self,
+        start_change,
+        submit,
     )
     owner = await Chat(runtime, f"zalo:{CITIZEN}").start()
     await _verified(runtime, await register_self(owner))
@@ -586,7 +592,8 @@ async def test_a_too_big_photo_is_explained_and_other_events_are_ignored(runtime
 
 
 def test_splitting_never_cuts_a_word_or_a_numbered_choice():
-    from bot.telegram.render import split_text as telegram_split, utf16_len
+    from bot.telegram.render import split_text as telegram_split
+    from bot.telegram.render import utf16_len
     choices = "\n".join(f"{i}. Lựa chọn số {i} 📄 có tên khá dài để thử chỗ cắt" for i in range(1, 300))
     words = " ".join(["Hỗ trợ", "chi phí", "mai táng", "⚠️", "📎"] * 900)
     for split, limit in ((split_text, 2000), (telegram_split, 4096)):

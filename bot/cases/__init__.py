@@ -21,19 +21,41 @@ This package's namespace re-exports the public entry points below. Refusals rais
 from __future__ import annotations
 
 from .actions import (
-    approve, claim, queue, reassign, receive, reject, release, request_supplement, requestable_fields, return_result,
-    review, scoped,
+    approve,
+    claim,
+    queue,
+    reassign,
+    receive,
+    reject,
+    release,
+    request_supplement,
+    requestable_fields,
+    return_result,
+    review,
+    scoped,
 )
 from .base import ActionRefused, unit_text
 from .citizen import (
-    citizen_dossiers, follow_dossier, link_chat, open_supplement_requests, rate, resubmit, withdraw,
+    citizen_dossiers,
+    follow_dossier,
+    link_chat,
+    open_supplement_requests,
+    rate,
+    resubmit,
+    withdraw,
 )
 from .deadlines import base_due, days_left, deadline_class, effective_due
 from .invites import (
-    add_officer, is_invite_attempt, new_invite, new_invite_code, normalise_invite, officer_for, redeem_invite,
+    add_officer,
+    is_invite_attempt,
+    new_invite,
+    new_invite_code,
+    normalise_invite,
+    officer_for,
+    redeem_invite,
 )
 from .notify import citizen_chats, enqueue, push_officers
-from .reminders import scan_deadlines
+from .reminders import scan_deadlines, scan_supplements
 from .submission import on_submitted
 from .transition import transition
 
@@ -42,6 +64,7 @@ __all__ = [
     "days_left", "deadline_class", "effective_due", "enqueue", "follow_dossier", "is_invite_attempt", "link_chat",
     "new_invite", "new_invite_code", "normalise_invite", "officer_for", "on_submitted", "open_supplement_requests",
     "push_officers", "queue", "rate", "reassign", "receive", "redeem_invite", "reject", "release",
-    "request_supplement", "requestable_fields", "resubmit", "return_result", "review", "scan_deadlines", "scoped",
+    "request_supplement", "requestable_fields", "resubmit", "return_result", "review", "scan_deadlines",
+    "scan_supplements", "scoped",
     "transition", "unit_text", "withdraw",
 ]

@@ -4,6 +4,7 @@ Each action goes through :func:`bot.cases.transition.transition`; refusals raise
 """
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,10 +77,18 @@ def requestable_fields(dossier: Dossier, catalog: Catalog | None = None, today: 
     return [s.path for s in form.slots(answers, today) if not s.synthetic]
 
 
+def supplement_days() -> int:
+    """Working days the citizen has to supplement: a desk setting (``DVCBOT_SUPPLEMENT_DAYS``, 10 by default),
+    not a figure of the law; an officer may give another with the request."""
+    raw = os.environ.get("DVCBOT_SUPPLEMENT_DAYS", "").strip()
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= 60 else 10
+
+
 async def request_supplement(db: AsyncSession, officer: Officer, code: str, fields: list[str], reason: str,
                              now: datetime, *, calendar: WorkCalendar | None = None,
-                             catalog: Catalog | None = None) -> SupplementRequest:
-    """Ask the citizen to supplement ``fields`` (paths of the form) for ``reason``; the clock pauses."""
+                             catalog: Catalog | None = None, days: int | None = None) -> SupplementRequest:
+    """Ask the citizen to supplement ``fields`` (paths of the form) for ``reason`` within ``days`` working days
+    (:func:`supplement_days` by default); the clock pauses. The citizen reads the deadline."""
     d, leg = await scoped(db, officer, code)
     allowed_paths = requestable_fields(d, catalog, DEFAULT_CALENDAR.today(now))
     fields = list(dict.fromkeys(fields))
@@ -93,12 +102,15 @@ async def request_supplement(db: AsyncSession, officer: Officer, code: str, fiel
         raise refused(exc) from None
     for old in await SupplementRepo(db).open_for_leg(leg.id):
         old.status = "closed"
+    calendar = calendar or DEFAULT_CALENDAR
+    due = calendar.due_date(now, days if days and days > 0 else supplement_days())
     req = SupplementRequest(dossier_id=d.id, leg_id=leg.id, requested_by=officer.id, requested_at=now,
-                            fields=fields, reason=reason.strip(), status="open")
+                            fields=fields, reason=reason.strip(), status="open", due_date=due)
     db.add(req)
     await db.flush()
-    await transition(db, d, leg, act, now, calendar or DEFAULT_CALENDAR,
-                      data={"request_id": req.id, "fields": fields}, catalog=catalog)
+    await transition(db, d, leg, act, now, calendar,
+                      data={"request_id": req.id, "fields": fields, "supplement_due": due.isoformat()},
+                      catalog=catalog)
     return req
 
 
@@ -123,8 +135,15 @@ async def approve(db: AsyncSession, officer: Officer, code: str, result_number: 
 
 async def reject(db: AsyncSession, officer: Officer, code: str, reason: str, now: datetime, *,
                  calendar: WorkCalendar | None = None, catalog: Catalog | None = None) -> DossierLeg:
-    """Reject with a reason the citizen reads; open supplement requests close."""
+    """Reject with a reason the citizen reads; open supplement requests close. A dossier waiting for the citizen
+    can be rejected (“trả lại hồ sơ do không bổ sung”) once the supplement's deadline has passed."""
     d, leg = await scoped(db, officer, code)
+    if leg.status == lc.NEEDS_SUPPLEMENT:
+        today = (calendar or DEFAULT_CALENDAR).today(now)
+        dues = [r.due_date for r in await SupplementRepo(db).open_for_leg(leg.id) if r.due_date is not None]
+        if not dues or max(dues) >= today:
+            raise ActionRefused(N_("Người dân còn trong hạn bổ sung (đến hết ngày {due}); chỉ từ chối được khi đã quá "
+                                   "hạn."), "supplement_due", due=translator("vi").date(max(dues)) if dues else "-")
     await transition(db, d, leg, lc.Act(lc.REJECT, officer_actor(officer), reason=reason), now,
                       calendar or DEFAULT_CALENDAR, catalog=catalog)
     for req in await SupplementRepo(db).open_for_leg(leg.id):

@@ -5,7 +5,6 @@ Refusals raise :class:`ActionRefused` with a Vietnamese message (a gettext msgid
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 from dialogs import lifecycle as lc
@@ -36,10 +35,9 @@ def refused(exc: lc.Refused) -> ActionRefused:
     return ActionRefused(exc.message, exc.code, **exc.params)
 
 
-@lru_cache(maxsize=1)
 def default_catalog() -> Catalog:
-    """The catalogue loaded once, for callers that pass none."""
-    return Catalog.load()
+    """The process's catalogue (Catalog.default()), for callers that pass none."""
+    return Catalog.default()
 
 
 def catalog_or_default(catalog: Catalog | None) -> Catalog:
@@ -77,14 +75,13 @@ def proc_title(dossier: Dossier, _: Translator, catalog: Catalog | None = None) 
 def field_label(form: Form | None, path: str, _: Translator) -> str:
     """A field's short label as people read it (with the repeat item's number), or its path."""
     f = form.field(path) if form else None
-    if f is None:
+    if form is None or f is None:
         return path
     label = _(f.summary_label)
     m = re.match(r"^[a-z_]+\[(\d+)\]\.", path)
-    if m:
-        sec = form.lookup(path)[0]
-        if sec.repeat:
-            label += f" ({_(sec.repeat.item_label)} {int(m.group(1)) + 1})"
+    found = form.lookup(path) if m else None
+    if m and found and found[0].repeat:
+        label += f" ({_(found[0].repeat.item_label)} {int(m.group(1)) + 1})"
     return label
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import copy
 import secrets
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,7 @@ from storage.repo import DossierRepo
 
 from .base import ActionRefused, catalog_or_default, citizen_actor, field_label, form_of, proc_title, value_text
 from .deadlines import days_left, dossier_due
-from .notify import leg_officers, push_officers
+from .notify import citizen_chats, citizen_text, enqueue, leg_officers, push_officers
 from .transition import transition
 
 
@@ -37,7 +38,7 @@ def _applicant_id_number(dossier: Dossier, catalog: Catalog | None = None) -> st
     prefixes: list[str] = []
     if dossier.procedure_id in cat.procedures:
         prefixes = [p.rsplit(".", 1)[0] for p in cat.get(dossier.procedure_id).applicant_name_fields if "." in p]
-    for prefix in prefixes + ["applicant", "person"]:
+    for prefix in [*prefixes, "applicant", "person"]:
         value = answers.get(f"{prefix}.id_number")
         if isinstance(value, str) and value.strip():
             return value
@@ -53,7 +54,7 @@ async def follow_dossier(db: AsyncSession, user_key: str, code: str, last4: str,
     dossier = await DossierRepo(db).by_code(normalise_code(code) or code)
     idn = _applicant_id_number(dossier, catalog) if dossier is not None else None
     digits = "".join(ch for ch in (idn or "") if ch.isdigit())
-    if len(digits) < 4 or not secrets.compare_digest(digits[-4:], str(last4)):
+    if dossier is None or idn is None or len(digits) < 4 or not secrets.compare_digest(digits[-4:], str(last4)):
         raise ActionRefused(N_("Mã hồ sơ hoặc 4 số cuối CCCD chưa khớp. Bạn kiểm tra lại giúp nhé."), "mismatch")
     if dossier.applicant_key is None and dossier.submitter_key != user_key:
         dossier.applicant_key = user_key
@@ -89,6 +90,8 @@ async def resubmit(db: AsyncSession, request_id: int, answers: dict[str, Any], a
     if extra:
         raise ActionRefused(N_("Chỉ được sửa các mục được yêu cầu bổ sung."), "fields")
     leg = await LegRepo(db).get(req.leg_id, lock=True)
+    if leg is None:  # a supplement request belongs to a leg (foreign key): never true
+        raise ActionRefused(N_("Không tìm thấy yêu cầu bổ sung này."), "not_found")
     form = form_of(dossier, catalog)
     old = dossier.answers or {}
     changes: dict[str, dict[str, Any]] = {}
@@ -126,7 +129,7 @@ async def resubmit(db: AsyncSession, request_id: int, answers: dict[str, Any], a
     requester = await OfficerRepo(db).get(req.requested_by) if req.requested_by else None
     targets = await leg_officers(db, leg)
     if requester is not None and requester.user_key and requester.active and requester not in targets:
-        targets = [requester] + targets
+        targets = [requester, *targets]
     await push_officers(db, targets, "officer_supplement_received", f"supp:{req.id}", text, now,
                          dossier_id=dossier.id, choices=[(f"open:{dossier.code}", _("Xem hồ sơ"))])
     return {"code": dossier.code, "changed": list(changes)}
@@ -168,7 +171,7 @@ async def rate(db: AsyncSession, code: str, user_key: str, stars: int, comment: 
     if await CitizenRepo(db).rating(dossier.id) is not None:
         raise ActionRefused(N_("Bạn đã đánh giá hồ sơ {code} rồi. Cảm ơn bạn!"), "rated", code=code)
     db.add(Rating(dossier_id=dossier.id, user_key=user_key, stars=stars,
-                  comment=(comment or "").strip()[:2000] or None, created_at=now or datetime.now(timezone.utc)))
+                  comment=(comment or "").strip()[:2000] or None, created_at=now or datetime.now(UTC)))
     try:
         async with db.begin_nested():
             await db.flush()
@@ -191,10 +194,17 @@ async def withdraw(db: AsyncSession, code: str, user_key: str, now: datetime, re
              title=proc_title(dossier, _, catalog))
     for leg in legs:
         targets = await leg_officers(db, leg)  # whoever holds the leg, or its queue (before the claim is gone)
-        await transition(db, dossier, leg, lc.Act(lc.WITHDRAW, citizen_actor(user_key), reason=reason), now,
-                          calendar, catalog=catalog)
+        ev = await transition(db, dossier, leg, lc.Act(lc.WITHDRAW, citizen_actor(user_key), reason=reason), now,
+                              calendar, catalog=catalog, notify=False)
         await push_officers(db, targets, "officer_withdrawn", f"withdrawn:{leg.id}", text, now,
                              dossier_id=dossier.id)
+    # one message per citizen action, not one per leg; the chat that withdrew already reads the confirmation
+    _c = translator(dossier.lang)
+    told = citizen_text(lc.WITHDRAWN, dossier, legs[0], _c, due=None, catalog=catalog)
+    for chat in await citizen_chats(db, dossier):
+        if chat != user_key:
+            await enqueue(db, chat, f"citizen_{lc.WITHDRAWN}", f"ev:{ev.id}:{chat}", told, now,
+                          dossier_id=dossier.id)
     for req in await SupplementRepo(db).open_for_chat(user_key):
         if req[1].id == dossier.id:
             req[0].status = "closed"

@@ -22,7 +22,7 @@ def effective_due(leg: DossierLeg, calendar: WorkCalendar, now: datetime) -> dat
     """The leg's due date now: closed pauses are in ``leg.due_date``; an open pause counts until ``now``."""
     if leg.paused_since is None:
         return leg.due_date
-    pauses = closed_pauses(leg) + [(leg.paused_since, None)]
+    pauses = [*closed_pauses(leg), (leg.paused_since, None)]
     return calendar.due_date_with_pauses(leg.started_at, leg.processing_days, pauses, now)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,7 +67,7 @@ async def add_officer(db: AsyncSession, *, full_name: str, agency: str, commune_
         raise ActionRefused(N_("Vai trò không hợp lệ: {role}."), "role", role=role)
     if not full_name.strip() or not agency.strip() or not commune_code.strip():
         raise ActionRefused(N_("Cần họ tên, cơ quan và mã xã."), "fields")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     code = new_invite_code()
     o = await OfficerRepo(db).add(full_name=full_name.strip(), agency=agency.strip(),
                                   commune_code=commune_code.strip(), role=role, focal_point=focal_point,
@@ -94,7 +94,7 @@ async def redeem_invite(db: AsyncSession, code: str, user_key: str, now: datetim
         return None
     repo = OfficerRepo(db)
     o = await repo.by_invite(secret_hash(canonical))
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if o is None or not o.active or (o.invite_expires_at is not None and o.invite_expires_at < now):
         return None
     current = await repo.by_user_key(user_key, lock=True)

@@ -6,8 +6,9 @@ officers through :func:`push_officers`.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,7 +59,7 @@ def applicant_person_key(dossier: Dossier, catalog: Catalog | None = None) -> st
     prefixes: list[str] = []
     if dossier.procedure_id in cat.procedures:
         prefixes = [p.rsplit(".", 1)[0] for p in cat.get(dossier.procedure_id).applicant_name_fields if "." in p]
-    for prefix in prefixes + ["applicant", "person"]:
+    for prefix in [*prefixes, "applicant", "person"]:
         value = answers.get(f"{prefix}.id_number")
         if isinstance(value, str) and value.strip():
             return person_key(value)
@@ -67,10 +68,14 @@ def applicant_person_key(dossier: Dossier, catalog: Catalog | None = None) -> st
 
 def citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *, due: date | None,
                   reason: str | None = None, items: list[str] | None = None, result_number: str | None = None,
-                  catalog: Catalog | None = None) -> str:
+                  catalog: Catalog | None = None, closed: bool = False,
+                  supplement_due: date | None = None) -> str:
     """What the citizen reads when a dossier (or one of its legs) reaches status ``kind``."""
     title = proc_title(dossier, _, catalog)
-    part = planned_leg(dossier, leg, catalog) if kind != lc.SUBMITTED else None
+    # the invitation to rate only once the whole dossier is closed (a linked dossier's other legs may be open)
+    rate = "\n" + _("Mời bạn đánh giá chất lượng phục vụ: gõ “đánh giá {code}” rồi chọn từ 1 đến 5 sao.",
+                     code=dossier.code) if closed else ""
+    part = planned_leg(dossier, leg, catalog) if kind not in (lc.SUBMITTED, lc.WITHDRAWN) else None
     if part is not None:  # a linked procedure: name the part (agency leg) that changed
         title = f"{title} — {_(part.title)}"
     code = dossier.code
@@ -87,9 +92,13 @@ def citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *,
                  "cần làm gì thêm.", code=code, title=title, due=due_s)
     if kind == lc.NEEDS_SUPPLEMENT:
         lines = "\n".join(f"• {i}" for i in (items or []))
-        return _("Hồ sơ {code} ({title}) cần bổ sung:\n{items}\nLý do: {reason}\nGõ “bổ sung” để gửi các giấy tờ, "
+        text = _("Hồ sơ {code} ({title}) cần bổ sung:\n{items}\nLý do: {reason}\nGõ “bổ sung” để gửi các giấy tờ, "
                  "thông tin còn thiếu ngay trong cuộc trò chuyện này. Thời hạn giải quyết tạm dừng cho đến khi "
                  "bạn bổ sung xong.", code=code, title=title, items=lines, reason=reason or "")
+        if supplement_due is not None:
+            text += "\n" + _("Hạn bổ sung: hết ngày {date}. Quá hạn này, hồ sơ có thể bị trả lại.",
+                             date=_.date(supplement_due))
+        return text
     if kind == lc.RESUBMITTED:
         return _("Đã nhận phần bổ sung cho hồ sơ {code} ({title}). Hồ sơ được xử lý tiếp.\nNgày hẹn trả kết quả "
                  "(không tính thời gian chờ bổ sung): {due}.\nBạn không cần làm gì thêm.", code=code, title=title,
@@ -100,13 +109,12 @@ def citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *,
                  number=result_number or "")
     if kind == lc.RESULT_ISSUED:
         return _("Hồ sơ {code} ({title}) đã có kết quả (số {number}).\nNếu chưa nhận bản giấy, vui lòng mang căn "
-                 "cước đến {agency} để nhận.\nMời bạn đánh giá chất lượng phục vụ: gõ “đánh giá” và chọn từ 1 "
-                 "đến 5 sao.", code=code, title=title, number=result_number or "",
-                 agency=_(part.agency_name) if part is not None else _agency_name(dossier, _, catalog))
+                 "cước đến {agency} để nhận.", code=code, title=title, number=result_number or "",
+                 agency=_(part.agency_name) if part is not None else _agency_name(dossier, _, catalog)) + rate
     if kind == lc.REJECTED:
         return _("Rất tiếc, hồ sơ {code} ({title}) không được giải quyết.\nLý do: {reason}\nNếu bạn chưa đồng ý, "
-                 "bạn có quyền khiếu nại theo quy định, hoặc nộp hồ sơ mới khi đã đủ điều kiện (gõ “menu”).\n"
-                 "Mời bạn đánh giá chất lượng phục vụ: gõ “đánh giá”.", code=code, title=title, reason=reason or "")
+                 "bạn có quyền khiếu nại theo quy định, hoặc nộp hồ sơ mới khi đã đủ điều kiện (gõ “menu”).",
+                 code=code, title=title, reason=reason or "") + rate
     if kind == lc.WITHDRAWN:
         return _("Hồ sơ {code} ({title}) đã được rút theo yêu cầu. Bạn có thể nộp hồ sơ mới bất cứ lúc nào "
                  "(gõ “menu”).", code=code, title=title)
@@ -123,13 +131,15 @@ def _agency_name(dossier: Dossier, _: Translator, catalog: Catalog | None = None
 
 async def notify_citizens(db: AsyncSession, dossier: Dossier, leg: DossierLeg, event: DossierEvent, now: datetime,
                            calendar: WorkCalendar, *, catalog: Catalog | None = None, reason: str | None = None,
-                           items: list[str] | None = None, result_number: str | None = None) -> None:
+                           items: list[str] | None = None, result_number: str | None = None,
+                           supplement_due: date | None = None) -> None:
     """Tell every chat of the dossier's citizen about the status change recorded by ``event``."""
     _ = translator(dossier.lang)
     legs = await LegRepo(db).of_dossier(dossier.id)
     due = dossier_due(legs, calendar, now)
     text = citizen_text(event.to_status, dossier, leg, _, due=due, reason=reason, items=items,
-                         result_number=result_number, catalog=catalog)
+                         result_number=result_number, catalog=catalog,
+                         closed=all(leg_.status in lc.CLOSED for leg_ in legs), supplement_due=supplement_due)
     for chat in await citizen_chats(db, dossier):
         await enqueue(db, chat, f"citizen_{event.to_status}", f"ev:{event.id}:{chat}", text, now,
                        dossier_id=dossier.id)

@@ -1,6 +1,7 @@
 """A new dossier's legs (one per receiving agency), their due dates, officer pushes and the citizen's receipt."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,9 @@ from storage.officers_repo import CitizenRepo, LegRepo, OfficerRepo
 
 from .base import catalog_or_default, form_of, proc_title
 from .notify import applicant_person_key, citizen_chats, citizen_text, enqueue, push_officers
+from .reminders import push_if_due_soon
+
+log = logging.getLogger("dvcbot.cases")
 
 
 async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalendar | None, now: datetime, *,
@@ -54,6 +58,7 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
     await db.flush()
     dossier.due_date = max(leg.due_date for leg in legs)
     # officers of each leg's agency and commune
+    unseen: list[DossierLeg] = []
     for i, leg in enumerate(legs):
         part = f"{title} — {_(planned[i].title)}" if form is not None and form.proc.legs else title
         text = _("📥 Hồ sơ mới {code}: {title}.\nNgười đứng tên: {name}.\nHạn giải quyết: {due}.",
@@ -63,6 +68,12 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
         await push_officers(db, officers, "officer_new", f"new:{leg.id}", text, now, dossier_id=dossier.id,
                              choices=[(f"open:{dossier.code}", _("Xem hồ sơ")),
                                       (f"claim:{dossier.code}", _(lc.ACTION_LABELS[lc.CLAIM]))])
+        if not any(o.user_key and o.active for o in officers):
+            unseen.append(leg)
+        else:
+            await push_if_due_soon(db, dossier, leg, calendar, now, catalog=cat)
+    for leg in unseen:  # nobody in scope would ever see it: the focal points are told at once
+        await _alert_unassigned(db, dossier, leg, title, now)
     leg = legs[0]
     # the citizen's receipt
     _c = translator(dossier.lang)
@@ -70,7 +81,27 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
     if form is not None and form.proc.legs:  # a linked procedure: each agency with its own due date
         receipt += "\n" + _c(N_("Hồ sơ được chuyển đến từng cơ quan:")) + "".join(
             "\n" + _c(N_("• {part}: {agency} — hẹn trả {due}"), part=_c(p.title), agency=_c(p.agency_name),
-                       due=_c.date(lg.due_date)) for p, lg in zip(planned, legs))
+                       due=_c.date(lg.due_date)) for p, lg in zip(planned, legs, strict=False))
+    if unseen:  # the date is not promised silently
+        receipt += "\n" + _c(N_("Lưu ý: {agencies} tại xã/phường của bạn chưa nhận hồ sơ qua Trợ lý. Cán bộ đầu mối đã "
+                                "được báo để chuyển hồ sơ; ngày hẹn trên có thể thay đổi và bạn sẽ được báo lại."),
+                             agencies=", ".join(dict.fromkeys(_c(lc.AGENCY_LABELS.get(lg.agency, lg.agency))
+                                                              for lg in unseen)))
     for chat in await citizen_chats(db, dossier):
         await enqueue(db, chat, "citizen_submitted", f"sub:{dossier.id}:{chat}", receipt, now,
                        dossier_id=dossier.id)
+
+
+async def _alert_unassigned(db: AsyncSession, dossier: Dossier, leg: DossierLeg, title: str, now: datetime) -> None:
+    """A leg whose agency and commune have no active officer: the commune's focal points (any agency) are told,
+    or every focal point of the agency if the commune has none; failing both, it is logged for the admin."""
+    _ = translator("vi")
+    everyone = await OfficerRepo(db).focal_points()
+    targets = [o for o in everyone if o.commune_code == leg.commune_code] or \
+        [o for o in everyone if o.agency == leg.agency]
+    text = _("🚨 Hồ sơ {code} ({title}) gửi đến {agency} tại {commune}, nhưng ở đó chưa có cán bộ nào nhận hồ sơ qua "
+             "Trợ lý. Vui lòng chuyển hồ sơ cho đơn vị hoặc mời cán bộ (dvcbot officer add).", code=dossier.code,
+             title=title, agency=_(lc.AGENCY_LABELS.get(leg.agency, leg.agency)), commune=leg.commune_code or "-")
+    if not await push_officers(db, targets, "officer_unassigned", f"unassigned:{leg.id}", text, now,
+                               dossier_id=dossier.id, choices=[(f"open:{dossier.code}", _("Xem hồ sơ"))]):
+        log.warning("dossier %s: leg %s has no officer and no focal point to tell", dossier.code, leg.id)

@@ -7,7 +7,7 @@ dossier's status follow its legs and tells the citizen, all in the caller's tran
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,7 +44,7 @@ async def transition(db: AsyncSession, dossier: Dossier, leg: DossierLeg, act: l
     if after == lc.NEEDS_SUPPLEMENT and before != lc.NEEDS_SUPPLEMENT:
         leg.paused_since = now
     if before == lc.NEEDS_SUPPLEMENT and after != lc.NEEDS_SUPPLEMENT and leg.paused_since is not None:
-        leg.pauses = list(leg.pauses or []) + [[leg.paused_since.isoformat(), now.isoformat()]]
+        leg.pauses = [*list(leg.pauses or []), [leg.paused_since.isoformat(), now.isoformat()]]
         leg.paused_since = None
         leg.due_date = calendar.due_date_with_pauses(leg.started_at, leg.processing_days, closed_pauses(leg), now)
         leg.paused_workdays = max(0, calendar.workdays_between(base_due(leg, calendar), leg.due_date))
@@ -71,8 +71,10 @@ async def transition(db: AsyncSession, dossier: Dossier, leg: DossierLeg, act: l
             form = form_of(dossier, catalog)
             _ = translator(dossier.lang)
             items = [field_label(form, p, _) for p in act.items]
+        sup_due = (data or {}).get("supplement_due")
         await notify_citizens(db, dossier, leg, ev, now, calendar, catalog=catalog, reason=act.reason,
-                               items=items, result_number=leg.result_number)
+                               items=items, result_number=leg.result_number,
+                               supplement_due=date.fromisoformat(sup_due) if sup_due else None)
     return ev
 
 

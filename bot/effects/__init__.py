@@ -41,7 +41,7 @@ def validate_catalog(catalog: Catalog) -> list[str]:
                 if module is None:
                     problems.append(f"{where}: unknown effect {call.effect!r} (known: {', '.join(sorted(REGISTRY))})")
                     continue
-                if module.STAGE != stage:
+                if stage != module.STAGE:
                     problems.append(f"{where}: {call.effect} is a {module.STAGE} effect, not for effects.{section}")
                     continue
                 for path in getattr(call, "after", ()):

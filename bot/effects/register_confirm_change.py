@@ -109,7 +109,7 @@ def validate(args: Mapping[str, Any], form: Form, catalog: Any = None) -> list[s
         if column not in cols:
             a.problem(f"show.{name}: {column!r} is not one of the changed columns")
     names = list(show)
-    a.text("pending_message", ["days"] + names)
+    a.text("pending_message", ["days", *names])
     a.text("message", names, required=bool(reporter_confirms))
     a.text("notice", ["name", "code"], required=False)
     if CHAT in by:
@@ -307,7 +307,8 @@ async def officer_extra(db: AsyncSession, catalog: Catalog, officer: Officer, do
         return [], []
     choices: list[tuple[str, str]] = []
     for _reg, ch in waiting:
-        choices += [(f"{OFFICER_PREFIX}ok:{ch.id}", _(OFFICER_CONFIRM)), (f"{OFFICER_PREFIX}no:{ch.id}", _(OFFICER_REFUSE))]
+        choices += [(f"{OFFICER_PREFIX}ok:{ch.id}", _(OFFICER_CONFIRM)),
+                    (f"{OFFICER_PREFIX}no:{ch.id}", _(OFFICER_REFUSE))]
     return ["⏳ " + _(OFFICER_WAITING)], choices
 
 

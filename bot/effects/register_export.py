@@ -85,7 +85,7 @@ def validate(args: Mapping[str, Any], form: Form, catalog: Any = None) -> list[s
             a.problem(f"{where}: unknown source {c['source']!r}")
         if "format" in c and c["format"] not in FORMATS:
             a.problem(f"{where}: unknown format {c['format']!r}")
-        for column in [c.get("column")] + list(c.get("only_if") or {}):
+        for column in [c.get("column"), *list(c.get("only_if") or {})]:
             if column is not None and reg is not None and column not in cols:
                 a.problem(f"{where}: register {reg.name!r} has no column {column!r}")
     return a.problems

@@ -29,7 +29,6 @@ from .context import CHOICE_ACTIONS, DossierExtra, OfficerChatPlugins, OfficerCt
 from .steps import ask_free_text, do_action, on_free_text, on_supplement_fields, start_action
 from .views import send_files, show_dossier, show_queue
 
-
 QUEUE_WORDS = {"/hoso", "hoso", "ho so", "/hangdoi", "hang doi", "hangdoi", "/start", "/menu", "menu", "queue",
                "danh sach", "/queue", "lam moi"}
 MINE_WORDS = {"/cuatoi", "cua toi", "ho so cua toi", "mine"}
@@ -67,11 +66,10 @@ def _resolve_choice(ctx: OfficerCtx, incoming: Incoming) -> tuple[str | None, st
     if incoming.choice:
         return incoming.choice, text
     last = ctx.state.get("choices") or []
-    if text and last:
-        if re.fullmatch(r"\d{1,3}", text):
-            i = int(text)
-            if 1 <= i <= len(last):
-                return last[i - 1], text
+    if text and last and re.fullmatch(r"\d{1,3}", text):
+        i = int(text)
+        if 1 <= i <= len(last):
+            return last[i - 1], text
     return None, text
 
 
@@ -130,7 +128,7 @@ async def _dispatch(ctx: OfficerCtx, incoming: Incoming) -> None:
 
 
 async def _reask(ctx: OfficerCtx) -> None:
-    step, code = ctx.state.get("step"), ctx.state.get("code")
+    step, code = str(ctx.state.get("step") or ""), str(ctx.state.get("code") or "")
     if step == "reassign_pick":
         return await start_action(ctx, lc.REASSIGN, code)
     return await ask_free_text(ctx, step, code)

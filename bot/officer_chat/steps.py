@@ -12,7 +12,16 @@ from storage.models import Dossier, DossierLeg, Officer
 from storage.officers_repo import OfficerRepo
 
 from ..cases.actions import (
-    approve, claim, reassign, receive, reject, release, request_supplement, requestable_fields, return_result, review,
+    approve,
+    claim,
+    reassign,
+    receive,
+    reject,
+    release,
+    request_supplement,
+    requestable_fields,
+    return_result,
+    review,
     scoped,
 )
 from ..cases.base import ActionRefused, field_label, form_of, officer_actor, refused
@@ -35,7 +44,9 @@ async def start_action(ctx: OfficerCtx, action: str, code: str) -> None:
     if action == lc.REASSIGN:
         check_early(ctx.officer, leg, action)
         people = [o for o in await OfficerRepo(ctx.db).in_scope(leg.agency, leg.commune_code, with_chat=False)
-                  if lc.allowed(o.role, lc.CLAIM, leg.status) and o.id != leg.claimed_by]
+                  # waiting for the citizen: whoever can take the dossier up again once it is supplemented
+                  if lc.allowed(o.role, lc.CLAIM, lc.RESUBMITTED if leg.status == lc.NEEDS_SUPPLEMENT else leg.status)
+                  and o.id != leg.claimed_by]
         if not people:
             raise ActionRefused(N_("Không có cán bộ nào khác xử lý được hồ sơ ở trạng thái này."), "target")
         ctx.ask(_("Giao hồ sơ {code} cho ai?", code=d.code), "officer.reassign",
@@ -80,7 +91,7 @@ async def on_supplement_fields(ctx: OfficerCtx, value: str | None, text: str) ->
         return await ask_free_text(ctx, "supplement_reason", d.code, picked=picked)
     if value and value.startswith("sf:") and value[3:].isdigit() and int(value[3:]) < len(options):
         p = options[int(value[3:])]
-        picked = [x for x in picked if x != p] if p in picked else picked + [p]
+        picked = [x for x in picked if x != p] if p in picked else [*picked, p]
         return ask_fields(ctx, d, options, picked)
     if text:
         form = form_of(d, ctx.catalog)

@@ -21,7 +21,6 @@ from ..cases.base import field_label, form_of, proc_title, unit_text, value_text
 from ..cases.deadlines import days_left, effective_due
 from .context import ACTION_CHOICE, OfficerCtx
 
-
 QUEUE_BUTTONS = 20
 
 
@@ -113,7 +112,7 @@ def dossier_summary(dossier: Dossier, leg: DossierLeg, *, calendar: WorkCalendar
             if slot.synthetic or slot.path not in answers or slot.field.kind == "attachment":
                 continue
             title = _(slot.section.title)
-            if slot.index is not None:
+            if slot.index is not None and slot.section.repeat is not None:
                 title += f" — {_(slot.section.repeat.item_label)} {slot.index + 1}"
             if title != current:
                 lines.append(f"【{title}】")
@@ -122,8 +121,8 @@ def dossier_summary(dossier: Dossier, leg: DossierLeg, *, calendar: WorkCalendar
             if leg.agency != dossier.agency and slot.field.kind == "bank_account":
                 shown = "•••• " + str(answers[slot.path])[-4:]  # another agency's leg (police) needs no account
             lines.append(f"• {_(slot.field.summary_label)}: {shown}")
-    files = [(p, v) for p, v in answers.items() if form is not None and form.field(p) is not None
-             and form.field(p).kind == "attachment" and isinstance(v, list)]
+    files = [(p, v) for p, v in answers.items()
+             if form is not None and getattr(form.field(p), "kind", None) == "attachment" and isinstance(v, list)]
     if files:
         lines.append(_("【Tệp đính kèm】"))
         for p, v in files:
@@ -153,8 +152,9 @@ async def show_dossier(ctx: OfficerCtx, code: str, brief: bool = False) -> None:
     supp = await SupplementRepo(ctx.db).latest_for_leg(leg.id)
     events = list((await ctx.db.execute(select(DossierEvent).where(DossierEvent.dossier_id == d.id)
                                         .order_by(DossierEvent.id))).scalars())
+    claimant = names.get(leg.claimed_by) if leg.claimed_by else None
     ctx.say(dossier_summary(d, leg, calendar=ctx.calendar, now=ctx.now, _=_, catalog=ctx.catalog,
-                            claimant=names.get(leg.claimed_by), supplement=supp, events=events, brief=brief),
+                            claimant=claimant, supplement=supp, events=events, brief=brief),
             dossier=d.code)
     choices: list[tuple[str, str]] = []
     for extra in ctx.plugins.dossier_extras:  # e.g. the identity check's outcome, and its button for the police
@@ -212,7 +212,7 @@ def available_actions(officer: Officer, leg: DossierLeg) -> list[str]:
         out.append(lc.CLAIM)
     if mine:
         out += [a for a in lc.STATUS_ACTIONS if a in lc.NEEDS_CLAIM and lc.allowed(officer.role, a, leg.status)]
-    if (mine or officer.role == lc.LEADER and leg.claimed_by is not None) and \
+    if (mine or (officer.role == lc.LEADER and leg.claimed_by is not None)) and \
             lc.allowed(officer.role, lc.RELEASE, leg.status):
         out.append(lc.RELEASE)
     if lc.allowed(officer.role, lc.REASSIGN, leg.status):

@@ -5,4 +5,4 @@ See docs/telegram.md. ``dvcbot telegram`` (bot/telegram/cli.py) runs it.
 from .channel import TelegramChannel, TelegramConfig
 from .sending import BurstRateLimiter, TelegramSender
 
-__all__ = ["TelegramChannel", "TelegramConfig", "TelegramSender", "BurstRateLimiter"]
+__all__ = ["BurstRateLimiter", "TelegramChannel", "TelegramConfig", "TelegramSender"]

@@ -25,20 +25,29 @@ per-chat state; the webhook request checks are in webhook.py, the aiogram handle
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.methods import (
-    AnswerCallbackQuery, DeleteWebhook, EditMessageReplyMarkup, EditMessageText, GetFile, SendDocument, SendMessage,
-    SetMyCommands, SetWebhook,
+    AnswerCallbackQuery,
+    DeleteWebhook,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetFile,
+    SendDocument,
+    SendMessage,
+    SetMyCommands,
+    SetWebhook,
 )
 from aiogram.types import BotCommand, BotCommandScopeDefault, BufferedInputFile, CallbackQuery, Message, Update
 from aiogram.utils.i18n import gettext as _
@@ -55,13 +64,21 @@ from storage.attachments import download_name
 from storage.models import Conversation
 
 from .handlers import FEED_KEY, UNREADABLE, PollingIngress, Turn, build_router
-from .webhook import MAX_BODY, InboxWebhookHandler
 from .i18n import ChatLocaleMiddleware, make_i18n
 from .inbox import (
-    ChatQueues, ChatRepo, FeedCtx, FlushJob, InboxRepo, UpdateJob, chat_of, media_group_of, safe_traceback,
+    ChatQueues,
+    ChatRepo,
+    FeedCtx,
+    FlushJob,
+    InboxRepo,
+    UpdateJob,
+    chat_of,
+    media_group_of,
+    safe_traceback,
 )
 from .render import CODE_NAV, NAV_LABELS, ask_state, inline_keyboard, parse_callback, render, utf16_len
 from .sending import BurstRateLimiter, Outbound, TelegramSender, default_limits
+from .webhook import MAX_BODY, InboxWebhookHandler
 
 log = logging.getLogger("dvcbot.telegram")
 
@@ -152,7 +169,7 @@ class ChannelStats:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class TelegramChannel:
@@ -236,7 +253,7 @@ class TelegramChannel:
             self._purger = None
         try:
             await asyncio.wait_for(self.join(), drain)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("telegram: %d updates still queued at shutdown; they stay in the inbox", len(self.queues))
         await self.queues.cancel()
         for al in self.albums.values():
@@ -273,7 +290,7 @@ class TelegramChannel:
                     n = await InboxRepo(db).purge(_utcnow())
                 if n:
                     log.info("telegram: purged %d processed updates", n)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.error("telegram: inbox purge failed\n%s", safe_traceback(exc))
             await asyncio.sleep(every)
 
@@ -367,10 +384,8 @@ class TelegramChannel:
             if chat.lstrip("-").isdigit():
                 with self.i18n.context(), self.i18n.use_locale(await self.locale_of(int(chat))):
                     text = _(job.text)
-                try:
+                with contextlib.suppress(TelegramAPIError):
                     await self.notice(int(chat), text)
-                except TelegramAPIError:
-                    pass
             return
         for _try in range(self.config.order_tries):
             feed = await self._process_update(key, job)
@@ -401,17 +416,15 @@ class TelegramChannel:
             if chat is not None and isinstance(job.raw.get("message") or job.raw.get("edited_message"), dict):
                 with self.i18n.context(), self.i18n.use_locale(await self.locale_of(chat)):
                     text = _(UNREADABLE)
-                try:
+                with contextlib.suppress(TelegramAPIError):
                     await self.notice(chat, text)
-                except TelegramAPIError:
-                    pass
             return None
         for attempt in range(1, self.config.max_attempts + 1):
             try:
                 with self.i18n.context():
                     await self.dp.feed_update(self.bot, update, **{FEED_KEY: feed})
                 break
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if feed.done or feed.deferred:  # the step committed; what failed was sending the replies
                     log.warning("telegram %s: replies not delivered: %s", key, type(exc).__name__)
                     break
@@ -449,18 +462,14 @@ class TelegramChannel:
         if chat.lstrip("-").isdigit():
             with self.i18n.context(), self.i18n.use_locale(await self.locale_of(int(chat))):
                 text = _(LATE)
-            try:
+            with contextlib.suppress(TelegramAPIError):
                 await self.notice(int(chat), text)
-            except TelegramAPIError:
-                pass
 
     async def _apologise(self, chat_id: int) -> None:
         with self.i18n.context(), self.i18n.use_locale(await self.locale_of(chat_id)):
             text = _("Xin lỗi, đã có lỗi khi xử lý tin nhắn này. Vui lòng gửi lại sau ít phút.")
-        try:
+        with contextlib.suppress(TelegramAPIError):
             await self.notice(chat_id, text)
-        except TelegramAPIError:
-            pass
 
     # ------------------------------------------------------------------------------------------
     # albums and files
@@ -498,7 +507,7 @@ class TelegramChannel:
                         break
                     self.stats.reordered += 1
                     await self._apply_older(key, min(al.rows), exclude=al.rows)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if not feed.done:
                     log.warning("telegram %s: album failed (%s)\n%s", key, type(exc).__name__, safe_traceback(exc))
                     async with self.sm() as db, db.begin():
@@ -552,7 +561,7 @@ class TelegramChannel:
                     # no uploaded name: files are stored and sent under names of our own (it may carry an ID
                     # number, or pose as another type: "giay-bao-tu.pdf.exe")
                     return IncomingFile(data=data, name=None, mime=mime)
-                except Exception:  # noqa: BLE001 - aiohttp errors while streaming
+                except Exception:
                     if attempt == 2:
                         raise
                     await asyncio.sleep(0.5 * 2 ** attempt)
@@ -560,7 +569,7 @@ class TelegramChannel:
 
         results = await asyncio.gather(*(one(m) for m in messages), return_exceptions=True)
         files: list[IncomingFile] = []
-        for m, r in zip(messages, results):
+        for m, r in zip(messages, results, strict=False):
             if isinstance(r, FileTooBig):
                 await self.notice(m.chat.id, _("Tệp “{name}” lớn hơn 20 MB nên không tải về được. Vui lòng gửi "
                                                "ảnh chụp hoặc tệp PDF nhỏ hơn.").format(name=r.name))
@@ -587,10 +596,8 @@ class TelegramChannel:
         self._langs[chat_id] = lang
 
     async def _answer(self, query: CallbackQuery, text: str | None = None) -> None:
-        try:
+        with contextlib.suppress(TelegramBadRequest):  # "query is too old": nothing to do
             await self.out.call(None, AnswerCallbackQuery(callback_query_id=query.id, text=text), limited=False)
-        except TelegramBadRequest:  # "query is too old": nothing to do
-            pass
 
     async def _stale(self, query: CallbackQuery) -> None:
         self.stats.stale += 1
@@ -679,11 +686,9 @@ class TelegramChannel:
                   choices=tuple(ChoiceOut(v, lab) for v, lab in choices), nav=tuple(state.ask_nav or ()), multi=True)
         markup = inline_keyboard(ask, p.token, _, picked)
         if isinstance(query.message, Message):
-            try:
+            with contextlib.suppress(TelegramBadRequest):
                 await self.out.call(key, EditMessageReplyMarkup(chat_id=chat_id, message_id=query.message.message_id,
                                                                 reply_markup=markup))
-            except TelegramBadRequest:
-                pass
         return None
 
     # ------------------------------------------------------------------------------------------

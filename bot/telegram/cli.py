@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -54,7 +55,7 @@ examples:
 
 
 def _listen(value: str) -> tuple[str, int]:
-    from bot.cli import listen_address
+    from bot.cli_args import listen_address
     return listen_address(value)
 
 
@@ -63,7 +64,7 @@ async def _main(args) -> int:
     from bot.notifier import Notifier
     from bot.service import Runtime
 
-    from .channel import TelegramConfig, TelegramChannel
+    from .channel import TelegramChannel, TelegramConfig
 
     token = os.environ.get("DVCBOT_TELEGRAM_TOKEN", "").strip()
     if not token:
@@ -88,18 +89,17 @@ async def _main(args) -> int:
         if not args.no_notifier:
             notifier = Notifier(rt.sm, [])
             channel.attach_notifier(notifier)
-            notifier_task = asyncio.create_task(notifier.run(stop=stop, tick=standard_jobs(
-                rt.sm, calendar=rt.calendar, catalog=rt.catalog, now=rt.now, attachments=rt.attachments)), name="notifier")
+            jobs = standard_jobs(rt.sm, calendar=rt.calendar, catalog=rt.catalog, now=rt.now,
+                                 attachments=rt.attachments)
+            notifier_task = asyncio.create_task(notifier.run(stop=stop, tick=jobs), name="notifier")
         try:
             if args.mode == "polling":
                 await channel.run_polling()
             else:
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGINT, signal.SIGTERM):
-                    try:
+                    with contextlib.suppress(NotImplementedError):  # Windows has no signal handlers
                         loop.add_signal_handler(sig, stop.set)
-                    except NotImplementedError:  # pragma: no cover - Windows
-                        pass
                 host, port = _listen(args.listen)
                 await channel.run_webhook(host, port, webhook_url=args.webhook_url, stop=stop)
         finally:

@@ -21,8 +21,9 @@ after the store committed); it is handled later from the inbox like a webhook up
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Protocol
 
 from aiogram import BaseMiddleware, F, Router
 from aiogram.enums import ChatType
@@ -42,11 +43,11 @@ class TelegramChannel(Protocol):
     """What the handlers need of bot.telegram.channel.TelegramChannel (named here, not imported: the channel
     imports this module, never the reverse)."""
 
-    async def run_turn(self, chat_id: int, turn: "Turn", feed: Any) -> None: ...
+    async def run_turn(self, chat_id: int, turn: Turn, feed: Any) -> None: ...
     async def accept(self, raw: dict[str, Any]) -> bool: ...
     async def fetch_files(self, messages: Any) -> list[Any]: ...
     async def notice(self, chat_id: int, text: str) -> Any: ...
-    async def on_press(self, query: CallbackQuery) -> "Turn | None": ...
+    async def on_press(self, query: CallbackQuery) -> Turn | None: ...
     def album_add(self, message: Message, feed: Any) -> None: ...
 
 
@@ -82,7 +83,7 @@ class TurnMiddleware(BaseMiddleware):
 class PollingIngress(BaseMiddleware):
     """Outer middleware of ``update``: updates from polling go to the inbox first (see the module docstring)."""
 
-    def __init__(self, channel: "TelegramChannel"):
+    def __init__(self, channel: TelegramChannel):
         self.channel = channel
 
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
@@ -109,11 +110,11 @@ def build_router() -> Router:
     files = F.photo | (F.document & ~F.animation)  # a GIF comes with a document too: not a paper
 
     @router.message(F.media_group_id, files)
-    async def on_album_part(message: Message, channel: "TelegramChannel", dvcbot_feed) -> None:
+    async def on_album_part(message: Message, channel: TelegramChannel, dvcbot_feed) -> None:
         channel.album_add(message, dvcbot_feed)
 
     @router.message(files)
-    async def on_file(message: Message, channel: "TelegramChannel") -> Turn | None:
+    async def on_file(message: Message, channel: TelegramChannel) -> Turn | None:
         got = await channel.fetch_files([message])
         return Turn(Incoming(file=got[0])) if got else None
 
@@ -126,17 +127,17 @@ def build_router() -> Router:
         return Turn(Incoming(text=command_text(message.text)))
 
     @router.message()
-    async def on_other(message: Message, channel: "TelegramChannel") -> None:
+    async def on_other(message: Message, channel: TelegramChannel) -> None:
         await channel.notice(message.chat.id, _(UNREADABLE))
 
     @router.edited_message()
-    async def on_edited(message: Message, channel: "TelegramChannel") -> None:
+    async def on_edited(message: Message, channel: TelegramChannel) -> None:
         await channel.notice(message.chat.id, _("Tôi không đọc lại được tin nhắn đã sửa. Nếu muốn đổi câu trả lời, "
                                                 "vui lòng gửi câu trả lời mới thành một tin nhắn mới (hoặc bấm "
                                                 "“Quay lại”)."))
 
     @router.callback_query()
-    async def on_button(query: CallbackQuery, channel: "TelegramChannel") -> Turn | None:
+    async def on_button(query: CallbackQuery, channel: TelegramChannel) -> Turn | None:
         return await channel.on_press(query)
 
     return router

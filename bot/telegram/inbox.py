@@ -14,9 +14,10 @@ import asyncio
 import logging
 import traceback
 from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,7 +29,7 @@ log = logging.getLogger("dvcbot.telegram.inbox")
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def safe_traceback(exc: BaseException) -> str:
@@ -240,7 +241,7 @@ class ChatQueues:
                     await self.process(key, job)
                 except asyncio.CancelledError:
                     raise
-                except Exception as exc:  # noqa: BLE001 - one bad update must not stop the chat
+                except Exception as exc:
                     log.error("chat %s: job failed\n%s", key, safe_traceback(exc))
         finally:
             self.tasks.pop(key, None)

@@ -20,11 +20,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from aiogram.types import (
-    InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
 )
 
 from dialogs.i18n import N_
@@ -261,7 +266,7 @@ def render(replies: Sequence[Any], _: Gettext, *, remove_contact_keyboard: bool 
                     body = ask_text(r, _, with_progress=False)
                 flush_pending()
             else:
-                body = "\n\n".join(pending + [body])
+                body = "\n\n".join([*pending, body])
                 pending.clear()
             chunks = split_text(body)
             for chunk in chunks[:-1]:

@@ -25,14 +25,22 @@ import logging
 import random
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
-    TelegramBadRequest, TelegramEntityTooLarge, TelegramForbiddenError, TelegramMigrateToChat, TelegramNetworkError,
-    TelegramNotFound, TelegramRetryAfter, TelegramServerError, TelegramUnauthorizedError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from aiogram.methods import SendMessage, SendPhoto
 from aiogram.methods.base import TelegramMethod
@@ -179,7 +187,7 @@ class TelegramSender:
             async with self.sm() as db, db.begin():
                 db.add(TelegramButton(token=token, chat_key=chat_key,
                                       choices=[[str(c.get("value")), str(c.get("label"))] for c in choices],
-                                      created_at=datetime.now(timezone.utc)))
+                                      created_at=datetime.now(UTC)))
         return token
 
     async def send(self, chat_key: str, payload: dict[str, Any], progress: Progress | None = None) -> str | None:

@@ -54,7 +54,7 @@ class InboxWebhookHandler(SimpleRequestHandler):
             return web.Response(body="Bad Request", status=400)
         try:
             await self.channel.accept(raw)
-        except Exception as exc:  # noqa: BLE001 - Telegram retries on any non-2xx answer
+        except Exception as exc:
             log.error("telegram webhook: could not store update %s\n%s", raw.get("update_id"), safe_traceback(exc))
             return web.Response(body="Try again", status=500)
         return web.json_response({})

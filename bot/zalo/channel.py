@@ -20,14 +20,16 @@ served by the webhook app when ``public_url`` is set, otherwise as a short note.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -123,7 +125,7 @@ def _valid_event(raw: dict[str, Any]) -> bool:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class ZaloChannel:
@@ -170,7 +172,7 @@ class ZaloChannel:
             self._purger = None
         try:
             await asyncio.wait_for(self.join(), drain)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("zalo: %d updates still queued at shutdown; they stay in the inbox", len(self.queues))
         await self.queues.cancel()
         self._started = False
@@ -193,7 +195,7 @@ class ZaloChannel:
             try:
                 async with self.sm() as db, db.begin():
                     await InboxRepo(db).purge(_utcnow())
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.error("zalo: inbox purge failed\n%s", safe_traceback(exc))
             await asyncio.sleep(every)
 
@@ -222,7 +224,7 @@ class ZaloChannel:
             return web.json_response({"ok": False, "description": "Bad Request"}, status=400)
         try:
             await self.accept(raw)
-        except Exception as exc:  # noqa: BLE001 - a non-2xx answer makes Zalo deliver it again (if it retries)
+        except Exception as exc:
             log.error("zalo webhook: could not store an update\n%s", safe_traceback(exc))
             return web.json_response({"ok": False}, status=500)
         return web.json_response({"ok": True})
@@ -330,7 +332,7 @@ class ZaloChannel:
             try:
                 await self.accept(raw)
                 return True
-            except Exception as exc:  # noqa: BLE001 - keep the update, try again
+            except Exception as exc:
                 failures += 1
                 key = parse(raw).key
                 if stop.is_set() and failures >= tries_after_stop:
@@ -344,10 +346,8 @@ class ZaloChannel:
 
     @staticmethod
     async def _sleep(stop: asyncio.Event, seconds: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), seconds)
-        except asyncio.TimeoutError:
-            pass
 
     # ------------------------------------------------------------------------------------------
     # the inbox
@@ -382,7 +382,7 @@ class ZaloChannel:
             else:
                 await InboxRepo(db).failed_attempt(row_id, error, _utcnow(), final=final)
 
-    async def _process(self, key: str, job: Job | "_Notice") -> None:
+    async def _process(self, key: str, job: Job | _Notice) -> None:
         if isinstance(job, _Notice):
             return await self._safe_notice(key, job.text)
         for _try in range(self.config.order_tries):
@@ -425,7 +425,7 @@ class ZaloChannel:
                 self.stats.turns += 1
                 await self.deliver(ev.chat_key, replies)
                 return False
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if stepped:  # the step committed; what failed was sending the replies (or marking the row)
                     log.warning("zalo %s: replies not delivered: %s", key, type(exc).__name__)
                     return False
@@ -500,10 +500,8 @@ class ZaloChannel:
             return None
         _ = translator(await self._lang(ev.chat_key))
         if ev.name == IMAGE_EVENT and ev.image_url:
-            try:
+            with contextlib.suppress(ZaloError):
                 await self.client.send_chat_action(ev.chat_id, "typing")
-            except ZaloError:
-                pass
             try:
                 data = await self.client.download(ev.image_url, self.config.max_image)
             except ValueError:
@@ -591,5 +589,5 @@ class ZaloChannel:
         try:
             _ = translator(await self._lang(chat_key))
             await self.notice(chat_key, _(text))
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass

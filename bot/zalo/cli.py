@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -52,7 +53,7 @@ examples:
 
 
 def _listen(value: str) -> tuple[str, int]:
-    from bot.cli import listen_address
+    from bot.cli_args import listen_address
     return listen_address(value)
 
 
@@ -77,18 +78,17 @@ async def _main(args) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+        with contextlib.suppress(NotImplementedError):  # Windows has no signal handlers
             loop.add_signal_handler(sig, stop.set)
-        except NotImplementedError:  # pragma: no cover - Windows
-            pass
     async with Runtime(args.db, var_dir=args.var) as rt:
         channel = ZaloChannel(rt, config)
         notifier_task = None
         if not args.no_notifier:
             notifier = Notifier(rt.sm, [])
             channel.attach_notifier(notifier)
-            notifier_task = asyncio.create_task(notifier.run(stop=stop, tick=standard_jobs(
-                rt.sm, calendar=rt.calendar, catalog=rt.catalog, now=rt.now, attachments=rt.attachments)), name="notifier")
+            jobs = standard_jobs(rt.sm, calendar=rt.calendar, catalog=rt.catalog, now=rt.now,
+                                 attachments=rt.attachments)
+            notifier_task = asyncio.create_task(notifier.run(stop=stop, tick=jobs), name="notifier")
         try:
             if args.mode == "polling":
                 await channel.run_polling(stop=stop)

@@ -85,7 +85,7 @@ class ZaloClient:
                                            timeout=aiohttp.ClientTimeout(total=timeout or self.timeout)) as r:
                 raw = await r.read()
                 status, headers = r.status, r.headers
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise ZaloNetworkError(method, "timeout", timeout=True) from None
         except aiohttp.ClientError as exc:
             raise ZaloNetworkError(method, type(exc).__name__) from None
@@ -188,7 +188,7 @@ class ZaloClient:
                     if len(data) > max_bytes:
                         raise ValueError("too big")
                 return bytes(data)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise ZaloNetworkError("download", "timeout", timeout=True) from None
         except aiohttp.ClientError as exc:
             raise ZaloNetworkError("download", type(exc).__name__) from None

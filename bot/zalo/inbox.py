@@ -2,17 +2,18 @@
 
 Zalo updates have no ``update_id``: they are deduplicated on ``(bot_id, event_name:message_id)``. An update
 is inserted before the webhook answers 200 (or before the next long poll), processed from the row, and the row
-is marked ``done`` in the conversation step's own transaction (the runtime's ``tx_hook``). Rows still ``pending`` at start-up are processed
-again, in order. The event body is parsed defensively: the image field is not stable across API versions
-(``photo_url``, ``url``, ``photo`` as a string, list or object, ``attachments[]``).
+is marked ``done`` in the conversation step's own transaction (the runtime's ``tx_hook``). Rows still
+``pending`` at start-up are processed again, in order. The event body is parsed defensively: the image field
+is not stable across API versions (``photo_url``, ``url``, ``photo`` as a string, list or object, ``attachments[]``).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite

@@ -6,8 +6,9 @@ type. Text is cut under the 2000-character limit at blank lines, then line ends,
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from dialogs.i18n import N_
 from dialogs.messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, Message

@@ -11,9 +11,10 @@ import logging
 import random
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -182,7 +183,7 @@ class ZaloSender:
                 if await db.get(TelegramButton, token) is None:
                     db.add(TelegramButton(token=token, chat_key=chat_key,
                                           choices=[[str(c.get("value")), str(c.get("label"))] for c in choices],
-                                          created_at=datetime.now(timezone.utc)))
+                                          created_at=datetime.now(UTC)))
                     return code, lang
         return None, lang
 

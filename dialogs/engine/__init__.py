@@ -20,18 +20,26 @@ The engine is put together from one class per responsibility, each in its own mo
 - review.py       the review of all answers and editing one
 - confirm.py      the one confirmation dialog: cancel, withdraw, the sworn statement
 - supplement.py   answering an officer's supplement request
-- id_card.py      a photo of the ID card fills a person block (the ``id_card`` kind)
+- parts.py        what one part offers another (the base of every part, for the type checker)
 Sub-dialogs (``Session.pending``) are typed values from dialogs/pending.py.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 from ..catalog import Catalog
 from .collect import Collect, EngineTurn
-from .commands import (COMMANDS, KEEP_WORDS, MAX_FOLLOW_FAILURES, NAV_TO_COMMAND, detect_command, detect_follow,
-                       detect_rating, detect_withdraw)
+from .commands import (
+    COMMANDS,
+    KEEP_WORDS,
+    MAX_FOLLOW_FAILURES,
+    NAV_TO_COMMAND,
+    detect_command,
+    detect_follow,
+    detect_rating,
+    detect_withdraw,
+)
 from .confirm import Confirming
 from .dispatch import Dispatch
 from .eligibility import Eligibility
@@ -44,9 +52,23 @@ from .review import Review
 from .session import STATES, TRANSITIONS, Draft, Session, bound, new_machine
 from .supplement import Supplement
 
-__all__ = ["COMMANDS", "Draft", "Engine", "EngineTurn", "KEEP_WORDS", "MAX_FOLLOW_FAILURES", "NAV_TO_COMMAND",
-           "STATES", "Session", "TRANSITIONS", "bound", "detect_command", "detect_follow", "detect_rating",
-           "detect_withdraw"]
+__all__ = [
+    "COMMANDS",
+    "KEEP_WORDS",
+    "MAX_FOLLOW_FAILURES",
+    "NAV_TO_COMMAND",
+    "STATES",
+    "TRANSITIONS",
+    "Draft",
+    "Engine",
+    "EngineTurn",
+    "Session",
+    "bound",
+    "detect_command",
+    "detect_follow",
+    "detect_rating",
+    "detect_withdraw",
+]
 
 
 class Engine(Dispatch, Results, Prompts, Collect, Names, Menu, Eligibility, Review, Confirming, Supplement,

@@ -1,7 +1,8 @@
 """Collecting answers: one message for the question asked, accepted, rejected or handed to its kind."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import kinds
 from ..expr import compile_expr
@@ -13,13 +14,14 @@ from ..parsing import Invalid
 from ..pending import Pending, Revisit
 from ..protocol import Outcome
 from .commands import is_keep
+from .parts import EngineParts
 from .session import Session
 
 
 class EngineTurn:
     """One message's view of the conversation, for a field kind's own handling (``kinds.Turn``)."""
 
-    def __init__(self, engine: "Collect", session: Session, out: Outcome) -> None:
+    def __init__(self, engine: EngineParts, session: Session, out: Outcome) -> None:
         self.engine, self.session, self.out = engine, session, out
         self.t = translator(session.lang)
         self.today = engine.today()
@@ -57,7 +59,7 @@ class EngineTurn:
         self.session.errors = 0
 
 
-class Collect:
+class Collect(EngineParts):
     """The ``collecting`` and ``editing`` states: answering the question asked."""
 
     def on_collect(self, session: Session, msg: Incoming, text: str, command: str | None, out: Outcome) -> None:
@@ -192,7 +194,8 @@ class Collect:
         _ = translator(session.lang)
         draft = session.draft
         form = self.form(session)
-        current = (session.pending.about if session.pending is not None else None) or (s.path if (s := form.next_slot(draft.answers, self.today())) else None)
+        nxt = form.next_slot(draft.answers, self.today())
+        current = (session.pending.about if session.pending is not None else None) or (nxt.path if nxt else None)
         live = {s.path for s in form.slots(draft.answers, self.today())}
         history = [p for p in draft.history if p in live]
         if current in history:

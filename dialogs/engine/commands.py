@@ -62,6 +62,32 @@ def detect_rating(text: str) -> tuple[str | None, int] | None:
     return (normalise_code(m["code"]) if m["code"] else None), int(m["stars"])
 
 
+_RATING_ASK_RE = re.compile(r"^/?(?:danh ?gia|rate)(?:\s+(?P<code>[a-z]{2,4}[- ]?\d{4}[- ]?[0-9a-z]{8}))?"
+                            r"(?:\s+(?:ho ?so|chat luong|dich vu))?$")
+
+
+def detect_rating_ask(text: str) -> str | bool | None:
+    """“đánh giá” (or “đánh giá MT-2611-7KQ4XP9Z”) without stars -> the code, or True for the latest closed
+    dossier; None for anything else. The bot then asks how many stars: it never starts a procedure."""
+    m = _RATING_ASK_RE.match(fold(text).strip(" .!"))
+    if not m:
+        return None
+    return normalise_code(m["code"]) if m["code"] else True
+
+
+def parse_stars(text: str) -> int | None:
+    """“5”, “5 sao”, “năm sao”, “⭐⭐⭐⭐” -> 1..5."""
+    stars = text.count("⭐")
+    if 1 <= stars <= 5 and not text.replace("⭐", "").strip():
+        return stars
+    key = fold(text).strip(" .!")
+    key = re.sub(r"\s*(?:sao|\*|diem|stars?)$", "", key).strip()
+    words = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5}
+    if key in ("1", "2", "3", "4", "5"):
+        return int(key)
+    return words.get(key)
+
+
 _WITHDRAW_RE = re.compile(r"^/?(?:rut ?ho ?so|withdraw)(?:\s+(?P<code>[a-z]{2,4}[- ]?\d{4}[- ]?[0-9a-z]{8}))?$")
 
 

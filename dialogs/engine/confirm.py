@@ -6,8 +6,8 @@ from its ``resume`` afterwards); the sworn statement is the ``confirming`` state
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .. import parsing
 from ..i18n import N_, Translator, translator
@@ -15,6 +15,7 @@ from ..messages import NAV_BACK, NAV_CANCEL, Ask, ChoiceOut, Incoming, Message
 from ..parsing import Invalid
 from ..pending import Confirm
 from ..protocol import Outcome, Submit, Withdraw
+from .parts import EngineParts
 from .session import Session
 
 SWORN = Confirm(purpose="sworn")  # the sworn statement is never stored: it is the “confirming” state
@@ -42,7 +43,7 @@ PURPOSES = {
 }
 
 
-class Confirming:
+class Confirming(EngineParts):
     """Asking and answering a ``Confirm``."""
 
     def ask_cancel(self, session: Session, msg: Incoming, text: str, out: Outcome) -> None:

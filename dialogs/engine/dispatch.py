@@ -5,17 +5,27 @@ from transitions import MachineError
 
 from .. import nlu
 from ..i18n import translator
-from ..messages import Incoming, Message
+from ..messages import NAV_SKIP, Ask, ChoiceOut, Incoming, Message
 from ..parsing import Invalid
-from ..pending import Confirm, NameConfirm
+from ..pending import Confirm, NameConfirm, RatingPick
 from ..protocol import Follow, ListDossiers, OpenSupplement, Outcome, Rate
-from .commands import MAX_FOLLOW_FAILURES, NAV_TO_COMMAND, RESUME_CHOICE, detect_command, detect_follow, \
-    detect_rating, detect_withdraw
+from .commands import (
+    MAX_FOLLOW_FAILURES,
+    NAV_TO_COMMAND,
+    RESUME_CHOICE,
+    detect_command,
+    detect_follow,
+    detect_rating,
+    detect_rating_ask,
+    detect_withdraw,
+    parse_stars,
+)
 from .confirm import SWORN
+from .parts import EngineParts
 from .session import IN_PROCEDURE, Session, bound
 
 
-class Dispatch:
+class Dispatch(EngineParts):
     """The engine's entry points: ``start`` and ``handle`` (``resume`` is in results.py)."""
 
     def start(self, session: Session) -> Outcome:
@@ -32,6 +42,34 @@ class Dispatch:
             else:
                 self.go_menu(session, out, greet=True)
         return out
+
+    def rating_ask(self, session: Session, pending: RatingPick, out: Outcome) -> None:
+        _ = translator(session.lang)
+        ref = pending.code or ""
+        text = _("Bạn chấm mấy sao cho chất lượng phục vụ hồ sơ {code}? (1 là kém, 5 là rất tốt)", code=ref) \
+            if ref else _("Bạn chấm mấy sao cho chất lượng phục vụ? (1 là kém, 5 là rất tốt)")
+        choices = tuple(ChoiceOut(f"rate:{ref}:{n}", "⭐" * n) for n in range(5, 0, -1))
+        out.replies.append(Ask(text=text, procedure=session.procedure, field="_rating", kind="choice",
+                               choices=choices, optional=True, nav=(NAV_SKIP,)))
+
+    def on_rating_pick(self, session: Session, pending: RatingPick, msg: Incoming, text: str, command: str | None,
+                       out: Outcome) -> None:
+        _ = translator(session.lang)
+        stars: int | None = None
+        if msg.choice and msg.choice.startswith("rate:"):
+            tail = msg.choice.rpartition(":")[2]
+            stars = int(tail) if tail in ("1", "2", "3", "4", "5") else None
+        elif text:
+            stars = parse_stars(text)
+        if stars is None and (command in ("skip", "back", "cancel", "menu") or msg.choice is not None):
+            session.pending = pending.resume
+            out.replies.append(Message(_("Đã bỏ qua phần đánh giá.")))
+            return self.prompt(session, out)
+        if stars is None:
+            out.replies.append(Message(_("Vui lòng chọn từ 1 đến 5 sao, hoặc gõ “bỏ qua”."), error=True))
+            return self.rating_ask(session, pending, out)
+        session.pending = pending.resume
+        out.requests.append(Rate(code=pending.code, stars=stars))
 
     def resume_draft(self, session: Session, proc_id: str | None, out: Outcome) -> None:
         """“Tiếp tục” (typed, or a reminder's button for ``proc_id``): back to the question where the citizen
@@ -88,7 +126,13 @@ class Dispatch:
             out.accepted = True
             return self.confirm_ask(session, session.pending, out)
 
+        if isinstance(pending, RatingPick):
+            return self.on_rating_pick(session, pending, msg, text, command, out)
         # Requests served by the runtime (it has the database), from any state
+        ask_rating = detect_rating_ask(text) if text and msg.choice is None else None
+        if ask_rating is not None:
+            session.pending = RatingPick(code=None if ask_rating is True else ask_rating, resume=session.pending)
+            return self.rating_ask(session, session.pending, out)
         rating = detect_rating(text) if text and msg.choice is None else None
         if msg.choice and msg.choice.startswith("rate:"):
             code, _sep, stars = msg.choice[5:].rpartition(":")

@@ -7,10 +7,11 @@ from ..i18n import translator
 from ..messages import Ask, ChoiceOut, Incoming, Message
 from ..pending import Ineligible, Revisit
 from ..protocol import Outcome
+from .parts import EngineParts
 from .session import Session
 
 
-class Eligibility:
+class Eligibility(EngineParts):
     """The ``eligibility`` state."""
 
     def check_eligibility(self, session: Session, out: Outcome) -> bool:

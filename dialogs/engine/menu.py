@@ -11,10 +11,11 @@ from ..pending import MenuCandidates
 from ..protocol import Outcome
 from ..textnorm import fold
 from .commands import is_yes
+from .parts import EngineParts
 from .session import Draft, Session
 
 
-class Menu:
+class Menu(EngineParts):
     """The ``menu`` state (also after a submission or a cancel), and the procedure information."""
 
     def menu_choices(self, session: Session) -> list[ChoiceOut]:

@@ -11,10 +11,11 @@ from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, Ask, ChoiceOut, Incoming,
 from ..pending import NameConfirm, Revisit
 from ..protocol import Outcome
 from .commands import is_yes, plausible_name
+from .parts import EngineParts
 from .session import Session
 
 
-class Names:
+class Names(EngineParts):
     """The ``NameConfirm`` sub-dialog."""
 
     def propose_name(self, session: Session, slot: Slot, raw: str, value: Any, out: Outcome) -> bool:

@@ -9,10 +9,11 @@ from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask
 from ..pending import EditField, EditSection, NameConfirm, SupplementReview
 from ..protocol import Outcome
 from ..schema import FieldDef
+from .parts import EngineParts
 from .session import Session, bound
 
 
-class Prompts:
+class Prompts(EngineParts):
     """What is asked now, and how."""
 
     def form(self, session: Session) -> Form:
@@ -75,7 +76,7 @@ class Prompts:
         try:
             with bound(self.machine, session):
                 self.prompt(session, out)
-        except Exception:  # noqa: BLE001 - the last line of defence: fall back to the menu
+        except Exception:
             session.state, session.procedure, session.pending = "menu", None, None
             out = Outcome()
             self.menu_ask(session, out)

@@ -5,12 +5,24 @@ from typing import Any
 
 from ..i18n import translator
 from ..messages import Message
-from ..protocol import (CheckResult, DossierList, Followed, FormCopy, Outcome, Rated, Result, Submitted,
-                        SupplementOpened, SupplementSent, Withdrawn)
+from ..protocol import (
+    CheckResult,
+    DossierList,
+    Followed,
+    FormCopy,
+    Outcome,
+    Rated,
+    Result,
+    Submitted,
+    SupplementOpened,
+    SupplementSent,
+    Withdrawn,
+)
+from .parts import EngineParts
 from .session import Session, bound
 
 
-class Results:
+class Results(EngineParts):
     """``resume``: each result rendered for the citizen, then the question that is asked now."""
 
     def resume(self, session: Session, result: Result) -> Outcome:

@@ -8,10 +8,11 @@ from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, Ask, ChoiceOut, Incoming,
 from ..pending import EditField, EditSection, Revisit
 from ..protocol import Outcome
 from .commands import is_yes
+from .parts import EngineParts
 from .session import Session
 
 
-class Review:
+class Review(EngineParts):
     """The ``reviewing`` state and its edit menus."""
 
     def summary(self, session: Session) -> str:

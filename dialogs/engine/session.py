@@ -8,14 +8,17 @@ machine only for the length of a call (``bound``).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from transitions import Machine
 
 from .. import kinds as _kinds  # noqa: F401 - registers the field kinds' sub-dialogs before sessions load
-from ..pending import Pending, from_data as pending_from_data, to_data as pending_to_data
+from ..pending import Pending
+from ..pending import from_data as pending_from_data
+from ..pending import to_data as pending_to_data
 
 STATES = ["menu", "eligibility", "collecting", "reviewing", "editing", "confirming", "submitted", "cancelled",
           "supplementing"]
@@ -91,7 +94,7 @@ class Session:
                 "supplement": self.supplement, "throttle": self.throttle, "reminders_off": self.reminders_off}
 
     @classmethod
-    def from_data(cls, user: str, data: dict[str, Any] | None, drafts: list[Draft]) -> "Session":
+    def from_data(cls, user: str, data: dict[str, Any] | None, drafts: list[Draft]) -> Session:
         data = data or {}
         s = cls(user=user, **{k: data[k] for k in ("state", "lang", "procedure", "pending", "errors",
                                                     "last_dossier", "supplement", "throttle", "reminders_off")

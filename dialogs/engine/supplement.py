@@ -10,10 +10,11 @@ from ..messages import Ask, ChoiceOut, Incoming, Message
 from ..pending import SupplementReview
 from ..protocol import Outcome, SendSupplement, SupplementSent
 from .commands import is_yes
+from .parts import EngineParts
 from .session import Session
 
 
-class Supplement:
+class Supplement(EngineParts):
     """The ``supplementing`` state."""
 
     def begin_supplement(self, session: Session, request: dict[str, Any] | None, out: Outcome) -> None:

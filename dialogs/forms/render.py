@@ -4,8 +4,8 @@ A form is described by one YAML template in ``templates/<form-id>.yaml``: ``id``
 file name), ``form``, ``title``, ``procedures`` (the procedure ids it serves — the
 procedure definitions need no change; none for a linked procedure's leg form, which the
 procedure names in ``legs[].forms`` and which is rendered with ``template=ID``), optional
-``maps`` (the form's own wording for choice values), ``notes`` (where the rendering departs from the source) and ``blocks``,
-in the order of the paper form:
+``maps`` (the form's own wording for choice values), ``notes`` (where the rendering departs from the source)
+and ``blocks``, in the order of the paper form:
 
 ``para`` / ``heading``   lines flowing from the left margin (``indent`` levels)
 ``center`` / ``right`` / ``title``   aligned lines (national motto, form number, title)
@@ -50,12 +50,13 @@ from __future__ import annotations
 import re
 import textwrap
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from itertools import zip_longest
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal, Union
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -70,9 +71,17 @@ from ..schema import FieldDef
 from .words import date_in_words, number_in_words
 
 __all__ = [
-    "FormError", "Template", "load_templates", "template_for", "has_form",
-    "render_text", "render_pdf", "placeholders", "check_templates",
-    "TEMPLATES_DIR", "FONTS_DIR",
+    "FONTS_DIR",
+    "TEMPLATES_DIR",
+    "FormError",
+    "Template",
+    "check_templates",
+    "has_form",
+    "load_templates",
+    "placeholders",
+    "render_pdf",
+    "render_text",
+    "template_for",
 ]
 
 HERE = Path(__file__).resolve().parent
@@ -158,7 +167,7 @@ class CheckboxBlock(_Block):
     indent: int = 0
 
     @model_validator(mode="after")
-    def _bound(self) -> "CheckboxBlock":
+    def _bound(self) -> CheckboxBlock:
         for o in self.options:
             if o.checked is None and (o.value is None or self.field is None):
                 raise ValueError(f"option {o.label!r}: give `field` + `value`, or `checked`")
@@ -196,7 +205,7 @@ class TableBlock(_Block):
         return _rows(v)
 
     @model_validator(mode="after")
-    def _shape(self) -> "TableBlock":
+    def _shape(self) -> TableBlock:
         for r in self.rows:
             if len(r.cells) != len(self.columns):
                 raise ValueError(f"table row {r.cells[:2]} has {len(r.cells)} cells, "
@@ -221,7 +230,7 @@ class RepeatTableBlock(_Block):
     size: float | None = None
 
     @model_validator(mode="after")
-    def _cells(self) -> "RepeatTableBlock":
+    def _cells(self) -> RepeatTableBlock:
         if any(c.cell is None for c in self.columns):
             raise ValueError("every column of a repeat table needs a `cell`")
         if (self.group is None) == (self.numbered is None):
@@ -232,7 +241,10 @@ class RepeatTableBlock(_Block):
 
     def prefix(self, i: int) -> str:
         """The path prefix of item ``i`` (0-based)."""
-        return f"{self.group}[{i}]" if self.group is not None else self.numbered.replace("{n}", str(i + 1))
+        if self.group is not None:
+            return f"{self.group}[{i}]"
+        assert self.numbered is not None  # the validator requires one of the two
+        return self.numbered.replace("{n}", str(i + 1))
 
 
 class ColumnsBlock(_Block):
@@ -248,7 +260,7 @@ class ColumnsBlock(_Block):
         return [_lines(c) for c in v] if isinstance(v, list) else v
 
     @model_validator(mode="after")
-    def _widths(self) -> "ColumnsBlock":
+    def _widths(self) -> ColumnsBlock:
         if self.widths is not None and len(self.widths) != len(self.columns):
             raise ValueError("`widths` needs one number per column")
         return self
@@ -256,11 +268,11 @@ class ColumnsBlock(_Block):
 
 class SectionBlock(_Block):
     type: Literal["section"]
-    blocks: list["Block"]
+    blocks: list[Block]
 
 
-Block = Annotated[Union[TextBlock, GapBlock, CheckboxBlock, TableBlock, RepeatTableBlock,
-                        ColumnsBlock, SectionBlock], Field(discriminator="type")]
+Block = Annotated[TextBlock | GapBlock | CheckboxBlock | TableBlock | RepeatTableBlock | ColumnsBlock | SectionBlock,
+                  Field(discriminator="type")]
 SectionBlock.model_rebuild()
 
 
@@ -322,9 +334,8 @@ def _template_by_id(template_id: str) -> Template:
     return tpl
 
 
-@lru_cache(maxsize=1)
 def _catalog() -> Catalog:
-    return Catalog.load()
+    return Catalog.default()
 
 
 def _form_of(procedure_id: str) -> Form | None:
@@ -352,7 +363,7 @@ class Gap:
 class Table:
     columns: list[Column]
     header: list[str] | None
-    rows: list[tuple[list[str], str]]
+    rows: Sequence[tuple[list[str], str]]
     size: float | None = None
 
 
@@ -362,7 +373,7 @@ class Columns:
     widths: list[float]
 
 
-Item = Union[Para, Gap, Table, Columns]
+Item = Para | Gap | Table | Columns
 
 _PH_RE = re.compile(r"\{([^{}]+)\}")
 _UNIT_PREFIXES = ("Thành phố ", "Tỉnh ", "Phường ", "Xã ", "Đặc khu ", "Thị trấn ")
@@ -406,6 +417,11 @@ class Filler:
     t: Any = field(default_factory=lambda: translator("vi"))
 
     # -- values -------------------------------------------------------------------
+    def chosen(self, path: str | None, value: str | None) -> bool:
+        """Whether the answer at ``path`` is (or, for a list, holds) ``value``; the block's validator makes
+        sure an option without a ``checked`` expression has both."""
+        return path is not None and value is not None and _chosen(self.resolve(path)[0], value)
+
     def resolve(self, path: str) -> tuple[Any, FieldDef | None]:
         if path.startswith("_"):
             return self.variables.get(path), None
@@ -531,7 +547,7 @@ class Filler:
             elif isinstance(b, CheckboxBlock):
                 marks = []
                 for o in b.options:
-                    on = self.holds(o.checked) if o.checked else _chosen(self.resolve(b.field)[0], o.value)
+                    on = self.holds(o.checked) if o.checked else self.chosen(b.field, o.value)
                     marks.append(f"{CHECKED if on else UNCHECKED} {self.fill(o.label)}")
                 if b.inline:
                     out.append(Para(self.fill(b.prefix) + "   ".join(marks), indent=b.indent))
@@ -619,13 +635,14 @@ def _text_lines(items: list[Item], width: int = TEXT_WIDTH) -> list[str]:
             total = sum(it.widths)
             widths = [max(8, int(width * w / total)) for w in it.widths]
             cols = []
-            for col, w in zip(it.columns, widths):
+            for col, w in zip(it.columns, widths, strict=False):
                 lines: list[str] = []
                 for p in col:
                     lines += [ln.center(w - 2) for ln in _wrap(p.text, w - 2)] if p.text else [""]
                 cols.append(lines)
             for parts in zip_longest(*cols, fillvalue=""):
-                out.append("".join(" " + (p or "").ljust(w - 2) + " " for p, w in zip(parts, widths)).rstrip())
+                line = "".join(" " + (p or "").ljust(w - 2) + " " for p, w in zip(parts, widths, strict=False))
+                out.append(line.rstrip())
     return out
 
 
@@ -736,10 +753,10 @@ def _layout_pdf(tpl: Template, items: list[Item], code: str | None, when: dateti
             size = it.size or BODY_PT - 1.5
             font("", size)
             total = sum(c.width for c in it.columns)
-            widths = tuple(pdf.epw * c.width / total for c in it.columns)
+            col_widths = tuple(pdf.epw * c.width / total for c in it.columns)
             pdf.ln(1)
             # align="LEFT": fpdf2 centres a table on the *page*, 5 mm left of the text with these margins
-            with pdf.table(col_widths=widths, width=pdf.epw, align="LEFT", line_height=size * 0.47,
+            with pdf.table(col_widths=col_widths, width=pdf.epw, align="LEFT", line_height=size * 0.47,
                            first_row_as_headings=it.header is not None,
                            headings_style=FontFace(emphasis="BOLD"), v_align="M",
                            padding=(0.8, 1.2, 0.8, 1.2)) as table:
@@ -750,7 +767,7 @@ def _layout_pdf(tpl: Template, items: list[Item], code: str | None, when: dateti
                 for cells, style in it.rows:
                     r = table.row()
                     face = FontFace(emphasis="BOLD") if "B" in style else None
-                    for c, col in zip(cells, it.columns):
+                    for c, col in zip(cells, it.columns, strict=False):
                         r.cell(c, align=col.align, style=face)
             pdf.ln(1.5)
         elif isinstance(it, Columns):
@@ -766,13 +783,13 @@ def _layout_pdf(tpl: Template, items: list[Item], code: str | None, when: dateti
                     h += LINE_MM * max(1, n)
                 return h
 
-            height = max(col_height(c, w) for c, w in zip(it.columns, widths))
+            height = max(col_height(c, w) for c, w in zip(it.columns, widths, strict=False))
             if pdf.get_y() + height > pdf.page_break_trigger:
                 pdf.add_page()
             y0, x = pdf.get_y(), pdf.l_margin
-            for col, w in zip(it.columns, widths):
+            for paras, w in zip(it.columns, widths, strict=False):
                 pdf.set_xy(x, y0)
-                for p in col:
+                for p in paras:
                     font(p.style, p.size)
                     pdf.set_x(x)
                     pdf.multi_cell(w, LINE_MM, p.text or " ", align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
@@ -823,8 +840,8 @@ def placeholders(tpl: Template) -> list[tuple[str, str | None]]:
                 for c in b.columns:
                     texts(c.title)
                 for r in b.rows:
-                    for c in r.cells:
-                        texts(c)
+                    for cell in r.cells:
+                        texts(cell)
             elif isinstance(b, RepeatTableBlock):
                 for c in b.columns:
                     texts(c.title)
@@ -844,7 +861,8 @@ _VARS = {"_day", "_month", "_year", "_date", "_code", "_n"}
 
 
 def check_templates(catalog: Catalog | None = None) -> list[str]:
-    """Problems in the templates: unknown procedures, fields, filters, maps and bad expressions.
+    """Problems in the templates: unknown procedures, fields, filters, maps and bad expressions, and a
+    procedure leg's form (``legs[].forms``) with no template.
 
     A field path must exist in at least one of the procedures a template serves
     (one form may serve two procedures that ask slightly different questions).
@@ -852,12 +870,15 @@ def check_templates(catalog: Catalog | None = None) -> list[str]:
     catalog = catalog or _catalog()
     problems: list[str] = []
     by_id, _by_proc = load_templates()
+    for proc in catalog:
+        problems += [f"{proc.id}: leg {leg.id}: no form template {t!r} in dialogs/forms/templates"
+                     for leg in proc.legs for t in leg.forms if t not in by_id]
     for tpl in by_id.values():
         forms = [catalog.forms[p] for p in tpl.procedures if p in catalog.forms]
         forms += [catalog.forms[p.id] for p in catalog if any(tpl.id in leg.forms for leg in p.legs)]
         problems += [f"{tpl.id}: unknown procedure {p}" for p in tpl.procedures if p not in catalog.forms]
 
-        def known(path: str, group: str | None) -> bool:
+        def known(path: str, group: str | None, forms=forms) -> bool:
             if path in _VARS:
                 return True
             if path.startswith("item."):

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from datetime import date
 
-__all__ = ["number_in_words", "date_in_words", "MONTHS"]
+__all__ = ["MONTHS", "date_in_words", "number_in_words"]
 
 DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
 GROUPS = ("", "nghìn", "triệu", "tỷ")

@@ -19,13 +19,31 @@ The engine finds the kind through ``get``; nothing else changes.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..i18n import N_, Translator
 from ..parsing import Invalid
 from ..schema import FieldDef
-from . import (address, attachment, bank, bank_account, choice, confirm, date as date_kind, email, id_card,
-               id_number, money, multi_choice, name, number, phone, text, yes_no)
+from . import (
+    address,
+    attachment,
+    bank,
+    bank_account,
+    choice,
+    confirm,
+    email,
+    id_card,
+    id_number,
+    money,
+    multi_choice,
+    name,
+    number,
+    phone,
+    text,
+    yes_no,
+)
+from . import date as date_kind
 from .address import format_address
 from .attachment import ACCEPT_MIME, accepted_mimes
 from .base import NO_VALUE, AskParts, Kind, Turn
@@ -38,8 +56,21 @@ _TEXT = REGISTRY["text"]
 # How to answer, shown under a question of each kind (and in its help).
 KIND_HINTS: dict[str, str] = {k.name: k.hint for k in REGISTRY.values() if k.hint}
 
-__all__ = ["ACCEPT_MIME", "AskParts", "KIND_HINTS", "Kind", "NO_VALUE", "REGISTRY", "Turn", "accepted_mimes",
-           "display", "format_address", "get", "mask", "parse_value"]
+__all__ = [
+    "ACCEPT_MIME",
+    "KIND_HINTS",
+    "NO_VALUE",
+    "REGISTRY",
+    "AskParts",
+    "Kind",
+    "Turn",
+    "accepted_mimes",
+    "display",
+    "format_address",
+    "get",
+    "mask",
+    "parse_value",
+]
 
 
 def get(kind: str) -> Kind:

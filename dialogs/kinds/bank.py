@@ -89,8 +89,8 @@ def recheck_accounts(session: Any, form: Any, outcome: Any, prompt: Callable[[An
             draft.history = [p for p in draft.history if p != path]
             session.dirty_drafts.add(draft.procedure)
             session.pending = None
-            note = Message(_("Câu trả lời “{label}” không còn khớp với thông tin vừa sửa: {reason} Vui lòng trả lời lại "
+            note = Message(_("Câu trả lời “{label}” không còn khớp với thông tin vừa sửa: {reason} Vui lòng trả lời lại "  # noqa: E501
                              "câu này.", label=_(f.summary_label), reason=_(exc.message, **exc.params)))
             head = [r for r in outcome.replies if not isinstance(r, Ask)]
-            return replace(outcome, replies=head + [note, prompt(session)])
+            return replace(outcome, replies=[*head, note, prompt(session)])
     return outcome

@@ -1,9 +1,10 @@
 """The interface of a field kind, and what its multi-turn handling may do with the conversation."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ..i18n import N_, Translator
 from ..messages import ChoiceOut, Incoming
@@ -36,12 +37,12 @@ class Turn(Protocol):
     today: date
 
     @property
-    def pending(self) -> "Pending | None": ...
+    def pending(self) -> Pending | None: ...
 
     @pending.setter
-    def pending(self, value: "Pending | None") -> None: ...
+    def pending(self, value: Pending | None) -> None: ...
 
-    def accept(self, slot: "Slot", value: Any) -> None:
+    def accept(self, slot: Slot, value: Any) -> None:
         """Store the answer and move on (the next question, the review…)."""
 
     def reject(self, exc: Invalid) -> None:
@@ -50,13 +51,13 @@ class Turn(Protocol):
     def prompt(self) -> None:
         """Ask whatever is being asked now, again."""
 
-    def ask(self, slot: "Slot") -> None:
+    def ask(self, slot: Slot) -> None:
         """Ask this slot's question (with the sub-dialog as it stands)."""
 
-    def check(self, slot: "Slot", value: Any) -> None:
+    def check(self, slot: Slot, value: Any) -> None:
         """The field's constraints; raises Invalid."""
 
-    def skip(self, slot: "Slot") -> None:
+    def skip(self, slot: Slot) -> None:
         """“bỏ qua”: an optional question is answered with nothing; a required one says it cannot be."""
 
     def say(self, text: str, error: bool = False) -> None:
@@ -84,15 +85,15 @@ class Kind:
         """A pressed button (or a number standing for one) that answers outright; NO_VALUE otherwise."""
         return NO_VALUE
 
-    def question(self, f: FieldDef, path: str, pending: "Pending | None", t: Translator) -> AskParts:
+    def question(self, f: FieldDef, path: str, pending: Pending | None, t: Translator) -> AskParts:
         """Lines, choices and displayed kind of the question for ``f`` (its hint by default)."""
         return AskParts(kind=self.name, lines=(t(self.hint),) if self.hint else ())
 
-    def intercept(self, turn: Turn, slot: "Slot", msg: Incoming, text: str, command: str | None) -> bool:
+    def intercept(self, turn: Turn, slot: Slot, msg: Incoming, text: str, command: str | None) -> bool:
         """First look at a message for this question, before “giữ nguyên”, “quay lại” and “bỏ qua”
         (a sub-dialog in progress). True: handled."""
         return False
 
-    def collect(self, turn: Turn, slot: "Slot", msg: Incoming, text: str) -> bool:
+    def collect(self, turn: Turn, slot: Slot, msg: Incoming, text: str) -> bool:
         """The kind's own answering (several messages, files), instead of parsing one text. True: handled."""
         return False

@@ -11,10 +11,15 @@ class Money(Kind):
     hint = N_("Nhập số tiền, ví dụ 1.500.000 hoặc 1,5 triệu.")
 
     def parse(self, f, raw, *, today, lookup):
-        return parsing.parse_money(raw, min=f.min, max=f.max)
+        return parsing.parse_money(raw, min=_whole(f.min), max=_whole(f.max))
 
     def display(self, f, value, t):
         return t.money(value)
+
+
+def _whole(bound: float | None) -> int | None:
+    """A bound from the definition, in whole đồng (YAML gives a float: 0 would read "0.0 đồng")."""
+    return None if bound is None else int(bound)
 
 
 KIND = Money()

@@ -6,11 +6,12 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
+# every table module, so that autogenerate sees its tables
+import storage.account_models
+import storage.allowance_models
+import storage.audit_models
+import storage.channel_models  # noqa: F401
 from storage.models import Base
-import storage.channel_models  # noqa: F401,E402 - channel tables (issue #7), so autogenerate sees them
-import storage.account_models  # noqa: F401,E402 - Zalo inbox and linked accounts (issue #8)
-import storage.allowance_models  # noqa: F401,E402 - allowances paid by bank account
-import storage.audit_models  # noqa: F401,E402 - the audit log
 
 target_metadata = Base.metadata
 
@@ -23,7 +24,9 @@ def _do_run(connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(context.config.get_main_option("sqlalchemy.url"))
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url, "alembic_config() sets sqlalchemy.url"
+    engine = create_async_engine(url)
     async with engine.connect() as conn:
         await conn.run_sync(_do_run)
         await conn.commit()

@@ -18,11 +18,13 @@ It also builds the updates a test sends (``text``, ``photo``, ``document``,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -89,7 +91,7 @@ class FakeTelegramAPI:
         self.base_url = ""
 
     # -- lifecycle --------------------------------------------------------------------------------
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> "FakeTelegramAPI":
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> FakeTelegramAPI:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
@@ -149,10 +151,8 @@ class FakeTelegramAPI:
                 raise AssertionError(f"chat {chat_id}: {len(self.messages.get(chat_id, []))} messages, "
                                      f"expected {count}")
             self._sent_event.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._sent_event.wait(), left)
-            except asyncio.TimeoutError:
-                pass
         return self.sent(chat_id)
 
     # -- updates a user sends ---------------------------------------------------------------------
@@ -440,7 +440,7 @@ class FakeTelegramAPI:
             self._new_update.clear()
             try:
                 await asyncio.wait_for(self._new_update.wait(), left)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return []
         limit = int(p.get("limit") or 100)
         return self.updates[:limit]

@@ -1,4 +1,4 @@
-"""A fake Zalo Bot Platform API server on 127.0.0.1, for tests (issue #8).
+"""A fake Zalo Bot Platform API server on 127.0.0.1, for tests.
 
 It answers ``POST /bot<token>/<method>`` with JSON as the real API does (``{"ok": true, "result": …}`` or
 ``{"ok": false, "error_code": N, "description": …}``): getMe, getUpdates (one update per call from a queue the
@@ -10,6 +10,7 @@ retry_after=…)`` makes the next calls fail.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -53,7 +54,7 @@ class FakeZaloAPI:
         self.runner: web.AppRunner | None = None
         self.base_url = ""
 
-    async def start(self) -> "FakeZaloAPI":
+    async def start(self) -> FakeZaloAPI:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._api)
         app.router.add_get("/files/{name}", self._file)
@@ -101,10 +102,8 @@ class FakeZaloAPI:
                 raise AssertionError(f"chat {chat_id}: {len(self.messages.get(chat_id, []))} messages, "
                                      f"expected {count}")
             self._sent_event.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._sent_event.wait(), left)
-            except asyncio.TimeoutError:
-                pass
         return self.sent(chat_id)
 
     # -- updates a person sends -------------------------------------------------------------------
@@ -212,10 +211,8 @@ class FakeZaloAPI:
             if left <= 0:
                 raise _ApiError(408, "Request timeout")
             self._new_update.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), left)
-            except asyncio.TimeoutError:
-                pass
         return self.updates.pop(0)
 
 

@@ -1,12 +1,11 @@
 """conversations, drafts, dossiers, events, attachments
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
@@ -15,7 +14,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('conversations',
     sa.Column('user_key', sa.String(length=200), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
@@ -98,11 +97,11 @@ def upgrade() -> None:
     with op.batch_alter_table('dossier_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_dossier_events_dossier_id'), ['dossier_id'], unique=False)
 
-    
+
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table('dossier_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_dossier_events_dossier_id'))
 
@@ -125,4 +124,4 @@ def downgrade() -> None:
 
     op.drop_table('dossiers')
     op.drop_table('conversations')
-    
+

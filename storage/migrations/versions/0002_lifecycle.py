@@ -1,4 +1,4 @@
-"""officers, dossier legs, supplement requests, outbox, ratings, chat links (issue #4)
+"""officers, dossier legs, supplement requests, outbox, ratings, chat links
 
 Also adds leg_id, action and data to dossier_events. Generated with alembic autogenerate from 0001.
 
@@ -6,9 +6,8 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-22
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002'
 down_revision = '0001'

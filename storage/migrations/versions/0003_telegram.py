@@ -1,4 +1,4 @@
-"""telegram channel: update inbox (dedupe + durable processing), chat keyboard state, pushed buttons (issue #7)
+"""telegram channel: update inbox (dedupe + durable processing), chat keyboard state, pushed buttons
 
 Written by hand to match storage/channel_models.py (checked with alembic autogenerate: no diff).
 
@@ -6,9 +6,8 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-23
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003'
 down_revision = '0002'

@@ -1,4 +1,4 @@
-"""zalo channel inbox; linked accounts (identities, one-time link codes) (issue #8)
+"""zalo channel inbox; linked accounts (identities, one-time link codes)
 
 Written by hand to match storage/account_models.py.
 
@@ -6,9 +6,8 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-23
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0004'
 down_revision = '0003'

@@ -1,4 +1,4 @@
-"""allowances paid by bank account: register of beneficiaries, reported changes, identity checks (issue #6)
+"""allowances paid by bank account: register of beneficiaries, reported changes, identity checks
 
 Written to match storage/allowance_models.py (rendered with alembic autogenerate: no diff).
 
@@ -6,9 +6,8 @@ Revision ID: 0005
 Revises: 0003
 Create Date: 2026-11-23
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0005'
 down_revision = '0003'

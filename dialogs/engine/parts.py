@@ -1,0 +1,169 @@
+"""What the engine's parts (one class per module, put together in dialogs/engine/__init__.py) offer each
+other: the shared attributes and the public methods one part calls on another. Each part derives from
+``EngineParts``; the real methods come first in ``Engine``'s method order, so these stubs never run."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from transitions import Machine
+
+from ..catalog import Catalog
+from ..form import Form, Slot
+from ..messages import Ask, ChoiceOut, Incoming
+from ..parsing import Invalid
+from ..pending import Confirm, NameConfirm
+from ..protocol import Outcome, SupplementSent
+from ..schema import FieldDef
+from .session import Session
+
+
+class EngineParts:
+    catalog: Catalog
+    today: Callable[[], date]
+    machine: Machine
+
+    # prompts.py
+    def form(self, session: Session) -> Form:
+        raise NotImplementedError
+
+    def current_slot(self, session: Session) -> Slot | None:
+        raise NotImplementedError
+
+    def advance(self, session: Session, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def prompt(self, session: Session, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def safe_prompt(self, session: Session) -> Ask:
+        raise NotImplementedError
+
+    def ask_for(self, session: Session, slot: Slot) -> Ask:
+        raise NotImplementedError
+
+    def field_help(self, session: Session, f: FieldDef) -> str:
+        raise NotImplementedError
+
+    # collect.py
+    def on_collect(self, session: Session, msg: Incoming, text: str, command: str | None, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def accept(self, session: Session, slot: Slot, value: Any, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def reject(self, session: Session, exc: Invalid, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def skip(self, session: Session, slot: Slot, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def back(self, session: Session, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def lookup(self, session: Session, slot: Slot) -> Callable[[str], Any]:
+        raise NotImplementedError
+
+    def check_constraints(self, session: Session, slot: Slot, value: Any) -> None:
+        raise NotImplementedError
+
+    def answer_typed(self, session: Session, typed: str, out: Outcome) -> None:
+        raise NotImplementedError
+
+    # names.py
+    def propose_name(self, session: Session, slot: Slot, raw: str, value: Any, out: Outcome) -> bool:
+        raise NotImplementedError
+
+    def on_name_confirm(self, session: Session, pending: NameConfirm, msg: Incoming, text: str,
+                        command: str | None, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def name_confirm_ask(self, session: Session, out: Outcome) -> None:
+        raise NotImplementedError
+
+    # menu.py
+    def menu_choices(self, session: Session) -> list[ChoiceOut]:
+        raise NotImplementedError
+
+    def menu_ask(self, session: Session, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def go_menu(self, session: Session, out: Outcome, greet: bool = False) -> None:
+        raise NotImplementedError
+
+    def on_menu(self, session: Session, msg: Incoming, text: str, command: str | None, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def offer_candidates(self, session: Session, candidates: list[str], out: Outcome) -> None:
+        raise NotImplementedError
+
+    def info_card(self, proc_id: str, lang: str = "vi", short: bool = False) -> str:
+        raise NotImplementedError
+
+    def info_question(self, session: Session, msg: Incoming, text: str) -> str | None:
+        raise NotImplementedError
+
+    def info_answer(self, proc_id: str, topic: str, lang: str = "vi") -> str:
+        raise NotImplementedError
+
+    def help_general(self, session: Session) -> str:
+        raise NotImplementedError
+
+    # eligibility.py
+    def check_eligibility(self, session: Session, out: Outcome) -> bool:
+        raise NotImplementedError
+
+    def eligibility_ask(self, session: Session, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def on_eligibility(self, session: Session, msg: Incoming, text: str, command: str | None, out: Outcome) -> None:
+        raise NotImplementedError
+
+    # review.py
+    def show_review(self, session: Session, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def review_ask(self, session: Session, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def on_review(self, session: Session, msg: Incoming, text: str, command: str | None, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def edit_menu(self, session: Session, out: Outcome, section: str | None) -> None:
+        raise NotImplementedError
+
+    # confirm.py
+    def ask_cancel(self, session: Session, msg: Incoming, text: str, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def sworn_ask(self, session: Session, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def confirm_ask(self, session: Session, pending: Confirm, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def on_confirm_answer(self, session: Session, pending: Confirm, msg: Incoming, text: str, command: str | None,
+                          out: Outcome) -> None:
+        raise NotImplementedError
+
+    # supplement.py
+    def begin_supplement(self, session: Session, request: dict[str, Any] | None, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def supplement_done(self, session: Session, result: SupplementSent, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def on_supplementing(self, session: Session, msg: Incoming, text: str, command: str | None,
+                         out: Outcome) -> None:
+        raise NotImplementedError
+
+    def supplement_review(self, session: Session, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def supplement_ask(self, session: Session, out: Outcome) -> None:
+        raise NotImplementedError
+
+    # results.py
+    def failures(self, session: Session, what: str) -> int:
+        raise NotImplementedError
