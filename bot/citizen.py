@@ -16,7 +16,6 @@ from dialogs.engine import Session
 from dialogs.forms import has_form, render_pdf
 from dialogs.i18n import N_, translator
 from dialogs.messages import FileRef, Message, Reply
-from dialogs.qrscan import scan_message
 from dialogs.protocol import (
     AfterCommit,
     CheckResult,
@@ -40,6 +39,7 @@ from dialogs.protocol import (
     Withdraw,
     Withdrawn,
 )
+from dialogs.qrscan import scan_message
 from storage.repo import DossierRepo
 
 from . import cases

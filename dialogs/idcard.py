@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 from . import legacy_address, parsing
 from .i18n import N_
 from .kinds import parse_value
 from .parsing import Invalid
-from .schema import CARD_FIELDS, FieldDef
+from .schema import FieldDef
 from .textnorm import fold, nfc
 
 MAX_PAYLOAD = 600  # a real card's payload is under 300 characters

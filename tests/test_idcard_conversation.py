@@ -107,6 +107,7 @@ async def test_no_qr_a_bank_qr_and_a_bad_card_lose_nothing(chat: Chat, runtime: 
     await chat.send_file(b"GIF89a not really", "anh.gif")
     assert chat.error is not None and "không phải ảnh" in chat.error.text
     import io
+
     from PIL import Image
     buf = io.BytesIO()
     Image.new("RGB", (800, 500), (200, 210, 220)).save(buf, "JPEG")
@@ -291,10 +292,11 @@ async def test_the_card_fills_each_person_block(runtime: Runtime, proc: str, off
 
 # ---------------------------------------------------------------------------------------------
 # the channels
-from tests.test_telegram import Bot as TelegramBot  # noqa: E402
-from tests.test_zalo import Bot as ZaloBot, choice_number  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
 from tests.fakes.zalo_api import FakeZaloAPI  # noqa: E402
+from tests.test_telegram import Bot as TelegramBot  # noqa: E402
+from tests.test_zalo import Bot as ZaloBot  # noqa: E402
+from tests.test_zalo import choice_number
 
 
 async def _to_applicant_block(say) -> None:

@@ -177,8 +177,8 @@ class IdCardSteps:
         if stage == "address" and command is None:
             return self._card_address(session, slot, p, answer, out)
         nxt = self._card_next(session, slot)
-        if command == "skip" or nxt is None or answer == "type" or fold(answer).strip(" .!") in TYPE_WORDS \
-                and stage is None and nxt.field.kind not in ("choice", "yes_no"):
+        if command == "skip" or nxt is None or answer == "type" or (fold(answer).strip(" .!") in TYPE_WORDS \
+                and stage is None and nxt.field.kind not in ("choice", "yes_no")):
             return self.accept(session, slot, "typed", out)
         # the citizen typed: that answers the block's first question, shown under the offer
         self.past_card_offer(session, slot, commit=True)
