@@ -281,6 +281,13 @@ def check_procedure(form: Form) -> list[str]:
                     continue
                 if ref and known(ref) is None:
                     problems.append(f"{where}.{attr}: unknown field {ref!r}")
+            for card_field, target in f.id_card.items():
+                tkey = f"{s.id}[].{target}" if s.repeat else target
+                hit = form.lookup(f"{s.id}[0].{target}" if s.repeat else target)
+                if hit is None or hit[0].id != s.id:
+                    problems.append(f"{where}.id_card.{card_field}: {target!r} is not a field of section {s.id}")
+                elif order[tkey] <= order[key]:
+                    problems.append(f"{where}.id_card.{card_field}: {target!r} comes before the card offer")
             if f.relevant and f.relevant.strip() in ("False", "None", "0"):
                 problems.append(f"{where}: relevant is always false; the question can never be reached")
     for r in proc.eligibility:

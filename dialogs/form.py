@@ -40,7 +40,7 @@ class Slot:
     field: FieldDef
     section: Section
     index: int | None = None  # repeat-group instance
-    synthetic: bool = False   # the hidden "add another?" question
+    synthetic: bool = False   # a helper question, not an answer of the form: "add another?", the ID card offer
 
 
 def _more_field(section: Section) -> FieldDef:
@@ -50,6 +50,14 @@ def _more_field(section: Section) -> FieldDef:
                                     **{k: v.get_default(call_default_factory=True)
                                        for k, v in FieldDef.model_fields.items()
                                        if k not in ("id", "kind", "prompt", "required")})
+
+
+def _offer_open(f: FieldDef, path: str, prefix: str, answers: dict[str, Any]) -> bool:
+    """An ID card offer applies until it is answered, unless its block was already answered without it
+    (a draft begun before the offer existed, a dossier sent back for a supplement)."""
+    if f.kind != "id_card" or path in answers:
+        return True
+    return not any(prefix + target in answers for target in f.id_card.values())
 
 
 class Form:
@@ -203,14 +211,16 @@ class Form:
                 continue
             if s.repeat is None:
                 for f in s.fields:
-                    if self.holds(f.relevant, answers, today=today):
-                        yield Slot(f.id, f, s)
+                    if self.holds(f.relevant, answers, today=today) and _offer_open(f, f.id, "", answers):
+                        yield Slot(f.id, f, s, synthetic=f.kind == "id_card")
                 continue
             i = 0
             while i < s.repeat.max:
                 for f in s.fields:
-                    if self.holds(f.relevant, answers, group=s.id, index=i, today=today):
-                        yield Slot(f"{s.id}[{i}].{f.id}", f, s, i)
+                    path = f"{s.id}[{i}].{f.id}"
+                    if self.holds(f.relevant, answers, group=s.id, index=i, today=today) \
+                            and _offer_open(f, path, f"{s.id}[{i}].", answers):
+                        yield Slot(path, f, s, i, synthetic=f.kind == "id_card")
                 if i + 1 >= s.repeat.max:
                     break
                 if i + 1 < s.repeat.min:

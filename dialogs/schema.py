@@ -20,7 +20,10 @@ FieldKind = Literal[
     "text", "name", "date", "id_number", "phone", "email", "number", "money",
     "choice", "multi_choice", "yes_no", "address", "attachment", "confirm",
     "bank", "bank_account",  # dialogs/banks.py
+    "id_card",  # a photo of the ID card's QR fills the person block (dialogs/idcard.py)
 ]
+# What the QR on a citizen ID card holds (dialogs/idcard.py), as the keys of an ``id_card`` field's mapping.
+CARD_FIELDS = ("id_number", "old_id_number", "full_name", "birth_date", "sex", "address", "issue_date")
 
 FileType = Literal["image", "pdf"]
 FILE_TYPES: tuple[FileType, ...] = ("image", "pdf")
@@ -164,6 +167,9 @@ class FieldDef(Strict):
     max_count: int = 1
     # confirm: the button label
     confirm_label: str | None = None
+    # id_card: which field of the same block each card field fills, e.g. {full_name: applicant.full_name};
+    # in a repeat group, the ids as written in the group (full_name, not members[0].full_name)
+    id_card: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("id")
     @classmethod
@@ -190,6 +196,13 @@ class FieldDef(Strict):
                 compile_safe(self.pattern)
             except UnsafePattern as exc:
                 raise ValueError(f"field {self.id}: pattern: {exc}") from None
+        if (self.kind == "id_card") != bool(self.id_card):
+            raise ValueError(f"field {self.id}: kind id_card needs an id_card mapping, and only it takes one")
+        unknown = set(self.id_card) - set(CARD_FIELDS)
+        if unknown:
+            raise ValueError(f"field {self.id}: id_card keys {sorted(unknown)} are not card fields {CARD_FIELDS}")
+        if self.kind == "id_card" and self.required:
+            raise ValueError(f"field {self.id}: an id_card offer is never required (the citizen may type instead)")
         return self
 
     @property

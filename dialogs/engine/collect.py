@@ -212,7 +212,7 @@ class Collect(EngineParts):
 
     def answer_typed(self, session: Session, typed: str, out: Outcome) -> None:
         _ = translator(session.lang)
-        slot = self.current_slot(session)
+        slot = self.past_card_offer(session, self.current_slot(session), commit=True)
         if slot is None:
             return self.prompt(session, out)
         try:

@@ -113,6 +113,8 @@ class Prompts(EngineParts):
     def ask_for(self, session: Session, slot: Slot) -> Ask:
         _ = translator(session.lang)
         f = slot.field
+        if f.kind == "id_card":  # the offer comes with the block's first question (engine/id_card.py)
+            return self.id_card_ask(session, slot)
         text = self._field_text(session, slot)
         parts = kinds.get(f.kind).question(f, slot.path, session.pending, _)
         kind, choices = parts.kind, parts.choices
