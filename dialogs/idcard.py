@@ -141,7 +141,7 @@ def propose(card: Card, mapping: dict[str, str], field_of: Callable[[str], Field
         path = mapping.get(name)
         f = field_of(path) if path else None
         raw = card.raw(name)
-        if f is None or raw is None:
+        if f is None or raw is None or path is None:
             continue
         if f.kind == "address":
             out.address = (path, legacy_address.convert(card.address), card.address)
@@ -149,10 +149,7 @@ def propose(card: Card, mapping: dict[str, str], field_of: Callable[[str], Field
         try:
             if name == "id_number":  # the card against itself: century, year and sex digit
                 parsing.parse_id_number(raw, birth_date=card.birth_date, sex=card.sex)
-            if f.kind == "choice":
-                value = _choice(f, raw)
-            else:
-                value = parse_value(f, raw, today=today, lookup=look)
+            value = _choice(f, raw) if f.kind == "choice" else parse_value(f, raw, today=today, lookup=look)
         except Invalid as exc:
             out.problems.append((path, exc))
             continue

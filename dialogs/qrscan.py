@@ -8,8 +8,9 @@ Photos come from strangers, so the work is bounded before any pixel is decoded:
   that declares a huge canvas);
 * a JPEG is decoded at a reduced scale straight from its DCT data when it is much larger than the
   working size; other images are downscaled after loading;
-* at most five passes (as found, contrast stretched, larger, sharpened, another binarizer), each on an image of at most :data:`WORK_SIDE` pixels on its longest side
-  (plus one pass at a larger size for a small card in a large photo).
+* at most five passes (as found, contrast stretched, larger, sharpened, another binarizer), each on an
+  image of at most :data:`WORK_SIDE` pixels on its longest side (plus one pass at a larger size for a
+  small card in a large photo).
 
 The decoder is zxing-cpp (a wheel with no system dependency; it finds QR codes at any rotation and
 under perspective). Nothing here logs the decoded text.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # a 50-megapixel photo is the largest phone camera's; bombs declare far more
@@ -90,9 +92,10 @@ def _fit(img, side: int):
 
 def _decode(img, histogram: bool = False) -> list[str]:
     import zxingcpp
-    kwargs = {"binarizer": zxingcpp.Binarizer.GlobalHistogram} if histogram else {}
-    found = zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode, try_rotate=True,
-                                   try_downscale=True, try_invert=False, **kwargs)
+    kwargs: dict[str, Any] = {"binarizer": zxingcpp.Binarizer.GlobalHistogram} if histogram else {}
+    qr: Any = zxingcpp.BarcodeFormat.QRCode  # (a single format; the stubs want the flag set type)
+    found = zxingcpp.read_barcodes(img, formats=qr, try_rotate=True, try_downscale=True, try_invert=False,
+                                   **kwargs)
     return [b.text for b in found if b.valid and b.text]
 
 

@@ -89,7 +89,7 @@ def _perspective(img: Image.Image, rng: random.Random, strength: float) -> Image
     dst = [(rng.uniform(0, dx), rng.uniform(0, dy)), (w - rng.uniform(0, dx), rng.uniform(0, dy)),
            (w - rng.uniform(0, dx), h - rng.uniform(0, dy)), (rng.uniform(0, dx), h - rng.uniform(0, dy))]
     rows = []
-    for (x, y), (u, v) in zip(dst, src):  # output (x, y) -> input (u, v)
+    for (x, y), (u, v) in zip(dst, src, strict=False):  # output (x, y) -> input (u, v)
         rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
         rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
     coeffs = np.linalg.solve(np.array(rows, float), np.array([c for p in src for c in p], float))

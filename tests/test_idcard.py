@@ -59,7 +59,7 @@ def test_a_card_payload_is_read():
     (GOOD + "|extra|fields", "không phải mã trên thẻ"),
     ("03006000123|123456789|Nguyễn Văn An|05031960|Nam|Hải Dương|15062021", "11 chữ số"),
     ("03006000123X|123456789|Nguyễn Văn An|05031960|Nam|Hải Dương|15062021", "không phải mã trên thẻ"),
-    ("０３００６０００１２３４|1|A|05031960|Nam|Hải Dương|15062021", "không phải mã trên thẻ"),  # wide digits
+    ("０３００６０００１２３４|1|A|05031960|Nam|Hải Dương|15062021", "không phải mã trên thẻ"),  # noqa: RUF001 - wide digits
     ("030060001234|12|Nguyễn Văn An|05031960|Nam|Hải Dương|15062021", "không phải mã trên thẻ"),
     ("030060001234||Nguyễn Văn An|31021960|Nam|Hải Dương|15062021", "không phải mã trên thẻ"),  # 31 Feb
     ("030060001234||Nguyễn Văn An|05031960|Khác|Hải Dương|15062021", "không phải mã trên thẻ"),

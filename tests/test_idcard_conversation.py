@@ -151,7 +151,7 @@ async def test_a_card_that_contradicts_itself_is_explained(runtime: Runtime):
     await chat.expect("requester.id_card")
     labels = [c.label for c in chat.ask.choices]
     assert "Phường Cầu Giấy" in labels and labels[-1] == "Nơi khác"
-    await chat.press([c.value for c in chat.ask.choices if c.label == "Phường Cầu Giấy"][0])
+    await chat.press(next(c.value for c in chat.ask.choices if c.label == "Phường Cầu Giấy"))
     await chat.expect("requester.id_number")  # the one field the card could not give
     a = await chat.answers()
     assert a["requester.full_name"] == "TRẦN VĂN CƯỜNG" and "requester.id_number" not in a
@@ -192,7 +192,8 @@ ROUTES = {
     "ho-tro-chi-phi-mai-tang": {"organizer.kind": "household"},
     "doi-cap-lai-giay-xac-nhan-khuyet-tat": {"filer.role": "representative"},
     "xac-dinh-muc-do-khuyet-tat": {"filer.role": "representative"},
-    "lien-thong-khai-sinh": {"case.border": "no", "residence.collective": "no", "requester.relation": "ong", "head.who": "other"},
+    "lien-thong-khai-sinh": {"case.border": "no", "residence.collective": "no", "requester.relation": "ong",
+                             "head.who": "other"},
     "lien-thong-khai-tu": {"removal.was_head": "no", "head.is_requester": "no"},
     "nhan-tro-cap-qua-tai-khoan": {"filer.kind": "guardian"},
     "bao-thay-doi-nhan-tro-cap": {},
@@ -296,7 +297,7 @@ from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
 from tests.fakes.zalo_api import FakeZaloAPI  # noqa: E402
 from tests.test_telegram import Bot as TelegramBot  # noqa: E402
 from tests.test_zalo import Bot as ZaloBot  # noqa: E402
-from tests.test_zalo import choice_number
+from tests.test_zalo import choice_number  # noqa: E402
 
 
 async def _to_applicant_block(say) -> None:

@@ -84,7 +84,7 @@ class IdCardSteps:
         elif stage == "address":
             a = p.address
             text = _("Địa chỉ trên thẻ: {old}. Nơi này nay thuộc xã/phường nào?", old=a["old"])
-            choices = tuple(ChoiceOut(c, n) for c, n in a["options"]) + (ChoiceOut(_OTHER, _("Nơi khác")),)
+            choices = (*tuple(ChoiceOut(c, n) for c, n in a["options"]), ChoiceOut(_OTHER, _("Nơi khác")))
             kind = "choice"
         else:
             nxt = self._card_next(session, slot)
