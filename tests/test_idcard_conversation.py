@@ -50,6 +50,8 @@ async def test_funeral_dossier_typing_only_what_the_card_does_not_say(chat: Chat
     await chat.press("ok")
     await chat.expect("deceased.ethnicity")  # name, birth date, sex and residence were skipped
     await say("Kinh")
+    await chat.expect("deceased.status")
+    await say("Đã mất")
     await say("10/11/2026")
     await say("12/11/2026")
     await say("Nghĩa trang thôn 3")
@@ -93,9 +95,9 @@ async def test_funeral_dossier_typing_only_what_the_card_does_not_say(chat: Chat
     logged = caplog.text
     for secret in ("030175004321", "030050001234", "NGUYỄN", "Nguyễn Văn An", "An Phượng", "Bình"):
         assert secret not in logged
-    # typed: filer, cause, ethnicity, death and burial dates, burial place, organizer, same place, relation,
-    # phone = 11 answers; the two cards saved 4 + 5 typed answers (and their follow-up steps for addresses)
-    assert typed == 11
+    # typed: filer, cause, ethnicity, died or missing, death and burial dates, burial place, organizer, same
+    # place, relation, phone = 12 answers; the two cards saved 4 + 5 typed answers (and the address steps)
+    assert typed == 12
 
 
 async def test_no_qr_a_bank_qr_and_a_bad_card_lose_nothing(chat: Chat, runtime: Runtime):
@@ -302,7 +304,7 @@ from tests.test_zalo import choice_number  # noqa: E402
 
 async def _to_applicant_block(say) -> None:
     for text in ("Hỗ trợ chi phí mai táng (trợ giúp đột xuất)", "1", "1", "nguyễn văn an", "5/3/1950", "1",
-                 "Kinh", "Lâm Đồng", "duc trong", "Thôn 3", "10/11/2026", "12/11/2026", "Nghĩa trang", "1"):
+                 "Kinh", "Lâm Đồng", "duc trong", "Thôn 3", "1", "10/11/2026", "12/11/2026", "Nghĩa trang", "1"):
         await say(text)
 
 

@@ -36,7 +36,8 @@ BANK = "nhan-tro-cap-qua-tai-khoan"
 HOUSING = "ho-tro-nha-o"
 AVERAGE = "xac-nhan-ho-muc-song-trung-binh"
 FACILITY = "dang-ky-co-so-tro-giup-xa-hoi"
-ALL_IDS = [FUNERAL, REISSUE, LEVEL, BIRTH, DEATH, BANK, HOUSING, AVERAGE, FACILITY]
+PENSION = "ho-tro-mai-tang-huu-tri-xa-hoi"
+ALL_IDS = [FUNERAL, REISSUE, LEVEL, BIRTH, DEATH, BANK, HOUSING, AVERAGE, FACILITY, PENSION]
 
 
 @pytest.fixture(scope="module")

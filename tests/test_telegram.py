@@ -130,7 +130,7 @@ async def test_full_funeral_procedure_with_buttons_text_photo_album_and_contact(
     assert fake.sent(c)[0].reply_markup is None
     assert m.labels()[-2:] == ["Hủy", "Trợ giúp"]  # the nav row (nothing to go back to yet)
     m = await tg.press(c, "Tôi là người đứng ra mai táng")
-    assert "Người mất qua đời vì lý do gì?" in m.text and m.labels()[-3:] == ["Quay lại", "Hủy", "Trợ giúp"]
+    assert "Người mất qua đời (hoặc mất tích) vì lý do gì?" in m.text and m.labels()[-3:] == ["Quay lại", "Hủy", "Trợ giúp"]
     await tg.press(c, "Thiên tai")
     m = await tg.say(c, "nguyễn văn an")
     assert "Ngày tháng năm sinh" in m.text
@@ -143,6 +143,7 @@ async def test_full_funeral_procedure_with_buttons_text_photo_album_and_contact(
     await tg.say(c, "Lâm Đồng")
     await tg.say(c, "duc trong")
     await tg.say(c, "Thôn 3")
+    await tg.press(c, "Đã mất")
     await tg.say(c, "10/11/2026")
     await tg.say(c, "12/11/2026")
     m = await tg.say(c, "Nghĩa trang thôn 3")
