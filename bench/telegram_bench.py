@@ -87,7 +87,8 @@ def photo(n: int) -> bytes:
 FUNERAL: list[tuple[str, str | None]] = [
     ("say", "/start"), ("press", "Hỗ trợ chi phí mai táng"), ("press", "Tôi là người đứng ra mai táng"),
     ("press", "Thiên tai"), ("say", "Nguyễn Văn An"), ("say", "5/3/1950"), ("press", "Nam"), ("say", "Kinh"),
-    ("say", "Lâm Đồng"), ("say", "duc trong"), ("say", "Thôn 3"), ("say", "10/11/2026"), ("say", "12/11/2026"),
+    ("say", "Lâm Đồng"), ("say", "duc trong"), ("say", "Thôn 3"), ("press", "Đã mất"), ("say", "10/11/2026"),
+    ("say", "12/11/2026"),
     ("say", "Nghĩa trang thôn 3"), ("press", "Hộ gia đình hoặc cá nhân"), ("say", "Nguyễn Văn Bình"),
     ("say", "01/02/1975"), ("say", "068 075 001 234"), ("press", "Bỏ qua"), ("say", "Lâm Đồng"),
     ("say", "Đức Trọng"), ("say", "Thôn 3"), ("press", "Có"), ("say", "con trai"), ("contact", "+84912345678"),

@@ -11,6 +11,7 @@ from typing import Protocol
 from . import accounts, allowances, citizen, privacy, verification
 from .officer_chat import router as officer_chat
 from .pipeline import Pipeline
+from .web import chat as web_desk
 
 
 class Feature(Protocol):
@@ -19,8 +20,9 @@ class Feature(Protocol):
     def register(self, pipeline: Pipeline) -> None: ...
 
 
-FEATURES: tuple[Feature, ...] = (officer_chat, accounts, privacy, verification, allowances, citizen)
-"""The officer chat comes before its plug-ins (verification, allowances), which register with it."""
+FEATURES: tuple[Feature, ...] = (officer_chat, web_desk, accounts, privacy, verification, allowances, citizen)
+"""The officer chat comes before its plug-ins (the web desk's ``/dangnhap``, verification, allowances), which
+register with it."""
 
 
 def build_pipeline(features: tuple[Feature, ...] = FEATURES) -> Pipeline:

@@ -39,6 +39,7 @@ from dialogs.protocol import (
     Withdraw,
     Withdrawn,
 )
+from dialogs.qrscan import scan_message
 from storage.repo import DossierRepo
 
 from . import cases
@@ -57,7 +58,11 @@ async def citizen_turn(turn: Turn) -> list[Reply]:
     session = await turn.load_session()
     outcome = turn.outcome  # a plug-in may have answered the step already
     if outcome is None:
-        outcome = rt.engine.start(session) if turn.start else rt.engine.handle(session, turn.message)
+        msg = turn.message
+        if not turn.start and rt.engine.wants_card_scan(session, msg):
+            # an ID card photo: its QR is read in a worker thread (CPU work), then the engine takes the message
+            msg = await asyncio.to_thread(scan_message, msg)
+        outcome = rt.engine.start(session) if turn.start else rt.engine.handle(session, msg)
     for after in rt.pipeline.after_steps:
         outcome = await after(turn, session, outcome)
     replies = await _apply(turn, session, outcome)

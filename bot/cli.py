@@ -43,6 +43,10 @@ def _catalog(args) -> int:
     from dialogs.catalog import Catalog
     from dialogs.forms.render import check_templates
     cat = Catalog.default()
+    if args.action == "law":  # the legal register: dvcbot catalog law > docs/law.md
+        from dialogs.law import register_markdown
+        sys.stdout.write(register_markdown(cat))
+        return 0
     if args.action == "list" or args.action == "check":
         for p in cat.procedures.values():
             print(f"{p.id:45s} v{p.version}  {p.processing_days:>2} ngày  {p.title}")
@@ -92,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--db", default=argparse.SUPPRESS)
 
     k = sub.add_parser("catalog", help="the procedure catalogue")
-    k.add_argument("action", choices=["check", "list"])
+    k.add_argument("action", choices=["check", "list", "law"])
 
     from . import cli_forms
     cli_forms.register(sub)
@@ -110,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_officer.register(sub)  # `dvcbot officer ...`, `dvcbot notify ...`
     from . import cli_allowance  # `dvcbot allowance ...`
     cli_allowance.register(sub)
+    from . import cli_web as web_cli  # the officers' web desk: `dvcbot web`
+    web_cli.register(sub)
     return p
 
 
@@ -133,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "zalo":
         from .zalo import cli as zalo_cli
         return zalo_cli.run(args)
+    if args.cmd == "web":
+        from . import cli_web as web_cli
+        return web_cli.run(args)
     if args.cmd == "allowance":
         from . import cli_allowance
         return cli_allowance.dispatch(args)

@@ -60,6 +60,8 @@ def render_human(replies: list[Reply], lang: str = "vi") -> str:
                 out.append(f"  {i}. {c.label}")
             if r.kind == "attachment":
                 out.append(_("  (Gửi tệp: gõ /tep đường-dẫn-tới-tệp, ví dụ /tep ~/anh/giay-bao-tu.jpg)"))
+            elif r.photo:
+                out.append(_("  (Gửi ảnh thẻ: gõ /tep đường-dẫn-tới-ảnh, ví dụ /tep ~/anh/the-can-cuoc.jpg)"))
             if r.nav:
                 words = " · ".join(f"“{_(NAV_WORDS[n])}”" for n in r.nav if n in NAV_WORDS)
                 out.append(_("  (Có thể gõ: {words})", words=words))

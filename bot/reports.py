@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
 from dialogs.i18n import N_, translator
-from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
+from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar, missing_official_year
 from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo
 
 from . import cases
@@ -243,6 +243,12 @@ async def enqueue_daily_reports(db: AsyncSession, now: datetime, *, calendar: Wo
                 cache[(agency, commune_code)] = None
             else:
                 text = report_text(agency, commune_code, day, report)
+                missing = missing_official_year(day)
+                if missing is not None:  # deadlines past 31/12 rest on the holidays package's estimate
+                    _ = translator("vi")
+                    text += "\n" + _(
+                        "⚠️ Chưa có lịch nghỉ lễ, Tết chính thức năm {year} trong dữ liệu; hạn xử lý sau 31/12 đang "
+                        "tính theo lịch ước tính. Cần cập nhật dialogs/data/calendar_vn.yaml.", year=missing)
                 png = report_chart(report.rows, text.splitlines()[0].replace("📊 ", ""))
                 cache[(agency, commune_code)] = (text, base64.b64encode(png).decode("ascii"))
         return cache[(agency, commune_code)]

@@ -1,5 +1,9 @@
 """Vietnamese administrative units after the 1 July 2025 reorganisation.
 
+Why one module of this size: the province and commune tables, their name matching (diacritics, old
+names, abbreviations) and the formatting of an address are one vocabulary; split, each part would import
+the others' private tables.
+
 Since 01/07/2025 Vietnam has 34 provinces / centrally-run cities, and
 communes (xã), wards (phường) and special zones (đặc khu) sit directly under
 them — there is no district level any more.  Data comes from the

@@ -8,7 +8,8 @@ never be reached, and strings missing from the English catalogue.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -280,6 +281,13 @@ def check_procedure(form: Form) -> list[str]:
                     continue
                 if ref and known(ref) is None:
                     problems.append(f"{where}.{attr}: unknown field {ref!r}")
+            for card_field, target in f.id_card.items():
+                tkey = f"{s.id}[].{target}" if s.repeat else target
+                hit = form.lookup(f"{s.id}[0].{target}" if s.repeat else target)
+                if hit is None or hit[0].id != s.id:
+                    problems.append(f"{where}.id_card.{card_field}: {target!r} is not a field of section {s.id}")
+                elif order[tkey] <= order[key]:
+                    problems.append(f"{where}.id_card.{card_field}: {target!r} comes before the card offer")
             if f.relevant and f.relevant.strip() in ("False", "None", "0"):
                 problems.append(f"{where}: relevant is always false; the question can never be reached")
     for r in proc.eligibility:
@@ -290,7 +298,53 @@ def check_procedure(form: Form) -> list[str]:
             check_expr(f"leg {leg.id}.days_rules[{k}]", rule.when, before=None, group=None)
     if proc.legs and all(leg.when for leg in proc.legs):
         problems.append("legs: every leg is conditional; make at least one leg unconditional")
+    problems += _check_law(proc, known, kinds)
     for ref in proc.applicant_name_fields:
         if known(ref) is None:
             problems.append(f"applicant_name_fields: unknown field {ref!r}")
+    return problems
+
+
+# project notes, seed files and newspapers are not a legal basis (they belong in review_note)
+_NOT_LAW_RE = re.compile(r"seeds/|reference/|\.md\b|\btheo báo\b|\bbáo [A-ZĐ]", re.IGNORECASE)
+_PLACEHOLDER_RE = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+def _check_law(proc: Procedure, known: Callable[[str], str | None], kinds: Mapping[str, str]) -> list[str]:
+    """Every dated fact has a legal source, a date field that is a date question, and placeholders that
+    a standard defines (overlapping versions are refused when the definition is loaded)."""
+    problems: list[str] = []
+    for i, fct in enumerate(proc.facts):
+        if not (fct.source or "").strip():
+            problems.append(f"facts[{i}]: no legal source for {fct.text[:60]!r}")
+        elif _NOT_LAW_RE.search(fct.source or ""):
+            problems.append(f"facts[{i}]: the source shown to citizens must be the legal basis, not {fct.source!r}")
+    for r in proc.eligibility:
+        if not r.legal_ref.strip():
+            problems.append(f"eligibility {r.id}: no legal reference")
+    for leg in proc.legs:
+        if not leg.legal_basis:
+            problems.append(f"leg {leg.id}: no legal basis")
+    for c in proc.clock:
+        if not c.legal_ref.strip():
+            problems.append("clock: no legal reference")
+    dated = [(f"facts[{i}]", f) for i, f in enumerate(proc.facts)] + \
+        [(f"eligibility {r.id}", r) for r in proc.eligibility] + \
+        [(f"leg {leg.id}", leg) for leg in proc.legs] + \
+        [(f"leg {leg.id}.days_rules[{k}]", d) for leg in proc.legs for k, d in enumerate(leg.days_rules)]
+    fields = [(where, d.date_field) for where, d in dated if d.date_field]
+    if proc.standards_date:
+        fields.append(("standards_date", proc.standards_date))
+    for where, ref in fields:
+        key = known(ref)
+        if key is None:
+            problems.append(f"{where}: date_field {ref!r} is not a question of this procedure")
+        elif kinds.get(key) != "date":
+            problems.append(f"{where}: date_field {ref!r} is not a date question")
+    std_keys = set(proc.standards[0].values) if proc.standards else set()
+    for s in proc.sections:
+        for f in s.fields:
+            for name in _PLACEHOLDER_RE.findall(f.prompt):
+                if name not in std_keys:
+                    problems.append(f"field {f.id}: placeholder {{{name}}} is not a standard's value")
     return problems

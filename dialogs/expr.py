@@ -1,5 +1,9 @@
 """A small, safe expression language for procedure definitions.
 
+Why one module of this size: it is a whole language — the whitelisted grammar, the compiler from the AST,
+three-valued logic and the functions — whose parts are only meaningful together; the checker that
+`catalog check` runs uses the same grammar tables.
+
 Procedure definitions (``dialogs/procedures/*.yaml``) hold expressions for
 field relevance (``relevant``), answer checks (``constraints[].expr``) and
 eligibility rules (``ineligible_if``). They are written in a strict subset of

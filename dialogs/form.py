@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from .expr import compile_expr, truthy
-from .schema import FieldDef, Procedure, Section
+from .schema import FieldDef, Procedure, Section, law_day
 
 _PATH_RE = re.compile(r"^(?P<sec>[a-z][a-z0-9_]*)\[(?P<idx>\d+)\]\.(?P<fid>[a-z_][a-z0-9_.]*)$")
 MORE = "_more"
@@ -40,7 +40,7 @@ class Slot:
     field: FieldDef
     section: Section
     index: int | None = None  # repeat-group instance
-    synthetic: bool = False   # the hidden "add another?" question
+    synthetic: bool = False   # a helper question, not an answer of the form: "add another?", the ID card offer
 
 
 def _more_field(section: Section) -> FieldDef:
@@ -50,6 +50,14 @@ def _more_field(section: Section) -> FieldDef:
                                     **{k: v.get_default(call_default_factory=True)
                                        for k, v in FieldDef.model_fields.items()
                                        if k not in ("id", "kind", "prompt", "required")})
+
+
+def _offer_open(f: FieldDef, path: str, prefix: str, answers: dict[str, Any]) -> bool:
+    """An ID card offer applies until it is answered, unless its block was already answered without it
+    (a draft begun before the offer existed, a dossier sent back for a supplement)."""
+    if f.kind != "id_card" or path in answers:
+        return True
+    return not any(prefix + target in answers for target in f.id_card.values())
 
 
 class Form:
@@ -110,8 +118,8 @@ class Form:
 
     def resolver(self, answers: dict[str, Any], today: date | None = None):
         def resolve(path: str) -> Any:
-            if path.startswith("std."):  # a dated standard in force today (schema.Standard)
-                st, _stale = self.proc.standard_at(today or date.today())
+            if path.startswith("std."):  # the dated standard in force on its day (schema.Standard)
+                st, _stale = self.proc.standard_for(answers, today or date.today())
                 return st.values.get(path[4:]) if st is not None else None
             if path in answers:
                 return self.typed(path, answers[path])
@@ -179,15 +187,18 @@ class Form:
     def planned_legs(self, answers: dict[str, Any], today: date | None = None) -> list[PlannedLeg]:
         """The legs a submission of these answers creates: every leg whose ``when`` holds, with its time
         limit (the first ``days_rules`` entry that holds, else ``processing_days``). A procedure without
-        ``legs`` has one leg: its own agency and time limit."""
+        ``legs`` has one leg: its own agency and time limit. Only the versions in force on their day
+        (schema.Dated) count."""
         p = self.proc
         if not p.legs:
             return [PlannedLeg("main", p.title, p.agency.key, p.agency.name, p.processing_days)]
         out = []
+        day = today or date.today()
         for leg in p.legs:
-            if not self.holds(leg.when, answers, today=today):
+            if not leg.in_force(law_day(leg, answers, day)) or not self.holds(leg.when, answers, today=today):
                 continue
-            days = next((r.days for r in leg.days_rules if self.holds(r.when, answers, today=today)),
+            days = next((r.days for r in leg.days_rules
+                         if r.in_force(law_day(r, answers, day)) and self.holds(r.when, answers, today=today)),
                         leg.processing_days)
             out.append(PlannedLeg(leg.id, leg.title, leg.agency.key, leg.agency.name, days, tuple(leg.forms)))
         return out
@@ -200,14 +211,16 @@ class Form:
                 continue
             if s.repeat is None:
                 for f in s.fields:
-                    if self.holds(f.relevant, answers, today=today):
-                        yield Slot(f.id, f, s)
+                    if self.holds(f.relevant, answers, today=today) and _offer_open(f, f.id, "", answers):
+                        yield Slot(f.id, f, s, synthetic=f.kind == "id_card")
                 continue
             i = 0
             while i < s.repeat.max:
                 for f in s.fields:
-                    if self.holds(f.relevant, answers, group=s.id, index=i, today=today):
-                        yield Slot(f"{s.id}[{i}].{f.id}", f, s, i)
+                    path = f"{s.id}[{i}].{f.id}"
+                    if self.holds(f.relevant, answers, group=s.id, index=i, today=today) \
+                            and _offer_open(f, path, f"{s.id}[{i}].", answers):
+                        yield Slot(path, f, s, i, synthetic=f.kind == "id_card")
                 if i + 1 >= s.repeat.max:
                     break
                 if i + 1 < s.repeat.min:

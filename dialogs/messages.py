@@ -52,6 +52,8 @@ class IncomingFile:
     data: bytes
     name: str | None = None
     mime: str | None = None  # what the channel claims; the engine sniffs the bytes anyway
+    # the QR codes read from the photo (dialogs/qrscan.Scan), when the runtime read them off the event loop
+    scan: Any = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", clean_name(self.name))
@@ -118,6 +120,7 @@ class Ask:
     step_total: int | None = None
     nav: tuple[str, ...] = ()  # which of NAV_* apply now
     multi: bool = False
+    photo: bool = False  # a photo of an ID card is also an answer here (the card offer of a person block)
     type: str = "ask"
 
     def to_dict(self) -> dict[str, Any]:

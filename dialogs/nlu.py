@@ -1,5 +1,9 @@
 """Understanding what citizens type: intents, info questions, language, names.
 
+Why one module of this size: the matcher, its normalisation (teen code, dialect, English glossary) and
+the scoring are one model and are evaluated together (`python -m dialogs.nlu eval`); the procedures'
+own phrases live in their YAML.
+
 Citizens type on phones, often without a Vietnamese keyboard, in chat
 shorthand ("ko", "dc", "j", "bn", "ntn"), with dialect ("hông", "dzậy",
 "ổng"), typos ("kai sinh", "mai tangg"), Telex left-overs when the input

@@ -1,5 +1,9 @@
 """Parsers for what citizens type into the chat.
 
+Why one module of this size: one pure parser per kind of Vietnamese input (dates, numbers and money in
+words, ID numbers, phones, yes/no, choices) sharing the same folding and token tables; the field kinds
+(dialogs/kinds/) call them one each.
+
 Every parser is a pure function (no I/O, no clock: callers pass ``today``)
 that accepts real-world Vietnamese input — typed without diacritics, with
 typos, teen-code and phone-keyboard punctuation — and returns a normalised

@@ -20,7 +20,10 @@ FieldKind = Literal[
     "text", "name", "date", "id_number", "phone", "email", "number", "money",
     "choice", "multi_choice", "yes_no", "address", "attachment", "confirm",
     "bank", "bank_account",  # dialogs/banks.py
+    "id_card",  # a photo of the ID card's QR fills the person block (dialogs/idcard.py)
 ]
+# What the QR on a citizen ID card holds (dialogs/idcard.py), as the keys of an ``id_card`` field's mapping.
+CARD_FIELDS = ("id_number", "old_id_number", "full_name", "birth_date", "sex", "address", "issue_date")
 
 FileType = Literal["image", "pdf"]
 FILE_TYPES: tuple[FileType, ...] = ("image", "pdf")
@@ -45,13 +48,62 @@ class Constraint(Strict):
     message: str
 
 
-class Fact(Strict):
-    """A dated fact (amount, time limit, agency) with its legal reference."""
+class Dated(Strict):
+    """The validity of a piece of law held as data (a rule, a time limit, a route, an amount, a form).
+
+    ``effective_from``/``effective_to`` (inclusive; either may be open) bound the period in which the
+    version is in force. The day that decides is the answer named by ``date_field`` (the date of death,
+    of birth …) when it is answered, otherwise the day of the check (the submission). ``verified`` says
+    whether the figure or rule was read in the legal text; ``review_note`` is for the officer or lawyer
+    reading docs/law.md and is never shown to citizens."""
+
+    effective_from: date | None = None
+    effective_to: date | None = None
+    date_field: str | None = None
+    verified: bool = True
+    review_note: str | None = None
+
+    def in_force(self, day: date) -> bool:
+        return (self.effective_from is None or self.effective_from <= day) and \
+            (self.effective_to is None or day <= self.effective_to)
+
+    def overlaps(self, other: Dated) -> bool:
+        lo = max(self.effective_from or date.min, other.effective_from or date.min)
+        hi = min(self.effective_to or date.max, other.effective_to or date.max)
+        return lo <= hi
+
+    @model_validator(mode="after")
+    def _period_ok(self) -> Dated:
+        if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
+            raise ValueError(f"effective_to {self.effective_to} is before effective_from {self.effective_from}")
+        return self
+
+
+def law_day(dated: Dated | None, answers: dict[str, Any], today: date, field: str | None = None) -> date:
+    """The day that decides which version of a dated fact applies: the answer named by the fact's
+    ``date_field`` (or ``field``) when it holds a date, otherwise ``today``."""
+    name = field or (dated.date_field if dated is not None else None)
+    raw = answers.get(name) if name else None
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            return today
+    return today
+
+
+class Fact(Dated):
+    """A dated fact (amount, time limit, agency, form version) with its legal reference.
+
+    Facts with the same ``key`` are versions of one fact and may not overlap in time; the info card
+    shows the version in force on the day."""
 
     text: str
     source: str | None = None
     as_of: date | None = None
-    verified: bool = True
+    key: str | None = None
 
 
 class Standard(Strict):
@@ -66,6 +118,7 @@ class Standard(Strict):
     valid_to: date | None = None
     values: dict[str, float]
     verified: bool = True
+    review_note: str | None = None  # for docs/law.md only
 
 
 class FieldDef(Strict):
@@ -114,6 +167,9 @@ class FieldDef(Strict):
     max_count: int = 1
     # confirm: the button label
     confirm_label: str | None = None
+    # id_card: which field of the same block each card field fills, e.g. {full_name: applicant.full_name};
+    # in a repeat group, the ids as written in the group (full_name, not members[0].full_name)
+    id_card: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("id")
     @classmethod
@@ -140,6 +196,13 @@ class FieldDef(Strict):
                 compile_safe(self.pattern)
             except UnsafePattern as exc:
                 raise ValueError(f"field {self.id}: pattern: {exc}") from None
+        if (self.kind == "id_card") != bool(self.id_card):
+            raise ValueError(f"field {self.id}: kind id_card needs an id_card mapping, and only it takes one")
+        unknown = set(self.id_card) - set(CARD_FIELDS)
+        if unknown:
+            raise ValueError(f"field {self.id}: id_card keys {sorted(unknown)} are not card fields {CARD_FIELDS}")
+        if self.kind == "id_card" and self.required:
+            raise ValueError(f"field {self.id}: an id_card offer is never required (the citizen may type instead)")
         return self
 
     @property
@@ -169,8 +232,10 @@ class Section(Strict):
         return v
 
 
-class Rule(Strict):
-    """An eligibility rule: when ``ineligible_if`` holds, the citizen is stopped early."""
+class Rule(Dated):
+    """An eligibility rule: when ``ineligible_if`` holds, the citizen is stopped early.
+
+    Several versions of a rule may share an ``id`` when their periods do not overlap (see ``Dated``)."""
 
     id: str
     ineligible_if: str
@@ -195,14 +260,15 @@ class Agency(Strict):
         return v
 
 
-class DaysRule(Strict):
+class DaysRule(Dated):
     """A different time limit when a condition over the answers holds (e.g. 5 days when verification is needed)."""
 
     when: str
     days: int = Field(ge=0)
+    legal_ref: str | None = None  # defaults to the leg's legal basis
 
 
-class LegDef(Strict):
+class LegDef(Dated):
     """One receiving agency's part of a linked (liên thông) procedure.
 
     A submission creates one dossier leg per leg whose ``when`` holds over the answers; each leg has its own
@@ -218,6 +284,15 @@ class LegDef(Strict):
     forms: list[str] = Field(default_factory=list)  # official form templates this agency needs
     legal_basis: list[str] = Field(default_factory=list)
     note: str | None = None
+
+
+class Clock(Dated):
+    """When the time limit starts: at the chat's submission, or at the desk's receipt of a complete
+    dossier (then the chat shows only an expected date), and whether it starts again after a supplement."""
+
+    starts: Literal["submission", "desk_receipt"] = "desk_receipt"
+    restarts_after_supplement: bool = True
+    legal_ref: str
 
 
 class NluPhrases(Strict):
@@ -282,6 +357,25 @@ class Procedure(Strict):
     keywords: list[str] = Field(default_factory=list)
     extra: dict[str, Any] = Field(default_factory=dict)
     standards: list[Standard] = Field(default_factory=list)
+    # the answer whose date picks the standard in force (e.g. deceased.death_date); none: the day of the check
+    standards_date: str | None = None
+    clock: list[Clock] = Field(default_factory=list)
+    # the national procedure code(s) (mã thủ tục hành chính) this definition follows
+    national_code: str | None = None
+
+    def clock_at(self, day: date) -> Clock | None:
+        return next((c for c in self.clock if c.in_force(day)), None)
+
+    def rules_at(self, answers: dict[str, Any], today: date) -> list[Rule]:
+        """The eligibility rules in force, each judged on its own day (see ``Dated``)."""
+        return [r for r in self.eligibility if r.in_force(law_day(r, answers, today))]
+
+    def facts_at(self, day: date) -> list[Fact]:
+        return [f for f in self.facts if f.in_force(day)]
+
+    def standard_for(self, answers: dict[str, Any], today: date) -> tuple[Standard | None, bool]:
+        """:meth:`standard_at` on the day named by ``standards_date`` (the date of death …), or today."""
+        return self.standard_at(law_day(None, answers, today, self.standards_date))
     nlu: Nlu = Field(default_factory=Nlu)
     effects: Effects = Field(default_factory=Effects)
 
@@ -339,7 +433,14 @@ class Procedure(Strict):
                 if key in fids:
                     raise ValueError(f"duplicate field id {key}")
                 fids.add(key)
-        legs = [leg.id for leg in self.legs]
-        if len(set(legs)) != len(legs):
-            raise ValueError(f"duplicate leg ids in {legs}")
+        for what, items in (("leg", [(leg.id, leg) for leg in self.legs]),
+                            ("eligibility rule", [(r.id, r) for r in self.eligibility]),
+                            ("fact", [(f.key, f) for f in self.facts if f.key]),
+                            ("clock", [("clock", c) for c in self.clock])):
+            for i, (key, a) in enumerate(items):
+                for key2, b in items[i + 1:]:
+                    if key == key2 and a.overlaps(b):
+                        raise ValueError(f"{what} {key!r}: two versions overlap in time "
+                                         f"({a.effective_from}–{a.effective_to} and "
+                                         f"{b.effective_from}–{b.effective_to})")
         return self

@@ -23,6 +23,14 @@ each autumn) can be corrected with ``extra_holidays`` / ``makeup_workdays``:
 in a file named by the ``DVCBOT_CALENDAR`` environment variable (see
 :func:`load_calendar`), which every ``dvcbot`` process reads at start-up.
 
+Official decisions are data with their source: ``dialogs/data/calendar_vn.yaml`` records the
+government's one-off days off and make-up Saturdays (e.g. the 2026 New Year swap: Friday 2/1 off,
+Saturday 10/1 worked), fixed days off outside the Labour Code with their basis (24/11, Ngày Văn hóa
+Việt Nam, from 01/07/2026 under Nghị quyết 28/2026/QH16), package holidays no legal basis was found
+for (none at present; they would count as working days), the years whose official schedule is
+recorded, and what is still an estimate (Tết 2027). :func:`missing_official_year` tells the daily report
+when next year's schedule is missing.
+
 Counting convention
 -------------------
 * A dossier received on a working day before the cut-off (15:00 local time)
@@ -67,12 +75,15 @@ __all__ = [
     "CALENDAR_ENV",
     "DEFAULT_CALENDAR",
     "DEFAULT_CUTOFF",
+    "OFFICIAL_CALENDAR",
     "VN_TZ",
+    "OfficialCalendar",
     "Status",
     "WorkCalendar",
     "calendar_from_config",
     "calendar_from_env",
     "load_calendar",
+    "missing_official_year",
 ]
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -94,6 +105,73 @@ def _to_date(v: date | str) -> date:
     raise TypeError(f"expected a date or an ISO date string, got {type(v).__name__}")
 
 
+_OFFICIAL_FILE = os.path.join(os.path.dirname(__file__), "data", "calendar_vn.yaml")
+
+
+class OfficialCalendar:
+    """The government's decisions recorded in ``dialogs/data/calendar_vn.yaml`` (see the module docs)."""
+
+    def __init__(self, data: Mapping[str, Any]):
+        self.official_years: frozenset[int] = frozenset(int(y) for y in data.get("official_years") or ())
+        self.days: list[dict[str, Any]] = [dict(d, date=_to_date(d["date"])) for d in data.get("days") or ()]
+        for d in self.days:
+            if d.get("kind") not in ("day_off", "workday") or not str(d.get("source") or "").strip():
+                raise ValueError(f"calendar day {d['date']}: needs kind day_off/workday and a source")
+        self.holidays: list[dict[str, Any]] = [dict(h) for h in data.get("holidays") or ()]
+        self.not_holidays: list[dict[str, Any]] = [dict(n) for n in data.get("not_holidays") or ()]
+        for h in [*self.holidays, *self.not_holidays]:
+            if not str(h.get("source") or "").strip():
+                raise ValueError(f"calendar entry {h.get('month_day')}: needs a source")
+        self.estimates: list[dict[str, Any]] = [dict(e) for e in data.get("estimates") or ()]
+
+    @classmethod
+    def load(cls, path: str = _OFFICIAL_FILE) -> OfficialCalendar:
+        import yaml
+        with open(path, encoding="utf-8") as fh:
+            return cls(yaml.safe_load(fh) or {})
+
+    @property
+    def day_offs(self) -> list[date]:
+        return [d["date"] for d in self.days if d["kind"] == "day_off"]
+
+    @property
+    def workdays(self) -> list[date]:
+        return [d["date"] for d in self.days if d["kind"] == "workday"]
+
+    @staticmethod
+    def _matches(entries: list[dict[str, Any]], d: date) -> dict[str, Any] | None:
+        for n in entries:
+            if d.strftime("%m-%d") != str(n["month_day"]):
+                continue
+            lo, hi = n.get("from"), n.get("until")
+            if (lo is None or _to_date(lo) <= d) and (hi is None or d <= _to_date(hi)):
+                return n
+        return None
+
+    def not_a_holiday(self, d: date) -> bool:
+        """Whether ``d`` is a package holiday that no legal basis was found for."""
+        return self._matches(self.not_holidays, d) is not None
+
+    def fixed_holidays(self, year: int) -> dict[date, str]:
+        """The recorded fixed days off of ``year`` (with a basis outside the package)."""
+        out = {}
+        for h in self.holidays:
+            month, day = (int(x) for x in str(h["month_day"]).split("-"))
+            d = date(year, month, day)
+            if self._matches([h], d):
+                out[d] = str(h.get("name") or "")
+        return out
+
+
+#: The recorded official decisions (dialogs/data/calendar_vn.yaml).
+OFFICIAL_CALENDAR = OfficialCalendar.load()
+
+
+def missing_official_year(today: date, official: OfficialCalendar = OFFICIAL_CALENDAR) -> int | None:
+    """Next year, when its official schedule (holidays, swaps, Tết) is not recorded yet; else ``None``."""
+    return None if today.year + 1 in official.official_years else today.year + 1
+
+
 class WorkCalendar:
     """Working days in Vietnam: Mon–Fri minus public holidays, plus make-up days.
 
@@ -110,9 +188,14 @@ class WorkCalendar:
         makeup_workdays: Iterable[date | str] = (),
         cutoff: time = DEFAULT_CUTOFF,
         tz: tzinfo | str = VN_TZ,
+        official: OfficialCalendar | None = OFFICIAL_CALENDAR,
     ) -> None:
         self.extra_holidays: frozenset[date] = frozenset(_to_date(d) for d in extra_holidays)
         self.makeup_workdays: frozenset[date] = frozenset(_to_date(d) for d in makeup_workdays)
+        # the government's recorded decisions (the configured days above win over them)
+        self.official = official
+        self._official_off = frozenset(official.day_offs) if official is not None else frozenset()
+        self._official_work = frozenset(official.workdays) if official is not None else frozenset()
         both = self.extra_holidays & self.makeup_workdays
         if both:
             raise ValueError("dates listed both as extra holidays and make-up working days: "
@@ -141,7 +224,12 @@ class WorkCalendar:
                 if y in self._loaded:
                     continue
                 data = holidays.country_holidays("VN", years=y)
-                self._public.update(data)
+                official = self.official
+                self._public.update({d: n for d, n in data.items()
+                                     if official is None or not official.not_a_holiday(d)})
+                if official is not None:
+                    for d, n in official.fixed_holidays(y).items():
+                        self._public.setdefault(d, n)
                 self._lib_makeup.update(getattr(data, "weekend_workdays", ()))
                 self._loaded.add(y)
 
@@ -156,17 +244,25 @@ class WorkCalendar:
         d = self._day(d)
         if d in self.makeup_workdays:
             return False
-        return d in self.extra_holidays or self.public_holiday(d) is not None
+        if d in self.extra_holidays or (d in self._official_off and d not in self._official_work):
+            return True
+        return d not in self._official_work and self.public_holiday(d) is not None
 
     def is_workday(self, d: date) -> bool:
         """Mon–Fri and not a holiday, or a declared make-up working day."""
         d = self._day(d)
         if d in self.makeup_workdays:
             return True
+        if d in self.extra_holidays:
+            return False
+        if d in self._official_work:
+            return True
+        if d in self._official_off:
+            return False
         self._load(d.year)
         if d.weekday() >= 5:
             return d in self._lib_makeup
-        return d not in self._public and d not in self.extra_holidays
+        return d not in self._public
 
     # -- time helpers ------------------------------------------------------------------
     def to_local(self, dt: datetime) -> datetime:

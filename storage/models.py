@@ -263,8 +263,8 @@ class Rating(Base):
 
 
 class ChatLink(Base):
-    """A chat that belongs to a person (``person_key``: a hash of their ID number), so a dossier someone
-    else filed for them also notifies their own chat."""
+    """A chat that belongs to a person (``person_key``: an HMAC of their ID number, storage/keys.py), so a dossier
+    someone else filed for them also notifies their own chat."""
 
     __tablename__ = "chat_links"
     __table_args__ = (UniqueConstraint("person_key", "user_key", name="uq_chat_link"),)

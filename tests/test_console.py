@@ -189,7 +189,8 @@ def test_jsonl_protocol_full_funeral(bots, tmp_path):
     expect(bot.send({"text": "Kinh"}), "deceased.residence")
     expect(bot.send({"text": "Lâm Đồng"}), "deceased.residence")
     expect(bot.send({"text": "duc trong"}), "deceased.residence")
-    expect(bot.send({"text": "Thôn 3"}), "deceased.death_date")
+    expect(bot.send({"text": "Thôn 3"}), "deceased.status")
+    expect(bot.send({"text": "Đã mất"}), "deceased.death_date")
     expect(bot.send({"text": "10/11/2026"}), "deceased.burial_date")
     expect(bot.send({"text": "12/11/2026"}), "deceased.burial_place")
     expect(bot.send({"text": "Nghĩa trang thôn 3"}), "organizer.kind")
@@ -328,7 +329,7 @@ def test_kill_right_after_sending_loses_nothing_half_done(bots, tmp_path):
 async def test_human_console_numbers_choices_and_attaches_files(tmp_path, sqlite_url, clock):
     photo = real_jpeg(tmp_path / "bao tu.jpg")
     lines = ["(the number of the funeral procedure)", "1", "1", "Lý Thị Mười", "1/1/1940", "2", "Kinh",
-             "Lâm Đồng", "Đức Trọng", "Thôn 1", "10/11/2026", "11/11/2026", "Nghĩa trang", "1", "Lý Văn Một",
+             "Lâm Đồng", "Đức Trọng", "Thôn 1", "1", "10/11/2026", "11/11/2026", "Nghĩa trang", "1", "Lý Văn Một",
              "01/02/1975", "068075001234", "bỏ qua", "Lâm Đồng", "Đức Trọng", "Thôn 1", "1", "con", "0912345678",
              f"/tep {tmp_path / 'khong-co.jpg'}", f"/tep {photo}", "xong", "/thoat", "không được đọc"]
     async with Runtime(sqlite_url, var_dir=tmp_path / "var", now=clock, catalog=shared_catalog()) as rt:

@@ -1,6 +1,8 @@
 """Conversation tests for `doi-cap-lai-giay-xac-nhan-khuyet-tat`, driven as a citizen would, on real databases."""
 from __future__ import annotations
 
+import pytest
+
 from bot.service import Runtime
 from storage.repo import DossierRepo, dossier_to_dict
 from tests.conftest import Chat, jpeg
@@ -23,6 +25,9 @@ async def fill_request(chat: Chat, kind: str = "cap_doi", reason: str = "Giấy 
     await chat.say(has)
     await chat.expect("request.type")
     await chat.press(kind)
+    if kind == "cap_lai":
+        await chat.expect("request.reissue_reason")
+        await chat.press("mat")
     await chat.expect("request.reason")
     await chat.say(reason)
     await chat.expect("filer.role")
@@ -61,6 +66,10 @@ async def fill_rep(chat: Chat) -> Chat:
     await chat.say("Lâm Đồng")
     await chat.say("Đức Trọng")
     await chat.say("Thôn 3")
+    await chat.expect("rep.same_place")  # Mẫu 01 mục II: the representative's current address and phone
+    await chat.say("có")
+    await chat.expect("rep.phone")
+    await chat.say("0987654321")
     return chat
 
 
@@ -321,7 +330,9 @@ async def test_edit_type_from_review_drops_the_photo(chat: Chat, runtime: Runtim
     await chat.expect("request.type")
     assert "Câu trả lời trước" in chat.ask.text
     await chat.press("cap_lai")
-    await chat.expect("_review")  # nothing new to ask: straight back to the review
+    await chat.expect("request.reissue_reason")  # why a re-issue: only a lost certificate stays here
+    await chat.press("mat")
+    await chat.expect("_review")  # nothing else new to ask: straight back to the review
     answers = await chat.answers()
     assert answers["request.type"] == "cap_lai"
     assert "cert.photo" not in answers
@@ -342,6 +353,8 @@ async def test_edit_type_from_review_drops_the_photo(chat: Chat, runtime: Runtim
     await chat.press("request")
     await chat.press("request.type")
     await chat.say("cấp lại")
+    await chat.expect("request.reissue_reason")
+    await chat.press("mat")
     await chat.expect("_review")
     await chat.press("confirm")
     await chat.press("yes")
@@ -349,3 +362,16 @@ async def test_edit_type_from_review_drops_the_photo(chat: Chat, runtime: Runtim
     data = await stored_dossier(runtime)
     assert data["answers"]["request.type"] == "cap_lai"
     assert "cert.photo" not in data["answers"] and data["attachments"] == []
+
+
+@pytest.mark.parametrize("why", ["thay_doi", "du_6_tuoi"])
+async def test_reissue_for_a_change_or_a_child_turning_six_needs_the_full_assessment(chat: Chat, why: str):
+    """TT 01/2019 Điều 8–9: these are a re-assessment (up to 25 working days), not a 5-day re-issue."""
+    await open_procedure(chat)
+    await chat.say("có")
+    await chat.press("cap_lai")
+    await chat.expect("request.reissue_reason")
+    await chat.press(why)
+    text = chat.text()
+    assert chat.field == "_eligibility" and "Thông tư 01/2019/TT-BLĐTBXH, Điều 8, 9" in text
+    assert "Xác định, xác định lại mức độ khuyết tật" in text and "25 ngày làm việc" in text

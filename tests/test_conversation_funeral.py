@@ -31,6 +31,8 @@ async def fill_until_organizer(chat: Chat, cause: str = "thien tai") -> Chat:
     await chat.say("duc trong")
     await chat.expect("deceased.residence")
     await chat.say("Thôn 3")
+    await chat.expect("deceased.status")
+    await chat.say("đã mất")
     await chat.expect("deceased.death_date")
     await chat.say("10/11/2026")
     await chat.expect("deceased.burial_date")
@@ -340,6 +342,7 @@ async def test_wrong_input_for_every_kind(chat: Chat):
     assert chat.error
     await chat.say("Đức Trọng")
     await chat.say("Thôn 1")
+    await chat.say("đã mất")
     await chat.say("01/01/1930")  # death before birth
     assert chat.error and "trước ngày sinh" in chat.error.text
     await chat.say("01/11/2026")
@@ -484,6 +487,7 @@ async def test_planned_burial_date_without_a_year_is_the_coming_one(chat: Chat):
     await chat.say("Lâm Đồng")
     await chat.say("Đức Trọng")
     await chat.say("Thôn 3")
+    await chat.say("1")  # đã mất
     await chat.expect("deceased.death_date")
     await chat.say("2 ngày trước")
     await chat.expect("deceased.burial_date")

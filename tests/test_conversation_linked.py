@@ -26,7 +26,8 @@ GOLDEN = Path(__file__).parent / "golden"
 
 # On the fixed clock (Monday 23/11/2026 09:00; Tuesday 24/11 is a holiday) n working days fall on:
 DUE = {1: date(2026, 11, 25), 3: date(2026, 11, 27), 5: date(2026, 12, 1), 6: date(2026, 12, 2),
-       8: date(2026, 12, 4), 11: date(2026, 12, 9), 13: date(2026, 12, 11), 25: date(2026, 12, 29)}
+       8: date(2026, 12, 4), 9: date(2026, 12, 7), 11: date(2026, 12, 9), 13: date(2026, 12, 11),
+       18: date(2026, 12, 18), 25: date(2026, 12, 29)}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -278,12 +279,23 @@ async def test_birth_special_cases_stop(chat: Chat, situation: str, reason: str,
     assert_stopped(chat, reason=reason, ref=ref, instead=instead)
 
 
-async def test_birth_border_commune_stops_and_fix_continues(chat: Chat):
+async def test_birth_border_commune_stops_only_with_a_neighbouring_country_parent(chat: Chat):
     await birth_start(chat, border="có")
-    assert_stopped(chat, reason="khu vực biên giới", ref="Nghị định 123/2015/NĐ-CP, Điều 17",
+    await chat.expect("case.border_foreign_parent")
+    await chat.say("có")
+    assert_stopped(chat, reason="công dân nước láng giềng", ref="Nghị định 123/2015/NĐ-CP, Điều 17",
                    instead="trực tiếp tại Ủy ban nhân dân xã")
     await chat.press("fix")
-    await chat.expect("case.border")
+    await chat.expect("case.border_foreign_parent")
+    await chat.say("không")
+    await chat.expect("link.commune")
+
+
+async def test_birth_in_a_border_commune_with_vietnamese_parents_is_linked(chat: Chat):
+    """Luật Hộ tịch 2014 Điều 7 khoản 1 điểm d; NĐ 123/2015 Điều 17: only a parent who is a citizen of the
+    neighbouring country takes the birth out of the linked group."""
+    await birth_start(chat, border="có")
+    await chat.expect("case.border_foreign_parent")
     await chat.say("không")
     await chat.expect("link.commune")
 
@@ -337,7 +349,7 @@ async def test_birth_date_edited_to_six_or_more_asks_the_parts_again(chat: Chat)
 
 async def test_birth_of_an_adult_is_not_linked(chat: Chat):
     await birth_start(chat, born="01/01/1990")
-    assert_stopped(chat, reason="đã đủ 18 tuổi", ref="Nghị định 123/2015/NĐ-CP, Điều 26",
+    assert_stopped(chat, reason="đã đủ 18 tuổi", ref="Luật Hộ tịch 2014, Điều 15, 16",
                    instead="đăng ký khai sinh quá hạn")
 
 
@@ -364,7 +376,7 @@ async def death_start(chat: Chat, *, parts: str = "1", permanent: str = "có", h
 
 
 async def death_people(chat: Chat, *, born: str = "05/03/1950", notice: str = "giay_bao_tu",
-                       head_is_requester: bool | None = False) -> Chat:
+                       head_is_requester: bool | None = False, died: str = "10/11/2026") -> Chat:
     await chat.expect("requester.full_name")
     await chat.say("Nguyễn Văn Bình")
     await chat.say("01/02/1975")
@@ -394,11 +406,15 @@ async def death_people(chat: Chat, *, born: str = "05/03/1950", notice: str = "g
     await chat.say("Đức Trọng")
     await chat.say("Thôn 3")
     await chat.expect("deceased.death_date")
-    await chat.say("10/11/2026")
+    await chat.say(died)
     await chat.expect("deceased.death_time")
     await chat.say("14h30")
     await chat.expect("deceased.death_place_same")
     await chat.say("có")
+    # the cause of death is health data, the bank account financial data: consent first (Luật 91/2025/QH15)
+    await chat.expect("consent.sensitive")
+    assert "nguyên nhân chết" in chat.ask.text and "chỉ cán bộ" in chat.ask.text
+    await chat.press("yes")
     await chat.expect("deceased.cause")
     await chat.say("Già yếu")
     await chat.expect("notice.kind")
@@ -406,11 +422,14 @@ async def death_people(chat: Chat, *, born: str = "05/03/1950", notice: str = "g
     await chat.expect("notice.number")
     await chat.say("bỏ qua")
     await chat.expect("notice.date")
-    await chat.say("10/11/2026")
+    await chat.say(died)
     await chat.expect("notice.issuer")
     await chat.say("Trạm Y tế xã Đức Trọng")
     await chat.expect("notice.copies")
     await chat.say("1")
+    if chat.field == "notice.late_note":  # more than 15 days after the death
+        assert "quá hạn" in chat.ask.text
+        await chat.press("yes")
     await chat.expect("docs.death_notice")
     await chat.send_file(jpeg(5), "giay-bao-tu.jpg")
     await chat.press("done")
@@ -456,13 +475,16 @@ async def test_death_social_insurance_pension_paid_to_bank(chat: Chat, runtime: 
     await chat.expect("benefit.si_status")
     await chat.say("1")  # pension
     await chat.expect("benefit.route_si")
-    assert "TRỢ CẤP MAI TÁNG CỦA BẢO HIỂM XÃ HỘI" in chat.ask.text and "Điều 85" in chat.ask.text
+    assert "trợ cấp mai táng của bảo hiểm xã hội" in chat.ask.text and "Điều 85" in chat.ask.text
+    # died 10/11/2026: 10 × the base salary of 2.530.000 đ in force from 01/07/2026
+    assert "25.300.000 đ" in chat.ask.text and "2.530.000 đ" in chat.ask.text
     await chat.press("yes")
     await death_payment(chat, "bank")
     code = await submit(chat)
     assert code.startswith("LTKT-")
-    assert await legs_of(runtime, code) == [("commune", "submitted", DUE[1]), ("police", "submitted", DUE[3]),
-                                            ("social_insurance", "submitted", DUE[11])]
+    # QĐ 296/QĐ-VPCP: removal on the day of the death registration, the SI allowance within 9 working days
+    assert await legs_of(runtime, code) == [("commune", "submitted", DUE[1]), ("police", "submitted", DUE[1]),
+                                            ("social_insurance", "submitted", DUE[9])]
     a = (await dossier(runtime, code))["answers"]
     assert a["payment.method"] == "bank" and a["payment.account_number"] == "1234567890123"
     assert a["payment.bank"] == "970405"  # Agribank's BIN
@@ -470,25 +492,48 @@ async def test_death_social_insurance_pension_paid_to_bank(chat: Chat, runtime: 
     assert "benefit.merit" not in a and "benefit.route_none" not in a
 
 
-@pytest.mark.parametrize("status, c12, c60, si", [
-    ("Đang đi làm, đang đóng BHXH bắt buộc", None, None, True),
-    ("Đang chờ đủ tuổi để hưởng lương hưu, trợ cấp hằng tháng", None, None, True),
-    ("3", "có", None, True),           # preserved, 12 months compulsory
-    ("4", "không", "có", True),        # voluntary, 60 months in all
-    ("3", "không", "không", False),    # preserved, not enough: the other branches are asked
+@pytest.mark.parametrize("status, c12, accident, c60, si, died", [
+    # Luật BHXH 2024 Điều 85, deaths from 01/07/2025: 12 months of compulsory contributions...
+    ("Đang đi làm, đang đóng BHXH bắt buộc", "có", None, None, True, "10/11/2026"),
+    # ...unless the death was a work accident or an occupational disease
+    ("Đang đi làm, đang đóng BHXH bắt buộc", "không", "có", None, True, "10/11/2026"),
+    ("Đang đi làm, đang đóng BHXH bắt buộc", "không", "không", None, False, "10/11/2026"),
+    # Luật BHXH 2014 Điều 66, deaths until 30/06/2025: contributing was enough
+    ("Đang đi làm, đang đóng BHXH bắt buộc", None, None, None, True, "20/06/2025"),
+    ("Đang chờ đủ tuổi để hưởng lương hưu, trợ cấp hằng tháng", None, None, None, True, "10/11/2026"),
+    ("3", "có", None, None, True, "10/11/2026"),           # preserved, 12 months compulsory
+    ("4", "không", None, "có", True, "10/11/2026"),        # voluntary, 60 months in all
+    ("3", "không", None, "không", False, "10/11/2026"),    # preserved, not enough: the other branches are asked
 ])
-async def test_death_social_insurance_conditions(chat: Chat, status, c12, c60, si):
+async def test_death_social_insurance_conditions(chat: Chat, status, c12, accident, c60, si, died):
     await death_start(chat)
-    await death_people(chat)
+    await death_people(chat, died=died)
     await chat.expect("benefit.si_status")
     await chat.say(status)
     if c12 is not None:
         await chat.expect("benefit.compulsory_12m")
         await chat.say(c12)
+    if accident is not None:
+        await chat.expect("benefit.work_accident")
+        await chat.say(accident)
     if c60 is not None:
         await chat.expect("benefit.total_60m")
         await chat.say(c60)
     await chat.expect("benefit.route_si" if si else "benefit.merit")
+
+
+@pytest.mark.parametrize("died, amount, base", [
+    ("30/06/2026", "23.400.000 đ", "2.340.000 đ"),  # the last day of the 2.340.000 đ base salary
+    ("01/07/2026", "25.300.000 đ", "2.530.000 đ"),  # NĐ 161/2026/NĐ-CP from 01/07/2026
+])
+async def test_death_funeral_amount_follows_the_date_of_death(chat: Chat, died, amount, base):
+    """The amount is a dated standard picked by the date of death, not by today (23/11/2026)."""
+    await death_start(chat)
+    await death_people(chat, died=died)
+    await chat.expect("benefit.si_status")
+    await chat.say("1")
+    await chat.expect("benefit.route_si")
+    assert amount in chat.ask.text and base in chat.ask.text
 
 
 async def test_death_meritorious_person_cash(chat: Chat, runtime: Runtime):
@@ -499,24 +544,31 @@ async def test_death_meritorious_person_cash(chat: Chat, runtime: Runtime):
     await chat.expect("benefit.merit")
     await chat.say("có")
     await chat.expect("benefit.route_merit")
-    assert "NGƯỜI CÓ CÔNG" in chat.ask.text and "Nghị định 131/2021/NĐ-CP" in chat.ask.text
+    assert "người có công" in chat.ask.text and "Nghị định 131/2021/NĐ-CP" in chat.ask.text
+    assert "25.300.000 đ" in chat.ask.text
     assert "55/2023" not in chat.ask.text  # amends NĐ 75/2021 (amounts), not NĐ 131/2021
     await chat.press("yes")
     await chat.expect("benefit.merit_category")
     await chat.say("Thương binh")
     await chat.expect("benefit.merit_decision")
     await chat.say("1234/QĐ-SLĐTBXH")
+    await chat.expect("docs.merit_decision")  # the decision the document list asks for
+    await chat.send_file(jpeg(7), "quyet-dinh.jpg")
+    await chat.press("done")
     await death_payment(chat, "cash")
     code = await submit(chat)
-    # a substitute for the death notice needs verification: every leg two days longer
-    assert await legs_of(runtime, code) == [("commune", "submitted", DUE[3]), ("police", "submitted", DUE[5]),
-                                            ("social_affairs", "submitted", date(2026, 12, 31))]
+    # a substitute for the death notice needs verification: death registration and removal two days longer;
+    # the meritorious-people allowance at most 18 working days (QĐ 296/QĐ-VPCP)
+    assert await legs_of(runtime, code) == [("commune", "submitted", DUE[3]), ("police", "submitted", DUE[3]),
+                                            ("social_affairs", "submitted", DUE[18])]
     a = (await dossier(runtime, code))["answers"]
     assert a["payment.method"] == "cash" and not any(k.startswith("payment.bank") for k in a)
+    assert len(a["docs.merit_decision"]) == 1
 
 
-@pytest.mark.parametrize("born, monthly, aged", [("05/03/1950", "có", None), ("05/03/1940", "không", "có")])
-async def test_death_social_protection_funeral_support(chat: Chat, runtime: Runtime, born, monthly, aged):
+@pytest.mark.parametrize("born, monthly, aged, days", [("05/03/1950", "có", None, 6),
+                                                      ("05/03/1940", "không", "có", 11)])
+async def test_death_social_protection_funeral_support(chat: Chat, runtime: Runtime, born, monthly, aged, days):
     await death_start(chat, permanent="có", head="có")  # household head: no residence removal leg
     await chat.expect("removal.note_head")
     assert "đổi chủ hộ" in chat.ask.text
@@ -525,24 +577,32 @@ async def test_death_social_protection_funeral_support(chat: Chat, runtime: Runt
     await chat.expect("benefit.si_status")
     await chat.say("6")
     await chat.say("không")  # not a person with meritorious service
+    await chat.expect("benefit.social_pension")  # 70 or over at death, after 01/07/2025
+    await chat.say("không")
     await chat.expect("benefit.social_assistance")
     await chat.say(monthly)
     if aged:
         await chat.expect("benefit.aged_allowance")  # 86 at death
         await chat.say(aged)
     await chat.expect("benefit.route_btxh")
-    assert "HỖ TRỢ CHI PHÍ MAI TÁNG" in chat.ask.text and "Nghị định 76/2024/NĐ-CP" in chat.ask.text
+    assert "hỗ trợ chi phí mai táng" in chat.ask.text and "Nghị định 76/2024/NĐ-CP" in chat.ask.text
+    assert "10.000.000 đ" in chat.ask.text
     await chat.press("yes")
     await chat.expect("benefit.funeral_date")
     await chat.say("12/11/2026")
     await chat.expect("benefit.funeral_place")
     await chat.say("Nghĩa trang thôn 3")
+    if aged:  # the proof that the survivor's allowance ended, which the dossier needs
+        await chat.expect("docs.allowance_end")
+        await chat.say("bỏ qua")
     await death_payment(chat)
     code = await submit(chat)
-    assert await legs_of(runtime, code) == [("commune", "submitted", DUE[1]), ("social_affairs", "submitted", DUE[6])]
-    # the receipt's appointment is the longest leg's, and so is the number of working days it names
+    assert await legs_of(runtime, code) == [("commune", "submitted", DUE[1]),
+                                            ("social_affairs", "submitted", DUE[days])]
+    # the receipt's expected date is the longest leg's, and so is the number of working days it names
     receipt = next(m.text for m in chat.messages if m.dossier)
-    assert DUE[6].strftime("%d/%m/%Y") in receipt and "(6 ngày làm việc)" in receipt
+    assert DUE[days].strftime("%d/%m/%Y") in receipt and f"({days} ngày làm việc)" in receipt
+    assert "ước tính" in receipt  # the time limit runs from the desk's receipt
     a = (await dossier(runtime, code))["answers"]
     assert "head.is_requester" not in a and a["removal.was_head"] is True
 
@@ -553,16 +613,19 @@ async def test_death_no_benefit_applies(chat: Chat, runtime: Runtime, born, asks
     await death_people(chat, born=born, head_is_requester=True)
     await chat.say("6")
     await chat.say("không")
+    await chat.expect("benefit.social_pension")
+    await chat.say("không")
     await chat.expect("benefit.social_assistance")
     await chat.say("không")
     if asks_aged:
         await chat.expect("benefit.aged_allowance")
         await chat.say("không")
     await chat.expect("benefit.route_none")
-    assert "KHÔNG thuộc diện" in chat.ask.text and "trợ giúp đột xuất" in chat.ask.text
+    assert "không thuộc diện" in chat.ask.text and "trợ giúp đột xuất" in chat.ask.text
+    assert "xóa thường trú" not in chat.ask.text  # it says nothing false about what the dossier holds
     await chat.press("yes")
     code = await submit(chat)  # no payment questions
-    assert await legs_of(runtime, code) == [("commune", "submitted", DUE[1]), ("police", "submitted", DUE[3])]
+    assert await legs_of(runtime, code) == [("commune", "submitted", DUE[1]), ("police", "submitted", DUE[1])]
     a = (await dossier(runtime, code))["answers"]
     assert a["head.is_requester"] is True and "head.full_name" not in a
     assert not any(k.startswith(("payment.", "recipient.")) for k in a)
@@ -572,7 +635,7 @@ async def test_death_only_death_and_residence_removal(chat: Chat, runtime: Runti
     await death_start(chat, parts="Chỉ khai tử và xóa thường trú")
     await death_people(chat)
     code = await submit(chat)  # no benefit questions
-    assert await legs_of(runtime, code) == [("commune", "submitted", DUE[1]), ("police", "submitted", DUE[3])]
+    assert await legs_of(runtime, code) == [("commune", "submitted", DUE[1]), ("police", "submitted", DUE[1])]
 
 
 async def test_death_without_permanent_residence_with_benefit_has_no_removal(chat: Chat, runtime: Runtime):
@@ -585,7 +648,7 @@ async def test_death_without_permanent_residence_with_benefit_has_no_removal(cha
     await death_payment(chat)
     code = await submit(chat)
     assert await legs_of(runtime, code) == [("commune", "submitted", DUE[1]),
-                                            ("social_insurance", "submitted", DUE[11])]
+                                            ("social_insurance", "submitted", DUE[9])]
 
 
 @pytest.mark.parametrize("permanent, head", [("không", None), ("có", "có")])

@@ -56,6 +56,7 @@ def funeral() -> dict:
         "deceased.sex": "nam",
         "deceased.ethnicity": "Kinh",
         "deceased.residence": home,
+        "deceased.status": "chet",
         "deceased.death_date": "2026-11-10",
         "deceased.burial_date": "2026-11-12",
         "deceased.burial_place": "Nghĩa trang thôn 3, xã Đức Trọng, tỉnh Lâm Đồng",
@@ -104,6 +105,8 @@ def disability_exchange() -> dict:
         "rep.relation": "Bố",
         "rep.id_number": "031078002233",
         "rep.residence": home,
+        "rep.same_place": True,
+        "rep.phone": "0904123456",
         "contact.phone": "0904123456",
         "cert.number": None,  # skipped: optional
         "cert.photo": files("gxn-mat-truoc.jpg", "gxn-mat-sau.jpg"),
@@ -154,6 +157,8 @@ def housing() -> dict:
     return {
         "household.status": "ho_can_ngheo",
         "house.damage": "do_sap",
+        "house.cause": "thien_tai",
+        "house.event_date": "2026-11-15",
         "rep.full_name": "LÊ VĂN CƯỜNG",
         "rep.birth_date": "1970-01-02",
         "rep.sex": "nam",
@@ -183,6 +188,7 @@ def average_household() -> dict:
         "applicant.phone": "0911222333",
         "applicant.residence": home,
         "applicant.same_place": True,
+        "band.poor_note": True,  # Phường Phổ Yên: the urban poverty line (2.000.000 đ), flagged for the commune
     }
     people = [("Phạm Thị Dung", "1980-08-08", "nu", "chu_ho", "019180004321"),
               ("Hoàng Văn Em", "1978-02-02", "nam", "vo_chong", "019078003456"),
@@ -511,7 +517,7 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
         _field(d, "applicant.birth_date")["relevant"] = "household.occupation ==="        # bad expression
         _field(d, "applicant.ethnicity")["relevant"] = "household.occupation == 'ca_si'"  # no such choice
         _field(d, "applicant.phone")["prompt"] = "Một câu hỏi chưa có bản dịch?"          # no translation
-        d["eligibility"][1]["ineligible_if"] = "household.income_per_person > std.ceiling"  # unknown standard
+        d["eligibility"][0]["ineligible_if"] = "household.income_per_person > std.ceiling"  # unknown standard
 
     problems = "\n".join(_broken_catalog(tmp_path, edit))
     assert "unknown field 'applicant.nickname'" in problems
@@ -542,10 +548,13 @@ def test_dated_standard_in_force_is_picked_by_date():
 
     proc = shared_catalog().get("xac-nhan-ho-muc-song-trung-binh")
     st, stale = proc.standard_at(_date(2024, 5, 1))
-    assert st.values == {"poverty_line": 1500000, "upper": 2250000} and not stale
+    assert st.values == {"poverty_line": 1500000, "upper": 2250000, "poverty_line_urban": 2000000,
+                         "upper_urban": 3000000} and not stale
     assert "07/2021" in st.source
-    st, stale = proc.standard_at(_date(2026, 11, 23))  # after the last recorded period: latest one, flagged
-    assert st.valid_to == _date(2025, 12, 31) and stale
+    st, stale = proc.standard_at(_date(2026, 11, 23))  # extended to the end of 2026
+    assert st.valid_to == _date(2026, 12, 31) and not stale
+    st, stale = proc.standard_at(_date(2027, 1, 4))  # after the last recorded period: latest one, flagged
+    assert st.valid_to == _date(2026, 12, 31) and stale
 
 
 # ------------------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 import zlib
 from pathlib import Path
 
@@ -96,11 +95,9 @@ def test_hostile_files_are_refused_with_a_plain_message(name, data, word):
 
 
 def test_size_is_checked_before_the_content():
-    t = time.perf_counter()
-    with pytest.raises(Invalid) as exc:
+    with pytest.raises(Invalid) as exc:  # a 2 MB "JPEG" that no decoder could read: refused for its size
         check_attachment(b"\xff\xd8\xff" + b"\0" * (2 * MB), accept=ANY, max_bytes=MB)
     assert "quá lớn" in exc.value.message
-    assert time.perf_counter() - t < 5  # not decoded
 
 
 def test_type_is_sniffed_at_offset_zero_only():
@@ -147,10 +144,8 @@ def test_inbound_text_is_normalised_and_capped_before_parsing():
     m = Incoming(text="Nghĩa\x00trang\x01\x1b[31m\x7f thôn 3 \ud800\u202e\r\n")
     assert m.text == "Nghĩatrang[31m thôn 3 \n"
     m.text.encode("utf-8")  # storable and printable
-    t = time.perf_counter()
     big = Incoming(text="Thôn 3 " * 300_000)  # 2.1 MB
     assert len(big.text) == MAX_TEXT
-    assert time.perf_counter() - t < 2
     assert Incoming(text="Nguye\u0302\u0303n").text == "Nguyễn"  # NFC
     assert len(Incoming(choice="x" * 100_000).choice) == 256
 
@@ -171,18 +166,17 @@ async def test_nul_and_lone_surrogate_never_reach_the_database(chat: Chat, runti
     assert answers["deceased.burial_place"] == "Nghĩa trang thôn 3"
 
 
-async def test_a_megabyte_at_the_menu_is_answered_quickly(chat: Chat):
-    t = time.perf_counter()
+async def test_a_megabyte_at_the_menu_is_answered(chat: Chat):
+    # took 94-156 s before the cap (bench/engine_bench.py measures it); now the cost of 4,096 characters
     await chat.say("tôi cần làm giấy tờ mai táng " * 40_000)
-    assert time.perf_counter() - t < 30  # was 94-156 s before the cap; now the cost of 4,096 characters
+    assert chat.replies  # answered, not stuck
 
 
 # -- patterns -----------------------------------------------------------------------------------------
 def test_catastrophic_patterns_run_in_linear_time():
     m = compile_safe("(a|a)*b")
-    t = time.perf_counter()
-    assert m.fullmatch("a" * 28 + "!") is None  # 23 s with the backtracking engine
-    assert time.perf_counter() - t < 1
+    # 23 s for 28 letters with the backtracking engine, doubling with each letter: 60 would never end
+    assert m.fullmatch("a" * 60 + "!") is None
 
 
 def test_patterns_that_cannot_run_in_linear_time_are_refused():

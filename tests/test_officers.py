@@ -31,7 +31,8 @@ JPG = {"sha256": "ab" * 32, "mime": "image/jpeg", "size": 4096, "name": "giay-ba
 
 def answers(**over: Any) -> dict[str, Any]:
     a: dict[str, Any] = {
-        "filer.role": "self", "deceased.cause": "thien_tai", "deceased.full_name": "NGUYỄN VĂN AN",
+        "filer.role": "self", "deceased.status": "chet", "deceased.cause": "thien_tai",
+        "deceased.full_name": "NGUYỄN VĂN AN",
         "deceased.birth_date": "1950-03-05", "deceased.sex": "nam", "deceased.ethnicity": "Kinh",
         "deceased.residence": {"province": "Tỉnh Lâm Đồng", "commune": "Xã Đức Trọng", "commune_code": COMMUNE,
                                "detail": "Thôn 3"},

@@ -93,7 +93,7 @@ async def test_telegram_conversation_with_hostile_files_and_a_flood_logs_nothing
         for t in ("nguyễn văn an", "5/3/1950"):
             await tg.say(c, t)
         await tg.press(c, "Nam")
-        for t in ("Kinh", "Lâm Đồng", "duc trong", "Thôn 3", "10/11/2026", "12/11/2026", "Nghĩa trang thôn 3"):
+        for t in ("Kinh", "Lâm Đồng", "duc trong", "Thôn 3", "1", "10/11/2026", "12/11/2026", "Nghĩa trang thôn 3"):
             await tg.say(c, t)
         await tg.press(c, "Hộ gia đình hoặc cá nhân")
         for t in ("Nguyễn Văn Bình", "01/02/1975", "079080001234", "068 075 001 234"):

@@ -189,7 +189,7 @@ FUNERAL_PATH = [
     C(FUNERAL), T("1"), T("thien tai"), T("nguyễn văn an"), T("5/3/1950"), T("nam"), T("Kinh"),
     T("Quảng"),  # two provinces match: a choice between them
     T("Lâm Đồng"), T("Phú"),  # several communes match
-    T("duc trong"), T("Thôn 3"), T("10/11/2026"), T("12/11/2026"), T("Nghĩa trang thôn 3"),
+    T("duc trong"), T("Thôn 3"), T("1"), T("10/11/2026"), T("12/11/2026"), T("Nghĩa trang thôn 3"),
     T("1"), T("Nguyễn Văn Bình"), T("01/02/1975"), T("068075001234"), T("bỏ qua"),
     T("Lâm Đồng"), T("Đức Trọng"), T("Thôn 3"), T("không"), T("Hà Nội"), T("Ba Đình"), T("bỏ qua"),
     T("con trai"), T("0912345678"), F(jpeg(1)), F(pdf(), "b.pdf"), C("done"),
@@ -197,7 +197,7 @@ FUNERAL_PATH = [
     C("confirm"), C("no"), C("confirm"), C("yes"), T("có"),
 ]
 FUNERAL_ORG = [C(FUNERAL), T("2"), T("Phạm Văn Tình"), T("0987654321"), T("hỏa hoạn"), T("Lê Văn Tám"),
-               T("01/01/1960"), T("nam"), T("Kinh"), T("xa duc trong, lam dong"), T("Thôn 1"), T("10/11/2026"),
+               T("01/01/1960"), T("nam"), T("Kinh"), T("xa duc trong, lam dong"), T("Thôn 1"), T("1"), T("10/11/2026"),
                T("11/11/2026"), T("Nghĩa trang"), T("2"), T("Hội Chữ thập đỏ"), T("Lâm Đồng"), T("Đức Trọng")]
 FUNERAL_INELIGIBLE = [C(FUNERAL), T("1"), T("7"), C("fix")]
 FUNERAL_CANCEL = [C(FUNERAL), T("1"), T("1"), T("Huy"), C("no"), T("hủy")]
@@ -216,8 +216,8 @@ DISABILITY_INELIGIBLE = [C(DISABILITY), T("không"), T("xyz")]
 LEVEL_ITEMS = [C("xac-dinh-muc-do-khuyet-tat"), T("1"), T("1"), T("Nguyễn Văn An"), T("05/03/1990"), T("nam"),
                T("068090001234"), T("Lâm Đồng"), T("Đức Trọng"), T("Thôn 3"), T("có"), T("0912345678"),
                T("từng mục"), T("có"), T("không"), T("quay lại"), T("ko"), T("có")]
-HOUSING_INELIGIBLE = [C("ho-tro-nha-o"), T("4")]
-AVERAGE_INELIGIBLE = [C("xac-nhan-ho-muc-song-trung-binh"), T("1"), T("3 triệu")]
+HOUSING_INELIGIBLE = [C("ho-tro-nha-o"), T("4"), T("1")]
+AVERAGE_INELIGIBLE = [C("xac-nhan-ho-muc-song-trung-binh"), T("5")]
 FACILITY_INELIGIBLE = [C("dang-ky-co-so-tro-giup-xa-hoi"), T("không")]
 
 

@@ -27,7 +27,7 @@ from tests.test_zalo import Bot as ZBot
 
 CHAT = 5151
 FUNERAL_BURST = ["/start", "hỗ trợ chi phí mai táng", "1", "thien tai", "nguyễn văn an", "5/3/1950", "nam", "Kinh",
-                 "Lâm Đồng", "duc trong", "Thôn 3", "10/11/2026", "12/11/2026", "Nghĩa trang thôn 3"]
+                 "Lâm Đồng", "duc trong", "Thôn 3", "1", "10/11/2026", "12/11/2026", "Nghĩa trang thôn 3"]
 
 
 @pytest.fixture

@@ -135,7 +135,7 @@ async def funeral(z: Bot, c: str) -> None:
     assert "Ai đang khai hồ sơ này?" in m and "Bước 1/" in m and "Gõ số thứ tự" in m
     assert "(Có thể gõ: “hủy” · “trợ giúp”)" in m
     m = await z.pick(c, "Tôi là người đứng ra mai táng")
-    assert "Người mất qua đời vì lý do gì?" in m and "“quay lại”" in m
+    assert "Người mất qua đời (hoặc mất tích) vì lý do gì?" in m and "“quay lại”" in m
     await z.pick(c, "Thiên tai")
     m = await z.say(c, "nguyễn văn an")
     assert "Ngày tháng năm sinh" in m
@@ -144,7 +144,7 @@ async def funeral(z: Bot, c: str) -> None:
     await z.say(c, "5/3/1950")
     m = await z.pick(c, "Nam")
     assert "Dân tộc" in m
-    for text in ("Kinh", "Lâm Đồng", "duc trong", "Thôn 3", "10/11/2026", "12/11/2026"):
+    for text in ("Kinh", "Lâm Đồng", "duc trong", "Thôn 3", "1", "10/11/2026", "12/11/2026"):
         await z.say(c, text)
     m = await z.say(c, "Nghĩa trang thôn 3")
     assert "Ai đứng ra mai táng" in m
@@ -458,11 +458,11 @@ async def test_link_telegram_and_zalo_continue_the_draft_and_notify_the_preferre
         await tg.say(t, "/start")
         await tg.press(t, "Hỗ trợ chi phí mai táng")
         m = await tg.press(t, "Tôi là người đứng ra mai táng")
-        assert "Người mất qua đời vì lý do gì?" in m.text
+        assert "Người mất qua đời (hoặc mất tích) vì lý do gì?" in m.text
         m = await tg.say(t, "/lienket")
         code = re.search(r"Mã liên kết của bạn: ([0-9A-Z]{8})", m.text).group(1)
         m = await z.say(CITIZEN, "/lienket " + code)
-        assert "Đã liên kết tài khoản (Telegram, Zalo)" in m and "Người mất qua đời vì lý do gì?" in m
+        assert "Đã liên kết tài khoản (Telegram, Zalo)" in m and "Người mất qua đời (hoặc mất tích) vì lý do gì?" in m
         assert "Thông báo về hồ sơ sẽ gửi về Telegram" in m
         await z.pick(CITIZEN, "Thiên tai")  # the draft begun on Telegram, continued on Zalo
         m = await tg.say(t, "nguyễn văn an")  # and back on Telegram

@@ -51,6 +51,24 @@ def form_of(dossier: Dossier, catalog: Catalog | None) -> Form | None:
     return cat.form(dossier.procedure_id) if dossier.procedure_id in cat.forms else None
 
 
+def applicant_id_number(dossier: Dossier, catalog: Catalog | None = None) -> str | None:
+    """The applicant's ID number in the answers: the first answered ``id_number`` question of the block that
+    names the applicant (the procedure's ``applicant_name_fields``); None if there is none."""
+    form = form_of(dossier, catalog)
+    if form is None:
+        return None
+    answers = dossier.answers or {}
+    for name_path in form.proc.applicant_name_fields:
+        prefix = name_path.rsplit(".", 1)[0] + "."
+        for key in sorted(form.field_keys):
+            f = form.field(key)
+            if key.startswith(prefix) and f is not None and f.kind == "id_number":
+                value = answers.get(key)
+                if isinstance(value, str) and value.strip():
+                    return value
+    return None
+
+
 def planned_leg(dossier: Dossier, leg: DossierLeg, catalog: Catalog | None = None):
     """The definition-side leg (title, agency name) of a linked procedure's dossier leg; None otherwise."""
     form = form_of(dossier, catalog)

@@ -20,7 +20,15 @@ from storage.models import Attachment, Dossier, Rating
 from storage.officers_repo import CitizenRepo, LegRepo, OfficerRepo, SupplementRepo, person_key
 from storage.repo import DossierRepo
 
-from .base import ActionRefused, catalog_or_default, citizen_actor, field_label, form_of, proc_title, value_text
+from .base import (
+    ActionRefused,
+    applicant_id_number,
+    citizen_actor,
+    field_label,
+    form_of,
+    proc_title,
+    value_text,
+)
 from .deadlines import days_left, dossier_due
 from .notify import citizen_chats, citizen_text, enqueue, leg_officers, push_officers
 from .transition import transition
@@ -32,19 +40,6 @@ async def link_chat(db: AsyncSession, user_key: str, id_number: str) -> None:
     await CitizenRepo(db).link(user_key, person_key(id_number))
 
 
-def _applicant_id_number(dossier: Dossier, catalog: Catalog | None = None) -> str | None:
-    answers = dossier.answers or {}
-    cat = catalog_or_default(catalog)
-    prefixes: list[str] = []
-    if dossier.procedure_id in cat.procedures:
-        prefixes = [p.rsplit(".", 1)[0] for p in cat.get(dossier.procedure_id).applicant_name_fields if "." in p]
-    for prefix in [*prefixes, "applicant", "person"]:
-        value = answers.get(f"{prefix}.id_number")
-        if isinstance(value, str) and value.strip():
-            return value
-    return None
-
-
 async def follow_dossier(db: AsyncSession, user_key: str, code: str, last4: str, *,
                          catalog: Catalog | None = None) -> Dossier:
     """“/theodoi CODE 1234”: the applicant's own chat asks to hear about a dossier someone filed for them.
@@ -52,7 +47,7 @@ async def follow_dossier(db: AsyncSession, user_key: str, code: str, last4: str,
     code, so codes cannot be probed. The chat is then linked to the applicant's ID (by its hash), so it also
     hears about their later dossiers."""
     dossier = await DossierRepo(db).by_code(normalise_code(code) or code)
-    idn = _applicant_id_number(dossier, catalog) if dossier is not None else None
+    idn = applicant_id_number(dossier, catalog) if dossier is not None else None
     digits = "".join(ch for ch in (idn or "") if ch.isdigit())
     if dossier is None or idn is None or len(digits) < 4 or not secrets.compare_digest(digits[-4:], str(last4)):
         raise ActionRefused(N_("Mã hồ sơ hoặc 4 số cuối CCCD chưa khớp. Bạn kiểm tra lại giúp nhé."), "mismatch")

@@ -20,7 +20,7 @@ from storage.models import Dossier, DossierEvent, DossierLeg, Officer
 from storage.officers_repo import CitizenRepo, LegRepo, OfficerRepo, OutboxRepo, person_key
 
 from ..accounts import notify_keys
-from .base import catalog_or_default, planned_leg, proc_title
+from .base import applicant_id_number, catalog_or_default, planned_leg, proc_title
 from .deadlines import dossier_due
 
 
@@ -54,16 +54,8 @@ async def citizen_chats(db: AsyncSession, dossier: Dossier) -> list[str]:
 
 def applicant_person_key(dossier: Dossier, catalog: Catalog | None = None) -> str | None:
     """The hash key of the applicant's ID number in the answers, if any."""
-    answers = dossier.answers or {}
-    cat = catalog_or_default(catalog)
-    prefixes: list[str] = []
-    if dossier.procedure_id in cat.procedures:
-        prefixes = [p.rsplit(".", 1)[0] for p in cat.get(dossier.procedure_id).applicant_name_fields if "." in p]
-    for prefix in [*prefixes, "applicant", "person"]:
-        value = answers.get(f"{prefix}.id_number")
-        if isinstance(value, str) and value.strip():
-            return person_key(value)
-    return None
+    value = applicant_id_number(dossier, catalog)
+    return person_key(value) if value else None
 
 
 def citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *, due: date | None,

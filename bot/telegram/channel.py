@@ -1,5 +1,9 @@
 """The Telegram channel: aiogram's Bot and Dispatcher around the runtime, with a durable inbox.
 
+Why one module of this size: webhook and polling ingress, album grouping and the inbox's ordered
+processing all share one Bot, one Dispatcher and the same per-chat ordering state; the request checks
+(webhook.py), rendering (render.py), sending (sending.py) and routers (handlers.py) are already apart.
+
 ::
 
     Telegram ──POST /telegram/webhook──► InboxWebhookHandler ─┐   (secret token checked, 401 otherwise)

@@ -43,6 +43,7 @@ from .commands import (
 from .confirm import Confirming
 from .dispatch import Dispatch
 from .eligibility import Eligibility
+from .id_card import IdCardSteps
 from .menu import Menu
 from .names import Names
 from .prompts import Prompts
@@ -70,7 +71,8 @@ __all__ = [
 ]
 
 
-class Engine(Dispatch, Results, Prompts, Collect, Names, Menu, Eligibility, Review, Confirming, Supplement):
+class Engine(Dispatch, Results, Prompts, Collect, Names, Menu, Eligibility, Review, Confirming, Supplement,
+             IdCardSteps):
     """Drives sessions through procedures defined in the catalogue."""
 
     def __init__(self, catalog: Catalog, *, today: Callable[[], date] | None = None):

@@ -150,14 +150,14 @@ class Collect(EngineParts):
         session.errors = 0
         out.accepted = True
         dropped = self.form(session).prune(draft.answers, self.today())
-        self._recheck_dependents(session, slot.path, out)
+        self.recheck_dependents(session, slot.path, out)
         if dropped:
             draft.history = [p for p in draft.history if p in draft.answers]
         if session.state != "supplementing" and self.check_eligibility(session, out):
             return
         self.advance(session, out)
 
-    def _recheck_dependents(self, session: Session, changed: str, out: Outcome) -> None:
+    def recheck_dependents(self, session: Session, changed: str, out: Outcome) -> None:
         """A changed answer can make a later one contradict it (an id number that no longer matches a
         corrected birth date or sex, a death date now before the birth date): drop such answers so the
         cursor asks them again, instead of submitting a dossier that fails its own checks."""
@@ -214,7 +214,7 @@ class Collect(EngineParts):
 
     def answer_typed(self, session: Session, typed: str, out: Outcome) -> None:
         _ = translator(session.lang)
-        slot = self.current_slot(session)
+        slot = self.past_card_offer(session, self.current_slot(session), commit=True)
         if slot is None:
             return self.prompt(session, out)
         try:

@@ -50,7 +50,7 @@ class Confirming(EngineParts):
         pending = Confirm(purpose="cancel", resume=session.pending)
         # "Huy" is also a name: never lose what someone typed.
         if text and session.state in ("collecting", "editing") and text.strip().lower() != "hủy":
-            slot = self.current_slot(session)
+            slot = self.past_card_offer(session, self.current_slot(session))
             if slot is not None and slot.field.kind in ("text", "name"):
                 pending.typed = text
         session.pending = pending

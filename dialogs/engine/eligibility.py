@@ -19,7 +19,7 @@ class Eligibility(EngineParts):
         form = self.form(session)
         answers = session.require_draft().answers
         today = self.today()
-        for rule in proc.eligibility:
+        for rule in proc.rules_at(answers, today):  # the version in force on the rule's day
             expr = compile_expr(rule.ineligible_if)
             if expr.evaluate(form.resolver(answers, today), today=today) is True:
                 _ = translator(session.lang)
@@ -27,7 +27,7 @@ class Eligibility(EngineParts):
                     session.found_ineligible()
                 session.pending = Ineligible(rule=rule.id)
                 # amounts of a dated standard ({poverty_line}) are written into the reason as money
-                std, stale = proc.standard_at(today)
+                std, stale = proc.standard_for(answers, today)
                 params = {k: _.money(v) for k, v in std.values.items()} if std is not None else {}
                 ref = rule.legal_ref
                 if std is not None and any(r.startswith("std.") for r in expr.refs):

@@ -154,19 +154,18 @@ class Menu(EngineParts):
             lines.append(_(p.processing_note))
         lines.append(_("Kết quả: {result}", result=_(p.result)))
         lines.append(_("Căn cứ pháp lý: {laws}", laws="; ".join(p.legal_basis)))
-        if p.facts:
+        # citizens see the facts in force today with their legal basis, and "chưa kiểm chứng" where true;
+        # the review notes and the list of open questions are for officers (docs/law.md)
+        facts = p.facts_at(self.today())
+        if facts:
             lines.append(_("Cần biết:"))
-            for fct in p.facts:
+            for fct in facts:
                 line = f"• {_(fct.text)}"
                 if fct.source:
                     line += f" ({fct.source})"
                 if not fct.verified:
                     line += " " + _("[chưa kiểm chứng]")
                 lines.append(line)
-        if p.unverified:
-            lines.append(_("Lưu ý: một số thông tin chưa được đối chiếu với văn bản mới nhất; cán bộ tiếp nhận sẽ "
-                           "hướng dẫn nếu có thay đổi."))
-            lines += [f"• {_(u)}" for u in p.unverified]
         return "\n".join(lines)
 
     def info_question(self, session: Session, msg: Incoming, text: str) -> str | None:

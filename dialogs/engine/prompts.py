@@ -83,7 +83,7 @@ class Prompts(EngineParts):
         asks = [r for r in out.replies if isinstance(r, Ask)]
         return asks[-1]
 
-    def _step(self, session: Session, slot: Slot) -> tuple[int, int]:
+    def step_of(self, session: Session, slot: Slot) -> tuple[int, int]:
         slots = [s for s in self.form(session).slots(session.require_draft().answers, self.today()) if not s.synthetic]
         paths = [s.path for s in slots]
         if session.supplement is not None:
@@ -95,10 +95,16 @@ class Prompts(EngineParts):
         total = len(paths) + self.form(session).undecided(session.require_draft().answers, self.today())
         return no, max(total, no)
 
-    def _field_text(self, session: Session, slot: Slot) -> str:
+    def field_text(self, session: Session, slot: Slot) -> str:
         _ = translator(session.lang)
         f = slot.field
         text = _(f.prompt)
+        proc = self.catalog.get(session.require_procedure())
+        if proc.standards and "{" in f.prompt and session.draft is not None:
+            # amounts of the standard in force on its day ({si_funeral}) are written into the prompt as money
+            std, _stale = proc.standard_for(session.draft.answers, self.today())
+            if std is not None:
+                text = _(f.prompt, **{k: _.money(v) for k, v in std.values.items()})
         if slot.index is not None:
             assert slot.section.repeat is not None  # an indexed slot is in a repeat group
             item = _(slot.section.repeat.item_label)
@@ -108,7 +114,9 @@ class Prompts(EngineParts):
     def ask_for(self, session: Session, slot: Slot) -> Ask:
         _ = translator(session.lang)
         f = slot.field
-        text = self._field_text(session, slot)
+        if f.kind == "id_card":  # the offer comes with the block's first question (engine/id_card.py)
+            return self.id_card_ask(session, slot)
+        text = self.field_text(session, slot)
         parts = kinds.get(f.kind).question(f, slot.path, session.pending, _)
         kind, choices = parts.kind, parts.choices
         for line in parts.lines:
@@ -120,7 +128,7 @@ class Prompts(EngineParts):
             text += "\n" + _("(Câu trả lời trước: {value}. Gõ “giữ nguyên” để giữ.)", value=display(f, old, _))
         if session.errors >= 2 and f.help:
             text += "\n💡 " + _(f.help)
-        no, total = self._step(session, slot)
+        no, total = self.step_of(session, slot)
         nav = [NAV_HELP, NAV_CANCEL]
         if (session.draft and session.draft.history) or kind != f.kind:  # one at a time: back to the list
             nav.insert(0, NAV_BACK)

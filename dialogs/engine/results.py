@@ -75,9 +75,17 @@ class Results(EngineParts):
             session.deleted_drafts.add(session.procedure)
         session.pending = None
         session.last_dossier = code
-        text = _("Đã nộp hồ sơ thành công.\nMã hồ sơ: {code}\nNgày hẹn trả kết quả: {due} "
-                 "({days} ngày làm việc).\nBạn sẽ nhận được thông báo khi hồ sơ có thay đổi.",
-                 code=code, due=_.date(due), days=days)
+        clock = proc.clock_at(self.today()) if proc else None
+        if clock is not None and clock.starts == "desk_receipt":
+            # the time limit runs from the desk's receipt of a complete dossier: only an estimate now
+            text = _("Đã nộp hồ sơ thành công.\nMã hồ sơ: {code}\nNgày trả kết quả dự kiến: {due} "
+                     "({days} ngày làm việc). Đây là ngày ước tính: thời hạn được tính từ khi cơ quan "
+                     "tiếp nhận đủ hồ sơ; bạn sẽ được báo ngày hẹn chính thức.\nBạn sẽ nhận được thông "
+                     "báo khi hồ sơ có thay đổi.", code=code, due=_.date(due), days=days)
+        else:
+            text = _("Đã nộp hồ sơ thành công.\nMã hồ sơ: {code}\nNgày hẹn trả kết quả: {due} "
+                     "({days} ngày làm việc).\nBạn sẽ nhận được thông báo khi hồ sơ có thay đổi.",
+                     code=code, due=_.date(due), days=days)
         if created and has_id:
             text += "\n" + _("Nếu bạn nộp giúp người khác, người đó gõ “/theodoi {code}” và 4 số cuối CCCD "
                               "của mình để cũng nhận thông báo.", code=code)

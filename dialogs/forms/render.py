@@ -1,5 +1,9 @@
 """Render a dossier as the filled official form: plain text (the golden-test surface) and A4 PDF.
 
+Why one module of this size: the text and the PDF renderer walk the same template element by element and
+must agree line for line (the golden tests compare the text); keeping both walks side by side is what
+keeps them in step.
+
 A form is described by one YAML template in ``templates/<form-id>.yaml``: ``id`` (the
 file name), ``form``, ``title``, ``procedures`` (the procedure ids it serves — the
 procedure definitions need no change; none for a linked procedure's leg form, which the

@@ -33,6 +33,7 @@ from . import (
     choice,
     confirm,
     email,
+    id_card,
     id_number,
     money,
     multi_choice,
@@ -48,7 +49,7 @@ from .attachment import ACCEPT_MIME, accepted_mimes
 from .base import NO_VALUE, AskParts, Kind, Turn
 
 MODULES = (text, name, date_kind, id_number, phone, email, number, money, choice, multi_choice, yes_no,
-           address, attachment, confirm, bank, bank_account)
+           address, attachment, confirm, bank, bank_account, id_card)
 REGISTRY: dict[str, Kind] = {m.KIND.name: m.KIND for m in MODULES}
 _TEXT = REGISTRY["text"]
 

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import storage.account_models
 import storage.allowance_models
 import storage.audit_models
-import storage.channel_models  # noqa: F401
+import storage.channel_models
+import storage.web_models  # noqa: F401
 from storage.models import Base
 
 target_metadata = Base.metadata

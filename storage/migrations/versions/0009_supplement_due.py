@@ -1,14 +1,14 @@
 """a supplement request's deadline, and when its reminder and expiry pushes went out
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009_supplement_due
+Revises: 0008_encrypt_sensitive
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009_supplement_due'
+down_revision = '0008_encrypt_sensitive'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,170 @@
+"""Pre-2025 addresses (commune, district, province) mapped to today's commune and province.
+
+Since 01/07/2025 there is no district level, and most communes were merged. Papers issued before then
+(the citizen ID card above all) still read "Thôn 3, Xã An Phượng, Huyện Thanh Hà, Hải Dương". This module
+maps such an address to today's units of :mod:`dialogs.address` (the ``vietnam-provinces`` data).
+
+The old-to-new commune table is the ``vietnamadminunits`` package's (MIT; built from the national
+statistics office's conversion table): 10,040 old communes; 471 of them were split between several new
+ones, and then every candidate is returned so that the citizen is asked, never guessed for. Only its
+data file is read (its parser pulls in geographic libraries we do not need). Without the package
+installed, only the province is mapped (:data:`dialogs.address.LEGACY_PROVINCES`).
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from . import address as addr
+from .textnorm import fold, nfc
+
+_PROVINCE_TYPES = ("thanhpho", "tinh", "tp")
+_DISTRICT_TYPES = ("thanhpho", "huyen", "quan", "thixa", "tp", "tx", "h", "q")
+_COMMUNE_TYPES = ("thitran", "phuong", "xa", "tt", "p", "x")
+MAX_ADDRESS_LEN = 300
+
+
+@dataclass(frozen=True)
+class LegacyMatch:
+    """An old address read against today's units.
+
+    ``communes`` holds today's candidates for the old commune: one when the mapping is certain, several
+    when the old commune was split (ask the citizen), none when the old commune is not known (ask too).
+    ``old`` is the old commune, district and province as written; ``detail`` what came before them."""
+
+    old: str
+    detail: str | None
+    province: addr.Unit
+    communes: tuple[addr.Unit, ...]
+
+
+def _key(s: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", fold(s))
+
+
+def _bare(key: str, types: tuple[str, ...]) -> str:
+    for t in types:
+        if key.startswith(t) and len(key) > len(t):
+            rest = key[len(t):]
+            return rest.lstrip("0") or rest if rest.isdigit() else rest
+    return key.lstrip("0") or key if key.isdigit() else key
+
+
+def _data_file() -> Path | None:
+    spec = importlib.util.find_spec("vietnamadminunits")  # located, not imported
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "converter_2025.json"
+    return path if path.is_file() else None
+
+
+@dataclass(frozen=True)
+class _Index:
+    # (province, district, commune) bare keys -> [(new province code, [new commune codes])]
+    full: dict[tuple[str, str, str], list[tuple[str, tuple[str, ...]]]]
+    # (province, commune) bare keys, for an address that leaves out the district
+    short: dict[tuple[str, str], list[tuple[str, tuple[str, ...]]]]
+
+
+@lru_cache(maxsize=1)
+def _index() -> _Index:
+    full: dict[tuple[str, str, str], list[tuple[str, tuple[str, ...]]]] = {}
+    short: dict[tuple[str, str], list[tuple[str, tuple[str, ...]]]] = {}
+    path = _data_file()
+    if path is None:
+        return _Index(full, short)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    provinces = {_bare(_key(p.full_name), _PROVINCE_TYPES): p.code for p in addr.provinces()}
+    communes: dict[str, dict[str, str]] = {}
+
+    def new_commune(pcode: str, ward_key: str) -> str | None:
+        if pcode not in communes:
+            communes[pcode] = {_key(c.full_name): c.code for c in addr.communes(pcode)}
+        return communes[pcode].get(_key(ward_key))
+
+    def add(old: str, pcode: str, codes: tuple[str, ...]) -> None:
+        parts = [_key(x) for x in old.split("_")]
+        if len(parts) != 3 or not codes:
+            return
+        p, d, w = (_bare(parts[0], _PROVINCE_TYPES), _bare(parts[1], _DISTRICT_TYPES),
+                   _bare(parts[2], _COMMUNE_TYPES))
+        for table, key in ((full, (p, d, w)), (short, (p, w))):
+            hits = table.setdefault(key, [])  # type: ignore[arg-type]
+            if (pcode, codes) not in hits:
+                hits.append((pcode, codes))
+
+    for new_p, wards in data.get("DICT_PROVINCE_WARD_NO_DIVIDED", {}).items():
+        pcode = provinces.get(_bare(_key(new_p), _PROVINCE_TYPES))
+        if pcode is None:
+            continue
+        for ward_key, olds in wards.items():
+            code = new_commune(pcode, ward_key)
+            if code is not None:
+                for old in olds:
+                    add(old, pcode, (code,))
+    for new_p, olds in data.get("DICT_PROVINCE_WARD_DIVIDED", {}).items():
+        pcode = provinces.get(_bare(_key(new_p), _PROVINCE_TYPES))
+        if pcode is None:
+            continue
+        for old, targets in olds.items():
+            ordered = sorted(targets, key=lambda t: not t.get("isDefaultNewWard"))
+            codes = tuple(c for t in ordered if (c := new_commune(pcode, t.get("newWardKey", ""))))
+            add(old, pcode, codes)
+    return _Index(full, short)
+
+
+def available() -> bool:
+    """Whether old communes can be mapped (the conversion table is installed)."""
+    return bool(_index().full)
+
+
+def convert(text: str) -> LegacyMatch | None:
+    """Map "…, Xã An Phượng, Huyện Thanh Hà, Hải Dương" to today's province and commune candidates.
+
+    Returns ``None`` when no province (old or new) is recognised at the end of the address."""
+    clean = nfc(text or "").strip()[:MAX_ADDRESS_LEN]
+    parts = [p.strip(" .") for p in clean.split(",") if p.strip(" .")]
+    if not parts:
+        return None
+    hits = addr.match_province(parts[-1])
+    if len(hits) != 1:
+        return None
+    province = hits[0]
+    old_p = _bare(_key(parts[-1]), _PROVINCE_TYPES)
+    index = _index()
+    found: list[tuple[str, tuple[str, ...]]] = []
+    used = 1
+    if len(parts) >= 3:
+        key = (old_p, _bare(_key(parts[-2]), _DISTRICT_TYPES), _bare(_key(parts[-3]), _COMMUNE_TYPES))
+        found, used = index.full.get(key, []), 3
+    if not found and len(parts) >= 2:
+        found, used = index.short.get((old_p, _bare(_key(parts[-2]), _COMMUNE_TYPES)), []), 2
+        if len(found) > 1:  # the same commune name in two old districts: not enough to choose
+            found = []
+    codes: list[str] = []
+    for pcode, cands in found:
+        if pcode == province.code:
+            codes.extend(c for c in cands if c not in codes)
+    if not codes:  # the commune may already carry today's name (an address written after 2025)
+        used = 1
+        for i in range(len(parts) - 2, -1, -1):
+            today = addr.match_commune(parts[i], province.code)
+            if len(today) == 1 and _key(today[0].name) == _bare(_key(parts[i]), _COMMUNE_TYPES):
+                codes, used = [today[0].code], len(parts) - i
+                break
+    detail = ", ".join(parts[:-used]) if used < len(parts) and (codes or len(parts) > 3) else None
+    if not codes and len(parts) > 3:
+        detail = ", ".join(parts[:-3])
+    communes = tuple(c for code in codes if (c := addr.commune(code)) is not None)
+    old = ", ".join(parts[-used:] if codes else parts[-3:])
+    return LegacyMatch(old=old, detail=detail or None, province=province, communes=communes)
+
+
+def value(match: LegacyMatch, commune: addr.Unit) -> dict[str, str | None]:
+    """An ``address`` answer (as the address kind stores it) for ``commune`` of ``match``."""
+    return {"province_code": match.province.code, "province": match.province.full_name,
+            "commune_code": commune.code, "commune": commune.full_name, "detail": match.detail}

@@ -1,0 +1,154 @@
+"""The law in force on the day, driven as a citizen would: each changed rule on both sides of its date.
+
+The clock is Monday 23/11/2026 09:00 (tests/conftest.py); the date that decides is the one the YAML names
+(the date of death for the death group's benefits)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from bot.service import Runtime
+from tests.conftest import VN, Chat
+from tests.test_conversation_linked import (
+    DUE,
+    assert_stopped,
+    birth_start,
+    death_payment,
+    death_people,
+    death_start,
+    legs_of,
+    submit,
+)
+
+
+@pytest.mark.parametrize("died, asked", [("20/06/2025", False), ("10/11/2026", True)])
+async def test_social_pension_route_from_its_start(chat: Chat, died, asked):
+    """From 01/07/2025 (NĐ 176/2025/NĐ-CP) a social-pension recipient's funeral support is its own commune
+    procedure; before, the death group asked about monthly social assistance straight away."""
+    await death_start(chat)
+    await death_people(chat, born="05/03/1948", died=died)
+    await chat.say("6")
+    await chat.expect("benefit.merit")
+    await chat.say("không")
+    if not asked:
+        await chat.expect("benefit.social_assistance")
+        return
+    await chat.expect("benefit.social_pension")
+    await chat.say("có")
+    await chat.expect("benefit.route_social_pension")
+    assert "Nghị định 176/2025/NĐ-CP" in chat.ask.text and "Mẫu số 02" in chat.ask.text
+    await chat.press("yes")
+    # the linked dossier keeps death registration and residence removal, with no funeral leg
+    await chat.expect("_review")
+
+
+async def test_social_pension_with_household_head_leaves_only_death_registration(chat: Chat):
+    """When no benefit stays in the group and removal does not apply, the bot says only death registration
+    is left (it no longer claims the dossier 'will include residence removal' and files a one-leg group)."""
+    await death_start(chat, permanent="có", head="có")
+    await chat.press("yes")  # removal.note_head
+    await death_people(chat, born="05/03/1948", head_is_requester=None)
+    await chat.say("6")
+    await chat.say("không")
+    await chat.expect("benefit.social_pension")
+    await chat.say("có")
+    await chat.press("yes")
+    assert_stopped(chat, reason="chỉ còn việc đăng ký khai tử", ref="Luật Cư trú 2020, Điều 24",
+                   instead="Hỗ trợ chi phí mai táng cho người hưởng trợ cấp hưu trí xã hội")
+
+
+async def test_no_benefit_and_household_head_stops_instead_of_a_one_leg_group(chat: Chat):
+    await death_start(chat, permanent="có", head="có")
+    await chat.press("yes")
+    await death_people(chat, born="05/03/1960", head_is_requester=None)
+    await chat.say("6")
+    await chat.say("không")
+    await chat.expect("benefit.social_assistance")  # 66 at death: no social-pension question
+    await chat.say("không")
+    await chat.expect("benefit.route_none")
+    await chat.press("yes")
+    assert_stopped(chat, reason="chỉ còn việc đăng ký khai tử", ref="Nghị định 63/2024/NĐ-CP",
+                   instead="Đăng ký khai tử riêng")
+
+
+async def test_child_of_a_poor_single_parent_gets_the_social_protection_route(chat: Chat, runtime: Runtime):
+    """NĐ 20/2021 Điều 11 khoản 1 điểm b: the child of a poor single parent."""
+    await death_start(chat)
+    await death_people(chat, born="05/03/2012", head_is_requester=True)
+    await chat.say("6")
+    await chat.say("không")
+    await chat.expect("benefit.social_assistance")
+    await chat.say("không")
+    await chat.expect("benefit.single_parent_child")
+    await chat.say("có")
+    await chat.expect("benefit.route_btxh")
+    assert "đơn thân nghèo" in chat.ask.text
+    await chat.press("yes")
+    await chat.say("12/11/2026")
+    await chat.say("Nghĩa trang thôn 3")
+    await death_payment(chat)
+    code = await submit(chat)
+    assert ("social_affairs", "submitted", DUE[6]) in await legs_of(runtime, code)
+
+
+async def test_late_death_registration_is_told_it_may_not_be_free(chat: Chat):
+    await death_start(chat)
+    await death_people(chat, died="01/10/2026")  # more than 15 days before 23/11/2026
+    await chat.expect("benefit.si_status")
+    text = "\n".join(chat.transcript)
+    assert "quá hạn" in text and "lệ phí" in text
+
+
+@pytest.mark.parametrize("today, ref", [
+    (datetime(2027, 2, 26, 9, 0, tzinfo=VN), "Luật Hộ tịch 2014, Điều 7 khoản 1 điểm d"),
+    (datetime(2027, 3, 1, 9, 0, tzinfo=VN), "Luật Hộ tịch số 03/2026/QH16"),
+])
+async def test_border_rule_cites_the_civil_status_law_in_force(chat: Chat, clock, today, ref):
+    """The new Civil Status Law (03/2026/QH16) switches itself on on 01/03/2027, without a release."""
+    clock.when = today
+    await birth_start(chat, border="có")
+    await chat.expect("case.border_foreign_parent")
+    await chat.say("có")
+    assert_stopped(chat, reason="công dân nước láng giềng", ref=ref, instead="xã, phường khu vực biên giới")
+    other = "Luật Hộ tịch số 03/2026/QH16" if "2014" in ref else "Luật Hộ tịch 2014"
+    assert other not in chat.text()
+
+
+async def test_emergency_funeral_for_a_missing_person(chat: Chat, runtime: Runtime):
+    """NĐ 20/2021 Điều 14: a person missing after a disaster is covered; no burial date is invented, and the
+    commune police's confirmation replaces the death notice."""
+    from tests.test_conversation_funeral import PROC, fill_household
+    await chat.press(PROC)
+    await chat.say("1")
+    await chat.expect("deceased.cause")
+    assert any(c.label == "Tai nạn lao động" for c in chat.ask.choices)  # not only “đặc biệt nghiêm trọng”
+    await chat.say("thien tai")
+    for text in ("Nguyễn Văn An", "5/3/1950", "nam", "Kinh", "Lâm Đồng", "Đức Trọng", "Thôn 3"):
+        await chat.say(text)
+    await chat.expect("deceased.status")
+    await chat.say("mất tích")
+    await chat.expect("deceased.missing_date")
+    await chat.say("15/11/2026")
+    await chat.expect("organizer.kind")  # no death or burial date asked
+    await fill_household(chat)
+    await chat.expect("contact.phone")
+    await chat.say("0912345678")
+    await chat.expect("docs.missing_confirmation")
+    from tests.conftest import jpeg
+    await chat.send_file(jpeg(3), "xac-nhan-cong-an.jpg")
+    await chat.press("done")
+    await chat.expect("_review")
+    a = await chat.answers()
+    assert a["deceased.status"] == "mat_tich" and a["deceased.missing_date"] == "2026-11-15"
+    assert "deceased.death_date" not in a and "deceased.burial_date" not in a and "docs.death_notice" not in a
+
+
+async def test_allowance_by_account_lists_the_social_pension(chat: Chat):
+    """NĐ 176/2025: the social pension is a monthly allowance that can be paid into an account."""
+    await chat.press("nhan-tro-cap-qua-tai-khoan")
+    await chat.expect("allowance.type")
+    assert "huu_tri_xa_hoi" in [c.value for c in chat.ask.choices]
+    await chat.press("huu_tri_xa_hoi")
+    await chat.expect("filer.kind")
+    assert (await chat.answers())["allowance.type"] == "huu_tri_xa_hoi"

@@ -1,0 +1,100 @@
+"""Conversation tests for `ho-tro-mai-tang-huu-tri-xa-hoi` (NĐ 176/2025/NĐ-CP, national code 1.014028): a
+procedure added as data only (its YAML, its English strings and this test), driven as a citizen would."""
+from __future__ import annotations
+
+import pytest
+
+from bot.service import Runtime
+from storage.repo import DossierRepo, dossier_to_dict
+from tests.conftest import Chat, jpeg
+
+PROC = "ho-tro-mai-tang-huu-tri-xa-hoi"
+
+
+async def until_death_date(chat: Chat) -> Chat:
+    await chat.press(PROC)
+    await chat.expect("deceased.had_social_pension")
+    assert "Hỗ trợ chi phí mai táng cho người hưởng trợ cấp hưu trí xã hội" in chat.text()  # the info card
+    await chat.say("có")
+    await chat.expect("deceased.full_name")
+    await chat.say("Trần Thị Mai")
+    await chat.say("02/03/1945")
+    await chat.say("nữ")
+    await chat.expect("deceased.residence")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("Thôn 3")
+    await chat.expect("deceased.death_date")
+    return chat
+
+
+async def test_social_pension_funeral_support_paid_to_an_account(chat: Chat, runtime: Runtime):
+    await until_death_date(chat)
+    await chat.say("10/11/2026")
+    await chat.expect("deceased.funeral_place")
+    await chat.say("Nghĩa trang thôn 3")
+    await chat.expect("organizer.kind")
+    await chat.say("1")
+    await chat.expect("applicant.full_name")
+    await chat.say("Nguyễn Văn Bình")
+    await chat.expect("applicant.id_number")
+    await chat.say("068075001234")
+    await chat.expect("applicant.relation")
+    await chat.say("con")
+    await chat.expect("applicant.residence")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("Thôn 3")
+    await chat.expect("contact.phone")
+    await chat.say("0912345678")
+    await chat.expect("payment.method")
+    await chat.press("bank")
+    # the account number is financial data: a short consent first (Luật 91/2025/QH15)
+    await chat.expect("consent.bank")
+    assert "chỉ cán bộ" in chat.ask.text
+    await chat.press("yes")
+    await chat.expect("payment.bank")
+    await chat.say("ngan hang nong nghiep")
+    await chat.expect("payment.account_number")
+    await chat.say("1234 5678 9012 3")
+    await chat.expect("payment.account_holder")
+    await chat.say("NGUYEN VAN BINH")
+    await chat.expect("docs.death_extract")
+    await chat.send_file(jpeg(4), "trich-luc-khai-tu.jpg")
+    await chat.press("done")
+    await chat.expect("_review")
+    await chat.press("confirm")
+    await chat.expect("_sworn")
+    await chat.press("yes")
+    code = chat.dossier
+    assert code and code.startswith("MTH-")
+    assert "ước tính" in chat.text()  # the date is an estimate until the commune receives the dossier
+    async with runtime.sm() as db:
+        [d] = await DossierRepo(db).list(procedure_id=PROC)
+        data = dossier_to_dict(d)
+    a = data["answers"]
+    assert a["deceased.had_social_pension"] is True and a["deceased.death_date"] == "2026-11-10"
+    assert a["payment.method"] == "bank" and a["payment.bank"] == "970405"
+    assert data["applicant_name"] == "Nguyễn Văn Bình"
+
+
+@pytest.mark.parametrize("died, stopped", [("30/06/2025", True), ("01/07/2025", False)])
+async def test_social_pension_starts_on_1_july_2025(chat: Chat, died: str, stopped: bool):
+    """The social pension and its funeral support exist for deaths from 01/07/2025; before, the elderly
+    were on NĐ 20/2021 Điều 11 (the death group's social-protection route)."""
+    await until_death_date(chat)
+    await chat.say(died)
+    if stopped:
+        assert chat.field == "_eligibility"
+        assert "01/07/2025" in chat.text() and "Nghị định 20/2021/NĐ-CP, Điều 11" in chat.text()
+    else:
+        await chat.expect("deceased.funeral_place")
+
+
+async def test_not_a_social_pension_recipient_is_sent_to_the_right_procedure(chat: Chat):
+    await chat.press(PROC)
+    await chat.expect("deceased.had_social_pension")
+    await chat.say("không")
+    assert chat.field == "_eligibility"
+    text = chat.text()
+    assert "Liên thông: Đăng ký khai tử" in text and "trợ giúp đột xuất" in text
