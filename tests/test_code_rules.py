@@ -47,3 +47,10 @@ def test_no_procedure_id_in_python():
     found = [f"{p.relative_to(ROOT)}: {pid}" for p in _modules() for pid in ids
              if pid in p.read_text(encoding="utf-8")]
     assert found == [], "procedures are data; say what the code needs in their YAML:\n" + "\n".join(found)
+
+
+def test_long_modules_say_why_they_are_one_module():
+    long = [p for p in _modules() if len(p.read_text(encoding="utf-8").splitlines()) > 600]
+    silent = [str(p.relative_to(ROOT)) for p in long
+              if "why one module" not in "\n".join(p.read_text(encoding="utf-8").splitlines()[:40]).lower()]
+    assert silent == [], "split these, or say at their top why they are one module: " + ", ".join(silent)
