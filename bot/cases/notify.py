@@ -99,6 +99,12 @@ def citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *,
                              date=_.date(supplement_due))
         return text
     if kind == lc.RESUBMITTED:
+        form = form_of(dossier, catalog)
+        clock = form.proc.clock_at(dossier.submitted_at.date()) if form is not None else None
+        if clock is not None and clock.restarts_after_supplement:
+            return _("Đã nhận phần bổ sung cho hồ sơ {code} ({title}). Hồ sơ được xử lý tiếp.\nNgày hẹn trả kết "
+                     "quả (tính lại từ khi bạn bổ sung đủ): {due}.\nBạn không cần làm gì thêm.", code=code,
+                     title=title, due=due_s)
         return _("Đã nhận phần bổ sung cho hồ sơ {code} ({title}). Hồ sơ được xử lý tiếp.\nNgày hẹn trả kết quả "
                  "(không tính thời gian chờ bổ sung): {due}.\nBạn không cần làm gì thêm.", code=code, title=title,
                  due=due_s)
@@ -136,6 +142,8 @@ async def notify_citizens(db: AsyncSession, dossier: Dossier, leg: DossierLeg, e
     _ = translator(dossier.lang)
     legs = await LegRepo(db).of_dossier(dossier.id)
     due = dossier_due(legs, calendar, now)
+    if event.to_status in (lc.RECEIVED, lc.RESUBMITTED) and len(legs) > 1:
+        due = leg.due_date  # the part that was received or supplemented has its own date
     text = citizen_text(event.to_status, dossier, leg, _, due=due, reason=reason, items=items,
                          result_number=result_number, catalog=catalog,
                          closed=all(leg_.status in lc.CLOSED for leg_ in legs), supplement_due=supplement_due)
