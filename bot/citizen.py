@@ -142,7 +142,8 @@ async def serve(turn: Turn, session: Session, req: Request) -> Result:
                                           calendar=rt.calendar, catalog=rt.catalog)
         except cases.ActionRefused as exc:
             return SupplementSent(req.code, False, reason=exc.text(session.lang))
-        return SupplementSent(res["code"], True, tuple(res["changed"]))
+        remaining = len(await cases.open_supplement_requests(db, session.user))
+        return SupplementSent(res["code"], True, tuple(res["changed"]), remaining=remaining)
     if isinstance(req, RunCheck):
         check = rt.pipeline.checks.get(req.name)
         if check is None:

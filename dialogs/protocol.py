@@ -161,6 +161,7 @@ class SupplementSent(Result):
     ok: bool
     changed: tuple[str, ...] = ()
     reason: str | None = None
+    remaining: int = 0  # other supplement requests still open for this chat (another agency's, another dossier's)
 
 
 @dataclass(frozen=True)
