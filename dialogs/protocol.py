@@ -146,6 +146,7 @@ class Followed(Result):
     code: str
     ok: bool
     reason: str | None = None
+    status: str | None = None  # where the dossier stands now, as the citizen reads it
 
 
 @dataclass(frozen=True)
