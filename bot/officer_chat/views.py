@@ -229,16 +229,17 @@ async def send_files(ctx: OfficerCtx, code: str) -> None:
     linked = leg_forms(d, leg, ctx.catalog, ctx.calendar)
     if linked is not None:  # a linked dossier: the forms of this officer's own part (legs[].forms)
         part, templates = linked
+        part_s = _(part) if part else ""
         for tpl in templates:
             pdf = render_pdf(d.procedure_id, d.answers or {}, submitted_at=d.submitted_at, code=d.code, template=tpl)
             sha = ctx.store.put(pdf)
-            ctx.replies.append(Message(_("📄 Tờ khai phần “{part}” của hồ sơ {code}", part=_(part or ""), code=d.code),
+            ctx.replies.append(Message(_("📄 Tờ khai phần “{part}” của hồ sơ {code}", part=part_s, code=d.code),
                                        file=FileRef(path=str(ctx.store.path(sha)), name=f"{d.code}-{tpl}.pdf",
                                                     mime="application/pdf"), dossier=d.code))
             sent += 1
         if not templates:
             ctx.say(_("Phần “{part}” không có mẫu tờ khai riêng; xem các câu trả lời và giấy tờ của hồ sơ.",
-                      part=_(part or "")), dossier=d.code)
+                      part=part_s), dossier=d.code)
     elif has_form(d.procedure_id):
         pdf = render_pdf(d.procedure_id, d.answers or {}, submitted_at=d.submitted_at, code=d.code)
         sha = ctx.store.put(pdf)

@@ -229,7 +229,7 @@ async def dossier_page(request: web.Request, *, step: str | None = None, status:
                  "who": people.get(x.claimed_by, ""),
                  "waits": _("chờ kết quả “{part}”", part=_(waits[x.id])) if x.id in waits else ""} for x in legs]
     mine = next((p for p in linked if p.leg.id == leg.id), None)
-    ev_rows = [{"at": rt.calendar.to_local(e.at), "what": _(lc.event_label(e.action) or "")
+    ev_rows = [{"at": rt.calendar.to_local(e.at), "what": _(lc.event_label(e.action) or e.action)
                 if e.action else _(lc.STATUS_LABELS.get(e.to_status, e.to_status)),
                 "status": _(lc.STATUS_LABELS.get(e.to_status, e.to_status)),
                 "role": _(lc.ROLE_LABELS.get(e.role, e.role)),
