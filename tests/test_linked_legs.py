@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from aiohttp.test_utils import TestServer
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -272,3 +273,52 @@ def test_after_must_name_an_earlier_leg():
     raw["legs"][1]["after"] = "funeral_si"  # declared later
     with pytest.raises(ValidationError, match="must name a leg declared before it"):
         Procedure.model_validate(raw)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the web desk obeys the same order and shows every part
+# ---------------------------------------------------------------------------------------------------------
+@pytest.fixture
+async def web(runtime: Runtime):
+    from bot.web.server import WebConfig, make_app
+    from tests.test_web import Desk
+    server = TestServer(make_app(runtime, WebConfig(secret=b"test-secret", page_size=3)))
+    await server.start_server()
+    d = Desk(runtime, server)
+    try:
+        yield d
+    finally:
+        for c in d.clients:
+            await c.close()
+        await server.close()
+
+
+async def test_the_web_desk_shows_the_wait_and_refuses_to_approve(chat: Chat, runtime: Runtime, web):
+    from tests.test_web import post
+
+    code, commune = await death_dossier(chat, runtime)
+    police = await officer(runtime, lc.LEADER, commune=commune, agency="police")
+    ubnd = await officer(runtime, lc.LEADER, commune=commune, agency="commune")
+    await do(runtime, police, off.claim, code)
+    await do(runtime, police, off.receive, code)
+    await do(runtime, police, off.claim, code)
+    c = await web.login(police)
+    page = f"/d/{code}"
+    t = await (await c.get(page)).text()
+    assert "⏳ Phần việc này chờ kết quả “Đăng ký khai tử”" in t and 'id="act-approve"' not in t
+    assert "Đã tiếp nhận · chờ kết quả “Đăng ký khai tử”" in t
+    async with runtime.sm() as db:
+        d = await LegRepo(db).dossier(code)
+        v = (await LegRepo(db).of_dossier(d.id))[1].version
+    r = await post(c, f"{page}/act/approve", {"v": v}, page=page)
+    assert r.status == 409 and "Chưa thể “Duyệt”" in await r.text()
+    assert (await c.get(f"{page}/form.pdf")).status == 404  # the removal has no form of its own
+    # the commune's page links its own part's form: the death declaration
+    cu = await web.login(ubnd)
+    r = await cu.get(f"{page}/form.pdf")
+    assert r.status == 200 and "TỜ KHAI ĐĂNG KÝ KHAI TỬ" in _pdf_bytes_text(await r.read())
+
+
+def _pdf_bytes_text(data: bytes) -> str:
+    from pypdf import PdfReader
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)

@@ -295,12 +295,15 @@ async def act_post(request: web.Request) -> web.StreamResponse:
     values = {"reason": reason, "number": number, "items": items, "target": target}
     # the first click on an action that needs input opens its form (the chat's follow-up question)
     if verb in ASKS and form.get("stage") != "submit" and form.get("stage") != "confirm":
-        async with rt.sm() as db:
+        refusal = None
+        async with rt.sm() as db:  # closed before the page is drawn (SQLite: one writer at a time)
             try:
                 d_, leg = await act.scoped(db, officer, code)
                 act.perform_check(officer, leg, action, await act.waiting_title(db, d_, leg, rt.catalog, rt.calendar))
             except act.ActionRefused as exc:
-                return await dossier_page(request, error=exc.text(lang), status=409)
+                refusal = exc.text(lang)
+        if refusal is not None:
+            return await dossier_page(request, error=refusal, status=409)
         return await dossier_page(request, step=verb, values=values)
     if verb in CONFIRMS and form.get("stage") == "submit":  # approve and reject are confirmed, as in the chat
         missing = (not number) if verb == "approve" else (not reason)
