@@ -133,6 +133,7 @@ def disability_assessment() -> dict:
         "rep.same_place": False,
         "rep.current_address": place("Hồ Chí Minh", "Sài Gòn", "12 Lê Lợi"),
         "rep.phone": "0987654321",
+        "consent.health": True,
         "disability.motor": ["1.2", "1.4"],
         "disability.hearing_speech": [],
         "disability.vision": [],
