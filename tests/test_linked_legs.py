@@ -127,6 +127,19 @@ async def test_police_waits_for_the_death_extract_and_receives_its_number(chat: 
     r = await cu(choice=f"open:{code}")
     assert "• Xóa đăng ký thường trú — Công an cấp xã: Đã duyệt, chờ trả kết quả · số XTT-77/CA" in text(r)
 
+    # a new dossier's push already tells the police what their part waits for
+    other = await Chat(runtime, "console:other").start()
+    await death_start(other, parts="2")
+    await death_people(other)
+    second = await submit(other)
+    [new] = [m for m in await outbox(runtime, chat_key=await chat_key(runtime, police), kind="officer_new")
+             if second in m.payload["text"]]
+    assert "Phần này chờ kết quả “Đăng ký khai tử” (UBND cấp xã); chỉ duyệt được khi đã có kết quả." \
+        in new.payload["text"]
+    [new] = [m for m in await outbox(runtime, chat_key=await chat_key(runtime, ubnd), kind="officer_new")
+             if second in m.payload["text"]]
+    assert "chờ kết quả" not in new.payload["text"]
+
     # the CLI shows every part as well
     clock_free = ["--db", runtime.db_url, "--var", str(tmp_path / "var"), "officer"]
     assert await asyncio.to_thread(cli_main, [*clock_free, "show", code, "--as", str(police), "--json"]) == 0
