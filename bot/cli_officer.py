@@ -276,6 +276,8 @@ async def _officer_cmd(args, rt, db, off) -> int:
         if args.json:
             from storage.officers_repo import SupplementRepo
             from storage.repo import dossier_to_dict
+
+            from .cases.links import parts as leg_parts
             full = await LegRepo(db).dossier(d.code)
             assert full is not None  # scoped() found it in this transaction
             shown = dossier_to_dict(full)
@@ -283,6 +285,9 @@ async def _officer_cmd(args, rt, db, off) -> int:
             shown["leg"] = {"status": leg.status, "due_date": off.effective_due(leg, cal, now).isoformat(),
                            "claimed_by": leg.claimed_by, "result_number": leg.result_number,
                            "timeliness": leg.timeliness, "paused_workdays": leg.paused_workdays}
+            shown["legs"] = [{"seq": p.leg.seq, "agency": p.leg.agency, "part": p.title, "status": p.leg.status,
+                              "result_number": p.leg.result_number, "waits_for": p.waits_for,
+                              "mine": p.leg.id == leg.id} for p in await leg_parts(db, d, cat, cal)]
             shown["supplement"] = None if supp is None else {"id": supp.id, "fields": supp.fields,
                                                              "reason": supp.reason, "status": supp.status,
                                                              "changes": supp.changes}
