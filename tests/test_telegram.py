@@ -555,6 +555,8 @@ async def test_officer_approves_a_dossier_through_buttons(tg: Bot, fake: FakeTel
     m = await tg.press(officer_chat, "Duyệt")
     assert "Số, ký hiệu văn bản kết quả" in m.text and m.labels() == ["Hủy"]
     m = await tg.say(officer_chat, "123/QĐ-UBND")
+    assert "Duyệt hồ sơ" in m.text and m.labels()[:2] == ["Đồng ý", "Sửa"]  # shown back before it is done
+    m = await tg.press(officer_chat, "Đồng ý")
     assert f"Đã duyệt hồ sơ {code} (số 123/QĐ-UBND)" in all_text(fake, officer_chat)
     async with runtime.sm() as db:
         assert (await LegRepo(db).dossier(code)).status == lc.APPROVED

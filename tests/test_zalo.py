@@ -531,7 +531,9 @@ async def test_officer_on_zalo_acts_by_typed_codes_and_numbers(runtime: Runtime,
         await z.pick(o, "Nhận xử lý")
         m = await z.pick(o, "Duyệt")
         assert "Số, ký hiệu văn bản kết quả" in m
-        await z.say(o, "123/QĐ-UBND")
+        m = await z.say(o, "123/QĐ-UBND")
+        assert "\n1. Đồng ý\n2. Sửa\n" in m  # shown back before it is done
+        await z.say(o, "1")
         assert f"Đã duyệt hồ sơ {second} (số 123/QĐ-UBND)" in all_text(fake, o)
         async with runtime.sm() as db:
             assert (await LegRepo(db).dossier(second)).status == lc.APPROVED
