@@ -107,10 +107,16 @@ class Result:
     reply: list[float] = field(default_factory=list)  # seconds, POST → the fake API has the (last) reply
     submit: list[float] = field(default_factory=list)  # reply latency of the sworn statement that files the dossier
     conversations: int = 0
+    cpu: float = 0.0  # seconds of CPU of this process (every thread) over the scenario
 
     @property
     def rate(self) -> float:
         return self.updates / self.seconds if self.updates and self.seconds else float("nan")
+
+    @property
+    def cpu_ms(self) -> float:
+        """CPU per update, ms: the load generator, the fake API and the bot share the process."""
+        return self.cpu / self.updates * 1000 if self.updates else float("nan")
 
     def pct(self, q: float, xs: list[float] | None = None) -> float:
         xs = sorted(self.reply if xs is None else xs)
@@ -181,9 +187,10 @@ async def load(name: str, chat_ids: itertools.count, one_chat: Callable[[int, Re
             if time.perf_counter() >= deadline:
                 return
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     res.seconds = time.perf_counter() - t0
+    res.cpu = time.process_time() - c0
     return res
 
 
@@ -316,14 +323,16 @@ async def database(args: argparse.Namespace, workdir: Path) -> AsyncIterator[tup
 
 def table(results: list[Result], echo: Result) -> str:
     head = (f"{'scenario':48s} {'chats':>5s} {'updates':>7s} {'upd/s':>7s} {'HTTP p50':>8s} {'p99':>7s} "
-            f"{'reply p50':>9s} {'p99':>7s} {'thr/echo':>8s} {'lat×echo':>8s}")
+            f"{'reply p50':>9s} {'p99':>7s} {'CPU ms':>7s} {'thr/echo':>8s} {'lat×echo':>8s} {'CPU×echo':>8s}")
     lines = [head, "-" * len(head)]
     for r in results:
         lines.append(f"{r.name:48s} {r.conversations:5d} {r.updates:7d} {r.rate:7.0f} {r.pct(0.5, r.http):8.2f} "
-                     f"{r.pct(0.99, r.http):7.2f} {r.pct(0.5):9.2f} {r.pct(0.99):7.2f} "
-                     f"{r.rate / echo.rate:8.3f} {r.pct(0.5) / echo.pct(0.5):7.1f}x")
+                     f"{r.pct(0.99, r.http):7.2f} {r.pct(0.5):9.2f} {r.pct(0.99):7.2f} {r.cpu_ms:7.2f} "
+                     f"{r.rate / echo.rate:8.3f} {r.pct(0.5) / echo.pct(0.5):7.1f}x {r.cpu_ms / echo.cpu_ms:7.1f}x")
     lines.append("ms; HTTP: POST → webhook response; reply: POST → the fake API has the bot's (last) reply; "
-                 "thr/echo: updates/s as a share of the echo bot's; lat×echo: reply p50 over the echo bot's")
+                 "thr/echo: updates/s as a share of the echo bot's; lat×echo: reply p50 over the echo bot's;\n"
+                 "CPU ms: CPU of the whole process (load, fake API, bot) per update, less sensitive to a busy "
+                 "machine; CPU×echo: that over the echo bot's")
     return "\n".join(lines)
 
 
@@ -390,7 +399,8 @@ async def run_on(args: argparse.Namespace, url: str, db: str, workdir: Path,
     return {"results": {r.name: {"chats": r.conversations, "updates": r.updates, "updates_per_s": r.rate,
                                  "http_p50_ms": r.pct(0.5, r.http), "http_p99_ms": r.pct(0.99, r.http),
                                  "reply_p50_ms": r.pct(0.5), "reply_p99_ms": r.pct(0.99),
-                                 "submit_p50_ms": r.pct(0.5, r.submit)} for r in results},
+                                 "submit_p50_ms": r.pct(0.5, r.submit), "cpu_ms_per_update": r.cpu_ms}
+                        for r in results},
             "ratios": {"throughput_ours_over_echo": funeral.rate / echo.rate,
                        "reply_p50_ours_over_echo": funeral.pct(0.5) / echo.pct(0.5),
                        "reply_p99_ours_over_echo": funeral.pct(0.99) / echo.pct(0.99)},
