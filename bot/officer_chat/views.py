@@ -1,6 +1,7 @@
 """What an officer reads: the queue, a dossier (summary, answers, files, history) and its buttons."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from sqlalchemy import select
@@ -8,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
-from dialogs.forms.render import has_form, render_pdf
+from dialogs.forms.render import has_form
 from dialogs.i18n import N_, Translator
 from dialogs.kinds import display
 from dialogs.messages import FileRef, Message
@@ -19,6 +20,7 @@ from storage.officers_repo import SupplementRepo
 from ..cases.actions import queue, scoped
 from ..cases.base import field_label, form_of, proc_title, unit_text, value_text
 from ..cases.deadlines import days_left, effective_due
+from ..formcopy import render_form
 from .context import ACTION_CHOICE, OfficerCtx
 
 QUEUE_BUTTONS = 20
@@ -193,8 +195,9 @@ async def send_files(ctx: OfficerCtx, code: str) -> None:
             ctx.replies.append(Message(f"📎 {field_label(form, path, _)} ({k})", file=ref, dossier=d.code))
             sent += 1
     if has_form(d.procedure_id):
-        pdf = render_pdf(d.procedure_id, d.answers or {}, submitted_at=d.submitted_at, code=d.code)
-        sha = ctx.store.put(pdf)
+        # rendered on demand in the form worker process, off the event loop
+        pdf = await render_form(d.procedure_id, d.answers or {}, submitted_at=d.submitted_at, code=d.code)
+        sha = await asyncio.to_thread(ctx.store.put, pdf)
         ctx.replies.append(Message(_("📄 Tờ khai của hồ sơ {code}", code=d.code),
                                    file=FileRef(path=str(ctx.store.path(sha)), name=f"{d.code}.pdf",
                                                 mime="application/pdf"), dossier=d.code))

@@ -60,6 +60,7 @@ from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from bot import formcopy
 from bot.inbound import InboundLimiter, InboundLimits
 from bot.notifier import Limits
 from dialogs.i18n import N_
@@ -226,6 +227,7 @@ class TelegramChannel:
         notifications share one budget and one 429 halt."""
         notifier.senders["telegram"] = self.sender()
         notifier.limiters["telegram"] = self.limiter
+        formcopy.attach(notifier, self.runtime)  # the citizen's form copy, a follow-up document
 
     def gettext(self, lang: str):
         return lambda message: self.i18n.gettext(message, locale=lang)

@@ -35,7 +35,7 @@ from urllib.parse import quote
 from aiohttp import web
 from sqlalchemy import select
 
-from bot import accounts
+from bot import accounts, formcopy
 from bot.inbound import InboundLimiter, InboundLimits, read_json, secret_ok
 from bot.notifier import Limits
 from bot.telegram.inbox import ChatQueues, safe_traceback
@@ -151,12 +151,13 @@ class ZaloChannel:
         return self.client.bot_id
 
     def sender(self) -> ZaloSender:
-        return ZaloSender(self.client, self.sm)
+        return ZaloSender(self.client, self.sm, file_text=self.file_text)
 
     def attach_notifier(self, notifier) -> None:
         """Our sender for ``zalo:`` outbox rows, sharing this channel's rate limiter (one budget, one 429 halt)."""
         notifier.senders["zalo"] = self.sender()
         notifier.limiters["zalo"] = self.limiter
+        formcopy.attach(notifier, self.runtime)  # the citizen's form copy: a signed link (no sendDocument)
 
     # ------------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -574,13 +575,23 @@ class ZaloChannel:
             await self.out.call(chat_key, lambda: self.client.send_photo(chat_key.split(":", 1)[1], link,
                                                                          caption[:TEXT_LIMIT] or None), "sendPhoto")
             return
+        await self.out.text(chat_key, self.file_note(caption, name, link, _))
+
+    @staticmethod
+    def file_note(caption: str, name: str, link: str | None, _) -> str:
+        """A file as text: the caption and the signed link (or, without one, where the file is kept)."""
         if link:
-            text = caption + "\n" + _("Tải tệp “{name}” tại: {link}\n(Liên kết dùng được trong {days} ngày.)",
-                                      name=name, link=link, days=FILE_LINK_DAYS)
-        else:
-            text = caption + "\n" + _("(Zalo chưa cho phép trợ lý gửi tệp “{name}” qua tin nhắn. Tệp đã được lưu "
-                                      "cùng hồ sơ.)", name=name)
-        await self.out.text(chat_key, text)
+            return caption + "\n" + _("Tải tệp “{name}” tại: {link}\n(Liên kết dùng được trong {days} ngày.)",
+                                       name=name, link=link, days=FILE_LINK_DAYS)
+        return caption + "\n" + _("(Zalo chưa cho phép trợ lý gửi tệp “{name}” qua tin nhắn. Tệp đã được lưu "
+                                   "cùng hồ sơ.)", name=name)
+
+    def file_text(self, caption: str, file: dict[str, Any], _) -> str:
+        """An outbox row's file (the citizen's form copy) as the text the notifier's sender posts."""
+        mime = str(file.get("mime") or "")
+        name = download_name(str(file.get("name") or ""), mime)
+        sha = str(file.get("sha256") or "")
+        return self.file_note(caption, name, self.file_link(sha, name) if len(sha) == 64 else None, _)
 
     async def notice(self, chat_key: str, text: str) -> None:
         await self.out.text(chat_key, text)
