@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,7 @@ def covers(chars: Iterable[str]) -> bool:
     return True
 
 
-@lru_cache(maxsize=None)
+@cache
 def cut_font(name: str) -> bytes:
     """The shipped font ``name`` cut to the repertoire (TrueType bytes), once per process."""
     from fontTools import subset, ttLib
@@ -89,7 +89,7 @@ def cut_font(name: str) -> bytes:
     return buf.getvalue()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parsed(family: str, style: str) -> Any:
     """The fpdf2 ``TTFFont`` of one cut font, parsed once per process (a template: never used in a document)."""
     from fpdf import FPDF
