@@ -15,9 +15,9 @@ class Eligibility(EngineParts):
     """The ``eligibility`` state."""
 
     def check_eligibility(self, session: Session, out: Outcome) -> bool:
-        proc = self.catalog.get(session.procedure)
+        proc = self.catalog.get(session.require_procedure())
         form = self.form(session)
-        answers = session.draft.answers
+        answers = session.require_draft().answers
         today = self.today()
         for rule in proc.rules_at(answers, today):  # the version in force on the rule's day
             expr = compile_expr(rule.ineligible_if)
@@ -69,7 +69,7 @@ class Eligibility(EngineParts):
             return self.eligibility_ask(session, out)
         session.fix_answer()
         session.pending = None
-        draft = session.draft
+        draft = session.require_draft()
         target = draft.history[-1] if draft.history else None
         if target:
             session.pending = Revisit(path=target)
