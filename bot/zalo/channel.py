@@ -47,7 +47,7 @@ from storage.models import Conversation
 
 from .client import TEXT_LIMIT, ZaloAPIError, ZaloClient, ZaloError, ZaloNetworkError
 from .inbox import IMAGE_EVENT, TEXT_EVENT, InboxRepo, parse, unwrap
-from .render import render
+from .render import file_note, render
 from .sending import PUSH_RE, Outbound, ZaloSender, default_limits, make_limiter, pushed_choice
 
 log = logging.getLogger("dvcbot.zalo")
@@ -576,23 +576,14 @@ class ZaloChannel:
             await self.out.call(chat_key, lambda: self.client.send_photo(chat_key.split(":", 1)[1], link,
                                                                          caption[:TEXT_LIMIT] or None), "sendPhoto")
             return
-        await self.out.text(chat_key, self.file_note(caption, name, link, _))
-
-    @staticmethod
-    def file_note(caption: str, name: str, link: str | None, _) -> str:
-        """A file as text: the caption and the signed link (or, without one, where the file is kept)."""
-        if link:
-            return caption + "\n" + _("Tải tệp “{name}” tại: {link}\n(Liên kết dùng được trong {days} ngày.)",
-                                       name=name, link=link, days=FILE_LINK_DAYS)
-        return caption + "\n" + _("(Zalo chưa cho phép trợ lý gửi tệp “{name}” qua tin nhắn. Tệp đã được lưu "
-                                   "cùng hồ sơ.)", name=name)
+        await self.out.text(chat_key, file_note(caption, name, link, _, FILE_LINK_DAYS))
 
     def file_text(self, caption: str, file: dict[str, Any], _) -> str:
         """An outbox row's file (the citizen's form copy) as the text the notifier's sender posts."""
         mime = str(file.get("mime") or "")
         name = download_name(str(file.get("name") or ""), mime)
         sha = str(file.get("sha256") or "")
-        return self.file_note(caption, name, self.file_link(sha, name) if len(sha) == 64 else None, _)
+        return file_note(caption, name, self.file_link(sha, name) if len(sha) == 64 else None, _, FILE_LINK_DAYS)
 
     async def notice(self, chat_key: str, text: str) -> None:
         await self.out.text(chat_key, text)

@@ -136,18 +136,19 @@ class Session:
 
     complete: bool = False  # the form has no question left (the transitions condition below)
     _sup_draft: Draft | None = None
-    _machine: Machine | None = field(default=None, init=False, repr=False, compare=False)  # while bound
+    # the engine's machine while the session is bound to it (``bound``), else None
+    machine: Machine | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def is_bound(self) -> bool:
         """Whether the session is bound to an engine's machine (only inside an engine call)."""
-        return self._machine is not None
+        return self.machine is not None
 
     # the machine's triggers (TRANSITIONS); each raises transitions.MachineError from a state it does not leave
     def _fire(self, trigger: str) -> bool:
-        if self._machine is None:
+        if self.machine is None:
             raise RuntimeError("the session is not bound to the engine's machine")
-        return bool(self._machine.events[trigger].trigger(self))
+        return bool(self.machine.events[trigger].trigger(self))
 
     def start_procedure(self) -> bool:
         return self._fire("start_procedure")
@@ -189,11 +190,11 @@ def new_machine() -> Machine:
 def bound(machine: Machine, session: Session) -> Iterator[Session]:
     """The session with the machine's triggers (``session.review()``…) for the length of a call; a session
     already bound stays bound (calls nest)."""
-    if session._machine is machine:
+    if session.machine is machine:
         yield session
         return
-    session._machine = machine
+    session.machine = machine
     try:
         yield session
     finally:
-        session._machine = None
+        session.machine = None
