@@ -12,21 +12,17 @@ abandoned (the process stops, the worker process dies) leaves the row ``claimed`
 claimed again and rendered again, and the citizen gets the form once. A render that fails is retried with the
 notifier's backoff, like a send that did not leave.
 
-Why a worker process: fpdf2 and fontTools are pure Python and hold the GIL for the whole render (about
-0.1 s even with the fonts parsed once, dialogs/forms/fontcache.py); in a thread of the bot's process they
-slow every chat's step down while they run. :func:`render_form` is what officers use too when they open a
-dossier's form.
+Why a worker process (bot/workers.py): fpdf2 and fontTools are pure Python and hold the GIL for the whole
+render (about 0.1 s even with the fonts parsed once, dialogs/forms/fontcache.py); in a thread of the bot's
+process they slow every chat's step down while they run. :func:`render_form` is what officers use too when
+they open a dossier's form.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import threading
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -39,49 +35,19 @@ from storage.models import Dossier
 from storage.officers_repo import OutboxRepo
 
 from .notifier import PermanentError
+from .workers import run_in_worker
 
 log = logging.getLogger("dvcbot.formcopy")
 
 KIND = "form_copy"
 MIME = "application/pdf"
 
-_pool: ProcessPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def worker_pool() -> Executor:
-    """The process-wide worker process for renders (started on first use; one process: renders queue)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        return _pool
-
-
-def _drop_pool(broken: Executor) -> None:
-    global _pool
-    with _pool_lock:
-        if _pool is broken:
-            _pool = None
-    broken.shutdown(wait=False, cancel_futures=True)
-
 
 async def render_form(procedure_id: str, answers: dict[str, Any], *, submitted_at: datetime | None,
                       code: str | None, executor: Executor | None = None) -> bytes:
-    """The filled form as PDF bytes, rendered in the worker process (or ``executor``). A worker that died
-    is replaced and the render made once more."""
-    job = partial(render_pdf, procedure_id, answers, submitted_at=submitted_at, code=code)
-    loop = asyncio.get_running_loop()
-    for attempt in range(2):
-        pool = executor or worker_pool()
-        try:
-            return await loop.run_in_executor(pool, job)
-        except BrokenProcessPool:
-            if executor is not None or attempt == 1:
-                raise
-            log.warning("the form worker process died; starting another")
-            _drop_pool(pool)
-    raise AssertionError("unreachable")
+    """The filled form as PDF bytes, rendered in the worker process (bot/workers.py) or ``executor``."""
+    return await run_in_worker(render_pdf, procedure_id, answers, submitted_at=submitted_at, code=code,
+                               executor=executor)
 
 
 async def enqueue(db: AsyncSession, chat_key: str, code: str, lang: str, now: datetime) -> bool:

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot import formcopy
+from bot import formcopy, workers
 from bot.notifier import MemorySender, Notifier
 from bot.service import Runtime
 from storage.officers_repo import OutboxRepo
@@ -89,7 +89,7 @@ async def test_a_killed_worker_process_is_replaced_and_the_form_arrives_once(run
     await file_dossier(runtime)
     sender = MemorySender("console")
     task = asyncio.create_task(notifier(runtime, sender).drain())
-    pool = formcopy.worker_pool()
+    pool = workers.worker_pool()
     for _ in range(500):  # the worker process exists as soon as the render is submitted
         procs = dict(getattr(pool, "_processes", None) or {})
         if procs:
@@ -98,7 +98,7 @@ async def test_a_killed_worker_process_is_replaced_and_the_form_arrives_once(run
     for pid in procs:
         os.kill(pid, signal.SIGKILL)
     stats = await task
-    assert stats.delivered == 1 and "the form worker process died" in caplog.text  # killed mid-render
+    assert stats.delivered == 1 and "the worker process died" in caplog.text  # killed mid-render
     delivered_once(sender)
     assert (await notifier(runtime, sender, minutes=5).drain()).delivered == 0 and len(sender.sent) == 1
 
