@@ -44,10 +44,11 @@ MIME = "application/pdf"
 
 
 async def render_form(procedure_id: str, answers: dict[str, Any], *, submitted_at: datetime | None,
-                      code: str | None, executor: Executor | None = None) -> bytes:
-    """The filled form as PDF bytes, rendered in the worker process (bot/workers.py) or ``executor``."""
+                      code: str | None, template: str | None = None, executor: Executor | None = None) -> bytes:
+    """The filled form (or the leg form ``template``) as PDF bytes, rendered in the worker process
+    (bot/workers.py) or ``executor``."""
     return await run_in_worker(render_pdf, procedure_id, answers, submitted_at=submitted_at, code=code,
-                               executor=executor)
+                               template=template, executor=executor)
 
 
 async def enqueue(db: AsyncSession, chat_key: str, code: str, lang: str, now: datetime) -> bool:
