@@ -134,8 +134,11 @@ async def test_submission_through_the_chat_creates_the_leg_and_notifications(run
     receipts = await outbox(runtime, kind="citizen_submitted")
     assert [r.chat_key for r in receipts] == [chat.user]
     assert code in receipts[0].payload["text"] and "27/11/2026" in receipts[0].payload["text"]
+    # and the citizen's copy of the form, rendered later from the outbox
+    copies = await outbox(runtime, kind="form_copy")
+    assert [(r.chat_key, r.payload["form"]) for r in copies] == [(chat.user, code)]
     # confirming twice does not create a second leg or second notifications
-    assert len(await outbox(runtime, dossier_id=leg.dossier_id)) == len(pushes) + 1
+    assert len(await outbox(runtime, dossier_id=leg.dossier_id)) == len(pushes) + 2
     del desk
 
 
