@@ -55,7 +55,7 @@ async def enqueue(db: AsyncSession, chat_key: str, code: str, lang: str, now: da
     """In the filing transaction: the form copy of dossier ``code`` for ``chat_key``, once per chat."""
     dossier_id = (await db.execute(select(Dossier.id).where(Dossier.code == code))).scalar_one_or_none()
     _ = translator(lang)
-    payload = {"form": code, "lang": lang, "text": _("Bản sao tờ khai (PDF) của bạn: {name}", name=f"{code}.pdf")}
+    payload = {"form": code, "lang": lang, "text": _("Bản sao tờ khai (PDF) của bạn: {name}", name=code + ".pdf")}
     return await OutboxRepo(db).enqueue(chat_key=chat_key, kind=KIND, dedupe_key=f"{KIND}:{code}:{chat_key}",
                                         payload=payload, now=now, dossier_id=dossier_id)
 

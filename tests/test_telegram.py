@@ -75,6 +75,9 @@ class Bot:
             await self.http.close()
         if self.runner:
             await self.runner.cleanup()
+        # the channel's own tasks (inbox purge, update workers) end here, not mid-query when the test's event
+        # loop closes: a cancelled SQLite query left for the loop's teardown can hang it
+        await self.channel.stop(drain=5)
 
     async def post(self, update: dict, secret: str | None = SECRET) -> int:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}

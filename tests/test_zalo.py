@@ -76,7 +76,7 @@ class Bot:
             await self.channel.close()
         if self.runner:
             await self.runner.cleanup()
-            await self.channel.client.close()
+            await self.channel.close()  # its tasks end here, not mid-query when the test's event loop closes
         if self.http:
             await self.http.close()
 
