@@ -420,7 +420,8 @@ _MALE = frozenset({"nam", "male", "m", "trai", "con trai"})
 _FEMALE = frozenset({"nu", "female", "f", "gai", "con gai"})
 
 
-def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None = None) -> str:
+def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None = None,
+                    allow_cmnd: bool = False) -> str:
     """Accept a 12-digit personal identification number (số định danh cá nhân).
 
     Structure (Thông tư 59/2021/TT-BCA): ``PPP G YY RRRRRR`` — birth-registration
@@ -428,13 +429,15 @@ def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None
     2100s: 4/5, 2200s: 6/7, 2300s: 8/9), last two digits of the birth year,
     random part.  Spaces, dots and dashes between digits are ignored.  When
     ``birth_date`` / ``sex`` ("nam"/"nu" or "male"/"female") are known they
-    are cross-checked.
+    are cross-checked. With ``allow_cmnd`` an old 9-digit identity card number (CMND) is returned as is.
     """
     text = re.sub(r"[\s.\-_]", "", nfc(raw or ""))
     if not text:
         raise Invalid(N_("Vui lòng nhập số định danh cá nhân 12 số in trên thẻ Căn cước (CCCD)."))
     if not text.isdigit() or not text.isascii():
         raise Invalid(N_("Số định danh cá nhân chỉ gồm 12 chữ số. Vui lòng nhập lại, ví dụ 001090012345."))
+    if len(text) == 9 and allow_cmnd:
+        return text
     if len(text) == 9:
         raise Invalid(
             N_("Số CMND 9 số không còn dùng được, vui lòng nhập số định danh cá nhân 12 số trên CCCD.")

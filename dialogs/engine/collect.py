@@ -10,7 +10,7 @@ from ..form import Slot
 from ..i18n import translator
 from ..kinds import NO_VALUE, parse_value
 from ..messages import Incoming, Message
-from ..parsing import Invalid
+from ..parsing import Invalid, says_unknown
 from ..pending import Pending, Revisit
 from ..protocol import Outcome
 from .commands import is_keep
@@ -76,8 +76,8 @@ class Collect(EngineParts):
         if kind.intercept(turn, slot, msg, text, command):  # a sub-dialog of the kind in progress
             return
         old = session.draft.answers.get(slot.path)
-        if command is None and msg.choice is None and text and old is not None and not slot.synthetic \
-                and is_keep(text):
+        kept = old is not None or (f.unknown is not None and slot.path in session.draft.answers)
+        if command is None and msg.choice is None and text and kept and not slot.synthetic and is_keep(text):
             return self.accept(session, slot, old, out)  # asked again (back, edit): keep what was answered
         if command == "back":
             return self.back(session, out)
@@ -94,14 +94,43 @@ class Collect(EngineParts):
         if value is not NO_VALUE:
             return self.accept(session, slot, value, out)
         raw = msg.choice if msg.choice is not None else text
+        typed = msg.choice is None
+        if typed and kind.unknown_first and self.not_known(session, slot, raw, out):
+            return
         try:
             value = parse_value(f, raw, today=self.today(), lookup=self.lookup(session, slot))
             self.check_constraints(session, slot, value)
         except Invalid as exc:
+            if typed and not kind.unknown_first and self.not_known(session, slot, raw, out):
+                return
             return self.reject(session, exc, out)
         if f.kind == "name" and msg.choice is None and self.propose_name(session, slot, raw, value, out):
             return
         self.accept(session, slot, value, out)
+
+    def not_known(self, session: Session, slot: Slot, raw: str, out: Outcome) -> bool:
+        """A reply that says "I don't know / don't remember" ("ko nho", "chưa có") is never stored as the answer.
+        An optional question is skipped; a question that may be left unknown (``unknown`` in its definition)
+        is answered "not known" with its note, and the citizen goes on; any other question says where the
+        answer may be found and is asked again. True: the reply was of this sort and has been answered."""
+        if not says_unknown(raw):
+            return False
+        _ = translator(session.lang)
+        f = slot.field
+        if f.unknown is not None:
+            out.replies.append(Message(_(f.unknown.say)))
+            self.accept(session, slot, None, out)
+        elif not f.required:
+            out.replies.append(Message(_("Không sao, câu này không bắt buộc nên có thể để trống.")))
+            self.accept(session, slot, None, out)
+        else:
+            session.errors += 1
+            where = _(f.help) if f.help else _("Bạn có thể xem lại giấy tờ gốc hoặc hỏi người thân.")
+            out.replies.append(Message(_("Câu này cần có câu trả lời thì hồ sơ mới xử lý được. {where} Những gì "
+                                         "bạn đã khai được giữ lại: gõ “menu” để tạm dừng và quay lại trả lời "
+                                         "sau.", where=where), error=True))
+            self.prompt(session, out)
+        return True
 
     def skip(self, session: Session, slot: Slot, out: Outcome) -> None:
         """“bỏ qua”: an optional question is answered with nothing; a required one cannot be skipped."""
@@ -215,6 +244,8 @@ class Collect(EngineParts):
         slot = self.past_card_offer(session, self.current_slot(session), commit=True)
         if slot is None:
             return self.prompt(session, out)
+        if self.not_known(session, slot, typed, out):
+            return
         try:
             value = parse_value(slot.field, typed, today=self.today(), lookup=self.lookup(session, slot))
             self.check_constraints(session, slot, value)

@@ -122,8 +122,11 @@ class Prompts(EngineParts):
             text += "\n" + line
         if f.example and kind not in ("choice", "yes_no"):
             text += "\n" + _("Ví dụ: {example}", example=f.example)
-        old = session.draft.answers.get(slot.path) if session.draft else None
-        if old is not None and not slot.synthetic:
+        if f.unknown is not None:
+            text += "\n" + _("Nếu không nhớ, gõ “không nhớ”.")
+        answers = session.draft.answers if session.draft else {}
+        old = answers.get(slot.path)
+        if (old is not None or (f.unknown is not None and slot.path in answers)) and not slot.synthetic:
             text += "\n" + _("(Câu trả lời trước: {value}. Gõ “giữ nguyên” để giữ.)", value=display(f, old, _))
         if session.errors >= 2 and f.help:
             text += "\n💡 " + _(f.help)
@@ -140,8 +143,11 @@ class Prompts(EngineParts):
     def field_help(self, session: Session, f: FieldDef) -> str:
         _ = translator(session.lang)
         parts = [_(f.help) if f.help else _("Vui lòng trả lời câu hỏi: {prompt}", prompt=_(f.prompt))]
-        if kinds.KIND_HINTS.get(f.kind):
-            parts.append(_(kinds.KIND_HINTS[f.kind]))
+        hint = kinds.get(f.kind).hint_for(f)
+        if hint:
+            parts.append(_(hint))
+        if f.unknown is not None:
+            parts.append(_("Nếu không nhớ, gõ “không nhớ”. {then}", then=_(f.unknown.say)))
         if not f.required:
             parts.append(_("Câu này không bắt buộc: gõ “bỏ qua” nếu không có."))
         parts.append(self.help_general(session))

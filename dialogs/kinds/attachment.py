@@ -41,6 +41,7 @@ def accepted_mimes(f) -> list[str]:
 
 class Attachment(Kind):
     name = "attachment"
+    unknown_first = False
     hint = N_("Gửi ảnh chụp rõ nét hoặc tệp PDF.")
 
     def parse(self, f, raw, *, today, lookup):

@@ -10,6 +10,7 @@ from .base import NO_VALUE, AskParts, Kind
 
 class Confirm(Kind):
     name = "confirm"
+    unknown_first = False
 
     def parse(self, f, raw, *, today, lookup):
         said_no = False

@@ -1,0 +1,86 @@
+"""Conversation tests for the dead ends citizens met in the walk-through: a number the family does not know,
+a stop that sent "Sửa câu trả lời" to the wrong question, a missing authorisation paper, a numbered list of
+communes, answers lost when a branch was switched off and on, and filing for someone else. Each drives the
+engine as a citizen would and takes the way forward."""
+from __future__ import annotations
+
+from bot.service import Runtime
+from tests.conftest import Chat
+from tests.test_conversation_linked import birth_people, birth_start, death_start
+
+
+async def death_to_id(chat: Chat) -> Chat:
+    """The death group up to the deceased's ID number."""
+    await death_start(chat)
+    await chat.expect("requester.full_name")
+    await chat.say("Nguyễn Văn Bình")
+    await chat.say("01/02/1975")
+    await chat.expect("requester.id_number")
+    await chat.say("068075001234")
+    await chat.expect("requester.relation")
+    await chat.say("Con")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("Thôn 3")
+    await chat.expect("requester.phone")
+    await chat.say("0912345678")
+    await chat.expect("deceased.full_name")
+    await chat.say("Nguyễn Văn An")
+    await chat.say("05/03/1940")
+    await chat.say("nam")
+    await chat.say("Kinh")
+    await chat.say("Việt Nam")
+    return await chat.expect("deceased.id_number")
+
+
+async def test_deceased_id_unknown_is_noted_and_the_family_goes_on(chat: Chat):
+    await death_to_id(chat)
+    assert "không nhớ" in chat.ask.text and "CMND" in chat.ask.text
+    await chat.say("trợ giúp")  # help says where the number is found, not the question again
+    assert "giấy báo tử" in chat.text() and "Công an xã" in chat.text()
+    assert "Vui lòng trả lời câu hỏi" not in chat.text()
+    await chat.say("ko nho")
+    await chat.expect("deceased.residence")
+    assert "tra số định danh" in chat.text() and chat.error is None
+    answers = await chat.answers()
+    assert answers["deceased.id_number"] is None
+    # back to it: the note is what the family reads, never "ko nho"
+    await chat.say("quay lại")
+    await chat.expect("deceased.id_number")
+    assert "Gia đình không nhớ" in chat.ask.text
+
+
+async def test_deceased_old_nine_digit_cmnd_is_taken(chat: Chat):
+    await death_to_id(chat)
+    await chat.say("245 123 456")
+    await chat.expect("deceased.residence")
+    assert (await chat.answers())["deceased.id_number"] == "245123456"
+
+
+async def test_dont_know_on_a_required_question_is_never_stored(chat: Chat):
+    await death_start(chat)
+    await chat.say("Nguyễn Văn Bình")
+    await chat.say("01/02/1975")
+    await chat.expect("requester.id_number")
+    await chat.say("khong nho so")
+    await chat.expect("requester.id_number")
+    assert chat.error is not None and "gõ “menu” để tạm dừng" in chat.error.text
+    assert "requester.id_number" not in await chat.answers()
+    await chat.say("068075001234")
+    await chat.expect("requester.relation")
+
+
+async def test_dont_remember_the_marriage_certificate_number(chat: Chat):
+    await birth_start(chat)
+    await birth_people(chat, married=False)
+    await chat.say("quay lại")
+    await chat.expect("marriage.registered")
+    await chat.say("có")
+    await chat.expect("marriage.number")
+    await chat.say("ko nho")
+    await chat.expect("marriage.book")
+    assert (await chat.answers())["marriage.number"] is None
+    await chat.say("không biết ạ")  # optional: skipped, not stored as the book number
+    await chat.expect("marriage.date")
+    assert (await chat.answers())["marriage.book"] is None
+    assert "không bắt buộc" in chat.text()
