@@ -84,3 +84,28 @@ async def test_dont_remember_the_marriage_certificate_number(chat: Chat):
     await chat.expect("marriage.date")
     assert (await chat.answers())["marriage.book"] is None
     assert "không bắt buộc" in chat.text()
+
+
+async def test_fix_after_a_stop_opens_the_answer_that_caused_it(chat: Chat):
+    """The walk-through's loop: a border stop, "Sửa", back to the first question and a second stop, "Sửa", a
+    first answer again: the border stop came back and "Sửa" kept opening the first question."""
+    await birth_start(chat, border="có")
+    await chat.expect("case.border_foreign_parent")
+    await chat.say("có")
+    await chat.expect("_eligibility")
+    assert "Cha hoặc mẹ là công dân nước láng giềng" in chat.ask.text
+    await chat.say("1")  # Sửa câu trả lời
+    await chat.expect("case.border_foreign_parent")
+    await chat.say("quay lại")
+    await chat.say("quay lại")
+    await chat.expect("case.situation")
+    await chat.say("2")  # parent not determined: a stop of its own
+    await chat.expect("_eligibility")
+    await chat.say("1")
+    await chat.expect("case.situation")
+    await chat.say("1")  # the first stop again: its own answer opens, not the first question
+    await chat.expect("_eligibility")
+    await chat.say("1")
+    await chat.expect("case.border_foreign_parent")
+    await chat.say("không")
+    await chat.expect("link.commune")

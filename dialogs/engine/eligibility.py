@@ -44,10 +44,32 @@ class Eligibility(EngineParts):
                 return True
         return False
 
+    def stop_cause(self, session: Session) -> str | None:
+        """The answer that made the rule stop the case: the latest answered of those its condition reads (the
+        last answer given, when the rule reads none of them). "Sửa câu trả lời" opens it: another answer would
+        only bring the same stop back."""
+        draft = session.draft
+        if draft is None or not draft.history:
+            return None
+        pending = session.pending
+        rule = next((r for r in self.catalog.get(session.procedure).rules_at(draft.answers, self.today())
+                     if isinstance(pending, Ineligible) and r.id == pending.rule), None)
+        if rule is not None:
+            refs = compile_expr(rule.ineligible_if).refs
+            for path in reversed(draft.history):
+                if path in draft.answers and (path in refs or any(r.startswith(path + ".") for r in refs)):
+                    return path
+        return draft.history[-1]
+
     def eligibility_ask(self, session: Session, out: Outcome) -> None:
         _ = translator(session.lang)
+        cause = self.stop_cause(session)
+        f = self.form(session).field(cause) if cause else None
+        text = (_("Nếu câu “{label}” trả lời nhầm, chọn “Sửa câu trả lời” để sửa câu đó. Hồ sơ đang khai vẫn "
+                  "được lưu.", label=_(f.summary_label)) if f is not None else
+                _("Nếu bạn trả lời nhầm, chọn “Sửa câu trả lời”. Hồ sơ đang khai vẫn được lưu."))
         out.replies.append(Ask(
-            text=_("Nếu bạn trả lời nhầm, chọn “Sửa câu trả lời”. Hồ sơ đang khai vẫn được lưu."),
+            text=text,
             procedure=session.procedure, field="_eligibility", kind="choice",
             choices=(ChoiceOut("fix", _("Sửa câu trả lời")), ChoiceOut("menu", _("Về danh sách thủ tục")),
                      ChoiceOut("cancel", _("Hủy hồ sơ")))))
@@ -67,10 +89,9 @@ class Eligibility(EngineParts):
         if value != "fix":
             out.replies.append(Message(_("Vui lòng chọn một trong các lựa chọn bên dưới."), error=True))
             return self.eligibility_ask(session, out)
+        target = self.stop_cause(session)
         session.fix_answer()
         session.pending = None
-        draft = session.draft
-        target = draft.history[-1] if draft.history else None
         if target:
             session.pending = Revisit(path=target)
         slot = self.current_slot(session)
