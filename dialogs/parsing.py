@@ -901,14 +901,21 @@ _UNKNOWN_RE = re.compile(
 _UNKNOWN_FILLER = re.compile(r"\b(?:a|ah|oi|roi|nha|nhe|a oi|ạ|that|luon)\b")
 
 
-def says_unknown(raw: str) -> bool:
+def says_unknown(raw: str, *, lead: bool = False) -> bool:
     """Whether a reply says "I don't know / don't remember / haven't got it" ("ko nho", "khong nho so",
-    "chưa có", "quên rồi", "không biết ạ") instead of giving the answer: such a reply is never data."""
+    "chưa có", "quên rồi", "không biết ạ") instead of giving the answer: such a reply is never data. With
+    ``lead`` it is enough that the reply begins so ("chưa có giấy ủy quyền"): for questions no typed text
+    answers (a photo of a paper)."""
     text = _clean(raw or "")
     if not text or len(text) > 60:
         return False
     text = " ".join(_UNKNOWN_FILLER.sub(" ", text).split())
-    return bool(text) and _UNKNOWN_RE.fullmatch(text) is not None
+    if not text:
+        return False
+    if lead:
+        m = _UNKNOWN_RE.match(text)
+        return m is not None and (m.end() == len(text) or text[m.end()] == " ")
+    return _UNKNOWN_RE.fullmatch(text) is not None
 
 
 # --------------------------------------------------------------------------

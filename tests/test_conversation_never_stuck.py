@@ -5,7 +5,8 @@ engine as a citizen would and takes the way forward."""
 from __future__ import annotations
 
 from bot.service import Runtime
-from tests.conftest import Chat
+from tests.conftest import Chat, jpeg
+from tests.test_allowances import REP_ID, beneficiary, residence_and_phone, start_registration
 from tests.test_conversation_linked import birth_people, birth_start, death_start
 
 
@@ -109,3 +110,30 @@ async def test_fix_after_a_stop_opens_the_answer_that_caused_it(chat: Chat):
     await chat.expect("case.border_foreign_parent")
     await chat.say("không")
     await chat.expect("link.commune")
+
+
+async def test_no_authorisation_paper_says_how_to_get_one_and_keeps_the_draft(chat: Chat):
+    await start_registration(chat, "authorised")
+    await beneficiary(chat)
+    await residence_and_phone(chat)
+    await chat.say("Trần Văn Bình")
+    await chat.say("01/02/1975")
+    await chat.say(REP_ID)
+    await chat.say("con trai")
+    await chat.say("0987654321")
+    await chat.expect("rep.authorisation")
+    await chat.say("chua co giay uy quyen")
+    await chat.expect("rep.authorisation")
+    said = chat.text()
+    assert "chứng thực chữ ký" in said and "Ủy ban nhân dân xã" in said and "tại nhà" in said, said
+    assert "niêm yết" in said and "được giữ lại" in said
+    assert "rep.authorisation" not in await chat.answers()
+    # as the message says: pause, and come back when the paper is signed
+    await chat.say("menu")
+    await chat.expect("procedure")
+    await chat.say("tiếp tục")
+    await chat.expect("rep.authorisation")
+    assert (await chat.answers())["rep.phone"] == "0987654321"
+    await chat.send_file(jpeg(3), "giay-uy-quyen.jpg")
+    await chat.press("done")
+    await chat.expect("account.owner")

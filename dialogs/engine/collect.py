@@ -52,6 +52,9 @@ class EngineTurn:
     def skip(self, slot: Slot) -> None:
         self.engine.skip(self.session, slot, self.out)
 
+    def not_known(self, slot: Slot, raw: str) -> bool:
+        return self.engine.not_known(self.session, slot, raw, self.out, lead=True)
+
     def say(self, text: str, error: bool = False) -> None:
         self.out.replies.append(Message(text, error=error))
 
@@ -108,12 +111,12 @@ class Collect(EngineParts):
             return
         self.accept(session, slot, value, out)
 
-    def not_known(self, session: Session, slot: Slot, raw: str, out: Outcome) -> bool:
+    def not_known(self, session: Session, slot: Slot, raw: str, out: Outcome, *, lead: bool = False) -> bool:
         """A reply that says "I don't know / don't remember" ("ko nho", "chưa có") is never stored as the answer.
         An optional question is skipped; a question that may be left unknown (``unknown`` in its definition)
         is answered "not known" with its note, and the citizen goes on; any other question says where the
         answer may be found and is asked again. True: the reply was of this sort and has been answered."""
-        if not says_unknown(raw):
+        if not says_unknown(raw, lead=lead):
             return False
         _ = translator(session.lang)
         f = slot.field
@@ -123,6 +126,13 @@ class Collect(EngineParts):
         elif not f.required:
             out.replies.append(Message(_("Không sao, câu này không bắt buộc nên có thể để trống.")))
             self.accept(session, slot, None, out)
+        elif f.kind == "attachment":
+            session.errors += 1
+            where = _(f.help) if f.help else _("Bạn có thể hỏi nơi đã cấp giấy này để xin bản sao.")
+            out.replies.append(Message(_("Hồ sơ cần có giấy này. {where}\nNhững gì bạn đã khai được giữ lại: gõ "
+                                         "“menu” để tạm dừng; khi có giấy, gõ “tiếp tục” rồi gửi ảnh.",
+                                         where=where)))
+            self.prompt(session, out)
         else:
             session.errors += 1
             where = _(f.help) if f.help else _("Bạn có thể xem lại giấy tờ gốc hoặc hỏi người thân.")

@@ -60,6 +60,10 @@ class Turn(Protocol):
     def skip(self, slot: Slot) -> None:
         """“bỏ qua”: an optional question is answered with nothing; a required one says it cannot be."""
 
+    def not_known(self, slot: Slot, raw: str) -> bool:
+        """A reply saying "không nhớ / chưa có" answered as the field's definition says (engine/collect.py).
+        True: it was such a reply."""
+
     def say(self, text: str, error: bool = False) -> None:
         """A message before the question."""
 
