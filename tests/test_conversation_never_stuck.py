@@ -137,3 +137,39 @@ async def test_no_authorisation_paper_says_how_to_get_one_and_keeps_the_draft(ch
     await chat.send_file(jpeg(3), "giay-uy-quyen.jpg")
     await chat.press("done")
     await chat.expect("account.owner")
+
+
+async def test_a_commune_is_picked_by_its_number_in_the_list(chat: Chat):
+    await death_start(chat)
+    await chat.say("Nguyễn Văn Bình")
+    await chat.say("01/02/1975")
+    await chat.say("068075001234")
+    await chat.say("Con")
+    await chat.expect("requester.residence")
+    await chat.say("lam dong")
+    await chat.say("gia nghia")
+    assert "2. Phường Nam Gia Nghĩa" in chat.ask.text or \
+        [c.label for c in chat.ask.choices][1] == "Phường Nam Gia Nghĩa", chat.ask
+    await chat.say("2")  # as a console or Zalo user answers a numbered list
+    assert chat.error is None, chat.error
+    await chat.say("Tổ 5")
+    await chat.expect("requester.phone")
+    residence = (await chat.answers())["requester.residence"]
+    assert residence["commune"] == "Phường Nam Gia Nghĩa" and residence["detail"] == "Tổ 5"
+
+
+async def test_an_old_commune_name_maps_to_todays_commune(chat: Chat):
+    await death_start(chat)
+    await chat.say("Nguyễn Văn Bình")
+    await chat.say("01/02/1975")
+    await chat.say("068075001234")
+    await chat.say("Con")
+    await chat.expect("requester.residence")
+    await chat.say("hai duong")
+    assert "Hải Phòng" in chat.text()
+    await chat.say("an phuong")  # merged on 01/07/2025
+    assert "nay thuộc Xã Hà Tây" in chat.text(), chat.text()
+    await chat.say("Thôn 3")
+    await chat.expect("requester.phone")
+    residence = (await chat.answers())["requester.residence"]
+    assert (residence["province"], residence["commune"]) == ("Thành phố Hải Phòng", "Xã Hà Tây")
