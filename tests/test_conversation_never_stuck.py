@@ -173,3 +173,45 @@ async def test_an_old_commune_name_maps_to_todays_commune(chat: Chat):
     await chat.expect("requester.phone")
     residence = (await chat.answers())["requester.residence"]
     assert (residence["province"], residence["commune"]) == ("Thành phố Hải Phòng", "Xã Hà Tây")
+
+
+async def test_answers_under_a_branch_switched_off_and_on_are_offered_back(chat: Chat, runtime: Runtime):
+    """The walk-through's D24: the health-insurance answers were gone after the route was toggled."""
+    from tests.test_conversation_linked import birth_docs, birth_insurance, birth_residence, submit
+    await birth_start(chat)
+    await birth_people(chat)
+    await birth_residence(chat)
+    await birth_insurance(chat)
+    await birth_docs(chat)
+    await chat.expect("_review")
+    # switch the card off: birth and residence only
+    await chat.press("edit")
+    await chat.press("link")
+    await chat.expect("_edit_field")
+    await chat.press("link.parts")
+    await chat.say("3")
+    await chat.expect("_review")
+    answers = await chat.answers()
+    assert "insurance.facility" not in answers and "insurance.facility" not in chat.text()
+    # and on again: the answers given before are offered back, and kept with “giữ nguyên”
+    await chat.press("edit")
+    await chat.press("link")
+    await chat.press("link.parts")
+    await chat.say("1")
+    await chat.expect("insurance.facility")
+    assert "Câu trả lời trước: Trạm Y tế xã Đức Trọng" in chat.ask.text
+    await chat.say("giữ nguyên")
+    await chat.expect("insurance.guardian")
+    await chat.say("giu nguyen")
+    await chat.expect("_review")
+    answers = await chat.answers()
+    assert answers["insurance.facility"] == "Trạm Y tế xã Đức Trọng" and "_hidden" not in answers
+    # a branch left off at submission: its answers are not in the dossier
+    await chat.press("edit")
+    await chat.press("link")
+    await chat.press("link.parts")
+    await chat.say("3")
+    code = await submit(chat)
+    from tests.test_conversation_linked import dossier
+    stored = (await dossier(runtime, code))["answers"]
+    assert "_hidden" not in stored and not any(k.startswith("insurance.") for k in stored)

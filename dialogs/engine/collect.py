@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import kinds
 from ..expr import compile_expr
-from ..form import Slot
+from ..form import Slot, previous
 from ..i18n import translator
 from ..kinds import NO_VALUE, parse_value
 from ..messages import Incoming, Message
@@ -78,8 +78,8 @@ class Collect(EngineParts):
         turn = EngineTurn(self, session, out)
         if kind.intercept(turn, slot, msg, text, command):  # a sub-dialog of the kind in progress
             return
-        old = session.draft.answers.get(slot.path)
-        kept = old is not None or (f.unknown is not None and slot.path in session.draft.answers)
+        answered, old = previous(session.draft.answers, slot.path)  # now, or in a branch switched off since
+        kept = answered and (old is not None or f.unknown is not None)
         if command is None and msg.choice is None and text and kept and not slot.synthetic and is_keep(text):
             return self.accept(session, slot, old, out)  # asked again (back, edit): keep what was answered
         if command == "back":

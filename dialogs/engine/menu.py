@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 
 from .. import nlu, parsing
+from ..form import submitted
 from ..i18n import translator
 from ..kinds.address import AddressEntry
 from ..messages import Ask, ChoiceOut, Incoming, Message
@@ -128,7 +129,7 @@ class Menu(EngineParts):
             out.replies.append(Message(self.info_card(proc_id, session.lang, short=True)))
         else:
             out.replies.append(Message(_("Bạn đã khai dở hồ sơ này ({n} câu đã trả lời). Chúng ta tiếp tục nhé.",
-                                         n=len(draft.answers))))
+                                         n=len(submitted(draft.answers)))))
         if self.check_eligibility(session, out):
             return
         self.advance(session, out)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import kinds
-from ..form import Form, Slot
+from ..form import Form, Slot, previous
 from ..i18n import translator
 from ..kinds import display
 from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask
@@ -124,9 +124,8 @@ class Prompts(EngineParts):
             text += "\n" + _("Ví dụ: {example}", example=f.example)
         if f.unknown is not None:
             text += "\n" + _("Nếu không nhớ, gõ “không nhớ”.")
-        answers = session.draft.answers if session.draft else {}
-        old = answers.get(slot.path)
-        if (old is not None or (f.unknown is not None and slot.path in answers)) and not slot.synthetic:
+        answered, old = previous(session.draft.answers, slot.path) if session.draft else (False, None)
+        if answered and (old is not None or f.unknown is not None) and not slot.synthetic:
             text += "\n" + _("(Câu trả lời trước: {value}. Gõ “giữ nguyên” để giữ.)", value=display(f, old, _))
         if session.errors >= 2 and f.help:
             text += "\n💡 " + _(f.help)
