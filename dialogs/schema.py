@@ -159,8 +159,10 @@ class FieldDef(Strict):
     # id_number: paths of the same person's date of birth and sex, for cross-checks
     birth_date_field: str | None = None
     sex_field: str | None = None
-    # id_number: the person's sex when the question itself says it (the mother, the father)
+    # id_number: the person's sex when the question itself says it (the mother, the father) ...
     sex: Literal["nam", "nu"] | None = None
+    # ... or when ``sex_field`` holds an answer that implies it (requester.relation: me -> nu, cha -> nam)
+    sex_values: dict[str, Literal["nam", "nu"]] = Field(default_factory=dict)
     # id_number: the old 9-digit identity card number (CMND) is also taken (the deceased may never have had
     # a CCCD; the form's line reads "Giấy tờ tùy thân")
     accept_cmnd: bool = False
@@ -222,6 +224,8 @@ class FieldDef(Strict):
             raise ValueError(f"field {self.id}: sex and accept_cmnd are only for id_number")
         if self.sex is not None and self.sex_field is not None:
             raise ValueError(f"field {self.id}: give either sex or sex_field")
+        if self.sex_values and self.sex_field is None:
+            raise ValueError(f"field {self.id}: sex_values reads the answer of sex_field")
         if self.unknown is not None and not self.required:
             raise ValueError(f"field {self.id}: an optional question is skipped when unknown; unknown is for "
                              "required ones")

@@ -215,3 +215,41 @@ async def test_answers_under_a_branch_switched_off_and_on_are_offered_back(chat:
     from tests.test_conversation_linked import dossier
     stored = (await dossier(runtime, code))["answers"]
     assert "_hidden" not in stored and not any(k.startswith("insurance.") for k in stored)
+
+
+async def test_parents_id_numbers_are_checked_against_their_sex(chat: Chat):
+    await birth_start(chat)
+    await chat.expect("requester.relation")
+    await chat.say("Mẹ")
+    await chat.say("Trần Thị Hoa")
+    await chat.say("12/04/1995")
+    await chat.expect("requester.id_number")
+    await chat.say("068095001234")  # sex digit 0: a man born in the 1900s
+    await chat.expect("requester.id_number")
+    assert chat.error is not None and "giới tính" in chat.error.text
+    await chat.say("068195001234")
+    await chat.expect("requester.phone")
+    await chat.say("0912345678")
+    await chat.say("nguyễn minh an")
+    await chat.say("nam")
+    await chat.say("Kinh")
+    await chat.say("Việt Nam")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("Trạm Y tế xã Đức Trọng")
+    await chat.say("Xã Đức Trọng, tỉnh Lâm Đồng")
+    await chat.say("2")
+    await chat.say("Kinh")
+    await chat.say("1")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("Thôn 3")
+    await chat.expect("father.full_name")
+    await chat.say("Nguyễn Văn Bình")
+    await chat.say("03/09/1993")
+    await chat.expect("father.id_number")
+    await chat.say("068193004321")  # sex digit 1: a woman
+    await chat.expect("father.id_number")
+    assert chat.error is not None and "giới tính" in chat.error.text
+    await chat.say("068093004321")
+    await chat.expect("father.ethnicity")

@@ -21,6 +21,8 @@ class IdNumber(Kind):
     def parse(self, f, raw, *, today, lookup):
         bd = lookup(f.birth_date_field) if f.birth_date_field else None
         sex = f.sex or (lookup(f.sex_field) if f.sex_field else None)
+        if f.sex_values:
+            sex = f.sex_values.get(sex) if isinstance(sex, str) else None
         return parsing.parse_id_number(raw, birth_date=bd if isinstance(bd, date) else None,
                                        sex=sex if isinstance(sex, str) else None, allow_cmnd=f.accept_cmnd)
 
