@@ -253,3 +253,48 @@ async def test_parents_id_numbers_are_checked_against_their_sex(chat: Chat):
     assert chat.error is not None and "giới tính" in chat.error.text
     await chat.say("068093004321")
     await chat.expect("father.ethnicity")
+
+
+async def test_a_volunteer_files_housing_support_for_a_household(chat: Chat, runtime: Runtime):
+    from tests.test_conversation_social import HOUSING, address, open_procedure, submit
+    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở")
+    for text in ("hộ nghèo", "đổ sập", "thiên tai", "20/11/2026"):
+        await chat.say(text)
+    await chat.expect("filer.role")
+    await chat.say("tôi khai giúp")
+    await chat.expect("filer.full_name")
+    await chat.say("Lò Thị Hiền")
+    await chat.expect("filer.phone")
+    await chat.say("0977 123 456")
+    await chat.expect("rep.full_name")
+    for text in ("Hà Văn Sáu", "01/01/1960", "nam", "Kinh", "068060001234", "bỏ qua"):
+        await chat.say(text)
+    await address(chat, "household.residence")
+    for text in ("3", "1", "Nhà gỗ", "Sập hết mái"):
+        await chat.say(text)
+    await chat.expect("contact.phone")
+    assert "hộ gia đình" in chat.ask.text  # whose number: the household's, not the volunteer's
+    await chat.say("0912000222")
+    await chat.say("bỏ qua")
+    data = await submit(chat, runtime, HOUSING, "HNO", "2026-11-26")
+    a = data["answers"]
+    assert (a["filer.role"], a["filer.full_name"], a["filer.phone"]) == ("helper", "Lò Thị Hiền", "0977123456")
+    assert a["contact.phone"] == "0912000222" and data["applicant_name"] == "HÀ VĂN SÁU"
+
+
+async def test_a_volunteer_may_file_for_a_household_or_a_care_home(chat: Chat):
+    from tests.test_conversation_social import AVERAGE, FACILITY, open_procedure
+    await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
+    await chat.say("1")
+    await chat.say("2.000.000")
+    await chat.expect("filer.role")
+    await chat.say("2")
+    await chat.expect("filer.full_name")
+    await chat.say("menu")
+    await open_procedure(chat, FACILITY, "conditions.civil_capacity", "cơ sở trợ giúp xã hội")
+    for _ in range(4):
+        await chat.say("có")
+    await chat.expect("filer.role")
+    assert "Tôi khai giúp cơ sở" in chat.ask.text or any("khai giúp" in c.label for c in chat.ask.choices)
+    await chat.say("2")
+    await chat.expect("filer.full_name")
