@@ -141,10 +141,18 @@ class Prompts(EngineParts):
 
     def field_help(self, session: Session, f: FieldDef) -> str:
         _ = translator(session.lang)
-        parts = [_(f.help) if f.help else _("Vui lòng trả lời câu hỏi: {prompt}", prompt=_(f.prompt))]
-        hint = kinds.get(f.kind).hint_for(f)
+        kind = kinds.get(f.kind)
+        parts = [_(f.help)] if f.help else []  # help adds to the question, never repeats it
+        if kind.more_help:
+            parts.append(_(kind.more_help))
+        hint = kind.hint_for(f)
         if hint:
             parts.append(_(hint))
+        if f.example:
+            parts.append(_("Ví dụ: {example}", example=f.example))
+        if not parts:
+            parts.append(_("Trả lời ngắn gọn, đúng như trên giấy tờ của bạn. Chưa có thông tin thì gõ “menu” để tạm "
+                           "dừng; những gì đã khai được giữ lại."))
         if f.unknown is not None:
             parts.append(_("Nếu không nhớ, gõ “không nhớ”. {then}", then=_(f.unknown.say)))
         if not f.required:

@@ -79,6 +79,9 @@ class Kind:
     # A typed reply that says "không nhớ / không biết" is read as such before parsing (it is never stored as
     # data). Kinds whose answers are picked from a list look at it only when the list does not match.
     unknown_first: ClassVar[bool] = True
+    # msgid added to the help ("trợ giúp") of a question of this kind: what the question itself does not say
+    # (where the answer is found, what it is used for)
+    more_help: ClassVar[str | None] = None
 
     def hint_for(self, f: FieldDef) -> str | None:
         """The hint for this field (msgid); the kind's own by default."""
