@@ -11,7 +11,6 @@ from ..textnorm import fold
 from .parts import EngineParts
 from .session import Session
 
-
 FIX = "fix"  # fix the latest answer that made the rule stop the case; "fix:<path>": that one
 MAX_FIXES = 3
 
