@@ -142,11 +142,10 @@ class Prompts(EngineParts):
     def field_help(self, session: Session, f: FieldDef) -> str:
         _ = translator(session.lang)
         kind = kinds.get(f.kind)
-        parts = [_(f.help)] if f.help else []  # help adds to the question, never repeats it
-        if kind.more_help:
-            parts.append(_(kind.more_help))
+        # help adds to the question, never repeats it: the field's own help, else what the kind adds
+        parts = [_(f.help)] if f.help else [_(kind.more_help)] if kind.more_help else []
         hint = kind.hint_for(f)
-        if hint:
+        if hint and not parts:
             parts.append(_(hint))
         if f.example:
             parts.append(_("Ví dụ: {example}", example=f.example))
