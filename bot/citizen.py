@@ -129,7 +129,7 @@ async def serve(turn: Turn, session: Session, req: Request) -> Result:
             return Withdrawn(req.code, False, exc.text(session.lang))
     if isinstance(req, Follow):
         try:
-            await cases.follow_dossier(db, session.user, req.code, req.last4, catalog=rt.catalog)
+            await cases.follow_dossier(db, session.user, req.code, req.last4, catalog=rt.catalog, now=now)
             return Followed(req.code, True)
         except cases.ActionRefused as exc:
             return Followed(req.code, False, exc.text(session.lang))

@@ -367,7 +367,7 @@ class _ProvinceHit:
     legacy: str | None
 
 
-def _province_hits(text: str, *, fuzzy: bool = True) -> list[_ProvinceHit]:
+def province_hits(text: str, *, fuzzy: bool = True) -> list[_ProvinceHit]:
     """Ranked province candidates for ``text`` (best first)."""
     raw_key = _key(text)
     if not raw_key:
@@ -433,7 +433,7 @@ def match_province(text: str) -> list[Unit]:
     → Lâm Đồng).  An exact match returns a single candidate.
     """
     table = _province_table()
-    return [table[h.code] for h in _province_hits(text)]
+    return [table[h.code] for h in province_hits(text)]
 
 
 def legacy_note(text: str, translate: Callable[[str], str] | None = None) -> str | None:
@@ -445,7 +445,7 @@ def legacy_note(text: str, translate: Callable[[str], str] | None = None) -> str
     ``translate`` (e.g. a gettext function) is applied to the message id
     before the names are filled in.
     """
-    hits = _province_hits(text)
+    hits = province_hits(text)
     if len(hits) != 1 or hits[0].legacy is None:
         return None
     hit = hits[0]
@@ -575,7 +575,7 @@ def _split_parts(text: str) -> list[str]:
 def _find_province(parts: list[str]) -> tuple[int, _ProvinceHit | None, str]:
     """Return (part index, province hit, leftover text of that part)."""
     for i in range(len(parts) - 1, -1, -1):
-        hits = _province_hits(parts[i], fuzzy=False)
+        hits = province_hits(parts[i], fuzzy=False)
         if len(hits) == 1 and hits[0].score == 1.0:
             return i, hits[0], ""
     if not parts:
@@ -596,7 +596,7 @@ def _find_province(parts: list[str]) -> tuple[int, _ProvinceHit | None, str]:
     # Last resort, a typo in the last part ("ha noii"): be strict, a wrong
     # province is worse than none.
     if not re.search(r"\d", last) and not _split_commune_prefix(_key(last))[2]:
-        hits = _province_hits(last)
+        hits = province_hits(last)
         if len(hits) == 1 and hits[0].score >= 0.9:
             return len(parts) - 1, hits[0], ""
     return -1, None, ""

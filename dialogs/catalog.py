@@ -212,11 +212,10 @@ def check_procedure(form: Form) -> list[str]:
             n += 1
         if s.repeat:
             order[s.id] = n  # the group itself, for count()
-    choice_values = {
-        key: {c.value for c in sf[1].choices}
-        for key, sf in form._by_key.items() if sf[1].kind in ("choice", "multi_choice")
-    }
-    kinds = {key: sf[1].kind for key, sf in form._by_key.items()}
+    fields = form.fields_by_key()
+    choice_values = {key: {c.value for c in f.choices} for key, f in fields.items()
+                     if f.kind in ("choice", "multi_choice")}
+    kinds = {key: f.kind for key, f in fields.items()}
 
     def known(ref: str) -> str | None:
         key = form.key_of(ref)

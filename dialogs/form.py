@@ -114,6 +114,10 @@ class Form:
     def field_keys(self) -> frozenset[str]:
         return frozenset(self._by_key)
 
+    def fields_by_key(self) -> dict[str, FieldDef]:
+        """Every field of the form by its key (``members[].relation`` for a repeat group's field)."""
+        return {key: sf[1] for key, sf in self._by_key.items()}
+
     def instances(self, answers: dict[str, Any], group: str) -> int:
         prefix = f"{group}["
         seen = set()

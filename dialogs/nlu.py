@@ -714,7 +714,7 @@ def _is_place_name(text: str) -> bool:
 
     if len(text.split()) > 5:
         return False
-    hits = address._province_hits(text, fuzzy=False)
+    hits = address.province_hits(text, fuzzy=False)
     return len(hits) == 1 and hits[0].score >= 1.0
 
 

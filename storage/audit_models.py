@@ -14,7 +14,8 @@ from .models import Base, UTCDateTime, utcnow
 
 class AuditEntry(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_actor", "actor_key", "at"),)
+    __table_args__ = (Index("ix_audit_actor", "actor_key", "at"),
+                      Index("ix_audit_action", "action", "subject", "at"))  # counted per action (migration 0010)
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
                                     autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

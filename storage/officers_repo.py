@@ -173,7 +173,7 @@ class SupplementRepo:
     async def open_for_chat(self, user_key: str) -> list[tuple[SupplementRequest, Dossier]]:
         stmt = select(SupplementRequest, Dossier).join(Dossier, Dossier.id == SupplementRequest.dossier_id).where(
             SupplementRequest.status == "open",
-            or_(Dossier.submitter_key == user_key, Dossier.applicant_key == user_key)).order_by(SupplementRequest.id)
+            Dossier.submitter_key == user_key).order_by(SupplementRequest.id)  # a follower only reads
         return [(r, d) for r, d in (await self.db.execute(stmt)).all()]
 
     async def get(self, request_id: int, *, lock: bool = False) -> SupplementRequest | None:

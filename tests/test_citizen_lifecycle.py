@@ -242,3 +242,52 @@ async def test_withdrawing_a_linked_dossier_tells_the_citizen_once(chat: Chat, r
     async with runtime.sm() as db:
         kinds = [m.kind for m in (await db.execute(select(OutboxMessage))).scalars()]
     assert kinds.count("citizen_withdrawn") == 0  # this chat reads the confirmation; no message per agency
+
+
+async def test_following_is_read_only_and_guesses_are_limited_per_dossier(chat: Chat, runtime: Runtime):
+    """A chat that follows a dossier (“/theodoi”) hears of it and lists it, but cannot answer its supplement
+    request or withdraw it; many chats guessing the four digits lock the dossier and alert its officers."""
+    from sqlalchemy import select
+
+    from bot.cases.citizen import FOLLOW_GUESSES_PER_DOSSIER
+    from storage.models import OutboxMessage
+    code = await _submitted(chat)
+    binh = await Chat(runtime, "console:binh").start()
+    await binh.say(f"/theodoi {code} 1234")
+    assert not binh.error
+    async with runtime.sm() as db, db.begin():
+        d = await DossierRepo(db).by_code(code)
+        o, invite = await officers.add_officer(db, full_name="Lò Văn Tâm", agency=d.agency,
+                                               commune_code=d.commune_code, role="leader")
+        await officers.redeem_invite(db, invite, "console:tam", runtime.now())
+        oid = o.id
+    await _as_officer(runtime, oid, officers.claim, code)
+    await _as_officer(runtime, oid, officers.receive, code)
+    await _as_officer(runtime, oid, officers.claim, code)
+    await _as_officer(runtime, oid, officers.request_supplement, code, ["contact.phone"], "Số điện thoại sai.")
+    await binh.say("/hoso")
+    assert code in binh.text()  # the follower sees it …
+    await binh.say("bổ sung")
+    assert "không có hồ sơ nào cần bổ sung" in binh.text()  # … but cannot answer for the filer
+    await binh.say(f"rút hồ sơ {code}")
+    await binh.press("yes")
+    assert binh.error and "chỉ người đã nộp hồ sơ mới rút được" in binh.text()
+    async with runtime.sm() as db:
+        assert (await DossierRepo(db).by_code(code)).status == "needs_supplement"
+    await chat.say("bổ sung")  # the filer still can
+    await chat.expect("contact.phone")
+    await chat.say("quay lại")
+    # one wrong guess from each of many chats: the per-chat limit never trips, the per-dossier one does
+    for i in range(FOLLOW_GUESSES_PER_DOSSIER):
+        guesser = await Chat(runtime, f"console:g{i}").start()
+        await guesser.say(f"/theodoi {code} {i:04d}")
+        assert "chưa khớp" in guesser.text()
+    last = await Chat(runtime, "console:last").start()
+    await last.say(f"/theodoi {code} 1234")  # even the right digits: locked for the day
+    assert last.error and "tạm khóa" in last.text()
+    async with runtime.sm() as db:
+        d = await DossierRepo(db).by_code(code)
+        assert d.applicant_key == "console:binh"
+        alerts = (await db.execute(select(OutboxMessage).where(OutboxMessage.kind == "officer_follow_alert")))
+        [alert] = alerts.scalars().all()
+    assert alert.chat_key == "console:tam" and code in alert.payload["text"] and "tạm khóa" in alert.payload["text"]

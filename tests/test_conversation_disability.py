@@ -34,6 +34,25 @@ async def fill_request(chat: Chat, kind: str = "cap_doi", reason: str = "Giấy 
     return chat
 
 
+ACTIVITIES = ["walking", "eating", "toileting", "hygiene", "dressing", "understanding", "expressing", "housework",
+              "social", "learning"]
+
+
+async def fill_section_iii(chat: Chat) -> None:
+    """Mẫu 01 section III, which a re-issue after a loss declares again: consent, the six groups of signs,
+    then (from 6 years of age) the ten activities."""
+    await chat.expect("consent.health")
+    assert "thông tin sức khỏe" in chat.text()
+    await chat.press("yes")
+    await chat.expect("disability.motor")
+    await chat.say("2, 4")
+    for _ in range(5):
+        await chat.say("không")
+    for name in ACTIVITIES:
+        await chat.expect(f"activity.{name}")
+        await chat.say("2")  # can do it with help
+
+
 async def fill_person(chat: Chat, *, name: str = "nguyễn văn nam", birth: str = "05/06/2010", sex: str = "nam",
                       id_number: str = "068 210 001 234", same_place: bool = True) -> Chat:
     await chat.expect("person.full_name")
@@ -150,6 +169,7 @@ async def test_cap_lai_by_the_person_themself_asks_no_photo(chat: Chat, runtime:
     await fill_person(chat, name="Lê Văn Bảy", birth="12/12/1980", id_number="068080004567")
     await chat.expect("contact.phone")  # no representative section for oneself
     await chat.say("0987654321")
+    await fill_section_iii(chat)  # the form exempts only "cấp đổi" from section III
     await chat.expect("cert.number")
     await chat.say("bỏ qua")
     await chat.expect("_review")  # cấp lại: the certificate is lost, no photo is asked
@@ -167,6 +187,8 @@ async def test_cap_lai_by_the_person_themself_asks_no_photo(chat: Chat, runtime:
     assert not any(k.startswith("filer.") and k != "filer.role" for k in a)
     assert data["attachments"] == []
     assert data["applicant_name"] == "Lê Văn Bảy"
+    assert a["consent.health"] is True and a["disability.motor"] == ["1.2", "1.4"]
+    assert a["disability.vision"] == [] and a["activity.learning"] == "can_tro_giup"
 
 
 async def test_helper_keeps_both_peoples_details(chat: Chat, runtime: Runtime):
@@ -180,6 +202,7 @@ async def test_helper_keeps_both_peoples_details(chat: Chat, runtime: Runtime):
     await fill_person(chat, name="Hoàng Thị Lựu", birth="03/04/1955", sex="nữ", id_number="068155000777")
     await chat.expect("contact.phone")
     await chat.say("0388111222")
+    await fill_section_iii(chat)
     await chat.say("bỏ qua")
     await chat.expect("_review")
     summary = chat.text()
@@ -332,7 +355,8 @@ async def test_edit_type_from_review_drops_the_photo(chat: Chat, runtime: Runtim
     await chat.press("cap_lai")
     await chat.expect("request.reissue_reason")  # why a re-issue: only a lost certificate stays here
     await chat.press("mat")
-    await chat.expect("_review")  # nothing else new to ask: straight back to the review
+    await fill_section_iii(chat)  # a re-issue declares section III; then straight back to the review
+    await chat.expect("_review")
     answers = await chat.answers()
     assert answers["request.type"] == "cap_lai"
     assert "cert.photo" not in answers
@@ -355,6 +379,7 @@ async def test_edit_type_from_review_drops_the_photo(chat: Chat, runtime: Runtim
     await chat.say("cấp lại")
     await chat.expect("request.reissue_reason")
     await chat.press("mat")
+    await fill_section_iii(chat)
     await chat.expect("_review")
     await chat.press("confirm")
     await chat.press("yes")

@@ -221,7 +221,7 @@ async def test_birth_all_three_parts(chat: Chat, runtime: Runtime):
         sent = [m for m in await OutboxRepo(db).list() if m.kind == "citizen_submitted"]
     assert len(sent) == 1
     receipt = sent[0].payload["text"]
-    assert "Ngày hẹn trả kết quả: 27/11/2026" in receipt
+    assert "Ngày trả kết quả dự kiến: 27/11/2026" in receipt
     assert "• Đăng ký khai sinh: Ủy ban nhân dân cấp xã" in receipt and "hẹn trả 25/11/2026" in receipt
     assert "• Đăng ký thường trú cho trẻ: Công an cấp xã" in receipt
     assert "• Cấp thẻ BHYT cho trẻ dưới 6 tuổi: Cơ quan Bảo hiểm xã hội" in receipt

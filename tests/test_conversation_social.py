@@ -115,6 +115,9 @@ async def test_disability_redetermination_adult_happy_path(chat: Chat, runtime: 
     await disability_person(chat, name="trần thị hoa", birth="12/04/1985", sex="nữ", id_number="068 185 001 234")
     await chat.expect("contact.phone")  # no representative: the person's own phone
     await chat.say("0912 345 678")
+    await chat.expect("consent.health")  # health data: what, why and who sees it, asked before it is collected
+    assert "Hội đồng xác định mức độ khuyết tật" in chat.text()
+    await chat.say("đồng ý")
     # section III.1: several items of one group in one message
     await chat.expect("disability.motor")
     assert chat.ask.kind == "multi_choice" and chat.ask.multi
@@ -196,6 +199,8 @@ async def test_disability_child_under_six_skips_activities(chat: Chat, runtime: 
     await chat.expect("rep.phone")
     await chat.say("0987654321")
     # no separate contact question: the representative's phone is on the form
+    await chat.expect("consent.health")
+    await chat.press("yes")
     await answer_groups(chat, ["không", "1, 3", "không", "không", "2", "không"])
     # 4 years old: section III.2 is skipped; first determination: no current certificate asked
     await chat.expect("docs.medical")
@@ -233,6 +238,8 @@ async def test_disability_helper_keeps_both_people_and_no_sign_is_ineligible(cha
     await disability_person(chat, name="Lò Thị Xuân", birth="02/02/1950", sex="nữ", id_number="068150001234")
     await chat.expect("contact.phone")
     await chat.say("0388111222")
+    await chat.expect("consent.health")
+    await chat.press("yes")
     await answer_groups(chat, ["không"] * 6)
     assert_ineligible(chat, reason="Không có biểu hiện khuyết tật nào",
                       ref="Thông tư 01/2019/TT-BLĐTBXH",
@@ -261,6 +268,8 @@ async def test_disability_group_answered_one_item_at_a_time(db_url, tmp_path, cl
     await disability_person(chat, name="Trần Văn Lực", birth="02/02/1980", sex="nam", id_number="068080001234")
     await chat.expect("contact.phone")
     await chat.say("0912345678")
+    await chat.expect("consent.health")
+    await chat.press("yes")
     await chat.expect("disability.motor")
     assert "từng mục" in chat.text()
     await chat.say("từng mục")

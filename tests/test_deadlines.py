@@ -70,7 +70,8 @@ async def test_the_clock_pauses_while_waiting_for_the_citizen(runtime: Runtime, 
     async with runtime.sm() as db:
         d = await LegRepo(db).dossier(code)
         assert d.due_date == date(2026, 12, 2)  # the dossier's overall due date follows its legs
-    # a second pause, after the first: both count
+    # a second supplement: the procedure's clock (restarts_after_supplement, NĐ 61/2018 Art. 19 §4 as recorded
+    # in its YAML) starts the time limit again from the resubmission: 3 working days from Tuesday 01/12
     clock.when = at(2026, 11, 30, 9)
     await do(runtime, desk, off.claim, code)
     await do(runtime, desk, off.request_supplement, code, ["contact.phone"], "Vẫn sai")
@@ -78,12 +79,29 @@ async def test_the_clock_pauses_while_waiting_for_the_citizen(runtime: Runtime, 
     async with runtime.sm() as db, db.begin():
         [req] = await off.open_supplement_requests(db, "console:citizen")
         await off.resubmit(db, req["id"], {"contact.phone": "0911111111"}, "console:citizen", clock.when)
-    assert (await leg_of(runtime, code)).due_date == date(2026, 12, 3)
+    assert (await leg_of(runtime, code)).due_date == date(2026, 12, 4)
 
 
-async def _close(runtime: Runtime, code: str, leader: int, when: datetime) -> None:
-    await do(runtime, leader, off.claim, code, now=when)
-    await do(runtime, leader, off.receive, code, now=when)
+async def test_the_time_limit_runs_from_the_desks_receipt(runtime: Runtime, clock):
+    """The chat's date is an estimate; the desk's receipt sets the appointment date and the citizen hears it."""
+    desk = await officer(runtime, lc.DESK)
+    code = await submit(runtime, when=at(2026, 11, 23, 9))  # estimated: Friday 27/11
+    assert (await leg_of(runtime, code)).due_date == date(2026, 11, 27)
+    clock.when = at(2026, 11, 25, 10)  # received on Wednesday: 3 working days from Thursday 26/11
+    await do(runtime, desk, off.claim, code)
+    await do(runtime, desk, off.receive, code)
+    leg = await leg_of(runtime, code)
+    assert leg.received_at is not None and leg.due_date == date(2026, 11, 30)
+    async with runtime.sm() as db:
+        d = await LegRepo(db).dossier(code)
+        assert d.due_date == date(2026, 11, 30)
+        [item] = await off.citizen_dossiers(db, "console:citizen", runtime.calendar, clock.when)
+    assert item["due_date"] == date(2026, 11, 30)
+
+
+async def _close(runtime: Runtime, code: str, leader: int, when: datetime, received: datetime) -> None:
+    await do(runtime, leader, off.claim, code, now=received)
+    await do(runtime, leader, off.receive, code, now=received)  # the time limit runs from here
     await do(runtime, leader, off.claim, code, now=when)
     await do(runtime, leader, off.approve, code, "1/QĐ", now=when)
     await do(runtime, leader, off.claim, code, now=when)
@@ -95,7 +113,7 @@ async def _close(runtime: Runtime, code: str, leader: int, when: datetime) -> No
 async def test_closed_dossiers_are_classed(runtime: Runtime, finish, expected):
     leader = await officer(runtime, lc.LEADER)
     code = await submit(runtime, when=at(2026, 11, 23, 9))
-    await _close(runtime, code, leader, finish)
+    await _close(runtime, code, leader, finish, received=at(2026, 11, 23, 9, 30))  # due Friday 27/11
     leg = await leg_of(runtime, code)
     assert leg.timeliness == expected and off.deadline_class(leg, runtime.calendar, finish) == expected
 

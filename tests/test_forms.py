@@ -133,6 +133,7 @@ def disability_assessment() -> dict:
         "rep.same_place": False,
         "rep.current_address": place("Hồ Chí Minh", "Sài Gòn", "12 Lê Lợi"),
         "rep.phone": "0987654321",
+        "consent.health": True,
         "disability.motor": ["1.2", "1.4"],
         "disability.hearing_speech": [],
         "disability.vision": [],
@@ -390,6 +391,8 @@ def test_representative_phone_only_with_a_representative():
 def test_members_table_rows():
     text = render_text("xac-nhan-ho-muc-song-trung-binh", average_household())
     assert "| 03 | Hoàng Gia Phúc | Con |" in text
+    # the box is the household's income: 2,000,000 đ a person × 3 members, in thousands
+    assert "thu nhập bình quân của gia đình/tháng (ngàn đồng/tháng): 6.000" in text
     assert "Nam: ☐   Nữ: ☒" in text
     one = {k: v for k, v in average_household().items() if not re.match(r"members\[[12]\]\.", k)}
     one["members[0]._more"] = False

@@ -215,7 +215,7 @@ DISABILITY_INELIGIBLE = [C(DISABILITY), T("không"), T("xyz")]
 # Mẫu 01: a group of disability signs answered one item at a time (pending kind "items"), with back
 LEVEL_ITEMS = [C("xac-dinh-muc-do-khuyet-tat"), T("1"), T("1"), T("Nguyễn Văn An"), T("05/03/1990"), T("nam"),
                T("068090001234"), T("Lâm Đồng"), T("Đức Trọng"), T("Thôn 3"), T("có"), T("0912345678"),
-               T("từng mục"), T("có"), T("không"), T("quay lại"), T("ko"), T("có")]
+               T("đồng ý"), T("từng mục"), T("có"), T("không"), T("quay lại"), T("ko"), T("có")]
 HOUSING_INELIGIBLE = [C("ho-tro-nha-o"), T("4"), T("1")]
 AVERAGE_INELIGIBLE = [C("xac-nhan-ho-muc-song-trung-binh"), T("5")]
 FACILITY_INELIGIBLE = [C("dang-ky-co-so-tro-giup-xa-hoi"), T("không")]

@@ -18,9 +18,10 @@ def at(y, m, d, hh=9, mm=0) -> datetime:
     return datetime(y, m, d, hh, mm, tzinfo=VN)
 
 
-async def _finish(rt: Runtime, leader: int, code: str, when: datetime) -> None:
-    for step in (off.claim, off.receive, off.claim):
-        await do(rt, leader, step, code, now=when)
+async def _finish(rt: Runtime, leader: int, code: str, when: datetime, received: datetime) -> None:
+    for step in (off.claim, off.receive):  # received at once: the time limit runs from the desk's receipt
+        await do(rt, leader, step, code, now=received)
+    await do(rt, leader, off.claim, code, now=when)
     await do(rt, leader, off.approve, code, "9/QĐ-UBND", now=when)
     await do(rt, leader, off.claim, code, now=when)
     await do(rt, leader, off.return_result, code, now=when)
@@ -37,8 +38,8 @@ async def _scenario(rt: Runtime) -> dict[str, str]:
         "done_early": await submit(rt, when=at(2026, 11, 25, 9)),        # due Mon 30/11, done Fri 27/11
         "other_commune": await submit(rt, when=at(2026, 11, 27, 10), commune="99999"),
     }
-    await _finish(rt, leader, codes["done_late"], at(2026, 11, 27, 11))
-    await _finish(rt, leader, codes["done_early"], at(2026, 11, 27, 12))
+    await _finish(rt, leader, codes["done_late"], at(2026, 11, 27, 11), received=at(2026, 11, 20, 9, 30))
+    await _finish(rt, leader, codes["done_early"], at(2026, 11, 27, 12), received=at(2026, 11, 25, 9, 30))
     return codes
 
 

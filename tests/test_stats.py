@@ -95,7 +95,7 @@ async def test_a_linked_dossier_counts_once_as_a_dossier_and_per_agency_as_legs(
 async def test_report_of_today_so_far_counts_the_days_work(runtime: Runtime):
     leader = await officer(runtime, lc.LEADER, focal=True)
     code = await submit(runtime, when=at(2026, 12, 4, 8))
-    await _finish(runtime, leader, code, at(2026, 12, 4, 10))
+    await _finish(runtime, leader, code, at(2026, 12, 4, 10), received=at(2026, 12, 4, 9))
     async with runtime.sm() as db:
         report = await reports.daily_report(db, "commune", COMMUNE, date(2026, 12, 4), at(2026, 12, 4, 11),
                                             calendar=runtime.calendar, so_far=True)

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import copy
+import logging
+import os
 import secrets
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +18,8 @@ from dialogs.catalog import Catalog
 from dialogs.codes import normalise_code
 from dialogs.i18n import N_, translator
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
+from storage.audit_models import AuditEntry
+from storage.audit_repo import AuditRepo
 from storage.models import Attachment, Dossier, Rating
 from storage.officers_repo import CitizenRepo, LegRepo, OfficerRepo, SupplementRepo, person_key
 from storage.repo import DossierRepo
@@ -33,6 +37,8 @@ from .deadlines import days_left, dossier_due
 from .notify import citizen_chats, citizen_text, enqueue, leg_officers, push_officers
 from .transition import transition
 
+log = logging.getLogger("dvcbot.cases")
+
 
 async def link_chat(db: AsyncSession, user_key: str, id_number: str) -> None:
     """Record that ``user_key`` is the chat of the person with this ID number (so dossiers filed for them by
@@ -40,25 +46,76 @@ async def link_chat(db: AsyncSession, user_key: str, id_number: str) -> None:
     await CitizenRepo(db).link(user_key, person_key(id_number))
 
 
+# Wrong “/theodoi” guesses allowed before the door closes: per dossier in a day (whoever guesses, from any
+# number of chats), and in all in an hour (someone probing many codes). Each chat also has its own daily limit
+# (the engine's MAX_FOLLOW_FAILURES).
+FOLLOW_GUESSES_PER_DOSSIER = int(os.environ.get("DVCBOT_FOLLOW_GUESSES_PER_DOSSIER", "10"))
+FOLLOW_GUESSES_PER_HOUR = int(os.environ.get("DVCBOT_FOLLOW_GUESSES_PER_HOUR", "200"))
+FOLLOW_MISMATCH = "follow.mismatch"
+
+
 async def follow_dossier(db: AsyncSession, user_key: str, code: str, last4: str, *,
-                         catalog: Catalog | None = None) -> Dossier:
+                         catalog: Catalog | None = None, now: datetime | None = None) -> Dossier:
     """“/theodoi CODE 1234”: the applicant's own chat asks to hear about a dossier someone filed for them.
     The last four digits of the applicant's ID number must match; the same refusal is given for an unknown
-    code, so codes cannot be probed. The chat is then linked to the applicant's ID (by its hash), so it also
-    hears about their later dossiers."""
+    code, so codes cannot be probed. Following is read-only: the chat hears of every change and sees the
+    dossier in “/hoso”, but only the chat that filed it may answer a supplement request or withdraw it. Wrong
+    guesses are limited per dossier and in all (then the officers of the dossier are alerted); the chat is
+    linked to the applicant's ID (by its keyed hash), so it also hears about their later dossiers."""
+    now = now or datetime.now(UTC)
     dossier = await DossierRepo(db).by_code(normalise_code(code) or code)
+    audit = AuditRepo(db)
+    if await audit.count(FOLLOW_MISMATCH, since=now - timedelta(hours=1)) >= FOLLOW_GUESSES_PER_HOUR or (
+            dossier is not None and await audit.count(FOLLOW_MISMATCH, subject=dossier.code,
+                                                      since=now - timedelta(days=1)) >= FOLLOW_GUESSES_PER_DOSSIER):
+        raise ActionRefused(N_("Việc theo dõi hồ sơ này đang tạm khóa vì có nhiều lần nhập sai. Vui lòng thử lại "
+                               "vào ngày mai, hoặc nhờ cán bộ xã giúp."), "locked")
     idn = applicant_id_number(dossier, catalog) if dossier is not None else None
     digits = "".join(ch for ch in (idn or "") if ch.isdigit())
     if dossier is None or idn is None or len(digits) < 4 or not secrets.compare_digest(digits[-4:], str(last4)):
+        await _wrong_follow_guess(db, dossier, user_key, now)
         raise ActionRefused(N_("Mã hồ sơ hoặc 4 số cuối CCCD chưa khớp. Bạn kiểm tra lại giúp nhé."), "mismatch")
     if dossier.applicant_key is None and dossier.submitter_key != user_key:
-        dossier.applicant_key = user_key
+        dossier.applicant_key = user_key  # notified and listed; never in control (see _controls)
     await CitizenRepo(db).link(user_key, person_key(idn))
+    db.add(AuditEntry(at=now, actor_key=user_key, action="follow", subject=dossier.code))
     return dossier
+
+
+async def _wrong_follow_guess(db: AsyncSession, dossier: Dossier | None, user_key: str, now: datetime) -> None:
+    """Record a wrong guess; the guess that reaches a dossier's limit alerts the officers who hold it."""
+    audit = AuditRepo(db)
+    db.add(AuditEntry(at=now, actor_key=user_key, action=FOLLOW_MISMATCH,
+                      subject=dossier.code if dossier is not None else None))
+    await db.flush()
+    if dossier is None:
+        if await audit.count(FOLLOW_MISMATCH, since=now - timedelta(hours=1)) == FOLLOW_GUESSES_PER_HOUR:
+            log.warning("/theodoi: %d wrong guesses in an hour across dossiers; following is locked for the hour",
+                        FOLLOW_GUESSES_PER_HOUR)
+        return
+    if await audit.count(FOLLOW_MISMATCH, subject=dossier.code,
+                         since=now - timedelta(days=1)) != FOLLOW_GUESSES_PER_DOSSIER:
+        return
+    log.warning("/theodoi: dossier %s reached %d wrong guesses in a day; following it is locked",
+                dossier.code, FOLLOW_GUESSES_PER_DOSSIER)
+    _ = translator("vi")
+    text = _("⚠️ Có {n} lần nhập sai 4 số cuối CCCD khi xin theo dõi hồ sơ {code} trong một ngày. Việc theo dõi hồ "
+             "sơ này đã tạm khóa đến ngày mai. Nếu người dân cần, cán bộ hướng dẫn họ trực tiếp.",
+             n=FOLLOW_GUESSES_PER_DOSSIER, code=dossier.code)
+    targets: list[Any] = []
+    for leg in await LegRepo(db).of_dossier(dossier.id):
+        targets += [o for o in await leg_officers(db, leg) if o not in targets]
+    await push_officers(db, targets, "officer_follow_alert", f"follow-alert:{dossier.id}:{now.date()}", text, now,
+                         dossier_id=dossier.id)
 
 
 def _is_citizen_of(dossier: Dossier, user_key: str, linked: Iterable[str] = ()) -> bool:
     return user_key in (dossier.submitter_key, dossier.applicant_key) or user_key in set(linked)
+
+
+def _controls(dossier: Dossier, user_key: str) -> bool:
+    """Only the chat that filed the dossier may change it (answer a supplement, withdraw); a follower reads."""
+    return user_key == dossier.submitter_key
 
 
 async def open_supplement_requests(db: AsyncSession, user_key: str) -> list[dict[str, Any]]:
@@ -79,7 +136,7 @@ async def resubmit(db: AsyncSession, request_id: int, answers: dict[str, Any], a
     if req is None or req.status != "open":
         raise ActionRefused(N_("Yêu cầu bổ sung này không còn mở."), "closed")
     dossier = (await db.execute(select(Dossier).where(Dossier.id == req.dossier_id).with_for_update())).scalar_one()
-    if not _is_citizen_of(dossier, actor_key):
+    if not _controls(dossier, actor_key):
         raise ActionRefused(N_("Không tìm thấy yêu cầu bổ sung này."), "not_found")
     extra = sorted(set(answers) - set(req.fields))
     if extra:
@@ -181,6 +238,9 @@ async def withdraw(db: AsyncSession, code: str, user_key: str, now: datetime, re
     dossier = await LegRepo(db).dossier(code, lock=True)
     if dossier is None or not _is_citizen_of(dossier, user_key):
         raise ActionRefused(N_("Không tìm thấy hồ sơ {code} của bạn."), "not_found", code=code)
+    if not _controls(dossier, user_key):
+        raise ActionRefused(N_("Bạn đang theo dõi hồ sơ {code}; chỉ người đã nộp hồ sơ mới rút được."), "follower",
+                            code=code)
     legs = [leg for leg in await LegRepo(db).of_dossier(dossier.id, lock=True) if leg.status not in lc.CLOSED]
     if not legs:
         raise ActionRefused(N_("Hồ sơ {code} đã kết thúc, không rút được nữa."), "closed", code=code)

@@ -20,7 +20,7 @@ from storage.models import Dossier, DossierEvent, DossierLeg, Officer
 from storage.officers_repo import CitizenRepo, LegRepo, OfficerRepo, OutboxRepo, person_key
 
 from ..accounts import notify_keys
-from .base import applicant_id_number, catalog_or_default, planned_leg, proc_title
+from .base import applicant_id_number, catalog_or_default, form_of, planned_leg, proc_title
 from .deadlines import dossier_due
 
 
@@ -73,6 +73,13 @@ def citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *,
     code = dossier.code
     due_s = _.date(due) if due else ""
     if kind == lc.SUBMITTED:
+        form = form_of(dossier, catalog)
+        clock = form.proc.clock_at(dossier.submitted_at.date()) if form is not None else None
+        if clock is not None and clock.starts == "desk_receipt":  # the appointment is set at the desk's receipt
+            return _("Biên nhận hồ sơ {code} — {title}.\nNgày trả kết quả dự kiến: {due} (ngày hẹn chính thức "
+                     "tính từ khi cơ quan tiếp nhận đủ hồ sơ; bạn sẽ được báo).\nHồ sơ đang chờ cơ quan tiếp "
+                     "nhận; bạn không cần làm gì thêm. Gõ “/hoso” để xem tình trạng hồ sơ bất cứ lúc nào.",
+                     code=code, title=title, due=due_s)
         return _("Biên nhận hồ sơ {code} — {title}.\nNgày hẹn trả kết quả: {due}.\nHồ sơ đang chờ cơ quan "
                  "tiếp nhận; bạn không cần làm gì thêm. Gõ “/hoso” để xem tình trạng hồ sơ bất cứ lúc nào.",
                  code=code, title=title, due=due_s)

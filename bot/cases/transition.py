@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
 from dialogs.i18n import translator
+from dialogs.schema import Clock
 from dialogs.workdays import WorkCalendar
 from storage.models import Dossier, DossierEvent, DossierLeg
 from storage.officers_repo import LegRepo
@@ -40,16 +41,24 @@ async def transition(db: AsyncSession, dossier: Dossier, leg: DossierLeg, act: l
         raise refused(exc) from None
     after = state.state
     _write_status(leg, after, state.claimed_by, now)
-    # the clock
+    # the clock: the procedure's `clock` in force says when the time limit starts and whether a supplement
+    # starts it again (else the days spent waiting for the citizen are added to it)
+    clock = _clock(dossier, catalog, calendar.today(now))
     if after == lc.NEEDS_SUPPLEMENT and before != lc.NEEDS_SUPPLEMENT:
         leg.paused_since = now
     if before == lc.NEEDS_SUPPLEMENT and after != lc.NEEDS_SUPPLEMENT and leg.paused_since is not None:
         leg.pauses = [*list(leg.pauses or []), [leg.paused_since.isoformat(), now.isoformat()]]
         leg.paused_since = None
-        leg.due_date = calendar.due_date_with_pauses(leg.started_at, leg.processing_days, closed_pauses(leg), now)
+        if clock is not None and clock.restarts_after_supplement and after not in lc.CLOSED:
+            leg.due_date = calendar.due_date(now, leg.processing_days)
+        else:
+            leg.due_date = calendar.due_date_with_pauses(leg.started_at, leg.processing_days, closed_pauses(leg),
+                                                         now)
         leg.paused_workdays = max(0, calendar.workdays_between(base_due(leg, calendar), leg.due_date))
     if act.action == lc.RECEIVE and leg.received_at is None:
         leg.received_at = now
+        if clock is not None and clock.starts == "desk_receipt":  # the appointment date is set now, not before
+            leg.due_date = calendar.due_date(now, leg.processing_days)
     if act.action == lc.APPROVE:
         leg.result_number = act.result_number.strip() if act.result_number else None
     if after in lc.CLOSED and before not in lc.CLOSED and after != lc.WITHDRAWN:
@@ -94,6 +103,12 @@ async def settle(db: AsyncSession, dossier: Dossier, leg: DossierLeg, to_status:
     await db.flush()
     log.info("leg %s dossier=%s settled: %s -> %s by %s", leg.id, dossier.code, before, to_status, actor.role)
     return ev
+
+
+def _clock(dossier: Dossier, catalog: Catalog | None, day: date) -> Clock | None:
+    """The dossier's procedure's clock rule in force on ``day`` (None: the procedure left the catalogue)."""
+    form = form_of(dossier, catalog)
+    return form.proc.clock_at(day) if form is not None else None
 
 
 def _write_status(leg: DossierLeg, after: str, claimed_by: int | None, now: datetime) -> None:

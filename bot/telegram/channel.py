@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -368,6 +369,7 @@ class TelegramChannel:
         if limited:
             self.stats.limited += 1
             log.warning("telegram %s: inbound limit, update %s not processed", key, raw.get("update_id"))
+            assert key is not None  # only a chat's updates are limited
             if self.inbound.should_notice(key):
                 self.queues.put(key, NoticeJob(SLOW_DOWN))
             return True
@@ -545,6 +547,7 @@ class TelegramChannel:
         async def one(m: Message) -> IncomingFile | None:
             if m.photo:
                 ph = m.photo[-1]
+                mime: str | None
                 file_id, size, name, mime = ph.file_id, ph.file_size, f"anh-{m.message_id}.jpg", "image/jpeg"
             elif m.document:
                 d = m.document
@@ -559,6 +562,7 @@ class TelegramChannel:
             for attempt in range(3):
                 try:
                     buf = await self.bot.download_file(f.file_path, timeout=60)
+                    assert isinstance(buf, io.BytesIO)  # no destination given: aiogram returns a BytesIO
                     data = buf.getvalue()
                     if len(data) > MAX_DOWNLOAD:
                         raise FileTooBig(name)
@@ -626,6 +630,7 @@ class TelegramChannel:
 
     async def on_press(self, query: CallbackQuery) -> Turn | None:
         p = parse_callback(query.data)
+        assert query.message is not None  # the bot sends no inline-mode messages
         chat_id = query.message.chat.id
         key = f"telegram:{chat_id}"
         if p is None:
@@ -715,8 +720,8 @@ class TelegramChannel:
             n = await repo.mark_done(rows, now)
             if strict and n != len(rows):
                 raise AlreadyProcessed()
-        repo = ChatRepo(db)
-        prev = await repo.get(key, lock=strict)
+        chats = ChatRepo(db)
+        prev = await chats.get(key, lock=strict)
         if expect_token is not None and (prev is None or prev.ask_token != expect_token):
             raise StaleButton()
         conv_key = await self.runtime.conversation_key(db, key)  # a linked chat speaks its account's language
@@ -729,7 +734,7 @@ class TelegramChannel:
             values.update(ask_token=st.token, ask_kind=st.kind, ask_choices=st.choices, ask_nav=st.nav, selection=[])
         box["lang"] = lang
         box["remove"] = bool(prev is not None and prev.reply_keyboard) and not (st and st.contact_keyboard)
-        await repo.put(key, prev, **values)
+        await chats.put(key, prev, **values)
 
     async def run_turn(self, chat_id: int, turn: Turn, feed: FeedCtx) -> None:
         key = f"telegram:{chat_id}"

@@ -120,10 +120,12 @@ def build_router() -> Router:
 
     @router.message(F.contact)
     async def on_contact(message: Message) -> Turn:
+        assert message.contact is not None  # the F.contact filter
         return Turn(Incoming(text=message.contact.phone_number))
 
     @router.message(F.text)
     async def on_text(message: Message) -> Turn:
+        assert message.text is not None  # the F.text filter
         return Turn(Incoming(text=command_text(message.text)))
 
     @router.message()

@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.channel_models import TelegramButton, TelegramChat, TelegramUpdate
+from storage.db import rowcount
 
 log = logging.getLogger("dvcbot.telegram.inbox")
 
@@ -99,7 +100,7 @@ class InboxRepo:
         r = await self.db.execute(update(TelegramUpdate).where(
             TelegramUpdate.id.in_(ids), TelegramUpdate.status == "pending").values(
             status="done", payload={}, processed_at=now))
-        return r.rowcount or 0
+        return rowcount(r) or 0
 
     async def failed_attempt(self, row_id: int, error: str, now: datetime, *, final: bool) -> None:
         values: dict[str, Any] = {"attempts": TelegramUpdate.attempts + 1, "error": error[:300]}
@@ -159,7 +160,7 @@ class InboxRepo:
         r = await self.db.execute(delete(TelegramUpdate).where(TelegramUpdate.status != "pending",
                                                                TelegramUpdate.received_at < now - keep))
         await self.db.execute(delete(TelegramButton).where(TelegramButton.created_at < now - keep_buttons))
-        return r.rowcount or 0
+        return rowcount(r) or 0
 
 
 class ChatRepo:

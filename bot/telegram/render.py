@@ -276,9 +276,9 @@ def render(replies: Sequence[Any], _: Gettext, *, remove_contact_keyboard: bool 
             flush_pending()
             bubbles.append(Bubble(getattr(r, "caption", None) or "", file=r))
         else:  # an unknown reply type: show its text if it has one
-            text = getattr(r, "text", None)
-            if text:
-                pending.append(str(text))
+            other = getattr(r, "text", None)
+            if other:
+                pending.append(str(other))
     flush_pending()
     if remove_contact_keyboard:
         for b in bubbles:

@@ -221,7 +221,9 @@ class TelegramSender:
             if i < done:  # accepted on an earlier try
                 continue
             try:
-                msg = await self.bot(m, request_timeout=self.timeout) if self.timeout else await self.bot(m)
+                # aiogram annotates request_timeout as int; its aiohttp session takes any number of seconds
+                msg = (await self.bot(m, request_timeout=self.timeout)  # type: ignore[arg-type]
+                       if self.timeout else await self.bot(m))
             except TelegramRetryAfter as exc:
                 raise RetryAfter(float(exc.retry_after), "telegram 429") from None
             except TelegramEntityTooLarge as exc:

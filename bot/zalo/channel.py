@@ -368,6 +368,7 @@ class ZaloChannel:
         if limited:
             self.stats.limited += 1
             log.warning("zalo %s: inbound limit, event not processed", ev.chat_key)
+            assert ev.chat_key is not None  # only a chat's events are limited
             if self.inbound.should_notice(ev.chat_key):
                 self.queues.put(ev.chat_key, _Notice(SLOW_DOWN))
             return True

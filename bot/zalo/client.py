@@ -101,7 +101,8 @@ class ZaloClient:
         retry_after = None
         if code == 429 or status == 429:
             code = 429
-            params_ = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
+            parameters = body.get("parameters")
+            params_ = parameters if isinstance(parameters, dict) else {}
             ra = params_.get("retry_after") or headers.get("Retry-After")
             try:
                 retry_after = float(ra) if ra is not None else 1.0
@@ -165,7 +166,7 @@ class ZaloClient:
         except OSError:
             return False
         try:
-            return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%", 1)[0]).is_global
+            return bool(infos) and all(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]).is_global
                                        for info in infos)
         except ValueError:
             return False

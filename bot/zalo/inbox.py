@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.account_models import ZaloUpdate
 from storage.channel_models import TelegramButton
+from storage.db import rowcount
 
 CHANNEL = "zalo"
 TEXT_EVENT = "message.text.received"
@@ -65,20 +66,25 @@ def _image_url(m: dict[str, Any]) -> str | None:
                 return ph[k]
     for a in m.get("attachments") or []:
         if isinstance(a, dict):
-            p = a.get("payload") if isinstance(a.get("payload"), dict) else a
+            payload = a.get("payload")
+            p = payload if isinstance(payload, dict) else a
             if isinstance(p.get("url"), str):
                 return p["url"]
     return None
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def parse(raw: dict[str, Any]) -> Event:
     name = str(raw.get("event_name"))
-    m = raw.get("message") if isinstance(raw.get("message"), dict) else {}
+    m = _dict(raw.get("message"))
     mid = m.get("message_id")
     if mid is None:  # no id: the content identifies it (a replay of the same body is still a duplicate)
         mid = "h" + hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
-    chat = m.get("chat") if isinstance(m.get("chat"), dict) else {}
-    sender = m.get("from") if isinstance(m.get("from"), dict) else {}
+    chat = _dict(m.get("chat"))
+    sender = _dict(m.get("from"))
     chat_id = chat.get("id") or sender.get("id")
     text = m.get("text") if isinstance(m.get("text"), str) else None
     key = f"{name}:{mid}"
@@ -123,7 +129,7 @@ class InboxRepo:
             return 0
         r = await self.db.execute(update(ZaloUpdate).where(ZaloUpdate.id.in_(ids), ZaloUpdate.status == "pending")
                                   .values(status="done", payload={}, processed_at=now))
-        return r.rowcount or 0
+        return rowcount(r) or 0
 
     async def failed_attempt(self, row_id: int, error: str, now: datetime, *, final: bool) -> None:
         values: dict[str, Any] = {"attempts": ZaloUpdate.attempts + 1, "error": error[:300]}
@@ -140,4 +146,4 @@ class InboxRepo:
                                                            ZaloUpdate.received_at < now - keep))
         await self.db.execute(delete(TelegramButton).where(TelegramButton.chat_key.like(f"{CHANNEL}:%"),
                                                            TelegramButton.created_at < now - keep_choices))
-        return r.rowcount or 0
+        return rowcount(r) or 0

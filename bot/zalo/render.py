@@ -98,11 +98,11 @@ def render(replies: Sequence[Any], _: Gettext, *, limit: int = TEXT_LIMIT) -> li
         elif isinstance(r, Ask):
             pending.append(ask_text(r, _))
         else:
-            text = getattr(r, "text", None) or getattr(r, "caption", None)
+            other = getattr(r, "text", None) or getattr(r, "caption", None)
             if getattr(r, "type", None) == "file":
                 flush()
-                bubbles.append(Bubble(str(text or ""), file=r))
-            elif text:
-                pending.append(str(text))
+                bubbles.append(Bubble(str(other or ""), file=r))
+            elif other:
+                pending.append(str(other))
     flush()
     return bubbles

@@ -6,6 +6,7 @@ notifier's token bucket and global 429 halt, with a small per-chat burst (Zalo's
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import random
@@ -105,7 +106,7 @@ class Outbound:
 
     async def text(self, chat_key: str, text: str) -> list[dict[str, Any]]:
         chat_id = chat_id_of(chat_key)
-        return [await self.call(chat_key, lambda c=c: self.client.send_message(chat_id, c), "sendMessage")
+        return [await self.call(chat_key, functools.partial(self.client.send_message, chat_id, c), "sendMessage")
                 for c in split_text(text, TEXT_LIMIT)]
 
 
@@ -196,6 +197,7 @@ class ZaloSender:
                    and c.get("label")]
         done = progress.parts if progress is not None else 0
         if done:  # resuming: render exactly as on the try that sent the first parts
+            assert progress is not None
             code, lang = progress.state.get("code"), str(progress.state.get("lang") or "vi")
         elif choices and self.sm is not None:
             code, lang = await self._store_choices(chat_key, choices)

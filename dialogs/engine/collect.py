@@ -78,7 +78,8 @@ class Collect(EngineParts):
         turn = EngineTurn(self, session, out)
         if kind.intercept(turn, slot, msg, text, command):  # a sub-dialog of the kind in progress
             return
-        answered, old = previous(session.draft.answers, slot.path)  # now, or in a branch switched off since
+        # answered now, or in a branch switched off since
+        answered, old = previous(session.require_draft().answers, slot.path)
         kept = answered and (old is not None or f.unknown is not None)
         if command is None and msg.choice is None and text and kept and not slot.synthetic and is_keep(text):
             return self.accept(session, slot, old, out)  # asked again (back, edit): keep what was answered
@@ -153,7 +154,7 @@ class Collect(EngineParts):
 
     def lookup(self, session: Session, slot: Slot) -> Callable[[str], Any]:
         """Resolve a field reference; ``item.x`` means the same repeat-group item as ``slot``."""
-        form, answers = self.form(session), session.draft.answers
+        form, answers = self.form(session), session.require_draft().answers
         resolve = form.resolver(answers)
         if slot.index is None:
             return resolve
@@ -163,7 +164,7 @@ class Collect(EngineParts):
     def check_constraints(self, session: Session, slot: Slot, value: Any) -> None:
         form = self.form(session)
         typed = form.typed(slot.path, value)
-        answers = session.draft.answers
+        answers = session.require_draft().answers
         item = form.item_resolver(answers, slot.section.id, slot.index) if slot.index is not None else None
         for c in slot.field.constraints:
             result = compile_expr(c.expr).evaluate(form.resolver(answers), value=typed, item=item,
@@ -178,7 +179,7 @@ class Collect(EngineParts):
         self.prompt(session, out)
 
     def accept(self, session: Session, slot: Slot, value: Any, out: Outcome) -> None:
-        draft = session.draft
+        draft = session.require_draft()
         draft.answers[slot.path] = value
         if slot.path in draft.history:
             draft.history.remove(slot.path)
@@ -189,19 +190,19 @@ class Collect(EngineParts):
         session.errors = 0
         out.accepted = True
         dropped = self.form(session).prune(draft.answers, self.today())
-        self._recheck_dependents(session, slot.path, out)
+        self.recheck_dependents(session, slot.path, out)
         if dropped:
             draft.history = [p for p in draft.history if p in draft.answers]
         if session.state != "supplementing" and self.check_eligibility(session, out):
             return
         self.advance(session, out)
 
-    def _recheck_dependents(self, session: Session, changed: str, out: Outcome) -> None:
+    def recheck_dependents(self, session: Session, changed: str, out: Outcome) -> None:
         """A changed answer can make a later one contradict it (an id number that no longer matches a
         corrected birth date or sex, a death date now before the birth date): drop such answers so the
         cursor asks them again, instead of submitting a dossier that fails its own checks."""
         _ = translator(session.lang)
-        form, draft = self.form(session), session.draft
+        form, draft = self.form(session), session.require_draft()
         key = form.key_of(changed)
         for slot in list(form.slots(draft.answers, self.today())):
             f, old = slot.field, draft.answers.get(slot.path)
@@ -231,7 +232,7 @@ class Collect(EngineParts):
 
     def back(self, session: Session, out: Outcome) -> None:
         _ = translator(session.lang)
-        draft = session.draft
+        draft = session.require_draft()
         form = self.form(session)
         nxt = form.next_slot(draft.answers, self.today())
         current = (session.pending.about if session.pending is not None else None) or (nxt.path if nxt else None)
@@ -247,7 +248,9 @@ class Collect(EngineParts):
         session.errors = 0
         if session.state == "reviewing":
             session.edit()
-        out.replies.append(self.ask_for(session, form.slot_for(target, draft.answers, self.today())))
+        slot = form.slot_for(target, draft.answers, self.today())
+        assert slot is not None, target  # history was filtered to live questions above
+        out.replies.append(self.ask_for(session, slot))
 
     def answer_typed(self, session: Session, typed: str, out: Outcome) -> None:
         _ = translator(session.lang)

@@ -7,6 +7,7 @@ withdrawal, following a dossier filed by someone else.
 from __future__ import annotations
 
 import re
+from typing import Literal, cast
 
 from .. import parsing
 from ..codes import normalise_code
@@ -66,7 +67,7 @@ _RATING_ASK_RE = re.compile(r"^/?(?:danh ?gia|rate)(?:\s+(?P<code>[a-z]{2,4}[- ]
                             r"(?:\s+(?:ho ?so|chat luong|dich vu))?$")
 
 
-def detect_rating_ask(text: str) -> str | bool | None:
+def detect_rating_ask(text: str) -> str | Literal[True] | None:
     """“đánh giá” (or “đánh giá MT-2611-7KQ4XP9Z”) without stars -> the code, or True for the latest closed
     dossier; None for anything else. The bot then asks how many stars: it never starts a procedure."""
     m = _RATING_ASK_RE.match(fold(text).strip(" .!"))
@@ -109,7 +110,8 @@ def detect_follow(text: str) -> tuple[str, str] | bool | None:
     if not m:
         return None
     if m["code"] and m["pin"]:
-        return normalise_code(m["code"]), m["pin"]
+        # normalise_code gives None for a code that cannot exist (e.g. month 13); kept as the runtime had it
+        return cast(str, normalise_code(m["code"])), m["pin"]
     return True
 
 

@@ -72,7 +72,7 @@ class Confirming(EngineParts):
             return _("Bạn có chắc muốn rút hồ sơ {code} không? Cơ quan sẽ dừng giải quyết hồ sơ này và không khôi "
                      "phục lại được.", code=pending.code)
         if pending.purpose == "sworn":
-            return _(self.catalog.get(session.procedure).sworn_statement)
+            return _(self.catalog.get(session.require_procedure()).sworn_statement)
         return _("Bạn có chắc muốn hủy hồ sơ đang khai không? Các câu trả lời sẽ bị xóa.")
 
     def confirm_ask(self, session: Session, pending: Confirm, out: Outcome) -> None:
@@ -143,8 +143,8 @@ class Confirming(EngineParts):
         self.show_review(session, out)
 
     def _sworn_yes(self, session: Session, pending: Confirm, out: Outcome) -> None:
-        proc = self.catalog.get(session.procedure)
-        draft = session.draft
+        proc = self.catalog.get(session.require_procedure())
+        draft = session.require_draft()
         name = next((draft.answers[f] for f in proc.applicant_name_fields if draft.answers.get(f)), None)
         out.requests.append(Submit(procedure=proc.id, procedure_version=proc.version, draft_id=draft.id,
                                    answers=submitted(draft.answers), applicant_name=name, lang=session.lang))

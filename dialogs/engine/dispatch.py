@@ -77,7 +77,7 @@ class Dispatch(EngineParts):
         _ = translator(session.lang)
         if session.state in IN_PROCEDURE and session.draft is not None and proc_id in (None, session.procedure):
             out.replies.append(Message(_("Chúng ta tiếp tục hồ sơ “{title}”.",
-                                         title=_(self.catalog.get(session.procedure).title))))
+                                         title=_(self.catalog.get(session.require_procedure()).title))))
             return self.prompt(session, out)
         if session.state in IN_PROCEDURE and session.draft is not None:  # busy with another form: stay there
             return self.prompt(session, out)

@@ -19,9 +19,9 @@ class Eligibility(EngineParts):
     """The ``eligibility`` state."""
 
     def check_eligibility(self, session: Session, out: Outcome) -> bool:
-        proc = self.catalog.get(session.procedure)
+        proc = self.catalog.get(session.require_procedure())
         form = self.form(session)
-        answers = session.draft.answers
+        answers = session.require_draft().answers
         today = self.today()
         for rule in proc.rules_at(answers, today):  # the version in force on the rule's day
             expr = compile_expr(rule.ineligible_if)
@@ -56,7 +56,7 @@ class Eligibility(EngineParts):
         if draft is None or not draft.history:
             return []
         pending = session.pending
-        rule = next((r for r in self.catalog.get(session.procedure).rules_at(draft.answers, self.today())
+        rule = next((r for r in self.catalog.get(session.require_procedure()).rules_at(draft.answers, self.today())
                      if isinstance(pending, Ineligible) and r.id == pending.rule), None)
         causes: list[str] = []
         if rule is not None:

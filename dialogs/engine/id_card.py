@@ -34,6 +34,7 @@ from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, ChoiceOut,
 from ..parsing import Invalid, parse_yes_no
 from ..pending import Pending, Revisit, optional, register
 from ..textnorm import fold
+from .parts import EngineParts
 
 TYPE_WORDS = frozenset({"go tung muc", "go", "tu go", "nhap tay", "go tay", "tu nhap", "khong co the", "khong",
                         "khong chup", "khong co", "type", "de toi go", "toi go"})
@@ -54,7 +55,7 @@ class CardOffer(Pending):
     address: dict[str, Any] | None = optional()
 
 
-class IdCardSteps:
+class IdCardSteps(EngineParts):
     """Engine methods for the ``id_card`` kind (see the module docstring)."""
 
     # -- the runtime's question: does this message need its photo read (off the event loop)? ------------
@@ -96,9 +97,9 @@ class IdCardSteps:
                 finally:
                     session.draft.answers.clear()
                     session.draft.answers.update(saved)
-                return replace(ask, text=self._field_text(session, slot) + "\n" + ask.text, photo=True)
-            text = self._field_text(session, slot)
-        no, total = self._step(session, slot)
+                return replace(ask, text=self.field_text(session, slot) + "\n" + ask.text, photo=True)
+            text = self.field_text(session, slot)
+        no, total = self.step_of(session, slot)
         nav = [NAV_BACK, NAV_SKIP, NAV_HELP, NAV_CANCEL] if (session.draft and session.draft.history) or stage \
             else [NAV_SKIP, NAV_HELP, NAV_CANCEL]
         return Ask(text=text, procedure=session.procedure, field=slot.path, kind=kind, choices=choices,
@@ -354,7 +355,7 @@ class IdCardSteps:
             draft.answers[path] = value
             filled.append(path)
         for path in filled:
-            self._recheck_dependents(session, path, out)
+            self.recheck_dependents(session, path, out)
         session.pending = None
         self.accept(session, slot, "card", out)
 

@@ -78,7 +78,7 @@ class Names(EngineParts):
 
     def _follows(self, session: Session, before: str, after: str | None) -> bool:
         """Is ``after`` the question that comes right after ``before`` in the form as it stands?"""
-        order = [s.path for s in self.form(session).slots(session.draft.answers, self.today())]
+        order = [s.path for s in self.form(session).slots(session.require_draft().answers, self.today())]
         return before in order and after in order and order.index(after) == order.index(before) + 1
 
 

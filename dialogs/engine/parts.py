@@ -43,6 +43,12 @@ class EngineParts:
     def ask_for(self, session: Session, slot: Slot) -> Ask:
         raise NotImplementedError
 
+    def step_of(self, session: Session, slot: Slot) -> tuple[int, int]:
+        raise NotImplementedError
+
+    def field_text(self, session: Session, slot: Slot) -> str:
+        raise NotImplementedError
+
     def field_help(self, session: Session, f: FieldDef) -> str:
         raise NotImplementedError
 
@@ -69,6 +75,9 @@ class EngineParts:
         raise NotImplementedError
 
     def check_constraints(self, session: Session, slot: Slot, value: Any) -> None:
+        raise NotImplementedError
+
+    def recheck_dependents(self, session: Session, changed: str, out: Outcome) -> None:
         raise NotImplementedError
 
     def answer_typed(self, session: Session, typed: str, out: Outcome) -> None:
@@ -111,6 +120,9 @@ class EngineParts:
         raise NotImplementedError
 
     def help_general(self, session: Session) -> str:
+        raise NotImplementedError
+
+    def begin(self, session: Session, proc_id: str, out: Outcome) -> None:
         raise NotImplementedError
 
     # eligibility.py
@@ -165,6 +177,13 @@ class EngineParts:
         raise NotImplementedError
 
     def supplement_ask(self, session: Session, out: Outcome) -> None:
+        raise NotImplementedError
+
+    # id_card.py
+    def id_card_ask(self, session: Session, slot: Slot) -> Ask:
+        raise NotImplementedError
+
+    def past_card_offer(self, session: Session, slot: Slot | None, *, commit: bool = False) -> Slot | None:
         raise NotImplementedError
 
     # results.py

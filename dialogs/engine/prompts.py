@@ -17,10 +17,10 @@ class Prompts(EngineParts):
     """What is asked now, and how."""
 
     def form(self, session: Session) -> Form:
-        return self.catalog.form(session.procedure)
+        return self.catalog.form(session.require_procedure())
 
     def current_slot(self, session: Session) -> Slot | None:
-        form, draft = self.form(session), session.draft
+        form, draft = self.form(session), session.require_draft()
         path = session.pending.about if session.pending is not None else None
         if path:
             slot = form.slot_for(path, draft.answers, self.today())
@@ -83,8 +83,8 @@ class Prompts(EngineParts):
         asks = [r for r in out.replies if isinstance(r, Ask)]
         return asks[-1]
 
-    def _step(self, session: Session, slot: Slot) -> tuple[int, int]:
-        slots = [s for s in self.form(session).slots(session.draft.answers, self.today()) if not s.synthetic]
+    def step_of(self, session: Session, slot: Slot) -> tuple[int, int]:
+        slots = [s for s in self.form(session).slots(session.require_draft().answers, self.today()) if not s.synthetic]
         paths = [s.path for s in slots]
         if session.supplement is not None:
             paths = [p for p in paths if p in set(session.supplement["fields"])]
@@ -92,20 +92,21 @@ class Prompts(EngineParts):
         if session.supplement is not None:
             return no, max(len(paths), no)
         # questions of branches not decided yet count too: the total shrinks as they close, never jumps up
-        total = len(paths) + self.form(session).undecided(session.draft.answers, self.today())
+        total = len(paths) + self.form(session).undecided(session.require_draft().answers, self.today())
         return no, max(total, no)
 
-    def _field_text(self, session: Session, slot: Slot) -> str:
+    def field_text(self, session: Session, slot: Slot) -> str:
         _ = translator(session.lang)
         f = slot.field
         text = _(f.prompt)
-        proc = self.catalog.get(session.procedure)
+        proc = self.catalog.get(session.require_procedure())
         if proc.standards and "{" in f.prompt and session.draft is not None:
             # amounts of the standard in force on its day ({si_funeral}) are written into the prompt as money
             std, _stale = proc.standard_for(session.draft.answers, self.today())
             if std is not None:
                 text = _(f.prompt, **{k: _.money(v) for k, v in std.values.items()})
         if slot.index is not None:
+            assert slot.section.repeat is not None  # an indexed slot is in a repeat group
             item = _(slot.section.repeat.item_label)
             text = f"[{item} {slot.index + 1}] {text}"
         return text
@@ -115,7 +116,7 @@ class Prompts(EngineParts):
         f = slot.field
         if f.kind == "id_card":  # the offer comes with the block's first question (engine/id_card.py)
             return self.id_card_ask(session, slot)
-        text = self._field_text(session, slot)
+        text = self.field_text(session, slot)
         parts = kinds.get(f.kind).question(f, slot.path, session.pending, _)
         kind, choices = parts.kind, parts.choices
         for line in parts.lines:
@@ -129,7 +130,7 @@ class Prompts(EngineParts):
             text += "\n" + _("(Câu trả lời trước: {value}. Gõ “giữ nguyên” để giữ.)", value=display(f, old, _))
         if session.errors >= 2 and f.help:
             text += "\n💡 " + _(f.help)
-        no, total = self._step(session, slot)
+        no, total = self.step_of(session, slot)
         nav = [NAV_HELP, NAV_CANCEL]
         if (session.draft and session.draft.history) or kind != f.kind:  # one at a time: back to the list
             nav.insert(0, NAV_BACK)

@@ -17,7 +17,7 @@ class Review(EngineParts):
 
     def summary(self, session: Session) -> str:
         _ = translator(session.lang)
-        form, answers = self.form(session), session.draft.answers
+        form, answers = self.form(session), session.require_draft().answers
         lines = [_("Xin kiểm tra lại thông tin đã khai:")]
         current = None
         for slot in form.slots(answers, self.today()):
@@ -25,6 +25,7 @@ class Review(EngineParts):
                 continue
             title = _(slot.section.title)
             if slot.index is not None:
+                assert slot.section.repeat is not None  # an indexed slot is in a repeat group
                 title += f" — {_(slot.section.repeat.item_label)} {slot.index + 1}"
             if title != current:
                 lines.append(f"\n【{title}】")
@@ -62,7 +63,7 @@ class Review(EngineParts):
         if value is None and text and is_yes(text):
             value = "confirm"
         if value == "confirm":
-            session.complete = self.form(session).next_slot(session.draft.answers, self.today()) is None
+            session.complete = self.form(session).next_slot(session.require_draft().answers, self.today()) is None
             if not session.complete:
                 return self.advance(session, out)
             session.confirm()
@@ -76,7 +77,7 @@ class Review(EngineParts):
 
     def edit_menu(self, session: Session, out: Outcome, section: str | None) -> None:
         _ = translator(session.lang)
-        form, answers = self.form(session), session.draft.answers
+        form, answers = self.form(session), session.require_draft().answers
         slots = [s for s in form.slots(answers, self.today()) if not s.synthetic and s.path in answers]
         if section is None:
             seen: list[ChoiceOut] = []
@@ -87,6 +88,7 @@ class Review(EngineParts):
                     keys.add(key)
                     title = _(s.section.title)
                     if s.index is not None:
+                        assert s.section.repeat is not None  # an indexed slot is in a repeat group
                         title += f" — {_(s.section.repeat.item_label)} {s.index + 1}"
                     seen.append(ChoiceOut(key, title))
             if len(seen) == 1:
@@ -137,10 +139,11 @@ class Review(EngineParts):
         if session.state == "reviewing":
             session.edit()
         session.pending = Revisit(path=path)
-        slot = self.form(session).slot_for(path, session.draft.answers, self.today())
+        slot = self.form(session).slot_for(path, session.require_draft().answers, self.today())
+        assert slot is not None, path  # an edit is offered for a live question only
         out.replies.append(self.ask_for(session, slot))
 
     def _edit_sections(self, session: Session) -> set[str]:
-        form, answers = self.form(session), session.draft.answers
+        form, answers = self.form(session), session.require_draft().answers
         return {s.section.id if s.index is None else f"{s.section.id}[{s.index}]"
                 for s in form.slots(answers, self.today()) if not s.synthetic and s.path in answers}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from transitions import Machine
 
@@ -20,10 +20,13 @@ from ..pending import Pending
 from ..pending import from_data as pending_from_data
 from ..pending import to_data as pending_to_data
 
+if TYPE_CHECKING:
+    from transitions.core import TransitionConfigDict
+
 STATES = ["menu", "eligibility", "collecting", "reviewing", "editing", "confirming", "submitted", "cancelled",
           "supplementing"]
 
-TRANSITIONS = [
+TRANSITIONS: list[TransitionConfigDict] = [
     {"trigger": "start_procedure", "source": ["menu", "submitted", "cancelled"], "dest": "collecting"},
     {"trigger": "found_ineligible", "source": ["collecting", "editing", "reviewing"], "dest": "eligibility"},
     {"trigger": "fix_answer", "source": "eligibility", "dest": "collecting"},
@@ -106,6 +109,38 @@ class Session:
 
     def forget_supplement_draft(self) -> None:
         self._sup_draft = None
+
+    # Where a state guarantees a draft, a procedure or a supplement request. Each raises the error the code it
+    # guards raised before (None.answers, catalog[None], None["id"]), so callers' handling is unchanged.
+    def require_draft(self) -> Draft:
+        draft = self.draft
+        if draft is None:
+            raise AttributeError(f"no draft in state {self.state!r} (procedure {self.procedure!r})")
+        return draft
+
+    def require_procedure(self) -> str:
+        if self.procedure is None:
+            raise KeyError(f"no procedure in state {self.state!r}")
+        return self.procedure
+
+    def require_supplement(self) -> dict[str, Any]:
+        if self.supplement is None:
+            raise TypeError(f"no supplement request in state {self.state!r}")
+        return self.supplement
+
+    if TYPE_CHECKING:
+        # The triggers `transitions` binds onto the session for the length of a call (``bound``). Declared
+        # for the type checker only: a real attribute of that name would stop `transitions` binding it.
+        def start_procedure(self) -> bool: ...
+        def found_ineligible(self) -> bool: ...
+        def fix_answer(self) -> bool: ...
+        def review(self) -> bool: ...
+        def edit(self) -> bool: ...
+        def confirm(self) -> bool: ...
+        def submitted_ok(self) -> bool: ...
+        def cancel(self) -> bool: ...
+        def to_menu(self) -> bool: ...
+        def begin_supplement(self) -> bool: ...
 
     # transitions condition
     def form_complete(self) -> bool:

@@ -36,7 +36,7 @@ class Supplement(EngineParts):
         session.errors = 0
         out.accepted = True
         form = self.form(session)
-        labels = [_(form.field(p).summary_label) if form.field(p) else p for p in fields]
+        labels = [_(fd.summary_label) if (fd := form.field(p)) else p for p in fields]
         out.replies.append(Message(
             _("Cán bộ đề nghị bổ sung hồ sơ {code}.", code=request["code"])
             + ("\n" + _("Lý do: {reason}", reason=request["reason"]) if request.get("reason") else "")
@@ -63,7 +63,7 @@ class Supplement(EngineParts):
             out.replies.append(Message(_("Đã tạm dừng bổ sung. Khi sẵn sàng, gõ “bổ sung” để làm tiếp.")))
             return self.end_supplement(session, out)
         if command == "info":
-            out.replies.append(Message(self.info_card(session.procedure, session.lang)))
+            out.replies.append(Message(self.info_card(session.require_procedure(), session.lang)))
             return self.prompt(session, out)
         if isinstance(session.pending, SupplementReview):
             value = msg.choice or parsing.match_choice(text, [("send", _("Gửi bổ sung")), ("redo", _("Khai lại"))])
@@ -72,15 +72,15 @@ class Supplement(EngineParts):
             if command == "back":
                 value = "redo"
             if value == "send":
-                sup = session.supplement
-                answers = session.draft.answers
+                sup = session.require_supplement()
+                answers = session.require_draft().answers
                 out.requests.append(SendSupplement(request_id=sup["id"], code=sup["code"],
                                                    answers={p: answers.get(p) for p in sup["fields"]}))
                 return
             if value == "redo":
-                for p in session.supplement["fields"]:
-                    session.draft.answers.pop(p, None)
-                session.draft.history.clear()
+                for p in session.require_supplement()["fields"]:
+                    session.require_draft().answers.pop(p, None)
+                session.require_draft().history.clear()
                 session.pending = None
                 return self.advance(session, out)
             out.replies.append(Message(_("Vui lòng chọn một trong các lựa chọn bên dưới."), error=True))
@@ -89,9 +89,9 @@ class Supplement(EngineParts):
 
     def supplement_review(self, session: Session, out: Outcome) -> None:
         _ = translator(session.lang)
-        form, answers = self.form(session), session.draft.answers
-        lines = [_("Thông tin bổ sung cho hồ sơ {code}:", code=session.supplement["code"])]
-        for p in session.supplement["fields"]:
+        form, answers = self.form(session), session.require_draft().answers
+        lines = [_("Thông tin bổ sung cho hồ sơ {code}:", code=session.require_supplement()["code"])]
+        for p in session.require_supplement()["fields"]:
             f = form.field(p)
             if f is not None and p in answers:
                 lines.append(f"• {_(f.summary_label)}: {display(f, answers[p], _)}")

@@ -41,6 +41,7 @@ value is a dotted leader (``…………``). Filters:
 ``upper``        upper case;  ``lowerfirst``: lower-case the first letter
 ``bare``         drop the unit type of an administrative name (``Xã Nhân Cơ`` → ``Nhân Cơ``)
 ``map:NAME``     the template's own wording for a choice value (``maps`` key)
+``times:g``      a per-person amount × the number of items of repeat group ``g``
 ``thousands``    a money amount in thousands of đồng
 ``words``        a date or a whole number in Vietnamese words (:mod:`.words`), the "ghi bằng chữ"
                  line of civil-status forms: ``Ngày mười lăm, tháng mười một, năm hai nghìn …``
@@ -491,6 +492,9 @@ class Filler:
                     text = date_in_words(d)
                 elif isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
                     text = number_in_words(raw)
+            elif name == "times":  # a per-person amount for the whole household: × the group's members
+                if isinstance(raw, (int, float)) and not isinstance(raw, bool) and self.form is not None:
+                    raw = raw * self.form.instances(self.answers, arg)
             elif name == "thousands":
                 if isinstance(raw, (int, float)) and not isinstance(raw, bool):
                     text = self.t.number(round(raw / 1000))
@@ -859,7 +863,7 @@ def placeholders(tpl: Template) -> list[tuple[str, str | None]]:
     return found
 
 
-_FILTERS = {"or", "day", "month", "year", "upper", "lowerfirst", "bare", "map", "thousands", "words",
+_FILTERS = {"or", "day", "month", "year", "upper", "lowerfirst", "bare", "map", "times", "thousands", "words",
             "check", "x", "nox", "dots", "blank"}
 _VARS = {"_day", "_month", "_year", "_date", "_code", "_n"}
 

@@ -109,15 +109,21 @@ class Address(Kind):
             code = _picked(raw, entry.options)
             if code is not None:
                 p = addr.province(code)
-                found = {"province_code": p.code, "province": p.full_name}
+                assert p is not None, code  # an option offered from the province table
+                found: dict[str, str | None] = {"province_code": p.code, "province": p.full_name}
             else:
                 full = addr.extract_address(raw) or {}
-                if full.get("province_code"):
+                if province_code := full.get("province_code"):
                     found = {k: full.get(k) for k in ("province_code", "province", "commune_code", "commune",
                                                       "detail")}
-                    found["province"] = addr.province(full["province_code"]).full_name
-                    if full.get("commune_code"):
-                        found["commune"] = addr.commune(full["commune_code"]).full_name
+                    # extract_address gives codes from the address table
+                    found_province = addr.province(province_code)
+                    assert found_province is not None, province_code
+                    found["province"] = found_province.full_name
+                    if commune_code := full.get("commune_code"):
+                        found_commune = addr.commune(commune_code)
+                        assert found_commune is not None, commune_code
+                        found["commune"] = found_commune.full_name
                 else:
                     cands = addr.match_province(raw)
                     if len(cands) == 1:
@@ -145,6 +151,7 @@ class Address(Kind):
             code = _picked(raw, entry.options)
             if code is not None:
                 c = addr.commune(code)
+                assert c is not None, code  # an option offered from the commune table
             else:
                 cands = addr.match_commune(raw, value["province_code"])
                 exact = len(cands) == 1 and fold(cands[0].name) in fold(raw)

@@ -1,0 +1,21 @@
+"""Reading the audit log (storage/audit_models.py): how often an action happened, for limits and alerts."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .audit_models import AuditEntry
+
+
+class AuditRepo:
+    def __init__(self, db: AsyncSession):
+        self.db = db
+
+    async def count(self, action: str, *, since: datetime, subject: str | None = None) -> int:
+        """Entries of ``action`` at or after ``since`` (about ``subject`` when given)."""
+        stmt = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == action, AuditEntry.at >= since)
+        if subject is not None:
+            stmt = stmt.where(AuditEntry.subject == subject)
+        return int((await self.db.execute(stmt)).scalar_one())
