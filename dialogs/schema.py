@@ -148,6 +148,8 @@ class FieldDef(Strict):
     max_len: int | None = None
     pattern: str | None = None
     pattern_message: str | None = None
+    # text: written as this list spells it when it names an entry (dialogs/spelling.py: "e de" -> "Ê Đê")
+    spelling: Literal["ethnic_groups"] | None = None
     # name
     upper: bool = False
     # date
@@ -220,6 +222,8 @@ class FieldDef(Strict):
         unknown = set(self.id_card) - set(CARD_FIELDS)
         if unknown:
             raise ValueError(f"field {self.id}: id_card keys {sorted(unknown)} are not card fields {CARD_FIELDS}")
+        if self.spelling is not None and self.kind != "text":
+            raise ValueError(f"field {self.id}: spelling is only for text")
         if (self.sex is not None or self.accept_cmnd) and self.kind != "id_number":
             raise ValueError(f"field {self.id}: sex and accept_cmnd are only for id_number")
         if self.sex is not None and self.sex_field is not None:

@@ -274,7 +274,7 @@ async def test_a_volunteer_files_housing_support_for_a_household(chat: Chat, run
     await chat.expect("filer.phone")
     await chat.say("0977 123 456")
     await chat.expect("rep.full_name")
-    for text in ("Hà Văn Sáu", "01/01/1960", "nam", "Kinh", "068060001234", "bỏ qua"):
+    for text in ("Hà Văn Sáu", "01/01/1960", "nam", "e de", "068060001234", "bỏ qua"):
         await chat.say(text)
     await address(chat, "household.residence")
     for text in ("3", "1", "Nhà gỗ", "Sập hết mái"):
@@ -287,6 +287,7 @@ async def test_a_volunteer_files_housing_support_for_a_household(chat: Chat, run
     a = data["answers"]
     assert (a["filer.role"], a["filer.full_name"], a["filer.phone"]) == ("helper", "Lò Thị Hiền", "0977123456")
     assert a["contact.phone"] == "0912000222" and data["applicant_name"] == "HÀ VĂN SÁU"
+    assert a["rep.ethnicity"] == "Ê Đê"  # typed "e de": the form gets the group's spelling
 
 
 async def test_a_volunteer_may_file_for_a_household_or_a_care_home(chat: Chat):
@@ -305,3 +306,11 @@ async def test_a_volunteer_may_file_for_a_household_or_a_care_home(chat: Chat):
     assert "Tôi khai giúp cơ sở" in chat.ask.text or any("khai giúp" in c.label for c in chat.ask.choices)
     await chat.say("2")
     await chat.expect("filer.full_name")
+
+
+def test_ethnic_groups_are_spelled_as_the_list_spells_them():
+    from dialogs import spelling
+    assert len(spelling.names("ethnic_groups")) == 54
+    assert [spelling.spell("ethnic_groups", t) for t in ("e de", "kinh", "H'Mông", "khơ mú", "van kieu")] == \
+        ["Ê Đê", "Kinh", "Mông", "Khơ Mú", "Bru - Vân Kiều"]
+    assert spelling.spell("ethnic_groups", "người Pháp") == "người Pháp"  # not in the list: as typed
