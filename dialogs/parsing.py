@@ -749,6 +749,9 @@ def _drop_unit(raw: str) -> str:
     return folded[:m.start()] if m and m.start() > 0 else raw
 
 
+_NONE_COUNT = frozenset({"khong co", "ko co", "k co", "khong co ai", "ko co ai", "khong ai", "ko ai", "khong nguoi nao"})
+
+
 def parse_number(
     raw: str,
     *,
@@ -761,6 +764,8 @@ def parse_number(
     """
     if not (raw or "").strip():
         raise Invalid(N_("Vui lòng nhập một số, ví dụ 3."))
+    if _clean(raw) in _NONE_COUNT:  # "không có" to "how many people…": none
+        raw = "0"
     try:
         value, negative = _parse_number_expr(_drop_unit(raw), allow_currency=False)
     except (_NotANumber, ValueError, ZeroDivisionError, OverflowError):

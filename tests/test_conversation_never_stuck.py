@@ -314,3 +314,17 @@ def test_ethnic_groups_are_spelled_as_the_list_spells_them():
     assert [spelling.spell("ethnic_groups", t) for t in ("e de", "kinh", "H'Mông", "khơ mú", "van kieu")] == \
         ["Ê Đê", "Kinh", "Mông", "Khơ Mú", "Bru - Vân Kiều"]
     assert spelling.spell("ethnic_groups", "người Pháp") == "người Pháp"  # not in the list: as typed
+
+
+async def test_none_to_a_count_is_zero_not_dont_know(chat: Chat):
+    from tests.test_conversation_social import HOUSING, address, open_procedure
+    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở")
+    for text in ("hộ nghèo", "đổ sập", "thiên tai", "20/11/2026", "1", "Hà Văn Sáu", "01/01/1960", "nam", "Kinh",
+                 "068060001234", "bỏ qua"):
+        await chat.say(text)
+    await address(chat, "household.residence")
+    await chat.say("2")
+    await chat.expect("household.working_age")
+    await chat.say("không có")  # nobody of working age
+    await chat.expect("house.before")
+    assert (await chat.answers())["household.working_age"] == 0
