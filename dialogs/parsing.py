@@ -749,7 +749,8 @@ def _drop_unit(raw: str) -> str:
     return folded[:m.start()] if m and m.start() > 0 else raw
 
 
-_NONE_COUNT = frozenset({"khong co", "ko co", "k co", "khong co ai", "ko co ai", "khong ai", "ko ai", "khong nguoi nao"})
+_NONE_COUNT = frozenset({"khong co", "ko co", "k co", "khong co ai", "ko co ai", "khong ai", "ko ai",
+                         "khong nguoi nao"})
 
 
 def parse_number(
