@@ -129,8 +129,10 @@ async def serve(turn: Turn, session: Session, req: Request) -> Result:
             return Withdrawn(req.code, False, exc.text(session.lang))
     if isinstance(req, Follow):
         try:
-            await cases.follow_dossier(db, session.user, req.code, req.last4, catalog=rt.catalog, now=now)
-            return Followed(req.code, True)
+            d = await cases.follow_dossier(db, session.user, req.code, req.last4, catalog=rt.catalog, now=now)
+            items = await cases.citizen_dossiers(db, session.user, rt.calendar, now, catalog=rt.catalog)
+            status = next((i["status_label"] for i in items if i["code"] == d.code), None)
+            return Followed(d.code, True, status=status)
         except cases.ActionRefused as exc:
             return Followed(req.code, False, exc.text(session.lang))
     if isinstance(req, OpenSupplement):
@@ -142,7 +144,8 @@ async def serve(turn: Turn, session: Session, req: Request) -> Result:
                                           calendar=rt.calendar, catalog=rt.catalog)
         except cases.ActionRefused as exc:
             return SupplementSent(req.code, False, reason=exc.text(session.lang))
-        return SupplementSent(res["code"], True, tuple(res["changed"]))
+        remaining = len(await cases.open_supplement_requests(db, session.user))
+        return SupplementSent(res["code"], True, tuple(res["changed"]), remaining=remaining)
     if isinstance(req, RunCheck):
         check = rt.pipeline.checks.get(req.name)
         if check is None:

@@ -26,6 +26,8 @@ import sys
 from datetime import date, datetime
 from typing import Any
 
+from storage.audit_models import AuditEntry
+
 COMMANDS = ("officer", "notify")
 ACTIONS = ("claim", "release", "receive", "review", "supplement", "approve", "reject", "return", "reassign")
 
@@ -58,6 +60,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     lst.add_argument("--json", action="store_true")
     inv = cmd("invite", "issue a new invite code for an officer")
     inv.add_argument("officer_id", type=int)
+    de = cmd("deactivate", "take an officer off duty at once (lost phone, transfer): chat, web and invite stop")
+    de.add_argument("officer_id", type=int)
+    se = cmd("set", "change an officer's role or focal-point duty")
+    se.add_argument("officer_id", type=int)
+    se.add_argument("--role", choices=["receiving_desk", "specialist", "leader"])
+    se.add_argument("--focal-point", dest="focal_point", action=argparse.BooleanOptionalAction, default=None,
+                    help="receives the daily report (--no-focal-point to stop)")
     q = cmd("queue", "the acting officer's queue", acting=True)
     q.add_argument("--mine", action="store_true")
     q.add_argument("--all", action="store_true", help="include closed dossiers")
@@ -136,6 +145,15 @@ def _runtime(args):
     return Runtime(args.db, var_dir=args.var)
 
 
+def _cli_actor() -> str:
+    """The shell user acting, as recorded in the audit trail: "cli:<os user>"."""
+    import getpass
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
 def _out(data: Any) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
@@ -202,6 +220,18 @@ async def _officer_cmd(args, rt, db, off) -> int:
         code = await off.new_invite(db, args.officer_id, now)
         print(f"Mã mời mới: {code}")
         return 0
+    if c == "deactivate":
+        o = await off.deactivate_officer(db, args.officer_id, now, calendar=cal)
+        db.add(AuditEntry(at=now, actor_key=_cli_actor(), action="officer.deactivate", subject=str(o.id)))
+        print(f"Cán bộ số {o.id} ({o.full_name}) đã ngừng hoạt động: chat và phiên web không còn quyền cán bộ; "
+              "hồ sơ đang giữ đã trả về hàng đợi (hồ sơ chờ bổ sung do lãnh đạo giao lại).")
+        return 0
+    if c == "set":
+        o = await off.set_officer(db, args.officer_id, role=args.role, focal_point=args.focal_point)
+        db.add(AuditEntry(at=now, actor_key=_cli_actor(), action="officer.set", subject=str(o.id),
+                          details={"role": o.role, "focal_point": o.focal_point}))
+        print(f"Cán bộ số {o.id}: {o.role}{', đầu mối' if o.focal_point else ''}.")
+        return 0
     if c == "report":
         if args.send:
             n = await reports.enqueue_daily_reports(db, now, calendar=cal, catalog=cat, force=True)
@@ -225,6 +255,7 @@ async def _officer_cmd(args, rt, db, off) -> int:
         return await _stats(db, args, cal, cat, now)
 
     officer = await _acting(db, args, off)
+    off.acting_via.set(_cli_actor())  # the audit trail records the operator, not the officer's chat
     if c == "queue":
         rows = await off.queue(db, officer, include_closed=args.all, mine=args.mine)
         data = [{"code": d.code, "procedure": d.procedure_id, "status": leg.status,
@@ -245,6 +276,8 @@ async def _officer_cmd(args, rt, db, off) -> int:
         if args.json:
             from storage.officers_repo import SupplementRepo
             from storage.repo import dossier_to_dict
+
+            from .cases.links import parts as leg_parts
             full = await LegRepo(db).dossier(d.code)
             assert full is not None  # scoped() found it in this transaction
             shown = dossier_to_dict(full)
@@ -252,6 +285,9 @@ async def _officer_cmd(args, rt, db, off) -> int:
             shown["leg"] = {"status": leg.status, "due_date": off.effective_due(leg, cal, now).isoformat(),
                            "claimed_by": leg.claimed_by, "result_number": leg.result_number,
                            "timeliness": leg.timeliness, "paused_workdays": leg.paused_workdays}
+            shown["legs"] = [{"seq": p.leg.seq, "agency": p.leg.agency, "part": p.title, "status": p.leg.status,
+                              "result_number": p.leg.result_number, "waits_for": p.waits_for,
+                              "mine": p.leg.id == leg.id} for p in await leg_parts(db, d, cat, cal)]
             shown["supplement"] = None if supp is None else {"id": supp.id, "fields": supp.fields,
                                                              "reason": supp.reason, "status": supp.status,
                                                              "changes": supp.changes}

@@ -52,6 +52,7 @@ class PlannedLeg:
     agency_name: str
     days: int          # working days
     forms: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()  # the legs whose result this one waits for (schema.LegDef.after)
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,8 @@ class Form:
             days = next((r.days for r in leg.days_rules
                          if r.in_force(law_day(r, answers, day)) and self.holds(r.when, answers, today=today)),
                         leg.processing_days)
-            out.append(PlannedLeg(leg.id, leg.title, leg.agency.key, leg.agency.name, days, tuple(leg.forms)))
+            out.append(PlannedLeg(leg.id, leg.title, leg.agency.key, leg.agency.name, days, tuple(leg.forms),
+                                  tuple(leg.after)))
         return out
 
     # -- the cursor ----------------------------------------------------------------

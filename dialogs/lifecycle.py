@@ -22,6 +22,11 @@ Claims: ``claim`` takes a free leg; ``release`` gives it back; ``reassign``
 handed over: after ``receive`` (the one-stop desk hands it to the specialists)
 and after ``approve`` (the result goes back to the desk to be returned).
 
+Linked legs (a procedure's ``legs[].after``): a downstream leg waits for its upstream leg's result (the
+birth or death extract). :class:`LegState` carries ``waiting_for``, the title of an upstream leg that has no
+result yet; while it is set, the actions in :data:`NEEDS_UPSTREAM` (approve, return the result) are refused
+with that title. Which leg waits for which is data; the database side (bot/cases/links.py) fills it in.
+
 Parent status (:func:`parent_status`), for a dossier with several legs:
 
 1. no legs → the dossier keeps its own status;
@@ -150,6 +155,24 @@ NEEDS_CLAIM = frozenset({RECEIVE, REVIEW, REQUEST_SUPPLEMENT, APPROVE, REJECT, R
 NEEDS_REASON = frozenset({REQUEST_SUPPLEMENT, REJECT})
 #: after these, the leg goes back to its agency's queue (handed over to the next desk)
 RELEASES_CLAIM = frozenset({RECEIVE, APPROVE})
+#: a downstream leg of a linked dossier does these only once its upstream leg has a result
+NEEDS_UPSTREAM = frozenset({APPROVE, RETURN_RESULT})
+#: the statuses in which a leg has a result (its number) that downstream legs may use
+WITH_RESULT = frozenset({APPROVED, RESULT_ISSUED})
+
+#: audit notes that are no action of the table: the upstream leg's result handed on, a leg closed with it
+UPSTREAM_RESULT, UPSTREAM_CLOSED = "upstream_result", "upstream_closed"
+NOTE_LABELS = {
+    UPSTREAM_RESULT: N_("Nhận kết quả của phần liên thông trước"),
+    UPSTREAM_CLOSED: N_("Không thực hiện do phần liên thông trước bị từ chối"),
+}
+
+
+def event_label(action: str | None) -> str | None:
+    """The label (a msgid) of an audit event's action or note; None for a bare status change."""
+    if not action:
+        return None
+    return ACTION_LABELS.get(action) or NOTE_LABELS.get(action) or action
 
 
 def allowed(role: str, action: str, status: str) -> bool:
@@ -198,6 +221,7 @@ class LegState:
 
     state: str
     claimed_by: int | None = None
+    waiting_for: str | None = None  # the title (msgid) of an upstream leg that has no result yet
 
 
 def _blank(v: str | None) -> bool:
@@ -217,6 +241,10 @@ def check(leg: LegState, act: Act) -> None:
     if not allowed(actor.role, a, leg.state):
         raise Refused("role", N_("Vai trò của bạn không được “{action}” hồ sơ ở trạng thái “{status}”."),
                       action=ACTION_LABELS[a], status=STATUS_LABELS[leg.state])
+    if a in NEEDS_UPSTREAM and leg.waiting_for:
+        raise Refused("upstream", N_("Chưa thể “{action}”: phần việc này chờ kết quả “{part}”. Khi có kết quả (số "
+                                     "trích lục, giấy tờ), bạn sẽ được báo để xử lý tiếp."),
+                      action=ACTION_LABELS[a], part=leg.waiting_for)
     if a == CLAIM and leg.claimed_by is not None and leg.claimed_by != actor.officer_id:
         raise Refused("claimed", N_("Hồ sơ đang do cán bộ khác xử lý. Lãnh đạo có thể giao lại."))
     if a == RELEASE and leg.claimed_by != actor.officer_id and actor.role != LEADER:
@@ -242,7 +270,7 @@ class _Guards:
     @staticmethod
     def guard_ok(event) -> bool:
         try:
-            check(LegState(event.model.state, event.model.claimed_by), event.kwargs["act"])
+            check(LegState(event.model.state, event.model.claimed_by, event.model.waiting_for), event.kwargs["act"])
         except Refused:
             return False
         return True
@@ -272,7 +300,7 @@ def fire(leg: LegState, act: Act) -> str:
     Raises :class:`Refused` if a guard fails.
     """
     check(leg, act)
-    model = _Leg(leg.state, leg.claimed_by)
+    model = _Leg(leg.state, leg.claimed_by, leg.waiting_for)
     MACHINE.add_model(model, initial=leg.state)
     try:
         ok = getattr(model, act.action)(act=act)

@@ -146,6 +146,7 @@ class Followed(Result):
     code: str
     ok: bool
     reason: str | None = None
+    status: str | None = None  # where the dossier stands now, as the citizen reads it
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,7 @@ class SupplementSent(Result):
     ok: bool
     changed: tuple[str, ...] = ()
     reason: str | None = None
+    remaining: int = 0  # other supplement requests still open for this chat (another agency's, another dossier's)
 
 
 @dataclass(frozen=True)

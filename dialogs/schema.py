@@ -314,8 +314,16 @@ class LegDef(Dated):
     days_rules: list[DaysRule] = Field(default_factory=list)  # the first that holds sets the time limit
     when: str | None = None
     forms: list[str] = Field(default_factory=list)  # official form templates this agency needs
+    # the legs (ids, declared earlier) whose result this one waits for: it is approved and returned only once
+    # they have one (the birth or death extract number), and closed when they are rejected
+    after: list[str] = Field(default_factory=list)
     legal_basis: list[str] = Field(default_factory=list)
     note: str | None = None
+
+    @field_validator("after", mode="before")
+    @classmethod
+    def _after_list(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
 
 
 class Clock(Dated):
@@ -465,6 +473,12 @@ class Procedure(Strict):
                 if key in fids:
                     raise ValueError(f"duplicate field id {key}")
                 fids.add(key)
+        earlier: set[str] = set()
+        for leg in self.legs:
+            for up in leg.after:
+                if up not in earlier:
+                    raise ValueError(f"leg {leg.id!r}: after {up!r} must name a leg declared before it")
+            earlier.add(leg.id)
         for what, items in (("leg", [(leg.id, leg) for leg in self.legs]),
                             ("eligibility rule", [(r.id, r) for r in self.eligibility]),
                             ("fact", [(f.key, f) for f in self.facts if f.key]),

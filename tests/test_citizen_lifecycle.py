@@ -254,7 +254,7 @@ async def test_following_is_read_only_and_guesses_are_limited_per_dossier(chat: 
     code = await _submitted(chat)
     binh = await Chat(runtime, "console:binh").start()
     await binh.say(f"/theodoi {code} 1234")
-    assert not binh.error
+    assert not binh.error and "Tình trạng hiện nay: Đã nộp, chờ tiếp nhận" in binh.text()  # where it stands
     async with runtime.sm() as db, db.begin():
         d = await DossierRepo(db).by_code(code)
         o, invite = await officers.add_officer(db, full_name="Lò Văn Tâm", agency=d.agency,
@@ -266,7 +266,7 @@ async def test_following_is_read_only_and_guesses_are_limited_per_dossier(chat: 
     await _as_officer(runtime, oid, officers.claim, code)
     await _as_officer(runtime, oid, officers.request_supplement, code, ["contact.phone"], "Số điện thoại sai.")
     await binh.say("/hoso")
-    assert code in binh.text()  # the follower sees it …
+    assert code in binh.text() and "đến khi người nộp hồ sơ bổ sung" in binh.text()  # the follower sees it …
     await binh.say("bổ sung")
     assert "không có hồ sơ nào cần bổ sung" in binh.text()  # … but cannot answer for the filer
     await binh.say(f"rút hồ sơ {code}")

@@ -820,3 +820,27 @@ async def test_death_form_renders(chat: Chat, runtime: Runtime):
                                                   template="to-khai-dang-ky-khai-tu"))
     pdf_text = _pdf_text(render_pdf(DEATH, a, code=code, template="to-khai-dang-ky-khai-tu"))
     assert "TỜ KHAI ĐĂNG KÝ KHAI TỬ" in pdf_text and "NGUYỄN VĂN AN" in pdf_text
+
+
+async def test_two_agencies_supplements_the_citizen_hears_of_the_second(chat: Chat, runtime: Runtime):
+    """D10: the commune and the police each ask for something; after answering the first request, the citizen
+    is told another is waiting, and answers it too."""
+    await death_start(chat, parts="2")
+    await death_people(chat)
+    code = await submit(chat)
+    commune = (await dossier(runtime, code))["commune_code"]
+    ubnd, police = await officer(runtime, "commune", commune), await officer(runtime, "police", commune)
+    for o, path in ((ubnd, "requester.phone"), (police, "deceased.death_time")):
+        await act(runtime, o, off.claim, code)
+        await act(runtime, o, off.receive, code)
+        await act(runtime, o, off.claim, code)
+        await act(runtime, o, off.request_supplement, code, [path], "Cần kiểm tra lại")
+    await chat.say("bổ sung")
+    first = chat.field
+    assert first in ("requester.phone", "deceased.death_time")
+    await chat.say("0987654321" if first == "requester.phone" else "15:45")
+    await chat.press("send")
+    assert "Còn 1 yêu cầu bổ sung khác đang chờ bạn" in chat.text()
+    await chat.say("bổ sung")
+    second = chat.field
+    assert {first, second} == {"requester.phone", "deceased.death_time"}

@@ -547,6 +547,33 @@ async def test_cli(runtime: Runtime, db_url, tmp_path, capsys, clock):
     assert "delivered" in capsys.readouterr().out
 
 
+async def test_cli_deactivates_an_officer_and_the_audit_names_the_operator(runtime: Runtime, db_url, tmp_path,
+                                                                           capsys, clock):
+    """D5: an operator's shell action is recorded as "cli:<user> as officer N", not as the officer's chat; a
+    deactivated officer's chat stops at once and what they held goes back to the queue; roles can change."""
+    clock.when = datetime.now(VN) - timedelta(minutes=5)  # the CLI runs on the real clock
+    code = await submit(runtime)
+    oid = await officer(runtime, lc.DESK)
+    key = await chat_key(runtime, oid)
+    base = ["--db", db_url, "--var", str(tmp_path / "var"), "officer"]
+    assert await _cli(*base, "claim", code, "--as", str(oid)) == 0
+    capsys.readouterr()
+    assert await _cli(*base, "show", code, "--as", str(oid), "--json") == 0
+    history = json.loads(capsys.readouterr().out)["history"]
+    assert history[-1]["actor"].startswith("cli:") and history[-1]["actor"].endswith(f"as officer {oid}")
+    assert await _cli(*base, "set", str(oid), "--role", "leader", "--focal-point") == 0
+    assert await _cli(*base, "deactivate", str(oid)) == 0
+    assert "ngừng hoạt động" in capsys.readouterr().out
+    leg = await leg_of(runtime, code)
+    assert leg.claimed_by is None  # released to the queue
+    async with runtime.sm() as db:
+        o = await OfficerRepo(db).get(oid)
+        assert not o.active and o.role == "leader" and o.focal_point
+    r = await runtime.handle(key, Incoming(text="/hoso"))  # the chat is a citizen's again, not the queue
+    assert not any(isinstance(m, Ask) and m.field == "officer.queue" for m in r)
+    assert await _cli(*base, "queue", "--as", str(oid)) == 1  # and the shell refuses to act as them
+
+
 async def test_officer_opens_the_attachments_and_the_pdf_form(runtime: Runtime, chat: Chat):
     from pathlib import Path
 

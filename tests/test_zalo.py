@@ -424,6 +424,8 @@ async def test_allowance_confirmation_on_zalo_says_choose_and_lists_typed_codes(
     await start_change(family, "new_account", reporter="family")
     await change_residence(family)
     await family_reporter(family)
+    await family.expect("consent.data")
+    await family.press("yes")
     await family.say("vietcombank")
     await family.say("0071001234567")
     await family.say("NGUYEN VAN AN")

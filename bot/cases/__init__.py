@@ -34,7 +34,7 @@ from .actions import (
     review,
     scoped,
 )
-from .base import ActionRefused, unit_text
+from .base import ActionRefused, acting_via, unit_text
 from .citizen import (
     citizen_dossiers,
     follow_dossier,
@@ -47,12 +47,14 @@ from .citizen import (
 from .deadlines import base_due, days_left, deadline_class, effective_due
 from .invites import (
     add_officer,
+    deactivate_officer,
     is_invite_attempt,
     new_invite,
     new_invite_code,
     normalise_invite,
     officer_for,
     redeem_invite,
+    set_officer,
 )
 from .notify import citizen_chats, enqueue, push_officers
 from .reminders import scan_deadlines, scan_supplements
@@ -60,11 +62,10 @@ from .submission import on_submitted
 from .transition import transition
 
 __all__ = [
-    "ActionRefused", "add_officer", "approve", "base_due", "citizen_chats", "citizen_dossiers", "claim",
-    "days_left", "deadline_class", "effective_due", "enqueue", "follow_dossier", "is_invite_attempt", "link_chat",
-    "new_invite", "new_invite_code", "normalise_invite", "officer_for", "on_submitted", "open_supplement_requests",
-    "push_officers", "queue", "rate", "reassign", "receive", "redeem_invite", "reject", "release",
-    "request_supplement", "requestable_fields", "resubmit", "return_result", "review", "scan_deadlines",
-    "scan_supplements", "scoped",
-    "transition", "unit_text", "withdraw",
+    "ActionRefused", "acting_via", "add_officer", "approve", "base_due", "citizen_chats", "citizen_dossiers", "claim",
+    "days_left", "deactivate_officer", "deadline_class", "effective_due", "enqueue", "follow_dossier",
+    "is_invite_attempt", "link_chat", "new_invite", "new_invite_code", "normalise_invite", "officer_for",
+    "on_submitted", "open_supplement_requests", "push_officers", "queue", "rate", "reassign", "receive",
+    "redeem_invite", "reject", "release", "request_supplement", "requestable_fields", "resubmit", "return_result",
+    "review", "scan_deadlines", "scan_supplements", "scoped", "set_officer", "transition", "unit_text", "withdraw",
 ]

@@ -5,6 +5,7 @@ Refusals raise :class:`ActionRefused` with a Vietnamese message (a gettext msgid
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from typing import Any
 
 from dialogs import lifecycle as lc
@@ -122,10 +123,16 @@ def unit_text(agency: str, commune_code: str | None, _: Translator) -> str:
     return f"{label}, {place}"
 
 
+# Who is really acting when it is not the officer's own chat or web session: the shell (``dvcbot officer …
+# --as N`` sets it to "cli:<os user>"), so the audit trail tells an operator from the officer.
+acting_via: ContextVar[str | None] = ContextVar("acting_via", default=None)
+
+
 def officer_actor(o: Officer) -> lc.Actor:
-    """An officer as the actor of a lifecycle act."""
-    return lc.Actor(key=o.user_key or f"officer:{o.id}", role=o.role, officer_id=o.id,
-                    unit=f"{o.agency}/{o.commune_code}")
+    """An officer as the actor of a lifecycle act (recorded as "cli:<user> as officer N" from the shell)."""
+    via = acting_via.get()
+    key = f"{via} as officer {o.id}" if via else (o.user_key or f"officer:{o.id}")
+    return lc.Actor(key=key, role=o.role, officer_id=o.id, unit=f"{o.agency}/{o.commune_code}")
 
 
 def citizen_actor(user_key: str) -> lc.Actor:

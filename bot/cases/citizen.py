@@ -201,8 +201,10 @@ async def citizen_dossiers(db: AsyncSession, user_key: str, calendar: WorkCalend
         _ = translator(d.lang)
         label = _(lc.STATUS_LABELS.get(d.status, d.status))
         paused = d.status == lc.NEEDS_SUPPLEMENT  # the clock waits for the citizen: say what to do, not a count
-        if paused:
+        if paused and _controls(d, user_key):
             label += " — " + _("thời hạn tạm dừng đến khi bạn bổ sung; gõ “bổ sung” để gửi")
+        elif paused:  # a follower: the chat that filed it answers
+            label += " — " + _("thời hạn tạm dừng đến khi người nộp hồ sơ bổ sung")
         out.append({"code": d.code, "procedure": d.procedure_id, "status": d.status, "status_label": label,
                     "due_date": due, "days_left": None if closed or paused else days_left(due, calendar, now),
                     "closed": closed, "rated": d.id in rated})

@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs import lifecycle as lc
 from dialogs.codes import ALPHABET
 from dialogs.i18n import N_
+from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.models import Officer
-from storage.officers_repo import OfficerRepo, secret_hash
+from storage.officers_repo import LegRepo, OfficerRepo, secret_hash
 
-from .base import ActionRefused
+from .base import ActionRefused, officer_actor
+from .transition import transition
 
 INVITE_PREFIX = "CANBO"
 
@@ -85,6 +87,48 @@ async def new_invite(db: AsyncSession, officer_id: int, now: datetime, valid_day
     o.invite_hash = secret_hash(code)
     o.invite_expires_at = now + timedelta(days=valid_days) if valid_days else None
     return code
+
+
+async def deactivate_officer(db: AsyncSession, officer_id: int, now: datetime | None = None, *,
+                             calendar: WorkCalendar | None = None) -> Officer:
+    """Take an officer off duty at once (a lost phone, a transfer): their chat stops being an officer's, the web
+    desk refuses their session on its next request, their invite stops working, and what they held goes back to
+    the queue. The row stays for the audit trail."""
+    o = await OfficerRepo(db).get(officer_id, lock=True)
+    if o is None:
+        raise ActionRefused(N_("Không có cán bộ số {id}."), "not_found", id=officer_id)
+    now = now or datetime.now(UTC)
+    repo = LegRepo(db)
+    for leg, dossier in await repo.queue(o.agency, o.commune_code, claimed_by=o.id):
+        if leg.status in lc.CLOSED:
+            continue
+        act = lc.Act(lc.RELEASE, officer_actor(o), reason="Cán bộ ngừng làm nhiệm vụ")
+        try:  # a leg waiting for the citizen cannot be released: a leader reassigns it
+            await transition(db, dossier, leg, act, now, calendar or DEFAULT_CALENDAR, notify=False)
+        except ActionRefused:
+            continue
+    o.active = False
+    o.invite_hash = None
+    o.invite_expires_at = None
+    o.chat_state = {}
+    await db.flush()
+    return o
+
+
+async def set_officer(db: AsyncSession, officer_id: int, *, role: str | None = None,
+                      focal_point: bool | None = None) -> Officer:
+    """Change an officer's role or whether they are a focal point (who gets the daily report)."""
+    o = await OfficerRepo(db).get(officer_id, lock=True)
+    if o is None:
+        raise ActionRefused(N_("Không có cán bộ số {id}."), "not_found", id=officer_id)
+    if role is not None:
+        if role not in lc.OFFICER_ROLES:
+            raise ActionRefused(N_("Vai trò không hợp lệ: {role}."), "role", role=role)
+        o.role = role
+    if focal_point is not None:
+        o.focal_point = focal_point
+    await db.flush()
+    return o
 
 
 async def redeem_invite(db: AsyncSession, code: str, user_key: str, now: datetime | None = None) -> Officer | None:

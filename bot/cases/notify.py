@@ -61,7 +61,7 @@ def applicant_person_key(dossier: Dossier, catalog: Catalog | None = None) -> st
 def citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *, due: date | None,
                   reason: str | None = None, items: list[str] | None = None, result_number: str | None = None,
                   catalog: Catalog | None = None, closed: bool = False,
-                  supplement_due: date | None = None) -> str:
+                  supplement_due: date | None = None, also_closed: list[str] | None = None) -> str:
     """What the citizen reads when a dossier (or one of its legs) reaches status ``kind``."""
     title = proc_title(dossier, _, catalog)
     # the invitation to rate only once the whole dossier is closed (a linked dossier's other legs may be open)
@@ -99,6 +99,12 @@ def citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *,
                              date=_.date(supplement_due))
         return text
     if kind == lc.RESUBMITTED:
+        form = form_of(dossier, catalog)
+        clock = form.proc.clock_at(dossier.submitted_at.date()) if form is not None else None
+        if clock is not None and clock.restarts_after_supplement:
+            return _("Đã nhận phần bổ sung cho hồ sơ {code} ({title}). Hồ sơ được xử lý tiếp.\nNgày hẹn trả kết "
+                     "quả (tính lại từ khi bạn bổ sung đủ): {due}.\nBạn không cần làm gì thêm.", code=code,
+                     title=title, due=due_s)
         return _("Đã nhận phần bổ sung cho hồ sơ {code} ({title}). Hồ sơ được xử lý tiếp.\nNgày hẹn trả kết quả "
                  "(không tính thời gian chờ bổ sung): {due}.\nBạn không cần làm gì thêm.", code=code, title=title,
                  due=due_s)
@@ -113,12 +119,20 @@ def citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *,
     if kind == lc.REJECTED:
         return _("Rất tiếc, hồ sơ {code} ({title}) không được giải quyết.\nLý do: {reason}\nNếu bạn chưa đồng ý, "
                  "bạn có quyền khiếu nại theo quy định, hoặc nộp hồ sơ mới khi đã đủ điều kiện (gõ “menu”).",
-                 code=code, title=title, reason=reason or "") + rate
+                 code=code, title=title, reason=reason or "") + _also_closed(also_closed, _) + rate
     if kind == lc.WITHDRAWN:
         return _("Hồ sơ {code} ({title}) đã được rút theo yêu cầu. Bạn có thể nộp hồ sơ mới bất cứ lúc nào "
                  "(gõ “menu”).", code=code, title=title)
     return _("Hồ sơ {code} ({title}) có thay đổi: {status}.", code=code, title=title,
              status=_(lc.STATUS_LABELS.get(kind, kind)))
+
+
+def _also_closed(parts: list[str] | None, _: Translator) -> str:
+    """The linked parts that a rejection closes with it, in the same message."""
+    if not parts:
+        return ""
+    return "\n" + _("Vì vậy, các phần liên thông sau cũng không được thực hiện: {parts}.",
+                     parts=", ".join(_(p) for p in parts))
 
 
 def _agency_name(dossier: Dossier, _: Translator, catalog: Catalog | None = None) -> str:
@@ -131,14 +145,17 @@ def _agency_name(dossier: Dossier, _: Translator, catalog: Catalog | None = None
 async def notify_citizens(db: AsyncSession, dossier: Dossier, leg: DossierLeg, event: DossierEvent, now: datetime,
                            calendar: WorkCalendar, *, catalog: Catalog | None = None, reason: str | None = None,
                            items: list[str] | None = None, result_number: str | None = None,
-                           supplement_due: date | None = None) -> None:
+                           supplement_due: date | None = None, also_closed: list[str] | None = None) -> None:
     """Tell every chat of the dossier's citizen about the status change recorded by ``event``."""
     _ = translator(dossier.lang)
     legs = await LegRepo(db).of_dossier(dossier.id)
     due = dossier_due(legs, calendar, now)
+    if event.to_status in (lc.RECEIVED, lc.RESUBMITTED) and len(legs) > 1:
+        due = leg.due_date  # the part that was received or supplemented has its own date
     text = citizen_text(event.to_status, dossier, leg, _, due=due, reason=reason, items=items,
                          result_number=result_number, catalog=catalog,
-                         closed=all(leg_.status in lc.CLOSED for leg_ in legs), supplement_due=supplement_due)
+                         closed=all(leg_.status in lc.CLOSED for leg_ in legs), supplement_due=supplement_due,
+                         also_closed=also_closed)
     for chat in await citizen_chats(db, dossier):
         await enqueue(db, chat, f"citizen_{event.to_status}", f"ev:{event.id}:{chat}", text, now,
                        dossier_id=dossier.id)

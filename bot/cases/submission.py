@@ -64,6 +64,10 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
         text = _("📥 Hồ sơ mới {code}: {title}.\nNgười đứng tên: {name}.\nHạn giải quyết: {due}.",
                  code=dossier.code, title=part, name=dossier.applicant_name or _("(chưa rõ)"),
                  due=_.date(leg.due_date))
+        ups = [p for p in planned if form is not None and form.proc.legs and p.id in planned[i].after]
+        if ups:  # a linked dossier's downstream leg (legs[].after): say what it waits for from the start
+            text += "\n" + _("Phần này chờ kết quả “{part}” ({agency}); chỉ duyệt được khi đã có kết quả.",
+                              part=_(ups[0].title), agency=_(lc.AGENCY_LABELS.get(ups[0].agency, ups[0].agency)))
         officers = await OfficerRepo(db).in_scope(leg.agency, leg.commune_code)
         await push_officers(db, officers, "officer_new", f"new:{leg.id}", text, now, dossier_id=dossier.id,
                              choices=[(f"open:{dossier.code}", _("Xem hồ sơ")),

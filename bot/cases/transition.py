@@ -2,7 +2,10 @@
 
 :func:`transition` fires the lifecycle machine (dialogs/lifecycle.py) on the leg, keeps its clock
 (pauses while waiting for the citizen, timeliness at closing), appends the audit event, lets the
-dossier's status follow its legs and tells the citizen, all in the caller's transaction.
+dossier's status follow its legs and tells the citizen, all in the caller's transaction. On a linked dossier
+(bot/cases/links.py) it also refuses to finish a leg whose upstream leg has no result yet, hands an upstream
+leg's result number on to the legs that wait for it, and closes them when the upstream leg is rejected (the
+citizen hears of it once, in the rejection's message).
 """
 from __future__ import annotations
 
@@ -14,15 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
+from dialogs.form import PlannedLeg
 from dialogs.i18n import translator
 from dialogs.schema import Clock
 from dialogs.workdays import WorkCalendar
 from storage.models import Dossier, DossierEvent, DossierLeg
-from storage.officers_repo import LegRepo
+from storage.officers_repo import LegRepo, SupplementRepo
 
-from .base import field_label, form_of, refused
+from .base import field_label, form_of, proc_title, refused
 from .deadlines import base_due, closed_pauses
-from .notify import notify_citizens
+from .links import downstream_of, leg_plan, leg_state, waiting_for
+from .notify import leg_officers, notify_citizens, push_officers
 
 log = logging.getLogger("dvcbot.cases")
 
@@ -33,7 +38,9 @@ async def transition(db: AsyncSession, dossier: Dossier, leg: DossierLeg, act: l
     """Fire ``act`` on ``leg`` (refused by the lifecycle machine's guards and role table with ActionRefused), keep
     its clock, append the event, let the dossier follow its legs and, unless ``notify`` is False, tell the
     citizen. Returns the event."""
-    state = lc.LegState(leg.status, leg.claimed_by)
+    legs = await LegRepo(db).of_dossier(dossier.id)
+    plan = leg_plan(dossier, legs, catalog, calendar)
+    state = leg_state(leg, legs, plan)  # a downstream leg of a linked dossier waits for its upstream result
     before = leg.status
     try:
         lc.fire(state, act)
@@ -67,6 +74,11 @@ async def transition(db: AsyncSession, dossier: Dossier, leg: DossierLeg, act: l
                       actor=act.actor.key, role=act.actor.role, unit=act.actor.unit,
                       reason=(act.reason.strip() if act.reason else None), action=act.action, data=data or None)
     db.add(ev)
+    closed_parts: list[str] = []
+    if after == lc.REJECTED and before != lc.REJECTED:
+        closed_parts = await _close_downstream(db, dossier, leg, legs, plan, now, act.reason, catalog)
+    elif act.action == lc.APPROVE:
+        await _hand_on_result(db, dossier, leg, legs, plan, now, catalog)
     legs = await _follow_legs(db, dossier)
     overall = max((leg_.due_date for leg_ in legs), default=None)
     if overall is not None:
@@ -83,7 +95,8 @@ async def transition(db: AsyncSession, dossier: Dossier, leg: DossierLeg, act: l
         sup_due = (data or {}).get("supplement_due")
         await notify_citizens(db, dossier, leg, ev, now, calendar, catalog=catalog, reason=act.reason,
                                items=items, result_number=leg.result_number,
-                               supplement_due=date.fromisoformat(sup_due) if sup_due else None)
+                               supplement_due=date.fromisoformat(sup_due) if sup_due else None,
+                               also_closed=closed_parts)
     return ev
 
 
@@ -99,6 +112,9 @@ async def settle(db: AsyncSession, dossier: Dossier, leg: DossierLeg, to_status:
     ev = DossierEvent(dossier_id=dossier.id, leg_id=leg.id, at=now, from_status=before, to_status=to_status,
                       actor=actor.key, role=actor.role, unit=actor.unit, reason=reason, action=None, data=data or None)
     db.add(ev)
+    if to_status == lc.REJECTED:
+        legs = await LegRepo(db).of_dossier(dossier.id)
+        await _close_downstream(db, dossier, leg, legs, leg_plan(dossier, legs), now, reason, None)
     await _follow_legs(db, dossier)
     await db.flush()
     log.info("leg %s dossier=%s settled: %s -> %s by %s", leg.id, dossier.code, before, to_status, actor.role)
@@ -128,3 +144,68 @@ async def _follow_legs(db: AsyncSession, dossier: Dossier) -> list[DossierLeg]:
     legs = await LegRepo(db).of_dossier(dossier.id)
     dossier.status = lc.parent_status([leg_.status for leg_ in legs], dossier.status) or dossier.status
     return legs
+
+
+def _part_title(dossier: Dossier, leg: DossierLeg, plan: dict[int, PlannedLeg], catalog: Catalog | None) -> str:
+    """“<procedure> — <leg>” in Vietnamese, for officers' pushes."""
+    _ = translator("vi")
+    title = proc_title(dossier, _, catalog)
+    return f"{title} — {_(plan[leg.id].title)}" if leg.id in plan else title
+
+
+async def _hand_on_result(db: AsyncSession, dossier: Dossier, leg: DossierLeg, legs: list[DossierLeg],
+                          plan: dict[int, PlannedLeg], now: datetime, catalog: Catalog | None) -> None:
+    """The upstream leg was approved with its result number: every open leg waiting for it records the number in
+    its history and, once it waits for nothing more, its officers are told they can go on."""
+    _ = translator("vi")
+    for down in downstream_of(leg, legs, plan):
+        if down.status in lc.CLOSED:
+            continue
+        db.add(DossierEvent(dossier_id=dossier.id, leg_id=down.id, at=now, from_status=down.status,
+                            to_status=down.status, actor="system", role=lc.SYSTEM, unit=None,
+                            reason=None, action=lc.UPSTREAM_RESULT,
+                            data={"from_leg": leg.id, "part": plan[leg.id].id, "result_number": leg.result_number}))
+        if waiting_for(down, legs, plan) is not None:
+            continue
+        text = _("📌 Hồ sơ {code} ({title}): đã có kết quả “{upstream}” số {number}, có thể xử lý.",
+                 code=dossier.code, title=_part_title(dossier, down, plan, catalog), upstream=_(plan[leg.id].title),
+                 number=leg.result_number or "")
+        await push_officers(db, await leg_officers(db, down), "officer_upstream_result", f"upres:{down.id}:{leg.id}",
+                            text, now, dossier_id=dossier.id, choices=[(f"open:{dossier.code}", _("Xem hồ sơ"))])
+
+
+async def _close_downstream(db: AsyncSession, dossier: Dossier, leg: DossierLeg, legs: list[DossierLeg],
+                            plan: dict[int, PlannedLeg], now: datetime, why: str | None,
+                            catalog: Catalog | None) -> list[str]:
+    """The upstream leg was rejected: every open leg waiting for it (and for those, in turn) is closed with the
+    reason, its open supplement requests close, and its officers are told. Nobody else is notified here: the
+    caller's message to the citizen names the closed parts. Returns their titles (msgids)."""
+    _ = translator("vi")
+    closed: list[str] = []
+    todo = [(leg, down) for down in downstream_of(leg, legs, plan)]
+    while todo:
+        up, down = todo.pop(0)
+        if down.status in lc.CLOSED:
+            continue
+        upstream = _(plan[up.id].title)
+        reason = _("Không thực hiện do hồ sơ {part} bị từ chối.", part=upstream[:1].lower() + upstream[1:])
+        officers = await leg_officers(db, down)
+        before = down.status
+        if down.paused_since is not None:  # waiting for the citizen: the pause ends here
+            down.pauses = [*list(down.pauses or []), [down.paused_since.isoformat(), now.isoformat()]]
+            down.paused_since = None
+        for req in await SupplementRepo(db).open_for_leg(down.id):
+            req.status = "closed"
+        _write_status(down, lc.REJECTED, None, now)
+        db.add(DossierEvent(dossier_id=dossier.id, leg_id=down.id, at=now, from_status=before, to_status=lc.REJECTED,
+                            actor="system", role=lc.SYSTEM, unit=None, reason=reason, action=lc.UPSTREAM_CLOSED,
+                            data={"from_leg": up.id, "part": plan[up.id].id}))
+        closed.append(plan[down.id].title)
+        text = _("⛔ Hồ sơ {code} ({title}): {reason}", code=dossier.code,
+                 title=_part_title(dossier, down, plan, catalog), reason=reason)
+        if why:
+            text += "\n" + _("Lý do từ chối: {reason}", reason=why.strip())
+        await push_officers(db, officers, "officer_upstream_closed", f"upclosed:{down.id}", text, now,
+                            dossier_id=dossier.id, choices=[(f"open:{dossier.code}", _("Xem hồ sơ"))])
+        todo += [(down, x) for x in downstream_of(down, legs, plan)]
+    return closed

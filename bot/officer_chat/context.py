@@ -66,6 +66,7 @@ class OfficerCtx:
             keep: dict[str, Any] | None = None) -> None:
         state = dict(keep or {})
         state["choices"] = [v for v, _l in choices]
+        state["labels"] = [lab for _v, lab in choices]  # a typed label picks its choice, as a number does
         self.officer.chat_state = state
         self.replies.append(Ask(text=text, procedure=None, field=field, kind="choice",
                                 choices=tuple(ChoiceOut(v, lab) for v, lab in choices), multi=multi))

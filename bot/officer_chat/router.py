@@ -17,6 +17,7 @@ from dialogs.catalog import Catalog
 from dialogs.codes import find_code
 from dialogs.i18n import translator
 from dialogs.messages import Ask, Incoming, Message, Reply
+from dialogs.parsing import match_choice
 from dialogs.textnorm import fold
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.models import Officer
@@ -60,17 +61,27 @@ async def handle_officer_message(db: AsyncSession, officer: Officer, incoming: I
     return ctx.replies
 
 
+COMMAND_WORDS = QUEUE_WORDS | MINE_WORDS | CANCEL_WORDS | HELP_WORDS
+
+
 def _resolve_choice(ctx: OfficerCtx, incoming: Incoming) -> tuple[str | None, str]:
-    """(choice value or None, typed text). A typed number or label picks from the last question's choices."""
+    """(choice value or None, typed text). A typed number or label (with or without diacritics, as for citizens:
+    parsing.match_choice) picks from the last question's choices; the chat's commands and dossier codes keep
+    their meaning, and the supplement picker reads its own multiple choice."""
     text = (incoming.text or "").strip()
     if incoming.choice:
         return incoming.choice, text
     last = ctx.state.get("choices") or []
-    if text and last and re.fullmatch(r"\d{1,3}", text):
+    if not text or not last:
+        return None, text
+    if re.fullmatch(r"\d{1,3}", text):
         i = int(text)
-        if 1 <= i <= len(last):
-            return last[i - 1], text
-    return None, text
+        return (last[i - 1] if 1 <= i <= len(last) else None), text
+    labels = ctx.state.get("labels") or []
+    if ctx.state.get("step") == "supplement_fields" or len(labels) != len(last) or \
+            fold(text).strip(" .!") in COMMAND_WORDS or find_code(text):
+        return None, text
+    return match_choice(text, list(zip(last, labels, strict=True))), text
 
 
 async def _dispatch(ctx: OfficerCtx, incoming: Incoming) -> None:
@@ -122,6 +133,11 @@ async def _dispatch(ctx: OfficerCtx, incoming: Incoming) -> None:
     if step in ("supplement_reason", "approve_number", "reject_reason", "reassign_pick"):
         ctx.say(_("Vui lòng trả lời câu hỏi, hoặc gõ “hủy” để bỏ thao tác."), error=True)
         return await _reask(ctx)
+    if text and not value and ctx.state.get("code") and ctx.state.get("choices"):
+        # an open dossier's menu: the same menu again, the dossier is not lost
+        ctx.say(_("Chưa rõ lựa chọn. Gõ số thứ tự hoặc nội dung một lựa chọn, hoặc gõ “/hoso” để về hàng đợi."),
+                error=True)
+        return await show_dossier(ctx, ctx.state["code"], brief=True)
     if text or value:
         ctx.say(_("Chưa rõ yêu cầu. Chọn một hồ sơ trong danh sách, gõ mã hồ sơ, hoặc gõ “trợ giúp”."), error=True)
     await show_queue(ctx)

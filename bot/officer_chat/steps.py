@@ -25,6 +25,7 @@ from ..cases.actions import (
     scoped,
 )
 from ..cases.base import ActionRefused, field_label, form_of, officer_actor, refused
+from ..cases.links import waiting_title
 from .context import OfficerCtx
 from .views import show_dossier
 
@@ -34,6 +35,8 @@ async def start_action(ctx: OfficerCtx, action: str, code: str) -> None:
     _ = ctx._
     d, leg = await scoped(ctx.db, ctx.officer, code, lock=False)
     ctx.officer.chat_state = {"code": d.code}
+    if action in lc.NEEDS_UPSTREAM:  # a linked dossier's downstream leg: refused before the number is asked
+        check_early(ctx.officer, leg, action, await waiting_title(ctx.db, d, leg, ctx.catalog, ctx.calendar))
     if action == lc.REQUEST_SUPPLEMENT:
         check_early(ctx.officer, leg, action)
         options = requestable_fields(d, ctx.catalog, ctx.calendar.today(ctx.now))
@@ -56,11 +59,12 @@ async def start_action(ctx: OfficerCtx, action: str, code: str) -> None:
     return await do_action(ctx, action, d.code)
 
 
-def check_early(officer: Officer, leg: DossierLeg, action: str) -> None:
-    """Role, status and claim guards before asking the follow-up questions (reason etc. come later)."""
+def check_early(officer: Officer, leg: DossierLeg, action: str, waiting_for: str | None = None) -> None:
+    """Role, status, upstream and claim guards before asking the follow-up questions (reason etc. come later);
+    ``waiting_for``: the upstream leg a linked dossier's leg still waits for (bot/cases/links.py)."""
     act = lc.Act(action, officer_actor(officer), reason="x", result_number="x", items=["x"], target=0)
     try:
-        lc.check(lc.LegState(leg.status, leg.claimed_by), act)
+        lc.check(lc.LegState(leg.status, leg.claimed_by, waiting_for), act)
     except lc.Refused as exc:
         raise refused(exc) from None
 

@@ -19,6 +19,7 @@ from storage.officers_repo import SupplementRepo
 from ..cases.actions import queue, scoped
 from ..cases.base import field_label, form_of, proc_title, unit_text, value_text
 from ..cases.deadlines import days_left, effective_due
+from ..cases.links import Part, leg_forms, part_of, parts
 from .context import ACTION_CHOICE, OfficerCtx
 
 QUEUE_BUTTONS = 20
@@ -75,9 +76,10 @@ async def officer_names(db: AsyncSession, ids: set[int]) -> dict[int, str]:
 def dossier_summary(dossier: Dossier, leg: DossierLeg, *, calendar: WorkCalendar, now: datetime, _: Translator,
                     catalog: Catalog | None = None, claimant: str | None = None,
                     supplement: SupplementRequest | None = None, events: list[DossierEvent] | None = None,
-                    brief: bool = False) -> str:
-    """A dossier as an officer reads it: status and clock, answers with their labels, attachments, the last
-    supplement request (and what changed), recent history."""
+                    brief: bool = False, legs: list[Part] | None = None) -> str:
+    """A dossier as an officer reads it: status and clock, every part of a linked dossier (status, result number,
+    what it waits for), answers with their labels, attachments, the last supplement request (and what changed),
+    recent history."""
     form = form_of(dossier, catalog)
     due = effective_due(leg, calendar, now)
     lines = [f"📄 {dossier.code} — {proc_title(dossier, _, catalog)}",
@@ -89,6 +91,7 @@ def dossier_summary(dossier: Dossier, leg: DossierLeg, *, calendar: WorkCalendar
              _("Người xử lý: {who}", who=claimant or _("chưa ai nhận"))]
     if leg.result_number:
         lines.append(_("Số văn bản kết quả: {n}", n=leg.result_number))
+    lines += parts_lines(leg, legs or [], _)
     if supplement is not None:
         labels = ", ".join(field_label(form, p, _) for p in supplement.fields)
         if supplement.status == "open":
@@ -134,11 +137,40 @@ def dossier_summary(dossier: Dossier, leg: DossierLeg, *, calendar: WorkCalendar
     if events:
         lines.append(_("【Lịch sử】"))
         for e in events[-6:]:
-            what = _(lc.ACTION_LABELS.get(e.action or "", "")) if e.action else _(lc.STATUS_LABELS.get(e.to_status,
-                                                                                                    e.to_status))
+            label = lc.event_label(e.action)
+            what = _(label) if label else _(lc.STATUS_LABELS.get(e.to_status, e.to_status))
+            detail = " · ".join(x for x in (e.reason, _("số {n}", n=(e.data or {}).get("result_number"))
+                                            if (e.data or {}).get("result_number") else None) if x)
             lines.append(f"• {calendar.to_local(e.at).strftime('%H:%M %d/%m')} {what} — "
-                         f"{_(lc.ROLE_LABELS.get(e.role, e.role))}" + (f": {e.reason}" if e.reason else ""))
+                         f"{_(lc.ROLE_LABELS.get(e.role, e.role))}" + (f": {detail}" if detail else ""))
     return "\n".join(lines)
+
+
+def parts_lines(leg: DossierLeg, legs: list[Part], _: Translator) -> list[str]:
+    """A linked dossier's parts as every agency reads them: each part's agency, status and result number, what it
+    waits for; then what this officer's part waits for, or the upstream result it has received."""
+    if len(legs) < 2:
+        return []
+    out = [_("【Các phần việc liên thông】")]
+    for p in legs:
+        x = p.leg
+        line = f"• {_(p.title) if p.title else x.seq} — {_(lc.AGENCY_LABELS.get(x.agency, x.agency))}: " \
+               f"{_(lc.STATUS_LABELS[x.status])}"
+        if x.result_number:
+            line += " · " + _("số {n}", n=x.result_number)
+        if p.waits_for and x.status not in lc.CLOSED:
+            line += " · " + _("chờ kết quả “{part}”", part=_(p.waits_for))
+        if x.id == leg.id:
+            line += " " + _("(phần của bạn)")
+        out.append(line)
+    mine = part_of(legs, leg)
+    if mine is not None and leg.status not in lc.CLOSED:
+        if mine.waits_for:
+            out.append(_("⏳ Phần việc này chờ kết quả “{part}”: chỉ duyệt và trả kết quả được khi đã có kết quả.",
+                         part=_(mine.waits_for)))
+        for title, number in mine.upstream:
+            out.append(_("📌 Đã có kết quả “{part}” số {number}, có thể xử lý.", part=_(title), number=number))
+    return out
 
 
 TIMELINESS = {"early": N_("xong trước hạn"), "on_time": N_("xong đúng hạn"), "late": N_("xong trễ hạn")}
@@ -153,8 +185,9 @@ async def show_dossier(ctx: OfficerCtx, code: str, brief: bool = False) -> None:
     events = list((await ctx.db.execute(select(DossierEvent).where(DossierEvent.dossier_id == d.id)
                                         .order_by(DossierEvent.id))).scalars())
     claimant = names.get(leg.claimed_by) if leg.claimed_by else None
+    legs = await parts(ctx.db, d, ctx.catalog, ctx.calendar)
     ctx.say(dossier_summary(d, leg, calendar=ctx.calendar, now=ctx.now, _=_, catalog=ctx.catalog,
-                            claimant=claimant, supplement=supp, events=events, brief=brief),
+                            claimant=claimant, supplement=supp, events=events, brief=brief, legs=legs),
             dossier=d.code)
     choices: list[tuple[str, str]] = []
     for extra in ctx.plugins.dossier_extras:  # e.g. the identity check's outcome, and its button for the police
@@ -162,7 +195,8 @@ async def show_dossier(ctx: OfficerCtx, code: str, brief: bool = False) -> None:
         for line in lines:
             ctx.say(line, dossier=d.code)
         choices += more
-    for action in available_actions(ctx.officer, leg):
+    mine = part_of(legs, leg)
+    for action in available_actions(ctx.officer, leg, waiting=mine is not None and mine.waits_for is not None):
         choices.append((f"{ACTION_CHOICE[action]}:{d.code}", _(lc.ACTION_LABELS[action])))
     if ctx.store is not None:
         choices.append((f"files:{d.code}", _("Xem tệp và tờ khai")))
@@ -177,7 +211,7 @@ async def show_dossier(ctx: OfficerCtx, code: str, brief: bool = False) -> None:
 async def send_files(ctx: OfficerCtx, code: str) -> None:
     """The dossier's attachments and its filled official form (PDF), as files the channel can send."""
     _ = ctx._
-    d, _leg = await scoped(ctx.db, ctx.officer, code, lock=False)
+    d, leg = await scoped(ctx.db, ctx.officer, code, lock=False)
     form = form_of(d, ctx.catalog)
     sent = 0
     for path, value in (d.answers or {}).items():
@@ -192,26 +226,42 @@ async def send_files(ctx: OfficerCtx, code: str) -> None:
                           mime=a.get("mime") or "application/octet-stream")
             ctx.replies.append(Message(f"📎 {field_label(form, path, _)} ({k})", file=ref, dossier=d.code))
             sent += 1
-    if has_form(d.procedure_id):
+    linked = leg_forms(d, leg, ctx.catalog, ctx.calendar)
+    if linked is not None:  # a linked dossier: the forms of this officer's own part (legs[].forms)
+        part, templates = linked
+        part_s = _(part) if part else ""
+        for tpl in templates:
+            pdf = render_pdf(d.procedure_id, d.answers or {}, submitted_at=d.submitted_at, code=d.code, template=tpl)
+            sha = ctx.store.put(pdf)
+            ctx.replies.append(Message(_("📄 Tờ khai phần “{part}” của hồ sơ {code}", part=part_s, code=d.code),
+                                       file=FileRef(path=str(ctx.store.path(sha)), name=f"{d.code}-{tpl}.pdf",
+                                                    mime="application/pdf"), dossier=d.code))
+            sent += 1
+        if not templates:
+            ctx.say(_("Phần “{part}” không có mẫu tờ khai riêng; xem các câu trả lời và giấy tờ của hồ sơ.",
+                      part=part_s), dossier=d.code)
+    elif has_form(d.procedure_id):
         pdf = render_pdf(d.procedure_id, d.answers or {}, submitted_at=d.submitted_at, code=d.code)
         sha = ctx.store.put(pdf)
         ctx.replies.append(Message(_("📄 Tờ khai của hồ sơ {code}", code=d.code),
                                    file=FileRef(path=str(ctx.store.path(sha)), name=f"{d.code}.pdf",
                                                 mime="application/pdf"), dossier=d.code))
         sent += 1
-    if not sent:
+    if not sent and linked is None:
         ctx.say(_("Hồ sơ này không có tệp đính kèm."))
     await show_dossier(ctx, d.code, brief=True)
 
 
-def available_actions(officer: Officer, leg: DossierLeg) -> list[str]:
-    """The buttons to offer: the role table, narrowed by the claim."""
+def available_actions(officer: Officer, leg: DossierLeg, waiting: bool = False) -> list[str]:
+    """The buttons to offer: the role table, narrowed by the claim and, for a leg ``waiting`` for its upstream
+    leg's result, without approving or returning a result (they would be refused)."""
     mine = leg.claimed_by == officer.id
-    out = []
+    out: list[str] = []
     if leg.claimed_by is None and lc.allowed(officer.role, lc.CLAIM, leg.status):
         out.append(lc.CLAIM)
     if mine:
-        out += [a for a in lc.STATUS_ACTIONS if a in lc.NEEDS_CLAIM and lc.allowed(officer.role, a, leg.status)]
+        out += [a for a in lc.STATUS_ACTIONS if a in lc.NEEDS_CLAIM and lc.allowed(officer.role, a, leg.status)
+                and not (waiting and a in lc.NEEDS_UPSTREAM)]
     if (mine or (officer.role == lc.LEADER and leg.claimed_by is not None)) and \
             lc.allowed(officer.role, lc.RELEASE, leg.status):
         out.append(lc.RELEASE)

@@ -23,6 +23,7 @@ from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo, SupplementRe
 
 from .. import cases
 from ..cases import ActionRefused
+from ..cases.links import leg_forms, parts, waiting_title
 from ..officer_chat.context import CHOICE_ACTIONS
 from ..officer_chat.steps import check_early
 from ..officer_chat.views import available_actions
@@ -38,11 +39,13 @@ __all__ = [
     "events",
     "field_label",
     "latest_supplement",
+    "leg_forms",
     "legs_in",
     "legs_of",
     "names",
     "outbox_for",
     "part_title",
+    "parts",
     "perform",
     "perform_check",
     "proc_title",
@@ -51,6 +54,7 @@ __all__ = [
     "requestable",
     "scoped",
     "unit_text",
+    "waiting_title",
 ]
 
 #: URL verb → lifecycle action (the chat's own button verbs)
@@ -62,7 +66,7 @@ days_left = cases.days_left
 deadline_class = cases.deadline_class
 unit_text = cases.unit_text
 queue = cases.queue
-available = available_actions  # the chat's buttons: the role table, narrowed by the claim
+available = available_actions  # the chat's buttons: the role table, narrowed by the claim and the upstream wait
 perform_check = check_early  # the chat's guards before its follow-up questions
 
 STALE = N_("Hồ sơ {code} vừa được người khác thay đổi. Vui lòng xem lại hồ sơ trước khi thao tác.")

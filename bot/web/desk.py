@@ -215,17 +215,21 @@ async def dossier_page(request: web.Request, *, step: str | None = None, status:
         except act.ActionRefused as exc:
             return refuse(request, exc.text(lang_of(request)), 404)
         legs = await act.legs_of(db, d)
+        linked = await act.parts(db, d, rt.catalog, rt.calendar)
         events = await act.events(db, d)
         supp = await act.latest_supplement(db, leg)
         people = await act.names(db, {x.claimed_by for x in legs if x.claimed_by})
         targets = await act.reassign_targets(db, leg) if step == "reassign" else []
     due = act.effective_due(leg, rt.calendar, now)
     left = act.days_left(due, rt.calendar, now) if leg.status not in lc.CLOSED else None
+    waits = {p.leg.id: p.waits_for for p in linked if p.waits_for and p.leg.status not in lc.CLOSED}
     leg_rows = [{"seq": x.seq, "agency": _(lc.AGENCY_LABELS.get(x.agency, x.agency)),
                  "part": act.part_title(d, x, rt.catalog, _), "status": _(lc.STATUS_LABELS[x.status]),
                  "due": act.effective_due(x, rt.calendar, now), "result": x.result_number, "mine": x.id == leg.id,
-                 "who": people.get(x.claimed_by, "")} for x in legs]
-    ev_rows = [{"at": rt.calendar.to_local(e.at), "what": _(lc.ACTION_LABELS.get(e.action or "", ""))
+                 "who": people.get(x.claimed_by, ""),
+                 "waits": _("chờ kết quả “{part}”", part=_(waits[x.id])) if x.id in waits else ""} for x in legs]
+    mine = next((p for p in linked if p.leg.id == leg.id), None)
+    ev_rows = [{"at": rt.calendar.to_local(e.at), "what": _(lc.event_label(e.action) or e.action)
                 if e.action else _(lc.STATUS_LABELS.get(e.to_status, e.to_status)),
                 "status": _(lc.STATUS_LABELS.get(e.to_status, e.to_status)),
                 "role": _(lc.ROLE_LABELS.get(e.role, e.role)),
@@ -244,8 +248,15 @@ async def dossier_page(request: web.Request, *, step: str | None = None, status:
         overdue=leg.status in lc.CLOCK_RUNNING and left is not None and left < 0,
         claimant=_("bạn") if leg.claimed_by == officer.id else people.get(leg.claimed_by, _("chưa ai nhận")),
         submitted=rt.calendar.to_local(d.submitted_at), legs=leg_rows, events=ev_rows, supp=supp_view,
-        sections=_answers(d, leg, rt, _), files=_files(d, rt, _), has_form=has_form(d.procedure_id),
-        actions=[(act.VERB[a], _(lc.ACTION_LABELS[a])) for a in act.available(officer, leg)], step=step,
+        sections=_answers(d, leg, rt, _), files=_files(d, rt, _),
+        has_form=bool(_form_template(d, leg, rt)) or (act.leg_forms(d, leg, rt.catalog, rt.calendar) is None
+                                                      and has_form(d.procedure_id)),
+        actions=[(act.VERB[a], _(lc.ACTION_LABELS[a]))
+                 for a in act.available(officer, leg, waiting=leg.id in waits)], step=step,
+        waiting=_("⏳ Phần việc này chờ kết quả “{part}”: chỉ duyệt và trả kết quả được khi đã có kết quả.",
+                  part=_(waits[leg.id])) if leg.id in waits else "",
+        upstream=[_("📌 Đã có kết quả “{part}” số {number}, có thể xử lý.", part=_(t), number=n)
+                  for t, n in (mine.upstream if mine is not None and leg.status not in lc.CLOSED else ())],
         groups=act.requestable(d, rt.catalog, rt.calendar.today(now), _) if step == "supplement" else [],
         targets=[(o.id, f"{o.full_name} ({_(lc.ROLE_LABELS[o.role])})") for o in targets],
         receipt=leg.received_at is not None, values={"reason": "", "number": "", "items": [], "target": ""})
@@ -284,12 +295,15 @@ async def act_post(request: web.Request) -> web.StreamResponse:
     values = {"reason": reason, "number": number, "items": items, "target": target}
     # the first click on an action that needs input opens its form (the chat's follow-up question)
     if verb in ASKS and form.get("stage") != "submit" and form.get("stage") != "confirm":
-        async with rt.sm() as db:
+        refusal = None
+        async with rt.sm() as db:  # closed before the page is drawn (SQLite: one writer at a time)
             try:
-                _d, leg = await act.scoped(db, officer, code)
-                act.perform_check(officer, leg, action)
+                d_, leg = await act.scoped(db, officer, code)
+                act.perform_check(officer, leg, action, await act.waiting_title(db, d_, leg, rt.catalog, rt.calendar))
             except act.ActionRefused as exc:
-                return await dossier_page(request, error=exc.text(lang), status=409)
+                refusal = exc.text(lang)
+        if refusal is not None:
+            return await dossier_page(request, error=refusal, status=409)
         return await dossier_page(request, step=verb, values=values)
     if verb in CONFIRMS and form.get("stage") == "submit":  # approve and reject are confirmed, as in the chat
         missing = (not number) if verb == "approve" else (not reason)
@@ -339,15 +353,23 @@ async def form_pdf(request: web.Request) -> web.StreamResponse:
     rt = request.app[RUNTIME]
     async with rt.sm() as db:
         try:
-            d, _leg = await act.scoped(db, request[OFFICER], request.match_info["code"])
+            d, leg = await act.scoped(db, request[OFFICER], request.match_info["code"])
         except act.ActionRefused as exc:
             return refuse(request, exc.text(lang_of(request)), 404)
-    if not has_form(d.procedure_id):
+    template = _form_template(d, leg, rt)  # a linked dossier: the officer's own part's form
+    single = act.leg_forms(d, leg, rt.catalog, rt.calendar) is None
+    if template is None and (not single or not has_form(d.procedure_id)):
         raise web.HTTPNotFound()
     pdf = await asyncio.to_thread(render_pdf, d.procedure_id, d.answers or {}, submitted_at=d.submitted_at,
-                                  code=d.code)
+                                  code=d.code, template=template)
     return web.Response(body=pdf, content_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="{d.code}.pdf"'})
+
+
+def _form_template(d: Dossier, leg: DossierLeg, rt) -> str | None:
+    """The form template of a linked dossier's leg (its first ``legs[].forms``), or None."""
+    linked = act.leg_forms(d, leg, rt.catalog, rt.calendar)
+    return linked[1][0] if linked is not None and linked[1] else None
 
 
 async def receipt(request: web.Request) -> web.StreamResponse:

@@ -127,4 +127,7 @@ class Results(EngineParts):
             session.throttle = dict(session.throttle or {}, follow=[self.today().isoformat(),
                                                                     self.failures(session, "follow") + 1])
             return Message(result.reason or _("Chưa theo dõi được hồ sơ này."), error=True)
-        return Message(_("Đã ghi nhận. Bạn sẽ nhận thông báo về hồ sơ {code} tại đây.", code=result.code))
+        text = _("Đã ghi nhận. Bạn sẽ nhận thông báo về hồ sơ {code} tại đây.", code=result.code)
+        if result.status:
+            text += "\n" + _("Tình trạng hiện nay: {status}.", status=result.status)
+        return Message(text)

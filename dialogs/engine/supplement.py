@@ -48,6 +48,9 @@ class Supplement(EngineParts):
         if result.ok:
             out.replies.append(Message(_("Đã gửi bổ sung cho hồ sơ {code}. Cán bộ sẽ tiếp tục xử lý và báo "
                                          "kết quả cho bạn.", code=result.code), dossier=result.code))
+            if result.remaining:
+                out.replies.append(Message(_("Còn {n} yêu cầu bổ sung khác đang chờ bạn. Gõ “bổ sung” để làm tiếp.",
+                                             n=result.remaining)))
         self.end_supplement(session, out)
 
     def end_supplement(self, session: Session, out: Outcome) -> None:
