@@ -87,10 +87,16 @@ class Result:
     latencies: list[float] = field(default_factory=list)  # seconds per step
     submit_latencies: list[float] = field(default_factory=list)  # the sworn "yes" that files the dossier
     conversations: int = 0
+    cpu: float = 0.0  # seconds of CPU of this process (every thread) over the run
 
     @property
     def rate(self) -> float:
         return self.steps / self.seconds if self.steps and self.seconds else float("nan")
+
+    @property
+    def cpu_ms(self) -> float:
+        """CPU per step, ms."""
+        return self.cpu / self.steps * 1000 if self.steps else float("nan")
 
     def pct(self, q: float, xs: list[float] | None = None) -> float:
         xs = sorted(self.latencies if xs is None else xs)
@@ -112,7 +118,7 @@ def check_turn(replies: list[Any], expect: str | None = None) -> None:
 def bare_engine(users: int, *, json_round_trip: bool = False) -> Result:
     engine = Engine(Catalog.load(), today=lambda: TODAY)
     res = Result("engine + JSON round trip" if json_round_trip else "bare engine (in-memory Session)")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for u in range(users):
         session = Session(user=f"bench:{u}")
         s0 = time.perf_counter()
@@ -136,7 +142,74 @@ def bare_engine(users: int, *, json_round_trip: bool = False) -> Result:
         res.steps += STEPS_PER_CONVERSATION
         res.conversations += 1
     res.seconds = time.perf_counter() - t0
+    res.cpu = time.process_time() - c0
     return res
+
+
+MENU_TEXTS = ["tôi muốn làm giấy chứng tử cho bố", "ho tro mai tang", "khai sinh cho con", "trợ cấp khuyết tật",
+              "xin hỗ trợ làm nhà", "đổi giấy xác nhận khuyết tật"]
+
+
+def bare_menu(messages: int) -> Result:
+    """Typed text at the menu (matched against the menu's labels, then the procedures' vocabulary), on the bare
+    engine: the fuzzy matching a chat costs when people type instead of pressing."""
+    engine = Engine(Catalog.load(), today=lambda: TODAY)
+    res = Result("bare engine, typed text at the menu")
+    session = Session(user="bench:menu")
+    engine.start(session)
+    t0, c0 = time.perf_counter(), time.process_time()
+    for i in range(messages):
+        for msg in (Incoming(text=MENU_TEXTS[i % len(MENU_TEXTS)]), Incoming(text="menu")):
+            s0 = time.perf_counter()
+            check_turn(engine.handle(session, msg).replies)
+            res.latencies.append(time.perf_counter() - s0)
+            res.steps += 1
+    res.seconds = time.perf_counter() - t0
+    res.cpu = time.process_time() - c0
+    res.conversations = 1
+    return res
+
+
+def render_cost(renders: int) -> dict[str, float]:
+    """CPU per form PDF rendered in this process (ms): with the fonts parsed once per process (as the form
+    worker renders) and, for comparison, parsing the font files on every render (as before)."""
+    from dialogs.forms import render as forms
+
+    answers = filed_answers()
+    out: dict[str, float] = {}
+    try:
+        from dialogs.forms import fontcache
+    except ImportError:  # a tree without the font cache: only the one way
+        fontcache = None  # type: ignore[assignment]
+    variants = [("fonts parsed once per process", None), ("font files parsed on every render", False)] \
+        if fontcache is not None else [("as shipped", None)]
+    for name, covers in variants:
+        saved = fontcache.covers if fontcache is not None else None
+        if covers is False and fontcache is not None:
+            fontcache.covers = lambda chars: False  # type: ignore[assignment]
+        try:
+            forms.render_pdf(PROC, answers, submitted_at=NOW, code="MT-BENCH")  # first use: imports, caches
+            c0 = time.process_time()
+            for _ in range(renders):
+                forms.render_pdf(PROC, answers, submitted_at=NOW, code="MT-BENCH")
+            out[name] = (time.process_time() - c0) / max(1, renders) * 1000
+        finally:
+            if fontcache is not None and saved is not None:
+                fontcache.covers = saved  # type: ignore[assignment]
+    return out
+
+
+def filed_answers() -> dict[str, Any]:
+    """The answers of one complete funeral conversation, as the engine files them."""
+    engine = Engine(Catalog.load(), today=lambda: TODAY)
+    session = Session(user="bench:render")
+    engine.start(session)
+    for msg in conversation(0):
+        out = engine.handle(session, msg)
+        sub = out.request(Submit)
+        if sub is not None:
+            return dict(sub.answers)
+    raise AssertionError("the conversation did not reach the filing step")
 
 
 # --------------------------------------------------------------------------------------------
@@ -154,7 +227,7 @@ async def bare_sqlite(path: Path, steps: int, payload_bytes: int) -> Result:
             await db.execute(f"PRAGMA {pragma}")
         await db.execute("CREATE TABLE IF NOT EXISTS conv (user_key TEXT PRIMARY KEY, data TEXT, revision INT)")
         await db.execute("INSERT OR REPLACE INTO conv VALUES ('bench', '{}', 0)")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for i in range(steps):
             s0 = time.perf_counter()
             await db.execute("BEGIN IMMEDIATE")
@@ -162,6 +235,7 @@ async def bare_sqlite(path: Path, steps: int, payload_bytes: int) -> Result:
             await db.execute("COMMIT")
             res.latencies.append(time.perf_counter() - s0)
         res.seconds = time.perf_counter() - t0
+        res.cpu = time.process_time() - c0
     res.steps = steps
     return res
 
@@ -207,10 +281,70 @@ async def runtime_run(rt: Runtime, name: str, *, concurrency: int, budget: float
             if time.perf_counter() >= deadline:
                 return
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     res.seconds = time.perf_counter() - t0
+    res.cpu = time.process_time() - c0
     return res
+
+
+# --------------------------------------------------------------------------------------------
+# the form copies: an outbox job
+
+
+class FormCopyJob:
+    """The outbox notifier delivering the citizens' form copies (rendered in the form worker process) while the
+    runtime runs, as the channel processes do. On a tree where the filing step renders the PDF itself (no
+    bot/formcopy.py) there is nothing to run."""
+
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+        self.task: asyncio.Task | None = None
+        self.stop = asyncio.Event()
+        self.took: list[float] = []
+        self.notifier: Any = None
+        try:
+            from bot import formcopy
+            from bot.notifier import MemorySender, Notifier
+        except ImportError:
+            return
+        self.sender = MemorySender("bench")
+        self.notifier = Notifier(rt.sm, [self.sender], kinds=[formcopy.KIND])
+        prepare = formcopy.attach(self.notifier, rt)
+
+        async def timed(payload: dict[str, Any]) -> dict[str, Any]:
+            s0 = time.perf_counter()
+            try:
+                return await prepare(payload)
+            finally:
+                self.took.append(time.perf_counter() - s0)
+        self.notifier.preparers[formcopy.KIND] = timed
+
+    async def start(self) -> None:
+        if self.notifier is not None:
+            await self.notifier.drain()  # the warm-up's copy (starts the worker process)
+            self.took.clear()
+            self.task = asyncio.create_task(self.notifier.run(stop=self.stop, idle=0.05))
+
+    async def finish(self) -> None:
+        if self.task is not None:
+            self.stop.set()
+            await self.task
+            self.task = None
+            await self.notifier.drain()
+
+    def figures(self) -> dict[str, Any]:
+        xs = sorted(self.took)
+        return {"delivered": len(self.sender.sent) if self.notifier is not None else None,
+                "render_p50_ms": xs[len(xs) // 2] * 1000 if xs else None}
+
+    def summary(self, filed: int) -> str:
+        if self.notifier is None:
+            return "form copies: rendered inside the filing step (this tree has no outbox job for them)"
+        f = self.figures()
+        p50 = f"{f['render_p50_ms']:.0f} ms" if f["render_p50_ms"] is not None else "–"
+        return (f"form copies: {f['delivered']} of {filed} dossiers delivered from the outbox as follow-up "
+                f"documents, rendered in the form worker process (wall p50 {p50} each, while the chats ran)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -279,12 +413,15 @@ async def memory(rt: Runtime, db_path: Path, conversations: int, sessions: int) 
 
 def table(results: list[Result], engine: Result, sqlite: Result) -> str:
     head = f"{'scenario':44s} {'convs':>5s} {'steps':>6s} {'steps/s':>8s} {'p50 ms':>7s} {'p99 ms':>8s} " \
-           f"{'÷engine':>8s} {'÷SQLite':>8s}"
+           f"{'CPU ms':>7s} {'÷engine':>8s} {'÷SQLite':>8s} {'CPU÷eng':>8s}"
     lines = [head, "-" * len(head)]
     for r in results:
         lines.append(f"{r.name:44s} {r.conversations:5d} {r.steps:6d} {r.rate:8.0f} {r.pct(0.50):7.2f} "
-                     f"{r.pct(0.99):8.2f} {engine.rate / r.rate:7.1f}x {sqlite.rate / r.rate:7.1f}x")
-    lines.append("÷engine, ÷SQLite: how many times slower than the bare-engine and bare-SQLite baselines")
+                     f"{r.pct(0.99):8.2f} {r.cpu_ms:7.3f} {engine.rate / r.rate:7.1f}x {sqlite.rate / r.rate:7.1f}x "
+                     f"{r.cpu_ms / engine.cpu_ms:7.1f}x")
+    lines.append("÷engine, ÷SQLite: how many times slower than the bare-engine and bare-SQLite baselines; CPU ms: "
+                 "CPU of this process (every thread) per step, which a busy machine disturbs less than wall time; "
+                 "CPU÷eng: that over the bare engine's")
     return "\n".join(lines)
 
 
@@ -297,19 +434,25 @@ async def run(args: argparse.Namespace, workdir: Path, out: Callable[[str], None
     bare_engine(2)  # warm up
     engine = bare_engine(args.engine_users)
     roundtrip = bare_engine(args.engine_users, json_round_trip=True)
+    menu = bare_menu(args.menu_messages)
     rt = await open_runtime(workdir, "runtime")
+    copies = FormCopyJob(rt)
     try:
         # warm up: first-use costs (caches, lazily loaded fonts for the form PDF) are not what is measured
         await one_citizen(rt, "bench:warm-up", 0, Result("warm-up"))
+        await copies.start()  # the form copies are rendered from the outbox while the chats go on, as in production
         seq = await runtime_run(rt, "runtime, SQLite file, one user at a time", concurrency=1,
                                 budget=args.budget, max_users=args.users)
         con = await runtime_run(rt, f"runtime, SQLite file, {args.concurrency} users at once",
                                 concurrency=args.concurrency, budget=args.budget, max_users=args.users)
+        await copies.finish()
         mem = await memory(rt, workdir / "runtime.db", args.memory_conversations, args.sessions)
     finally:
+        await copies.finish()
         await rt.close()
     sqlite = await bare_sqlite(workdir / "bare.db", args.sqlite_steps, int(mem.conv_row + mem.draft_row))
-    results = [engine, roundtrip, sqlite, seq, con]
+    renders = render_cost(args.renders)
+    results = [engine, roundtrip, menu, sqlite, seq, con]
 
     out(f"dvcbot engine benchmark: complete funeral conversations ({STEPS_PER_CONVERSATION} steps each, menu to "
         f"dossier, one photo), Python {sys.version.split()[0]}")
@@ -319,10 +462,13 @@ async def run(args: argparse.Namespace, workdir: Path, out: Callable[[str], None
     other = [x for x in seq.latencies if x not in set(seq.submit_latencies)]
     per_step = statistics.mean(other) * 1000 if other else float("nan")
     out(f"runtime step, one user at a time: {per_step:.2f} ms on average without the filing step, which takes "
-        f"p50 {seq.pct(0.5, seq.submit_latencies):.0f} ms (dossier, agency leg, notifications, form PDF); "
+        f"p50 {seq.pct(0.5, seq.submit_latencies):.0f} ms (dossier, agency leg, notifications; "
+        f"see the form copies below); "
         f"with {args.concurrency} users at once the filing step takes p50 {con.pct(0.5, con.submit_latencies):.0f} ms")
     out(f"persistence: {per_step - 1000 / engine.rate:.2f} ms per step over the bare engine "
         f"({1000 / engine.rate:.2f} ms), against {1000 / sqlite.rate:.3f} ms for a bare UPDATE+COMMIT")
+    out(copies.summary(seq.conversations + con.conversations + 1))
+    out("form PDF, CPU per render in one process: " + "; ".join(f"{k} {v:.0f} ms" for k, v in renders.items()))
     out("")
     out(f"per in-flight conversation (stopped at the photo question; {mem.conversations} stored):")
     out(f"  stored JSON: conversation {human_bytes(mem.conv_row)} + draft {human_bytes(mem.draft_row)}; "
@@ -331,9 +477,11 @@ async def run(args: argparse.Namespace, workdir: Path, out: Callable[[str], None
         f"{args.sessions}); the runtime holds one only while that chat's message is handled")
     out(f"  for comparison, a submitted dossier's answers: {human_bytes(mem.dossier_row)}")
     out(f"\ntotal {time.perf_counter() - started:.1f} s")
-    return {"results": {r.name: {"conversations": r.conversations, "steps": r.steps, "steps_per_s": r.rate,
+    return {"renders_cpu_ms": renders, "form_copies": copies.figures(),
+            "results": {r.name: {"conversations": r.conversations, "steps": r.steps, "steps_per_s": r.rate,
                                  "p50_ms": r.pct(0.5), "p99_ms": r.pct(0.99),
-                                 "submit_p50_ms": r.pct(0.5, r.submit_latencies)} for r in results},
+                                 "submit_p50_ms": r.pct(0.5, r.submit_latencies), "cpu_ms_per_step": r.cpu_ms}
+                        for r in results},
             "memory": asdict(mem)}
 
 
@@ -347,15 +495,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sqlite-steps", type=int, help="UPDATE+COMMIT steps for the bare SQLite baseline")
     p.add_argument("--memory-conversations", type=int, help="in-flight conversations stored for the memory figures")
     p.add_argument("--sessions", type=int, help="sessions held for the tracemalloc figure")
+    p.add_argument("--menu-messages", type=int, help="typed texts at the menu for the bare-engine menu figure")
+    p.add_argument("--renders", type=int, help="form PDFs rendered for the CPU-per-render figure")
     p.add_argument("--dir", type=Path, help="work in this folder (default: a temporary one)")
     p.add_argument("--json", action="store_true", help="also print the figures as JSON")
     return p
 
 
 FULL = dict(budget=12.0, users=10_000, concurrency=16, engine_users=200, sqlite_steps=5000, memory_conversations=40,
-            sessions=500)
+            sessions=500, menu_messages=500, renders=5)
 QUICK = dict(budget=0.5, users=10_000, concurrency=4, engine_users=20, sqlite_steps=500, memory_conversations=5,
-             sessions=100)
+             sessions=100, menu_messages=30, renders=1)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,8 @@ It loads the chat's session, runs the engine (unless a plug-in handler already a
 ``turn.outcome``), applies the ``after_step`` hooks, stores new attachment blobs, serves each typed request
 the engine returned (dialogs/protocol.py: submission, ``/hoso``, ratings, withdrawals, ``/theodoi``,
 supplements, named checks) and resumes the engine once with its typed result, then saves the session.
-The engine's after-commit jobs (the citizen's PDF copy of the form) run once the transaction committed.
+The citizen's PDF copy of the form is only an outbox row here, written in the filing transaction; the
+notifier renders and sends it as a follow-up document (bot/formcopy.py).
 """
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ import logging
 
 from dialogs.codes import new_dossier_code
 from dialogs.engine import Session
-from dialogs.forms import has_form, render_pdf
-from dialogs.i18n import N_, translator
-from dialogs.messages import FileRef, Message, Reply
+from dialogs.forms import has_form
+from dialogs.i18n import N_
+from dialogs.messages import Message, Reply
 from dialogs.protocol import (
     AfterCommit,
     CheckResult,
@@ -42,7 +43,7 @@ from dialogs.protocol import (
 from dialogs.qrscan import scan_message
 from storage.repo import DossierRepo
 
-from . import cases
+from . import cases, formcopy
 from .pipeline import CITIZEN, Pipeline, Turn
 
 log = logging.getLogger("dvcbot.citizen")
@@ -83,7 +84,7 @@ async def _apply(turn: Turn, session: Session, outcome: Outcome) -> list[Reply]:
             await asyncio.to_thread(rt.store_blobs, outcome.blobs)
         replies += outcome.replies
         for job in outcome.after_commit:
-            _queue(turn, job)
+            await _queue(turn, job)
         pending += outcome.requests
         if not pending:
             return replies
@@ -91,11 +92,11 @@ async def _apply(turn: Turn, session: Session, outcome: Outcome) -> list[Reply]:
         outcome = rt.engine.resume(session, result)
 
 
-def _queue(turn: Turn, job: AfterCommit) -> None:
+async def _queue(turn: Turn, job: AfterCommit) -> None:
+    """The engine's jobs for after the step: the form copy is rendered and sent from the outbox, so the
+    filing step writes rows only."""
     if isinstance(job, FormCopy) and has_form(job.procedure):
-        async def pdf_copy(replies: list[Reply]) -> list[Reply]:
-            return await _pdf_copy(turn.runtime, replies, job)
-        turn.after_commit(pdf_copy)
+        await formcopy.enqueue(turn.db, turn.user_key, job.code, job.lang, turn.now)
 
 
 async def serve(turn: Turn, session: Session, req: Request) -> Result:
@@ -185,23 +186,6 @@ async def _submit(turn: Turn, session: Session, req: Submit) -> Submitted:
             notes += await hook(turn, dossier)
     log.info("dossier %s procedure=%s created=%s", dossier.code, req.procedure, created)
     return Submitted(dossier.code, dossier.due_date, created, submitted_at=now, notes=tuple(notes))
-
-
-async def _pdf_copy(rt, replies: list[Reply], job: FormCopy) -> list[Reply]:
-    """The citizen's copy of the filled official form, kept in the attachment store, placed after the
-    submission message. A failure here costs the copy only (officers render the form on demand)."""
-    procedure, answers, when, code, lang = job.procedure, job.answers, job.submitted_at, job.code, job.lang
-    try:
-        pdf = await asyncio.to_thread(render_pdf, procedure, answers, submitted_at=when, code=code)
-        sha = await asyncio.to_thread(rt.attachments.put, pdf)
-    except Exception as exc:
-        log.error("form copy for %s failed: %s", code, type(exc).__name__)
-        return replies
-    _ = translator(lang)
-    ref = FileRef(path=str(rt.attachments.path(sha)), name=f"{code}.pdf", mime="application/pdf")
-    at = next((i + 1 for i, r in enumerate(replies) if isinstance(r, Message) and r.dossier == code),
-              len(replies))
-    return [*replies[:at], Message(_("Bản sao tờ khai (PDF) của bạn: {name}", name=ref.name), file=ref), *replies[at:]]
 
 
 def _short(user_key: str) -> str:

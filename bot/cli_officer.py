@@ -360,6 +360,7 @@ async def _stats(db: Any, args: argparse.Namespace, cal: Any, cat: Any, now: dat
 async def _notify(args: argparse.Namespace) -> int:
     from storage.officers_repo import OutboxRepo
 
+    from . import formcopy
     from .jobs import standard_jobs
     from .notifier import ConsoleSender, Notifier
     async with _runtime(args) as rt:
@@ -381,6 +382,7 @@ async def _notify(args: argparse.Namespace) -> int:
                   "ra màn hình và đánh dấu là đã gửi. Thêm --print nếu thật sự muốn vậy.", file=sys.stderr)
             return 2
         notifier = Notifier(rt.sm, [ConsoleSender(ch, image_dir=rt.var_dir / "outbox") for ch in channels])
+        formcopy.attach(notifier, rt)  # form copies: rendered, then printed with their path
         jobs = standard_jobs(rt.sm, calendar=rt.calendar, catalog=rt.catalog, now=rt.now,
                              attachments=rt.attachments,
                              on_done=lambda name, done: print(f"[lịch] {name}: {done}", file=sys.stderr))

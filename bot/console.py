@@ -15,10 +15,22 @@ from typing import Any, TextIO
 from sqlalchemy import select
 
 from dialogs.i18n import N_, translator
-from dialogs.messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, Incoming, IncomingFile, Message, Reply
+from dialogs.messages import (
+    NAV_BACK,
+    NAV_CANCEL,
+    NAV_HELP,
+    NAV_SKIP,
+    Ask,
+    FileRef,
+    Incoming,
+    IncomingFile,
+    Message,
+    Reply,
+)
 from storage.models import Conversation
 
-from . import accounts
+from . import accounts, formcopy
+from .notifier import Notifier
 from .service import Runtime
 
 FILE_COMMANDS = ("/tep", "/file", "/tệp")
@@ -81,6 +93,22 @@ async def _lines(stream: TextIO):
         yield line.rstrip("\n")
 
 
+class FollowUps:
+    """The console chat's own outbox rows (the form copy after a filing), shown as soon as the turn's replies
+    are: the notifier's sender for this one chat."""
+
+    channel = "console"
+
+    def __init__(self, emit) -> None:
+        self.emit = emit
+
+    async def send(self, chat_key: str, payload: dict[str, Any]) -> str | None:
+        f = payload.get("file")
+        ref = FileRef(path=str(f["path"]), name=str(f["name"]), mime=str(f["mime"])) if isinstance(f, dict) else None
+        self.emit([Message(str(payload.get("text") or ""), file=ref)])
+        return None
+
+
 async def run_console(runtime: Runtime, user: str, *, jsonl: bool = False, stdin: TextIO = sys.stdin,
                       stdout: TextIO = sys.stdout) -> None:
     key = f"console:{user}"
@@ -99,6 +127,8 @@ async def run_console(runtime: Runtime, user: str, *, jsonl: bool = False, stdin
             stdout.write(render_human(replies, lang[0]) + "\n> ")
         stdout.flush()
 
+    followups = Notifier(runtime.sm, [FollowUps(emit)], chats=[key], kinds=[formcopy.KIND])
+    formcopy.attach(followups, runtime)
     emit(await runtime.start(key, tx_hook=remember_lang))
     async for line in _lines(stdin):
         if jsonl:
@@ -137,5 +167,6 @@ async def run_console(runtime: Runtime, user: str, *, jsonl: bool = False, stdin
             else:
                 msg = Incoming(text=text)
         emit(await runtime.handle(key, msg, tx_hook=remember_lang))
+        await followups.drain()  # after the reply: the form copy of a dossier just filed
     if not jsonl:
         stdout.write("\n")

@@ -51,6 +51,13 @@ small transaction only while this worker still holds the row in ``sending``. A r
 saved progress and sends only the parts not yet accepted. The crash window stays one API call wide, as for a
 one-part row: a part accepted by the channel whose progress was not yet saved is the "uncertain" case above.
 
+Rows prepared before they are sent
+----------------------------------
+A row kind may have a *preparer* (``Notifier.preparers``, e.g. the citizen's form copy, bot/formcopy.py,
+which renders the PDF the row carries). It runs after the claim and before the row is marked ``sending``:
+a preparer killed or abandoned midway leaves the row ``claimed``, so it is claimed and prepared again after
+the lease, and still sent once. A preparer that fails counts as a failed attempt (retried with backoff).
+
 Limits are per process: run one notifier per bot token, or divide the global
 rate between workers. Two workers may deliver two messages to the same chat
 out of order; within one worker, each chat's messages go in order.
@@ -70,7 +77,7 @@ import socket
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -123,6 +130,11 @@ class ResumableSender(Protocol):
 
     async def send(self, chat_key: str, payload: dict[str, Any], *, progress: Progress) -> str | None: ...
 
+
+Preparer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+"""Makes a row's payload ready to send (e.g. renders the file it carries), by row kind (``Notifier.preparers``).
+It runs before the row is marked ``sending``: if it is killed or abandoned, the row is claimed again after its
+lease. A :class:`SendError` it raises is classified as a send's would be; any other error is transient."""
 
 PROGRESS_KEY = "_progress"  # in an outbox row's payload: how far a multi-part send got
 
@@ -190,6 +202,8 @@ class ConsoleSender:
         lines = [f"── → {chat_key} ──", str(payload.get("text") or payload.get("caption") or "")]
         for i, c in enumerate(payload.get("choices") or [], 1):
             lines.append(f"  {i}. {c.get('label')}  [{c.get('value')}]")
+        if isinstance(payload.get("file"), dict):
+            lines.append(f"  [tệp: {payload['file'].get('path')}]")
         if payload.get("image_png"):
             self.image_dir.mkdir(parents=True, exist_ok=True)
             path = self.image_dir / f"{payload.get('image_name') or f'image-{self.count}'}.png"
@@ -293,8 +307,13 @@ class Notifier:
                  worker_id: str | None = None, limits: dict[str, Limits] | None = None, max_attempts: int = 8,
                  backoff_base: float = 5.0, backoff_cap: float = 3600.0, lease: float = 120.0, batch: int = 20,
                  now: Callable[[], datetime] = _utcnow, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, rng: Callable[[], float] = random.random):
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, rng: Callable[[], float] = random.random,
+                 preparers: dict[str, Preparer] | None = None, chats: Iterable[str] | None = None,
+                 kinds: Iterable[str] | None = None):
         self.sm = sm
+        self.preparers: dict[str, Preparer] = dict(preparers or {})
+        self.chats = list(chats) if chats is not None else None  # only these chats' rows (the console's own)
+        self.kinds = list(kinds) if kinds is not None else None  # only rows of these kinds
         self.senders = {s.channel: s for s in senders} if isinstance(senders, list) else dict(senders)
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{random.randrange(1 << 30):x}"
         limits = {**DEFAULT_LIMITS, **(limits or {})}
@@ -320,7 +339,7 @@ class Notifier:
             await OutboxRepo(db).sweep_uncertain(self.now())
         async with self.sm() as db, db.begin():
             rows = await OutboxRepo(db).claim(self.worker_id, self.now(), limit=self.batch, lease=self.lease,
-                                              channels=list(self.senders))
+                                              channels=list(self.senders), chats=self.chats, kinds=self.kinds)
         by_chat: dict[str, list] = defaultdict(list)
         for r in rows:
             by_chat[r.chat_key].append(r)
@@ -347,7 +366,20 @@ class Notifier:
         """Send one claimed row; returns the time of the next try if it is to be retried."""
         sender = self.senders[row.channel]
         limiter = self.limiters[row.channel]
-        await limiter.wait(row.chat_key)
+        payload = dict(row.payload or {})
+        saved = payload.pop(PROGRESS_KEY, None)
+        prepare = self.preparers.get(row.kind)
+        failure: SendError | None = None
+        if prepare is not None:  # still only claimed: killed or abandoned here, the row is claimed again later
+            try:
+                payload = await prepare(payload)
+            except SendError as exc:
+                failure = exc
+            except Exception as exc:
+                log.warning("outbox %s: preparing it failed (%s)", row.id, type(exc).__name__)
+                failure = TransientError(f"prepare: {type(exc).__name__}")
+        if failure is None:
+            await limiter.wait(row.chat_key)
         async with self.sm() as db, db.begin():
             ok = await OutboxRepo(db).start_sending(row.id, self.worker_id, self.now(), self.lease)
         if not ok:  # the claim was lost (lease expired and someone else took it)
@@ -355,9 +387,9 @@ class Notifier:
             return None
         attempts = row.attempts + 1
         status, error, next_at, ref, uncount = "delivered", None, None, None, False
-        payload = dict(row.payload or {})
-        saved = payload.pop(PROGRESS_KEY, None)
         try:
+            if failure is not None:  # nothing was sent: classified as a send would be
+                raise failure
             await limiter.space(row.chat_key)
             if getattr(sender, "resumable", False):
                 progress = Progress(saved if isinstance(saved, dict) else None,

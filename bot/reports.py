@@ -37,6 +37,7 @@ from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo
 
 from . import cases
 from .cases.base import catalog_or_default
+from .workers import run_in_worker
 
 log = logging.getLogger("dvcbot.reports")
 
@@ -249,7 +250,8 @@ async def enqueue_daily_reports(db: AsyncSession, now: datetime, *, calendar: Wo
                     text += "\n" + _(
                         "⚠️ Chưa có lịch nghỉ lễ, Tết chính thức năm {year} trong dữ liệu; hạn xử lý sau 31/12 đang "
                         "tính theo lịch ước tính. Cần cập nhật dialogs/data/calendar_vn.yaml.", year=missing)
-                png = report_chart(report.rows, text.splitlines()[0].replace("📊 ", ""))
+                # matplotlib holds the GIL for about 0.2 s a chart: drawn in the worker process, off the loop
+                png = await run_in_worker(report_chart, report.rows, text.splitlines()[0].replace("📊 ", ""))
                 cache[(agency, commune_code)] = (text, base64.b64encode(png).decode("ascii"))
         return cache[(agency, commune_code)]
 

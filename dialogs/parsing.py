@@ -21,12 +21,13 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from dialogs import filecheck
 from dialogs.i18n import N_
 from dialogs.safe_re import compile_safe
-from dialogs.textnorm import fold, nfc, similarity, title_vi
+from dialogs.textnorm import fold, nfc, similarity_folded, title_vi
 
 __all__ = [
     "LEGACY_ID_PROVINCE_CODES",
@@ -933,8 +934,10 @@ _CHOICE_NUMBER = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)
 def _clean(s: str) -> str:
-    """Fold and reduce punctuation to spaces."""
+    """Fold and reduce punctuation to spaces. Cached: a menu's or a question's labels are folded once, not on
+    every message that is matched against them."""
     return " ".join(re.sub(r"[^\w\s]", " ", fold(s)).split())
 
 
@@ -999,12 +1002,12 @@ def match_choice(raw: str, choices: Sequence[tuple[str, str]]) -> str | None:
 def _fuzzy_label_score(answer: str, label: str) -> float:
     """Similarity of the answer to the label or to a same-length run of its
     words ("ket hn" vs "Đăng ký kết hôn")."""
-    score = similarity(answer, label)
+    score = similarity_folded(answer, label)  # both already folded by _clean
     n = len(answer.split())
     words = label.split()
     if len(answer) >= 4 and n < len(words):
         for i in range(len(words) - n + 1):
-            score = max(score, similarity(answer, " ".join(words[i : i + n])))
+            score = max(score, similarity_folded(answer, " ".join(words[i : i + n])))
     return score
 
 

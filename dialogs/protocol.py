@@ -184,8 +184,8 @@ class AfterCommit:
 
 @dataclass(frozen=True)
 class FormCopy(AfterCommit):
-    """Render the citizen's copy of the filled official form (when the procedure has one) and send it
-    after the message about dossier ``code``."""
+    """The citizen's copy of the filled official form (when the procedure has one) of dossier ``code``: the
+    runtime sends it as a follow-up document once the filing committed (rendered off the request path)."""
 
     procedure: str
     answers: dict[str, Any]

@@ -124,6 +124,11 @@ def similarity(a: str, b: str) -> float:
     return _sim_folded(fold(a), fold(b))
 
 
+def similarity_folded(a: str, b: str) -> float:
+    """:func:`similarity` of two texts already folded (``fold(a) == a``): no folding again."""
+    return _sim_folded(a, b)
+
+
 def close_matches(query: str, candidates: Iterable[str], cutoff: float = 0.75) -> dict[str, float]:
     """Score already-folded ``candidates`` against a folded ``query``.
 

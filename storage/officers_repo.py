@@ -250,7 +250,8 @@ class OutboxRepo:
             OutboxMessage.dedupe_key == dedupe_key[:200]))).first() is not None
 
     async def claim(self, worker: str, now: datetime, *, limit: int = 20, lease: float = 60.0,
-                    channels: Iterable[str] | None = None) -> list[OutboxMessage]:
+                    channels: Iterable[str] | None = None, chats: Iterable[str] | None = None,
+                    kinds: Iterable[str] | None = None) -> list[OutboxMessage]:
         """Claim due rows for ``worker``: pending ones whose time has come, and claimed ones whose worker died
         before it started sending (their lease expired). On PostgreSQL rows locked by another worker are
         skipped (FOR UPDATE SKIP LOCKED); SQLite serialises the whole transaction (BEGIN IMMEDIATE)."""
@@ -259,6 +260,10 @@ class OutboxRepo:
         stmt = select(OutboxMessage.id).where(due)
         if channels is not None:
             stmt = stmt.where(OutboxMessage.channel.in_(list(channels)))
+        if chats is not None:
+            stmt = stmt.where(OutboxMessage.chat_key.in_(list(chats)))
+        if kinds is not None:
+            stmt = stmt.where(OutboxMessage.kind.in_(list(kinds)))
         stmt = stmt.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
         if self._dialect() == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)

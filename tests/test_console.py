@@ -222,7 +222,11 @@ def test_jsonl_protocol_full_funeral(bots, tmp_path):
     code = final[0]["dossier"]
     assert code.startswith("MT-") and code in final[0]["text"]
     expect(t, "procedure")  # back at the menu
-    assert bot.close() == []  # nothing after the last question; clean exit on end of input
+    # after the last question, one follow-up: the copy of the form, rendered from the outbox; then a clean exit
+    [copy] = [json.loads(line) for line in bot.close()]
+    assert copy["type"] == "message" and copy["text"] == f"Bản sao tờ khai (PDF) của bạn: {code}.pdf"
+    assert copy["file"]["name"] == f"{code}.pdf" and copy["file"]["mime"] == "application/pdf"
+    assert Path(copy["file"]["path"]).read_bytes().startswith(b"%PDF-")
 
     listed = cli(tmp_path, "dossiers", "--json")
     assert listed.returncode == 0, listed.stderr

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot import formcopy
+from bot.notifier import MemorySender, Notifier
 from bot.service import Runtime
 from storage.repo import DossierRepo, dossier_to_dict
 from tests.conftest import Chat, jpeg, pdf, shared_catalog
@@ -433,10 +435,18 @@ async def test_citizen_gets_a_copy_of_the_filled_form(chat: Chat, runtime: Runti
     await finish(chat)
     await chat.press("confirm")
     await chat.press("yes")
-    copy = next(m for m in chat.messages if m.file is not None)
-    assert copy.file.name == f"{chat.dossier}.pdf" and copy.file.mime == "application/pdf"
-    with open(copy.file.path, "rb") as fh:
+    # the filing step writes rows only: the copy follows from the outbox, rendered by the notifier
+    assert chat.dossier and not [m for m in chat.messages if m.file is not None]
+    sender = MemorySender("console")
+    notifier = Notifier(runtime.sm, [sender])
+    formcopy.attach(notifier, runtime)
+    assert (await notifier.drain()).delivered == 2  # the receipt and the copy
+    [(to, payload)] = [(k, p) for k, p in sender.sent if "file" in p]
+    assert to == chat.user and payload["text"] == f"Bản sao tờ khai (PDF) của bạn: {chat.dossier}.pdf"
+    assert payload["file"]["name"] == f"{chat.dossier}.pdf" and payload["file"]["mime"] == "application/pdf"
+    with open(payload["file"]["path"], "rb") as fh:
         assert fh.read(5) == b"%PDF-"
+    assert (await notifier.drain()).delivered == 0  # once
 
 
 async def test_numbered_done_after_a_photo(chat: Chat):

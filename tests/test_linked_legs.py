@@ -106,6 +106,7 @@ async def test_police_waits_for_the_death_extract_and_receives_its_number(chat: 
     r = await cu(choice=f"approve:{code}")
     assert r[-1].field == "officer.approve_number"
     await cu(text="20/2026/TLKT")
+    await cu(choice="yes")  # confirmed
     # the number reaches the police: pushed, stored in the leg's history, shown in their view
     [push] = await outbox(runtime, chat_key=await chat_key(runtime, police), kind="officer_upstream_result")
     assert "đã có kết quả “Đăng ký khai tử” số 20/2026/TLKT, có thể xử lý" in push.payload["text"]
@@ -120,7 +121,8 @@ async def test_police_waits_for_the_death_extract_and_receives_its_number(chat: 
     assert "📌 Đã có kết quả “Đăng ký khai tử” số 20/2026/TLKT, có thể xử lý." in text(r)
     assert f"approve:{code}" in values(r)
     await ca(choice=f"approve:{code}")
-    r = await ca(text="XTT-77/CA")
+    await ca(text="XTT-77/CA")
+    r = await ca(choice="yes")
     assert "Đã duyệt hồ sơ" in text(r)
     assert [s for _, s, _ in await legs_of(runtime, code)] == ["approved", "approved"]
     # the commune sees the police's number too

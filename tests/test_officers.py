@@ -134,8 +134,11 @@ async def test_submission_through_the_chat_creates_the_leg_and_notifications(run
     receipts = await outbox(runtime, kind="citizen_submitted")
     assert [r.chat_key for r in receipts] == [chat.user]
     assert code in receipts[0].payload["text"] and "27/11/2026" in receipts[0].payload["text"]
+    # and the citizen's copy of the form, rendered later from the outbox
+    copies = await outbox(runtime, kind="form_copy")
+    assert [(r.chat_key, r.payload["form"]) for r in copies] == [(chat.user, code)]
     # confirming twice does not create a second leg or second notifications
-    assert len(await outbox(runtime, dossier_id=leg.dossier_id)) == len(pushes) + 1
+    assert len(await outbox(runtime, dossier_id=leg.dossier_id)) == len(pushes) + 2
     del desk
 
 
@@ -268,7 +271,15 @@ async def test_whole_lifecycle_in_the_officer_chat(runtime: Runtime, clock):
     r = await say(sk, text="hủy")  # cancel the step
     assert await status_of(runtime, code) == "in_review"
     r = await say(sk, choice=f"approve:{code}")
+    r = await say(sk, text="x")  # a result number without a digit is refused, and asked again
+    assert any(isinstance(m, Message) and m.error for m in r) and r[-1].field == "officer.approve_number"
+    r = await say(sk, text="15/QĐ-UBND")  # shown back first: nothing is done yet
+    assert r[-1].field == "officer.confirm" and "15/QĐ-UBND" in r[-1].text
+    assert await status_of(runtime, code) == "in_review"
+    r = await say(sk, text="sửa")  # a typed label, like a button
+    assert r[-1].field == "officer.approve_number"
     r = await say(sk, text="15/QĐ-UBND")
+    r = await say(sk, text="1")  # Đồng ý
     assert "15/QĐ-UBND" in text(r) and await status_of(runtime, code) == "approved"
     r = await say(dk, choice=f"claim:{code}")
     r = await say(dk, choice=f"return:{code}")
@@ -293,6 +304,8 @@ async def test_reject_needs_a_reason_and_tells_the_citizen(runtime: Runtime):
     r = await runtime.handle(dk, Incoming(choice=f"reject:{code}"))
     assert r[-1].field == "officer.reject_reason"
     r = await runtime.handle(dk, Incoming(text="Người mất không thuộc diện hỗ trợ đột xuất."))
+    assert r[-1].field == "officer.confirm" and "không thuộc diện" in r[-1].text
+    r = await runtime.handle(dk, Incoming(choice="yes"))
     assert await status_of(runtime, code) == "rejected"
     [note] = await outbox(runtime, kind="citizen_rejected")
     assert "không thuộc diện" in note.payload["text"] and "khiếu nại" in note.payload["text"]
@@ -367,6 +380,7 @@ async def test_supplement_round_trip(runtime: Runtime, clock):
     assert "0912345678 → 0987654321" in text(r) and "đã bổ sung" in text(r)
     r = await runtime.handle(sk, Incoming(choice=f"approve:{code}"))
     await runtime.handle(sk, Incoming(text="20/QĐ-UBND"))
+    await runtime.handle(sk, Incoming(choice="yes"))
     assert await status_of(runtime, code) == "approved"
 
 
@@ -458,6 +472,7 @@ async def test_stale_action_after_a_reassignment_is_refused_and_explained(runtim
     assert r[-1].field == "officer.reject_reason"
     await do(runtime, leader, off.reassign, code, desk_b)  # ... while the leader gives the dossier to B
     r = await runtime.handle(ka, Incoming(text="Thiếu giấy tờ"))
+    r = await runtime.handle(ka, Incoming(choice="yes"))
     assert "Hồ sơ đang do cán bộ khác xử lý" in text(r) and any(getattr(x, "error", False) for x in r)
     assert "Trần Văn Nam" in text(r)  # the dossier is shown again, with who holds it now
     assert await status_of(runtime, code) == "submitted"

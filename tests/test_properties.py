@@ -452,7 +452,7 @@ def test_engine_input_is_not_mutated_and_sessions_do_not_leak(snap: Snapshot, ms
     before_b = dump(b)
     turn(a, msg)
     assert dump(b) == before_b
-    assert not hasattr(a, "start_procedure") and not hasattr(b, "start_procedure")  # triggers unbound
+    assert not a.is_bound and not b.is_bound  # neither stays bound to the engine's machine
 
 
 # --------------------------------------------------------------------------------------------

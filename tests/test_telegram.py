@@ -58,6 +58,7 @@ class Bot:
         self.runner: web.AppRunner | None = None
         self.http: ClientSession | None = None
         self.url = ""
+        self.webhook_replies: list[dict] = []  # Bot API calls returned in the webhook's HTTP responses
 
     async def start(self) -> Bot:
         self.runner = web.AppRunner(self.channel.webhook_app(), access_log=None)
@@ -78,7 +79,13 @@ class Bot:
     async def post(self, update: dict, secret: str | None = SECRET) -> int:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         async with self.http.post(self.url, json=update, headers=headers) as r:
-            return r.status
+            reply = await r.json() if r.status == 200 else {}
+        if reply.get("method"):  # a call in the webhook's response: Telegram makes it, as we do here
+            params = {k: v for k, v in reply.items() if k != "method"}
+            async with self.http.post(f"{self.fake.base_url}/bot{TOKEN}/{reply['method']}", json=params) as api:
+                assert api.status == 200
+            self.webhook_replies.append(reply)
+        return r.status
 
     async def send(self, update: dict) -> None:
         assert await self.post(update) == 200
@@ -194,7 +201,10 @@ async def test_full_funeral_procedure_with_buttons_text_photo_album_and_contact(
     async with runtime.sm() as db:
         [d] = await DossierRepo(db).list()
     assert d.submitter_key == f"telegram:{c}" and d.answers["applicant.id_number"] == "068075001234"
-    # the citizen's copy of the filled form comes as a document
+    # the citizen's copy of the filled form follows as a document, sent by the notifier from the outbox (the
+    # filing step itself writes rows only)
+    assert not [s for s in fake.sent(c) if s.kind == "document"]
+    await _notifier(runtime, tg.channel).drain()
     [form] = [s for s in fake.sent(c) if s.kind == "document"]
     assert form.file_name == f"{d.code}.pdf" and form.file.startswith(b"%PDF") and d.code in form.text
     assert len(d.attachments) == 3 and all(runtime.attachments.exists(x.sha256) for x in d.attachments)
@@ -555,6 +565,8 @@ async def test_officer_approves_a_dossier_through_buttons(tg: Bot, fake: FakeTel
     m = await tg.press(officer_chat, "Duyệt")
     assert "Số, ký hiệu văn bản kết quả" in m.text and m.labels() == ["Hủy"]
     m = await tg.say(officer_chat, "123/QĐ-UBND")
+    assert "Duyệt hồ sơ" in m.text and m.labels()[:2] == ["Đồng ý", "Sửa"]  # shown back before it is done
+    m = await tg.press(officer_chat, "Đồng ý")
     assert f"Đã duyệt hồ sơ {code} (số 123/QĐ-UBND)" in all_text(fake, officer_chat)
     async with runtime.sm() as db:
         assert (await LegRepo(db).dossier(code)).status == lc.APPROVED
@@ -603,3 +615,25 @@ def test_long_texts_are_split_under_the_limit():
                                                                                            "Trợ giúp"]
     english = render([ask], translator("en"))
     assert [b.text for b in english[-1].markup.inline_keyboard[1]] == ["Back", "Cancel", "Help"]
+
+
+async def test_a_press_is_answered_in_the_webhook_response_and_costs_two_bot_api_calls(tg: Bot,
+                                                                                        fake: FakeTelegramAPI):
+    c = CITIZEN
+    await tg.say(c, "/start")
+    made, replied = tg.channel.out.stats.calls, len(tg.webhook_replies)
+    m = await tg.press(c, "Hỗ trợ chi phí mai táng")
+    assert "Ai đang khai hồ sơ này?" in m.text
+    # answerCallbackQuery rides on the webhook's 200 (Telegram makes that call); the bot itself makes two:
+    # the pressed question shows the choice (editMessageText) and the next question (sendMessage)
+    [reply] = tg.webhook_replies[replied:]
+    assert reply["method"] == "answerCallbackQuery"
+    assert reply["callback_query_id"] == fake.callback_answers[-1]["callback_query_id"]
+    assert tg.channel.out.stats.calls - made == 2
+    assert fake.sent(c)[0].text.endswith("➡️ Hỗ trợ chi phí mai táng (trợ giúp đột xuất)")
+    # a press on an old question's button is left to the handler, which says the button is stale
+    role_question = dataclasses.replace(fake.last(c))
+    await tg.say(c, "1")  # answered by typing
+    await tg.press(c, "Tôi khai giúp người khác", role_question)
+    assert len(tg.webhook_replies) == replied + 1
+    assert fake.callback_answers[-1]["text"].startswith("Nút này đã cũ")

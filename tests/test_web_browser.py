@@ -159,8 +159,9 @@ async def seed(rt: Runtime) -> dict:
         code = await submit(rt, when=when, ans=answers(**{"applicant.full_name": name,
                                                          "applicant.id_number": f"0680750{i:05d}"}))
         done = when + timedelta(days=1 if i < 3 else 9)
-        for fn, *args in ((off.claim,), (off.receive,), (off.claim,), (off.approve, f"{10 + i}/QĐ-UBND"),
-                          (off.claim,), (off.return_result,)):
+        for fn in (off.claim, off.receive):  # received at once: the time limit runs from the desk's receipt
+            await act(when + timedelta(minutes=30), fn, code)
+        for fn, *args in ((off.claim,), (off.approve, f"{10 + i}/QĐ-UBND"), (off.claim,), (off.return_result,)):
             await act(done, fn, code, *args)
     overdue = await submit(rt, when=datetime(2026, 11, 13, 10, 0, tzinfo=VN),
                            ans=answers(**{"applicant.full_name": names[4], "applicant.id_number": "068090001111"}))

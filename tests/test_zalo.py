@@ -198,7 +198,11 @@ async def test_full_funeral_procedure_over_the_webhook_with_a_photo_and_the_pdf_
         z.channel.config.public_url = z.base  # the PDF copy of the form: a signed link served by our app
         await funeral(z, CITIZEN)
         d = await check_submitted(runtime, fake, CITIZEN)
+        # the form copy follows from the outbox: the notifier renders it and posts its signed link
+        assert "Tải tệp" not in all_text(fake, CITIZEN)
+        await _notifier(runtime, z.channel).drain()
         text = all_text(fake, CITIZEN)
+        assert text.count(f"Bản sao tờ khai (PDF) của bạn: {d.code}.pdf") == 1
         link = re.search(r"Tải tệp “" + re.escape(d.code) + r"\.pdf” tại: (\S+)", text)
         assert link, text
         async with z.http.get(link.group(1)) as r:
@@ -217,6 +221,7 @@ async def test_full_funeral_procedure_by_long_polling(runtime: Runtime, fake: Fa
     try:
         await funeral(z, CITIZEN)
         await check_submitted(runtime, fake, CITIZEN)
+        await _notifier(runtime, z.channel).drain()  # the form copy, from the outbox
         assert "Zalo chưa cho phép trợ lý gửi tệp" in all_text(fake, CITIZEN)  # no public URL: a note
         assert fake.method_calls("deleteWebhook") and fake.method_calls("sendChatAction")
     finally:
@@ -531,7 +536,9 @@ async def test_officer_on_zalo_acts_by_typed_codes_and_numbers(runtime: Runtime,
         await z.pick(o, "Nhận xử lý")
         m = await z.pick(o, "Duyệt")
         assert "Số, ký hiệu văn bản kết quả" in m
-        await z.say(o, "123/QĐ-UBND")
+        m = await z.say(o, "123/QĐ-UBND")
+        assert "\n1. Đồng ý\n2. Sửa\n" in m  # shown back before it is done
+        await z.say(o, "1")
         assert f"Đã duyệt hồ sơ {second} (số 123/QĐ-UBND)" in all_text(fake, o)
         async with runtime.sm() as db:
             assert (await LegRepo(db).dossier(second)).status == lc.APPROVED

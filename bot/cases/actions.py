@@ -117,7 +117,10 @@ async def request_supplement(db: AsyncSession, officer: Officer, code: str, fiel
 async def approve(db: AsyncSession, officer: Officer, code: str, result_number: str, now: datetime, *,
                   note: str | None = None, calendar: WorkCalendar | None = None,
                   catalog: Catalog | None = None) -> DossierLeg:
-    """Approve with the result document's number; whoever can return the result is told."""
+    """Approve with the result document's number; whoever can return the result is told. The number is the
+    citizen's reference to the result, so one without a digit (a slip of the keyboard) is refused."""
+    if not any(ch.isdigit() for ch in result_number or ""):
+        raise ActionRefused(N_("Số, ký hiệu văn bản kết quả cần có chữ số, ví dụ 123/QĐ-UBND."), "number")
     d, leg = await scoped(db, officer, code)
     await transition(db, d, leg, lc.Act(lc.APPROVE, officer_actor(officer), reason=note, result_number=result_number),
                       now, calendar or DEFAULT_CALENDAR, data={"result_number": (result_number or "").strip()},

@@ -126,13 +126,40 @@ async def ask_free_text(ctx: OfficerCtx, step: str, code: str, picked: list[str]
 
 
 async def on_free_text(ctx: OfficerCtx, step: str, text: str) -> None:
-    """The typed answer to :func:`ask_free_text`: do the action."""
+    """The typed answer to :func:`ask_free_text`: a supplement request is sent; an approval or a rejection, which
+    the citizen reads at once and cannot be undone, is first shown back for confirmation."""
+    _ = ctx._
     code = ctx.state["code"]
     if step == "supplement_reason":
         return await do_action(ctx, lc.REQUEST_SUPPLEMENT, code, reason=text, items=list(ctx.state.get("picked") or []))
+    text = " ".join(text.split())
     if step == "approve_number":
-        return await do_action(ctx, lc.APPROVE, code, result_number=text)
-    return await do_action(ctx, lc.REJECT, code, reason=text)
+        if not any(ch.isdigit() for ch in text) or len(text) > 60:
+            ctx.say(_("Số, ký hiệu văn bản kết quả cần có chữ số, ví dụ 123/QĐ-UBND."), error=True)
+            return await ask_free_text(ctx, step, code)
+        question = _("Duyệt hồ sơ {code} với số văn bản kết quả {number}? Người dân sẽ được báo ngay.",
+                     code=code, number=text)
+    else:
+        if len(text) < 5:
+            ctx.say(_("Lý do từ chối cần rõ ràng để người dân hiểu, ví dụ “Người mất không thuộc diện hỗ trợ”."),
+                    error=True)
+            return await ask_free_text(ctx, step, code)
+        question = _("Từ chối hồ sơ {code} với lý do: “{reason}”? Người dân sẽ được báo ngay.", code=code, reason=text)
+    ctx.ask(question, "officer.confirm", [("yes", _("Đồng ý")), ("fix", _("Sửa"))],
+            keep={"step": "confirm", "code": code, "of": step, "text": text})
+
+
+async def on_confirm(ctx: OfficerCtx, value: str | None) -> None:
+    """“Đồng ý” does the approval or rejection shown; “Sửa” asks the number or the reason again."""
+    code, of, text = ctx.state["code"], ctx.state["of"], ctx.state["text"]
+    if value == "yes":
+        if of == "approve_number":
+            return await do_action(ctx, lc.APPROVE, code, result_number=text)
+        return await do_action(ctx, lc.REJECT, code, reason=text)
+    if value == "fix":
+        return await ask_free_text(ctx, of, code)
+    ctx.say(ctx._("Chọn “Đồng ý” hoặc “Sửa”, hoặc gõ “hủy”."), error=True)
+    await on_free_text(ctx, of, text)  # the same question again
 
 
 async def do_action(ctx: OfficerCtx, action: str, code: str, *, reason: str | None = None,

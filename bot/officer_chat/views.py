@@ -1,6 +1,7 @@
 """What an officer reads: the queue, a dossier (summary, answers, files, history) and its buttons."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from sqlalchemy import select
@@ -8,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
-from dialogs.forms.render import has_form, render_pdf
+from dialogs.forms.render import has_form
 from dialogs.i18n import N_, Translator
 from dialogs.kinds import display
 from dialogs.messages import FileRef, Message
@@ -20,6 +21,7 @@ from ..cases.actions import queue, scoped
 from ..cases.base import field_label, form_of, proc_title, unit_text, value_text
 from ..cases.deadlines import days_left, effective_due
 from ..cases.links import Part, leg_forms, part_of, parts
+from ..formcopy import render_form
 from .context import ACTION_CHOICE, OfficerCtx
 
 QUEUE_BUTTONS = 20
@@ -231,8 +233,10 @@ async def send_files(ctx: OfficerCtx, code: str) -> None:
         part, templates = linked
         part_s = _(part) if part else ""
         for tpl in templates:
-            pdf = render_pdf(d.procedure_id, d.answers or {}, submitted_at=d.submitted_at, code=d.code, template=tpl)
-            sha = ctx.store.put(pdf)
+            # rendered in the worker process, off the event loop (bot/workers.py)
+            pdf = await render_form(d.procedure_id, d.answers or {}, submitted_at=d.submitted_at, code=d.code,
+                                    template=tpl)
+            sha = await asyncio.to_thread(ctx.store.put, pdf)
             ctx.replies.append(Message(_("📄 Tờ khai phần “{part}” của hồ sơ {code}", part=part_s, code=d.code),
                                        file=FileRef(path=str(ctx.store.path(sha)), name=f"{d.code}-{tpl}.pdf",
                                                     mime="application/pdf"), dossier=d.code))
@@ -241,8 +245,8 @@ async def send_files(ctx: OfficerCtx, code: str) -> None:
             ctx.say(_("Phần “{part}” không có mẫu tờ khai riêng; xem các câu trả lời và giấy tờ của hồ sơ.",
                       part=part_s), dossier=d.code)
     elif has_form(d.procedure_id):
-        pdf = render_pdf(d.procedure_id, d.answers or {}, submitted_at=d.submitted_at, code=d.code)
-        sha = ctx.store.put(pdf)
+        pdf = await render_form(d.procedure_id, d.answers or {}, submitted_at=d.submitted_at, code=d.code)
+        sha = await asyncio.to_thread(ctx.store.put, pdf)
         ctx.replies.append(Message(_("📄 Tờ khai của hồ sơ {code}", code=d.code),
                                    file=FileRef(path=str(ctx.store.path(sha)), name=f"{d.code}.pdf",
                                                 mime="application/pdf"), dossier=d.code))

@@ -61,6 +61,7 @@ from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from bot import formcopy
 from bot.inbound import InboundLimiter, InboundLimits
 from bot.notifier import Limits
 from dialogs.i18n import N_
@@ -196,6 +197,10 @@ class TelegramChannel:
         self.sem = asyncio.Semaphore(config.max_concurrency)
         self.stats = ChannelStats()
         self._langs: dict[int, str] = {}
+        # the question each chat was last asked (its buttons' token), as this process last stored it, and the
+        # presses already answered in the webhook's HTTP response (see webhook_reply)
+        self._ask_tokens: dict[int, str] = {}
+        self._answered: set[str] = set()
         self._started = False
         self._purger: asyncio.Task | None = None
         # Runtime.handle/start(..., tx_hook=) (see docs/telegram.md): mark the inbox row and store the chat
@@ -227,6 +232,7 @@ class TelegramChannel:
         notifications share one budget and one 429 halt."""
         notifier.senders["telegram"] = self.sender()
         notifier.limiters["telegram"] = self.limiter
+        formcopy.attach(notifier, self.runtime)  # the citizen's form copy, a follow-up document
 
     def gettext(self, lang: str):
         return lambda message: self.i18n.gettext(message, locale=lang)
@@ -598,12 +604,40 @@ class TelegramChannel:
             self._remember_lang(chat_id, lang)
         return lang
 
+    def _remember_token(self, chat_id: int, token: str) -> None:
+        if len(self._ask_tokens) > 100_000:
+            self._ask_tokens.clear()
+        self._ask_tokens[chat_id] = token
+
     def _remember_lang(self, chat_id: int, lang: str) -> None:
         if len(self._langs) > 100_000:
             self._langs.clear()
         self._langs[chat_id] = lang
 
+    def webhook_reply(self, raw: dict[str, Any]) -> dict[str, Any] | None:
+        """The Bot API call to return as the webhook's HTTP response to a stored update, if any (Telegram makes
+        it for us: one call fewer per button press). A press on the current question's buttons, or on a
+        notification's, is answered there, silently. Any other press (an old question's button, garbage data,
+        a chat this process has not seen yet) is left to the handler, which may need to say the button is
+        stale."""
+        cq = raw.get("callback_query")
+        if not isinstance(cq, dict) or not isinstance(cq.get("id"), str):
+            return None
+        p = parse_callback(cq.get("data"))
+        chat = ((cq.get("message") or {}).get("chat") or {}).get("id")
+        if p is None or not isinstance(chat, int):
+            return None
+        if p.kind != "p" and self._ask_tokens.get(chat) != p.token:
+            return None
+        if len(self._answered) > 100_000:
+            self._answered.clear()
+        self._answered.add(cq["id"])
+        return {"method": "answerCallbackQuery", "callback_query_id": cq["id"]}
+
     async def _answer(self, query: CallbackQuery, text: str | None = None) -> None:
+        if query.id in self._answered:  # answered in the webhook's response
+            self._answered.discard(query.id)
+            return
         with contextlib.suppress(TelegramBadRequest):  # "query is too old": nothing to do
             await self.out.call(None, AnswerCallbackQuery(callback_query_id=query.id, text=text), limited=False)
 
@@ -643,6 +677,8 @@ class TelegramChannel:
                 choices = btn.choices if btn is not None else []
             else:
                 state = await repo.get(key)
+                if state is not None and state.ask_token:
+                    self._remember_token(chat_id, state.ask_token)
         if p.kind == "p":
             if not p.arg.isdigit() or int(p.arg) >= len(choices):
                 await self._stale(query)
@@ -732,6 +768,9 @@ class TelegramChannel:
         values: dict[str, Any] = {"lang": lang, "reply_keyboard": bool(st and st.contact_keyboard)}
         if st is not None:
             values.update(ask_token=st.token, ask_kind=st.kind, ask_choices=st.choices, ask_nav=st.nav, selection=[])
+            box["token"] = st.token
+        elif prev is not None and prev.ask_token:
+            box["token"] = prev.ask_token
         box["lang"] = lang
         box["remove"] = bool(prev is not None and prev.reply_keyboard) and not (st and st.contact_keyboard)
         await chats.put(key, prev, **values)
@@ -769,6 +808,8 @@ class TelegramChannel:
         feed.done = True
         self.stats.turns += 1
         self._remember_lang(chat_id, box.get("lang", "vi"))
+        if box.get("token"):
+            self._remember_token(chat_id, box["token"])
         await self.deliver(chat_id, replies, lang=box.get("lang", "vi"), remove_contact_keyboard=box.get("remove",
                                                                                                          False))
 

@@ -28,6 +28,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiogram import Bot
@@ -42,7 +43,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.methods import SendMessage, SendPhoto
+from aiogram.methods import SendDocument, SendMessage, SendPhoto
 from aiogram.methods.base import TelegramMethod
 from aiogram.types import BufferedInputFile
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -170,8 +171,9 @@ class Outbound:
 # ---------------------------------------------------------------------------------------------
 class TelegramSender:
     """The notifier's ``Sender`` for ``telegram:<chat id>`` rows. Payload: ``{"text", "choices": [{"value",
-    "label"}], "image_png": base64, "image_name"}``. Returns the (last) Telegram message id. Resumable: see the
-    module's docstring."""
+    "label"}], "image_png": base64, "image_name"}``, or ``{"text", "file": {"path", "name"}}`` for a document
+    (the citizen's copy of the form, bot/formcopy.py; the text is its caption). Returns the (last) Telegram
+    message id. Resumable: see the module's docstring."""
 
     channel = CHANNEL
     resumable = True
@@ -202,7 +204,15 @@ class TelegramSender:
             (await self._buttons(chat_key, choices) if choices else None)
         markup = push_keyboard(token, choices) if choices and token else None
         methods: list[TelegramMethod] = []
-        if payload.get("image_png"):
+        file = payload.get("file") if isinstance(payload.get("file"), dict) else None
+        if file is not None:
+            data = await asyncio.to_thread(Path(str(file["path"])).read_bytes)
+            doc = BufferedInputFile(data, filename=str(file.get("name") or "tep.pdf"))
+            caption = text if len(text) <= CAPTION_LIMIT else None
+            methods.append(SendDocument(chat_id=chat_id, document=doc, caption=caption or None))
+            if caption is None and text:
+                methods += [SendMessage(chat_id=chat_id, text=c) for c in split_text(text)]
+        elif payload.get("image_png"):
             photo = BufferedInputFile(base64.b64decode(payload["image_png"]),
                                       filename=f"{payload.get('image_name') or 'image'}.png")
             caption = text if len(text) <= CAPTION_LIMIT else None

@@ -348,8 +348,10 @@ async def file_get(request: web.Request) -> web.StreamResponse:
 
 
 async def form_pdf(request: web.Request) -> web.StreamResponse:
-    """The filled official form, rendered now from the answers (dialogs/forms)."""
-    from dialogs.forms.render import has_form, render_pdf
+    """The filled official form, rendered now from the answers (dialogs/forms), in the worker process."""
+    from dialogs.forms.render import has_form
+
+    from ..formcopy import render_form
     rt = request.app[RUNTIME]
     async with rt.sm() as db:
         try:
@@ -360,8 +362,8 @@ async def form_pdf(request: web.Request) -> web.StreamResponse:
     single = act.leg_forms(d, leg, rt.catalog, rt.calendar) is None
     if template is None and (not single or not has_form(d.procedure_id)):
         raise web.HTTPNotFound()
-    pdf = await asyncio.to_thread(render_pdf, d.procedure_id, d.answers or {}, submitted_at=d.submitted_at,
-                                  code=d.code, template=template)
+    pdf = await render_form(d.procedure_id, d.answers or {}, submitted_at=d.submitted_at, code=d.code,
+                            template=template)
     return web.Response(body=pdf, content_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="{d.code}.pdf"'})
 

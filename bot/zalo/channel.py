@@ -35,7 +35,7 @@ from urllib.parse import quote
 from aiohttp import web
 from sqlalchemy import select
 
-from bot import accounts
+from bot import accounts, formcopy
 from bot.inbound import InboundLimiter, InboundLimits, read_json, secret_ok
 from bot.notifier import Limits
 from bot.telegram.inbox import ChatQueues, safe_traceback
@@ -47,7 +47,7 @@ from storage.models import Conversation
 
 from .client import TEXT_LIMIT, ZaloAPIError, ZaloClient, ZaloError, ZaloNetworkError
 from .inbox import IMAGE_EVENT, TEXT_EVENT, InboxRepo, parse, unwrap
-from .render import render
+from .render import file_note, render
 from .sending import PUSH_RE, Outbound, ZaloSender, default_limits, make_limiter, pushed_choice
 
 log = logging.getLogger("dvcbot.zalo")
@@ -151,12 +151,13 @@ class ZaloChannel:
         return self.client.bot_id
 
     def sender(self) -> ZaloSender:
-        return ZaloSender(self.client, self.sm)
+        return ZaloSender(self.client, self.sm, file_text=self.file_text)
 
     def attach_notifier(self, notifier) -> None:
         """Our sender for ``zalo:`` outbox rows, sharing this channel's rate limiter (one budget, one 429 halt)."""
         notifier.senders["zalo"] = self.sender()
         notifier.limiters["zalo"] = self.limiter
+        formcopy.attach(notifier, self.runtime)  # the citizen's form copy: a signed link (no sendDocument)
 
     # ------------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -575,13 +576,14 @@ class ZaloChannel:
             await self.out.call(chat_key, lambda: self.client.send_photo(chat_key.split(":", 1)[1], link,
                                                                          caption[:TEXT_LIMIT] or None), "sendPhoto")
             return
-        if link:
-            text = caption + "\n" + _("Tải tệp “{name}” tại: {link}\n(Liên kết dùng được trong {days} ngày.)",
-                                      name=name, link=link, days=FILE_LINK_DAYS)
-        else:
-            text = caption + "\n" + _("(Zalo chưa cho phép trợ lý gửi tệp “{name}” qua tin nhắn. Tệp đã được lưu "
-                                      "cùng hồ sơ.)", name=name)
-        await self.out.text(chat_key, text)
+        await self.out.text(chat_key, file_note(caption, name, link, _, FILE_LINK_DAYS))
+
+    def file_text(self, caption: str, file: dict[str, Any], _) -> str:
+        """An outbox row's file (the citizen's form copy) as the text the notifier's sender posts."""
+        mime = str(file.get("mime") or "")
+        name = download_name(str(file.get("name") or ""), mime)
+        sha = str(file.get("sha256") or "")
+        return file_note(caption, name, self.file_link(sha, name) if len(sha) == 64 else None, _, FILE_LINK_DAYS)
 
     async def notice(self, chat_key: str, text: str) -> None:
         await self.out.text(chat_key, text)

@@ -26,6 +26,16 @@ def _units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def file_note(caption: str, name: str, link: str | None, _: Gettext, days: int) -> str:
+    """A file as text (Zalo cannot upload one): the caption and the signed link valid ``days`` days, or, without a
+    link, where the file is kept."""
+    if link:
+        return caption + "\n" + _("Tải tệp “{name}” tại: {link}\n(Liên kết dùng được trong {days} ngày.)",
+                                   name=name, link=link, days=days)
+    return caption + "\n" + _("(Zalo chưa cho phép trợ lý gửi tệp “{name}” qua tin nhắn. Tệp đã được lưu "
+                               "cùng hồ sơ.)", name=name)
+
+
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Pieces of at most ``limit`` characters (UTF-16 units), cut at blank lines, then line ends, then spaces;
     a word is cut only when it is longer than a third of the limit."""

@@ -144,7 +144,8 @@ async def pushed_choice(db: AsyncSession, chat_key: str, text: str) -> str | Non
 class ZaloSender:
     """The notifier's ``Sender`` for ``zalo:<chat id>`` rows. Payload ``{"text", "choices": [{"value",
     "label"}]}`` (choices become typed codes, see above: Zalo has no buttons; a pushed image is not sent, Zalo's
-    sendPhoto takes a public URL only). Returns the last Zalo message id.
+    sendPhoto takes a public URL only), with ``"file"`` for the citizen's form copy (sent as a signed link).
+    Returns the last Zalo message id.
 
     A text over 2000 characters goes out in several messages; the send resumes where it stopped: after each
     accepted part but the last, the parts sent and what the rest is rendered with (the push's code, the chat's
@@ -154,9 +155,11 @@ class ZaloSender:
     channel = CHANNEL
     resumable = True
 
-    def __init__(self, client: ZaloClient, sm: Any = None):
+    def __init__(self, client: ZaloClient, sm: Any = None,
+                 file_text: Callable[[str, dict[str, Any], Callable[..., str]], str] | None = None):
         self.client = client
         self.sm = sm
+        self.file_text = file_text  # a row with a file (the form copy): its text with a signed link
 
     @staticmethod
     def text_of(payload: dict[str, Any], code: str | None = None, _: Callable[..., str] | None = None) -> str:
@@ -203,7 +206,13 @@ class ZaloSender:
             code, lang = await self._store_choices(chat_key, choices)
         else:
             code, lang = None, "vi"
-        chunks = split_text(self.text_of(payload, code, translator(lang)), TEXT_LIMIT)
+        file = payload.get("file") if isinstance(payload.get("file"), dict) else None
+        if file is not None and self.file_text is not None:
+            lang = str(payload.get("lang") or lang)
+            text = self.file_text(str(payload.get("text") or ""), file, translator(lang))
+            chunks = split_text(text, TEXT_LIMIT)
+        else:
+            chunks = split_text(self.text_of(payload, code, translator(lang)), TEXT_LIMIT)
         ref = None
         for i, chunk in enumerate(chunks):
             if i < done:  # accepted on an earlier try

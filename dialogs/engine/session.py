@@ -4,7 +4,9 @@ Macro-states (``STATES``) are few; where the citizen is inside a procedure is no
 *form cursor* (dialogs/form.py), recomputed from the answers, plus at most one sub-dialog in
 ``Session.pending`` (dialogs/pending.py). A session is plain, JSON-serialisable data the runtime
 loads and stores (``from_data``/``conversation_data``); the engine binds it to the `transitions`
-machine only for the length of a call (``bound``).
+machine only for the length of a call (``bound``). Binding is one attribute: the triggers are methods of
+``Session`` that fire the bound machine's event on the session (``Event.trigger(model)``), so a step never
+registers the session with the machine (``add_model``/``remove_model`` cost about half of a bare step).
 """
 from __future__ import annotations
 
@@ -128,29 +130,55 @@ class Session:
             raise TypeError(f"no supplement request in state {self.state!r}")
         return self.supplement
 
-    if TYPE_CHECKING:
-        # The triggers `transitions` binds onto the session for the length of a call (``bound``). Declared
-        # for the type checker only: a real attribute of that name would stop `transitions` binding it.
-        def start_procedure(self) -> bool: ...
-        def found_ineligible(self) -> bool: ...
-        def fix_answer(self) -> bool: ...
-        def review(self) -> bool: ...
-        def edit(self) -> bool: ...
-        def confirm(self) -> bool: ...
-        def submitted_ok(self) -> bool: ...
-        def cancel(self) -> bool: ...
-        def to_menu(self) -> bool: ...
-        def begin_supplement(self) -> bool: ...
-
     # transitions condition
     def form_complete(self) -> bool:
         return bool(self.complete)
 
     complete: bool = False  # the form has no question left (the transitions condition below)
     _sup_draft: Draft | None = None
+    # the engine's machine while the session is bound to it (``bound``), else None
+    machine: Machine | None = field(default=None, init=False, repr=False, compare=False)
 
+    @property
+    def is_bound(self) -> bool:
+        """Whether the session is bound to an engine's machine (only inside an engine call)."""
+        return self.machine is not None
 
-_SESSION_FIELDS = frozenset(Session.__dataclass_fields__)
+    # the machine's triggers (TRANSITIONS); each raises transitions.MachineError from a state it does not leave
+    def _fire(self, trigger: str) -> bool:
+        if self.machine is None:
+            raise RuntimeError("the session is not bound to the engine's machine")
+        return bool(self.machine.events[trigger].trigger(self))
+
+    def start_procedure(self) -> bool:
+        return self._fire("start_procedure")
+
+    def found_ineligible(self) -> bool:
+        return self._fire("found_ineligible")
+
+    def fix_answer(self) -> bool:
+        return self._fire("fix_answer")
+
+    def review(self) -> bool:
+        return self._fire("review")
+
+    def edit(self) -> bool:
+        return self._fire("edit")
+
+    def confirm(self) -> bool:
+        return self._fire("confirm")
+
+    def submitted_ok(self) -> bool:
+        return self._fire("submitted_ok")
+
+    def cancel(self) -> bool:
+        return self._fire("cancel")
+
+    def to_menu(self) -> bool:
+        return self._fire("to_menu")
+
+    def begin_supplement(self) -> bool:
+        return self._fire("begin_supplement")
 
 
 def new_machine() -> Machine:
@@ -162,19 +190,11 @@ def new_machine() -> Machine:
 def bound(machine: Machine, session: Session) -> Iterator[Session]:
     """The session with the machine's triggers (``session.review()``…) for the length of a call; a session
     already bound stays bound (calls nest)."""
-    added = not any(m is session for m in machine.models)
-    if added:
-        machine.add_model(session, initial=session.state)
+    if session.machine is machine:
+        yield session
+        return
+    session.machine = machine
     try:
         yield session
     finally:
-        if added:
-            machine.remove_model(session)
-            _unbind(session)
-
-
-def _unbind(session: Session) -> None:
-    """Drop the trigger methods `transitions` bound onto the session, so it can be bound again."""
-    for name in list(vars(session)):
-        if name not in _SESSION_FIELDS:
-            delattr(session, name)
+        session.machine = None

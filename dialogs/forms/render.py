@@ -73,6 +73,7 @@ from ..form import Form
 from ..i18n import translator
 from ..kinds import display, format_address
 from ..schema import FieldDef
+from . import fontcache
 from .words import date_in_words, number_in_words
 
 __all__ = [
@@ -680,13 +681,6 @@ def render_text(procedure_id: str, answers: dict[str, Any], *, submitted_at: dat
 BODY_PT = 11.0
 LINE_MM = 5.6
 INDENT_MM = 6.0
-FONT_FILES = {
-    ("serif", ""): "DejaVuSerif.ttf",
-    ("serif", "B"): "DejaVuSerif-Bold.ttf",
-    ("serif", "I"): "DejaVuSerif-Italic.ttf",
-    ("sans", ""): "DejaVuSans.ttf",
-    ("sans", "B"): "DejaVuSans-Bold.ttf",
-}
 
 
 def _pdf_class():
@@ -723,8 +717,11 @@ def _layout_pdf(tpl: Template, items: list[Item], code: str | None, when: dateti
 
     pdf = _pdf_class()(orientation="P", unit="mm", format="A4")
     pdf.str_alias_nb_pages = None  # never substitute "{nb}" inside a citizen's answers
-    for (family, style), name in FONT_FILES.items():
-        pdf.add_font(family, style, str(FONTS_DIR / name))
+    # the fonts parsed once per process, cut to the characters a form holds; the full files otherwise
+    if fontcache.covers(_chars(items, tpl.title, code)):
+        fontcache.add_cached_fonts(pdf)
+    else:
+        fontcache.add_full_fonts(pdf)
     pdf.set_fallback_fonts(["sans"], exact_match=False)  # ☐ ☒ are not in DejaVu Serif
     pdf.set_margins(left=25, top=15, right=15)
     pdf.set_auto_page_break(True, margin=18)
@@ -804,6 +801,20 @@ def _layout_pdf(tpl: Template, items: list[Item], code: str | None, when: dateti
                 x += w
             pdf.set_xy(pdf.l_margin, y0 + height)
     return pdf
+
+
+def _chars(items: list[Item], *extra: str | None) -> set[str]:
+    """Every character the layout of ``items`` may draw (besides the fixed footer text)."""
+    texts: list[str] = [FOOTER_NOTE, "Mã hồ sơ: Trang 0123456789/·", *(e for e in extra if e)]
+    for it in items:
+        if isinstance(it, Para):
+            texts.append(it.text)
+        elif isinstance(it, Table):
+            texts += list(it.header or ())
+            texts += [c for cells, _style in it.rows for c in cells]
+        elif isinstance(it, Columns):
+            texts += [p.text for col in it.columns for p in col]
+    return set("".join(t for t in texts if t))
 
 
 def render_pdf(procedure_id: str, answers: dict[str, Any], *, submitted_at: datetime | None = None,
