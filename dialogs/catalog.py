@@ -60,6 +60,9 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
                 val = getattr(f, attr)
                 if val:
                     yield f"{where}.{attr}", val
+            if f.unknown is not None:
+                yield f"{where}.unknown.say", f.unknown.say
+                yield f"{where}.unknown.label", f.unknown.label
             for c in f.choices:
                 yield f"{where}.choices.{c.value}", c.label
                 if c.help:

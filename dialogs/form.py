@@ -5,6 +5,10 @@ Answers are a flat JSON dict keyed by field path. A path is the field id
 (``members[1].relation``). The hidden ``group[i]._more`` answer records whether
 the citizen wanted another item. The cursor is recomputed from the answers on
 every step (the XLSForm way), so relevance changes and edits need no bookkeeping.
+
+Answers of a branch switched off are kept aside under ``_hidden`` (see :meth:`Form.prune`): switched on
+again, its questions show them as the answer given before ("giữ nguyên" keeps it). They are dropped at
+submission (:func:`submitted`).
 """
 from __future__ import annotations
 
@@ -20,6 +24,22 @@ from .schema import FieldDef, Procedure, Section, law_day
 
 _PATH_RE = re.compile(r"^(?P<sec>[a-z][a-z0-9_]*)\[(?P<idx>\d+)\]\.(?P<fid>[a-z_][a-z0-9_.]*)$")
 MORE = "_more"
+HIDDEN = "_hidden"  # answers of branches switched off, kept until submission
+
+
+def previous(answers: dict[str, Any], path: str) -> tuple[bool, Any]:
+    """Whether ``path`` was answered, now or in a branch switched off since, and that answer."""
+    if path in answers:
+        return True, answers[path]
+    hidden = answers.get(HIDDEN)
+    if isinstance(hidden, dict) and path in hidden:
+        return True, hidden[path]
+    return False, None
+
+
+def submitted(answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers as submitted: those of the branches that apply, without the ones kept aside."""
+    return {k: v for k, v in answers.items() if k != HIDDEN}
 
 
 @dataclass(frozen=True)
@@ -252,13 +272,23 @@ class Form:
         return None
 
     def prune(self, answers: dict[str, Any], today: date | None = None) -> list[str]:
-        """Drop answers that no longer apply; return the dropped paths."""
+        """Set aside the answers that no longer apply (a branch switched off), under ``_hidden``, so that
+        switching the branch on again offers them back; return their paths."""
         dropped: list[str] = []
         while True:
             live = {s.path for s in self.slots(answers, today)}
-            gone = [k for k in answers if k not in live]
+            gone = [k for k in answers if k not in live and k != HIDDEN]
             if not gone:
+                hidden = answers.get(HIDDEN)
+                if isinstance(hidden, dict):  # answered again: nothing to offer back
+                    for k in [k for k in hidden if k in answers]:
+                        del hidden[k]
+                    if not hidden:
+                        del answers[HIDDEN]
                 return dropped
+            hidden = answers.setdefault(HIDDEN, {})
+            if not isinstance(hidden, dict):
+                hidden = answers[HIDDEN] = {}
             for k in gone:
-                del answers[k]
+                hidden[k] = answers.pop(k)
             dropped.extend(gone)

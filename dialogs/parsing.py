@@ -421,7 +421,8 @@ _MALE = frozenset({"nam", "male", "m", "trai", "con trai"})
 _FEMALE = frozenset({"nu", "female", "f", "gai", "con gai"})
 
 
-def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None = None) -> str:
+def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None = None,
+                    allow_cmnd: bool = False) -> str:
     """Accept a 12-digit personal identification number (số định danh cá nhân).
 
     Structure (Thông tư 59/2021/TT-BCA): ``PPP G YY RRRRRR`` — birth-registration
@@ -429,13 +430,15 @@ def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None
     2100s: 4/5, 2200s: 6/7, 2300s: 8/9), last two digits of the birth year,
     random part.  Spaces, dots and dashes between digits are ignored.  When
     ``birth_date`` / ``sex`` ("nam"/"nu" or "male"/"female") are known they
-    are cross-checked.
+    are cross-checked. With ``allow_cmnd`` an old 9-digit identity card number (CMND) is returned as is.
     """
     text = re.sub(r"[\s.\-_]", "", nfc(raw or ""))
     if not text:
         raise Invalid(N_("Vui lòng nhập số định danh cá nhân 12 số in trên thẻ Căn cước (CCCD)."))
     if not text.isdigit() or not text.isascii():
         raise Invalid(N_("Số định danh cá nhân chỉ gồm 12 chữ số. Vui lòng nhập lại, ví dụ 001090012345."))
+    if len(text) == 9 and allow_cmnd:
+        return text
     if len(text) == 9:
         raise Invalid(
             N_("Số CMND 9 số không còn dùng được, vui lòng nhập số định danh cá nhân 12 số trên CCCD.")
@@ -747,6 +750,10 @@ def _drop_unit(raw: str) -> str:
     return folded[:m.start()] if m and m.start() > 0 else raw
 
 
+_NONE_COUNT = frozenset({"khong co", "ko co", "k co", "khong co ai", "ko co ai", "khong ai", "ko ai",
+                         "khong nguoi nao"})
+
+
 def parse_number(
     raw: str,
     *,
@@ -759,6 +766,8 @@ def parse_number(
     """
     if not (raw or "").strip():
         raise Invalid(N_("Vui lòng nhập một số, ví dụ 3."))
+    if _clean(raw) in _NONE_COUNT:  # "không có" to "how many people…": none
+        raw = "0"
     try:
         value, negative = _parse_number_expr(_drop_unit(raw), allow_currency=False)
     except (_NotANumber, ValueError, ZeroDivisionError, OverflowError):
@@ -899,14 +908,21 @@ _UNKNOWN_RE = re.compile(
 _UNKNOWN_FILLER = re.compile(r"\b(?:a|ah|oi|roi|nha|nhe|a oi|ạ|that|luon)\b")
 
 
-def says_unknown(raw: str) -> bool:
+def says_unknown(raw: str, *, lead: bool = False) -> bool:
     """Whether a reply says "I don't know / don't remember / haven't got it" ("ko nho", "khong nho so",
-    "chưa có", "quên rồi", "không biết ạ") instead of giving the answer: such a reply is never data."""
+    "chưa có", "quên rồi", "không biết ạ") instead of giving the answer: such a reply is never data. With
+    ``lead`` it is enough that the reply begins so ("chưa có giấy ủy quyền"): for questions no typed text
+    answers (a photo of a paper)."""
     text = _clean(raw or "")
     if not text or len(text) > 60:
         return False
     text = " ".join(_UNKNOWN_FILLER.sub(" ", text).split())
-    return bool(text) and _UNKNOWN_RE.fullmatch(text) is not None
+    if not text:
+        return False
+    if lead:
+        m = _UNKNOWN_RE.match(text)
+        return m is not None and (m.end() == len(text) or text[m.end()] == " ")
+    return _UNKNOWN_RE.fullmatch(text) is not None
 
 
 # --------------------------------------------------------------------------

@@ -121,6 +121,16 @@ class Standard(Strict):
     review_note: str | None = None  # for docs/law.md only
 
 
+class Unknown(Strict):
+    """A required answer the citizen may not know (a deceased parent's ID number): a reply such as "không nhớ"
+    is taken as "not known" instead of being refused, ``say`` tells the citizen where the information can be
+    found and what happens next, and ``label`` is what the summary and the officer read in its place (the
+    form keeps its dotted line for the officer to fill in)."""
+
+    say: str
+    label: str
+
+
 class FieldDef(Strict):
     id: str
     kind: FieldKind
@@ -138,15 +148,26 @@ class FieldDef(Strict):
     max_len: int | None = None
     pattern: str | None = None
     pattern_message: str | None = None
+    # text: written as this list spells it when it names an entry (dialogs/spelling.py: "e de" -> "Ê Đê")
+    spelling: Literal["ethnic_groups"] | None = None
     # name
     upper: bool = False
     # date
     past_only: bool = False
     future_only: bool = False
     not_before: date | None = None
+    # a required answer that may be left unknown, and what is said then (see Unknown)
+    unknown: Unknown | None = None
     # id_number: paths of the same person's date of birth and sex, for cross-checks
     birth_date_field: str | None = None
     sex_field: str | None = None
+    # id_number: the person's sex when the question itself says it (the mother, the father) ...
+    sex: Literal["nam", "nu"] | None = None
+    # ... or when ``sex_field`` holds an answer that implies it (requester.relation: me -> nu, cha -> nam)
+    sex_values: dict[str, Literal["nam", "nu"]] = Field(default_factory=dict)
+    # id_number: the old 9-digit identity card number (CMND) is also taken (the deceased may never have had
+    # a CCCD; the form's line reads "Giấy tờ tùy thân")
+    accept_cmnd: bool = False
     # bank_account: path of the `bank` answer, for the bank's account-number length
     bank_field: str | None = None
     # number / money
@@ -201,6 +222,17 @@ class FieldDef(Strict):
         unknown = set(self.id_card) - set(CARD_FIELDS)
         if unknown:
             raise ValueError(f"field {self.id}: id_card keys {sorted(unknown)} are not card fields {CARD_FIELDS}")
+        if self.spelling is not None and self.kind != "text":
+            raise ValueError(f"field {self.id}: spelling is only for text")
+        if (self.sex is not None or self.accept_cmnd) and self.kind != "id_number":
+            raise ValueError(f"field {self.id}: sex and accept_cmnd are only for id_number")
+        if self.sex is not None and self.sex_field is not None:
+            raise ValueError(f"field {self.id}: give either sex or sex_field")
+        if self.sex_values and self.sex_field is None:
+            raise ValueError(f"field {self.id}: sex_values reads the answer of sex_field")
+        if self.unknown is not None and not self.required:
+            raise ValueError(f"field {self.id}: an optional question is skipped when unknown; unknown is for "
+                             "required ones")
         if self.kind == "id_card" and self.required:
             raise ValueError(f"field {self.id}: an id_card offer is never required (the citizen may type instead)")
         return self

@@ -118,7 +118,7 @@ async def test_cap_doi_by_legal_representative(chat: Chat, runtime: Runtime):
     summary = chat.text()
     assert "NGUYỄN VĂN NAM" not in summary  # names keep their case unless the field says upper
     assert "Nguyễn Văn Nam" in summary and "Trần Thị Hoa" in summary and "05/06/2010" in summary
-    assert "II. Thông tin người đại diện hợp pháp" in summary
+    assert "Thông tin người đại diện hợp pháp" in summary
     await chat.press("confirm")
     await chat.expect("_sworn")
     assert "Tôi xin cam đoan" in chat.ask.text

@@ -421,7 +421,7 @@ async def test_back_inside_an_address_steps_back_one_part(chat: Chat):
     assert "Số nhà" in chat.ask.text
     await chat.say("quay lại")
     await chat.expect("deceased.residence")
-    assert "xã/phường" in chat.ask.text
+    assert "Xã, phường hoặc đặc khu nào" in chat.ask.text
     await chat.say("quay lại")
     await chat.expect("deceased.residence")
     assert "tỉnh/thành phố" in chat.ask.text

@@ -654,7 +654,7 @@ async def test_death_without_permanent_residence_with_benefit_has_no_removal(cha
 @pytest.mark.parametrize("permanent, head", [("không", None), ("có", "có")])
 async def test_death_nothing_to_link_stops(chat: Chat, permanent, head):
     await death_start(chat, parts="2", permanent=permanent, head=head)
-    assert_stopped(chat, reason="Không còn việc nào để liên thông", ref="Luật Cư trú 2020, Điều 24",
+    assert_stopped(chat, reason="chỉ cần đăng ký khai tử", ref="Luật Cư trú 2020, Điều 24",
                    instead="Đăng ký khai tử riêng")
 
 

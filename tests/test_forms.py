@@ -160,6 +160,7 @@ def housing() -> dict:
         "house.damage": "do_sap",
         "house.cause": "thien_tai",
         "house.event_date": "2026-11-15",
+        "filer.role": "self",
         "rep.full_name": "LÊ VĂN CƯỜNG",
         "rep.birth_date": "1970-01-02",
         "rep.sex": "nam",
@@ -181,6 +182,7 @@ def average_household() -> dict:
     a = {
         "household.occupation": "nong_nghiep",
         "household.income_per_person": 2_000_000,
+        "filer.role": "self",
         "applicant.full_name": "Phạm Thị Dung",
         "applicant.sex": "nu",
         "applicant.birth_date": "1980-08-08",
@@ -207,6 +209,7 @@ def facility() -> dict:
         "conditions.no_criminal_record": True,
         "conditions.has_worker": True,
         "conditions.basic_facilities": True,
+        "filer.role": "self",
         "facility.name": "Mái ấm Tình Thương Đức Trọng",
         "facility.address": place("Lâm Đồng", "Đức Trọng", "Số 8 đường Thống Nhất"),
         "facility.phone": "0933444555",

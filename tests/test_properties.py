@@ -252,7 +252,9 @@ def _id_numbers(session: Session, ask: Ask) -> list[str]:
             return None
         return answers.get(f"{item}.{ref[5:]}" if item and ref.startswith("item.") else ref)
 
-    bd, sex = get(f.birth_date_field), get(f.sex_field)
+    bd, sex = get(f.birth_date_field), f.sex or get(f.sex_field)
+    if f.sex_values:  # an answer that implies the sex (the requester is the mother)
+        sex = f.sex_values.get(sex) if isinstance(sex, str) else None
     years = [int(bd[:4])] if isinstance(bd, str) else [1975, 1990, 2010, 1950]
     sexes = [1 if sex == "nu" else 0] if isinstance(sex, str) else [0, 1]
     return [f"068{(y // 100 - 19) * 2 + g}{y % 100:02d}001234" for y in years for g in sexes]

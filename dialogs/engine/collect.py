@@ -6,11 +6,11 @@ from typing import Any
 
 from .. import kinds
 from ..expr import compile_expr
-from ..form import Slot
+from ..form import Slot, previous
 from ..i18n import translator
 from ..kinds import NO_VALUE, parse_value
 from ..messages import Incoming, Message
-from ..parsing import Invalid
+from ..parsing import Invalid, says_unknown
 from ..pending import Pending, Revisit
 from ..protocol import Outcome
 from .commands import is_keep
@@ -52,6 +52,9 @@ class EngineTurn:
     def skip(self, slot: Slot) -> None:
         self.engine.skip(self.session, slot, self.out)
 
+    def not_known(self, slot: Slot, raw: str) -> bool:
+        return self.engine.not_known(self.session, slot, raw, self.out, lead=True)
+
     def say(self, text: str, error: bool = False) -> None:
         self.out.replies.append(Message(text, error=error))
 
@@ -75,9 +78,10 @@ class Collect(EngineParts):
         turn = EngineTurn(self, session, out)
         if kind.intercept(turn, slot, msg, text, command):  # a sub-dialog of the kind in progress
             return
-        old = session.require_draft().answers.get(slot.path)
-        if command is None and msg.choice is None and text and old is not None and not slot.synthetic \
-                and is_keep(text):
+        # answered now, or in a branch switched off since
+        answered, old = previous(session.require_draft().answers, slot.path)
+        kept = answered and (old is not None or f.unknown is not None)
+        if command is None and msg.choice is None and text and kept and not slot.synthetic and is_keep(text):
             return self.accept(session, slot, old, out)  # asked again (back, edit): keep what was answered
         if command == "back":
             return self.back(session, out)
@@ -94,14 +98,50 @@ class Collect(EngineParts):
         if value is not NO_VALUE:
             return self.accept(session, slot, value, out)
         raw = msg.choice if msg.choice is not None else text
+        typed = msg.choice is None
+        if typed and kind.unknown_first and self.not_known(session, slot, raw, out):
+            return
         try:
             value = parse_value(f, raw, today=self.today(), lookup=self.lookup(session, slot))
             self.check_constraints(session, slot, value)
         except Invalid as exc:
+            if typed and not kind.unknown_first and self.not_known(session, slot, raw, out):
+                return
             return self.reject(session, exc, out)
         if f.kind == "name" and msg.choice is None and self.propose_name(session, slot, raw, value, out):
             return
         self.accept(session, slot, value, out)
+
+    def not_known(self, session: Session, slot: Slot, raw: str, out: Outcome, *, lead: bool = False) -> bool:
+        """A reply that says "I don't know / don't remember" ("ko nho", "chưa có") is never stored as the answer.
+        An optional question is skipped; a question that may be left unknown (``unknown`` in its definition)
+        is answered "not known" with its note, and the citizen goes on; any other question says where the
+        answer may be found and is asked again. True: the reply was of this sort and has been answered."""
+        if not says_unknown(raw, lead=lead):
+            return False
+        _ = translator(session.lang)
+        f = slot.field
+        if f.unknown is not None:
+            out.replies.append(Message(_(f.unknown.say)))
+            self.accept(session, slot, None, out)
+        elif not f.required:
+            out.replies.append(Message(_("Không sao, câu này không bắt buộc nên có thể để trống.")))
+            self.accept(session, slot, None, out)
+        elif f.kind == "attachment":
+            session.errors += 1
+            where = _(f.help) if f.help else _("Bạn có thể hỏi nơi đã cấp giấy này để xin bản sao.")
+            out.replies.append(Message(_("Hồ sơ cần có giấy này. {where}\nNhững gì bạn đã khai được giữ lại: gõ "
+                                         "“menu” để tạm dừng; khi có giấy, gõ “tiếp tục” rồi gửi ảnh.",
+                                         where=where)))
+            self.prompt(session, out)
+        else:
+            session.errors += 1
+            where = _(f.help) if f.help else _("Bạn có thể xem lại giấy tờ gốc hoặc hỏi người thân.")
+            out.replies.append(Message(_("Câu này cần có câu trả lời thì hồ sơ mới xử lý được. {where} Những gì "
+                                         "bạn đã khai được giữ lại: gõ “menu” để tạm dừng và quay lại trả lời "
+                                         "sau.", where=where), error=True))
+            self.prompt(session, out)
+        return True
 
     def skip(self, session: Session, slot: Slot, out: Outcome) -> None:
         """“bỏ qua”: an optional question is answered with nothing; a required one cannot be skipped."""
@@ -217,6 +257,8 @@ class Collect(EngineParts):
         slot = self.past_card_offer(session, self.current_slot(session), commit=True)
         if slot is None:
             return self.prompt(session, out)
+        if self.not_known(session, slot, typed, out):
+            return
         try:
             value = parse_value(slot.field, typed, today=self.today(), lookup=self.lookup(session, slot))
             self.check_constraints(session, slot, value)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import parsing
+from ..form import submitted
 from ..i18n import N_, Translator, translator
 from ..messages import NAV_BACK, NAV_CANCEL, Ask, ChoiceOut, Incoming, Message
 from ..parsing import Invalid
@@ -146,4 +147,4 @@ class Confirming(EngineParts):
         draft = session.require_draft()
         name = next((draft.answers[f] for f in proc.applicant_name_fields if draft.answers.get(f)), None)
         out.requests.append(Submit(procedure=proc.id, procedure_version=proc.version, draft_id=draft.id,
-                                   answers=dict(draft.answers), applicant_name=name, lang=session.lang))
+                                   answers=submitted(draft.answers), applicant_name=name, lang=session.lang))

@@ -7,8 +7,12 @@ from ..i18n import translator
 from ..messages import Ask, ChoiceOut, Incoming, Message
 from ..pending import Ineligible, Revisit
 from ..protocol import Outcome
+from ..textnorm import fold
 from .parts import EngineParts
 from .session import Session
+
+FIX = "fix"  # fix the latest answer that made the rule stop the case; "fix:<path>": that one
+MAX_FIXES = 3
 
 
 class Eligibility(EngineParts):
@@ -44,33 +48,69 @@ class Eligibility(EngineParts):
                 return True
         return False
 
+    def stop_causes(self, session: Session) -> list[str]:
+        """The answers that made the rule stop the case, latest first: those its condition reads (the last
+        answer given, when it reads none of them). "Sửa" opens one of them: another answer would only bring
+        the same stop back."""
+        draft = session.draft
+        if draft is None or not draft.history:
+            return []
+        pending = session.pending
+        rule = next((r for r in self.catalog.get(session.require_procedure()).rules_at(draft.answers, self.today())
+                     if isinstance(pending, Ineligible) and r.id == pending.rule), None)
+        causes: list[str] = []
+        if rule is not None:
+            refs = compile_expr(rule.ineligible_if).refs
+            causes = [p for p in reversed(draft.history) if p in draft.answers
+                      and (p in refs or any(r.startswith(p + ".") for r in refs))]
+        return causes[:MAX_FIXES] or [draft.history[-1]]
+
+    def _fix_choices(self, session: Session) -> list[tuple[str, str]]:
+        _ = translator(session.lang)
+        form = self.form(session)
+        causes = [(p, form.field(p)) for p in self.stop_causes(session)]
+        if len(causes) <= 1:
+            return [(FIX, _("Sửa câu trả lời"))]
+        return [(FIX if i == 0 else f"{FIX}:{p}", _("Sửa “{label}”", label=_(f.summary_label) if f else p))
+                for i, (p, f) in enumerate(causes)]
+
     def eligibility_ask(self, session: Session, out: Outcome) -> None:
         _ = translator(session.lang)
+        fixes = self._fix_choices(session)
+        if len(fixes) == 1:
+            causes = self.stop_causes(session)
+            f = self.form(session).field(causes[0]) if causes else None
+            text = (_("Nếu câu “{label}” trả lời nhầm, chọn “Sửa câu trả lời” để sửa câu đó. Hồ sơ đang khai vẫn "
+                      "được lưu.", label=_(f.summary_label)) if f is not None else
+                    _("Nếu bạn trả lời nhầm, chọn “Sửa câu trả lời”. Hồ sơ đang khai vẫn được lưu."))
+        else:
+            text = _("Nếu có câu trả lời nhầm, chọn câu cần sửa. Hồ sơ đang khai vẫn được lưu.")
         out.replies.append(Ask(
-            text=_("Nếu bạn trả lời nhầm, chọn “Sửa câu trả lời”. Hồ sơ đang khai vẫn được lưu."),
-            procedure=session.procedure, field="_eligibility", kind="choice",
-            choices=(ChoiceOut("fix", _("Sửa câu trả lời")), ChoiceOut("menu", _("Về danh sách thủ tục")),
+            text=text, procedure=session.procedure, field="_eligibility", kind="choice",
+            choices=(*(ChoiceOut(v, label) for v, label in fixes), ChoiceOut("menu", _("Về danh sách thủ tục")),
                      ChoiceOut("cancel", _("Hủy hồ sơ")))))
 
     def on_eligibility(self, session: Session, msg: Incoming, text: str, command: str | None,
                         out: Outcome) -> None:
         _ = translator(session.lang)
-        value = msg.choice or parsing.match_choice(text, [("fix", _("Sửa câu trả lời")),
-                                                          ("menu", _("Về danh sách thủ tục")),
+        fixes = self._fix_choices(session)
+        value = msg.choice or parsing.match_choice(text, [*fixes, ("menu", _("Về danh sách thủ tục")),
                                                           ("cancel", _("Hủy hồ sơ"))])
+        if value is None and fold(text).strip(" .!") in ("sua", "sua cau tra loi", "sua lai"):
+            value = FIX
         if command == "back":
-            value = "fix"
+            value = FIX
         if value == "menu":
             return self.go_menu(session, out)
         if value == "cancel":
             return self.ask_cancel(session, msg, "", out)
-        if value != "fix":
+        if value not in {v for v, _label in fixes} | {FIX}:
             out.replies.append(Message(_("Vui lòng chọn một trong các lựa chọn bên dưới."), error=True))
             return self.eligibility_ask(session, out)
+        causes = self.stop_causes(session)
+        target = value.partition(":")[2] or (causes[0] if causes else None)
         session.fix_answer()
         session.pending = None
-        draft = session.require_draft()
-        target = draft.history[-1] if draft.history else None
         if target:
             session.pending = Revisit(path=target)
         slot = self.current_slot(session)

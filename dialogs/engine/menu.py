@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 
 from .. import nlu, parsing
+from ..form import submitted
 from ..i18n import translator
 from ..kinds.address import AddressEntry
 from ..messages import Ask, ChoiceOut, Incoming, Message
@@ -128,7 +129,7 @@ class Menu(EngineParts):
             out.replies.append(Message(self.info_card(proc_id, session.lang, short=True)))
         else:
             out.replies.append(Message(_("Bạn đã khai dở hồ sơ này ({n} câu đã trả lời). Chúng ta tiếp tục nhé.",
-                                         n=len(draft.answers))))
+                                         n=len(submitted(draft.answers)))))
         if self.check_eligibility(session, out):
             return
         self.advance(session, out)
@@ -154,8 +155,8 @@ class Menu(EngineParts):
             lines.append(_(p.processing_note))
         lines.append(_("Kết quả: {result}", result=_(p.result)))
         lines.append(_("Căn cứ pháp lý: {laws}", laws="; ".join(p.legal_basis)))
-        # citizens see the facts in force today with their legal basis, and "chưa kiểm chứng" where true;
-        # the review notes and the list of open questions are for officers (docs/law.md)
+        # citizens see the facts in force today with their legal basis, those not verified marked (*) and one
+        # plain line on what that means; the review notes and open questions are for officers (docs/law.md)
         facts = p.facts_at(self.today())
         if facts:
             lines.append(_("Cần biết:"))
@@ -164,8 +165,10 @@ class Menu(EngineParts):
                 if fct.source:
                     line += f" ({fct.source})"
                 if not fct.verified:
-                    line += " " + _("[chưa kiểm chứng]")
+                    line += " (*)"
                 lines.append(line)
+            if any(not fct.verified for fct in facts):
+                lines.append(_("(*) Có thể đã thay đổi; cán bộ tiếp nhận sẽ xác nhận khi xem hồ sơ."))
         return "\n".join(lines)
 
     def info_question(self, session: Session, msg: Incoming, text: str) -> str | None:

@@ -65,6 +65,9 @@ class EngineParts:
     def skip(self, session: Session, slot: Slot, out: Outcome) -> None:
         raise NotImplementedError
 
+    def not_known(self, session: Session, slot: Slot, raw: str, out: Outcome, *, lead: bool = False) -> bool:
+        raise NotImplementedError
+
     def back(self, session: Session, out: Outcome) -> None:
         raise NotImplementedError
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import kinds
-from ..form import Form, Slot
+from ..form import Form, Slot, previous
 from ..i18n import translator
 from ..kinds import display
 from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask
@@ -123,8 +123,10 @@ class Prompts(EngineParts):
             text += "\n" + line
         if f.example and kind not in ("choice", "yes_no"):
             text += "\n" + _("Ví dụ: {example}", example=f.example)
-        old = session.draft.answers.get(slot.path) if session.draft else None
-        if old is not None and not slot.synthetic:
+        if f.unknown is not None:
+            text += "\n" + _("Nếu không nhớ, gõ “không nhớ”.")
+        answered, old = previous(session.draft.answers, slot.path) if session.draft else (False, None)
+        if answered and (old is not None or f.unknown is not None) and not slot.synthetic:
             text += "\n" + _("(Câu trả lời trước: {value}. Gõ “giữ nguyên” để giữ.)", value=display(f, old, _))
         if session.errors >= 2 and f.help:
             text += "\n💡 " + _(f.help)
@@ -140,9 +142,19 @@ class Prompts(EngineParts):
 
     def field_help(self, session: Session, f: FieldDef) -> str:
         _ = translator(session.lang)
-        parts = [_(f.help) if f.help else _("Vui lòng trả lời câu hỏi: {prompt}", prompt=_(f.prompt))]
-        if kinds.KIND_HINTS.get(f.kind):
-            parts.append(_(kinds.KIND_HINTS[f.kind]))
+        kind = kinds.get(f.kind)
+        # help adds to the question, never repeats it: the field's own help, else what the kind adds
+        parts = [_(f.help)] if f.help else [_(kind.more_help)] if kind.more_help else []
+        hint = kind.hint_for(f)
+        if hint and not parts:
+            parts.append(_(hint))
+        if f.example:
+            parts.append(_("Ví dụ: {example}", example=f.example))
+        if not parts:
+            parts.append(_("Trả lời ngắn gọn, đúng như trên giấy tờ của bạn. Chưa có thông tin thì gõ “menu” để tạm "
+                           "dừng; những gì đã khai được giữ lại."))
+        if f.unknown is not None:
+            parts.append(_("Nếu không nhớ, gõ “không nhớ”. {then}", then=_(f.unknown.say)))
         if not f.required:
             parts.append(_("Câu này không bắt buộc: gõ “bỏ qua” nếu không có."))
         parts.append(self.help_general(session))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..form import submitted
 from ..i18n import translator
 from ..messages import Message
 from ..protocol import (
@@ -94,7 +95,7 @@ class Results(EngineParts):
         out.replies.append(Message(text, dossier=code))
         out.replies.extend(result.notes)
         if created and draft is not None:  # the citizen's copy of the filled form, once committed
-            out.after_commit.append(FormCopy(procedure=draft.procedure, answers=dict(draft.answers),
+            out.after_commit.append(FormCopy(procedure=draft.procedure, answers=submitted(draft.answers),
                                              submitted_at=result.submitted_at, code=code, lang=session.lang))
         self.menu_ask(session, out)
 

@@ -97,7 +97,7 @@ def parse_value(f: FieldDef, raw: str, *, today: dt.date, lookup: Callable[[str]
 def display(f: FieldDef, value: Any, t: Translator) -> str:
     """A stored answer as a person reads it."""
     if value is None:
-        return t(N_("(bỏ qua)"))
+        return t(f.unknown.label) if f.unknown is not None else t(N_("(bỏ qua)"))
     kind = REGISTRY.get(f.kind)
     return kind.display(f, value, t) if kind is not None else str(value)
 

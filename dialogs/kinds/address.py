@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .. import address as addr
-from .. import parsing
+from .. import legacy_address, parsing
 from ..i18n import N_
 from ..messages import ChoiceOut, Message
 from ..parsing import Invalid
 from ..pending import Pending, optional, register
+from ..textnorm import fold
 from .base import AskParts, Kind
 
 
@@ -28,6 +29,7 @@ class AddressEntry(Pending):
     stage: str = "province"  # province | commune | detail
     value: dict[str, Any] = field(default_factory=dict)
     options: list[dict[str, str]] | None = optional()  # [{"code", "name"}]
+    typed_province: str | None = optional()  # the province as typed, when it is a pre-2025 one (Hải Dương)
 
 
 def format_address(value: dict) -> str:
@@ -37,6 +39,21 @@ def format_address(value: dict) -> str:
 
 def _entry(pending, path: str) -> AddressEntry | None:
     return pending if isinstance(pending, AddressEntry) and pending.path == path else None
+
+
+def _picked(raw: str, options: list[dict[str, str]] | None) -> str | None:
+    """The code of the offered option that ``raw`` names: its code (a button), its number in the list
+    (console, Zalo) or its name."""
+    if not options:
+        return None
+    return parsing.match_choice(raw, [(o["code"], o["name"]) for o in options])
+
+
+def _old_commune(raw: str, entry: AddressEntry, province: str) -> tuple[addr.Unit, ...]:
+    """Today's commune(s) for a commune name from before the 2025 mergers (Xã An Phượng, Hải Dương), read
+    in the province as the citizen typed it (an old one too)."""
+    match = legacy_address.convert(f"{raw}, {entry.typed_province or province}")
+    return match.communes if match is not None else ()
 
 
 class Address(Kind):
@@ -56,7 +73,7 @@ class Address(Kind):
         options = tuple(ChoiceOut(c["code"], c["name"]) for c in (entry.options or [])) if entry else ()
         if stage == "commune":
             return AskParts(kind=self.name, choices=options, lines=(
-                t(N_("Bạn ở xã/phường/đặc khu nào của {province}?"), province=value.get("province")),))
+                t(N_("Xã, phường hoặc đặc khu nào của {province}?"), province=value.get("province")),))
         if stage == "detail":
             return AskParts(kind=self.name, skippable=True, lines=(
                 t(N_("Số nhà, đường/thôn/ấp/tổ dân phố? (gõ “bỏ qua” nếu không có)")),))
@@ -89,10 +106,10 @@ class Address(Kind):
             return True
         stage, value = entry.stage, dict(entry.value or {})
         if stage == "province":
-            opts = {o["code"]: o for o in entry.options or []}
-            if raw in opts:
-                p = addr.province(raw)
-                assert p is not None, raw  # an option offered from the province table
+            code = _picked(raw, entry.options)
+            if code is not None:
+                p = addr.province(code)
+                assert p is not None, code  # an option offered from the province table
                 found: dict[str, str | None] = {"province_code": p.code, "province": p.full_name}
             else:
                 full = addr.extract_address(raw) or {}
@@ -126,16 +143,25 @@ class Address(Kind):
                 note = addr.legacy_note(raw, translate=t)
                 if note:
                     turn.out.replies.append(Message(note))
+                    entry.typed_province = raw[:60]
             value.update({k: v for k, v in found.items() if v})
             stage = "commune" if not value.get("commune_code") else "detail"
             entry.options = [] if stage == "commune" else None
         elif stage == "commune":
-            opts = {o["code"]: o for o in entry.options or []}
-            if raw in opts:
-                c = addr.commune(raw)
-                assert c is not None, raw  # an option offered from the commune table
+            code = _picked(raw, entry.options)
+            if code is not None:
+                c = addr.commune(code)
+                assert c is not None, code  # an option offered from the commune table
             else:
                 cands = addr.match_commune(raw, value["province_code"])
+                exact = len(cands) == 1 and fold(cands[0].name) in fold(raw)
+                old = () if exact else _old_commune(raw, entry, value["province"])
+                if len(old) == 1:
+                    cands = list(old)
+                    turn.out.replies.append(Message(t(N_("“{old}” nay thuộc {new} (sáp nhập từ 01/07/2025)."),
+                                                      old=raw[:40], new=old[0].full_name)))
+                elif old:
+                    cands = list(old)
                 if len(cands) != 1:
                     if cands:
                         entry.options = [{"code": c.code, "name": c.full_name} for c in cands[:6]]

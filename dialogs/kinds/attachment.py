@@ -41,6 +41,7 @@ def accepted_mimes(f) -> list[str]:
 
 class Attachment(Kind):
     name = "attachment"
+    unknown_first = False
     hint = N_("Gửi ảnh chụp rõ nét hoặc tệp PDF.")
 
     def parse(self, f, raw, *, today, lookup):
@@ -61,6 +62,8 @@ class Attachment(Kind):
         current = turn.pending
         pending = current if isinstance(current, Files) and current.path == slot.path else Files(path=slot.path)
         files = ([msg.file] if msg.file else []) + list(msg.files)
+        if not files and not pending.files and text and msg.choice is None and turn.not_known(slot, text):
+            return True  # "chưa có giấy": where to get it, or the definition's way on without it
         if not files:
             # "1" is the number of the only choice, “Xong”, where the channel shows numbered choices
             done = msg.choice == "done" or fold(text) in DONE_WORDS or (text.strip() == "1" and bool(pending.files))

@@ -27,6 +27,7 @@ class BankPick(Pending):
 
 class Bank(Kind):
     name = "bank"
+    unknown_first = False
     hint = banks.HINT_BANK
 
     def parse(self, f, raw, *, today, lookup):

@@ -60,6 +60,10 @@ class Turn(Protocol):
     def skip(self, slot: Slot) -> None:
         """“bỏ qua”: an optional question is answered with nothing; a required one says it cannot be."""
 
+    def not_known(self, slot: Slot, raw: str) -> bool:
+        """A reply saying "không nhớ / chưa có" answered as the field's definition says (engine/collect.py).
+        True: it was such a reply."""
+
     def say(self, text: str, error: bool = False) -> None:
         """A message before the question."""
 
@@ -72,6 +76,16 @@ class Kind:
 
     name: ClassVar[str] = ""
     hint: ClassVar[str | None] = None  # msgid shown under the question: how to answer
+    # A typed reply that says "không nhớ / không biết" is read as such before parsing (it is never stored as
+    # data). Kinds whose answers are picked from a list look at it only when the list does not match.
+    unknown_first: ClassVar[bool] = True
+    # msgid added to the help ("trợ giúp") of a question of this kind: what the question itself does not say
+    # (where the answer is found, what it is used for)
+    more_help: ClassVar[str | None] = None
+
+    def hint_for(self, f: FieldDef) -> str | None:
+        """The hint for this field (msgid); the kind's own by default."""
+        return self.hint
 
     def parse(self, f: FieldDef, raw: str, *, today: date, lookup: Callable[[str], Any]) -> Any:
         """Typed text (stripped, not empty) -> the stored JSON value; raise Invalid with a specific message."""
@@ -87,7 +101,8 @@ class Kind:
 
     def question(self, f: FieldDef, path: str, pending: Pending | None, t: Translator) -> AskParts:
         """Lines, choices and displayed kind of the question for ``f`` (its hint by default)."""
-        return AskParts(kind=self.name, lines=(t(self.hint),) if self.hint else ())
+        hint = self.hint_for(f)
+        return AskParts(kind=self.name, lines=(t(hint),) if hint else ())
 
     def intercept(self, turn: Turn, slot: Slot, msg: Incoming, text: str, command: str | None) -> bool:
         """First look at a message for this question, before “giữ nguyên”, “quay lại” and “bỏ qua”

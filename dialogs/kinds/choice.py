@@ -25,6 +25,7 @@ def field_choices(f, t) -> tuple[ChoiceOut, ...]:
 
 class Choice(Kind):
     name = "choice"
+    unknown_first = False
 
     def parse(self, f, raw, *, today, lookup):
         v = parsing.match_choice(raw, [(c.value, c.label) for c in f.choices])

@@ -10,6 +10,7 @@ from .base import NO_VALUE, AskParts, Kind
 
 class Confirm(Kind):
     name = "confirm"
+    unknown_first = False
 
     def parse(self, f, raw, *, today, lookup):
         said_no = False
@@ -28,7 +29,8 @@ class Confirm(Kind):
         raise Invalid(N_("Vui lòng chọn “{label}” để xác nhận."), label=f.confirm_label or N_("Có"))
 
     def display(self, f, value, t):
-        return t(N_("Có")) if value else t(N_("Không"))
+        # a statement read and accepted, not a claim: "Chế độ mai táng (không thuộc diện): Có" read as one
+        return t(N_("Đã xác nhận")) if value else t(N_("Chưa xác nhận"))
 
     def shortcut(self, f, msg, text, t):
         return True if msg.choice == "yes" else NO_VALUE

@@ -11,6 +11,7 @@ from .base import Kind
 class Date(Kind):
     name = "date"
     hint = N_("Nhập ngày/tháng/năm, ví dụ 05/03/1960.")
+    more_help = N_("Ghi đủ ngày, tháng, năm như trên giấy tờ (căn cước, giấy khai sinh, sổ hộ khẩu cũ).")
 
     def parse(self, f, raw, *, today, lookup):
         not_after = today if f.past_only else None

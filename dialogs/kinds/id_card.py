@@ -9,6 +9,7 @@ from .base import Kind
 
 class IdCardKind(Kind):
     name = "id_card"
+    unknown_first = False
     hint = N_("Gửi ảnh chụp mặt trước thẻ (có mã QR), hoặc gõ từng mục.")
 
     def display(self, f, value, t):

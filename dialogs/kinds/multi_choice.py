@@ -45,6 +45,7 @@ def check_count(f, values: list[str]) -> None:
 
 class MultiChoice(Kind):
     name = "multi_choice"
+    unknown_first = False
     hint = HINT
 
     def parse(self, f, raw, *, today, lookup):

@@ -3,11 +3,13 @@ name typed without them: dialogs/engine/names.py)."""
 from __future__ import annotations
 
 from .. import parsing
+from ..i18n import N_
 from .base import Kind
 
 
 class Name(Kind):
     name = "name"
+    more_help = N_("Ghi họ tên đầy đủ, có dấu, đúng như trên giấy tờ tùy thân (căn cước, giấy khai sinh).")
 
     def parse(self, f, raw, *, today, lookup):
         return parsing.parse_name(raw, upper=f.upper)

@@ -7,6 +7,7 @@ from .base import Kind
 
 class Number(Kind):
     name = "number"
+    unknown_first = False  # "không có" to a count is none (parsing.parse_number)
 
     def parse(self, f, raw, *, today, lookup):
         return parsing.parse_number(raw, integer=f.integer, min=f.min, max=f.max)

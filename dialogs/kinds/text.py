@@ -1,7 +1,7 @@
-"""Free text, with optional length bounds and a pattern."""
+"""Free text, with optional length bounds and a pattern, and the usual spelling of a listed name."""
 from __future__ import annotations
 
-from .. import parsing
+from .. import parsing, spelling
 from .base import Kind
 
 
@@ -9,8 +9,9 @@ class Text(Kind):
     name = "text"
 
     def parse(self, f, raw, *, today, lookup):
-        return parsing.parse_text(raw, min_len=f.min_len or 1, max_len=f.max_len or 500,
+        text = parsing.parse_text(raw, min_len=f.min_len or 1, max_len=f.max_len or 500,
                                   pattern=f.pattern, pattern_message=f.pattern_message)
+        return spelling.spell(f.spelling, text) if f.spelling else text
 
 
 KIND = Text()

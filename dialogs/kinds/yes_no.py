@@ -13,6 +13,7 @@ def yes_no_choices(t) -> tuple[ChoiceOut, ChoiceOut]:
 
 class YesNo(Kind):
     name = "yes_no"
+    unknown_first = False
     hint = N_("Trả lời Có hoặc Không.")  # in KIND_HINTS for the help text; the choices say it in a question
 
     def parse(self, f, raw, *, today, lookup):

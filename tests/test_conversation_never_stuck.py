@@ -1,0 +1,330 @@
+"""Conversation tests for the dead ends citizens met in the walk-through: a number the family does not know,
+a stop that sent "Sửa câu trả lời" to the wrong question, a missing authorisation paper, a numbered list of
+communes, answers lost when a branch was switched off and on, and filing for someone else. Each drives the
+engine as a citizen would and takes the way forward."""
+from __future__ import annotations
+
+from bot.service import Runtime
+from tests.conftest import Chat, jpeg
+from tests.test_allowances import REP_ID, beneficiary, residence_and_phone, start_registration
+from tests.test_conversation_linked import birth_people, birth_start, death_start
+
+
+async def death_to_id(chat: Chat) -> Chat:
+    """The death group up to the deceased's ID number."""
+    await death_start(chat)
+    await chat.expect("requester.full_name")
+    await chat.say("Nguyễn Văn Bình")
+    await chat.say("01/02/1975")
+    await chat.expect("requester.id_number")
+    await chat.say("068075001234")
+    await chat.expect("requester.relation")
+    await chat.say("Con")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("Thôn 3")
+    await chat.expect("requester.phone")
+    await chat.say("0912345678")
+    await chat.expect("deceased.full_name")
+    await chat.say("Nguyễn Văn An")
+    await chat.say("05/03/1940")
+    await chat.say("nam")
+    await chat.say("Kinh")
+    await chat.say("Việt Nam")
+    return await chat.expect("deceased.id_number")
+
+
+async def test_deceased_id_unknown_is_noted_and_the_family_goes_on(chat: Chat):
+    await death_to_id(chat)
+    assert "không nhớ" in chat.ask.text and "CMND" in chat.ask.text
+    await chat.say("trợ giúp")  # help says where the number is found, not the question again
+    assert "giấy báo tử" in chat.text() and "Công an xã" in chat.text()
+    assert "Vui lòng trả lời câu hỏi" not in chat.text()
+    await chat.say("ko nho")
+    await chat.expect("deceased.residence")
+    assert "tra số định danh" in chat.text() and chat.error is None
+    answers = await chat.answers()
+    assert answers["deceased.id_number"] is None
+    # back to it: the note is what the family reads, never "ko nho"
+    await chat.say("quay lại")
+    await chat.expect("deceased.id_number")
+    assert "Gia đình không nhớ" in chat.ask.text
+
+
+async def test_deceased_old_nine_digit_cmnd_is_taken(chat: Chat):
+    await death_to_id(chat)
+    await chat.say("245 123 456")
+    await chat.expect("deceased.residence")
+    assert (await chat.answers())["deceased.id_number"] == "245123456"
+
+
+async def test_dont_know_on_a_required_question_is_never_stored(chat: Chat):
+    await death_start(chat)
+    await chat.say("Nguyễn Văn Bình")
+    await chat.say("01/02/1975")
+    await chat.expect("requester.id_number")
+    await chat.say("khong nho so")
+    await chat.expect("requester.id_number")
+    assert chat.error is not None and "gõ “menu” để tạm dừng" in chat.error.text
+    assert "requester.id_number" not in await chat.answers()
+    await chat.say("068075001234")
+    await chat.expect("requester.relation")
+
+
+async def test_dont_remember_the_marriage_certificate_number(chat: Chat):
+    await birth_start(chat)
+    await birth_people(chat, married=False)
+    await chat.say("quay lại")
+    await chat.expect("marriage.registered")
+    await chat.say("có")
+    await chat.expect("marriage.number")
+    await chat.say("ko nho")
+    await chat.expect("marriage.book")
+    assert (await chat.answers())["marriage.number"] is None
+    await chat.say("không biết ạ")  # optional: skipped, not stored as the book number
+    await chat.expect("marriage.date")
+    assert (await chat.answers())["marriage.book"] is None
+    assert "không bắt buộc" in chat.text()
+
+
+async def test_fix_after_a_stop_opens_the_answer_that_caused_it(chat: Chat):
+    """The walk-through's loop: a border stop, "Sửa", back to the first question and a second stop, "Sửa", a
+    first answer again: the border stop came back and "Sửa" kept opening the first question."""
+    await birth_start(chat, border="có")
+    await chat.expect("case.border_foreign_parent")
+    await chat.say("có")
+    await chat.expect("_eligibility")
+    # the citizen picks which of the answers behind the stop to change, the latest first
+    labels = [c.label for c in chat.ask.choices]
+    assert labels[:2] == ["Sửa “Cha hoặc mẹ là công dân nước láng giềng”", "Sửa “Xã thuộc khu vực biên giới”"]
+    await chat.say("2")
+    await chat.expect("case.border")
+    await chat.say("giữ nguyên")  # kept: the stop stands, and the answer just kept comes first now
+    await chat.expect("_eligibility")
+    assert chat.ask.choices[0].label == "Sửa “Xã thuộc khu vực biên giới”"
+    await chat.press("fix:case.border_foreign_parent")
+    await chat.expect("case.border_foreign_parent")
+    await chat.say("quay lại")
+    await chat.say("quay lại")
+    await chat.expect("case.situation")
+    await chat.say("2")  # parent not determined: a stop of its own
+    await chat.expect("_eligibility")
+    await chat.say("1")
+    await chat.expect("case.situation")
+    await chat.say("1")  # the first stop again: its own answer opens, not the first question
+    await chat.expect("_eligibility")
+    await chat.say("1")
+    await chat.expect("case.border")
+    await chat.say("không")  # not a border commune after all
+    await chat.expect("link.commune")
+
+
+async def test_no_authorisation_paper_says_how_to_get_one_and_keeps_the_draft(chat: Chat):
+    await start_registration(chat, "authorised")
+    await beneficiary(chat)
+    await residence_and_phone(chat)
+    await chat.say("Trần Văn Bình")
+    await chat.say("01/02/1975")
+    await chat.say(REP_ID)
+    await chat.say("con trai")
+    await chat.say("0987654321")
+    await chat.expect("rep.authorisation")
+    await chat.say("chua co giay uy quyen")
+    await chat.expect("rep.authorisation")
+    said = chat.text()
+    assert "chứng thực chữ ký" in said and "Ủy ban nhân dân xã" in said and "tại nhà" in said, said
+    assert "niêm yết" in said and "được giữ lại" in said
+    assert "rep.authorisation" not in await chat.answers()
+    # as the message says: pause, and come back when the paper is signed
+    await chat.say("menu")
+    await chat.expect("procedure")
+    await chat.say("tiếp tục")
+    await chat.expect("rep.authorisation")
+    assert (await chat.answers())["rep.phone"] == "0987654321"
+    await chat.send_file(jpeg(3), "giay-uy-quyen.jpg")
+    await chat.press("done")
+    await chat.expect("account.owner")
+
+
+async def test_a_commune_is_picked_by_its_number_in_the_list(chat: Chat):
+    await death_start(chat)
+    await chat.say("Nguyễn Văn Bình")
+    await chat.say("01/02/1975")
+    await chat.say("068075001234")
+    await chat.say("Con")
+    await chat.expect("requester.residence")
+    await chat.say("lam dong")
+    await chat.say("gia nghia")
+    assert "2. Phường Nam Gia Nghĩa" in chat.ask.text or \
+        [c.label for c in chat.ask.choices][1] == "Phường Nam Gia Nghĩa", chat.ask
+    await chat.say("2")  # as a console or Zalo user answers a numbered list
+    assert chat.error is None, chat.error
+    await chat.say("Tổ 5")
+    await chat.expect("requester.phone")
+    residence = (await chat.answers())["requester.residence"]
+    assert residence["commune"] == "Phường Nam Gia Nghĩa" and residence["detail"] == "Tổ 5"
+
+
+async def test_an_old_commune_name_maps_to_todays_commune(chat: Chat):
+    await death_start(chat)
+    await chat.say("Nguyễn Văn Bình")
+    await chat.say("01/02/1975")
+    await chat.say("068075001234")
+    await chat.say("Con")
+    await chat.expect("requester.residence")
+    await chat.say("hai duong")
+    assert "Hải Phòng" in chat.text()
+    await chat.say("an phuong")  # merged on 01/07/2025
+    assert "nay thuộc Xã Hà Tây" in chat.text(), chat.text()
+    await chat.say("Thôn 3")
+    await chat.expect("requester.phone")
+    residence = (await chat.answers())["requester.residence"]
+    assert (residence["province"], residence["commune"]) == ("Thành phố Hải Phòng", "Xã Hà Tây")
+
+
+async def test_answers_under_a_branch_switched_off_and_on_are_offered_back(chat: Chat, runtime: Runtime):
+    """The walk-through's D24: the health-insurance answers were gone after the route was toggled."""
+    from tests.test_conversation_linked import birth_docs, birth_insurance, birth_residence, submit
+    await birth_start(chat)
+    await birth_people(chat)
+    await birth_residence(chat)
+    await birth_insurance(chat)
+    await birth_docs(chat)
+    await chat.expect("_review")
+    # switch the card off: birth and residence only
+    await chat.press("edit")
+    await chat.press("link")
+    await chat.expect("_edit_field")
+    await chat.press("link.parts")
+    await chat.say("3")
+    await chat.expect("_review")
+    answers = await chat.answers()
+    assert "insurance.facility" not in answers and "insurance.facility" not in chat.text()
+    # and on again: the answers given before are offered back, and kept with “giữ nguyên”
+    await chat.press("edit")
+    await chat.press("link")
+    await chat.press("link.parts")
+    await chat.say("1")
+    await chat.expect("insurance.facility")
+    assert "Câu trả lời trước: Trạm Y tế xã Đức Trọng" in chat.ask.text
+    await chat.say("giữ nguyên")
+    await chat.expect("insurance.guardian")
+    await chat.say("giu nguyen")
+    await chat.expect("_review")
+    answers = await chat.answers()
+    assert answers["insurance.facility"] == "Trạm Y tế xã Đức Trọng" and "_hidden" not in answers
+    # a branch left off at submission: its answers are not in the dossier
+    await chat.press("edit")
+    await chat.press("link")
+    await chat.press("link.parts")
+    await chat.say("3")
+    code = await submit(chat)
+    from tests.test_conversation_linked import dossier
+    stored = (await dossier(runtime, code))["answers"]
+    assert "_hidden" not in stored and not any(k.startswith("insurance.") for k in stored)
+
+
+async def test_parents_id_numbers_are_checked_against_their_sex(chat: Chat):
+    await birth_start(chat)
+    await chat.expect("requester.relation")
+    await chat.say("Mẹ")
+    await chat.say("Trần Thị Hoa")
+    await chat.say("12/04/1995")
+    await chat.expect("requester.id_number")
+    await chat.say("068095001234")  # sex digit 0: a man born in the 1900s
+    await chat.expect("requester.id_number")
+    assert chat.error is not None and "giới tính" in chat.error.text
+    await chat.say("068195001234")
+    await chat.expect("requester.phone")
+    await chat.say("0912345678")
+    await chat.say("nguyễn minh an")
+    await chat.say("nam")
+    await chat.say("Kinh")
+    await chat.say("Việt Nam")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("Trạm Y tế xã Đức Trọng")
+    await chat.say("Xã Đức Trọng, tỉnh Lâm Đồng")
+    await chat.say("2")
+    await chat.say("Kinh")
+    await chat.say("1")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("Thôn 3")
+    await chat.expect("father.full_name")
+    await chat.say("Nguyễn Văn Bình")
+    await chat.say("03/09/1993")
+    await chat.expect("father.id_number")
+    await chat.say("068193004321")  # sex digit 1: a woman
+    await chat.expect("father.id_number")
+    assert chat.error is not None and "giới tính" in chat.error.text
+    await chat.say("068093004321")
+    await chat.expect("father.ethnicity")
+
+
+async def test_a_volunteer_files_housing_support_for_a_household(chat: Chat, runtime: Runtime):
+    from tests.test_conversation_social import HOUSING, address, open_procedure, submit
+    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở")
+    for text in ("hộ nghèo", "đổ sập", "thiên tai", "20/11/2026"):
+        await chat.say(text)
+    await chat.expect("filer.role")
+    await chat.say("tôi khai giúp")
+    await chat.expect("filer.full_name")
+    await chat.say("Lò Thị Hiền")
+    await chat.expect("filer.phone")
+    await chat.say("0977 123 456")
+    await chat.expect("rep.full_name")
+    for text in ("Hà Văn Sáu", "01/01/1960", "nam", "e de", "068060001234", "bỏ qua"):
+        await chat.say(text)
+    await address(chat, "household.residence")
+    for text in ("3", "1", "Nhà gỗ", "Sập hết mái"):
+        await chat.say(text)
+    await chat.expect("contact.phone")
+    assert "hộ gia đình" in chat.ask.text  # whose number: the household's, not the volunteer's
+    await chat.say("0912000222")
+    await chat.say("bỏ qua")
+    data = await submit(chat, runtime, HOUSING, "HNO", "2026-11-26")
+    a = data["answers"]
+    assert (a["filer.role"], a["filer.full_name"], a["filer.phone"]) == ("helper", "Lò Thị Hiền", "0977123456")
+    assert a["contact.phone"] == "0912000222" and data["applicant_name"] == "HÀ VĂN SÁU"
+    assert a["rep.ethnicity"] == "Ê Đê"  # typed "e de": the form gets the group's spelling
+
+
+async def test_a_volunteer_may_file_for_a_household_or_a_care_home(chat: Chat):
+    from tests.test_conversation_social import AVERAGE, FACILITY, open_procedure
+    await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
+    await chat.say("1")
+    await chat.say("2.000.000")
+    await chat.expect("filer.role")
+    await chat.say("2")
+    await chat.expect("filer.full_name")
+    await chat.say("menu")
+    await open_procedure(chat, FACILITY, "conditions.civil_capacity", "cơ sở trợ giúp xã hội")
+    for _ in range(4):
+        await chat.say("có")
+    await chat.expect("filer.role")
+    assert "Tôi khai giúp cơ sở" in chat.ask.text or any("khai giúp" in c.label for c in chat.ask.choices)
+    await chat.say("2")
+    await chat.expect("filer.full_name")
+
+
+def test_ethnic_groups_are_spelled_as_the_list_spells_them():
+    from dialogs import spelling
+    assert len(spelling.names("ethnic_groups")) == 54
+    assert [spelling.spell("ethnic_groups", t) for t in ("e de", "kinh", "H'Mông", "khơ mú", "van kieu")] == \
+        ["Ê Đê", "Kinh", "Mông", "Khơ Mú", "Bru - Vân Kiều"]
+    assert spelling.spell("ethnic_groups", "người Pháp") == "người Pháp"  # not in the list: as typed
+
+
+async def test_none_to_a_count_is_zero_not_dont_know(chat: Chat):
+    from tests.test_conversation_social import HOUSING, address, open_procedure
+    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở")
+    for text in ("hộ nghèo", "đổ sập", "thiên tai", "20/11/2026", "1", "Hà Văn Sáu", "01/01/1960", "nam", "Kinh",
+                 "068060001234", "bỏ qua"):
+        await chat.say(text)
+    await address(chat, "household.residence")
+    await chat.say("2")
+    await chat.expect("household.working_age")
+    await chat.say("không có")  # nobody of working age
+    await chat.expect("house.before")
+    assert (await chat.answers())["household.working_age"] == 0
