@@ -17,11 +17,14 @@ async def _submitted(chat: Chat) -> str:
     return chat.dossier
 
 
-async def _leader(runtime: Runtime, code: str):
+async def _leader(runtime: Runtime, code: str, chat_key: str | None = None):
+    """A leader of the dossier's agency and commune; with ``chat_key``, their chat (the invite redeemed)."""
     async with runtime.sm() as db, db.begin():
         d = await DossierRepo(db).by_code(code)
-        o, _invite = await officers.add_officer(db, full_name="Lò Văn Tâm", agency=d.agency,
-                                                commune_code=d.commune_code, role="leader")
+        o, invite = await officers.add_officer(db, full_name="Lò Văn Tâm", agency=d.agency,
+                                               commune_code=d.commune_code, role="leader")
+        if chat_key:
+            await officers.redeem_invite(db, invite, chat_key, runtime.now())
         return o.id
 
 
@@ -127,12 +130,7 @@ async def test_citizen_withdraws_a_dossier_from_the_chat(chat: Chat, runtime: Ru
     from storage.models import OutboxMessage as Outbox
 
     code = await _submitted(chat)
-    async with runtime.sm() as db, db.begin():
-        d = await DossierRepo(db).by_code(code)
-        o, invite = await officers.add_officer(db, full_name="Lò Văn Tâm", agency=d.agency,
-                                               commune_code=d.commune_code, role="leader")
-        await officers.redeem_invite(db, invite, "console:tam", runtime.now())
-        oid = o.id
+    oid = await _leader(runtime, code, chat_key="console:tam")
     await _as_officer(runtime, oid, officers.claim, code)
     await _as_officer(runtime, oid, officers.receive, code)
     await chat.say("rút hồ sơ")  # without a code: how to do it
@@ -255,12 +253,7 @@ async def test_following_is_read_only_and_guesses_are_limited_per_dossier(chat: 
     binh = await Chat(runtime, "console:binh").start()
     await binh.say(f"/theodoi {code} 1234")
     assert not binh.error and "Tình trạng hiện nay: Đã nộp, chờ tiếp nhận" in binh.text()  # where it stands
-    async with runtime.sm() as db, db.begin():
-        d = await DossierRepo(db).by_code(code)
-        o, invite = await officers.add_officer(db, full_name="Lò Văn Tâm", agency=d.agency,
-                                               commune_code=d.commune_code, role="leader")
-        await officers.redeem_invite(db, invite, "console:tam", runtime.now())
-        oid = o.id
+    oid = await _leader(runtime, code, chat_key="console:tam")
     await _as_officer(runtime, oid, officers.claim, code)
     await _as_officer(runtime, oid, officers.receive, code)
     await _as_officer(runtime, oid, officers.claim, code)

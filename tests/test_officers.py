@@ -610,3 +610,23 @@ async def test_officer_opens_the_attachments_and_the_pdf_form(runtime: Runtime, 
     photos = [m.file for m in files if m.file.mime == "image/jpeg"]
     assert photos and all(Path(f.path).read_bytes().startswith(b"\xff\xd8") for f in photos)
     assert isinstance(r[-1], Ask) and r[-1].field == "officer.dossier"
+
+
+async def test_specialists_are_pushed_when_the_desk_receives_not_offered_a_claim_they_cannot_make(
+        runtime: Runtime):
+    """D16: a new dossier offers “Nhận xử lý” only to whoever may claim it; a specialist gets it once the desk
+    has received the dossier."""
+    desk = await officer(runtime, lc.DESK)
+    spec = await officer(runtime, lc.SPECIALIST, name="Trần Văn Hùng")
+    code = await submit(runtime)
+    sk = await chat_key(runtime, spec)
+    [new] = await outbox(runtime, kind="officer_new", chat_key=sk)
+    assert [c["value"] for c in new.payload["choices"]] == [f"open:{code}"]
+    [desk_new] = await outbox(runtime, kind="officer_new", chat_key=await chat_key(runtime, desk))
+    assert f"claim:{code}" in [c["value"] for c in desk_new.payload["choices"]]
+    await do(runtime, desk, off.claim, code)
+    await do(runtime, desk, off.receive, code)
+    [pushed] = await outbox(runtime, kind="officer_received", chat_key=sk)
+    assert code in pushed.payload["text"] and f"claim:{code}" in [c["value"] for c in pushed.payload["choices"]]
+    r = await runtime.handle(sk, Incoming(choice=f"claim:{code}"))  # and the button works
+    assert not any(isinstance(m, Message) and m.error for m in r)

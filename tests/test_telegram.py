@@ -363,6 +363,7 @@ async def test_multi_choice_toggles_then_done(tg: Bot, fake: FakeTelegramAPI, ru
     await tg.press(c, "Đăng ký hoạt động cơ sở trợ giúp xã hội")
     for _ in range(4):
         await tg.press(c, "Có")
+    await tg.press(c, "Tôi là người đứng đầu cơ sở")  # who is filing
     await tg.say(c, "Mái ấm Tình Thương")
     await tg.say(c, "xa duc trong, lam dong")
     await tg.say(c, "Số 12 đường Lê Lợi")

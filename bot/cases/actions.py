@@ -52,10 +52,18 @@ async def release(db: AsyncSession, officer: Officer, code: str, now: datetime, 
 
 async def receive(db: AsyncSession, officer: Officer, code: str, now: datetime, *, note: str | None = None,
                   calendar: WorkCalendar | None = None, catalog: Catalog | None = None) -> DossierLeg:
-    """The desk receives the dossier; the citizen is told."""
+    """The desk receives the dossier; the citizen is told, and so are the specialists who can now take it."""
     d, leg = await scoped(db, officer, code)
     await transition(db, d, leg, lc.Act(lc.RECEIVE, officer_actor(officer), reason=note), now,
                       calendar or DEFAULT_CALENDAR, catalog=catalog)
+    _ = translator("vi")
+    takers = [o for o in await OfficerRepo(db).in_scope(leg.agency, leg.commune_code)
+              if o.id != officer.id and o.role == lc.SPECIALIST and lc.allowed(o.role, lc.CLAIM, leg.status)]
+    await push_officers(db, takers, "officer_received", f"received:{leg.id}",
+                         _("📥 Hồ sơ {code} ({title}) đã được tiếp nhận, chờ công chức chuyên môn xử lý. Hạn giải "
+                           "quyết: {due}.", code=d.code, title=proc_title(d, _, catalog), due=_.date(leg.due_date)),
+                         now, dossier_id=d.id, choices=[(f"open:{d.code}", _("Xem hồ sơ")),
+                                                        (f"claim:{d.code}", _(lc.ACTION_LABELS[lc.CLAIM]))])
     return leg
 
 

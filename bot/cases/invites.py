@@ -108,9 +108,7 @@ async def deactivate_officer(db: AsyncSession, officer_id: int, now: datetime | 
         except ActionRefused:
             continue
     o.active = False
-    o.invite_hash = None
-    o.invite_expires_at = None
-    o.chat_state = {}
+    _forget_invite(o)
     await db.flush()
     return o
 
@@ -146,11 +144,16 @@ async def redeem_invite(db: AsyncSession, code: str, user_key: str, now: datetim
         current.user_key = None  # one chat is one officer
         await db.flush()
     o.user_key = user_key
+    _forget_invite(o)
+    await db.flush()
+    return o
+
+
+def _forget_invite(o: Officer) -> None:
+    """The invite can no longer be redeemed, and the chat starts from its queue."""
     o.invite_hash = None
     o.invite_expires_at = None
     o.chat_state = {}
-    await db.flush()
-    return o
 
 
 async def officer_for(db: AsyncSession, user_key: str) -> Officer | None:

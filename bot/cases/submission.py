@@ -69,9 +69,15 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
             text += "\n" + _("Phần này chờ kết quả “{part}” ({agency}); chỉ duyệt được khi đã có kết quả.",
                               part=_(ups[0].title), agency=_(lc.AGENCY_LABELS.get(ups[0].agency, ups[0].agency)))
         officers = await OfficerRepo(db).in_scope(leg.agency, leg.commune_code)
-        await push_officers(db, officers, "officer_new", f"new:{leg.id}", text, now, dossier_id=dossier.id,
-                             choices=[(f"open:{dossier.code}", _("Xem hồ sơ")),
-                                      (f"claim:{dossier.code}", _(lc.ACTION_LABELS[lc.CLAIM]))])
+        # "Nhận xử lý" only for whoever may claim a new dossier (the desk, leaders); a specialist sees it and is
+        # pushed again once the desk has received it (actions.receive)
+        claimers = [o for o in officers if lc.allowed(o.role, lc.CLAIM, leg.status)]
+        viewers = [o for o in officers if o not in claimers]
+        see = (f"open:{dossier.code}", _("Xem hồ sơ"))
+        await push_officers(db, claimers, "officer_new", f"new:{leg.id}", text, now, dossier_id=dossier.id,
+                             choices=[see, (f"claim:{dossier.code}", _(lc.ACTION_LABELS[lc.CLAIM]))])
+        await push_officers(db, viewers, "officer_new", f"new:{leg.id}", text, now, dossier_id=dossier.id,
+                             choices=[see])
         if not any(o.user_key and o.active for o in officers):
             unseen.append(leg)
         else:
