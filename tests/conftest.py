@@ -12,6 +12,7 @@ import io
 import os
 import shutil
 import uuid
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -89,6 +90,39 @@ async def _pg_database() -> tuple[str, str]:
     finally:
         await conn.close()
     return _pg_url(name), name
+
+
+async def _tasks_end_with_their_test_impl() -> None:
+    me = asyncio.current_task()
+    left = [t for t in asyncio.all_tasks() if t is not me and not t.done()]
+    if not left:
+        return
+    for t in left:
+        t.cancel()
+    _done, stuck = await asyncio.wait(left, timeout=5)
+    for t in stuck:
+        # a task that ignores its cancellation (it waits, in a finally, for a future nothing will ever set) would
+        # hang the event loop's close for good: fail that future, say which task it was, and go on
+        warnings.warn(f"a task outlived its test and ignored cancellation: {t!r}", RuntimeWarning, stacklevel=1)
+        waiter = getattr(t, "_fut_waiter", None)
+        if waiter is not None and not waiter.done():
+            waiter.cancel()
+    if stuck:
+        await asyncio.wait(stuck, timeout=5)
+
+
+@pytest.fixture
+async def _tasks_end_with_their_test():
+    """Every task an async test started ends with it (see pytest_collection_modifyitems)."""
+    yield
+    await _tasks_end_with_their_test_impl()
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if asyncio.iscoroutinefunction(getattr(item, "function", None)) and \
+                "_tasks_end_with_their_test" not in item.fixturenames:
+            item.fixturenames.insert(0, "_tasks_end_with_their_test")
 
 
 @pytest.fixture(scope="session", autouse=True)
