@@ -328,3 +328,24 @@ async def test_none_to_a_count_is_zero_not_dont_know(chat: Chat):
     await chat.say("không có")  # nobody of working age
     await chat.expect("house.before")
     assert (await chat.answers())["household.working_age"] == 0
+
+
+async def test_menu_at_the_menu_shows_the_menu_without_an_error(chat: Chat):
+    """Typing “menu” where the menu already is: the menu again, not “Chưa rõ bạn cần thủ tục nào”."""
+    await chat.start()
+    for word in ("menu", "về danh sách thủ tục"):  # the words of the bot's own button
+        await chat.say(word)
+        await chat.expect("procedure")
+        assert not chat.error and "Chưa rõ" not in chat.text()
+
+
+async def test_typing_the_stop_buttons_words_goes_to_the_menu_and_keeps_the_draft(chat: Chat):
+    """At an ineligibility stop the bot says to choose “Về danh sách thủ tục”: typed, it does just that."""
+    await chat.start()
+    await chat.press("doi-cap-lai-giay-xac-nhan-khuyet-tat")
+    await chat.say("chưa")  # never had a certificate: a stop
+    await chat.expect("_eligibility")
+    await chat.say("về danh sách thủ tục")
+    await chat.expect("procedure")
+    assert not chat.error and any("đang khai dở" in c.label for c in chat.ask.choices)
+

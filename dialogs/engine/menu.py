@@ -61,6 +61,8 @@ class Menu(EngineParts):
                 out.replies.append(Message(_("Vui lòng chọn số thứ tự trong danh sách bên dưới."), error=True))
                 return self.offer_candidates(session, offered, out)
         if value is None and text:
+            if command == "menu":  # already at the menu: show it again, nothing is wrong
+                return self.menu_ask(session, out)
             if command == "help":
                 out.replies.append(Message(self.help_general(session)))
                 return self.menu_ask(session, out)
