@@ -70,7 +70,9 @@ def make_engine(url: str | None = None) -> AsyncEngine:
         # shielded graceful close plus a force close. With aiosqlite 0.22 the two stop its thread twice, the
         # graceful close then waits for a thread that is gone, and that task never ends: a shutdown (or a
         # test's event loop) hangs on it. A plain close has no such race.
-        engine.sync_engine.dialect.has_terminate = False
+        dialect = engine.sync_engine.dialect
+        dialect.has_terminate = False
+        dialect.do_terminate = dialect.do_close  # type: ignore[method-assign]  # an invalidated one too
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
