@@ -294,6 +294,10 @@ class IdCardSteps(EngineParts):
             out.accepted = True
             out.replies.append(self.id_card_ask(session, slot))
             return
+        self._card_address_or_apply(session, slot, p, out)
+
+    def _card_address_or_apply(self, session, slot, p: CardOffer, out) -> None:
+        """Ask which of today's communes the card's old address became, if it split; else fill the block."""
         a = p.address
         if a and a.get("options") and not a.get("value"):
             session.pending = replace(p, stage="address")
@@ -317,13 +321,7 @@ class IdCardSteps(EngineParts):
             return self.reject(session, Invalid(N_("Vui lòng chọn một mục trong danh sách.")), out)
         values = {k: v for k, v in p.values.items() if k != paths[index]}
         p = replace(p, values=values, stage="confirm")
-        a = p.address
-        if a and a.get("options") and not a.get("value"):
-            session.pending = replace(p, stage="address")
-            out.accepted = True
-            out.replies.append(self.id_card_ask(session, slot))
-            return
-        self._card_apply(session, slot, p, out)
+        self._card_address_or_apply(session, slot, p, out)
 
     def _card_address(self, session, slot, p: CardOffer, answer: str, out) -> None:
         a = dict(p.address)
