@@ -24,12 +24,14 @@ from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo, SupplementRe
 from .. import cases
 from ..cases import ActionRefused
 from ..cases.links import leg_forms, parts, waiting_title
+from ..cases.search import FILTERS, find
 from ..officer_chat.context import CHOICE_ACTIONS
 from ..officer_chat.steps import check_early
 from ..officer_chat.views import available_actions
 
 __all__ = [
     "ACTIONS",
+    "FILTERS",
     "ActionRefused",
     "available",
     "days_left",
@@ -38,6 +40,7 @@ __all__ = [
     "enqueue_report",
     "events",
     "field_label",
+    "find_legs",
     "latest_supplement",
     "leg_forms",
     "legs_in",
@@ -66,6 +69,7 @@ days_left = cases.days_left
 deadline_class = cases.deadline_class
 unit_text = cases.unit_text
 queue = cases.queue
+find_legs = find
 available = available_actions  # the chat's buttons: the role table, narrowed by the claim and the upstream wait
 perform_check = check_early  # the chat's guards before its follow-up questions
 
