@@ -27,8 +27,9 @@ async def scan_deadlines(db: AsyncSession, calendar: WorkCalendar | None, now: d
     * the ``afternoon`` run (before the 15:00 cut-off): "due today" again, for what is still open.
 
     Legs waiting for the citizen (clock paused) get nothing, and neither does a linked dossier's leg still waiting
-    for its upstream leg's result (its officers cannot finish it yet; the upstream leg gets its own pushes). Safe to run as often as you like: every push has a
-    dedupe key (``due:``, ``today:``, ``today-pm:``, ``overdue:`` + leg, date and officer)."""
+    for its upstream leg's result (its officers cannot finish it yet; the upstream leg gets its own pushes).
+    Safe to run as often as you like: every push has a dedupe key (``due:``, ``today:``, ``today-pm:``,
+    ``overdue:`` + leg, date and officer)."""
     calendar = calendar or DEFAULT_CALENDAR
     today = calendar.today(now)
     tomorrow = calendar.next_workday(today)

@@ -44,6 +44,7 @@ from dialogs.i18n import N_, translator
 from dialogs.messages import Ask, Incoming, IncomingFile
 from storage.attachments import SERVED_TYPES, download_name
 from storage.models import Conversation
+from storage.officers_repo import OfficerRepo
 
 from .client import TEXT_LIMIT, ZaloAPIError, ZaloClient, ZaloError, ZaloNetworkError
 from .inbox import IMAGE_EVENT, TEXT_EVENT, InboxRepo, parse, unwrap
@@ -151,7 +152,15 @@ class ZaloChannel:
         return self.client.bot_id
 
     def sender(self) -> ZaloSender:
-        return ZaloSender(self.client, self.sm, file_text=self.file_text)
+        return ZaloSender(self.client, self.sm, file_text=self.file_text, photo_link=self.photo_link)
+
+    async def photo_link(self, data: bytes, name: str) -> str | None:
+        """A picture for a push (the report's chart), kept in the attachment store and served as a signed link;
+        None without a public URL."""
+        if not (self.config.public_url and self.config.secret):
+            return None
+        sha = await asyncio.to_thread(self.runtime.attachments.put, data)
+        return self.file_link(sha, download_name(name, "image/png"))
 
     def attach_notifier(self, notifier) -> None:
         """Our sender for ``zalo:`` outbox rows, sharing this channel's rate limiter (one budget, one 429 halt)."""
@@ -576,7 +585,11 @@ class ZaloChannel:
             await self.out.call(chat_key, lambda: self.client.send_photo(chat_key.split(":", 1)[1], link,
                                                                          caption[:TEXT_LIMIT] or None), "sendPhoto")
             return
-        await self.out.text(chat_key, file_note(caption, name, link, _, FILE_LINK_DAYS))
+        officer = False
+        if link is None:
+            async with self.sm() as db:
+                officer = await OfficerRepo(db).by_user_key(chat_key) is not None
+        await self.out.text(chat_key, file_note(caption, name, link, _, FILE_LINK_DAYS, officer=officer))
 
     def file_text(self, caption: str, file: dict[str, Any], _) -> str:
         """An outbox row's file (the citizen's form copy) as the text the notifier's sender posts."""
