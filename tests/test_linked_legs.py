@@ -79,6 +79,7 @@ async def test_police_waits_for_the_death_extract_and_receives_its_number(chat: 
     # the police see both parts, and that theirs waits for the death registration
     r = await ca(choice=f"open:{code}")
     assert "【Các phần việc liên thông】" in text(r)
+    assert "Người mất: NGUYỄN VĂN AN" in text(r)  # whom it is about, not only the requester
     assert "• Đăng ký khai tử — UBND cấp xã: Đã nộp, chờ tiếp nhận" in text(r)
     assert "• Xóa đăng ký thường trú — Công an cấp xã: Đã nộp, chờ tiếp nhận · chờ kết quả “Đăng ký khai tử” " \
            "(phần của bạn)" in text(r)

@@ -518,7 +518,7 @@ async def test_officer_on_zalo_acts_by_typed_codes_and_numbers(runtime: Runtime,
         notifier = _notifier(runtime, z.channel)
         await notifier.drain()
         pushes = [m.text for m in fake.sent(o) if "Hồ sơ mới" in (m.text or "")]
-        assert len(pushes) == 2
+        assert len(pushes) == 2 and all("\nNgười mất: NGUYỄN VĂN AN.\n" in p for p in pushes)
         codes = {}
         for p in pushes:
             dossier = re.search(r"Hồ sơ mới (\S+):", p).group(1)

@@ -19,7 +19,7 @@ from storage.officers_repo import SupplementRepo
 
 from ..cases import search
 from ..cases.actions import scoped
-from ..cases.base import field_label, form_of, proc_title, unit_text, value_text
+from ..cases.base import field_label, form_of, proc_title, subject_text, unit_text, value_text
 from ..cases.deadlines import days_left, effective_due
 from ..cases.links import Part, leg_forms, part_of, parts
 from ..formcopy import render_form
@@ -134,7 +134,8 @@ def dossier_summary(dossier: Dossier, leg: DossierLeg, *, calendar: WorkCalendar
     due = effective_due(leg, calendar, now)
     lines = [f"📄 {dossier.code} — {proc_title(dossier, _, catalog)}",
              _("Người đứng tên: {name} · nộp lúc {at}", name=dossier.applicant_name or _("(chưa rõ)"),
-               at=calendar.to_local(dossier.submitted_at).strftime("%H:%M %d/%m/%Y")),
+               at=calendar.to_local(dossier.submitted_at).strftime("%H:%M %d/%m/%Y"))
+             + (f"\n{about}" if (about := subject_text(dossier, _, catalog)) else ""),
              _("Trạng thái: {status} · hạn {due} ({left})", status=_(lc.STATUS_LABELS[leg.status]), due=_.date(due),
                left=left_text(days_left(due, calendar, now), leg, _) if leg.status not in lc.CLOSED
                else _(TIMELINESS.get(leg.timeliness or "", N_("đã kết thúc")))),

@@ -23,6 +23,7 @@ from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo, SupplementRe
 
 from .. import cases
 from ..cases import ActionRefused
+from ..cases.base import subject_of
 from ..cases.links import leg_forms, parts, waiting_title
 from ..cases.search import FILTERS, find
 from ..officer_chat.context import CHOICE_ACTIONS
@@ -56,6 +57,7 @@ __all__ = [
     "reassign_targets",
     "requestable",
     "scoped",
+    "subject",
     "unit_text",
     "waiting_title",
 ]
@@ -185,6 +187,12 @@ def requestable(dossier: Dossier, catalog: Catalog, today: date, _: Translator) 
 def proc_title(dossier: Dossier, catalog: Catalog, _: Translator) -> str:
     return _(catalog.get(dossier.procedure_id).title) if dossier.procedure_id in catalog.procedures \
         else dossier.procedure_id
+
+
+def subject(dossier: Dossier, catalog: Catalog, _: Translator) -> tuple[str, str] | None:
+    """(label, name): whom the dossier is about when not the applicant (“Người mất”, …), as the chat says it."""
+    hit = subject_of(dossier, catalog)
+    return (_(hit[0]), hit[1]) if hit else None
 
 
 def part_title(dossier: Dossier, leg: DossierLeg, catalog: Catalog, _: Translator) -> str | None:

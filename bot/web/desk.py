@@ -204,6 +204,7 @@ async def dossier_page(request: web.Request, *, step: str | None = None, status:
     from dialogs.forms.render import has_form
     ctx = dict(
         d=d, leg=leg, title=act.proc_title(d, rt.catalog, _), part=act.part_title(d, leg, rt.catalog, _),
+        about=act.subject(d, rt.catalog, _),
         status_label=_(lc.STATUS_LABELS[leg.status]), due=due, left_text=left_text(left, leg, _),
         overdue=leg.status in lc.CLOCK_RUNNING and left is not None and left < 0,
         claimant=_("bạn") if leg.claimed_by == officer.id else people.get(leg.claimed_by, _("chưa ai nhận")),
