@@ -85,7 +85,10 @@ class FormCopies:
 
 
 def attach(notifier: Any, runtime: Any, *, executor: Executor | None = None) -> FormCopies:
-    """Make ``notifier`` deliver form copies (rendered with ``runtime``'s database and attachment store)."""
+    """Make ``notifier`` deliver form copies and the desk's slips (bot/slips.py), rendered with ``runtime``'s
+    database and attachment store."""
+    from . import slips  # the slips' module reaches the officer chat, which imports this one
     prep = FormCopies(runtime.sm, runtime.attachments, executor=executor)
     notifier.preparers[KIND] = prep
+    slips.attach(notifier, runtime, executor=executor)
     return prep
