@@ -3,6 +3,7 @@ sheet and the apology with a new date, driven through the real runtime, the offi
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pypdf
@@ -17,6 +18,7 @@ from storage.models import DossierEvent
 from storage.officers_repo import LegRepo
 from tests.conftest import Chat
 from tests.test_officers import CITIZEN, chat_key, do, leg_of, officer, outbox, submit
+from tests.test_web import desk  # noqa: F401  (the web desk fixture)
 
 from bot import cases as off
 from bot.cases.base import field_label
@@ -153,8 +155,9 @@ async def test_apology_for_a_late_leg_sets_a_new_date_and_tells_the_citizen(runt
     assert f"apology:{code}" in [c.value for c in r[-1].choices]
     r = await press(runtime, key, choice=f"apology:{code}")
     assert r[-1].field == "officer.apology_date"
-    r = await press(runtime, key, text="05/12/2026")  # a Saturday
-    assert any(getattr(m, "error", False) for m in r) and r[-1].field == "officer.apology_date"
+    r = await press(runtime, key, text="12/12/2026")  # a Saturday
+    assert any(getattr(m, "error", False) and "không phải ngày làm việc" in m.text for m in r)
+    assert r[-1].field == "officer.apology_date"
     r = await press(runtime, key, text="01/12/2026")  # in the past
     assert r[-1].field == "officer.apology_date"
     r = await press(runtime, key, text="9/12/2026")
@@ -192,3 +195,50 @@ async def test_apology_is_refused_to_a_specialist_who_does_not_hold_the_leg(runt
     else:
         raise AssertionError("a specialist without the leg may not apologise")
     assert not await outbox(runtime, kind="citizen_reappointed")
+
+
+# -- the web desk ---------------------------------------------------------------------------------------------
+async def test_web_desk_prints_each_slip_and_apologises_with_csrf(desk, clock):
+    from tests.test_web import post, submit_with_photo, version
+    rt = desk.rt
+    code, _sha = await submit_with_photo(rt)
+    desk_id = await officer(rt, lc.DESK, name="Nguyễn Thu Hà")
+    c = await desk.login(desk_id)
+    page = f"/d/{code}"
+    t = await (await c.get(page)).text()
+    assert f"{page}/slip/tracking.pdf" in t and f"{page}/slip/receipt.pdf" not in t  # not received yet
+    assert (await c.get(f"{page}/slip/receipt.pdf")).status == 404
+    assert (await c.get(f"{page}/slip/nonsense.pdf")).status == 404
+    await post(c, f"{page}/act/claim", {"v": await version(rt, code)}, page=page)
+    await post(c, f"{page}/act/receive", {"v": await version(rt, code)}, page=page)
+    t = await (await c.get(page)).text()
+    assert f"{page}/slip/receipt.pdf" in t and 'id="act-apology"' not in t  # received; not late
+    r = await c.get(f"{page}/slip/receipt.pdf")
+    assert r.status == 200 and r.headers["Content-Type"] == "application/pdf"
+    assert f'filename="{code}-giay-tiep-nhan.pdf"' in r.headers["Content-Disposition"]
+    text = pdf_text(await r.read())
+    leg = await leg_of(rt, code)
+    assert code in text and leg.due_date.strftime("%d/%m/%Y") in text and "Nguyễn Thu Hà" in text
+    # late: the apology form, with CSRF
+    clock.when = clock.when + timedelta(days=14)
+    c = await desk.login(desk_id)  # two weeks later: a new session
+    t = await (await c.get(page)).text()
+    assert 'id="act-apology"' in t
+    r = await c.post(f"{page}/apology", data={"new_date": "2026-12-09", "reason": "Chờ xác minh"})
+    assert r.status in (400, 403)  # no CSRF token
+    r = await post(c, f"{page}/apology", {"v": await version(rt, code), "new_date": "2026-12-12",
+                                            "reason": "Chờ xác minh nơi cư trú"}, page=page)
+    assert r.status == 409 and "không phải ngày làm việc" in await r.text(), re.findall(r"id=\"error\">[^<]*", await r.text())
+    r = await post(c, f"{page}/apology", {"v": await version(rt, code), "new_date": "2026-12-09",
+                                            "reason": "Chờ xác minh nơi cư trú"}, page=page)
+    t = await r.text()
+    assert r.status == 200 and "09/12/2026" in t and f"{page}/slip/apology.pdf" in t
+    text = pdf_text(await (await c.get(f"{page}/slip/apology.pdf")).read())
+    assert "PHIẾU XIN LỖI" in text and "09/12/2026" in text
+    [told] = await outbox(rt, kind="citizen_reappointed")
+    assert "09/12/2026" in told.payload["text"]
+    # another commune's officer gets nothing
+    far = await desk.login(await officer(rt, lc.LEADER, commune="99999"))
+    assert (await far.get(f"{page}/slip/tracking.pdf")).status == 404
+    r = await post(far, f"{page}/apology", {"new_date": "2026-12-10", "reason": "Chờ xác minh"})
+    assert r.status in (404, 409) and "thuộc phạm vi của bạn" in await r.text()
