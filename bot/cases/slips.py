@@ -281,8 +281,8 @@ async def _tracking(db: AsyncSession, dossier: Dossier, events: list[DossierEven
                                       if data.get("new_date") else None) if s)
         if x.status in lc.CLOSED and e.to_status == x.status and e.from_status not in lc.CLOSED:
             due_s = TIMELY.get(x.timeliness or "withdrawn", "")
-        else:
-            due_s = _day(_, data["due"] and date.fromisoformat(data["due"])) if data.get("due") else ""
+        else:  # the appointment recorded with the step (receipt, apology), if any
+            due_s = _day(_, date.fromisoformat(data["due"])) if data.get("due") else ""
         steps.append({"at": calendar.to_local(e.at).strftime("%H:%M %d/%m/%Y"), "part": titles[x.id], "what": what,
                       "by": await _actor_name(db, e, _), "to": _receiver(e, officers, _), "due": due_s,
                       "note": note})
