@@ -3,8 +3,10 @@ sheet and the apology with a new date, driven through the real runtime, the offi
 from __future__ import annotations
 
 import io
+import os
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pypdf
 
@@ -14,6 +16,7 @@ from bot.service import Runtime
 from dialogs import lifecycle as lc
 from dialogs.forms.slips import check_slips, load_slips
 from dialogs.messages import Ask, Incoming, Message
+from dialogs.textnorm import fold
 from storage.models import DossierEvent
 from storage.officers_repo import LegRepo
 from tests.conftest import Chat
@@ -26,8 +29,14 @@ from dialogs.i18n import translator
 
 
 def pdf_text(path_or_bytes) -> str:
+    """The PDF's text, whitespace folded; with DVCBOT_SLIPS_DIR set the PDF is also kept there to look at."""
     data = path_or_bytes if isinstance(path_or_bytes, bytes) else open(path_or_bytes, "rb").read()
     assert data[:5] == b"%PDF-"
+    if os.environ.get("DVCBOT_SLIPS_DIR"):
+        title = str(pypdf.PdfReader(io.BytesIO(data)).metadata.title or "slip")
+        out = Path(os.environ["DVCBOT_SLIPS_DIR"]) / f"{fold(title).replace(' ', '-')}.pdf"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
     return " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages).split())
 
 

@@ -111,9 +111,14 @@ def _day(_: Translator, d: date | None) -> str:
     return _.date(d) if d is not None else ""
 
 
+#: the roles as the sheet's narrow columns name them (the slips are written in Vietnamese)
+SHORT_ROLES = {lc.DESK: "Một cửa", lc.SPECIALIST: "Chuyên môn", lc.LEADER: "Lãnh đạo", lc.CITIZEN: "Người dân",
+               lc.SYSTEM: "Hệ thống"}
+
+
 async def _actor_name(db: AsyncSession, e: DossierEvent, _: Translator) -> str:
     """Who did an event, as the sheet names them: the officer's name and role, the citizen, the system."""
-    role = _(lc.ROLE_LABELS.get(e.role, e.role))
+    role = SHORT_ROLES.get(e.role, e.role)
     if e.role in (lc.CITIZEN, lc.SYSTEM):
         return role
     m = re.search(r"officer[: ](\d+)$", e.actor or "")
@@ -129,11 +134,11 @@ def _receiver(e: DossierEvent, names: dict[int, str], _: Translator) -> str:
     if e.action == lc.CLAIM:
         return ""
     if e.to_status in (lc.NEEDS_SUPPLEMENT, lc.RESULT_ISSUED, lc.REJECTED, lc.WITHDRAWN) or e.action == lc.REAPPOINT:
-        return _(lc.ROLE_LABELS[lc.CITIZEN])
+        return SHORT_ROLES[lc.CITIZEN]
     if e.to_status in (lc.SUBMITTED, lc.RESUBMITTED, lc.APPROVED):
-        return _(lc.ROLE_LABELS[lc.DESK])
+        return SHORT_ROLES[lc.DESK]
     if e.to_status in (lc.RECEIVED, lc.IN_REVIEW):
-        return _(lc.ROLE_LABELS[lc.SPECIALIST])
+        return SHORT_ROLES[lc.SPECIALIST]
     return ""
 
 
@@ -283,7 +288,7 @@ async def _tracking(db: AsyncSession, dossier: Dossier, events: list[DossierEven
             due_s = TIMELY.get(x.timeliness or "withdrawn", "")
         else:  # the appointment recorded with the step (receipt, apology), if any
             due_s = _day(_, date.fromisoformat(data["due"])) if data.get("due") else ""
-        steps.append({"at": calendar.to_local(e.at).strftime("%H:%M %d/%m/%Y"), "part": titles[x.id], "what": what,
+        steps.append({"at": calendar.to_local(e.at).strftime("%H:%M\n%d/%m/%Y"), "part": titles[x.id], "what": what,
                       "by": await _actor_name(db, e, _), "to": _receiver(e, officers, _), "due": due_s,
                       "note": note})
     units = list(dict.fromkeys(_unit(x, _)[0] for x in legs))
