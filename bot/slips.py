@@ -1,93 +1,26 @@
-"""The desk's slips as PDF documents: rendered for officers on demand, sent to citizens from the outbox, and the
-officer chat's “In phiếu” and apology steps.
-
-* :func:`render_slip` — a leg's slip as PDF bytes, rendered in the worker process (bot/workers.py) from the
-  values of bot/cases/slips.py and the templates of dialogs/forms/slip_templates;
-* :class:`SlipCopies` — the notifier's preparer of ``slip`` rows (bot/cases/slips.py writes them with the
-  receive, supplement and reject actions): renders, stores in the attachment store, hands the sender the file,
-  exactly as the citizen's form copy (bot/formcopy.py, whose ``attach`` registers this preparer too);
-* :func:`register` — the officer-chat plug-in: every dossier gets “In phiếu” (the slips that exist for the
-  officer's leg, each sent as a file) and, on an overdue leg the officer may write about, “Xin lỗi, hẹn lại
-  ngày trả”: the new date (a working day after today), the reason, then the letter as a PDF draft to sign.
+"""The officer chat's slips: every dossier gets “In phiếu” (the slips that exist for the officer's leg, each sent
+as a file, bot/slipcopy.py) and, on an overdue leg the officer may write about, “Xin lỗi, hẹn lại ngày trả”: the
+new date (a working day after today), the reason, then the letter as a PDF draft to sign (bot/cases/apology.py).
 """
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import Executor
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from dialogs.catalog import Catalog
-from dialogs.forms.slips import SLIP_TITLES, render_slip_pdf, slip_file_name
+from dialogs.forms.slips import SLIP_TITLES, slip_file_name
 from dialogs.i18n import N_
 from dialogs.messages import NAV_CANCEL, Ask, FileRef, Message
 from dialogs.parsing import Invalid, parse_date
 from dialogs.textnorm import fold
-from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
-from storage.attachments import AttachmentStore
-from storage.models import Dossier, DossierLeg
-from storage.officers_repo import LegRepo
+from storage.models import Dossier
 
 from .cases import ActionRefused, apology, scoped
-from .cases.slips import KIND, available_slips, reappointed, slip_values
-from .notifier import PermanentError
+from .cases.slips import available_slips, reappointed
 from .officer_chat.context import OfficerCtx
 from .officer_chat.router import officer_chat_of
 from .officer_chat.views import show_dossier
 from .pipeline import Pipeline
-from .workers import run_in_worker
-
-MIME = "application/pdf"
-
-
-async def render_slip(db: AsyncSession, dossier: Dossier, leg: DossierLeg, kind: str, *, calendar: WorkCalendar,
-                      now: datetime, catalog: Catalog | None = None, ref: int | None = None,
-                      executor: Executor | None = None) -> bytes | None:
-    """Slip ``kind`` of the leg as PDF bytes (None if the leg has no such slip), rendered off the event loop."""
-    got = await slip_values(db, dossier, leg, kind, calendar=calendar, now=now, catalog=catalog, ref=ref)
-    if got is None:
-        return None
-    values, when = got
-    return await run_in_worker(render_slip_pdf, kind, values, day=calendar.today(when), when=calendar.to_local(when),
-                               code=dossier.code, executor=executor)
-
-
-class SlipCopies:
-    """The notifier's preparer of ``slip`` rows: the payload gains ``file`` once the slip is rendered and stored."""
-
-    def __init__(self, sm: async_sessionmaker, store: AttachmentStore, *, calendar: WorkCalendar | None = None,
-                 catalog: Catalog | None = None, executor: Executor | None = None):
-        self.sm, self.store, self.executor = sm, store, executor
-        self.calendar = calendar or DEFAULT_CALENDAR
-        self.catalog = catalog
-
-    async def __call__(self, payload: dict[str, Any]) -> dict[str, Any]:
-        code, kind = str(payload.get("code") or ""), str(payload.get("slip") or "")
-        async with self.sm() as db:
-            d = (await db.execute(select(Dossier).where(Dossier.code == code))).scalar_one_or_none()
-            leg = await LegRepo(db).get(int(payload.get("leg") or 0))
-            if d is None or leg is None or leg.dossier_id != d.id or kind not in SLIP_TITLES:
-                raise PermanentError("no such slip")
-            ref = payload.get("ref")
-            pdf = await render_slip(db, d, leg, kind, calendar=self.calendar, now=datetime.now(UTC),
-                                    catalog=self.catalog, ref=int(ref) if ref else None, executor=self.executor)
-        if pdf is None:
-            raise PermanentError("the slip no longer exists")
-        sha = await asyncio.to_thread(self.store.put, pdf)
-        return {**payload, "file": {"path": str(self.store.path(sha)), "sha256": sha,
-                                    "name": slip_file_name(code, kind), "mime": MIME}}
-
-
-def attach(notifier: Any, runtime: Any, *, executor: Executor | None = None) -> SlipCopies:
-    """Make ``notifier`` deliver citizens' slips (rendered with ``runtime``'s database and attachment store)."""
-    prep = SlipCopies(runtime.sm, runtime.attachments, calendar=getattr(runtime, "calendar", None),
-                      catalog=getattr(runtime, "catalog", None), executor=executor)
-    notifier.preparers[KIND] = prep
-    return prep
-
+from .slipcopy import MIME, render_slip
 
 # -- the officer chat ------------------------------------------------------------------------------------
 STEP_DATE, STEP_REASON = "apology_date", "apology_reason"

@@ -147,4 +147,4 @@ def _slips() -> list[str]:
     for t in sorted(load_slips().values(), key=lambda t: t.id):
         out.append(f"| {_cell(t.title)} | {_cell(t.form)} | {_cell(t.legal_basis)} | "
                    f"{_period(t.effective_from, t.effective_to)} | {_ok(t.verified)} | {_cell(' '.join(t.notes))} |")
-    return out + [""]
+    return [*out, ""]

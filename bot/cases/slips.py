@@ -274,9 +274,10 @@ async def _tracking(db: AsyncSession, dossier: Dossier, events: list[DossierEven
     steps = []
     by_leg = {x.id: x for x in legs}
     for e in events:
-        x = by_leg.get(e.leg_id)
-        if x is None:
+        hit = by_leg.get(e.leg_id) if e.leg_id is not None else None
+        if hit is None:
             continue
+        x = hit
         data = e.data or {}
         label = lc.event_label(e.action)
         what = _(label) if label else _(lc.STATUS_LABELS.get(e.to_status, e.to_status))

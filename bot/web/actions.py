@@ -31,8 +31,8 @@ from ..officer_chat.views import available_actions
 
 __all__ = [
     "ACTIONS",
-    "ActionRefused",
     "SLIP_TITLES",
+    "ActionRefused",
     "apologise",
     "available",
     "available_slips",
@@ -247,7 +247,7 @@ async def outbox_for(db: AsyncSession, *, chat_key: str | None = None, kind: str
 async def render_slip(db: AsyncSession, dossier: Dossier, leg: DossierLeg, kind: str, *, calendar: WorkCalendar,
                       now: datetime, catalog: Catalog) -> bytes | None:
     """A slip of the leg as PDF (the chat's own rendering, bot/slips.py); None if the leg has none of this kind."""
-    from ..slips import render_slip as render
+    from ..slipcopy import render_slip as render
     return await render(db, dossier, leg, kind, calendar=calendar, now=now, catalog=catalog)
 
 
