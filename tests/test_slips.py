@@ -248,3 +248,25 @@ async def test_web_desk_prints_each_slip_and_apologises_with_csrf(desk, clock): 
     assert (await far.get(f"{page}/slip/tracking.pdf")).status == 404
     r = await post(far, f"{page}/apology", {"new_date": "2026-12-10", "reason": "Chờ xác minh"})
     assert r.status in (404, 409) and "thuộc phạm vi của bạn" in await r.text()
+
+
+async def test_linked_death_group_each_agency_has_its_receipt_and_the_sheet_shows_both_parts(chat, runtime: Runtime):
+    from tests.test_linked_legs import death_dossier
+    code, commune = await death_dossier(chat, runtime)
+    ubnd = await officer(runtime, lc.LEADER, name="Trần Lan", commune=commune, agency="commune")
+    police = await officer(runtime, lc.LEADER, name="Đỗ Hùng", commune=commune, agency="police")
+    for o in (ubnd, police):
+        await do(runtime, o, off.claim, code)
+        await do(runtime, o, off.receive, code)
+    rows = await outbox(runtime, kind="slip", chat_key=chat.user)
+    assert [r.payload["slip"] for r in rows] == ["receipt", "receipt"]  # one per agency's part
+    assert len({r.payload["leg"] for r in rows}) == 2
+    key = await chat_key(runtime, police)
+    r = await press(runtime, key, choice=f"slip:receipt:{code}")
+    [doc] = files(r)
+    text = pdf_text(doc.file.path)
+    assert "Công an cấp xã" in text and "Xóa đăng ký thường trú" in text and "Đỗ Hùng" in text
+    r = await press(runtime, key, choice=f"slip:tracking:{code}")
+    text = pdf_text(files(r)[0].file.path)
+    assert "Đăng ký khai tử" in text and "Xóa đăng ký thường trú" in text
+    assert "Trần Lan" in text and "Đỗ Hùng" in text
