@@ -185,6 +185,10 @@ async def test_apology_for_a_late_leg_sets_a_new_date_and_tells_the_citizen(runt
     assert (await leg_of(runtime, code)).due_date == leg.due_date
     [told] = await outbox(runtime, kind="citizen_reappointed")
     assert told.chat_key == CITIZEN and "09/12/2026" in told.payload["text"] and "xin lỗi" in told.payload["text"]
+    # and the citizen's /hoso shows the new date
+    async with runtime.sm() as db:
+        [mine] = await off.citizen_dossiers(db, CITIZEN, runtime.calendar, runtime.now(), catalog=runtime.catalog)
+    assert "hẹn lại ngày trả kết quả: 09/12/2026" in mine["status_label"]
 
 
 async def test_apology_is_refused_to_a_specialist_who_does_not_hold_the_leg(runtime: Runtime, clock):
