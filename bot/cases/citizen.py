@@ -34,8 +34,8 @@ from .base import (
     value_text,
 )
 from .deadlines import days_left, dossier_due
-from .slips import reappointed
 from .notify import citizen_chats, citizen_text, enqueue, leg_officers, push_officers
+from .slips import reappointed
 from .transition import transition
 
 log = logging.getLogger("dvcbot.cases")
