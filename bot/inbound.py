@@ -28,6 +28,12 @@ from typing import Any
 
 from aiohttp import web
 
+from dialogs.i18n import N_
+
+#: what a person hears when the database is down, locked or out of disk (their message is kept)
+BUSY = N_("Hệ thống đang bận, vui lòng thử lại sau ít phút. Tin nhắn của bạn đã được giữ lại và sẽ được trả lời "
+          "ngay khi hệ thống sẵn sàng.")
+
 
 @dataclass(frozen=True)
 class InboundLimits:

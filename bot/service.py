@@ -33,7 +33,7 @@ from dialogs.engine import Draft, Engine, Session
 from dialogs.messages import Incoming, Reply
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.attachments import AttachmentStore
-from storage.db import make_engine, sessionmaker, upgrade
+from storage.db import make_engine, sessionmaker, unavailable, upgrade
 from storage.repo import ConversationRepo
 
 from .app import build_pipeline
@@ -41,6 +41,7 @@ from .pipeline import Pipeline, Turn
 
 log = logging.getLogger("dvcbot.service")
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+MIN_FREE_MB = 100  # below this much free disk in the data folder, the health endpoint says the bot is not ok
 
 
 class ChatLocks:
@@ -105,6 +106,30 @@ class Runtime:
     async def close(self) -> None:
         if self.db_engine is not None:
             await self.db_engine.dispose()
+
+    async def health(self, *, timeout: float = 2.0, min_free_mb: int = MIN_FREE_MB) -> dict[str, Any]:
+        """What a health endpoint reports: whether a write transaction can start now (SQLite takes the write
+        lock at BEGIN, so a locked file shows here) and whether the data folder has room. ``ok`` is False when
+        either is not the case: the bot then keeps what it receives and answers that it is busy."""
+        import shutil
+
+        from sqlalchemy import text
+
+        out: dict[str, Any] = {"ok": True, "db": "ok", "disk": "ok"}
+        try:
+            async with asyncio.timeout(timeout):
+                async with self.sm() as db, db.begin():
+                    await db.execute(text("SELECT 1"))
+        except Exception as exc:  # down, locked or out of disk: what, not why (no personal data in errors here)
+            out.update(ok=False, db="unavailable" if unavailable(exc) else "error")
+        try:
+            free = shutil.disk_usage(self.var_dir if self.var_dir.exists() else Path.cwd()).free
+            out["disk_free_mb"] = free // (1024 * 1024)
+            if free < min_free_mb * 1024 * 1024:
+                out.update(ok=False, disk="low")
+        except OSError:
+            out.update(ok=False, disk="unknown")
+        return out
 
     async def __aenter__(self) -> Runtime:
         return await self.open()

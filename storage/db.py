@@ -65,7 +65,8 @@ def make_engine(url: str | None = None) -> AsyncEngine:
         path = _sqlite_path(url)
         if path:
             private_sqlite_file(path)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        busy = busy_seconds()
+        engine = create_async_engine(url, connect_args={"timeout": busy}, hide_parameters=True)
         # A connection invalidated while its task is cancelled (a shutdown, a client gone) is "terminated": a
         # shielded graceful close plus a force close. With aiosqlite 0.22 the two stop its thread twice, the
         # graceful close then waits for a thread that is gone, and that task never ends: a shutdown (or a
@@ -81,7 +82,7 @@ def make_engine(url: str | None = None) -> AsyncEngine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
             cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")
@@ -92,6 +93,48 @@ def make_engine(url: str | None = None) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
+
+
+def busy_seconds() -> float:
+    """How long a SQLite statement waits for another process's write lock before it fails (“database is
+    locked”): 30 s, or ``$DVCBOT_DB_BUSY_SECONDS``."""
+    try:
+        return max(0.1, float(os.environ.get("DVCBOT_DB_BUSY_SECONDS", "30")))
+    except ValueError:
+        return 30.0
+
+
+#: what a database that is down, locked or out of disk says (SQLite's and PostgreSQL's own words, lower case)
+_UNAVAILABLE = ("database is locked", "database table is locked", "disk i/o error", "database or disk is full",
+                "unable to open database", "no space left", "disk full", "could not write", "connection refused",
+                "connection was closed", "connection is closed", "too many connections", "the database system is",
+                "cannot connect now", "server closed the connection", "terminating connection")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be used right now (down, locked, disk full), as opposed to a
+    fault in what we asked of it: the caller keeps what it has and tries again later."""
+    import errno
+
+    from sqlalchemy.exc import DBAPIError, InterfaceError
+    e: BaseException | None = exc
+    seen: set[int] = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.ECONNREFUSED, errno.EIO):
+            return True
+        if isinstance(e, ConnectionError | TimeoutError):
+            return True
+        if isinstance(e, InterfaceError) or (isinstance(e, DBAPIError) and e.connection_invalidated):
+            return True  # (an OperationalError such as “no such table” is our fault: only its words below count)
+        name = type(e).__name__
+        if name in {"CannotConnectNowError", "TooManyConnectionsError", "ConnectionDoesNotExistError",
+                    "DiskFullError", "AdminShutdownError", "CrashShutdownError", "PostgresConnectionError"}:
+            return True
+        if any(w in str(e).lower() for w in _UNAVAILABLE):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
 
 
 def rowcount(result: Result[Any]) -> int:

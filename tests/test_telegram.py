@@ -678,3 +678,54 @@ async def test_replies_of_a_committed_turn_survive_a_kill_before_they_are_sent(r
         assert "lý do gì" in (r.text or "") or "đồng ý" in (r.text or "").lower(), r.text
     finally:
         await b.stop()
+
+
+async def test_a_locked_database_keeps_every_message_and_says_the_system_is_busy(sqlite_url, tmp_path, clock,
+                                                                                  fake: FakeTelegramAPI,
+                                                                                  monkeypatch):
+    """Another process holds the SQLite write lock: the webhook answers 503 (Telegram posts the update again) and
+    the person hears “Hệ thống đang bận” once; an update already stored waits in the inbox and is applied once the
+    lock is gone; the health endpoint says so meanwhile. Nothing is half-written or dropped."""
+    import sqlite3
+    monkeypatch.setenv("DVCBOT_DB_BUSY_SECONDS", "0.3")
+    rt = Runtime(sqlite_url, var_dir=tmp_path / "var", now=clock, catalog=shared_catalog())
+    await rt.open(migrate=False)
+    b = await Bot(rt, fake, retry_delay=0.05, busy_retry_max=0.2).start()
+    path = sqlite_url.split("///", 1)[1]
+    lock = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
+    try:
+        await b.send(fake.text_update(CITIZEN, "/start"))
+        health = b.url.replace("/telegram/webhook", "/healthz")
+        async with b.http.get(health) as r:
+            assert r.status == 200 and (await r.json())["db"] == "ok"
+        # 1. the lock is taken before the update arrives: 503, and the person is told, once
+        await asyncio.to_thread(lock.execute, "BEGIN IMMEDIATE")
+        async with b.http.get(health) as r:
+            assert r.status == 503 and (await r.json())["db"] == "unavailable"
+        update = fake.text_update(CITIZEN, "hỗ trợ chi phí mai táng")
+        assert await b.post(update) == 503
+        assert await b.post(update) == 503  # Telegram tries again: still busy, not told twice
+        busy = [m for m in fake.sent(CITIZEN) if "Hệ thống đang bận" in (m.text or "")]
+        assert len(busy) == 1
+        await asyncio.to_thread(lock.execute, "ROLLBACK")
+        await b.send(update)  # posted again once the lock is gone: applied
+        assert "Ai đang khai hồ sơ này?" in (fake.last(CITIZEN).text or "")
+        # 2. the lock is taken after the update is stored: it waits in the inbox and is applied afterwards
+        fake.latency = 0.5  # the turn before it is still sending when the lock is taken
+        await b.post(fake.text_update(CITIZEN, "1"))
+        stored = fake.text_update(CITIZEN, "Thiên tai")
+        assert await b.post(stored) == 200
+        await asyncio.to_thread(lock.execute, "BEGIN IMMEDIATE")
+        await asyncio.sleep(1.5)
+        await asyncio.to_thread(lock.execute, "ROLLBACK")
+        fake.latency = 0
+        await b.channel.join(20)
+        async with rt.sm() as db:
+            assert await InboxRepo(db).status(123456, stored["update_id"]) == "done"
+        s = await rt.session(f"telegram:{CITIZEN}")
+        assert s.draft.answers.get("filer.role") == "self"
+        assert any(v == "thien_tai" for v in s.draft.answers.values()) or s.draft.answers.get("consent.sensitive")
+    finally:
+        lock.close()
+        await b.stop()
+        await rt.close()

@@ -33,6 +33,7 @@ import contextlib
 import inspect
 import io
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -62,11 +63,12 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from bot import formcopy
-from bot.inbound import InboundLimiter, InboundLimits
+from bot.inbound import BUSY, InboundLimiter, InboundLimits
 from bot.notifier import Limits
 from dialogs.i18n import N_
 from dialogs.messages import Ask, ChoiceOut, Incoming, IncomingFile, reply_from_json, reply_to_json
 from storage.attachments import download_name
+from storage.db import unavailable
 from storage.models import Conversation
 
 from .handlers import FEED_KEY, UNREADABLE, PollingIngress, Turn, build_router
@@ -155,6 +157,8 @@ class TelegramConfig:
     max_concurrency: int = 16              # conversation steps running at once (database connections)
     max_attempts: int = 3                  # tries of one update before it is marked failed
     retry_delay: float = 0.5
+    busy_retry_max: float = 30.0           # the longest wait between tries while the database is unavailable
+    busy_notice_every: float = 300.0       # “hệ thống đang bận” at most once per chat in this many seconds
     set_commands: bool = True
     request_timeout: float = 30.0
     inbound: InboundLimits = field(default_factory=InboundLimits)
@@ -210,6 +214,7 @@ class TelegramChannel:
         # presses already answered in the webhook's HTTP response (see webhook_reply)
         self._ask_tokens: dict[int, str] = {}
         self._answered: set[str] = set()
+        self._busy_told: dict[int, float] = {}  # chats told “hệ thống đang bận”, when (monotonic)
         self._started = False
         self._purger: asyncio.Task | None = None
         # Runtime.handle/start(..., tx_hook=) (see docs/telegram.md): mark the inbox row and store the chat
@@ -341,8 +346,9 @@ class TelegramChannel:
                             handle_in_background=False).register(app, path=self.config.webhook_path)
 
         async def health(_request: web.Request) -> web.Response:
-            return web.json_response({"ok": True, "queued": len(self.queues), "accepted": self.stats.accepted,
-                                      "duplicates": self.stats.duplicates})
+            state = await self.runtime.health()
+            state.update(queued=len(self.queues), accepted=self.stats.accepted, duplicates=self.stats.duplicates)
+            return web.json_response(state, status=200 if state["ok"] else 503)
         app.router.add_get("/healthz", health)
         return app
 
@@ -448,7 +454,9 @@ class TelegramChannel:
                 with contextlib.suppress(TelegramAPIError):
                     await self.notice(chat, text)
             return None
-        for attempt in range(1, self.config.max_attempts + 1):
+        attempt, waited = 0, 0
+        while attempt < self.config.max_attempts:
+            attempt += 1
             try:
                 with self.i18n.context():
                     await self.dp.feed_update(self.bot, update, **{FEED_KEY: feed})
@@ -457,6 +465,16 @@ class TelegramChannel:
                 if feed.done or feed.deferred:  # the step committed; what failed was sending the replies
                     log.warning("telegram %s: replies not delivered: %s", key, type(exc).__name__)
                     break
+                if unavailable(exc):  # the database is down, locked or full: nothing was written; keep the
+                    attempt -= 1      # update (still pending in the inbox) and try again, however long it takes
+                    waited += 1
+                    log.warning("telegram %s: database unavailable (%s); update %s waits", key,
+                                type(exc).__name__, update.update_id)
+                    chat = chat_of(job.raw)
+                    if chat is not None:
+                        await self.busy(chat)
+                    await asyncio.sleep(min(self.config.busy_retry_max, self.config.retry_delay * 2 ** waited))
+                    continue
                 final = attempt >= self.config.max_attempts
                 log.warning("telegram %s: update %s failed (%s), attempt %d%s%s", key, update.update_id,
                             type(exc).__name__, attempt, ", giving up" if final else "",
@@ -511,6 +529,19 @@ class TelegramChannel:
                 text = _(LATE)
             with contextlib.suppress(TelegramAPIError):
                 await self.notice(int(chat), text)
+
+    async def busy(self, chat_id: int) -> None:
+        """Tell the chat the system is busy, at most once every few minutes: its message is kept and will be
+        answered once the database is back."""
+        now = time.monotonic()
+        if now - self._busy_told.get(chat_id, -1e9) < self.config.busy_notice_every:
+            return
+        self._busy_told[chat_id] = now
+        if len(self._busy_told) > 10_000:
+            self._busy_told.clear()
+        text = self.gettext(self._langs.get(chat_id, "vi"))(BUSY)
+        with contextlib.suppress(TelegramAPIError):
+            await self.notice(chat_id, text)
 
     async def _apologise(self, chat_id: int) -> None:
         with self.i18n.context(), self.i18n.use_locale(await self.locale_of(chat_id)):

@@ -11,6 +11,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.inbound import InboundLimiter, bounded_int, read_json, secret_ok
+from storage.db import unavailable
 
 from .inbox import chat_of, safe_traceback
 
@@ -29,11 +30,14 @@ class _Channel(Protocol):
 
     def webhook_reply(self, raw: dict[str, Any]) -> dict[str, Any] | None: ...
 
+    async def busy(self, chat_id: int) -> None: ...
+
 
 class InboxWebhookHandler(SimpleRequestHandler):
     """aiogram's webhook request handler, storing the update in the inbox instead of handling it in the
-    request. Telegram gets its 200 as soon as the update is committed. A database failure answers 500, so
-    Telegram delivers the update again; a request that can never be stored gets a 4xx (see bot/inbound.py):
+    request. Telegram gets its 200 as soon as the update is committed. A database that is down, locked or out of
+    disk answers 503 (and the person is told the system is busy), any other failure to store 500, so Telegram
+    delivers the update again; a request that can never be stored gets a 4xx (see bot/inbound.py):
     a wrong secret (compared in constant time, any bytes) 401, a body over :data:`MAX_BODY` 413, anything
     that is not an update (bad JSON, too deep, an ``update_id`` or chat id that is not a 64-bit integer) 400,
     and a flood over the process's inbound limit 429. The 200 of a new button press carries its
@@ -58,6 +62,13 @@ class InboxWebhookHandler(SimpleRequestHandler):
         try:
             new = await self.channel.accept(raw)
         except Exception as exc:
+            if unavailable(exc):  # down, locked or disk full: Telegram posts it again later; the person is told
+                log.warning("telegram webhook: database unavailable (%s); update %s refused with 503",
+                            type(exc).__name__, raw.get("update_id"))
+                chat = chat_of(raw)
+                if chat is not None:
+                    await self.channel.busy(chat)
+                return web.Response(body="Busy", status=503, headers={"Retry-After": "10"})
             log.error("telegram webhook: could not store update %s\n%s", raw.get("update_id"), safe_traceback(exc))
             return web.Response(body="Try again", status=500)
         # one Bot API call may ride on the response (Telegram makes it): a button press is answered here

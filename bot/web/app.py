@@ -253,8 +253,9 @@ async def set_lang(request: web.Request) -> web.StreamResponse:
     return resp
 
 
-async def health(_request: web.Request) -> web.Response:
-    return web.Response(text="ok")
+async def health(request: web.Request) -> web.Response:
+    state = await request.app[RUNTIME].health()
+    return web.json_response(state, status=200 if state["ok"] else 503)
 
 
 async def home(_request: web.Request) -> web.StreamResponse:

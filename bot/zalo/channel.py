@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,12 +33,13 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot import accounts, formcopy
-from bot.inbound import InboundLimiter, InboundLimits, read_json, secret_ok
+from bot.inbound import BUSY, InboundLimiter, InboundLimits, read_json, secret_ok
 from bot.notifier import Limits
 from bot.telegram.inbox import ChatQueues, safe_traceback
 from dialogs.i18n import N_, translator
 from dialogs.messages import Ask, Incoming, IncomingFile, reply_from_json, reply_to_json
 from storage.attachments import download_name
+from storage.db import unavailable
 from storage.models import Conversation
 from storage.officers_repo import OfficerRepo
 
@@ -76,6 +78,8 @@ class ZaloConfig:
     max_concurrency: int = 16
     max_attempts: int = 3                 # tries of one update before it is marked failed
     retry_delay: float = 0.5
+    busy_retry_max: float = 30.0      # the longest wait between tries while the database is unavailable
+    busy_notice_every: float = 300.0  # “hệ thống đang bận” at most once per chat in this many seconds
     request_timeout: float = 30.0
     max_image: int = 10 * 1024 * 1024
     inbound: InboundLimits = field(default_factory=InboundLimits)
@@ -142,6 +146,7 @@ class ZaloChannel:
         self.stats = ChannelStats()
         self._started = False
         self._purger: asyncio.Task | None = None
+        self._busy_told: dict[str, float] = {}  # chats told “hệ thống đang bận”, when (monotonic)
         self.links = FileLinks(config, runtime.attachments)
 
     @property
@@ -237,6 +242,12 @@ class ZaloChannel:
         try:
             await self.accept(raw)
         except Exception as exc:
+            if unavailable(exc):  # down, locked or disk full: Zalo posts it again; the person is told, once
+                log.warning("zalo webhook: database unavailable (%s); update refused with 503", type(exc).__name__)
+                chat = parse(raw).chat_key
+                if chat:
+                    await self.busy(chat)
+                return web.json_response({"ok": False}, status=503, headers={"Retry-After": "10"})
             log.error("zalo webhook: could not store an update\n%s", safe_traceback(exc))
             return web.json_response({"ok": False}, status=500)
         return web.json_response({"ok": True})
@@ -249,8 +260,9 @@ class ZaloChannel:
         app.router.add_get("/zalo/files/{sha}/{exp}/{sig}/{name}", self.links.serve)
 
         async def health(_request: web.Request) -> web.Response:
-            return web.json_response({"ok": True, "queued": len(self.queues), "accepted": self.stats.accepted,
-                                      "duplicates": self.stats.duplicates})
+            state = await self.runtime.health()
+            state.update(queued=len(self.queues), accepted=self.stats.accepted, duplicates=self.stats.duplicates)
+            return web.json_response(state, status=200 if state["ok"] else 503)
         app.router.add_get("/healthz", health)
 
         async def on_startup(_app) -> None:
@@ -431,7 +443,9 @@ class ZaloChannel:
         if ev.chat_key is None:
             await self._mark(job.row_id)
             return False
-        for attempt in range(1, self.config.max_attempts + 1):
+        attempt, waited = 0, 0
+        while attempt < self.config.max_attempts:
+            attempt += 1
             stepped = False
             try:
                 async with self.sem:
@@ -452,6 +466,13 @@ class ZaloChannel:
                 await self._replies_sent(job.row_id)  # a kill before this line: sent at the next start
                 return False
             except Exception as exc:
+                if not stepped and unavailable(exc):  # nothing written: the event stays pending; try again
+                    attempt -= 1
+                    waited += 1
+                    log.warning("zalo %s: database unavailable (%s); the event waits", key, type(exc).__name__)
+                    await self.busy(ev.chat_key)
+                    await asyncio.sleep(min(self.config.busy_retry_max, self.config.retry_delay * 2 ** waited))
+                    continue
                 if stepped:  # the step committed; what failed was sending the replies (or marking the row)
                     log.warning("zalo %s: replies not delivered: %s", key, type(exc).__name__)
                     await self._replies_sent(job.row_id)
@@ -584,6 +605,18 @@ class ZaloChannel:
         name = download_name(str(file.get("name") or ""), mime)
         sha = str(file.get("sha256") or "")
         return file_note(caption, name, self.file_link(sha, name) if len(sha) == 64 else None, _, FILE_LINK_DAYS)
+
+    async def busy(self, chat_key: str) -> None:
+        """Tell the chat the system is busy, at most once every few minutes: its message is kept and will be
+        answered once the database is back (the language is this process's last known one: no database now)."""
+        now = time.monotonic()
+        if now - self._busy_told.get(chat_key, -1e9) < self.config.busy_notice_every:
+            return
+        self._busy_told[chat_key] = now
+        if len(self._busy_told) > 10_000:
+            self._busy_told.clear()
+        with contextlib.suppress(Exception):
+            await self.notice(chat_key, translator("vi")(BUSY))
 
     async def notice(self, chat_key: str, text: str) -> None:
         await self.out.text(chat_key, text)
