@@ -50,6 +50,8 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
     yield "sworn_statement", proc.sworn_statement
     for s in proc.sections:
         yield f"{s.id}.title", s.title
+        if s.subject:
+            yield f"{s.id}.subject", s.subject
         if s.repeat:
             yield f"{s.id}.repeat.item_label", s.repeat.item_label
             yield f"{s.id}.repeat.more_prompt", s.repeat.more_prompt

@@ -337,3 +337,40 @@ async def test_the_web_desk_shows_the_wait_and_refuses_to_approve(chat: Chat, ru
 def _pdf_bytes_text(data: bytes) -> str:
     from pypdf import PdfReader
     return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the supplement picker: each agency its own part's fields (legs[].sections)
+# ---------------------------------------------------------------------------------------------------------
+async def test_each_agency_asks_supplements_of_its_own_parts_fields_only(chat: Chat, runtime: Runtime):
+    from dialogs.i18n import translator
+    await birth_start(chat)
+    await birth_people(chat)
+    await birth_residence(chat)
+    await birth_insurance(chat)
+    await birth_docs(chat)
+    code = await submit(chat)
+    commune = (await dossier(runtime, code))["commune_code"]
+    form, _ = runtime.catalog.form("lien-thong-khai-sinh"), translator("vi")
+    label = {p: form.label(p, _) for p in ("child.full_name", "marriage.number", "residence.case",
+                                           "insurance.facility", "docs.birth_certificate")}
+    seen = {}
+    for agency in ("commune", "police", "social_insurance"):
+        leader = await officer(runtime, lc.LEADER, commune=commune, agency=agency)
+        say = await officer_chat(runtime, leader)
+        await say(choice=f"claim:{code}")
+        r = await say(choice=f"supplement:{code}")
+        assert r[-1].kind == "multi_choice" and "Theo phần: " in r[-1].text
+        seen[agency] = (leader, [c.label for c in r[-1].choices])
+        await say(text="hủy")
+    commune_labels, police_labels, si_labels = (seen[a][1] for a in ("commune", "police", "social_insurance"))
+    assert label["child.full_name"] in commune_labels and label["child.full_name"] in police_labels
+    assert label["marriage.number"] in commune_labels and label["docs.birth_certificate"] in commune_labels
+    assert label["residence.case"] not in commune_labels and label["insurance.facility"] not in commune_labels
+    assert label["residence.case"] in police_labels and label["insurance.facility"] not in police_labels
+    assert label["insurance.facility"] in si_labels and label["marriage.number"] not in si_labels
+    assert len(commune_labels) < len(set(commune_labels) | set(police_labels) | set(si_labels))
+    # the commune cannot ask for the police's fields from the CLI either
+    with pytest.raises(off.ActionRefused):
+        await do(runtime, seen["commune"][0], off.request_supplement, code, ["residence.case"], "Thiếu địa chỉ",
+                 catalog=runtime.catalog)

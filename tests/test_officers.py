@@ -630,3 +630,43 @@ async def test_specialists_are_pushed_when_the_desk_receives_not_offered_a_claim
     assert code in pushed.payload["text"] and f"claim:{code}" in [c["value"] for c in pushed.payload["choices"]]
     r = await runtime.handle(sk, Incoming(choice=f"claim:{code}"))  # and the button works
     assert not any(isinstance(m, Message) and m.error for m in r)
+
+
+async def test_the_supplement_picker_tells_same_named_fields_apart_and_so_does_the_request(runtime: Runtime):
+    leader = await officer(runtime, lc.LEADER)
+    code = await submit(runtime)
+    lk = await chat_key(runtime, leader)
+    await runtime.handle(lk, Incoming(choice=f"claim:{code}"))
+    r = await runtime.handle(lk, Incoming(choice=f"supplement:{code}"))
+    ask = r[-1]
+    assert ask.field == "officer.supplement_fields" and ask.kind == "multi_choice" and ask.multi
+    labels = [c.label for c in ask.choices]
+    assert "Xong, nhập lý do" not in labels  # Telegram adds its own “Xong”
+    assert "Họ và tên (người mất)" in labels and "Họ và tên (người đứng ra mai táng)" in labels
+    assert "Họ và tên" not in labels and len(set(labels)) == len(labels)
+    assert "· Thông tin người chết được mai táng 2–11 ·" in ask.text  # the sections' numbers
+    n = labels.index("Họ và tên (người mất)") + 1
+    r = await runtime.handle(lk, Incoming(text=f"{n}"))  # one number typed: that field, then the reason
+    assert r[-1].field == "officer.supplement_reason"
+    await runtime.handle(lk, Incoming(text="Họ tên người mất khác giấy báo tử."))
+    [note] = await outbox(runtime, kind="citizen_needs_supplement")
+    assert "• Họ và tên (người mất)" in note.payload["text"]
+    # the citizen's chat names it the same way
+    r = await runtime.handle(CITIZEN, Incoming(text="bổ sung"))
+    assert "Bạn cần gửi lại: Họ và tên (người mất)." in text(r)
+
+
+async def test_the_supplement_picker_is_cancelled_by_its_button_and_needs_one_item(runtime: Runtime):
+    desk = await officer(runtime, lc.DESK)
+    code = await submit(runtime)
+    dk = await chat_key(runtime, desk)
+    await runtime.handle(dk, Incoming(choice=f"claim:{code}"))
+    await runtime.handle(dk, Incoming(choice=f"supplement:{code}"))
+    r = await runtime.handle(dk, Incoming(text="không"))  # Telegram's “Xong” with nothing ticked sends this
+    assert "ít nhất một mục" in "\n".join(m.text for m in r if isinstance(m, Message) and m.error)
+    assert r[-1].field == "officer.supplement_fields"
+    r = await runtime.handle(dk, Incoming(choice="nav:cancel"))  # the “Hủy” button
+    assert "Đã hủy thao tác." in text(r) and r[-1].field == "officer.dossier"
+    r = await runtime.handle(dk, Incoming(choice=f"reject:{code}"))
+    r = await runtime.handle(dk, Incoming(choice="nav:cancel"))
+    assert "Đã hủy thao tác." in text(r) and await status_of(runtime, code) == "submitted"

@@ -5,6 +5,7 @@ Each action goes through :func:`bot.cases.transition.transition`; refusals raise
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,7 @@ from storage.models import Dossier, DossierLeg, Officer, SupplementRequest
 from storage.officers_repo import LegRepo, OfficerRepo, SupplementRepo
 
 from .base import ActionRefused, form_of, officer_actor, proc_title, refused
+from .links import leg_sections
 from .notify import push_officers
 from .transition import transition
 
@@ -76,13 +78,16 @@ async def review(db: AsyncSession, officer: Officer, code: str, now: datetime, *
     return leg
 
 
-def requestable_fields(dossier: Dossier, catalog: Catalog | None = None, today: date | None = None) -> list[str]:
-    """The paths an officer may ask the citizen to supplement: the questions that apply to the answers."""
+def requestable_fields(dossier: Dossier, catalog: Catalog | None = None, today: date | None = None,
+                       sections: Collection[str] | None = None) -> list[str]:
+    """The paths an officer may ask the citizen to supplement: the questions that apply to the answers (only
+    those of ``sections``, a linked leg's own: bot/cases/links.py's leg_sections), in the form's order."""
     form = form_of(dossier, catalog)
     answers = dossier.answers or {}
     if form is None:
         return list(answers)
-    return [s.path for s in form.slots(answers, today) if not s.synthetic]
+    return [s.path for s in form.slots(answers, today)
+            if not s.synthetic and (sections is None or s.section.id in sections)]
 
 
 def supplement_days() -> int:
@@ -98,7 +103,8 @@ async def request_supplement(db: AsyncSession, officer: Officer, code: str, fiel
     """Ask the citizen to supplement ``fields`` (paths of the form) for ``reason`` within ``days`` working days
     (:func:`supplement_days` by default); the clock pauses. The citizen reads the deadline."""
     d, leg = await scoped(db, officer, code)
-    allowed_paths = requestable_fields(d, catalog, DEFAULT_CALENDAR.today(now))
+    allowed_paths = requestable_fields(d, catalog, DEFAULT_CALENDAR.today(now),
+                                       leg_sections(d, leg, catalog, calendar))
     fields = list(dict.fromkeys(fields))
     bad = [f for f in fields if f not in allowed_paths]
     if bad:

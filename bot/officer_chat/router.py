@@ -16,7 +16,7 @@ from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
 from dialogs.codes import find_code
 from dialogs.i18n import translator
-from dialogs.messages import Ask, Incoming, Message, Reply
+from dialogs.messages import NAV_CANCEL, Ask, Incoming, Message, Reply
 from dialogs.parsing import match_choice
 from dialogs.textnorm import fold
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
@@ -74,11 +74,13 @@ def _resolve_choice(ctx: OfficerCtx, incoming: Incoming) -> tuple[str | None, st
     last = ctx.state.get("choices") or []
     if not text or not last:
         return None, text
+    if ctx.state.get("step") == "supplement_fields":  # a multiple choice: numbers and labels read there
+        return None, text
     if re.fullmatch(r"\d{1,3}", text):
         i = int(text)
         return (last[i - 1] if 1 <= i <= len(last) else None), text
     labels = ctx.state.get("labels") or []
-    if ctx.state.get("step") == "supplement_fields" or len(labels) != len(last) or \
+    if len(labels) != len(last) or \
             fold(text).strip(" .!") in COMMAND_WORDS or find_code(text):
         return None, text
     return match_choice(text, list(zip(last, labels, strict=True))), text
@@ -103,7 +105,7 @@ async def _dispatch(ctx: OfficerCtx, incoming: Incoming) -> None:
         return await show_queue(ctx)
     if value is None and key in MINE_WORDS:
         return await show_queue(ctx, mine=True)
-    if step and value is None and key in CANCEL_WORDS:
+    if step and ((value is None and key in CANCEL_WORDS) or value == NAV_CANCEL):
         ctx.say(_("Đã hủy thao tác."))
         return await show_dossier(ctx, ctx.state["code"], brief=True)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from dialogs import lifecycle as lc
-from dialogs.i18n import N_
-from dialogs.messages import NAV_CANCEL, Ask
+from dialogs.form import Form
+from dialogs.i18n import N_, Translator
+from dialogs.messages import NAV_CANCEL, Ask, ChoiceOut
 from dialogs.parsing import match_multi_choice
 from storage.models import Dossier, DossierLeg, Officer
 from storage.officers_repo import OfficerRepo
@@ -25,7 +26,7 @@ from ..cases.actions import (
     scoped,
 )
 from ..cases.base import ActionRefused, field_label, form_of, officer_actor, refused
-from ..cases.links import waiting_title
+from ..cases.links import leg_sections, waiting_title
 from .context import OfficerCtx
 from .views import show_dossier
 
@@ -39,7 +40,8 @@ async def start_action(ctx: OfficerCtx, action: str, code: str) -> None:
         check_early(ctx.officer, leg, action, await waiting_title(ctx.db, d, leg, ctx.catalog, ctx.calendar))
     if action == lc.REQUEST_SUPPLEMENT:
         check_early(ctx.officer, leg, action)
-        options = requestable_fields(d, ctx.catalog, ctx.calendar.today(ctx.now))
+        options = requestable_fields(d, ctx.catalog, ctx.calendar.today(ctx.now),
+                                     leg_sections(d, leg, ctx.catalog, ctx.calendar))
         return ask_fields(ctx, d, options, [])
     if action in (lc.APPROVE, lc.REJECT):
         check_early(ctx.officer, leg, action)
@@ -70,20 +72,41 @@ def check_early(officer: Officer, leg: DossierLeg, action: str, waiting_for: str
 
 
 def ask_fields(ctx: OfficerCtx, d: Dossier, options: list[str], picked: list[str]) -> None:
-    """Ask which fields the citizen must supplement (a multiple choice, ``picked`` ticked)."""
+    """Ask which fields the citizen must supplement: a multiple choice of the officer's own part's fields, in the
+    form's order, each label qualified by its section where needed (Form.label), the sections' numbers in the
+    text. Telegram ticks ✅ in place and sends the selection with “Xong”; elsewhere the numbers are typed
+    (“1, 3”); a ``sf:<i>`` button toggles one (``picked`` ticked)."""
     _ = ctx._
     form = form_of(d, ctx.catalog)
     choices = [(f"sf:{i}", ("✅ " if p in picked else "") + field_label(form, p, _)) for i, p in enumerate(options)]
-    choices.append(("sf:done", _("Xong, nhập lý do")))
-    text = _("Chọn các mục người dân cần bổ sung hoặc sửa (có thể chọn nhiều, ví dụ “1, 3”), rồi chọn “Xong”.")
+    text = _("Chọn các mục người dân cần bổ sung hoặc sửa (chọn được nhiều mục; có thể gõ các số, ví dụ “1, 3”).")
+    groups = section_ranges(form, options, _)
+    if len(groups) > 1:
+        text += "\n" + _("Theo phần: {groups}", groups=" · ".join(groups))
     if picked:
         text += "\n" + _("Đã chọn: {items}", items=", ".join(field_label(form, p, _) for p in picked))
-    ctx.ask(text, "officer.supplement_fields", choices, multi=True,
-            keep={"step": "supplement_fields", "code": d.code, "options": options, "picked": picked})
+    ctx.officer.chat_state = {"step": "supplement_fields", "code": d.code, "options": options, "picked": picked,
+                              "choices": [v for v, _l in choices], "labels": [lab for _v, lab in choices]}
+    ctx.replies.append(Ask(text=text, procedure=None, field="officer.supplement_fields", kind="multi_choice",
+                           choices=tuple(ChoiceOut(v, lab) for v, lab in choices), multi=True, nav=(NAV_CANCEL,)))
+
+
+def section_ranges(form: Form | None, paths: list[str], _: Translator) -> list[str]:
+    """“Người mất 1–9”, one per run of ``paths`` in the same section (numbered from 1)."""
+    out: list[tuple[str, int, int]] = []
+    for i, p in enumerate(paths, 1):
+        hit = form.lookup(p) if form is not None else None
+        title = _(hit[0].title) if hit is not None else ""
+        if out and out[-1][0] == title:
+            out[-1] = (title, out[-1][1], i)
+        else:
+            out.append((title, i, i))
+    return [f"{t} {a}–{b}" if a != b else f"{t} {a}" for t, a, b in out if t]
 
 
 async def on_supplement_fields(ctx: OfficerCtx, value: str | None, text: str) -> None:
-    """An answer to :func:`ask_fields`: toggle a field, or go on to the reason once done."""
+    """An answer to :func:`ask_fields`: the numbers or labels typed (or sent by Telegram's “Xong”) go on to the
+    reason; a button toggles a field, and “sf:done” goes on with the ticked ones."""
     _ = ctx._
     st = ctx.state
     options, picked = list(st.get("options") or []), list(st.get("picked") or [])
@@ -103,6 +126,9 @@ async def on_supplement_fields(ctx: OfficerCtx, value: str | None, text: str) ->
         hit = match_multi_choice(text, labelled)
         if hit:
             return await ask_free_text(ctx, "supplement_reason", d.code, picked=hit)
+        if hit == []:  # “không”, or Telegram's “Xong” with nothing ticked
+            ctx.say(_("Vui lòng chọn ít nhất một mục cần bổ sung."), error=True)
+            return ask_fields(ctx, d, options, picked)
     ctx.say(_("Chưa rõ mục nào. Chọn số thứ tự, ví dụ “1, 3”, hoặc gõ “hủy”."), error=True)
     ask_fields(ctx, d, options, picked)
 
