@@ -670,3 +670,27 @@ async def test_the_supplement_picker_is_cancelled_by_its_button_and_needs_one_it
     r = await runtime.handle(dk, Incoming(choice=f"reject:{code}"))
     r = await runtime.handle(dk, Incoming(choice="nav:cancel"))
     assert "Đã hủy thao tác." in text(r) and await status_of(runtime, code) == "submitted"
+
+
+async def test_releasing_a_claim_is_named_apart_from_the_list_and_confirmed(runtime: Runtime):
+    desk = await officer(runtime, lc.DESK)
+    code = await submit(runtime)
+    dk = await chat_key(runtime, desk)
+    r = await runtime.handle(dk, Incoming(choice=f"claim:{code}"))
+    labels = [c.label for c in r[-1].choices]
+    assert "Bỏ nhận xử lý" in labels and "Về danh sách hồ sơ" in labels
+    assert not any("hàng đợi" in lab for lab in labels)  # nothing left to confuse them by
+    r = await runtime.handle(dk, Incoming(choice=f"release:{code}"))
+    assert r[-1].field == "officer.confirm_release" and [c.label for c in r[-1].choices] == ["Đồng ý", "Không"]
+    assert (await leg_of(runtime, code)).claimed_by == desk  # nothing done yet
+    r = await runtime.handle(dk, Incoming(text="không"))
+    assert "không bỏ nhận xử lý" in text(r) and r[-1].field == "officer.dossier"
+    assert (await leg_of(runtime, code)).claimed_by == desk
+    r = await runtime.handle(dk, Incoming(text="bo nhan xu ly"))  # the label typed, without diacritics
+    assert r[-1].field == "officer.confirm_release"
+    r = await runtime.handle(dk, Incoming(text="gì vậy"))
+    assert r[-1].field == "officer.confirm_release" and any(isinstance(m, Message) and m.error for m in r)
+    r = await runtime.handle(dk, Incoming(text="1"))  # Đồng ý
+    assert f"Đã bỏ nhận xử lý hồ sơ {code}" in text(r) and (await leg_of(runtime, code)).claimed_by is None
+    r = await runtime.handle(dk, Incoming(text="về danh sách hồ sơ"))
+    assert r[-1].field == "officer.queue"

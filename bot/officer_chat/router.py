@@ -27,7 +27,15 @@ from ..cases.base import ActionRefused, catalog_or_default, unit_text
 from ..cases.invites import is_invite_attempt, redeem_invite
 from ..pipeline import OFFICER_CHAT, PASS, Pass, Pipeline, Turn
 from .context import CHOICE_ACTIONS, DossierExtra, OfficerChatPlugins, OfficerCtx, OfficerStep
-from .steps import ask_free_text, do_action, on_confirm, on_free_text, on_supplement_fields, start_action
+from .steps import (
+    ask_free_text,
+    do_action,
+    on_confirm,
+    on_confirm_release,
+    on_free_text,
+    on_supplement_fields,
+    start_action,
+)
 from .views import send_files, show_dossier, show_queue
 
 QUEUE_WORDS = {"/hoso", "hoso", "ho so", "/hangdoi", "hang doi", "hangdoi", "/start", "/menu", "menu", "queue",
@@ -116,6 +124,8 @@ async def _dispatch(ctx: OfficerCtx, incoming: Incoming) -> None:
         return await on_free_text(ctx, step, text)
     if step == "confirm" and (value in ("yes", "fix") or (value is None and text and not find_code(text))):
         return await on_confirm(ctx, value)
+    if step == "confirm_release" and (value in ("yes", "no") or (value is None and text and not find_code(text))):
+        return await on_confirm_release(ctx, value)
     if step == "reassign_pick" and value and value.startswith("to:"):
         return await do_action(ctx, lc.REASSIGN, ctx.state["code"], target=int(value[3:]))
 

@@ -58,7 +58,27 @@ async def start_action(ctx: OfficerCtx, action: str, code: str) -> None:
                 [(f"to:{o.id}", f"{o.full_name} ({_(lc.ROLE_LABELS[o.role])})") for o in people],
                 keep={"step": "reassign_pick", "code": d.code})
         return
+    if action == lc.RELEASE:  # easy to press by mistake, and the dossier then waits in the common queue
+        check_early(ctx.officer, leg, action)
+        mine = leg.claimed_by == ctx.officer.id
+        question = _("Bỏ nhận xử lý hồ sơ {code}? Hồ sơ sẽ về hàng đợi chung để cán bộ khác nhận.", code=d.code) \
+            if mine else _("Bỏ người đang xử lý hồ sơ {code}? Hồ sơ sẽ về hàng đợi chung.", code=d.code)
+        ctx.ask(question, "officer.confirm_release", [("yes", _("Đồng ý")), ("no", _("Không"))],
+                keep={"step": "confirm_release", "code": d.code})
+        return
     return await do_action(ctx, action, d.code)
+
+
+async def on_confirm_release(ctx: OfficerCtx, value: str | None) -> None:
+    """“Đồng ý” releases the claim; “Không” keeps it and shows the dossier; anything else asks again."""
+    code = ctx.state["code"]
+    if value == "yes":
+        return await do_action(ctx, lc.RELEASE, code)
+    if value == "no":
+        ctx.say(ctx._("Đã giữ nguyên, không bỏ nhận xử lý."))
+        return await show_dossier(ctx, code, brief=True)
+    ctx.say(ctx._("Chọn “Đồng ý” hoặc “Không”."), error=True)
+    await start_action(ctx, lc.RELEASE, code)
 
 
 def check_early(officer: Officer, leg: DossierLeg, action: str, waiting_for: str | None = None) -> None:
@@ -200,7 +220,7 @@ async def do_action(ctx: OfficerCtx, action: str, code: str, *, reason: str | No
         done = _("Bạn đã nhận xử lý hồ sơ {code}.", code=code)
     elif action == lc.RELEASE:
         await release(db, o, code, now, calendar=cal)
-        done = _("Đã trả hồ sơ {code} về hàng đợi.", code=code)
+        done = _("Đã bỏ nhận xử lý hồ sơ {code}; hồ sơ về hàng đợi chung.", code=code)
     elif action == lc.RECEIVE:
         await receive(db, o, code, now, calendar=cal, catalog=cat)
         done = _("Đã tiếp nhận hồ sơ {code}; hồ sơ chuyển cho công chức chuyên môn. Người dân đã được báo.", code=code)

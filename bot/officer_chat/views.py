@@ -202,7 +202,7 @@ async def show_dossier(ctx: OfficerCtx, code: str, brief: bool = False) -> None:
         choices.append((f"{ACTION_CHOICE[action]}:{d.code}", _(lc.ACTION_LABELS[action])))
     if ctx.store is not None:
         choices.append((f"files:{d.code}", _("Xem tệp và tờ khai")))
-    choices.append(("queue", _("Về hàng đợi")))
+    choices.append(("queue", _("Về danh sách hồ sơ")))
     if len(choices) == 1 + (ctx.store is not None):
         prompt = _("Hồ sơ này hiện không có thao tác nào dành cho bạn.")
     else:
