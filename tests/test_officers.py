@@ -694,3 +694,38 @@ async def test_releasing_a_claim_is_named_apart_from_the_list_and_confirmed(runt
     assert f"Đã bỏ nhận xử lý hồ sơ {code}" in text(r) and (await leg_of(runtime, code)).claimed_by is None
     r = await runtime.handle(dk, Incoming(text="về danh sách hồ sơ"))
     assert r[-1].field == "officer.queue"
+
+
+async def test_a_lone_leader_claims_once_and_is_not_offered_to_themself(runtime: Runtime):
+    leader = await officer(runtime, lc.LEADER, name="Vũ Thị Hà")  # the only officer of the unit
+    code = await submit(runtime)
+    lk = await chat_key(runtime, leader)
+    await runtime.handle(lk, Incoming(choice=f"claim:{code}"))
+    r = await runtime.handle(lk, Incoming(choice=f"reassign:{code}"))  # nobody else: not “1. Vũ Thị Hà”
+    assert "Không có cán bộ nào khác" in text(r) and "Vũ Thị Hà (" not in text(r)
+    r = await runtime.handle(lk, Incoming(choice=f"receive:{code}"))
+    assert "vẫn do bạn xử lý" in text(r) and "công chức chuyên môn" not in text(r)
+    assert (await leg_of(runtime, code)).claimed_by == leader
+    await runtime.handle(lk, Incoming(choice=f"approve:{code}"))
+    await runtime.handle(lk, Incoming(text="7/QĐ-UBND"))
+    r = await runtime.handle(lk, Incoming(choice="yes"))
+    assert "vẫn do bạn giữ để trả kết quả" in text(r) and (await leg_of(runtime, code)).claimed_by == leader
+    r = await runtime.handle(lk, Incoming(choice=f"return:{code}"))
+    assert await status_of(runtime, code) == "result_issued"
+    async with runtime.sm() as db:  # the claims kept are in the history, by the leader
+        evs = list((await db.execute(select(DossierEvent).order_by(DossierEvent.id))).scalars())
+    assert [e.action for e in evs if e.action] == ["claim", "receive", "claim", "approve", "claim", "return_result"]
+
+
+async def test_the_desk_is_told_the_truth_when_the_unit_has_no_specialist(runtime: Runtime):
+    desk = await officer(runtime, lc.DESK)
+    leader = await officer(runtime, lc.LEADER, name="Trần Lan")
+    code = await submit(runtime)
+    dk = await chat_key(runtime, desk)
+    await runtime.handle(dk, Incoming(choice=f"claim:{code}"))
+    r = await runtime.handle(dk, Incoming(choice=f"receive:{code}"))
+    assert "để lãnh đạo xử lý tiếp" in text(r) and "công chức chuyên môn" not in text(r)
+    assert (await leg_of(runtime, code)).claimed_by is None  # the leader takes it from the queue
+    lk = await chat_key(runtime, leader)
+    r = await runtime.handle(lk, Incoming(choice=f"reassign:{code}"))
+    assert "Trần Lan (" not in text(r)  # a leader never gives a dossier to themself

@@ -565,7 +565,7 @@ async def test_officer_approves_a_dossier_through_buttons(tg: Bot, fake: FakeTel
     assert "Bạn đã nhận xử lý hồ sơ" in all_text(fake, officer_chat)
     m = await tg.press(officer_chat, "Tiếp nhận")
     assert "Đã tiếp nhận hồ sơ" in all_text(fake, officer_chat)
-    m = await tg.press(officer_chat, "Nhận xử lý")
+    assert "vẫn do bạn xử lý" in all_text(fake, officer_chat)  # a leader alone: no second claim
     m = await tg.press(officer_chat, "Duyệt")
     assert "Số, ký hiệu văn bản kết quả" in m.text and m.labels() == ["Hủy"]
     m = await tg.say(officer_chat, "123/QĐ-UBND")

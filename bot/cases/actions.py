@@ -58,6 +58,7 @@ async def receive(db: AsyncSession, officer: Officer, code: str, now: datetime, 
     d, leg = await scoped(db, officer, code)
     await transition(db, d, leg, lc.Act(lc.RECEIVE, officer_actor(officer), reason=note), now,
                       calendar or DEFAULT_CALENDAR, catalog=catalog)
+    await keep_claim_if_alone(db, d, leg, officer, now, calendar)
     _ = translator("vi")
     takers = [o for o in await OfficerRepo(db).in_scope(leg.agency, leg.commune_code)
               if o.id != officer.id and o.role == lc.SPECIALIST and lc.allowed(o.role, lc.CLAIM, leg.status)]
@@ -76,6 +77,23 @@ async def review(db: AsyncSession, officer: Officer, code: str, now: datetime, *
     await transition(db, d, leg, lc.Act(lc.REVIEW, officer_actor(officer)), now, calendar or DEFAULT_CALENDAR,
                       catalog=catalog)
     return leg
+
+
+async def keep_claim_if_alone(db: AsyncSession, d: Dossier, leg: DossierLeg, officer: Officer, now: datetime,
+                              calendar: WorkCalendar | None = None) -> bool:
+    """After a hand-over (receive, approve: lifecycle's RELEASES_CLAIM) the leg goes back to the queue for the
+    next desk; when no other active officer of the unit could take it there, the officer who handed it over
+    claims it again at once (an audited “claim”, under the same role table), so a lone leader need not. True if
+    kept."""
+    if leg.claimed_by is not None or not lc.allowed(officer.role, lc.CLAIM, leg.status):
+        return False
+    others = [o for o in await OfficerRepo(db).in_scope(leg.agency, leg.commune_code, with_chat=False)
+              if o.id != officer.id and lc.allowed(o.role, lc.CLAIM, leg.status)]
+    if others:
+        return False
+    await transition(db, d, leg, lc.Act(lc.CLAIM, officer_actor(officer)), now, calendar or DEFAULT_CALENDAR,
+                     notify=False)
+    return True
 
 
 def requestable_fields(dossier: Dossier, catalog: Catalog | None = None, today: date | None = None,
@@ -139,6 +157,7 @@ async def approve(db: AsyncSession, officer: Officer, code: str, result_number: 
     await transition(db, d, leg, lc.Act(lc.APPROVE, officer_actor(officer), reason=note, result_number=result_number),
                       now, calendar or DEFAULT_CALENDAR, data={"result_number": (result_number or "").strip()},
                       catalog=catalog)
+    await keep_claim_if_alone(db, d, leg, officer, now, calendar)
     # the result now waits at the desk: tell whoever can return it
     _ = translator("vi")
     desk = [o for o in await OfficerRepo(db).in_scope(leg.agency, leg.commune_code)

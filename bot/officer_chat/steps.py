@@ -51,7 +51,7 @@ async def start_action(ctx: OfficerCtx, action: str, code: str) -> None:
         people = [o for o in await OfficerRepo(ctx.db).in_scope(leg.agency, leg.commune_code, with_chat=False)
                   # waiting for the citizen: whoever can take the dossier up again once it is supplemented
                   if lc.allowed(o.role, lc.CLAIM, lc.RESUBMITTED if leg.status == lc.NEEDS_SUPPLEMENT else leg.status)
-                  and o.id != leg.claimed_by]
+                  and o.id not in (leg.claimed_by, ctx.officer.id)]  # “someone else”: not the leader either
         if not people:
             raise ActionRefused(N_("Không có cán bộ nào khác xử lý được hồ sơ ở trạng thái này."), "target")
         ctx.ask(_("Giao hồ sơ {code} cho ai?", code=d.code), "officer.reassign",
@@ -222,8 +222,17 @@ async def do_action(ctx: OfficerCtx, action: str, code: str, *, reason: str | No
         await release(db, o, code, now, calendar=cal)
         done = _("Đã bỏ nhận xử lý hồ sơ {code}; hồ sơ về hàng đợi chung.", code=code)
     elif action == lc.RECEIVE:
-        await receive(db, o, code, now, calendar=cal, catalog=cat)
-        done = _("Đã tiếp nhận hồ sơ {code}; hồ sơ chuyển cho công chức chuyên môn. Người dân đã được báo.", code=code)
+        leg = await receive(db, o, code, now, calendar=cal, catalog=cat)
+        if leg.claimed_by == o.id:  # nobody else in the unit can take it up: it stays with the officer
+            done = _("Đã tiếp nhận hồ sơ {code}. Đơn vị chưa có cán bộ khác xử lý bước tiếp theo nên hồ sơ vẫn do "
+                     "bạn xử lý. Người dân đã được báo.", code=code)
+        elif any(x.role == lc.SPECIALIST for x in await OfficerRepo(db).in_scope(o.agency, o.commune_code,
+                                                                                 with_chat=False)):
+            done = _("Đã tiếp nhận hồ sơ {code}; hồ sơ chuyển cho công chức chuyên môn. Người dân đã được báo.",
+                     code=code)
+        else:
+            done = _("Đã tiếp nhận hồ sơ {code}; hồ sơ về hàng đợi của đơn vị để lãnh đạo xử lý tiếp. Người dân đã "
+                     "được báo.", code=code)
     elif action == lc.REVIEW:
         await review(db, o, code, now, calendar=cal, catalog=cat)
         done = _("Đã chuyển hồ sơ {code} sang “đang xem xét”. Người dân đã được báo.", code=code)
@@ -232,9 +241,11 @@ async def do_action(ctx: OfficerCtx, action: str, code: str, *, reason: str | No
         done = _("Đã gửi yêu cầu bổ sung cho người dân; thời hạn tạm dừng đến khi họ bổ sung. Bạn sẽ được báo khi "
                  "có phần bổ sung.")
     elif action == lc.APPROVE:
-        await approve(db, o, code, result_number or "", now, calendar=cal, catalog=cat)
+        leg = await approve(db, o, code, result_number or "", now, calendar=cal, catalog=cat)
         done = _("Đã duyệt hồ sơ {code} (số {number}); hồ sơ chuyển về bộ phận một cửa để trả kết quả.",
-                 code=code, number=(result_number or "").strip())
+                 code=code, number=(result_number or "").strip()) if leg.claimed_by != o.id else \
+            _("Đã duyệt hồ sơ {code} (số {number}). Hồ sơ vẫn do bạn giữ để trả kết quả cho người dân.",
+              code=code, number=(result_number or "").strip())
     elif action == lc.REJECT:
         await reject(db, o, code, reason or "", now, calendar=cal, catalog=cat)
         done = _("Đã từ chối hồ sơ {code}. Người dân đã được báo lý do.", code=code)
