@@ -374,3 +374,39 @@ async def test_each_agency_asks_supplements_of_its_own_parts_fields_only(chat: C
     with pytest.raises(off.ActionRefused):
         await do(runtime, seen["commune"][0], off.request_supplement, code, ["residence.case"], "Thiếu địa chỉ",
                  catalog=runtime.catalog)
+
+
+async def test_a_supplement_for_the_police_tells_the_commune_of_the_changes_its_part_uses(chat: Chat,
+                                                                                          runtime: Runtime):
+    code, commune = await death_dossier(chat, runtime)
+    ubnd = await officer(runtime, lc.LEADER, name="Trần Lan", commune=commune, agency="commune")
+    police = await officer(runtime, lc.LEADER, name="Đỗ Hùng", commune=commune, agency="police")
+    cu, ca = await officer_chat(runtime, ubnd), await officer_chat(runtime, police)
+    await cu(choice=f"claim:{code}")
+    await cu(choice=f"receive:{code}")
+    await cu(choice=f"approve:{code}")
+    await cu(text="20/2026/TLKT")
+    await cu(choice="yes")  # the death is registered: the commune's part has its result
+    await ca(choice=f"claim:{code}")
+    await ca(choice=f"receive:{code}")
+    await do(runtime, police, off.request_supplement, code, ["deceased.death_time", "head.full_name"],
+             "Giờ chết và chủ hộ cần khớp giấy tờ.", catalog=runtime.catalog)
+    await chat.say("bổ sung")
+    await chat.expect("deceased.death_time")
+    await chat.say("15h45")
+    await chat.expect("head.full_name")
+    await chat.say("Trần Văn Cường")
+    await chat.expect("_supplement")
+    await chat.press("send")
+    assert "Đã gửi bổ sung" in chat.text()
+    # the police, who asked, see both changes
+    [mine] = await outbox(runtime, chat_key=await chat_key(runtime, police), kind="officer_supplement_received")
+    assert "• Giờ chết: 14h30 → 15h45" in mine.payload["text"] and "→ TRẦN VĂN CƯỜNG" in mine.payload["text"]
+    # the commune, whose death registration uses the time of death, is told too, and asked to check its result
+    [other] = await outbox(runtime, chat_key=await chat_key(runtime, ubnd), kind="officer_supplement_elsewhere")
+    body = other.payload["text"]
+    assert body.startswith(f"📎 Hồ sơ {code}: người dân đã bổ sung theo yêu cầu của Công an cấp xã, có thay đổi ở "
+                           "thông tin mà phần “Đăng ký khai tử” của bạn sử dụng:\n• Giờ chết: 14h30 → 15h45\n")
+    assert "chủ hộ" not in body.lower() and "Trần Văn Cường" not in body  # the head of household is the police's
+    assert "đã có kết quả (số 20/2026/TLKT)" in body
+    assert other.payload["choices"] == [{"value": f"open:{code}", "label": "Xem hồ sơ"}]
