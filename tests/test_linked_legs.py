@@ -410,3 +410,22 @@ async def test_a_supplement_for_the_police_tells_the_commune_of_the_changes_its_
     assert "chủ hộ" not in body.lower() and "Trần Văn Cường" not in body  # the head of household is the police's
     assert "đã có kết quả (số 20/2026/TLKT)" in body
     assert other.payload["choices"] == [{"value": f"open:{code}", "label": "Xem hồ sơ"}]
+
+
+async def test_the_web_desks_supplement_picker_lists_the_parts_own_fields(chat: Chat, runtime: Runtime, web):
+    from tests.test_web import post
+
+    code, commune = await death_dossier(chat, runtime)
+    police = await officer(runtime, lc.LEADER, commune=commune, agency="police")
+    ubnd = await officer(runtime, lc.LEADER, commune=commune, agency="commune")
+    page = f"/d/{code}"
+    for who, own, other in ((police, "head.full_name", "xxx"), (ubnd, "notice.number", "head.full_name")):
+        await do(runtime, who, off.claim, code)
+        c = await web.login(who)
+        async with runtime.sm() as db:
+            d = await LegRepo(db).dossier(code)
+            agency = "police" if who == police else "commune"
+            v = next(x.version for x in await LegRepo(db).of_dossier(d.id) if x.agency == agency)
+        t = await (await post(c, f"{page}/act/supplement", {"v": v}, page=page)).text()
+        assert f'name="item" value="{own}"' in t and 'name="item" value="deceased.death_time"' in t
+        assert f'name="item" value="{other}"' not in t  # the head of household is the police's only

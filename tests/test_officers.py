@@ -646,6 +646,12 @@ async def test_the_supplement_picker_tells_same_named_fields_apart_and_so_does_t
     assert "Họ và tên" not in labels and len(set(labels)) == len(labels)
     assert "· Thông tin người chết được mai táng 2–11 ·" in ask.text  # the sections' numbers
     n = labels.index("Họ và tên (người mất)") + 1
+    # Zalo and the console number the same list, and say how to pick several
+    from bot.console import render_human
+    from bot.zalo.render import ask_text as zalo_text
+    from dialogs.i18n import translator
+    assert f"  {n}. Họ và tên (người mất)" in render_human([ask]) and "“1, 3”" in render_human([ask])
+    assert f"{n}. Họ và tên (người mất)" in zalo_text(ask, translator("vi"))
     r = await runtime.handle(lk, Incoming(text=f"{n}"))  # one number typed: that field, then the reason
     assert r[-1].field == "officer.supplement_reason"
     await runtime.handle(lk, Incoming(text="Họ tên người mất khác giấy báo tử."))

@@ -23,7 +23,7 @@ from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo, SupplementRe
 
 from .. import cases
 from ..cases import ActionRefused
-from ..cases.links import leg_forms, parts, waiting_title
+from ..cases.links import leg_forms, leg_sections, parts, waiting_title
 from ..officer_chat.context import CHOICE_ACTIONS
 from ..officer_chat.steps import check_early
 from ..officer_chat.views import available_actions
@@ -141,15 +141,9 @@ def _form(dossier: Dossier, catalog: Catalog):
 
 
 def field_label(dossier: Dossier, path: str, catalog: Catalog, _: Translator) -> str:
+    """As the chat says it (dialogs Form.label): repeat items numbered, a label two sections share qualified."""
     form = _form(dossier, catalog)
-    f = form.field(path) if form else None
-    if f is None:
-        return path
-    label = _(f.summary_label)
-    sec = form.lookup(path)[0]
-    if sec.repeat and "[" in path:
-        label += f" ({_(sec.repeat.item_label)} {int(path.split('[', 1)[1].split(']', 1)[0]) + 1})"
-    return label
+    return form.label(path, _) if form is not None else path
 
 
 @dataclass
@@ -164,9 +158,12 @@ class Group:
     items: list[Item]
 
 
-def requestable(dossier: Dossier, catalog: Catalog, today: date, _: Translator) -> list[Group]:
-    """The supplement picker: the questions that apply, grouped by section (repeats numbered)."""
-    paths = cases.requestable_fields(dossier, catalog, today)
+def requestable(dossier: Dossier, catalog: Catalog, today: date, _: Translator, leg: DossierLeg | None = None,
+                calendar: WorkCalendar | None = None) -> list[Group]:
+    """The supplement picker: the questions that apply (of ``leg``'s own sections on a linked dossier), grouped by
+    section (repeats numbered)."""
+    paths = cases.requestable_fields(dossier, catalog, today,
+                                     leg_sections(dossier, leg, catalog, calendar) if leg is not None else None)
     form = _form(dossier, catalog)
     groups: dict[str, Group] = {}
     for p in paths:

@@ -257,7 +257,8 @@ async def dossier_page(request: web.Request, *, step: str | None = None, status:
                   part=_(waits[leg.id])) if leg.id in waits else "",
         upstream=[_("📌 Đã có kết quả “{part}” số {number}, có thể xử lý.", part=_(t), number=n)
                   for t, n in (mine.upstream if mine is not None and leg.status not in lc.CLOSED else ())],
-        groups=act.requestable(d, rt.catalog, rt.calendar.today(now), _) if step == "supplement" else [],
+        groups=act.requestable(d, rt.catalog, rt.calendar.today(now), _, leg, rt.calendar)
+        if step == "supplement" else [],
         targets=[(o.id, f"{o.full_name} ({_(lc.ROLE_LABELS[o.role])})") for o in targets],
         receipt=leg.received_at is not None, values={"reason": "", "number": "", "items": [], "target": ""})
     ctx.update(extra)
