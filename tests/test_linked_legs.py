@@ -429,3 +429,22 @@ async def test_the_web_desks_supplement_picker_lists_the_parts_own_fields(chat: 
         t = await (await post(c, f"{page}/act/supplement", {"v": v}, page=page)).text()
         assert f'name="item" value="{own}"' in t and 'name="item" value="deceased.death_time"' in t
         assert f'name="item" value="{other}"' not in t  # the head of household is the police's only
+
+
+async def test_the_web_desk_says_where_a_lone_leaders_dossier_went(chat: Chat, runtime: Runtime, web):
+    from tests.test_web import post
+
+    code, commune = await death_dossier(chat, runtime)
+    ubnd = await officer(runtime, lc.LEADER, name="Trần Lan", commune=commune, agency="commune")
+    await do(runtime, ubnd, off.claim, code)
+    c = await web.login(ubnd)
+    page = f"/d/{code}"
+
+    async def version() -> int:
+        async with runtime.sm() as db:
+            d = await LegRepo(db).dossier(code)
+            return next(x.version for x in await LegRepo(db).of_dossier(d.id) if x.agency == "commune")
+    t = await (await post(c, f"{page}/act/receive", {"v": await version()}, page=page)).text()
+    assert "vẫn do bạn xử lý" in t and "công chức chuyên môn" not in t
+    t = await (await post(c, f"{page}/act/reassign", {"v": await version()}, page=page)).text()
+    assert "Trần Lan (" not in t  # never offered to themself

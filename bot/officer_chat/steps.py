@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from dialogs import lifecycle as lc
 from dialogs.form import Form
 from dialogs.i18n import N_, Translator
@@ -208,6 +210,24 @@ async def on_confirm(ctx: OfficerCtx, value: str | None) -> None:
     await on_free_text(ctx, of, text)  # the same question again
 
 
+async def handed_over(db: AsyncSession, officer: Officer, leg: DossierLeg, action: str) -> str:
+    """After ``receive`` or ``approve`` (a msgid with ``{code}``, ``{number}``): where the dossier went, as it is
+    in this unit: still with the officer when nobody else could take it up (bot/cases/actions.py's
+    keep_claim_if_alone), to the specialists, to the leader, or back to the desk to return the result."""
+    if action == lc.APPROVE:
+        if leg.claimed_by == officer.id:
+            return N_("Đã duyệt hồ sơ {code} (số {number}). Hồ sơ vẫn do bạn giữ để trả kết quả cho người dân.")
+        return N_("Đã duyệt hồ sơ {code} (số {number}); hồ sơ chuyển về bộ phận một cửa để trả kết quả.")
+    if leg.claimed_by == officer.id:
+        return N_("Đã tiếp nhận hồ sơ {code}. Đơn vị chưa có cán bộ khác xử lý bước tiếp theo nên hồ sơ vẫn do bạn "
+                  "xử lý. Người dân đã được báo.")
+    unit = await OfficerRepo(db).in_scope(leg.agency, leg.commune_code, with_chat=False)
+    if any(o.role == lc.SPECIALIST for o in unit):
+        return N_("Đã tiếp nhận hồ sơ {code}; hồ sơ chuyển cho công chức chuyên môn. Người dân đã được báo.")
+    return N_("Đã tiếp nhận hồ sơ {code}; hồ sơ về hàng đợi của đơn vị để lãnh đạo xử lý tiếp. Người dân đã được "
+              "báo.")
+
+
 async def do_action(ctx: OfficerCtx, action: str, code: str, *, reason: str | None = None,
                     result_number: str | None = None, items: list[str] | None = None,
                     target: int | None = None) -> None:
@@ -223,16 +243,7 @@ async def do_action(ctx: OfficerCtx, action: str, code: str, *, reason: str | No
         done = _("Đã bỏ nhận xử lý hồ sơ {code}; hồ sơ về hàng đợi chung.", code=code)
     elif action == lc.RECEIVE:
         leg = await receive(db, o, code, now, calendar=cal, catalog=cat)
-        if leg.claimed_by == o.id:  # nobody else in the unit can take it up: it stays with the officer
-            done = _("Đã tiếp nhận hồ sơ {code}. Đơn vị chưa có cán bộ khác xử lý bước tiếp theo nên hồ sơ vẫn do "
-                     "bạn xử lý. Người dân đã được báo.", code=code)
-        elif any(x.role == lc.SPECIALIST for x in await OfficerRepo(db).in_scope(o.agency, o.commune_code,
-                                                                                 with_chat=False)):
-            done = _("Đã tiếp nhận hồ sơ {code}; hồ sơ chuyển cho công chức chuyên môn. Người dân đã được báo.",
-                     code=code)
-        else:
-            done = _("Đã tiếp nhận hồ sơ {code}; hồ sơ về hàng đợi của đơn vị để lãnh đạo xử lý tiếp. Người dân đã "
-                     "được báo.", code=code)
+        done = _(await handed_over(db, o, leg, action), code=code)
     elif action == lc.REVIEW:
         await review(db, o, code, now, calendar=cal, catalog=cat)
         done = _("Đã chuyển hồ sơ {code} sang “đang xem xét”. Người dân đã được báo.", code=code)
@@ -242,10 +253,7 @@ async def do_action(ctx: OfficerCtx, action: str, code: str, *, reason: str | No
                  "có phần bổ sung.")
     elif action == lc.APPROVE:
         leg = await approve(db, o, code, result_number or "", now, calendar=cal, catalog=cat)
-        done = _("Đã duyệt hồ sơ {code} (số {number}); hồ sơ chuyển về bộ phận một cửa để trả kết quả.",
-                 code=code, number=(result_number or "").strip()) if leg.claimed_by != o.id else \
-            _("Đã duyệt hồ sơ {code} (số {number}). Hồ sơ vẫn do bạn giữ để trả kết quả cho người dân.",
-              code=code, number=(result_number or "").strip())
+        done = _(await handed_over(db, o, leg, action), code=code, number=(result_number or "").strip())
     elif action == lc.REJECT:
         await reject(db, o, code, reason or "", now, calendar=cal, catalog=cat)
         done = _("Đã từ chối hồ sơ {code}. Người dân đã được báo lý do.", code=code)

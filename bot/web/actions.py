@@ -25,7 +25,7 @@ from .. import cases
 from ..cases import ActionRefused
 from ..cases.links import leg_forms, leg_sections, parts, waiting_title
 from ..officer_chat.context import CHOICE_ACTIONS
-from ..officer_chat.steps import check_early
+from ..officer_chat.steps import check_early, handed_over
 from ..officer_chat.views import available_actions
 
 __all__ = [
@@ -110,7 +110,7 @@ async def perform(db: AsyncSession, officer: Officer, action: str, code: str, no
     elif action == lc.RELEASE:
         await cases.release(db, officer, code, now, calendar=calendar)
     elif action == lc.RECEIVE:
-        await cases.receive(db, officer, code, now, calendar=calendar, catalog=catalog)
+        leg = await cases.receive(db, officer, code, now, calendar=calendar, catalog=catalog)
     elif action == lc.REVIEW:
         await cases.review(db, officer, code, now, calendar=calendar, catalog=catalog)
     elif action == lc.REQUEST_SUPPLEMENT:
@@ -119,7 +119,7 @@ async def perform(db: AsyncSession, officer: Officer, action: str, code: str, no
         await cases.request_supplement(db, officer, code, items, reason or "", now, calendar=calendar,
                                           catalog=catalog)
     elif action == lc.APPROVE:
-        await cases.approve(db, officer, code, result_number or "", now, calendar=calendar, catalog=catalog)
+        leg = await cases.approve(db, officer, code, result_number or "", now, calendar=calendar, catalog=catalog)
     elif action == lc.REJECT:
         await cases.reject(db, officer, code, reason or "", now, calendar=calendar, catalog=catalog)
     elif action == lc.RETURN_RESULT:
@@ -128,12 +128,15 @@ async def perform(db: AsyncSession, officer: Officer, action: str, code: str, no
         await cases.reassign(db, officer, code, int(target or 0), now, reason=reason, calendar=calendar)
     else:
         raise ActionRefused(N_("Thao tác không hợp lệ."), "action")
-    return DONE[action], {"code": code, "number": (result_number or "").strip()}
+    done = await handed_over(db, officer, leg, action) if action in (lc.RECEIVE, lc.APPROVE) else DONE[action]
+    return done, {"code": code, "number": (result_number or "").strip()}
 
 
-async def reassign_targets(db: AsyncSession, leg: DossierLeg) -> list[Officer]:
+async def reassign_targets(db: AsyncSession, leg: DossierLeg, officer: Officer | None = None) -> list[Officer]:
+    """Whom a leader may give the leg to: not its holder, nor the leader themself (they “Nhận xử lý”)."""
     return [o for o in await OfficerRepo(db).in_scope(leg.agency, leg.commune_code, with_chat=False)
-            if lc.allowed(o.role, lc.CLAIM, leg.status) and o.id != leg.claimed_by]
+            if lc.allowed(o.role, lc.CLAIM, leg.status) and o.id != leg.claimed_by
+            and (officer is None or o.id != officer.id)]
 
 
 def _form(dossier: Dossier, catalog: Catalog):

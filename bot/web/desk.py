@@ -219,7 +219,7 @@ async def dossier_page(request: web.Request, *, step: str | None = None, status:
         events = await act.events(db, d)
         supp = await act.latest_supplement(db, leg)
         people = await act.names(db, {x.claimed_by for x in legs if x.claimed_by})
-        targets = await act.reassign_targets(db, leg) if step == "reassign" else []
+        targets = await act.reassign_targets(db, leg, officer) if step == "reassign" else []
     due = act.effective_due(leg, rt.calendar, now)
     left = act.days_left(due, rt.calendar, now) if leg.status not in lc.CLOSED else None
     waits = {p.leg.id: p.waits_for for p in linked if p.waits_for and p.leg.status not in lc.CLOSED}
