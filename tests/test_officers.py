@@ -706,8 +706,9 @@ async def test_a_lone_leader_claims_once_and_is_not_offered_to_themself(runtime:
     leader = await officer(runtime, lc.LEADER, name="Vũ Thị Hà")  # the only officer of the unit
     code = await submit(runtime)
     lk = await chat_key(runtime, leader)
-    await runtime.handle(lk, Incoming(choice=f"claim:{code}"))
-    r = await runtime.handle(lk, Incoming(choice=f"reassign:{code}"))  # nobody else: not “1. Vũ Thị Hà”
+    r = await runtime.handle(lk, Incoming(choice=f"claim:{code}"))
+    assert f"reassign:{code}" not in [c.value for c in r[-1].choices]  # nobody to give it to: not offered
+    r = await runtime.handle(lk, Incoming(choice=f"reassign:{code}"))  # an old button: not “1. Vũ Thị Hà”
     assert "Không có cán bộ nào khác" in text(r) and "Vũ Thị Hà (" not in text(r)
     r = await runtime.handle(lk, Incoming(choice=f"receive:{code}"))
     assert "vẫn do bạn xử lý" in text(r) and "công chức chuyên môn" not in text(r)

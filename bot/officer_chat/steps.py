@@ -30,7 +30,7 @@ from ..cases.actions import (
 from ..cases.base import ActionRefused, field_label, form_of, officer_actor, refused
 from ..cases.links import leg_sections, waiting_title
 from .context import OfficerCtx
-from .views import show_dossier
+from .views import reassign_people, show_dossier
 
 
 async def start_action(ctx: OfficerCtx, action: str, code: str) -> None:
@@ -50,10 +50,7 @@ async def start_action(ctx: OfficerCtx, action: str, code: str) -> None:
         return await ask_free_text(ctx, "approve_number" if action == lc.APPROVE else "reject_reason", d.code)
     if action == lc.REASSIGN:
         check_early(ctx.officer, leg, action)
-        people = [o for o in await OfficerRepo(ctx.db).in_scope(leg.agency, leg.commune_code, with_chat=False)
-                  # waiting for the citizen: whoever can take the dossier up again once it is supplemented
-                  if lc.allowed(o.role, lc.CLAIM, lc.RESUBMITTED if leg.status == lc.NEEDS_SUPPLEMENT else leg.status)
-                  and o.id not in (leg.claimed_by, ctx.officer.id)]  # “someone else”: not the leader either
+        people = await reassign_people(ctx.db, leg, ctx.officer)
         if not people:
             raise ActionRefused(N_("Không có cán bộ nào khác xử lý được hồ sơ ở trạng thái này."), "target")
         ctx.ask(_("Giao hồ sơ {code} cho ai?", code=d.code), "officer.reassign",
