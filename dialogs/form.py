@@ -124,7 +124,8 @@ class Form:
     def label(self, path: str, _: Callable[[str], str]) -> str:
         """A field's short label as read out of its section (a supplement request, a change, a list of items):
         a repeat group's item is numbered (“Họ và tên (thành viên 2)”), and a label another section also uses is
-        qualified by its section's subject (“Họ và tên (người mất)”); the path if there is no such field."""
+        qualified by what its section is about (``about``, else its title: “Họ và tên (người mất)”); the path if
+        there is no such field."""
         hit = self.lookup(path)
         if hit is None:
             return path
@@ -134,8 +135,8 @@ class Form:
         if section.repeat and m and m["idx"] is not None:
             return f"{label} ({_(section.repeat.item_label)} {int(m['idx']) + 1})"
         if f.summary_label in self.shared_labels:
-            subject = _(section.subject) if section.subject else _(section.title)
-            return f"{label} ({subject[:1].lower() + subject[1:]})"
+            about = _(section.about) if section.about else _(section.title)
+            return f"{label} ({about[:1].lower() + about[1:]})"
         return label
 
     @cached_property

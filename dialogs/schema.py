@@ -254,7 +254,7 @@ class Section(Strict):
     title: str
     # who or what the section is about, in a few words (“người mất”): qualifies a field's label read out of
     # context (a supplement request) when another section has a field of the same label; default: the title
-    subject: str | None = None
+    about: str | None = None
     relevant: str | None = None
     repeat: Repeat | None = None
     fields: list[FieldDef]
