@@ -291,6 +291,15 @@ def test_after_must_name_an_earlier_leg():
         Procedure.model_validate(raw)
 
 
+def test_a_legs_sections_must_be_the_procedures():
+    raw = yaml.safe_load((Path(__file__).parent.parent / "dialogs" / "procedures" / "lien-thong-khai-tu.yaml")
+                         .read_text(encoding="utf-8"))
+    assert Procedure.model_validate(raw).legs[1].sections == ["link", "requester", "deceased", "notice", "head"]
+    raw["legs"][1]["sections"] = ["deceased", "househld"]  # a typo would silently hide fields from officers
+    with pytest.raises(ValidationError, match=r"sections \['househld'\] are not sections of this procedure"):
+        Procedure.model_validate(raw)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # the web desk obeys the same order and shows every part
 # ---------------------------------------------------------------------------------------------------------
