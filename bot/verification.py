@@ -282,7 +282,8 @@ async def _show_check(ctx, check_id: int) -> None:
     person = person_of(ctx.catalog, dossier)
     ctx.say(person_card(person, dossier.code, _) if person else dossier.code)
     ctx.ask(_("Thông tin trên có khớp với Cơ sở dữ liệu quốc gia về dân cư không?"), "officer.identity_check",
-            [(f"idv:ok:{check.id}", _("Khớp")), (f"idv:no:{check.id}", _("Không khớp")), ("queue", _("Về hàng đợi"))],
+            [(f"idv:ok:{check.id}", _("Khớp")), (f"idv:no:{check.id}", _("Không khớp")),
+             ("queue", _("Về danh sách hồ sơ"))],
             keep={"step": "idv_decide", "check": check.id})
 
 

@@ -52,6 +52,8 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
         yield "subject.label", proc.subject.label
     for s in proc.sections:
         yield f"{s.id}.title", s.title
+        if s.about:
+            yield f"{s.id}.about", s.about
         if s.repeat:
             yield f"{s.id}.repeat.item_label", s.repeat.item_label
             yield f"{s.id}.repeat.more_prompt", s.repeat.more_prompt

@@ -13,7 +13,7 @@ submission (:func:`submitted`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -53,6 +53,7 @@ class PlannedLeg:
     days: int          # working days
     forms: tuple[str, ...] = ()
     after: tuple[str, ...] = ()  # the legs whose result this one waits for (schema.LegDef.after)
+    sections: tuple[str, ...] = ()  # the sections this agency's part uses (schema.LegDef.sections); () = all
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,33 @@ class Form:
     def field(self, path: str) -> FieldDef | None:
         hit = self.lookup(path)
         return hit[1] if hit else None
+
+    @cached_property
+    def shared_labels(self) -> frozenset[str]:
+        """The short labels (msgids) that fields of more than one section use (“Họ và tên”)."""
+        seen: dict[str, set[str]] = {}
+        for s in self.proc.sections:
+            for f in s.fields:
+                seen.setdefault(f.summary_label, set()).add(s.id)
+        return frozenset(lab for lab, secs in seen.items() if len(secs) > 1)
+
+    def label(self, path: str, _: Callable[[str], str]) -> str:
+        """A field's short label as read out of its section (a supplement request, a change, a list of items):
+        a repeat group's item is numbered (“Họ và tên (thành viên 2)”), and a label another section also uses is
+        qualified by what its section is about (``about``, else its title: “Họ và tên (người mất)”); the path if
+        there is no such field."""
+        hit = self.lookup(path)
+        if hit is None:
+            return path
+        section, f = hit
+        label = _(f.summary_label)
+        m = _PATH_RE.match(path)
+        if section.repeat and m and m["idx"] is not None:
+            return f"{label} ({_(section.repeat.item_label)} {int(m['idx']) + 1})"
+        if f.summary_label in self.shared_labels:
+            about = _(section.about) if section.about else _(section.title)
+            return f"{label} ({about[:1].lower() + about[1:]})"
+        return label
 
     @cached_property
     def field_keys(self) -> frozenset[str]:
@@ -226,7 +254,7 @@ class Form:
                          if r.in_force(law_day(r, answers, day)) and self.holds(r.when, answers, today=today)),
                         leg.processing_days)
             out.append(PlannedLeg(leg.id, leg.title, leg.agency.key, leg.agency.name, days, tuple(leg.forms),
-                                  tuple(leg.after)))
+                                  tuple(leg.after), tuple(leg.sections)))
         return out
 
     # -- the cursor ----------------------------------------------------------------

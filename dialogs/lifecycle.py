@@ -110,7 +110,7 @@ CLAIM_ACTIONS = (CLAIM, RELEASE, REASSIGN)
 ACTIONS = STATUS_ACTIONS + CLAIM_ACTIONS
 
 ACTION_LABELS = {
-    CLAIM: N_("Nhận xử lý"), RELEASE: N_("Trả lại hàng đợi"), REASSIGN: N_("Giao cho người khác"),
+    CLAIM: N_("Nhận xử lý"), RELEASE: N_("Bỏ nhận xử lý"), REASSIGN: N_("Giao cho người khác"),
     RECEIVE: N_("Tiếp nhận"), REVIEW: N_("Bắt đầu thẩm định"), REQUEST_SUPPLEMENT: N_("Yêu cầu bổ sung"),
     RESUBMIT: N_("Gửi bổ sung"), APPROVE: N_("Duyệt"), REJECT: N_("Từ chối"),
     RETURN_RESULT: N_("Trả kết quả"), WITHDRAW: N_("Rút hồ sơ"),

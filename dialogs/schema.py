@@ -252,6 +252,9 @@ class Repeat(Strict):
 class Section(Strict):
     id: str
     title: str
+    # who or what the section is about, in a few words (“người mất”): qualifies a field's label read out of
+    # context (a supplement request) when another section has a field of the same label; default: the title
+    about: str | None = None
     relevant: str | None = None
     repeat: Repeat | None = None
     fields: list[FieldDef]
@@ -317,10 +320,13 @@ class LegDef(Dated):
     # the legs (ids, declared earlier) whose result this one waits for: it is approved and returned only once
     # they have one (the birth or death extract number), and closed when they are rejected
     after: list[str] = Field(default_factory=list)
+    # the sections (ids) of the form this agency's part uses: what its officers may ask the citizen to supplement,
+    # and whose changes they are told of when another agency's supplement changes them; empty: every section
+    sections: list[str] = Field(default_factory=list)
     legal_basis: list[str] = Field(default_factory=list)
     note: str | None = None
 
-    @field_validator("after", mode="before")
+    @field_validator("after", "sections", mode="before")
     @classmethod
     def _after_list(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
@@ -483,6 +489,9 @@ class Procedure(Strict):
                 fids.add(key)
         earlier: set[str] = set()
         for leg in self.legs:
+            unknown = [sid for sid in leg.sections if sid not in seen]
+            if unknown:
+                raise ValueError(f"leg {leg.id!r}: sections {unknown} are not sections of this procedure")
             for up in leg.after:
                 if up not in earlier:
                     raise ValueError(f"leg {leg.id!r}: after {up!r} must name a leg declared before it")

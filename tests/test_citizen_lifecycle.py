@@ -69,6 +69,41 @@ async def test_supplement_round_trip_asks_only_the_requested_items(chat: Chat, r
     assert "không có hồ sơ nào cần bổ sung" in chat.text()
 
 
+async def test_a_restart_during_a_supplement_resumes_it_with_the_answers_given(chat: Chat, runtime: Runtime, db_url,
+                                                                               tmp_path, clock):
+    from tests.conftest import shared_catalog
+    code = await _submitted(chat)
+    oid = await _leader(runtime, code)
+    await _as_officer(runtime, oid, officers.claim, code)
+    await _as_officer(runtime, oid, officers.receive, code)
+    await _as_officer(runtime, oid, officers.claim, code)
+    await _as_officer(runtime, oid, officers.request_supplement, code, ["contact.phone", "docs.death_notice"],
+                      "Ảnh giấy báo tử bị mờ.")
+    await chat.say("bổ sung")
+    await chat.expect("contact.phone")
+    await chat.say("0987 654 321")
+    await chat.expect("docs.death_notice")
+    # the console is started again (a new process on the same database), or /start is sent on Telegram
+    again = Runtime(db_url, var_dir=tmp_path / "var", now=clock, catalog=shared_catalog())
+    await again.open(migrate=False)
+    try:
+        resumed = await Chat(again, chat.user).start()
+        assert f"Chào bạn quay lại! Chúng ta tiếp tục bổ sung hồ sơ {code}." in resumed.text()
+        await resumed.expect("docs.death_notice")  # the question where the citizen stopped
+        await resumed.send_file(jpeg(9), "ro-net.jpg")
+        await resumed.press("done")
+        await resumed.expect("_supplement")
+        assert "0987654321" in resumed.text()  # the answer given before the restart is kept
+        await resumed.press("send")
+        assert "Đã gửi bổ sung" in resumed.text()
+        await (await resumed.say("/start")).expect("procedure")  # done: /start greets with the menu again
+    finally:
+        await again.close()
+    async with runtime.sm() as db:
+        d = await DossierRepo(db).by_code(code)
+        assert d.answers["contact.phone"] == "0987654321" and d.status == "resubmitted"
+
+
 async def test_rating_after_close(chat: Chat, runtime: Runtime):
     code = await _submitted(chat)
     await chat.say("đánh giá 5")

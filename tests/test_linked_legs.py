@@ -292,6 +292,15 @@ def test_after_must_name_an_earlier_leg():
         Procedure.model_validate(raw)
 
 
+def test_a_legs_sections_must_be_the_procedures():
+    raw = yaml.safe_load((Path(__file__).parent.parent / "dialogs" / "procedures" / "lien-thong-khai-tu.yaml")
+                         .read_text(encoding="utf-8"))
+    assert Procedure.model_validate(raw).legs[1].sections == ["link", "requester", "deceased", "notice", "head"]
+    raw["legs"][1]["sections"] = ["deceased", "househld"]  # a typo would silently hide fields from officers
+    with pytest.raises(ValidationError, match=r"sections \['househld'\] are not sections of this procedure"):
+        Procedure.model_validate(raw)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # the web desk obeys the same order and shows every part
 # ---------------------------------------------------------------------------------------------------------
@@ -339,6 +348,117 @@ async def test_the_web_desk_shows_the_wait_and_refuses_to_approve(chat: Chat, ru
 def _pdf_bytes_text(data: bytes) -> str:
     from pypdf import PdfReader
     return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the supplement picker: each agency its own part's fields (legs[].sections)
+# ---------------------------------------------------------------------------------------------------------
+async def test_each_agency_asks_supplements_of_its_own_parts_fields_only(chat: Chat, runtime: Runtime):
+    from dialogs.i18n import translator
+    await birth_start(chat)
+    await birth_people(chat)
+    await birth_residence(chat)
+    await birth_insurance(chat)
+    await birth_docs(chat)
+    code = await submit(chat)
+    commune = (await dossier(runtime, code))["commune_code"]
+    form, _ = runtime.catalog.form("lien-thong-khai-sinh"), translator("vi")
+    label = {p: form.label(p, _) for p in ("child.full_name", "marriage.number", "residence.case",
+                                           "insurance.facility", "docs.birth_certificate")}
+    seen = {}
+    for agency in ("commune", "police", "social_insurance"):
+        leader = await officer(runtime, lc.LEADER, commune=commune, agency=agency)
+        say = await officer_chat(runtime, leader)
+        await say(choice=f"claim:{code}")
+        r = await say(choice=f"supplement:{code}")
+        assert r[-1].kind == "multi_choice" and "Theo phần: " in r[-1].text
+        seen[agency] = (leader, [c.label for c in r[-1].choices])
+        await say(text="hủy")
+    commune_labels, police_labels, si_labels = (seen[a][1] for a in ("commune", "police", "social_insurance"))
+    assert label["child.full_name"] in commune_labels and label["child.full_name"] in police_labels
+    assert label["marriage.number"] in commune_labels and label["docs.birth_certificate"] in commune_labels
+    assert label["residence.case"] not in commune_labels and label["insurance.facility"] not in commune_labels
+    assert label["residence.case"] in police_labels and label["insurance.facility"] not in police_labels
+    assert label["insurance.facility"] in si_labels and label["marriage.number"] not in si_labels
+    assert len(commune_labels) < len(set(commune_labels) | set(police_labels) | set(si_labels))
+    # the commune cannot ask for the police's fields from the CLI either
+    with pytest.raises(off.ActionRefused):
+        await do(runtime, seen["commune"][0], off.request_supplement, code, ["residence.case"], "Thiếu địa chỉ",
+                 catalog=runtime.catalog)
+
+
+async def test_a_supplement_for_the_police_tells_the_commune_of_the_changes_its_part_uses(chat: Chat,
+                                                                                          runtime: Runtime):
+    code, commune = await death_dossier(chat, runtime)
+    ubnd = await officer(runtime, lc.LEADER, name="Trần Lan", commune=commune, agency="commune")
+    police = await officer(runtime, lc.LEADER, name="Đỗ Hùng", commune=commune, agency="police")
+    cu, ca = await officer_chat(runtime, ubnd), await officer_chat(runtime, police)
+    await cu(choice=f"claim:{code}")
+    await cu(choice=f"receive:{code}")
+    await cu(choice=f"approve:{code}")
+    await cu(text="20/2026/TLKT")
+    await cu(choice="yes")  # the death is registered: the commune's part has its result
+    await ca(choice=f"claim:{code}")
+    await ca(choice=f"receive:{code}")
+    await do(runtime, police, off.request_supplement, code, ["deceased.death_time", "head.full_name"],
+             "Giờ chết và chủ hộ cần khớp giấy tờ.", catalog=runtime.catalog)
+    await chat.say("bổ sung")
+    await chat.expect("deceased.death_time")
+    await chat.say("15h45")
+    await chat.expect("head.full_name")
+    await chat.say("Trần Văn Cường")
+    await chat.expect("_supplement")
+    await chat.press("send")
+    assert "Đã gửi bổ sung" in chat.text()
+    # the police, who asked, see both changes
+    [mine] = await outbox(runtime, chat_key=await chat_key(runtime, police), kind="officer_supplement_received")
+    assert "• Giờ chết: 14h30 → 15h45" in mine.payload["text"] and "→ TRẦN VĂN CƯỜNG" in mine.payload["text"]
+    # the commune, whose death registration uses the time of death, is told too, and asked to check its result
+    [other] = await outbox(runtime, chat_key=await chat_key(runtime, ubnd), kind="officer_supplement_elsewhere")
+    body = other.payload["text"]
+    assert body.startswith(f"📎 Hồ sơ {code}: người dân đã bổ sung theo yêu cầu của Công an cấp xã, có thay đổi ở "
+                           "thông tin mà phần “Đăng ký khai tử” của bạn sử dụng:\n• Giờ chết: 14h30 → 15h45\n")
+    assert "chủ hộ" not in body.lower() and "Trần Văn Cường" not in body  # the head of household is the police's
+    assert "đã có kết quả (số 20/2026/TLKT)" in body
+    assert other.payload["choices"] == [{"value": f"open:{code}", "label": "Xem hồ sơ"}]
+
+
+async def test_the_web_desks_supplement_picker_lists_the_parts_own_fields(chat: Chat, runtime: Runtime, web):
+    from tests.test_web import post
+
+    code, commune = await death_dossier(chat, runtime)
+    police = await officer(runtime, lc.LEADER, commune=commune, agency="police")
+    ubnd = await officer(runtime, lc.LEADER, commune=commune, agency="commune")
+    page = f"/d/{code}"
+    for who, own, other in ((police, "head.full_name", "xxx"), (ubnd, "notice.number", "head.full_name")):
+        await do(runtime, who, off.claim, code)
+        c = await web.login(who)
+        async with runtime.sm() as db:
+            d = await LegRepo(db).dossier(code)
+            agency = "police" if who == police else "commune"
+            v = next(x.version for x in await LegRepo(db).of_dossier(d.id) if x.agency == agency)
+        t = await (await post(c, f"{page}/act/supplement", {"v": v}, page=page)).text()
+        assert f'name="item" value="{own}"' in t and 'name="item" value="deceased.death_time"' in t
+        assert f'name="item" value="{other}"' not in t  # the head of household is the police's only
+
+
+async def test_the_web_desk_says_where_a_lone_leaders_dossier_went(chat: Chat, runtime: Runtime, web):
+    from tests.test_web import post
+
+    code, commune = await death_dossier(chat, runtime)
+    ubnd = await officer(runtime, lc.LEADER, name="Trần Lan", commune=commune, agency="commune")
+    await do(runtime, ubnd, off.claim, code)
+    c = await web.login(ubnd)
+    page = f"/d/{code}"
+
+    async def version() -> int:
+        async with runtime.sm() as db:
+            d = await LegRepo(db).dossier(code)
+            return next(x.version for x in await LegRepo(db).of_dossier(d.id) if x.agency == "commune")
+    t = await (await post(c, f"{page}/act/receive", {"v": await version()}, page=page)).text()
+    assert "vẫn do bạn xử lý" in t and "công chức chuyên môn" not in t
+    t = await (await post(c, f"{page}/act/reassign", {"v": await version()}, page=page)).text()
+    assert "Trần Lan (" not in t  # never offered to themself
 
 
 async def test_deadline_pushes_skip_a_part_still_waiting_for_its_upstream(chat: Chat, runtime: Runtime):

@@ -633,6 +633,112 @@ async def test_specialists_are_pushed_when_the_desk_receives_not_offered_a_claim
     assert not any(isinstance(m, Message) and m.error for m in r)
 
 
+async def test_the_supplement_picker_tells_same_named_fields_apart_and_so_does_the_request(runtime: Runtime):
+    leader = await officer(runtime, lc.LEADER)
+    code = await submit(runtime)
+    lk = await chat_key(runtime, leader)
+    await runtime.handle(lk, Incoming(choice=f"claim:{code}"))
+    r = await runtime.handle(lk, Incoming(choice=f"supplement:{code}"))
+    ask = r[-1]
+    assert ask.field == "officer.supplement_fields" and ask.kind == "multi_choice" and ask.multi
+    labels = [c.label for c in ask.choices]
+    assert "Xong, nhập lý do" not in labels  # Telegram adds its own “Xong”
+    assert "Họ và tên (người mất)" in labels and "Họ và tên (người đứng ra mai táng)" in labels
+    assert "Họ và tên" not in labels and len(set(labels)) == len(labels)
+    assert "· Thông tin người chết được mai táng 2–11 ·" in ask.text  # the sections' numbers
+    n = labels.index("Họ và tên (người mất)") + 1
+    # Zalo and the console number the same list, and say how to pick several
+    from bot.console import render_human
+    from bot.zalo.render import ask_text as zalo_text
+    from dialogs.i18n import translator
+    assert f"  {n}. Họ và tên (người mất)" in render_human([ask]) and "“1, 3”" in render_human([ask])
+    assert f"{n}. Họ và tên (người mất)" in zalo_text(ask, translator("vi"))
+    r = await runtime.handle(lk, Incoming(text=f"{n}"))  # one number typed: that field, then the reason
+    assert r[-1].field == "officer.supplement_reason"
+    await runtime.handle(lk, Incoming(text="Họ tên người mất khác giấy báo tử."))
+    [note] = await outbox(runtime, kind="citizen_needs_supplement")
+    assert "• Họ và tên (người mất)" in note.payload["text"]
+    # the citizen's chat names it the same way
+    r = await runtime.handle(CITIZEN, Incoming(text="bổ sung"))
+    assert "Bạn cần gửi lại: Họ và tên (người mất)." in text(r)
+
+
+async def test_the_supplement_picker_is_cancelled_by_its_button_and_needs_one_item(runtime: Runtime):
+    desk = await officer(runtime, lc.DESK)
+    code = await submit(runtime)
+    dk = await chat_key(runtime, desk)
+    await runtime.handle(dk, Incoming(choice=f"claim:{code}"))
+    await runtime.handle(dk, Incoming(choice=f"supplement:{code}"))
+    r = await runtime.handle(dk, Incoming(text="không"))  # Telegram's “Xong” with nothing ticked sends this
+    assert "ít nhất một mục" in "\n".join(m.text for m in r if isinstance(m, Message) and m.error)
+    assert r[-1].field == "officer.supplement_fields"
+    r = await runtime.handle(dk, Incoming(choice="nav:cancel"))  # the “Hủy” button
+    assert "Đã hủy thao tác." in text(r) and r[-1].field == "officer.dossier"
+    r = await runtime.handle(dk, Incoming(choice=f"reject:{code}"))
+    r = await runtime.handle(dk, Incoming(choice="nav:cancel"))
+    assert "Đã hủy thao tác." in text(r) and await status_of(runtime, code) == "submitted"
+
+
+async def test_releasing_a_claim_is_named_apart_from_the_list_and_confirmed(runtime: Runtime):
+    desk = await officer(runtime, lc.DESK)
+    code = await submit(runtime)
+    dk = await chat_key(runtime, desk)
+    r = await runtime.handle(dk, Incoming(choice=f"claim:{code}"))
+    labels = [c.label for c in r[-1].choices]
+    assert "Bỏ nhận xử lý" in labels and "Về danh sách hồ sơ" in labels
+    assert not any("hàng đợi" in lab for lab in labels)  # nothing left to confuse them by
+    r = await runtime.handle(dk, Incoming(choice=f"release:{code}"))
+    assert r[-1].field == "officer.confirm_release" and [c.label for c in r[-1].choices] == ["Đồng ý", "Không"]
+    assert (await leg_of(runtime, code)).claimed_by == desk  # nothing done yet
+    r = await runtime.handle(dk, Incoming(text="không"))
+    assert "không bỏ nhận xử lý" in text(r) and r[-1].field == "officer.dossier"
+    assert (await leg_of(runtime, code)).claimed_by == desk
+    r = await runtime.handle(dk, Incoming(text="bo nhan xu ly"))  # the label typed, without diacritics
+    assert r[-1].field == "officer.confirm_release"
+    r = await runtime.handle(dk, Incoming(text="gì vậy"))
+    assert r[-1].field == "officer.confirm_release" and any(isinstance(m, Message) and m.error for m in r)
+    r = await runtime.handle(dk, Incoming(text="1"))  # Đồng ý
+    assert f"Đã bỏ nhận xử lý hồ sơ {code}" in text(r) and (await leg_of(runtime, code)).claimed_by is None
+    r = await runtime.handle(dk, Incoming(text="về danh sách hồ sơ"))
+    assert r[-1].field == "officer.queue"
+
+
+async def test_a_lone_leader_claims_once_and_is_not_offered_to_themself(runtime: Runtime):
+    leader = await officer(runtime, lc.LEADER, name="Vũ Thị Hà")  # the only officer of the unit
+    code = await submit(runtime)
+    lk = await chat_key(runtime, leader)
+    r = await runtime.handle(lk, Incoming(choice=f"claim:{code}"))
+    assert f"reassign:{code}" not in [c.value for c in r[-1].choices]  # nobody to give it to: not offered
+    r = await runtime.handle(lk, Incoming(choice=f"reassign:{code}"))  # an old button: not “1. Vũ Thị Hà”
+    assert "Không có cán bộ nào khác" in text(r) and "Vũ Thị Hà (" not in text(r)
+    r = await runtime.handle(lk, Incoming(choice=f"receive:{code}"))
+    assert "vẫn do bạn xử lý" in text(r) and "công chức chuyên môn" not in text(r)
+    assert (await leg_of(runtime, code)).claimed_by == leader
+    await runtime.handle(lk, Incoming(choice=f"approve:{code}"))
+    await runtime.handle(lk, Incoming(text="7/QĐ-UBND"))
+    r = await runtime.handle(lk, Incoming(choice="yes"))
+    assert "vẫn do bạn giữ để trả kết quả" in text(r) and (await leg_of(runtime, code)).claimed_by == leader
+    r = await runtime.handle(lk, Incoming(choice=f"return:{code}"))
+    assert await status_of(runtime, code) == "result_issued"
+    async with runtime.sm() as db:  # the claims kept are in the history, by the leader
+        evs = list((await db.execute(select(DossierEvent).order_by(DossierEvent.id))).scalars())
+    assert [e.action for e in evs if e.action] == ["claim", "receive", "claim", "approve", "claim", "return_result"]
+
+
+async def test_the_desk_is_told_the_truth_when_the_unit_has_no_specialist(runtime: Runtime):
+    desk = await officer(runtime, lc.DESK)
+    leader = await officer(runtime, lc.LEADER, name="Trần Lan")
+    code = await submit(runtime)
+    dk = await chat_key(runtime, desk)
+    await runtime.handle(dk, Incoming(choice=f"claim:{code}"))
+    r = await runtime.handle(dk, Incoming(choice=f"receive:{code}"))
+    assert "để lãnh đạo xử lý tiếp" in text(r) and "công chức chuyên môn" not in text(r)
+    assert (await leg_of(runtime, code)).claimed_by is None  # the leader takes it from the queue
+    lk = await chat_key(runtime, leader)
+    r = await runtime.handle(lk, Incoming(choice=f"reassign:{code}"))
+    assert "Trần Lan (" not in text(r)  # a leader never gives a dossier to themself
+
+
 async def test_the_queue_fits_a_phone_pages_filters_and_search(runtime: Runtime, clock):
     """25 open dossiers: pages of 10 with two short lines each, filters as buttons, a search by name, phone or
     CCCD typed at the queue; the search term never lands in a button's data or the chat's state."""

@@ -25,7 +25,7 @@ from dialogs import lifecycle as lc
 from dialogs.i18n import translator
 from dialogs.messages import Ask, ChoiceOut, Incoming, Message
 from storage.channel_models import TelegramUpdate
-from storage.officers_repo import LegRepo
+from storage.officers_repo import LegRepo, SupplementRepo
 from storage.repo import DossierRepo
 from tests.conftest import jpeg, pdf, shared_catalog
 from tests.fakes.telegram_api import FakeTelegramAPI, Sent
@@ -565,7 +565,7 @@ async def test_officer_approves_a_dossier_through_buttons(tg: Bot, fake: FakeTel
     assert "Bạn đã nhận xử lý hồ sơ" in all_text(fake, officer_chat)
     m = await tg.press(officer_chat, "Tiếp nhận")
     assert "Đã tiếp nhận hồ sơ" in all_text(fake, officer_chat)
-    m = await tg.press(officer_chat, "Nhận xử lý")
+    assert "vẫn do bạn xử lý" in all_text(fake, officer_chat)  # a leader alone: no second claim
     m = await tg.press(officer_chat, "Duyệt")
     assert "Số, ký hiệu văn bản kết quả" in m.text and m.labels() == ["Hủy"]
     m = await tg.say(officer_chat, "123/QĐ-UBND")
@@ -600,6 +600,35 @@ async def test_officer_approves_a_dossier_through_buttons(tg: Bot, fake: FakeTel
 
 # ------------------------------------------------------------------------------------------------
 # rendering (no network)
+async def test_officer_ticks_supplement_items_in_place(tg: Bot, fake: FakeTelegramAPI, runtime: Runtime):
+    officer_chat = 778
+    async with runtime.sm() as db, db.begin():
+        _o, invite = await off.add_officer(db, full_name="Lê Thị Hoa", agency="commune", commune_code="25222",
+                                          role=lc.LEADER, now=runtime.now())
+    await tg.say(officer_chat, f"/canbo {invite}")
+    code = await _submit(runtime, CITIZEN)
+    await _notifier(runtime, tg.channel).drain()
+    await tg.press(officer_chat, "Nhận xử lý", fake.last(officer_chat))
+    m = await tg.press(officer_chat, "Yêu cầu bổ sung")
+    assert "Theo phần:" in m.text and all(lab.startswith("☐ ") for lab in m.labels()[:-2])
+    assert m.labels()[-2:] == ["Xong", "Hủy"] and "☐ Họ và tên (người mất)" in m.labels()
+    n = len(fake.sent(officer_chat))
+    await tg.press(officer_chat, "☐ Họ và tên (người mất)")
+    await tg.press(officer_chat, "☐ Số điện thoại")
+    await tg.press(officer_chat, "☐ Ngày sinh (người mất)")
+    await tg.press(officer_chat, "✅ Ngày sinh (người mất)")  # pressed again: unticked
+    assert len(fake.sent(officer_chat)) == n  # each tick edits the same message's keyboard, nothing new is sent
+    ticked = [lab for lab in m.labels() if lab.startswith("✅ ")]
+    assert ticked == ["✅ Họ và tên (người mất)", "✅ Số điện thoại"]
+    m = await tg.press(officer_chat, "Xong")
+    assert "Lý do yêu cầu bổ sung" in m.text
+    await tg.say(officer_chat, "Họ tên và số điện thoại cần kiểm tra lại.")
+    async with runtime.sm() as db:
+        d = await LegRepo(db).dossier(code)
+        [req] = await SupplementRepo(db).open_for_leg((await LegRepo(db).of_dossier(d.id))[0].id)
+    assert req.fields == ["deceased.full_name", "contact.phone"]
+
+
 def test_long_texts_are_split_under_the_limit():
     _ = translator("vi")
     para = "Đoạn văn có dấu tiếng Việt và biểu tượng 📄. " * 40

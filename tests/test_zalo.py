@@ -533,7 +533,7 @@ async def test_officer_on_zalo_acts_by_typed_codes_and_numbers(runtime: Runtime,
         # the actions of the dossier now on screen, by number
         await z.pick(o, "Tiếp nhận")
         assert "Đã tiếp nhận hồ sơ" in all_text(fake, o)
-        await z.pick(o, "Nhận xử lý")
+        assert "vẫn do bạn xử lý" in all_text(fake, o)  # the unit's only officer keeps it: no second claim
         m = await z.pick(o, "Duyệt")
         assert "Số, ký hiệu văn bản kết quả" in m
         m = await z.say(o, "123/QĐ-UBND")

@@ -5,6 +5,7 @@ Each action goes through :func:`bot.cases.transition.transition`; refusals raise
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,7 @@ from storage.models import Dossier, DossierLeg, Officer, SupplementRequest
 from storage.officers_repo import LegRepo, OfficerRepo, SupplementRepo
 
 from .base import ActionRefused, form_of, officer_actor, proc_title, refused
+from .links import leg_sections
 from .notify import citizen_chats, push_officers
 from .slips import enqueue_slip
 from .transition import transition
@@ -60,6 +62,7 @@ async def receive(db: AsyncSession, officer: Officer, code: str, now: datetime, 
     # the appointment date given at receipt, in the audit trail (the receipt slip prints it)
     ev.data = {**(ev.data or {}), "due": leg.due_date.isoformat()}
     await enqueue_slip(db, d, leg, "receipt", ev.id, await citizen_chats(db, d), now)
+    await keep_claim_if_alone(db, d, leg, officer, now, calendar)
     _ = translator("vi")
     takers = [o for o in await OfficerRepo(db).in_scope(leg.agency, leg.commune_code)
               if o.id != officer.id and o.role == lc.SPECIALIST and lc.allowed(o.role, lc.CLAIM, leg.status)]
@@ -80,13 +83,33 @@ async def review(db: AsyncSession, officer: Officer, code: str, now: datetime, *
     return leg
 
 
-def requestable_fields(dossier: Dossier, catalog: Catalog | None = None, today: date | None = None) -> list[str]:
-    """The paths an officer may ask the citizen to supplement: the questions that apply to the answers."""
+async def keep_claim_if_alone(db: AsyncSession, d: Dossier, leg: DossierLeg, officer: Officer, now: datetime,
+                              calendar: WorkCalendar | None = None) -> bool:
+    """After a hand-over (receive, approve: lifecycle's RELEASES_CLAIM) the leg goes back to the queue for the
+    next desk; when no other active officer of the unit could take it there, the officer who handed it over
+    claims it again at once (an audited “claim”, under the same role table), so a lone leader need not. True if
+    kept."""
+    if leg.claimed_by is not None or not lc.allowed(officer.role, lc.CLAIM, leg.status):
+        return False
+    others = [o for o in await OfficerRepo(db).in_scope(leg.agency, leg.commune_code, with_chat=False)
+              if o.id != officer.id and lc.allowed(o.role, lc.CLAIM, leg.status)]
+    if others:
+        return False
+    await transition(db, d, leg, lc.Act(lc.CLAIM, officer_actor(officer)), now, calendar or DEFAULT_CALENDAR,
+                     notify=False)
+    return True
+
+
+def requestable_fields(dossier: Dossier, catalog: Catalog | None = None, today: date | None = None,
+                       sections: Collection[str] | None = None) -> list[str]:
+    """The paths an officer may ask the citizen to supplement: the questions that apply to the answers (only
+    those of ``sections``, a linked leg's own: bot/cases/links.py's leg_sections), in the form's order."""
     form = form_of(dossier, catalog)
     answers = dossier.answers or {}
     if form is None:
         return list(answers)
-    return [s.path for s in form.slots(answers, today) if not s.synthetic]
+    return [s.path for s in form.slots(answers, today)
+            if not s.synthetic and (sections is None or s.section.id in sections)]
 
 
 def supplement_days() -> int:
@@ -102,7 +125,8 @@ async def request_supplement(db: AsyncSession, officer: Officer, code: str, fiel
     """Ask the citizen to supplement ``fields`` (paths of the form) for ``reason`` within ``days`` working days
     (:func:`supplement_days` by default); the clock pauses. The citizen reads the deadline."""
     d, leg = await scoped(db, officer, code)
-    allowed_paths = requestable_fields(d, catalog, DEFAULT_CALENDAR.today(now))
+    allowed_paths = requestable_fields(d, catalog, DEFAULT_CALENDAR.today(now),
+                                       leg_sections(d, leg, catalog, calendar))
     fields = list(dict.fromkeys(fields))
     bad = [f for f in fields if f not in allowed_paths]
     if bad:
@@ -138,6 +162,7 @@ async def approve(db: AsyncSession, officer: Officer, code: str, result_number: 
     await transition(db, d, leg, lc.Act(lc.APPROVE, officer_actor(officer), reason=note, result_number=result_number),
                       now, calendar or DEFAULT_CALENDAR, data={"result_number": (result_number or "").strip()},
                       catalog=catalog)
+    await keep_claim_if_alone(db, d, leg, officer, now, calendar)
     # the result now waits at the desk: tell whoever can return it
     _ = translator("vi")
     desk = [o for o in await OfficerRepo(db).in_scope(leg.agency, leg.commune_code)

@@ -109,16 +109,9 @@ def subject_text(dossier: Dossier, _: Translator, catalog: Catalog | None = None
 
 
 def field_label(form: Form | None, path: str, _: Translator) -> str:
-    """A field's short label as people read it (with the repeat item's number), or its path."""
-    f = form.field(path) if form else None
-    if form is None or f is None:
-        return path
-    label = _(f.summary_label)
-    m = re.match(r"^[a-z_]+\[(\d+)\]\.", path)
-    found = form.lookup(path) if m else None
-    if m and found and found[0].repeat:
-        label += f" ({_(found[0].repeat.item_label)} {int(m.group(1)) + 1})"
-    return label
+    """A field's short label as people read it out of context (Form.label: the repeat item's number, the
+    section's subject where another section has the same label), or its path."""
+    return form.label(path, _) if form is not None else path
 
 
 def value_text(form: Form | None, path: str, value: Any, _: Translator) -> str:

@@ -20,7 +20,7 @@ from dialogs.i18n import N_, translator
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.audit_models import AuditEntry
 from storage.audit_repo import AuditRepo
-from storage.models import Attachment, Dossier, Rating
+from storage.models import Attachment, Dossier, DossierLeg, Rating
 from storage.officers_repo import CitizenRepo, LegRepo, OfficerRepo, SupplementRepo, person_key
 from storage.repo import DossierRepo
 
@@ -34,6 +34,7 @@ from .base import (
     value_text,
 )
 from .deadlines import days_left, dossier_due
+from .links import leg_plan
 from .notify import citizen_chats, citizen_text, enqueue, leg_officers, push_officers
 from .slips import reappointed
 from .transition import transition
@@ -185,7 +186,40 @@ async def resubmit(db: AsyncSession, request_id: int, answers: dict[str, Any], a
         targets = [requester, *targets]
     await push_officers(db, targets, "officer_supplement_received", f"supp:{req.id}", text, now,
                          dossier_id=dossier.id, choices=[(f"open:{dossier.code}", _("Xem hồ sơ"))])
+    await _tell_other_parts(db, dossier, leg, req.id, changes, lines, now, calendar, catalog)
     return {"code": dossier.code, "changed": list(changes)}
+
+
+async def _tell_other_parts(db: AsyncSession, dossier: Dossier, leg: DossierLeg, request_id: int,
+                            changes: dict[str, dict[str, Any]], lines: list[str], now: datetime,
+                            calendar: WorkCalendar, catalog: Catalog | None) -> None:
+    """A supplement for one agency's part of a linked dossier changed answers another part uses (its
+    ``legs[].sections``): that part's officers get the same before → after, through the outbox, and are asked to
+    check their result if they already issued one. Parts closed without a result are left alone."""
+    form = form_of(dossier, catalog)
+    if not changes or form is None:
+        return
+    legs = await LegRepo(db).of_dossier(dossier.id)
+    plan = leg_plan(dossier, legs, catalog, calendar)
+    _ = translator("vi")
+    for other in legs:
+        if other.id == leg.id or (other.status in lc.CLOSED and other.status not in lc.WITH_RESULT):
+            continue
+        used = plan[other.id].sections if other.id in plan else ()
+        mine = [line for p, line in zip(changes, lines, strict=True)
+                if not used or ((hit := form.lookup(p)) is not None and hit[0].id in used)]
+        if not mine:
+            continue
+        part = _(plan[other.id].title) if other.id in plan else proc_title(dossier, _, catalog)
+        text = _("📎 Hồ sơ {code}: người dân đã bổ sung theo yêu cầu của {agency}, có thay đổi ở thông tin mà phần "
+                 "“{part}” của bạn sử dụng:\n{changes}", code=dossier.code, part=part, changes="\n".join(mine),
+                 agency=_(lc.AGENCY_LABELS.get(leg.agency, leg.agency)))
+        if other.status in lc.WITH_RESULT:
+            text += "\n" + _("⚠️ Phần này đã có kết quả (số {number}): vui lòng kiểm tra và điều chỉnh nếu cần.",
+                             number=other.result_number or "")
+        await push_officers(db, await leg_officers(db, other), "officer_supplement_elsewhere",
+                            f"suppx:{request_id}:{other.id}", text, now, dossier_id=dossier.id,
+                            choices=[(f"open:{dossier.code}", _("Xem hồ sơ"))])
 
 
 async def citizen_dossiers(db: AsyncSession, user_key: str, calendar: WorkCalendar | None, now: datetime, *,

@@ -86,6 +86,14 @@ def leg_forms(dossier: Dossier, leg: DossierLeg, catalog: Catalog | None = None,
     return (planned.title, planned.forms) if planned is not None else (None, ())
 
 
+def leg_sections(dossier: Dossier, leg: DossierLeg, catalog: Catalog | None = None,
+                 calendar: WorkCalendar | None = None) -> frozenset[str] | None:
+    """The form sections a linked dossier's leg uses (``legs[].sections``): what its officers may ask the citizen
+    to supplement and whose changes they hear of; None when the leg uses them all."""
+    planned = leg_plan(dossier, [leg], catalog, calendar).get(leg.id)
+    return frozenset(planned.sections) if planned is not None and planned.sections else None
+
+
 @dataclass(frozen=True)
 class Part:
     """One leg of a dossier as every agency's view shows it."""

@@ -16,7 +16,7 @@ from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
 from dialogs.codes import find_code
 from dialogs.i18n import translator
-from dialogs.messages import Ask, Incoming, Message, Reply
+from dialogs.messages import NAV_CANCEL, Ask, Incoming, Message, Reply
 from dialogs.parsing import match_choice
 from dialogs.textnorm import fold
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
@@ -27,7 +27,15 @@ from ..cases.base import ActionRefused, catalog_or_default, unit_text
 from ..cases.invites import is_invite_attempt, redeem_invite
 from ..pipeline import OFFICER_CHAT, PASS, Pass, Pipeline, Turn
 from .context import CHOICE_ACTIONS, DossierExtra, OfficerChatPlugins, OfficerCtx, OfficerStep
-from .steps import ask_free_text, do_action, on_confirm, on_free_text, on_supplement_fields, start_action
+from .steps import (
+    ask_free_text,
+    do_action,
+    on_confirm,
+    on_confirm_release,
+    on_free_text,
+    on_supplement_fields,
+    start_action,
+)
 from .views import send_files, show_dossier, show_queue
 
 QUEUE_WORDS = {"/hoso", "hoso", "ho so", "/hangdoi", "hang doi", "hangdoi", "/start", "/menu", "menu", "queue",
@@ -74,11 +82,13 @@ def _resolve_choice(ctx: OfficerCtx, incoming: Incoming) -> tuple[str | None, st
     last = ctx.state.get("choices") or []
     if not text or not last:
         return None, text
+    if ctx.state.get("step") == "supplement_fields":  # a multiple choice: numbers and labels read there
+        return None, text
     if re.fullmatch(r"\d{1,3}", text):
         i = int(text)
         return (last[i - 1] if 1 <= i <= len(last) else None), text
     labels = ctx.state.get("labels") or []
-    if ctx.state.get("step") == "supplement_fields" or len(labels) != len(last) or \
+    if len(labels) != len(last) or \
             fold(text).strip(" .!") in COMMAND_WORDS or find_code(text):
         return None, text
     return match_choice(text, list(zip(last, labels, strict=True))), text
@@ -103,7 +113,7 @@ async def _dispatch(ctx: OfficerCtx, incoming: Incoming) -> None:
         return await show_queue(ctx)
     if value is None and key in MINE_WORDS:
         return await show_queue(ctx, mine=True)
-    if step and value is None and key in CANCEL_WORDS:
+    if step and ((value is None and key in CANCEL_WORDS) or value == NAV_CANCEL):
         ctx.say(_("Đã hủy thao tác."))
         return await show_dossier(ctx, ctx.state["code"], brief=True)
 
@@ -114,6 +124,8 @@ async def _dispatch(ctx: OfficerCtx, incoming: Incoming) -> None:
         return await on_free_text(ctx, step, text)
     if step == "confirm" and (value in ("yes", "fix") or (value is None and text and not find_code(text))):
         return await on_confirm(ctx, value)
+    if step == "confirm_release" and (value in ("yes", "no") or (value is None and text and not find_code(text))):
+        return await on_confirm_release(ctx, value)
     if step == "reassign_pick" and value and value.startswith("to:"):
         return await do_action(ctx, lc.REASSIGN, ctx.state["code"], target=int(value[3:]))
 

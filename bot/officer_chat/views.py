@@ -15,7 +15,7 @@ from dialogs.kinds import display
 from dialogs.messages import FileRef, Message
 from dialogs.workdays import WorkCalendar
 from storage.models import Dossier, DossierEvent, DossierLeg, Officer, SupplementRequest
-from storage.officers_repo import SupplementRepo
+from storage.officers_repo import OfficerRepo, SupplementRepo
 
 from ..cases import search
 from ..cases.actions import scoped
@@ -248,10 +248,12 @@ async def show_dossier(ctx: OfficerCtx, code: str, brief: bool = False) -> None:
         choices += more
     mine = part_of(legs, leg)
     for action in available_actions(ctx.officer, leg, waiting=mine is not None and mine.waits_for is not None):
+        if action == lc.REASSIGN and not await reassign_people(ctx.db, leg, ctx.officer):
+            continue  # a unit with one leader: nobody to give it to
         choices.append((f"{ACTION_CHOICE[action]}:{d.code}", _(lc.ACTION_LABELS[action])))
     if ctx.store is not None:
         choices.append((f"files:{d.code}", _("Xem tệp và tờ khai")))
-    choices.append(("queue", _("Về hàng đợi")))
+    choices.append(("queue", _("Về danh sách hồ sơ")))
     if len(choices) == 1 + (ctx.store is not None):
         prompt = _("Hồ sơ này hiện không có thao tác nào dành cho bạn.")
     else:
@@ -303,6 +305,14 @@ async def send_files(ctx: OfficerCtx, code: str) -> None:
     if not sent and linked is None:
         ctx.say(_("Hồ sơ này không có tệp đính kèm."))
     await show_dossier(ctx, d.code, brief=True)
+
+
+async def reassign_people(db: AsyncSession, leg: DossierLeg, leader: Officer) -> list[Officer]:
+    """Whom ``leader`` may give the leg to: whoever of the unit can take it up in its status (waiting for the
+    citizen: once it is supplemented), except its holder and the leader themself (who just “Nhận xử lý”)."""
+    status = lc.RESUBMITTED if leg.status == lc.NEEDS_SUPPLEMENT else leg.status
+    return [o for o in await OfficerRepo(db).in_scope(leg.agency, leg.commune_code, with_chat=False)
+            if lc.allowed(o.role, lc.CLAIM, status) and o.id not in (leg.claimed_by, leader.id)]
 
 
 def available_actions(officer: Officer, leg: DossierLeg, waiting: bool = False) -> list[str]:

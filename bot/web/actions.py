@@ -25,10 +25,10 @@ from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo, SupplementRe
 from .. import cases
 from ..cases import ActionRefused
 from ..cases.base import subject_of
-from ..cases.links import leg_forms, parts, waiting_title
+from ..cases.links import leg_forms, leg_sections, parts, waiting_title
 from ..cases.search import FILTERS, find
 from ..officer_chat.context import CHOICE_ACTIONS
-from ..officer_chat.steps import check_early
+from ..officer_chat.steps import check_early, handed_over
 from ..officer_chat.views import available_actions
 
 __all__ = [
@@ -126,7 +126,7 @@ async def perform(db: AsyncSession, officer: Officer, action: str, code: str, no
     elif action == lc.RELEASE:
         await cases.release(db, officer, code, now, calendar=calendar)
     elif action == lc.RECEIVE:
-        await cases.receive(db, officer, code, now, calendar=calendar, catalog=catalog)
+        leg = await cases.receive(db, officer, code, now, calendar=calendar, catalog=catalog)
     elif action == lc.REVIEW:
         await cases.review(db, officer, code, now, calendar=calendar, catalog=catalog)
     elif action == lc.REQUEST_SUPPLEMENT:
@@ -135,7 +135,7 @@ async def perform(db: AsyncSession, officer: Officer, action: str, code: str, no
         await cases.request_supplement(db, officer, code, items, reason or "", now, calendar=calendar,
                                           catalog=catalog)
     elif action == lc.APPROVE:
-        await cases.approve(db, officer, code, result_number or "", now, calendar=calendar, catalog=catalog)
+        leg = await cases.approve(db, officer, code, result_number or "", now, calendar=calendar, catalog=catalog)
     elif action == lc.REJECT:
         await cases.reject(db, officer, code, reason or "", now, calendar=calendar, catalog=catalog)
     elif action == lc.RETURN_RESULT:
@@ -144,12 +144,15 @@ async def perform(db: AsyncSession, officer: Officer, action: str, code: str, no
         await cases.reassign(db, officer, code, int(target or 0), now, reason=reason, calendar=calendar)
     else:
         raise ActionRefused(N_("Thao tác không hợp lệ."), "action")
-    return DONE[action], {"code": code, "number": (result_number or "").strip()}
+    done = await handed_over(db, officer, leg, action) if action in (lc.RECEIVE, lc.APPROVE) else DONE[action]
+    return done, {"code": code, "number": (result_number or "").strip()}
 
 
-async def reassign_targets(db: AsyncSession, leg: DossierLeg) -> list[Officer]:
+async def reassign_targets(db: AsyncSession, leg: DossierLeg, officer: Officer | None = None) -> list[Officer]:
+    """Whom a leader may give the leg to: not its holder, nor the leader themself (they “Nhận xử lý”)."""
     return [o for o in await OfficerRepo(db).in_scope(leg.agency, leg.commune_code, with_chat=False)
-            if lc.allowed(o.role, lc.CLAIM, leg.status) and o.id != leg.claimed_by]
+            if lc.allowed(o.role, lc.CLAIM, leg.status) and o.id != leg.claimed_by
+            and (officer is None or o.id != officer.id)]
 
 
 def _form(dossier: Dossier, catalog: Catalog):
@@ -157,15 +160,9 @@ def _form(dossier: Dossier, catalog: Catalog):
 
 
 def field_label(dossier: Dossier, path: str, catalog: Catalog, _: Translator) -> str:
+    """As the chat says it (dialogs Form.label): repeat items numbered, a label two sections share qualified."""
     form = _form(dossier, catalog)
-    f = form.field(path) if form else None
-    if f is None:
-        return path
-    label = _(f.summary_label)
-    sec = form.lookup(path)[0]
-    if sec.repeat and "[" in path:
-        label += f" ({_(sec.repeat.item_label)} {int(path.split('[', 1)[1].split(']', 1)[0]) + 1})"
-    return label
+    return form.label(path, _) if form is not None else path
 
 
 @dataclass
@@ -180,9 +177,12 @@ class Group:
     items: list[Item]
 
 
-def requestable(dossier: Dossier, catalog: Catalog, today: date, _: Translator) -> list[Group]:
-    """The supplement picker: the questions that apply, grouped by section (repeats numbered)."""
-    paths = cases.requestable_fields(dossier, catalog, today)
+def requestable(dossier: Dossier, catalog: Catalog, today: date, _: Translator, leg: DossierLeg | None = None,
+                calendar: WorkCalendar | None = None) -> list[Group]:
+    """The supplement picker: the questions that apply (of ``leg``'s own sections on a linked dossier), grouped by
+    section (repeats numbered)."""
+    paths = cases.requestable_fields(dossier, catalog, today,
+                                     leg_sections(dossier, leg, catalog, calendar) if leg is not None else None)
     form = _form(dossier, catalog)
     groups: dict[str, Group] = {}
     for p in paths:

@@ -179,7 +179,7 @@ async def dossier_page(request: web.Request, *, step: str | None = None, status:
         events = await act.events(db, d)
         supp = await act.latest_supplement(db, leg)
         people = await act.names(db, {x.claimed_by for x in legs if x.claimed_by})
-        targets = await act.reassign_targets(db, leg) if step == "reassign" else []
+        targets = await act.reassign_targets(db, leg, officer) if step == "reassign" else []
         slips = [(k, _(act.SLIP_TITLES[k])) for k in await act.available_slips(db, d, leg)]
         again = await act.reappointed(db, d, leg)
     due = act.effective_due(leg, rt.calendar, now)
@@ -220,7 +220,8 @@ async def dossier_page(request: web.Request, *, step: str | None = None, status:
                   part=_(waits[leg.id])) if leg.id in waits else "",
         upstream=[_("📌 Đã có kết quả “{part}” số {number}, có thể xử lý.", part=_(t), number=n)
                   for t, n in (mine.upstream if mine is not None and leg.status not in lc.CLOSED else ())],
-        groups=act.requestable(d, rt.catalog, rt.calendar.today(now), _) if step == "supplement" else [],
+        groups=act.requestable(d, rt.catalog, rt.calendar.today(now), _, leg, rt.calendar)
+        if step == "supplement" else [],
         targets=[(o.id, f"{o.full_name} ({_(lc.ROLE_LABELS[o.role])})") for o in targets],
         receipt=leg.received_at is not None, values={"reason": "", "number": "", "items": [], "target": ""},
         slips=slips, reappointed=again, apology={"reason": "", "new_date": ""},

@@ -29,7 +29,8 @@ class Dispatch(EngineParts):
     """The engine's entry points: ``start`` and ``handle`` (``resume`` is in results.py)."""
 
     def start(self, session: Session) -> Outcome:
-        """The bot speaks first: a greeting and the menu, or the question where they stopped."""
+        """The bot speaks first: a greeting and the menu, or the question where they stopped (in a form or in an
+        officer's supplement request)."""
         out = Outcome()
         _ = translator(session.lang)
         with bound(self.machine, session):
@@ -38,6 +39,13 @@ class Dispatch(EngineParts):
                 proc = self.catalog.get(session.procedure)
                 out.replies.append(Message(_("Chào bạn quay lại! Chúng ta tiếp tục hồ sơ “{title}”.",
                                              title=_(proc.title))))
+                self.prompt(session, out)
+            elif session.state == "supplementing" and session.supplement is not None \
+                    and session.supplement.get("procedure") in self.catalog.procedures:
+                # the answers given so far are kept in the request (Session.conversation_data)
+                session.procedure = session.supplement["procedure"]
+                out.replies.append(Message(_("Chào bạn quay lại! Chúng ta tiếp tục bổ sung hồ sơ {code}.",
+                                             code=session.supplement.get("code") or "")))
                 self.prompt(session, out)
             else:
                 self.go_menu(session, out, greet=True)

@@ -36,7 +36,7 @@ class Supplement(EngineParts):
         session.errors = 0
         out.accepted = True
         form = self.form(session)
-        labels = [_(fd.summary_label) if (fd := form.field(p)) else p for p in fields]
+        labels = [form.label(p, _) for p in fields]  # “Họ và tên (người mất)”: which one, out of its section
         out.replies.append(Message(
             _("Cán bộ đề nghị bổ sung hồ sơ {code}.", code=request["code"])
             + ("\n" + _("Lý do: {reason}", reason=request["reason"]) if request.get("reason") else "")
@@ -97,7 +97,7 @@ class Supplement(EngineParts):
         for p in session.require_supplement()["fields"]:
             f = form.field(p)
             if f is not None and p in answers:
-                lines.append(f"• {_(f.summary_label)}: {display(f, answers[p], _)}")
+                lines.append(f"• {form.label(p, _)}: {display(f, answers[p], _)}")
         out.replies.append(Message("\n".join(lines)))
         session.pending = SupplementReview()
         self.supplement_ask(session, out)
