@@ -112,7 +112,7 @@ async def serve(turn: Turn, session: Session, req: Request) -> Result:
         code = req.code
         if code is None:  # “đánh giá 5”: the latest closed dossier not yet rated
             items = await cases.citizen_dossiers(db, session.user, rt.calendar, now, catalog=rt.catalog)
-            closed = [d for d in items if d["closed"]]  # (an already rated one is then said to be rated)
+            closed = [d for d in items if d["rateable"]]  # (an already rated one is then said to be rated)
             code = next((d["code"] for d in closed if not d["rated"]), closed[0]["code"] if closed else None)
         try:
             if code is None:

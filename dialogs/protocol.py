@@ -123,7 +123,7 @@ class Submitted(Result):
 @dataclass(frozen=True)
 class DossierList(Result):
     """The citizen's dossiers, newest first: dicts with code, procedure, status, status_label, closed,
-    rated and days_left."""
+    rateable (closed by the agencies, not withdrawn), rated and days_left."""
 
     items: tuple[dict[str, Any], ...]
 

@@ -405,7 +405,8 @@ async def test_citizen_dossiers_and_rating(runtime: Runtime, clock):
     async with runtime.sm() as db:
         [item] = await off.citizen_dossiers(db, CITIZEN, runtime.calendar, runtime.now())
     assert item == {"code": code, "procedure": PROC, "status": "submitted", "status_label": "Đã nộp, chờ tiếp nhận",
-                    "due_date": item["due_date"], "days_left": 3, "closed": False, "rated": False}
+                    "due_date": item["due_date"], "days_left": 3, "closed": False, "rateable": False,
+                    "rated": False}
     assert item["due_date"].isoformat() == "2026-11-27"
     async with runtime.sm() as db, db.begin():
         with pytest.raises(ActionRefused) as exc:
@@ -430,7 +431,8 @@ async def test_citizen_dossiers_and_rating(runtime: Runtime, clock):
         assert exc.value.code == "rated"
     async with runtime.sm() as db:
         [item] = await off.citizen_dossiers(db, CITIZEN, runtime.calendar, runtime.now())
-    assert item["closed"] and item["rated"] and item["days_left"] is None and item["status"] == "result_issued"
+    assert item["closed"] and item["rateable"] and item["rated"] and item["days_left"] is None
+    assert item["status"] == "result_issued"
     assert item["status_label"] == "Đã trả kết quả"
 
 

@@ -112,7 +112,7 @@ class Results(EngineParts):
                 left = d["days_left"]
                 line += " — " + (_("còn {n} ngày làm việc", n=left) if left > 0 else
                                  _("đến hạn hôm nay") if left == 0 else _("quá hạn {n} ngày làm việc", n=-left))
-            if d.get("closed") and not d.get("rated"):
+            if d.get("rateable", d.get("closed")) and not d.get("rated"):
                 line += " — " + _("gõ “đánh giá {code} 5” để chấm từ 1 đến 5 sao", code=d["code"])
             lines.append(line)
         return Message("\n".join(lines))
