@@ -87,6 +87,8 @@ class Results(EngineParts):
             text = _("Đã nộp hồ sơ thành công.\nMã hồ sơ: {code}\nNgày hẹn trả kết quả: {due} "
                      "({days} ngày làm việc).\nBạn sẽ nhận được thông báo khi hồ sơ có thay đổi.",
                      code=code, due=_.date(due), days=days)
+        if result.details:
+            text += "\n" + result.details
         if created and has_id:
             text += "\n" + _("Nếu bạn nộp giúp người khác, người đó gõ “/theodoi {code}” và 4 số cuối CCCD "
                               "của mình để cũng nhận thông báo.", code=code)
