@@ -14,7 +14,8 @@ Functions:
 * :func:`similarity` — 0..1 fuzzy similarity on folded text.
 * :func:`close_matches` — score many already-folded candidates at once.
 * :func:`vi_sort_key` — sort key in Vietnamese alphabetical order, for every
-  list of names or procedures shown to people.
+  list of names or procedures shown to people; :func:`vi_name_key` for
+  people's names (by the given name first, as Vietnamese lists are).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from collections.abc import Iterable
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-__all__ = ["close_matches", "fold", "nfc", "similarity", "title_vi", "vi_sort_key"]
+__all__ = ["close_matches", "fold", "nfc", "similarity", "title_vi", "vi_name_key", "vi_sort_key"]
 
 
 def _build_fold_table() -> dict[int, int | None]:
@@ -194,3 +195,14 @@ def vi_sort_key(s: str) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ..
         tones.append(next((_TONES[m] for m in marks if m in _TONES), 0))
         cases.append(0 if base.islower() or not base.isalpha() else 1)
     return tuple(letters), tuple(tones), tuple(cases)
+
+
+def vi_name_key(full_name: str) -> tuple[tuple[tuple[int, ...], ...], ...]:
+    """Key that sorts people's names as Vietnamese lists do: by the given name (the last word), then by the
+    whole name, each in :func:`vi_sort_key` order.
+
+    >>> sorted(["Nguyễn Văn Bình", "Trần Thị An", "Lê Bình"], key=vi_name_key)
+    ['Trần Thị An', 'Lê Bình', 'Nguyễn Văn Bình']
+    """
+    words = full_name.split()
+    return vi_sort_key(words[-1] if words else ""), vi_sort_key(full_name)

@@ -127,3 +127,17 @@ async def test_an_officer_cannot_approve_or_reject_their_own_dossier(runtime: Ru
     await do(runtime, leader, off.reject, other, "Không thuộc diện hỗ trợ")
     r = await runtime.handle("console:ha", Incoming(text=other))
     assert "Đây là hồ sơ của chính bạn" not in text(r)
+
+
+async def test_the_reassign_list_sorts_people_by_given_name(runtime: Runtime):
+    """Vietnamese lists of people go by the given name (the last word), in Vietnamese letter order."""
+    leader = await officer(runtime, lc.LEADER, name="Phạm Văn Đức", chat="console:duc")
+    for name in ("Nguyễn Thị Yến", "Trần Văn Đông", "Lê Thị Ánh", "Võ Minh Dũng"):
+        await officer(runtime, lc.DESK, name=name)
+    code = await submit(runtime)
+    await do(runtime, leader, off.claim, code)
+    await runtime.handle("console:duc", Incoming(text=code))
+    r = await runtime.handle("console:duc", Incoming(text="Giao cho người khác"))
+    assert r[-1].field == "officer.reassign"
+    names = [c.label.split(" (")[0] for c in r[-1].choices]
+    assert names == ["Lê Thị Ánh", "Võ Minh Dũng", "Trần Văn Đông", "Nguyễn Thị Yến"]

@@ -145,7 +145,8 @@ def wants_officer_mode(incoming: Incoming) -> bool:
     """“/canbo” typed, or a button of an officer's notification pressed, in citizen mode."""
     if incoming.choice:
         return incoming.choice.partition(":")[0] in OFFICER_VERBS
-    return fold(incoming.text or "").strip(" .!") in OFFICER_WORDS
+    word = fold(incoming.text or "").strip(" .!")
+    return word in OFFICER_WORDS or word.startswith("/canbo ")
 
 
 def enter_citizen_mode(officer: Officer) -> list[Reply]:

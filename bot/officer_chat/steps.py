@@ -8,6 +8,7 @@ from dialogs import lifecycle as lc
 from dialogs.i18n import N_
 from dialogs.messages import NAV_CANCEL, Ask
 from dialogs.parsing import match_multi_choice
+from dialogs.textnorm import vi_name_key
 from storage.models import Dossier, DossierLeg, Officer
 from storage.officers_repo import OfficerRepo
 
@@ -50,6 +51,7 @@ async def start_action(ctx: OfficerCtx, action: str, code: str) -> None:
                   # waiting for the citizen: whoever can take the dossier up again once it is supplemented
                   if lc.allowed(o.role, lc.CLAIM, lc.RESUBMITTED if leg.status == lc.NEEDS_SUPPLEMENT else leg.status)
                   and o.id != leg.claimed_by]
+        people.sort(key=lambda o: vi_name_key(o.full_name))
         if not people:
             raise ActionRefused(N_("Không có cán bộ nào khác xử lý được hồ sơ ở trạng thái này."), "target")
         ctx.ask(_("Giao hồ sơ {code} cho ai?", code=d.code), "officer.reassign",

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
 from dialogs.i18n import N_, Translator
+from dialogs.textnorm import vi_name_key
 from dialogs.workdays import WorkCalendar
 from storage.models import Dossier, DossierEvent, DossierLeg, Officer, SupplementRequest
 from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo, SupplementRepo
@@ -132,8 +133,9 @@ async def perform(db: AsyncSession, officer: Officer, action: str, code: str, no
 
 
 async def reassign_targets(db: AsyncSession, leg: DossierLeg) -> list[Officer]:
-    return [o for o in await OfficerRepo(db).in_scope(leg.agency, leg.commune_code, with_chat=False)
-            if lc.allowed(o.role, lc.CLAIM, leg.status) and o.id != leg.claimed_by]
+    return sorted((o for o in await OfficerRepo(db).in_scope(leg.agency, leg.commune_code, with_chat=False)
+                   if lc.allowed(o.role, lc.CLAIM, leg.status) and o.id != leg.claimed_by),
+                  key=lambda o: vi_name_key(o.full_name))
 
 
 def _form(dossier: Dossier, catalog: Catalog):
