@@ -48,6 +48,8 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
     for i, st in enumerate(proc.standards):
         yield f"standards[{i}].name", st.name
     yield "sworn_statement", proc.sworn_statement
+    if proc.subject is not None:
+        yield "subject.label", proc.subject.label
     for s in proc.sections:
         yield f"{s.id}.title", s.title
         if s.repeat:
@@ -304,6 +306,9 @@ def check_procedure(form: Form) -> list[str]:
     for ref in proc.applicant_name_fields:
         if known(ref) is None:
             problems.append(f"applicant_name_fields: unknown field {ref!r}")
+    for ref in proc.subject.fields if proc.subject is not None else []:
+        if known(ref) is None:
+            problems.append(f"subject.fields: unknown field {ref!r}")
     return problems
 
 

@@ -370,6 +370,13 @@ class Effects(Strict):
     exports: list[EffectCall] = Field(default_factory=list)
 
 
+class Subject(Strict):
+    """The person a dossier is about, named to officers beside the applicant: the deceased, the child."""
+
+    label: str  # as officers read it: “Người mất”, “Trẻ được khai sinh”
+    fields: list[str]  # the first answered one names the person
+
+
 class Procedure(Strict):
     id: str
     version: int = 1
@@ -389,6 +396,7 @@ class Procedure(Strict):
     facts: list[Fact] = Field(default_factory=list)
     unverified: list[str] = Field(default_factory=list)
     applicant_name_fields: list[str] = Field(default_factory=list)  # first answered one names the applicant
+    subject: Subject | None = None  # whom the dossier is about when that is not the applicant (the deceased)
     sections: list[Section]
     eligibility: list[Rule] = Field(default_factory=list)
     legs: list[LegDef] = Field(default_factory=list)

@@ -79,6 +79,7 @@ async def test_police_waits_for_the_death_extract_and_receives_its_number(chat: 
     # the police see both parts, and that theirs waits for the death registration
     r = await ca(choice=f"open:{code}")
     assert "【Các phần việc liên thông】" in text(r)
+    assert "Người mất: NGUYỄN VĂN AN" in text(r)  # whom it is about, not only the requester
     assert "• Đăng ký khai tử — UBND cấp xã: Đã nộp, chờ tiếp nhận" in text(r)
     assert "• Xóa đăng ký thường trú — Công an cấp xã: Đã nộp, chờ tiếp nhận · chờ kết quả “Đăng ký khai tử” " \
            "(phần của bạn)" in text(r)
@@ -338,3 +339,17 @@ async def test_the_web_desk_shows_the_wait_and_refuses_to_approve(chat: Chat, ru
 def _pdf_bytes_text(data: bytes) -> str:
     from pypdf import PdfReader
     return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+
+async def test_deadline_pushes_skip_a_part_still_waiting_for_its_upstream(chat: Chat, runtime: Runtime):
+    """Both parts overdue: the commune (whose death registration holds everything up) and its leader are pushed;
+    the police, who cannot remove the residence before the death extract, are not."""
+    code, commune = await death_dossier(chat, runtime)
+    await officer(runtime, lc.LEADER, name="Trần Lan", commune=commune, agency="commune")
+    police = await officer(runtime, lc.LEADER, name="Đỗ Hùng", commune=commune, agency="police")
+    later = runtime.now() + timedelta(days=30)
+    async with runtime.sm() as db, db.begin():
+        assert await off.scan_deadlines(db, runtime.calendar, later, catalog=runtime.catalog) == 1
+    pushed = [m for m in await outbox(runtime) if m.kind == "officer_overdue"]
+    assert len(pushed) == 1 and pushed[0].chat_key != await chat_key(runtime, police)
+    assert code in pushed[0].payload["text"]

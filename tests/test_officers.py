@@ -632,3 +632,46 @@ async def test_specialists_are_pushed_when_the_desk_receives_not_offered_a_claim
     assert code in pushed.payload["text"] and f"claim:{code}" in [c["value"] for c in pushed.payload["choices"]]
     r = await runtime.handle(sk, Incoming(choice=f"claim:{code}"))  # and the button works
     assert not any(isinstance(m, Message) and m.error for m in r)
+
+
+async def test_the_queue_fits_a_phone_pages_filters_and_search(runtime: Runtime, clock):
+    """25 open dossiers: pages of 10 with two short lines each, filters as buttons, a search by name, phone or
+    CCCD typed at the queue; the search term never lands in a button's data or the chat's state."""
+    desk = await officer(runtime, lc.DESK, name="Lê Thu")
+    dk = await chat_key(runtime, desk)
+    codes = []
+    for i in range(25):
+        ans = answers(**{"applicant.full_name": f"TRẦN THỊ {chr(65 + i)}",
+                         "contact.phone": f"09123{i:05d}", "applicant.id_number": f"0680750{i:05d}"})
+        codes.append(await submit(runtime, ans=ans,
+                                  when=clock.when - timedelta(days=10) if i < 3 else clock.when))
+    async with runtime.sm() as db, db.begin():
+        for code in codes[:3]:
+            d = await LegRepo(db).dossier(code)
+            d.applicant_name = "PHẠM VĂN QUÁ"
+    r = await runtime.handle(dk, Incoming(text="/hoso"))
+    body = text(r)
+    assert ": 25 hồ sơ · trang 1/3" in body and len(body) < 2500, body
+    values = [c.value for c in r[-1].choices]
+    assert values[:10] == [f"open:{c}" for c in codes[:3]] + values[3:10] and "queue:open:2" in values
+    assert {"queue:mine:1", "queue:overdue:1", "queue:due_today:1", "queue:waiting:1"} <= set(values)
+    r = await runtime.handle(dk, Incoming(choice="queue:open:3"))
+    assert "trang 3/3" in text(r) and len([v for v in (c.value for c in r[-1].choices) if v.startswith("open:")]) == 5
+    assert "queue:open:2" in [c.value for c in r[-1].choices]
+    r = await runtime.handle(dk, Incoming(choice="queue:overdue:1"))
+    assert "Hồ sơ quá hạn: 3 hồ sơ" in text(r) and "⚠️" in text(r)
+    assert [c.value for c in r[-1].choices][:3] == [f"open:{c}" for c in codes[:3]]
+    r = await runtime.handle(dk, Incoming(text="pham van qua"))  # a name without diacritics
+    assert "Kết quả tìm kiếm (3 hồ sơ)" in text(r)
+    r = await runtime.handle(dk, Incoming(text="0912300007"))  # a phone number
+    assert "Kết quả tìm kiếm (1 hồ sơ)" in text(r) and codes[7] in text(r)
+    r = await runtime.handle(dk, Incoming(text="068075000011"))  # a CCCD
+    assert next(c.value for c in r[-1].choices) == f"open:{codes[11]}"
+    assert all("068075000011" not in c.value for c in r[-1].choices)
+    async with runtime.sm() as db:
+        assert "068075000011" not in json.dumps((await OfficerRepo(db).get(desk)).chat_state, ensure_ascii=False)
+    r = await runtime.handle(dk, Incoming(text="1"))  # the first result opens
+    assert codes[11] in text(r) and r[-1].field != "officer.queue"
+    r = await runtime.handle(dk, Incoming(text="/hoso"))
+    r = await runtime.handle(dk, Incoming(text="không có ai tên này"))
+    assert "Không tìm thấy hồ sơ nào khớp" in text(r) and r[-1].field == "officer.queue"

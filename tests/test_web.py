@@ -276,6 +276,7 @@ async def test_dossier_page_files_and_form(desk: Desk):
     r = await c.get(f"/d/{code}")
     t = await r.text()
     assert r.status == 200 and code in t and "NGUYỄN VĂN AN" in t and "Thôn 3" in t  # answers by section
+    assert "<dt>Người mất</dt><dd>NGUYỄN VĂN AN</dd>" in t  # whom the dossier is about, beside the applicant
     assert "Các phần việc và cơ quan" in t and "Lịch sử xử lý" in t and "UBND cấp xã" in t
     assert f"/d/{code}/file/{sha}" in t and "Nhận xử lý" in t
     r = await c.get(f"/d/{code}/file/{sha}")

@@ -518,7 +518,7 @@ async def test_officer_on_zalo_acts_by_typed_codes_and_numbers(runtime: Runtime,
         notifier = _notifier(runtime, z.channel)
         await notifier.drain()
         pushes = [m.text for m in fake.sent(o) if "Hồ sơ mới" in (m.text or "")]
-        assert len(pushes) == 2
+        assert len(pushes) == 2 and all("\nNgười mất: NGUYỄN VĂN AN.\n" in p for p in pushes)
         codes = {}
         for p in pushes:
             dossier = re.search(r"Hồ sơ mới (\S+):", p).group(1)
@@ -613,3 +613,53 @@ def test_splitting_never_cuts_a_word_or_a_numbered_choice():
             lines = [ln for c in chunks for ln in c.split("\n") if re.match(r"\d+\. ", ln)]
             assert all(re.fullmatch(r"(\d+)\. Lựa chọn số \1 📄 có tên khá dài để thử chỗ cắt", ln) for ln in lines)
             assert len(lines) == (299 if "1. Lựa" in text else 0)
+
+
+async def test_zalo_officer_sees_the_chart_by_a_signed_link_or_is_sent_to_the_web_desk(runtime: Runtime,
+                                                                                       fake: FakeZaloAPI):
+    """Zalo's Bot API cannot upload a file: the report's chart goes as a photo by a signed link when the bot has a
+    public URL; without one, the report says where to see it, and an officer opening papers is sent to the web
+    desk instead of being told only that the file is kept."""
+    import base64
+
+    from bot import cases as off
+    from dialogs import lifecycle as lc
+    from storage.officers_repo import OutboxRepo
+    from tests.test_officers import submit
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 64).decode()
+    z = Bot(runtime, fake)
+    z.channel.config.public_url = "http://placeholder"
+    await z.start()
+    o = "officer-zalo-chart"
+    try:
+        z.channel.config.public_url = z.base
+        async with runtime.sm() as db, db.begin():
+            _o, invite = await off.add_officer(db, full_name="Lê Thị Hoa", agency="commune", commune_code="25222",
+                                               role=lc.LEADER, focal_point=True, now=runtime.now())
+        await z.say(o, f"/canbo {invite}")
+        async with runtime.sm() as db, db.begin():
+            for key in ("with-link", "without-link"):
+                await OutboxRepo(db).enqueue(chat_key=f"zalo:{o}", kind="officer_report", dedupe_key=key,
+                                             payload={"text": f"Báo cáo {key}", "image_png": png,
+                                                      "image_name": "bao-cao.png"}, now=runtime.now())
+        await _notifier(runtime, z.channel).drain()
+        photos = [m for m in fake.sent(o) if m.kind == "photo"]
+        assert len(photos) == 2 and photos[0].photo.startswith(z.base + "/zalo/files/")
+        async with ClientSession() as http, http.get(photos[0].photo) as resp:
+            assert resp.status == 200 and (await resp.read()).startswith(b"\x89PNG")
+        # without a public URL: the note says where to see the chart, and papers point to the web desk
+        z.channel.config.public_url = None
+        notifier = _notifier(runtime, z.channel)
+        async with runtime.sm() as db, db.begin():
+            await OutboxRepo(db).enqueue(chat_key=f"zalo:{o}", kind="officer_report", dedupe_key="no-url",
+                                         payload={"text": "Báo cáo không liên kết", "image_png": png},
+                                         now=runtime.now())
+        await notifier.drain()
+        report = next(m.text for m in fake.sent(o) if "Báo cáo không liên kết" in (m.text or ""))
+        assert "Biểu đồ không gửi được qua Zalo" in report and "/dangnhap" in report
+        code = await submit(runtime, user="zalo:citizen-chart")
+        await z.say(o, code)
+        await z.pick(o, "Xem tệp và tờ khai")
+        assert "Xem tệp trên bàn làm việc web: gõ /dangnhap" in all_text(fake, o)
+    finally:
+        await z.stop()

@@ -91,6 +91,23 @@ def proc_title(dossier: Dossier, _: Translator, catalog: Catalog | None = None) 
     return re.sub(r"\s*\(([^()]*)\)\s*$", r" – \1", _(cat.get(dossier.procedure_id).title))
 
 
+def subject_of(dossier: Dossier, catalog: Catalog | None = None) -> tuple[str, str] | None:
+    """(label msgid, name): whom the dossier is about, when its procedure names someone other than the applicant
+    (``subject`` in the definition) and the answers hold the name; else None."""
+    cat = catalog_or_default(catalog)
+    proc = cat.get(dossier.procedure_id) if dossier.procedure_id in cat.procedures else None
+    if proc is None or proc.subject is None:
+        return None
+    name = next((v for f in proc.subject.fields if isinstance(v := (dossier.answers or {}).get(f), str) and v), None)
+    return (proc.subject.label, name) if name else None
+
+
+def subject_text(dossier: Dossier, _: Translator, catalog: Catalog | None = None) -> str | None:
+    """“Người mất: NGUYỄN VĂN AN” (see :func:`subject_of`), or None."""
+    hit = subject_of(dossier, catalog)
+    return f"{_(hit[0])}: {hit[1]}" if hit else None
+
+
 def field_label(form: Form | None, path: str, _: Translator) -> str:
     """A field's short label as people read it (with the repeat item's number), or its path."""
     f = form.field(path) if form else None

@@ -14,6 +14,7 @@ from storage.officers_repo import LegRepo, OfficerRepo, SupplementRepo
 
 from .base import proc_title
 from .deadlines import days_left, effective_due
+from .links import waiting_title
 from .notify import citizen_chats, enqueue, leg_officers, push_officers
 
 
@@ -25,8 +26,10 @@ async def scan_deadlines(db: AsyncSession, calendar: WorkCalendar | None, now: d
       day while it stays overdue, also to the unit's leaders: escalation);
     * the ``afternoon`` run (before the 15:00 cut-off): "due today" again, for what is still open.
 
-    Legs waiting for the citizen (clock paused) get nothing. Safe to run as often as you like: every push has a
-    dedupe key (``due:``, ``today:``, ``today-pm:``, ``overdue:`` + leg, date and officer)."""
+    Legs waiting for the citizen (clock paused) get nothing, and neither does a linked dossier's leg still waiting
+    for its upstream leg's result (its officers cannot finish it yet; the upstream leg gets its own pushes).
+    Safe to run as often as you like: every push has a dedupe key (``due:``, ``today:``, ``today-pm:``,
+    ``overdue:`` + leg, date and officer)."""
     calendar = calendar or DEFAULT_CALENDAR
     today = calendar.today(now)
     tomorrow = calendar.next_workday(today)
@@ -35,6 +38,8 @@ async def scan_deadlines(db: AsyncSession, calendar: WorkCalendar | None, now: d
     officers = OfficerRepo(db)
     for leg, d in await LegRepo(db).all_with_dossier(statuses=lc.CLOCK_RUNNING):
         due = effective_due(leg, calendar, now)
+        if due > tomorrow or await waiting_title(db, d, leg, catalog, calendar):
+            continue
         title = proc_title(d, _, catalog)
         status = _(lc.STATUS_LABELS[leg.status])
         targets = await leg_officers(db, leg)

@@ -13,7 +13,7 @@ from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.models import Dossier, DossierLeg
 from storage.officers_repo import CitizenRepo, LegRepo, OfficerRepo
 
-from .base import catalog_or_default, form_of, proc_title
+from .base import catalog_or_default, form_of, proc_title, subject_text
 from .notify import applicant_person_key, citizen_chats, citizen_text, enqueue, push_officers
 from .reminders import push_if_due_soon
 
@@ -68,6 +68,8 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
         text = _("📥 Hồ sơ mới {code}: {title}.\nNgười đứng tên: {name}.\nHạn giải quyết: {due}.",
                  code=dossier.code, title=part, name=dossier.applicant_name or _("(chưa rõ)"),
                  due=_.date(leg.due_date))
+        if about := subject_text(dossier, _, catalog):
+            text = text.replace("\n", "\n" + about + ".\n", 1)
         ups = [p for p in planned if form is not None and form.proc.legs and p.id in planned[i].after]
         if ups:  # a linked dossier's downstream leg (legs[].after): say what it waits for from the start
             text += "\n" + _("Phần này chờ kết quả “{part}” ({agency}); chỉ duyệt được khi đã có kết quả.",

@@ -128,7 +128,8 @@ async def _dispatch(ctx: OfficerCtx, incoming: Incoming) -> None:
     if value:
         verb, _sep, arg = value.partition(":")
         if verb == "queue":
-            return await show_queue(ctx)
+            f, _sep, page = arg.partition(":")
+            return await show_queue(ctx, f=f or None, page=int(page) if page.isdigit() else 1)
         if verb == "mine":
             return await show_queue(ctx, mine=True)
         if verb == "open" and arg:
@@ -148,6 +149,8 @@ async def _dispatch(ctx: OfficerCtx, incoming: Incoming) -> None:
         ctx.say(_("Chưa rõ lựa chọn. Gõ số thứ tự hoặc nội dung một lựa chọn, hoặc gõ “/hoso” để về hàng đợi."),
                 error=True)
         return await show_dossier(ctx, ctx.state["code"], brief=True)
+    if text and not value and not ctx.state.get("code") and len(fold(text).strip()) >= 2:
+        return await show_queue(ctx, q=text[:100])  # a name, phone or ID number typed at the queue: a search
     if text or value:
         ctx.say(_("Chưa rõ yêu cầu. Chọn một hồ sơ trong danh sách, gõ mã hồ sơ, hoặc gõ “trợ giúp”."), error=True)
     await show_queue(ctx)

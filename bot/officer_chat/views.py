@@ -17,47 +17,95 @@ from dialogs.workdays import WorkCalendar
 from storage.models import Dossier, DossierEvent, DossierLeg, Officer, SupplementRequest
 from storage.officers_repo import SupplementRepo
 
-from ..cases.actions import queue, scoped
-from ..cases.base import field_label, form_of, proc_title, unit_text, value_text
+from ..cases import search
+from ..cases.actions import scoped
+from ..cases.base import field_label, form_of, proc_title, subject_text, unit_text, value_text
 from ..cases.deadlines import days_left, effective_due
 from ..cases.links import Part, leg_forms, part_of, parts
 from ..formcopy import render_form
 from .context import ACTION_CHOICE, OfficerCtx
 
-QUEUE_BUTTONS = 20
+PAGE_SIZE = 10
+#: the filter buttons under the queue, in this order (the current filter is left out)
+FILTER_BUTTONS = ("mine", "overdue", "due_today", "waiting", "open")
+FILTER_HEADS = {"open": N_("Hàng đợi của {unit}"), "mine": N_("Hồ sơ bạn đang xử lý"),
+                "unclaimed": N_("Hồ sơ chưa ai nhận"), "due_today": N_("Hồ sơ hạn hôm nay"),
+                "overdue": N_("Hồ sơ quá hạn"), "waiting": N_("Hồ sơ chờ người dân bổ sung"),
+                "all": N_("Mọi hồ sơ của {unit}")}
+FILTER_EMPTY = {"open": N_("Không có hồ sơ nào đang chờ xử lý."), "mine": N_("Bạn chưa nhận xử lý hồ sơ nào."),
+                "overdue": N_("Không có hồ sơ nào quá hạn."), "due_today": N_("Không có hồ sơ nào hạn hôm nay."),
+                "waiting": N_("Không có hồ sơ nào đang chờ người dân bổ sung.")}
+TITLE_CHARS = 40
 
 
-async def show_queue(ctx: OfficerCtx, mine: bool = False) -> None:
-    """The queue of the officer's unit (or their own legs if ``mine``), with a button per dossier."""
+def _short(text: str, n: int = TITLE_CHARS) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip(" ,–-") + "…"
+
+
+async def show_queue(ctx: OfficerCtx, mine: bool = False, *, f: str | None = None, page: int = 1,
+                     q: str = "") -> None:
+    """A page of the officer's queue under a filter (open legs; their own with ``mine``), or the dossiers a search
+    finds: two short lines a dossier, a button each, pages, and the filters as buttons.
+
+    A search term is never put in a button's data or the chat's state: its results fit one page, or the officer
+    types more to narrow them."""
     _ = ctx._
-    rows = await queue(ctx.db, ctx.officer, mine=mine)
-    names = await officer_names(ctx.db, {leg.claimed_by for leg, _d in rows if leg.claimed_by})
+    f = f or ("mine" if mine else "open")
+    rows = await search.find(ctx.db, ctx.officer, f=f, q=q, calendar=ctx.calendar, now=ctx.now)
+    unit = unit_text(ctx.officer.agency, ctx.officer.commune_code, _)
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(1, page), pages) if not q else 1
+    shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    names = await officer_names(ctx.db, {leg.claimed_by for leg, _d in shown if leg.claimed_by})
     if not rows:
-        ctx.say(_("Không có hồ sơ nào đang chờ xử lý.") if not mine else _("Bạn chưa nhận xử lý hồ sơ nào."))
+        ctx.say(_("Không tìm thấy hồ sơ nào khớp. Gõ mã hồ sơ, họ tên, số điện thoại hoặc số CCCD.") if q else
+                _(FILTER_EMPTY.get(f, FILTER_EMPTY["open"])))
     else:
-        head = _("Hồ sơ bạn đang xử lý ({n}):", n=len(rows)) if mine else \
-            _("Hàng đợi của {unit} ({n} hồ sơ):", unit=unit_text(ctx.officer.agency, ctx.officer.commune_code, _),
-              n=len(rows))
+        if q:
+            head = _("Kết quả tìm kiếm ({n} hồ sơ):", n=len(rows))
+        else:
+            head = _(FILTER_HEADS[f], unit=unit) + ": " + _("{n} hồ sơ", n=len(rows))
+            if pages > 1:
+                head += " · " + _("trang {page}/{pages}", page=page, pages=pages)
         lines = [head]
-        for i, (leg, d) in enumerate(rows, 1):
+        for i, (leg, d) in enumerate(shown, 1):
             due = effective_due(leg, ctx.calendar, ctx.now)
-            cls = ctx.calendar.classify(due, None, ctx.now) if leg.status not in lc.CLOSED else None
+            cls = ctx.calendar.classify(due, None, ctx.now) if leg.status in lc.CLOCK_RUNNING else None
             flag = "⚠️ " if cls == "overdue" else "⏰ " if cls == "due_soon" else ""
             who = names.get(leg.claimed_by) if leg.claimed_by else _("chưa ai nhận")
             if leg.claimed_by == ctx.officer.id:
                 who = _("bạn")
-            left = days_left(due, ctx.calendar, ctx.now)
-            lines.append(_("{i}. {flag}{code} · {title} · {status} · hạn {due} ({left}) · {who}", i=i, flag=flag,
-                           code=d.code, title=proc_title(d, _, ctx.catalog), status=_(lc.STATUS_LABELS[leg.status]),
-                           due=_.date(due), left=left_text(left, leg, _), who=who))
+            part = part_of(await parts(ctx.db, d, ctx.catalog, ctx.calendar), leg)
+            title = _(part.title) if part is not None and part.title else proc_title(d, _, ctx.catalog)
+            state = _(lc.STATUS_LABELS[leg.status])
+            if part is not None and part.waits_for and leg.status not in lc.CLOSED:
+                state += " · " + _("chờ “{part}”", part=_(part.waits_for))
+            lines.append(_("{i}. {flag}{code} · {name}", i=i, flag=flag, code=d.code,
+                           name=d.applicant_name or _("(chưa rõ)")))
+            lines.append("    " + _("{title} · {status} · hạn {due} ({left}) · {who}", title=_short(title),
+                                    status=state, due=_.date(due), left=left_text(days_left(due, ctx.calendar,
+                                                                                             ctx.now), leg, _),
+                                    who=who))
+        if q and len(rows) > PAGE_SIZE:
+            lines.append(_("… và {n} hồ sơ khác. Gõ thêm để thu hẹp kết quả.", n=len(rows) - PAGE_SIZE))
         ctx.say("\n".join(lines))
-    choices = [(f"open:{d.code}", d.code) for leg, d in rows[:QUEUE_BUTTONS]]
-    choices.append(("mine", _("Hồ sơ của tôi")) if not mine else ("queue", _("Cả hàng đợi")))
-    ctx.ask(_("Chọn hồ sơ để xem, hoặc gõ mã hồ sơ."), "officer.queue", choices)
+    choices = [(f"open:{d.code}", d.code) for _leg, d in shown]
+    if not q and page > 1:
+        choices.append((f"queue:{f}:{page - 1}", _("◀ Trang trước")))
+    if not q and page < pages:
+        choices.append((f"queue:{f}:{page + 1}", _("Trang sau ▶")))
+    for key in FILTER_BUTTONS:
+        if key != f or q:
+            label = _("Cả hàng đợi") if key == "open" else _(dict(search.FILTERS)[key])
+            choices.append((f"queue:{key}:1", label))
+    ctx.ask(_("Chọn hồ sơ để xem, gõ mã hồ sơ, hoặc gõ họ tên, số điện thoại, số CCCD để tìm."), "officer.queue",
+            choices)
 
 
 def left_text(left: int, leg: DossierLeg, _: Translator) -> str:
-    """Days left on a leg as people read it (paused, overdue, today, n days)."""
+    """Days left on a leg as people read it (finished, paused, overdue, today, n days)."""
+    if leg.status in lc.CLOSED:
+        return _(TIMELINESS.get(leg.timeliness or "", N_("đã kết thúc")))
     if leg.status == lc.NEEDS_SUPPLEMENT:
         return _("tạm dừng, chờ bổ sung")
     if left < 0:
@@ -86,7 +134,8 @@ def dossier_summary(dossier: Dossier, leg: DossierLeg, *, calendar: WorkCalendar
     due = effective_due(leg, calendar, now)
     lines = [f"📄 {dossier.code} — {proc_title(dossier, _, catalog)}",
              _("Người đứng tên: {name} · nộp lúc {at}", name=dossier.applicant_name or _("(chưa rõ)"),
-               at=calendar.to_local(dossier.submitted_at).strftime("%H:%M %d/%m/%Y")),
+               at=calendar.to_local(dossier.submitted_at).strftime("%H:%M %d/%m/%Y"))
+             + (f"\n{about}" if (about := subject_text(dossier, _, catalog)) else ""),
              _("Trạng thái: {status} · hạn {due} ({left})", status=_(lc.STATUS_LABELS[leg.status]), due=_.date(due),
                left=left_text(days_left(due, calendar, now), leg, _) if leg.status not in lc.CLOSED
                else _(TIMELINESS.get(leg.timeliness or "", N_("đã kết thúc")))),

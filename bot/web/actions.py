@@ -24,13 +24,16 @@ from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo, SupplementRe
 
 from .. import cases
 from ..cases import ActionRefused
+from ..cases.base import subject_of
 from ..cases.links import leg_forms, parts, waiting_title
+from ..cases.search import FILTERS, find
 from ..officer_chat.context import CHOICE_ACTIONS
 from ..officer_chat.steps import check_early
 from ..officer_chat.views import available_actions
 
 __all__ = [
     "ACTIONS",
+    "FILTERS",
     "ActionRefused",
     "available",
     "days_left",
@@ -39,6 +42,7 @@ __all__ = [
     "enqueue_report",
     "events",
     "field_label",
+    "find_legs",
     "latest_supplement",
     "leg_forms",
     "legs_in",
@@ -54,6 +58,7 @@ __all__ = [
     "reassign_targets",
     "requestable",
     "scoped",
+    "subject",
     "unit_text",
     "waiting_title",
 ]
@@ -67,6 +72,7 @@ days_left = cases.days_left
 deadline_class = cases.deadline_class
 unit_text = cases.unit_text
 queue = cases.queue
+find_legs = find
 available = available_actions  # the chat's buttons: the role table, narrowed by the claim and the upstream wait
 perform_check = check_early  # the chat's guards before its follow-up questions
 
@@ -183,6 +189,12 @@ def requestable(dossier: Dossier, catalog: Catalog, today: date, _: Translator) 
 def proc_title(dossier: Dossier, catalog: Catalog, _: Translator) -> str:
     return _(catalog.get(dossier.procedure_id).title) if dossier.procedure_id in catalog.procedures \
         else dossier.procedure_id
+
+
+def subject(dossier: Dossier, catalog: Catalog, _: Translator) -> tuple[str, str] | None:
+    """(label, name): whom the dossier is about when not the applicant (“Người mất”, …), as the chat says it."""
+    hit = subject_of(dossier, catalog)
+    return (_(hit[0]), hit[1]) if hit else None
 
 
 def part_title(dossier: Dossier, leg: DossierLeg, catalog: Catalog, _: Translator) -> str | None:

@@ -14,15 +14,13 @@ from aiohttp import web
 from dialogs import lifecycle as lc
 from dialogs.i18n import N_, Translator, translator
 from dialogs.kinds import display
-from dialogs.textnorm import fold, vi_sort_key
+from dialogs.textnorm import vi_sort_key
 from storage.models import Dossier, DossierLeg, Officer
 
 from . import actions as act
 from .app import CONFIG, FORM, OFFICER, RUNTIME, lang_of, refuse, render
 
-FILTERS = [("open", N_("Đang xử lý")), ("mine", N_("Của tôi")), ("unclaimed", N_("Chưa ai nhận")),
-           ("due_today", N_("Hạn hôm nay")), ("overdue", N_("Quá hạn")), ("waiting", N_("Chờ người dân bổ sung")),
-           ("all", N_("Tất cả, kể cả đã xong"))]
+FILTERS = act.FILTERS
 SORTS = [("due", N_("Hạn giải quyết")), ("submitted", N_("Ngày nộp")), ("code", N_("Mã hồ sơ")),
          ("status", N_("Trạng thái")), ("procedure", N_("Thủ tục"))]
 #: what the desk serves inline, by the type we recorded at upload (never what the file claims to be)
@@ -63,30 +61,6 @@ def left_text(left: int | None, leg: DossierLeg, _: Translator) -> str:
     return _("còn {n} ngày", n=left)
 
 
-def _digits(v: Any) -> str:
-    return "".join(ch for ch in str(v) if ch.isdigit())
-
-
-def matches(d: Dossier, q: str) -> bool:
-    """Search by code, name, phone or CCCD (folded; digits compared as digits)."""
-    q = q.strip()
-    if not q:
-        return True
-    fq = fold(q).strip()
-    if fq.replace("-", "") in fold(d.code).replace("-", ""):
-        return True
-    names = [d.applicant_name or ""] + [v for k, v in (d.answers or {}).items()
-                                        if k.endswith("full_name") and isinstance(v, str)]
-    if any(fq in fold(n) for n in names):
-        return True
-    dq = _digits(q)
-    if len(dq) >= 4 and dq == re.sub(r"[\s.\-+]", "", q):
-        for k, v in (d.answers or {}).items():
-            if isinstance(v, str) and ("phone" in k or "id_number" in k) and dq in _digits(v):
-                return True
-    return False
-
-
 def _pick(value: str | None, allowed: list[tuple[str, str]], default: str) -> str:
     return value if value in {k for k, _l in allowed} else default
 
@@ -96,35 +70,22 @@ async def _rows(request: web.Request, officer: Officer, params: dict[str, str], 
     _ = translator(lang_of(request))
     now = rt.now()
     cal, cat = rt.calendar, rt.catalog
-    today = cal.today(now)
     f = _pick(params.get("f"), FILTERS, "open")
     sort = _pick(params.get("sort"), SORTS, "due")
     desc = params.get("dir") == "desc"
     proc = params.get("proc") or ""
     status = params.get("status") or ""
     async with rt.sm() as db:
-        legs = await act.queue(db, officer, include_closed=f == "all" or bool(q) or status in lc.CLOSED)
+        legs = await act.find_legs(db, officer, f=f, q=q, calendar=cal, now=now, include_closed=status in lc.CLOSED)
         who = await act.names(db, {leg.claimed_by for leg, _d in legs if leg.claimed_by})
     procs = sorted({d.procedure_id for _l, d in legs})
     rows: list[Row] = []
     for leg, d in legs:
         due = act.effective_due(leg, cal, now)
         running = leg.status in lc.CLOCK_RUNNING
-        if f == "mine" and leg.claimed_by != officer.id:
-            continue
-        if f == "unclaimed" and (leg.claimed_by is not None or leg.status in lc.CLOSED):
-            continue
-        if f == "due_today" and not (running and due == today):
-            continue
-        if f == "overdue" and not (running and due < today):
-            continue
-        if f == "waiting" and leg.status != lc.NEEDS_SUPPLEMENT:
-            continue
         if proc and d.procedure_id != proc:
             continue
         if status and leg.status != status:
-            continue
-        if q and not matches(d, q):
             continue
         left = act.days_left(due, cal, now) if leg.status not in lc.CLOSED else None
         cls = cal.classify(due, None, now) if running else None
@@ -245,6 +206,7 @@ async def dossier_page(request: web.Request, *, step: str | None = None, status:
     from dialogs.forms.render import has_form
     ctx = dict(
         d=d, leg=leg, title=act.proc_title(d, rt.catalog, _), part=act.part_title(d, leg, rt.catalog, _),
+        about=act.subject(d, rt.catalog, _),
         status_label=_(lc.STATUS_LABELS[leg.status]), due=due, left_text=left_text(left, leg, _),
         overdue=leg.status in lc.CLOCK_RUNNING and left is not None and left < 0,
         claimant=_("bạn") if leg.claimed_by == officer.id else people.get(leg.claimed_by, _("chưa ai nhận")),

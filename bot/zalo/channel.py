@@ -21,16 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy import select
@@ -39,13 +35,14 @@ from bot import accounts, formcopy
 from bot.inbound import InboundLimiter, InboundLimits, read_json, secret_ok
 from bot.notifier import Limits
 from bot.telegram.inbox import ChatQueues, safe_traceback
-from dialogs.filecheck import sniff
 from dialogs.i18n import N_, translator
 from dialogs.messages import Ask, Incoming, IncomingFile
-from storage.attachments import SERVED_TYPES, download_name
+from storage.attachments import download_name
 from storage.models import Conversation
+from storage.officers_repo import OfficerRepo
 
 from .client import TEXT_LIMIT, ZaloAPIError, ZaloClient, ZaloError, ZaloNetworkError
+from .files import FILE_LINK_DAYS, FileLinks
 from .inbox import IMAGE_EVENT, TEXT_EVENT, InboxRepo, parse, unwrap
 from .render import file_note, render
 from .sending import PUSH_RE, Outbound, ZaloSender, default_limits, make_limiter, pushed_choice
@@ -62,13 +59,9 @@ class _OlderPending(Exception):
 
 
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
-FILE_LINK_DAYS = 7
 MAX_BODY = 1024 * 1024
 MAX_CHAT_ID = 128
 SLOW_DOWN = N_("Bạn đang gửi tin nhắn quá nhanh. Vui lòng chờ một chút rồi gửi lại tin nhắn vừa rồi.")
-# A file served from the bot's domain is a download, never a page: no script, no frame, no sniffing.
-FILE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox",
-                "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 
 
 @dataclass
@@ -141,6 +134,7 @@ class ZaloChannel:
         self.stats = ChannelStats()
         self._started = False
         self._purger: asyncio.Task | None = None
+        self.links = FileLinks(config, runtime.attachments)
 
     @property
     def sm(self):
@@ -151,7 +145,11 @@ class ZaloChannel:
         return self.client.bot_id
 
     def sender(self) -> ZaloSender:
-        return ZaloSender(self.client, self.sm, file_text=self.file_text)
+        return ZaloSender(self.client, self.sm, file_text=self.file_text, photo_link=self.photo_link)
+
+    async def photo_link(self, data: bytes, name: str) -> str | None:
+        """A picture for a push (the report's chart) as a signed link; None without a public URL."""
+        return await self.links.photo(data, name)
 
     def attach_notifier(self, notifier) -> None:
         """Our sender for ``zalo:`` outbox rows, sharing this channel's rate limiter (one budget, one 429 halt)."""
@@ -235,7 +233,7 @@ class ZaloChannel:
             raise ValueError("the Zalo webhook needs a secret token")
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post(self.config.webhook_path, self._webhook)
-        app.router.add_get("/zalo/files/{sha}/{exp}/{sig}/{name}", self._file)
+        app.router.add_get("/zalo/files/{sha}/{exp}/{sig}/{name}", self.links.serve)
 
         async def health(_request: web.Request) -> web.Response:
             return web.json_response({"ok": True, "queued": len(self.queues), "accepted": self.stats.accepted,
@@ -532,38 +530,8 @@ class ZaloChannel:
                 raise
 
     def file_link(self, sha: str, name: str, now: float | None = None) -> str | None:
-        """A link to a stored file, valid :data:`FILE_LINK_DAYS` days. The signature covers the digest, the
-        expiry and the name (one of ours, see storage.attachments.download_name), so none can be changed."""
-        if not (self.config.public_url and self.config.secret):
-            return None
-        exp = int((now or time.time()) + FILE_LINK_DAYS * 86400)
-        return f"{self.config.public_url.rstrip('/')}/zalo/files/{sha}/{exp}/{self._sig(sha, exp, name)}/{quote(name)}"
-
-    def _sig(self, sha: str, exp: int, name: str) -> str:
-        key = hmac.new((self.config.secret or "").encode(), b"dvcbot-zalo-file-link", hashlib.sha256).digest()
-        msg = f"{sha}:{exp}:{name}".encode("utf-8", "surrogatepass")
-        return hmac.new(key, msg, hashlib.sha256).hexdigest()[:32]
-
-    async def _file(self, request: web.Request) -> web.Response:
-        """Serve a signed file link: always a download (``Content-Disposition: attachment``), with the type
-        sniffed from the stored bytes (only images and PDF; anything else is an opaque download), never guessed
-        from the name, and ``nosniff`` plus a sandboxing CSP, so nothing stored can run as a page on our domain."""
-        sha, exp, sig = request.match_info["sha"], request.match_info["exp"], request.match_info["sig"]
-        name = request.match_info["name"]
-        if not exp.isdigit() or len(exp) > 12 or int(exp) < time.time() or len(name) > 200 or \
-                not hmac.compare_digest(sig.encode("utf-8", "surrogateescape"),
-                                        self._sig(sha, int(exp), name).encode()):
-            return web.Response(status=403, headers=FILE_HEADERS)
-        try:
-            data = await asyncio.to_thread(self.runtime.attachments.get, sha)
-        except (OSError, ValueError):
-            return web.Response(status=404, headers=FILE_HEADERS)
-        mime = sniff(data)
-        mime = mime if mime in SERVED_TYPES else "application/octet-stream"
-        served = download_name(name, mime)
-        headers = dict(FILE_HEADERS)
-        headers["Content-Disposition"] = f"attachment; filename=\"{served}\""
-        return web.Response(body=data, content_type=mime, headers=headers)
+        """A signed link to a stored file (see :class:`bot.zalo.files.FileLinks`), or None without a public URL."""
+        return self.links.link(sha, name, now)
 
     async def _send_file(self, chat_key: str, caption: str, f: Any, _) -> None:
         """Zalo has no sendDocument and sendPhoto takes a URL: a signed link to the file (an image as a photo),
@@ -576,7 +544,11 @@ class ZaloChannel:
             await self.out.call(chat_key, lambda: self.client.send_photo(chat_key.split(":", 1)[1], link,
                                                                          caption[:TEXT_LIMIT] or None), "sendPhoto")
             return
-        await self.out.text(chat_key, file_note(caption, name, link, _, FILE_LINK_DAYS))
+        officer = False
+        if link is None:
+            async with self.sm() as db:
+                officer = await OfficerRepo(db).by_user_key(chat_key) is not None
+        await self.out.text(chat_key, file_note(caption, name, link, _, FILE_LINK_DAYS, officer=officer))
 
     def file_text(self, caption: str, file: dict[str, Any], _) -> str:
         """An outbox row's file (the citizen's form copy) as the text the notifier's sender posts."""

@@ -81,6 +81,8 @@ async def _main(args) -> int:
         with contextlib.suppress(NotImplementedError):  # Windows has no signal handlers
             loop.add_signal_handler(sig, stop.set)
     async with Runtime(args.db, var_dir=args.var) as rt:
+        if not config.public_url:
+            await _warn_officers_without_links(rt)
         channel = ZaloChannel(rt, config)
         notifier_task = None
         if not args.no_notifier:
@@ -101,6 +103,17 @@ async def _main(args) -> int:
                 await asyncio.gather(notifier_task, return_exceptions=True)
             await channel.close()
     return 0
+
+
+async def _warn_officers_without_links(rt) -> None:
+    """Zalo's Bot API cannot upload a file: without a public URL for signed links, officers on Zalo cannot open
+    papers, forms or charts in the chat. Say so loudly at start, with the way out."""
+    from storage.officers_repo import OfficerRepo
+    async with rt.sm() as db:
+        on_zalo = [o for o in await OfficerRepo(db).list() if o.active and (o.user_key or "").startswith("zalo:")]
+    print(f"WARNING: no public URL for file links (webhook mode with --public-url). {len(on_zalo)} officer(s) on "
+          "Zalo cannot open papers, forms or charts in the chat: Zalo's Bot API cannot upload files. They will be "
+          "told to use the web desk (`dvcbot web`, /dangnhap). See docs/zalo.md.", file=sys.stderr)
 
 
 def run(args) -> int:

@@ -26,12 +26,15 @@ def _units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def file_note(caption: str, name: str, link: str | None, _: Gettext, days: int) -> str:
+def file_note(caption: str, name: str, link: str | None, _: Gettext, days: int, *, officer: bool = False) -> str:
     """A file as text (Zalo cannot upload one): the caption and the signed link valid ``days`` days, or, without a
-    link, where the file is kept."""
+    link, where the file is kept (for an officer: where to see it, the web desk)."""
     if link:
         return caption + "\n" + _("Tải tệp “{name}” tại: {link}\n(Liên kết dùng được trong {days} ngày.)",
                                    name=name, link=link, days=days)
+    if officer:
+        return caption + "\n" + _("(Zalo chưa cho phép trợ lý gửi tệp “{name}” qua tin nhắn. Xem tệp trên bàn làm "
+                                   "việc web: gõ /dangnhap để lấy mã đăng nhập.)", name=name)
     return caption + "\n" + _("(Zalo chưa cho phép trợ lý gửi tệp “{name}” qua tin nhắn. Tệp đã được lưu "
                                "cùng hồ sơ.)", name=name)
 

@@ -6,6 +6,7 @@ notifier's token bucket and global 429 halt, with a small per-chat burst (Zalo's
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import hashlib
 import logging
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.notifier import DEFAULT_LIMITS, Limits, PermanentError, Progress, RateLimiter, RetryAfter, TransientError
-from dialogs.i18n import translator
+from dialogs.i18n import N_, translator
 from storage.channel_models import TelegramButton
 
 from .client import ZaloAPIError, ZaloClient, ZaloNetworkError
@@ -141,6 +142,22 @@ async def pushed_choice(db: AsyncSession, chat_key: str, text: str) -> str | Non
     return str(row.choices[i - 1][0])
 
 
+async def _delivery_call(call: Awaitable[Any]) -> Any:
+    """A Bot API call of the notifier's delivery, its failure in the notifier's terms (retry, halt, give up)."""
+    try:
+        return await call
+    except ZaloAPIError as exc:
+        if exc.code == 429:
+            raise RetryAfter(exc.retry_after or 1.0, "zalo 429") from None
+        if exc.code >= 500:
+            raise TransientError(f"zalo {exc.code}: {exc.description[:200]}") from None
+        raise PermanentError(f"zalo {exc.code}: {exc.description[:200]}") from None
+    except ZaloNetworkError as exc:
+        if exc.timeout:
+            raise  # the message may have gone out: the notifier marks it uncertain
+        raise TransientError(str(exc)) from None
+
+
 class ZaloSender:
     """The notifier's ``Sender`` for ``zalo:<chat id>`` rows. Payload ``{"text", "choices": [{"value",
     "label"}]}`` (choices become typed codes, see above: Zalo has no buttons; a pushed image is not sent, Zalo's
@@ -156,10 +173,12 @@ class ZaloSender:
     resumable = True
 
     def __init__(self, client: ZaloClient, sm: Any = None,
-                 file_text: Callable[[str, dict[str, Any], Callable[..., str]], str] | None = None):
+                 file_text: Callable[[str, dict[str, Any], Callable[..., str]], str] | None = None,
+                 photo_link: Callable[[bytes, str], Awaitable[str | None]] | None = None):
         self.client = client
         self.sm = sm
         self.file_text = file_text  # a row with a file (the form copy): its text with a signed link
+        self.photo_link = photo_link  # a row with a picture (the report's chart): stored, then a signed link
 
     @staticmethod
     def text_of(payload: dict[str, Any], code: str | None = None, _: Callable[..., str] | None = None) -> str:
@@ -213,24 +232,24 @@ class ZaloSender:
             chunks = split_text(text, TEXT_LIMIT)
         else:
             chunks = split_text(self.text_of(payload, code, translator(lang)), TEXT_LIMIT)
+        photo = None
+        if payload.get("image_png"):  # Zalo's sendPhoto takes a URL: a signed link, or where to see the picture
+            data = base64.b64decode(str(payload["image_png"]))
+            name = str(payload.get("image_name") or "bieu-do.png")
+            photo = await self.photo_link(data, name) if self.photo_link is not None else None
+            if photo is None:
+                note = translator(lang)(N_("(Biểu đồ không gửi được qua Zalo: xem trên bàn làm việc web, trang "
+                                           "Tổng hợp. Gõ /dangnhap để lấy mã đăng nhập.)"))
+                chunks = split_text("\n\n".join(chunks) + "\n" + note, TEXT_LIMIT)
         ref = None
         for i, chunk in enumerate(chunks):
             if i < done:  # accepted on an earlier try
                 continue
-            try:
-                result = await self.client.send_message(chat_id, chunk)
-            except ZaloAPIError as exc:
-                if exc.code == 429:
-                    raise RetryAfter(exc.retry_after or 1.0, "zalo 429") from None
-                if exc.code >= 500:
-                    raise TransientError(f"zalo {exc.code}: {exc.description[:200]}") from None
-                raise PermanentError(f"zalo {exc.code}: {exc.description[:200]}") from None
-            except ZaloNetworkError as exc:
-                if exc.timeout:
-                    raise  # the message may have gone out: the notifier marks it uncertain
-                raise TransientError(str(exc)) from None
+            result = await _delivery_call(self.client.send_message(chat_id, chunk))
             if isinstance(result, dict) and result.get("message_id") is not None:
                 ref = str(result["message_id"])
-            if progress is not None and i < len(chunks) - 1:
+            if progress is not None and (i < len(chunks) - 1 or photo):
                 await progress.save(parts=i + 1, code=code, lang=lang)
+        if photo and done <= len(chunks):
+            await _delivery_call(self.client.send_photo(chat_id, photo))
         return ref
