@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -141,3 +142,19 @@ async def test_the_reassign_list_sorts_people_by_given_name(runtime: Runtime):
     assert r[-1].field == "officer.reassign"
     names = [c.label.split(" (")[0] for c in r[-1].choices]
     assert names == ["Lê Thị Ánh", "Võ Minh Dũng", "Trần Văn Đông", "Nguyễn Thị Yến"]
+
+
+async def test_an_unanswered_link_question_expires(runtime: Runtime, clock):
+    await submit(runtime, user="console:binh")
+    _oid, code = await _invite(runtime, "Nguyễn Văn Bình")
+    r = await runtime.handle("console:binh", Incoming(text=f"/canbo {code}"))
+    yes = r[-1].choices[0].value
+    clock.when += timedelta(minutes=16)
+    r = await runtime.handle("console:binh", Incoming(text="Đồng ý", choice=yes))
+    assert "đã hết hạn" in text(r) and r[-1].field == "officer.invite"
+    async with runtime.sm() as db:
+        assert await off.officer_for(db, "console:binh") is None
+    # the invite itself still works: asked again, then linked
+    r = await runtime.handle("console:binh", Incoming(text=f"/canbo {code}"))
+    r = await runtime.handle("console:binh", Incoming(text="đồng ý"))
+    assert "Xin chào Nguyễn Văn Bình" in text(r)

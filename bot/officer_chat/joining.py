@@ -8,8 +8,9 @@ deadline in ``chat_state`` (the officer has no chat yet, so nothing else uses it
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,8 +28,8 @@ from ..cases.conflict import own_dossier
 from ..cases.invites import bind_chat, invite_officer, is_invite_attempt
 from .context import CHOICE_ACTIONS, OfficerCtx
 
-if TYPE_CHECKING:
-    from .router import OfficerChat
+Handle = Callable[..., Awaitable[list[Reply]]]
+"""``OfficerChat.handle``: one officer turn with the chat's plug-ins."""
 
 CONFIRM_MINUTES = 15
 YES_WORDS = {"dong y", "co", "yes", "ok", "1"}
@@ -65,12 +66,19 @@ async def _pending(db: AsyncSession, user_key: str, now: datetime, officer_id: i
     for o in candidates:
         st = o.chat_state or {}
         live = o.active and o.invite_hash is not None and (o.invite_expires_at is None or o.invite_expires_at >= now)
-        if live and st.get("join_chat") == user_key and st.get("join_until", "") >= now.isoformat():
+        if live and st.get("join_chat") == user_key and _until(st) >= now:
             return o
     return None
 
 
-async def join(chat: OfficerChat, db: AsyncSession, user_key: str, incoming: Incoming, now: datetime,
+def _until(state: dict[str, Any]) -> datetime:
+    try:
+        return datetime.fromisoformat(str(state.get("join_until")))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
+async def join(handle: Handle, db: AsyncSession, user_key: str, incoming: Incoming, now: datetime,
                **kw: Any) -> list[Reply] | None:
     """A chat that is no officer's: redeem an invite (asking first if the chat is a citizen's), answer that
     question, or None to leave the message to the citizen's assistant."""
@@ -80,12 +88,12 @@ async def join(chat: OfficerChat, db: AsyncSession, user_key: str, incoming: Inc
     if choice.startswith("join:"):
         _verb, answer, oid = [*choice.split(":"), "", ""][:3]
         pending = await _pending(db, user_key, now, int(oid) if oid.isdigit() else None)
-        return await _answer(chat, db, pending, user_key, answer == "yes", now, **kw)
+        return await _answer(handle, db, pending, user_key, answer == "yes", now, **kw)
     word = fold(text).strip(" .!")
     if word in YES_WORDS | NO_WORDS:
         pending = await _pending(db, user_key, now)
         if pending is not None:
-            return await _answer(chat, db, pending, user_key, word in YES_WORDS, now, **kw)
+            return await _answer(handle, db, pending, user_key, word in YES_WORDS, now, **kw)
     if not is_invite_attempt(text):
         return None
     code = text.split(None, 1)[1] if text.lower().startswith("/canbo") and " " in text else text
@@ -108,10 +116,10 @@ async def join(chat: OfficerChat, db: AsyncSession, user_key: str, incoming: Inc
                     field="officer.join", kind="choice",
                     choices=(ChoiceOut(f"join:yes:{officer.id}", _("Đồng ý")),
                              ChoiceOut(f"join:no:{officer.id}", _("Không"))))]
-    return await _welcome(chat, db, await bind_chat(db, officer, user_key), now, **kw)
+    return await _welcome(handle, db, await bind_chat(db, officer, user_key), now, **kw)
 
 
-async def _answer(chat: OfficerChat, db: AsyncSession, pending: Officer | None, user_key: str, yes: bool,
+async def _answer(handle: Handle, db: AsyncSession, pending: Officer | None, user_key: str, yes: bool,
                   now: datetime, **kw: Any) -> list[Reply]:
     _ = translator("vi")
     if pending is None:
@@ -121,16 +129,16 @@ async def _answer(chat: OfficerChat, db: AsyncSession, pending: Officer | None, 
         pending.chat_state = {}
         return [Message(_("Đã hủy. Cuộc trò chuyện này vẫn là của người dân; mã mời vẫn dùng được ở tài khoản "
                           "khác.")), _back_to_citizen_ask()]
-    return await _welcome(chat, db, await bind_chat(db, pending, user_key), now, **kw)
+    return await _welcome(handle, db, await bind_chat(db, pending, user_key), now, **kw)
 
 
-async def _welcome(chat: OfficerChat, db: AsyncSession, officer: Officer, now: datetime, **kw: Any) -> list[Reply]:
+async def _welcome(handle: Handle, db: AsyncSession, officer: Officer, now: datetime, **kw: Any) -> list[Reply]:
     _ = translator("vi")
     hello = Message(_("Xin chào {name}! Tài khoản này đã được đăng ký là {role}, {unit}. Bạn sẽ nhận thông báo "
                       "khi có hồ sơ mới. Gõ “/nguoidan” để dùng trợ lý cho việc riêng của bạn.",
                       name=officer.full_name, role=_(lc.ROLE_LABELS[officer.role]),
                       unit=unit_text(officer.agency, officer.commune_code, _)))
-    return [hello, *await chat.handle(db, officer, Incoming(text="/hoso"), now, **kw)]
+    return [hello, *await handle(db, officer, Incoming(text="/hoso"), now, **kw)]
 
 
 def in_citizen_mode(officer: Officer) -> bool:

@@ -198,7 +198,7 @@ class OfficerChat:
         officer = await OfficerRepo(db).by_user_key(user_key, lock=True)
         kw = {"calendar": calendar, "catalog": catalog, "attachments": attachments}
         if officer is None:
-            return await join(self, db, user_key, incoming, now, **kw)
+            return await join(self.handle, db, user_key, incoming, now, **kw)
         if in_citizen_mode(officer):  # the officer's own affairs: the citizen's assistant until “/canbo”
             if not wants_officer_mode(incoming):
                 return None
