@@ -18,6 +18,7 @@ from bot.service import Runtime
 from dialogs import lifecycle as lc
 from dialogs.messages import Ask, Incoming
 from storage.audit_models import AuditEntry
+from storage.audit_repo import AuditRepo
 from storage.officers_repo import OfficerRepo
 from tests.test_officers import COMMUNE, do, officer, submit, text
 
@@ -42,9 +43,14 @@ async def test_wrong_invite_codes_are_limited_per_chat_and_logged(runtime: Runti
         logged = list((await db.execute(select(AuditEntry).where(AuditEntry.action == INVITE_MISMATCH))).scalars())
     assert len(logged) == INVITE_GUESSES_PER_CHAT and {e.actor_key for e in logged} == {"console:guess"}
     assert all(e.subject is None and not e.details for e in logged)  # never the code typed
-    # another chat is not locked out, and the next day this one may try again
+    # another chat is not locked out
+    r = await runtime.handle("console:lan", Incoming(text="/canbo"))  # no code at all: refused, not counted
+    assert "không đúng" in text(r)
     r = await runtime.handle("console:lan", Incoming(text=f"/canbo {code}"))
     assert "Xin chào Nguyễn Thị Lan" in text(r)
+    async with runtime.sm() as db:
+        assert await AuditRepo(db).count(INVITE_MISMATCH, since=runtime.now() - timedelta(days=1),
+                                          actor="console:lan") == 0
 
 
 async def test_invite_validity_must_be_at_least_a_day(runtime: Runtime):

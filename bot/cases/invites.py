@@ -163,15 +163,17 @@ async def redeem_invite(db: AsyncSession, code: str, user_key: str, now: datetim
 
 
 async def invite_officer(db: AsyncSession, code: str, user_key: str, now: datetime) -> Officer | None:
-    """The officer a live invite ``code`` was made for, without binding the chat (to ask first); a wrong code
-    counts against the chat's daily limit and the hourly one."""
+    """The officer a live invite ``code`` was made for, without binding the chat (to ask first); a well-formed
+    code that is wrong, used or expired counts against the chat's daily limit and the hourly one."""
     audit = AuditRepo(db)
     if await audit.count(INVITE_MISMATCH, since=now - timedelta(days=1), actor=user_key) >= INVITE_GUESSES_PER_CHAT \
             or await audit.count(INVITE_MISMATCH, since=now - timedelta(hours=1)) >= INVITE_GUESSES_PER_HOUR:
         raise ActionRefused(N_("Bạn đã nhập sai mã mời quá nhiều lần. Vui lòng thử lại vào ngày mai, hoặc xin "
                                "quản trị viên mã mới."), "locked")
     canonical = normalise_invite(code)
-    o = await OfficerRepo(db).by_invite(secret_hash(canonical)) if canonical is not None else None
+    if canonical is None:  # not shaped like a code (“/canbo” alone, a typo): no guess at a secret, not counted
+        return None
+    o = await OfficerRepo(db).by_invite(secret_hash(canonical))
     if o is None or not o.active or (o.invite_expires_at is not None and o.invite_expires_at < now):
         db.add(AuditEntry(at=now, actor_key=user_key, action=INVITE_MISMATCH, subject=None))
         await db.flush()
