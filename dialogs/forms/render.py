@@ -86,6 +86,8 @@ __all__ = [
     "load_templates",
     "placeholders",
     "render_pdf",
+    "render_template_pdf",
+    "render_template_text",
     "render_text",
     "template_for",
 ]
@@ -655,12 +657,12 @@ def _text_lines(items: list[Item], width: int = TEXT_WIDTH) -> list[str]:
     return out
 
 
-def _footer_text(code: str | None, when: datetime | None) -> str | None:
+def _footer_text(code: str | None, when: datetime | None, note: str = FOOTER_NOTE) -> str | None:
     parts = []
     if code:
         parts.append(f"Mã hồ sơ: {code}")
     if when is not None:
-        parts.append(FOOTER_NOTE.format(date=when.strftime("%d/%m/%Y")))
+        parts.append(note.format(date=when.strftime("%d/%m/%Y")))
     return " · ".join(parts) if parts else None
 
 
@@ -711,14 +713,14 @@ def _style(style: str) -> str:
 
 
 def _layout_pdf(tpl: Template, items: list[Item], code: str | None, when: datetime | None,
-                total_pages: int | None) -> Any:
+                total_pages: int | None, note: str = FOOTER_NOTE) -> Any:
     from fpdf.enums import XPos, YPos
     from fpdf.fonts import FontFace
 
     pdf = _pdf_class()(orientation="P", unit="mm", format="A4")
     pdf.str_alias_nb_pages = None  # never substitute "{nb}" inside a citizen's answers
     # the fonts parsed once per process, cut to the characters a form holds; the full files otherwise
-    if fontcache.covers(_chars(items, tpl.title, code)):
+    if fontcache.covers(_chars(items, tpl.title, code, note)):
         fontcache.add_cached_fonts(pdf)
     else:
         fontcache.add_full_fonts(pdf)
@@ -730,7 +732,7 @@ def _layout_pdf(tpl: Template, items: list[Item], code: str | None, when: dateti
     pdf.set_creator("dvcbot - Trợ lý Dịch vụ công")
     pdf.set_lang("vi")
     pdf.footer_left = f"Mã hồ sơ: {code}" if code else ""
-    pdf.footer_right = FOOTER_NOTE.format(date=when.strftime("%d/%m/%Y")) if when else ""
+    pdf.footer_right = note.format(date=when.strftime("%d/%m/%Y")) if when else ""
     pdf.total_pages = total_pages
     pdf.add_page()
 
@@ -824,6 +826,40 @@ def render_pdf(procedure_id: str, answers: dict[str, Any], *, submitted_at: date
     pdf = _layout_pdf(tpl, items, code, when, None)
     if pdf.page_no() > 1:  # lay out again, now knowing the page count ("Trang 1/2")
         pdf = _layout_pdf(tpl, items, code, when, pdf.page_no())
+    return bytes(pdf.output())
+
+
+def _prepare_values(tpl: Template, values: dict[str, Any], when: datetime | None,
+                    code: str | None) -> tuple[list[Item], datetime | None]:
+    """Fill ``tpl`` from plain ``values`` (no procedure: the desk's slips, dialogs/forms/slips.py)."""
+    when = _vn_time(when)
+    variables: dict[str, Any] = {"_code": code}
+    if when is not None:
+        variables.update(_day=f"{when.day:02d}", _month=f"{when.month:02d}", _year=str(when.year),
+                         _date=when.strftime("%d/%m/%Y"))
+    today = when.date() if when is not None else datetime.now(VN_TZ).date()
+    return Filler(tpl, None, dict(values), variables, today).build(tpl.blocks), when
+
+
+def render_template_text(tpl: Template, values: dict[str, Any], *, when: datetime | None = None,
+                         code: str | None = None, note: str = FOOTER_NOTE) -> str:
+    """A template filled from plain values (keys are the placeholders' paths), as text; ``note``: the footer's
+    dated line."""
+    items, when = _prepare_values(tpl, values, when, code)
+    lines = _text_lines(items)
+    foot = _footer_text(code, when, note)
+    if foot:
+        lines += ["", "-" * TEXT_WIDTH, foot]
+    return unicodedata.normalize("NFC", "\n".join(lines) + "\n")
+
+
+def render_template_pdf(tpl: Template, values: dict[str, Any], *, when: datetime | None = None,
+                        code: str | None = None, note: str = FOOTER_NOTE) -> bytes:
+    """A template filled from plain values, on A4 pages (the same layout as the forms)."""
+    items, when = _prepare_values(tpl, values, when, code)
+    pdf = _layout_pdf(tpl, items, code, when, None, note)
+    if pdf.page_no() > 1:
+        pdf = _layout_pdf(tpl, items, code, when, pdf.page_no(), note)
     return bytes(pdf.output())
 
 
