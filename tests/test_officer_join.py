@@ -164,3 +164,16 @@ async def test_an_unanswered_link_question_expires(runtime: Runtime, clock):
     r = await runtime.handle("console:binh", Incoming(text=f"/canbo {code}"))
     r = await runtime.handle("console:binh", Incoming(text="đồng ý"))
     assert "Xin chào Nguyễn Văn Bình" in text(r)
+
+
+async def test_an_officer_rates_their_own_dossier_from_the_officer_chat(runtime: Runtime):
+    """The result message says “gõ đánh giá CODE”: typed in the officer's chat, it rates their own dossier."""
+    mine = await submit(runtime, user="console:ha")
+    await officer(runtime, lc.DESK, chat="console:ha", name="Hà")
+    leader = await officer(runtime, lc.LEADER)
+    await do(runtime, leader, off.claim, mine)
+    await do(runtime, leader, off.reject, mine, "Không thuộc diện hỗ trợ")
+    r = await runtime.handle("console:ha", Incoming(text=f"đánh giá {mine} 4"))
+    assert "Cảm ơn bạn đã đánh giá" in text(r)
+    r = await runtime.handle("console:ha", Incoming(text="/hoso"))
+    assert r[-1].field == "officer.queue"  # still the officer's chat

@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import lifecycle as lc
+from dialogs.engine.commands import detect_rating, detect_rating_ask
 from dialogs.i18n import translator
 from dialogs.messages import Ask, ChoiceOut, Incoming, Message, Reply
 from dialogs.textnorm import fold
@@ -155,6 +156,17 @@ def wants_officer_mode(incoming: Incoming) -> bool:
         return incoming.choice.partition(":")[0] in OFFICER_VERBS
     word = fold(incoming.text or "").strip(" .!")
     return word in OFFICER_WORDS or word.startswith("/canbo ")
+
+
+def own_rating(officer: Officer, incoming: Incoming) -> bool:
+    """“đánh giá [CODE] 5” (or its star buttons) outside an action: the officer rating their own dossier, which the
+    citizen's assistant serves as it is, without switching modes."""
+    if (officer.chat_state or {}).get("step"):
+        return False
+    if incoming.choice:
+        return incoming.choice.startswith("rate:")
+    text = incoming.text or ""
+    return detect_rating(text) is not None or detect_rating_ask(text) is not None
 
 
 def enter_citizen_mode(officer: Officer) -> list[Reply]:

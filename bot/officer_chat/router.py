@@ -31,6 +31,7 @@ from .joining import (
     in_citizen_mode,
     join,
     own_dossier_flag,
+    own_rating,
     wants_citizen_mode,
     wants_officer_mode,
 )
@@ -207,6 +208,8 @@ class OfficerChat:
                 incoming = Incoming(text="/hoso")
         elif wants_citizen_mode(incoming):
             return enter_citizen_mode(officer)
+        elif own_rating(officer, incoming):  # rating their own dossier, as the result message told them
+            return None
         return await self.handle(db, officer, incoming, now, calendar=calendar, catalog=catalog,
                                  attachments=attachments)
 
