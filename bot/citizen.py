@@ -112,7 +112,7 @@ async def serve(turn: Turn, session: Session, req: Request) -> Result:
         code = req.code
         if code is None:  # “đánh giá 5”: the latest closed dossier not yet rated
             items = await cases.citizen_dossiers(db, session.user, rt.calendar, now, catalog=rt.catalog)
-            closed = [d for d in items if d["closed"]]  # (an already rated one is then said to be rated)
+            closed = [d for d in items if d["rateable"]]  # (an already rated one is then said to be rated)
             code = next((d["code"] for d in closed if not d["rated"]), closed[0]["code"] if closed else None)
         try:
             if code is None:
@@ -180,12 +180,15 @@ async def _submit(turn: Turn, session: Session, req: Submit) -> Submitted:
         applicant_name=req.applicant_name, answers=req.answers, lang=req.lang, submitted_at=now,
         due_date=due, attachments=attachments)
     notes: list[Message] = []
-    if created:  # the agency legs, their due dates, officer pushes and the citizen's receipt
-        await cases.on_submitted(db, dossier, rt.calendar, now, catalog=rt.catalog)
+    details = ""
+    if created:  # the agency legs, their due dates, officer pushes, the receipt to the citizen's other chats
+        details = await cases.on_submitted(db, dossier, rt.calendar, now, catalog=rt.catalog,
+                                           replied_chat=turn.user_key)
         for hook in rt.pipeline.submitted:  # plug-ins' submission effects, same transaction
             notes += await hook(turn, dossier)
     log.info("dossier %s procedure=%s created=%s", dossier.code, req.procedure, created)
-    return Submitted(dossier.code, dossier.due_date, created, submitted_at=now, notes=tuple(notes))
+    return Submitted(dossier.code, dossier.due_date, created, submitted_at=now, notes=tuple(notes),
+                     details=details)
 
 
 def _short(user_key: str) -> str:

@@ -12,8 +12,8 @@ from . import cli_officer
 
 
 def _runtime(args):
-    from .service import Runtime
-    return Runtime(args.db, var_dir=args.var)
+    from .fakeclock import cli_runtime
+    return cli_runtime(args)
 
 
 async def _chat(args) -> int:
@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=os.environ.get("DVCBOT_DB"),
                    help="database URL (default: sqlite under ./var, or $DVCBOT_DB)")
     p.add_argument("--var", default=os.environ.get("DVCBOT_VAR", "var"), help="data folder (attachments)")
+    p.add_argument("--now", default=os.environ.get("DVCBOT_NOW") or None,
+                   help="pretend date-time for training and acceptance tests, e.g. \"2027-02-03 14:50\" (Vietnam "
+                        "time; or $DVCBOT_NOW); only with chat, dossiers, officer, notify, on a throw-away database")
     p.add_argument("-v", "--verbose", action="store_true")
     sub = p.add_subparsers(dest="cmd", required=True)
 
@@ -126,6 +129,27 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from storage import keys
     keys.configure(getattr(args, "var", None))  # the generated key file lives in the data folder
+    if args.now:
+        from . import fakeclock
+        if args.cmd not in fakeclock.COMMANDS:
+            print(f"--now chỉ dùng được với: {', '.join(fakeclock.COMMANDS)} (không với `dvcbot {args.cmd}`, "
+                  "nơi trợ lý nói chuyện với người thật).", file=sys.stderr)
+            return 2
+        try:
+            args.fake_now = fakeclock.parse_now(args.now)
+        except ValueError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+        print(fakeclock.banner(args.fake_now), file=sys.stderr)
+        try:
+            return _dispatch(args)
+        except fakeclock.FakeClockRefused as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+    return _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.cmd == "chat":
         return asyncio.run(_chat(args))
     if args.cmd == "dossiers":

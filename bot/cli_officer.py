@@ -52,7 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--commune", required=True, help="commune code")
     a.add_argument("--role", required=True, choices=["receiving_desk", "specialist", "leader"])
     a.add_argument("--focal-point", action="store_true", help="receives the daily report")
-    a.add_argument("--valid-days", type=int, default=14)
+    a.add_argument("--valid-days", type=int, default=14, help="days the invite code works (at least 1)")
+    a.add_argument("--force", action="store_true", help="accept a commune code not in the address data")
     a.add_argument("--json", action="store_true")
     lst = cmd("list", "list officers")
     lst.add_argument("--agency")
@@ -141,8 +142,8 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def _runtime(args):
-    from .service import Runtime
-    return Runtime(args.db, var_dir=args.var)
+    from .fakeclock import cli_runtime
+    return cli_runtime(args)
 
 
 def _cli_actor() -> str:
@@ -190,13 +191,18 @@ async def _officer_cmd(args, rt, db, off) -> int:
     now, cal, cat = rt.now(), rt.calendar, rt.catalog
     c = args.officer_cmd
     if c == "add":
+        from dialogs.address import commune
+        if commune(args.commune.strip()) is None and not args.force:
+            print(f"Không có xã, phường mã {args.commune} trong dữ liệu địa chỉ; hồ sơ được chia theo mã xã của "
+                  "địa chỉ nên cán bộ này sẽ không thấy hồ sơ nào. Kiểm tra lại mã, hoặc thêm --force nếu chắc "
+                  "chắn.", file=sys.stderr)
+            return 2
         o, code = await off.add_officer(db, full_name=args.name, agency=args.agency, commune_code=args.commune,
                                         role=args.role, focal_point=args.focal_point, now=now,
                                         valid_days=args.valid_days)
         if args.json:
             _out({"id": o.id, "invite_code": code, "expires_at": o.invite_expires_at})
         else:
-            from dialogs.address import commune
             if commune(o.commune_code) is None:
                 print(f"Lưu ý: không có xã, phường mã {o.commune_code}; hồ sơ được chia theo mã xã của địa chỉ.",
                       file=sys.stderr)
@@ -381,7 +387,8 @@ async def _notify(args: argparse.Namespace) -> int:
             print(f"Thông báo kênh {', '.join(other)} do tiến trình `dvcbot {other[0]}` gửi; ở đây chúng chỉ được in "
                   "ra màn hình và đánh dấu là đã gửi. Thêm --print nếu thật sự muốn vậy.", file=sys.stderr)
             return 2
-        notifier = Notifier(rt.sm, [ConsoleSender(ch, image_dir=rt.var_dir / "outbox") for ch in channels])
+        notifier = Notifier(rt.sm, [ConsoleSender(ch, image_dir=rt.var_dir / "outbox") for ch in channels],
+                            now=rt.now)
         formcopy.attach(notifier, rt)  # form copies: rendered, then printed with their path
         jobs = standard_jobs(rt.sm, calendar=rt.calendar, catalog=rt.catalog, now=rt.now,
                              attachments=rt.attachments,

@@ -127,7 +127,8 @@ async def run_console(runtime: Runtime, user: str, *, jsonl: bool = False, stdin
             stdout.write(render_human(replies, lang[0]) + "\n> ")
         stdout.flush()
 
-    followups = Notifier(runtime.sm, [FollowUps(emit)], chats=[key], kinds=[formcopy.KIND, slipcopy.KIND])
+    followups = Notifier(runtime.sm, [FollowUps(emit)], chats=[key], kinds=[formcopy.KIND, slipcopy.KIND],
+                         now=runtime.now)
     formcopy.attach(followups, runtime)
     emit(await runtime.start(key, tx_hook=remember_lang))
     async for line in _lines(stdin):

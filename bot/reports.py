@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
 from dialogs.i18n import N_, translator
+from dialogs.textnorm import vi_sort_key
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar, missing_official_year
 from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo
 
@@ -124,7 +125,8 @@ async def daily_report(db: AsyncSession, agency: str | None, commune_code: str |
     for code, leg_agency, holder in overdue:
         o = await repo.get(holder) if holder is not None else None
         named.append((code, leg_agency, o.full_name if o is not None else ""))
-    return DailyReport(sorted(rows.values(), key=lambda r: r.title), start, end, calendar.to_local(now), named)
+    ordered = sorted(rows.values(), key=lambda r: vi_sort_key(r.title))
+    return DailyReport(ordered, start, end, calendar.to_local(now), named)
 
 
 def linked_procedures(catalog: Catalog) -> set[str]:

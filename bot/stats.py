@@ -26,6 +26,7 @@ from dialogs import lifecycle as lc
 from dialogs.address import commune as find_commune
 from dialogs.catalog import Catalog
 from dialogs.i18n import N_, translator
+from dialogs.textnorm import vi_sort_key
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.models import Dossier, DossierLeg
 from storage.officers_repo import LegRepo
@@ -179,7 +180,7 @@ async def period_stats(db: AsyncSession, start: date, end: date, *, level: str =
             c.in_progress += 1
             if it.due is not None and it.due < as_of_day:
                 c.overdue += 1
-    out = sorted(rows.values(), key=lambda r: r.title)
+    out = sorted(rows.values(), key=lambda r: vi_sort_key(r.title))
     total = StatRow("*", _("Tổng cộng"))
     for r in out:
         total.counts.add(r.counts)

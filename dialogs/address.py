@@ -29,7 +29,7 @@ from typing import Any
 from vietnam_provinces import Province, VietNamDivisionType, Ward
 
 from dialogs.i18n import N_
-from dialogs.textnorm import close_matches, fold, nfc
+from dialogs.textnorm import close_matches, fold, nfc, vi_sort_key
 
 __all__ = [
     "LEGACY_PROVINCES",
@@ -321,7 +321,7 @@ def communes(province_code: str) -> list[Unit]:
     """Communes, wards and special zones of a province, sorted by name
     (accent-insensitive).  Empty for an unknown province code."""
     entries = _commune_index(_normalize_code(province_code, 2)).entries
-    return sorted((e.unit for e in entries), key=lambda u: (fold(u.name), u.code))
+    return sorted((e.unit for e in entries), key=lambda u: (vi_sort_key(u.name), u.code))
 
 
 def province(code: str) -> Unit | None:

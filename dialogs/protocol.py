@@ -111,19 +111,21 @@ class Result:
 @dataclass(frozen=True)
 class Submitted(Result):
     """The dossier is stored (``created`` False: it had been submitted before, same draft).
-    ``notes`` are the runtime's own messages, shown right after the receipt."""
+    ``details`` are the receipt's own lines (each agency's date, a warning), part of the confirmation: the chat
+    that submitted gets no separate receipt. ``notes`` are the runtime's own messages, shown right after it."""
 
     code: str
     due: date
     created: bool = True
     submitted_at: datetime | None = None
     notes: tuple[Message, ...] = ()
+    details: str = ""
 
 
 @dataclass(frozen=True)
 class DossierList(Result):
     """The citizen's dossiers, newest first: dicts with code, procedure, status, status_label, closed,
-    rated and days_left."""
+    rateable (closed by the agencies, not withdrawn), rated and days_left."""
 
     items: tuple[dict[str, Any], ...]
 

@@ -13,6 +13,9 @@ Functions:
 * :func:`title_vi` — title-case a Vietnamese personal or place name.
 * :func:`similarity` — 0..1 fuzzy similarity on folded text.
 * :func:`close_matches` — score many already-folded candidates at once.
+* :func:`vi_sort_key` — sort key in Vietnamese alphabetical order, for every
+  list of names or procedures shown to people; :func:`vi_name_key` for
+  people's names (by the given name first, as Vietnamese lists are).
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from collections.abc import Iterable
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-__all__ = ["close_matches", "fold", "nfc", "similarity", "title_vi"]
+__all__ = ["close_matches", "fold", "nfc", "similarity", "title_vi", "vi_name_key", "vi_sort_key"]
 
 
 def _build_fold_table() -> dict[int, int | None]:
@@ -148,3 +151,58 @@ def close_matches(query: str, candidates: Iterable[str], cutoff: float = 0.75) -
             if ratio >= cutoff:
                 found[cand] = ratio
     return found
+
+
+# Vietnamese alphabetical order: the 29 letters, with ă/â after a, đ after d,
+# ê after e, ô/ơ after o and ư after u (a letter-forming mark is part of the
+# letter); tones only break ties, in dictionary order: none, huyền, hỏi, ngã,
+# sắc, nặng. Other characters (digits, punctuation, other scripts) keep their
+# code-point order and come before the letters.
+_VI_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_LETTER_MARKS = {"\u0306": "\u0306", "\u0302": "\u0302", "\u031b": "\u031b"}  # breve, circumflex, horn
+_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+
+
+def _vi_letter_rank() -> dict[str, int]:
+    rank: dict[str, int] = {}
+    for i, ch in enumerate(_VI_ALPHABET):
+        rank[unicodedata.normalize("NFD", ch)] = 0x110000 + i  # after every code point
+    return rank
+
+
+_VI_RANK = _vi_letter_rank()
+
+
+@lru_cache(maxsize=8192)
+def vi_sort_key(s: str) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Key that sorts ``s`` the way a Vietnamese dictionary does.
+
+    Python's default order compares code points, which puts “Đăng ký” and
+    “Đổi” after “Xác nhận”. This key compares letters first (case- and
+    tone-insensitively, ``đ`` after ``d``, ``ơ`` after ``ô``), then tones, then case:
+
+    >>> sorted(["Xác nhận", "Đổi thẻ", "Đăng ký", "Cấp"], key=vi_sort_key)
+    ['Cấp', 'Đăng ký', 'Đổi thẻ', 'Xác nhận']
+    """
+    letters: list[int] = []
+    tones: list[int] = []
+    cases: list[int] = []
+    for ch in " ".join(s.split()):
+        decomposed = unicodedata.normalize("NFD", ch)
+        base, marks = decomposed[0], decomposed[1:]
+        letter = base.lower() + "".join(m for m in marks if m in _LETTER_MARKS)
+        letters.append(_VI_RANK.get(letter, ord(base.lower())))
+        tones.append(next((_TONES[m] for m in marks if m in _TONES), 0))
+        cases.append(0 if base.islower() or not base.isalpha() else 1)
+    return tuple(letters), tuple(tones), tuple(cases)
+
+
+def vi_name_key(full_name: str) -> tuple[tuple[tuple[int, ...], ...], ...]:
+    """Key that sorts people's names as Vietnamese lists do: by the given name (the last word), then by the
+    whole name, each in :func:`vi_sort_key` order.
+
+    >>> sorted(["Nguyễn Văn Bình", "Trần Thị An", "Lê Bình"], key=vi_name_key)
+    ['Trần Thị An', 'Lê Bình', 'Nguyễn Văn Bình']
+    """
+    words = full_name.split()
+    return vi_sort_key(words[-1] if words else ""), vi_sort_key(full_name)

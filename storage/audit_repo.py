@@ -13,9 +13,12 @@ class AuditRepo:
     def __init__(self, db: AsyncSession):
         self.db = db
 
-    async def count(self, action: str, *, since: datetime, subject: str | None = None) -> int:
-        """Entries of ``action`` at or after ``since`` (about ``subject`` when given)."""
+    async def count(self, action: str, *, since: datetime, subject: str | None = None,
+                    actor: str | None = None) -> int:
+        """Entries of ``action`` at or after ``since`` (about ``subject``, by ``actor`` when given)."""
         stmt = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == action, AuditEntry.at >= since)
         if subject is not None:
             stmt = stmt.where(AuditEntry.subject == subject)
+        if actor is not None:
+            stmt = stmt.where(AuditEntry.actor_key == actor)
         return int((await self.db.execute(stmt)).scalar_one())

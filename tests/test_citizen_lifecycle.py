@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bot import cases as officers
+from bot.cases.base import applicant_id_number
 from bot.service import Runtime
 from storage.repo import DossierRepo
 from tests.conftest import Chat, jpeg
@@ -319,3 +320,36 @@ async def test_following_is_read_only_and_guesses_are_limited_per_dossier(chat: 
         alerts = (await db.execute(select(OutboxMessage).where(OutboxMessage.kind == "officer_follow_alert")))
         [alert] = alerts.scalars().all()
     assert alert.chat_key == "console:tam" and code in alert.payload["text"] and "tạm khóa" in alert.payload["text"]
+
+
+async def test_a_withdrawn_dossier_is_not_offered_for_rating(chat: Chat, runtime: Runtime):
+    code = await _submitted(chat)
+    async with runtime.sm() as db, db.begin():
+        await officers.withdraw(db, code, chat.user, runtime.now(), calendar=runtime.calendar,
+                                catalog=runtime.catalog)
+    await chat.say("/hoso")
+    assert code in chat.text() and "Đã rút" in chat.text() and "đánh giá" not in chat.text()
+    await chat.say("đánh giá 5")
+    assert chat.error and "chưa có hồ sơ nào đã giải quyết xong" in chat.text()
+    await chat.say(f"đánh giá {code} 5")
+    assert chat.error and "đã được rút nên không cần đánh giá" in chat.text()
+
+
+async def test_the_volunteer_and_the_applicant_share_one_rating_and_are_told_who_gave_it(chat: Chat,
+                                                                                          runtime: Runtime):
+    code = await _submitted(chat)  # the applicant's ID number ends in 1234 (tests.test_conversation_funeral)
+    async with runtime.sm() as db, db.begin():
+        d = await DossierRepo(db).by_code(code)
+        last4 = "".join(ch for ch in applicant_id_number(d, runtime.catalog) if ch.isdigit())[-4:]
+        await officers.follow_dossier(db, "console:nguoi-dung-ten", code, last4, catalog=runtime.catalog,
+                                      now=runtime.now())
+    oid = await _leader(runtime, code)
+    await _as_officer(runtime, oid, officers.claim, code)
+    await _as_officer(runtime, oid, officers.reject, code, "Không thuộc diện hỗ trợ")
+    async with runtime.sm() as db, db.begin():
+        await officers.rate(db, code, "console:nguoi-dung-ten", 4)
+    await chat.say("/hoso")
+    assert code in chat.text() and "đánh giá" not in chat.text()  # rated once for the dossier
+    await chat.say(f"đánh giá {code} 5")
+    assert chat.error and f"Người đứng tên hồ sơ {code} đã đánh giá 4 sao" in chat.text()
+    assert "Bạn đã đánh giá" not in chat.text()

@@ -187,7 +187,8 @@ async def test_rejected_death_registration_closes_the_other_parts_and_the_citize
     assert [m.kind for m in new] == ["citizen_rejected", "slip"]  # one message, and the refusal slip with it
     assert new[1].payload["slip"] == "refusal"
     said = new[0].payload["text"]
-    assert "Lý do: Giấy báo tử không hợp lệ" in said
+    assert "Lý do: Giấy báo tử không hợp lệ" in said and "Rất tiếc, phần “" in said
+    assert "Các phần khác của hồ sơ vẫn được giải quyết tiếp" not in said  # nothing else goes on
     assert "các phần liên thông sau cũng không được thực hiện: Xóa đăng ký thường trú." in said
     # the police leg is closed with the reason, its supplement request closed, and its officer told
     async with runtime.sm() as db:

@@ -133,3 +133,16 @@ def test_an_empty_chart_says_so():
     assert png.startswith(b"\x89PNG")
     empty_rows = [reports.DailyRow("x", "Thủ tục")]
     assert reports.report_chart(empty_rows, "Báo cáo").startswith(b"\x89PNG")
+
+
+async def test_rows_sort_in_vietnamese_alphabetical_order_not_by_code_point(runtime: Runtime):
+    for pid in ("xac-dinh-muc-do-khuyet-tat", "doi-cap-lai-giay-xac-nhan-khuyet-tat",
+                "dang-ky-co-so-tro-giup-xa-hoi", "ho-tro-chi-phi-mai-tang", "bao-thay-doi-nhan-tro-cap"):
+        await submit(runtime, when=at(2026, 11, 16, 9), procedure=pid)
+    nov = await period(runtime, *stats.month_bounds(2026, 11), agency="commune", commune_code=COMMUNE,
+                       now=at(2026, 12, 3, 9))
+    assert [r.title.split()[0] for r in nov[:-1]] == ["Báo", "Đăng", "Đổi,", "Hỗ", "Xác"]
+    async with runtime.sm() as db:
+        daily = await reports.daily_report(db, "commune", COMMUNE, date(2026, 11, 16), at(2026, 11, 17, 8),
+                                           calendar=runtime.calendar, catalog=runtime.catalog)
+    assert [r.title.split()[0] for r in daily.rows] == ["Báo", "Đăng", "Đổi,", "Hỗ", "Xác"]

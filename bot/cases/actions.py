@@ -19,6 +19,7 @@ from storage.models import Dossier, DossierLeg, Officer, SupplementRequest
 from storage.officers_repo import LegRepo, OfficerRepo, SupplementRepo
 
 from .base import ActionRefused, form_of, officer_actor, proc_title, refused
+from .conflict import refuse_own_dossier
 from .links import leg_sections
 from .notify import citizen_chats, push_officers
 from .slips import enqueue_slip
@@ -159,6 +160,7 @@ async def approve(db: AsyncSession, officer: Officer, code: str, result_number: 
     if not any(ch.isdigit() for ch in result_number or ""):
         raise ActionRefused(N_("Số, ký hiệu văn bản kết quả cần có chữ số, ví dụ 123/QĐ-UBND."), "number")
     d, leg = await scoped(db, officer, code)
+    await refuse_own_dossier(db, officer, d)
     await transition(db, d, leg, lc.Act(lc.APPROVE, officer_actor(officer), reason=note, result_number=result_number),
                       now, calendar or DEFAULT_CALENDAR, data={"result_number": (result_number or "").strip()},
                       catalog=catalog)
@@ -179,6 +181,7 @@ async def reject(db: AsyncSession, officer: Officer, code: str, reason: str, now
     """Reject with a reason the citizen reads; open supplement requests close. A dossier waiting for the citizen
     can be rejected (“trả lại hồ sơ do không bổ sung”) once the supplement's deadline has passed."""
     d, leg = await scoped(db, officer, code)
+    await refuse_own_dossier(db, officer, d)
     if leg.status == lc.NEEDS_SUPPLEMENT:
         today = (calendar or DEFAULT_CALENDAR).today(now)
         dues = [r.due_date for r in await SupplementRepo(db).open_for_leg(leg.id) if r.due_date is not None]

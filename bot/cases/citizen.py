@@ -246,23 +246,32 @@ async def citizen_dossiers(db: AsyncSession, user_key: str, calendar: WorkCalend
                 label += " — " + _("hẹn lại ngày trả kết quả: {date}", date=_.date(max(again)))
         out.append({"code": d.code, "procedure": d.procedure_id, "status": d.status, "status_label": label,
                     "due_date": due, "days_left": None if closed or paused else days_left(due, calendar, now),
-                    "closed": closed, "rated": d.id in rated})
+                    "closed": closed, "rateable": rateable(d), "rated": d.id in rated})
     return out
+
+
+def rateable(dossier: Dossier) -> bool:
+    """A dossier is rated once it is closed by the agencies (a result or a refusal); a withdrawn one is not."""
+    return dossier.status in lc.CLOSED and dossier.status != lc.WITHDRAWN
 
 
 async def rate(db: AsyncSession, code: str, user_key: str, stars: int, comment: str | None = None, *,
                now: datetime | None = None) -> None:
-    """Record the citizen's 1–5 rating of a closed dossier, once."""
+    """Record the 1–5 rating of a closed dossier, once per dossier: the chat that filed it (perhaps a
+    volunteer's) and the applicant's chat share it, and whoever comes second is told who rated."""
     dossier = await LegRepo(db).dossier(code)
     if dossier is None or not _is_citizen_of(dossier, user_key):
         raise ActionRefused(N_("Không tìm thấy hồ sơ {code} của bạn."), "not_found", code=code)
+    if dossier.status == lc.WITHDRAWN:
+        raise ActionRefused(N_("Hồ sơ {code} đã được rút nên không cần đánh giá."), "withdrawn", code=code)
     if dossier.status not in lc.CLOSED:
         raise ActionRefused(N_("Hồ sơ {code} chưa giải quyết xong; bạn có thể đánh giá sau khi nhận kết quả."),
                             "open", code=code)
     if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
         raise ActionRefused(N_("Vui lòng chọn từ 1 đến 5 sao."), "stars")
-    if await CitizenRepo(db).rating(dossier.id) is not None:
-        raise ActionRefused(N_("Bạn đã đánh giá hồ sơ {code} rồi. Cảm ơn bạn!"), "rated", code=code)
+    earlier = await CitizenRepo(db).rating(dossier.id)
+    if earlier is not None:
+        raise _already_rated(dossier, earlier, user_key)
     db.add(Rating(dossier_id=dossier.id, user_key=user_key, stars=stars,
                   comment=(comment or "").strip()[:2000] or None, created_at=now or datetime.now(UTC)))
     try:
@@ -270,6 +279,18 @@ async def rate(db: AsyncSession, code: str, user_key: str, stars: int, comment: 
             await db.flush()
     except IntegrityError:
         raise ActionRefused(N_("Bạn đã đánh giá hồ sơ {code} rồi. Cảm ơn bạn!"), "rated", code=code) from None
+
+
+def _already_rated(dossier: Dossier, earlier: Rating, user_key: str) -> ActionRefused:
+    """The refusal of a second rating, saying who gave the first one (one rating per dossier)."""
+    if earlier.user_key == user_key:
+        return ActionRefused(N_("Bạn đã đánh giá hồ sơ {code} rồi. Cảm ơn bạn!"), "rated", code=dossier.code)
+    if earlier.user_key == dossier.submitter_key:
+        return ActionRefused(N_("Người nộp hồ sơ {code} đã đánh giá {stars} sao thay cho cả hai người (mỗi hồ sơ "
+                                "được đánh giá một lần). Cảm ơn bạn!"), "rated", code=dossier.code,
+                             stars=earlier.stars)
+    return ActionRefused(N_("Người đứng tên hồ sơ {code} đã đánh giá {stars} sao (mỗi hồ sơ được đánh giá một "
+                            "lần). Cảm ơn bạn!"), "rated", code=dossier.code, stars=earlier.stars)
 
 
 async def withdraw(db: AsyncSession, code: str, user_key: str, now: datetime, reason: str | None = None, *,

@@ -21,7 +21,7 @@ from storage.officers_repo import CitizenRepo, LegRepo, OfficerRepo, OutboxRepo,
 
 from ..accounts import notify_keys
 from .base import applicant_id_number, catalog_or_default, form_of, planned_leg, proc_title
-from .deadlines import dossier_due
+from .deadlines import dossier_due, effective_due
 
 
 async def enqueue(db: AsyncSession, chat_key: str, kind: str, dedupe: str, text: str, now: datetime, *,
@@ -61,9 +61,12 @@ def applicant_person_key(dossier: Dossier, catalog: Catalog | None = None) -> st
 def citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *, due: date | None,
                   reason: str | None = None, items: list[str] | None = None, result_number: str | None = None,
                   catalog: Catalog | None = None, closed: bool = False,
-                  supplement_due: date | None = None, also_closed: list[str] | None = None) -> str:
-    """What the citizen reads when a dossier (or one of its legs) reaches status ``kind``."""
+                  supplement_due: date | None = None, also_closed: list[str] | None = None,
+                  others_open: bool = False) -> str:
+    """What the citizen reads when a dossier (or one of its legs) reaches status ``kind``; ``others_open``: other
+    parts of a linked dossier are still being handled."""
     title = proc_title(dossier, _, catalog)
+    whole = title
     # the invitation to rate only once the whole dossier is closed (a linked dossier's other legs may be open)
     rate = "\n" + _("Mời bạn đánh giá chất lượng phục vụ: gõ “đánh giá {code}” rồi chọn từ 1 đến 5 sao.",
                      code=dossier.code) if closed else ""
@@ -116,6 +119,12 @@ def citizen_text(kind: str, dossier: Dossier, leg: DossierLeg, _: Translator, *,
         return _("Hồ sơ {code} ({title}) đã có kết quả (số {number}).\nNếu chưa nhận bản giấy, vui lòng mang căn "
                  "cước đến {agency} để nhận.", code=code, title=title, number=result_number or "",
                  agency=_(part.agency_name) if part is not None else _agency_name(dossier, _, catalog)) + rate
+    if kind == lc.REJECTED and part is not None:  # one part of a linked dossier: say so, not the whole dossier
+        text = _("Rất tiếc, phần “{part}” của hồ sơ {code} ({title}) không được giải quyết.\nLý do: {reason}",
+                 part=_(part.title), code=code, title=whole, reason=reason or "") + _also_closed(also_closed, _)
+        if others_open:
+            text += "\n" + _("Các phần khác của hồ sơ vẫn được giải quyết tiếp; bạn sẽ được báo khi có kết quả.")
+        return text + "\n" + _("Nếu bạn chưa đồng ý, bạn có quyền khiếu nại theo quy định.") + rate
     if kind == lc.REJECTED:
         return _("Rất tiếc, hồ sơ {code} ({title}) không được giải quyết.\nLý do: {reason}\nNếu bạn chưa đồng ý, "
                  "bạn có quyền khiếu nại theo quy định, hoặc nộp hồ sơ mới khi đã đủ điều kiện (gõ “menu”).",
@@ -149,13 +158,13 @@ async def notify_citizens(db: AsyncSession, dossier: Dossier, leg: DossierLeg, e
     """Tell every chat of the dossier's citizen about the status change recorded by ``event``."""
     _ = translator(dossier.lang)
     legs = await LegRepo(db).of_dossier(dossier.id)
-    due = dossier_due(legs, calendar, now)
-    if event.to_status in (lc.RECEIVED, lc.RESUBMITTED) and len(legs) > 1:
-        due = leg.due_date  # the part that was received or supplemented has its own date
+    # a part's message (a linked dossier's leg) gives that part's own date, not the dossier's latest
+    due = effective_due(leg, calendar, now) if len(legs) > 1 else dossier_due(legs, calendar, now)
     text = citizen_text(event.to_status, dossier, leg, _, due=due, reason=reason, items=items,
                          result_number=result_number, catalog=catalog,
                          closed=all(leg_.status in lc.CLOSED for leg_ in legs), supplement_due=supplement_due,
-                         also_closed=also_closed)
+                         also_closed=also_closed,
+                         others_open=any(leg_.status not in lc.CLOSED for leg_ in legs if leg_.id != leg.id))
     for chat in await citizen_chats(db, dossier):
         await enqueue(db, chat, f"citizen_{event.to_status}", f"ev:{event.id}:{chat}", text, now,
                        dossier_id=dossier.id)

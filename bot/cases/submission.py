@@ -21,13 +21,17 @@ log = logging.getLogger("dvcbot.cases")
 
 
 async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalendar | None, now: datetime, *,
-                       catalog: Catalog | None = None) -> None:
+                       catalog: Catalog | None = None, replied_chat: str | None = None) -> str:
     """Create the dossier's leg(s), their due dates, and the notifications: a push to every officer of the
-    agency and commune, and a receipt to the citizen's chats. Idempotent (does nothing if legs exist)."""
+    agency and commune, and a receipt to the citizen's chats. Idempotent (does nothing if legs exist).
+
+    ``replied_chat`` is the chat that submitted and reads the confirmation in the turn's reply: it gets no
+    receipt from the outbox (the same date twice, in either order); instead the receipt's own lines (each
+    agency's date, a warning) are returned for that reply."""
     calendar = calendar or DEFAULT_CALENDAR
     repo = LegRepo(db)
     if await repo.of_dossier(dossier.id):
-        return
+        return ""
     cat = catalog_or_default(catalog)
     # the applicant's own chat, if they linked it to their ID number
     if dossier.applicant_key is None:
@@ -89,19 +93,22 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
     leg = legs[0]
     # the citizen's receipt
     _c = translator(dossier.lang)
-    receipt = citizen_text(lc.SUBMITTED, dossier, leg, _c, due=dossier.due_date, catalog=cat)
+    extra = ""
     if form is not None and form.proc.legs:  # a linked procedure: each agency with its own due date
-        receipt += "\n" + _c(N_("Hồ sơ được chuyển đến từng cơ quan:")) + "".join(
+        extra += "\n" + _c(N_("Hồ sơ được chuyển đến từng cơ quan:")) + "".join(
             "\n" + _c(N_("• {part}: {agency} — hẹn trả {due}"), part=_c(p.title), agency=_c(p.agency_name),
                        due=_c.date(lg.due_date)) for p, lg in zip(planned, legs, strict=False))
     if unseen:  # the date is not promised silently
-        receipt += "\n" + _c(N_("Lưu ý: {agencies} tại xã/phường của bạn chưa nhận hồ sơ qua Trợ lý. Cán bộ đầu mối đã "
+        extra += "\n" + _c(N_("Lưu ý: {agencies} tại xã/phường của bạn chưa nhận hồ sơ qua Trợ lý. Cán bộ đầu mối đã "
                                 "được báo để chuyển hồ sơ; ngày hẹn trên có thể thay đổi và bạn sẽ được báo lại."),
                              agencies=", ".join(dict.fromkeys(_c(lc.AGENCY_LABELS.get(lg.agency, lg.agency))
                                                               for lg in unseen)))
+    receipt = citizen_text(lc.SUBMITTED, dossier, leg, _c, due=dossier.due_date, catalog=cat) + extra
     for chat in await citizen_chats(db, dossier):
-        await enqueue(db, chat, "citizen_submitted", f"sub:{dossier.id}:{chat}", receipt, now,
-                       dossier_id=dossier.id)
+        if chat != replied_chat:
+            await enqueue(db, chat, "citizen_submitted", f"sub:{dossier.id}:{chat}", receipt, now,
+                           dossier_id=dossier.id)
+    return extra.strip()
 
 
 async def _alert_unassigned(db: AsyncSession, dossier: Dossier, leg: DossierLeg, title: str, now: datetime) -> None:

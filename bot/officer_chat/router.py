@@ -16,7 +16,7 @@ from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
 from dialogs.codes import find_code
 from dialogs.i18n import translator
-from dialogs.messages import NAV_CANCEL, Ask, Incoming, Message, Reply
+from dialogs.messages import NAV_CANCEL, Ask, Incoming, Reply
 from dialogs.parsing import match_choice
 from dialogs.textnorm import fold
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
@@ -24,9 +24,17 @@ from storage.models import Officer
 from storage.officers_repo import OfficerRepo
 
 from ..cases.base import ActionRefused, catalog_or_default, unit_text
-from ..cases.invites import is_invite_attempt, redeem_invite
 from ..pipeline import OFFICER_CHAT, PASS, Pass, Pipeline, Turn
 from .context import CHOICE_ACTIONS, DossierExtra, OfficerChatPlugins, OfficerCtx, OfficerStep
+from .joining import (
+    enter_citizen_mode,
+    in_citizen_mode,
+    join,
+    own_dossier_flag,
+    own_rating,
+    wants_citizen_mode,
+    wants_officer_mode,
+)
 from .steps import (
     ask_free_text,
     do_action,
@@ -105,7 +113,8 @@ async def _dispatch(ctx: OfficerCtx, incoming: Incoming) -> None:
 
     if value is None and key in HELP_WORDS:
         ctx.say(_("Bạn là cán bộ {role}, {unit}.\nGõ “/hoso” để xem hàng đợi, gõ mã hồ sơ để mở một hồ sơ, "
-                  "“/cuatoi” để xem hồ sơ bạn đang xử lý, “hủy” để bỏ thao tác đang làm.",
+                  "“/cuatoi” để xem hồ sơ bạn đang xử lý, “hủy” để bỏ thao tác đang làm, “/nguoidan” để "
+                  "xem hồ sơ và làm thủ tục của riêng bạn.",
                   role=_(lc.ROLE_LABELS[ctx.officer.role]),
                   unit=unit_text(ctx.officer.agency, ctx.officer.commune_code, _)))
         return await show_queue(ctx)
@@ -200,23 +209,19 @@ class OfficerChat:
                            attachments: Any = None) -> list[Reply] | None:
         """Replies if this chat is an officer's (or redeems an invite), else None."""
         officer = await OfficerRepo(db).by_user_key(user_key, lock=True)
-        text = (incoming.text or "").strip()
+        kw = {"calendar": calendar, "catalog": catalog, "attachments": attachments}
         if officer is None:
-            if not is_invite_attempt(text):
+            return await join(self.handle, db, user_key, incoming, now, **kw)
+        if in_citizen_mode(officer):  # the officer's own affairs: the citizen's assistant until “/canbo”
+            if not wants_officer_mode(incoming):
                 return None
-            code = text.split(None, 1)[1] if text.lower().startswith("/canbo") and " " in text else text
-            officer = await redeem_invite(db, code, user_key, now)
-            _ = translator("vi")
-            if officer is None:
-                return [Message(_("Mã mời không đúng, đã dùng hoặc đã hết hạn. Vui lòng xin mã mới."), error=True),
-                        Ask(text=_("Gõ “menu” để dùng trợ lý như người dân."), procedure=None,
-                            field="officer.invite", kind="text")]
-            replies = [Message(_("Xin chào {name}! Tài khoản này đã được đăng ký là {role}, {unit}. Bạn sẽ nhận "
-                                 "thông báo khi có hồ sơ mới.", name=officer.full_name,
-                                 role=_(lc.ROLE_LABELS[officer.role]),
-                                 unit=unit_text(officer.agency, officer.commune_code, _)))]
-            return replies + await self.handle(db, officer, Incoming(text="/hoso"), now, calendar=calendar,
-                                               catalog=catalog, attachments=attachments)
+            officer.chat_state = {}
+            if not incoming.choice:
+                incoming = Incoming(text="/hoso")
+        elif wants_citizen_mode(incoming):
+            return enter_citizen_mode(officer)
+        elif own_rating(officer, incoming):  # rating their own dossier, as the result message told them
+            return None
         return await self.handle(db, officer, incoming, now, calendar=calendar, catalog=catalog,
                                  attachments=attachments)
 
@@ -226,7 +231,9 @@ NAME = "officer_chat"
 
 def register(pipeline: Pipeline) -> None:
     """The officer chat (and invite codes) as the first handler of the turn pipeline."""
-    pipeline.add(OfficerChat(), name=NAME, order=OFFICER_CHAT)
+    chat = OfficerChat()
+    chat.add_dossier_extra(own_dossier_flag)
+    pipeline.add(chat, name=NAME, order=OFFICER_CHAT)
 
 
 def officer_chat_of(pipeline: Pipeline) -> OfficerChat:

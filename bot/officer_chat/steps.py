@@ -11,6 +11,7 @@ from dialogs.form import Form
 from dialogs.i18n import N_, Translator
 from dialogs.messages import NAV_CANCEL, Ask, ChoiceOut
 from dialogs.parsing import match_multi_choice
+from dialogs.textnorm import vi_name_key
 from storage.models import Dossier, DossierLeg, Officer
 from storage.officers_repo import OfficerRepo
 
@@ -51,6 +52,7 @@ async def start_action(ctx: OfficerCtx, action: str, code: str) -> None:
     if action == lc.REASSIGN:
         check_early(ctx.officer, leg, action)
         people = await reassign_people(ctx.db, leg, ctx.officer)
+        people.sort(key=lambda o: vi_name_key(o.full_name))
         if not people:
             raise ActionRefused(N_("Không có cán bộ nào khác xử lý được hồ sơ ở trạng thái này."), "target")
         ctx.ask(_("Giao hồ sơ {code} cho ai?", code=d.code), "officer.reassign",

@@ -18,6 +18,7 @@ from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
 from dialogs.forms.slips import SLIP_TITLES
 from dialogs.i18n import N_, Translator
+from dialogs.textnorm import vi_name_key
 from dialogs.workdays import WorkCalendar
 from storage.models import Dossier, DossierEvent, DossierLeg, Officer, SupplementRequest
 from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo, SupplementRepo
@@ -149,10 +150,11 @@ async def perform(db: AsyncSession, officer: Officer, action: str, code: str, no
 
 
 async def reassign_targets(db: AsyncSession, leg: DossierLeg, officer: Officer | None = None) -> list[Officer]:
-    """Whom a leader may give the leg to: not its holder, nor the leader themself (they “Nhận xử lý”)."""
-    return [o for o in await OfficerRepo(db).in_scope(leg.agency, leg.commune_code, with_chat=False)
-            if lc.allowed(o.role, lc.CLAIM, leg.status) and o.id != leg.claimed_by
-            and (officer is None or o.id != officer.id)]
+    """Whom a leader may give the leg to: not its holder, nor the leader themself (they “Nhận xử lý”), in
+    Vietnamese order of given names."""
+    return sorted((o for o in await OfficerRepo(db).in_scope(leg.agency, leg.commune_code, with_chat=False)
+                   if lc.allowed(o.role, lc.CLAIM, leg.status) and o.id != leg.claimed_by
+                   and (officer is None or o.id != officer.id)), key=lambda o: vi_name_key(o.full_name))
 
 
 def _form(dossier: Dossier, catalog: Catalog):

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from dialogs import lifecycle as lc
 from dialogs.i18n import N_, Translator, translator
+from dialogs.textnorm import vi_sort_key
 from storage.models import DraftRow, Officer
 
 from .. import reports, stats
@@ -106,7 +107,7 @@ async def funnel(request: web.Request) -> list[dict[str, Any]]:
         if submitted.get(pid) and pid not in out:
             out[pid] = {"title": _(cat.get(pid).title), "steps": Counter(), "active": 0, "stopped": 0}
     rows = []
-    for pid, r in sorted(out.items(), key=lambda kv: kv[1]["title"]):
+    for pid, r in sorted(out.items(), key=lambda kv: vi_sort_key(kv[1]["title"])):
         order = [_(s.title) for s in cat.get(pid).sections] + [_("Xem lại và cam đoan")]
         steps = sorted(r["steps"].items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
         rows.append({"title": r["title"], "submitted": submitted.get(pid, 0), "active": r["active"],

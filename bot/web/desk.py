@@ -14,6 +14,7 @@ from aiohttp import web
 from dialogs import lifecycle as lc
 from dialogs.i18n import N_, Translator, translator
 from dialogs.kinds import display
+from dialogs.textnorm import vi_sort_key
 from storage.models import Dossier, DossierLeg, Officer
 
 from . import actions as act
@@ -95,7 +96,7 @@ async def _rows(request: web.Request, officer: Officer, params: dict[str, str], 
                         d.submitted_at))
     key = {"due": lambda r: (r.due, r.code), "submitted": lambda r: (r.submitted, r.code),
            "code": lambda r: r.code, "status": lambda r: (lc.PROGRESS.get(r.status, 0), r.due),
-           "procedure": lambda r: (r.title, r.due)}[sort]
+           "procedure": lambda r: (vi_sort_key(r.title), r.due)}[sort]
     rows.sort(key=key, reverse=desc)
     size = request.app[CONFIG].page_size
     pages = max(1, math.ceil(len(rows) / size))
@@ -105,7 +106,8 @@ async def _rows(request: web.Request, officer: Officer, params: dict[str, str], 
         page = 1
     return {"rows": rows[(page - 1) * size: page * size], "total": len(rows), "page": page, "pages": pages,
             "f": f, "sort": sort, "dir": "desc" if desc else "asc", "proc": proc, "status": status,
-            "procs": [(p, _(cat.get(p).title) if p in cat.procedures else p) for p in procs],
+            "procs": sorted(((p, _(cat.get(p).title) if p in cat.procedures else p) for p in procs),
+                           key=lambda pt: vi_sort_key(pt[1])),
             "filters": FILTERS, "sorts": SORTS, "statuses": [(s, lc.STATUS_LABELS[s]) for s in lc.STATUSES],
             "unit": act.unit_text(officer.agency, officer.commune_code, _), "searched": bool(q), "q": q}
 

@@ -87,6 +87,8 @@ class Results(EngineParts):
             text = _("Đã nộp hồ sơ thành công.\nMã hồ sơ: {code}\nNgày hẹn trả kết quả: {due} "
                      "({days} ngày làm việc).\nBạn sẽ nhận được thông báo khi hồ sơ có thay đổi.",
                      code=code, due=_.date(due), days=days)
+        if result.details:
+            text += "\n" + result.details
         if created and has_id:
             text += "\n" + _("Nếu bạn nộp giúp người khác, người đó gõ “/theodoi {code}” và 4 số cuối CCCD "
                               "của mình để cũng nhận thông báo.", code=code)
@@ -112,7 +114,7 @@ class Results(EngineParts):
                 left = d["days_left"]
                 line += " — " + (_("còn {n} ngày làm việc", n=left) if left > 0 else
                                  _("đến hạn hôm nay") if left == 0 else _("quá hạn {n} ngày làm việc", n=-left))
-            if d.get("closed") and not d.get("rated"):
+            if d.get("rateable", d.get("closed")) and not d.get("rated"):
                 line += " — " + _("gõ “đánh giá {code} 5” để chấm từ 1 đến 5 sao", code=d["code"])
             lines.append(line)
         return Message("\n".join(lines))
