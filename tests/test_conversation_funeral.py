@@ -1,13 +1,13 @@
 """Conversation tests for `ho-tro-chi-phi-mai-tang`, driven as a citizen would, on real databases."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from bot import formcopy
 from bot.notifier import MemorySender, Notifier
 from bot.service import Runtime
 from storage.repo import DossierRepo, dossier_to_dict
-from tests.conftest import Chat, jpeg, pdf, shared_catalog
+from tests.conftest import VN, Chat, jpeg, pdf, shared_catalog
 
 PROC = "ho-tro-chi-phi-mai-tang"
 
@@ -176,6 +176,33 @@ async def test_ineligible_cause_explains_and_allows_fix(chat: Chat):
     await chat.say("tai nạn giao thông")
     await chat.expect("deceased.full_name")
     assert (await chat.answers())["deceased.cause"] == "tai_nan_giao_thong"
+
+
+async def test_consent_before_the_cause_of_death_from_2026(chat: Chat, clock):
+    """The Personal Data Protection Law (91/2025/QH15) is in force from 01/01/2026: from that day the cause of
+    death (health data) is asked only after a short consent saying what, why and who sees it; the day before,
+    the cause comes straight after who files."""
+    clock.when = datetime(2025, 12, 31, 9, 0, tzinfo=VN)
+    await chat.press(PROC)
+    await chat.say("1")
+    await chat.expect("deceased.cause")
+    await chat.say("hủy")
+    await chat.say("có")
+    await chat.expect("procedure")
+    clock.when = datetime(2026, 1, 1, 9, 0, tzinfo=VN)
+    await chat.press(PROC)
+    await chat.say("1")
+    await chat.expect("consent.sensitive")
+    text = chat.ask.text
+    assert "nguyên nhân" in text and "sức khỏe" in text  # what
+    assert "xét hỗ trợ chi phí mai táng" in text and "chỉ cán bộ" in text  # why, and who sees it
+    assert "“hủy”" in text and "trực tiếp" in text  # what to do if you do not agree
+    await chat.say("không")  # declining is not a dead end: what it means, and the same question
+    assert chat.error and "hủy" in chat.error.text
+    await chat.expect("consent.sensitive")
+    await chat.press("yes")
+    await chat.expect("deceased.cause")
+    assert (await chat.answers())["consent.sensitive"] is True
 
 
 async def test_back_skip_help(chat: Chat):
