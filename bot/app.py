@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from . import accounts, allowances, citizen, privacy, verification
+from . import accounts, allowances, citizen, privacy, slips, verification
 from .officer_chat import router as officer_chat
 from .pipeline import Pipeline
 from .web import chat as web_desk
@@ -20,8 +20,9 @@ class Feature(Protocol):
     def register(self, pipeline: Pipeline) -> None: ...
 
 
-FEATURES: tuple[Feature, ...] = (officer_chat, web_desk, accounts, privacy, verification, allowances, citizen)
-"""The officer chat comes before its plug-ins (the web desk's ``/dangnhap``, verification, allowances), which
+FEATURES: tuple[Feature, ...] = (officer_chat, web_desk, slips, accounts, privacy, verification, allowances, citizen)
+"""The officer chat comes before its plug-ins (the web desk's ``/dangnhap``, the desk's slips, verification,
+allowances), which
 register with it."""
 
 

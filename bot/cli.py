@@ -51,10 +51,11 @@ def _catalog(args) -> int:
         for p in cat.procedures.values():
             print(f"{p.id:45s} v{p.version}  {p.processing_days:>2} ngày  {p.title}")
     if args.action == "check":
+        from dialogs.forms.slips import check_slips
         from dialogs.nlu import check_phrases
 
         from .effects import validate_catalog
-        problems = cat.check() + check_templates(cat) + validate_catalog(cat)
+        problems = cat.check() + check_templates(cat) + check_slips() + validate_catalog(cat)
         problems += [f"{p.id}: {problem}" for p in cat for problem in check_phrases(p)]
         for problem in problems:
             print("ERROR", problem, file=sys.stderr)

@@ -29,7 +29,7 @@ from dialogs.messages import (
 )
 from storage.models import Conversation
 
-from . import accounts, formcopy
+from . import accounts, formcopy, slipcopy
 from .notifier import Notifier
 from .service import Runtime
 
@@ -127,7 +127,7 @@ async def run_console(runtime: Runtime, user: str, *, jsonl: bool = False, stdin
             stdout.write(render_human(replies, lang[0]) + "\n> ")
         stdout.flush()
 
-    followups = Notifier(runtime.sm, [FollowUps(emit)], chats=[key], kinds=[formcopy.KIND])
+    followups = Notifier(runtime.sm, [FollowUps(emit)], chats=[key], kinds=[formcopy.KIND, slipcopy.KIND])
     formcopy.attach(followups, runtime)
     emit(await runtime.start(key, tx_hook=remember_lang))
     async for line in _lines(stdin):

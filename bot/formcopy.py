@@ -34,6 +34,7 @@ from storage.attachments import AttachmentStore
 from storage.models import Dossier
 from storage.officers_repo import OutboxRepo
 
+from . import slipcopy
 from .notifier import PermanentError
 from .workers import run_in_worker
 
@@ -85,7 +86,9 @@ class FormCopies:
 
 
 def attach(notifier: Any, runtime: Any, *, executor: Executor | None = None) -> FormCopies:
-    """Make ``notifier`` deliver form copies (rendered with ``runtime``'s database and attachment store)."""
+    """Make ``notifier`` deliver form copies and the desk's slips (bot/slipcopy.py), rendered with ``runtime``'s
+    database and attachment store."""
     prep = FormCopies(runtime.sm, runtime.attachments, executor=executor)
     notifier.preparers[KIND] = prep
+    slipcopy.attach(notifier, runtime, executor=executor)
     return prep

@@ -156,5 +156,18 @@ def register_markdown(catalog: Catalog, calendar: OfficialCalendar = OFFICIAL_CA
     for p in procs:
         out += _procedure(p)
     out += _forms()
+    out += _slips()
     out += _calendar(calendar)
     return "\n".join(out).rstrip() + "\n"
+
+
+def _slips() -> list[str]:
+    """The one-stop desk's slips (dialogs/forms/slip_templates): which form, its basis, period and whether read."""
+    from .forms.slips import load_slips
+    out = ["## Phiếu của bộ phận một cửa", "",
+           "Mẫu giấy tờ bộ phận một cửa in cho hồ sơ (`dialogs/forms/slip_templates/*.yaml`).", "",
+           "| Phiếu | Mẫu | Căn cứ | Hiệu lực | Kiểm chứng | Ghi chú |", "|---|---|---|---|---|---|"]
+    for t in sorted(load_slips().values(), key=lambda t: t.id):
+        out.append(f"| {_cell(t.title)} | {_cell(t.form)} | {_cell(t.legal_basis)} | "
+                   f"{_period(t.effective_from, t.effective_to)} | {_ok(t.verified)} | {_cell(' '.join(t.notes))} |")
+    return [*out, ""]

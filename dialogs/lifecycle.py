@@ -162,9 +162,12 @@ WITH_RESULT = frozenset({APPROVED, RESULT_ISSUED})
 
 #: audit notes that are no action of the table: the upstream leg's result handed on, a leg closed with it
 UPSTREAM_RESULT, UPSTREAM_CLOSED = "upstream_result", "upstream_closed"
+#: an officer's apology for a late leg with a new appointment date (bot/cases/apology.py); the status stays
+REAPPOINT = "reappoint"
 NOTE_LABELS = {
     UPSTREAM_RESULT: N_("Nhận kết quả của phần liên thông trước"),
     UPSTREAM_CLOSED: N_("Không thực hiện do phần liên thông trước bị từ chối"),
+    REAPPOINT: N_("Xin lỗi và hẹn lại ngày trả kết quả"),
 }
 
 

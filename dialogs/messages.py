@@ -132,3 +132,20 @@ class Ask:
 
 
 Reply = Message | Ask
+
+
+def reply_to_json(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON, whole (for a channel that keeps a committed turn's replies until they are sent)."""
+    return asdict(reply)
+
+
+def reply_from_json(data: dict[str, Any]) -> Reply:
+    """The reply :func:`reply_to_json` wrote."""
+    if data.get("type") == "ask":
+        d = dict(data)
+        d["choices"] = tuple(ChoiceOut(**c) for c in d.get("choices") or ())
+        d["nav"] = tuple(d.get("nav") or ())
+        return Ask(**d)
+    d = dict(data)
+    f = d.pop("file", None)
+    return Message(**d, file=FileRef(**f) if f else None)

@@ -37,7 +37,7 @@ class TelegramUpdate(Base):
     update_id: Mapped[int] = mapped_column(BigInteger)
     chat_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # blanked once processed
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | done | failed
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | replying | done | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -184,7 +184,8 @@ async def test_rejected_death_registration_closes_the_other_parts_and_the_citize
     assert (await dossier(runtime, code))["status"] == "rejected"
     # one message covers the rejection and the part closed with it
     new = [m for m in await outbox(runtime, chat_key=chat.user) if m.id not in before]
-    assert [m.kind for m in new] == ["citizen_rejected"]
+    assert [m.kind for m in new] == ["citizen_rejected", "slip"]  # one message, and the refusal slip with it
+    assert new[1].payload["slip"] == "refusal"
     said = new[0].payload["text"]
     assert "Lý do: Giấy báo tử không hợp lệ" in said
     assert "các phần liên thông sau cũng không được thực hiện: Xóa đăng ký thường trú." in said

@@ -288,8 +288,9 @@ async def test_whole_lifecycle_in_the_officer_chat(runtime: Runtime, clock):
     assert leg.result_number == "15/QĐ-UBND" and leg.timeliness == "early" and leg.closed_at is not None
     # the citizen heard of every transition, in plain Vietnamese, with what to do next
     notes = [m for m in await outbox(runtime, chat_key=CITIZEN)]
-    assert [m.kind for m in notes] == ["citizen_submitted", "citizen_received", "citizen_in_review",
+    assert [m.kind for m in notes] == ["citizen_submitted", "citizen_received", "slip", "citizen_in_review",
                                        "citizen_approved", "citizen_result_issued"]
+    assert notes[2].payload["slip"] == "receipt"  # the receipt slip follows the receipt (bot/cases/slips.py)
     assert "15/QĐ-UBND" in notes[-1].payload["text"] and "đánh giá" in notes[-1].payload["text"]
     # a refused action is explained and the chat goes on
     r = await say(sk, choice=f"reject:{code}")

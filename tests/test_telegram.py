@@ -645,3 +645,40 @@ async def test_a_press_is_answered_in_the_webhook_response_and_costs_two_bot_api
     await tg.press(c, "Tôi khai giúp người khác", role_question)
     assert len(tg.webhook_replies) == replied + 1
     assert fake.callback_answers[-1]["text"].startswith("Nút này đã cũ")
+
+
+async def test_replies_of_a_committed_turn_survive_a_kill_before_they_are_sent(runtime: Runtime,
+                                                                               fake: FakeTelegramAPI):
+    """The process dies after the step committed and before its replies went out (here: its workers are
+    cancelled while the Bot API is slow). The next process sends those replies first, once, then goes on."""
+    from sqlalchemy import select
+    a = await Bot(runtime, fake).start()
+    await a.send(fake.text_update(CITIZEN, "/start"))
+    fake.latency = 30  # every Bot API answer now takes 30 s: the next turn commits, its send hangs
+    assert await a.post(fake.text_update(CITIZEN, "hỗ trợ chi phí mai táng")) == 200
+    for _ in range(400):
+        async with runtime.sm() as db:
+            held = (await db.execute(select(TelegramUpdate.status).where(
+                TelegramUpdate.status == "replying"))).scalars().all()
+        if held:
+            break
+        await asyncio.sleep(0.025)
+    assert held == ["replying"]
+    before = len(fake.sent(CITIZEN))
+    await a.channel.stop(drain=0)  # the kill: queued work is cancelled mid-send
+    await a.http.close()
+    await a.runner.cleanup()
+    fake.latency = 0
+    assert (await runtime.session(f"telegram:{CITIZEN}")).draft.procedure == "ho-tro-chi-phi-mai-tang"
+    b = await Bot(runtime, fake).start()  # the next process: startup sends what was held
+    try:
+        await b.channel.join(20)
+        after = [m.text for m in fake.sent(CITIZEN)[before:]]
+        assert sum("Ai đang khai hồ sơ này?" in (t or "") for t in after) == 1, after
+        async with runtime.sm() as db:
+            assert not (await db.execute(select(TelegramUpdate.id).where(
+                TelegramUpdate.status == "replying"))).first()
+        r = await b.say(CITIZEN, "1")  # and the conversation goes on from there
+        assert "lý do gì" in (r.text or "") or "đồng ý" in (r.text or "").lower(), r.text
+    finally:
+        await b.stop()

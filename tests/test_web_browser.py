@@ -345,6 +345,17 @@ def test_a_desk_morning_in_the_browser(server: Server, browser):
     assert pdf.startswith(b"%PDF")
     if SHOTS:
         (Path(SHOTS) / "web-receipt.pdf").write_bytes(pdf) if os.environ.get("DVCBOT_KEEP_PDF") else None
+    # and the desk's own receipt slip (Mẫu số 01) as a PDF, linked from the dossier page
+    b.get(f"{url}/d/{code}")
+    href = b.find_element(By.ID, "slip-receipt").get_attribute("href")
+    data = b.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0]).then(r => r.arrayBuffer()).then(buf => {"
+        " let s = ''; new Uint8Array(buf).forEach(c => { s += String.fromCharCode(c); }); done(btoa(s)); });", href)
+    slip = base64.b64decode(data)
+    assert slip.startswith(b"%PDF")
+    import pypdf
+    assert code in pypdf.PdfReader(io.BytesIO(slip)).pages[0].extract_text()
 
     # the focal point's dashboard
     b.get(url + "/dashboard?year=2026&month=11")

@@ -666,3 +666,35 @@ async def test_zalo_officer_sees_the_chart_by_a_signed_link_or_is_sent_to_the_we
         assert "Xem tệp trên bàn làm việc web: gõ /dangnhap" in all_text(fake, o)
     finally:
         await z.stop()
+
+
+async def test_zalo_replies_of_a_committed_turn_survive_a_kill_before_they_are_sent(runtime: Runtime,
+                                                                                    fake: FakeZaloAPI):
+    """As on Telegram: the step committed, the process died while sending; the next start sends them, once."""
+    from sqlalchemy import select
+    a = await Bot(runtime, fake).start()
+    await a.say(CITIZEN, "/start")
+    fake.latency = 30
+    assert await a.post(fake.text_update(CITIZEN, "hỗ trợ chi phí mai táng")) == 200
+    held = []
+    for _ in range(400):
+        async with runtime.sm() as db:
+            held = (await db.execute(select(ZaloUpdate.status).where(ZaloUpdate.status == "replying"))).scalars().all()
+        if held:
+            break
+        await asyncio.sleep(0.025)
+    assert held == ["replying"]
+    before = len(fake.sent(CITIZEN))
+    await a.channel.stop(drain=0)  # the kill
+    await a.runner.cleanup()
+    await a.http.close()
+    fake.latency = 0
+    b = await Bot(runtime, fake).start()
+    try:
+        await b.channel.join(20)  # the startup sent what was held
+        after = [m.text or "" for m in fake.sent(CITIZEN)[before:]]
+        assert sum("Ai đang khai hồ sơ này?" in t for t in after) == 1, after
+        async with runtime.sm() as db:
+            assert not (await db.execute(select(ZaloUpdate.id).where(ZaloUpdate.status == "replying"))).first()
+    finally:
+        await b.stop()

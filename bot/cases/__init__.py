@@ -13,7 +13,9 @@ Modules
 * :mod:`.citizen` — ``/hoso``, ``/theodoi``, supplements, ratings, withdrawal;
 * :mod:`.invites` — officers' one-time invite codes;
 * :mod:`.notify` — outbox rows for citizens and officers; :mod:`.reminders` — daily deadline pushes;
-* :mod:`.deadlines` — a leg's clock; :mod:`.base` — the refusal, the catalogue, labels.
+* :mod:`.deadlines` — a leg's clock; :mod:`.base` — the refusal, the catalogue, labels;
+* :mod:`.slips` — the desk's slips of a leg (which exist, their values, the citizen's copy in the outbox);
+  :mod:`.apology` — the apology for a late leg with a new appointment date.
 
 This package's namespace re-exports the public entry points below. Refusals raise
 :class:`ActionRefused` with a Vietnamese message (a gettext msgid). See docs/lifecycle.md.
@@ -34,6 +36,7 @@ from .actions import (
     review,
     scoped,
 )
+from .apology import apologise, can_apologise
 from .base import ActionRefused, acting_via, unit_text
 from .citizen import (
     citizen_dossiers,
@@ -58,14 +61,56 @@ from .invites import (
 )
 from .notify import citizen_chats, enqueue, push_officers
 from .reminders import scan_deadlines, scan_supplements
+from .slips import available_slips, reappointed, slip_values
 from .submission import on_submitted
 from .transition import transition
 
 __all__ = [
-    "ActionRefused", "acting_via", "add_officer", "approve", "base_due", "citizen_chats", "citizen_dossiers", "claim",
-    "days_left", "deactivate_officer", "deadline_class", "effective_due", "enqueue", "follow_dossier",
-    "is_invite_attempt", "link_chat", "new_invite", "new_invite_code", "normalise_invite", "officer_for",
-    "on_submitted", "open_supplement_requests", "push_officers", "queue", "rate", "reassign", "receive",
-    "redeem_invite", "reject", "release", "request_supplement", "requestable_fields", "resubmit", "return_result",
-    "review", "scan_deadlines", "scan_supplements", "scoped", "set_officer", "transition", "unit_text", "withdraw",
+    "ActionRefused",
+    "acting_via",
+    "add_officer",
+    "apologise",
+    "approve",
+    "available_slips",
+    "base_due",
+    "can_apologise",
+    "citizen_chats",
+    "citizen_dossiers",
+    "claim",
+    "days_left",
+    "deactivate_officer",
+    "deadline_class",
+    "effective_due",
+    "enqueue",
+    "follow_dossier",
+    "is_invite_attempt",
+    "link_chat",
+    "new_invite",
+    "new_invite_code",
+    "normalise_invite",
+    "officer_for",
+    "on_submitted",
+    "open_supplement_requests",
+    "push_officers",
+    "queue",
+    "rate",
+    "reappointed",
+    "reassign",
+    "receive",
+    "redeem_invite",
+    "reject",
+    "release",
+    "request_supplement",
+    "requestable_fields",
+    "resubmit",
+    "return_result",
+    "review",
+    "scan_deadlines",
+    "scan_supplements",
+    "scoped",
+    "set_officer",
+    "slip_values",
+    "transition",
+    "unit_text",
+    "withdraw",
 ]

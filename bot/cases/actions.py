@@ -18,7 +18,8 @@ from storage.models import Dossier, DossierLeg, Officer, SupplementRequest
 from storage.officers_repo import LegRepo, OfficerRepo, SupplementRepo
 
 from .base import ActionRefused, form_of, officer_actor, proc_title, refused
-from .notify import push_officers
+from .notify import citizen_chats, push_officers
+from .slips import enqueue_slip
 from .transition import transition
 
 
@@ -54,8 +55,11 @@ async def receive(db: AsyncSession, officer: Officer, code: str, now: datetime, 
                   calendar: WorkCalendar | None = None, catalog: Catalog | None = None) -> DossierLeg:
     """The desk receives the dossier; the citizen is told, and so are the specialists who can now take it."""
     d, leg = await scoped(db, officer, code)
-    await transition(db, d, leg, lc.Act(lc.RECEIVE, officer_actor(officer), reason=note), now,
-                      calendar or DEFAULT_CALENDAR, catalog=catalog)
+    ev = await transition(db, d, leg, lc.Act(lc.RECEIVE, officer_actor(officer), reason=note), now,
+                           calendar or DEFAULT_CALENDAR, catalog=catalog)
+    # the appointment date given at receipt, in the audit trail (the receipt slip prints it)
+    ev.data = {**(ev.data or {}), "due": leg.due_date.isoformat()}
+    await enqueue_slip(db, d, leg, "receipt", ev.id, await citizen_chats(db, d), now)
     _ = translator("vi")
     takers = [o for o in await OfficerRepo(db).in_scope(leg.agency, leg.commune_code)
               if o.id != officer.id and o.role == lc.SPECIALIST and lc.allowed(o.role, lc.CLAIM, leg.status)]
@@ -119,6 +123,7 @@ async def request_supplement(db: AsyncSession, officer: Officer, code: str, fiel
     await transition(db, d, leg, act, now, calendar,
                       data={"request_id": req.id, "fields": fields, "supplement_due": due.isoformat()},
                       catalog=catalog)
+    await enqueue_slip(db, d, leg, "supplement", req.id, await citizen_chats(db, d), now)
     return req
 
 
@@ -155,10 +160,11 @@ async def reject(db: AsyncSession, officer: Officer, code: str, reason: str, now
         if not dues or max(dues) >= today:
             raise ActionRefused(N_("Người dân còn trong hạn bổ sung (đến hết ngày {due}); chỉ từ chối được khi đã quá "
                                    "hạn."), "supplement_due", due=translator("vi").date(max(dues)) if dues else "-")
-    await transition(db, d, leg, lc.Act(lc.REJECT, officer_actor(officer), reason=reason), now,
-                      calendar or DEFAULT_CALENDAR, catalog=catalog)
+    ev = await transition(db, d, leg, lc.Act(lc.REJECT, officer_actor(officer), reason=reason), now,
+                           calendar or DEFAULT_CALENDAR, catalog=catalog)
     for req in await SupplementRepo(db).open_for_leg(leg.id):
         req.status = "closed"
+    await enqueue_slip(db, d, leg, "refusal", ev.id, await citizen_chats(db, d), now)
     return leg
 
 

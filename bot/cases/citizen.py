@@ -35,6 +35,7 @@ from .base import (
 )
 from .deadlines import days_left, dossier_due
 from .notify import citizen_chats, citizen_text, enqueue, leg_officers, push_officers
+from .slips import reappointed
 from .transition import transition
 
 log = logging.getLogger("dvcbot.cases")
@@ -205,6 +206,10 @@ async def citizen_dossiers(db: AsyncSession, user_key: str, calendar: WorkCalend
             label += " — " + _("thời hạn tạm dừng đến khi bạn bổ sung; gõ “bổ sung” để gửi")
         elif paused:  # a follower: the chat that filed it answers
             label += " — " + _("thời hạn tạm dừng đến khi người nộp hồ sơ bổ sung")
+        if not closed:  # an apology for a late part gave a new appointment (bot/cases/apology.py)
+            again = [x for x in [await reappointed(db, d, leg) for leg in legs if leg.status not in lc.CLOSED] if x]
+            if again:
+                label += " — " + _("hẹn lại ngày trả kết quả: {date}", date=_.date(max(again)))
         out.append({"code": d.code, "procedure": d.procedure_id, "status": d.status, "status_label": label,
                     "due_date": due, "days_left": None if closed or paused else days_left(due, calendar, now),
                     "closed": closed, "rated": d.id in rated})

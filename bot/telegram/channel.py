@@ -65,7 +65,7 @@ from bot import formcopy
 from bot.inbound import InboundLimiter, InboundLimits
 from bot.notifier import Limits
 from dialogs.i18n import N_
-from dialogs.messages import Ask, ChoiceOut, Incoming, IncomingFile
+from dialogs.messages import Ask, ChoiceOut, Incoming, IncomingFile, reply_from_json, reply_to_json
 from storage.attachments import download_name
 from storage.models import Conversation
 
@@ -126,6 +126,15 @@ class NoticeJob:
     """Tell the chat something (in its language) without a conversation step."""
 
     text: str
+
+
+@dataclass
+class ReplayJob:
+    """Send the replies of a turn that committed in an earlier run but were not all sent (the inbox row's
+    ``replying`` status), then mark them sent."""
+
+    row_id: int
+    replies: dict[str, Any]
 
 
 class FileTooBig(Exception):
@@ -285,13 +294,19 @@ class TelegramChannel:
                                                     language_code=lang), limited=False)
 
     async def recover(self) -> int:
-        """Queue the updates a previous run stored but did not finish, in the order they came."""
+        """Queue what a previous run did not finish, in the order it came: the replies of turns that committed
+        but were not sent, then the updates it stored but did not process."""
         async with self.sm() as db:
+            unsent = await InboxRepo(db).unsent(self.bot_id)
             rows = await InboxRepo(db).pending(self.bot_id)
+        for row_id, key, replies in unsent:
+            if key:
+                self.queues.put(key, ReplayJob(row_id, replies))
         for row_id, key, raw in rows:
             self.queues.put(key or "telegram:_", UpdateJob(row_id, raw))
-        if rows:
-            log.info("telegram: %d unprocessed updates from the last run", len(rows))
+        if rows or unsent:
+            log.info("telegram: %d unprocessed updates and %d unsent replies from the last run", len(rows),
+                     len(unsent))
         return len(rows)
 
     async def _purge_loop(self, every: float = 6 * 3600) -> None:
@@ -391,6 +406,8 @@ class TelegramChannel:
     async def _process(self, key: str, job: Any) -> None:
         if isinstance(job, FlushJob):
             return await self._flush_album(key, job.group, job.seq)
+        if isinstance(job, ReplayJob):
+            return await self._replay(key, job)
         if isinstance(job, NoticeJob):
             chat = key.split(":", 1)[1]
             if chat.lstrip("-").isdigit():
@@ -461,6 +478,24 @@ class TelegramChannel:
         if not feed.done and not feed.deferred:
             await self._mark_done(feed.rows)
         return feed
+
+    async def _replay(self, key: str, job: ReplayJob) -> None:
+        chat = key.split(":", 1)[1]
+        try:
+            replies = [reply_from_json(r) for r in job.replies.get("list") or []]
+        except (TypeError, ValueError):
+            replies = []
+        try:
+            if replies and chat.lstrip("-").isdigit():
+                await self.deliver(int(chat), replies, lang=str(job.replies.get("lang") or "vi"),
+                                   remove_contact_keyboard=bool(job.replies.get("remove")))
+        except Exception:
+            log.warning("telegram %s: replies of an earlier run not delivered", key)
+        await self._replies_sent(job.row_id)
+
+    async def _replies_sent(self, row_id: int) -> None:
+        async with self.sm() as db, db.begin():
+            await InboxRepo(db).replies_sent(row_id)
 
     async def _refuse_late(self, key: str, rows: Sequence[int]) -> None:
         """A message that arrived after a newer one of the same chat was applied: it cannot be the answer to
@@ -774,6 +809,10 @@ class TelegramChannel:
         box["lang"] = lang
         box["remove"] = bool(prev is not None and prev.reply_keyboard) and not (st and st.contact_keyboard)
         await chats.put(key, prev, **values)
+        if rows:  # kept until sent: a process killed after this commit sends them when it starts again
+            await InboxRepo(db).hold_replies(rows[-1], {"list": [reply_to_json(r) for r in replies], "lang": lang,
+                                                        "remove": box["remove"]})
+            box["held"] = rows[-1]
 
     async def run_turn(self, chat_id: int, turn: Turn, feed: FeedCtx) -> None:
         key = f"telegram:{chat_id}"
@@ -810,8 +849,15 @@ class TelegramChannel:
         self._remember_lang(chat_id, box.get("lang", "vi"))
         if box.get("token"):
             self._remember_token(chat_id, box["token"])
-        await self.deliver(chat_id, replies, lang=box.get("lang", "vi"), remove_contact_keyboard=box.get("remove",
-                                                                                                         False))
+        try:
+            await self.deliver(chat_id, replies, lang=box.get("lang", "vi"),
+                               remove_contact_keyboard=box.get("remove", False))
+        except Exception:  # failed for good (Outbound retried what can be retried): not sent again later
+            if box.get("held"):
+                await self._replies_sent(box["held"])
+            raise
+        if box.get("held"):  # a kill or a cancellation before this line leaves them for the next start
+            await self._replies_sent(box["held"])
 
     async def deliver(self, chat_id: int, replies: Sequence[Any], *, lang: str = "vi",
                       remove_contact_keyboard: bool = False) -> list[Message]:

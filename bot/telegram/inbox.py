@@ -102,6 +102,24 @@ class InboxRepo:
             status="done", payload={}, processed_at=now))
         return rowcount(r) or 0
 
+    async def hold_replies(self, row_id: int, replies: dict[str, Any]) -> None:
+        """In the step's transaction, after :meth:`mark_done`: the turn's replies are kept on its (last) row, in
+        status ``replying``, until :meth:`replies_sent`; a process killed before sending them sends them at its
+        next start (:meth:`unsent`)."""
+        await self.db.execute(update(TelegramUpdate).where(TelegramUpdate.id == row_id).values(
+            status="replying", payload={"replies": replies}))
+
+    async def replies_sent(self, row_id: int) -> None:
+        await self.db.execute(update(TelegramUpdate).where(
+            TelegramUpdate.id == row_id, TelegramUpdate.status == "replying").values(status="done", payload={}))
+
+    async def unsent(self, bot_id: int) -> list[tuple[int, str | None, dict[str, Any]]]:
+        """Rows whose turn committed but whose replies were not (all) sent, oldest first."""
+        rows = await self.db.execute(select(TelegramUpdate.id, TelegramUpdate.chat_key, TelegramUpdate.payload)
+                                     .where(TelegramUpdate.bot_id == bot_id, TelegramUpdate.status == "replying")
+                                     .order_by(TelegramUpdate.update_id))
+        return [(i, k, (p or {}).get("replies") or {}) for i, k, p in rows.all()]
+
     async def failed_attempt(self, row_id: int, error: str, now: datetime, *, final: bool) -> None:
         values: dict[str, Any] = {"attempts": TelegramUpdate.attempts + 1, "error": error[:300]}
         if final:
@@ -131,7 +149,7 @@ class InboxRepo:
         if older is not None:
             return "older"
         newer = (await self.db.execute(select(TelegramUpdate.id).where(
-            mine, TelegramUpdate.status == "done", TelegramUpdate.update_id > hi).limit(1))).first()
+            mine, TelegramUpdate.status.in_(("done", "replying")), TelegramUpdate.update_id > hi).limit(1))).first()
         return "late" if newer is not None else None
 
     async def pending_before(self, bot_id: int, chat_key: str, row_id: int) -> list[tuple[int, dict[str, Any]]]:

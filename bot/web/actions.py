@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
+from dialogs.forms.slips import SLIP_TITLES
 from dialogs.i18n import N_, Translator
 from dialogs.workdays import WorkCalendar
 from storage.models import Dossier, DossierEvent, DossierLeg, Officer, SupplementRequest
@@ -33,8 +34,12 @@ from ..officer_chat.views import available_actions
 __all__ = [
     "ACTIONS",
     "FILTERS",
+    "SLIP_TITLES",
     "ActionRefused",
+    "apologise",
     "available",
+    "available_slips",
+    "can_apologise",
     "days_left",
     "deadline_class",
     "effective_due",
@@ -54,7 +59,9 @@ __all__ = [
     "perform_check",
     "proc_title",
     "queue",
+    "reappointed",
     "reassign_targets",
+    "render_slip",
     "requestable",
     "scoped",
     "subject",
@@ -72,6 +79,9 @@ deadline_class = cases.deadline_class
 unit_text = cases.unit_text
 queue = cases.queue
 find_legs = find
+available_slips = cases.available_slips  # the desk's slips of a leg (bot/cases/slips.py)
+reappointed = cases.reappointed
+can_apologise = cases.can_apologise
 available = available_actions  # the chat's buttons: the role table, narrowed by the claim and the upstream wait
 perform_check = check_early  # the chat's guards before its follow-up questions
 
@@ -244,3 +254,19 @@ async def legs_in(db: AsyncSession, *, agency: str | None, commune_code: str | N
 async def outbox_for(db: AsyncSession, *, chat_key: str | None = None, kind: str | None = None,
                      dossier_id: int | None = None):
     return await OutboxRepo(db).list(chat_key=chat_key, kind=kind, dossier_id=dossier_id)
+
+
+async def render_slip(db: AsyncSession, dossier: Dossier, leg: DossierLeg, kind: str, *, calendar: WorkCalendar,
+                      now: datetime, catalog: Catalog) -> bytes | None:
+    """A slip of the leg as PDF (the chat's own rendering, bot/slips.py); None if the leg has none of this kind."""
+    from ..slipcopy import render_slip as render
+    return await render(db, dossier, leg, kind, calendar=calendar, now=now, catalog=catalog)
+
+
+async def apologise(db: AsyncSession, officer: Officer, code: str, new_date: date, reason: str, now: datetime, *,
+                    calendar: WorkCalendar, catalog: Catalog, version: int | None = None) -> DossierEvent:
+    """The apology with a new appointment date (bot/cases/apology.py), refused on a leg changed since the page."""
+    _d, leg = await scoped(db, officer, code, lock=True)
+    if version is not None and leg.version != version:
+        raise ActionRefused(STALE, "stale", code=code)
+    return await cases.apologise(db, officer, code, new_date, reason, now, calendar=calendar, catalog=catalog)

@@ -180,6 +180,8 @@ async def dossier_page(request: web.Request, *, step: str | None = None, status:
         supp = await act.latest_supplement(db, leg)
         people = await act.names(db, {x.claimed_by for x in legs if x.claimed_by})
         targets = await act.reassign_targets(db, leg) if step == "reassign" else []
+        slips = [(k, _(act.SLIP_TITLES[k])) for k in await act.available_slips(db, d, leg)]
+        again = await act.reappointed(db, d, leg)
     due = act.effective_due(leg, rt.calendar, now)
     left = act.days_left(due, rt.calendar, now) if leg.status not in lc.CLOSED else None
     waits = {p.leg.id: p.waits_for for p in linked if p.waits_for and p.leg.status not in lc.CLOSED}
@@ -220,7 +222,9 @@ async def dossier_page(request: web.Request, *, step: str | None = None, status:
                   for t, n in (mine.upstream if mine is not None and leg.status not in lc.CLOSED else ())],
         groups=act.requestable(d, rt.catalog, rt.calendar.today(now), _) if step == "supplement" else [],
         targets=[(o.id, f"{o.full_name} ({_(lc.ROLE_LABELS[o.role])})") for o in targets],
-        receipt=leg.received_at is not None, values={"reason": "", "number": "", "items": [], "target": ""})
+        receipt=leg.received_at is not None, values={"reason": "", "number": "", "items": [], "target": ""},
+        slips=slips, reappointed=again, apology={"reason": "", "new_date": ""},
+        can_apologise=act.can_apologise(officer, leg, rt.calendar, now))
     ctx.update(extra)
     return render(request, "dossier.html", http_status=status, **ctx)
 

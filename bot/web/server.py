@@ -6,7 +6,7 @@ import logging
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from . import auth, dashboard, desk
+from . import auth, dashboard, desk, slips
 from .app import (
     CONFIG,
     HERE,
@@ -53,6 +53,7 @@ def make_app(runtime, config: WebConfig) -> web.Application:
     r.add_static("/static/", HERE / "static", append_version=False)
     desk.setup(app)
     dashboard.setup(app)
+    slips.setup(app)
     return app
 
 

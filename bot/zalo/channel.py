@@ -36,7 +36,7 @@ from bot.inbound import InboundLimiter, InboundLimits, read_json, secret_ok
 from bot.notifier import Limits
 from bot.telegram.inbox import ChatQueues, safe_traceback
 from dialogs.i18n import N_, translator
-from dialogs.messages import Ask, Incoming, IncomingFile
+from dialogs.messages import Ask, Incoming, IncomingFile, reply_from_json, reply_to_json
 from storage.attachments import download_name
 from storage.models import Conversation
 from storage.officers_repo import OfficerRepo
@@ -106,6 +106,14 @@ class ImageTooBig(Exception):
 @dataclass
 class _Notice:
     text: str
+
+
+@dataclass
+class _Replay:
+    """The replies of a turn that committed in an earlier run but were not all sent."""
+
+    row_id: int
+    replies: dict[str, Any]
 
 
 def _valid_event(raw: dict[str, Any]) -> bool:
@@ -181,8 +189,13 @@ class ZaloChannel:
         await self.client.close()
 
     async def recover(self) -> int:
+        """Queue what a previous run did not finish: replies of committed turns not sent, then stored events."""
         async with self.sm() as db:
+            unsent = await InboxRepo(db).unsent(self.bot_id)
             rows = await InboxRepo(db).pending(self.bot_id)
+        for row_id, key, replies in unsent:
+            if key:
+                self.queues.put(key, _Replay(row_id, replies))
         for row_id, key, raw in rows:
             self.queues.put(key or "zalo:_", Job(row_id, raw))
         if rows:
@@ -375,6 +388,10 @@ class ZaloChannel:
         self.queues.put(ev.chat_key or "zalo:_", Job(row_id, raw))
         return True
 
+    async def _replies_sent(self, row_id: int) -> None:
+        async with self.sm() as db, db.begin():
+            await InboxRepo(db).replies_sent(row_id)
+
     async def _mark(self, row_id: int, error: str | None = None, *, final: bool = True) -> None:
         async with self.sm() as db, db.begin():
             if error is None:
@@ -382,9 +399,17 @@ class ZaloChannel:
             else:
                 await InboxRepo(db).failed_attempt(row_id, error, _utcnow(), final=final)
 
-    async def _process(self, key: str, job: Job | _Notice) -> None:
+    async def _process(self, key: str, job: Job | _Notice | _Replay) -> None:
         if isinstance(job, _Notice):
             return await self._safe_notice(key, job.text)
+        if isinstance(job, _Replay):
+            try:
+                replies = [reply_from_json(r) for r in job.replies.get("list") or []]
+                if replies:
+                    await self.deliver(key, replies)
+            except Exception as exc:
+                log.warning("zalo %s: replies of an earlier run not delivered: %s", key, type(exc).__name__)
+            return await self._replies_sent(job.row_id)
         for _try in range(self.config.order_tries):
             if not await self._process_event(key, job):
                 return
@@ -424,10 +449,12 @@ class ZaloChannel:
                     stepped = True
                 self.stats.turns += 1
                 await self.deliver(ev.chat_key, replies)
+                await self._replies_sent(job.row_id)  # a kill before this line: sent at the next start
                 return False
             except Exception as exc:
                 if stepped:  # the step committed; what failed was sending the replies (or marking the row)
                     log.warning("zalo %s: replies not delivered: %s", key, type(exc).__name__)
+                    await self._replies_sent(job.row_id)
                     return False
                 final = attempt >= self.config.max_attempts
                 log.warning("zalo %s: update failed (%s), attempt %d%s%s", key, type(exc).__name__, attempt,
@@ -450,13 +477,14 @@ class ZaloChannel:
         rt = self.runtime
         hook = None
         if row_id is not None:
-            async def hook(db, _replies) -> None:
+            async def hook(db, replies) -> None:
                 repo = InboxRepo(db)
                 # the conversation is locked here: a chat's events are applied in the order they were stored
                 if await repo.older_pending(self.bot_id, chat_key, row_id):
                     raise _OlderPending()
                 if await repo.mark_done([row_id], _utcnow()) != 1:
                     raise _AlreadyDone()
+                await repo.hold_replies(row_id, {"list": [reply_to_json(r) for r in replies]})
         if incoming.text == "/start":
             return await rt.start(chat_key, tx_hook=hook)
         if incoming.text is not None and not incoming.text.startswith("/") and await self._first_contact(chat_key):

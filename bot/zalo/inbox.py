@@ -131,6 +131,23 @@ class InboxRepo:
                                   .values(status="done", payload={}, processed_at=now))
         return rowcount(r) or 0
 
+    async def hold_replies(self, row_id: int, replies: dict[str, Any]) -> None:
+        """In the step's transaction, after :meth:`mark_done`: the turn's replies stay on the row (status
+        ``replying``) until :meth:`replies_sent`; a process killed before sending them sends them at its next start."""
+        await self.db.execute(update(ZaloUpdate).where(ZaloUpdate.id == row_id).values(
+            status="replying", payload={"replies": replies}))
+
+    async def replies_sent(self, row_id: int) -> None:
+        await self.db.execute(update(ZaloUpdate).where(ZaloUpdate.id == row_id, ZaloUpdate.status == "replying")
+                              .values(status="done", payload={}))
+
+    async def unsent(self, bot_id: str) -> list[tuple[int, str | None, dict[str, Any]]]:
+        """Rows whose turn committed but whose replies were not (all) sent, oldest first."""
+        rows = await self.db.execute(select(ZaloUpdate.id, ZaloUpdate.chat_key, ZaloUpdate.payload)
+                                     .where(ZaloUpdate.bot_id == bot_id, ZaloUpdate.status == "replying")
+                                     .order_by(ZaloUpdate.id))
+        return [(i, k, (p or {}).get("replies") or {}) for i, k, p in rows.all()]
+
     async def failed_attempt(self, row_id: int, error: str, now: datetime, *, final: bool) -> None:
         values: dict[str, Any] = {"attempts": ZaloUpdate.attempts + 1, "error": error[:300]}
         if final:

@@ -88,6 +88,7 @@ __all__ = [
     "FONTS_DIR",
     "TEMPLATES_DIR",
     "FormError",
+    "Layout",
     "Template",
     "check_templates",
     "form_versions",
@@ -96,6 +97,8 @@ __all__ = [
     "pick_version",
     "placeholders",
     "render_pdf",
+    "render_template_pdf",
+    "render_template_text",
     "render_text",
     "template_for",
 ]
@@ -292,20 +295,15 @@ Block = Annotated[TextBlock | GapBlock | CheckboxBlock | TableBlock | RepeatTabl
 SectionBlock.model_rebuild()
 
 
-class Template(_Strict):
+class Layout(_Strict):
+    """What any printed template has: its names, its wording's source and notes, and its blocks. The
+    procedures' forms (:class:`Template`) and the desk's slips (:mod:`.slips`) add their own dated facts."""
+
     id: str
     form: str                      # e.g. "Mẫu số 04 (Nghị định 20/2021/NĐ-CP)"
     title: str                     # the form's title, for file names and listings
     procedures: list[str] = Field(default_factory=list)  # empty: a leg form, named in a procedure's legs[].forms
     source: str | None = None      # where the wording was taken from (a seed document, the legal text)
-    # the version as a dated fact
-    legal_ref: str                 # the legal text that issues this version of the form
-    effective_from: date | None = None   # None: in force since before the assistant existed
-    effective_to: date | None = None     # None: no end known
-    verified: bool                 # the wording was checked against legal_ref
-    review_note: str | None = None  # why it is unverified, what a reviewer must check (docs/law.md only)
-    review_by: date | None = None  # a known change of the law by which this version must be reviewed
-    replaces: str | None = None    # the id of the version this one follows (same form, earlier text)
     notes: list[str] = Field(default_factory=list)
     maps: dict[str, dict[str, str]] = Field(default_factory=dict)
     blocks: list[Block]
@@ -314,6 +312,18 @@ class Template(_Strict):
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
+
+
+class Template(Layout):
+    """A procedure's form, one version of it: a dated fact."""
+
+    legal_ref: str                 # the legal text that issues this version of the form
+    effective_from: date | None = None   # None: in force since before the assistant existed
+    effective_to: date | None = None     # None: no end known
+    verified: bool                 # the wording was checked against legal_ref
+    review_note: str | None = None  # why it is unverified, what a reviewer must check (docs/law.md only)
+    review_by: date | None = None  # a known change of the law by which this version must be reviewed
+    replaces: str | None = None    # the id of the version this one follows (same form, earlier text)
 
     @model_validator(mode="after")
     def _dated(self) -> Template:
@@ -498,7 +508,7 @@ def _chosen(raw: Any, value: str) -> bool:
 class Filler:
     """Fills placeholders and evaluates conditions for one dossier."""
 
-    template: Template
+    template: Layout
     form: Form | None
     answers: dict[str, Any]
     variables: dict[str, Any]
@@ -744,12 +754,12 @@ def _text_lines(items: list[Item], width: int = TEXT_WIDTH) -> list[str]:
     return out
 
 
-def _footer_text(code: str | None, when: datetime | None) -> str | None:
+def _footer_text(code: str | None, when: datetime | None, note: str = FOOTER_NOTE) -> str | None:
     parts = []
     if code:
         parts.append(f"Mã hồ sơ: {code}")
     if when is not None:
-        parts.append(FOOTER_NOTE.format(date=when.strftime("%d/%m/%Y")))
+        parts.append(note.format(date=when.strftime("%d/%m/%Y")))
     return " · ".join(parts) if parts else None
 
 
@@ -801,15 +811,15 @@ def _style(style: str) -> str:
     return "B" if "B" in style else ("I" if "I" in style else "")
 
 
-def _layout_pdf(tpl: Template, items: list[Item], code: str | None, when: datetime | None,
-                total_pages: int | None) -> Any:
+def _layout_pdf(tpl: Layout, items: list[Item], code: str | None, when: datetime | None,
+                total_pages: int | None, note: str = FOOTER_NOTE) -> Any:
     from fpdf.enums import XPos, YPos
     from fpdf.fonts import FontFace
 
     pdf = _pdf_class()(orientation="P", unit="mm", format="A4")
     pdf.str_alias_nb_pages = None  # never substitute "{nb}" inside a citizen's answers
     # the fonts parsed once per process, cut to the characters a form holds; the full files otherwise
-    if fontcache.covers(_chars(items, tpl.title, code)):
+    if fontcache.covers(_chars(items, tpl.title, code, note)):
         fontcache.add_cached_fonts(pdf)
     else:
         fontcache.add_full_fonts(pdf)
@@ -821,7 +831,7 @@ def _layout_pdf(tpl: Template, items: list[Item], code: str | None, when: dateti
     pdf.set_creator("dvcbot - Trợ lý Dịch vụ công")
     pdf.set_lang("vi")
     pdf.footer_left = f"Mã hồ sơ: {code}" if code else ""
-    pdf.footer_right = FOOTER_NOTE.format(date=when.strftime("%d/%m/%Y")) if when else ""
+    pdf.footer_right = note.format(date=when.strftime("%d/%m/%Y")) if when else ""
     pdf.total_pages = total_pages
     pdf.add_page()
 
@@ -919,10 +929,44 @@ def render_pdf(procedure_id: str, answers: dict[str, Any], *, submitted_at: date
     return bytes(pdf.output())
 
 
+def _prepare_values(tpl: Layout, values: dict[str, Any], when: datetime | None,
+                    code: str | None) -> tuple[list[Item], datetime | None]:
+    """Fill ``tpl`` from plain ``values`` (no procedure: the desk's slips, dialogs/forms/slips.py)."""
+    when = _vn_time(when)
+    variables: dict[str, Any] = {"_code": code}
+    if when is not None:
+        variables.update(_day=f"{when.day:02d}", _month=f"{when.month:02d}", _year=str(when.year),
+                         _date=when.strftime("%d/%m/%Y"))
+    today = when.date() if when is not None else datetime.now(VN_TZ).date()
+    return Filler(tpl, None, dict(values), variables, today).build(tpl.blocks), when
+
+
+def render_template_text(tpl: Layout, values: dict[str, Any], *, when: datetime | None = None,
+                         code: str | None = None, note: str = FOOTER_NOTE) -> str:
+    """A template filled from plain values (keys are the placeholders' paths), as text; ``note``: the footer's
+    dated line."""
+    items, when = _prepare_values(tpl, values, when, code)
+    lines = _text_lines(items)
+    foot = _footer_text(code, when, note)
+    if foot:
+        lines += ["", "-" * TEXT_WIDTH, foot]
+    return unicodedata.normalize("NFC", "\n".join(lines) + "\n")
+
+
+def render_template_pdf(tpl: Layout, values: dict[str, Any], *, when: datetime | None = None,
+                        code: str | None = None, note: str = FOOTER_NOTE) -> bytes:
+    """A template filled from plain values, on A4 pages (the same layout as the forms)."""
+    items, when = _prepare_values(tpl, values, when, code)
+    pdf = _layout_pdf(tpl, items, code, when, None, note)
+    if pdf.page_no() > 1:
+        pdf = _layout_pdf(tpl, items, code, when, pdf.page_no(), note)
+    return bytes(pdf.output())
+
+
 # ---------------------------------------------------------------------------------------------
 # Checks (used by the tests)
 # ---------------------------------------------------------------------------------------------
-def placeholders(tpl: Template) -> list[tuple[str, str | None]]:
+def placeholders(tpl: Layout) -> list[tuple[str, str | None]]:
     """Every (placeholder spec, path prefix of a repeat-table item or None), and every
     `when`/`checked` expression as ("?expr", None)."""
     found: list[tuple[str, str | None]] = []

@@ -174,6 +174,8 @@ class FakeZaloAPI:
                 "can_join_groups": False}
 
     async def m_sendmessage(self, p):
+        if getattr(self, "latency", 0):  # a slow Bot API: the test's kill lands while a send waits
+            await asyncio.sleep(self.latency)
         text = p.get("text")
         if not isinstance(text, str) or not text:
             raise _ApiError(400, "text is empty")
