@@ -1017,15 +1017,18 @@ _VARS = {"_day", "_month", "_year", "_date", "_code", "_n"}
 
 def check_templates(catalog: Catalog | None = None) -> list[str]:
     """Problems in the templates: unknown procedures, fields, filters, maps and bad expressions, and a
-    procedure leg's form (``legs[].forms``) with no template. (Overlapping versions, an unverified
-    version without its reason and a bad ``replaces`` are refused when the templates are loaded.)
+    procedure leg's form (``legs[].forms``) with no template; a template that does not load (overlapping
+    versions, an unverified version without its reason, a bad ``replaces``) is the one problem reported.
 
     A field path must exist in at least one of the procedures a template serves
     (one form may serve two procedures that ask slightly different questions).
     """
     catalog = catalog or _catalog()
     problems: list[str] = []
-    by_id, _by_proc = load_templates()
+    try:
+        by_id, _by_proc = load_templates()
+    except FormError as exc:  # a bad template, overlapping versions, an unverified one without its reason
+        return [str(exc)]
     for proc in catalog:
         problems += [f"{proc.id}: leg {leg.id}: no form template {t!r} in dialogs/forms/templates"
                      for leg in proc.legs for t in leg.forms if t not in by_id]
