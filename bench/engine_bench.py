@@ -67,7 +67,7 @@ def conversation(n: int) -> list[Incoming]:
     t = lambda s: Incoming(text=s)  # noqa: E731
     c = lambda s: Incoming(choice=s)  # noqa: E731
     return [
-        c(PROC), t("1"), t("thiên tai"), t(f"Nguyễn Văn An {chr(0x41 + n % 26)}"), t("5/3/1950"), t("nam"),
+        c(PROC), t("1"), c("yes"), t("thiên tai"), t(f"Nguyễn Văn An {chr(0x41 + n % 26)}"), t("5/3/1950"), t("nam"),
         t("Kinh"), t("Lâm Đồng"), t("duc trong"), t("Thôn 3"), t("1"), t("10/11/2026"), t("12/11/2026"),
         t("Nghĩa trang thôn 3"), t("1"), t("Nguyễn Văn Bình"), t("01/02/1975"), t("068 075 001 234"),
         t("bỏ qua"), t("Lâm Đồng"), t("Đức Trọng"), t("Thôn 3"), t("có"), t("con trai"), t("0912 345 678"),
@@ -76,7 +76,7 @@ def conversation(n: int) -> list[Incoming]:
 
 
 STEPS_PER_CONVERSATION = len(conversation(0)) + 1  # + the bot speaking first
-IN_FLIGHT_STEPS = 26  # stop before "done": at the attachment question, the longest draft still open
+IN_FLIGHT_STEPS = 27  # stop before "done": at the attachment question, the longest draft still open
 
 
 @dataclass

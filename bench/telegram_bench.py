@@ -88,7 +88,8 @@ def photo(n: int) -> bytes:
 # button label or its prefix, on the latest message with buttons), ("contact", phone), ("photo", None).
 FUNERAL: list[tuple[str, str | None]] = [
     ("say", "/start"), ("press", "Hỗ trợ chi phí mai táng"), ("press", "Tôi là người đứng ra mai táng"),
-    ("press", "Thiên tai"), ("say", "Nguyễn Văn An"), ("say", "5/3/1950"), ("press", "Nam"), ("say", "Kinh"),
+    ("press", "Tôi đồng ý"), ("press", "Thiên tai"), ("say", "Nguyễn Văn An"), ("say", "5/3/1950"), ("press", "Nam"),
+    ("say", "Kinh"),
     ("say", "Lâm Đồng"), ("say", "duc trong"), ("say", "Thôn 3"), ("press", "Đã mất"), ("say", "10/11/2026"),
     ("say", "12/11/2026"),
     ("say", "Nghĩa trang thôn 3"), ("press", "Hộ gia đình hoặc cá nhân"), ("say", "Nguyễn Văn Bình"),

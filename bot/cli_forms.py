@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import UTC
 from pathlib import Path
 
 
@@ -25,8 +26,15 @@ async def _load(args):
         d = await DossierRepo(db).by_code(args.code.strip())
         if d is None:
             return None
+        from sqlalchemy import select
+
+        from storage.models import DossierLeg
+        received = list((await db.execute(select(DossierLeg.received_at)
+                                          .where(DossierLeg.dossier_id == d.id))).scalars())
         return {"code": d.code, "procedure": d.procedure_id, "answers": dict(d.answers or {}),
-                "submitted_at": d.submitted_at}
+                "submitted_at": d.submitted_at,
+                # the form version in force on the desk's receipt (one-leg dossiers; else the submission day)
+                "received_at": received[0] if len(received) == 1 else None}
 
 
 def run(args) -> int:
@@ -37,6 +45,10 @@ def run(args) -> int:
         print(f"Không tìm thấy hồ sơ {args.code}.", file=sys.stderr)
         return 1
     kw = {"submitted_at": d["submitted_at"], "code": d["code"]}
+    if d["received_at"] is not None:
+        from dialogs.forms.render import VN_TZ
+        at = d["received_at"] if d["received_at"].tzinfo else d["received_at"].replace(tzinfo=UTC)
+        kw["on"] = at.astimezone(VN_TZ).date()
     if getattr(args, "leg", None):  # a linked procedure: the leg's own form (legs[].forms)
         from dialogs.catalog import Catalog
         cat = Catalog.default()

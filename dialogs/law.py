@@ -3,9 +3,9 @@
 ``register_markdown(catalog)`` writes docs/law.md (``dvcbot catalog law > docs/law.md``; a test fails
 when the file is stale). It lists, per procedure, the clock rule, the dated standards (amounts, income
 bands), the facts, the eligibility rules, the legs with their time limits, and the open questions;
-then the official calendar (dialogs/data/calendar_vn.yaml). Each line gives the legal source, the
-period in force, the date that picks the version, whether it was verified in the legal text, and the
-review note (never shown to citizens).
+then the form versions (dialogs/forms/templates) and the official calendar (dialogs/data/calendar_vn.yaml).
+Each line gives the legal source, the period in force, the date that picks the version, whether it was
+verified in the legal text, and the review note (never shown to citizens).
 """
 from __future__ import annotations
 
@@ -120,6 +120,28 @@ def _calendar(cal: OfficialCalendar) -> list[str]:
     return out
 
 
+def _forms() -> list[str]:
+    from .forms.render import form_versions, load_templates  # the renderer needs the catalogue: no cycle
+    by_id, _ = load_templates()
+    out = ["## Biểu mẫu theo thời kỳ", "",
+           "Mỗi tờ khai trợ lý điền là một phiên bản có ngày hiệu lực (dialogs/forms/templates/*.yaml); "
+           "phiên bản được chọn theo ngày cơ quan tiếp nhận hồ sơ, nếu chưa có thì ngày nộp.", "",
+           "| Mẫu | Tệp | Dùng cho | Hiệu lực | Căn cứ | Kiểm chứng | Rà soát trước | Ghi chú |",
+           "|---|---|---|---|---|---|---|---|"]
+    seen: set[str] = set()
+    for tid in sorted(by_id):
+        for t in form_versions(tid, by_id):
+            if t.id in seen:
+                continue
+            seen.add(t.id)
+            used = ", ".join(f"`{p}`" for p in t.procedures) or "biểu mẫu của một phần liên thông"
+            out.append(f"| {_cell(t.form)} | `{t.id}` | {used} | {_period(t.effective_from, t.effective_to)} | "
+                       f"{_cell(t.legal_ref)} | {_ok(t.verified)} | {_d(t.review_by) if t.review_by else ''} | "
+                       f"{_cell(t.review_note)} |")
+    out.append("")
+    return out
+
+
 def register_markdown(catalog: Catalog, calendar: OfficialCalendar = OFFICIAL_CALENDAR) -> str:
     procs = sorted(catalog.procedures.values(), key=lambda p: (p.menu_order, p.id))
     n_facts = sum(len(p.facts) + len(p.standards) + len(p.eligibility) + len(p.legs) + len(p.clock) for p in procs)
@@ -133,6 +155,7 @@ def register_markdown(catalog: Catalog, calendar: OfficialCalendar = OFFICIAL_CA
            f"{len(procs)} thủ tục, {n_facts} mục pháp lý, trong đó {n_open} mục **chưa kiểm chứng**.", ""]
     for p in procs:
         out += _procedure(p)
+    out += _forms()
     out += _slips()
     out += _calendar(calendar)
     return "\n".join(out).rstrip() + "\n"

@@ -194,6 +194,7 @@ async def test_citizen_withdraws_a_dossier_from_the_chat(chat: Chat, runtime: Ru
     # withdrawing in the middle of a new form keeps the place
     await chat.press("ho-tro-chi-phi-mai-tang")
     await chat.say("1")
+    await chat.press("yes")  # consent to the cause of death (health data)
     await chat.expect("deceased.cause")
     await chat.say(f"rút hồ sơ {code}")
     await chat.press("no")

@@ -178,7 +178,9 @@ def test_jsonl_protocol_full_funeral(bots, tmp_path):
     assert a["procedure"] == FUNERAL and a["kind"] == "choice" and a["step"]
     # ... by its label
     label = next(c["label"] for c in a["choices"] if c["value"] == "self")
-    expect(bot.send({"text": label}), "deceased.cause")
+    c = expect(bot.send({"text": label}), "consent.sensitive")  # the cause of death is health data
+    assert c["kind"] == "confirm" and "nguyên nhân" in c["text"]
+    expect(bot.send({"text": "đồng ý"}), "deceased.cause")
     # ... by its value
     expect(bot.send({"choice": "thien_tai"}), "deceased.full_name")
     expect(bot.send({"text": "nguyễn văn an"}), "deceased.birth_date")
@@ -259,7 +261,7 @@ def test_jsonl_odd_lines(bots):
     bot.proc.stdin.write("[1, 2]\n")
     bot.proc.stdin.flush()
     expect(bot.turn(), "filer.role", error=True)
-    expect(bot.send({"text": 1}), "deceased.cause")
+    expect(bot.send({"text": 1}), "consent.sensitive")
     assert bot.close() == []
 
 
@@ -281,7 +283,8 @@ def test_kill_and_resume(bots, tmp_path):
     bot = bots("resume")
     expect(bot.turn(), "procedure")
     expect(bot.send({"choice": FUNERAL}), "filer.role")
-    expect(bot.send({"text": "1"}), "deceased.cause")
+    expect(bot.send({"text": "1"}), "consent.sensitive")
+    expect(bot.send({"choice": "yes"}), "deceased.cause")
     expect(bot.send({"text": "hỏa hoạn"}), "deceased.full_name")
     expect(bot.send({"text": "Đỗ Văn Hải"}), "deceased.birth_date")
     expect(bot.send({"text": "2/9/1945"}), "deceased.sex")
@@ -311,7 +314,8 @@ def test_kill_right_after_sending_loses_nothing_half_done(bots, tmp_path):
     bot = bots("atomic")
     expect(bot.turn(), "procedure")
     expect(bot.send({"choice": FUNERAL}), "filer.role")
-    expect(bot.send({"text": "1"}), "deceased.cause")
+    expect(bot.send({"text": "1"}), "consent.sensitive")
+    expect(bot.send({"choice": "yes"}), "deceased.cause")
     bot.proc.stdin.write(json.dumps({"choice": "dich_benh"}) + "\n")
     bot.proc.stdin.flush()
     bot.kill()
@@ -332,7 +336,7 @@ def test_kill_right_after_sending_loses_nothing_half_done(bots, tmp_path):
 
 async def test_human_console_numbers_choices_and_attaches_files(tmp_path, sqlite_url, clock):
     photo = real_jpeg(tmp_path / "bao tu.jpg")
-    lines = ["(the number of the funeral procedure)", "1", "1", "Lý Thị Mười", "1/1/1940", "2", "Kinh",
+    lines = ["(the number of the funeral procedure)", "1", "đồng ý", "1", "Lý Thị Mười", "1/1/1940", "2", "Kinh",
              "Lâm Đồng", "Đức Trọng", "Thôn 1", "1", "10/11/2026", "11/11/2026", "Nghĩa trang", "1", "Lý Văn Một",
              "01/02/1975", "068075001234", "bỏ qua", "Lâm Đồng", "Đức Trọng", "Thôn 1", "1", "con", "0912345678",
              f"/tep {tmp_path / 'khong-co.jpg'}", f"/tep {photo}", "xong", "/thoat", "không được đọc"]

@@ -1,15 +1,23 @@
 """Conversation tests for `ho-tro-chi-phi-mai-tang`, driven as a citizen would, on real databases."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from bot import formcopy
 from bot.notifier import MemorySender, Notifier
 from bot.service import Runtime
 from storage.repo import DossierRepo, dossier_to_dict
-from tests.conftest import Chat, jpeg, pdf, shared_catalog
+from tests.conftest import VN, Chat, jpeg, pdf, shared_catalog
 
 PROC = "ho-tro-chi-phi-mai-tang"
+
+
+async def consent(chat: Chat) -> Chat:
+    """The consent asked before the cause of death (health data; Luật 91/2025/QH15, from 01/01/2026)."""
+    await chat.expect("consent.sensitive")
+    assert "nguyên nhân" in chat.ask.text and "chỉ cán bộ" in chat.ask.text
+    await chat.press("yes")
+    return chat
 
 
 async def fill_until_organizer(chat: Chat, cause: str = "thien tai") -> Chat:
@@ -17,6 +25,7 @@ async def fill_until_organizer(chat: Chat, cause: str = "thien tai") -> Chat:
     await chat.expect("filer.role")
     assert "Hỗ trợ chi phí mai táng" in chat.text()  # the info card comes first
     await chat.say("1")
+    await consent(chat)
     await chat.expect("deceased.cause")
     await chat.say(cause)
     await chat.expect("deceased.full_name")
@@ -152,6 +161,7 @@ async def test_organisation_branch_and_pdf(chat: Chat, runtime: Runtime):
 async def test_ineligible_cause_explains_and_allows_fix(chat: Chat):
     await chat.press(PROC)
     await chat.say("1")
+    await consent(chat)
     await chat.expect("deceased.cause")
     await chat.say("7")  # illness or old age
     await chat.expect("_eligibility")
@@ -168,9 +178,37 @@ async def test_ineligible_cause_explains_and_allows_fix(chat: Chat):
     assert (await chat.answers())["deceased.cause"] == "tai_nan_giao_thong"
 
 
+async def test_consent_before_the_cause_of_death_from_2026(chat: Chat, clock):
+    """The Personal Data Protection Law (91/2025/QH15) is in force from 01/01/2026: from that day the cause of
+    death (health data) is asked only after a short consent saying what, why and who sees it; the day before,
+    the cause comes straight after who files."""
+    clock.when = datetime(2025, 12, 31, 9, 0, tzinfo=VN)
+    await chat.press(PROC)
+    await chat.say("1")
+    await chat.expect("deceased.cause")
+    await chat.say("hủy")
+    await chat.say("có")
+    await chat.expect("procedure")
+    clock.when = datetime(2026, 1, 1, 9, 0, tzinfo=VN)
+    await chat.press(PROC)
+    await chat.say("1")
+    await chat.expect("consent.sensitive")
+    text = chat.ask.text
+    assert "nguyên nhân" in text and "sức khỏe" in text  # what
+    assert "xét hỗ trợ chi phí mai táng" in text and "chỉ cán bộ" in text  # why, and who sees it
+    assert "“hủy”" in text and "trực tiếp" in text  # what to do if you do not agree
+    await chat.say("không")  # declining is not a dead end: what it means, and the same question
+    assert chat.error and "hủy" in chat.error.text
+    await chat.expect("consent.sensitive")
+    await chat.press("yes")
+    await chat.expect("deceased.cause")
+    assert (await chat.answers())["consent.sensitive"] is True
+
+
 async def test_back_skip_help(chat: Chat):
     await chat.press(PROC)
     await chat.say("1")
+    await consent(chat)
     await chat.say("thiên tai")
     await chat.say("Lê Thị Mai")
     await chat.expect("deceased.birth_date")
@@ -191,6 +229,8 @@ async def test_back_skip_help(chat: Chat):
     await chat.say("quay lai")
     await chat.expect("deceased.cause")
     await chat.say("quay lại")
+    await chat.expect("consent.sensitive")
+    await chat.say("quay lại")
     await chat.expect("filer.role")
     await chat.say("quay lại")
     assert chat.error and "đầu tiên" in chat.error.text
@@ -209,7 +249,7 @@ async def test_back_when_answer_changes_relevance(chat: Chat):
     await chat.say("quay lại")
     await chat.expect("filer.role")
     await chat.say("1")  # actually the organiser: helper questions no longer apply
-    await chat.expect("deceased.cause")
+    await chat.expect("consent.sensitive")
     answers = await chat.answers()
     assert "filer.full_name" not in answers
     await chat.say("quay lại")
@@ -219,6 +259,7 @@ async def test_back_when_answer_changes_relevance(chat: Chat):
 async def test_cancel_asks_first_and_huy_can_be_a_name(chat: Chat, runtime: Runtime):
     await chat.press(PROC)
     await chat.say("1")
+    await consent(chat)
     await chat.say("thiên tai")
     await chat.expect("deceased.full_name")
     await chat.say("Huy")  # a name, or "hủy" typed without diacritics?
@@ -276,6 +317,7 @@ async def test_resume_after_restart(db_url, tmp_path, clock):
     chat = await Chat(rt, "console:resume").start()
     await chat.press(PROC)
     await chat.say("1")
+    await consent(chat)
     await chat.say("1")
     await chat.say("Đỗ Văn Hải")
     await chat.expect("deceased.birth_date")
@@ -319,6 +361,9 @@ async def test_wrong_input_for_every_kind(chat: Chat):
     assert chat.error
     await chat.expect("filer.role")
     await chat.say("1")
+    await chat.say("xyz")  # not a consent: refused, asked again
+    assert chat.error
+    await consent(chat)
     await chat.say("xyz")
     assert chat.error
     await chat.expect("deceased.cause")
@@ -409,6 +454,7 @@ async def test_dates_are_iso_in_answers(chat: Chat):
 async def test_back_inside_an_address_steps_back_one_part(chat: Chat):
     await chat.press(PROC)
     await chat.say("1")
+    await consent(chat)
     await chat.say("1")
     await chat.say("Vũ Thị Lan")
     await chat.say("01/01/1960")
@@ -469,6 +515,7 @@ async def test_answers_typed_ahead_of_the_name_spelling_question_are_not_lost(ch
     answer is kept for the next question, a further one-word answer does not overwrite the name."""
     await chat.press(PROC)
     await chat.say("1")
+    await consent(chat)
     await chat.say("1")
     await chat.expect("deceased.full_name")
     await chat.say("nguyen van an")
@@ -489,6 +536,7 @@ async def test_planned_burial_date_without_a_year_is_the_coming_one(chat: Chat):
     (which would be before the death and refused)."""
     await chat.press(PROC)
     await chat.say("1")
+    await consent(chat)
     await chat.say("thien tai")
     await chat.say("Nguyễn Văn An")
     await chat.say("5/3/1950")

@@ -121,6 +121,7 @@ async def test_emergency_funeral_for_a_missing_person(chat: Chat, runtime: Runti
     from tests.test_conversation_funeral import PROC, fill_household
     await chat.press(PROC)
     await chat.say("1")
+    await chat.press("yes")  # consent: the cause of death is health data
     await chat.expect("deceased.cause")
     assert any(c.label == "Tai nạn lao động" for c in chat.ask.choices)  # not only “đặc biệt nghiêm trọng”
     await chat.say("thien tai")

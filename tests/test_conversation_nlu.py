@@ -40,6 +40,7 @@ async def test_numbers_pick_from_the_short_list_offered(chat: Chat):
 async def test_info_questions_at_any_step_keep_the_place(chat: Chat):
     await chat.press(FUNERAL)
     await chat.say("1")
+    await chat.press("yes")  # consent: the cause of death is health data
     await chat.say("1")
     await chat.expect("deceased.full_name")
     await chat.say("can giay to gi?")
@@ -56,6 +57,7 @@ async def test_info_questions_at_any_step_keep_the_place(chat: Chat):
 async def test_name_without_diacritics_is_confirmed(chat: Chat):
     await chat.press(FUNERAL)
     await chat.say("1")
+    await chat.press("yes")  # consent: the cause of death is health data
     await chat.say("1")
     await chat.say("nguyen van an")
     await chat.expect("deceased.full_name")

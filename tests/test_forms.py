@@ -50,6 +50,7 @@ def funeral() -> dict:
     home = place("Lâm Đồng", "Đức Trọng", "Thôn 3")
     return {
         "filer.role": "self",
+        "consent.sensitive": True,
         "deceased.cause": "thien_tai",
         "deceased.full_name": "NGUYỄN VĂN AN",
         "deceased.birth_date": "1950-03-05",

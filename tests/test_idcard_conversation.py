@@ -38,6 +38,7 @@ async def test_funeral_dossier_typing_only_what_the_card_does_not_say(chat: Chat
 
     await chat.press(PROC)
     await say("1")  # who is filing
+    await chat.press("yes")  # consent: the cause of death is health data
     await say("thiên tai")
     await chat.expect("deceased.full_name")
     assert chat.ask.text.startswith(OFFER)  # the offer comes with the block's first question
@@ -103,6 +104,7 @@ async def test_funeral_dossier_typing_only_what_the_card_does_not_say(chat: Chat
 async def test_no_qr_a_bank_qr_and_a_bad_card_lose_nothing(chat: Chat, runtime: Runtime):
     await chat.press(PROC)
     await chat.say("1")
+    await chat.press("yes")  # consent: the cause of death is health data
     await chat.say("thiên tai")
     before = await chat.answers()
     # a photo with no QR: one short sentence with the hint, the same question
@@ -165,6 +167,7 @@ async def test_a_card_that_contradicts_itself_is_explained(runtime: Runtime):
 async def test_typing_at_the_offer_answers_the_first_question_and_back_goes_before_it(chat: Chat):
     await chat.press(PROC)
     await chat.say("1")
+    await chat.press("yes")  # consent: the cause of death is health data
     await chat.say("thiên tai")
     await chat.expect("deceased.full_name")
     await chat.say("quay lại")
@@ -303,7 +306,8 @@ from tests.test_zalo import choice_number  # noqa: E402
 
 
 async def _to_applicant_block(say) -> None:
-    for text in ("Hỗ trợ chi phí mai táng (trợ giúp đột xuất)", "1", "1", "nguyễn văn an", "5/3/1950", "1",
+    # the menu entry, who files, consent (the cause of death is health data), the cause, the deceased…
+    for text in ("Hỗ trợ chi phí mai táng (trợ giúp đột xuất)", "1", "đồng ý", "1", "nguyễn văn an", "5/3/1950", "1",
                  "Kinh", "Lâm Đồng", "duc trong", "Thôn 3", "1", "10/11/2026", "12/11/2026", "Nghĩa trang", "1"):
         await say(text)
 
@@ -370,7 +374,7 @@ async def test_console_tep_sends_the_card(tmp_path, sqlite_url, clock):
     card.write_bytes(card_photo(DECEASED, 21, "small_in_large"))
     async with Runtime(sqlite_url, var_dir=tmp_path / "var", now=clock) as rt:
         ids = [c.value for c in rt.engine.menu_choices(await rt.session("console:the"))]
-        lines = [str(ids.index(PROC) + 1), "1", "1", f"/tep {card}", "1", "/thoat"]
+        lines = [str(ids.index(PROC) + 1), "1", "đồng ý", "1", f"/tep {card}", "1", "/thoat"]
         stdout = io.StringIO()
         await run_console(rt, "the", stdin=io.StringIO("\n".join(lines) + "\n"), stdout=stdout)
         out = stdout.getvalue()

@@ -31,7 +31,7 @@ JPG = {"sha256": "ab" * 32, "mime": "image/jpeg", "size": 4096, "name": "giay-ba
 
 def answers(**over: Any) -> dict[str, Any]:
     a: dict[str, Any] = {
-        "filer.role": "self", "deceased.status": "chet", "deceased.cause": "thien_tai",
+        "filer.role": "self", "consent.sensitive": True, "deceased.status": "chet", "deceased.cause": "thien_tai",
         "deceased.full_name": "NGUYỄN VĂN AN",
         "deceased.birth_date": "1950-03-05", "deceased.sex": "nam", "deceased.ethnicity": "Kinh",
         "deceased.residence": {"province": "Tỉnh Lâm Đồng", "commune": "Xã Đức Trọng", "commune_code": COMMUNE,
@@ -391,7 +391,7 @@ async def test_supplement_fields_typed_as_numbers(runtime: Runtime):
     dk = await chat_key(runtime, desk)
     await runtime.handle(dk, Incoming(choice=f"claim:{code}"))
     r = await runtime.handle(dk, Incoming(choice=f"supplement:{code}"))
-    r = await runtime.handle(dk, Incoming(text="2, 3"))
+    r = await runtime.handle(dk, Incoming(text="3, 4"))  # 1 who files, 2 the consent, 3 the cause, 4 the name
     assert r[-1].field == "officer.supplement_reason"
     await runtime.handle(dk, Incoming(text="Thiếu thông tin"))
     async with runtime.sm() as db:

@@ -110,7 +110,7 @@ def test_old_withdraw_confirmation_asks_the_runtime():
     assert session.pending is None
 
 
-ANSWERED = {"filer.role": "self", "deceased.cause": "thien_tai"}
+ANSWERED = {"filer.role": "self", "consent.sensitive": True, "deceased.cause": "thien_tai"}
 
 
 def test_old_name_confirmation_carries_on():

@@ -89,6 +89,7 @@ async def test_telegram_conversation_with_hostile_files_and_a_flood_logs_nothing
         await tg.say(c, "/start")
         await tg.press(c, "Hỗ trợ chi phí mai táng")
         await tg.press(c, "Tôi là người đứng ra mai táng")
+        await tg.press(c, "Tôi đồng ý")  # consent: the cause of death is health data
         await tg.press(c, "Thiên tai")
         for t in ("nguyễn văn an", "5/3/1950"):
             await tg.say(c, t)

@@ -186,7 +186,8 @@ def F(data: bytes, name: str = "anh.jpg") -> Incoming:
 
 
 FUNERAL_PATH = [
-    C(FUNERAL), T("1"), T("thien tai"), T("nguyễn văn an"), T("5/3/1950"), T("nam"), T("Kinh"),
+    C(FUNERAL), T("1"), C("yes"), T("thien tai"),  # consent: the cause of death is health data
+    T("nguyễn văn an"), T("5/3/1950"), T("nam"), T("Kinh"),
     T("Quảng"),  # two provinces match: a choice between them
     T("Lâm Đồng"), T("Phú"),  # several communes match
     T("duc trong"), T("Thôn 3"), T("1"), T("10/11/2026"), T("12/11/2026"), T("Nghĩa trang thôn 3"),
@@ -196,11 +197,11 @@ FUNERAL_PATH = [
     C("edit"), C("deceased"), C("deceased.full_name"), T("Nguyễn Văn Ân"),
     C("confirm"), C("no"), C("confirm"), C("yes"), T("có"),
 ]
-FUNERAL_ORG = [C(FUNERAL), T("2"), T("Phạm Văn Tình"), T("0987654321"), T("hỏa hoạn"), T("Lê Văn Tám"),
+FUNERAL_ORG = [C(FUNERAL), T("2"), T("Phạm Văn Tình"), T("0987654321"), C("yes"), T("hỏa hoạn"), T("Lê Văn Tám"),
                T("01/01/1960"), T("nam"), T("Kinh"), T("xa duc trong, lam dong"), T("Thôn 1"), T("1"), T("10/11/2026"),
                T("11/11/2026"), T("Nghĩa trang"), T("2"), T("Hội Chữ thập đỏ"), T("Lâm Đồng"), T("Đức Trọng")]
-FUNERAL_INELIGIBLE = [C(FUNERAL), T("1"), T("7"), C("fix")]
-FUNERAL_CANCEL = [C(FUNERAL), T("1"), T("1"), T("Huy"), C("no"), T("hủy")]
+FUNERAL_INELIGIBLE = [C(FUNERAL), T("1"), T("đồng ý"), T("7"), C("fix")]
+FUNERAL_CANCEL = [C(FUNERAL), T("1"), C("yes"), T("1"), T("Huy"), C("no"), T("hủy")]
 
 DISABILITY_PATH = [
     C(DISABILITY), T("có"), T("1"), T("giấy bị rách"), T("2"), T("Nguyễn Văn Nam"), T("05/06/2010"), T("nam"),

@@ -111,6 +111,7 @@ async def test_quiet_hours_and_stop_reminders(sqlite_url, tmp_path):
     try:
         chat = await start_funeral(rt)
         await chat.say("1")
+        await chat.press("yes")  # consent: the cause of death is health data
         await age_everything(rt, LAST)
         late = datetime(2026, 11, 24, 22, 30, tzinfo=VN)  # 22:30: queued for 07:00 the next morning
         assert (await job(rt, late))["reminded"] == 1
@@ -142,12 +143,13 @@ async def test_continue_from_the_menu_or_a_question(sqlite_url, tmp_path):
     try:
         chat = await start_funeral(rt)
         await chat.say("1")
+        await chat.press("yes")  # consent: the cause of death is health data
         await chat.expect("deceased.cause")
         await chat.say("menu")
         await chat.expect("procedure")
         await chat.press("resume:ho-tro-chi-phi-mai-tang")  # the reminder's button, days later
         await chat.expect("deceased.cause")
-        assert "Bạn đã khai dở hồ sơ này (1 câu đã trả lời)" in chat.text()
+        assert "Bạn đã khai dở hồ sơ này (2 câu đã trả lời)" in chat.text()
         await chat.say("tiếp tục")  # typed at the question itself: the same question again
         await chat.expect("deceased.cause")
         assert "Chúng ta tiếp tục hồ sơ" in chat.text()

@@ -20,6 +20,7 @@ async def test_quick_messages_from_one_chat_are_handled_in_order(runtime: Runtim
     chat = await Chat(runtime, "console:burst").start()
     await chat.press("ho-tro-chi-phi-mai-tang")
     await chat.say("1")
+    await chat.press("yes")  # consent: the cause of death is health data
     await chat.say("1")
     await chat.expect("deceased.full_name")
     before = await _revision(runtime, chat.user)

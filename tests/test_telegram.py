@@ -140,6 +140,8 @@ async def test_full_funeral_procedure_with_buttons_text_photo_album_and_contact(
     assert fake.sent(c)[0].reply_markup is None
     assert m.labels()[-2:] == ["Hủy", "Trợ giúp"]  # the nav row (nothing to go back to yet)
     m = await tg.press(c, "Tôi là người đứng ra mai táng")
+    assert "nguyên nhân người mất" in m.text and m.labels()[0] == "Tôi đồng ý"  # consent: health data
+    m = await tg.press(c, "Tôi đồng ý")
     assert "Người mất qua đời (hoặc mất tích) vì lý do gì?" in m.text
     assert m.labels()[-3:] == ["Quay lại", "Hủy", "Trợ giúp"]
     await tg.press(c, "Thiên tai")
@@ -223,6 +225,7 @@ async def test_stale_buttons_and_unsupported_messages_change_nothing(tg: Bot, fa
     await tg.press(c, "Hỗ trợ chi phí mai táng")
     role_question = fake.last(c)
     await tg.say(c, "1")  # answered by typing: the buttons above are now stale
+    await tg.press(c, "Tôi đồng ý")  # consent: the cause of death is health data
     cause_question = dataclasses.replace(fake.last(c))  # as a slow client still shows it
     await tg.press(c, "Thiên tai")
     n = len(fake.sent(c))
@@ -255,6 +258,7 @@ async def test_voice_video_location_edits_and_odd_files_get_a_polite_answer(tg: 
     await tg.say(c, "/start")
     await tg.press(c, "Hỗ trợ chi phí mai táng")
     await tg.press(c, "Tôi là người đứng ra mai táng")
+    await tg.press(c, "Tôi đồng ý")  # consent: the cause of death is health data
     typed = fake.text_update(c, "Thiên tai")
     await tg.send(typed)
     state = await answers(runtime, c)

@@ -135,6 +135,8 @@ async def funeral(z: Bot, c: str) -> None:
     assert "Ai đang khai hồ sơ này?" in m and "Bước 1/" in m and "Gõ số thứ tự" in m
     assert "(Có thể gõ: “hủy” · “trợ giúp”)" in m
     m = await z.pick(c, "Tôi là người đứng ra mai táng")
+    assert "nguyên nhân người mất" in m and "1. Tôi đồng ý" in m  # consent: the cause of death is health data
+    m = await z.pick(c, "Tôi đồng ý")
     assert "Người mất qua đời (hoặc mất tích) vì lý do gì?" in m and "“quay lại”" in m
     await z.pick(c, "Thiên tai")
     m = await z.say(c, "nguyễn văn an")
@@ -464,7 +466,8 @@ async def test_link_telegram_and_zalo_continue_the_draft_and_notify_the_preferre
     try:
         await tg.say(t, "/start")
         await tg.press(t, "Hỗ trợ chi phí mai táng")
-        m = await tg.press(t, "Tôi là người đứng ra mai táng")
+        await tg.press(t, "Tôi là người đứng ra mai táng")
+        m = await tg.press(t, "Tôi đồng ý")  # consent: the cause of death is health data
         assert "Người mất qua đời (hoặc mất tích) vì lý do gì?" in m.text
         m = await tg.say(t, "/lienket")
         code = re.search(r"Mã liên kết của bạn: ([0-9A-Z]{8})", m.text).group(1)

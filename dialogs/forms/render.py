@@ -9,7 +9,15 @@ file name), ``form``, ``title``, ``procedures`` (the procedure ids it serves —
 procedure definitions need no change; none for a linked procedure's leg form, which the
 procedure names in ``legs[].forms`` and which is rendered with ``template=ID``), optional
 ``maps`` (the form's own wording for choice values), ``notes`` (where the rendering departs from the source)
-and ``blocks``, in the order of the paper form:
+and ``blocks``, in the order of the paper form.
+
+A form version is a dated fact: every template carries ``legal_ref`` (the text that issues this version),
+``effective_from`` / ``effective_to``, ``verified`` (the wording was checked against that text) and, when
+it was not, a ``review_note`` saying why. A new version of a form is a new file that names the version it
+follows in ``replaces``; it serves the same procedures (or the same ``legs[].forms`` name) and switches on
+by its date, without a release: :func:`template_for` and the renderers pick the version in force on the
+date that matters (the desk's receipt when known, else the submission, else today). Versions of one form
+must not overlap in time (:func:`check_templates`). The blocks:
 
 ``para`` / ``heading``   lines flowing from the left margin (``indent`` levels)
 ``center`` / ``right`` / ``title``   aligned lines (national motto, form number, title)
@@ -59,7 +67,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from itertools import zip_longest
+from itertools import pairwise, zip_longest
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -80,10 +88,13 @@ __all__ = [
     "FONTS_DIR",
     "TEMPLATES_DIR",
     "FormError",
+    "Layout",
     "Template",
     "check_templates",
+    "form_versions",
     "has_form",
     "load_templates",
+    "pick_version",
     "placeholders",
     "render_pdf",
     "render_template_pdf",
@@ -284,12 +295,15 @@ Block = Annotated[TextBlock | GapBlock | CheckboxBlock | TableBlock | RepeatTabl
 SectionBlock.model_rebuild()
 
 
-class Template(_Strict):
+class Layout(_Strict):
+    """What any printed template has: its names, its wording's source and notes, and its blocks. The
+    procedures' forms (:class:`Template`) and the desk's slips (:mod:`.slips`) add their own dated facts."""
+
     id: str
     form: str                      # e.g. "Mẫu số 04 (Nghị định 20/2021/NĐ-CP)"
     title: str                     # the form's title, for file names and listings
     procedures: list[str] = Field(default_factory=list)  # empty: a leg form, named in a procedure's legs[].forms
-    source: str | None = None
+    source: str | None = None      # where the wording was taken from (a seed document, the legal text)
     notes: list[str] = Field(default_factory=list)
     maps: dict[str, dict[str, str]] = Field(default_factory=dict)
     blocks: list[Block]
@@ -300,15 +314,44 @@ class Template(_Strict):
         return [v] if isinstance(v, str) else v
 
 
-@lru_cache(maxsize=1)
-def _registry() -> tuple[dict[str, Template], dict[str, Template]]:
-    return load_templates()
+class Template(Layout):
+    """A procedure's form, one version of it: a dated fact."""
+
+    legal_ref: str                 # the legal text that issues this version of the form
+    effective_from: date | None = None   # None: in force since before the assistant existed
+    effective_to: date | None = None     # None: no end known
+    verified: bool                 # the wording was checked against legal_ref
+    review_note: str | None = None  # why it is unverified, what a reviewer must check (docs/law.md only)
+    review_by: date | None = None  # a known change of the law by which this version must be reviewed
+    replaces: str | None = None    # the id of the version this one follows (same form, earlier text)
+
+    @model_validator(mode="after")
+    def _dated(self) -> Template:
+        if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
+            raise ValueError("effective_to is before effective_from")
+        if not self.verified and not (self.review_note or "").strip():
+            raise ValueError("an unverified form version needs a review_note saying why")
+        return self
+
+    def in_force(self, on: date) -> bool:
+        return (self.effective_from is None or self.effective_from <= on) and \
+            (self.effective_to is None or on <= self.effective_to)
 
 
-def load_templates(directory: Path | None = None) -> tuple[dict[str, Template], dict[str, Template]]:
-    """(templates by id, templates by procedure id). Raises FormError on a bad template."""
+@lru_cache(maxsize=4)
+def _registry(directory: Path | None = None) -> tuple[dict[str, Template], dict[str, list[Template]]]:
+    return load_templates(directory)
+
+
+def _by_start(t: Template) -> date:
+    return t.effective_from or date.min
+
+
+def load_templates(directory: Path | None = None) -> tuple[dict[str, Template], dict[str, list[Template]]]:
+    """(templates by id, the versions serving each procedure id, oldest first). Raises FormError on a bad
+    template, a `replaces` naming no template, or two versions for one procedure in force on the same day."""
     by_id: dict[str, Template] = {}
-    by_proc: dict[str, Template] = {}
+    by_proc: dict[str, list[Template]] = {}
     for path in sorted((directory or TEMPLATES_DIR).glob("*.yaml")):
         try:
             tpl = Template.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
@@ -318,28 +361,77 @@ def load_templates(directory: Path | None = None) -> tuple[dict[str, Template], 
             raise FormError(f"{path.name}: id must be the file name ({tpl.id!r})")
         by_id[tpl.id] = tpl
         for pid in tpl.procedures:
-            if pid in by_proc:
-                raise FormError(f"{path.name}: procedure {pid} already uses {by_proc[pid].id}")
-            by_proc[pid] = tpl
+            by_proc.setdefault(pid, []).append(tpl)
+    for tpl in by_id.values():
+        if tpl.replaces is not None and tpl.replaces not in by_id:
+            raise FormError(f"{tpl.id}.yaml: replaces unknown template {tpl.replaces!r}")
+    groups = list(by_proc.items()) + [(f"form {root}", vs) for root, vs in _families(by_id).items()]
+    for what, versions in groups:
+        versions.sort(key=_by_start)
+        for a, b in pairwise(versions):
+            if b.effective_from is None or a.effective_to is None or a.effective_to >= b.effective_from:
+                raise FormError(f"{what}: versions {a.id} and {b.id} overlap in time "
+                                "(give the older one effective_to before the newer one's effective_from)")
     return by_id, by_proc
 
 
-def template_for(procedure_id: str) -> Template:
-    tpl = _registry()[1].get(procedure_id)
-    if tpl is None:
+def _root(by_id: dict[str, Template], template_id: str) -> str:
+    seen = {template_id}
+    while (prev := by_id[template_id].replaces) is not None:
+        if prev in seen:
+            raise FormError(f"{template_id}.yaml: `replaces` goes round in a circle")
+        seen.add(prev)
+        template_id = prev
+    return template_id
+
+
+def _families(by_id: dict[str, Template]) -> dict[str, list[Template]]:
+    """The versions of each form, keyed by the id of its first version."""
+    out: dict[str, list[Template]] = {}
+    for tid in by_id:
+        out.setdefault(_root(by_id, tid), []).append(by_id[tid])
+    return out
+
+
+def pick_version(versions: Sequence[Template], on: date) -> Template:
+    """The version in force on ``on``. Before the first version, the first; in a gap or after the last, the
+    latest that had begun: an old dossier is never left without its form."""
+    ordered = sorted(versions, key=_by_start)
+    for t in ordered:
+        if t.in_force(on):
+            return t
+    begun = [t for t in ordered if _by_start(t) <= on]
+    return begun[-1] if begun else ordered[0]
+
+
+def _today() -> date:
+    return datetime.now(VN_TZ).date()
+
+
+def template_for(procedure_id: str, on: date | None = None, *, templates_dir: Path | None = None) -> Template:
+    """The form version for a procedure in force on ``on`` (default: today in Vietnam); ``templates_dir``:
+    another directory of templates than the shipped one."""
+    versions = _registry(templates_dir)[1].get(procedure_id)
+    if not versions:
         raise FormError(f"no form template for procedure {procedure_id!r}")
-    return tpl
+    return pick_version(versions, on or _today())
 
 
 def has_form(procedure_id: str) -> bool:
     return procedure_id in _registry()[1]
 
 
-def _template_by_id(template_id: str) -> Template:
-    tpl = _registry()[0].get(template_id)
-    if tpl is None:
+def form_versions(template_id: str, templates: dict[str, Template] | None = None) -> list[Template]:
+    """Every version of the form that ``template_id`` is one version of, oldest first."""
+    by_id = templates if templates is not None else _registry()[0]
+    if template_id not in by_id:
         raise FormError(f"no form template {template_id!r}")
-    return tpl
+    return sorted(_families(by_id)[_root(by_id, template_id)], key=_by_start)
+
+
+def _template_by_id(template_id: str, on: date | None = None, templates_dir: Path | None = None) -> Template:
+    """A leg form named in ``legs[].forms`` (any version's id): the version of that form in force on ``on``."""
+    return pick_version(form_versions(template_id, _registry(templates_dir)[0]), on or _today())
 
 
 def _catalog() -> Catalog:
@@ -416,7 +508,7 @@ def _chosen(raw: Any, value: str) -> bool:
 class Filler:
     """Fills placeholders and evaluates conditions for one dossier."""
 
-    template: Template
+    template: Layout
     form: Form | None
     answers: dict[str, Any]
     variables: dict[str, Any]
@@ -603,10 +695,15 @@ def _vn_time(when: datetime | None) -> datetime | None:
 
 
 def _prepare(procedure_id: str, answers: dict[str, Any], submitted_at: datetime | None,
-             code: str | None, template: str | None = None) -> tuple[Template, list[Item], datetime | None]:
-    # ``template``: a form by id, e.g. a linked procedure's leg form (``legs[].forms``)
-    tpl = template_for(procedure_id) if template is None else _template_by_id(template)
+             code: str | None, template: str | None = None,
+             on: date | None = None,
+             templates_dir: Path | None = None) -> tuple[Template, list[Item], datetime | None]:
+    # ``template``: a form by id, e.g. a linked procedure's leg form (``legs[].forms``); the version is the
+    # one in force on ``on`` (the desk's receipt), else on the submission day, else today
     when = _vn_time(submitted_at)
+    day = on or (when.date() if when is not None else None)
+    tpl = template_for(procedure_id, day, templates_dir=templates_dir) if template is None \
+        else _template_by_id(template, day, templates_dir)
     variables: dict[str, Any] = {"_code": code}
     if when is not None:
         variables.update(_day=f"{when.day:02d}", _month=f"{when.month:02d}", _year=str(when.year),
@@ -667,9 +764,11 @@ def _footer_text(code: str | None, when: datetime | None, note: str = FOOTER_NOT
 
 
 def render_text(procedure_id: str, answers: dict[str, Any], *, submitted_at: datetime | None = None,
-                code: str | None = None, template: str | None = None) -> str:
-    """The filled form as plain text, lines in the order of the paper form."""
-    _tpl, items, when = _prepare(procedure_id, answers, submitted_at, code, template)
+                code: str | None = None, template: str | None = None, on: date | None = None,
+                templates_dir: Path | None = None) -> str:
+    """The filled form as plain text, lines in the order of the paper form; ``on``: the day whose form
+    version applies (the desk's receipt), by default the submission day."""
+    _tpl, items, when = _prepare(procedure_id, answers, submitted_at, code, template, on, templates_dir)
     lines = _text_lines(items)
     foot = _footer_text(code, when)
     if foot:
@@ -712,7 +811,7 @@ def _style(style: str) -> str:
     return "B" if "B" in style else ("I" if "I" in style else "")
 
 
-def _layout_pdf(tpl: Template, items: list[Item], code: str | None, when: datetime | None,
+def _layout_pdf(tpl: Layout, items: list[Item], code: str | None, when: datetime | None,
                 total_pages: int | None, note: str = FOOTER_NOTE) -> Any:
     from fpdf.enums import XPos, YPos
     from fpdf.fonts import FontFace
@@ -820,16 +919,17 @@ def _chars(items: list[Item], *extra: str | None) -> set[str]:
 
 
 def render_pdf(procedure_id: str, answers: dict[str, Any], *, submitted_at: datetime | None = None,
-               code: str | None = None, template: str | None = None) -> bytes:
+               code: str | None = None, template: str | None = None, on: date | None = None,
+               templates_dir: Path | None = None) -> bytes:
     """The filled form on A4 pages, with the dossier code and submission date in the footer."""
-    tpl, items, when = _prepare(procedure_id, answers, submitted_at, code, template)
+    tpl, items, when = _prepare(procedure_id, answers, submitted_at, code, template, on, templates_dir)
     pdf = _layout_pdf(tpl, items, code, when, None)
     if pdf.page_no() > 1:  # lay out again, now knowing the page count ("Trang 1/2")
         pdf = _layout_pdf(tpl, items, code, when, pdf.page_no())
     return bytes(pdf.output())
 
 
-def _prepare_values(tpl: Template, values: dict[str, Any], when: datetime | None,
+def _prepare_values(tpl: Layout, values: dict[str, Any], when: datetime | None,
                     code: str | None) -> tuple[list[Item], datetime | None]:
     """Fill ``tpl`` from plain ``values`` (no procedure: the desk's slips, dialogs/forms/slips.py)."""
     when = _vn_time(when)
@@ -841,7 +941,7 @@ def _prepare_values(tpl: Template, values: dict[str, Any], when: datetime | None
     return Filler(tpl, None, dict(values), variables, today).build(tpl.blocks), when
 
 
-def render_template_text(tpl: Template, values: dict[str, Any], *, when: datetime | None = None,
+def render_template_text(tpl: Layout, values: dict[str, Any], *, when: datetime | None = None,
                          code: str | None = None, note: str = FOOTER_NOTE) -> str:
     """A template filled from plain values (keys are the placeholders' paths), as text; ``note``: the footer's
     dated line."""
@@ -853,7 +953,7 @@ def render_template_text(tpl: Template, values: dict[str, Any], *, when: datetim
     return unicodedata.normalize("NFC", "\n".join(lines) + "\n")
 
 
-def render_template_pdf(tpl: Template, values: dict[str, Any], *, when: datetime | None = None,
+def render_template_pdf(tpl: Layout, values: dict[str, Any], *, when: datetime | None = None,
                         code: str | None = None, note: str = FOOTER_NOTE) -> bytes:
     """A template filled from plain values, on A4 pages (the same layout as the forms)."""
     items, when = _prepare_values(tpl, values, when, code)
@@ -866,7 +966,7 @@ def render_template_pdf(tpl: Template, values: dict[str, Any], *, when: datetime
 # ---------------------------------------------------------------------------------------------
 # Checks (used by the tests)
 # ---------------------------------------------------------------------------------------------
-def placeholders(tpl: Template) -> list[tuple[str, str | None]]:
+def placeholders(tpl: Layout) -> list[tuple[str, str | None]]:
     """Every (placeholder spec, path prefix of a repeat-table item or None), and every
     `when`/`checked` expression as ("?expr", None)."""
     found: list[tuple[str, str | None]] = []
@@ -917,20 +1017,25 @@ _VARS = {"_day", "_month", "_year", "_date", "_code", "_n"}
 
 def check_templates(catalog: Catalog | None = None) -> list[str]:
     """Problems in the templates: unknown procedures, fields, filters, maps and bad expressions, and a
-    procedure leg's form (``legs[].forms``) with no template.
+    procedure leg's form (``legs[].forms``) with no template; a template that does not load (overlapping
+    versions, an unverified version without its reason, a bad ``replaces``) is the one problem reported.
 
     A field path must exist in at least one of the procedures a template serves
     (one form may serve two procedures that ask slightly different questions).
     """
     catalog = catalog or _catalog()
     problems: list[str] = []
-    by_id, _by_proc = load_templates()
+    try:
+        by_id, _by_proc = load_templates()
+    except FormError as exc:  # a bad template, overlapping versions, an unverified one without its reason
+        return [str(exc)]
     for proc in catalog:
         problems += [f"{proc.id}: leg {leg.id}: no form template {t!r} in dialogs/forms/templates"
                      for leg in proc.legs for t in leg.forms if t not in by_id]
     for tpl in by_id.values():
+        names = {v.id for v in form_versions(tpl.id, by_id)}  # a leg names any version of its form
         forms = [catalog.forms[p] for p in tpl.procedures if p in catalog.forms]
-        forms += [catalog.forms[p.id] for p in catalog if any(tpl.id in leg.forms for leg in p.legs)]
+        forms += [catalog.forms[p.id] for p in catalog if any(names & set(leg.forms) for leg in p.legs)]
         problems += [f"{tpl.id}: unknown procedure {p}" for p in tpl.procedures if p not in catalog.forms]
 
         def known(path: str, group: str | None, forms=forms) -> bool:

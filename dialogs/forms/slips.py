@@ -20,7 +20,7 @@ from typing import Any, Literal
 import yaml
 
 from ..i18n import N_
-from .render import FormError, Template, placeholders, render_template_pdf, render_template_text
+from .render import FormError, Layout, placeholders, render_template_pdf, render_template_text
 
 __all__ = ["SLIP_KINDS", "SLIP_TITLES", "SLIP_VALUES", "SlipTemplate", "check_slips", "flatten", "load_slips",
            "render_slip_pdf", "render_slip_text", "slip_file_name", "slip_template"]
@@ -53,7 +53,7 @@ _VARS = {"_day", "_month", "_year", "_date", "_code", "_n"}
 NOTE = "Lập qua Trợ lý Dịch vụ công ngày {date}"
 
 
-class SlipTemplate(Template):
+class SlipTemplate(Layout):
     """A slip's template: a form template with its legal dates and whether its text was read."""
 
     kind: Kind
