@@ -69,7 +69,7 @@ async def test_outbox_rows_live_and_die_with_the_status_change(runtime: Runtime)
         await off.claim(db, o, code, runtime.now())
         await off.receive(db, o, code, runtime.now())
         n = (await db.execute(select(func.count()).select_from(OutboxMessage))).scalar_one()
-        assert n == before + 1  # the citizen's "received" is there, in this transaction
+        assert n == before + 2  # the citizen's "received" and its receipt slip are there, in this transaction
         await tx.rollback()
     async with runtime.sm() as db:
         assert (await db.execute(select(func.count()).select_from(OutboxMessage))).scalar_one() == before
