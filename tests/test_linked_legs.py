@@ -80,6 +80,10 @@ async def test_police_waits_for_the_death_extract_and_receives_its_number(chat: 
     r = await ca(choice=f"open:{code}")
     assert "【Các phần việc liên thông】" in text(r)
     assert "Người mất: NGUYỄN VĂN AN" in text(r)  # whom it is about, not only the requester
+    # each agency sees the sections its part uses (data minimisation): the household head is the police's
+    assert "【Chủ hộ (để xóa đăng ký thường trú)】" in text(r) and "Chỉ hiện thông tin mà phần việc" in text(r)
+    r_commune = await cu(choice=f"open:{code}")
+    assert "【Chủ hộ (để xóa đăng ký thường trú)】" not in text(r_commune) and "NGUYỄN VĂN AN" in text(r_commune)
     assert "• Đăng ký khai tử — UBND cấp xã: Đã nộp, chờ tiếp nhận" in text(r)
     assert "• Xóa đăng ký thường trú — Công an cấp xã: Đã nộp, chờ tiếp nhận · chờ kết quả “Đăng ký khai tử” " \
            "(phần của bạn)" in text(r)

@@ -21,7 +21,7 @@ from ..cases import search
 from ..cases.actions import scoped
 from ..cases.base import field_label, form_of, proc_title, subject_text, unit_text, value_text
 from ..cases.deadlines import days_left, effective_due
-from ..cases.links import Part, leg_forms, part_of, parts
+from ..cases.links import Part, leg_forms, leg_sections, part_of, parts
 from ..formcopy import render_form
 from .context import ACTION_CHOICE, OfficerCtx
 
@@ -161,9 +161,14 @@ def dossier_summary(dossier: Dossier, leg: DossierLeg, *, calendar: WorkCalendar
         return "\n".join(lines)
     answers = dossier.answers or {}
     current = None
+    own = leg_sections(dossier, leg, catalog, calendar)  # a linked dossier's part sees its own sections only
     if form is not None:
+        if own is not None:
+            lines.append(_("(Chỉ hiện thông tin mà phần việc của bạn sử dụng.)"))
         for slot in form.slots(answers, calendar.today(now)):
             if slot.synthetic or slot.path not in answers or slot.field.kind == "attachment":
+                continue
+            if own is not None and slot.section.id not in own:
                 continue
             title = _(slot.section.title)
             if slot.index is not None and slot.section.repeat is not None:

@@ -50,6 +50,7 @@ __all__ = [
     "find_legs",
     "latest_supplement",
     "leg_forms",
+    "leg_sections",
     "legs_in",
     "legs_of",
     "names",

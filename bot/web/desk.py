@@ -133,8 +133,11 @@ def _answers(d: Dossier, leg: DossierLeg, rt, _: Translator) -> list[tuple[str, 
     out: list[tuple[str, list[tuple[str, str]]]] = []
     if form is None:
         return [(_("Câu trả lời"), [(k, str(v)) for k, v in answers.items()])]
+    own = act.leg_sections(d, leg, rt.catalog, rt.calendar)  # a linked dossier's part sees its own sections only
     for slot in form.slots(answers, rt.calendar.today(rt.now())):
         if slot.synthetic or slot.path not in answers or slot.field.kind == "attachment":
+            continue
+        if own is not None and slot.section.id not in own:
             continue
         title = _(slot.section.title)
         if slot.index is not None:
