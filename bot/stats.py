@@ -105,7 +105,7 @@ def _local_midnight(d: date, calendar: WorkCalendar) -> datetime:
 
 def _leg_item(leg: DossierLeg, d: Dossier, calendar: WorkCalendar, as_of: datetime) -> _Item:
     status = {lc.REJECTED: "rejected", lc.WITHDRAWN: "withdrawn", lc.RESULT_ISSUED: "done"}.get(leg.status, "open")
-    closed = leg.closed_at if leg.closed_at is not None and leg.closed_at < as_of else None
+    closed = leg.closed_at if leg.closed_at is not None and leg.closed_at <= as_of else None
     if closed is None:
         status = "open"
     return _Item(d.procedure_id, leg.agency, leg.commune_code, leg.started_at, closed, status, leg.timeliness,
