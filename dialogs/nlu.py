@@ -1028,6 +1028,41 @@ def restore_diacritics_name(text: str) -> str | None:
     return " ".join([surname, *middles, given])
 
 
+#: the usual spellings of given names that are written several ways without diacritics (the citizen picks)
+_AMBIGUOUS_FORMS = {"thu": ("Thu", "Thư"), "tho": ("Thơ", "Thọ"), "tinh": ("Tình", "Tịnh", "Tĩnh"),
+                    "tuyen": ("Tuyến", "Tuyền", "Tuyên"), "luyen": ("Luyến", "Luyện")}
+
+
+def name_candidates(text: str, limit: int = 3) -> list[str]:
+    """The likely spellings with diacritics of a name typed without them, when :func:`restore_diacritics_name`
+    cannot settle on one: each word's common forms (a given name that differs by sex both ways), at most
+    ``limit`` combinations. Empty when the text has diacritics, or a word is not a known name part (the
+    citizen is then asked to type it with diacritics)."""
+    raw = " ".join(nfc(text or "").split())
+    if not raw or not raw.isascii() or not re.fullmatch(r"[A-Za-z]+(?: [A-Za-z]+){1,5}", raw):
+        return []
+    words = raw.lower().split()
+    options: list[tuple[str, ...]] = []
+    for i, w in enumerate(words):
+        if i == 0:
+            forms: tuple[str, ...] = (_SURNAME_TABLE[w],) if w in _SURNAME_TABLE else ()
+        elif w in _AMBIGUOUS_FORMS:
+            forms = _AMBIGUOUS_FORMS[w]
+        elif i < len(words) - 1 and w in _MIDDLE_TABLE:
+            forms = (_MIDDLE_TABLE[w],)
+        elif w in _GIVEN_TABLE:
+            forms = tuple(dict.fromkeys(_GIVEN_TABLE[w]))
+        else:
+            forms = ()
+        if not forms:
+            return []
+        options.append(forms)
+    out = [""]
+    for forms in options:
+        out = [f"{head} {f}".strip() for head in out for f in forms][: limit * 4]
+    return out[:limit]
+
+
 # ==========================================================================
 # Evaluation on the labelled set
 # ==========================================================================

@@ -142,12 +142,18 @@ class NameConfirm(Pending):
 
     kinds: ClassVar[tuple[str, ...]] = ("name_confirm",)
     path: str = ""
-    proposal: str = ""
+    proposal: str = ""  # empty: no spelling could be proposed, the citizen is asked to type it with diacritics
     typed: str = ""
     early: str | None = optional()  # the next answer, typed before choosing
+    others: list[str] | None = optional()  # further likely spellings (“Thu” / “Thư”)
+
+    def options(self) -> list[tuple[str, str]]:
+        """(choice value, spelling) of every proposed spelling, best first."""
+        return ([("proposal", self.proposal)] if self.proposal else []) + \
+            [(f"alt{i}", o) for i, o in enumerate(self.others or [])]
 
     def option(self, value: str) -> str:
-        return self.proposal if value == "proposal" else self.typed
+        return dict(self.options()).get(value, self.typed)
 
 
 @register

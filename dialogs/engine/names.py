@@ -21,12 +21,17 @@ class Names(EngineParts):
     def propose_name(self, session: Session, slot: Slot, raw: str, value: Any, out: Outcome) -> bool:
         """A name typed without diacritics: propose the usual spelling (True: asked)."""
         proposal = nlu.restore_diacritics_name(raw)
-        if not proposal:
+        spellings = [proposal] if proposal else nlu.name_candidates(raw)
+        if not spellings and not (raw.isascii() and len(raw.split()) >= 2 and any(c.isalpha() for c in raw)):
+            return False  # typed with diacritics (or not a name at all): taken as typed
+        look = self.lookup(session, slot)
+        spellings = [parse_value(slot.field, x, today=self.today(), lookup=look) for x in spellings]
+        if spellings == [value]:
             return False
-        proposal = parse_value(slot.field, proposal, today=self.today(), lookup=self.lookup(session, slot))
-        if proposal == value:
-            return False
-        session.pending = NameConfirm(path=slot.path, proposal=proposal, typed=value)
+        # a name typed without diacritics is never put on a form silently: its spellings, or a request to type it
+        # with diacritics (keeping it as typed stays possible)
+        session.pending = NameConfirm(path=slot.path, proposal=spellings[0] if spellings else "", typed=value,
+                                      others=spellings[1:] or None)
         out.accepted = True
         self.name_confirm_ask(session, out)
         return True
@@ -40,11 +45,16 @@ class Names(EngineParts):
         if slot is None:
             session.pending = None
             return self.prompt(session, out)
-        options = [("proposal", pending.proposal), ("typed", pending.typed)]
-        value = msg.choice if msg.choice in ("proposal", "typed") else \
+        options = [*pending.options(), ("typed", pending.typed)]
+        retyped = bool(text) and command is None and msg.choice is None and not text.isascii() \
+            and plausible_name(text) and len(text.split()) >= 2 and text not in dict(options).values()
+        if retyped:  # typed again with diacritics, not one of ours: their spelling
+            session.pending = Revisit(path=pending.path)
+            return self.on_collect(session, msg, text, None, out)
+        value = msg.choice if msg.choice in dict(options) else \
             parsing.match_choice(text, options) if text else None
         if value is None and text:
-            if is_yes(text):
+            if is_yes(text) and pending.proposal and not pending.others:
                 value = "proposal"
             elif command is None and plausible_name(text) and len(text.split()) >= 2:
                 # a full name typed again, their way: take it as typed (one word is rather an early answer)
@@ -65,7 +75,8 @@ class Names(EngineParts):
                 out.replies.append(Message(_("Vui lòng chọn cách viết tên trước. “{text}” sẽ được dùng cho câu hỏi "
                                              "tiếp theo.", text=text), error=True))
             else:
-                out.replies.append(Message(_("Vui lòng chọn một cách viết bên dưới (gõ số 1 hoặc 2)."), error=True))
+                out.replies.append(Message(_("Vui lòng chọn một cách viết bên dưới (gõ số thứ tự), hoặc gõ lại họ "
+                                             "tên có dấu."), error=True))
             return self.name_confirm_ask(session, out)
         early = pending.early
         session.pending = None
@@ -86,8 +97,14 @@ class Names(EngineParts):
         _ = translator(session.lang)
         p = session.pending
         assert isinstance(p, NameConfirm)
-        out.replies.append(Ask(text=_("Tên có dấu có phải là “{name}” không?", name=p.proposal),
-                               procedure=session.procedure, field=p.path, kind="choice",
-                               choices=(ChoiceOut("proposal", p.proposal),
-                                        ChoiceOut("typed", _("Giữ như tôi gõ: {name}", name=p.typed))),
-                               nav=(NAV_BACK, NAV_HELP, NAV_CANCEL)))
+        if not p.proposal:
+            text = _("Bạn gõ tên “{name}” không dấu. Để ghi đúng trên giấy tờ, vui lòng gõ lại họ tên có dấu "
+                     "(ví dụ: Vũ Thị Nông), hoặc chọn “Giữ như tôi gõ”.", name=p.typed)
+        elif p.others:
+            text = _("Tên có dấu viết thế nào? Chọn cách viết đúng, hoặc gõ lại họ tên có dấu.")
+        else:
+            text = _("Tên có dấu có phải là “{name}” không?", name=p.proposal)
+        choices = [ChoiceOut(v, spelled) for v, spelled in p.options()]
+        choices.append(ChoiceOut("typed", _("Giữ như tôi gõ: {name}", name=p.typed)))
+        out.replies.append(Ask(text=text, procedure=session.procedure, field=p.path, kind="choice",
+                               choices=tuple(choices), nav=(NAV_BACK, NAV_HELP, NAV_CANCEL)))
