@@ -391,7 +391,7 @@ async def test_supplement_fields_typed_as_numbers(runtime: Runtime):
     dk = await chat_key(runtime, desk)
     await runtime.handle(dk, Incoming(choice=f"claim:{code}"))
     r = await runtime.handle(dk, Incoming(choice=f"supplement:{code}"))
-    r = await runtime.handle(dk, Incoming(text="3, 4"))  # 1 who files, 2 the consent, 3 the cause, 4 the name
+    r = await runtime.handle(dk, Incoming(text="2, 3"))  # 1 who files, 2 the cause, 3 the name (never the consent)
     assert r[-1].field == "officer.supplement_reason"
     await runtime.handle(dk, Incoming(text="Thiếu thông tin"))
     async with runtime.sm() as db:

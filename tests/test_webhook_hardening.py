@@ -26,8 +26,8 @@ from tests.test_zalo import SECRET as ZSECRET
 from tests.test_zalo import Bot as ZBot
 
 CHAT = 5151
-FUNERAL_BURST = ["/start", "hỗ trợ chi phí mai táng", "1", "thien tai", "nguyễn văn an", "5/3/1950", "nam", "Kinh",
-                 "Lâm Đồng", "duc trong", "Thôn 3", "1", "10/11/2026", "12/11/2026", "Nghĩa trang thôn 3"]
+FUNERAL_BURST = ["/start", "hỗ trợ chi phí mai táng", "1", "đồng ý", "thien tai", "nguyễn văn an", "5/3/1950", "nam",
+                 "Kinh", "Lâm Đồng", "duc trong", "Thôn 3", "1", "10/11/2026", "12/11/2026", "Nghĩa trang thôn 3"]
 
 
 @pytest.fixture

@@ -16,6 +16,10 @@
 Zalo has no buttons (choices are numbered lines), no file upload (``sendPhoto`` takes a public URL; there is
 no ``sendDocument``): a file the engine sends (the citizen's PDF copy of the form) goes out as a signed link
 served by the webhook app when ``public_url`` is set, otherwise as a short note. See docs/zalo.md.
+
+Why one module of this size: one class whose parts (ingress by webhook or polling, the inbox's per-chat order,
+the held replies, the busy answers, delivery) share the same per-chat state; the signed file links are in
+files.py, rendering in render.py, sending and push codes in sending.py, the inbox in inbox.py.
 """
 from __future__ import annotations
 
