@@ -32,6 +32,8 @@ has a chance of about 5·N/2⁴⁰ a day of hitting one (N = 1000: 1 in 2·10⁸
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -45,7 +47,10 @@ from dialogs.i18n import N_, translator
 from dialogs.messages import Incoming, Message, Reply
 from dialogs.textnorm import fold
 from storage.account_models import Account, AccountIdentity, AccountLinkCode
+from storage.audit_models import AuditEntry
+from storage.audit_repo import AuditRepo
 from storage.models import DraftRow
+from storage.officers_repo import OfficerRepo, OutboxRepo
 from storage.repo import ConversationRepo
 
 from .pipeline import ACCOUNTS, PASS, Pass, Pipeline, Services, Turn
@@ -53,7 +58,11 @@ from .pipeline import ACCOUNTS, PASS, Pass, Pipeline, Services, Turn
 CODE_LEN = 8
 CODE_VALID = timedelta(minutes=15)
 MAX_LINK_FAILURES = 5  # wrong or expired codes a chat may type per day (as MAX_FOLLOW_FAILURES for /theodoi)
+# wrong codes from all chats together in an hour: then linking stops for the hour and the focal points are alerted
+LINK_GUESSES_PER_HOUR = int(os.environ.get("DVCBOT_LINK_GUESSES_PER_HOUR", "200"))
+LINK_MISMATCH = "link.mismatch"
 LINK_COMMANDS = ("/lienket", "/lien ket", "/link")
+log = logging.getLogger("dvcbot.accounts")
 NOTIFY_COMMANDS = ("/thongbao", "/thong bao", "/notify")
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": N_("cửa sổ dòng lệnh (console)")}
 HERE_WORDS = ("day", "o day", "here", "this")
@@ -149,6 +158,25 @@ async def issue_code(db: AsyncSession, user_key: str, now: datetime) -> str:
                            created_at=_utc(now)))
     await db.flush()
     return code
+
+
+async def _wrong_link_guess(db: AsyncSession, user_key: str, now: datetime) -> None:
+    """Record a wrong code (the chat, never the code typed); the guess that reaches the hourly limit of all chats
+    together alerts the focal points (the people who administer the bot for the commune or province)."""
+    db.add(AuditEntry(at=now, actor_key=user_key, action=LINK_MISMATCH))
+    await db.flush()
+    if await AuditRepo(db).count(LINK_MISMATCH, since=now - timedelta(hours=1)) != LINK_GUESSES_PER_HOUR:
+        return
+    log.warning("/lienket: %d wrong codes in an hour across chats; linking is stopped for the hour",
+                LINK_GUESSES_PER_HOUR)
+    _ = translator("vi")
+    text = _("⚠️ Có {n} lần nhập sai mã liên kết tài khoản trong một giờ, từ nhiều cuộc trò chuyện: có thể có người "
+             "dò mã. Trợ lý đã tạm ngừng nhận mã liên kết trong một giờ.", n=LINK_GUESSES_PER_HOUR)
+    outbox = OutboxRepo(db)  # (bot.cases builds on this module: the rows are written here, as it writes them)
+    for o in await OfficerRepo(db).focal_points():
+        if o.user_key:
+            await outbox.enqueue(chat_key=o.user_key, kind="officer_link_alert", payload={"text": text}, now=now,
+                                 dedupe_key=f"link-alert:{now.strftime('%Y-%m-%dT%H')}:{o.id}")
 
 
 class LinkRefused(Exception):
@@ -260,7 +288,12 @@ async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: date
     _ = translator(session.lang or "vi")
     out: list[Reply] = []
     welcome_back = False
-    if link_arg and runtime.engine.failures(session, "link") >= MAX_LINK_FAILURES:
+    audit = AuditRepo(db)
+    if link_arg and await audit.count(LINK_MISMATCH, since=now - timedelta(hours=1)) >= LINK_GUESSES_PER_HOUR:
+        # many chats guessing at once (a chat alone stops at MAX_LINK_FAILURES): no code is looked up this hour
+        out.append(Message(_("Trợ lý tạm ngừng nhận mã liên kết trong ít phút để bảo vệ tài khoản của mọi người. "
+                             "Vui lòng thử lại sau một giờ."), error=True))
+    elif link_arg and runtime.engine.failures(session, "link") >= MAX_LINK_FAILURES:
         # refused before the code is even looked up, so guessing stays bounded whatever is typed
         out.append(Message(_("Bạn đã nhập sai mã liên kết quá nhiều lần hôm nay. Để bảo vệ tài khoản, Trợ lý tạm "
                              "ngừng nhận mã liên kết ở cuộc trò chuyện này đến hết hôm nay. Vui lòng thử lại vào "
@@ -280,6 +313,7 @@ async def account_turn(db: AsyncSession, user_key: str, msg: Incoming, now: date
                 session.throttle = dict(session.throttle or {}, link=[
                     runtime.engine.today().isoformat(), runtime.engine.failures(session, "link") + 1])
                 await repo.save(key, conv, session.conversation_data(), session.lang, [], [])
+                await _wrong_link_guess(db, user_key, now)
         else:
             chats = ", ".join(_label(k, _) for k in await identities(db, linked.id))
             out.append(Message(_("Đã liên kết tài khoản ({chats}). Hồ sơ đang khai được dùng chung: bạn tiếp tục "

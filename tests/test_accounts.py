@@ -153,3 +153,34 @@ async def test_own_code_and_linked_refusals_do_not_count(runtime):
     await b.say("/lienket")
     await a.say(f"/lienket {code_in(b)}")
     assert "Đã liên kết tài khoản" in a.text()
+
+
+async def test_wrong_codes_from_many_chats_stop_linking_for_the_hour_and_alert(runtime, monkeypatch):
+    """A chat alone stops after 5 wrong codes a day; many chats guessing together stop at the hourly limit of all
+    chats: linking is refused for the hour (even a right code), the focal points are alerted, the audit names the
+    chats and never the codes typed."""
+    from sqlalchemy import select
+
+    from bot import cases as off
+    from dialogs import lifecycle as lc
+    from storage.audit_models import AuditEntry
+    monkeypatch.setattr(accounts, "LINK_GUESSES_PER_HOUR", 3)
+    async with runtime.sm() as db, db.begin():
+        o, invite = await off.add_officer(db, full_name="Trần Lan", agency="commune", commune_code="25222",
+                                          role=lc.LEADER, focal_point=True, now=runtime.now())
+        await off.redeem_invite(db, invite, "console:focal", runtime.now())
+    owner = await Chat(runtime, "console:owner").start()
+    await owner.say("/lienket")
+    code = code_in(owner)
+    for i in range(3):
+        guesser = await Chat(runtime, f"console:guess{i}").start()
+        await guesser.say("/lienket ZZZZ2222")
+        assert "Mã liên kết không đúng" in guesser.text()
+    late = await Chat(runtime, "console:late").start()
+    await late.say(f"/lienket {code}")  # a right code, but the door is closed for the hour
+    assert "tạm ngừng nhận mã liên kết" in late.text() and "Đã liên kết" not in late.text()
+    async with runtime.sm() as db:
+        alerts = await OutboxRepo(db).list(kind="officer_link_alert")
+        rows = list((await db.execute(select(AuditEntry).where(AuditEntry.action == "link.mismatch"))).scalars())
+    assert [a.chat_key for a in alerts] == ["console:focal"] and "dò mã" in alerts[0].payload["text"]
+    assert len(rows) == 3 and all("ZZZZ" not in str(r.details) and r.subject is None for r in rows)
