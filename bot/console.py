@@ -69,7 +69,7 @@ def render_human(replies: list[Reply], lang: str = "vi") -> str:
             head = f"[{r.step}] " if r.step else ""
             out.append(head + r.text)
             for i, c in enumerate(r.choices, 1):
-                out.append(f"  {i}. {c.label}")
+                out.append(f"  {c.number if c.number is not None else i}. {c.label}")
             if r.kind == "attachment":
                 out.append(_("  (Gửi tệp: gõ /tep đường-dẫn-tới-tệp, ví dụ /tep ~/anh/giay-bao-tu.jpg)"))
             elif r.photo:

@@ -79,6 +79,7 @@ class Incoming:
 class ChoiceOut:
     value: str
     label: str
+    number: int | None = None  # the number a channel without buttons shows and takes (default: its place)
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,8 @@ class Ask:
     def to_dict(self) -> dict[str, Any]:
         return {
             "type": "ask", "text": self.text, "procedure": self.procedure, "field": self.field,
-            "kind": self.kind, "choices": [asdict(c) for c in self.choices],
+            "kind": self.kind, "choices": [{k: v for k, v in asdict(c).items() if v is not None}
+                                           for c in self.choices],
             "optional": self.optional, "step": self.step,
         }
 

@@ -782,3 +782,28 @@ async def test_the_queue_fits_a_phone_pages_filters_and_search(runtime: Runtime,
     r = await runtime.handle(dk, Incoming(text="/hoso"))
     r = await runtime.handle(dk, Incoming(text="không có ai tên này"))
     assert "Không tìm thấy hồ sơ nào khớp" in text(r) and r[-1].field == "officer.queue"
+
+
+async def test_the_dossier_menu_keeps_its_numbers_across_statuses(runtime: Runtime):
+    """“5” is always “Duyệt”, whatever else is offered: a number typed from memory never does something else."""
+    from bot.zalo.render import render as zalo_render
+    from dialogs.i18n import translator
+    leader = await officer(runtime, lc.LEADER, name="Trần Lan")
+    code = await submit(runtime)
+    lk = await chat_key(runtime, leader)
+    r = await runtime.handle(lk, Incoming(choice=f"open:{code}"))
+    menu = {c.label: c.number for c in r[-1].choices}
+    assert menu["Nhận xử lý"] == 1 and menu["Về danh sách hồ sơ"] == 0 and r[-1].choices[-1].number == 0
+    r = await runtime.handle(lk, Incoming(text="1"))  # claim
+    menu = {c.label: c.number for c in r[-1].choices}
+    assert menu["Tiếp nhận"] == 2 and menu["Bỏ nhận xử lý"] == 8 and "Duyệt" not in menu
+    r = await runtime.handle(lk, Incoming(text="5"))  # “Duyệt” is not offered now: not something else instead
+    assert any(isinstance(m, Message) and m.error for m in r) and await status_of(runtime, code) == "submitted"
+    r = await runtime.handle(lk, Incoming(text="2"))  # receive
+    r = await runtime.handle(lk, Incoming(text="3"))  # review
+    menu = {c.label: c.number for c in r[-1].choices}
+    assert menu["Duyệt"] == 5 and menu["Từ chối"] == 6 and menu["Yêu cầu bổ sung"] == 4
+    text = "\n".join(b.text for b in zalo_render(r, translator("vi")))  # without buttons: the same numbers
+    assert "\n5. Duyệt" in text and "\n0. Về danh sách hồ sơ" in text
+    r = await runtime.handle(lk, Incoming(text="5"))
+    assert r[-1].field == "officer.approve_number"

@@ -63,10 +63,17 @@ class OfficerCtx:
         self.replies.append(Message(text, error=error, dossier=dossier))
 
     def ask(self, text: str, field: str, choices: list[tuple[str, str]], *, multi: bool = False,
-            keep: dict[str, Any] | None = None) -> None:
+            keep: dict[str, Any] | None = None, numbers: list[int] | None = None) -> None:
+        """Ask with these choices; ``numbers`` (one per choice) are the numbers shown and typed instead of the
+        places (a menu whose numbers stay the same whatever is offered)."""
         state = dict(keep or {})
         state["choices"] = [v for v, _l in choices]
         state["labels"] = [lab for _v, lab in choices]  # a typed label picks its choice, as a number does
+        if numbers is not None:
+            state["numbers"] = list(numbers)
         self.officer.chat_state = state
+        nums: list[int | None] = list(numbers) if numbers is not None else [None] * len(choices)
         self.replies.append(Ask(text=text, procedure=None, field=field, kind="choice",
-                                choices=tuple(ChoiceOut(v, lab) for v, lab in choices), multi=multi))
+                                choices=tuple(ChoiceOut(v, lab, n) for (v, lab), n in zip(choices, nums,
+                                                                                          strict=True)),
+                                multi=multi))

@@ -94,6 +94,9 @@ def _resolve_choice(ctx: OfficerCtx, incoming: Incoming) -> tuple[str | None, st
         return None, text
     if re.fullmatch(r"\d{1,3}", text):
         i = int(text)
+        numbers = ctx.state.get("numbers")
+        if numbers:  # a menu with its own numbers (the dossier's actions)
+            return (last[numbers.index(i)] if i in numbers else None), text
         return (last[i - 1] if 1 <= i <= len(last) else None), text
     labels = ctx.state.get("labels") or []
     if len(labels) != len(last) or \

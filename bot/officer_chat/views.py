@@ -263,7 +263,23 @@ async def show_dossier(ctx: OfficerCtx, code: str, brief: bool = False) -> None:
         prompt = _("Hồ sơ này hiện không có thao tác nào dành cho bạn.")
     else:
         prompt = _("Bạn muốn làm gì với hồ sơ này?")
-    ctx.ask(prompt, "officer.dossier", choices, keep={"code": d.code})
+    numbered = action_numbers(choices)
+    ctx.ask(prompt, "officer.dossier", [c for c, _n in numbered], keep={"code": d.code},
+            numbers=[n for _c, n in numbered])
+
+
+#: the number each action of a dossier's menu always has, whatever else is offered (“5” is always “Duyệt”);
+#: the way back is 0, and what plug-ins add (checks, slips) follows from 20 in their order
+ACTION_NUMBERS = {"claim": 1, "receive": 2, "review": 3, "supplement": 4, "approve": 5, "reject": 6,
+                  "return": 7, "release": 8, "reassign": 9, "files": 10, "slips": 11, "apology": 12, "queue": 0}
+
+
+def action_numbers(choices: list[tuple[str, str]]) -> list[tuple[tuple[str, str], int]]:
+    """The menu's choices with their fixed numbers, in that order (the way back, 0, last)."""
+    extra = iter(range(20, 100))
+    numbered = [(c, ACTION_NUMBERS.get(c[0].split(":", 1)[0], -1)) for c in choices]
+    numbered = [(c, n if n >= 0 else next(extra)) for c, n in numbered]
+    return sorted(numbered, key=lambda cn: (cn[1] == 0, cn[1]))
 
 
 async def send_files(ctx: OfficerCtx, code: str) -> None:

@@ -220,7 +220,8 @@ def ask_text(ask: Ask, _: Gettext, *, with_progress: bool = True) -> str:
     elif ask.kind == "multi_choice" and ask.choices:
         parts.append(_("Bấm để chọn (chọn được nhiều mục), rồi bấm “Xong”."))
     if len(ask.choices) > MAX_CHOICE_BUTTONS:
-        parts.append("\n".join(f"{i}. {c.label}" for i, c in enumerate(ask.choices, 1)))
+        parts.append("\n".join(f"{c.number if c.number is not None else i}. {c.label}"
+                               for i, c in enumerate(ask.choices, 1)))
     return "\n".join(parts)
 
 

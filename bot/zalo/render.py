@@ -69,7 +69,8 @@ def ask_text(ask: Ask, _: Gettext) -> str:
         parts.append(ask.step)
     parts.append(ask.text)
     if ask.choices and ask.kind != "attachment":  # an attachment's only choice is “Xong”: typed as a word
-        parts.append("\n".join(f"{i}. {c.label}" for i, c in enumerate(ask.choices, 1)))
+        parts.append("\n".join(f"{c.number if c.number is not None else i}. {c.label}"
+                               for i, c in enumerate(ask.choices, 1)))
         if ask.kind == "multi_choice":
             parts.append(_("Gõ các số bạn chọn, cách nhau bằng dấu phẩy (ví dụ: 1, 3)."))
         else:
