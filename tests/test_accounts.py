@@ -166,7 +166,7 @@ async def test_wrong_codes_from_many_chats_stop_linking_for_the_hour_and_alert(r
     from storage.audit_models import AuditEntry
     monkeypatch.setattr(accounts, "LINK_GUESSES_PER_HOUR", 3)
     async with runtime.sm() as db, db.begin():
-        o, invite = await off.add_officer(db, full_name="Trần Lan", agency="commune", commune_code="25222",
+        _o, invite = await off.add_officer(db, full_name="Trần Lan", agency="commune", commune_code="25222",
                                           role=lc.LEADER, focal_point=True, now=runtime.now())
         await off.redeem_invite(db, invite, "console:focal", runtime.now())
     owner = await Chat(runtime, "console:owner").start()
