@@ -697,6 +697,7 @@ async def test_replies_of_a_committed_turn_survive_a_kill_before_they_are_sent(r
     await a.channel.stop(drain=0)  # the kill: queued work is cancelled mid-send
     await a.http.close()
     await a.runner.cleanup()
+    await a.channel.bot.session.close()
     fake.latency = 0
     assert (await runtime.session(f"telegram:{CITIZEN}")).draft.procedure == "ho-tro-chi-phi-mai-tang"
     b = await Bot(runtime, fake).start()  # the next process: startup sends what was held

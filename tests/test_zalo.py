@@ -688,6 +688,7 @@ async def test_zalo_replies_of_a_committed_turn_survive_a_kill_before_they_are_s
     await a.channel.stop(drain=0)  # the kill
     await a.runner.cleanup()
     await a.http.close()
+    await a.channel.client.close()
     fake.latency = 0
     b = await Bot(runtime, fake).start()
     try:
