@@ -1,9 +1,10 @@
-"""Kill -9 the Telegram bot at random moments while citizens file dossiers, and check that nothing was lost.
+"""Kill -9 the Telegram or Zalo bot at random moments while citizens file dossiers, and check nothing was lost.
 
-The bot is the real ``dvcbot telegram --mode webhook`` process (with its outbox notifier and its PDF worker), on a
-SQLite file or a PostgreSQL database, talking to the fake Bot API server (tests/fakes/telegram_api.py) on
-127.0.0.1. Citizens each go through the whole funeral-support procedure (the script of bench/telegram_bench.py,
-a photo and a shared contact included). Meanwhile a killer sends SIGKILL to the bot's whole process group (the
+The bot is the real ``dvcbot telegram --mode webhook`` (or ``dvcbot zalo --mode webhook``) process, with its outbox
+notifier and its PDF worker, on a SQLite file or a PostgreSQL database, talking to the fake Bot API server
+(tests/fakes/telegram_api.py or zalo_api.py) on 127.0.0.1. Citizens each go through the whole funeral-support
+procedure (the script of bench/telegram_bench.py, a photo and a shared contact included; on Zalo the choices are
+typed by their numbers and the phone is typed). Meanwhile a killer sends SIGKILL to the bot's whole process group (the
 PDF worker too, as a container kill would) after a random 0.3–2 s of work, then starts it again, until every
 citizen is done. A citizen posts each update as Telegram does: again and again until the webhook answers 200
 (the same ``update_id``), then waits until the bot has processed it and sent its replies.
@@ -20,6 +21,7 @@ The check afterwards:
     python bench/crash_bench.py --kills 100          # about ten minutes
     python bench/crash_bench.py --kills 4 --chats 3  # what the test suite runs (tests/test_crash.py)
     python bench/crash_bench.py --pg postgresql://postgres@127.0.0.1:5432/postgres
+    python bench/crash_bench.py --channel zalo --kills 30  # Zalo: choices typed by number, the phone typed
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -48,8 +51,11 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench.telegram_bench import FUNERAL, SECRET, TOKEN, database, photo  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
+from tests.fakes.zalo_api import FakeZaloAPI  # noqa: E402
 
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+ZALO_SECRET = "bench-zalo-s3cret"
+ZALO_HEADERS = {"X-Bot-Api-Secret-Token": ZALO_SECRET}
 
 
 @dataclass
@@ -82,12 +88,13 @@ def free_port() -> int:
 class BotProcess:
     """``dvcbot telegram`` in webhook mode, in its own process group (so a kill takes its PDF worker too)."""
 
-    def __init__(self, db: str, var: Path, api: str, port: int, log: Path):
+    def __init__(self, db: str, var: Path, api: str, port: int, log: Path, channel: str = "telegram",
+                 token: str = TOKEN):
         self.cmd = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())", "--db", db,
-                    "--var", str(var), "telegram", "--mode", "webhook", "--listen", f"127.0.0.1:{port}",
+                    "--var", str(var), channel, "--mode", "webhook", "--listen", f"127.0.0.1:{port}",
                     "--api-base", api]
         self.env = dict(os.environ, DVCBOT_TELEGRAM_TOKEN=TOKEN, DVCBOT_TELEGRAM_SECRET=SECRET,
-                        PYTHONPATH=str(ROOT))
+                        DVCBOT_ZALO_TOKEN=token, DVCBOT_ZALO_SECRET=ZALO_SECRET, PYTHONPATH=str(ROOT))
         self.port = port
         self.log = log
         self.proc: subprocess.Popen | None = None
@@ -131,18 +138,46 @@ class Inbox:
     def __init__(self, sm: Any):
         self.sm = sm
 
-    async def status(self, update_id: int) -> str | None:
+    async def status(self, update: dict[str, Any]) -> str | None:
+        from storage.account_models import ZaloUpdate
         from storage.channel_models import TelegramUpdate
         async with self.sm() as db:
-            return (await db.execute(select(TelegramUpdate.status).where(
-                TelegramUpdate.update_id == update_id))).scalar_one_or_none()
+            if "update_id" in update:
+                return (await db.execute(select(TelegramUpdate.status).where(
+                    TelegramUpdate.update_id == update["update_id"]))).scalar_one_or_none()
+            key = f"{update['event_name']}:{update['message']['message_id']}"
+            return (await db.execute(select(ZaloUpdate.status).where(
+                ZaloUpdate.event_key == key))).scalar_one_or_none()
 
 
-async def citizen(chat: int, fake: FakeTelegramAPI, url: str, inbox: Inbox, http: ClientSession,
-                  figs: Figures) -> None:
+def choice_number(text: str, label: str) -> str:
+    """Zalo has no buttons: the number of the choice ``label`` (or a choice starting with it) in ``text``, or the
+    label itself, typed."""
+    lines = re.findall(r"^(\d+)\. (.+)$", text, re.M)
+    for n, lab in lines:
+        if lab == label or lab.startswith(label):
+            return n
+    return label.lower()  # not a numbered choice: a word the question's hint lists (“bỏ qua”, “xong”)
+
+
+def zalo_update(fake: FakeZaloAPI, chat: str, kind: str, arg: Any) -> dict[str, Any]:
+    """The same step as a Zalo user takes it: a choice typed by its number, the phone typed, the photo sent."""
+    if kind == "press":
+        return fake.text_update(chat, choice_number(fake.last(chat).text or "", str(arg)))
+    if kind == "contact":
+        return fake.text_update(chat, "0" + str(arg).removeprefix("+84"))
+    if kind == "photo":
+        return fake.image_update(chat, photo(int(chat[1:])))
+    return fake.text_update(chat, str(arg))
+
+
+async def citizen(chat: Any, fake: Any, url: str, inbox: Inbox, http: ClientSession, figs: Figures) -> None:
     """One citizen's whole conversation; every update is posted until accepted, then awaited until answered."""
+    zalo = isinstance(fake, FakeZaloAPI)
     for kind, arg in FUNERAL:
-        if kind == "say":
+        if zalo:
+            update = zalo_update(fake, chat, kind, arg)
+        elif kind == "say":
             update = fake.text_update(chat, str(arg))
         elif kind == "press":
             update = fake.press(chat, str(arg))
@@ -150,9 +185,9 @@ async def citizen(chat: int, fake: FakeTelegramAPI, url: str, inbox: Inbox, http
             update = fake.contact_update(chat, str(arg))
         else:
             update = fake.photo_update(chat, photo(chat))
-        while True:  # Telegram posts an update again until the webhook answers 200
+        while True:  # the platform posts an update again until the webhook answers 200
             try:
-                async with http.post(url, json=update, headers=HEADERS) as r:
+                async with http.post(url, json=update, headers=ZALO_HEADERS if zalo else HEADERS) as r:
                     if r.status == 200:
                         break
             except (ClientError, OSError):
@@ -160,9 +195,9 @@ async def citizen(chat: int, fake: FakeTelegramAPI, url: str, inbox: Inbox, http
             figs.posts_refused += 1
             await asyncio.sleep(0.1)
         t0 = time.monotonic()
-        while await inbox.status(update["update_id"]) not in ("done", "failed"):
+        while await inbox.status(update) not in ("done", "failed"):
             if time.monotonic() - t0 > 300:
-                raise RuntimeError(f"chat {chat}: update {update['update_id']} never processed")
+                raise RuntimeError(f"chat {chat}: update never processed")
             await asyncio.sleep(0.02)
         figs.updates += 1
 
@@ -183,16 +218,18 @@ async def killer(bot: BotProcess, http: ClientSession, done: asyncio.Event, figs
         bot.start()
 
 
-async def check(sm: Any, fake: FakeTelegramAPI, chats: list[int], figs: Figures) -> None:
+async def check(sm: Any, fake: Any, chats: list[Any], figs: Figures, channel: str = "telegram") -> None:
+    from storage.account_models import ZaloUpdate
     from storage.channel_models import TelegramUpdate
     from storage.models import Dossier, OutboxMessage
+    inbox = ZaloUpdate if channel == "zalo" else TelegramUpdate
     expected = {"deceased.full_name": "NGUYỄN VĂN AN", "deceased.birth_date": "1950-03-05",
                 "applicant.full_name": "NGUYỄN VĂN BÌNH", "applicant.birth_date": "1975-02-01",
                 "deceased.burial_place": "Nghĩa trang thôn 3", "deceased.cause": "thien_tai"}
     async with sm() as db:
         for chat in chats:
             rows = list((await db.execute(select(Dossier).where(
-                Dossier.submitter_key == f"telegram:{chat}"))).scalars())
+                Dossier.submitter_key == f"{channel}:{chat}"))).scalars())
             if not rows:
                 figs.missing_dossiers += 1
                 figs.problems.append(f"chat {chat}: no dossier")
@@ -202,8 +239,8 @@ async def check(sm: Any, fake: FakeTelegramAPI, chats: list[int], figs: Figures)
             if got != expected:
                 figs.answers_lost += 1
                 figs.problems.append(f"chat {chat}: answers differ: {json.dumps(got, ensure_ascii=False)}")
-        bad = (await db.execute(select(TelegramUpdate.status, func.count()).where(
-            TelegramUpdate.status != "done").group_by(TelegramUpdate.status))).all()
+        bad = (await db.execute(select(inbox.status, func.count()).where(
+            inbox.status != "done").group_by(inbox.status))).all()
         figs.not_exactly_once = sum(n for _s, n in bad)
         if bad:
             figs.problems.append(f"inbox rows not done: {dict(bad)}")
@@ -213,7 +250,8 @@ async def check(sm: Any, fake: FakeTelegramAPI, chats: list[int], figs: Figures)
             figs.undelivered_notifications += 1
             figs.problems.append(f"outbox {m.kind} {m.status}")
             continue
-        chat = int(m.chat_key.split(":", 1)[1])
+        raw = m.chat_key.split(":", 1)[1]
+        chat = raw if channel == "zalo" else int(raw)
         text = str((m.payload or {}).get("text") or (m.payload or {}).get("caption") or "")[:60]
         if text:
             seen = sum(1 for s in fake.sent(chat) if (s.text or "").startswith(text))
@@ -227,20 +265,22 @@ async def run(args: argparse.Namespace, workdir: Path) -> Figures:
     from storage import keys
     figs = Figures()
     rng = random.Random(args.seed)
-    fake = await FakeTelegramAPI().start()
+    zalo = args.channel == "zalo"
+    fake: Any = await (FakeZaloAPI() if zalo else FakeTelegramAPI()).start()
     var = workdir / "var"
     async with database(args, workdir) as (db_url, _label):
         keys.configure(var)
         async with Runtime(db_url, var_dir=var) as rt:  # migrates the database and makes the key file first
             port = free_port()
-            bot = BotProcess(db_url, var, fake.base_url, port, workdir / "bot.log")
-            chats: list[int] = []
+            bot = BotProcess(db_url, var, fake.base_url, port, workdir / "bot.log", args.channel,
+                             token=getattr(fake, "token", TOKEN))
+            chats: list[Any] = []
             ids = iter(range(7_000_000, 8_000_000))
             done = asyncio.Event()
 
             async def worker() -> None:  # new citizens until the kills are done (at least one each)
                 while True:
-                    chat = next(ids)
+                    chat = f"c{next(ids)}" if zalo else next(ids)
                     chats.append(chat)
                     await citizen(chat, fake, url, Inbox(rt.sm), http, figs)
                     if figs.kills >= args.kills:
@@ -252,7 +292,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> Figures:
                 kill_task = asyncio.create_task(killer(bot, http, done, figs, args.kills, rng))
                 try:
                     await bot.ready(http)
-                    url = f"http://127.0.0.1:{port}/telegram/webhook"
+                    url = f"http://127.0.0.1:{port}/{args.channel}/webhook"
                     await asyncio.gather(*(worker() for _ in range(args.chats)))
                 finally:
                     done.set()
@@ -271,7 +311,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> Figures:
                 figs.seconds = time.monotonic() - t0
                 bot.stop()
             figs.chats = len(chats)
-            await check(rt.sm, fake, chats, figs)
+            await check(rt.sm, fake, chats, figs, args.channel)
     await fake.stop()
     return figs
 
@@ -289,6 +329,7 @@ def report(figs: Figures) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--channel", choices=["telegram", "zalo"], default="telegram")
     p.add_argument("--kills", type=int, default=100)
     p.add_argument("--chats", type=int, default=12, help="citizens at a time (new ones start until the kills are done)")
     p.add_argument("--seed", type=int, default=1)
