@@ -69,7 +69,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from itertools import pairwise, zip_longest
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -347,19 +347,30 @@ def _by_start(t: Template) -> date:
     return t.effective_from or date.min
 
 
-def load_templates(directory: Path | None = None) -> tuple[dict[str, Template], dict[str, list[Template]]]:
-    """(templates by id, the versions serving each procedure id, oldest first). Raises FormError on a bad
-    template, a `replaces` naming no template, or two versions for one procedure in force on the same day."""
-    by_id: dict[str, Template] = {}
-    by_proc: dict[str, list[Template]] = {}
-    for path in sorted((directory or TEMPLATES_DIR).glob("*.yaml")):
+L = TypeVar("L", bound=Layout)
+
+
+def load_layouts(directory: Path, model: type[L]) -> dict[str, L]:
+    """Every ``*.yaml`` of ``directory`` validated as ``model``, by id (the file's name). Raises FormError naming
+    the file on a YAML or validation error, or an id that is not the file's name."""
+    out: dict[str, L] = {}
+    for path in sorted(directory.glob("*.yaml")):
         try:
-            tpl = Template.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+            tpl = model.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
         except Exception as exc:  # yaml or validation error: name the file
             raise FormError(f"{path.name}: {exc}") from exc
         if tpl.id != path.stem:
             raise FormError(f"{path.name}: id must be the file name ({tpl.id!r})")
-        by_id[tpl.id] = tpl
+        out[tpl.id] = tpl
+    return out
+
+
+def load_templates(directory: Path | None = None) -> tuple[dict[str, Template], dict[str, list[Template]]]:
+    """(templates by id, the versions serving each procedure id, oldest first). Raises FormError on a bad
+    template, a `replaces` naming no template, or two versions for one procedure in force on the same day."""
+    by_id = load_layouts(directory or TEMPLATES_DIR, Template)
+    by_proc: dict[str, list[Template]] = {}
+    for tpl in by_id.values():
         for pid in tpl.procedures:
             by_proc.setdefault(pid, []).append(tpl)
     for tpl in by_id.values():

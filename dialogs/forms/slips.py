@@ -17,10 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from ..i18n import N_
-from .render import FormError, Layout, placeholders, render_template_pdf, render_template_text
+from .render import FormError, Layout, load_layouts, placeholders, render_template_pdf, render_template_text
 
 __all__ = ["SLIP_KINDS", "SLIP_TITLES", "SLIP_VALUES", "SlipTemplate", "check_slips", "flatten", "load_slips",
            "render_slip_pdf", "render_slip_text", "slip_file_name", "slip_template"]
@@ -69,16 +67,7 @@ class SlipTemplate(Layout):
 
 def load_slips(directory: Path | None = None) -> dict[str, SlipTemplate]:
     """Every slip template by id. Raises FormError on a bad one."""
-    out: dict[str, SlipTemplate] = {}
-    for path in sorted((directory or SLIPS_DIR).glob("*.yaml")):
-        try:
-            tpl = SlipTemplate.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except Exception as exc:  # yaml or validation error: name the file
-            raise FormError(f"{path.name}: {exc}") from exc
-        if tpl.id != path.stem:
-            raise FormError(f"{path.name}: id must be the file name ({tpl.id!r})")
-        out[tpl.id] = tpl
-    return out
+    return load_layouts(directory or SLIPS_DIR, SlipTemplate)
 
 
 @lru_cache(maxsize=1)
