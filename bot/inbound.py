@@ -52,6 +52,25 @@ class _Bucket:
         self.at = at
 
 
+class NoticeGate:
+    """Whether to tell a chat something now: at most once per ``every`` seconds per chat (a “slow down”, a “the
+    system is busy”), remembering at most ``max_chats`` chats."""
+
+    def __init__(self, every: float, clock: Callable[[], float] = time.monotonic, max_chats: int = 50_000):
+        self.every, self.clock, self.max_chats = every, clock, max_chats
+        self._told: dict[str, float] = {}
+
+    def allow(self, key: str) -> bool:
+        now = self.clock()
+        last = self._told.get(key)
+        if last is not None and now - last < self.every:
+            return False
+        if len(self._told) >= self.max_chats:
+            self._told.clear()
+        self._told[key] = now
+        return True
+
+
 class InboundLimiter:
     def __init__(self, limits: InboundLimits | None = None, clock: Callable[[], float] = time.monotonic,
                  max_chats: int = 50_000):
@@ -60,7 +79,7 @@ class InboundLimiter:
         self.max_chats = max_chats
         self._chats: dict[str, _Bucket] = {}
         self._global = _Bucket(self.limits.global_burst, clock())
-        self._noticed: dict[str, float] = {}
+        self._notices = NoticeGate(self.limits.notice_every, clock, max_chats)
         self.refused_chat = 0
         self.refused_global = 0
 
@@ -96,14 +115,7 @@ class InboundLimiter:
 
     def should_notice(self, key: str) -> bool:
         """Whether to tell this chat it is over its limit now (not again within ``notice_every``)."""
-        now = self.clock()
-        last = self._noticed.get(key)
-        if last is not None and now - last < self.limits.notice_every:
-            return False
-        if len(self._noticed) >= self.max_chats:
-            self._noticed.clear()
-        self._noticed[key] = now
-        return True
+        return self._notices.allow(key)
 
     def _forget_idle(self, now: float) -> None:
         """Drop buckets that have refilled completely (they hold nothing worth keeping)."""

@@ -33,7 +33,6 @@ import contextlib
 import inspect
 import io
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,7 +62,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from bot import formcopy
-from bot.inbound import BUSY, InboundLimiter, InboundLimits
+from bot.inbound import BUSY, InboundLimiter, InboundLimits, NoticeGate
 from bot.notifier import Limits
 from dialogs.i18n import N_
 from dialogs.messages import Ask, ChoiceOut, Incoming, IncomingFile, reply_from_json, reply_to_json
@@ -214,7 +213,7 @@ class TelegramChannel:
         # presses already answered in the webhook's HTTP response (see webhook_reply)
         self._ask_tokens: dict[int, str] = {}
         self._answered: set[str] = set()
-        self._busy_told: dict[int, float] = {}  # chats told “hệ thống đang bận”, when (monotonic)
+        self._busy = NoticeGate(config.busy_notice_every)  # “hệ thống đang bận”, once in a while per chat
         self._started = False
         self._purger: asyncio.Task | None = None
         # Runtime.handle/start(..., tx_hook=) (see docs/telegram.md): mark the inbox row and store the chat
@@ -533,12 +532,8 @@ class TelegramChannel:
     async def busy(self, chat_id: int) -> None:
         """Tell the chat the system is busy, at most once every few minutes: its message is kept and will be
         answered once the database is back."""
-        now = time.monotonic()
-        if now - self._busy_told.get(chat_id, -1e9) < self.config.busy_notice_every:
+        if not self._busy.allow(str(chat_id)):
             return
-        self._busy_told[chat_id] = now
-        if len(self._busy_told) > 10_000:
-            self._busy_told.clear()
         text = self.gettext(self._langs.get(chat_id, "vi"))(BUSY)
         with contextlib.suppress(TelegramAPIError):
             await self.notice(chat_id, text)

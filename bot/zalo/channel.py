@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,7 +36,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot import accounts, formcopy
-from bot.inbound import BUSY, InboundLimiter, InboundLimits, read_json, secret_ok
+from bot.inbound import BUSY, InboundLimiter, InboundLimits, NoticeGate, read_json, secret_ok
 from bot.notifier import Limits
 from bot.telegram.inbox import ChatQueues, safe_traceback
 from dialogs.i18n import N_, translator
@@ -150,7 +149,7 @@ class ZaloChannel:
         self.stats = ChannelStats()
         self._started = False
         self._purger: asyncio.Task | None = None
-        self._busy_told: dict[str, float] = {}  # chats told “hệ thống đang bận”, when (monotonic)
+        self._busy = NoticeGate(config.busy_notice_every)  # “hệ thống đang bận”, once in a while per chat
         self.links = FileLinks(config, runtime.attachments)
 
     @property
@@ -613,12 +612,8 @@ class ZaloChannel:
     async def busy(self, chat_key: str) -> None:
         """Tell the chat the system is busy, at most once every few minutes: its message is kept and will be
         answered once the database is back (the language is this process's last known one: no database now)."""
-        now = time.monotonic()
-        if now - self._busy_told.get(chat_key, -1e9) < self.config.busy_notice_every:
+        if not self._busy.allow(chat_key):
             return
-        self._busy_told[chat_key] = now
-        if len(self._busy_told) > 10_000:
-            self._busy_told.clear()
         with contextlib.suppress(Exception):
             await self.notice(chat_key, translator("vi")(BUSY))
 
