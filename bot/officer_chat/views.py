@@ -102,12 +102,15 @@ async def show_queue(ctx: OfficerCtx, mine: bool = False, *, f: str | None = Non
             choices)
 
 
-def left_text(left: int, leg: DossierLeg, _: Translator) -> str:
-    """Days left on a leg as people read it (finished, paused, overdue, today, n days)."""
+def left_text(left: int | None, leg: DossierLeg, _: Translator) -> str:
+    """Days left on a leg as people read it (finished, paused, overdue, today, n days; nothing when unknown),
+    in the chat and on the web desk."""
     if leg.status in lc.CLOSED:
         return _(TIMELINESS.get(leg.timeliness or "", N_("đã kết thúc")))
     if leg.status == lc.NEEDS_SUPPLEMENT:
         return _("tạm dừng, chờ bổ sung")
+    if left is None:
+        return ""
     if left < 0:
         return _("quá hạn {n} ngày", n=-left)
     if left == 0:

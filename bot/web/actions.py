@@ -30,7 +30,7 @@ from ..cases.links import leg_forms, leg_sections, parts, waiting_title
 from ..cases.search import FILTERS, find
 from ..officer_chat.context import CHOICE_ACTIONS
 from ..officer_chat.steps import check_early, handed_over
-from ..officer_chat.views import available_actions
+from ..officer_chat.views import available_actions, left_text
 
 __all__ = [
     "ACTIONS",
@@ -49,6 +49,7 @@ __all__ = [
     "field_label",
     "find_legs",
     "latest_supplement",
+    "left_text",
     "leg_forms",
     "leg_sections",
     "legs_in",

@@ -28,7 +28,6 @@ INLINE_TYPES = {"image/jpeg": "image/jpeg", "image/png": "image/png", "applicati
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
-TIMELINESS = {"early": N_("xong trước hạn"), "on_time": N_("xong đúng hạn"), "late": N_("xong trễ hạn")}
 
 
 @dataclass
@@ -45,20 +44,6 @@ class Row:
     flag: str
     who: str
     submitted: datetime
-
-
-def left_text(left: int | None, leg: DossierLeg, _: Translator) -> str:
-    if leg.status in lc.CLOSED:
-        return _(TIMELINESS.get(leg.timeliness or "", N_("đã kết thúc")))
-    if leg.status == lc.NEEDS_SUPPLEMENT:
-        return _("tạm dừng, chờ bổ sung")
-    if left is None:
-        return ""
-    if left < 0:
-        return _("quá hạn {n} ngày", n=-left)
-    if left == 0:
-        return _("hạn hôm nay")
-    return _("còn {n} ngày", n=left)
 
 
 def _pick(value: str | None, allowed: list[tuple[str, str]], default: str) -> str:
@@ -91,7 +76,7 @@ async def _rows(request: web.Request, officer: Officer, params: dict[str, str], 
         cls = cal.classify(due, None, now) if running else None
         rows.append(Row(d.code, act.proc_title(d, cat, _), act.part_title(d, leg, cat, _),
                         d.applicant_name or _("(chưa rõ)"), leg.status, _(lc.STATUS_LABELS[leg.status]), due, left,
-                        left_text(left, leg, _), cls or "",
+                        act.left_text(left, leg, _), cls or "",
                         _("bạn") if leg.claimed_by == officer.id else who.get(leg.claimed_by, _("chưa ai nhận")),
                         d.submitted_at))
     key = {"due": lambda r: (r.due, r.code), "submitted": lambda r: (r.submitted, r.code),
@@ -212,7 +197,7 @@ async def dossier_page(request: web.Request, *, step: str | None = None, status:
     ctx = dict(
         d=d, leg=leg, title=act.proc_title(d, rt.catalog, _), part=act.part_title(d, leg, rt.catalog, _),
         about=act.subject(d, rt.catalog, _),
-        status_label=_(lc.STATUS_LABELS[leg.status]), due=due, left_text=left_text(left, leg, _),
+        status_label=_(lc.STATUS_LABELS[leg.status]), due=due, left_text=act.left_text(left, leg, _),
         overdue=leg.status in lc.CLOCK_RUNNING and left is not None and left < 0,
         claimant=_("bạn") if leg.claimed_by == officer.id else people.get(leg.claimed_by, _("chưa ai nhận")),
         submitted=rt.calendar.to_local(d.submitted_at), legs=leg_rows, events=ev_rows, supp=supp_view,
