@@ -814,9 +814,6 @@ class TelegramChannel:
                     raise OutOfOrder()
                 if where == "late":
                     raise LateUpdate()
-            n = await repo.mark_done(rows, now)
-            if strict and n != len(rows):
-                raise AlreadyProcessed()
         chats = ChatRepo(db)
         prev = await chats.get(key, lock=strict)
         if expect_token is not None and (prev is None or prev.ask_token != expect_token):
@@ -835,9 +832,11 @@ class TelegramChannel:
         box["lang"] = lang
         box["remove"] = bool(prev is not None and prev.reply_keyboard) and not (st and st.contact_keyboard)
         await chats.put(key, prev, **values)
-        if rows:  # kept until sent: a process killed after this commit sends them when it starts again
-            await InboxRepo(db).hold_replies(rows[-1], {"list": [reply_to_json(r) for r in replies], "lang": lang,
-                                                        "remove": box["remove"]})
+        if rows:  # processed; the replies kept until sent: a process killed after this commit sends them at start
+            n = await InboxRepo(db).mark_done(rows, now, hold={"list": [reply_to_json(r) for r in replies],
+                                                               "lang": lang, "remove": box["remove"]})
+            if strict and n != len(rows):
+                raise AlreadyProcessed()
             box["held"] = rows[-1]
 
     async def run_turn(self, chat_id: int, turn: Turn, feed: FeedCtx) -> None:

@@ -92,22 +92,25 @@ class InboxRepo:
             index_elements=["bot_id", "update_id"]).returning(TelegramUpdate.id)
         return (await self.db.execute(stmt)).scalar_one_or_none()
 
-    async def mark_done(self, ids: Iterable[int], now: datetime) -> int:
-        """pending → done (the raw update is blanked). Returns how many rows were still pending."""
+    async def mark_done(self, ids: Iterable[int], now: datetime, *, hold: dict[str, Any] | None = None) -> int:
+        """pending → done (the raw update is blanked). With ``hold`` (in the step's transaction), the last row
+        keeps the turn's replies instead, in status ``replying``, until :meth:`replies_sent`: a process killed
+        before sending them sends them at its next start (:meth:`unsent`). Returns how many rows were still
+        pending."""
         ids = list(ids)
         if not ids:
             return 0
-        r = await self.db.execute(update(TelegramUpdate).where(
-            TelegramUpdate.id.in_(ids), TelegramUpdate.status == "pending").values(
-            status="done", payload={}, processed_at=now))
-        return rowcount(r) or 0
-
-    async def hold_replies(self, row_id: int, replies: dict[str, Any]) -> None:
-        """In the step's transaction, after :meth:`mark_done`: the turn's replies are kept on its (last) row, in
-        status ``replying``, until :meth:`replies_sent`; a process killed before sending them sends them at its
-        next start (:meth:`unsent`)."""
-        await self.db.execute(update(TelegramUpdate).where(TelegramUpdate.id == row_id).values(
-            status="replying", payload={"replies": replies}))
+        done = ids[:-1] if hold is not None else ids
+        n = 0
+        if done:
+            n += rowcount(await self.db.execute(update(TelegramUpdate).where(
+                TelegramUpdate.id.in_(done), TelegramUpdate.status == "pending").values(
+                status="done", payload={}, processed_at=now))) or 0
+        if hold is not None:
+            n += rowcount(await self.db.execute(update(TelegramUpdate).where(
+                TelegramUpdate.id == ids[-1], TelegramUpdate.status == "pending").values(
+                status="replying", payload={"replies": hold}, processed_at=now))) or 0
+        return n
 
     async def replies_sent(self, row_id: int) -> None:
         await self.db.execute(update(TelegramUpdate).where(

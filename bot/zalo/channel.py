@@ -506,9 +506,8 @@ class ZaloChannel:
                 # the conversation is locked here: a chat's events are applied in the order they were stored
                 if await repo.older_pending(self.bot_id, chat_key, row_id):
                     raise _OlderPending()
-                if await repo.mark_done([row_id], _utcnow()) != 1:
+                if await repo.mark_done([row_id], _utcnow(), hold={"list": [reply_to_json(r) for r in replies]}) != 1:
                     raise _AlreadyDone()
-                await repo.hold_replies(row_id, {"list": [reply_to_json(r) for r in replies]})
         if incoming.text == "/start":
             return await rt.start(chat_key, tx_hook=hook)
         if incoming.text is not None and not incoming.text.startswith("/") and await self._first_contact(chat_key):

@@ -123,19 +123,24 @@ class InboxRepo:
                                      .order_by(ZaloUpdate.id))
         return [(i, k, p) for i, k, p in rows.all()]
 
-    async def mark_done(self, ids: Iterable[int], now: datetime) -> int:
+    async def mark_done(self, ids: Iterable[int], now: datetime, *, hold: dict[str, Any] | None = None) -> int:
+        """pending → done (the payload blanked). With ``hold`` (in the step's transaction), the last row keeps the
+        turn's replies instead, in status ``replying``, until :meth:`replies_sent`: a process killed before sending
+        them sends them at its next start. Returns how many rows were still pending."""
         ids = list(ids)
         if not ids:
             return 0
-        r = await self.db.execute(update(ZaloUpdate).where(ZaloUpdate.id.in_(ids), ZaloUpdate.status == "pending")
-                                  .values(status="done", payload={}, processed_at=now))
-        return rowcount(r) or 0
-
-    async def hold_replies(self, row_id: int, replies: dict[str, Any]) -> None:
-        """In the step's transaction, after :meth:`mark_done`: the turn's replies stay on the row (status
-        ``replying``) until :meth:`replies_sent`; a process killed before sending them sends them at its next start."""
-        await self.db.execute(update(ZaloUpdate).where(ZaloUpdate.id == row_id).values(
-            status="replying", payload={"replies": replies}))
+        done = ids[:-1] if hold is not None else ids
+        n = 0
+        if done:
+            n += rowcount(await self.db.execute(update(ZaloUpdate).where(
+                ZaloUpdate.id.in_(done), ZaloUpdate.status == "pending").values(
+                status="done", payload={}, processed_at=now))) or 0
+        if hold is not None:
+            n += rowcount(await self.db.execute(update(ZaloUpdate).where(
+                ZaloUpdate.id == ids[-1], ZaloUpdate.status == "pending").values(
+                status="replying", payload={"replies": hold}, processed_at=now))) or 0
+        return n
 
     async def replies_sent(self, row_id: int) -> None:
         await self.db.execute(update(ZaloUpdate).where(ZaloUpdate.id == row_id, ZaloUpdate.status == "replying")
