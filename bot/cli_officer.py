@@ -398,12 +398,15 @@ async def _notify(args: argparse.Namespace) -> int:
             if not args.no_daily:
                 await jobs()
 
-        if args.once:
-            await tick()
-            stats = await notifier.drain()
-            print(f"delivered={stats.delivered} retried={stats.retried} failed={stats.failed} "
-                  f"uncertain={stats.uncertain}", file=sys.stderr)
+        try:
+            if args.once:
+                await tick()
+                stats = await notifier.drain()
+                print(f"delivered={stats.delivered} retried={stats.retried} failed={stats.failed} "
+                      f"uncertain={stats.uncertain}", file=sys.stderr)
+                return 0
+            with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+                await notifier.run(tick=tick)
             return 0
-        with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-            await notifier.run(tick=tick)
-        return 0
+        finally:
+            await jobs.aclose()

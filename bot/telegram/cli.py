@@ -85,7 +85,7 @@ async def _main(args) -> int:
     stop = asyncio.Event()
     async with Runtime(args.db, var_dir=args.var) as rt:
         channel = TelegramChannel(rt, config)
-        notifier_task = None
+        notifier_task = jobs = None
         if not args.no_notifier:
             notifier = Notifier(rt.sm, [])
             channel.attach_notifier(notifier)
@@ -106,6 +106,8 @@ async def _main(args) -> int:
             stop.set()
             if notifier_task is not None:
                 await asyncio.gather(notifier_task, return_exceptions=True)
+            if jobs is not None:
+                await jobs.aclose()
             await channel.close()
     return 0
 

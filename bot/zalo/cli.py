@@ -84,7 +84,7 @@ async def _main(args) -> int:
         if not config.public_url:
             await _warn_officers_without_links(rt)
         channel = ZaloChannel(rt, config)
-        notifier_task = None
+        notifier_task = jobs = None
         if not args.no_notifier:
             notifier = Notifier(rt.sm, [])
             channel.attach_notifier(notifier)
@@ -101,6 +101,8 @@ async def _main(args) -> int:
             stop.set()
             if notifier_task is not None:
                 await asyncio.gather(notifier_task, return_exceptions=True)
+            if jobs is not None:
+                await jobs.aclose()
             await channel.close()
     return 0
 
