@@ -33,6 +33,7 @@ def register(subparsers) -> None:
                            Telegram sends it back in X-Telegram-Bot-Api-Secret-Token, other requests get 401
   DVCBOT_TELEGRAM_MODE, DVCBOT_TELEGRAM_WEBHOOK_URL, DVCBOT_TELEGRAM_LISTEN, DVCBOT_TELEGRAM_API
                            defaults of --mode, --webhook-url, --listen, --api-base
+  DVCBOT_TELEGRAM_PROCESSES  default of --processes
   DVCBOT_DB                database URL (default: SQLite under ./var)
 
 examples:
@@ -51,12 +52,35 @@ examples:
     t.add_argument("--album-window", type=float, default=0.8, help="seconds to wait for more photos of an album")
     t.add_argument("--no-notifier", action="store_true",
                    help="do not deliver outbox notifications from this process")
+    t.add_argument("--processes", type=int, default=int(os.environ.get("DVCBOT_TELEGRAM_PROCESSES") or 1),
+                   help="how many processes serve this bot token (several webhook processes on one PostgreSQL "
+                        "database): each sends at most 1/N of the bot's global budget (25 messages/s); "
+                        "default $DVCBOT_TELEGRAM_PROCESSES or 1")
+    t.add_argument("--no-rate-limits", action="store_true",
+                   help="benchmarks against a fake Bot API only: no outbound or inbound rate limits")
     t.add_argument("--db", default=argparse.SUPPRESS, help="database URL (as dvcbot --db; default $DVCBOT_DB)")
 
 
 def _listen(value: str) -> tuple[str, int]:
     from bot.cli_args import listen_address
     return listen_address(value)
+
+
+def _limits(args) -> dict:
+    """Telegram's global budget is per bot token, our limiter per process: N processes share it by each taking
+    1/N of it (docs/deploy.md says why this and not a limiter in the database)."""
+    from dataclasses import replace
+
+    from bot.inbound import InboundLimits
+
+    from .sending import default_limits
+    if args.no_rate_limits:
+        return {"limits": replace(default_limits(), per_chat_interval=0.0, global_rate=1e6, global_burst=1e6),
+                "inbound": InboundLimits(1e6, 1e6, 1e6, 1e6)}
+    n = max(1, args.processes)
+    limits = default_limits()
+    return {"limits": replace(limits, global_rate=limits.global_rate / n,
+                              global_burst=max(1.0, limits.global_burst / n))}
 
 
 async def _main(args) -> int:
@@ -81,7 +105,7 @@ async def _main(args) -> int:
             return 2
     path = (urlparse(args.webhook_url).path or "/telegram/webhook") if args.webhook_url else "/telegram/webhook"
     config = TelegramConfig(token=token, api_base=args.api_base, secret=secret, webhook_path=path,
-                            album_window=args.album_window)
+                            album_window=args.album_window, **_limits(args))
     stop = asyncio.Event()
     async with Runtime(args.db, var_dir=args.var) as rt:
         channel = TelegramChannel(rt, config)
