@@ -4,9 +4,12 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import os
 import sys
 from contextlib import redirect_stdout
 from pathlib import Path
+
+import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "engine_bench.py"
 
@@ -81,3 +84,28 @@ def test_telegram_bench_main_runs_with_tiny_parameters(tmp_path):
     ch = figures["channel"]
     assert ch["failed"] == 0 and ch["stale"] == 0 and ch["api_errors"] == 0
     assert ch["turns"] == ch["accepted"] == 2 * bench.UPDATES_PER_CONVERSATION + 2
+
+
+SCALEOUT_BENCH = BENCH.parent / "scaleout_bench.py"
+
+
+@pytest.mark.skipif(not os.environ.get("DVCBOT_TEST_PG"), reason="no PostgreSQL server: set DVCBOT_TEST_PG")
+def test_scaleout_bench_runs_one_citizen_on_one_and_two_processes():
+    """bench/scaleout_bench.py: real `dvcbot telegram` processes (1, then 2) on one PostgreSQL database, one citizen
+    whose updates alternate between them; nothing duplicated, reordered or lost (no timing assertions)."""
+    spec = importlib.util.spec_from_file_location("scaleout_bench", SCALEOUT_BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench
+    spec.loader.exec_module(bench)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        rc = bench.main(["--quick", "--no-warm-up", "--concurrency", "1", "--citizens", "1", "--json"])
+    text = out.getvalue()
+    assert rc == 0, text
+    assert "2 processes / 1 process throughput" in text
+    figures = json.loads(text[text.index("\n{") + 1:])
+    for n in ("1", "2"):
+        run = figures["runs"][n]
+        assert run["citizens"] == 1 and run["updates"] == bench.UPDATES_PER_CONVERSATION
+        assert run["duplicates"] == run["reorderings"] == run["losses"] == 0
+    assert figures["ratio_2_over_1"] > 0
