@@ -32,3 +32,5 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) bench/engine_bench.py
 	$(PY) bench/telegram_bench.py
+	@if [ -n "$$DVCBOT_TEST_PG" ]; then $(PY) bench/scaleout_bench.py; \
+	else echo "bench/scaleout_bench.py skipped: it needs a PostgreSQL server (set DVCBOT_TEST_PG)"; fi
