@@ -52,6 +52,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench.crash_bench import BotProcess, Figures, Inbox, check, free_port  # noqa: E402
 from bench.telegram_bench import FUNERAL, HEADERS, UPDATES_PER_CONVERSATION, Probe, database, photo  # noqa: E402
+from bot.telegram.inbox import chat_of  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
 
 
@@ -119,14 +120,16 @@ def group_cpu(pgid: int) -> float:
 
 
 class Balancer:
-    """Round-robin over the bots' webhook URLs, update by update (no sticky sessions)."""
+    """Round-robin over the bots' webhook URLs, update by update (no sticky sessions); with ``sticky``, every
+    update of a chat to the same bot instead (for comparison: what splitting a chat's updates costs)."""
 
-    def __init__(self, urls: list[str]):
+    def __init__(self, urls: list[str], *, sticky: bool = False):
+        self.all, self.sticky = urls, sticky
         self.urls = itertools.cycle(urls)
         self.http = ClientSession(connector=TCPConnector(limit=0))
 
     async def post(self, update: dict[str, Any]) -> None:
-        url = next(self.urls)
+        url = self.all[chat_of(update) % len(self.all)] if self.sticky else next(self.urls)
         for _try in range(100):  # as Telegram does: again until the webhook answers 200
             async with self.http.post(url, json=update, headers=HEADERS) as r:
                 await r.read()
@@ -203,7 +206,7 @@ async def scenario(args: argparse.Namespace, processes: int, workdir: Path, chat
                         await asyncio.gather(*(citizen(next(chat_ids), fake, probe, b, inbox, Run(0)) for b in alone))
                         for b in alone:
                             await b.http.close()
-                    lb = Balancer(urls)
+                    lb = Balancer(urls, sticky=args.sticky)
                     chats: list[int] = []
                     deadline = time.perf_counter() + args.budget
                     started = itertools.count()
@@ -233,10 +236,11 @@ async def scenario(args: argparse.Namespace, processes: int, workdir: Path, chat
     return run
 
 
-def report(runs: list[Run], concurrency: int) -> str:
+def report(runs: list[Run], concurrency: int, sticky: bool = False) -> str:
     one, two = runs
+    spread = "each chat's updates to one process" if sticky else "updates round-robin over the processes"
     lines = [f"dvcbot scale-out benchmark: `dvcbot telegram --mode webhook` processes on one PostgreSQL database, "
-             f"{concurrency} citizens at once, updates round-robin over the processes; Python "
+             f"{concurrency} citizens at once, {spread}; Python "
              f"{sys.version.split()[0]}, {os.cpu_count()} CPUs seen",
              f"funeral procedure: {UPDATES_PER_CONVERSATION} updates per citizen in {len(BURSTS)} bursts", "",
              f"{'processes':>9s} {'citizens':>8s} {'updates':>7s} {'seconds':>7s} {'upd/s':>7s} "
@@ -265,6 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=float, help="seconds of load per run (every started citizen finishes)")
     p.add_argument("--concurrency", type=int, help="citizens at once")
     p.add_argument("--citizens", type=int, help="at most this many citizens per run")
+    p.add_argument("--sticky", action="store_true",
+                   help="send all the updates of a chat to the same process (for comparison; default round-robin)")
     p.add_argument("--no-warm-up", action="store_true", help="skip each bot's first citizen")
     p.add_argument("--keep", action="store_true", help="keep the work folder (the bots' logs)")
     p.add_argument("--json", action="store_true", help="also print the figures as JSON")
@@ -290,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
             setattr(args, k, v)
     workdir = Path(tempfile.mkdtemp(prefix="dvcbot-scaleout-"))
     runs = asyncio.run(run_all(args, workdir))
-    print(report(runs, args.concurrency))
+    print(report(runs, args.concurrency, args.sticky))
     ok = all(r.duplicates == r.reorderings == r.losses == 0 for r in runs)
     if args.json:
         print(json.dumps({"runs": {str(r.processes): {
