@@ -59,8 +59,9 @@ a preparer killed or abandoned midway leaves the row ``claimed``, so it is claim
 the lease, and still sent once. A preparer that fails counts as a failed attempt (retried with backoff).
 
 Limits are per process: run one notifier per bot token, or divide the global
-rate between workers (``dvcbot telegram --processes N``; docs/deploy.md). Two workers may deliver two messages to the same chat
-out of order; within one worker, each chat's messages go in order.
+rate between workers (``dvcbot telegram --processes N``; docs/deploy.md). Two
+workers may deliver two messages to the same chat out of order; within one
+worker, each chat's messages go in order.
 
 ``last_error`` never holds personal data: only error classes and the channel's
 own error text, cut to 300 characters.
