@@ -1,6 +1,7 @@
-"""One leader for the scheduled jobs (bot/jobs.py): on PostgreSQL only the holder of the advisory lock runs the daily
-jobs, reminders and retention; when its connection dies another process takes over. On SQLite every notifier runs
-them, as before. Two job runners here are two engines on one database, as two processes would have."""
+"""Several processes on one database. One leader for the scheduled jobs (bot/jobs.py): on PostgreSQL only the holder
+of the advisory lock runs the daily jobs, reminders and retention; when its connection dies another process takes
+over. On SQLite every notifier runs them, as before. Two job runners here are two engines on one database, as two
+processes would have. And Telegram's send budget divided between the processes."""
 from __future__ import annotations
 
 import asyncio
@@ -66,3 +67,22 @@ async def test_one_process_runs_the_scheduled_jobs_and_another_takes_over_when_i
         await jobs_b.aclose()
         await ea.dispose()
         await eb.dispose()
+
+
+def test_several_telegram_processes_share_the_bots_send_budget():
+    """``dvcbot telegram --processes N``: each process keeps to 1/N of the bot's global budget, per-chat limits as
+    before; ``--no-rate-limits`` (benchmarks against the fake Bot API) lifts them all."""
+    from bot.cli import build_parser
+    from bot.telegram.cli import rate_limits
+    from bot.telegram.sending import default_limits
+
+    def limits(*argv: str) -> dict:
+        return rate_limits(build_parser().parse_args(["telegram", "--mode", "webhook", *argv]))
+
+    full = default_limits()
+    assert limits()["limits"] == full
+    half = limits("--processes", "2")["limits"]
+    assert half.global_rate == full.global_rate / 2 and half.per_chat_interval == full.per_chat_interval
+    free = limits("--no-rate-limits")
+    assert free["limits"].per_chat_interval == 0 and free["limits"].global_rate >= 1e6
+    assert free["inbound"].chat_rate >= 1e6

@@ -66,9 +66,10 @@ def _listen(value: str) -> tuple[str, int]:
     return listen_address(value)
 
 
-def _limits(args) -> dict:
-    """Telegram's global budget is per bot token, our limiter per process: N processes share it by each taking
-    1/N of it (docs/deploy.md says why this and not a limiter in the database)."""
+def rate_limits(args) -> dict:
+    """The ``TelegramConfig`` limits of ``dvcbot telegram``'s arguments. Telegram's global budget is per bot token,
+    our limiter per process: N processes share it by each taking 1/N of it (docs/deploy.md says why this and not
+    a limiter in the database)."""
     from dataclasses import replace
 
     from bot.inbound import InboundLimits
@@ -105,7 +106,7 @@ async def _main(args) -> int:
             return 2
     path = (urlparse(args.webhook_url).path or "/telegram/webhook") if args.webhook_url else "/telegram/webhook"
     config = TelegramConfig(token=token, api_base=args.api_base, secret=secret, webhook_path=path,
-                            album_window=args.album_window, **_limits(args))
+                            album_window=args.album_window, **rate_limits(args))
     stop = asyncio.Event()
     async with Runtime(args.db, var_dir=args.var) as rt:
         channel = TelegramChannel(rt, config)
