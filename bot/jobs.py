@@ -14,6 +14,7 @@ On SQLite (one machine) every notifier runs them, as before."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time as _time
 from collections.abc import Awaitable, Callable
@@ -38,6 +39,10 @@ Job = Callable[[], Awaitable[Any]]
 
 #: the advisory lock of the scheduled jobs ("dvcbotJo"); advisory locks are per database
 JOBS_LOCK = 0x6476_6362_6F74_4A6F
+#: A leader cut off by the network keeps its lock on the server until the server sees the connection is gone: TCP
+#: keepalives on it make that about a minute, not the system's default two hours. The name shows in pg_stat_activity.
+KEEPALIVE = ("SET application_name = 'dvcbot scheduled jobs'; SET tcp_keepalives_idle = 30; "
+             "SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3")
 
 
 class JobLeader:
@@ -73,6 +78,8 @@ class JobLeader:
                 await self._drop()
                 import asyncpg  # type: ignore[import-untyped]
                 self.conn = await asyncpg.connect(self.dsn, timeout=self.timeout)
+                with contextlib.suppress(Exception):  # a pooler may refuse these; the lock works without them
+                    await self.conn.execute(KEEPALIVE, timeout=self.timeout)
             if self.leader:
                 await self.conn.fetchval("SELECT 1", timeout=self.timeout)
             else:

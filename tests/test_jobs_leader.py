@@ -47,6 +47,8 @@ async def test_one_process_runs_the_scheduled_jobs_and_another_takes_over_when_i
         # the leader's connection dies (a server restart, a network cut, the process killed): its lock goes with it
         pid = jobs_a.leader.conn.get_server_pid()
         async with sm_a() as db:
+            assert (await db.execute(text("SELECT application_name FROM pg_stat_activity WHERE pid = :pid"),
+                                     {"pid": pid})).scalar() == "dvcbot scheduled jobs"  # keepalives set with it
             assert (await db.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})).scalar()
         for _ in range(100):
             await jobs_b()
