@@ -52,7 +52,7 @@ examples:
     t.add_argument("--album-window", type=float, default=0.8, help="seconds to wait for more photos of an album")
     t.add_argument("--no-notifier", action="store_true",
                    help="do not deliver outbox notifications from this process")
-    t.add_argument("--processes", type=int, default=int(os.environ.get("DVCBOT_TELEGRAM_PROCESSES") or 1),
+    t.add_argument("--processes", type=int, default=os.environ.get("DVCBOT_TELEGRAM_PROCESSES") or "1",
                    help="how many processes serve this bot token (several webhook processes on one PostgreSQL "
                         "database): each sends at most 1/N of the bot's global budget (25 messages/s); "
                         "default $DVCBOT_TELEGRAM_PROCESSES or 1")
