@@ -18,7 +18,10 @@ last update processed (p50/p99), the bots' CPU per update; then the checks, whic
 
 * **duplicates**: a dossier filed twice for one citizen, or a notification (receipt, form copy) sent twice;
 * **reorderings**: a dossier whose answers are not the ones typed, field by field (an update applied out of
-  order or twice puts an answer in the wrong field, or fails the step);
+  order or twice puts an answer in the wrong field, or fails the step); a chat whose questions reached it out of
+  order (the "Bước N" of the bot's messages going back: the replies of an older update sent after a newer one's);
+  a citizen who could not go on because the latest question was not the one the script answers (counted apart as
+  "stuck", and left out of the dossier checks);
 * **losses**: a citizen without a dossier, an update not processed exactly once (its inbox row not ``done``:
   failed, refused as late, still pending), a notification never delivered.
 
@@ -36,6 +39,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -69,6 +73,17 @@ def bursts() -> list[list[tuple[str, str | None]]]:
 
 
 BURSTS = bursts()
+STEP = re.compile(r"Bước (\d+)/")
+
+
+def steps_of(fake: FakeTelegramAPI, chat: int) -> list[int]:
+    """The "Bước N" of the bot's messages to ``chat``, in the order they were sent (an edit keeps its place)."""
+    return [int(m.group(1)) for s in fake.sent(chat) if (m := STEP.search(s.text or ""))]
+
+
+def replies_in_order(fake: FakeTelegramAPI, chat: int) -> bool:
+    """The questions reached the chat in order: the step numbers never go back (the script never goes back)."""
+    return all(a <= b for a, b in itertools.pairwise(steps_of(fake, chat)))
 
 
 @dataclass
@@ -80,6 +95,8 @@ class Run:
     burst_s: list[float] = field(default_factory=list)  # first POST of a burst → its last update processed
     cpu_s: float = float("nan")  # CPU of the bot processes (and their PDF workers) over the load
     load_cpu_s: float = 0.0  # CPU of this process (load generator, fake API) over the load
+    stuck: list[int] = field(default_factory=list)  # chats whose latest question was not the one the script answers
+    out_of_order: int = 0  # chats whose questions arrived out of order
     loadavg: float = float("nan")  # the machine's 1-minute load average at the end of the load
     figs: Figures = field(default_factory=Figures)
 
@@ -97,7 +114,7 @@ class Run:
 
     @property
     def reorderings(self) -> int:
-        return self.figs.answers_lost
+        return self.figs.answers_lost + self.out_of_order + len(self.stuck)
 
     @property
     def losses(self) -> int:
@@ -147,7 +164,13 @@ async def citizen(chat: int, fake: FakeTelegramAPI, probe: Probe, lb: Balancer, 
             if kind == "say":
                 update = fake.text_update(chat, str(arg))
             elif kind == "press":
-                update = fake.press(chat, str(arg))
+                try:
+                    update = fake.press(chat, str(arg))
+                except AssertionError:  # the latest question is not the one the script answers
+                    run.stuck.append(chat)
+                    run.figs.problems.append(f"chat {chat}: no button {arg!r} on the latest question; the bot's "
+                                             f"last steps: {steps_of(fake, chat)[-6:]}")
+                    return
             elif kind == "contact":
                 update = fake.contact_update(chat, str(arg))
             else:
@@ -231,7 +254,11 @@ async def scenario(args: argparse.Namespace, processes: int, workdir: Path, chat
                 finally:
                     for bot in bots:
                         bot.stop()
-            await check(rt.sm, fake, chats, run.figs)
+            await check(rt.sm, fake, [c for c in chats if c not in run.stuck], run.figs)
+            for chat in chats:
+                if not replies_in_order(fake, chat):
+                    run.out_of_order += 1
+                    run.figs.problems.append(f"chat {chat}: questions out of order, steps {steps_of(fake, chat)}")
     await fake.stop()
     return run
 
@@ -303,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
             "citizens": r.citizens, "updates": r.updates, "seconds": r.seconds, "updates_per_s": r.rate,
             "burst_p50_ms": r.pct(0.5), "burst_p99_ms": r.pct(0.99), "bot_cpu_s": r.cpu_s,
             "load_generator_cpu_s": r.load_cpu_s, "loadavg": r.loadavg,
-            "duplicates": r.duplicates, "reorderings": r.reorderings, "losses": r.losses} for r in runs},
+            "duplicates": r.duplicates, "reorderings": r.reorderings, "losses": r.losses,
+            "replies_out_of_order": r.out_of_order, "stuck": len(r.stuck)} for r in runs},
             "ratio_2_over_1": runs[1].rate / runs[0].rate}, indent=2))
     if args.keep or not ok:
         print(f"work folder: {workdir}")
