@@ -194,23 +194,22 @@ class SqliteChatStore(ChatStore):
 
     @asynccontextmanager
     async def transaction(self, user_key: str) -> AsyncIterator[ChatTx]:
-        async with self._tx() as tx:
-            tx._rows = self._load(user_key)
+        async with self._tx(user_key) as tx:
             yield tx
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[ChatTx]:
-        async with self._tx() as tx:
+        async with self._tx(None) as tx:
             yield tx
 
     @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[ChatTx]:
+    async def _tx(self, user_key: str | None) -> AsyncIterator[ChatTx]:
         if self._gate is None:
             self._gate = asyncio.Lock()
         async with self._gate:  # one transaction at a time on this connection, in the order they came
             await self._begin()
             try:
-                yield ChatTx(self, self.conn, None)
+                yield ChatTx(self, self.conn, None if user_key is None else self._load(user_key))
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
