@@ -25,6 +25,7 @@ class EngineTurn:
         self.engine, self.session, self.out = engine, session, out
         self.t = translator(session.lang)
         self.today = engine.today()
+        self.now = engine.now()
 
     @property
     def pending(self) -> Pending | None:

@@ -4,7 +4,7 @@ other: the shared attributes and the public methods one part calls on another. E
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from transitions import Machine
@@ -22,6 +22,7 @@ from .session import Session
 class EngineParts:
     catalog: Catalog
     today: Callable[[], date]
+    now: Callable[[], datetime]
     machine: Machine
 
     # prompts.py
