@@ -151,8 +151,9 @@ class FieldDef(Strict):
     max_len: int | None = None
     pattern: str | None = None
     pattern_message: str | None = None
-    # text: written as this list spells it when it names an entry (dialogs/spelling.py: "e de" -> "Ê Đê")
-    spelling: Literal["ethnic_groups"] | None = None
+    # text: written as this list spells it when it names an entry (dialogs/spelling.py: "e de" -> "Ê Đê"); a
+    # place typed without diacritics is spelled from the lists of places and confirmed ("places")
+    spelling: Literal["ethnic_groups", "places"] | None = None
     # name
     upper: bool = False
     # date

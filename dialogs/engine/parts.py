@@ -88,6 +88,9 @@ class EngineParts:
     def propose_name(self, session: Session, slot: Slot, raw: str, value: Any, out: Outcome) -> bool:
         raise NotImplementedError
 
+    def propose_place(self, session: Session, slot: Slot, value: Any, out: Outcome) -> bool:
+        raise NotImplementedError
+
     def on_name_confirm(self, session: Session, pending: NameConfirm, msg: Incoming, text: str,
                         command: str | None, out: Outcome) -> None:
         raise NotImplementedError
