@@ -93,16 +93,16 @@ def _spell_part(words: list[str]) -> list[str] | None:
             if key in units:
                 word = units[key]
                 word = word if i == 0 or word.isupper() or word == "Việt Nam" else word.lower()
-                out = [o + [word] for o in out]
+                out = [[*o, word] for o in out]
                 break
             if key in names:
-                out = [o + [s] for o in out for s in names[key]][:_MAX_PROPOSALS + 1]
+                out = [[*o, s] for o in out for s in names[key]][:_MAX_PROPOSALS + 1]
                 break
         else:
             if not words[i].isdigit():
                 return None
             n = 1
-            out = [o + [words[i]] for o in out]
+            out = [[*o, words[i]] for o in out]
         i += n
     return [" ".join(o) for o in out]
 
@@ -120,7 +120,7 @@ def restore_place(text: str) -> list[str]:
         options = _spell_part(fold(part).split())
         if not options:
             return []
-        spelled = [s + [o] for s in spelled for o in options]
+        spelled = [[*s, o] for s in spelled for o in options]
         if len(spelled) > _MAX_PROPOSALS:
             return []  # too many guesses to offer: kept as typed
     result = [", ".join(s) for s in spelled]

@@ -112,7 +112,8 @@ def requestable_fields(dossier: Dossier, catalog: Catalog | None = None, today: 
     if form is None:
         return list(answers)
     return [s.path for s in form.slots(answers, today)
-            if not s.synthetic and s.field.kind not in ("confirm", "consent") and (sections is None or s.section.id in sections)]
+            if not s.synthetic and s.field.kind not in ("confirm", "consent")
+            and (sections is None or s.section.id in sections)]
 
 
 def supplement_days() -> int:

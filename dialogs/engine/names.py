@@ -63,8 +63,8 @@ class Names(EngineParts):
             options = [*(pending.options() if pending.others else [("proposal", _("Đúng"))]),
                        ("typed", _("Giữ như đã gõ"))]
         retyped = bool(text) and command is None and msg.choice is None and not text.isascii() \
-            and (pending.place and not is_yes(text) and not is_no(text)
-                 or plausible_name(text) and len(text.split()) >= 2) \
+            and ((pending.place and not is_yes(text) and not is_no(text))
+                 or (plausible_name(text) and len(text.split()) >= 2)) \
             and text not in dict(options).values() \
             and not (pending.place and parsing.match_choice(text, options) is not None)
         if retyped:  # typed again with diacritics, not one of ours: their spelling
@@ -78,7 +78,7 @@ class Names(EngineParts):
             elif pending.place and command is None and is_no(text):  # not that place: the question again
                 session.pending = Revisit(path=pending.path)
                 return self.prompt(session, out)
-            elif command is None and (pending.place or plausible_name(text) and len(text.split()) >= 2):
+            elif command is None and (pending.place or (plausible_name(text) and len(text.split()) >= 2)):
                 # a full name typed again, their way: take it as typed (one word is rather an early answer)
                 session.pending = Revisit(path=pending.path)
                 return self.on_collect(session, msg, text, None, out)
