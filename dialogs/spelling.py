@@ -64,39 +64,60 @@ _MAX_NAME_WORDS = 4
 _MAX_PROPOSALS = 3
 
 
+_LEVELS = {"Tỉnh": 0, "Thành phố": 0, "Huyện": 1, "Quận": 1, "Thị xã": 1, "Xã": 2, "Phường": 2, "Thị trấn": 2,
+           "Đặc khu": 2}  # a unit word says which level the name after it is (0 province, 1 district, 2 commune)
+
+
 @cache
-def _place_tables() -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
-    """(unit words by folded key, place names by folded key -> their spellings)."""
+def _place_tables() -> tuple[dict[str, str], dict[str, tuple[tuple[int, str], ...]]]:
+    """(unit words by folded key, place names by folded key -> (level, spelling), provinces first)."""
     from . import address, legacy_address
 
     units = {fold(w): w for w in _UNIT_WORDS} | _UNIT_ALIASES
-    names: dict[str, set[str]] = {}
-    spelled = [u.name for u in address.provinces()] + list(address.LEGACY_PROVINCES)
-    for p in address.provinces():
-        spelled += [c.name for c in address.communes(p.code)]
-    spelled += [n for _t, n in legacy_address.old_names()]
-    for name in spelled:
+    levels: dict[str, dict[str, int]] = {}
+
+    def add(name: str, level: int) -> None:
         name = nfc(name).strip()
         if name and not name.isdigit():
-            names.setdefault(fold(name), set()).add(name)
-    return units, {k: tuple(sorted(v)) for k, v in names.items()}
+            spelled = levels.setdefault(fold(name), {})
+            spelled[name] = min(level, spelled.get(name, level))
+
+    for p in address.provinces():
+        add(p.name, 0)
+        for c in address.communes(p.code):
+            add(c.name, 2)
+    for old in address.LEGACY_PROVINCES:
+        add(old, 0)
+    for kind, name in legacy_address.old_names():
+        add(name, _LEVELS.get(kind, 2))
+    names = {k: tuple(sorted((lv, n) for n, lv in v.items())) for k, v in levels.items()}
+    return units, names
 
 
 def _spell_part(words: list[str]) -> list[str] | None:
-    """Spellings of one comma-separated part ("xa hai hau"), or None when a word is not known."""
+    """Spellings of one comma-separated part ("xa hai hau"), or None when a word is not known. After a unit
+    word ("xã") only names of that level are taken; a name alone that is a province's is the province; any other
+    name alone is offered in each of its spellings."""
     units, names = _place_tables()
     out: list[list[str]] = [[]]
+    level: int | None = None
     i = 0
     while i < len(words):
         for n in range(min(_MAX_NAME_WORDS, len(words) - i), 0, -1):
             key = " ".join(words[i:i + n])
             if key in units:
                 word = units[key]
+                level = _LEVELS.get(word)
                 word = word if i == 0 or word.isupper() or word == "Việt Nam" else word.lower()
                 out = [[*o, word] for o in out]
                 break
             if key in names:
-                out = [[*o, s] for o in out for s in names[key]][:_MAX_PROPOSALS + 1]
+                found = names[key]
+                wanted = level if level is not None and any(lv == level for lv, _n in found) else \
+                    0 if found[0][0] == 0 else None
+                spellings = list(dict.fromkeys(n for lv, n in found if wanted is None or lv == wanted))
+                out = [[*o, sp] for o in out for sp in spellings][:_MAX_PROPOSALS + 1]
+                level = None
                 break
         else:
             if not words[i].isdigit():

@@ -329,6 +329,18 @@ def test_ethnic_groups_are_spelled_as_the_list_spells_them():
     assert spelling.spell("ethnic_groups", "người Pháp") == "người Pháp"  # not in the list: as typed
 
 
+def test_places_typed_without_diacritics_are_spelled_from_the_lists():
+    from dialogs.spelling import restore_place
+    assert restore_place("xa hai hau, nam dinh") == ["Xã Hải Hậu, Nam Định"]  # a pre-2025 district, a province
+    assert restore_place("xa an phuong, huyen thanh ha, hai duong") == ["Xã An Phượng, Huyện Thanh Hà, Hải Dương"]
+    assert restore_place("xa hai duong") == ["Xã Hải Đường"]  # after "xã", the commune, not the province
+    assert restore_place("thon 3, xa nhan co, tinh lam dong") == ["Thôn 3, Xã Nhân Cơ, Tỉnh Lâm Đồng"]
+    assert restore_place("nghia trang nhan dan xa hai hau") == ["Nghĩa trang nhân dân xã Hải Hậu"]
+    assert len(restore_place("tan thanh, long an")) == 3  # three places: each offered
+    for kept in ("Xã Hải Hậu, Nam Định", "benh vien da khoa tinh", "xa nhan co va cac xa lan can", "12345", ""):
+        assert restore_place(kept) == []  # already spelled, or a word no list knows: kept as typed
+
+
 async def test_none_to_a_count_is_zero_not_dont_know(chat: Chat):
     from tests.test_conversation_social import HOUSING, address, open_procedure
     await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở")
