@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from aiogram import Bot
+from aiogram import methods as bot_api
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramEntityTooLarge,
@@ -43,7 +44,6 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram import methods as bot_api
 from aiogram.methods import SendDocument, SendMessage, SendPhoto
 from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import BufferedInputFile
