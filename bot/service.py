@@ -84,7 +84,7 @@ class Runtime:
         self.catalog = catalog or Catalog.default()
         self.calendar = calendar or DEFAULT_CALENDAR
         self.now = now or (lambda: datetime.now(VN_TZ))
-        self.engine = Engine(self.catalog, today=lambda: self.now().date())
+        self.engine = Engine(self.catalog, today=lambda: self.now().date(), now=lambda: self.now())
         self.attachments = AttachmentStore(self.var_dir / "attachments")
         self.pipeline = pipeline or build_pipeline()
         self.locks = ChatLocks()

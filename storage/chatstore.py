@@ -140,6 +140,12 @@ class ChatStore:
         raise NotImplementedError
         yield  # pragma: no cover
 
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[ChatTx]:
+        """Queries outside a write transaction (a pressed button's question): no write lock is taken."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
     async def execute(self, tx: ChatTx, sql: str, params: tuple[Any, ...]) -> int:
         raise NotImplementedError
 
@@ -194,23 +200,29 @@ class SqliteChatStore(ChatStore):
 
     @asynccontextmanager
     async def transaction(self, user_key: str) -> AsyncIterator[ChatTx]:
-        async with self._tx() as tx:
-            tx._rows = self._load(user_key)
+        async with self._tx(user_key) as tx:
             yield tx
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[ChatTx]:
-        async with self._tx() as tx:
+        async with self._tx(None) as tx:
             yield tx
 
     @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[ChatTx]:
+    async def read(self) -> AsyncIterator[ChatTx]:
+        if self._gate is None:
+            self._gate = asyncio.Lock()
+        async with self._gate:  # (never inside another coroutine's open transaction on this connection)
+            yield ChatTx(self, self.conn, None)  # autocommit SELECTs: WAL readers take no lock
+
+    @asynccontextmanager
+    async def _tx(self, user_key: str | None) -> AsyncIterator[ChatTx]:
         if self._gate is None:
             self._gate = asyncio.Lock()
         async with self._gate:  # one transaction at a time on this connection, in the order they came
             await self._begin()
             try:
-                yield ChatTx(self, self.conn, None)
+                yield ChatTx(self, self.conn, None if user_key is None else self._load(user_key))
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
@@ -322,6 +334,11 @@ class PgChatStore(ChatStore):
     @asynccontextmanager
     async def write(self) -> AsyncIterator[ChatTx]:
         async with self.pool.acquire() as conn, conn.transaction():
+            yield ChatTx(self, conn, None)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[ChatTx]:
+        async with self.pool.acquire() as conn:
             yield ChatTx(self, conn, None)
 
     async def fetch(self, tx: ChatTx, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:

@@ -11,6 +11,7 @@ process starts are processed again, in order.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import traceback
 from collections import deque
@@ -298,6 +299,22 @@ class ChatState:
     reply_keyboard: bool
 
 
+@dataclass
+class AskedState:
+    """The question a chat's buttons belong to: its token, choices ([value, label]), navigation, selection."""
+
+    ask_token: str | None
+    ask_choices: list[Any]
+    ask_nav: list[Any]
+    selection: list[Any]
+
+
+def _json_list(value: Any) -> list[Any]:
+    if isinstance(value, str | bytes):
+        value = json.loads(value)
+    return list(value) if isinstance(value, list) else []
+
+
 class OrmTurnRecord:
     """What recording a step needs, on the ORM (the step's session): the twin of :class:`LeanInbox`."""
 
@@ -366,6 +383,21 @@ class LeanInbox:
         rows = await self.tx.fetch("SELECT lang, ask_token, reply_keyboard FROM telegram_chats WHERE chat_key = ?"
                                    + (lock_sql if lock else ""), chat_key)
         return ChatState(rows[0][0] or "vi", rows[0][1], bool(rows[0][2])) if rows else None
+
+    async def asked(self, chat_key: str) -> AskedState | None:
+        """The question the chat's buttons belong to (read when a button is pressed)."""
+        rows = await self.tx.fetch("SELECT ask_token, ask_choices, ask_nav, selection FROM telegram_chats "
+                                   "WHERE chat_key = ?", chat_key)
+        if not rows:
+            return None
+        token, choices, nav, selection = rows[0]
+        return AskedState(token, _json_list(choices), _json_list(nav), _json_list(selection))
+
+    async def button_choices(self, token: str, chat_key: str) -> list[Any] | None:
+        """A notification's buttons (:meth:`ChatRepo.button`)."""
+        rows = await self.tx.fetch("SELECT choices FROM telegram_buttons WHERE token = ? AND chat_key = ?",
+                                   token, chat_key)
+        return _json_list(rows[0][0]) if rows else None
 
     async def conversation_lang(self, user_key: str) -> str | None:
         rows = await self.tx.fetch("SELECT lang FROM conversations WHERE user_key = ?", user_key)
