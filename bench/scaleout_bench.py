@@ -96,7 +96,7 @@ class Run:
     cpu_s: float = float("nan")  # CPU of the bot processes (and their PDF workers) over the load
     load_cpu_s: float = 0.0  # CPU of this process (load generator, fake API) over the load
     stuck: list[int] = field(default_factory=list)  # chats whose latest question was not the one the script answers
-    out_of_order: int = 0  # chats whose questions arrived out of order
+    out_of_order: set[int] = field(default_factory=set)  # chats whose questions arrived out of order
     loadavg: float = float("nan")  # the machine's 1-minute load average at the end of the load
     figs: Figures = field(default_factory=Figures)
 
@@ -114,7 +114,7 @@ class Run:
 
     @property
     def reorderings(self) -> int:
-        return self.figs.answers_lost + self.out_of_order + len(self.stuck)
+        return self.figs.answers_lost + len(self.out_of_order | set(self.stuck))  # chats, each counted once
 
     @property
     def losses(self) -> int:
@@ -257,7 +257,7 @@ async def scenario(args: argparse.Namespace, processes: int, workdir: Path, chat
             await check(rt.sm, fake, [c for c in chats if c not in run.stuck], run.figs)
             for chat in chats:
                 if not replies_in_order(fake, chat):
-                    run.out_of_order += 1
+                    run.out_of_order.add(chat)
                     run.figs.problems.append(f"chat {chat}: questions out of order, steps {steps_of(fake, chat)}")
     await fake.stop()
     return run
@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
             "burst_p50_ms": r.pct(0.5), "burst_p99_ms": r.pct(0.99), "bot_cpu_s": r.cpu_s,
             "load_generator_cpu_s": r.load_cpu_s, "loadavg": r.loadavg,
             "duplicates": r.duplicates, "reorderings": r.reorderings, "losses": r.losses,
-            "replies_out_of_order": r.out_of_order, "stuck": len(r.stuck)} for r in runs},
+            "replies_out_of_order": len(r.out_of_order), "stuck": len(r.stuck)} for r in runs},
             "ratio_2_over_1": runs[1].rate / runs[0].rate}, indent=2))
     if args.keep or not ok:
         print(f"work folder: {workdir}")
