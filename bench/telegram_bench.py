@@ -503,8 +503,9 @@ async def run_on(args: argparse.Namespace, url: str, db: str, workdir: Path,
         for x in loop.submit:
             steps.remove(x)
         out(f"{loop.name}, {args.open_seconds:g} s: {loop.updates} updates ({loop.rate:.0f}/s), {loop.late} posted "
-            f"late (their chat's previous turn still running); reply p50 {loop.pct(0.5):.1f} ms, p99 {loop.pct(0.99):.1f} "
-            f"ms; steps without filing p50 {loop.pct(0.5, steps):.1f} ms, p99 {loop.pct(0.99, steps):.1f} ms; the "
+            f"late (their chat's previous turn still running); reply p50 {loop.pct(0.5):.1f} ms, p99 "
+            f"{loop.pct(0.99):.1f} ms; steps without filing p50 {loop.pct(0.5, steps):.1f} ms, p99 "
+            f"{loop.pct(0.99, steps):.1f} ms; the "
             f"filing step p50 {loop.pct(0.5, loop.submit):.0f} ms ({len(loop.submit)} filed); CPU {loop.cpu_ms:.2f} "
             f"ms per update")
     out(f"form copies delivered as documents: {copies} of {filed} dossiers ({waited:.1f} s after the last step)")
