@@ -114,8 +114,7 @@ def test_scaleout_bench_runs_one_citizen_on_one_and_two_processes():
         run = figures["runs"][n]
         assert run["duplicates"] == run["losses"] == 0, text
     crossed = figures["runs"]["2"]["replies_out_of_order"] + figures["runs"]["2"]["stuck"]
-    if crossed:  # a known defect, not yet fixed: see docs/benchmarks.md
-        pytest.xfail("the replies of one chat's updates handled by two processes reached it out of order")
+    assert crossed == 0, text  # a chat's replies keep their order across processes
     for n in ("1", "2"):
         run = figures["runs"][n]
         assert run["citizens"] == 1 and run["updates"] == bench.UPDATES_PER_CONVERSATION

@@ -114,6 +114,11 @@ class StaleButton(Exception):
     """The pressed button's question is no longer the current one: the step is rolled back."""
 
 
+class OlderSending(Exception):
+    """An older update of the same chat was applied but its replies are still being sent (by another process):
+    the step is rolled back and waits, so its replies cannot overtake them."""
+
+
 class OutOfOrder(Exception):
     """An older update of the same chat is still pending (received by this or another process): the step is
     rolled back, the older one is applied first."""
@@ -163,6 +168,7 @@ class TelegramConfig:
     request_timeout: float = 30.0
     inbound: InboundLimits = field(default_factory=InboundLimits)
     order_tries: int = 5                   # an update waits for older ones of its chat at most this many times
+    sending_wait: float = 15.0             # …and at most this long for an older one's replies being sent
 
 
 @dataclass
@@ -427,24 +433,35 @@ class TelegramChannel:
                 with contextlib.suppress(TelegramAPIError):
                     await self.notice(int(chat), text)
             return
-        for _try in range(self.config.order_tries):
+        tries, waited, pause = 0, 0.0, 0.01
+        while True:
             feed = await self._process_update(key, job)
             if feed is None or not feed.out_of_order:
+                break
+            if feed.extra.pop("sending", False):
+                # an older update's replies are being sent by another process: ours go after them. After
+                # ``sending_wait`` (that process died holding them: they are sent at its restart) ours go anyway.
+                if waited >= self.config.sending_wait:
+                    job.overtake = True
+                await asyncio.sleep(pause)
+                waited, pause = waited + pause, min(pause * 2, 0.2)
+                continue
+            tries += 1
+            if tries >= self.config.order_tries:
+                log.warning("telegram %s: update %s still waits for an older one; left pending", key,
+                            job.raw.get("update_id"))
                 break
             # an older update of this chat is still pending (it reached another process, or is being retried):
             # apply the chat's older pending updates first, oldest first, then this one again
             self.stats.reordered += 1
             await self._apply_older(key, job.row_id)
-        else:
-            log.warning("telegram %s: update %s still waits for an older one; left pending", key,
-                        job.raw.get("update_id"))
 
     async def _process_update(self, key: str, job: UpdateJob) -> FeedCtx | None:
         group = media_group_of(job.raw)
         al = self.albums.get(key)
         if al is not None and al.group != group:  # something else came after the album: deliver it first
             await self._flush_album(key, al.group, None)
-        feed = FeedCtx(rows=[job.row_id])
+        feed = FeedCtx(rows=[job.row_id], overtake=job.overtake)
         try:
             update = Update.model_validate(job.raw, context={"bot": self.bot})
         except ValidationError:
@@ -820,18 +837,21 @@ class TelegramChannel:
     # ------------------------------------------------------------------------------------------
     # a conversation step
     async def _record_turn(self, db, key: str, replies: Sequence[Any], rows: Sequence[int],
-                           expect_token: str | None, box: dict[str, Any], *, strict: bool) -> None:
+                           expect_token: str | None, box: dict[str, Any], *, strict: bool,
+                           wait_sending: bool = True) -> None:
         """Inside the step's transaction (or right after it): the inbox rows are done, and the chat's
         keyboard state follows the new question. ``db`` is the ORM session, or the lean step's transaction
         (storage/chatstore.py), whose statements :class:`LeanInbox` writes."""
         now = _utcnow()
         rec = LeanInbox(db) if isinstance(db, ChatTx) else OrmTurnRecord(db, self.runtime.conversation_key)
         if rows and strict:  # the conversation is locked: updates of this chat are applied in update_id order
-            where = await rec.order(self.bot_id, key, rows)
+            where = await rec.order(self.bot_id, key, rows, wait_sending=wait_sending)
             if where == "processed":
                 raise AlreadyProcessed()
             if where == "older":
                 raise OutOfOrder()
+            if where == "sending":
+                raise OlderSending()
             if where == "late":
                 raise LateUpdate()
         prev = await rec.chat(key, lock=strict)
@@ -863,7 +883,8 @@ class TelegramChannel:
             async with self.sem:
                 if self.hooks:
                     async def hook(db, replies):
-                        await self._record_turn(db, key, replies, feed.rows, turn.expect_token, box, strict=True)
+                        await self._record_turn(db, key, replies, feed.rows, turn.expect_token, box, strict=True,
+                                                wait_sending=not feed.overtake)
                     hook.lean = True  # type: ignore[attr-defined]  # it also records on the lean step's transaction
                     replies = await (rt.start(key, tx_hook=hook) if turn.start
                                      else rt.handle(key, turn.incoming, tx_hook=hook))
@@ -877,6 +898,10 @@ class TelegramChannel:
             return
         except OutOfOrder:
             feed.out_of_order = True
+            return
+        except OlderSending:
+            feed.out_of_order = True
+            feed.extra["sending"] = True
             return
         except LateUpdate:
             feed.late = True

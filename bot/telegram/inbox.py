@@ -134,10 +134,13 @@ class InboxRepo:
         await self.db.execute(update(TelegramUpdate).where(TelegramUpdate.id == row_id,
                                                            TelegramUpdate.status == "pending").values(**values))
 
-    async def order(self, bot_id: int, chat_key: str, rows: Iterable[int]) -> str | None:
+    async def order(self, bot_id: int, chat_key: str, rows: Iterable[int], *,
+                    wait_sending: bool = True) -> str | None:
         """Where ``rows`` (one update, or the parts of an album) stand among the chat's updates: ``"processed"``
         when one of them is no longer pending, ``"older"``
-        when an older update of the chat is still pending (it must be applied first), ``"late"`` when a newer
+        when an older update of the chat is still pending (it must be applied first), ``"sending"`` when an
+        older one was applied but its replies are still being sent (by another process: this turn's replies
+        must not overtake them; unless ``wait_sending`` is False), ``"late"`` when a newer
         one was applied already, else None. Called inside the step's transaction, after the conversation is
         locked, so two processes cannot both pass."""
         rows = list(rows)
@@ -155,6 +158,9 @@ class InboxRepo:
             mine, TelegramUpdate.status == "pending", TelegramUpdate.update_id < lo).limit(1))).first()
         if older is not None:
             return "older"
+        if wait_sending and (await self.db.execute(select(TelegramUpdate.id).where(
+                mine, TelegramUpdate.status == "replying", TelegramUpdate.update_id < lo).limit(1))).first():
+            return "sending"
         newer = (await self.db.execute(select(TelegramUpdate.id).where(
             mine, TelegramUpdate.status.in_(("done", "replying")), TelegramUpdate.update_id > hi).limit(1))).first()
         return "late" if newer is not None else None
@@ -219,6 +225,7 @@ class ChatRepo:
 class UpdateJob:
     row_id: int
     raw: dict[str, Any]
+    overtake: bool = False  # waited long enough for an older update's replies: apply it anyway
 
 
 @dataclass
@@ -238,6 +245,7 @@ class FeedCtx:
     deferred: bool = False   # the update waits in an album buffer; its row stays pending
     out_of_order: bool = False  # an older update of the chat is pending: the step was rolled back
     late: bool = False       # a newer update of the chat was applied already: the step was rolled back
+    overtake: bool = False   # apply it even if an older update's replies are still being sent (waited long enough)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -323,8 +331,9 @@ class OrmTurnRecord:
         self._conversation_key = conversation_key
         self._row: TelegramChat | None = None
 
-    async def order(self, bot_id: int, chat_key: str, rows: Sequence[int]) -> str | None:
-        return await self.inbox.order(bot_id, chat_key, rows)
+    async def order(self, bot_id: int, chat_key: str, rows: Sequence[int], *,
+                    wait_sending: bool = True) -> str | None:
+        return await self.inbox.order(bot_id, chat_key, rows, wait_sending=wait_sending)
 
     async def chat(self, chat_key: str, *, lock: bool = True) -> ChatState | None:
         self._row = row = await self.chats.get(chat_key, lock=lock)
@@ -357,7 +366,8 @@ class LeanInbox:
             bot_id, int(raw["update_id"]), chat_key, self.tx.json(raw), self.tx.time(now))
         return rows[0][0] if rows else None
 
-    async def order(self, bot_id: int, chat_key: str, rows: Sequence[int]) -> str | None:
+    async def order(self, bot_id: int, chat_key: str, rows: Sequence[int], *,
+                    wait_sending: bool = True) -> str | None:
         """:meth:`InboxRepo.order` for one update (an album's parts take the ORM path)."""
         if len(rows) != 1:
             raise NeedsDatabase()
@@ -373,6 +383,10 @@ class LeanInbox:
             "AND update_id < ? LIMIT 1", bot_id, chat_key, row, uid)
         if older:
             return "older"
+        if wait_sending and await self.tx.fetch(
+                "SELECT id FROM telegram_updates WHERE bot_id = ? AND chat_key = ? AND id <> ? "
+                "AND status = 'replying' AND update_id < ? LIMIT 1", bot_id, chat_key, row, uid):
+            return "sending"
         newer = await self.tx.fetch(
             "SELECT id FROM telegram_updates WHERE bot_id = ? AND chat_key = ? AND id <> ? "
             "AND status IN ('done', 'replying') AND update_id > ? LIMIT 1", bot_id, chat_key, row, uid)
