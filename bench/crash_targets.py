@@ -81,6 +81,7 @@ class Figures:
     double_notifications: int = 0
     undelivered: int = 0
     uncertain: int = 0              # notifier: cut between the print and the commit, marked failed, not re-sent
+    deadline: float = float("inf")  # monotonic time after which no more kills
     form_copies: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -88,6 +89,14 @@ class Figures:
     def ok(self) -> bool:
         return not (self.answers_lost or self.duplicate_dossiers or self.missing_dossiers or self.not_exactly_once
                     or self.double_notifications or self.undelivered)
+
+    def more(self, kills: int) -> bool:
+        """Kill again? (``kills`` not reached and time left)"""
+        return self.kills < kills and time.monotonic() < self.deadline
+
+    def killed(self) -> None:
+        self.kills += 1
+        print(f"[{self.target}] kill {self.kills}", file=sys.stderr, flush=True)
 
 
 def merge(figs: Figures, cf: crash_bench.Figures) -> None:
@@ -183,14 +192,14 @@ async def notifier_target(args: argparse.Namespace, workdir: Path, figs: Figures
                     await citizen(chat, fake, url, Inbox(rt.sm), http, cf)
 
             async def killer() -> None:
-                while figs.kills < args.kills:
+                while figs.more(args.kills):
                     notifier.start()
                     size, t0 = notifier.size(), time.monotonic()
-                    while notifier.size() == size and time.monotonic() - t0 < 20:  # it delivered something
+                    while notifier.size() == size and time.monotonic() - t0 < 300:  # it delivered something
                         await asyncio.sleep(0.02)
                     await asyncio.sleep(rng.uniform(0.0, 1.5))
                     notifier.kill()
-                    figs.kills += 1
+                    figs.killed()
                 done.set()
                 notifier.start()
 
@@ -270,40 +279,38 @@ async def worker_target(args: argparse.Namespace, workdir: Path, figs: Figures) 
                     chats.append(chat)
                     await citizen(chat, fake, url, Inbox(rt.sm), http, cf)
 
+            async def delivered() -> int:
+                from storage.models import OutboxMessage
+                async with rt.sm() as db:
+                    return int((await db.execute(select(func.count()).select_from(OutboxMessage).where(
+                        OutboxMessage.status == "delivered"))).scalar_one())
+
             async def killer() -> None:
-                """Kill the worker when its CPU time rises (it renders), after a random 0–100 ms of it. The worker
-                started after a kill is spared until it has finished a job (its CPU time rose, then stood
-                still): each job is cut at most once in a row, as one crash would."""
+                """Kill the worker when its CPU time rises (it renders), after a random 0–100 ms of it; then leave
+                the workers alone until one more notification was delivered: each kill cuts one job once (a job
+                cut on every try would fail for good after the notifier's attempts, by design)."""
                 assert bot.proc is not None
                 last: dict[int, float] = {}
-                spare: set[int] = set()
-                killed_last = False
-                while figs.kills < args.kills:
+                mark: int | None = None  # delivered rows at the last kill, while waiting for one more
+                while figs.more(args.kills):
+                    if mark is not None:
+                        if await delivered() <= mark:
+                            await asyncio.sleep(0.25)
+                            continue
+                        mark, last = None, {}
                     pid = worker_pid(bot.proc.pid)
                     if pid is not None:
                         cpu = proc_cpu(pid)
-                        if pid not in last and killed_last:
-                            spare.add(pid)
-                            killed_last = False
-                        busy = pid in last and cpu > last[pid]
-                        if busy and pid not in spare:
+                        if pid in last and cpu > last[pid]:
                             await asyncio.sleep(rng.uniform(0.0, 0.1))
                             with contextlib.suppress(ProcessLookupError):
                                 os.kill(pid, signal.SIGKILL)
-                                figs.kills += 1
-                                killed_last = True
-                            last.pop(pid, None)
+                                figs.killed()
+                                mark = await delivered()
                             continue
-                        if busy:
-                            spare_busy[pid] = time.monotonic()
-                        elif pid in spare_busy and time.monotonic() - spare_busy[pid] > 0.3:  # worked, now idle
-                            spare.discard(pid)
-                            del spare_busy[pid]
                         last[pid] = cpu
                     await asyncio.sleep(0.01)
                 done.set()
-
-            spare_busy: dict[int, float] = {}  # a spared worker: when it was last seen working
 
             async with ClientSession() as http:
                 bot.start()
@@ -438,23 +445,24 @@ async def console_target(args: argparse.Namespace, workdir: Path, figs: Figures)
         async with Runtime(db_url, var_dir=var) as rt:
             t0 = time.monotonic()
             users: list[str] = []
-            while figs.kills < args.kills:
+            while figs.more(args.kills):
                 user = f"u{len(users) + 1}"
                 users.append(user)
                 accepted: dict[str, Any] = {}   # field → the answer's expected stored value, once accepted
                 filed = False
                 while not filed:
                     con = Console(db_url, var, user, workdir / "console.log")
-                    timer = threading.Timer(rng.uniform(0.3, 4.0), con.kill) if figs.kills < args.kills else None
-                    if timer is not None:
-                        timer.start()
+                    timer = None
                     try:
                         turn = await asyncio.to_thread(con.turn)
+                        if figs.more(args.kills):  # killed a random moment after it has started
+                            timer = threading.Timer(rng.uniform(0.0, 3.0), con.kill)
+                            timer.start()
                         if turn is not None:  # started: everything accepted before a kill is still there
                             have = await stored(rt, f"console:{user}")
-                            if not any(m.get("dossier") for m in turn):
+                            if not any(m.get("dossier") for m in turn) and not await has_dossier(rt, user):
                                 for k, v in accepted.items():
-                                    if have.get(k) != v and not await has_dossier(rt, user):
+                                    if have.get(k) != v:
                                         figs.answers_lost += 1
                                         figs.problems.append(f"{user}: accepted {k}={v!r}, stored {have.get(k)!r}")
                         while turn is not None:
@@ -470,19 +478,16 @@ async def console_target(args: argparse.Namespace, workdir: Path, figs: Figures)
                                 raise RuntimeError(f"{user}: unexpected question {ask['field']}: {ask['text'][:200]}")
                             con.send(answer)
                             nxt = await asyncio.to_thread(con.turn)
-                            if nxt is not None and ask["field"] in EXPECTED and not any(
-                                    m.get("error") for m in nxt):
-                                accepted[ask["field"]] = EXPECTED[ask["field"]]
+                            if nxt is not None:
                                 figs.updates += 1
-                            elif nxt is not None:
-                                figs.updates += 1
+                                if ask["field"] in EXPECTED and not any(m.get("error") for m in nxt):
+                                    accepted[ask["field"]] = EXPECTED[ask["field"]]
                             turn = nxt
                     finally:
                         if timer is not None:
                             timer.cancel()
-                        killed = con.proc.poll() == -signal.SIGKILL
-                        if killed:
-                            figs.kills += 1
+                        if con.proc.poll() == -signal.SIGKILL:
+                            figs.killed()
                         con.close() if filed else con.kill()
             figs.seconds = time.monotonic() - t0
             figs.citizens = len(users)
@@ -532,6 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kills", type=int, default=100)
     p.add_argument("--chats", type=int, default=6, help="citizens at a time over Telegram (notifier, worker)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--max-seconds", type=float, default=0, help="stop killing after this long (0: no bound)")
     p.add_argument("--pg", help="a PostgreSQL server URL (a fresh database is made and dropped)")
     p.add_argument("--json", action="store_true", help="also print the figures as JSON")
     p.add_argument("--keep", action="store_true", help="keep the work folder (the processes' logs)")
@@ -545,6 +551,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix=f"dvcbot-crash-{args.target}-"))
     figs = Figures(target=args.target)
+    if args.max_seconds:
+        figs.deadline = time.monotonic() + args.max_seconds
     asyncio.run(TARGETS[args.target](args, workdir, figs))
     print(report(figs))
     if args.json:

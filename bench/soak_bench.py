@@ -195,8 +195,8 @@ def descendants(pid: int) -> list[int]:
     while todo:
         p = todo.pop()
         out.append(p)
-        for task in Path(f"/proc/{p}/task").glob("*/children") if Path(f"/proc/{p}").exists() else []:
-            with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):  # a process may end while it is read
+            for task in Path(f"/proc/{p}/task").glob("*/children"):
                 todo.extend(int(c) for c in task.read_text().split())
     return out
 
