@@ -244,9 +244,32 @@ async def bare_sqlite(path: Path, steps: int, payload_bytes: int) -> Result:
 # the real runtime
 
 
-async def open_runtime(workdir: Path, name: str) -> Runtime:
-    rt = Runtime(f"sqlite+aiosqlite:///{workdir}/{name}.db", var_dir=workdir / f"{name}-var", now=lambda: NOW)
+async def open_runtime(workdir: Path, name: str, *, lean: bool = True) -> Runtime:
+    """The real runtime on a SQLite file; ``lean=False``: every step on the ORM path (the step before the lean
+    store, storage/chatstore.py), for the before/after rows of one run."""
+    try:
+        rt = Runtime(f"sqlite+aiosqlite:///{workdir}/{name}.db", var_dir=workdir / f"{name}-var", now=lambda: NOW,
+                     lean=lean)
+    except TypeError:  # a tree without the lean step
+        rt = Runtime(f"sqlite+aiosqlite:///{workdir}/{name}.db", var_dir=workdir / f"{name}-var", now=lambda: NOW)
     return await rt.open()
+
+
+async def orm_rows(workdir: Path, args: argparse.Namespace) -> list[Result]:
+    """The same runs with every step on the ORM path (before the lean step), in the same run."""
+    rt = await open_runtime(workdir, "runtime-orm", lean=False)
+    copies = FormCopyJob(rt)
+    try:
+        await one_citizen(rt, "bench:warm-up", 0, Result("warm-up"))
+        await copies.start()
+        seq = await runtime_run(rt, "before: ORM step, one user at a time", concurrency=1,
+                                budget=args.budget, max_users=args.users)
+        con = await runtime_run(rt, f"before: ORM step, {args.concurrency} users at once",
+                                concurrency=args.concurrency, budget=args.budget, max_users=args.users)
+    finally:
+        await copies.finish()
+        await rt.close()
+    return [seq, con]
 
 
 async def one_citizen(rt: Runtime, user: str, n: int, res: Result, steps: int | None = None) -> None:
@@ -441,18 +464,20 @@ async def run(args: argparse.Namespace, workdir: Path, out: Callable[[str], None
         # warm up: first-use costs (caches, lazily loaded fonts for the form PDF) are not what is measured
         await one_citizen(rt, "bench:warm-up", 0, Result("warm-up"))
         await copies.start()  # the form copies are rendered from the outbox while the chats go on, as in production
-        seq = await runtime_run(rt, "runtime, SQLite file, one user at a time", concurrency=1,
+        seq = await runtime_run(rt, "runtime (lean step), one user at a time", concurrency=1,
                                 budget=args.budget, max_users=args.users)
-        con = await runtime_run(rt, f"runtime, SQLite file, {args.concurrency} users at once",
+        con = await runtime_run(rt, f"runtime (lean step), {args.concurrency} users at once",
                                 concurrency=args.concurrency, budget=args.budget, max_users=args.users)
         await copies.finish()
         mem = await memory(rt, workdir / "runtime.db", args.memory_conversations, args.sessions)
+        lean = (getattr(rt, "lean_turns", 0), getattr(rt, "lean_fallbacks", 0))
     finally:
         await copies.finish()
         await rt.close()
+    before = [] if args.no_orm else await orm_rows(workdir, args)
     sqlite = await bare_sqlite(workdir / "bare.db", args.sqlite_steps, int(mem.conv_row + mem.draft_row))
     renders = render_cost(args.renders)
-    results = [engine, roundtrip, menu, sqlite, seq, con]
+    results = [engine, roundtrip, menu, sqlite, *before, seq, con]
 
     out(f"dvcbot engine benchmark: complete funeral conversations ({STEPS_PER_CONVERSATION} steps each, menu to "
         f"dossier, one photo), Python {sys.version.split()[0]}")
@@ -467,6 +492,11 @@ async def run(args: argparse.Namespace, workdir: Path, out: Callable[[str], None
         f"with {args.concurrency} users at once the filing step takes p50 {con.pct(0.5, con.submit_latencies):.0f} ms")
     out(f"persistence: {per_step - 1000 / engine.rate:.2f} ms per step over the bare engine "
         f"({1000 / engine.rate:.2f} ms), against {1000 / sqlite.rate:.3f} ms for a bare UPDATE+COMMIT")
+    out(f"lean step: {lean[0]} steps on the chat's own rows, {lean[1]} handed to the ORM path (the filing; the "
+        f"photo, which stores a file, goes there directly); runtime ÷ bare engine, one user: "
+        f"{seq.rate / engine.rate:.2f}x in steps/s, {engine.cpu_ms / seq.cpu_ms:.2f}x in CPU per step"
+        + (f" (before: {before[0].rate / engine.rate:.2f}x and {engine.cpu_ms / before[0].cpu_ms:.2f}x)"
+           if before else ""))
     out(copies.summary(seq.conversations + con.conversations + 1))
     out("form PDF, CPU per render in one process: " + "; ".join(f"{k} {v:.0f} ms" for k, v in renders.items()))
     out("")
@@ -499,6 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--renders", type=int, help="form PDFs rendered for the CPU-per-render figure")
     p.add_argument("--dir", type=Path, help="work in this folder (default: a temporary one)")
     p.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    p.add_argument("--no-orm", action="store_true", help="skip the before rows (every step on the ORM path)")
     return p
 
 

@@ -390,18 +390,41 @@ async def run_on(args: argparse.Namespace, url: str, db: str, workdir: Path,
         echo = await load(f"BASELINE bare aiogram echo bot, {c} chats", chat_ids,
                           lambda chat, res: echo_bot.chat(probe, chat, res, args.messages),
                           concurrency=c, budget=args.budget, max_chats=args.chats, calls=fake.calls)
+        before: list[Result] = []
+        if not args.no_orm:  # the same bot with every step on the ORM path (before the lean step), same run
+            try:
+                rt_orm = await Runtime(url, var_dir=workdir / "var", now=lambda: NOW, lean=False).open(migrate=False)
+            except TypeError:  # a tree without the lean step
+                rt_orm = None
+            if rt_orm is not None:
+                orm_bot = await OurBot(rt_orm, fake, c).start()
+                try:
+                    await orm_bot.funeral(probe, next(chat_ids), Result("warm-up"))
+                    before.append(await load(f"before: ORM step, funeral, {db}, one chat", chat_ids,
+                                             lambda chat, res: orm_bot.funeral(probe, chat, res),
+                                             concurrency=1, budget=args.budget / 2, max_chats=args.chats,
+                                             calls=fake.calls))
+                    before.append(await load(f"before: ORM step, funeral, {db}, {c} chats", chat_ids,
+                                             lambda chat, res: orm_bot.funeral(probe, chat, res),
+                                             concurrency=c, budget=args.budget, max_chats=args.chats,
+                                             calls=fake.calls))
+                    await orm_bot.follow_ups(sum(r.conversations for r in before) + 1)
+                finally:
+                    await orm_bot.stop()
+                    await rt_orm.close()
         seq = await load(f"ours: funeral procedure, {db}, one chat", chat_ids,
                          lambda chat, res: ours.funeral(probe, chat, res),
                          concurrency=1, budget=args.budget / 2, max_chats=args.chats, calls=fake.calls)
         funeral = await load(f"ours: funeral procedure, {db}, {c} chats", chat_ids,
                              lambda chat, res: ours.funeral(probe, chat, res),
                              concurrency=c, budget=args.budget, max_chats=args.chats, calls=fake.calls)
-        results = [echo, seq, funeral]
+        results = [echo, *before, seq, funeral]
         if not args.no_menu:
             results.append(await load(f"ours: text at the menu, {db}, {c} chats", chat_ids,
                                       lambda chat, res: ours.menu_texts(probe, chat, res, args.messages),
                                       concurrency=c, budget=args.budget, max_chats=args.chats, calls=fake.calls))
-        filed = sum(r.conversations for r in results if "funeral" in r.name) + (0 if args.no_warm_up else 1)
+        filed = sum(r.conversations for r in results if "funeral" in r.name) + (0 if args.no_warm_up else 1) \
+            + (1 if before else 0)
         copies, waited = await ours.follow_ups(filed)
         stats = ours.channel.stats
         failed_calls = [x for x in fake.calls if x.status >= 400]
@@ -414,8 +437,10 @@ async def run_on(args: argparse.Namespace, url: str, db: str, workdir: Path,
     out(table(results, echo))
     out("")
     out(f"ours/echo throughput: {funeral.rate / echo.rate:.3f} (full procedure steps), reply latency p50 "
-        f"{funeral.pct(0.5) / echo.pct(0.5):.1f}x, p99 {funeral.pct(0.99) / echo.pct(0.99):.1f}x the echo bot's")
-    for r in (seq, funeral):
+        f"{funeral.pct(0.5) / echo.pct(0.5):.1f}x, p99 {funeral.pct(0.99) / echo.pct(0.99):.1f}x the echo bot's"
+        + (f"; before (ORM step): {before[-1].rate / echo.rate:.3f}, CPU per update {before[-1].cpu_ms:.1f} ms "
+           f"against {funeral.cpu_ms:.1f} ms now" if before else ""))
+    for r in (*before, seq, funeral):
         other = sorted(r.reply)
         for x in r.submit:
             other.remove(x)
@@ -447,6 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--messages", type=int, help="messages per chat for the echo bot and the menu-text scenario")
     p.add_argument("--no-warm-up", action="store_true", help="skip the warm-up (one echo chat, one citizen)")
     p.add_argument("--no-menu", action="store_true", help="skip the text-at-the-menu scenario")
+    p.add_argument("--no-orm", action="store_true", help="skip the before rows (every step on the ORM path)")
     p.add_argument("--pg", metavar="URL", help="run our bot on a fresh database on this PostgreSQL server "
                    "(e.g. postgresql://postgres@127.0.0.1:55433/postgres) instead of a SQLite file")
     p.add_argument("--dir", type=Path, help="work in this folder (default: a temporary one)")

@@ -266,6 +266,11 @@ def register(pipeline: Pipeline) -> None:
 
 async def accounts_handler(turn: Turn) -> list[Reply] | Pass:
     """The pipeline handler around :func:`account_turn`."""
+    msg = turn.message
+    text = (msg.text or "").strip()
+    if not text.startswith("/") or msg.file is not None or msg.files or (
+            _command(text, LINK_COMMANDS) is None and _command(text, NOTIFY_COMMANDS) is None):
+        return PASS  # (before the database: most messages are no account command)
     replies = await account_turn(turn.db, turn.user_key, turn.message, turn.now, turn.runtime)
     return PASS if replies is None else replies
 

@@ -55,7 +55,7 @@ def register(pipeline: Pipeline) -> None:
 
 async def citizen_turn(turn: Turn) -> list[Reply]:
     """The engine's step on the chat's conversation; always answers."""
-    rt, db = turn.runtime, turn.db
+    rt = turn.runtime
     session = await turn.load_session()
     outcome = turn.outcome  # a plug-in may have answered the step already
     if outcome is None:
@@ -67,7 +67,7 @@ async def citizen_turn(turn: Turn) -> list[Reply]:
     for after in rt.pipeline.after_steps:
         outcome = await after(turn, session, outcome)
     replies = await _apply(turn, session, outcome)
-    await rt.save_session(db, turn)
+    await turn.save_session()
     log.info("chat step user=%s procedure=%s state=%s accepted=%s", _short(turn.user_key),
              session.procedure, session.state, outcome.accepted)
     return replies

@@ -335,11 +335,11 @@ class Notifier:
 
     async def run_once(self) -> RunStats:
         """Claim one batch of due rows and deliver them. Returns what happened."""
-        async with self.sm() as db, db.begin():
-            await OutboxRepo(db).sweep_uncertain(self.now())
-        async with self.sm() as db, db.begin():
-            rows = await OutboxRepo(db).claim(self.worker_id, self.now(), limit=self.batch, lease=self.lease,
-                                              channels=list(self.senders), chats=self.chats, kinds=self.kinds)
+        async with self.sm() as db, db.begin():  # one write transaction per round, busy or idle
+            repo = OutboxRepo(db)
+            await repo.sweep_uncertain(self.now())
+            rows = await repo.claim(self.worker_id, self.now(), limit=self.batch, lease=self.lease,
+                                    channels=list(self.senders), chats=self.chats, kinds=self.kinds)
         by_chat: dict[str, list] = defaultdict(list)
         for r in rows:
             by_chat[r.chat_key].append(r)

@@ -26,11 +26,12 @@ from typing import Any, Final, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.catalog import Catalog
-from dialogs.engine import Engine, Session
+from dialogs.engine import Draft, Engine, Session
 from dialogs.messages import Incoming, Message, Reply
 from dialogs.protocol import CheckResult, Outcome, RunCheck
 from dialogs.workdays import WorkCalendar
 from storage.attachments import AttachmentStore
+from storage.chatstore import ChatRows, ChatTx
 from storage.models import Dossier
 
 OFFICER_CHAT: Final = 10
@@ -84,11 +85,21 @@ class Services(Protocol):
     def store_blobs(self, blobs: dict[str, bytes]) -> None: ...
 
 
+class NeedsDatabase(Exception):
+    """A lean turn (only the chat's own rows at hand) reached for the database: the runtime runs it again on the
+    ORM path. Nothing of the lean attempt was committed."""
+
+
 @dataclass
 class Turn:
-    """One message of one chat, as every handler sees it."""
+    """One message of one chat, as every handler sees it.
 
-    db: AsyncSession
+    A turn is *lean* when the runtime read the chat's rows through the driver-level store
+    (storage/chatstore.py): :attr:`chat` says what they are (an officer's chat? linked?) and :attr:`tx` writes
+    them back. A lean turn has no ORM session: :attr:`db` raises :class:`NeedsDatabase` and the runtime runs the
+    turn again with one. So a handler reads ``turn.db`` only once it knows the turn is its own."""
+
+    orm: AsyncSession | None
     user_key: str
     message: Incoming
     now: datetime
@@ -99,6 +110,15 @@ class Turn:
     conversation: Any = None  # its stored row (None before the first save)
     outcome: Outcome | None = None  # set by a plug-in that answered the engine step itself
     jobs: list[AfterCommit] = field(default_factory=list)
+    chat: ChatRows | None = None  # a lean turn: the chat's rows and flags as the store read them
+    tx: ChatTx | None = None  # a lean turn: its transaction
+
+    @property
+    def db(self) -> AsyncSession:
+        """The turn's ORM session (in its transaction); on a lean turn, :class:`NeedsDatabase`."""
+        if self.orm is None:
+            raise NeedsDatabase()
+        return self.orm
 
     def after_commit(self, job: AfterCommit) -> None:
         """Queue ``job`` to run after the commit, in order of queueing."""
@@ -107,8 +127,30 @@ class Turn:
     async def load_session(self) -> Session:
         """The citizen's session for this chat (loaded once per turn, row-locked on PostgreSQL)."""
         if self.session is None:
-            self.conv_key, self.conversation, self.session = await self.runtime.load_session(self.db, self.user_key)
+            if self.chat is not None:
+                c = self.chat
+                self.conv_key, self.conversation = c.user_key, c.revision
+                self.session = Session.from_data(c.user_key, c.data, [
+                    Draft(id=d["id"], procedure=d["procedure"], version=d["version"], answers=d["answers"],
+                          history=list(d["history"]), revision=d["revision"]) for d in c.drafts])
+            else:
+                self.conv_key, self.conversation, self.session = await self.runtime.load_session(self.db,
+                                                                                                  self.user_key)
         return self.session
+
+    async def save_session(self) -> None:
+        """Write the session back (conversation row and changed drafts), in the turn's transaction."""
+        session = self.session
+        if session is None:
+            return
+        if self.tx is not None:
+            drafts = [session.drafts[p] for p in session.dirty_drafts if p in session.drafts]
+            await self.tx.save(session.conversation_data(), session.lang,  # (written at once: no copies)
+                               [{"id": d.id, "procedure": d.procedure, "version": d.version, "answers": d.answers,
+                                 "history": d.history, "revision": d.revision} for d in drafts],
+                               session.deleted_drafts, self.now)
+        else:
+            await self.runtime.save_session(self.db, self)
 
 
 class Handler(Protocol):

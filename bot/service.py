@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import os
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -33,11 +34,12 @@ from dialogs.engine import Draft, Engine, Session
 from dialogs.messages import Incoming, Reply
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.attachments import AttachmentStore
-from storage.db import make_engine, sessionmaker, unavailable, upgrade
+from storage.chatstore import ChatStore, NotHere, open_chat_store
+from storage.db import busy_seconds, database_url, make_engine, sessionmaker, unavailable, upgrade
 from storage.repo import ConversationRepo
 
 from .app import build_pipeline
-from .pipeline import Pipeline, Turn
+from .pipeline import NeedsDatabase, Pipeline, Turn
 
 log = logging.getLogger("dvcbot.service")
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -76,24 +78,31 @@ class Runtime:
 
     def __init__(self, db_url: str | None = None, *, var_dir: str | Path = "var", catalog: Catalog | None = None,
                  calendar: WorkCalendar | None = None, now: Callable[[], datetime] | None = None,
-                 pipeline: Pipeline | None = None):
+                 pipeline: Pipeline | None = None, lean: bool | None = None):
         self.db_url = db_url
         self.var_dir = Path(var_dir)
         self.catalog = catalog or Catalog.default()
         self.calendar = calendar or DEFAULT_CALENDAR
         self.now = now or (lambda: datetime.now(VN_TZ))
-        self.engine = Engine(self.catalog, today=lambda: self.now().date())
+        self.engine = Engine(self.catalog, today=lambda: self.now().date(), now=lambda: self.now())
         self.attachments = AttachmentStore(self.var_dir / "attachments")
         self.pipeline = pipeline or build_pipeline()
         self.locks = ChatLocks()
         self.db_engine: AsyncEngine | None = None
         self._sm: async_sessionmaker[AsyncSession] | None = None
+        # the lean step (storage/chatstore.py): on unless ``lean=False`` or ``DVCBOT_LEAN_STEP=0``
+        self.lean = lean if lean is not None else os.environ.get("DVCBOT_LEAN_STEP", "1") != "0"
+        self.chats: ChatStore | None = None
+        self.lean_turns = 0  # turns served by the lean step, and turns it handed to the ORM path (benchmarks)
+        self.lean_fallbacks = 0
 
     async def open(self, migrate: bool = True) -> Runtime:
         if migrate:
             await upgrade(self.db_url)
         self.db_engine = make_engine(self.db_url)
         self._sm = sessionmaker(self.db_engine)
+        if self.lean:
+            self.chats = await open_chat_store(database_url(self.db_url), busy_seconds=busy_seconds())
         return self
 
     @property
@@ -104,6 +113,9 @@ class Runtime:
         return self._sm
 
     async def close(self) -> None:
+        if self.chats is not None:
+            await self.chats.close()
+            self.chats = None
         if self.db_engine is not None:
             await self.db_engine.dispose()
 
@@ -193,33 +205,54 @@ class Runtime:
 
     # ------------------------------------------------------------------------------------
     @asynccontextmanager
-    async def _chat_lock(self, user_key: str) -> AsyncIterator[None]:
-        """The per-chat lock on ``user_key`` (taken first, so one chat's messages keep their order), then on the
-        conversation it resolves to if that is another chat's (always in this order: no deadlock, since a
-        primary key resolves to itself)."""
-        async with self.locks(user_key):
-            async with self.sm() as db:
-                key = await self.conversation_key(db, user_key)
-            if key == user_key:
+    async def _conversation_lock(self, user_key: str) -> AsyncIterator[None]:
+        """Inside the chat's own lock: the lock on the conversation it resolves to if that is another chat's
+        (always in this order: no deadlock, since a primary key resolves to itself)."""
+        async with self.sm() as db:
+            key = await self.conversation_key(db, user_key)
+        if key == user_key:
+            yield
+        else:
+            async with self.locks(key):
                 yield
-            else:
-                async with self.locks(key):
-                    yield
 
     async def _run(self, user_key: str, msg: Incoming, *, start: bool, tx_hook: TxHook | None) -> list[Reply]:
-        async with self._chat_lock(user_key):
-            for attempt in range(3):
+        async with self.locks(user_key):  # taken first, so one chat's messages keep their order
+            if self.chats is not None and _lean_hook(tx_hook) and not (msg.file is not None or msg.files):
                 try:
-                    return await self._run_once(user_key, msg, start, tx_hook)
-                except IntegrityError:
-                    # another process created this chat's first row at the same moment: run again on it
-                    if attempt == 2:
-                        raise
-            raise AssertionError("unreachable")
+                    return await self._run_lean(user_key, msg, start, tx_hook)
+                except (NeedsDatabase, NotHere):
+                    self.lean_fallbacks += 1  # nothing was committed: the same turn on the ORM path
+            async with self._conversation_lock(user_key):
+                for attempt in range(3):
+                    try:
+                        return await self._run_once(user_key, msg, start, tx_hook)
+                    except IntegrityError:
+                        # another process created this chat's first row at the same moment: run again on it
+                        if attempt == 2:
+                            raise
+        raise AssertionError("unreachable")
+
+    async def _run_lean(self, user_key: str, msg: Incoming, start: bool, tx_hook: TxHook | None) -> list[Reply]:
+        """The turn on the chat's own rows (storage/chatstore.py): one transaction, no ORM. A handler that needs
+        more raises :class:`NeedsDatabase` (rolled back here, run again by the caller)."""
+        assert self.chats is not None
+        async with self.chats.transaction(user_key) as tx:
+            if tx.rows.linked:
+                raise NeedsDatabase()  # the conversation is another chat's: its lock and key are the ORM path's
+            turn = Turn(orm=None, user_key=user_key, message=msg, now=self.now(), runtime=self, start=start,
+                        chat=tx.rows, tx=tx)
+            replies = await self.pipeline.run(turn)
+            if tx_hook is not None:
+                await tx_hook(tx, replies)
+        self.lean_turns += 1
+        for job in turn.jobs:
+            replies = await job(list(replies))
+        return list(replies)
 
     async def _run_once(self, user_key: str, msg: Incoming, start: bool, tx_hook: TxHook | None) -> list[Reply]:
         async with self.sm() as db, db.begin():
-            turn = Turn(db=db, user_key=user_key, message=msg, now=self.now(), runtime=self, start=start)
+            turn = Turn(orm=db, user_key=user_key, message=msg, now=self.now(), runtime=self, start=start)
             replies = await self.pipeline.run(turn)
             if tx_hook is not None:
                 await tx_hook(db, replies)
@@ -228,4 +261,12 @@ class Runtime:
         return list(replies)
 
 
+def _lean_hook(hook: TxHook | None) -> bool:
+    """Whether a turn with this hook may run lean: no hook, or one that also takes a
+    :class:`~storage.chatstore.ChatTx` (it says so with a true ``lean`` attribute)."""
+    return hook is None or bool(getattr(hook, "lean", False))
+
+
 TxHook = Callable[[Any, list[Reply]], Awaitable[None]]
+"""Runs in the step's transaction before the commit: ``hook(db, replies)``, where ``db`` is the ORM session, or
+the lean turn's :class:`~storage.chatstore.ChatTx` for a hook marked ``lean = True``."""

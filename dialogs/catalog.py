@@ -71,6 +71,8 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
                 yield f"{where}.choices.{c.value}", c.label
                 if c.help:
                     yield f"{where}.choices.{c.value}.help", c.help
+                if c.stop:
+                    yield f"{where}.choices.{c.value}.stop", c.stop
             for k, con in enumerate(f.constraints):
                 yield f"{where}.constraints[{k}]", con.message
     for r in proc.eligibility:

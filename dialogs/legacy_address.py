@@ -168,3 +168,29 @@ def value(match: LegacyMatch, commune: addr.Unit) -> dict[str, str | None]:
     """An ``address`` answer (as the address kind stores it) for ``commune`` of ``match``."""
     return {"province_code": match.province.code, "province": match.province.full_name,
             "commune_code": commune.code, "commune": commune.full_name, "detail": match.detail}
+
+
+@lru_cache(maxsize=1)
+def old_names() -> tuple[tuple[str, str], ...]:
+    """(type, name) of every pre-2025 province, district and commune, spelled with diacritics ("Huyện",
+    "Hải Hậu"), from the package's parser data; empty without it. Used to restore the diacritics of a place
+    typed without them (dialogs/spelling.py)."""
+    spec = importlib.util.find_spec("vietnamadminunits")
+    if spec is None or not spec.submodule_search_locations:
+        return ()
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "parser_legacy.json"
+    if not path.is_file():
+        return ()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    out: set[tuple[str, str]] = set()
+    for p in data.get("DICT_PROVINCE", {}).values():
+        full, short = p.get("province", ""), p.get("provinceShort", "")
+        out.add((full[: len(full) - len(short)].strip(), short))
+    for districts in data.get("DICT_PROVINCE_DISTRICT", {}).values():
+        for d in districts.values():
+            out.add((d.get("districtType", ""), d.get("districtShort", "")))
+    for districts in data.get("DICT_PROVINCE_DISTRICT_WARD_NO_ACCENTED", {}).values():
+        for wards in districts.values():
+            for w in wards.values():
+                out.add((w.get("wardType", ""), w.get("wardShort", "")))
+    return tuple(sorted((nfc(t), nfc(n)) for t, n in out if isinstance(t, str) and isinstance(n, str) and n))

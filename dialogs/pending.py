@@ -138,7 +138,7 @@ class RatingPick(Pending):
 @register
 @dataclass
 class NameConfirm(Pending):
-    """A name typed without diacritics: the usual spelling was proposed."""
+    """A name (of a person, or of a place) typed without diacritics: the usual spelling was proposed."""
 
     kinds: ClassVar[tuple[str, ...]] = ("name_confirm",)
     path: str = ""
@@ -146,6 +146,7 @@ class NameConfirm(Pending):
     typed: str = ""
     early: str | None = optional()  # the next answer, typed before choosing
     others: list[str] | None = optional()  # further likely spellings (“Thu” / “Thư”)
+    place: bool | None = optional()  # a place ("xa hai hau, nam dinh"), not a person's name
 
     def options(self) -> list[tuple[str, str]]:
         """(choice value, spelling) of every proposed spelling, best first."""

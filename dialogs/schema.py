@@ -19,6 +19,7 @@ from .safe_re import UnsafePattern, compile_safe
 FieldKind = Literal[
     "text", "name", "date", "id_number", "phone", "email", "number", "money",
     "choice", "multi_choice", "yes_no", "address", "attachment", "confirm",
+    "consent",  # the consent of the person filed for, with its time and text version (dialogs/kinds/consent.py)
     "bank", "bank_account",  # dialogs/banks.py
     "id_card",  # a photo of the ID card's QR fills the person block (dialogs/idcard.py)
 ]
@@ -39,6 +40,8 @@ class Choice(Strict):
     value: str
     label: str
     help: str | None = None
+    # kind consent: choosing this is a refusal; this is said (the way forward), nothing is stored
+    stop: str | None = None
 
 
 class Constraint(Strict):
@@ -148,8 +151,9 @@ class FieldDef(Strict):
     max_len: int | None = None
     pattern: str | None = None
     pattern_message: str | None = None
-    # text: written as this list spells it when it names an entry (dialogs/spelling.py: "e de" -> "Ê Đê")
-    spelling: Literal["ethnic_groups"] | None = None
+    # text: written as this list spells it when it names an entry (dialogs/spelling.py: "e de" -> "Ê Đê"); a
+    # place typed without diacritics is spelled from the lists of places and confirmed ("places")
+    spelling: Literal["ethnic_groups", "places"] | None = None
     # name
     upper: bool = False
     # date
@@ -201,10 +205,14 @@ class FieldDef(Strict):
 
     @model_validator(mode="after")
     def _kind_options(self) -> FieldDef:
-        if self.kind in ("choice", "multi_choice") and not self.choices:
+        if self.kind in ("choice", "multi_choice", "consent") and not self.choices:
             raise ValueError(f"field {self.id}: kind {self.kind} needs choices")
-        if self.kind not in ("choice", "multi_choice") and self.choices:
+        if self.kind not in ("choice", "multi_choice", "consent") and self.choices:
             raise ValueError(f"field {self.id}: kind {self.kind} takes no choices")
+        if self.kind != "consent" and any(c.stop for c in self.choices):
+            raise ValueError(f"field {self.id}: a choice's stop is only for kind consent")
+        if self.kind == "consent" and (all(c.stop for c in self.choices) or not any(c.stop for c in self.choices)):
+            raise ValueError(f"field {self.id}: kind consent needs a refusal (stop) and a way to agree")
         values = [c.value for c in self.choices]
         if len(values) != len(set(values)):
             raise ValueError(f"field {self.id}: duplicate choice values")

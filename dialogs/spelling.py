@@ -4,6 +4,12 @@ A text field names a list with ``spelling:`` (dialogs/schema.py); the lists are 
 (``ethnic_groups.yaml``: the 54 ethnic groups). A typed answer that matches a name or an alias once
 diacritics, case, spaces, hyphens and apostrophes are set aside is replaced by the name as the list spells
 it; anything else is kept as typed.
+
+``spelling: places`` is different: a place typed without diacritics ("xa hai hau, nam dinh") is spelled from
+today's provinces and communes and the pre-2025 provinces, districts and communes (dialogs/address.py,
+dialogs/legacy_address.py) by :func:`restore_place`, and the engine asks before using it (a guess, never a
+silent change). Only a text every word of which is a known place, a unit word ("xã", "thôn", "nghĩa trang")
+or a number is restored; anything else is kept as typed.
 """
 from __future__ import annotations
 
@@ -13,10 +19,12 @@ from pathlib import Path
 
 import yaml
 
-from .textnorm import fold
+from .textnorm import fold, nfc
 
 DATA = Path(__file__).parent / "data"
-LISTS = ("ethnic_groups",)
+LISTS = ("ethnic_groups",)  # spelled outright; "places" is restored with a question (restore_place)
+PLACES = "places"
+MAX_PLACE_LEN = 200
 
 
 def _key(text: str) -> str:
@@ -45,3 +53,96 @@ def names(name: str) -> list[str]:
 def spell(name: str, text: str) -> str:
     """``text`` as list ``name`` spells it when it names an entry; otherwise ``text`` unchanged."""
     return _table(name).get(_key(text), text)
+
+
+# Words of a place that are not names: unit types, and what is named after a place ("Nghĩa trang", "UBND").
+_UNIT_WORDS = ("Tỉnh", "Thành phố", "Huyện", "Quận", "Thị xã", "Xã", "Phường", "Thị trấn", "Đặc khu", "Thôn",
+               "Xóm", "Ấp", "Bản", "Buôn", "Làng", "Khóm", "Khu phố", "Tổ dân phố", "Tổ", "Khu", "Nghĩa trang",
+               "Nghĩa địa", "Nhân dân", "Ủy ban nhân dân", "UBND", "Việt Nam")
+_UNIT_ALIASES = {"tp": "Thành phố", "tx": "Thị xã", "tt": "Thị trấn", "ubnd": "UBND", "vn": "Việt Nam"}
+_MAX_NAME_WORDS = 4
+_MAX_PROPOSALS = 3
+
+
+_LEVELS = {"Tỉnh": 0, "Thành phố": 0, "Huyện": 1, "Quận": 1, "Thị xã": 1, "Xã": 2, "Phường": 2, "Thị trấn": 2,
+           "Đặc khu": 2}  # a unit word says which level the name after it is (0 province, 1 district, 2 commune)
+
+
+@cache
+def _place_tables() -> tuple[dict[str, str], dict[str, tuple[tuple[int, str], ...]]]:
+    """(unit words by folded key, place names by folded key -> (level, spelling), provinces first)."""
+    from . import address, legacy_address
+
+    units = {fold(w): w for w in _UNIT_WORDS} | _UNIT_ALIASES
+    levels: dict[str, dict[str, int]] = {}
+
+    def add(name: str, level: int) -> None:
+        name = nfc(name).strip()
+        if name and not name.isdigit():
+            spelled = levels.setdefault(fold(name), {})
+            spelled[name] = min(level, spelled.get(name, level))
+
+    for p in address.provinces():
+        add(p.name, 0)
+        for c in address.communes(p.code):
+            add(c.name, 2)
+    for old in address.LEGACY_PROVINCES:
+        add(old, 0)
+    for kind, name in legacy_address.old_names():
+        add(name, _LEVELS.get(kind, 2))
+    names = {k: tuple(sorted((lv, n) for n, lv in v.items())) for k, v in levels.items()}
+    return units, names
+
+
+def _spell_part(words: list[str]) -> list[str] | None:
+    """Spellings of one comma-separated part ("xa hai hau"), or None when a word is not known. After a unit
+    word ("xã") only names of that level are taken; a name alone that is a province's is the province; any other
+    name alone is offered in each of its spellings."""
+    units, names = _place_tables()
+    out: list[list[str]] = [[]]
+    level: int | None = None
+    i = 0
+    while i < len(words):
+        for n in range(min(_MAX_NAME_WORDS, len(words) - i), 0, -1):
+            key = " ".join(words[i:i + n])
+            if key in units:
+                word = units[key]
+                level = _LEVELS.get(word)
+                word = word if i == 0 or word.isupper() or word == "Việt Nam" else word.lower()
+                out = [[*o, word] for o in out]
+                break
+            if key in names:
+                found = names[key]
+                wanted = level if level is not None and any(lv == level for lv, _n in found) else \
+                    0 if found[0][0] == 0 else None
+                spellings = list(dict.fromkeys(n for lv, n in found if wanted is None or lv == wanted))
+                out = [[*o, sp] for o in out for sp in spellings][:_MAX_PROPOSALS + 1]
+                level = None
+                break
+        else:
+            if not words[i].isdigit():
+                return None
+            n = 1
+            out = [[*o, words[i]] for o in out]
+        i += n
+    return [" ".join(o) for o in out]
+
+
+def restore_place(text: str) -> list[str]:
+    """The likely spellings with diacritics of a place typed without them, best first (at most three):
+    "xa hai hau, nam dinh" -> ["Xã Hải Hậu, Nam Định"]. Empty when the text has diacritics already, or holds a
+    word that is neither a known place, a unit word nor a number, or when too many spellings are possible."""
+    text = nfc(text or "").strip()
+    if not text or len(text) > MAX_PLACE_LEN or not text.isascii() or not any(c.isalpha() for c in text):
+        return []
+    parts = [p for p in (" ".join(re.sub(r"[^\w\s]", " ", p).split()) for p in re.split(r"[,;]", text)) if p]
+    spelled: list[list[str]] = [[]]
+    for part in parts:
+        options = _spell_part(fold(part).split())
+        if not options:
+            return []
+        spelled = [[*s, o] for s in spelled for o in options]
+        if len(spelled) > _MAX_PROPOSALS:
+            return []  # too many guesses to offer: kept as typed
+    result = [", ".join(s) for s in spelled]
+    return [] if result == [text] else result

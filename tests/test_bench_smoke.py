@@ -28,14 +28,16 @@ def test_bench_main_runs_with_tiny_parameters(tmp_path):
                          "--dir", str(tmp_path), "--json"])
     assert rc == 0
     text = out.getvalue()
-    for name in ("bare engine", "bare SQLite", "runtime, SQLite file, one user at a time", "2 users at once"):
+    for name in ("bare engine", "bare SQLite", "runtime (lean step), one user at a time", "before: ORM step",
+                 "2 users at once"):
         assert name in text
     assert "per in-flight conversation" in text and "Python:" in text
     figures = json.loads(text[text.index("\n{") + 1:])
     results = figures["results"]
-    seq = results["runtime, SQLite file, one user at a time"]
+    seq = results["runtime (lean step), one user at a time"]
     assert seq["conversations"] == 1 and seq["steps"] == bench.STEPS_PER_CONVERSATION
-    assert results["runtime, SQLite file, 2 users at once"]["conversations"] >= 1
+    assert results["runtime (lean step), 2 users at once"]["conversations"] >= 1
+    assert results["before: ORM step, one user at a time"]["conversations"] == 1
     assert results["bare SQLite UPDATE+COMMIT per step"]["steps"] == 5
     mem = figures["memory"]
     assert mem["conversations"] == 2 and mem["conv_row"] > 0 and mem["draft_row"] > 0 and mem["python_bytes"] > 0

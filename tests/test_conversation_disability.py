@@ -199,6 +199,8 @@ async def test_helper_keeps_both_peoples_details(chat: Chat, runtime: Runtime):
     await chat.say("Phạm Văn Tình")
     await chat.expect("filer.phone")
     await chat.say("0987 654 321")
+    await chat.expect("consent.subject")
+    await chat.say("1")  # the person agreed when the volunteer met her
     await fill_person(chat, name="Hoàng Thị Lựu", birth="03/04/1955", sex="nữ", id_number="068155000777")
     await chat.expect("contact.phone")
     await chat.say("0388111222")
@@ -215,9 +217,60 @@ async def test_helper_keeps_both_peoples_details(chat: Chat, runtime: Runtime):
     assert a["filer.full_name"] == "Phạm Văn Tình" and a["filer.phone"] == "0987654321"
     assert a["person.full_name"] == "Hoàng Thị Lựu" and a["person.sex"] == "nu"
     assert a["contact.phone"] == "0388111222"
+    assert a["consent.subject"]["how"] == "in_person" and a["consent.subject"]["at"] == "2026-11-23T09:00:00+07:00"
+    assert "Người đó đã đồng ý khi gặp trực tiếp (09:00 23/11/2026)" in summary
     assert not any(k.startswith("rep.") for k in a)
     # the dossier stands in the disabled person's name, not the helper's
     assert data["applicant_name"] == "Hoàng Thị Lựu"
+
+
+async def test_a_volunteer_without_the_persons_consent_is_shown_a_way_and_keeps_the_draft(chat: Chat,
+                                                                                           runtime: Runtime, clock):
+    """From 01/01/2026 a volunteer confirms that the person filed for agreed (Personal Data Protection Law 2025).
+    “Not yet” is no dead end: the person may file themselves or at the commune; what was typed is kept, and
+    once the person agrees the volunteer goes on where they stopped."""
+    await fill_request(chat, "cap_lai", reason="bị mất", has="1")
+    await chat.say("3")
+    await chat.say("Phạm Văn Tình")
+    await chat.say("0987 654 321")
+    await chat.expect("consent.subject")
+    text = chat.ask.text
+    assert "người khuyết tật (hoặc người đại diện hợp pháp của họ) đồng ý" in text
+    assert "thông tin sức khỏe" in text and "chỉ cán bộ Ủy ban nhân dân cấp xã" in text
+    await chat.say("không")
+    said = chat.text()
+    assert "tự khai" in said and "Ủy ban nhân dân cấp xã" in said and "được giữ lại" in said
+    assert chat.error is None  # a kind answer, not a mistake
+    await chat.expect("consent.subject")
+    assert "consent.subject" not in await chat.answers()
+    await chat.say("menu")  # as the message says: pause ...
+    await chat.expect("procedure")
+    clock.when = clock.when.replace(hour=15)
+    await chat.say("tiếp tục")  # ... and come back once the person has agreed
+    await chat.expect("consent.subject")
+    await chat.press("phone")
+    await chat.expect("person.full_name")
+    a = await chat.answers()
+    assert a["filer.full_name"] == "Phạm Văn Tình" and a["request.reason"] == "bị mất"
+    assert a["consent.subject"]["how"] == "phone" and a["consent.subject"]["at"] == "2026-11-23T15:00:00+07:00"
+
+
+async def test_no_consent_step_before_2026_nor_for_ones_own_dossier(chat: Chat, clock):
+    from datetime import datetime
+
+    from tests.conftest import VN
+    clock.when = datetime(2025, 12, 31, 9, 0, tzinfo=VN)
+    await fill_request(chat, "cap_lai", reason="bị mất", has="1")
+    await chat.say("3")
+    await chat.say("Phạm Văn Tình")
+    await chat.say("0987 654 321")
+    await chat.expect("person.full_name")  # the law is not yet in force
+    await chat.say("hủy")
+    await chat.say("có")
+    clock.when = datetime(2026, 1, 1, 9, 0, tzinfo=VN)
+    await fill_request(chat, "cap_lai", reason="bị mất", has="1")
+    await chat.say("1")  # the disabled person files for themselves
+    await chat.expect("person.full_name")
 
 
 async def test_never_had_a_certificate_is_ineligible(chat: Chat, runtime: Runtime):

@@ -20,7 +20,7 @@ async def consent(chat: Chat) -> Chat:
     return chat
 
 
-async def fill_until_organizer(chat: Chat, cause: str = "thien tai") -> Chat:
+async def fill_until_organizer(chat: Chat, cause: str = "thien tai", burial_place: str = "Nghĩa trang thôn 3") -> Chat:
     await chat.press(PROC)
     await chat.expect("filer.role")
     assert "Hỗ trợ chi phí mai táng" in chat.text()  # the info card comes first
@@ -49,7 +49,9 @@ async def fill_until_organizer(chat: Chat, cause: str = "thien tai") -> Chat:
     await chat.expect("deceased.burial_date")
     await chat.say("12/11/2026")
     await chat.expect("deceased.burial_place")
-    await chat.say("Nghĩa trang thôn 3")
+    await chat.say(burial_place)
+    if burial_place.isascii():
+        return chat
     await chat.expect("organizer.kind")
     return chat
 
@@ -127,6 +129,49 @@ async def test_household_happy_path(chat: Chat, runtime: Runtime):
     # the draft is gone and the menu no longer shows it as in progress
     s = await runtime.session(chat.user)
     assert PROC not in s.drafts
+
+
+async def test_a_place_typed_without_diacritics_is_spelled_with_one_question(chat: Chat, runtime: Runtime):
+    """“nghia trang xa hai hau, nam dinh” would go on Mẫu 04 without diacritics: the lists of places (today's
+    and the pre-2025 ones: Hải Hậu was a district of Nam Định) spell it, and one short question confirms it."""
+    await fill_until_organizer(chat, burial_place="nghia trang xa hai hau, nam dinh")
+    await chat.expect("deceased.burial_place")
+    assert chat.ask.text == "Ý bạn là: Nghĩa trang xã Hải Hậu, Nam Định?"
+    assert [c.label for c in chat.ask.choices] == ["Đúng", "Giữ như đã gõ"]
+    await chat.say("trợ giúp")  # help says where the spelling comes from
+    assert "danh sách tỉnh, xã" in chat.text()
+    await chat.say("đúng")
+    await chat.expect("organizer.kind")
+    await fill_household(chat)
+    await finish(chat)
+    assert "Nghĩa trang xã Hải Hậu, Nam Định" in chat.text()  # the summary
+    await chat.press("confirm")
+    await chat.press("yes")
+    async with runtime.sm() as db:
+        [d] = await DossierRepo(db).list()
+    assert dossier_to_dict(d)["answers"]["deceased.burial_place"] == "Nghĩa trang xã Hải Hậu, Nam Định"
+
+
+async def test_a_place_is_kept_as_typed_when_asked_or_when_nothing_matches(chat: Chat):
+    await fill_until_organizer(chat, burial_place="tan thanh, long an")
+    await chat.expect("deceased.burial_place")  # three communes spell it: each offered, never one guessed
+    assert [c.label for c in chat.ask.choices] == ["Tân Thạnh, Long An", "Tân Thanh, Long An", "Tân Thành, Long An",
+                                                    "Giữ như đã gõ"]
+    await chat.say("giữ như đã gõ")
+    await chat.expect("organizer.kind")
+    assert (await chat.answers())["deceased.burial_place"] == "tan thanh, long an"
+    await chat.say("quay lại")
+    await chat.expect("deceased.burial_place")
+    await chat.say("nghia trang giao xu")  # not a listed place: kept as typed, no question
+    await chat.expect("organizer.kind")
+    assert (await chat.answers())["deceased.burial_place"] == "nghia trang giao xu"
+    await chat.say("quay lại")
+    await chat.say("xa hai hau, nam dinh")
+    await chat.say("không")  # not that place: the question again, to type it another way
+    await chat.expect("deceased.burial_place")
+    await chat.say("Nghĩa trang Hải Hậu")  # typed with diacritics: taken as it is
+    await chat.expect("organizer.kind")
+    assert (await chat.answers())["deceased.burial_place"] == "Nghĩa trang Hải Hậu"
 
 
 async def test_organisation_branch_and_pdf(chat: Chat, runtime: Runtime):

@@ -5,7 +5,7 @@ engine as a citizen would and takes the way forward."""
 from __future__ import annotations
 
 from bot.service import Runtime
-from tests.conftest import Chat, jpeg
+from tests.conftest import Chat, jpeg, shared_catalog
 from tests.test_allowances import REP_ID, beneficiary, residence_and_phone, start_registration
 from tests.test_conversation_linked import birth_people, birth_start, death_start
 
@@ -273,6 +273,13 @@ async def test_a_volunteer_files_housing_support_for_a_household(chat: Chat, run
     await chat.say("Lò Thị Hiền")
     await chat.expect("filer.phone")
     await chat.say("0977 123 456")
+    # the household's own consent (Personal Data Protection Law 2025), before any of its data is asked
+    await chat.expect("consent.subject")
+    text = chat.ask.text
+    assert "người đại diện hộ gia đình đồng ý" in text and "số định danh" in text  # whose, and what
+    assert "xét hỗ trợ nhà ở" in text and "chỉ cán bộ" in text  # why, and who sees it
+    assert [c.value for c in chat.ask.choices] == ["in_person", "phone", "guardian", "no"]
+    await chat.say("qua điện thoại")
     await chat.expect("rep.full_name")
     for text in ("Hà Văn Sáu", "01/01/1960", "nam", "e de", "068060001234", "bỏ qua"):
         await chat.say(text)
@@ -288,6 +295,12 @@ async def test_a_volunteer_files_housing_support_for_a_household(chat: Chat, run
     assert (a["filer.role"], a["filer.full_name"], a["filer.phone"]) == ("helper", "Lò Thị Hiền", "0977123456")
     assert a["contact.phone"] == "0912000222" and data["applicant_name"] == "HÀ VĂN SÁU"
     assert a["rep.ethnicity"] == "Ê Đê"  # typed "e de": the form gets the group's spelling
+    # recorded apart from the volunteer's own: how, when, and which wording was read
+    from dialogs.kinds.consent import text_version
+    field = shared_catalog().form(HOUSING).field("consent.subject")
+    assert a["consent.subject"] == {"how": "phone", "at": a["consent.subject"]["at"],
+                                    "text_version": text_version(field)}
+    assert a["consent.subject"]["at"].startswith("2026-") and "+07:00" in a["consent.subject"]["at"]
 
 
 async def test_a_volunteer_may_file_for_a_household_or_a_care_home(chat: Chat):
@@ -314,6 +327,18 @@ def test_ethnic_groups_are_spelled_as_the_list_spells_them():
     assert [spelling.spell("ethnic_groups", t) for t in ("e de", "kinh", "H'Mông", "khơ mú", "van kieu")] == \
         ["Ê Đê", "Kinh", "Mông", "Khơ Mú", "Bru - Vân Kiều"]
     assert spelling.spell("ethnic_groups", "người Pháp") == "người Pháp"  # not in the list: as typed
+
+
+def test_places_typed_without_diacritics_are_spelled_from_the_lists():
+    from dialogs.spelling import restore_place
+    assert restore_place("xa hai hau, nam dinh") == ["Xã Hải Hậu, Nam Định"]  # a pre-2025 district, a province
+    assert restore_place("xa an phuong, huyen thanh ha, hai duong") == ["Xã An Phượng, Huyện Thanh Hà, Hải Dương"]
+    assert restore_place("xa hai duong") == ["Xã Hải Đường"]  # after "xã", the commune, not the province
+    assert restore_place("thon 3, xa nhan co, tinh lam dong") == ["Thôn 3, Xã Nhân Cơ, Tỉnh Lâm Đồng"]
+    assert restore_place("nghia trang nhan dan xa hai hau") == ["Nghĩa trang nhân dân xã Hải Hậu"]
+    assert len(restore_place("tan thanh, long an")) == 3  # three places: each offered
+    for kept in ("Xã Hải Hậu, Nam Định", "benh vien da khoa tinh", "xa nhan co va cac xa lan can", "12345", ""):
+        assert restore_place(kept) == []  # already spelled, or a word no list knows: kept as typed
 
 
 async def test_none_to_a_count_is_zero_not_dont_know(chat: Chat):

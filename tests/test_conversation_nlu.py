@@ -12,6 +12,23 @@ async def test_free_text_lands_on_the_procedure(chat: Chat):
     assert chat.ask.procedure == FUNERAL
 
 
+async def test_funeral_support_typed_at_the_menu_is_offered_first(chat: Chat):
+    """“ho tro mai tang” lies word for word inside the death group's menu title, but the words name the
+    emergency funeral support: it is offered first, never the death group opened outright."""
+    await chat.say("ho tro mai tang")
+    await chat.expect("procedure")
+    values = [c.value for c in chat.ask.choices]
+    assert values[0] == FUNERAL and "lien-thong-khai-tu" in values
+    await chat.say("1")
+    await chat.expect("filer.role")
+    assert chat.ask.procedure == FUNERAL
+
+
+async def test_a_menu_title_typed_in_part_still_opens_it(chat: Chat):
+    await chat.say("khai tu")  # inside one title only, and the NLU agrees
+    assert chat.ask.procedure == "lien-thong-khai-tu"
+
+
 async def test_unsure_offers_the_closest_procedures(chat: Chat):
     await chat.say("giay khuyet tat")
     await chat.expect("procedure")

@@ -235,6 +235,8 @@ async def test_disability_helper_keeps_both_people_and_no_sign_is_ineligible(cha
     await chat.say("0901234567")
     await chat.expect("filer.has_rep")
     await chat.say("không")
+    await chat.expect("consent.subject")  # the neighbour's own consent, apart from the volunteer's
+    await chat.say("gặp trực tiếp")
     await disability_person(chat, name="Lò Thị Xuân", birth="02/02/1950", sex="nữ", id_number="068150001234")
     await chat.expect("contact.phone")
     await chat.say("0388111222")
@@ -322,6 +324,8 @@ async def test_disability_helper_with_representative_asks_section_two(chat: Chat
     await chat.say("0901234567")
     await chat.expect("filer.has_rep")
     await chat.say("có")
+    await chat.expect("consent.subject")
+    await chat.say("2")  # the child's representative agreed by phone
     await disability_person(chat, name="Lò Văn Pó", birth="02/02/2015", sex="nam", id_number="068215001234")
     await chat.expect("rep.full_name")  # section II, then no separate contact question
 

@@ -243,7 +243,7 @@ async def test_a_run_check_request_is_answered_by_the_effect(runtime):
     args = Catalog.load().get(REG).effects.checks[0].args
     check = runtime.pipeline.checks["register.absent"]
     async with runtime.sm() as db, db.begin():
-        turn = Turn(db=db, user_key="console:other", message=Incoming(text=""), now=runtime.now(), runtime=runtime)
+        turn = Turn(orm=db, user_key="console:other", message=Incoming(text=""), now=runtime.now(), runtime=runtime)
         session = await turn.load_session()
         session.draft.answers["beneficiary.id_number"] = BEN_ID
         refused = await check(turn, session, RunCheck("register.absent", dict(args)))

@@ -121,6 +121,7 @@ def disability_assessment() -> dict:
         "filer.full_name": "Lê Thu Hà",
         "filer.phone": "0977111222",
         "filer.has_rep": True,
+        "consent.subject": {"how": "phone", "at": "2026-11-20T10:00:00+07:00", "text_version": "0"},
         "person.full_name": "Trần Minh Khôi",
         "person.birth_date": "2014-04-15",
         "person.sex": "nam",

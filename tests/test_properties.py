@@ -197,7 +197,8 @@ FUNERAL_PATH = [
     C("edit"), C("deceased"), C("deceased.full_name"), T("Nguyễn Văn Ân"),
     C("confirm"), C("no"), C("confirm"), C("yes"), T("có"),
 ]
-FUNERAL_ORG = [C(FUNERAL), T("2"), T("Phạm Văn Tình"), T("0987654321"), C("yes"), T("hỏa hoạn"), T("Lê Văn Tám"),
+FUNERAL_ORG = [C(FUNERAL), T("2"), T("Phạm Văn Tình"), T("0987654321"), T("không"), C("in_person"), C("yes"),
+               T("hỏa hoạn"), T("Lê Văn Tám"),
                T("01/01/1960"), T("nam"), T("Kinh"), T("xa duc trong, lam dong"), T("Thôn 1"), T("1"), T("10/11/2026"),
                T("11/11/2026"), T("Nghĩa trang"), T("2"), T("Hội Chữ thập đỏ"), T("Lâm Đồng"), T("Đức Trọng")]
 FUNERAL_INELIGIBLE = [C(FUNERAL), T("1"), T("đồng ý"), T("7"), C("fix")]
@@ -211,7 +212,7 @@ DISABILITY_PATH = [
     C("edit"), C("request"), C("request.type"), C("cap_lai"), C("confirm"), C("yes"),
 ]
 DISABILITY_HELPER = [C(DISABILITY), T("có"), T("2"), T("bị mất"), T("3"), T("Phạm Văn Tình"), T("0987654321"),
-                     T("Hoàng Thị Lựu"), T("03/04/1955"), T("nữ")]
+                     T("qua điện thoại"), T("Hoàng Thị Lựu"), T("03/04/1955"), T("nữ")]
 DISABILITY_INELIGIBLE = [C(DISABILITY), T("không"), T("xyz")]
 # Mẫu 01: a group of disability signs answered one item at a time (pending kind "items"), with back
 LEVEL_ITEMS = [C("xac-dinh-muc-do-khuyet-tat"), T("1"), T("1"), T("Nguyễn Văn An"), T("05/03/1990"), T("nam"),

@@ -105,13 +105,15 @@ def requestable_fields(dossier: Dossier, catalog: Catalog | None = None, today: 
                        sections: Collection[str] | None = None) -> list[str]:
     """The paths an officer may ask the citizen to supplement: the questions that apply to the answers (only
     those of ``sections``, a linked leg's own: bot/cases/links.py's leg_sections), in the form's order. A consent
-    or an acknowledgement (kind ``confirm``) is the citizen's to give, not a datum to correct: never offered."""
+    or an acknowledgement (kinds ``confirm``, ``consent``) is the citizen's to give, not a datum to correct: never
+    offered."""
     form = form_of(dossier, catalog)
     answers = dossier.answers or {}
     if form is None:
         return list(answers)
     return [s.path for s in form.slots(answers, today)
-            if not s.synthetic and s.field.kind != "confirm" and (sections is None or s.section.id in sections)]
+            if not s.synthetic and s.field.kind not in ("confirm", "consent")
+            and (sections is None or s.section.id in sections)]
 
 
 def supplement_days() -> int:

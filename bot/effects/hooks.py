@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -37,8 +38,8 @@ def register(pipeline: Pipeline) -> None:
     """The plug-in handler, the hooks of the citizen's step and submission, the named checks, and the
     officer chat's step and dossier extra."""
     pipeline.add(plugin_turn, name="effects", order=PLUGINS)
-    pipeline.after_step(lambda turn, session, outcome: after_step(turn.db, turn.runtime, session, turn.message,
-                                                                    outcome))
+    pipeline.after_step(lambda turn, session, outcome: after_step(lambda: turn.db, turn.runtime, session,
+                                                                    turn.message, outcome))
     pipeline.on_submitted(lambda turn, dossier: on_submitted(turn.db, dossier, turn.now, turn.runtime.catalog))
     for name, module in REGISTRY.items():
         if module.STAGE == "check":
@@ -64,18 +65,22 @@ def _named_check(name: str) -> Any:
 
 async def plugin_turn(turn: Turn) -> Pass:
     """Answer the citizen's step before the engine when :func:`before_step` does; always passes the turn on."""
-    outcome = await before_step(turn.db, turn.runtime, await turn.load_session(), turn.message)
+    outcome = await before_step(lambda: turn.db, turn.runtime, await turn.load_session(), turn.message)
     if outcome is not None:
         turn.outcome = outcome
     return PASS
 
 
-async def before_step(db: AsyncSession, rt: Any, session: Any, msg: Incoming | None) -> Outcome | None:
+DbOf = Callable[[], AsyncSession]
+"""The turn's database, asked for only when needed (a lean turn has none: bot/pipeline.py)."""
+
+
+async def before_step(db_of: DbOf, rt: Any, session: Any, msg: Incoming | None) -> Outcome | None:
     if msg is None:
         return None
     reply = register_confirm_change.parse_reply(msg)
     if reply is not None:
-        ok, text = await register_confirm_change.decide(db, rt.catalog, session.user, reply[1], reply[0], rt.now(),
+        ok, text = await register_confirm_change.decide(db_of(), rt.catalog, session.user, reply[1], reply[0], rt.now(),
                                                         session.lang)
         return Outcome(replies=[Message(text, error=not ok), rt.engine.safe_prompt(session)])
     picked = bank_kind.picked_choice(session, msg)
@@ -84,11 +89,11 @@ async def before_step(db: AsyncSession, rt: Any, session: Any, msg: Incoming | N
     return None
 
 
-async def after_step(db: AsyncSession, rt: Any, session: Any, msg: Incoming | None, outcome: Outcome) -> Outcome:
+async def after_step(db_of: DbOf, rt: Any, session: Any, msg: Incoming | None, outcome: Outcome) -> Outcome:
     draft = session.draft if session.supplement is None else None
     proc = rt.catalog.procedures.get(session.procedure) if draft is not None and session.procedure else None
     if proc is not None and proc.effects.checks:
-        refusal = await _run_checks(db, rt, session, proc, outcome)
+        refusal = await _run_checks(db_of, rt, session, proc, outcome)
         if refusal is not None:
             return _stop(rt, session, outcome, refusal)
     if proc is not None and draft is not None and outcome.accepted and draft.history:
@@ -97,17 +102,20 @@ async def after_step(db: AsyncSession, rt: Any, session: Any, msg: Incoming | No
     return bank_kind.offer_choices(session, msg, outcome)
 
 
-async def _run_checks(db: AsyncSession, rt: Any, session: Any, proc: Any, outcome: Outcome) -> Refusal | None:
+async def _run_checks(db_of: DbOf, rt: Any, session: Any, proc: Any, outcome: Outcome) -> Refusal | None:
     draft = session.draft
     assert draft is not None
     last = draft.history[-1] if outcome.accepted and draft.history else None
     submitting = outcome.request(Submit) is not None
-    ctx = EffectContext(db=db, catalog=rt.catalog, form=rt.catalog.form(proc.id), answers=draft.answers,
+    due = [call for call in proc.effects.checks
+           if not any(draft.answers.get(p) in (None, "") for p in call.after)
+           and (last in call.after or submitting)]
+    if not due:
+        return None  # (no database needed)
+    ctx = EffectContext(db=db_of(), catalog=rt.catalog, form=rt.catalog.form(proc.id), answers=draft.answers,
                         now=rt.now(), lang=session.lang, user=session.user)
-    for call in proc.effects.checks:
-        if any(draft.answers.get(p) in (None, "") for p in call.after):
-            continue
-        if (last not in call.after and not submitting) or not holds(ctx, call.when):
+    for call in due:
+        if not holds(ctx, call.when):
             continue
         refusal = await REGISTRY[call.effect].execute(ctx, call.args)
         if refusal is not None:

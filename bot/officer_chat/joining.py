@@ -79,6 +79,12 @@ def _until(state: dict[str, Any]) -> datetime:
         return datetime.min.replace(tzinfo=UTC)
 
 
+def may_join(incoming: Incoming) -> bool:
+    """Whether a message of a chat that is no officer's may be about joining (a pending invite's “yes/no” aside,
+    which only a chat an invite waits for can answer): an invite code, or the answer button of one."""
+    return (incoming.choice or "").startswith("join:") or is_invite_attempt((incoming.text or "").strip())
+
+
 async def join(handle: Handle, db: AsyncSession, user_key: str, incoming: Incoming, now: datetime,
                **kw: Any) -> list[Reply] | None:
     """A chat that is no officer's: redeem an invite (asking first if the chat is a citizen's), answer that

@@ -30,6 +30,7 @@ from .joining import (
     enter_citizen_mode,
     in_citizen_mode,
     join,
+    may_join,
     own_dossier_flag,
     own_rating,
     wants_citizen_mode,
@@ -196,6 +197,9 @@ class OfficerChat:
     async def __call__(self, turn: Turn) -> list[Reply] | Pass:
         """An officer's chat, or a chat redeeming an invite; anything else passes on."""
         rt = turn.runtime
+        chat = turn.chat  # a lean turn: the store already says whether the chat is an officer's
+        if chat is not None and not chat.officer and not chat.join_pending and not may_join(turn.message):
+            return PASS
         replies = await self.officer_turn(turn.db, turn.user_key, turn.message, turn.now, calendar=rt.calendar,
                                           catalog=rt.catalog, attachments=rt.attachments)
         return PASS if replies is None else replies

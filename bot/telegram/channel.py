@@ -59,7 +59,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from bot import formcopy
 from bot.inbound import BUSY, InboundLimiter, InboundLimits, NoticeGate
@@ -67,8 +66,8 @@ from bot.notifier import Limits
 from dialogs.i18n import N_
 from dialogs.messages import Ask, ChoiceOut, Incoming, IncomingFile, reply_from_json, reply_to_json
 from storage.attachments import download_name
+from storage.chatstore import ChatTx
 from storage.db import unavailable
-from storage.models import Conversation
 
 from .handlers import FEED_KEY, UNREADABLE, PollingIngress, Turn, build_router
 from .i18n import ChatLocaleMiddleware, make_i18n
@@ -78,6 +77,8 @@ from .inbox import (
     FeedCtx,
     FlushJob,
     InboxRepo,
+    LeanInbox,
+    OrmTurnRecord,
     UpdateJob,
     chat_of,
     media_group_of,
@@ -383,11 +384,16 @@ class TelegramChannel:
         chat = chat_of(raw)
         key = f"telegram:{chat}" if chat is not None else None
         limited = key is not None and not self.inbound.allow_chat(key)
-        async with self.sm() as db, db.begin():
-            repo = InboxRepo(db)
-            row_id = await repo.accept(self.bot_id, raw, key, _utcnow())
-            if row_id is not None and limited:
-                await repo.failed_attempt(row_id, "RateLimited", _utcnow(), final=True)
+        chats = getattr(self.runtime, "chats", None)
+        if chats is not None and not limited:  # the hot path: one INSERT on the runtime's driver-level store
+            async with chats.write() as tx:
+                row_id = await LeanInbox(tx).accept(self.bot_id, raw, key, _utcnow())
+        else:
+            async with self.sm() as db, db.begin():
+                repo = InboxRepo(db)
+                row_id = await repo.accept(self.bot_id, raw, key, _utcnow())
+                if row_id is not None and limited:
+                    await repo.failed_attempt(row_id, "RateLimited", _utcnow(), final=True)
         if row_id is None:
             self.stats.duplicates += 1
             log.info("telegram: duplicate update %s ignored", raw.get("update_id"))
@@ -511,6 +517,11 @@ class TelegramChannel:
         await self._replies_sent(job.row_id)
 
     async def _replies_sent(self, row_id: int) -> None:
+        chats = getattr(self.runtime, "chats", None)
+        if chats is not None:
+            async with chats.write() as tx:
+                await LeanInbox(tx).replies_sent(row_id)
+            return
         async with self.sm() as db, db.begin():
             await InboxRepo(db).replies_sent(row_id)
 
@@ -731,15 +742,24 @@ class TelegramChannel:
         if p is None:
             await self._stale(query)
             return None
-        async with self.sm() as db:
-            repo = ChatRepo(db)
-            if p.kind == "p":
-                btn = await repo.button(p.token, key)
-                choices = btn.choices if btn is not None else []
-            else:
-                state = await repo.get(key)
-                if state is not None and state.ask_token:
-                    self._remember_token(chat_id, state.ask_token)
+        state: Any = None
+        chats = getattr(self.runtime, "chats", None)
+        if chats is not None:  # the hot path: two columns of one row, on the driver, no write lock
+            async with chats.read() as tx:
+                if p.kind == "p":
+                    choices = await LeanInbox(tx).button_choices(p.token, key) or []
+                else:
+                    state = await LeanInbox(tx).asked(key)
+        else:
+            async with self.sm() as db:
+                repo = ChatRepo(db)
+                if p.kind == "p":
+                    btn = await repo.button(p.token, key)
+                    choices = btn.choices if btn is not None else []
+                else:
+                    state = await repo.get(key)
+        if state is not None and state.ask_token:
+            self._remember_token(chat_id, state.ask_token)
         if p.kind == "p":
             if not p.arg.isdigit() or int(p.arg) >= len(choices):
                 await self._stale(query)
@@ -802,26 +822,22 @@ class TelegramChannel:
     async def _record_turn(self, db, key: str, replies: Sequence[Any], rows: Sequence[int],
                            expect_token: str | None, box: dict[str, Any], *, strict: bool) -> None:
         """Inside the step's transaction (or right after it): the inbox rows are done, and the chat's
-        keyboard state follows the new question."""
+        keyboard state follows the new question. ``db`` is the ORM session, or the lean step's transaction
+        (storage/chatstore.py), whose statements :class:`LeanInbox` writes."""
         now = _utcnow()
-        if rows:
-            repo = InboxRepo(db)
-            if strict:  # the conversation is locked: updates of this chat are applied in update_id order
-                where = await repo.order(self.bot_id, key, rows)
-                if where == "processed":
-                    raise AlreadyProcessed()
-                if where == "older":
-                    raise OutOfOrder()
-                if where == "late":
-                    raise LateUpdate()
-        chats = ChatRepo(db)
-        prev = await chats.get(key, lock=strict)
+        rec = LeanInbox(db) if isinstance(db, ChatTx) else OrmTurnRecord(db, self.runtime.conversation_key)
+        if rows and strict:  # the conversation is locked: updates of this chat are applied in update_id order
+            where = await rec.order(self.bot_id, key, rows)
+            if where == "processed":
+                raise AlreadyProcessed()
+            if where == "older":
+                raise OutOfOrder()
+            if where == "late":
+                raise LateUpdate()
+        prev = await rec.chat(key, lock=strict)
         if expect_token is not None and (prev is None or prev.ask_token != expect_token):
             raise StaleButton()
-        conv_key = await self.runtime.conversation_key(db, key)  # a linked chat speaks its account's language
-        lang = (await db.execute(select(Conversation.lang).where(Conversation.user_key == conv_key))
-                ).scalar_one_or_none()
-        lang = lang or (prev.lang if prev is not None else "vi")
+        lang = await rec.conversation_lang(key) or (prev.lang if prev is not None else "vi")
         st = ask_state(replies)
         values: dict[str, Any] = {"lang": lang, "reply_keyboard": bool(st and st.contact_keyboard)}
         if st is not None:
@@ -831,10 +847,10 @@ class TelegramChannel:
             box["token"] = prev.ask_token
         box["lang"] = lang
         box["remove"] = bool(prev is not None and prev.reply_keyboard) and not (st and st.contact_keyboard)
-        await chats.put(key, prev, **values)
+        await rec.put_chat(key, now, **values)
         if rows:  # processed; the replies kept until sent: a process killed after this commit sends them at start
-            n = await InboxRepo(db).mark_done(rows, now, hold={"list": [reply_to_json(r) for r in replies],
-                                                               "lang": lang, "remove": box["remove"]})
+            n = await rec.mark_done(rows, now, hold={"list": [reply_to_json(r) for r in replies],
+                                                     "lang": lang, "remove": box["remove"]})
             if strict and n != len(rows):
                 raise AlreadyProcessed()
             box["held"] = rows[-1]
@@ -848,6 +864,7 @@ class TelegramChannel:
                 if self.hooks:
                     async def hook(db, replies):
                         await self._record_turn(db, key, replies, feed.rows, turn.expect_token, box, strict=True)
+                    hook.lean = True  # type: ignore[attr-defined]  # it also records on the lean step's transaction
                     replies = await (rt.start(key, tx_hook=hook) if turn.start
                                      else rt.handle(key, turn.incoming, tx_hook=hook))
                 else:

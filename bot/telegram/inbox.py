@@ -11,10 +11,11 @@ process starts are processed again, in order.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import traceback
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.channel_models import TelegramButton, TelegramChat, TelegramUpdate
 from storage.db import rowcount
+from storage.models import Conversation
+
+from ..pipeline import NeedsDatabase
 
 log = logging.getLogger("dvcbot.telegram.inbox")
 
@@ -283,3 +287,142 @@ class ChatQueues:
         self.queues.clear()
         self.tasks.clear()
         self.idle.set()
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class ChatState:
+    """What :class:`LeanInbox` reads of a ``telegram_chats`` row (the fields a step's record needs)."""
+
+    lang: str
+    ask_token: str | None
+    reply_keyboard: bool
+
+
+@dataclass
+class AskedState:
+    """The question a chat's buttons belong to: its token, choices ([value, label]), navigation, selection."""
+
+    ask_token: str | None
+    ask_choices: list[Any]
+    ask_nav: list[Any]
+    selection: list[Any]
+
+
+def _json_list(value: Any) -> list[Any]:
+    if isinstance(value, str | bytes):
+        value = json.loads(value)
+    return list(value) if isinstance(value, list) else []
+
+
+class OrmTurnRecord:
+    """What recording a step needs, on the ORM (the step's session): the twin of :class:`LeanInbox`."""
+
+    def __init__(self, db: AsyncSession, conversation_key: Callable[[AsyncSession, str], Awaitable[str]]):
+        self.db, self.inbox, self.chats = db, InboxRepo(db), ChatRepo(db)
+        self._conversation_key = conversation_key
+        self._row: TelegramChat | None = None
+
+    async def order(self, bot_id: int, chat_key: str, rows: Sequence[int]) -> str | None:
+        return await self.inbox.order(bot_id, chat_key, rows)
+
+    async def chat(self, chat_key: str, *, lock: bool = True) -> ChatState | None:
+        self._row = row = await self.chats.get(chat_key, lock=lock)
+        return ChatState(row.lang or "vi", row.ask_token, bool(row.reply_keyboard)) if row is not None else None
+
+    async def conversation_lang(self, user_key: str) -> str | None:
+        key = await self._conversation_key(self.db, user_key)  # a linked chat speaks its account's language
+        return (await self.db.execute(select(Conversation.lang).where(Conversation.user_key == key))
+                ).scalar_one_or_none()
+
+    async def put_chat(self, chat_key: str, now: datetime, **values: Any) -> None:
+        await self.chats.put(chat_key, self._row, **values)
+
+    async def mark_done(self, rows: Sequence[int], now: datetime, *, hold: dict[str, Any]) -> int:
+        return await self.inbox.mark_done(rows, now, hold=hold)
+
+
+class LeanInbox:
+    """The statements of the hot path (storing an update, recording a step, marking its replies sent) on the
+    runtime's driver-level store (storage/chatstore.py) instead of the ORM: the same rows, the same meaning as
+    :class:`InboxRepo` and :class:`ChatRepo`. Written once with ``?`` placeholders for SQLite and PostgreSQL."""
+
+    def __init__(self, tx: Any):  # a storage.chatstore.ChatTx
+        self.tx = tx
+
+    async def accept(self, bot_id: int, raw: dict[str, Any], chat_key: str | None, now: datetime) -> int | None:
+        rows = await self.tx.fetch(
+            "INSERT INTO telegram_updates (bot_id, update_id, chat_key, payload, status, attempts, received_at) "
+            "VALUES (?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT (bot_id, update_id) DO NOTHING RETURNING id",
+            bot_id, int(raw["update_id"]), chat_key, self.tx.json(raw), self.tx.time(now))
+        return rows[0][0] if rows else None
+
+    async def order(self, bot_id: int, chat_key: str, rows: Sequence[int]) -> str | None:
+        """:meth:`InboxRepo.order` for one update (an album's parts take the ORM path)."""
+        if len(rows) != 1:
+            raise NeedsDatabase()
+        row = rows[0]
+        found = await self.tx.fetch("SELECT update_id, status FROM telegram_updates WHERE id = ?", row)
+        if not found:
+            return None
+        uid, status = found[0]
+        if status != "pending":
+            return "processed"
+        older = await self.tx.fetch(
+            "SELECT id FROM telegram_updates WHERE bot_id = ? AND chat_key = ? AND id <> ? AND status = 'pending' "
+            "AND update_id < ? LIMIT 1", bot_id, chat_key, row, uid)
+        if older:
+            return "older"
+        newer = await self.tx.fetch(
+            "SELECT id FROM telegram_updates WHERE bot_id = ? AND chat_key = ? AND id <> ? "
+            "AND status IN ('done', 'replying') AND update_id > ? LIMIT 1", bot_id, chat_key, row, uid)
+        return "late" if newer else None
+
+    async def chat(self, chat_key: str, *, lock: bool = True) -> ChatState | None:
+        lock_sql = " FOR UPDATE" if self.tx.dialect == "postgresql" else ""  # (SQLite: the step holds the lock)
+        rows = await self.tx.fetch("SELECT lang, ask_token, reply_keyboard FROM telegram_chats WHERE chat_key = ?"
+                                   + (lock_sql if lock else ""), chat_key)
+        return ChatState(rows[0][0] or "vi", rows[0][1], bool(rows[0][2])) if rows else None
+
+    async def asked(self, chat_key: str) -> AskedState | None:
+        """The question the chat's buttons belong to (read when a button is pressed)."""
+        rows = await self.tx.fetch("SELECT ask_token, ask_choices, ask_nav, selection FROM telegram_chats "
+                                   "WHERE chat_key = ?", chat_key)
+        if not rows:
+            return None
+        token, choices, nav, selection = rows[0]
+        return AskedState(token, _json_list(choices), _json_list(nav), _json_list(selection))
+
+    async def button_choices(self, token: str, chat_key: str) -> list[Any] | None:
+        """A notification's buttons (:meth:`ChatRepo.button`)."""
+        rows = await self.tx.fetch("SELECT choices FROM telegram_buttons WHERE token = ? AND chat_key = ?",
+                                   token, chat_key)
+        return _json_list(rows[0][0]) if rows else None
+
+    async def conversation_lang(self, user_key: str) -> str | None:
+        rows = await self.tx.fetch("SELECT lang FROM conversations WHERE user_key = ?", user_key)
+        return rows[0][0] if rows else None
+
+    async def put_chat(self, chat_key: str, now: datetime, **values: Any) -> None:
+        """Insert or update the chat's row with ``values`` (lang, reply_keyboard, and the ask's token, kind,
+        choices, nav and selection when a question was asked)."""
+        cols = {"lang": "vi", "ask_choices": [], "ask_nav": [], "selection": [], "reply_keyboard": False, **values}
+        names = list(cols)
+        params = [self.tx.json(v) if n in ("ask_choices", "ask_nav", "selection") else v for n, v in cols.items()]
+        sets = ", ".join(f"{n} = excluded.{n}" for n in names if n in values) + ", updated_at = excluded.updated_at"
+        await self.tx.execute(
+            f"INSERT INTO telegram_chats (chat_key, {', '.join(names)}, updated_at) VALUES "
+            f"(?, {', '.join('?' for _ in names)}, ?) ON CONFLICT (chat_key) DO UPDATE SET {sets}",
+            chat_key, *params, self.tx.time(now))
+
+    async def mark_done(self, rows: Sequence[int], now: datetime, *, hold: dict[str, Any]) -> int:
+        """:meth:`InboxRepo.mark_done` of one row holding the turn's replies."""
+        if len(rows) != 1:
+            raise NeedsDatabase()
+        return await self.tx.execute(
+            "UPDATE telegram_updates SET status = 'replying', payload = ?, processed_at = ? "
+            "WHERE id = ? AND status = 'pending'", self.tx.json({"replies": hold}), self.tx.time(now), rows[0])
+
+    async def replies_sent(self, row: int) -> None:
+        await self.tx.execute("UPDATE telegram_updates SET status = 'done', payload = '{}' "
+                              "WHERE id = ? AND status = 'replying'", row)

@@ -26,7 +26,7 @@ Sub-dialogs (``Session.pending``) are typed values from dialogs/pending.py.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from ..catalog import Catalog
 from .collect import Collect, EngineTurn
@@ -75,7 +75,9 @@ class Engine(Dispatch, Results, Prompts, Collect, Names, Menu, Eligibility, Revi
              IdCardSteps):
     """Drives sessions through procedures defined in the catalogue."""
 
-    def __init__(self, catalog: Catalog, *, today: Callable[[], date] | None = None):
+    def __init__(self, catalog: Catalog, *, today: Callable[[], date] | None = None,
+                 now: Callable[[], datetime] | None = None):
         self.catalog = catalog
         self.today = today or date.today
+        self.now = now or (lambda: datetime.now().astimezone())
         self.machine = new_machine()

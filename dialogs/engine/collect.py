@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import kinds
+from .. import kinds, spelling
 from ..expr import compile_expr
 from ..form import Slot, previous
 from ..i18n import translator
@@ -25,6 +25,7 @@ class EngineTurn:
         self.engine, self.session, self.out = engine, session, out
         self.t = translator(session.lang)
         self.today = engine.today()
+        self.now = engine.now()
 
     @property
     def pending(self) -> Pending | None:
@@ -109,6 +110,8 @@ class Collect(EngineParts):
                 return
             return self.reject(session, exc, out)
         if f.kind == "name" and msg.choice is None and self.propose_name(session, slot, raw, value, out):
+            return
+        if f.spelling == spelling.PLACES and msg.choice is None and self.propose_place(session, slot, value, out):
             return
         self.accept(session, slot, value, out)
 

@@ -71,8 +71,16 @@ class Menu(EngineParts):
                                              code=session.last_dossier)))
                 return self.menu_ask(session, out)
             value = parsing.match_choice(text, [(c.value, c.label) for c in choices])
-            if value is None:
+            decision = None
+            if value is not None and not text.strip().isdigit() and fold(text) != fold(self._label_of(choices, value)):
+                # words found inside one menu title ("hỗ trợ mai táng" in the death group's) are a guess: the
+                # NLU, which weighs each procedure's own phrases, is followed when it ranks another first
                 decision = nlu.decide(text, self.catalog)
+                first = decision.procedure or (decision.candidates[0] if decision.candidates else value)
+                if first != value:
+                    value = None
+            if value is None:
+                decision = decision or nlu.decide(text, self.catalog)
                 if decision.procedure in self.catalog.procedures:
                     value = decision.procedure
                 elif decision.other_service:
@@ -93,6 +101,10 @@ class Menu(EngineParts):
                                            error=True))
             return self.menu_ask(session, out)
         return self.begin(session, value, out)
+
+    @staticmethod
+    def _label_of(choices: list[ChoiceOut], value: str) -> str:
+        return next((c.label for c in choices if c.value == value), value)
 
     def offer_candidates(self, session: Session, candidates: list[str], out: Outcome) -> None:
         _ = translator(session.lang)

@@ -1,16 +1,17 @@
-"""Names typed without diacritics: the usual spelling is proposed, and the citizen picks one."""
+"""Names of people and places typed without diacritics: the usual spelling is proposed, and the citizen picks
+one or keeps what they typed."""
 from __future__ import annotations
 
 from typing import Any
 
-from .. import nlu, parsing
+from .. import nlu, parsing, spelling
 from ..form import Slot
 from ..i18n import translator
 from ..kinds import parse_value
 from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, Ask, ChoiceOut, Incoming, Message
 from ..pending import NameConfirm, Revisit
 from ..protocol import Outcome
-from .commands import is_yes, plausible_name
+from .commands import is_no, is_yes, plausible_name
 from .parts import EngineParts
 from .session import Session
 
@@ -36,6 +37,18 @@ class Names(EngineParts):
         self.name_confirm_ask(session, out)
         return True
 
+    def propose_place(self, session: Session, slot: Slot, value: Any, out: Outcome) -> bool:
+        """A place typed without diacritics ("xa hai hau, nam dinh") that the lists of places spell: ask
+        before it goes on a form (True: asked). Nothing found: kept as typed."""
+        spellings = spelling.restore_place(value) if isinstance(value, str) else []
+        if not spellings:
+            return False
+        session.pending = NameConfirm(path=slot.path, proposal=spellings[0], typed=value,
+                                      others=spellings[1:] or None, place=True)
+        out.accepted = True
+        self.name_confirm_ask(session, out)
+        return True
+
     def on_name_confirm(self, session: Session, pending: NameConfirm, msg: Incoming, text: str,
                         command: str | None, out: Outcome) -> None:
         """The citizen typed a name without diacritics; we proposed the usual spelling."""
@@ -46,8 +59,14 @@ class Names(EngineParts):
             session.pending = None
             return self.prompt(session, out)
         options = [*pending.options(), ("typed", pending.typed)]
+        if pending.place:  # “Đúng” (or the spellings) / “Giữ như đã gõ”
+            options = [*(pending.options() if pending.others else [("proposal", _("Đúng"))]),
+                       ("typed", _("Giữ như đã gõ"))]
         retyped = bool(text) and command is None and msg.choice is None and not text.isascii() \
-            and plausible_name(text) and len(text.split()) >= 2 and text not in dict(options).values()
+            and ((pending.place and not is_yes(text) and not is_no(text))
+                 or (plausible_name(text) and len(text.split()) >= 2)) \
+            and text not in dict(options).values() \
+            and not (pending.place and parsing.match_choice(text, options) is not None)
         if retyped:  # typed again with diacritics, not one of ours: their spelling
             session.pending = Revisit(path=pending.path)
             return self.on_collect(session, msg, text, None, out)
@@ -56,7 +75,10 @@ class Names(EngineParts):
         if value is None and text:
             if is_yes(text) and pending.proposal and not pending.others:
                 value = "proposal"
-            elif command is None and plausible_name(text) and len(text.split()) >= 2:
+            elif pending.place and command is None and is_no(text):  # not that place: the question again
+                session.pending = Revisit(path=pending.path)
+                return self.prompt(session, out)
+            elif command is None and (pending.place or (plausible_name(text) and len(text.split()) >= 2)):
                 # a full name typed again, their way: take it as typed (one word is rather an early answer)
                 session.pending = Revisit(path=pending.path)
                 return self.on_collect(session, msg, text, None, out)
@@ -66,7 +88,10 @@ class Names(EngineParts):
         if value is None and command == "cancel":
             return self.ask_cancel(session, msg, text, out)  # “không” comes back to this question
         if value is None and command == "help":
-            out.replies.append(Message(_("Trợ lý đoán cách viết có dấu của tên bạn vừa gõ. Chọn cách viết đúng, "
+            out.replies.append(Message(_("Trợ lý đoán cách viết có dấu của địa danh bạn vừa gõ, theo danh sách "
+                                         "tỉnh, xã (cả tên cũ trước năm 2025). Chọn cách viết đúng, chọn “Giữ như "
+                                         "đã gõ”, hoặc gõ lại có dấu.") if pending.place else
+                                       _("Trợ lý đoán cách viết có dấu của tên bạn vừa gõ. Chọn cách viết đúng, "
                                          "chọn “Giữ như tôi gõ”, hoặc gõ lại tên có dấu.")))
             return self.name_confirm_ask(session, out)
         if value is None:
@@ -97,6 +122,17 @@ class Names(EngineParts):
         _ = translator(session.lang)
         p = session.pending
         assert isinstance(p, NameConfirm)
+        if p.place:
+            if p.others:
+                choices = [ChoiceOut(v, spelled) for v, spelled in p.options()]
+                text = _("Ý bạn là nơi nào dưới đây? Chọn cách viết đúng, hoặc gõ lại có dấu.")
+            else:
+                choices = [ChoiceOut("proposal", _("Đúng"))]
+                text = _("Ý bạn là: {place}?", place=p.proposal)
+            choices.append(ChoiceOut("typed", _("Giữ như đã gõ")))
+            out.replies.append(Ask(text=text, procedure=session.procedure, field=p.path, kind="choice",
+                                   choices=tuple(choices), nav=(NAV_BACK, NAV_HELP, NAV_CANCEL)))
+            return
         if not p.proposal:
             text = _("Bạn gõ tên “{name}” không dấu. Để ghi đúng trên giấy tờ, vui lòng gõ lại họ tên có dấu "
                      "(ví dụ: Vũ Thị Nông), hoặc chọn “Giữ như tôi gõ”.", name=p.typed)

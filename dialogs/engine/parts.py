@@ -4,7 +4,7 @@ other: the shared attributes and the public methods one part calls on another. E
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from transitions import Machine
@@ -22,6 +22,7 @@ from .session import Session
 class EngineParts:
     catalog: Catalog
     today: Callable[[], date]
+    now: Callable[[], datetime]
     machine: Machine
 
     # prompts.py
@@ -85,6 +86,9 @@ class EngineParts:
 
     # names.py
     def propose_name(self, session: Session, slot: Slot, raw: str, value: Any, out: Outcome) -> bool:
+        raise NotImplementedError
+
+    def propose_place(self, session: Session, slot: Slot, value: Any, out: Outcome) -> bool:
         raise NotImplementedError
 
     def on_name_confirm(self, session: Session, pending: NameConfirm, msg: Incoming, text: str,

@@ -32,6 +32,7 @@ from . import (
     bank_account,
     choice,
     confirm,
+    consent,
     email,
     id_card,
     id_number,
@@ -49,7 +50,7 @@ from .attachment import ACCEPT_MIME, accepted_mimes
 from .base import NO_VALUE, AskParts, Kind, Turn
 
 MODULES = (text, name, date_kind, id_number, phone, email, number, money, choice, multi_choice, yes_no,
-           address, attachment, confirm, bank, bank_account, id_card)
+           address, attachment, confirm, consent, bank, bank_account, id_card)
 REGISTRY: dict[str, Kind] = {m.KIND.name: m.KIND for m in MODULES}
 _TEXT = REGISTRY["text"]
 

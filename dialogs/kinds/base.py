@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ..i18n import N_, Translator
@@ -35,6 +35,7 @@ class Turn(Protocol):
     out: Outcome
     t: Translator
     today: date
+    now: datetime  # aware, the runtime's clock
 
     @property
     def pending(self) -> Pending | None: ...

@@ -1,0 +1,368 @@
+"""The per-message hot path's store: one chat's rows read, changed and written in one transaction, on the driver.
+
+An ordinary chat step (an answer typed or a button pressed, in a chat that is not an officer's and not linked to
+another chat) needs only the chat's conversation row and its draft rows. This store reads them in two
+statements, together with the flags that decide whether the step is an ordinary one (the chat is an officer's;
+an officer's invite waits for this chat's answer; the chat is linked to an account), and writes them back,
+without the ORM:
+
+* **SQLite** (the embedded default): one connection per database file, used by one step at a time, FIFO (an
+  ``asyncio.Lock``), directly on the event loop's thread: the statements of a step take tens of microseconds,
+  less than a hop to a worker thread. ``BEGIN IMMEDIATE`` takes the write lock without waiting: when another
+  process (or the ORM's pool in this one) holds it, the step waits on the event loop (``asyncio.sleep``, backing
+  off) instead of blocking the loop in SQLite's busy handler, up to ``DVCBOT_DB_BUSY_SECONDS``.
+* **PostgreSQL**: an asyncpg pool; ``SELECT … FOR UPDATE`` of the conversation row (the same row lock the ORM
+  path takes, so both paths and several processes keep one chat's steps in order), prepared statements (asyncpg
+  caches them per connection), no ping per step. A chat without a conversation row yet is not served here
+  (:class:`NotHere`): its first step goes through the ORM path, which handles two processes creating it at once.
+
+Everything else (officers, dossiers, reports, the channels' inboxes) stays with SQLAlchemy. Durability is the
+ORM path's: the step's rows are committed before its replies are sent (WAL with ``synchronous=NORMAL`` on SQLite,
+as the ORM's connections use). Draft answers are encrypted exactly as :class:`storage.crypto.EncryptedJSON`
+stores them, so either path reads what the other wrote.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .crypto import PREFIX, decrypt_text, encrypt_text
+
+
+class NotHere(Exception):
+    """This step needs more than the chat's own rows: run it on the ORM path instead (nothing was written)."""
+
+
+@dataclass
+class ChatRows:
+    """What one statement tells about a chat, and its stored conversation and drafts."""
+
+    user_key: str
+    officer: bool = False  # the chat is an officer's (the officer chat answers it)
+    join_pending: bool = False  # an officer's invite waits for this chat's “yes/no”
+    primary_key: str | None = None  # the conversation of the account the chat is linked to, if any
+    data: dict[str, Any] | None = None  # the conversation row (None: the chat has none yet)
+    lang: str | None = None
+    revision: int | None = None
+    drafts: list[dict[str, Any]] = field(default_factory=list)  # id, procedure, version, answers, history, revision
+
+    @property
+    def linked(self) -> bool:
+        return self.primary_key is not None and self.primary_key != self.user_key
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _answers_out(answers: dict[str, Any]) -> str:
+    """A draft's answers as the column holds them: one encrypted JSON string, as JSON."""
+    return _dump(encrypt_text(_dump(answers)))
+
+
+def _answers_in(stored: Any) -> dict[str, Any]:
+    value = json.loads(stored) if isinstance(stored, str) else stored
+    if isinstance(value, str) and value.startswith(PREFIX):
+        value = json.loads(decrypt_text(value))
+    return value if isinstance(value, dict) else {}
+
+
+def _json_in(stored: Any) -> Any:
+    return json.loads(stored) if isinstance(stored, str | bytes) else stored
+
+
+def _sqlite_time(at: datetime) -> str:
+    """An instant as SQLAlchemy's SQLite ``DateTime`` stores it (UTC wall time, no offset)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+class ChatTx:
+    """One transaction on the driver: a step's on one chat (its rows, :attr:`rows`, and :meth:`save`), or a
+    channel's own small write (:meth:`ChatStore.write`: its inbox). :meth:`execute` and :meth:`fetch` run a
+    channel's statements in it, written with ``?`` placeholders for either database; :meth:`time` and
+    :meth:`json` give a value as the column's type wants it."""
+
+    def __init__(self, store: ChatStore, conn: Any, rows: ChatRows | None):
+        self.store, self.conn = store, conn
+        self._rows = rows
+        self.dialect = store.dialect
+
+    @property
+    def rows(self) -> ChatRows:
+        if self._rows is None:
+            raise RuntimeError("a write transaction holds no chat's rows")
+        return self._rows
+
+    async def save(self, data: dict[str, Any], lang: str, drafts: Iterable[dict[str, Any]], deleted: Iterable[str],
+                   now: datetime) -> None:
+        await self.store.save(self, data, lang, list(drafts), list(deleted), now)
+
+    async def execute(self, sql: str, *params: Any) -> int:
+        """Run one statement; the rows it touched."""
+        return await self.store.execute(self, sql, params)
+
+    async def fetch(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Run one query; its rows as tuples (a JSON column comes back as its text)."""
+        return await self.store.fetch(self, sql, params)
+
+    def time(self, at: datetime) -> Any:
+        return _sqlite_time(at) if self.dialect == "sqlite" else at
+
+    @staticmethod
+    def json(value: Any) -> str:
+        return _dump(value)
+
+
+class ChatStore:
+    """The driver-level store of one database (:func:`open_chat_store`)."""
+
+    dialect = ""
+
+    @asynccontextmanager
+    async def transaction(self, user_key: str) -> AsyncIterator[ChatTx]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    async def save(self, tx: ChatTx, data: dict[str, Any], lang: str, drafts: list[dict[str, Any]],
+                   deleted: list[str], now: datetime) -> None:
+        raise NotImplementedError
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[ChatTx]:
+        """A small transaction of a channel's own rows (storing an inbound update), on the same writer."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[ChatTx]:
+        """Queries outside a write transaction (a pressed button's question): no write lock is taken."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    async def execute(self, tx: ChatTx, sql: str, params: tuple[Any, ...]) -> int:
+        raise NotImplementedError
+
+    async def fetch(self, tx: ChatTx, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------------------------------------------
+# SQLite
+
+_SQLITE_LOAD = """
+SELECT EXISTS(SELECT 1 FROM officers WHERE user_key = :u),
+       EXISTS(SELECT 1 FROM officers WHERE invite_hash IS NOT NULL AND json_valid(chat_state)
+                                     AND json_extract(chat_state, '$.join_chat') = :u),
+       (SELECT a.primary_key FROM account_identities i JOIN accounts a ON a.id = i.account_id WHERE i.user_key = :u),
+       c.data, c.lang, c.revision
+FROM (SELECT 1) LEFT JOIN conversations c ON c.user_key = :u"""
+_SQLITE_DRAFTS = ("SELECT id, procedure_id, procedure_version, answers, history, revision FROM drafts "
+                  "WHERE user_key = ? ORDER BY created_at")
+
+
+class SqliteChatStore(ChatStore):
+    dialect = "sqlite"
+
+    def __init__(self, path: str, busy_seconds: float = 30.0):
+        self.path = path
+        self.busy_seconds = busy_seconds
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.execute("PRAGMA busy_timeout=0")  # never wait inside SQLite: the event loop waits instead
+        self._gate: asyncio.Lock | None = None
+
+    async def _begin(self) -> None:
+        deadline = time.monotonic() + self.busy_seconds
+        pause = 0.0005
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.02)
+
+    @asynccontextmanager
+    async def transaction(self, user_key: str) -> AsyncIterator[ChatTx]:
+        async with self._tx(user_key) as tx:
+            yield tx
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[ChatTx]:
+        async with self._tx(None) as tx:
+            yield tx
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[ChatTx]:
+        if self._gate is None:
+            self._gate = asyncio.Lock()
+        async with self._gate:  # (never inside another coroutine's open transaction on this connection)
+            yield ChatTx(self, self.conn, None)  # autocommit SELECTs: WAL readers take no lock
+
+    @asynccontextmanager
+    async def _tx(self, user_key: str | None) -> AsyncIterator[ChatTx]:
+        if self._gate is None:
+            self._gate = asyncio.Lock()
+        async with self._gate:  # one transaction at a time on this connection, in the order they came
+            await self._begin()
+            try:
+                yield ChatTx(self, self.conn, None if user_key is None else self._load(user_key))
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def _load(self, user_key: str) -> ChatRows:
+        officer, join, primary, data, lang, revision = self.conn.execute(_SQLITE_LOAD, {"u": user_key}).fetchone()
+        rows = ChatRows(user_key, bool(officer), bool(join), primary,
+                        _json_in(data) if data is not None else None, lang, revision)
+        rows.drafts = [{"id": i, "procedure": p, "version": v, "answers": _answers_in(a), "history": _json_in(h) or [],
+                        "revision": r} for i, p, v, a, h, r in self.conn.execute(_SQLITE_DRAFTS, (user_key,))]
+        return rows
+
+    async def save(self, tx: ChatTx, data: dict[str, Any], lang: str, drafts: list[dict[str, Any]],
+                   deleted: list[str], now: datetime) -> None:
+        conn, key, at = self.conn, tx.rows.user_key, _sqlite_time(now)
+        if tx.rows.revision is None:
+            conn.execute("INSERT INTO conversations (user_key, data, lang, revision, updated_at) "
+                         "VALUES (?, ?, ?, 1, ?)",
+                         (key, _dump(data), lang, at))
+            tx.rows.revision = 1
+        else:
+            conn.execute("UPDATE conversations SET data = ?, lang = ?, revision = revision + 1, updated_at = ? "
+                         "WHERE user_key = ?", (_dump(data), lang, at, key))
+        for proc in deleted:
+            conn.execute("DELETE FROM drafts WHERE user_key = ? AND procedure_id = ?", (key, proc))
+        for d in drafts:
+            conn.execute(
+                "INSERT INTO drafts (id, user_key, procedure_id, procedure_version, answers, history, revision, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "procedure_version = excluded.procedure_version, answers = excluded.answers, "
+                "history = excluded.history, revision = excluded.revision, updated_at = excluded.updated_at",
+                (d["id"], key, d["procedure"], d["version"], _answers_out(d["answers"]), _dump(d["history"]),
+                 d["revision"], at, at))
+
+    async def execute(self, tx: ChatTx, sql: str, params: tuple[Any, ...]) -> int:
+        return self.conn.execute(sql, params).rowcount
+
+    async def fetch(self, tx: ChatTx, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return self.conn.execute(sql, params).fetchall()
+
+    async def close(self) -> None:
+        self.conn.close()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# PostgreSQL
+
+_PG_LOAD = """
+SELECT c.data::text, c.lang, c.revision,
+       EXISTS(SELECT 1 FROM officers WHERE user_key = $1),
+       EXISTS(SELECT 1 FROM officers WHERE invite_hash IS NOT NULL AND chat_state::jsonb ->> 'join_chat' = $1),
+       (SELECT a.primary_key FROM account_identities i JOIN accounts a ON a.id = i.account_id WHERE i.user_key = $1)
+FROM conversations c WHERE c.user_key = $1 FOR UPDATE OF c"""
+_PG_DRAFTS = ("SELECT id, procedure_id, procedure_version, answers::text, history::text, revision FROM drafts "
+              "WHERE user_key = $1 ORDER BY created_at")
+
+
+def _numbered(sql: str) -> str:
+    """``?`` placeholders as PostgreSQL's ``$1, $2…`` (our statements hold no ``?`` in literals)."""
+    if "?" not in sql:
+        return sql
+    parts = sql.split("?")
+    return parts[0] + "".join(f"${i}{p}" for i, p in enumerate(parts[1:], start=1))
+
+
+class PgChatStore(ChatStore):
+    dialect = "postgresql"
+
+    def __init__(self, pool: Any):
+        self.pool = pool
+
+    @classmethod
+    async def connect(cls, dsn: str, *, size: int = 10) -> PgChatStore:
+        import asyncpg  # type: ignore[import-untyped]
+
+        return cls(await asyncpg.create_pool(dsn, min_size=1, max_size=size))
+
+    @asynccontextmanager
+    async def transaction(self, user_key: str) -> AsyncIterator[ChatTx]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(_PG_LOAD, user_key)
+            if row is None:
+                raise NotHere("no conversation row yet")
+            data, lang, revision, officer, join, primary = row
+            rows = ChatRows(user_key, officer, join, primary, json.loads(data), lang, revision)
+            rows.drafts = [{"id": i, "procedure": p, "version": v, "answers": _answers_in(a),
+                            "history": json.loads(h) or [], "revision": r}
+                           for i, p, v, a, h, r in await conn.fetch(_PG_DRAFTS, user_key)]
+            yield ChatTx(self, conn, rows)
+
+    async def save(self, tx: ChatTx, data: dict[str, Any], lang: str, drafts: list[dict[str, Any]],
+                   deleted: list[str], now: datetime) -> None:
+        conn, key = tx.conn, tx.rows.user_key
+        await conn.execute("UPDATE conversations SET data = $1::json, lang = $2, revision = revision + 1, "
+                           "updated_at = $3 WHERE user_key = $4", _dump(data), lang, now, key)
+        if deleted:
+            await conn.execute("DELETE FROM drafts WHERE user_key = $1 AND procedure_id = ANY($2::text[])",
+                               key, deleted)
+        for d in drafts:
+            await conn.execute(
+                "INSERT INTO drafts (id, user_key, procedure_id, procedure_version, answers, history, revision, "
+                "created_at, updated_at) VALUES ($1, $2, $3, $4, $5::json, $6::json, $7, $8, $8) ON CONFLICT (id) DO "
+                "UPDATE SET procedure_version = excluded.procedure_version, answers = excluded.answers, "
+                "history = excluded.history, revision = excluded.revision, updated_at = excluded.updated_at",
+                d["id"], key, d["procedure"], d["version"], _answers_out(d["answers"]), _dump(d["history"]),
+                d["revision"], now)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[ChatTx]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield ChatTx(self, conn, None)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[ChatTx]:
+        async with self.pool.acquire() as conn:
+            yield ChatTx(self, conn, None)
+
+    async def fetch(self, tx: ChatTx, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in await tx.conn.fetch(_numbered(sql), *params)]
+
+    async def execute(self, tx: ChatTx, sql: str, params: tuple[Any, ...]) -> int:
+        status = await tx.conn.execute(_numbered(sql), *params)
+        try:
+            return int(str(status).rsplit(" ", 1)[-1])
+        except ValueError:
+            return 0
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+async def open_chat_store(url: str, *, busy_seconds: float = 30.0) -> ChatStore | None:
+    """The store for a database URL (as :func:`storage.db.database_url` normalises it), or None where there is
+    none (an in-memory SQLite database: each connection would see its own)."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return None
+        return SqliteChatStore(path, busy_seconds)
+    if url.startswith("postgresql"):
+        return await PgChatStore.connect("postgresql://" + url.split("://", 1)[1])
+    return None
