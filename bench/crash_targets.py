@@ -58,7 +58,7 @@ from sqlalchemy import func, select  # noqa: E402
 from bench import crash_bench  # noqa: E402
 from bench.crash_bench import BotProcess, Inbox, citizen, free_port  # noqa: E402
 from bench.soak_bench import descendants, proc_cpu  # noqa: E402
-from bench.telegram_bench import TOKEN, database, photo  # noqa: E402
+from bench.telegram_bench import database, photo  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
 
 CLI = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]

@@ -49,7 +49,7 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector  # n
 from sqlalchemy import func, select  # noqa: E402
 
 from bench import crash_bench  # noqa: E402
-from bench.telegram_bench import FUNERAL, HEADERS, NOW, SECRET, TOKEN, database, photo  # noqa: E402
+from bench.telegram_bench import FUNERAL, HEADERS, NOW, database, photo  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI, Sent  # noqa: E402
 
 # answers the draft (then the dossier) must hold once the step at this index of FUNERAL was processed
@@ -111,9 +111,8 @@ class Figures:
 async def serve_bot(args: argparse.Namespace) -> None:
     """The bot alone in this process (``--serve-bot``): prints its port, serves until SIGTERM, then writes the
     channel's counters to ``--stats``."""
-    from bench.telegram_bench import NO_INBOUND_LIMITS, NO_LIMITS, OurBot
+    from bench.telegram_bench import OurBot
     from bot.service import Runtime
-    from bot.telegram import TelegramChannel, TelegramConfig
     from storage import keys
     keys.configure(args.var)
     stop = asyncio.Event()
@@ -122,12 +121,7 @@ async def serve_bot(args: argparse.Namespace) -> None:
     async with Runtime(args.db, var_dir=args.var, now=lambda: NOW) as rt:
         fake = FakeTelegramAPI()  # only its base URL and its update helpers are used: the real one is elsewhere
         fake.base_url = args.api_base
-        ours = OurBot.__new__(OurBot)
-        ours.fake = fake
-        ours.channel = TelegramChannel(rt, TelegramConfig(
-            token=TOKEN, api_base=args.api_base, secret=SECRET, limits=NO_LIMITS, inbound=NO_INBOUND_LIMITS,
-            max_concurrency=args.bot_concurrency))
-        await ours.start()
+        ours = await OurBot(rt, fake, args.bot_concurrency).start()  # rate limits off, the notifier in-process
         print(f"PORT {ours.poster.url.split(':')[2].split('/')[0]}", flush=True)
         await stop.wait()
         await ours.channel.join(timeout=60)

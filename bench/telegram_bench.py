@@ -112,6 +112,7 @@ class Result:
     conversations: int = 0
     cpu: float = 0.0  # seconds of CPU of this process (every thread) over the scenario
     api_calls: int = 0  # Bot API calls the fake API received during the scenario (the notifier's too)
+    late: int = 0  # open loop: updates posted after their scheduled time (their chat's previous turn still ran)
 
     @property
     def rate(self) -> float:
@@ -310,6 +311,53 @@ class OurBot:
                                  f"last messages: {[t[:120] for t in texts[-3:]]}")
         res.conversations += 1
 
+    def funeral_update(self, chat: int, kind: str, arg: str | None) -> dict[str, Any]:
+        f = self.fake
+        if kind == "say":
+            return f.text_update(chat, arg)
+        if kind == "press":
+            return f.press(chat, arg)
+        if kind == "contact":
+            return f.contact_update(chat, arg)
+        return f.photo_update(chat, photo(chat))
+
+    async def open_loop(self, probe: Probe, chat_ids: itertools.count, *, chats: int, rate: float,
+                        seconds: float) -> Result:
+        """An open loop: ``chats`` citizens doing the funeral procedure, their updates scheduled at ``rate`` per
+        second in all (one every ``1/rate`` s, round the chats), whatever the bot does meanwhile. A citizen only
+        answers the question they were asked, so an update whose chat's previous turn is still running goes
+        when that turn ends (counted as *late*). No new update is scheduled after ``seconds``."""
+        res = Result(f"open loop: {chats} chats, {rate:g} updates/s scheduled")
+        period = chats / rate
+        t0 = time.perf_counter()
+        deadline = t0 + seconds
+        late = 0
+
+        async def citizen(i: int, chat: int) -> None:
+            nonlocal late
+            due = t0 + i / rate
+            for n, (kind, arg) in enumerate(FUNERAL):
+                if due >= deadline:
+                    return
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                elif n:
+                    late += 1
+                took = await self.step(probe, chat, self.funeral_update(chat, kind, arg), res)
+                if n == len(FUNERAL) - 1:
+                    res.submit.append(took)
+                    res.conversations += 1
+                due += period
+
+        c0, n0 = time.process_time(), len(self.fake.calls)
+        await asyncio.gather(*(citizen(i, next(chat_ids)) for i in range(chats)))
+        res.seconds = time.perf_counter() - t0
+        res.cpu = time.process_time() - c0
+        res.api_calls = len(self.fake.calls) - n0
+        res.late = late
+        return res
+
     async def menu_texts(self, probe: Probe, chat: int, res: Result, messages: int) -> None:
         await self.step(probe, chat, self.fake.text_update(chat, "/start"), res)
         for i in range(messages - 1):
@@ -423,8 +471,12 @@ async def run_on(args: argparse.Namespace, url: str, db: str, workdir: Path,
             results.append(await load(f"ours: text at the menu, {db}, {c} chats", chat_ids,
                                       lambda chat, res: ours.menu_texts(probe, chat, res, args.messages),
                                       concurrency=c, budget=args.budget, max_chats=args.chats, calls=fake.calls))
+        loop = None
+        if args.open_chats:
+            loop = await ours.open_loop(probe, chat_ids, chats=args.open_chats, rate=args.open_rate,
+                                        seconds=args.open_seconds)
         filed = sum(r.conversations for r in results if "funeral" in r.name) + (0 if args.no_warm_up else 1) \
-            + (1 if before else 0)
+            + (1 if before else 0) + (loop.conversations if loop else 0)
         copies, waited = await ours.follow_ups(filed)
         stats = ours.channel.stats
         failed_calls = [x for x in fake.calls if x.status >= 400]
@@ -446,6 +498,16 @@ async def run_on(args: argparse.Namespace, url: str, db: str, workdir: Path,
             other.remove(x)
         out(f"{r.name}: steps without filing p50 {r.pct(0.5, other):.1f} ms, p99 {r.pct(0.99, other):.1f} ms; "
             f"the filing step (dossier, agency leg, outbox rows) p50 {r.pct(0.5, r.submit):.0f} ms")
+    if loop is not None:
+        steps = sorted(loop.reply)
+        for x in loop.submit:
+            steps.remove(x)
+        out(f"{loop.name}, {args.open_seconds:g} s: {loop.updates} updates ({loop.rate:.0f}/s), {loop.late} posted "
+            f"late (their chat's previous turn still running); reply p50 {loop.pct(0.5):.1f} ms, p99 "
+            f"{loop.pct(0.99):.1f} ms; steps without filing p50 {loop.pct(0.5, steps):.1f} ms, p99 "
+            f"{loop.pct(0.99, steps):.1f} ms; the "
+            f"filing step p50 {loop.pct(0.5, loop.submit):.0f} ms ({len(loop.submit)} filed); CPU {loop.cpu_ms:.2f} "
+            f"ms per update")
     out(f"form copies delivered as documents: {copies} of {filed} dossiers ({waited:.1f} s after the last step)")
     out(f"our channel: {stats.accepted} updates accepted, {stats.turns} turns, {stats.duplicates} duplicates, "
         f"{stats.stale} stale buttons, {stats.failed} failed; Bot API calls with an error: {len(failed_calls)}")
@@ -459,6 +521,11 @@ async def run_on(args: argparse.Namespace, url: str, db: str, workdir: Path,
                        "reply_p50_ours_over_echo": funeral.pct(0.5) / echo.pct(0.5),
                        "reply_p99_ours_over_echo": funeral.pct(0.99) / echo.pct(0.99)},
             "form_copies": {"filed": filed, "delivered": copies},
+            "open_loop": None if loop is None else {
+                "chats": args.open_chats, "rate_scheduled": args.open_rate, "updates": loop.updates,
+                "updates_per_s": loop.rate, "late": loop.late, "reply_p50_ms": loop.pct(0.5),
+                "reply_p99_ms": loop.pct(0.99), "submit_p50_ms": loop.pct(0.5, loop.submit),
+                "cpu_ms_per_update": loop.cpu_ms},
             "channel": {"accepted": stats.accepted, "turns": stats.turns, "stale": stats.stale,
                         "failed": stats.failed, "api_errors": len(failed_calls)}}
 
@@ -473,6 +540,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-warm-up", action="store_true", help="skip the warm-up (one echo chat, one citizen)")
     p.add_argument("--no-menu", action="store_true", help="skip the text-at-the-menu scenario")
     p.add_argument("--no-orm", action="store_true", help="skip the before rows (every step on the ORM path)")
+    p.add_argument("--open-chats", type=int, help="chats of the open-loop run (0: none)")
+    p.add_argument("--open-rate", type=float, help="updates per second the open loop schedules")
+    p.add_argument("--open-seconds", type=float, help="seconds of the open loop's schedule")
     p.add_argument("--pg", metavar="URL", help="run our bot on a fresh database on this PostgreSQL server "
                    "(e.g. postgresql://postgres@127.0.0.1:55433/postgres) instead of a SQLite file")
     p.add_argument("--dir", type=Path, help="work in this folder (default: a temporary one)")
@@ -480,8 +550,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-FULL = dict(budget=8.0, chats=100_000, concurrency=16, messages=20)
-QUICK = dict(budget=0.3, chats=100_000, concurrency=2, messages=10)
+FULL = dict(budget=8.0, chats=100_000, concurrency=16, messages=20, open_chats=500, open_rate=100.0,
+            open_seconds=30.0)
+QUICK = dict(budget=0.3, chats=100_000, concurrency=2, messages=10, open_chats=20, open_rate=20.0, open_seconds=3.0)
 
 
 def main(argv: list[str] | None = None) -> int:

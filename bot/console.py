@@ -27,6 +27,7 @@ from dialogs.messages import (
     Message,
     Reply,
 )
+from storage.chatstore import ChatTx
 from storage.models import Conversation
 
 from . import accounts, formcopy, slipcopy
@@ -115,9 +116,14 @@ async def run_console(runtime: Runtime, user: str, *, jsonl: bool = False, stdin
     lang = ["vi"]  # the conversation's language, read in each step's transaction
 
     async def remember_lang(db, _replies) -> None:
+        if isinstance(db, ChatTx):  # the lean step: the chat's own conversation (storage/chatstore.py)
+            rows = await db.fetch("SELECT lang FROM conversations WHERE user_key = ?", key)
+            lang[0] = (rows[0][0] if rows else None) or "vi"
+            return
         conv = await accounts.conversation_key(db, key)
         lang[0] = (await db.execute(select(Conversation.lang).where(Conversation.user_key == conv))
                    ).scalar_one_or_none() or "vi"
+    remember_lang.lean = True  # type: ignore[attr-defined]
 
     def emit(replies: list[Reply]) -> None:
         if jsonl:

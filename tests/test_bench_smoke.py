@@ -63,14 +63,16 @@ def test_telegram_bench_main_runs_with_tiny_parameters(tmp_path):
     out = io.StringIO()
     with redirect_stdout(out):
         rc = bench.main(["--quick", "--budget", "0", "--chats", "1", "--concurrency", "2", "--messages", "2",
-                         "--no-warm-up", "--dir", str(tmp_path), "--json"])
+                         "--no-warm-up", "--open-chats", "2", "--open-rate", "40", "--open-seconds", "0.1",
+                         "--dir", str(tmp_path), "--json"])
     assert rc == 0
     text = out.getvalue()
     echo_name = "BASELINE bare aiogram echo bot, 2 chats"
     seq_name = "ours: funeral procedure, SQLite file, one chat"
     con_name = "ours: funeral procedure, SQLite file, 2 chats"
     menu_name = "ours: text at the menu, SQLite file, 2 chats"
-    for name in (echo_name, seq_name, con_name, menu_name, "ours/echo throughput", "the filing step"):
+    for name in (echo_name, seq_name, con_name, menu_name, "ours/echo throughput", "the filing step",
+                 "before: ORM step, funeral, SQLite file, one chat", "open loop: 2 chats"):
         assert name in text
     figures = json.loads(text[text.index("\n{") + 1:])
     results = figures["results"]
@@ -82,7 +84,9 @@ def test_telegram_bench_main_runs_with_tiny_parameters(tmp_path):
                                       "reply_p99_ours_over_echo"}
     ch = figures["channel"]
     assert ch["failed"] == 0 and ch["stale"] == 0 and ch["api_errors"] == 0
-    assert ch["turns"] == ch["accepted"] == 2 * bench.UPDATES_PER_CONVERSATION + 2
+    loop = figures["open_loop"]
+    assert loop["updates"] >= 2  # (scheduled for 0.1 s: each chat's first update at least)
+    assert ch["turns"] == ch["accepted"] == 2 * bench.UPDATES_PER_CONVERSATION + 2 + loop["updates"]
 
 
 SOAK_BENCH = BENCH.parent / "soak_bench.py"

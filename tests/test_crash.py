@@ -25,7 +25,7 @@ async def test_kill_minus_nine_of_one_process_loses_nothing(target: str, tmp_pat
     """bench/crash_targets.py: the PDF worker alone, killed while it renders a form copy (the bot replaces it),
     or the console killed while a citizen types the procedure. (Killing the notifier alone makes its claimed
     rows wait for their two-minute lease: the bench runs it, see docs/benchmarks.md.)"""
-    from bench.crash_targets import Figures, TARGETS
+    from bench.crash_targets import TARGETS, Figures
     from bench.crash_targets import report as target_report
     figs = Figures(target=target)
     args = argparse.Namespace(target=target, kills=1 if target == "worker" else 2, chats=2, seed=7, pg=None)

@@ -42,13 +42,14 @@ from bot.telegram.inbox import ChatQueues, safe_traceback
 from dialogs.i18n import N_, translator
 from dialogs.messages import Ask, Incoming, IncomingFile, reply_from_json, reply_to_json
 from storage.attachments import download_name
+from storage.chatstore import ChatTx
 from storage.db import unavailable
 from storage.models import Conversation
 from storage.officers_repo import OfficerRepo
 
 from .client import TEXT_LIMIT, ZaloAPIError, ZaloClient, ZaloError, ZaloNetworkError
 from .files import FILE_LINK_DAYS, FileLinks
-from .inbox import IMAGE_EVENT, TEXT_EVENT, InboxRepo, parse, unwrap
+from .inbox import IMAGE_EVENT, TEXT_EVENT, InboxRepo, LeanZaloInbox, parse, unwrap
 from .render import file_note, render
 from .sending import PUSH_RE, Outbound, ZaloSender, default_limits, make_limiter, pushed_choice
 
@@ -383,11 +384,16 @@ class ZaloChannel:
         as refused (so a redelivery is still a duplicate), and the person asked to wait and send it again."""
         ev = parse(raw)
         limited = ev.chat_key is not None and not self.inbound.allow_chat(ev.chat_key)
-        async with self.sm() as db, db.begin():
-            repo = InboxRepo(db)
-            row_id = await repo.accept(self.bot_id, ev.key, raw, ev.chat_key, _utcnow())
-            if row_id is not None and limited:
-                await repo.failed_attempt(row_id, "RateLimited", _utcnow(), final=True)
+        chats = getattr(self.runtime, "chats", None)
+        if chats is not None and not limited:  # the hot path: one INSERT on the runtime's driver-level store
+            async with chats.write() as tx:
+                row_id = await LeanZaloInbox(tx).accept(self.bot_id, ev.key, raw, ev.chat_key, _utcnow())
+        else:
+            async with self.sm() as db, db.begin():
+                repo = InboxRepo(db)
+                row_id = await repo.accept(self.bot_id, ev.key, raw, ev.chat_key, _utcnow())
+                if row_id is not None and limited:
+                    await repo.failed_attempt(row_id, "RateLimited", _utcnow(), final=True)
         if row_id is None:
             self.stats.duplicates += 1
             log.info("zalo: duplicate update %s ignored", ev.name)
@@ -404,6 +410,11 @@ class ZaloChannel:
         return True
 
     async def _replies_sent(self, row_id: int) -> None:
+        chats = getattr(self.runtime, "chats", None)
+        if chats is not None:
+            async with chats.write() as tx:
+                await LeanZaloInbox(tx).replies_sent(row_id)
+            return
         async with self.sm() as db, db.begin():
             await InboxRepo(db).replies_sent(row_id)
 
@@ -502,12 +513,21 @@ class ZaloChannel:
         hook = None
         if row_id is not None:
             async def hook(db, replies) -> None:
-                repo = InboxRepo(db)
+                hold = {"list": [reply_to_json(r) for r in replies]}
                 # the conversation is locked here: a chat's events are applied in the order they were stored
+                if isinstance(db, ChatTx):  # the lean step's transaction (storage/chatstore.py)
+                    lean = LeanZaloInbox(db)
+                    if await lean.has_older_pending(self.bot_id, chat_key, row_id):
+                        raise _OlderPending()
+                    if await lean.mark_done(row_id, _utcnow(), hold=hold) != 1:
+                        raise _AlreadyDone()
+                    return
+                repo = InboxRepo(db)
                 if await repo.older_pending(self.bot_id, chat_key, row_id):
                     raise _OlderPending()
-                if await repo.mark_done([row_id], _utcnow(), hold={"list": [reply_to_json(r) for r in replies]}) != 1:
+                if await repo.mark_done([row_id], _utcnow(), hold=hold) != 1:
                     raise _AlreadyDone()
+            hook.lean = True  # type: ignore[attr-defined]
         if incoming.text == "/start":
             return await rt.start(chat_key, tx_hook=hook)
         if incoming.text is not None and not incoming.text.startswith("/") and await self._first_contact(chat_key):
@@ -523,6 +543,11 @@ class ZaloChannel:
         """Nobody has talked from this chat yet: no conversation, and not an officer's chat (an officer's turns
         do not create a conversation; greeting them would reset their queue and dossier view every time)."""
         from storage.officers_repo import OfficerRepo
+        chats = getattr(self.runtime, "chats", None)
+        if chats is not None:
+            async with chats.read() as tx:
+                has_conversation, officer, _lang = await LeanZaloInbox(tx).conversation(chat_key)
+            return not has_conversation and not officer
         async with self.sm() as db:
             key = await accounts.conversation_key(db, chat_key)
             found = (await db.execute(select(Conversation.user_key).where(Conversation.user_key == key))).first()
@@ -531,6 +556,10 @@ class ZaloChannel:
             return await OfficerRepo(db).by_user_key(chat_key) is None
 
     async def _lang(self, chat_key: str) -> str:
+        chats = getattr(self.runtime, "chats", None)
+        if chats is not None:
+            async with chats.read() as tx:
+                return (await LeanZaloInbox(tx).conversation(chat_key))[2] or "vi"
         async with self.sm() as db:
             key = await accounts.conversation_key(db, chat_key)
             lang = (await db.execute(select(Conversation.lang).where(Conversation.user_key == key))

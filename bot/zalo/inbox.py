@@ -169,3 +169,42 @@ class InboxRepo:
         await self.db.execute(delete(TelegramButton).where(TelegramButton.chat_key.like(f"{CHANNEL}:%"),
                                                            TelegramButton.created_at < now - keep_choices))
         return rowcount(r) or 0
+
+
+class LeanZaloInbox:
+    """The step's statements of :class:`InboxRepo` on the runtime's driver-level store (storage/chatstore.py):
+    whether an older event of the chat is still pending, and marking the event done holding the turn's replies."""
+
+    def __init__(self, tx: Any):  # a storage.chatstore.ChatTx
+        self.tx = tx
+
+    async def has_older_pending(self, bot_id: str, chat_key: str, row_id: int) -> bool:
+        return bool(await self.tx.fetch("SELECT id FROM zalo_updates WHERE bot_id = ? AND chat_key = ? "
+                                        "AND status = 'pending' AND id < ? LIMIT 1", bot_id, chat_key, row_id))
+
+    async def mark_done(self, row_id: int, now: datetime, *, hold: dict[str, Any]) -> int:
+        return await self.tx.execute(
+            "UPDATE zalo_updates SET status = 'replying', payload = ?, processed_at = ? "
+            "WHERE id = ? AND status = 'pending'", self.tx.json({"replies": hold}), self.tx.time(now), row_id)
+
+    async def accept(self, bot_id: str, event_key: str, raw: dict[str, Any], chat_key: str | None,
+                     now: datetime) -> int | None:
+        rows = await self.tx.fetch(
+            "INSERT INTO zalo_updates (bot_id, event_key, chat_key, payload, status, attempts, received_at) "
+            "VALUES (?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT (bot_id, event_key) DO NOTHING RETURNING id",
+            bot_id, event_key, chat_key, self.tx.json(raw), self.tx.time(now))
+        return rows[0][0] if rows else None
+
+    async def replies_sent(self, row_id: int) -> None:
+        await self.tx.execute("UPDATE zalo_updates SET status = 'done', payload = '{}' "
+                              "WHERE id = ? AND status = 'replying'", row_id)
+
+    async def conversation(self, chat_key: str) -> tuple[bool, bool, str | None]:
+        """(the chat has a conversation, the chat is an officer's, the conversation's language), reading a
+        linked chat's account's conversation."""
+        rows = await self.tx.fetch(
+            "SELECT c.lang, EXISTS(SELECT 1 FROM officers WHERE user_key = ?) FROM (SELECT 1 AS one) AS x "
+            "LEFT JOIN conversations c ON c.user_key = COALESCE((SELECT a.primary_key FROM account_identities i "
+            "JOIN accounts a ON a.id = i.account_id WHERE i.user_key = ?), ?)", chat_key, chat_key, chat_key)
+        lang, officer = rows[0]
+        return lang is not None, bool(officer), lang
