@@ -22,6 +22,8 @@ The check afterwards:
     python bench/crash_bench.py --kills 4 --chats 3  # what the test suite runs (tests/test_crash.py)
     python bench/crash_bench.py --pg postgresql://postgres@127.0.0.1:5432/postgres
     python bench/crash_bench.py --channel zalo --kills 30  # Zalo: choices typed by number, the phone typed
+
+bench/crash_targets.py kills one process alone instead: the notifier, the PDF worker or the console.
 """
 from __future__ import annotations
 

@@ -4,6 +4,11 @@ fpdf2, fontTools and matplotlib are pure Python for the most part and hold the G
 (0.1–0.3 s); in a thread of the process that answers the chats they slow every chat's step down and stall the
 event loop. :func:`run_in_worker` runs a picklable call in one worker process started on first use (spawned,
 so it inherits no database connection or thread), and replaces a worker that died.
+
+Calls wait for the worker here, one at a time per event loop, rather than in the pool's own queue: when the
+worker dies (killed, out of memory), only the call it was running fails with it. Queued in the pool, every call
+waiting behind it would fail too, and a row of the outbox would lose one of its tries to each crash that
+happened while it waited.
 """
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import asyncio
 import logging
 import multiprocessing
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,6 +29,7 @@ T = TypeVar("T")
 
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def worker_pool() -> Executor:
@@ -47,12 +54,20 @@ async def run_in_worker(fn: Callable[..., T], *args: Any, executor: Executor | N
     call made once more."""
     job = partial(fn, *args, **kwargs)
     loop = asyncio.get_running_loop()
+    if executor is not None:
+        return await loop.run_in_executor(executor, job)
+    turn = _turns.setdefault(loop, asyncio.Lock())
+    async with turn:  # one call in the worker at a time: a worker that dies takes only its own call with it
+        return await _run(loop, job)
+
+
+async def _run(loop: asyncio.AbstractEventLoop, job: Callable[[], T]) -> T:
     for attempt in range(2):
-        pool = executor or worker_pool()
+        pool = worker_pool()
         try:
             return await loop.run_in_executor(pool, job)
         except BrokenProcessPool:
-            if executor is not None or attempt == 1:
+            if attempt == 1:
                 raise
             log.warning("the worker process died; starting another")
             _drop_pool(pool)

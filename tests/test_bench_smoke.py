@@ -120,3 +120,21 @@ def test_scaleout_bench_runs_one_citizen_on_one_and_two_processes():
         assert run["citizens"] == 1 and run["updates"] == bench.UPDATES_PER_CONVERSATION
         assert run["reorderings"] == 0, text
     assert rc == 0, text
+
+
+SOAK_BENCH = BENCH.parent / "soak_bench.py"
+
+
+def test_soak_bench_runs_with_tiny_parameters():
+    """bench/soak_bench.py: the bot in its own process, 20 chats over the webhook for a few seconds on a SQLite
+    file; nothing lost or doubled (no timing assertions)."""
+    import subprocess
+    out = subprocess.run([sys.executable, str(SOAK_BENCH), "--quick", "--seconds", "3", "--drain", "30", "--json"],
+                         capture_output=True, text=True, timeout=300, cwd=BENCH.parent.parent)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    for name in ("updates/s", "reply p50 / p99", "ERRORS", "LOSSES", "DUPLICATES", "CPU, bot process"):
+        assert name in out.stdout
+    figures = json.loads(out.stdout[out.stdout.index("\n{") + 1:])
+    assert figures["chats"] == 20 and figures["updates"] >= 20 and figures["ok"]
+    assert figures["errors"] == figures["losses"] == figures["duplicates"] == 0
+    assert figures["channel"]["turns"] == figures["channel"]["accepted"] == figures["updates"]

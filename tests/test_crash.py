@@ -18,3 +18,17 @@ from bench.crash_bench import report, run
 async def test_kill_minus_nine_loses_nothing(channel: str, tmp_path: Path):
     figs = await run(argparse.Namespace(channel=channel, kills=2, chats=2, seed=7, pg=None, keep=False), tmp_path)
     assert figs.ok and figs.kills == 2 and figs.updates >= 2 * 30, report(figs)
+
+
+@pytest.mark.parametrize("target", ["worker", "console"])
+async def test_kill_minus_nine_of_one_process_loses_nothing(target: str, tmp_path: Path):
+    """bench/crash_targets.py: the PDF worker alone, killed while it renders a form copy (the bot replaces it),
+    or the console killed while a citizen types the procedure. (Killing the notifier alone makes its claimed
+    rows wait for their two-minute lease: the bench runs it, see docs/benchmarks.md.)"""
+    from bench.crash_targets import TARGETS, Figures
+    from bench.crash_targets import report as target_report
+    figs = Figures(target=target)
+    args = argparse.Namespace(target=target, kills=1 if target == "worker" else 2, chats=2, seed=7, pg=None)
+    await TARGETS[target](args, tmp_path, figs)
+    assert figs.ok and figs.kills == args.kills and figs.missing_dossiers == 0, target_report(figs)
+    assert figs.citizens >= 1 and (target == "console" or figs.form_copies == figs.citizens)
