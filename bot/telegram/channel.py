@@ -443,18 +443,20 @@ class TelegramChannel:
                 # ``sending_wait`` (that process died holding them: they are sent at its restart) ours go anyway.
                 if waited >= self.config.sending_wait:
                     job.overtake = True
-                await asyncio.sleep(pause)
-                waited, pause = waited + pause, min(pause * 2, 0.2)
-                continue
-            tries += 1
-            if tries >= self.config.order_tries:
-                log.warning("telegram %s: update %s still waits for an older one; left pending", key,
-                            job.raw.get("update_id"))
-                break
-            # an older update of this chat is still pending (it reached another process, or is being retried):
-            # apply the chat's older pending updates first, oldest first, then this one again
-            self.stats.reordered += 1
-            await self._apply_older(key, job.row_id)
+            else:
+                # an older update of this chat is still pending (it reached another process, which may itself be
+                # waiting for replies being sent, or is being retried): apply the chat's older pending updates
+                # first, oldest first, then this one again; given up (left pending) only after ``order_tries``
+                # tries and ``sending_wait`` seconds
+                tries += 1
+                if tries >= self.config.order_tries and waited >= self.config.sending_wait:
+                    log.warning("telegram %s: update %s still waits for an older one; left pending", key,
+                                job.raw.get("update_id"))
+                    break
+                self.stats.reordered += 1
+                await self._apply_older(key, job.row_id)
+            await asyncio.sleep(pause)
+            waited, pause = waited + pause, min(pause * 2, 0.2)
 
     async def _process_update(self, key: str, job: UpdateJob) -> FeedCtx | None:
         group = media_group_of(job.raw)
