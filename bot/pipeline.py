@@ -97,7 +97,9 @@ class Turn:
     A turn is *lean* when the runtime read the chat's rows through the driver-level store
     (storage/chatstore.py): :attr:`chat` says what they are (an officer's chat? linked?) and :attr:`tx` writes
     them back. A lean turn has no ORM session: :attr:`db` raises :class:`NeedsDatabase` and the runtime runs the
-    turn again with one. So a handler reads ``turn.db`` only once it knows the turn is its own."""
+    turn again with one. So a handler reads ``turn.db`` only once it knows the turn is its own; and a handler may
+    be offered the same message twice (lean, then with the database, when a later handler needed it): its
+    effects belong in the transaction or in :meth:`after_commit`, which only the turn that commits runs."""
 
     orm: AsyncSession | None
     user_key: str
@@ -148,7 +150,7 @@ class Turn:
             await self.tx.save(session.conversation_data(), session.lang,  # (written at once: no copies)
                                [{"id": d.id, "procedure": d.procedure, "version": d.version, "answers": d.answers,
                                  "history": d.history, "revision": d.revision} for d in drafts],
-                               session.deleted_drafts, self.now)
+                               session.deleted_drafts)
         else:
             await self.runtime.save_session(self.db, self)
 

@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .crypto import PREFIX, decrypt_text, encrypt_text
+from .models import utcnow
 
 
 class NotHere(Exception):
@@ -100,9 +101,11 @@ class ChatTx:
             raise RuntimeError("a write transaction holds no chat's rows")
         return self._rows
 
-    async def save(self, data: dict[str, Any], lang: str, drafts: Iterable[dict[str, Any]], deleted: Iterable[str],
-                   now: datetime) -> None:
-        await self.store.save(self, data, lang, list(drafts), list(deleted), now)
+    async def save(self, data: dict[str, Any], lang: str, drafts: Iterable[dict[str, Any]], deleted: Iterable[str]
+                   ) -> None:
+        """Write the conversation row and the given drafts back (stamped with the database's own clock, as the
+        ORM's ``utcnow`` stamps them: not the runtime's, which tests and ``--now`` move)."""
+        await self.store.save(self, data, lang, list(drafts), list(deleted), utcnow())
 
     async def execute(self, sql: str, *params: Any) -> int:
         """Run one statement; the rows it touched."""

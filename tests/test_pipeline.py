@@ -52,7 +52,7 @@ class Echo:
             self.committed.append(row is not None)
             return [*replies, Message("after commit")]
         turn.after_commit(after)
-        await rt.save_session(turn.db, turn)
+        await turn.save_session()
         return [Message(turn.message.text[len("/echo"):].strip() + f" ({session.lang})")]
 
 
