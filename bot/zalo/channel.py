@@ -60,6 +60,10 @@ class _AlreadyDone(Exception):
     """The inbox row was no longer pending when the step was about to commit: the step is rolled back."""
 
 
+class _OlderSending(Exception):
+    """An earlier event of the chat was applied but its replies are still being sent (by another process)."""
+
+
 class _OlderPending(Exception):
     """An event of the same chat stored earlier is still pending: the step is rolled back, that one goes first."""
 
@@ -88,6 +92,7 @@ class ZaloConfig:
     max_image: int = 10 * 1024 * 1024
     inbound: InboundLimits = field(default_factory=InboundLimits)
     order_tries: int = 5
+    sending_wait: float = 15.0  # how long an event waits for an earlier one's replies being sent elsewhere
 
 
 @dataclass
@@ -105,6 +110,7 @@ class ChannelStats:
 class Job:
     row_id: int
     raw: dict[str, Any]
+    overtake: bool = False  # waited long enough for an earlier event's replies: apply it anyway
 
 
 class ImageTooBig(Exception):
@@ -436,27 +442,39 @@ class ZaloChannel:
             except Exception as exc:
                 log.warning("zalo %s: replies of an earlier run not delivered: %s", key, type(exc).__name__)
             return await self._replies_sent(job.row_id)
-        for _try in range(self.config.order_tries):
-            if not await self._process_event(key, job):
+        tries, waited, pause = 0, 0.0, 0.01
+        while True:
+            wait = await self._process_event(key, job)
+            if wait is None:
                 return
-            # an event of this chat stored earlier is still pending (another process has it, or it waits for a
-            # retry): apply the chat's earlier events first, in the order they were stored, then this one
-            self.stats.reordered += 1
-            async with self.sm() as db:
-                older = await InboxRepo(db).older_pending(self.bot_id, key, job.row_id)
-            for row_id, raw in older:
-                if raw:
-                    await self._process_event(key, Job(row_id, raw))
-            if not older:
-                await asyncio.sleep(0.05)
-        log.warning("zalo %s: an event still waits for an earlier one; left pending", key)
+            if wait == "sending":
+                # an earlier event's replies are being sent by another process: ours go after them; after
+                # ``sending_wait`` (that process died holding them: they are sent at its restart) ours go anyway
+                if waited >= self.config.sending_wait:
+                    job.overtake = True
+            else:
+                # an event of this chat stored earlier is still pending (another process has it, or it waits for
+                # a retry): apply the chat's earlier events first, in the order they were stored, then this one
+                tries += 1
+                if tries >= self.config.order_tries and waited >= self.config.sending_wait:
+                    log.warning("zalo %s: an event still waits for an earlier one; left pending", key)
+                    return
+                self.stats.reordered += 1
+                async with self.sm() as db:
+                    older = await InboxRepo(db).older_pending(self.bot_id, key, job.row_id)
+                for row_id, raw in older:
+                    if raw:
+                        await self._process_event(key, Job(row_id, raw))
+            await asyncio.sleep(pause)
+            waited, pause = waited + pause, min(pause * 2, 0.2)
 
-    async def _process_event(self, key: str, job: Job) -> bool:
-        """Handle one stored event; True when it must wait for an earlier event of the chat."""
+    async def _process_event(self, key: str, job: Job) -> str | None:
+        """Handle one stored event; ``"older"`` when it must wait for an earlier event of the chat, ``"sending"``
+        when an earlier event's replies are still being sent, else None."""
         ev = parse(job.raw)
         if ev.chat_key is None:
             await self._mark(job.row_id)
-            return False
+            return None
         attempt, waited = 0, 0
         while attempt < self.config.max_attempts:
             attempt += 1
@@ -466,19 +484,22 @@ class ZaloChannel:
                     incoming = await self._incoming(ev)
                     if incoming is None:
                         await self._mark(job.row_id)
-                        return False
+                        return None
                     try:
-                        replies = await self._step(ev.chat_key, incoming, job.row_id)
+                        replies = await self._step(ev.chat_key, incoming, job.row_id,
+                                                   wait_sending=not job.overtake)
                     except _AlreadyDone:  # another worker applied this update meanwhile: ours rolled back
                         self.stats.duplicates += 1
-                        return False
+                        return None
                     except _OlderPending:
-                        return True
+                        return "older"
+                    except _OlderSending:
+                        return "sending"
                     stepped = True
                 self.stats.turns += 1
                 await self.deliver(ev.chat_key, replies)
                 await self._replies_sent(job.row_id)  # a kill before this line: sent at the next start
-                return False
+                return None
             except Exception as exc:
                 if not stepped and unavailable(exc):  # nothing written: the event stays pending; try again
                     attempt -= 1
@@ -490,7 +511,7 @@ class ZaloChannel:
                 if stepped:  # the step committed; what failed was sending the replies (or marking the row)
                     log.warning("zalo %s: replies not delivered: %s", key, type(exc).__name__)
                     await self._replies_sent(job.row_id)
-                    return False
+                    return None
                 final = attempt >= self.config.max_attempts
                 log.warning("zalo %s: update failed (%s), attempt %d%s%s", key, type(exc).__name__, attempt,
                             ", giving up" if final else "", "\n" + safe_traceback(exc) if final else "")
@@ -499,11 +520,12 @@ class ZaloChannel:
                     self.stats.failed += 1
                     await self._safe_notice(ev.chat_key, N_("Xin lỗi, đã có lỗi khi xử lý tin nhắn này. Vui lòng "
                                                             "gửi lại sau ít phút."))
-                    return False
+                    return None
                 await asyncio.sleep(self.config.retry_delay * 2 ** (attempt - 1))
-        return False
+        return None
 
-    async def _step(self, chat_key: str, incoming: Incoming, row_id: int | None = None) -> list[Any]:
+    async def _step(self, chat_key: str, incoming: Incoming, row_id: int | None = None, *,
+                    wait_sending: bool = True) -> list[Any]:
         """One conversation step. Zalo has no /start: a person's very first text message gets the greeting
         too (and only the greeting if the text, e.g. “xin chào”, was not understood at the menu).
 
@@ -519,12 +541,16 @@ class ZaloChannel:
                     lean = LeanZaloInbox(db)
                     if await lean.has_older_pending(self.bot_id, chat_key, row_id):
                         raise _OlderPending()
+                    if wait_sending and await lean.has_older_replying(self.bot_id, chat_key, row_id):
+                        raise _OlderSending()
                     if await lean.mark_done(row_id, _utcnow(), hold=hold) != 1:
                         raise _AlreadyDone()
                     return
                 repo = InboxRepo(db)
                 if await repo.older_pending(self.bot_id, chat_key, row_id):
                     raise _OlderPending()
+                if wait_sending and await repo.older_replying(self.bot_id, chat_key, row_id):
+                    raise _OlderSending()
                 if await repo.mark_done([row_id], _utcnow(), hold=hold) != 1:
                     raise _AlreadyDone()
             hook.lean = True  # type: ignore[attr-defined]

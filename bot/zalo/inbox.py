@@ -117,6 +117,13 @@ class InboxRepo:
             ZaloUpdate.id < row_id).order_by(ZaloUpdate.id))
         return [(i, p) for i, p in rows.all()]
 
+    async def older_replying(self, bot_id: str, chat_key: str, row_id: int) -> bool:
+        """Whether an event of the chat stored before row ``row_id`` was applied but its replies are still being
+        sent (by another process): this one's replies must not overtake them."""
+        return (await self.db.execute(select(ZaloUpdate.id).where(
+            ZaloUpdate.bot_id == bot_id, ZaloUpdate.chat_key == chat_key, ZaloUpdate.status == "replying",
+            ZaloUpdate.id < row_id).limit(1))).first() is not None
+
     async def pending(self, bot_id: str) -> list[tuple[int, str | None, dict[str, Any]]]:
         rows = await self.db.execute(select(ZaloUpdate.id, ZaloUpdate.chat_key, ZaloUpdate.payload)
                                      .where(ZaloUpdate.bot_id == bot_id, ZaloUpdate.status == "pending")
@@ -181,6 +188,10 @@ class LeanZaloInbox:
     async def has_older_pending(self, bot_id: str, chat_key: str, row_id: int) -> bool:
         return bool(await self.tx.fetch("SELECT id FROM zalo_updates WHERE bot_id = ? AND chat_key = ? "
                                         "AND status = 'pending' AND id < ? LIMIT 1", bot_id, chat_key, row_id))
+
+    async def has_older_replying(self, bot_id: str, chat_key: str, row_id: int) -> bool:
+        return bool(await self.tx.fetch("SELECT id FROM zalo_updates WHERE bot_id = ? AND chat_key = ? "
+                                        "AND status = 'replying' AND id < ? LIMIT 1", bot_id, chat_key, row_id))
 
     async def mark_done(self, row_id: int, now: datetime, *, hold: dict[str, Any]) -> int:
         return await self.tx.execute(
