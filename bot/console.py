@@ -117,8 +117,7 @@ async def run_console(runtime: Runtime, user: str, *, jsonl: bool = False, stdin
 
     async def remember_lang(db, _replies) -> None:
         if isinstance(db, ChatTx):  # the lean step: the chat's own conversation (storage/chatstore.py)
-            rows = await db.fetch("SELECT lang FROM conversations WHERE user_key = ?", key)
-            lang[0] = (rows[0][0] if rows else None) or "vi"
+            lang[0] = await db.conversation_lang(key) or "vi"
             return
         conv = await accounts.conversation_key(db, key)
         lang[0] = (await db.execute(select(Conversation.lang).where(Conversation.user_key == conv))

@@ -106,6 +106,15 @@ class ChatTx:
         """Write the conversation row and the given drafts back (stamped with the database's own clock, as the
         ORM's ``utcnow`` stamps them: not the runtime's, which tests and ``--now`` move)."""
         await self.store.save(self, data, lang, list(drafts), list(deleted), utcnow())
+        self.rows.data, self.rows.lang = data, lang
+
+    async def conversation_lang(self, user_key: str) -> str | None:
+        """A conversation's language as this transaction leaves it: the step's own chat without a query (as read,
+        or as just saved), any other by reading it."""
+        if self._rows is not None and self._rows.user_key == user_key and self._rows.revision is not None:
+            return self._rows.lang
+        rows = await self.fetch("SELECT lang FROM conversations WHERE user_key = ?", user_key)
+        return rows[0][0] if rows else None
 
     async def execute(self, sql: str, *params: Any) -> int:
         """Run one statement; the rows it touched."""

@@ -414,8 +414,7 @@ class LeanInbox:
         return _json_list(rows[0][0]) if rows else None
 
     async def conversation_lang(self, user_key: str) -> str | None:
-        rows = await self.tx.fetch("SELECT lang FROM conversations WHERE user_key = ?", user_key)
-        return rows[0][0] if rows else None
+        return await self.tx.conversation_lang(user_key)
 
     async def put_chat(self, chat_key: str, now: datetime, **values: Any) -> None:
         """Insert or update the chat's row with ``values`` (lang, reply_keyboard, and the ask's token, kind,
