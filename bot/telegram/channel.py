@@ -245,7 +245,7 @@ class TelegramChannel:
 
     def sender(self) -> TelegramSender:
         """The notifier's Sender for ``telegram:`` outbox rows (share :attr:`limiter` with the notifier too)."""
-        return TelegramSender(self.bot, self.sm)
+        return TelegramSender(self.bot, self.sm, store=self.runtime.attachments)
 
     def attach_notifier(self, notifier) -> None:
         """Register our sender with a Notifier and make it use this channel's rate limiter, so replies and
@@ -952,8 +952,8 @@ class TelegramChannel:
         return sent
 
     def _file_bytes(self, f: Any) -> bytes:
-        """A file reply's bytes: given, from the attachment store by digest, or from the path the runtime
-        wrote (a ``FileRef``)."""
+        """A file reply's bytes: given, or from the attachment store by digest (a ``FileRef``; a local ``path``
+        only in a reply stored before files were named by digest)."""
         if getattr(f, "data", None) is not None:
             return f.data
         if getattr(f, "sha256", None):
