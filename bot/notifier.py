@@ -208,7 +208,8 @@ class ConsoleSender:
         file = payload.get("file")
         if isinstance(file, dict):
             sha = str(file.get("sha256") or "")
-            lines.append(f"  [tệp: {self.locate(sha) if sha and self.locate else file.get('path') or file.get('name')}]")
+            where = self.locate(sha) if sha and self.locate else file.get("path") or file.get("name")
+            lines.append(f"  [tệp: {where}]")
         if payload.get("image_png"):
             self.image_dir.mkdir(parents=True, exist_ok=True)
             path = self.image_dir / f"{payload.get('image_name') or f'image-{self.count}'}.png"

@@ -1,4 +1,4 @@
-"""A fake S3-compatible object server on 127.0.0.1, for tests of the bucket store (storage/s3store.py).
+"""A fake S3-compatible object server on 127.0.0.1, for tests of the bucket store (storage/attachments.py).
 
 It answers the plain object calls boto3 makes with path-style addressing (``/<bucket>/<key>``): PutObject,
 GetObject, HeadObject, DeleteObject and ListObjectsV2 (``GET /<bucket>?list-type=2``, in pages of
