@@ -153,4 +153,6 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         return Ask(**d)
     d = dict(data)
     f = d.pop("file", None)
+    if f and not f.get("sha256") and re.fullmatch(r"[0-9a-f]{64}", str(f.get("path") or "").rsplit("/", 1)[-1]):
+        f = dict(f, sha256=str(f["path"]).rsplit("/", 1)[-1])  # stored before files were named by digest
     return Message(**d, file=FileRef(**f) if f else None)

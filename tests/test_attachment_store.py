@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -16,12 +17,13 @@ import pytest
 from sqlalchemy import select
 
 from bot import formcopy
+from bot.console import render_human, render_jsonl
 from bot.notifier import MemorySender, Notifier
 from bot.retention import RetentionPolicy, purge
 from bot.service import Runtime
 from bot.telegram.channel import TelegramChannel, TelegramConfig
 from dialogs import lifecycle as lc
-from dialogs.messages import Incoming, Message
+from dialogs.messages import FileRef, Incoming, Message, reply_from_json, reply_to_json
 from storage.attachments import AttachmentStore, LocalAttachmentStore, S3AttachmentStore, open_store
 from storage.models import Attachment, Dossier
 from tests.conftest import Chat, jpeg, pdf, shared_catalog
@@ -141,6 +143,19 @@ def test_locate_says_where_a_person_finds_the_file(store: AttachmentStore, tmp_p
         assert Path(store.locate(sha)) == tmp_path / "var" / "attachments" / sha[:2] / sha
     else:
         assert store.locate(sha) == f"s3://{BUCKET}/{PREFIX}/{sha[:2]}/{sha}"
+
+
+def test_a_file_reply_names_its_file_by_digest_and_the_console_says_where_it_is(store: AttachmentStore):
+    sha = store.put(pdf())
+    reply = Message("📄 Tờ khai", file=FileRef(sha256=sha, name="MT-1.pdf", mime="application/pdf"))
+    assert reply_from_json(reply_to_json(reply)) == reply
+    assert reply.to_dict()["file"] == {"sha256": sha, "name": "MT-1.pdf", "mime": "application/pdf"}
+    assert store.locate(sha) in render_human([reply], locate=store.locate)
+    assert json.loads(render_jsonl([reply], store.locate)[0])["file"]["path"] == store.locate(sha)
+    # a reply stored before files were named by digest (a local path) is read by its digest
+    old = {"type": "message", "text": "x", "error": False, "dossier": None, "file": {
+        "path": f"/srv/var/attachments/{sha[:2]}/{sha}", "name": "MT-1.pdf", "mime": "application/pdf"}}
+    assert reply_from_json(old).file.sha256 == sha  # type: ignore[union-attr]
 
 
 # -- the bucket ----------------------------------------------------------------------------------
