@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import logging
 import os
 import re
@@ -209,6 +210,8 @@ class S3AttachmentStore(AttachmentStore):
 
     def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None,
                  addressing: str | None = None, client: Any = None):
+        if client is None and importlib.util.find_spec("boto3") is None:  # said at start, not at the first photo
+            raise RuntimeError("DVCBOT_ATTACHMENTS names a bucket: install boto3 (pip install 'dvcbot[s3]')")
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.endpoint_url = endpoint_url
@@ -224,10 +227,12 @@ class S3AttachmentStore(AttachmentStore):
                     import boto3
                     from botocore.config import Config
                     config = Config(s3={"addressing_style": self.addressing}, signature_version="s3v4",
-                                    retries={"mode": "standard", "max_attempts": 4},
+                                    retries={"mode": "standard", "max_attempts": 3},
                                     request_checksum_calculation="when_required",
                                     response_checksum_validation="when_required",
-                                    connect_timeout=5, read_timeout=30)
+                                    # a chat's upload waits for its PUT: fail it rather than hold the chat
+                                    connect_timeout=5, read_timeout=20,
+                                    max_pool_connections=32)  # as many as asyncio.to_thread's threads
                     self._client = boto3.session.Session().client("s3", endpoint_url=self.endpoint_url,
                                                                   config=config)
         return self._client

@@ -12,8 +12,12 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot import formcopy
@@ -22,6 +26,7 @@ from bot.notifier import MemorySender, Notifier
 from bot.retention import RetentionPolicy, purge
 from bot.service import Runtime
 from bot.telegram.channel import TelegramChannel, TelegramConfig
+from bot.zalo.files import FileLinks
 from dialogs import lifecycle as lc
 from dialogs.messages import FileRef, Incoming, Message, reply_from_json, reply_to_json
 from storage.attachments import AttachmentStore, LocalAttachmentStore, S3AttachmentStore, open_store
@@ -211,6 +216,11 @@ def test_open_store_reads_its_configuration(tmp_path: Path, monkeypatch):
     for bad in ("s3://", "s3:///prefix", "ftp://host/x", "https://bucket.example/x"):
         with pytest.raises(ValueError):
             open_store(bad)
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "boto3" else real(name, *a))
+    with pytest.raises(RuntimeError, match="dvcbot\\[s3\\]"):  # at start, not at the first photo
+        open_store("s3://bucket/prefix")
 
 
 def test_the_local_default_does_not_load_boto3(tmp_path: Path):
@@ -284,6 +294,15 @@ async def test_a_citizens_photos_live_in_the_bucket_from_upload_to_erasure(s3_ru
     assert photos and all(p.startswith(b"\xff\xd8") for p in photos)
     [officers_form] = [f for f in files if f.name == f"{code}.pdf"]
     assert rt.attachments.get(officers_form.sha256 or "").startswith(b"%PDF-")
+    # on Zalo a file is a signed link served by whichever process gets the request: from the bucket too
+    photo = next(f for f in files if f.mime == "image/jpeg")
+    links = FileLinks(SimpleNamespace(public_url="http://127.0.0.1", secret="zalo-secret"), rt.attachments)
+    app = web.Application()
+    app.router.add_get("/zalo/files/{sha}/{exp}/{sig}/{name}", links.serve)
+    async with TestClient(TestServer(app)) as http:
+        link = urlsplit(links.link(photo.sha256 or "", "MT-1.jpg") or "")
+        async with http.get(link.path) as r:
+            assert r.status == 200 and await r.read() == rt.attachments.get(photo.sha256 or "")
 
     # another citizen's draft photo, then /xoadulieu: gone from the bucket; the filed dossier's papers stay
     other, sha = await draft_with_photo(rt, "console:other")
