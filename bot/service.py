@@ -39,7 +39,7 @@ from storage.db import busy_seconds, database_url, make_engine, sessionmaker, un
 from storage.repo import ConversationRepo
 
 from .app import build_pipeline
-from .pipeline import NeedsDatabase, Pipeline, Turn
+from .pipeline import NeedsDatabase, OutsideWork, Pipeline, Turn
 
 log = logging.getLogger("dvcbot.service")
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -97,6 +97,7 @@ class Runtime:
         self.chats: ChatStore | None = None
         self.lean_turns = 0  # turns served by the lean step, and turns it handed to the ORM path (benchmarks)
         self.lean_fallbacks = 0
+        self.lean_outside = 0  # work a lean turn had done outside its transaction (a photo stored) before its rerun
 
     async def open(self, migrate: bool = True) -> Runtime:
         if migrate:
@@ -220,9 +221,16 @@ class Runtime:
 
     async def _run(self, user_key: str, msg: Incoming, *, start: bool, tx_hook: TxHook | None) -> list[Reply]:
         async with self.locks(user_key):  # taken first, so one chat's messages keep their order
-            if self.chats is not None and _lean_hook(tx_hook) and not (msg.file is not None or msg.files):
+            if self.chats is not None and _lean_hook(tx_hook):
+                done: dict[str, Any] = {}
                 try:
-                    return await self._run_lean(user_key, msg, start, tx_hook)
+                    for _ in range(LEAN_OUTSIDE_WORK + 1):
+                        try:
+                            return await self._run_lean(user_key, msg, start, tx_hook, done)
+                        except OutsideWork as w:  # rolled back: the work outside the writer, then again
+                            done[w.key] = await asyncio.to_thread(w.work)
+                            self.lean_outside += 1
+                    self.lean_fallbacks += 1
                 except (NeedsDatabase, NotHere):
                     self.lean_fallbacks += 1  # nothing was committed: the same turn on the ORM path
             async with self._conversation_lock(user_key):
@@ -235,7 +243,8 @@ class Runtime:
                             raise
         raise AssertionError("unreachable")
 
-    async def _run_lean(self, user_key: str, msg: Incoming, start: bool, tx_hook: TxHook | None) -> list[Reply]:
+    async def _run_lean(self, user_key: str, msg: Incoming, start: bool, tx_hook: TxHook | None,
+                        done: dict[str, Any]) -> list[Reply]:
         """The turn on the chat's own rows (storage/chatstore.py): one transaction, no ORM. A handler that needs
         more raises :class:`NeedsDatabase` (rolled back here, run again by the caller)."""
         assert self.chats is not None
@@ -243,7 +252,7 @@ class Runtime:
             if tx.rows.linked:
                 raise NeedsDatabase()  # the conversation is another chat's: its lock and key are the ORM path's
             turn = Turn(orm=None, user_key=user_key, message=msg, now=self.now(), runtime=self, start=start,
-                        chat=tx.rows, tx=tx)
+                        chat=tx.rows, tx=tx, done=done)
             replies = await self.pipeline.run(turn)
             if tx_hook is not None:
                 await tx_hook(tx, replies)
@@ -261,6 +270,11 @@ class Runtime:
         for job in turn.jobs:  # after the commit: e.g. rendering must not hold the database's write lock
             replies = await job(list(replies))
         return list(replies)
+
+
+LEAN_OUTSIDE_WORK = 3
+"""How many times a lean turn may be run again after work outside its transaction (a photo stored, an ID card's
+QR read) before it goes to the ORM path."""
 
 
 def _lean_hook(hook: TxHook | None) -> bool:
