@@ -314,3 +314,24 @@ async def test_a_citizens_photos_live_in_the_bucket_from_upload_to_erasure(s3_ru
     # no key says whose file it is: digests only, whatever the papers were called
     assert all(KEY.match(r.path) for r in s3_env.requests if r.query == "")
     assert not any("giay" in r.path or "bao-tu" in r.path for r in s3_env.requests)
+
+
+async def test_a_photo_sent_while_the_bucket_refuses_is_kept_for_nothing_and_can_be_sent_again(
+        s3_runtime: Runtime, s3_env: FakeS3):
+    from tests.test_conversation_funeral import fill_household, fill_until_organizer
+    rt = s3_runtime
+    chat = await Chat(rt, "console:citizen").start()
+    await fill_until_organizer(chat)
+    await fill_household(chat)
+    await chat.expect("contact.phone")
+    await chat.say("+84 912 345 678")
+    await chat.expect("docs.death_notice")
+    s3_env.deny()
+    with pytest.raises(OSError):  # the channel tries the message again, then asks for it again (docs/deploy.md)
+        await chat.send_file(jpeg(11), "giay-bao-tu.jpg")
+    assert (await rt.session(chat.user)).draft.answers.get("docs.death_notice") is None  # nothing half-stored
+    s3_env.allow()
+    await chat.send_file(jpeg(11), "giay-bao-tu.jpg")
+    assert "Đã nhận 1 tệp" in chat.ask.text
+    sha = hashlib.sha256(jpeg(11)).hexdigest()
+    assert rt.attachments.get(sha) == jpeg(11)
