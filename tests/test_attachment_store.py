@@ -335,3 +335,27 @@ async def test_a_photo_sent_while_the_bucket_refuses_is_kept_for_nothing_and_can
     assert "Đã nhận 1 tệp" in chat.ask.text
     sha = hashlib.sha256(jpeg(11)).hexdigest()
     assert rt.attachments.get(sha) == jpeg(11)
+
+
+async def test_a_file_the_bucket_cannot_give_is_said_so_and_the_other_replies_still_go(s3_runtime: Runtime,
+                                                                                       s3_env: FakeS3):
+    rt = s3_runtime
+    sha = rt.attachments.put(jpeg(12))
+    api = await FakeTelegramAPI().start()
+    channel = TelegramChannel(rt, TelegramConfig(token="123456:TEST", api_base=api.base_url, retry_delay=0.05))
+    try:
+        s3_env.deny()
+        await channel.deliver(4243, [Message("📎 Giấy báo tử (1)", file=FileRef(sha256=sha, name="a.jpg",
+                                                                                  mime="image/jpeg")),
+                                     Message("Hồ sơ MT-1")])
+        sent = api.sent(4243)
+        assert [s.kind for s in sent] == ["text", "text"]
+        assert sent[0].text == "📎 Giấy báo tử (1)\n(Tệp này tạm thời không mở được. Vui lòng thử lại sau ít phút.)"
+        assert sent[1].text == "Hồ sơ MT-1"
+        s3_env.allow()
+        await channel.deliver(4243, [Message("📎 Giấy báo tử (1)", file=FileRef(sha256=sha, name="a.jpg",
+                                                                                  mime="image/jpeg"))])
+        assert api.sent(4243)[-1].kind == "document" and api.sent(4243)[-1].file == jpeg(12)
+    finally:
+        await channel.stop(drain=5)
+        await api.stop()
