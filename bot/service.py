@@ -106,6 +106,7 @@ class Runtime:
         self._sm = sessionmaker(self.db_engine)
         if self.lean:
             self.chats = await open_chat_store(database_url(self.db_url), busy_seconds=busy_seconds())
+        await asyncio.to_thread(self.attachments.prepare)
         return self
 
     @property

@@ -82,6 +82,9 @@ class AttachmentStore(ABC):
     """Where attachments live. Every method blocks; every failure to reach or read the store is an ``OSError``
     (a missing file: ``FileNotFoundError``), a malformed digest a ``ValueError``."""
 
+    def prepare(self) -> None:  # noqa: B027 - most stores need nothing
+        """Get ready for the first call (a process calls it once at start); nothing for a folder."""
+
     def put(self, data: bytes) -> str:
         """Store ``data``; its sha256."""
         sha = hashlib.sha256(data).hexdigest()
@@ -236,6 +239,10 @@ class S3AttachmentStore(AttachmentStore):
                     self._client = boto3.session.Session().client("s3", endpoint_url=self.endpoint_url,
                                                                   config=config)
         return self._client
+
+    def prepare(self) -> None:
+        """Load boto3 and make the client now (about half a second), not in the first citizen's photo step."""
+        _ = self.client
 
     def key(self, sha256: str) -> str:
         name = f"{check_digest(sha256)[:2]}/{sha256}"
