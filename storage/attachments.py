@@ -1,6 +1,6 @@
 """The attachment store: citizens' papers, form copies and slips, content-addressed by their sha256.
 
-Files are named by their sha256, so storing the same photo twice is a no-op and a dossier's record of ``sha256``
+Files are named by their sha256, so storing the same photo twice stores one file and a dossier's record of ``sha256``
 is enough to find and verify the bytes (every read checks the digest). :class:`AttachmentStore` is the interface;
 two stores implement it, chosen by :func:`open_store` from ``DVCBOT_ATTACHMENTS``:
 
@@ -9,8 +9,8 @@ two stores implement it, chosen by :func:`open_store` from ``DVCBOT_ATTACHMENTS`
   place; its folders are created ``0700`` and its files ``0600`` (an existing store is tightened when opened).
 - :class:`S3AttachmentStore` (``s3://bucket/prefix``): an S3-compatible bucket (AWS S3, MinIO, Ceph RGW, a
   cloud's object storage), shared by every process on every host. Objects are ``<prefix>/ab/abcdef…``: nothing
-  in a key says whose file it is. boto3 (the ``s3`` extra) is imported when the first call needs a client, so the
-  default store never loads it; its client is thread-safe. Only plain object calls are made (PutObject, GetObject,
+  in a key says whose file it is. boto3 (the ``s3`` extra) is imported only by this store (its client is made at
+  start, :meth:`AttachmentStore.prepare`), so the default store never loads it; the client is thread-safe. Only plain object calls are made (PutObject, GetObject,
   HeadObject, DeleteObject, ListObjectsV2), with request checksums only where an operation requires them, so a
   server that predates S3's newer checksum headers works.
 
