@@ -87,6 +87,7 @@ from typing import Any, Protocol, TextIO, cast
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from storage.db import reading
 from storage.models import OutboxMessage
 from storage.officers_repo import OutboxRepo
 
@@ -341,7 +342,11 @@ class Notifier:
 
     async def run_once(self) -> RunStats:
         """Claim one batch of due rows and deliver them. Returns what happened."""
-        async with self.sm() as db, db.begin():  # one write transaction per round, busy or idle
+        async with reading(self.sm) as db:  # an idle round only reads: it takes no write lock
+            if not await OutboxRepo(db).anything_due(self.now(), channels=list(self.senders), chats=self.chats,
+                                                     kinds=self.kinds):
+                return RunStats()
+        async with self.sm() as db, db.begin():  # one write transaction per round with something to do
             repo = OutboxRepo(db)
             await repo.sweep_uncertain(self.now())
             rows = await repo.claim(self.worker_id, self.now(), limit=self.batch, lease=self.lease,

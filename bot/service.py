@@ -35,7 +35,7 @@ from dialogs.messages import Incoming, Reply
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.attachments import AttachmentStore, open_store
 from storage.chatstore import ChatStore, NotHere, open_chat_store
-from storage.db import busy_seconds, database_url, make_engine, sessionmaker, unavailable, upgrade
+from storage.db import busy_seconds, database_url, make_engine, reading, sessionmaker, unavailable, upgrade
 from storage.repo import ConversationRepo
 
 from .app import build_pipeline
@@ -166,7 +166,7 @@ class Runtime:
 
     async def session(self, user_key: str) -> Session:
         """A read-only look at a chat's session (tests, CLI)."""
-        async with self.sm() as db:
+        async with reading(self.sm) as db:
             key = await self.conversation_key(db, user_key)
             conv, drafts = await ConversationRepo(db).load(key, lock=False)
             return self.session_from_rows(user_key, conv, drafts)

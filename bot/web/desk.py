@@ -15,6 +15,7 @@ from dialogs import lifecycle as lc
 from dialogs.i18n import N_, Translator, translator
 from dialogs.kinds import display
 from dialogs.textnorm import vi_sort_key
+from storage.db import reading
 from storage.models import Dossier, DossierLeg, Officer
 
 from . import actions as act
@@ -60,7 +61,7 @@ async def _rows(request: web.Request, officer: Officer, params: dict[str, str], 
     desc = params.get("dir") == "desc"
     proc = params.get("proc") or ""
     status = params.get("status") or ""
-    async with rt.sm() as db:
+    async with reading(rt.sm) as db:
         legs = await act.find_legs(db, officer, f=f, q=q, calendar=cal, now=now, include_closed=status in lc.CLOSED)
         who = await act.names(db, {leg.claimed_by for leg, _d in legs if leg.claimed_by})
     procs = sorted({d.procedure_id for _l, d in legs})
@@ -166,7 +167,7 @@ async def dossier_page(request: web.Request, *, step: str | None = None, status:
     _ = translator(lang_of(request))
     code = request.match_info["code"]
     now = rt.now()
-    async with rt.sm() as db:
+    async with reading(rt.sm) as db:
         try:
             d, leg = await act.scoped(db, officer, code)
         except act.ActionRefused as exc:
@@ -259,7 +260,7 @@ async def act_post(request: web.Request) -> web.StreamResponse:
     # the first click on an action that needs input opens its form (the chat's follow-up question)
     if verb in ASKS and form.get("stage") != "submit" and form.get("stage") != "confirm":
         refusal = None
-        async with rt.sm() as db:  # closed before the page is drawn (SQLite: one writer at a time)
+        async with reading(rt.sm) as db:  # closed before the page is drawn (SQLite: one writer at a time)
             try:
                 d_, leg = await act.scoped(db, officer, code)
                 act.perform_check(officer, leg, action, await act.waiting_title(db, d_, leg, rt.catalog, rt.calendar))
@@ -293,7 +294,7 @@ async def file_get(request: web.Request) -> web.StreamResponse:
     sha = request.match_info["sha"]
     if not SHA_RE.match(sha):
         raise web.HTTPNotFound()
-    async with rt.sm() as db:
+    async with reading(rt.sm) as db:
         try:
             d, _leg = await act.scoped(db, request[OFFICER], request.match_info["code"])
         except act.ActionRefused as exc:
@@ -319,7 +320,7 @@ async def form_pdf(request: web.Request) -> web.StreamResponse:
 
     from ..formcopy import render_form
     rt = request.app[RUNTIME]
-    async with rt.sm() as db:
+    async with reading(rt.sm) as db:
         try:
             d, leg = await act.scoped(db, request[OFFICER], request.match_info["code"])
         except act.ActionRefused as exc:
@@ -344,7 +345,7 @@ async def receipt(request: web.Request) -> web.StreamResponse:
     """The receipt and appointment slip, to print once the desk has received the dossier."""
     rt = request.app[RUNTIME]
     _ = translator(lang_of(request))
-    async with rt.sm() as db:
+    async with reading(rt.sm) as db:
         try:
             d, leg = await act.scoped(db, request[OFFICER], request.match_info["code"])
         except act.ActionRefused as exc:
