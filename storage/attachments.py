@@ -10,9 +10,9 @@ two stores implement it, chosen by :func:`open_store` from ``DVCBOT_ATTACHMENTS`
 - :class:`S3AttachmentStore` (``s3://bucket/prefix``): an S3-compatible bucket (AWS S3, MinIO, Ceph RGW, a
   cloud's object storage), shared by every process on every host. Objects are ``<prefix>/ab/abcdef…``: nothing
   in a key says whose file it is. boto3 (the ``s3`` extra) is imported only by this store (its client is made at
-  start, :meth:`AttachmentStore.prepare`), so the default store never loads it; the client is thread-safe. Only plain object calls are made (PutObject, GetObject,
-  HeadObject, DeleteObject, ListObjectsV2), with request checksums only where an operation requires them, so a
-  server that predates S3's newer checksum headers works.
+  start, :meth:`AttachmentStore.prepare`), so the default store never loads it; the client is thread-safe. Only
+  plain object calls are made (PutObject, GetObject, HeadObject, DeleteObject, ListObjectsV2), with request
+  checksums only where an operation requires them, so a server that predates S3's newer checksum headers works.
 
 The methods block (disk or network): async code calls them through ``asyncio.to_thread``. A key is the digest
 only, never a name or anything a person typed. A file is never served under the name it was uploaded with: see
