@@ -193,8 +193,10 @@ class MemorySender:
 class ConsoleSender:
     """Prints notifications (``dvcbot notify run`` without a real channel); images go to ``image_dir``."""
 
-    def __init__(self, channel: str = "console", out: TextIO | None = None, image_dir: str | Path = "var/outbox"):
+    def __init__(self, channel: str = "console", out: TextIO | None = None, image_dir: str | Path = "var/outbox",
+                 locate: Callable[[str], str] | None = None):
         self.channel = channel
+        self.locate = locate  # where a stored file is (the attachment store's ``locate``)
         self.out = out or sys.stdout
         self.image_dir = Path(image_dir)
         self.count = 0
@@ -204,8 +206,11 @@ class ConsoleSender:
         lines = [f"── → {chat_key} ──", str(payload.get("text") or payload.get("caption") or "")]
         for i, c in enumerate(payload.get("choices") or [], 1):
             lines.append(f"  {i}. {c.get('label')}  [{c.get('value')}]")
-        if isinstance(payload.get("file"), dict):
-            lines.append(f"  [tệp: {payload['file'].get('path')}]")
+        file = payload.get("file")
+        if isinstance(file, dict):
+            sha = str(file.get("sha256") or "")
+            where = self.locate(sha) if sha and self.locate else file.get("path") or file.get("name")
+            lines.append(f"  [tệp: {where}]")
         if payload.get("image_png"):
             self.image_dir.mkdir(parents=True, exist_ok=True)
             path = self.image_dir / f"{payload.get('image_name') or f'image-{self.count}'}.png"

@@ -33,7 +33,7 @@ from dialogs.catalog import Catalog
 from dialogs.engine import Draft, Engine, Session
 from dialogs.messages import Incoming, Reply
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
-from storage.attachments import AttachmentStore
+from storage.attachments import AttachmentStore, open_store
 from storage.chatstore import ChatStore, NotHere, open_chat_store
 from storage.db import busy_seconds, database_url, make_engine, reading, sessionmaker, unavailable, upgrade
 from storage.repo import ConversationRepo
@@ -78,14 +78,16 @@ class Runtime:
 
     def __init__(self, db_url: str | None = None, *, var_dir: str | Path = "var", catalog: Catalog | None = None,
                  calendar: WorkCalendar | None = None, now: Callable[[], datetime] | None = None,
-                 pipeline: Pipeline | None = None, lean: bool | None = None):
+                 pipeline: Pipeline | None = None, lean: bool | None = None,
+                 attachments: AttachmentStore | None = None):
         self.db_url = db_url
         self.var_dir = Path(var_dir)
         self.catalog = catalog or Catalog.default()
         self.calendar = calendar or DEFAULT_CALENDAR
         self.now = now or (lambda: datetime.now(VN_TZ))
         self.engine = Engine(self.catalog, today=lambda: self.now().date(), now=lambda: self.now())
-        self.attachments = AttachmentStore(self.var_dir / "attachments")
+        # <var>/attachments, or the store DVCBOT_ATTACHMENTS names (an S3-compatible bucket: docs/deploy.md)
+        self.attachments: AttachmentStore = attachments or open_store(var_dir=self.var_dir)
         self.pipeline = pipeline or build_pipeline()
         self.locks = ChatLocks()
         self.db_engine: AsyncEngine | None = None
@@ -104,6 +106,7 @@ class Runtime:
         self._sm = sessionmaker(self.db_engine)
         if self.lean:
             self.chats = await open_chat_store(database_url(self.db_url), busy_seconds=busy_seconds())
+        await asyncio.to_thread(self.attachments.prepare)
         return self
 
     @property

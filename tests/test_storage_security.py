@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from storage import keys
-from storage.attachments import AttachmentStore
+from storage.attachments import LocalAttachmentStore
 from storage.db import make_engine, upgrade
 from storage.officers_repo import person_key
 from tests.conftest import jpeg
@@ -63,7 +63,7 @@ async def test_sqlite_file_and_attachment_store_are_private(tmp_path: Path):
     for extra in (Path(f"{db}-wal"), Path(f"{db}-shm")):
         if extra.exists():
             assert mode(extra) & 0o077 == 0
-    store = AttachmentStore(tmp_path / "var" / "attachments")
+    store = LocalAttachmentStore(tmp_path / "var" / "attachments")
     sha = store.put(jpeg(1))
     assert mode(store.root) == 0o700 and mode(store.path(sha).parent) == 0o700 and mode(store.path(sha)) == 0o600
     # an existing world-readable database (made by an older version) is tightened when opened

@@ -105,6 +105,7 @@ COMMANDS = (
 SLOW_DOWN = N_("Bạn đang gửi tin nhắn quá nhanh. Vui lòng chờ một chút rồi gửi lại tin nhắn vừa rồi.")
 LATE = N_("Một tin nhắn bạn gửi trước đó đến chậm, sau tin nhắn mới hơn, nên không được dùng để trả lời. "
           "Vui lòng xem câu hỏi mới nhất và gửi lại nếu cần.")
+FILE_UNAVAILABLE = N_("(Tệp này tạm thời không mở được. Vui lòng thử lại sau ít phút.)")
 
 
 class AlreadyProcessed(Exception):
@@ -246,7 +247,7 @@ class TelegramChannel:
 
     def sender(self) -> TelegramSender:
         """The notifier's Sender for ``telegram:`` outbox rows (share :attr:`limiter` with the notifier too)."""
-        return TelegramSender(self.bot, self.sm)
+        return TelegramSender(self.bot, self.sm, store=self.runtime.attachments)
 
     def attach_notifier(self, notifier) -> None:
         """Register our sender with a Notifier and make it use this channel's rate limiter, so replies and
@@ -937,7 +938,14 @@ class TelegramChannel:
             try:
                 if b.file is not None:
                     f = b.file
-                    data = await asyncio.to_thread(self._file_bytes, f)
+                    try:
+                        data = await asyncio.to_thread(self._file_bytes, f)
+                    except (OSError, ValueError):  # the store unreachable, or the file gone: the rest still goes
+                        log.warning("telegram %s: a file could not be read from the attachment store", key)
+                        note = self.gettext(lang)(FILE_UNAVAILABLE)
+                        sent.append(await self.out.call(key, SendMessage(
+                            chat_id=chat_id, text=f"{b.text}\n{note}" if b.text else note)))
+                        continue
                     doc = BufferedInputFile(data, filename=download_name(getattr(f, "name", None),
                                                                          getattr(f, "mime", None)))
                     sent.append(await self.out.call(key, SendDocument(chat_id=chat_id, document=doc,
@@ -951,8 +959,8 @@ class TelegramChannel:
         return sent
 
     def _file_bytes(self, f: Any) -> bytes:
-        """A file reply's bytes: given, from the attachment store by digest, or from the path the runtime
-        wrote (a ``FileRef``)."""
+        """A file reply's bytes: given, or from the attachment store by digest (a ``FileRef``; a local ``path``
+        only in a reply stored before files were named by digest)."""
         if getattr(f, "data", None) is not None:
             return f.data
         if getattr(f, "sha256", None):

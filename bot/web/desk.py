@@ -148,9 +148,16 @@ def _files(d: Dossier, rt, _: Translator) -> list[dict[str, Any]]:
             if isinstance(a, dict) and isinstance(a.get("sha256"), str) and SHA_RE.match(a["sha256"]):
                 out.append({"label": f"{act.field_label(d, path, rt.catalog, _)} ({k})", "sha": a["sha256"],
                             "mime": INLINE_TYPES.get(a.get("mime", ""), "application/octet-stream"),
-                            "size_kb": max(1, int(a.get("size", 0) or 0) // 1024),
-                            "present": rt.attachments.exists(a["sha256"])})
+                            "size_kb": max(1, int(a.get("size", 0) or 0) // 1024)})
     return out
+
+
+async def _present(rt, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``files`` with ``present`` (still in the store), asked off the event loop: a bucket answers over the
+    network."""
+    shas = [f["sha"] for f in files]
+    here = await asyncio.to_thread(lambda: {s for s in shas if rt.attachments.exists(s)})
+    return [dict(f, present=f["sha"] in here) for f in files]
 
 
 async def dossier_page(request: web.Request, *, step: str | None = None, status: int = 200,
@@ -202,7 +209,7 @@ async def dossier_page(request: web.Request, *, step: str | None = None, status:
         overdue=leg.status in lc.CLOCK_RUNNING and left is not None and left < 0,
         claimant=_("bạn") if leg.claimed_by == officer.id else people.get(leg.claimed_by, _("chưa ai nhận")),
         submitted=rt.calendar.to_local(d.submitted_at), legs=leg_rows, events=ev_rows, supp=supp_view,
-        sections=_answers(d, leg, rt, _), files=_files(d, rt, _),
+        sections=_answers(d, leg, rt, _), files=await _present(rt, _files(d, rt, _)),
         has_form=bool(_form_template(d, leg, rt)) or (act.leg_forms(d, leg, rt.catalog, rt.calendar) is None
                                                       and has_form(d.procedure_id)),
         actions=[(act.VERB[a], _(lc.ACTION_LABELS[a]))
@@ -293,9 +300,12 @@ async def file_get(request: web.Request) -> web.StreamResponse:
         except act.ActionRefused as exc:
             return refuse(request, exc.text(lang_of(request)), 404)
     hit = next((f for f in _files(d, rt, translator("vi")) if f["sha"] == sha), None)
-    if hit is None or not hit["present"]:
+    if hit is None:
         raise web.HTTPNotFound()
-    data = await asyncio.to_thread(rt.attachments.get, sha)
+    try:
+        data = await asyncio.to_thread(rt.attachments.get, sha)
+    except OSError:  # deleted (the citizen's /xoadulieu, a draft's expiry), damaged, or the store unreachable
+        raise web.HTTPNotFound() from None
     inline = hit["mime"] in INLINE_TYPES.values()
     headers = {"Content-Disposition": "inline" if inline else f'attachment; filename="{d.code}.bin"',
                "Cache-Control": "private, no-store"}
