@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .crypto import PREFIX, decrypt_text, encrypt_text
+from .crypto import decrypt_text, encrypt_text, is_encrypted
 from .models import utcnow
 
 
@@ -70,7 +70,7 @@ def _answers_out(answers: dict[str, Any]) -> str:
 
 def _answers_in(stored: Any) -> dict[str, Any]:
     value = json.loads(stored) if isinstance(stored, str) else stored
-    if isinstance(value, str) and value.startswith(PREFIX):
+    if is_encrypted(value):
         value = json.loads(decrypt_text(value))
     return value if isinstance(value, dict) else {}
 
