@@ -212,7 +212,7 @@ class Runtime:
     async def _conversation_lock(self, user_key: str) -> AsyncIterator[None]:
         """Inside the chat's own lock: the lock on the conversation it resolves to if that is another chat's
         (always in this order: no deadlock, since a primary key resolves to itself)."""
-        async with self.sm() as db:
+        async with reading(self.sm) as db:
             key = await self.conversation_key(db, user_key)
         if key == user_key:
             yield
