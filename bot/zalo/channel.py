@@ -168,6 +168,7 @@ class ZaloChannel:
         self._started = False
         self._purger: asyncio.Task | None = None
         self._busy = NoticeGate(config.busy_notice_every)  # “hệ thống đang bận”, once in a while per chat
+        self._langs: dict[str, str] = {}  # chat → its last known language (for the busy notice)
         self.links = FileLinks(config, runtime.attachments)
 
     @property
@@ -586,15 +587,20 @@ class ZaloChannel:
             return await OfficerRepo(db).by_user_key(chat_key) is None
 
     async def _lang(self, chat_key: str) -> str:
+        """The chat's conversation language (remembered, so a busy notice can use it while the database is down)."""
         chats = getattr(self.runtime, "chats", None)
         if chats is not None:
             async with chats.read() as tx:
-                return (await LeanZaloInbox(tx).conversation(chat_key))[2] or "vi"
-        async with self.sm() as db:
-            key = await accounts.conversation_key(db, chat_key)
-            lang = (await db.execute(select(Conversation.lang).where(Conversation.user_key == key))
-                    ).scalar_one_or_none()
-        return lang or "vi"
+                lang = (await LeanZaloInbox(tx).conversation(chat_key))[2] or "vi"
+        else:
+            async with self.sm() as db:
+                key = await accounts.conversation_key(db, chat_key)
+                lang = (await db.execute(select(Conversation.lang).where(Conversation.user_key == key))
+                        ).scalar_one_or_none() or "vi"
+        if len(self._langs) > 100_000:
+            self._langs.clear()
+        self._langs[chat_key] = lang
+        return lang
 
     async def _incoming(self, ev) -> Incoming | None:
         """The runtime's input for an event, or None (after telling the person) for what we cannot read."""
@@ -673,7 +679,7 @@ class ZaloChannel:
         if not self._busy.allow(chat_key):
             return
         with contextlib.suppress(Exception):
-            await self.notice(chat_key, translator("vi")(BUSY))
+            await self.notice(chat_key, translator(self._langs.get(chat_key, "vi"))(BUSY))
 
     async def notice(self, chat_key: str, text: str) -> None:
         await self.out.text(chat_key, text)
