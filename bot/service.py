@@ -14,6 +14,7 @@ order; after the commit the runtime runs the jobs they queued.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 import os
@@ -263,7 +264,8 @@ class Runtime:
         return list(replies)
 
     async def _run_once(self, user_key: str, msg: Incoming, start: bool, tx_hook: TxHook | None) -> list[Reply]:
-        async with self.sm() as db, db.begin():
+        writer = self.chats.exclusive() if self.chats is not None else contextlib.nullcontext()
+        async with writer, self.sm() as db, db.begin():  # (SQLite: in line with the lean steps, FIFO)
             turn = Turn(orm=db, user_key=user_key, message=msg, now=self.now(), runtime=self, start=start)
             replies = await self.pipeline.run(turn)
             if tx_hook is not None:
