@@ -332,7 +332,7 @@ class FormCopyJob:
         except ImportError:
             return
         self.sender = MemorySender("bench")
-        self.notifier = Notifier(rt.sm, [self.sender], kinds=[formcopy.KIND])
+        self.notifier = Notifier(rt.sm, [self.sender], kinds=[formcopy.KIND], writer=rt.exclusive)
         prepare = formcopy.attach(self.notifier, rt)
 
         async def timed(payload: dict[str, Any]) -> dict[str, Any]:

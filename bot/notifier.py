@@ -78,16 +78,16 @@ import socket
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TextIO, cast
 
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.db import reading
+from storage.db import reading, rowcount
 from storage.models import OutboxMessage
 from storage.officers_repo import OutboxRepo
 
@@ -316,8 +316,12 @@ class Notifier:
                  now: Callable[[], datetime] = _utcnow, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, rng: Callable[[], float] = random.random,
                  preparers: dict[str, Preparer] | None = None, chats: Iterable[str] | None = None,
-                 kinds: Iterable[str] | None = None):
+                 kinds: Iterable[str] | None = None,
+                 writer: Callable[[], contextlib.AbstractAsyncContextManager[Any]] | None = None):
         self.sm = sm
+        # held around each write transaction: the runtime's FIFO writer on SQLite (Runtime.exclusive), so a round
+        # queues with the chats' steps of this process instead of polling for the file's lock
+        self.writer = writer or contextlib.nullcontext
         self.preparers: dict[str, Preparer] = dict(preparers or {})
         self.chats = list(chats) if chats is not None else None  # only these chats' rows (the console's own)
         self.kinds = list(kinds) if kinds is not None else None  # only rows of these kinds
@@ -335,6 +339,11 @@ class Notifier:
         self.sleep = sleep
         self.rng = rng
 
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        async with self.writer(), self.sm() as db, db.begin():
+            yield db
+
     def backoff(self, attempts: int) -> float:
         """Seconds before the next try after ``attempts`` failed ones: capped exponential, jittered."""
         delay = min(self.backoff_cap, self.backoff_base * (2 ** max(0, attempts - 1)))
@@ -346,7 +355,7 @@ class Notifier:
             if not await OutboxRepo(db).anything_due(self.now(), channels=list(self.senders), chats=self.chats,
                                                      kinds=self.kinds):
                 return RunStats()
-        async with self.sm() as db, db.begin():  # one write transaction per round with something to do
+        async with self._write() as db:  # one write transaction per round with something to do
             repo = OutboxRepo(db)
             await repo.sweep_uncertain(self.now())
             rows = await repo.claim(self.worker_id, self.now(), limit=self.batch, lease=self.lease,
@@ -366,7 +375,7 @@ class Notifier:
         for i, row in enumerate(rows):
             retry_at = await self._deliver(row, stats)
             if retry_at is not None:
-                async with self.sm() as db, db.begin():
+                async with self._write() as db:
                     for later in rows[i + 1:]:
                         await OutboxRepo(db).release(later.id, self.worker_id, next_attempt_at=retry_at)
                 stats.skipped += len(rows) - i - 1
@@ -391,7 +400,7 @@ class Notifier:
                 failure = TransientError(f"prepare: {type(exc).__name__}")
         if failure is None:
             await limiter.wait(row.chat_key)
-        async with self.sm() as db, db.begin():
+        async with self._write() as db:
             ok = await OutboxRepo(db).start_sending(row.id, self.worker_id, self.now(), self.lease)
         if not ok:  # the claim was lost (lease expired and someone else took it)
             stats.skipped += 1
@@ -423,7 +432,7 @@ class Notifier:
         except Exception as exc:
             status, error = "failed", f"uncertain: {type(exc).__name__}"
             log.warning("outbox %s: sender raised %s; marked failed (uncertain)", row.id, type(exc).__name__)
-        async with self.sm() as db, db.begin():
+        async with self._write() as db:
             await OutboxRepo(db).finish(row.id, self.worker_id, status=status, now=self.now(), error=error,
                                         next_attempt_at=next_at, provider_ref=ref, uncount=uncount)
         if status == "delivered":
@@ -440,11 +449,11 @@ class Notifier:
 
     async def _save_progress(self, row_id: int, payload: dict[str, Any], state: dict[str, Any]) -> None:
         """Record in the row how far its multi-part send got, while this worker still holds it."""
-        async with self.sm() as db, db.begin():
+        async with self._write() as db:
             r = await db.execute(update(OutboxMessage).where(
                 OutboxMessage.id == row_id, OutboxMessage.status == "sending",
                 OutboxMessage.claimed_by == self.worker_id).values(payload={**payload, PROGRESS_KEY: state}))
-        if not r.rowcount:  # the lease ran out and the row was swept: stop here (at most once)
+        if not rowcount(r):  # the lease ran out and the row was swept: stop here (at most once)
             raise RuntimeError("outbox row no longer held")
 
     async def drain(self, max_rounds: int = 1000) -> RunStats:

@@ -263,9 +263,13 @@ class Runtime:
             replies = await job(list(replies))
         return list(replies)
 
+    def exclusive(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Held around a write transaction of this process on the ORM (:meth:`ChatStore.exclusive`): on SQLite it
+        queues with the lean steps, FIFO, instead of polling for the file's lock."""
+        return self.chats.exclusive() if self.chats is not None else contextlib.nullcontext()
+
     async def _run_once(self, user_key: str, msg: Incoming, start: bool, tx_hook: TxHook | None) -> list[Reply]:
-        writer = self.chats.exclusive() if self.chats is not None else contextlib.nullcontext()
-        async with writer, self.sm() as db, db.begin():  # (SQLite: in line with the lean steps, FIFO)
+        async with self.exclusive(), self.sm() as db, db.begin():  # (SQLite: in line with the lean steps, FIFO)
             turn = Turn(orm=db, user_key=user_key, message=msg, now=self.now(), runtime=self, start=start)
             replies = await self.pipeline.run(turn)
             if tx_hook is not None:
