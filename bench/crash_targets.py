@@ -8,10 +8,11 @@ processes is killed on its own, the rest left running:
   ``dvcbot notify run --channels telegram --print`` in its own process, which prints each notification (the
   receipt, and the form copy it renders in its PDF worker) to a file. The notifier alone is killed (its
   process group: its PDF worker with it) at a random moment after it has delivered something, and started
-  again. Check: each outbox row printed at most once, every row delivered — except a row whose delivery
-  was cut between the print and the ``delivered`` commit, which the notifier marks failed "uncertain"
-  after its lease and does not send again (at most once, by design: bot/notifier.py); those are counted
-  apart;
+  again. It runs with a short lease (``--lease``, 5 s; ``dvcbot notify run --lease``, 120 s by default), so a
+  killed notifier's claimed rows are taken over by the next one after 5 s, not two minutes. Check: each
+  outbox row printed at most once, every row delivered — except a row whose delivery was cut between the
+  print and the ``delivered`` commit, which the notifier marks failed "uncertain" after its lease and does
+  not send again (at most once, by design: bot/notifier.py); those are counted apart;
 * ``--target worker``: the Telegram bot with its own notifier, as in production; the PDF worker process
   (bot/workers.py, spawned by the bot) is killed alone while it renders a form copy (its CPU time is seen
   rising), and the bot replaces it. Check: every dossier's form copy reaches the fake Bot API exactly once,
@@ -22,7 +23,7 @@ processes is killed on its own, the rest left running:
   every answer the bot had accepted (it asked the next question) is in the stored draft after each restart,
   each citizen ends with exactly one dossier holding the answers typed.
 
-    python bench/crash_targets.py --target notifier --kills 100
+    python bench/crash_targets.py --target notifier --kills 100                # --lease 5 (seconds)
     python bench/crash_targets.py --target worker --kills 100
     python bench/crash_targets.py --target console --kills 100
     python bench/crash_targets.py --target worker --kills 2 --chats 2    # what tests/test_crash.py runs
@@ -128,9 +129,9 @@ async def outbox_settled(sm: Any, timeout: float) -> int:
 class NotifierProcess:
     """``dvcbot notify run --channels telegram --print``: prints each notification to ``out`` (appended)."""
 
-    def __init__(self, db: str, var: Path, out: Path, log: Path):
+    def __init__(self, db: str, var: Path, out: Path, log: Path, lease: float = 120.0):
         self.cmd = [*CLI, "--db", db, "--var", str(var), "notify", "run", "--channels", "telegram", "--print",
-                    "--no-daily"]
+                    "--no-daily", "--lease", f"{lease:g}"]
         self.out, self.log = out, log
         self.proc: subprocess.Popen | None = None
 
@@ -178,7 +179,7 @@ async def notifier_target(args: argparse.Namespace, workdir: Path, figs: Figures
             port = free_port()
             bot = BotProcess(db_url, var, fake.base_url, port, workdir / "bot.log")
             bot.cmd.append("--no-notifier")
-            notifier = NotifierProcess(db_url, var, workdir / "notifier.out", workdir / "notifier.log")
+            notifier = NotifierProcess(db_url, var, workdir / "notifier.out", workdir / "notifier.log", args.lease)
             chats: list[int] = []
             ids = iter(range(7_000_000, 8_000_000))
             url = f"http://127.0.0.1:{port}/telegram/webhook"
@@ -537,6 +538,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", choices=["notifier", "worker", "console"], required=True)
     p.add_argument("--kills", type=int, default=100)
     p.add_argument("--chats", type=int, default=6, help="citizens at a time over Telegram (notifier, worker)")
+    p.add_argument("--lease", type=float, default=5.0,
+                   help="the notifier's lease in seconds (notifier: `dvcbot notify run --lease`; its default is 120): "
+                        "how long a killed notifier's claimed rows wait before the next one takes them")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--max-seconds", type=float, default=0, help="stop killing after this long (0: no bound)")
     p.add_argument("--pg", help="a PostgreSQL server URL (a fresh database is made and dropped)")
