@@ -18,8 +18,10 @@ processes is killed on its own, the rest left running:
   rising), and the bot replaces it. Check: every dossier's form copy reaches the fake Bot API exactly once,
   every receipt once, every answer in its dossier, every update processed once;
 * ``--target console``: ``dvcbot chat --jsonl`` driven through its stdin by a citizen who answers whatever
-  it asks (the same funeral-support answers), killed at a random moment — while it thinks or while the
-  citizen types — and started again; the citizen goes on from the question the new process asks. Check:
+  it asks (the same funeral-support answers), killed once per process at a random point of the walk — after
+  a random 0–40 answers, a random 0–1.5 turn-times after the last one was sent: while it thinks (before,
+  during or right after its commit) or while the citizen types — and started again; the citizen goes on
+  from the question the new process asks. Check:
   every answer the bot had accepted (it asked the next question) is in the stored draft after each restart,
   each citizen ends with exactly one dossier holding the answers typed.
 
@@ -384,6 +386,7 @@ class Console:
                 env=dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8"),
                 start_new_session=True)
         self.lines: queue.Queue[str | None] = queue.Queue()
+        self.killed = False  # by sigkill(), while it ran
         threading.Thread(target=self._pump, daemon=True).start()
 
     def _pump(self) -> None:
@@ -412,6 +415,14 @@ class Console:
             self.proc.stdin.write(json.dumps(obj, ensure_ascii=False) + "\n")
             self.proc.stdin.flush()
 
+    def sigkill(self) -> None:
+        """The crash: kill -9 (from a timer thread), noted if the process still ran. (``poll()`` in another thread
+        while this one waits for the process would say None: hence the flag.)"""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.killed = True
+
     def kill(self) -> None:
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -428,13 +439,22 @@ class Console:
                 self.kill()
 
 
+def kill_later(con: Console, seconds: float) -> threading.Timer:
+    timer = threading.Timer(seconds, con.sigkill)
+    timer.start()
+    return timer
+
+
 async def stored(rt: Any, key: str) -> dict[str, Any]:
     s = await rt.session(key)
     return dict(s.draft.answers) if s.draft else {}
 
 
 async def console_target(args: argparse.Namespace, workdir: Path, figs: Figures) -> None:
-    """Citizens one after another; a timer kills the console at a random moment, the citizen starts it again."""
+    """Citizens one after another. Each console process is killed once at a random point of the walk: after a
+    random number of answers (0–40; a walk is ~35), a random 0–1.5 turn-times after the answer was sent — while
+    it thinks (before, during or just after its commit) or while the citizen types — and the citizen starts it
+    again."""
     from bot.service import Runtime
     from storage import keys
     from storage.models import Dossier
@@ -447,6 +467,7 @@ async def console_target(args: argparse.Namespace, workdir: Path, figs: Figures)
         async with Runtime(db_url, var_dir=var) as rt:
             t0 = time.monotonic()
             users: list[str] = []
+            turn_time = 0.1  # seconds from an answer to the next question, as last seen
             while figs.more(args.kills):
                 user = f"u{len(users) + 1}"
                 users.append(user)
@@ -455,11 +476,13 @@ async def console_target(args: argparse.Namespace, workdir: Path, figs: Figures)
                 while not filed:
                     con = Console(db_url, var, user, workdir / "console.log")
                     timer = None
+                    kill_after = rng.randrange(0, 41) if figs.more(args.kills) else -1  # answers, then the kill
+                    sent = 0
+
                     try:
                         turn = await asyncio.to_thread(con.turn)
-                        if figs.more(args.kills):  # killed a random moment after it has started
-                            timer = threading.Timer(rng.uniform(0.0, 3.0), con.kill)
-                            timer.start()
+                        if kill_after == 0:
+                            timer = kill_later(con, rng.uniform(0.0, 1.5 * turn_time))
                         if turn is not None:  # started: everything accepted before a kill is still there
                             have = await stored(rt, f"console:{user}")
                             if not any(m.get("dossier") for m in turn) and not await has_dossier(rt, user):
@@ -479,16 +502,23 @@ async def console_target(args: argparse.Namespace, workdir: Path, figs: Figures)
                             if answer is None:
                                 raise RuntimeError(f"{user}: unexpected question {ask['field']}: {ask['text'][:200]}")
                             con.send(answer)
+                            sent += 1
+                            if sent == kill_after:
+                                timer = kill_later(con, rng.uniform(0.0, 1.5 * turn_time))
+                            t_sent = time.monotonic()
                             nxt = await asyncio.to_thread(con.turn)
                             if nxt is not None:
                                 figs.updates += 1
+                                if timer is None:
+                                    turn_time = time.monotonic() - t_sent
                                 if ask["field"] in EXPECTED and not any(m.get("error") for m in nxt):
                                     accepted[ask["field"]] = EXPECTED[ask["field"]]
                             turn = nxt
                     finally:
                         if timer is not None:
                             timer.cancel()
-                        if con.proc.poll() == -signal.SIGKILL:
+                            timer.join()
+                        if con.killed:
                             figs.killed()
                         con.close() if filed else con.kill()
             figs.seconds = time.monotonic() - t0
