@@ -86,6 +86,7 @@ class Figures:
     uncertain: int = 0              # notifier: cut between the print and the commit, marked failed, not re-sent
     deadline: float = float("inf")  # monotonic time after which no more kills
     form_copies: int = 0
+    outbox_rows: int = 0            # notifier: the rows it had to deliver
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -224,6 +225,7 @@ async def notifier_target(args: argparse.Namespace, workdir: Path, figs: Figures
             seen = printed(notifier.out)
             async with rt.sm() as db:
                 rows = list((await db.execute(select(OutboxMessage))).scalars())
+            figs.outbox_rows = len(rows)
             for m in rows:
                 text = str((m.payload or {}).get("text") or (m.payload or {}).get("caption") or "")
                 n = seen.get((m.chat_key, text.split("\n", 1)[0].strip()[:60]), 0)
@@ -554,7 +556,8 @@ def report(figs: Figures) -> str:
              f"answers lost: {figs.answers_lost} · duplicate dossiers: {figs.duplicate_dossiers} · missing "
              f"dossiers: {figs.missing_dossiers} · updates not processed exactly once: {figs.not_exactly_once}"]
     if figs.target != "console":
-        lines.append(f"double notifications: {figs.double_notifications} · undelivered: {figs.undelivered} · "
+        lines.append((f"outbox rows: {figs.outbox_rows} · " if figs.target == "notifier" else "")
+                     + f"double notifications: {figs.double_notifications} · undelivered: {figs.undelivered} · "
                      f"form copies delivered: {figs.form_copies}"
                      + (f" · uncertain (cut between send and commit, not re-sent): {figs.uncertain}"
                         if figs.target == "notifier" else ""))
