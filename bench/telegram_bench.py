@@ -326,9 +326,22 @@ class OurBot:
         """An open loop: ``chats`` citizens doing the funeral procedure, their updates scheduled at ``rate`` per
         second in all (one every ``1/rate`` s, round the chats), whatever the bot does meanwhile. A citizen only
         answers the question they were asked, so an update whose chat's previous turn is still running goes
-        when that turn ends (counted as *late*). No new update is scheduled after ``seconds``."""
+        when that turn ends (counted as *late*). No new update is scheduled after ``seconds``.
+
+        As in a steady state, the citizens are spread over the procedure: before the clock starts, citizen ``i``
+        has already answered ``i/chats`` of it (not measured), and one who has filed is followed by a new one
+        in a new chat. So filings come evenly, about ``rate/31`` a second, not all in the same second."""
         res = Result(f"open loop: {chats} chats, {rate:g} updates/s scheduled")
         period = chats / rate
+        starts = [(i * len(FUNERAL)) // chats for i in range(chats)]
+        firsts = [next(chat_ids) for _ in range(chats)]
+        scratch = Result("open loop: before the clock")
+
+        async def walk(chat: int, steps: int) -> None:
+            for kind, arg in FUNERAL[:steps]:
+                await self.step(probe, chat, self.funeral_update(chat, kind, arg), scratch)
+
+        await asyncio.gather(*(walk(chat, n) for chat, n in zip(firsts, starts, strict=True)))
         t0 = time.perf_counter()
         deadline = t0 + seconds
         late = 0
@@ -336,22 +349,24 @@ class OurBot:
         async def citizen(i: int, chat: int) -> None:
             nonlocal late
             due = t0 + i / rate
-            for n, (kind, arg) in enumerate(FUNERAL):
-                if due >= deadline:
-                    return
+            n, first = starts[i], True
+            while due < deadline:
+                if n == len(FUNERAL):  # filed: the next citizen, in a new chat
+                    chat, n = next(chat_ids), 0
+                kind, arg = FUNERAL[n]
                 wait = due - time.perf_counter()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                elif n:
+                elif not first:
                     late += 1
                 took = await self.step(probe, chat, self.funeral_update(chat, kind, arg), res)
                 if n == len(FUNERAL) - 1:
                     res.submit.append(took)
                     res.conversations += 1
-                due += period
+                n, first, due = n + 1, False, due + period
 
         c0, n0 = time.process_time(), len(self.fake.calls)
-        await asyncio.gather(*(citizen(i, next(chat_ids)) for i in range(chats)))
+        await asyncio.gather(*(citizen(i, chat) for i, chat in enumerate(firsts)))
         res.seconds = time.perf_counter() - t0
         res.cpu = time.process_time() - c0
         res.api_calls = len(self.fake.calls) - n0

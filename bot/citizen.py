@@ -9,7 +9,7 @@ notifier renders and sends it as a follow-up document (bot/formcopy.py).
 """
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 
 from dialogs.codes import new_dossier_code
@@ -62,7 +62,7 @@ async def citizen_turn(turn: Turn) -> list[Reply]:
         msg = turn.message
         if not turn.start and rt.engine.wants_card_scan(session, msg):
             # an ID card photo: its QR is read in a worker thread (CPU work), then the engine takes the message
-            msg = await asyncio.to_thread(scan_message, msg)
+            msg = await turn.off_transaction("card-scan", lambda: scan_message(msg))
         outcome = rt.engine.start(session) if turn.start else rt.engine.handle(session, msg)
     for after in rt.pipeline.after_steps:
         outcome = await after(turn, session, outcome)
@@ -81,7 +81,8 @@ async def _apply(turn: Turn, session: Session, outcome: Outcome) -> list[Reply]:
     pending: list[Request] = []
     while True:
         if outcome.blobs:
-            await asyncio.to_thread(rt.store_blobs, outcome.blobs)
+            await turn.off_transaction("blobs:" + ",".join(sorted(outcome.blobs)),
+                                       functools.partial(rt.store_blobs, dict(outcome.blobs)))
         replies += outcome.replies
         for job in outcome.after_commit:
             await _queue(turn, job)

@@ -406,8 +406,8 @@ async def _notify(args: argparse.Namespace) -> int:
             print(f"Thông báo kênh {', '.join(other)} do tiến trình `dvcbot {other[0]}` gửi; ở đây chúng chỉ được in "
                   "ra màn hình và đánh dấu là đã gửi. Thêm --print nếu thật sự muốn vậy.", file=sys.stderr)
             return 2
-        notifier = Notifier(rt.sm, [ConsoleSender(ch, image_dir=rt.var_dir / "outbox") for ch in channels],
-                            now=rt.now, lease=args.lease)
+        notifier = Notifier(rt.sm, [ConsoleSender(ch, image_dir=rt.var_dir / "outbox", locate=rt.attachments.locate)
+                                    for ch in channels], now=rt.now, lease=args.lease)
         formcopy.attach(notifier, rt)  # form copies: rendered, then printed with their path
         jobs = standard_jobs(rt.sm, calendar=rt.calendar, catalog=rt.catalog, now=rt.now,
                              attachments=rt.attachments,

@@ -9,6 +9,7 @@ import asyncio
 import json
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -58,14 +59,22 @@ def read_file(path: str, _: Any = None) -> IncomingFile | str:
         return _("Không mở được tệp “{path}”. Vui lòng kiểm tra lại đường dẫn.", path=str(p))
 
 
-def render_human(replies: list[Reply], lang: str = "vi") -> str:
+def where(file: FileRef, locate: Callable[[str], str] | None) -> str:
+    """Where a person opens a file the bot sent: its place in the attachment store (a local path, or an
+    ``s3://`` URI), or its own ``path``."""
+    if file.sha256 and locate is not None:
+        return locate(file.sha256)
+    return file.path or file.sha256 or ""
+
+
+def render_human(replies: list[Reply], lang: str = "vi", locate: Callable[[str], str] | None = None) -> str:
     _ = translator(lang)
     out: list[str] = []
     for r in replies:
         if isinstance(r, Message):
             out.append(("⚠️ " if r.error else "") + r.text)
             if r.file is not None:
-                out.append(_("  (Tệp đã lưu tại: {path})", path=r.file.path))
+                out.append(_("  (Tệp đã lưu tại: {path})", path=where(r.file, locate)))
         elif isinstance(r, Ask):
             head = f"[{r.step}] " if r.step else ""
             out.append(head + r.text)
@@ -81,8 +90,15 @@ def render_human(replies: list[Reply], lang: str = "vi") -> str:
     return "\n".join(out)
 
 
-def render_jsonl(replies: list[Reply]) -> list[str]:
-    return [json.dumps(r.to_dict(), ensure_ascii=False) for r in replies]
+def render_jsonl(replies: list[Reply], locate: Callable[[str], str] | None = None) -> list[str]:
+    """One JSON object a reply; a file's ``path`` is where it is (see :func:`where`)."""
+    out = []
+    for r in replies:
+        d = r.to_dict()
+        if isinstance(r, Message) and r.file is not None:
+            d["file"]["path"] = where(r.file, locate)
+        out.append(json.dumps(d, ensure_ascii=False))
+    return out
 
 
 async def _lines(stream: TextIO):
@@ -105,7 +121,8 @@ class FollowUps:
 
     async def send(self, chat_key: str, payload: dict[str, Any]) -> str | None:
         f = payload.get("file")
-        ref = FileRef(path=str(f["path"]), name=str(f["name"]), mime=str(f["mime"])) if isinstance(f, dict) else None
+        ref = FileRef(sha256=f.get("sha256"), path=f.get("path"), name=str(f["name"]), mime=str(f["mime"])) \
+            if isinstance(f, dict) else None
         self.emit([Message(str(payload.get("text") or ""), file=ref)])
         return None
 
@@ -126,10 +143,10 @@ async def run_console(runtime: Runtime, user: str, *, jsonl: bool = False, stdin
 
     def emit(replies: list[Reply]) -> None:
         if jsonl:
-            for line in render_jsonl(replies):
+            for line in render_jsonl(replies, runtime.attachments.locate):
                 stdout.write(line + "\n")
         else:
-            stdout.write(render_human(replies, lang[0]) + "\n> ")
+            stdout.write(render_human(replies, lang[0], runtime.attachments.locate) + "\n> ")
         stdout.flush()
 
     followups = Notifier(runtime.sm, [FollowUps(emit)], chats=[key], kinds=[formcopy.KIND, slipcopy.KIND],

@@ -62,8 +62,8 @@ async def enqueue(db: AsyncSession, chat_key: str, code: str, lang: str, now: da
 
 
 class FormCopies:
-    """The notifier's preparer of ``form_copy`` rows: the payload gains ``file`` (``path``, ``sha256``,
-    ``name``, ``mime``) once the form is rendered and stored."""
+    """The notifier's preparer of ``form_copy`` rows: the payload gains ``file`` (``sha256``, ``name``,
+    ``mime``: the sender reads the bytes from the attachment store) once the form is rendered and stored."""
 
     def __init__(self, sm: async_sessionmaker, store: AttachmentStore, *, executor: Executor | None = None):
         self.sm = sm
@@ -81,7 +81,7 @@ class FormCopies:
         pdf = await render_form(procedure, answers, submitted_at=when, code=code, executor=self.executor)
         sha = await asyncio.to_thread(self.store.put, pdf)
         self.rendered += 1
-        return {**payload, "file": {"path": str(self.store.path(sha)), "sha256": sha, "name": f"{code}.pdf",
+        return {**payload, "file": {"sha256": sha, "name": f"{code}.pdf",
                                     "mime": MIME}}
 
 

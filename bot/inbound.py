@@ -1,4 +1,6 @@
-"""Inbound rate limits of the chat channels (Telegram, Zalo): one token bucket per chat and one for the process.
+"""What both chat channels (Telegram, Zalo) do with an inbound update before and around its step.
+
+Inbound rate limits: one token bucket per chat and one for the process.
 
 A person types a message every few seconds and sends an album of up to ten photos at once; a flooding chat
 sends dozens a second and makes every other chat wait. So:
@@ -15,6 +17,9 @@ The console is a local program for one person and has no limit.
 Also here, what both webhooks do with a request before storing it: the secret compared in constant time on
 bytes, the body capped before it is read whole, JSON of bounded depth, ids that fit a BIGINT; anything else
 is a 4xx, never a 500 (a 500 makes Telegram deliver the same bad request again, for ever).
+
+And :func:`apply_in_order`: a chat's updates are applied in the order they came, across redeliveries and
+processes, replies included.
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ import asyncio
 import hmac
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,3 +180,36 @@ async def read_json(request: web.Request, max_bytes: int) -> tuple[Any, int | No
 def bounded_int(value: Any, lo: int = -(2 ** 63), hi: int = 2 ** 63 - 1) -> bool:
     """A JSON integer that fits a BIGINT (a bool is not an integer here)."""
     return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
+
+
+#: what an update's step says when it could not be applied yet (:func:`apply_in_order`)
+OLDER_PENDING = "older"    # an older update of the chat is still pending (another process has it, or a retry)
+OLDER_SENDING = "sending"  # an older update's replies are being sent by another process
+
+
+async def apply_in_order(step: Callable[[], Awaitable[str | None]], apply_older: Callable[[], Awaitable[None]], *,
+                         overtake: Callable[[], None], tries: int, wait: float) -> bool:
+    """Apply one inbound update in its chat's order. ``step()`` applies it and returns None (applied, or refused
+    for good), or why it must wait:
+
+    * :data:`OLDER_SENDING`: ours go after those replies. After ``wait`` seconds (that process died holding
+      them; they are sent at its restart) ``overtake()`` lets ours go anyway;
+    * :data:`OLDER_PENDING`: ``apply_older()`` applies the chat's older pending updates first, oldest first,
+      then ours again; given up after ``tries`` tries and ``wait`` seconds.
+
+    Returns False if it gave up: the update stays pending (applied at the next start)."""
+    n, waited, pause = 0, 0.0, 0.01
+    while True:
+        why = await step()
+        if why is None:
+            return True
+        if why == OLDER_SENDING:
+            if waited >= wait:
+                overtake()
+        else:
+            n += 1
+            if n >= tries and waited >= wait:
+                return False
+            await apply_older()
+        await asyncio.sleep(pause)
+        waited, pause = waited + pause, min(pause * 2, 0.2)

@@ -96,6 +96,7 @@ from typing import Any, Protocol, TextIO, cast
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from storage.db import reading
 from storage.models import OutboxMessage
 from storage.officers_repo import OutboxRepo
 
@@ -201,8 +202,10 @@ class MemorySender:
 class ConsoleSender:
     """Prints notifications (``dvcbot notify run`` without a real channel); images go to ``image_dir``."""
 
-    def __init__(self, channel: str = "console", out: TextIO | None = None, image_dir: str | Path = "var/outbox"):
+    def __init__(self, channel: str = "console", out: TextIO | None = None, image_dir: str | Path = "var/outbox",
+                 locate: Callable[[str], str] | None = None):
         self.channel = channel
+        self.locate = locate  # where a stored file is (the attachment store's ``locate``)
         self.out = out or sys.stdout
         self.image_dir = Path(image_dir)
         self.count = 0
@@ -212,8 +215,11 @@ class ConsoleSender:
         lines = [f"── → {chat_key} ──", str(payload.get("text") or payload.get("caption") or "")]
         for i, c in enumerate(payload.get("choices") or [], 1):
             lines.append(f"  {i}. {c.get('label')}  [{c.get('value')}]")
-        if isinstance(payload.get("file"), dict):
-            lines.append(f"  [tệp: {payload['file'].get('path')}]")
+        file = payload.get("file")
+        if isinstance(file, dict):
+            sha = str(file.get("sha256") or "")
+            where = self.locate(sha) if sha and self.locate else file.get("path") or file.get("name")
+            lines.append(f"  [tệp: {where}]")
         if payload.get("image_png"):
             self.image_dir.mkdir(parents=True, exist_ok=True)
             path = self.image_dir / f"{payload.get('image_name') or f'image-{self.count}'}.png"
@@ -345,7 +351,11 @@ class Notifier:
 
     async def run_once(self) -> RunStats:
         """Claim one batch of due rows and deliver them. Returns what happened."""
-        async with self.sm() as db, db.begin():  # one write transaction per round, busy or idle
+        async with reading(self.sm) as db:  # an idle round only reads: it takes no write lock
+            if not await OutboxRepo(db).anything_due(self.now(), channels=list(self.senders), chats=self.chats,
+                                                     kinds=self.kinds):
+                return RunStats()
+        async with self.sm() as db, db.begin():  # one write transaction per round with something to do
             repo = OutboxRepo(db)
             await repo.sweep_uncertain(self.now())
             rows = await repo.claim(self.worker_id, self.now(), limit=self.batch, lease=self.lease,

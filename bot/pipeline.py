@@ -18,6 +18,7 @@ Orders of the built-in handlers: :data:`OFFICER_CHAT`, :data:`ACCOUNTS`, :data:`
 """
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -90,6 +91,16 @@ class NeedsDatabase(Exception):
     ORM path. Nothing of the lean attempt was committed."""
 
 
+class OutsideWork(Exception):
+    """A lean turn needs work that must not run inside its write transaction (a file written, CPU in a worker
+    thread): the runtime rolls the turn back, runs ``work`` in a thread, and runs the turn again with the
+    result at hand (:meth:`Turn.off_transaction`). Nothing of the attempt was committed."""
+
+    def __init__(self, key: str, work: Callable[[], Any]):
+        super().__init__(key)
+        self.key, self.work = key, work
+
+
 @dataclass
 class Turn:
     """One message of one chat, as every handler sees it.
@@ -114,6 +125,7 @@ class Turn:
     jobs: list[AfterCommit] = field(default_factory=list)
     chat: ChatRows | None = None  # a lean turn: the chat's rows and flags as the store read them
     tx: ChatTx | None = None  # a lean turn: its transaction
+    done: dict[str, Any] = field(default_factory=dict)  # a lean turn: results of work done outside it, by key
 
     @property
     def db(self) -> AsyncSession:
@@ -121,6 +133,17 @@ class Turn:
         if self.orm is None:
             raise NeedsDatabase()
         return self.orm
+
+    async def off_transaction(self, key: str, work: Callable[[], Any]) -> Any:
+        """``work()`` in a worker thread, never inside a lean turn's write transaction (the single writer would
+        wait on it): a lean turn raises :class:`OutsideWork` and is run again with the result under ``key``.
+        ``work`` must be safe to run for a turn that then does not commit (storing a content-addressed file,
+        decoding an image)."""
+        if key in self.done:
+            return self.done[key]
+        if self.tx is None:
+            return await asyncio.to_thread(work)
+        raise OutsideWork(key, work)
 
     def after_commit(self, job: AfterCommit) -> None:
         """Queue ``job`` to run after the commit, in order of queueing."""

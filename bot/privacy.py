@@ -13,6 +13,7 @@ Both are recorded in the audit log (``storage/audit_models.py``) with counts onl
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -135,13 +136,7 @@ async def _erase(db: AsyncSession, user_key: str, key: str, runtime: Any) -> dic
     await db.execute(delete(Conversation).where(Conversation.user_key.in_({key, user_key})))
     kept = set((await db.execute(select(Attachment.sha256).where(Attachment.sha256.in_(shas)))).scalars()) \
         if shas else set()
-    files = 0
-    for sha in shas - kept:
-        try:
-            runtime.attachments.path(sha).unlink(missing_ok=True)
-            files += 1
-        except (OSError, ValueError):
-            pass
+    files = await asyncio.to_thread(runtime.attachments.delete_many, shas - kept)
     links = rowcount(await db.execute(delete(AccountIdentity).where(AccountIdentity.user_key == user_key)))
     await db.execute(delete(AccountLinkCode).where(AccountLinkCode.user_key == user_key))
     await db.execute(delete(TelegramUpdate).where(TelegramUpdate.chat_key == user_key,

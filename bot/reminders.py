@@ -12,6 +12,7 @@ leaves again (a new revision) can be reminded again. Messages are never queued f
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time as _time
@@ -173,14 +174,7 @@ async def _expire(db: AsyncSession, draft: DraftRow, conv: Conversation | None,
     kept = set((await db.execute(select(Attachment.sha256).where(Attachment.sha256.in_(shas)))).scalars())
     for (answers,) in (await db.execute(select(DraftRow.answers).where(DraftRow.user_key == draft.user_key))).all():
         kept |= attachment_digests(answers) & shas
-    gone = 0
-    for sha in shas - kept:
-        try:
-            store.path(sha).unlink(missing_ok=True)
-            gone += 1
-        except (OSError, ValueError):
-            log.warning("expired draft: an attachment could not be deleted")
-    return gone
+    return await asyncio.to_thread(store.delete_many, shas - kept)
 
 
 class DraftReminders:

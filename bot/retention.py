@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time as _time
@@ -47,25 +48,19 @@ async def purge(db: AsyncSession, now: datetime, *, store: AttachmentStore | Non
                 policy: RetentionPolicy | None = None) -> dict[str, int]:
     policy = policy or RetentionPolicy()
     done = {"outbox_blanked": 0, "files_deleted": 0}
+    # the store's old files, listed before the first statement (a bucket's listing is no wait inside a write);
+    # a file stored later is newer than the cut-off anyway
+    cutoff = (now - policy.orphan_files).timestamp()
+    old = await asyncio.to_thread(lambda: set(store.digests(cutoff))) if store is not None else set()
     res = await db.execute(update(OutboxMessage).where(
         OutboxMessage.status.in_(("delivered", "failed")), OutboxMessage.created_at < now - policy.outbox_text,
         OutboxMessage.kind != "blanked").values(payload={}, kind="blanked"))
     done["outbox_blanked"] = rowcount(res)
-    if store is not None and store.root.exists():
+    if store is not None and old:
         used = set((await db.execute(select(Attachment.sha256))).scalars())
         for (answers,) in (await db.execute(select(DraftRow.answers))).all():
             used |= attachment_digests(answers)
-        cutoff = (now - policy.orphan_files).timestamp()
-        for path in store.root.glob("??/*"):
-            name = path.name
-            if len(name) != 64 or name in used or name.startswith("."):
-                continue
-            try:
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
-                    done["files_deleted"] += 1
-            except OSError:
-                log.warning("retention: a file could not be deleted")
+        done["files_deleted"] = await asyncio.to_thread(store.delete_many, old - used)
     return done
 
 

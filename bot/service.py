@@ -14,6 +14,7 @@ order; after the commit the runtime runs the jobs they queued.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 import os
@@ -33,13 +34,13 @@ from dialogs.catalog import Catalog
 from dialogs.engine import Draft, Engine, Session
 from dialogs.messages import Incoming, Reply
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
-from storage.attachments import AttachmentStore
+from storage.attachments import AttachmentStore, open_store
 from storage.chatstore import ChatStore, NotHere, open_chat_store
-from storage.db import busy_seconds, database_url, make_engine, sessionmaker, unavailable, upgrade
+from storage.db import busy_seconds, database_url, make_engine, reading, sessionmaker, unavailable, upgrade
 from storage.repo import ConversationRepo
 
 from .app import build_pipeline
-from .pipeline import NeedsDatabase, Pipeline, Turn
+from .pipeline import NeedsDatabase, OutsideWork, Pipeline, Turn
 
 log = logging.getLogger("dvcbot.service")
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -78,14 +79,16 @@ class Runtime:
 
     def __init__(self, db_url: str | None = None, *, var_dir: str | Path = "var", catalog: Catalog | None = None,
                  calendar: WorkCalendar | None = None, now: Callable[[], datetime] | None = None,
-                 pipeline: Pipeline | None = None, lean: bool | None = None):
+                 pipeline: Pipeline | None = None, lean: bool | None = None,
+                 attachments: AttachmentStore | None = None):
         self.db_url = db_url
         self.var_dir = Path(var_dir)
         self.catalog = catalog or Catalog.default()
         self.calendar = calendar or DEFAULT_CALENDAR
         self.now = now or (lambda: datetime.now(VN_TZ))
         self.engine = Engine(self.catalog, today=lambda: self.now().date(), now=lambda: self.now())
-        self.attachments = AttachmentStore(self.var_dir / "attachments")
+        # <var>/attachments, or the store DVCBOT_ATTACHMENTS names (an S3-compatible bucket: docs/deploy.md)
+        self.attachments: AttachmentStore = attachments or open_store(var_dir=self.var_dir)
         self.pipeline = pipeline or build_pipeline()
         self.locks = ChatLocks()
         self.db_engine: AsyncEngine | None = None
@@ -95,6 +98,7 @@ class Runtime:
         self.chats: ChatStore | None = None
         self.lean_turns = 0  # turns served by the lean step, and turns it handed to the ORM path (benchmarks)
         self.lean_fallbacks = 0
+        self.lean_outside = 0  # work a lean turn had done outside its transaction (a photo stored) before its rerun
 
     async def open(self, migrate: bool = True) -> Runtime:
         if migrate:
@@ -103,6 +107,7 @@ class Runtime:
         self._sm = sessionmaker(self.db_engine)
         if self.lean:
             self.chats = await open_chat_store(database_url(self.db_url), busy_seconds=busy_seconds())
+        await asyncio.to_thread(self.attachments.prepare)
         return self
 
     @property
@@ -162,7 +167,7 @@ class Runtime:
 
     async def session(self, user_key: str) -> Session:
         """A read-only look at a chat's session (tests, CLI)."""
-        async with self.sm() as db:
+        async with reading(self.sm) as db:
             key = await self.conversation_key(db, user_key)
             conv, drafts = await ConversationRepo(db).load(key, lock=False)
             return self.session_from_rows(user_key, conv, drafts)
@@ -208,7 +213,7 @@ class Runtime:
     async def _conversation_lock(self, user_key: str) -> AsyncIterator[None]:
         """Inside the chat's own lock: the lock on the conversation it resolves to if that is another chat's
         (always in this order: no deadlock, since a primary key resolves to itself)."""
-        async with self.sm() as db:
+        async with reading(self.sm) as db:
             key = await self.conversation_key(db, user_key)
         if key == user_key:
             yield
@@ -218,9 +223,16 @@ class Runtime:
 
     async def _run(self, user_key: str, msg: Incoming, *, start: bool, tx_hook: TxHook | None) -> list[Reply]:
         async with self.locks(user_key):  # taken first, so one chat's messages keep their order
-            if self.chats is not None and _lean_hook(tx_hook) and not (msg.file is not None or msg.files):
+            if self.chats is not None and _lean_hook(tx_hook):
+                done: dict[str, Any] = {}
                 try:
-                    return await self._run_lean(user_key, msg, start, tx_hook)
+                    for _ in range(LEAN_OUTSIDE_WORK + 1):
+                        try:
+                            return await self._run_lean(user_key, msg, start, tx_hook, done)
+                        except OutsideWork as w:  # rolled back: the work outside the writer, then again
+                            done[w.key] = await asyncio.to_thread(w.work)
+                            self.lean_outside += 1
+                    self.lean_fallbacks += 1
                 except (NeedsDatabase, NotHere):
                     self.lean_fallbacks += 1  # nothing was committed: the same turn on the ORM path
             async with self._conversation_lock(user_key):
@@ -233,7 +245,8 @@ class Runtime:
                             raise
         raise AssertionError("unreachable")
 
-    async def _run_lean(self, user_key: str, msg: Incoming, start: bool, tx_hook: TxHook | None) -> list[Reply]:
+    async def _run_lean(self, user_key: str, msg: Incoming, start: bool, tx_hook: TxHook | None,
+                        done: dict[str, Any]) -> list[Reply]:
         """The turn on the chat's own rows (storage/chatstore.py): one transaction, no ORM. A handler that needs
         more raises :class:`NeedsDatabase` (rolled back here, run again by the caller)."""
         assert self.chats is not None
@@ -241,7 +254,7 @@ class Runtime:
             if tx.rows.linked:
                 raise NeedsDatabase()  # the conversation is another chat's: its lock and key are the ORM path's
             turn = Turn(orm=None, user_key=user_key, message=msg, now=self.now(), runtime=self, start=start,
-                        chat=tx.rows, tx=tx)
+                        chat=tx.rows, tx=tx, done=done)
             replies = await self.pipeline.run(turn)
             if tx_hook is not None:
                 await tx_hook(tx, replies)
@@ -251,7 +264,8 @@ class Runtime:
         return list(replies)
 
     async def _run_once(self, user_key: str, msg: Incoming, start: bool, tx_hook: TxHook | None) -> list[Reply]:
-        async with self.sm() as db, db.begin():
+        writer = self.chats.exclusive() if self.chats is not None else contextlib.nullcontext()
+        async with writer, self.sm() as db, db.begin():  # (SQLite: in line with the lean steps, FIFO)
             turn = Turn(orm=db, user_key=user_key, message=msg, now=self.now(), runtime=self, start=start)
             replies = await self.pipeline.run(turn)
             if tx_hook is not None:
@@ -259,6 +273,11 @@ class Runtime:
         for job in turn.jobs:  # after the commit: e.g. rendering must not hold the database's write lock
             replies = await job(list(replies))
         return list(replies)
+
+
+LEAN_OUTSIDE_WORK = 3
+"""How many times a lean turn may be run again after work outside its transaction (a photo stored, an ID card's
+QR read) before it goes to the ORM path."""
 
 
 def _lean_hook(hook: TxHook | None) -> bool:

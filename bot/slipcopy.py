@@ -61,7 +61,7 @@ class SlipCopies:
         if pdf is None:
             raise PermanentError("the slip no longer exists")
         sha = await asyncio.to_thread(self.store.put, pdf)
-        return {**payload, "file": {"path": str(self.store.path(sha)), "sha256": sha,
+        return {**payload, "file": {"sha256": sha,
                                     "name": slip_file_name(code, kind), "mime": MIME}}
 
 

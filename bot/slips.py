@@ -39,7 +39,7 @@ async def send_slip(ctx: OfficerCtx, code: str, kind: str) -> None:
     else:
         sha = await asyncio.to_thread(ctx.store.put, pdf)
         ctx.replies.append(Message(_("📄 {slip} — hồ sơ {code}", slip=_(SLIP_TITLES[kind]), code=d.code),
-                                   file=FileRef(path=str(ctx.store.path(sha)), name=slip_file_name(d.code, kind),
+                                   file=FileRef(sha256=sha, name=slip_file_name(d.code, kind),
                                                 mime=MIME), dossier=d.code))
     await show_dossier(ctx, d.code, brief=True)
 
@@ -104,7 +104,7 @@ async def on_reason(ctx: OfficerCtx, code: str, new_date: str, text: str) -> Non
     if pdf is not None:
         sha = await asyncio.to_thread(ctx.store.put, pdf)
         ctx.replies.append(Message(_("📄 {slip} — hồ sơ {code}", slip=_(SLIP_TITLES["apology"]), code=code),
-                                   file=FileRef(path=str(ctx.store.path(sha)), name=slip_file_name(code, "apology"),
+                                   file=FileRef(sha256=sha, name=slip_file_name(code, "apology"),
                                                 mime=MIME), dossier=code))
     await show_dossier(ctx, code, brief=True)
 

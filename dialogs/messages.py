@@ -84,11 +84,14 @@ class ChoiceOut:
 
 @dataclass(frozen=True)
 class FileRef:
-    """A file the bot sends (e.g. the filled official form); ``path`` is in the attachment store."""
+    """A file the bot sends (e.g. the filled official form): ``sha256`` names it in the attachment store, from
+    which the channel reads it; ``name`` is what it is sent as. ``path`` (a local file) only in replies stored
+    before files were named by digest."""
 
-    path: str
     name: str
     mime: str
+    sha256: str | None = None
+    path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ class Message:
     def to_dict(self) -> dict[str, Any]:
         d = {"type": "message", "text": self.text, "error": self.error, "dossier": self.dossier}
         if self.file is not None:
-            d["file"] = {"path": self.file.path, "name": self.file.name, "mime": self.file.mime}
+            d["file"] = {k: v for k, v in asdict(self.file).items() if v is not None}
         return d
 
 
@@ -150,4 +153,6 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         return Ask(**d)
     d = dict(data)
     f = d.pop("file", None)
+    if f and not f.get("sha256") and re.fullmatch(r"[0-9a-f]{64}", str(f.get("path") or "").rsplit("/", 1)[-1]):
+        f = dict(f, sha256=str(f["path"]).rsplit("/", 1)[-1])  # stored before files were named by digest
     return Message(**d, file=FileRef(**f) if f else None)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .crypto import PREFIX, decrypt_text, encrypt_text
+from .crypto import decrypt_text, encrypt_text, is_encrypted
 from .models import utcnow
 
 
@@ -70,7 +70,7 @@ def _answers_out(answers: dict[str, Any]) -> str:
 
 def _answers_in(stored: Any) -> dict[str, Any]:
     value = json.loads(stored) if isinstance(stored, str) else stored
-    if isinstance(value, str) and value.startswith(PREFIX):
+    if is_encrypted(value):
         value = json.loads(decrypt_text(value))
     return value if isinstance(value, dict) else {}
 
@@ -158,6 +158,13 @@ class ChatStore:
         raise NotImplementedError
         yield  # pragma: no cover
 
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        """Held around another write transaction of this process on the same database (a turn on the ORM path):
+        on SQLite it takes this store's place in the FIFO queue of writers, so the lean steps queued behind it
+        start the moment it commits instead of polling for the file's lock; elsewhere it holds nothing."""
+        yield
+
     async def execute(self, tx: ChatTx, sql: str, params: tuple[Any, ...]) -> int:
         raise NotImplementedError
 
@@ -226,6 +233,13 @@ class SqliteChatStore(ChatStore):
             self._gate = asyncio.Lock()
         async with self._gate:  # (never inside another coroutine's open transaction on this connection)
             yield ChatTx(self, self.conn, None)  # autocommit SELECTs: WAL readers take no lock
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        if self._gate is None:
+            self._gate = asyncio.Lock()
+        async with self._gate:
+            yield
 
     @asynccontextmanager
     async def _tx(self, user_key: str | None) -> AsyncIterator[ChatTx]:

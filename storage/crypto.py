@@ -5,8 +5,11 @@ and bank account numbers. Those columns are encrypted with Fernet (AES-128-CBC +
 ``cryptography``) by SQLAlchemy column types, so repositories and callers see plain values:
 
 * :class:`EncryptedJSON` — a JSON column (``dossiers.answers``, ``drafts.answers``) whose stored JSON value is one
-  string, ``"enc:1:<token>"``; the schema does not change, only what is in it;
+  string, ``"enc:2:<token>"``; the schema does not change, only what is in it;
 * :class:`EncryptedString` — a string column (ID and account numbers), stored as ``enc:1:<token>``.
+
+``enc:1:`` is the UTF-8 text encrypted; ``enc:2:`` is the text compressed with zlib, then encrypted, chosen when
+that is shorter (a draft's answers: about half the bytes). Both are read.
 
 A value that is not ``enc:``-prefixed is read as it is (rows written before migration 0008, which encrypts them).
 Equality look-ups never touch these columns: they use keyed hashes (``person_key``, storage/keys.py).
@@ -26,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +43,7 @@ ENV_KEYS = "DVCBOT_DATA_KEYS"
 ENV_KEY_FILE = "DVCBOT_DATA_KEY_FILE"
 KEY_FILE_NAME = "data.keys"
 PREFIX = "enc:1:"
+PREFIX_ZLIB = "enc:2:"
 
 _lock = threading.Lock()
 _cached: tuple[tuple[str | None, str], MultiFernet] | None = None
@@ -107,22 +112,32 @@ def forget_cached_keys() -> None:
         _cached = None
 
 
+def is_encrypted(value: Any) -> bool:
+    """Whether a stored value is one of ours, encrypted (``enc:1:`` or ``enc:2:``)."""
+    return isinstance(value, str) and value.startswith((PREFIX, PREFIX_ZLIB))
+
+
 def encrypt_text(text: str) -> str:
-    return PREFIX + cipher().encrypt(text.encode("utf-8")).decode("ascii")
+    data = text.encode("utf-8")
+    packed = zlib.compress(data, 6)
+    if len(packed) < len(data):
+        return PREFIX_ZLIB + cipher().encrypt(packed).decode("ascii")
+    return PREFIX + cipher().encrypt(data).decode("ascii")
 
 
 def decrypt_text(value: str) -> str:
-    if not value.startswith(PREFIX):
+    if not is_encrypted(value):
         return value  # written before encryption (migration 0008 encrypts such rows)
     try:
-        return cipher().decrypt(value[len(PREFIX):].encode("ascii")).decode("utf-8")
+        data = cipher().decrypt(value[len(PREFIX):].encode("ascii"))
     except InvalidToken:
         raise DataKeyProblem("a stored value cannot be decrypted with the configured data keys") from None
+    return (zlib.decompress(data) if value.startswith(PREFIX_ZLIB) else data).decode("utf-8")
 
 
 def is_current(value: Any) -> bool:
     """Whether a stored value is encrypted with the first (current) key."""
-    if not isinstance(value, str) or not value.startswith(PREFIX):
+    if not is_encrypted(value):
         return False
     first = Fernet(data_keys()[0].encode("ascii"))
     try:
@@ -144,7 +159,7 @@ class EncryptedJSON(TypeDecorator):
         return encrypt_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
     def process_result_value(self, value: Any, dialect) -> Any:
-        if isinstance(value, str) and value.startswith(PREFIX):
+        if is_encrypted(value):
             return json.loads(decrypt_text(value))
         return value
 
@@ -192,8 +207,7 @@ def reencrypt_rows(conn, *, only_stale: bool = True) -> int:
             if value is None or (only_stale and is_current(value)):
                 continue
             if kind == "json":
-                plain = json.loads(decrypt_text(value)) if isinstance(value, str) and value.startswith(PREFIX) \
-                    else value
+                plain = json.loads(decrypt_text(value)) if is_encrypted(value) else value
                 new = encrypt_text(json.dumps(plain, ensure_ascii=False, separators=(",", ":")))
             else:
                 new = encrypt_text(decrypt_text(str(value)))

@@ -4,13 +4,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import CursorResult, Result, event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 DEFAULT_URL = "sqlite+aiosqlite:///./var/dvcbot.db"
 
@@ -88,8 +90,10 @@ def make_engine(url: str | None = None) -> AsyncEngine:
         @event.listens_for(engine.sync_engine, "begin")
         def _begin(conn):  # pragma: no cover - trivial
             # Take the write lock when the transaction starts, so read-modify-write of a
-            # conversation is serialised even between processes sharing the file.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # conversation is serialised even between processes sharing the file; a session opened with
+            # :func:`reading` only reads, and takes no lock (WAL: it reads a snapshot beside the writer).
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY_OPTION) else
+                                 "BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
@@ -140,6 +144,18 @@ def unavailable(exc: BaseException) -> bool:
 def rowcount(result: Result[Any]) -> int:
     """Rows an INSERT, UPDATE or DELETE touched (such a statement's result is a cursor result)."""
     return cast(CursorResult[Any], result).rowcount
+
+
+READ_ONLY_OPTION = "dvcbot_read_only"
+
+
+@asynccontextmanager
+async def reading(sm: async_sessionmaker) -> AsyncIterator[AsyncSession]:
+    """A session that only reads. On SQLite its transaction is a plain ``BEGIN``, not ``BEGIN IMMEDIATE``: it
+    neither waits for nor holds up a writer (an idle poll, a report). Writing in it may fail as "locked"."""
+    async with sm() as db:
+        await db.connection(execution_options={READ_ONLY_OPTION: True})
+        yield db
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

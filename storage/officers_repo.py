@@ -249,6 +249,21 @@ class OutboxRepo:
         return (await self.db.execute(select(OutboxMessage.id).where(
             OutboxMessage.dedupe_key == dedupe_key[:200]))).first() is not None
 
+    async def anything_due(self, now: datetime, *, channels: Iterable[str] | None = None,
+                           chats: Iterable[str] | None = None, kinds: Iterable[str] | None = None) -> bool:
+        """Whether :meth:`claim` or :meth:`sweep_uncertain` has anything to do: one read, for an idle poll."""
+        mine = [or_(and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+                    and_(OutboxMessage.status == "claimed", OutboxMessage.claimed_until < now))]
+        if channels is not None:
+            mine.append(OutboxMessage.channel.in_(list(channels)))
+        if chats is not None:
+            mine.append(OutboxMessage.chat_key.in_(list(chats)))
+        if kinds is not None:
+            mine.append(OutboxMessage.kind.in_(list(kinds)))
+        stuck = and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now)
+        stmt = select(OutboxMessage.id).where(or_(and_(*mine), stuck)).limit(1)
+        return (await self.db.execute(stmt)).first() is not None
+
     async def claim(self, worker: str, now: datetime, *, limit: int = 20, lease: float = 60.0,
                     channels: Iterable[str] | None = None, chats: Iterable[str] | None = None,
                     kinds: Iterable[str] | None = None) -> list[OutboxMessage]:

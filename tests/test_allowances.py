@@ -282,7 +282,7 @@ async def test_police_verification_leg_is_done_by_an_officer_and_the_commune_see
     import io
 
     from openpyxl import load_workbook
-    wb = load_workbook(io.BytesIO(Path(sent.file.path).read_bytes()))
+    wb = load_workbook(io.BytesIO(runtime.attachments.get(sent.file.sha256)))
     assert wb.active.cell(row=3, column=2).value == "Nguyễn Văn An"
 
 

@@ -535,8 +535,7 @@ async def test_citizen_gets_a_copy_of_the_filled_form(chat: Chat, runtime: Runti
     [(to, payload)] = [(k, p) for k, p in sender.sent if "file" in p]
     assert to == chat.user and payload["text"] == f"Bản sao tờ khai (PDF) của bạn: {chat.dossier}.pdf"
     assert payload["file"]["name"] == f"{chat.dossier}.pdf" and payload["file"]["mime"] == "application/pdf"
-    with open(payload["file"]["path"], "rb") as fh:
-        assert fh.read(5) == b"%PDF-"
+    assert runtime.attachments.get(payload["file"]["sha256"])[:5] == b"%PDF-"
     assert (await notifier.drain()).delivered == 0  # once
 
 

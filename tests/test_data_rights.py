@@ -57,7 +57,7 @@ async def test_view_and_erase_my_data(runtime: Runtime):
     async with runtime.sm() as db:
         assert (await db.execute(select(DraftRow))).first() is None
         assert (await db.execute(select(Dossier.code))).scalar_one() == code  # the submitted dossier is kept
-    assert not runtime.attachments.path(sha).exists()
+    assert not runtime.attachments.exists(sha)
     assert await audit(runtime) == [(user, "privacy.view"), (user, "privacy.erase")]
 
 
@@ -76,7 +76,7 @@ async def test_retention_blanks_old_notifications_and_deletes_orphan_files(runti
     async with runtime.sm() as db, db.begin():
         done = await purge(db, now, store=runtime.attachments, policy=RetentionPolicy())
     assert done == {"outbox_blanked": 1, "files_deleted": 1}
-    assert not runtime.attachments.path(orphan).exists() and runtime.attachments.path(fresh).exists()
+    assert not runtime.attachments.exists(orphan) and runtime.attachments.exists(fresh)
     async with runtime.sm() as db:
         rows = {r.dedupe_key: r.payload for r in (await db.execute(select(OutboxMessage))).scalars()}
     assert rows == {"r0": {}, "r1": {"text": "Hồ sơ của NGUYỄN VĂN A"}}

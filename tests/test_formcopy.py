@@ -40,11 +40,10 @@ def notifier(rt: Runtime, sender: MemorySender, *, minutes: float = 0, executor=
     return n
 
 
-def delivered_once(sender: MemorySender) -> dict:
+def delivered_once(sender: MemorySender, rt: Runtime) -> dict:
     [(to, payload)] = sender.sent
     assert to == CHAT and payload["file"]["name"] == f"{CODE}.pdf"
-    with open(payload["file"]["path"], "rb") as fh:
-        assert fh.read(5) == b"%PDF-"
+    assert rt.attachments.get(payload["file"]["sha256"])[:5] == b"%PDF-"
     return payload
 
 
@@ -78,7 +77,7 @@ async def test_an_abandoned_render_is_claimed_again_and_the_form_arrives_once(ru
     second = MemorySender("console")
     assert (await notifier(runtime, second).drain()).delivered == 0
     assert (await notifier(runtime, second, minutes=2).drain()).delivered == 1
-    delivered_once(second)
+    delivered_once(second, runtime)
     stalled.go.set()  # the abandoned render finishes: nobody sends its result
     stalled.shutdown(wait=True)
     assert (await notifier(runtime, second, minutes=5).drain()).delivered == 0
@@ -99,7 +98,7 @@ async def test_a_killed_worker_process_is_replaced_and_the_form_arrives_once(run
         os.kill(pid, signal.SIGKILL)
     stats = await task
     assert stats.delivered == 1 and "the worker process died" in caplog.text  # killed mid-render
-    delivered_once(sender)
+    delivered_once(sender, runtime)
     assert (await notifier(runtime, sender, minutes=5).drain()).delivered == 0 and len(sender.sent) == 1
 
 
@@ -117,4 +116,4 @@ async def test_a_render_that_fails_is_retried_with_backoff(runtime: Runtime):
         [row] = await OutboxRepo(db).list(kind=formcopy.KIND)
     assert row.status == "pending" and row.attempts == 1 and "prepare: OSError" in row.last_error
     assert (await notifier(runtime, sender, minutes=90).drain()).delivered == 1
-    delivered_once(sender)
+    delivered_once(sender, runtime)

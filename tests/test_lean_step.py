@@ -1,9 +1,11 @@
 """The lean step (storage/chatstore.py): an ordinary chat step reads and writes the chat's own rows on the driver,
-in one transaction, and anything more (a photo, the filing, an officer's chat, a linked chat, a command that
-reads other rows) runs on the ORM path. Both paths give the same conversation and the same dossier."""
+in one transaction, and anything more (the filing, an officer's chat, a linked chat, a command that reads other
+rows) runs on the ORM path. A photo is stored outside the transaction, then its step runs lean again. Both paths
+give the same conversation and the same dossier."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import sqlite3
 
@@ -56,9 +58,11 @@ async def test_an_ordinary_step_is_lean_and_files_the_same_dossier(db_url, tmp_p
     try:
         said, answers = await _file(rt, "console:lean")
         assert rt.chats is not None
-        # every step but the photo and the filing (and, on PostgreSQL, the chat's very first one) was lean
-        assert rt.lean_turns >= len(script()) - 3
+        # every step but the filing (and, on PostgreSQL, the chat's very first one) was lean; the photo was
+        # stored outside the transaction, then its step ran lean
+        assert rt.lean_turns >= len(script()) - 2
         assert rt.lean_fallbacks <= 2
+        assert rt.lean_outside == 1
     finally:
         await rt.close()
     codes = [s for s in said if "MT-" in s]
@@ -90,6 +94,31 @@ async def test_what_the_lean_step_writes_the_orm_path_reads(sqlite_url, tmp_path
             assert (await Chat(orm).answers())["deceased.full_name"].lower() == "nguyễn văn an"
         finally:
             await orm.close()
+    finally:
+        await rt.close()
+
+
+async def test_a_photo_is_stored_outside_the_transaction_and_its_step_runs_lean(sqlite_url, tmp_path, clock):
+    """The photo's file is written before the step that refers to it commits, but not while the step holds the
+    single writer; a file the question refuses is not stored at all."""
+    rt = await _runtime(sqlite_url, tmp_path, clock, lean=True)
+    try:
+        chat = await Chat(rt).start()
+        for msg in script()[:26]:
+            chat._got(await rt.handle(chat.user, msg))
+        question = chat.field
+        refused = b"<html><script>alert(1)</script></html>"
+        await chat.send_file(refused, "giay-bao-tu.html")
+        assert chat.error is not None and chat.field == question
+        assert rt.lean_outside == 0 and not rt.attachments.exists(hashlib.sha256(refused).hexdigest())
+        lean, fallbacks = rt.lean_turns, rt.lean_fallbacks
+        await chat.send_file(jpeg(3), "giay-bao-tu.jpg")
+        assert chat.error is None
+        assert (rt.lean_outside, rt.lean_turns - lean, rt.lean_fallbacks - fallbacks) == (1, 1, 0)
+        sha = hashlib.sha256(jpeg(3)).hexdigest()
+        assert rt.attachments.get(sha) == jpeg(3)
+        await chat.press("done")
+        assert [f["sha256"] for f in (await chat.answers())[question]] == [sha]
     finally:
         await rt.close()
 

@@ -211,9 +211,9 @@ async def test_rejected_death_registration_closes_the_other_parts_and_the_citize
 # ---------------------------------------------------------------------------------------------------------
 # each agency's own form
 # ---------------------------------------------------------------------------------------------------------
-def _pdf_text(path: str) -> str:
+def _pdf_text(data: bytes) -> str:
     from pypdf import PdfReader
-    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(Path(path).read_bytes())).pages)
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
 
 
 async def test_each_agency_gets_its_own_parts_form(chat: Chat, runtime: Runtime):
@@ -233,7 +233,7 @@ async def test_each_agency_gets_its_own_parts_form(chat: Chat, runtime: Runtime)
         forms = [m for m in r if isinstance(m, Message) and m.file is not None and m.file.mime == "application/pdf"]
         assert [m.file.name for m in forms] == [f"{code}-{tpl}.pdf"], agency
         assert "📄 Tờ khai phần" in forms[0].text
-        assert title in _pdf_text(forms[0].file.path), agency
+        assert title in _pdf_text(runtime.attachments.get(forms[0].file.sha256)), agency
         assert r[-1].field == "officer.dossier"
 
 
@@ -246,7 +246,7 @@ async def test_a_part_without_its_own_form_says_so(chat: Chat, runtime: Runtime)
     say = await officer_chat(runtime, await officer(runtime, lc.DESK, commune=commune, agency="commune"))
     r = await say(choice=f"files:{code}")
     [form] = [m for m in r if isinstance(m, Message) and m.file is not None and m.file.mime == "application/pdf"]
-    assert "TỜ KHAI ĐĂNG KÝ KHAI TỬ" in _pdf_text(form.file.path)
+    assert "TỜ KHAI ĐĂNG KÝ KHAI TỬ" in _pdf_text(runtime.attachments.get(form.file.sha256))
 
 
 # ---------------------------------------------------------------------------------------------------------

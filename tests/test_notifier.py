@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sqlite3
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -102,6 +103,25 @@ async def test_delivery_to_a_fake_channel_exactly_once(runtime: Runtime):
     for r in await rows(runtime.sm):
         assert (r.status, r.attempts, r.claimed_by) == ("delivered", 1, None)
         assert r.delivered_at is not None and r.provider_ref
+
+
+async def test_an_idle_round_takes_no_write_lock(sqlite_url, tmp_path, monkeypatch):
+    """With nothing due, a round only reads: it neither waits for another process's write lock nor takes one
+    (on SQLite a write transaction would wait here, then fail "database is locked")."""
+    monkeypatch.setenv("DVCBOT_DB_BUSY_SECONDS", "0.05")
+    rt = await Runtime(sqlite_url, var_dir=tmp_path / "var").open(migrate=False)
+    try:
+        ft = FakeTime()
+        sender = MemorySender("console")
+        with sqlite3.connect(sqlite_url.split("///", 1)[1], isolation_level=None) as other:
+            other.execute("BEGIN IMMEDIATE")  # another process writes, and holds the lock
+            stats = await notifier(rt, sender, ft).run_once()
+            assert (stats.delivered, stats.failed, stats.uncertain) == (0, 0, 0)
+            other.execute("ROLLBACK")
+        await add_rows(rt.sm, 1)
+        assert (await notifier(rt, sender, ft).run_once()).delivered == 1
+    finally:
+        await rt.close()
 
 
 async def test_two_workers_concurrently_deliver_each_row_once(runtime: Runtime, db_url):

@@ -596,7 +596,6 @@ async def test_cli_deactivates_an_officer_and_the_audit_names_the_operator(runti
 
 
 async def test_officer_opens_the_attachments_and_the_pdf_form(runtime: Runtime, chat: Chat):
-    from pathlib import Path
 
     from tests.test_conversation_funeral import fill_household, fill_until_organizer, finish
     await fill_until_organizer(chat)
@@ -612,9 +611,9 @@ async def test_officer_opens_the_attachments_and_the_pdf_form(runtime: Runtime, 
     r = await runtime.handle(key, Incoming(choice=f"files:{code}"))
     files = [m for m in r if isinstance(m, Message) and m.file is not None]
     assert files and files[-1].file.name == f"{code}.pdf"
-    assert Path(files[-1].file.path).read_bytes().startswith(b"%PDF")
+    assert runtime.attachments.get(files[-1].file.sha256).startswith(b"%PDF")
     photos = [m.file for m in files if m.file.mime == "image/jpeg"]
-    assert photos and all(Path(f.path).read_bytes().startswith(b"\xff\xd8") for f in photos)
+    assert photos and all(runtime.attachments.get(f.sha256).startswith(b"\xff\xd8") for f in photos)
     assert isinstance(r[-1], Ask) and r[-1].field == "officer.dossier"
 
 

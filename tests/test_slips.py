@@ -75,7 +75,7 @@ async def test_receipt_goes_to_the_citizen_on_receive_and_to_the_officer(runtime
     sent = {p["file"]["name"]: p for _k, p in sender.sent if "file" in p}
     name = f"{code}-giay-tiep-nhan.pdf"
     assert name in sent and "Giấy tiếp nhận hồ sơ và hẹn trả kết quả" in sent[name]["text"]
-    text = pdf_text(sent[name]["file"]["path"])
+    text = pdf_text(runtime.attachments.get(sent[name]["file"]["sha256"]))
     assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text and code in text
     assert leg.due_date.strftime("%d/%m/%Y") in text and "Trần Thị Một Cửa" in text
     assert "Giấy báo tử" in text  # the papers received
@@ -89,7 +89,7 @@ async def test_receipt_goes_to_the_citizen_on_receive_and_to_the_officer(runtime
     assert f"slip:refusal:{code}" not in values
     r = await press(runtime, key, text="1")  # a typed number picks the first slip
     [doc] = files(r)
-    assert doc.file.name == name and code in pdf_text(doc.file.path)
+    assert doc.file.name == name and code in pdf_text(runtime.attachments.get(doc.file.sha256))
 
 
 async def test_supplement_slip_lists_the_items_reason_and_deadline(runtime: Runtime):
@@ -102,7 +102,7 @@ async def test_supplement_slip_lists_the_items_reason_and_deadline(runtime: Runt
     assert row.payload["slip"] == "supplement" and row.payload["ref"] == req.id
     sender = await deliver(runtime)
     [payload] = [p for _k, p in sender.sent if "file" in p and p["file"]["name"].endswith("phieu-bo-sung.pdf")]
-    text = pdf_text(payload["file"]["path"])
+    text = pdf_text(runtime.attachments.get(payload["file"]["sha256"]))
     assert "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ" in text and code in text
     assert "Ảnh giấy báo tử bị mờ" in text and req.due_date.strftime("%d/%m/%Y") in text
     form = runtime.catalog.form("ho-tro-chi-phi-mai-tang")
@@ -121,7 +121,7 @@ async def test_refusal_slip_carries_the_reason(runtime: Runtime):
     assert (await leg_of(runtime, code)).status == lc.REJECTED
     sender = await deliver(runtime)
     [payload] = [p for _k, p in sender.sent if "file" in p and p["file"]["name"] == f"{code}-phieu-tu-choi.pdf"]
-    text = pdf_text(payload["file"]["path"])
+    text = pdf_text(runtime.attachments.get(payload["file"]["sha256"]))
     assert "PHIẾU TỪ CHỐI" in text and "Người mất không thuộc diện hỗ trợ đột xuất." in text
     assert "Lê Văn Từ" in text and code in text
 
@@ -140,7 +140,7 @@ async def test_tracking_sheet_shows_every_hand_over(runtime: Runtime):
     r = await press(runtime, key, choice=f"slip:tracking:{code}")
     [doc] = files(r)
     assert doc.file.name == f"{code}-phieu-kiem-soat.pdf"
-    text = pdf_text(doc.file.path)
+    text = pdf_text(runtime.attachments.get(doc.file.sha256))
     assert "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ" in text and code in text
     assert "Trần Thị Một Cửa" in text and "Phạm Chuyên Môn" in text
     assert "Tiếp nhận" in text and "12/QĐ-UBND" in text
@@ -171,7 +171,7 @@ async def test_apology_for_a_late_leg_sets_a_new_date_and_tells_the_citizen(runt
     r = await press(runtime, key, text="Chờ xác minh nơi cư trú của người mất")
     [doc] = files(r)
     assert doc.file.name == f"{code}-phieu-xin-loi.pdf"
-    text = pdf_text(doc.file.path)
+    text = pdf_text(runtime.attachments.get(doc.file.sha256))
     assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in text and "09/12/2026" in text
     assert leg.due_date.strftime("%d/%m/%Y") in text and "Chờ xác minh nơi cư trú" in text
     assert "🗓" in "\n".join(m.text for m in r)  # the dossier now shows the new date
@@ -268,9 +268,9 @@ async def test_linked_death_group_each_agency_has_its_receipt_and_the_sheet_show
     key = await chat_key(runtime, police)
     r = await press(runtime, key, choice=f"slip:receipt:{code}")
     [doc] = files(r)
-    text = pdf_text(doc.file.path)
+    text = pdf_text(runtime.attachments.get(doc.file.sha256))
     assert "Công an cấp xã" in text and "Xóa đăng ký thường trú" in text and "Đỗ Hùng" in text
     r = await press(runtime, key, choice=f"slip:tracking:{code}")
-    text = pdf_text(files(r)[0].file.path)
+    text = pdf_text(runtime.attachments.get(files(r)[0].file.sha256))
     assert "Đăng ký khai tử" in text and "Xóa đăng ký thường trú" in text
     assert "Trần Lan" in text and "Đỗ Hùng" in text

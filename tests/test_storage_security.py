@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from storage import keys
-from storage.attachments import AttachmentStore
+from storage import crypto, keys
+from storage.attachments import LocalAttachmentStore
 from storage.db import make_engine, upgrade
 from storage.officers_repo import person_key
 from tests.conftest import jpeg
@@ -63,7 +63,7 @@ async def test_sqlite_file_and_attachment_store_are_private(tmp_path: Path):
     for extra in (Path(f"{db}-wal"), Path(f"{db}-shm")):
         if extra.exists():
             assert mode(extra) & 0o077 == 0
-    store = AttachmentStore(tmp_path / "var" / "attachments")
+    store = LocalAttachmentStore(tmp_path / "var" / "attachments")
     sha = store.put(jpeg(1))
     assert mode(store.root) == 0o700 and mode(store.path(sha).parent) == 0o700 and mode(store.path(sha)) == 0o600
     # an existing world-readable database (made by an older version) is tightened when opened
@@ -98,6 +98,27 @@ async def test_migration_rewrites_old_plain_hashes(tmp_path: Path):
 
 
 # -- encryption at rest ---------------------------------------------------------------------------------------
+def test_long_values_are_compressed_before_encryption_and_old_values_still_read(tmp_path, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    monkeypatch.setenv(crypto.ENV_KEYS, Fernet.generate_key().decode())
+    crypto.forget_cached_keys()
+    try:
+        answers = json.dumps({f"f{i}": "Nguyễn Văn An, Thôn 3, xã Đức Trọng, Lâm Đồng" for i in range(20)},
+                             ensure_ascii=False)
+        stored = crypto.encrypt_text(answers)
+        plain_token = crypto.PREFIX + crypto.cipher().encrypt(answers.encode()).decode()
+        assert stored.startswith("enc:2:") and len(stored) < len(plain_token) / 2
+        assert crypto.decrypt_text(stored) == answers and crypto.is_current(stored)
+        short = crypto.encrypt_text(CCCD)  # compressing would make it longer
+        assert short.startswith("enc:1:") and crypto.decrypt_text(short) == CCCD
+        old = crypto.PREFIX + crypto.cipher().encrypt(answers.encode()).decode()  # as written before
+        assert crypto.decrypt_text(old) == answers and crypto.is_current(old)
+        assert crypto.EncryptedJSON().process_result_value(old, None) == json.loads(answers)
+    finally:
+        crypto.forget_cached_keys()
+
+
 async def test_answers_and_account_numbers_are_encrypted_at_rest(runtime, tmp_path: Path):
     from tests.conftest import Chat
     from tests.test_conversation_funeral import fill_household, fill_until_organizer, finish
@@ -108,7 +129,7 @@ async def test_answers_and_account_numbers_are_encrypted_at_rest(runtime, tmp_pa
     await finish(chat)
     async with runtime.sm() as db:  # the draft, mid-way
         [raw] = (await db.execute(sa.text("SELECT answers FROM drafts"))).scalars().all()
-    assert CCCD not in str(raw) and "enc:1:" in str(raw) and "Nghĩa trang" not in str(raw)
+    assert CCCD not in str(raw) and "enc:2:" in str(raw) and "Nghĩa trang" not in str(raw)  # compressed
     await chat.press("confirm")
     await chat.press("yes")
     assert chat.dossier
@@ -116,7 +137,7 @@ async def test_answers_and_account_numbers_are_encrypted_at_rest(runtime, tmp_pa
         [raw] = (await db.execute(sa.text("SELECT answers FROM dossiers"))).scalars().all()
         from storage.repo import DossierRepo
         [d] = await DossierRepo(db).list()
-    assert CCCD not in str(raw) and str(raw).lstrip('"').startswith("enc:1:")
+    assert CCCD not in str(raw) and str(raw).lstrip('"').startswith("enc:2:")
     assert d.answers["applicant.id_number"] == CCCD  # callers see plain values
     url = runtime.db_engine.url
     if url.get_backend_name() == "sqlite":

@@ -763,3 +763,14 @@ async def test_a_locked_database_keeps_every_message_and_says_the_system_is_busy
         lock.close()
         await b.stop()
         await rt.close()
+
+
+def test_every_filter_of_the_router_runs_on_the_event_loop():
+    """aiogram runs a filter that is a plain callable (a bare ``F.text``) in a worker thread, a thread hop per check
+    on every update: the router's filters are all awaitable."""
+    from bot.telegram.handlers import build_router
+
+    router = build_router()
+    filters = [f for observer in router.observers.values() for h in observer.handlers for f in h.filters or []]
+    assert len(filters) >= 5
+    assert all(f.awaitable for f in filters), [f.callback for f in filters if not f.awaitable]

@@ -699,3 +699,30 @@ async def test_zalo_replies_of_a_committed_turn_survive_a_kill_before_they_are_s
             assert not (await db.execute(select(ZaloUpdate.id).where(ZaloUpdate.status == "replying"))).first()
     finally:
         await b.stop()
+
+
+async def test_a_locked_database_is_said_busy_in_the_chat_s_own_language(sqlite_url, tmp_path, clock, fake,
+                                                                        monkeypatch):
+    """The busy notice cannot read the chat's language from a database that is locked or down: it uses the one
+    this process last saw for the chat."""
+    import sqlite3
+
+    from tests.conftest import shared_catalog
+
+    monkeypatch.setenv("DVCBOT_DB_BUSY_SECONDS", "0.3")
+    rt = await Runtime(sqlite_url, var_dir=tmp_path / "var", now=clock, catalog=shared_catalog()).open(migrate=False)
+    z = await Bot(rt, fake).start()
+    lock = sqlite3.connect(sqlite_url.split("///", 1)[1], isolation_level=None, timeout=10, check_same_thread=False)
+    try:
+        await z.say("c-en", "english")
+        await z.say("c-vi", "xin chào")
+        await asyncio.to_thread(lock.execute, "BEGIN IMMEDIATE")
+        assert await z.post(fake.text_update("c-en", "funeral support")) == 503
+        assert await z.post(fake.text_update("c-vi", "hỗ trợ mai táng")) == 503
+        await asyncio.to_thread(lock.execute, "ROLLBACK")
+        assert "The system is busy" in (fake.last("c-en").text or "")
+        assert "Hệ thống đang bận" in (fake.last("c-vi").text or "")
+    finally:
+        lock.close()
+        await z.stop()
+        await rt.close()

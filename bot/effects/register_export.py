@@ -210,7 +210,7 @@ async def officer_export(ctx: Any, args: Mapping[str, Any]) -> None:
             path = Path(tmp) / "export.xlsx"
             await asyncio.to_thread(write_xlsx, args, table, path, commune_code=commune, now=ctx.now)
             sha = await asyncio.to_thread(ctx.store.put, path.read_bytes())
-        ctx.replies.append(Message(text, file=FileRef(path=str(ctx.store.path(sha)),
+        ctx.replies.append(Message(text, file=FileRef(sha256=sha,
                                                       name=file_name(args, commune, ctx.now), mime=XLSX_MIME)))
     else:
         ctx.say(text)

@@ -299,7 +299,7 @@ async def send_files(ctx: OfficerCtx, code: str) -> None:
             if not isinstance(a, dict) or not a.get("sha256"):
                 continue
             ext = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}.get(a.get("mime", ""), "bin")
-            ref = FileRef(path=str(ctx.store.path(a["sha256"])), name=a.get("name") or f"{d.code}-{k}.{ext}",
+            ref = FileRef(sha256=a["sha256"], name=a.get("name") or f"{d.code}-{k}.{ext}",
                           mime=a.get("mime") or "application/octet-stream")
             ctx.replies.append(Message(f"📎 {field_label(form, path, _)} ({k})", file=ref, dossier=d.code))
             sent += 1
@@ -313,7 +313,7 @@ async def send_files(ctx: OfficerCtx, code: str) -> None:
                                     template=tpl)
             sha = await asyncio.to_thread(ctx.store.put, pdf)
             ctx.replies.append(Message(_("📄 Tờ khai phần “{part}” của hồ sơ {code}", part=part_s, code=d.code),
-                                       file=FileRef(path=str(ctx.store.path(sha)), name=f"{d.code}-{tpl}.pdf",
+                                       file=FileRef(sha256=sha, name=f"{d.code}-{tpl}.pdf",
                                                     mime="application/pdf"), dossier=d.code))
             sent += 1
         if not templates:
@@ -323,7 +323,7 @@ async def send_files(ctx: OfficerCtx, code: str) -> None:
         pdf = await render_form(d.procedure_id, d.answers or {}, submitted_at=d.submitted_at, code=d.code)
         sha = await asyncio.to_thread(ctx.store.put, pdf)
         ctx.replies.append(Message(_("📄 Tờ khai của hồ sơ {code}", code=d.code),
-                                   file=FileRef(path=str(ctx.store.path(sha)), name=f"{d.code}.pdf",
+                                   file=FileRef(sha256=sha, name=f"{d.code}.pdf",
                                                 mime="application/pdf"), dossier=d.code))
         sent += 1
     if not sent and linked is None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import io
 import logging
@@ -61,7 +62,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot import formcopy
-from bot.inbound import BUSY, InboundLimiter, InboundLimits, NoticeGate
+from bot.inbound import BUSY, OLDER_PENDING, OLDER_SENDING, InboundLimiter, InboundLimits, NoticeGate, apply_in_order
 from bot.notifier import Limits
 from dialogs.i18n import N_
 from dialogs.messages import Ask, ChoiceOut, Incoming, IncomingFile, reply_from_json, reply_to_json
@@ -104,6 +105,7 @@ COMMANDS = (
 SLOW_DOWN = N_("Bạn đang gửi tin nhắn quá nhanh. Vui lòng chờ một chút rồi gửi lại tin nhắn vừa rồi.")
 LATE = N_("Một tin nhắn bạn gửi trước đó đến chậm, sau tin nhắn mới hơn, nên không được dùng để trả lời. "
           "Vui lòng xem câu hỏi mới nhất và gửi lại nếu cần.")
+FILE_UNAVAILABLE = N_("(Tệp này tạm thời không mở được. Vui lòng thử lại sau ít phút.)")
 
 
 class AlreadyProcessed(Exception):
@@ -245,7 +247,7 @@ class TelegramChannel:
 
     def sender(self) -> TelegramSender:
         """The notifier's Sender for ``telegram:`` outbox rows (share :attr:`limiter` with the notifier too)."""
-        return TelegramSender(self.bot, self.sm)
+        return TelegramSender(self.bot, self.sm, store=self.runtime.attachments)
 
     def attach_notifier(self, notifier) -> None:
         """Register our sender with a Notifier and make it use this channel's rate limiter, so replies and
@@ -433,30 +435,19 @@ class TelegramChannel:
                 with contextlib.suppress(TelegramAPIError):
                     await self.notice(int(chat), text)
             return
-        tries, waited, pause = 0, 0.0, 0.01
-        while True:
+        async def step() -> str | None:
             feed = await self._process_update(key, job)
             if feed is None or not feed.out_of_order:
-                break
-            if feed.extra.pop("sending", False):
-                # an older update's replies are being sent by another process: ours go after them. After
-                # ``sending_wait`` (that process died holding them: they are sent at its restart) ours go anyway.
-                if waited >= self.config.sending_wait:
-                    job.overtake = True
-            else:
-                # an older update of this chat is still pending (it reached another process, which may itself be
-                # waiting for replies being sent, or is being retried): apply the chat's older pending updates
-                # first, oldest first, then this one again; given up (left pending) only after ``order_tries``
-                # tries and ``sending_wait`` seconds
-                tries += 1
-                if tries >= self.config.order_tries and waited >= self.config.sending_wait:
-                    log.warning("telegram %s: update %s still waits for an older one; left pending", key,
-                                job.raw.get("update_id"))
-                    break
-                self.stats.reordered += 1
-                await self._apply_older(key, job.row_id)
-            await asyncio.sleep(pause)
-            waited, pause = waited + pause, min(pause * 2, 0.2)
+                return None
+            return OLDER_SENDING if feed.extra.pop("sending", False) else OLDER_PENDING
+
+        def overtake() -> None:
+            job.overtake = True
+
+        if not await apply_in_order(step, functools.partial(self._apply_older, key, job.row_id), overtake=overtake,
+                                    tries=self.config.order_tries, wait=self.config.sending_wait):
+            log.warning("telegram %s: update %s still waits for an older one; left pending", key,
+                        job.raw.get("update_id"))
 
     async def _process_update(self, key: str, job: UpdateJob) -> FeedCtx | None:
         group = media_group_of(job.raw)
@@ -603,13 +594,21 @@ class TelegramChannel:
         with self.i18n.context(), self.i18n.use_locale(lang):
             try:
                 files = await self.fetch_files(al.messages)
-                for _try in range(self.config.order_tries if files else 0):
+
+                async def step() -> str | None:
                     feed.out_of_order = False
                     await self.run_turn(al.chat_id, Turn(Incoming(files=tuple(files))), feed)
                     if not feed.out_of_order:
-                        break
-                    self.stats.reordered += 1
-                    await self._apply_older(key, min(al.rows), exclude=al.rows)
+                        return None
+                    return OLDER_SENDING if feed.extra.pop("sending", False) else OLDER_PENDING
+
+                def overtake() -> None:
+                    feed.overtake = True
+
+                if files:
+                    await apply_in_order(step, functools.partial(self._apply_older, key, min(al.rows), exclude=al.rows),
+                                         overtake=overtake, tries=self.config.order_tries,
+                                         wait=self.config.sending_wait)
             except Exception as exc:
                 if not feed.done:
                     log.warning("telegram %s: album failed (%s)\n%s", key, type(exc).__name__, safe_traceback(exc))
@@ -633,6 +632,7 @@ class TelegramChannel:
         async with self.sm() as db:
             older = [(i, raw) for i, raw in await InboxRepo(db).pending_before(self.bot_id, key, row_id)
                      if i not in exclude and raw]
+        self.stats.reordered += 1
         for i, raw in older:
             await self._process_update(key, UpdateJob(i, raw))
         if not older:
@@ -938,7 +938,14 @@ class TelegramChannel:
             try:
                 if b.file is not None:
                     f = b.file
-                    data = await asyncio.to_thread(self._file_bytes, f)
+                    try:
+                        data = await asyncio.to_thread(self._file_bytes, f)
+                    except (OSError, ValueError):  # the store unreachable, or the file gone: the rest still goes
+                        log.warning("telegram %s: a file could not be read from the attachment store", key)
+                        note = self.gettext(lang)(FILE_UNAVAILABLE)
+                        sent.append(await self.out.call(key, SendMessage(
+                            chat_id=chat_id, text=f"{b.text}\n{note}" if b.text else note)))
+                        continue
                     doc = BufferedInputFile(data, filename=download_name(getattr(f, "name", None),
                                                                          getattr(f, "mime", None)))
                     sent.append(await self.out.call(key, SendDocument(chat_id=chat_id, document=doc,
@@ -952,8 +959,8 @@ class TelegramChannel:
         return sent
 
     def _file_bytes(self, f: Any) -> bytes:
-        """A file reply's bytes: given, from the attachment store by digest, or from the path the runtime
-        wrote (a ``FileRef``)."""
+        """A file reply's bytes: given, or from the attachment store by digest (a ``FileRef``; a local ``path``
+        only in a reply stored before files were named by digest)."""
         if getattr(f, "data", None) is not None:
             return f.data
         if getattr(f, "sha256", None):

@@ -27,9 +27,10 @@ from typing import Any, Protocol
 
 from aiogram import BaseMiddleware, F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import CommandStart
+from aiogram.filters import CommandStart, Filter
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import gettext as _
+from magic_filter import MagicFilter
 
 from dialogs.i18n import N_
 from dialogs.messages import Incoming
@@ -95,11 +96,23 @@ class PollingIngress(BaseMiddleware):
         return None
 
 
+class OnLoop(Filter):
+    """A magic filter (``F.text``, ``F.photo | …``) checked on the event loop. aiogram runs a filter that is a plain
+    callable, as a magic filter is, in a worker thread (``asyncio.to_thread``): an attribute check would cost a
+    thread hop, and a wait for the GIL, at every handler it is tried on, for every update."""
+
+    def __init__(self, magic: MagicFilter):
+        self.magic = magic
+
+    async def __call__(self, event: TelegramObject) -> Any:
+        return self.magic.resolve(event)
+
+
 def build_router() -> Router:
     router = Router(name="dvcbot-telegram")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.edited_message.filter(F.chat.type == ChatType.PRIVATE)
-    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    router.message.filter(OnLoop(F.chat.type == ChatType.PRIVATE))
+    router.edited_message.filter(OnLoop(F.chat.type == ChatType.PRIVATE))
+    router.callback_query.filter(OnLoop(F.message.chat.type == ChatType.PRIVATE))
     router.message.middleware(TurnMiddleware())
     router.callback_query.middleware(TurnMiddleware())
 
@@ -107,9 +120,9 @@ def build_router() -> Router:
     async def on_start(message: Message) -> Turn:
         return Turn(start=True)
 
-    files = F.photo | (F.document & ~F.animation)  # a GIF comes with a document too: not a paper
+    files = OnLoop(F.photo | (F.document & ~F.animation))  # a GIF comes with a document too: not a paper
 
-    @router.message(F.media_group_id, files)
+    @router.message(OnLoop(F.media_group_id), files)
     async def on_album_part(message: Message, channel: TelegramChannel, dvcbot_feed) -> None:
         channel.album_add(message, dvcbot_feed)
 
@@ -118,12 +131,12 @@ def build_router() -> Router:
         got = await channel.fetch_files([message])
         return Turn(Incoming(file=got[0])) if got else None
 
-    @router.message(F.contact)
+    @router.message(OnLoop(F.contact))
     async def on_contact(message: Message) -> Turn:
         assert message.contact is not None  # the F.contact filter
         return Turn(Incoming(text=message.contact.phone_number))
 
-    @router.message(F.text)
+    @router.message(OnLoop(F.text))
     async def on_text(message: Message) -> Turn:
         assert message.text is not None  # the F.text filter
         return Turn(Incoming(text=command_text(message.text)))

@@ -50,6 +50,7 @@ from aiogram.types import BufferedInputFile
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.notifier import DEFAULT_LIMITS, Limits, PermanentError, Progress, RateLimiter, RetryAfter, TransientError
+from storage.attachments import AttachmentStore
 from storage.channel_models import TelegramButton
 
 from .render import CAPTION_LIMIT, push_keyboard, split_text
@@ -180,17 +181,19 @@ class Outbound:
 # ---------------------------------------------------------------------------------------------
 class TelegramSender:
     """The notifier's ``Sender`` for ``telegram:<chat id>`` rows. Payload: ``{"text", "choices": [{"value",
-    "label"}], "image_png": base64, "image_name"}``, or ``{"text", "file": {"path", "name"}}`` for a document
+    "label"}], "image_png": base64, "image_name"}``, or ``{"text", "file": {"sha256", "name"}}`` for a document
     (the citizen's copy of the form, bot/formcopy.py; the text is its caption). Returns the (last) Telegram
     message id. Resumable: see the module's docstring."""
 
     channel = CHANNEL
     resumable = True
 
-    def __init__(self, bot: Bot, sm: async_sessionmaker | None, *, timeout: float | None = None):
+    def __init__(self, bot: Bot, sm: async_sessionmaker | None, *, timeout: float | None = None,
+                 store: AttachmentStore | None = None):
         self.bot = bot
         self.sm = sm
         self.timeout = timeout
+        self.store = store  # where a document's bytes are read from, by its digest
 
     async def _buttons(self, chat_key: str, choices: list[dict[str, Any]]) -> str:
         token = secrets.token_hex(4)
@@ -200,6 +203,24 @@ class TelegramSender:
                                       choices=[[str(c.get("value")), str(c.get("label"))] for c in choices],
                                       created_at=datetime.now(UTC)))
         return token
+
+    async def _document(self, file: dict[str, Any]) -> bytes:
+        """A row's document, read from the attachment store by its digest (off the event loop): gone from the
+        store is permanent (the citizen had their data erased), the store unreachable is worth a retry. A row
+        written before files were named by digest has its ``path`` instead."""
+        sha = str(file.get("sha256") or "")
+        try:
+            if sha and self.store is not None:
+                return await asyncio.to_thread(self.store.get, sha)
+            if file.get("path"):
+                return await asyncio.to_thread(Path(str(file["path"])).read_bytes)
+        except FileNotFoundError:
+            raise PermanentError("the document is no longer stored") from None
+        except ValueError:
+            raise PermanentError("not a stored document") from None
+        except OSError as exc:
+            raise TransientError(f"attachment store: {type(exc).__name__}") from None
+        raise PermanentError("a document row without a stored file")
 
     async def send(self, chat_key: str, payload: dict[str, Any], progress: Progress | None = None) -> str | None:
         try:
@@ -215,7 +236,7 @@ class TelegramSender:
         methods: list[TelegramMethod] = []
         file = payload.get("file") if isinstance(payload.get("file"), dict) else None
         if file is not None:
-            data = await asyncio.to_thread(Path(str(file["path"])).read_bytes)
+            data = await self._document(file)
             doc = BufferedInputFile(data, filename=str(file.get("name") or "tep.pdf"))
             caption = text if len(text) <= CAPTION_LIMIT else None
             methods.append(SendDocument(chat_id=chat_id, document=doc, caption=caption or None))

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from dialogs import lifecycle as lc
 from dialogs.i18n import N_, Translator, translator
 from dialogs.textnorm import vi_sort_key
+from storage.db import reading
 from storage.models import DraftRow, Officer
 
 from .. import reports, stats
@@ -70,7 +71,7 @@ async def _stats(request: web.Request, p: dict[str, Any]) -> tuple[list[stats.St
     first, end = _month_bounds(p["year"], p["month"])
     kw = dict(level=p["level"], group_by=p["group"], **_scope(officer, p["scope"]), calendar=rt.calendar,
               catalog=rt.catalog, now=rt.now(), lang=lang_of(request))
-    async with rt.sm() as db:
+    async with reading(rt.sm) as db:
         month = await stats.period_stats(db, first, end, **kw)
         ytd = await stats.period_stats(db, date(p["year"], 1, 1), end, **kw)
     return month, ytd
@@ -86,7 +87,7 @@ async def funnel(request: web.Request) -> list[dict[str, Any]]:
     now = datetime.now(UTC)  # drafts are stamped by the database's clock, not the runtime's
     mine = {pid for pid, p in cat.procedures.items()
             if p.agency.key == officer.agency or any(leg.agency.key == officer.agency for leg in p.legs)}
-    async with rt.sm() as db:
+    async with reading(rt.sm) as db:
         drafts = (await db.execute(select(DraftRow.procedure_id, DraftRow.answers, DraftRow.updated_at)
                                    .where(DraftRow.procedure_id.in_(sorted(mine))))).all()
         legs = await act.queue(db, officer, include_closed=True)
@@ -124,13 +125,13 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
     p = _params(request)
     month, ytd = await _stats(request, p)
     lang = lang_of(request)
-    async with rt.sm() as db:
+    async with reading(rt.sm) as db:
         sent = [m for m in await act.outbox_for(db, chat_key=officer.user_key, kind="officer_daily_report")][-5:]
     sent.reverse()
     reports_sent = [{"id": m.id, "at": rt.calendar.to_local(m.created_at), "text": m.payload.get("text", ""),
                      "image": bool(m.payload.get("image_png")), "status": m.status} for m in sent]
     today = rt.calendar.today(rt.now())
-    async with rt.sm() as db:
+    async with reading(rt.sm) as db:
         report = await reports.daily_report(db, officer.agency, officer.commune_code, today, rt.now(),
                                             calendar=rt.calendar, catalog=rt.catalog, so_far=True)
     live = reports.report_text(officer.agency, officer.commune_code, today, report, lang)
@@ -204,7 +205,7 @@ async def chart(request: web.Request) -> web.StreamResponse:
     first, end = _month_bounds(p["year"], p["month"])
     officer = request[OFFICER]
     sc = _scope(officer, p["scope"])
-    async with rt.sm() as db:
+    async with reading(rt.sm) as db:
         legs = await act.legs_in(db, **sc)
     kind = request.match_info["kind"]
     now = rt.now()
@@ -241,7 +242,7 @@ async def report_png(request: web.Request) -> web.StreamResponse:
         row_id = int(request.match_info["id"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    async with rt.sm() as db:
+    async with reading(rt.sm) as db:
         rows = await act.outbox_for(db, chat_key=officer.user_key, kind="officer_daily_report")
     hit = next((m for m in rows if m.id == row_id and m.payload.get("image_png")), None)
     if hit is None:
@@ -262,7 +263,7 @@ async def _export_rows(request: web.Request) -> tuple[list[str], list[list[Any]]
     table += [[_("Từ đầu năm {y}", y=p["year"]), r.title] + [getattr(r.counts, k) for k, _l in stats.COLUMNS]
               for r in ytd]
     first, end = _month_bounds(p["year"], p["month"])
-    async with rt.sm() as db:
+    async with reading(rt.sm) as db:
         legs = await act.legs_in(db, **_scope(request[OFFICER], p["scope"]))
     lhead = [_("Mã hồ sơ"), _("Thủ tục"), _("Cơ quan"), _("Trạng thái"), _("Ngày nộp"), _("Hạn giải quyết"),
              _("Ngày kết thúc"), _("Đúng hạn / trễ hạn"), _("Số văn bản kết quả")]

@@ -15,6 +15,7 @@ from dialogs import lifecycle as lc
 from dialogs.i18n import N_, Translator, translator
 from dialogs.kinds import display
 from dialogs.textnorm import vi_sort_key
+from storage.db import reading
 from storage.models import Dossier, DossierLeg, Officer
 
 from . import actions as act
@@ -60,7 +61,7 @@ async def _rows(request: web.Request, officer: Officer, params: dict[str, str], 
     desc = params.get("dir") == "desc"
     proc = params.get("proc") or ""
     status = params.get("status") or ""
-    async with rt.sm() as db:
+    async with reading(rt.sm) as db:
         legs = await act.find_legs(db, officer, f=f, q=q, calendar=cal, now=now, include_closed=status in lc.CLOSED)
         who = await act.names(db, {leg.claimed_by for leg, _d in legs if leg.claimed_by})
     procs = sorted({d.procedure_id for _l, d in legs})
@@ -147,9 +148,16 @@ def _files(d: Dossier, rt, _: Translator) -> list[dict[str, Any]]:
             if isinstance(a, dict) and isinstance(a.get("sha256"), str) and SHA_RE.match(a["sha256"]):
                 out.append({"label": f"{act.field_label(d, path, rt.catalog, _)} ({k})", "sha": a["sha256"],
                             "mime": INLINE_TYPES.get(a.get("mime", ""), "application/octet-stream"),
-                            "size_kb": max(1, int(a.get("size", 0) or 0) // 1024),
-                            "present": rt.attachments.exists(a["sha256"])})
+                            "size_kb": max(1, int(a.get("size", 0) or 0) // 1024)})
     return out
+
+
+async def _present(rt, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``files`` with ``present`` (still in the store), asked off the event loop: a bucket answers over the
+    network."""
+    shas = [f["sha"] for f in files]
+    here = await asyncio.to_thread(lambda: {s for s in shas if rt.attachments.exists(s)})
+    return [dict(f, present=f["sha"] in here) for f in files]
 
 
 async def dossier_page(request: web.Request, *, step: str | None = None, status: int = 200,
@@ -159,7 +167,7 @@ async def dossier_page(request: web.Request, *, step: str | None = None, status:
     _ = translator(lang_of(request))
     code = request.match_info["code"]
     now = rt.now()
-    async with rt.sm() as db:
+    async with reading(rt.sm) as db:
         try:
             d, leg = await act.scoped(db, officer, code)
         except act.ActionRefused as exc:
@@ -201,7 +209,7 @@ async def dossier_page(request: web.Request, *, step: str | None = None, status:
         overdue=leg.status in lc.CLOCK_RUNNING and left is not None and left < 0,
         claimant=_("bạn") if leg.claimed_by == officer.id else people.get(leg.claimed_by, _("chưa ai nhận")),
         submitted=rt.calendar.to_local(d.submitted_at), legs=leg_rows, events=ev_rows, supp=supp_view,
-        sections=_answers(d, leg, rt, _), files=_files(d, rt, _),
+        sections=_answers(d, leg, rt, _), files=await _present(rt, _files(d, rt, _)),
         has_form=bool(_form_template(d, leg, rt)) or (act.leg_forms(d, leg, rt.catalog, rt.calendar) is None
                                                       and has_form(d.procedure_id)),
         actions=[(act.VERB[a], _(lc.ACTION_LABELS[a]))
@@ -252,7 +260,7 @@ async def act_post(request: web.Request) -> web.StreamResponse:
     # the first click on an action that needs input opens its form (the chat's follow-up question)
     if verb in ASKS and form.get("stage") != "submit" and form.get("stage") != "confirm":
         refusal = None
-        async with rt.sm() as db:  # closed before the page is drawn (SQLite: one writer at a time)
+        async with reading(rt.sm) as db:  # closed before the page is drawn (SQLite: one writer at a time)
             try:
                 d_, leg = await act.scoped(db, officer, code)
                 act.perform_check(officer, leg, action, await act.waiting_title(db, d_, leg, rt.catalog, rt.calendar))
@@ -286,15 +294,18 @@ async def file_get(request: web.Request) -> web.StreamResponse:
     sha = request.match_info["sha"]
     if not SHA_RE.match(sha):
         raise web.HTTPNotFound()
-    async with rt.sm() as db:
+    async with reading(rt.sm) as db:
         try:
             d, _leg = await act.scoped(db, request[OFFICER], request.match_info["code"])
         except act.ActionRefused as exc:
             return refuse(request, exc.text(lang_of(request)), 404)
     hit = next((f for f in _files(d, rt, translator("vi")) if f["sha"] == sha), None)
-    if hit is None or not hit["present"]:
+    if hit is None:
         raise web.HTTPNotFound()
-    data = await asyncio.to_thread(rt.attachments.get, sha)
+    try:
+        data = await asyncio.to_thread(rt.attachments.get, sha)
+    except OSError:  # deleted (the citizen's /xoadulieu, a draft's expiry), damaged, or the store unreachable
+        raise web.HTTPNotFound() from None
     inline = hit["mime"] in INLINE_TYPES.values()
     headers = {"Content-Disposition": "inline" if inline else f'attachment; filename="{d.code}.bin"',
                "Cache-Control": "private, no-store"}
@@ -309,7 +320,7 @@ async def form_pdf(request: web.Request) -> web.StreamResponse:
 
     from ..formcopy import render_form
     rt = request.app[RUNTIME]
-    async with rt.sm() as db:
+    async with reading(rt.sm) as db:
         try:
             d, leg = await act.scoped(db, request[OFFICER], request.match_info["code"])
         except act.ActionRefused as exc:
@@ -334,7 +345,7 @@ async def receipt(request: web.Request) -> web.StreamResponse:
     """The receipt and appointment slip, to print once the desk has received the dossier."""
     rt = request.app[RUNTIME]
     _ = translator(lang_of(request))
-    async with rt.sm() as db:
+    async with reading(rt.sm) as db:
         try:
             d, leg = await act.scoped(db, request[OFFICER], request.match_info["code"])
         except act.ActionRefused as exc:

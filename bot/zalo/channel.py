@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,17 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot import accounts, formcopy
-from bot.inbound import BUSY, InboundLimiter, InboundLimits, NoticeGate, read_json, secret_ok
+from bot.inbound import (
+    BUSY,
+    OLDER_PENDING,
+    OLDER_SENDING,
+    InboundLimiter,
+    InboundLimits,
+    NoticeGate,
+    apply_in_order,
+    read_json,
+    secret_ok,
+)
 from bot.notifier import Limits
 from bot.telegram.inbox import ChatQueues, safe_traceback
 from dialogs.i18n import N_, translator
@@ -157,6 +168,7 @@ class ZaloChannel:
         self._started = False
         self._purger: asyncio.Task | None = None
         self._busy = NoticeGate(config.busy_notice_every)  # “hệ thống đang bận”, once in a while per chat
+        self._langs: dict[str, str] = {}  # chat → its last known language (for the busy notice)
         self.links = FileLinks(config, runtime.attachments)
 
     @property
@@ -442,35 +454,28 @@ class ZaloChannel:
             except Exception as exc:
                 log.warning("zalo %s: replies of an earlier run not delivered: %s", key, type(exc).__name__)
             return await self._replies_sent(job.row_id)
-        tries, waited, pause = 0, 0.0, 0.01
-        while True:
-            wait = await self._process_event(key, job)
-            if wait is None:
-                return
-            if wait == "sending":
-                # an earlier event's replies are being sent by another process: ours go after them; after
-                # ``sending_wait`` (that process died holding them: they are sent at its restart) ours go anyway
-                if waited >= self.config.sending_wait:
-                    job.overtake = True
-            else:
-                # an event of this chat stored earlier is still pending (another process has it, or it waits for
-                # a retry): apply the chat's earlier events first, in the order they were stored, then this one
-                tries += 1
-                if tries >= self.config.order_tries and waited >= self.config.sending_wait:
-                    log.warning("zalo %s: an event still waits for an earlier one; left pending", key)
-                    return
-                self.stats.reordered += 1
-                async with self.sm() as db:
-                    older = await InboxRepo(db).older_pending(self.bot_id, key, job.row_id)
-                for row_id, raw in older:
-                    if raw:
-                        await self._process_event(key, Job(row_id, raw))
-            await asyncio.sleep(pause)
-            waited, pause = waited + pause, min(pause * 2, 0.2)
+
+        def overtake() -> None:
+            job.overtake = True
+
+        if not await apply_in_order(functools.partial(self._process_event, key, job),
+                                    functools.partial(self._apply_older, key, job.row_id), overtake=overtake,
+                                    tries=self.config.order_tries, wait=self.config.sending_wait):
+            log.warning("zalo %s: an event still waits for an earlier one; left pending", key)
+
+    async def _apply_older(self, key: str, row_id: int) -> None:
+        """Apply the chat's events stored before row ``row_id`` and still pending, in the order they were stored
+        (another process has them, or they wait for a retry)."""
+        self.stats.reordered += 1
+        async with self.sm() as db:
+            older = await InboxRepo(db).older_pending(self.bot_id, key, row_id)
+        for row_id_, raw in older:
+            if raw:
+                await self._process_event(key, Job(row_id_, raw))
 
     async def _process_event(self, key: str, job: Job) -> str | None:
-        """Handle one stored event; ``"older"`` when it must wait for an earlier event of the chat, ``"sending"``
-        when an earlier event's replies are still being sent, else None."""
+        """Handle one stored event; :data:`OLDER_PENDING` when it must wait for an earlier event of the chat,
+        :data:`OLDER_SENDING` when an earlier event's replies are still being sent, else None."""
         ev = parse(job.raw)
         if ev.chat_key is None:
             await self._mark(job.row_id)
@@ -492,9 +497,9 @@ class ZaloChannel:
                         self.stats.duplicates += 1
                         return None
                     except _OlderPending:
-                        return "older"
+                        return OLDER_PENDING
                     except _OlderSending:
-                        return "sending"
+                        return OLDER_SENDING
                     stepped = True
                 self.stats.turns += 1
                 await self.deliver(ev.chat_key, replies)
@@ -582,15 +587,20 @@ class ZaloChannel:
             return await OfficerRepo(db).by_user_key(chat_key) is None
 
     async def _lang(self, chat_key: str) -> str:
+        """The chat's conversation language (remembered, so a busy notice can use it while the database is down)."""
         chats = getattr(self.runtime, "chats", None)
         if chats is not None:
             async with chats.read() as tx:
-                return (await LeanZaloInbox(tx).conversation(chat_key))[2] or "vi"
-        async with self.sm() as db:
-            key = await accounts.conversation_key(db, chat_key)
-            lang = (await db.execute(select(Conversation.lang).where(Conversation.user_key == key))
-                    ).scalar_one_or_none()
-        return lang or "vi"
+                lang = (await LeanZaloInbox(tx).conversation(chat_key))[2] or "vi"
+        else:
+            async with self.sm() as db:
+                key = await accounts.conversation_key(db, chat_key)
+                lang = (await db.execute(select(Conversation.lang).where(Conversation.user_key == key))
+                        ).scalar_one_or_none() or "vi"
+        if len(self._langs) > 100_000:
+            self._langs.clear()
+        self._langs[chat_key] = lang
+        return lang
 
     async def _incoming(self, ev) -> Incoming | None:
         """The runtime's input for an event, or None (after telling the person) for what we cannot read."""
@@ -669,7 +679,7 @@ class ZaloChannel:
         if not self._busy.allow(chat_key):
             return
         with contextlib.suppress(Exception):
-            await self.notice(chat_key, translator("vi")(BUSY))
+            await self.notice(chat_key, translator(self._langs.get(chat_key, "vi"))(BUSY))
 
     async def notice(self, chat_key: str, text: str) -> None:
         await self.out.text(chat_key, text)
