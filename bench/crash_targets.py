@@ -8,21 +8,24 @@ processes is killed on its own, the rest left running:
   ``dvcbot notify run --channels telegram --print`` in its own process, which prints each notification (the
   receipt, and the form copy it renders in its PDF worker) to a file. The notifier alone is killed (its
   process group: its PDF worker with it) at a random moment after it has delivered something, and started
-  again. Check: each outbox row printed at most once, every row delivered — except a row whose delivery
-  was cut between the print and the ``delivered`` commit, which the notifier marks failed "uncertain"
-  after its lease and does not send again (at most once, by design: bot/notifier.py); those are counted
-  apart;
+  again. It runs with a short lease (``--lease``, 5 s; ``dvcbot notify run --lease``, 120 s by default), so a
+  killed notifier's claimed rows are taken over by the next one after 5 s, not two minutes. Check: each
+  outbox row printed at most once, every row delivered — except a row whose delivery was cut between the
+  print and the ``delivered`` commit, which the notifier marks failed "uncertain" after its lease and does
+  not send again (at most once, by design: bot/notifier.py); those are counted apart;
 * ``--target worker``: the Telegram bot with its own notifier, as in production; the PDF worker process
   (bot/workers.py, spawned by the bot) is killed alone while it renders a form copy (its CPU time is seen
   rising), and the bot replaces it. Check: every dossier's form copy reaches the fake Bot API exactly once,
   every receipt once, every answer in its dossier, every update processed once;
 * ``--target console``: ``dvcbot chat --jsonl`` driven through its stdin by a citizen who answers whatever
-  it asks (the same funeral-support answers), killed at a random moment — while it thinks or while the
-  citizen types — and started again; the citizen goes on from the question the new process asks. Check:
+  it asks (the same funeral-support answers), killed once per process at a random point of the walk — after
+  a random 0–40 answers, a random 0–1.5 turn-times after the last one was sent: while it thinks (before,
+  during or right after its commit) or while the citizen types — and started again; the citizen goes on
+  from the question the new process asks. Check:
   every answer the bot had accepted (it asked the next question) is in the stored draft after each restart,
   each citizen ends with exactly one dossier holding the answers typed.
 
-    python bench/crash_targets.py --target notifier --kills 100
+    python bench/crash_targets.py --target notifier --kills 100                # --lease 5 (seconds)
     python bench/crash_targets.py --target worker --kills 100
     python bench/crash_targets.py --target console --kills 100
     python bench/crash_targets.py --target worker --kills 2 --chats 2    # what tests/test_crash.py runs
@@ -83,6 +86,7 @@ class Figures:
     uncertain: int = 0              # notifier: cut between the print and the commit, marked failed, not re-sent
     deadline: float = float("inf")  # monotonic time after which no more kills
     form_copies: int = 0
+    outbox_rows: int = 0            # notifier: the rows it had to deliver
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -128,9 +132,9 @@ async def outbox_settled(sm: Any, timeout: float) -> int:
 class NotifierProcess:
     """``dvcbot notify run --channels telegram --print``: prints each notification to ``out`` (appended)."""
 
-    def __init__(self, db: str, var: Path, out: Path, log: Path):
+    def __init__(self, db: str, var: Path, out: Path, log: Path, lease: float = 120.0):
         self.cmd = [*CLI, "--db", db, "--var", str(var), "notify", "run", "--channels", "telegram", "--print",
-                    "--no-daily"]
+                    "--no-daily", "--lease", f"{lease:g}"]
         self.out, self.log = out, log
         self.proc: subprocess.Popen | None = None
 
@@ -178,7 +182,7 @@ async def notifier_target(args: argparse.Namespace, workdir: Path, figs: Figures
             port = free_port()
             bot = BotProcess(db_url, var, fake.base_url, port, workdir / "bot.log")
             bot.cmd.append("--no-notifier")
-            notifier = NotifierProcess(db_url, var, workdir / "notifier.out", workdir / "notifier.log")
+            notifier = NotifierProcess(db_url, var, workdir / "notifier.out", workdir / "notifier.log", args.lease)
             chats: list[int] = []
             ids = iter(range(7_000_000, 8_000_000))
             url = f"http://127.0.0.1:{port}/telegram/webhook"
@@ -221,6 +225,7 @@ async def notifier_target(args: argparse.Namespace, workdir: Path, figs: Figures
             seen = printed(notifier.out)
             async with rt.sm() as db:
                 rows = list((await db.execute(select(OutboxMessage))).scalars())
+            figs.outbox_rows = len(rows)
             for m in rows:
                 text = str((m.payload or {}).get("text") or (m.payload or {}).get("caption") or "")
                 n = seen.get((m.chat_key, text.split("\n", 1)[0].strip()[:60]), 0)
@@ -383,6 +388,7 @@ class Console:
                 env=dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8"),
                 start_new_session=True)
         self.lines: queue.Queue[str | None] = queue.Queue()
+        self.killed = False  # by sigkill(), while it ran
         threading.Thread(target=self._pump, daemon=True).start()
 
     def _pump(self) -> None:
@@ -411,6 +417,14 @@ class Console:
             self.proc.stdin.write(json.dumps(obj, ensure_ascii=False) + "\n")
             self.proc.stdin.flush()
 
+    def sigkill(self) -> None:
+        """The crash: kill -9 (from a timer thread), noted if the process still ran. (``poll()`` in another thread
+        while this one waits for the process would say None: hence the flag.)"""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.killed = True
+
     def kill(self) -> None:
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -427,13 +441,22 @@ class Console:
                 self.kill()
 
 
+def kill_later(con: Console, seconds: float) -> threading.Timer:
+    timer = threading.Timer(seconds, con.sigkill)
+    timer.start()
+    return timer
+
+
 async def stored(rt: Any, key: str) -> dict[str, Any]:
     s = await rt.session(key)
     return dict(s.draft.answers) if s.draft else {}
 
 
 async def console_target(args: argparse.Namespace, workdir: Path, figs: Figures) -> None:
-    """Citizens one after another; a timer kills the console at a random moment, the citizen starts it again."""
+    """Citizens one after another. Each console process is killed once at a random point of the walk: after a
+    random number of answers (0–40; a walk is ~35), a random 0–1.5 turn-times after the answer was sent — while
+    it thinks (before, during or just after its commit) or while the citizen types — and the citizen starts it
+    again."""
     from bot.service import Runtime
     from storage import keys
     from storage.models import Dossier
@@ -446,6 +469,7 @@ async def console_target(args: argparse.Namespace, workdir: Path, figs: Figures)
         async with Runtime(db_url, var_dir=var) as rt:
             t0 = time.monotonic()
             users: list[str] = []
+            turn_time = 0.1  # seconds from an answer to the next question, as last seen
             while figs.more(args.kills):
                 user = f"u{len(users) + 1}"
                 users.append(user)
@@ -454,11 +478,13 @@ async def console_target(args: argparse.Namespace, workdir: Path, figs: Figures)
                 while not filed:
                     con = Console(db_url, var, user, workdir / "console.log")
                     timer = None
+                    kill_after = rng.randrange(0, 41) if figs.more(args.kills) else -1  # answers, then the kill
+                    sent = 0
+
                     try:
                         turn = await asyncio.to_thread(con.turn)
-                        if figs.more(args.kills):  # killed a random moment after it has started
-                            timer = threading.Timer(rng.uniform(0.0, 3.0), con.kill)
-                            timer.start()
+                        if kill_after == 0:
+                            timer = kill_later(con, rng.uniform(0.0, 1.5 * turn_time))
                         if turn is not None:  # started: everything accepted before a kill is still there
                             have = await stored(rt, f"console:{user}")
                             if not any(m.get("dossier") for m in turn) and not await has_dossier(rt, user):
@@ -478,16 +504,23 @@ async def console_target(args: argparse.Namespace, workdir: Path, figs: Figures)
                             if answer is None:
                                 raise RuntimeError(f"{user}: unexpected question {ask['field']}: {ask['text'][:200]}")
                             con.send(answer)
+                            sent += 1
+                            if sent == kill_after:
+                                timer = kill_later(con, rng.uniform(0.0, 1.5 * turn_time))
+                            t_sent = time.monotonic()
                             nxt = await asyncio.to_thread(con.turn)
                             if nxt is not None:
                                 figs.updates += 1
+                                if timer is None:
+                                    turn_time = time.monotonic() - t_sent
                                 if ask["field"] in EXPECTED and not any(m.get("error") for m in nxt):
                                     accepted[ask["field"]] = EXPECTED[ask["field"]]
                             turn = nxt
                     finally:
                         if timer is not None:
                             timer.cancel()
-                        if con.proc.poll() == -signal.SIGKILL:
+                            timer.join()
+                        if con.killed:
                             figs.killed()
                         con.close() if filed else con.kill()
             figs.seconds = time.monotonic() - t0
@@ -523,7 +556,8 @@ def report(figs: Figures) -> str:
              f"answers lost: {figs.answers_lost} · duplicate dossiers: {figs.duplicate_dossiers} · missing "
              f"dossiers: {figs.missing_dossiers} · updates not processed exactly once: {figs.not_exactly_once}"]
     if figs.target != "console":
-        lines.append(f"double notifications: {figs.double_notifications} · undelivered: {figs.undelivered} · "
+        lines.append((f"outbox rows: {figs.outbox_rows} · " if figs.target == "notifier" else "")
+                     + f"double notifications: {figs.double_notifications} · undelivered: {figs.undelivered} · "
                      f"form copies delivered: {figs.form_copies}"
                      + (f" · uncertain (cut between send and commit, not re-sent): {figs.uncertain}"
                         if figs.target == "notifier" else ""))
@@ -537,6 +571,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", choices=["notifier", "worker", "console"], required=True)
     p.add_argument("--kills", type=int, default=100)
     p.add_argument("--chats", type=int, default=6, help="citizens at a time over Telegram (notifier, worker)")
+    p.add_argument("--lease", type=float, default=5.0,
+                   help="the notifier's lease in seconds (notifier: `dvcbot notify run --lease`; its default is 120): "
+                        "how long a killed notifier's claimed rows wait before the next one takes them")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--max-seconds", type=float, default=0, help="stop killing after this long (0: no bound)")
     p.add_argument("--pg", help="a PostgreSQL server URL (a fresh database is made and dropped)")

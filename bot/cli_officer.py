@@ -22,6 +22,8 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
+import os
 import sys
 from datetime import date, datetime
 from typing import Any
@@ -30,6 +32,17 @@ from storage.audit_models import AuditEntry
 
 COMMANDS = ("officer", "notify")
 ACTIONS = ("claim", "release", "receive", "review", "supplement", "approve", "reject", "return", "reassign")
+
+
+def _lease(text: str) -> float:
+    """``--lease SECONDS``: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value < 1:
+        raise argparse.ArgumentTypeError("the lease is at least 1 second")
+    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -128,6 +141,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="with --channels telegram/zalo: print those rows here and mark them delivered "
                           "(they will NOT reach the chats)")
     run.add_argument("--no-daily", action="store_true", help="skip the scheduled jobs")
+    run.add_argument("--lease", type=_lease, default=os.environ.get("DVCBOT_NOTIFY_LEASE") or "120",
+                     metavar="SECONDS",
+                     help="how long a claimed notification is held before another notifier may take it over, "
+                          "i.e. how long a crashed notifier's rows wait (default 120, or $DVCBOT_NOTIFY_LEASE); "
+                          "keep it longer than the slowest send: a send outliving it is marked uncertain, never "
+                          "sent twice")
     sts = nsub.add_parser("status", help="outbox counts by status")
     sts.add_argument("--db", default=argparse.SUPPRESS)
     rtr = nsub.add_parser("retry", help="send a failed notification again")
@@ -388,7 +407,7 @@ async def _notify(args: argparse.Namespace) -> int:
                   "ra màn hình và đánh dấu là đã gửi. Thêm --print nếu thật sự muốn vậy.", file=sys.stderr)
             return 2
         notifier = Notifier(rt.sm, [ConsoleSender(ch, image_dir=rt.var_dir / "outbox", locate=rt.attachments.locate)
-                                    for ch in channels], now=rt.now, writer=rt.exclusive)
+                                    for ch in channels], now=rt.now, lease=args.lease, writer=rt.exclusive)
         formcopy.attach(notifier, rt)  # form copies: rendered, then printed with their path
         jobs = standard_jobs(rt.sm, calendar=rt.calendar, catalog=rt.catalog, now=rt.now,
                              attachments=rt.attachments,

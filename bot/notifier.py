@@ -38,6 +38,15 @@ same way. An operator can re-send it (``dvcbot notify retry ID``) after
 checking. A row that was only *claimed* when its worker died was never handed
 to the channel, so it is claimed again after the lease.
 
+The lease (``lease``, 120 s by default; ``dvcbot notify run --lease``) is how
+long a row's worker may hold it before others treat the worker as dead: a
+claimed row waits that long after a crash before it is sent. Make it longer
+than the slowest preparation and send. A shorter one never sends twice, it
+only costs certainty: a row prepared for longer than the lease is taken over
+by another worker, and this one finds its claim gone and does not send; a row
+*sent* for longer than the lease is marked uncertain by the next sweep, and
+this worker then finds it no longer ``sending`` and leaves it so.
+
 Notifications sent in several parts
 -----------------------------------
 A long text (over Telegram's 4096 or Zalo's 2000 characters), or a chart whose caption is too long, goes out
@@ -433,8 +442,12 @@ class Notifier:
             status, error = "failed", f"uncertain: {type(exc).__name__}"
             log.warning("outbox %s: sender raised %s; marked failed (uncertain)", row.id, type(exc).__name__)
         async with self._write() as db:
-            await OutboxRepo(db).finish(row.id, self.worker_id, status=status, now=self.now(), error=error,
-                                        next_attempt_at=next_at, provider_ref=ref, uncount=uncount)
+            held = await OutboxRepo(db).finish(row.id, self.worker_id, status=status, now=self.now(), error=error,
+                                               next_attempt_at=next_at, provider_ref=ref, uncount=uncount)
+        if not held:  # slower than the lease: another worker swept it as uncertain meanwhile; it stays so
+            log.warning("outbox %s: the lease (%gs) ran out while sending; left failed (uncertain), not re-sent",
+                        row.id, self.lease)
+            status, error = "failed", "uncertain: the lease ran out while sending"
         if status == "delivered":
             stats.delivered += 1
         elif status == "pending":

@@ -23,8 +23,8 @@ async def test_kill_minus_nine_loses_nothing(channel: str, tmp_path: Path):
 @pytest.mark.parametrize("target", ["worker", "console"])
 async def test_kill_minus_nine_of_one_process_loses_nothing(target: str, tmp_path: Path):
     """bench/crash_targets.py: the PDF worker alone, killed while it renders a form copy (the bot replaces it),
-    or the console killed while a citizen types the procedure. (Killing the notifier alone makes its claimed
-    rows wait for their two-minute lease: the bench runs it, see docs/benchmarks.md.)"""
+    or the console killed while a citizen types the procedure. (The notifier alone is the bench's: each of its
+    kills waits for a citizen to file a dossier first, a minute or two here; see docs/benchmarks.md.)"""
     from bench.crash_targets import TARGETS, Figures
     from bench.crash_targets import report as target_report
     figs = Figures(target=target)

@@ -268,6 +268,66 @@ async def test_crash_window(runtime: Runtime):
     assert (await notifier(runtime, sender, ft).drain()).delivered == 1
 
 
+class SlowSender(MemorySender):
+    """A send (or a preparation) that outlives a short lease: ``meanwhile`` runs while it is in flight."""
+
+    def __init__(self, meanwhile):
+        super().__init__("console")
+        self.meanwhile = list(meanwhile)
+
+    async def send(self, chat_key, payload):
+        if self.meanwhile:
+            await self.meanwhile.pop(0)()
+        return await super().send(chat_key, payload)
+
+
+async def test_a_short_lease_never_sends_twice(runtime: Runtime):
+    """A 5-second lease (``dvcbot notify run --lease 5``) with two notifiers: a send slower than the lease is
+    marked uncertain by the other notifier's sweep and not sent again, and the slow one does not mark it delivered;
+    a preparation slower than the lease is taken over by the other notifier, and the slow one then does not send."""
+    ft = FakeTime()
+    await add_rows(runtime.sm, 1)
+    b_stats = []
+
+    async def other_notifier_runs_after_the_lease() -> None:
+        ft.t += 6
+        b_stats.append(await b.run_once())
+
+    sender = SlowSender([other_notifier_runs_after_the_lease])
+    a = notifier(runtime, sender, ft, worker_id="A", lease=5)
+    b = notifier(runtime, sender, ft, worker_id="B", lease=5)
+    s = await a.run_once()
+    assert len(sender.calls) == 1 and b_stats[0].delivered == 0  # B swept it, did not send it
+    assert s.delivered == 0 and s.uncertain == 1
+    [row] = await rows(runtime.sm)
+    assert row.status == "failed" and row.last_error.startswith("uncertain") and row.delivered_at is None
+    ft.t += 60
+    assert (await a.drain()).delivered == 0 and (await b.drain()).delivered == 0 and len(sender.calls) == 1
+
+    # the preparation outlives the lease: B takes the row over and sends it; A finds its claim gone
+    async with runtime.sm() as db, db.begin():
+        await OutboxRepo(db).enqueue(chat_key="console:p", kind="prepared", dedupe_key="p1",
+                                     payload={"text": "tin p"}, now=ft.now())
+    prepared: list[str] = []
+
+    def preparer(name: str, slow: bool):
+        async def prepare(payload):
+            prepared.append(name)
+            if slow:
+                await other_notifier_runs_after_the_lease()
+            return payload
+        return prepare
+
+    sender2 = MemorySender("console")
+    a = notifier(runtime, sender2, ft, worker_id="A", lease=5, preparers={"prepared": preparer("A", True)})
+    b = notifier(runtime, sender2, ft, worker_id="B", lease=5, preparers={"prepared": preparer("B", False)})
+    s = await a.run_once()
+    assert prepared == ["A", "B"] and b_stats[-1].delivered == 1 and s.skipped == 1 and s.delivered == 0
+    assert [p["text"] for _c, p in sender2.sent] == ["tin p"]
+    ft.t += 60
+    assert (await a.drain()).delivered == 0 and (await b.drain()).delivered == 0 and len(sender2.sent) == 1
+
+
 async def test_officer_push_and_citizen_notification_delivered(runtime: Runtime):
     desk = await officer(runtime, lc.DESK)
     code = await submit(runtime)

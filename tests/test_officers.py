@@ -556,7 +556,10 @@ async def test_cli(runtime: Runtime, db_url, tmp_path, capsys, clock):
     png = tmp_path / "r.png"
     assert await _cli(*base, "report", "--agency", "commune", "--commune", COMMUNE, "--png", str(png)) == 0
     assert png.read_bytes().startswith(b"\x89PNG")
-    assert await _cli("--db", url, "--var", str(tmp_path / "var"), "notify", "run", "--once", "--no-daily") == 0
+    assert await _cli("--db", url, "--var", str(tmp_path / "var"), "notify", "run", "--once", "--no-daily",
+                      "--lease", "30") == 0
+    with pytest.raises(SystemExit):  # a lease under a second is refused
+        await _cli("--db", url, "notify", "run", "--once", "--lease", "0.1")
     # telegram rows are the telegram process's: printing them here would mark them delivered, so it is refused
     assert await _cli("--db", url, "notify", "run", "--once", "--channels", "console,telegram") == 2
     out = capsys.readouterr().out
