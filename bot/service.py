@@ -99,6 +99,9 @@ class Runtime:
         self.lean_turns = 0  # turns served by the lean step, and turns it handed to the ORM path (benchmarks)
         self.lean_fallbacks = 0
         self.lean_outside = 0  # work a lean turn had done outside its transaction (a photo stored) before its rerun
+        # SQLite: an ORM turn on the lean writer's connection, inline (storage/inline.py); 0 for the benchmarks'
+        # before figures
+        self.inline_orm = os.environ.get("DVCBOT_INLINE_ORM", "1") != "0"
 
     async def open(self, migrate: bool = True) -> Runtime:
         if migrate:
@@ -268,8 +271,19 @@ class Runtime:
         queues with the lean steps, FIFO, instead of polling for the file's lock."""
         return self.chats.exclusive() if self.chats is not None else contextlib.nullcontext()
 
+    @contextlib.asynccontextmanager
+    async def _orm_write(self) -> AsyncIterator[Any]:
+        """A turn's ORM transaction: on SQLite on the lean writer's own connection, inline, FIFO with the lean
+        steps (storage/inline.py); elsewhere a session of the pool."""
+        if self.chats is not None and self.chats.inline_orm and self.inline_orm:
+            async with self.chats.orm_write() as db:
+                yield db
+        else:
+            async with self.sm() as db, db.begin():
+                yield db
+
     async def _run_once(self, user_key: str, msg: Incoming, start: bool, tx_hook: TxHook | None) -> list[Reply]:
-        async with self.exclusive(), self.sm() as db, db.begin():  # (SQLite: in line with the lean steps, FIFO)
+        async with self._orm_write() as db:
             turn = Turn(orm=db, user_key=user_key, message=msg, now=self.now(), runtime=self, start=start)
             replies = await self.pipeline.run(turn)
             if tx_hook is not None:

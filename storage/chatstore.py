@@ -158,6 +158,14 @@ class ChatStore:
         raise NotImplementedError
         yield  # pragma: no cover
 
+    inline_orm = False  # :meth:`orm_write` is available
+
+    @asynccontextmanager
+    async def orm_write(self) -> AsyncIterator[Any]:
+        """A write transaction of this store with an ORM session on it (SQLite: storage/inline.py)."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
     @asynccontextmanager
     async def exclusive(self) -> AsyncIterator[None]:
         """Held around another write transaction of this process on the same database (a turn on the ORM path):
@@ -201,6 +209,7 @@ class SqliteChatStore(ChatStore):
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA busy_timeout=0")  # never wait inside SQLite: the event loop waits instead
         self._gate: asyncio.Lock | None = None
+        self._inline: Any = None  # (engine, sessionmaker) of the ORM on this connection, made on first use
 
     async def _begin(self) -> None:
         deadline = time.monotonic() + self.busy_seconds
@@ -233,6 +242,21 @@ class SqliteChatStore(ChatStore):
             self._gate = asyncio.Lock()
         async with self._gate:  # (never inside another coroutine's open transaction on this connection)
             yield ChatTx(self, self.conn, None)  # autocommit SELECTs: WAL readers take no lock
+
+    inline_orm = True
+
+    @asynccontextmanager
+    async def orm_write(self) -> AsyncIterator[Any]:
+        """The same FIFO write transaction as a chat's step, with an ORM session on this very connection, run
+        inline (storage/inline.py): a turn on the ORM path neither hops to a thread nor yields to the loop
+        between its statements while it holds the writer. Flushed, then committed with the transaction."""
+        if self._inline is None:
+            from .inline import inline_engine, inline_sessionmaker
+            engine = inline_engine(self.conn)
+            self._inline = (engine, inline_sessionmaker(engine))
+        async with self._tx(None), self._inline[1]() as db:
+            yield db
+            await db.flush()
 
     @asynccontextmanager
     async def exclusive(self) -> AsyncIterator[None]:
@@ -291,6 +315,9 @@ class SqliteChatStore(ChatStore):
         return self.conn.execute(sql, params).fetchall()
 
     async def close(self) -> None:
+        if self._inline is not None:
+            await self._inline[0].dispose()
+            self._inline = None
         self.conn.close()
 
 
