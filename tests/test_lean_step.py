@@ -9,6 +9,8 @@ import hashlib
 import json
 import sqlite3
 
+import pytest
+
 from bot.service import Runtime
 from dialogs.messages import Incoming
 from storage.repo import DossierRepo
@@ -166,5 +168,41 @@ async def test_officers_and_commands_take_the_orm_path(sqlite_url, tmp_path, clo
         await chat.say("/hoso")
         assert rt.lean_fallbacks == before + 1
         assert "hồ sơ" in chat.text().lower()
+    finally:
+        await rt.close()
+
+
+async def test_the_filing_runs_on_the_lean_writer_inline_and_all_or_nothing(sqlite_url, tmp_path, clock):
+    """On SQLite a turn on the ORM path (the filing) runs on the lean writer's own connection, inline
+    (storage/inline.py): the ORM engine's aiosqlite connection writes nothing of it. If anything in the turn
+    fails, nothing of it is kept: the draft is as it was, there is no dossier, and the same answer files it."""
+    from sqlalchemy import event
+
+    rt = await _runtime(sqlite_url, tmp_path, clock, lean=True)
+    seen: list[str] = []
+    event.listen(rt.db_engine.sync_engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    user = "console:inline"
+    await rt.start(user)
+    for msg in script()[:-1]:
+        await rt.handle(user, msg)
+
+    async def fails(turn, dossier):
+        raise RuntimeError("a submission effect failed")
+
+    rt.pipeline.submitted.append(fails)
+    try:
+        with pytest.raises(RuntimeError):
+            await rt.handle(user, script()[-1])
+        async with rt.sm() as db:
+            assert await DossierRepo(db).list(submitter_key=user) == []
+        assert (await rt.session(user)).draft is not None
+        rt.pipeline.submitted.remove(fails)
+        seen.clear()
+        said = [r.text for r in await rt.handle(user, script()[-1])]
+        assert any("MT-" in s for s in said)
+        assert not [s for s in seen if "INSERT" in s or "UPDATE" in s], "the filing went through aiosqlite"
+        async with rt.sm() as db:
+            (dossier,) = await DossierRepo(db).list(submitter_key=user)
+        assert dossier.answers["deceased.full_name"].lower() == "nguyễn văn an"
     finally:
         await rt.close()
