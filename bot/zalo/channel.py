@@ -502,7 +502,7 @@ class ZaloChannel:
                         return OLDER_SENDING
                     stepped = True
                 self.stats.turns += 1
-                await self.deliver(ev.chat_key, replies)
+                await self.deliver(ev.chat_key, replies, lang=self._langs.get(ev.chat_key))
                 await self._replies_sent(job.row_id)  # a kill before this line: sent at the next start
                 return None
             except Exception as exc:
@@ -550,6 +550,8 @@ class ZaloChannel:
                         raise _OlderSending()
                     if await lean.mark_done(row_id, _utcnow(), hold=hold) != 1:
                         raise _AlreadyDone()
+                    # the replies are rendered in the conversation's language: read here, not again after
+                    self._remember_lang(chat_key, await db.conversation_lang(chat_key) or "vi")
                     return
                 repo = InboxRepo(db)
                 if await repo.older_pending(self.bot_id, chat_key, row_id):
@@ -558,6 +560,7 @@ class ZaloChannel:
                     raise _OlderSending()
                 if await repo.mark_done([row_id], _utcnow(), hold=hold) != 1:
                     raise _AlreadyDone()
+                self._langs.pop(chat_key, None)  # (a linked chat's conversation is another's: read it after)
             hook.lean = True  # type: ignore[attr-defined]
         if incoming.text == "/start":
             return await rt.start(chat_key, tx_hook=hook)
@@ -597,10 +600,13 @@ class ZaloChannel:
                 key = await accounts.conversation_key(db, chat_key)
                 lang = (await db.execute(select(Conversation.lang).where(Conversation.user_key == key))
                         ).scalar_one_or_none() or "vi"
+        self._remember_lang(chat_key, lang)
+        return lang
+
+    def _remember_lang(self, chat_key: str, lang: str) -> None:
         if len(self._langs) > 100_000:
             self._langs.clear()
         self._langs[chat_key] = lang
-        return lang
 
     async def _incoming(self, ev) -> Incoming | None:
         """The runtime's input for an event, or None (after telling the person) for what we cannot read."""
