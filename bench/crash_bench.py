@@ -87,8 +87,30 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class BotProcess:
-    """``dvcbot telegram`` in webhook mode, in its own process group (so a kill takes its PDF worker too)."""
+class ProcessGroup:
+    """A child process in its own process group (so a kill takes its PDF worker too)."""
+
+    proc: subprocess.Popen | None = None
+    stop_signal = signal.SIGTERM
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, self.stop_signal)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class BotProcess(ProcessGroup):
+    """``dvcbot telegram`` in webhook mode, in its own process group."""
 
     def __init__(self, db: str, var: Path, api: str, port: int, log: Path, channel: str = "telegram",
                  token: str = TOKEN):
@@ -118,20 +140,6 @@ class BotProcess:
             await asyncio.sleep(0.05)
         raise RuntimeError(f"the bot did not start; see {self.log}")
 
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 class Inbox:

@@ -129,8 +129,10 @@ async def outbox_settled(sm: Any, timeout: float) -> int:
 # the notifier alone
 
 
-class NotifierProcess:
+class NotifierProcess(crash_bench.ProcessGroup):
     """``dvcbot notify run --channels telegram --print``: prints each notification to ``out`` (appended)."""
+
+    stop_signal = signal.SIGINT
 
     def __init__(self, db: str, var: Path, out: Path, log: Path, lease: float = 120.0):
         self.cmd = [*CLI, "--db", db, "--var", str(var), "notify", "run", "--channels", "telegram", "--print",
@@ -147,20 +149,6 @@ class NotifierProcess:
     def size(self) -> int:
         return self.out.stat().st_size if self.out.exists() else 0
 
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGINT)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 def printed(out: Path) -> Counter[tuple[str, str]]:
