@@ -79,30 +79,33 @@ async def _apply(turn: Turn, session: Session, outcome: Outcome) -> list[Reply]:
     rt = turn.runtime
     replies: list[Reply] = []
     pending: list[Request] = []
+    filed: dict[str, int] = {}  # dossiers filed in this turn: code → id
     while True:
         if outcome.blobs:
             await turn.off_transaction("blobs:" + ",".join(sorted(outcome.blobs)),
                                        functools.partial(rt.store_blobs, dict(outcome.blobs)))
         replies += outcome.replies
         for job in outcome.after_commit:
-            await _queue(turn, job)
+            await _queue(turn, job, filed)
         pending += outcome.requests
         if not pending:
             return replies
-        result = await serve(turn, session, pending.pop(0))
+        req = pending.pop(0)
+        result = await (_submit(turn, session, req, filed) if isinstance(req, Submit) else serve(turn, session, req))
         outcome = rt.engine.resume(session, result)
 
 
-async def _queue(turn: Turn, job: AfterCommit) -> None:
+async def _queue(turn: Turn, job: AfterCommit, filed: dict[str, int]) -> None:
     """The engine's jobs for after the step: the form copy is rendered and sent from the outbox, so the
     filing step writes rows only."""
     if isinstance(job, FormCopy) and has_form(job.procedure):
-        await formcopy.enqueue(turn.db, turn.user_key, job.code, job.lang, turn.now)
+        await formcopy.enqueue(turn.cases_db, turn.user_key, job.code, job.lang, turn.now,
+                               dossier_id=filed.get(job.code))
 
 
 async def serve(turn: Turn, session: Session, req: Request) -> Result:
     """One request of the engine, served with the database, in the turn's transaction."""
-    rt, db = turn.runtime, turn.db
+    rt, db = turn.runtime, turn.cases_db
     now = turn.now
     if isinstance(req, Submit):
         return await _submit(turn, session, req)
@@ -157,8 +160,8 @@ async def serve(turn: Turn, session: Session, req: Request) -> Result:
     raise TypeError(f"unknown request {type(req).__name__}")
 
 
-async def _submit(turn: Turn, session: Session, req: Submit) -> Submitted:
-    rt, db = turn.runtime, turn.db
+async def _submit(turn: Turn, session: Session, req: Submit, filed: dict[str, int] | None = None) -> Submitted:
+    rt, db = turn.runtime, turn.cases_db
     proc = rt.catalog.get(req.procedure)
     form = rt.catalog.form(req.procedure)
     now = turn.now
@@ -184,9 +187,11 @@ async def _submit(turn: Turn, session: Session, req: Submit) -> Submitted:
     details = ""
     if created:  # the agency legs, their due dates, officer pushes, the receipt to the citizen's other chats
         details = await cases.on_submitted(db, dossier, rt.calendar, now, catalog=rt.catalog,
-                                           replied_chat=turn.user_key)
+                                           replied_chat=turn.user_key, new=True)
         for hook in rt.pipeline.submitted:  # plug-ins' submission effects, same transaction
             notes += await hook(turn, dossier)
+    if filed is not None:
+        filed[dossier.code] = dossier.id
     log.info("dossier %s procedure=%s created=%s", dossier.code, req.procedure, created)
     return Submitted(dossier.code, dossier.due_date, created, submitted_at=now, notes=tuple(notes),
                      details=details)

@@ -52,9 +52,12 @@ async def render_form(procedure_id: str, answers: dict[str, Any], *, submitted_a
                                template=template, executor=executor)
 
 
-async def enqueue(db: AsyncSession, chat_key: str, code: str, lang: str, now: datetime) -> bool:
-    """In the filing transaction: the form copy of dossier ``code`` for ``chat_key``, once per chat."""
-    dossier_id = (await db.execute(select(Dossier.id).where(Dossier.code == code))).scalar_one_or_none()
+async def enqueue(db: AsyncSession, chat_key: str, code: str, lang: str, now: datetime, *,
+                  dossier_id: int | None = None) -> bool:
+    """In the filing transaction: the form copy of dossier ``code`` (its id, if the caller has it) for
+    ``chat_key``, once per chat."""
+    if dossier_id is None:
+        dossier_id = (await db.execute(select(Dossier.id).where(Dossier.code == code))).scalar_one_or_none()
     _ = translator(lang)
     payload = {"form": code, "lang": lang, "text": _("Bản sao tờ khai (PDF) của bạn: {name}", name=code + ".pdf")}
     return await OutboxRepo(db).enqueue(chat_key=chat_key, kind=KIND, dedupe_key=f"{KIND}:{code}:{chat_key}",

@@ -134,6 +134,19 @@ class Turn:
             raise NeedsDatabase()
         return self.orm
 
+    @property
+    def cases_db(self) -> AsyncSession:
+        """The ORM session for the cases' own tables (dossiers, legs, events, outbox, registrations), never the
+        chat's conversation and drafts (those are :meth:`load_session`'s and :meth:`save_session`'s). On a lean
+        turn where the store has one (SQLite) it is a session in the turn's own transaction
+        (:meth:`ChatTx.orm <storage.chatstore.ChatTx.orm>`), so a filing or a database check stays lean;
+        otherwise :attr:`db`."""
+        if self.orm is None and self.tx is not None:
+            db = self.tx.orm()
+            if db is not None:
+                return db
+        return self.db
+
     async def off_transaction(self, key: str, work: Callable[[], Any]) -> Any:
         """``work()`` in a worker thread, never inside a lean turn's write transaction (the single writer would
         wait on it): a lean turn raises :class:`OutsideWork` and is run again with the result under ``key``.

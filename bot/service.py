@@ -110,6 +110,8 @@ class Runtime:
         self._sm = sessionmaker(self.db_engine)
         if self.lean:
             self.chats = await open_chat_store(database_url(self.db_url), busy_seconds=busy_seconds())
+            if self.chats is not None and not self.inline_orm:
+                self.chats.inline_orm = False  # (the benchmarks' before figures)
         await asyncio.to_thread(self.attachments.prepare)
         return self
 
@@ -275,7 +277,7 @@ class Runtime:
     async def _orm_write(self) -> AsyncIterator[Any]:
         """A turn's ORM transaction: on SQLite on the lean writer's own connection, inline, FIFO with the lean
         steps (storage/inline.py); elsewhere a session of the pool."""
-        if self.chats is not None and self.chats.inline_orm and self.inline_orm:
+        if self.chats is not None and self.chats.inline_orm:
             async with self.chats.orm_write() as db:
                 yield db
         else:

@@ -94,6 +94,7 @@ class ChatTx:
         self.store, self.conn = store, conn
         self._rows = rows
         self.dialect = store.dialect
+        self.orm_session: Any = None  # the session :meth:`orm` opened, flushed and closed with the transaction
 
     @property
     def rows(self) -> ChatRows:
@@ -107,6 +108,14 @@ class ChatTx:
         ORM's ``utcnow`` stamps them: not the runtime's, which tests and ``--now`` move)."""
         await self.store.save(self, data, lang, list(drafts), list(deleted), utcnow())
         self.rows.data, self.rows.lang = data, lang
+
+    def orm(self) -> Any | None:
+        """An ORM session inside this very transaction, for a step's work on tables other than the chat's own rows
+        (a filing's dossier, a check's query): on SQLite on this connection, inline (storage/inline.py), flushed
+        before the commit; ``None`` where the store has none (PostgreSQL), and the step goes to the ORM path."""
+        if self.orm_session is None:
+            self.orm_session = self.store.tx_orm()
+        return self.orm_session
 
     async def conversation_lang(self, user_key: str) -> str | None:
         """A conversation's language as this transaction leaves it: the step's own chat without a query (as read,
@@ -158,7 +167,11 @@ class ChatStore:
         raise NotImplementedError
         yield  # pragma: no cover
 
-    inline_orm = False  # :meth:`orm_write` is available
+    inline_orm = False  # :meth:`orm_write` and :meth:`tx_orm` are available
+
+    def tx_orm(self) -> Any | None:
+        """A new ORM session on the connection of the transaction open now (:meth:`ChatTx.orm`), or ``None``."""
+        return None
 
     @asynccontextmanager
     async def orm_write(self) -> AsyncIterator[Any]:
@@ -250,13 +263,19 @@ class SqliteChatStore(ChatStore):
         """The same FIFO write transaction as a chat's step, with an ORM session on this very connection, run
         inline (storage/inline.py): a turn on the ORM path neither hops to a thread nor yields to the loop
         between its statements while it holds the writer. Flushed, then committed with the transaction."""
+        async with self._tx(None), self._inline_sessions()() as db:
+            yield db
+            await db.flush()
+
+    def tx_orm(self) -> Any | None:
+        return self._inline_sessions()() if self.inline_orm else None
+
+    def _inline_sessions(self) -> Any:
         if self._inline is None:
             from .inline import inline_engine, inline_sessionmaker
             engine = inline_engine(self.conn)
             self._inline = (engine, inline_sessionmaker(engine))
-        async with self._tx(None), self._inline[1]() as db:
-            yield db
-            await db.flush()
+        return self._inline[1]
 
     @asynccontextmanager
     async def exclusive(self) -> AsyncIterator[None]:
@@ -271,11 +290,18 @@ class SqliteChatStore(ChatStore):
             self._gate = asyncio.Lock()
         async with self._gate:  # one transaction at a time on this connection, in the order they came
             await self._begin()
+            tx = None
             try:
-                yield ChatTx(self, self.conn, None if user_key is None else self._load(user_key))
+                tx = ChatTx(self, self.conn, None if user_key is None else self._load(user_key))
+                yield tx
+                if tx.orm_session is not None:
+                    await tx.orm_session.flush()
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
+            finally:
+                if tx is not None and tx.orm_session is not None:
+                    await tx.orm_session.close()  # (the connection is the store's: nothing is rolled back here)
             self.conn.execute("COMMIT")
 
     def _load(self, user_key: str) -> ChatRows:

@@ -225,6 +225,11 @@ class CitizenRepo:
             select(Rating.dossier_id).where(Rating.dossier_id.in_(list(dossier_ids))))).scalars())
 
 
+_ENQUEUE = tuple(ins(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                 for ins in (sqlite.insert, postgresql.insert))
+"""The outbox's insert on SQLite (index 0) and on PostgreSQL (1)."""
+
+
 class OutboxRepo:
     """The transactional outbox. ``enqueue`` runs in the caller's transaction; the others are the notifier's."""
 
@@ -240,9 +245,11 @@ class OutboxRepo:
         values = dict(channel=channel or channel_of(chat_key), chat_key=chat_key, kind=kind,
                       dedupe_key=dedupe_key[:200], dossier_id=dossier_id, payload=payload, status="pending",
                       attempts=0, next_attempt_at=now, created_at=now)
-        ins = postgresql.insert if self._dialect() == "postgresql" else sqlite.insert
-        stmt = ins(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        result = await self.db.execute(stmt)
+        # one statement per dialect, its values as parameters: compiled once, not a new statement per row (on the
+        # session's connection, after a flush, as the session's own execute would autoflush)
+        await self.db.flush()
+        conn = await self.db.connection()
+        result = await conn.execute(_ENQUEUE[conn.dialect.name == "postgresql"], values)
         return bool(rowcount(result))
 
     async def exists(self, dedupe_key: str) -> bool:

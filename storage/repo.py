@@ -77,32 +77,27 @@ class DossierRepo:
         if existing is not None:
             return existing, False
         make_code = code if callable(code) else (lambda: code)
-        for _attempt in range(5):  # codes are random: on the rare collision, draw another
-            candidate = make_code()
-            clash = (await self.db.execute(select(Dossier.id).where(Dossier.code == candidate))).first()
-            if clash is None:
-                break
-        else:
-            raise RuntimeError("could not draw a free dossier code")
-        d = Dossier(code=candidate, idempotency_key=idempotency_key, procedure_id=procedure_id,
-                    procedure_version=procedure_version, agency=agency, commune_code=commune_code,
-                    submitter_key=submitter_key, applicant_key=applicant_key, applicant_name=applicant_name,
-                    answers=answers, lang=lang, status="submitted", submitted_at=submitted_at, due_date=due_date)
-        d.events.append(DossierEvent(at=submitted_at, from_status=None, to_status="submitted",
-                                     actor=submitter_key, role="citizen", unit=None, reason=None))
-        for a in attachments:
-            d.attachments.append(Attachment(field_path=a["path"], sha256=a["sha256"], mime=a["mime"],
-                                            size=a["size"], name=a.get("name")))
-        self.db.add(d)
-        try:
-            async with self.db.begin_nested():
-                await self.db.flush()
-        except IntegrityError:
-            existing = await self.by_idempotency_key(idempotency_key)
-            if existing is None:
-                raise
-            return existing, False
-        return d, True
+        for _attempt in range(5):  # codes are random: the rare collision fails the insert; then draw another
+            d = Dossier(code=make_code(), idempotency_key=idempotency_key, procedure_id=procedure_id,
+                        procedure_version=procedure_version, agency=agency, commune_code=commune_code,
+                        submitter_key=submitter_key, applicant_key=applicant_key, applicant_name=applicant_name,
+                        answers=answers, lang=lang, status="submitted", submitted_at=submitted_at,
+                        due_date=due_date)
+            d.events.append(DossierEvent(at=submitted_at, from_status=None, to_status="submitted",
+                                         actor=submitter_key, role="citizen", unit=None, reason=None))
+            for a in attachments:
+                d.attachments.append(Attachment(field_path=a["path"], sha256=a["sha256"], mime=a["mime"],
+                                                size=a["size"], name=a.get("name")))
+            try:
+                async with self.db.begin_nested():  # (added inside it: a failed insert leaves the turn's own going)
+                    self.db.add(d)
+                    await self.db.flush()
+                return d, True
+            except IntegrityError:
+                existing = await self.by_idempotency_key(idempotency_key)
+                if existing is not None:  # the same filing, committed by a concurrent turn
+                    return existing, False
+        raise RuntimeError("could not draw a free dossier code")
 
     async def list(self, *, submitter_key: str | None = None, procedure_id: str | None = None) -> list[Dossier]:
         stmt = select(Dossier).options(selectinload(Dossier.events), selectinload(Dossier.attachments)) \

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from hypothesis import given
@@ -106,3 +106,32 @@ def test_find_code():
     assert find_code("Mã hồ sơ: MT 2611 7KQ4XP9Z.") == "MT-2611-7KQ4XP9Z"
     assert find_code("xin chào") is None
     assert find_code("số điện thoại 0901234567") is None
+
+
+async def test_a_drawn_code_that_is_taken_is_drawn_again_in_the_same_transaction(db_url):
+    """Codes are random, so two dossiers may draw the same one: the insert that clashes is undone on its own
+    (a savepoint) and another code is drawn; the transaction around it goes on. The same filing twice (one
+    idempotency key) gives the first dossier back."""
+    from storage.db import make_engine, sessionmaker
+    from storage.repo import DossierRepo
+
+    engine = make_engine(db_url)
+    drawn = iter(["MT-2611-AAAAAAAA", "MT-2611-AAAAAAAA", "MT-2611-AAAAAAAA", "MT-2611-BBBBBBBB"])
+    kw = dict(procedure_id="ho-tro-chi-phi-mai-tang", procedure_version=1, agency="commune", commune_code=None,
+              submitter_key="console:a", applicant_key=None, applicant_name=None, answers={"x": 1}, lang="vi",
+              submitted_at=datetime(2026, 11, 23, 2, 0), due_date=date(2026, 11, 26),
+              attachments=[{"path": "doc", "sha256": "0" * 64, "mime": "image/jpeg", "size": 1}])
+    try:
+        async with sessionmaker(engine)() as db, db.begin():
+            repo = DossierRepo(db)
+            first, created1 = await repo.create(code=lambda: next(drawn), idempotency_key="a:1", **kw)
+            second, created2 = await repo.create(code=lambda: next(drawn), idempotency_key="a:2", **kw)
+            again, created3 = await repo.create(code="MT-2611-CCCCCCCC", idempotency_key="a:1", **kw)
+        assert (first.code, second.code, again.code) == ("MT-2611-AAAAAAAA", "MT-2611-BBBBBBBB", first.code)
+        assert (created1, created2, created3) == (True, True, False)
+        async with sessionmaker(engine)() as db:
+            stored = await DossierRepo(db).list()
+        assert [(d.code, len(d.attachments), len(d.events)) for d in stored] == [
+            ("MT-2611-AAAAAAAA", 1, 1), ("MT-2611-BBBBBBBB", 1, 1)]
+    finally:
+        await engine.dispose()

@@ -10,9 +10,13 @@ import json
 import sqlite3
 
 import pytest
+from sqlalchemy import select
 
+from bot import formcopy
 from bot.service import Runtime
 from dialogs.messages import Incoming
+from storage.models import OutboxMessage
+from storage.officers_repo import LegRepo
 from storage.repo import DossierRepo
 from tests.conftest import Chat, jpeg, shared_catalog
 
@@ -60,10 +64,11 @@ async def test_an_ordinary_step_is_lean_and_files_the_same_dossier(db_url, tmp_p
     try:
         said, answers = await _file(rt, "console:lean")
         assert rt.chats is not None
-        # every step but the filing (and, on PostgreSQL, the chat's very first one) was lean; the photo was
-        # stored outside the transaction, then its step ran lean
+        # every step was lean on SQLite, the filing too (its rows through an ORM session in the same
+        # transaction); on PostgreSQL the filing (and the chat's very first step) took the ORM path. The photo
+        # was stored outside the transaction, then its step ran lean
         assert rt.lean_turns >= len(script()) - 2
-        assert rt.lean_fallbacks <= 2
+        assert rt.lean_fallbacks == 0 if rt.chats.dialect == "sqlite" else rt.lean_fallbacks <= 2
         assert rt.lean_outside == 1
     finally:
         await rt.close()
@@ -159,23 +164,28 @@ async def test_a_step_waits_for_another_writer_without_blocking_the_loop(sqlite_
         await rt.close()
 
 
-async def test_officers_and_commands_take_the_orm_path(sqlite_url, tmp_path, clock):
-    """A command that reads other rows (here “/hoso”, the chat's dossiers) is answered on the ORM path."""
+async def test_commands_on_other_rows_stay_lean_and_account_commands_take_the_orm_path(sqlite_url, tmp_path, clock):
+    """A command that reads the cases' tables (here “/hoso”, the chat's dossiers) is answered lean, with an ORM
+    session in the step's transaction; one that moves the chat's own conversation (``/lienket``, linking chats
+    to one account) takes the ORM path."""
     rt = await _runtime(sqlite_url, tmp_path, clock, lean=True)
     try:
         chat = await Chat(rt).start()
-        before = rt.lean_fallbacks
+        lean, before = rt.lean_turns, rt.lean_fallbacks
         await chat.say("/hoso")
-        assert rt.lean_fallbacks == before + 1
+        assert (rt.lean_turns - lean, rt.lean_fallbacks - before) == (1, 0)
         assert "hồ sơ" in chat.text().lower()
+        await chat.say("/lienket")
+        assert rt.lean_fallbacks == before + 1
     finally:
         await rt.close()
 
 
 async def test_the_filing_runs_on_the_lean_writer_inline_and_all_or_nothing(sqlite_url, tmp_path, clock):
-    """On SQLite a turn on the ORM path (the filing) runs on the lean writer's own connection, inline
-    (storage/inline.py): the ORM engine's aiosqlite connection writes nothing of it. If anything in the turn
-    fails, nothing of it is kept: the draft is as it was, there is no dossier, and the same answer files it."""
+    """On SQLite the filing is a lean step: the dossier's rows are written by an ORM session on the lean writer's
+    own connection, inline (storage/inline.py), in the step's one transaction with the chat's rows; the ORM
+    engine's aiosqlite connection writes nothing of it. If anything in the turn fails, nothing of it is kept:
+    the draft is as it was, there is no dossier, and the same answer files it."""
     from sqlalchemy import event
 
     rt = await _runtime(sqlite_url, tmp_path, clock, lean=True)
@@ -198,11 +208,19 @@ async def test_the_filing_runs_on_the_lean_writer_inline_and_all_or_nothing(sqli
         assert (await rt.session(user)).draft is not None
         rt.pipeline.submitted.remove(fails)
         seen.clear()
+        lean, fallbacks = rt.lean_turns, rt.lean_fallbacks
         said = [r.text for r in await rt.handle(user, script()[-1])]
         assert any("MT-" in s for s in said)
+        assert (rt.lean_turns - lean, rt.lean_fallbacks - fallbacks) == (1, 0), "the filing was one lean step"
         assert not [s for s in seen if "INSERT" in s or "UPDATE" in s], "the filing went through aiosqlite"
         async with rt.sm() as db:
             (dossier,) = await DossierRepo(db).list(submitter_key=user)
+            legs = await LegRepo(db).of_dossier(dossier.id)
+            copies = list((await db.execute(
+                select(OutboxMessage).where(OutboxMessage.kind == formcopy.KIND))).scalars())
         assert dossier.answers["deceased.full_name"].lower() == "nguyễn văn an"
+        assert [leg.status for leg in legs] == ["submitted"]
+        assert [(r.chat_key, r.dossier_id) for r in copies] == [(user, dossier.id)]
+        assert (await rt.session(user)).draft is None, "the draft went with the same commit"
     finally:
         await rt.close()

@@ -36,14 +36,16 @@ async def enqueue(db: AsyncSession, chat_key: str, kind: str, dedupe: str, text:
                                         now=now, dossier_id=dossier_id)
 
 
-async def citizen_chats(db: AsyncSession, dossier: Dossier) -> list[str]:
+async def citizen_chats(db: AsyncSession, dossier: Dossier, *, person_chats: list[str] | None = None) -> list[str]:
     """Who hears about a dossier: the chat that filed it (perhaps a volunteer's), the applicant's own chat
-    if known, and any chat linked to the applicant's ID number."""
+    if known, and any chat linked to the applicant's ID number (``person_chats``, if the caller read them
+    in this transaction already)."""
     out = [dossier.submitter_key]
     if dossier.applicant_key:
         out.append(dossier.applicant_key)
-    pkey = applicant_person_key(dossier)
-    if pkey:
+    if person_chats is not None:
+        out += person_chats
+    elif pkey := applicant_person_key(dossier):
         out += await CitizenRepo(db).chats_of_person(pkey)
     seen: list[str] = []
     for k in out:

@@ -21,23 +21,23 @@ log = logging.getLogger("dvcbot.cases")
 
 
 async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalendar | None, now: datetime, *,
-                       catalog: Catalog | None = None, replied_chat: str | None = None) -> str:
+                       catalog: Catalog | None = None, replied_chat: str | None = None, new: bool = False) -> str:
     """Create the dossier's leg(s), their due dates, and the notifications: a push to every officer of the
-    agency and commune, and a receipt to the citizen's chats. Idempotent (does nothing if legs exist).
+    agency and commune, and a receipt to the citizen's chats. Idempotent (does nothing if legs exist), unless
+    ``new`` says the caller created the dossier in this very transaction (it has no legs: no query for them).
 
     ``replied_chat`` is the chat that submitted and reads the confirmation in the turn's reply: it gets no
     receipt from the outbox (the same date twice, in either order); instead the receipt's own lines (each
     agency's date, a warning) are returned for that reply."""
     calendar = calendar or DEFAULT_CALENDAR
-    repo = LegRepo(db)
-    if await repo.of_dossier(dossier.id):
+    if not new and await LegRepo(db).of_dossier(dossier.id):
         return ""
     cat = catalog_or_default(catalog)
-    # the applicant's own chat, if they linked it to their ID number
+    # the applicant's own chat, if they linked it to their ID number (read once: the receipt's chats too)
+    pkey = applicant_person_key(dossier, cat)
+    person_chats = await CitizenRepo(db).chats_of_person(pkey) if pkey else []
     if dossier.applicant_key is None:
-        pkey = applicant_person_key(dossier, cat)
-        chats = await CitizenRepo(db).chats_of_person(pkey) if pkey else []
-        others = [c for c in chats if c != dossier.submitter_key]
+        others = [c for c in person_chats if c != dossier.submitter_key]
         if others:
             dossier.applicant_key = others[0]
     form = form_of(dossier, cat)
@@ -104,7 +104,7 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
                              agencies=", ".join(dict.fromkeys(_c(lc.AGENCY_LABELS.get(lg.agency, lg.agency))
                                                               for lg in unseen)))
     receipt = citizen_text(lc.SUBMITTED, dossier, leg, _c, due=dossier.due_date, catalog=cat) + extra
-    for chat in await citizen_chats(db, dossier):
+    for chat in await citizen_chats(db, dossier, person_chats=person_chats):
         if chat != replied_chat:
             await enqueue(db, chat, "citizen_submitted", f"sub:{dossier.id}:{chat}", receipt, now,
                            dossier_id=dossier.id)

@@ -38,9 +38,9 @@ def register(pipeline: Pipeline) -> None:
     """The plug-in handler, the hooks of the citizen's step and submission, the named checks, and the
     officer chat's step and dossier extra."""
     pipeline.add(plugin_turn, name="effects", order=PLUGINS)
-    pipeline.after_step(lambda turn, session, outcome: after_step(lambda: turn.db, turn.runtime, session,
+    pipeline.after_step(lambda turn, session, outcome: after_step(lambda: turn.cases_db, turn.runtime, session,
                                                                     turn.message, outcome))
-    pipeline.on_submitted(lambda turn, dossier: on_submitted(turn.db, dossier, turn.now, turn.runtime.catalog))
+    pipeline.on_submitted(lambda turn, dossier: on_submitted(turn.cases_db, dossier, turn.now, turn.runtime.catalog))
     for name, module in REGISTRY.items():
         if module.STAGE == "check":
             pipeline.check(name)(_named_check(name))
@@ -53,7 +53,7 @@ def _named_check(name: str) -> Any:
     async def run(turn: Turn, session: Any, req: RunCheck) -> CheckResult:
         rt = turn.runtime
         draft = session.draft
-        ctx = EffectContext(db=turn.db, catalog=rt.catalog, form=rt.catalog.form(session.procedure),
+        ctx = EffectContext(db=turn.cases_db, catalog=rt.catalog, form=rt.catalog.form(session.procedure),
                             answers=dict(draft.answers) if draft is not None else {}, now=turn.now,
                             lang=session.lang, user=session.user)
         refusal = await REGISTRY[name].execute(ctx, req.args)
@@ -65,7 +65,7 @@ def _named_check(name: str) -> Any:
 
 async def plugin_turn(turn: Turn) -> Pass:
     """Answer the citizen's step before the engine when :func:`before_step` does; always passes the turn on."""
-    outcome = await before_step(lambda: turn.db, turn.runtime, await turn.load_session(), turn.message)
+    outcome = await before_step(lambda: turn.cases_db, turn.runtime, await turn.load_session(), turn.message)
     if outcome is not None:
         turn.outcome = outcome
     return PASS
