@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import json
 import logging
@@ -60,7 +61,7 @@ from aiohttp import ClientSession, TCPConnector, web  # noqa: E402
 
 from bot.inbound import InboundLimits  # noqa: E402
 from bot.notifier import Limits, Notifier  # noqa: E402
-from bot.service import Runtime  # noqa: E402
+from bot.service import Runtime, settle_heap  # noqa: E402
 from bot.telegram import TelegramChannel, TelegramConfig  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI, Sent  # noqa: E402
 
@@ -113,6 +114,7 @@ class Result:
     cpu: float = 0.0  # seconds of CPU of this process (every thread) over the scenario
     api_calls: int = 0  # Bot API calls the fake API received during the scenario (the notifier's too)
     late: int = 0  # open loop: updates posted after their scheduled time (their chat's previous turn still ran)
+    full_gc: list[float] = field(default_factory=list)  # open loop: each full (generation 2) collection's seconds
 
     @property
     def rate(self) -> float:
@@ -322,7 +324,7 @@ class OurBot:
         return f.photo_update(chat, photo(chat))
 
     async def open_loop(self, probe: Probe, chat_ids: itertools.count, *, chats: int, rate: float,
-                        seconds: float) -> Result:
+                        seconds: float, settle: bool = True) -> Result:
         """An open loop: ``chats`` citizens doing the funeral procedure, their updates scheduled at ``rate`` per
         second in all (one every ``1/rate`` s, round the chats), whatever the bot does meanwhile. A citizen only
         answers the question they were asked, so an update whose chat's previous turn is still running goes
@@ -330,7 +332,11 @@ class OurBot:
 
         As in a steady state, the citizens are spread over the procedure: before the clock starts, citizen ``i``
         has already answered ``i/chats`` of it (not measured), and one who has filed is followed by a new one
-        in a new chat. So filings come evenly, about ``rate/31`` a second, not all in the same second."""
+        in a new chat. So filings come evenly, about ``rate/31`` a second, not all in the same second.
+
+        With ``settle``, the heap is then settled as the bot's own process does once set up
+        (:func:`bot.service.settle_heap`): here that also takes in the earlier scenarios' records of the fake
+        Bot API, which a bot's process would not hold. Each full collection during the clock is timed."""
         res = Result(f"open loop: {chats} chats, {rate:g} updates/s scheduled")
         period = chats / rate
         starts = [(i * len(FUNERAL)) // chats for i in range(chats)]
@@ -342,6 +348,18 @@ class OurBot:
                 await self.step(probe, chat, self.funeral_update(chat, kind, arg), scratch)
 
         await asyncio.gather(*(walk(chat, n) for chat, n in zip(firsts, starts, strict=True)))
+        if settle:
+            settle_heap()
+        began: list[float] = []
+
+        def timed(phase: str, info: dict[str, Any]) -> None:
+            if info.get("generation") == 2:
+                if phase == "start":
+                    began.append(time.perf_counter())
+                elif began:
+                    res.full_gc.append(time.perf_counter() - began.pop())
+
+        gc.callbacks.append(timed)
         t0 = time.perf_counter()
         deadline = t0 + seconds
         late = 0
@@ -366,7 +384,12 @@ class OurBot:
                 n, first, due = n + 1, False, due + period
 
         c0, n0 = time.process_time(), len(self.fake.calls)
-        await asyncio.gather(*(citizen(i, chat) for i, chat in enumerate(firsts)))
+        try:
+            await asyncio.gather(*(citizen(i, chat) for i, chat in enumerate(firsts)))
+        finally:
+            gc.callbacks.remove(timed)
+            if settle:
+                gc.unfreeze()  # (the bench's own records are garbage again once it is done with them)
         res.seconds = time.perf_counter() - t0
         res.cpu = time.process_time() - c0
         res.api_calls = len(self.fake.calls) - n0
@@ -489,7 +512,7 @@ async def run_on(args: argparse.Namespace, url: str, db: str, workdir: Path,
         loop = None
         if args.open_chats:
             loop = await ours.open_loop(probe, chat_ids, chats=args.open_chats, rate=args.open_rate,
-                                        seconds=args.open_seconds)
+                                        seconds=args.open_seconds, settle=not args.no_settle)
         filed = sum(r.conversations for r in results if "funeral" in r.name) + (0 if args.no_warm_up else 1) \
             + (1 if before else 0) + (loop.conversations if loop else 0)
         copies, waited = await ours.follow_ups(filed)
@@ -522,7 +545,10 @@ async def run_on(args: argparse.Namespace, url: str, db: str, workdir: Path,
             f"{loop.pct(0.99):.1f} ms; steps without filing p50 {loop.pct(0.5, steps):.1f} ms, p99 "
             f"{loop.pct(0.99, steps):.1f} ms; the "
             f"filing step p50 {loop.pct(0.5, loop.submit):.0f} ms ({len(loop.submit)} filed); CPU {loop.cpu_ms:.2f} "
-            f"ms per update")
+            f"ms per update; {len(loop.full_gc)} full garbage collections, the longest "
+            f"{max(loop.full_gc, default=0) * 1000:.0f} ms ("
+            + ("heap settled first, as the bot's process does: gc.freeze" if not args.no_settle else
+               "heap not settled: --no-settle") + ")")
     out(f"form copies delivered as documents: {copies} of {filed} dossiers ({waited:.1f} s after the last step)")
     out(f"our channel: {stats.accepted} updates accepted, {stats.turns} turns, {stats.duplicates} duplicates, "
         f"{stats.stale} stale buttons, {stats.failed} failed; Bot API calls with an error: {len(failed_calls)}")
@@ -540,7 +566,8 @@ async def run_on(args: argparse.Namespace, url: str, db: str, workdir: Path,
                 "chats": args.open_chats, "rate_scheduled": args.open_rate, "updates": loop.updates,
                 "updates_per_s": loop.rate, "late": loop.late, "reply_p50_ms": loop.pct(0.5),
                 "reply_p99_ms": loop.pct(0.99), "submit_p50_ms": loop.pct(0.5, loop.submit),
-                "cpu_ms_per_update": loop.cpu_ms},
+                "cpu_ms_per_update": loop.cpu_ms, "full_gc": len(loop.full_gc),
+                "full_gc_longest_ms": max(loop.full_gc, default=0) * 1000},
             "channel": {"accepted": stats.accepted, "turns": stats.turns, "stale": stats.stale,
                         "failed": stats.failed, "api_errors": len(failed_calls)}}
 
@@ -558,6 +585,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--open-chats", type=int, help="chats of the open-loop run (0: none)")
     p.add_argument("--open-rate", type=float, help="updates per second the open loop schedules")
     p.add_argument("--open-seconds", type=float, help="seconds of the open loop's schedule")
+    p.add_argument("--no-settle", action="store_true", help="open loop: leave the heap as it is (no gc.freeze first, "
+                   "unlike the bot's process)")
     p.add_argument("--pg", metavar="URL", help="run our bot on a fresh database on this PostgreSQL server "
                    "(e.g. postgresql://postgres@127.0.0.1:55433/postgres) instead of a SQLite file")
     p.add_argument("--dir", type=Path, help="work in this folder (default: a temporary one)")

@@ -388,6 +388,7 @@ async def _notify(args: argparse.Namespace) -> int:
     from . import formcopy
     from .jobs import standard_jobs
     from .notifier import ConsoleSender, Notifier
+    from .service import settle_heap
     async with _runtime(args) as rt:
         if args.notify_cmd == "status":
             async with rt.sm() as db:
@@ -424,6 +425,7 @@ async def _notify(args: argparse.Namespace) -> int:
                 print(f"delivered={stats.delivered} retried={stats.retried} failed={stats.failed} "
                       f"uncertain={stats.uncertain}", file=sys.stderr)
                 return 0
+            settle_heap()
             with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
                 await notifier.run(tick=tick)
             return 0

@@ -20,13 +20,14 @@ def register(sub) -> None:
 
 async def _run(args) -> int:
     from .cli_args import listen_address
-    from .service import Runtime
+    from .service import Runtime, settle_heap
     from .web.auth import load_secret
     from .web.server import WebConfig, serve
     host, port = listen_address(args.listen)
     async with Runtime(args.db, var_dir=args.var) as rt:
         config = WebConfig(secret=load_secret(args.var), base_url=args.base_url, secure_cookies=args.secure_cookies,
                            trust_proxy=args.trust_proxy)
+        settle_heap()
         await serve(rt, config, host, port)
     return 0
 

@@ -60,7 +60,7 @@ def _listen(value: str) -> tuple[str, int]:
 async def _main(args) -> int:
     from bot.jobs import standard_jobs
     from bot.notifier import Notifier
-    from bot.service import Runtime
+    from bot.service import Runtime, settle_heap
 
     from .channel import ZaloChannel, ZaloConfig
 
@@ -91,6 +91,7 @@ async def _main(args) -> int:
             jobs = standard_jobs(rt.sm, calendar=rt.calendar, catalog=rt.catalog, now=rt.now,
                                  attachments=rt.attachments)
             notifier_task = asyncio.create_task(notifier.run(stop=stop, tick=jobs), name="notifier")
+        settle_heap()
         try:
             if args.mode == "polling":
                 await channel.run_polling(stop=stop)
