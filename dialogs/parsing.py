@@ -828,7 +828,7 @@ _YES_TOKENS = frozenset(
         "co", "c", "u", "uh", "uhm", "um", "umm", "uk", "ukm", "uki", "ung", "o", "oh",
         "vang", "da", "dung", "chuan", "ok", "oke", "okay", "oki", "okie", "okela", "okla",
         "yes", "y", "yep", "yeah", "duoc", "dc", "dk", "roi", "r", "dongy", "chac", "chacchan",
-        "phai", "dza", "za",
+        "phai", "dza", "za", "xacnhan",
     }
 )  # fmt: skip
 _NO_TOKENS = frozenset(
@@ -847,7 +847,8 @@ _PARTICLES = frozenset(
 # "dạ" / "vâng" soften a following answer ("dạ không" means no), so alone
 # they mean yes but they never conflict with a negative word.
 _SOFT_YES = frozenset({"da", "vang", "dza", "za"})
-_PHRASES = (("dong y", "dongy"), ("chac chan", "chacchan"), ("khong sai", "dung"), ("ko sai", "dung"))
+_PHRASES = (("dong y", "dongy"), ("chac chan", "chacchan"), ("xac nhan", "xacnhan"), ("khong sai", "dung"),
+            ("ko sai", "dung"))
 
 
 def parse_yes_no(raw: str) -> bool:

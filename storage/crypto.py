@@ -46,7 +46,7 @@ PREFIX = "enc:1:"
 PREFIX_ZLIB = "enc:2:"
 
 _lock = threading.Lock()
-_cached: tuple[tuple[str | None, str], MultiFernet] | None = None
+_cached: tuple[tuple[Any, ...], MultiFernet] | None = None
 
 
 class DataKeyProblem(RuntimeError):
@@ -87,8 +87,8 @@ def data_keys() -> list[str]:
 
 def cipher() -> MultiFernet:
     global _cached
-    env = os.environ.get(ENV_KEYS)
-    source = (env, str(key_file()))
+    # where the keys come from, compared without building the key file's path (every step encrypts)
+    source = (os.environ.get(ENV_KEYS), os.environ.get(ENV_KEY_FILE), keys.location())
     with _lock:
         if _cached is not None and _cached[0] == source:
             return _cached[1]

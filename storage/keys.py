@@ -47,6 +47,12 @@ def configure(var_dir: str | Path | None) -> None:
     _var_dir = Path(var_dir) if var_dir is not None else None
 
 
+def location() -> tuple[str | None, Path | None, str | None]:
+    """What :func:`key_file` is made from, read without building a path: a cache of something derived from
+    the key file compares this (it is on every step's path)."""
+    return os.environ.get(ENV_KEY_FILE), _var_dir, os.environ.get("DVCBOT_VAR")
+
+
 def key_file() -> Path:
     if os.environ.get(ENV_KEY_FILE):
         return Path(os.environ[ENV_KEY_FILE]).expanduser()

@@ -578,11 +578,11 @@ class TestMoney:
 YES = [
     "có", "co", "Có", "c", "ừ", "u", "uh", "ừm", "vâng", "vang", "dạ", "da", "đúng", "dung", "ok", "OK",
     "oke", "yes", "y", "được", "dc", "đc", "đồng ý", "dong y", "rồi", "roi", "có ạ", "Dạ vâng ạ!",
-    "dạ có", "ok luôn", "đúng rồi", "không sai", "👍",
+    "dạ có", "ok luôn", "đúng rồi", "không sai", "👍", "xác nhận", "xac nhan", "tôi xác nhận",
 ]  # fmt: skip
 NO = [
     "không", "khong", "Không.", "ko", "k", "kh", "hông", "hong", "không ạ", "chưa", "chua", "sai", "no",
-    "n", "ko co", "không có", "dạ không", "ko dc", "chưa đồng ý", "không đúng", "thôi", "👎",
+    "n", "ko co", "không có", "dạ không", "ko dc", "chưa đồng ý", "không đúng", "thôi", "👎", "không xác nhận",
 ]  # fmt: skip
 
 
