@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import sys
+from pathlib import Path
+from typing import Any
 
 from . import cli_officer
 
@@ -125,8 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_to: dict[str, Any] = {"stream": sys.stderr}
+    if args.cmd == "chat" and not args.verbose and not getattr(args, "jsonl", False):
+        # the console chat is read by a person: the log (an officer missing, a retried send) goes to a file in the
+        # data folder, not between the messages; --verbose puts it back on the screen
+        with contextlib.suppress(OSError):
+            Path(args.var).mkdir(mode=0o700, parents=True, exist_ok=True)
+            log_to = {"filename": str(Path(args.var) / "console.log")}
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", **log_to)
     from storage import keys
     keys.configure(getattr(args, "var", None))  # the generated key file lives in the data folder
     if args.now:

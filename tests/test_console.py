@@ -396,3 +396,29 @@ async def test_human_console_speaks_the_chosen_language(tmp_path, sqlite_url, cl
     assert "(You can type:" in english and "Có thể gõ" not in english
     assert "⚠️ Cannot open the file" in english
     assert out.rstrip().endswith("Goodbye! Your draft has been saved.")
+
+
+def test_the_console_chat_keeps_its_log_out_of_the_conversation(tmp_path):
+    """`dvcbot chat` is read by a person: what the bot logs (a warning for the admin, such as a commune with no
+    officer yet) goes to ``var/console.log``, not between the messages; ``--verbose`` puts it on the screen."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
+    env.pop("DVCBOT_DB", None)
+    code = ("import logging, sys; from bot import cli, console; "
+            "greet = console.run_console\n"
+            "async def run(rt, user, jsonl=False):\n"
+            "    logging.getLogger('dvcbot.cases').warning('a warning for the admin')\n"
+            "    await greet(rt, user, jsonl=jsonl)\n"
+            "console.run_console = run\n"
+            "sys.exit(cli.main(sys.argv[1:]))")
+    for verbose in ([], ["--verbose"]):
+        var = tmp_path / f"var{len(verbose)}"
+        done = subprocess.run(
+            [sys.executable, "-c", code, *verbose, "--db", f"sqlite+aiosqlite:///{var}.db", "--var", str(var),
+             "chat"], input="", capture_output=True, text=True, encoding="utf-8", cwd=REPO, env=env, timeout=TIMEOUT)
+        assert done.returncode == 0, done.stderr
+        assert "Bạn cần làm thủ tục nào?" in done.stdout
+        if verbose:
+            assert "a warning for the admin" in done.stderr
+        else:
+            assert "a warning" not in done.stderr + done.stdout
+            assert "a warning for the admin" in (var / "console.log").read_text(encoding="utf-8")
