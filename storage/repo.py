@@ -73,9 +73,10 @@ class DossierRepo:
                      applicant_key: str | None, applicant_name: str | None, answers: dict[str, Any], lang: str,
                      submitted_at: datetime, due_date: date, attachments: list[dict[str, Any]]) -> tuple[Dossier, bool]:
         """Create a dossier once per idempotency key; returns (dossier, created)."""
-        existing = await self.by_idempotency_key(idempotency_key)
-        if existing is not None:
-            return existing, False
+        if (await self.db.execute(select(Dossier.id).where(Dossier.idempotency_key == idempotency_key))).first():
+            existing = await self.by_idempotency_key(idempotency_key)  # (filed already: rare, so loaded only then)
+            if existing is not None:
+                return existing, False
         make_code = code if callable(code) else (lambda: code)
         for _attempt in range(5):  # codes are random: the rare collision fails the insert; then draw another
             d = Dossier(code=make_code(), idempotency_key=idempotency_key, procedure_id=procedure_id,

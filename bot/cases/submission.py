@@ -60,7 +60,8 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
         db.add(leg)
         legs.append(leg)
     await db.flush()
-    dossier.due_date = max(leg.due_date for leg in legs)
+    if (due := max(leg.due_date for leg in legs)) != dossier.due_date:  # (unchanged: no flush of the dossier)
+        dossier.due_date = due
     # officers of each leg's agency and commune
     unseen: list[DossierLeg] = []
     for i, leg in enumerate(legs):
