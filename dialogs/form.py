@@ -22,6 +22,7 @@ from typing import Any
 from .expr import compile_expr, truthy
 from .schema import FieldDef, Procedure, Section, law_day
 
+_LOOKUPS_KEPT = 4096
 _PATH_RE = re.compile(r"^(?P<sec>[a-z][a-z0-9_]*)\[(?P<idx>\d+)\]\.(?P<fid>[a-z_][a-z0-9_.]*)$")
 MORE = "_more"
 HIDDEN = "_hidden"  # answers of branches switched off, kept until submission
@@ -96,6 +97,9 @@ class Form:
                 key = f"{s.id}[].{f.id}" if s.repeat else f.id
                 self._by_key[key] = (s, f)
         self.groups = {s.id: s for s in proc.sections if s.repeat}
+        # path → (section, field) or None, as :meth:`lookup` found it: the cursor asks for the same few paths
+        # over and over (every relevance check resolves its answers through them)
+        self._looked_up: dict[str, tuple[Section, FieldDef] | None] = {}
 
     # -- lookups -------------------------------------------------------------------
     def key_of(self, path: str) -> str:
@@ -103,10 +107,19 @@ class Form:
         return f"{m['sec']}[].{m['fid']}" if m else path
 
     def lookup(self, path: str) -> tuple[Section, FieldDef] | None:
+        try:
+            return self._looked_up[path]
+        except KeyError:
+            pass
         m = _PATH_RE.match(path)
         if m and m["fid"] == MORE and m["sec"] in self._more:
-            return self.groups[m["sec"]], self._more[m["sec"]]
-        return self._by_key.get(self.key_of(path))
+            hit: tuple[Section, FieldDef] | None = self.groups[m["sec"]], self._more[m["sec"]]
+        else:
+            hit = self._by_key.get(self.key_of(path))
+        if len(self._looked_up) >= _LOOKUPS_KEPT:  # (paths are the definition's and its answers': a bound anyway)
+            self._looked_up.clear()
+        self._looked_up[path] = hit
+        return hit
 
     def field(self, path: str) -> FieldDef | None:
         hit = self.lookup(path)
@@ -207,24 +220,27 @@ class Form:
         item.others = others  # type: ignore[attr-defined]
         return item
 
-    def _decided(self, source: str | None, answers: dict[str, Any], today: date | None) -> bool | None:
-        """Whether a relevance condition holds: True, False, or None while it waits for an answer."""
-        if not source:
-            return True
-        v = compile_expr(source).evaluate(self.resolver(answers, today), today=today)
-        return None if v is None else truthy(v)
-
     def undecided(self, answers: dict[str, Any], today: date | None = None) -> int:
         """How many more questions may come on top of :meth:`slots`: those whose condition still waits for an
         answer (a branch not chosen yet). Progress shows them in the total, so that the total goes down as
         branches close instead of jumping up when one opens."""
         n = 0
+        resolve = self.resolver(answers, today)
+        seen: dict[str | None, bool | None] = {None: True, "": True}  # (each condition once, as in slots())
+
+        def decided(source: str | None) -> bool | None:
+            if source not in seen:
+                assert source  # (None and "" are in seen)
+                v = compile_expr(source).evaluate(resolve, today=today)
+                seen[source] = None if v is None else truthy(v)
+            return seen[source]
+
         for s in self.proc.sections:
-            sv = self._decided(s.relevant, answers, today)
+            sv = decided(s.relevant)
             if sv is False or (s.repeat is not None and sv is True):
                 continue  # a relevant repeat group is counted item by item in slots()
             for f in s.fields:
-                fv = True if s.repeat is not None else self._decided(f.relevant, answers, today)
+                fv = True if s.repeat is not None else decided(f.relevant)
                 if (sv is None and fv is not False) or (sv is True and fv is None):
                     n += max(1, s.repeat.min) if s.repeat is not None else 1
         return n
@@ -260,20 +276,36 @@ class Form:
     # -- the cursor ----------------------------------------------------------------
     def slots(self, answers: dict[str, Any], today: date | None = None) -> Iterator[Slot]:
         """Every question that applies now, in order (answered or not)."""
+        # One resolver for the whole walk, and each condition outside a repeat group evaluated once in it (fields
+        # of a block share theirs): the answers do not change during a walk (its callers read; collect.py lists
+        # the slots before it changes anything).
+        resolve = self.resolver(answers, today)
+        seen: dict[str, bool] = {}
+
+        def holds(source: str | None, group: str | None = None, index: int | None = None) -> bool:
+            if not source:
+                return True
+            if group is None or index is None:
+                hit = seen.get(source)
+                if hit is None:
+                    hit = seen[source] = truthy(compile_expr(source).evaluate(resolve, value=None, today=today))
+                return hit
+            item = self.item_resolver(answers, group, index)
+            return truthy(compile_expr(source).evaluate(resolve, value=None, item=item, today=today))
+
         for s in self.proc.sections:
-            if not self.holds(s.relevant, answers, today=today):
+            if not holds(s.relevant):
                 continue
             if s.repeat is None:
                 for f in s.fields:
-                    if self.holds(f.relevant, answers, today=today) and _offer_open(f, f.id, "", answers):
+                    if holds(f.relevant) and _offer_open(f, f.id, "", answers):
                         yield Slot(f.id, f, s, synthetic=f.kind == "id_card")
                 continue
             i = 0
             while i < s.repeat.max:
                 for f in s.fields:
                     path = f"{s.id}[{i}].{f.id}"
-                    if self.holds(f.relevant, answers, group=s.id, index=i, today=today) \
-                            and _offer_open(f, path, f"{s.id}[{i}].", answers):
+                    if holds(f.relevant, s.id, i) and _offer_open(f, path, f"{s.id}[{i}].", answers):
                         yield Slot(path, f, s, i, synthetic=f.kind == "id_card")
                 if i + 1 >= s.repeat.max:
                     break
