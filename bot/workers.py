@@ -13,8 +13,10 @@ happened while it waited.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
+import os
 import threading
 import weakref
 from collections.abc import Callable
@@ -37,8 +39,20 @@ def worker_pool() -> Executor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_in_the_background)
         return _pool
+
+
+WORKER_NICENESS = 10
+"""How much lower the worker's CPU priority is than the process it serves: its renders are follow-ups, and
+on a busy machine a chat's step should win the core, not wait behind a PDF."""
+
+
+def _in_the_background() -> None:
+    """The worker process's start: a lower CPU priority (where the system has one)."""
+    with contextlib.suppress(AttributeError, OSError):  # (no os.nice on Windows; a container may refuse)
+        os.nice(WORKER_NICENESS)
 
 
 def _drop_pool(broken: Executor) -> None:

@@ -33,3 +33,14 @@ async def test_a_dying_worker_fails_only_the_call_it_was_running(tmp_path: Path)
     assert isinstance(results[0], BrokenProcessPool)  # killed on its try and on its one retry
     assert results[1:] == [0, 1, 2]
     assert await run_in_worker(crash_twice, marker) == "survived"  # a new worker, as after any crash
+
+
+def niceness() -> int:
+    return os.nice(0)
+
+
+async def test_the_worker_renders_at_a_lower_cpu_priority():
+    """The worker's renders are follow-ups: on a busy machine a chat's step gets the core first."""
+    from bot.workers import WORKER_NICENESS
+
+    assert await run_in_worker(niceness) >= os.nice(0) + min(WORKER_NICENESS, 19 - os.nice(0))
