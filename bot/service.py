@@ -216,9 +216,14 @@ class Runtime:
 
     # ------------------------------------------------------------------------------------
     @asynccontextmanager
-    async def _conversation_lock(self, user_key: str) -> AsyncIterator[None]:
+    async def _conversation_lock(self, user_key: str, *, unlinked: bool = False) -> AsyncIterator[None]:
         """Inside the chat's own lock: the lock on the conversation it resolves to if that is another chat's
-        (always in this order: no deadlock, since a primary key resolves to itself)."""
+        (always in this order: no deadlock, since a primary key resolves to itself). ``unlinked``: a lean try of
+        this very message, under the chat's lock, read that the chat uses its own conversation (only the chat's
+        own messages link it), so there is nothing to look up."""
+        if unlinked:
+            yield
+            return
         async with reading(self.sm) as db:
             key = await self.conversation_key(db, user_key)
         if key == user_key:
@@ -229,19 +234,20 @@ class Runtime:
 
     async def _run(self, user_key: str, msg: Incoming, *, start: bool, tx_hook: TxHook | None) -> list[Reply]:
         async with self.locks(user_key):  # taken first, so one chat's messages keep their order
+            seen: dict[str, bool] = {}  # what a lean try read that the ORM path may rely on
             if self.chats is not None and _lean_hook(tx_hook):
                 done: dict[str, Any] = {}
                 try:
                     for _ in range(LEAN_OUTSIDE_WORK + 1):
                         try:
-                            return await self._run_lean(user_key, msg, start, tx_hook, done)
+                            return await self._run_lean(user_key, msg, start, tx_hook, done, seen)
                         except OutsideWork as w:  # rolled back: the work outside the writer, then again
                             done[w.key] = await asyncio.to_thread(w.work)
                             self.lean_outside += 1
                     self.lean_fallbacks += 1
                 except (NeedsDatabase, NotHere):
                     self.lean_fallbacks += 1  # nothing was committed: the same turn on the ORM path
-            async with self._conversation_lock(user_key):
+            async with self._conversation_lock(user_key, unlinked=seen.get(_UNLINKED, False)):
                 for attempt in range(3):
                     try:
                         return await self._run_once(user_key, msg, start, tx_hook)
@@ -252,13 +258,15 @@ class Runtime:
         raise AssertionError("unreachable")
 
     async def _run_lean(self, user_key: str, msg: Incoming, start: bool, tx_hook: TxHook | None,
-                        done: dict[str, Any]) -> list[Reply]:
+                        done: dict[str, Any], seen: dict[str, bool]) -> list[Reply]:
         """The turn on the chat's own rows (storage/chatstore.py): one transaction, no ORM. A handler that needs
-        more raises :class:`NeedsDatabase` (rolled back here, run again by the caller)."""
+        more raises :class:`NeedsDatabase` (rolled back here, run again by the caller, which may rely on what
+        ``seen`` says was read)."""
         assert self.chats is not None
         async with self.chats.transaction(user_key) as tx:
             if tx.rows.linked:
                 raise NeedsDatabase()  # the conversation is another chat's: its lock and key are the ORM path's
+            seen[_UNLINKED] = True
             turn = Turn(orm=None, user_key=user_key, message=msg, now=self.now(), runtime=self, start=start,
                         chat=tx.rows, tx=tx, done=done)
             replies = await self.pipeline.run(turn)
@@ -308,6 +316,7 @@ def settle_heap() -> None:
 
 
 LEAN_OUTSIDE_WORK = 3
+_UNLINKED = "unlinked"  # (a lean try's note for the ORM path: the chat reads and writes its own conversation)
 """How many times a lean turn may be run again after work outside its transaction (a photo stored, an ID card's
 QR read) before it goes to the ORM path."""
 

@@ -224,3 +224,22 @@ async def test_the_filing_runs_on_the_lean_writer_inline_and_all_or_nothing(sqli
         assert (await rt.session(user)).draft is None, "the draft went with the same commit"
     finally:
         await rt.close()
+
+
+async def test_the_orm_path_after_a_lean_try_does_not_look_the_chat_up_again(db_url, tmp_path, clock):
+    """A lean try read, under the chat's lock, that the chat uses its own conversation: the ORM path it hands
+    the message to (on PostgreSQL, “/hoso”) takes no second look at the chat's account link before its turn."""
+    from sqlalchemy import event
+
+    rt = await _runtime(db_url, tmp_path, clock, lean=True)
+    try:
+        chat = await Chat(rt).start()
+        await chat.press(PROC)
+        seen: list[str] = []
+        event.listen(rt.db_engine.sync_engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+        await chat.say("/hoso")
+        assert "hồ sơ" in chat.text().lower()
+        lookups = [s for s in seen if "account_identities" in s and "primary_key" in s]
+        assert len(lookups) <= 1, lookups  # the turn's own (PostgreSQL's ORM path); none on SQLite (lean)
+    finally:
+        await rt.close()
