@@ -22,7 +22,7 @@ import os
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -234,20 +234,19 @@ class Runtime:
 
     async def _run(self, user_key: str, msg: Incoming, *, start: bool, tx_hook: TxHook | None) -> list[Reply]:
         async with self.locks(user_key):  # taken first, so one chat's messages keep their order
-            seen: dict[str, bool] = {}  # what a lean try read that the ORM path may rely on
+            lean = _LeanTries()
             if self.chats is not None and _lean_hook(tx_hook):
-                done: dict[str, Any] = {}
                 try:
                     for _ in range(LEAN_OUTSIDE_WORK + 1):
                         try:
-                            return await self._run_lean(user_key, msg, start, tx_hook, done, seen)
+                            return await self._run_lean(user_key, msg, start, tx_hook, lean)
                         except OutsideWork as w:  # rolled back: the work outside the writer, then again
-                            done[w.key] = await asyncio.to_thread(w.work)
+                            lean.done[w.key] = await asyncio.to_thread(w.work)
                             self.lean_outside += 1
                     self.lean_fallbacks += 1
                 except (NeedsDatabase, NotHere):
                     self.lean_fallbacks += 1  # nothing was committed: the same turn on the ORM path
-            async with self._conversation_lock(user_key, unlinked=seen.get(_UNLINKED, False)):
+            async with self._conversation_lock(user_key, unlinked=lean.unlinked):
                 for attempt in range(3):
                     try:
                         return await self._run_once(user_key, msg, start, tx_hook)
@@ -258,17 +257,16 @@ class Runtime:
         raise AssertionError("unreachable")
 
     async def _run_lean(self, user_key: str, msg: Incoming, start: bool, tx_hook: TxHook | None,
-                        done: dict[str, Any], seen: dict[str, bool]) -> list[Reply]:
+                        lean: _LeanTries) -> list[Reply]:
         """The turn on the chat's own rows (storage/chatstore.py): one transaction, no ORM. A handler that needs
-        more raises :class:`NeedsDatabase` (rolled back here, run again by the caller, which may rely on what
-        ``seen`` says was read)."""
+        more raises :class:`NeedsDatabase` (rolled back here, run again by the caller)."""
         assert self.chats is not None
         async with self.chats.transaction(user_key) as tx:
             if tx.rows.linked:
                 raise NeedsDatabase()  # the conversation is another chat's: its lock and key are the ORM path's
-            seen[_UNLINKED] = True
+            lean.unlinked = True
             turn = Turn(orm=None, user_key=user_key, message=msg, now=self.now(), runtime=self, start=start,
-                        chat=tx.rows, tx=tx, done=done)
+                        chat=tx.rows, tx=tx, done=lean.done)
             replies = await self.pipeline.run(turn)
             if tx_hook is not None:
                 await tx_hook(tx, replies)
@@ -316,9 +314,17 @@ def settle_heap() -> None:
 
 
 LEAN_OUTSIDE_WORK = 3
-_UNLINKED = "unlinked"  # (a lean try's note for the ORM path: the chat reads and writes its own conversation)
 """How many times a lean turn may be run again after work outside its transaction (a photo stored, an ID card's
 QR read) before it goes to the ORM path."""
+
+
+@dataclass
+class _LeanTries:
+    """What one message's lean tries carry to the next try and to the ORM path."""
+
+    done: dict[str, Any] = field(default_factory=dict)  # results of work done outside the transaction, by key
+    unlinked: bool = False  # read under the chat's lock: the chat uses its own conversation (only its own
+    # messages link it), so the ORM path need not look the link up again
 
 
 def _lean_hook(hook: TxHook | None) -> bool:
