@@ -90,8 +90,7 @@ async def _apply(turn: Turn, session: Session, outcome: Outcome) -> list[Reply]:
         pending += outcome.requests
         if not pending:
             return replies
-        req = pending.pop(0)
-        result = await (_submit(turn, session, req, filed) if isinstance(req, Submit) else serve(turn, session, req))
+        result = await serve(turn, session, pending.pop(0), filed)
         outcome = rt.engine.resume(session, result)
 
 
@@ -103,12 +102,13 @@ async def _queue(turn: Turn, job: AfterCommit, filed: dict[str, int]) -> None:
                                dossier_id=filed.get(job.code))
 
 
-async def serve(turn: Turn, session: Session, req: Request) -> Result:
-    """One request of the engine, served with the database, in the turn's transaction."""
+async def serve(turn: Turn, session: Session, req: Request, filed: dict[str, int] | None = None) -> Result:
+    """One request of the engine, served with the database, in the turn's transaction; a dossier it files is
+    noted in ``filed`` (code → id)."""
     rt, db = turn.runtime, turn.cases_db
     now = turn.now
     if isinstance(req, Submit):
-        return await _submit(turn, session, req)
+        return await _submit(turn, session, req, filed)
     if isinstance(req, ListDossiers):
         return DossierList(tuple(await cases.citizen_dossiers(db, session.user, rt.calendar, now,
                                                                  catalog=rt.catalog)))
