@@ -225,16 +225,7 @@ class Form:
         answer (a branch not chosen yet). Progress shows them in the total, so that the total goes down as
         branches close instead of jumping up when one opens."""
         n = 0
-        resolve = self.resolver(answers, today)
-        seen: dict[str | None, bool | None] = {None: True, "": True}  # (each condition once, as in slots())
-
-        def decided(source: str | None) -> bool | None:
-            if source not in seen:
-                assert source  # (None and "" are in seen)
-                v = compile_expr(source).evaluate(resolve, today=today)
-                seen[source] = None if v is None else truthy(v)
-            return seen[source]
-
+        decided = _Walk(self, answers, today).decided
         for s in self.proc.sections:
             sv = decided(s.relevant)
             if sv is False or (s.repeat is not None and sv is True):
@@ -276,23 +267,7 @@ class Form:
     # -- the cursor ----------------------------------------------------------------
     def slots(self, answers: dict[str, Any], today: date | None = None) -> Iterator[Slot]:
         """Every question that applies now, in order (answered or not)."""
-        # One resolver for the whole walk, and each condition outside a repeat group evaluated once in it (fields
-        # of a block share theirs): the answers do not change during a walk (its callers read; collect.py lists
-        # the slots before it changes anything).
-        resolve = self.resolver(answers, today)
-        seen: dict[str, bool] = {}
-
-        def holds(source: str | None, group: str | None = None, index: int | None = None) -> bool:
-            if not source:
-                return True
-            if group is None or index is None:
-                hit = seen.get(source)
-                if hit is None:
-                    hit = seen[source] = truthy(compile_expr(source).evaluate(resolve, value=None, today=today))
-                return hit
-            item = self.item_resolver(answers, group, index)
-            return truthy(compile_expr(source).evaluate(resolve, value=None, item=item, today=today))
-
+        holds = _Walk(self, answers, today).holds
         for s in self.proc.sections:
             if not holds(s.relevant):
                 continue
@@ -352,3 +327,35 @@ class Form:
             for k in gone:
                 hidden[k] = answers.pop(k)
             dropped.extend(gone)
+
+
+class _Walk:
+    """The form's conditions as one walk over it (:meth:`Form.slots`, :meth:`Form.undecided`) evaluates them:
+    with one resolver, and each condition outside a repeat group once (the fields of a block share theirs). The
+    answers do not change during a walk: its callers read them (collect.py lists the slots before it changes
+    anything)."""
+
+    def __init__(self, form: Form, answers: dict[str, Any], today: date | None):
+        self.form, self.answers, self.today = form, answers, today
+        self.resolve = form.resolver(answers, today)
+        self.values: dict[str, Any] = {}
+
+    def value(self, source: str) -> Any:
+        if source not in self.values:
+            self.values[source] = compile_expr(source).evaluate(self.resolve, today=self.today)
+        return self.values[source]
+
+    def holds(self, source: str | None, group: str | None = None, index: int | None = None) -> bool:
+        if not source:
+            return True
+        if group is None or index is None:
+            return truthy(self.value(source))
+        item = self.form.item_resolver(self.answers, group, index)
+        return truthy(compile_expr(source).evaluate(self.resolve, item=item, today=self.today))
+
+    def decided(self, source: str | None) -> bool | None:
+        """Whether a condition holds: True, False, or None while it waits for an answer."""
+        if not source:
+            return True
+        v = self.value(source)
+        return None if v is None else truthy(v)
