@@ -98,6 +98,8 @@ class DossierRepo:
                 existing = await self.by_idempotency_key(idempotency_key)
                 if existing is not None:  # the same filing, committed by a concurrent turn
                     return existing, False
+                if (await self.db.execute(select(Dossier.id).where(Dossier.code == d.code))).first() is None:
+                    raise  # not the code either: another constraint, reported as it is
         raise RuntimeError("could not draw a free dossier code")
 
     async def list(self, *, submitter_key: str | None = None, procedure_id: str | None = None) -> list[Dossier]:
