@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -71,8 +70,11 @@ async def test_retention_blanks_old_notifications_and_deletes_orphan_files(runti
             row.status = "delivered"
     orphan = runtime.attachments.put(b"\xff\xd8\xff orphan")
     fresh = runtime.attachments.put(b"\xff\xd8\xff fresh")
-    old = time.time() - 3 * 86400
+    # the files' ages against the purge's own clock (``now``), not the machine's: the test keeps its meaning on
+    # any day it runs
+    old, young = (now - timedelta(days=3)).timestamp(), now.timestamp()
     os.utime(runtime.attachments.path(orphan), (old, old))
+    os.utime(runtime.attachments.path(fresh), (young, young))
     async with runtime.sm() as db, db.begin():
         done = await purge(db, now, store=runtime.attachments, policy=RetentionPolicy())
     assert done == {"outbox_blanked": 1, "files_deleted": 1}
