@@ -69,7 +69,11 @@ def _answers_out(answers: dict[str, Any]) -> str:
 
 
 def _answers_in(stored: Any) -> dict[str, Any]:
-    value = json.loads(stored) if isinstance(stored, str) else stored
+    return _answers_value(json.loads(stored) if isinstance(stored, str) else stored)
+
+
+def _answers_value(value: Any) -> dict[str, Any]:
+    """A draft's answers from the column's JSON value, parsed (an encrypted string, or a plain object)."""
     if is_encrypted(value):
         value = json.loads(decrypt_text(value))
     return value if isinstance(value, dict) else {}
@@ -90,9 +94,10 @@ class ChatTx:
     channel's statements in it, written with ``?`` placeholders for either database; :meth:`time` and
     :meth:`json` give a value as the column's type wants it."""
 
-    def __init__(self, store: ChatStore, conn: Any, rows: ChatRows | None):
+    def __init__(self, store: ChatStore, conn: Any, rows: ChatRows | None, *, single: bool = False):
         self.store, self.conn = store, conn
         self._rows = rows
+        self._single, self._spent = single, False  # :meth:`ChatStore.write` of one statement: a second is refused
         self.dialect = store.dialect
         self.orm_session: Any = None  # the session :meth:`orm` opened, flushed and closed with the transaction
 
@@ -127,11 +132,19 @@ class ChatTx:
 
     async def execute(self, sql: str, *params: Any) -> int:
         """Run one statement; the rows it touched."""
+        self._spend()
         return await self.store.execute(self, sql, params)
 
     async def fetch(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """Run one query; its rows as tuples (a JSON column comes back as its text)."""
+        self._spend()
         return await self.store.fetch(self, sql, params)
+
+    def _spend(self) -> None:
+        if self._single:
+            if self._spent:
+                raise RuntimeError("a single-statement write ran a second statement")
+            self._spent = True
 
     def time(self, at: datetime) -> Any:
         return _sqlite_time(at) if self.dialect == "sqlite" else at
@@ -156,8 +169,10 @@ class ChatStore:
         raise NotImplementedError
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[ChatTx]:
-        """A small transaction of a channel's own rows (storing an inbound update), on the same writer."""
+    async def write(self, *, single: bool = False) -> AsyncIterator[ChatTx]:
+        """A small transaction of a channel's own rows (storing an inbound update), on the same writer. With
+        ``single`` the block runs one statement, atomic on its own: PostgreSQL runs it without ``BEGIN`` and
+        ``COMMIT`` (two round trips fewer), and a second statement is refused."""
         raise NotImplementedError
         yield  # pragma: no cover
 
@@ -245,8 +260,8 @@ class SqliteChatStore(ChatStore):
             yield tx
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[ChatTx]:
-        async with self._tx(None) as tx:
+    async def write(self, *, single: bool = False) -> AsyncIterator[ChatTx]:
+        async with self._tx(None, single=single) as tx:
             yield tx
 
     @asynccontextmanager
@@ -285,14 +300,14 @@ class SqliteChatStore(ChatStore):
             yield
 
     @asynccontextmanager
-    async def _tx(self, user_key: str | None) -> AsyncIterator[ChatTx]:
+    async def _tx(self, user_key: str | None, *, single: bool = False) -> AsyncIterator[ChatTx]:
         if self._gate is None:
             self._gate = asyncio.Lock()
         async with self._gate:  # one transaction at a time on this connection, in the order they came
             await self._begin()
             tx = None
             try:
-                tx = ChatTx(self, self.conn, None if user_key is None else self._load(user_key))
+                tx = ChatTx(self, self.conn, None if user_key is None else self._load(user_key), single=single)
                 yield tx
                 if tx.orm_session is not None:
                     await tx.orm_session.flush()
@@ -350,14 +365,21 @@ class SqliteChatStore(ChatStore):
 # --------------------------------------------------------------------------------------------------------------
 # PostgreSQL
 
+_PG_LOCK = "SELECT data::text, lang, revision FROM conversations WHERE user_key = $1 FOR UPDATE"
+# Read after the lock is held, in a statement of its own: under READ COMMITTED a statement that waited for the
+# row lock sees the row as committed since, but its subqueries still see the snapshot taken before the wait.
 _PG_LOAD = """
-SELECT c.data::text, c.lang, c.revision,
-       EXISTS(SELECT 1 FROM officers WHERE user_key = $1),
+SELECT EXISTS(SELECT 1 FROM officers WHERE user_key = $1),
        EXISTS(SELECT 1 FROM officers WHERE invite_hash IS NOT NULL AND chat_state::jsonb ->> 'join_chat' = $1),
-       (SELECT a.primary_key FROM account_identities i JOIN accounts a ON a.id = i.account_id WHERE i.user_key = $1)
-FROM conversations c WHERE c.user_key = $1 FOR UPDATE OF c"""
-_PG_DRAFTS = ("SELECT id, procedure_id, procedure_version, answers::text, history::text, revision FROM drafts "
-              "WHERE user_key = $1 ORDER BY created_at")
+       (SELECT a.primary_key FROM account_identities i JOIN accounts a ON a.id = i.account_id WHERE i.user_key = $1),
+       (SELECT json_agg(json_build_array(d.id, d.procedure_id, d.procedure_version, d.answers, d.history, d.revision)
+                        ORDER BY d.created_at)::text FROM drafts d WHERE d.user_key = $1)"""
+
+
+async def _no_reset(conn: Any) -> None:
+    """The pool's reset of a released connection: nothing. asyncpg's default runs ``RESET ALL``, ``UNLISTEN``
+    and ``pg_advisory_unlock_all()``, a round trip per step, for session state this store never sets (an open
+    transaction is still rolled back by the pool before this is called)."""
 
 
 def _numbered(sql: str) -> str:
@@ -378,19 +400,19 @@ class PgChatStore(ChatStore):
     async def connect(cls, dsn: str, *, size: int = 10) -> PgChatStore:
         import asyncpg  # type: ignore[import-untyped]
 
-        return cls(await asyncpg.create_pool(dsn, min_size=1, max_size=size))
+        return cls(await asyncpg.create_pool(dsn, min_size=1, max_size=size, reset=_no_reset))
 
     @asynccontextmanager
     async def transaction(self, user_key: str) -> AsyncIterator[ChatTx]:
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(_PG_LOAD, user_key)
+            row = await conn.fetchrow(_PG_LOCK, user_key)
             if row is None:
                 raise NotHere("no conversation row yet")
-            data, lang, revision, officer, join, primary = row
+            data, lang, revision = row
+            officer, join, primary, drafts = await conn.fetchrow(_PG_LOAD, user_key)
             rows = ChatRows(user_key, officer, join, primary, json.loads(data), lang, revision)
-            rows.drafts = [{"id": i, "procedure": p, "version": v, "answers": _answers_in(a),
-                            "history": json.loads(h) or [], "revision": r}
-                           for i, p, v, a, h, r in await conn.fetch(_PG_DRAFTS, user_key)]
+            rows.drafts = [{"id": i, "procedure": p, "version": v, "answers": _answers_value(a), "history": h or [],
+                            "revision": r} for i, p, v, a, h, r in (json.loads(drafts) if drafts else ())]
             yield ChatTx(self, conn, rows)
 
     async def save(self, tx: ChatTx, data: dict[str, Any], lang: str, drafts: list[dict[str, Any]],
@@ -411,9 +433,13 @@ class PgChatStore(ChatStore):
                 d["revision"], now)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[ChatTx]:
-        async with self.pool.acquire() as conn, conn.transaction():
-            yield ChatTx(self, conn, None)
+    async def write(self, *, single: bool = False) -> AsyncIterator[ChatTx]:
+        async with self.pool.acquire() as conn:
+            if single:
+                yield ChatTx(self, conn, None, single=True)
+                return
+            async with conn.transaction():
+                yield ChatTx(self, conn, None)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[ChatTx]:

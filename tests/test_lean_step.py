@@ -243,3 +243,48 @@ async def test_the_orm_path_after_a_lean_try_does_not_look_the_chat_up_again(db_
         assert len(lookups) <= 1, lookups  # the turn's own (PostgreSQL's ORM path); none on SQLite (lean)
     finally:
         await rt.close()
+
+
+async def test_a_single_statement_write_refuses_a_second(db_url, tmp_path, clock):
+    """Storing an inbound update is one statement: on PostgreSQL it runs without BEGIN/COMMIT, so the store
+    refuses a second statement in the same block on either database (it would not be atomic with the first)."""
+    rt = await _runtime(db_url, tmp_path, clock, lean=True)
+    try:
+        assert rt.chats is not None
+        async with rt.chats.write(single=True) as tx:
+            assert (await tx.fetch("SELECT count(*) FROM conversations"))[0][0] == 0
+            with pytest.raises(RuntimeError):
+                await tx.fetch("SELECT 1")
+    finally:
+        await rt.close()
+
+
+async def test_a_step_that_waited_for_the_chat_reads_the_drafts_written_meanwhile(db_url, tmp_path, clock):
+    """Two steps of one chat at once (two processes): the second waits for the chat's lock, then reads the
+    drafts as the first committed them, not as they stood when it began to wait (PostgreSQL: a statement that
+    waited for a row lock sees its subqueries as of before the wait, so the drafts are read after it)."""
+    rt = await _runtime(db_url, tmp_path, clock, lean=True)
+    other = await _runtime(db_url, tmp_path / "2", clock, lean=True)
+    try:
+        chat = await Chat(rt).start()
+        await chat.press(PROC)
+        assert rt.chats is not None and other.chats is not None
+        async with rt.chats.transaction(chat.user) as first:
+            rows = first.rows
+            (draft,) = rows.drafts
+            waiting = asyncio.ensure_future(_drafts_after_lock(other.chats, chat.user))
+            await asyncio.sleep(0.2)
+            assert not waiting.done()
+            changed = {**draft, "answers": {**draft["answers"], "marker": "written meanwhile"},
+                       "revision": draft["revision"] + 1}
+            await first.save(rows.data or {}, rows.lang or "vi", [changed], [])
+        (seen,) = await asyncio.wait_for(waiting, 30)
+        assert seen["answers"].get("marker") == "written meanwhile"
+    finally:
+        await other.close()
+        await rt.close()
+
+
+async def _drafts_after_lock(store, user: str) -> list[dict]:
+    async with store.transaction(user) as tx:
+        return tx.rows.drafts

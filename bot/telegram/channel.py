@@ -394,7 +394,7 @@ class TelegramChannel:
         limited = key is not None and not self.inbound.allow_chat(key)
         chats = getattr(self.runtime, "chats", None)
         if chats is not None and not limited:  # the hot path: one INSERT on the runtime's driver-level store
-            async with chats.write() as tx:
+            async with chats.write(single=True) as tx:
                 row_id = await LeanInbox(tx).accept(self.bot_id, raw, key, _utcnow())
         else:
             async with self.sm() as db, db.begin():
@@ -529,7 +529,7 @@ class TelegramChannel:
     async def _replies_sent(self, row_id: int) -> None:
         chats = getattr(self.runtime, "chats", None)
         if chats is not None:
-            async with chats.write() as tx:
+            async with chats.write(single=True) as tx:
                 await LeanInbox(tx).replies_sent(row_id)
             return
         async with self.sm() as db, db.begin():

@@ -372,24 +372,24 @@ class LeanInbox:
         if len(rows) != 1:
             raise NeedsDatabase()
         row = rows[0]
-        found = await self.tx.fetch("SELECT update_id, status FROM telegram_updates WHERE id = ?", row)
+        found = await self.tx.fetch(  # one statement: the three questions of the ORM's twin, in its order
+            "SELECT u.status, "
+            "EXISTS(SELECT 1 FROM telegram_updates o WHERE o.bot_id = u.bot_id AND o.chat_key = u.chat_key "
+            "AND o.id <> u.id AND o.status = 'pending' AND o.update_id < u.update_id), "
+            "EXISTS(SELECT 1 FROM telegram_updates o WHERE o.bot_id = u.bot_id AND o.chat_key = u.chat_key "
+            "AND o.id <> u.id AND o.status = 'replying' AND o.update_id < u.update_id), "
+            "EXISTS(SELECT 1 FROM telegram_updates o WHERE o.bot_id = u.bot_id AND o.chat_key = u.chat_key "
+            "AND o.id <> u.id AND o.status IN ('done', 'replying') AND o.update_id > u.update_id) "
+            "FROM telegram_updates u WHERE u.id = ?", row)
         if not found:
             return None
-        uid, status = found[0]
+        status, older, sending, newer = found[0]
         if status != "pending":
             return "processed"
-        older = await self.tx.fetch(
-            "SELECT id FROM telegram_updates WHERE bot_id = ? AND chat_key = ? AND id <> ? AND status = 'pending' "
-            "AND update_id < ? LIMIT 1", bot_id, chat_key, row, uid)
         if older:
             return "older"
-        if wait_sending and await self.tx.fetch(
-                "SELECT id FROM telegram_updates WHERE bot_id = ? AND chat_key = ? AND id <> ? "
-                "AND status = 'replying' AND update_id < ? LIMIT 1", bot_id, chat_key, row, uid):
+        if wait_sending and sending:
             return "sending"
-        newer = await self.tx.fetch(
-            "SELECT id FROM telegram_updates WHERE bot_id = ? AND chat_key = ? AND id <> ? "
-            "AND status IN ('done', 'replying') AND update_id > ? LIMIT 1", bot_id, chat_key, row, uid)
         return "late" if newer else None
 
     async def chat(self, chat_key: str, *, lock: bool = True) -> ChatState | None:

@@ -404,7 +404,7 @@ class ZaloChannel:
         limited = ev.chat_key is not None and not self.inbound.allow_chat(ev.chat_key)
         chats = getattr(self.runtime, "chats", None)
         if chats is not None and not limited:  # the hot path: one INSERT on the runtime's driver-level store
-            async with chats.write() as tx:
+            async with chats.write(single=True) as tx:
                 row_id = await LeanZaloInbox(tx).accept(self.bot_id, ev.key, raw, ev.chat_key, _utcnow())
         else:
             async with self.sm() as db, db.begin():
@@ -430,7 +430,7 @@ class ZaloChannel:
     async def _replies_sent(self, row_id: int) -> None:
         chats = getattr(self.runtime, "chats", None)
         if chats is not None:
-            async with chats.write() as tx:
+            async with chats.write(single=True) as tx:
                 await LeanZaloInbox(tx).replies_sent(row_id)
             return
         async with self.sm() as db, db.begin():
@@ -544,9 +544,10 @@ class ZaloChannel:
                 # the conversation is locked here: a chat's events are applied in the order they were stored
                 if isinstance(db, ChatTx):  # the lean step's transaction (storage/chatstore.py)
                     lean = LeanZaloInbox(db)
-                    if await lean.has_older_pending(self.bot_id, chat_key, row_id):
+                    older_pending, older_replying = await lean.older(self.bot_id, chat_key, row_id)
+                    if older_pending:
                         raise _OlderPending()
-                    if wait_sending and await lean.has_older_replying(self.bot_id, chat_key, row_id):
+                    if wait_sending and older_replying:
                         raise _OlderSending()
                     if await lean.mark_done(row_id, _utcnow(), hold=hold) != 1:
                         raise _AlreadyDone()

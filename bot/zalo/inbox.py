@@ -185,13 +185,13 @@ class LeanZaloInbox:
     def __init__(self, tx: Any):  # a storage.chatstore.ChatTx
         self.tx = tx
 
-    async def has_older_pending(self, bot_id: str, chat_key: str, row_id: int) -> bool:
-        return bool(await self.tx.fetch("SELECT id FROM zalo_updates WHERE bot_id = ? AND chat_key = ? "
-                                        "AND status = 'pending' AND id < ? LIMIT 1", bot_id, chat_key, row_id))
-
-    async def has_older_replying(self, bot_id: str, chat_key: str, row_id: int) -> bool:
-        return bool(await self.tx.fetch("SELECT id FROM zalo_updates WHERE bot_id = ? AND chat_key = ? "
-                                        "AND status = 'replying' AND id < ? LIMIT 1", bot_id, chat_key, row_id))
+    async def older(self, bot_id: str, chat_key: str, row_id: int) -> tuple[bool, bool]:
+        """(an older event of the chat is still pending, one is being replied to), in one statement."""
+        rows = await self.tx.fetch(
+            "SELECT EXISTS(SELECT 1 FROM zalo_updates WHERE bot_id = ? AND chat_key = ? AND status = 'pending' "
+            "AND id < ?), EXISTS(SELECT 1 FROM zalo_updates WHERE bot_id = ? AND chat_key = ? "
+            "AND status = 'replying' AND id < ?)", bot_id, chat_key, row_id, bot_id, chat_key, row_id)
+        return bool(rows[0][0]), bool(rows[0][1])
 
     async def mark_done(self, row_id: int, now: datetime, *, hold: dict[str, Any]) -> int:
         return await self.tx.execute(
