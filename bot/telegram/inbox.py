@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -154,16 +154,16 @@ class InboxRepo:
         lo, hi = min(ids), max(ids)
         mine = and_(TelegramUpdate.bot_id == bot_id, TelegramUpdate.chat_key == chat_key,
                     TelegramUpdate.id.not_in(rows))
-        older = (await self.db.execute(select(TelegramUpdate.id).where(
-            mine, TelegramUpdate.status == "pending", TelegramUpdate.update_id < lo).limit(1))).first()
-        if older is not None:
+        older, sending, newer = (await self.db.execute(select(  # one round trip for the three questions
+            exists().where(mine, TelegramUpdate.status == "pending", TelegramUpdate.update_id < lo),
+            exists().where(mine, TelegramUpdate.status == "replying", TelegramUpdate.update_id < lo),
+            exists().where(mine, TelegramUpdate.status.in_(("done", "replying")), TelegramUpdate.update_id > hi),
+        ))).one()
+        if older:
             return "older"
-        if wait_sending and (await self.db.execute(select(TelegramUpdate.id).where(
-                mine, TelegramUpdate.status == "replying", TelegramUpdate.update_id < lo).limit(1))).first():
+        if wait_sending and sending:
             return "sending"
-        newer = (await self.db.execute(select(TelegramUpdate.id).where(
-            mine, TelegramUpdate.status.in_(("done", "replying")), TelegramUpdate.update_id > hi).limit(1))).first()
-        return "late" if newer is not None else None
+        return "late" if newer else None
 
     async def pending_before(self, bot_id: int, chat_key: str, row_id: int) -> list[tuple[int, dict[str, Any]]]:
         """The chat's pending updates older than row ``row_id``'s, oldest first."""
