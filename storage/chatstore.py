@@ -13,7 +13,8 @@ without the ORM:
   off) instead of blocking the loop in SQLite's busy handler, up to ``DVCBOT_DB_BUSY_SECONDS``.
 * **PostgreSQL**: an asyncpg pool; ``SELECT … FOR UPDATE`` of the conversation row (the same row lock the ORM
   path takes, so both paths and several processes keep one chat's steps in order), prepared statements (asyncpg
-  caches them per connection), no ping per step. A chat without a conversation row yet is not served here
+  caches them per connection), no ping per step and no reset query when a connection goes back to the pool; the
+  flags and drafts are read after the lock is held, in a statement of their own. A chat without a conversation row yet is not served here
   (:class:`NotHere`): its first step goes through the ORM path, which handles two processes creating it at once.
 
 Everything else (officers, dossiers, reports, the channels' inboxes) stays with SQLAlchemy. Durability is the
