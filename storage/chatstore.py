@@ -377,6 +377,18 @@ SELECT EXISTS(SELECT 1 FROM officers WHERE user_key = $1),
                         ORDER BY d.created_at)::text FROM drafts d WHERE d.user_key = $1)"""
 
 
+_PG_SAVE = ("UPDATE conversations SET data = $1::json, lang = $2, revision = revision + 1, updated_at = $3 "
+            "WHERE user_key = $4")
+_PG_UPSERT = ("INSERT INTO drafts (id, user_key, procedure_id, procedure_version, answers, history, revision, "
+              "created_at, updated_at) VALUES ({}, {}, {}, {}, {}::json, {}::json, {}, {}, {}) ON CONFLICT (id) DO "
+              "UPDATE SET procedure_version = excluded.procedure_version, answers = excluded.answers, "
+              "history = excluded.history, revision = excluded.revision, updated_at = excluded.updated_at")
+# a data-modifying WITH runs whether or not the statement reads it: one round trip for both rows
+_PG_SAVE_WITH_DRAFT = (f"WITH c AS ({_PG_SAVE}) "
+                       + _PG_UPSERT.format("$5", "$4", "$6", "$7", "$8", "$9", "$10", "$3", "$3"))
+_PG_DRAFT = _PG_UPSERT.format("$3", "$2", "$4", "$5", "$6", "$7", "$8", "$1", "$1")
+
+
 async def _no_reset(conn: Any) -> None:
     """The pool's reset of a released connection: nothing. asyncpg's default runs ``RESET ALL``, ``UNLISTEN``
     and ``pg_advisory_unlock_all()``, a round trip per step, for session state this store never sets (an open
@@ -419,19 +431,20 @@ class PgChatStore(ChatStore):
     async def save(self, tx: ChatTx, data: dict[str, Any], lang: str, drafts: list[dict[str, Any]],
                    deleted: list[str], now: datetime) -> None:
         conn, key = tx.conn, tx.rows.user_key
-        await conn.execute("UPDATE conversations SET data = $1::json, lang = $2, revision = revision + 1, "
-                           "updated_at = $3 WHERE user_key = $4", _dump(data), lang, now, key)
         if deleted:
             await conn.execute("DELETE FROM drafts WHERE user_key = $1 AND procedure_id = ANY($2::text[])",
                                key, deleted)
+        with_conversation = True  # the conversation's row goes with the first draft's, in one round trip
         for d in drafts:
-            await conn.execute(
-                "INSERT INTO drafts (id, user_key, procedure_id, procedure_version, answers, history, revision, "
-                "created_at, updated_at) VALUES ($1, $2, $3, $4, $5::json, $6::json, $7, $8, $8) ON CONFLICT (id) DO "
-                "UPDATE SET procedure_version = excluded.procedure_version, answers = excluded.answers, "
-                "history = excluded.history, revision = excluded.revision, updated_at = excluded.updated_at",
-                d["id"], key, d["procedure"], d["version"], _answers_out(d["answers"]), _dump(d["history"]),
-                d["revision"], now)
+            draft = (d["id"], d["procedure"], d["version"], _answers_out(d["answers"]), _dump(d["history"]),
+                     d["revision"])
+            if with_conversation:
+                await conn.execute(_PG_SAVE_WITH_DRAFT, _dump(data), lang, now, key, *draft)
+                with_conversation = False
+            else:
+                await conn.execute(_PG_DRAFT, now, key, *draft)
+        if with_conversation:
+            await conn.execute(_PG_SAVE, _dump(data), lang, now, key)
 
     @asynccontextmanager
     async def write(self, *, single: bool = False) -> AsyncIterator[ChatTx]:

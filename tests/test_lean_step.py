@@ -288,3 +288,30 @@ async def test_a_step_that_waited_for_the_chat_reads_the_drafts_written_meanwhil
 async def _drafts_after_lock(store, user: str) -> list[dict]:
     async with store.transaction(user) as tx:
         return tx.rows.drafts
+
+
+async def test_the_store_writes_the_conversation_with_several_drafts_and_deletes_one(db_url, tmp_path, clock):
+    """``save`` with two drafts and one deleted (PostgreSQL writes the conversation with the first draft in one
+    statement): what the next step reads is exactly what was saved."""
+    rt = await _runtime(db_url, tmp_path, clock, lean=True)
+    try:
+        chat = await Chat(rt).start()
+        await chat.press(PROC)
+        assert rt.chats is not None
+        async with rt.chats.transaction(chat.user) as tx:
+            rows = tx.rows
+            (draft,) = rows.drafts
+            other = {**draft, "id": "bench-other-draft", "procedure": "other-proc", "answers": {"a": 1},
+                     "history": ["a"], "revision": 1}
+            changed = {**draft, "answers": {"x": "ý"}, "revision": draft["revision"] + 1}
+            await tx.save({**(rows.data or {}), "marker": 1}, "en", [changed, other], [])
+        async with rt.chats.transaction(chat.user) as tx:
+            assert tx.rows.data is not None and tx.rows.data["marker"] == 1 and tx.rows.lang == "en"
+            got = {d["id"]: (d["procedure"], d["answers"], d["history"]) for d in tx.rows.drafts}
+            assert got == {draft["id"]: (PROC, {"x": "ý"}, draft["history"]), "bench-other-draft": ("other-proc",
+                                                                                           {"a": 1}, ["a"])}
+            await tx.save(tx.rows.data, "vi", [], ["other-proc"])
+        async with rt.chats.transaction(chat.user) as tx:
+            assert [d["id"] for d in tx.rows.drafts] == [draft["id"]] and tx.rows.lang == "vi"
+    finally:
+        await rt.close()
