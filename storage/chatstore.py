@@ -14,8 +14,9 @@ without the ORM:
 * **PostgreSQL**: an asyncpg pool; ``SELECT … FOR UPDATE`` of the conversation row (the same row lock the ORM
   path takes, so both paths and several processes keep one chat's steps in order), prepared statements (asyncpg
   caches them per connection), no ping per step and no reset query when a connection goes back to the pool; the
-  flags and drafts are read after the lock is held, in a statement of their own. A chat without a conversation row yet is not served here
-  (:class:`NotHere`): its first step goes through the ORM path, which handles two processes creating it at once.
+  flags and drafts are read after the lock is held, in a statement of their own. A chat without a conversation
+  row yet is not served here (:class:`NotHere`): its first step goes through the ORM path, which handles two
+  processes creating it at once.
 
 Everything else (officers, dossiers, reports, the channels' inboxes) stays with SQLAlchemy. Durability is the
 ORM path's: the step's rows are committed before its replies are sent (WAL with ``synchronous=NORMAL`` on SQLite,
