@@ -84,7 +84,7 @@ async def _db_upgrade(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dvcbot", description="Trợ lý Dịch vụ công")
     p.add_argument("--db", default=os.environ.get("DVCBOT_DB"),
-                   help="database URL (default: sqlite under ./var, or $DVCBOT_DB)")
+                   help="database URL, or a SQLite file's name (default: sqlite under ./var, or $DVCBOT_DB)")
     p.add_argument("--var", default=os.environ.get("DVCBOT_VAR", "var"), help="data folder (attachments)")
     p.add_argument("--now", default=os.environ.get("DVCBOT_NOW") or None,
                    help="pretend date-time for training and acceptance tests, e.g. \"2027-02-03 14:50\" (Vietnam "

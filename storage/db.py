@@ -26,6 +26,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def database_url(url: str | None = None) -> str:
     url = url or os.environ.get("DVCBOT_DB") or DEFAULT_URL
+    if "://" not in url:  # a plain file name: a SQLite database there (``--db var/test.db``)
+        url = "sqlite+aiosqlite:///" + url
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+asyncpg://" + url.split("://", 1)[1]
     if url.startswith("sqlite:///"):

@@ -205,3 +205,13 @@ async def test_migration_encrypts_existing_rows(tmp_path: Path):
     eng.dispose()
     assert CCCD not in raw and "enc:1:" in raw
     assert plain == {"applicant.id_number": CCCD}
+
+
+def test_a_plain_file_name_is_a_sqlite_database(tmp_path):
+    """``dvcbot chat --db var/test.db``: a file name, not a URL, names a SQLite file (it used to end in a
+    traceback from the URL parser)."""
+    from storage.db import database_url
+
+    assert database_url(str(tmp_path / "c.db")) == f"sqlite+aiosqlite:///{tmp_path}/c.db"
+    assert database_url("var/c.db") == "sqlite+aiosqlite:///var/c.db"
+    assert database_url("postgresql://u@h/db") == "postgresql+asyncpg://u@h/db"
