@@ -284,7 +284,7 @@ class Runtime:
     async def _orm_write(self) -> AsyncIterator[Any]:
         """A turn's ORM transaction: on SQLite on the lean writer's own connection, inline, FIFO with the lean
         steps (storage/inline.py); elsewhere a session of the pool."""
-        if self.chats is not None and self.chats.inline_orm:
+        if self.chats is not None and self.chats.single_writer and self.chats.inline_orm:
             async with self.chats.orm_write() as db:
                 yield db
         else:

@@ -11,12 +11,13 @@ without the ORM:
   less than a hop to a worker thread. ``BEGIN IMMEDIATE`` takes the write lock without waiting: when another
   process (or the ORM's pool in this one) holds it, the step waits on the event loop (``asyncio.sleep``, backing
   off) instead of blocking the loop in SQLite's busy handler, up to ``DVCBOT_DB_BUSY_SECONDS``.
-* **PostgreSQL**: an asyncpg pool; ``SELECT … FOR UPDATE`` of the conversation row (the same row lock the ORM
-  path takes, so both paths and several processes keep one chat's steps in order), prepared statements (asyncpg
-  caches them per connection), no ping per step and no reset query when a connection goes back to the pool; the
-  flags and drafts are read after the lock is held, in a statement of their own. A chat without a conversation
-  row yet is not served here (:class:`NotHere`): its first step goes through the ORM path, which handles two
-  processes creating it at once.
+* **PostgreSQL**: asyncpg connections of a SQLAlchemy engine of the store's own; ``SELECT … FOR UPDATE`` of the
+  conversation row (the same row lock the ORM path takes, so both paths and several processes keep one chat's
+  steps in order), prepared statements (asyncpg caches them per connection), no ping per step and no reset query
+  when a connection goes back to the pool; the flags and drafts are read after the lock is held, in a statement
+  of their own. A step's filing runs the ORM in the step's transaction (a savepoint), as on SQLite. A chat
+  without a conversation row yet is not served here (:class:`NotHere`): its first step goes through the ORM
+  path, which handles two processes creating it at once.
 
 Everything else (officers, dossiers, reports, the channels' inboxes) stays with SQLAlchemy. Durability is the
 ORM path's: the step's rows are committed before its replies are sent (WAL with ``synchronous=NORMAL`` on SQLite,
@@ -102,6 +103,7 @@ class ChatTx:
         self._single, self._spent = single, False  # :meth:`ChatStore.write` of one statement: a second is refused
         self.dialect = store.dialect
         self.orm_session: Any = None  # the session :meth:`orm` opened, flushed and closed with the transaction
+        self.sa_connection: Any = None  # PostgreSQL: the SQLAlchemy connection ``conn`` belongs to
 
     @property
     def rows(self) -> ChatRows:
@@ -119,10 +121,14 @@ class ChatTx:
     def orm(self) -> Any | None:
         """An ORM session inside this very transaction, for a step's work on tables other than the chat's own rows
         (a filing's dossier, a check's query): on SQLite on this connection, inline (storage/inline.py), flushed
-        before the commit; ``None`` where the store has none (PostgreSQL), and the step goes to the ORM path."""
+        before the commit; on PostgreSQL on this connection, in a savepoint committed before the transaction;
+        ``None`` where the store was told to keep such steps on the ORM path (the benchmarks' before rows)."""
         if self.orm_session is None:
-            self.orm_session = self.store.tx_orm()
+            self.orm_session = self.store.tx_orm(self)
         return self.orm_session
+
+    def set_rows(self, rows: ChatRows) -> None:
+        self._rows = rows
 
     async def conversation_lang(self, user_key: str) -> str | None:
         """A conversation's language as this transaction leaves it: the step's own chat without a query (as read,
@@ -138,7 +144,8 @@ class ChatTx:
         return await self.store.execute(self, sql, params)
 
     async def fetch(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        """Run one query; its rows as tuples (a JSON column comes back as its text)."""
+        """Run one query; its rows as tuples (a JSON column comes back as its text on SQLite, decoded on
+        PostgreSQL: read it with a function that takes either)."""
         self._spend()
         return await self.store.fetch(self, sql, params)
 
@@ -184,10 +191,11 @@ class ChatStore:
         raise NotImplementedError
         yield  # pragma: no cover
 
-    inline_orm = False  # :meth:`orm_write` and :meth:`tx_orm` are available
+    inline_orm = False  # :meth:`tx_orm` is available (and :meth:`orm_write` where :attr:`single_writer`)
+    single_writer = False  # one writer per database file: a turn on the ORM path queues on it (:meth:`orm_write`)
 
-    def tx_orm(self) -> Any | None:
-        """A new ORM session on the connection of the transaction open now (:meth:`ChatTx.orm`), or ``None``."""
+    def tx_orm(self, tx: ChatTx | None = None) -> Any | None:
+        """A new ORM session inside the transaction ``tx`` (:meth:`ChatTx.orm`), or ``None``."""
         return None
 
     @asynccontextmanager
@@ -274,6 +282,7 @@ class SqliteChatStore(ChatStore):
             yield ChatTx(self, self.conn, None)  # autocommit SELECTs: WAL readers take no lock
 
     inline_orm = True
+    single_writer = True
 
     @asynccontextmanager
     async def orm_write(self) -> AsyncIterator[Any]:
@@ -284,7 +293,7 @@ class SqliteChatStore(ChatStore):
             yield db
             await db.flush()
 
-    def tx_orm(self) -> Any | None:
+    def tx_orm(self, tx: ChatTx | None = None) -> Any | None:
         return self._inline_sessions()() if self.inline_orm else None
 
     def _inline_sessions(self) -> Any:
@@ -390,12 +399,6 @@ _PG_SAVE_WITH_DRAFT = (f"WITH c AS ({_PG_SAVE}) "
 _PG_DRAFT = _PG_UPSERT.format("$3", "$2", "$4", "$5", "$6", "$7", "$8", "$1", "$1")
 
 
-async def _no_reset(conn: Any) -> None:
-    """The pool's reset of a released connection: nothing. asyncpg's default runs ``RESET ALL``, ``UNLISTEN``
-    and ``pg_advisory_unlock_all()``, a round trip per step, for session state this store never sets (an open
-    transaction is still rolled back by the pool before this is called)."""
-
-
 def _numbered(sql: str) -> str:
     """``?`` placeholders as PostgreSQL's ``$1, $2…`` (our statements hold no ``?`` in literals)."""
     if "?" not in sql:
@@ -405,29 +408,88 @@ def _numbered(sql: str) -> str:
 
 
 class PgChatStore(ChatStore):
-    dialect = "postgresql"
+    """The store on PostgreSQL: asyncpg connections of a SQLAlchemy engine of its own (no ``pool_pre_ping``), so
+    that a step's filing can run the ORM inside the step's very transaction (:meth:`tx_orm`). The step's own
+    statements go to the asyncpg connection directly; the ORM session's transaction is a savepoint in it."""
 
-    def __init__(self, pool: Any):
-        self.pool = pool
+    dialect = "postgresql"
+    inline_orm = True
+
+    def __init__(self, engine: Any):
+        self.engine = engine
 
     @classmethod
-    async def connect(cls, dsn: str, *, size: int = 10) -> PgChatStore:
-        import asyncpg  # type: ignore[import-untyped]
+    async def connect(cls, url: str, *, size: int = 10) -> PgChatStore:
+        from sqlalchemy.ext.asyncio import create_async_engine
 
-        return cls(await asyncpg.create_pool(dsn, min_size=1, max_size=size, reset=_no_reset))
+        url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+        return cls(create_async_engine(url, pool_size=size, max_overflow=0, hide_parameters=True))
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[tuple[Any, Any]]:
+        """(the SQLAlchemy connection, its asyncpg connection). A connection the server closed (a restart, an
+        administrator's ``pg_terminate_backend``) is dropped and another taken, as asyncpg's own pool does: the
+        engine does not ping on checkout."""
+        for _attempt in range(3):
+            async with self.engine.connect() as sa:
+                conn = (await sa.get_raw_connection()).driver_connection
+                if conn.is_closed():
+                    await sa.invalidate()
+                    continue
+                try:
+                    yield sa, conn
+                finally:
+                    if conn.is_closed():
+                        await sa.invalidate()
+                return
+        raise ConnectionError("no open connection to the database")
 
     @asynccontextmanager
     async def transaction(self, user_key: str) -> AsyncIterator[ChatTx]:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self._connection() as (sa, conn), self._tx(sa, conn) as tx:
             row = await conn.fetchrow(_PG_LOCK, user_key)
             if row is None:
                 raise NotHere("no conversation row yet")
             data, lang, revision = row
             officer, join, primary, drafts = await conn.fetchrow(_PG_LOAD, user_key)
             rows = ChatRows(user_key, officer, join, primary, json.loads(data), lang, revision)
-            rows.drafts = [{"id": i, "procedure": p, "version": v, "answers": _answers_value(a), "history": h or [],
-                            "revision": r} for i, p, v, a, h, r in (json.loads(drafts) if drafts else ())]
-            yield ChatTx(self, conn, rows)
+            rows.drafts = [{"id": i, "procedure": p, "version": v, "answers": _answers_value(a),
+                            "history": h or [], "revision": r}
+                           for i, p, v, a, h, r in (json.loads(drafts) if drafts else ())]
+            tx.set_rows(rows)
+            yield tx
+
+    @asynccontextmanager
+    async def _tx(self, sa: Any, conn: Any) -> AsyncIterator[ChatTx]:
+        """A transaction on ``conn``; an ORM session opened in it (:meth:`ChatTx.orm`) commits its savepoint
+        before the transaction commits, and is closed (its savepoint rolled back) before a rollback."""
+        tx = ChatTx(self, conn, None)
+        tx.sa_connection = sa
+        outer = conn.transaction()
+        await outer.start()
+        try:
+            yield tx
+            if tx.orm_session is not None:
+                await tx.orm_session.commit()
+        except BaseException:
+            try:
+                if tx.orm_session is not None:
+                    await tx.orm_session.close()
+            finally:
+                await outer.rollback()
+            raise
+        else:
+            await outer.commit()
+        finally:
+            if tx.orm_session is not None:
+                await tx.orm_session.close()
+
+    def tx_orm(self, tx: ChatTx | None = None) -> Any | None:
+        if not self.inline_orm or tx is None or tx.sa_connection is None:
+            return None
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        return AsyncSession(bind=tx.sa_connection, expire_on_commit=False)
 
     async def save(self, tx: ChatTx, data: dict[str, Any], lang: str, drafts: list[dict[str, Any]],
                    deleted: list[str], now: datetime) -> None:
@@ -449,16 +511,16 @@ class PgChatStore(ChatStore):
 
     @asynccontextmanager
     async def write(self, *, single: bool = False) -> AsyncIterator[ChatTx]:
-        async with self.pool.acquire() as conn:
+        async with self._connection() as (sa, conn):
             if single:
                 yield ChatTx(self, conn, None, single=True)
                 return
-            async with conn.transaction():
-                yield ChatTx(self, conn, None)
+            async with self._tx(sa, conn) as tx:
+                yield tx
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[ChatTx]:
-        async with self.pool.acquire() as conn:
+        async with self._connection() as (_sa, conn):
             yield ChatTx(self, conn, None)
 
     async def fetch(self, tx: ChatTx, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -472,7 +534,7 @@ class PgChatStore(ChatStore):
             return 0
 
     async def close(self) -> None:
-        await self.pool.close()
+        await self.engine.dispose()
 
 
 async def open_chat_store(url: str, *, busy_seconds: float = 30.0) -> ChatStore | None:
@@ -484,5 +546,5 @@ async def open_chat_store(url: str, *, busy_seconds: float = 30.0) -> ChatStore 
             return None
         return SqliteChatStore(path, busy_seconds)
     if url.startswith("postgresql"):
-        return await PgChatStore.connect("postgresql://" + url.split("://", 1)[1])
+        return await PgChatStore.connect(url)
     return None
