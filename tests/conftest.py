@@ -155,6 +155,18 @@ async def db_url(request, tmp_path, _sqlite_template):
 
 
 @pytest.fixture
+async def pg_url():
+    """A migrated, empty PostgreSQL database, for what only PostgreSQL has (skipped without a server)."""
+    if not PG:
+        pytest.skip("no PostgreSQL server: set DVCBOT_TEST_PG (.ci/run does)")
+    url, name = await _pg_database()
+    try:
+        yield url
+    finally:
+        await _pg_drop(name)
+
+
+@pytest.fixture
 def sqlite_url(tmp_path, _sqlite_template):
     return _sqlite_copy(_sqlite_template, tmp_path)
 

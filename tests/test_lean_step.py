@@ -318,13 +318,12 @@ async def test_the_store_writes_the_conversation_with_several_drafts_and_deletes
         await rt.close()
 
 
-async def test_a_connection_the_server_closed_is_replaced_not_reused(db_url, tmp_path, clock):
+async def test_a_connection_the_server_closed_is_replaced_not_reused(pg_url, tmp_path, clock):
     """PostgreSQL: the store's engine does not ping on checkout, so a pooled connection the server closed (a
     restart, ``pg_terminate_backend``) is noticed as closed and replaced: the chat's next steps are served."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite: one connection to a file, nothing to close from outside")
     import asyncpg
 
+    db_url = pg_url
     rt = await _runtime(db_url, tmp_path, clock, lean=True)
     try:
         chat = await Chat(rt).start()
