@@ -30,8 +30,7 @@ class TelegramUpdate(Base):
     __tablename__ = "telegram_updates"
     __table_args__ = (UniqueConstraint("bot_id", "update_id", name="uq_telegram_update"),
                       Index("ix_telegram_updates_pending", "bot_id", "status", "id"),
-                      Index("ix_telegram_updates_chat", "bot_id", "chat_key", "update_id"),  # a chat in order
-                      # a step's order check (LeanInbox.order): older pending/replying, newer applied
+                      # a chat's updates by status, in order (the order check of every step, pending_before)
                       Index("ix_telegram_updates_chat_status", "bot_id", "chat_key", "status", "update_id"))
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
                                     autoincrement=True)

@@ -27,6 +27,8 @@ stores them, so either path reads what the other wrote.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import sqlite3
 import time
@@ -399,6 +401,7 @@ _PG_SAVE_WITH_DRAFT = (f"WITH c AS ({_PG_SAVE}) "
 _PG_DRAFT = _PG_UPSERT.format("$3", "$2", "$4", "$5", "$6", "$7", "$8", "$1", "$1")
 
 
+@functools.lru_cache(maxsize=256)  # (a step's few statements, rewritten once each, not on every call)
 def _numbered(sql: str) -> str:
     """``?`` placeholders as PostgreSQL's ``$1, $2…`` (our statements hold no ``?`` in literals)."""
     if "?" not in sql:
@@ -467,9 +470,8 @@ class PgChatStore(ChatStore):
         """Give a broken connection back to the engine, which closes it (the next checkout opens another)."""
         sa = pair[0]
         try:
-            await sa.invalidate()
-        except Exception:
-            pass
+            with contextlib.suppress(Exception):
+                await sa.invalidate()
         finally:
             await sa.close()
 
