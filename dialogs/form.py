@@ -100,6 +100,9 @@ class Form:
         # path → (section, field) or None, as :meth:`lookup` found it: the cursor asks for the same few paths
         # over and over (every relevance check resolves its answers through them)
         self._looked_up: dict[str, tuple[Section, FieldDef] | None] = {}
+        # the last walk of the cursor (:meth:`slots`): the answers it was made of, its day, its slots
+        self._memo: tuple[dict[str, Any], date, tuple[Slot, ...]] | None = None
+        self._undecided_memo: tuple[dict[str, Any], date, int] | None = None
 
     # -- lookups -------------------------------------------------------------------
     def key_of(self, path: str) -> str:
@@ -223,7 +226,16 @@ class Form:
     def undecided(self, answers: dict[str, Any], today: date | None = None) -> int:
         """How many more questions may come on top of :meth:`slots`: those whose condition still waits for an
         answer (a branch not chosen yet). Progress shows them in the total, so that the total goes down as
-        branches close instead of jumping up when one opens."""
+        branches close instead of jumping up when one opens. Kept as :meth:`slots` keeps its walk."""
+        day = today or date.today()
+        memo = self._undecided_memo
+        if memo is not None and memo[1] == day and memo[0] == answers:
+            return memo[2]
+        n = self._undecided(answers, day)
+        self._undecided_memo = (dict(answers), day, n)
+        return n
+
+    def _undecided(self, answers: dict[str, Any], today: date) -> int:
         n = 0
         decided = _Walk(self, answers, today).decided
         for s in self.proc.sections:
@@ -265,8 +277,22 @@ class Form:
         return out
 
     # -- the cursor ----------------------------------------------------------------
-    def slots(self, answers: dict[str, Any], today: date | None = None) -> Iterator[Slot]:
-        """Every question that applies now, in order (answered or not)."""
+    def slots(self, answers: dict[str, Any], today: date | None = None) -> tuple[Slot, ...]:
+        """Every question that applies now, in order (answered or not).
+
+        A step asks this several times (the question answered, the answers that depend on it, the next
+        question, its number), mostly of the same answers: the last walk is kept with a copy of the answers
+        it was made of and given again while they are equal. Answers are replaced, never changed in place
+        (the ``_hidden`` ones aside, which no condition reads), so a shallow copy tells them apart."""
+        day = today or date.today()
+        memo = self._memo
+        if memo is not None and memo[1] == day and memo[0] == answers:
+            return memo[2]
+        walked = tuple(self._walk(answers, day))
+        self._memo = (dict(answers), day, walked)
+        return walked
+
+    def _walk(self, answers: dict[str, Any], today: date) -> Iterator[Slot]:
         holds = _Walk(self, answers, today).holds
         for s in self.proc.sections:
             if not holds(s.relevant):

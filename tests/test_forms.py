@@ -284,6 +284,29 @@ def test_answers_are_a_complete_dossier(pid):
         assert not form.holds(rule.ineligible_if, answers, today=today), rule.id
 
 
+@pytest.mark.parametrize("pid", available)
+def test_the_cursor_kept_between_calls_follows_every_change(pid):
+    """The cursor keeps its last walk while the answers are equal (form.py): taking answers away one by one
+    from a complete dossier, and putting them back with other values, it gives what a fresh walk gives."""
+    from dialogs.form import Form
+
+    form = CATALOG.form(pid)
+    today = SUBMITTED.date()
+    answers = CASES[pid]()
+
+    def fresh(a):
+        return [s.path for s in Form(CATALOG.get(pid)).slots(a, today)]
+
+    for path in sorted(answers, reverse=True):
+        old = answers.pop(path)
+        assert [s.path for s in form.slots(answers, today)] == fresh(answers), path
+        assert form.undecided(answers, today) == Form(CATALOG.get(pid)).undecided(answers, today)
+        answers[path] = not old if isinstance(old, bool) else old
+        assert [s.path for s in form.slots(answers, today)] == fresh(answers), path
+        answers[path] = old  # as many answers as a moment ago: only their values tell the walks apart
+        assert [s.path for s in form.slots(answers, today)] == fresh(answers), path
+
+
 # -- templates -----------------------------------------------------------------------------
 def test_templates_are_consistent_with_the_definitions():
     assert check_templates(CATALOG) == []
