@@ -1,20 +1,25 @@
 """Encryption at rest of the most sensitive columns, transparent to the code that reads and writes them.
 
 Answers hold ID numbers, health and disability data, causes of death, ethnicity; the allowance register holds ID
-and bank account numbers. Those columns are encrypted with Fernet (AES-128-CBC + HMAC-SHA256, from
-``cryptography``) by SQLAlchemy column types, so repositories and callers see plain values:
+and bank account numbers. Those columns are encrypted by SQLAlchemy column types (and by the lean chat store,
+storage/chatstore.py, with the same functions), so repositories and callers see plain values:
 
 * :class:`EncryptedJSON` — a JSON column (``dossiers.answers``, ``drafts.answers``) whose stored JSON value is one
-  string, ``"enc:2:<token>"``; the schema does not change, only what is in it;
-* :class:`EncryptedString` — a string column (ID and account numbers), stored as ``enc:1:<token>``.
+  string, ``"enc:4:<token>"``; the schema does not change, only what is in it;
+* :class:`EncryptedString` — a string column (ID and account numbers), stored as ``enc:3:<token>``.
 
-``enc:1:`` is the UTF-8 text encrypted; ``enc:2:`` is the text compressed with zlib, then encrypted, chosen when
-that is shorter (a draft's answers: about half the bytes). Both are read.
+What is written: AES-256-GCM (``cryptography``'s AEAD), a random 96-bit nonce per value, the prefix as associated
+data (a token cannot be passed off under another prefix); the token is the URL-safe base64 of nonce and
+ciphertext. ``enc:3:`` is the UTF-8 text encrypted; ``enc:4:`` is the text compressed with zlib, then encrypted,
+chosen when that is shorter (a draft's answers: about half the bytes). The AES key of each data key is derived
+from it with HKDF-SHA256. A draft is encrypted on nearly every chat step, and Fernet took four times the CPU.
 
-A value that is not ``enc:``-prefixed is read as it is (rows written before migration 0008, which encrypts them).
+Still read, and rewritten by :func:`reencrypt_rows`: ``enc:1:`` and ``enc:2:``, the same two layouts under Fernet
+(AES-128-CBC + HMAC-SHA256), as written before 05/12/2026. A value that is not ``enc:``-prefixed is read as it is
+(rows written before migration 0008, which encrypts them).
 Equality look-ups never touch these columns: they use keyed hashes (``person_key``, storage/keys.py).
 
-Keys (Fernet keys, 32 url-safe base64 bytes each), first found:
+Keys (Fernet-format keys, 32 url-safe base64 bytes each), first found:
 
 1. ``DVCBOT_DATA_KEYS``: comma-separated, the first encrypts, all decrypt;
 2. ``DVCBOT_DATA_KEY_FILE``: one key per line, same order;
@@ -22,18 +27,25 @@ Keys (Fernet keys, 32 url-safe base64 bytes each), first found:
 
 Rotation (docs/security.md): put a new key first and keep the old ones after it (``dvcbot db rotate-key`` does it
 for the key file), re-encrypt every row with the new key (:func:`reencrypt_all`, run by the same command), then
-remove the old keys.
+remove the old keys. A value in an older layout counts as stale too, so the same command rewrites it.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import threading
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import JSON, String, Text
 from sqlalchemy.types import TypeDecorator
 
@@ -42,11 +54,24 @@ from . import keys
 ENV_KEYS = "DVCBOT_DATA_KEYS"
 ENV_KEY_FILE = "DVCBOT_DATA_KEY_FILE"
 KEY_FILE_NAME = "data.keys"
-PREFIX = "enc:1:"
-PREFIX_ZLIB = "enc:2:"
+PREFIX = "enc:1:"       # Fernet, the text (read only)
+PREFIX_ZLIB = "enc:2:"  # Fernet, the text compressed (read only)
+PREFIX_GCM = "enc:3:"   # AES-256-GCM, the text
+PREFIX_GCM_ZLIB = "enc:4:"  # AES-256-GCM, the text compressed
+_PREFIXES = (PREFIX, PREFIX_ZLIB, PREFIX_GCM, PREFIX_GCM_ZLIB)
+_GCM = (PREFIX_GCM, PREFIX_GCM_ZLIB)
+_NONCE = 12
+_HKDF_INFO = b"dvcbot data at rest: AES-256-GCM (enc:3, enc:4)"
+
+
+@dataclass(frozen=True)
+class _Keys:
+    fernet: MultiFernet         # the Fernet layouts' keys (reading enc:1/enc:2; tests write them)
+    aead: tuple[AESGCM, ...]    # the AES-GCM key derived from each data key, in the same order
+
 
 _lock = threading.Lock()
-_cached: tuple[tuple[Any, ...], MultiFernet] | None = None
+_cached: tuple[tuple[Any, ...], _Keys] | None = None
 
 
 class DataKeyProblem(RuntimeError):
@@ -85,25 +110,37 @@ def data_keys() -> list[str]:
     return _read_keys(key_file())
 
 
-def cipher() -> MultiFernet:
+def _derive(key: str) -> AESGCM:
+    raw = base64.urlsafe_b64decode(key.encode("ascii"))
+    return AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(raw))
+
+
+def _keys() -> _Keys:
     global _cached
     # where the keys come from, compared without building the key file's path (every step encrypts)
     source = (os.environ.get(ENV_KEYS), os.environ.get(ENV_KEY_FILE), keys.location())
-    with _lock:
-        if _cached is not None and _cached[0] == source:
-            return _cached[1]
+    cached = _cached
+    if cached is not None and cached[0] == source:
+        return cached[1]
     try:
-        fernets = [Fernet(k.encode("ascii")) for k in data_keys()]
-    except (ValueError, TypeError) as exc:
+        values = data_keys()
+        fernets = [Fernet(k.encode("ascii")) for k in values]
+        aeads = tuple(_derive(k) for k in values)
+    except (ValueError, TypeError, binascii.Error) as exc:
         raise DataKeyProblem(f"a data key is not a Fernet key: {type(exc).__name__}") from None
     except OSError as exc:
         raise DataKeyProblem(f"cannot read or create the data key file {key_file()}: {type(exc).__name__}") from None
     if not fernets:
         raise DataKeyProblem("no data key")
-    mf = MultiFernet(fernets)
+    found = _Keys(MultiFernet(fernets), aeads)
     with _lock:
-        _cached = (source, mf)
-    return mf
+        _cached = (source, found)
+    return found
+
+
+def cipher() -> MultiFernet:
+    """The data keys as Fernet keys (the layouts enc:1 and enc:2)."""
+    return _keys().fernet
 
 
 def forget_cached_keys() -> None:
@@ -113,21 +150,39 @@ def forget_cached_keys() -> None:
 
 
 def is_encrypted(value: Any) -> bool:
-    """Whether a stored value is one of ours, encrypted (``enc:1:`` or ``enc:2:``)."""
-    return isinstance(value, str) and value.startswith((PREFIX, PREFIX_ZLIB))
+    """Whether a stored value is one of ours, encrypted (``enc:1:`` to ``enc:4:``)."""
+    return isinstance(value, str) and value.startswith(_PREFIXES)
 
 
 def encrypt_text(text: str) -> str:
     data = text.encode("utf-8")
     packed = zlib.compress(data, 6)
-    if len(packed) < len(data):
-        return PREFIX_ZLIB + cipher().encrypt(packed).decode("ascii")
-    return PREFIX + cipher().encrypt(data).decode("ascii")
+    prefix, body = (PREFIX_GCM_ZLIB, packed) if len(packed) < len(data) else (PREFIX_GCM, data)
+    nonce = os.urandom(_NONCE)
+    sealed = _keys().aead[0].encrypt(nonce, body, prefix.encode("ascii"))
+    return prefix + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def _open_gcm(value: str, aeads: tuple[AESGCM, ...]) -> bytes:
+    prefix = value[:len(PREFIX_GCM)]
+    try:
+        raw = base64.urlsafe_b64decode(value[len(prefix):].encode("ascii"))
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raise DataKeyProblem("a stored value is not a token") from None
+    for aead in aeads:
+        try:
+            return aead.decrypt(raw[:_NONCE], raw[_NONCE:], prefix.encode("ascii"))
+        except (InvalidTag, ValueError):
+            continue
+    raise DataKeyProblem("a stored value cannot be decrypted with the configured data keys")
 
 
 def decrypt_text(value: str) -> str:
     if not is_encrypted(value):
         return value  # written before encryption (migration 0008 encrypts such rows)
+    if value.startswith(_GCM):
+        data = _open_gcm(value, _keys().aead)
+        return (zlib.decompress(data) if value.startswith(PREFIX_GCM_ZLIB) else data).decode("utf-8")
     try:
         data = cipher().decrypt(value[len(PREFIX):].encode("ascii"))
     except InvalidToken:
@@ -136,14 +191,13 @@ def decrypt_text(value: str) -> str:
 
 
 def is_current(value: Any) -> bool:
-    """Whether a stored value is encrypted with the first (current) key."""
-    if not is_encrypted(value):
+    """Whether a stored value is encrypted with the first (current) key, in the current layout (AES-GCM)."""
+    if not is_encrypted(value) or not value.startswith(_GCM):
         return False
-    first = Fernet(data_keys()[0].encode("ascii"))
     try:
-        first.decrypt(value[len(PREFIX):].encode("ascii"))
+        _open_gcm(value, _keys().aead[:1])
         return True
-    except InvalidToken:
+    except DataKeyProblem:
         return False
 
 
@@ -165,7 +219,7 @@ class EncryptedJSON(TypeDecorator):
 
 
 class EncryptedString(TypeDecorator):
-    """A string stored encrypted (``enc:1:…``, about 100 characters for a short value, so columns are 400)."""
+    """A string stored encrypted (``enc:3:…``, about 60 characters for a short value; columns are 400)."""
 
     impl = String
     cache_ok = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import stat
+import zlib
 from pathlib import Path
 
 import pytest
@@ -108,13 +109,40 @@ def test_long_values_are_compressed_before_encryption_and_old_values_still_read(
                              ensure_ascii=False)
         stored = crypto.encrypt_text(answers)
         plain_token = crypto.PREFIX + crypto.cipher().encrypt(answers.encode()).decode()
-        assert stored.startswith("enc:2:") and len(stored) < len(plain_token) / 2
+        assert stored.startswith("enc:4:") and len(stored) < len(plain_token) / 2
         assert crypto.decrypt_text(stored) == answers and crypto.is_current(stored)
+        assert crypto.encrypt_text(answers) != stored  # a fresh nonce every time
         short = crypto.encrypt_text(CCCD)  # compressing would make it longer
-        assert short.startswith("enc:1:") and crypto.decrypt_text(short) == CCCD
-        old = crypto.PREFIX + crypto.cipher().encrypt(answers.encode()).decode()  # as written before
-        assert crypto.decrypt_text(old) == answers and crypto.is_current(old)
-        assert crypto.EncryptedJSON().process_result_value(old, None) == json.loads(answers)
+        assert short.startswith("enc:3:") and crypto.decrypt_text(short) == CCCD and len(short) < 70
+        # as written before 05/12/2026 (Fernet): still read, and stale, so that re-encryption rewrites them
+        for old in (crypto.PREFIX + crypto.cipher().encrypt(answers.encode()).decode(),
+                    crypto.PREFIX_ZLIB + crypto.cipher().encrypt(zlib.compress(answers.encode())).decode()):
+            assert crypto.decrypt_text(old) == answers and not crypto.is_current(old)
+            assert crypto.EncryptedJSON().process_result_value(old, None) == json.loads(answers)
+    finally:
+        crypto.forget_cached_keys()
+
+
+def test_a_token_cannot_be_altered_or_relabelled(monkeypatch):
+    """AES-GCM authenticates the ciphertext and its prefix: a changed byte, a token passed off under the other
+    prefix, a cut or garbled token, and a token under an unknown key are refused, never read as something else."""
+    from cryptography.fernet import Fernet
+
+    monkeypatch.setenv(crypto.ENV_KEYS, Fernet.generate_key().decode())
+    crypto.forget_cached_keys()
+    try:
+        token = crypto.encrypt_text(CCCD)
+        body = token[len(crypto.PREFIX_GCM):]
+        flipped = body[:20] + ("A" if body[20] != "A" else "B") + body[21:]
+        for bad in (crypto.PREFIX_GCM + flipped, crypto.PREFIX_GCM_ZLIB + body, crypto.PREFIX_GCM + body[:10],
+                    crypto.PREFIX_GCM + "!!not base64!!", crypto.PREFIX_GCM):
+            with pytest.raises(crypto.DataKeyProblem):
+                crypto.decrypt_text(bad)
+            assert not crypto.is_current(bad)
+        monkeypatch.setenv(crypto.ENV_KEYS, Fernet.generate_key().decode())
+        crypto.forget_cached_keys()
+        with pytest.raises(crypto.DataKeyProblem):
+            crypto.decrypt_text(token)
     finally:
         crypto.forget_cached_keys()
 
@@ -129,7 +157,7 @@ async def test_answers_and_account_numbers_are_encrypted_at_rest(runtime, tmp_pa
     await finish(chat)
     async with runtime.sm() as db:  # the draft, mid-way
         [raw] = (await db.execute(sa.text("SELECT answers FROM drafts"))).scalars().all()
-    assert CCCD not in str(raw) and "enc:2:" in str(raw) and "Nghĩa trang" not in str(raw)  # compressed
+    assert CCCD not in str(raw) and "enc:4:" in str(raw) and "Nghĩa trang" not in str(raw)  # compressed
     await chat.press("confirm")
     await chat.press("yes")
     assert chat.dossier
@@ -137,7 +165,7 @@ async def test_answers_and_account_numbers_are_encrypted_at_rest(runtime, tmp_pa
         [raw] = (await db.execute(sa.text("SELECT answers FROM dossiers"))).scalars().all()
         from storage.repo import DossierRepo
         [d] = await DossierRepo(db).list()
-    assert CCCD not in str(raw) and str(raw).lstrip('"').startswith("enc:2:")
+    assert CCCD not in str(raw) and str(raw).lstrip('"').startswith("enc:4:")
     assert d.answers["applicant.id_number"] == CCCD  # callers see plain values
     url = runtime.db_engine.url
     if url.get_backend_name() == "sqlite":
@@ -185,6 +213,37 @@ async def test_data_key_rotation(monkeypatch, tmp_path: Path):
     crypto.forget_cached_keys()
 
 
+async def test_values_in_the_older_layout_are_rewritten_by_reencrypt(monkeypatch, tmp_path: Path):
+    """Rows written under Fernet (enc:1, enc:2) before the AES-GCM layout read as they are, and ``dvcbot db
+    reencrypt`` rewrites them in the current layout under the same key."""
+    from cryptography.fernet import Fernet
+
+    from storage.db import reencrypt
+
+    monkeypatch.setenv(crypto.ENV_KEYS, Fernet.generate_key().decode())
+    crypto.forget_cached_keys()
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    await upgrade(url)
+    answers = json.dumps({"applicant.id_number": CCCD, "deceased.full_name": "NGUYỄN VĂN AN " * 8})
+    old = crypto.PREFIX_ZLIB + crypto.cipher().encrypt(zlib.compress(answers.encode())).decode()
+    eng = sa.create_engine(url)
+    with eng.begin() as c:
+        c.execute(sa.text("INSERT INTO drafts (id, user_key, procedure_id, procedure_version, answers, history, "
+                          "revision, created_at, updated_at) VALUES ('d1', 'console:a', 'p', 1, :a, '[]', 1, "
+                          "'2026-11-23 09:00:00', '2026-11-23 09:00:00')"), {"a": json.dumps(old)})
+    t = sa.table("drafts", sa.column("answers", crypto.EncryptedJSON()))
+    try:
+        with eng.connect() as c:
+            assert c.execute(sa.select(t.c.answers)).scalar_one() == json.loads(answers)
+        assert await reencrypt(url) == 1 and await reencrypt(url) == 0
+        with eng.connect() as c:
+            raw = json.loads(c.execute(sa.text("SELECT answers FROM drafts")).scalar_one())
+            assert raw.startswith("enc:4:") and c.execute(sa.select(t.c.answers)).scalar_one() == json.loads(answers)
+    finally:
+        eng.dispose()
+        crypto.forget_cached_keys()
+
+
 async def test_migration_encrypts_existing_rows(tmp_path: Path):
     from storage import crypto
 
@@ -203,7 +262,7 @@ async def test_migration_encrypts_existing_rows(tmp_path: Path):
         t = sa.table("dossiers", sa.column("answers", crypto.EncryptedJSON()))
         plain = c.execute(sa.select(t.c.answers)).scalar_one()
     eng.dispose()
-    assert CCCD not in raw and "enc:1:" in raw
+    assert CCCD not in raw and "enc:3:" in raw
     assert plain == {"applicant.id_number": CCCD}
 
 
