@@ -100,9 +100,7 @@ class Form:
         # path → (section, field) or None, as :meth:`lookup` found it: the cursor asks for the same few paths
         # over and over (every relevance check resolves its answers through them)
         self._looked_up: dict[str, tuple[Section, FieldDef] | None] = {}
-        # the last walk of the cursor (:meth:`slots`): the answers it was made of, its day, its slots
-        self._memo: tuple[dict[str, Any], date, tuple[Slot, ...]] | None = None
-        self._undecided_memo: tuple[dict[str, Any], date, int] | None = None
+        self._memo: _Memo | None = None  # the cursor's last walk (:meth:`_remembered`)
 
     # -- lookups -------------------------------------------------------------------
     def key_of(self, path: str) -> str:
@@ -226,18 +224,16 @@ class Form:
     def undecided(self, answers: dict[str, Any], today: date | None = None) -> int:
         """How many more questions may come on top of :meth:`slots`: those whose condition still waits for an
         answer (a branch not chosen yet). Progress shows them in the total, so that the total goes down as
-        branches close instead of jumping up when one opens. Kept as :meth:`slots` keeps its walk."""
-        day = today or date.today()
-        memo = self._undecided_memo
-        if memo is not None and memo[1] == day and memo[0] == answers:
-            return memo[2]
-        n = self._undecided(answers, day)
-        self._undecided_memo = (dict(answers), day, n)
-        return n
+        branches close instead of jumping up when one opens. Counted with the conditions :meth:`slots`
+        evaluated for the same answers, and kept with its walk."""
+        memo = self._remembered(answers, today)
+        if memo.undecided is None:
+            memo.undecided = self._undecided(memo.walk)
+        return memo.undecided
 
-    def _undecided(self, answers: dict[str, Any], today: date) -> int:
+    def _undecided(self, walk: _Walk) -> int:
         n = 0
-        decided = _Walk(self, answers, today).decided
+        decided = walk.decided
         for s in self.proc.sections:
             sv = decided(s.relevant)
             if sv is False or (s.repeat is not None and sv is True):
@@ -281,19 +277,25 @@ class Form:
         """Every question that applies now, in order (answered or not).
 
         A step asks this several times (the question answered, the answers that depend on it, the next
-        question, its number), mostly of the same answers: the last walk is kept with a copy of the answers
-        it was made of and given again while they are equal. Answers are replaced, never changed in place
-        (the ``_hidden`` ones aside, which no condition reads), so a shallow copy tells them apart."""
+        question, its number), mostly of the same answers: the last walk is kept (:meth:`_remembered`)."""
+        memo = self._remembered(answers, today)
+        if memo.slots is None:
+            memo.slots = tuple(self._walk(memo.walk))
+        return memo.slots
+
+    def _remembered(self, answers: dict[str, Any], today: date | None) -> _Memo:
+        """The walk of these answers on this day: the last one, while the answers are equal to a copy of those
+        it was made of, else a new one. Answers are replaced, never changed in place (the ``_hidden`` ones
+        aside, which no condition reads), so a shallow copy tells them apart."""
         day = today or date.today()
         memo = self._memo
-        if memo is not None and memo[1] == day and memo[0] == answers:
-            return memo[2]
-        walked = tuple(self._walk(answers, day))
-        self._memo = (dict(answers), day, walked)
-        return walked
+        if memo is None or memo.day != day or memo.answers != answers:
+            kept = dict(answers)  # (the walk reads the copy: the caller's answers change after it returns)
+            memo = self._memo = _Memo(kept, day, _Walk(self, kept, day))
+        return memo
 
-    def _walk(self, answers: dict[str, Any], today: date) -> Iterator[Slot]:
-        holds = _Walk(self, answers, today).holds
+    def _walk(self, walk: _Walk) -> Iterator[Slot]:
+        answers, holds = walk.answers, walk.holds
         for s in self.proc.sections:
             if not holds(s.relevant):
                 continue
@@ -353,6 +355,18 @@ class Form:
             for k in gone:
                 hidden[k] = answers.pop(k)
             dropped.extend(gone)
+
+
+@dataclass
+class _Memo:
+    """The cursor's last walk: a copy of the answers it was made of, its day, its evaluated conditions, and what
+    was asked of it so far."""
+
+    answers: dict[str, Any]
+    day: date
+    walk: _Walk
+    slots: tuple[Slot, ...] | None = None
+    undecided: int | None = None
 
 
 class _Walk:

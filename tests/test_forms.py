@@ -305,6 +305,7 @@ def test_the_cursor_kept_between_calls_follows_every_change(pid):
         assert [s.path for s in form.slots(answers, today)] == fresh(answers), path
         answers[path] = old  # as many answers as a moment ago: only their values tell the walks apart
         assert [s.path for s in form.slots(answers, today)] == fresh(answers), path
+        assert form.undecided(answers, today) == Form(CATALOG.get(pid)).undecided(answers, today)
 
 
 # -- templates -----------------------------------------------------------------------------
