@@ -374,3 +374,20 @@ async def test_typing_the_stop_buttons_words_goes_to_the_menu_and_keeps_the_draf
     await chat.expect("procedure")
     assert not chat.error and any("đang khai dở" in c.label for c in chat.ask.choices)
 
+
+
+async def test_coming_back_after_an_unanswered_cancel_goes_on_with_the_form(chat: Chat, runtime: Runtime):
+    """“hủy”, then the chat left without answering the yes/no: coming back, the bot greets and asks the form's
+    question, and the answer to it is taken. It used to show that question while still waiting for the yes/no,
+    so the answer got “Vui lòng chọn Có hoặc Không” about a confirmation no longer on screen."""
+    await death_to_id(chat)
+    await chat.say("hủy")
+    await chat.expect("_cancel")
+    await chat.start()  # the citizen comes back later (/start, or the console started again)
+    await chat.expect("deceased.id_number")
+    assert "quay lại" in chat.text()
+    await chat.say("068040001111")
+    assert not chat.error and chat.field != "deceased.id_number" and chat.field != "_cancel"
+    again = Chat(runtime, chat.user)  # and the draft is still there: nothing was deleted
+    await again.start()
+    assert again.field == chat.field

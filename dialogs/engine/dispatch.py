@@ -33,6 +33,10 @@ class Dispatch(EngineParts):
         officer's supplement request)."""
         out = Outcome()
         _ = translator(session.lang)
+        # a side question left unanswered (“hủy” and its yes/no, a rating) is dropped: the greeting says the form
+        # goes on, and the next message must answer the question shown, not a confirmation no longer on screen
+        while isinstance(session.pending, (Confirm, RatingPick)):
+            session.pending = session.pending.resume
         with bound(self.machine, session):
             if session.state in IN_PROCEDURE \
                     and session.draft is not None and session.procedure in self.catalog.procedures:
