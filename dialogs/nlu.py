@@ -915,6 +915,25 @@ def detect_language_switch(text: str, current: str = "vi") -> str | None:
     return _LANG_NAMES.get(core)
 
 
+_GREETINGS = frozenset({"chao", "xin chao", "hello", "hi", "helo", "alo", "a lo", "hey", "ola"})
+_GREETING_EXTRAS = frozenset({"ban", "em", "anh", "chi", "ad", "admin", "bot", "tro ly", "oi", "a", "nhe", "nha",
+                              "buoi sang", "buoi chieu", "buoi toi", "ca nha", "moi nguoi", "co", "chu", "bac", "ong",
+                              "ba", "tro", "ly", "sang", "chieu", "toi", "buoi"})
+
+
+def is_greeting(text: str) -> bool:
+    """"chào", "xin chào bạn", "alo ad ơi", "hello"… and nothing else: a greeting, not a request."""
+    words = _NON_WORD.sub(" ", fold(text or "")).split()
+    if not words or len(words) > 6:
+        return False
+    core = " ".join(words)
+    for g in sorted(_GREETINGS, key=len, reverse=True):
+        if core == g or core.startswith(g + " "):
+            rest = core[len(g):].split()
+            return all(w in _GREETING_EXTRAS for w in rest)
+    return False
+
+
 # ==========================================================================
 # Names without diacritics
 # ==========================================================================

@@ -364,6 +364,18 @@ async def test_menu_at_the_menu_shows_the_menu_without_an_error(chat: Chat):
         assert not chat.error and "Chưa rõ" not in chat.text()
 
 
+async def test_a_greeting_at_the_menu_is_greeted_back_not_called_unclear(chat: Chat):
+    """“chao ban” at the menu (the first thing many type): a greeting and the menu, without the warning that the
+    request is unclear; a greeting with a request in it still starts that request."""
+    await chat.start()
+    for word in ("chao ban", "Xin chào!", "alo ad ơi"):
+        await chat.say(word)
+        await chat.expect("procedure")
+        assert not chat.error and "Chưa rõ" not in chat.text() and "Xin chào" in chat.text()
+    await chat.say("chao ban, toi muon lam ho tro mai tang")
+    assert chat.field != "procedure" or len(chat.ask.choices) < 5  # the request, not the whole menu again
+
+
 async def test_typing_the_stop_buttons_words_goes_to_the_menu_and_keeps_the_draft(chat: Chat):
     """At an ineligibility stop the bot says to choose “Về danh sách thủ tục”: typed, it does just that."""
     await chat.start()

@@ -469,3 +469,13 @@ def test_catalog_check_reports_bad_phrases() -> None:
         "nlu.phrases: 'hỗ trợ mai táng' is listed twice (weights 1.0 and 0.45)",
     ]
     assert shared_catalog().check(langs=()) == []
+
+
+@pytest.mark.parametrize("text,greeting", [
+    ("chao", True), ("Chào bạn", True), ("xin chào!", True), ("alo ad ơi", True), ("hello", True),
+    ("chào buổi sáng", True), ("Hi bot", True),
+    ("chao ban toi muon lam ho tro mai tang", False),  # a request with its greeting: the request counts
+    ("Nguyễn Văn Chào", False), ("chao hoi", False), ("ho tro mai tang", False), ("", False), ("   ", False),
+])
+def test_a_greeting_alone_is_told_apart_from_a_request(text: str, greeting: bool) -> None:
+    assert nlu.is_greeting(text) is greeting

@@ -66,6 +66,8 @@ class Menu(EngineParts):
             if command == "help":
                 out.replies.append(Message(self.help_general(session)))
                 return self.menu_ask(session, out)
+            if nlu.is_greeting(text):  # “chào bạn”: greeted back, not told it is unclear
+                return self.go_menu(session, out, greet=True)
             if session.state == "submitted" and session.last_dossier and is_yes(text):
                 out.replies.append(Message(_("Hồ sơ của bạn đã được nộp (mã {code}), không cần xác nhận lại.",
                                              code=session.last_dossier)))
