@@ -946,6 +946,18 @@ def _contains_words(haystack: str, needle: str) -> bool:
     return bool(needle) and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack) is not None
 
 
+def match_also(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> str | None:
+    """Other words for a choice (``also:`` in a definition, “làm ruộng” for “Nông nghiệp”): the value of the
+    one choice whose words the answer is, or holds as whole words (folded: typed without diacritics too);
+    ``None`` if none does, or if the words of two choices do."""
+    cleaned = _clean(raw or "")
+    if not cleaned:
+        return None
+    hits = {value for value, words in choices for w in words
+            if (c := _clean(w)) and (cleaned == c or _contains_words(cleaned, c))}
+    return hits.pop() if len(hits) == 1 else None
+
+
 def match_choice(raw: str, choices: Sequence[tuple[str, str]]) -> str | None:
     """Match an answer against ``(value, label)`` choices; return the value.
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .safe_re import UnsafePattern, compile_safe
+from .textnorm import fold
 
 FieldKind = Literal[
     "text", "name", "date", "id_number", "phone", "email", "number", "money",
@@ -40,6 +41,8 @@ class Choice(Strict):
     value: str
     label: str
     help: str | None = None
+    # other words a citizen may type for this choice (“làm ruộng” for “Nông nghiệp”): matched, never shown
+    also: list[str] = Field(default_factory=list)
     # kind consent: choosing this is a refusal; this is said (the way forward), nothing is stored
     stop: str | None = None
 
@@ -216,6 +219,11 @@ class FieldDef(Strict):
         values = [c.value for c in self.choices]
         if len(values) != len(set(values)):
             raise ValueError(f"field {self.id}: duplicate choice values")
+        if self.kind != "choice" and any(c.also for c in self.choices):
+            raise ValueError(f"field {self.id}: a choice's also (other words for it) is only for kind choice")
+        also = [" ".join(fold(w).split()) for c in self.choices for w in c.also]
+        if len(also) != len(set(also)) or "" in also:
+            raise ValueError(f"field {self.id}: a word in also is empty or given for two choices")
         if self.one_by_one and self.kind != "multi_choice":
             raise ValueError(f"field {self.id}: one_by_one is only for multi_choice")
         if self.kind == "attachment" and self.min_count > self.max_count:

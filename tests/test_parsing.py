@@ -652,6 +652,31 @@ class TestChoice:
         assert match_choice("ban", choices) is None  # ambiguous prefix
         assert match_choice("chinh", choices) == "a"
 
+    def test_other_words_for_a_choice(self) -> None:
+        """``also:`` in a definition: “làm ruộng” is farming, typed with or without diacritics or inside a
+        sentence; the words of two choices at once, or of none, match nothing."""
+        also = [("nong", ["làm ruộng", "chăn nuôi"]), ("ngu", ["đánh cá", "đi biển"]), ("khac", [])]
+        for raw in ("làm ruộng", "lam ruong", "Nhà tôi LÀM RUỘNG ạ", "chan nuoi"):
+            assert parsing.match_also(raw, also) == "nong", raw
+        assert parsing.match_also("di bien", also) == "ngu"
+        for raw in ("làm ruộng và đánh cá", "ruộng", "", "1"):
+            assert parsing.match_also(raw, also) is None, raw
+
+    def test_other_words_must_not_repeat_across_choices(self) -> None:
+        from dialogs.schema import FieldDef
+
+        base = {"id": "job", "kind": "choice", "prompt": "Nghề?"}
+        FieldDef.model_validate({**base, "choices": [{"value": "a", "label": "A", "also": ["làm ruộng"]},
+                                                     {"value": "b", "label": "B", "also": ["đánh cá"]}]})
+        for choices in ([{"value": "a", "label": "A", "also": ["làm ruộng"]},
+                         {"value": "b", "label": "B", "also": ["lam ruong"]}],  # the same words, folded
+                        [{"value": "a", "label": "A", "also": ["  "]}, {"value": "b", "label": "B"}]):
+            with pytest.raises(ValueError, match="also"):
+                FieldDef.model_validate({**base, "choices": choices})
+        with pytest.raises(ValueError, match="only for kind choice"):
+            FieldDef.model_validate({**base, "kind": "multi_choice",
+                                     "choices": [{"value": "a", "label": "A", "also": ["x"]}]})
+
     def test_numeric_labels(self) -> None:
         years = [("y1", "2024"), ("y2", "2025")]
         assert match_choice("2025", years) == "y2"

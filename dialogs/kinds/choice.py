@@ -28,7 +28,8 @@ class Choice(Kind):
     unknown_first = False
 
     def parse(self, f, raw, *, today, lookup):
-        v = parsing.match_choice(raw, [(c.value, c.label) for c in f.choices])
+        v = parsing.match_choice(raw, [(c.value, c.label) for c in f.choices]) \
+            or parsing.match_also(raw, [(c.value, c.also) for c in f.choices])
         if v is None:
             number_not_listed(raw, len(f.choices))
             raise Invalid(N_("Chưa rõ lựa chọn của bạn. Vui lòng gõ số thứ tự của một lựa chọn bên dưới."))
