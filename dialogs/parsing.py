@@ -787,6 +787,13 @@ def parse_number(
     return result
 
 
+# “khoảng”, “tầm”, “chừng”… before an amount: the questions ask for an estimate. Never “hơn”, “dưới”, “trên”:
+# the amount is compared with thresholds, and which side of one it lies on is the question
+# (“tam” is “tầm” only before digits: “tam tram nghin” is eight hundred thousand)
+_APPROX_RE = re.compile(r"^(?:(?:khoang|chung|do|co|uoc|uoc tinh|uoc chung|khoang chung)\s+|tam\s+(?=(?:tam\s+)*\d))+"
+                        r"(?=\d|mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi)")
+
+
 def parse_money(
     raw: str,
     *,
@@ -801,6 +808,7 @@ def parse_money(
     """
     if not (raw or "").strip():
         raise Invalid(N_("Vui lòng nhập số tiền, ví dụ 1.500.000 hoặc 1,5 triệu."))
+    raw = _APPROX_RE.sub("", fold(raw).strip()) or raw  # “khoảng 2 triệu rưỡi”: an estimate is what is asked
     try:
         value, negative = _parse_number_expr(raw, allow_currency=True)
     except (_NotANumber, ValueError, ZeroDivisionError):

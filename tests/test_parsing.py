@@ -528,6 +528,16 @@ class TestMoney:
             ("hai trăm năm mươi nghìn đồng", 250_000),
             ("trăm rưỡi nghìn", 150_000),
             ("ba chục nghìn", 30_000),
+            # an estimate, as the income questions ask for one
+            ("khoang 2 trieu ruoi", 2_500_000),
+            ("khoảng 2 triệu", 2_000_000),
+            ("tầm 3 triệu", 3_000_000),
+            ("chừng 1 triệu rưỡi", 1_500_000),
+            ("ước tính 1,5 triệu", 1_500_000),
+            ("tam 800k", 800_000),
+            ("tám trăm nghìn", 800_000),  # “tam” before a number word is eight, not “tầm”
+            ("khoảng tám trăm nghìn", 800_000),
+            ("tam trieu", 8_000_000),
             ("1 tỷ 2", 1_200_000_000),
             ("2 tỷ 300 triệu", 2_300_000_000),
             ("0", 0),
@@ -537,7 +547,8 @@ class TestMoney:
         assert parse_money(raw) == expected
 
     def test_errors(self) -> None:
-        for raw in ("abc", "1 2", "khoảng 1 triệu", "1-2 triệu", "đồng 5", "triệu triệu x"):
+        # (“hơn 2 triệu”, “dưới 2 triệu”: a side of a threshold, not an amount; “khoảng 2 triệu” is one)
+        for raw in ("abc", "1 2", "hơn 2 triệu", "dưới 2 triệu", "1-2 triệu", "đồng 5", "triệu triệu x", "khoảng"):
             exc = invalid(parse_money, raw)
             assert exc.message == "Số tiền chưa đúng. Vui lòng nhập số tiền, ví dụ 1.500.000 hoặc 1,5 triệu."
         assert "số âm" in invalid(parse_money, "-500k").message
@@ -651,6 +662,16 @@ class TestChoice:
         assert match_choice("ban sao", choices) == "b"
         assert match_choice("ban", choices) is None  # ambiguous prefix
         assert match_choice("chinh", choices) == "a"
+
+    def test_a_number_not_on_the_list_is_repeated_as_typed(self) -> None:
+        from dialogs import kinds
+        from dialogs.schema import FieldDef
+
+        f = FieldDef.model_validate({"id": "who", "kind": "choice", "prompt": "Ai?",
+                                     "choices": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}]})
+        with pytest.raises(Invalid) as exc:
+            kinds.get("choice").parse(f, "068070001234", today=date(2026, 12, 5), lookup=None)
+        assert exc.value.params["number"] == "068070001234"  # an ID number typed here: not “68070001234”
 
     def test_other_words_for_a_choice(self) -> None:
         """``also:`` in a definition: “làm ruộng” is farming, typed with or without diacritics or inside a

@@ -12,9 +12,9 @@ from .base import NO_VALUE, AskParts, Kind
 
 def number_not_listed(raw: str, n: int) -> None:
     """“9” (or “1, 9”) where the list has fewer items: say which number is not on it."""
-    numbers = [int(x) for x in re.findall(r"\d+", raw or "")]
+    numbers = re.findall(r"\d+", raw or "")
     if numbers and re.fullmatch(r"[\d\s,;.và&+-]*", (raw or "").strip()):
-        bad = next((x for x in numbers if not 1 <= x <= n), None)
+        bad = next((x for x in numbers if not 1 <= int(x) <= n), None)  # shown as typed (“068…”, not “68…”)
         if bad is not None:
             raise Invalid(N_("Số {number} không có trong danh sách. Vui lòng gõ số từ 1 đến {n}."), number=bad, n=n)
 
