@@ -157,6 +157,11 @@ class Catalog:
     def form(self, proc_id: str) -> Form:
         return self.forms[proc_id]
 
+    def forget_walks(self) -> None:
+        """Every form drops its kept walk (:meth:`Form.forget`): a turn has ended."""
+        for form in self.forms.values():
+            form.forget()
+
     def __iter__(self) -> Iterator[Procedure]:
         return iter(self.procedures.values())
 

@@ -283,6 +283,16 @@ class Form:
             memo.slots = tuple(self._walk(memo.walk))
         return memo.slots
 
+    @property
+    def keeps_walk(self) -> bool:
+        """Whether a walk, and so a copy of some conversation's answers, is kept now."""
+        return self._memo is not None
+
+    def forget(self) -> None:
+        """Drop the kept walk and its copy of the answers: the engine calls this when a turn ends, so that no
+        conversation's answers stay in memory after its turn (the walk is kept within a turn)."""
+        self._memo = None
+
     def _remembered(self, answers: dict[str, Any], today: date | None) -> _Memo:
         """The walk of these answers on this day: the last one, while the answers are equal to a copy of those
         it was made of, else a new one. Answers are replaced, never changed in place (the ``_hidden`` ones

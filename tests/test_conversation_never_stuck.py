@@ -403,3 +403,13 @@ async def test_coming_back_after_an_unanswered_cancel_goes_on_with_the_form(chat
     again = Chat(runtime, chat.user)  # and the draft is still there: nothing was deleted
     await again.start()
     assert again.field == chat.field
+
+
+async def test_no_conversation_s_answers_stay_in_memory_after_its_turn(chat: Chat, runtime: Runtime):
+    """The form keeps its walk of the answers within a turn (dialogs/form.py) and drops it when the turn ends:
+    an idle conversation leaves nothing in memory, not even in the procedure's form."""
+    await death_to_id(chat)
+    await chat.say("068040001111")
+    assert not any(runtime.catalog.form(p).keeps_walk for p in runtime.catalog.procedures)
+    await chat.start()
+    assert not any(runtime.catalog.form(p).keeps_walk for p in runtime.catalog.procedures)

@@ -31,6 +31,12 @@ class Dispatch(EngineParts):
     def start(self, session: Session) -> Outcome:
         """The bot speaks first: a greeting and the menu, or the question where they stopped (in a form or in an
         officer's supplement request)."""
+        try:
+            return self._start(session)
+        finally:
+            self.catalog.forget_walks()
+
+    def _start(self, session: Session) -> Outcome:
         out = Outcome()
         _ = translator(session.lang)
         # a side question left unanswered (“hủy” and its yes/no, a rating) is dropped: the greeting says the form
@@ -102,6 +108,12 @@ class Dispatch(EngineParts):
         return self.begin(session, target, out)
 
     def handle(self, session: Session, msg: Incoming) -> Outcome:
+        try:
+            return self._handle(session, msg)
+        finally:
+            self.catalog.forget_walks()  # (the form's walk is kept within a turn only: no answers stay in memory)
+
+    def _handle(self, session: Session, msg: Incoming) -> Outcome:
         out = Outcome()
         with bound(self.machine, session):
             try:

@@ -28,6 +28,12 @@ class Results(EngineParts):
 
     def resume(self, session: Session, result: Result) -> Outcome:
         """Called by the runtime, once per request, with its typed result (in the same transaction)."""
+        try:
+            return self._resume(session, result)
+        finally:
+            self.catalog.forget_walks()
+
+    def _resume(self, session: Session, result: Result) -> Outcome:
         out = Outcome()
         _ = translator(session.lang)
         with bound(self.machine, session):
