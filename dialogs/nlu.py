@@ -45,7 +45,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .textnorm import fold, nfc
+from .textnorm import fold, fold_words, nfc
 
 __all__ = [
     "INFO_CATEGORIES",
@@ -915,22 +915,21 @@ def detect_language_switch(text: str, current: str = "vi") -> str | None:
     return _LANG_NAMES.get(core)
 
 
-_GREETINGS = frozenset({"chao", "xin chao", "hello", "hi", "helo", "alo", "a lo", "hey", "ola"})
-_GREETING_EXTRAS = frozenset({"ban", "em", "anh", "chi", "ad", "admin", "bot", "tro ly", "oi", "a", "nhe", "nha",
-                              "buoi sang", "buoi chieu", "buoi toi", "ca nha", "moi nguoi", "co", "chu", "bac", "ong",
-                              "ba", "tro", "ly", "sang", "chieu", "toi", "buoi"})
+_GREETINGS = ("xin chao", "chao", "hello", "helo", "alo", "a lo", "hey", "ola", "hi")  # (longest first where one
+# begins another)
+_GREETING_EXTRAS = frozenset({"ban", "em", "anh", "chi", "ad", "admin", "bot", "tro", "ly", "oi", "a", "nhe", "nha",
+                              "buoi", "sang", "chieu", "toi", "ca", "moi", "nguoi", "co", "chu", "bac", "ong", "ba"})
 
 
 def is_greeting(text: str) -> bool:
-    """"chào", "xin chào bạn", "alo ad ơi", "hello"… and nothing else: a greeting, not a request."""
-    words = _NON_WORD.sub(" ", fold(text or "")).split()
+    """"chào", "xin chào bạn", "alo ad ơi", "chào cả nhà", "hello"… and nothing else: a greeting, not a request."""
+    words = fold_words(text or "").split()
     if not words or len(words) > 6:
         return False
     core = " ".join(words)
-    for g in sorted(_GREETINGS, key=len, reverse=True):
+    for g in _GREETINGS:
         if core == g or core.startswith(g + " "):
-            rest = core[len(g):].split()
-            return all(w in _GREETING_EXTRAS for w in rest)
+            return all(w in _GREETING_EXTRAS for w in core[len(g):].split())
     return False
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from dialogs import filecheck
 from dialogs.i18n import N_
 from dialogs.safe_re import compile_safe
-from dialogs.textnorm import fold, nfc, similarity_folded, title_vi
+from dialogs.textnorm import fold, fold_words, nfc, similarity_folded, title_vi
 
 __all__ = [
     "LEGACY_ID_PROVINCE_CODES",
@@ -947,7 +947,7 @@ _CHOICE_NUMBER = re.compile(
 def _clean(s: str) -> str:
     """Fold and reduce punctuation to spaces. Cached: a menu's or a question's labels are folded once, not on
     every message that is matched against them."""
-    return " ".join(re.sub(r"[^\w\s]", " ", fold(s)).split())
+    return fold_words(s)
 
 
 def _contains_words(haystack: str, needle: str) -> bool:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .safe_re import UnsafePattern, compile_safe
-from .textnorm import fold
+from .textnorm import fold_words
 
 FieldKind = Literal[
     "text", "name", "date", "id_number", "phone", "email", "number", "money",
@@ -221,7 +221,7 @@ class FieldDef(Strict):
             raise ValueError(f"field {self.id}: duplicate choice values")
         if self.kind != "choice" and any(c.also for c in self.choices):
             raise ValueError(f"field {self.id}: a choice's also (other words for it) is only for kind choice")
-        also = [" ".join(fold(w).split()) for c in self.choices for w in c.also]
+        also = [fold_words(w) for c in self.choices for w in c.also]  # (as parsing.match_also compares them)
         if len(also) != len(set(also)) or "" in also:
             raise ValueError(f"field {self.id}: a word in also is empty or given for two choices")
         if self.one_by_one and self.kind != "multi_choice":

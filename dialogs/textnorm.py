@@ -19,12 +19,13 @@ Functions:
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-__all__ = ["close_matches", "fold", "nfc", "similarity", "title_vi", "vi_name_key", "vi_sort_key"]
+__all__ = ["close_matches", "fold", "fold_words", "nfc", "similarity", "title_vi", "vi_name_key", "vi_sort_key"]
 
 
 def _build_fold_table() -> dict[int, int | None]:
@@ -74,6 +75,18 @@ def fold(s: str) -> str:
     if not out.isascii():
         out = out.lower()
     return " ".join(out.split())
+
+
+_PUNCT = re.compile(r"[^\w\s]")
+
+
+def fold_words(s: str) -> str:
+    """:func:`fold`, with punctuation as spaces: the words of ``s`` as matching compares them.
+
+    >>> fold_words("Covid-19, ạ!")
+    'covid 19 a'
+    """
+    return " ".join(_PUNCT.sub(" ", fold(s)).split())
 
 
 def nfc(s: str) -> str:

@@ -473,7 +473,7 @@ def test_catalog_check_reports_bad_phrases() -> None:
 
 @pytest.mark.parametrize("text,greeting", [
     ("chao", True), ("Chào bạn", True), ("xin chào!", True), ("alo ad ơi", True), ("hello", True),
-    ("chào buổi sáng", True), ("Hi bot", True),
+    ("chào buổi sáng", True), ("Hi bot", True), ("chào cả nhà", True), ("Chào mọi người!", True),
     ("chao ban toi muon lam ho tro mai tang", False),  # a request with its greeting: the request counts
     ("Nguyễn Văn Chào", False), ("chao hoi", False), ("ho tro mai tang", False), ("", False), ("   ", False),
 ])

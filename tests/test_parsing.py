@@ -691,6 +691,8 @@ class TestChoice:
                                                      {"value": "b", "label": "B", "also": ["đánh cá"]}]})
         for choices in ([{"value": "a", "label": "A", "also": ["làm ruộng"]},
                          {"value": "b", "label": "B", "also": ["lam ruong"]}],  # the same words, folded
+                        [{"value": "a", "label": "A", "also": ["covid-19"]},
+                         {"value": "b", "label": "B", "also": ["Covid 19"]}],  # the same words, as matched
                         [{"value": "a", "label": "A", "also": ["  "]}, {"value": "b", "label": "B"}]):
             with pytest.raises(ValueError, match="also"):
                 FieldDef.model_validate({**base, "choices": choices})

@@ -22,7 +22,7 @@ from .commands import (
 )
 from .confirm import SWORN
 from .parts import EngineParts
-from .session import IN_PROCEDURE, Session, bound
+from .session import IN_PROCEDURE, Session
 
 
 class Dispatch(EngineParts):
@@ -31,19 +31,13 @@ class Dispatch(EngineParts):
     def start(self, session: Session) -> Outcome:
         """The bot speaks first: a greeting and the menu, or the question where they stopped (in a form or in an
         officer's supplement request)."""
-        try:
-            return self._start(session)
-        finally:
-            self.catalog.forget_walks()
-
-    def _start(self, session: Session) -> Outcome:
         out = Outcome()
         _ = translator(session.lang)
         # a side question left unanswered (“hủy” and its yes/no, a rating) is dropped: the greeting says the form
         # goes on, and the next message must answer the question shown, not a confirmation no longer on screen
         while isinstance(session.pending, (Confirm, RatingPick)):
             session.pending = session.pending.resume
-        with bound(self.machine, session):
+        with self.turn(session):
             if session.state in IN_PROCEDURE \
                     and session.draft is not None and session.procedure in self.catalog.procedures:
                 proc = self.catalog.get(session.procedure)
@@ -108,14 +102,8 @@ class Dispatch(EngineParts):
         return self.begin(session, target, out)
 
     def handle(self, session: Session, msg: Incoming) -> Outcome:
-        try:
-            return self._handle(session, msg)
-        finally:
-            self.catalog.forget_walks()  # (the form's walk is kept within a turn only: no answers stay in memory)
-
-    def _handle(self, session: Session, msg: Incoming) -> Outcome:
         out = Outcome()
-        with bound(self.machine, session):
+        with self.turn(session):
             try:
                 self._dispatch(session, msg, out)
             except (MachineError, Invalid, KeyError, ValueError, TypeError) as exc:  # never crash a chat

@@ -4,6 +4,7 @@ other: the shared attributes and the public methods one part calls on another. E
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from ..parsing import Invalid
 from ..pending import Confirm, NameConfirm
 from ..protocol import Outcome, SupplementSent
 from ..schema import FieldDef
-from .session import Session
+from .session import Session, bound
 
 
 class EngineParts:
@@ -24,6 +25,11 @@ class EngineParts:
     today: Callable[[], date]
     now: Callable[[], datetime]
     machine: Machine
+
+    def turn(self, session: Session) -> AbstractContextManager[Session]:
+        """An engine call on ``session`` (:func:`bound`); when the outermost one ends, the forms drop the walk they
+        kept for it (:meth:`Catalog.forget_walks`), so that no conversation's answers stay in memory."""
+        return bound(self.machine, session, on_end=self.catalog.forget_walks)
 
     # prompts.py
     def form(self, session: Session) -> Form:

@@ -10,7 +10,7 @@ from ..pending import EditField, EditSection, NameConfirm, SupplementReview
 from ..protocol import Outcome
 from ..schema import FieldDef
 from .parts import EngineParts
-from .session import Session, bound
+from .session import Session
 
 
 class Prompts(EngineParts):
@@ -74,7 +74,7 @@ class Prompts(EngineParts):
     def safe_prompt(self, session: Session) -> Ask:
         out = Outcome()
         try:
-            with bound(self.machine, session):
+            with self.turn(session):
                 self.prompt(session, out)
         except Exception:
             session.state, session.procedure, session.pending = "menu", None, None

@@ -20,7 +20,7 @@ from ..protocol import (
     Withdrawn,
 )
 from .parts import EngineParts
-from .session import Session, bound
+from .session import Session
 
 
 class Results(EngineParts):
@@ -28,15 +28,9 @@ class Results(EngineParts):
 
     def resume(self, session: Session, result: Result) -> Outcome:
         """Called by the runtime, once per request, with its typed result (in the same transaction)."""
-        try:
-            return self._resume(session, result)
-        finally:
-            self.catalog.forget_walks()
-
-    def _resume(self, session: Session, result: Result) -> Outcome:
         out = Outcome()
         _ = translator(session.lang)
-        with bound(self.machine, session):
+        with self.turn(session):
             if isinstance(result, Submitted):
                 self._submitted(session, result, out)
             elif isinstance(result, SupplementOpened):

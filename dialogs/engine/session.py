@@ -10,7 +10,7 @@ registers the session with the machine (``add_model``/``remove_model`` cost abou
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -187,9 +187,10 @@ def new_machine() -> Machine:
 
 
 @contextmanager
-def bound(machine: Machine, session: Session) -> Iterator[Session]:
+def bound(machine: Machine, session: Session, on_end: Callable[[], None] | None = None) -> Iterator[Session]:
     """The session with the machine's triggers (``session.review()``…) for the length of a call; a session
-    already bound stays bound (calls nest)."""
+    already bound stays bound (calls nest). ``on_end`` runs when the outermost call ends: the engine's turn
+    is over."""
     if session.machine is machine:
         yield session
         return
@@ -198,3 +199,5 @@ def bound(machine: Machine, session: Session) -> Iterator[Session]:
         yield session
     finally:
         session.machine = None
+        if on_end is not None:
+            on_end()
