@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.codes import ALPHABET
@@ -125,14 +125,17 @@ async def identities(db: AsyncSession, account_id: int) -> list[str]:
                                   .order_by(AccountIdentity.linked_at, AccountIdentity.user_key))).scalars())
 
 
+_NOTIFY_KEYS = select(AccountIdentity.user_key, Account.notify_key) \
+    .join(Account, Account.id == AccountIdentity.account_id) \
+    .where(AccountIdentity.user_key.in_(bindparam("keys", expanding=True)))
+
+
 async def notify_keys(db: AsyncSession, keys: Iterable[str]) -> list[str]:
     """Where the notifications meant for ``keys`` go: a linked chat's account's preferred chat (once)."""
     keys = [k for k in keys if k]
     if not keys:
         return []
-    rows = (await db.execute(select(AccountIdentity.user_key, Account.notify_key)
-                             .join(Account, Account.id == AccountIdentity.account_id)
-                             .where(AccountIdentity.user_key.in_(keys)))).all()
+    rows = (await db.execute(_NOTIFY_KEYS, {"keys": keys})).all()
     target = {k: n for k, n in rows}
     out: list[str] = []
     for k in keys:

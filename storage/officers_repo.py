@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -40,6 +40,17 @@ def person_key(id_number: str) -> str:
     reversed in under a second)."""
     digits = "".join(ch for ch in str(id_number) if ch.isalnum()).upper()
     return keys.keyed_hash("person", digits)
+
+
+_ACTIVE_WITH_CHAT = (Officer.active.is_(True), Officer.user_key.is_not(None))
+_IN_SCOPE = {  # the common question of a filing (officers of an agency and commune, with a chat): prebuilt
+    has_commune: select(Officer).where(
+        Officer.agency == bindparam("agency"),
+        Officer.commune_code == bindparam("commune") if has_commune else Officer.commune_code.is_(None),
+        *_ACTIVE_WITH_CHAT).order_by(Officer.id)
+    for has_commune in (True, False)}
+_FOCAL_POINTS = select(Officer).where(Officer.focal_point.is_(True), *_ACTIVE_WITH_CHAT).order_by(Officer.id)
+_CHATS_OF_PERSON = select(ChatLink.user_key).where(ChatLink.person_key == bindparam("pkey")).order_by(ChatLink.id)
 
 
 class OfficerRepo:
@@ -73,6 +84,9 @@ class OfficerRepo:
 
     async def in_scope(self, agency: str, commune_code: str | None, *, with_chat: bool = True,
                        roles: Iterable[str] | None = None) -> list[Officer]:
+        if with_chat and roles is None:
+            return list((await self.db.execute(_IN_SCOPE[commune_code is not None],
+                                               {"agency": agency, "commune": commune_code})).scalars())
         stmt = select(Officer).where(Officer.agency == agency, Officer.commune_code == commune_code,
                                      Officer.active.is_(True)).order_by(Officer.id)
         if with_chat:
@@ -90,9 +104,7 @@ class OfficerRepo:
         return list((await self.db.execute(stmt)).scalars())
 
     async def focal_points(self) -> builtins.list[Officer]:  # `list` here is the method above
-        return list((await self.db.execute(
-            select(Officer).where(Officer.focal_point.is_(True), Officer.active.is_(True),
-                                  Officer.user_key.is_not(None)).order_by(Officer.id))).scalars())
+        return list((await self.db.execute(_FOCAL_POINTS)).scalars())
 
 
 class LegRepo:
@@ -205,8 +217,7 @@ class CitizenRepo:
         self.db = db
 
     async def chats_of_person(self, pkey: str) -> list[str]:
-        return list((await self.db.execute(
-            select(ChatLink.user_key).where(ChatLink.person_key == pkey).order_by(ChatLink.id))).scalars())
+        return list((await self.db.execute(_CHATS_OF_PERSON, {"pkey": pkey})).scalars())
 
     async def link(self, user_key: str, pkey: str) -> None:
         exists = (await self.db.execute(select(ChatLink.id).where(

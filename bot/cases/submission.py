@@ -12,6 +12,7 @@ from dialogs.i18n import N_, translator
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.models import Dossier, DossierLeg
 from storage.officers_repo import CitizenRepo, LegRepo, OfficerRepo
+from storage.repo import add_loaded
 
 from .base import catalog_or_default, form_of, proc_title, subject_text
 from .notify import applicant_person_key, citizen_chats, citizen_text, enqueue, push_officers
@@ -54,12 +55,10 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
     for seq, (agency, days) in enumerate(plan, start=1):
         due = calendar.due_date(dossier.submitted_at, days) if form is not None and form.proc.legs \
             else dossier.due_date
-        leg = DossierLeg(dossier_id=dossier.id, seq=seq, agency=agency, commune_code=dossier.commune_code,
-                         status=lc.SUBMITTED, processing_days=days, started_at=dossier.submitted_at,
-                         due_date=due, pauses=[], paused_workdays=0, version=0)
-        db.add(leg)
-        legs.append(leg)
-    await db.flush()
+        legs.append(await add_loaded(db, DossierLeg, dict(
+            dossier_id=dossier.id, seq=seq, agency=agency, commune_code=dossier.commune_code, status=lc.SUBMITTED,
+            processing_days=days, started_at=dossier.submitted_at, due_date=due, pauses=[], paused_workdays=0,
+            version=0, created_at=now, updated_at=now)))
     if (due := max(leg.due_date for leg in legs)) != dossier.due_date:  # (unchanged: no flush of the dossier)
         dossier.due_date = due
     # officers of each leg's agency and commune
