@@ -330,16 +330,20 @@ class OurBot:
         answers the question they were asked, so an update whose chat's previous turn is still running goes
         when that turn ends (counted as *late*). No new update is scheduled after ``seconds``.
 
-        As in a steady state, the citizens are spread over the procedure: before the clock starts, citizen ``i``
-        has already answered ``i/chats`` of it (not measured), and one who has filed is followed by a new one
-        in a new chat. So filings come evenly, about ``rate/31`` a second, not all in the same second.
+        As in a steady state, the citizens are spread over the procedure: before the clock starts (not measured),
+        citizen ``i`` has already answered ``i mod 31`` of its 31 steps (with fewer than 31 chats, ``i/chats`` of
+        them), and one who has filed is followed by a new one in a new chat. Citizens post in turn, so
+        neighbours are one step apart and filings come evenly, about ``rate/31`` a second. (Until 05/12/2026
+        citizen ``i`` had answered ``i/chats``: the 16 of 500 who were one step from filing were neighbours, and
+        filed one after the other within 0.16 s, every ``chats/rate`` seconds.)
 
         With ``settle``, the heap is then settled as the bot's own process does once set up
         (:func:`bot.service.settle_heap`): here that also takes in the earlier scenarios' records of the fake
         Bot API, which a bot's process would not hold. Each full collection during the clock is timed."""
         res = Result(f"open loop: {chats} chats, {rate:g} updates/s scheduled")
         period = chats / rate
-        starts = [(i * len(FUNERAL)) // chats for i in range(chats)]
+        steps = len(FUNERAL)
+        starts = [i % steps if chats >= steps else (i * steps) // chats for i in range(chats)]
         firsts = [next(chat_ids) for _ in range(chats)]
         scratch = Result("open loop: before the clock")
 
