@@ -10,7 +10,10 @@ without the ORM:
   ``asyncio.Lock``), directly on the event loop's thread: the statements of a step take tens of microseconds,
   less than a hop to a worker thread. ``BEGIN IMMEDIATE`` takes the write lock without waiting: when another
   process (or the ORM's pool in this one) holds it, the step waits on the event loop (``asyncio.sleep``, backing
-  off) instead of blocking the loop in SQLite's busy handler, up to ``DVCBOT_DB_BUSY_SECONDS``.
+  off) instead of blocking the loop in SQLite's busy handler, up to ``DVCBOT_DB_BUSY_SECONDS``. This connection
+  never checkpoints the write-ahead log itself (a checkpoint syncs the file: 10–50 ms on the loop, every few
+  hundred steps): every ``checkpoint_every`` commits (:data:`CHECKPOINT_EVERY`) a passive checkpoint runs on a
+  worker thread, on a connection of its own, while steps go on.
 * **PostgreSQL**: asyncpg connections of a SQLAlchemy engine of the store's own; ``SELECT … FOR UPDATE`` of the
   conversation row (the same row lock the ORM path takes, so both paths and several processes keep one chat's
   steps in order), prepared statements (asyncpg caches them per connection), no ping per step and no reset query
@@ -30,6 +33,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -40,6 +44,8 @@ from typing import Any
 
 from .crypto import decrypt_text, encrypt_text, is_encrypted
 from .models import utcnow
+
+log = logging.getLogger("dvcbot.storage")
 
 
 class NotHere(Exception):
@@ -237,6 +243,11 @@ _SQLITE_DRAFTS = ("SELECT id, procedure_id, procedure_version, answers, history,
                   "WHERE user_key = ? ORDER BY created_at")
 
 
+CHECKPOINT_EVERY = 200
+"""Commits of the SQLite store's connection between two checkpoints of the write-ahead log (a step writes a few
+pages: about SQLite's own default of 1,000 pages)."""
+
+
 class SqliteChatStore(ChatStore):
     dialect = "sqlite"
 
@@ -248,6 +259,11 @@ class SqliteChatStore(ChatStore):
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA busy_timeout=0")  # never wait inside SQLite: the event loop waits instead
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run off the loop (_checkpoint)
+        self.checkpoint_every = CHECKPOINT_EVERY
+        self._commits = 0
+        self._checkpointing: asyncio.Future[None] | None = None
+        self._checkpointer: sqlite3.Connection | None = None
         self._gate: asyncio.Lock | None = None
         self._inline: Any = None  # (engine, sessionmaker) of the ORM on this connection, made on first use
 
@@ -331,6 +347,29 @@ class SqliteChatStore(ChatStore):
                 if tx is not None and tx.orm_session is not None:
                     await tx.orm_session.close()  # (the connection is the store's: nothing is rolled back here)
             self.conn.execute("COMMIT")
+            self._commits += 1
+            if self._commits >= self.checkpoint_every and self._checkpointing is None:
+                self._commits = 0
+                self._checkpointing = asyncio.get_running_loop().run_in_executor(None, self._checkpoint)
+                self._checkpointing.add_done_callback(self._checkpointed)
+
+    def _checkpoint(self) -> None:
+        """A passive checkpoint (on a worker thread): it copies what no reader still needs into the database
+        file, without the write lock, so steps go on meanwhile; the log is then reused from its start."""
+        if self._checkpointer is None:
+            self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    async def checkpointed(self) -> None:
+        """Wait for the checkpoint under way, if any (tests, shutdown)."""
+        if self._checkpointing is not None:
+            with contextlib.suppress(Exception):
+                await self._checkpointing
+
+    def _checkpointed(self, done: asyncio.Future[None]) -> None:
+        self._checkpointing = None
+        if not done.cancelled() and done.exception() is not None:  # (the next one tries again)
+            log.warning("checkpoint of the write-ahead log failed: %s", done.exception())
 
     def _load(self, user_key: str) -> ChatRows:
         officer, join, primary, data, lang, revision = self.conn.execute(_SQLITE_LOAD, {"u": user_key}).fetchone()
@@ -372,6 +411,9 @@ class SqliteChatStore(ChatStore):
         if self._inline is not None:
             await self._inline[0].dispose()
             self._inline = None
+        await self.checkpointed()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self.conn.close()
 
 

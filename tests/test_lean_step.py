@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import sqlite3
 
 import pytest
@@ -160,6 +161,33 @@ async def test_a_step_waits_for_another_writer_without_blocking_the_loop(sqlite_
         assert rt.lean_turns == before + 1
         assert chat.field != "filer.choice" or chat.error is None
         assert (await chat.answers()), "the answer was kept"
+    finally:
+        await rt.close()
+
+
+async def test_the_write_ahead_log_is_checkpointed_off_the_loop(sqlite_url, tmp_path, clock):
+    """The store's own connection never checkpoints SQLite's write-ahead log (a checkpoint syncs the file: tens
+    of milliseconds with every chat waiting): every few commits a passive checkpoint runs on a worker thread, and
+    the log is then written again from its start instead of growing."""
+    from storage.chatstore import SqliteChatStore
+    rt = await _runtime(sqlite_url, tmp_path, clock, lean=True)
+    try:
+        store = rt.chats
+        assert isinstance(store, SqliteChatStore)
+        assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        store.checkpoint_every = 4
+        wal = sqlite_url.split("///", 1)[1] + "-wal"
+        sizes = []
+        for n in range(6):  # six citizens, twelve steps each: more than 70 commits
+            chat = await Chat(rt, user=f"wal:{n}").start()
+            await chat.press(PROC)
+            for text in ("1", "yes", "thien tai", "Nguyễn Văn An", "5/3/1950", "nam", "Kinh", "Lâm Đồng",
+                         "duc trong", "Thôn 3"):
+                await chat.say(text)
+                await store.checkpointed()
+            sizes.append(os.path.getsize(wal))
+        assert max(sizes) == min(sizes), f"the log was written again from its start, not grown: {sizes}"
+        assert (await Chat(rt, user="wal:0").answers())["deceased.full_name"] == "NGUYỄN VĂN AN"
     finally:
         await rt.close()
 
