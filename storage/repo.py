@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Insert, bindparam, delete, insert, select
+from sqlalchemy import Insert, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached, selectinload
@@ -92,7 +92,6 @@ async def add_loaded(db: AsyncSession, model: type[M], values: dict[str, Any]) -
     return obj
 
 
-_BY_KEY = select(Dossier.id).where(Dossier.idempotency_key == bindparam("key"))
 _NEW_EVENT = insert(DossierEvent)
 _NEW_ATTACHMENT = insert(Attachment)
 _INSERT_NEW: dict[str, Insert] = {
@@ -129,10 +128,6 @@ class DossierRepo:
         persistent in the session (its later changes are flushed as usual); its events and attachments are
         loaded when read."""
         conn = await self.db.connection()
-        if (await conn.execute(_BY_KEY, {"key": idempotency_key})).first():
-            existing = await self.by_idempotency_key(idempotency_key)  # (filed already: rare, so loaded only then)
-            if existing is not None:
-                return existing, False
         make_code = code if callable(code) else (lambda: code)
         insert_new = _insert_new(conn.dialect.name)
         for _attempt in range(5):  # codes are random: a rare collision inserts nothing; then draw another
@@ -142,9 +137,9 @@ class DossierRepo:
                           answers=answers, lang=lang, status="submitted", submitted_at=submitted_at,
                           due_date=due_date)
             row = (await conn.execute(insert_new, values)).first()
-            if row is None:
+            if row is None:  # filed already (rare, so looked up only then), or the code was taken
                 existing = await self.by_idempotency_key(idempotency_key)
-                if existing is not None:  # the same filing, committed by a concurrent turn
+                if existing is not None:
                     return existing, False
                 continue
             dossier_id = row[0]
