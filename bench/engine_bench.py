@@ -247,7 +247,7 @@ async def bare_sqlite(path: Path, steps: int, payload_bytes: int) -> Result:
 
 async def open_runtime(workdir: Path, name: str, *, lean: bool = True) -> Runtime:
     """The real runtime on a SQLite file; ``lean=False``: every step on the ORM path (the step before the lean
-    store, storage/chatstore.py), for the before/after rows of one run."""
+    store, storage/chatstore/), for the before/after rows of one run."""
     try:
         rt = Runtime(f"sqlite+aiosqlite:///{workdir}/{name}.db", var_dir=workdir / f"{name}-var", now=lambda: NOW,
                      lean=lean)

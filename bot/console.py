@@ -133,7 +133,7 @@ async def run_console(runtime: Runtime, user: str, *, jsonl: bool = False, stdin
     lang = ["vi"]  # the conversation's language, read in each step's transaction
 
     async def remember_lang(db, _replies) -> None:
-        if isinstance(db, ChatTx):  # the lean step: the chat's own conversation (storage/chatstore.py)
+        if isinstance(db, ChatTx):  # the lean step: the chat's own conversation (storage/chatstore/)
             lang[0] = await db.conversation_lang(key) or "vi"
             return
         conv = await accounts.conversation_key(db, key)

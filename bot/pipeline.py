@@ -106,7 +106,7 @@ class Turn:
     """One message of one chat, as every handler sees it.
 
     A turn is *lean* when the runtime read the chat's rows through the driver-level store
-    (storage/chatstore.py): :attr:`chat` says what they are (an officer's chat? linked?) and :attr:`tx` writes
+    (storage/chatstore/): :attr:`chat` says what they are (an officer's chat? linked?) and :attr:`tx` writes
     them back. A lean turn has no ORM session: :attr:`db` raises :class:`NeedsDatabase` and the runtime runs the
     turn again with one. So a handler reads ``turn.db`` only once it knows the turn is its own; and a handler may
     be offered the same message twice (lean, then with the database, when a later handler needed it): its

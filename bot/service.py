@@ -94,7 +94,7 @@ class Runtime:
         self.locks = ChatLocks()
         self.db_engine: AsyncEngine | None = None
         self._sm: async_sessionmaker[AsyncSession] | None = None
-        # the lean step (storage/chatstore.py): on unless ``lean=False`` or ``DVCBOT_LEAN_STEP=0``
+        # the lean step (storage/chatstore/): on unless ``lean=False`` or ``DVCBOT_LEAN_STEP=0``
         self.lean = lean if lean is not None else os.environ.get("DVCBOT_LEAN_STEP", "1") != "0"
         self.chats: ChatStore | None = None
         self.lean_turns = 0  # turns served by the lean step, and turns it handed to the ORM path (benchmarks)
@@ -258,7 +258,7 @@ class Runtime:
 
     async def _run_lean(self, user_key: str, msg: Incoming, start: bool, tx_hook: TxHook | None,
                         lean: _LeanTries) -> list[Reply]:
-        """The turn on the chat's own rows (storage/chatstore.py): one transaction, no ORM. A handler that needs
+        """The turn on the chat's own rows (storage/chatstore/): one transaction, no ORM. A handler that needs
         more raises :class:`NeedsDatabase` (rolled back here, run again by the caller)."""
         assert self.chats is not None
         async with self.chats.transaction(user_key) as tx:

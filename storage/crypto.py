@@ -2,7 +2,7 @@
 
 Answers hold ID numbers, health and disability data, causes of death, ethnicity; the allowance register holds ID
 and bank account numbers. Those columns are encrypted by SQLAlchemy column types (and by the lean chat store,
-storage/chatstore.py, with the same functions), so repositories and callers see plain values:
+storage/chatstore/, with the same functions), so repositories and callers see plain values:
 
 * :class:`EncryptedJSON` — a JSON column (``dossiers.answers``, ``drafts.answers``) whose stored JSON value is one
   string, ``"enc:4:<token>"``; the schema does not change, only what is in it;

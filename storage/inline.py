@@ -4,7 +4,7 @@ A turn on the ORM path (the filing: dossier, attachments, legs, officer pushes, 
 async ORM. Through aiosqlite each of its statements is a hop to aiosqlite's thread and back, and between two
 statements the event loop runs whatever else is ready: under load a 15 ms filing took hundreds of milliseconds,
 holding SQLite's single writer all along. :func:`inline_sessionmaker` gives sessions whose connection is the
-lean store's own ``sqlite3`` connection (storage/chatstore.py), already inside the store's ``BEGIN IMMEDIATE``
+lean store's own ``sqlite3`` connection (storage/chatstore/), already inside the store's ``BEGIN IMMEDIATE``
 (:meth:`SqliteChatStore.write`): :class:`InlineConnection` has the surface of an ``aiosqlite.Connection`` that
 SQLAlchemy's aiosqlite dialect uses, but runs each call at once, so a statement takes microseconds and never
 yields to the loop. It never commits or rolls back: the store does, around the whole turn.

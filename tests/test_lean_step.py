@@ -1,4 +1,4 @@
-"""The lean step (storage/chatstore.py): an ordinary chat step reads and writes the chat's own rows on the driver,
+"""The lean step (storage/chatstore/): an ordinary chat step reads and writes the chat's own rows on the driver,
 in one transaction, and anything more (the filing, an officer's chat, a linked chat, a command that reads other
 rows) runs on the ORM path. A photo is stored outside the transaction, then its step runs lean again. Both paths
 give the same conversation and the same dossier."""

@@ -843,7 +843,7 @@ class TelegramChannel:
                            wait_sending: bool = True) -> None:
         """Inside the step's transaction (or right after it): the inbox rows are done, and the chat's
         keyboard state follows the new question. ``db`` is the ORM session, or the lean step's transaction
-        (storage/chatstore.py), whose statements :class:`LeanInbox` writes."""
+        (storage/chatstore/), whose statements :class:`LeanInbox` writes."""
         now = _utcnow()
         rec = LeanInbox(db) if isinstance(db, ChatTx) else OrmTurnRecord(db, self.runtime.conversation_key)
         if rows and strict:  # the conversation is locked: updates of this chat are applied in update_id order

@@ -353,7 +353,7 @@ class OrmTurnRecord:
 
 class LeanInbox:
     """The statements of the hot path (storing an update, recording a step, marking its replies sent) on the
-    runtime's driver-level store (storage/chatstore.py) instead of the ORM: the same rows, the same meaning as
+    runtime's driver-level store (storage/chatstore/) instead of the ORM: the same rows, the same meaning as
     :class:`InboxRepo` and :class:`ChatRepo`. Written once with ``?`` placeholders for SQLite and PostgreSQL."""
 
     def __init__(self, tx: Any):  # a storage.chatstore.ChatTx

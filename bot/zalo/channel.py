@@ -542,7 +542,7 @@ class ZaloChannel:
             async def hook(db, replies) -> None:
                 hold = {"list": [reply_to_json(r) for r in replies]}
                 # the conversation is locked here: a chat's events are applied in the order they were stored
-                if isinstance(db, ChatTx):  # the lean step's transaction (storage/chatstore.py)
+                if isinstance(db, ChatTx):  # the lean step's transaction (storage/chatstore/)
                     lean = LeanZaloInbox(db)
                     older_pending, older_replying = await lean.older(self.bot_id, chat_key, row_id)
                     if older_pending:

@@ -179,7 +179,7 @@ class InboxRepo:
 
 
 class LeanZaloInbox:
-    """The step's statements of :class:`InboxRepo` on the runtime's driver-level store (storage/chatstore.py):
+    """The step's statements of :class:`InboxRepo` on the runtime's driver-level store (storage/chatstore/):
     whether an older event of the chat is still pending, and marking the event done holding the turn's replies."""
 
     def __init__(self, tx: Any):  # a storage.chatstore.ChatTx
