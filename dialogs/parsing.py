@@ -993,6 +993,13 @@ def match_choice(raw: str, choices: Sequence[tuple[str, str]]) -> str | None:
         if cleaned == _clean(label) or folded == fold(value):
             return value
 
+    word = _YES_NO_WORDS.get(cleaned)
+    if word is not None:  # “co”: the word có, never cơ or cô folded the same (“Cơ quan hoặc tổ chức”)
+        said = nfc(text).lower().strip(" .!,")
+        if said != cleaned and said != word:
+            return None  # typed with other diacritics (“cơ”): not the yes or no word
+        opening = [v for v, label in choices if _first_word(label) == word]
+        return opening[0] if len(opening) == 1 else None
     labels = [(value, _clean(label)) for value, label in choices]
     if len(cleaned) >= 2:
         prefixed = [v for v, lab in labels if lab.startswith(cleaned)]
@@ -1018,6 +1025,16 @@ def match_choice(raw: str, choices: Sequence[tuple[str, str]]) -> str | None:
     if scored and scored[0][0] >= 0.8 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
         return scored[0][1]
     return None
+
+
+_YES_NO_WORDS = {"co": "có", "khong": "không"}
+"""A bare “có” or “không” (folded): it picks only a choice whose label opens with that very word (“Có năng lực
+…”), never one whose first word folds the same (“Cơ quan”, “Cô”), nor one that merely contains it."""
+
+
+def _first_word(label: str) -> str:
+    words = nfc(label).lower().replace(",", " ").split()
+    return words[0] if words else ""
 
 
 def _fuzzy_label_score(answer: str, label: str) -> float:

@@ -663,6 +663,23 @@ class TestChoice:
         assert match_choice("ban", choices) is None  # ambiguous prefix
         assert match_choice("chinh", choices) == "a"
 
+    def test_a_bare_yes_or_no_picks_only_a_choice_that_opens_with_it(self) -> None:
+        """“co” typed by habit at “Ai đứng ra mai táng?” picked “Cơ quan hoặc tổ chức” (Cơ folds to co): a bare
+        có or không now picks only a label that opens with that very word, and otherwise asks again."""
+        who = [("household", "Hộ gia đình hoặc cá nhân"), ("org", "Cơ quan hoặc tổ chức")]
+        for raw in ("co", "có", "Có.", "khong", "không"):
+            assert match_choice(raw, who) is None, raw
+        assert match_choice("co quan", who) == "org"
+        assert match_choice("cơ quan", who) == "org"
+        capacity = [("full", "Có năng lực hành vi dân sự đầy đủ"), ("lost", "Mất hoặc bị hạn chế năng lực")]
+        assert match_choice("co", capacity) == "full"
+        assert match_choice("có", capacity) == "full"
+        assert match_choice("cơ", capacity) is None
+        hearing = [("2.1", "Không phát ra âm thanh, lời nói"), ("2.3", "Không nghe được")]
+        assert match_choice("khong", hearing) is None  # two open with it
+        assert match_choice("Có", [("y", "Có"), ("n", "Không")]) == "y"
+        assert match_choice("khong", [("y", "Có"), ("n", "Không")]) == "n"
+
     def test_a_number_not_on_the_list_is_repeated_as_typed(self) -> None:
         from dialogs import kinds
         from dialogs.schema import FieldDef
