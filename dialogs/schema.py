@@ -154,6 +154,9 @@ class FieldDef(Strict):
     max_len: int | None = None
     pattern: str | None = None
     pattern_message: str | None = None
+    # text: the answer needs a letter (a bare “1” is an option's number typed at the wrong question); false for a
+    # document's number. A ``pattern`` decides instead, where there is one
+    letters: bool = True
     # text: written as this list spells it when it names an entry (dialogs/spelling.py: "e de" -> "Ê Đê"); a
     # place typed without diacritics is spelled from the lists of places and confirmed ("places")
     spelling: Literal["ethnic_groups", "places"] | None = None
@@ -219,6 +222,8 @@ class FieldDef(Strict):
         values = [c.value for c in self.choices]
         if len(values) != len(set(values)):
             raise ValueError(f"field {self.id}: duplicate choice values")
+        if not self.letters and self.kind != "text":
+            raise ValueError(f"field {self.id}: letters (false: a bare number is an answer) is only for kind text")
         if self.kind != "choice" and any(c.also for c in self.choices):
             raise ValueError(f"field {self.id}: a choice's also (other words for it) is only for kind choice")
         also = [fold_words(w) for c in self.choices for w in c.also]  # (as parsing.match_also compares them)

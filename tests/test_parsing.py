@@ -680,6 +680,27 @@ class TestChoice:
         assert match_choice("Có", [("y", "Có"), ("n", "Không")]) == "y"
         assert match_choice("khong", [("y", "Có"), ("n", "Không")]) == "n"
 
+    def test_a_free_text_answer_needs_a_letter_unless_the_field_takes_numbers(self) -> None:
+        """“1” typed at “Địa điểm mai táng?” (an option's number from the screen before) was kept as the burial
+        place. A text answer without a letter is refused, unless the field says ``letters: false`` (a document's
+        number) or has a pattern, which then decides."""
+        from dialogs import kinds
+        from dialogs.schema import FieldDef
+
+        text = kinds.get("text")
+        place = FieldDef.model_validate({"id": "place", "kind": "text", "prompt": "Địa điểm mai táng?"})
+        for raw in ("1", "2.", "12/3", "..."):
+            with pytest.raises(Invalid) as exc:
+                text.parse(place, raw, today=date(2026, 12, 5), lookup=None)
+            assert "bằng chữ" in exc.value.message
+        assert text.parse(place, "Nghĩa trang thôn 3", today=date(2026, 12, 5), lookup=None) == "Nghĩa trang thôn 3"
+        number = FieldDef.model_validate({"id": "cert.number", "kind": "text", "prompt": "Số giấy?", "letters": False})
+        assert text.parse(number, "123", today=date(2026, 12, 5), lookup=None) == "123"
+        timed = FieldDef.model_validate({"id": "t", "kind": "text", "prompt": "Mấy giờ?", "pattern": r"\d{1,2}:\d{2}"})
+        assert text.parse(timed, "14:30", today=date(2026, 12, 5), lookup=None) == "14:30"
+        with pytest.raises(ValueError):
+            FieldDef.model_validate({"id": "d", "kind": "date", "prompt": "Ngày?", "letters": False})
+
     def test_a_number_not_on_the_list_is_repeated_as_typed(self) -> None:
         from dialogs import kinds
         from dialogs.schema import FieldDef

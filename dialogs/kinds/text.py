@@ -1,7 +1,10 @@
-"""Free text, with optional length bounds and a pattern, and the usual spelling of a listed name."""
+"""Free text, with optional length bounds and a pattern, and the usual spelling of a listed name. An answer without a
+letter is refused (a bare “1”: an option's number typed at the wrong question) unless the field says ``letters: false``
+(a document's number) or has a pattern."""
 from __future__ import annotations
 
 from .. import parsing, spelling
+from ..i18n import N_
 from .base import Kind
 
 
@@ -11,6 +14,8 @@ class Text(Kind):
     def parse(self, f, raw, *, today, lookup):
         text = parsing.parse_text(raw, min_len=f.min_len or 1, max_len=f.max_len or 500,
                                   pattern=f.pattern, pattern_message=f.pattern_message)
+        if f.letters and f.pattern is None and not any(ch.isalpha() for ch in text):
+            raise parsing.Invalid(N_("Vui lòng trả lời bằng chữ, không chỉ bằng số hay ký hiệu."))
         # a place is restored with a question (engine/names.py), never here
         return spelling.spell(f.spelling, text) if f.spelling in spelling.LISTS else text
 
