@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from .expr import compile_expr, truthy
 from .schema import FieldDef, Procedure, Section, law_day
@@ -57,12 +57,15 @@ class PlannedLeg:
     sections: tuple[str, ...] = ()  # the sections this agency's part uses (schema.LegDef.sections); () = all
 
 
-@dataclass(frozen=True)
-class Slot:
+class Slot(NamedTuple):
+    """One question of the form as it applies now. A named tuple, not a frozen dataclass: a walk makes one per
+    question, two walks a step, and a frozen dataclass's ``__init__`` sets each field through
+    ``object.__setattr__`` (1.4 µs against 0.5 µs)."""
+
     path: str
     field: FieldDef
     section: Section
-    index: int | None = None  # repeat-group instance
+    index: int | None = None  # type: ignore[assignment]  # a repeat group's instance (shadows tuple.index)
     synthetic: bool = False   # a helper question, not an answer of the form: "add another?", the ID card offer
 
 
