@@ -313,9 +313,12 @@ class Form:
             if not holds(s.relevant):
                 continue
             if s.repeat is None:
-                for f in s.fields:
-                    if holds(f.relevant) and _offer_open(f, f.id, "", answers):
-                        yield Slot(f.id, f, s, synthetic=f.kind == "id_card")
+                for f in s.fields:  # (the common case, a field with no condition, checked inline: 60 a step)
+                    if f.kind == "id_card":
+                        if holds(f.relevant) and _offer_open(f, f.id, "", answers):
+                            yield Slot(f.id, f, s, None, True)
+                    elif f.relevant is None or holds(f.relevant):
+                        yield Slot(f.id, f, s)
                 continue
             i = 0
             while i < s.repeat.max:
