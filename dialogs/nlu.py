@@ -867,6 +867,7 @@ _LANG_NAMES = {
     "english": "en", "tieng anh": "en", "anh ngu": "en", "in english": "en",
     "tieng viet": "vi", "vietnamese": "vi", "viet ngu": "vi", "in vietnamese": "vi",
 }  # fmt: skip
+_LANG_STEMS = ("anh", "viet", "english")
 _LANG_PREFIXES = (
     "xin ", "vui long ", "please ", "pls ", "can you ", "could you ", "do you ", "hay ", "cho toi ", "cho em ",
     "cho minh ", "chuyen ngon ngu ", "doi ngon ngu ", "chuyen ", "doi ", "dung ", "noi ", "tra loi ", "viet ",
@@ -901,8 +902,8 @@ def detect_language_switch(text: str, current: str = "vi") -> str | None:
     if raw in ("/vi", "/tiengviet", "/vietnamese"):
         return "vi"
     core = " ".join(_NON_WORD.sub(" ", raw).split())
-    if len(core.split()) > 8:
-        return None
+    if len(core.split()) > 8 or not any(w in core for w in _LANG_STEMS):
+        return None  # (every name in _LANG_NAMES holds one of the stems: most answers stop here, unstripped)
     changed = True
     while changed:
         changed = False
