@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -11,7 +12,8 @@ from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import CursorResult, Result, event
+from sqlalchemy import CursorResult, Insert, Result, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 DEFAULT_URL = "sqlite+aiosqlite:///./var/dvcbot.db"
@@ -141,6 +143,17 @@ def unavailable(exc: BaseException) -> bool:
             return True
         e = e.__cause__ or e.__context__
     return False
+
+
+@functools.cache
+def insert_or_nothing(model: Any, dialect: str, keys: tuple[str, ...] | None = None,
+                      returning: Any = None) -> Insert:
+    """An insert of one ``model`` row that inserts nothing where ``keys`` (a unique index; by default any
+    unique key) are taken: ``INSERT … ON CONFLICT DO NOTHING`` on ``dialect`` ("sqlite" or "postgresql"),
+    with ``RETURNING returning``. Built once per arguments; the row's values are the execution's parameters."""
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    stmt = stmt.on_conflict_do_nothing(index_elements=list(keys)) if keys else stmt.on_conflict_do_nothing()
+    return stmt.returning(returning) if returning is not None else stmt
 
 
 def rowcount(result: Result[Any]) -> int:

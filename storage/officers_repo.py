@@ -12,12 +12,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from . import keys
-from .db import rowcount
+from .db import insert_or_nothing, rowcount
 from .models import (
     ChatLink,
     Dossier,
@@ -236,11 +235,6 @@ class CitizenRepo:
             select(Rating.dossier_id).where(Rating.dossier_id.in_(list(dossier_ids))))).scalars())
 
 
-_ENQUEUE = tuple(ins(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
-                 for ins in (sqlite.insert, postgresql.insert))
-"""The outbox's insert on SQLite (index 0) and on PostgreSQL (1)."""
-
-
 class OutboxRepo:
     """The transactional outbox. ``enqueue`` runs in the caller's transaction; the others are the notifier's."""
 
@@ -260,7 +254,7 @@ class OutboxRepo:
         # session's connection, after a flush, as the session's own execute would autoflush)
         await self.db.flush()
         conn = await self.db.connection()
-        result = await conn.execute(_ENQUEUE[conn.dialect.name == "postgresql"], values)
+        result = await conn.execute(insert_or_nothing(OutboxMessage, conn.dialect.name, ("dedupe_key",)), values)
         return bool(rowcount(result))
 
     async def exists(self, dedupe_key: str) -> bool:

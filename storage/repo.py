@@ -6,11 +6,11 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Insert, delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
+from .db import insert_or_nothing
 from .models import Attachment, Base, Conversation, Dossier, DossierEvent, DraftRow
 
 
@@ -94,14 +94,6 @@ async def add_loaded(db: AsyncSession, model: type[M], values: dict[str, Any]) -
 
 _NEW_EVENT = insert(DossierEvent)
 _NEW_ATTACHMENT = insert(Attachment)
-_INSERT_NEW: dict[str, Insert] = {
-    name: dialect.insert(Dossier).on_conflict_do_nothing().returning(Dossier.id)
-    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
-
-
-def _insert_new(dialect: str) -> Insert:
-    """A dossier's insert that inserts nothing on a conflict (its code or idempotency key taken)."""
-    return _INSERT_NEW[dialect]
 
 
 class DossierRepo:
@@ -129,7 +121,8 @@ class DossierRepo:
         loaded when read."""
         conn = await self.db.connection()
         make_code = code if callable(code) else (lambda: code)
-        insert_new = _insert_new(conn.dialect.name)
+        # a taken code or idempotency key inserts nothing
+        insert_new = insert_or_nothing(Dossier, conn.dialect.name, returning=Dossier.id)
         for _attempt in range(5):  # codes are random: a rare collision inserts nothing; then draw another
             values = dict(code=make_code(), idempotency_key=idempotency_key, procedure_id=procedure_id,
                           procedure_version=procedure_version, agency=agency, commune_code=commune_code,

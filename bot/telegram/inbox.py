@@ -21,11 +21,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.channel_models import TelegramButton, TelegramChat, TelegramUpdate
-from storage.db import rowcount
+from storage.db import insert_or_nothing, rowcount
 from storage.models import Conversation
 
 from ..pipeline import NeedsDatabase
@@ -85,16 +84,13 @@ class InboxRepo:
     def __init__(self, db: AsyncSession):
         self.db = db
 
-    def _insert(self):
-        return postgresql.insert if self.db.get_bind().dialect.name == "postgresql" else sqlite.insert
-
     async def accept(self, bot_id: int, raw: dict[str, Any], chat_key: str | None, now: datetime) -> int | None:
         """Store an update; its row id, or None if this update was already received."""
-        stmt = self._insert()(TelegramUpdate).values(
+        stmt = insert_or_nothing(TelegramUpdate, self.db.get_bind().dialect.name, ("bot_id", "update_id"),
+                                 TelegramUpdate.id)
+        return (await self.db.execute(stmt, dict(
             bot_id=bot_id, update_id=int(raw["update_id"]), chat_key=chat_key, payload=raw, status="pending",
-            attempts=0, received_at=now).on_conflict_do_nothing(
-            index_elements=["bot_id", "update_id"]).returning(TelegramUpdate.id)
-        return (await self.db.execute(stmt)).scalar_one_or_none()
+            attempts=0, received_at=now))).scalar_one_or_none()
 
     async def mark_done(self, ids: Iterable[int], now: datetime, *, hold: dict[str, Any] | None = None) -> int:
         """pending → done (the raw update is blanked). With ``hold`` (in the step's transaction), the last row

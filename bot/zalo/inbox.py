@@ -16,12 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.account_models import ZaloUpdate
 from storage.channel_models import TelegramButton
-from storage.db import rowcount
+from storage.db import insert_or_nothing, rowcount
 
 CHANNEL = "zalo"
 TEXT_EVENT = "message.text.received"
@@ -98,16 +97,13 @@ class InboxRepo:
     def __init__(self, db: AsyncSession):
         self.db = db
 
-    def _insert(self):
-        return postgresql.insert if self.db.get_bind().dialect.name == "postgresql" else sqlite.insert
-
     async def accept(self, bot_id: str, event_key: str, raw: dict[str, Any], chat_key: str | None,
                      now: datetime) -> int | None:
         """Store an update; its row id, or None if it was already received."""
-        stmt = self._insert()(ZaloUpdate).values(
+        stmt = insert_or_nothing(ZaloUpdate, self.db.get_bind().dialect.name, ("bot_id", "event_key"), ZaloUpdate.id)
+        return (await self.db.execute(stmt, dict(
             bot_id=bot_id, event_key=event_key, chat_key=chat_key, payload=raw, status="pending", attempts=0,
-            received_at=now).on_conflict_do_nothing(index_elements=["bot_id", "event_key"]).returning(ZaloUpdate.id)
-        return (await self.db.execute(stmt)).scalar_one_or_none()
+            received_at=now))).scalar_one_or_none()
 
     async def older_pending(self, bot_id: str, chat_key: str, row_id: int) -> list[tuple[int, dict[str, Any]]]:
         """The chat's pending events stored before row ``row_id`` (Zalo events carry no sequence number:
