@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.methods import (
@@ -86,7 +85,7 @@ from .inbox import (
     safe_traceback,
 )
 from .render import CODE_NAV, NAV_LABELS, ask_state, inline_keyboard, parse_callback, render, utf16_len
-from .sending import BurstRateLimiter, Outbound, TelegramSender, default_limits
+from .sending import BurstRateLimiter, JsonSession, Outbound, TelegramSender, default_limits
 from .webhook import MAX_BODY, InboxWebhookHandler
 
 log = logging.getLogger("dvcbot.telegram")
@@ -206,8 +205,8 @@ class TelegramChannel:
         self.runtime = runtime
         self.config = config
         api = TelegramAPIServer.from_base(config.api_base) if config.api_base else None
-        session = AiohttpSession(api=api, timeout=config.request_timeout) if api else \
-            AiohttpSession(timeout=config.request_timeout)
+        session = JsonSession(api=api, timeout=config.request_timeout) if api else \
+            JsonSession(timeout=config.request_timeout)
         self.bot = Bot(config.token, session=session)
         self.i18n = make_i18n(runtime.var_dir)
         self.limiter = BurstRateLimiter(config.limits, per_chat_burst=config.per_chat_burst)
