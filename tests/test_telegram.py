@@ -597,6 +597,7 @@ async def test_officer_approves_a_dossier_through_buttons(tg: Bot, fake: FakeTel
                                                       caption="Giấy báo tử"),
                                             FileReply("MT-1.pdf", "application/pdf", data=pdf()), ask])
     docs = [x for x in fake.sent(officer_chat) if x.kind == "document"]
+    assert {c.content_type for c in fake.method_calls("sendDocument")} == {"multipart/form-data"}  # (files)
     assert [(d.file, d.file_name, d.text) for d in docs] == [(jpeg(9), "giay-bao-tu.jpg", "Giấy báo tử"),
                                                              (pdf(), "MT-1.pdf", None)]
     assert fake.last(officer_chat).labels() == ["Về hàng đợi"]
@@ -668,6 +669,10 @@ async def test_a_press_is_answered_in_the_webhook_response_and_costs_two_bot_api
     assert reply["callback_query_id"] == fake.callback_answers[-1]["callback_query_id"]
     assert tg.channel.out.stats.calls - made == 2
     assert fake.sent(c)[0].text.endswith("➡️ Hỗ trợ chi phí mai táng (trợ giúp đột xuất)")
+    # both go as one JSON body each (aiogram would URL-encode them), the keyboard as a JSON object in it
+    edit, ask = fake.method_calls("editMessageText")[-1], fake.method_calls("sendMessage")[-1]
+    assert edit.content_type == ask.content_type == "application/json"
+    assert ask.params["reply_markup"]["inline_keyboard"] and isinstance(ask.params["chat_id"], int)
     # a press on an old question's button is left to the handler, which says the button is stale
     role_question = dataclasses.replace(fake.last(c))
     await tg.say(c, "1")  # answered by typing

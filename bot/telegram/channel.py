@@ -745,10 +745,11 @@ class TelegramChannel:
         try:
             if m.text is not None and utf16_len(m.text) + utf16_len(label) + 4 <= 4096:
                 await self.out.call(key, EditMessageText(chat_id=m.chat.id, message_id=m.message_id,
-                                                         text=f"{m.text}\n\n➡️ {label}", reply_markup=None))
+                                                         text=f"{m.text}\n\n➡️ {label}", reply_markup=None),
+                                    result=False)
             else:
                 await self.out.call(key, EditMessageReplyMarkup(chat_id=m.chat.id, message_id=m.message_id,
-                                                                reply_markup=None))
+                                                                reply_markup=None), result=False)
         except TelegramBadRequest:  # message too old to edit, or not modified
             pass
 
@@ -928,11 +929,10 @@ class TelegramChannel:
             await self._replies_sent(box["held"])
 
     async def deliver(self, chat_id: int, replies: Sequence[Any], *, lang: str = "vi",
-                      remove_contact_keyboard: bool = False) -> list[Message]:
-        """Send one turn's replies (also used for files an officer opens)."""
+                      remove_contact_keyboard: bool = False) -> None:
+        """Send one turn's replies (also used for files an officer opens); what Telegram answers is dropped."""
         key = f"telegram:{chat_id}"
         bubbles = render(replies, self.gettext(lang), remove_contact_keyboard=remove_contact_keyboard)
-        sent: list[Message] = []
         for b in bubbles:
             try:
                 if b.file is not None:
@@ -942,20 +942,19 @@ class TelegramChannel:
                     except (OSError, ValueError):  # the store unreachable, or the file gone: the rest still goes
                         log.warning("telegram %s: a file could not be read from the attachment store", key)
                         note = self.gettext(lang)(FILE_UNAVAILABLE)
-                        sent.append(await self.out.call(key, SendMessage(
-                            chat_id=chat_id, text=f"{b.text}\n{note}" if b.text else note)))
+                        text = f"{b.text}\n{note}" if b.text else note
+                        await self.out.call(key, SendMessage(chat_id=chat_id, text=text), result=False)
                         continue
                     doc = BufferedInputFile(data, filename=download_name(getattr(f, "name", None),
                                                                          getattr(f, "mime", None)))
-                    sent.append(await self.out.call(key, SendDocument(chat_id=chat_id, document=doc,
-                                                                      caption=(b.text or None) and b.text[:1024])))
+                    await self.out.call(key, SendDocument(chat_id=chat_id, document=doc,
+                                                          caption=(b.text or None) and b.text[:1024]), result=False)
                 else:
-                    sent.append(await self.out.call(key, SendMessage(chat_id=chat_id, text=b.text,
-                                                                     reply_markup=b.markup)))
+                    await self.out.call(key, SendMessage(chat_id=chat_id, text=b.text, reply_markup=b.markup),
+                                        result=False)
             except TelegramForbiddenError:
                 log.info("telegram %s: the bot is blocked; replies dropped", key)
                 break
-        return sent
 
     def _file_bytes(self, f: Any) -> bytes:
         """A file reply's bytes: given, or from the attachment store by digest (a ``FileRef``; a local ``path``

@@ -11,7 +11,9 @@ notifier's ``Sender`` for the ``telegram`` channel.
 * :class:`JsonSession` is aiogram's aiohttp session, posting a call without files as one JSON body (serialised
   by pydantic in one pass) instead of a URL-encoded form: aiogram quotes every byte of a Vietnamese text and
   every keyboard in Python, 13 times the CPU of a reply's ``sendMessage``. A call with a file, or with a field
-  left to the bot's defaults that are set, goes the stock way.
+  left to the bot's defaults that are set, goes the stock way. A call whose result the caller drops
+  (``Outbound.call(..., result=False)``: a conversation's replies and edits) is not read into aiogram's models
+  when it succeeded (120 µs a message); a failure is read and raised as aiogram raises it.
 * :class:`TelegramSender` is what bot/notifier.py calls for outbox rows of the ``telegram`` channel. It makes
   one attempt and classifies the outcome for the notifier (``RetryAfter``, ``TransientError``,
   ``PermanentError``; a timeout is left unclassified, i.e. *uncertain*, and is not re-sent automatically).
@@ -25,11 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 import random
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,6 +85,9 @@ JSON_METHODS = frozenset({bot_api.SendMessage, bot_api.EditMessageText, bot_api.
 keyboards (no dates, which the Bot API wants as Unix times, and no files)."""
 
 
+_RESULT_DROPPED: ContextVar[bool] = ContextVar("telegram_result_dropped", default=False)
+
+
 class JsonSession(AiohttpSession):
     """aiogram's session; the calls of :data:`JSON_METHODS` are posted as ``application/json`` (the Bot API
     takes either), the others as aiogram posts them."""
@@ -101,8 +108,17 @@ class JsonSession(AiohttpSession):
             raise TelegramNetworkError(method=method, message="Request timeout error") from exc
         except ClientError as exc:
             raise TelegramNetworkError(method=method, message=f"{type(exc).__name__}: {exc}") from exc
+        if resp.status == 200 and _RESULT_DROPPED.get() and _succeeded(raw):
+            return cast(TelegramType, None)  # (the caller drops it: not read into models)
         response = self.check_response(bot=bot, method=method, status_code=resp.status, content=raw)
         return cast(TelegramType, response.result)
+
+
+def _succeeded(raw: str) -> bool:
+    try:
+        return json.loads(raw).get("ok") is True
+    except (ValueError, AttributeError):
+        return False
 
 
 def _json_body(bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
@@ -193,9 +209,11 @@ class Outbound:
         self.sleep = sleep
         self.stats = SendStats()
 
-    async def call(self, chat_key: str | None, method: TelegramMethod, *, limited: bool = True) -> Any:
+    async def call(self, chat_key: str | None, method: TelegramMethod, *, limited: bool = True,
+                   result: bool = True) -> Any:
         """``limited=False`` for calls that are not messages (answerCallbackQuery, getFile): they skip the
-        buckets but still wait out a 429 halt."""
+        buckets but still wait out a 429 halt. ``result=False``: the caller drops what the call returns (it
+        returns None when it succeeded; a failure raises all the same)."""
         failures = rate_limited = 0
         while True:
             if limited and chat_key:
@@ -205,6 +223,7 @@ class Outbound:
                 if pause > 0:
                     await self.sleep(pause)
             self.stats.calls += 1
+            dropped = None if result else _RESULT_DROPPED.set(True)
             try:
                 return await self.bot(method)
             except TelegramRetryAfter as exc:
@@ -228,6 +247,9 @@ class Outbound:
                 log.warning("telegram %s failed (%s); retry %d in %.1fs", method.__api_method__,
                             type(exc).__name__, failures, delay)
                 await self.sleep(delay)
+            finally:
+                if dropped is not None:
+                    _RESULT_DROPPED.reset(dropped)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ class Call:
     at: float
     status: int = 200
     files: dict[str, bytes] = field(default_factory=dict)
+    content_type: str = ""  # how the body came: application/json, a URL-encoded or a multipart form
 
 
 @dataclass
@@ -274,7 +275,7 @@ class FakeTelegramAPI:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"].lower()
         params, files = await self._params(request)
-        call = Call(method, params, time.monotonic(), files=files)
+        call = Call(method, params, time.monotonic(), files=files, content_type=request.content_type)
         self.calls.append(call)
         if self.latency:
             await asyncio.sleep(self.latency)
