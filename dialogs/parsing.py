@@ -1027,6 +1027,11 @@ def match_choice(raw: str, choices: Sequence[tuple[str, str]]) -> str | None:
     return None
 
 
+def typed_as(raw: str, label: str) -> bool:
+    """Whether the answer is the label as written, diacritics and all (“bà”, not “ba”), case aside."""
+    return nfc(raw or "").strip(" .!,").lower() == nfc(label).lower()
+
+
 _YES_NO_WORDS = {"co": "có", "khong": "không"}
 """A bare “có” or “không” (folded): it picks only a choice whose label opens with that very word (“Có năng lực
 …”), never one whose first word folds the same (“Cơ quan”, “Cô”), nor one that merely contains it."""

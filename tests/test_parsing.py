@@ -721,6 +721,23 @@ class TestChoice:
         for raw in ("làm ruộng và đánh cá", "ruộng", "", "1"):
             assert parsing.match_also(raw, also) is None, raw
 
+    def test_a_word_of_one_choice_that_is_another_without_its_accents_is_asked_again(self) -> None:
+        """“ba” is a father in the South, and “Bà” typed without its accent: the child's relation is asked again,
+        naming both; “bà” as written, “tía” or a number are clear."""
+        from dialogs import kinds
+        from dialogs.catalog import Catalog
+
+        f = Catalog.load().form("lien-thong-khai-sinh").field("requester.relation")
+        assert f is not None
+        choice, day = kinds.get("choice"), date(2026, 12, 5)
+        for raw in ("ba", "Ba", "ba."):
+            with pytest.raises(Invalid) as exc:
+                choice.parse(f, raw, today=day, lookup=None)
+            assert exc.value.render() == f"“{raw}” có thể là “Cha” hoặc “Bà”. Vui lòng bấm chọn, hoặc gõ số thứ tự " \
+                                         "của lựa chọn đúng."
+        assert [choice.parse(f, raw, today=day, lookup=None) for raw in ("bà", "Bà", "tía", "bố", "2", "má")] == \
+            ["ba", "ba", "cha", "cha", "cha", "me"]
+
     def test_other_words_must_not_repeat_across_choices(self) -> None:
         from dialogs.schema import FieldDef
 

@@ -28,8 +28,15 @@ class Choice(Kind):
     unknown_first = False
 
     def parse(self, f, raw, *, today, lookup):
-        v = parsing.match_choice(raw, [(c.value, c.label) for c in f.choices]) \
-            or parsing.match_also(raw, [(c.value, c.also) for c in f.choices])
+        v = parsing.match_choice(raw, [(c.value, c.label) for c in f.choices])
+        other = parsing.match_also(raw, [(c.value, c.also) for c in f.choices])
+        if v is not None and other is not None and other != v:
+            label = next(c.label for c in f.choices if c.value == v)
+            if not parsing.typed_as(raw, label):  # “ba” (father, in the South), or “Bà” without its accent?
+                also = next(c.label for c in f.choices if c.value == other)
+                raise Invalid(N_("“{answer}” có thể là “{one}” hoặc “{other}”. Vui lòng bấm chọn, hoặc gõ số thứ tự "
+                                 "của lựa chọn đúng."), answer=raw.strip()[:40], one=also, other=label)
+        v = v or other
         if v is None:
             number_not_listed(raw, len(f.choices))
             raise Invalid(N_("Chưa rõ lựa chọn của bạn. Vui lòng gõ số thứ tự của một lựa chọn bên dưới."))
