@@ -413,3 +413,20 @@ async def test_no_conversation_s_answers_stay_in_memory_after_its_turn(chat: Cha
     assert not any(runtime.catalog.form(p).keeps_walk for p in runtime.catalog.procedures)
     await chat.start()
     assert not any(runtime.catalog.form(p).keeps_walk for p in runtime.catalog.procedures)
+
+
+async def test_keep_where_nothing_was_answered_is_asked_again_not_stored_as_a_name(chat: Chat):
+    """“giu nguyen” after going back from the accents offer: nothing was stored there to keep, so it is not taken
+    as the name “Giu Nguyen”; the question stays, and the name typed next is taken."""
+    await death_start(chat)
+    await chat.expect("requester.full_name")
+    await chat.say("nguyen van binh")  # offered with its accents
+    await chat.say("quay lại")
+    await chat.expect("requester.full_name")
+    await chat.say("giu nguyen")
+    assert chat.error is not None and chat.error.text == "Câu này chưa có câu trả lời trước để giữ nguyên. Vui lòng " \
+                                                         "gõ câu trả lời."
+    await chat.expect("requester.full_name")
+    await chat.say("Nguyễn Văn Bình")
+    await chat.expect("requester.birth_date")
+    assert (await chat.answers())["requester.full_name"] == "NGUYỄN VĂN BÌNH"

@@ -7,7 +7,7 @@ from typing import Any
 from .. import kinds, spelling
 from ..expr import compile_expr
 from ..form import Slot, previous
-from ..i18n import translator
+from ..i18n import N_, translator
 from ..kinds import NO_VALUE, parse_value
 from ..messages import Incoming, Message
 from ..parsing import Invalid, says_unknown
@@ -63,6 +63,11 @@ class EngineTurn:
         self.session.errors = 0
 
 
+FREE_TEXT = frozenset({"name", "text"})
+"""Kinds that take any words as the answer: a keep word typed where there is nothing to keep is refused there,
+not stored (“Giu Nguyen” as a name)."""
+
+
 class Collect(EngineParts):
     """The ``collecting`` and ``editing`` states: answering the question asked."""
 
@@ -82,8 +87,12 @@ class Collect(EngineParts):
         # answered now, or in a branch switched off since
         answered, old = previous(session.require_draft().answers, slot.path)
         kept = answered and (old is not None or f.unknown is not None)
-        if command is None and msg.choice is None and text and kept and not slot.synthetic and is_keep(text):
-            return self.accept(session, slot, old, out)  # asked again (back, edit): keep what was answered
+        if command is None and msg.choice is None and text and not slot.synthetic and is_keep(text):
+            if kept:
+                return self.accept(session, slot, old, out)  # asked again (back, edit): keep what was answered
+            if f.kind in FREE_TEXT:  # “giu nguyen” is no name nor place: nothing was answered here to keep
+                return self.reject(session, Invalid(N_("Câu này chưa có câu trả lời trước để giữ nguyên. Vui lòng "
+                                                       "gõ câu trả lời.")), out)
         if command == "back":
             return self.back(session, out)
         if command == "skip":
