@@ -430,3 +430,24 @@ async def test_keep_where_nothing_was_answered_is_asked_again_not_stored_as_a_na
     await chat.say("Nguyễn Văn Bình")
     await chat.expect("requester.birth_date")
     assert (await chat.answers())["requester.full_name"] == "NGUYỄN VĂN BÌNH"
+
+
+async def test_keep_at_an_optional_question_left_empty_keeps_it_empty(chat: Chat):
+    """An optional question skipped, then asked again by going back: “giữ nguyên” leaves it empty (it was
+    stored as the text “giữ nguyên” before)."""
+    await death_to_id(chat)
+    await chat.say("068040009876")
+    await chat.expect("deceased.residence")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("Thôn 3")
+    await chat.expect("deceased.death_date")
+    await chat.say("10/11/2026")
+    await chat.expect("deceased.death_time")
+    await chat.say("bỏ qua")
+    await chat.expect("deceased.death_place_same")
+    await chat.say("quay lại")
+    await chat.expect("deceased.death_time")
+    await chat.say("giữ nguyên")
+    await chat.expect("deceased.death_place_same")
+    assert (await chat.answers())["deceased.death_time"] is None

@@ -90,6 +90,8 @@ class Collect(EngineParts):
         if command is None and msg.choice is None and text and not slot.synthetic and is_keep(text):
             if kept:
                 return self.accept(session, slot, old, out)  # asked again (back, edit): keep what was answered
+            if answered and not f.required:
+                return self.skip(session, slot, out)  # left empty before: it stays so
             if f.kind in FREE_TEXT:  # “giu nguyen” is no name nor place: nothing was answered here to keep
                 return self.reject(session, Invalid(N_("Câu này chưa có câu trả lời trước để giữ nguyên. Vui lòng "
                                                        "gõ câu trả lời.")), out)
