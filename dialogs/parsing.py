@@ -995,7 +995,7 @@ def match_choice(raw: str, choices: Sequence[tuple[str, str]]) -> str | None:
 
     word = _YES_NO_WORDS.get(cleaned)
     if word is not None:  # “co”: the word có, never cơ or cô folded the same (“Cơ quan hoặc tổ chức”)
-        said = nfc(text).lower().strip(" .!,")
+        said = _as_typed(text)
         if said != cleaned and said != word:
             return None  # typed with other diacritics (“cơ”): not the yes or no word
         opening = [v for v, label in choices if _first_word(label) == word]
@@ -1027,9 +1027,14 @@ def match_choice(raw: str, choices: Sequence[tuple[str, str]]) -> str | None:
     return None
 
 
+def _as_typed(text: str) -> str:
+    """An answer as written, diacritics and all, case and closing punctuation aside."""
+    return nfc(text or "").lower().strip(" .!,")
+
+
 def typed_as(raw: str, label: str) -> bool:
-    """Whether the answer is the label as written, diacritics and all (“bà”, not “ba”), case aside."""
-    return nfc(raw or "").strip(" .!,").lower() == nfc(label).lower()
+    """Whether the answer is the label as written (“bà”, not “ba”)."""
+    return _as_typed(raw) == _as_typed(label)
 
 
 _YES_NO_WORDS = {"co": "có", "khong": "không"}

@@ -63,11 +63,6 @@ class EngineTurn:
         self.session.errors = 0
 
 
-FREE_TEXT = frozenset({"name", "text"})
-"""Kinds that take any words as the answer: a keep word typed where there is nothing to keep is refused there,
-not stored (“Giu Nguyen” as a name)."""
-
-
 class Collect(EngineParts):
     """The ``collecting`` and ``editing`` states: answering the question asked."""
 
@@ -92,7 +87,7 @@ class Collect(EngineParts):
                 return self.accept(session, slot, old, out)  # asked again (back, edit): keep what was answered
             if answered and not f.required:
                 return self.skip(session, slot, out)  # left empty before: it stays so
-            if f.kind in FREE_TEXT:  # “giu nguyen” is no name nor place: nothing was answered here to keep
+            if kind.any_words:  # “giu nguyen” is no name nor place: nothing was answered here to keep
                 return self.reject(session, Invalid(N_("Câu này chưa có câu trả lời trước để giữ nguyên. Vui lòng "
                                                        "gõ câu trả lời.")), out)
         if command == "back":

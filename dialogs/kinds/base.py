@@ -80,6 +80,9 @@ class Kind:
     # A typed reply that says "không nhớ / không biết" is read as such before parsing (it is never stored as
     # data). Kinds whose answers are picked from a list look at it only when the list does not match.
     unknown_first: ClassVar[bool] = True
+    # The answer may be any words (a name, free text): a keep word ("giữ nguyên") typed where nothing was answered
+    # is refused, not stored as the answer ("Giu Nguyen" as a name)
+    any_words: ClassVar[bool] = False
     # msgid added to the help ("trợ giúp") of a question of this kind: what the question itself does not say
     # (where the answer is found, what it is used for)
     more_help: ClassVar[str | None] = None

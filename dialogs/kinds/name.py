@@ -9,6 +9,7 @@ from .base import Kind
 
 class Name(Kind):
     name = "name"
+    any_words = True
     more_help = N_("Ghi họ tên đầy đủ, có dấu, đúng như trên giấy tờ tùy thân (căn cước, giấy khai sinh).")
 
     def parse(self, f, raw, *, today, lookup):

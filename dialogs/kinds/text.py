@@ -10,6 +10,7 @@ from .base import Kind
 
 class Text(Kind):
     name = "text"
+    any_words = True
 
     def parse(self, f, raw, *, today, lookup):
         text = parsing.parse_text(raw, min_len=f.min_len or 1, max_len=f.max_len or 500,
