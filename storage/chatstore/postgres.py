@@ -4,11 +4,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from .base import ChatRows, ChatStore, ChatTx, NotHere, answers_out, answers_value, dump_json
 
@@ -117,10 +118,10 @@ class PgChatStore(ChatStore):
                 raise NotHere("no conversation row yet")
             data, lang, revision = row
             officer, join, primary, drafts = await conn.fetchrow(_PG_LOAD, user_key)
-            rows = ChatRows(user_key, officer, join, primary, json.loads(data), lang, revision)
+            rows = ChatRows(user_key, officer, join, primary, orjson.loads(data), lang, revision)
             rows.drafts = [{"id": i, "procedure": p, "version": v, "answers": answers_value(a),
                             "history": h or [], "revision": r}
-                           for i, p, v, a, h, r in (json.loads(drafts) if drafts else ())]
+                           for i, p, v, a, h, r in (orjson.loads(drafts) if drafts else ())]
             tx.set_rows(rows)
             yield tx
 
