@@ -406,6 +406,24 @@ async def test_a_linked_chat_speaks_the_language_its_account_switched_to(tg: Bot
     assert "Help" in labels and "Trợ giúp" not in labels
 
 
+async def test_after_a_restart_the_channel_answers_in_the_language_the_chat_chose(tg: Bot, fake: FakeTelegramAPI,
+                                                                                 runtime: Runtime):
+    """The channel's own answers (a voice message it cannot read) are in the chat's language, read from the
+    database on the chat's first update after a restart, when nothing is remembered yet."""
+    c = CITIZEN
+    await tg.say(c, "/start")
+    await tg.say(c, "english")
+    assert (await runtime.session(f"telegram:{c}")).lang == "en"
+    restarted = await Bot(runtime, fake).start()
+    try:
+        n = len(fake.sent(c))
+        await restarted.send(fake.media_update(c, "voice"))
+        [m] = fake.sent(c)[n:]
+        assert "chỉ đọc được" not in m.text and "text" in m.text, m.text
+    finally:
+        await restarted.stop()
+
+
 async def test_crash_after_receipt_is_recovered_at_start(runtime: Runtime, fake: FakeTelegramAPI):
     """An update stored by a process that died before handling it is handled by the next one, in order."""
     ups = [fake.text_update(CITIZEN, "/start"), fake.text_update(CITIZEN, "hỗ trợ chi phí mai táng")]

@@ -687,10 +687,17 @@ class TelegramChannel:
     # buttons
     async def locale_of(self, chat_id: int) -> str:
         lang = self._langs.get(chat_id)
-        if lang is None:
-            async with self.sm() as db:
-                row = await ChatRepo(db).get(f"telegram:{chat_id}")
-            lang = row.lang if row is not None else "vi"
+        if lang is None:  # (a chat's first update since the process started)
+            key = f"telegram:{chat_id}"
+            chats = getattr(self.runtime, "chats", None)
+            if chats is not None:  # one column of one row, on the driver: no ORM session, no thread hop
+                async with chats.read() as tx:
+                    state = await LeanInbox(tx).chat(key, lock=False)
+                lang = state.lang if state is not None else "vi"
+            else:
+                async with self.sm() as db:
+                    row = await ChatRepo(db).get(key)
+                lang = row.lang if row is not None else "vi"
             self._remember_lang(chat_id, lang)
         return lang
 
