@@ -28,6 +28,11 @@ def N_(message: str) -> str:
     return message
 
 
+class Label(str):
+    """A placeholder's value that is a message id itself (a choice's label, from the procedure's YAML): it is
+    shown in the person's language with the message it fills."""
+
+
 def po_path(lang: str) -> Path:
     return LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
@@ -58,6 +63,8 @@ class Translator:
     def __call__(self, message: str, **params: object) -> str:
         text = self._catalog.get(message, message)
         if params:
+            if self._catalog:
+                params = {k: self._catalog.get(v, v) if isinstance(v, Label) else v for k, v in params.items()}
             try:
                 return text.format(**params)
             except (KeyError, IndexError, ValueError):

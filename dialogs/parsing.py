@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from dialogs import filecheck
-from dialogs.i18n import N_
+from dialogs.i18n import N_, Label
 from dialogs.safe_re import compile_safe
 from dialogs.textnorm import fold, fold_words, nfc, similarity_folded, title_vi
 
@@ -69,9 +69,12 @@ class Invalid(Exception):
         self.params: dict[str, Any] = params
 
     def render(self, translate: Callable[[str], str] | None = None) -> str:
-        """Translate (optionally) and fill in the placeholders."""
+        """Translate (optionally) and fill in the placeholders; a :class:`Label` placeholder is translated too."""
         template = translate(self.message) if translate else self.message
-        return template.format(**self.params) if self.params else template
+        if not self.params:
+            return template
+        return template.format(**{k: translate(v) if translate and isinstance(v, Label) else v
+                                  for k, v in self.params.items()})
 
     def __repr__(self) -> str:  # never include params: they may echo user data
         return f"Invalid({self.message!r})"

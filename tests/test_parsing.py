@@ -726,6 +726,7 @@ class TestChoice:
         naming both; “bà” as written, “tía” or a number are clear."""
         from dialogs import kinds
         from dialogs.catalog import Catalog
+        from dialogs.i18n import translator
 
         f = Catalog.load().form("lien-thong-khai-sinh").field("requester.relation")
         assert f is not None
@@ -735,8 +736,24 @@ class TestChoice:
                 choice.parse(f, raw, today=day, lookup=None)
             assert exc.value.render() == f"“{raw}” có thể là “Cha” hoặc “Bà”. Vui lòng bấm chọn, hoặc gõ số thứ tự " \
                                          "của lựa chọn đúng."
+        assert exc.value.render(translator("en")) == "“ba.” could be “Father” or “Grandmother”. Please press " \
+                                                     "one, or type the number of the right option."
+        assert translator("en")(exc.value.message, **exc.value.params) == exc.value.render(translator("en"))
         assert [choice.parse(f, raw, today=day, lookup=None) for raw in ("bà", "Bà", "tía", "bố", "2", "má")] == \
             ["ba", "ba", "cha", "cha", "cha", "me"]
+
+    def test_a_label_named_in_a_message_is_in_the_persons_language(self) -> None:
+        """“Please choose “I agree”…”, not the Vietnamese button in an English message."""
+        from dialogs import kinds
+        from dialogs.catalog import Catalog
+        from dialogs.i18n import translator
+
+        f = Catalog.load().form("bao-thay-doi-nhan-tro-cap").field("consent.data")
+        assert f is not None
+        with pytest.raises(Invalid) as exc:
+            kinds.get("confirm").parse(f, "để sau", today=date(2026, 12, 5), lookup=None)
+        assert translator("en")(exc.value.message, **exc.value.params) == "Please choose “I agree” to confirm."
+        assert translator("vi")(exc.value.message, **exc.value.params) == "Vui lòng chọn “Tôi đồng ý” để xác nhận."
 
     def test_other_words_must_not_repeat_across_choices(self) -> None:
         from dialogs.schema import FieldDef

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from .. import parsing
-from ..i18n import N_
+from ..i18n import N_, Label
 from ..messages import ChoiceOut
 from ..parsing import Invalid
 from .base import NO_VALUE, AskParts, Kind
@@ -35,7 +35,7 @@ class Choice(Kind):
             if not parsing.typed_as(raw, label):  # “ba” (father, in the South), or “Bà” without its accent?
                 also = next(c.label for c in f.choices if c.value == other)
                 raise Invalid(N_("“{answer}” có thể là “{one}” hoặc “{other}”. Vui lòng bấm chọn, hoặc gõ số thứ tự "
-                                 "của lựa chọn đúng."), answer=raw.strip()[:40], one=also, other=label)
+                                 "của lựa chọn đúng."), answer=raw.strip()[:40], one=Label(also), other=Label(label))
         v = v or other
         if v is None:
             number_not_listed(raw, len(f.choices))

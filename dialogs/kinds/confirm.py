@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import parsing
-from ..i18n import N_
+from ..i18n import N_, Label
 from ..messages import ChoiceOut
 from ..parsing import Invalid
 from .base import NO_VALUE, AskParts, Kind
@@ -25,8 +25,8 @@ class Confirm(Kind):
         if said_no:  # no dead end: say what declining means and how to stop or go back
             raise Invalid(N_("Để đi tiếp, bạn cần chọn “{label}”. Nếu không muốn tiếp tục, gõ “hủy” (hồ sơ sẽ không "
                              "được nộp), hoặc gõ “quay lại” để sửa câu trả lời trước."),
-                          label=f.confirm_label or N_("Có"))
-        raise Invalid(N_("Vui lòng chọn “{label}” để xác nhận."), label=f.confirm_label or N_("Có"))
+                          label=Label(f.confirm_label or N_("Có")))
+        raise Invalid(N_("Vui lòng chọn “{label}” để xác nhận."), label=Label(f.confirm_label or N_("Có")))
 
     def display(self, f, value, t):
         # a statement read and accepted, not a claim: "Chế độ mai táng (không thuộc diện): Có" read as one
