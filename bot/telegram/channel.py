@@ -876,10 +876,10 @@ class TelegramChannel:
             box["token"] = prev.ask_token
         box["lang"] = lang
         box["remove"] = bool(prev is not None and prev.reply_keyboard) and not (st and st.contact_keyboard)
-        await rec.put_chat(key, now, **values)
-        if rows:  # processed; the replies kept until sent: a process killed after this commit sends them at start
-            n = await rec.mark_done(rows, now, hold={"list": [reply_to_json(r) for r in replies],
-                                                     "lang": lang, "remove": box["remove"]})
+        # processed; the replies kept until sent: a process killed after this commit sends them at start
+        hold = {"list": [reply_to_json(r) for r in replies], "lang": lang, "remove": box["remove"]} if rows else {}
+        n = await rec.record(key, now, values, rows, hold)
+        if rows:
             if strict and n != len(rows):
                 raise AlreadyProcessed()
             box["held"] = rows[-1]

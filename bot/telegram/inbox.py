@@ -346,6 +346,13 @@ class OrmTurnRecord:
     async def mark_done(self, rows: Sequence[int], now: datetime, *, hold: dict[str, Any]) -> int:
         return await self.inbox.mark_done(rows, now, hold=hold)
 
+    async def record(self, chat_key: str, now: datetime, values: dict[str, Any], rows: Sequence[int],
+                     hold: dict[str, Any]) -> int:
+        """The chat's row updated with ``values``; then, if there are ``rows``, those marked done holding the
+        replies (:meth:`mark_done`, its count; 0 without rows)."""
+        await self.put_chat(chat_key, now, **values)
+        return await self.mark_done(rows, now, hold=hold) if rows else 0
+
 
 class LeanInbox:
     """The statements of the hot path (storing an update, recording a step, marking its replies sent) on the
@@ -412,25 +419,42 @@ class LeanInbox:
     async def conversation_lang(self, user_key: str) -> str | None:
         return await self.tx.conversation_lang(user_key)
 
-    async def put_chat(self, chat_key: str, now: datetime, **values: Any) -> None:
-        """Insert or update the chat's row with ``values`` (lang, reply_keyboard, and the ask's token, kind,
-        choices, nav and selection when a question was asked)."""
+    def _put_chat(self, chat_key: str, now: datetime, values: dict[str, Any]) -> tuple[str, list[Any]]:
         cols = {"lang": "vi", "ask_choices": [], "ask_nav": [], "selection": [], "reply_keyboard": False, **values}
         names = list(cols)
         params = [self.tx.json(v) if n in ("ask_choices", "ask_nav", "selection") else v for n, v in cols.items()]
         sets = ", ".join(f"{n} = excluded.{n}" for n in names if n in values) + ", updated_at = excluded.updated_at"
-        await self.tx.execute(
-            f"INSERT INTO telegram_chats (chat_key, {', '.join(names)}, updated_at) VALUES "
-            f"(?, {', '.join('?' for _ in names)}, ?) ON CONFLICT (chat_key) DO UPDATE SET {sets}",
-            chat_key, *params, self.tx.time(now))
+        return (f"INSERT INTO telegram_chats (chat_key, {', '.join(names)}, updated_at) VALUES "
+                f"(?, {', '.join('?' for _ in names)}, ?) ON CONFLICT (chat_key) DO UPDATE SET {sets}",
+                [chat_key, *params, self.tx.time(now)])
+
+    def _mark_done(self, rows: Sequence[int], now: datetime, hold: dict[str, Any]) -> tuple[str, list[Any]]:
+        if len(rows) != 1:
+            raise NeedsDatabase()
+        return ("UPDATE telegram_updates SET status = 'replying', payload = ?, processed_at = ? "
+                "WHERE id = ? AND status = 'pending'", [self.tx.json({"replies": hold}), self.tx.time(now), rows[0]])
+
+    async def put_chat(self, chat_key: str, now: datetime, **values: Any) -> None:
+        """Insert or update the chat's row with ``values`` (lang, reply_keyboard, and the ask's token, kind,
+        choices, nav and selection when a question was asked)."""
+        sql, params = self._put_chat(chat_key, now, values)
+        await self.tx.execute(sql, *params)
 
     async def mark_done(self, rows: Sequence[int], now: datetime, *, hold: dict[str, Any]) -> int:
         """:meth:`InboxRepo.mark_done` of one row holding the turn's replies."""
-        if len(rows) != 1:
-            raise NeedsDatabase()
-        return await self.tx.execute(
-            "UPDATE telegram_updates SET status = 'replying', payload = ?, processed_at = ? "
-            "WHERE id = ? AND status = 'pending'", self.tx.json({"replies": hold}), self.tx.time(now), rows[0])
+        sql, params = self._mark_done(rows, now, hold)
+        return await self.tx.execute(sql, *params)
+
+    async def record(self, chat_key: str, now: datetime, values: dict[str, Any], rows: Sequence[int],
+                     hold: dict[str, Any]) -> int:
+        """:meth:`OrmTurnRecord.record`. On PostgreSQL both writes are one statement (a data-modifying ``WITH``
+        runs whether or not the statement reads it), one round trip instead of two."""
+        if not rows or self.tx.dialect != "postgresql":
+            await self.put_chat(chat_key, now, **values)
+            return await self.mark_done(rows, now, hold=hold) if rows else 0
+        chat_sql, chat_params = self._put_chat(chat_key, now, values)
+        done_sql, done_params = self._mark_done(rows, now, hold)
+        return await self.tx.execute(f"WITH c AS ({chat_sql}) {done_sql}", *chat_params, *done_params)
 
     async def replies_sent(self, row: int) -> None:
         await self.tx.execute("UPDATE telegram_updates SET status = 'done', payload = '{}' "
