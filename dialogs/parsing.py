@@ -757,6 +757,11 @@ _NONE_COUNT = frozenset({"khong co", "ko co", "k co", "khong co ai", "ko co ai",
                          "khong nguoi nao"})
 
 
+TOO_LARGE = 10 ** 15
+"""No count or amount of money reaches this (a million billion đồng): a number from it up is a typing slip, and
+is refused whatever the field's own ``max`` (a field may have none)."""
+
+
 def parse_number(
     raw: str,
     *,
@@ -783,6 +788,8 @@ def parse_number(
         result: int | float = int(value) if integer else float(value)
     except OverflowError:
         raise Invalid(N_("Số bạn nhập quá lớn. Vui lòng kiểm tra lại.")) from None
+    if abs(value) >= TOO_LARGE:
+        raise Invalid(N_("Số bạn nhập quá lớn. Vui lòng kiểm tra lại."))
     if min is not None and result < min:
         raise Invalid(N_("Vui lòng nhập số từ {min} trở lên."), min=_format_decimal(min))
     if max is not None and result > max:
@@ -823,6 +830,8 @@ def parse_money(
             N_("Số tiền chưa rõ. Vui lòng ghi rõ đơn vị, ví dụ 1,5 triệu hoặc 1.500.000 đồng.")
         )
     amount = int(value)
+    if amount >= TOO_LARGE:
+        raise Invalid(N_("Số tiền quá lớn. Vui lòng kiểm tra lại, ví dụ 1.500.000 hoặc 1,5 triệu."))
     if min is not None and amount < min:
         raise Invalid(N_("Số tiền phải từ {min} đồng trở lên."), min=format_int(min))
     if max is not None and amount > max:

@@ -608,6 +608,9 @@ async def test_average_household_band_edges(chat: Chat):
     await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
     await chat.say("1")
     await chat.expect("household.income_per_person")
+    await chat.say("99999999999999999999999 đồng")  # a slip (the question sets no maximum): asked again
+    assert chat.error and "Số tiền quá lớn" in chat.error.text
+    await chat.expect("household.income_per_person")
     await chat.say("2.250.000")  # the top of the rural band is still in it
     await chat.expect("filer.role")
     await chat.say("quay lại")

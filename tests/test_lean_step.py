@@ -374,3 +374,15 @@ async def test_a_connection_the_server_closed_is_replaced_not_reused(pg_url, tmp
         assert draft is not None and len(draft.answers) >= 3, draft.answers
     finally:
         await rt.close()
+
+
+def test_the_rows_json_takes_what_orjson_refuses():
+    """A step's rows are written with orjson; an integer beyond 64 bits (which orjson refuses) is written by the
+    standard library instead of failing the step, and a ``NaN`` written before orjson is still read."""
+    import math
+
+    from storage.chatstore.base import dump_json, load_json
+
+    assert dump_json({"a": "Bà", 1: [True, None, 1.5]}) == '{"a":"Bà","1":[true,null,1.5]}'
+    assert dump_json({"n": 10 ** 20}) == '{"n":100000000000000000000}'
+    assert math.isnan(load_json('{"x":NaN}')["x"]) and load_json(b'{"a":"B\\u00e0"}') == {"a": "Bà"}

@@ -3,6 +3,7 @@
 written, the same on either database as the ORM writes them."""
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -38,10 +39,25 @@ class ChatRows:
 
 
 def dump_json(value: Any) -> str:
-    """A value as its JSON text, compact and not ASCII-escaped, as the ORM's columns hold it too. orjson writes
-    and reads a step's rows about ten times faster than the standard library (a draft's answers: 13 µs to
-    1 µs, read 10 µs to 3.5 µs); keys that are not strings are written as strings, as ``json.dumps`` does."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    """A value as its JSON text, compact and not ASCII-escaped. orjson writes and reads a step's rows about ten
+    times faster than the standard library (a draft's answers: 13 µs to 1 µs, read 10 µs to 3.5 µs); keys that
+    are not strings are written as strings, as ``json.dumps`` does. What orjson refuses (an integer beyond 64
+    bits) is written by the standard library, exactly."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def load_json(text: str | bytes) -> Any:
+    """:func:`dump_json`'s twin: orjson, or the standard library for what orjson refuses (``NaN``, a number
+    beyond a double). (orjson reads an integer beyond 64 bits as a float; no answer holds one: numbers and
+    amounts are refused from 10^15, dialogs/parsing.py.)"""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+    return value
 
 
 def answers_out(answers: dict[str, Any]) -> str:
@@ -50,18 +66,18 @@ def answers_out(answers: dict[str, Any]) -> str:
 
 
 def answers_in(stored: Any) -> dict[str, Any]:
-    return answers_value(orjson.loads(stored) if isinstance(stored, str) else stored)
+    return answers_value(load_json(stored) if isinstance(stored, str) else stored)
 
 
 def answers_value(value: Any) -> dict[str, Any]:
     """A draft's answers from the column's JSON value, parsed (an encrypted string, or a plain object)."""
     if is_encrypted(value):
-        value = orjson.loads(decrypt_text(value))
+        value = load_json(decrypt_text(value))
     return value if isinstance(value, dict) else {}
 
 
 def json_in(stored: Any) -> Any:
-    return orjson.loads(stored) if isinstance(stored, str | bytes) else stored
+    return load_json(stored) if isinstance(stored, str | bytes) else stored
 
 
 def sqlite_time(at: datetime) -> str:

@@ -9,9 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-import orjson
-
-from .base import ChatRows, ChatStore, ChatTx, NotHere, answers_out, answers_value, dump_json
+from .base import ChatRows, ChatStore, ChatTx, NotHere, answers_out, answers_value, dump_json, load_json
 
 _PG_LOCK = "SELECT data::text, lang, revision FROM conversations WHERE user_key = $1 FOR UPDATE"
 # Read after the lock is held, in a statement of its own: under READ COMMITTED a statement that waited for the
@@ -118,10 +116,10 @@ class PgChatStore(ChatStore):
                 raise NotHere("no conversation row yet")
             data, lang, revision = row
             officer, join, primary, drafts = await conn.fetchrow(_PG_LOAD, user_key)
-            rows = ChatRows(user_key, officer, join, primary, orjson.loads(data), lang, revision)
+            rows = ChatRows(user_key, officer, join, primary, load_json(data), lang, revision)
             rows.drafts = [{"id": i, "procedure": p, "version": v, "answers": answers_value(a),
                             "history": h or [], "revision": r}
-                           for i, p, v, a, h, r in (orjson.loads(drafts) if drafts else ())]
+                           for i, p, v, a, h, r in (load_json(drafts) if drafts else ())]
             tx.set_rows(rows)
             yield tx
 
