@@ -670,8 +670,10 @@ def _tokens_to_number(tokens: Sequence[str], *, allow_currency: bool) -> Fractio
         elif tok in _BIG_MULTIPLIERS:
             m = _BIG_MULTIPLIERS[tok]
             value = group + (pending if pending is not None else 0)
-            if value == 0:
+            if value == 0 and total == 0:
                 value = Fraction(1)  # "triệu rưỡi", "nghìn"
+            elif value == 0 and m <= largest:
+                raise _NotANumber  # "tỷ tỷ", "triệu nghìn": no number for the second multiplier
             if m > largest:
                 total = (total + value) * m  # also "một nghìn tỷ"
                 largest = m

@@ -540,6 +540,8 @@ class TestMoney:
             ("tam trieu", 8_000_000),
             ("1 tỷ 2", 1_200_000_000),
             ("2 tỷ 300 triệu", 2_300_000_000),
+            ("500 nghìn tỷ", 500_000_000_000_000),  # a multiplier of a multiplier: not 500 nghìn + 1 tỷ
+            ("một nghìn tỷ", 1_000_000_000_000),
             ("0", 0),
         ],
     )
@@ -548,7 +550,8 @@ class TestMoney:
 
     def test_errors(self) -> None:
         # (“hơn 2 triệu”, “dưới 2 triệu”: a side of a threshold, not an amount; “khoảng 2 triệu” is one)
-        for raw in ("abc", "1 2", "hơn 2 triệu", "dưới 2 triệu", "1-2 triệu", "đồng 5", "triệu triệu x", "khoảng"):
+        for raw in ("abc", "1 2", "hơn 2 triệu", "dưới 2 triệu", "1-2 triệu", "đồng 5", "triệu triệu x", "khoảng",
+                    "1 tỷ tỷ", "2 triệu nghìn"):
             exc = invalid(parse_money, raw)
             assert exc.message == "Số tiền chưa đúng. Vui lòng nhập số tiền, ví dụ 1.500.000 hoặc 1,5 triệu."
         assert "số âm" in invalid(parse_money, "-500k").message
@@ -556,6 +559,10 @@ class TestMoney:
         assert "chưa rõ" in invalid(parse_money, "1,5").message
         assert "chưa rõ" in invalid(parse_money, "1.5").message
         assert "Vui lòng nhập số tiền" in invalid(parse_money, "").message
+        for raw in ("99999999999999999999999 đồng", "10 triệu tỷ", "1.000.000.000.000.000"):  # from 10^15: a slip
+            assert invalid(parse_money, raw).message.startswith("Số tiền quá lớn.")
+        for raw in ("99999999999999999999999", "1000000000000000", "-1000000000000000"):
+            assert invalid(parse_number, raw).message == "Số bạn nhập quá lớn. Vui lòng kiểm tra lại."
         exc = invalid(parse_money, "500k", min=1_000_000)
         assert exc.render() == "Số tiền phải từ 1.000.000 đồng trở lên."
         exc = invalid(parse_money, "5 tỷ", max=1_000_000_000)
