@@ -74,6 +74,7 @@ from .i18n import ChatLocaleMiddleware, make_i18n
 from .inbox import (
     ChatQueues,
     ChatRepo,
+    ChatState,
     FeedCtx,
     FlushJob,
     InboxRepo,
@@ -853,8 +854,9 @@ class TelegramChannel:
         (storage/chatstore/), whose statements :class:`LeanInbox` writes."""
         now = _utcnow()
         rec = LeanInbox(db) if isinstance(db, ChatTx) else OrmTurnRecord(db, self.runtime.conversation_key)
+        prev: ChatState | None
         if rows and strict:  # the conversation is locked: updates of this chat are applied in update_id order
-            where = await rec.order(self.bot_id, key, rows, wait_sending=wait_sending)
+            where, prev = await rec.order_and_chat(self.bot_id, key, rows, wait_sending=wait_sending)
             if where == "processed":
                 raise AlreadyProcessed()
             if where == "older":
@@ -863,7 +865,8 @@ class TelegramChannel:
                 raise OlderSending()
             if where == "late":
                 raise LateUpdate()
-        prev = await rec.chat(key, lock=strict)
+        else:
+            prev = await rec.chat(key, lock=strict)
         if expect_token is not None and (prev is None or prev.ask_token != expect_token):
             raise StaleButton()
         lang = await rec.conversation_lang(key) or (prev.lang if prev is not None else "vi")

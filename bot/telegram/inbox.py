@@ -331,6 +331,12 @@ class OrmTurnRecord:
                     wait_sending: bool = True) -> str | None:
         return await self.inbox.order(bot_id, chat_key, rows, wait_sending=wait_sending)
 
+    async def order_and_chat(self, bot_id: int, chat_key: str, rows: Sequence[int], *,
+                             wait_sending: bool = True) -> tuple[str | None, ChatState | None]:
+        """:meth:`order`, then :meth:`chat` (locked)."""
+        return (await self.order(bot_id, chat_key, rows, wait_sending=wait_sending),
+                await self.chat(chat_key, lock=True))
+
     async def chat(self, chat_key: str, *, lock: bool = True) -> ChatState | None:
         self._row = row = await self.chats.get(chat_key, lock=lock)
         return ChatState(row.lang or "vi", row.ask_token, bool(row.reply_keyboard)) if row is not None else None
@@ -354,6 +360,31 @@ class OrmTurnRecord:
         return await self.mark_done(rows, now, hold=hold) if rows else 0
 
 
+_ORDER = (  # the three questions of InboxRepo.order about update ``u``, in its order, as one select list
+    "SELECT u.status, "
+    "EXISTS(SELECT 1 FROM telegram_updates o WHERE o.bot_id = u.bot_id AND o.chat_key = u.chat_key "
+    "AND o.id <> u.id AND o.status = 'pending' AND o.update_id < u.update_id), "
+    "EXISTS(SELECT 1 FROM telegram_updates o WHERE o.bot_id = u.bot_id AND o.chat_key = u.chat_key "
+    "AND o.id <> u.id AND o.status = 'replying' AND o.update_id < u.update_id), "
+    "EXISTS(SELECT 1 FROM telegram_updates o WHERE o.bot_id = u.bot_id AND o.chat_key = u.chat_key "
+    "AND o.id <> u.id AND o.status IN ('done', 'replying') AND o.update_id > u.update_id) ")
+
+
+def _order_of(found: Sequence[Any] | None, wait_sending: bool) -> str | None:
+    """:data:`_ORDER`'s answers (status, older pending, older sending, newer done) as :meth:`InboxRepo.order`
+    says them; None for an update that is not there."""
+    if found is None:
+        return None
+    status, older, sending, newer = found
+    if status != "pending":
+        return "processed"
+    if older:
+        return "older"
+    if wait_sending and sending:
+        return "sending"
+    return "late" if newer else None
+
+
 class LeanInbox:
     """The statements of the hot path (storing an update, recording a step, marking its replies sent) on the
     runtime's driver-level store (storage/chatstore/) instead of the ORM: the same rows, the same meaning as
@@ -374,26 +405,26 @@ class LeanInbox:
         """:meth:`InboxRepo.order` for one update (an album's parts take the ORM path)."""
         if len(rows) != 1:
             raise NeedsDatabase()
-        row = rows[0]
-        found = await self.tx.fetch(  # one statement: the three questions of the ORM's twin, in its order
-            "SELECT u.status, "
-            "EXISTS(SELECT 1 FROM telegram_updates o WHERE o.bot_id = u.bot_id AND o.chat_key = u.chat_key "
-            "AND o.id <> u.id AND o.status = 'pending' AND o.update_id < u.update_id), "
-            "EXISTS(SELECT 1 FROM telegram_updates o WHERE o.bot_id = u.bot_id AND o.chat_key = u.chat_key "
-            "AND o.id <> u.id AND o.status = 'replying' AND o.update_id < u.update_id), "
-            "EXISTS(SELECT 1 FROM telegram_updates o WHERE o.bot_id = u.bot_id AND o.chat_key = u.chat_key "
-            "AND o.id <> u.id AND o.status IN ('done', 'replying') AND o.update_id > u.update_id) "
-            "FROM telegram_updates u WHERE u.id = ?", row)
-        if not found:
-            return None
-        status, older, sending, newer = found[0]
-        if status != "pending":
-            return "processed"
-        if older:
-            return "older"
-        if wait_sending and sending:
-            return "sending"
-        return "late" if newer else None
+        found = await self.tx.fetch(_ORDER + "FROM telegram_updates u WHERE u.id = ?", rows[0])
+        return _order_of(found[0] if found else None, wait_sending)
+
+    async def order_and_chat(self, bot_id: int, chat_key: str, rows: Sequence[int], *,
+                             wait_sending: bool = True) -> tuple[str | None, ChatState | None]:
+        """:meth:`order`, then :meth:`chat` (locked): on PostgreSQL one statement, one round trip. Its order
+        questions may see the inbox as it was before the statement waited for the chat's row lock (held by a
+        notification's buttons being recorded, never by another step of this chat: the conversation's row
+        lock keeps those apart); an update that has since left ``pending`` or ``replying`` then only makes this
+        step wait and run again, as an out-of-order one does."""
+        if self.tx.dialect != "postgresql" or len(rows) != 1:
+            return (await self.order(bot_id, chat_key, rows, wait_sending=wait_sending),
+                    await self.chat(chat_key, lock=True))
+        found = (await self.tx.fetch(
+            "WITH ch AS (SELECT lang, ask_token, reply_keyboard FROM telegram_chats WHERE chat_key = ? FOR UPDATE) "
+            + _ORDER + ", EXISTS(SELECT 1 FROM ch), (SELECT lang FROM ch), (SELECT ask_token FROM ch), "
+            "(SELECT reply_keyboard FROM ch) FROM (SELECT 1) one LEFT JOIN telegram_updates u ON u.id = ?",
+            chat_key, rows[0]))[0]
+        where = _order_of(found[:4] if found[0] is not None else None, wait_sending)
+        return where, (ChatState(found[5] or "vi", found[6], bool(found[7])) if found[4] else None)
 
     async def chat(self, chat_key: str, *, lock: bool = True) -> ChatState | None:
         lock_sql = " FOR UPDATE" if self.tx.dialect == "postgresql" else ""  # (SQLite: the step holds the lock)
