@@ -411,10 +411,10 @@ class LeanInbox:
     async def order_and_chat(self, bot_id: int, chat_key: str, rows: Sequence[int], *,
                              wait_sending: bool = True) -> tuple[str | None, ChatState | None]:
         """:meth:`order`, then :meth:`chat` (locked): on PostgreSQL one statement, one round trip. Its order
-        questions may see the inbox as it was before the statement waited for the chat's row lock (held by a
-        notification's buttons being recorded, never by another step of this chat: the conversation's row
-        lock keeps those apart); an update that has since left ``pending`` or ``replying`` then only makes this
-        step wait and run again, as an out-of-order one does."""
+        questions may see the inbox as it was before the statement waited for the chat's row lock (held while
+        a multi-choice toggle is recorded, never by another step of this chat: the conversation's row lock keeps
+        those apart); an update that has since left ``pending`` or ``replying`` then only makes this step wait
+        and run again, as an out-of-order one does."""
         if self.tx.dialect != "postgresql" or len(rows) != 1:
             return (await self.order(bot_id, chat_key, rows, wait_sending=wait_sending),
                     await self.chat(chat_key, lock=True))
