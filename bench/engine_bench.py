@@ -333,7 +333,7 @@ class FormCopyJob:
         except ImportError:
             return
         self.sender = MemorySender("bench")
-        self.notifier = Notifier(rt.sm, [self.sender], kinds=[formcopy.KIND], writer=rt.exclusive)
+        self.notifier = Notifier(rt.sm, [self.sender], kinds=[formcopy.KIND], write=rt.orm_write)
         prepare = formcopy.attach(self.notifier, rt)
 
         async def timed(payload: dict[str, Any]) -> dict[str, Any]:

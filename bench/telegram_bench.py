@@ -254,7 +254,7 @@ class OurBot:
         self.runner, port = await serve(self.channel.webhook_app())  # start-up: command menu, inbox recovery
         self.poster = Poster(f"http://127.0.0.1:{port}{self.channel.config.webhook_path}")
         # the outbox notifier, as `dvcbot telegram` runs it: receipts and the form copies (follow-up documents)
-        self.notifier = Notifier(self.channel.runtime.sm, [], now=lambda: NOW, writer=self.channel.runtime.exclusive)
+        self.notifier = Notifier(self.channel.runtime.sm, [], now=lambda: NOW, write=self.channel.runtime.orm_write)
         self.channel.attach_notifier(self.notifier)
         self.stop_notifier = asyncio.Event()
         self.notifier_task = asyncio.create_task(self.notifier.run(stop=self.stop_notifier, idle=0.05))

@@ -408,7 +408,7 @@ async def _notify(args: argparse.Namespace) -> int:
                   "ra màn hình và đánh dấu là đã gửi. Thêm --print nếu thật sự muốn vậy.", file=sys.stderr)
             return 2
         notifier = Notifier(rt.sm, [ConsoleSender(ch, image_dir=rt.var_dir / "outbox", locate=rt.attachments.locate)
-                                    for ch in channels], now=rt.now, lease=args.lease, writer=rt.exclusive)
+                                    for ch in channels], now=rt.now, lease=args.lease, write=rt.orm_write)
         formcopy.attach(notifier, rt)  # form copies: rendered, then printed with their path
         jobs = standard_jobs(rt.sm, calendar=rt.calendar, catalog=rt.catalog, now=rt.now,
                              attachments=rt.attachments,

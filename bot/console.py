@@ -150,7 +150,7 @@ async def run_console(runtime: Runtime, user: str, *, jsonl: bool = False, stdin
         stdout.flush()
 
     followups = Notifier(runtime.sm, [FollowUps(emit)], chats=[key], kinds=[formcopy.KIND, slipcopy.KIND],
-                         now=runtime.now, writer=runtime.exclusive)
+                         now=runtime.now, write=runtime.orm_write)
     formcopy.attach(followups, runtime)
     emit(await runtime.start(key, tx_hook=remember_lang))
     async for line in _lines(stdin):

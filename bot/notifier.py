@@ -326,11 +326,12 @@ class Notifier:
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, rng: Callable[[], float] = random.random,
                  preparers: dict[str, Preparer] | None = None, chats: Iterable[str] | None = None,
                  kinds: Iterable[str] | None = None,
-                 writer: Callable[[], contextlib.AbstractAsyncContextManager[Any]] | None = None):
+                 write: Callable[[], contextlib.AbstractAsyncContextManager[AsyncSession]] | None = None):
         self.sm = sm
-        # held around each write transaction: the runtime's FIFO writer on SQLite (Runtime.exclusive), so a round
-        # queues with the chats' steps of this process instead of polling for the file's lock
-        self.writer = writer or contextlib.nullcontext
+        # each write transaction's session: the runtime's (Runtime.orm_write), so that on SQLite a round runs
+        # inline on the FIFO writer's own connection, queued with the chats' steps of this process, instead of
+        # polling for the file's lock and hopping to aiosqlite's thread while it holds it
+        self.write = write
         self.preparers: dict[str, Preparer] = dict(preparers or {})
         self.chats = list(chats) if chats is not None else None  # only these chats' rows (the console's own)
         self.kinds = list(kinds) if kinds is not None else None  # only rows of these kinds
@@ -350,8 +351,12 @@ class Notifier:
 
     @contextlib.asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncSession]:
-        async with self.writer(), self.sm() as db, db.begin():
-            yield db
+        if self.write is not None:
+            async with self.write() as db:
+                yield db
+        else:
+            async with self.sm() as db, db.begin():
+                yield db
 
     def backoff(self, attempts: int) -> float:
         """Seconds before the next try after ``attempts`` failed ones: capped exponential, jittered."""

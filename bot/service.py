@@ -281,18 +281,20 @@ class Runtime:
         return self.chats.exclusive() if self.chats is not None else contextlib.nullcontext()
 
     @contextlib.asynccontextmanager
-    async def _orm_write(self) -> AsyncIterator[Any]:
-        """A turn's ORM transaction: on SQLite on the lean writer's own connection, inline, FIFO with the lean
-        steps (storage/inline.py); elsewhere a session of the pool."""
+    async def orm_write(self, *, queued: bool = True) -> AsyncIterator[Any]:
+        """An ORM write transaction of this process beside the chats' steps (a turn on the ORM path, the
+        notifier's rounds): on SQLite on the lean writer's own connection, inline, FIFO with the lean steps
+        (storage/inline.py: no thread hop while it holds the writer); elsewhere a session of the pool, inside
+        :meth:`exclusive` if ``queued``."""
         if self.chats is not None and self.chats.single_writer and self.chats.inline_orm:
             async with self.chats.orm_write() as db:
                 yield db
         else:
-            async with self.sm() as db, db.begin():
+            async with self.exclusive() if queued else contextlib.nullcontext(), self.sm() as db, db.begin():
                 yield db
 
     async def _run_once(self, user_key: str, msg: Incoming, start: bool, tx_hook: TxHook | None) -> list[Reply]:
-        async with self._orm_write() as db:
+        async with self.orm_write(queued=False) as db:
             turn = Turn(orm=db, user_key=user_key, message=msg, now=self.now(), runtime=self, start=start)
             replies = await self.pipeline.run(turn)
             if tx_hook is not None:

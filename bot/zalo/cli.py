@@ -86,7 +86,7 @@ async def _main(args) -> int:
         channel = ZaloChannel(rt, config)
         notifier_task = jobs = None
         if not args.no_notifier:
-            notifier = Notifier(rt.sm, [], writer=rt.exclusive)
+            notifier = Notifier(rt.sm, [], write=rt.orm_write)
             channel.attach_notifier(notifier)
             jobs = standard_jobs(rt.sm, calendar=rt.calendar, catalog=rt.catalog, now=rt.now,
                                  attachments=rt.attachments)
