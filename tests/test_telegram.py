@@ -509,7 +509,7 @@ async def _submit(rt: Runtime, chat: int) -> str:
 
 
 def _notifier(rt: Runtime, channel: TelegramChannel) -> Notifier:
-    n = Notifier(rt.sm, [], now=lambda: rt.now() + timedelta(minutes=1))
+    n = Notifier(rt.sm, [], now=lambda: rt.now() + timedelta(minutes=1), write=rt.orm_write)  # as `dvcbot telegram`
     channel.attach_notifier(n)
     return n
 
@@ -543,12 +543,12 @@ async def test_a_long_notification_cut_by_a_429_or_a_network_error_resumes_where
     assert s.retried == 1 and s.delivered == 0
     assert [m.text.split(":")[0] for m in fake.sent(CITIZEN)] == ["Phần 1"]
     fake.fail("sendMessage", 1, status=502, description="Bad Gateway", after=1)
-    later = Notifier(runtime.sm, [], now=lambda: runtime.now() + timedelta(minutes=10))
+    later = Notifier(runtime.sm, [], now=lambda: runtime.now() + timedelta(minutes=10), write=runtime.orm_write)
     tg.channel.attach_notifier(later)
     s = await later.drain()
     assert s.retried == 1 and s.delivered == 0
     assert [m.text.split(":")[0] for m in fake.sent(CITIZEN)] == ["Phần 1", "Phần 2"]
-    last = Notifier(runtime.sm, [], now=lambda: runtime.now() + timedelta(hours=2))
+    last = Notifier(runtime.sm, [], now=lambda: runtime.now() + timedelta(hours=2), write=runtime.orm_write)
     tg.channel.attach_notifier(last)
     s = await last.drain()
     assert s.delivered == 1
