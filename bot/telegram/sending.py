@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 import random
 import secrets
@@ -40,6 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+import orjson
 from aiogram import Bot
 from aiogram import methods as bot_api
 from aiogram.client.default import Default
@@ -117,7 +117,7 @@ class JsonSession(AiohttpSession):
 
 def _succeeded(raw: str) -> bool:
     try:
-        return json.loads(raw).get("ok") is True
+        return orjson.loads(raw).get("ok") is True  # (orjson, as the webhook reads an update: on every reply)
     except (ValueError, AttributeError):
         return False
 
