@@ -54,6 +54,18 @@ async def test_numbers_pick_from_the_short_list_offered(chat: Chat):
     assert chat.ask.procedure == first
 
 
+async def test_words_not_understood_at_the_short_list_show_it_again(chat: Chat):
+    """A wrong answer at the short list brings the same list back: a “1” typed next picks its first item, not
+    the full menu's (birth registration)."""
+    await chat.say("ho tro mai tang")
+    offered = [c.value for c in chat.ask.choices]
+    await chat.say("abc")
+    assert chat.error and [c.value for c in chat.ask.choices] == offered
+    await chat.say("1")
+    await chat.expect("filer.role")
+    assert chat.ask.procedure == offered[0] == FUNERAL
+
+
 async def test_info_questions_at_any_step_keep_the_place(chat: Chat):
     await chat.press(FUNERAL)
     await chat.say("1")

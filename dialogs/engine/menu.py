@@ -101,6 +101,8 @@ class Menu(EngineParts):
             else:
                 out.replies.append(Message(_("Chưa rõ bạn cần thủ tục nào. Vui lòng chọn số thứ tự trong danh sách."),
                                            error=True))
+            if offered:  # the short list again, with the same numbers: a number typed next still means its item
+                return self.offer_candidates(session, offered, out)
             return self.menu_ask(session, out)
         return self.begin(session, value, out)
 
