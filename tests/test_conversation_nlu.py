@@ -128,6 +128,33 @@ async def test_name_without_diacritics_is_confirmed(chat: Chat):
     assert answers["deceased.birth_date"] == "1950-03-05"
 
 
+async def test_a_name_of_one_word_is_asked_in_full_or_kept(chat: Chat):
+    """“co” typed by habit at a full-name question is not taken as the name: the full name is asked for, and
+    a name of one word can still be kept (typed again, or with the button)."""
+    await chat.press(FUNERAL)
+    await chat.say("1")
+    await chat.press("yes")  # consent: the cause of death is health data
+    await chat.say("1")
+    await chat.say("co")
+    await chat.expect("deceased.full_name")
+    assert "một chữ" in chat.text() and [c.value for c in chat.ask.choices] == ["typed"]
+    assert "deceased.full_name" not in await chat.answers()
+    await chat.say("nguyen van an")  # the name in full: its spelling is proposed as usual
+    await chat.say("đúng")
+    await chat.expect("deceased.birth_date")
+    assert (await chat.answers())["deceased.full_name"] == "NGUYỄN VĂN AN"
+    await chat.say("quay lại")
+    await chat.say("Hà")
+    await chat.say("hà")  # the same word again: it is the name
+    await chat.expect("deceased.birth_date")
+    assert (await chat.answers())["deceased.full_name"] == "HÀ"
+    await chat.say("quay lại")
+    await chat.say("Nhung")
+    await chat.say("1")  # the option's number
+    await chat.expect("deceased.birth_date")
+    assert (await chat.answers())["deceased.full_name"] == "NHUNG"
+
+
 async def test_language_switch(chat: Chat):
     await chat.say("/language")
     await chat.expect("procedure")

@@ -11,6 +11,7 @@ from ..kinds import parse_value
 from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, Ask, ChoiceOut, Incoming, Message
 from ..pending import NameConfirm, Revisit
 from ..protocol import Outcome
+from ..textnorm import fold
 from .commands import is_no, is_yes, plausible_name
 from .parts import EngineParts
 from .session import Session
@@ -20,7 +21,13 @@ class Names(EngineParts):
     """The ``NameConfirm`` sub-dialog."""
 
     def propose_name(self, session: Session, slot: Slot, raw: str, value: Any, out: Outcome) -> bool:
-        """A name typed without diacritics: propose the usual spelling (True: asked)."""
+        """A name typed without diacritics: propose the usual spelling; a name of one word: ask for the full name,
+        or to keep it (True: asked)."""
+        if isinstance(value, str) and len(value.split()) == 1:
+            session.pending = NameConfirm(path=slot.path, typed=value, short=True)
+            out.accepted = True
+            self.name_confirm_ask(session, out)
+            return True
         proposal = nlu.restore_diacritics_name(raw)
         spellings = [proposal] if proposal else nlu.name_candidates(raw)
         if not spellings and not (raw.isascii() and len(raw.split()) >= 2 and any(c.isalpha() for c in raw)):
@@ -58,6 +65,14 @@ class Names(EngineParts):
         if slot is None:
             session.pending = None
             return self.prompt(session, out)
+        keep = _("Giữ như tôi gõ: {name}", name=pending.typed)
+        if pending.short and text and command is None and msg.choice is None \
+                and parsing.match_choice(text, [("typed", keep)]) is None:
+            if fold(text) == fold(pending.typed):  # the same word again: it is the name
+                session.pending = None
+                return self.accept(session, slot, pending.typed, out)
+            session.pending = Revisit(path=pending.path)  # the name again, in full: read as the answer
+            return self.on_collect(session, msg, text, None, out)
         options = [*pending.options(), ("typed", pending.typed)]
         if pending.place:  # “Đúng” (or the spellings) / “Giữ như đã gõ”
             options = [*(pending.options() if pending.others else [("proposal", _("Đúng"))]),
@@ -133,7 +148,10 @@ class Names(EngineParts):
             out.replies.append(Ask(text=text, procedure=session.procedure, field=p.path, kind="choice",
                                    choices=tuple(choices), nav=(NAV_BACK, NAV_HELP, NAV_CANCEL)))
             return
-        if not p.proposal:
+        if p.short:
+            text = _("Họ và tên chỉ có một chữ: “{name}”. Vui lòng gõ đầy đủ họ và tên (ví dụ: Nguyễn Văn An). "
+                     "Nếu đúng là như vậy, chọn “Giữ như tôi gõ”.", name=p.typed)
+        elif not p.proposal:
             text = _("Bạn gõ tên “{name}” không dấu. Để ghi đúng trên giấy tờ, vui lòng gõ lại họ tên có dấu "
                      "(ví dụ: Vũ Thị Nông), hoặc chọn “Giữ như tôi gõ”.", name=p.typed)
         elif p.others:
