@@ -220,14 +220,16 @@ def _expand(tokens: list[str]) -> list[str]:
             out.append("anh" if nxt and nxt not in ("a", "oi", "nhe", "nha") else "a")  # "a" = anh, or "ạ"
         elif tok == "kt":
             out.append("khuyet tat" if prev in _KT_AFTER else "kt")
-        elif tok == "nha" and i == n - 1 and i > 0 and prev in _PARTICLE_BEFORE_NHA:
-            out.append("nhe")  # sentence-final particle, not "nhà"
+        elif tok == "nha" and i == n - 1 and i > 0 and prev in _PARTICLE_BEFORE_NHA \
+                and not (prev == "lam" and i > 1 and tokens[i - 2] in _ASK_BEFORE_LAM_NHA):
+            out.append("nhe")  # sentence-final particle ("cảm ơn lắm nha"), not "nhà" ("hỗ trợ làm nhà")
         else:
             exp = _ABBREV.get(tok)
             out.extend(exp.split() if exp else [tok])
     return out
 
 
+_ASK_BEFORE_LAM_NHA = frozenset({"tro", "xin", "muon", "can", "de", "giup", "dang", "chua", "tien"})
 _PARTICLE_BEFORE_NHA = frozenset(
     {"nhieu", "on", "em", "anh", "chi", "ban", "ok", "roi", "di", "luon", "nhe", "a", "nghe", "khong", "vay", "co",
      "duoc", "u", "da", "vang", "nhen", "lam", "qua", "ngon", "sau", "nhau", "tiep", "nua"}
