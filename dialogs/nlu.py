@@ -218,6 +218,8 @@ def _expand(tokens: list[str]) -> list[str]:
             out.append("duoc" if nxt in _DK_AS_DUOC_BEFORE or prev in ("khong", "ko", "k", "co") else "dang ky")
         elif tok == "a":
             out.append("anh" if nxt and nxt not in ("a", "oi", "nhe", "nha") else "a")  # "a" = anh, or "ạ"
+        elif tok == "de" and prev in ("moi", "vua"):
+            out.append("sinh")  # “mới đẻ”, “vừa đẻ” typed without diacritics (“đẻ” is normalised to “sinh”)
         elif tok == "kt":
             out.append("khuyet tat" if prev in _KT_AFTER else "kt")
         elif tok == "nha" and i == n - 1 and i > 0 and prev in _PARTICLE_BEFORE_NHA \
