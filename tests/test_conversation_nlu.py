@@ -6,6 +6,15 @@ from tests.conftest import Chat
 FUNERAL = "ho-tro-chi-phi-mai-tang"
 
 
+async def at_the_deceaseds_name(chat: Chat) -> None:
+    """The funeral support, filed for oneself, up to the deceased's name."""
+    await chat.press(FUNERAL)
+    await chat.say("1")
+    await chat.press("yes")  # consent: the cause of death is health data
+    await chat.say("1")
+    await chat.expect("deceased.full_name")
+
+
 async def test_free_text_lands_on_the_procedure(chat: Chat):
     await chat.say("xin tro cap mai tang cho ba noi bi lu cuon")
     await chat.expect("filer.role")
@@ -67,10 +76,7 @@ async def test_words_not_understood_at_the_short_list_show_it_again(chat: Chat):
 
 
 async def test_info_questions_at_any_step_keep_the_place(chat: Chat):
-    await chat.press(FUNERAL)
-    await chat.say("1")
-    await chat.press("yes")  # consent: the cause of death is health data
-    await chat.say("1")
+    await at_the_deceaseds_name(chat)
     await chat.expect("deceased.full_name")
     await chat.say("can giay to gi?")
     await chat.expect("deceased.full_name")
@@ -84,10 +90,7 @@ async def test_info_questions_at_any_step_keep_the_place(chat: Chat):
 
 
 async def test_name_without_diacritics_is_confirmed(chat: Chat):
-    await chat.press(FUNERAL)
-    await chat.say("1")
-    await chat.press("yes")  # consent: the cause of death is health data
-    await chat.say("1")
+    await at_the_deceaseds_name(chat)
     await chat.say("nguyen van an")
     await chat.expect("deceased.full_name")
     labels = [c.label for c in chat.ask.choices]
@@ -131,10 +134,7 @@ async def test_name_without_diacritics_is_confirmed(chat: Chat):
 async def test_a_name_of_one_word_is_asked_in_full_or_kept(chat: Chat):
     """“co” typed by habit at a full-name question is not taken as the name: the full name is asked for, and
     a name of one word can still be kept (typed again, or with the button)."""
-    await chat.press(FUNERAL)
-    await chat.say("1")
-    await chat.press("yes")  # consent: the cause of death is health data
-    await chat.say("1")
+    await at_the_deceaseds_name(chat)
     await chat.say("co")
     await chat.expect("deceased.full_name")
     assert "một chữ" in chat.text() and [c.value for c in chat.ask.choices] == ["typed"]
