@@ -65,9 +65,8 @@ class Names(EngineParts):
         if slot is None:
             session.pending = None
             return self.prompt(session, out)
-        keep = _("Giữ như tôi gõ: {name}", name=pending.typed)
         if pending.short and text and command is None and msg.choice is None \
-                and parsing.match_choice(text, [("typed", keep)]) is None:
+                and parsing.match_choice(text, [("typed", _("Giữ như tôi gõ: {name}", name=pending.typed))]) is None:
             if fold(text) == fold(pending.typed):  # the same word again: it is the name
                 session.pending = None
                 return self.accept(session, slot, pending.typed, out)
