@@ -324,6 +324,11 @@ def _content(tokens: list[str]) -> list[str]:
     for i, t in enumerate(tokens):
         prev = tokens[i - 1] if i else ""
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if (t, nxt) in _FUSED:
+            out.append(_FUSED[t, nxt])
+            continue
+        if (prev, t) in _FUSED:
+            continue  # (taken with the word before it)
         if t in _STOPWORDS and ((prev, t) in _KEEP_IN or (t, nxt) in _KEEP_IN):
             out.append(t)
             continue
@@ -339,6 +344,11 @@ def _content(tokens: list[str]) -> list[str]:
             continue  # "bão số 3", "mẫu số 04": a numbering, not "sổ"/"sở"
         out.append(t)
     return out
+
+
+# Two words read as one term: folded, a word of them alone means something else ("tiền mặt", cash, is not
+# "mất", died; "không dùng" is not "dừng", stop)
+_FUSED = {("tien", "mat"): "tien_mat", ("khong", "dung"): "khong_dung"}
 
 
 def _pairs(content: list[str]) -> set[tuple[str, str]]:
