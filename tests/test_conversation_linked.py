@@ -228,6 +228,28 @@ async def test_birth_all_three_parts(chat: Chat, runtime: Runtime):
     assert "• Cấp thẻ BHYT cho trẻ dưới 6 tuổi: Cơ quan Bảo hiểm xã hội" in receipt
 
 
+async def test_a_newborns_birth_date_shows_its_own_example_not_an_old_date(chat: Chat):
+    """The date hint's example is the field's own where the procedure gives one: a newborn's birth date is not
+    shown “05/03/1960”. A grown person's birth date keeps the kind's example."""
+    await chat.press(BIRTH)
+    await chat.say("1")
+    await chat.say("không")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.expect("child.birth_date")
+    assert "Nhập ngày/tháng/năm." in chat.ask.text and "Ví dụ: 20/11/2026" in chat.ask.text
+    assert "1960" not in chat.ask.text
+    await chat.say("15/11/2026")
+    await chat.say("1")
+    if chat.field == "residence.collective":
+        await chat.say("không")
+    await chat.expect("requester.relation")
+    await chat.say("Mẹ")
+    await chat.say("Trần Thị Hoa")
+    await chat.expect("requester.birth_date")
+    assert "ví dụ 05/03/1960" in chat.ask.text
+
+
 async def test_birth_and_insurance_only_without_certificate_takes_five_days(chat: Chat, runtime: Runtime):
     await birth_start(chat, parts="Khai sinh và cấp thẻ BHYT")
     await birth_people(chat, father_same=False, married=False, requester="Bà")

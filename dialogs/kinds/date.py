@@ -13,6 +13,11 @@ class Date(Kind):
     hint = N_("Nhập ngày/tháng/năm, ví dụ 05/03/1960.")
     more_help = N_("Ghi đủ ngày, tháng, năm như trên giấy tờ (căn cước, giấy khai sinh, sổ hộ khẩu cũ).")
 
+    def hint_for(self, f):
+        """The format; its example is the field's own where the procedure gives one (a newborn's birth, a death,
+        a storm: not a date of 1960)."""
+        return N_("Nhập ngày/tháng/năm.") if f.example else self.hint
+
     def parse(self, f, raw, *, today, lookup):
         not_after = today if f.past_only else None
         not_before = today if f.future_only else f.not_before
