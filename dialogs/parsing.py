@@ -184,7 +184,8 @@ def _is_mark(ch: str) -> bool:
 # Dates
 # --------------------------------------------------------------------------
 
-_DATE_FORMAT_MSG = N_("Ngày chưa đúng. Vui lòng nhập theo dạng ngày/tháng/năm, ví dụ 05/03/1960.")
+DATE_FORMAT_MSG = N_("Ngày chưa đúng. Vui lòng nhập theo dạng ngày/tháng/năm, ví dụ 05/03/1960.")
+YEAR_DIGITS_MSG = N_("Năm chưa đúng. Vui lòng nhập năm đủ 4 chữ số, ví dụ 05/03/1960.")
 
 _RELATIVE_DAYS: dict[str, int] = {
     "hom nay": 0,
@@ -238,7 +239,7 @@ def parse_date(
     text = fold(raw or "")
     text = re.sub(r"[^\w/.\-\s]", " ", text).strip(" .")
     if not text:
-        raise Invalid(_DATE_FORMAT_MSG)
+        raise Invalid(DATE_FORMAT_MSG)
     text = _MONTH_WORD_RE.sub(lambda m: f"{m.group(1)} {_MONTH_WORDS[m.group(2)]}", text)
     if text in _RELATIVE_DAYS:
         result = today - timedelta(days=_RELATIVE_DAYS[text])
@@ -247,11 +248,11 @@ def parse_date(
     if ago:  # "3 ngày trước", "cách đây 2 hôm", "5 ngay truoc"
         n = int(ago.group(1))
         if n > 366:
-            raise Invalid(_DATE_FORMAT_MSG)
+            raise Invalid(DATE_FORMAT_MSG)
         return _check_date_bounds(today - timedelta(days=n), today=today, not_before=not_before, not_after=not_after)
 
     if not text.isascii():
-        raise Invalid(_DATE_FORMAT_MSG)
+        raise Invalid(DATE_FORMAT_MSG)
     iso = re.fullmatch(r"(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})", text)
     if iso:
         year, month, day = (int(g) for g in iso.groups())
@@ -266,9 +267,9 @@ def parse_date(
         raise Invalid(N_("Bạn mới nhập năm {year}. Vui lòng nhập đủ ngày/tháng/năm như trên giấy tờ, "
                          "ví dụ 05/03/{year}."), year=parts[0])
     if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
-        raise Invalid(_DATE_FORMAT_MSG)
+        raise Invalid(DATE_FORMAT_MSG)
     if len(parts[0]) > 2 or len(parts[1]) > 2:
-        raise Invalid(_DATE_FORMAT_MSG)
+        raise Invalid(DATE_FORMAT_MSG)
     day, month = int(parts[0]), int(parts[1])
     _check_day_month(day, month)
 
@@ -302,7 +303,7 @@ def parse_date(
         elif len(ytext) == 4:
             year = int(ytext)
         else:
-            raise Invalid(N_("Năm chưa đúng. Vui lòng nhập năm đủ 4 chữ số, ví dụ 05/03/1960."))
+            raise Invalid(YEAR_DIGITS_MSG)
     result = _make_date(day, month, year)
     return _check_date_bounds(result, today=today, not_before=not_before, not_after=not_after)
 

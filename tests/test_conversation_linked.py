@@ -239,6 +239,9 @@ async def test_a_newborns_birth_date_shows_its_own_example_not_an_old_date(chat:
     await chat.expect("child.birth_date")
     assert "Nhập ngày/tháng/năm." in chat.ask.text and "Ví dụ: 20/11/2026" in chat.ask.text
     assert "1960" not in chat.ask.text
+    await chat.say("ngay mai kia")  # a date it cannot read: the format, with the same example
+    assert chat.error and "ví dụ 20/11/2026" in chat.text() and "1960" not in chat.text()
+    await chat.expect("child.birth_date")
     await chat.say("15/11/2026")
     await chat.say("1")
     if chat.field == "residence.collective":
