@@ -184,8 +184,9 @@ def _is_mark(ch: str) -> bool:
 # Dates
 # --------------------------------------------------------------------------
 
-DATE_FORMAT_MSG = N_("Ngày chưa đúng. Vui lòng nhập theo dạng ngày/tháng/năm, ví dụ 05/03/1960.")
-YEAR_DIGITS_MSG = N_("Năm chưa đúng. Vui lòng nhập năm đủ 4 chữ số, ví dụ 05/03/1960.")
+DATE_EXAMPLE = "05/03/1960"  # the example of a date's format, unless a field gives its own (an adult's birth)
+_DATE_FORMAT_MSG = N_("Ngày chưa đúng. Vui lòng nhập theo dạng ngày/tháng/năm, ví dụ {example}.")
+_YEAR_DIGITS_MSG = N_("Năm chưa đúng. Vui lòng nhập năm đủ 4 chữ số, ví dụ {example}.")
 
 _RELATIVE_DAYS: dict[str, int] = {
     "hom nay": 0,
@@ -223,6 +224,7 @@ def parse_date(
     not_before: date | None = None,
     not_after: date | None = None,
     prefer_past: bool = True,
+    example: str = DATE_EXAMPLE,
 ) -> date:
     """Accept a day/month/year date in the many ways people write it.
 
@@ -239,7 +241,7 @@ def parse_date(
     text = fold(raw or "")
     text = re.sub(r"[^\w/.\-\s]", " ", text).strip(" .")
     if not text:
-        raise Invalid(DATE_FORMAT_MSG)
+        raise Invalid(_DATE_FORMAT_MSG, example=example)
     text = _MONTH_WORD_RE.sub(lambda m: f"{m.group(1)} {_MONTH_WORDS[m.group(2)]}", text)
     if text in _RELATIVE_DAYS:
         result = today - timedelta(days=_RELATIVE_DAYS[text])
@@ -248,11 +250,11 @@ def parse_date(
     if ago:  # "3 ngày trước", "cách đây 2 hôm", "5 ngay truoc"
         n = int(ago.group(1))
         if n > 366:
-            raise Invalid(DATE_FORMAT_MSG)
+            raise Invalid(_DATE_FORMAT_MSG, example=example)
         return _check_date_bounds(today - timedelta(days=n), today=today, not_before=not_before, not_after=not_after)
 
     if not text.isascii():
-        raise Invalid(DATE_FORMAT_MSG)
+        raise Invalid(_DATE_FORMAT_MSG, example=example)
     iso = re.fullmatch(r"(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})", text)
     if iso:
         year, month, day = (int(g) for g in iso.groups())
@@ -267,9 +269,9 @@ def parse_date(
         raise Invalid(N_("Bạn mới nhập năm {year}. Vui lòng nhập đủ ngày/tháng/năm như trên giấy tờ, "
                          "ví dụ 05/03/{year}."), year=parts[0])
     if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
-        raise Invalid(DATE_FORMAT_MSG)
+        raise Invalid(_DATE_FORMAT_MSG, example=example)
     if len(parts[0]) > 2 or len(parts[1]) > 2:
-        raise Invalid(DATE_FORMAT_MSG)
+        raise Invalid(_DATE_FORMAT_MSG, example=example)
     day, month = int(parts[0]), int(parts[1])
     _check_day_month(day, month)
 
@@ -303,7 +305,7 @@ def parse_date(
         elif len(ytext) == 4:
             year = int(ytext)
         else:
-            raise Invalid(YEAR_DIGITS_MSG)
+            raise Invalid(_YEAR_DIGITS_MSG, example=example)
     result = _make_date(day, month, year)
     return _check_date_bounds(result, today=today, not_before=not_before, not_after=not_after)
 

@@ -249,7 +249,7 @@ class TestDate:
     @pytest.mark.parametrize("raw", ["abc", "", "12", "12/3/2024/5", "123/3/2024", "ngày mai", "1/2/3/4"])
     def test_unreadable(self, raw: str) -> None:
         exc = invalid(parse_date, raw, today=TODAY)
-        assert exc.message == "Ngày chưa đúng. Vui lòng nhập theo dạng ngày/tháng/năm, ví dụ 05/03/1960."
+        assert exc.render() == "Ngày chưa đúng. Vui lòng nhập theo dạng ngày/tháng/năm, ví dụ 05/03/1960."
 
     def test_impossible_dates(self) -> None:
         exc = invalid(parse_date, "31/02/2024", today=TODAY)

@@ -66,7 +66,7 @@ class Names(EngineParts):
             session.pending = None
             return self.prompt(session, out)
         if pending.short and text and command is None and msg.choice is None \
-                and parsing.match_choice(text, [("typed", _("Giữ như tôi gõ: {name}", name=pending.typed))]) is None:
+                and parsing.match_choice(text, [("typed", _keep_label(_, pending.typed))]) is None:
             if fold(text) == fold(pending.typed):  # the same word again: it is the name
                 session.pending = None
                 return self.accept(session, slot, pending.typed, out)
@@ -158,6 +158,11 @@ class Names(EngineParts):
         else:
             text = _("Tên có dấu có phải là “{name}” không?", name=p.proposal)
         choices = [ChoiceOut(v, spelled) for v, spelled in p.options()]
-        choices.append(ChoiceOut("typed", _("Giữ như tôi gõ: {name}", name=p.typed)))
+        choices.append(ChoiceOut("typed", _keep_label(_, p.typed)))
         out.replies.append(Ask(text=text, procedure=session.procedure, field=p.path, kind="choice",
                                choices=tuple(choices), nav=(NAV_BACK, NAV_HELP, NAV_CANCEL)))
+
+
+def _keep_label(_: Any, typed: str) -> str:
+    """The choice that keeps a name as typed (shown, and matched when typed back)."""
+    return _("Giữ như tôi gõ: {name}", name=typed)

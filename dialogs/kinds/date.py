@@ -7,11 +7,6 @@ from .. import parsing
 from ..i18n import N_
 from .base import Kind
 
-_WITH_EXAMPLE = {
-    parsing.DATE_FORMAT_MSG: N_("Ngày chưa đúng. Vui lòng nhập theo dạng ngày/tháng/năm, ví dụ {example}."),
-    parsing.YEAR_DIGITS_MSG: N_("Năm chưa đúng. Vui lòng nhập năm đủ 4 chữ số, ví dụ {example}."),
-}
-
 
 class Date(Kind):
     name = "date"
@@ -26,14 +21,8 @@ class Date(Kind):
     def parse(self, f, raw, *, today, lookup):
         not_after = today if f.past_only else None
         not_before = today if f.future_only else f.not_before
-        try:
-            return parsing.parse_date(raw, today=today, not_before=not_before, not_after=not_after,
-                                      prefer_past=f.past_only).isoformat()
-        except parsing.Invalid as exc:  # a message that shows the format shows the field's own example
-            own = _WITH_EXAMPLE.get(exc.message) if f.example else None
-            if own is None:
-                raise
-            raise parsing.Invalid(own, example=f.example) from None
+        return parsing.parse_date(raw, today=today, not_before=not_before, not_after=not_after,
+                                  prefer_past=f.past_only, example=f.example or parsing.DATE_EXAMPLE).isoformat()
 
     def display(self, f, value, t):
         try:
