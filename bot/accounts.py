@@ -39,16 +39,18 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.codes import ALPHABET
 from dialogs.i18n import N_, translator
 from dialogs.messages import Incoming, Message, Reply
 from dialogs.textnorm import fold
+from storage import filing
 from storage.account_models import Account, AccountIdentity, AccountLinkCode
 from storage.audit_models import AuditEntry
 from storage.audit_repo import AuditRepo
+from storage.filing import Rows, rows_of
 from storage.models import DraftRow
 from storage.officers_repo import OfficerRepo, OutboxRepo
 from storage.repo import ConversationRepo
@@ -125,24 +127,9 @@ async def identities(db: AsyncSession, account_id: int) -> list[str]:
                                   .order_by(AccountIdentity.linked_at, AccountIdentity.user_key))).scalars())
 
 
-_NOTIFY_KEYS = select(AccountIdentity.user_key, Account.notify_key) \
-    .join(Account, Account.id == AccountIdentity.account_id) \
-    .where(AccountIdentity.user_key.in_(bindparam("keys", expanding=True)))
-
-
-async def notify_keys(db: AsyncSession, keys: Iterable[str]) -> list[str]:
+async def notify_keys(db: AsyncSession | Rows, keys: Iterable[str]) -> list[str]:
     """Where the notifications meant for ``keys`` go: a linked chat's account's preferred chat (once)."""
-    keys = [k for k in keys if k]
-    if not keys:
-        return []
-    rows = (await db.execute(_NOTIFY_KEYS, {"keys": keys})).all()
-    target = {k: n for k, n in rows}
-    out: list[str] = []
-    for k in keys:
-        t = target.get(k, k)
-        if t not in out:
-            out.append(t)
-    return out
+    return await filing.notify_keys(rows_of(db), keys)
 
 
 async def _has_drafts(db: AsyncSession, key: str) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 
+from dialogs import lifecycle as lc
 from dialogs.codes import new_dossier_code
 from dialogs.engine import Session
 from dialogs.forms import has_form
@@ -41,7 +42,8 @@ from dialogs.protocol import (
     Withdrawn,
 )
 from dialogs.qrscan import scan_message
-from storage.repo import DossierRepo
+from storage import filing
+from storage.models import Dossier
 
 from . import cases, formcopy
 from .pipeline import CITIZEN, Pipeline, Turn
@@ -98,17 +100,17 @@ async def _queue(turn: Turn, job: AfterCommit, filed: dict[str, int]) -> None:
     """The engine's jobs for after the step: the form copy is rendered and sent from the outbox, so the
     filing step writes rows only."""
     if isinstance(job, FormCopy) and has_form(job.procedure):
-        await formcopy.enqueue(turn.cases_db, turn.user_key, job.code, job.lang, turn.now,
+        await formcopy.enqueue(turn.cases_rows, turn.user_key, job.code, job.lang, turn.now,
                                dossier_id=filed.get(job.code))
 
 
 async def serve(turn: Turn, session: Session, req: Request, filed: dict[str, int] | None = None) -> Result:
     """One request of the engine, served with the database, in the turn's transaction; a dossier it files is
     noted in ``filed`` (code → id)."""
+    if isinstance(req, Submit):  # (on the driver: no ORM session)
+        return await _submit(turn, session, req, filed)
     rt, db = turn.runtime, turn.cases_db
     now = turn.now
-    if isinstance(req, Submit):
-        return await _submit(turn, session, req, filed)
     if isinstance(req, ListDossiers):
         return DossierList(tuple(await cases.citizen_dossiers(db, session.user, rt.calendar, now,
                                                                  catalog=rt.catalog)))
@@ -161,7 +163,7 @@ async def serve(turn: Turn, session: Session, req: Request, filed: dict[str, int
 
 
 async def _submit(turn: Turn, session: Session, req: Submit, filed: dict[str, int] | None = None) -> Submitted:
-    rt, db = turn.runtime, turn.cases_db
+    rt = turn.runtime
     proc = rt.catalog.get(req.procedure)
     form = rt.catalog.form(req.procedure)
     now = turn.now
@@ -176,25 +178,25 @@ async def _submit(turn: Turn, session: Session, req: Submit, filed: dict[str, in
             attachments += [dict(v, path=path) for v in value]
         if f.kind == "address" and isinstance(value, dict) and commune is None:
             commune = value.get("commune_code")
-    dossier, created = await DossierRepo(db).create(
-        code=lambda: new_dossier_code(proc.code_prefix, now.date()),
-        idempotency_key=f"{session.user}:{req.procedure}:{req.draft_id}",
-        procedure_id=req.procedure, procedure_version=req.procedure_version, agency=proc.agency.key,
-        commune_code=commune, submitter_key=session.user, applicant_key=None,
-        applicant_name=req.applicant_name, answers=req.answers, lang=req.lang, submitted_at=now,
-        due_date=due, attachments=attachments)
+    rows = turn.cases_rows
+    values = dict(idempotency_key=f"{session.user}:{req.procedure}:{req.draft_id}", procedure_id=req.procedure,
+                  procedure_version=req.procedure_version, agency=proc.agency.key, commune_code=commune,
+                  applicant_key=None, submitter_key=session.user, applicant_name=req.applicant_name,
+                  answers=req.answers, lang=req.lang, status=lc.SUBMITTED, submitted_at=now, due_date=due)
+    new = await filing.insert_dossier(rows, values, lambda: new_dossier_code(proc.code_prefix, now.date()),
+                                      attachments)
     notes: list[Message] = []
     details = ""
-    if created:  # the agency legs, their due dates, officer pushes, the receipt to the citizen's other chats
-        details = await cases.on_submitted(db, dossier, rt.calendar, now, catalog=rt.catalog,
+    if new.created:  # the agency legs, their due dates, officer pushes, the receipt to the citizen's other chats
+        dossier = Dossier(id=new.id, code=new.code, **values)  # (as written; in no session)
+        details = await cases.on_submitted(rows, dossier, rt.calendar, now, catalog=rt.catalog,
                                            replied_chat=turn.user_key, new=True)
         for hook in rt.pipeline.submitted:  # plug-ins' submission effects, same transaction
             notes += await hook(turn, dossier)
     if filed is not None:
-        filed[dossier.code] = dossier.id
-    log.info("dossier %s procedure=%s created=%s", dossier.code, req.procedure, created)
-    return Submitted(dossier.code, dossier.due_date, created, submitted_at=now, notes=tuple(notes),
-                     details=details)
+        filed[new.code] = new.id
+    log.info("dossier %s procedure=%s created=%s", new.code, req.procedure, new.created)
+    return Submitted(new.code, new.due_date, new.created, submitted_at=now, notes=tuple(notes), details=details)
 
 
 def _short(user_key: str) -> str:

@@ -30,9 +30,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.forms import render_pdf
 from dialogs.i18n import translator
+from storage import filing
 from storage.attachments import AttachmentStore
+from storage.filing import Rows, rows_of
 from storage.models import Dossier
-from storage.officers_repo import OutboxRepo
 
 from . import slipcopy
 from .notifier import PermanentError
@@ -52,16 +53,18 @@ async def render_form(procedure_id: str, answers: dict[str, Any], *, submitted_a
                                template=template, executor=executor)
 
 
-async def enqueue(db: AsyncSession, chat_key: str, code: str, lang: str, now: datetime, *,
+async def enqueue(db: AsyncSession | Rows, chat_key: str, code: str, lang: str, now: datetime, *,
                   dossier_id: int | None = None) -> bool:
     """In the filing transaction: the form copy of dossier ``code`` (its id, if the caller has it) for
     ``chat_key``, once per chat."""
+    rows = rows_of(db)
     if dossier_id is None:
-        dossier_id = (await db.execute(select(Dossier.id).where(Dossier.code == code))).scalar_one_or_none()
+        found = await rows.fetch("SELECT id FROM dossiers WHERE code = ?", code)
+        dossier_id = found[0][0] if found else None
     _ = translator(lang)
     payload = {"form": code, "lang": lang, "text": _("Bản sao tờ khai (PDF) của bạn: {name}", name=code + ".pdf")}
-    return await OutboxRepo(db).enqueue(chat_key=chat_key, kind=KIND, dedupe_key=f"{KIND}:{code}:{chat_key}",
-                                        payload=payload, now=now, dossier_id=dossier_id)
+    return await filing.enqueue(rows, chat_key=chat_key, kind=KIND, dedupe_key=f"{KIND}:{code}:{chat_key}",
+                                payload=payload, now=now, dossier_id=dossier_id)
 
 
 class FormCopies:

@@ -33,6 +33,7 @@ from dialogs.protocol import CheckResult, Outcome, RunCheck
 from dialogs.workdays import WorkCalendar
 from storage.attachments import AttachmentStore
 from storage.chatstore import ChatRows, ChatTx
+from storage.filing import Rows, SessionRows
 from storage.models import Dossier
 
 OFFICER_CHAT: Final = 10
@@ -146,6 +147,15 @@ class Turn:
             if db is not None:
                 return db
         return self.db
+
+    @property
+    def cases_rows(self) -> Rows:
+        """The cases' tables on the driver (storage/filing.py: a filing's rows), in the turn's transaction: a lean
+        turn's own (:class:`~storage.chatstore.ChatTx`) where its store lets a step's work on other tables in,
+        as :attr:`cases_db`; otherwise the ORM session's connection."""
+        if self.orm is None and self.tx is not None and self.tx.store.inline_orm:
+            return self.tx
+        return SessionRows(self.db)
 
     async def off_transaction(self, key: str, work: Callable[[], Any]) -> Any:
         """``work()`` in a worker thread, never inside a lean turn's write transaction (the single writer would

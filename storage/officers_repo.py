@@ -15,8 +15,9 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from . import keys
-from .db import insert_or_nothing, rowcount
+from . import filing, keys
+from .db import rowcount
+from .filing import SessionRows
 from .models import (
     ChatLink,
     Dossier,
@@ -49,7 +50,6 @@ _IN_SCOPE = {  # the common question of a filing (officers of an agency and comm
         *_ACTIVE_WITH_CHAT).order_by(Officer.id)
     for has_commune in (True, False)}
 _FOCAL_POINTS = select(Officer).where(Officer.focal_point.is_(True), *_ACTIVE_WITH_CHAT).order_by(Officer.id)
-_CHATS_OF_PERSON = select(ChatLink.user_key).where(ChatLink.person_key == bindparam("pkey")).order_by(ChatLink.id)
 
 
 class OfficerRepo:
@@ -216,7 +216,7 @@ class CitizenRepo:
         self.db = db
 
     async def chats_of_person(self, pkey: str) -> list[str]:
-        return list((await self.db.execute(_CHATS_OF_PERSON, {"pkey": pkey})).scalars())
+        return await filing.chats_of_person(SessionRows(self.db), pkey)
 
     async def link(self, user_key: str, pkey: str) -> None:
         exists = (await self.db.execute(select(ChatLink.id).where(
@@ -247,15 +247,8 @@ class OutboxRepo:
     async def enqueue(self, *, chat_key: str, kind: str, dedupe_key: str, payload: dict[str, Any],
                       now: datetime, dossier_id: int | None = None, channel: str | None = None) -> bool:
         """Add a notification unless one with the same dedupe key exists; returns whether it was added."""
-        values = dict(channel=channel or channel_of(chat_key), chat_key=chat_key, kind=kind,
-                      dedupe_key=dedupe_key[:200], dossier_id=dossier_id, payload=payload, status="pending",
-                      attempts=0, next_attempt_at=now, created_at=now)
-        # one statement per dialect, its values as parameters: compiled once, not a new statement per row (on the
-        # session's connection, after a flush, as the session's own execute would autoflush)
-        await self.db.flush()
-        conn = await self.db.connection()
-        result = await conn.execute(insert_or_nothing(OutboxMessage, conn.dialect.name, ("dedupe_key",)), values)
-        return bool(rowcount(result))
+        return await filing.enqueue(SessionRows(self.db), chat_key=chat_key, kind=kind, dedupe_key=dedupe_key,
+                                    payload=payload, now=now, dossier_id=dossier_id, channel=channel)
 
     async def exists(self, dedupe_key: str) -> bool:
         return (await self.db.execute(select(OutboxMessage.id).where(
@@ -372,9 +365,3 @@ class OutboxRepo:
         if dossier_id is not None:
             stmt = stmt.where(OutboxMessage.dossier_id == dossier_id)
         return list((await self.db.execute(stmt)).scalars())
-
-
-def channel_of(chat_key: str) -> str:
-    """``telegram:123`` → ``telegram``; a key without a prefix is a console chat."""
-    head, sep, _rest = chat_key.partition(":")
-    return head[:20] if sep and head else "console"

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Insert, delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
-from .db import insert_or_nothing
-from .models import Attachment, Base, Conversation, Dossier, DossierEvent, DraftRow
+from .filing import SessionRows, insert_dossier
+from .models import Conversation, Dossier, DraftRow
 
 
 class ConversationRepo:
@@ -56,46 +56,6 @@ class ConversationRepo:
         return conv
 
 
-M = TypeVar("M", bound=Base)
-_INSERTS: dict[type[Any], Insert] = {}
-
-
-def _loaded(model: type[M], row_id: int, values: dict[str, Any]) -> M:
-    """An object of ``model`` for a row just inserted, as if loaded: every column set (those not in ``values``
-    to their scalar default, else None), so that reading one never loads it again."""
-    full: dict[str, Any] = {}
-    for col in model.__table__.columns:
-        if col.primary_key:
-            continue
-        if col.key in values:
-            full[col.key] = values[col.key]
-        elif col.default is not None and getattr(col.default, "is_scalar", False):
-            full[col.key] = col.default.arg
-        elif col.nullable and col.default is None:
-            full[col.key] = None
-        else:
-            raise ValueError(f"{model.__name__}.{col.key}: a value is needed")
-    obj = model(id=row_id, **full)
-    make_transient_to_detached(obj)  # persistent once added, with no insert pending
-    return obj
-
-
-async def add_loaded(db: AsyncSession, model: type[M], values: dict[str, Any]) -> M:
-    """Insert one row of ``model`` with a prebuilt statement (not the unit of work: a filing's rows cost a
-    statement each) and return it persistent in the session, its later changes flushed as usual. Every
-    column without a scalar default and not nullable must be in ``values``; relationships load when read."""
-    stmt = _INSERTS.get(model)
-    if stmt is None:
-        stmt = _INSERTS[model] = insert(model).returning(model.__table__.c.id)
-    obj = _loaded(model, (await (await db.connection()).execute(stmt, values)).scalar_one(), values)
-    db.add(obj)
-    return obj
-
-
-_NEW_EVENT = insert(DossierEvent)
-_NEW_ATTACHMENT = insert(Attachment)
-
-
 class DossierRepo:
     def __init__(self, db: AsyncSession):
         self.db = db
@@ -112,40 +72,17 @@ class DossierRepo:
                      procedure_version: int, agency: str, commune_code: str | None, submitter_key: str,
                      applicant_key: str | None, applicant_name: str | None, answers: dict[str, Any], lang: str,
                      submitted_at: datetime, due_date: date, attachments: list[dict[str, Any]]) -> tuple[Dossier, bool]:
-        """Create a dossier once per idempotency key; returns (dossier, created).
-
-        The filing step's rows are written with prebuilt insert statements, not the unit of work: the dossier
-        (``ON CONFLICT DO NOTHING … RETURNING id``, so that neither a filing committed meanwhile nor a drawn
-        code already taken needs a savepoint), its first event and its attachments. The dossier returned is
-        persistent in the session (its later changes are flushed as usual); its events and attachments are
-        loaded when read."""
-        conn = await self.db.connection()
-        make_code = code if callable(code) else (lambda: code)
-        # a taken code or idempotency key inserts nothing
-        insert_new = insert_or_nothing(Dossier, conn.dialect.name, returning=Dossier.id)
-        for _attempt in range(5):  # codes are random: a rare collision inserts nothing; then draw another
-            values = dict(code=make_code(), idempotency_key=idempotency_key, procedure_id=procedure_id,
-                          procedure_version=procedure_version, agency=agency, commune_code=commune_code,
-                          submitter_key=submitter_key, applicant_key=applicant_key, applicant_name=applicant_name,
-                          answers=answers, lang=lang, status="submitted", submitted_at=submitted_at,
-                          due_date=due_date)
-            row = (await conn.execute(insert_new, values)).first()
-            if row is None:  # filed already (rare, so looked up only then), or the code was taken
-                existing = await self.by_idempotency_key(idempotency_key)
-                if existing is not None:
-                    return existing, False
-                continue
-            dossier_id = row[0]
-            await conn.execute(_NEW_EVENT, {"dossier_id": dossier_id, "at": submitted_at, "to_status": "submitted",
-                                            "actor": submitter_key, "role": "citizen"})
-            if attachments:
-                await conn.execute(_NEW_ATTACHMENT, [
-                    {"dossier_id": dossier_id, "field_path": a["path"], "sha256": a["sha256"], "mime": a["mime"],
-                     "size": a["size"], "name": a.get("name")} for a in attachments])
-            d = _loaded(Dossier, dossier_id, values)
-            self.db.add(d)
-            return d, True
-        raise RuntimeError("could not draw a free dossier code")
+        """Create a dossier once per idempotency key; returns (dossier, created): the filing's statements on
+        the driver (storage/filing.py), then the dossier as the session loads it."""
+        values = dict(idempotency_key=idempotency_key, procedure_id=procedure_id, procedure_version=procedure_version,
+                      agency=agency, commune_code=commune_code, submitter_key=submitter_key,
+                      applicant_key=applicant_key, applicant_name=applicant_name, answers=answers, lang=lang,
+                      status="submitted", submitted_at=submitted_at, due_date=due_date)
+        new = await insert_dossier(SessionRows(self.db), values, code if callable(code) else (lambda: code),
+                                   attachments)
+        dossier = await self.db.get(Dossier, new.id)
+        assert dossier is not None
+        return dossier, new.created
 
     async def list(self, *, submitter_key: str | None = None, procedure_id: str | None = None) -> list[Dossier]:
         stmt = select(Dossier).options(selectinload(Dossier.events), selectinload(Dossier.attachments)) \

@@ -16,15 +16,17 @@ from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
 from dialogs.i18n import Translator, translator
 from dialogs.workdays import WorkCalendar
+from storage import filing
+from storage.filing import OfficerRow, Rows, rows_of
 from storage.models import Dossier, DossierEvent, DossierLeg, Officer
-from storage.officers_repo import CitizenRepo, LegRepo, OfficerRepo, OutboxRepo, person_key
+from storage.officers_repo import LegRepo, OfficerRepo, person_key
 
 from ..accounts import notify_keys
 from .base import applicant_id_number, catalog_or_default, form_of, planned_leg, proc_title
 from .deadlines import dossier_due, effective_due
 
 
-async def enqueue(db: AsyncSession, chat_key: str, kind: str, dedupe: str, text: str, now: datetime, *,
+async def enqueue(db: AsyncSession | Rows, chat_key: str, kind: str, dedupe: str, text: str, now: datetime, *,
                    dossier_id: int | None = None, choices: Iterable[tuple[str, str]] = ()) -> bool:
     """One outbox row for ``chat_key`` (once per ``dedupe`` key), with optional (value, label) buttons; True if
     queued."""
@@ -32,11 +34,12 @@ async def enqueue(db: AsyncSession, chat_key: str, kind: str, dedupe: str, text:
     ch = [{"value": v, "label": lab} for v, lab in choices]
     if ch:
         payload["choices"] = ch
-    return await OutboxRepo(db).enqueue(chat_key=chat_key, kind=kind, dedupe_key=dedupe, payload=payload,
-                                        now=now, dossier_id=dossier_id)
+    return await filing.enqueue(rows_of(db), chat_key=chat_key, kind=kind, dedupe_key=dedupe, payload=payload,
+                                now=now, dossier_id=dossier_id)
 
 
-async def citizen_chats(db: AsyncSession, dossier: Dossier, *, person_chats: list[str] | None = None) -> list[str]:
+async def citizen_chats(db: AsyncSession | Rows, dossier: Dossier, *, person_chats: list[str] | None = None
+                        ) -> list[str]:
     """Who hears about a dossier: the chat that filed it (perhaps a volunteer's), the applicant's own chat
     if known, and any chat linked to the applicant's ID number (``person_chats``, if the caller read them
     in this transaction already)."""
@@ -46,7 +49,7 @@ async def citizen_chats(db: AsyncSession, dossier: Dossier, *, person_chats: lis
     if person_chats is not None:
         out += person_chats
     elif pkey := applicant_person_key(dossier):
-        out += await CitizenRepo(db).chats_of_person(pkey)
+        out += await filing.chats_of_person(rows_of(db), pkey)
     seen: list[str] = []
     for k in out:
         if k and k not in seen:
@@ -172,7 +175,8 @@ async def notify_citizens(db: AsyncSession, dossier: Dossier, leg: DossierLeg, e
                        dossier_id=dossier.id)
 
 
-async def push_officers(db: AsyncSession, officers: Iterable[Officer], kind: str, dedupe: str, text: str,
+async def push_officers(db: AsyncSession | Rows, officers: Iterable[Officer | OfficerRow], kind: str, dedupe: str,
+                         text: str,
                          now: datetime, *, dossier_id: int | None = None,
                          choices: Iterable[tuple[str, str]] = ()) -> int:
     """The same push to each active officer with a chat (dedupe key per officer); returns how many were queued."""

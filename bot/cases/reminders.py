@@ -9,7 +9,8 @@ from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
 from dialogs.i18n import N_, translator
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
-from storage.models import Dossier, DossierLeg
+from storage.filing import OfficerRow, Rows
+from storage.models import Dossier, DossierLeg, Officer
 from storage.officers_repo import LegRepo, OfficerRepo, SupplementRepo
 
 from .base import proc_title
@@ -67,10 +68,12 @@ async def scan_deadlines(db: AsyncSession, calendar: WorkCalendar | None, now: d
     return n
 
 
-async def push_if_due_soon(db: AsyncSession, dossier: Dossier, leg: DossierLeg, calendar: WorkCalendar,
-                           now: datetime, *, catalog: Catalog | None = None) -> int:
+async def push_if_due_soon(db: AsyncSession | Rows, dossier: Dossier, leg: DossierLeg, calendar: WorkCalendar,
+                           now: datetime, *, catalog: Catalog | None = None,
+                           officers: list[OfficerRow] | None = None) -> int:
     """A leg created (or received) after the morning run whose due date is the next working day: the "due
-    tomorrow" push now, not after it is late (the key is the morning run's, so it is never sent twice)."""
+    tomorrow" push now, not after it is late (the key is the morning run's, so it is never sent twice). A new
+    leg's ``officers`` (those in its scope) are the caller's, read already."""
     due = effective_due(leg, calendar, now)
     if due != calendar.next_workday(calendar.today(now)):
         return 0
@@ -78,7 +81,13 @@ async def push_if_due_soon(db: AsyncSession, dossier: Dossier, leg: DossierLeg, 
     text = _("⏰ Hồ sơ {code} ({title}) đến hạn vào ngày làm việc tiếp theo ({due}).\nTrạng thái: {status}.",
              code=dossier.code, title=proc_title(dossier, _, catalog), due=_.date(due),
              status=_(lc.STATUS_LABELS[leg.status]))
-    return await push_officers(db, await leg_officers(db, leg), "officer_due_tomorrow",
+    targets: list[Officer] | list[OfficerRow]
+    if officers is None:
+        assert isinstance(db, AsyncSession)  # (a caller on the driver passes the officers)
+        targets = await leg_officers(db, leg)
+    else:
+        targets = officers
+    return await push_officers(db, targets, "officer_due_tomorrow",
                                f"due:{leg.id}:{due.isoformat()}", text, now, dossier_id=dossier.id,
                                choices=[(f"open:{dossier.code}", _("Xem hồ sơ"))])
 

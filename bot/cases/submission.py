@@ -10,9 +10,9 @@ from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
 from dialogs.i18n import N_, translator
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
+from storage import filing
+from storage.filing import Rows, as_date, rows_of
 from storage.models import Dossier, DossierLeg
-from storage.officers_repo import CitizenRepo, LegRepo, OfficerRepo
-from storage.repo import add_loaded
 
 from .base import catalog_or_default, form_of, proc_title, subject_text
 from .notify import applicant_person_key, citizen_chats, citizen_text, enqueue, push_officers
@@ -21,26 +21,30 @@ from .reminders import push_if_due_soon
 log = logging.getLogger("dvcbot.cases")
 
 
-async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalendar | None, now: datetime, *,
+async def on_submitted(db: AsyncSession | Rows, dossier: Dossier, calendar: WorkCalendar | None, now: datetime, *,
                        catalog: Catalog | None = None, replied_chat: str | None = None, new: bool = False) -> str:
     """Create the dossier's leg(s), their due dates, and the notifications: a push to every officer of the
     agency and commune, and a receipt to the citizen's chats. Idempotent (does nothing if legs exist), unless
     ``new`` says the caller created the dossier in this very transaction (it has no legs: no query for them).
+    The rows are written on the driver (storage/filing.py); ``dossier`` may be a plain object of the model, not
+    in any session (the filing step's), whose changes here (applicant, due date) are written here too.
 
     ``replied_chat`` is the chat that submitted and reads the confirmation in the turn's reply: it gets no
     receipt from the outbox (the same date twice, in either order); instead the receipt's own lines (each
     agency's date, a warning) are returned for that reply."""
     calendar = calendar or DEFAULT_CALENDAR
-    if not new and await LegRepo(db).of_dossier(dossier.id):
+    rows = rows_of(db)
+    if not new and await rows.fetch("SELECT 1 FROM dossier_legs WHERE dossier_id = ? LIMIT 1", dossier.id):
         return ""
     cat = catalog_or_default(catalog)
     # the applicant's own chat, if they linked it to their ID number (read once: the receipt's chats too)
     pkey = applicant_person_key(dossier, cat)
-    person_chats = await CitizenRepo(db).chats_of_person(pkey) if pkey else []
+    person_chats = await filing.chats_of_person(rows, pkey) if pkey else []
     if dossier.applicant_key is None:
         others = [c for c in person_chats if c != dossier.submitter_key]
         if others:
             dossier.applicant_key = others[0]
+            await rows.execute("UPDATE dossiers SET applicant_key = ? WHERE id = ?", others[0], dossier.id)
     form = form_of(dossier, cat)
     planned = []  # a linked procedure's legs (title, agency name) for the receipt
     if form is not None:
@@ -55,12 +59,13 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
     for seq, (agency, days) in enumerate(plan, start=1):
         due = calendar.due_date(dossier.submitted_at, days) if form is not None and form.proc.legs \
             else dossier.due_date
-        legs.append(await add_loaded(db, DossierLeg, dict(
-            dossier_id=dossier.id, seq=seq, agency=agency, commune_code=dossier.commune_code, status=lc.SUBMITTED,
-            processing_days=days, started_at=dossier.submitted_at, due_date=due, pauses=[], paused_workdays=0,
-            version=0, created_at=now, updated_at=now)))
-    if (due := max(leg.due_date for leg in legs)) != dossier.due_date:  # (unchanged: no flush of the dossier)
+        values = dict(dossier_id=dossier.id, seq=seq, agency=agency, commune_code=dossier.commune_code,
+                      status=lc.SUBMITTED, processing_days=days, started_at=dossier.submitted_at, due_date=due,
+                      pauses=[], paused_workdays=0, version=0, created_at=now, updated_at=now)
+        legs.append(DossierLeg(id=await filing.insert_leg(rows, values), **values))
+    if (due := max(leg.due_date for leg in legs)) != dossier.due_date:  # (the filing step's: unchanged)
         dossier.due_date = due
+        await rows.execute("UPDATE dossiers SET due_date = ? WHERE id = ?", as_date(rows, due), dossier.id)
     # officers of each leg's agency and commune
     unseen: list[DossierLeg] = []
     for i, leg in enumerate(legs):
@@ -74,22 +79,22 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
         if ups:  # a linked dossier's downstream leg (legs[].after): say what it waits for from the start
             text += "\n" + _("Phần này chờ kết quả “{part}” ({agency}); chỉ duyệt được khi đã có kết quả.",
                               part=_(ups[0].title), agency=_(lc.AGENCY_LABELS.get(ups[0].agency, ups[0].agency)))
-        officers = await OfficerRepo(db).in_scope(leg.agency, leg.commune_code)
+        officers = await filing.officers_in_scope(rows, leg.agency, leg.commune_code)
         # "Nhận xử lý" only for whoever may claim a new dossier (the desk, leaders); a specialist sees it and is
         # pushed again once the desk has received it (actions.receive)
         claimers = [o for o in officers if lc.allowed(o.role, lc.CLAIM, leg.status)]
         viewers = [o for o in officers if o not in claimers]
         see = (f"open:{dossier.code}", _("Xem hồ sơ"))
-        await push_officers(db, claimers, "officer_new", f"new:{leg.id}", text, now, dossier_id=dossier.id,
+        await push_officers(rows, claimers, "officer_new", f"new:{leg.id}", text, now, dossier_id=dossier.id,
                              choices=[see, (f"claim:{dossier.code}", _(lc.ACTION_LABELS[lc.CLAIM]))])
-        await push_officers(db, viewers, "officer_new", f"new:{leg.id}", text, now, dossier_id=dossier.id,
+        await push_officers(rows, viewers, "officer_new", f"new:{leg.id}", text, now, dossier_id=dossier.id,
                              choices=[see])
-        if not any(o.user_key and o.active for o in officers):
+        if not officers:
             unseen.append(leg)
         else:
-            await push_if_due_soon(db, dossier, leg, calendar, now, catalog=cat)
+            await push_if_due_soon(rows, dossier, leg, calendar, now, catalog=cat, officers=officers)
     for leg in unseen:  # nobody in scope would ever see it: the focal points are told at once
-        await _alert_unassigned(db, dossier, leg, title, now)
+        await _alert_unassigned(rows, dossier, leg, title, now)
     leg = legs[0]
     # the citizen's receipt
     _c = translator(dossier.lang)
@@ -104,23 +109,23 @@ async def on_submitted(db: AsyncSession, dossier: Dossier, calendar: WorkCalenda
                              agencies=", ".join(dict.fromkeys(_c(lc.AGENCY_LABELS.get(lg.agency, lg.agency))
                                                               for lg in unseen)))
     receipt = citizen_text(lc.SUBMITTED, dossier, leg, _c, due=dossier.due_date, catalog=cat) + extra
-    for chat in await citizen_chats(db, dossier, person_chats=person_chats):
+    for chat in await citizen_chats(rows, dossier, person_chats=person_chats):
         if chat != replied_chat:
-            await enqueue(db, chat, "citizen_submitted", f"sub:{dossier.id}:{chat}", receipt, now,
+            await enqueue(rows, chat, "citizen_submitted", f"sub:{dossier.id}:{chat}", receipt, now,
                            dossier_id=dossier.id)
     return extra.strip()
 
 
-async def _alert_unassigned(db: AsyncSession, dossier: Dossier, leg: DossierLeg, title: str, now: datetime) -> None:
+async def _alert_unassigned(rows: Rows, dossier: Dossier, leg: DossierLeg, title: str, now: datetime) -> None:
     """A leg whose agency and commune have no active officer: the commune's focal points (any agency) are told,
     or every focal point of the agency if the commune has none; failing both, it is logged for the admin."""
     _ = translator("vi")
-    everyone = await OfficerRepo(db).focal_points()
+    everyone = await filing.focal_points(rows)
     targets = [o for o in everyone if o.commune_code == leg.commune_code] or \
         [o for o in everyone if o.agency == leg.agency]
     text = _("🚨 Hồ sơ {code} ({title}) gửi đến {agency} tại {commune}, nhưng ở đó chưa có cán bộ nào nhận hồ sơ qua "
              "Trợ lý. Vui lòng chuyển hồ sơ cho đơn vị hoặc mời cán bộ (dvcbot officer add).", code=dossier.code,
              title=title, agency=_(lc.AGENCY_LABELS.get(leg.agency, leg.agency)), commune=leg.commune_code or "-")
-    if not await push_officers(db, targets, "officer_unassigned", f"unassigned:{leg.id}", text, now,
+    if not await push_officers(rows, targets, "officer_unassigned", f"unassigned:{leg.id}", text, now,
                                dossier_id=dossier.id, choices=[(f"open:{dossier.code}", _("Xem hồ sơ"))]):
         log.warning("dossier %s: leg %s has no officer and no focal point to tell", dossier.code, leg.id)

@@ -40,7 +40,7 @@ def register(pipeline: Pipeline) -> None:
     pipeline.add(plugin_turn, name="effects", order=PLUGINS)
     pipeline.after_step(lambda turn, session, outcome: after_step(lambda: turn.cases_db, turn.runtime, session,
                                                                     turn.message, outcome))
-    pipeline.on_submitted(lambda turn, dossier: on_submitted(turn.cases_db, dossier, turn.now, turn.runtime.catalog))
+    pipeline.on_submitted(_submitted)
     for name, module in REGISTRY.items():
         if module.STAGE == "check":
             pipeline.check(name)(_named_check(name))
@@ -146,11 +146,21 @@ def _stop(rt: Any, session: Any, outcome: Outcome, refusal: Refusal) -> Outcome:
     return Outcome(replies=head + offer.replies, accepted=True)
 
 
+async def _submitted(turn: Turn, dossier: Dossier) -> list[Message]:
+    """(The session is opened only for a procedure with submit effects.)"""
+    proc = turn.runtime.catalog.procedures.get(dossier.procedure_id)
+    if proc is None or not proc.effects.submit:
+        return []
+    return await on_submitted(turn.cases_db, dossier, turn.now, turn.runtime.catalog)
+
+
 async def on_submitted(db: AsyncSession, dossier: Dossier, now: datetime, catalog: Catalog) -> list[Message]:
-    """The procedure's submit effects whose ``when`` holds, in order; what they tell the citizen."""
+    """The procedure's submit effects whose ``when`` holds, in order; what they tell the citizen. (The filing
+    step's ``dossier`` is in no session: the effects get the session's own.)"""
     proc = catalog.procedures.get(dossier.procedure_id)
     if proc is None or not proc.effects.submit:
         return []
+    dossier = await db.get(Dossier, dossier.id) or dossier
     ctx = EffectContext(db=db, catalog=catalog, form=catalog.form(proc.id), answers=dict(dossier.answers or {}),
                         now=now, lang=dossier.lang or "vi", user=dossier.submitter_key, dossier=dossier)
     notes: list[Message] = []
