@@ -493,8 +493,8 @@ async def run(args: argparse.Namespace, workdir: Path, out: Callable[[str], None
         f"with {args.concurrency} users at once the filing step takes p50 {con.pct(0.5, con.submit_latencies):.1f} ms")
     out(f"persistence: {per_step - 1000 / engine.rate:.2f} ms per step over the bare engine "
         f"({1000 / engine.rate:.2f} ms), against {1000 / sqlite.rate:.3f} ms for a bare UPDATE+COMMIT")
-    out(f"lean step: {lean[0]} steps on the chat's own rows, {lean[1]} handed to the ORM path (SQLite: none, "
-        f"the filing too is lean; PostgreSQL: the filing), "
+    out(f"lean step: {lean[0]} steps on the chat's own rows, {lean[1]} handed to the ORM path (none: "
+        f"the filing too is lean, its rows on the driver), "
         f"{lean[2]} run again after storing a photo outside the transaction; runtime ÷ bare engine, one user: "
         f"{seq.rate / engine.rate:.2f}x in steps/s, {engine.cpu_ms / seq.cpu_ms:.2f}x in CPU per step"
         + (f" (before: {before[0].rate / engine.rate:.2f}x and {engine.cpu_ms / before[0].cpu_ms:.2f}x)"

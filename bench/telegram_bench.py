@@ -539,7 +539,7 @@ async def run_on(args: argparse.Namespace, url: str, db: str, workdir: Path,
         for x in r.submit:
             other.remove(x)
         out(f"{r.name}: steps without filing p50 {r.pct(0.5, other):.1f} ms, p99 {r.pct(0.99, other):.1f} ms; "
-            f"the filing step (dossier, agency leg, outbox rows) p50 {r.pct(0.5, r.submit):.0f} ms")
+            f"the filing step (dossier, agency leg, outbox rows) p50 {r.pct(0.5, r.submit):.1f} ms")
     if loop is not None:
         steps = sorted(loop.reply)
         for x in loop.submit:
@@ -548,7 +548,7 @@ async def run_on(args: argparse.Namespace, url: str, db: str, workdir: Path,
             f"late (their chat's previous turn still running); reply p50 {loop.pct(0.5):.1f} ms, p99 "
             f"{loop.pct(0.99):.1f} ms; steps without filing p50 {loop.pct(0.5, steps):.1f} ms, p99 "
             f"{loop.pct(0.99, steps):.1f} ms; the "
-            f"filing step p50 {loop.pct(0.5, loop.submit):.0f} ms ({len(loop.submit)} filed); CPU {loop.cpu_ms:.2f} "
+            f"filing step p50 {loop.pct(0.5, loop.submit):.1f} ms ({len(loop.submit)} filed); CPU {loop.cpu_ms:.2f} "
             f"ms per update; {len(loop.full_gc)} full garbage collections, the longest "
             f"{max(loop.full_gc, default=0) * 1000:.0f} ms ("
             + ("heap settled first, as the bot's process does: gc.freeze" if not args.no_settle else
