@@ -766,6 +766,11 @@ TOO_LARGE = 10 ** 15
 """No count or amount of money reaches this (a million billion đồng): a number from it up is a typing slip, and
 is refused whatever the field's own ``max`` (a field may have none)."""
 
+TOO_SMALL = 1000
+"""No amount a procedure asks for (an income per month, a cost) is under a thousand đồng: such an answer is a
+number typed without its unit (“2” for 2 triệu, “1” out of habit after a numbered question), and
+is asked again with the unit, rather than filed as 2 đồng. Nothing (0) is an amount."""
+
 
 def parse_number(
     raw: str,
@@ -837,6 +842,9 @@ def parse_money(
     amount = int(value)
     if amount >= TOO_LARGE:
         raise Invalid(N_("Số tiền quá lớn. Vui lòng kiểm tra lại, ví dụ 1.500.000 hoặc 1,5 triệu."))
+    if 0 < amount < TOO_SMALL:  # “1” after a numbered question, “2” for 2 triệu: not an amount anyone means
+        raise Invalid(N_("Số tiền {n} đồng quá nhỏ. Bạn muốn nói “{n} nghìn” hay “{n} triệu”? Vui lòng gõ lại "
+                         "kèm đơn vị."), n=amount)
     if min is not None and amount < min:
         raise Invalid(N_("Số tiền phải từ {min} đồng trở lên."), min=format_int(min))
     if max is not None and amount > max:

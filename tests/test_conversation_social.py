@@ -515,6 +515,9 @@ async def test_average_household_happy_path(chat: Chat, runtime: Runtime):
     await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
     await chat.say("nha toi di bien")  # everyday words, not the label “Ngư nghiệp” (``also:`` of the choice)
     await chat.expect("household.income_per_person")
+    await chat.say("2")  # “2” for 2 triệu (or out of habit after a numbered question): never filed as 2 đồng
+    assert chat.error and "Số tiền 2 đồng quá nhỏ" in chat.error.text and "“2 triệu”" in chat.error.text
+    await chat.expect("household.income_per_person")
     await chat.say("1,8 triệu")
     await average_applicant(chat)
     await address(chat, "applicant.residence")
