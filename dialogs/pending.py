@@ -148,6 +148,7 @@ class NameConfirm(Pending):
     others: list[str] | None = optional()  # further likely spellings (“Thu” / “Thư”)
     place: bool | None = optional()  # a place ("xa hai hau, nam dinh"), not a person's name
     short: bool | None = optional()  # a full name of one word (“co”, typed by habit): asked to type it in full
+    unlisted: str | None = optional()  # the list (``spelling:``) that does not have the answer: asked to retype
 
     def options(self) -> list[tuple[str, str]]:
         """(choice value, spelling) of every proposed spelling, best first."""

@@ -19,10 +19,19 @@ from pathlib import Path
 
 import yaml
 
+from .i18n import N_
 from .textnorm import fold, nfc
 
 DATA = Path(__file__).parent / "data"
 LISTS = ("ethnic_groups",)  # spelled outright; "places" is restored with a question (restore_place)
+LIST_UNKNOWN = {  # an answer the list does not have: what the citizen is asked (dialogs/engine/names.py)
+    "ethnic_groups": N_("“{value}” không có trong danh sách 54 dân tộc. Vui lòng gõ tên dân tộc (ví dụ: Kinh, Tày, "
+                        "Mường, Khmer). Nếu đúng là như vậy, chọn “Giữ như tôi gõ”."),
+}
+LIST_HELP = {
+    "ethnic_groups": N_("Trợ lý so câu trả lời với danh sách 54 dân tộc Việt Nam (gõ không dấu cũng được, ví dụ "
+                        "“e de” là Ê Đê). Gõ lại tên dân tộc, hoặc chọn “Giữ như tôi gõ” nếu đúng là như vậy."),
+}
 PLACES = "places"
 MAX_PLACE_LEN = 200
 
@@ -47,12 +56,32 @@ def _table(name: str) -> dict[str, str]:
 
 def names(name: str) -> list[str]:
     """The names of a list, as it spells them."""
-    return sorted(set(_table(name).values()))
+    return sorted(_names(name))
+
+
+_LEADS = {"ethnic_groups": ("dan toc", "dt", "nguoi")}  # “dân tộc Kinh”, “người Tày”: the name is what follows
 
 
 def spell(name: str, text: str) -> str:
     """``text`` as list ``name`` spells it when it names an entry; otherwise ``text`` unchanged."""
-    return _table(name).get(_key(text), text)
+    table = _table(name)
+    if (hit := table.get(_key(text))) is not None:
+        return hit
+    folded = fold(text).strip()
+    for lead in _LEADS.get(name, ()):
+        if folded.startswith(lead + " ") and (hit := table.get(_key(folded[len(lead):]))) is not None:
+            return hit
+    return text
+
+
+def listed(name: str, value: str) -> bool:
+    """Whether ``value`` (as :func:`spell` returned it) is an entry of list ``name``."""
+    return value in _names(name)
+
+
+@cache
+def _names(name: str) -> frozenset[str]:
+    return frozenset(_table(name).values())
 
 
 # Words of a place that are not names: unit types, and what is named after a place ("Nghĩa trang", "UBND").

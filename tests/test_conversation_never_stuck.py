@@ -327,6 +327,39 @@ def test_ethnic_groups_are_spelled_as_the_list_spells_them():
     assert [spelling.spell("ethnic_groups", t) for t in ("e de", "kinh", "H'Mông", "khơ mú", "van kieu")] == \
         ["Ê Đê", "Kinh", "Mông", "Khơ Mú", "Bru - Vân Kiều"]
     assert spelling.spell("ethnic_groups", "người Pháp") == "người Pháp"  # not in the list: as typed
+    # “dân tộc Kinh”, “người Tày”: the name after the words that introduce it
+    assert [spelling.spell("ethnic_groups", t) for t in ("dân tộc Kinh", "dan toc e de", "người Tày", "dt hoa")] == \
+        ["Kinh", "Ê Đê", "Tày", "Hoa"]
+    assert spelling.listed("ethnic_groups", "Ê Đê") and not spelling.listed("ethnic_groups", "khanh hoa")
+
+
+async def test_an_ethnicity_the_list_lacks_is_asked_again_or_kept(chat: Chat, runtime: Runtime):
+    from tests.test_conversation_social import AVERAGE, open_procedure
+    await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
+    for text in ("1", "2 triệu", "1", "Nguyễn Văn Bình", "nam", "01/02/1975"):
+        await chat.say(text)
+    await chat.expect("applicant.ethnicity")
+    await chat.say("khanh hoa")  # the address, typed early: not an ethnicity, never filed as one silently
+    await chat.expect("applicant.ethnicity")
+    assert "“khanh hoa” không có trong danh sách 54 dân tộc" in chat.ask.text
+    assert [c.label for c in chat.ask.choices] == ["Giữ như tôi gõ: khanh hoa"]
+    await chat.say("tro giup")
+    assert "danh sách 54 dân tộc" in chat.text() and chat.field == "applicant.ethnicity"
+    await chat.say("dan toc kinh")  # typed again: read as the answer
+    await chat.expect("applicant.id_number")
+    assert (await chat.answers())["applicant.ethnicity"] == "Kinh"
+    await chat.say("quay lại")
+    await chat.expect("applicant.ethnicity")
+    await chat.say("Pà Thẻn lai Pháp")  # not in the list, and meant: kept by its button's number
+    await chat.expect("applicant.ethnicity")
+    await chat.say("1")
+    await chat.expect("applicant.id_number")
+    assert (await chat.answers())["applicant.ethnicity"] == "Pà Thẻn lai Pháp"
+    await chat.say("quay lại")
+    await chat.say("nguoi phap")
+    await chat.say("nguoi phap")  # the same again: kept as typed
+    await chat.expect("applicant.id_number")
+    assert (await chat.answers())["applicant.ethnicity"] == "nguoi phap"
 
 
 def test_places_typed_without_diacritics_are_spelled_from_the_lists():

@@ -119,6 +119,8 @@ class Collect(EngineParts):
             return
         if f.spelling == spelling.PLACES and msg.choice is None and self.propose_place(session, slot, value, out):
             return
+        if f.spelling in spelling.LISTS and msg.choice is None and self.confirm_unlisted(session, slot, value, out):
+            return
         self.accept(session, slot, value, out)
 
     def not_known(self, session: Session, slot: Slot, raw: str, out: Outcome, *, lead: bool = False) -> bool:

@@ -56,6 +56,17 @@ class Names(EngineParts):
         self.name_confirm_ask(session, out)
         return True
 
+    def confirm_unlisted(self, session: Session, slot: Slot, value: Any, out: Outcome) -> bool:
+        """An answer that the field's list (``spelling: ethnic_groups``) does not have: asked to retype it, or to
+        keep it as typed, before it goes on a form (True: asked). “khanh hoa”, an address typed early, is not
+        an ethnicity; a name the list lacks is kept by its button or by typing it again."""
+        if not isinstance(value, str) or spelling.listed(slot.field.spelling or "", value):
+            return False
+        session.pending = NameConfirm(path=slot.path, typed=value, unlisted=slot.field.spelling)
+        out.accepted = True
+        self.name_confirm_ask(session, out)
+        return True
+
     def on_name_confirm(self, session: Session, pending: NameConfirm, msg: Incoming, text: str,
                         command: str | None, out: Outcome) -> None:
         """The citizen typed a name without diacritics; we proposed the usual spelling."""
@@ -65,7 +76,7 @@ class Names(EngineParts):
         if slot is None:
             session.pending = None
             return self.prompt(session, out)
-        if pending.short and text and command is None and msg.choice is None \
+        if (pending.short or pending.unlisted) and text and command is None and msg.choice is None \
                 and parsing.match_choice(text, [("typed", _keep_label(_, pending.typed))]) is None:
             if fold(text) == fold(pending.typed):  # the same word again: it is the name
                 session.pending = None
@@ -101,6 +112,9 @@ class Names(EngineParts):
             return self.prompt(session, out)
         if value is None and command == "cancel":
             return self.ask_cancel(session, msg, text, out)  # “không” comes back to this question
+        if value is None and command == "help" and pending.unlisted:
+            out.replies.append(Message(_(spelling.LIST_HELP[pending.unlisted])))
+            return self.name_confirm_ask(session, out)
         if value is None and command == "help":
             out.replies.append(Message(_("Trợ lý đoán cách viết có dấu của địa danh bạn vừa gõ, theo danh sách "
                                          "tỉnh, xã (cả tên cũ trước năm 2025). Chọn cách viết đúng, chọn “Giữ như "
@@ -147,7 +161,9 @@ class Names(EngineParts):
             out.replies.append(Ask(text=text, procedure=session.procedure, field=p.path, kind="choice",
                                    choices=tuple(choices), nav=(NAV_BACK, NAV_HELP, NAV_CANCEL)))
             return
-        if p.short:
+        if p.unlisted:
+            text = _(spelling.LIST_UNKNOWN[p.unlisted], value=p.typed)
+        elif p.short:
             text = _("Họ và tên chỉ có một chữ: “{name}”. Vui lòng gõ đầy đủ họ và tên (ví dụ: Nguyễn Văn An). "
                      "Nếu đúng là như vậy, chọn “Giữ như tôi gõ”.", name=p.typed)
         elif not p.proposal:

@@ -97,6 +97,9 @@ class EngineParts:
     def propose_place(self, session: Session, slot: Slot, value: Any, out: Outcome) -> bool:
         raise NotImplementedError
 
+    def confirm_unlisted(self, session: Session, slot: Slot, value: Any, out: Outcome) -> bool:
+        raise NotImplementedError
+
     def on_name_confirm(self, session: Session, pending: NameConfirm, msg: Incoming, text: str,
                         command: str | None, out: Outcome) -> None:
         raise NotImplementedError
