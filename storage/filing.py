@@ -12,7 +12,6 @@ columns read back the same through the models): :func:`answers_out` for encrypte
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,7 +19,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .chatstore.base import answers_out, dump_json, sqlite_time
+from .chatstore.base import answers_out, dump_json, numbered, sqlite_time
 
 
 class Rows(Protocol):
@@ -50,12 +49,6 @@ def read_date(value: Any) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-@functools.lru_cache(maxsize=64)
-def _numbered(sql: str) -> str:
-    parts = sql.split("?")
-    return parts[0] + "".join(f"${i}{p}" for i, p in enumerate(parts[1:], start=1))
-
-
 class SessionRows:
     """:class:`Rows` over an ORM session's connection, in its transaction: what the session holds is flushed
     first, so a statement sees it."""
@@ -67,7 +60,7 @@ class SessionRows:
     async def _run(self, sql: str, params: tuple[Any, ...]) -> Any:
         await self.db.flush()
         conn = await self.db.connection()
-        return await conn.exec_driver_sql(_numbered(sql) if self.dialect == "postgresql" else sql, params)
+        return await conn.exec_driver_sql(numbered(sql) if self.dialect == "postgresql" else sql, params)
 
     async def fetch(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in await self._run(sql, params)]

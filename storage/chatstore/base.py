@@ -3,6 +3,7 @@
 written, the same on either database as the ORM writes them."""
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -78,6 +79,15 @@ def answers_value(value: Any) -> dict[str, Any]:
 
 def json_in(stored: Any) -> Any:
     return load_json(stored) if isinstance(stored, str | bytes) else stored
+
+
+@functools.lru_cache(maxsize=256)  # (a step's few statements, rewritten once each, not on every call)
+def numbered(sql: str) -> str:
+    """``?`` placeholders as PostgreSQL's ``$1, $2…`` (our statements hold no ``?`` in literals)."""
+    if "?" not in sql:
+        return sql
+    parts = sql.split("?")
+    return parts[0] + "".join(f"${i}{p}" for i, p in enumerate(parts[1:], start=1))
 
 
 def sqlite_time(at: datetime) -> str:

@@ -3,13 +3,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from .base import ChatRows, ChatStore, ChatTx, NotHere, answers_out, answers_value, dump_json, load_json
+from .base import (
+    ChatRows,
+    ChatStore,
+    ChatTx,
+    NotHere,
+    answers_out,
+    answers_value,
+    dump_json,
+    load_json,
+    numbered,
+)
 
 _PG_LOCK = "SELECT data::text, lang, revision FROM conversations WHERE user_key = $1 FOR UPDATE"
 # Read after the lock is held, in a statement of its own: under READ COMMITTED a statement that waited for the
@@ -32,15 +41,6 @@ _PG_UPSERT = ("INSERT INTO drafts (id, user_key, procedure_id, procedure_version
 _PG_SAVE_WITH_DRAFT = (f"WITH c AS ({_PG_SAVE}) "
                        + _PG_UPSERT.format("$5", "$4", "$6", "$7", "$8", "$9", "$10", "$3", "$3"))
 _PG_DRAFT = _PG_UPSERT.format("$3", "$2", "$4", "$5", "$6", "$7", "$8", "$1", "$1")
-
-
-@functools.lru_cache(maxsize=256)  # (a step's few statements, rewritten once each, not on every call)
-def _numbered(sql: str) -> str:
-    """``?`` placeholders as PostgreSQL's ``$1, $2…`` (our statements hold no ``?`` in literals)."""
-    if "?" not in sql:
-        return sql
-    parts = sql.split("?")
-    return parts[0] + "".join(f"${i}{p}" for i, p in enumerate(parts[1:], start=1))
 
 
 class PgChatStore(ChatStore):
@@ -188,10 +188,10 @@ class PgChatStore(ChatStore):
             yield ChatTx(self, conn, None)
 
     async def fetch(self, tx: ChatTx, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in await tx.conn.fetch(_numbered(sql), *params)]
+        return [tuple(r) for r in await tx.conn.fetch(numbered(sql), *params)]
 
     async def execute(self, tx: ChatTx, sql: str, params: tuple[Any, ...]) -> int:
-        status = await tx.conn.execute(_numbered(sql), *params)
+        status = await tx.conn.execute(numbered(sql), *params)
         try:
             return int(str(status).rsplit(" ", 1)[-1])
         except ValueError:
