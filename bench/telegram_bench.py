@@ -463,7 +463,7 @@ async def run_on(args: argparse.Namespace, url: str, db: str, workdir: Path,
     chat_ids = itertools.count(10_000_001)
     c = args.concurrency
     async with AsyncExitStack() as stack:  # stopped in reverse order: our bot, echo bot, runtime, fake API
-        fake = await FakeTelegramAPI().start()
+        fake = await FakeTelegramAPI(latency=args.api_latency / 1000).start()
         stack.push_async_callback(fake.stop)
         probe = Probe(fake)
         rt = await Runtime(url, var_dir=workdir / "var", now=lambda: NOW).open()
@@ -523,8 +523,9 @@ async def run_on(args: argparse.Namespace, url: str, db: str, workdir: Path,
         stats = ours.channel.stats
         failed_calls = [x for x in fake.calls if x.status >= 400]
 
-    out(f"dvcbot Telegram webhook benchmark: loopback HTTP against a fake Bot API, "
-        f"{c} chats at once, Python {sys.version.split()[0]}")
+    out("dvcbot Telegram webhook benchmark: loopback HTTP against a fake Bot API"
+        + (f" answering each call {args.api_latency:g} ms late" if args.api_latency else "")
+        + f", {c} chats at once, Python {sys.version.split()[0]}")
     out(f"funeral procedure: {UPDATES_PER_CONVERSATION} updates per citizen (/start, presses, typed answers, "
         f"contact, one photo, confirm, oath → dossier; the form copy follows from the outbox)")
     out("")
@@ -593,6 +594,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "unlike the bot's process)")
     p.add_argument("--pg", metavar="URL", help="run our bot on a fresh database on this PostgreSQL server "
                    "(e.g. postgresql://postgres@127.0.0.1:55433/postgres) instead of a SQLite file")
+    p.add_argument("--api-latency", type=float, default=0.0, metavar="MS",
+                   help="the fake Bot API answers each call this many milliseconds late, as a distant server does "
+                        "(default 0: the harness measures CPU)")
     p.add_argument("--dir", type=Path, help="work in this folder (default: a temporary one)")
     p.add_argument("--json", action="store_true", help="also print the figures as JSON")
     return p

@@ -673,6 +673,32 @@ def test_long_texts_are_split_under_the_limit():
     assert [b.text for b in english[-1].markup.inline_keyboard[1]] == ["Back", "Cancel", "Help"]
 
 
+async def test_a_press_asks_the_next_question_without_waiting_for_the_mark(tg: Bot, fake: FakeTelegramAPI):
+    """The pressed question is marked (editMessageText) while the step runs: the next question does not wait
+    for that round trip, and a mark that fails leaves the step standing."""
+    c = CITIZEN
+    await tg.say(c, "/start")
+    gate = fake.hold("editMessageText")
+    press = asyncio.ensure_future(tg.press(c, "Hỗ trợ chi phí mai táng"))
+
+    async def next_question() -> None:
+        while not any("Ai đang khai hồ sơ này?" in (m.text or "") for m in fake.sent(c)):
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(next_question(), 20)  # it comes while the API still holds the mark
+    assert not press.done() and fake.method_calls("editMessageText")
+    assert not (fake.sent(c)[0].text or "").endswith("➡️ Hỗ trợ chi phí mai táng (trợ giúp đột xuất)")
+    gate.set()
+    await press
+    assert fake.sent(c)[0].text.endswith("➡️ Hỗ trợ chi phí mai táng (trợ giúp đột xuất)")
+    # the API refuses the next mark for good: the answer is kept all the same, and the next question comes
+    asked = len(fake.sent(c))
+    fake.fail("editMessageText", 10, status=400, description="Bad Request: message can't be edited")
+    await tg.press(c, "Tôi khai giúp người khác")
+    assert (await answers(tg.rt, c))["filer.role"] != "self" and len(fake.sent(c)) == asked + 1
+    assert not fake.sent(c)[asked - 1].text.endswith("➡️ Tôi khai giúp người khác")
+
+
 async def test_a_press_is_answered_in_the_webhook_response_and_costs_two_bot_api_calls(tg: Bot,
                                                                                         fake: FakeTelegramAPI):
     c = CITIZEN

@@ -804,24 +804,24 @@ class TelegramChannel:
                 return None
             value, label = choices[int(p.arg)]
             await self._answer(query)
-            await self._mark_pressed(query, label)
-            return Turn(Incoming(choice=value), expect_token=p.token)
+            return Turn(Incoming(choice=value), expect_token=p.token,
+                        beside=functools.partial(self._mark_pressed, query, label))
         if p.kind == "n":
             nav = CODE_NAV.get(p.arg)
             if nav is None or nav not in (state.ask_nav or []):
                 await self._stale(query)
                 return None
             await self._answer(query)
-            await self._mark_pressed(query, _(NAV_LABELS[nav]))
-            return Turn(Incoming(choice=nav), expect_token=p.token)
+            return Turn(Incoming(choice=nav), expect_token=p.token,
+                        beside=functools.partial(self._mark_pressed, query, _(NAV_LABELS[nav])))
         # m: a multi-choice toggle, or "ok"
         picked = sorted({int(i) for i in (state.selection or []) if int(i) < len(choices)})
         if p.arg == "ok":
             await self._answer(query)
             labels = ", ".join(choices[i][1] for i in picked) or _("(không chọn mục nào)")
-            await self._mark_pressed(query, labels)
             text = ", ".join(str(i + 1) for i in picked) if picked else "không"
-            return Turn(Incoming(text=text), expect_token=p.token)
+            return Turn(Incoming(text=text), expect_token=p.token,
+                        beside=functools.partial(self._mark_pressed, query, labels))
         if not p.arg.isdigit() or int(p.arg) >= len(choices):
             await self._stale(query)
             return None
@@ -888,6 +888,19 @@ class TelegramChannel:
             box["held"] = rows[-1]
 
     async def run_turn(self, chat_id: int, turn: Turn, feed: FeedCtx) -> None:
+        """The step, with the turn's call beside it (the pressed question marked) under way meanwhile: a press
+        waits for one Bot API round trip before its next question, not two."""
+        beside = asyncio.ensure_future(turn.beside()) if turn.beside is not None else None
+        try:
+            await self._step(chat_id, turn, feed)
+        finally:
+            if beside is not None:
+                try:
+                    await beside
+                except Exception as exc:  # (the question only keeps its buttons: the step stands)
+                    log.warning("telegram: marking the pressed question failed: %s", type(exc).__name__)
+
+    async def _step(self, chat_id: int, turn: Turn, feed: FeedCtx) -> None:
         key = f"telegram:{chat_id}"
         box: dict[str, Any] = {}
         rt = self.runtime

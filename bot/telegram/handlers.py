@@ -58,6 +58,8 @@ class Turn:
     incoming: Incoming | None = None
     start: bool = False
     expect_token: str | None = None  # a pressed button's question: the step is void if it is no longer current
+    beside: Callable[[], Awaitable[None]] | None = None  # a Bot API call made while the step runs (the pressed
+    # question marked): it costs the next question no round trip; its failure does not void the step
 
 
 _COMMAND = re.compile(r"^(/[A-Za-z0-9_]+)@[A-Za-z0-9_]+")

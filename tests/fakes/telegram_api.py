@@ -10,7 +10,8 @@ answerCallbackQuery, sendDocument, sendPhoto, getFile (and the file download
 URL ``/file/bot<token>/<path>``), setMyCommands, setWebhook, deleteWebhook,
 getWebhookInfo and getUpdates (a queue the test feeds). Every call is
 recorded; ``fail(method, count, retry_after=…)`` makes the next calls answer
-429 (or another error); ``latency`` delays every answer.
+429 (or another error); ``latency`` delays every answer; ``hold(method)`` keeps
+that method's answers until the event it returns is set.
 
 It also builds the updates a test sends (``text``, ``photo``, ``document``,
 ``contact``, ``callback``), with files it serves for download.
@@ -81,6 +82,7 @@ class FakeTelegramAPI:
         self.commands: dict[str | None, list[dict[str, Any]]] = {}
         self.callback_answers: list[dict[str, Any]] = []
         self._failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self._holds: dict[str, asyncio.Event] = {}
         self._msg_ids = itertools.count(1000)
         self._update_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -119,6 +121,10 @@ class FakeTelegramAPI:
         if retry_after is not None:
             body["parameters"] = {"retry_after": retry_after}
         self._failures.setdefault(method.lower(), []).extend([None] * after + [(status, body)] * count)
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of ``method`` are recorded at once but answered only once the returned event is set."""
+        return self._holds.setdefault(method.lower(), asyncio.Event())
 
     def add_file(self, data: bytes, name: str = "file.bin") -> tuple[str, str]:
         """Store a file as if a user had uploaded it; returns (file_id, file_unique_id)."""
@@ -279,6 +285,8 @@ class FakeTelegramAPI:
         self.calls.append(call)
         if self.latency:
             await asyncio.sleep(self.latency)
+        if method in self._holds:
+            await self._holds[method].wait()
         queue = self._failures.get(method)
         failure = queue.pop(0) if queue else None  # (None: this call goes through)
         if failure is not None:
