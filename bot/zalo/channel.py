@@ -623,14 +623,17 @@ class ZaloChannel:
             return None
         _ = translator(await self._lang(ev.chat_key))
         if ev.name == IMAGE_EVENT and ev.image_url:
-            with contextlib.suppress(ZaloError):
-                await self.client.send_chat_action(ev.chat_id, "typing")
+            # “typing…” while the photo downloads: the two round trips at once, not one after the other
+            typing = asyncio.ensure_future(self.client.send_chat_action(ev.chat_id, "typing"))
             try:
                 data = await self.client.download(ev.image_url, self.config.max_image)
             except ValueError:
                 await self.notice(ev.chat_key, _("Ảnh lớn hơn {mb} MB nên không tải về được. Vui lòng chụp lại với "
                                                  "kích thước nhỏ hơn.", mb=self.config.max_image // (1024 * 1024)))
                 return None
+            finally:
+                with contextlib.suppress(ZaloError):
+                    await typing
             return Incoming(file=IncomingFile(data=data, name=f"anh-{ev.message_id[:24]}.jpg", mime="image/jpeg"))
         await self.notice(ev.chat_key, _("Trợ lý chỉ đọc được tin nhắn chữ và ảnh chụp. Vui lòng gõ câu trả lời, "
                                          "hoặc gửi ảnh giấy tờ."))
