@@ -575,6 +575,8 @@ OTHER_SERVICES = [
     "tiền nước", "lý lịch tư pháp", "tạm trú", "tạm vắng", "xin việc", "thất nghiệp", "thai sản", "giấy phép xây dựng",
     "đăng ký kinh doanh", "hộ kinh doanh", "doanh nghiệp", "nhập học", "học bổng", "khiếu nại", "tố cáo",
     "tranh chấp", "xác nhận hộ nghèo", "đổi bằng", "đăng ký nghĩa vụ quân sự", "khám nghĩa vụ",
+    "xác nhận hộ cận nghèo", "chứng nhận hộ nghèo", "chứng nhận hộ cận nghèo", "công nhận hộ nghèo",
+    "công nhận hộ cận nghèo", "rà soát hộ nghèo", "rà soát hộ cận nghèo", "thoát nghèo",
 ]  # fmt: skip
 
 

@@ -170,6 +170,17 @@ class MenuCandidates(Pending):
 
 @register
 @dataclass
+class SwitchOffer(Pending):
+    """An answer that was refused named another procedure of the catalogue: go there (the draft is kept), or
+    stay at the question ``path``."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("switch_offer",)
+    path: str = ""
+    procedure: str = ""
+
+
+@register
+@dataclass
 class Revisit(Pending):
     """A question asked again (after “quay lại” or an edit), out of the cursor's order."""
 

@@ -176,3 +176,39 @@ async def test_request_typed_in_english(chat: Chat):
     await chat.say("I want to get married")  # a service the assistant does not offer: said so, menu again
     await chat.expect("procedure")
     assert chat.error
+
+
+AVERAGE = "xac-nhan-ho-muc-song-trung-binh"
+
+
+async def test_another_request_typed_at_a_question_is_offered_and_the_draft_kept(chat: Chat):
+    """A citizen in the wrong procedure types what they want at a question that cannot take it: the procedure
+    it names is offered (the draft kept), a service the catalogue lacks is said so, and the question stays."""
+    await chat.press(AVERAGE)
+    first = chat.field
+    await chat.say("toi muon lam giay khai tu cho bo")
+    assert [c.value for c in chat.ask.choices] == ["switch", "stay"]
+    assert "Đăng ký khai tử" in chat.ask.text and "được lưu lại" in chat.ask.text
+    await chat.say("2")  # stay: the same question
+    await chat.expect(first)
+    await chat.say("1")
+    second = chat.field
+    await chat.say("bo toi mat roi, lam khai tu")
+    assert [c.value for c in chat.ask.choices] == ["switch", "stay"]
+    await chat.say("2 triệu")  # answering the question instead is an answer
+    third = chat.field
+    assert third != second and chat.error is None
+    assert (await chat.answers())[second] == 2_000_000
+    await chat.say("quay lại")
+    await chat.expect(second)
+    await chat.say("dang ky ket hon")  # not in the catalogue: said so, the question again
+    assert "chưa hỗ trợ dịch vụ này" in chat.text() and "vẫn được giữ" in chat.text()
+    await chat.expect(second)
+    await chat.say("bo toi mat roi, lam khai tu")
+    await chat.press("switch")
+    assert chat.ask.procedure == "lien-thong-khai-tu" and "đã được lưu" in chat.text()
+    await chat.say("menu")
+    await chat.press(AVERAGE)  # the draft is where it was left
+    assert "khai dở" in chat.text()
+    await chat.expect(third)
+    assert (await chat.answers())[second] == 2_000_000

@@ -114,6 +114,8 @@ class Collect(EngineParts):
         except Invalid as exc:
             if typed and not kind.unknown_first and self.not_known(session, slot, raw, out):
                 return
+            if typed and session.supplement is None and self.other_request(session, slot.path, raw, out):
+                return
             return self.reject(session, exc, out)
         if f.kind == "name" and msg.choice is None and self.propose_name(session, slot, raw, value, out):
             return

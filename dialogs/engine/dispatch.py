@@ -7,7 +7,7 @@ from .. import nlu
 from ..i18n import translator
 from ..messages import NAV_SKIP, Ask, ChoiceOut, Incoming, Message
 from ..parsing import Invalid
-from ..pending import Confirm, NameConfirm, RatingPick
+from ..pending import Confirm, NameConfirm, RatingPick, SwitchOffer
 from ..protocol import Follow, ListDossiers, OpenSupplement, Outcome, Rate
 from .commands import (
     MAX_FOLLOW_FAILURES,
@@ -216,6 +216,8 @@ class Dispatch(EngineParts):
             out.replies.append(Message(self.info_answer(session.procedure, topic, session.lang)))
             return self.prompt(session, out)
 
+        if isinstance(pending, SwitchOffer):
+            return self.on_switch_offer(session, pending, msg, text, command, out)
         if session.state == "eligibility":
             return self.on_eligibility(session, msg, text, command, out)
         if session.state == "reviewing":

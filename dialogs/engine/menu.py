@@ -8,10 +8,10 @@ from ..form import submitted
 from ..i18n import translator
 from ..kinds.address import AddressEntry
 from ..messages import Ask, ChoiceOut, Incoming, Message
-from ..pending import MenuCandidates
+from ..pending import MenuCandidates, SwitchOffer
 from ..protocol import Outcome
 from ..textnorm import fold
-from .commands import is_yes
+from .commands import is_no, is_yes
 from .parts import EngineParts
 from .session import Draft, Session
 
@@ -105,6 +105,57 @@ class Menu(EngineParts):
                 return self.offer_candidates(session, offered, out)
             return self.menu_ask(session, out)
         return self.begin(session, value, out)
+
+    def other_request(self, session: Session, path: str, text: str, out: Outcome) -> bool:
+        """A typed answer the question refused that asks for something else: a service the catalogue lacks
+        (said so), or another of its procedures (offered, the draft kept). True: answered here."""
+        if len(text.split()) < 2 or session.procedure is None:
+            return False
+        decision = nlu.decide(text, self.catalog)
+        _ = translator(session.lang)
+        if decision.other_service:
+            out.replies.append(Message(_("Xin lỗi, trợ lý chưa hỗ trợ dịch vụ này. Bạn có thể làm trên Cổng Dịch vụ "
+                                         "công quốc gia hoặc hỏi Bộ phận Một cửa của xã, phường. Hồ sơ đang khai "
+                                         "vẫn được giữ."), error=True))
+            self.prompt(session, out)
+            return True
+        target = decision.procedure
+        if target is None or target == session.procedure or target not in self.catalog.procedures \
+                or len(text.split()) < 3:
+            return False
+        session.pending = SwitchOffer(path=path, procedure=target)
+        self.switch_offer_ask(session, out)
+        return True
+
+    def switch_offer_ask(self, session: Session, out: Outcome) -> None:
+        _ = translator(session.lang)
+        p = session.pending
+        assert isinstance(p, SwitchOffer)
+        title = _(self.catalog.get(p.procedure).title)
+        out.replies.append(Ask(text=_("Có phải bạn muốn làm thủ tục khác: “{title}”? Hồ sơ đang khai được lưu lại, "
+                                      "bạn có thể quay lại làm tiếp bất cứ lúc nào.", title=title),
+                               procedure=session.procedure, field=p.path, kind="choice",
+                               choices=(ChoiceOut("switch", _("Chuyển sang thủ tục đó")),
+                                        ChoiceOut("stay", _("Tiếp tục hồ sơ đang khai")))))
+
+    def on_switch_offer(self, session: Session, pending: SwitchOffer, msg: Incoming, text: str,
+                        command: str | None, out: Outcome) -> None:
+        _ = translator(session.lang)
+        options = [("switch", _("Chuyển sang thủ tục đó")), ("stay", _("Tiếp tục hồ sơ đang khai"))]
+        value = msg.choice if msg.choice in dict(options) else \
+            parsing.match_choice(text, options) if text and command is None else None
+        if value is None and text and command is None:
+            value = "switch" if is_yes(text) else "stay" if is_no(text) else None
+        session.pending = None
+        if value == "switch" and pending.procedure in self.catalog.procedures:
+            out.accepted = True
+            out.replies.append(Message(_("Hồ sơ đang khai đã được lưu. Bạn có thể quay lại tiếp tục bất cứ lúc "
+                                         "nào.")))
+            session.to_menu()
+            return self.begin(session, pending.procedure, out)
+        if value == "stay" or command == "back":
+            return self.prompt(session, out)
+        return self.on_collect(session, msg, text, command, out)  # typed on: the answer to the question
 
     @staticmethod
     def _label_of(choices: list[ChoiceOut], value: str) -> str:

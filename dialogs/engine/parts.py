@@ -14,7 +14,7 @@ from ..catalog import Catalog
 from ..form import Form, Slot
 from ..messages import Ask, ChoiceOut, Incoming
 from ..parsing import Invalid
-from ..pending import Confirm, NameConfirm
+from ..pending import Confirm, NameConfirm, SwitchOffer
 from ..protocol import Outcome, SupplementSent
 from ..schema import FieldDef
 from .session import Session, bound
@@ -115,6 +115,16 @@ class EngineParts:
         raise NotImplementedError
 
     def go_menu(self, session: Session, out: Outcome, greet: bool = False) -> None:
+        raise NotImplementedError
+
+    def other_request(self, session: Session, path: str, text: str, out: Outcome) -> bool:
+        raise NotImplementedError
+
+    def switch_offer_ask(self, session: Session, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def on_switch_offer(self, session: Session, pending: SwitchOffer, msg: Incoming, text: str,
+                        command: str | None, out: Outcome) -> None:
         raise NotImplementedError
 
     def on_menu(self, session: Session, msg: Incoming, text: str, command: str | None, out: Outcome) -> None:

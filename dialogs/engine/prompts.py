@@ -6,7 +6,7 @@ from ..form import Form, Slot, previous
 from ..i18n import translator
 from ..kinds import display
 from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask
-from ..pending import EditField, EditSection, NameConfirm, SupplementReview
+from ..pending import EditField, EditSection, NameConfirm, SupplementReview, SwitchOffer
 from ..protocol import Outcome
 from ..schema import FieldDef
 from .parts import EngineParts
@@ -63,6 +63,8 @@ class Prompts(EngineParts):
             return self.supplement_ask(session, out)
         if isinstance(session.pending, NameConfirm):
             return self.name_confirm_ask(session, out)
+        if isinstance(session.pending, SwitchOffer):
+            return self.switch_offer_ask(session, out)
         if session.state in ("collecting", "editing", "supplementing") and session.draft is not None:
             slot = self.current_slot(session)
             if slot is None:
