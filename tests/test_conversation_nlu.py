@@ -212,3 +212,17 @@ async def test_another_request_typed_at_a_question_is_offered_and_the_draft_kept
     assert "khai dở" in chat.text()
     await chat.expect(third)
     assert (await chat.answers())[second] == 2_000_000
+
+
+async def test_another_request_at_the_address_question_is_offered_too(chat: Chat):
+    await chat.press("lien-thong-khai-tu")
+    await chat.say("1")
+    where = chat.field
+    assert "tỉnh/thành phố" in chat.ask.text
+    await chat.say("toi muon lam khai sinh cho con")  # no province: a request for the birth group
+    assert [c.value for c in chat.ask.choices] == ["switch", "stay"] and "Đăng ký khai sinh" in chat.ask.text
+    await chat.press("stay")
+    await chat.expect(where)
+    await chat.say("lam dong")  # the address goes on from the province
+    await chat.expect(where)
+    assert "Lâm Đồng" in chat.ask.text and chat.error is None

@@ -56,6 +56,11 @@ class EngineTurn:
     def not_known(self, slot: Slot, raw: str) -> bool:
         return self.engine.not_known(self.session, slot, raw, self.out, lead=True)
 
+    def elsewhere(self, slot: Slot, text: str) -> bool:
+        if self.session.supplement is not None:
+            return False
+        return self.engine.other_request(self.session, slot.path, text, self.out)
+
     def say(self, text: str, error: bool = False) -> None:
         self.out.replies.append(Message(text, error=error))
 
@@ -114,7 +119,7 @@ class Collect(EngineParts):
         except Invalid as exc:
             if typed and not kind.unknown_first and self.not_known(session, slot, raw, out):
                 return
-            if typed and session.supplement is None and self.other_request(session, slot.path, raw, out):
+            if typed and turn.elsewhere(slot, raw):
                 return
             return self.reject(session, exc, out)
         if f.kind == "name" and msg.choice is None and self.propose_name(session, slot, raw, value, out):

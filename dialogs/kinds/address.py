@@ -135,6 +135,8 @@ class Address(Kind):
                         turn.prompt()
                         return True
                     else:
+                        if msg.choice is None and not entry.value and turn.elsewhere(slot, raw):
+                            return True  # another request, not an address (nothing of it was typed yet)
                         turn.pending = entry
                         turn.reject(Invalid(N_(
                             "Không tìm thấy tỉnh/thành “{text}” trong danh sách 34 tỉnh, thành phố hiện nay. "

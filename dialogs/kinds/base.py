@@ -65,6 +65,10 @@ class Turn(Protocol):
         """A reply saying "không nhớ / chưa có" answered as the field's definition says (engine/collect.py).
         True: it was such a reply."""
 
+    def elsewhere(self, slot: Slot, text: str) -> bool:
+        """A typed reply the question cannot take that asks for another procedure (offered) or a service the
+        assistant lacks (said so), engine/menu.py. True: it was such a reply, and it has been answered."""
+
     def say(self, text: str, error: bool = False) -> None:
         """A message before the question."""
 
