@@ -226,3 +226,11 @@ async def test_another_request_at_the_address_question_is_offered_too(chat: Chat
     await chat.say("lam dong")  # the address goes on from the province
     await chat.expect(where)
     assert "Lâm Đồng" in chat.ask.text and chat.error is None
+
+
+async def test_help_at_a_choice_without_its_own_says_how_to_leave(chat: Chat):
+    await chat.press("bao-thay-doi-nhan-tro-cap")
+    first = chat.field
+    await chat.say("trợ giúp")  # not “Trả lời ngắn gọn, đúng như trên giấy tờ”: there is nothing to copy
+    assert "Gõ số thứ tự của lựa chọn" in chat.text() and "gõ “menu” để chọn thủ tục khác" in chat.text()
+    await chat.expect(first)

@@ -26,6 +26,8 @@ def field_choices(f, t) -> tuple[ChoiceOut, ...]:
 class Choice(Kind):
     name = "choice"
     unknown_first = False
+    more_help = N_("Gõ số thứ tự của lựa chọn (hoặc bấm nút, nếu có). Nếu không lựa chọn nào đúng với trường hợp của "
+                   "bạn, gõ “menu” để chọn thủ tục khác; những gì đã khai được giữ lại.")
 
     def parse(self, f, raw, *, today, lookup):
         v = parsing.match_choice(raw, [(c.value, c.label) for c in f.choices])
