@@ -145,6 +145,7 @@ class NameConfirm(Pending):
     proposal: str = ""  # empty: no spelling could be proposed, the citizen is asked to type it with diacritics
     typed: str = ""
     early: str | None = optional()  # the next answer, typed before choosing
+    later: list[str] | None = optional()  # the answers after it, typed before choosing too (at most 4)
     others: list[str] | None = optional()  # further likely spellings (“Thu” / “Thư”)
     place: bool | None = optional()  # a place ("xa hai hau, nam dinh"), not a person's name
     short: bool | None = optional()  # a full name of one word (“co”, typed by habit): asked to type it in full

@@ -555,8 +555,8 @@ async def test_numbered_done_after_a_photo(chat: Chat):
 
 
 async def test_answers_typed_ahead_of_the_name_spelling_question_are_not_lost(chat: Chat):
-    """A citizen who keeps typing the next answers while the bot asks how to spell the name: the first early
-    answer is kept for the next question, a further one-word answer does not overwrite the name."""
+    """A citizen who keeps typing the next answers while the bot asks how to spell the name: each is kept for
+    the question after the one before it, and a one-word answer does not overwrite the name."""
     await chat.press(PROC)
     await chat.say("1")
     await consent(chat)
@@ -565,14 +565,33 @@ async def test_answers_typed_ahead_of_the_name_spelling_question_are_not_lost(ch
     await chat.say("nguyen van an")
     await chat.say("5/3/1950")
     assert chat.error and "5/3/1950" in chat.text()
-    await chat.say("nam")  # the sex, typed even earlier: not taken as a re-typed name "Nam"
-    assert chat.error and "chọn một cách viết" in chat.text()
+    await chat.say("nam")  # the sex, typed even earlier: not taken as a re-typed name "Nam", and kept too
+    assert chat.error and "“nam” sẽ được dùng cho câu hỏi sau đó" in chat.text()
     await chat.expect("deceased.full_name")
     await chat.say("1")
-    await chat.expect("deceased.sex")
+    asked = chat.field
+    assert "Đã ghi các câu trả lời bạn gõ trước: “5/3/1950”, “nam”." in chat.text()
     answers = await chat.answers()
     assert answers["deceased.full_name"] == "NGUYỄN VĂN AN"
-    assert answers["deceased.birth_date"] == "1950-03-05"
+    assert answers["deceased.birth_date"] == "1950-03-05" and answers["deceased.sex"] == "nam"
+    assert asked not in ("deceased.full_name", "deceased.birth_date", "deceased.sex")
+
+
+async def test_answers_typed_ahead_stop_at_the_first_one_refused(chat: Chat):
+    """Typed ahead while a spelling waits: a refused one is said so at its own question, and nothing after it
+    is put anywhere else."""
+    await chat.press(PROC)
+    await chat.say("1")
+    await consent(chat)
+    await chat.say("1")
+    await chat.say("nguyen van an")
+    await chat.say("32/13/1950")  # no such date
+    await chat.say("nam")
+    await chat.say("1")
+    await chat.expect("deceased.birth_date")
+    assert chat.error and "deceased.sex" not in await chat.answers()
+    await chat.say("5/3/1950")
+    await chat.expect("deceased.sex")
 
 
 async def test_planned_burial_date_without_a_year_is_the_coming_one(chat: Chat):

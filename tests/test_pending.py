@@ -44,7 +44,7 @@ STORED = {
     "name_confirm": ({"kind": "name_confirm", "path": "deceased.full_name", "proposal": "Nguyễn Văn An",
                       "typed": "Nguyen Van An"}, NameConfirm),
     "name_confirm_early": ({"kind": "name_confirm", "path": "deceased.full_name", "proposal": "Nguyễn Văn An",
-                            "typed": "Nguyen Van An", "early": "5/3/1950"}, NameConfirm),
+                            "typed": "Nguyen Van An", "early": "5/3/1950", "later": ["nam", "Kinh"]}, NameConfirm),
     "menu_candidates": ({"kind": "menu_candidates", "ids": [FUNERAL, "ho-tro-nha-o"]}, MenuCandidates),
     "revisit": ({"kind": "revisit", "path": "deceased.full_name"}, Revisit),
     "edit_section": ({"kind": "edit_section", "options": ["deceased", "applicant"]}, EditSection),

@@ -16,6 +16,9 @@ from .commands import is_no, is_yes, plausible_name
 from .parts import EngineParts
 from .session import Session
 
+MAX_LATER = 4
+"""Answers kept for the questions after the next one, typed while a spelling waits for a choice."""
+
 
 class Names(EngineParts):
     """The ``NameConfirm`` sub-dialog."""
@@ -127,18 +130,33 @@ class Names(EngineParts):
                 pending.early = text
                 out.replies.append(Message(_("Vui lòng chọn cách viết tên trước. “{text}” sẽ được dùng cho câu hỏi "
                                              "tiếp theo.", text=text), error=True))
+            elif text and command is None and len(pending.later or []) < MAX_LATER:  # and the ones after it
+                pending.later = [*(pending.later or []), text]
+                out.replies.append(Message(_("Vui lòng chọn cách viết tên trước. “{text}” sẽ được dùng cho câu hỏi "
+                                             "sau đó.", text=text), error=True))
             else:
                 out.replies.append(Message(_("Vui lòng chọn một cách viết bên dưới (gõ số thứ tự), hoặc gõ lại họ "
                                              "tên có dấu."), error=True))
             return self.name_confirm_ask(session, out)
-        early = pending.early
+        typed_ahead = [x for x in (pending.early, *(pending.later or [])) if x]
         session.pending = None
         self.accept(session, slot, pending.option(value), out)
-        if early and session.state == "collecting" and session.pending is None \
-                and out.replies and isinstance(out.replies[-1], Ask) \
-                and self._follows(session, slot.path, out.replies[-1].field):
-            out.replies.pop()  # the question the early answer was typed for: answer it now
-            self.on_collect(session, Incoming(text=early), early, None, out)
+        before, used = slot.path, []
+        for answer in typed_ahead:  # each for the question right after the one just answered, while they go on
+            if not (session.state == "collecting" and session.pending is None and out.replies
+                    and isinstance(out.replies[-1], Ask) and self._follows(session, before, out.replies[-1].field)):
+                break
+            asked = out.replies.pop()  # the question the answer was typed for: answer it now
+            assert isinstance(asked, Ask)
+            self.on_collect(session, Incoming(text=answer), answer, None, out)
+            before = asked.field or ""
+            history = session.require_draft().history
+            if not history or history[-1] != before:
+                break  # refused, or a question of its own (a spelling): the rest waits for the citizen
+            used.append(answer)
+        if used and out.replies and isinstance(out.replies[-1], Ask):
+            out.replies.insert(len(out.replies) - 1, Message(_("Đã ghi các câu trả lời bạn gõ trước: {answers}.",
+                                                               answers=", ".join(f"“{a}”" for a in used))))
 
     def _follows(self, session: Session, before: str, after: str | None) -> bool:
         """Is ``after`` the question that comes right after ``before`` in the form as it stands?"""
