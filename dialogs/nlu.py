@@ -348,7 +348,7 @@ def _content(tokens: list[str]) -> list[str]:
 
 # Two words read as one term: folded, a word of them alone means something else ("tiền mặt", cash, is not
 # "mất", died; "không dùng" is not "dừng", stop)
-_FUSED = {("tien", "mat"): "tien_mat", ("khong", "dung"): "khong_dung"}
+_FUSED = {("tien", "mat"): "tien_mat", ("khong", "dung"): "khong_dung", ("liet", "si"): "liet_si"}
 
 
 def _pairs(content: list[str]) -> set[tuple[str, str]]:
@@ -580,9 +580,27 @@ OTHER_SERVICES = [
 ]  # fmt: skip
 
 
+#: Other services that a request for one of ours may mention too: they count only when the message speaks of
+#: no death ("bố tôi đang hưởng trợ cấp tuất, nay mất, xin mai táng phí" is the death group's).
+OTHER_SERVICES_UNLESS_DEATH = ["trợ cấp tuất", "liệt sĩ"]
+_DEATH_WORDS = frozenset({"mat", "chet"})
+_DEATH_PAIRS = frozenset({("qua", "doi"), ("tu", "tran"), ("mai", "tang"), ("an", "tang"), ("khai", "tu"),
+                          ("hy", "sinh")})
+
+
 @lru_cache(maxsize=1)
 def _other_services() -> tuple[str, ...]:
     return tuple(f" {normalise(p)} " for p in OTHER_SERVICES)
+
+
+@lru_cache(maxsize=1)
+def _other_services_unless_death() -> tuple[str, ...]:
+    return tuple(f" {normalise(p)} " for p in OTHER_SERVICES_UNLESS_DEATH)
+
+
+def _speaks_of_death(content: list[str]) -> bool:
+    """“mất”, “chết”, “qua đời”, “mai táng”… among the meaningful words (“tiền mặt” is fused, not “mất”)."""
+    return any(t in _DEATH_WORDS for t in content) or any(p in _DEATH_PAIRS for p in itertools.pairwise(content))
 
 
 @dataclass
@@ -657,6 +675,8 @@ def _matches(text: str, catalog: Any) -> tuple[list[_Match], bool]:
     tokens = _correct(typed, index)
     other = any(p in f" {' '.join(t)} " for t in (typed, tokens) for p in _other_services())
     content = _content(tokens)
+    if not other and not _speaks_of_death(content):
+        other = any(p in f" {' '.join(t)} " for t in (typed, tokens) for p in _other_services_unless_death())
     terms: set[Any] = set(content) | _pairs(content) | _phrases_in(content)
     out: list[_Match] = []
     for pid in index.ids:
