@@ -590,6 +590,7 @@ async def test_answers_typed_ahead_stop_at_the_first_one_refused(chat: Chat):
     await chat.say("1")
     await chat.expect("deceased.birth_date")
     assert chat.error and "deceased.sex" not in await chat.answers()
+    assert "Chưa ghi: “nam”. Vui lòng trả lời lại khi được hỏi." in chat.text()
     await chat.say("5/3/1950")
     await chat.expect("deceased.sex")
 

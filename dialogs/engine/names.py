@@ -141,10 +141,11 @@ class Names(EngineParts):
         typed_ahead = [x for x in (pending.early, *(pending.later or [])) if x]
         session.pending = None
         self.accept(session, slot, pending.option(value), out)
-        before, used = slot.path, []
-        for answer in typed_ahead:  # each for the question right after the one just answered, while they go on
+        before, used, left = slot.path, [], []
+        for i, answer in enumerate(typed_ahead):  # each for the question right after the one just answered
             if not (session.state == "collecting" and session.pending is None and out.replies
                     and isinstance(out.replies[-1], Ask) and self._follows(session, before, out.replies[-1].field)):
+                left = typed_ahead[i:]
                 break
             asked = out.replies.pop()  # the question the answer was typed for: answer it now
             assert isinstance(asked, Ask)
@@ -152,11 +153,15 @@ class Names(EngineParts):
             before = asked.field or ""
             history = session.require_draft().history
             if not history or history[-1] != before:
-                break  # refused, or a question of its own (a spelling): the rest waits for the citizen
+                left = typed_ahead[i + 1:]  # refused, or a question of its own (a spelling): the rest waits
+                break
             used.append(answer)
-        if used and out.replies and isinstance(out.replies[-1], Ask):
-            out.replies.insert(len(out.replies) - 1, Message(_("Đã ghi các câu trả lời bạn gõ trước: {answers}.",
-                                                               answers=", ".join(f"“{a}”" for a in used))))
+        if out.replies and isinstance(out.replies[-1], Ask):
+            said = [_("Đã ghi các câu trả lời bạn gõ trước: {answers}.", answers=_quoted(used))] if used else []
+            if left:  # never dropped without a word
+                said.append(_("Chưa ghi: {answers}. Vui lòng trả lời lại khi được hỏi.", answers=_quoted(left)))
+            for text in said:
+                out.replies.insert(len(out.replies) - 1, Message(text))
 
     def _follows(self, session: Session, before: str, after: str | None) -> bool:
         """Is ``after`` the question that comes right after ``before`` in the form as it stands?"""
@@ -195,6 +200,10 @@ class Names(EngineParts):
         choices.append(ChoiceOut("typed", _keep_label(_, p.typed)))
         out.replies.append(Ask(text=text, procedure=session.procedure, field=p.path, kind="choice",
                                choices=tuple(choices), nav=(NAV_BACK, NAV_HELP, NAV_CANCEL)))
+
+
+def _quoted(answers: list[str]) -> str:
+    return ", ".join(f"“{a}”" for a in answers)
 
 
 def _keep_label(_: Any, typed: str) -> str:
