@@ -178,6 +178,7 @@ class SwitchOffer(Pending):
     kinds: ClassVar[tuple[str, ...]] = ("switch_offer",)
     path: str = ""
     procedure: str = ""
+    resume: Pending | None = optional()  # the sub-dialog the question was in (a revisit, an address half typed)
 
 
 @register

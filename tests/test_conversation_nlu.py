@@ -204,6 +204,9 @@ async def test_another_request_typed_at_a_question_is_offered_and_the_draft_kept
     await chat.say("dang ky ket hon")  # not in the catalogue: said so, the question again
     assert "chưa hỗ trợ dịch vụ này" in chat.text() and "vẫn được giữ" in chat.text()
     await chat.expect(second)
+    await chat.say("bo toi mat roi, lam khai tu")  # offered at a question gone back to…
+    await chat.say("2")
+    await chat.expect(second)  # …staying asks that question again, not the next open one
     await chat.say("bo toi mat roi, lam khai tu")
     await chat.press("switch")
     assert chat.ask.procedure == "lien-thong-khai-tu" and "đã được lưu" in chat.text()
@@ -226,6 +229,14 @@ async def test_another_request_at_the_address_question_is_offered_too(chat: Chat
     await chat.say("lam dong")  # the address goes on from the province
     await chat.expect(where)
     assert "Lâm Đồng" in chat.ask.text and chat.error is None
+    await chat.say("toi muon lam khai sinh cho con")  # at the commune: offered too, the province kept
+    assert [c.value for c in chat.ask.choices] == ["switch", "stay"]
+    await chat.press("stay")
+    await chat.expect(where)
+    assert "Lâm Đồng" in chat.ask.text and "Xã, phường" in chat.ask.text
+    await chat.say("Đức Trọng")  # the address completed from where it was
+    address = (await chat.answers())[where]
+    assert "Lâm Đồng" in address["province"] and "Đức Trọng" in address["commune"] and chat.error is None
 
 
 async def test_help_at_a_choice_without_its_own_says_how_to_leave(chat: Chat):

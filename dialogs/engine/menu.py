@@ -123,7 +123,7 @@ class Menu(EngineParts):
         if target is None or target == session.procedure or target not in self.catalog.procedures \
                 or len(text.split()) < 3:
             return False
-        session.pending = SwitchOffer(path=path, procedure=target)
+        session.pending = SwitchOffer(path=path, procedure=target, resume=session.pending)
         self.switch_offer_ask(session, out)
         return True
 
@@ -146,11 +146,12 @@ class Menu(EngineParts):
             parsing.match_choice(text, options) if text and command is None else None
         if value is None and text and command is None:
             value = "switch" if is_yes(text) else "stay" if is_no(text) else None
-        session.pending = None
+        session.pending = pending.resume  # where the question was: a revisit, an address half typed
         if value == "switch" and pending.procedure in self.catalog.procedures:
             out.accepted = True
             out.replies.append(Message(_("Hồ sơ đang khai đã được lưu. Bạn có thể quay lại tiếp tục bất cứ lúc "
                                          "nào.")))
+            session.pending = None
             session.to_menu()
             return self.begin(session, pending.procedure, out)
         if value == "stay" or command == "back":

@@ -135,9 +135,9 @@ class Address(Kind):
                         turn.prompt()
                         return True
                     else:
-                        if msg.choice is None and not entry.value and turn.elsewhere(slot, raw):
-                            return True  # another request, not an address (nothing of it was typed yet)
                         turn.pending = entry
+                        if msg.choice is None and turn.elsewhere(slot, raw):
+                            return True  # another request, not an address (offered; the entry resumes after)
                         turn.reject(Invalid(N_(
                             "Không tìm thấy tỉnh/thành “{text}” trong danh sách 34 tỉnh, thành phố hiện nay. "
                             "Vui lòng nhập lại, ví dụ: Hà Nội, Lâm Đồng, Thái Nguyên."), text=raw[:40]))
@@ -172,6 +172,8 @@ class Address(Kind):
                         turn.prompt()
                         return True
                     turn.pending = entry
+                    if msg.choice is None and turn.elsewhere(slot, raw):
+                        return True
                     turn.reject(Invalid(N_(
                         "Không tìm thấy xã/phường “{text}” thuộc {province}. Lưu ý: từ 01/07/2025 không còn cấp "
                         "huyện, nhiều xã đã sáp nhập và đổi tên. Vui lòng nhập lại tên xã/phường hiện nay."),
