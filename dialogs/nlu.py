@@ -673,10 +673,10 @@ def _matches(text: str, catalog: Any) -> tuple[list[_Match], bool]:
     text = from_english(text) or text
     typed = normalise(text).split()
     tokens = _correct(typed, index)
-    other = any(p in f" {' '.join(t)} " for t in (typed, tokens) for p in _other_services())
+    padded = [f" {' '.join(t)} " for t in (typed, tokens)]
     content = _content(tokens)
-    if not other and not _speaks_of_death(content):
-        other = any(p in f" {' '.join(t)} " for t in (typed, tokens) for p in _other_services_unless_death())
+    phrases = _other_services() if _speaks_of_death(content) else _other_services() + _other_services_unless_death()
+    other = any(p in line for line in padded for p in phrases)
     terms: set[Any] = set(content) | _pairs(content) | _phrases_in(content)
     out: list[_Match] = []
     for pid in index.ids:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .chatstore.base import answers_out, dump_json, numbered, sqlite_time
+from .chatstore.base import answers_out, column_time, dump_json, numbered
 
 
 class Rows(Protocol):
@@ -69,7 +69,7 @@ class SessionRows:
         return int((await self._run(sql, params)).rowcount)
 
     def time(self, at: datetime) -> Any:
-        return sqlite_time(at) if self.dialect == "sqlite" else aware(at)
+        return column_time(self.dialect, aware(at))
 
 
 def rows_of(db: AsyncSession | Rows) -> Rows:

@@ -5,7 +5,7 @@ import uuid
 
 from .. import nlu, parsing
 from ..form import submitted
-from ..i18n import translator
+from ..i18n import N_, translator
 from ..kinds.address import AddressEntry
 from ..messages import Ask, ChoiceOut, Incoming, Message
 from ..pending import MenuCandidates, SwitchOffer
@@ -14,6 +14,9 @@ from ..textnorm import fold
 from .commands import is_no, is_yes
 from .parts import EngineParts
 from .session import Draft, Session
+
+_SWITCH_CHOICES = (("switch", N_("Chuyển sang thủ tục đó")), ("stay", N_("Tiếp tục hồ sơ đang khai")))
+"""The choices of :class:`SwitchOffer`: go to the procedure the refused answer named, or stay."""
 
 
 class Menu(EngineParts):
@@ -109,7 +112,8 @@ class Menu(EngineParts):
     def other_request(self, session: Session, path: str, text: str, out: Outcome) -> bool:
         """A typed answer the question refused that asks for something else: a service the catalogue lacks
         (said so), or another of its procedures (offered, the draft kept). True: answered here."""
-        if len(text.split()) < 2 or session.procedure is None:
+        words = len(text.split())
+        if words < 2 or session.procedure is None:
             return False
         decision = nlu.decide(text, self.catalog)
         _ = translator(session.lang)
@@ -120,8 +124,7 @@ class Menu(EngineParts):
             self.prompt(session, out)
             return True
         target = decision.procedure
-        if target is None or target == session.procedure or target not in self.catalog.procedures \
-                or len(text.split()) < 3:
+        if target is None or target == session.procedure or target not in self.catalog.procedures or words < 3:
             return False
         session.pending = SwitchOffer(path=path, procedure=target, resume=session.pending)
         self.switch_offer_ask(session, out)
@@ -135,13 +138,12 @@ class Menu(EngineParts):
         out.replies.append(Ask(text=_("Có phải bạn muốn làm thủ tục khác: “{title}”? Hồ sơ đang khai được lưu lại, "
                                       "bạn có thể quay lại làm tiếp bất cứ lúc nào.", title=title),
                                procedure=session.procedure, field=p.path, kind="choice",
-                               choices=(ChoiceOut("switch", _("Chuyển sang thủ tục đó")),
-                                        ChoiceOut("stay", _("Tiếp tục hồ sơ đang khai")))))
+                               choices=tuple(ChoiceOut(v, _(label)) for v, label in _SWITCH_CHOICES)))
 
     def on_switch_offer(self, session: Session, pending: SwitchOffer, msg: Incoming, text: str,
                         command: str | None, out: Outcome) -> None:
         _ = translator(session.lang)
-        options = [("switch", _("Chuyển sang thủ tục đó")), ("stay", _("Tiếp tục hồ sơ đang khai"))]
+        options = [(v, _(label)) for v, label in _SWITCH_CHOICES]
         value = msg.choice if msg.choice in dict(options) else \
             parsing.match_choice(text, options) if text and command is None else None
         if value is None and text and command is None:

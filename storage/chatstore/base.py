@@ -95,6 +95,11 @@ def sqlite_time(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def column_time(dialect: str, at: datetime) -> Any:
+    """An aware instant as the ``UTCDateTime`` column of ``dialect`` takes it from the driver."""
+    return sqlite_time(at) if dialect == "sqlite" else at
+
+
 class ChatTx:
     """One transaction on the driver: a step's on one chat (its rows, :attr:`rows`, and :meth:`save`), or a
     channel's own small write (:meth:`ChatStore.write`: its inbox). :meth:`execute` and :meth:`fetch` run a
@@ -160,7 +165,7 @@ class ChatTx:
             self._spent = True
 
     def time(self, at: datetime) -> Any:
-        return sqlite_time(at) if self.dialect == "sqlite" else at
+        return column_time(self.dialect, at)
 
     @staticmethod
     def json(value: Any) -> str:
