@@ -20,6 +20,15 @@ async def consent(chat: Chat) -> Chat:
     return chat
 
 
+async def to_deceased_name(chat: Chat) -> Chat:
+    """Filed for oneself, a natural disaster, up to the deceased's name."""
+    await chat.press(PROC)
+    await chat.say("1")
+    await consent(chat)
+    await chat.say("1")
+    return await chat.expect("deceased.full_name")
+
+
 async def fill_until_organizer(chat: Chat, cause: str = "thien tai", burial_place: str = "Nghĩa trang thôn 3") -> Chat:
     await chat.press(PROC)
     await chat.expect("filer.role")
@@ -557,11 +566,7 @@ async def test_numbered_done_after_a_photo(chat: Chat):
 async def test_answers_typed_ahead_of_the_name_spelling_question_are_not_lost(chat: Chat):
     """A citizen who keeps typing the next answers while the bot asks how to spell the name: each is kept for
     the question after the one before it, and a one-word answer does not overwrite the name."""
-    await chat.press(PROC)
-    await chat.say("1")
-    await consent(chat)
-    await chat.say("1")
-    await chat.expect("deceased.full_name")
+    await to_deceased_name(chat)
     await chat.say("nguyen van an")
     await chat.say("5/3/1950")
     assert chat.error and "5/3/1950" in chat.text()
@@ -580,10 +585,7 @@ async def test_answers_typed_ahead_of_the_name_spelling_question_are_not_lost(ch
 async def test_answers_typed_ahead_stop_at_the_first_one_refused(chat: Chat):
     """Typed ahead while a spelling waits: a refused one is said so at its own question, and nothing after it
     is put anywhere else."""
-    await chat.press(PROC)
-    await chat.say("1")
-    await consent(chat)
-    await chat.say("1")
+    await to_deceased_name(chat)
     await chat.say("nguyen van an")
     await chat.say("32/13/1950")  # no such date
     await chat.say("nam")
