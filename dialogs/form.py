@@ -236,7 +236,7 @@ class Form:
 
     def _undecided(self, walk: _Walk) -> int:
         n = 0
-        decided = walk.decided
+        decided = walk.pending
         for s in self.proc.sections:
             sv = decided(s.relevant)
             if sv is False or (s.repeat is not None and sv is True):
@@ -395,6 +395,7 @@ class _Walk:
         self.form, self.answers, self.today = form, answers, today
         self.resolve = form.resolver(answers, today)
         self.values: dict[str, Any] = {}
+        self.askable: dict[str, bool] = {}  # field path → whether it may still be asked (:meth:`pending`)
 
     def value(self, source: str) -> Any:
         if source not in self.values:
@@ -415,3 +416,38 @@ class _Walk:
             return True
         v = self.value(source)
         return None if v is None else truthy(v)
+
+    def pending(self, source: str | None) -> bool | None:
+        """As :meth:`decided`, but False for a condition that waits only for answers that will never come: every
+        field it reads is answered (or skipped), or is one no question will ask (its own condition, or its
+        section's, is False, or waits only for such answers). Such a condition never holds, so its questions
+        are not among those that may still come (a form's last question is not “39 of 52”)."""
+        v = self.decided(source)
+        if v is not None or source is None:
+            return v
+        return None if self._may_come(source) else False
+
+    def _may_come(self, source: str) -> bool:
+        """Whether an answer that ``source`` reads may still be given."""
+        return any(self._askable(ref) for ref in compile_expr(source).refs)
+
+    def _askable(self, ref: str) -> bool:
+        if ref in self.answers:
+            return False
+        known = self.askable.get(ref)
+        if known is not None:
+            return known
+        if ref.startswith("std.") or "[" in ref or ref in self.form.groups:
+            return True  # (a dated standard, a repeat group's answers: counted as they were)
+        head = ref
+        while head:  # a sub-key of a structured answer (``requester.address.province_code``) is its field's
+            if head in self.answers:
+                return False
+            hit = self.form.lookup(head)
+            if hit is not None:
+                self.askable[ref] = True  # (while it is worked out: a condition reading itself back counts)
+                found = all(self.pending(c) is not False for c in (hit[0].relevant, hit[1].relevant))
+                self.askable[ref] = found
+                return found
+            head = head.rpartition(".")[0]
+        return True  # (not a field of this form: as before)

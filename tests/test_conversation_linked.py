@@ -491,6 +491,9 @@ async def death_payment(chat: Chat, method: str = "cash") -> Chat:
         await chat.say("Nguyễn Thị Lan")  # not the recipient (the requester)
         assert chat.error is not None and "không trùng với họ tên người nhận" in chat.error.text
         await chat.expect("payment.account_holder")
+        # the last question counts as the last: no question of a route not taken (merit, social assistance)
+        # is still in the total
+        assert chat.ask.step_no == chat.ask.step_total, chat.ask.step
         await chat.say("NGUYEN VAN BINH")  # without diacritics, as printed on the card
     return chat
 

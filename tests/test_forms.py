@@ -308,6 +308,17 @@ def test_the_cursor_kept_between_calls_follows_every_change(pid):
         assert form.undecided(answers, today) == Form(CATALOG.get(pid)).undecided(answers, today)
 
 
+@pytest.mark.parametrize("pid", available)
+def test_a_complete_dossier_has_no_question_still_to_come(pid):
+    """Progress counts the questions of branches not decided yet (``Form.undecided``). Once every question is
+    answered none may remain, even where a condition reads answers that were never asked (a route not taken):
+    the last question is “n of n”."""
+    form = CATALOG.form(pid)
+    answers = CASES[pid]()
+    assert form.next_slot(answers, SUBMITTED.date()) is None
+    assert form.undecided(answers, SUBMITTED.date()) == 0
+
+
 # -- templates -----------------------------------------------------------------------------
 def test_templates_are_consistent_with_the_definitions():
     assert check_templates(CATALOG) == []
