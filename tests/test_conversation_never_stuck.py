@@ -421,6 +421,29 @@ async def test_typing_the_stop_buttons_words_goes_to_the_menu_and_keeps_the_draf
 
 
 
+async def test_back_at_a_procedures_first_question_goes_to_the_list(chat: Chat):
+    """A citizen who opened the wrong procedure types “quay lại” at its first question: the list of procedures
+    comes back (it said “không quay lại được nữa” and asked the same question). A draft with nothing answered
+    is not shown as one in progress; one with answers is kept, and “tiếp tục” goes on with it."""
+    await chat.start()
+    await chat.say("7")
+    await chat.expect("household.status")
+    await chat.say("quay lai")
+    await chat.expect("procedure")
+    assert not chat.error and "Bạn có thể chọn thủ tục khác" in chat.text()
+    assert not any("đang khai dở" in c.label for c in chat.ask.choices)
+    await chat.say("3")
+    await chat.press("1")
+    second = chat.field
+    await chat.say("quay lại")  # to the first question, its answer shown
+    await chat.say("quay lại")  # and out
+    await chat.expect("procedure")
+    assert "Hồ sơ đang khai đã được lưu" in chat.text() and "tiếp tục" in chat.text()
+    assert [c.value for c in chat.ask.choices if "đang khai dở" in c.label] == ["ho-tro-chi-phi-mai-tang"]
+    await chat.say("tiếp tục")
+    await chat.expect(second)
+
+
 async def test_coming_back_after_an_unanswered_cancel_goes_on_with_the_form(chat: Chat, runtime: Runtime):
     """“hủy”, then the chat left without answering the yes/no: coming back, the bot greets and asks the form's
     question, and the answer to it is taken. It used to show that question while still waiting for the yes/no,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from transitions import MachineError
 
 from .. import nlu
+from ..form import submitted
 from ..i18n import translator
 from ..messages import NAV_SKIP, Ask, ChoiceOut, Incoming, Message
 from ..parsing import Invalid
@@ -93,7 +94,7 @@ class Dispatch(EngineParts):
             return self.prompt(session, out)
         if session.state in IN_PROCEDURE and session.draft is not None:  # busy with another form: stay there
             return self.prompt(session, out)
-        drafts = [p for p in session.drafts if p in self.catalog.procedures]
+        drafts = [p for p, d in session.drafts.items() if p in self.catalog.procedures and submitted(d.answers)]
         target = proc_id if proc_id in drafts else drafts[0] if len(drafts) == 1 else None
         if target is None:
             if not drafts:

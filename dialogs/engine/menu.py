@@ -27,7 +27,7 @@ class Menu(EngineParts):
         items = []
         for p in sorted(self.catalog.procedures.values(), key=lambda p: (p.menu_order, p.id)):
             label = _(p.title)
-            if p.id in session.drafts:
+            if p.id in session.drafts and submitted(session.drafts[p.id].answers):  # (opened, nothing answered: no)
                 label = _("{title} (đang khai dở)", title=label)
             items.append(ChoiceOut(p.id, label))
         return items
