@@ -142,6 +142,7 @@ class Names(EngineParts):
         session.pending = None
         self.accept(session, slot, pending.option(value), out)
         before, used, left = slot.path, [], []
+        at, refused = 0, False
         for i, answer in enumerate(typed_ahead):  # each for the question right after the one just answered
             if not (session.state == "collecting" and session.pending is None and out.replies
                     and isinstance(out.replies[-1], Ask) and self._follows(session, before, out.replies[-1].field)):
@@ -149,19 +150,24 @@ class Names(EngineParts):
                 break
             asked = out.replies.pop()  # the question the answer was typed for: answer it now
             assert isinstance(asked, Ask)
+            at = len(out.replies)
             self.on_collect(session, Incoming(text=answer), answer, None, out)
             before = asked.field or ""
             history = session.require_draft().history
             if not history or history[-1] != before:
-                left = typed_ahead[i + 1:]  # refused, or a question of its own (a spelling): the rest waits
+                refused = any(isinstance(r, Message) and r.error for r in out.replies[at:])
+                # refused: named first among those not used, its reason said after them, before its question
+                # (not a bare “Số 5 không có trong danh sách” the citizen cannot place); or a question of its own
+                # (a spelling): the rest waits
+                left = typed_ahead[i:] if refused else typed_ahead[i + 1:]
                 break
             used.append(answer)
         if out.replies and isinstance(out.replies[-1], Ask):
             said = [_("Đã ghi các câu trả lời bạn gõ trước: {answers}.", answers=_quoted(used))] if used else []
             if left:  # never dropped without a word
                 said.append(_("Chưa ghi: {answers}. Vui lòng trả lời lại khi được hỏi.", answers=_quoted(left)))
-            for text in said:
-                out.replies.insert(len(out.replies) - 1, Message(text))
+            where = at if refused else len(out.replies) - 1
+            out.replies[where:where] = [Message(text) for text in said]
 
     def _follows(self, session: Session, before: str, after: str | None) -> bool:
         """Is ``after`` the question that comes right after ``before`` in the form as it stands?"""
