@@ -254,10 +254,11 @@ class Collect(EngineParts):
         form = self.form(session)
         nxt = form.next_slot(draft.answers, self.today())
         current = (session.pending.about if session.pending is not None else None) or (nxt.path if nxt else None)
-        live = {s.path for s in form.slots(draft.answers, self.today())}
-        history = [p for p in draft.history if p in live]
-        if current in history:
-            history = history[: history.index(current)]
+        order = [s.path for s in form.slots(draft.answers, self.today())]
+        history = [p for p in draft.history if p in order]
+        if current in order:  # the question answered last before this one in the form, however it was reached
+            answered = set(history)
+            history = [p for p in order[: order.index(current)] if p in answered]
         if not history:
             if session.supplement is not None:  # (an officer's request for more: the menu is not where it goes)
                 out.replies.append(Message(_("Đây là câu hỏi đầu tiên, không quay lại được nữa."), error=True))
