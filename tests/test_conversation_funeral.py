@@ -531,6 +531,34 @@ async def test_back_inside_an_address_steps_back_one_part(chat: Chat):
     await chat.expect("deceased.ethnicity")
 
 
+async def test_a_province_only_guessed_from_a_short_word_is_asked_about(chat: Chat):
+    """“nam” is close to one name only (Hà Nam), but it is also “male”, “south”, and part of Nam Định and
+    Quảng Nam: the guess is offered, not taken; “đúng” takes it, and typing again replaces it."""
+    await chat.press(PROC)
+    await chat.say("1")
+    await consent(chat)
+    await chat.say("1")
+    await chat.say("Vũ Thị Lan")
+    await chat.say("01/01/1960")
+    await chat.say("nữ")
+    await chat.say("Kinh")
+    await chat.expect("deceased.residence")
+    await chat.say("nam")
+    await chat.expect("deceased.residence")
+    assert "Ý bạn là tỉnh/thành dưới đây?" in chat.text()
+    assert [c.label for c in chat.ask.choices] == ["Hà Nam (nay thuộc Tỉnh Ninh Bình)"]
+    await chat.say("nam dinh")  # typed again: that one, for sure
+    assert "Xã, phường hoặc đặc khu nào của Tỉnh Ninh Bình" in chat.ask.text
+    await chat.say("quay lại")
+    await chat.say("long")
+    assert [c.label for c in chat.ask.choices] == ["Long An (nay thuộc Tỉnh Tây Ninh)"]
+    await chat.say("đúng")
+    assert "Xã, phường hoặc đặc khu nào của Tỉnh Tây Ninh" in chat.ask.text
+    await chat.say("quay lại")
+    await chat.say("lam dong")  # a name typed whole is taken at once
+    assert "Xã, phường hoặc đặc khu nào của Tỉnh Lâm Đồng" in chat.ask.text
+
+
 async def test_citizen_gets_a_copy_of_the_filled_form(chat: Chat, runtime: Runtime):
     await fill_until_organizer(chat)
     await fill_household(chat)

@@ -43,10 +43,19 @@ def _entry(pending, path: str) -> AddressEntry | None:
 
 def _picked(raw: str, options: list[dict[str, str]] | None) -> str | None:
     """The code of the offered option that ``raw`` names: its code (a button), its number in the list
-    (console, Zalo) or its name."""
+    (console, Zalo) or its name; “có”, “đúng” for the one guess offered."""
     if not options:
         return None
+    if len(options) == 1 and _says_yes(raw):
+        return options[0]["code"]
     return parsing.match_choice(raw, [(o["code"], o["name"]) for o in options])
+
+
+def _says_yes(raw: str) -> bool:
+    try:
+        return parsing.parse_yes_no(raw) is True
+    except Invalid:
+        return False
 
 
 def _old_commune(raw: str, entry: AddressEntry, province: str) -> tuple[addr.Unit, ...]:
@@ -54,6 +63,11 @@ def _old_commune(raw: str, entry: AddressEntry, province: str) -> tuple[addr.Uni
     in the province as the citizen typed it (an old one too)."""
     match = legacy_address.convert(f"{raw}, {entry.typed_province or province}")
     return match.communes if match is not None else ()
+
+
+SURE = 0.9
+"""A province matched with less certainty than this (a short word close to one name: “nam”, Hà Nam) is asked
+about, not taken."""
 
 
 class Address(Kind):
@@ -125,7 +139,19 @@ class Address(Kind):
                         assert found_commune is not None, commune_code
                         found["commune"] = found_commune.full_name
                 else:
+                    entry.typed_province = None  # (typed again: not the old province offered before)
+                    hits = addr.province_hits(raw)
                     cands = addr.match_province(raw)
+                    if len(cands) == 1 and hits[0].score < SURE:  # a guess (“nam”: Hà Nam?): asked, not taken
+                        legacy = hits[0].legacy
+                        name = cands[0].full_name if legacy is None else t(
+                            N_("{old} (nay thuộc {new})"), old=legacy, new=cands[0].full_name)
+                        entry.options = [{"code": cands[0].code, "name": name}]
+                        entry.typed_province = legacy
+                        turn.pending = entry
+                        turn.say(t(N_("Ý bạn là tỉnh/thành dưới đây? Chọn nếu đúng, hoặc nhập lại tên tỉnh/thành.")))
+                        turn.prompt()
+                        return True
                     if len(cands) == 1:
                         found = {"province_code": cands[0].code, "province": cands[0].full_name}
                     elif cands:
