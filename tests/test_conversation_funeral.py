@@ -531,9 +531,10 @@ async def test_back_inside_an_address_steps_back_one_part(chat: Chat):
     await chat.expect("deceased.ethnicity")
 
 
-async def test_a_province_only_guessed_from_a_short_word_is_asked_about(chat: Chat):
+async def test_a_place_only_guessed_from_a_short_word_is_asked_about(chat: Chat):
     """“nam” is close to one name only (Hà Nam), but it is also “male”, “south”, and part of Nam Định and
-    Quảng Nam: the guess is offered, not taken; “đúng” takes it, and typing again replaces it."""
+    Quảng Nam: the guess is offered, not taken; “đúng” takes it, and typing again replaces it. A commune
+    guessed from a part of its name (“lam”, “trong”) likewise."""
     await chat.press(PROC)
     await chat.say("1")
     await consent(chat)
@@ -557,6 +558,16 @@ async def test_a_province_only_guessed_from_a_short_word_is_asked_about(chat: Ch
     await chat.say("quay lại")
     await chat.say("lam dong")  # a name typed whole is taken at once
     assert "Xã, phường hoặc đặc khu nào của Tỉnh Lâm Đồng" in chat.ask.text
+    # the same for the commune, which decides where the dossier goes
+    await chat.say("lam")
+    assert "Ý bạn là xã/phường dưới đây?" in chat.text()
+    assert [c.label for c in chat.ask.choices] == ["Phường Lâm Viên - Đà Lạt"]
+    await chat.say("trong")
+    assert [c.label for c in chat.ask.choices] == ["Xã Đức Trọng"]
+    await chat.say("có")
+    assert "Số nhà" in chat.ask.text
+    await chat.say("Thôn 3")
+    assert (await chat.answers())["deceased.residence"]["commune"] == "Xã Đức Trọng"
 
 
 async def test_citizen_gets_a_copy_of_the_filled_form(chat: Chat, runtime: Runtime):

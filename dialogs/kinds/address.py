@@ -190,6 +190,12 @@ class Address(Kind):
                                                       old=raw[:40], new=old[0].full_name)))
                 elif old:
                     cands = list(old)
+                elif len(cands) == 1 and not exact:  # a guess (“lam”: Lâm Viên - Đà Lạt?): asked, not taken
+                    entry.options = [{"code": cands[0].code, "name": cands[0].full_name}]
+                    turn.pending = entry
+                    turn.say(t(N_("Ý bạn là xã/phường dưới đây? Chọn nếu đúng, hoặc nhập lại tên xã/phường.")))
+                    turn.prompt()
+                    return True
                 if len(cands) != 1:
                     if cands:
                         entry.options = [{"code": c.code, "name": c.full_name} for c in cands[:6]]
