@@ -566,6 +566,12 @@ async def test_a_place_only_guessed_from_a_short_word_is_asked_about(chat: Chat)
     assert [c.label for c in chat.ask.choices] == ["Xã Đức Trọng"]
     await chat.say("có")
     assert "Số nhà" in chat.ask.text
+    await chat.say("quay lại")
+    # not knowing the commune's new name: told to type the old one, which is looked up
+    await chat.say("không nhớ")
+    assert not chat.error and "tên xã, phường cũ" in chat.text() and not chat.ask.choices
+    await chat.say("lien nghia")
+    assert "nay thuộc Xã Đức Trọng" in chat.text() and "Số nhà" in chat.ask.text
     await chat.say("Thôn 3")
     assert (await chat.answers())["deceased.residence"]["commune"] == "Xã Đức Trọng"
 

@@ -177,6 +177,13 @@ class Address(Kind):
             entry.options = [] if stage == "commune" else None
         elif stage == "commune":
             code = _picked(raw, entry.options)
+            if code is None and msg.choice is None and parsing.says_unknown(raw):  # the new name not known yet
+                turn.pending = entry
+                turn.say(t(N_("Không sao. Từ 01/07/2025 nhiều xã, phường đã sáp nhập và đổi tên: bạn có thể gõ tên xã, "
+                              "phường cũ (trước sáp nhập), trợ lý sẽ tìm tên mới. Chưa rõ thì gõ “menu” để tạm dừng; "
+                              "hồ sơ được giữ lại.")))
+                turn.prompt()
+                return True
             if code is not None:
                 c = addr.commune(code)
                 assert c is not None, code  # an option offered from the commune table
