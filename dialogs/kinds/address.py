@@ -121,6 +121,13 @@ class Address(Kind):
         stage, value = entry.stage, dict(entry.value or {})
         if stage == "province":
             code = _picked(raw, entry.options)
+            if code is None and msg.choice is None and parsing.says_unknown(raw):  # the new one not known yet
+                turn.pending = entry
+                turn.say(t(N_("Không sao. Từ 01/07/2025 nhiều tỉnh đã sáp nhập: bạn có thể gõ tên tỉnh cũ (trước sáp "
+                              "nhập), trợ lý sẽ tìm tỉnh mới. Chưa rõ thì gõ “menu” để tạm dừng; hồ sơ được giữ "
+                              "lại.")))
+                turn.prompt()
+                return True
             if code is not None:
                 p = addr.province(code)
                 assert p is not None, code  # an option offered from the province table
