@@ -934,7 +934,8 @@ def parse_yes_no(raw: str) -> bool:
 _UNKNOWN_RE = re.compile(
     r"(?:(?:toi|em|chau|minh|con|tui)\s+)?"
     r"(?:khong|ko|k|kh|hong|hok|hem|chua|cung)\s+(?:con\s+)?(?:nho|biet|ro|thay|co|tim thay)"
-    r"(?:\s+(?:so|ma|ngay|ten|giay|gi|duoc|lam|nua|ro))*"
+    r"(?:\s+(?:so|ma|ngay|ten|giay|gi|duoc|lam|nua|ro|to|cccd|cmnd|the|can|cuoc|dinh|danh|tai|khoan|dien|thoai"
+    r"|sdt|stk|cua|chau|be|em|no|ba|ong|me|bo))*"
     r"|(?:quen|mat)(?:\s+(?:mat|roi|so|giay|het))*"
     r"|(?:chiu|pass|khong co thong tin|ko co thong tin)"
     r"|(?:dont know|don t know|i don t know|not sure|unknown|forgot|do not know|don t remember)"

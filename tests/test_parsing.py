@@ -884,7 +884,10 @@ class TestAttachments:
 # --- replies that are not data, and answers with a little more than asked (citizen walk-through D10, D23) ---
 
 @pytest.mark.parametrize("text", ["ko nho", "khong nho so", "không nhớ", "chưa có", "quên rồi", "không biết ạ",
-                                  "k biet", "tôi không nhớ số", "Ko biết ngày", "quen mat roi", "I don't know"])
+                                  "k biet", "tôi không nhớ số", "Ko biết ngày", "quen mat roi", "I don't know",
+                                  # the paper or the number not had: a child without a card, no bank account
+                                  "tôi không có CCCD", "chau chua co the can cuoc", "không có số định danh",
+                                  "chưa có tài khoản", "ko co so dien thoai"])
 def test_says_unknown(text):
     assert says_unknown(text)
 
