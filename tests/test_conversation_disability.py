@@ -350,6 +350,9 @@ async def test_id_number_checked_against_birth_date_and_sex(chat: Chat):
     assert chat.error and "năm sinh" in chat.error.text
     await chat.expect("person.id_number")
     assert "person.id_number" not in await chat.answers()
+    await chat.say("tôi không có CCCD")  # where the number is found, at once, not "chỉ gồm 12 chữ số"
+    await chat.expect("person.id_number")
+    assert "giấy khai sinh" in chat.error.text and "12 chữ số" not in chat.text()
     await chat.say("068190001234")  # female, 1900s, 90: right
     await chat.expect("person.residence")
     assert (await chat.answers())["person.id_number"] == "068190001234"
