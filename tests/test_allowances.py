@@ -179,6 +179,9 @@ async def test_bank_unknown_ambiguous_and_account_format(chat: Chat, runtime: Ru
     await beneficiary(chat)
     await residence_and_phone(chat)
     await chat.expect("account.bank")
+    await chat.say("chưa có tài khoản")  # no account yet: told the allowance still comes in cash
+    assert chat.error and "tiền mặt" in chat.error.text and "Chưa tìm thấy ngân hàng" not in chat.text()
+    await chat.expect("account.bank")
     await chat.say("ngân hàng xyz")
     assert chat.error and "Chưa tìm thấy ngân hàng" in chat.error.text
     await chat.expect("account.bank")
