@@ -236,13 +236,17 @@ class Form:
 
     def _undecided(self, walk: _Walk) -> int:
         n = 0
-        decided = walk.pending
+        decided, never = walk.decided, walk.never
         for s in self.proc.sections:
             sv = decided(s.relevant)
+            if sv is None and never(s.relevant):
+                sv = False
             if sv is False or (s.repeat is not None and sv is True):
                 continue  # a relevant repeat group is counted item by item in slots()
             for f in s.fields:
                 fv = True if s.repeat is not None else decided(f.relevant)
+                if fv is None and never(f.relevant):
+                    fv = False
                 if (sv is None and fv is not False) or (sv is True and fv is None):
                     n += max(1, s.repeat.min) if s.repeat is not None else 1
         return n
@@ -395,7 +399,8 @@ class _Walk:
         self.form, self.answers, self.today = form, answers, today
         self.resolve = form.resolver(answers, today)
         self.values: dict[str, Any] = {}
-        self.askable: dict[str, bool] = {}  # field path → whether it may still be asked (:meth:`pending`)
+        self.askable: dict[str, bool] = {}  # field path → whether it may still be asked (:meth:`never`)
+        self.nevers: dict[str, bool] = {}  # condition → :meth:`never`
 
     def value(self, source: str) -> Any:
         if source not in self.values:
@@ -417,19 +422,24 @@ class _Walk:
         v = self.value(source)
         return None if v is None else truthy(v)
 
-    def pending(self, source: str | None) -> bool | None:
-        """As :meth:`decided`, but False for a condition that waits only for answers that will never come: every
-        field it reads is answered (or skipped), or is one no question will ask (its own condition, or its
-        section's, is False, or waits only for such answers). Such a condition never holds, so its questions
-        are not among those that may still come (a form's last question is not “39 of 52”)."""
-        v = self.decided(source)
-        if v is not None or source is None:
-            return v
-        return None if self._may_come(source) else False
+    def never(self, source: str | None) -> bool:
+        """Whether a condition that waits for an answer (:meth:`decided` is None) waits only for answers that
+        will never come: every field it reads is answered (or skipped), or is one no question will ask (its own
+        condition, or its section's, is False or waits only for such answers). Such a condition never holds, so
+        its questions are not among those that may still come (a form's last question is not “39 of 52”)."""
+        if source is None:
+            return False
+        known = self.nevers.get(source)
+        if known is None:
+            known = self.nevers[source] = not self._may_come(source)
+        return known
 
     def _may_come(self, source: str) -> bool:
         """Whether an answer that ``source`` reads may still be given."""
-        return any(self._askable(ref) for ref in compile_expr(source).refs)
+        for ref in compile_expr(source).refs:
+            if self._askable(ref):
+                return True
+        return False
 
     def _askable(self, ref: str) -> bool:
         if ref in self.answers:
@@ -446,7 +456,12 @@ class _Walk:
             hit = self.form.lookup(head)
             if hit is not None:
                 self.askable[ref] = True  # (while it is worked out: a condition reading itself back counts)
-                found = all(self.pending(c) is not False for c in (hit[0].relevant, hit[1].relevant))
+                found = True
+                for c in (hit[0].relevant, hit[1].relevant):
+                    v = self.decided(c)
+                    if v is False or (v is None and self.never(c)):
+                        found = False
+                        break
                 self.askable[ref] = found
                 return found
             head = head.rpartition(".")[0]
