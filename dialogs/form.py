@@ -436,10 +436,7 @@ class _Walk:
 
     def _may_come(self, source: str) -> bool:
         """Whether an answer that ``source`` reads may still be given."""
-        for ref in compile_expr(source).refs:
-            if self._askable(ref):
-                return True
-        return False
+        return any(self._askable(ref) for ref in compile_expr(source).refs)
 
     def _askable(self, ref: str) -> bool:
         if ref in self.answers:
