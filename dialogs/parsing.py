@@ -1080,9 +1080,13 @@ def _fuzzy_label_score(answer: str, label: str) -> float:
     n = len(answer.split())
     words = label.split()
     if len(answer) >= 4 and n < len(words):
-        for i in range(len(words) - n + 1):
-            score = max(score, similarity_folded(answer, " ".join(words[i : i + n])))
+        for i in range(len(words) - n + 1):  # a part of the label is weaker evidence than the whole of it:
+            # “dung lai” (dừng lại) is 0.8 like “dung ra” (đứng ra), and is not that option
+            score = max(score, similarity_folded(answer, " ".join(words[i : i + n])) - _PART_PENALTY)
     return score
+
+
+_PART_PENALTY = 0.05
 
 
 _NONE_ANSWERS = frozenset(

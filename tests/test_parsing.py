@@ -898,6 +898,15 @@ def test_not_unknown(text):
     assert not says_unknown(text)
 
 
+def test_a_part_of_a_label_needs_more_than_a_whole_label():
+    """A few words close to a part of a long label are weaker evidence than a whole label: “dung lai”
+    (dừng lại) is as close to “dung ra” (đứng ra) as a typo, and is not that option; a typo of two words of one
+    label still picks it."""
+    opts = [("self", "Tôi là người đứng ra mai táng (hoặc đại diện cơ quan)"), ("helper", "Tôi khai giúp người khác")]
+    assert match_choice("dung lai", opts) is None
+    assert match_choice("khai giub", opts) == "helper" and match_choice("mai tag", opts) == "self"
+
+
 @pytest.mark.parametrize("text,value", [("5 nguoi", 5), ("3 người", 3), ("2 cháu", 2), ("năm người", 5),
                                         ("4 thành viên", 4)])
 def test_number_with_a_unit(text, value):
