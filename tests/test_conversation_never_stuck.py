@@ -445,6 +445,29 @@ async def test_back_at_a_procedures_first_question_goes_to_the_list(chat: Chat):
     await chat.expect(second)
 
 
+async def test_stop_words_pause_and_are_never_taken_as_an_answer(chat: Chat):
+    """“dừng lại” typed without diacritics is close to “đứng ra” in the first option of the funeral support
+    (“Tôi là người đứng ra mai táng”) and was taken as that answer. It and the other ways to say “pause”
+    (“tạm dừng”, as the bot's own “gõ “menu” để tạm dừng”, “thoát”, “để sau”) go to the list, the draft kept."""
+    await chat.start()
+    await chat.say("3")
+    await chat.expect("filer.role")
+    await chat.say("dung lai")
+    await chat.expect("procedure")
+    assert not chat.error and "đã được lưu" not in chat.text()  # nothing answered, nothing kept to speak of
+    await chat.say("3")
+    await chat.expect("filer.role")
+    await chat.press("1")
+    await chat.expect("consent.sensitive")
+    for words in ("tạm dừng", "thoat", "de sau"):
+        await chat.say(words)
+        await chat.expect("procedure")
+        assert "đã được lưu" in chat.text()
+        await chat.say("tiếp tục")
+        await chat.expect("consent.sensitive")
+    assert (await chat.answers())["filer.role"] == "self"
+
+
 async def test_coming_back_after_an_unanswered_cancel_goes_on_with_the_form(chat: Chat, runtime: Runtime):
     """“hủy”, then the chat left without answering the yes/no: coming back, the bot greets and asks the form's
     question, and the answer to it is taken. It used to show that question while still waiting for the yes/no,

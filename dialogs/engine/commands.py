@@ -21,7 +21,10 @@ COMMANDS = {
     "help": {"tro giup", "/help", "help", "giup", "giup do", "huong dan", "?", "/trogiup"},
     "cancel": {"huy", "/cancel", "cancel", "huy bo", "huy ho so", "/huy"},
     "menu": {"menu", "/menu", "/start", "trang chu", "danh sach thu tuc", "ve danh sach thu tuc", "ve menu",
-             "bat dau lai"},
+             "bat dau lai",
+             # to pause, as the bot says “gõ “menu” để tạm dừng” (the draft is kept either way)
+             "tam dung", "tam dung lai", "dung lai", "thoat", "thoat ra", "exit", "stop", "/stop", "de sau",
+             "khai sau", "lam sau"},
     "dossiers": {"/hoso", "ho so cua toi", "xem ho so", "tra cuu ho so", "tra cuu", "/tracuu", "/status",
                  "my applications", "status"},
     "supplement": {"bo sung", "/bosung", "bo sung ho so", "gui bo sung", "bo sung giay to", "/supplement",

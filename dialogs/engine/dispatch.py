@@ -204,7 +204,9 @@ class Dispatch(EngineParts):
             return self.go_menu(session, out)
 
         if command == "menu":
-            out.replies.append(Message(_("Hồ sơ đang khai đã được lưu. Bạn có thể quay lại tiếp tục bất cứ lúc nào.")))
+            if submitted(session.draft.answers):  # (one opened, nothing answered: nothing to speak of)
+                out.replies.append(Message(_("Hồ sơ đang khai đã được lưu. Bạn có thể quay lại tiếp tục bất cứ lúc "
+                                             "nào.")))
             session.pending = None
             return self.go_menu(session, out)
         if command == "info":
