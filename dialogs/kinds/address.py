@@ -51,6 +51,27 @@ def _picked(raw: str, options: list[dict[str, str]] | None) -> str | None:
     return parsing.match_choice(raw, [(o["code"], o["name"]) for o in options])
 
 
+_NEW_PROVINCE_UNKNOWN = N_(
+    "Không sao. Từ 01/07/2025 nhiều tỉnh đã sáp nhập: bạn có thể gõ tên tỉnh cũ (trước sáp nhập), "
+    "trợ lý sẽ tìm tỉnh mới. Chưa rõ thì gõ “menu” để tạm dừng; hồ sơ được giữ lại.")
+_NEW_COMMUNE_UNKNOWN = N_(
+    "Không sao. Từ 01/07/2025 nhiều xã, phường đã sáp nhập và đổi tên: bạn có thể gõ tên xã, "
+    "phường cũ (trước sáp nhập), trợ lý sẽ tìm tên mới. Chưa rõ thì gõ “menu” để tạm dừng; "
+    "hồ sơ được giữ lại.")
+_PROVINCE_GUESSED = N_("Ý bạn là tỉnh/thành dưới đây? Chọn nếu đúng, hoặc nhập lại tên tỉnh/thành.")
+_COMMUNE_GUESSED = N_("Ý bạn là xã/phường dưới đây? Chọn nếu đúng, hoặc nhập lại tên xã/phường.")
+_PROVINCES_NEAR = N_("Có vài tỉnh/thành gần giống. Bạn chọn giúp một tỉnh/thành:")
+_COMMUNES_NEAR = N_("Có vài xã/phường gần giống. Bạn chọn giúp một nơi:")
+
+
+def _again(turn, entry: AddressEntry, text: str, *, error: bool = False) -> bool:
+    """The stage asked again, ``text`` said first (the entry kept as it stands)."""
+    turn.pending = entry
+    turn.say(text, error=error)
+    turn.prompt()
+    return True
+
+
 def _says_yes(raw: str) -> bool:
     try:
         return parsing.parse_yes_no(raw) is True
@@ -122,12 +143,7 @@ class Address(Kind):
         if stage == "province":
             code = _picked(raw, entry.options)
             if code is None and msg.choice is None and parsing.says_unknown(raw):  # the new one not known yet
-                turn.pending = entry
-                turn.say(t(N_("Không sao. Từ 01/07/2025 nhiều tỉnh đã sáp nhập: bạn có thể gõ tên tỉnh cũ (trước sáp "
-                              "nhập), trợ lý sẽ tìm tỉnh mới. Chưa rõ thì gõ “menu” để tạm dừng; hồ sơ được giữ "
-                              "lại.")))
-                turn.prompt()
-                return True
+                return _again(turn, entry, t(_NEW_PROVINCE_UNKNOWN))
             if code is not None:
                 p = addr.province(code)
                 assert p is not None, code  # an option offered from the province table
@@ -155,18 +171,12 @@ class Address(Kind):
                             N_("{old} (nay thuộc {new})"), old=legacy, new=cands[0].full_name)
                         entry.options = [{"code": cands[0].code, "name": name}]
                         entry.typed_province = legacy
-                        turn.pending = entry
-                        turn.say(t(N_("Ý bạn là tỉnh/thành dưới đây? Chọn nếu đúng, hoặc nhập lại tên tỉnh/thành.")))
-                        turn.prompt()
-                        return True
+                        return _again(turn, entry, t(_PROVINCE_GUESSED))
                     if len(cands) == 1:
                         found = {"province_code": cands[0].code, "province": cands[0].full_name}
                     elif cands:
                         entry.options = [{"code": c.code, "name": c.full_name} for c in cands[:5]]
-                        turn.pending = entry
-                        turn.say(t(N_("Có vài tỉnh/thành gần giống. Bạn chọn giúp một tỉnh/thành:")), error=True)
-                        turn.prompt()
-                        return True
+                        return _again(turn, entry, t(_PROVINCES_NEAR), error=True)
                     else:
                         turn.pending = entry
                         if msg.choice is None and turn.elsewhere(slot, raw):
@@ -185,12 +195,7 @@ class Address(Kind):
         elif stage == "commune":
             code = _picked(raw, entry.options)
             if code is None and msg.choice is None and parsing.says_unknown(raw):  # the new name not known yet
-                turn.pending = entry
-                turn.say(t(N_("Không sao. Từ 01/07/2025 nhiều xã, phường đã sáp nhập và đổi tên: bạn có thể gõ tên xã, "
-                              "phường cũ (trước sáp nhập), trợ lý sẽ tìm tên mới. Chưa rõ thì gõ “menu” để tạm dừng; "
-                              "hồ sơ được giữ lại.")))
-                turn.prompt()
-                return True
+                return _again(turn, entry, t(_NEW_COMMUNE_UNKNOWN))
             if code is not None:
                 c = addr.commune(code)
                 assert c is not None, code  # an option offered from the commune table
@@ -206,17 +211,11 @@ class Address(Kind):
                     cands = list(old)
                 elif len(cands) == 1 and not exact:  # a guess (“lam”: Lâm Viên - Đà Lạt?): asked, not taken
                     entry.options = [{"code": cands[0].code, "name": cands[0].full_name}]
-                    turn.pending = entry
-                    turn.say(t(N_("Ý bạn là xã/phường dưới đây? Chọn nếu đúng, hoặc nhập lại tên xã/phường.")))
-                    turn.prompt()
-                    return True
+                    return _again(turn, entry, t(_COMMUNE_GUESSED))
                 if len(cands) != 1:
                     if cands:
                         entry.options = [{"code": c.code, "name": c.full_name} for c in cands[:6]]
-                        turn.pending = entry
-                        turn.say(t(N_("Có vài xã/phường gần giống. Bạn chọn giúp một nơi:")), error=True)
-                        turn.prompt()
-                        return True
+                        return _again(turn, entry, t(_COMMUNES_NEAR), error=True)
                     turn.pending = entry
                     if msg.choice is None and turn.elsewhere(slot, raw):
                         return True
