@@ -35,6 +35,8 @@ __all__ = [
     "check_attachment",
     "format_date",
     "format_int",
+    "is_no",
+    "is_yes",
     "match_choice",
     "match_multi_choice",
     "parse_date",
@@ -929,6 +931,21 @@ def parse_yes_no(raw: str) -> bool:
     if sep and head.strip() and rest.strip():  # "có, thương binh": the answer, then why
         return parse_yes_no(head)
     raise Invalid(N_("Vui lòng trả lời “Có” hoặc “Không”."))
+
+
+def is_yes(text: str) -> bool:
+    """Whether a reply is a plain yes (“có”, “đúng”, “ok”): :func:`parse_yes_no` without its error."""
+    try:
+        return parse_yes_no(text) is True
+    except Invalid:
+        return False
+
+
+def is_no(text: str) -> bool:
+    try:
+        return parse_yes_no(text) is False
+    except Invalid:
+        return False
 
 
 _UNKNOWN_RE = re.compile(

@@ -119,20 +119,6 @@ def detect_follow(text: str) -> tuple[str, str] | bool | None:
     return True
 
 
-def is_yes(text: str) -> bool:
-    try:
-        return parsing.parse_yes_no(text) is True
-    except Invalid:
-        return False
-
-
-def is_no(text: str) -> bool:
-    try:
-        return parsing.parse_yes_no(text) is False
-    except Invalid:
-        return False
-
-
 def plausible_name(text: str) -> bool:
     """A re-typed name, rather than the answer to a later question typed too early (a date, a number)."""
     try:

@@ -8,10 +8,10 @@ from ..form import submitted
 from ..i18n import N_, translator
 from ..kinds.address import AddressEntry
 from ..messages import Ask, ChoiceOut, Incoming, Message
+from ..parsing import is_no, is_yes
 from ..pending import MenuCandidates, SwitchOffer
 from ..protocol import Outcome
 from ..textnorm import fold
-from .commands import is_no, is_yes
 from .parts import EngineParts
 from .session import Draft, Session
 

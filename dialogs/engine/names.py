@@ -9,10 +9,11 @@ from ..form import Slot
 from ..i18n import translator
 from ..kinds import parse_value
 from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, Ask, ChoiceOut, Incoming, Message
+from ..parsing import is_no, is_yes
 from ..pending import NameConfirm, Revisit
 from ..protocol import Outcome
 from ..textnorm import fold
-from .commands import is_no, is_yes, plausible_name
+from .commands import plausible_name
 from .parts import EngineParts
 from .session import Session
 

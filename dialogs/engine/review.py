@@ -5,9 +5,9 @@ from .. import parsing
 from ..i18n import translator
 from ..kinds import display
 from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, Ask, ChoiceOut, Incoming, Message
+from ..parsing import is_yes
 from ..pending import EditField, EditSection, Revisit
 from ..protocol import Outcome
-from .commands import is_yes
 from .parts import EngineParts
 from .session import Session
 

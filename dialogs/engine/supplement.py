@@ -7,9 +7,9 @@ from .. import parsing
 from ..i18n import translator
 from ..kinds import display
 from ..messages import Ask, ChoiceOut, Incoming, Message
+from ..parsing import is_yes
 from ..pending import SupplementReview
 from ..protocol import Outcome, SendSupplement, SupplementSent
-from .commands import is_yes
 from .parts import EngineParts
 from .session import Session
 

@@ -46,7 +46,7 @@ def _picked(raw: str, options: list[dict[str, str]] | None) -> str | None:
     (console, Zalo) or its name; “có”, “đúng” for the one guess offered."""
     if not options:
         return None
-    if len(options) == 1 and _says_yes(raw):
+    if len(options) == 1 and parsing.is_yes(raw):
         return options[0]["code"]
     return parsing.match_choice(raw, [(o["code"], o["name"]) for o in options])
 
@@ -72,11 +72,6 @@ def _again(turn, entry: AddressEntry, text: str, *, error: bool = False) -> bool
     return True
 
 
-def _says_yes(raw: str) -> bool:
-    try:
-        return parsing.parse_yes_no(raw) is True
-    except Invalid:
-        return False
 
 
 def _old_commune(raw: str, entry: AddressEntry, province: str) -> tuple[addr.Unit, ...]:
