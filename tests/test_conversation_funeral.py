@@ -507,7 +507,8 @@ async def test_dates_are_iso_in_answers(chat: Chat):
     assert date.fromisoformat(answers["deceased.death_date"]) == date(2026, 11, 10)
 
 
-async def test_back_inside_an_address_steps_back_one_part(chat: Chat):
+async def to_deceased_residence(chat: Chat) -> Chat:
+    """The funeral support up to the deceased's residence (an address)."""
     await chat.press(PROC)
     await chat.say("1")
     await consent(chat)
@@ -517,6 +518,11 @@ async def test_back_inside_an_address_steps_back_one_part(chat: Chat):
     await chat.say("nữ")
     await chat.say("Kinh")
     await chat.expect("deceased.residence")
+    return chat
+
+
+async def test_back_inside_an_address_steps_back_one_part(chat: Chat):
+    await to_deceased_residence(chat)
     await chat.say("Đắk Nông")  # a pre-2025 province: mapped, with a note
     assert "Lâm Đồng" in chat.text()
     await chat.say("Đức Trọng")
@@ -535,15 +541,7 @@ async def test_a_place_only_guessed_from_a_short_word_is_asked_about(chat: Chat)
     """“nam” is close to one name only (Hà Nam), but it is also “male”, “south”, and part of Nam Định and
     Quảng Nam: the guess is offered, not taken; “đúng” takes it, and typing again replaces it. A commune
     guessed from a part of its name (“lam”, “trong”) likewise."""
-    await chat.press(PROC)
-    await chat.say("1")
-    await consent(chat)
-    await chat.say("1")
-    await chat.say("Vũ Thị Lan")
-    await chat.say("01/01/1960")
-    await chat.say("nữ")
-    await chat.say("Kinh")
-    await chat.expect("deceased.residence")
+    await to_deceased_residence(chat)
     await chat.say("không biết")
     assert not chat.error and "tên tỉnh cũ" in chat.text()
     await chat.say("nam")
