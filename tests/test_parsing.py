@@ -898,6 +898,14 @@ def test_not_unknown(text):
     assert not says_unknown(text)
 
 
+@pytest.mark.parametrize("text", ["chua co giay bao tu", "chưa có giấy báo tử", "toi chua co anh",
+                                  "không có thẻ bảo hiểm"])
+def test_says_unknown_at_the_start_of_a_longer_reply(text):
+    """For a paper asked for as a photo, a reply that begins so is enough (“chưa có giấy báo tử”); a word of
+    the list is a whole word (“ba” is not the start of “báo”)."""
+    assert says_unknown(text, lead=True)
+
+
 def test_a_part_of_a_label_needs_more_than_a_whole_label():
     """A few words close to a part of a long label are weaker evidence than a whole label: “dung lai”
     (dừng lại) is as close to “dung ra” (đứng ra) as a typo, and is not that option; a typo of two words of one
