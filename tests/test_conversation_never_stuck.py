@@ -459,7 +459,7 @@ async def test_stop_words_pause_and_are_never_taken_as_an_answer(chat: Chat):
     await chat.expect("filer.role")
     await chat.press("1")
     await chat.expect("consent.sensitive")
-    for words in ("tạm dừng", "thoat", "de sau"):
+    for words in ("tạm dừng", "thoat", "de sau", "gửi sau"):
         await chat.say(words)
         await chat.expect("procedure")
         assert "đã được lưu" in chat.text()

@@ -24,7 +24,7 @@ COMMANDS = {
              "bat dau lai",
              # to pause, as the bot says “gõ “menu” để tạm dừng” (the draft is kept either way)
              "tam dung", "tam dung lai", "dung lai", "thoat", "thoat ra", "exit", "stop", "/stop", "de sau",
-             "khai sau", "lam sau"},
+             "khai sau", "lam sau", "gui sau", "chup sau", "gui anh sau", "nop sau"},
     "dossiers": {"/hoso", "ho so cua toi", "xem ho so", "tra cuu ho so", "tra cuu", "/tracuu", "/status",
                  "my applications", "status"},
     "supplement": {"bo sung", "/bosung", "bo sung ho so", "gui bo sung", "bo sung giay to", "/supplement",
