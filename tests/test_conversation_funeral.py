@@ -492,6 +492,9 @@ async def test_wrong_input_for_every_kind(chat: Chat):
     await chat.send_file(b"", "empty.jpg")
     assert chat.error
     await chat.expect("docs.death_notice")
+    await chat.say("chua co giay bao tu")  # not had yet: where it is issued, and how to come back with it
+    await chat.expect("docs.death_notice")
+    assert "bệnh viện" in chat.text() and "gõ “tiếp tục” rồi gửi ảnh" in chat.text()
 
 
 async def test_file_where_text_expected_is_refused_and_kept_place(chat: Chat):
