@@ -982,8 +982,15 @@ def says_unknown(raw: str, *, lead: bool = False) -> bool:
 # --------------------------------------------------------------------------
 
 _CHOICE_NUMBER = re.compile(
-    r"(?:(?:so|lua chon|chon|phuong an|muc|cau|option|#)\s*)?(\d{1,3})\s*[.):]?"
+    r"(?:(?:chon so|so|lua chon|chon|phuong an|muc|cau|option|thu|#)\s*)?(\d{1,3})\s*[.):]?"
 )
+# a number in words, only after a word that says it is one (“số hai”, “chọn ba”): bare, “ba” is a father and
+# “năm” a year, and “nam” the choice Nam
+_CHOICE_NUMBER_WORD = re.compile(r"(?:chon so|so|chon|lua chon|phuong an|cau|thu)\s+(mot|nhat|hai|ba|bon|tu|nam|sau|"
+                                 r"bay|tam|chin|muoi)")
+_NUMBER_WORDS = {"mot": 1, "nhat": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8,
+                 "chin": 9, "muoi": 10}
+_KEYCAP = str.maketrans("", "", "\ufe0f\u20e3")  # “2️⃣”: a digit, then the keycap marks some keyboards add
 
 
 @lru_cache(maxsize=8192)
@@ -1023,10 +1030,11 @@ def match_choice(raw: str, choices: Sequence[tuple[str, str]]) -> str | None:
     for value, _ in choices:
         if text == value:
             return value
-    folded = fold(text)
+    folded = fold(text.translate(_KEYCAP))
     num = _CHOICE_NUMBER.fullmatch(folded)
-    if num:
-        index = int(num.group(1))
+    in_words = None if num else _CHOICE_NUMBER_WORD.fullmatch(folded)
+    if num or in_words:
+        index = int(num.group(1)) if num else _NUMBER_WORDS[in_words.group(1)] if in_words else 0
         if 1 <= index <= len(choices):
             return choices[index - 1][0]
     cleaned = _clean(text)

@@ -652,6 +652,11 @@ class TestChoice:
             ("so 2", "ket_hon"),
             ("2.", "ket_hon"),
             ("2)", "ket_hon"),
+            ("chọn số 2", "ket_hon"),
+            ("số hai", "ket_hon"),
+            ("thứ hai", "ket_hon"),
+            ("2️⃣", "ket_hon"),  # a keycap, as some phone keyboards type a digit
+            ("chọn ba", "khai_tu"),
             ("Đăng ký kết hôn", "ket_hon"),
             ("dang ky ket hon", "ket_hon"),
             ("DANG KY KET HON.", "ket_hon"),
@@ -667,7 +672,7 @@ class TestChoice:
     def test_matches(self, raw: str, expected: str) -> None:
         assert match_choice(raw, CHOICES) == expected
 
-    @pytest.mark.parametrize("raw", ["", "4", "0", "dang ky", "khai", "xyz", "chó mèo"])
+    @pytest.mark.parametrize("raw", ["", "4", "0", "dang ky", "khai", "xyz", "chó mèo", "hai", "ba"])
     def test_no_match(self, raw: str) -> None:
         assert match_choice(raw, CHOICES) is None
 
