@@ -272,6 +272,9 @@ def parse_date(
                          "ví dụ 05/03/{year}."), year=parts[0])
     if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
         raise Invalid(_DATE_FORMAT_MSG, example=example)
+    if len(parts) == 2 and len(parts[0]) <= 2 and 1 <= int(parts[0]) <= 12 and len(parts[1]) == 4:
+        raise Invalid(N_("Bạn mới nhập tháng {month}/{year}. Vui lòng nhập đủ ngày/tháng/năm như trên giấy tờ, "
+                         "ví dụ 05/{month}/{year}."), month=f"{int(parts[0]):02d}", year=parts[1])
     if len(parts[0]) > 2 or len(parts[1]) > 2:
         raise Invalid(_DATE_FORMAT_MSG, example=example)
     day, month = int(parts[0]), int(parts[1])

@@ -937,3 +937,10 @@ def test_year_only_date_says_what_is_missing():
     with pytest.raises(Invalid) as exc:
         parse_date("nam 1948", today=date(2026, 12, 4))
     assert "năm 1948" in exc.value.render() and "05/03/1948" in exc.value.render()
+
+
+@pytest.mark.parametrize("raw", ["3/1950", "thang 3 nam 1950", "t3/1950"])
+def test_month_and_year_only_date_says_what_is_missing(raw):
+    with pytest.raises(Invalid) as exc:
+        parse_date(raw, today=date(2026, 12, 4))
+    assert "tháng 03/1950" in exc.value.render() and "05/03/1950" in exc.value.render()
