@@ -487,13 +487,18 @@ def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None
 _PHONE_EXAMPLE = "0912 345 678"
 
 
+_PHONE_LABEL = re.compile(r"^\s*(?:s[oố]\s*đi[eệ]n\s*tho[aạ]i|s[oố]\s*đt|s[oố]\s*dt|sđt|sdt|đt|dt|đi[eệ]n\s*tho[aạ]i|"
+                          r"phone|tel|zalo|s[oố])\s*(?:l[aà]\s*)?[:\-]?\s*(?=[+(\d])", re.IGNORECASE)
+"""A label typed before the number (“sđt: 0912…”, “số điện thoại là 0912…”, “zalo 0912…”)."""
+
+
 def parse_phone(raw: str) -> str:
     """Accept a Vietnamese mobile number and normalise it to ``0xxxxxxxxx``.
 
     Accepts ``+84 912 345 678``, ``84912345678``, ``0084...``,
     ``0912.345.678``, ``0912-345-678``, ``(0912) 345 678``.
     """
-    text = re.sub(r"[\s.\-()/]", "", nfc(raw or ""))
+    text = re.sub(r"[\s.\-()/]", "", _PHONE_LABEL.sub("", nfc(raw or "")))
     if not text:
         raise Invalid(N_("Vui lòng nhập số điện thoại di động, ví dụ {example}."), example=_PHONE_EXAMPLE)
     if text.startswith("+"):

@@ -387,6 +387,11 @@ class TestPhone:
             "0912-345-678",
             "(0912) 345 678",
             "912345678",
+            # with the label people type before it
+            "sđt: 0912 345 678",
+            "SDT 0912345678",
+            "số điện thoại là 0912345678",
+            "zalo 0912345678",
         ],
     )
     def test_accepts(self, raw: str) -> None:
