@@ -432,6 +432,11 @@ _MALE = frozenset({"nam", "male", "m", "trai", "con trai"})
 _FEMALE = frozenset({"nu", "female", "f", "gai", "con gai"})
 
 
+_ID_LABEL = re.compile(r"^\s*(?:s[oố]\s*)?(?:cccd|cmnd|căn\s*cước(?:\s*công\s*dân)?|can\s*cuoc(?:\s*cong\s*dan)?|"
+                       r"đ[iị]nh\s*danh(?:\s*c[aá]\s*nh[aâ]n)?|dinh\s*danh(?:\s*ca\s*nhan)?)\s*(?:l[aà]\s*)?[:\-]?\s*"
+                       r"(?=\d)", re.IGNORECASE)
+
+
 def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None = None,
                     allow_cmnd: bool = False) -> str:
     """Accept a 12-digit personal identification number (số định danh cá nhân).
@@ -441,9 +446,10 @@ def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None
     2100s: 4/5, 2200s: 6/7, 2300s: 8/9), last two digits of the birth year,
     random part.  Spaces, dots and dashes between digits are ignored.  When
     ``birth_date`` / ``sex`` ("nam"/"nu" or "male"/"female") are known they
-    are cross-checked. With ``allow_cmnd`` an old 9-digit identity card number (CMND) is returned as is.
+    are cross-checked. With ``allow_cmnd`` an old 9-digit identity card number (CMND) is returned as is. A
+    label typed before the number (“CCCD: 068…”, “số định danh là 068…”) is dropped.
     """
-    text = re.sub(r"[\s.\-_]", "", nfc(raw or ""))
+    text = re.sub(r"[\s.\-_]", "", _ID_LABEL.sub("", nfc(raw or "")))
     if not text:
         raise Invalid(N_("Vui lòng nhập số định danh cá nhân 12 số in trên thẻ Căn cước (CCCD)."))
     if not text.isdigit() or not text.isascii():

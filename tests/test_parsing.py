@@ -312,6 +312,11 @@ class TestIdNumber:
         assert parse_id_number("001.090.012.345") == "001090012345"
         assert parse_id_number("079-303-000-123") == "079303000123"
 
+    @pytest.mark.parametrize("raw", ["CCCD: 001 090 012 345", "cccd 001090012345", "so cccd la 001090012345",
+                                     "số định danh cá nhân: 001090012345", "căn cước 001090012345"])
+    def test_accepts_a_label_before_the_number(self, raw: str) -> None:
+        assert parse_id_number(raw) == "001090012345"
+
     def test_birth_and_sex_cross_checks(self) -> None:
         # 1990, male (G=0)
         assert parse_id_number("001090012345", birth_date=date(1990, 5, 1), sex="nam")
