@@ -44,6 +44,9 @@ def test_unknown_and_ambiguous_names():
 def test_account_numbers():
     assert banks.parse_account(" 1234-5678.9012 3 ", "970405") == "1234567890123"
     assert banks.parse_account("00710012345678", "970436") == "00710012345678"  # leading zeros kept
+    # a label typed before the number
+    assert banks.parse_account("STK: 0071 0012 3456 78", "970436") == "00710012345678"
+    assert banks.parse_account("số tài khoản là 00710012345678", "970436") == "00710012345678"
     for bad in ("12ab5678", "123", "1" * 20, "0000000000000"):
         with pytest.raises(Invalid):
             banks.parse_account(bad, None)
