@@ -151,8 +151,9 @@ class Menu(EngineParts):
         session.pending = pending.resume  # where the question was: a revisit, an address half typed
         if value == "switch" and pending.procedure in self.catalog.procedures:
             out.accepted = True
-            out.replies.append(Message(_("Hồ sơ đang khai đã được lưu. Bạn có thể quay lại tiếp tục bất cứ lúc "
-                                         "nào.")))
+            if session.draft is not None and submitted(session.draft.answers):  # (nothing answered: nothing kept)
+                out.replies.append(Message(_("Hồ sơ đang khai đã được lưu. Bạn có thể quay lại tiếp tục bất cứ "
+                                             "lúc nào.")))
             session.pending = None
             session.to_menu()
             return self.begin(session, pending.procedure, out)
