@@ -72,8 +72,6 @@ def _again(turn, entry: AddressEntry, text: str, *, error: bool = False) -> bool
     return True
 
 
-
-
 def _old_commune(raw: str, entry: AddressEntry, province: str) -> tuple[addr.Unit, ...]:
     """Today's commune(s) for a commune name from before the 2025 mergers (Xã An Phượng, Hải Dương), read
     in the province as the citizen typed it (an old one too)."""
@@ -159,7 +157,7 @@ class Address(Kind):
                 else:
                     entry.typed_province = None  # (typed again: not the old province offered before)
                     hits = addr.province_hits(raw)
-                    cands = addr.match_province(raw)
+                    cands = [unit for h in hits if (unit := addr.province(h.code)) is not None]
                     if len(cands) == 1 and hits[0].score < SURE:  # a guess (“nam”: Hà Nam?): asked, not taken
                         legacy = hits[0].legacy
                         name = cands[0].full_name if legacy is None else t(
