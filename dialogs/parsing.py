@@ -966,7 +966,7 @@ _UNKNOWN_RE = re.compile(
     r"(?:(?:toi|em|chau|minh|con|tui)\s+)?"
     r"(?:khong|ko|k|kh|hong|hok|hem|chua|cung)\s+(?:con\s+)?(?:nho|biet|ro|thay|co|tim thay)\b"
     r"(?:\s+(?:so|ma|ngay|ten|giay|gi|duoc|lam|nua|ro|to|cccd|cmnd|the|can|cuoc|dinh|danh|tai|khoan|dien|thoai"
-    r"|sdt|stk|cua|chau|be|em|no|ba|ong|me|bo)\b)*"
+    r"|sdt|stk)\b)*"
     r"|(?:quen|mat)(?:\s+(?:mat|roi|so|giay|het))*"
     r"|(?:chiu|pass|khong co thong tin|ko co thong tin)"
     r"|(?:dont know|don t know|i don t know|not sure|unknown|forgot|do not know|don t remember)"
