@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import kinds, spelling
 from ..expr import compile_expr
-from ..form import Slot, previous, submitted
+from ..form import Slot, previous
 from ..i18n import N_, translator
 from ..kinds import NO_VALUE, parse_value
 from ..messages import Incoming, Message
@@ -265,7 +265,7 @@ class Collect(EngineParts):
                 return self.prompt(session, out)
             # back from a procedure's first question: to the list of procedures, as “menu” does
             out.replies.append(Message(_("Đây là câu hỏi đầu tiên của thủ tục này. Bạn có thể chọn thủ tục khác.")
-                                       if not submitted(draft.answers) else
+                                       if not draft.begun else
                                        _("Đây là câu hỏi đầu tiên của thủ tục này. Hồ sơ đang khai đã được lưu: "
                                          "gõ “tiếp tục” để khai tiếp, hoặc chọn thủ tục khác.")))
             return self.go_menu(session, out)

@@ -4,7 +4,6 @@ from __future__ import annotations
 from transitions import MachineError
 
 from .. import nlu
-from ..form import submitted
 from ..i18n import translator
 from ..messages import NAV_SKIP, Ask, ChoiceOut, Incoming, Message
 from ..parsing import Invalid
@@ -94,7 +93,7 @@ class Dispatch(EngineParts):
             return self.prompt(session, out)
         if session.state in IN_PROCEDURE and session.draft is not None:  # busy with another form: stay there
             return self.prompt(session, out)
-        drafts = [p for p, d in session.drafts.items() if p in self.catalog.procedures and submitted(d.answers)]
+        drafts = [p for p, d in session.drafts.items() if p in self.catalog.procedures and d.begun]
         target = proc_id if proc_id in drafts else drafts[0] if len(drafts) == 1 else None
         if target is None:
             if not drafts:
@@ -204,7 +203,7 @@ class Dispatch(EngineParts):
             return self.go_menu(session, out)
 
         if command == "menu":
-            if submitted(session.draft.answers):  # (one opened, nothing answered: nothing to speak of)
+            if session.draft.begun:
                 out.replies.append(Message(_("Hồ sơ đang khai đã được lưu. Bạn có thể quay lại tiếp tục bất cứ lúc "
                                              "nào.")))
             session.pending = None

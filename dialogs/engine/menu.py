@@ -27,7 +27,7 @@ class Menu(EngineParts):
         items = []
         for p in sorted(self.catalog.procedures.values(), key=lambda p: (p.menu_order, p.id)):
             label = _(p.title)
-            if p.id in session.drafts and submitted(session.drafts[p.id].answers):  # (opened, nothing answered: no)
+            if p.id in session.drafts and session.drafts[p.id].begun:
                 label = _("{title} (đang khai dở)", title=label)
             items.append(ChoiceOut(p.id, label))
         return items
@@ -151,7 +151,7 @@ class Menu(EngineParts):
         session.pending = pending.resume  # where the question was: a revisit, an address half typed
         if value == "switch" and pending.procedure in self.catalog.procedures:
             out.accepted = True
-            if session.draft is not None and submitted(session.draft.answers):  # (nothing answered: nothing kept)
+            if session.draft is not None and session.draft.begun:
                 out.replies.append(Message(_("Hồ sơ đang khai đã được lưu. Bạn có thể quay lại tiếp tục bất cứ "
                                              "lúc nào.")))
             session.pending = None

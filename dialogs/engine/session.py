@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from transitions import Machine
 
 from .. import kinds as _kinds  # noqa: F401 - registers the field kinds' sub-dialogs before sessions load
+from ..form import submitted
 from ..pending import Pending
 from ..pending import from_data as pending_from_data
 from ..pending import to_data as pending_to_data
@@ -57,6 +58,12 @@ class Draft:
     answers: dict[str, Any] = field(default_factory=dict)
     history: list[str] = field(default_factory=list)
     revision: int = 0
+
+    @property
+    def begun(self) -> bool:
+        """Something answered: a draft in progress, listed, resumed and said to be kept. One only opened (its
+        first question asked, nothing answered) is none of these."""
+        return bool(submitted(self.answers))
 
 
 @dataclass
