@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from .i18n import N_, Translator
-from .parsing import Invalid
+from .parsing import Invalid, drop_label, number_label
 from .textnorm import close_matches, fold
 
 DATA = Path(__file__).parent / "data" / "banks.yaml"
@@ -196,14 +196,13 @@ def ambiguity_choices(raw: str) -> list[tuple[str, str]]:
 _SEPARATORS = re.compile(r"[\s.\-_/]+")
 
 
-_ACCOUNT_LABEL = re.compile(r"^\s*(?:stk|s[oố]\s*t[aà]i\s*kho[aả]n|s[oố]\s*tk|t[aà]i\s*kho[aả]n|tk)\s*(?:l[aà]\s*)?"
-                            r"[:\-]?\s*(?=\d)", re.IGNORECASE)
+_ACCOUNT_LABEL = number_label(r"stk|so\s*tai\s*khoan|so\s*tk|tai\s*khoan|tk")
 
 
 def parse_account(raw: str, bank_bin: str | None = None) -> str:
     """An account number: digits only, the bank's length if known, else 6–19 digits. Stored as digits; a label
     typed before it (“STK: 0071…”, “số tài khoản là 0071…”) is dropped."""
-    digits = _SEPARATORS.sub("", _ACCOUNT_LABEL.sub("", raw.strip()))
+    digits = _SEPARATORS.sub("", drop_label(raw.strip(), _ACCOUNT_LABEL))
     if not digits.isdigit():
         raise Invalid(N_("Số tài khoản chỉ gồm chữ số. Vui lòng nhập lại, ví dụ: 1234 5678 9012."))
     bl = bank_list()

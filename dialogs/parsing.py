@@ -33,12 +33,14 @@ __all__ = [
     "LEGACY_ID_PROVINCE_CODES",
     "Invalid",
     "check_attachment",
+    "drop_label",
     "format_date",
     "format_int",
     "is_no",
     "is_yes",
     "match_choice",
     "match_multi_choice",
+    "number_label",
     "parse_date",
     "parse_email",
     "parse_id_number",
@@ -432,9 +434,20 @@ _MALE = frozenset({"nam", "male", "m", "trai", "con trai"})
 _FEMALE = frozenset({"nu", "female", "f", "gai", "con gai"})
 
 
-_ID_LABEL = re.compile(r"^\s*(?:s[oố]\s*)?(?:cccd|cmnd|căn\s*cước(?:\s*công\s*dân)?|can\s*cuoc(?:\s*cong\s*dan)?|"
-                       r"đ[iị]nh\s*danh(?:\s*c[aá]\s*nh[aâ]n)?|dinh\s*danh(?:\s*ca\s*nhan)?)\s*(?:l[aà]\s*)?[:\-]?\s*"
-                       r"(?=\d)", re.IGNORECASE)
+def number_label(words: str) -> re.Pattern[str]:
+    """A label typed before a number (“sđt: 0912…”, “CCCD là 068…”, “STK 0071…”): ``words`` are its forms,
+    folded (:func:`drop_label` matches the folded answer)."""
+    return re.compile(rf"^(?:{words})\s*(?:la\s*)?[:\-]?\s*(?=[+(\d])", re.IGNORECASE)
+
+
+def drop_label(raw: str, label: re.Pattern[str]) -> str:
+    """``raw`` without a ``label`` before its number; as it is when it has none."""
+    folded = fold(raw)
+    m = label.match(folded)
+    return folded[m.end():] if m else raw
+
+
+_ID_LABEL = number_label(r"(?:so\s*)?(?:cccd|cmnd|can\s*cuoc(?:\s*cong\s*dan)?|dinh\s*danh(?:\s*ca\s*nhan)?)")
 
 
 def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None = None,
@@ -449,7 +462,7 @@ def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None
     are cross-checked. With ``allow_cmnd`` an old 9-digit identity card number (CMND) is returned as is. A
     label typed before the number (“CCCD: 068…”, “số định danh là 068…”) is dropped.
     """
-    text = re.sub(r"[\s.\-_]", "", _ID_LABEL.sub("", nfc(raw or "")))
+    text = re.sub(r"[\s.\-_]", "", drop_label(nfc(raw or ""), _ID_LABEL))
     if not text:
         raise Invalid(N_("Vui lòng nhập số định danh cá nhân 12 số in trên thẻ Căn cước (CCCD)."))
     if not text.isdigit() or not text.isascii():
@@ -493,9 +506,7 @@ def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None
 _PHONE_EXAMPLE = "0912 345 678"
 
 
-_PHONE_LABEL = re.compile(r"^\s*(?:s[oố]\s*đi[eệ]n\s*tho[aạ]i|s[oố]\s*đt|s[oố]\s*dt|sđt|sdt|đt|dt|đi[eệ]n\s*tho[aạ]i|"
-                          r"phone|tel|zalo|s[oố])\s*(?:l[aà]\s*)?[:\-]?\s*(?=[+(\d])", re.IGNORECASE)
-"""A label typed before the number (“sđt: 0912…”, “số điện thoại là 0912…”, “zalo 0912…”)."""
+_PHONE_LABEL = number_label(r"so\s*dien\s*thoai|so\s*dt|sdt|dt|dien\s*thoai|phone|tel|zalo|so")
 
 
 def parse_phone(raw: str) -> str:
@@ -504,7 +515,7 @@ def parse_phone(raw: str) -> str:
     Accepts ``+84 912 345 678``, ``84912345678``, ``0084...``,
     ``0912.345.678``, ``0912-345-678``, ``(0912) 345 678``.
     """
-    text = re.sub(r"[\s.\-()/]", "", _PHONE_LABEL.sub("", nfc(raw or "")))
+    text = re.sub(r"[\s.\-()/]", "", drop_label(nfc(raw or ""), _PHONE_LABEL))
     if not text:
         raise Invalid(N_("Vui lòng nhập số điện thoại di động, ví dụ {example}."), example=_PHONE_EXAMPLE)
     if text.startswith("+"):
