@@ -488,6 +488,19 @@ async def test_death_reported_by_family_stops_payment_once_an_officer_confirms(r
     assert decided.chat_key == "console:family"
 
 
+async def test_a_change_typed_in_everyday_words_is_the_option_not_another_procedure(chat: Chat, runtime: Runtime):
+    """“mẹ tôi đã mất” at “what changed” is the beneficiary's death, not a request to register a death (the
+    death group): the option's everyday words (``also:``) answer the question before any procedure switch."""
+    await chat.press(CHG)
+    for typed, kind in (("toi muon bao me toi da mat", "deceased"), ("ba chuyen nha ra ha noi roi", "moved"),
+                        ("doi so tai khoan", "new_account"), ("giam muc huong", "benefit_level")):
+        await chat.expect("change.kind")
+        await chat.say(typed)
+        await chat.expect("reporter.kind")
+        assert (await chat.answers())["change.kind"] == kind, typed
+        await chat.say("quay lại")
+
+
 async def test_death_report_needs_the_certificate_and_another_reporter(chat: Chat, runtime: Runtime):
     await register_self(chat)
     await chat.press(CHG)
