@@ -55,6 +55,15 @@ def test_check_fails_on_a_fact_without_a_legal_source(tmp_path):
     assert any("must be the legal basis" in p for p in problems)
 
 
+def test_check_fails_on_a_rule_citing_an_internal_file(tmp_path):
+    """A rule's reference is shown to citizens (“Căn cứ: …”) when it stops them: a seed file's name is not one."""
+    data = _minimal()
+    data["eligibility"] = [dict(data["eligibility"][0], legal_ref="seeds/003 — mục V.5")]
+    (tmp_path / "ho-tro-nha-o.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert any("reference shown to citizens must be the legal basis" in p
+               for p in Catalog.load(tmp_path).check(langs=()))
+
+
 def test_check_fails_on_a_date_field_that_is_not_a_date(tmp_path):
     data = _minimal()
     data["eligibility"] = [dict(data["eligibility"][0], date_field="household.status")]
