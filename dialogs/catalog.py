@@ -349,7 +349,8 @@ def _check_law(proc: Procedure, known: Callable[[str], str | None], kinds: Mappi
             problems.append("clock: no legal reference")
     shown = [(f"eligibility {r.id}", r.legal_ref) for r in proc.eligibility] + \
         [("clock", c.legal_ref) for c in proc.clock] + \
-        [(f"leg {leg.id}.days_rules[{k}]", d.legal_ref or "") for leg in proc.legs for k, d in enumerate(leg.days_rules)] + \
+        [(f"leg {leg.id}.days_rules[{k}]", d.legal_ref or "")
+         for leg in proc.legs for k, d in enumerate(leg.days_rules)] + \
         [(f"standards[{k}]", st.source) for k, st in enumerate(proc.standards)]
     for where, ref in shown:  # each is read by citizens (“Căn cứ: …”), as a fact's source is
         if _NOT_LAW_RE.search(ref):

@@ -754,6 +754,17 @@ def _is_place_name(text: str) -> bool:
     return len(hits) == 1 and hits[0].score >= 1.0
 
 
+def _is_person_name(text: str) -> bool:
+    """The whole message is a person's name (“Lê Thị Hoa”, “tran van le”): a known surname, Văn or Thị, then one
+    or two common middle or given names. Folded, such a name can share words with a procedure's vocabulary (“lễ”
+    of tang lễ, “hỏa” of hỏa táng): it was typed where a name was expected, not as a request. (Only Văn and Thị:
+    with any middle name, “đăng ký khai tử” and “cần tiền làm nhà” read as names.)"""
+    words = fold(text).split()
+    if not 3 <= len(words) <= 4 or not all(w.isalpha() for w in words) or words[0] not in _SURNAME_TABLE:
+        return False
+    return words[1] in ("van", "thi") and all(w in _MIDDLE_TABLE or w in _GIVEN_TABLE for w in words[2:])
+
+
 def decide(text: str, catalog: Any) -> Decision:
     """Pick a procedure for a free-text message, or the 2–3 closest to offer.
 
@@ -765,7 +776,7 @@ def decide(text: str, catalog: Any) -> Decision:
     outside the catalogue (:data:`OTHER_SERVICES`) nothing is picked or
     offered and ``other_service`` is set.
     """
-    if _is_place_name(text or ""):  # “lâm đồng”: an address typed at the menu, not a request
+    if _is_place_name(text or "") or _is_person_name(text or ""):  # “lâm đồng”, “Lê Thị Hoa”: not a request
         return Decision(None)
     found, other = _matches(text or "", catalog)
     ranked = tuple((m.id, _conf(m.score)) for m in found)

@@ -217,6 +217,17 @@ async def test_another_request_typed_at_a_question_is_offered_and_the_draft_kept
     assert (await chat.answers())[second] == 2_000_000
 
 
+async def test_a_name_typed_at_another_question_is_not_a_request(chat: Chat):
+    """“Le Thi Hoa” shares two folded words with the funeral support (“lễ” of tang lễ, “hỏa” of hỏa táng): typed
+    ahead at a yes/no question, it is a name, so the question is asked again and no procedure is offered."""
+    await chat.press("dang-ky-co-so-tro-giup-xa-hoi")
+    first = chat.field
+    for name in ("Le Thi Hoa", "Lê Thị Hoa"):
+        await chat.say(name)
+        await chat.expect(first)
+        assert chat.error is not None and "thủ tục khác" not in chat.text()
+
+
 async def test_another_request_at_the_address_question_is_offered_too(chat: Chat):
     await chat.press("lien-thong-khai-tu")
     await chat.say("1")
