@@ -1077,29 +1077,48 @@ def match_choice(raw: str, choices: Sequence[tuple[str, str]]) -> str | None:
         opening = [v for v, label in choices if _first_word(label) == word]
         return opening[0] if len(opening) == 1 else None
     labels = [(value, _clean(label)) for value, label in choices]
+    intro = _SELF_INTRO.match(cleaned)
+    if intro and len(cleaned) > intro.end():  # “tôi là tình nguyện viên”: what follows “tôi là” says which
+        found = _in_labels(cleaned[intro.end():], [(v, _SELF_INTRO.sub("", lab, count=1)) for v, lab in labels])
+        if found:
+            return found
+    found = _in_labels(cleaned, labels)
+    if found is not None:
+        return found or None
+    scored = sorted(((_fuzzy_label_score(cleaned, lab), v) for v, lab in labels), reverse=True)
+    if scored and scored[0][0] >= 0.8 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+        return scored[0][1]
+    return None
+
+
+_SELF_INTRO = re.compile(r"(?:toi|em|minh|tui)(?: la)? ")
+"""How people open an answer about themselves (“tôi là …”, “em là …”), folded; several labels of one question open
+the same way (“Tôi là người đứng đầu…”, “Tôi khai giúp…”), so it tells nothing apart."""
+
+
+def _in_labels(cleaned: str, labels: list[tuple[str, str]]) -> str | None:
+    """The answer as a label's start, a label inside the answer, or the answer inside a label (whole words):
+    the one value; ``""`` when several fit alike (ambiguous: no match); ``None`` when none does."""
     if len(cleaned) >= 2:
         prefixed = [v for v, lab in labels if lab.startswith(cleaned)]
         if len(prefixed) == 1:
             return prefixed[0]
         if len(prefixed) > 1:
-            return None
+            return ""
     # The label appears inside the answer ("tôi chọn kết hôn"), longest wins.
     inside = [(len(lab), v) for v, lab in labels if len(lab) >= 2 and _contains_words(cleaned, lab)]
     if inside:
         inside.sort(reverse=True)
         if len(inside) == 1 or inside[0][0] > inside[1][0]:
             return inside[0][1]
-        return None
+        return ""
     # The answer appears inside one label as whole words ("khai sinh").
     if len(cleaned) >= 3:
         contained = [v for v, lab in labels if _contains_words(lab, cleaned)]
         if len(contained) == 1:
             return contained[0]
         if len(contained) > 1:
-            return None
-    scored = sorted(((_fuzzy_label_score(cleaned, lab), v) for v, lab in labels), reverse=True)
-    if scored and scored[0][0] >= 0.8 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
-        return scored[0][1]
+            return ""
     return None
 
 

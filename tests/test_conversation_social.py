@@ -684,6 +684,20 @@ CONDITIONS = ["conditions.civil_capacity", "conditions.no_criminal_record", "con
               "conditions.basic_facilities"]
 
 
+async def test_facility_filer_said_in_own_words(chat: Chat):
+    """Who is filing, said as people say it: “tôi là tình nguyện viên” is the helper (it matched nothing: both
+    options open with “Tôi”), “tôi là giám đốc” the facility itself."""
+    await open_procedure(chat, FACILITY, "conditions.civil_capacity", "Đăng ký hoạt động cơ sở trợ giúp xã hội")
+    for field in CONDITIONS:
+        await chat.expect(field)
+        await chat.say("có")
+    for said, role in (("tôi là tình nguyện viên", "helper"), ("toi la giam doc", "self"), ("khai ho", "helper")):
+        await chat.expect("filer.role")
+        await chat.say(said)
+        assert chat.error is None and (await chat.answers())["filer.role"] == role, said
+        await chat.say("quay lại")
+
+
 async def test_facility_happy_path(chat: Chat, runtime: Runtime):
     await open_procedure(chat, FACILITY, "conditions.civil_capacity", "Đăng ký hoạt động cơ sở trợ giúp xã hội")
     assert "10 ngày làm việc" in chat.text()

@@ -692,6 +692,17 @@ class TestChoice:
         assert match_choice("ban", choices) is None  # ambiguous prefix
         assert match_choice("chinh", choices) == "a"
 
+    def test_what_follows_toi_la_says_which(self) -> None:
+        """“tôi là tình nguyện viên” at “Ai đang khai hồ sơ này?” matched nothing, and “tôi là người quen” the
+        wrong option: both labels open with “Tôi”, which tells nothing apart. What follows “tôi là” is matched."""
+        who = [("self", "Tôi là người đứng đầu cơ sở hoặc người của cơ sở"),
+               ("helper", "Tôi khai giúp cơ sở (tình nguyện viên, người quen)")]
+        for raw in ("toi la tinh nguyen vien", "Tôi là người quen", "em là tình nguyện viên", "toi khai giup"):
+            assert match_choice(raw, who) == "helper", raw
+        for raw in ("tôi là người đứng đầu", "minh la nguoi cua co so"):
+            assert match_choice(raw, who) == "self", raw
+        assert match_choice("tôi là ai", who) is None
+
     def test_a_bare_yes_or_no_picks_only_a_choice_that_opens_with_it(self) -> None:
         """“co” typed by habit at “Ai đứng ra mai táng?” picked “Cơ quan hoặc tổ chức” (Cơ folds to co): a bare
         có or không now picks only a label that opens with that very word, and otherwise asks again."""
