@@ -106,6 +106,20 @@ async def answer_groups(chat: Chat, answers: list[str]) -> Chat:
     return chat
 
 
+async def test_disability_request_and_filer_said_in_own_words(chat: Chat):
+    """“lần đầu” / “khám lại” say which request; “tôi là mẹ” is the legal representative (a parent)."""
+    await open_procedure(chat, DISABILITY, "request.type", "Xác định, xác định lại mức độ khuyết tật")
+    for said, value in (("lan dau", "xac_dinh"), ("khám lại", "xac_dinh_lai"), ("chưa có giấy", "xac_dinh")):
+        await chat.expect("request.type")
+        await chat.say(said)
+        assert chat.error is None and (await chat.answers())["request.type"] == value, said
+        await chat.say("quay lại")
+    await chat.say("1")
+    await chat.expect("filer.role")
+    await chat.say("tôi là mẹ cháu")
+    assert chat.error is None and (await chat.answers())["filer.role"] == "representative"
+
+
 async def test_disability_redetermination_adult_happy_path(chat: Chat, runtime: Runtime):
     await open_procedure(chat, DISABILITY, "request.type", "Xác định, xác định lại mức độ khuyết tật")
     assert "25 ngày làm việc" in chat.text()
