@@ -28,6 +28,9 @@ LIST_UNKNOWN = {  # an answer the list does not have: what the citizen is asked 
     "ethnic_groups": N_("“{value}” không có trong danh sách 54 dân tộc. Vui lòng gõ tên dân tộc (ví dụ: Kinh, Tày, "
                         "Mường, Khmer). Nếu đúng là như vậy, chọn “Giữ như tôi gõ”."),
 }
+LIST_NO_DIGITS = {  # an answer with a digit: no entry has one, so it is not kept as typed either
+    "ethnic_groups": N_("Tên dân tộc không có chữ số. Vui lòng gõ tên dân tộc (ví dụ: Kinh, Tày, Mường, Khmer)."),
+}
 LIST_HELP = {
     "ethnic_groups": N_("Trợ lý so câu trả lời với danh sách 54 dân tộc Việt Nam (gõ không dấu cũng được, ví dụ "
                         "“e de” là Ê Đê). Gõ lại tên dân tộc, hoặc chọn “Giữ như tôi gõ” nếu đúng là như vậy."),

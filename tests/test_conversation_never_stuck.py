@@ -340,6 +340,9 @@ async def test_an_ethnicity_the_list_lacks_is_asked_again_or_kept(chat: Chat, ru
     for text in ("1", "2 triệu", "1", "Nguyễn Văn Bình", "nam", "01/02/1975"):
         await chat.say(text)
     await chat.expect("applicant.ethnicity")
+    await chat.say("thôn 3")  # a part of the address with a number: no ethnicity has one, so not kept either
+    await chat.expect("applicant.ethnicity")
+    assert "không có chữ số" in chat.text() and not chat.ask.choices
     await chat.say("khanh hoa")  # the address, typed early: not an ethnicity, never filed as one silently
     await chat.expect("applicant.ethnicity")
     assert "“khanh hoa” không có trong danh sách 54 dân tộc" in chat.ask.text

@@ -7,6 +7,8 @@ from .. import parsing, spelling
 from ..i18n import N_
 from .base import Kind
 
+NO_DIGITS = N_("Vui lòng trả lời bằng chữ, không có chữ số.")
+
 
 class Text(Kind):
     name = "text"
@@ -18,7 +20,11 @@ class Text(Kind):
         if f.letters and f.pattern is None and not any(ch.isalpha() for ch in text):
             raise parsing.Invalid(N_("Vui lòng trả lời bằng chữ, không chỉ bằng số hay ký hiệu."))
         # a place is restored with a question (engine/names.py), never here
-        return spelling.spell(f.spelling, text) if f.spelling in spelling.LISTS else text
+        if f.spelling not in spelling.LISTS:
+            return text
+        if any(ch.isdigit() for ch in text):  # “thôn 3”: an address typed early; no listed name has a digit
+            raise parsing.Invalid(spelling.LIST_NO_DIGITS.get(f.spelling, NO_DIGITS))
+        return spelling.spell(f.spelling, text)
 
 
 KIND = Text()
