@@ -107,8 +107,8 @@ async def test_late_death_registration_is_told_it_may_not_be_free(chat: Chat):
 async def test_border_rule_cites_the_civil_status_law_in_force(chat: Chat, clock, today, ref):
     """The new Civil Status Law (03/2026/QH16) switches itself on on 01/03/2027, without a release."""
     clock.when = today
-    await birth_start(chat, border="có")
-    await chat.expect("case.border_foreign_parent")
+    await birth_start(chat, foreign="có")
+    await chat.expect("case.border")
     await chat.say("có")
     assert_stopped(chat, reason="công dân nước láng giềng", ref=ref, instead="xã, phường khu vực biên giới")
     other = "Luật Hộ tịch số 03/2026/QH16" if "2014" in ref else "Luật Hộ tịch 2014"

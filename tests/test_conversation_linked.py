@@ -33,14 +33,14 @@ DUE = {1: date(2026, 11, 25), 3: date(2026, 11, 27), 5: date(2026, 12, 1), 6: da
 # ---------------------------------------------------------------------------------------------------------
 # birth group
 # ---------------------------------------------------------------------------------------------------------
-async def birth_start(chat: Chat, *, situation: str = "1", border: str = "không", born: str = "15/11/2026",
+async def birth_start(chat: Chat, *, situation: str = "1", foreign: str = "không", born: str = "15/11/2026",
                       parts: str = "1", collective: str | None = "không") -> Chat:
     await chat.press(BIRTH)
     await chat.expect("case.situation")
     await chat.say(situation)
-    if chat.field != "case.border":
+    if chat.field != "case.border_foreign_parent":  # a parent from China, Laos or Cambodia: then the border
         return chat
-    await chat.say(border)
+    await chat.say(foreign)
     if chat.field != "link.commune":
         return chat
     await chat.say("Lâm Đồng")
@@ -306,24 +306,28 @@ async def test_birth_special_cases_stop(chat: Chat, situation: str, reason: str,
 
 
 async def test_birth_border_commune_stops_only_with_a_neighbouring_country_parent(chat: Chat):
-    await birth_start(chat, border="có")
-    await chat.expect("case.border_foreign_parent")
+    await birth_start(chat, foreign="có")
+    await chat.expect("case.border")  # asked only now: most families never meet this hard question
     await chat.say("có")
     assert_stopped(chat, reason="công dân nước láng giềng", ref="Nghị định 123/2015/NĐ-CP, Điều 17",
                    instead="trực tiếp tại Ủy ban nhân dân xã")
     await chat.press("fix")
-    await chat.expect("case.border_foreign_parent")
+    await chat.expect("case.border")
     await chat.say("không")
     await chat.expect("link.commune")
 
 
-async def test_birth_in_a_border_commune_with_vietnamese_parents_is_linked(chat: Chat):
+async def test_birth_with_vietnamese_parents_is_linked_without_the_border_question(chat: Chat):
     """Luật Hộ tịch 2014 Điều 7 khoản 1 điểm d; NĐ 123/2015 Điều 17: only a parent who is a citizen of the
-    neighbouring country takes the birth out of the linked group."""
-    await birth_start(chat, border="có")
+    neighbouring country takes the birth out of the linked group, so whether the commune is in the border area
+    (hard to know) is asked of that family only."""
+    await chat.press(BIRTH)
+    await chat.say("1")
     await chat.expect("case.border_foreign_parent")
+    assert "Trung Quốc, Lào hoặc Campuchia" in chat.ask.text
     await chat.say("không")
     await chat.expect("link.commune")
+    assert "case.border" not in await chat.answers()
 
 
 async def test_birth_collective_address_stops_residence_only(chat: Chat):

@@ -90,22 +90,22 @@ async def test_dont_remember_the_marriage_certificate_number(chat: Chat):
 async def test_fix_after_a_stop_opens_the_answer_that_caused_it(chat: Chat):
     """The walk-through's loop: a border stop, "Sửa", back to the first question and a second stop, "Sửa", a
     first answer again: the border stop came back and "Sửa" kept opening the first question."""
-    await birth_start(chat, border="có")
-    await chat.expect("case.border_foreign_parent")
+    await birth_start(chat, foreign="có")
+    await chat.expect("case.border")
     await chat.say("có")
     await chat.expect("_eligibility")
     # the citizen picks which of the answers behind the stop to change, the latest first
     labels = [c.label for c in chat.ask.choices]
-    assert labels[:2] == ["Sửa “Cha hoặc mẹ là công dân nước láng giềng”", "Sửa “Xã thuộc khu vực biên giới”"]
+    assert labels[:2] == ["Sửa “Xã thuộc khu vực biên giới”", "Sửa “Cha hoặc mẹ là công dân nước láng giềng”"]
     await chat.say("2")
-    await chat.expect("case.border")
+    await chat.expect("case.border_foreign_parent")
     await chat.say("giữ nguyên")  # kept: the stop stands, and the answer just kept comes first now
     await chat.expect("_eligibility")
-    assert chat.ask.choices[0].label == "Sửa “Xã thuộc khu vực biên giới”"
-    await chat.press("fix:case.border_foreign_parent")
-    await chat.expect("case.border_foreign_parent")
-    await chat.say("quay lại")  # the question before it in the form, though answered after it (kept above)
+    assert chat.ask.choices[0].label == "Sửa “Cha hoặc mẹ là công dân nước láng giềng”"
+    await chat.press("fix:case.border")
     await chat.expect("case.border")
+    await chat.say("quay lại")  # the question before it in the form
+    await chat.expect("case.border_foreign_parent")
     await chat.say("quay lại")
     await chat.expect("case.situation")
     await chat.say("2")  # parent not determined: a stop of its own
@@ -115,8 +115,8 @@ async def test_fix_after_a_stop_opens_the_answer_that_caused_it(chat: Chat):
     await chat.say("1")  # the first stop again: its own answer opens, not the first question
     await chat.expect("_eligibility")
     await chat.say("1")
-    await chat.expect("case.border")
-    await chat.say("không")  # not a border commune after all
+    await chat.expect("case.border_foreign_parent")
+    await chat.say("không")  # not a neighbouring country's citizen after all
     await chat.expect("link.commune")
 
 
