@@ -293,12 +293,13 @@ class ProcedureStub:
     """A minimal procedure-like object (id, title, short, keywords, weighted phrases)."""
 
     def __init__(self, id: str, title: str, short: str = "", keywords: Iterable[str] = (),
-                 phrases: Iterable[tuple[float, Iterable[str]]] = ()) -> None:
+                 phrases: Iterable[tuple[float, Iterable[str]]] = (), requires: Iterable[str] = ()) -> None:
         self.id = id
         self.title = title
         self.short = short
         self.keywords = list(keywords)
         self.phrases = tuple((float(w), tuple(texts)) for w, texts in phrases)
+        self.requires = tuple(requires)
 
     def __repr__(self) -> str:
         return f"ProcedureStub({self.id!r})"
@@ -369,6 +370,7 @@ class _Index:
     bigrams: frozenset[tuple[str, str]]  # adjacent words in phrases (for typo correction)
     by_len: dict[int, list[str]]
     df_word: dict[str, int]
+    requires: dict[str, tuple[str, ...]]  # id → normalised words one of which a message must hold (nlu.requires)
 
 
 def _phrases_for(proc: Any) -> list[tuple[str, float]]:
@@ -388,6 +390,12 @@ def _weighted_phrases(proc: Any) -> tuple[tuple[float, tuple[str, ...]], ...]:
     if nlu is not None:
         return tuple((p.weight, tuple(p.texts)) for p in nlu.phrases)
     return tuple(getattr(proc, "phrases", ()) or ())
+
+
+def _requires(proc: Any) -> tuple[str, ...]:
+    """A procedure's ``nlu.requires`` (or a stub's ``requires``)."""
+    nlu = getattr(proc, "nlu", None)
+    return tuple(nlu.requires if nlu is not None else getattr(proc, "requires", ()) or ())
 
 
 def check_phrases(proc: Any) -> list[str]:
@@ -432,8 +440,8 @@ def _phrases_in(content: list[str]) -> set[tuple[str, ...]]:
 
 
 @lru_cache(maxsize=16)
-def _build_index(signature: tuple[tuple[str, str, str, tuple[str, ...], Any], ...]) -> _Index:
-    procs = [ProcedureStub(pid, title, short, kws, phrases) for pid, title, short, kws, phrases in signature]
+def _build_index(signature: tuple[tuple[str, str, str, tuple[str, ...], Any, tuple[str, ...]], ...]) -> _Index:
+    procs = [ProcedureStub(pid, title, short, kws, phrases, req) for pid, title, short, kws, phrases, req in signature]
     in_catalog = {p.id for p in procs}
     universe = list(procs)  # term statistics are over the catalogue's procedures
     weights: dict[str, dict[Any, float]] = {}
@@ -455,14 +463,15 @@ def _build_index(signature: tuple[tuple[str, str, str, tuple[str, ...], Any], ..
         if v.isalpha() and len(v) >= 2:
             by_len[len(v)].append(v)
     df_word = {t: d for t, d in df.items() if isinstance(t, str)}
+    requires = {p.id: tuple(f" {normalise(r)} " for r in p.requires) for p in procs if p.requires}
     return _Index(tuple(p.id for p in procs), weights, idf, frozenset(vocab), frozenset(bigrams), dict(by_len),
-                  df_word)
+                  df_word, requires)
 
 
 def _index(catalog: Any) -> _Index:
     sig = tuple(
         (p.id, p.title, getattr(p, "short", "") or "", tuple(getattr(p, "keywords", ()) or ()),
-         _weighted_phrases(p))
+         _weighted_phrases(p), _requires(p))
         for p in _procedures_of(catalog)
     )
     return _build_index(sig)
@@ -608,6 +617,7 @@ class _Match:
     id: str
     score: float
     terms: dict[Any, float]  # matched term → contribution
+    unmet: bool = False  # the message lacks every word of the procedure's nlu.requires: offered, never picked
 
 
 # --------------------------------------------------------------------------
@@ -689,7 +699,9 @@ def _matches(text: str, catalog: Any) -> tuple[list[_Match], bool]:
         pairs = sum(1 for t in contrib if isinstance(t, tuple))
         if pairs == 0 and len(contrib) < 2:
             continue  # one shared word ("trời", "ngủ") is not evidence
-        out.append(_Match(pid, sum(contrib.values()), contrib))
+        needed = index.requires.get(pid, ())
+        unmet = bool(needed) and not any(r in line for line in padded for r in needed)
+        out.append(_Match(pid, sum(contrib.values()), contrib, unmet))
     order = {pid: i for i, pid in enumerate(index.ids)}
     out.sort(key=lambda m: (-m.score, order[m.id]))
     return out, other
@@ -790,7 +802,7 @@ def decide(text: str, catalog: Any) -> Decision:
     leads = s2 <= DOMINANCE * top.score or distinct >= DISTINCT
     if other:
         return Decision(None, (), conf, ranked, other_service=True)
-    if conf >= CONFIDENT and leads:
+    if conf >= CONFIDENT and leads and not top.unmet:  # (nlu.requires: offered at most, never opened)
         return Decision(top.id, (), conf, ranked)
     if conf < OFFER:
         return Decision(None, (), conf, ranked)

@@ -374,6 +374,10 @@ class Nlu(Strict):
     """How people ask for the procedure in their own words (dialogs/nlu.py indexes these)."""
 
     phrases: list[NluPhrases] = Field(default_factory=list)
+    # a message must hold one of these (folded, whole words) for the procedure to be opened from it; otherwise it
+    # is offered at most: the procedures of a death ask for a word of death, so “mẹ tôi 80 tuổi chưa có lương hưu”
+    # opens none of them
+    requires: list[str] = Field(default_factory=list)
 
 
 class EffectCall(Strict):

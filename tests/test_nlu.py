@@ -479,3 +479,17 @@ def test_catalog_check_reports_bad_phrases() -> None:
 ])
 def test_a_greeting_alone_is_told_apart_from_a_request(text: str, greeting: bool) -> None:
     assert nlu.is_greeting(text) is greeting
+
+
+def test_a_procedure_that_requires_a_word_is_offered_but_not_opened_without_it() -> None:
+    """``nlu.requires``: “mẹ tôi 80 tuổi chưa có lương hưu” (a living mother) scored the death group confidently
+    on “mẹ” and “lương hưu”; without a word of death it is only offered. With one, it opens as before."""
+    catalog = shared_catalog()
+    living = nlu.decide("me toi 80 tuoi chua co luong huu", catalog)
+    assert living.procedure is None and living.candidates
+    assert nlu.decide("mẹ tôi mất hôm qua, đang hưởng lương hưu", catalog).procedure == "lien-thong-khai-tu"
+    stubs = [ProcedureStub("a", "Hỗ trợ mai táng", phrases=[(1.0, ["tiền chôn cất"])], requires=["mất", "chôn cất"]),
+             ProcedureStub("b", "Làm nhà ở", phrases=[(1.0, ["sửa nhà"])])]
+    assert nlu.decide("xin tien chon cat cho me", stubs).procedure == "a"
+    assert nlu.decide("tiền chôn", stubs).procedure is None
+
