@@ -142,6 +142,41 @@ def parse_text(
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'", "‐": "-", "–": "-"})
 
 
+_KIN_WORDS = ("ong", "ba", "bo", "me", "cha", "chong", "vo", "con", "chau", "anh", "chi", "em", "co", "chu", "di")
+_NAME_INTROS = (
+    ("ho", "va", "ten"), ("ho", "ten"), ("ten", "toi", "la"), ("ten", "la"), ("ten",),
+    *((kin, mine, *rest) for kin in _KIN_WORDS for mine in ("toi", "em", "minh")
+      for rest in (("ten", "la"), ("ten",))),  # “ông tôi tên là …”
+    *((kin, *rest) for kin in _KIN_WORDS for rest in (("ten", "la"), ("ten",))),  # “mẹ tên là …”
+    *((who, *rest) for who in ("toi", "em", "minh", "tui", "con", "chau")
+      for rest in (("ten", "la"), ("ten",), ("la",))),
+)
+"""How a name is introduced (“tôi tên là …”, “ông tôi tên là …”, “họ tên: …”), folded: dropped before the name."""
+_ROLES = frozenset({"tinh nguyen vien", "nguoi quen", "hang xom", "nguoi nha", "nguoi than", "can bo", "can bo thon",
+                    "truong thon", "nguoi khai giup", "nguoi khai ho", "con trai", "con gai"})
+"""Who someone is, typed where their name is asked (“tôi là tình nguyện viên”). (Not a word such as “Anh” or
+“Bà”: a name of one word may be kept, engine/names.py.)"""
+
+
+def strip_name_intro(text: str) -> str:
+    """A name without the words that introduce it: “Tôi tên là Nguyễn Văn An” → “Nguyễn Văn An”,
+    “họ tên: Lê Thị Hoa” → “Lê Thị Hoa”; as it is when it has none, or nothing follows them."""
+    words = text.replace(":", " : ").split()
+    changed = False
+    while True:  # (again: a name that parses must parse to itself)
+        folded = [fold(w) for w in words]
+        intro = next((i for i in _NAME_INTROS if tuple(folded[:len(i)]) == i), None)
+        if intro is None:
+            break
+        rest = words[len(intro):]
+        while rest and rest[0] in (":", "-"):
+            rest = rest[1:]
+        if not rest:
+            break
+        words, changed = rest, True
+    return " ".join(words) if changed else text
+
+
 def parse_name(raw: str, *, upper: bool = False) -> str:
     """Accept a person's full name.
 
@@ -151,9 +186,13 @@ def parse_name(raw: str, *, upper: bool = False) -> str:
     ``upper=True``, capitals as paper forms require ("NGUYỄN VĂN AN").
     """
     text = " ".join(nfc(raw or "").translate(_APOSTROPHES).split()).strip(" .,;")
+    text = strip_name_intro(text)
     text = re.sub(r"\s*([-'])\s*", r"\1", text)
     if not text:
         raise Invalid(N_("Vui lòng nhập họ và tên."))
+    if fold(text) in _ROLES:
+        raise Invalid(N_("Câu này hỏi họ và tên, không hỏi vai trò (“{role}”). Vui lòng gõ họ và tên, ví dụ Nguyễn Văn "
+                         "An."), role=text[:40])
     if any(ch.isdigit() for ch in text):
         raise Invalid(N_("Họ và tên không được chứa chữ số. Vui lòng nhập lại, ví dụ Nguyễn Văn An."))
     for ch in text:

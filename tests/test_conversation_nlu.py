@@ -89,6 +89,19 @@ async def test_info_questions_at_any_step_keep_the_place(chat: Chat):
     assert (await chat.answers())["deceased.cause"] == "thien_tai"
 
 
+async def test_a_name_after_the_words_that_introduce_it(chat: Chat):
+    """“ong toi ten la tran van binh” (“my grandfather is called …”): the name after the words is what is spelled
+    and filed; “tình nguyện viên” where a name is asked is a role, asked again."""
+    await at_the_deceaseds_name(chat)
+    await chat.say("tình nguyện viên")
+    await chat.expect("deceased.full_name")
+    assert chat.error is not None and "không hỏi vai trò" in chat.text()
+    await chat.say("ong toi ten la tran van binh")
+    assert chat.ask.choices[0].label == "TRẦN VĂN BÌNH"
+    await chat.say("đúng")
+    assert (await chat.answers())["deceased.full_name"] == "TRẦN VĂN BÌNH"
+
+
 async def test_name_without_diacritics_is_confirmed(chat: Chat):
     await at_the_deceaseds_name(chat)
     await chat.say("nguyen van an")
