@@ -139,6 +139,19 @@ def parse_text(
     return text
 
 
+_ACKNOWLEDGEMENTS = frozenset({"ok", "oke", "okay", "okie", "vâng", "dạ", "ừ", "ừm", "uh", "xong", "rồi", "xong rồi",
+                               "được", "đc", "có", "không", "ko", "k", "yes", "no", "vâng ạ", "dạ vâng", "ok ạ",
+                               "rồi ạ", "xong ạ", "đúng", "đúng rồi"})
+_ACKNOWLEDGEMENTS_FOLDED = frozenset(fold(a) for a in _ACKNOWLEDGEMENTS)
+
+
+def is_acknowledgement(raw: str) -> bool:
+    """Only a word that agrees or says done (“ok”, “vâng”, “xong”, “không”): no description, whatever the
+    question. Typed without diacritics too, but “Đá” is not “dạ”."""
+    said = _as_typed(raw)
+    return said in _ACKNOWLEDGEMENTS or (said.isascii() and fold(said) in _ACKNOWLEDGEMENTS_FOLDED)
+
+
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'", "‐": "-", "–": "-"})
 
 

@@ -754,6 +754,25 @@ class TestChoice:
         with pytest.raises(ValueError):
             FieldDef.model_validate({"id": "d", "kind": "date", "prompt": "Ngày?", "letters": False})
 
+    def test_a_free_text_answer_that_only_agrees_is_asked_again(self) -> None:
+        """“ok”, “xong”, “vâng” at “what kind of house was it?” were stored as the description. A word that only
+        agrees or says done answers no free-text question; an optional one says how to skip it."""
+        from dialogs import kinds
+        from dialogs.schema import FieldDef
+
+        text = kinds.get("text")
+        house = FieldDef.model_validate({"id": "house", "kind": "text", "prompt": "Nhà ở loại gì?"})
+        note = FieldDef.model_validate({"id": "note", "kind": "text", "prompt": "Ghi chú?", "required": False})
+        for raw in ("ok", "Xong", "vâng ạ", "khong", "đúng rồi"):
+            with pytest.raises(Invalid) as exc:
+                text.parse(house, raw, today=date(2026, 12, 5), lookup=None)
+            assert "chưa trả lời câu hỏi này" in exc.value.message, raw
+        with pytest.raises(Invalid) as exc:
+            text.parse(note, "ok", today=date(2026, 12, 5), lookup=None)
+        assert "bỏ qua" in exc.value.message
+        for raw in ("Đá", "nhà cấp 4, mái tôn", "Không có nhà"):  # “Đá” is not “dạ”
+            assert text.parse(house, raw, today=date(2026, 12, 5), lookup=None) == raw
+
     def test_a_number_not_on_the_list_is_repeated_as_typed(self) -> None:
         from dialogs import kinds
         from dialogs.schema import FieldDef

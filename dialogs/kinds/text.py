@@ -19,6 +19,12 @@ class Text(Kind):
                                   pattern=f.pattern, pattern_message=f.pattern_message)
         if f.letters and f.pattern is None and not any(ch.isalpha() for ch in text):
             raise parsing.Invalid(N_("Vui lòng trả lời bằng chữ, không chỉ bằng số hay ký hiệu."))
+        if f.letters and f.pattern is None and parsing.is_acknowledgement(text):  # “ok”, “xong”: not what was asked
+            if not f.required:
+                raise parsing.Invalid(N_("“{answer}” chưa trả lời câu hỏi này. Vui lòng ghi rõ nội dung; nếu không có, "
+                                         "gõ “bỏ qua”."), answer=text[:20])
+            raise parsing.Invalid(N_("“{answer}” chưa trả lời câu hỏi này. Vui lòng ghi rõ nội dung, như ví dụ trong "
+                                     "câu hỏi."), answer=text[:20])
         # a place is restored with a question (engine/names.py), never here
         if f.spelling not in spelling.LISTS:
             return text
