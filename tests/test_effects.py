@@ -149,6 +149,17 @@ def test_export_columns(tmp_path: Path):
                         f"{where}: columns[21]: needs either a column or a source"]
 
 
+def test_an_export_labels_every_option_of_its_column(tmp_path: Path):
+    """The list's “Loại trợ cấp” had no text for the social pension (added to the question later): the officer's
+    list showed “huu_tri_xa_hoi”. A labelled column must name every option of the question it is filled from."""
+    def edit(e):
+        col = next(c for c in e["exports"][0]["args"]["columns"] if c["key"] == "allowance_type")
+        del col["labels"]["huu_tri_xa_hoi"]
+    assert _problems(tmp_path, REG, edit) == [
+        f"{REG}: effects.exports[0]: register.export: columns[6]: labels has no text for 'huu_tri_xa_hoi', an option "
+        "of the question this column is filled from"]
+
+
 @pytest.mark.parametrize("pid", [REG, CHG])
 def test_no_procedure_needs_effects(tmp_path: Path, pid: str):
     """Effects are optional: without them a procedure is a plain dossier."""

@@ -88,7 +88,28 @@ def validate(args: Mapping[str, Any], form: Form, catalog: Any = None) -> list[s
         for column in [c.get("column"), *list(c.get("only_if") or {})]:
             if column is not None and reg is not None and column not in cols:
                 a.problem(f"{where}: register {reg.name!r} has no column {column!r}")
+        for value in _unlabelled(c, form, reg.name if reg is not None else None):
+            a.problem(f"{where}: labels has no text for {value!r}, an option of the question this column is "
+                      "filled from")
     return a.problems
+
+
+def _unlabelled(c: Mapping[str, Any], form: Form, register: str | None) -> list[str]:
+    """The options of the question a labelled column is filled from (by this procedure's register.add or
+    register.update) that its ``labels`` lack: the officer's list would show the bare value (“huu_tri_xa_hoi”)."""
+    labels, column = c.get("labels"), c.get("column")
+    if not isinstance(labels, dict) or column is None or register is None:
+        return []
+    missing: list[str] = []
+    for call in form.proc.effects.submit:
+        if call.effect not in ("register.add", "register.update") or call.args.get("register") != register:
+            continue
+        spec = (call.args.get("columns") or {}).get(column)
+        path = spec.get("path") if isinstance(spec, dict) else spec
+        field = form.field(path) if isinstance(path, str) else None
+        if field is not None:
+            missing += [ch.value for ch in field.choices if ch.value not in labels and ch.value not in missing]
+    return missing
 
 
 def exports(catalog: Catalog) -> list[Mapping[str, Any]]:
