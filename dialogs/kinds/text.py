@@ -23,8 +23,8 @@ class Text(Kind):
             if not f.required:
                 raise parsing.Invalid(N_("“{answer}” chưa trả lời câu hỏi này. Vui lòng ghi rõ nội dung; nếu không có, "
                                          "gõ “bỏ qua”."), answer=text[:20])
-            raise parsing.Invalid(N_("“{answer}” chưa trả lời câu hỏi này. Vui lòng ghi rõ nội dung, như ví dụ trong "
-                                     "câu hỏi."), answer=text[:20])
+            raise parsing.Invalid(N_("“{answer}” chưa trả lời câu hỏi này. Vui lòng ghi rõ nội dung."),
+                                  answer=text[:20])
         # a place is restored with a question (engine/names.py), never here
         if f.spelling not in spelling.LISTS:
             return text
