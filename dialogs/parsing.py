@@ -1035,6 +1035,7 @@ _UNKNOWN_RE = re.compile(
     r"|(?:dont know|don t know|i don t know|not sure|unknown|forgot|do not know|don t remember)"
 )
 _UNKNOWN_FILLER = re.compile(r"\b(?:a|ah|oi|roi|nha|nhe|a oi|ạ|that|luon)\b")
+_HOUSE = re.compile(r"(?<!số )\bnhà\b")  # (“không có số nhà” says there is no house number: not known)
 
 
 def says_unknown(raw: str, *, lead: bool = False) -> bool:
@@ -1044,6 +1045,8 @@ def says_unknown(raw: str, *, lead: bool = False) -> bool:
     answers (a photo of a paper)."""
     text = _clean(raw or "")
     if not text or len(text) > 60:
+        return False
+    if _HOUSE.search(nfc(raw).lower()):  # “không có nhà”: no house, not “không có nha” (“I haven't, OK?”)
         return False
     text = " ".join(_UNKNOWN_FILLER.sub(" ", text).split())
     if not text:

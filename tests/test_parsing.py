@@ -945,13 +945,15 @@ class TestAttachments:
                                   "k biet", "tôi không nhớ số", "Ko biết ngày", "quen mat roi", "I don't know",
                                   # the paper or the number not had: a child without a card, no bank account
                                   "tôi không có CCCD", "chau chua co the can cuoc", "không có số định danh",
-                                  "chưa có tài khoản", "ko co so dien thoai"])
+                                  "chưa có tài khoản", "ko co so dien thoai", "không có nha", "không có số nhà"])
 def test_says_unknown(text):
     assert says_unknown(text)
 
 
 @pytest.mark.parametrize("text", ["Nguyễn Văn Nhớ", "12345", "không", "ko", "có", "chưa", "Hồ Biết",
-                                  "01/2019/GCNKH", "x" * 100, "không có bố"])
+                                  "01/2019/GCNKH", "x" * 100, "không có bố",
+                                  # “nhà”, a house, is not the particle “nha” (“không có nha”: I haven't, OK?)
+                                  "không có nhà", "không có nhà ở"])
 def test_not_unknown(text):
     assert not says_unknown(text)
 
