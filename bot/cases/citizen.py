@@ -244,8 +244,17 @@ async def citizen_dossiers(db: AsyncSession, user_key: str, calendar: WorkCalend
             again = [x for x in [await reappointed(db, d, leg) for leg in legs if leg.status not in lc.CLOSED] if x]
             if again:
                 label += " — " + _("hẹn lại ngày trả kết quả: {date}", date=_.date(max(again)))
+        # the time limit runs from the desk's receipt: before it, the date is the estimate the filing gave, not
+        # a count of days (“còn 3 ngày làm việc” next to the “2 ngày làm việc” it was told)
+        form = form_of(d, catalog)
+        clock = form.proc.clock_at(calendar.today(now)) if form is not None else None
+        estimate = not closed and not paused and due is not None and clock is not None \
+            and clock.starts == "desk_receipt" and all(leg.received_at is None for leg in legs)
+        if estimate:
+            label += " — " + _("ngày trả kết quả dự kiến: {date}", date=_.date(due))
         out.append({"code": d.code, "procedure": d.procedure_id, "status": d.status, "status_label": label,
-                    "due_date": due, "days_left": None if closed or paused else days_left(due, calendar, now),
+                    "due_date": due,
+                    "days_left": None if closed or paused or estimate else days_left(due, calendar, now),
                     "closed": closed, "rateable": rateable(d), "rated": d.id in rated})
     return out
 
