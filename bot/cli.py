@@ -152,11 +152,24 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(fakeclock.banner(args.fake_now), file=sys.stderr)
         try:
-            return _dispatch(args)
+            return _guarded(args)
         except fakeclock.FakeClockRefused as exc:
             print(str(exc), file=sys.stderr)
             return 2
-    return _dispatch(args)
+    return _guarded(args)
+
+
+def _guarded(args: argparse.Namespace) -> int:
+    """The command, with a data key that does not open the database said in words, not as a traceback (a
+    command run with another ``--var`` than the one the database was made with reads another key file)."""
+    from storage.crypto import DataKeyProblem
+    try:
+        return _dispatch(args)
+    except DataKeyProblem as exc:
+        print(f"Không đọc được dữ liệu đã mã hóa ({exc}). Hãy dùng đúng khóa dữ liệu của cơ sở dữ liệu này: "
+              f"biến DVCBOT_DATA_KEYS, hoặc tệp khóa trong thư mục dữ liệu (--var, đang là "
+              f"{getattr(args, 'var', None)}) nơi cơ sở dữ liệu đã được tạo.", file=sys.stderr)
+        return 2
 
 
 def _dispatch(args: argparse.Namespace) -> int:

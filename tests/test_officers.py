@@ -529,6 +529,29 @@ async def _cli(*argv: str) -> int:
     return await asyncio.to_thread(cli_main, list(argv))
 
 
+async def test_cli_with_a_data_key_that_does_not_open_the_database_says_so(runtime: Runtime, db_url, tmp_path,
+                                                                           capsys, clock, monkeypatch):
+    """An officer command run with another key (another ``--var``'s key file) than the database was made with:
+    a sentence saying which key is used, and exit 2, not a traceback."""
+    from cryptography.fernet import Fernet
+
+    from storage import crypto
+    clock.when = datetime.now(VN) - timedelta(minutes=5)
+    code = await submit(runtime)
+    assert await _cli("--db", db_url, "--var", str(tmp_path / "var"), "officer", "add", "--name", "Võ Minh",
+                      "--agency", "commune", "--commune", COMMUNE, "--role", "leader", "--json") == 0
+    oid = str(json.loads(capsys.readouterr().out)["id"])
+    monkeypatch.setenv(crypto.ENV_KEYS, Fernet.generate_key().decode())  # not the key it was stored with
+    crypto.forget_cached_keys()
+    try:
+        assert await _cli("--db", db_url, "--var", str(tmp_path / "var"), "officer", "show", code, "--as", oid) == 2
+    finally:
+        monkeypatch.undo()
+        crypto.forget_cached_keys()
+    err = capsys.readouterr().err
+    assert "Không đọc được dữ liệu đã mã hóa" in err and "DVCBOT_DATA_KEYS" in err and "Traceback" not in err
+
+
 async def test_cli(runtime: Runtime, db_url, tmp_path, capsys, clock):
     clock.when = datetime.now(VN) - timedelta(minutes=5)  # the CLI runs on the real clock
     code = await submit(runtime)
