@@ -31,7 +31,7 @@ from dialogs.messages import (
 from storage.chatstore import ChatTx
 from storage.models import Conversation
 
-from . import accounts, formcopy, slipcopy
+from . import accounts, formcopy
 from .notifier import Notifier
 from .service import Runtime
 
@@ -149,10 +149,12 @@ async def run_console(runtime: Runtime, user: str, *, jsonl: bool = False, stdin
             stdout.write(render_human(replies, lang[0], runtime.attachments.locate) + "\n> ")
         stdout.flush()
 
-    followups = Notifier(runtime.sm, [FollowUps(emit)], chats=[key], kinds=[formcopy.KIND, slipcopy.KIND],
-                         now=runtime.now, write=runtime.orm_write)
+    # this chat's own outbox rows, after each reply: the form copy of a dossier just filed, the slips, and what
+    # the officers did meanwhile (received, supplement asked, approved…), as a chat channel pushes them
+    followups = Notifier(runtime.sm, [FollowUps(emit)], chats=[key], now=runtime.now, write=runtime.orm_write)
     formcopy.attach(followups, runtime)
     emit(await runtime.start(key, tx_hook=remember_lang))
+    await followups.drain()
     async for line in _lines(stdin):
         if jsonl:
             if not line.strip():
@@ -190,6 +192,6 @@ async def run_console(runtime: Runtime, user: str, *, jsonl: bool = False, stdin
             else:
                 msg = Incoming(text=text)
         emit(await runtime.handle(key, msg, tx_hook=remember_lang))
-        await followups.drain()  # after the reply: the form copy of a dossier just filed
+        await followups.drain()
     if not jsonl:
         stdout.write("\n")

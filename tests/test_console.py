@@ -424,3 +424,25 @@ def test_the_console_chat_keeps_its_log_out_of_the_conversation(tmp_path):
         else:
             assert "a warning" not in done.stderr + done.stdout
             assert "a warning for the admin" in (var / "console.log").read_text(encoding="utf-8")
+
+
+async def test_human_console_tells_what_the_officers_did_meanwhile(tmp_path, sqlite_url, clock):
+    """The console chat is a chat channel: what an officer did since the citizen's last message (received,
+    supplement asked…) is shown with the next reply, as Telegram and Zalo push it, not only by `dvcbot notify`."""
+    from bot import cases
+    from dialogs import lifecycle as lc
+    from tests.test_officers import do, officer, submit
+    async with Runtime(sqlite_url, var_dir=tmp_path / "var", now=clock, catalog=shared_catalog()) as rt:
+        code = await submit(rt, user="console:hoa")
+        leader = await officer(rt, lc.LEADER)
+        await do(rt, leader, cases.claim, code)
+        await do(rt, leader, cases.receive, code)
+        stdout = io.StringIO()
+        await run_console(rt, "hoa", stdin=io.StringIO("chào\n/thoat\n"), stdout=stdout)
+        out = stdout.getvalue()
+        await do(rt, leader, cases.claim, code)  # nothing left pending for this chat: said once
+        stdout = io.StringIO()
+        await run_console(rt, "hoa", stdin=io.StringIO("chào\n/thoat\n"), stdout=stdout)
+        again = stdout.getvalue()
+    assert f"Hồ sơ {code}" in out and "đã được tiếp nhận" in out and "Ngày hẹn trả kết quả" in out
+    assert "đã được tiếp nhận" not in again
