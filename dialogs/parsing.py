@@ -163,10 +163,13 @@ _NAME_INTROS = (
     *((kin, *rest) for kin in _KIN_WORDS for rest in (("ten", "la"), ("ten",))),  # “mẹ tên là …”
     *((who, *rest) for who in ("toi", "em", "minh", "tui", "con", "chau")
       for rest in (("ten", "la"), ("ten",), ("la",))),
+    ("my", "name", "is"), ("name", "is"), ("name",), ("i", "am"), ("i'm",), ("im",),  # (the bot in English)
 )
 """How a name is introduced (“tôi tên là …”, “ông tôi tên là …”, “họ tên: …”), folded: dropped before the name."""
 _ROLES = frozenset({"tinh nguyen vien", "nguoi quen", "hang xom", "nguoi nha", "nguoi than", "can bo", "can bo thon",
-                    "truong thon", "nguoi khai giup", "nguoi khai ho", "con trai", "con gai"})
+                    "truong thon", "nguoi khai giup", "nguoi khai ho", "con trai", "con gai", "volunteer",
+                    "a volunteer", "neighbour", "a neighbour", "neighbor", "a neighbor", "relative", "a relative",
+                    "friend", "a friend"})
 """Who someone is, typed where their name is asked (“tôi là tình nguyện viên”). (Not a word such as “Anh” or
 “Bà”: a name of one word may be kept, engine/names.py.)"""
 

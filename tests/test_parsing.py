@@ -189,13 +189,14 @@ class TestName:
         ("Tôi tên là Nguyễn Văn An", "Nguyễn Văn An"), ("toi la tran thi lan", "Tran Thi Lan"),
         ("Họ tên: Lê Thị Hoa", "Lê Thị Hoa"), ("ho va ten: le van tam", "Le Van Tam"), ("em tên Lan", "Lan"),
         ("Tôi là", "Tôi Là"), ("Tạ Thị Em", "Tạ Thị Em"),  # nothing follows the intro; “Em” as a name
+        ("My name is Tran Thi Lan", "Tran Thi Lan"),  # the bot in English
     ])
     def test_the_words_that_introduce_a_name_are_dropped(self, raw: str, expected: str) -> None:
         assert parse_name(raw) == expected == parse_name(expected)
 
     def test_a_role_typed_for_a_name_is_refused(self) -> None:
         """“tôi là tình nguyện viên” where the volunteer's name is asked: a role, not a name."""
-        for raw in ("toi la tinh nguyen vien", "Người quen", "hàng xóm"):
+        for raw in ("toi la tinh nguyen vien", "Người quen", "hàng xóm", "I am a volunteer"):
             assert "không hỏi vai trò" in invalid(parse_name, raw).message, raw
 
     def test_upper(self) -> None:
