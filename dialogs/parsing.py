@@ -1149,7 +1149,7 @@ def match_choice(raw: str, choices: Sequence[tuple[str, str]]) -> str | None:
     return None
 
 
-_SELF_INTRO = re.compile(r"(?:toi|em|minh|tui)(?: la)? ")
+_SELF_INTRO = re.compile(r"(?:(?:toi|em|minh|tui)(?: la)?|(?:i am|i m|im)(?: a| an| the)?) ")
 """How people open an answer about themselves (“tôi là …”, “em là …”), folded; several labels of one question open
 the same way (“Tôi là người đứng đầu…”, “Tôi khai giúp…”), so it tells nothing apart."""
 

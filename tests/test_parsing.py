@@ -716,6 +716,9 @@ class TestChoice:
         for raw in ("tôi là người đứng đầu", "minh la nguoi cua co so"):
             assert match_choice(raw, who) == "self", raw
         assert match_choice("tôi là ai", who) is None
+        english = [("self", "I am the head of the facility or one of its staff"),
+                   ("helper", "I am filling it in for the facility (volunteer, acquaintance)")]
+        assert [match_choice(t, english) for t in ("I am a volunteer", "I'm staff")] == ["helper", "self"]
 
     def test_a_bare_yes_or_no_picks_only_a_choice_that_opens_with_it(self) -> None:
         """“co” typed by habit at “Ai đứng ra mai táng?” picked “Cơ quan hoặc tổ chức” (Cơ folds to co): a bare
