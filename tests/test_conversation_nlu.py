@@ -102,6 +102,19 @@ async def test_a_name_after_the_words_that_introduce_it(chat: Chat):
     assert (await chat.answers())["deceased.full_name"] == "TRẦN VĂN BÌNH"
 
 
+async def test_a_place_typed_at_the_name_spelling_is_not_the_name_again(chat: Chat):
+    """At “Tên có dấu có phải là …?”, “lam dong” (the address typed ahead) was read as the name typed again and
+    offered as “LÂM ĐỒNG”. A text every word of which is a place is kept for the questions after, as a date is."""
+    await at_the_deceaseds_name(chat)
+    await chat.say("nguyen van an")
+    await chat.say("lam dong")
+    await chat.expect("deceased.full_name")
+    assert chat.error is not None and "chọn cách viết tên trước" in chat.text() and "“lam dong”" in chat.text()
+    assert chat.ask.choices[0].label == "NGUYỄN VĂN AN"
+    await chat.say("tran van binh")  # a name typed again, without diacritics: still their name
+    assert chat.ask.choices[0].label == "TRẦN VĂN BÌNH"
+
+
 async def test_name_without_diacritics_is_confirmed(chat: Chat):
     await at_the_deceaseds_name(chat)
     await chat.say("nguyen van an")

@@ -108,8 +108,10 @@ class Names(EngineParts):
             elif pending.place and command is None and is_no(text):  # not that place: the question again
                 session.pending = Revisit(path=pending.path)
                 return self.prompt(session, out)
-            elif command is None and (pending.place or (plausible_name(text) and len(text.split()) >= 2)):
-                # a full name typed again, their way: take it as typed (one word is rather an early answer)
+            elif command is None and (pending.place or (plausible_name(text) and len(text.split()) >= 2
+                                                         and not spelling.restore_place(text))):
+                # a full name typed again, their way: take it as typed (one word is rather an early answer, and
+                # a place, “ha tinh”, the address typed ahead)
                 session.pending = Revisit(path=pending.path)
                 return self.on_collect(session, msg, text, None, out)
         if command == "back":
