@@ -498,7 +498,7 @@ def _by_accent(hits: list[_CommuneEntry], accented: str | None) -> list[_Commune
     return hits
 
 
-def _commune_hits(text: str, province_code: str, *, fuzzy: bool = True) -> list[_CommuneEntry]:
+def _commune_hits(text: str, province_code: str, *, fuzzy: bool = True, cutoff: float = 0.75) -> list[_CommuneEntry]:
     index = _commune_index(_normalize_code(province_code, 2))
     full = _key(text)
     if not index.entries or not full:
@@ -534,7 +534,7 @@ def _commune_hits(text: str, province_code: str, *, fuzzy: bool = True) -> list[
     scores: dict[str, float] = {}
     owners: dict[str, _CommuneEntry] = {}
     for table, query in ((index.spaced, key), (index.nospace, _nospace(key))):
-        for k, score in close_matches(query, table, 0.75).items():
+        for k, score in close_matches(query, table, cutoff).items():
             for e in table[k]:
                 # "phường X" slightly prefers wards over communes.
                 adjusted = score - 0.02 if kind is not None and e.kind != kind else score
@@ -602,6 +602,11 @@ def _find_province(parts: list[str]) -> tuple[int, _ProvinceHit | None, str]:
     return -1, None, ""
 
 
+_TYPO = 0.85
+"""The similarity a commune typed in a whole address must have to be taken without asking: a typo's, not a
+different name's (the commune question offers a looser match as a choice instead)."""
+
+
 def _match_part(part: str, province_code: str | None) -> _CommuneEntry | None:
     """Match a whole address part as a commune, strictly.
 
@@ -614,8 +619,8 @@ def _match_part(part: str, province_code: str | None) -> _CommuneEntry | None:
     if not key:
         return None
     rest, kind, has_prefix = _split_commune_prefix(key)
-    if province_code is not None:
-        hits = _commune_hits(part, province_code, fuzzy=has_prefix)
+    if province_code is not None:  # (a typo, “cam xuyenn”, scores 0.9 or more; “nam ha tinh” → Nam Hồng Lĩnh 0.75)
+        hits = _commune_hits(part, province_code, fuzzy=has_prefix, cutoff=_TYPO)
         if len(hits) == 1 and (has_prefix or _exact_commune(part, province_code)):
             return hits[0]
         return None

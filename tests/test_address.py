@@ -340,6 +340,15 @@ class TestExtractAddress:
         assert result is not None
         assert (result["province_code"], result["commune_code"]) == ("01", "00070")
 
+    def test_a_commune_is_taken_with_a_typo_but_not_as_another_name(self) -> None:
+        """“phuong nam ha tinh” (no such ward) was filed as Phường Nam Hồng Lĩnh (similarity 0.75) without a
+        question; a typo (“cam xuyenn”, 0.95) is still read. Not taken, the commune is asked, where a near name is
+        offered as a choice."""
+        result = extract_address("so 12 duong le loi, phuong nam ha tinh, ha tinh")
+        assert result is not None and result["province"] == "Tỉnh Hà Tĩnh" and result["commune_code"] is None
+        result = extract_address("thon 3, xa cam xuyenn, ha tinh")
+        assert result is not None and result["commune"] == "Xã Cẩm Xuyên" and result["detail"] == "thon 3"
+
     def test_nothing_found(self) -> None:
         assert extract_address("") is None
         assert extract_address("xyz") is None
