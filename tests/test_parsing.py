@@ -818,6 +818,22 @@ class TestChoice:
         assert [choice.parse(f, raw, today=day, lookup=None) for raw in ("bà", "Bà", "tía", "bố", "2", "má")] == \
             ["ba", "ba", "cha", "cha", "cha", "me"]
 
+    def test_a_lost_certificate_is_never_read_as_a_damaged_one(self) -> None:
+        """“mat giay” (the certificate lost) picked “Cấp đổi … (giấy cũ hư hỏng)” on a loose likeness. The options'
+        own words say which; where a label still looks like the answer too, both are named and asked."""
+        from dialogs import kinds
+        from dialogs.catalog import Catalog
+
+        f = Catalog.load().form("doi-cap-lai-giay-xac-nhan-khuyet-tat").field("request.type")
+        assert f is not None
+        choice, day = kinds.get("choice"), date(2026, 12, 5)
+        assert [choice.parse(f, raw, today=day, lookup=None)
+                for raw in ("bị mất", "làm mất rồi", "thất lạc", "bị rách", "giấy bị hỏng", "sai tên")] == \
+            ["cap_lai"] * 3 + ["cap_doi"] * 3
+        with pytest.raises(Invalid) as exc:
+            choice.parse(f, "mat giay", today=day, lookup=None)
+        assert "Cấp lại" in exc.value.render() and "Cấp đổi" in exc.value.render()
+
     def test_a_label_named_in_a_message_is_in_the_persons_language(self) -> None:
         """“Please choose “I agree”…”, not the Vietnamese button in an English message."""
         from dialogs import kinds
