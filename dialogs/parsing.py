@@ -260,9 +260,10 @@ _RELATIVE_DAYS: dict[str, int] = {
     "hkia": 2,
     "bua kia": 2,
     "ngay hom kia": 2,
+    "today": 0, "yesterday": 1, "the day before yesterday": 2,  # (the bot in English)
 }
 
-_DAYS_AGO_RE = re.compile(r"(?:cach day\s+)?(\d{1,3})\s*(?:ngay|hom|bua)(?:\s+(?:truoc|roi|qua))?")
+_DAYS_AGO_RE = re.compile(r"(?:cach day\s+)?(\d{1,3})\s*(?:ngay|hom|bua|days?)(?:\s+(?:truoc|roi|qua|ago))?")
 
 # Words that may surround the numbers of a date ("ngày 12 tháng 3 năm 2024",
 # "mùng 5 thg 3", "12 th3"); they are simply dropped.

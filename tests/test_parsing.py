@@ -253,6 +253,8 @@ class TestDate:
             ("hôm qua", date(2025, 10, 19)),
             ("hom qua", date(2025, 10, 19)),
             ("hôm kia", date(2025, 10, 18)),
+            ("yesterday", date(2025, 10, 19)),  # the bot in English
+            ("3 days ago", date(2025, 10, 17)),
             ("2024-03-12", date(2024, 3, 12)),
             ("29/02/2024", date(2024, 2, 29)),
         ],
