@@ -204,6 +204,23 @@ async def test_request_typed_in_english(chat: Chat):
     assert chat.error
 
 
+async def test_answers_typed_in_english_in_the_english_bot(chat: Chat):
+    """In English, an option is picked by its English label as shown (“Poor household”), a date may be
+    “yesterday”, and a volunteer says so in English; before, only the numbers worked."""
+    await chat.say("/language")
+    await chat.press("ho-tro-nha-o")
+    await chat.say("poor household")
+    await chat.say("collapsed")
+    await chat.say("natural disaster")
+    await chat.expect("house.event_date")
+    await chat.say("yesterday")
+    await chat.say("I am a volunteer")
+    answers = await chat.answers()
+    assert (answers["household.status"], answers["house.damage"]) == ("ho_ngheo", "do_sap")
+    assert answers["house.cause"] == "thien_tai" and answers["filer.role"] == "helper"
+    assert answers["house.event_date"] == "2026-11-22"
+
+
 AVERAGE = "xac-nhan-ho-muc-song-trung-binh"
 
 

@@ -48,7 +48,15 @@ class Choice(Kind):
         return next((t(c.label) for c in f.choices if c.value == value), str(value))
 
     def shortcut(self, f, msg, text, t):
-        return msg.choice if msg.choice is not None and msg.choice in {c.value for c in f.choices} else NO_VALUE
+        if msg.choice is not None:
+            return msg.choice if msg.choice in {c.value for c in f.choices} else NO_VALUE
+        shown = [(c.value, t(c.label)) for c in f.choices]
+        if text and any(label != c.label for (_v, label), c in zip(shown, f.choices, strict=True)):
+            # the bot in another language: an option's label as shown (“Poor household”) answers too
+            picked = parsing.match_choice(text, shown)
+            if picked is not None:
+                return picked
+        return NO_VALUE
 
     def question(self, f, path, pending, t):
         return AskParts(kind=self.name, choices=field_choices(f, t))
