@@ -836,6 +836,24 @@ class TestChoice:
             choice.parse(f, "mat giay", today=day, lookup=None)
         assert "Cấp lại" in exc.value.render() and "Cấp đổi" in exc.value.render()
 
+    def test_in_english_the_labels_as_shown_answer(self) -> None:
+        """The bot in English matched options on their Vietnamese labels only, so “Poor household” was not
+        understood; a list of several takes its English labels too. In Vietnamese nothing changes."""
+        from dialogs import kinds
+        from dialogs.catalog import Catalog
+        from dialogs.i18n import translator
+        from dialogs.messages import Incoming
+
+        forms = Catalog.load()
+        status = forms.form("ho-tro-nha-o").field("household.status")
+        motor = forms.form("xac-dinh-muc-do-khuyet-tat").field("disability.motor")
+        assert status is not None and motor is not None
+        en, vi = translator("en"), translator("vi")
+        assert kinds.get("choice").shortcut(status, Incoming(text="poor household"), "poor household", en) == "ho_ngheo"
+        typed = "missing arms, missing legs"  # “Missing arm(s) or hand(s), …”, “Missing leg(s) or foot/feet, …”
+        assert kinds.get("multi_choice").shortcut(motor, Incoming(text=typed), typed, en) == ["1.2", "1.3"]
+        assert kinds.get("multi_choice").shortcut(motor, Incoming(text=typed), typed, vi) is kinds.NO_VALUE
+
     def test_a_label_named_in_a_message_is_in_the_persons_language(self) -> None:
         """“Please choose “I agree”…”, not the Vietnamese button in an English message."""
         from dialogs import kinds

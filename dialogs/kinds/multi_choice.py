@@ -14,7 +14,7 @@ from ..i18n import N_
 from ..parsing import Invalid
 from ..pending import Pending, register
 from ..textnorm import fold
-from .base import AskParts, Kind
+from .base import NO_VALUE, AskParts, Kind
 from .choice import field_choices, number_not_listed
 from .yes_no import yes_no_choices
 
@@ -54,6 +54,19 @@ class MultiChoice(Kind):
             number_not_listed(raw, len(f.choices))
             raise Invalid(N_("Chưa rõ lựa chọn của bạn. Gõ các số thứ tự, cách nhau bởi dấu phẩy, ví dụ: 1, 3."))
         check_count(f, vs)
+        return vs
+
+    def shortcut(self, f, msg, text, t):
+        shown = [(c.value, t(c.label)) for c in f.choices]
+        if not text or all(label == c.label for (_v, label), c in zip(shown, f.choices, strict=True)):
+            return NO_VALUE
+        vs = parsing.match_multi_choice(text, shown)  # the bot in another language: the labels as shown
+        if vs is None:
+            return NO_VALUE
+        try:
+            check_count(f, vs)
+        except Invalid:
+            return NO_VALUE  # (parse says why)
         return vs
 
     def display(self, f, value, t):
