@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from .. import parsing
-from ..i18n import N_, Label
+from ..i18n import DEFAULT_LANG, N_, Label
 from ..messages import ChoiceOut
 from ..parsing import Invalid
 from .base import NO_VALUE, AskParts, Kind
@@ -21,6 +21,14 @@ def number_not_listed(raw: str, n: int) -> None:
 
 def field_choices(f, t) -> tuple[ChoiceOut, ...]:
     return tuple(ChoiceOut(c.value, t(c.label)) for c in f.choices)
+
+
+def shown_labels(f, t) -> list[tuple[str, str]] | None:
+    """(value, label) of the options as the bot in another language shows them (“Poor household”), for an answer
+    typed in that language; None in the definition's own language, whose labels ``parse`` matches already."""
+    if getattr(t, "lang", DEFAULT_LANG) == DEFAULT_LANG:
+        return None
+    return [(c.value, t(c.label)) for c in f.choices]
 
 
 class Choice(Kind):
@@ -50,13 +58,9 @@ class Choice(Kind):
     def shortcut(self, f, msg, text, t):
         if msg.choice is not None:
             return msg.choice if msg.choice in {c.value for c in f.choices} else NO_VALUE
-        shown = [(c.value, t(c.label)) for c in f.choices]
-        if text and any(label != c.label for (_v, label), c in zip(shown, f.choices, strict=True)):
-            # the bot in another language: an option's label as shown (“Poor household”) answers too
-            picked = parsing.match_choice(text, shown)
-            if picked is not None:
-                return picked
-        return NO_VALUE
+        shown = shown_labels(f, t) if text else None
+        picked = parsing.match_choice(text, shown) if shown else None
+        return NO_VALUE if picked is None else picked
 
     def question(self, f, path, pending, t):
         return AskParts(kind=self.name, choices=field_choices(f, t))

@@ -15,7 +15,7 @@ from ..parsing import Invalid
 from ..pending import Pending, register
 from ..textnorm import fold
 from .base import NO_VALUE, AskParts, Kind
-from .choice import field_choices, number_not_listed
+from .choice import field_choices, number_not_listed, shown_labels
 from .yes_no import yes_no_choices
 
 HINT = N_("Có thể chọn nhiều: gõ các số, cách nhau bởi dấu phẩy (ví dụ 1, 3). Không có mục nào: gõ “không”.")
@@ -57,10 +57,8 @@ class MultiChoice(Kind):
         return vs
 
     def shortcut(self, f, msg, text, t):
-        shown = [(c.value, t(c.label)) for c in f.choices]
-        if not text or all(label == c.label for (_v, label), c in zip(shown, f.choices, strict=True)):
-            return NO_VALUE
-        vs = parsing.match_multi_choice(text, shown)  # the bot in another language: the labels as shown
+        shown = shown_labels(f, t) if text else None
+        vs = parsing.match_multi_choice(text, shown) if shown else None
         if vs is None:
             return NO_VALUE
         try:
