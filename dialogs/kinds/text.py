@@ -7,8 +7,6 @@ from .. import parsing, spelling
 from ..i18n import N_
 from .base import Kind
 
-NO_DIGITS = N_("Vui lòng trả lời bằng chữ, không có chữ số.")
-
 
 class Text(Kind):
     name = "text"
@@ -29,7 +27,7 @@ class Text(Kind):
         if f.spelling not in spelling.LISTS:
             return text
         if any(ch.isdigit() for ch in text):  # “thôn 3”: an address typed early; no listed name has a digit
-            raise parsing.Invalid(spelling.LIST_NO_DIGITS.get(f.spelling, NO_DIGITS))
+            raise parsing.Invalid(spelling.LIST_NO_DIGITS[f.spelling])
         return spelling.spell(f.spelling, text)
 
 
