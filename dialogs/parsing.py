@@ -1032,14 +1032,15 @@ def is_no(text: str) -> bool:
 _UNKNOWN_RE = re.compile(
     r"(?:(?:toi|em|chau|minh|con|tui)\s+)?"
     r"(?:khong|ko|k|kh|hong|hok|hem|chua|cung)\s+(?:con\s+)?(?:nho|biet|ro|thay|co|tim thay)\b"
-    r"(?:\s+(?:so|ma|ngay|ten|giay|gi|duoc|lam|nua|ro|to|cccd|cmnd|the|can|cuoc|dinh|danh|tai|khoan|dien|thoai"
-    r"|sdt|stk)\b)*"
+    r"(?:\s+(?:so nha|so|ma|ngay|ten|giay|gi|duoc|lam|nua|ro|to|cccd|cmnd|the|can|cuoc|dinh|danh|tai|khoan|dien"
+    r"|thoai|sdt|stk)\b)*"
     r"|(?:quen|mat)(?:\s+(?:mat|roi|so|giay|het))*"
     r"|(?:chiu|pass|khong co thong tin|ko co thong tin)"
     r"|(?:dont know|don t know|i don t know|not sure|unknown|forgot|do not know|don t remember)"
 )
-_UNKNOWN_FILLER = re.compile(r"\b(?:a|ah|oi|roi|nha|nhe|a oi|ạ|that|luon)\b")
-_HOUSE = re.compile(r"(?<!số )\bnhà\b")  # (“không có số nhà” says there is no house number: not known)
+# particles around such a reply, matched as written (lower case): folded, “nhà” (a house) would be the particle
+# “nha”, and “không có nhà” would say “I haven't, OK?”
+_UNKNOWN_FILLER = re.compile(r"(?<!\w)(?:a|à|ạ|á|ah|ơi|oi|rồi|roi|nha|nhá|nhe|nhé|thật|that|luôn|luon)(?!\w)")
 
 
 def says_unknown(raw: str, *, lead: bool = False) -> bool:
@@ -1050,9 +1051,7 @@ def says_unknown(raw: str, *, lead: bool = False) -> bool:
     text = _clean(raw or "")
     if not text or len(text) > 60:
         return False
-    if _HOUSE.search(nfc(raw).lower()):  # “không có nhà”: no house, not “không có nha” (“I haven't, OK?”)
-        return False
-    text = " ".join(_UNKNOWN_FILLER.sub(" ", text).split())
+    text = _clean(_UNKNOWN_FILLER.sub(" ", nfc(raw).lower()))
     if not text:
         return False
     if lead:
