@@ -155,13 +155,14 @@ def is_acknowledgement(raw: str) -> bool:
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'", "‐": "-", "–": "-"})
 
 
+_I_WORDS = ("toi", "em", "minh", "tui")  # “I”, folded, as people say it of themselves
 _KIN_WORDS = ("ong", "ba", "bo", "me", "cha", "chong", "vo", "con", "chau", "anh", "chi", "em", "co", "chu", "di")
 _NAME_INTROS = (
     ("ho", "va", "ten"), ("ho", "ten"), ("ten", "toi", "la"), ("ten", "la"), ("ten",),
-    *((kin, mine, *rest) for kin in _KIN_WORDS for mine in ("toi", "em", "minh")
+    *((kin, mine, *rest) for kin in _KIN_WORDS for mine in _I_WORDS
       for rest in (("ten", "la"), ("ten",))),  # “ông tôi tên là …”
     *((kin, *rest) for kin in _KIN_WORDS for rest in (("ten", "la"), ("ten",))),  # “mẹ tên là …”
-    *((who, *rest) for who in ("toi", "em", "minh", "tui", "con", "chau")
+    *((who, *rest) for who in (*_I_WORDS, "con", "chau")
       for rest in (("ten", "la"), ("ten",), ("la",))),
     ("my", "name", "is"), ("name", "is"), ("name",), ("i", "am"), ("i'm",), ("im",),  # (the bot in English)
 )
@@ -1149,7 +1150,7 @@ def match_choice(raw: str, choices: Sequence[tuple[str, str]]) -> str | None:
     return None
 
 
-_SELF_INTRO = re.compile(r"(?:(?:toi|em|minh|tui)(?: la)?|(?:i am|i m|im)(?: a| an| the)?) ")
+_SELF_INTRO = re.compile(rf"(?:(?:{'|'.join(_I_WORDS)})(?: la)?|(?:i am|i m|im)(?: a| an| the)?) ")
 """How people open an answer about themselves (“tôi là …”, “em là …”), folded; several labels of one question open
 the same way (“Tôi là người đứng đầu…”, “Tôi khai giúp…”), so it tells nothing apart."""
 
