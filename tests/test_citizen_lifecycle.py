@@ -4,6 +4,7 @@ from __future__ import annotations
 from bot import cases as officers
 from bot.cases.base import applicant_id_number
 from bot.service import Runtime
+from dialogs.messages import NAV_SKIP
 from storage.repo import DossierRepo
 from tests.conftest import Chat, jpeg
 from tests.test_conversation_funeral import fill_household, fill_until_organizer, finish
@@ -354,3 +355,25 @@ async def test_the_volunteer_and_the_applicant_share_one_rating_and_are_told_who
     await chat.say(f"đánh giá {code} 5")
     assert chat.error and f"Người đứng tên hồ sơ {code} đã đánh giá 4 sao" in chat.text()
     assert "Bạn đã đánh giá" not in chat.text()
+
+
+async def test_an_optional_item_the_officer_asks_for_cannot_be_skipped(chat: Chat, runtime: Runtime):
+    code = await _submitted(chat)
+    oid = await _leader(runtime, code)
+    for action in (officers.claim, officers.receive, officers.claim):
+        await _as_officer(runtime, oid, action, code)
+    await _as_officer(runtime, oid, officers.request_supplement, code, ["applicant.id_issue_date"],
+                      "Thiếu ngày cấp CCCD.")
+    await chat.say("bổ sung")
+    await chat.expect("applicant.id_issue_date")
+    assert NAV_SKIP not in chat.ask.nav and not chat.ask.optional  # no “Bỏ qua” button: the officer needs it
+    await chat.say("bỏ qua")
+    await chat.expect("applicant.id_issue_date")
+    assert chat.error and "Cán bộ cần thông tin này" in chat.text()
+    await chat.say("không có")  # not known yet: asked again, never sent back empty
+    await chat.expect("applicant.id_issue_date")
+    await chat.say("15/08/2021")
+    await chat.expect("_supplement")
+    await chat.press("send")
+    async with runtime.sm() as db:
+        assert (await DossierRepo(db).by_code(code)).answers["applicant.id_issue_date"] == "2021-08-15"

@@ -534,3 +534,20 @@ async def test_keep_at_an_optional_question_left_empty_keeps_it_empty(chat: Chat
     await chat.say("giữ nguyên")
     await chat.expect("deceased.death_place_same")
     assert (await chat.answers())["deceased.death_time"] is None
+
+
+async def test_an_id_number_typed_at_a_choice_is_not_echoed(chat: Chat):
+    await death_start(chat)
+    await chat.expect("requester.full_name")
+    await chat.say("Nguyễn Văn Bình")
+    await chat.say("01/02/1975")
+    await chat.say("068075001234")
+    await chat.expect("requester.relation")
+    await chat.say("079085001234")  # the ID again, or a relative's: not a choice, and never repeated back
+    await chat.expect("requester.relation")
+    assert "079085001234" not in chat.text() and "lựa chọn" in chat.text()
+    await chat.say("9")  # a short number is named, so the person sees which one
+    assert "Số 9 không có trong danh sách" in chat.text()
+    await chat.say("Con")
+    await chat.expect("requester.residence")
+    assert (await chat.answers())["requester.id_number"] == "068075001234"

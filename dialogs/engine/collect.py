@@ -164,6 +164,11 @@ class Collect(EngineParts):
     def skip(self, session: Session, slot: Slot, out: Outcome) -> None:
         """“bỏ qua”: an optional question is answered with nothing; a required one cannot be skipped."""
         _ = translator(session.lang)
+        if slot.field.required and session.supplement is not None:
+            out.replies.append(Message(_("Cán bộ cần thông tin này để xử lý tiếp hồ sơ, nên không bỏ qua được. "
+                                         "Nếu chưa có, gõ “menu” để tạm dừng; khi có, gõ “bổ sung” để làm tiếp."),
+                                       error=True))
+            return self.prompt(session, out)
         if slot.field.required:
             out.replies.append(Message(_("Câu hỏi này bắt buộc, không bỏ qua được. Gõ “trợ giúp” nếu bạn "
                                          "cần hướng dẫn."), error=True))

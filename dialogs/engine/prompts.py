@@ -13,6 +13,15 @@ from .parts import EngineParts
 from .session import Session
 
 
+def requested(session: Session, slot: Slot | None) -> Slot | None:
+    """An item an officer asked for again is required, even where the form lets it be left empty (a damage
+    photo): the officer needs it to go on, so “bỏ qua” does not send back an empty answer."""
+    if slot is None or slot.field.required or session.supplement is None \
+            or slot.path not in session.supplement["fields"]:
+        return slot
+    return slot._replace(field=slot.field.model_copy(update={"required": True}))
+
+
 class Prompts(EngineParts):
     """What is asked now, and how."""
 
@@ -25,12 +34,12 @@ class Prompts(EngineParts):
         if path:
             slot = form.slot_for(path, draft.answers, self.today())
             if slot is not None:
-                return slot
+                return requested(session, slot)
             session.pending = None
         if session.supplement is not None:
             wanted = set(session.supplement["fields"])
-            return next((s for s in form.slots(draft.answers, self.today())
-                         if s.path in wanted and s.path not in draft.answers), None)
+            return requested(session, next((s for s in form.slots(draft.answers, self.today())
+                                            if s.path in wanted and s.path not in draft.answers), None))
         return form.next_slot(draft.answers, self.today())
 
     def advance(self, session: Session, out: Outcome) -> None:
