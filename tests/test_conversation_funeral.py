@@ -696,3 +696,28 @@ async def test_a_name_typed_without_diacritics_never_reaches_the_form_silently(c
     await chat.say("Vũ Thị Nông")
     await chat.expect("deceased.birth_date")
     assert (await chat.answers())["deceased.full_name"].lower() == "vũ thị nông"
+
+
+async def test_a_province_typed_at_a_name_question_asks_for_the_name(chat: Chat):
+    """“ha tinh” at the deceased's name is the address typed ahead, not a name: the name is asked for, and a
+    person who is really called so keeps it."""
+    await chat.press(PROC)
+    await chat.say("1")
+    await consent(chat)
+    await chat.say("thien tai")
+    await chat.expect("deceased.full_name")
+    await chat.say("ha tinh")
+    await chat.expect("deceased.full_name")
+    assert "là tên một tỉnh, thành phố" in chat.ask.text
+    assert [c.label for c in chat.ask.choices] == ["Giữ như tôi gõ: HA TINH"]
+    await chat.say("trợ giúp")
+    assert "không phải nơi ở" in chat.text()
+    await chat.say("Nguyễn Văn An")  # the name, typed now: read as the answer
+    await chat.expect("deceased.birth_date")
+    assert (await chat.answers())["deceased.full_name"] == "NGUYỄN VĂN AN"
+    await chat.say("quay lại")
+    await chat.say("Hà Nam")  # someone called so: kept by its button
+    await chat.expect("deceased.full_name")
+    await chat.say("1")
+    await chat.expect("deceased.birth_date")
+    assert (await chat.answers())["deceased.full_name"] == "HÀ NAM"

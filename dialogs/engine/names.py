@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import nlu, parsing, spelling
+from .. import address, nlu, parsing, spelling
 from ..form import Slot
 from ..i18n import translator
 from ..kinds import parse_value
@@ -29,6 +29,11 @@ class Names(EngineParts):
         or to keep it (True: asked)."""
         if isinstance(value, str) and len(value.split()) == 1:
             session.pending = NameConfirm(path=slot.path, typed=value, short=True)
+            out.accepted = True
+            self.name_confirm_ask(session, out)
+            return True
+        if isinstance(value, str) and _is_province(value):  # “ha tinh”: the address typed ahead, most likely
+            session.pending = NameConfirm(path=slot.path, typed=value, province=True)
             out.accepted = True
             self.name_confirm_ask(session, out)
             return True
@@ -81,7 +86,7 @@ class Names(EngineParts):
         if slot is None:
             session.pending = None
             return self.prompt(session, out)
-        if (pending.short or pending.unlisted) and text and command is None and msg.choice is None \
+        if (pending.short or pending.unlisted or pending.province) and text and command is None and msg.choice is None \
                 and parsing.match_choice(text, [("typed", _keep_label(_, pending.typed))]) is None:
             if fold(text) == fold(pending.typed):  # the same word again: it is the name
                 session.pending = None
@@ -121,6 +126,10 @@ class Names(EngineParts):
             return self.ask_cancel(session, msg, text, out)  # “không” comes back to this question
         if value is None and command == "help" and pending.unlisted:
             out.replies.append(Message(_(spelling.LIST_HELP[pending.unlisted])))
+            return self.name_confirm_ask(session, out)
+        if value is None and command == "help" and pending.province:
+            out.replies.append(Message(_("Câu này hỏi họ và tên của người, không phải nơi ở. Địa chỉ sẽ được hỏi ở "
+                                         "câu sau.")))
             return self.name_confirm_ask(session, out)
         if value is None and command == "help":
             out.replies.append(Message(_("Trợ lý đoán cách viết có dấu của địa danh bạn vừa gõ, theo danh sách "
@@ -196,6 +205,9 @@ class Names(EngineParts):
             return
         if p.unlisted:
             text = _(spelling.LIST_UNKNOWN[p.unlisted], value=p.typed)
+        elif p.province:
+            text = _("“{name}” là tên một tỉnh, thành phố. Vui lòng gõ họ và tên (ví dụ: Nguyễn Văn An); địa chỉ sẽ "
+                     "được hỏi sau. Nếu đúng là họ tên, chọn “Giữ như tôi gõ”.", name=p.typed)
         elif p.short:
             text = _("Họ và tên chỉ có một chữ: “{name}”. Vui lòng gõ đầy đủ họ và tên (ví dụ: Nguyễn Văn An). "
                      "Nếu đúng là như vậy, chọn “Giữ như tôi gõ”.", name=p.typed)
@@ -210,6 +222,12 @@ class Names(EngineParts):
         choices.append(ChoiceOut("typed", _keep_label(_, p.typed)))
         out.replies.append(Ask(text=text, procedure=session.procedure, field=p.path, kind="choice",
                                choices=tuple(choices), nav=(NAV_BACK, NAV_HELP, NAV_CANCEL)))
+
+
+def _is_province(name: str) -> bool:
+    """The whole answer is the name of a province or city, of today or before 2025 (“Hà Tĩnh”, “tỉnh Hà Nam”)."""
+    hits = address.province_hits(name, fuzzy=False)
+    return len(hits) == 1 and hits[0].score == 1.0
 
 
 def _quoted(answers: list[str]) -> str:
