@@ -150,7 +150,7 @@ class NameConfirm(Pending):
     place: bool | None = optional()  # a place ("xa hai hau, nam dinh"), not a person's name
     short: bool | None = optional()  # a full name of one word (“co”, typed by habit): asked to type it in full
     unlisted: str | None = optional()  # the list (``spelling:``) that does not have the answer: asked to retype
-    province: bool | None = optional()  # the name of a province (“ha tinh”): asked to type the person's name
+    place_like: bool | None = optional()  # a place (“ha tinh”, “xa thach ha”): asked to type the person's name
 
     def options(self) -> list[tuple[str, str]]:
         """(choice value, spelling) of every proposed spelling, best first."""

@@ -160,6 +160,24 @@ def _spell_part(words: list[str]) -> list[str] | None:
     return [" ".join(o) for o in out]
 
 
+_PLACE_LEADS = ("tinh", "thanh pho", "tp", "huyen", "thi xa", "xa", "phuong", "thi tran", "dac khu", "thon", "xom",
+                "khu pho", "to dan pho")
+"""Unit words that begin an address and no person's name (not “Quận” nor “Tổ”: “Quan”, “Tô” are surnames)."""
+
+
+def is_place(text: str) -> bool:
+    """Whether the whole text is a unit word and the name of a place of that kind or below: “xa thach ha”,
+    “Phường Ba Đình”, “thôn Đông”… (a name typed at a question for a person's name is then the address)."""
+    words = fold(nfc(text or "")).replace(".", " ").split()
+    _units, names = _place_tables()
+    for lead in _PLACE_LEADS:
+        n = len(lead.split())
+        if words[:n] == lead.split() and len(words) > n:
+            rest = " ".join(words[n:])
+            return rest in names or (lead in ("thon", "xom", "khu pho", "to dan pho") and len(words) - n <= 3)
+    return False
+
+
 def restore_place(text: str) -> list[str]:
     """The likely spellings with diacritics of a place typed without them, best first (at most three):
     "xa hai hau, nam dinh" -> ["Xã Hải Hậu, Nam Định"]. Empty when the text has diacritics already, or holds a

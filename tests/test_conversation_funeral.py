@@ -708,10 +708,13 @@ async def test_a_province_typed_at_a_name_question_asks_for_the_name(chat: Chat)
     await chat.expect("deceased.full_name")
     await chat.say("ha tinh")
     await chat.expect("deceased.full_name")
-    assert "là tên một tỉnh, thành phố" in chat.ask.text
+    assert "giống tên một tỉnh, xã hoặc phường" in chat.ask.text
     assert [c.label for c in chat.ask.choices] == ["Giữ như tôi gõ: HA TINH"]
     await chat.say("trợ giúp")
     assert "không phải nơi ở" in chat.text()
+    await chat.say("xa thach ha")  # the commune, typed ahead too: not taken for a name either
+    await chat.expect("deceased.full_name")
+    assert "“XA THACH HA” giống tên một tỉnh" in chat.ask.text
     await chat.say("Nguyễn Văn An")  # the name, typed now: read as the answer
     await chat.expect("deceased.birth_date")
     assert (await chat.answers())["deceased.full_name"] == "NGUYỄN VĂN AN"

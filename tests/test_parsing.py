@@ -786,8 +786,11 @@ class TestChoice:
         f = FieldDef.model_validate({"id": "who", "kind": "choice", "prompt": "Ai?",
                                      "choices": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}]})
         with pytest.raises(Invalid) as exc:
+            kinds.get("choice").parse(f, "07", today=date(2026, 12, 5), lookup=None)
+        assert exc.value.params["number"] == "07"  # as typed: not “7”
+        with pytest.raises(Invalid) as exc:
             kinds.get("choice").parse(f, "068070001234", today=date(2026, 12, 5), lookup=None)
-        assert exc.value.params["number"] == "068070001234"  # an ID number typed here: not “68070001234”
+        assert "number" not in exc.value.params and exc.value.params["n"] == 2  # an ID number: never repeated back
 
     def test_other_words_for_a_choice(self) -> None:
         """``also:`` in a definition: “làm ruộng” is farming, typed with or without diacritics or inside a

@@ -32,8 +32,9 @@ class Names(EngineParts):
             out.accepted = True
             self.name_confirm_ask(session, out)
             return True
-        if isinstance(value, str) and _is_province(value):  # “ha tinh”: the address typed ahead, most likely
-            session.pending = NameConfirm(path=slot.path, typed=value, province=True)
+        if isinstance(value, str) and (_is_province(value) or spelling.is_place(value)):
+            # “ha tinh”, “xa thach ha”: the address typed ahead, most likely
+            session.pending = NameConfirm(path=slot.path, typed=value, place_like=True)
             out.accepted = True
             self.name_confirm_ask(session, out)
             return True
@@ -86,8 +87,9 @@ class Names(EngineParts):
         if slot is None:
             session.pending = None
             return self.prompt(session, out)
-        if (pending.short or pending.unlisted or pending.province) and text and command is None and msg.choice is None \
-                and parsing.match_choice(text, [("typed", _keep_label(_, pending.typed))]) is None:
+        keep = [("typed", _keep_label(_, pending.typed))]
+        if (pending.short or pending.unlisted or pending.place_like) and text and command is None \
+                and msg.choice is None and parsing.match_choice(text, keep) is None:
             if fold(text) == fold(pending.typed):  # the same word again: it is the name
                 session.pending = None
                 return self.accept(session, slot, pending.typed, out)
@@ -127,7 +129,7 @@ class Names(EngineParts):
         if value is None and command == "help" and pending.unlisted:
             out.replies.append(Message(_(spelling.LIST_HELP[pending.unlisted])))
             return self.name_confirm_ask(session, out)
-        if value is None and command == "help" and pending.province:
+        if value is None and command == "help" and pending.place_like:
             out.replies.append(Message(_("Câu này hỏi họ và tên của người, không phải nơi ở. Địa chỉ sẽ được hỏi ở "
                                          "câu sau.")))
             return self.name_confirm_ask(session, out)
@@ -205,9 +207,9 @@ class Names(EngineParts):
             return
         if p.unlisted:
             text = _(spelling.LIST_UNKNOWN[p.unlisted], value=p.typed)
-        elif p.province:
-            text = _("“{name}” là tên một tỉnh, thành phố. Vui lòng gõ họ và tên (ví dụ: Nguyễn Văn An); địa chỉ sẽ "
-                     "được hỏi sau. Nếu đúng là họ tên, chọn “Giữ như tôi gõ”.", name=p.typed)
+        elif p.place_like:
+            text = _("“{name}” giống tên một tỉnh, xã hoặc phường. Vui lòng gõ họ và tên (ví dụ: Nguyễn Văn An); địa "
+                     "chỉ sẽ được hỏi sau. Nếu đúng là họ tên, chọn “Giữ như tôi gõ”.", name=p.typed)
         elif p.short:
             text = _("Họ và tên chỉ có một chữ: “{name}”. Vui lòng gõ đầy đủ họ và tên (ví dụ: Nguyễn Văn An). "
                      "Nếu đúng là như vậy, chọn “Giữ như tôi gõ”.", name=p.typed)
