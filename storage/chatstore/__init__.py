@@ -19,8 +19,10 @@ without the ORM:
   steps in order), prepared statements (asyncpg caches them per connection), no ping per step and no reset query
   when a connection goes back to the pool; the flags and drafts are read after the lock is held, in a statement
   of their own. A step's filing runs the ORM in the step's transaction (a savepoint), as on SQLite. A chat
-  without a conversation row yet is not served here (:class:`NotHere`): its first step goes through the ORM
-  path, which handles two processes creating it at once.
+  without a conversation row yet (its first message) is served here too: the step inserts the row with
+  ``ON CONFLICT DO NOTHING``; when another process made it meanwhile (two webhook processes given the same new
+  chat's first messages), the insert waits for that process's commit and inserts nothing, and the step is rolled
+  back and run again on the ORM path (:class:`NotHere`), on the row as committed.
 
 Everything else (officers, dossiers, reports, the channels' inboxes) stays with SQLAlchemy. Durability is the
 ORM path's: the step's rows are committed before its replies are sent (WAL with ``synchronous=NORMAL`` on SQLite,

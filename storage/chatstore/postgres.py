@@ -33,6 +33,8 @@ SELECT EXISTS(SELECT 1 FROM officers WHERE user_key = $1),
 
 _PG_SAVE = ("UPDATE conversations SET data = $1::json, lang = $2, revision = revision + 1, updated_at = $3 "
             "WHERE user_key = $4")
+_PG_INSERT = ("INSERT INTO conversations (user_key, data, lang, revision, updated_at) VALUES ($1, $2::json, $3, 1, $4) "
+              "ON CONFLICT (user_key) DO NOTHING")
 _PG_UPSERT = ("INSERT INTO drafts (id, user_key, procedure_id, procedure_version, answers, history, revision, "
               "created_at, updated_at) VALUES ({}, {}, {}, {}, {}::json, {}::json, {}, {}, {}) ON CONFLICT (id) DO "
               "UPDATE SET procedure_version = excluded.procedure_version, answers = excluded.answers, "
@@ -112,11 +114,12 @@ class PgChatStore(ChatStore):
     async def transaction(self, user_key: str) -> AsyncIterator[ChatTx]:
         async with self._connection() as (sa, conn), self._tx(sa, conn) as tx:
             row = await conn.fetchrow(_PG_LOCK, user_key)
-            if row is None:
-                raise NotHere("no conversation row yet")
-            data, lang, revision = row
             officer, join, primary, drafts = await conn.fetchrow(_PG_LOAD, user_key)
-            rows = ChatRows(user_key, officer, join, primary, load_json(data), lang, revision)
+            if row is None:  # a new chat: :meth:`save` inserts its row (or finds another process did, NotHere)
+                rows = ChatRows(user_key, officer, join, primary)
+            else:
+                data, lang, revision = row
+                rows = ChatRows(user_key, officer, join, primary, load_json(data), lang, revision)
             rows.drafts = [{"id": i, "procedure": p, "version": v, "answers": answers_value(a),
                             "history": h or [], "revision": r}
                            for i, p, v, a, h, r in (load_json(drafts) if drafts else ())]
@@ -162,6 +165,11 @@ class PgChatStore(ChatStore):
             await conn.execute("DELETE FROM drafts WHERE user_key = $1 AND procedure_id = ANY($2::text[])",
                                key, deleted)
         with_conversation = True  # the conversation's row goes with the first draft's, in one round trip
+        if tx.rows.revision is None:  # a new chat's first step: no row was there to lock
+            status = await conn.execute(_PG_INSERT, key, dump_json(data), lang, now)
+            if str(status).endswith(" 0"):  # another process made the row meanwhile (and committed): this step
+                raise NotHere("the conversation row was created meanwhile")  # is rolled back, run again on it
+            tx.rows.revision, with_conversation = 1, False
         for d in drafts:
             draft = (d["id"], d["procedure"], d["version"], answers_out(d["answers"]), dump_json(d["history"]),
                      d["revision"])
