@@ -43,6 +43,8 @@ class Choice(Strict):
     help: str | None = None
     # other words a citizen may type for this choice (“làm ruộng” for “Nông nghiệp”): matched, never shown
     also: list[str] = Field(default_factory=list)
+    # fields whose answer, typed here, is this choice: the beneficiary's name for “Người hưởng trợ cấp”
+    same_as: list[str] = Field(default_factory=list)
     # kind consent: choosing this is a refusal; this is said (the way forward), nothing is stored
     stop: str | None = None
 

@@ -142,6 +142,14 @@ async def test_guardian_registration_keeps_both_people_and_the_authorisation(cha
     await residence_and_phone(chat)
     await rep(chat)
     await chat.expect("account.owner")
+    await chat.say("nguyen van an")  # “đứng tên ai?”: the beneficiary's name typed, not a label (same_as)
+    await chat.expect("account.bank")
+    assert (await chat.answers())["account.owner"] == "beneficiary"
+    await chat.say("quay lại")
+    await chat.say("Trần Văn Bình")  # and the guardian's own name is “Tôi”
+    await chat.expect("account.bank")
+    assert (await chat.answers())["account.owner"] == "rep"
+    await chat.say("quay lại")
     await chat.press("beneficiary")
     await account(chat, holder="nguyen van an")
     code = await submit(chat)

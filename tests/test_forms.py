@@ -561,6 +561,9 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
         _field(d, "applicant.ethnicity")["relevant"] = "household.occupation == 'ca_si'"  # no such choice
         _field(d, "applicant.phone")["prompt"] = "Một câu hỏi chưa có bản dịch?"          # no translation
         d["eligibility"][0]["ineligible_if"] = "household.income_per_person > std.ceiling"  # unknown standard
+        occupation = next(f for s in d["sections"] for f in s["fields"] if f.get("kind") == "choice")
+        occupation["choices"][0]["same_as"] = ["applicant.nickname"]                    # same_as: unknown field
+        occupation["choices"][1]["same_as"] = ["applicant.full_name"]                   # same_as: asked later
 
     problems = "\n".join(_broken_catalog(tmp_path, edit))
     assert "unknown field 'applicant.nickname'" in problems
@@ -569,6 +572,8 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
     assert "has no choice 'ca_si'" in problems
     assert "no en translation for 'Một câu hỏi chưa có bản dịch?'" in problems
     assert "unknown standard 'std.ceiling'" in problems
+    assert ".same_as: unknown field 'applicant.nickname'" in problems
+    assert ".same_as: 'applicant.full_name' is asked later" in problems
 
 
 def test_template_check_catches_a_leg_form_with_no_template(tmp_path):

@@ -21,6 +21,19 @@ def number_not_listed(raw: str, n: int) -> None:
             raise Invalid(N_("Số {number} không có trong danh sách. Vui lòng gõ số từ 1 đến {n}."), number=bad, n=n)
 
 
+def answered_names(choice, lookup) -> list[str]:
+    """The answers of a choice's ``same_as`` fields that are names of two words or more (“Trần Thị Lan” typed at
+    “Tài khoản đứng tên ai?” is the beneficiary)."""
+    if lookup is None or not choice.same_as:
+        return []
+    out = []
+    for ref in choice.same_as:
+        v = lookup(ref)
+        if isinstance(v, str) and len(v.split()) >= 2:
+            out.append(v)
+    return out
+
+
 def field_choices(f, t) -> tuple[ChoiceOut, ...]:
     return tuple(ChoiceOut(c.value, t(c.label)) for c in f.choices)
 
@@ -41,7 +54,7 @@ class Choice(Kind):
 
     def parse(self, f, raw, *, today, lookup):
         v = parsing.match_choice(raw, [(c.value, c.label) for c in f.choices])
-        other = parsing.match_also(raw, [(c.value, c.also) for c in f.choices])
+        other = parsing.match_also(raw, [(c.value, [*c.also, *answered_names(c, lookup)]) for c in f.choices])
         if v is not None and other is not None and other != v:
             label = next(c.label for c in f.choices if c.value == v)
             if not parsing.typed_as(raw, label):  # “ba” (father, in the South), or “Bà” without its accent?
