@@ -289,12 +289,13 @@ def check_procedure(form: Form) -> list[str]:
             for k, c in enumerate(f.constraints):
                 check_expr(f"{where}.constraints[{k}]", c.expr, before=order[key] + 1,
                            group=s.id if s.repeat else None, allow_value=True)
-            for c in f.choices:
-                for ref in c.same_as:
-                    if known(ref) is None:
-                        problems.append(f"{where}.choices[{c.value}].same_as: unknown field {ref!r}")
-                    elif order[known(ref)] >= order[key]:
-                        problems.append(f"{where}.choices[{c.value}].same_as: {ref!r} is asked later")
+            for option in f.choices:
+                for ref in option.same_as:
+                    same = known(ref)
+                    if same is None:
+                        problems.append(f"{where}.choices[{option.value}].same_as: unknown field {ref!r}")
+                    elif order[same] >= order[key]:
+                        problems.append(f"{where}.choices[{option.value}].same_as: {ref!r} is asked later")
             for attr in ("birth_date_field", "sex_field"):
                 ref = getattr(f, attr)
                 if ref and ref.startswith("item."):
