@@ -187,6 +187,19 @@ async def legs_of(rt: Runtime, code: str) -> list[tuple[str, str, date]]:
         return [(leg.agency, leg.status, leg.due_date) for leg in await LegRepo(db).of_dossier(d.id)]
 
 
+async def test_the_insurance_guardian_named_by_a_parents_name(chat: Chat):
+    """“… là của ai?” answered with the father's name, typed without diacritics: the father (``same_as``)."""
+    await birth_start(chat)
+    await birth_people(chat)
+    await birth_residence(chat)
+    await chat.expect("insurance.facility")
+    await chat.say("Trạm Y tế xã Đức Trọng")
+    await chat.expect("insurance.guardian")
+    await chat.say("nguyen van binh")
+    await chat.expect("docs.proof")
+    assert (await chat.answers())["insurance.guardian"] == "father"
+
+
 async def dossier(rt: Runtime, code: str) -> dict:
     async with rt.sm() as db:
         return dossier_to_dict(await DossierRepo(db).by_code(code))
