@@ -551,3 +551,21 @@ async def test_an_id_number_typed_at_a_choice_is_not_echoed(chat: Chat):
     await chat.say("Con")
     await chat.expect("requester.residence")
     assert (await chat.answers())["requester.id_number"] == "068075001234"
+
+
+async def test_an_address_question_answered_with_no_or_a_number_is_asked_again_without_echo(chat: Chat):
+    await start_registration(chat)
+    await beneficiary(chat)
+    await chat.expect("beneficiary.residence")
+    await chat.say("ko")  # not a province called “ko”: the question needs an answer
+    await chat.expect("beneficiary.residence")
+    assert "cần có câu trả lời" in chat.text() and "“ko”" not in chat.text()
+    await chat.say("079 148 001 234")  # an ID number typed here: never repeated back
+    assert chat.error and "Đây không phải tên tỉnh/thành" in chat.text() and "079" not in chat.text()
+    await chat.say("Lâm Đồng")
+    await chat.say("0912345678")  # the phone, typed one question early
+    assert "Đây không phải tên xã/phường" in chat.text() and "0912" not in chat.text()
+    await chat.say("Đức Trọng")
+    await chat.say("Thôn 3")
+    await chat.expect("beneficiary.phone")
+    assert (await chat.answers())["beneficiary.residence"]["commune"].endswith("Đức Trọng")

@@ -64,6 +64,21 @@ _PROVINCES_NEAR = N_("Có vài tỉnh/thành gần giống. Bạn chọn giúp m
 _COMMUNES_NEAR = N_("Có vài xã/phường gần giống. Bạn chọn giúp một nơi:")
 
 
+def _not_a_place(raw: str, province: str | None = None) -> Invalid | None:
+    """What to say of an answer that is no place at all, without repeating it: a bare “không” (the question
+    needs an answer), or a long number (an ID or phone number typed here, never echoed back). None otherwise."""
+    if parsing.is_no(raw):
+        return Invalid(N_("Câu này cần có câu trả lời thì hồ sơ mới xử lý được. Vui lòng nhập tên tỉnh/thành hoặc "
+                          "xã/phường; nếu chưa rõ, gõ “menu” để tạm dừng, những gì đã khai được giữ lại."))
+    if sum(ch.isdigit() for ch in raw) >= 9:
+        if province:
+            return Invalid(N_("Đây không phải tên xã/phường. Vui lòng nhập tên xã/phường hiện nay thuộc {province}."),
+                           province=province)
+        return Invalid(N_("Đây không phải tên tỉnh/thành. Vui lòng nhập tên tỉnh/thành phố hiện nay, ví dụ: Hà "
+                          "Nội, Lâm Đồng, Thái Nguyên."))
+    return None
+
+
 def _again(turn, entry: AddressEntry, text: str, *, error: bool = False) -> bool:
     """The stage asked again, ``text`` said first (the entry kept as it stands)."""
     turn.pending = entry
@@ -174,7 +189,7 @@ class Address(Kind):
                         turn.pending = entry
                         if msg.choice is None and turn.elsewhere(slot, raw):
                             return True  # another request, not an address (offered; the entry resumes after)
-                        turn.reject(Invalid(N_(
+                        turn.reject(_not_a_place(raw) or Invalid(N_(
                             "Không tìm thấy tỉnh/thành “{text}” trong danh sách 34 tỉnh, thành phố hiện nay. "
                             "Vui lòng nhập lại, ví dụ: Hà Nội, Lâm Đồng, Thái Nguyên."), text=raw[:40]))
                         return True
@@ -212,7 +227,7 @@ class Address(Kind):
                     turn.pending = entry
                     if msg.choice is None and turn.elsewhere(slot, raw):
                         return True
-                    turn.reject(Invalid(N_(
+                    turn.reject(_not_a_place(raw, value.get("province")) or Invalid(N_(
                         "Không tìm thấy xã/phường “{text}” thuộc {province}. Lưu ý: từ 01/07/2025 không còn cấp "
                         "huyện, nhiều xã đã sáp nhập và đổi tên. Vui lòng nhập lại tên xã/phường hiện nay."),
                         text=raw[:40], province=value.get("province")))
