@@ -605,6 +605,10 @@ def parse_phone(raw: str) -> str:
             ),
             example=_PHONE_EXAMPLE,
         )
+    if len(text) == 12 and text[:3] in LEGACY_ID_PROVINCE_CODES:
+        raise Invalid(  # a CCCD (0 + province code + …) typed where the phone is asked
+            N_("Số 12 chữ số này giống số căn cước (CCCD). Vui lòng nhập số điện thoại di động 10 số, ví dụ "
+               "{example}."), example=_PHONE_EXAMPLE)
     if len(text) != 10:
         raise Invalid(
             N_("Số điện thoại di động phải có 10 chữ số (bạn vừa nhập {count} chữ số), ví dụ {example}."),

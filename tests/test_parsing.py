@@ -431,6 +431,8 @@ class TestPhone:
         assert "chỉ gồm chữ số" in invalid(parse_phone, "số của tôi").message
         assert "Việt Nam" in invalid(parse_phone, "+1 202 555 0100").message
         assert "Vui lòng nhập số điện thoại" in invalid(parse_phone, "").message
+        assert "giống số căn cước" in invalid(parse_phone, "079 085 001 234").message  # the CCCD, typed here
+        assert "10 chữ số" in invalid(parse_phone, "099123456789").message  # 12 digits, no province code
 
     @FAST
     @given(st.sampled_from("35789"), st.integers(0, 99_999_999))
