@@ -569,3 +569,24 @@ async def test_an_address_question_answered_with_no_or_a_number_is_asked_again_w
     await chat.say("Thôn 3")
     await chat.expect("beneficiary.phone")
     assert (await chat.answers())["beneficiary.residence"]["commune"].endswith("Đức Trọng")
+
+
+async def test_a_questions_help_comes_with_the_second_wrong_answer_not_under_every_one(chat: Chat):
+    await start_registration(chat, "guardian")
+    await beneficiary(chat)
+    await residence_and_phone(chat)
+    await chat.expect("rep.full_name")
+    for text in ("Trần Văn Bình", "01/02/1975", REP_ID, "con trai", "0987654321"):
+        await chat.say(text)
+    await chat.expect("rep.authorisation")
+    shown = []
+    for _ in range(5):
+        await chat.say("chưa có giấy")  # text where a photo is asked
+        await chat.expect("rep.authorisation")
+        shown.append("💡" in chat.ask.text)
+    assert shown == [False, True, False, False, True]
+    await chat.say("trợ giúp")  # and whenever asked for
+    assert "chứng thực" in chat.text()
+    await chat.send_file(jpeg(3), "giay-uy-quyen.jpg")
+    await chat.press("done")
+    await chat.expect("account.owner")
