@@ -19,7 +19,8 @@ def requested(session: Session, slot: Slot | None) -> Slot | None:
     if slot is None or slot.field.required or session.supplement is None \
             or slot.path not in session.supplement["fields"]:
         return slot
-    return slot._replace(field=slot.field.model_copy(update={"required": True}))
+    return Slot(slot.path, slot.field.model_copy(update={"required": True}), slot.section, slot.index,
+                slot.synthetic)
 
 
 class Prompts(EngineParts):
