@@ -333,6 +333,7 @@ def check_procedure(form: Form) -> list[str]:
 
 # project notes, seed files and newspapers are not a legal basis (they belong in review_note)
 _NOT_LAW_RE = re.compile(r"seeds/|reference/|\.md\b|\btheo báo\b|\bbáo [A-ZĐ]", re.IGNORECASE)
+_OPTIONAL_SAID_RE = re.compile(r"không bắt buộc|bỏ qua", re.IGNORECASE)
 _PLACEHOLDER_RE = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
@@ -381,4 +382,7 @@ def _check_law(proc: Procedure, known: Callable[[str], str | None], kinds: Mappi
             for name in _PLACEHOLDER_RE.findall(f.prompt):
                 if name not in std_keys:
                     problems.append(f"field {f.id}: placeholder {{{name}}} is not a standard's value")
+            if _OPTIONAL_SAID_RE.search(f.prompt):  # an officer may ask for an optional answer: it is then required
+                problems.append(f"field {f.id}: the prompt says it may be skipped; the bot adds that to an optional "
+                                "question itself (required: false)")
     return problems

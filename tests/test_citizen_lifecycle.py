@@ -367,6 +367,7 @@ async def test_an_optional_item_the_officer_asks_for_cannot_be_skipped(chat: Cha
     await chat.say("bổ sung")
     await chat.expect("applicant.id_issue_date")
     assert NAV_SKIP not in chat.ask.nav and not chat.ask.optional  # no “Bỏ qua” button: the officer needs it
+    assert "bắt buộc" not in chat.ask.text and "bỏ qua" not in chat.ask.text  # nor a word that it may be skipped
     await chat.say("bỏ qua")
     await chat.expect("applicant.id_issue_date")
     assert chat.error and "Cán bộ cần thông tin này" in chat.text()

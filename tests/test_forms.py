@@ -564,6 +564,7 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
         occupation = next(f for s in d["sections"] for f in s["fields"] if f.get("kind") == "choice")
         occupation["choices"][0]["same_as"] = ["applicant.nickname"]                    # same_as: unknown field
         occupation["choices"][1]["same_as"] = ["applicant.full_name"]                   # same_as: asked later
+        _field(d, "applicant.ethnicity")["prompt"] = "Dân tộc? (không bắt buộc)"        # said by the bot itself
 
     problems = "\n".join(_broken_catalog(tmp_path, edit))
     assert "unknown field 'applicant.nickname'" in problems
@@ -574,6 +575,7 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
     assert "unknown standard 'std.ceiling'" in problems
     assert ".same_as: unknown field 'applicant.nickname'" in problems
     assert ".same_as: 'applicant.full_name' is asked later" in problems
+    assert "field applicant.ethnicity: the prompt says it may be skipped" in problems
 
 
 def test_template_check_catches_a_leg_form_with_no_template(tmp_path):

@@ -137,6 +137,8 @@ class Prompts(EngineParts):
             text += "\n" + _("Ví dụ: {example}", example=f.example)
         if f.unknown is not None:
             text += "\n" + _("Nếu không nhớ, gõ “không nhớ”.")
+        if not f.required and f.kind != "id_card":  # (said here, never in a prompt: not when an officer asks for it)
+            text += "\n" + _("(Không bắt buộc: gõ “bỏ qua” nếu không có.)")
         answered, old = previous(session.draft.answers, slot.path) if session.draft else (False, None)
         if answered and (old is not None or f.unknown is not None) and not slot.synthetic:
             text += "\n" + _("(Câu trả lời trước: {value}. Gõ “giữ nguyên” để giữ.)", value=display(f, old, _))
