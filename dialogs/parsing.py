@@ -902,11 +902,18 @@ _APPROX_RE = re.compile(r"^(?:(?:khoang|chung|do|co|uoc|uoc tinh|uoc chung|khoan
                         r"(?=\d|mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi)")
 
 
+# “… một tháng”, “…/tháng”, “… mỗi năm” after an amount (folded; “năm” only with its qualifier: “2 triệu năm trăm”
+# is 2,500,000)
+_PER_MONTH_RE = re.compile(r"(?:\s*/\s*|\s+(?:(?:mot|1|moi|hang|trong|tren)\s+)?)thang\s*$")
+_PER_YEAR_RE = re.compile(r"(?:\s*/\s*|\s+(?:mot|1|moi|hang|trong|tren|ca)\s+)nam\s*$")
+
+
 def parse_money(
     raw: str,
     *,
     min: int | None = None,
     max: int | None = None,
+    per: str | None = None,
 ) -> int:
     """Accept an amount of money in đồng and return it as an integer.
 
@@ -917,6 +924,18 @@ def parse_money(
     if not (raw or "").strip():
         raise Invalid(N_("Vui lòng nhập số tiền, ví dụ 1.500.000 hoặc 1,5 triệu."))
     raw = _APPROX_RE.sub("", fold(raw).strip()) or raw  # “khoảng 2 triệu rưỡi”: an estimate is what is asked
+    for period, pattern in (("month", _PER_MONTH_RE), ("year", _PER_YEAR_RE)):
+        said = pattern.search(raw)
+        if said is None or not raw[:said.start()].strip():
+            continue
+        if per == "month" and period == "year":
+            raise Invalid(N_("Câu này hỏi số tiền một tháng, bạn vừa gõ số tiền một năm. Vui lòng chia cho 12: ví "
+                             "dụ 24 triệu một năm là 2 triệu một tháng."))
+        if per == "year" and period == "month":
+            raise Invalid(N_("Câu này hỏi số tiền một năm, bạn vừa gõ số tiền một tháng. Vui lòng nhân với 12: ví "
+                             "dụ 2 triệu một tháng là 24 triệu một năm."))
+        raw = raw[:said.start()].strip()  # the period the question asks for (or the question names none)
+        break
     try:
         value, negative = _parse_number_expr(raw, allow_currency=True)
     except (_NotANumber, ValueError, ZeroDivisionError):

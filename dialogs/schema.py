@@ -186,6 +186,9 @@ class FieldDef(Strict):
     min: float | None = None
     max: float | None = None
     integer: bool = True
+    # money: the period the amount is for (“một tháng”): “2 triệu một tháng” is taken, and “24 triệu một năm”
+    # asked again with the sum to do
+    per: Literal["month", "year"] | None = None
     # multi_choice
     min_selected: int | None = None
     max_selected: int | None = None

@@ -532,7 +532,10 @@ async def test_average_household_happy_path(chat: Chat, runtime: Runtime):
     await chat.say("2")  # “2” for 2 triệu (or out of habit after a numbered question): never filed as 2 đồng
     assert chat.error and "Số tiền 2 đồng quá nhỏ" in chat.error.text and "“2 triệu”" in chat.error.text
     await chat.expect("household.income_per_person")
-    await chat.say("1,8 triệu")
+    await chat.say("96 trieu mot nam")  # the household's year: the question asks per person and month
+    assert chat.error and "chia cho 12" in chat.error.text
+    await chat.expect("household.income_per_person")
+    await chat.say("1,8 triệu một tháng")  # as the question asks it
     await average_applicant(chat)
     await address(chat, "applicant.residence")
     await chat.expect("applicant.same_place")

@@ -526,6 +526,18 @@ class TestNumber:
 
 
 class TestMoney:
+    def test_the_period_of_an_amount(self) -> None:
+        """“2 triệu một tháng” answers “… bao nhiêu một tháng?”; a year's amount there is asked again with the sum
+        to do. “năm” is a period only with its qualifier: “2 triệu năm trăm” is a number."""
+        for raw in ("2 trieu mot thang", "2 triệu/tháng", "2tr mỗi tháng", "khoảng 2 triệu 1 tháng"):
+            assert parse_money(raw, per="month") == 2_000_000, raw
+        assert parse_money("2 triệu năm trăm", per="month") == 2_500_000
+        for raw in ("96 trieu mot nam", "24 triệu/năm", "24 triệu mỗi năm"):
+            assert "chia cho 12" in invalid(lambda r: parse_money(r, per="month"), raw).message, raw
+        assert "nhân với 12" in invalid(lambda r: parse_money(r, per="year"), "2 triệu một tháng").message
+        assert parse_money("24 triệu một năm") == 24_000_000  # a question naming no period takes either
+        assert "chưa đúng" in invalid(parse_money, "tháng").message
+
     @pytest.mark.parametrize(
         ("raw", "expected"),
         [
