@@ -836,14 +836,20 @@ def _parse_number_expr(raw: str, *, allow_currency: bool) -> tuple[Fraction, boo
 
 
 # counted things people add after a number ("5 người", "2 cháu"); never "năm" (five, or a year)
-_UNIT_RE = re.compile(r"\s+(?:nguoi|con|chau|thanh vien|nhan khau|khau|lan|cai|chiec|ho|phong|thang|ngay|tuan)"
-                      r"(?:\s+(?:a|thoi|nhe))?\s*[.!]?$")
+_UNIT_RE = re.compile(r"\s+(?:nguoi|con|chau|thanh vien|nhan khau|khau|lan|cai|chiec|ho|phong|thang|ngay|tuan"
+                      r"|doi tuong|ban|em|cu)(?:\s+(?:a|thoi|nhe))?\s*[.!]?$")
+# “nhà có 4 người”, “gồm 5 người”: the words before the count (only with a unit after it, read by _drop_unit)
+_LEAD_RE = re.compile(r"^(?:(?:nha|ho|gia dinh|co so|nha toi|ho toi)\s+)?(?:co|gom)\s+")
 
 
 def _drop_unit(raw: str) -> str:
     folded = fold(raw or "").strip()
     m = _UNIT_RE.search(folded)
-    return folded[:m.start()] if m and m.start() > 0 else raw
+    if not m or m.start() == 0:
+        return raw
+    count = folded[:m.start()]
+    lead = _LEAD_RE.match(count)
+    return count[lead.end():] if lead and lead.end() < len(count) else count
 
 
 _NONE_COUNT = frozenset({"khong co", "ko co", "k co", "khong co ai", "ko co ai", "khong ai", "ko ai",

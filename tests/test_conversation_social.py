@@ -385,7 +385,7 @@ async def test_housing_happy_path(chat: Chat, runtime: Runtime):
     await chat.say("bỏ qua")
     await address(chat, "household.residence", detail="Thôn 7")
     await chat.expect("household.size")
-    await chat.say("5")
+    await chat.say("nhà có 5 khẩu")  # the count in a sentence, with the word households are counted in
     await chat.expect("household.working_age")
     await chat.say("7")  # more than the household
     assert chat.error and "không thể nhiều hơn số người trong hộ" in chat.error.text

@@ -471,6 +471,17 @@ class TestEmail:
 
 
 class TestNumber:
+    @pytest.mark.parametrize(("raw", "expected"), [
+        ("nhà có 4 người", 4), ("có 4 nguoi", 4), ("gồm năm người", 5), ("10 đối tượng", 10), ("2 bản", 2),
+        ("5 khẩu", 5), ("hai cụ", 2),
+    ])
+    def test_a_count_said_in_a_sentence(self, raw: str, expected: int) -> None:
+        assert parse_number(raw) == expected
+
+    def test_words_around_no_count_are_not_a_number(self) -> None:
+        for raw in ("có", "co 4", "nhà có người"):
+            assert "Chưa hiểu số" in invalid(parse_number, raw).message, raw
+
     @pytest.mark.parametrize(
         ("raw", "expected"),
         [
