@@ -263,6 +263,12 @@ _RELATIVE_DAYS: dict[str, int] = {
     "ngay hom kia": 2,
     "today": 0, "yesterday": 1, "the day before yesterday": 2,  # (the bot in English)
 }
+# “sáng nay”, “tối qua”, “chiều hôm kia”: a part of the day before the day. Not “đêm qua”: last night may have
+# been after midnight, today; such a date is asked as a date
+_DAY_PART_RE = re.compile(r"(?:vao\s+)?(?:sang|trua|chieu|toi)\s+(nay|qua|hom nay|hom qua|hom kia)")
+_DAY_PART_DAYS = {"nay": 0, "hom nay": 0, "qua": 1, "hom qua": 1, "hom kia": 2}
+# a date of the lunar calendar: the forms take the solar one (as the death notice and the calendar show it)
+_LUNAR_RE = re.compile(r"\b(?:am lich|al|ngay am|lich am)\b")
 
 _DAYS_AGO_RE = re.compile(r"(?:cach day\s+)?(\d{1,3})\s*(?:ngay|hom|bua|days?)(?:\s+(?:truoc|roi|qua|ago))?")
 
@@ -304,9 +310,15 @@ def parse_date(
     if not text:
         raise Invalid(_DATE_FORMAT_MSG, example=example)
     text = _MONTH_WORD_RE.sub(lambda m: f"{m.group(1)} {_MONTH_WORDS[m.group(2)]}", text)
+    part = _DAY_PART_RE.fullmatch(text)
+    if part:
+        text = {0: "hom nay", 1: "hom qua", 2: "hom kia"}[_DAY_PART_DAYS[part.group(1)]]
     if text in _RELATIVE_DAYS:
         result = today - timedelta(days=_RELATIVE_DAYS[text])
         return _check_date_bounds(result, today=today, not_before=not_before, not_after=not_after)
+    if _LUNAR_RE.search(text):
+        raise Invalid(N_("Giấy tờ ghi ngày dương lịch. Vui lòng nhập ngày dương lịch (như trên giấy báo tử, giấy "
+                         "khai sinh hoặc lịch treo tường), ví dụ {example}."), example=example)
     ago = _DAYS_AGO_RE.fullmatch(text)
     if ago:  # "3 ngày trước", "cách đây 2 hôm", "5 ngay truoc"
         n = int(ago.group(1))

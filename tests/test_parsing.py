@@ -228,6 +228,16 @@ class TestName:
 
 
 class TestDate:
+    def test_a_part_of_the_day_before_the_day(self) -> None:
+        today = date(2026, 12, 6)
+        got = [parse_date(t, today=today) for t in ("sáng nay", "chieu qua", "vào tối qua", "chiều hôm kia")]
+        assert got == [today, date(2026, 12, 5), date(2026, 12, 5), date(2026, 12, 4)]
+        assert "Ngày chưa đúng" in invalid(parse_date, "đêm qua", today=today).message  # maybe after midnight
+
+    def test_a_lunar_date_is_asked_in_the_solar_calendar(self) -> None:
+        for raw in ("20/10 âm lịch", "mùng 5 tháng 3 AL", "ngày âm 5/3"):
+            assert "dương lịch" in invalid(parse_date, raw, today=date(2026, 12, 6)).message, raw
+
     @pytest.mark.parametrize(
         ("raw", "expected"),
         [
