@@ -196,7 +196,7 @@ def ambiguity_choices(raw: str) -> list[tuple[str, str]]:
 _SEPARATORS = re.compile(r"[\s.\-_/]+")
 
 
-_ACCOUNT_LABEL = number_label(r"stk|so\s*tai\s*khoan|so\s*tk|tai\s*khoan|tk")
+_ACCOUNT_LABEL = number_label(r"stk|so\s*tai\s*khoan|so\s*tk|tai\s*khoan|tk|so")
 
 
 def parse_account(raw: str, bank_bin: str | None = None) -> str:

@@ -516,7 +516,7 @@ def drop_label(raw: str, label: re.Pattern[str]) -> str:
     return folded[m.end():] if m else raw
 
 
-_ID_LABEL = number_label(r"(?:so\s*)?(?:cccd|cmnd|can\s*cuoc(?:\s*cong\s*dan)?|dinh\s*danh(?:\s*ca\s*nhan)?)")
+_ID_LABEL = number_label(r"(?:so\s*)?(?:cccd|cmnd|can\s*cuoc(?:\s*cong\s*dan)?|dinh\s*danh(?:\s*ca\s*nhan)?)|so")
 
 
 def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None = None,

@@ -227,6 +227,17 @@ class TestName:
 # --------------------------------------------------------------------------
 
 
+class TestNumberLabels:
+    def test_so_before_an_id_an_account_or_a_phone_number(self) -> None:
+        """“số 0790…”: the word “số” (number) before the digits, as people say it."""
+        from dialogs.banks import parse_account
+
+        assert parse_id_number("số 079085001234") == "079085001234"
+        assert parse_id_number("số là 079 085 001 234") == "079085001234"
+        assert parse_phone("số 0912 345 678") == "0912345678"
+        assert parse_account("số 0071 0001 23456") == "0071000123456"
+
+
 class TestDate:
     def test_a_part_of_the_day_before_the_day(self) -> None:
         today = date(2026, 12, 6)
