@@ -542,6 +542,9 @@ def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None
         raise Invalid(
             N_("Số CMND 9 số không còn dùng được, vui lòng nhập số định danh cá nhân 12 số trên CCCD.")
         )
+    if len(text) == 11 and "0" + text[:2] in LEGACY_ID_PROVINCE_CODES:  # the leading 0 lost (a spreadsheet's copy)
+        raise Invalid(N_("Bạn vừa nhập 11 chữ số; số định danh cá nhân có 12 chữ số và bắt đầu bằng số 0. Có thể "
+                         "bạn thiếu số 0 ở đầu: vui lòng gõ lại đủ 12 số."))
     if len(text) != 12:
         raise Invalid(
             N_("Số định danh cá nhân phải có đúng 12 chữ số (bạn vừa nhập {count} chữ số). Vui lòng kiểm tra lại."),

@@ -234,6 +234,8 @@ class TestNumberLabels:
 
         assert parse_id_number("số 079085001234") == "079085001234"
         assert parse_id_number("số là 079 085 001 234") == "079085001234"
+        assert "thiếu số 0 ở đầu" in invalid(parse_id_number, "79085001234").message  # a spreadsheet's copy
+        assert "thiếu số 0" not in invalid(parse_id_number, "99085001234").message  # no province 099: the count
         assert parse_phone("số 0912 345 678") == "0912345678"
         assert parse_account("số 0071 0001 23456") == "0071000123456"
 
