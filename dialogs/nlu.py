@@ -1056,6 +1056,23 @@ _MALE_MIDDLES = frozenset({"van", "duc", "huu", "cong", "dinh", "trong", "the", 
 _FEMALE_MIDDLES = frozenset({"thi", "dieu", "bich", "le", "my", "kieu", "tuyet", "thuy", "cam", "nguyet"})
 
 
+_HONORIFICS = (("cu", "ong"), ("cu", "ba"), ("ong", "cu"), ("ba", "cu"), ("ong",), ("ba",), ("cu",), ("anh",),
+               ("chi",), ("em",), ("co",), ("chu",), ("bac",), ("chau",))
+"""Words of respect said before a name (“cụ Nguyễn Văn An”, “bà Trần Thị Hoa”), folded; never part of it."""
+
+
+def strip_honorific(text: str) -> str:
+    """A name without the word of respect before it: “cụ ông Nguyễn Văn An” → “Nguyễn Văn An”. Only when a
+    surname and at least one more word follow it: “Ông Văn Dũng” (Ông is a surname too) and “Cù Huy Cận” stay."""
+    words = text.split()
+    folded = [fold(w) for w in words]
+    for h in _HONORIFICS:
+        n = len(h)
+        if tuple(folded[:n]) == h and len(words) >= n + 2 and folded[n] in _SURNAME_TABLE:
+            return " ".join(words[n:])
+    return text
+
+
 def restore_diacritics_name(text: str) -> str | None:
     """Propose the common diacritised form of a name typed without diacritics.
 

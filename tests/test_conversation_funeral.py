@@ -724,3 +724,25 @@ async def test_a_province_typed_at_a_name_question_asks_for_the_name(chat: Chat)
     await chat.say("1")
     await chat.expect("deceased.birth_date")
     assert (await chat.answers())["deceased.full_name"] == "HÀ NAM"
+
+
+async def test_a_word_of_respect_before_a_name_is_not_filed(chat: Chat):
+    """“cụ Nguyễn Văn An”: the deceased is named with respect; the form takes the name alone. “Ông Văn Dũng”
+    (Ông is a surname too) stays as typed."""
+    await chat.press(PROC)
+    await chat.say("1")
+    await consent(chat)
+    await chat.say("thien tai")
+    await chat.expect("deceased.full_name")
+    await chat.say("cụ Nguyễn Văn An")
+    await chat.expect("deceased.birth_date")
+    assert (await chat.answers())["deceased.full_name"] == "NGUYỄN VĂN AN"
+    await chat.say("quay lại")
+    await chat.say("cu ong nguyen van an")  # without diacritics: the spelling proposed is the name alone
+    await chat.expect("deceased.full_name")
+    assert chat.ask.choices[0].label == "NGUYỄN VĂN AN"
+    await chat.say("1")
+    await chat.say("quay lại")
+    await chat.say("Ông Văn Dũng")
+    await chat.expect("deceased.birth_date")
+    assert (await chat.answers())["deceased.full_name"] == "ÔNG VĂN DŨNG"

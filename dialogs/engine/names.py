@@ -38,7 +38,8 @@ class Names(EngineParts):
             out.accepted = True
             self.name_confirm_ask(session, out)
             return True
-        raw = parsing.strip_name_intro(" ".join(raw.split()))  # “toi ten la tran thi lan”: the name after it
+        raw = nlu.strip_honorific(parsing.strip_name_intro(" ".join(raw.split())))  # “toi ten la tran thi lan”,
+        # “cu nguyen van an”: the name after the words that introduce it
         proposal = nlu.restore_diacritics_name(raw)
         spellings = [proposal] if proposal else nlu.name_candidates(raw)
         if not spellings and not (raw.isascii() and len(raw.split()) >= 2 and any(c.isalpha() for c in raw)):

@@ -2,7 +2,7 @@
 name typed without them: dialogs/engine/names.py)."""
 from __future__ import annotations
 
-from .. import parsing
+from .. import nlu, parsing
 from ..i18n import N_
 from .base import Kind
 
@@ -13,7 +13,9 @@ class Name(Kind):
     more_help = N_("Ghi họ tên đầy đủ, có dấu, đúng như trên giấy tờ tùy thân (căn cước, giấy khai sinh).")
 
     def parse(self, f, raw, *, today, lookup):
-        return parsing.parse_name(raw, upper=f.upper)
+        # (“cụ Nguyễn Văn An”: the word of respect is not written on the form)
+        return parsing.parse_name(nlu.strip_honorific(parsing.strip_name_intro(" ".join((raw or "").split()))),
+                                  upper=f.upper)
 
 
 KIND = Name()
