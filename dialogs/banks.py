@@ -129,11 +129,22 @@ def _index() -> dict[str, list[Bank]]:
     return idx
 
 
+# “Agribank chi nhánh Đức Trọng”, “BIDV CN Lâm Đồng”, “Vietcombank phòng giao dịch …”: the branch after the bank
+_BRANCH_RE = re.compile(r"\s+(?:chi nhanh|cn|pgd|phong giao dich|so giao dich|tai|o)\s+.*$")
+
+
 def match(raw: str) -> list[Bank]:
-    """The banks a typed text may mean, best first (empty: none; more than one: ambiguous)."""
+    """The banks a typed text may mean, best first (empty: none; more than one: ambiguous). A branch named after
+    the bank (“chi nhánh Đức Trọng”) is not part of it, unless the list names that branch (a foreign bank's)."""
     q = _key(raw)
     if not q:
         return []
+    found = _match(q)
+    bank = _BRANCH_RE.sub("", q)
+    return found if found or not bank or bank == q else _match(bank)
+
+
+def _match(q: str) -> list[Bank]:
     idx = _index()
     for cand in (q, _strip(q)):
         hit = idx.get(cand.replace(" ", ""))

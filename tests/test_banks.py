@@ -30,6 +30,13 @@ def test_typed_names_without_diacritics(typed, bin_):
     assert banks.parse_bank(typed) == bin_
 
 
+def test_a_branch_after_the_bank_is_not_part_of_its_name():
+    assert banks.parse_bank("Agribank chi nhánh Đức Trọng") == "970405"
+    assert banks.parse_bank("BIDV CN Lâm Đồng") == "970418"
+    assert banks.parse_bank("vietcombank phong giao dich bao loc") == "970436"
+    assert banks.parse_bank("Kookmin chi nhánh Hà Nội") == "970462"  # a foreign bank's branch is in the list
+
+
 def test_unknown_and_ambiguous_names():
     with pytest.raises(banks.UnknownBank):
         banks.parse_bank("ngân hàng xyz")
