@@ -341,6 +341,9 @@ def parse_date(
     if len(parts) == 1 and len(parts[0]) == 4 and parts[0].isdigit():  # "năm 1948": only the year
         raise Invalid(N_("Bạn mới nhập năm {year}. Vui lòng nhập đủ ngày/tháng/năm như trên giấy tờ, "
                          "ví dụ 05/03/{year}."), year=parts[0])
+    if looks_like_cccd("".join(parts)):  # the ID number, typed a question early or late
+        raise Invalid(N_("Số 12 chữ số này giống số căn cước (CCCD). Câu này hỏi ngày: vui lòng nhập ngày/tháng/năm, "
+                         "ví dụ {example}."), example=example)
     if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
         raise Invalid(_DATE_FORMAT_MSG, example=example)
     if len(parts) == 2 and len(parts[0]) <= 2 and 1 <= int(parts[0]) <= 12 and len(parts[1]) == 4:
@@ -519,6 +522,11 @@ def drop_label(raw: str, label: re.Pattern[str]) -> str:
 _ID_LABEL = number_label(r"(?:so\s*)?(?:cccd|cmnd|can\s*cuoc(?:\s*cong\s*dan)?|dinh\s*danh(?:\s*ca\s*nhan)?)|so")
 
 
+def looks_like_cccd(digits: str) -> bool:
+    """Twelve digits that open with a province's code: an ID number (typed where something else is asked)."""
+    return len(digits) == 12 and digits.isdigit() and digits[:3] in LEGACY_ID_PROVINCE_CODES
+
+
 def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None = None,
                     allow_cmnd: bool = False) -> str:
     """Accept a 12-digit personal identification number (số định danh cá nhân).
@@ -620,7 +628,7 @@ def parse_phone(raw: str) -> str:
             ),
             example=_PHONE_EXAMPLE,
         )
-    if len(text) == 12 and text[:3] in LEGACY_ID_PROVINCE_CODES:
+    if looks_like_cccd(text):
         raise Invalid(  # a CCCD (0 + province code + …) typed where the phone is asked
             N_("Số 12 chữ số này giống số căn cước (CCCD). Vui lòng nhập số điện thoại di động 10 số, ví dụ "
                "{example}."), example=_PHONE_EXAMPLE)

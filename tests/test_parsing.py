@@ -247,6 +247,10 @@ class TestDate:
         assert got == [today, date(2026, 12, 5), date(2026, 12, 5), date(2026, 12, 4)]
         assert "Ngày chưa đúng" in invalid(parse_date, "đêm qua", today=today).message  # maybe after midnight
 
+    def test_an_id_number_at_a_date_question_is_named(self) -> None:
+        assert "giống số căn cước" in invalid(parse_date, "079 085 001 234", today=date(2026, 12, 6)).message
+        assert parse_date("12032024", today=date(2026, 12, 6)) == date(2024, 3, 12)  # eight digits: a date
+
     def test_a_lunar_date_is_asked_in_the_solar_calendar(self) -> None:
         for raw in ("20/10 âm lịch", "mùng 5 tháng 3 AL", "ngày âm 5/3"):
             assert "dương lịch" in invalid(parse_date, raw, today=date(2026, 12, 6)).message, raw
