@@ -24,6 +24,8 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
+import lunar_vn
+
 from dialogs import filecheck
 from dialogs.i18n import N_, Label
 from dialogs.safe_re import compile_safe
@@ -284,6 +286,32 @@ _MONTH_WORDS: dict[str, int] = {
 _MONTH_WORD_RE = re.compile(r"\b(thang|thg)\s+(" + "|".join(_MONTH_WORDS) + r")\b")
 
 
+def _solar_of_lunar(text: str, today: date) -> tuple[str, date] | None:
+    """(the lunar date as read, its solar date) of “mùng 5 tháng 3 [năm 2026]” (the words of the lunar calendar
+    removed), in Vietnam's lunar calendar (UTC+7, ``lunar_vn``); without a year, the latest one not after today.
+    None when it is not a lunar date it can read (a leap month is taken as the regular one)."""
+    parts = [p for p in re.split(r"[\s/.\-]+", re.sub(r"[^\w/.\-\s]", " ", text)) if p and p not in _DATE_FILLER]
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+        return None
+    day, month = int(parts[0]), int(parts[1])
+    if not (1 <= day <= 30 and 1 <= month <= 12):
+        return None
+    years = [int(parts[2])] if len(parts) == 3 else [today.year, today.year - 1]
+    for year in years:  # without one: this lunar year's, or last year's if that is still ahead
+        if not 1900 <= year <= today.year:
+            return None
+        try:
+            solar = lunar_vn.convert_lunar_to_solar(day, month, year)
+            back = lunar_vn.solar_to_lunar(solar)
+        except ValueError:  # a year out of the library's range
+            return None
+        if (back.day, back.month) != (day, month):  # day 30 of a month of 29 days: no such date
+            return None
+        if len(parts) == 3 or solar <= today:
+            return f"{day}/{month}/{year}", solar
+    return None
+
+
 def parse_date(
     raw: str,
     *,
@@ -317,6 +345,10 @@ def parse_date(
         result = today - timedelta(days=_RELATIVE_DAYS[text])
         return _check_date_bounds(result, today=today, not_before=not_before, not_after=not_after)
     if _LUNAR_RE.search(text):
+        solar = _solar_of_lunar(_LUNAR_RE.sub(" ", text), today)
+        if solar is not None:  # said in the solar calendar, to be typed back: nothing is stored on a conversion
+            raise Invalid(N_("Giấy tờ ghi ngày dương lịch. Ngày {lunar} âm lịch là ngày {solar} dương lịch: nếu đúng, "
+                             "vui lòng gõ {solar}."), lunar=solar[0], solar=solar[1].strftime("%d/%m/%Y"))
         raise Invalid(N_("Giấy tờ ghi ngày dương lịch. Vui lòng nhập ngày dương lịch (như trên giấy báo tử, giấy "
                          "khai sinh hoặc lịch treo tường), ví dụ {example}."), example=example)
     ago = _DAYS_AGO_RE.fullmatch(text)

@@ -252,8 +252,19 @@ class TestDate:
         assert parse_date("12032024", today=date(2026, 12, 6)) == date(2024, 3, 12)  # eight digits: a date
 
     def test_a_lunar_date_is_asked_in_the_solar_calendar(self) -> None:
-        for raw in ("20/10 âm lịch", "mùng 5 tháng 3 AL", "ngày âm 5/3"):
-            assert "dương lịch" in invalid(parse_date, raw, today=date(2026, 12, 6)).message, raw
+        """The papers carry the solar date: a lunar one is not stored, but its solar date is said, to be typed
+        back (Vietnam's lunar calendar: Tết 2026 is 17/02/2026)."""
+        today = date(2026, 12, 6)  # lunar 28/10/2026
+        said = {raw: invalid(parse_date, raw, today=today).render()
+                for raw in ("mùng 1 tháng 1 năm 2026 âm lịch", "mùng 5 tháng 3 AL", "ngày âm 15/8", "10/11 âm lịch",
+                            "30/2 âm lịch", "âm lịch")}
+        assert "Ngày 1/1/2026 âm lịch là ngày 17/02/2026 dương lịch: nếu đúng, vui lòng gõ 17/02/2026" in \
+            said["mùng 1 tháng 1 năm 2026 âm lịch"]
+        assert "ngày 21/04/2026 dương lịch" in said["mùng 5 tháng 3 AL"]
+        assert "ngày 25/09/2026 dương lịch" in said["ngày âm 15/8"]
+        assert "10/11/2025 âm lịch là ngày 29/12/2025" in said["10/11 âm lịch"]  # this year's is still ahead
+        for raw in ("30/2 âm lịch", "âm lịch"):  # no such day (a month of 29 days), or no date: just asked
+            assert "Vui lòng nhập ngày dương lịch" in said[raw], raw
 
     @pytest.mark.parametrize(
         ("raw", "expected"),
