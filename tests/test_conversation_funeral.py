@@ -56,6 +56,7 @@ async def fill_until_organizer(chat: Chat, cause: str = "thien tai", burial_plac
     await chat.expect("deceased.death_date")
     await chat.say("10/11/2026")
     await chat.expect("deceased.burial_date")
+    assert "Ví dụ: 22/11/2026" in chat.ask.text  # a recent day, as the death date's (not a birth date's 1960)
     await chat.say("12/11/2026")
     await chat.expect("deceased.burial_place")
     await chat.say(burial_place)
