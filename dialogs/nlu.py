@@ -1073,6 +1073,14 @@ def strip_honorific(text: str) -> str:
     return text
 
 
+def name_of(answer: str) -> str:
+    """The name in an answer to a name question: without the words that introduce it (“tôi tên là”,
+    :func:`parsing.strip_name_intro`) nor a word of respect before it (:func:`strip_honorific`)."""
+    from . import parsing
+
+    return strip_honorific(parsing.strip_name_intro(" ".join((answer or "").split())))
+
+
 def restore_diacritics_name(text: str) -> str | None:
     """Propose the common diacritised form of a name typed without diacritics.
 

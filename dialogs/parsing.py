@@ -286,11 +286,18 @@ _MONTH_WORDS: dict[str, int] = {
 _MONTH_WORD_RE = re.compile(r"\b(thang|thg)\s+(" + "|".join(_MONTH_WORDS) + r")\b")
 
 
+def _date_parts(text: str) -> list[str]:
+    """The numbers (and any other words) of a folded, cleaned date, without the words around them: “ngay 12 thang 3
+    nam 2024”, “12th3” → ["12", "3", "2024"], ["12", "3"]."""
+    spaced = re.sub(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)", " ", text)
+    return [p for p in re.split(r"[\s/.\-]+", spaced) if p and p not in _DATE_FILLER]
+
+
 def _solar_of_lunar(text: str, today: date) -> tuple[str, date] | None:
     """(the lunar date as read, its solar date) of “mùng 5 tháng 3 [năm 2026]” (the words of the lunar calendar
     removed), in Vietnam's lunar calendar (UTC+7, ``lunar_vn``); without a year, the latest one not after today.
     None when it is not a lunar date it can read (a leap month is taken as the regular one)."""
-    parts = [p for p in re.split(r"[\s/.\-]+", re.sub(r"[^\w/.\-\s]", " ", text)) if p and p not in _DATE_FILLER]
+    parts = _date_parts(text)
     if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
         return None
     day, month = int(parts[0]), int(parts[1])
@@ -339,11 +346,10 @@ def parse_date(
         raise Invalid(_DATE_FORMAT_MSG, example=example)
     text = _MONTH_WORD_RE.sub(lambda m: f"{m.group(1)} {_MONTH_WORDS[m.group(2)]}", text)
     part = _DAY_PART_RE.fullmatch(text)
-    if part:
-        text = {0: "hom nay", 1: "hom qua", 2: "hom kia"}[_DAY_PART_DAYS[part.group(1)]]
-    if text in _RELATIVE_DAYS:
-        result = today - timedelta(days=_RELATIVE_DAYS[text])
-        return _check_date_bounds(result, today=today, not_before=not_before, not_after=not_after)
+    days = _DAY_PART_DAYS[part.group(1)] if part else _RELATIVE_DAYS.get(text)
+    if days is not None:
+        return _check_date_bounds(today - timedelta(days=days), today=today, not_before=not_before,
+                                  not_after=not_after)
     if _LUNAR_RE.search(text):
         solar = _solar_of_lunar(_LUNAR_RE.sub(" ", text), today)
         if solar is not None:  # said in the solar calendar, to be typed back: nothing is stored on a conversion
@@ -366,8 +372,7 @@ def parse_date(
         result = _make_date(day, month, year)
         return _check_date_bounds(result, today=today, not_before=not_before, not_after=not_after)
 
-    spaced = re.sub(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)", " ", text)
-    parts = [p for p in re.split(r"[\s/.\-]+", spaced) if p and p not in _DATE_FILLER]
+    parts = _date_parts(text)
     if len(parts) == 1 and len(parts[0]) == 8:  # 12032024
         parts = [parts[0][:2], parts[0][2:4], parts[0][4:]]
     if len(parts) == 1 and len(parts[0]) == 4 and parts[0].isdigit():  # "năm 1948": only the year

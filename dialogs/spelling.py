@@ -166,10 +166,13 @@ _PLACE_LEADS = ("tinh", "thanh pho", "tp", "huyen", "thi xa", "xa", "phuong", "t
 
 
 def is_place(text: str) -> bool:
-    """Whether the whole text is a unit word and the name of a place of that kind or below: “xa thach ha”,
-    “Phường Ba Đình”, “thôn Đông”… (a name typed at a question for a person's name is then the address)."""
+    """Whether the whole text is a province's name (of today or before 2025: “Hà Tĩnh”, “Hà Nam”), or a unit word
+    and the name of a place of that kind or below (“xa thach ha”, “Phường Ba Đình”, “thôn Đông”): a name typed at a
+    question for a person's name is then the address."""
     words = fold(nfc(text or "")).replace(".", " ").split()
     _units, names = _place_tables()
+    if any(level == 0 for level, _name in names.get(" ".join(words), ())):
+        return True
     for lead in _PLACE_LEADS:
         n = len(lead.split())
         if words[:n] == lead.split() and len(words) > n:

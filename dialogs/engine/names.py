@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import address, nlu, parsing, spelling
+from .. import nlu, parsing, spelling
 from ..form import Slot
 from ..i18n import translator
 from ..kinds import parse_value
@@ -32,14 +32,13 @@ class Names(EngineParts):
             out.accepted = True
             self.name_confirm_ask(session, out)
             return True
-        if isinstance(value, str) and (_is_province(value) or spelling.is_place(value)):
+        if isinstance(value, str) and spelling.is_place(value):
             # “ha tinh”, “xa thach ha”: the address typed ahead, most likely
             session.pending = NameConfirm(path=slot.path, typed=value, place_like=True)
             out.accepted = True
             self.name_confirm_ask(session, out)
             return True
-        raw = nlu.strip_honorific(parsing.strip_name_intro(" ".join(raw.split())))  # “toi ten la tran thi lan”,
-        # “cu nguyen van an”: the name after the words that introduce it
+        raw = nlu.name_of(raw)  # “toi ten la tran thi lan”, “cu nguyen van an”: the name alone
         proposal = nlu.restore_diacritics_name(raw)
         spellings = [proposal] if proposal else nlu.name_candidates(raw)
         if not spellings and not (raw.isascii() and len(raw.split()) >= 2 and any(c.isalpha() for c in raw)):
@@ -225,12 +224,6 @@ class Names(EngineParts):
         choices.append(ChoiceOut("typed", _keep_label(_, p.typed)))
         out.replies.append(Ask(text=text, procedure=session.procedure, field=p.path, kind="choice",
                                choices=tuple(choices), nav=(NAV_BACK, NAV_HELP, NAV_CANCEL)))
-
-
-def _is_province(name: str) -> bool:
-    """The whole answer is the name of a province or city, of today or before 2025 (“Hà Tĩnh”, “tỉnh Hà Nam”)."""
-    hits = address.province_hits(name, fuzzy=False)
-    return len(hits) == 1 and hits[0].score == 1.0
 
 
 def _quoted(answers: list[str]) -> str:

@@ -13,9 +13,7 @@ class Name(Kind):
     more_help = N_("Ghi họ tên đầy đủ, có dấu, đúng như trên giấy tờ tùy thân (căn cước, giấy khai sinh).")
 
     def parse(self, f, raw, *, today, lookup):
-        # (“cụ Nguyễn Văn An”: the word of respect is not written on the form)
-        return parsing.parse_name(nlu.strip_honorific(parsing.strip_name_intro(" ".join((raw or "").split()))),
-                                  upper=f.upper)
+        return parsing.parse_name(nlu.name_of(raw), upper=f.upper)  # (“cụ Nguyễn Văn An”: the name alone)
 
 
 KIND = Name()
