@@ -661,7 +661,8 @@ def extract_address(text: str) -> dict[str, str | None] | None:
     "detail": "so 5 ngo 3"}``.
 
     The province is searched from the last part backwards, then the commune
-    in the parts before it; parts between the commune and the province (an
+    in the parts before it (or, for an address written province first, a part
+    after it that is exactly a commune's name); parts between the commune and the province (an
     old district, say) are dropped, and what precedes the commune is the
     detail (house number, street, hamlet).  ``legacy_province`` is the
     pre-2025 province name when the text used one (e.g. "Đắk Nông"), for
@@ -686,6 +687,14 @@ def extract_address(text: str) -> dict[str, str | None] | None:
             c_entry = entry
             detail_parts = before[:i] + ([prefix_text] if prefix_text else [])
             break
+    if c_entry is None and p_code is not None and 0 <= p_index < len(parts) - 1:
+        # the province first (“Hà Tĩnh, Thạch Hà, thôn 1”): a part after it that is exactly a commune's name
+        after = parts[p_index + 1:]
+        for i, part in enumerate(after):
+            entry = _match_part(part, p_code)
+            if entry is not None:
+                c_entry, detail_parts = entry, [*before, *after[:i], *after[i + 1:]]
+                break
     if p_code is None and c_entry is not None:
         p_code = c_entry.province_code
     if p_code is None and c_entry is None:

@@ -296,6 +296,16 @@ def check_procedure(form: Form) -> list[str]:
                         problems.append(f"{where}.choices[{option.value}].same_as: unknown field {ref!r}")
                     elif order[same] >= order[key]:
                         problems.append(f"{where}.choices[{option.value}].same_as: {ref!r} is asked later")
+            for ref in f.same_as:
+                same = known(ref)
+                if f.kind != "address":
+                    problems.append(f"{where}.same_as: only an address question takes it (options have their own)")
+                elif same is None:
+                    problems.append(f"{where}.same_as: unknown field {ref!r}")
+                elif kinds.get(same) != "address" or same != ref:
+                    problems.append(f"{where}.same_as: {ref!r} is not an address question")
+                elif order[same] >= order[key]:
+                    problems.append(f"{where}.same_as: {ref!r} is asked later")
             for attr in ("birth_date_field", "sex_field"):
                 ref = getattr(f, attr)
                 if ref and ref.startswith("item."):

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import address as addr
-from .textnorm import fold, nfc
+from .textnorm import fold, nfc, vi_sort_key
 
 _PROVINCE_TYPES = ("thanhpho", "tinh", "tp")
 _DISTRICT_TYPES = ("thanhpho", "huyen", "quan", "thixa", "tp", "tx", "h", "q")
@@ -68,15 +68,18 @@ class _Index:
     full: dict[tuple[str, str, str], list[tuple[str, tuple[str, ...]]]]
     # (province, commune) bare keys, for an address that leaves out the district
     short: dict[tuple[str, str], list[tuple[str, tuple[str, ...]]]]
+    # (today's province code, bare district key) -> {district type key: today's commune codes}, in order
+    districts: dict[tuple[str, str], dict[str, list[str]]]
 
 
 @lru_cache(maxsize=1)
 def _index() -> _Index:
     full: dict[tuple[str, str, str], list[tuple[str, tuple[str, ...]]]] = {}
     short: dict[tuple[str, str], list[tuple[str, tuple[str, ...]]]] = {}
+    districts: dict[tuple[str, str], dict[str, list[str]]] = {}
     path = _data_file()
     if path is None:
-        return _Index(full, short)
+        return _Index(full, short, districts)
     data = json.loads(path.read_text(encoding="utf-8"))
     provinces = {_bare(_key(p.full_name), _PROVINCE_TYPES): p.code for p in addr.provinces()}
     communes: dict[str, dict[str, str]] = {}
@@ -96,6 +99,9 @@ def _index() -> _Index:
             hits = table.setdefault(key, [])  # type: ignore[arg-type]
             if (pcode, codes) not in hits:
                 hits.append((pcode, codes))
+        kind = parts[1][: len(parts[1]) - len(d)] if parts[1].endswith(d) else ""
+        into = districts.setdefault((pcode, d), {}).setdefault(kind, [])
+        into.extend(c for c in codes if c not in into)
 
     for new_p, wards in data.get("DICT_PROVINCE_WARD_NO_DIVIDED", {}).items():
         pcode = provinces.get(_bare(_key(new_p), _PROVINCE_TYPES))
@@ -114,7 +120,7 @@ def _index() -> _Index:
             ordered = sorted(targets, key=lambda t: not t.get("isDefaultNewWard"))
             codes = tuple(c for t in ordered if (c := new_commune(pcode, t.get("newWardKey", ""))))
             add(old, pcode, codes)
-    return _Index(full, short)
+    return _Index(full, short, districts)
 
 
 def available() -> bool:
@@ -162,6 +168,81 @@ def convert(text: str) -> LegacyMatch | None:
     communes = tuple(c for code in codes if (c := addr.commune(code)) is not None)
     old = ", ".join(parts[-used:] if codes else parts[-3:])
     return LegacyMatch(old=old, detail=detail or None, province=province, communes=communes)
+
+
+_DISTRICT_WORD = re.compile(r"^(huyen|quan|thi xa|thanh pho|tp|tx|h|q)(?:\.\s*|\s+|(?=\d))(\S.*)$")
+_DISTRICT_KIND = {"huyen": "huyen", "h": "huyen", "quan": "quan", "q": "quan", "thi xa": "thixa", "tx": "thixa",
+                  "thanh pho": "thanhpho", "tp": "thanhpho"}
+
+
+@dataclass(frozen=True)
+class OldDistrict:
+    """A district (huyện, quận, thị xã, city) from before 2025 and today's communes of its land."""
+
+    named: bool  # typed with its type word ("huyện Can Lộc", "q.1"), not as a bare name
+    name: str | None  # its name with diacritics ("Huyện Can Lộc"), when one district is meant
+    communes: tuple[addr.Unit, ...]
+    typed: str = ""  # the words that named it, folded ("huyen can loc")
+
+    def left_out_of(self, detail: str | None) -> str | None:
+        """``detail`` (the rest of a whole address) without the words that named the district."""
+        if not detail or not self.typed:
+            return detail
+        spans = [(m.start(), m.end(), fold(m.group())) for m in re.finditer(r"[^\s,.]+", detail)]
+        want = self.typed.split()
+        for i in range(len(spans) - len(want) + 1):
+            if [w for _, _, w in spans[i:i + len(want)]] == want:
+                rest = detail[:spans[i][0]] + " " + detail[spans[i + len(want) - 1][1]:]
+                rest = re.sub(r"\s*,\s*(,\s*)+", ", ", rest)
+                return " ".join(rest.split()).strip(" ,.") or None
+        return detail
+
+
+def old_district(text: str, province_code: str) -> OldDistrict | None:
+    """Today's communes, in today's ``province_code``, of the pre-2025 district ``text`` names ("huyện Can Lộc",
+    "tp Hà Tĩnh", "q1"); ``None`` when it names none. Since 01/07/2025 there are no districts: a citizen who
+    types one is shown the communes it became, never one of them chosen for them."""
+    folded = " ".join(fold(nfc(text or "")[:80]).replace(",", " ").split())
+    m = _DISTRICT_WORD.match(folded)
+    kind = _DISTRICT_KIND[m.group(1)] if m else None
+    bare = _bare(_key(m.group(2) if m else folded), ())
+    found = _index().districts.get((province_code, bare)) if bare else None
+    if not found:
+        return None
+    kinds = [kind] if kind in found else list(found)
+    codes = [c for k in kinds for c in found[k]]
+    communes = sorted({c for code in codes if (c := addr.commune(code)) is not None},
+                      key=lambda u: vi_sort_key(u.name))
+    name = _district_names().get(kinds[0] + bare) if len(kinds) == 1 else None
+    return OldDistrict(named=m is not None, name=name, communes=tuple(communes), typed=folded) if communes else None
+
+
+def district_in(text: str, province_code: str) -> OldDistrict | None:
+    """A pre-2025 district named with its type word somewhere in a whole address ("xóm 3, huyện Can Lộc, Hà
+    Tĩnh"), or ``None``. A district named like the province itself is left out: "thành phố Huế" typed for the
+    province is today's city, not the old one."""
+    words = fold(nfc(text or "")[:MAX_ADDRESS_LEN]).replace(",", " ").replace(".", " ").split()
+    unit = addr.province(province_code)
+    own = _key(unit.name) if unit is not None else ""
+    for i in range(len(words)):
+        for n in range(min(6, len(words) - i), 0, -1):
+            found = old_district(" ".join(words[i:i + n]), province_code)
+            if found is not None and found.named and _key(" ".join(words[i + 1:i + n])) != own:
+                return found
+    return None
+
+
+@lru_cache(maxsize=1)
+def _district_names() -> dict[str, str]:
+    """A pre-2025 district's key ("huyencanloc") → its name with diacritics ("Huyện Can Lộc"), from the package's
+    parser data; empty without it."""
+    path = _data_file()
+    legacy = path.with_name("parser_legacy.json") if path is not None else None
+    if legacy is None or not legacy.is_file():
+        return {}
+    data = json.loads(legacy.read_text(encoding="utf-8"))
+    return {key: nfc(d["district"]) for districts in data.get("DICT_PROVINCE_DISTRICT", {}).values()
+            for key, d in districts.items() if isinstance(d, dict) and isinstance(d.get("district"), str)}
 
 
 def value(match: LegacyMatch, commune: addr.Unit) -> dict[str, str | None]:

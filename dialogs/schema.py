@@ -196,6 +196,9 @@ class FieldDef(Strict):
     one_by_one: bool = False
     # address
     ask_detail: bool = True
+    # address: earlier address questions whose answer may be given again with one press or “như trên” (the
+    # mother's residence, the same as the applicant's); the first answered one is what “như trên” takes
+    same_as: list[str] = Field(default_factory=list)
     # attachment
     accept: list[FileType] = Field(default_factory=lambda: list(FILE_TYPES))
     max_mb: float = 10

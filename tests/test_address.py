@@ -349,6 +349,13 @@ class TestExtractAddress:
         result = extract_address("thon 3, xa cam xuyenn, ha tinh")
         assert result is not None and result["commune"] == "Xã Cẩm Xuyên" and result["detail"] == "thon 3"
 
+    def test_an_address_written_province_first(self) -> None:
+        """“Hà Tĩnh, Thạch Hà” lost its commune: only parts before the province were searched."""
+        result = extract_address("Hà Tĩnh, Thạch Hà, thôn 1")
+        assert result is not None and (result["commune"], result["detail"]) == ("Xã Thạch Hà", "thôn 1")
+        result = extract_address("ha tinh, thach haa")  # after the province only an exact name is taken
+        assert result is not None and result["province"] == "Tỉnh Hà Tĩnh" and result["commune_code"] is None
+
     def test_nothing_found(self) -> None:
         assert extract_address("") is None
         assert extract_address("xyz") is None

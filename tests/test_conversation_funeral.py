@@ -747,3 +747,30 @@ async def test_a_word_of_respect_before_a_name_is_not_filed(chat: Chat):
     await chat.say("Ông Văn Dũng")
     await chat.expect("deceased.birth_date")
     assert (await chat.answers())["deceased.full_name"] == "ÔNG VĂN DŨNG"
+
+
+async def test_an_address_given_before_is_taken_again_with_one_press(chat: Chat, runtime: Runtime):
+    """The organiser often lived with the deceased (``same_as: [deceased.residence]``): that address is offered
+    under the question, and “như trên” or its number takes it; a province typed is still a new address."""
+    await fill_until_organizer(chat)
+    await chat.say("1")
+    await chat.say("Nguyễn Văn Bình")
+    await chat.say("01/02/1975")
+    await chat.say("068 075 001 234")
+    await chat.say("bỏ qua")
+    await chat.expect("applicant.residence")
+    assert "Nếu trùng một địa chỉ đã khai, chọn ở dưới." in chat.ask.text
+    assert [c.label for c in chat.ask.choices] == ["Thôn 3, Xã Đức Trọng, Tỉnh Lâm Đồng"]
+    await chat.say("nhu tren")
+    await chat.expect("applicant.same_place")
+    answers = await chat.answers()
+    assert answers["applicant.residence"] == answers["deceased.residence"]
+    await chat.say("quay lại")
+    await chat.expect("applicant.residence")
+    await chat.say("Lâm Đồng")  # the offer's words are not matched: this is a new address in Lâm Đồng
+    assert "Xã, phường hoặc đặc khu nào của Tỉnh Lâm Đồng?" in chat.ask.text and not chat.ask.choices
+    await chat.say("quay lại")  # back to the province: the offer again, taken by its number
+    await chat.say("1")
+    await chat.expect("applicant.same_place")
+    assert (await chat.answers())["applicant.residence"]["detail"] == "Thôn 3"
+

@@ -901,3 +901,46 @@ async def test_two_agencies_supplements_the_citizen_hears_of_the_second(chat: Ch
     await chat.say("bổ sung")
     second = chat.field
     assert {first, second} == {"requester.phone", "deceased.death_time"}
+
+
+async def test_words_people_type_for_the_birth_groups_choices(chat: Chat):
+    """“cả 3” for the three procedures, “bà nội” for the grandmother (it was “Cha or Bà?”), “trai” for a boy, and
+    “như trên” for the mother's residence when she lives with the grandmother who files (``same_as``)."""
+    await birth_start(chat, parts="cả 3")
+    await chat.expect("requester.relation")
+    assert (await chat.answers())["link.parts"] == "all"
+    await chat.say("bà nội")
+    await chat.expect("requester.full_name")
+    await chat.say("Lê Thị Mai")
+    await chat.say("20/08/1968")
+    await chat.say("068168002222")
+    await chat.expect("requester.residence")
+    await chat.say("Lâm Đồng, Đức Trọng, Thôn 5")  # written province first
+    await chat.expect("requester.phone")
+    await chat.say("0912345678")
+    await chat.say("Nguyễn Minh An")
+    await chat.expect("child.sex")
+    await chat.say("trai")
+    await chat.expect("child.ethnicity")
+    answers = await chat.answers()
+    assert (answers["requester.relation"], answers["child.sex"]) == ("ba", "nam")
+    assert answers["requester.residence"]["commune"] == "Xã Đức Trọng"
+    assert answers["requester.residence"]["detail"] == "Thôn 5"
+    await chat.say("Kinh")
+    await chat.say("Việt Nam")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("Trạm Y tế xã Đức Trọng")
+    await chat.say("Xã Đức Trọng, tỉnh Lâm Đồng")
+    await chat.say("2")
+    await chat.say("Trần Thị Hoa")
+    await chat.say("12/04/1995")
+    await chat.say("068195001234")
+    await chat.say("Kinh")
+    await chat.say("1")
+    await chat.expect("mother.residence")
+    assert [c.label for c in chat.ask.choices] == ["Thôn 5, Xã Đức Trọng, Tỉnh Lâm Đồng"]
+    await chat.say("như trên")
+    await chat.expect("father.full_name")
+    answers = await chat.answers()
+    assert answers["mother.residence"] == answers["requester.residence"]

@@ -155,10 +155,10 @@ async def test_a_commune_is_picked_by_its_number_in_the_list(chat: Chat):
     await chat.say("Con")
     await chat.expect("requester.residence")
     await chat.say("lam dong")
-    await chat.say("gia nghia")
-    assert "2. Phường Nam Gia Nghĩa" in chat.ask.text or \
-        [c.label for c in chat.ask.choices][1] == "Phường Nam Gia Nghĩa", chat.ask
-    await chat.say("2")  # as a console or Zalo user answers a numbered list
+    await chat.say("gia nghia")  # the old city of Gia Nghĩa: its three wards of today
+    assert "“Thành phố Gia Nghĩa” là đơn vị cấp huyện cũ" in chat.text(), chat.text()
+    assert [c.label for c in chat.ask.choices][2] == "Phường Nam Gia Nghĩa", chat.ask
+    await chat.say("3")  # as a console or Zalo user answers a numbered list
     assert chat.error is None, chat.error
     await chat.say("Tổ 5")
     await chat.expect("requester.phone")
@@ -181,6 +181,63 @@ async def test_an_old_commune_name_maps_to_todays_commune(chat: Chat):
     await chat.expect("requester.phone")
     residence = (await chat.answers())["requester.residence"]
     assert (residence["province"], residence["commune"]) == ("Thành phố Hải Phòng", "Xã Hà Tây")
+
+
+async def to_residence(chat: Chat) -> None:
+    await death_start(chat)
+    await chat.say("Nguyễn Văn Bình")
+    await chat.say("01/02/1975")
+    await chat.say("068075001234")
+    await chat.say("Con")
+    await chat.expect("requester.residence")
+
+
+async def test_an_old_district_shows_its_communes_of_today_and_chooses_none(chat: Chat):
+    """“huyện Can Lộc” is no longer a unit: the bot used to take Xã Can Lộc, a commune of the same name."""
+    await to_residence(chat)
+    await chat.say("ha tinh")
+    await chat.say("huyen can loc")
+    assert "“Huyện Can Lộc” là đơn vị cấp huyện cũ" in chat.text(), chat.text()
+    assert chat.error is None
+    offered = [c.label for c in chat.ask.choices]
+    assert offered == ["Xã Can Lộc", "Xã Đồng Lộc", "Xã Gia Hanh", "Xã Trường Lưu", "Xã Tùng Lộc", "Xã Xuân Lộc"]
+    assert "requester.residence" not in await chat.answers()
+    await chat.say("3")
+    await chat.say("Xóm 2")
+    await chat.expect("requester.phone")
+    residence = (await chat.answers())["requester.residence"]
+    assert (residence["commune"], residence["detail"]) == ("Xã Gia Hanh", "Xóm 2")
+    # a bare name that is also today's commune's is that commune, as before
+    await chat.say("quay lại")
+    await chat.say("Hà Tĩnh")
+    await chat.say("can loc")
+    await chat.say("Xóm 2")
+    assert (await chat.answers())["requester.residence"]["commune"] == "Xã Can Lộc"
+
+
+async def test_a_whole_old_address_keeps_its_village_and_offers_the_districts_communes(chat: Chat):
+    await to_residence(chat)
+    await chat.say("Xóm 3, Huyện Thạch Hà, Hà Tĩnh")
+    assert "“Huyện Thạch Hà” là đơn vị cấp huyện cũ" in chat.text(), chat.text()
+    assert "Xã Thạch Hà" in [c.label for c in chat.ask.choices]
+    await chat.say("Xã Thạch Hà")
+    await chat.expect("requester.phone")  # the village was typed already: not asked again
+    residence = (await chat.answers())["requester.residence"]
+    assert (residence["commune"], residence["detail"]) == ("Xã Thạch Hà", "Xóm 3")
+
+
+async def test_a_province_typed_for_the_commune_is_named_as_such(chat: Chat):
+    await to_residence(chat)
+    await chat.say("ha tinh")
+    await chat.say("ha tinh")  # the province again: not “Hà Linh or Hải Ninh?”
+    assert chat.error is not None and "“ha tinh” là tên tỉnh, thành phố" in chat.error.text, chat.error
+    assert not chat.ask.choices
+    await chat.say("nghe an")  # the wrong province was chosen
+    said = chat.error.text if chat.error is not None else ""
+    assert "tỉnh, thành khác (Tỉnh Nghệ An)" in said and "quay lại" in said, said
+    await chat.say("quay lại")
+    await chat.say("nghe an")
+    assert "Tỉnh Nghệ An" in chat.ask.text
 
 
 async def test_answers_under_a_branch_switched_off_and_on_are_offered_back(chat: Chat, runtime: Runtime):

@@ -565,6 +565,9 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
         occupation["choices"][0]["same_as"] = ["applicant.nickname"]                    # same_as: unknown field
         occupation["choices"][1]["same_as"] = ["applicant.full_name"]                   # same_as: asked later
         _field(d, "applicant.ethnicity")["prompt"] = "Dân tộc? (không bắt buộc)"        # said by the bot itself
+        _field(d, "applicant.residence")["same_as"] = ["applicant.current_address"]     # an address asked later
+        _field(d, "applicant.current_address")["same_as"] = ["applicant.phone"]         # not an address
+        _field(d, "applicant.phone")["same_as"] = ["applicant.residence"]               # not an address question
 
     problems = "\n".join(_broken_catalog(tmp_path, edit))
     assert "unknown field 'applicant.nickname'" in problems
@@ -576,6 +579,9 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
     assert ".same_as: unknown field 'applicant.nickname'" in problems
     assert ".same_as: 'applicant.full_name' is asked later" in problems
     assert "field applicant.ethnicity: the prompt says it may be skipped" in problems
+    assert "applicant.residence.same_as: 'applicant.current_address' is asked later" in problems
+    assert "applicant.current_address.same_as: 'applicant.phone' is not an address question" in problems
+    assert "applicant.phone.same_as: only an address question takes it" in problems
 
 
 def test_template_check_catches_a_leg_form_with_no_template(tmp_path):

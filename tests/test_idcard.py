@@ -147,6 +147,24 @@ def test_a_split_commune_gives_every_candidate_and_an_unknown_one_none():
     assert legacy_address.convert("Thôn 1, Xã Gì Đó, Nước Ngoài") is None
 
 
+def test_an_old_district_maps_to_the_communes_of_its_land():
+    can_loc = legacy_address.old_district("h. can loc", "42")
+    assert can_loc is not None and can_loc.named and can_loc.name == "Huyện Can Lộc"
+    assert [c.full_name for c in can_loc.communes][:2] == ["Xã Can Lộc", "Xã Đồng Lộc"]
+    # two old units of one name (Huyện and Thị xã Kỳ Anh): the type typed decides; without one, both
+    town = legacy_address.old_district("thị xã Kỳ Anh", "42")
+    assert town is not None and town.name == "Thị xã Kỳ Anh" and "Xã Kỳ Anh" not in [c.full_name for c in town.communes]
+    both = legacy_address.old_district("ky anh", "42")
+    assert both is not None and not both.named and both.name is None and len(both.communes) > len(town.communes)
+    assert legacy_address.old_district("q1", "79").name == "Quận 1"  # type: ignore[union-attr]
+    assert legacy_address.old_district("Thạch Hà", "79") is None  # not in that province
+    # inside a whole address; the city named like today's province is today's city
+    found = legacy_address.district_in("so 5 duong abc, q.1, tp hcm", "79")
+    assert found is not None and found.left_out_of("so 5 duong abc, q.1") == "so 5 duong abc"
+    assert legacy_address.district_in("thanh pho hue", "46") is None
+
+
+
 def test_the_legacy_table_covers_nearly_every_old_commune():
     assert legacy_address.available()
     assert len(legacy_address._index().full) > 9900  # 10,040 old communes; islands without wards aside

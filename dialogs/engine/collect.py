@@ -1,7 +1,8 @@
 """Collecting answers: one message for the question asked, accepted, rejected or handed to its kind."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from .. import kinds, spelling
@@ -34,6 +35,10 @@ class EngineTurn:
     @pending.setter
     def pending(self, value: Pending | None) -> None:
         self.session.pending = value
+
+    @property
+    def answers(self) -> Mapping[str, Any]:
+        return MappingProxyType(self.session.require_draft().answers)
 
     def accept(self, slot: Slot, value: Any) -> None:
         self.engine.accept(self.session, slot, value, self.out)

@@ -129,7 +129,8 @@ class Prompts(EngineParts):
         if f.kind == "id_card":  # the offer comes with the block's first question (engine/id_card.py)
             return self.id_card_ask(session, slot)
         text = self.field_text(session, slot)
-        parts = kinds.get(f.kind).question(f, slot.path, session.pending, _)
+        parts = kinds.get(f.kind).question(f, slot.path, session.pending, _,
+                                           answers=session.draft.answers if session.draft else None)
         kind, choices = parts.kind, parts.choices
         for line in parts.lines:
             text += "\n" + line

@@ -83,7 +83,7 @@ class _Unknown(Kind):
     def __init__(self, kind: str) -> None:
         self.kind_name = kind
 
-    def question(self, f, path, pending, t):
+    def question(self, f, path, pending, t, answers=None):
         return AskParts(kind=self.kind_name)
 
 

@@ -6,6 +6,7 @@ Stored as a dict: province_code, province, commune_code, commune, detail.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -15,7 +16,7 @@ from ..i18n import N_
 from ..messages import ChoiceOut, Message
 from ..parsing import Invalid
 from ..pending import Pending, optional, register
-from ..textnorm import fold
+from ..textnorm import fold, fold_words
 from .base import AskParts, Kind
 
 
@@ -64,6 +65,38 @@ _PROVINCES_NEAR = N_("Có vài tỉnh/thành gần giống. Bạn chọn giúp m
 _COMMUNES_NEAR = N_("Có vài xã/phường gần giống. Bạn chọn giúp một nơi:")
 
 
+def _earlier(f, answers: Mapping[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:
+    """The answers of the field's ``same_as`` address questions (each place once, in their order), with the
+    code of their option: the same place is often asked twice (the applicant's, the mother's residence)."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    seen = set()
+    for ref in f.same_as:
+        v = (answers or {}).get(ref)
+        if not isinstance(v, dict) or not v.get("commune_code") or not v.get("province_code"):
+            continue
+        key = (v["commune_code"], fold(v.get("detail") or ""))
+        if key not in seen:
+            seen.add(key)
+            out.append((f"earlier:{len(out) + 1}", v))
+    return out
+
+
+_SAME = ("nhu tren", "giong tren", "giong nhu tren", "nhu o tren", "giong o tren", "nhu dia chi tren",
+         "dia chi nhu tren", "cung dia chi", "giong dia chi", "nhu dia chi da khai", "nhu cu")
+
+
+def _same_as(raw: str, choice: str | None, f, answers: Mapping[str, Any]) -> dict[str, Any] | None:
+    """An earlier address chosen: its option pressed or its number typed, or “như trên” (the first). Not its
+    words: “Hà Tĩnh” typed is a new address in that province."""
+    earlier = _earlier(f, answers)
+    if not earlier:
+        return None
+    code = parsing.match_choice(choice or raw, [(c, c) for c, _ in earlier])
+    if code is None and choice is None and fold_words(raw).startswith(_SAME):
+        code = earlier[0][0]
+    return next((v for c, v in earlier if c == code), None)
+
+
 def _not_a_place(raw: str, province: str | None = None) -> Invalid | None:
     """What to say of an answer that is no place at all, without repeating it: a bare “không” (the question
     needs an answer), or a long number (an ID or phone number typed here, never echoed back). None otherwise."""
@@ -85,6 +118,37 @@ def _again(turn, entry: AddressEntry, text: str, *, error: bool = False) -> bool
     turn.say(text, error=error)
     turn.prompt()
     return True
+
+
+_OLD_DISTRICT = N_("“{old}” là đơn vị cấp huyện cũ; từ 01/07/2025 không còn cấp huyện. Nơi đó nay gồm các xã, "
+                   "phường dưới đây. Bạn chọn giúp một nơi:")
+
+
+def _district(turn, entry: AddressEntry, raw: str, district: legacy_address.OldDistrict) -> bool:
+    """A pre-2025 district typed for the commune: today's communes of its land offered, none chosen for them."""
+    entry.options = _options(district)
+    return _again(turn, entry, _district_text(turn.t, raw, district))
+
+
+def _options(district: legacy_address.OldDistrict) -> list[dict[str, str]]:
+    return [{"code": c.code, "name": c.full_name} for c in district.communes]
+
+
+def _district_text(t, raw: str, district: legacy_address.OldDistrict) -> str:
+    return t(_OLD_DISTRICT, old=district.name or raw[:40])
+
+
+def _a_province(raw: str, value: dict[str, Any], t) -> str | None:
+    """What to say when a province's whole name is typed for the commune (“Hà Tĩnh” again, or another one)."""
+    hits = addr.province_hits(raw, fuzzy=False)
+    if len(hits) != 1 or hits[0].score < 1.0 or (named := addr.province(hits[0].code)) is None:
+        return None
+    if named.code == value.get("province_code"):
+        return t(N_("“{text}” là tên tỉnh, thành phố. Vui lòng gõ tên xã, phường thuộc {province}."),
+                 text=raw[:40], province=value.get("province"))
+    return t(N_("“{text}” là tên một tỉnh, thành khác ({other}). Bạn đang khai xã, phường thuộc {province}; nếu "
+                "nhầm tỉnh, gõ “quay lại” để chọn lại tỉnh."), text=raw[:40], other=named.full_name,
+             province=value.get("province"))
 
 
 def _old_commune(raw: str, entry: AddressEntry, province: str) -> tuple[addr.Unit, ...]:
@@ -109,7 +173,7 @@ class Address(Kind):
     def display(self, f, value, t):
         return format_address(value) if isinstance(value, dict) else str(value)
 
-    def question(self, f, path, pending, t):
+    def question(self, f, path, pending, t, answers=None):
         entry = pending if isinstance(pending, AddressEntry) else None  # as the engine always showed it
         stage = entry.stage if entry else None
         value = (entry.value if entry else None) or {}
@@ -120,6 +184,10 @@ class Address(Kind):
         if stage == "detail":
             return AskParts(kind=self.name, skippable=True, lines=(
                 t(N_("Số nhà, đường/thôn/ấp/tổ dân phố? (gõ “bỏ qua” nếu không có)")),))
+        earlier = _earlier(f, answers) if not options else []
+        if earlier:  # the same address as one given for an earlier question: a press, not typed again
+            return AskParts(kind=self.name, lines=(t(self.hint), t(N_("Nếu trùng một địa chỉ đã khai, chọn ở dưới."))),
+                            choices=tuple(ChoiceOut(code, format_address(v)) for code, v in earlier))
         return AskParts(kind=self.name, lines=(t(self.hint),), choices=options if stage == "province" else ())
 
     def intercept(self, turn, slot, msg, text, command):
@@ -148,7 +216,10 @@ class Address(Kind):
             turn.prompt()
             return True
         stage, value = entry.stage, dict(entry.value or {})
-        if stage == "province":
+        if stage == "province" and not entry.options and (same := _same_as(raw, msg.choice, slot.field, turn.answers)):
+            value = dict(same, detail=same.get("detail") if slot.field.ask_detail else None)
+            stage = "detail"
+        elif stage == "province":
             code = _picked(raw, entry.options)
             if code is None and msg.choice is None and parsing.says_unknown(raw):  # the new one not known yet
                 return _again(turn, entry, t(_NEW_PROVINCE_UNKNOWN))
@@ -200,6 +271,13 @@ class Address(Kind):
             value.update({k: v for k, v in found.items() if v})
             stage = "commune" if not value.get("commune_code") else "detail"
             entry.options = [] if stage == "commune" else None
+            if stage == "commune" and (district := legacy_address.district_in(raw, value["province_code"])):
+                entry.options = _options(district)  # “…, huyện Can Lộc, Hà Tĩnh”: its communes of today
+                if detail := district.left_out_of(value.get("detail")):
+                    value["detail"] = detail
+                else:
+                    value.pop("detail", None)
+                turn.say(_district_text(t, raw, district))
         elif stage == "commune":
             code = _picked(raw, entry.options)
             if code is None and msg.choice is None and parsing.says_unknown(raw):  # the new name not known yet
@@ -210,7 +288,14 @@ class Address(Kind):
             else:
                 cands = addr.match_commune(raw, value["province_code"])
                 exact = len(cands) == 1 and fold(cands[0].name) in fold(raw)
+                district = legacy_address.old_district(raw, value["province_code"])
+                if district is not None and district.named:  # “huyện Can Lộc”: not the xã of that name
+                    return _district(turn, entry, raw, district)
                 old = () if exact else _old_commune(raw, entry, value["province"])
+                if not exact and not old and (said := _a_province(raw, value, t)) is not None:
+                    return _again(turn, entry, said, error=True)
+                if not exact and not old and district is not None:  # a district's name, no commune's
+                    return _district(turn, entry, raw, district)
                 if len(old) == 1:
                     cands = list(old)
                     turn.out.replies.append(Message(t(N_("“{old}” nay thuộc {new} (sáp nhập từ 01/07/2025)."),

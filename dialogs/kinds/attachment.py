@@ -50,7 +50,7 @@ class Attachment(Kind):
     def display(self, f, value, t):
         return t(N_("{n} tệp đính kèm"), n=len(value or []))
 
-    def question(self, f, path, pending, t):
+    def question(self, f, path, pending, t, answers=None):
         got = len(pending.files) if isinstance(pending, Files) else 0
         if got:
             return AskParts(kind=self.name, choices=(ChoiceOut("done", t(N_("Xong"))),), lines=(

@@ -1,7 +1,7 @@
 """The interface of a field kind, and what its multi-turn handling may do with the conversation."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -42,6 +42,10 @@ class Turn(Protocol):
 
     @pending.setter
     def pending(self, value: Pending | None) -> None: ...
+
+    @property
+    def answers(self) -> Mapping[str, Any]:
+        """The draft's answers so far (read only)."""
 
     def accept(self, slot: Slot, value: Any) -> None:
         """Store the answer and move on (the next question, the review…)."""
@@ -107,8 +111,10 @@ class Kind:
         """A pressed button (or a number standing for one) that answers outright; NO_VALUE otherwise."""
         return NO_VALUE
 
-    def question(self, f: FieldDef, path: str, pending: Pending | None, t: Translator) -> AskParts:
-        """Lines, choices and displayed kind of the question for ``f`` (its hint by default)."""
+    def question(self, f: FieldDef, path: str, pending: Pending | None, t: Translator,
+                 answers: Mapping[str, Any] | None = None) -> AskParts:
+        """Lines, choices and displayed kind of the question for ``f`` (its hint by default); ``answers`` are the
+        draft's answers so far, for a kind that offers one of them again (an address given earlier)."""
         hint = self.hint_for(f)
         return AskParts(kind=self.name, lines=(t(hint),) if hint else ())
 

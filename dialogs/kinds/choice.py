@@ -77,7 +77,7 @@ class Choice(Kind):
         picked = parsing.match_choice(text, shown) if shown else None
         return NO_VALUE if picked is None else picked
 
-    def question(self, f, path, pending, t):
+    def question(self, f, path, pending, t, answers=None):
         return AskParts(kind=self.name, choices=field_choices(f, t))
 
 

@@ -35,7 +35,7 @@ class Confirm(Kind):
     def shortcut(self, f, msg, text, t):
         return True if msg.choice == "yes" else NO_VALUE
 
-    def question(self, f, path, pending, t):
+    def question(self, f, path, pending, t, answers=None):
         return AskParts(kind=self.name, choices=(ChoiceOut("yes", t(f.confirm_label or N_("Tôi xác nhận"))),))
 
 

@@ -62,7 +62,7 @@ class Consent(Kind):
     def shortcut(self, f, msg, text, t):
         return NO_VALUE
 
-    def question(self, f, path, pending, t):
+    def question(self, f, path, pending, t, answers=None):
         return AskParts(kind="choice", choices=field_choices(f, t))
 
     def collect(self, turn, slot, msg, text):

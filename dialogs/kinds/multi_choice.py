@@ -71,7 +71,7 @@ class MultiChoice(Kind):
         labels = [t(c.label) for c in f.choices if c.value in value]
         return ", ".join(labels) if labels else t(N_("Không có"))
 
-    def question(self, f, path, pending, t):
+    def question(self, f, path, pending, t, answers=None):
         if isinstance(pending, Items) and pending.path == path:  # “Mục 2/6: … — có không?”
             i = min(int(pending.i), len(f.choices) - 1)
             line = t(N_("Mục {no}/{total}: {label} — có không?"), no=i + 1, total=len(f.choices),

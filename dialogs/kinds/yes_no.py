@@ -31,7 +31,7 @@ class YesNo(Kind):
                 return picked == "yes"
         return NO_VALUE
 
-    def question(self, f, path, pending, t):
+    def question(self, f, path, pending, t, answers=None):
         return AskParts(kind=self.name, choices=yes_no_choices(t))
 
 
