@@ -939,7 +939,13 @@ async def test_words_people_type_for_the_birth_groups_choices(chat: Chat):
     await chat.say("Kinh")
     await chat.say("1")
     await chat.expect("mother.residence")
-    assert [c.label for c in chat.ask.choices] == ["Thôn 5, Xã Đức Trọng, Tỉnh Lâm Đồng"]
+    # the grandmother's, then the commune of the registration (its village is then asked)
+    assert [c.label for c in chat.ask.choices] == ["Thôn 5, Xã Đức Trọng, Tỉnh Lâm Đồng", "Xã Đức Trọng, Tỉnh Lâm Đồng"]
+    await chat.say("2")
+    await chat.expect("mother.residence")
+    assert "Số nhà, đường/thôn/ấp/tổ dân phố?" in chat.ask.text
+    await chat.say("quay lại")  # the commune's list, then the province's question and its offer again
+    await chat.say("quay lại")
     await chat.say("như trên")
     await chat.expect("father.full_name")
     answers = await chat.answers()
