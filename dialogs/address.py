@@ -43,6 +43,7 @@ __all__ = [
     "province",
     "province_of",
     "provinces",
+    "tidy_detail",
 ]
 
 
@@ -552,6 +553,31 @@ def match_commune(text: str, province_code: str) -> list[Unit]:
     ward and a commune of the same name when no type was given).
     """
     return [e.unit for e in _commune_hits(text, province_code)]
+
+
+_HAMLETS = {  # folded unit word of a house's address → as written
+    "thon": "Thôn", "xom": "Xóm", "ap": "Ấp", "to": "Tổ", "to dan pho": "Tổ dân phố", "tdp": "Tổ dân phố",
+    "khu pho": "Khu phố", "kp": "Khu phố", "ban": "Bản", "doi": "Đội", "khom": "Khóm", "buon": "Buôn",
+    "lang": "Làng", "khu": "Khu", "cum": "Cụm", "khoi": "Khối", "khu dan cu": "Khu dân cư", "kdc": "Khu dân cư",
+    "so": "Số", "so nha": "Số nhà", "phum": "Phum", "soc": "Sóc",
+}
+_HAMLET = re.compile(r"^(" + "|".join(sorted((re.escape(k) for k in _HAMLETS), key=len, reverse=True))
+                     + r")\.?\s*(\d+[a-z]?|[ivx]+)$")
+
+
+def tidy_detail(detail: str | None) -> str | None:
+    """The house-and-hamlet part of an address as written on a form: each part that is a unit word and its number,
+    typed plainly (“thon 3”, “to 5”, “so 12”), gets its diacritics and capital (“Thôn 3”); the rest stays as
+    typed."""
+    if not detail:
+        return detail
+    parts = []
+    for part in detail.split(","):
+        text = part.strip()
+        m = _HAMLET.match(text.lower()) if text.isascii() else None
+        parts.append(f"{_HAMLETS[m.group(1)]} {m.group(2).upper() if m.group(2).isalpha() else m.group(2)}"
+                     if m else text)
+    return ", ".join(p for p in parts if p) or None
 
 
 # --------------------------------------------------------------------------

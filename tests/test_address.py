@@ -382,6 +382,17 @@ class TestExtractAddress:
                 assert province_of(result["commune_code"]) == province(result["province_code"])
 
 
+def test_a_hamlet_typed_plainly_is_written_as_on_a_form() -> None:
+    from dialogs.address import tidy_detail
+
+    assert tidy_detail("thon 3") == "Thôn 3"
+    assert tidy_detail("to dan pho 5, duong le loi") == "Tổ dân phố 5, duong le loi"  # the rest as typed
+    assert tidy_detail("khu pho iii") == "Khu phố III"
+    assert tidy_detail("thôn 3") == "thôn 3"  # typed with diacritics: the citizen's own spelling
+    assert tidy_detail("Nghia trang thon 3") == "Nghia trang thon 3"  # not a unit and its number alone
+    assert tidy_detail(None) is None
+
+
 def test_module_exports() -> None:
     for name in address.__all__:
         assert hasattr(address, name)

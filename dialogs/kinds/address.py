@@ -332,7 +332,7 @@ class Address(Kind):
         if stage == "detail" and (not slot.field.ask_detail or value.get("detail")):
             stage = "done"
         if stage == "done":
-            value.setdefault("detail", None)
+            value["detail"] = addr.tidy_detail(value.get("detail"))
             turn.pending = None
             turn.accept(slot, value)
             return True
