@@ -135,6 +135,17 @@ async def birth_people(chat: Chat, *, father_same: bool = True, married: bool = 
     return chat
 
 
+async def child_after_sex(chat: Chat) -> None:
+    """The child's ethnicity, nationality, place of birth, home town and copies, as a citizen types them."""
+    await chat.say("Kinh")
+    await chat.say("Việt Nam")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("Trạm Y tế xã Đức Trọng")
+    await chat.say("Xã Đức Trọng, tỉnh Lâm Đồng")
+    await chat.say("2")
+
+
 async def birth_residence(chat: Chat, *, consent: str = "vneid") -> Chat:
     await chat.expect("residence.case")
     await chat.say("1")
@@ -926,13 +937,7 @@ async def test_words_people_type_for_the_birth_groups_choices(chat: Chat):
     assert (answers["requester.relation"], answers["child.sex"]) == ("ba", "nam")
     assert answers["requester.residence"]["commune"] == "Xã Đức Trọng"
     assert answers["requester.residence"]["detail"] == "Thôn 5"
-    await chat.say("Kinh")
-    await chat.say("Việt Nam")
-    await chat.say("Lâm Đồng")
-    await chat.say("Đức Trọng")
-    await chat.say("Trạm Y tế xã Đức Trọng")
-    await chat.say("Xã Đức Trọng, tỉnh Lâm Đồng")
-    await chat.say("2")
+    await child_after_sex(chat)
     await chat.say("Trần Thị Hoa")
     await chat.say("12/04/1995")
     await chat.say("068195001234")

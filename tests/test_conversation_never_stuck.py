@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot.service import Runtime
 from tests.conftest import Chat, jpeg, shared_catalog
 from tests.test_allowances import REP_ID, beneficiary, residence_and_phone, start_registration
-from tests.test_conversation_linked import birth_people, birth_start, death_start
+from tests.test_conversation_linked import birth_people, birth_start, child_after_sex, death_start
 
 
 async def death_to_id(chat: Chat) -> Chat:
@@ -147,13 +147,18 @@ async def test_no_authorisation_paper_says_how_to_get_one_and_keeps_the_draft(ch
     await chat.expect("account.owner")
 
 
-async def test_a_commune_is_picked_by_its_number_in_the_list(chat: Chat):
+async def to_residence(chat: Chat) -> None:
+    """The death group up to the residence of the person filing."""
     await death_start(chat)
     await chat.say("Nguyễn Văn Bình")
     await chat.say("01/02/1975")
     await chat.say("068075001234")
     await chat.say("Con")
     await chat.expect("requester.residence")
+
+
+async def test_a_commune_is_picked_by_its_number_in_the_list(chat: Chat):
+    await to_residence(chat)
     await chat.say("lam dong")
     await chat.say("gia nghia")  # the old city of Gia Nghĩa: its three wards of today
     assert "“Thành phố Gia Nghĩa” là đơn vị cấp huyện cũ" in chat.text(), chat.text()
@@ -167,12 +172,7 @@ async def test_a_commune_is_picked_by_its_number_in_the_list(chat: Chat):
 
 
 async def test_an_old_commune_name_maps_to_todays_commune(chat: Chat):
-    await death_start(chat)
-    await chat.say("Nguyễn Văn Bình")
-    await chat.say("01/02/1975")
-    await chat.say("068075001234")
-    await chat.say("Con")
-    await chat.expect("requester.residence")
+    await to_residence(chat)
     await chat.say("hai duong")
     assert "Hải Phòng" in chat.text()
     await chat.say("an phuong")  # merged on 01/07/2025
@@ -181,15 +181,6 @@ async def test_an_old_commune_name_maps_to_todays_commune(chat: Chat):
     await chat.expect("requester.phone")
     residence = (await chat.answers())["requester.residence"]
     assert (residence["province"], residence["commune"]) == ("Thành phố Hải Phòng", "Xã Hà Tây")
-
-
-async def to_residence(chat: Chat) -> None:
-    await death_start(chat)
-    await chat.say("Nguyễn Văn Bình")
-    await chat.say("01/02/1975")
-    await chat.say("068075001234")
-    await chat.say("Con")
-    await chat.expect("requester.residence")
 
 
 async def test_an_old_district_shows_its_communes_of_today_and_chooses_none(chat: Chat):
@@ -297,13 +288,7 @@ async def test_parents_id_numbers_are_checked_against_their_sex(chat: Chat):
     await chat.say("0912345678")
     await chat.say("nguyễn minh an")
     await chat.say("nam")
-    await chat.say("Kinh")
-    await chat.say("Việt Nam")
-    await chat.say("Lâm Đồng")
-    await chat.say("Đức Trọng")
-    await chat.say("Trạm Y tế xã Đức Trọng")
-    await chat.say("Xã Đức Trọng, tỉnh Lâm Đồng")
-    await chat.say("2")
+    await child_after_sex(chat)
     await chat.say("Kinh")
     await chat.say("1")
     await chat.say("Lâm Đồng")
