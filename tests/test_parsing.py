@@ -886,6 +886,26 @@ class TestChoice:
         assert [choice.parse(f, raw, today=day, lookup=None) for raw in ("bà", "Bà", "tía", "bố", "2", "má")] == \
             ["ba", "ba", "cha", "cha", "cha", "me"]
 
+    @pytest.mark.parametrize(("proc", "field", "typed", "value"), [
+        ("lien-thong-khai-sinh", "link.parts", ["cả 3", "ca ba", "tất cả", "khai sinh va bhyt", "khai sinh và hộ khẩu"],
+         ["all", "all", "all", "birth_insurance", "birth_residence"]),
+        ("lien-thong-khai-sinh", "child.sex", ["trai", "bé gái", "con trai"], ["nam", "nu", "nam"]),
+        ("lien-thong-khai-sinh", "requester.relation", ["bà nội", "ba ngoai", "ông nội"], ["ba", "ba", "ong"]),
+        ("lien-thong-khai-tu", "requester.relation", ["ba", "tía", "con gái"], ["cha_me", "cha_me", "con"]),
+        ("ho-tro-nha-o", "house.cause", ["lu", "bão số 3", "cháy nhà", "nhà dột nát"],
+         ["thien_tai", "thien_tai", "hoa_hoan", "xuong_cap"]),
+        ("bao-thay-doi-nhan-tro-cap", "change.kind", ["đổi tk", "ông mất rồi"], ["new_account", "deceased"]),
+    ])
+    def test_the_words_people_type_for_a_choice(self, proc: str, field: str, typed: list[str],
+                                                 value: list[str]) -> None:
+        """Each used to get “Chưa rõ lựa chọn” (or “Cha or Bà?”) in the console walks; ``also:`` in the YAML."""
+        from dialogs import kinds
+        from dialogs.catalog import Catalog
+
+        f = Catalog.load().form(proc).field(field)
+        assert f is not None
+        assert [kinds.get("choice").parse(f, raw, today=date(2026, 12, 6), lookup=None) for raw in typed] == value
+
     def test_a_lost_certificate_is_never_read_as_a_damaged_one(self) -> None:
         """“mat giay” (the certificate lost) picked “Cấp đổi … (giấy cũ hư hỏng)” on a loose likeness. The options'
         own words say which; where a label still looks like the answer too, both are named and asked."""
