@@ -87,6 +87,18 @@ _DOSSIER_COLUMNS = ("code", "idempotency_key", "procedure_id", "procedure_versio
                     "submitted_at", "due_date")
 
 
+# PostgreSQL: one round trip for the dossier, its first event and its attachments (a data-modifying WITH runs
+# whether or not the statement reads it; a conflict inserts no dossier, so neither of the others)
+_PG_FILING = (
+    "WITH d AS ({dossier}), "
+    "e AS (INSERT INTO dossier_events (dossier_id, at, to_status, actor, role) "
+    "SELECT id, ?::timestamptz, ?::text, ?::text, ?::text FROM d), "
+    "a AS (INSERT INTO attachments (dossier_id, field_path, sha256, mime, size, name) "
+    "SELECT d.id, x.path, x.sha256, x.mime, x.size, x.name FROM d, "
+    "json_to_recordset(?::json) AS x(path text, sha256 text, mime text, size int, name text)) "
+    "SELECT id FROM d")
+
+
 @dataclass
 class NewDossier:
     """What a filing inserted (or found filed already under its idempotency key)."""
@@ -106,11 +118,18 @@ async def insert_dossier(rows: Rows, values: dict[str, Any], make_code: Callable
     sql = (f"INSERT INTO dossiers ({', '.join(_DOSSIER_COLUMNS)}) VALUES ({marks}) ON CONFLICT DO NOTHING "
            "RETURNING id")
     at = aware(values["submitted_at"])
+    event = (rows.time(at), values["status"], values["submitter_key"], "citizen")
+    together = rows.dialect == "postgresql"  # the event and attachments ride on the dossier's statement
+    extra: tuple[Any, ...] = ()
+    if together:
+        sql = _PG_FILING.format(dossier=sql)
+        extra = (*event, dump_json([{k: a.get(k) for k in ("path", "sha256", "mime", "size", "name")}
+                                    for a in attachments]))
     for _attempt in range(5):
         code = make_code()
         row = dict(values, code=code, answers=answers_out(values["answers"]), submitted_at=rows.time(at),
                    due_date=as_date(rows, values["due_date"]))
-        got = await rows.fetch(sql, *(row[c] for c in _DOSSIER_COLUMNS))
+        got = await rows.fetch(sql, *(row[c] for c in _DOSSIER_COLUMNS), *extra)
         if not got:  # filed already (rare, so looked up only then), or the code was taken
             old = await rows.fetch("SELECT id, code, due_date FROM dossiers WHERE idempotency_key = ?",
                                    values["idempotency_key"])
@@ -118,9 +137,10 @@ async def insert_dossier(rows: Rows, values: dict[str, Any], make_code: Callable
                 return NewDossier(old[0][0], old[0][1], read_date(old[0][2]), False)
             continue
         dossier_id = got[0][0]
+        if together:
+            return NewDossier(dossier_id, code, values["due_date"], True)
         await rows.execute("INSERT INTO dossier_events (dossier_id, at, to_status, actor, role) "
-                           "VALUES (?, ?, ?, ?, ?)", dossier_id, rows.time(at), values["status"],
-                           values["submitter_key"], "citizen")
+                           "VALUES (?, ?, ?, ?, ?)", dossier_id, *event)
         for a in attachments:
             await rows.execute("INSERT INTO attachments (dossier_id, field_path, sha256, mime, size, name) "
                                "VALUES (?, ?, ?, ?, ?, ?)", dossier_id, a["path"], a["sha256"], a["mime"],
@@ -158,21 +178,15 @@ class OfficerRow:
     active: bool = True
 
 
-_OFFICER = "SELECT id, user_key, agency, commune_code, role FROM officers WHERE active AND user_key IS NOT NULL"
-
-
-async def officers_in_scope(rows: Rows, agency: str, commune_code: str | None) -> list[OfficerRow]:
-    """The active officers with a chat of ``agency`` in ``commune_code``, by id."""
-    if commune_code is None:
-        got = await rows.fetch(f"{_OFFICER} AND agency = ? AND commune_code IS NULL ORDER BY id", agency)
-    else:
-        got = await rows.fetch(f"{_OFFICER} AND agency = ? AND commune_code = ? ORDER BY id", agency, commune_code)
-    return [OfficerRow(*r) for r in got]
-
-
-async def focal_points(rows: Rows) -> list[OfficerRow]:
-    """The active focal points with a chat, by id."""
-    return [OfficerRow(*r) for r in await rows.fetch(f"{_OFFICER} AND focal_point ORDER BY id")]
+async def officers_and_focal_points(rows: Rows, agency: str, commune_code: str | None
+                                    ) -> tuple[list[OfficerRow], list[OfficerRow]]:
+    """The active officers with a chat of ``agency`` in ``commune_code``, and the active focal points with a chat
+    (who hear of a leg nobody is in scope for), each by id: one statement for both."""
+    scope = "agency = ? AND commune_code IS NULL" if commune_code is None else "agency = ? AND commune_code = ?"
+    got = await rows.fetch(f"SELECT id, user_key, agency, commune_code, role, ({scope}), focal_point FROM officers "
+                           f"WHERE active AND user_key IS NOT NULL AND (({scope}) OR focal_point) ORDER BY id",
+                           *((agency,) if commune_code is None else (agency, commune_code)) * 2)
+    return [OfficerRow(*r[:5]) for r in got if r[5]], [OfficerRow(*r[:5]) for r in got if r[6]]
 
 
 async def chats_of_person(rows: Rows, pkey: str) -> list[str]:

@@ -68,6 +68,7 @@ async def on_submitted(db: AsyncSession | Rows, dossier: Dossier, calendar: Work
         await rows.execute("UPDATE dossiers SET due_date = ? WHERE id = ?", as_date(rows, due), dossier.id)
     # officers of each leg's agency and commune
     unseen: list[DossierLeg] = []
+    focal: list[filing.OfficerRow] = []
     for i, leg in enumerate(legs):
         part = f"{title} — {_(planned[i].title)}" if form is not None and form.proc.legs else title
         text = _("📥 Hồ sơ mới {code}: {title}.\nNgười đứng tên: {name}.\nHạn giải quyết: {due}.",
@@ -79,7 +80,7 @@ async def on_submitted(db: AsyncSession | Rows, dossier: Dossier, calendar: Work
         if ups:  # a linked dossier's downstream leg (legs[].after): say what it waits for from the start
             text += "\n" + _("Phần này chờ kết quả “{part}” ({agency}); chỉ duyệt được khi đã có kết quả.",
                               part=_(ups[0].title), agency=_(lc.AGENCY_LABELS.get(ups[0].agency, ups[0].agency)))
-        officers = await filing.officers_in_scope(rows, leg.agency, leg.commune_code)
+        officers, focal = await filing.officers_and_focal_points(rows, leg.agency, leg.commune_code)
         # "Nhận xử lý" only for whoever may claim a new dossier (the desk, leaders); a specialist sees it and is
         # pushed again once the desk has received it (actions.receive)
         claimers = [o for o in officers if lc.allowed(o.role, lc.CLAIM, leg.status)]
@@ -94,7 +95,7 @@ async def on_submitted(db: AsyncSession | Rows, dossier: Dossier, calendar: Work
         else:
             await push_if_due_soon(rows, dossier, leg, calendar, now, catalog=cat, officers=officers)
     for leg in unseen:  # nobody in scope would ever see it: the focal points are told at once
-        await _alert_unassigned(rows, dossier, leg, title, now)
+        await _alert_unassigned(rows, dossier, leg, title, now, focal)
     leg = legs[0]
     # the citizen's receipt
     _c = translator(dossier.lang)
@@ -116,11 +117,12 @@ async def on_submitted(db: AsyncSession | Rows, dossier: Dossier, calendar: Work
     return extra.strip()
 
 
-async def _alert_unassigned(rows: Rows, dossier: Dossier, leg: DossierLeg, title: str, now: datetime) -> None:
-    """A leg whose agency and commune have no active officer: the commune's focal points (any agency) are told,
-    or every focal point of the agency if the commune has none; failing both, it is logged for the admin."""
+async def _alert_unassigned(rows: Rows, dossier: Dossier, leg: DossierLeg, title: str, now: datetime,
+                            everyone: list[filing.OfficerRow]) -> None:
+    """A leg whose agency and commune have no active officer: the commune's focal points (any agency, among
+    ``everyone``: read with the leg's officers) are told, or every focal point of the agency if the commune has
+    none; failing both, it is logged for the admin."""
     _ = translator("vi")
-    everyone = await filing.focal_points(rows)
     targets = [o for o in everyone if o.commune_code == leg.commune_code] or \
         [o for o in everyone if o.agency == leg.agency]
     text = _("🚨 Hồ sơ {code} ({title}) gửi đến {agency} tại {commune}, nhưng ở đó chưa có cán bộ nào nhận hồ sơ qua "

@@ -43,6 +43,9 @@ _PG_UPSERT = ("INSERT INTO drafts (id, user_key, procedure_id, procedure_version
 _PG_SAVE_WITH_DRAFT = (f"WITH c AS ({_PG_SAVE}) "
                        + _PG_UPSERT.format("$5", "$4", "$6", "$7", "$8", "$9", "$10", "$3", "$3"))
 _PG_DRAFT = _PG_UPSERT.format("$3", "$2", "$4", "$5", "$6", "$7", "$8", "$1", "$1")
+# a draft filed or cancelled goes with the conversation's row, in one round trip too
+_PG_SAVE_DELETING = ("WITH gone AS (DELETE FROM drafts WHERE user_key = $4 AND procedure_id = ANY($5::text[])) "
+                     + _PG_SAVE)
 
 
 class PgChatStore(ChatStore):
@@ -161,6 +164,9 @@ class PgChatStore(ChatStore):
     async def save(self, tx: ChatTx, data: dict[str, Any], lang: str, drafts: list[dict[str, Any]],
                    deleted: list[str], now: datetime) -> None:
         conn, key = tx.conn, tx.rows.user_key
+        if deleted and not drafts and tx.rows.revision is not None:  # (a filing: the draft goes, nothing else)
+            await conn.execute(_PG_SAVE_DELETING, dump_json(data), lang, now, key, deleted)
+            return
         if deleted:
             await conn.execute("DELETE FROM drafts WHERE user_key = $1 AND procedure_id = ANY($2::text[])",
                                key, deleted)
