@@ -770,6 +770,8 @@ async def test_an_address_given_before_is_taken_again_with_one_press(chat: Chat,
     await chat.say("Lâm Đồng")  # the offer's words are not matched: this is a new address in Lâm Đồng
     assert "Xã, phường hoặc đặc khu nào của Tỉnh Lâm Đồng?" in chat.ask.text and not chat.ask.choices
     await chat.say("quay lại")  # back to the province: the offer again, taken by its number
+    await chat.say("2")  # not on the list of one: said so (no province is looked up for a number)
+    assert chat.error is not None and chat.error.text == "Danh sách chỉ có một lựa chọn: gõ 1 để chọn."
     await chat.say("1")
     await chat.expect("applicant.same_place")
     assert (await chat.answers())["applicant.residence"]["detail"] == "Thôn 3"

@@ -193,6 +193,8 @@ async def test_an_old_district_shows_its_communes_of_today_and_chooses_none(chat
     offered = [c.label for c in chat.ask.choices]
     assert offered == ["Xã Can Lộc", "Xã Đồng Lộc", "Xã Gia Hanh", "Xã Trường Lưu", "Xã Tùng Lộc", "Xã Xuân Lộc"]
     assert "requester.residence" not in await chat.answers()
+    await chat.say("9")
+    assert chat.error is not None and chat.error.text == "Số 9 không có trong danh sách. Vui lòng gõ số từ 1 đến 6."
     await chat.say("3")
     await chat.say("xom 2")  # typed plainly: written on the form as “Xóm 2”
     await chat.expect("requester.phone")

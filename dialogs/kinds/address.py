@@ -18,6 +18,7 @@ from ..parsing import Invalid
 from ..pending import Pending, optional, register
 from ..textnorm import fold, fold_words
 from .base import AskParts, Kind
+from .choice import number_not_listed
 
 
 @register
@@ -95,6 +96,18 @@ def _same_as(raw: str, choice: str | None, f, answers: Mapping[str, Any]) -> dic
     if code is None and choice is None and fold_words(raw).startswith(_SAME):
         code = earlier[0][0]
     return next((v for c, v in earlier if c == code), None)
+
+
+def _off_the_list(turn, entry: AddressEntry, raw: str, offered: int) -> bool:
+    """A number typed that is not on the list offered (“2” where there is one): said so, the list kept. No place is
+    a bare number, so it is never looked up as one."""
+    try:
+        number_not_listed(raw, offered)
+    except Invalid as exc:
+        turn.pending = entry
+        turn.reject(exc)
+        return True
+    return False
 
 
 def _not_a_place(raw: str, province: str | None = None) -> Invalid | None:
@@ -216,6 +229,9 @@ class Address(Kind):
             turn.prompt()
             return True
         stage, value = entry.stage, dict(entry.value or {})
+        offered = len(entry.options or []) or (len(_earlier(slot.field, turn.answers)) if stage == "province" else 0)
+        if offered and msg.choice is None and _off_the_list(turn, entry, raw, offered):
+            return True
         if stage == "province" and not entry.options and (same := _same_as(raw, msg.choice, slot.field, turn.answers)):
             value = dict(same, detail=same.get("detail") if slot.field.ask_detail else None)
             stage = "detail"

@@ -15,6 +15,8 @@ def number_not_listed(raw: str, n: int) -> None:
     numbers = re.findall(r"\d+", raw or "")
     if numbers and re.fullmatch(r"[\d\s,;.và&+-]*", (raw or "").strip()):
         bad = next((x for x in numbers if not 1 <= int(x) <= n), None)  # shown as typed (“068…”, not “68…”)
+        if bad is not None and n == 1:
+            raise Invalid(N_("Danh sách chỉ có một lựa chọn: gõ 1 để chọn."))
         if bad is not None and len(bad) > 3:  # an ID or phone number typed here: never echoed back
             raise Invalid(N_("Danh sách chỉ có {n} lựa chọn. Vui lòng gõ số từ 1 đến {n}."), n=n)
         if bad is not None:
