@@ -1179,23 +1179,29 @@ def _contains_words(haystack: str, needle: str) -> bool:
 
 def match_also(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> str | None:
     """Other words for a choice (``also:`` in a definition, “làm ruộng” for “Nông nghiệp”): the value of the
-    one choice whose words the answer is, or holds as whole words (folded: typed without diacritics too);
-    ``None`` if none does, or if the words of two choices do."""
+    one choice whose words the answer is, or holds as whole words (folded: typed without diacritics too); when
+    the words of several choices are held, the longest, if it holds all the others (“không tự làm được” over
+    “tự làm được”); ``None`` if none does, or if the words of two choices stand apart."""
     cleaned = _clean(raw or "")
     if not cleaned:
         return None
-    hits = {value for value, words in choices for w in words
-            if (c := _clean(w)) and (cleaned == c or _contains_words(cleaned, c))}
+    found = [(value, c) for value, words in choices for w in words
+             if (c := _clean(w)) and (cleaned == c or _contains_words(cleaned, c))]
+    hits = {value for value, _ in found}
+    if len(hits) > 1:  # “không tự làm được” holds “tự làm được” too: the longest words win if they hold the others
+        value, longest = max(found, key=lambda vc: len(vc[1]))
+        if all(_contains_words(longest, c) for _, c in found):
+            return value
     return hits.pop() if len(hits) == 1 else None
 
 
-def match_choice(raw: str, choices: Sequence[tuple[str, str]]) -> str | None:
+def match_choice(raw: str, choices: Sequence[tuple[str, str]], *, fuzzy: bool = True) -> str | None:
     """Match an answer against ``(value, label)`` choices; return the value.
 
     Tried in order: exact value; 1-based number ("2", "số 2", "2."); label
     equal on folded text; label prefix / whole-word containment (unique);
-    fuzzy similarity ≥ 0.8 with a unique best.  Returns ``None`` if nothing
-    matches or the answer is ambiguous.
+    fuzzy similarity ≥ 0.8 with a unique best (unless ``fuzzy`` is false).
+    Returns ``None`` if nothing matches or the answer is ambiguous.
     """
     text = nfc(raw or "").strip()
     if not text or not choices:
@@ -1233,6 +1239,8 @@ def match_choice(raw: str, choices: Sequence[tuple[str, str]]) -> str | None:
     found = _in_labels(cleaned, labels)
     if found is not None:
         return found or None
+    if not fuzzy:
+        return None
     scored = sorted(((_fuzzy_label_score(cleaned, lab), v) for v, lab in labels), reverse=True)
     if scored and scored[0][0] >= 0.8 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
         return scored[0][1]

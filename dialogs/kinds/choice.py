@@ -55,8 +55,12 @@ class Choice(Kind):
                    "bạn, gõ “menu” để chọn thủ tục khác; những gì đã khai được giữ lại.")
 
     def parse(self, f, raw, *, today, lookup):
-        v = parsing.match_choice(raw, [(c.value, c.label) for c in f.choices])
+        labels = [(c.value, c.label) for c in f.choices]
+        v = parsing.match_choice(raw, labels)
         other = parsing.match_also(raw, [(c.value, [*c.also, *answered_names(c, lookup)]) for c in f.choices])
+        if v is not None and other is not None and other != v and \
+                parsing.match_choice(raw, labels, fuzzy=False) is None:
+            v = other  # a label only like the answer (“không ăn được”: Không xác định được); the words are another's
         if v is not None and other is not None and other != v:
             label = next(c.label for c in f.choices if c.value == v)
             if not parsing.typed_as(raw, label):  # “ba” (father, in the South), or “Bà” without its accent?
