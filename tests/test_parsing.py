@@ -906,6 +906,12 @@ class TestChoice:
           "can_tro_giup"]),
         ("doi-cap-lai-giay-xac-nhan-khuyet-tat", "activity.eating", ["tự ăn được", "không ăn được"],
          ["thuc_hien_duoc", "khong_thuc_hien_duoc"]),
+        ("doi-cap-lai-giay-xac-nhan-khuyet-tat", "request.reissue_reason", ["làm mất", "nặng hơn", "cháu đủ 6 tuổi"],
+         ["mat", "thay_doi", "du_6_tuoi"]),
+        ("ho-tro-nha-o", "household.status", ["nghèo", "cận nghèo", "khó khăn", "bình thường"],
+         ["ho_ngheo", "ho_can_ngheo", "kho_khan", "khong_thuoc"]),
+        ("lien-thong-khai-sinh", "case.situation", ["bình thường", "có cả bố và mẹ", "chưa có bố"],
+         ["both_known", "both_known", "parent_unknown"]),
     ])
     def test_the_words_people_type_for_a_choice(self, proc: str, field: str, typed: list[str],
                                                  value: list[str]) -> None:
