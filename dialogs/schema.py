@@ -47,6 +47,9 @@ class Choice(Strict):
     same_as: list[str] = Field(default_factory=list)
     # kind consent: choosing this is a refusal; this is said (the way forward), nothing is stored
     stop: str | None = None
+    # a name of this list typed is this option (“dao” for “Dân tộc khác”), and answers the question asked next
+    # (the name of the ethnic group: dialogs/spelling.py)
+    also_in: Literal["ethnic_groups"] | None = None
 
 
 class Constraint(Strict):

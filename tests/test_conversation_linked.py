@@ -955,3 +955,24 @@ async def test_words_people_type_for_the_birth_groups_choices(chat: Chat):
     await chat.expect("father.full_name")
     answers = await chat.answers()
     assert answers["mother.residence"] == answers["requester.residence"]
+
+
+async def test_an_ethnic_group_not_on_the_buttons_is_typed_by_its_name(chat: Chat):
+    """“co ho” at “Dân tộc của trẻ?” (eight groups and “Dân tộc khác” as buttons) got “Chưa rõ lựa chọn”; it is
+    now “Dân tộc khác” (``also_in: ethnic_groups``), and the name asked next is answered with it, spelled."""
+    await birth_start(chat)
+    await chat.say("Mẹ")
+    await chat.say("Trần Thị Hoa")
+    await chat.say("12/04/1995")
+    await chat.say("068195001234")
+    await chat.say("0912345678")
+    await chat.say("Nguyễn Minh An")
+    await chat.say("nam")
+    await chat.expect("child.ethnicity")
+    await chat.say("co ho")
+    await chat.expect("child.nationality")
+    answers = await chat.answers()
+    assert (answers["child.ethnicity"], answers["child.ethnicity_other"]) == ("khac", "Cơ Ho")
+    await chat.say("quay lại")  # the name's own question, as it was answered
+    await chat.expect("child.ethnicity_other")
+    assert "Cơ Ho" in chat.ask.text

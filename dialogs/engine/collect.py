@@ -10,7 +10,7 @@ from ..expr import compile_expr
 from ..form import Slot, previous
 from ..i18n import N_, translator
 from ..kinds import NO_VALUE, parse_value
-from ..messages import Incoming, Message
+from ..messages import Ask, Incoming, Message
 from ..parsing import Invalid, says_unknown
 from ..pending import Pending, Revisit
 from ..protocol import Outcome
@@ -134,6 +134,16 @@ class Collect(EngineParts):
         if f.spelling in spelling.LISTS and msg.choice is None and self.confirm_unlisted(session, slot, value, out):
             return
         self.accept(session, slot, value, out)
+        if typed and (ahead := kind.carry(f, raw, value)) is not None:
+            self.answer_next(session, slot.path, ahead, out)
+
+    def answer_next(self, session: Session, before: str, typed: str, out: Outcome) -> None:
+        """``typed`` also answers the question now asked, if it is the one right after ``before``: “dao” at the
+        ethnic group's choice is “Dân tộc khác”, and the name asked next is Dao."""
+        if session.state == "collecting" and session.pending is None and out.replies and \
+                isinstance(out.replies[-1], Ask) and self.follows(session, before, out.replies[-1].field):
+            out.replies.pop()
+            self.on_collect(session, Incoming(text=typed), typed, None, out)
 
     def not_known(self, session: Session, slot: Slot, raw: str, out: Outcome, *, lead: bool = False) -> bool:
         """A reply that says "I don't know / don't remember" ("ko nho", "chưa có") is never stored as the answer.

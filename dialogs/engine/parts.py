@@ -91,6 +91,9 @@ class EngineParts:
         raise NotImplementedError
 
     # names.py
+    def follows(self, session: Session, before: str, after: str | None) -> bool:
+        raise NotImplementedError
+
     def propose_name(self, session: Session, slot: Slot, raw: str, value: Any, out: Outcome) -> bool:
         raise NotImplementedError
 

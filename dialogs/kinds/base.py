@@ -111,6 +111,11 @@ class Kind:
         """A pressed button (or a number standing for one) that answers outright; NO_VALUE otherwise."""
         return NO_VALUE
 
+    def carry(self, f: FieldDef, raw: str, value: Any) -> str | None:
+        """What of a typed answer, taken as ``value``, also answers the question asked right after it (a choice's
+        ``also_in``: “dao” is “Dân tộc khác”, and the name asked next); None by default."""
+        return None
+
     def question(self, f: FieldDef, path: str, pending: Pending | None, t: Translator,
                  answers: Mapping[str, Any] | None = None) -> AskParts:
         """Lines, choices and displayed kind of the question for ``f`` (its hint by default); ``answers`` are the

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .. import parsing
+from .. import parsing, spelling
 from ..i18n import DEFAULT_LANG, N_, Label
 from ..messages import ChoiceOut
 from ..parsing import Invalid
@@ -21,6 +21,15 @@ def number_not_listed(raw: str, n: int) -> None:
             raise Invalid(N_("Danh sách chỉ có {n} lựa chọn. Vui lòng gõ số từ 1 đến {n}."), n=n)
         if bad is not None:
             raise Invalid(N_("Số {number} không có trong danh sách. Vui lòng gõ số từ 1 đến {n}."), number=bad, n=n)
+
+
+def _listed_in(f, raw: str) -> str | None:
+    """The option whose ``also_in`` list names ``raw`` (“dao”: Dân tộc khác), when no option's label does."""
+    for c in f.choices:
+        if c.also_in and spelling.listed(c.also_in, spelling.spell(c.also_in, raw)) and \
+                parsing.match_choice(raw, [(o.value, o.label) for o in f.choices], fuzzy=False) is None:
+            return c.value
+    return None
 
 
 def answered_names(choice, lookup) -> list[str]:
@@ -67,7 +76,7 @@ class Choice(Kind):
                 also = next(c.label for c in f.choices if c.value == other)
                 raise Invalid(N_("“{answer}” có thể là “{one}” hoặc “{other}”. Vui lòng bấm chọn, hoặc gõ số thứ tự "
                                  "của lựa chọn đúng."), answer=raw.strip()[:40], one=Label(also), other=Label(label))
-        v = v or other
+        v = v or other or _listed_in(f, raw)
         if v is None:
             number_not_listed(raw, len(f.choices))
             raise Invalid(N_("Chưa rõ lựa chọn của bạn. Vui lòng gõ số thứ tự của một lựa chọn bên dưới."))
@@ -75,6 +84,12 @@ class Choice(Kind):
 
     def display(self, f, value, t):
         return next((t(c.label) for c in f.choices if c.value == value), str(value))
+
+    def carry(self, f, raw, value):
+        if _listed_in(f, raw) != value:
+            return None
+        option = next(c for c in f.choices if c.value == value)
+        return spelling.spell(option.also_in, raw) if option.also_in else None
 
     def shortcut(self, f, msg, text, t):
         if msg.choice is not None:
