@@ -912,6 +912,10 @@ class TestChoice:
          ["ho_ngheo", "ho_can_ngheo", "kho_khan", "khong_thuoc"]),
         ("lien-thong-khai-sinh", "case.situation", ["bình thường", "có cả bố và mẹ", "chưa có bố"],
          ["both_known", "both_known", "parent_unknown"]),
+        ("ho-tro-mai-tang-huu-tri-xa-hoi", "deceased.sex", ["cụ bà", "ông"], ["nu", "nam"]),
+        ("ho-tro-mai-tang-huu-tri-xa-hoi", "payment.method", ["qua ngân hàng", "thẻ ATM", "lên xã nhận"],
+         ["bank", "bank", "cash"]),
+        ("lien-thong-khai-tu", "payment.method", ["ngân hàng", "tiền mặt"], ["bank", "cash"]),
     ])
     def test_the_words_people_type_for_a_choice(self, proc: str, field: str, typed: list[str],
                                                  value: list[str]) -> None:
