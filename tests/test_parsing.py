@@ -916,6 +916,7 @@ class TestChoice:
         ("ho-tro-mai-tang-huu-tri-xa-hoi", "payment.method", ["qua ngân hàng", "thẻ ATM", "lên xã nhận"],
          ["bank", "bank", "cash"]),
         ("lien-thong-khai-tu", "payment.method", ["ngân hàng", "tiền mặt"], ["bank", "cash"]),
+        ("xac-dinh-muc-do-khuyet-tat", "filer.role", ["con tôi", "má"], ["representative", "representative"]),
     ])
     def test_the_words_people_type_for_a_choice(self, proc: str, field: str, typed: list[str],
                                                  value: list[str]) -> None:
