@@ -1177,6 +1177,18 @@ def _contains_words(haystack: str, needle: str) -> bool:
     return bool(needle) and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack) is not None
 
 
+_NEGATIONS = frozenset({"khong", "ko", "k", "khg", "kg", "chua", "chang"})  # (not “cha”: a father; “hong”: hỏng)
+
+
+def _negated(answer: str, words: str) -> bool:
+    """Whether ``words`` stand in ``answer`` only after a “không”, “chưa”… that ``words`` do not carry themselves:
+    “không nghèo” is not “nghèo”, “cháu không đi được” is not “được”."""
+    if answer == words or words.split()[0] in _NEGATIONS:
+        return False
+    at = re.search(rf"(?<!\w){re.escape(words)}(?!\w)", answer)
+    return at is not None and any(w in _NEGATIONS for w in answer[:at.start()].split())
+
+
 def match_also(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> str | None:
     """Other words for a choice (``also:`` in a definition, “làm ruộng” for “Nông nghiệp”): the value of the
     one choice whose words the answer is, or holds as whole words (folded: typed without diacritics too); when
@@ -1186,7 +1198,7 @@ def match_also(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> str | 
     if not cleaned:
         return None
     found = [(value, c) for value, words in choices for w in words
-             if (c := _clean(w)) and (cleaned == c or _contains_words(cleaned, c))]
+             if (c := _clean(w)) and (cleaned == c or _contains_words(cleaned, c)) and not _negated(cleaned, c)]
     hits = {value for value, _ in found}
     if len(hits) > 1:  # “không tự làm được” holds “tự làm được” too: the longest words win if they hold the others
         value, longest = max(found, key=lambda vc: len(vc[1]))
@@ -1241,7 +1253,9 @@ def match_choice(raw: str, choices: Sequence[tuple[str, str]], *, fuzzy: bool = 
         return found or None
     if not fuzzy:
         return None
-    scored = sorted(((_fuzzy_label_score(cleaned, lab), v) for v, lab in labels), reverse=True)
+    negative = any(w in _NEGATIONS for w in cleaned.split())  # a likeness never bridges a “không”
+    scored = sorted(((0.0 if negative and not any(w in _NEGATIONS for w in lab.split())
+                      else _fuzzy_label_score(cleaned, lab), v) for v, lab in labels), reverse=True)
     if scored and scored[0][0] >= 0.8 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
         return scored[0][1]
     return None
@@ -1262,7 +1276,8 @@ def _in_labels(cleaned: str, labels: list[tuple[str, str]]) -> str | None:
         if len(prefixed) > 1:
             return ""
     # The label appears inside the answer ("tôi chọn kết hôn"), longest wins.
-    inside = [(len(lab), v) for v, lab in labels if len(lab) >= 2 and _contains_words(cleaned, lab)]
+    inside = [(len(lab), v) for v, lab in labels
+              if len(lab) >= 2 and _contains_words(cleaned, lab) and not _negated(cleaned, lab)]
     if inside:
         inside.sort(reverse=True)
         if len(inside) == 1 or inside[0][0] > inside[1][0]:

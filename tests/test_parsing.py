@@ -864,6 +864,11 @@ class TestChoice:
         assert parsing.match_also("di bien", also) == "ngu"
         for raw in ("làm ruộng và đánh cá", "ruộng", "", "1"):
             assert parsing.match_also(raw, also) is None, raw
+        # words after a “không” they do not carry: not theirs (“không nghèo” is not “nghèo”)
+        poor = [("ngheo", ["nghèo"]), ("khong", ["không thuộc diện nào"])]
+        assert [parsing.match_also(raw, poor) for raw in ("nhà tôi nghèo", "không nghèo", "chưa nghèo lắm")] == \
+            ["ngheo", None, None]
+        assert parsing.match_choice("không có sổ hộ nghèo", [("ngheo", "Hộ nghèo"), ("can", "Hộ cận nghèo")]) is None
         # the words of two choices, one holding the other: the longer (“không làm được” is not “làm được”)
         levels = [("yes", ["làm được", "được"]), ("no", ["không làm được"])]
         assert [parsing.match_also(raw, levels) for raw in ("cháu không làm được", "làm được", "được ạ")] == \
@@ -917,6 +922,14 @@ class TestChoice:
          ["bank", "bank", "cash"]),
         ("lien-thong-khai-tu", "payment.method", ["ngân hàng", "tiền mặt"], ["bank", "cash"]),
         ("xac-dinh-muc-do-khuyet-tat", "filer.role", ["con tôi", "má"], ["representative", "representative"]),
+        ("nhan-tro-cap-qua-tai-khoan", "allowance.type", ["người có công", "thương binh", "khuyết tật", "cả hai"],
+         ["uu_dai", "uu_dai", "xa_hoi", "ca_hai"]),
+        ("nhan-tro-cap-qua-tai-khoan", "filer.kind", ["chính tôi", "tôi là người giám hộ"], ["self", "guardian"]),
+        ("lien-thong-khai-tu", "deceased.cause", ["covid", "đuối nước"], ["benh", "tai_nan"]),
+        ("lien-thong-khai-tu", "requester.relation", ["cha", "cháu nội"], ["cha_me", "chau"]),
+        # a “không” before an option's words: not that option
+        ("ho-tro-nha-o", "household.status", ["không nghèo", "không phải hộ nghèo", "hộ nghèo"],
+         ["khong_thuoc", "khong_thuoc", "ho_ngheo"]),
     ])
     def test_the_words_people_type_for_a_choice(self, proc: str, field: str, typed: list[str],
                                                  value: list[str]) -> None:
