@@ -213,7 +213,7 @@ def old_district(text: str, province_code: str) -> OldDistrict | None:
     codes = [c for k in kinds for c in found[k]]
     communes = sorted({c for code in codes if (c := addr.commune(code)) is not None},
                       key=lambda u: vi_sort_key(u.name))
-    name = _district_names().get(kinds[0] + bare) if len(kinds) == 1 else None
+    name = _parsed_names()[1].get(kinds[0] + bare) if len(kinds) == 1 else None
     return OldDistrict(named=m is not None, name=name, communes=tuple(communes), typed=folded) if communes else None
 
 
@@ -232,46 +232,43 @@ def district_in(text: str, province_code: str) -> OldDistrict | None:
     return None
 
 
-@lru_cache(maxsize=1)
-def _district_names() -> dict[str, str]:
-    """A pre-2025 district's key ("huyencanloc") → its name with diacritics ("Huyện Can Lộc"), from the package's
-    parser data; empty without it."""
-    path = _data_file()
-    legacy = path.with_name("parser_legacy.json") if path is not None else None
-    if legacy is None or not legacy.is_file():
-        return {}
-    data = json.loads(legacy.read_text(encoding="utf-8"))
-    return {key: nfc(d["district"]) for districts in data.get("DICT_PROVINCE_DISTRICT", {}).values()
-            for key, d in districts.items() if isinstance(d, dict) and isinstance(d.get("district"), str)}
-
-
 def value(match: LegacyMatch, commune: addr.Unit) -> dict[str, str | None]:
     """An ``address`` answer (as the address kind stores it) for ``commune`` of ``match``."""
     return {"province_code": match.province.code, "province": match.province.full_name,
             "commune_code": commune.code, "commune": commune.full_name, "detail": match.detail}
 
 
-@lru_cache(maxsize=1)
 def old_names() -> tuple[tuple[str, str], ...]:
     """(type, name) of every pre-2025 province, district and commune, spelled with diacritics ("Huyện",
     "Hải Hậu"), from the package's parser data; empty without it. Used to restore the diacritics of a place
     typed without them (dialogs/spelling.py)."""
+    return _parsed_names()[0]
+
+
+@lru_cache(maxsize=1)
+def _parsed_names() -> tuple[tuple[tuple[str, str], ...], dict[str, str]]:
+    """The package's parser data read once: :func:`old_names`, and each pre-2025 district's key ("huyencanloc")
+    with its name as written ("Huyện Can Lộc", for :func:`old_district`)."""
     spec = importlib.util.find_spec("vietnamadminunits")
     if spec is None or not spec.submodule_search_locations:
-        return ()
+        return (), {}
     path = Path(next(iter(spec.submodule_search_locations))) / "data" / "parser_legacy.json"
     if not path.is_file():
-        return ()
+        return (), {}
     data = json.loads(path.read_text(encoding="utf-8"))
     out: set[tuple[str, str]] = set()
+    district_names: dict[str, str] = {}
     for p in data.get("DICT_PROVINCE", {}).values():
         full, short = p.get("province", ""), p.get("provinceShort", "")
         out.add((full[: len(full) - len(short)].strip(), short))
     for districts in data.get("DICT_PROVINCE_DISTRICT", {}).values():
-        for d in districts.values():
+        for key, d in districts.items():
             out.add((d.get("districtType", ""), d.get("districtShort", "")))
+            if isinstance(d.get("district"), str):
+                district_names.setdefault(key, nfc(d["district"]))
     for districts in data.get("DICT_PROVINCE_DISTRICT_WARD_NO_ACCENTED", {}).values():
         for wards in districts.values():
             for w in wards.values():
                 out.add((w.get("wardType", ""), w.get("wardShort", "")))
-    return tuple(sorted((nfc(t), nfc(n)) for t, n in out if isinstance(t, str) and isinstance(n, str) and n))
+    names = tuple(sorted((nfc(t), nfc(n)) for t, n in out if isinstance(t, str) and isinstance(n, str) and n))
+    return names, district_names

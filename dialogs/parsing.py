@@ -1173,11 +1173,19 @@ def _clean(s: str) -> str:
     return fold_words(s)
 
 
+def _words_at(haystack: str, needle: str) -> re.Match[str] | None:
+    return re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack) if needle else None
+
+
 def _contains_words(haystack: str, needle: str) -> bool:
-    return bool(needle) and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack) is not None
+    return _words_at(haystack, needle) is not None
 
 
 _NEGATIONS = frozenset({"khong", "ko", "k", "khg", "kg", "chua", "chang"})  # (not “cha”: a father; “hong”: hỏng)
+
+
+def _negative(text: str) -> bool:
+    return any(w in _NEGATIONS for w in text.split())
 
 
 def _negated(answer: str, words: str) -> bool:
@@ -1185,8 +1193,8 @@ def _negated(answer: str, words: str) -> bool:
     “không nghèo” is not “nghèo”, “cháu không đi được” is not “được”."""
     if answer == words or words.split()[0] in _NEGATIONS:
         return False
-    at = re.search(rf"(?<!\w){re.escape(words)}(?!\w)", answer)
-    return at is not None and any(w in _NEGATIONS for w in answer[:at.start()].split())
+    at = _words_at(answer, words)
+    return at is not None and _negative(answer[:at.start()])
 
 
 def match_also(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> str | None:
@@ -1253,9 +1261,9 @@ def match_choice(raw: str, choices: Sequence[tuple[str, str]], *, fuzzy: bool = 
         return found or None
     if not fuzzy:
         return None
-    negative = any(w in _NEGATIONS for w in cleaned.split())  # a likeness never bridges a “không”
-    scored = sorted(((0.0 if negative and not any(w in _NEGATIONS for w in lab.split())
-                      else _fuzzy_label_score(cleaned, lab), v) for v, lab in labels), reverse=True)
+    negative = _negative(cleaned)  # a likeness never bridges a “không”
+    scored = sorted(((0.0 if negative and not _negative(lab) else _fuzzy_label_score(cleaned, lab), v)
+                     for v, lab in labels), reverse=True)
     if scored and scored[0][0] >= 0.8 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
         return scored[0][1]
     return None

@@ -10,7 +10,7 @@ from ..expr import compile_expr
 from ..form import Slot, previous
 from ..i18n import N_, translator
 from ..kinds import NO_VALUE, parse_value
-from ..messages import Ask, Incoming, Message
+from ..messages import Incoming, Message
 from ..parsing import Invalid, says_unknown
 from ..pending import Pending, Revisit
 from ..protocol import Outcome
@@ -140,8 +140,7 @@ class Collect(EngineParts):
     def answer_next(self, session: Session, before: str, typed: str, out: Outcome) -> None:
         """``typed`` also answers the question now asked, if it is the one right after ``before``: “dao” at the
         ethnic group's choice is “Dân tộc khác”, and the name asked next is Dao."""
-        if session.state == "collecting" and session.pending is None and out.replies and \
-                isinstance(out.replies[-1], Ask) and self.follows(session, before, out.replies[-1].field):
+        if self.asks_right_after(session, before, out):
             out.replies.pop()
             self.on_collect(session, Incoming(text=typed), typed, None, out)
 

@@ -159,8 +159,7 @@ class Names(EngineParts):
         before, used, left = slot.path, [], []
         at, refused = 0, False
         for i, answer in enumerate(typed_ahead):  # each for the question right after the one just answered
-            if not (session.state == "collecting" and session.pending is None and out.replies
-                    and isinstance(out.replies[-1], Ask) and self.follows(session, before, out.replies[-1].field)):
+            if not self.asks_right_after(session, before, out):
                 left = typed_ahead[i:]
                 break
             asked = out.replies.pop()  # the question the answer was typed for: answer it now
@@ -184,7 +183,13 @@ class Names(EngineParts):
             where = at if refused else len(out.replies) - 1
             out.replies[where:where] = [Message(text) for text in said]
 
-    def follows(self, session: Session, before: str, after: str | None) -> bool:
+    def asks_right_after(self, session: Session, before: str, out: Outcome) -> bool:
+        """Whether the turn ends asking, with nothing pending, the question right after ``before`` (an answer typed
+        ahead, or carried by the one just given, answers it)."""
+        return session.state == "collecting" and session.pending is None and bool(out.replies) and \
+            isinstance(out.replies[-1], Ask) and self._follows(session, before, out.replies[-1].field)
+
+    def _follows(self, session: Session, before: str, after: str | None) -> bool:
         """Is ``after`` the question that comes right after ``before`` in the form as it stands?"""
         order = [s.path for s in self.form(session).slots(session.require_draft().answers, self.today())]
         return before in order and after in order and order.index(after) == order.index(before) + 1

@@ -91,7 +91,7 @@ class EngineParts:
         raise NotImplementedError
 
     # names.py
-    def follows(self, session: Session, before: str, after: str | None) -> bool:
+    def asks_right_after(self, session: Session, before: str, out: Outcome) -> bool:
         raise NotImplementedError
 
     def propose_name(self, session: Session, slot: Slot, raw: str, value: Any, out: Outcome) -> bool:

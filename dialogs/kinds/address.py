@@ -86,12 +86,9 @@ _SAME = ("nhu tren", "giong tren", "giong nhu tren", "nhu o tren", "giong o tren
          "dia chi nhu tren", "cung dia chi", "giong dia chi", "nhu dia chi da khai", "nhu cu")
 
 
-def _same_as(raw: str, choice: str | None, f, answers: Mapping[str, Any]) -> dict[str, Any] | None:
-    """An earlier address chosen: its option pressed or its number typed, or “như trên” (the first). Not its
-    words: “Hà Tĩnh” typed is a new address in that province."""
-    earlier = _earlier(f, answers)
-    if not earlier:
-        return None
+def _same_as(raw: str, choice: str | None, earlier: list[tuple[str, dict[str, Any]]]) -> dict[str, Any] | None:
+    """An earlier address chosen (of those :func:`_earlier` offers): its option pressed or its number typed, or
+    “như trên” (the first). Not its words: “Hà Tĩnh” typed is a new address in that province."""
     code = parsing.match_choice(choice or raw, [(c, c) for c, _ in earlier])
     if code is None and choice is None and fold_words(raw).startswith(_SAME):
         code = earlier[0][0]
@@ -229,10 +226,11 @@ class Address(Kind):
             turn.prompt()
             return True
         stage, value = entry.stage, dict(entry.value or {})
-        offered = len(entry.options or []) or (len(_earlier(slot.field, turn.answers)) if stage == "province" else 0)
+        earlier = _earlier(slot.field, turn.answers) if stage == "province" and not entry.options else []
+        offered = len(entry.options or earlier)
         if offered and msg.choice is None and _off_the_list(turn, entry, raw, offered):
             return True
-        if stage == "province" and not entry.options and (same := _same_as(raw, msg.choice, slot.field, turn.answers)):
+        if earlier and (same := _same_as(raw, msg.choice, earlier)):
             value = dict(same, detail=same.get("detail") if slot.field.ask_detail else None)
             stage = "detail"
         elif stage == "province":

@@ -24,12 +24,9 @@ def number_not_listed(raw: str, n: int) -> None:
 
 
 def _listed_in(f, raw: str) -> str | None:
-    """The option whose ``also_in`` list names ``raw`` (“dao”: Dân tộc khác), when no option's label does."""
-    for c in f.choices:
-        if c.also_in and spelling.listed(c.also_in, spelling.spell(c.also_in, raw)) and \
-                parsing.match_choice(raw, [(o.value, o.label) for o in f.choices], fuzzy=False) is None:
-            return c.value
-    return None
+    """The option whose ``also_in`` list names ``raw`` (“dao”: Dân tộc khác). Asked only when no label is named."""
+    return next((c.value for c in f.choices
+                 if c.also_in and spelling.listed(c.also_in, spelling.spell(c.also_in, raw))), None)
 
 
 def answered_names(choice, lookup) -> list[str]:
@@ -65,10 +62,10 @@ class Choice(Kind):
 
     def parse(self, f, raw, *, today, lookup):
         labels = [(c.value, c.label) for c in f.choices]
-        v = parsing.match_choice(raw, labels)
+        named = parsing.match_choice(raw, labels, fuzzy=False)  # a label named, not only like the answer
+        v = named if named is not None else parsing.match_choice(raw, labels)
         other = parsing.match_also(raw, [(c.value, [*c.also, *answered_names(c, lookup)]) for c in f.choices])
-        if v is not None and other is not None and other != v and \
-                parsing.match_choice(raw, labels, fuzzy=False) is None:
+        if named is None and other is not None:
             v = other  # a label only like the answer (“không ăn được”: Không xác định được); the words are another's
         if v is not None and other is not None and other != v:
             label = next(c.label for c in f.choices if c.value == v)
@@ -76,7 +73,7 @@ class Choice(Kind):
                 also = next(c.label for c in f.choices if c.value == other)
                 raise Invalid(N_("“{answer}” có thể là “{one}” hoặc “{other}”. Vui lòng bấm chọn, hoặc gõ số thứ tự "
                                  "của lựa chọn đúng."), answer=raw.strip()[:40], one=Label(also), other=Label(label))
-        v = v or other or _listed_in(f, raw)
+        v = v or other or (_listed_in(f, raw) if named is None else None)
         if v is None:
             number_not_listed(raw, len(f.choices))
             raise Invalid(N_("Chưa rõ lựa chọn của bạn. Vui lòng gõ số thứ tự của một lựa chọn bên dưới."))
@@ -86,10 +83,11 @@ class Choice(Kind):
         return next((t(c.label) for c in f.choices if c.value == value), str(value))
 
     def carry(self, f, raw, value):
-        if _listed_in(f, raw) != value:
-            return None
-        option = next(c for c in f.choices if c.value == value)
-        return spelling.spell(option.also_in, raw) if option.also_in else None
+        option = next((c for c in f.choices if c.value == value and c.also_in), None)
+        if option is None or option.also_in is None or _listed_in(f, raw) != value or \
+                parsing.match_choice(raw, [(c.value, c.label) for c in f.choices], fuzzy=False) is not None:
+            return None  # (“9” or “Dân tộc khác” itself: nothing more to say)
+        return spelling.spell(option.also_in, raw)
 
     def shortcut(self, f, msg, text, t):
         if msg.choice is not None:
