@@ -219,11 +219,12 @@ def old_district(text: str, province_code: str) -> OldDistrict | None:
 
 def district_in(text: str, province_code: str) -> OldDistrict | None:
     """A pre-2025 district named with its type word somewhere in a whole address ("xóm 3, huyện Can Lộc, Hà
-    Tĩnh"), or ``None``. A district named like the province itself is left out: "thành phố Huế" typed for the
-    province is today's city, not the old one."""
+    Tĩnh"), or ``None``. In a province that is a city today, a district named like it is left out: "thành phố
+    Huế" typed for the province is today's city, not the old one ("tp Hà Tĩnh" is the old city: the province is
+    a tỉnh)."""
     words = fold(nfc(text or "")[:MAX_ADDRESS_LEN]).replace(",", " ").replace(".", " ").split()
     unit = addr.province(province_code)
-    own = _key(unit.name) if unit is not None else ""
+    own = _key(unit.name) if unit is not None and unit.full_name.startswith("Thành phố") else ""
     for i in range(len(words)):
         for n in range(min(6, len(words) - i), 0, -1):
             found = old_district(" ".join(words[i:i + n]), province_code)

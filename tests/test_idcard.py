@@ -162,6 +162,8 @@ def test_an_old_district_maps_to_the_communes_of_its_land():
     found = legacy_address.district_in("so 5 duong abc, q.1, tp hcm", "79")
     assert found is not None and found.left_out_of("so 5 duong abc, q.1") == "so 5 duong abc"
     assert legacy_address.district_in("thanh pho hue", "46") is None
+    city = legacy_address.district_in("tp ha tinh", "42")  # the province is a tỉnh: the old city of that name
+    assert city is not None and city.name == "Thành phố Hà Tĩnh"
 
 
 
