@@ -271,6 +271,7 @@ _DAY_PART_RE = re.compile(r"(?:vao\s+)?(?:sang|trua|chieu|toi)\s+(nay|qua|hom na
 _DAY_PART_DAYS = {"nay": 0, "hom nay": 0, "qua": 1, "hom qua": 1, "hom kia": 2}
 # a date of the lunar calendar: the forms take the solar one (as the death notice and the calendar show it)
 _LUNAR_RE = re.compile(r"\b(?:am lich|al|ngay am|lich am)\b")
+_LEAP_RE = re.compile(r"\b(?:thang\s+)?nhuan\b")
 
 _DAYS_AGO_RE = re.compile(r"(?:cach day\s+)?(\d{1,3})\s*(?:ngay|hom|bua|days?)(?:\s+(?:truoc|roi|qua|ago))?")
 
@@ -296,8 +297,10 @@ def _date_parts(text: str) -> list[str]:
 def _solar_of_lunar(text: str, today: date) -> tuple[str, date] | None:
     """(the lunar date as read, its solar date) of “mùng 5 tháng 3 [năm 2026]” (the words of the lunar calendar
     removed), in Vietnam's lunar calendar (UTC+7, ``lunar_vn``); without a year, the latest one not after today.
-    None when it is not a lunar date it can read (a leap month is taken as the regular one)."""
-    parts = _date_parts(text)
+    A leap month is said with “nhuận” (“5/6 nhuận 2025”): only a year that has that leap month has the date.
+    None when it is not a lunar date it can read."""
+    leap = bool(_LEAP_RE.search(text))
+    parts = _date_parts(_LEAP_RE.sub(" ", text))
     if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
         return None
     day, month = int(parts[0]), int(parts[1])
@@ -308,14 +311,18 @@ def _solar_of_lunar(text: str, today: date) -> tuple[str, date] | None:
         if not 1900 <= year <= today.year:
             return None
         try:
-            solar = lunar_vn.convert_lunar_to_solar(day, month, year)
+            solar = lunar_vn.convert_lunar_to_solar(day, month, year, int(leap))
             back = lunar_vn.solar_to_lunar(solar)
-        except ValueError:  # a year out of the library's range
+        except ValueError:  # a year out of the library's range, or with no such leap month
+            if leap and len(parts) == 2:  # (the last year that had it, when no year was said)
+                continue
             return None
-        if (back.day, back.month) != (day, month):  # day 30 of a month of 29 days: no such date
+        if (back.day, back.month, back.leap) != (day, month, leap):  # day 30 of a month of 29 days: no such date
+            if leap and len(parts) == 2 and back.leap != leap:
+                continue
             return None
         if len(parts) == 3 or solar <= today:
-            return f"{day}/{month}/{year}", solar
+            return (f"{day}/{month} nhuận/{year}" if leap else f"{day}/{month}/{year}"), solar
     return None
 
 

@@ -266,6 +266,20 @@ class TestDate:
         for raw in ("30/2 âm lịch", "âm lịch"):  # no such day (a month of 29 days), or no date: just asked
             assert "Vui lòng nhập ngày dương lịch" in said[raw], raw
 
+    def test_a_lunar_leap_month_is_its_own_month(self) -> None:
+        """“Tháng 6 nhuận” of 2025 (the leap month after the sixth) is a month later than the sixth; a year with
+        no such leap month has no such date; without a year, the last one that had it."""
+        today = date(2026, 12, 6)
+        said = {raw: invalid(parse_date, raw, today=today).render()
+                for raw in ("mùng 5 tháng 6 nhuận năm 2025 âm lịch", "5/6 nhuan al", "5/6/2025 âm lịch",
+                            "mùng 5 tháng 5 nhuận âm lịch 2025", "30/6 nhuận âm lịch 2025")}
+        assert "Ngày 5/6 nhuận/2025 âm lịch là ngày 29/07/2025 dương lịch" in \
+            said["mùng 5 tháng 6 nhuận năm 2025 âm lịch"]
+        assert "ngày 29/07/2025 dương lịch" in said["5/6 nhuan al"]
+        assert "ngày 29/06/2025 dương lịch" in said["5/6/2025 âm lịch"]  # the regular sixth month
+        for raw in ("mùng 5 tháng 5 nhuận âm lịch 2025", "30/6 nhuận âm lịch 2025"):  # no such month, or day
+            assert "Vui lòng nhập ngày dương lịch" in said[raw], raw
+
     @pytest.mark.parametrize(
         ("raw", "expected"),
         [
