@@ -766,6 +766,18 @@ def _is_place_name(text: str) -> bool:
     return len(hits) == 1 and hits[0].score >= 1.0
 
 
+def _without_places(text: str) -> str:
+    """The message without its parts (between commas) that are each a place: a province, or a unit word and a
+    known place's name (“Hà Tĩnh”, “xã Yên Thành”, “thôn Đông”); the message as it was when no part is."""
+    from .spelling import is_place
+
+    parts = re.split(r"[,;\n]+", text)
+    if len(parts) < 2:
+        return text
+    kept = [p for p in parts if p.strip() and not is_place(p)]
+    return text if len(kept) == len(parts) else ", ".join(p.strip() for p in kept)
+
+
 def _is_person_name(text: str) -> bool:
     """The whole message is a person's name (“Lê Thị Hoa”, “tran van le”): a known surname, Văn or Thị, then one
     or two common middle or given names. Folded, such a name can share words with a procedure's vocabulary (“lễ”
@@ -790,7 +802,10 @@ def decide(text: str, catalog: Any) -> Decision:
     """
     if _is_place_name(text or "") or _is_person_name(text or ""):  # “lâm đồng”, “Lê Thị Hoa”: not a request
         return Decision(None)
-    found, other = _matches(text or "", catalog)
+    text = _without_places(text or "")
+    if not text:  # an address, “nghe an, xa yen thanh”: its words (“xã”, “lốc”…) are no request
+        return Decision(None)
+    found, other = _matches(text, catalog)
     ranked = tuple((m.id, _conf(m.score)) for m in found)
     if not found:
         return Decision(None, (), 0.0, ranked, other_service=other)

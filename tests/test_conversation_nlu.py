@@ -271,6 +271,17 @@ async def test_a_name_typed_at_another_question_is_not_a_request(chat: Chat):
         assert chat.error is not None and "thủ tục khác" not in chat.text()
 
 
+async def test_an_address_typed_at_another_question_is_not_a_request(chat: Chat):
+    """“xã” of an address is a word of “cơ sở trợ giúp xã hội”: an address typed ahead at a choice is asked
+    again, with no other procedure offered."""
+    await chat.press("ho-tro-chi-phi-mai-tang")
+    first = chat.field
+    for address in ("nghe an, xa yen thanh", "Thôn Đông, xã Thạch Hà, Hà Tĩnh"):
+        await chat.say(address)
+        await chat.expect(first)
+        assert chat.error is not None and "thủ tục khác" not in chat.text()
+
+
 async def test_another_request_at_the_address_question_is_offered_too(chat: Chat):
     await chat.press("lien-thong-khai-tu")
     await chat.say("1")
