@@ -941,6 +941,10 @@ class TestChoice:
         ("nhan-tro-cap-qua-tai-khoan", "filer.kind", ["chính tôi", "tôi là người giám hộ"], ["self", "guardian"]),
         ("lien-thong-khai-tu", "deceased.cause", ["covid", "đuối nước"], ["benh", "tai_nan"]),
         ("lien-thong-khai-tu", "requester.relation", ["cha", "cháu nội"], ["cha_me", "chau"]),
+        # “mất” is died; “mất tích” (its words hold “mất”) is missing
+        ("ho-tro-chi-phi-mai-tang", "deceased.status",
+         ["mất", "mất rồi", "da qua doi", "chết", "mat tich", "Mất tích", "bị lũ cuốn trôi, chưa tìm thấy"],
+         ["chet", "chet", "chet", "chet", "mat_tich", "mat_tich", "mat_tich"]),
         # a “không” before an option's words: not that option
         ("ho-tro-nha-o", "household.status", ["không nghèo", "không phải hộ nghèo", "hộ nghèo"],
          ["khong_thuoc", "khong_thuoc", "ho_ngheo"]),

@@ -7,6 +7,7 @@ from .. import parsing, spelling
 from ..i18n import DEFAULT_LANG, N_, Label
 from ..messages import ChoiceOut
 from ..parsing import Invalid
+from ..textnorm import fold_words
 from .base import NO_VALUE, AskParts, Kind
 
 
@@ -64,12 +65,19 @@ class Choice(Kind):
         labels = [(c.value, c.label) for c in f.choices]
         named = parsing.match_choice(raw, labels, fuzzy=False)  # a label named, not only like the answer
         v = named if named is not None else parsing.match_choice(raw, labels)
-        other = parsing.match_also(raw, [(c.value, [*c.also, *answered_names(c, lookup)]) for c in f.choices])
+        words = {c.value: [*c.also, *answered_names(c, lookup)] for c in f.choices}
+        other = parsing.match_also(raw, list(words.items()))
         if named is None and other is not None:
             v = other  # a label only like the answer (“không ăn được”: Không xác định được); the words are another's
         if v is not None and other is not None and other != v:
             label = next(c.label for c in f.choices if c.value == v)
-            if not parsing.typed_as(raw, label):  # “ba” (father, in the South), or “Bà” without its accent?
+            typed = fold_words(raw)
+            in_full = typed in {fold_words(w) for w in words[other]}  # the answer is one of the other's words
+            if not in_full and parsing.match_also(raw, [(v, [label]), (other, words[other])]) == v:
+                pass  # “mat tich”: the label's words hold the other's (“mất”)
+            elif in_full and typed != fold_words(label):
+                v = other  # “mất”, the other's words in full, the label (“Mất tích”) only begun
+            elif not parsing.typed_as(raw, label):  # “ba” (father, in the South), or “Bà” without its accent?
                 also = next(c.label for c in f.choices if c.value == other)
                 raise Invalid(N_("“{answer}” có thể là “{one}” hoặc “{other}”. Vui lòng bấm chọn, hoặc gõ số thứ tự "
                                  "của lựa chọn đúng."), answer=raw.strip()[:40], one=Label(also), other=Label(label))
