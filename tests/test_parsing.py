@@ -941,6 +941,9 @@ class TestChoice:
         ("nhan-tro-cap-qua-tai-khoan", "filer.kind", ["chính tôi", "tôi là người giám hộ"], ["self", "guardian"]),
         ("lien-thong-khai-tu", "deceased.cause", ["covid", "đuối nước"], ["benh", "tai_nan"]),
         ("lien-thong-khai-tu", "requester.relation", ["cha", "cháu nội"], ["cha_me", "chau"]),
+        ("ho-tro-nha-o", "house.damage", ["bị lũ cuốn", "sạt lở phải dời nhà", "bị hư hỏng nặng", "không ở được",
+                                          "hư nhẹ thôi", "vẫn ở được"],
+         ["troi", "di_doi_khan_cap", "hu_hong_nang", "hu_hong_nang", "hu_hong_nhe", "hu_hong_nhe"]),
         # “mất” is died; “mất tích” (its words hold “mất”) is missing
         ("ho-tro-chi-phi-mai-tang", "deceased.status",
          ["mất", "mất rồi", "da qua doi", "chết", "mat tich", "Mất tích", "bị lũ cuốn trôi, chưa tìm thấy"],
