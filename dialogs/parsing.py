@@ -264,16 +264,20 @@ _RELATIVE_DAYS: dict[str, int] = {
     "bua kia": 2,
     "ngay hom kia": 2,
     "today": 0, "yesterday": 1, "the day before yesterday": 2,  # (the bot in English)
+    # ahead (a burial planned, say): a question that takes only past dates refuses them as it does any such date
+    "ngay mai": -1, "mai": -1, "hom sau": -1, "ngay kia": -2, "ngay mot": -2,
+    "tomorrow": -1, "the day after tomorrow": -2,
 }
 # “sáng nay”, “tối qua”, “chiều hôm kia”: a part of the day before the day. Not “đêm qua”: last night may have
 # been after midnight, today; such a date is asked as a date
-_DAY_PART_RE = re.compile(r"(?:vao\s+)?(?:sang|trua|chieu|toi)\s+(nay|qua|hom nay|hom qua|hom kia)")
-_DAY_PART_DAYS = {"nay": 0, "hom nay": 0, "qua": 1, "hom qua": 1, "hom kia": 2}
+_DAY_PART_RE = re.compile(r"(?:vao\s+)?(?:sang|trua|chieu|toi)\s+(nay|qua|mai|hom nay|hom qua|hom kia|ngay mai)")
+_DAY_PART_DAYS = {"nay": 0, "hom nay": 0, "qua": 1, "hom qua": 1, "hom kia": 2, "mai": -1, "ngay mai": -1}
 # a date of the lunar calendar: the forms take the solar one (as the death notice and the calendar show it)
 _LUNAR_RE = re.compile(r"\b(?:am lich|al|ngay am|lich am)\b")
 _LEAP_RE = re.compile(r"\b(?:thang\s+)?nhuan\b")
 
 _DAYS_AGO_RE = re.compile(r"(?:cach day\s+)?(\d{1,3})\s*(?:ngay|hom|bua|days?)(?:\s+(?:truoc|roi|qua|ago))?")
+_DAYS_AHEAD_RE = re.compile(r"(?:khoang\s+)?(\d{1,2})\s*(?:ngay|hom|bua)\s+(?:nua|toi|sau)")
 
 # Words that may surround the numbers of a date ("ngày 12 tháng 3 năm 2024",
 # "mùng 5 thg 3", "12 th3"); they are simply dropped.
@@ -370,6 +374,10 @@ def parse_date(
         if n > 366:
             raise Invalid(_DATE_FORMAT_MSG, example=example)
         return _check_date_bounds(today - timedelta(days=n), today=today, not_before=not_before, not_after=not_after)
+    ahead = _DAYS_AHEAD_RE.fullmatch(text)
+    if ahead:  # "3 ngày nữa", "2 hôm tới"
+        return _check_date_bounds(today + timedelta(days=int(ahead.group(1))), today=today, not_before=not_before,
+                                  not_after=not_after)
 
     if not text.isascii():
         raise Invalid(_DATE_FORMAT_MSG, example=example)

@@ -247,6 +247,16 @@ class TestDate:
         assert got == [today, date(2026, 12, 5), date(2026, 12, 5), date(2026, 12, 4)]
         assert "Ngày chưa đúng" in invalid(parse_date, "đêm qua", today=today).message  # maybe after midnight
 
+    def test_a_day_ahead_in_words(self) -> None:
+        """A burial planned: “ngày mai”, “ngày mốt”, “3 ngày nữa”; a question for a past date refuses them as it
+        does any date ahead."""
+        today = date(2026, 12, 6)
+        got = [parse_date(t, today=today, prefer_past=False)
+               for t in ("ngày mai", "mai", "chiều mai", "ngày kia", "ngày mốt", "3 ngày nữa", "2 hôm tới")]
+        assert got == [date(2026, 12, 7)] * 3 + [date(2026, 12, 8)] * 2 + [date(2026, 12, 9), date(2026, 12, 8)]
+        for raw in ("ngày mai", "3 ngày nữa"):
+            assert "tương lai" in invalid(parse_date, raw, today=today, not_after=today).message
+
     def test_an_id_number_at_a_date_question_is_named(self) -> None:
         assert "giống số căn cước" in invalid(parse_date, "079 085 001 234", today=date(2026, 12, 6)).message
         assert parse_date("12032024", today=date(2026, 12, 6)) == date(2024, 3, 12)  # eight digits: a date
@@ -314,7 +324,7 @@ class TestDate:
     def test_accepts(self, raw: str, expected: date) -> None:
         assert parse_date(raw, today=TODAY) == expected
 
-    @pytest.mark.parametrize("raw", ["abc", "", "12", "12/3/2024/5", "123/3/2024", "ngày mai", "1/2/3/4"])
+    @pytest.mark.parametrize("raw", ["abc", "", "12", "12/3/2024/5", "123/3/2024", "mai kia", "1/2/3/4"])
     def test_unreadable(self, raw: str) -> None:
         exc = invalid(parse_date, raw, today=TODAY)
         assert exc.render() == "Ngày chưa đúng. Vui lòng nhập theo dạng ngày/tháng/năm, ví dụ 05/03/1960."
