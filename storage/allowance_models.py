@@ -43,7 +43,7 @@ class AllowanceBeneficiary(Base):
     residence: Mapped[str | None] = mapped_column(Text, nullable=True)
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
     allowance_type: Mapped[str] = mapped_column(String(20))
-    filer_kind: Mapped[str] = mapped_column(String(20))  # self | guardian | authorised
+    filer_kind: Mapped[str] = mapped_column(String(20))  # self | guardian | authorised | helper (typed by another)
     rep_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     rep_id_number: Mapped[str | None] = mapped_column(EncryptedString(400), nullable=True)
     rep_relation: Mapped[str | None] = mapped_column(String(60), nullable=True)

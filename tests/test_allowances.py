@@ -182,6 +182,36 @@ async def test_authorised_person_receives_on_own_account_and_holder_must_match_t
     assert code
 
 
+async def test_a_relative_filling_in_records_themselves_and_the_beneficiarys_consent(chat: Chat, runtime: Runtime):
+    """A grandchild types for their grandmother, who registers: no authorisation is asked, the account must be the
+    beneficiary's, and the helper's name, phone and how the beneficiary agreed go with the dossier."""
+    await chat.press(REG)
+    await chat.press("xa_hoi")
+    await chat.expect("filer.kind")
+    await chat.say("tôi khai giúp bà")
+    await chat.expect("filer.full_name")
+    await chat.say("Trần Văn Bình")
+    await chat.expect("filer.phone")
+    await chat.say("0987654321")
+    await chat.expect("consent.subject")
+    assert "người hưởng trợ cấp đồng ý" in chat.ask.text
+    await chat.press("in_person")
+    await beneficiary(chat)  # (no consent.data: the beneficiary's own consent is recorded instead)
+    await residence_and_phone(chat)
+    await account(chat, holder="TRAN VAN BINH")  # the helper's account: not allowed
+    assert chat.error and "phải đứng tên người hưởng" in chat.error.text
+    await chat.say("nguyen van an")
+    code = await submit(chat)
+    async with runtime.sm() as db:
+        d = await DossierRepo(db).by_code(code)
+        assert d.answers["filer.full_name"] == "Trần Văn Bình" and d.answers["filer.phone"] == "0987654321"
+        assert d.answers["consent.subject"]["how"] == "in_person"
+        assert not any(k.startswith("rep.") or k == "account.owner" for k in d.answers)
+    [b] = await benef_rows(runtime)
+    assert (b.filer_kind, b.account_owner, b.holder_name, b.rep_name) == ("helper", "beneficiary", "NGUYEN VAN AN",
+                                                                          None)
+
+
 async def test_bank_unknown_ambiguous_and_account_format(chat: Chat, runtime: Runtime):
     await start_registration(chat, "self")
     await beneficiary(chat)
