@@ -954,6 +954,11 @@ class TestChoice:
         ("ho-tro-nha-o", "house.damage", ["bị lũ cuốn", "sạt lở phải dời nhà", "bị hư hỏng nặng", "không ở được",
                                           "hư nhẹ thôi", "vẫn ở được"],
          ["troi", "di_doi_khan_cap", "hu_hong_nang", "hu_hong_nang", "hu_hong_nhe", "hu_hong_nhe"]),
+        *[(proc, "filer.role", ["tôi khai giúp bà", "khai giup cho ong", "tinh nguyen vien"], ["helper"] * 3)
+          for proc in ("ho-tro-chi-phi-mai-tang", "ho-tro-nha-o", "xac-dinh-muc-do-khuyet-tat",
+                       "doi-cap-lai-giay-xac-nhan-khuyet-tat", "xac-nhan-ho-muc-song-trung-binh",
+                       "dang-ky-co-so-tro-giup-xa-hoi")],
+        ("nhan-tro-cap-qua-tai-khoan", "filer.kind", ["tôi khai giúp bà", "đăng ký giúp ông"], ["helper"] * 2),
         # “mất” is died; “mất tích” (its words hold “mất”) is missing
         ("ho-tro-chi-phi-mai-tang", "deceased.status",
          ["mất", "mất rồi", "da qua doi", "chết", "mat tich", "Mất tích", "bị lũ cuốn trôi, chưa tìm thấy"],
