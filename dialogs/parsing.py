@@ -1067,14 +1067,15 @@ _PARTICLES = frozenset(
 )  # fmt: skip
 # "dạ" / "vâng" soften a following answer ("dạ không" means no), so alone
 # they mean yes but they never conflict with a negative word.
-_SOFT_YES = frozenset({"da", "vang", "dza", "za"})
+_SOFT_YES = frozenset({"da", "vang", "dza", "za", "chac", "chacchan"})  # (“chắc”, “hình như”: either way)
 _PHRASES = (("dong y", "dongy"), ("chac chan", "chacchan"), ("xac nhan", "xacnhan"), ("khong sai", "dung"),
-            ("ko sai", "dung"))
+            ("ko sai", "dung"), ("chac la", "chac"), ("hinh nhu", "chac"), ("co le", "chac"))
 
 
-def parse_yes_no(raw: str) -> bool:
+def parse_yes_no(raw: str, *, sure: bool = False) -> bool:
     """Accept a yes/no answer ("có", "ko", "dạ vâng", "không ạ", "ok", "chưa", "phải",
-    "không phải", Southern "dzạ"/"hổng"...).
+    "không phải", Southern "dzạ"/"hổng"...). A guess (“chắc là có”, “hình như không”) is an answer too, unless
+    ``sure``: a consent or a statement confirmed is given plainly, or asked again.
 
     The decision is made on whole folded tokens, so "không" never matches
     "có".  A negative word negates the yes-words right after it ("không có",
@@ -1093,6 +1094,8 @@ def parse_yes_no(raw: str) -> bool:
         folded = re.sub(rf"\b{phrase}\b", joined, folded)
     yes = soft = no = 0
     negating = False
+    if sure and "chac" in folded.split():
+        raise Invalid(N_("Vui lòng trả lời “Có” hoặc “Không”."))
     for tok in folded.split():
         if tok in _NO_TOKENS:
             no += 1
@@ -1115,7 +1118,7 @@ def parse_yes_no(raw: str) -> bool:
         return True
     head, sep, rest = text.partition(",")
     if sep and head.strip() and rest.strip():  # "có, thương binh": the answer, then why
-        return parse_yes_no(head)
+        return parse_yes_no(head, sure=sure)
     raise Invalid(N_("Vui lòng trả lời “Có” hoặc “Không”."))
 
 

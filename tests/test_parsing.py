@@ -717,10 +717,12 @@ YES = [
     "có", "co", "Có", "c", "ừ", "u", "uh", "ừm", "vâng", "vang", "dạ", "da", "đúng", "dung", "ok", "OK",
     "oke", "yes", "y", "được", "dc", "đc", "đồng ý", "dong y", "rồi", "roi", "có ạ", "Dạ vâng ạ!",
     "dạ có", "ok luôn", "đúng rồi", "không sai", "👍", "xác nhận", "xac nhan", "tôi xác nhận",
+    "chắc là có", "hinh nhu co", "chắc chắn",  # a guess is an answer: the officer checks it
 ]  # fmt: skip
 NO = [
     "không", "khong", "Không.", "ko", "k", "kh", "hông", "hong", "không ạ", "chưa", "chua", "sai", "no",
     "n", "ko co", "không có", "dạ không", "ko dc", "chưa đồng ý", "không đúng", "thôi", "👎", "không xác nhận",
+    "chắc là không", "có lẽ không", "chắc chắn không",
 ]  # fmt: skip
 
 
@@ -736,6 +738,12 @@ class TestYesNo:
     @pytest.mark.parametrize("raw", ["", "tôi không biết", "có không", "ừ ko", "maybe", "2", "cobra"])
     def test_unclear(self, raw: str) -> None:
         assert invalid(parse_yes_no, raw).message == "Vui lòng trả lời “Có” hoặc “Không”."
+
+    def test_a_guess_is_no_consent(self) -> None:
+        """A consent or a sworn statement is given plainly: “chắc là có” is asked again there."""
+        for raw in ("chắc là có", "hình như có", "chắc", "có lẽ không"):
+            assert invalid(parse_yes_no, raw, sure=True).message == "Vui lòng trả lời “Có” hoặc “Không”."
+        assert parse_yes_no("chắc chắn", sure=True) is True and parse_yes_no("có", sure=True) is True
 
     @FAST
     @given(MESSY)

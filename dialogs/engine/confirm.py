@@ -91,7 +91,7 @@ class Confirming(EngineParts):
             parsing.match_choice(text, options) if text else None
         if value is None and text:
             try:
-                value = "yes" if parsing.parse_yes_no(text) else "no"
+                value = "yes" if parsing.parse_yes_no(text, sure=True) else "no"
             except Invalid:
                 value = None
         if purpose.back_is_no and command == "back":

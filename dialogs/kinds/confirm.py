@@ -15,7 +15,7 @@ class Confirm(Kind):
     def parse(self, f, raw, *, today, lookup):
         said_no = False
         try:
-            if parsing.parse_yes_no(raw):
+            if parsing.parse_yes_no(raw, sure=True):
                 return True
             said_no = True
         except Invalid:

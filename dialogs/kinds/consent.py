@@ -32,7 +32,7 @@ def _pick(f, msg, text) -> str | None:
         value = parsing.match_choice(text, [(c.value, c.label) for c in f.choices])
         if value is None:  # a plain “không” is the refusal
             try:
-                said_yes = parsing.parse_yes_no(text)
+                said_yes = parsing.parse_yes_no(text, sure=True)
             except Invalid:
                 return None
             if not said_yes:
