@@ -1062,14 +1062,15 @@ _NO_TOKENS = frozenset(
 _PARTICLES = frozenset(
     {
         "a", "ah", "ak", "nhe", "nha", "nhen", "vay", "the", "chu", "luon", "nhi", "ne",
-        "em", "anh", "chi", "con", "chau", "minh", "toi", "tui", "ban", "di", "oi",
+        "em", "anh", "chi", "con", "chau", "minh", "toi", "tui", "ban", "di", "oi", "hedge",
     }
 )  # fmt: skip
 # "dạ" / "vâng" soften a following answer ("dạ không" means no), so alone
 # they mean yes but they never conflict with a negative word.
 _SOFT_YES = frozenset({"da", "vang", "dza", "za", "chac", "chacchan"})  # (“chắc”, “hình như”: either way)
 _PHRASES = (("dong y", "dongy"), ("chac chan", "chacchan"), ("xac nhan", "xacnhan"), ("khong sai", "dung"),
-            ("ko sai", "dung"), ("chac la", "chac"), ("hinh nhu", "chac"), ("co le", "chac"))
+            ("ko sai", "dung"), ("chac la", "chac"), ("hinh nhu", "hedge"), ("co le", "hedge"))
+_HEDGES = frozenset({"chac", "hedge"})  # a guess: an answer, but no consent (``sure``); “có lẽ” alone is none
 
 
 def parse_yes_no(raw: str, *, sure: bool = False) -> bool:
@@ -1094,7 +1095,7 @@ def parse_yes_no(raw: str, *, sure: bool = False) -> bool:
         folded = re.sub(rf"\b{phrase}\b", joined, folded)
     yes = soft = no = 0
     negating = False
-    if sure and "chac" in folded.split():
+    if sure and _HEDGES & set(folded.split()):
         raise Invalid(N_("Vui lòng trả lời “Có” hoặc “Không”."))
     for tok in folded.split():
         if tok in _NO_TOKENS:
