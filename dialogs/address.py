@@ -400,12 +400,29 @@ def province_hits(text: str, *, fuzzy: bool = True) -> list[_ProvinceHit]:
     spaced, nospace = _province_fuzzy_keys()
     best: dict[str, _ProvinceHit] = {}
     for table, query in ((spaced, key), (nospace, _nospace(key))):
-        for k, score in close_matches(query, table, 0.75).items():
+        for k, score in close_matches(query, table, _PROVINCE_LIKE).items():
+            if not _same_initials(query, k):  # a typo keeps the first letters: “ba noi” (bà nội) is no “Hà Nội”
+                continue
             code, legacy = table[k]
             if code not in best or score > best[code].score:
                 best[code] = _ProvinceHit(code, score, legacy)
     ranked = sorted(best.values(), key=lambda h: -h.score)
     return _dominant(ranked, lambda h: h.score)
+
+
+def _same_initials(typed: str, name: str) -> bool:
+    """Whether the words typed begin as the name's words do (“f” for “ph”, “z” for “d”, “gi” or “v”, as people
+    type them); the first letter only when the words are not as many."""
+    def initials(words: list[str]) -> list[str]:
+        return [{"f": "p", "z": "d", "g": "d", "v": "d"}.get(w[0], w[0]) for w in words if w]
+
+    a, b = initials(typed.split()), initials(name.split())
+    return a == b if len(a) == len(b) else a[:1] == b[:1]
+
+
+_PROVINCE_LIKE = 0.8
+"""How like a province's name an answer must be to be offered as it: a typo (“hai fong”, 0.82) is, words of
+everyday speech (“tại nhà”, 0.77 like “Tây Ninh”) are not."""
 
 
 @lru_cache(maxsize=1)
