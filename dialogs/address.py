@@ -401,7 +401,7 @@ def province_hits(text: str, *, fuzzy: bool = True) -> list[_ProvinceHit]:
     best: dict[str, _ProvinceHit] = {}
     for table, query in ((spaced, key), (nospace, _nospace(key))):
         for k, score in close_matches(query, table, _PROVINCE_LIKE).items():
-            if not _same_initials(query, k):  # a typo keeps the first letters: “ba noi” (bà nội) is no “Hà Nội”
+            if not _same_initials(key, _spaced_name(k)):  # a typo keeps the first letters: “ba noi” is no “Hà Nội”
                 continue
             code, legacy = table[k]
             if code not in best or score > best[code].score:
@@ -410,14 +410,28 @@ def province_hits(text: str, *, fuzzy: bool = True) -> list[_ProvinceHit]:
     return _dominant(ranked, lambda h: h.score)
 
 
+@lru_cache(maxsize=1)
+def _spaced_names() -> dict[str, str]:
+    spaced, _nospaced = _province_fuzzy_keys()
+    out: dict[str, str] = {}
+    for k in spaced:
+        out.setdefault(_nospace(k), k)
+    return out
+
+
+def _spaced_name(key: str) -> str:
+    """A province's key with its spaces (“hanoi” → “ha noi”): the words whose first letters a typo keeps."""
+    return _spaced_names().get(key, key)
+
+
 def _same_initials(typed: str, name: str) -> bool:
     """Whether the words typed begin as the name's words do (“f” for “ph”, “z” for “d”, “gi” or “v”, as people
-    type them); the first letter only when the words are not as many."""
-    def initials(words: list[str]) -> list[str]:
-        return [{"f": "p", "z": "d", "g": "d", "v": "d"}.get(w[0], w[0]) for w in words if w]
+    type them), some of the name's words left out (“trong” for Đức Trọng, “hochiminh” typed as one)."""
+    def initials(words: list[str]) -> str:
+        return "".join({"f": "p", "z": "d", "g": "d", "v": "d"}.get(w[0], w[0]) for w in words if w)
 
     a, b = initials(typed.split()), initials(name.split())
-    return a == b if len(a) == len(b) else a[:1] == b[:1]
+    return a in b if len(a) <= len(b) else b in a
 
 
 _PROVINCE_LIKE = 0.8
@@ -554,6 +568,8 @@ def _commune_hits(text: str, province_code: str, *, fuzzy: bool = True, cutoff: 
     for table, query in ((index.spaced, key), (index.nospace, _nospace(key))):
         for k, score in close_matches(query, table, cutoff).items():
             for e in table[k]:
+                if not any(_same_initials(key, name) for name in e.keys):  # “con trai” is no “Sông Trí”
+                    continue
                 # "phường X" slightly prefers wards over communes.
                 adjusted = score - 0.02 if kind is not None and e.kind != kind else score
                 if adjusted > scores.get(e.unit.code, 0.0):

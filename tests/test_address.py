@@ -179,6 +179,10 @@ class TestMatchProvince:
         for text, name in (("hai fong", "Hải Phòng"), ("zia lai", "Gia Lai"), ("ha tihn", "Hà Tĩnh"),
                            ("vinh fuc", "Phú Thọ")):  # (Vĩnh Phúc merged into Phú Thọ)
             assert names(match_province(text))[:1] == [name], text
+        # the same for a commune (Hà Tĩnh has Xã Sông Trí, Lâm Đồng Xã Krông Nô); a word left out is no typo
+        assert match_commune("con trai", "42") == [] and match_commune("ong noi", "68") == []
+        assert [u.name for u in match_commune("trong", "68")] == ["Đức Trọng"]
+        assert [u.name for u in match_commune("cam xuyenn", "42")] == ["Cẩm Xuyên"]
 
     def test_ambiguous_typo_gives_several_candidates(self) -> None:
         found = match_province("quang")
