@@ -641,6 +641,22 @@ _PHONE_EXAMPLE = "0912 345 678"
 _PHONE_LABEL = number_label(r"so\s*dien\s*thoai|so\s*dt|sdt|dt|dien\s*thoai|phone|tel|zalo|so")
 
 
+_PHONE_IN_TEXT = re.compile(r"(?<![\d+])(?:\+?84|0)[\s.\-]?\d(?:[\s.\-]?\d){7,9}(?!\d)")
+
+
+def _phones_in(raw: str) -> list[str]:
+    """The distinct mobile numbers written inside a sentence."""
+    found: list[str] = []
+    for m in _PHONE_IN_TEXT.finditer(nfc(raw or "")):
+        try:
+            number = parse_phone(m.group(0))
+        except Invalid:
+            continue
+        if number not in found:
+            found.append(number)
+    return found
+
+
 def parse_phone(raw: str) -> str:
     """Accept a Vietnamese mobile number and normalise it to ``0xxxxxxxxx``.
 
@@ -657,6 +673,11 @@ def parse_phone(raw: str) -> str:
                 N_("Vui lòng nhập số điện thoại di động Việt Nam, ví dụ {example}."), example=_PHONE_EXAMPLE
             )
     if not text.isdigit() or not text.isascii():
+        found = _phones_in(raw)
+        if len(found) == 1:  # “số của con: 0912 345 678”, “0912345678 (con trai)”
+            return found[0]
+        if len(found) > 1:
+            raise Invalid(N_("Vui lòng nhập một số điện thoại thôi, ví dụ {example}."), example=_PHONE_EXAMPLE)
         raise Invalid(N_("Số điện thoại chỉ gồm chữ số, ví dụ {example}."), example=_PHONE_EXAMPLE)
     if text.startswith("0084"):
         text = text[4:]

@@ -475,6 +475,10 @@ class TestPhone:
             "SDT 0912345678",
             "số điện thoại là 0912345678",
             "zalo 0912345678",
+            # inside a sentence: whose number it is, before or after it
+            "số của con trai: 0912 345 678",
+            "0912345678 (con trai)",
+            "gọi +84 912 345 678 nha",
         ],
     )
     def test_accepts(self, raw: str) -> None:
@@ -485,6 +489,7 @@ class TestPhone:
         assert parse_phone(prefix + "12345678") == prefix + "12345678"
 
     def test_errors(self) -> None:
+        assert "một số điện thoại thôi" in invalid(parse_phone, "0912345678, 0987654321").message
         assert "máy bàn" in invalid(parse_phone, "024 3825 1234").message
         assert "đầu 01" in invalid(parse_phone, "0166 234 5678").message
         exc = invalid(parse_phone, "0912 345")
