@@ -574,6 +574,9 @@ def drop_label(raw: str, label: re.Pattern[str]) -> str:
 _ID_LABEL = number_label(r"(?:so\s*)?(?:cccd|cmnd|can\s*cuoc(?:\s*cong\s*dan)?|dinh\s*danh(?:\s*ca\s*nhan)?)|so")
 
 
+_ID_IN_TEXT = re.compile(r"(?<![\d+])\d(?:[\s.\-]?\d){11}(?!\d)")  # twelve digits inside a sentence
+
+
 def looks_like_cccd(digits: str) -> bool:
     """Twelve digits that open with a province's code: an ID number (typed where something else is asked)."""
     return len(digits) == 12 and digits.isdigit() and digits[:3] in LEGACY_ID_PROVINCE_CODES
@@ -595,6 +598,12 @@ def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None
     if not text:
         raise Invalid(N_("Vui lòng nhập số định danh cá nhân 12 số in trên thẻ Căn cước (CCCD)."))
     if not text.isdigit() or not text.isascii():
+        found = list(dict.fromkeys(re.sub(r"\D", "", m.group(0)) for m in _ID_IN_TEXT.finditer(nfc(raw or ""))))
+        if len(found) == 1:  # “cccd của bà: 042 145 001 234”, “042145001234 (của bà)”: checked as typed alone
+            return parse_id_number(found[0], birth_date=birth_date, sex=sex, allow_cmnd=allow_cmnd)
+        if len(found) > 1:
+            raise Invalid(N_("Bạn vừa nhập nhiều hơn một số. Vui lòng chỉ nhập số định danh cá nhân (12 số in trên "
+                             "thẻ Căn cước) của người được hỏi."))
         raise Invalid(N_("Số định danh cá nhân chỉ gồm 12 chữ số. Vui lòng nhập lại, ví dụ 001090012345."))
     if len(text) == 9 and allow_cmnd:
         return text

@@ -456,6 +456,14 @@ class TestIdNumber:
 # --------------------------------------------------------------------------
 
 
+class TestIdNumberInASentence:
+    def test_the_one_number_is_taken_and_checked(self) -> None:
+        for raw in ("cccd của bà: 042 145 001 234", "042145001234 (của bà)", "bà 042145001234 sinh 1945"):
+            assert parse_id_number(raw, birth_date=date(1945, 3, 12), sex="nu") == "042145001234", raw
+        assert "năm sinh" in invalid(parse_id_number, "cccd của bà: 042145001234", birth_date=date(1950, 1, 1)).message
+        assert "nhiều hơn một số" in invalid(parse_id_number, "042145001234, 042070001234").message
+
+
 class TestPhone:
     @pytest.mark.parametrize(
         "raw",
