@@ -210,11 +210,17 @@ _SEPARATORS = re.compile(r"[\s.\-_/]+")
 _ACCOUNT_LABEL = number_label(r"stk|so\s*tai\s*khoan|so\s*tk|tai\s*khoan|tk|so")
 
 
+_DIGITS_IN_TEXT = re.compile(r"(?<!\d)\d(?:[\s.\-]?\d){5,}(?!\d)")  # six digits or more inside a sentence
+
+
 def parse_account(raw: str, bank_bin: str | None = None) -> str:
     """An account number: digits only, the bank's length if known, else 6–19 digits. Stored as digits; a label
     typed before it (“STK: 0071…”, “số tài khoản là 0071…”) is dropped."""
     digits = _SEPARATORS.sub("", drop_label(raw.strip(), _ACCOUNT_LABEL))
     if not digits.isdigit():
+        groups = list(dict.fromkeys(_SEPARATORS.sub("", m.group(0)) for m in _DIGITS_IN_TEXT.finditer(raw)))
+        if len(groups) == 1:  # “0071 0001 23456 (Vietcombank)”, “tk vcb 0071000123456”: checked as typed alone
+            return parse_account(groups[0], bank_bin)
         raise Invalid(N_("Số tài khoản chỉ gồm chữ số. Vui lòng nhập lại, ví dụ: 1234 5678 9012."))
     bl = bank_list()
     bank = bl.by_bin(bank_bin) if bank_bin else None

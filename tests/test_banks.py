@@ -54,6 +54,8 @@ def test_account_numbers():
     # a label typed before the number
     assert banks.parse_account("STK: 0071 0012 3456 78", "970436") == "00710012345678"
     assert banks.parse_account("số tài khoản là 00710012345678", "970436") == "00710012345678"
+    for raw in ("0071 0012 3456 78 (Vietcombank)", "tk vcb 00710012345678", "STK: 00710012345678 - VCB"):
+        assert banks.parse_account(raw, "970436") == "00710012345678", raw  # the one number in a sentence
     for bad in ("12ab5678", "123", "1" * 20, "0000000000000"):
         with pytest.raises(Invalid):
             banks.parse_account(bad, None)
