@@ -1017,6 +1017,10 @@ _APPROX_RE = re.compile(r"^(?:(?:khoang|chung|do|co|uoc|uoc tinh|uoc chung|khoan
 # is 2,500,000)
 _PER_MONTH_RE = re.compile(r"(?:\s*/\s*|\s+(?:(?:mot|1|moi|hang|trong|tren)\s+)?)thang\s*$")
 _PER_YEAR_RE = re.compile(r"(?:\s*/\s*|\s+(?:mot|1|moi|hang|trong|tren|ca)\s+)nam\s*$")
+# “… một người”, “…/người”, “… mỗi khẩu” (the income question asks per person)
+_PER_PERSON_RE = re.compile(r"(?:\s*/\s*|\s+(?:mot|1|moi|tren|cho moi)\s+)(?:nguoi|khau|dau nguoi)\s*$")
+# “1,5 - 2 triệu”, “từ 1,5 đến 2 triệu”: a range, where one amount is asked
+_RANGE_RE = re.compile(r"\d\s*(?:-|–|den|toi|hoac)\s*\d")
 
 
 def parse_money(
@@ -1035,6 +1039,7 @@ def parse_money(
     if not (raw or "").strip():
         raise Invalid(N_("Vui lòng nhập số tiền, ví dụ 1.500.000 hoặc 1,5 triệu."))
     raw = _APPROX_RE.sub("", fold(raw).strip()) or raw  # “khoảng 2 triệu rưỡi”: an estimate is what is asked
+    raw = _PER_PERSON_RE.sub("", raw) or raw
     for period, pattern in (("month", _PER_MONTH_RE), ("year", _PER_YEAR_RE)):
         said = pattern.search(raw)
         if said is None or not raw[:said.start()].strip():
@@ -1047,9 +1052,13 @@ def parse_money(
                              "dụ 2 triệu một tháng là 24 triệu một năm."))
         raw = raw[:said.start()].strip()  # the period the question asks for (or the question names none)
         break
+    raw = _PER_PERSON_RE.sub("", raw) or raw  # (“2 triệu một người một tháng”)
     try:
         value, negative = _parse_number_expr(raw, allow_currency=True)
     except (_NotANumber, ValueError, ZeroDivisionError):
+        if _RANGE_RE.search(raw):
+            raise Invalid(N_("Vui lòng nhập một số tiền thôi (nếu không chắc, ghi số gần đúng nhất), ví dụ 1,8 "
+                             "triệu.")) from None
         raise Invalid(N_("Số tiền chưa đúng. Vui lòng nhập số tiền, ví dụ 1.500.000 hoặc 1,5 triệu.")) from None
     if negative:
         raise Invalid(N_("Số tiền không được là số âm. Vui lòng nhập lại, ví dụ 1.500.000."))

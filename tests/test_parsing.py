@@ -612,6 +612,13 @@ class TestNumber:
 
 
 class TestMoney:
+    def test_per_person_and_a_range(self) -> None:
+        """The income question asks per person: “2 triệu/người/tháng” says so; a range is asked as one amount."""
+        for raw in ("2 trieu/nguoi/thang", "2 triệu một người một tháng", "2tr mỗi người", "2 triệu/tháng/người"):
+            assert parse_money(raw, per="month") == 2_000_000, raw
+        for raw in ("1,5 - 2 triệu", "từ 1,5 đến 2 triệu", "1.500.000-2.000.000"):
+            assert "một số tiền thôi" in invalid(parse_money, raw).message, raw
+
     def test_the_period_of_an_amount(self) -> None:
         """“2 triệu một tháng” answers “… bao nhiêu một tháng?”; a year's amount there is asked again with the sum
         to do. “năm” is a period only with its qualifier: “2 triệu năm trăm” is a number."""
@@ -676,7 +683,7 @@ class TestMoney:
 
     def test_errors(self) -> None:
         # (“hơn 2 triệu”, “dưới 2 triệu”: a side of a threshold, not an amount; “khoảng 2 triệu” is one)
-        for raw in ("abc", "1 2", "hơn 2 triệu", "dưới 2 triệu", "1-2 triệu", "đồng 5", "triệu triệu x", "khoảng",
+        for raw in ("abc", "1 2", "hơn 2 triệu", "dưới 2 triệu", "đồng 5", "triệu triệu x", "khoảng",
                     "1 tỷ tỷ", "2 triệu nghìn"):
             exc = invalid(parse_money, raw)
             assert exc.message == "Số tiền chưa đúng. Vui lòng nhập số tiền, ví dụ 1.500.000 hoặc 1,5 triệu."
