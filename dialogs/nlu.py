@@ -1090,10 +1090,13 @@ def strip_honorific(text: str) -> str:
 
 def name_of(answer: str) -> str:
     """The name in an answer to a name question: without the words that introduce it (“tôi tên là”,
-    :func:`parsing.strip_name_intro`) nor a word of respect before it (:func:`strip_honorific`)."""
+    :func:`parsing.strip_name_intro`), a word of respect before it (:func:`strip_honorific`) or a note in
+    brackets after it (“Nguyễn Thị Lan (mẹ tôi)”)."""
     from . import parsing
 
-    return strip_honorific(parsing.strip_name_intro(" ".join((answer or "").split())))
+    text = " ".join((answer or "").split())
+    text = re.sub(r"^(.*\w)\s*\([^()]*\)$", r"\1", text)
+    return strip_honorific(parsing.strip_name_intro(text))
 
 
 def restore_diacritics_name(text: str) -> str | None:

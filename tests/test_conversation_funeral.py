@@ -748,6 +748,10 @@ async def test_a_word_of_respect_before_a_name_is_not_filed(chat: Chat):
     await chat.say("Ông Văn Dũng")
     await chat.expect("deceased.birth_date")
     assert (await chat.answers())["deceased.full_name"] == "ÔNG VĂN DŨNG"
+    await chat.say("quay lại")
+    await chat.say("Nguyễn Thị Lan (mẹ tôi)")  # a note in brackets after the name: not filed either
+    await chat.expect("deceased.birth_date")
+    assert (await chat.answers())["deceased.full_name"] == "NGUYỄN THỊ LAN"
 
 
 async def test_an_address_given_before_is_taken_again_with_one_press(chat: Chat, runtime: Runtime):
