@@ -944,7 +944,8 @@ def _parse_number_expr(raw: str, *, allow_currency: bool) -> tuple[Fraction, boo
 _UNIT_RE = re.compile(r"\s+(?:nguoi|con|chau|thanh vien|nhan khau|khau|lan|cai|chiec|ho|phong|thang|ngay|tuan"
                       r"|doi tuong|ban|em|cu)(?:\s+(?:a|thoi|nhe))?\s*[.!]?$")
 # “nhà có 4 người”, “gồm 5 người”: the words before the count (only with a unit after it, read by _drop_unit)
-_LEAD_RE = re.compile(r"^(?:(?:nha|ho|gia dinh|co so|nha toi|ho toi)\s+)?(?:co|gom)\s+")
+_LEAD_RE = re.compile(r"^(?:(?:nha|ho|gia dinh|co so|nha toi|ho toi)\s+)?(?:co|gom)\s+"
+                      r"|^(?:nha|ho|gia dinh|co so|nha toi|ho toi|gia dinh toi)\s+(?=\d)")
 
 
 def _drop_unit(raw: str) -> str:
@@ -958,7 +959,7 @@ def _drop_unit(raw: str) -> str:
 
 
 _NONE_COUNT = frozenset({"khong co", "ko co", "k co", "khong co ai", "ko co ai", "khong ai", "ko ai",
-                         "khong nguoi nao"})
+                         "khong nguoi nao", "chua co", "chua co ai"})
 
 
 TOO_LARGE = 10 ** 15

@@ -548,7 +548,7 @@ class TestEmail:
 class TestNumber:
     @pytest.mark.parametrize(("raw", "expected"), [
         ("nhà có 4 người", 4), ("có 4 nguoi", 4), ("gồm năm người", 5), ("10 đối tượng", 10), ("2 bản", 2),
-        ("5 khẩu", 5), ("hai cụ", 2),
+        ("5 khẩu", 5), ("hai cụ", 2), ("gia đình 4 người", 4), ("hộ tôi 6 khẩu", 6), ("chưa có ai", 0),
     ])
     def test_a_count_said_in_a_sentence(self, raw: str, expected: int) -> None:
         assert parse_number(raw) == expected
