@@ -598,16 +598,27 @@ _HAMLET = re.compile(r"^(" + "|".join(sorted((re.escape(k) for k in _HAMLETS), k
                      + r")\.?\s*(\d+[a-z]?|[ivx]+)$")
 
 
+_DETAIL_LEAD = re.compile(r"^(?:" + "|".join(sorted((re.escape(k) for k in _HAMLETS), key=len, reverse=True))
+                          + r"|duong|ngo|hem|kiet|ngach)\b\.?")
+
+
+def _is_detail(part: str) -> bool:
+    """Whether a part of an address is the house's or the hamlet's (“thôn 1”, “số 5 ngõ 3”, “12 Lê Lợi”): a unit
+    word below the commune first, or a number in it."""
+    key = _key(part)
+    return bool(_DETAIL_LEAD.match(key)) or any(ch.isdigit() for ch in key)
+
+
 def tidy_detail(detail: str | None) -> str | None:
     """The house-and-hamlet part of an address as written on a form: each part that is a unit word and its number,
-    typed plainly (“thon 3”, “to 5”, “so 12”), gets its diacritics and capital (“Thôn 3”); the rest stays as
-    typed."""
+    typed plainly or in lower case (“thon 3”, “tổ 5”, “so 12”), gets its diacritics and capital (“Thôn 3”); the rest
+    stays as typed."""
     if not detail:
         return detail
     parts = []
     for part in detail.split(","):
         text = part.strip()
-        m = _HAMLET.match(text.lower()) if text.isascii() else None
+        m = _HAMLET.match(fold(text).lower())
         parts.append(f"{_HAMLETS[m.group(1)]} {m.group(2).upper() if m.group(2).isalpha() else m.group(2)}"
                      if m else text)
     return ", ".join(p for p in parts if p) or None
@@ -754,6 +765,8 @@ def extract_address(text: str) -> dict[str, str | None] | None:
             if entry is not None:
                 c_entry, detail_parts = entry, [*before, *after[:i], *after[i + 1:]]
                 break
+        else:  # no commune after it (“Hà Tĩnh, thôn 1”): the house's parts are kept, the commune asked
+            detail_parts = [*before, *(p for p in after if _is_detail(p))]
     if p_code is None and c_entry is not None:
         p_code = c_entry.province_code
     if p_code is None and c_entry is None:

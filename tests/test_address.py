@@ -368,6 +368,12 @@ class TestExtractAddress:
         assert result is not None and (result["commune"], result["detail"]) == ("Xã Thạch Hà", "thôn 1")
         result = extract_address("ha tinh, thach haa")  # after the province only an exact name is taken
         assert result is not None and result["province"] == "Tỉnh Hà Tĩnh" and result["commune_code"] is None
+        assert result["detail"] is None  # (a name not known is no house's part: the commune is asked)
+        # no commune after it: the house's parts are kept (the commune is asked), what else is typed is not
+        for text, detail in (("Hà Tĩnh, thôn 1", "thôn 1"), ("ha tinh, so 5 ngo 3", "so 5 ngo 3"),
+                             ("Ha Tinh, xom 3, Thach Haa", "xom 3"), ("ha tinh, cho dong loc", None)):
+            result = extract_address(text)
+            assert result is not None and (result["commune_code"], result["detail"]) == (None, detail), text
 
     def test_nothing_found(self) -> None:
         assert extract_address("") is None
@@ -401,7 +407,7 @@ def test_a_hamlet_typed_plainly_is_written_as_on_a_form() -> None:
     assert tidy_detail("thon 3") == "Thôn 3"
     assert tidy_detail("to dan pho 5, duong le loi") == "Tổ dân phố 5, duong le loi"  # the rest as typed
     assert tidy_detail("khu pho iii") == "Khu phố III"
-    assert tidy_detail("thôn 3") == "thôn 3"  # typed with diacritics: the citizen's own spelling
+    assert tidy_detail("thôn 3") == "Thôn 3" and tidy_detail("tổ 5") == "Tổ 5"  # with diacritics, in lower case
     assert tidy_detail("Nghia trang thon 3") == "Nghia trang thon 3"  # not a unit and its number alone
     assert tidy_detail(None) is None
 

@@ -541,6 +541,19 @@ async def test_back_inside_an_address_steps_back_one_part(chat: Chat):
     await chat.expect("deceased.ethnicity")
 
 
+async def test_the_house_typed_with_the_province_is_kept_while_the_commune_is_asked(chat: Chat):
+    """“Hà Tĩnh, thôn 1”: no commune in it, so the commune is asked, saying what is kept; the house's part is not
+    asked again."""
+    await to_deceased_residence(chat)
+    await chat.say("Hà Tĩnh, thôn 1")
+    await chat.expect("deceased.residence")
+    assert "Xã, phường hoặc đặc khu nào của Tỉnh Hà Tĩnh?" in chat.ask.text and "(Đã ghi: Thôn 1.)" in chat.ask.text
+    await chat.say("Thạch Hà")
+    await chat.expect("deceased.status")
+    address = (await chat.answers())["deceased.residence"]
+    assert (address["commune"], address["detail"]) == ("Xã Thạch Hà", "Thôn 1")
+
+
 async def test_a_place_only_guessed_from_a_short_word_is_asked_about(chat: Chat):
     """“long” begins one name only (Long An): the guess is offered, not taken; “đúng” takes it, and typing again
     replaces it. “nam” (“male”, “south”, part of Hà Nam, Nam Định and Quảng Nam) is no guess at all. A commune

@@ -189,8 +189,10 @@ class Address(Kind):
         value = (entry.value if entry else None) or {}
         options = tuple(ChoiceOut(c["code"], c["name"]) for c in (entry.options or [])) if entry else ()
         if stage == "commune":
+            kept = addr.tidy_detail(value.get("detail"))  # (typed with the province: “Hà Tĩnh, thôn 1”)
             return AskParts(kind=self.name, choices=options, lines=(
-                t(N_("Xã, phường hoặc đặc khu nào của {province}?"), province=value.get("province")),))
+                t(N_("Xã, phường hoặc đặc khu nào của {province}?"), province=value.get("province")),
+                *((t(N_("(Đã ghi: {detail}.)"), detail=kept),) if kept else ())))
         if stage == "detail":
             return AskParts(kind=self.name, skippable=True, lines=(
                 t(N_("Số nhà, đường/thôn/ấp/tổ dân phố? (gõ “bỏ qua” nếu không có)")),))
