@@ -31,6 +31,10 @@ LIST_UNKNOWN = {  # an answer the list does not have: what the citizen is asked 
 LIST_NO_DIGITS = {  # an answer with a digit: no entry has one, so it is not kept as typed either
     "ethnic_groups": N_("Tên dân tộc không có chữ số. Vui lòng gõ tên dân tộc (ví dụ: Kinh, Tày, Mường, Khmer)."),
 }
+LIST_A_PLACE = {  # an answer that is a place's name: an address typed early, never kept as typed
+    "ethnic_groups": N_("“{value}” là tên một địa danh, không phải tên dân tộc. Vui lòng gõ tên dân tộc (ví dụ: Kinh, "
+                        "Tày, Mường, Khmer)."),
+}
 LIST_HELP = {
     "ethnic_groups": N_("Trợ lý so câu trả lời với danh sách 54 dân tộc Việt Nam (gõ không dấu cũng được, ví dụ "
                         "“e de” là Ê Đê). Gõ lại tên dân tộc, hoặc chọn “Giữ như tôi gõ” nếu đúng là như vậy."),

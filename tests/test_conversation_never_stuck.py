@@ -387,10 +387,14 @@ async def test_an_ethnicity_the_list_lacks_is_asked_again_or_kept(chat: Chat, ru
     await chat.say("thôn 3")  # a part of the address with a number: no ethnicity has one, so not kept either
     await chat.expect("applicant.ethnicity")
     assert "không có chữ số" in chat.text() and not chat.ask.choices
-    await chat.say("khanh hoa")  # the address, typed early: not an ethnicity, never filed as one silently
+    await chat.say("khanh hoa")  # the address, typed early: a place's name, never kept as an ethnicity
     await chat.expect("applicant.ethnicity")
-    assert "“khanh hoa” không có trong danh sách 54 dân tộc" in chat.ask.text
-    assert [c.label for c in chat.ask.choices] == ["Giữ như tôi gõ: khanh hoa"]
+    assert chat.error and "“khanh hoa” là tên một địa danh, không phải tên dân tộc" in chat.error.text
+    assert not chat.ask.choices
+    await chat.say("nguoi kinh a")  # a name the list lacks: asked to retype, or kept by its button
+    await chat.expect("applicant.ethnicity")
+    assert "“nguoi kinh a” không có trong danh sách 54 dân tộc" in chat.ask.text
+    assert [c.label for c in chat.ask.choices] == ["Giữ như tôi gõ: nguoi kinh a"]
     await chat.say("tro giup")
     assert "danh sách 54 dân tộc" in chat.text() and chat.field == "applicant.ethnicity"
     await chat.say("dan toc kinh")  # typed again: read as the answer

@@ -28,6 +28,8 @@ class Text(Kind):
             return text
         if any(ch.isdigit() for ch in text):  # “thôn 3”: an address typed early; no listed name has a digit
             raise parsing.Invalid(spelling.LIST_NO_DIGITS[f.spelling])
+        if not spelling.listed(f.spelling, spelling.spell(f.spelling, text)) and spelling.is_place(text):
+            raise parsing.Invalid(spelling.LIST_A_PLACE[f.spelling], value=text[:40])  # “ha tinh”: not kept as typed
         return spelling.spell(f.spelling, text)
 
 
