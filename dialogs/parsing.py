@@ -276,6 +276,11 @@ _DAY_PART_DAYS = {"nay": 0, "hom nay": 0, "qua": 1, "hom qua": 1, "hom kia": 2, 
 _LUNAR_RE = re.compile(r"\b(?:am lich|al|ngay am|lich am)\b")
 _LEAP_RE = re.compile(r"\b(?:thang\s+)?nhuan\b")
 
+# the words that say which date it is, before it (“sinh ngày …”, “mất hôm qua”, “cấp ngày …”), and polite words
+# after it (“… ạ”, “… nhé”): the date alone is read
+_DATE_INTRO_RE = re.compile(r"^(?:(?:ngay\s+)?(?:sinh|mat tich|mat|chet|qua doi|tu vong|duoc cap|cap|mai tang|chon cat)"
+                            r"(?:\s+(?:tu|vao))?(?:\s+ngay)?\s+(?=\S))")
+_DATE_TAIL_RE = re.compile(r"(?:\s+(?:a|ah|ak|nhe|nha|nhen|thoi|do))+$")
 _DAYS_AGO_RE = re.compile(r"(?:cach day\s+)?(\d{1,3})\s*(?:ngay|hom|bua|days?)(?:\s+(?:truoc|roi|qua|ago))?")
 _DAYS_AHEAD_RE = re.compile(r"(?:khoang\s+)?(\d{1,2})\s*(?:ngay|hom|bua)\s+(?:nua|toi|sau)")
 
@@ -353,6 +358,7 @@ def parse_date(
     """
     text = fold(raw or "")
     text = re.sub(r"[^\w/.\-\s]", " ", text).strip(" .")
+    text = _DATE_TAIL_RE.sub("", _DATE_INTRO_RE.sub("", text)).strip(" .") or text  # “sinh ngày 5/3/1945 ạ”
     if not text:
         raise Invalid(_DATE_FORMAT_MSG, example=example)
     text = _MONTH_WORD_RE.sub(lambda m: f"{m.group(1)} {_MONTH_WORDS[m.group(2)]}", text)

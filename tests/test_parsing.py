@@ -247,6 +247,16 @@ class TestDate:
         assert got == [today, date(2026, 12, 5), date(2026, 12, 5), date(2026, 12, 4)]
         assert "Ngày chưa đúng" in invalid(parse_date, "đêm qua", today=today).message  # maybe after midnight
 
+    def test_the_words_around_a_date(self) -> None:
+        """Which date it is, said before it, and polite words after it: the date alone is read."""
+        today = date(2026, 12, 6)
+        for raw, expected in (("sinh ngày 5/3/1945", date(1945, 3, 5)), ("ngày sinh 5/3/1945 ạ", date(1945, 3, 5)),
+                              ("mất hôm qua", date(2026, 12, 5)), ("chết ngày 1/12", date(2026, 12, 1)),
+                              ("mất tích từ ngày 1/12/2026", date(2026, 12, 1)),
+                              ("được cấp ngày 15/8/2021 nhé", date(2021, 8, 15))):
+            assert parse_date(raw, today=today) == expected, raw
+        assert "Ngày chưa đúng" in invalid(parse_date, "sinh", today=today).message
+
     def test_a_day_ahead_in_words(self) -> None:
         """A burial planned: “ngày mai”, “ngày mốt”, “3 ngày nữa”; a question for a past date refuses them as it
         does any date ahead."""
