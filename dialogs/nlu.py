@@ -1072,8 +1072,11 @@ _FEMALE_MIDDLES = frozenset({"thi", "dieu", "bich", "le", "my", "kieu", "tuyet",
 
 
 _HONORIFICS = (("cu", "ong"), ("cu", "ba"), ("ong", "cu"), ("ba", "cu"), ("ong",), ("ba",), ("cu",), ("anh",),
-               ("chi",), ("em",), ("co",), ("chu",), ("bac",), ("chau",))
-"""Words of respect said before a name (“cụ Nguyễn Văn An”, “bà Trần Thị Hoa”), folded; never part of it."""
+               ("chi",), ("em",), ("co",), ("chu",), ("bac",), ("chau",), ("da", "vang"), ("da",), ("vang",))
+"""Words of respect said before a name (“cụ Nguyễn Văn An”, “bà Trần Thị Hoa”, “dạ Lê Văn Tám”), folded; never
+part of it."""
+_POLITE_ENDS = frozenset({"ạ", "nhé", "nhá", "nhen", "ạh"})
+"""Polite words after a name (“Nguyễn Văn An ạ”), as typed: none is a name's (unlike “A”, a given name)."""
 
 
 def strip_honorific(text: str) -> str:
@@ -1094,8 +1097,11 @@ def name_of(answer: str) -> str:
     brackets after it (“Nguyễn Thị Lan (mẹ tôi)”)."""
     from . import parsing
 
-    text = " ".join((answer or "").split())
-    text = re.sub(r"^(.*\w)\s*\([^()]*\)$", r"\1", text)
+    words = re.sub(r"^((?:dạ|vâng|da|vang)(?:\s+(?:vâng|vang))?)\s*,", r"\1 ", nfc(answer or ""),
+                   flags=re.IGNORECASE).split()  # “dạ vâng, Lê Văn Tám”
+    while len(words) > 1 and words[-1].lower().strip(".!") in _POLITE_ENDS:
+        words.pop()
+    text = re.sub(r"^(.*\w)\s*\([^()]*\)$", r"\1", " ".join(words))
     return strip_honorific(parsing.strip_name_intro(text))
 
 

@@ -978,6 +978,15 @@ number typed without its unit (“2” for 2 triệu, “1” out of habit after
 is asked again with the unit, rather than filed as 2 đồng. Nothing (0) is an amount."""
 
 
+_POLITE_RE = re.compile(r"^(?:(?:da|vang|da vang|u|uh)\s*,?\s+)|(?:\s+(?:a|ah|ak|nhe|nha|nhen|thoi))+\s*[.!]?$")
+
+
+def _without_polite(raw: str) -> str:
+    """An answer without the polite words around it (“dạ 5 người ạ”, “2 triệu nhé”); as it is when it is only
+    those."""
+    return _POLITE_RE.sub("", fold(raw).strip()).strip() or raw
+
+
 def parse_number(
     raw: str,
     *,
@@ -990,6 +999,7 @@ def parse_number(
     """
     if not (raw or "").strip():
         raise Invalid(N_("Vui lòng nhập một số, ví dụ 3."))
+    raw = _without_polite(raw)
     if _clean(raw) in _NONE_COUNT:  # "không có" to "how many people…": none
         raw = "0"
     try:
@@ -1045,7 +1055,8 @@ def parse_money(
     """
     if not (raw or "").strip():
         raise Invalid(N_("Vui lòng nhập số tiền, ví dụ 1.500.000 hoặc 1,5 triệu."))
-    raw = _APPROX_RE.sub("", fold(raw).strip()) or raw  # “khoảng 2 triệu rưỡi”: an estimate is what is asked
+    # “khoảng 2 triệu rưỡi”: an estimate is what is asked
+    raw = _APPROX_RE.sub("", _without_polite(fold(raw).strip())) or raw
     raw = _PER_PERSON_RE.sub("", raw) or raw
     for period, pattern in (("month", _PER_MONTH_RE), ("year", _PER_YEAR_RE)):
         said = pattern.search(raw)

@@ -466,6 +466,24 @@ class TestIdNumber:
 # --------------------------------------------------------------------------
 
 
+class TestPoliteWords:
+    def test_polite_words_are_not_part_of_the_answer(self) -> None:
+        """“dạ”, “vâng” before an answer and “ạ”, “nhé” after it are politeness: a name is filed without them
+        (never “NGUYỄN VĂN AN Ạ”), a count or an amount read without them."""
+        from dialogs import kinds
+        from dialogs.catalog import Catalog
+
+        name = Catalog.load().form("ho-tro-chi-phi-mai-tang").field("deceased.full_name")
+        assert name is not None
+        for raw in ("Nguyễn Văn An ạ", "dạ Nguyễn Văn An", "dạ vâng, Nguyễn Văn An nhé", "Vâng, Nguyễn Văn An ạ."):
+            assert kinds.get("name").parse(name, raw, today=date(2026, 12, 6), lookup=None) == "NGUYỄN VĂN AN", raw
+        assert kinds.get("name").parse(name, "Nguyễn Văn A", today=date(2026, 12, 6), lookup=None) == \
+            "NGUYỄN VĂN A"  # “A” is a name's: only “ạ” as typed is dropped
+        assert [parse_money(r) for r in ("2 triệu ạ", "dạ 2 triệu", "dạ, khoảng 2 triệu rưỡi nhé")] == \
+            [2_000_000, 2_000_000, 2_500_000]
+        assert [parse_number(r) for r in ("dạ 5", "5 người ạ", "không có ạ")] == [5, 5, 0]
+
+
 class TestIdNumberInASentence:
     def test_the_one_number_is_taken_and_checked(self) -> None:
         for raw in ("cccd của bà: 042 145 001 234", "042145001234 (của bà)", "bà 042145001234 sinh 1945"):
