@@ -612,9 +612,10 @@ def _is_detail(part: str) -> bool:
 def tidy_detail(detail: str | None) -> str | None:
     """The house-and-hamlet part of an address as written on a form: each part that is a unit word and its number,
     typed plainly or in lower case (“thon 3”, “tổ 5”, “so 12”), gets its diacritics and capital (“Thôn 3”); the rest
-    stays as typed."""
+    stays as typed, but for a polite word after it (“thôn 3 ạ”)."""
     if not detail:
         return detail
+    detail = re.sub(r"(?:\s+(?:ạ|nhé|nhá|ạh))+\s*[.!]?$", "", nfc(detail).strip(), flags=re.IGNORECASE)  # “… ạ”
     parts = []
     for part in detail.split(","):
         text = part.strip()

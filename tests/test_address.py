@@ -408,6 +408,7 @@ def test_a_hamlet_typed_plainly_is_written_as_on_a_form() -> None:
     assert tidy_detail("to dan pho 5, duong le loi") == "Tổ dân phố 5, duong le loi"  # the rest as typed
     assert tidy_detail("khu pho iii") == "Khu phố III"
     assert tidy_detail("thôn 3") == "Thôn 3" and tidy_detail("tổ 5") == "Tổ 5"  # with diacritics, in lower case
+    assert tidy_detail("thôn 3 ạ") == "Thôn 3" and tidy_detail("Thôn Đông nhé") == "Thôn Đông"  # a polite word
     assert tidy_detail("Nghia trang thon 3") == "Nghia trang thon 3"  # not a unit and its number alone
     assert tidy_detail(None) is None
 
