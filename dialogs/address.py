@@ -29,7 +29,7 @@ from typing import Any
 from vietnam_provinces import Province, VietNamDivisionType, Ward
 
 from dialogs.i18n import N_
-from dialogs.textnorm import close_matches, fold, nfc, vi_sort_key
+from dialogs.textnorm import close_matches, fold, nfc, vi_sort_key, without_polite_end
 
 __all__ = [
     "LEGACY_PROVINCES",
@@ -615,7 +615,7 @@ def tidy_detail(detail: str | None) -> str | None:
     stays as typed, but for a polite word after it (“thôn 3 ạ”)."""
     if not detail:
         return detail
-    detail = re.sub(r"(?:\s+(?:ạ|nhé|nhá|ạh))+\s*[.!]?$", "", nfc(detail).strip(), flags=re.IGNORECASE)  # “… ạ”
+    detail = without_polite_end(detail)  # (“thôn 3 ạ”)
     parts = []
     for part in detail.split(","):
         text = part.strip()

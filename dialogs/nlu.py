@@ -45,7 +45,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .textnorm import fold, fold_words, nfc
+from .textnorm import fold, fold_words, nfc, without_polite_end
 
 __all__ = [
     "INFO_CATEGORIES",
@@ -1075,8 +1075,6 @@ _HONORIFICS = (("cu", "ong"), ("cu", "ba"), ("ong", "cu"), ("ba", "cu"), ("ong",
                ("chi",), ("em",), ("co",), ("chu",), ("bac",), ("chau",), ("da", "vang"), ("da",), ("vang",))
 """Words of respect said before a name (“cụ Nguyễn Văn An”, “bà Trần Thị Hoa”, “dạ Lê Văn Tám”), folded; never
 part of it."""
-_POLITE_ENDS = frozenset({"ạ", "nhé", "nhá", "nhen", "ạh"})
-"""Polite words after a name (“Nguyễn Văn An ạ”), as typed: none is a name's (unlike “A”, a given name)."""
 
 
 def strip_honorific(text: str) -> str:
@@ -1099,9 +1097,7 @@ def name_of(answer: str) -> str:
 
     words = re.sub(r"^((?:dạ|vâng|da|vang)(?:\s+(?:vâng|vang))?)\s*,", r"\1 ", nfc(answer or ""),
                    flags=re.IGNORECASE).split()  # “dạ vâng, Lê Văn Tám”
-    while len(words) > 1 and words[-1].lower().strip(".!") in _POLITE_ENDS:
-        words.pop()
-    text = re.sub(r"^(.*\w)\s*\([^()]*\)$", r"\1", " ".join(words))
+    text = re.sub(r"^(.*\w)\s*\([^()]*\)$", r"\1", without_polite_end(" ".join(words)))
     return strip_honorific(parsing.strip_name_intro(text))
 
 

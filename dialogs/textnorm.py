@@ -25,7 +25,8 @@ from collections.abc import Iterable
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-__all__ = ["close_matches", "fold", "fold_words", "nfc", "similarity", "title_vi", "vi_name_key", "vi_sort_key"]
+__all__ = ["close_matches", "fold", "fold_words", "nfc", "similarity", "title_vi", "vi_name_key", "vi_sort_key",
+           "without_polite_end"]
 
 
 def _build_fold_table() -> dict[int, int | None]:
@@ -95,6 +96,15 @@ def nfc(s: str) -> str:
 
 
 _WORD_INITIAL_AFTER = frozenset(" \t\n-'’")
+
+
+_POLITE_END = re.compile(r"(?:\s+(?:ạ|nhé|nhá|ạh|nhen))+\s*[.!]?$", re.IGNORECASE)
+
+
+def without_polite_end(s: str) -> str:
+    """Text without the polite words after it, as typed with their accents (“con trai ạ”, “thôn 3 nhé”): never
+    a name's or an answer's own (unlike “a”, “nha”, which may be); the text as it is when it is only those."""
+    return _POLITE_END.sub("", nfc(s).strip()) or s
 
 
 def title_vi(s: str) -> str:

@@ -482,6 +482,9 @@ class TestPoliteWords:
         assert [parse_money(r) for r in ("2 triệu ạ", "dạ 2 triệu", "dạ, khoảng 2 triệu rưỡi nhé")] == \
             [2_000_000, 2_000_000, 2_500_000]
         assert [parse_number(r) for r in ("dạ 5", "5 người ạ", "không có ạ")] == [5, 5, 0]
+        relation = Catalog.load().form("ho-tro-chi-phi-mai-tang").field("applicant.relation")
+        assert relation is not None and kinds.get("text").parse(relation, "con trai ạ", today=date(2026, 12, 6),
+                                                                lookup=None) == "con trai"
 
 
 class TestIdNumberInASentence:

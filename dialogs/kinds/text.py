@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .. import parsing, spelling
 from ..i18n import N_
+from ..textnorm import without_polite_end
 from .base import Kind
 
 
@@ -13,8 +14,8 @@ class Text(Kind):
     any_words = True
 
     def parse(self, f, raw, *, today, lookup):
-        text = parsing.parse_text(raw, min_len=f.min_len or 1, max_len=f.max_len or 500,
-                                  pattern=f.pattern, pattern_message=f.pattern_message)
+        text = parsing.parse_text(without_polite_end(raw), min_len=f.min_len or 1, max_len=f.max_len or 500,
+                                  pattern=f.pattern, pattern_message=f.pattern_message)  # (“con trai ạ”)
         if f.letters and f.pattern is None and not any(ch.isalpha() for ch in text):
             raise parsing.Invalid(N_("Vui lòng trả lời bằng chữ, không chỉ bằng số hay ký hiệu."))
         if f.letters and f.pattern is None and parsing.is_acknowledgement(text):  # “ok”, “xong”: not what was asked
