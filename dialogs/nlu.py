@@ -270,7 +270,19 @@ def normalise(text: str) -> str:
             continue
         for part in _DIGIT_ALPHA.sub(" ", tok).split():
             folded.append(_fix_token(part))
-    return " ".join(_expand(folded))
+    return " ".join(_expand(_join_agree(folded)))
+
+
+def _join_agree(tokens: list[str]) -> list[str]:
+    """“đồng ý” (agree) as one word: folded, its two words are those of “đóng bảo hiểm y tế”, near enough to be
+    read as that procedure's own (“bà đồng ý rồi”, typed at a consent question, is no request)."""
+    out: list[str] = []
+    for tok in tokens:
+        if tok == "y" and out and out[-1] == "dong":
+            out[-1] = "dongy"
+        else:
+            out.append(tok)
+    return out
 
 
 # ==========================================================================

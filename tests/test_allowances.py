@@ -195,6 +195,12 @@ async def test_a_relative_filling_in_records_themselves_and_the_beneficiarys_con
     await chat.say("0987654321")
     await chat.expect("consent.subject")
     assert "người hưởng trợ cấp đồng ý" in chat.ask.text
+    await chat.say("bà đồng ý rồi")  # agreed, but how is what is recorded; never a request for another procedure
+    await chat.expect("consent.subject")
+    assert chat.error and "đã đồng ý như thế nào" in chat.error.text and "thủ tục khác" not in chat.text()
+    await chat.say("bà chưa đồng ý")  # the refusal, said so: no dead end, the question stays
+    await chat.expect("consent.subject")
+    assert "Người hưởng có thể tự đăng ký" in chat.text()
     await chat.press("in_person")
     await beneficiary(chat)  # (no consent.data: the beneficiary's own consent is recorded instead)
     await residence_and_phone(chat)

@@ -11,10 +11,12 @@ and the same question stays open, so the volunteer may come back once the person
 from __future__ import annotations
 
 import hashlib
+import re
 
 from .. import parsing
 from ..i18n import N_
 from ..parsing import Invalid
+from ..textnorm import fold
 from .base import NO_VALUE, AskParts, Kind
 from .choice import field_choices, number_not_listed
 
@@ -30,6 +32,8 @@ def _pick(f, msg, text) -> str | None:
         return msg.choice
     if msg.choice is None and text:
         value = parsing.match_choice(text, [(c.value, c.label) for c in f.choices])
+        if value is None and _REFUSED.search(fold(text)):  # “bà chưa đồng ý”: the refusal, whoever says it
+            return next((c.value for c in f.choices if c.stop), None)
         if value is None:  # a plain “không” is the refusal
             try:
                 said_yes = parsing.parse_yes_no(text, sure=True)
@@ -41,6 +45,10 @@ def _pick(f, msg, text) -> str | None:
     return None
 
 
+_REFUSED = re.compile(r"\b(?:chua|khong|ko|k|khg|kg|chang)\s+(?:chiu\s+)?(?:dong y|cho phep|muon)\b")
+_AGREED = re.compile(r"\b(?:dong y|cho phep|ok|chiu)\b")
+
+
 class Consent(Kind):
     name = "consent"
     unknown_first = False
@@ -48,6 +56,8 @@ class Consent(Kind):
     def parse(self, f, raw, *, today, lookup):
         # reached only when the reply matched no choice (``collect`` answers the others)
         number_not_listed(raw, len(f.choices))
+        if _AGREED.search(fold(raw)):  # “bà đồng ý rồi”: but how? that is what is recorded
+            raise Invalid(N_("Người đó đã đồng ý như thế nào? Vui lòng gõ số thứ tự của một lựa chọn bên dưới."))
         raise Invalid(N_("Chưa rõ lựa chọn của bạn. Vui lòng gõ số thứ tự của một lựa chọn bên dưới."))
 
     def display(self, f, value, t):
