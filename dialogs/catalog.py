@@ -298,12 +298,14 @@ def check_procedure(form: Form) -> list[str]:
                         problems.append(f"{where}.choices[{option.value}].same_as: {ref!r} is asked later")
             for ref in f.same_as:
                 same = known(ref)
-                if f.kind != "address":
-                    problems.append(f"{where}.same_as: only an address question takes it (options have their own)")
+                if f.kind not in ("address", "phone"):
+                    problems.append(f"{where}.same_as: only an address or a phone question takes it (options have "
+                                    f"their own)")
                 elif same is None:
                     problems.append(f"{where}.same_as: unknown field {ref!r}")
-                elif kinds.get(same) != "address" or same != ref:
-                    problems.append(f"{where}.same_as: {ref!r} is not an address question")
+                elif kinds.get(same) != f.kind or same != ref:
+                    what = "an address" if f.kind == "address" else "a phone"
+                    problems.append(f"{where}.same_as: {ref!r} is not {what} question")
                 elif order[same] >= order[key]:
                     problems.append(f"{where}.same_as: {ref!r} is asked later")
             for attr in ("birth_date_field", "sex_field"):

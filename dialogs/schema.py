@@ -199,8 +199,9 @@ class FieldDef(Strict):
     one_by_one: bool = False
     # address
     ask_detail: bool = True
-    # address: earlier address questions whose answer may be given again with one press or “như trên” (the
-    # mother's residence, the same as the applicant's); the first answered one is what “như trên” takes
+    # address, phone: earlier questions of the same kind whose answer may be given again with one press or “như
+    # trên” (the mother's residence, the same as the applicant's; the helper's number as the contact's); the first
+    # answered one is what “như trên” takes
     same_as: list[str] = Field(default_factory=list)
     # attachment
     accept: list[FileType] = Field(default_factory=lambda: list(FILE_TYPES))

@@ -203,7 +203,12 @@ async def test_a_relative_filling_in_records_themselves_and_the_beneficiarys_con
     assert "Người hưởng có thể tự đăng ký" in chat.text()
     await chat.press("in_person")
     await beneficiary(chat)  # (no consent.data: the beneficiary's own consent is recorded instead)
-    await residence_and_phone(chat)
+    await chat.expect("beneficiary.residence")
+    await chat.say("Lâm Đồng, Thôn 3")  # the house's part with the province: kept while the commune is asked
+    await chat.say("Đức Trọng")
+    await chat.expect("beneficiary.phone")
+    assert "Nếu là số đã khai ở trên, gõ “như trên”" in chat.ask.text
+    await chat.say("như trên")  # the helper's own number, given for the household too
     await account(chat, holder="TRAN VAN BINH")  # the helper's account: not allowed
     assert chat.error and "phải đứng tên người hưởng" in chat.error.text
     await chat.say("nguyen van an")
@@ -211,6 +216,8 @@ async def test_a_relative_filling_in_records_themselves_and_the_beneficiarys_con
     async with runtime.sm() as db:
         d = await DossierRepo(db).by_code(code)
         assert d.answers["filer.full_name"] == "Trần Văn Bình" and d.answers["filer.phone"] == "0987654321"
+        assert d.answers["beneficiary.phone"] == "0987654321"
+        assert d.answers["beneficiary.residence"]["detail"] == "Thôn 3"
         assert d.answers["consent.subject"]["how"] == "in_person"
         assert not any(k.startswith("rep.") or k == "account.owner" for k in d.answers)
     [b] = await benef_rows(runtime)

@@ -487,6 +487,21 @@ class TestPoliteWords:
                                                                 lookup=None) == "con trai"
 
 
+def test_a_phone_given_above_is_taken_again() -> None:
+    """``same_as`` on a phone question: “như trên” takes the first of those numbers given; none given, it is asked."""
+    from dialogs import kinds
+    from dialogs.catalog import Catalog
+
+    f = Catalog.load().form("ho-tro-nha-o").field("contact.phone")
+    assert f is not None and f.same_as == ["filer.phone"]
+    phone, day = kinds.get("phone"), date(2026, 12, 6)
+    given = {"filer.phone": "0987654321"}
+    assert phone.parse(f, "như trên", today=day, lookup=given.get) == "0987654321"
+    assert phone.parse(f, "số của tôi", today=day, lookup=given.get) == "0987654321"
+    assert "Chưa có số điện thoại nào" in invalid(lambda r: phone.parse(f, r, today=day, lookup={}.get),
+                                                    "như trên").message
+
+
 class TestIdNumberInASentence:
     def test_the_one_number_is_taken_and_checked(self) -> None:
         for raw in ("cccd của bà: 042 145 001 234", "042145001234 (của bà)", "bà 042145001234 sinh 1945"):

@@ -1,9 +1,21 @@
-"""A Vietnamese mobile number."""
+"""A Vietnamese mobile number; “như trên” takes the number given for one of the field's ``same_as`` phone questions
+(the helper's own number, given again as the household's contact)."""
 from __future__ import annotations
 
 from .. import parsing
 from ..i18n import N_
-from .base import Kind
+from ..parsing import Invalid
+from ..textnorm import fold_words
+from .base import AskParts, Kind
+
+_SAME = ("nhu tren", "giong tren", "giong nhu tren", "nhu o tren", "so tren", "so o tren", "so nhu tren",
+         "cung so", "cung so tren", "giong so tren", "so cua toi", "so toi", "so dien thoai cua toi", "nhu so tren",
+         "nhu cu", "same as above", "same number", "my number")  # (the bot in English too)
+
+
+def said_same(raw: str) -> bool:
+    """Whether the answer says “the number given above” (“như trên”, “số của tôi”)."""
+    return fold_words(raw).startswith(_SAME)
 
 
 class Phone(Kind):
@@ -13,7 +25,20 @@ class Phone(Kind):
                    "khác, ghi số của người đó hoặc của người thân ở gần họ.")
 
     def parse(self, f, raw, *, today, lookup):
+        if f.same_as and said_same(raw):
+            given = next((v for v in (lookup(ref) if lookup else None for ref in f.same_as) if isinstance(v, str)),
+                         None)
+            if given is None:
+                raise Invalid(N_("Chưa có số điện thoại nào đã khai ở trên. Vui lòng nhập số di động, ví dụ "
+                                 "0912345678."))
+            return given
         return parsing.parse_phone(raw)
+
+    def question(self, f, path, pending, t, answers=None):
+        asked = super().question(f, path, pending, t, answers)
+        if any(isinstance((answers or {}).get(ref), str) for ref in f.same_as):  # (the number itself not repeated)
+            return AskParts(kind=self.name, lines=(*asked.lines, t(N_("Nếu là số đã khai ở trên, gõ “như trên”."))))
+        return asked
 
 
 KIND = Phone()
