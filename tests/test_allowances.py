@@ -581,6 +581,39 @@ async def test_death_report_needs_the_certificate_and_another_reporter(chat: Cha
     await chat.expect("death.notice")  # required: the payment stops only on the certificate
 
 
+async def test_a_neighbour_may_report_a_death_and_nothing_else(runtime: Runtime):
+    """An elderly beneficiary living alone: a neighbour or the village head reports the death (an officer still
+    confirms it on the certificate); a new account, a move or a benefit change is told to be the family's."""
+    owner = await Chat(runtime, "console:owner").start()
+    await _verified(runtime, await register_self(owner))
+    neighbour = await Chat(runtime, "console:neighbour").start()
+    await neighbour.press(CHG)
+    await neighbour.press("new_account")
+    await neighbour.expect("reporter.kind")
+    await neighbour.say("tôi là hàng xóm")
+    assert "chỉ báo giúp khi người hưởng đã qua đời" in neighbour.text()
+    await neighbour.say("quay lại")
+    await neighbour.say("quay lại")
+    await neighbour.expect("change.kind")
+    await neighbour.press("deceased")
+    await neighbour.expect("beneficiary.full_name")  # (who reports was answered: kept)
+    await neighbour.say("Nguyễn Văn An")
+    await neighbour.say(BEN_ID)
+    await change_residence(neighbour)
+    await neighbour.expect("reporter.full_name")
+    await neighbour.say("Phạm Văn Tư")
+    await neighbour.say("trưởng thôn")
+    await neighbour.say("0977123456")
+    await neighbour.expect("death.date")
+    await neighbour.say("20/11/2026")
+    await neighbour.send_file(jpeg(5), "giay-bao-tu.jpg")
+    await neighbour.press("done")
+    code = await submit(neighbour)
+    assert "chỉ dừng sau khi cán bộ xã" in neighbour.text() and code
+    [b] = await benef_rows(runtime)
+    assert b.status == "active"  # still paid until an officer confirms
+
+
 async def test_an_officer_may_refuse_a_reported_death(runtime: Runtime):
     owner = await Chat(runtime, "console:owner").start()
     await register_self(owner)
