@@ -498,6 +498,7 @@ def test_a_phone_given_above_is_taken_again() -> None:
     given = {"filer.phone": "0987654321"}
     assert phone.parse(f, "như trên", today=day, lookup=given.get) == "0987654321"
     assert phone.parse(f, "số của tôi", today=day, lookup=given.get) == "0987654321"
+    assert phone.parse(f, "số tôi 0912 345 678", today=day, lookup=given.get) == "0912345678"  # a number given
     assert "Chưa có số điện thoại nào" in invalid(lambda r: phone.parse(f, r, today=day, lookup={}.get),
                                                     "như trên").message
 

@@ -14,8 +14,9 @@ _SAME = ("nhu tren", "giong tren", "giong nhu tren", "nhu o tren", "so tren", "s
 
 
 def said_same(raw: str) -> bool:
-    """Whether the answer says “the number given above” (“như trên”, “số của tôi”)."""
-    return fold_words(raw).startswith(_SAME)
+    """Whether the answer says “the number given above” (“như trên”, “số của tôi”), and gives none itself
+    (“số tôi 0987 654 321” is that number)."""
+    return fold_words(raw).startswith(_SAME) and not any(ch.isdigit() for ch in raw)
 
 
 class Phone(Kind):
