@@ -981,6 +981,13 @@ is asked again with the unit, rather than filed as 2 đồng. Nothing (0) is an 
 _POLITE_RE = re.compile(r"^(?:(?:da|vang|da vang|u|uh)\s*,?\s+)|(?:\s+(?:a|ah|ak|nhe|nha|nhen|thoi))+\s*[.!]?$")
 
 
+def says_only(raw: str, phrases: Sequence[str]) -> bool:
+    """Whether the answer is one of these folded phrases, with nothing but polite words around it (“dạ như trên
+    ạ”): “như trên, thôn 5” says more, and is not taken for “như trên”."""
+    words = re.sub(r"^(?:da|vang|u|uh)\s+", "", fold_words(raw or ""))
+    return re.sub(r"(?:\s+(?:a|ah|nhe|nha|nhen|luon|thoi))+$", "", words) in phrases
+
+
 def _without_polite(raw: str) -> str:
     """An answer without the polite words around it (“dạ 5 người ạ”, “2 triệu nhé”); as it is when it is only
     those."""

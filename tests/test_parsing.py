@@ -487,6 +487,15 @@ class TestPoliteWords:
                                                                 lookup=None) == "con trai"
 
 
+def test_same_as_above_says_nothing_more() -> None:
+    """“như trên” takes an answer given above; “như trên, thôn 5” says more, and is read as an answer itself."""
+    from dialogs.parsing import says_only
+
+    phrases = ("nhu tren", "giong tren")
+    assert all(says_only(r, phrases) for r in ("như trên", "dạ như trên ạ", "Giống trên nhé"))
+    assert not any(says_only(r, phrases) for r in ("như trên, thôn 5", "như trên nhưng khác thôn", "số tôi 0912"))
+
+
 def test_a_phone_given_above_is_taken_again() -> None:
     """``same_as`` on a phone question: “như trên” takes the first of those numbers given; none given, it is asked."""
     from dialogs import kinds

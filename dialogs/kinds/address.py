@@ -16,7 +16,7 @@ from ..i18n import N_
 from ..messages import ChoiceOut, Message
 from ..parsing import Invalid
 from ..pending import Pending, optional, register
-from ..textnorm import fold, fold_words
+from ..textnorm import fold
 from .base import AskParts, Kind
 from .choice import number_not_listed
 
@@ -91,7 +91,7 @@ def _same_as(raw: str, choice: str | None, earlier: list[tuple[str, dict[str, An
     """An earlier address chosen (of those :func:`_earlier` offers): its option pressed or its number typed, or
     “như trên” (the first). Not its words: “Hà Tĩnh” typed is a new address in that province."""
     code = parsing.match_choice(choice or raw, [(c, c) for c, _ in earlier])
-    if code is None and choice is None and fold_words(raw).startswith(_SAME):
+    if code is None and choice is None and parsing.says_only(raw, _SAME):
         code = earlier[0][0]
     return next((v for c, v in earlier if c == code), None)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from .. import parsing
 from ..i18n import N_
 from ..parsing import Invalid
-from ..textnorm import fold_words
 from .base import AskParts, Kind
 
 _SAME = ("nhu tren", "giong tren", "giong nhu tren", "nhu o tren", "so tren", "so o tren", "so nhu tren",
@@ -14,9 +13,9 @@ _SAME = ("nhu tren", "giong tren", "giong nhu tren", "nhu o tren", "so tren", "s
 
 
 def said_same(raw: str) -> bool:
-    """Whether the answer says “the number given above” (“như trên”, “số của tôi”), and gives none itself
-    (“số tôi 0987 654 321” is that number)."""
-    return fold_words(raw).startswith(_SAME) and not any(ch.isdigit() for ch in raw)
+    """Whether the answer says “the number given above” (“như trên”, “số của tôi”), and nothing more (“số tôi
+    0987 654 321” is that number)."""
+    return parsing.says_only(raw, _SAME)
 
 
 class Phone(Kind):
