@@ -304,6 +304,24 @@ async def test_another_request_at_the_address_question_is_offered_too(chat: Chat
     assert "Lâm Đồng" in address["province"] and "Đức Trọng" in address["commune"] and chat.error is None
 
 
+async def test_commands_said_politely(chat: Chat):
+    """“dạ quay lại ạ”, “giúp tôi với”, “thôi không làm nữa”: the commands, the polite words around them aside;
+    giving up asks first, and nothing is lost by saying no."""
+    await chat.press("ho-tro-chi-phi-mai-tang")
+    first = chat.field
+    await chat.say("1")
+    second = chat.field
+    await chat.say("dạ quay lại ạ")
+    await chat.expect(first)
+    await chat.say("giúp tôi với")
+    assert chat.field == first and "chọn “Tôi khai giúp”" in chat.text()  # the question's own help
+    await chat.say("thôi không làm nữa")
+    assert "Bạn có chắc muốn hủy hồ sơ đang khai không?" in chat.text()
+    await chat.press("no")
+    await chat.expect(first)
+    assert (await chat.answers())[first] is not None and second != first
+
+
 async def test_help_at_a_choice_without_its_own_says_how_to_leave(chat: Chat):
     await chat.press("bao-thay-doi-nhan-tro-cap")
     first = chat.field

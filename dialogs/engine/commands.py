@@ -18,8 +18,11 @@ from ..textnorm import fold
 COMMANDS = {
     "back": {"quay lai", "/back", "back", "lui", "lui lai", "tro lai", "quay lai cau truoc", "cau truoc"},
     "skip": {"bo qua", "/skip", "skip", "bo qua cau nay"},
-    "help": {"tro giup", "/help", "help", "giup", "giup do", "huong dan", "?", "/trogiup"},
-    "cancel": {"huy", "/cancel", "cancel", "huy bo", "huy ho so", "/huy"},
+    "help": {"tro giup", "/help", "help", "giup", "giup do", "huong dan", "?", "/trogiup", "giup toi", "can giup",
+             "toi can giup", "toi can tro giup", "can tro giup", "huong dan toi", "can huong dan"},
+    # (cancelling asks first: “Bạn có chắc muốn hủy hồ sơ đang khai không?”)
+    "cancel": {"huy", "/cancel", "cancel", "huy bo", "huy ho so", "/huy", "khong lam nua", "thoi khong lam nua",
+               "thoi khong lam", "khong muon lam nua", "thoi huy"},
     "menu": {"menu", "/menu", "/start", "trang chu", "danh sach thu tuc", "ve danh sach thu tuc", "ve menu",
              "bat dau lai",
              # to pause, as the bot says “gõ “menu” để tạm dừng” (the draft is kept either way)
@@ -43,11 +46,16 @@ NAV_TO_COMMAND = {NAV_BACK: "back", NAV_SKIP: "skip", NAV_HELP: "help", NAV_CANC
 MAX_FOLLOW_FAILURES = 5
 
 
+_POLITE = re.compile(r"^(?:da|vang|da vang)\s+|(?:\s+(?:a|ah|nhe|nha|di|voi|giup|luon))+$")
+
+
 def detect_command(text: str) -> str | None:
+    """The command a whole message is, polite words around it aside (“dạ quay lại ạ”, “hủy đi”, “giúp tôi với”)."""
     key = fold(text).strip(" .!")
-    for name, words in COMMANDS.items():
-        if key in words:
-            return name
+    for candidate in (key, _POLITE.sub("", key).strip()):
+        for name, words in COMMANDS.items():
+            if candidate in words:
+                return name
     return None
 
 
