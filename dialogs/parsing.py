@@ -1444,6 +1444,7 @@ def match_multi_choice(raw: str, choices: Sequence[tuple[str, str]]) -> list[str
     text = nfc(raw or "").strip()
     if not text:
         return None
+    text = _without_polite(text)  # “dạ 1 và 2 ạ”
     cleaned = _clean(text)
     if cleaned in _NONE_ANSWERS:
         return []

@@ -1133,7 +1133,8 @@ class TestChoice:
         assert match_choice("1", years) == "y1"
 
     def test_multi(self) -> None:
-        for raw in ("1, 3", "1 3", "1;3", "1 và 3", "3,1", "khai sinh, khai tử", "1 va khai tu", "1, 3, 3"):
+        for raw in ("1, 3", "1 3", "1;3", "1 và 3", "3,1", "khai sinh, khai tử", "1 va khai tu", "1, 3, 3",
+                    "dạ 1 và 3 ạ", "1, 3 nhé"):
             assert match_multi_choice(raw, CHOICES) == ["khai_sinh", "khai_tu"], raw
         assert match_multi_choice("2", CHOICES) == ["ket_hon"]
         assert match_multi_choice("kết hôn", CHOICES) == ["ket_hon"]
