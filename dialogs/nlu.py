@@ -1103,14 +1103,15 @@ def strip_honorific(text: str) -> str:
 
 def name_of(answer: str) -> str:
     """The name in an answer to a name question: without the words that introduce it (“tôi tên là”,
-    :func:`parsing.strip_name_intro`), a word of respect before it (:func:`strip_honorific`) or a note in
-    brackets after it (“Nguyễn Thị Lan (mẹ tôi)”)."""
+    :func:`parsing.strip_name_intro`), a word of respect before it (:func:`strip_honorific`), a note in
+    brackets after it (“Nguyễn Thị Lan (mẹ tôi)”) or whose relative it is (“…, bố tôi”)."""
     from . import parsing
 
     words = re.sub(r"^((?:dạ|vâng|da|vang)(?:\s+(?:vâng|vang))?)\s*,", r"\1 ", nfc(answer or ""),
                    flags=re.IGNORECASE).split()  # “dạ vâng, Lê Văn Tám”
     text = re.sub(r"^(.*\w)\s*\([^()]*\)$", r"\1", without_polite_end(" ".join(words)))
-    return strip_honorific(parsing.strip_name_intro(text))
+    name = strip_honorific(parsing.strip_name_intro(text))
+    return parsing.without_kinship(name) or name  # (“Nguyễn Văn An bố tôi”: the name)
 
 
 def restore_diacritics_name(text: str) -> str | None:

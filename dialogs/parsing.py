@@ -177,6 +177,32 @@ _ROLES = frozenset({"tinh nguyen vien", "nguoi quen", "hang xom", "nguoi nha", "
 “Bà”: a name of one word may be kept, engine/names.py.)"""
 
 
+_KIN = frozenset({"bo", "ba", "cha", "me", "ma", "u", "bam", "ong", "cu", "chong", "vo", "con", "chau", "anh", "chi",
+                  "em", "co", "chu", "bac", "di", "cau", "mo", "thim", "duong", "tia"})
+_KIN_OF = frozenset({"toi", "em", "minh", "tui", "cua", "noi", "ngoai", "ruot", "de", "trai", "gai", "ca", "ut"})
+_KIN_MINE = frozenset({"toi", "em", "minh", "tui", "cua", "noi", "ngoai", "ruot", "de"})
+
+
+def _kinship_words(words: list[str]) -> bool:
+    """Whether folded words say whose relative, not a name: “bố tôi”, “ông nội”, “mẹ của em” (a kin word, then
+    words such as “tôi”, “nội” only; one of these at least, so that “Chu Anh”, a name, is one)."""
+    return len(words) >= 2 and words[0] in _KIN and all(w in _KIN or w in _KIN_OF for w in words[1:]) \
+        and any(w in _KIN_MINE for w in words[1:])
+
+
+def without_kinship(text: str) -> str | None:
+    """A name with whose relative it is said after it (“Nguyễn Văn An bố tôi”: “Nguyễn Văn An”); None when the
+    whole text only says whose relative (“bố tôi”); the text as it is otherwise."""
+    words = text.split()
+    folded = [fold(w).strip(",.") for w in words]
+    if _kinship_words(folded):
+        return None
+    for i in range(2, len(words) - 1):
+        if _kinship_words(folded[i:]):
+            return " ".join(words[:i]).rstrip(",")
+    return text
+
+
 def strip_name_intro(text: str) -> str:
     """A name without the words that introduce it: “Tôi tên là Nguyễn Văn An” → “Nguyễn Văn An”,
     “họ tên: Lê Thị Hoa” → “Lê Thị Hoa”; as it is when it has none, or nothing follows them."""
@@ -212,6 +238,11 @@ def parse_name(raw: str, *, upper: bool = False) -> str:
     if fold(text) in _ROLES:
         raise Invalid(N_("Câu này hỏi họ và tên, không hỏi vai trò (“{role}”). Vui lòng gõ họ và tên, ví dụ Nguyễn Văn "
                          "An."), role=text[:40])
+    named = without_kinship(text)
+    if named is None:
+        raise Invalid(N_("Câu này hỏi họ và tên (như trên giấy tờ), không hỏi quan hệ (“{role}”). Vui lòng gõ họ và "
+                         "tên, ví dụ Nguyễn Văn An."), role=text[:40])
+    text = named
     if any(ch.isdigit() for ch in text):
         raise Invalid(N_("Họ và tên không được chứa chữ số. Vui lòng nhập lại, ví dụ Nguyễn Văn An."))
     for ch in text:

@@ -765,6 +765,13 @@ async def test_a_word_of_respect_before_a_name_is_not_filed(chat: Chat):
     await chat.say("Nguyễn Thị Lan (mẹ tôi)")  # a note in brackets after the name: not filed either
     await chat.expect("deceased.birth_date")
     assert (await chat.answers())["deceased.full_name"] == "NGUYỄN THỊ LAN"
+    await chat.say("quay lại")
+    await chat.say("mẹ tôi")  # whose relative, not a name: asked again, never filed as “MẸ TÔI”
+    await chat.expect("deceased.full_name")
+    assert chat.error and "không hỏi quan hệ (“mẹ tôi”)" in chat.error.text
+    await chat.say("Trần Thị Hoa, mẹ tôi")  # the name, then whose relative: the name
+    await chat.expect("deceased.birth_date")
+    assert (await chat.answers())["deceased.full_name"] == "TRẦN THỊ HOA"
 
 
 async def test_an_address_given_before_is_taken_again_with_one_press(chat: Chat, runtime: Runtime):
