@@ -183,9 +183,16 @@ _KIN_OF = frozenset({"toi", "em", "minh", "tui", "cua", "noi", "ngoai", "ruot", 
 _KIN_MINE = frozenset({"toi", "em", "minh", "tui", "cua", "noi", "ngoai", "ruot", "de"})
 
 
+_KIN_EN = frozenset({"mother", "father", "mom", "mum", "dad", "grandmother", "grandfather", "grandma", "grandpa",
+                     "husband", "wife", "son", "daughter", "brother", "sister", "uncle", "aunt"})
+
+
 def _kinship_words(words: list[str]) -> bool:
     """Whether folded words say whose relative, not a name: “bố tôi”, “ông nội”, “mẹ của em” (a kin word, then
-    words such as “tôi”, “nội” only; one of these at least, so that “Chu Anh”, a name, is one)."""
+    words such as “tôi”, “nội” only; one of these at least, so that “Chu Anh”, a name, is one); “my mother” in
+    the bot in English."""
+    if len(words) == 2 and words[0] == "my" and words[1] in _KIN_EN:
+        return True
     return len(words) >= 2 and words[0] in _KIN and all(w in _KIN or w in _KIN_OF for w in words[1:]) \
         and any(w in _KIN_MINE for w in words[1:])
 

@@ -466,6 +466,14 @@ class TestIdNumber:
 # --------------------------------------------------------------------------
 
 
+def test_whose_relative_is_no_name() -> None:
+    for raw in ("bố tôi", "ông nội", "anh trai tôi", "my mother"):
+        assert "không hỏi quan hệ" in invalid(parse_name, raw).message, raw
+    assert parse_name("Trần Thị Hoa, mẹ tôi") == "Trần Thị Hoa" and parse_name("Tran Thi Hoa, my mother") == \
+        "Tran Thi Hoa"
+    assert parse_name("Chu Anh") == "Chu Anh"  # (a kin word, but no “tôi”, “nội”: a name)
+
+
 class TestPoliteWords:
     def test_polite_words_are_not_part_of_the_answer(self) -> None:
         """“dạ”, “vâng” before an answer and “ạ”, “nhé” after it are politeness: a name is filed without them
