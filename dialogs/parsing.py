@@ -318,6 +318,7 @@ _LEAP_RE = re.compile(r"\b(?:thang\s+)?nhuan\b")
 # after it (“… ạ”, “… nhé”): the date alone is read
 _DATE_INTRO_RE = re.compile(r"^(?:(?:ngay\s+)?(?:sinh|mat tich|mat|chet|qua doi|tu vong|duoc cap|cap|mai tang|chon cat)"
                             r"(?:\s+(?:tu|vao))?(?:\s+ngay)?\s+(?=\S))")
+_AGE_RE = re.compile(r"(?:(?:nam nay|nay|da|duoc|khoang|tam|tho|huong tho)\s+)*\d{1,3}\s*(?:tuoi|t)(?:\s+roi)?")
 _DATE_TAIL_RE = re.compile(r"(?:\s+(?:a|ah|ak|nhe|nha|nhen|thoi|do))+$")
 _DAYS_AGO_RE = re.compile(r"(?:cach day\s+)?(\d{1,3})\s*(?:ngay|hom|bua|days?)(?:\s+(?:truoc|roi|qua|ago))?")
 _DAYS_AHEAD_RE = re.compile(r"(?:khoang\s+)?(\d{1,2})\s*(?:ngay|hom|bua)\s+(?:nua|toi|sau)")
@@ -412,6 +413,9 @@ def parse_date(
                              "vui lòng gõ {solar}."), lunar=solar[0], solar=solar[1].strftime("%d/%m/%Y"))
         raise Invalid(N_("Giấy tờ ghi ngày dương lịch. Vui lòng nhập ngày dương lịch (như trên giấy báo tử, giấy "
                          "khai sinh hoặc lịch treo tường), ví dụ {example}."), example=example)
+    if _AGE_RE.fullmatch(text):  # “85 tuổi”: an age, where the papers' date is asked
+        raise Invalid(N_("Bạn vừa nhập tuổi. Vui lòng nhập ngày/tháng/năm như trên giấy tờ (căn cước, giấy khai "
+                         "sinh), ví dụ {example}."), example=example)
     ago = _DAYS_AGO_RE.fullmatch(text)
     if ago:  # "3 ngày trước", "cách đây 2 hôm", "5 ngay truoc"
         n = int(ago.group(1))

@@ -257,6 +257,10 @@ class TestDate:
             assert parse_date(raw, today=today) == expected, raw
         assert "Ngày chưa đúng" in invalid(parse_date, "sinh", today=today).message
 
+    def test_an_age_is_asked_as_the_date(self) -> None:
+        for raw in ("85 tuổi", "năm nay 85 tuổi", "thọ 90 tuổi"):
+            assert "Bạn vừa nhập tuổi" in invalid(parse_date, raw, today=date(2026, 12, 6)).message, raw
+
     def test_a_day_ahead_in_words(self) -> None:
         """A burial planned: “ngày mai”, “ngày mốt”, “3 ngày nữa”; a question for a past date refuses them as it
         does any date ahead."""
