@@ -316,7 +316,9 @@ _LEAP_RE = re.compile(r"\b(?:thang\s+)?nhuan\b")
 
 # the words that say which date it is, before it (“sinh ngày …”, “mất hôm qua”, “cấp ngày …”), and polite words
 # after it (“… ạ”, “… nhé”): the date alone is read
-_DATE_INTRO_RE = re.compile(r"^(?:(?:ngay\s+)?(?:sinh|mat tich|mat|chet|qua doi|tu vong|duoc cap|cap|mai tang|chon cat)"
+_DATE_INTRO_RE = re.compile(r"^(?:(?:chau|be|em be|con|ong|ba|bo|me|cha|cu|chong|vo)(?:\s+(?:toi|em|minh|noi|ngoai))?"
+                            r"\s+(?=(?:ngay\s+)?(?:sinh|mat|chet|qua doi|tu vong)\b))?"  # “bà mất hôm qua”
+                            r"(?:(?:ngay\s+)?(?:sinh|mat tich|mat|chet|qua doi|tu vong|duoc cap|cap|mai tang|chon cat)"
                             r"(?:\s+(?:tu|vao))?(?:\s+ngay)?\s+(?=\S))")
 _AGE_RE = re.compile(r"(?:(?:nam nay|nay|da|duoc|khoang|tam|tho|huong tho)\s+)*\d{1,3}\s*(?:tuoi|t)(?:\s+roi)?")
 _DATE_TAIL_RE = re.compile(r"(?:\s+(?:a|ah|ak|nhe|nha|nhen|thoi|do))+$")

@@ -253,7 +253,8 @@ class TestDate:
         for raw, expected in (("sinh ngày 5/3/1945", date(1945, 3, 5)), ("ngày sinh 5/3/1945 ạ", date(1945, 3, 5)),
                               ("mất hôm qua", date(2026, 12, 5)), ("chết ngày 1/12", date(2026, 12, 1)),
                               ("mất tích từ ngày 1/12/2026", date(2026, 12, 1)),
-                              ("được cấp ngày 15/8/2021 nhé", date(2021, 8, 15))):
+                              ("được cấp ngày 15/8/2021 nhé", date(2021, 8, 15)),
+                              ("bà mất hôm qua", date(2026, 12, 5)), ("bé sinh ngày 1/12/2026", date(2026, 12, 1))):
             assert parse_date(raw, today=today) == expected, raw
         assert "Ngày chưa đúng" in invalid(parse_date, "sinh", today=today).message
 
