@@ -1085,6 +1085,8 @@ _APPROX_RE = re.compile(r"^(?:(?:khoang|chung|do|co|uoc|uoc tinh|uoc chung|khoan
 # is 2,500,000)
 _PER_MONTH_RE = re.compile(r"(?:\s*/\s*|\s+(?:(?:mot|1|moi|hang|trong|tren)\s+)?)thang\s*$")
 _PER_YEAR_RE = re.compile(r"(?:\s*/\s*|\s+(?:mot|1|moi|hang|trong|tren|ca)\s+)nam\s*$")
+_NO_INCOME = frozenset({"khong co thu nhap", "chua co thu nhap", "khong co thu nhap gi", "khong co dong nao",
+                        "khong co dong thu nhap nao", "khong thu nhap"})
 # “… một người”, “…/người”, “… mỗi khẩu” (the income question asks per person)
 _PER_PERSON_RE = re.compile(r"(?:\s*/\s*|\s+(?:mot|1|moi|tren|cho moi)\s+)(?:nguoi|khau|dau nguoi)\s*$")
 # “1,5 - 2 triệu”, “từ 1,5 đến 2 triệu”: a range, where one amount is asked
@@ -1108,6 +1110,8 @@ def parse_money(
         raise Invalid(N_("Vui lòng nhập số tiền, ví dụ 1.500.000 hoặc 1,5 triệu."))
     # “khoảng 2 triệu rưỡi”: an estimate is what is asked
     raw = _APPROX_RE.sub("", _without_polite(fold(raw).strip())) or raw
+    if _clean(raw) in _NO_INCOME:  # “không có thu nhập”: nothing, said in words
+        raw = "0"
     raw = _PER_PERSON_RE.sub("", raw) or raw
     for period, pattern in (("month", _PER_MONTH_RE), ("year", _PER_YEAR_RE)):
         said = pattern.search(raw)

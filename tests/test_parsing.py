@@ -681,6 +681,10 @@ class TestNumber:
 
 
 class TestMoney:
+    def test_no_income_in_words_is_nothing(self) -> None:
+        for raw in ("không có thu nhập", "dạ chưa có thu nhập ạ", "không có đồng nào"):
+            assert parse_money(raw, min=0, per="month") == 0, raw
+
     def test_per_person_and_a_range(self) -> None:
         """The income question asks per person: “2 triệu/người/tháng” says so; a range is asked as one amount."""
         for raw in ("2 trieu/nguoi/thang", "2 triệu một người một tháng", "2tr mỗi người", "2 triệu/tháng/người"):
