@@ -1089,6 +1089,11 @@ _NO_INCOME = frozenset({"khong co thu nhap", "chua co thu nhap", "khong co thu n
                         "khong co dong thu nhap nao", "khong thu nhap"})
 # “… một người”, “…/người”, “… mỗi khẩu” (the income question asks per person)
 _PER_PERSON_RE = re.compile(r"(?:\s*/\s*|\s+(?:mot|1|moi|tren|cho moi)\s+)(?:nguoi|khau|dau nguoi)\s*$")
+_HOUSEHOLD_RE = re.compile(r"\b(?:ca nha|ca ho|ca gia dinh|ca hai vo chong|hai vo chong|tong thu nhap|tong cong|"
+                           r"tong cua ho|gia dinh toi|nha toi)\b")
+_EACH_LEAD_RE = re.compile(r"^(?:(?:ca nha|ca ho|ca gia dinh|gia dinh toi|nha toi|ho toi)\s+)?"
+                           r"(?:moi nguoi|mot nguoi|1 nguoi|moi khau|binh quan|trung binh|binh quan moi nguoi)"
+                           r"(?:\s+(?:la|duoc|co))?\s+(?=\d|mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi)")
 # “1,5 - 2 triệu”, “từ 1,5 đến 2 triệu”: a range, where one amount is asked
 _RANGE_RE = re.compile(r"\d\s*(?:-|–|den|toi|hoac)\s*\d")
 
@@ -1099,6 +1104,7 @@ def parse_money(
     min: int | None = None,
     max: int | None = None,
     per: str | None = None,
+    per_person: bool = False,
 ) -> int:
     """Accept an amount of money in đồng and return it as an integer.
 
@@ -1126,6 +1132,10 @@ def parse_money(
         raw = raw[:said.start()].strip()  # the period the question asks for (or the question names none)
         break
     raw = _PER_PERSON_RE.sub("", raw) or raw  # (“2 triệu một người một tháng”)
+    raw = _EACH_LEAD_RE.sub("", raw) or raw  # “nhà tôi mỗi người 2 triệu”, “bình quân 2 triệu”
+    if per_person and _HOUSEHOLD_RE.search(raw):  # “cả nhà 8 triệu”: the household's total, not each person's
+        raise Invalid(N_("Câu này hỏi thu nhập của mỗi người. Vui lòng chia tổng thu nhập cho số người trong hộ: "
+                         "ví dụ cả hộ 4 người có 8 triệu một tháng thì mỗi người 2 triệu."))
     try:
         value, negative = _parse_number_expr(raw, allow_currency=True)
     except (_NotANumber, ValueError, ZeroDivisionError):

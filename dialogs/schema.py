@@ -192,6 +192,9 @@ class FieldDef(Strict):
     # money: the period the amount is for (“một tháng”): “2 triệu một tháng” is taken, and “24 triệu một năm”
     # asked again with the sum to do
     per: Literal["month", "year"] | None = None
+    # money: the amount is each person's (an income per head): a household's total typed is asked again, with
+    # the division to do
+    per_person: bool = False
     # multi_choice
     min_selected: int | None = None
     max_selected: int | None = None

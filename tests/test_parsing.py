@@ -681,6 +681,15 @@ class TestNumber:
 
 
 class TestMoney:
+    def test_a_households_total_at_an_income_per_person(self) -> None:
+        """``per_person``: “cả nhà 8 triệu” is asked again with the division to do; “mỗi người 2 triệu” is taken."""
+        def per_head(raw: str) -> int:
+            return parse_money(raw, min=0, per="month", per_person=True)
+
+        assert "chia tổng thu nhập cho số người" in invalid(per_head, "cả nhà 8 triệu một tháng").message
+        assert [per_head(r) for r in ("nhà tôi mỗi người 2 triệu", "bình quân 1,5 triệu", "2 triệu")] == \
+            [2_000_000, 1_500_000, 2_000_000]
+
     def test_no_income_in_words_is_nothing(self) -> None:
         for raw in ("không có thu nhập", "dạ chưa có thu nhập ạ", "không có đồng nào"):
             assert parse_money(raw, min=0, per="month") == 0, raw

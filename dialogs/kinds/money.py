@@ -11,7 +11,7 @@ class Money(Kind):
     hint = N_("Nhập số tiền, ví dụ 1.500.000 hoặc 1,5 triệu.")
 
     def parse(self, f, raw, *, today, lookup):
-        return parsing.parse_money(raw, min=_whole(f.min), max=_whole(f.max), per=f.per)
+        return parsing.parse_money(raw, min=_whole(f.min), max=_whole(f.max), per=f.per, per_person=f.per_person)
 
     def display(self, f, value, t):
         return t.money(value)
