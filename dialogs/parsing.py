@@ -1022,7 +1022,9 @@ number typed without its unit (“2” for 2 triệu, “1” out of habit after
 is asked again with the unit, rather than filed as 2 đồng. Nothing (0) is an amount."""
 
 
-_POLITE_RE = re.compile(r"^(?:(?:da|vang|da vang|u|uh)\s*,?\s+)|(?:\s+(?:a|ah|ak|nhe|nha|nhen|thoi))+\s*[.!]?$")
+# (not the “nhà” of “cả nhà”, “tại nhà”)
+_POLITE_RE = re.compile(r"^(?:(?:da|vang|da vang|u|uh)\s*,?\s+)"
+                        r"|(?:\s+(?:a|ah|ak|nhe|(?<!ca )(?<!tai )(?<!\bo )nha|nhen|thoi))+\s*[.!]?$")
 
 
 def says_only(raw: str, phrases: Sequence[str]) -> bool:

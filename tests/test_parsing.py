@@ -686,7 +686,8 @@ class TestMoney:
         def per_head(raw: str) -> int:
             return parse_money(raw, min=0, per="month", per_person=True)
 
-        assert "chia tổng thu nhập cho số người" in invalid(per_head, "cả nhà 8 triệu một tháng").message
+        for raw in ("cả nhà 8 triệu một tháng", "8 triệu cả nhà"):
+            assert "chia tổng thu nhập cho số người" in invalid(per_head, raw).message, raw
         assert [per_head(r) for r in ("nhà tôi mỗi người 2 triệu", "bình quân 1,5 triệu", "2 triệu")] == \
             [2_000_000, 1_500_000, 2_000_000]
 
