@@ -554,6 +554,18 @@ async def test_the_house_typed_with_the_province_is_kept_while_the_commune_is_as
     assert (address["commune"], address["detail"]) == ("Xã Thạch Hà", "Thôn 1")
 
 
+async def test_no_house_number_is_no_house_number(chat: Chat):
+    """“không có” at “Số nhà, đường/thôn…?” is as “bỏ qua”: never filed as the house's address."""
+    await to_deceased_residence(chat)
+    await chat.say("Hà Tĩnh")
+    await chat.say("Thạch Hà")
+    assert "Số nhà" in chat.ask.text
+    await chat.say("không có")
+    await chat.expect("deceased.status")
+    address = (await chat.answers())["deceased.residence"]
+    assert (address["commune"], address.get("detail")) == ("Xã Thạch Hà", None)
+
+
 async def test_a_place_only_guessed_from_a_short_word_is_asked_about(chat: Chat):
     """“long” begins one name only (Long An): the guess is offered, not taken; “đúng” takes it, and typing again
     replaces it. “nam” (“male”, “south”, part of Hà Nam, Nam Định and Quảng Nam) is no guess at all. A commune

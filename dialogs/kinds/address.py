@@ -339,12 +339,15 @@ class Address(Kind):
             entry.options = None
             stage = "detail"
         elif stage == "detail":
-            try:
-                value["detail"] = parsing.parse_text(raw, min_len=1, max_len=200)
-            except Invalid as exc:
-                turn.pending = entry
-                turn.reject(exc)
-                return True
+            if msg.choice is None and (parsing.says_unknown(raw) or parsing.is_no(raw)):
+                value["detail"] = None  # “không có”, “không nhớ”: as “bỏ qua”, never filed as the house's address
+            else:
+                try:
+                    value["detail"] = parsing.parse_text(raw, min_len=1, max_len=200)
+                except Invalid as exc:
+                    turn.pending = entry
+                    turn.reject(exc)
+                    return True
             stage = "done"
         if stage == "detail" and (not slot.field.ask_detail or value.get("detail")):
             stage = "done"
