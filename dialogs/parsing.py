@@ -312,6 +312,8 @@ _DAY_PART_RE = re.compile(r"(?:vao\s+)?(?:sang|trua|chieu|toi)\s+(nay|qua|mai|ho
 _DAY_PART_DAYS = {"nay": 0, "hom nay": 0, "qua": 1, "hom qua": 1, "hom kia": 2, "mai": -1, "ngay mai": -1}
 # a date of the lunar calendar: the forms take the solar one (as the death notice and the calendar show it)
 _LUNAR_RE = re.compile(r"\b(?:am lich|al|ngay am|lich am)\b")
+_LUNAR_WORDS_RE = re.compile(r"\b(?:(?:mung|mong|ngay)\s+)?(?P<day>\d{1,2})\s+tet\b"
+                             r"|\bram\s+thang\s+(?P<month>\d{1,2})\b")
 _LEAP_RE = re.compile(r"\b(?:thang\s+)?nhuan\b")
 
 # the words that say which date it is, before it (“sinh ngày …”, “mất hôm qua”, “cấp ngày …”), and polite words
@@ -408,8 +410,10 @@ def parse_date(
     if days is not None:
         return _check_date_bounds(today - timedelta(days=days), today=today, not_before=not_before,
                                   not_after=not_after)
-    if _LUNAR_RE.search(text):
-        solar = _solar_of_lunar(_LUNAR_RE.sub(" ", text), today)
+    lunar_words = _LUNAR_WORDS_RE.sub(lambda m: f"{m['day']} thang 1" if m["day"] else f"15 thang {m['month']}",
+                                      text)  # “mùng 1 Tết”, “rằm tháng 7”: said only of the lunar calendar
+    if lunar_words != text or _LUNAR_RE.search(text):
+        solar = _solar_of_lunar(_LUNAR_RE.sub(" ", lunar_words), today)
         if solar is not None:  # said in the solar calendar, to be typed back: nothing is stored on a conversion
             raise Invalid(N_("Giấy tờ ghi ngày dương lịch. Ngày {lunar} âm lịch là ngày {solar} dương lịch: nếu đúng, "
                              "vui lòng gõ {solar}."), lunar=solar[0], solar=solar[1].strftime("%d/%m/%Y"))

@@ -291,6 +291,13 @@ class TestDate:
         for raw in ("30/2 âm lịch", "âm lịch"):  # no such day (a month of 29 days), or no date: just asked
             assert "Vui lòng nhập ngày dương lịch" in said[raw], raw
 
+    def test_the_lunar_calendars_own_words(self) -> None:
+        """“mùng 1 Tết”, “rằm tháng 7” are lunar dates, said back in the solar calendar (Tết 2026: 17/02/2026)."""
+        today = date(2026, 12, 6)
+        assert "Ngày 1/1/2026 âm lịch là ngày 17/02/2026" in invalid(parse_date, "mùng 1 Tết năm 2026",
+                                                                   today=today).render()
+        assert "Ngày 15/7/2026 âm lịch" in invalid(parse_date, "rằm tháng 7", today=today).render()
+
     def test_a_lunar_leap_month_is_its_own_month(self) -> None:
         """“Tháng 6 nhuận” of 2025 (the leap month after the sixth) is a month later than the sixth; a year with
         no such leap month has no such date; without a year, the last one that had it."""
