@@ -1093,7 +1093,7 @@ def strip_honorific(text: str) -> str:
     """A name without the word of respect before it: “cụ ông Nguyễn Văn An” → “Nguyễn Văn An”. Only when a
     surname and at least one more word follow it: “Ông Văn Dũng” (Ông is a surname too) and “Cù Huy Cận” stay."""
     words = text.split()
-    folded = [fold(w) for w in words]
+    folded = [fold(w).rstrip(",") for w in words]  # (“dạ vâng, Lê Văn Tám”)
     for h in _HONORIFICS:
         n = len(h)
         if tuple(folded[:n]) == h and len(words) >= n + 2 and folded[n] in _SURNAME_TABLE:
@@ -1107,9 +1107,7 @@ def name_of(answer: str) -> str:
     brackets after it (“Nguyễn Thị Lan (mẹ tôi)”) or whose relative it is (“…, bố tôi”)."""
     from . import parsing
 
-    words = re.sub(r"^((?:dạ|vâng|da|vang)(?:\s+(?:vâng|vang))?)\s*,", r"\1 ", nfc(answer or ""),
-                   flags=re.IGNORECASE).split()  # “dạ vâng, Lê Văn Tám”
-    text = re.sub(r"^(.*\w)\s*\([^()]*\)$", r"\1", without_polite_end(" ".join(words)))
+    text = re.sub(r"^(.*\w)\s*\([^()]*\)$", r"\1", without_polite_end(" ".join(nfc(answer or "").split())))
     name = strip_honorific(parsing.strip_name_intro(text))
     return parsing.without_kinship(name) or name  # (“Nguyễn Văn An bố tôi”: the name)
 

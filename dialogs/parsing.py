@@ -33,8 +33,10 @@ from dialogs.textnorm import fold, fold_words, nfc, similarity_folded, title_vi
 
 __all__ = [
     "LEGACY_ID_PROVINCE_CODES",
+    "SAME_AS_ABOVE",
     "Invalid",
     "check_attachment",
+    "denies",
     "drop_label",
     "format_date",
     "format_int",
@@ -52,7 +54,10 @@ __all__ = [
     "parse_phone",
     "parse_text",
     "parse_yes_no",
+    "says_only",
     "sniff_mime",
+    "without_kinship",
+    "without_polite",
 ]
 
 
@@ -177,12 +182,9 @@ _ROLES = frozenset({"tinh nguyen vien", "nguoi quen", "hang xom", "nguoi nha", "
 “Bà”: a name of one word may be kept, engine/names.py.)"""
 
 
-_KIN = frozenset({"bo", "ba", "cha", "me", "ma", "u", "bam", "ong", "cu", "chong", "vo", "con", "chau", "anh", "chi",
-                  "em", "co", "chu", "bac", "di", "cau", "mo", "thim", "duong", "tia"})
-_KIN_OF = frozenset({"toi", "em", "minh", "tui", "cua", "noi", "ngoai", "ruot", "de", "trai", "gai", "ca", "ut"})
-_KIN_MINE = frozenset({"toi", "em", "minh", "tui", "cua", "noi", "ngoai", "ruot", "de"})
-
-
+_KIN = frozenset({*_KIN_WORDS, "ma", "u", "bam", "cu", "bac", "cau", "mo", "thim", "duong", "tia"})
+_KIN_MINE = frozenset({*_I_WORDS, "cua", "noi", "ngoai", "ruot", "de"})  # whose: “bố tôi”, “ông nội”
+_KIN_OF = _KIN_MINE | {"trai", "gai", "ca", "ut"}
 _KIN_EN = frozenset({"mother", "father", "mom", "mum", "dad", "grandmother", "grandfather", "grandma", "grandpa",
                      "husband", "wife", "son", "daughter", "brother", "sister", "uncle", "aunt"})
 
@@ -323,7 +325,6 @@ _DATE_INTRO_RE = re.compile(r"^(?:(?:chau|be|em be|con|ong|ba|bo|me|cha|cu|chong
                             r"(?:(?:ngay\s+)?(?:sinh|mat tich|mat|chet|qua doi|tu vong|duoc cap|cap|mai tang|chon cat)"
                             r"(?:\s+(?:tu|vao))?(?:\s+ngay)?\s+(?=\S))")
 _AGE_RE = re.compile(r"(?:(?:nam nay|nay|da|duoc|khoang|tam|tho|huong tho)\s+)*\d{1,3}\s*(?:tuoi|t)(?:\s+roi)?")
-_DATE_TAIL_RE = re.compile(r"(?:\s+(?:a|ah|ak|nhe|nha|nhen|thoi|do))+$")
 _DAYS_AGO_RE = re.compile(r"(?:cach day\s+)?(\d{1,3})\s*(?:ngay|hom|bua|days?)(?:\s+(?:truoc|roi|qua|ago))?")
 _DAYS_AHEAD_RE = re.compile(r"(?:khoang\s+)?(\d{1,2})\s*(?:ngay|hom|bua)\s+(?:nua|toi|sau)")
 
@@ -401,7 +402,7 @@ def parse_date(
     """
     text = fold(raw or "")
     text = re.sub(r"[^\w/.\-\s]", " ", text).strip(" .")
-    text = _DATE_TAIL_RE.sub("", _DATE_INTRO_RE.sub("", text)).strip(" .") or text  # “sinh ngày 5/3/1945 ạ”
+    text = _DATE_INTRO_RE.sub("", without_polite(text)).strip(" .") or text  # “sinh ngày 5/3/1945 ạ”
     if not text:
         raise Invalid(_DATE_FORMAT_MSG, example=example)
     text = _MONTH_WORD_RE.sub(lambda m: f"{m.group(1)} {_MONTH_WORDS[m.group(2)]}", text)
@@ -1028,20 +1029,24 @@ is asked again with the unit, rather than filed as 2 đồng. Nothing (0) is an 
 
 # (not the “nhà” of “cả nhà”, “tại nhà”)
 _POLITE_RE = re.compile(r"^(?:(?:da|vang|da vang|u|uh)\s*,?\s+)"
-                        r"|(?:\s+(?:a|ah|ak|nhe|(?<!ca )(?<!tai )(?<!\bo )nha|nhen|thoi))+\s*[.!]?$")
+                        r"|(?:\s+(?:a|ah|ak|nhe|(?<!ca )(?<!tai )(?<!\bo )nha|nhen|thoi|luon|di|do))+\s*[.!]?$")
+
+
+SAME_AS_ABOVE = ("nhu tren", "giong tren", "giong nhu tren", "nhu o tren", "giong o tren", "nhu cu",
+                 "same as above")
+"""“The answer given above”, folded: a kind that offers an earlier answer again adds its own words to these."""
 
 
 def says_only(raw: str, phrases: Sequence[str]) -> bool:
     """Whether the answer is one of these folded phrases, with nothing but polite words around it (“dạ như trên
     ạ”): “như trên, thôn 5” says more, and is not taken for “như trên”."""
-    words = re.sub(r"^(?:da|vang|u|uh)\s+", "", fold_words(raw or ""))
-    return re.sub(r"(?:\s+(?:a|ah|nhe|nha|nhen|luon|thoi))+$", "", words) in phrases
+    return fold_words(without_polite(raw or "")) in phrases
 
 
-def _without_polite(raw: str) -> str:
-    """An answer without the polite words around it (“dạ 5 người ạ”, “2 triệu nhé”); as it is when it is only
-    those."""
-    return _POLITE_RE.sub("", fold(raw).strip()).strip() or raw
+def without_polite(raw: str) -> str:
+    """An answer, folded, without the polite words around it (“dạ 5 người ạ”, “2 triệu nhé”, “hủy đi”); as it is
+    when it is only those."""
+    return _POLITE_RE.sub("", fold(raw).strip(" .!")).strip() or raw
 
 
 def parse_number(
@@ -1056,7 +1061,7 @@ def parse_number(
     """
     if not (raw or "").strip():
         raise Invalid(N_("Vui lòng nhập một số, ví dụ 3."))
-    raw = _without_polite(raw)
+    raw = without_polite(raw)
     if _clean(raw) in _NONE_COUNT:  # "không có" to "how many people…": none
         raw = "0"
     try:
@@ -1121,7 +1126,7 @@ def parse_money(
     if not (raw or "").strip():
         raise Invalid(N_("Vui lòng nhập số tiền, ví dụ 1.500.000 hoặc 1,5 triệu."))
     # “khoảng 2 triệu rưỡi”: an estimate is what is asked
-    raw = _APPROX_RE.sub("", _without_polite(fold(raw).strip())) or raw
+    raw = _APPROX_RE.sub("", without_polite(fold(raw).strip())) or raw
     if _clean(raw) in _NO_INCOME:  # “không có thu nhập”: nothing, said in words
         raw = "0"
     raw = _PER_PERSON_RE.sub("", raw) or raw
@@ -1347,6 +1352,12 @@ def _negated(answer: str, words: str) -> bool:
     return at is not None and _negative(answer[:at.start()])
 
 
+def denies(raw: str, words: Sequence[str]) -> bool:
+    """Whether one of ``words`` stands in the answer after a “không”, “chưa”… (“bà chưa đồng ý”)."""
+    cleaned = _clean(raw or "")
+    return any(_negated(cleaned, _clean(w)) for w in words)
+
+
 def match_also(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> str | None:
     """Other words for a choice (``also:`` in a definition, “làm ruộng” for “Nông nghiệp”): the value of the
     one choice whose words the answer is, or holds as whole words (folded: typed without diacritics too); when
@@ -1508,7 +1519,7 @@ def match_multi_choice(raw: str, choices: Sequence[tuple[str, str]]) -> list[str
     text = nfc(raw or "").strip()
     if not text:
         return None
-    text = _without_polite(text)  # “dạ 1 và 2 ạ”
+    text = without_polite(text)  # “dạ 1 và 2 ạ”
     cleaned = _clean(text)
     if cleaned in _NONE_ANSWERS:
         return []

@@ -46,13 +46,13 @@ NAV_TO_COMMAND = {NAV_BACK: "back", NAV_SKIP: "skip", NAV_HELP: "help", NAV_CANC
 MAX_FOLLOW_FAILURES = 5
 
 
-_POLITE = re.compile(r"^(?:da|vang|da vang)\s+|(?:\s+(?:a|ah|nhe|nha|di|voi|giup|luon))+$")
+_ASKING = re.compile(r"(?:\s+(?:voi|giup))+$")  # “giúp tôi với”: asking for it, after the polite words
 
 
 def detect_command(text: str) -> str | None:
     """The command a whole message is, polite words around it aside (“dạ quay lại ạ”, “hủy đi”, “giúp tôi với”)."""
     key = fold(text).strip(" .!")
-    for candidate in (key, _POLITE.sub("", key).strip()):
+    for candidate in (key, _ASKING.sub("", parsing.without_polite(key)).strip()):
         for name, words in COMMANDS.items():
             if candidate in words:
                 return name

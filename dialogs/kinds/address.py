@@ -82,9 +82,8 @@ def _earlier(f, answers: Mapping[str, Any] | None) -> list[tuple[str, dict[str, 
     return out
 
 
-_SAME = ("nhu tren", "giong tren", "giong nhu tren", "nhu o tren", "giong o tren", "nhu dia chi tren",
-         "dia chi nhu tren", "cung dia chi", "giong dia chi", "nhu dia chi da khai", "nhu cu",
-         "same as above", "same address")  # (the bot in English too)
+_SAME = (*parsing.SAME_AS_ABOVE, "nhu dia chi tren", "dia chi nhu tren", "cung dia chi", "giong dia chi",
+         "nhu dia chi da khai", "same address")
 
 
 def _same_as(raw: str, choice: str | None, earlier: list[tuple[str, dict[str, Any]]]) -> dict[str, Any] | None:

@@ -32,7 +32,7 @@ def _pick(f, msg, text) -> str | None:
         return msg.choice
     if msg.choice is None and text:
         value = parsing.match_choice(text, [(c.value, c.label) for c in f.choices])
-        if value is None and _REFUSED.search(fold(text)):  # “bà chưa đồng ý”: the refusal, whoever says it
+        if value is None and parsing.denies(text, _CONSENT_WORDS):  # “bà chưa đồng ý”: the refusal, whoever says it
             return next((c.value for c in f.choices if c.stop), None)
         if value is None:  # a plain “không” is the refusal
             try:
@@ -45,7 +45,7 @@ def _pick(f, msg, text) -> str | None:
     return None
 
 
-_REFUSED = re.compile(r"\b(?:chua|khong|ko|k|khg|kg|chang)\s+(?:chiu\s+)?(?:dong y|cho phep|muon)\b")
+_CONSENT_WORDS = ("đồng ý", "cho phép", "chịu")
 _AGREED = re.compile(r"\b(?:dong y|cho phep|ok|chiu)\b")
 
 

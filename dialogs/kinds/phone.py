@@ -7,9 +7,8 @@ from ..i18n import N_
 from ..parsing import Invalid
 from .base import AskParts, Kind
 
-_SAME = ("nhu tren", "giong tren", "giong nhu tren", "nhu o tren", "so tren", "so o tren", "so nhu tren",
-         "cung so", "cung so tren", "giong so tren", "so cua toi", "so toi", "so dien thoai cua toi", "nhu so tren",
-         "nhu cu", "same as above", "same number", "my number")  # (the bot in English too)
+_SAME = (*parsing.SAME_AS_ABOVE, "so tren", "so o tren", "so nhu tren", "cung so", "cung so tren", "giong so tren",
+         "so cua toi", "so toi", "so dien thoai cua toi", "nhu so tren", "same number", "my number")
 
 
 def said_same(raw: str) -> bool:
