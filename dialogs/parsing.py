@@ -1307,15 +1307,13 @@ def says_unknown(raw: str, *, lead: bool = False) -> bool:
 # --------------------------------------------------------------------------
 
 _CHOOSER = r"(?:(?:toi|minh|em|tui|con|chau)\s+)?"  # “mình chọn 3”, “em chọn số 2”
-_CHOICE_PARTICLES = r"(?:\s+(?:a|ah|ak|nhe|nha|nhen|di|thoi|luon)){0,2}"  # “2 ạ”, “số 2 nhé”
 _CHOICE_NUMBER = re.compile(
     _CHOOSER + r"(?:(?:chon so|so|lua chon|chon|phuong an|muc|cau|option|cai thu|thu|#)\s*)?\(?(\d{1,3})\s*[.):]?"
-    + _CHOICE_PARTICLES
 )
 # a number in words, only after a word that says it is one (“số hai”, “chọn ba”): bare, “ba” is a father and
 # “năm” a year, and “nam” the choice Nam
 _CHOICE_NUMBER_WORD = re.compile(_CHOOSER + r"(?:chon so|so|chon|lua chon|phuong an|cau|cai thu|thu)\s+(mot|nhat|hai|"
-                                 r"ba|bon|tu|nam|sau|bay|tam|chin|muoi)" + _CHOICE_PARTICLES)
+                                 r"ba|bon|tu|nam|sau|bay|tam|chin|muoi)")
 _NUMBER_WORDS = {"mot": 1, "nhat": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8,
                  "chin": 9, "muoi": 10}
 _KEYCAP = str.maketrans("", "", "\ufe0f\u20e3")  # “2️⃣”: a digit, then the keycap marks some keyboards add
@@ -1391,8 +1389,9 @@ def match_choice(raw: str, choices: Sequence[tuple[str, str]], *, fuzzy: bool = 
         if text == value:
             return value
     folded = fold(text.translate(_KEYCAP))
-    num = _CHOICE_NUMBER.fullmatch(folded)
-    in_words = None if num else _CHOICE_NUMBER_WORD.fullmatch(folded)
+    bare = without_polite(folded)  # “dạ 2 ạ”, “số 2 nhé”
+    num = _CHOICE_NUMBER.fullmatch(bare)
+    in_words = None if num else _CHOICE_NUMBER_WORD.fullmatch(bare)
     if num or in_words:
         index = int(num.group(1)) if num else _NUMBER_WORDS[in_words.group(1)] if in_words else 0
         if 1 <= index <= len(choices):

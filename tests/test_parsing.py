@@ -888,6 +888,7 @@ class TestChoice:
             ("thứ hai", "ket_hon"),
             ("2️⃣", "ket_hon"),  # a keycap, as some phone keyboards type a digit
             ("2 ạ", "ket_hon"), ("số 2 nhé", "ket_hon"), ("(2)", "ket_hon"), ("cái thứ 2", "ket_hon"),
+            ("dạ 2 ạ", "ket_hon"),
             ("mình chọn 3", "khai_tu"), ("em chọn số hai ạ", "ket_hon"),  # who chooses, and polite words after
             ("chọn ba", "khai_tu"),
             ("Đăng ký kết hôn", "ket_hon"),
