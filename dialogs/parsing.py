@@ -1374,6 +1374,15 @@ def match_also(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> str | 
     return hits.pop() if len(hits) == 1 else None
 
 
+def also_said(raw: str, words: Sequence[str]) -> str | None:
+    """The longest of ``words`` the answer is, or holds as whole words and not after a “không” (as
+    :func:`match_also` finds them), as the definition writes it; None if none."""
+    cleaned = _clean(raw or "")
+    held = [w for w in words if (c := _clean(w)) and (cleaned == c or _contains_words(cleaned, c))
+            and not _negated(cleaned, c)]
+    return max(held, key=len) if held else None
+
+
 def match_choice(raw: str, choices: Sequence[tuple[str, str]], *, fuzzy: bool = True) -> str | None:
     """Match an answer against ``(value, label)`` choices; return the value.
 
@@ -1419,6 +1428,9 @@ def match_choice(raw: str, choices: Sequence[tuple[str, str]], *, fuzzy: bool = 
     found = _in_labels(cleaned, labels)
     if found is not None:
         return found or None
+    found = _all_but(_clean(bare), labels)  # (“ạ” aside)
+    if found is not None:
+        return found
     if not fuzzy:
         return None
     negative = _negative(cleaned)  # a likeness never bridges a “không”
@@ -1459,6 +1471,24 @@ def _in_labels(cleaned: str, labels: list[tuple[str, str]]) -> str | None:
         if len(contained) > 1:
             return ""
     return None
+
+
+_ALL_BUT = re.compile(r"(?:^| )(?:khong|ko|k|khg|kg|chua)(?: can| lam| muon| dang ky| dk| lay| xin)? (.+)$")
+"""“không cần BHYT”, “không làm thường trú”: what the answer leaves out, folded."""
+
+
+def _all_but(cleaned: str, labels: list[tuple[str, str]]) -> str | None:
+    """The one label without what the answer leaves out (“ko cần bhyt” of “Khai sinh và cấp thẻ BHYT”,
+    “Khai sinh và đăng ký thường trú”); ``None`` unless exactly one is left and what went before the “không”
+    is in it too."""
+    m = _ALL_BUT.search(cleaned)
+    if m is None:
+        return None
+    left_out, before = m.group(1), cleaned[:m.start()].strip()
+    kept = [v for v, lab in labels if not _contains_words(lab, left_out)]
+    if len(kept) != 1 or len(kept) == len(labels) or (before and not _contains_words(dict(labels)[kept[0]], before)):
+        return None
+    return kept[0]
 
 
 def _as_typed(text: str) -> str:

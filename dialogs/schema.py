@@ -50,6 +50,9 @@ class Choice(Strict):
     # a name of this list typed is this option (“dao” for “Dân tộc khác”), and answers the question asked next
     # (the name of the ethnic group: dialogs/spelling.py)
     also_in: Literal["ethnic_groups"] | None = None
+    # one of ``also`` typed is this option, and also answers the question asked next (“chú” is “Người thân thích
+    # khác”, and the kin asked next is Chú)
+    also_answers_next: bool = False
 
 
 class Constraint(Strict):
@@ -242,6 +245,8 @@ class FieldDef(Strict):
         if self.kind != "choice" and any(c.also for c in self.choices):
             raise ValueError(f"field {self.id}: a choice's also (other words for it) is only for kind choice")
         also = [fold_words(w) for c in self.choices for w in c.also]  # (as parsing.match_also compares them)
+        if any(c.also_answers_next and (not c.also or c.also_in) for c in self.choices):
+            raise ValueError(f"field {self.id}: also_answers_next needs the option's also words, and not also_in")
         if len(also) != len(set(also)) or "" in also:
             raise ValueError(f"field {self.id}: a word in also is empty or given for two choices")
         if self.one_by_one and self.kind != "multi_choice":

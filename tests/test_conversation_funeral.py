@@ -809,6 +809,8 @@ async def test_an_address_given_before_is_taken_again_with_one_press(chat: Chat,
     await chat.say("quay lại")  # back to the province: the offer again, taken by its number
     await chat.say("2")  # not on the list of one: said so (no province is looked up for a number)
     assert chat.error is not None and chat.error.text == "Danh sách chỉ có một lựa chọn: gõ 1 để chọn."
+    await chat.say("0912 345 678")  # the phone typed ahead: no place, and not “gõ 1 để chọn”
+    assert chat.error is not None and chat.error.text.startswith("Đây không phải tên tỉnh/thành.")
     await chat.say("1")
     await chat.expect("applicant.same_place")
     assert (await chat.answers())["applicant.residence"]["detail"] == "Thôn 3"

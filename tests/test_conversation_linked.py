@@ -957,6 +957,35 @@ async def test_words_people_type_for_the_birth_groups_choices(chat: Chat):
     assert answers["mother.residence"] == answers["requester.residence"]
 
 
+async def test_what_is_left_out_and_the_kin_named_are_understood(chat: Chat):
+    """“ko can bhyt” at “Bạn muốn làm liên thông những việc nào?” and “chu” at “Bạn là gì của trẻ?” both got
+    “Chưa rõ lựa chọn”: the first is the one option without BHYT, the second “Người thân thích khác”, and the kin
+    asked next is answered “chú” (``also_answers_next``)."""
+    await birth_start(chat, parts="ko can bhyt")
+    await chat.expect("requester.relation")
+    assert (await chat.answers())["link.parts"] == "birth_residence"
+    await chat.say("la chu cua be a")
+    await chat.expect("requester.full_name")
+    answers = await chat.answers()
+    assert (answers["requester.relation"], answers["requester.relation_other"]) == ("khac", "chú")
+    await chat.say("quay lại")  # the kin's own question, as it was answered
+    await chat.expect("requester.relation_other")
+
+
+async def test_the_kin_of_the_dead_named_answers_two_questions(chat: Chat):
+    """“con dâu” at “Bạn là gì của người mất?” picked “Con” (the label inside the answer): it is “Khác”, and
+    “Quan hệ cụ thể” is answered with it."""
+    await death_start(chat)
+    await chat.expect("requester.full_name")
+    await chat.say("Nguyễn Thị Bình")
+    await chat.say("01/02/1975")
+    await chat.say("068175001234")
+    await chat.expect("requester.relation")
+    await chat.say("con dau")
+    answers = await chat.answers()
+    assert (answers["requester.relation"], answers["requester.relation_other"]) == ("khac", "con dâu")
+
+
 async def test_an_ethnic_group_not_on_the_buttons_is_typed_by_its_name(chat: Chat):
     """“co ho” at “Dân tộc của trẻ?” (eight groups and “Dân tộc khác” as buttons) got “Chưa rõ lựa chọn”; it is
     now “Dân tộc khác” (``also_in: ethnic_groups``), and the name asked next is answered with it, spelled."""

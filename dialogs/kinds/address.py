@@ -98,6 +98,8 @@ def _same_as(raw: str, choice: str | None, earlier: list[tuple[str, dict[str, An
 def _off_the_list(turn, entry: AddressEntry, raw: str, offered: int) -> bool:
     """A number typed that is not on the list offered (“2” where there is one): said so, the list kept. No place is
     a bare number, so it is never looked up as one."""
+    if sum(ch.isdigit() for ch in raw) >= 9:
+        return False  # an ID or phone number typed here: no place, said by _not_a_place
     try:
         number_not_listed(raw, offered)
     except Invalid as exc:

@@ -91,7 +91,9 @@ class Choice(Kind):
         return next((t(c.label) for c in f.choices if c.value == value), str(value))
 
     def carry(self, f, raw, value):
-        option = next((c for c in f.choices if c.value == value and c.also_in), None)
+        option = next((c for c in f.choices if c.value == value), None)
+        if option is not None and option.also_answers_next:
+            return parsing.also_said(raw, option.also)  # “la chu cua be”: “chú”
         if option is None or option.also_in is None or _listed_in(f, raw) != value or \
                 parsing.match_choice(raw, [(c.value, c.label) for c in f.choices], fuzzy=False) is not None:
             return None  # (“9” or “Dân tộc khác” itself: nothing more to say)
