@@ -244,6 +244,10 @@ def parse_name(raw: str, *, upper: bool = False) -> str:
     text = re.sub(r"\s*([-'])\s*", r"\1", text)
     if not text:
         raise Invalid(N_("Vui lòng nhập họ và tên."))
+    said = text.lower()
+    if is_no(text) and (fold(said) == said or said.startswith(("không", "chưa"))):  # (not “Khổng”, a surname)
+        raise Invalid(N_("Câu này hỏi họ và tên. Vui lòng gõ họ và tên, ví dụ Nguyễn Văn An; nếu chưa rõ, gõ “menu” "
+                         "để tạm dừng, những gì đã khai được giữ lại."))
     if fold(text) in _ROLES:
         raise Invalid(N_("Câu này hỏi họ và tên, không hỏi vai trò (“{role}”). Vui lòng gõ họ và tên, ví dụ Nguyễn Văn "
                          "An."), role=text[:40])
@@ -1277,6 +1281,7 @@ _UNKNOWN_RE = re.compile(
     r"(?:\s+(?:so nha|so|ma|ngay|ten|giay|gi|duoc|lam|nua|ro|to|cccd|cmnd|the|can|cuoc|dinh|danh|tai|khoan|dien"
     r"|thoai|sdt|stk)\b)*"
     r"|(?:quen|mat)(?:\s+(?:mat|roi|so|giay|het))*"
+    r"|chua\s+dat(?:\s+ten)?(?:\s+(?:cho\s+)?(?:be|chau|con|tre|no))?"  # a newborn's name: “chưa đặt tên”
     r"|(?:chiu|pass|khong co thong tin|ko co thong tin)"
     r"|(?:dont know|don t know|i don t know|not sure|unknown|forgot|do not know|don t remember)"
 )

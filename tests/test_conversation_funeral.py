@@ -811,6 +811,12 @@ async def test_an_address_given_before_is_taken_again_with_one_press(chat: Chat,
     assert chat.error is not None and chat.error.text == "Danh sách chỉ có một lựa chọn: gõ 1 để chọn."
     await chat.say("0912 345 678")  # the phone typed ahead: no place, and not “gõ 1 để chọn”
     assert chat.error is not None and chat.error.text.startswith("Đây không phải tên tỉnh/thành.")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
+    await chat.say("0912.345.678")  # nor a house: asked again, the number not said back
+    assert chat.error is not None and chat.error.text.startswith("Đây là một dãy số") and "0912" not in chat.text()
+    await chat.say("quay lại")
+    await chat.say("quay lại")
     await chat.say("1")
     await chat.expect("applicant.same_place")
     assert (await chat.answers())["applicant.residence"]["detail"] == "Thôn 3"

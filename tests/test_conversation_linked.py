@@ -972,6 +972,27 @@ async def test_what_is_left_out_and_the_kin_named_are_understood(chat: Chat):
     await chat.expect("requester.relation_other")
 
 
+async def test_a_child_not_yet_named_is_told_how_to_pause(chat: Chat):
+    """“khong” at the child's name was offered to be kept as the name “KHONG”, and “chua dat ten” to be kept
+    without diacritics: the first is asked again, the second told the birth needs a name and how to pause."""
+    await birth_start(chat)
+    await chat.say("Mẹ")
+    await chat.say("Trần Thị Hoa")
+    await chat.say("12/04/1995")
+    await chat.say("068195001234")
+    await chat.say("0912345678")
+    await chat.expect("child.full_name")
+    await chat.say("khong")
+    assert chat.error is not None and chat.error.text.startswith("Câu này hỏi họ và tên.")
+    await chat.say("chua dat ten a")
+    await chat.expect("child.full_name")
+    assert chat.error is not None and "Nếu gia đình chưa đặt tên" in chat.error.text
+    await chat.say("menu")
+    await chat.say("tiếp tục")
+    await chat.expect("child.full_name")
+    assert (await chat.answers())["requester.phone"] == "0912345678"
+
+
 async def test_the_kin_of_the_dead_named_answers_two_questions(chat: Chat):
     """“con dâu” at “Bạn là gì của người mất?” picked “Con” (the label inside the answer): it is “Khác”, and
     “Quan hệ cụ thể” is answered with it."""

@@ -170,6 +170,13 @@ class TestText:
 
 
 class TestName:
+    @pytest.mark.parametrize("raw", ["khong", "Không ạ", "ko", "chưa"])
+    def test_a_bare_no_is_no_name(self, raw: str) -> None:
+        """“khong” at a child's name was offered to keep as the one-word name “KHONG”."""
+        with pytest.raises(Invalid, match="Câu này hỏi họ và tên"):
+            parse_name(raw, upper=True)
+        assert parse_name("Khổng", upper=True) == "KHỔNG"  # a surname, as written
+
     @pytest.mark.parametrize(
         ("raw", "expected"),
         [
@@ -1275,7 +1282,9 @@ class TestAttachments:
                                   "k biet", "tôi không nhớ số", "Ko biết ngày", "quen mat roi", "I don't know",
                                   # the paper or the number not had: a child without a card, no bank account
                                   "tôi không có CCCD", "chau chua co the can cuoc", "không có số định danh",
-                                  "chưa có tài khoản", "ko co so dien thoai", "không có nha", "không có số nhà"])
+                                  "chưa có tài khoản", "ko co so dien thoai", "không có nha", "không có số nhà",
+                                  # a newborn not yet named
+                                  "chua dat ten", "chưa đặt tên cho bé ạ"])
 def test_says_unknown(text):
     assert says_unknown(text)
 

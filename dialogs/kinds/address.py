@@ -344,6 +344,10 @@ class Address(Kind):
                 value["detail"] = None  # “không có”, “không nhớ”: as “bỏ qua”, never filed as the house's address
             else:
                 try:
+                    if sum(ch.isdigit() for ch in raw) >= 9 and not any(ch.isalpha() for ch in raw):
+                        raise Invalid(N_("Đây là một dãy số (số điện thoại hoặc số giấy tờ?), không phải số nhà hay "
+                                         "thôn. Vui lòng nhập số nhà, đường/thôn/ấp/tổ dân phố, hoặc gõ “bỏ qua” "
+                                         "nếu không có."))
                     value["detail"] = parsing.parse_text(raw, min_len=1, max_len=200)
                 except Invalid as exc:
                     turn.pending = entry
