@@ -1004,6 +1004,9 @@ class TestChoice:
         assert "bỏ qua" in exc.value.message
         for raw in ("Đá", "nhà cấp 4, mái tôn", "Không có nhà"):  # “Đá” is not “dạ”
             assert text.parse(house, raw, today=date(2026, 12, 5), lookup=None) == raw
+        for raw in ("nhu tren", "Giống ở trên ạ"):  # “Quê quán của trẻ?”: was filed as “nhu tren”
+            with pytest.raises(Invalid, match="không ghi “như trên”"):
+                text.parse(house, raw, today=date(2026, 12, 5), lookup=None)
 
     def test_a_number_not_on_the_list_is_repeated_as_typed(self) -> None:
         from dialogs import kinds

@@ -24,6 +24,8 @@ class Text(Kind):
                                          "gõ “bỏ qua”."), answer=text[:20])
             raise parsing.Invalid(N_("“{answer}” chưa trả lời câu hỏi này. Vui lòng ghi rõ nội dung."),
                                   answer=text[:20])
+        if f.letters and f.pattern is None and parsing.says_only(text, parsing.SAME_AS_ABOVE):  # never filed so
+            raise parsing.Invalid(N_("Giấy tờ cần ghi đầy đủ, không ghi “như trên”. Vui lòng gõ rõ câu trả lời."))
         # a place is restored with a question (engine/names.py), never here
         if f.spelling not in spelling.LISTS:
             return text
