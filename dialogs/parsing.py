@@ -245,7 +245,8 @@ def parse_name(raw: str, *, upper: bool = False) -> str:
     if not text:
         raise Invalid(N_("Vui lòng nhập họ và tên."))
     said = text.lower()
-    if is_no(text) and (fold(said) == said or said.startswith(("không", "chưa"))):  # (not “Khổng”, a surname)
+    if (is_no(text) or is_yes(text)) and (fold(said) == said or said.startswith(("không", "chưa", "có", "vâng", "dạ"))):
+        # a bare “không”, “co” by habit: no name (not “Khổng”, a surname)
         raise Invalid(N_("Câu này hỏi họ và tên. Vui lòng gõ họ và tên, ví dụ Nguyễn Văn An; nếu chưa rõ, gõ “menu” "
                          "để tạm dừng, những gì đã khai được giữ lại."))
     if fold(text) in _ROLES:

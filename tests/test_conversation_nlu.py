@@ -158,11 +158,14 @@ async def test_name_without_diacritics_is_confirmed(chat: Chat):
 
 
 async def test_a_name_of_one_word_is_asked_in_full_or_kept(chat: Chat):
-    """“co” typed by habit at a full-name question is not taken as the name: the full name is asked for, and
-    a name of one word can still be kept (typed again, or with the button)."""
+    """“co” typed by habit at a full-name question is not taken as the name: the full name is asked for (and,
+    as a yes or no word, not offered to be kept), and a name of one word can still be kept (typed again, or with
+    the button)."""
     await at_the_deceaseds_name(chat)
     await chat.say("co")
     await chat.expect("deceased.full_name")
+    assert chat.error is not None and chat.error.text.startswith("Câu này hỏi họ và tên.") and not chat.ask.choices
+    await chat.say("Hà")
     assert "một chữ" in chat.text() and [c.value for c in chat.ask.choices] == ["typed"]
     assert "deceased.full_name" not in await chat.answers()
     await chat.say("nguyen van an")  # the name in full: its spelling is proposed as usual

@@ -170,7 +170,7 @@ class TestText:
 
 
 class TestName:
-    @pytest.mark.parametrize("raw", ["khong", "Không ạ", "ko", "chưa"])
+    @pytest.mark.parametrize("raw", ["khong", "Không ạ", "ko", "chưa", "co", "Có", "vâng ạ"])
     def test_a_bare_no_is_no_name(self, raw: str) -> None:
         """“khong” at a child's name was offered to keep as the one-word name “KHONG”."""
         with pytest.raises(Invalid, match="Câu này hỏi họ và tên"):
