@@ -1004,6 +1004,12 @@ class TestChoice:
         assert "bỏ qua" in exc.value.message
         for raw in ("Đá", "nhà cấp 4, mái tôn", "Không có nhà"):  # “Đá” is not “dạ”
             assert text.parse(house, raw, today=date(2026, 12, 5), lookup=None) == raw
+        number = FieldDef.model_validate({"id": "n", "kind": "text", "prompt": "Số giấy?", "letters": False,
+                                          "example": "125"})
+        with pytest.raises(Invalid, match="không phải số của giấy tờ"):  # was filed as the marriage's number
+            text.parse(number, "co giay", today=date(2026, 12, 5), lookup=None)
+        for raw in ("125", "01/2020", "Số 12/TP-HT", "IV"):
+            assert text.parse(number, raw, today=date(2026, 12, 5), lookup=None) == raw
         for raw in ("nhu tren", "Giống ở trên ạ"):  # “Quê quán của trẻ?”: was filed as “nhu tren”
             with pytest.raises(Invalid, match="không ghi “như trên”"):
                 text.parse(house, raw, today=date(2026, 12, 5), lookup=None)

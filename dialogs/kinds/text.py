@@ -3,10 +3,14 @@ letter is refused (a bare “1”: an option's number typed at the wrong questio
 (a document's number) or has a pattern."""
 from __future__ import annotations
 
+import re
+
 from .. import parsing, spelling
 from ..i18n import N_
 from ..textnorm import without_polite_end
 from .base import Kind
+
+_ROMAN = re.compile(r"[IVXLC]{1,8}")  # a register's book may be numbered so
 
 
 class Text(Kind):
@@ -16,6 +20,10 @@ class Text(Kind):
     def parse(self, f, raw, *, today, lookup):
         text = parsing.parse_text(without_polite_end(raw), min_len=f.min_len or 1, max_len=f.max_len or 500,
                                   pattern=f.pattern, pattern_message=f.pattern_message)  # (“con trai ạ”)
+        if not f.letters and f.pattern is None and not any(ch.isdigit() for ch in text) and \
+                not _ROMAN.fullmatch(text):  # a document's number: “co giay” is none
+            raise parsing.Invalid(N_("“{answer}” không phải số của giấy tờ. Vui lòng gõ số ghi trên giấy, ví dụ "
+                                     "{example}."), answer=text[:20], example=f.example or "125")
         if f.letters and f.pattern is None and not any(ch.isalpha() for ch in text):
             raise parsing.Invalid(N_("Vui lòng trả lời bằng chữ, không chỉ bằng số hay ký hiệu."))
         if f.letters and f.pattern is None and parsing.is_acknowledgement(text):  # “ok”, “xong”: not what was asked
