@@ -1497,6 +1497,18 @@ def _all_but(cleaned: str, labels: list[tuple[str, str]]) -> str | None:
     return kept[0]
 
 
+def labels_fitting(raw: str, choices: Sequence[tuple[str, str]]) -> list[str]:
+    """The values of the several labels an answer fits alike, as :func:`_in_labels` finds them (“với cha mẹ”
+    begins two), for saying which to choose from; empty when it fits one or none."""
+    cleaned = _clean(without_polite(fold(nfc(raw or "")))) if raw else ""
+    labels = [(value, _clean(label)) for value, label in choices]
+    prefixed = [v for v, lab in labels if lab.startswith(cleaned)] if len(cleaned) >= 2 else []
+    if len(prefixed) > 1:
+        return prefixed if len(prefixed) < len(labels) else []
+    contained = [v for v, lab in labels if _contains_words(lab, cleaned)] if len(cleaned) >= 3 else []
+    return contained if len(contained) > 1 and len(contained) < len(labels) else []
+
+
 def _as_typed(text: str) -> str:
     """An answer as written, diacritics and all, case and closing punctuation aside."""
     return nfc(text or "").lower().strip(" .!,")

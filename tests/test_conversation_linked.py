@@ -148,7 +148,9 @@ async def child_after_sex(chat: Chat) -> None:
 
 async def birth_residence(chat: Chat, *, consent: str = "vneid") -> Chat:
     await chat.expect("residence.case")
-    await chat.say("1")
+    await chat.say("với cha mẹ")  # two options begin so: their numbers are said
+    assert chat.error is not None and "(số 1, 2)" in chat.error.text
+    await chat.say("o voi bo me, nha cua minh")  # the home is the parents' own: option 1
     await chat.expect("residence.same_as_mother")
     await chat.say("có")
     await chat.expect("head.who")

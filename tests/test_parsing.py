@@ -948,6 +948,24 @@ class TestChoice:
         for raw in ("ko biet", "không", "khai tu ko can bhyt", "ko can khai sinh", "bố tôi"):
             assert match_choice(raw, which) is None, raw
 
+    def test_an_answer_that_fits_several_says_which(self) -> None:
+        """“với cha mẹ” at “Trẻ về ở cùng ai?” begins two options: “Chưa rõ lựa chọn” did not say that it was
+        understood, only not told apart. The kind names their numbers (none when it fits all or none)."""
+        from dialogs import kinds
+        from dialogs.schema import FieldDef
+
+        who = FieldDef.model_validate({"id": "w", "kind": "choice", "prompt": "Trẻ về ở cùng ai?", "choices": [
+            {"value": "own", "label": "Với cha, mẹ; cha mẹ là chủ sở hữu chỗ ở"},
+            {"value": "rent", "label": "Với cha, mẹ; cha mẹ không là chủ sở hữu chỗ ở"},
+            {"value": "kin", "label": "Với người thân khác"}]})
+        with pytest.raises(Invalid) as exc:
+            kinds.get("choice").parse(who, "với cha mẹ ạ", today=date(2026, 12, 6), lookup=None)
+        assert exc.value.message.startswith("“{answer}” hợp với nhiều lựa chọn")
+        assert exc.value.params["numbers"] == "1, 2"
+        for raw in ("voi", "xyz"):
+            with pytest.raises(Invalid, match="Chưa rõ lựa chọn"):
+                kinds.get("choice").parse(who, raw, today=date(2026, 12, 6), lookup=None)
+
     def test_a_bare_yes_or_no_picks_only_a_choice_that_opens_with_it(self) -> None:
         """“co” typed by habit at “Ai đứng ra mai táng?” picked “Cơ quan hoặc tổ chức” (Cơ folds to co): a bare
         có or không now picks only a label that opens with that very word, and otherwise asks again."""
