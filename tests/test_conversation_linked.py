@@ -154,7 +154,8 @@ async def birth_residence(chat: Chat, *, consent: str = "vneid") -> Chat:
     await chat.expect("residence.same_as_mother")
     await chat.say("có")
     await chat.expect("head.who")
-    await chat.say("Cha của trẻ")
+    await chat.say("bo chau")  # the father, as typed (“Cha của trẻ”)
+    assert (await chat.answers())["head.who"] == "father"
     await chat.expect("head.child_relation")
     await chat.say("Con")
     await chat.expect("head.consent")
