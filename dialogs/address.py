@@ -609,6 +609,31 @@ def _is_detail(part: str) -> bool:
     return bool(_DETAIL_LEAD.match(key)) or any(ch.isdigit() for ch in key)
 
 
+_PLACES_OF_CARE = {  # folded words that open the name of a place of birth or care → as written
+    "benh vien da khoa": "Bệnh viện đa khoa", "benh vien san nhi": "Bệnh viện Sản Nhi", "benh vien": "Bệnh viện",
+    "tram y te": "Trạm y tế", "trung tam y te": "Trung tâm y tế", "nha ho sinh": "Nhà hộ sinh",
+    "phong kham da khoa": "Phòng khám đa khoa", "phong kham": "Phòng khám", "bv": "Bệnh viện", "tyt": "Trạm y tế",
+    "ttyt": "Trung tâm y tế",
+}
+_LEVELS = {"xa": "xã", "phuong": "phường", "huyen": "huyện", "tinh": "tỉnh", "quan": "quận", "thi xa": "thị xã",
+           "thanh pho": "thành phố", "tp": "thành phố"}  # the unit it serves, after those words
+_PLACE_OF_CARE = re.compile(r"^(" + "|".join(sorted((re.escape(k) for k in _PLACES_OF_CARE), key=len, reverse=True))
+                            + r")(?: (" + "|".join(sorted(_LEVELS, key=len, reverse=True)) + r"))?(?=\s|$)")
+
+
+def spell_place_of_care(text: str) -> str:
+    """“benh vien da khoa …” typed plainly: its opening words as written (“Bệnh viện đa khoa …”), the rest as
+    typed; anything else unchanged."""
+    lowered = text.lower()
+    if fold(lowered) != lowered:  # typed with diacritics: as typed
+        return text
+    m = _PLACE_OF_CARE.match(lowered)
+    if m is None:
+        return text
+    level = f" {_LEVELS[m.group(2)]}" if m.group(2) else ""
+    return _PLACES_OF_CARE[m.group(1)] + level + text[m.end():]
+
+
 def tidy_detail(detail: str | None) -> str | None:
     """The house-and-hamlet part of an address as written on a form: each part that is a unit word and its number,
     typed plainly or in lower case (“thon 3”, “tổ 5”, “so 12”), gets its diacritics and capital (“Thôn 3”); the rest
@@ -621,7 +646,7 @@ def tidy_detail(detail: str | None) -> str | None:
         text = part.strip()
         m = _HAMLET.match(fold(text).lower())
         parts.append(f"{_HAMLETS[m.group(1)]} {m.group(2).upper() if m.group(2).isalpha() else m.group(2)}"
-                     if m else text)
+                     if m else spell_place_of_care(text))
     return ", ".join(p for p in parts if p) or None
 
 

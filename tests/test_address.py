@@ -413,6 +413,18 @@ def test_a_hamlet_typed_plainly_is_written_as_on_a_form() -> None:
     assert tidy_detail(None) is None
 
 
+def test_a_place_of_birth_typed_plainly_opens_as_written() -> None:
+    """“benh vien da khoa” at “Trẻ sinh ở đâu?” was filed so on the birth form: the words that open a hospital's
+    or a health station's name get their diacritics; the rest stays as typed."""
+    from dialogs.address import tidy_detail
+
+    assert tidy_detail("benh vien da khoa") == "Bệnh viện đa khoa"
+    assert tidy_detail("tram y te xa") == "Trạm y tế xã"
+    assert tidy_detail("bv huyen, thon 3") == "Bệnh viện huyện, Thôn 3"
+    assert tidy_detail("Bệnh viện Bạch Mai") == "Bệnh viện Bạch Mai"  # with diacritics: as typed
+    assert tidy_detail("benh") == "benh"
+
+
 def test_module_exports() -> None:
     for name in address.__all__:
         assert hasattr(address, name)
