@@ -445,6 +445,19 @@ async def test_edit_type_from_review_drops_the_photo(chat: Chat, runtime: Runtim
     assert "cert.photo" not in data["answers"] and data["attachments"] == []
 
 
+async def test_a_lost_certificate_said_once_answers_why(chat: Chat):
+    """“bi mat” at “Bạn đề nghị gì?” is “Cấp lại (bị mất)”, and “Vì sao cần cấp lại?” was asked next as if
+    nothing had been said: the loss answers it too (``also_answers_next``)."""
+    await open_procedure(chat)
+    await chat.say("có")
+    await chat.say("bi mat roi")
+    await chat.expect("request.reason")
+    answers = await chat.answers()
+    assert (answers["request.type"], answers["request.reissue_reason"]) == ("cap_lai", "mat")
+    await chat.say("quay lại")  # the reason's own question, as it was answered
+    await chat.expect("request.reissue_reason")
+
+
 @pytest.mark.parametrize("why", ["thay_doi", "du_6_tuoi"])
 async def test_reissue_for_a_change_or_a_child_turning_six_needs_the_full_assessment(chat: Chat, why: str):
     """TT 01/2019 Điều 8–9: these are a re-assessment (up to 25 working days), not a 5-day re-issue."""
