@@ -1362,6 +1362,25 @@ def denies(raw: str, words: Sequence[str]) -> bool:
     return any(_negated(cleaned, _clean(w)) for w in words)
 
 
+_POSSESSIVE = re.compile(r" (?:cua )?(?:toi|minh|tui)(?!\w)")
+
+
+def _names_another(answer: str, at: re.Match[str]) -> bool:
+    """Whether words found in an answer name someone else than the one answering: “mẹ tôi”, “bố của mình” (my
+    mother: at “Bạn là gì của người mất?” the one answering is her child), “làm cho mẹ” (for my mother)."""
+    if at.group().startswith("cho "):  # the words say so themselves (“cho mẹ”, and “cho mẹ tôi” holds them)
+        return False
+    return _POSSESSIVE.match(answer, at.end()) is not None or answer[:at.start()].endswith("cho ")
+
+
+def _holds_own(answer: str, words: str) -> bool:
+    """``words`` are the answer, or stand in it as whole words, not after a “không” and not naming another."""
+    if answer == words:
+        return True
+    at = _words_at(answer, words)
+    return at is not None and not _negated(answer, words) and not _names_another(answer, at)
+
+
 def match_also(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> str | None:
     """Other words for a choice (``also:`` in a definition, “làm ruộng” for “Nông nghiệp”): the value of the
     one choice whose words the answer is, or holds as whole words (folded: typed without diacritics too); when
@@ -1370,8 +1389,7 @@ def match_also(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> str | 
     cleaned = _clean(raw or "")
     if not cleaned:
         return None
-    found = [(value, c) for value, words in choices for w in words
-             if (c := _clean(w)) and (cleaned == c or _contains_words(cleaned, c)) and not _negated(cleaned, c)]
+    found = [(value, c) for value, words in choices for w in words if (c := _clean(w)) and _holds_own(cleaned, c)]
     hits = {value for value, _ in found}
     if len(hits) > 1:  # “không tự làm được” holds “tự làm được” too: the longest words win if they hold the others
         value, longest = max(found, key=lambda vc: len(vc[1]))
@@ -1384,8 +1402,7 @@ def also_said(raw: str, words: Sequence[str]) -> str | None:
     """The longest of ``words`` the answer is, or holds as whole words and not after a “không” (as
     :func:`match_also` finds them), as the definition writes it; None if none."""
     cleaned = _clean(raw or "")
-    held = [w for w in words if (c := _clean(w)) and (cleaned == c or _contains_words(cleaned, c))
-            and not _negated(cleaned, c)]
+    held = [w for w in words if (c := _clean(w)) and _holds_own(cleaned, c)]
     return max(held, key=len) if held else None
 
 

@@ -193,7 +193,8 @@ async def test_cap_lai_by_the_person_themself_asks_no_photo(chat: Chat, runtime:
 
 async def test_helper_keeps_both_peoples_details(chat: Chat, runtime: Runtime):
     await fill_request(chat, "cap_lai", reason="bị mất", has="1")  # yes/no shown as "1. Có 2. Không"
-    await chat.say("3")  # a volunteer files for someone
+    await chat.say("toi lam cho me toi")  # a son files for his mother: he helps, he is no legal representative
+    assert (await chat.answers())["filer.role"] == "helper"
     await chat.expect("filer.full_name")
     assert "người khai giúp" in chat.ask.text
     await chat.say("Phạm Văn Tình")

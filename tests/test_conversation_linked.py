@@ -1008,6 +1008,11 @@ async def test_the_kin_of_the_dead_named_answers_two_questions(chat: Chat):
     await chat.say("con dau")
     answers = await chat.answers()
     assert (answers["requester.relation"], answers["requester.relation_other"]) == ("khac", "con dâu")
+    await chat.say("quay lại")
+    await chat.say("quay lại")
+    await chat.expect("requester.relation")
+    await chat.say("me toi")  # my mother died: the one filing is her child, not her parent
+    assert (await chat.answers())["requester.relation"] == "con"
 
 
 async def test_an_ethnic_group_not_on_the_buttons_is_typed_by_its_name(chat: Chat):

@@ -1064,6 +1064,16 @@ class TestChoice:
         assert [parsing.match_also(raw, levels) for raw in ("cháu không làm được", "làm được", "được ạ")] == \
             ["no", "yes", "yes"]
 
+    def test_kin_words_that_name_another_are_not_the_answerers_own(self) -> None:
+        """“mẹ tôi” at “Bạn là gì của người mất?” was “Cha hoặc mẹ” (the word “mẹ”): my mother names the dead, and
+        the one answering is her child. A kin word followed by “tôi”, “mình”, “của tôi”, or after “cho” (for my
+        mother), is not the answerer's own; the definition may list the phrase itself for the right option."""
+        who = [("child", ["mẹ tôi", "con"]), ("parent", ["mẹ", "bố", "con tôi"]), ("helper", ["cho mẹ", "cho bố"])]
+        said = ("me toi", "mẹ của tôi", "bố mình", "làm cho bố", "con tôi", "mẹ", "tôi là mẹ cháu", "lam cho me toi")
+        assert [parsing.match_also(raw, who) for raw in said] == \
+            ["child", None, None, "helper", "parent", "parent", "parent", "helper"]
+        assert parsing.also_said("làm cho mẹ tôi", ["mẹ", "cho mẹ"]) == "cho mẹ"
+
     def test_a_word_of_one_choice_that_is_another_without_its_accents_is_asked_again(self) -> None:
         """“ba” is a father in the South, and “Bà” typed without its accent: the child's relation is asked again,
         naming both; “bà” as written, “tía” or a number are clear."""
