@@ -31,6 +31,8 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
     """(where, text) for every user-facing string of a definition."""
     yield "title", proc.title
     yield "short", proc.short
+    if proc.greeting:
+        yield "greeting", proc.greeting
     yield "agency.name", proc.agency.name
     if proc.agency.note:
         yield "agency.note", proc.agency.note

@@ -435,6 +435,8 @@ class Procedure(Strict):
     code_prefix: str
     title: str
     short: str
+    # said first when a citizen opens the procedure, before its card (“Xin chia buồn cùng gia đình.”)
+    greeting: str | None = None
     agency: Agency
     legal_basis: list[str]
     processing_days: int

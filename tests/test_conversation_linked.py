@@ -421,6 +421,7 @@ async def test_birth_day_before_sixth_birthday_may_link_insurance(chat: Chat):
 async def death_start(chat: Chat, *, parts: str = "1", permanent: str = "có", head: str | None = "không") -> Chat:
     await chat.press(DEATH)
     await chat.expect("link.parts")
+    assert chat.text().startswith("Xin chia buồn cùng gia đình.\n📋 ")  # the procedure's greeting, then its card
     await chat.say(parts)
     await chat.expect("link.commune")
     await chat.say("Lâm Đồng")

@@ -199,7 +199,9 @@ class Menu(EngineParts):
             draft = Draft(id=uuid.uuid4().hex, procedure=proc_id, version=proc.version)
             session.drafts[proc_id] = draft
             session.dirty_drafts.add(proc_id)
-            out.replies.append(Message(self.info_card(proc_id, session.lang, short=True)))
+            greeting = self.catalog.get(proc_id).greeting
+            card = self.info_card(proc_id, session.lang, short=True)
+            out.replies.append(Message(f"{_(greeting)}\n{card}" if greeting else card))
         else:
             out.replies.append(Message(_("Bạn đã khai dở hồ sơ này ({n} câu đã trả lời). Chúng ta tiếp tục nhé.",
                                          n=len(submitted(draft.answers)))))
