@@ -609,6 +609,15 @@ def _is_detail(part: str) -> bool:
     return bool(_DETAIL_LEAD.match(key)) or any(ch.isdigit() for ch in key)
 
 
+def house_part(text: str) -> str | None:
+    """The text as written on a form, if it is only the house's or hamlet's part of an address (“xom 3”, “thôn 5,
+    số 12”: a unit word below the commune first); None otherwise (a place, a bare number)."""
+    parts = [p.strip() for p in (text or "").split(",") if p.strip()]
+    if not parts or not _DETAIL_LEAD.match(_key(parts[0])) or not all(_is_detail(p) for p in parts):
+        return None
+    return tidy_detail(text)
+
+
 _PLACES_OF_CARE = {  # folded words that open the name of a place of birth or care → as written
     "benh vien da khoa": "Bệnh viện đa khoa", "benh vien san nhi": "Bệnh viện Sản Nhi", "benh vien": "Bệnh viện",
     "tram y te": "Trạm y tế", "trung tam y te": "Trung tâm y tế", "nha ho sinh": "Nhà hộ sinh",

@@ -413,6 +413,14 @@ def test_a_hamlet_typed_plainly_is_written_as_on_a_form() -> None:
     assert tidy_detail(None) is None
 
 
+def test_the_house_part_alone_is_told_apart() -> None:
+    from dialogs.address import house_part
+
+    assert house_part("xom 3") == "Xóm 3" and house_part("thôn 5, số 12") == "Thôn 5, Số 12"
+    for text in ("Nghệ An", "12", "xã Diễn Châu", "", "xom 3, dien chau"):
+        assert house_part(text) is None, text
+
+
 def test_a_place_of_birth_typed_plainly_opens_as_written() -> None:
     """“benh vien da khoa” at “Trẻ sinh ở đâu?” was filed so on the birth form: the words that open a hospital's
     or a health station's name get their diacritics; the rest stays as typed."""

@@ -817,6 +817,8 @@ async def test_an_address_given_before_is_taken_again_with_one_press(chat: Chat,
     assert chat.error is not None and chat.error.text.startswith("Đây là một dãy số") and "0912" not in chat.text()
     await chat.say("quay lại")
     await chat.say("quay lại")
+    await chat.say("xom 3")  # the hamlet first: kept, and the province asked for (the offer's own wins)
+    assert chat.error is not None and chat.error.text.startswith("Đã ghi “Xóm 3”. Vui lòng nhập tỉnh/thành phố")
     await chat.say("1")
     await chat.expect("applicant.same_place")
     assert (await chat.answers())["applicant.residence"]["detail"] == "Thôn 3"

@@ -1014,6 +1014,12 @@ async def test_the_kin_of_the_dead_named_answers_two_questions(chat: Chat):
     await chat.expect("requester.relation")
     await chat.say("me toi")  # my mother died: the one filing is her child, not her parent
     assert (await chat.answers())["requester.relation"] == "con"
+    await chat.expect("requester.residence")
+    await chat.say("xom 3")  # the hamlet before the province: kept, and it completes the commune offered
+    assert chat.error is not None and chat.error.text.startswith("Đã ghi “Xóm 3”.")
+    await chat.say("1")
+    residence = (await chat.answers())["requester.residence"]
+    assert (residence["detail"], residence["commune"]) == ("Xóm 3", "Xã Đức Trọng")
 
 
 async def test_an_ethnic_group_not_on_the_buttons_is_typed_by_its_name(chat: Chat):

@@ -235,7 +235,8 @@ class Address(Kind):
         if offered and msg.choice is None and _off_the_list(turn, entry, raw, offered):
             return True
         if earlier and (same := _same_as(raw, msg.choice, earlier)):
-            value = dict(same, detail=same.get("detail") if slot.field.ask_detail else None)
+            # (a hamlet typed before, “xom 3”, is this one's when the earlier address has none)
+            value = dict(same, detail=(same.get("detail") or value.get("detail")) if slot.field.ask_detail else None)
             stage = "detail"
         elif stage == "province":
             code = _picked(raw, entry.options)
@@ -276,6 +277,11 @@ class Address(Kind):
                         return _again(turn, entry, t(_PROVINCES_NEAR), error=True)
                     else:
                         turn.pending = entry
+                        if msg.choice is None and slot.field.ask_detail and (house := addr.house_part(raw)):
+                            entry.value = dict(value, detail=house)  # kept for the detail's question
+                            turn.reject(Invalid(N_("Đã ghi “{house}”. Vui lòng nhập tỉnh/thành phố trước, ví dụ: Nghệ "
+                                                   "An; sau đó là xã, phường."), house=house))
+                            return True
                         if msg.choice is None and turn.elsewhere(slot, raw):
                             return True  # another request, not an address (offered; the entry resumes after)
                         turn.reject(_not_a_place(raw) or Invalid(N_(
