@@ -88,7 +88,7 @@ def person_from_answers(answers: dict[str, Any], paths: Mapping[str, str]) -> Pe
     bd = answers.get(paths["birth_date"])
     res = answers.get(paths["residence"])
     return Person(full_name=str(answers.get(paths["full_name"]) or ""),
-                  birth_date=date.fromisoformat(bd) if isinstance(bd, str) else None, id_number=idn,
+                  birth_date=date.fromisoformat(bd) if isinstance(bd, str) and len(bd) == 10 else None, id_number=idn,
                   residence=format_address(res) if isinstance(res, dict) else str(res or ""))
 
 

@@ -180,6 +180,8 @@ class Form:
         if raw is None or f is None:
             return raw
         if f.kind == "date" and isinstance(raw, str):
+            if len(raw) == 4 and raw.isdigit():  # a year alone (``year_only``): kept so
+                return raw
             try:
                 return date.fromisoformat(raw)
             except ValueError:

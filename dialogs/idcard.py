@@ -154,7 +154,7 @@ def propose(card: Card, mapping: dict[str, str], field_of: Callable[[str], Field
             out.problems.append((path, exc))
             continue
         out.values[path] = value
-        typed[path] = date.fromisoformat(value) if f.kind == "date" else value
+        typed[path] = date.fromisoformat(value) if f.kind == "date" and len(value) == 10 else value
     return out
 
 

@@ -384,6 +384,22 @@ def _solar_of_lunar(text: str, today: date) -> tuple[str, date] | None:
     return None
 
 
+_ONLY_YEAR_WORDS = frozenset({"nam", "sinh", "chi", "biet", "co", "ghi", "khong", "ko", "k", "nho", "ngay", "thang",
+                              "giay", "to", "tren", "thoi", "la", "vao", "ba", "ong", "cu", "me", "bo", "toi",
+                              "minh", "em", "chau", "con", "cua", "chua", "ro"})
+
+
+def only_a_year(raw: str) -> int | None:
+    """The year, if an answer at a date gives only that (“1941”, “năm 1941”, “không nhớ ngày, chỉ biết năm 1941”,
+    “bà sinh năm 1941 ạ”); None if it gives a day or month too, or no year."""
+    text = re.sub(r"[^\w\s]", " ", without_polite(fold(raw or "")))
+    words = text.split()
+    years = [w for w in words if w.isdigit()]
+    if len(years) != 1 or len(years[0]) != 4 or any(w not in _ONLY_YEAR_WORDS for w in words if w != years[0]):
+        return None
+    return int(years[0])
+
+
 def parse_date(
     raw: str,
     *,

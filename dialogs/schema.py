@@ -174,6 +174,9 @@ class FieldDef(Strict):
     past_only: bool = False
     future_only: bool = False
     not_before: date | None = None
+    # a birth date whose papers may show only the year (those registered long ago: TT 04/2020/TT-BTP Điều 18):
+    # a year alone is then an answer, stored as "1941" (dialogs/kinds/date.py)
+    year_only: bool = False
     # a required answer that may be left unknown, and what is said then (see Unknown)
     unknown: Unknown | None = None
     # id_number: paths of the same person's date of birth and sex, for cross-checks
@@ -249,6 +252,8 @@ class FieldDef(Strict):
             raise ValueError(f"field {self.id}: also_answers_next needs the option's also words, and not also_in")
         if len(also) != len(set(also)) or "" in also:
             raise ValueError(f"field {self.id}: a word in also is empty or given for two choices")
+        if self.year_only and (self.kind != "date" or not self.past_only):
+            raise ValueError(f"field {self.id}: year_only is only for a date in the past (past_only)")
         if self.one_by_one and self.kind != "multi_choice":
             raise ValueError(f"field {self.id}: one_by_one is only for multi_choice")
         if self.kind == "attachment" and self.min_count > self.max_count:

@@ -628,7 +628,9 @@ async def test_death_meritorious_person_cash(chat: Chat, runtime: Runtime):
 
 
 @pytest.mark.parametrize("born, monthly, aged, days", [("05/03/1950", "có", None, 6),
-                                                      ("05/03/1940", "không", "có", 11)])
+                                                      ("05/03/1940", "không", "có", 11),
+                                                      # papers that show only the year: the age as of 01/01
+                                                      ("không nhớ ngày, chỉ biết năm 1940", "không", "có", 11)])
 async def test_death_social_protection_funeral_support(chat: Chat, runtime: Runtime, born, monthly, aged, days):
     await death_start(chat, permanent="có", head="có")  # household head: no residence removal leg
     await chat.expect("removal.note_head")
@@ -666,6 +668,7 @@ async def test_death_social_protection_funeral_support(chat: Chat, runtime: Runt
     assert "ước tính" in receipt  # the time limit runs from the desk's receipt
     a = (await dossier(runtime, code))["answers"]
     assert "head.is_requester" not in a and a["removal.was_head"] is True
+    assert a["deceased.birth_date"] == ("1940" if born.startswith("không") else "1940-03-05" if aged else "1950-03-05")
 
 
 @pytest.mark.parametrize("born, asks_aged", [("05/03/1950", False), ("05/03/1940", True)])

@@ -742,3 +742,17 @@ def test_words_filter_on_the_birth_declaration():
     assert f.fill("{child.full_name|words|dots:5}") == "…" * 5  # unanswered: a leader, never "None"
     blank = render_text("lien-thong-khai-sinh", {}, template="to-khai-dang-ky-khai-sinh")
     assert "ghi bằng chữ: " + "…" * 30 in blank and "None" not in blank
+
+
+def test_a_birth_year_alone_is_printed_as_the_year():
+    """A deceased whose papers show only the year (``year_only``): the forms print “1941”, its day and month blank,
+    never “None” or an invented 1 January."""
+    from dialogs.forms.render import Filler, _template_by_id
+
+    tpl = _template_by_id("to-khai-dang-ky-khai-tu")
+    f = Filler(tpl, CATALOG.forms.get("lien-thong-khai-tu"), {"deceased.birth_date": "1941"}, {}, SUBMITTED.date())
+    assert f.fill("{deceased.birth_date}") == "1941"
+    assert f.fill("{deceased.birth_date|year}") == "1941"
+    assert f.fill("{deceased.birth_date|day|dots:3}") == "…" * 3
+    text = render_text("lien-thong-khai-tu", {"deceased.birth_date": "1941"}, template="to-khai-dang-ky-khai-tu")
+    assert "Ngày, tháng, năm sinh: 1941" in text and "01/01/1941" not in text

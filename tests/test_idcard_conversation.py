@@ -244,6 +244,8 @@ class Driver:
                 text = "01/11/2026"
         if text is None:
             text = "Kinh" if "ethnic" in base else "Nội dung"
+        if f is not None and f.kind == "text" and not f.letters:  # a document's number
+            text = "125"
         if f is not None and f.kind == "id_number" and (f.sex_field or "").endswith("sex"):
             text = "001070012345"
         await chat.say(text)

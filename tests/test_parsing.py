@@ -169,6 +169,38 @@ class TestText:
         assert parse_text("123", pattern=r"\d+") == "123"
 
 
+def test_only_a_year() -> None:
+    """A birth date whose papers show only the year (a date field's ``year_only``)."""
+    from dialogs.parsing import only_a_year
+
+    for raw in ("1941", "năm 1941", "không nhớ ngày, chỉ biết năm 1941", "bà sinh năm 1941 ạ", "Giấy chỉ ghi 1941"):
+        assert only_a_year(raw) == 1941, raw
+    for raw in ("5/3/1941", "tháng 3 năm 1941", "41", "19411", "hôm qua", "", "1941 hoặc 1942", "85 tuổi"):
+        assert only_a_year(raw) is None, raw
+
+
+def test_a_year_alone_is_kept_when_said_to_be_all_the_papers_show() -> None:
+    """“1941” at the deceased's birth date had no way through when the papers show only the year: the field's
+    ``year_only`` keeps it once the answer says so (“chỉ có năm 1941”); a bare year is asked in full, saying how."""
+    from dialogs import kinds
+    from dialogs.schema import FieldDef
+
+    born = FieldDef.model_validate({"id": "b", "kind": "date", "prompt": "Ngày sinh?", "past_only": True,
+                                    "year_only": True})
+    date_kind = kinds.get("date")
+    with pytest.raises(Invalid) as exc:
+        date_kind.parse(born, "1941", today=date(2026, 12, 6), lookup=None)
+    assert "chỉ có năm {year}" in exc.value.message and exc.value.params["year"] == "1941"
+    for raw in ("chỉ có năm 1941", "khong nho ngay thang, chi biet nam 1941"):
+        assert date_kind.parse(born, raw, today=date(2026, 12, 6), lookup=None) == "1941"
+        assert date_kind.display(born, "1941", lambda s, **kw: s) == "1941"
+    with pytest.raises(Invalid):
+        date_kind.parse(born, "chỉ có năm 2030", today=date(2026, 12, 6), lookup=None)
+    assert date_kind.parse(born, "5/3/1941", today=date(2026, 12, 6), lookup=None) == "1941-03-05"
+    with pytest.raises(ValueError):  # only for a date in the past
+        FieldDef.model_validate({"id": "b", "kind": "date", "prompt": "Ngày?", "year_only": True})
+
+
 class TestName:
     @pytest.mark.parametrize("raw", ["khong", "Không ạ", "ko", "chưa", "co", "Có", "vâng ạ"])
     def test_a_bare_no_is_no_name(self, raw: str) -> None:

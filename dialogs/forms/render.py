@@ -582,6 +582,8 @@ class Filler:
                 if name == "x":
                     return "x" if _chosen(raw, arg) else ""
                 return "x" if not _missing(raw) and not _chosen(raw, arg) else ""
+            elif name == "year" and isinstance(raw, str) and len(raw) == 4 and raw.isdigit():
+                raw, fdef = raw, None  # a year alone (a date field's ``year_only``); its day and month stay blank
             elif name in ("day", "month", "year"):
                 d = _as_date(raw)
                 raw, fdef = (None, None) if d is None else \

@@ -1,11 +1,17 @@
-"""A calendar date, stored as an ISO string."""
+"""A calendar date, stored as an ISO string; or a year alone where the field allows it (``year_only``)."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from .. import parsing
 from ..i18n import N_
+from ..parsing import Invalid
+from ..textnorm import fold
 from .base import Kind
+
+_ONLY = re.compile(r"\b(?:chi|khong nho|ko nho|k nho|khong ro|chua ro|khong biet|ko biet)\b")
+"""Words that say the papers give only the year (“chỉ có năm 1941”, “không nhớ ngày”), folded."""
 
 
 class Date(Kind):
@@ -21,14 +27,28 @@ class Date(Kind):
     def parse(self, f, raw, *, today, lookup):
         not_after = today if f.past_only else None
         not_before = today if f.future_only else f.not_before
+        if f.year_only and (year := parsing.only_a_year(raw)) is not None:
+            if not (not_before or date(1880, 1, 1)).year <= year <= today.year:
+                raise Invalid(N_("Năm {year} chưa đúng. Vui lòng kiểm tra lại."), year=str(year))
+            if not _ONLY.search(fold(raw)):  # “1941” alone may be a date begun: said how to keep the year alone
+                raise Invalid(N_("Bạn mới nhập năm {year}. Vui lòng nhập đủ ngày/tháng/năm như trên giấy tờ, ví dụ "
+                                 "05/03/{year}. Nếu giấy tờ chỉ ghi năm sinh, gõ “chỉ có năm {year}”."), year=str(year))
+            return str(year)  # the papers show only the year: kept so, never made a date
         return parsing.parse_date(raw, today=today, not_before=not_before, not_after=not_after,
                                   prefer_past=f.past_only, example=f.example or parsing.DATE_EXAMPLE).isoformat()
 
     def display(self, f, value, t):
+        if is_year(value):
+            return value  # (as the papers and the forms show it)
         try:
             return t.date(date.fromisoformat(value))
         except (TypeError, ValueError):
             return str(value)
+
+
+def is_year(value) -> bool:
+    """A date answer that is a year alone (``year_only``)."""
+    return isinstance(value, str) and len(value) == 4 and value.isdigit()
 
 
 KIND = Date()
