@@ -18,7 +18,7 @@ from .safe_re import UnsafePattern, compile_safe
 from .textnorm import fold_words
 
 FieldKind = Literal[
-    "text", "name", "date", "id_number", "phone", "email", "number", "money",
+    "text", "name", "date", "time", "id_number", "phone", "email", "number", "money",
     "choice", "multi_choice", "yes_no", "address", "attachment", "confirm",
     "consent",  # the consent of the person filed for, with its time and text version (dialogs/kinds/consent.py)
     "bank", "bank_account",  # dialogs/banks.py

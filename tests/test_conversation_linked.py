@@ -466,6 +466,9 @@ async def death_people(chat: Chat, *, born: str = "05/03/1950", notice: str = "g
     await chat.expect("deceased.death_date")
     await chat.say(died)
     await chat.expect("deceased.death_time")
+    await chat.say("khoảng 2 giờ rưỡi chiều")  # as people say it: 14:30
+    await chat.expect("deceased.death_place_same")
+    await chat.say("quay lại")
     await chat.say("14h30")
     await chat.expect("deceased.death_place_same")
     await chat.say("có")
@@ -549,7 +552,7 @@ async def test_death_social_insurance_pension_paid_to_bank(chat: Chat, runtime: 
     a = (await dossier(runtime, code))["answers"]
     assert a["payment.method"] == "bank" and a["payment.account_number"] == "1234567890123"
     assert a["payment.bank"] == "970405"  # Agribank's BIN
-    assert a["payment.account_holder"] == "NGUYEN VAN BINH" and a["deceased.death_time"] == "14h30"
+    assert a["payment.account_holder"] == "NGUYEN VAN BINH" and a["deceased.death_time"] == "14:30"
     assert "benefit.merit" not in a and "benefit.route_none" not in a
 
 
@@ -886,7 +889,7 @@ async def test_death_form_renders(chat: Chat, runtime: Runtime):
     a = (await dossier(runtime, code))["answers"]
     text = render_text(DEATH, a, submitted_at=await _submitted_at(runtime, code), code=code,
                        template="to-khai-dang-ky-khai-tu")
-    for n in ("TỜ KHAI ĐĂNG KÝ KHAI TỬ", "NGUYỄN VĂN AN", "Đã chết vào lúc: 14h30, ngày 10 tháng 11 năm 2026",
+    for n in ("TỜ KHAI ĐĂNG KÝ KHAI TỬ", "NGUYỄN VĂN AN", "Đã chết vào lúc: 14:30, ngày 10 tháng 11 năm 2026",
               "Giấy tờ thay thế giấy báo tử số: ", "Nguyên nhân chết: Già yếu", "☒ Có"):
         assert n in text, (n, text)
     assert "Kính gửi: Ủy ban nhân dân xã Đức Trọng" in text

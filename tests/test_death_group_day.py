@@ -145,7 +145,7 @@ async def test_linked_death_group_worked_by_three_agencies(chat: Chat, runtime: 
     assert any(m.kind == "officer_supplement_received" for m in pushes)
     leader_key = await chat_key(runtime, leader)
     desk_key = await chat_key(runtime, desk)
-    assert any("15h45" in str(m.payload.get("text")) and m.chat_key in (leader_key, desk_key) for m in pushes), \
+    assert any("15:45" in str(m.payload.get("text")) and m.chat_key in (leader_key, desk_key) for m in pushes), \
         "the commune's part uses the hour of death: its officers hear of the change"
 
     # --- the commune leader registers the death: the extract number reaches the police's part

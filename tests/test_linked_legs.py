@@ -417,12 +417,12 @@ async def test_a_supplement_for_the_police_tells_the_commune_of_the_changes_its_
     assert "Đã gửi bổ sung" in chat.text()
     # the police, who asked, see both changes
     [mine] = await outbox(runtime, chat_key=await chat_key(runtime, police), kind="officer_supplement_received")
-    assert "• Giờ chết: 14h30 → 15h45" in mine.payload["text"] and "→ TRẦN VĂN CƯỜNG" in mine.payload["text"]
+    assert "• Giờ chết: 14:30 → 15:45" in mine.payload["text"] and "→ TRẦN VĂN CƯỜNG" in mine.payload["text"]
     # the commune, whose death registration uses the time of death, is told too, and asked to check its result
     [other] = await outbox(runtime, chat_key=await chat_key(runtime, ubnd), kind="officer_supplement_elsewhere")
     body = other.payload["text"]
     assert body.startswith(f"📎 Hồ sơ {code}: người dân đã bổ sung theo yêu cầu của Công an cấp xã, có thay đổi ở "
-                           "thông tin mà phần “Đăng ký khai tử” của bạn sử dụng:\n• Giờ chết: 14h30 → 15h45\n")
+                           "thông tin mà phần “Đăng ký khai tử” của bạn sử dụng:\n• Giờ chết: 14:30 → 15:45\n")
     assert "chủ hộ" not in body.lower() and "Trần Văn Cường" not in body  # the head of household is the police's
     assert "đã có kết quả (số 20/2026/TLKT)" in body
     assert other.payload["choices"] == [{"value": f"open:{code}", "label": "Xem hồ sơ"}]

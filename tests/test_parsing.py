@@ -1407,3 +1407,24 @@ def test_month_and_year_only_date_says_what_is_missing(raw):
     with pytest.raises(Invalid) as exc:
         parse_date(raw, today=date(2026, 12, 4))
     assert "tháng 03/1950" in exc.value.render() and "05/03/1950" in exc.value.render()
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("14:30", "14:30"), ("14h30", "14:30"), ("14 giờ 30 phút", "14:30"), ("14.30", "14:30"), ("7h", "07:00"),
+    ("3 giờ sáng", "03:00"), ("khoảng 3 giờ sáng ạ", "03:00"), ("10 giờ rưỡi tối", "22:30"), ("2h chiều", "14:00"),
+    ("12 giờ trưa", "12:00"), ("1 giờ trưa", "13:00"), ("nửa đêm", "00:00"), ("1 giờ đêm", "01:00"),
+    ("11 giờ đêm", "23:00"), ("3 giờ kém 15 chiều", "14:45"), ("lúc 9 giờ tối hôm qua", "21:00"), ("3 pm", "15:00"),
+])
+def test_a_time_as_people_say_it(raw: str, expected: str) -> None:
+    """“khoang 3 gio sang” at “Vào lúc mấy giờ?” (the time of a death) was refused: the pattern took only 14:30."""
+    from dialogs.kinds.time import parse_time
+
+    assert parse_time(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["5", "hôm qua", "sáng", "9 giờ trưa", "25:00", "14:75", "19 giờ sáng", "3 giờ kém 99"])
+def test_not_a_time(raw: str) -> None:
+    from dialogs.kinds.time import parse_time
+
+    with pytest.raises(Invalid):
+        parse_time(raw)

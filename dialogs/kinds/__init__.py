@@ -45,11 +45,12 @@ from . import (
     yes_no,
 )
 from . import date as date_kind
+from . import time as time_kind
 from .address import format_address
 from .attachment import ACCEPT_MIME, accepted_mimes
 from .base import NO_VALUE, AskParts, Kind, Turn
 
-MODULES = (text, name, date_kind, id_number, phone, email, number, money, choice, multi_choice, yes_no,
+MODULES = (text, name, date_kind, time_kind, id_number, phone, email, number, money, choice, multi_choice, yes_no,
            address, attachment, confirm, consent, bank, bank_account, id_card)
 REGISTRY: dict[str, Kind] = {m.KIND.name: m.KIND for m in MODULES}
 _TEXT = REGISTRY["text"]
