@@ -1060,6 +1060,9 @@ class TestChoice:
             text.parse(number, "co giay", today=date(2026, 12, 5), lookup=None)
         for raw in ("125", "01/2020", "Số 12/TP-HT", "IV"):
             assert text.parse(number, raw, today=date(2026, 12, 5), lookup=None) == raw
+        optional = number.model_copy(update={"required": False})
+        with pytest.raises(Invalid, match="nếu không có, gõ “bỏ qua”"):  # “xong” at an optional number
+            text.parse(optional, "xong", today=date(2026, 12, 5), lookup=None)
         for raw in ("nhu tren", "Giống ở trên ạ"):  # “Quê quán của trẻ?”: was filed as “nhu tren”
             with pytest.raises(Invalid, match="không ghi “như trên”"):
                 text.parse(house, raw, today=date(2026, 12, 5), lookup=None)

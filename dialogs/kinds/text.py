@@ -22,6 +22,10 @@ class Text(Kind):
                                   pattern=f.pattern, pattern_message=f.pattern_message)  # (“con trai ạ”)
         if not f.letters and f.pattern is None and not any(ch.isdigit() for ch in text) and \
                 not _ROMAN.fullmatch(text):  # a document's number: “co giay” is none
+            if not f.required:
+                raise parsing.Invalid(N_("“{answer}” không phải số của giấy tờ. Vui lòng gõ số ghi trên giấy, ví dụ "
+                                         "{example}; nếu không có, gõ “bỏ qua”."), answer=text[:20],
+                                      example=f.example or "125")
             raise parsing.Invalid(N_("“{answer}” không phải số của giấy tờ. Vui lòng gõ số ghi trên giấy, ví dụ "
                                      "{example}."), answer=text[:20], example=f.example or "125")
         if f.letters and f.pattern is None and not any(ch.isalpha() for ch in text):
