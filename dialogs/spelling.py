@@ -94,8 +94,12 @@ def _names(name: str) -> frozenset[str]:
 # Words of a place that are not names: unit types, and what is named after a place ("Nghĩa trang", "UBND").
 _UNIT_WORDS = ("Tỉnh", "Thành phố", "Huyện", "Quận", "Thị xã", "Xã", "Phường", "Thị trấn", "Đặc khu", "Thôn",
                "Xóm", "Ấp", "Bản", "Buôn", "Làng", "Khóm", "Khu phố", "Tổ dân phố", "Tổ", "Khu", "Nghĩa trang",
-               "Nghĩa địa", "Nhân dân", "Ủy ban nhân dân", "UBND", "Việt Nam")
-_UNIT_ALIASES = {"tp": "Thành phố", "tx": "Thị xã", "tt": "Thị trấn", "ubnd": "UBND", "vn": "Việt Nam"}
+               "Nghĩa địa", "Nhân dân", "Ủy ban nhân dân", "UBND", "Việt Nam",
+               # who issues a death notice or cares for a birth (“tram y te xa dien chau”)
+               "Trạm y tế", "Bệnh viện", "Bệnh viện đa khoa", "Trung tâm y tế", "Nhà hộ sinh", "Phòng khám",
+               "Phòng khám đa khoa", "Công an", "Đa khoa")
+_UNIT_ALIASES = {"tp": "Thành phố", "tx": "Thị xã", "tt": "Thị trấn", "ubnd": "UBND", "vn": "Việt Nam",
+                 "bv": "Bệnh viện", "tyt": "Trạm y tế", "ttyt": "Trung tâm y tế"}
 _MAX_NAME_WORDS = 4
 _MAX_PROPOSALS = 3
 

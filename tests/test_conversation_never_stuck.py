@@ -422,7 +422,10 @@ def test_places_typed_without_diacritics_are_spelled_from_the_lists():
     assert restore_place("thon 3, xa nhan co, tinh lam dong") == ["Thôn 3, Xã Nhân Cơ, Tỉnh Lâm Đồng"]
     assert restore_place("nghia trang nhan dan xa hai hau") == ["Nghĩa trang nhân dân xã Hải Hậu"]
     assert len(restore_place("tan thanh, long an")) == 3  # three places: each offered
-    for kept in ("Xã Hải Hậu, Nam Định", "benh vien da khoa tinh", "xa nhan co va cac xa lan can", "12345", ""):
+    # who issues a death notice or cares for a child (“Cơ quan cấp giấy báo tử?”, “Nơi khám chữa bệnh ban đầu?”)
+    assert restore_place("tram y te xa dien chau") == ["Trạm y tế xã Diễn Châu"]
+    assert restore_place("bv da khoa tinh nghe an") == ["Bệnh viện đa khoa tỉnh Nghệ An"]
+    for kept in ("Xã Hải Hậu, Nam Định", "benh vien da khoa quoc te", "xa nhan co va cac xa lan can", "12345", ""):
         assert restore_place(kept) == []  # already spelled, or a word no list knows: kept as typed
 
 
