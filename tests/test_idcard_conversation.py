@@ -236,6 +236,7 @@ class Driver:
                 await chat.say("Số 1")
             return
         text = {"name": "Trần Văn Cường", "phone": "0912345678", "email": "a@example.com", "number": "2",
+                "time": "14:30",
                 "money": "2000000", "id_number": "001070012345", "bank": "vietcombank",
                 "bank_account": "0011001234567"}.get(kind)
         if kind == "date":

@@ -281,6 +281,7 @@ def candidates(session: Session, ask: Ask) -> list[Incoming]:
         "date": [T("01/01/1960"), T("10/11/2026"), T("20/11/2026"), T("01/01/1990"), T("01/01/2010"),
                  T("01/12/2026"), T("01/06/2027")],
         "id_number": [T(n) for n in _id_numbers(session, ask)],
+        "time": [T("14:30")],
         "phone": [T("0912345678")],
         "email": [T("an@example.vn")],
         "number": [T("1"), T("2"), T("3"), T("0"), T("10")],
