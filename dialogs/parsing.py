@@ -1021,7 +1021,9 @@ _UNIT_RE = re.compile(r"\s+(?:nguoi|con|chau|thanh vien|nhan khau|khau|lan|cai|c
                       r"|doi tuong|ban|em|cu)(?:\s+(?:a|thoi|nhe))?\s*[.!]?$")
 # “nhà có 4 người”, “gồm 5 người”: the words before the count (only with a unit after it, read by _drop_unit)
 _LEAD_RE = re.compile(r"^(?:(?:nha|ho|gia dinh|co so|nha toi|ho toi)\s+)?(?:co|gom)\s+"
-                      r"|^(?:nha|ho|gia dinh|co so|nha toi|ho toi|gia dinh toi)\s+(?=\d)")
+                      r"|^(?:nha|ho|gia dinh|co so|nha toi|ho toi|gia dinh toi)\s+(?=\d)"
+                      # “cho tôi 2 bản”, “xin 3 bản”
+                      r"|^(?:(?:cho|xin|lay|can)\s+(?:toi|minh|em|chau|con)?\s*)(?=\d|mot|hai|ba|bon|nam)")
 
 
 def _drop_unit(raw: str) -> str:
@@ -1035,7 +1037,10 @@ def _drop_unit(raw: str) -> str:
 
 
 _NONE_COUNT = frozenset({"khong co", "ko co", "k co", "khong co ai", "ko co ai", "khong ai", "ko ai",
-                         "khong nguoi nao", "chua co", "chua co ai"})
+                         "khong nguoi nao", "chua co", "chua co ai",
+                         # “Bạn cần bao nhiêu bản sao? (gõ 0 nếu không cần)”
+                         "khong can", "ko can", "k can", "khong can ban nao", "khong lay", "ko lay", "khong can a",
+                         "thoi khong can", "khong can dau", "ko", "khong"})
 
 
 TOO_LARGE = 10 ** 15

@@ -664,6 +664,8 @@ class TestNumber:
     @pytest.mark.parametrize(("raw", "expected"), [
         ("nhà có 4 người", 4), ("có 4 nguoi", 4), ("gồm năm người", 5), ("10 đối tượng", 10), ("2 bản", 2),
         ("5 khẩu", 5), ("hai cụ", 2), ("gia đình 4 người", 4), ("hộ tôi 6 khẩu", 6), ("chưa có ai", 0),
+        # “Bạn cần bao nhiêu bản sao? (gõ 0 nếu không cần)”: “không cần” was not understood
+        ("không cần", 0), ("ko can a", 0), ("ko", 0), ("không lấy", 0), ("cho tôi 2 bản", 2), ("xin 3 bản", 3),
     ])
     def test_a_count_said_in_a_sentence(self, raw: str, expected: int) -> None:
         assert parse_number(raw) == expected
