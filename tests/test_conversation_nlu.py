@@ -263,6 +263,19 @@ async def test_another_request_typed_at_a_question_is_offered_and_the_draft_kept
     assert (await chat.answers())[second] == 2_000_000
 
 
+async def test_an_answer_read_from_words_is_said_back(chat: Chat):
+    """“tam 2 trieu ruoi” was filed as 2.500.000 đ without a word: an answer read from words (an amount, a date
+    such as “hôm kia”, a time) is said back before the next question; digits typed as they are filed are not."""
+    await chat.press(AVERAGE)
+    await chat.say("trồng lúa")
+    income = chat.field
+    await chat.say("tam 2 trieu ruoi")
+    assert chat.text().startswith("Đã ghi: 2.500.000 đ.\n") and chat.field != income
+    await chat.say("quay lại")
+    await chat.say("2.500.000")
+    assert "Đã ghi" not in chat.text() and chat.field != income
+
+
 async def test_a_name_typed_at_another_question_is_not_a_request(chat: Chat):
     """“Le Thi Hoa” shares two folded words with the funeral support (“lễ” of tang lễ, “hỏa” of hỏa táng): typed
     ahead at a yes/no question, it is a name, so the question is asked again and no procedure is offered."""

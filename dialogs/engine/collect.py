@@ -133,6 +133,8 @@ class Collect(EngineParts):
             return
         if f.spelling in spelling.LISTS and msg.choice is None and self.confirm_unlisted(session, slot, value, out):
             return
+        if typed and kind.said_back(f, raw, value):  # read, not copied: what was filed, said back
+            out.replies.append(Message(_("Đã ghi: {value}.", value=kinds.display(f, value, _))))
         self.accept(session, slot, value, out)
         if typed and (ahead := kind.carry(f, raw, value)) is not None:
             self.answer_next(session, slot.path, ahead, out)

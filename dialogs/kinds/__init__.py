@@ -10,8 +10,8 @@ dicts, attachments as lists of file records.
 
 To add a kind:
 1. write ``dialogs/kinds/<kind>.py`` with a ``Kind`` subclass (``name = "<kind>"``, a ``hint`` msgid,
-   ``parse`` and ``display``; override ``shortcut``/``question``/``intercept``/``collect`` only if
-   needed) and ``KIND = <Subclass>()``;
+   ``parse`` and ``display``; override ``shortcut``/``question``/``intercept``/``collect``/``carry``/
+   ``said_back`` only if needed) and ``KIND = <Subclass>()``;
 2. add the module to ``MODULES`` below and the name to ``FieldKind`` in dialogs/schema.py;
 3. give every new msgid its English in locales/en/LC_MESSAGES/dvcbot.po.
 The engine finds the kind through ``get``; nothing else changes.

@@ -1,6 +1,7 @@
 """The interface of a field kind, and what its multi-turn handling may do with the conversation."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -111,6 +112,11 @@ class Kind:
         """A pressed button (or a number standing for one) that answers outright; NO_VALUE otherwise."""
         return NO_VALUE
 
+    def said_back(self, f: FieldDef, raw: str, value: Any) -> bool:
+        """Whether a typed answer was read rather than copied (“hôm kia”, “2 triệu rưỡi”, “3 giờ sáng”), so that
+        what was filed is said back before the next question (“Đã ghi: 04/12/2026.”); by default not."""
+        return False
+
     def carry(self, f: FieldDef, raw: str, value: Any) -> str | None:
         """What of a typed answer, taken as ``value``, also answers the question asked right after it (a choice's
         ``also_in``: “dao” is “Dân tộc khác”, and the name asked next); None by default."""
@@ -131,3 +137,11 @@ class Kind:
     def collect(self, turn: Turn, slot: Slot, msg: Incoming, text: str) -> bool:
         """The kind's own answering (several messages, files), instead of parsing one text. True: handled."""
         return False
+
+
+_PLAIN = re.compile(r"[\d\s.,/:-]*")
+
+
+def read_not_copied(raw: str) -> bool:
+    """Whether an answer was typed in words, not only digits and separators (“hôm kia”, not “04/12/2026”)."""
+    return _PLAIN.fullmatch((raw or "").strip()) is None

@@ -8,7 +8,7 @@ from .. import parsing
 from ..i18n import N_
 from ..parsing import Invalid
 from ..textnorm import fold
-from .base import Kind
+from .base import Kind, read_not_copied
 
 _ONLY = re.compile(r"\b(?:chi|khong nho|ko nho|k nho|khong ro|chua ro|khong biet|ko biet)\b")
 """Words that say the papers give only the year (“chỉ có năm 1941”, “không nhớ ngày”), folded."""
@@ -36,6 +36,9 @@ class Date(Kind):
             return str(year)  # the papers show only the year: kept so, never made a date
         return parsing.parse_date(raw, today=today, not_before=not_before, not_after=not_after,
                                   prefer_past=f.past_only, example=f.example or parsing.DATE_EXAMPLE).isoformat()
+
+    def said_back(self, f, raw, value):
+        return read_not_copied(raw)
 
     def display(self, f, value, t):
         if is_year(value):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import parsing
 from ..i18n import N_
-from .base import Kind
+from .base import Kind, read_not_copied
 
 
 class Money(Kind):
@@ -12,6 +12,9 @@ class Money(Kind):
 
     def parse(self, f, raw, *, today, lookup):
         return parsing.parse_money(raw, min=_whole(f.min), max=_whole(f.max), per=f.per, per_person=f.per_person)
+
+    def said_back(self, f, raw, value):
+        return read_not_copied(raw)
 
     def display(self, f, value, t):
         return t.money(value)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import parsing
-from .base import Kind
+from .base import Kind, read_not_copied
 
 
 class Number(Kind):
@@ -11,6 +11,9 @@ class Number(Kind):
 
     def parse(self, f, raw, *, today, lookup):
         return parsing.parse_number(raw, integer=f.integer, min=f.min, max=f.max)
+
+    def said_back(self, f, raw, value):
+        return read_not_copied(raw)
 
     def display(self, f, value, t):
         return t.number(value)

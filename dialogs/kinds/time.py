@@ -7,7 +7,7 @@ from .. import parsing
 from ..i18n import N_
 from ..parsing import Invalid
 from ..textnorm import fold
-from .base import Kind
+from .base import Kind, read_not_copied
 
 _TIME = re.compile(
     r"(?:(?:khoang|tam|luc|vao|vao luc|chung|hoi|gan|sau|truoc|ca)\s+)*"
@@ -65,6 +65,9 @@ class Time(Kind):
 
     def parse(self, f, raw, *, today, lookup):
         return parse_time(raw)
+
+    def said_back(self, f, raw, value):
+        return read_not_copied(raw)
 
     def display(self, f, value, t):
         return str(value)
