@@ -1389,7 +1389,8 @@ _POSSESSIVE = re.compile(r" (?:cua )?(?:toi|minh|tui)(?!\w)")
 def _names_another(answer: str, at: re.Match[str]) -> bool:
     """Whether words found in an answer name someone else than the one answering: “mẹ tôi”, “bố của mình” (my
     mother: at “Bạn là gì của người mất?” the one answering is her child), “làm cho mẹ” (for my mother)."""
-    if at.group().startswith("cho "):  # the words say so themselves (“cho mẹ”, and “cho mẹ tôi” holds them)
+    words = at.group().split()
+    if words[0] == "cho" or not _KIN.intersection(words):  # “cho mẹ” says so itself; “sập nhà tôi” is one's own
         return False
     return _POSSESSIVE.match(answer, at.end()) is not None or answer[:at.start()].endswith("cho ")
 

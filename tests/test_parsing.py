@@ -1110,6 +1110,8 @@ class TestChoice:
         assert [parsing.match_also(raw, who) for raw in said] == \
             ["child", None, None, "helper", "parent", "parent", "parent", "helper"]
         assert parsing.also_said("làm cho mẹ tôi", ["mẹ", "cho mẹ"]) == "cho mẹ"
+        damage = [("collapsed", ["sập nhà"]), ("burnt", ["cháy nhà"])]  # not kin: “nhà tôi” is the answer's own
+        assert parsing.match_also("bão làm sập nhà tôi", damage) == "collapsed"
 
     def test_a_word_of_one_choice_that_is_another_without_its_accents_is_asked_again(self) -> None:
         """“ba” is a father in the South, and “Bà” typed without its accent: the child's relation is asked again,
