@@ -1395,6 +1395,15 @@ def _names_another(answer: str, at: re.Match[str]) -> bool:
     return _POSSESSIVE.match(answer, at.end()) is not None or answer[:at.start()].endswith("cho ")
 
 
+_NOT_SHORT = re.compile(r"(?<!\w)(?:ko|k|khg|kg|hok|hem)(?!\w)")
+"""“ko”, “k”… typed for “không” (not “hong”: hỏng, broken), folded: read as “khong” where an option's words are
+sought."""
+
+
+def _unshort(cleaned: str) -> str:
+    return _NOT_SHORT.sub("khong", cleaned) if " " in cleaned or len(cleaned) > 3 else cleaned
+
+
 def _holds_own(answer: str, words: str) -> bool:
     """``words`` are the answer, or stand in it as whole words, not after a “không” and not naming another."""
     if answer == words:
@@ -1408,7 +1417,7 @@ def match_also(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> str | 
     one choice whose words the answer is, or holds as whole words (folded: typed without diacritics too); when
     the words of several choices are held, the longest, if it holds all the others (“không tự làm được” over
     “tự làm được”); ``None`` if none does, or if the words of two choices stand apart."""
-    cleaned = _clean(raw or "")
+    cleaned = _unshort(_clean(raw or ""))  # (“ko cần bhyt”: “không cần BHYT”)
     if not cleaned:
         return None
     found = [(value, c) for value, words in choices for w in words if (c := _clean(w)) and _holds_own(cleaned, c)]
@@ -1423,7 +1432,7 @@ def match_also(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> str | 
 def also_said(raw: str, words: Sequence[str]) -> str | None:
     """The longest of ``words`` the answer is, or holds as whole words and not after a “không” (as
     :func:`match_also` finds them), as the definition writes it; None if none."""
-    cleaned = _clean(raw or "")
+    cleaned = _unshort(_clean(raw or ""))
     held = [w for w in words if (c := _clean(w)) and _holds_own(cleaned, c)]
     return max(held, key=len) if held else None
 
@@ -1473,9 +1482,6 @@ def match_choice(raw: str, choices: Sequence[tuple[str, str]], *, fuzzy: bool = 
     found = _in_labels(cleaned, labels)
     if found is not None:
         return found or None
-    found = _all_but(_clean(bare), labels)  # (“ạ” aside)
-    if found is not None:
-        return found
     if not fuzzy:
         return None
     negative = _negative(cleaned)  # a likeness never bridges a “không”
@@ -1516,24 +1522,6 @@ def _in_labels(cleaned: str, labels: list[tuple[str, str]]) -> str | None:
         if len(contained) > 1:
             return ""
     return None
-
-
-_ALL_BUT = re.compile(r"(?:^| )(?:khong|ko|k|khg|kg|chua)(?: can| lam| muon| dang ky| dk| lay| xin)? (.+)$")
-"""“không cần BHYT”, “không làm thường trú”: what the answer leaves out, folded."""
-
-
-def _all_but(cleaned: str, labels: list[tuple[str, str]]) -> str | None:
-    """The one label without what the answer leaves out (“ko cần bhyt” of “Khai sinh và cấp thẻ BHYT”,
-    “Khai sinh và đăng ký thường trú”); ``None`` unless exactly one is left and what went before the “không”
-    is in it too."""
-    m = _ALL_BUT.search(cleaned)
-    if m is None:
-        return None
-    left_out, before = m.group(1), cleaned[:m.start()].strip()
-    kept = [v for v, lab in labels if not _contains_words(lab, left_out)]
-    if len(kept) != 1 or len(kept) == len(labels) or (before and not _contains_words(dict(labels)[kept[0]], before)):
-        return None
-    return kept[0]
 
 
 def labels_fitting(raw: str, choices: Sequence[tuple[str, str]]) -> list[str]:

@@ -971,17 +971,6 @@ class TestChoice:
                    ("helper", "I am filling it in for the facility (volunteer, acquaintance)")]
         assert [match_choice(t, english) for t in ("I am a volunteer", "I'm staff")] == ["helper", "self"]
 
-    def test_what_is_left_out_picks_the_one_without_it(self) -> None:
-        """“ko cần bhyt” at “Bạn muốn làm liên thông những việc nào?” was not understood: the one option without
-        what follows a “không” is picked, and nothing when two are left or the words before it are in another."""
-        which = [("all", "Khai sinh, đăng ký thường trú và cấp thẻ BHYT"), ("bhyt", "Khai sinh và cấp thẻ BHYT"),
-                 ("tt", "Khai sinh và đăng ký thường trú")]
-        for raw in ("ko can bhyt", "Không cần thẻ BHYT ạ", "khai sinh, ko can bhyt", "k lam bhyt"):
-            assert match_choice(raw, which) == "tt", raw
-        assert match_choice("khong lam thuong tru", which) == "bhyt"
-        for raw in ("ko biet", "không", "khai tu ko can bhyt", "ko can khai sinh", "bố tôi"):
-            assert match_choice(raw, which) is None, raw
-
     def test_an_answer_that_fits_several_says_which(self) -> None:
         """“với cha mẹ” at “Trẻ về ở cùng ai?” begins two options: “Chưa rõ lựa chọn” did not say that it was
         understood, only not told apart. The kind names their numbers (none when it fits all or none)."""
