@@ -613,7 +613,8 @@ def house_part(text: str) -> str | None:
     """The text as written on a form, if it is only the house's or hamlet's part of an address (“xom 3”, “thôn 5,
     số 12”: a unit word below the commune first); None otherwise (a place, a bare number)."""
     parts = [p.strip() for p in (text or "").split(",") if p.strip()]
-    if not parts or not _DETAIL_LEAD.match(_key(parts[0])) or not all(_is_detail(p) for p in parts):
+    if not parts or not _DETAIL_LEAD.match(_key(parts[0])) or not all(_is_detail(p) for p in parts) \
+            or re.fullmatch(r"so \d+", _key(text)):  # “số 5”: an option's number, more likely than a house
         return None
     return tidy_detail(text)
 
