@@ -554,6 +554,9 @@ async def test_a_change_typed_in_everyday_words_is_the_option_not_another_proced
     await chat.say("toi la con")  # “I am her child”: family
     assert (await chat.answers())["reporter.kind"] == "family"
     await chat.say("quay lại")
+    await chat.say("me toi")  # “my mother” (whose death it is): her family too
+    assert (await chat.answers())["reporter.kind"] == "family"
+    await chat.say("quay lại")
     await chat.say("chinh toi")  # the beneficiary reporting their own death is stopped, citing the plan itself
     assert "không thể tự báo mình qua đời" in chat.text() and "Kế hoạch" in chat.text()
     assert "seeds/" not in chat.text()
