@@ -386,7 +386,8 @@ def _solar_of_lunar(text: str, today: date) -> tuple[str, date] | None:
 
 _ONLY_YEAR_WORDS = frozenset({"nam", "sinh", "chi", "biet", "co", "ghi", "khong", "ko", "k", "nho", "ngay", "thang",
                               "giay", "to", "tren", "thoi", "la", "vao", "ba", "ong", "cu", "me", "bo", "toi",
-                              "minh", "em", "chau", "con", "cua", "chua", "ro"})
+                              "minh", "em", "chau", "con", "cua", "chua", "ro",
+                              "only", "the", "year", "born", "in", "just"})  # (in the bot in English)
 
 
 def only_a_year(raw: str) -> int | None:

@@ -191,7 +191,7 @@ def test_a_year_alone_is_kept_when_said_to_be_all_the_papers_show() -> None:
     with pytest.raises(Invalid) as exc:
         date_kind.parse(born, "1941", today=date(2026, 12, 6), lookup=None)
     assert "chỉ có năm {year}" in exc.value.message and exc.value.params["year"] == "1941"
-    for raw in ("chỉ có năm 1941", "khong nho ngay thang, chi biet nam 1941"):
+    for raw in ("chỉ có năm 1941", "khong nho ngay thang, chi biet nam 1941", "only the year 1941"):
         assert date_kind.parse(born, raw, today=date(2026, 12, 6), lookup=None) == "1941"
         assert date_kind.display(born, "1941", lambda s, **kw: s) == "1941"
     with pytest.raises(Invalid):

@@ -10,7 +10,7 @@ from ..parsing import Invalid
 from ..textnorm import fold
 from .base import Kind, read_not_copied
 
-_ONLY = re.compile(r"\b(?:chi|khong nho|ko nho|k nho|khong ro|chua ro|khong biet|ko biet)\b")
+_ONLY = re.compile(r"\b(?:chi|khong nho|ko nho|k nho|khong ro|chua ro|khong biet|ko biet|only|just)\b")
 """Words that say the papers give only the year (“chỉ có năm 1941”, “không nhớ ngày”), folded."""
 
 
