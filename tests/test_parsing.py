@@ -1410,6 +1410,7 @@ def test_month_and_year_only_date_says_what_is_missing(raw):
     ("3 giờ sáng", "03:00"), ("khoảng 3 giờ sáng ạ", "03:00"), ("10 giờ rưỡi tối", "22:30"), ("2h chiều", "14:00"),
     ("12 giờ trưa", "12:00"), ("1 giờ trưa", "13:00"), ("nửa đêm", "00:00"), ("1 giờ đêm", "01:00"),
     ("11 giờ đêm", "23:00"), ("3 giờ kém 15 chiều", "14:45"), ("lúc 9 giờ tối hôm qua", "21:00"), ("3 pm", "15:00"),
+    ("at about 3am", "03:00"),
 ])
 def test_a_time_as_people_say_it(raw: str, expected: str) -> None:
     """“khoang 3 gio sang” at “Vào lúc mấy giờ?” (the time of a death) was refused: the pattern took only 14:30."""

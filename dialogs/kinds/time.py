@@ -10,7 +10,7 @@ from ..textnorm import fold
 from .base import Kind, read_not_copied
 
 _TIME = re.compile(
-    r"(?:(?:khoang|tam|luc|vao|vao luc|chung|hoi|gan|sau|truoc|ca)\s+)*"
+    r"(?:(?:khoang|tam|luc|vao|vao luc|chung|hoi|gan|sau|truoc|ca|at|around|about)\s+)*"
     r"(\d{1,2})\s*(?:(gio|h|g|:|\.)\s*(?:(\d{1,2})|(ruoi)|(?:kem\s*(\d{1,2})))?\s*(?:phut|p)?)?"
     r"(?:\s*(sang|trua|chieu|toi|dem|khuya|am|pm))?(?:\s+(?:hom qua|hom kia|hom nay|nay))?"
 )
