@@ -274,6 +274,12 @@ async def test_an_answer_read_from_words_is_said_back(chat: Chat):
     await chat.say("quay lại")
     await chat.say("2.500.000")
     assert "Đã ghi" not in chat.text() and chat.field != income
+    from dialogs import kinds
+    date, number = kinds.get("date"), kinds.get("number")
+    assert [date.said_back(None, raw, None) for raw in ("05/03/1941", "5/3", "hôm kia", "5/3/41")] == \
+        [False, True, True, True]  # (a date without its year, or with two digits of it, is read too)
+    assert [number.said_back(None, raw, None) for raw in ("2", "2 bản", "hai", "không cần")] == \
+        [False, False, True, True]
 
 
 async def test_a_name_typed_at_another_question_is_not_a_request(chat: Chat):

@@ -8,10 +8,14 @@ from .. import parsing
 from ..i18n import N_
 from ..parsing import Invalid
 from ..textnorm import fold
-from .base import Kind, read_not_copied
+from .base import Kind
 
 _ONLY = re.compile(r"\b(?:chi|khong nho|ko nho|k nho|khong ro|chua ro|khong biet|ko biet|only|just)\b")
 """Words that say the papers give only the year (“chỉ có năm 1941”, “không nhớ ngày”), folded."""
+
+
+_WHOLE_DATE = re.compile(r"\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}|\d{4}-\d{2}-\d{2}")
+"""A date typed whole, as it is filed: not said back."""
 
 
 class Date(Kind):
@@ -38,7 +42,7 @@ class Date(Kind):
                                   prefer_past=f.past_only, example=f.example or parsing.DATE_EXAMPLE).isoformat()
 
     def said_back(self, f, raw, value):
-        return read_not_copied(raw)
+        return _WHOLE_DATE.fullmatch((raw or "").strip()) is None  # “hôm kia”, “5/3” (this year), “5/3/41”
 
     def display(self, f, value, t):
         if is_year(value):

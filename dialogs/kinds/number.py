@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import parsing
-from .base import Kind, read_not_copied
+from .base import Kind
 
 
 class Number(Kind):
@@ -13,7 +13,7 @@ class Number(Kind):
         return parsing.parse_number(raw, integer=f.integer, min=f.min, max=f.max)
 
     def said_back(self, f, raw, value):
-        return read_not_copied(raw)
+        return not any(ch.isdigit() for ch in raw or "")  # “hai”, “không cần”: not “2 bản”
 
     def display(self, f, value, t):
         return t.number(value)
