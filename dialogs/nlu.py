@@ -778,6 +778,22 @@ def _is_place_name(text: str) -> bool:
     return len(hits) == 1 and hits[0].score >= 1.0
 
 
+def _is_address(text: str) -> bool:
+    """The whole message is an address written without commas, “ap 3 xa tan thanh long an”: it opens as an address
+    does and names a province (its “xã” is otherwise a word of “xã hội”)."""
+    from . import address
+
+    folded = fold(text)
+    if len(folded.split()) > 12 or not _ADDRESS_LEAD.match(folded):
+        return False
+    return bool((address.extract_address(text) or {}).get("province_code"))
+
+
+_ADDRESS_LEAD = re.compile(r"(?:thon|xom|ap|to|to dan pho|khu pho|kp|ban|buon|khom|khoi|lang|xa|phuong|thi tran)"
+                           r"\b\.?\s*\w")
+"""How an address opens, and no request does (“ấp 3 …”, “xã Yên Thành …”; not “số”, as in “số tiền”)."""
+
+
 def _without_places(text: str) -> str:
     """The message without its parts (between commas) that are each a place: a province, or a unit word and a
     known place's name (“Hà Tĩnh”, “xã Yên Thành”, “thôn Đông”); the message as it was when no part is."""
@@ -812,8 +828,8 @@ def decide(text: str, catalog: Any) -> Decision:
     outside the catalogue (:data:`OTHER_SERVICES`) nothing is picked or
     offered and ``other_service`` is set.
     """
-    if _is_place_name(text or "") or _is_person_name(text or ""):  # “lâm đồng”, “Lê Thị Hoa”: not a request
-        return Decision(None)
+    if _is_place_name(text or "") or _is_person_name(text or "") or _is_address(text or ""):
+        return Decision(None)  # “lâm đồng”, “Lê Thị Hoa”, “thon 5 xa yen thanh nghe an”: not a request
     text = _without_places(text or "")
     if not text:  # an address, “nghe an, xa yen thanh”: its words (“xã”, “lốc”…) are no request
         return Decision(None)

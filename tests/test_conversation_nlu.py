@@ -298,7 +298,8 @@ async def test_an_address_typed_at_another_question_is_not_a_request(chat: Chat)
     again, with no other procedure offered."""
     await chat.press("ho-tro-chi-phi-mai-tang")
     first = chat.field
-    for address in ("nghe an, xa yen thanh", "Thôn Đông, xã Thạch Hà, Hà Tĩnh"):
+    for address in ("nghe an, xa yen thanh", "Thôn Đông, xã Thạch Hà, Hà Tĩnh",
+                    "ap 3 xa tan thanh long an", "thon 5 xa yen thanh nghe an"):  # (without commas too)
         await chat.say(address)
         await chat.expect(first)
         assert chat.error is not None and "thủ tục khác" not in chat.text()
