@@ -179,9 +179,32 @@ def _match(q: str) -> list[Bank]:
     return out
 
 
+_ACCOUNT_RE = re.compile(r"\d[\d .-]{4,}\d")  # an account number typed with the bank (6 digits or more)
+_ACCOUNT_WORDS_RE = re.compile(r"\b(?:so tai khoan|tai khoan|so tk|stk|tk|so)\b[\s:]*")
+
+
+def account_in(raw: str) -> str | None:
+    """The digits of an account number typed with the bank's name (“tk agribank 1234 5678 90123”), if any."""
+    m = _ACCOUNT_RE.search(raw or "")
+    return re.sub(r"\D", "", m.group()) if m else None
+
+
+def _without_account(raw: str) -> str:
+    """The bank's part of “tk agribank 1234567890123”: the number and the words that name it dropped."""
+    text = _ACCOUNT_RE.sub(" ", raw or "")
+    return " ".join(_ACCOUNT_WORDS_RE.sub(" ", _key(text)).split()) if text != raw else raw
+
+
 def parse_bank(raw: str) -> str:
-    """One bank from typed text or a pressed choice; the stored answer is its BIN."""
-    text = raw.strip()
+    """One bank from typed text or a pressed choice; the stored answer is its BIN. An account number typed with
+    it is set aside (and never said back)."""
+    text = _without_account(raw.strip()).strip()
+    if not any(ch.isalpha() for ch in text):  # a BIN, or the account number typed a question early
+        hits = match(raw.strip())
+        if not hits:
+            raise UnknownBank(N_("Câu này hỏi tên ngân hàng, ví dụ: Agribank, Vietcombank, BIDV; số tài khoản được "
+                                 "hỏi ngay sau đó."))
+        text = raw.strip()
     hits = match(text)
     if not hits:
         raise UnknownBank(N_("Chưa tìm thấy ngân hàng “{text}” trong danh sách ngân hàng Việt Nam. Vui lòng gõ tên "

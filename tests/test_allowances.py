@@ -263,6 +263,22 @@ async def test_bank_unknown_ambiguous_and_account_format(chat: Chat, runtime: Ru
     await chat.expect("account.holder")
 
 
+async def test_an_account_number_typed_with_the_bank_answers_both(chat: Chat, runtime: Runtime):
+    """“tk agribank 1234 5678 9012 4” at “Ngân hàng nào?” got “Chưa tìm thấy ngân hàng “tk agribank 1234…””: the
+    number said back, and nothing taken. The bank is read without it, and the number answers the question after
+    it; typed alone at the bank's question, it is asked for later and never said back."""
+    await start_registration(chat, "self")
+    await beneficiary(chat)
+    await residence_and_phone(chat)
+    await chat.expect("account.bank")
+    await chat.say("0011001234567")
+    assert chat.error and "số tài khoản được hỏi ngay sau đó" in chat.error.text and "0011" not in chat.text()
+    await chat.say("tk agribank 1234 5678 9012 4")
+    await chat.expect("account.holder")
+    answers = await chat.answers()
+    assert (answers["account.bank"], answers["account.number"]) == ("970405", "1234567890124")
+
+
 async def test_holder_name_must_match_the_beneficiary(chat: Chat, runtime: Runtime):
     await start_registration(chat, "self")
     await beneficiary(chat)

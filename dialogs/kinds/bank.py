@@ -36,6 +36,10 @@ class Bank(Kind):
     def display(self, f, value, t):
         return banks.display(self.name, value, t)
 
+    def carry(self, f, raw, value):
+        # “tk agribank 1234567890123”: the number answers the question after it (not a BIN typed alone)
+        return banks.account_in(raw) if any(ch.isalpha() for ch in raw) else None
+
 
 KIND = Bank()
 
