@@ -277,6 +277,12 @@ async def test_an_account_number_typed_with_the_bank_answers_both(chat: Chat, ru
     await chat.expect("account.holder")
     answers = await chat.answers()
     assert (answers["account.bank"], answers["account.number"]) == ("970405", "1234567890124")
+    await chat.say("quay lại")
+    await chat.say("quay lại")
+    await chat.expect("account.bank")
+    await chat.say("agribank, stk 1234 5678 9012 5")  # both answered before: the number is answered anew
+    await chat.expect("account.holder")
+    assert (await chat.answers())["account.number"] == "1234567890125"
 
 
 async def test_holder_name_must_match_the_beneficiary(chat: Chat, runtime: Runtime):

@@ -10,7 +10,7 @@ from ..expr import compile_expr
 from ..form import Slot, previous
 from ..i18n import N_, translator
 from ..kinds import NO_VALUE, parse_value
-from ..messages import Incoming, Message
+from ..messages import Ask, Incoming, Message
 from ..parsing import Invalid, says_unknown
 from ..pending import Pending, Revisit
 from ..protocol import Outcome
@@ -141,10 +141,22 @@ class Collect(EngineParts):
 
     def answer_next(self, session: Session, before: str, typed: str, out: Outcome) -> None:
         """``typed`` also answers the question now asked, if it is the one right after ``before``: “dao” at the
-        ethnic group's choice is “Dân tộc khác”, and the name asked next is Dao."""
+        ethnic group's choice is “Dân tộc khác”, and the name asked next is Dao. When that question was answered
+        before (``before`` asked again after “quay lại”), it is answered anew, then the question now asked comes
+        back: what was typed is never dropped."""
         if self.asks_right_after(session, before, out):
             out.replies.pop()
             self.on_collect(session, Incoming(text=typed), typed, None, out)
+            return
+        order = [s.path for s in self.form(session).slots(session.require_draft().answers, self.today())]
+        after = order[order.index(before) + 1] if before in order[:-1] else None
+        if after is None or session.pending is not None or session.state != "collecting" \
+                or after not in session.require_draft().answers or not out.replies or not isinstance(
+                    out.replies[-1], Ask):
+            return
+        out.replies.pop()
+        session.pending = Revisit(path=after)
+        self.on_collect(session, Incoming(text=typed), typed, None, out)
 
     def not_known(self, session: Session, slot: Slot, raw: str, out: Outcome, *, lead: bool = False) -> bool:
         """A reply that says "I don't know / don't remember" ("ko nho", "chưa có") is never stored as the answer.
