@@ -109,7 +109,8 @@ async def answer_groups(chat: Chat, answers: list[str]) -> Chat:
 async def test_disability_request_and_filer_said_in_own_words(chat: Chat):
     """“lần đầu” / “khám lại” say which request; “tôi là mẹ” is the legal representative (a parent)."""
     await open_procedure(chat, DISABILITY, "request.type", "Xác định, xác định lại mức độ khuyết tật")
-    for said, value in (("lan dau", "xac_dinh"), ("khám lại", "xac_dinh_lai"), ("chưa có giấy", "xac_dinh")):
+    for said, value in (("lan dau", "xac_dinh"), ("khám lại", "xac_dinh_lai"), ("chưa có giấy", "xac_dinh"),
+                        ("chua", "xac_dinh"), ("co roi", "xac_dinh_lai")):  # never had one; had one already
         await chat.expect("request.type")
         await chat.say(said)
         assert chat.error is None and (await chat.answers())["request.type"] == value, said
