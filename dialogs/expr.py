@@ -84,6 +84,7 @@ __all__ = [
     "ExprError",
     "compile_expr",
     "is_known",
+    "is_year",
     "truthy",
 ]
 
@@ -295,10 +296,15 @@ def _fn_today(c: _Ctx) -> date | None:
     return c.today
 
 
+def is_year(value: Any) -> bool:
+    """A date answer that is a year alone (a date field's ``year_only``: “1941”, the papers showing no more)."""
+    return isinstance(value, str) and len(value) == 4 and value.isdigit()
+
+
 def _fn_age(c: _Ctx, birth: Any, at: Any = _NOT_SET) -> int | None:
-    # a birth year alone (a date field's ``year_only``): the age as if born on its 1 January, the most it can be, so
-    # that an age's benefit is asked about, never left out; the officer checks the papers
-    b = date(int(birth), 1, 1) if isinstance(birth, str) and len(birth) == 4 and birth.isdigit() else _as_date(birth)
+    # a birth year alone: the age as if born on its 1 January, the most it can be, so that an age's benefit is asked
+    # about, never left out; the officer checks the papers
+    b = date(int(birth), 1, 1) if is_year(birth) else _as_date(birth)
     a = c.today if at is _NOT_SET else _as_date(at)
     if b is None or a is None:
         return None

@@ -19,7 +19,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from .expr import compile_expr, truthy
+from .expr import compile_expr, is_year, truthy
 from .schema import FieldDef, Procedure, Section, law_day
 
 _LOOKUPS_KEPT = 4096
@@ -180,7 +180,7 @@ class Form:
         if raw is None or f is None:
             return raw
         if f.kind == "date" and isinstance(raw, str):
-            if len(raw) == 4 and raw.isdigit():  # a year alone (``year_only``): kept so
+            if is_year(raw):  # a year alone (``year_only``): kept so
                 return raw
             try:
                 return date.fromisoformat(raw)

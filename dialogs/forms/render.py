@@ -76,7 +76,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..catalog import Catalog
-from ..expr import ExprError, compile_expr, truthy
+from ..expr import ExprError, compile_expr, is_year, truthy
 from ..form import Form
 from ..i18n import translator
 from ..kinds import display, format_address
@@ -582,7 +582,7 @@ class Filler:
                 if name == "x":
                     return "x" if _chosen(raw, arg) else ""
                 return "x" if not _missing(raw) and not _chosen(raw, arg) else ""
-            elif name == "year" and isinstance(raw, str) and len(raw) == 4 and raw.isdigit():
+            elif name == "year" and is_year(raw):
                 raw, fdef = raw, None  # a year alone (a date field's ``year_only``); its day and month stay blank
             elif name in ("day", "month", "year"):
                 d = _as_date(raw)

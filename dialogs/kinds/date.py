@@ -5,6 +5,7 @@ import re
 from datetime import date
 
 from .. import parsing
+from ..expr import is_year
 from ..i18n import N_
 from ..parsing import Invalid
 from ..textnorm import fold
@@ -51,11 +52,6 @@ class Date(Kind):
             return t.date(date.fromisoformat(value))
         except (TypeError, ValueError):
             return str(value)
-
-
-def is_year(value) -> bool:
-    """A date answer that is a year alone (``year_only``)."""
-    return isinstance(value, str) and len(value) == 4 and value.isdigit()
 
 
 KIND = Date()
