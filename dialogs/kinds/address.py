@@ -95,11 +95,16 @@ def _same_as(raw: str, choice: str | None, earlier: list[tuple[str, dict[str, An
     return next((v for c, v in earlier if c == code), None)
 
 
+def _long_number(raw: str) -> bool:
+    """An ID or phone number typed here (nine digits or more): no place and no house, and never said back."""
+    return sum(ch.isdigit() for ch in raw) >= 9
+
+
 def _off_the_list(turn, entry: AddressEntry, raw: str, offered: int) -> bool:
     """A number typed that is not on the list offered (“2” where there is one): said so, the list kept. No place is
     a bare number, so it is never looked up as one."""
-    if sum(ch.isdigit() for ch in raw) >= 9:
-        return False  # an ID or phone number typed here: no place, said by _not_a_place
+    if _long_number(raw):
+        return False  # said by _not_a_place
     try:
         number_not_listed(raw, offered)
     except Invalid as exc:
@@ -115,7 +120,7 @@ def _not_a_place(raw: str, province: str | None = None) -> Invalid | None:
     if parsing.is_no(raw):
         return Invalid(N_("Câu này cần có câu trả lời thì hồ sơ mới xử lý được. Vui lòng nhập tên tỉnh/thành hoặc "
                           "xã/phường; nếu chưa rõ, gõ “menu” để tạm dừng, những gì đã khai được giữ lại."))
-    if sum(ch.isdigit() for ch in raw) >= 9:
+    if _long_number(raw):
         if province:
             return Invalid(N_("Đây không phải tên xã/phường. Vui lòng nhập tên xã/phường hiện nay thuộc {province}."),
                            province=province)
@@ -350,7 +355,7 @@ class Address(Kind):
                 value["detail"] = None  # “không có”, “không nhớ”: as “bỏ qua”, never filed as the house's address
             else:
                 try:
-                    if sum(ch.isdigit() for ch in raw) >= 9 and not any(ch.isalpha() for ch in raw):
+                    if _long_number(raw) and not any(ch.isalpha() for ch in raw):
                         raise Invalid(N_("Đây là một dãy số (số điện thoại hoặc số giấy tờ?), không phải số nhà hay "
                                          "thôn. Vui lòng nhập số nhà, đường/thôn/ấp/tổ dân phố, hoặc gõ “bỏ qua” "
                                          "nếu không có."))
