@@ -1362,7 +1362,8 @@ def _contains_words(haystack: str, needle: str) -> bool:
     return _words_at(haystack, needle) is not None
 
 
-_NEGATIONS = frozenset({"khong", "ko", "k", "khg", "kg", "chua", "chang"})  # (not “cha”: a father; “hong”: hỏng)
+_KHONG_SHORT = ("ko", "k", "khg", "kg", "hok", "hem")  # “không” as typed in short (not “hong”: hỏng, broken)
+_NEGATIONS = frozenset({"khong", "chua", "chang", *_KHONG_SHORT})  # (not “cha”: a father)
 
 
 def _negative(text: str) -> bool:
@@ -1396,9 +1397,8 @@ def _names_another(answer: str, at: re.Match[str]) -> bool:
     return _POSSESSIVE.match(answer, at.end()) is not None or answer[:at.start()].endswith("cho ")
 
 
-_NOT_SHORT = re.compile(r"(?<!\w)(?:ko|k|khg|kg|hok|hem)(?!\w)")
-"""“ko”, “k”… typed for “không” (not “hong”: hỏng, broken), folded: read as “khong” where an option's words are
-sought."""
+_NOT_SHORT = re.compile(r"(?<!\w)(?:" + "|".join(_KHONG_SHORT) + r")(?!\w)")
+"""“ko”, “k”… typed for “không”, folded: read as “khong” where an option's words are sought."""
 
 
 def _unshort(cleaned: str) -> str:
