@@ -1498,43 +1498,35 @@ _SELF_INTRO = re.compile(rf"(?:(?:{'|'.join(_I_WORDS)})(?: la)?|(?:i am|i m|im)(
 the same way (“Tôi là người đứng đầu…”, “Tôi khai giúp…”), so it tells nothing apart."""
 
 
-def _in_labels(cleaned: str, labels: list[tuple[str, str]]) -> str | None:
-    """The answer as a label's start, a label inside the answer, or the answer inside a label (whole words):
-    the one value; ``""`` when several fit alike (ambiguous: no match); ``None`` when none does."""
+def _label_fits(cleaned: str, labels: list[tuple[str, str]]) -> list[str]:
+    """The values of the labels an answer fits, at the first of these that any does: the answer as a label's start;
+    a label inside the answer (“tôi chọn kết hôn”: the longest); the answer inside a label as whole words (“khai
+    sinh”). One value: the answer; several: it fits them alike; none: no label."""
     if len(cleaned) >= 2:
         prefixed = [v for v, lab in labels if lab.startswith(cleaned)]
-        if len(prefixed) == 1:
-            return prefixed[0]
-        if len(prefixed) > 1:
-            return ""
-    # The label appears inside the answer ("tôi chọn kết hôn"), longest wins.
+        if prefixed:
+            return prefixed
     inside = [(len(lab), v) for v, lab in labels
               if len(lab) >= 2 and _contains_words(cleaned, lab) and not _negated(cleaned, lab)]
     if inside:
-        inside.sort(reverse=True)
-        if len(inside) == 1 or inside[0][0] > inside[1][0]:
-            return inside[0][1]
-        return ""
-    # The answer appears inside one label as whole words ("khai sinh").
-    if len(cleaned) >= 3:
-        contained = [v for v, lab in labels if _contains_words(lab, cleaned)]
-        if len(contained) == 1:
-            return contained[0]
-        if len(contained) > 1:
-            return ""
-    return None
+        longest = max(n for n, _v in inside)
+        return [v for n, v in inside if n == longest]
+    return [v for v, lab in labels if _contains_words(lab, cleaned)] if len(cleaned) >= 3 else []
+
+
+def _in_labels(cleaned: str, labels: list[tuple[str, str]]) -> str | None:
+    """The one value the answer fits (:func:`_label_fits`); ``""`` when several fit alike (ambiguous: no match);
+    ``None`` when none does."""
+    fits = _label_fits(cleaned, labels)
+    return (fits[0] if len(fits) == 1 else "") if fits else None
 
 
 def labels_fitting(raw: str, choices: Sequence[tuple[str, str]]) -> list[str]:
-    """The values of the several labels an answer fits alike, as :func:`_in_labels` finds them (“với cha mẹ”
-    begins two), for saying which to choose from; empty when it fits one or none."""
-    cleaned = _clean(without_polite(fold(nfc(raw or "")))) if raw else ""
+    """The values of the several labels an answer fits alike (“với cha mẹ” begins two), for saying which to choose
+    from; empty when it fits one, none, or all of them."""
     labels = [(value, _clean(label)) for value, label in choices]
-    prefixed = [v for v, lab in labels if lab.startswith(cleaned)] if len(cleaned) >= 2 else []
-    if len(prefixed) > 1:
-        return prefixed if len(prefixed) < len(labels) else []
-    contained = [v for v, lab in labels if _contains_words(lab, cleaned)] if len(cleaned) >= 3 else []
-    return contained if len(contained) > 1 and len(contained) < len(labels) else []
+    fits = _label_fits(_clean(without_polite(fold(nfc(raw or "")))) if raw else "", labels)
+    return fits if 1 < len(fits) < len(labels) else []
 
 
 def _as_typed(text: str) -> str:
