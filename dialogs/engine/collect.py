@@ -148,8 +148,7 @@ class Collect(EngineParts):
             out.replies.pop()
             self.on_collect(session, Incoming(text=typed), typed, None, out)
             return
-        order = [s.path for s in self.form(session).slots(session.require_draft().answers, self.today())]
-        after = order[order.index(before) + 1] if before in order[:-1] else None
+        after = self.slot_after(session, before)
         if after is None or session.pending is not None or session.state != "collecting" \
                 or after not in session.require_draft().answers or not out.replies or not isinstance(
                     out.replies[-1], Ask):

@@ -187,12 +187,14 @@ class Names(EngineParts):
         """Whether the turn ends asking, with nothing pending, the question right after ``before`` (an answer typed
         ahead, or carried by the one just given, answers it)."""
         return session.state == "collecting" and session.pending is None and bool(out.replies) and \
-            isinstance(out.replies[-1], Ask) and self._follows(session, before, out.replies[-1].field)
+            isinstance(out.replies[-1], Ask) and out.replies[-1].field is not None and \
+            self.slot_after(session, before) == out.replies[-1].field
 
-    def _follows(self, session: Session, before: str, after: str | None) -> bool:
-        """Is ``after`` the question that comes right after ``before`` in the form as it stands?"""
+    def slot_after(self, session: Session, before: str) -> str | None:
+        """The question that comes right after ``before`` in the form as it stands (None: it is the last, or not
+        asked)."""
         order = [s.path for s in self.form(session).slots(session.require_draft().answers, self.today())]
-        return before in order and after in order and order.index(after) == order.index(before) + 1
+        return order[order.index(before) + 1] if before in order[:-1] else None
 
 
     def name_confirm_ask(self, session: Session, out: Outcome) -> None:

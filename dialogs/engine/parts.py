@@ -94,6 +94,9 @@ class EngineParts:
     def asks_right_after(self, session: Session, before: str, out: Outcome) -> bool:
         raise NotImplementedError
 
+    def slot_after(self, session: Session, before: str) -> str | None:
+        raise NotImplementedError
+
     def propose_name(self, session: Session, slot: Slot, raw: str, value: Any, out: Outcome) -> bool:
         raise NotImplementedError
 
