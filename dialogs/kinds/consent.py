@@ -46,7 +46,7 @@ def _pick(f, msg, text) -> str | None:
 
 
 _CONSENT_WORDS = ("đồng ý", "cho phép", "chịu")
-_AGREED = re.compile(r"\b(?:dong y|cho phep|ok|chiu)\b")
+_AGREED = re.compile(r"\b(?:" + "|".join(fold(w) for w in (*_CONSENT_WORDS, "ok")) + r")\b")
 
 
 class Consent(Kind):
