@@ -1231,6 +1231,9 @@ _SOFT_YES = frozenset({"da", "vang", "dza", "za", "chac", "chacchan"})  # (“ch
 _PHRASES = (("dong y", "dongy"), ("chac chan", "chacchan"), ("xac nhan", "xacnhan"), ("khong sai", "dung"),
             ("ko sai", "dung"), ("chac la", "chac"), ("hinh nhu", "hedge"), ("co le", "hedge"))
 _HEDGES = frozenset({"chac", "hedge"})  # a guess: an answer, but no consent (``sure``); “có lẽ” alone is none
+# “có” then a count and whom (“có 2 người”, “dạ có một chị”): a yes that says how many. Only counts no other word
+# reads as (“ba” is also a father, “năm” a year), and never “có” alone before the number (“có 2”: option 2?).
+_YES_WITH_COUNT = re.compile(r"^(?:(?:da|vang|u) )?co (?:\d+|mot|hai|vai|nhieu) \w")
 
 
 def parse_yes_no(raw: str, *, sure: bool = False) -> bool:
@@ -1250,7 +1253,7 @@ def parse_yes_no(raw: str, *, sure: bool = False) -> bool:
         return True
     if text in ("👎", "❌"):
         return False
-    folded = " ".join(re.sub(r"[^\w\s]", " ", fold(text)).split())
+    folded = " ".join(re.sub(r"[^\w\s]", " ", fold(re.sub(r"(?i)\bcó thể\b", "có lẽ", text))).split())
     for phrase, joined in _PHRASES:
         folded = re.sub(rf"\b{phrase}\b", joined, folded)
     yes = soft = no = 0
@@ -1277,10 +1280,39 @@ def parse_yes_no(raw: str, *, sure: bool = False) -> bool:
         return False
     if (yes or soft) and not no:
         return True
+    if _YES_WITH_COUNT.match(folded):  # “có 2 người”, “co mot chi”: yes, and how many
+        return True
     head, sep, rest = text.partition(",")
     if sep and head.strip() and rest.strip():  # "có, thương binh": the answer, then why
         return parse_yes_no(head, sure=sure)
     raise Invalid(N_("Vui lòng trả lời “Có” hoặc “Không”."))
+
+
+_ASPECT = frozenset({"da", "dang", "tung", "duoc", "se", "con", "van", "that", "co"})  # (before the verb asked about)
+_ECHO_FILLER = frozenset({"roi", "nhau", "a", "nhe", "nha", "vay", "the", "chu", "ma", "dau"})
+
+
+def echoed_yes_no(raw: str, question: str) -> bool | None:
+    """A yes or no said by echoing the question's verb, as Vietnamese answers “có … không?”: “giống” at “Nơi ở hiện
+    nay có giống nơi thường trú không?” is yes, “không giống” no; “đăng ký rồi”, “chưa đăng ký” at “Cha mẹ của trẻ có
+    đăng ký kết hôn không?”. The answer's words must be the first words of what is asked (after “có”, and aspect
+    words such as “đang”, “đã” on either side), so that nothing else is read as an echo. None: no echo."""
+    asking = next((part for part in re.split(r"(?<=[.!?])\s+", nfc(question)) if "?" in part), question)
+    asked = re.sub(r"[^\w\s]", " ", asking.lower()).split()
+    frame = next((i for i, w in enumerate(asked) if w in ("có", "đã")), None)  # (not “Cơ sở”: as written)
+    if frame is None:
+        return None
+    verb = [fold(w) for w in asked[frame + 1:]]
+    while verb and verb[0] in _ASPECT:
+        verb = verb[1:]
+    words = re.sub(r"[^\w\s]", " ", fold(raw)).split()
+    negative = bool(words) and words[0] in _NEGATIONS
+    words = [w for w in words[1 if negative else 0:] if w not in _ECHO_FILLER and w not in _PARTICLES]
+    while words and words[0] in _ASPECT:
+        words = words[1:]
+    if not words or not verb or words != verb[:len(words)] or words[0] in ("khong", "chua"):
+        return None
+    return not negative
 
 
 def is_yes(text: str) -> bool:
@@ -1430,6 +1462,19 @@ def match_also(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> str | 
     return hits.pop() if len(hits) == 1 else None
 
 
+def also_all(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
+    """Every choice whose other words the answer holds (as :func:`match_also` finds them), for a question of
+    several answers: “câm điếc” is “câm” and “điếc”. Words held within a longer one of another choice count for
+    that one only (“mù màu”, not also “mù”). In the order of ``choices``."""
+    cleaned = _unshort(_clean(raw or ""))
+    if not cleaned:
+        return []
+    found = [(value, c) for value, words in choices for w in words if (c := _clean(w)) and _holds_own(cleaned, c)]
+    kept = {value for value, c in found
+            if not any(other != value and len(o) > len(c) and _contains_words(o, c) for other, o in found)}
+    return [value for value, _ in choices if value in kept]
+
+
 def also_said(raw: str, words: Sequence[str]) -> str | None:
     """The longest of ``words`` the answer is, or holds as whole words and not after a “không” (as
     :func:`match_also` finds them), as the definition writes it; None if none."""
@@ -1556,10 +1601,24 @@ def _fuzzy_label_score(answer: str, label: str) -> float:
     n = len(answer.split())
     words = label.split()
     if len(answer) >= 4 and n < len(words):
+        typed = answer.split()
         for i in range(len(words) - n + 1):  # a part of the label is weaker evidence than the whole of it:
             # “dung lai” (dừng lại) is 0.8 like “dung ra” (đứng ra), and is not that option
-            score = max(score, similarity_folded(answer, " ".join(words[i : i + n])) - _PART_PENALTY)
+            run = words[i : i + n]
+            if n > 1 and not _words_alike(typed, run):
+                continue  # “nguoi gia” is not “người gặp”: a word of it is another word, not mistyped
+            score = max(score, similarity_folded(answer, " ".join(run)) - _PART_PENALTY)
     return score
+
+
+def _words_alike(typed: list[str], run: list[str]) -> bool:
+    """Whether the words that differ between an answer and a run of a label's words are like each other (a
+    letter missed, “ket hn” for “kết hôn”), rather than the same first word and then another one."""
+    differ = [(a, b) for a, b in zip(typed, run, strict=True) if a != b]
+    return similarity_folded(" ".join(a for a, _ in differ), " ".join(b for _, b in differ)) >= _WORD_ALIKE
+
+
+_WORD_ALIKE = 0.75
 
 
 _PART_PENALTY = 0.05
@@ -1576,13 +1635,21 @@ _BOTH_ANSWERS: dict[str, int] = {"ca hai": 2, "ca 2": 2, "ca ba": 3, "ca 3": 3, 
 _MULTI_SPLIT = re.compile(r"\s*(?:[,;/+&\n]|\bva\b|\bvoi\b|\bcung\b)\s*")
 
 
-def match_multi_choice(raw: str, choices: Sequence[tuple[str, str]]) -> list[str] | None:
+def match_multi_choice(raw: str, choices: Sequence[tuple[str, str]],
+                       also: Sequence[tuple[str, Sequence[str]]] = ()) -> list[str] | None:
     """Match several choices in one answer; values are returned in choice order.
 
     Accepts "1, 3", "1 3", "1;3", "1 và 3", labels separated by commas and
-    "tất cả" (every choice).  "không" / "không có" → ``[]``.  Returns
+    "tất cả" (every choice); a part may be one of a choice's other words (``also``, as :func:`match_also`
+    reads them: “trẻ mồ côi, người già”).  "không" / "không có" → ``[]``.  Returns
     ``None`` when some part cannot be matched.
     """
+    def one(part: str) -> list[str] | None:
+        found = match_choice(part, choices)
+        if found is not None:
+            return [found]
+        return also_all(part, also) or None
+
     text = nfc(raw or "").strip()
     if not text:
         return None
@@ -1601,15 +1668,18 @@ def match_multi_choice(raw: str, choices: Sequence[tuple[str, str]]) -> list[str
                 subs: list[str] = part.split()
             else:
                 subs = [part]
-            values = [match_choice(sub, choices) for sub in subs]
+            values = [one(sub) for sub in subs]
             if any(v is None for v in values):
                 break
-            picked.update(v for v in values if v is not None)
+            picked.update(v for vs in values if vs is not None for v in vs)
         else:
             return [v for v, _ in choices if v in picked]
     # One answer, or a single label that itself contains a separator.
-    whole = match_choice(text, choices)
-    return [whole] if whole is not None else None
+    if len(parts) <= 1:
+        whole = one(text)
+        return [v for v, _ in choices if v in whole] if whole else None
+    label = match_choice(text, choices)
+    return [label] if label is not None else None
 
 
 # --------------------------------------------------------------------------

@@ -45,8 +45,14 @@ async def fill_section_iii(chat: Chat) -> None:
     assert "thông tin sức khỏe" in chat.text()
     await chat.press("yes")
     await chat.expect("disability.motor")
+    await chat.say("cháu bị câm điếc")  # the next question's signs: said where they go, nothing kept here
+    assert chat.error and "câu “Khuyết tật nghe, nói”, được hỏi sau" in chat.error.text
+    await chat.expect("disability.motor")
     await chat.say("2, 4")
-    for _ in range(5):
+    await chat.expect("disability.hearing_speech")
+    await chat.say("câm điếc")  # one part, two signs, read from their everyday words and said back
+    assert "Đã ghi: Không phát ra âm thanh, lời nói; Không nghe được." in chat.text()
+    for _ in range(4):
         await chat.say("không")
     for name in ACTIVITIES:
         await chat.expect(f"activity.{name}")
@@ -70,7 +76,7 @@ async def fill_person(chat: Chat, *, name: str = "nguyễn văn nam", birth: str
     await chat.expect("person.residence")
     await chat.say("Thôn 3")
     await chat.expect("person.same_place")
-    await chat.say("có" if same_place else "không")
+    await chat.say("giống" if same_place else "khong giong")  # the question's verb echoed: yes, no
     return chat
 
 
@@ -189,6 +195,7 @@ async def test_cap_lai_by_the_person_themself_asks_no_photo(chat: Chat, runtime:
     assert data["applicant_name"] == "Lê Văn Bảy"
     assert a["consent.health"] is True and a["disability.motor"] == ["1.2", "1.4"]
     assert a["disability.vision"] == [] and a["activity.learning"] == "can_tro_giup"
+    assert a["disability.hearing_speech"] == ["2.1", "2.3"]
 
 
 async def test_helper_keeps_both_peoples_details(chat: Chat, runtime: Runtime):

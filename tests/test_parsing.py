@@ -1241,9 +1241,27 @@ class TestChoice:
                         [{"value": "a", "label": "A", "also": ["  "]}, {"value": "b", "label": "B"}]):
             with pytest.raises(ValueError, match="also"):
                 FieldDef.model_validate({**base, "choices": choices})
+        with pytest.raises(ValueError, match="only for kinds choice and multi_choice"):
+            FieldDef.model_validate({**base, "kind": "consent", "choices": [{"value": "a", "label": "A", "also": ["x"]},
+                                                                            {"value": "b", "label": "B", "stop": "…"}]})
         with pytest.raises(ValueError, match="only for kind choice"):
-            FieldDef.model_validate({**base, "kind": "multi_choice",
-                                     "choices": [{"value": "a", "label": "A", "also": ["x"]}]})
+            FieldDef.model_validate({**base, "kind": "multi_choice", "choices": [
+                {"value": "a", "label": "A", "also": ["x"], "also_answers_next": True}]})
+
+    def test_a_part_of_several_choices_may_be_an_options_other_words(self) -> None:
+        choices = [("old", "Người cao tuổi"), ("child", "Trẻ em có hoàn cảnh đặc biệt"), ("other", "Khác")]
+        also = [("old", ["người già", "cụ già"]), ("child", ["trẻ mồ côi", "trẻ em"])]
+        assert match_multi_choice("tre mo coi, nguoi gia", choices, also) == ["old", "child"]
+        assert match_multi_choice("nuôi trẻ mồ côi", choices, also) == ["child"]
+        assert match_multi_choice("1 và trẻ mồ côi", choices, also) == ["old", "child"]
+        assert match_multi_choice("tre mo coi, abc", choices, also) is None  # a part that is no choice
+        assert match_multi_choice("nguoi gia", choices) is None  # (no other words given)
+        senses = [("mute", "Không phát ra âm thanh, lời nói"), ("deaf", "Không nghe được"), ("blind", "Mù một mắt"),
+                  ("colour", "Không phân biệt được màu sắc")]
+        words = [("mute", ["câm"]), ("deaf", ["điếc"]), ("blind", ["mù"]), ("colour", ["mù màu"])]
+        assert match_multi_choice("câm điếc", senses, words) == ["mute", "deaf"]  # one part, two options
+        assert match_multi_choice("bi mu mau", senses, words) == ["colour"]  # not also “mù”
+        assert match_multi_choice("không điếc, chỉ câm", senses, words) is None  # (“không điếc” is no option)
 
     def test_numeric_labels(self) -> None:
         years = [("y1", "2024"), ("y2", "2025")]
@@ -1390,6 +1408,32 @@ def test_yes_no_with_a_reason():
     assert parse_yes_no("không, nhưng có bảo hiểm") is False
     with pytest.raises(Invalid):
         parse_yes_no("thuong binh, co")
+
+
+def test_a_yes_or_no_said_by_echoing_the_verb():
+    from dialogs.parsing import echoed_yes_no
+    same = "Nơi ở hiện nay có giống nơi thường trú không?"
+    married = "Cha mẹ của trẻ có đăng ký kết hôn không?"
+    late = "Người mất đã từ 80 tuổi trở lên. Người mất có đang hưởng trợ cấp tuất BHXH hằng tháng không?"
+    paid = "Người mất đã đóng BHXH bắt buộc từ đủ 12 tháng trở lên chưa?"
+    for raw, question, said in (("giong", same, True), ("giống nhau ạ", same, True), ("khong giong", same, False),
+                                ("dang ky roi", married, True), ("chưa đăng ký", married, False),
+                                ("có đăng ký kết hôn", married, True), ("dang huong", late, True),
+                                ("khong huong", late, False), ("dong roi", paid, True), ("chua dong", paid, False),
+                                ("du", "Cơ sở có đủ điều kiện về nhà ở không?", True)):  # (“Cơ sở”: no “có”)
+        assert echoed_yes_no(raw, question) is said, raw
+    for raw in ("giong 1 phan", "khác", "giống không", "noi thuong tru", "khong", ""):  # no echo of the verb
+        assert echoed_yes_no(raw, same) is None, raw
+    assert echoed_yes_no("giong", "Giống nơi thường trú?") is None  # no “có … không?” asked
+
+
+def test_yes_with_a_count_is_yes():
+    for raw in ("co 2 nguoi", "Có 2 người", "dạ có một chị", "có hai nhân viên", "co vai nguoi"):
+        assert parse_yes_no(raw) is True, raw
+    for raw in ("co 2", "có ba tôi", "có năm 2020", "có thể", "có lẽ"):  # a number alone, no count, a guess alone
+        with pytest.raises(Invalid):
+            parse_yes_no(raw)
+    assert parse_yes_no("có thẻ") is True and parse_yes_no("có thể có") is True  # a card; a guess that is yes
 
 
 def test_year_only_date_says_what_is_missing():

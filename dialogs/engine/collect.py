@@ -8,7 +8,7 @@ from typing import Any
 from .. import kinds, spelling
 from ..expr import compile_expr
 from ..form import Slot, previous
-from ..i18n import N_, translator
+from ..i18n import N_, Label, translator
 from ..kinds import NO_VALUE, parse_value
 from ..messages import Ask, Incoming, Message
 from ..parsing import Invalid, says_unknown
@@ -121,11 +121,17 @@ class Collect(EngineParts):
         try:
             value = parse_value(f, raw, today=self.today(), lookup=self.lookup(session, slot))
             self.check_constraints(session, slot, value)
-        except Invalid as exc:
+        except Invalid:
             if typed and not kind.unknown_first and self.not_known(session, slot, raw, out):
                 return
-            if typed and turn.elsewhere(slot, raw):
+            later = self.fits_later(session, slot, raw) if typed and f.kind == "multi_choice" else None
+            if typed and later is None and turn.elsewhere(slot, raw):
                 return
+            if later is not None:  # (before another procedure: “câm điếc” also asks for the disability assessment)
+                exc = Invalid(N_("“{answer}” là câu trả lời của câu “{question}”, được hỏi sau. Câu này: gõ số thứ "
+                                 "tự các mục đúng, hoặc “không” nếu không có mục nào.") if not f.min_selected else
+                              N_("“{answer}” là câu trả lời của câu “{question}”, được hỏi sau. Câu này: gõ số thứ "
+                                 "tự các mục đúng."), answer=raw.strip()[:40], question=Label(later.label or later.id))
             return self.reject(session, exc, out)
         if f.kind == "name" and msg.choice is None and self.propose_name(session, slot, raw, value, out):
             return
@@ -138,6 +144,25 @@ class Collect(EngineParts):
         self.accept(session, slot, value, out)
         if typed and (ahead := kind.carry(f, raw, value)) is not None:
             self.answer_next(session, slot.path, ahead, out)
+
+    def fits_later(self, session: Session, slot: Slot, raw: str) -> Any:
+        """The later several-choice question of this section that an answer refused here answers (“câm điếc” at the
+        motor question of the disability form: the hearing and speech one), so that the citizen is told where it
+        goes rather than only that it is no option here; None if none. Nothing is kept for it (health data)."""
+        if not any(ch.isalpha() for ch in raw):
+            return None  # (numbers fit every list)
+        answers = session.require_draft().answers
+        slots = self.form(session).slots(answers, self.today())
+        at = next((i for i, s in enumerate(slots) if s.path == slot.path), len(slots))
+        for later in slots[at + 1:]:
+            if later.section is not slot.section or later.field.kind != "multi_choice":
+                continue
+            try:
+                if parse_value(later.field, raw, today=self.today(), lookup=self.lookup(session, later)):
+                    return later.field
+            except Invalid:
+                continue
+        return None
 
     def answer_next(self, session: Session, before: str, typed: str, out: Outcome) -> None:
         """``typed`` also answers the question now asked, if it is the one right after ``before``: “dao” at the

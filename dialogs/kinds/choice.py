@@ -84,8 +84,9 @@ class Choice(Kind):
         v = v or other or (_listed_in(f, raw) if named is None else None)
         if v is None:
             number_not_listed(raw, len(f.choices))
-            fits = parsing.labels_fitting(raw, labels)
-            if fits:  # “với cha mẹ”: two options begin so
+            fits = parsing.labels_fitting(raw, labels) or parsing.also_all(raw, list(words.items()))
+            if len(fits) > 1:
+                # “với cha mẹ”: two options begin so; “trẻ em và người già”: the words of two options
                 numbers = ", ".join(str(i + 1) for i, c in enumerate(f.choices) if c.value in fits)
                 raise Invalid(N_("“{answer}” hợp với nhiều lựa chọn (số {numbers}). Vui lòng gõ số thứ tự của lựa "
                                  "chọn đúng."), answer=raw.strip()[:40], numbers=numbers)

@@ -49,12 +49,17 @@ class MultiChoice(Kind):
     hint = HINT
 
     def parse(self, f, raw, *, today, lookup):
-        vs = parsing.match_multi_choice(raw, [(c.value, c.label) for c in f.choices])
+        vs = parsing.match_multi_choice(raw, [(c.value, c.label) for c in f.choices],
+                                        [(c.value, c.also) for c in f.choices if c.also])
         if vs is None:
             number_not_listed(raw, len(f.choices))
             raise Invalid(N_("Chưa rõ lựa chọn của bạn. Gõ các số thứ tự, cách nhau bởi dấu phẩy, ví dụ: 1, 3."))
         check_count(f, vs)
         return vs
+
+    def said_back(self, f, raw, value):
+        """Options read from their other words (“câm điếc”), not named by number or label, are said back."""
+        return bool(value) and parsing.match_multi_choice(raw, [(c.value, c.label) for c in f.choices]) is None
 
     def shortcut(self, f, msg, text, t):
         shown = shown_labels(f, t) if text else None
@@ -69,7 +74,7 @@ class MultiChoice(Kind):
 
     def display(self, f, value, t):
         labels = [t(c.label) for c in f.choices if c.value in value]
-        return ", ".join(labels) if labels else t(N_("Không có"))
+        return "; ".join(labels) if labels else t(N_("Không có"))  # (labels may hold commas)
 
     def question(self, f, path, pending, t, answers=None):
         if isinstance(pending, Items) and pending.path == path:  # “Mục 2/6: … — có không?”

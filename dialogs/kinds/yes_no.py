@@ -17,7 +17,13 @@ class YesNo(Kind):
     hint = N_("Trả lời Có hoặc Không.")  # in KIND_HINTS for the help text; the choices say it in a question
 
     def parse(self, f, raw, *, today, lookup):
-        return parsing.parse_yes_no(raw)
+        try:
+            return parsing.parse_yes_no(raw)
+        except parsing.Invalid:
+            echoed = parsing.echoed_yes_no(raw, f.prompt)  # “giống” at “… có giống nơi thường trú không?”
+            if echoed is None:
+                raise
+            return echoed
 
     def display(self, f, value, t):
         return t(N_("Có")) if value else t(N_("Không"))
