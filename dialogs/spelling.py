@@ -8,8 +8,8 @@ it; anything else is kept as typed.
 ``spelling: places`` is different: a place typed without diacritics ("xa hai hau, nam dinh") is spelled from
 today's provinces and communes and the pre-2025 provinces, districts and communes (dialogs/address.py,
 dialogs/legacy_address.py) by :func:`restore_place`, and the engine asks before using it (a guess, never a
-silent change). Only a text every word of which is a known place, a unit word ("xã", "thôn", "nghĩa trang")
-or a number is restored; anything else is kept as typed.
+silent change). Only a text every word of which is a known place, a unit word ("xã", "thôn", "nghĩa trang"),
+a word joining places ("và các xã lân cận") or a number is restored; anything else is kept as typed.
 """
 from __future__ import annotations
 
@@ -100,6 +100,8 @@ _UNIT_WORDS = ("Tỉnh", "Thành phố", "Huyện", "Quận", "Thị xã", "Xã"
                "Phòng khám đa khoa", "Công an", "Đa khoa")
 _UNIT_ALIASES = {"tp": "Thành phố", "tx": "Thị xã", "tt": "Thị trấn", "ubnd": "UBND", "vn": "Việt Nam",
                  "bv": "Bệnh viện", "tyt": "Trạm y tế", "ttyt": "Trung tâm y tế"}
+# words that join places in an area (“xã Nhân Cơ và các xã lân cận”), written as they are, never capitalised
+_JOINING = ("và", "các", "lân cận", "xung quanh", "trên địa bàn", "toàn")
 _MAX_NAME_WORDS = 4
 _MAX_PROPOSALS = 3
 
@@ -113,7 +115,7 @@ def _place_tables() -> tuple[dict[str, str], dict[str, tuple[tuple[int, str], ..
     """(unit words by folded key, place names by folded key -> (level, spelling), provinces first)."""
     from . import address, legacy_address
 
-    units = {fold(w): w for w in _UNIT_WORDS} | _UNIT_ALIASES
+    units = {fold(w): w for w in (*_UNIT_WORDS, *_JOINING)} | _UNIT_ALIASES
     levels: dict[str, dict[str, int]] = {}
 
     def add(name: str, level: int) -> None:
@@ -148,7 +150,8 @@ def _spell_part(words: list[str]) -> list[str] | None:
             if key in units:
                 word = units[key]
                 level = _LEVELS.get(word)
-                word = word if i == 0 or word.isupper() or word == "Việt Nam" else word.lower()
+                word = word if (i == 0 and word not in _JOINING) or word.isupper() or word == "Việt Nam" else \
+                    word.lower()
                 out = [[*o, word] for o in out]
                 break
             if key in names:
@@ -206,4 +209,7 @@ def restore_place(text: str) -> list[str]:
         if len(spelled) > _MAX_PROPOSALS:
             return []  # too many guesses to offer: kept as typed
     result = [", ".join(s) for s in spelled]
-    return [] if result == [text] else result
+    joined = " ".join(fold(result[0]).split())
+    for word in _JOINING:
+        joined = re.sub(rf"\b{fold(word)}\b", " ", joined)
+    return [] if result == [text] or not joined.strip(" ,") else result  # (“va”: joining words alone are no place)

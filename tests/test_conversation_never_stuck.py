@@ -425,7 +425,10 @@ def test_places_typed_without_diacritics_are_spelled_from_the_lists():
     # who issues a death notice or cares for a child (“Cơ quan cấp giấy báo tử?”, “Nơi khám chữa bệnh ban đầu?”)
     assert restore_place("tram y te xa dien chau") == ["Trạm y tế xã Diễn Châu"]
     assert restore_place("bv da khoa tinh nghe an") == ["Bệnh viện đa khoa tỉnh Nghệ An"]
-    for kept in ("Xã Hải Hậu, Nam Định", "benh vien da khoa quoc te", "xa nhan co va cac xa lan can", "12345", ""):
+    # an area: places joined by “và”, “các… lân cận” (“Địa bàn hoạt động?”); joining words alone are no place
+    assert restore_place("xa nhan co va cac xa lan can") == ["Xã Nhân Cơ và các xã lân cận"]
+    assert restore_place("toan xa nhan co") == ["toàn xã Nhân Cơ"]
+    for kept in ("Xã Hải Hậu, Nam Định", "benh vien da khoa quoc te", "xa nhan co gan cho", "va cac", "12345", ""):
         assert restore_place(kept) == []  # already spelled, or a word no list knows: kept as typed
 
 
