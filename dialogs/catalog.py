@@ -217,6 +217,11 @@ def _literal_comparisons(source: str) -> Iterator[tuple[str, object]]:
                         yield r, e.value
 
 
+# a question that offers earlier answers again (``same_as``): the kinds of the questions it may name
+_SAME_AS_KINDS = {"address": ("address",), "phone": ("phone",), "text": ("name", "text")}
+_SAME_AS_WHAT = {"address": "an address", "phone": "a phone", "text": "a name or text"}
+
+
 def check_procedure(form: Form) -> list[str]:
     proc = form.proc
     problems: list[str] = []
@@ -300,14 +305,13 @@ def check_procedure(form: Form) -> list[str]:
                         problems.append(f"{where}.choices[{option.value}].same_as: {ref!r} is asked later")
             for ref in f.same_as:
                 same = known(ref)
-                if f.kind not in ("address", "phone"):
-                    problems.append(f"{where}.same_as: only an address or a phone question takes it (options have "
-                                    f"their own)")
+                if f.kind not in _SAME_AS_KINDS:
+                    problems.append(f"{where}.same_as: only an address, a phone or a text question takes it "
+                                    f"(options have their own)")
                 elif same is None:
                     problems.append(f"{where}.same_as: unknown field {ref!r}")
-                elif kinds.get(same) != f.kind or same != ref:
-                    what = "an address" if f.kind == "address" else "a phone"
-                    problems.append(f"{where}.same_as: {ref!r} is not {what} question")
+                elif kinds.get(same) not in _SAME_AS_KINDS[f.kind] or same != ref:
+                    problems.append(f"{where}.same_as: {ref!r} is not {_SAME_AS_WHAT[f.kind]} question")
                 elif order[same] >= order[key]:
                     problems.append(f"{where}.same_as: {ref!r} is asked later")
             for attr in ("birth_date_field", "sex_field"):

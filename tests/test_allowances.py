@@ -13,6 +13,7 @@ from bot.effects import register_export
 from bot.service import Runtime
 from dialogs.catalog import Catalog
 from dialogs.messages import Incoming
+from dialogs.textnorm import fold
 from storage.allowance_models import AllowanceBeneficiary, AllowanceChange, IdentityCheck
 from storage.models import DossierEvent, DossierLeg, OutboxMessage
 from storage.repo import DossierRepo
@@ -430,7 +431,10 @@ async def test_new_account_takes_effect_only_when_the_registering_chat_confirms(
     await family.expect("new.holder")
     await family.say("NGUYEN THI HOA")  # not the beneficiary's name
     assert family.error and "không trùng" in family.error.text
-    await family.say("NGUYEN VAN AN")
+    offered = [c.label for c in family.ask.choices]  # the names given above: the beneficiary's, the reporter's
+    assert len(offered) == 2 and fold(offered[0]) == "nguyen van an"
+    await family.say("1")  # the beneficiary's, by its number
+    assert fold((await family.answers())["new.holder"]) == "nguyen van an"
     change_code = await submit(family)
     assert "Đã gửi yêu cầu xác nhận tới kênh chat đã dùng để đăng ký tài khoản cũ" in family.text()
     # until confirmed, the old account stays (in the register and in the export)

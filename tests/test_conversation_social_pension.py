@@ -34,7 +34,7 @@ async def test_social_pension_funeral_support_paid_to_an_account(chat: Chat, run
     await chat.expect("deceased.funeral_place")
     await chat.say("Nghĩa trang thôn 3")
     await chat.expect("organizer.kind")
-    await chat.say("1")
+    await chat.say("con trai")  # the family: “Gia đình hoặc cá nhân (tôi)”
     await chat.expect("applicant.full_name")
     await chat.say("Nguyễn Văn Bình")
     await chat.expect("applicant.id_number")
@@ -58,8 +58,10 @@ async def test_social_pension_funeral_support_paid_to_an_account(chat: Chat, run
     await chat.expect("payment.account_number")
     await chat.say("1234 5678 9012 3")
     await chat.expect("payment.account_holder")
-    await chat.say("NGUYEN VAN BINH")
+    assert [c.label for c in chat.ask.choices] == ["Nguyễn Văn Bình"]  # the applicant's name, offered
+    await chat.say("nhu tren")
     await chat.expect("docs.death_extract")
+    assert "Đã ghi: Nguyễn Văn Bình." in chat.text()
     await chat.send_file(jpeg(4), "trich-luc-khai-tu.jpg")
     await chat.press("done")
     await chat.expect("_review")
@@ -75,7 +77,8 @@ async def test_social_pension_funeral_support_paid_to_an_account(chat: Chat, run
     a = data["answers"]
     assert a["deceased.had_social_pension"] is True and a["deceased.death_date"] == "2026-11-10"
     assert a["payment.method"] == "bank" and a["payment.bank"] == "970405"
-    assert data["applicant_name"] == "Nguyễn Văn Bình"
+    assert data["applicant_name"] == "Nguyễn Văn Bình" and a["payment.account_holder"] == "Nguyễn Văn Bình"
+    assert a["organizer.kind"] == "person"
 
 
 @pytest.mark.parametrize("died, stopped", [("30/06/2025", True), ("01/07/2025", False)])

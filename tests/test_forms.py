@@ -568,7 +568,8 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
         _field(d, "applicant.residence")["same_as"] = ["applicant.current_address"]     # an address asked later
         _field(d, "applicant.current_address")["same_as"] = ["applicant.phone"]         # not an address
         _field(d, "applicant.phone")["same_as"] = ["applicant.residence"]               # not a phone question
-        _field(d, "applicant.ethnicity")["same_as"] = ["applicant.full_name"]           # a text question: none
+        _field(d, "applicant.ethnicity")["same_as"] = ["applicant.birth_date"]          # a text question: a name
+        _field(d, "applicant.birth_date")["same_as"] = ["applicant.full_name"]          # a date question: none
 
     problems = "\n".join(_broken_catalog(tmp_path, edit))
     assert "unknown field 'applicant.nickname'" in problems
@@ -583,7 +584,8 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
     assert "applicant.residence.same_as: 'applicant.current_address' is asked later" in problems
     assert "applicant.current_address.same_as: 'applicant.phone' is not an address question" in problems
     assert "applicant.phone.same_as: 'applicant.residence' is not a phone question" in problems
-    assert "applicant.ethnicity.same_as: only an address or a phone question takes it" in problems
+    assert "applicant.ethnicity.same_as: 'applicant.birth_date' is not a name or text question" in problems
+    assert "applicant.birth_date.same_as: only an address, a phone or a text question takes it" in problems
 
 
 def test_template_check_catches_a_leg_form_with_no_template(tmp_path):

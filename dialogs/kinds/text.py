@@ -1,16 +1,44 @@
 """Free text, with optional length bounds and a pattern, and the usual spelling of a listed name. An answer without a
 letter is refused (a bare “1”: an option's number typed at the wrong question) unless the field says ``letters: false``
-(a document's number) or has a pattern."""
+(a document's number) or has a pattern. ``same_as`` names earlier name questions whose answers are offered under
+this one (an account's holder: the applicant), a press, their number or “như trên” (the first) taking one."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from .. import parsing, spelling
 from ..i18n import N_
-from ..textnorm import without_polite_end
-from .base import Kind
+from ..messages import ChoiceOut
+from ..textnorm import fold, without_polite_end
+from .base import AskParts, Kind
 
 _ROMAN = re.compile(r"[IVXLC]{1,8}")  # a register's book may be numbered so
+_SAME = (*parsing.SAME_AS_ABOVE, "ten tren", "ten nhu tren", "ten toi", "ten cua toi", "chinh toi", "cua toi",
+         "toi", "dung ten toi", "tai khoan cua toi", "tk cua toi", "my name", "mine")
+
+
+def _earlier(f, answer) -> list[str]:
+    """The answers of the field's ``same_as`` questions, each name once, in their order."""
+    out: list[str] = []
+    for ref in f.same_as:
+        v = answer(ref)
+        if isinstance(v, str) and v.strip() and fold(v) not in {fold(o) for o in out}:
+            out.append(v)
+    return out
+
+
+def _same_as(raw: str, earlier: list[str]) -> str | None:
+    """An earlier answer chosen: its option pressed (``same:2``) or its number typed, or “như trên” (the first)."""
+    text = raw.strip()
+    if text.startswith("same:") and text[5:].isdigit():
+        n = int(text[5:])
+    elif text.isdigit():
+        n = int(text)
+    else:
+        n = 1 if parsing.says_only(text, _SAME) else 0
+    return earlier[n - 1] if 1 <= n <= len(earlier) else None
 
 
 class Text(Kind):
@@ -18,6 +46,8 @@ class Text(Kind):
     any_words = True
 
     def parse(self, f, raw, *, today, lookup):
+        if f.same_as and (same := _same_as(raw, _earlier(f, lookup or (lambda ref: None)))) is not None:
+            return same
         text = parsing.parse_text(without_polite_end(raw), min_len=f.min_len or 1, max_len=f.max_len or 500,
                                   pattern=f.pattern, pattern_message=f.pattern_message)  # (“con trai ạ”)
         if not f.letters and f.pattern is None and not any(ch.isdigit() for ch in text) and \
@@ -46,6 +76,18 @@ class Text(Kind):
         if not spelling.listed(f.spelling, spelling.spell(f.spelling, text)) and spelling.is_place(text):
             raise parsing.Invalid(spelling.LIST_A_PLACE[f.spelling], value=text[:40])  # “ha tinh”: not kept as typed
         return spelling.spell(f.spelling, text)
+
+    def said_back(self, f, raw, value):
+        """An earlier answer taken by “như trên” or its number is said back."""
+        return bool(f.same_as) and isinstance(value, str) and fold(raw.strip()) != fold(value)
+
+    def question(self, f, path, pending, t, answers: Mapping[str, Any] | None = None):
+        asked = super().question(f, path, pending, t, answers)
+        earlier = _earlier(f, (answers or {}).get) if f.same_as else []
+        if not earlier:
+            return asked
+        return AskParts(kind=self.name, lines=(*asked.lines, t(N_("Nếu trùng một tên đã khai, chọn ở dưới."))),
+                        choices=tuple(ChoiceOut(f"same:{i}", name) for i, name in enumerate(earlier, start=1)))
 
 
 KIND = Text()
