@@ -81,7 +81,7 @@ def render_human(replies: list[Reply], lang: str = "vi", locate: Callable[[str],
             for i, c in enumerate(r.choices, 1):
                 out.append(f"  {c.number if c.number is not None else i}. {c.label}")
             if r.kind == "attachment":
-                out.append(_("  (Gửi tệp: gõ /tep đường-dẫn-tới-tệp, ví dụ /tep ~/anh/giay-bao-tu.jpg)"))
+                out.append(_("  (Gửi tệp: gõ /tep đường-dẫn-tới-tệp, ví dụ /tep ~/anh/giay-to.jpg)"))
             elif r.photo:
                 out.append(_("  (Gửi ảnh thẻ: gõ /tep đường-dẫn-tới-ảnh, ví dụ /tep ~/anh/the-can-cuoc.jpg)"))
             if r.nav:
