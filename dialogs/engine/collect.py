@@ -121,12 +121,13 @@ class Collect(EngineParts):
         try:
             value = parse_value(f, raw, today=self.today(), lookup=self.lookup(session, slot))
             self.check_constraints(session, slot, value)
-        except Invalid:
+        except Invalid as refused:
             if typed and not kind.unknown_first and self.not_known(session, slot, raw, out):
                 return
             later = self.fits_later(session, slot, raw) if typed and f.kind == "multi_choice" else None
             if typed and later is None and turn.elsewhere(slot, raw):
                 return
+            exc = refused
             if later is not None:  # (before another procedure: “câm điếc” also asks for the disability assessment)
                 exc = Invalid(N_("“{answer}” là câu trả lời của câu “{question}”, được hỏi sau. Câu này: gõ số thứ "
                                  "tự các mục đúng, hoặc “không” nếu không có mục nào.") if not f.min_selected else
