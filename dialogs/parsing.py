@@ -1448,8 +1448,8 @@ def _holds_own(answer: str, words: str) -> bool:
 def match_also(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> str | None:
     """Other words for a choice (``also:`` in a definition, “làm ruộng” for “Nông nghiệp”): the value of the
     one choice whose words the answer is, or holds as whole words (folded: typed without diacritics too); when
-    the words of several choices are held, the longest, if it holds all the others (“không tự làm được” over
-    “tự làm được”); ``None`` if none does, or if the words of two choices stand apart."""
+    the words of several choices are held, the longest, if it holds the other choices' words (“không tự làm được”
+    over “tự làm được”); ``None`` if none does, or if the words of two choices stand apart."""
     cleaned = _unshort(_clean(raw or ""))  # (“ko cần bhyt”: “không cần BHYT”)
     if not cleaned:
         return None
@@ -1457,7 +1457,7 @@ def match_also(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> str | 
     hits = {value for value, _ in found}
     if len(hits) > 1:  # “không tự làm được” holds “tự làm được” too: the longest words win if they hold the others
         value, longest = max(found, key=lambda vc: len(vc[1]))
-        if all(_contains_words(longest, c) for _, c in found):
+        if all(_contains_words(longest, c) for v, c in found if v != value):  # (its own other words aside)
             return value
     return hits.pop() if len(hits) == 1 else None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.service import Runtime
+from dialogs.parsing import Invalid
 from storage.repo import DossierRepo, dossier_to_dict
 from tests.conftest import Chat, jpeg
 
@@ -478,3 +479,28 @@ async def test_reissue_for_a_change_or_a_child_turning_six_needs_the_full_assess
     text = chat.text()
     assert chat.field == "_eligibility" and "Thông tư 01/2019/TT-BLĐTBXH, Điều 8, 9" in text
     assert "Xác định, xác định lại mức độ khuyết tật" in text and "25 ngày làm việc" in text
+
+
+@pytest.mark.parametrize("proc", [PROC, "xac-dinh-muc-do-khuyet-tat"])
+def test_an_activity_answered_by_its_own_verb(proc: str):
+    """“khong hieu” at “Nghe và hiểu người khác nói gì” was “Chưa rõ lựa chọn”: each activity lists its verb with
+    “không” (“không hiểu”, “không nói được”, “không tự mặc”), for that activity only."""
+    from datetime import date
+
+    from dialogs import kinds
+    from dialogs.catalog import Catalog
+    form = Catalog.load().form(proc)
+
+    def read(fid: str, text: str) -> str:
+        f = form.field(fid)
+        return kinds.get(f.kind).parse(f, text, today=date(2026, 12, 6), lookup=lambda ref: None)
+
+    assert read("activity.understanding", "khong hieu") == "khong_thuc_hien_duoc"
+    assert read("activity.understanding", "hiểu") == "thuc_hien_duoc"
+    assert read("activity.expressing", "không nói được") == "khong_thuc_hien_duoc"
+    assert read("activity.dressing", "khong tu mac") == "khong_thuc_hien_duoc"
+    assert read("activity.expressing", "nói được nhưng cần người giúp") == "can_tro_giup"
+    assert read("activity.learning", "vẫn đi học được nhưng cần cô giáo kèm") == "can_tro_giup"
+    assert read("activity.learning", "học được nhưng phải có người kèm") == "can_tro_giup"
+    with pytest.raises(Invalid):
+        read("activity.dressing", "không hiểu")  # another activity's verb
