@@ -1136,6 +1136,32 @@ _EACH_LEAD_RE = re.compile(r"^(?:(?:ca nha|ca ho|ca gia dinh|gia dinh toi|nha to
 _RANGE_RE = re.compile(r"\d\s*(?:-|–|den|toi|hoac)\s*\d")
 
 
+_HEADCOUNT_RE = re.compile(r"\b(\d{1,2}|hai|ba|bon|nam|sau|bay|tam|chin|muoi)\s+(?:nguoi|khau|nhan khau|thanh vien)\b")
+_TOTAL_WORDS_RE = re.compile(r"\b(?:ca nha|ca ho|ca gia dinh|gia dinh toi|nha toi|ho toi|tong thu nhap|tong cong|"
+                             r"tong cua ho|thu nhap|kiem duoc|kiem|thu duoc|thu|co|duoc|la|khoang|chung|"
+                             r"tong|gom|nha)\b")
+
+
+def _each_of_household(raw: str) -> int | None:
+    """A household's total and its head count in one answer (“cả nhà 5 người thu khoảng 8 triệu”): the amount
+    per person, rounded to the đồng; None when no count of people is said, or the rest is no amount."""
+    counts = _HEADCOUNT_RE.findall(raw)
+    if len(counts) != 1:
+        return None
+    n = int(counts[0]) if counts[0].isdigit() else _NUMBER_WORDS.get(counts[0], 10 if counts[0] == "muoi" else 0)
+    rest = " ".join(_TOTAL_WORDS_RE.sub(" ", _HEADCOUNT_RE.sub(" ", raw)).split())
+    rest = re.sub(r"\btam\s+(?=\d)", "", rest)  # (“tầm 8 triệu”; “tám triệu” is eight)
+    if not 1 <= n <= 30 or not rest:
+        return None
+    try:
+        value, negative = _parse_number_expr(rest, allow_currency=True)
+    except (_NotANumber, ValueError, ZeroDivisionError):
+        return None
+    if negative or value.denominator != 1 or value < TOO_SMALL:
+        return None
+    return round(int(value) / n)
+
+
 def parse_money(
     raw: str,
     *,
@@ -1171,7 +1197,9 @@ def parse_money(
         break
     raw = _PER_PERSON_RE.sub("", raw) or raw  # (“2 triệu một người một tháng”)
     raw = _EACH_LEAD_RE.sub("", raw) or raw  # “nhà tôi mỗi người 2 triệu”, “bình quân 2 triệu”
-    if per_person and _HOUSEHOLD_RE.search(raw):  # “cả nhà 8 triệu”: the household's total, not each person's
+    if per_person and _HOUSEHOLD_RE.search(raw) and (each := _each_of_household(raw)) is not None:
+        raw = str(each)  # “cả nhà 5 người thu 8 triệu”: the total and the head count, divided
+    elif per_person and _HOUSEHOLD_RE.search(raw):  # “cả nhà 8 triệu”: the household's total, not each person's
         raise Invalid(N_("Câu này hỏi thu nhập của mỗi người. Vui lòng chia tổng thu nhập cho số người trong hộ: "
                          "ví dụ cả hộ 4 người có 8 triệu một tháng thì mỗi người 2 triệu."))
     try:

@@ -738,6 +738,13 @@ class TestMoney:
             assert "chia tổng thu nhập cho số người" in invalid(per_head, raw).message, raw
         assert [per_head(r) for r in ("nhà tôi mỗi người 2 triệu", "bình quân 1,5 triệu", "2 triệu")] == \
             [2_000_000, 1_500_000, 2_000_000]
+        # the total with the head count: divided for the citizen (and said back by the kind)
+        assert [per_head(r) for r in ("ca nha 5 nguoi thu khoang 8 trieu 1 thang", "cả nhà 4 người, tổng thu nhập 10 "
+                                      "triệu", "nhà tôi 3 khẩu kiếm được tầm 9 triệu", "cả nhà 5 người thu tám triệu",
+                                      "ca nha 3 nguoi 10 trieu")] == [1_600_000, 2_500_000, 3_000_000, 1_600_000,
+                                                                      3_333_333]
+        for raw in ("cả nhà 5 người", "cả nhà 5 người 2 người đi làm 8 triệu"):  # no amount; two counts
+            assert "chia tổng thu nhập cho số người" in invalid(per_head, raw).message, raw
 
     def test_no_income_in_words_is_nothing(self) -> None:
         for raw in ("không có thu nhập", "dạ chưa có thu nhập ạ", "không có đồng nào"):
