@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from .expr import ExprError, compile_expr
 from .form import MORE, Form
 from .i18n import DEFAULT_LANG, SUPPORTED, load_catalog
-from .schema import Procedure
+from .schema import FieldDef, Procedure, Section
 
 PROCEDURES_DIR = Path(__file__).resolve().parent / "procedures"
 # libyaml's parser when PyYAML was built with it: the same safe constructor, several times faster (every
@@ -222,6 +222,34 @@ _SAME_AS_KINDS = {"address": ("address",), "phone": ("phone",), "text": ("name",
 _SAME_AS_WHAT = {"address": "an address", "phone": "a phone", "text": "a name or text"}
 
 
+def _first_item_problems(s: Section, known: Callable[[str], str | None], fields_by_key: Mapping[str, FieldDef],
+                         order: Mapping[str, int]) -> list[str]:
+    """A repeat group's ``first_from`` / ``first_values``: fields of the group, filled from earlier answers of the
+    same kind (a choice's options among the field's) or with one of the field's options."""
+    assert s.repeat is not None
+    problems: list[str] = []
+    fields = {f.id: f for f in s.fields}
+    start = min(order[f"{s.id}[].{f.id}"] for f in s.fields)
+    for fid, ref in s.repeat.first_from.items():
+        where = f"section {s.id}.repeat.first_from.{fid}"
+        same = known(ref)
+        if fid not in fields:
+            problems.append(f"{where}: no field {fid!r} in the group")
+        elif same is None or same != ref:
+            problems.append(f"{where}: unknown field {ref!r}")
+        elif order[same] >= start:
+            problems.append(f"{where}: {ref!r} is not asked before the group")
+        elif fields_by_key[same].kind != fields[fid].kind:
+            problems.append(f"{where}: {ref!r} is not a {fields[fid].kind} question")
+        elif not {c.value for c in fields_by_key[same].choices} <= {c.value for c in fields[fid].choices}:
+            problems.append(f"{where}: an option of {ref!r} is not one of the field's")
+    for fid, value in s.repeat.first_values.items():
+        where = f"section {s.id}.repeat.first_values.{fid}"
+        if fid not in fields or value not in {c.value for c in fields[fid].choices}:
+            problems.append(f"{where}: no field {fid!r} of the group with the option {value!r}")
+    return problems
+
+
 def check_procedure(form: Form) -> list[str]:
     proc = form.proc
     problems: list[str] = []
@@ -287,6 +315,8 @@ def check_procedure(form: Form) -> list[str]:
         check_expr(f"section {s.id}.relevant", s.relevant, before=first, group=None)
         if not s.fields:
             problems.append(f"section {s.id} has no fields")
+        if s.repeat is not None:
+            problems += _first_item_problems(s, known, fields, order)
         for f in s.fields:
             key = f"{s.id}[].{f.id}" if s.repeat else f.id
             where = f"field {key}"

@@ -296,6 +296,11 @@ class Repeat(Strict):
     max: int = 10
     item_label: str
     more_prompt: str
+    # the first item is someone already described (the head of household, member 1): its fields copied from
+    # these earlier answers (field id -> the earlier field) and set to these options (field id -> value), never
+    # asked; an earlier answer changed later is followed while the copy was not changed itself
+    first_from: dict[str, str] = Field(default_factory=dict)
+    first_values: dict[str, str] = Field(default_factory=dict)
 
 
 class Section(Strict):

@@ -545,7 +545,7 @@ async def test_average_household_happy_path(chat: Chat, runtime: Runtime):
     # living in a ward: the urban poverty line (2.000.000 đ) is above 1.800.000 đ, so the commune is told
     await chat.expect("band.poor_note")
     await chat.press("yes")
-    await member(chat, 1, "Nguyễn Văn Bình", "01/02/1975", "nam", "chủ hộ", "068075001234", more=True)
+    await head_is_member_1(chat)
     await member(chat, 2, "Lê Thị Hồng", "03/04/1978", "nữ", "vợ hoặc chồng", "bỏ qua", more=True)
     await chat.expect("members[2].full_name")
     await chat.say("Nguyễn Văn Cường")
@@ -589,9 +589,20 @@ async def average_until_members(chat: Chat) -> Chat:
     return chat
 
 
+async def head_is_member_1(chat: Chat) -> None:
+    """Member 1 is the head of household, described above: filled from those answers (``first_from``), never
+    asked; “another member?” comes at once."""
+    await chat.expect("members[0]._more")
+    assert "Thành viên 1: đã điền từ thông tin khai ở trên" in chat.text()
+    a = await chat.answers()
+    assert (a["members[0].full_name"], a["members[0].birth_date"], a["members[0].sex"], a["members[0].relation"],
+            a["members[0].id_number"]) == ("Nguyễn Văn Bình", "1975-02-01", "nam", "chu_ho", "068075001234")
+    await chat.say("có")
+
+
 async def test_average_household_back_and_edit_inside_the_repeat_group(chat: Chat):
     await average_until_members(chat)
-    await member(chat, 1, "Nguyễn Văn Bình", "01/02/1975", "nam", "chủ hộ", "bỏ qua", more=True)
+    await head_is_member_1(chat)
     await chat.expect("members[1].full_name")
     await chat.say("quay lại")  # back to “another member?”
     await chat.expect("members[0]._more")
@@ -600,11 +611,18 @@ async def test_average_household_back_and_edit_inside_the_repeat_group(chat: Cha
     await chat.press("edit")
     await chat.expect("_edit_section")
     assert any(c.value == "members[0]" for c in chat.ask.choices)
+    # the head's name corrected: member 1, a copy of it, follows
+    await chat.press("applicant")
+    await chat.expect("_edit_field")
+    await chat.press("applicant.full_name")
+    await chat.say("Nguyễn Văn Bính")
+    await chat.expect("_review")
+    assert (await chat.answers())["members[0].full_name"] == "Nguyễn Văn Bính"
 
 
 async def test_average_household_one_head_and_distinct_id_numbers(chat: Chat):
     await average_until_members(chat)
-    await member(chat, 1, "Nguyễn Văn Bình", "01/02/1975", "nam", "chủ hộ", "068075001234", more=True)
+    await head_is_member_1(chat)
     await chat.expect("members[1].full_name")
     await chat.say("Nguyễn Văn Bảo")  # a twin brother: same birth date, so the ID check alone cannot tell
     await chat.say("01/02/1975")
@@ -659,7 +677,7 @@ async def test_average_household_income_above_band_is_filed_and_flagged(chat: Ch
     await chat.expect("band.above_note")
     assert "2.250.000 đ" in chat.ask.text and "3.000.000 đ" in chat.ask.text and "vẫn có thể nộp" in chat.ask.text
     await chat.press("yes")
-    await chat.expect("members[0].full_name")
+    await chat.expect("members[0]._more")  # (member 1, the head, filled from above)
     assert (await chat.answers())["band.above_note"] is True
 
 
@@ -671,7 +689,7 @@ async def test_average_household_in_a_ward_is_judged_on_the_urban_band(chat: Cha
     await address(chat, "applicant.residence", province="Khánh Hòa", commune="Nha Trang", detail="Tổ 4")
     assert (await chat.answers())["applicant.residence"]["commune"].startswith("Phường")
     await chat.say("có")
-    await chat.expect("members[0].full_name")  # no note
+    await chat.expect("members[0]._more")  # no note
 
 
 @pytest.mark.parametrize("today, noted", [
@@ -692,7 +710,7 @@ async def test_average_household_poverty_line_note_either_side_of_the_standard_e
         await chat.expect("band.poor_note")
         assert "1.500.000 đ" in chat.ask.text and "hộ nghèo hoặc hộ cận nghèo" in chat.ask.text
         await chat.press("yes")
-        await chat.expect("members[0].full_name")
+        await chat.expect("members[0]._more")
     finally:
         await rt.close()
 

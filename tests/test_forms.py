@@ -570,6 +570,9 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
         _field(d, "applicant.phone")["same_as"] = ["applicant.residence"]               # not a phone question
         _field(d, "applicant.ethnicity")["same_as"] = ["applicant.birth_date"]          # a text question: a name
         _field(d, "applicant.birth_date")["same_as"] = ["applicant.full_name"]          # a date question: none
+        members = next(s for s in d["sections"] if s["id"] == "members")
+        members["repeat"]["first_from"] = {"nickname": "applicant.full_name", "sex": "applicant.phone"}
+        members["repeat"]["first_values"] = {"relation": "vua"}
 
     problems = "\n".join(_broken_catalog(tmp_path, edit))
     assert "unknown field 'applicant.nickname'" in problems
@@ -586,6 +589,10 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
     assert "applicant.phone.same_as: 'applicant.residence' is not a phone question" in problems
     assert "applicant.ethnicity.same_as: 'applicant.birth_date' is not a name or text question" in problems
     assert "applicant.birth_date.same_as: only an address, a phone or a text question takes it" in problems
+    assert "section members.repeat.first_from.nickname: no field 'nickname' in the group" in problems
+    assert "section members.repeat.first_from.sex: 'applicant.phone' is not a choice question" in problems
+    assert "section members.repeat.first_values.relation: no field 'relation' of the group with the option 'vua'" \
+        in problems
 
 
 def test_template_check_catches_a_leg_form_with_no_template(tmp_path):

@@ -256,6 +256,7 @@ class Collect(EngineParts):
 
     def accept(self, session: Session, slot: Slot, value: Any, out: Outcome) -> None:
         draft = session.require_draft()
+        self.follow_first(session, slot.path, draft.answers.get(slot.path), value)
         draft.answers[slot.path] = value
         if slot.path in draft.history:
             draft.history.remove(slot.path)
@@ -272,6 +273,16 @@ class Collect(EngineParts):
         if session.state != "supplementing" and self.check_eligibility(session, out):
             return
         self.advance(session, out)
+
+    def follow_first(self, session: Session, path: str, old: Any, value: Any) -> None:
+        """An earlier answer a repeat group's first item was filled from (``first_from``), changed: the copy follows,
+        unless it was changed itself (member 1's name edited at the review stays as edited)."""
+        answers = session.require_draft().answers
+        for s in self.form(session).proc.sections:
+            for fid, ref in (s.repeat.first_from.items() if s.repeat is not None else ()):
+                copy = f"{s.id}[0].{fid}"
+                if ref == path and copy in answers and answers[copy] == old and old is not None:
+                    answers[copy] = value
 
     def recheck_dependents(self, session: Session, changed: str, out: Outcome) -> None:
         """A changed answer can make a later one contradict it (an id number that no longer matches a

@@ -5,7 +5,7 @@ from .. import kinds
 from ..form import Form, Slot, previous
 from ..i18n import translator
 from ..kinds import display
-from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask
+from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, Message
 from ..pending import EditField, EditSection, NameConfirm, SupplementReview, SwitchOffer
 from ..protocol import Outcome
 from ..schema import FieldDef
@@ -56,7 +56,33 @@ class Prompts(EngineParts):
             return self.show_review(session, out)
         if session.state == "reviewing":  # an edit from the review opened new questions
             session.edit()
+        if self.fill_first(session, slot, out):
+            return self.advance(session, out)
         out.replies.append(self.ask_for(session, slot))
+
+    def fill_first(self, session: Session, slot: Slot, out: Outcome) -> bool:
+        """The first item of a repeat group that is someone already described (``first_from``, ``first_values``:
+        the head of household as member 1): its fields filled from the earlier answers, said, never asked. Once:
+        False when any of them is answered already (filled, or typed in a draft begun before)."""
+        repeat = slot.section.repeat
+        if repeat is None or slot.index != 0 or not (repeat.first_from or repeat.first_values) \
+                or session.supplement is not None:
+            return False
+        draft = session.require_draft()
+        prefix = f"{slot.section.id}[0]."
+        if any(prefix + fid in draft.answers for fid in (*repeat.first_from, *repeat.first_values)):
+            return False
+        filled = {fid: draft.answers.get(ref) for fid, ref in repeat.first_from.items()}
+        filled |= dict(repeat.first_values)
+        for fid, value in filled.items():
+            if value is not None:
+                draft.answers[prefix + fid] = value
+        draft.revision += 1
+        session.dirty_drafts.add(draft.procedure)
+        _ = translator(session.lang)
+        out.replies.append(Message(_("{item} 1: đã điền từ thông tin khai ở trên. Muốn sửa, chọn “Sửa thông tin” "
+                                     "khi xem lại.", item=_(repeat.item_label))))
+        return True
 
     def prompt(self, session: Session, out: Outcome) -> None:
         """Repeat whatever is being asked now."""
