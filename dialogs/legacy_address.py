@@ -239,6 +239,47 @@ def value(match: LegacyMatch, commune: addr.Unit) -> dict[str, str | None]:
             "commune_code": commune.code, "commune": commune.full_name, "detail": match.detail}
 
 
+@lru_cache(maxsize=1)
+def _district_provinces() -> dict[str, frozenset[str]]:
+    """Each pre-2025 district's bare key -> today's provinces that hold a district of that name."""
+    out: dict[str, set[str]] = {}
+    for pcode, bare in _index().districts:
+        out.setdefault(bare, set()).add(pcode)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def district_anywhere(text: str) -> tuple[str, OldDistrict] | None:
+    """A pre-2025 district or city named in an address typed without its province (“tổ 5 phường 2 đà lạt”):
+    today's province and the district, when the name (two words or more, as typed) is one district's in the whole
+    country and no province's of today; ``None`` otherwise (“Phú Mỹ” was a district of two provinces)."""
+    words = fold(nfc(text or "")[:MAX_ADDRESS_LEN]).replace(",", " ").replace(".", " ").split()
+    provinces = _district_provinces()
+    for n in range(min(4, len(words)), 1, -1):
+        for i in range(len(words) - n + 1):
+            typed = " ".join(words[i:i + n])
+            where = provinces.get(_bare(_key(typed), ()))
+            if where is None or len(where) != 1 or addr.match_province(typed):
+                continue
+            pcode = next(iter(where))
+            found = old_district(typed, pcode)
+            if found is not None:
+                return pcode, found
+    return None
+
+
+def commune_before(rest: str | None, district: OldDistrict, province: addr.Unit) -> LegacyMatch | None:
+    """The old commune named at the end of ``rest``, the words typed before a district's (“tổ 5 phường 2” before
+    “đà lạt”), as one commune of today, with the words before it as the house's part; None when the last words
+    name no old commune of that district (or one that became several)."""
+    words = (rest or "").split()
+    for k in range(min(4, len(words)), 0, -1):
+        house, commune = " ".join(words[:-k]), " ".join(words[-k:])
+        match = convert(", ".join(p for p in (house, commune, district.typed, province.full_name) if p))
+        if match is not None and len(match.communes) == 1 and _key(commune) in _key(match.old):
+            return match
+    return None
+
+
 def old_names() -> tuple[tuple[str, str], ...]:
     """(type, name) of every pre-2025 province, district and commune, spelled with diacritics ("Huyện",
     "Hải Hậu"), from the package's parser data; empty without it. Used to restore the diacritics of a place

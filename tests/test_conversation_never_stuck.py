@@ -219,6 +219,26 @@ async def test_a_whole_old_address_keeps_its_village_and_offers_the_districts_co
     assert (residence["commune"], residence["detail"]) == ("Xã Thạch Hà", "Xóm 3")
 
 
+async def test_an_old_city_typed_without_its_province_says_the_province(chat: Chat):
+    """“to 5 phuong 2 da lat” at the province's question kept it all as the house's part and asked the province:
+    Đà Lạt, a city before 2025 and one district of that name in the country, says it is Lâm Đồng; its old ward
+    “phường 2” is one ward of today."""
+    await to_residence(chat)
+    await chat.say("to 5 phuong 2 da lat")
+    assert "“phuong 2, da lat” nay thuộc Phường Xuân Hương - Đà Lạt, Tỉnh Lâm Đồng" in chat.text(), chat.text()
+    await chat.expect("requester.phone")
+    residence = (await chat.answers())["requester.residence"]
+    assert (residence["province"], residence["commune"], residence["detail"]) == \
+        ("Tỉnh Lâm Đồng", "Phường Xuân Hương - Đà Lạt", "Tổ 5")
+    await chat.say("quay lại")
+    await chat.say("thon 3 can loc")  # an old district without an old commune: its communes of today
+    assert "“Huyện Can Lộc” là đơn vị cấp huyện cũ" in chat.text() and "(Đã ghi: Thôn 3.)" in chat.ask.text
+    assert "Xã Gia Hanh" in [c.label for c in chat.ask.choices]
+    await chat.say("quay lại")
+    await chat.say("phu my")  # a district of two provinces before 2025: no province said
+    assert chat.error is not None and "Không tìm thấy tỉnh/thành" in chat.error.text
+
+
 async def test_a_province_typed_for_the_commune_is_named_as_such(chat: Chat):
     await to_residence(chat)
     await chat.say("ha tinh")

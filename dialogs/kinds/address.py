@@ -244,6 +244,7 @@ class Address(Kind):
             value = dict(same, detail=(same.get("detail") or value.get("detail")) if slot.field.ask_detail else None)
             stage = "detail"
         elif stage == "province":
+            anywhere = None  # an old district that says the province (legacy_address.district_anywhere)
             code = _picked(raw, entry.options)
             if code is None and msg.choice is None and parsing.says_unknown(raw):  # the new one not known yet
                 return _again(turn, entry, t(_NEW_PROVINCE_UNKNOWN))
@@ -280,6 +281,19 @@ class Address(Kind):
                     elif cands:
                         entry.options = [{"code": c.code, "name": c.full_name} for c in cands[:5]]
                         return _again(turn, entry, t(_PROVINCES_NEAR), error=True)
+                    elif msg.choice is None and (far := legacy_address.district_anywhere(raw)) is not None:
+                        # “tổ 5 phường 2 đà lạt”: an old district or city, one country-wide, says the province
+                        unit = addr.province(far[0])
+                        assert unit is not None, far[0]
+                        found = {"province_code": unit.code, "province": unit.full_name,
+                                 "detail": far[1].left_out_of(raw)}
+                        anywhere = far[1]
+                        if (old_ward := legacy_address.commune_before(found["detail"], anywhere, unit)) is not None:
+                            ward = old_ward.communes[0]  # “phường 2, đà lạt”: today's ward, said
+                            found |= {"commune_code": ward.code, "commune": ward.full_name, "detail": old_ward.detail}
+                            turn.say(t(N_("“{old}” nay thuộc {new} (sáp nhập từ 01/07/2025)."),
+                                       old=old_ward.old.rsplit(", ", 1)[0][:60],
+                                       new=f"{ward.full_name}, {unit.full_name}"))
                     else:
                         turn.pending = entry
                         if msg.choice is None and slot.field.ask_detail and (house := addr.house_part(raw)):
@@ -300,7 +314,8 @@ class Address(Kind):
             value.update({k: v for k, v in found.items() if v})
             stage = "commune" if not value.get("commune_code") else "detail"
             entry.options = [] if stage == "commune" else None
-            if stage == "commune" and (district := legacy_address.district_in(raw, value["province_code"])):
+            if stage == "commune" and (district := legacy_address.district_in(raw, value["province_code"])
+                                       or anywhere):
                 entry.options = _options(district)  # “…, huyện Can Lộc, Hà Tĩnh”: its communes of today
                 if detail := district.left_out_of(value.get("detail")):
                     value["detail"] = detail
