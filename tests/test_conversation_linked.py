@@ -708,7 +708,7 @@ async def test_death_only_death_and_residence_removal(chat: Chat, runtime: Runti
 
 
 async def test_death_without_permanent_residence_with_benefit_has_no_removal(chat: Chat, runtime: Runtime):
-    await death_start(chat, permanent="không")
+    await death_start(chat, parts="cả 3", permanent="không")  # (all three: “Khai tử, xóa thường trú và trợ cấp…”)
     await chat.expect("removal.note_none")
     await chat.press("yes")
     await death_people(chat, head_is_requester=None)
