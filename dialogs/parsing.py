@@ -1317,6 +1317,7 @@ def parse_yes_no(raw: str, *, sure: bool = False) -> bool:
 
 
 _ASPECT = frozenset({"da", "dang", "tung", "duoc", "se", "con", "van", "that", "co"})  # (before the verb asked about)
+_ECHO_SHORT_OF = frozenset({"tai", "o", "voi", "cho", "tu", "cua", "trong", "bang", "qua", "theo", "tren", "duoi"})
 _ECHO_FILLER = frozenset({"roi", "nhau", "a", "nhe", "nha", "vay", "the", "chu", "ma", "dau"})
 
 
@@ -1340,6 +1341,8 @@ def echoed_yes_no(raw: str, question: str) -> bool | None:
         words = words[1:]
     if not words or not verb or words != verb[:len(words)] or words[0] in ("khong", "chua"):
         return None
+    if len(verb) > len(words) and verb[len(words)] in _ECHO_SHORT_OF:
+        return None  # “qua đời” at “… có qua đời tại nơi cư trú cuối cùng không?”: the point (where) not echoed
     return not negative
 
 

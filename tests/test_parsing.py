@@ -1432,6 +1432,9 @@ def test_a_yes_or_no_said_by_echoing_the_verb():
     for raw in ("giong 1 phan", "khác", "giống không", "noi thuong tru", "khong", ""):  # no echo of the verb
         assert echoed_yes_no(raw, same) is None, raw
     assert echoed_yes_no("giong", "Giống nơi thường trú?") is None  # no “có … không?” asked
+    home = "Người mất có qua đời tại nơi cư trú cuối cùng (tại nhà) không?"
+    assert echoed_yes_no("qua đời", home) is None  # short of the point asked (where): no echo
+    assert echoed_yes_no("qua đời tại nơi cư trú", home) is True
 
 
 def test_yes_with_a_count_is_yes():
