@@ -317,6 +317,22 @@ _RELATIVE_DAYS: dict[str, int] = {
 # been after midnight, today; such a date is asked as a date
 _DAY_PART_RE = re.compile(r"(?:vao\s+)?(?:sang|trua|chieu|toi)\s+(nay|qua|mai|hom nay|hom qua|hom kia|ngay mai)")
 _DAY_PART_DAYS = {"nay": 0, "hom nay": 0, "qua": 1, "hom qua": 1, "hom kia": 2, "mai": -1, "ngay mai": -1}
+# “thứ bảy tuần trước”, “chủ nhật vừa rồi”: a day of the week, before this one (a birth, a death of days ago)
+_WEEKDAY_RE = re.compile(r"(?:(?:vao|hom|ngay)\s+)?(?:thu\s*(?P<n>[2-7]|hai|ba|tu|nam|sau|bay)|(?P<sun>chu nhat|cn))"
+                         r"\s+(?P<when>tuan truoc|tuan roi|vua roi|vua qua)")
+_WEEKDAY_NUMBERS = {"hai": 2, "ba": 3, "tu": 4, "nam": 5, "sau": 6, "bay": 7}
+
+
+def _weekday_back(m: re.Match[str], today: date) -> int:
+    """Days back to the weekday ``m`` names: of the week before this one (“tuần trước”, weeks from Monday), or
+    the latest before today (“vừa rồi”)."""
+    n = 8 if m["sun"] else int(m["n"]) if m["n"].isdigit() else _WEEKDAY_NUMBERS[m["n"]]
+    weekday = n - 2  # thứ 2 (Monday) is 0, chủ nhật 6
+    if m["when"].startswith("tuan"):
+        return today.weekday() + 7 - weekday
+    return (today.weekday() - weekday - 1) % 7 + 1
+
+
 # a date of the lunar calendar: the forms take the solar one (as the death notice and the calendar show it)
 _LUNAR_RE = re.compile(r"\b(?:am lich|al|ngay am|lich am)\b")
 _LUNAR_WORDS_RE = re.compile(r"\b(?:(?:mung|mong|ngay)\s+)?(?P<day>\d{1,2})\s+tet\b"
@@ -430,6 +446,8 @@ def parse_date(
     text = _MONTH_WORD_RE.sub(lambda m: f"{m.group(1)} {_MONTH_WORDS[m.group(2)]}", text)
     part = _DAY_PART_RE.fullmatch(text)
     days = _DAY_PART_DAYS[part.group(1)] if part else _RELATIVE_DAYS.get(text)
+    if days is None and (weekday := _WEEKDAY_RE.fullmatch(text)):
+        days = _weekday_back(weekday, today)
     if days is not None:
         return _check_date_bounds(today - timedelta(days=days), today=today, not_before=not_before,
                                   not_after=not_after)

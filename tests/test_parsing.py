@@ -286,6 +286,15 @@ class TestDate:
         assert got == [today, date(2026, 12, 5), date(2026, 12, 5), date(2026, 12, 4)]
         assert "Ngày chưa đúng" in invalid(parse_date, "đêm qua", today=today).message  # maybe after midnight
 
+    def test_a_day_of_the_week_before_this_one(self) -> None:
+        """“chủ nhật tuần trước” (weeks from Monday), “thứ 5 vừa qua” (the latest before today)."""
+        sunday, wednesday = date(2026, 12, 6), date(2026, 12, 9)
+        assert [parse_date(t, today=sunday) for t in ("chu nhat tuan truoc", "thứ hai tuần trước", "thu 7 tuan truoc",
+                                                      "chủ nhật vừa rồi", "thu 5 vua qua")] == \
+            [date(2026, 11, 29), date(2026, 11, 23), date(2026, 11, 28), date(2026, 11, 29), date(2026, 12, 3)]
+        assert [parse_date(t, today=wednesday) for t in ("chu nhat tuan truoc", "hôm thứ tư vừa rồi")] == \
+            [date(2026, 12, 6), date(2026, 12, 2)]
+
     def test_the_words_around_a_date(self) -> None:
         """Which date it is, said before it, and polite words after it: the date alone is read."""
         today = date(2026, 12, 6)
