@@ -762,6 +762,8 @@ class Decision:
 
 # Thresholds, tuned on tests/nlu/utterances.tsv (see python -m dialogs.nlu eval).
 CONFIDENT = 0.5  # top score needed to start a procedure without asking ...
+SWITCH_CONFIDENT = 0.75  # ... and to offer another in the middle of a form, where a refused answer is more often an
+# answer than a request (“chuyen vao sai gon” at “Bạn muốn báo thay đổi gì?” scored 0.56 for the bank registration)
 DOMINANCE = 0.5  # ... when the runner-up's raw score is at most this share of the top's,
 DISTINCT = 2.0  # ... or when it has this much raw evidence the runner-up lacks entirely
 OFFER = 0.35  # top score needed to offer candidates at all

@@ -227,6 +227,16 @@ async def test_answers_typed_in_english_in_the_english_bot(chat: Chat):
 AVERAGE = "xac-nhan-ho-muc-song-trung-binh"
 
 
+async def test_weak_evidence_for_another_procedure_is_no_offer_in_a_form(chat: Chat):
+    """“chuyen vao nam” scores 0.56 for the bank registration (“chuyển … vào”): enough to start it from the menu,
+    not to interrupt a form (``nlu.SWITCH_CONFIDENT``); the question says what it needs."""
+    await chat.press(AVERAGE)
+    await chat.expect("household.occupation")
+    await chat.say("chuyen vao nam")
+    assert chat.error is not None and "thủ tục khác" not in chat.text()
+    await chat.expect("household.occupation")
+
+
 async def test_another_request_typed_at_a_question_is_offered_and_the_draft_kept(chat: Chat):
     """A citizen in the wrong procedure types what they want at a question that cannot take it: the procedure
     it names is offered (the draft kept), a service the catalogue lacks is said so, and the question stays."""

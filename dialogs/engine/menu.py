@@ -124,7 +124,8 @@ class Menu(EngineParts):
             self.prompt(session, out)
             return True
         target = decision.procedure
-        if target is None or target == session.procedure or target not in self.catalog.procedures or words < 3:
+        if target is None or target == session.procedure or target not in self.catalog.procedures or words < 3 \
+                or decision.confidence < nlu.SWITCH_CONFIDENT:
             return False
         session.pending = SwitchOffer(path=path, procedure=target, resume=session.pending)
         self.switch_offer_ask(session, out)
