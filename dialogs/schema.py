@@ -206,11 +206,15 @@ class FieldDef(Strict):
     max_selected: int | None = None
     # the citizen may also answer the choices one at a time, yes or no (“từng mục”)
     one_by_one: bool = False
+    # yes_no: the everyday words that say yes or no to this question (“vẫn ở đó”, “ở chỗ khác” at “Nơi ở hiện nay
+    # có giống nơi thường trú không?”), matched as a choice's also words are; never shown
+    yes_also: list[str] = Field(default_factory=list)
+    no_also: list[str] = Field(default_factory=list)
     # address
     ask_detail: bool = True
-    # address, phone: earlier questions of the same kind whose answer may be given again with one press or “như
-    # trên” (the mother's residence, the same as the applicant's; the helper's number as the contact's); the first
-    # answered one is what “như trên” takes
+    # address, phone, text: earlier questions (of the same kind; a name for a text) whose answer may be given again
+    # with one press or “như trên” (the mother's residence, the same as the applicant's; the helper's number as the
+    # contact's; the applicant's name as an account's holder); the first answered one is what “như trên” takes
     same_as: list[str] = Field(default_factory=list)
     # attachment
     accept: list[FileType] = Field(default_factory=lambda: list(FILE_TYPES))
@@ -257,6 +261,10 @@ class FieldDef(Strict):
             raise ValueError(f"field {self.id}: a word in also is empty or given for two choices")
         if self.year_only and (self.kind != "date" or not self.past_only):
             raise ValueError(f"field {self.id}: year_only is only for a date in the past (past_only)")
+        if (self.yes_also or self.no_also) and self.kind != "yes_no":
+            raise ValueError(f"field {self.id}: yes_also and no_also are only for kind yes_no")
+        if {fold_words(w) for w in self.yes_also} & {fold_words(w) for w in self.no_also}:
+            raise ValueError(f"field {self.id}: a word in both yes_also and no_also")
         if self.one_by_one and self.kind != "multi_choice":
             raise ValueError(f"field {self.id}: one_by_one is only for multi_choice")
         if self.kind == "attachment" and self.min_count > self.max_count:

@@ -504,3 +504,25 @@ def test_an_activity_answered_by_its_own_verb(proc: str):
     assert read("activity.learning", "học được nhưng phải có người kèm") == "can_tro_giup"
     with pytest.raises(Invalid):
         read("activity.dressing", "không hiểu")  # another activity's verb
+
+
+def test_a_yes_no_question_takes_its_own_everyday_words():
+    """“vẫn ở đó” at “Nơi ở hiện nay có giống nơi thường trú không?” was “Vui lòng trả lời Có hoặc Không”: a yes/no
+    field's ``yes_also`` / ``no_also``."""
+    from datetime import date
+
+    from dialogs import kinds
+    from dialogs.catalog import Catalog
+    from dialogs.schema import FieldDef
+    f = Catalog.load().form("xac-dinh-muc-do-khuyet-tat").field("person.same_place")
+
+    def read(text: str) -> bool:
+        return kinds.get(f.kind).parse(f, text, today=date(2026, 12, 6), lookup=lambda ref: None)
+
+    assert [read(t) for t in ("vẫn ở đó ạ", "van o day", "ở chỗ khác", "không, ở trọ", "có", "giống")] == \
+        [True, True, False, False, True, True]
+    with pytest.raises(ValueError, match="only for kind yes_no"):
+        FieldDef.model_validate({"id": "x", "kind": "text", "prompt": "X?", "yes_also": ["ừ"]})
+    with pytest.raises(ValueError, match="both yes_also and no_also"):
+        FieldDef.model_validate({"id": "x", "kind": "yes_no", "prompt": "X?", "yes_also": ["ở đó"],
+                                 "no_also": ["o do"]})

@@ -17,6 +17,10 @@ class YesNo(Kind):
     hint = N_("Trả lời Có hoặc Không.")  # in KIND_HINTS for the help text; the choices say it in a question
 
     def parse(self, f, raw, *, today, lookup):
+        if f.yes_also or f.no_also:  # the question's own words first (“vẫn ở đó”, “ở chỗ khác”)
+            said = parsing.match_also(raw, [("yes", f.yes_also), ("no", f.no_also)])
+            if said is not None:
+                return said == "yes"
         try:
             return parsing.parse_yes_no(raw)
         except parsing.Invalid:
