@@ -272,7 +272,8 @@ async def test_the_card_fills_each_person_block(runtime: Runtime, proc: str, off
     form = catalog.form(proc)
     section, field = form.lookup(offer.replace("[]", "[0]") if "." in offer else f"members[0].{offer}")
     first = section.fields[[f.id for f in section.fields].index(field.id) + 1].id
-    prefix = f"{section.id}[0]." if section.repeat else ""
+    first_item = 1 if section.repeat and section.repeat.first_from else 0  # (member 1 is the head, filled)
+    prefix = f"{section.id}[{first_item}]." if section.repeat else ""
     chat = await Chat(runtime, f"console:{proc}:{offer}").start()
     await chat.press(proc)
     await reach(chat, proc, prefix + first)
