@@ -68,6 +68,9 @@ async def citizen_turn(turn: Turn) -> list[Reply]:
         outcome = rt.engine.start(session) if turn.start else rt.engine.handle(session, msg)
     for after in rt.pipeline.after_steps:
         outcome = await after(turn, session, outcome)
+    if outcome.error is not None:  # the engine caught a fault of ours: said to the citizen, logged for us
+        log.error("chat step user=%s procedure=%s state=%s: engine error %s", _short(turn.user_key),
+                  session.procedure, session.state, outcome.error)
     replies = await _apply(turn, session, outcome)
     await turn.save_session()
     log.info("chat step user=%s procedure=%s state=%s accepted=%s", _short(turn.user_key),

@@ -1,12 +1,9 @@
 """Routing one message: global requests and commands first, then the sub-dialog, then the state."""
 from __future__ import annotations
 
-from transitions import MachineError
-
 from .. import nlu
 from ..i18n import translator
 from ..messages import NAV_SKIP, Ask, ChoiceOut, Incoming, Message
-from ..parsing import Invalid
 from ..pending import Confirm, NameConfirm, RatingPick, SwitchOffer
 from ..protocol import Follow, ListDossiers, OpenSupplement, Outcome, Rate
 from .commands import (
@@ -106,12 +103,12 @@ class Dispatch(EngineParts):
         with self.turn(session):
             try:
                 self._dispatch(session, msg, out)
-            except (MachineError, Invalid, KeyError, ValueError, TypeError) as exc:  # never crash a chat
+            except Exception as exc:  # never crash a chat (a fault of ours included: said, and the question again)
                 _ = translator(session.lang)
                 out.replies.append(Message(_("Xin lỗi, đã có lỗi khi xử lý tin nhắn này. Vui lòng thử lại."),
                                            error=True))
                 out.replies.append(self.safe_prompt(session))
-                out.error = type(exc).__name__
+                out.error = _where(exc)
         if not out.requests and out.ask is None:  # every turn ends with a question (or a request's result)
             out.replies.append(self.safe_prompt(session))
         return out
@@ -227,3 +224,15 @@ class Dispatch(EngineParts):
         if session.state == "confirming":
             return self.on_confirm_answer(session, SWORN, msg, text, command, out)
         return self.on_collect(session, msg, text, command, out)
+
+
+def _where(exc: BaseException) -> str:
+    """An error as the runtime may log it: its type and where it was raised, never its message (which may hold
+    what the citizen typed)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return type(exc).__name__
+    code = tb.tb_frame.f_code
+    return f"{type(exc).__name__} in {code.co_name} ({code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno})"
