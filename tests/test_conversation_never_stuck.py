@@ -473,6 +473,13 @@ async def test_menu_at_the_menu_shows_the_menu_without_an_error(chat: Chat):
         await chat.say(word)
         await chat.expect("procedure")
         assert not chat.error and "Chưa rõ" not in chat.text()
+    for word in ("hủy", "quay lại"):  # nothing open to cancel or go back in: said so, no warning
+        await chat.say(word)
+        await chat.expect("procedure")
+        assert not chat.error and "chưa mở hồ sơ nào" in chat.text()
+    await chat.say("")  # Enter alone: the list again
+    await chat.expect("procedure")
+    assert not chat.error
 
 
 async def test_a_greeting_at_the_menu_is_greeted_back_not_called_unclear(chat: Chat):

@@ -79,6 +79,9 @@ async def test_social_pension_funeral_support_paid_to_an_account(chat: Chat, run
     assert a["payment.method"] == "bank" and a["payment.bank"] == "970405"
     assert data["applicant_name"] == "Nguyễn Văn Bình" and a["payment.account_holder"] == "Nguyễn Văn Bình"
     assert a["organizer.kind"] == "person"
+    await chat.say("hủy")  # after filing, nothing open: how to withdraw is said, nothing is cancelled
+    assert not chat.error and f"gõ “rút hồ sơ {code}”" in chat.text()
+    await chat.expect("procedure")
 
 
 @pytest.mark.parametrize("died, stopped", [("30/06/2025", True), ("01/07/2025", False)])

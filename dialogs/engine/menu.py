@@ -66,6 +66,14 @@ class Menu(EngineParts):
         if value is None and text:
             if command == "menu":  # already at the menu: show it again, nothing is wrong
                 return self.menu_ask(session, out)
+            if command in ("cancel", "back"):  # nothing open to cancel or go back in: said, not “unclear”
+                if command == "cancel" and session.state == "submitted" and session.last_dossier:
+                    out.replies.append(Message(_("Hồ sơ {code} đã được nộp. Nếu muốn rút hồ sơ, gõ “rút hồ sơ {code}”.",
+                                                 code=session.last_dossier)))
+                else:
+                    out.replies.append(Message(_("Bạn đang ở danh sách thủ tục, chưa mở hồ sơ nào. Chọn một thủ tục "
+                                                 "để bắt đầu.")))
+                return self.menu_ask(session, out)
             if command == "help":
                 out.replies.append(Message(self.help_general(session)))
                 return self.menu_ask(session, out)
@@ -97,6 +105,8 @@ class Menu(EngineParts):
                     cands = [c for c in decision.candidates if c in self.catalog.procedures]
                     if cands:
                         return self.offer_candidates(session, cands, out)
+        if value is None and not text and msg.choice is None and msg.file is None and not msg.files:
+            return self.menu_ask(session, out)  # an empty message (Enter alone): the list again, nothing is wrong
         if value is None:
             if msg.file is not None or msg.files:
                 out.replies.append(Message(_("Tôi đã nhận tệp, nhưng bạn chưa chọn thủ tục. Vui lòng chọn thủ tục "
