@@ -865,6 +865,9 @@ _BIG_MULTIPLIERS: dict[str, int] = {
     "cu": 1_000_000,  # slang: "2 củ" = 2 triệu
     "ty": 1_000_000_000,
     "ti": 1_000_000_000,
+    # the bot in English: “2 million”, “500 thousand”
+    "thousand": 1_000, "thousands": 1_000, "million": 1_000_000, "millions": 1_000_000,
+    "billion": 1_000_000_000, "billions": 1_000_000_000,
 }
 _HUNDRED_WORDS = frozenset({"tram"})
 _TEN_WORDS = frozenset({"muoi"})  # mười / mươi (both fold to "muoi")
@@ -1139,14 +1142,17 @@ _APPROX_RE = re.compile(r"^(?:(?:khoang|chung|do|co|uoc|uoc tinh|uoc chung|khoan
 
 # “… một tháng”, “…/tháng”, “… mỗi năm” after an amount (folded; “năm” only with its qualifier: “2 triệu năm trăm”
 # is 2,500,000)
-_PER_MONTH_RE = re.compile(r"(?:\s*/\s*|\s+(?:(?:mot|1|moi|hang|trong|tren)\s+)?)thang\s*$")
-_PER_YEAR_RE = re.compile(r"(?:\s*/\s*|\s+(?:mot|1|moi|hang|trong|tren|ca)\s+)nam\s*$")
+_PER_MONTH_RE = re.compile(r"(?:\s*/\s*|\s+(?:(?:mot|1|moi|hang|trong|tren)\s+)?)thang\s*$"
+                           r"|\s+(?:(?:a|per|each|every)\s+month|monthly)\s*$")
+_PER_YEAR_RE = re.compile(r"(?:\s*/\s*|\s+(?:mot|1|moi|hang|trong|tren|ca)\s+)nam\s*$"
+                          r"|\s+(?:(?:a|per|each|every)\s+year|yearly|annually)\s*$")
 _NO_INCOME = frozenset({"khong co thu nhap", "chua co thu nhap", "khong co thu nhap gi", "khong co dong nao",
                         "khong co dong thu nhap nao", "khong thu nhap"})
 # “… một người”, “…/người”, “… mỗi khẩu” (the income question asks per person)
 _PER_PERSON_RE = re.compile(r"(?:\s*/\s*|\s+(?:mot|1|moi|tren|cho moi)\s+)(?:nguoi|khau|dau nguoi)\s*$")
 _HOUSEHOLD_RE = re.compile(r"\b(?:ca nha|ca ho|ca gia dinh|ca hai vo chong|hai vo chong|tong thu nhap|tong cong|"
-                           r"tong cua ho|gia dinh toi|nha toi)\b")
+                           r"tong cua ho|gia dinh toi|nha toi|whole family|family of|household of|whole household|"
+                           r"in total|altogether|my family|our family)\b")
 _EACH_LEAD_RE = re.compile(r"^(?:(?:ca nha|ca ho|ca gia dinh|gia dinh toi|nha toi|ho toi)\s+)?"
                            r"(?:moi nguoi|mot nguoi|1 nguoi|moi khau|binh quan|trung binh|binh quan moi nguoi)"
                            r"(?:\s+(?:la|duoc|co))?\s+(?=\d|mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi)")
@@ -1154,16 +1160,18 @@ _EACH_LEAD_RE = re.compile(r"^(?:(?:ca nha|ca ho|ca gia dinh|gia dinh toi|nha to
 _RANGE_RE = re.compile(r"\d\s*(?:-|–|den|toi|hoac)\s*\d")
 
 
-_HEADCOUNT_RE = re.compile(r"\b(\d{1,2}|hai|ba|bon|nam|sau|bay|tam|chin|muoi)\s+(?:nguoi|khau|nhan khau|thanh vien)\b")
+_HEADCOUNT_RE = re.compile(r"\b(?:(\d{1,2}|hai|ba|bon|nam|sau|bay|tam|chin|muoi)\s+(?:nguoi|khau|nhan khau|thanh vien|"
+                           r"people|persons|members)|(?:family|household) of (\d{1,2}))\b")
 _TOTAL_WORDS_RE = re.compile(r"\b(?:ca nha|ca ho|ca gia dinh|gia dinh toi|nha toi|ho toi|tong thu nhap|tong cong|"
                              r"tong cua ho|thu nhap|kiem duoc|kiem|thu duoc|thu|co|duoc|la|khoang|chung|"
-                             r"tong|gom|nha)\b")
+                             r"tong|gom|nha|the|whole|my|our|family|household|earns?|makes?|in total|total|"
+                             r"altogether|income|is|about|around|with)\b")
 
 
 def _each_of_household(raw: str) -> int | None:
     """A household's total and its head count in one answer (“cả nhà 5 người thu khoảng 8 triệu”): the amount
     per person, rounded to the đồng; None when no count of people is said, or the rest is no amount."""
-    counts = _HEADCOUNT_RE.findall(raw)
+    counts = [vi or en for vi, en in _HEADCOUNT_RE.findall(raw)]
     if len(counts) != 1:
         return None
     n = int(counts[0]) if counts[0].isdigit() else _NUMBER_WORDS.get(counts[0], 10 if counts[0] == "muoi" else 0)

@@ -752,6 +752,11 @@ class TestMoney:
                                       "triệu", "nhà tôi 3 khẩu kiếm được tầm 9 triệu", "cả nhà 5 người thu tám triệu",
                                       "ca nha 3 nguoi 10 trieu")] == [1_600_000, 2_500_000, 3_000_000, 1_600_000,
                                                                       3_333_333]
+        # the bot in English: “million”, “a month”, “family of 4”
+        assert [per_head(r) for r in ("2 million", "500 thousand a month", "the whole family of 4 earns 8 million",
+                                      "our family of 5 makes 10 million a month")] == \
+            [2_000_000, 500_000, 2_000_000, 2_000_000]
+        assert "chia cho 12" in invalid(per_head, "24 million a year").message
         for raw in ("cả nhà 5 người", "cả nhà 5 người 2 người đi làm 8 triệu"):  # no amount; two counts
             assert "chia tổng thu nhập cho số người" in invalid(per_head, raw).message, raw
 
