@@ -104,3 +104,26 @@ async def test_not_a_social_pension_recipient_is_sent_to_the_right_procedure(cha
     assert chat.field == "_eligibility"
     text = chat.text()
     assert "Liên thông: Đăng ký khai tử" in text and "trợ giúp đột xuất" in text
+
+
+async def test_a_paper_sent_early_is_kept_for_its_question(chat: Chat, runtime: Runtime):
+    """A photo of the death extract sent at the deceased's name was “Tệp vừa gửi chưa được lưu”, to be sent again at
+    the end: the form's one attachment question still to come takes it, and says so."""
+    await chat.press(PROC)
+    await chat.say("có")
+    await chat.expect("deceased.full_name")
+    await chat.send_file(jpeg(5), "trich-luc.jpg")
+    assert not chat.error and "Đã nhận 1 tệp cho mục “Trích lục khai tử hoặc giấy báo tử”" in chat.text()
+    await chat.expect("deceased.full_name")  # the question asked stays
+    [kept] = (await chat.answers())["docs.death_extract"]
+    assert kept["mime"] == "image/jpeg" and runtime.attachments.exists(kept["sha256"])
+
+
+async def test_a_paper_sent_where_several_could_take_it_is_not_kept(chat: Chat):
+    """Where two attachment questions are still to come, which one is meant is not guessed."""
+    await chat.press("ho-tro-chi-phi-mai-tang")
+    first = chat.field
+    await chat.send_file(jpeg(6), "giay.jpg")
+    assert chat.error and "Tệp vừa gửi chưa được lưu" in chat.error.text
+    await chat.expect(first)
+    assert not any(isinstance(v, list) for v in (await chat.answers()).values())

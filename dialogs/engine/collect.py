@@ -9,7 +9,7 @@ from .. import kinds, spelling
 from ..expr import compile_expr
 from ..form import Slot, previous
 from ..i18n import N_, Label, translator
-from ..kinds import NO_VALUE, parse_value
+from ..kinds import NO_VALUE, attachment, parse_value
 from ..messages import Ask, Incoming, Message
 from ..parsing import Invalid, says_unknown
 from ..pending import Pending, Revisit
@@ -108,8 +108,9 @@ class Collect(EngineParts):
             return
         files = ([msg.file] if msg.file else []) + list(msg.files)
         if files:
-            out.replies.append(Message(_("Câu hỏi này cần câu trả lời bằng chữ, không cần gửi tệp. "
-                                         "Tệp vừa gửi chưa được lưu."), error=True))
+            if not self.keep_for_later(session, slot, files, out):
+                out.replies.append(Message(_("Câu hỏi này cần câu trả lời bằng chữ, không cần gửi tệp. "
+                                             "Tệp vừa gửi chưa được lưu."), error=True))
             return self.prompt(session, out)
         value = kind.shortcut(f, msg, text, _)  # a pressed button, or the number of one
         if value is not NO_VALUE:
@@ -145,6 +146,34 @@ class Collect(EngineParts):
         self.accept(session, slot, value, out)
         if typed and (ahead := kind.carry(f, raw, value)) is not None:
             self.answer_next(session, slot.path, ahead, out)
+
+    def keep_for_later(self, session: Session, slot: Slot, files: list[Any], out: Outcome) -> bool:
+        """Files sent at a question that takes words, early (a photo of the death notice at the deceased's name):
+        kept as the answer of the form's one attachment question still to come, when there is exactly one and they
+        fit it, and said so; False when they cannot be placed (none or several such questions, or not of its kind)."""
+        draft = session.require_draft()
+        slots = self.form(session).slots(draft.answers, self.today())
+        at = next((i for i, s in enumerate(slots) if s.path == slot.path), len(slots))
+        later = [s for s in slots[at + 1:] if s.field.kind == "attachment" and s.path not in draft.answers]
+        if len(later) != 1 or not later[0].field.min_count <= len(files) <= later[0].field.max_count:
+            return False
+        target = later[0]
+        if any(s.field.kind == "consent" and s.path not in draft.answers for s in slots[at:slots.index(target)]):
+            return False  # a consent still to be given before it: nothing is kept until it is
+        try:
+            taken = [attachment.checked(target.field, item) for item in files]
+        except Invalid:
+            return False
+        for item, stored in zip(files, taken, strict=True):
+            out.blobs[stored["sha256"]] = item.data
+        draft.answers[target.path] = taken  # (not in the history: “quay lại” goes back in the form's order)
+        draft.revision += 1
+        session.dirty_drafts.add(draft.procedure)
+        out.accepted = True
+        _ = translator(session.lang)
+        out.replies.append(Message(_("Đã nhận {n} tệp cho mục “{label}” (được hỏi ở sau), không cần gửi lại.",
+                                     n=len(taken), label=_(target.field.label or target.field.prompt))))
+        return True
 
     def fits_later(self, session: Session, slot: Slot, raw: str) -> Any:
         """The later several-choice question of this section that an answer refused here answers (“câm điếc” at the

@@ -39,6 +39,14 @@ def accepted_mimes(f) -> list[str]:
     return [m for a in f.accept for m in ACCEPT_MIME[a]]
 
 
+def checked(f, item) -> dict[str, Any]:
+    """One received file as attachment field ``f`` stores it (its type sniffed, its size bounded); raises Invalid.
+    Its bytes are the caller's to keep (``Outcome.blobs``) once the answer is taken."""
+    mime = parsing.check_attachment(item.data, accept=accepted_mimes(f), max_bytes=int(f.max_mb * 1024 * 1024))
+    return {"sha256": hashlib.sha256(item.data).hexdigest(), "mime": mime, "size": len(item.data),
+            "name": (item.name or "")[-120:] or None}
+
+
 class Attachment(Kind):
     name = "attachment"
     unknown_first = False
@@ -84,18 +92,15 @@ class Attachment(Kind):
                          error=True)
                 break
             try:
-                mime = parsing.check_attachment(item.data, accept=accepted_mimes(f),
-                                                max_bytes=int(f.max_mb * 1024 * 1024))
+                taken = checked(f, item)
             except Invalid as exc:
                 if accepted:
                     turn.pending = pending
                 pending.files = accepted
                 turn.reject(exc)
                 return True
-            sha = hashlib.sha256(item.data).hexdigest()
-            turn.out.blobs[sha] = item.data
-            accepted.append({"sha256": sha, "mime": mime, "size": len(item.data),
-                             "name": (item.name or "")[-120:] or None})
+            turn.out.blobs[taken["sha256"]] = item.data
+            accepted.append(taken)
         if len(accepted) >= f.max_count:
             turn.accept(slot, accepted)
             return True
