@@ -151,6 +151,8 @@ class Collect(EngineParts):
         """Files sent at a question that takes words, early (a photo of the death notice at the deceased's name):
         kept as the answer of the form's one attachment question still to come, when there is exactly one and they
         fit it, and said so; False when they cannot be placed (none or several such questions, or not of its kind)."""
+        if session.supplement is not None:
+            return False  # a supplement answers only what the officer asked for
         draft = session.require_draft()
         slots = self.form(session).slots(draft.answers, self.today())
         at = next((i for i, s in enumerate(slots) if s.path == slot.path), len(slots))
