@@ -481,19 +481,21 @@ async def test_reissue_for_a_change_or_a_child_turning_six_needs_the_full_assess
     assert "Xác định, xác định lại mức độ khuyết tật" in text and "25 ngày làm việc" in text
 
 
+def read_answer(proc: str, fid: str, text: str):
+    """What a field of a procedure files for a typed answer (raises Invalid), as the engine parses it."""
+    from datetime import date
+
+    from dialogs.catalog import Catalog
+    from dialogs.kinds import parse_value
+    return parse_value(Catalog.load().form(proc).field(fid), text, today=date(2026, 12, 6), lookup=lambda ref: None)
+
+
 @pytest.mark.parametrize("proc", [PROC, "xac-dinh-muc-do-khuyet-tat"])
 def test_an_activity_answered_by_its_own_verb(proc: str):
     """“khong hieu” at “Nghe và hiểu người khác nói gì” was “Chưa rõ lựa chọn”: each activity lists its verb with
     “không” (“không hiểu”, “không nói được”, “không tự mặc”), for that activity only."""
-    from datetime import date
-
-    from dialogs import kinds
-    from dialogs.catalog import Catalog
-    form = Catalog.load().form(proc)
-
     def read(fid: str, text: str) -> str:
-        f = form.field(fid)
-        return kinds.get(f.kind).parse(f, text, today=date(2026, 12, 6), lookup=lambda ref: None)
+        return read_answer(proc, fid, text)
 
     assert read("activity.understanding", "khong hieu") == "khong_thuc_hien_duoc"
     assert read("activity.understanding", "hiểu") == "thuc_hien_duoc"
@@ -509,15 +511,10 @@ def test_an_activity_answered_by_its_own_verb(proc: str):
 def test_a_yes_no_question_takes_its_own_everyday_words():
     """“vẫn ở đó” at “Nơi ở hiện nay có giống nơi thường trú không?” was “Vui lòng trả lời Có hoặc Không”: a yes/no
     field's ``yes_also`` / ``no_also``."""
-    from datetime import date
-
-    from dialogs import kinds
-    from dialogs.catalog import Catalog
     from dialogs.schema import FieldDef
-    f = Catalog.load().form("xac-dinh-muc-do-khuyet-tat").field("person.same_place")
 
     def read(text: str) -> bool:
-        return kinds.get(f.kind).parse(f, text, today=date(2026, 12, 6), lookup=lambda ref: None)
+        return read_answer("xac-dinh-muc-do-khuyet-tat", "person.same_place", text)
 
     assert [read(t) for t in ("vẫn ở đó ạ", "van o day", "ở chỗ khác", "không, ở trọ", "có", "giống")] == \
         [True, True, False, False, True, True]

@@ -55,7 +55,8 @@ async def birth_start(chat: Chat, *, situation: str = "1", foreign: str = "khôn
     return chat
 
 
-async def birth_people(chat: Chat, *, father_same: bool = True, married: bool = True, requester: str = "Mẹ") -> Chat:
+async def birth_requester(chat: Chat, requester: str = "Mẹ") -> Chat:
+    """Who files the birth (the mother, or a grandmother), up to their phone number."""
     await chat.expect("requester.relation")
     await chat.say(requester)
     await chat.expect("requester.full_name")
@@ -75,6 +76,11 @@ async def birth_people(chat: Chat, *, father_same: bool = True, married: bool = 
         await chat.say("Thôn 5")
     await chat.expect("requester.phone")
     await chat.say("0912345678")
+    return chat
+
+
+async def birth_people(chat: Chat, *, father_same: bool = True, married: bool = True, requester: str = "Mẹ") -> Chat:
+    await birth_requester(chat, requester)
     await chat.expect("child.full_name")
     await chat.say("nguyễn minh an")
     await chat.expect("child.sex")
@@ -986,11 +992,7 @@ async def test_a_child_not_yet_named_is_told_how_to_pause(chat: Chat):
     """“khong” at the child's name was offered to be kept as the name “KHONG”, and “chua dat ten” to be kept
     without diacritics: the first is asked again, the second told the birth needs a name and how to pause."""
     await birth_start(chat)
-    await chat.say("Mẹ")
-    await chat.say("Trần Thị Hoa")
-    await chat.say("12/04/1995")
-    await chat.say("068195001234")
-    await chat.say("0912345678")
+    await birth_requester(chat)
     await chat.expect("child.full_name")
     await chat.say("khong")
     assert chat.error is not None and chat.error.text.startswith("Câu này hỏi họ và tên.")
@@ -1032,11 +1034,7 @@ async def test_an_ethnic_group_not_on_the_buttons_is_typed_by_its_name(chat: Cha
     """“co ho” at “Dân tộc của trẻ?” (eight groups and “Dân tộc khác” as buttons) got “Chưa rõ lựa chọn”; it is
     now “Dân tộc khác” (``also_in: ethnic_groups``), and the name asked next is answered with it, spelled."""
     await birth_start(chat)
-    await chat.say("Mẹ")
-    await chat.say("Trần Thị Hoa")
-    await chat.say("12/04/1995")
-    await chat.say("068195001234")
-    await chat.say("0912345678")
+    await birth_requester(chat)
     await chat.say("Nguyễn Minh An")
     await chat.say("nam")
     await chat.expect("child.ethnicity")
