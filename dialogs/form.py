@@ -100,6 +100,11 @@ class Form:
                 key = f"{s.id}[].{f.id}" if s.repeat else f.id
                 self._by_key[key] = (s, f)
         self.groups = {s.id: s for s in proc.sections if s.repeat}
+        # an answer a repeat group's first item is copied from (``first_from``) -> the paths of its copies
+        self.first_copies: dict[str, list[str]] = {}
+        for s in proc.sections:
+            for fid, ref in (s.repeat.first_from.items() if s.repeat is not None else ()):
+                self.first_copies.setdefault(ref, []).append(f"{s.id}[0].{fid}")
         # path → (section, field) or None, as :meth:`lookup` found it: the cursor asks for the same few paths
         # over and over (every relevance check resolves its answers through them)
         self._looked_up: dict[str, tuple[Section, FieldDef] | None] = {}
@@ -291,6 +296,12 @@ class Form:
         if memo.slots is None:
             memo.slots = tuple(self._walk(memo.walk))
         return memo.slots
+
+    def slots_after(self, path: str, answers: dict[str, Any], today: date | None = None) -> tuple[Slot, ...]:
+        """The questions that apply now after the one at ``path``, in order (none if it is not among them)."""
+        slots = self.slots(answers, today)
+        at = next((i for i, s in enumerate(slots) if s.path == path), None)
+        return () if at is None else slots[at + 1:]
 
     @property
     def keeps_walk(self) -> bool:

@@ -154,13 +154,13 @@ class Collect(EngineParts):
         if session.supplement is not None:
             return False  # a supplement answers only what the officer asked for
         draft = session.require_draft()
-        slots = self.form(session).slots(draft.answers, self.today())
-        at = next((i for i, s in enumerate(slots) if s.path == slot.path), len(slots))
-        later = [s for s in slots[at + 1:] if s.field.kind == "attachment" and s.path not in draft.answers]
+        after = self.form(session).slots_after(slot.path, draft.answers, self.today())
+        later = [s for s in after if s.field.kind == "attachment" and s.path not in draft.answers]
         if len(later) != 1 or not later[0].field.min_count <= len(files) <= later[0].field.max_count:
             return False
         target = later[0]
-        if any(s.field.kind == "consent" and s.path not in draft.answers for s in slots[at:slots.index(target)]):
+        if slot.field.kind == "consent" or any(s.field.kind == "consent" and s.path not in draft.answers
+                                               for s in after[:after.index(target)]):
             return False  # a consent still to be given before it: nothing is kept until it is
         try:
             taken = [attachment.checked(target.field, item) for item in files]
@@ -184,9 +184,7 @@ class Collect(EngineParts):
         if not any(ch.isalpha() for ch in raw):
             return None  # (numbers fit every list)
         answers = session.require_draft().answers
-        slots = self.form(session).slots(answers, self.today())
-        at = next((i for i, s in enumerate(slots) if s.path == slot.path), len(slots))
-        for later in slots[at + 1:]:
+        for later in self.form(session).slots_after(slot.path, answers, self.today()):
             if later.section is not slot.section or later.field.kind != "multi_choice":
                 continue
             try:
@@ -309,11 +307,9 @@ class Collect(EngineParts):
         """An earlier answer a repeat group's first item was filled from (``first_from``), changed: the copy follows,
         unless it was changed itself (member 1's name edited at the review stays as edited)."""
         answers = session.require_draft().answers
-        for s in self.form(session).proc.sections:
-            for fid, ref in (s.repeat.first_from.items() if s.repeat is not None else ()):
-                copy = f"{s.id}[0].{fid}"
-                if ref == path and copy in answers and answers[copy] == old and old is not None:
-                    answers[copy] = value
+        for copy in self.form(session).first_copies.get(path, ()):
+            if old is not None and copy in answers and answers[copy] == old:
+                answers[copy] = value
 
     def recheck_dependents(self, session: Session, changed: str, out: Outcome) -> None:
         """A changed answer can make a later one contradict it (an id number that no longer matches a

@@ -193,8 +193,8 @@ class Names(EngineParts):
     def slot_after(self, session: Session, before: str) -> str | None:
         """The question that comes right after ``before`` in the form as it stands (None: it is the last, or not
         asked)."""
-        order = [s.path for s in self.form(session).slots(session.require_draft().answers, self.today())]
-        return order[order.index(before) + 1] if before in order[:-1] else None
+        after = self.form(session).slots_after(before, session.require_draft().answers, self.today())
+        return after[0].path if after else None
 
 
     def name_confirm_ask(self, session: Session, out: Outcome) -> None:
