@@ -1502,15 +1502,21 @@ def _holds_own(answer: str, words: str) -> bool:
     return at is not None and not _negated(answer, words) and not _names_another(answer, at)
 
 
+def _also_held(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> list[tuple[str, str]]:
+    """(value, words as matched) of each choice's other words the answer is, or holds as whole words and as its
+    own (not after a “không”, not naming another)."""
+    cleaned = _unshort(_clean(raw or ""))  # (“ko cần bhyt”: “không cần BHYT”)
+    if not cleaned:
+        return []
+    return [(value, c) for value, words in choices for w in words if (c := _clean(w)) and _holds_own(cleaned, c)]
+
+
 def match_also(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> str | None:
     """Other words for a choice (``also:`` in a definition, “làm ruộng” for “Nông nghiệp”): the value of the
     one choice whose words the answer is, or holds as whole words (folded: typed without diacritics too); when
     the words of several choices are held, the longest, if it holds the other choices' words (“không tự làm được”
     over “tự làm được”); ``None`` if none does, or if the words of two choices stand apart."""
-    cleaned = _unshort(_clean(raw or ""))  # (“ko cần bhyt”: “không cần BHYT”)
-    if not cleaned:
-        return None
-    found = [(value, c) for value, words in choices for w in words if (c := _clean(w)) and _holds_own(cleaned, c)]
+    found = _also_held(raw, choices)
     hits = {value for value, _ in found}
     if len(hits) > 1:  # “không tự làm được” holds “tự làm được” too: the longest words win if they hold the others
         value, longest = max(found, key=lambda vc: len(vc[1]))
@@ -1523,10 +1529,7 @@ def also_all(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> list[str
     """Every choice whose other words the answer holds (as :func:`match_also` finds them), for a question of
     several answers: “câm điếc” is “câm” and “điếc”. Words held within a longer one of another choice count for
     that one only (“mù màu”, not also “mù”). In the order of ``choices``."""
-    cleaned = _unshort(_clean(raw or ""))
-    if not cleaned:
-        return []
-    found = [(value, c) for value, words in choices for w in words if (c := _clean(w)) and _holds_own(cleaned, c)]
+    found = _also_held(raw, choices)
     kept = {value for value, c in found
             if not any(other != value and len(o) > len(c) and _contains_words(o, c) for other, o in found)}
     return [value for value, _ in choices if value in kept]
