@@ -439,6 +439,53 @@ async def test_housing_photos_are_optional(chat: Chat, runtime: Runtime):
     assert data["answers"]["docs.photos"] is None and data["attachments"] == []
 
 
+async def test_an_id_number_typed_early_is_kept_for_its_question(chat: Chat, runtime: Runtime):
+    """The 12 digits of the ID card typed at the ethnic group were “Vui lòng trả lời bằng chữ”, and typed again
+    two questions on: the one question of the section still to come that takes them keeps them, said so."""
+    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
+    for text in ("hộ nghèo", "hư hỏng nặng", "hỏa hoạn", "20/11/2026", "1", "Hà Văn Sáu", "01/01/1960", "nam"):
+        await chat.say(text)
+    await chat.expect("rep.ethnicity")
+    await chat.say("068060001234")
+    assert not chat.error
+    assert "Đã ghi 068060001234 cho câu “Số CCCD” (được hỏi ở sau), không cần gõ lại." in chat.text()
+    await chat.expect("rep.ethnicity")  # the question asked stays
+    await chat.say("Kinh")
+    await chat.expect("rep.id_issue_date")  # the number is not asked again
+    await chat.say("quay lại")
+    await chat.expect("rep.ethnicity")  # (back in the order answered)
+    await chat.say("giữ nguyên")
+    await chat.say("bỏ qua")
+    await address(chat, "household.residence")
+    for text in ("1", "0", "Nhà gỗ", "Nứt tường, không ở được", "0912000222", "bỏ qua"):
+        await chat.say(text)
+    data = await submit(chat, runtime, HOUSING, "HNO", "2026-11-26")
+    assert data["answers"]["rep.id_number"] == "068060001234" and data["answers"]["rep.ethnicity"] == "Kinh"
+
+
+async def test_a_number_typed_early_is_not_kept_where_it_is_unclear_or_checked(chat: Chat):
+    """Not kept: an ID number that does not fit the birth date given (it fits no question), a number the procedure
+    checks against the register as it is given (the change report's beneficiary)."""
+    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
+    for text in ("hộ nghèo", "hư hỏng nặng", "hỏa hoạn", "20/11/2026", "1", "Hà Văn Sáu", "01/01/1960", "nam"):
+        await chat.say(text)
+    await chat.say("068072001234")  # born 1972 by the number
+    assert chat.error and "bằng chữ" in chat.error.text
+    await chat.expect("rep.ethnicity")
+    assert "rep.id_number" not in await chat.answers()
+    await chat.say("menu")
+    await chat.say("hủy")
+    await chat.press("bao-thay-doi-nhan-tro-cap")
+    for _ in range(3):
+        if chat.field == "beneficiary.full_name":
+            break
+        await chat.say("1")
+    await chat.expect("beneficiary.full_name")
+    await chat.say("068060001234")
+    assert chat.error and "Đã ghi" not in chat.text()
+    assert "beneficiary.id_number" not in await chat.answers()
+
+
 async def test_housing_not_poor_is_ineligible(chat: Chat):
     await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
     await chat.say("4")  # không thuộc các diện trên

@@ -125,6 +125,8 @@ class Collect(EngineParts):
         except Invalid as refused:
             if typed and not kind.unknown_first and self.not_known(session, slot, raw, out):
                 return
+            if typed and self.keep_typed_ahead(session, slot, raw, out):
+                return self.prompt(session, out)
             later = self.fits_later(session, slot, raw) if typed and f.kind == "multi_choice" else None
             if typed and later is None and turn.elsewhere(slot, raw):
                 return
@@ -168,14 +170,56 @@ class Collect(EngineParts):
             return False
         for item, stored in zip(files, taken, strict=True):
             out.blobs[stored["sha256"]] = item.data
-        draft.answers[target.path] = taken  # (not in the history: “quay lại” goes back in the form's order)
-        draft.revision += 1
-        session.dirty_drafts.add(draft.procedure)
-        out.accepted = True
+        self.store_ahead(session, target, taken)
         _ = translator(session.lang)
         out.replies.append(Message(_("Đã nhận {n} tệp cho mục “{label}” (được hỏi ở sau), không cần gửi lại.",
                                      n=len(taken), label=_(target.field.label or target.field.prompt))))
+        out.accepted = True
         return True
+
+    def keep_typed_ahead(self, session: Session, slot: Slot, raw: str, out: Outcome) -> bool:
+        """An answer refused here that is plainly another question's of this section, asked later (a phone number at
+        the name, the 12 digits of an ID card at the ethnic group): kept as that answer and said so, when exactly one
+        question still to come takes it and its kind is ``distinctive``; never before a consent still to be given,
+        during a supplement, or for an answer the procedure checks against a register when given. False otherwise."""
+        if session.supplement is not None or slot.field.kind == "consent" or kinds.get(slot.field.kind).distinctive:
+            return False  # (10 digits at the ID number are more likely a slip than the phone number asked after)
+        draft = session.require_draft()
+        after = self.form(session).slots_after(slot.path, draft.answers, self.today())
+        checked = {path for call in self.form(session).proc.effects.checks for path in call.after}
+        takers: list[tuple[Slot, Any]] = []
+        for later in after:
+            if later.section is not slot.section or later.path in draft.answers or later.synthetic \
+                    or later.field.kind in ("attachment", "consent"):
+                continue
+            try:
+                value = parse_value(later.field, raw, today=self.today(), lookup=self.lookup(session, later))
+                self.check_constraints(session, later, value)
+            except Invalid:
+                continue
+            takers.append((later, value))
+        if len(takers) != 1 or not kinds.get(takers[0][0].field.kind).distinctive:
+            return False
+        target, value = takers[0]
+        if target.path in checked or any(s.field.kind == "consent" and s.path not in draft.answers
+                                               for s in after[:after.index(target)]):
+            return False
+        self.store_ahead(session, target, value)
+        _ = translator(session.lang)
+        out.replies.append(Message(_("Đã ghi {value} cho câu “{label}” (được hỏi ở sau), không cần gõ lại.",
+                                     value=kinds.display(target.field, value, _),
+                                     label=_(target.field.label or target.field.prompt))))
+        out.accepted = True
+        return True
+
+    @staticmethod
+    def store_ahead(session: Session, target: Slot, value: Any) -> None:
+        """``value`` answers ``target``, a question still to come (not in the history: “quay lại” goes back in the
+        form's order)."""
+        draft = session.require_draft()
+        draft.answers[target.path] = value
+        draft.revision += 1
+        session.dirty_drafts.add(draft.procedure)
 
     def fits_later(self, session: Session, slot: Slot, raw: str) -> Any:
         """The later several-choice question of this section that an answer refused here answers (“câm điếc” at the

@@ -92,6 +92,10 @@ class Kind:
     # The answer may be any words (a name, free text): a keep word ("giữ nguyên") typed where nothing was answered
     # is refused, not stored as the answer ("Giu Nguyen" as a name)
     any_words: ClassVar[bool] = False
+    # An answer of this kind is seldom another kind's (the 12 digits of an ID card, a phone number, an e-mail
+    # address): typed early, at a question of the same section that refuses it (and is not of such a kind itself),
+    # it is kept for the one question still to come that takes it (engine/collect.py, ``keep_typed_ahead``)
+    distinctive: ClassVar[bool] = False
     # msgid added to the help ("trợ giúp") of a question of this kind: what the question itself does not say
     # (where the answer is found, what it is used for)
     more_help: ClassVar[str | None] = None

@@ -7,6 +7,7 @@ from .base import Kind
 
 class Email(Kind):
     name = "email"
+    distinctive = True
 
     def parse(self, f, raw, *, today, lookup):
         return parsing.parse_email(raw)

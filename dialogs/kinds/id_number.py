@@ -11,6 +11,7 @@ from .base import Kind
 
 class IdNumber(Kind):
     name = "id_number"
+    distinctive = True
     hint = N_("Nhập 12 số trên thẻ căn cước (CCCD).")
     more_help = N_("Số định danh cá nhân là 12 số in trên thẻ căn cước (CCCD), cũng có trên ứng dụng VNeID và "
                    "thẻ bảo hiểm y tế mẫu mới. Số này được giữ kín, chỉ cán bộ xử lý hồ sơ được xem.")

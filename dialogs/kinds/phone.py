@@ -19,6 +19,7 @@ def said_same(raw: str) -> bool:
 
 class Phone(Kind):
     name = "phone"
+    distinctive = True
     hint = N_("Nhập số di động, ví dụ 0912345678.")
     more_help = N_("Cán bộ gọi số này khi cần hỏi thêm hoặc báo kết quả; số được giữ kín. Nếu khai giúp người "
                    "khác, ghi số của người đó hoặc của người thân ở gần họ.")
