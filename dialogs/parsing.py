@@ -1039,8 +1039,9 @@ def _parse_number_expr(raw: str, *, allow_currency: bool) -> tuple[Fraction, boo
 
 
 # counted things people add after a number ("5 người", "2 cháu"); never "năm" (five, or a year)
-_UNIT_RE = re.compile(r"\s+(?:nguoi|con|chau|thanh vien|nhan khau|khau|lan|cai|chiec|ho|phong|thang|ngay|tuan"
-                      r"|doi tuong|ban|em|cu)(?:\s+(?:a|thoi|nhe))?\s*[.!]?$")
+_UNIT_RE = re.compile(r"\s+(?:nguoi(?:\s+lon)?|con|chau|thanh vien|nhan khau|khau|lan|cai|chiec|ho|phong|thang|ngay"
+                      r"|tuan|doi tuong|ban|em|cu|dua(?:\s+(?:nho|con))?"
+                      r"|vo chong(?:\s+(?:toi|minh|em|chau|con|chung toi))?)(?:\s+(?:a|thoi|nhe))?\s*[.!]?$")
 # “nhà có 4 người”, “gồm 5 người”: the words before the count (only with a unit after it, read by _drop_unit)
 _LEAD_RE = re.compile(r"^(?:(?:nha|ho|gia dinh|co so|nha toi|ho toi)\s+)?(?:co|gom)\s+"
                       r"|^(?:nha|ho|gia dinh|co so|nha toi|ho toi|gia dinh toi)\s+(?=\d)"
@@ -1115,6 +1116,9 @@ def parse_number(
     try:
         value, negative = _parse_number_expr(_drop_unit(raw), allow_currency=False)
     except (_NotANumber, ValueError, ZeroDivisionError, OverflowError):
+        if len(numbers := re.findall(r"\d+(?:[.,]\d+)*", raw)) > 1:  # “2 vợ chồng, 2 con đi học”: which is meant
+            raise Invalid(N_("Câu trả lời có nhiều số ({numbers}). Vui lòng chỉ gõ một số, là câu trả lời cho câu "
+                             "hỏi, ví dụ 3."), numbers=", ".join(numbers[:4])) from None
         raise Invalid(N_("Chưa hiểu số bạn nhập. Vui lòng nhập bằng chữ số, ví dụ 3.")) from None
     if negative:
         value = -value

@@ -675,6 +675,9 @@ class TestNumber:
         ("5 khẩu", 5), ("hai cụ", 2), ("gia đình 4 người", 4), ("hộ tôi 6 khẩu", 6), ("chưa có ai", 0),
         # “Bạn cần bao nhiêu bản sao? (gõ 0 nếu không cần)”: “không cần” was not understood
         ("không cần", 0), ("ko can a", 0), ("ko", 0), ("không lấy", 0), ("cho tôi 2 bản", 2), ("xin 3 bản", 3),
+        # people counted as couples, children, grown-ups (“bao nhiêu người trong độ tuổi lao động?”)
+        ("2 vợ chồng", 2), ("hai vợ chồng tôi", 2), ("co 2 vo chong toi thoi", 2), ("3 đứa", 3), ("2 dua con", 2),
+        ("2 người lớn", 2),
     ])
     def test_a_count_said_in_a_sentence(self, raw: str, expected: int) -> None:
         assert parse_number(raw) == expected
@@ -682,6 +685,12 @@ class TestNumber:
     def test_words_around_no_count_are_not_a_number(self) -> None:
         for raw in ("có", "co 4", "nhà có người"):
             assert "Chưa hiểu số" in invalid(parse_number, raw).message, raw
+
+    def test_a_sentence_with_several_counts_says_so(self) -> None:
+        """Which of them answers is not guessed (“2 vợ chồng, 2 đứa đi học” at the working-age count), and the
+        refusal names them rather than “Chưa hiểu số”."""
+        refused = invalid(parse_number, "2 vo chong toi con 2 dua nho di hoc")
+        assert refused.message.startswith("Câu trả lời có nhiều số") and refused.params["numbers"] == "2, 2"
 
     @pytest.mark.parametrize(
         ("raw", "expected"),
@@ -715,7 +724,7 @@ class TestNumber:
     def test_errors(self) -> None:
         assert "số nguyên" in invalid(parse_number, "2,5").message
         assert "Chưa hiểu số" in invalid(parse_number, "abc").message
-        assert "Chưa hiểu số" in invalid(parse_number, "1 2").message
+        assert "nhiều số (1, 2)" in invalid(parse_number, "1 2").render()
         assert "Vui lòng nhập một số" in invalid(parse_number, " ").message
         exc = invalid(parse_number, "1", min=2)
         assert exc.message == "Vui lòng nhập số từ {min} trở lên." and exc.params == {"min": "2"}
