@@ -106,6 +106,24 @@ async def test_a_restart_during_a_supplement_resumes_it_with_the_answers_given(c
         assert d.answers["contact.phone"] == "0987654321" and d.status == "resubmitted"
 
 
+async def test_the_dossiers_asked_for_in_everyday_words(chat: Chat):
+    """“tình trạng hồ sơ” opened the care facility's registration, and “kiểm tra hồ sơ” the bank registration (a
+    word of theirs): a question about the dossiers filed lists them, at the menu and in the middle of a form."""
+    code = await _submitted(chat)
+    for asked in ("tình trạng hồ sơ", "kiem tra ho so", "hồ sơ của mẹ tôi tới đâu rồi ạ?",
+                  "dạ cho em hỏi hồ sơ đã được duyệt chưa"):
+        await chat.say(asked)
+        assert "Hồ sơ của bạn" in chat.text() and code in chat.text(), asked
+        await chat.expect("procedure")
+    await chat.press("ho-tro-nha-o")
+    first = chat.field
+    await chat.say("tien do ho so")
+    assert code in chat.text()
+    await chat.expect(first)  # the question asked stays
+    await chat.say("hồ sơ gồm những gì")  # what to prepare: not the dossiers filed
+    assert code not in chat.text()
+
+
 async def test_rating_after_close(chat: Chat, runtime: Runtime):
     code = await _submitted(chat)
     await chat.say("đánh giá 5")

@@ -48,14 +48,33 @@ MAX_FOLLOW_FAILURES = 5
 
 _ASKING = re.compile(r"(?:\s+(?:voi|giup))+$")  # “giúp tôi với”: asking for it, after the polite words
 
+# A question about the dossiers filed, in the words people use (“tình trạng hồ sơ”, “kiểm tra hồ sơ”, “hồ sơ của
+# tôi đến đâu rồi”, “hồ sơ đã được duyệt chưa”): the command “dossiers”. Without it “kiểm tra hồ sơ” opened the
+# bank registration and “tình trạng hồ sơ” the care facility's, by a word of theirs. (“hồ sơ” alone, or “hồ sơ
+# thế nào” — what to prepare — are not.)
+_OWNER = r"(?:\s+(?:cua\s+)?(?:toi|minh|em|tui|nha toi|nha minh|(?:me|bo|ba|ong|ba noi|ba ngoai|con) toi))?"
+_DOSSIERS_RE = re.compile(
+    r"^(?:(?:xem|kiem tra|tra cuu|hoi|coi|cho (?:toi|minh|em) (?:xem|hoi))(?:\s+lai)?\s+)?"
+    r"(?P<what>(?:tinh trang|tien do|trang thai|ket qua)\s+(?:cua\s+)?)?ho so" + _OWNER +
+    r"(?P<how>\s+(?:(?:da\s+)?(?:den|toi)\s+dau(?:\s+roi)?|dau\s+roi|(?:sao|the nao|ra sao)\s+roi"
+    r"|(?:da\s+)?(?:duoc\s+)?(?:duyet|xu ly|giai quyet|tiep nhan|xong|co ket qua)\s+chua))?(?:\s+vay|\s+the)?$")
+
+
+def _asks_for_dossiers(candidate: str) -> bool:
+    m = _DOSSIERS_RE.match(candidate)
+    return m is not None and (m["what"] is not None or m["how"] is not None or candidate.split()[0] in (
+        "xem", "kiem", "tra", "hoi", "coi", "cho"))
+
 
 def detect_command(text: str) -> str | None:
     """The command a whole message is, polite words around it aside (“dạ quay lại ạ”, “hủy đi”, “giúp tôi với”)."""
     key = fold(text).strip(" .!")
-    for candidate in (key, _ASKING.sub("", parsing.without_polite(key)).strip()):
+    for candidate in (key, _ASKING.sub("", parsing.without_polite(key.rstrip(" ?"))).strip()):
         for name, words in COMMANDS.items():
             if candidate in words:
                 return name
+        if _asks_for_dossiers(candidate.rstrip(" ?")):
+            return "dossiers"
     return None
 
 
