@@ -124,6 +124,23 @@ async def test_the_dossiers_asked_for_in_everyday_words(chat: Chat):
     assert code not in chat.text()
 
 
+async def test_thanks_is_answered_and_never_taken_for_an_answer(chat: Chat):
+    """“cảm ơn” after the filing was “⚠️ Chưa rõ bạn cần thủ tục nào”, and at a name question “CAM ON” was offered
+    as the name."""
+    await _submitted(chat)
+    await chat.say("cảm ơn bạn nhiều")
+    assert not chat.error and "không có gì" in chat.text()
+    await chat.expect("procedure")
+    await chat.press("ho-tro-nha-o")
+    for text in ("hộ nghèo", "hư hỏng nặng", "hỏa hoạn", "20/11/2026", "1"):
+        await chat.say(text)
+    await chat.expect("rep.full_name")
+    await chat.say("dạ cám ơn ạ")
+    assert not chat.error and "không có gì" in chat.text() and "CAM ON" not in chat.text()
+    await chat.expect("rep.full_name")
+    assert "rep.full_name" not in await chat.answers()
+
+
 async def test_rating_after_close(chat: Chat, runtime: Runtime):
     code = await _submitted(chat)
     await chat.say("đánh giá 5")

@@ -34,6 +34,11 @@ COMMANDS = {
                    "supplement"},
     "info": {"thong tin", "/info", "can giay to gi", "giay to", "can gi", "mat bao lau", "bao lau",
              "le phi", "thu tuc nay can gi", "can chuan bi gi", "/thongtin", "info"},
+    # thanks alone (after the filing, or at a question) is no answer: the name question offered “CAM ON” as a name
+    "thanks": {"cam on", "cam on ban", "cam on nhieu", "cam on em", "cam on chi", "cam on anh", "cam on ad",
+               "cam on nhe", "cam on nha", "cam on ban nhieu", "cam on nhieu nhe", "xin cam on", "ok cam on",
+               "oke cam on", "vang cam on", "cam on tro ly", "camon", "thanks", "thank you", "thank", "tks", "thx",
+               "ok thanks", "thank you so much", "thanks a lot", "many thanks"},
     # the one-tap answer of a draft reminder (bot/reminders.py), and turning reminders off and on
     "resume": {"tiep tuc", "/tieptuc", "khai tiep", "continue", "/continue"},
     "reminders_off": {"tat nhac", "/tatnhac", "khong nhac nua", "dung nhac", "tat nhac nho", "stop reminders"},

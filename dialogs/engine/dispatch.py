@@ -165,6 +165,9 @@ class Dispatch(EngineParts):
         if command == "dossiers":
             out.requests.append(ListDossiers())
             return
+        if command == "thanks":
+            out.replies.append(Message(_("Dạ, không có gì ạ.")))
+            return self.prompt(session, out)
         if command == "supplement" or (msg.choice or "").startswith("supplement:"):
             if session.state == "supplementing":
                 return self.prompt(session, out)
