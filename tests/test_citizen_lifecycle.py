@@ -124,9 +124,9 @@ async def test_the_dossiers_asked_for_in_everyday_words(chat: Chat):
     assert code not in chat.text()
 
 
-async def test_thanks_is_answered_and_never_taken_for_an_answer(chat: Chat):
-    """“cảm ơn” after the filing was “⚠️ Chưa rõ bạn cần thủ tục nào”, and at a name question “CAM ON” was offered
-    as the name."""
+async def test_thanks_and_greetings_are_answered_and_never_taken_for_an_answer(chat: Chat):
+    """“cảm ơn” after the filing was “⚠️ Chưa rõ bạn cần thủ tục nào”, and at a name question “CAM ON” (or “ALO”)
+    was offered as the name."""
     await _submitted(chat)
     await chat.say("cảm ơn bạn nhiều")
     assert not chat.error and "không có gì" in chat.text()
@@ -137,6 +137,9 @@ async def test_thanks_is_answered_and_never_taken_for_an_answer(chat: Chat):
     await chat.expect("rep.full_name")
     await chat.say("dạ cám ơn ạ")
     assert not chat.error and "không có gì" in chat.text() and "CAM ON" not in chat.text()
+    await chat.expect("rep.full_name")
+    await chat.say("alo")  # back in the chat: greeted, and told where it stands
+    assert not chat.error and "Chào bạn! Chúng ta đang khai hồ sơ “Hỗ trợ làm nhà ở" in chat.text()
     await chat.expect("rep.full_name")
     assert "rep.full_name" not in await chat.answers()
 

@@ -168,6 +168,11 @@ class Dispatch(EngineParts):
         if command == "thanks":
             out.replies.append(Message(_("Dạ, không có gì ạ.")))
             return self.prompt(session, out)
+        if session.state in IN_PROCEDURE and session.procedure in self.catalog.procedures and text \
+                and msg.choice is None and nlu.is_greeting(text):  # back in the chat: “xin chào” is no name
+            out.replies.append(Message(_("Chào bạn! Chúng ta đang khai hồ sơ “{title}”.",
+                                         title=_(self.catalog.get(session.procedure).title))))
+            return self.prompt(session, out)
         if command == "supplement" or (msg.choice or "").startswith("supplement:"):
             if session.state == "supplementing":
                 return self.prompt(session, out)
