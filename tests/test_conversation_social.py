@@ -456,7 +456,9 @@ async def test_an_id_number_typed_early_is_kept_for_its_question(chat: Chat, run
     await chat.expect("rep.ethnicity")  # (back in the order answered)
     await chat.say("giữ nguyên")
     await chat.say("bỏ qua")
-    await address(chat, "household.residence")
+    await chat.expect("household.residence")
+    await chat.say("thon 4 xa ky anh, ha tinh")  # all at once: what was read is said back
+    assert "Đã ghi: Thôn 4, Xã Kỳ Anh, Tỉnh Hà Tĩnh." in chat.text()
     for text in ("1", "0", "Nhà gỗ", "Nứt tường, không ở được", "0912000222", "bỏ qua"):
         await chat.say(text)
     data = await submit(chat, runtime, HOUSING, "HNO", "2026-11-26")

@@ -235,6 +235,7 @@ class Address(Kind):
             turn.prompt()
             return True
         stage, value = entry.stage, dict(entry.value or {})
+        at_once = False
         earlier = _earlier(slot.field, turn.answers) if stage == "province" and not entry.options else []
         offered = len(entry.options or earlier)
         if offered and msg.choice is None and _off_the_list(turn, entry, raw, offered):
@@ -245,6 +246,7 @@ class Address(Kind):
             stage = "detail"
         elif stage == "province":
             anywhere = None  # an old district that says the province (legacy_address.district_anywhere)
+            at_once = False  # the province and the commune read from one message: what was read is said back
             code = _picked(raw, entry.options)
             if code is None and msg.choice is None and parsing.says_unknown(raw):  # the new one not known yet
                 return _again(turn, entry, t(_NEW_PROVINCE_UNKNOWN))
@@ -265,6 +267,7 @@ class Address(Kind):
                         found_commune = addr.commune(commune_code)
                         assert found_commune is not None, commune_code
                         found["commune"] = found_commune.full_name
+                        at_once = True
                 else:
                     entry.typed_province = None  # (typed again: not the old province offered before)
                     hits = addr.province_hits(raw)
@@ -385,6 +388,8 @@ class Address(Kind):
         if stage == "done":
             value["detail"] = addr.tidy_detail(value.get("detail"))
             turn.pending = None
+            if at_once:  # “thon 4 xa ky anh ha tinh”: the unit the dossier goes to, as read
+                turn.say(t(N_("Đã ghi: {value}."), value=format_address(value)))
             turn.accept(slot, value)
             return True
         entry.stage, entry.value = stage, value
