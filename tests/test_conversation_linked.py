@@ -606,6 +606,24 @@ async def test_death_funeral_amount_follows_the_date_of_death(chat: Chat, died, 
     assert amount in chat.ask.text and base in chat.ask.text
 
 
+async def test_a_phone_number_typed_at_the_address_is_kept_for_its_question(chat: Chat):
+    """The requester's phone typed at the house's line of the address was “Đây là một dãy số…”, to be typed again
+    at the next question: it is that question's answer, said, and the address goes on where it was."""
+    await death_start(chat)
+    await chat.expect("requester.full_name")
+    for text in ("Nguyễn Văn Bình", "01/02/1975", "068075001234", "Con", "Lâm Đồng", "Đức Trọng"):
+        await chat.say(text)
+    await chat.expect("requester.residence")
+    await chat.say("0912 345 678")
+    assert not chat.error and "Đã ghi 0912345678 cho câu “Số điện thoại”" in chat.text()
+    await chat.expect("requester.residence")
+    assert "Số nhà" in chat.ask.text  # the house's line, the province and the commune kept
+    await chat.say("Thôn 3")
+    await chat.expect("deceased.full_name")
+    a = await chat.answers()
+    assert a["requester.phone"] == "0912345678" and a["requester.residence"]["detail"] == "Thôn 3"
+
+
 async def test_death_meritorious_person_cash(chat: Chat, runtime: Runtime):
     await death_start(chat)
     await death_people(chat, notice="thay_the")

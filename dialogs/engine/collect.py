@@ -61,6 +61,9 @@ class EngineTurn:
     def not_known(self, slot: Slot, raw: str) -> bool:
         return self.engine.not_known(self.session, slot, raw, self.out, lead=True)
 
+    def keep_ahead(self, slot: Slot, text: str) -> bool:
+        return self.engine.keep_typed_ahead(self.session, slot, text, self.out)
+
     def elsewhere(self, slot: Slot, text: str) -> bool:
         if self.session.supplement is not None:
             return False

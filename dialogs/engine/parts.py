@@ -75,6 +75,9 @@ class EngineParts:
     def not_known(self, session: Session, slot: Slot, raw: str, out: Outcome, *, lead: bool = False) -> bool:
         raise NotImplementedError
 
+    def keep_typed_ahead(self, session: Session, slot: Slot, raw: str, out: Outcome) -> bool:
+        raise NotImplementedError
+
     def back(self, session: Session, out: Outcome) -> None:
         raise NotImplementedError
 

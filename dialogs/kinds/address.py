@@ -236,6 +236,11 @@ class Address(Kind):
             return True
         stage, value = entry.stage, dict(entry.value or {})
         at_once = False
+        if msg.choice is None and _long_number(raw) and not any(ch.isalpha() for ch in raw) \
+                and turn.keep_ahead(slot, raw):  # the phone number asked next, typed at the address
+            turn.pending = entry
+            turn.ask(slot)
+            return True
         earlier = _earlier(slot.field, turn.answers) if stage == "province" and not entry.options else []
         offered = len(entry.options or earlier)
         if offered and msg.choice is None and _off_the_list(turn, entry, raw, offered):

@@ -70,6 +70,11 @@ class Turn(Protocol):
         """A reply saying "không nhớ / chưa có" answered as the field's definition says (engine/collect.py).
         True: it was such a reply."""
 
+    def keep_ahead(self, slot: Slot, text: str) -> bool:
+        """A typed reply this question cannot take that plainly answers a later question of its section (a phone
+        number at the house's address) kept for it and said so (engine/collect.py, ``keep_typed_ahead``). True:
+        kept; the kind asks its question again."""
+
     def elsewhere(self, slot: Slot, text: str) -> bool:
         """A typed reply the question cannot take that asks for another procedure (offered) or a service the
         assistant lacks (said so), engine/menu.py. True: it was such a reply, and it has been answered."""
