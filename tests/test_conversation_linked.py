@@ -624,6 +624,20 @@ async def test_a_phone_number_typed_at_the_address_is_kept_for_its_question(chat
     assert a["requester.phone"] == "0912345678" and a["requester.residence"]["detail"] == "Thôn 3"
 
 
+async def test_a_house_in_a_commune_named_before_needs_no_province(chat: Chat):
+    """“thôn 7, đức trọng” at the deceased's residence, the requester's being in Xã Đức Trọng: that commune, not the
+    old district of the same name with its communes offered."""
+    await death_start(chat)
+    for text in ("Nguyễn Văn Bình", "01/02/1975", "068075001234", "Con", "Lâm Đồng", "Đức Trọng", "Thôn 3",
+                 "0912345678", "Nguyễn Văn An", "05/03/1950", "nam", "Kinh", "Việt Nam", "068050009876"):
+        await chat.say(text)
+    await chat.expect("deceased.residence")
+    await chat.say("thôn 7, xã đức trọng")
+    assert "Đã ghi: Thôn 7, Xã Đức Trọng, Tỉnh Lâm Đồng." in chat.text()
+    residence = (await chat.answers())["deceased.residence"]
+    assert residence["commune"] == "Xã Đức Trọng" and residence["detail"] == "Thôn 7"
+
+
 async def test_death_meritorious_person_cash(chat: Chat, runtime: Runtime):
     await death_start(chat)
     await death_people(chat, notice="thay_the")

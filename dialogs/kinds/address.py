@@ -95,6 +95,27 @@ def _same_as(raw: str, choice: str | None, earlier: list[tuple[str, dict[str, An
     return next((v for c, v in earlier if c == code), None)
 
 
+def _in_earlier_commune(raw: str, earlier: list[tuple[str, dict[str, Any]]]) -> dict[str, Any] | None:
+    """“xóm 5, cẩm xuyên”, where an address in Xã Cẩm Xuyên was given before: that commune, with the words typed
+    before its name as the house's part (not the old district of the same name, whose communes would be offered);
+    None unless the message ends with the name of exactly one earlier address's commune."""
+    words = fold(raw).replace(",", " , ").split()
+    found: dict[str, Any] | None = None
+    for _code, v in earlier:
+        name = fold(v.get("commune") or "").split()
+        short = name[1:] if name[:1] == ["xa"] or name[:1] == ["phuong"] else name[2:] if name[:2] == ["dac", "khu"] \
+            else name
+        if not short or words[-len(short):] != short:
+            continue
+        cut = len(short) + (1 if words[:-len(short)][-1:] in (["xa"], ["phuong"]) else 0)
+        if found is not None and found["commune_code"] != v["commune_code"]:
+            return None  # two earlier communes of that name (in two provinces): not guessed
+        kept = raw.replace(",", " , ").split()[:-cut]
+        found = {k: v.get(k) for k in ("province_code", "province", "commune_code", "commune")}
+        found["detail"] = " ".join(kept).replace(" , ", ", ").strip(" ,.-") or None
+    return found
+
+
 def _long_number(raw: str) -> bool:
     """An ID or phone number typed here (nine digits or more): no place and no house, and never said back."""
     return sum(ch.isdigit() for ch in raw) >= 9
@@ -249,6 +270,9 @@ class Address(Kind):
             # (a hamlet typed before, “xom 3”, is this one's when the earlier address has none)
             value = dict(same, detail=(same.get("detail") or value.get("detail")) if slot.field.ask_detail else None)
             stage = "detail"
+        elif earlier and msg.choice is None and (near := _in_earlier_commune(raw, earlier)) is not None:
+            value = dict(near, detail=near["detail"] if slot.field.ask_detail else None)
+            stage, at_once = "detail", bool(value["detail"])
         elif stage == "province":
             anywhere = None  # an old district that says the province (legacy_address.district_anywhere)
             at_once = False  # the province and the commune read from one message: what was read is said back
