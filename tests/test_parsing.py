@@ -1179,6 +1179,10 @@ class TestChoice:
         ("ho-tro-mai-tang-huu-tri-xa-hoi", "payment.method", ["qua ngân hàng", "thẻ ATM", "lên xã nhận"],
          ["bank", "bank", "cash"]),
         ("lien-thong-khai-tu", "payment.method", ["ngân hàng", "tiền mặt"], ["bank", "cash"]),
+        # “… qua đời tại nơi cư trú cuối cùng (tại nhà) không?”: “tại nhà” was “Vui lòng trả lời Có hoặc Không”
+        ("lien-thong-khai-tu", "deceased.death_place_same",
+         ["tai nha", "mất ở nhà", "ở bệnh viện huyện", "mat o nha con trai", "không phải ở nhà"],
+         [True, True, False, False, False]),
         ("xac-dinh-muc-do-khuyet-tat", "filer.role", ["con tôi", "má"], ["representative", "representative"]),
         ("nhan-tro-cap-qua-tai-khoan", "allowance.type", ["người có công", "thương binh", "khuyết tật", "cả hai"],
          ["uu_dai", "uu_dai", "xa_hoi", "ca_hai"]),
@@ -1209,7 +1213,7 @@ class TestChoice:
 
         f = Catalog.load().form(proc).field(field)
         assert f is not None
-        assert [kinds.get("choice").parse(f, raw, today=date(2026, 12, 6), lookup=None) for raw in typed] == value
+        assert [kinds.get(f.kind).parse(f, raw, today=date(2026, 12, 6), lookup=None) for raw in typed] == value
 
     def test_a_lost_certificate_is_never_read_as_a_damaged_one(self) -> None:
         """“mat giay” (the certificate lost) picked “Cấp đổi … (giấy cũ hư hỏng)” on a loose likeness. The options'
