@@ -1395,7 +1395,7 @@ _UNKNOWN_RE = re.compile(
     r"(?:(?:toi|em|chau|minh|con|tui)\s+)?"
     r"(?:khong|ko|k|kh|hong|hok|hem|chua|cung)\s+(?:con\s+)?(?:nho|biet|ro|thay|co|tim thay)\b"
     r"(?:\s+(?:so nha|so|ma|ngay|ten|giay|gi|duoc|lam|nua|ro|to|cccd|cmnd|the|can|cuoc|dinh|danh|tai|khoan|dien"
-    r"|thoai|sdt|stk)\b)*"
+    r"|thoai|sdt|stk|ca)\b)*"
     r"|(?:quen|mat)(?:\s+(?:mat|roi|so|giay|het))*"
     r"|chua\s+dat(?:\s+ten)?(?:\s+(?:cho\s+)?(?:be|chau|con|tre|no))?"  # a newborn's name: “chưa đặt tên”
     r"|(?:chiu|pass|khong co thong tin|ko co thong tin)"
@@ -1460,7 +1460,16 @@ _NEGATIONS = frozenset({"khong", "chua", "chang", *_KHONG_SHORT})  # (not “cha
 
 
 def _negative(text: str) -> bool:
-    return any(w in _NEGATIONS for w in text.split())
+    """Whether the words before end under a “không”, “chưa”…: one that a later “nhưng”, or a “có” not right after
+    it, has closed is not (“không có giấy báo tử, có xác nhận của công an”: the confirmation is had)."""
+    negative, last = False, ""
+    for w in text.split():
+        if w in _NEGATIONS:
+            negative = True
+        elif w == "nhung" or (w == "co" and last not in _NEGATIONS):
+            negative = False
+        last = w
+    return negative
 
 
 def _negated(answer: str, words: str) -> bool:

@@ -638,6 +638,27 @@ async def test_a_house_in_a_commune_named_before_needs_no_province(chat: Chat):
     assert residence["commune"] == "Xã Đức Trọng" and residence["detail"] == "Thôn 7"
 
 
+async def test_no_death_notice_yet_says_where_one_is_issued(chat: Chat):
+    """“chưa có giấy báo tử” at “Bạn có giấy báo tử…?” was “Chưa rõ lựa chọn”: it says who issues one, and that
+    the answers are kept; the help is not said twice when it comes under the question too."""
+    await death_start(chat)
+    for text in ("Nguyễn Văn Bình", "01/02/1975", "068075001234", "Con", "Lâm Đồng", "Đức Trọng", "Thôn 3",
+                 "0912345678", "Nguyễn Văn An", "05/03/1950", "nam", "Kinh", "Việt Nam", "068050009876",
+                 "Lâm Đồng", "Đức Trọng", "Thôn 3", "10/11/2026", "14h30", "tại nhà"):
+        await chat.say(text)
+    await chat.press("yes")
+    await chat.say("Già yếu")
+    await chat.expect("notice.kind")
+    await chat.say("chưa có giấy báo tử")
+    assert "Ủy ban nhân dân xã cấp" in chat.error.text and "được giữ lại" in chat.error.text
+    await chat.expect("notice.kind")
+    await chat.say("chua co giay gi ca")  # the second: the help under the question, not in the message again
+    assert "Ủy ban nhân dân xã cấp" not in chat.error.text and "💡 Giấy báo tử do" in chat.ask.text
+    await chat.say("không có giấy báo tử, có xác nhận của công an")
+    await chat.expect("notice.number")
+    assert (await chat.answers())["notice.kind"] == "thay_the"
+
+
 async def test_death_meritorious_person_cash(chat: Chat, runtime: Runtime):
     await death_start(chat)
     await death_people(chat, notice="thay_the")
@@ -1030,7 +1051,8 @@ async def test_a_child_not_yet_named_is_told_how_to_pause(chat: Chat):
     assert chat.error is not None and chat.error.text.startswith("Câu này hỏi họ và tên.")
     await chat.say("chua dat ten a")
     await chat.expect("child.full_name")
-    assert chat.error is not None and "Nếu gia đình chưa đặt tên" in chat.error.text
+    assert chat.error is not None and "được giữ lại" in chat.error.text
+    assert "Nếu gia đình chưa đặt tên" in chat.text()  # (the help once: under the question, the 2nd wrong answer)
     await chat.say("menu")
     await chat.say("tiếp tục")
     await chat.expect("child.full_name")

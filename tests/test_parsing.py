@@ -1183,6 +1183,10 @@ class TestChoice:
         ("lien-thong-khai-tu", "deceased.death_place_same",
          ["tai nha", "mất ở nhà", "ở bệnh viện huyện", "mat o nha con trai", "không phải ở nhà"],
          [True, True, False, False, False]),
+        # a “không” closed by a later “có”: the confirmation is had
+        ("lien-thong-khai-tu", "notice.kind",
+         ["co xac nhan cua cong an", "không có giấy báo tử, có xác nhận của công an", "giấy báo tử của bệnh viện"],
+         ["thay_the", "thay_the", "giay_bao_tu"]),
         ("xac-dinh-muc-do-khuyet-tat", "filer.role", ["con tôi", "má"], ["representative", "representative"]),
         ("nhan-tro-cap-qua-tai-khoan", "allowance.type", ["người có công", "thương binh", "khuyết tật", "cả hai"],
          ["uu_dai", "uu_dai", "xa_hoi", "ca_hai"]),

@@ -15,7 +15,7 @@ from ..parsing import Invalid, says_unknown
 from ..pending import Pending, Revisit
 from ..protocol import Outcome
 from .commands import is_keep
-from .parts import EngineParts
+from .parts import EngineParts, help_due
 from .session import Session
 
 
@@ -126,7 +126,8 @@ class Collect(EngineParts):
             value = parse_value(f, raw, today=self.today(), lookup=self.lookup(session, slot))
             self.check_constraints(session, slot, value)
         except Invalid as refused:
-            if typed and not kind.unknown_first and self.not_known(session, slot, raw, out):
+            # (at a choice, a reply no option fits that begins so, “chưa có giấy báo tử”, says it too)
+            if typed and not kind.unknown_first and self.not_known(session, slot, raw, out, lead=f.kind == "choice"):
                 return
             if typed and self.keep_typed_ahead(session, slot, raw, out):
                 return self.prompt(session, out)
@@ -276,17 +277,19 @@ class Collect(EngineParts):
             self.accept(session, slot, None, out)
         elif f.kind == "attachment":
             session.errors += 1
-            where = _(f.help) if f.help else _("Bạn có thể hỏi nơi đã cấp giấy này để xin bản sao.")
+            where = "" if help_due(session, f) else _(f.help) if f.help else _(  # (said under the question)
+                "Bạn có thể hỏi nơi đã cấp giấy này để xin bản sao.")
             out.replies.append(Message(_("Hồ sơ cần có giấy này. {where}\nNhững gì bạn đã khai được giữ lại: gõ "
                                          "“menu” để tạm dừng; khi có giấy, gõ “tiếp tục” rồi gửi ảnh.",
-                                         where=where)))
+                                         where=where).replace(" \n", "\n")))
             self.prompt(session, out)
         else:
             session.errors += 1
-            where = _(f.help) if f.help else _("Bạn có thể xem lại giấy tờ gốc hoặc hỏi người thân.")
+            where = "" if help_due(session, f) else _(f.help) if f.help else _(  # (said under the question)
+                "Bạn có thể xem lại giấy tờ gốc hoặc hỏi người thân.")
             out.replies.append(Message(_("Câu này cần có câu trả lời thì hồ sơ mới xử lý được. {where} Những gì "
                                          "bạn đã khai được giữ lại: gõ “menu” để tạm dừng và quay lại trả lời "
-                                         "sau.", where=where), error=True))
+                                         "sau.", where=where).replace("  ", " "), error=True))
             self.prompt(session, out)
         return True
 

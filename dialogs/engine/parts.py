@@ -20,6 +20,12 @@ from ..schema import FieldDef
 from .session import Session, bound
 
 
+def help_due(session: Session, f: FieldDef) -> bool:
+    """Whether the question asked now shows its help (“💡 …”): after the 2nd wrong answer, the 5th, the 8th… —
+    not under every question again (a long paragraph on a small screen); “trợ giúp” shows it any time."""
+    return session.errors >= 2 and (session.errors - 2) % 3 == 0 and bool(f.help)
+
+
 class EngineParts:
     catalog: Catalog
     today: Callable[[], date]

@@ -9,7 +9,7 @@ from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, Message
 from ..pending import EditField, EditSection, NameConfirm, SupplementReview, SwitchOffer
 from ..protocol import Outcome
 from ..schema import FieldDef
-from .parts import EngineParts
+from .parts import EngineParts, help_due
 from .session import Session
 
 
@@ -169,8 +169,7 @@ class Prompts(EngineParts):
         answered, old = previous(session.draft.answers, slot.path) if session.draft else (False, None)
         if answered and (old is not None or f.unknown is not None) and not slot.synthetic:
             text += "\n" + _("(Câu trả lời trước: {value}. Gõ “giữ nguyên” để giữ.)", value=display(f, old, _))
-        if session.errors >= 2 and (session.errors - 2) % 3 == 0 and f.help:  # the 2nd wrong answer, 5th, 8th…:
-            # not under every question again (a long paragraph on a small screen); “trợ giúp” shows it any time
+        if help_due(session, f) and f.help:
             text += "\n💡 " + _(f.help)
         no, total = self.step_of(session, slot)
         nav = [NAV_HELP, NAV_CANCEL]
