@@ -43,9 +43,10 @@ async def test_social_pension_route_from_its_start(chat: Chat, died, asked):
     await chat.expect("_review")
 
 
-async def test_social_pension_with_household_head_leaves_only_death_registration(chat: Chat):
-    """When no benefit stays in the group and removal does not apply, the bot says only death registration
-    is left (it no longer claims the dossier 'will include residence removal' and files a one-leg group)."""
+async def test_social_pension_with_household_head_files_the_death_registration_alone(chat: Chat, runtime: Runtime):
+    """When no benefit stays in the group and removal does not apply, only the death registration is left: it was
+    a stop after 34 questions, “Đăng ký khai tử riêng …” elsewhere, everything typed to be typed again. It is
+    said plainly, and the death registration is filed (the commune registers a death on its own)."""
     await death_start(chat, permanent="có", head="có")
     await chat.press("yes")  # removal.note_head
     await death_people(chat, born="05/03/1948", head_is_requester=None)
@@ -53,12 +54,15 @@ async def test_social_pension_with_household_head_leaves_only_death_registration
     await chat.say("không")
     await chat.expect("benefit.social_pension")
     await chat.say("có")
+    await chat.press("yes")  # the social pension's funeral support: its own procedure, after this one
+    await chat.expect("benefit.death_only")
+    assert "chỉ gồm việc đăng ký khai tử" in chat.ask.text and "đổi chủ hộ" in chat.ask.text
     await chat.press("yes")
-    assert_stopped(chat, reason="chỉ còn việc đăng ký khai tử", ref="Luật Cư trú 2020, Điều 24",
-                   instead="Hỗ trợ chi phí mai táng cho người hưởng trợ cấp hưu trí xã hội")
+    code = await submit(chat)
+    assert await legs_of(runtime, code) == [("commune", "submitted", DUE[1])]
 
 
-async def test_no_benefit_and_household_head_stops_instead_of_a_one_leg_group(chat: Chat):
+async def test_no_benefit_and_household_head_files_the_death_registration_alone(chat: Chat, runtime: Runtime):
     await death_start(chat, permanent="có", head="có")
     await chat.press("yes")
     await death_people(chat, born="05/03/1960", head_is_requester=None)
@@ -68,8 +72,10 @@ async def test_no_benefit_and_household_head_stops_instead_of_a_one_leg_group(ch
     await chat.say("không")
     await chat.expect("benefit.route_none")
     await chat.press("yes")
-    assert_stopped(chat, reason="chỉ còn việc đăng ký khai tử", ref="Nghị định 63/2024/NĐ-CP",
-                   instead="Đăng ký khai tử riêng")
+    await chat.expect("benefit.death_only")
+    await chat.press("yes")
+    code = await submit(chat)
+    assert await legs_of(runtime, code) == [("commune", "submitted", DUE[1])]
 
 
 async def test_child_of_a_poor_single_parent_gets_the_social_protection_route(chat: Chat, runtime: Runtime):
@@ -153,3 +159,36 @@ async def test_allowance_by_account_lists_the_social_pension(chat: Chat):
     await chat.press("huu_tri_xa_hoi")
     await chat.expect("filer.kind")
     assert (await chat.answers())["allowance.type"] == "huu_tri_xa_hoi"
+
+
+async def test_a_stop_the_rules_no_longer_make_is_lifted_on_return(chat: Chat, runtime: Runtime, db_url, tmp_path):
+    """A case stopped by a rule, and the rules changed since (as the law does, or as the death group's “only the
+    death registration left” became a filing): back in the chat, the stop is lifted and the form goes on where it
+    was, rather than offering to fix an answer against a rule that is gone."""
+    import shutil
+
+    import yaml
+
+    from dialogs.catalog import PROCEDURES_DIR, Catalog
+
+    await chat.press("ho-tro-nha-o")
+    await chat.say("hộ nghèo")
+    await chat.say("Hư hỏng nhẹ, vẫn ở được")
+    assert chat.field == "_eligibility" and "không thuộc diện" in chat.text()
+    changed = tmp_path / "procedures"
+    shutil.copytree(PROCEDURES_DIR, changed)
+    path = changed / "ho-tro-nha-o.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["eligibility"] = [r for r in data["eligibility"] if r["id"] != "damage_not_covered"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    catalog = Catalog.load(changed)
+    assert catalog.errors == []
+    later = Runtime(db_url, var_dir=runtime.var_dir, now=runtime.now, catalog=catalog)
+    await later.open(migrate=False)
+    try:
+        back = await Chat(later, chat.user).start()
+        await back.say("tiếp tục")
+        await back.expect("house.cause")
+        assert (await back.answers())["house.damage"] == "hu_hong_nhe"
+    finally:
+        await later.close()

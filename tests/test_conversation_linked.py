@@ -780,10 +780,18 @@ async def test_death_without_permanent_residence_with_benefit_has_no_removal(cha
 
 
 @pytest.mark.parametrize("permanent, head", [("không", None), ("có", "có")])
-async def test_death_nothing_to_link_stops(chat: Chat, permanent, head):
+async def test_death_with_nothing_to_link_is_filed_as_the_death_registration(chat: Chat, runtime: Runtime,
+                                                                             permanent, head):
+    """“Chỉ khai tử và xóa thường trú” where the removal cannot go with it (no permanent residence, or the head of
+    the household): said at once, and the death registration is filed alone — not stopped, with “Đăng ký khai tử
+    riêng” to be done elsewhere."""
     await death_start(chat, parts="2", permanent=permanent, head=head)
-    assert_stopped(chat, reason="chỉ cần đăng ký khai tử", ref="Luật Cư trú 2020, Điều 24",
-                   instead="Đăng ký khai tử riêng")
+    await chat.expect("removal.death_only")
+    assert "chỉ gồm việc đăng ký khai tử" in chat.ask.text
+    await chat.press("yes")
+    await death_people(chat, head_is_requester=None)
+    code = await submit(chat)
+    assert await legs_of(runtime, code) == [("commune", "submitted", DUE[1])]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -74,7 +74,26 @@ class Eligibility(EngineParts):
         return [(FIX if i == 0 else f"{FIX}:{p}", _("Sửa “{label}”", label=_(f.summary_label) if f else p))
                 for i, (p, f) in enumerate(causes)]
 
+    def stop_lifted(self, session: Session, out: Outcome) -> bool:
+        """The case stopped by a rule that no longer stops it (the procedure's rules changed since, as the law
+        did: the death group with only the death registration left is now filed as such): the stop is lifted and
+        the form goes on where it was. True: lifted, and the next question asked."""
+        pending, draft = session.pending, session.draft
+        if draft is None or not isinstance(pending, Ineligible):
+            return False
+        form, today = self.form(session), self.today()
+        for rule in self.catalog.get(session.require_procedure()).rules_at(draft.answers, today):
+            if rule.id == pending.rule and compile_expr(rule.ineligible_if).evaluate(
+                    form.resolver(draft.answers, today), today=today) is True:
+                return False
+        session.fix_answer()
+        session.pending = None
+        self.advance(session, out)
+        return True
+
     def eligibility_ask(self, session: Session, out: Outcome) -> None:
+        if self.stop_lifted(session, out):
+            return
         _ = translator(session.lang)
         fixes = self._fix_choices(session)
         if len(fixes) == 1:
@@ -92,6 +111,8 @@ class Eligibility(EngineParts):
 
     def on_eligibility(self, session: Session, msg: Incoming, text: str, command: str | None,
                         out: Outcome) -> None:
+        if self.stop_lifted(session, out):
+            return
         _ = translator(session.lang)
         fixes = self._fix_choices(session)
         value = msg.choice or parsing.match_choice(text, [*fixes, ("menu", _("Về danh sách thủ tục")),
