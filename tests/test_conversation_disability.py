@@ -89,10 +89,11 @@ async def fill_rep(chat: Chat) -> Chat:
     await chat.expect("rep.id_number")
     await chat.say("068185001111")
     await chat.expect("rep.residence")
-    await chat.say("Lâm Đồng")
-    await chat.say("Đức Trọng")
-    await chat.say("Thôn 3")
+    assert len(chat.ask.choices) == 1  # the person's, offered: “giống” (or “có”) takes the one offered
+    await chat.say("giống ạ")
     await chat.expect("rep.same_place")  # Mẫu 01 mục II: the representative's current address and phone
+    a = await chat.answers()
+    assert a["rep.residence"] == a["person.residence"]
     await chat.say("có")
     await chat.expect("rep.phone")
     await chat.say("0987654321")

@@ -88,10 +88,12 @@ _SAME = (*parsing.SAME_AS_ABOVE, "nhu dia chi tren", "dia chi nhu tren", "cung d
 
 def _same_as(raw: str, choice: str | None, earlier: list[tuple[str, dict[str, Any]]]) -> dict[str, Any] | None:
     """An earlier address chosen (of those :func:`_earlier` offers): its option pressed or its number typed, or
-    “như trên” (the first). Not its words: “Hà Tĩnh” typed is a new address in that province."""
+    “như trên” (the first), or a yes (“có”, “giống”) where only one is offered. Not its words: “Hà Tĩnh” typed is
+    a new address in that province."""
     code = parsing.match_choice(choice or raw, [(c, c) for c, _ in earlier])
-    if code is None and choice is None and parsing.says_only(raw, _SAME):
-        code = earlier[0][0]
+    if code is None and choice is None and (parsing.says_only(raw, _SAME) or (len(earlier) == 1 and (
+            parsing.is_yes(raw) or parsing.echoed_yes_no(raw, "Có giống địa chỉ trên không?") is True))):
+        code = earlier[0][0]  # (“có”, “giống”, “đúng rồi” where one earlier address is offered: that one)
     return next((v for c, v in earlier if c == code), None)
 
 
