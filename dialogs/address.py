@@ -243,12 +243,13 @@ def _commune_table() -> dict[str, _CommuneEntry]:
     table: dict[str, _CommuneEntry] = {}
     for w in Ward.iter_all():
         code = f"{int(w.code):05d}"
-        _, bare = _strip_type(w.name)
+        full_name = " ".join(w.name.split())  # (the package writes “Phường  Rạch Dừa”)
+        _, bare = _strip_type(full_name)
         keys = [_key(bare)]
         if " - " in bare:  # "Xuân Hương - Đà Lạt": people type "Xuân Hương"
             keys.append(_key(bare.split(" - ", 1)[0]))
         table[code] = _CommuneEntry(
-            unit=Unit(code=code, name=bare, full_name=w.name),
+            unit=Unit(code=code, name=bare, full_name=full_name),
             province_code=f"{int(w.province_code):02d}",
             kind=_TYPE_KEY.get(w.division_type, "xa"),
             keys=tuple(dict.fromkeys(keys)),

@@ -70,6 +70,9 @@ class _Index:
     short: dict[tuple[str, str], list[tuple[str, tuple[str, ...]]]]
     # (today's province code, bare district key) -> {district type key: today's commune codes}, in order
     districts: dict[tuple[str, str], dict[str, list[str]]]
+    # (district, commune) bare keys, for a commune named with its district and today's province only
+    # (“phường 2, tp vũng tàu” in Hồ Chí Minh city, whose old province was Bà Rịa - Vũng Tàu)
+    by_district: dict[tuple[str, str], list[tuple[str, tuple[str, ...]]]]
 
 
 @lru_cache(maxsize=1)
@@ -77,9 +80,10 @@ def _index() -> _Index:
     full: dict[tuple[str, str, str], list[tuple[str, tuple[str, ...]]]] = {}
     short: dict[tuple[str, str], list[tuple[str, tuple[str, ...]]]] = {}
     districts: dict[tuple[str, str], dict[str, list[str]]] = {}
+    by_district: dict[tuple[str, str], list[tuple[str, tuple[str, ...]]]] = {}
     path = _data_file()
     if path is None:
-        return _Index(full, short, districts)
+        return _Index(full, short, districts, by_district)
     data = json.loads(path.read_text(encoding="utf-8"))
     provinces = {_bare(_key(p.full_name), _PROVINCE_TYPES): p.code for p in addr.provinces()}
     communes: dict[str, dict[str, str]] = {}
@@ -95,7 +99,7 @@ def _index() -> _Index:
             return
         p, d, w = (_bare(parts[0], _PROVINCE_TYPES), _bare(parts[1], _DISTRICT_TYPES),
                    _bare(parts[2], _COMMUNE_TYPES))
-        for table, key in ((full, (p, d, w)), (short, (p, w))):
+        for table, key in ((full, (p, d, w)), (short, (p, w)), (by_district, (d, w))):
             hits = table.setdefault(key, [])  # type: ignore[arg-type]
             if (pcode, codes) not in hits:
                 hits.append((pcode, codes))
@@ -120,7 +124,7 @@ def _index() -> _Index:
             ordered = sorted(targets, key=lambda t: not t.get("isDefaultNewWard"))
             codes = tuple(c for t in ordered if (c := new_commune(pcode, t.get("newWardKey", ""))))
             add(old, pcode, codes)
-    return _Index(full, short, districts)
+    return _Index(full, short, districts, by_district)
 
 
 def available() -> bool:
@@ -272,11 +276,19 @@ def commune_before(rest: str | None, district: OldDistrict, province: addr.Unit)
     “đà lạt”), as one commune of today, with the words before it as the house's part; None when the last words
     name no old commune of that district (or one that became several)."""
     words = (rest or "").split()
+    m = _DISTRICT_WORD.match(district.typed)
+    bare_district = _bare(_key(m.group(2) if m else district.typed), ())
     for k in range(min(4, len(words)), 0, -1):
         house, commune = " ".join(words[:-k]), " ".join(words[-k:])
         match = convert(", ".join(p for p in (house, commune, district.typed, province.full_name) if p))
         if match is not None and len(match.communes) == 1 and _key(commune) in _key(match.old):
             return match
+        # the old province another than today's (Vũng Tàu's, now Hồ Chí Minh city's): by the district alone
+        found = [codes for pcode, codes in _index().by_district.get(
+            (bare_district, _bare(_key(commune), _COMMUNE_TYPES)), []) if pcode == province.code]
+        if len(found) == 1 and len(found[0]) == 1 and (unit := addr.commune(found[0][0])) is not None:
+            return LegacyMatch(old=f"{commune}, {district.name or district.typed}, {province.full_name}",
+                               detail=house.strip(" ,") or None, province=province, communes=(unit,))
     return None
 
 

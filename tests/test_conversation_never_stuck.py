@@ -237,6 +237,13 @@ async def test_an_old_city_typed_without_its_province_says_the_province(chat: Ch
     await chat.say("quay lại")
     await chat.say("phu my")  # a district of two provinces before 2025: no province said
     assert chat.error is not None and "Không tìm thấy tỉnh/thành" in chat.error.text
+    # an old ward of a city whose province merged into another: “phường 2, tp vũng tàu” (Bà Rịa - Vũng Tàu, now
+    # Hồ Chí Minh city) offered the city's five wards of today, and kept “phuong 2” as the house
+    await chat.say("to 3 phuong 2 tp vung tau")
+    assert "nay thuộc Phường Vũng Tàu, Thành phố Hồ Chí Minh" in chat.text(), chat.text()
+    await chat.expect("requester.phone")
+    residence = (await chat.answers())["requester.residence"]
+    assert (residence["commune"], residence["detail"]) == ("Phường Vũng Tàu", "Tổ 3")
 
 
 async def test_a_province_typed_for_the_commune_is_named_as_such(chat: Chat):

@@ -348,8 +348,16 @@ class Address(Kind):
             value.update({k: v for k, v in found.items() if v})
             stage = "commune" if not value.get("commune_code") else "detail"
             entry.options = [] if stage == "commune" else None
-            if stage == "commune" and (district := legacy_address.district_in(raw, value["province_code"])
-                                       or anywhere):
+            district = legacy_address.district_in(raw, value["province_code"]) if stage == "commune" else None
+            unit = addr.province(value["province_code"])
+            if district is not None and unit is not None and msg.choice is None and (old_ward := (
+                    legacy_address.commune_before(district.left_out_of(value.get("detail") or raw), district, unit))):
+                ward = old_ward.communes[0]  # “phường 2, tp vũng tàu”: the old ward is one of today's, said
+                value |= {"commune_code": ward.code, "commune": ward.full_name, "detail": old_ward.detail}
+                turn.say(t(N_("“{old}” nay thuộc {new} (sáp nhập từ 01/07/2025)."),
+                           old=old_ward.old.rsplit(", ", 1)[0][:60], new=f"{ward.full_name}, {unit.full_name}"))
+                stage, entry.options = "detail", None
+            elif stage == "commune" and (district := district or anywhere):
                 entry.options = _options(district)  # “…, huyện Can Lộc, Hà Tĩnh”: its communes of today
                 if detail := district.left_out_of(value.get("detail")):
                     value["detail"] = detail
