@@ -624,7 +624,7 @@ _PLACES_OF_CARE = {  # folded words that open the name of a place of birth or ca
     "benh vien da khoa": "Bệnh viện đa khoa", "benh vien san nhi": "Bệnh viện Sản Nhi", "benh vien": "Bệnh viện",
     "tram y te": "Trạm y tế", "trung tam y te": "Trung tâm y tế", "nha ho sinh": "Nhà hộ sinh",
     "phong kham da khoa": "Phòng khám đa khoa", "phong kham": "Phòng khám", "bv": "Bệnh viện", "tyt": "Trạm y tế",
-    "ttyt": "Trung tâm y tế",
+    "ttyt": "Trung tâm y tế", "bv da khoa": "Bệnh viện đa khoa", "bvdk": "Bệnh viện đa khoa",
 }
 _LEVELS = {"xa": "xã", "phuong": "phường", "huyen": "huyện", "tinh": "tỉnh", "quan": "quận", "thi xa": "thị xã",
            "thanh pho": "thành phố", "tp": "thành phố"}  # the unit it serves, after those words
@@ -695,10 +695,21 @@ def _find_province(parts: list[str]) -> tuple[int, _ProvinceHit | None, str]:
         tail = _strip_province_prefix(_key(" ".join(words[-n:])))
         if tail in index:
             rest = words[:-n]
+            code, legacy = index[tail]
+            care = " ".join(rest).lower()
+            if rest and (m := _PLACE_OF_CARE.match(fold(care))) is not None and m.end() == len(fold(care)):
+                # “benh vien da khoa tinh lam dong”: the province is part of the hospital's name, kept, spelled
+                if fold(care) != care:  # typed with diacritics: as typed
+                    return len(parts) - 1, _ProvinceHit(code, 1.0, legacy), " ".join(words)
+                unit = province(code)
+                name = legacy or (unit.name if unit is not None else " ".join(words[-n:]))
+                typed = fold(" ".join(words[-n:])).lower()
+                kind = "tỉnh " if typed.startswith("tinh ") else "thành phố " if typed.startswith(("tp ", "thanh pho ")) \
+                    else ""
+                return len(parts) - 1, _ProvinceHit(code, 1.0, legacy), f"{spell_place_of_care(care)} {kind}{name}"
             # Drop a dangling "tỉnh" / "tp" before the province name.
             while rest and _key(rest[-1]) in (*_PROVINCE_PREFIXES, "thanh", "pho"):
                 rest = rest[:-1]
-            code, legacy = index[tail]
             return len(parts) - 1, _ProvinceHit(code, 1.0, legacy), " ".join(rest)
     # Last resort, a typo in the last part ("ha noii"): be strict, a wrong
     # province is worse than none.

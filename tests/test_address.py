@@ -326,6 +326,19 @@ class TestExtractAddress:
                 "ấp 3, đặc khu Phú Quốc",
                 ("91", "Tỉnh An Giang", "31078", "Đặc khu Phú Quốc", "ấp 3"),
             ),
+            # a hospital named by its province: the province stays in its name (the commune is then asked)
+            (
+                "benh vien da khoa tinh lam dong",
+                ("68", "Tỉnh Lâm Đồng", None, None, "Bệnh viện đa khoa tỉnh Lâm Đồng"),
+            ),
+            (
+                "Bệnh viện đa khoa tỉnh Lâm Đồng",
+                ("68", "Tỉnh Lâm Đồng", None, None, "Bệnh viện đa khoa tỉnh Lâm Đồng"),
+            ),
+            (
+                "bvdk tp ho chi minh",
+                ("79", "Thành phố Hồ Chí Minh", None, None, "Bệnh viện đa khoa thành phố Hồ Chí Minh"),
+            ),
             (
                 "123 Nguyễn Huệ, Quận 1, TP HCM",
                 ("79", "Thành phố Hồ Chí Minh", None, None, "123 Nguyễn Huệ, Quận 1"),
