@@ -704,8 +704,8 @@ def _find_province(parts: list[str]) -> tuple[int, _ProvinceHit | None, str]:
                 unit = province(code)
                 name = legacy or (unit.name if unit is not None else " ".join(words[-n:]))
                 typed = fold(" ".join(words[-n:])).lower()
-                kind = "tỉnh " if typed.startswith("tinh ") else "thành phố " if typed.startswith(("tp ", "thanh pho ")) \
-                    else ""
+                kind = "tỉnh " if typed.startswith("tinh ") else \
+                    "thành phố " if typed.startswith(("tp ", "thanh pho ")) else ""
                 return len(parts) - 1, _ProvinceHit(code, 1.0, legacy), f"{spell_place_of_care(care)} {kind}{name}"
             # Drop a dangling "tỉnh" / "tp" before the province name.
             while rest and _key(rest[-1]) in (*_PROVINCE_PREFIXES, "thanh", "pho"):
