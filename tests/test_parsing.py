@@ -1183,6 +1183,8 @@ class TestChoice:
         ("lien-thong-khai-tu", "deceased.death_place_same",
          ["tai nha", "mất ở nhà", "ở bệnh viện huyện", "mat o nha con trai", "không phải ở nhà"],
          [True, True, False, False, False]),
+        ("lien-thong-khai-sinh", "father.same_residence",
+         ["như trên", "ở cùng vợ con", "không, ở riêng", "chồng em đi làm xa"], [True, True, False, False]),
         # a “không” closed by a later “có”: the confirmation is had
         ("lien-thong-khai-tu", "notice.kind",
          ["co xac nhan cua cong an", "không có giấy báo tử, có xác nhận của công an", "giấy báo tử của bệnh viện"],
