@@ -1079,8 +1079,11 @@ class TestChoice:
                                           "example": "125"})
         with pytest.raises(Invalid, match="không phải số của giấy tờ"):  # was filed as the marriage's number
             text.parse(number, "co giay", today=date(2026, 12, 5), lookup=None)
-        for raw in ("125", "01/2020", "Số 12/TP-HT", "IV"):
+        for raw in ("125", "01/2020", "Số 12/TP-HT", "IV", "125/2018"):
             assert text.parse(number, raw, today=date(2026, 12, 5), lookup=None) == raw
+        for raw in ("12/6/2018", "12-6-2018"):  # the date of issue, asked next: was filed as the book's number
+            with pytest.raises(Invalid, match="là một ngày, không phải số của giấy tờ"):
+                text.parse(number, raw, today=date(2026, 12, 5), lookup=None)
         optional = number.model_copy(update={"required": False})
         with pytest.raises(Invalid, match="nếu không có, gõ “bỏ qua”"):  # “xong” at an optional number
             text.parse(optional, "xong", today=date(2026, 12, 5), lookup=None)

@@ -15,6 +15,7 @@ from ..textnorm import fold, without_polite_end
 from .base import AskParts, Kind
 
 _ROMAN = re.compile(r"[IVXLC]{1,8}")  # a register's book may be numbered so
+_WHOLE_DATE = re.compile(r"\s*\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*(?:19|20)\d{2}\s*")  # no document's number
 _SAME = (*parsing.SAME_AS_ABOVE, "ten tren", "ten nhu tren", "ten toi", "ten cua toi", "chinh toi", "cua toi",
          "toi", "dung ten toi", "tai khoan cua toi", "tk cua toi", "my name", "mine")
 
@@ -58,6 +59,10 @@ class Text(Kind):
                                       example=f.example or "125")
             raise parsing.Invalid(N_("“{answer}” không phải số của giấy tờ. Vui lòng gõ số ghi trên giấy, ví dụ "
                                      "{example}."), answer=text[:20], example=f.example or "125")
+        if not f.letters and f.pattern is None and _WHOLE_DATE.fullmatch(text):  # the date of issue, asked apart
+            raise parsing.Invalid(N_("“{answer}” là một ngày, không phải số của giấy tờ. Vui lòng gõ số ghi trên "
+                                     "giấy, ví dụ {example}; ngày cấp được hỏi riêng."), answer=text[:20],
+                                  example=f.example or "125")
         if f.letters and f.pattern is None and not any(ch.isalpha() for ch in text):
             raise parsing.Invalid(N_("Vui lòng trả lời bằng chữ, không chỉ bằng số hay ký hiệu."))
         if f.letters and f.pattern is None and parsing.is_acknowledgement(text):  # “ok”, “xong”: not what was asked
