@@ -1188,6 +1188,9 @@ class TestChoice:
          [True, True, False, False, False]),
         ("lien-thong-khai-sinh", "father.same_residence",
          ["như trên", "ở cùng vợ con", "không, ở riêng", "chồng em đi làm xa"], [True, True, False, False]),
+        ("lien-thong-khai-sinh", "head.consent",
+         ["ong toi khong dung dien thoai thong minh", "ông ký giấy", "qua vneid", "bà không có VNeID"],
+         ["paper", "paper", "vneid", "paper"]),
         # a “không” closed by a later “có”: the confirmation is had
         ("lien-thong-khai-tu", "notice.kind",
          ["co xac nhan cua cong an", "không có giấy báo tử, có xác nhận của công an", "giấy báo tử của bệnh viện"],
