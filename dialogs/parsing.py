@@ -1392,8 +1392,9 @@ def is_no(text: str) -> bool:
 
 
 _UNKNOWN_RE = re.compile(
-    r"(?:(?:toi|em|chau|minh|con|tui)\s+)?"
-    r"(?:khong|ko|k|kh|hong|hok|hem|chua|cung)\s+(?:con\s+)?(?:nho|biet|ro|thay|co|tim thay)\b"
+    r"(?:(?:toi|em|chau|minh|con|tui|ong|ba|bo|me|ong ay|ba ay|chu ho)\s+)?"
+    r"(?:(?:khong|ko|k|kh|hong|hok|hem|chua|cung)\s+(?:con\s+)?(?:nho|biet|ro|thay|co|tim thay)"
+    r"|chua\s+(?:ky|xin|lay|chup|viet))\b"  # (“ông chưa ký”: a paper not had yet)
     r"(?:\s+(?:so nha|so|ma|ngay|ten|giay|gi|duoc|lam|nua|ro|to|cccd|cmnd|the|can|cuoc|dinh|danh|tai|khoan|dien"
     r"|thoai|sdt|stk|ca)\b)*"
     r"|(?:quen|mat)(?:\s+(?:mat|roi|so|giay|het))*"

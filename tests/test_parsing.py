@@ -1416,12 +1416,15 @@ class TestAttachments:
                                   "tôi không có CCCD", "chau chua co the can cuoc", "không có số định danh",
                                   "chưa có tài khoản", "ko co so dien thoai", "không có nha", "không có số nhà",
                                   # a newborn not yet named
-                                  "chua dat ten", "chưa đặt tên cho bé ạ"])
+                                  "chua dat ten", "chưa đặt tên cho bé ạ",
+                                  # a paper not signed or asked for yet, whoever has to (“ông chưa ký”), “gì cả”
+                                  "ong chua ky", "chưa ký", "bà chưa viết", "chua xin duoc", "chua co giay gi ca"])
 def test_says_unknown(text):
     assert says_unknown(text)
 
 
-@pytest.mark.parametrize("text", ["Nguyễn Văn Nhớ", "12345", "không", "ko", "có", "chưa", "Hồ Biết",
+@pytest.mark.parametrize("text", ["Nguyễn Văn Nhớ", "12345", "không", "ko", "có", "chưa", "Hồ Biết", "ông", "bà chưa",
+                                  "bà không biết chữ",
                                   "01/2019/GCNKH", "x" * 100, "không có bố",
                                   # “nhà”, a house, is not the particle “nha” (“không có nha”: I haven't, OK?)
                                   "không có nhà", "không có nhà ở"])
