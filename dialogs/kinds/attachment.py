@@ -107,6 +107,7 @@ class Attachment(Kind):
         pending.files = accepted
         turn.pending = pending
         turn.out.accepted = True
+        turn.reset_errors()  # (a file taken: the help shown after wrong answers is not shown again)
         turn.ask(slot)
         return True
 
