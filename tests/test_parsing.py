@@ -1081,6 +1081,10 @@ class TestChoice:
             text.parse(number, "co giay", today=date(2026, 12, 5), lookup=None)
         for raw in ("125", "01/2020", "Số 12/TP-HT", "IV", "125/2018"):
             assert text.parse(number, raw, today=date(2026, 12, 5), lookup=None) == raw
+        place = FieldDef.model_validate({"id": "p", "kind": "text", "prompt": "Quê quán?", "spelling": "places"})
+        for raw, kept in (("que bo no o nghe an", "nghe an"), ("quê tôi ở Hà Tĩnh", "Hà Tĩnh"),
+                          ("ở xã nhân cơ", "xã nhân cơ"), ("Ông Ích Khiêm", "Ông Ích Khiêm"), ("tai", "tai")):
+            assert text.parse(place, raw, today=date(2026, 12, 5), lookup=None) == kept, raw  # (then spelled)
         for raw in ("12/6/2018", "12-6-2018"):  # the date of issue, asked next: was filed as the book's number
             with pytest.raises(Invalid, match="là một ngày, không phải số của giấy tờ"):
                 text.parse(number, raw, today=date(2026, 12, 5), lookup=None)

@@ -15,6 +15,9 @@ from ..textnorm import fold, without_polite_end
 from .base import AskParts, Kind
 
 _ROMAN = re.compile(r"[IVXLC]{1,8}")  # a register's book may be numbered so
+# words before a place typed as a sentence (“quê bố nó ở nghệ an”, “ở hà tĩnh”): not part of the place
+_PLACE_LEAD = re.compile(r"^(?:que\s+(?:(?:cua\s+)?(?:bo|me|cha|ong|ba|toi|minh|em|chau|be|ong noi|ba noi|ong ngoai"
+                         r"|ba ngoai)(?:\s+(?:no|chau|be|toi|em|minh))?\s+)?(?:o|tai|la)|o|tai|thuoc)\s+")
 _WHOLE_DATE = re.compile(r"\s*\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*(?:19|20)\d{2}\s*")  # no document's number
 _SAME = (*parsing.SAME_AS_ABOVE, "ten tren", "ten nhu tren", "ten toi", "ten cua toi", "chinh toi", "cua toi",
          "toi", "dung ten toi", "tai khoan cua toi", "tk cua toi", "my name", "mine")
@@ -51,6 +54,9 @@ class Text(Kind):
             return same
         text = parsing.parse_text(without_polite_end(raw), min_len=f.min_len or 1, max_len=f.max_len or 500,
                                   pattern=f.pattern, pattern_message=f.pattern_message)  # (“con trai ạ”)
+        if f.spelling == spelling.PLACES and (lead := _PLACE_LEAD.match(fold(text))) is not None \
+                and len(text.split()) > len(lead.group().split()):  # “quê bố nó ở nghệ an”: the place
+            text = " ".join(text.split()[len(lead.group().split()):])
         if not f.letters and f.pattern is None and not any(ch.isdigit() for ch in text) and \
                 not _ROMAN.fullmatch(text):  # a document's number: “co giay” is none
             if not f.required:
