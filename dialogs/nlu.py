@@ -275,11 +275,14 @@ def normalise(text: str) -> str:
 
 def _join_agree(tokens: list[str]) -> list[str]:
     """“đồng ý” (agree) as one word: folded, its two words are those of “đóng bảo hiểm y tế”, near enough to be
-    read as that procedure's own (“bà đồng ý rồi”, typed at a consent question, is no request)."""
+    read as that procedure's own (“bà đồng ý rồi”, typed at a consent question, is no request). “mất tích”
+    (missing) too: its “mất” is no death (“chồng tôi đi biển mất tích” is no death registration)."""
     out: list[str] = []
     for tok in tokens:
         if tok == "y" and out and out[-1] == "dong":
             out[-1] = "dongy"
+        elif tok == "tich" and out and out[-1] == "mat":
+            out[-1] = "mattich"
         else:
             out.append(tok)
     return out
@@ -851,8 +854,10 @@ def decide(text: str, catalog: Any) -> Decision:
         return Decision(top.id, (), conf, ranked)
     if conf < OFFER:
         return Decision(None, (), conf, ranked)
-    cands = [m.id for m in found[:3] if m.score >= OFFER_SHARE * top.score]
-    return Decision(None, tuple(cands), conf, ranked)
+    # those whose required words the message has first (“bố tôi bị lũ cuốn trôi, mất tích”: the funeral support,
+    # then the house's, which needs a word of the house)
+    cands = sorted((m for m in found[:3] if m.score >= OFFER_SHARE * top.score), key=lambda m: m.unmet)
+    return Decision(None, tuple(m.id for m in cands), conf, ranked)
 
 
 # ==========================================================================

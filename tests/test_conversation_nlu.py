@@ -33,6 +33,20 @@ async def test_funeral_support_typed_at_the_menu_is_offered_first(chat: Chat):
     assert chat.ask.procedure == FUNERAL
 
 
+async def test_a_person_swept_away_is_the_funeral_support_not_the_house(chat: Chat):
+    """“bố tôi bị lũ cuốn trôi, mất tích 3 ngày nay” opened the housing support (the words “lũ cuốn trôi” of a house
+    swept away). A person missing is the funeral support, offered first; the house's, which needs a word of the
+    house, after it."""
+    await chat.say("bo toi bi lu cuon troi mat tich 3 ngay nay")
+    await chat.expect("procedure")
+    assert [c.value for c in chat.ask.choices] == [FUNERAL, "ho-tro-nha-o"]
+    await chat.say("1")
+    assert chat.ask.procedure == FUNERAL
+    await chat.say("menu")
+    await chat.say("nhà tôi bị lũ cuốn trôi")  # the house: opened
+    assert chat.ask.procedure == "ho-tro-nha-o"
+
+
 async def test_a_menu_title_typed_in_part_still_opens_it(chat: Chat):
     await chat.say("khai tu")  # inside one title only, and the NLU agrees
     assert chat.ask.procedure == "lien-thong-khai-tu"
