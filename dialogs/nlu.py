@@ -1112,6 +1112,12 @@ _HONORIFICS = (("cu", "ong"), ("cu", "ba"), ("ong", "cu"), ("ba", "cu"), ("ong",
 part of it."""
 
 
+def starts_with_surname(text: str) -> bool:
+    """Whether the first word, folded, is a known Vietnamese surname (“Nguyễn”, “tran”): a name may be meant."""
+    words = fold(text or "").split()
+    return bool(words) and words[0] in _SURNAME_TABLE
+
+
 def strip_honorific(text: str) -> str:
     """A name without the word of respect before it: “cụ ông Nguyễn Văn An” → “Nguyễn Văn An”. Only when a
     surname and at least one more word follow it: “Ông Văn Dũng” (Ông is a surname too) and “Cù Huy Cận” stay."""

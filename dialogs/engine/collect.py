@@ -5,7 +5,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from .. import kinds, spelling
+from .. import kinds, nlu, parsing, spelling
 from ..expr import compile_expr
 from ..form import Slot, previous
 from ..i18n import N_, Label, translator
@@ -141,6 +141,8 @@ class Collect(EngineParts):
                               N_("“{answer}” là câu trả lời của câu “{question}”, được hỏi sau. Câu này: gõ số thứ "
                                  "tự các mục đúng."), answer=raw.strip()[:40], question=Label(later.label or later.id))
             return self.reject(session, exc, out)
+        if f.kind == "name" and typed and self.keep_option_ahead(session, slot, raw, out):
+            return self.prompt(session, out)
         if f.kind == "name" and msg.choice is None and self.propose_name(session, slot, raw, value, out):
             return
         if f.spelling == spelling.PLACES and msg.choice is None and self.propose_place(session, slot, value, out):
@@ -181,21 +183,31 @@ class Collect(EngineParts):
         out.accepted = True
         return True
 
+    def slots_ahead(self, session: Session, slot: Slot) -> list[Slot]:
+        """The questions of this section still to come that an answer typed early may be kept for: unanswered, not
+        a file's, none past a consent still to be given, none the procedure checks against a register as it is
+        given (``effects.checks``); none during a supplement, or from a consent."""
+        if session.supplement is not None or slot.field.kind == "consent":
+            return []
+        draft = session.require_draft()
+        checked = {path for call in self.form(session).proc.effects.checks for path in call.after}
+        out: list[Slot] = []
+        for later in self.form(session).slots_after(slot.path, draft.answers, self.today()):
+            if later.field.kind == "consent" and later.path not in draft.answers:
+                break
+            if later.section is slot.section and later.path not in draft.answers and not later.synthetic \
+                    and later.field.kind != "attachment" and later.path not in checked:
+                out.append(later)
+        return out
+
     def keep_typed_ahead(self, session: Session, slot: Slot, raw: str, out: Outcome) -> bool:
         """An answer refused here that is plainly another question's of this section, asked later (a phone number at
         the name, the 12 digits of an ID card at the ethnic group): kept as that answer and said so, when exactly one
-        question still to come takes it and its kind is ``distinctive``; never before a consent still to be given,
-        during a supplement, or for an answer the procedure checks against a register when given. False otherwise."""
-        if session.supplement is not None or slot.field.kind == "consent" or kinds.get(slot.field.kind).distinctive:
+        question still to come (:meth:`slots_ahead`) takes it and its kind is ``distinctive``. False otherwise."""
+        if kinds.get(slot.field.kind).distinctive:
             return False  # (10 digits at the ID number are more likely a slip than the phone number asked after)
-        draft = session.require_draft()
-        after = self.form(session).slots_after(slot.path, draft.answers, self.today())
-        checked = {path for call in self.form(session).proc.effects.checks for path in call.after}
         takers: list[tuple[Slot, Any]] = []
-        for later in after:
-            if later.section is not slot.section or later.path in draft.answers or later.synthetic \
-                    or later.field.kind in ("attachment", "consent"):
-                continue
+        for later in self.slots_ahead(session, slot):
             try:
                 value = parse_value(later.field, raw, today=self.today(), lookup=self.lookup(session, later))
                 self.check_constraints(session, later, value)
@@ -204,15 +216,34 @@ class Collect(EngineParts):
             takers.append((later, value))
         if len(takers) != 1 or not kinds.get(takers[0][0].field.kind).distinctive:
             return False
-        target, value = takers[0]
-        if target.path in checked or any(s.field.kind == "consent" and s.path not in draft.answers
-                                               for s in after[:after.index(target)]):
+        return self.kept_ahead(session, *takers[0], out)
+
+    def keep_option_ahead(self, session: Session, slot: Slot, raw: str, out: Outcome) -> bool:
+        """At a name question, words that are no name but an option of a choice still to come in this section, by its
+        label or its other words (“mất tích” at “Họ và tên người mất?”, “Người đó đã mất hay đang mất tích?” being
+        asked after): kept as that answer and said so, rather than offered as the name “MẤT TÍCH”. Never words
+        that begin with a surname, nor a number. False otherwise."""
+        if not raw.replace(" ", "").isalpha() or len(raw.split()) > 4 or nlu.starts_with_surname(raw):
             return False
+        takers: list[tuple[Slot, Any]] = []
+        for later in self.slots_ahead(session, slot):
+            if later.field.kind != "choice":
+                continue
+            options = later.field.choices
+            value = parsing.match_choice(raw, [(c.value, c.label) for c in options], fuzzy=False) or \
+                parsing.match_also(raw, [(c.value, c.also) for c in options])
+            if value is not None:
+                takers.append((later, value))
+        return len(takers) == 1 and self.kept_ahead(session, *takers[0], out)
+
+    def kept_ahead(self, session: Session, target: Slot, value: Any, out: Outcome) -> bool:
+        """``value`` kept for ``target``, a question still to come, and said so. True."""
         self.store_ahead(session, target, value)
         _ = translator(session.lang)
+        f = target.field
         out.replies.append(Message(_("Đã ghi {value} cho câu “{label}” (được hỏi ở sau), không cần gõ lại.",
-                                     value=kinds.display(target.field, value, _),
-                                     label=_(target.field.label or target.field.prompt))))
+                                     value=kinds.display(f, value, _),
+                                     label=_(f.prompt if f.kind == "choice" else f.label or f.prompt))))
         out.accepted = True
         return True
 
