@@ -5,7 +5,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from .. import kinds, nlu, parsing, spelling
+from .. import kinds, nlu, spelling
 from ..expr import compile_expr
 from ..form import Slot, previous
 from ..i18n import N_, Label, translator
@@ -14,6 +14,7 @@ from ..messages import Ask, Incoming, Message
 from ..parsing import Invalid, says_unknown
 from ..pending import Pending, Revisit
 from ..protocol import Outcome
+from ..textnorm import fold
 from .commands import is_keep
 from .parts import EngineParts, help_due
 from .session import Session
@@ -220,20 +221,15 @@ class Collect(EngineParts):
 
     def keep_option_ahead(self, session: Session, slot: Slot, raw: str, out: Outcome) -> bool:
         """At a name question, words that are no name but an option of a choice still to come in this section, by its
-        label or its other words (“mất tích” at “Họ và tên người mất?”, “Người đó đã mất hay đang mất tích?” being
-        asked after): kept as that answer and said so, rather than offered as the name “MẤT TÍCH”. Never words
-        that begin with a surname, nor a number. False otherwise."""
-        if not raw.replace(" ", "").isalpha() or len(raw.split()) > 4 or nlu.starts_with_surname(raw):
-            return False
-        takers: list[tuple[Slot, Any]] = []
-        for later in self.slots_ahead(session, slot):
-            if later.field.kind != "choice":
-                continue
-            options = later.field.choices
-            value = parsing.match_choice(raw, [(c.value, c.label) for c in options], fuzzy=False) or \
-                parsing.match_also(raw, [(c.value, c.also) for c in options])
-            if value is not None:
-                takers.append((later, value))
+        label or one of its other words, whole (“mất tích” at “Họ và tên người mất?”, “Người đó đã mất hay đang mất
+        tích?” being asked after): kept as that answer and said so, rather than offered as the name “MẤT TÍCH”.
+        Never one word, words that begin with a surname, nor a number. False otherwise."""
+        words = fold(raw).split()
+        if not 2 <= len(words) <= 4 or not "".join(words).isalpha() or nlu.starts_with_surname(raw):
+            return False  # (one word, “Hoa”, “Thái”, may be a given name as much as an ethnic group)
+        typed = " ".join(words)
+        takers = [(later, c.value) for later in self.slots_ahead(session, slot) if later.field.kind == "choice"
+                  for c in later.field.choices if typed in {fold(w) for w in (c.label, *c.also)}]
         return len(takers) == 1 and self.kept_ahead(session, *takers[0], out)
 
     def kept_ahead(self, session: Session, target: Slot, value: Any, out: Outcome) -> bool:
