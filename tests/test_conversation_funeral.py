@@ -823,3 +823,19 @@ async def test_an_address_given_before_is_taken_again_with_one_press(chat: Chat,
     await chat.expect("applicant.same_place")
     assert (await chat.answers())["applicant.residence"]["detail"] == "Thôn 3"
 
+
+
+async def test_a_name_holding_an_options_word_is_kept_as_a_name(chat: Chat):
+    """“mất tích” at the name is the status asked after (tests/test_conversation_law.py); “Thị Hoa”, holding the
+    ethnic group “Hoa”, and “Hoa” alone, are names, not the ethnic group kept ahead."""
+    await chat.press(PROC)
+    await chat.say("1")
+    await consent(chat)
+    await chat.say("thien tai")
+    await chat.expect("deceased.full_name")
+    for text in ("Thị Hoa", "Hoa"):
+        await chat.say(text)
+        assert "Đã ghi" not in chat.text(), text
+        assert "deceased.ethnicity" not in await chat.answers()
+        await chat.say("quay lại")
+        await chat.expect("deceased.full_name")
