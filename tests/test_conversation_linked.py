@@ -514,6 +514,21 @@ async def death_people(chat: Chat, *, born: str = "05/03/1950", notice: str = "g
     return chat
 
 
+# death_people's answers, in the order asked, for a test that stops on the way (death_until)
+DEATH_ANSWERS = ("Nguyễn Văn Bình", "01/02/1975", "068075001234", "Con", "Lâm Đồng", "Đức Trọng", "Thôn 3",
+                 "0912345678", "Nguyễn Văn An", "05/03/1950", "nam", "Kinh", "Việt Nam", "068050009876",
+                 "Lâm Đồng", "Đức Trọng", "Thôn 3", "10/11/2026", "14h30", "tại nhà")
+
+
+async def death_until(chat: Chat, field: str) -> Chat:
+    """After death_start: death_people's answers typed one by one until ``field`` is asked."""
+    for text in DEATH_ANSWERS:
+        if chat.field == field:
+            break
+        await chat.say(text)
+    return await chat.expect(field)
+
+
 async def death_payment(chat: Chat, method: str = "cash") -> Chat:
     await chat.expect("recipient.is_requester")
     await chat.say("có")
@@ -610,10 +625,9 @@ async def test_a_phone_number_typed_at_the_address_is_kept_for_its_question(chat
     """The requester's phone typed at the house's line of the address was “Đây là một dãy số…”, to be typed again
     at the next question: it is that question's answer, said, and the address goes on where it was."""
     await death_start(chat)
-    await chat.expect("requester.full_name")
-    for text in ("Nguyễn Văn Bình", "01/02/1975", "068075001234", "Con", "Lâm Đồng", "Đức Trọng"):
-        await chat.say(text)
-    await chat.expect("requester.residence")
+    await death_until(chat, "requester.residence")
+    await chat.say("Lâm Đồng")
+    await chat.say("Đức Trọng")
     await chat.say("0912 345 678")
     assert not chat.error and "Đã ghi 0912345678 cho câu “Số điện thoại”" in chat.text()
     await chat.expect("requester.residence")
@@ -628,10 +642,7 @@ async def test_a_house_in_a_commune_named_before_needs_no_province(chat: Chat):
     """“thôn 7, đức trọng” at the deceased's residence, the requester's being in Xã Đức Trọng: that commune, not the
     old district of the same name with its communes offered."""
     await death_start(chat)
-    for text in ("Nguyễn Văn Bình", "01/02/1975", "068075001234", "Con", "Lâm Đồng", "Đức Trọng", "Thôn 3",
-                 "0912345678", "Nguyễn Văn An", "05/03/1950", "nam", "Kinh", "Việt Nam", "068050009876"):
-        await chat.say(text)
-    await chat.expect("deceased.residence")
+    await death_until(chat, "deceased.residence")
     await chat.say("thôn 7, xã đức trọng")
     assert "Đã ghi: Thôn 7, Xã Đức Trọng, Tỉnh Lâm Đồng." in chat.text()
     residence = (await chat.answers())["deceased.residence"]
@@ -642,10 +653,7 @@ async def test_no_death_notice_yet_says_where_one_is_issued(chat: Chat):
     """“chưa có giấy báo tử” at “Bạn có giấy báo tử…?” was “Chưa rõ lựa chọn”: it says who issues one, and that
     the answers are kept; the help is not said twice when it comes under the question too."""
     await death_start(chat)
-    for text in ("Nguyễn Văn Bình", "01/02/1975", "068075001234", "Con", "Lâm Đồng", "Đức Trọng", "Thôn 3",
-                 "0912345678", "Nguyễn Văn An", "05/03/1950", "nam", "Kinh", "Việt Nam", "068050009876",
-                 "Lâm Đồng", "Đức Trọng", "Thôn 3", "10/11/2026", "14h30", "tại nhà"):
-        await chat.say(text)
+    await death_until(chat, "consent.sensitive")
     await chat.press("yes")
     await chat.say("Già yếu")
     await chat.expect("notice.kind")
