@@ -1116,7 +1116,9 @@ def parse_number(
     try:
         value, negative = _parse_number_expr(_drop_unit(raw), allow_currency=False)
     except (_NotANumber, ValueError, ZeroDivisionError, OverflowError):
-        if len(numbers := re.findall(r"\d+(?:[.,]\d+)*", raw)) > 1:  # “2 vợ chồng, 2 con đi học”: which is meant
+        numbers = re.findall(r"\d+(?:[.,]\d+)*", raw)
+        if len(numbers) > 1 and all(len(n) <= 6 for n in numbers):  # “2 vợ chồng, 2 con đi học”: which is meant
+            # (counts only: an ID or phone number is never said back)
             raise Invalid(N_("Câu trả lời có nhiều số ({numbers}). Vui lòng chỉ gõ một số, là câu trả lời cho câu "
                              "hỏi, ví dụ 3."), numbers=", ".join(numbers[:4])) from None
         raise Invalid(N_("Chưa hiểu số bạn nhập. Vui lòng nhập bằng chữ số, ví dụ 3.")) from None

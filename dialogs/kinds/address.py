@@ -258,7 +258,7 @@ class Address(Kind):
             turn.prompt()
             return True
         stage, value = entry.stage, dict(entry.value or {})
-        at_once = False
+        at_once = False  # the province and the commune read from one message: what was read is said back
         if msg.choice is None and _long_number(raw) and not any(ch.isalpha() for ch in raw) \
                 and turn.keep_ahead(slot, raw):  # the phone number asked next, typed at the address
             turn.pending = entry
@@ -277,7 +277,6 @@ class Address(Kind):
             stage, at_once = "detail", bool(value["detail"])
         elif stage == "province":
             anywhere = None  # an old district that says the province (legacy_address.district_anywhere)
-            at_once = False  # the province and the commune read from one message: what was read is said back
             code = _picked(raw, entry.options)
             if code is None and msg.choice is None and parsing.says_unknown(raw):  # the new one not known yet
                 return _again(turn, entry, t(_NEW_PROVINCE_UNKNOWN))
