@@ -308,13 +308,15 @@ class ProcedureStub:
     """A minimal procedure-like object (id, title, short, keywords, weighted phrases)."""
 
     def __init__(self, id: str, title: str, short: str = "", keywords: Iterable[str] = (),
-                 phrases: Iterable[tuple[float, Iterable[str]]] = (), requires: Iterable[str] = ()) -> None:
+                 phrases: Iterable[tuple[float, Iterable[str]]] = (), requires: Iterable[str] = (),
+                 excludes: Iterable[str] = ()) -> None:
         self.id = id
         self.title = title
         self.short = short
         self.keywords = list(keywords)
         self.phrases = tuple((float(w), tuple(texts)) for w, texts in phrases)
         self.requires = tuple(requires)
+        self.excludes = tuple(excludes)
 
     def __repr__(self) -> str:
         return f"ProcedureStub({self.id!r})"
@@ -386,6 +388,7 @@ class _Index:
     by_len: dict[int, list[str]]
     df_word: dict[str, int]
     requires: dict[str, tuple[str, ...]]  # id → normalised words one of which a message must hold (nlu.requires)
+    excludes: dict[str, tuple[str, ...]]  # id → normalised words none of which a message may hold (nlu.excludes)
 
 
 def _phrases_for(proc: Any) -> list[tuple[str, float]]:
@@ -411,6 +414,12 @@ def _requires(proc: Any) -> tuple[str, ...]:
     """A procedure's ``nlu.requires`` (or a stub's ``requires``)."""
     nlu = getattr(proc, "nlu", None)
     return tuple(nlu.requires if nlu is not None else getattr(proc, "requires", ()) or ())
+
+
+def _excludes(proc: Any) -> tuple[str, ...]:
+    """A procedure's ``nlu.excludes`` (or a stub's ``excludes``)."""
+    nlu = getattr(proc, "nlu", None)
+    return tuple(nlu.excludes if nlu is not None else getattr(proc, "excludes", ()) or ())
 
 
 def check_phrases(proc: Any) -> list[str]:
@@ -455,8 +464,10 @@ def _phrases_in(content: list[str]) -> set[tuple[str, ...]]:
 
 
 @lru_cache(maxsize=16)
-def _build_index(signature: tuple[tuple[str, str, str, tuple[str, ...], Any, tuple[str, ...]], ...]) -> _Index:
-    procs = [ProcedureStub(pid, title, short, kws, phrases, req) for pid, title, short, kws, phrases, req in signature]
+def _build_index(signature: tuple[tuple[str, str, str, tuple[str, ...], Any, tuple[str, ...], tuple[str, ...]], ...]
+                 ) -> _Index:
+    procs = [ProcedureStub(pid, title, short, kws, phrases, req, exc)
+             for pid, title, short, kws, phrases, req, exc in signature]
     in_catalog = {p.id for p in procs}
     universe = list(procs)  # term statistics are over the catalogue's procedures
     weights: dict[str, dict[Any, float]] = {}
@@ -479,14 +490,15 @@ def _build_index(signature: tuple[tuple[str, str, str, tuple[str, ...], Any, tup
             by_len[len(v)].append(v)
     df_word = {t: d for t, d in df.items() if isinstance(t, str)}
     requires = {p.id: tuple(f" {normalise(r)} " for r in p.requires) for p in procs if p.requires}
+    excludes = {p.id: tuple(f" {normalise(r)} " for r in p.excludes) for p in procs if p.excludes}
     return _Index(tuple(p.id for p in procs), weights, idf, frozenset(vocab), frozenset(bigrams), dict(by_len),
-                  df_word, requires)
+                  df_word, requires, excludes)
 
 
 def _index(catalog: Any) -> _Index:
     sig = tuple(
         (p.id, p.title, getattr(p, "short", "") or "", tuple(getattr(p, "keywords", ()) or ()),
-         _weighted_phrases(p), _requires(p))
+         _weighted_phrases(p), _requires(p), _excludes(p))
         for p in _procedures_of(catalog)
     )
     return _build_index(sig)
@@ -632,7 +644,8 @@ class _Match:
     id: str
     score: float
     terms: dict[Any, float]  # matched term → contribution
-    unmet: bool = False  # the message lacks every word of the procedure's nlu.requires: offered, never picked
+    unmet: bool = False  # the message lacks every word of the procedure's nlu.requires, or holds one of its
+    # nlu.excludes: offered, never picked
 
 
 # --------------------------------------------------------------------------
@@ -715,7 +728,8 @@ def _matches(text: str, catalog: Any) -> tuple[list[_Match], bool]:
         if pairs == 0 and len(contrib) < 2:
             continue  # one shared word ("trời", "ngủ") is not evidence
         needed = index.requires.get(pid, ())
-        unmet = bool(needed) and not any(r in line for line in padded for r in needed)
+        unmet = (bool(needed) and not any(r in line for line in padded for r in needed)) or any(
+            r in line for line in padded for r in index.excludes.get(pid, ()))
         out.append(_Match(pid, sum(contrib.values()), contrib, unmet))
     order = {pid: i for i, pid in enumerate(index.ids)}
     out.sort(key=lambda m: (-m.score, order[m.id]))

@@ -419,6 +419,9 @@ class Nlu(Strict):
     # is offered at most: the procedures of a death ask for a word of death, so “mẹ tôi 80 tuổi chưa có lương hưu”
     # opens none of them
     requires: list[str] = Field(default_factory=list)
+    # a message holding one of these (folded, whole words) opens the procedure no more, offered at most: a word of
+    # death opens no registration of a bank account (“mẹ tôi đang hưởng trợ cấp hằng tháng vừa mất”)
+    excludes: list[str] = Field(default_factory=list)
 
 
 class EffectCall(Strict):
