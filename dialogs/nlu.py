@@ -433,6 +433,10 @@ def check_phrases(proc: Any) -> list[str]:
             elif text in seen:
                 problems.append(f"nlu.phrases: {text!r} is listed twice (weights {seen[text]} and {weight})")
             seen.setdefault(text, weight)
+    for name, words in (("requires", _requires(proc)), ("excludes", _excludes(proc))):
+        problems += [f"nlu.{name}: {w!r} is no word once normalised" for w in words if not normalise(w).strip()]
+    problems += [f"nlu: {w!r} is both required and excluded"
+                 for w in sorted(set(map(normalise, _requires(proc))) & set(map(normalise, _excludes(proc))))]
     return problems
 
 
