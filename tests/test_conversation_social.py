@@ -488,6 +488,25 @@ async def test_a_number_typed_early_is_not_kept_where_it_is_unclear_or_checked(c
     assert "beneficiary.id_number" not in await chat.answers()
 
 
+async def test_how_the_person_agreed_in_everyday_words(chat: Chat):
+    """“bà ngồi cạnh tôi, bà đồng ý rồi” at how the person filed for agreed was “Người đó đã đồng ý như thế nào?”:
+    in person, said back; “gọi điện cho bà rồi” is by phone; “bà chưa đồng ý” is still the refusal."""
+    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
+    for text in ("hộ nghèo", "hư hỏng nặng", "hỏa hoạn", "20/11/2026", "2", "Đỗ Văn Tâm", "0901234567"):
+        await chat.say(text)
+    await chat.expect("consent.subject")
+    await chat.say("bà chưa đồng ý")
+    assert "chưa thể nhận hồ sơ" in chat.text()
+    await chat.expect("consent.subject")
+    await chat.say("ba ngoi canh toi, ba dong y roi")
+    assert "Đã ghi: Người đó đã đồng ý khi gặp trực tiếp." in chat.text()
+    assert (await chat.answers())["consent.subject"]["how"] == "in_person"
+    await chat.say("quay lại")
+    await chat.expect("consent.subject")
+    await chat.say("gọi điện cho bà rồi, bà đồng ý")
+    assert (await chat.answers())["consent.subject"]["how"] == "phone"
+
+
 async def test_housing_not_poor_is_ineligible(chat: Chat):
     await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
     await chat.say("4")  # không thuộc các diện trên

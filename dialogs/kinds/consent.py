@@ -31,7 +31,8 @@ def _pick(f, msg, text) -> str | None:
     if msg.choice is not None and msg.choice in values:
         return msg.choice
     if msg.choice is None and text:
-        value = parsing.match_choice(text, [(c.value, c.label) for c in f.choices])
+        value = parsing.match_choice(text, [(c.value, c.label) for c in f.choices]) or parsing.match_also(
+            text, [(c.value, c.also) for c in f.choices if c.also])  # “bà ngồi cạnh tôi”: in person
         if value is None and parsing.denies(text, _CONSENT_WORDS):  # “bà chưa đồng ý”: the refusal, whoever says it
             return next((c.value for c in f.choices if c.stop), None)
         if value is None:  # a plain “không” is the refusal
@@ -87,6 +88,8 @@ class Consent(Kind):
                 "Những gì bạn đã khai được giữ lại: gõ “menu” để tạm dừng; khi người đó đồng ý, gõ “tiếp tục”.")))
             turn.prompt()
             return True
+        if msg.choice is None and parsing.match_choice(text, [(c.value, c.label) for c in f.choices]) is None:
+            turn.say(turn.t(N_("Đã ghi: {value}."), value=turn.t(choice.label)))  # read from everyday words
         turn.accept(slot, {"how": value, "at": turn.now.isoformat(timespec="seconds"),
                            "text_version": text_version(f)})
         return True
