@@ -122,6 +122,8 @@ async def test_the_dossiers_asked_for_in_everyday_words(chat: Chat):
     await chat.expect(first)  # the question asked stays
     await chat.say("hồ sơ gồm những gì")  # what to prepare: not the dossiers filed
     assert code not in chat.text()
+    await chat.say("what is the status of my application?")  # in English too
+    assert code in chat.text()
 
 
 async def test_thanks_and_greetings_are_answered_and_never_taken_for_an_answer(chat: Chat):

@@ -65,7 +65,15 @@ _DOSSIERS_RE = re.compile(
     r"|(?:da\s+)?(?:duoc\s+)?(?:duyet|xu ly|giai quyet|tiep nhan|xong|co ket qua)\s+chua))?(?:\s+vay|\s+the)?$")
 
 
+# the same in English (“what is the status of my application”, “where is my application”, “track my dossier”)
+_DOSSIERS_EN = re.compile(r"^(?:(?:what is|what s|whats|check|track|show|see|where is|where s)\s+)?(?:the\s+)?"
+                          r"(?:status\s+of\s+)?my\s+(?:application|dossier|file|request)s?(?:\s+status)?$"
+                          r"|^(?:application|dossier)\s+status$")
+
+
 def _asks_for_dossiers(candidate: str) -> bool:
+    if _DOSSIERS_EN.match(candidate):
+        return True
     m = _DOSSIERS_RE.match(candidate)
     return m is not None and (m["what"] is not None or m["how"] is not None or candidate.split()[0] in (
         "xem", "kiem", "tra", "hoi", "coi", "cho"))
