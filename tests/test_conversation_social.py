@@ -507,6 +507,30 @@ async def test_how_the_person_agreed_in_everyday_words(chat: Chat):
     assert (await chat.answers())["consent.subject"]["how"] == "phone"
 
 
+async def test_an_answer_named_at_the_review_is_asked_again(chat: Chat, runtime: Runtime):
+    """“sửa số điện thoại” at “Thông tin đã đúng chưa?” was “Vui lòng chọn một trong các lựa chọn”: the answer named
+    is asked again; “ngày sinh sai rồi” too; “sai rồi” alone opens the parts to edit."""
+    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
+    for text in ("hộ nghèo", "hư hỏng nặng", "hỏa hoạn", "20/11/2026", "1", "Hà Văn Sáu", "01/01/1960", "nam", "Kinh",
+                 "068060001234", "bỏ qua"):
+        await chat.say(text)
+    await address(chat, "household.residence")
+    for text in ("1", "0", "Nhà gỗ", "Nứt tường, không ở được", "0912000222", "bỏ qua"):
+        await chat.say(text)
+    await chat.expect("_review")
+    await chat.say("sửa số điện thoại")
+    await chat.expect("contact.phone")
+    await chat.say("0912000333")
+    await chat.expect("_review")
+    await chat.say("ngay sinh sai roi")
+    await chat.expect("rep.birth_date")
+    await chat.say("giữ nguyên")
+    await chat.expect("_review")
+    await chat.say("sai rồi")
+    await chat.expect("_edit_section")
+    assert (await chat.answers())["contact.phone"] == "0912000333"
+
+
 async def test_housing_not_poor_is_ineligible(chat: Chat):
     await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
     await chat.say("4")  # không thuộc các diện trên

@@ -1,6 +1,8 @@
 """The review of all answers, editing one of them, and going on to the sworn statement."""
 from __future__ import annotations
 
+import re
+
 from .. import parsing
 from ..i18n import translator
 from ..kinds import display
@@ -8,8 +10,14 @@ from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, Ask, ChoiceOut, Incoming,
 from ..parsing import is_yes
 from ..pending import EditField, EditSection, Revisit
 from ..protocol import Outcome
+from ..textnorm import fold
 from .parts import EngineParts
 from .session import Session
+
+# “sửa số điện thoại”, “đổi lại ngày sinh”, “ngày sinh sai rồi”, “sửa”: an answer named to be edited (folded)
+_EDIT_ASKED = re.compile(r"^(?:(?:toi\s+|em\s+|cho\s+(?:toi|em)\s+)?(?:muon\s+)?(?:sua|doi|chinh|chinh sua|ghi)"
+                         r"(?:\s+lai)?(?:\s+(?:cho\s+)?(?:muc|cau|phan|thong tin))?(?P<what>(?:\s+\S+){0,6})"
+                         r"|(?:(?P<what2>(?:\S+\s+){0,5}?\S+)\s+)?(?:bi\s+)?(?:sai|nham|chua dung)(?:\s+roi)?)$")
 
 
 class Review(EngineParts):
@@ -68,6 +76,17 @@ class Review(EngineParts):
                 return self.advance(session, out)
             session.confirm()
             return self.sworn_ask(session, out)
+        if value is None and text and (asked := _EDIT_ASKED.match(fold(text).strip(" .!?"))):
+            # “sửa số điện thoại”, “ngày sinh sai rồi”: that answer's question, when one answer's label says it
+            said = (asked["what"] or asked["what2"] or "").strip()
+            if not said:
+                return self.edit_menu(session, out, None)
+            form, answers = self.form(session), session.require_draft().answers
+            named = [s.path for s in form.slots(answers, self.today()) if not s.synthetic and s.path in answers
+                     and re.search(rf"(?<!\w){re.escape(said)}(?!\w)", fold(_(s.field.summary_label)))]
+            if len(named) == 1:
+                return self.start_edit(session, named[0], out)
+            return self.edit_menu(session, out, None)
         if value == "edit":
             return self.edit_menu(session, out, None)
         if value == "cancel":
