@@ -199,6 +199,10 @@ def test_a_year_alone_is_kept_when_said_to_be_all_the_papers_show() -> None:
     assert date_kind.parse(born, "5/3/1941", today=date(2026, 12, 6), lookup=None) == "1941-03-05"
     with pytest.raises(ValueError):  # only for a date in the past
         FieldDef.model_validate({"id": "b", "kind": "date", "prompt": "Ngày?", "year_only": True})
+    whole = born.model_copy(update={"year_only": False})  # the whole date needed: where it is found, not “chưa đúng”
+    with pytest.raises(Invalid) as exc:
+        date_kind.parse(whole, "bà không nhớ ngày sinh, chỉ biết năm 1940", today=date(2026, 12, 6), lookup=None)
+    assert "thẻ căn cước, giấy khai sinh" in exc.value.message and exc.value.params["year"] == "1940"
 
 
 class TestName:

@@ -237,9 +237,9 @@ class Collect(EngineParts):
         self.store_ahead(session, target, value)
         _ = translator(session.lang)
         f = target.field
+        question = f.prompt if f.kind == "choice" else f.label or f.prompt  # (a choice's label says too little)
         out.replies.append(Message(_("Đã ghi {value} cho câu “{label}” (được hỏi ở sau), không cần gõ lại.",
-                                     value=kinds.display(f, value, _),
-                                     label=_(f.prompt if f.kind == "choice" else f.label or f.prompt))))
+                                     value=kinds.display(f, value, _), label=_(question))))
         out.accepted = True
         return True
 

@@ -39,6 +39,11 @@ class Date(Kind):
                 raise Invalid(N_("Bạn mới nhập năm {year}. Vui lòng nhập đủ ngày/tháng/năm như trên giấy tờ, ví dụ "
                                  "05/03/{year}. Nếu giấy tờ chỉ ghi năm sinh, gõ “chỉ có năm {year}”."), year=str(year))
             return str(year)  # the papers show only the year: kept so, never made a date
+        if not f.year_only and _ONLY.search(fold(raw)) and (year := parsing.only_a_year(raw)) is not None:
+            # “bà không nhớ ngày sinh, chỉ biết năm 1940”: where the whole date is found, not “Ngày chưa đúng”
+            raise Invalid(N_("Câu này cần đủ ngày/tháng/năm như trên giấy tờ. Ngày đầy đủ có trên thẻ căn cước, giấy "
+                             "khai sinh hoặc sổ hộ khẩu cũ; giấy tờ ghi thế nào thì gõ như thế, ví dụ 01/01/{year}."),
+                          year=str(year))
         return parsing.parse_date(raw, today=today, not_before=not_before, not_after=not_after,
                                   prefer_past=f.past_only, example=f.example or parsing.DATE_EXAMPLE).isoformat()
 
