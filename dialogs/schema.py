@@ -249,9 +249,6 @@ class FieldDef(Strict):
             raise ValueError(f"field {self.id}: duplicate choice values")
         if not self.letters and self.kind != "text":
             raise ValueError(f"field {self.id}: letters (false: a bare number is an answer) is only for kind text")
-        if self.kind not in ("choice", "multi_choice", "consent") and any(c.also for c in self.choices):
-            raise ValueError(f"field {self.id}: a choice's also (other words for it) is only for kinds choice, "
-                             "multi_choice and consent")
         also = [fold_words(w) for c in self.choices for w in c.also]  # (as parsing.match_also compares them)
         if self.kind != "choice" and any(c.also_in or c.also_answers_next for c in self.choices):
             raise ValueError(f"field {self.id}: also_in and also_answers_next are only for kind choice")

@@ -1298,9 +1298,9 @@ class TestChoice:
                         [{"value": "a", "label": "A", "also": ["  "]}, {"value": "b", "label": "B"}]):
             with pytest.raises(ValueError, match="also"):
                 FieldDef.model_validate({**base, "choices": choices})
-        with pytest.raises(ValueError, match="only for kinds choice and multi_choice"):
-            FieldDef.model_validate({**base, "kind": "consent", "choices": [{"value": "a", "label": "A", "also": ["x"]},
-                                                                            {"value": "b", "label": "B", "stop": "…"}]})
+        # a consent's options take other words too (“bà ngồi cạnh tôi”: in person)
+        FieldDef.model_validate({**base, "kind": "consent", "choices": [{"value": "a", "label": "A", "also": ["x"]},
+                                                                        {"value": "b", "label": "B", "stop": "…"}]})
         with pytest.raises(ValueError, match="only for kind choice"):
             FieldDef.model_validate({**base, "kind": "multi_choice", "choices": [
                 {"value": "a", "label": "A", "also": ["x"], "also_answers_next": True}]})
