@@ -1198,7 +1198,9 @@ class TestChoice:
          ["như trên", "ở cùng vợ con", "không, ở riêng", "chồng em đi làm xa"], [True, True, False, False]),
         # an elderly person with dementia, a child who keeps apart (both disability forms list the same signs)
         ("xac-dinh-muc-do-khuyet-tat", "disability.neuro_mental",
-         ["lu lan, hay quen, di lac", "hay cáu giận, lú lẫn", "cháu bị tự kỷ"], [["4.4"], ["4.2", "4.4"], ["4.1"]]),
+         # (not “tự kỷ”: with a provincial conclusion it is 6.3, “Khuyết tật khác”; which one is not guessed)
+         ["lu lan, hay quen, di lac", "hay cáu giận, lú lẫn", "cháu chơi một mình"],
+         [["4.4"], ["4.2", "4.4"], ["4.1"]]),
         ("lien-thong-khai-sinh", "head.consent",
          ["ong toi khong dung dien thoai thong minh", "ông ký giấy", "qua vneid", "bà không có VNeID"],
          ["paper", "paper", "vneid", "paper"]),
