@@ -1181,7 +1181,8 @@ class TestChoice:
         ("doi-cap-lai-giay-xac-nhan-khuyet-tat", "activity.eating", ["tự ăn được", "không ăn được"],
          ["thuc_hien_duoc", "khong_thuc_hien_duoc"]),
         ("xac-dinh-muc-do-khuyet-tat", "activity.walking",  # (an elderly woman led by the hand, or carried)
-         ["phai co nguoi dat di", "không đi được, phải có người bế"], ["can_tro_giup", "khong_thuc_hien_duoc"]),
+         ["phai co nguoi dat di", "không đi được, phải có người bế", "không cần người giúp", "cần người đỡ"],
+         ["can_tro_giup", "khong_thuc_hien_duoc", "thuc_hien_duoc", "can_tro_giup"]),
         ("doi-cap-lai-giay-xac-nhan-khuyet-tat", "request.reissue_reason", ["làm mất", "nặng hơn", "cháu đủ 6 tuổi"],
          ["mat", "thay_doi", "du_6_tuoi"]),
         ("ho-tro-nha-o", "household.status", ["nghèo", "cận nghèo", "khó khăn", "bình thường"],
