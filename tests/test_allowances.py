@@ -408,7 +408,8 @@ async def family_reporter(chat: Chat) -> None:
 
 
 async def test_change_for_an_unregistered_id_points_to_registration(chat: Chat, runtime: Runtime):
-    await start_change(chat, "moved")
+    """A new account for a person not registered is the registration itself: it is offered first."""
+    await start_change(chat, "new_account")
     assert chat.error and "Chưa tìm thấy đăng ký" in chat.error.text
     await chat.expect("procedure")
     assert [c.value for c in chat.ask.choices] == [REG, CHG]
@@ -417,6 +418,15 @@ async def test_change_for_an_unregistered_id_points_to_registration(chat: Chat, 
     await chat.say("menu")
     await chat.expect("procedure")
     assert chat.ask.choices[0].value == "lien-thong-khai-sinh"  # the full menu keeps its usual order
+
+
+async def test_a_move_of_a_person_paid_in_cash_is_reported_to_the_commune(chat: Chat):
+    """A grandson reporting his grandmother's move was told to register a bank account: a person paid in cash
+    reports a move (a death, another level) to the commune directly; the ID question stays, to retype a slip."""
+    await start_change(chat, "moved")
+    assert chat.error and "báo trực tiếp cho Ủy ban nhân dân cấp xã" in chat.error.text
+    assert "Đăng ký nhận trợ cấp hằng tháng qua tài khoản" not in chat.text()
+    await chat.expect("beneficiary.id_number")
 
 
 async def test_new_account_takes_effect_only_when_the_registering_chat_confirms(runtime: Runtime):
