@@ -839,3 +839,14 @@ async def test_a_name_holding_an_options_word_is_kept_as_a_name(chat: Chat):
         assert "deceased.ethnicity" not in await chat.answers()
         await chat.say("quay lại")
         await chat.expect("deceased.full_name")
+
+
+async def test_a_date_typed_at_an_address_is_named_a_date(chat: Chat):
+    """“hôm kia” at the residence was “Không tìm thấy tỉnh/thành “hôm kia””: it is said to be a day."""
+    await to_deceased_residence(chat)
+    await chat.say("hôm kia")
+    assert chat.error and "“hôm kia” là một ngày; câu này hỏi nơi chốn" in chat.error.text
+    await chat.say("Lâm Đồng")
+    await chat.say("12/3/2025")  # at the commune too
+    assert chat.error and "là một ngày" in chat.error.text
+    await chat.expect("deceased.residence")

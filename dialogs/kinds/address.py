@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, ClassVar
 
 from .. import address as addr
@@ -135,6 +136,16 @@ def _off_the_list(turn, entry: AddressEntry, raw: str, offered: int) -> bool:
         turn.reject(exc)
         return True
     return False
+
+
+def _a_date(raw: str, today: date) -> Invalid | None:
+    """What to say of a date typed where a place is asked (“hôm kia”, “10/9”: the day of an event, asked after)."""
+    try:
+        parsing.parse_date(raw, today=today)
+    except Invalid:
+        return None
+    return Invalid(N_("“{text}” là một ngày; câu này hỏi nơi chốn. Vui lòng nhập tên tỉnh/thành phố hoặc xã/phường, "
+                      "ví dụ: Lâm Đồng."), text=raw.strip()[:40])
 
 
 def _not_a_place(raw: str, province: str | None = None) -> Invalid | None:
@@ -336,7 +347,7 @@ class Address(Kind):
                             return True
                         if msg.choice is None and turn.elsewhere(slot, raw):
                             return True  # another request, not an address (offered; the entry resumes after)
-                        turn.reject(_not_a_place(raw) or Invalid(N_(
+                        turn.reject(_not_a_place(raw) or _a_date(raw, turn.today) or Invalid(N_(
                             "Không tìm thấy tỉnh/thành “{text}” trong danh sách 34 tỉnh, thành phố hiện nay. "
                             "Vui lòng nhập lại, ví dụ: Hà Nội, Lâm Đồng, Thái Nguyên."), text=raw[:40]))
                         return True
@@ -397,7 +408,7 @@ class Address(Kind):
                     turn.pending = entry
                     if msg.choice is None and turn.elsewhere(slot, raw):
                         return True
-                    turn.reject(_not_a_place(raw, value.get("province")) or Invalid(N_(
+                    turn.reject(_not_a_place(raw, value.get("province")) or _a_date(raw, turn.today) or Invalid(N_(
                         "Không tìm thấy xã/phường “{text}” thuộc {province}. Lưu ý: từ 01/07/2025 không còn cấp "
                         "huyện, nhiều xã đã sáp nhập và đổi tên. Vui lòng nhập lại tên xã/phường hiện nay."),
                         text=raw[:40], province=value.get("province")))
