@@ -234,6 +234,7 @@ async def test_an_old_city_typed_without_its_province_says_the_province(chat: Ch
     await chat.say("thon 3 can loc")  # an old district without an old commune: its communes of today
     assert "“Huyện Can Lộc” là đơn vị cấp huyện cũ" in chat.text() and "(Đã ghi: Thôn 3.)" in chat.ask.text
     assert "Xã Gia Hanh" in [c.label for c in chat.ask.choices]
+    assert chat.ask.choices[0].label == "Xã Can Lộc"  # the commune that carries the district's name, first
     await chat.say("quay lại")
     await chat.say("phu my")  # a district of two provinces before 2025: no province said
     assert chat.error is not None and "Không tìm thấy tỉnh/thành" in chat.error.text
