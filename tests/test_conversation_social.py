@@ -505,6 +505,11 @@ async def test_how_the_person_agreed_in_everyday_words(chat: Chat):
     await chat.expect("consent.subject")
     await chat.say("gọi điện cho bà rồi, bà đồng ý")
     assert (await chat.answers())["consent.subject"]["how"] == "phone"
+    await chat.say("quay lại")
+    await chat.say("tôi gọi điện rồi nhưng bà không đồng ý")  # a refusal, whatever else is said
+    assert "chưa thể nhận hồ sơ" in chat.text()
+    await chat.expect("consent.subject")
+    assert "consent.subject" not in await chat.answers()  # (a consent given before and withdrawn is not kept)
 
 
 async def test_an_answer_named_at_the_review_is_asked_again(chat: Chat, runtime: Runtime):

@@ -44,6 +44,14 @@ class EngineTurn:
     def accept(self, slot: Slot, value: Any) -> None:
         self.engine.accept(self.session, slot, value, self.out)
 
+    def forget(self, slot: Slot) -> None:
+        draft = self.session.require_draft()
+        if draft.answers.pop(slot.path, None) is not None or slot.path in draft.history:
+            draft.history = [p for p in draft.history if p != slot.path]
+            draft.revision += 1
+            self.session.dirty_drafts.add(draft.procedure)
+            self.out.accepted = True
+
     def reject(self, exc: Invalid) -> None:
         self.engine.reject(self.session, exc, self.out)
 

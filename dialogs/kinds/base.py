@@ -51,6 +51,9 @@ class Turn(Protocol):
     def accept(self, slot: Slot, value: Any) -> None:
         """Store the answer and move on (the next question, the review…)."""
 
+    def forget(self, slot: Slot) -> None:
+        """Drop the answer this question had (a consent withdrawn): it is asked again when the form goes on."""
+
     def reject(self, exc: Invalid) -> None:
         """Say what is wrong and ask the same question again."""
 

@@ -31,10 +31,11 @@ def _pick(f, msg, text) -> str | None:
     if msg.choice is not None and msg.choice in values:
         return msg.choice
     if msg.choice is None and text:
-        value = parsing.match_choice(text, [(c.value, c.label) for c in f.choices]) or parsing.match_also(
-            text, [(c.value, c.also) for c in f.choices if c.also])  # “bà ngồi cạnh tôi”: in person
+        value = parsing.match_choice(text, [(c.value, c.label) for c in f.choices])
         if value is None and parsing.denies(text, _CONSENT_WORDS):  # “bà chưa đồng ý”: the refusal, whoever says it
-            return next((c.value for c in f.choices if c.stop), None)
+            return next((c.value for c in f.choices if c.stop), None)  # (“tôi gọi điện rồi nhưng bà không đồng ý”)
+        if value is None:  # “bà ngồi cạnh tôi, bà đồng ý rồi”: in person
+            value = parsing.match_also(text, [(c.value, c.also) for c in f.choices if c.also])
         if value is None:  # a plain “không” is the refusal
             try:
                 said_yes = parsing.parse_yes_no(text, sure=True)
@@ -83,6 +84,7 @@ class Consent(Kind):
             return False
         choice = next(c for c in f.choices if c.value == value)
         if choice.stop:
+            turn.forget(slot)  # a consent given before and now withdrawn is not kept: the form cannot go on past it
             turn.reset_errors()
             turn.say(turn.t(choice.stop) + "\n" + turn.t(N_(
                 "Những gì bạn đã khai được giữ lại: gõ “menu” để tạm dừng; khi người đó đồng ý, gõ “tiếp tục”.")))
