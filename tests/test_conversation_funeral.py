@@ -850,3 +850,20 @@ async def test_a_date_typed_at_an_address_is_named_a_date(chat: Chat):
     await chat.say("12/3/2025")  # at the commune too
     assert chat.error and "là một ngày" in chat.error.text
     await chat.expect("deceased.residence")
+
+
+async def test_a_consent_withdrawn_is_not_kept(chat: Chat):
+    """“không đồng ý” to the sensitive data's consent, after “quay lại” to it, said “Để đi tiếp, bạn cần chọn…”
+    but kept the consent given before: paused and resumed, the form went on to the cause of death. It is dropped."""
+    await chat.press(PROC)
+    await chat.say("1")
+    await consent(chat)
+    await chat.expect("deceased.cause")
+    await chat.say("quay lại")
+    await chat.expect("consent.sensitive")
+    await chat.say("không đồng ý")
+    assert chat.error and "Để đi tiếp, bạn cần chọn" in chat.error.text
+    assert "consent.sensitive" not in await chat.answers()
+    await chat.say("menu")
+    await chat.say("tiếp tục")
+    await chat.expect("consent.sensitive")  # not past it

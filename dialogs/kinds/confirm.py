@@ -32,6 +32,19 @@ class Confirm(Kind):
         # a statement read and accepted, not a claim: "Chế độ mai táng (không thuộc diện): Có" read as one
         return t(N_("Đã xác nhận")) if value else t(N_("Chưa xác nhận"))
 
+    def collect(self, turn, slot, msg, text):
+        """A “không” to a statement confirmed before (“quay lại”, then “không đồng ý” to the sensitive data's
+        consent) withdraws it: the confirmation is dropped, so the form cannot go on past it; then the question's
+        usual refusal is said (``parse``)."""
+        if msg.choice is None and text and slot.path in turn.answers:
+            try:
+                said_no = parsing.parse_yes_no(text, sure=True) is False
+            except Invalid:
+                said_no = False
+            if said_no:
+                turn.forget(slot)
+        return False
+
     def shortcut(self, f, msg, text, t):
         return True if msg.choice == "yes" else NO_VALUE
 
