@@ -536,6 +536,21 @@ async def test_an_answer_named_at_the_review_is_asked_again(chat: Chat, runtime:
     assert (await chat.answers())["contact.phone"] == "0912000333"
 
 
+async def test_an_option_read_from_a_sentence_is_said_back(chat: Chat):
+    """“tại bị bão số 3 quét qua” at the cause is “Thiên tai”, read from its other words: said back, so that a
+    misreading is seen at once; a short word of the option (“bão”), its label or its number are not."""
+    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
+    await chat.say("hộ nghèo")
+    await chat.say("1")
+    await chat.expect("house.cause")
+    await chat.say("tại bị bão số 3 quét qua")
+    assert "Đã ghi: Thiên tai (bão, lũ, lụt, sạt lở, lốc…)." in chat.text()
+    await chat.say("quay lại")
+    await chat.say("bão")
+    assert "Đã ghi" not in chat.text()
+    await chat.expect("house.event_date")
+
+
 async def test_housing_not_poor_is_ineligible(chat: Chat):
     await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
     await chat.say("4")  # không thuộc các diện trên

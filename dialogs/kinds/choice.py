@@ -96,6 +96,16 @@ class Choice(Kind):
     def display(self, f, value, t):
         return next((t(c.label) for c in f.choices if c.value == value), str(value))
 
+    def said_back(self, f, raw, value):
+        """An option read from other words (“tốc mái hết, không ở được”: “Hư hỏng nặng, không ở được”), not named by
+        its number or its label, is said back, so that a misreading is seen at once. (A yes, a name that answers
+        the choice, an ethnic group typed, are not: they are the answer as typed.)"""
+        if parsing.match_choice(raw, [(c.value, c.label) for c in f.choices], fuzzy=False) is not None:
+            return False
+        option = next((c for c in f.choices if c.value == value), None)
+        return option is not None and parsing.match_also(raw, [(c.value, c.also) for c in f.choices]) == value \
+            and fold_words(raw) not in {fold_words(w) for w in option.also if len(w.split()) <= 2}
+
     def carry(self, f, raw, value):
         option = next((c for c in f.choices if c.value == value), None)
         if option is not None and option.also_answers_next:
