@@ -37,6 +37,26 @@ async def open_procedure(chat: Chat, proc: str, first_field: str, title: str) ->
     return chat
 
 
+# The housing support's answers, in the order asked by a household filing for itself (housing_until)
+HOUSING_ANSWERS = ("hộ nghèo", "hư hỏng nặng", "hỏa hoạn", "20/11/2026", "1", "Hà Văn Sáu", "01/01/1960", "nam",
+                   "Kinh", "068060001234", "bỏ qua")
+
+
+async def housing_until(chat: Chat, field: str, *, to_review: bool = False) -> Chat:
+    """The housing support opened, its answers typed one by one until ``field`` is asked; with ``to_review``, on
+    through the household's address, the house and the phone, to the review."""
+    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
+    for text in HOUSING_ANSWERS:
+        if chat.field == field:
+            break
+        await chat.say(text)
+    if to_review:
+        await address(chat, "household.residence")
+        for text in ("1", "0", "Nhà gỗ", "Nứt tường, không ở được", "0912000222", "bỏ qua"):
+            await chat.say(text)
+    return await chat.expect(field)
+
+
 async def address(chat: Chat, field: str, province: str = "Lâm Đồng", commune: str = "Đức Trọng",
                   detail: str = "Thôn 3") -> Chat:
     await chat.expect(field)
@@ -442,10 +462,7 @@ async def test_housing_photos_are_optional(chat: Chat, runtime: Runtime):
 async def test_an_id_number_typed_early_is_kept_for_its_question(chat: Chat, runtime: Runtime):
     """The 12 digits of the ID card typed at the ethnic group were “Vui lòng trả lời bằng chữ”, and typed again
     two questions on: the one question of the section still to come that takes them keeps them, said so."""
-    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
-    for text in ("hộ nghèo", "hư hỏng nặng", "hỏa hoạn", "20/11/2026", "1", "Hà Văn Sáu", "01/01/1960", "nam"):
-        await chat.say(text)
-    await chat.expect("rep.ethnicity")
+    await housing_until(chat, "rep.ethnicity")
     await chat.say("068060001234")
     assert not chat.error
     assert "Đã ghi 068060001234 cho câu “Số CCCD” (được hỏi ở sau), không cần gõ lại." in chat.text()
@@ -468,9 +485,7 @@ async def test_an_id_number_typed_early_is_kept_for_its_question(chat: Chat, run
 async def test_a_number_typed_early_is_not_kept_where_it_is_unclear_or_checked(chat: Chat):
     """Not kept: an ID number that does not fit the birth date given (it fits no question), a number the procedure
     checks against the register as it is given (the change report's beneficiary)."""
-    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
-    for text in ("hộ nghèo", "hư hỏng nặng", "hỏa hoạn", "20/11/2026", "1", "Hà Văn Sáu", "01/01/1960", "nam"):
-        await chat.say(text)
+    await housing_until(chat, "rep.ethnicity")
     await chat.say("068072001234")  # born 1972 by the number
     assert chat.error and "bằng chữ" in chat.error.text
     await chat.expect("rep.ethnicity")
@@ -515,14 +530,7 @@ async def test_how_the_person_agreed_in_everyday_words(chat: Chat):
 async def test_an_answer_named_at_the_review_is_asked_again(chat: Chat, runtime: Runtime):
     """“sửa số điện thoại” at “Thông tin đã đúng chưa?” was “Vui lòng chọn một trong các lựa chọn”: the answer named
     is asked again; “ngày sinh sai rồi” too; “sai rồi” alone opens the parts to edit."""
-    await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
-    for text in ("hộ nghèo", "hư hỏng nặng", "hỏa hoạn", "20/11/2026", "1", "Hà Văn Sáu", "01/01/1960", "nam", "Kinh",
-                 "068060001234", "bỏ qua"):
-        await chat.say(text)
-    await address(chat, "household.residence")
-    for text in ("1", "0", "Nhà gỗ", "Nứt tường, không ở được", "0912000222", "bỏ qua"):
-        await chat.say(text)
-    await chat.expect("_review")
+    await housing_until(chat, "_review", to_review=True)
     await chat.say("sửa số điện thoại")
     await chat.expect("contact.phone")
     await chat.say("0912000333")
