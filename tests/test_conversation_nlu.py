@@ -251,6 +251,17 @@ async def test_weak_evidence_for_another_procedure_is_no_offer_in_a_form(chat: C
     await chat.expect("household.occupation")
 
 
+async def test_the_words_of_an_account_are_needed_to_offer_the_bank_registration(chat: Chat):
+    """“tại bị bão số 3 quét qua” at the house's damage offered the bank registration (0.78: “tại … qua”, folded, are
+    the words of “qua tài khoản”): it now needs a word of an account (``nlu.requires``)."""
+    await chat.press("ho-tro-nha-o")
+    await chat.say("hộ nghèo")
+    await chat.expect("house.damage")
+    await chat.say("tai bi bao so 3 quet qua")
+    assert chat.error is not None and "thủ tục khác" not in chat.text()
+    await chat.expect("house.damage")
+
+
 async def test_another_request_typed_at_a_question_is_offered_and_the_draft_kept(chat: Chat):
     """A citizen in the wrong procedure types what they want at a question that cannot take it: the procedure
     it names is offered (the draft kept), a service the catalogue lacks is said so, and the question stays."""
