@@ -53,6 +53,9 @@ class Choice(Strict):
     # one of ``also`` typed is this option, and also answers the question asked next (“chú” is “Người thân thích
     # khác”, and the kin asked next is Chú)
     also_answers_next: bool = False
+    # this option is the answer that names two or more of the others (“trẻ mồ côi và người già” at “Loại hình cơ
+    # sở?”: “Cơ sở tổng hợp”), rather than a question which one
+    for_several: bool = False
 
 
 class Constraint(Strict):
@@ -252,6 +255,9 @@ class FieldDef(Strict):
         also = [fold_words(w) for c in self.choices for w in c.also]  # (as parsing.match_also compares them)
         if self.kind != "choice" and any(c.also_in or c.also_answers_next for c in self.choices):
             raise ValueError(f"field {self.id}: also_in and also_answers_next are only for kind choice")
+        if sum(c.for_several for c in self.choices) > 1 or (self.kind != "choice" and any(
+                c.for_several for c in self.choices)):
+            raise ValueError(f"field {self.id}: for_several is for one option of a kind choice")
         if any(c.also_answers_next and (not c.also or c.also_in) for c in self.choices):
             raise ValueError(f"field {self.id}: also_answers_next needs the option's also words, and not also_in")
         if len(also) != len(set(also)) or "" in also:

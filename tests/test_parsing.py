@@ -1023,6 +1023,23 @@ class TestChoice:
             with pytest.raises(Invalid, match="Chưa rõ lựa chọn"):
                 kinds.get("choice").parse(who, raw, today=date(2026, 12, 6), lookup=None)
 
+    def test_the_option_for_several_takes_an_answer_naming_several(self) -> None:
+        """“trẻ mồ côi và người già” at “Loại hình cơ sở?” named options 1 and 2 and asked which: the option for
+        several groups (``for_several``) is that answer, said back."""
+        from dialogs import kinds
+        from dialogs.catalog import Catalog
+
+        f = Catalog.load().form("dang-ky-co-so-tro-giup-xa-hoi").field("facility.type")
+        assert f is not None
+        choice = kinds.get("choice")
+        assert choice.parse(f, "tre mo coi va nguoi gia", today=date(2026, 12, 6), lookup=None) == "tong_hop"
+        assert choice.said_back(f, "tre mo coi va nguoi gia", "tong_hop")
+        assert choice.parse(f, "người già", today=date(2026, 12, 6), lookup=None) == "nguoi_cao_tuoi"
+        with pytest.raises(ValueError, match="for_several"):
+            from dialogs.schema import FieldDef
+            FieldDef.model_validate({"id": "t", "kind": "choice", "prompt": "?", "choices": [
+                {"value": "a", "label": "A", "for_several": True}, {"value": "b", "label": "B", "for_several": True}]})
+
     def test_a_bare_yes_or_no_picks_only_a_choice_that_opens_with_it(self) -> None:
         """“co” typed by habit at “Ai đứng ra mai táng?” picked “Cơ quan hoặc tổ chức” (Cơ folds to co): a bare
         có or không now picks only a label that opens with that very word, and otherwise asks again."""

@@ -85,6 +85,9 @@ class Choice(Kind):
         if v is None:
             number_not_listed(raw, len(f.choices))
             fits = parsing.labels_fitting(raw, labels) or parsing.also_all(raw, list(words.items()))
+            several = next((c.value for c in f.choices if c.for_several), None)
+            if len(fits) > 1 and several is not None and several not in fits:
+                return several  # “trẻ mồ côi và người già”: the option for several (said back)
             if len(fits) > 1:
                 # “với cha mẹ”: two options begin so; “trẻ em và người già”: the words of two options
                 numbers = ", ".join(str(i + 1) for i, c in enumerate(f.choices) if c.value in fits)
@@ -103,6 +106,9 @@ class Choice(Kind):
         if parsing.match_choice(raw, [(c.value, c.label) for c in f.choices], fuzzy=False) is not None:
             return False
         option = next((c for c in f.choices if c.value == value), None)
+        if option is not None and option.for_several and parsing.match_also(
+                raw, [(c.value, c.also) for c in f.choices]) != value:
+            return True  # read from the words of several others
         return option is not None and parsing.match_also(raw, [(c.value, c.also) for c in f.choices]) == value \
             and fold_words(raw) not in {fold_words(w) for w in option.also if len(w.split()) <= 2}
 
