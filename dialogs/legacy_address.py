@@ -188,6 +188,14 @@ class OldDistrict:
     communes: tuple[addr.Unit, ...]
     typed: str = ""  # the words that named it, folded ("huyen can loc")
 
+    @property
+    def bare(self) -> str:
+        """Its name without its type word, folded (“can loc” of “Huyện Can Lộc”): the name a commune of today may
+        carry, and its key in the conversion table."""
+        folded = " ".join(fold(self.name or self.typed).replace(".", " ").split())
+        m = _DISTRICT_WORD.match(folded)
+        return m.group(2) if m else folded
+
     def left_out_of(self, detail: str | None) -> str | None:
         """``detail`` (the rest of a whole address) without the words that named the district."""
         if not detail or not self.typed:
@@ -276,8 +284,7 @@ def commune_before(rest: str | None, district: OldDistrict, province: addr.Unit)
     “đà lạt”), as one commune of today, with the words before it as the house's part; None when the last words
     name no old commune of that district (or one that became several)."""
     words = (rest or "").split()
-    m = _DISTRICT_WORD.match(district.typed)
-    bare_district = _bare(_key(m.group(2) if m else district.typed), ())
+    bare_district = _bare(_key(district.bare), ())
     for k in range(min(4, len(words)), 0, -1):
         house, commune = " ".join(words[:-k]), " ".join(words[-k:])
         match = convert(", ".join(p for p in (house, commune, district.typed, province.full_name) if p))

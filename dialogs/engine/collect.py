@@ -266,9 +266,8 @@ class Collect(EngineParts):
         goes rather than only that it is no option here; None if none. Nothing is kept for it (health data)."""
         if not any(ch.isalpha() for ch in raw):
             return None  # (numbers fit every list)
-        answers = session.require_draft().answers
-        for later in self.form(session).slots_after(slot.path, answers, self.today()):
-            if later.section is not slot.section or later.field.kind != "multi_choice":
+        for later in self.slots_ahead(session, slot):
+            if later.field.kind != "multi_choice":
                 continue
             try:
                 if parse_value(later.field, raw, today=self.today(), lookup=self.lookup(session, later)):

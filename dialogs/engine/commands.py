@@ -59,7 +59,7 @@ _ASKING = re.compile(r"(?:\s+(?:voi|giup))+$")  # “giúp tôi với”: asking
 # thế nào” — what to prepare — are not.)
 _OWNER = r"(?:\s+(?:cua\s+)?(?:toi|minh|em|tui|nha toi|nha minh|(?:me|bo|ba|ong|ba noi|ba ngoai|con) toi))?"
 _DOSSIERS_RE = re.compile(
-    r"^(?:(?:xem|kiem tra|tra cuu|hoi|coi|cho (?:toi|minh|em) (?:xem|hoi))(?:\s+lai)?\s+)?"
+    r"^(?P<verb>(?:xem|kiem tra|tra cuu|hoi|coi|cho (?:toi|minh|em) (?:xem|hoi))(?:\s+lai)?\s+)?"
     r"(?P<what>(?:tinh trang|tien do|trang thai|ket qua)\s+(?:cua\s+)?)?ho so" + _OWNER +
     r"(?P<how>\s+(?:(?:da\s+)?(?:den|toi)\s+dau(?:\s+roi)?|dau\s+roi|(?:sao|the nao|ra sao)\s+roi"
     r"|(?:da\s+)?(?:duoc\s+)?(?:duyet|xu ly|giai quyet|tiep nhan|xong|co ket qua)\s+chua))?(?:\s+vay|\s+the)?$")
@@ -74,9 +74,8 @@ _DOSSIERS_EN = re.compile(r"^(?:(?:what is|what s|whats|check|track|show|see|whe
 def _asks_for_dossiers(candidate: str) -> bool:
     if _DOSSIERS_EN.match(candidate):
         return True
-    m = _DOSSIERS_RE.match(candidate)
-    return m is not None and (m["what"] is not None or m["how"] is not None or candidate.split()[0] in (
-        "xem", "kiem", "tra", "hoi", "coi", "cho"))
+    m = _DOSSIERS_RE.match(candidate)  # (“hồ sơ” alone is no question: a verb, a state or a “how far” is needed)
+    return m is not None and any(m[g] is not None for g in ("verb", "what", "how"))
 
 
 def detect_command(text: str) -> str | None:

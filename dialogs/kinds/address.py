@@ -6,7 +6,6 @@ Stored as a dict: province_code, province, commune_code, commune, detail.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -185,8 +184,7 @@ def _district(turn, entry: AddressEntry, raw: str, district: legacy_address.OldD
 def _options(district: legacy_address.OldDistrict) -> list[dict[str, str]]:
     """Today's communes of an old district's land, the one that carries the district's name first (Xã Cẩm Xuyên
     for the old Huyện Cẩm Xuyên: often what was meant, but not chosen for the citizen)."""
-    bare = re.sub(r"^(?:thanh pho|thi xa|huyen|quan)\s+", "", fold(district.name or ""))
-    named = [c for c in district.communes if bare and fold(c.name) == bare]
+    named = [c for c in district.communes if district.name and fold(c.name) == district.bare]
     return [{"code": c.code, "name": c.full_name} for c in (*named, *(c for c in district.communes if c not in named))]
 
 

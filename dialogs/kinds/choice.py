@@ -106,11 +106,12 @@ class Choice(Kind):
         if parsing.match_choice(raw, [(c.value, c.label) for c in f.choices], fuzzy=False) is not None:
             return False
         option = next((c for c in f.choices if c.value == value), None)
-        if option is not None and option.for_several and parsing.match_also(
-                raw, [(c.value, c.also) for c in f.choices]) != value:
+        if option is None:
+            return False
+        own = parsing.match_also(raw, [(c.value, c.also) for c in f.choices]) == value
+        if option.for_several and not own:
             return True  # read from the words of several others
-        return option is not None and parsing.match_also(raw, [(c.value, c.also) for c in f.choices]) == value \
-            and fold_words(raw) not in {fold_words(w) for w in option.also if len(w.split()) <= 2}
+        return own and fold_words(raw) not in {fold_words(w) for w in option.also if len(w.split()) <= 2}
 
     def carry(self, f, raw, value):
         option = next((c for c in f.choices if c.value == value), None)
