@@ -603,6 +603,11 @@ _DETAIL_LEAD = re.compile(r"^(?:" + "|".join(sorted((re.escape(k) for k in _HAML
                           + r"|duong|ngo|hem|kiet|ngach)\b\.?")
 
 
+_SAID_LEAD = re.compile(r"^[^,\d]{0,40}?\b(?:o|tai)\s+(?=(?:" + "|".join(
+    sorted((re.escape(k) for k in _HAMLETS if k != "so"), key=len, reverse=True)) + r")\.?\s*\d)")
+"""Words of a sentence before a hamlet and its number (“ông ở một mình ở thôn 2”), folded: “ở”/“tại” ends them."""
+
+
 def _is_detail(part: str) -> bool:
     """Whether a part of an address is the house's or the hamlet's (“thôn 1”, “số 5 ngõ 3”, “12 Lê Lợi”): a unit
     word below the commune first, or a number in it."""
@@ -652,6 +657,9 @@ def tidy_detail(detail: str | None) -> str | None:
     if not detail:
         return detail
     detail = without_polite_end(detail)  # (“thôn 3 ạ”)
+    folded = fold(detail).lower()
+    if len(folded) == len(detail) and not _DETAIL_LEAD.match(folded) and (lead := _SAID_LEAD.match(folded)):
+        detail = detail[lead.end():]  # “ông ở một mình ở thôn 2”: the words of a sentence before the hamlet
     parts = []
     for part in detail.split(","):
         text = part.strip()

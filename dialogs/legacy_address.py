@@ -73,6 +73,8 @@ class _Index:
     # (district, commune) bare keys, for a commune named with its district and today's province only
     # (“phường 2, tp vũng tàu” in Hồ Chí Minh city, whose old province was Bà Rịa - Vũng Tàu)
     by_district: dict[tuple[str, str], list[tuple[str, tuple[str, ...]]]]
+    # commune bare key -> [(new province code, [new commune codes])], for a commune named with its province only
+    by_commune: dict[str, list[tuple[str, tuple[str, ...]]]]
 
 
 @lru_cache(maxsize=1)
@@ -81,9 +83,10 @@ def _index() -> _Index:
     short: dict[tuple[str, str], list[tuple[str, tuple[str, ...]]]] = {}
     districts: dict[tuple[str, str], dict[str, list[str]]] = {}
     by_district: dict[tuple[str, str], list[tuple[str, tuple[str, ...]]]] = {}
+    by_commune: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     path = _data_file()
     if path is None:
-        return _Index(full, short, districts, by_district)
+        return _Index(full, short, districts, by_district, by_commune)
     data = json.loads(path.read_text(encoding="utf-8"))
     provinces = {_bare(_key(p.full_name), _PROVINCE_TYPES): p.code for p in addr.provinces()}
     communes: dict[str, dict[str, str]] = {}
@@ -99,7 +102,7 @@ def _index() -> _Index:
             return
         p, d, w = (_bare(parts[0], _PROVINCE_TYPES), _bare(parts[1], _DISTRICT_TYPES),
                    _bare(parts[2], _COMMUNE_TYPES))
-        for table, key in ((full, (p, d, w)), (short, (p, w)), (by_district, (d, w))):
+        for table, key in ((full, (p, d, w)), (short, (p, w)), (by_district, (d, w)), (by_commune, w)):
             hits = table.setdefault(key, [])  # type: ignore[arg-type]
             if (pcode, codes) not in hits:
                 hits.append((pcode, codes))
@@ -124,7 +127,7 @@ def _index() -> _Index:
             ordered = sorted(targets, key=lambda t: not t.get("isDefaultNewWard"))
             codes = tuple(c for t in ordered if (c := new_commune(pcode, t.get("newWardKey", ""))))
             add(old, pcode, codes)
-    return _Index(full, short, districts, by_district)
+    return _Index(full, short, districts, by_district, by_commune)
 
 
 def available() -> bool:
@@ -297,6 +300,29 @@ def commune_before(rest: str | None, district: OldDistrict, province: addr.Unit)
             return LegacyMatch(old=f"{commune}, {district.name or district.typed}, {province.full_name}",
                                detail=house.strip(" ,") or None, province=province, communes=(unit,))
     return None
+
+
+_COMMUNE_WORD = re.compile(r"(?:^|\s)(xa|phuong|thi tran|tt|p|x)\.?\s+(?=\S)")  # folded: “xã”, “p.”, “thị trấn”
+
+
+def commune_named(rest: str | None, province: addr.Unit) -> LegacyMatch | None:
+    """The old commune named with its type word at the end of ``rest``, the words typed before today's province
+    (“thôn 2 xã Ea Tiêu” before “Đắk Lắk”), as one commune of today's ``province``, with the words before it as the
+    house's part; None when the last words name no old commune of the province, one that became several, or a
+    name several old communes of the province shared (“phường 2”)."""
+    text = " ".join((rest or "").split())
+    folded = fold(text)
+    starts = [m for m in _COMMUNE_WORD.finditer(folded)]
+    if not text or len(folded) != len(text) or not starts:
+        return None  # (folding kept the length: the spans of the folded text are the typed one's)
+    m = starts[-1]
+    commune = text[m.start(1):]
+    found = {codes for pcode, codes in _index().by_commune.get(_bare(_key(commune), _COMMUNE_TYPES), [])
+             if pcode == province.code}
+    if len(found) != 1 or len(codes := next(iter(found))) != 1 or (unit := addr.commune(codes[0])) is None:
+        return None
+    return LegacyMatch(old=f"{commune}, {province.full_name}", detail=text[:m.start(1)].strip(" ,") or None,
+                       province=province, communes=(unit,))
 
 
 def old_names() -> tuple[tuple[str, str], ...]:

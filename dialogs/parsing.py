@@ -343,8 +343,12 @@ _LEAP_RE = re.compile(r"\b(?:thang\s+)?nhuan\b")
 # after it (“… ạ”, “… nhé”): the date alone is read
 _DATE_INTRO_RE = re.compile(r"^(?:(?:chau|be|em be|con|ong|ba|bo|me|cha|cu|chong|vo)(?:\s+(?:toi|em|minh|noi|ngoai))?"
                             r"\s+(?=(?:ngay\s+)?(?:sinh|mat|chet|qua doi|tu vong)\b))?"  # “bà mất hôm qua”
-                            r"(?:(?:ngay\s+)?(?:sinh|mat tich|mat|chet|qua doi|tu vong|duoc cap|cap|mai tang|chon cat)"
-                            r"(?:\s+(?:tu|vao))?(?:\s+ngay)?\s+(?=\S))")
+                            r"(?:(?:(?:da|vua|moi)\s+)?(?:ngay\s+)?(?:sinh|de|mat tich|mat|chet|qua doi|tu vong"
+                            r"|duoc cap|cap|mai tang|an tang|hoa tang|chon cat|chon)(?:\s+(?:tu|vao))?(?:\s+ngay)?"
+                            r"\s+(?=\S))")
+# the same words after it (“hôm qua chôn rồi”, “5/12 mất”)
+_DATE_OUTRO_RE = re.compile(r"(?<=\S)\s+(?:(?:da|vua|moi|thi|la)\s+)?(?:sinh|de|mat|chet|qua doi|tu vong|cap|mai tang"
+                            r"|an tang|hoa tang|chon cat|chon)(?:\s+(?:roi|xong|a))?$")
 _AGE_RE = re.compile(r"(?:(?:nam nay|nay|da|duoc|khoang|tam|tho|huong tho)\s+)*\d{1,3}\s*(?:tuoi|t)(?:\s+roi)?")
 _DAYS_AGO_RE = re.compile(r"(?:cach day\s+)?(\d{1,3})\s*(?:ngay|hom|bua|days?)(?:\s+(?:truoc|roi|qua|ago))?")
 _DAYS_AHEAD_RE = re.compile(r"(?:khoang\s+)?(\d{1,2})\s*(?:ngay|hom|bua)\s+(?:nua|toi|sau)")
@@ -441,11 +445,12 @@ def parse_date(
     text = fold(raw or "")
     text = re.sub(r"[^\w/.\-\s]", " ", text).strip(" .")
     text = _DATE_INTRO_RE.sub("", without_polite(text)).strip(" .") or text  # “sinh ngày 5/3/1945 ạ”
+    text = _DATE_OUTRO_RE.sub("", text) or text  # “hôm qua chôn rồi”
     if not text:
         raise Invalid(_DATE_FORMAT_MSG, example=example)
     text = _MONTH_WORD_RE.sub(lambda m: f"{m.group(1)} {_MONTH_WORDS[m.group(2)]}", text)
     part = _DAY_PART_RE.fullmatch(text)
-    days = _DAY_PART_DAYS[part.group(1)] if part else _RELATIVE_DAYS.get(text)
+    days = _DAY_PART_DAYS[part.group(1)] if part else _RELATIVE_DAYS.get(text.removesuffix(" roi"))  # (“hôm qua rồi”)
     if days is None and (weekday := _WEEKDAY_RE.fullmatch(text)):
         days = _weekday_back(weekday, today)
     if days is not None:
@@ -491,6 +496,9 @@ def parse_date(
     if looks_like_cccd("".join(parts)):  # the ID number, typed a question early or late
         raise Invalid(N_("Số 12 chữ số này giống số căn cước (CCCD). Câu này hỏi ngày: vui lòng nhập ngày/tháng/năm, "
                          "ví dụ {example}."), example=example)
+    if re.fullmatch(r"0[35789]\d{8}", "".join(parts)):  # a mobile number, typed a question early or late
+        raise Invalid(N_("Số này giống số điện thoại. Câu này hỏi ngày: vui lòng nhập ngày/tháng/năm, ví dụ "
+                         "{example}."), example=example)
     if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
         raise Invalid(_DATE_FORMAT_MSG, example=example)
     if len(parts) == 2 and len(parts[0]) <= 2 and 1 <= int(parts[0]) <= 12 and len(parts[1]) == 4:
@@ -670,6 +678,7 @@ _ID_LABEL = number_label(r"(?:so\s*)?(?:cccd|cmnd|can\s*cuoc(?:\s*cong\s*dan)?|d
 
 
 _ID_IN_TEXT = re.compile(r"(?<![\d+])\d(?:[\s.\-]?\d){11}(?!\d)")  # twelve digits inside a sentence
+_CMND_IN_TEXT = re.compile(r"(?<![\d+])\d(?:[\s.\-]?\d){8}(?![\d])")  # nine: an old identity card's
 
 
 def looks_like_cccd(digits: str) -> bool:
@@ -699,12 +708,16 @@ def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None
         if len(found) > 1:
             raise Invalid(N_("Bạn vừa nhập nhiều hơn một số. Vui lòng chỉ nhập số định danh cá nhân (12 số in trên "
                              "thẻ Căn cước) của người được hỏi."))
+        old = list(dict.fromkeys(re.sub(r"\D", "", m.group(0)) for m in _CMND_IN_TEXT.finditer(nfc(raw or ""))))
+        if len(old) == 1:  # “chỉ có CMND 241234567”: an old card's number, read as typed alone
+            return parse_id_number(old[0], birth_date=birth_date, sex=sex, allow_cmnd=allow_cmnd)
         raise Invalid(N_("Số định danh cá nhân chỉ gồm 12 chữ số. Vui lòng nhập lại, ví dụ 001090012345."))
     if len(text) == 9 and allow_cmnd:
         return text
     if len(text) == 9:
         raise Invalid(
-            N_("Số CMND 9 số không còn dùng được, vui lòng nhập số định danh cá nhân 12 số trên CCCD.")
+            N_("Số CMND 9 số không còn dùng được, vui lòng nhập số định danh cá nhân 12 số trên CCCD. Chưa có thẻ "
+               "căn cước thì số định danh cá nhân có trên ứng dụng VNeID, hoặc hỏi Công an cấp xã.")
         )
     if len(text) == 11 and "0" + text[:2] in LEGACY_ID_PROVINCE_CODES:  # the leading 0 lost (a spreadsheet's copy)
         raise Invalid(N_("Bạn vừa nhập 11 chữ số; số định danh cá nhân có 12 chữ số và bắt đầu bằng số 0. Có thể "

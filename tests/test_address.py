@@ -424,6 +424,10 @@ def test_a_hamlet_typed_plainly_is_written_as_on_a_form() -> None:
     assert tidy_detail("thôn 3 ạ") == "Thôn 3" and tidy_detail("Thôn Đông nhé") == "Thôn Đông"  # a polite word
     assert tidy_detail("Nghia trang thon 3") == "Nghia trang thon 3"  # not a unit and its number alone
     assert tidy_detail(None) is None
+    # the words of a sentence before the hamlet and its number are not the house's address
+    assert tidy_detail("ong o mot minh o thon 2") == "Thôn 2"
+    assert tidy_detail("nhà ở xóm 3, gần chợ") == "Xóm 3, gần chợ"
+    assert tidy_detail("khu tập thể ở tổ 5") == "khu tập thể ở tổ 5"  # a unit word first: as typed
 
 
 def test_the_house_part_alone_is_told_apart() -> None:

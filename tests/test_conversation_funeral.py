@@ -867,3 +867,49 @@ async def test_a_consent_withdrawn_is_not_kept(chat: Chat):
     await chat.say("menu")
     await chat.say("tiếp tục")
     await chat.expect("consent.sensitive")  # not past it
+
+
+async def test_a_neighbour_filing_for_a_drowned_old_man_is_read_in_his_words(chat: Chat, runtime: Runtime):
+    """Walked as a neighbour who buried an old man drowned in a pond: “tôi lo ma cho ông” was no option of who
+    files; “ông bị đuối nước ở ao” no cause (the NLU opens this procedure for “chết đuối”); “hôm qua chôn rồi” no
+    date; a phone number at the birth date and “chỉ có CMND …”, “không có căn cước” at the ID number were told
+    only that the format was wrong."""
+    await chat.press(PROC)
+    await chat.say("toi lo ma cho ong")
+    assert "Đã ghi: Tôi là người đứng ra mai táng" in chat.text(), chat.text()
+    await consent(chat)
+    await chat.say("ong bi duoi nuoc o ao")
+    assert "Đã ghi: Lý do bất khả kháng khác." in chat.text(), chat.text()
+    await chat.expect("deceased.full_name")
+    await chat.say("bỏ qua")  # (the ID card's photo)
+    await chat.say("Nguyễn Văn Tâm")
+    await chat.say("chỉ có năm 1950")
+    await chat.say("nam")
+    await chat.say("ong o mot minh o thon 2 xa ea tieu tinh dak lak")  # typed a question early
+    assert chat.error and "Tên dân tộc không có chữ số" in chat.error.text, chat.error  # (not “quá dài”)
+    await chat.say("kinh")
+    await chat.say("ong o mot minh o thon 2 xa ea tieu tinh dak lak")
+    await chat.expect("deceased.status")
+    await chat.say("da mat")
+    await chat.say("10/11/2026")
+    await chat.say("hom qua chon roi")
+    assert (await chat.answers())["deceased.burial_date"] == "2026-11-22"  # (the clock's day: 23/11/2026)
+    await chat.expect("deceased.burial_place")
+    await chat.say("Nghĩa địa thôn 2")
+    await chat.expect("organizer.kind")
+    await chat.say("tôi")
+    await chat.say("Lê Thị Hoa")
+    await chat.expect("applicant.birth_date")
+    await chat.say("037 912 3456")
+    assert chat.error and "giống số điện thoại" in chat.error.text, chat.error
+    await chat.say("15/8/1972")
+    await chat.expect("applicant.id_number")
+    await chat.say("không có căn cước")
+    assert chat.error and "VNeID" in chat.error.text and "Công an cấp xã" in chat.error.text, chat.error
+    await chat.say("chỉ có CMND 241234567")
+    assert chat.error and "Số CMND 9 số không còn dùng được" in chat.error.text, chat.error
+    await chat.expect("applicant.id_number")
+    answers = await chat.answers()
+    assert answers["deceased.cause"] == "bat_kha_khang" and answers["filer.role"] == "self"
+    assert (answers["deceased.residence"]["commune"], answers["deceased.residence"]["detail"]) == \
+        ("Xã Ea Ktur", "Thôn 2")

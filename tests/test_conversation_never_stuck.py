@@ -247,6 +247,22 @@ async def test_an_old_city_typed_without_its_province_says_the_province(chat: Ch
     assert (residence["commune"], residence["detail"]) == ("Phường Vũng Tàu", "Tổ 3")
 
 
+async def test_an_old_commune_typed_before_todays_province_is_todays_commune(chat: Chat):
+    """“ong o mot minh o thon 2 xa ea tieu tinh dak lak” (the emergency funeral walked as a neighbour) asked the
+    commune again: Ea Tiêu, an old commune of Đắk Lắk named with its type word, is one commune of today, said; the
+    words of the sentence before the hamlet are not the house's address."""
+    await to_residence(chat)
+    await chat.say("ong o mot minh o thon 2 xa ea tieu tinh dak lak")
+    assert "“xa ea tieu” nay thuộc Xã Ea Ktur, Tỉnh Đắk Lắk" in chat.text(), chat.text()
+    await chat.expect("requester.phone")
+    residence = (await chat.answers())["requester.residence"]
+    assert (residence["commune"], residence["detail"]) == ("Xã Ea Ktur", "Thôn 2")
+    await chat.say("quay lại")
+    await chat.say("to 3 phuong 2 thanh pho ho chi minh")  # a name several old wards of the city shared: asked
+    assert "Xã, phường hoặc đặc khu nào" in chat.ask.text and "(Đã ghi: to 3 phuong 2.)" in chat.ask.text, \
+        chat.ask.text
+
+
 async def test_a_province_typed_for_the_commune_is_named_as_such(chat: Chat):
     await to_residence(chat)
     await chat.say("ha tinh")

@@ -306,7 +306,10 @@ class TestDate:
                               ("mất hôm qua", date(2026, 12, 5)), ("chết ngày 1/12", date(2026, 12, 1)),
                               ("mất tích từ ngày 1/12/2026", date(2026, 12, 1)),
                               ("được cấp ngày 15/8/2021 nhé", date(2021, 8, 15)),
-                              ("bà mất hôm qua", date(2026, 12, 5)), ("bé sinh ngày 1/12/2026", date(2026, 12, 1))):
+                              ("bà mất hôm qua", date(2026, 12, 5)), ("bé sinh ngày 1/12/2026", date(2026, 12, 1)),
+                              # and after it: “hôm qua chôn rồi” at the burial's date
+                              ("hom qua chon roi", date(2026, 12, 5)), ("chôn hôm qua rồi", date(2026, 12, 5)),
+                              ("đã hỏa táng hôm kia", date(2026, 12, 4)), ("5/12 mất", date(2026, 12, 5))):
             assert parse_date(raw, today=today) == expected, raw
         assert "Ngày chưa đúng" in invalid(parse_date, "sinh", today=today).message
 
@@ -326,6 +329,7 @@ class TestDate:
 
     def test_an_id_number_at_a_date_question_is_named(self) -> None:
         assert "giống số căn cước" in invalid(parse_date, "079 085 001 234", today=date(2026, 12, 6)).message
+        assert "giống số điện thoại" in invalid(parse_date, "037 912 3456", today=date(2026, 12, 6)).message
         assert parse_date("12032024", today=date(2026, 12, 6)) == date(2024, 3, 12)  # eight digits: a date
 
     def test_a_lunar_date_is_asked_in_the_solar_calendar(self) -> None:
@@ -482,9 +486,11 @@ class TestIdNumber:
 
     def test_errors(self) -> None:
         exc = invalid(parse_id_number, "123456789")
-        assert exc.message == (
-            "Số CMND 9 số không còn dùng được, vui lòng nhập số định danh cá nhân 12 số trên CCCD."
-        )
+        assert exc.message.startswith("Số CMND 9 số không còn dùng được") and "VNeID" in exc.message
+        # typed in a sentence: the old card's number read, and refused the same way (or taken where allowed)
+        assert invalid(parse_id_number, "chưa có căn cước, chỉ có CMND 241 234 567").message == exc.message
+        assert parse_id_number("chỉ có cmnd 241234567", allow_cmnd=True) == "241234567"
+        assert "chỉ gồm 12 chữ số" in invalid(parse_id_number, "sđt 037 912 3456").message
         exc = invalid(parse_id_number, "00109001234")
         assert "phải có đúng 12 chữ số" in exc.message and exc.params == {"count": 11}
         assert "chỉ gồm 12 chữ số" in invalid(parse_id_number, "00109001234A").message

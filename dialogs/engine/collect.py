@@ -319,8 +319,9 @@ class Collect(EngineParts):
             self.prompt(session, out)
         else:
             session.errors += 1
-            where = "" if help_due(session, f) else _(f.help) if f.help else _(  # (said under the question)
-                "Bạn có thể xem lại giấy tờ gốc hoặc hỏi người thân.")
+            found = kinds.get(f.kind).where_found
+            where = "" if help_due(session, f) else _(f.help) if f.help else _(found) if found else _(
+                "Bạn có thể xem lại giấy tờ gốc hoặc hỏi người thân.")  # (help: said under the question)
             out.replies.append(Message(_("Câu này cần có câu trả lời thì hồ sơ mới xử lý được. {where} Những gì "
                                          "bạn đã khai được giữ lại: gõ “menu” để tạm dừng và quay lại trả lời "
                                          "sau.", where=where).replace("  ", " "), error=True))

@@ -363,12 +363,18 @@ class Address(Kind):
             entry.options = [] if stage == "commune" else None
             district = legacy_address.district_in(raw, value["province_code"]) if stage == "commune" else None
             unit = addr.province(value["province_code"])
-            if district is not None and unit is not None and msg.choice is None and (old_ward := (
-                    legacy_address.commune_before(district.left_out_of(value.get("detail") or raw), district, unit))):
-                ward = old_ward.communes[0]  # “phường 2, tp vũng tàu”: the old ward is one of today's, said
+            old_ward = None
+            if stage == "commune" and unit is not None and msg.choice is None:
+                old_ward = legacy_address.commune_before(district.left_out_of(value.get("detail") or raw), district,
+                                                         unit) if district is not None else \
+                    legacy_address.commune_named(value.get("detail"), unit) if anywhere is None else None
+            if old_ward is not None:
+                # “phường 2, tp vũng tàu”, “thôn 2 xã Ea Tiêu, Đắk Lắk”: the old ward is one of today's, said
+                ward = old_ward.communes[0]
                 value |= {"commune_code": ward.code, "commune": ward.full_name, "detail": old_ward.detail}
                 turn.say(t(N_("“{old}” nay thuộc {new} (sáp nhập từ 01/07/2025)."),
-                           old=old_ward.old.rsplit(", ", 1)[0][:60], new=f"{ward.full_name}, {unit.full_name}"))
+                           old=old_ward.old.rsplit(", ", 1)[0][:60],
+                           new=f"{ward.full_name}, {old_ward.province.full_name}"))
                 stage, entry.options = "detail", None
             elif stage == "commune" and (district := district or anywhere):
                 entry.options = _options(district)  # “…, huyện Can Lộc, Hà Tĩnh”: its communes of today

@@ -107,6 +107,9 @@ class Kind:
     # msgid added to the help ("trợ giúp") of a question of this kind: what the question itself does not say
     # (where the answer is found, what it is used for)
     more_help: ClassVar[str | None] = None
+    # msgid said when the citizen says the answer is not known at a required question of this kind without help of
+    # its own: where it may be found (engine/collect.py, ``not_known``); by default, the papers or the family
+    where_found: ClassVar[str | None] = None
 
     def hint_for(self, f: FieldDef) -> str | None:
         """The hint for this field (msgid); the kind's own by default."""

@@ -16,6 +16,9 @@ class IdNumber(Kind):
     more_help = N_("Số định danh cá nhân là 12 số in trên thẻ căn cước (CCCD), cũng có trên ứng dụng VNeID và "
                    "thẻ bảo hiểm y tế mẫu mới. Số này được giữ kín, chỉ cán bộ xử lý hồ sơ được xem.")
 
+    where_found = N_("Mỗi công dân đều có số định danh cá nhân, kể cả khi chưa làm thẻ căn cước: số này có trên ứng "
+                     "dụng VNeID, hoặc hỏi Công an cấp xã nơi cư trú.")
+
     def hint_for(self, f):
         if f.accept_cmnd:
             return N_("Nhập 12 số trên thẻ căn cước (CCCD), hoặc 9 số trên chứng minh nhân dân (CMND) cũ.")

@@ -52,6 +52,8 @@ class Text(Kind):
     def parse(self, f, raw, *, today, lookup):
         if f.same_as and (same := _same_as(raw, _earlier(f, lookup or (lambda ref: None)))) is not None:
             return same
+        if f.spelling in spelling.LISTS and any(ch.isdigit() for ch in raw):  # before its length: said what it is
+            raise parsing.Invalid(spelling.LIST_NO_DIGITS[f.spelling])  # (“ở thôn 2 xã …”: an address typed early)
         text = parsing.parse_text(without_polite_end(raw), min_len=f.min_len or 1, max_len=f.max_len or 500,
                                   pattern=f.pattern, pattern_message=f.pattern_message)  # (“con trai ạ”)
         if f.spelling == spelling.PLACES and (lead := _PLACE_LEAD.match(fold(text))) is not None \
@@ -82,8 +84,6 @@ class Text(Kind):
         # a place is restored with a question (engine/names.py), never here
         if f.spelling not in spelling.LISTS:
             return text
-        if any(ch.isdigit() for ch in text):  # “thôn 3”: an address typed early; no listed name has a digit
-            raise parsing.Invalid(spelling.LIST_NO_DIGITS[f.spelling])
         if not spelling.listed(f.spelling, spelling.spell(f.spelling, text)) and spelling.is_place(text):
             raise parsing.Invalid(spelling.LIST_A_PLACE[f.spelling], value=text[:40])  # “ha tinh”: not kept as typed
         return spelling.spell(f.spelling, text)
