@@ -822,6 +822,13 @@ async def test_an_address_given_before_is_taken_again_with_one_press(chat: Chat,
     await chat.say("1")
     await chat.expect("applicant.same_place")
     assert (await chat.answers())["applicant.residence"]["detail"] == "Thôn 3"
+    await chat.say("quay lại")
+    await chat.say("giống ông An")  # the one person's address offered, named by who he is
+    await chat.expect("applicant.same_place")
+    assert (await chat.answers())["applicant.residence"] == answers["deceased.residence"]
+    await chat.say("quay lại")
+    await chat.say("cùng xã")  # not the house: a place's words are no choice of the offer
+    assert chat.error is not None and chat.ask.field == "applicant.residence"
 
 
 

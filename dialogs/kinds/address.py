@@ -6,6 +6,7 @@ Stored as a dict: province_code, province, commune_code, commune, detail.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,7 +18,7 @@ from ..i18n import N_
 from ..messages import ChoiceOut, Message
 from ..parsing import Invalid
 from ..pending import Pending, optional, register
-from ..textnorm import fold
+from ..textnorm import fold, fold_words
 from .base import AskParts, Kind
 from .choice import number_not_listed
 
@@ -93,9 +94,23 @@ def _same_as(raw: str, choice: str | None, earlier: list[tuple[str, dict[str, An
     a new address in that province."""
     code = parsing.match_choice(choice or raw, [(c, c) for c, _ in earlier])
     if code is None and choice is None and (parsing.says_only(raw, _SAME) or (len(earlier) == 1 and (
-            parsing.is_yes(raw) or parsing.echoed_yes_no(raw, "Có giống địa chỉ trên không?") is True))):
+            parsing.is_yes(raw) or parsing.echoed_yes_no(raw, "Có giống địa chỉ trên không?") is True
+            or _like_someone(raw)))):
         code = earlier[0][0]  # (“có”, “giống”, “đúng rồi” where one earlier address is offered: that one)
     return next((v for c, v in earlier if c == code), None)
+
+
+_LIKE = re.compile(r"(?:giong|nhu|cung|chung|o cung|o chung|cung o|o chung nha|chung nha|cung nha|cung cho)"
+                   r"(?: nhu| voi)?(?: (?:dia chi|nha|cho o|noi o|ho khau))?(?: (?:cua|voi))? (?P<who>\D{2,30})")
+_WHO = ("ong", "ba", "cu", "bac", "chu", "co", "di", "cau", "me", "bo", "cha", "anh", "chi", "em", "vo", "chong", "con",
+        "chau", "nguoi", "nha")  # (“giống ông Tâm”, “ở cùng người mất”, “như nhà bác”)
+
+
+def _like_someone(raw: str) -> bool:
+    """“giống ông Tâm”, “ở cùng bà”, “như địa chỉ của người mất”: the address of the one person it names, asked
+    before; never a place's words (“như Hà Tĩnh”, “cùng xã”)."""
+    m = _LIKE.fullmatch(fold_words(parsing.without_polite(raw)))
+    return m is not None and m["who"].split()[0] in _WHO
 
 
 def _in_earlier_commune(raw: str, earlier: list[tuple[str, dict[str, Any]]]) -> dict[str, Any] | None:
