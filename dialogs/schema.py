@@ -169,8 +169,9 @@ class FieldDef(Strict):
     # document's number. A ``pattern`` decides instead, where there is one
     letters: bool = True
     # text: written as this list spells it when it names an entry (dialogs/spelling.py: "e de" -> "Ê Đê"); a
-    # place typed without diacritics is spelled from the lists of places and confirmed ("places")
-    spelling: Literal["ethnic_groups", "places"] | None = None
+    # place typed without diacritics is spelled from the lists of places and confirmed ("places"); "relations" is
+    # written so when it names an entry and kept as typed when it does not
+    spelling: Literal["ethnic_groups", "places", "relations"] | None = None
     # name
     upper: bool = False
     # date

@@ -24,6 +24,7 @@ from .textnorm import fold, nfc
 
 DATA = Path(__file__).parent / "data"
 LISTS = ("ethnic_groups",)  # spelled outright; "places" is restored with a question (restore_place)
+QUIET = ("relations",)  # spelled outright when listed, kept as typed when not: never asked about
 LIST_UNKNOWN = {  # an answer the list does not have: what the citizen is asked (dialogs/engine/names.py)
     "ethnic_groups": N_("“{value}” không có trong danh sách 54 dân tộc. Vui lòng gõ tên dân tộc (ví dụ: Kinh, Tày, "
                         "Mường, Khmer). Nếu đúng là như vậy, chọn “Giữ như tôi gõ”."),
@@ -49,7 +50,7 @@ def _key(text: str) -> str:
 
 @cache
 def _table(name: str) -> dict[str, str]:
-    if name not in LISTS:
+    if name not in LISTS and name not in QUIET:
         raise KeyError(name)
     data = yaml.safe_load((DATA / f"{name}.yaml").read_text(encoding="utf-8"))
     table: dict[str, str] = {}
@@ -66,7 +67,9 @@ def names(name: str) -> list[str]:
     return sorted(_names(name))
 
 
-_LEADS = {"ethnic_groups": ("dan toc", "dt", "nguoi")}  # “dân tộc Kinh”, “người Tày”: the name is what follows
+# words before a name (“dân tộc Kinh”, “người Tày”, “tôi là hàng xóm”): the name is what follows
+_LEADS = {"ethnic_groups": ("dan toc", "dt", "nguoi"), "relations": ("toi la", "minh la", "em la", "la")}
+_TAILS = {"relations": re.compile(r"\s+cua\s+\S.*$")}  # “con trai của ông”: the relation is what comes before
 
 
 def spell(name: str, text: str) -> str:
@@ -75,6 +78,8 @@ def spell(name: str, text: str) -> str:
     if (hit := table.get(_key(text))) is not None:
         return hit
     folded = fold(text).strip()
+    if (tail := _TAILS.get(name)) is not None and (hit := table.get(_key(tail.sub("", folded)))) is not None:
+        return hit
     for lead in _LEADS.get(name, ()):
         if folded.startswith(lead + " ") and (hit := table.get(_key(folded[len(lead):]))) is not None:
             return hit

@@ -157,7 +157,7 @@ async def test_cap_doi_by_legal_representative(chat: Chat, runtime: Runtime):
     assert a["person.same_place"] is True
     assert "person.current_address" not in a
     assert a["rep.full_name"] == "Trần Thị Hoa"
-    assert a["rep.relation"] == "mẹ"
+    assert a["rep.relation"] == "Mẹ"
     assert a["rep.id_number"] == "068185001111"
     assert "Lâm Đồng" in a["rep.residence"]["province"]
     assert a["contact.phone"] == "0912345678"

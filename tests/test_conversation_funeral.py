@@ -83,7 +83,7 @@ async def fill_household(chat: Chat) -> Chat:
     await chat.expect("applicant.same_place")
     await chat.say("có")
     await chat.expect("applicant.relation")
-    await chat.say("con trai")
+    await chat.say("con trai")  # (written “Con trai”: dialogs/data/relations.yaml)
     return chat
 
 

@@ -422,6 +422,17 @@ def test_ethnic_groups_are_spelled_as_the_list_spells_them():
     assert spelling.listed("ethnic_groups", "Ê Đê") and not spelling.listed("ethnic_groups", "khanh hoa")
 
 
+def test_a_relation_typed_plainly_is_written_as_on_a_form():
+    """“hang xom” at “Người đứng ra mai táng là gì của người mất?” went on Mẫu 04 as typed: a whole answer that is
+    a word of kinship is written with its diacritics; anything else as typed, never asked about."""
+    from dialogs import spelling
+    assert [spelling.spell("relations", t) for t in ("hang xom", "con trai", "tôi là cháu nội", "con dâu của bà",
+                                                      "chau ngoai")] == \
+        ["Hàng xóm", "Con trai", "Cháu nội", "Con dâu", "Cháu ngoại"]
+    assert spelling.spell("relations", "ba") == "ba"  # Ba (a father, in the South) or Bà: as typed
+    assert spelling.spell("relations", "con trai cả") == "con trai cả"  # more than the list says: as typed
+
+
 async def test_an_ethnicity_the_list_lacks_is_asked_again_or_kept(chat: Chat, runtime: Runtime):
     from tests.test_conversation_social import AVERAGE, open_procedure
     await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")

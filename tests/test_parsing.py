@@ -562,7 +562,7 @@ class TestPoliteWords:
         assert [parse_number(r) for r in ("dạ 5", "5 người ạ", "không có ạ")] == [5, 5, 0]
         relation = Catalog.load().form("ho-tro-chi-phi-mai-tang").field("applicant.relation")
         assert relation is not None and kinds.get("text").parse(relation, "con trai ạ", today=date(2026, 12, 6),
-                                                                lookup=None) == "con trai"
+                                                                lookup=None) == "Con trai"
 
 
 def test_same_as_above_says_nothing_more() -> None:

@@ -82,6 +82,8 @@ class Text(Kind):
         if f.letters and f.pattern is None and parsing.says_only(text, parsing.SAME_AS_ABOVE):  # never filed so
             raise parsing.Invalid(N_("Giấy tờ cần ghi đầy đủ, không ghi “như trên”. Vui lòng gõ rõ câu trả lời."))
         # a place is restored with a question (engine/names.py), never here
+        if f.spelling in spelling.QUIET:
+            return spelling.spell(f.spelling, text)  # (“hang xom”: Hàng xóm; anything else as typed)
         if f.spelling not in spelling.LISTS:
             return text
         if not spelling.listed(f.spelling, spelling.spell(f.spelling, text)) and spelling.is_place(text):
