@@ -333,6 +333,14 @@ def check_procedure(form: Form) -> list[str]:
                         problems.append(f"{where}.choices[{option.value}].same_as: unknown field {ref!r}")
                     elif order[same] >= order[key]:
                         problems.append(f"{where}.choices[{option.value}].same_as: {ref!r} is asked later")
+                if option.also_answers is not None:
+                    later = known(option.also_answers.field)
+                    if later is None or later != option.also_answers.field or s.repeat:
+                        problems.append(f"{where}.choices[{option.value}].also_answers: unknown field "
+                                        f"{option.also_answers.field!r} (or in a repeated section)")
+                    elif kinds.get(later) != "text" or order[later] <= order[key]:
+                        problems.append(f"{where}.choices[{option.value}].also_answers: {later!r} is not a text "
+                                        f"question asked later")
             for ref in f.same_as:
                 same = known(ref)
                 if f.kind not in _SAME_AS_KINDS:

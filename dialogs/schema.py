@@ -37,6 +37,15 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class AlsoAnswers(Strict):
+    """Words of an option that also answer a text question asked later (``Choice.also_answers``)."""
+
+    field: str
+    # those of the option's ``also`` that answer it (“con gái”: the one filing is a daughter), not those that name
+    # the other person (“mẹ tôi”)
+    words: list[str] = Field(min_length=1)
+
+
 class Choice(Strict):
     value: str
     label: str
@@ -53,6 +62,9 @@ class Choice(Strict):
     # one of ``also`` typed is this option, and also answers the question asked next (“chú” is “Người thân thích
     # khác”, and the kin asked next is Chú)
     also_answers_next: bool = False
+    # one of ``also`` typed is this option, and also answers this text question asked later (“tôi là con gái” is
+    # “Tôi là người thân trong gia đình”, and “Bạn là gì của người hưởng?” is Con gái), said so
+    also_answers: AlsoAnswers | None = None
     # this option is the answer that names two or more of the others (“trẻ mồ côi và người già” at “Loại hình cơ
     # sở?”: “Cơ sở tổng hợp”), rather than a question which one
     for_several: bool = False
@@ -254,8 +266,12 @@ class FieldDef(Strict):
         if not self.letters and self.kind != "text":
             raise ValueError(f"field {self.id}: letters (false: a bare number is an answer) is only for kind text")
         also = [fold_words(w) for c in self.choices for w in c.also]  # (as parsing.match_also compares them)
-        if self.kind != "choice" and any(c.also_in or c.also_answers_next for c in self.choices):
-            raise ValueError(f"field {self.id}: also_in and also_answers_next are only for kind choice")
+        if self.kind != "choice" and any(c.also_in or c.also_answers_next or c.also_answers for c in self.choices):
+            raise ValueError(f"field {self.id}: also_in, also_answers_next and also_answers are only for kind choice")
+        if any(c.also_answers and (c.also_in or c.also_answers_next or not {fold_words(w) for w in c.also_answers.words}
+                                   <= {fold_words(w) for w in c.also}) for c in self.choices):
+            raise ValueError(f"field {self.id}: also_answers names words of the option's also, and goes without "
+                             f"also_in or also_answers_next")
         if sum(c.for_several for c in self.choices) > 1 or (self.kind != "choice" and any(
                 c.for_several for c in self.choices)):
             raise ValueError(f"field {self.id}: for_several is for one option of a kind choice")

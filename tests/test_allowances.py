@@ -603,6 +603,34 @@ async def test_a_change_typed_in_everyday_words_is_the_option_not_another_proced
     assert "seeds/" not in chat.text()
 
 
+async def test_who_reports_said_in_words_also_answers_the_relation(chat: Chat, runtime: Runtime):
+    """“tôi là con gái” at “Ai đang báo thay đổi?” is the family's option, and “Bạn là gì của người hưởng?”, asked
+    later, was asked anyway: it is answered Con gái, said so. “mẹ tôi” (the other person) answers nothing more."""
+    owner = await Chat(runtime, "console:owner").start()
+    await _verified(runtime, await register_self(owner))
+    await chat.press(CHG)
+    await chat.say("bo chuyen vao sai gon")
+    await chat.expect("reporter.kind")
+    await chat.say("toi la con gai")
+    assert "Đã ghi “Con gái” cho câu “Quan hệ với người hưởng” (được hỏi ở sau)" in chat.text(), chat.text()
+    await chat.expect("beneficiary.full_name")
+    await chat.say("Nguyễn Văn An")
+    await chat.say(BEN_ID)
+    await change_residence(chat)
+    await chat.expect("reporter.full_name")
+    await chat.say("Nguyễn Thị Hoa")
+    await chat.expect("reporter.phone")  # the relation not asked again
+    assert (await chat.answers())["reporter.relation"] == "Con gái"
+    await chat.say("quay lại")
+    await chat.expect("reporter.relation")  # and there to be changed, as it was answered
+    await chat.say("menu")
+    await chat.say("hủy")
+    await chat.press(CHG)
+    await chat.say("bo chuyen vao sai gon")
+    await chat.say("me toi")
+    assert (await chat.answers())["reporter.kind"] == "family" and "cho câu" not in chat.text()
+
+
 async def test_death_report_needs_the_certificate_and_another_reporter(chat: Chat, runtime: Runtime):
     await register_self(chat)
     await chat.press(CHG)

@@ -629,7 +629,7 @@ async def test_a_phone_number_typed_at_the_address_is_kept_for_its_question(chat
     await chat.say("Lâm Đồng")
     await chat.say("Đức Trọng")
     await chat.say("0912 345 678")
-    assert not chat.error and "Đã ghi 0912345678 cho câu “Số điện thoại”" in chat.text()
+    assert not chat.error and "Đã ghi “0912345678” cho câu “Số điện thoại”" in chat.text()
     await chat.expect("requester.residence")
     assert "Số nhà" in chat.ask.text  # the house's line, the province and the commune kept
     await chat.say("Thôn 3")

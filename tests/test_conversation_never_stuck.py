@@ -680,7 +680,7 @@ async def test_an_address_question_answered_with_no_or_a_number_is_asked_again_w
     assert chat.error and "Đây không phải tên tỉnh/thành" in chat.text() and "079" not in chat.text()
     await chat.say("Lâm Đồng")
     await chat.say("0912345678")  # the phone, typed one question early: kept for its question, said so
-    assert not chat.error and "Đã ghi 0912345678 cho câu “Số điện thoại" in chat.text()
+    assert not chat.error and "Đã ghi “0912345678” cho câu “Số điện thoại" in chat.text()
     await chat.expect("beneficiary.residence")  # the commune asked again
     await chat.say("Đức Trọng")
     await chat.say("Thôn 3")

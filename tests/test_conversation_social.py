@@ -465,12 +465,12 @@ async def test_an_id_number_typed_early_is_kept_for_its_question(chat: Chat, run
     await housing_until(chat, "rep.ethnicity")
     await chat.say("068060001234")
     assert not chat.error
-    assert "Đã ghi 068060001234 cho câu “Số CCCD” (được hỏi ở sau), không cần gõ lại." in chat.text()
+    assert "Đã ghi “068060001234” cho câu “Số CCCD” (được hỏi ở sau), không cần gõ lại." in chat.text()
     await chat.expect("rep.ethnicity")  # the question asked stays
     await chat.say("Kinh")
     await chat.expect("rep.id_issue_date")  # the number is not asked again
     await chat.say("quay lại")
-    await chat.expect("rep.ethnicity")  # (back in the order answered)
+    await chat.expect("rep.id_number")  # back in the form's order: the number kept, there to be changed
     await chat.say("giữ nguyên")
     await chat.say("bỏ qua")
     await chat.expect("household.residence")

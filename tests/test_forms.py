@@ -564,6 +564,8 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
         occupation = next(f for s in d["sections"] for f in s["fields"] if f.get("kind") == "choice")
         occupation["choices"][0]["same_as"] = ["applicant.nickname"]                    # same_as: unknown field
         occupation["choices"][1]["same_as"] = ["applicant.full_name"]                   # same_as: asked later
+        occupation["choices"][2]["also"] = ["tôi"]
+        occupation["choices"][2]["also_answers"] = {"field": "applicant.birth_date", "words": ["tôi"]}  # a date
         _field(d, "applicant.ethnicity")["prompt"] = "Dân tộc? (không bắt buộc)"        # said by the bot itself
         _field(d, "applicant.residence")["same_as"] = ["applicant.current_address"]     # an address asked later
         _field(d, "applicant.current_address")["same_as"] = ["applicant.phone"]         # not an address
@@ -583,6 +585,7 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
     assert "unknown standard 'std.ceiling'" in problems
     assert ".same_as: unknown field 'applicant.nickname'" in problems
     assert ".same_as: 'applicant.full_name' is asked later" in problems
+    assert ".also_answers: 'applicant.birth_date' is not a text question asked later" in problems
     assert "field applicant.ethnicity: the prompt says it may be skipped" in problems
     assert "applicant.residence.same_as: 'applicant.current_address' is asked later" in problems
     assert "applicant.current_address.same_as: 'applicant.phone' is not an address question" in problems

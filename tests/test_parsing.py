@@ -1335,6 +1335,11 @@ class TestChoice:
         with pytest.raises(ValueError, match="only for kind choice"):
             FieldDef.model_validate({**base, "kind": "multi_choice", "choices": [
                 {"value": "a", "label": "A", "also": ["x"], "also_answers_next": True}]})
+        with pytest.raises(ValueError, match="also_answers names words of the option's also"):
+            FieldDef.model_validate({**base, "choices": [
+                {"value": "a", "label": "A", "also": ["con gai"], "also_answers": {"field": "b", "words": ["mẹ"]}}]})
+        FieldDef.model_validate({**base, "choices": [  # (folded alike: the same words)
+            {"value": "a", "label": "A", "also": ["con gai"], "also_answers": {"field": "b", "words": ["con gái"]}}]})
 
     def test_a_part_of_several_choices_may_be_an_options_other_words(self) -> None:
         choices = [("old", "Người cao tuổi"), ("child", "Trẻ em có hoàn cảnh đặc biệt"), ("other", "Khác")]

@@ -163,6 +163,8 @@ class Collect(EngineParts):
         self.accept(session, slot, value, out)
         if typed and (ahead := kind.carry(f, raw, value)) is not None:
             self.answer_next(session, slot.path, ahead, out)
+        elif typed and (later := kind.carry_later(f, raw, value)) is not None:
+            self.answer_later(session, slot, *later, out)
 
     def keep_for_later(self, session: Session, slot: Slot, files: list[Any], out: Outcome) -> bool:
         """Files sent at a question that takes words, early (a photo of the death notice at the deceased's name):
@@ -246,17 +248,20 @@ class Collect(EngineParts):
         _ = translator(session.lang)
         f = target.field
         question = f.prompt if f.kind == "choice" else f.label or f.prompt  # (a choice's label says too little)
-        out.replies.append(Message(_("Đã ghi {value} cho câu “{label}” (được hỏi ở sau), không cần gõ lại.",
+        out.replies.append(Message(_("Đã ghi “{value}” cho câu “{label}” (được hỏi ở sau), không cần gõ lại.",
                                      value=kinds.display(f, value, _), label=_(question))))
         out.accepted = True
         return True
 
     @staticmethod
     def store_ahead(session: Session, target: Slot, value: Any) -> None:
-        """``value`` answers ``target``, a question still to come (not in the history: “quay lại” goes back in the
-        form's order)."""
+        """``value`` answers ``target``, a question still to come; in the history, so that “quay lại” from the
+        question after it, in the form's order, reaches it to be changed."""
         draft = session.require_draft()
         draft.answers[target.path] = value
+        if target.path in draft.history:
+            draft.history.remove(target.path)
+        draft.history.append(target.path)
         draft.revision += 1
         session.dirty_drafts.add(draft.procedure)
 
@@ -293,6 +298,33 @@ class Collect(EngineParts):
         out.replies.pop()
         session.pending = Revisit(path=after)
         self.on_collect(session, Incoming(text=typed), typed, None, out)
+
+    def answer_later(self, session: Session, slot: Slot, path: str, typed: str, out: Outcome) -> None:
+        """``typed``, the words of the option just chosen at ``slot``, also answers the text question ``path`` asked
+        later (``also_answers``): kept for it and said so, before the question now asked; answered now if it is that
+        one. Nothing when it is answered already, not to be asked, or refuses the words."""
+        draft = session.require_draft()
+        if session.supplement is not None or path in draft.answers or session.pending is not None \
+                or session.state != "collecting" or not out.replies or not isinstance(out.replies[-1], Ask):
+            return
+        if out.replies[-1].field == path:
+            out.replies.pop()
+            self.on_collect(session, Incoming(text=typed), typed, None, out)
+            return
+        target = next((s for s in self.form(session).slots_after(slot.path, draft.answers, self.today())
+                       if s.path == path), None)
+        if target is None:
+            return
+        try:
+            value = parse_value(target.field, typed, today=self.today(), lookup=self.lookup(session, target))
+            self.check_constraints(session, target, value)
+        except Invalid:
+            return
+        ask = out.replies.pop()
+        self.kept_ahead(session, target, value, out)
+        out.replies.append(ask)
+        draft.history.remove(slot.path)  # (the answer given last is still the one just given)
+        draft.history.append(slot.path)
 
     def not_known(self, session: Session, slot: Slot, raw: str, out: Outcome, *, lead: bool = False) -> bool:
         """A reply that says "I don't know / don't remember" ("ko nho", "chưa có") is never stored as the answer.

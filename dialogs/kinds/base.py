@@ -137,6 +137,12 @@ class Kind:
         ``also_in``: “dao” is “Dân tộc khác”, and the name asked next); None by default."""
         return None
 
+    def carry_later(self, f: FieldDef, raw: str, value: Any) -> tuple[str, str] | None:
+        """(question, words): what of a typed answer, taken as ``value``, also answers a text question asked later
+        (a choice's ``also_answers``: “tôi là con gái” is “Tôi là người thân”, and the relation asked later is Con
+        gái); None by default."""
+        return None
+
     def question(self, f: FieldDef, path: str, pending: Pending | None, t: Translator,
                  answers: Mapping[str, Any] | None = None) -> AskParts:
         """Lines, choices and displayed kind of the question for ``f`` (its hint by default); ``answers`` are the

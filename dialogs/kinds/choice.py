@@ -122,6 +122,13 @@ class Choice(Kind):
             return None  # (“9” or “Dân tộc khác” itself: nothing more to say)
         return spelling.spell(option.also_in, raw)
 
+    def carry_later(self, f, raw, value):
+        option = next((c for c in f.choices if c.value == value), None)
+        if option is None or option.also_answers is None:
+            return None
+        said = parsing.also_said(raw, option.also_answers.words)
+        return (option.also_answers.field, said) if said is not None else None
+
     def shortcut(self, f, msg, text, t):
         if msg.choice is not None:
             return msg.choice if msg.choice in {c.value for c in f.choices} else NO_VALUE
