@@ -827,8 +827,13 @@ async def test_an_address_given_before_is_taken_again_with_one_press(chat: Chat,
     await chat.expect("applicant.same_place")
     assert (await chat.answers())["applicant.residence"] == answers["deceased.residence"]
     await chat.say("quay lại")
-    await chat.say("cùng xã")  # not the house: a place's words are no choice of the offer
-    assert chat.error is not None and chat.ask.field == "applicant.residence"
+    await chat.say("xóm 5 cùng xã")  # another house of the offered address's commune
+    assert "Đã ghi: Xóm 5, Xã Đức Trọng, Tỉnh Lâm Đồng." in chat.text(), chat.text()
+    await chat.expect("applicant.same_place")
+    await chat.say("quay lại")
+    await chat.say("cùng xã")  # the commune only: the house is asked
+    await chat.expect("applicant.residence")
+    assert "Xã Đức Trọng" in chat.ask.text and "Số nhà" in chat.ask.text, chat.ask.text
 
 
 

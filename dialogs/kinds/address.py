@@ -134,6 +134,26 @@ def _in_earlier_commune(raw: str, earlier: list[tuple[str, dict[str, Any]]]) -> 
     return found
 
 
+_SAME_COMMUNE = re.compile(r"(?:^|\s)(?:o |thuoc |trong )?(?:cung|chung|cung trong|cung thuoc) (?:xa|phuong|dac khu)"
+                           r"(?: (?:do|nay|ay|tren|luon|a))*(?=\s|$)")
+
+
+def _in_the_same_commune(raw: str, earlier: list[tuple[str, dict[str, Any]]]) -> dict[str, Any] | None:
+    """“xóm 5 cùng xã”, where one commune was given before: that commune, with the other words as the house's part
+    when they are one (otherwise the house is asked); None unless the words say so and the earlier addresses are
+    all in one commune."""
+    folded = fold(raw)
+    m = _SAME_COMMUNE.search(folded)
+    communes = {v.get("commune_code") for _code, v in earlier}
+    if m is None or len(communes) != 1 or len(folded) != len(raw):
+        return None
+    v = earlier[0][1]
+    found = {k: v.get(k) for k in ("province_code", "province", "commune_code", "commune")}
+    rest = " ".join(f"{raw[:m.start()]} {raw[m.end():]}".split()).strip(" ,.-")
+    found["detail"] = addr.house_part(rest) if rest else None  # (“ở cùng xã với cháu”: no house, asked)
+    return found
+
+
 def _long_number(raw: str) -> bool:
     """An ID or phone number typed here (nine digits or more): no place and no house, and never said back."""
     return sum(ch.isdigit() for ch in raw) >= 9
@@ -301,7 +321,8 @@ class Address(Kind):
             # (a hamlet typed before, “xom 3”, is this one's when the earlier address has none)
             value = dict(same, detail=(same.get("detail") or value.get("detail")) if slot.field.ask_detail else None)
             stage = "detail"
-        elif earlier and msg.choice is None and (near := _in_earlier_commune(raw, earlier)) is not None:
+        elif earlier and msg.choice is None and (near := _in_earlier_commune(raw, earlier)
+                                                 or _in_the_same_commune(raw, earlier)) is not None:
             value = dict(near, detail=near["detail"] if slot.field.ask_detail else None)
             stage, at_once = "detail", bool(value["detail"])
         elif stage == "province":
