@@ -637,6 +637,12 @@ _PLACE_OF_CARE = re.compile(r"^(" + "|".join(sorted((re.escape(k) for k in _PLAC
                             + r")(?: (" + "|".join(sorted(_LEVELS, key=len, reverse=True)) + r"))?(?=\s|$)")
 
 
+def names_place_of_care(text: str | None) -> bool:
+    """Whether the text opens with the words of a hospital's or health station's name (“benh vien da khoa …”), the
+    rest of which (a district's, a province's name) belongs to that name."""
+    return bool(text) and _PLACE_OF_CARE.match(fold(text or "").lower()) is not None
+
+
 def spell_place_of_care(text: str) -> str:
     """“benh vien da khoa …” typed plainly: its opening words as written (“Bệnh viện đa khoa …”), the rest as
     typed; anything else unchanged."""

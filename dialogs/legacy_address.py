@@ -199,18 +199,43 @@ class OldDistrict:
         m = _DISTRICT_WORD.match(folded)
         return m.group(2) if m else folded
 
-    def left_out_of(self, detail: str | None) -> str | None:
-        """``detail`` (the rest of a whole address) without the words that named the district."""
+    def _span(self, detail: str | None) -> tuple[int, int] | None:
+        """Where in ``detail`` the words that named the district are, with a type word typed before them (“huyen”
+        before “hai hau”); None if they are not in it."""
         if not detail or not self.typed:
-            return detail
+            return None
         spans = [(m.start(), m.end(), fold(m.group())) for m in re.finditer(r"[^\s,.]+", detail)]
         want = self.typed.split()
         for i in range(len(spans) - len(want) + 1):
             if [w for _, _, w in spans[i:i + len(want)]] == want:
-                rest = detail[:spans[i][0]] + " " + detail[spans[i + len(want) - 1][1]:]
-                rest = re.sub(r"\s*,\s*(,\s*)+", ", ", rest)
-                return " ".join(rest.split()).strip(" ,.") or None
-        return detail
+                start = spans[i][0]
+                typed = detail[:start].rstrip()
+                before = fold(typed).lower()
+                if len(before) == len(typed) and (kind := _TYPE_AT_END.search(before)) is not None:
+                    start = kind.start() + (1 if before[kind.start()].isspace() else 0)
+                return start, spans[i + len(want) - 1][1]
+        return None
+
+    def left_out_of(self, detail: str | None) -> str | None:
+        """``detail`` (the rest of a whole address) without the words that named the district."""
+        span = self._span(detail)
+        if detail is None or span is None:
+            return detail
+        rest = re.sub(r"\s*,\s*(,\s*)+", ", ", detail[:span[0]] + " " + detail[span[1]:])
+        return " ".join(rest.split()).strip(" ,.") or None
+
+    def named_in(self, detail: str | None) -> str | None:
+        """``detail`` with the words that named the district written as its name, its type in lower case, for a place
+        named after it (“benh vien da khoa huyen hai hau”: “Bệnh viện đa khoa huyện Hải Hậu”, the words before it
+        spelled as a place of care's)."""
+        span = self._span(detail)
+        if detail is None or span is None or not self.name or self.name.lower() in detail.lower():
+            return detail  # (written so already)
+        before, after = detail[:span[0]].strip(), detail[span[1]:].strip()
+        return " ".join(f"{addr.spell_place_of_care(before)} {self.name[0].lower()}{self.name[1:]} {after}".split())
+
+
+_TYPE_AT_END = re.compile(r"(?:^|\s)(?:huyen|quan|thi xa|thanh pho|tp|tx|h|q)\.?$")  # a district's type word, folded
 
 
 def old_district(text: str, province_code: str) -> OldDistrict | None:

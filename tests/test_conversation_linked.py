@@ -1115,3 +1115,24 @@ async def test_an_ethnic_group_not_on_the_buttons_is_typed_by_its_name(chat: Cha
     await chat.say("quay lại")  # the name's own question, as it was answered
     await chat.expect("child.ethnicity_other")
     assert "Cơ Ho" in chat.ask.text
+
+
+async def test_a_hospital_named_after_an_old_district_keeps_its_name(chat: Chat):
+    """“benh vien da khoa huyen hai hau” at the place of birth offered the old district's communes and kept “Bệnh
+    viện đa khoa huyện” as the place: the hospital's name is kept whole, spelled; a hamlet typed with the district
+    (“thon 3 huyen hai hau”) loses the district's words, its type word too."""
+    await birth_start(chat)
+    await birth_requester(chat)
+    for text in ("nguyễn minh an", "nam", "Kinh", "Việt Nam"):
+        await chat.say(text)
+    await chat.expect("child.birth_place")
+    await chat.say("benh vien da khoa huyen hai hau")
+    assert "“Huyện Hải Hậu” là đơn vị cấp huyện cũ" in chat.text() and "Tỉnh Ninh Bình" in chat.ask.text
+    assert "(Đã ghi: Bệnh viện đa khoa huyện Hải Hậu.)" in chat.ask.text, chat.ask.text
+    await chat.say("quay lại")
+    await chat.say("thon 3 huyen hai hau")
+    assert "(Đã ghi: Thôn 3.)" in chat.ask.text, chat.ask.text
+    await chat.say("Xã Hải Hậu")
+    await chat.expect("child.hometown")
+    place = (await chat.answers())["child.birth_place"]
+    assert (place["commune"], place["detail"]) == ("Xã Hải Hậu", "Thôn 3")

@@ -223,6 +223,12 @@ def _options(district: legacy_address.OldDistrict) -> list[dict[str, str]]:
     return [{"code": c.code, "name": c.full_name} for c in (*named, *(c for c in district.communes if c not in named))]
 
 
+def _without_district(detail: str | None, district: legacy_address.OldDistrict) -> str | None:
+    """The house's part of a whole address without the old district's words, unless they are part of a place's name
+    (“bệnh viện đa khoa huyện Hải Hậu”: kept, spelled)."""
+    return district.named_in(detail) if addr.names_place_of_care(detail) else district.left_out_of(detail)
+
+
 def _district_text(t, raw: str, district: legacy_address.OldDistrict) -> str:
     return t(_OLD_DISTRICT, old=district.name or raw[:40])
 
@@ -377,6 +383,8 @@ class Address(Kind):
                             turn.say(t(N_("“{old}” nay thuộc {new} (sáp nhập từ 01/07/2025)."),
                                        old=old_ward.old.rsplit(", ", 1)[0][:60],
                                        new=f"{ward.full_name}, {unit.full_name}"))
+                        else:  # (a place named after the district, its hospital: the name kept whole)
+                            found["detail"] = _without_district(raw, far[1])
                     else:
                         turn.pending = entry
                         if msg.choice is None and slot.field.ask_detail and (house := addr.house_part(raw)):
@@ -414,7 +422,7 @@ class Address(Kind):
                 stage, entry.options = "detail", None
             elif stage == "commune" and (district := district or anywhere):
                 entry.options = _options(district)  # “…, huyện Can Lộc, Hà Tĩnh”: its communes of today
-                if detail := district.left_out_of(value.get("detail")):
+                if detail := _without_district(value.get("detail"), district):
                     value["detail"] = detail
                 else:
                     value.pop("detail", None)
