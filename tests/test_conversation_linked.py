@@ -1136,3 +1136,22 @@ async def test_a_hospital_named_after_an_old_district_keeps_its_name(chat: Chat)
     await chat.expect("child.hometown")
     place = (await chat.answers())["child.birth_place"]
     assert (place["commune"], place["detail"]) == ("Xã Hải Hậu", "Thôn 3")
+
+
+async def test_not_remembering_a_date_said_in_a_sentence_is_read_so(chat: Chat):
+    """“khong nho ngay sinh cua no” at the mother's birth date, typed by a grandmother, was “Ngày chưa đúng”: a
+    reply without a digit that begins by saying it is not known is read so, and told where it is found; the
+    ID number's question says where that number is found too."""
+    await birth_start(chat)
+    await birth_requester(chat, "Bà")
+    for text in ("nguyễn minh an", "nam", "Kinh", "Việt Nam", "Lâm Đồng", "Đức Trọng", "Trạm Y tế xã Đức Trọng",
+                 "Xã Đức Trọng, tỉnh Lâm Đồng", "2", "Trần Thị Hoa"):
+        await chat.say(text)
+    await chat.expect("mother.birth_date")
+    await chat.say("khong nho ngay sinh cua no")
+    assert chat.error and "Câu này cần có câu trả lời" in chat.error.text, chat.error
+    await chat.expect("mother.birth_date")
+    await chat.say("12/04/1995")
+    await chat.expect("mother.id_number")
+    await chat.say("bà không biết số căn cước của nó")
+    assert chat.error and "VNeID" in chat.error.text, chat.error

@@ -135,8 +135,10 @@ class Collect(EngineParts):
             value = parse_value(f, raw, today=self.today(), lookup=self.lookup(session, slot))
             self.check_constraints(session, slot, value)
         except Invalid as refused:
-            # (at a choice, a reply no option fits that begins so, “chưa có giấy báo tử”, says it too)
-            if typed and not kind.unknown_first and self.not_known(session, slot, raw, out, lead=f.kind == "choice"):
+            # (at a choice, a reply no option fits that begins so, “chưa có giấy báo tử”, says it too; elsewhere, one
+            # without a digit, “không nhớ ngày sinh của nó”)
+            lead = f.kind == "choice" or (kind.unknown_first and not any(ch.isdigit() for ch in raw))
+            if typed and (lead or not kind.unknown_first) and self.not_known(session, slot, raw, out, lead=lead):
                 return
             if typed and self.keep_typed_ahead(session, slot, raw, out):
                 return self.prompt(session, out)
