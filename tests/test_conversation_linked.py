@@ -1155,3 +1155,12 @@ async def test_not_remembering_a_date_said_in_a_sentence_is_read_so(chat: Chat):
     await chat.expect("mother.id_number")
     await chat.say("bà không biết số căn cước của nó")
     assert chat.error and "VNeID" in chat.error.text, chat.error
+    await chat.say("068195001234")
+    await chat.say("Kinh")
+    await chat.say("1")
+    await chat.expect("mother.residence")
+    assert len(chat.ask.choices) == 2  # the grandmother's house and the commune of registration, offered
+    await chat.say("o chung nha voi ba")  # the one of them that is a person's house
+    assert "Đã ghi: Thôn 5, Xã Đức Trọng, Tỉnh Lâm Đồng." in chat.text(), chat.text()
+    answers = await chat.answers()
+    assert answers["mother.residence"] == answers["requester.residence"]

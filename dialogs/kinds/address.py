@@ -97,6 +97,9 @@ def _same_as(raw: str, choice: str | None, earlier: list[tuple[str, dict[str, An
             parsing.is_yes(raw) or parsing.echoed_yes_no(raw, "Có giống địa chỉ trên không?") is True
             or _like_someone(raw)))):
         code = earlier[0][0]  # (“có”, “giống”, “đúng rồi” where one earlier address is offered: that one)
+    houses = [c for c, v in earlier if v.get("detail")]
+    if code is None and choice is None and len(houses) == 1 and _like_someone(raw):
+        code = houses[0]  # (“ở chung nhà với bà”: the one offered that is a person's house, not a commune alone)
     return next((v for c, v in earlier if c == code), None)
 
 
@@ -326,7 +329,7 @@ class Address(Kind):
         if earlier and (same := _same_as(raw, msg.choice, earlier)):
             # (a hamlet typed before, “xom 3”, is this one's when the earlier address has none)
             value = dict(same, detail=(same.get("detail") or value.get("detail")) if slot.field.ask_detail else None)
-            stage = "detail"
+            stage, at_once = "detail", msg.choice is None and _like_someone(raw)  # (read from words: said back)
         elif earlier and msg.choice is None and (near := _in_earlier_commune(raw, earlier)
                                                  or _in_the_same_commune(raw, earlier)) is not None:
             value = dict(near, detail=near["detail"] if slot.field.ask_detail else None)
