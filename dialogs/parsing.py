@@ -1358,6 +1358,10 @@ def parse_yes_no(raw: str, *, sure: bool = False) -> bool:
     head, sep, rest = text.partition(",")
     if sep and head.strip() and rest.strip():  # "có, thương binh": the answer, then why
         return parse_yes_no(head, sure=sure)
+    words = text.split()
+    but = next((i for i, w in enumerate(words) if fold(w) == "nhung"), 0)
+    if 0 < but < len(words) - 1:  # “có nhưng đang đi làm ở Hàn Quốc”: the answer, then a “but”
+        return parse_yes_no(" ".join(words[:but]), sure=sure)
     raise Invalid(N_("Vui lòng trả lời “Có” hoặc “Không”."))
 
 

@@ -1504,6 +1504,11 @@ def test_yes_no_with_a_reason():
     assert parse_yes_no("không, nhưng có bảo hiểm") is False
     with pytest.raises(Invalid):
         parse_yes_no("thuong binh, co")
+    # without the comma: the answer, then a “but” (“có nhưng đang đi làm ở Hàn Quốc”)
+    assert parse_yes_no("co nhung dang di lam o han quoc") is True and parse_yes_no("không nhưng sắp về") is False
+    for raw in ("có nhưng", "nhưng mà có", "bố nó có nhưng đi xa"):
+        with pytest.raises(Invalid):
+            parse_yes_no(raw)
 
 
 def test_a_yes_or_no_said_by_echoing_the_verb():
