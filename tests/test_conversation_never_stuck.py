@@ -85,6 +85,11 @@ async def test_dont_remember_the_marriage_certificate_number(chat: Chat):
     await chat.expect("marriage.date")
     assert (await chat.answers())["marriage.book"] is None
     assert "không bắt buộc" in chat.text()
+    assert "ví dụ 20/10/2020" in chat.ask.text or "Ví dụ: 20/10/2020" in chat.ask.text, chat.ask.text
+    await chat.say("không nhớ")  # a grandmother filing: the officer looks the marriage up by the parents' names
+    await chat.expect("marriage.place")
+    assert "Cán bộ hộ tịch sẽ tra việc kết hôn" in chat.text()
+    assert (await chat.answers())["marriage.date"] is None
 
 
 async def test_fix_after_a_stop_opens_the_answer_that_caused_it(chat: Chat):
