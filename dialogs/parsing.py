@@ -1541,7 +1541,19 @@ def _also_held(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> list[t
     cleaned = _unshort(_clean(raw or ""))  # (“ko cần bhyt”: “không cần BHYT”)
     if not cleaned:
         return []
-    return [(value, c) for value, words in choices for w in words if (c := _clean(w)) and _holds_own(cleaned, c)]
+    return [(value, c) for value, words in choices for w in words
+            if (c := _clean(w)) and _holds_own(cleaned, c) and not _typed_otherwise(raw, w)]
+
+
+def _typed_otherwise(raw: str, words: str) -> bool:
+    """Whether each place where the answer holds ``words``, folded, was typed with other diacritics (“của bà”
+    does not hold “ba”, a father in the South, though “cua ba” may): a word typed plainly is any of its spellings."""
+    typed = re.findall(r"\w+", nfc(raw or "").lower())
+    want = re.findall(r"\w+", nfc(words).lower())
+    folded, key = [fold(t) for t in typed], [fold(t) for t in want]
+    places = [i for i in range(len(typed) - len(key) + 1) if key and folded[i:i + len(key)] == key]
+    return bool(places) and all(any(t != w and not t.isascii() for t, w in zip(typed[i:i + len(key)], want,
+                                                                              strict=True)) for i in places)
 
 
 def match_also(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> str | None:

@@ -1153,6 +1153,10 @@ class TestChoice:
         levels = [("yes", ["làm được", "được"]), ("no", ["không làm được"])]
         assert [parsing.match_also(raw, levels) for raw in ("cháu không làm được", "làm được", "được ạ")] == \
             ["no", "yes", "yes"]
+        # a word typed with other diacritics is another word: “của bà” holds no “ba” (a father, in the South)
+        guardian = [("father", ["bố", "ba"]), ("requester", ["bà nội", "tôi"])]
+        assert [parsing.match_also(raw, guardian) for raw in ("của ba", "cua ba", "của bà", "Bà nội", "ba noi")] == \
+            ["father", "father", None, "requester", "requester"]
 
     def test_kin_words_that_name_another_are_not_the_answerers_own(self) -> None:
         """“mẹ tôi” at “Bạn là gì của người mất?” was “Cha hoặc mẹ” (the word “mẹ”): my mother names the dead, and
