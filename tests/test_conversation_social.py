@@ -542,6 +542,11 @@ async def test_an_answer_named_at_the_review_is_asked_again(chat: Chat, runtime:
     await chat.say("sai rồi")
     await chat.expect("_edit_section")
     assert (await chat.answers())["contact.phone"] == "0912000333"
+    await chat.say("quay lại")
+    await chat.expect("_review")
+    await chat.say("xem lại thông tin")  # the summary again (scrolled away on a small phone), not “Vui lòng chọn”
+    assert not chat.error and "Xin kiểm tra lại thông tin đã khai" in chat.text()
+    await chat.expect("_review")
 
 
 async def test_an_option_read_from_a_sentence_is_said_back(chat: Chat):

@@ -15,6 +15,8 @@ from .parts import EngineParts
 from .session import Session
 
 # “sửa số điện thoại”, “đổi lại ngày sinh”, “ngày sinh sai rồi”, “sửa”: an answer named to be edited (folded)
+_SHOW_AGAIN = re.compile(r"^(?:cho\s+(?:toi|em|minh)\s+)?(?:xem|hien|doc|gui)\s+lai(?:\s+(?:thong tin|ho so|tat ca|het|"
+                         r"cac thong tin|nhung gi da khai))?(?:\s+(?:a|nhe|di))?$")
 _EDIT_ASKED = re.compile(r"^(?:(?:toi\s+|em\s+|cho\s+(?:toi|em)\s+)?(?:muon\s+)?(?:sua|doi|chinh|chinh sua|ghi)"
                          r"(?:\s+lai)?(?:\s+(?:cho\s+)?(?:muc|cau|phan|thong tin))?(?P<what>(?:\s+\S+){0,6})"
                          r"|(?:(?P<what2>(?:\S+\s+){0,5}?\S+)\s+)?(?:bi\s+)?(?:sai|nham|chua dung)(?:\s+roi)?)$")
@@ -76,6 +78,8 @@ class Review(EngineParts):
                 return self.advance(session, out)
             session.confirm()
             return self.sworn_ask(session, out)
+        if value is None and text and _SHOW_AGAIN.match(fold(text).strip(" .!?")):
+            return self.show_review(session, out)  # “xem lại”: the summary again, scrolled away on a small phone
         if value is None and text and (asked := _EDIT_ASKED.match(fold(text).strip(" .!?"))):
             # “sửa số điện thoại”, “ngày sinh sai rồi”: that answer's question, when one answer's label says it
             said = (asked["what"] or asked["what2"] or "").strip()
