@@ -148,6 +148,7 @@ def _spell_part(words: list[str]) -> list[str] | None:
     units, names = _place_tables()
     out: list[list[str]] = [[]]
     level: int | None = None
+    named = False  # the word before is a name (“hai hau” before “nam dinh”: a comma between them)
     i = 0
     while i < len(words):
         for n in range(min(_MAX_NAME_WORDS, len(words) - i), 0, -1):
@@ -158,19 +159,22 @@ def _spell_part(words: list[str]) -> list[str] | None:
                 word = word if (i == 0 and word not in _JOINING) or word.isupper() or word == "Việt Nam" else \
                     word.lower()
                 out = [[*o, word] for o in out]
+                named = False
                 break
             if key in names:
                 found = names[key]
                 wanted = level if level is not None and any(lv == level for lv, _n in found) else \
                     0 if found[0][0] == 0 else None
                 spellings = list(dict.fromkeys(n for lv, n in found if wanted is None or lv == wanted))
+                if named and wanted == 0:  # a province after a name: “Hải Hậu, Nam Định”
+                    out = [[*o[:-1], o[-1] + ","] for o in out]
                 out = [[*o, sp] for o in out for sp in spellings][:_MAX_PROPOSALS + 1]
-                level = None
+                level, named = None, True
                 break
         else:
             if not words[i].isdigit():
                 return None
-            n = 1
+            n, named = 1, False
             out = [[*o, words[i]] for o in out]
         i += n
     return [" ".join(o) for o in out]

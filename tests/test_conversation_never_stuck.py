@@ -477,6 +477,8 @@ async def test_an_ethnicity_the_list_lacks_is_asked_again_or_kept(chat: Chat, ru
 def test_places_typed_without_diacritics_are_spelled_from_the_lists():
     from dialogs.spelling import restore_place
     assert restore_place("xa hai hau, nam dinh") == ["Xã Hải Hậu, Nam Định"]  # a pre-2025 district, a province
+    assert restore_place("hai hau nam dinh") == ["Hải Hậu, Nam Định"]  # a province after a name: a comma
+    assert restore_place("xa hai hau tinh nam dinh") == ["Xã Hải Hậu tỉnh Nam Định"]  # (after its unit word: none)
     assert restore_place("xa an phuong, huyen thanh ha, hai duong") == ["Xã An Phượng, Huyện Thanh Hà, Hải Dương"]
     assert restore_place("xa hai duong") == ["Xã Hải Đường"]  # after "xã", the commune, not the province
     assert restore_place("thon 3, xa nhan co, tinh lam dong") == ["Thôn 3, Xã Nhân Cơ, Tỉnh Lâm Đồng"]
