@@ -325,8 +325,9 @@ class Collect(EngineParts):
         ask = out.replies.pop()
         self.kept_ahead(session, target, value, out)
         out.replies.append(ask)
-        draft.history.remove(slot.path)  # (the answer given last is still the one just given)
-        draft.history.append(slot.path)
+        if slot.path in draft.history:  # (the answer given last is still the one just given)
+            draft.history.remove(slot.path)
+            draft.history.append(slot.path)
 
     def not_known(self, session: Session, slot: Slot, raw: str, out: Outcome, *, lead: bool = False) -> bool:
         """A reply that says "I don't know / don't remember" ("ko nho", "chưa có") is never stored as the answer.
