@@ -177,7 +177,8 @@ def convert(text: str) -> LegacyMatch | None:
     return LegacyMatch(old=old, detail=detail or None, province=province, communes=communes)
 
 
-_DISTRICT_WORD = re.compile(r"^(huyen|quan|thi xa|thanh pho|tp|tx|h|q)(?:\.\s*|\s+|(?=\d))(\S.*)$")
+_DISTRICT_WORDS = r"huyen|quan|thi xa|thanh pho|tp|tx|h|q"  # a district's type words, folded
+_DISTRICT_WORD = re.compile(rf"^({_DISTRICT_WORDS})(?:\.\s*|\s+|(?=\d))(\S.*)$")
 _DISTRICT_KIND = {"huyen": "huyen", "h": "huyen", "quan": "quan", "q": "quan", "thi xa": "thixa", "tx": "thixa",
                   "thanh pho": "thanhpho", "tp": "thanhpho"}
 
@@ -235,7 +236,7 @@ class OldDistrict:
         return " ".join(f"{addr.spell_place_of_care(before)} {self.name[0].lower()}{self.name[1:]} {after}".split())
 
 
-_TYPE_AT_END = re.compile(r"(?:^|\s)(?:huyen|quan|thi xa|thanh pho|tp|tx|h|q)\.?$")  # a district's type word, folded
+_TYPE_AT_END = re.compile(rf"(?:^|\s)(?:{_DISTRICT_WORDS})\.?$")  # a district's type word ending a text
 
 
 def old_district(text: str, province_code: str) -> OldDistrict | None:
@@ -327,7 +328,8 @@ def commune_before(rest: str | None, district: OldDistrict, province: addr.Unit)
     return None
 
 
-_COMMUNE_WORD = re.compile(r"(?:^|\s)(xa|phuong|thi tran|tt|p|x)\.?\s+(?=\S)")  # folded: “xã”, “p.”, “thị trấn”
+_COMMUNE_WORD = re.compile(r"(?:^|\s)(" + "|".join(t.replace("thitran", "thi tran") for t in _COMMUNE_TYPES)
+                           + r")\.?\s+(?=\S)")  # folded: “xã”, “p.”, “thị trấn”
 
 
 def commune_named(rest: str | None, province: addr.Unit) -> LegacyMatch | None:
@@ -337,7 +339,7 @@ def commune_named(rest: str | None, province: addr.Unit) -> LegacyMatch | None:
     name several old communes of the province shared (“phường 2”)."""
     text = " ".join((rest or "").split())
     folded = fold(text)
-    starts = [m for m in _COMMUNE_WORD.finditer(folded)]
+    starts = list(_COMMUNE_WORD.finditer(folded))
     if not text or len(folded) != len(text) or not starts:
         return None  # (folding kept the length: the spans of the folded text are the typed one's)
     m = starts[-1]

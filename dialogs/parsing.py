@@ -292,6 +292,7 @@ def _is_mark(ch: str) -> bool:
 # --------------------------------------------------------------------------
 
 DATE_EXAMPLE = "05/03/1960"  # the example of a date's format, unless a field gives its own (an adult's birth)
+_MOBILE = re.compile(r"0[35789]\d{8}")  # a Vietnamese mobile number, as stored (parse_phone)
 _DATE_FORMAT_MSG = N_("Ngày chưa đúng. Vui lòng nhập theo dạng ngày/tháng/năm, ví dụ {example}.")
 _YEAR_DIGITS_MSG = N_("Năm chưa đúng. Vui lòng nhập năm đủ 4 chữ số, ví dụ {example}.")
 
@@ -496,7 +497,7 @@ def parse_date(
     if looks_like_cccd("".join(parts)):  # the ID number, typed a question early or late
         raise Invalid(N_("Số 12 chữ số này giống số căn cước (CCCD). Câu này hỏi ngày: vui lòng nhập ngày/tháng/năm, "
                          "ví dụ {example}."), example=example)
-    if re.fullmatch(r"0[35789]\d{8}", "".join(parts)):  # a mobile number, typed a question early or late
+    if _MOBILE.fullmatch("".join(parts)):  # a mobile number, typed a question early or late
         raise Invalid(N_("Số này giống số điện thoại. Câu này hỏi ngày: vui lòng nhập ngày/tháng/năm, ví dụ "
                          "{example}."), example=example)
     if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
@@ -804,7 +805,7 @@ def parse_phone(raw: str) -> str:
         text = text if text.startswith("0") else "0" + text  # "+84 0912..."
     elif len(text) == 9 and text[0] in "35789":
         text = "0" + text
-    if re.fullmatch(r"0(3|5|7|8|9)\d{8}", text):
+    if _MOBILE.fullmatch(text):
         return text
     if text.startswith("02") and len(text) == 11:
         raise Invalid(

@@ -261,9 +261,7 @@ class Collect(EngineParts):
         question after it, in the form's order, reaches it to be changed."""
         draft = session.require_draft()
         draft.answers[target.path] = value
-        if target.path in draft.history:
-            draft.history.remove(target.path)
-        draft.history.append(target.path)
+        draft.record(target.path)
         draft.revision += 1
         session.dirty_drafts.add(draft.procedure)
 
@@ -325,9 +323,8 @@ class Collect(EngineParts):
         ask = out.replies.pop()
         self.kept_ahead(session, target, value, out)
         out.replies.append(ask)
-        if slot.path in draft.history:  # (the answer given last is still the one just given)
-            draft.history.remove(slot.path)
-            draft.history.append(slot.path)
+        if slot.path in draft.history:
+            draft.record(slot.path)  # (the answer given last is still the one just given)
 
     def not_known(self, session: Session, slot: Slot, raw: str, out: Outcome, *, lead: bool = False) -> bool:
         """A reply that says "I don't know / don't remember" ("ko nho", "chưa có") is never stored as the answer.
@@ -407,9 +404,7 @@ class Collect(EngineParts):
         draft = session.require_draft()
         self.follow_first(session, slot.path, draft.answers.get(slot.path), value)
         draft.answers[slot.path] = value
-        if slot.path in draft.history:
-            draft.history.remove(slot.path)
-        draft.history.append(slot.path)
+        draft.record(slot.path)
         draft.revision += 1
         session.dirty_drafts.add(draft.procedure)
         session.pending = None

@@ -14,9 +14,10 @@ from ..textnorm import fold
 from .parts import EngineParts
 from .session import Session
 
-# “sửa số điện thoại”, “đổi lại ngày sinh”, “ngày sinh sai rồi”, “sửa”: an answer named to be edited (folded)
+# “xem lại”, “cho tôi xem lại thông tin”: the summary asked for again (folded)
 _SHOW_AGAIN = re.compile(r"^(?:cho\s+(?:toi|em|minh)\s+)?(?:xem|hien|doc|gui)\s+lai(?:\s+(?:thong tin|ho so|tat ca|het|"
                          r"cac thong tin|nhung gi da khai))?(?:\s+(?:a|nhe|di))?$")
+# “sửa số điện thoại”, “đổi lại ngày sinh”, “ngày sinh sai rồi”, “sửa”: an answer named to be edited (folded)
 _EDIT_ASKED = re.compile(r"^(?:(?:toi\s+|em\s+|cho\s+(?:toi|em)\s+)?(?:muon\s+)?(?:sua|doi|chinh|chinh sua|ghi)"
                          r"(?:\s+lai)?(?:\s+(?:cho\s+)?(?:muc|cau|phan|thong tin))?(?P<what>(?:\s+\S+){0,6})"
                          r"|(?:(?P<what2>(?:\S+\s+){0,5}?\S+)\s+)?(?:bi\s+)?(?:sai|nham|chua dung)(?:\s+roi)?)$")

@@ -59,6 +59,12 @@ class Draft:
     history: list[str] = field(default_factory=list)
     revision: int = 0
 
+    def record(self, path: str) -> None:
+        """``path`` answered last: at the end of the history (once)."""
+        if path in self.history:
+            self.history.remove(path)
+        self.history.append(path)
+
     @property
     def begun(self) -> bool:
         """Something answered: a draft in progress, listed, resumed and said to be kept. One only opened (its

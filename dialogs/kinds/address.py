@@ -88,19 +88,25 @@ _SAME = (*parsing.SAME_AS_ABOVE, "nhu dia chi tren", "dia chi nhu tren", "cung d
          "nhu dia chi da khai", "same address")
 
 
-def _same_as(raw: str, choice: str | None, earlier: list[tuple[str, dict[str, Any]]]) -> dict[str, Any] | None:
+def _same_as(raw: str, choice: str | None, earlier: list[tuple[str, dict[str, Any]]]
+             ) -> tuple[dict[str, Any], bool] | None:
     """An earlier address chosen (of those :func:`_earlier` offers): its option pressed or its number typed, or
-    “như trên” (the first), or a yes (“có”, “giống”) where only one is offered. Not its words: “Hà Tĩnh” typed is
-    a new address in that province."""
+    “như trên” (the first), or a yes (“có”, “giống”) where only one is offered, or words naming a person's address
+    (“giống ông Tâm”, “ở chung nhà với bà”) where one is offered, or one of them is a house and the others communes
+    alone. Not its words: “Hà Tĩnh” typed is a new address in that province. With it, whether it was read from such
+    words (then said back)."""
     code = parsing.match_choice(choice or raw, [(c, c) for c, _ in earlier])
-    if code is None and choice is None and (parsing.says_only(raw, _SAME) or (len(earlier) == 1 and (
-            parsing.is_yes(raw) or parsing.echoed_yes_no(raw, "Có giống địa chỉ trên không?") is True
-            or _like_someone(raw)))):
-        code = earlier[0][0]  # (“có”, “giống”, “đúng rồi” where one earlier address is offered: that one)
-    houses = [c for c, v in earlier if v.get("detail")]
-    if code is None and choice is None and len(houses) == 1 and _like_someone(raw):
-        code = houses[0]  # (“ở chung nhà với bà”: the one offered that is a person's house, not a commune alone)
-    return next((v for c, v in earlier if c == code), None)
+    if code is not None or choice is not None:
+        found = next((v for c, v in earlier if c == code), None)
+        return (found, False) if found is not None else None
+    if parsing.says_only(raw, _SAME) or (len(earlier) == 1 and (
+            parsing.is_yes(raw) or parsing.echoed_yes_no(raw, "Có giống địa chỉ trên không?") is True)):
+        return earlier[0][1], False  # (“có”, “giống”, “đúng rồi” where one earlier address is offered: that one)
+    if _like_someone(raw):
+        houses = [v for _c, v in earlier if v.get("detail")] if len(earlier) > 1 else [earlier[0][1]]
+        if len(houses) == 1:
+            return houses[0], True
+    return None
 
 
 _LIKE = re.compile(r"(?:giong|nhu|cung|chung|o cung|o chung|cung o|o chung nha|chung nha|cung nha|cung cho)"
@@ -326,10 +332,11 @@ class Address(Kind):
         offered = len(entry.options or earlier)
         if offered and msg.choice is None and _off_the_list(turn, entry, raw, offered):
             return True
-        if earlier and (same := _same_as(raw, msg.choice, earlier)):
+        if earlier and (taken := _same_as(raw, msg.choice, earlier)):
+            same, at_once = taken  # (read from words naming a person: said back)
             # (a hamlet typed before, “xom 3”, is this one's when the earlier address has none)
             value = dict(same, detail=(same.get("detail") or value.get("detail")) if slot.field.ask_detail else None)
-            stage, at_once = "detail", msg.choice is None and _like_someone(raw)  # (read from words: said back)
+            stage = "detail"
         elif earlier and msg.choice is None and (near := _in_earlier_commune(raw, earlier)
                                                  or _in_the_same_commune(raw, earlier)) is not None:
             value = dict(near, detail=near["detail"] if slot.field.ask_detail else None)
