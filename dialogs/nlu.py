@@ -812,9 +812,10 @@ def _is_address(text: str) -> bool:
     return bool((address.extract_address(text) or {}).get("province_code"))
 
 
-_ADDRESS_LEAD = re.compile(r"(?:thon|xom|ap|to|to dan pho|khu pho|kp|ban|buon|khom|khoi|lang|xa|phuong|thi tran)"
-                           r"\b\.?\s*\w")
-"""How an address opens, and no request does (“ấp 3 …”, “xã Yên Thành …”; not “số”, as in “số tiền”)."""
+_ADDRESS_LEAD = re.compile(r"(?:thon|xom|ap|to|to dan pho|khu pho|kp|ban|buon|khom|khoi|lang|xa|phuong|thi tran"
+                           r"|so nha|nha so|so(?=\s*\d))\b\.?\s*\w")
+"""How an address opens, and no request does (“ấp 3 …”, “xã Yên Thành …”, “số nhà 12 …”, “số 5 ngõ 3 …”; not
+“số” before a word, as in “số tiền”)."""
 
 
 def _without_places(text: str) -> str:

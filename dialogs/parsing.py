@@ -1188,17 +1188,24 @@ _TOTAL_WORDS_RE = re.compile(r"\b(?:ca nha|ca ho|ca gia dinh|gia dinh toi|nha to
                              r"altogether|income|is|about|around|with)\b")
 
 
-def _each_of_household(raw: str) -> int | None:
-    """A household's total and its head count in one answer (“cả nhà 5 người thu khoảng 8 triệu”): the amount
-    per person, rounded to the đồng; None when no count of people is said, or the rest is no amount."""
+def _headcount(raw: str) -> tuple[int, str] | None:
+    """The one count of people in an answer about a household's income (“cả nhà 5 người …”), and the rest of the
+    answer without it and the words around a total; None when no count, or more than one, is said."""
     counts = [vi or en for vi, en in _HEADCOUNT_RE.findall(raw)]
     if len(counts) != 1:
         return None
     n = int(counts[0]) if counts[0].isdigit() else _NUMBER_WORDS.get(counts[0], 10 if counts[0] == "muoi" else 0)
     rest = " ".join(_TOTAL_WORDS_RE.sub(" ", _HEADCOUNT_RE.sub(" ", raw)).split())
     rest = re.sub(r"\btam\s+(?=\d)", "", rest)  # (“tầm 8 triệu”; “tám triệu” is eight)
-    if not 1 <= n <= 30 or not rest:
+    return (n, rest) if 1 <= n <= 30 else None
+
+
+def _each_of_household(raw: str) -> int | None:
+    """A household's total and its head count in one answer (“cả nhà 5 người thu khoảng 8 triệu”): the amount
+    per person, rounded to the đồng; None when no count of people is said, or the rest is no amount."""
+    if (said := _headcount(raw)) is None or not said[1]:
         return None
+    n, rest = said
     try:
         value, negative = _parse_number_expr(rest, allow_currency=True)
     except (_NotANumber, ValueError, ZeroDivisionError):
@@ -1229,6 +1236,13 @@ def parse_money(
     if _clean(raw) in _NO_INCOME:  # “không có thu nhập”: nothing, said in words
         raw = "0"
     raw = _PER_PERSON_RE.sub("", raw) or raw
+    typed = re.sub(r"[\s.\-]", "", raw)
+    if looks_like_cccd(typed):  # the ID number, typed a question early or late: not a billion đồng
+        raise Invalid(N_("Số 12 chữ số này giống số căn cước (CCCD). Câu này hỏi số tiền: vui lòng nhập số tiền, ví "
+                         "dụ 1.500.000 hoặc 1,5 triệu."))
+    if _MOBILE.fullmatch(typed):
+        raise Invalid(N_("Số này giống số điện thoại. Câu này hỏi số tiền: vui lòng nhập số tiền, ví dụ 1.500.000 "
+                         "hoặc 1,5 triệu."))
     for period, pattern in (("month", _PER_MONTH_RE), ("year", _PER_YEAR_RE)):
         said = pattern.search(raw)
         if said is None or not raw[:said.start()].strip():
@@ -1243,6 +1257,10 @@ def parse_money(
         break
     raw = _PER_PERSON_RE.sub("", raw) or raw  # (“2 triệu một người một tháng”)
     raw = _EACH_LEAD_RE.sub("", raw) or raw  # “nhà tôi mỗi người 2 triệu”, “bình quân 2 triệu”
+    if per_person and (heads := _headcount(raw)) is not None and not heads[1]:  # “nhà có 5 người”: no amount yet
+        raise Invalid(N_("Hộ có {n} người. Vui lòng gõ tổng thu nhập một tháng của cả hộ kèm số người, ví dụ “cả nhà "
+                         "{n} người 8 triệu” (trợ lý sẽ chia cho từng người), hoặc gõ thu nhập của mỗi người."),
+                      n=heads[0])
     if per_person and _HOUSEHOLD_RE.search(raw) and (each := _each_of_household(raw)) is not None:
         raw = str(each)  # “cả nhà 5 người thu 8 triệu”: the total and the head count, divided
     elif per_person and _HOUSEHOLD_RE.search(raw):  # “cả nhà 8 triệu”: the household's total, not each person's

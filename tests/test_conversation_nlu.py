@@ -329,12 +329,13 @@ async def test_a_name_typed_at_another_question_is_not_a_request(chat: Chat):
 
 
 async def test_an_address_typed_at_another_question_is_not_a_request(chat: Chat):
-    """“xã” of an address is a word of “cơ sở trợ giúp xã hội”: an address typed ahead at a choice is asked
-    again, with no other procedure offered."""
+    """“xã” and “số (nhà)” of an address are words of “cơ sở trợ giúp xã hội”: an address typed ahead at a choice
+    is asked again, with no other procedure offered."""
     await chat.press("ho-tro-chi-phi-mai-tang")
     first = chat.field
     for address in ("nghe an, xa yen thanh", "Thôn Đông, xã Thạch Hà, Hà Tĩnh",
-                    "ap 3 xa tan thanh long an", "thon 5 xa yen thanh nghe an"):  # (without commas too)
+                    "ap 3 xa tan thanh long an", "thon 5 xa yen thanh nghe an",  # (without commas too)
+                    "so nha 12 thon dong, xa hai hau, nam dinh", "số 5 ngõ 3 phường Hoàn Kiếm Hà Nội"):  # (“số”)
         await chat.say(address)
         await chat.expect(first)
         assert chat.error is not None and "thủ tục khác" not in chat.text()

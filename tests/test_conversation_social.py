@@ -783,6 +783,20 @@ async def test_average_household_band_edges(chat: Chat):
     await chat.expect("filer.role")
 
 
+async def test_average_household_income_from_a_head_count_and_not_from_an_id_number(chat: Chat):
+    """The farmer says how many they are, then the household's total with it; an ID number typed a question early
+    is asked again, not filed as a billion đồng a month per person."""
+    await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
+    await chat.say("trong lua")
+    for said, named in (("001075012345", "giống số căn cước"), ("nam nguoi", "kèm số người")):
+        await chat.say(said)
+        await chat.expect("household.income_per_person")
+        assert chat.error is not None and named in chat.error.text, said
+    await chat.say("ca nha nam nguoi khoang 8 trieu")
+    await chat.expect("filer.role")
+    assert (await chat.answers())["household.income_per_person"] == 1_600_000
+
+
 async def test_average_household_other_occupation_is_ineligible(chat: Chat):
     await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
     await chat.say("5")  # nghề khác

@@ -776,8 +776,18 @@ class TestMoney:
                                       "our family of 5 makes 10 million a month")] == \
             [2_000_000, 500_000, 2_000_000, 2_000_000]
         assert "chia cho 12" in invalid(per_head, "24 million a year").message
-        for raw in ("cả nhà 5 người", "cả nhà 5 người 2 người đi làm 8 triệu"):  # no amount; two counts
-            assert "chia tổng thu nhập cho số người" in invalid(per_head, raw).message, raw
+        assert "chia tổng thu nhập cho số người" in invalid(per_head, "cả nhà 5 người 2 người đi làm 8 triệu").message
+        for raw in ("cả nhà 5 người", "nam nguoi", "nha toi co 4 khau"):  # the count alone: asked with the total
+            exc = invalid(per_head, raw)
+            assert "kèm số người" in exc.message and exc.params["n"] in (4, 5), raw
+
+    def test_an_id_or_phone_number_is_not_an_amount(self) -> None:
+        """The 12 digits of an ID card (or a mobile number) typed at the income are asked again, not filed as a
+        billion đồng a month."""
+        assert "giống số căn cước" in invalid(parse_money, "001075012345").message
+        assert "giống số căn cước" in invalid(parse_money, "001 075 012 345").message
+        assert "giống số điện thoại" in invalid(parse_money, "0912.345.678").message
+        assert parse_money("150.000.000") == 150_000_000
 
     def test_no_income_in_words_is_nothing(self) -> None:
         for raw in ("không có thu nhập", "dạ chưa có thu nhập ạ", "không có đồng nào"):
