@@ -72,17 +72,24 @@ _LEADS = {"ethnic_groups": ("dan toc", "dt", "nguoi"), "relations": ("toi la", "
 _TAILS = {"relations": re.compile(r"\s+cua\s+\S.*$")}  # “con trai của ông”: the relation is what comes before
 
 
+_POLITE_TAIL = re.compile(r"(?:\s+(?:a|ah|ak|nhe|nha|nhen|thoi|day|do))+\s*[.!]?$")
+"""Polite words after a name, folded (“người Kinh ạ”, “con trai nhé”); no entry of a list ends with one."""
+
+
 def spell(name: str, text: str) -> str:
     """``text`` as list ``name`` spells it when it names an entry; otherwise ``text`` unchanged."""
     table = _table(name)
     if (hit := table.get(_key(text))) is not None:
         return hit
     folded = fold(text).strip()
-    if (tail := _TAILS.get(name)) is not None and (hit := table.get(_key(tail.sub("", folded)))) is not None:
-        return hit
-    for lead in _LEADS.get(name, ()):
-        if folded.startswith(lead + " ") and (hit := table.get(_key(folded[len(lead):]))) is not None:
+    for said in dict.fromkeys((folded, _POLITE_TAIL.sub("", folded) or folded)):
+        if (hit := table.get(_key(said))) is not None:
             return hit
+        if (tail := _TAILS.get(name)) is not None and (hit := table.get(_key(tail.sub("", said)))) is not None:
+            return hit
+        for lead in _LEADS.get(name, ()):
+            if said.startswith(lead + " ") and (hit := table.get(_key(said[len(lead):]))) is not None:
+                return hit
     return text
 
 

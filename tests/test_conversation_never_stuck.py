@@ -424,6 +424,10 @@ def test_ethnic_groups_are_spelled_as_the_list_spells_them():
     # “dân tộc Kinh”, “người Tày”: the name after the words that introduce it
     assert [spelling.spell("ethnic_groups", t) for t in ("dân tộc Kinh", "dan toc e de", "người Tày", "dt hoa")] == \
         ["Kinh", "Ê Đê", "Tày", "Hoa"]
+    # and the polite words after it (“người Kinh ạ”); “La Ha” keeps its own last word
+    assert [spelling.spell("ethnic_groups", t) for t in ("nguoi kinh a", "Người Kinh ạ", "tay nhe", "la ha")] == \
+        ["Kinh", "Kinh", "Tày", "La Ha"]
+    assert spelling.spell("relations", "con trai a") == "Con trai"
     assert spelling.listed("ethnic_groups", "Ê Đê") and not spelling.listed("ethnic_groups", "khanh hoa")
 
 
@@ -441,7 +445,7 @@ def test_a_relation_typed_plainly_is_written_as_on_a_form():
 async def test_an_ethnicity_the_list_lacks_is_asked_again_or_kept(chat: Chat, runtime: Runtime):
     from tests.test_conversation_social import AVERAGE, open_procedure
     await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
-    for text in ("1", "2 triệu", "1", "Nguyễn Văn Bình", "nam", "01/02/1975"):
+    for text in ("1", "2 triệu", "1", "Nguyễn Văn Bình", "01/02/1975", "nam"):
         await chat.say(text)
     await chat.expect("applicant.ethnicity")
     await chat.say("thôn 3")  # a part of the address with a number: no ethnicity has one, so not kept either
@@ -451,13 +455,13 @@ async def test_an_ethnicity_the_list_lacks_is_asked_again_or_kept(chat: Chat, ru
     await chat.expect("applicant.ethnicity")
     assert chat.error and "“khanh hoa” là tên một địa danh, không phải tên dân tộc" in chat.error.text
     assert not chat.ask.choices
-    await chat.say("nguoi kinh a")  # a name the list lacks: asked to retype, or kept by its button
+    await chat.say("dan toc thieu so")  # a name the list lacks: asked to retype, or kept by its button
     await chat.expect("applicant.ethnicity")
-    assert "“nguoi kinh a” không có trong danh sách 54 dân tộc" in chat.ask.text
-    assert [c.label for c in chat.ask.choices] == ["Giữ như tôi gõ: nguoi kinh a"]
+    assert "“dan toc thieu so” không có trong danh sách 54 dân tộc" in chat.ask.text
+    assert [c.label for c in chat.ask.choices] == ["Giữ như tôi gõ: dan toc thieu so"]
     await chat.say("tro giup")
     assert "danh sách 54 dân tộc" in chat.text() and chat.field == "applicant.ethnicity"
-    await chat.say("dan toc kinh")  # typed again: read as the answer
+    await chat.say("nguoi kinh a")  # typed again: read as the answer (“người Kinh ạ”)
     await chat.expect("applicant.id_number")
     assert (await chat.answers())["applicant.ethnicity"] == "Kinh"
     await chat.say("quay lại")

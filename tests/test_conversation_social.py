@@ -617,10 +617,10 @@ async def average_applicant(chat: Chat) -> Chat:
     await chat.say("1")  # the household itself
     await chat.expect("applicant.full_name")
     await chat.say("Nguyễn Văn Bình")
+    await chat.expect("applicant.birth_date")  # (in the order of the ID card, as a member's)
+    await chat.say("01/02/1975")
     await chat.expect("applicant.sex")
     await chat.say("nam")
-    await chat.expect("applicant.birth_date")
-    await chat.say("01/02/1975")
     await chat.expect("applicant.ethnicity")
     await chat.say("Kinh")
     await chat.expect("applicant.id_number")
