@@ -797,6 +797,26 @@ async def test_average_household_income_from_a_head_count_and_not_from_an_id_num
     assert (await chat.answers())["household.income_per_person"] == 1_600_000
 
 
+async def test_a_helper_gives_own_number_for_a_household_with_no_phone(chat: Chat):
+    """A neighbour files for an old man without a phone: “ông không có điện thoại, lấy số của tôi” takes the
+    neighbour's number given above, said back; without a number above to take, where to find one is said."""
+    await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
+    for said in ("lam ruong", "2 trieu ruoi", "toi lam giup ong hang xom", "Lê Văn Tâm", "0987 654 321"):
+        await chat.say(said)
+    await chat.expect("consent.subject")
+    await chat.say("1")
+    for said in ("Nguyễn Văn Hải", "01/01/1950", "nam", "Kinh", "036050001234"):
+        await chat.say(said)
+    await chat.expect("applicant.phone")
+    await chat.say("ong khong co dien thoai")
+    await chat.expect("applicant.phone")
+    assert chat.error is not None and "số của người thân hoặc hàng xóm" in chat.error.text
+    await chat.say("ong ko co dt, lay so cua toi")
+    await chat.expect("applicant.residence")
+    assert "Đã ghi: 0987654321." in chat.text()
+    assert (await chat.answers())["applicant.phone"] == "0987654321"
+
+
 async def test_average_household_other_occupation_is_ineligible(chat: Chat):
     await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
     await chat.say("5")  # nghề khác
