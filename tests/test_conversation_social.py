@@ -11,6 +11,7 @@ from datetime import datetime
 import pytest
 
 from bot.service import Runtime
+from dialogs.forms import render_text
 from storage.repo import DossierRepo, dossier_to_dict
 from tests.conftest import Chat, jpeg, pdf, shared_catalog
 
@@ -725,6 +726,30 @@ async def head_is_member_1(chat: Chat) -> None:
     await chat.say("có")
 
 
+async def test_average_household_members_related_in_own_words(chat: Chat):
+    """“vợ ông” is the spouse; a daughter-in-law or a brother is no child or parent of the head: “Quan hệ khác”,
+    with what they are kept from the same words and written on Mẫu 1 (“con dâu” had been filed as “Con”)."""
+    await average_until_members(chat)
+    await head_is_member_1(chat)
+    for k, (name, sex, said) in enumerate((("Trần Thị Lan", "nữ", "vo ong"), ("Phạm Thị Thu", "nữ", "con dau"),
+                                           ("Nguyễn Văn Tư", "nam", "la em trai ong")), start=2):
+        await chat.expect(f"members[{k - 1}].full_name")
+        await chat.say(name)
+        await chat.say("02/03/1980")
+        await chat.say(sex)
+        await chat.expect(f"members[{k - 1}].relation")
+        await chat.say(said)
+        await chat.expect(f"members[{k - 1}].id_number")
+        await chat.say("bỏ qua")
+        await chat.say("có" if k < 4 else "không")
+    await chat.expect("_review")
+    a = await chat.answers()
+    assert [a[f"members[{i}].relation"] for i in (1, 2, 3)] == ["vo_chong", "khac", "khac"]
+    assert [a.get(f"members[{i}].relation_other") for i in (1, 2, 3)] == [None, "Con dâu", "Em trai"]
+    text = render_text(AVERAGE, a)
+    assert "Con dâu" in text and "Vợ hoặc chồng" in text
+
+
 async def test_average_household_back_and_edit_inside_the_repeat_group(chat: Chat):
     await average_until_members(chat)
     await head_is_member_1(chat)
@@ -757,6 +782,8 @@ async def test_average_household_one_head_and_distinct_id_numbers(chat: Chat):
     assert chat.error and "chỉ có một chủ hộ" in chat.error.text
     await chat.expect("members[1].relation")
     await chat.say("quan hệ khác")
+    await chat.expect("members[1].relation_other")  # which: written on Mẫu 1
+    await chat.say("em trai sinh đôi")
     await chat.expect("members[1].id_number")
     await chat.say("068075001234")  # the head's number again
     assert chat.error and "thành viên khác" in chat.error.text
