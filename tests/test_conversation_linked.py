@@ -1164,3 +1164,21 @@ async def test_not_remembering_a_date_said_in_a_sentence_is_read_so(chat: Chat):
     assert "Đã ghi: Thôn 5, Xã Đức Trọng, Tỉnh Lâm Đồng." in chat.text(), chat.text()
     answers = await chat.answers()
     assert answers["mother.residence"] == answers["requester.residence"]
+
+
+def test_a_parents_in_law_is_a_grandparent_not_a_parent():
+    """A mother living with her husband's parents answers “bố chồng” or “con dâu” at “Trẻ là gì của chủ hộ?”:
+    the child is the head's grandchild (filed “Con” by the first word before); a grandmother answering “mẹ chồng”
+    at “Bạn là gì của trẻ?” is “Bà”, not “Mẹ”. At the death group the in-laws are the other relations."""
+    from tests.test_conversation_disability import read_answer
+
+    for said in ("bo chong", "me chong", "con dau", "con rể", "bố vợ", "nha chong"):
+        assert read_answer(BIRTH, "head.child_relation", said) == "chau", said
+    for said in ("bo no", "me", "con"):
+        assert read_answer(BIRTH, "head.child_relation", said) == "con", said
+    assert [read_answer(BIRTH, "requester.relation", s) for s in ("me chong", "bo vo", "me", "bo")] == \
+        ["ba", "ong", "me", "cha"]
+    assert [read_answer("lien-thong-khai-tu", "requester.relation", s) for s in ("anh re", "chi dau")] == \
+        ["khac", "khac"]
+    assert [read_answer("lien-thong-khai-tu", "head.relation", s) for s in ("me chong", "chau re")] == \
+        ["Mẹ chồng", "Cháu rể"]
