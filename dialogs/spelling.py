@@ -24,7 +24,8 @@ from .textnorm import fold, nfc
 
 DATA = Path(__file__).parent / "data"
 LISTS = ("ethnic_groups",)  # spelled outright; "places" is restored with a question (restore_place)
-QUIET = ("relations",)  # spelled outright when listed, kept as typed when not: never asked about
+RELATIONS = "relations"  # words of kinship and of who helps (data/relations.yaml)
+QUIET = (RELATIONS,)  # spelled outright when listed, kept as typed when not: never asked about
 LIST_UNKNOWN = {  # an answer the list does not have: what the citizen is asked (dialogs/engine/names.py)
     "ethnic_groups": N_("“{value}” không có trong danh sách 54 dân tộc. Vui lòng gõ tên dân tộc (ví dụ: Kinh, Tày, "
                         "Mường, Khmer). Nếu đúng là như vậy, chọn “Giữ như tôi gõ”."),

@@ -16,6 +16,7 @@ from bot.cli import main as cli_main
 from bot.service import Runtime
 from dialogs import lifecycle as lc
 from dialogs.forms import render_pdf, render_text
+from dialogs.parsing import Invalid
 from storage.officers_repo import LegRepo, OfficerRepo, OutboxRepo
 from storage.repo import DossierRepo, dossier_to_dict
 from tests.conftest import VN, Chat, jpeg
@@ -1182,3 +1183,21 @@ def test_a_parents_in_law_is_a_grandparent_not_a_parent():
         ["khac", "khac"]
     assert [read_answer("lien-thong-khai-tu", "head.relation", s) for s in ("me chong", "chau re")] == \
         ["Mẹ chồng", "Cháu rể"]
+
+
+def test_a_kin_word_is_never_taken_for_another_kin():
+    """A whole answer that is a word of kinship is not filed as an option naming another kin by a label only like
+    it or only begun by it: “bố chồng” was the child's father as head of household and on the health card, “cháu”
+    and “chắt” the father (“cha”), “chắt” at the death group a parent. An option that names no kin (“Người khác”,
+    “Nam”) still takes it: “em trai” is male."""
+    from tests.test_conversation_disability import read_answer
+
+    assert [read_answer(BIRTH, "head.who", s) for s in ("bo chong", "me vo", "bố")] == ["other", "other", "father"]
+    for field, said in (("insurance.guardian", "me chong"), ("insurance.guardian", "bo vo"),
+                        ("insurance.guardian", "chau"), ("requester.relation", "chat"),
+                        ("requester.relation", "ban"), ("case.situation", "chu")):
+        with pytest.raises(Invalid):
+            read_answer(BIRTH, field, said)
+    assert read_answer(BIRTH, "insurance.guardian", "nguoi than") == "requester"  # “(… hoặc người thân khác)”
+    assert read_answer("lien-thong-khai-tu", "requester.relation", "chat") == "khac"
+    assert [read_answer("lien-thong-khai-tu", "deceased.sex", s) for s in ("em trai", "chi gai")] == ["nam", "nu"]

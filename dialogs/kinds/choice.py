@@ -7,7 +7,7 @@ from .. import parsing, spelling
 from ..i18n import DEFAULT_LANG, N_, Label
 from ..messages import ChoiceOut
 from ..parsing import Invalid
-from ..textnorm import fold_words
+from ..textnorm import fold_words, nfc
 from .base import NO_VALUE, AskParts, Kind
 
 
@@ -55,6 +55,33 @@ def shown_labels(f, t) -> list[tuple[str, str]] | None:
     return [(c.value, t(c.label)) for c in f.choices]
 
 
+_QUALIFIERS = frozenset({"trai", "gai", "ruot", "noi", "ngoai", "de", "ca", "ut", "lon", "nho", "nuoi"})
+"""Words after a kinship term that keep it the same kin (“con trai”, “cháu nội”, “bố nuôi”); “dâu”, “rể”, “chồng”,
+“vợ” make another (“con dâu” is no child, “bố chồng” no father)."""
+_LABEL_PARTS = re.compile(r",|\(|\)|\bhoặc\b|\bvà\b|\bcủa\b")
+
+
+def _kin_of_another(option, raw: str) -> bool:
+    """Whether a whole answer that is a word of kinship (“cháu”, “bố chồng”, “con dâu”) was taken for an option
+    that names another kin: by a label only like it (“cháu” for “Cha”) or only begun by it (“con dâu” for “Con”,
+    “bố chồng” for “Cha của trẻ”, whose ``also`` has “bố”). An option that names no kin in its label (“Người khác”,
+    “Tôi là người thân trong gia đình”, “Nam”) may be any. One that does names the answer by a part of its label
+    (“Cha, mẹ”; “người thân khác”), or an ``also`` word, whole or followed by words that keep the kin (“cháu nội”
+    for “Cháu”)."""
+    said = spelling.spell(spelling.RELATIONS, raw)
+    if not spelling.listed(spelling.RELATIONS, said):
+        return False
+    parts = [p for part in _LABEL_PARTS.split(nfc(option.label).lower()) if (p := " ".join(part.split()))]
+    if not any(p in ("bà", "ba") or spelling.listed(spelling.RELATIONS, spelling.spell(spelling.RELATIONS, p))
+               for p in parts):  # (“Bà”, “Ba” fold alike, so the list has neither: a label's are read with accents)
+        return False
+    kin, spelled = fold_words(said), f" {said.lower()} "
+    terms = {fold_words(p) for p in parts} | {fold_words(w) for w in option.also}
+    if kin in terms or any(spelled in f" {p} " for p in parts):
+        return False
+    return not any(kin.startswith(t + " ") and set(kin[len(t) + 1:].split()) <= _QUALIFIERS for t in terms)
+
+
 class Choice(Kind):
     name = "choice"
     unknown_first = False
@@ -82,6 +109,9 @@ class Choice(Kind):
                 raise Invalid(N_("“{answer}” có thể là “{one}” hoặc “{other}”. Vui lòng bấm chọn, hoặc gõ số thứ tự "
                                  "của lựa chọn đúng."), answer=raw.strip()[:40], one=Label(also), other=Label(label))
         v = v or other or (_listed_in(f, raw) if named is None else None)
+        if v is not None and _kin_of_another(next(c for c in f.choices if c.value == v), raw):
+            raise Invalid(N_("Chưa rõ “{answer}” là lựa chọn nào. Vui lòng gõ số thứ tự của lựa chọn đúng."),
+                          answer=raw.strip()[:40])
         if v is None:
             number_not_listed(raw, len(f.choices))
             fits = parsing.labels_fitting(raw, labels) or parsing.also_all(raw, list(words.items()))
