@@ -1201,3 +1201,11 @@ def test_a_kin_word_is_never_taken_for_another_kin():
     assert read_answer(BIRTH, "insurance.guardian", "nguoi than") == "requester"  # “(… hoặc người thân khác)”
     assert read_answer("lien-thong-khai-tu", "requester.relation", "chat") == "khac"
     assert [read_answer("lien-thong-khai-tu", "deceased.sex", s) for s in ("em trai", "chi gai")] == ["nam", "nu"]
+    # an option naming no kin and sharing no word with it was only like it: “cháu” is not “Tôi là chủ hộ”
+    for proc, field, said in (("xac-nhan-ho-muc-song-trung-binh", "filer.role", "chau"),
+                              ("ho-tro-chi-phi-mai-tang", "deceased.cause", "di"),
+                              (DEATH, "deceased.ethnicity", "ong")):
+        with pytest.raises(Invalid):
+            read_answer(proc, field, said)
+    # a daughter registering her mother's account is filing for her (“người thân” of the option)
+    assert read_answer("nhan-tro-cap-qua-tai-khoan", "filer.kind", "toi la con gai") == "helper"

@@ -74,7 +74,10 @@ def _kin_of_another(option, raw: str) -> bool:
     parts = [p for part in _LABEL_PARTS.split(nfc(option.label).lower()) if (p := " ".join(part.split()))]
     if not any(p in ("bà", "ba") or spelling.listed(spelling.RELATIONS, spelling.spell(spelling.RELATIONS, p))
                for p in parts):  # (“Bà”, “Ba” fold alike, so the list has neither: a label's are read with accents)
-        return False
+        # no kin named: any may be it, when it shares a word with the option (“em trai”: “trai” of “Nam”), not
+        # when the option is only like it (“cháu” for “Tôi là chủ hộ”, “dì” for “Dịch bệnh”)
+        words = {w for text in (option.label, *option.also) for w in fold_words(text).split()}
+        return not set(fold_words(said).split()) & words
     kin, spelled = fold_words(said), f" {said.lower()} "
     terms = {fold_words(p) for p in parts} | {fold_words(w) for w in option.also}
     if kin in terms or any(spelled in f" {p} " for p in parts):
