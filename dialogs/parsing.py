@@ -257,6 +257,15 @@ def parse_name(raw: str, *, upper: bool = False) -> str:
         raise Invalid(N_("Câu này hỏi họ và tên (như trên giấy tờ), không hỏi quan hệ (“{role}”). Vui lòng gõ họ và "
                          "tên, ví dụ Nguyễn Văn An."), role=text[:40])
     text = named
+    typed = re.sub(r"[\s.\-]", "", text)
+    if looks_like_cccd(typed):  # another question's answer, typed early or late: named, not “chứa chữ số”
+        raise Invalid(N_("Số 12 chữ số này giống số căn cước (CCCD). Câu này hỏi họ và tên: vui lòng gõ họ và tên, ví "
+                         "dụ Nguyễn Văn An."))
+    if _MOBILE.fullmatch(typed):
+        raise Invalid(N_("Số này giống số điện thoại. Câu này hỏi họ và tên: vui lòng gõ họ và tên, ví dụ Nguyễn Văn "
+                         "An."))
+    if re.fullmatch(r"\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{2,4}", text):
+        raise Invalid(N_("Đây là một ngày. Câu này hỏi họ và tên: vui lòng gõ họ và tên, ví dụ Nguyễn Văn An."))
     if any(ch.isdigit() for ch in text):
         raise Invalid(N_("Họ và tên không được chứa chữ số. Vui lòng nhập lại, ví dụ Nguyễn Văn An."))
     for ch in text:

@@ -242,6 +242,14 @@ class TestName:
         for raw in ("toi la tinh nguyen vien", "Người quen", "hàng xóm", "I am a volunteer"):
             assert "không hỏi vai trò" in invalid(parse_name, raw).message, raw
 
+    def test_another_answer_typed_for_a_name_is_named(self) -> None:
+        """An ID number, a mobile number or a date typed where a name is asked (early, or a question late) is said
+        to be one, not only refused for its digits."""
+        assert "giống số căn cước" in invalid(parse_name, "034144002345").message
+        assert "giống số điện thoại" in invalid(parse_name, "0912 333 444").message
+        assert invalid(parse_name, "12/5/1944").message.startswith("Đây là một ngày.")
+        assert "không được chứa chữ số" in invalid(parse_name, "Nguyễn Văn 2").message
+
     def test_upper(self) -> None:
         assert parse_name("nguyễn văn an", upper=True) == "NGUYỄN VĂN AN"
         assert parse_name("đặng thị ơn", upper=True) == "ĐẶNG THỊ ƠN"
