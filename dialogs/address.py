@@ -773,6 +773,9 @@ def _find_commune_in(part: str, province_code: str | None) -> tuple[_CommuneEntr
             continue
         for j in range(len(words), i + 1, -1):
             entry = _match_part(" ".join(words[i:j]), province_code)
+            if entry is not None and j < len(words) and province_code is not None and \
+                    not _exact_commune(" ".join(words[i:j]), province_code):
+                continue  # words left after it, and only like a commune: “xã Kiên” of “xã Kiên Thành” is no Kiên Lao
             if entry is not None:
                 return entry, " ".join(words[:i])
     return None, ""
@@ -782,6 +785,9 @@ def _exact_commune(part: str, province_code: str) -> bool:
     exact = _commune_index(province_code).exact
     key, _, _ = _split_commune_prefix(_key(part))
     return key in exact or _nospace(key) in exact
+
+
+_NAMES_COMMUNE = re.compile(r"(?:^|\s)(?:xa|phuong|thi tran|dac khu)\s+\S")  # a part naming a commune, folded
 
 
 def extract_address(text: str) -> dict[str, str | None] | None:
@@ -813,7 +819,10 @@ def extract_address(text: str) -> dict[str, str | None] | None:
 
     c_entry: _CommuneEntry | None = None
     detail_parts: list[str] = before
+    named = [i for i, part in enumerate(before) if _NAMES_COMMUNE.search(fold(part).lower())]
     for i in range(len(before) - 1, -1, -1):
+        if named and i > named[-1] and not _NAMES_COMMUNE.search(fold(before[i]).lower()):
+            continue  # a bare name after “xã Kiên Thành” is its old district's (“Lục Ngạn”), not today's commune
         entry, prefix_text = _find_commune_in(before[i], p_code)
         if entry is not None:
             c_entry = entry

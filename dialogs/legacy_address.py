@@ -140,7 +140,7 @@ def convert(text: str) -> LegacyMatch | None:
 
     Returns ``None`` when no province (old or new) is recognised at the end of the address."""
     clean = nfc(text or "").strip()[:MAX_ADDRESS_LEN]
-    parts = [p.strip(" .") for p in clean.split(",") if p.strip(" .")]
+    parts = [q for p in clean.split(",") if p.strip(" .") for q in _hamlet_then_commune(p.strip(" ."))]
     if not parts:
         return None
     hits = addr.match_province(parts[-1])
@@ -158,13 +158,22 @@ def convert(text: str) -> LegacyMatch | None:
         found, used = index.short.get((old_p, _bare(_key(parts[-2]), _COMMUNE_TYPES)), []), 2
         if len(found) > 1:  # the same commune name in two old districts: not enough to choose
             found = []
+    if not found and len(parts) >= 3 and _NAMED_COMMUNE.match(fold(parts[-3]).lower()):
+        # “xã Kiên Thành, huyện Lục Ngạn”: the district as people still name it, the commune moved to another
+        # before 2025 (to thị xã Chũ): the commune in its old province, when only one is so named
+        found, used = index.short.get((old_p, _bare(_key(parts[-3]), _COMMUNE_TYPES)), []), 3
+        if len(found) > 1:
+            found = []
     codes: list[str] = []
     for pcode, cands in found:
         if pcode == province.code:
             codes.extend(c for c in cands if c not in codes)
     if not codes:  # the commune may already carry today's name (an address written after 2025)
         used = 1
+        named = [i for i in range(len(parts) - 1) if _NAMED_COMMUNE.match(fold(parts[i]).lower())]
         for i in range(len(parts) - 2, -1, -1):
+            if named and i > named[-1] and not _NAMED_COMMUNE.match(fold(parts[i]).lower()):
+                continue  # a bare name after “xã Kiên Thành” is its old district's (“Lục Ngạn”), not a commune
             today = addr.match_commune(parts[i], province.code)
             if len(today) == 1 and _key(today[0].name) == _bare(_key(parts[i]), _COMMUNE_TYPES):
                 codes, used = [today[0].code], len(parts) - i
@@ -175,6 +184,18 @@ def convert(text: str) -> LegacyMatch | None:
     communes = tuple(c for code in codes if (c := addr.commune(code)) is not None)
     old = ", ".join(parts[-used:] if codes else parts[-3:])
     return LegacyMatch(old=old, detail=detail or None, province=province, communes=communes)
+
+
+_NAMED_COMMUNE = re.compile(r"(?:xa|phuong|thi tran)\s+\S|(?:x|p|tt)\.\s*\S")  # a commune named with its type, folded
+_IN_HAMLET = re.compile(r"^((?:thon|xom|ap|to|to dan pho|khu pho|kp|ban|buon|khom|khoi|lang|doi|so nha|so|ngo|hem)"
+                        r"\b.*?\S)\s+((?:xa|phuong|thi tran)\s+\S.*)$")
+
+
+def _hamlet_then_commune(part: str) -> list[str]:
+    """A part that names the hamlet and then the commune without a comma (“thôn 2 xã Kiên Thành”): the two."""
+    folded = fold(part).lower()
+    m = _IN_HAMLET.match(folded) if len(folded) == len(part) else None
+    return [part[:m.end(1)], part[m.start(2):]] if m else [part]
 
 
 _DISTRICT_WORDS = r"huyen|quan|thi xa|thanh pho|tp|tx|h|q"  # a district's type words, folded
@@ -311,7 +332,7 @@ def district_anywhere(text: str) -> tuple[str, OldDistrict] | None:
 def commune_before(rest: str | None, district: OldDistrict, province: addr.Unit) -> LegacyMatch | None:
     """The old commune named at the end of ``rest``, the words typed before a district's (“tổ 5 phường 2” before
     “đà lạt”), as one commune of today, with the words before it as the house's part; None when the last words
-    name no old commune of that district (or one that became several)."""
+    name no old commune of that district (or one that became several), nor, with its type word, of the province."""
     words = (rest or "").split()
     bare_district = _bare(_key(district.bare), ())
     for k in range(min(4, len(words)), 0, -1):
@@ -325,7 +346,9 @@ def commune_before(rest: str | None, district: OldDistrict, province: addr.Unit)
         if len(found) == 1 and len(found[0]) == 1 and (unit := addr.commune(found[0][0])) is not None:
             return LegacyMatch(old=f"{commune}, {district.name or district.typed}, {province.full_name}",
                                detail=house.strip(" ,") or None, province=province, communes=(unit,))
-    return None
+    # a commune moved to another district before 2025, still said of the old one (“xã Kiên Thành, Lục Ngạn”: in
+    # thị xã Chũ since 2025): named with its type word, one of its province
+    return commune_named(rest, province)
 
 
 _COMMUNE_WORD = re.compile(r"(?:^|\s)(" + "|".join(t.replace("thitran", "thi tran") for t in _COMMUNE_TYPES)
@@ -335,8 +358,9 @@ _COMMUNE_WORD = re.compile(r"(?:^|\s)(" + "|".join(t.replace("thitran", "thi tra
 def commune_named(rest: str | None, province: addr.Unit) -> LegacyMatch | None:
     """The old commune named with its type word at the end of ``rest``, the words typed before today's province
     (“thôn 2 xã Ea Tiêu” before “Đắk Lắk”), as one commune of today's ``province``, with the words before it as the
-    house's part; None when the last words name no old commune of the province, one that became several, or a
-    name several old communes of the province shared (“phường 2”)."""
+    house's part (the name of its old district after it left out, “xã Kiên Thành, Lục Ngạn”); None when the last
+    words name no old commune of the province, one that became several, or a name several old communes of the
+    province shared (“phường 2”)."""
     text = " ".join((rest or "").split())
     folded = fold(text)
     starts = list(_COMMUNE_WORD.finditer(folded))
@@ -344,6 +368,8 @@ def commune_named(rest: str | None, province: addr.Unit) -> LegacyMatch | None:
         return None  # (folding kept the length: the spans of the folded text are the typed one's)
     m = starts[-1]
     commune = text[m.start(1):]
+    if "," in commune and old_district(commune.split(",", 1)[1], province.code) is not None:
+        commune = commune.split(",", 1)[0].strip()  # “xã Kiên Thành, Lục Ngạn”: its old district after it, dropped
     found = {codes for pcode, codes in _index().by_commune.get(_bare(_key(commune), _COMMUNE_TYPES), [])
              if pcode == province.code}
     if len(found) != 1 or len(codes := next(iter(found))) != 1 or (unit := addr.commune(codes[0])) is None:

@@ -361,6 +361,23 @@ class TestExtractAddress:
         assert result["legacy_province"] == "Đắk Nông"
         assert extract_address("Hà Nội")["legacy_province"] is None  # type: ignore[index]
 
+    def test_an_old_commune_before_its_old_district_bare(self) -> None:
+        """“thôn 2 xã Kiên Thành, Lục Ngạn, Bắc Giang” was filed in today's Xã Lục Ngạn (the old district's bare name
+        is a commune's today), and “xã Kiên” of it matched Kiên Lao only by likeness: the commune is left to the old
+        communes' table (in thị xã Chũ since before 2025, in Xã Kiên Lao today)."""
+        from dialogs import legacy_address
+
+        result = extract_address("thon 2 xa kien thanh, luc ngan, bac giang")
+        assert result is not None and result["province"] == "Tỉnh Bắc Ninh" and result["commune_code"] is None
+        for text in ("thon 2 xa kien thanh, luc ngan, bac giang", "thon 2, xa kien thanh, huyen luc ngan, bac giang"):
+            match = legacy_address.convert(text)
+            assert match is not None and [c.full_name for c in match.communes] == ["Xã Kiên Lao"], text
+            assert match.detail == "thon 2", text
+        unit = province("24")
+        assert unit is not None
+        match = legacy_address.commune_named("thon 2 xa kien thanh, luc ngan", unit)
+        assert match is not None and match.communes[0].full_name == "Xã Kiên Lao" and match.detail == "thon 2"
+
     def test_commune_implies_province_when_unique(self) -> None:
         result = extract_address("so 5, phuong hoan kiem")
         assert result is not None

@@ -844,6 +844,22 @@ async def test_a_helper_gives_own_number_for_a_household_with_no_phone(chat: Cha
     assert (await chat.answers())["applicant.phone"] == "0987654321"
 
 
+async def test_an_old_commune_typed_with_its_old_district_is_todays(chat: Chat):
+    """“thon 2 xa kien thanh, luc ngan, bac giang”, as the old household book says it, was filed in Xã Lục Ngạn:
+    the commune is today's Xã Kiên Lao, said so, and the hamlet kept."""
+    await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
+    await chat.say("nông nghiệp")
+    await chat.say("2 triệu")
+    await average_applicant(chat)
+    await chat.expect("applicant.residence")
+    await chat.say("thon 2 xa kien thanh, luc ngan, bac giang")
+    await chat.expect("applicant.same_place")
+    assert "nay thuộc Xã Kiên Lao, Tỉnh Bắc Ninh" in chat.text()
+    residence = (await chat.answers())["applicant.residence"]
+    assert (residence["commune"], residence["province"], residence["detail"]) == \
+        ("Xã Kiên Lao", "Tỉnh Bắc Ninh", "Thôn 2")
+
+
 async def test_average_household_other_occupation_is_ineligible(chat: Chat):
     await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
     await chat.say("5")  # nghề khác
