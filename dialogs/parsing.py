@@ -201,14 +201,18 @@ def _kinship_words(words: list[str]) -> bool:
 
 def without_kinship(text: str) -> str | None:
     """A name with whose relative it is said after it (“Nguyễn Văn An bố tôi”: “Nguyễn Văn An”); None when the
-    whole text only says whose relative (“bố tôi”); the text as it is otherwise."""
+    whole text only says whose relative (“bố tôi”, “tài khoản của mẹ tôi”); the text as it is otherwise."""
     words = text.split()
     folded = [fold(w).strip(",.") for w in words]
     if _kinship_words(folded):
         return None
+    if any(folded[i - 1] in ("cua", "ten") and _kinship_words(folded[i:]) for i in range(1, len(words))):
+        return None  # “tài khoản của mẹ tôi”, “đứng tên bố tôi”: whose, with no name
     for i in range(2, len(words) - 1):
         if _kinship_words(folded[i:]):
-            return " ".join(words[:i]).rstrip(",")
+            said = words[i - 1].lower()  # “Trần Thị Hoa là mẹ tôi”: the word joining them is no part of the name
+            joined = said in ("là", "của") or (folded[i - 1] in ("la", "cua") and i >= 4)
+            return " ".join(words[:i - 1 if joined else i]).rstrip(",")
     return text
 
 

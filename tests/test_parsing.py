@@ -242,6 +242,14 @@ class TestName:
         for raw in ("toi la tinh nguyen vien", "Người quen", "hàng xóm", "I am a volunteer"):
             assert "không hỏi vai trò" in invalid(parse_name, raw).message, raw
 
+    def test_whose_relative_said_with_or_without_the_name(self) -> None:
+        """“tài khoản của mẹ tôi” at the account holder's name was filed “TAI KHOAN CUA”, and “Trần Thị Hoa là mẹ
+        tôi” kept its “là”: whose, without a name, is asked again; the joining word is no part of a name."""
+        for raw in ("tai khoan cua me toi", "cua me toi", "dung ten bo toi"):
+            assert "không hỏi quan hệ" in invalid(parse_name, raw).message, raw
+        assert [parse_name(r) for r in ("Trần Thị Hoa là mẹ tôi", "Tran Thi Hoa la me toi", "Nguyen Thi La me toi")] \
+            == ["Trần Thị Hoa", "Tran Thi Hoa", "Nguyen Thi La"]
+
     def test_another_answer_typed_for_a_name_is_named(self) -> None:
         """An ID number, a mobile number or a date typed where a name is asked (early, or a question late) is said
         to be one, not only refused for its digits."""
