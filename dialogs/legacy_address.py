@@ -378,6 +378,24 @@ def commune_named(rest: str | None, province: addr.Unit) -> LegacyMatch | None:
                        province=province, communes=(unit,))
 
 
+def once_named(name: str, province_code: str) -> list[tuple[addr.Unit, str | None]]:
+    """Today's communes of ``province_code`` that old communes named ``name`` (“Quảng Phú”, any type) went into,
+    each with the name of the old district it was in (“Huyện Thọ Xuân”; None when not known): more than one when
+    several old communes of the province shared the name (Thanh Hóa's xã Quảng Phú of the city, today Phường
+    Quảng Phú, and of Thọ Xuân, today Xã Xuân Tín)."""
+    bare = _bare(_key(name), _COMMUNE_TYPES)
+    out: list[tuple[addr.Unit, str | None]] = []
+    for (_, district, commune), found in _index().full.items():
+        if commune != bare:
+            continue
+        for pcode, codes in found:
+            old = old_district(district, province_code) if pcode == province_code else None
+            for code in codes if pcode == province_code else ():
+                if (unit := addr.commune(code)) is not None and all(u.code != code for u, _ in out):
+                    out.append((unit, old.name if old is not None else None))
+    return out
+
+
 def old_names() -> tuple[tuple[str, str], ...]:
     """(type, name) of every pre-2025 province, district and commune, spelled with diacritics ("Huyện",
     "Hải Hậu"), from the package's parser data; empty without it. Used to restore the diacritics of a place

@@ -378,6 +378,13 @@ class TestExtractAddress:
         match = legacy_address.commune_named("thon 2 xa kien thanh, luc ngan", unit)
         assert match is not None and match.communes[0].full_name == "Xã Kiên Lao" and match.detail == "thon 2"
 
+    def test_the_communes_of_an_old_name(self) -> None:
+        from dialogs import legacy_address
+
+        once = legacy_address.once_named("Quảng Phú", "38")
+        assert [(u.full_name, d) for u, d in once] == [("Phường Quảng Phú", "Thành phố Thanh Hóa"),
+                                                       ("Xã Xuân Tín", "Huyện Thọ Xuân")]
+
     def test_commune_implies_province_when_unique(self) -> None:
         result = extract_address("so 5, phuong hoan kiem")
         assert result is not None

@@ -860,6 +860,35 @@ async def test_an_old_commune_typed_with_its_old_district_is_todays(chat: Chat):
         ("Xã Kiên Lao", "Tỉnh Bắc Ninh", "Thôn 2")
 
 
+async def test_a_commune_two_old_ones_were_named_after_is_asked(chat: Chat):
+    """Thanh Hóa had two xã Quảng Phú: the city's is Phường Quảng Phú today, Thọ Xuân's is in Xã Xuân Tín. “xa quang
+    phu” was filed as the ward without a question; the two are offered with their old districts, whole address or
+    commune alone. Typed as today's ward, “phường Quảng Phú”, it is taken."""
+    await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
+    await chat.say("nông nghiệp")
+    await chat.say("2 triệu")
+    await average_applicant(chat)
+    await chat.expect("applicant.residence")
+    await chat.say("thon 4, xa quang phu, thanh hoa")
+    await chat.expect("applicant.residence")
+    assert "có hơn một xã/phường tên này" in chat.text()
+    assert [c.label for c in chat.ask.choices] == ["Phường Quảng Phú (trước đây thuộc thành phố Thanh Hóa)",
+                                                   "Xã Xuân Tín (trước đây thuộc huyện Thọ Xuân)"]
+    await chat.say("2")
+    await chat.expect("applicant.same_place")
+    residence = (await chat.answers())["applicant.residence"]
+    assert (residence["commune"], residence["detail"]) == ("Xã Xuân Tín", "Thôn 4")
+    await chat.say("quay lại")
+    await chat.say("Thanh Hóa")
+    await chat.say("xa quang phu")  # the commune alone: the same two
+    assert len(chat.ask.choices) == 2 and chat.error is not None
+    await chat.say("phường Quảng Phú")  # today's name, as today's type: taken
+    await chat.expect("applicant.residence")  # (the house's part, asked)
+    await chat.say("Thôn 4")
+    await chat.expect("applicant.same_place")
+    assert (await chat.answers())["applicant.residence"]["commune"] == "Phường Quảng Phú"
+
+
 async def test_average_household_other_occupation_is_ineligible(chat: Chat):
     await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
     await chat.say("5")  # nghề khác

@@ -66,6 +66,8 @@ _PROVINCE_GUESSED = N_("Ý bạn là tỉnh/thành dưới đây? Chọn nếu �
 _COMMUNE_GUESSED = N_("Ý bạn là xã/phường dưới đây? Chọn nếu đúng, hoặc nhập lại tên xã/phường.")
 _PROVINCES_NEAR = N_("Có vài tỉnh/thành gần giống. Bạn chọn giúp một tỉnh/thành:")
 _COMMUNES_NEAR = N_("Có vài xã/phường gần giống. Bạn chọn giúp một nơi:")
+_ONCE_NAMED = N_("Trước 01/07/2025 có hơn một xã/phường tên này trong tỉnh; nay chúng thuộc các xã, phường dưới đây. "
+                 "Bạn chọn giúp nơi đúng:")
 
 
 def _earlier(f, answers: Mapping[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:
@@ -255,6 +257,32 @@ def _a_province(raw: str, value: dict[str, Any], t) -> str | None:
              province=value.get("province"))
 
 
+_TYPED_KIND = re.compile(r"(?:^|[\s,])(xa|phuong|thi tran|dac khu)\.?\s+(\S.*)$")
+_KIND_OF = {"xa": "Xã", "phuong": "Phường", "thi tran": "Thị trấn", "dac khu": "Đặc khu"}
+
+
+def _another_kind_once(raw: str, found: addr.Unit, province_code: str) -> list[tuple[addr.Unit, str | None]]:
+    """Today's communes other than ``found`` that an old commune of its name went into, when the commune was typed
+    with another type word than today's (“xã Quảng Phú” for Phường Quảng Phú, while Thọ Xuân's xã Quảng Phú is Xã
+    Xuân Tín today): the citizen may mean either, so both are offered. Empty otherwise."""
+    folded = fold(raw).lower()
+    name = fold(found.name).lower()
+    said = next((m for m in _TYPED_KIND.finditer(folded) if m.group(2).startswith(name)), None)
+    if said is None or found.full_name.startswith(_KIND_OF[said.group(1)] + " "):
+        return []
+    once = legacy_address.once_named(found.name, province_code)
+    if not any(u.code != found.code for u, _ in once):
+        return []
+    return sorted(once, key=lambda pair: pair[0].code != found.code)  # (today's of the name first)
+
+
+def _once_options(t, once: list[tuple[addr.Unit, str | None]]) -> list[dict[str, str]]:
+    """The communes of :func:`_another_kind_once` as options, each with the old district it was in."""
+    return [{"code": c.code, "name": c.full_name if not district else t(
+        N_("{commune} (trước đây thuộc {district})"), commune=c.full_name, district=district[0].lower() + district[1:])}
+        for c, district in once]
+
+
 def _old_commune(raw: str, entry: AddressEntry, province: str) -> tuple[addr.Unit, ...]:
     """Today's commune(s) for a commune name from before the 2025 mergers (Xã An Phượng, Hải Dương), read
     in the province as the citizen typed it (an old one too)."""
@@ -343,6 +371,7 @@ class Address(Kind):
             stage, at_once = "detail", bool(value["detail"])
         elif stage == "province":
             anywhere = None  # an old district that says the province (legacy_address.district_anywhere)
+            once: list[tuple[addr.Unit, str | None]] = []  # today's communes of two old ones so named
             code = _picked(raw, entry.options)
             if code is None and msg.choice is None and parsing.says_unknown(raw):  # the new one not known yet
                 return _again(turn, entry, t(_NEW_PROVINCE_UNKNOWN))
@@ -364,6 +393,9 @@ class Address(Kind):
                         assert found_commune is not None, commune_code
                         found["commune"] = found_commune.full_name
                         at_once = True
+                        if once := _another_kind_once(raw, found_commune, province_code):
+                            found["commune_code"] = found["commune"] = None  # (asked among them, below)
+                            at_once = False
                 else:
                     entry.typed_province = None  # (typed again: not the old province offered before)
                     hits = addr.province_hits(raw)
@@ -430,6 +462,9 @@ class Address(Kind):
                            old=old_ward.old.rsplit(", ", 1)[0][:60],
                            new=f"{ward.full_name}, {old_ward.province.full_name}"))
                 stage, entry.options = "detail", None
+            elif stage == "commune" and once:  # “xã Quảng Phú, Thanh Hóa”: two old communes so named
+                entry.options = _once_options(t, once)
+                turn.say(t(_ONCE_NAMED))
             elif stage == "commune" and (district := district or anywhere):
                 entry.options = _options(district)  # “…, huyện Can Lộc, Hà Tĩnh”: its communes of today
                 if detail := _without_district(value.get("detail"), district):
@@ -447,6 +482,9 @@ class Address(Kind):
             else:
                 cands = addr.match_commune(raw, value["province_code"])
                 exact = len(cands) == 1 and fold(cands[0].name) in fold(raw)
+                if exact and (once := _another_kind_once(raw, cands[0], value["province_code"])):
+                    entry.options = _once_options(t, once)
+                    return _again(turn, entry, t(_ONCE_NAMED), error=True)
                 district = legacy_address.old_district(raw, value["province_code"])
                 if district is not None and district.named:  # “huyện Can Lộc”: not the xã of that name
                     return _district(turn, entry, raw, district)
