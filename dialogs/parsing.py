@@ -725,7 +725,13 @@ def parse_id_number(raw: str, *, birth_date: date | None = None, sex: str | None
         old = list(dict.fromkeys(re.sub(r"\D", "", m.group(0)) for m in _CMND_IN_TEXT.finditer(nfc(raw or ""))))
         if len(old) == 1:  # “chỉ có CMND 241234567”: an old card's number, read as typed alone
             return parse_id_number(old[0], birth_date=birth_date, sex=sex, allow_cmnd=allow_cmnd)
+        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{2,4}", text):  # the birth date, typed a question early or late
+            raise Invalid(N_("Đây là một ngày. Câu này hỏi số định danh cá nhân: vui lòng nhập 12 số in trên thẻ căn "
+                             "cước (CCCD), ví dụ 001090012345."))
         raise Invalid(N_("Số định danh cá nhân chỉ gồm 12 chữ số. Vui lòng nhập lại, ví dụ 001090012345."))
+    if _MOBILE.fullmatch(text):  # the phone number, typed a question early or late
+        raise Invalid(N_("Bạn vừa nhập 10 chữ số (giống số điện thoại). Số định danh cá nhân có 12 chữ số in trên thẻ "
+                         "căn cước (CCCD): vui lòng kiểm tra lại, ví dụ 001090012345."))
     if len(text) == 9 and allow_cmnd:
         return text
     if len(text) == 9:

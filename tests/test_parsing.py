@@ -510,6 +510,9 @@ class TestIdNumber:
         exc = invalid(parse_id_number, "00109001234")
         assert "phải có đúng 12 chữ số" in exc.message and exc.params == {"count": 11}
         assert "chỉ gồm 12 chữ số" in invalid(parse_id_number, "00109001234A").message
+        # another question's answer: a date, or ten digits that may be a phone number or the ID cut short
+        assert invalid(parse_id_number, "12/12/1988").message.startswith("Đây là một ngày.")
+        assert "10 chữ số (giống số điện thoại)" in invalid(parse_id_number, "0987 111 222").message
         assert "Vui lòng nhập số định danh" in invalid(parse_id_number, " ").message
         exc = invalid(parse_id_number, "003090012345")
         assert "không phải mã tỉnh" in exc.message and exc.params == {"code": "003"}
