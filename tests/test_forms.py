@@ -107,8 +107,7 @@ def disability_exchange() -> dict:
         "rep.id_number": "031078002233",
         "rep.residence": home,
         "rep.same_place": True,
-        "rep.phone": "0904123456",
-        "contact.phone": "0904123456",
+        "rep.phone": "0904123456",  # (the contact: no contact phone asked of a representative)
         "cert.number": None,  # skipped: optional
         "cert.photo": files("gxn-mat-truoc.jpg", "gxn-mat-sau.jpg"),
     }
