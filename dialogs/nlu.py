@@ -791,6 +791,26 @@ OFFER = 0.35  # top score needed to offer candidates at all
 OFFER_SHARE = 0.3  # further candidates need this share of the top raw score
 
 
+def switch_to(text: str, catalog: Any, decision: Decision | None = None) -> str | None:
+    """The procedure a message typed in the middle of another asks for, confidently enough to offer a switch; None
+    when none does, or only by the words that describe a condition or an event (the target's ``nlu.describes``):
+    “cháu bị bại não” at a question about the kind of disability answers it, and asks for no assessment.
+    ``decision`` is :func:`decide`'s for the text, when made already."""
+    decision = decision or decide(text, catalog)
+    target = decision.procedure
+    if target is None or decision.confidence < SWITCH_CONFIDENT or target not in getattr(catalog, "procedures", {}):
+        return None
+    nlu = getattr(catalog.procedures[target], "nlu", None)
+    described = [f" {normalise(d)} " for d in (nlu.describes if nlu is not None else ())]
+    padded = f" {normalise(text)} "
+    if not any(d in padded for d in described):
+        return target
+    for d in described:
+        padded = padded.replace(d, " , ")
+    again = decide(padded, catalog)
+    return target if again.procedure == target and again.confidence >= SWITCH_CONFIDENT else None
+
+
 def _is_place_name(text: str) -> bool:
     """The whole message is the name of a province (today's or a merged one), nothing more."""
     from . import address

@@ -442,6 +442,11 @@ class Nlu(Strict):
     # a message holding one of these (folded, whole words) opens the procedure no more, offered at most: a word of
     # death opens no registration of a bank account (“mẹ tôi đang hưởng trợ cấp hằng tháng vừa mất”)
     excludes: list[str] = Field(default_factory=list)
+    # words that describe a person's condition or an event (“bại não”, “câm điếc”): they open the procedure from
+    # the menu, but typed as an answer inside another procedure that asks about the same (the re-issue of the
+    # disability certificate asks the kind of disability) they are that answer, and no switch to this one is
+    # offered unless the message asks for it without them (dialogs/nlu.py, ``switch_to``)
+    describes: list[str] = Field(default_factory=list)
 
 
 class EffectCall(Strict):

@@ -46,6 +46,9 @@ async def fill_section_iii(chat: Chat) -> None:
     assert "thông tin sức khỏe" in chat.text()
     await chat.press("yes")
     await chat.expect("disability.motor")
+    await chat.say("chau bi bai nao, tri tue")  # a condition: an answer here, no switch to the first assessment
+    await chat.expect("disability.motor")
+    assert chat.error is not None and "thủ tục khác" not in chat.text()
     await chat.say("cháu bị câm điếc")  # the next question's signs: said where they go, nothing kept here
     assert chat.error and "câu “Khuyết tật nghe, nói”, được hỏi sau" in chat.error.text
     await chat.expect("disability.motor")

@@ -387,3 +387,15 @@ async def test_help_at_a_choice_without_its_own_says_how_to_leave(chat: Chat):
     await chat.say("trợ giúp")  # not “Trả lời ngắn gọn, đúng như trên giấy tờ”: there is nothing to copy
     assert "Gõ số thứ tự của lựa chọn" in chat.text() and "gõ “menu” để chọn thủ tục khác" in chat.text()
     await chat.expect(first)
+
+
+async def test_a_condition_alone_is_no_request_but_a_request_with_it_is(chat: Chat):
+    """A condition (``nlu.describes`` of the disability assessment: “bại não”, “tai biến”) typed at a question
+    another procedure asks is no request for the assessment; asked for in words, with the condition, it is offered."""
+    await chat.press(AVERAGE)
+    first = chat.field
+    await chat.say("con toi bi bai nao")
+    await chat.expect(first)
+    assert chat.error is not None and "thủ tục khác" not in chat.text()
+    await chat.say("bo toi bi tai bien, liet nua nguoi, can xac dinh muc do khuyet tat")
+    assert [c.value for c in chat.ask.choices] == ["switch", "stay"] and "mức độ khuyết tật" in chat.ask.text

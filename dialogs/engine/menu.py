@@ -133,9 +133,8 @@ class Menu(EngineParts):
                                          "vẫn được giữ."), error=True))
             self.prompt(session, out)
             return True
-        target = decision.procedure
-        if target is None or target == session.procedure or target not in self.catalog.procedures or words < 3 \
-                or decision.confidence < nlu.SWITCH_CONFIDENT:
+        target = nlu.switch_to(text, self.catalog, decision) if words >= 3 else None
+        if target is None or target == session.procedure:
             return False
         session.pending = SwitchOffer(path=path, procedure=target, resume=session.pending)
         self.switch_offer_ask(session, out)
