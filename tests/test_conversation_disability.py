@@ -506,6 +506,8 @@ def test_an_activity_answered_by_its_own_verb(proc: str):
     assert read("activity.expressing", "nói được nhưng cần người giúp") == "can_tro_giup"
     assert read("activity.learning", "vẫn đi học được nhưng cần cô giáo kèm") == "can_tro_giup"
     assert read("activity.learning", "học được nhưng phải có người kèm") == "can_tro_giup"
+    assert read("activity.toileting", "phai giup") == "can_tro_giup"  # (was “Chưa rõ lựa chọn”)
+    assert read("activity.hygiene", "nguoi khac giup") == "can_tro_giup"
     with pytest.raises(Invalid):
         read("activity.dressing", "không hiểu")  # another activity's verb
 
