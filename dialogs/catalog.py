@@ -384,6 +384,15 @@ def check_procedure(form: Form) -> list[str]:
     for ref in proc.subject.fields if proc.subject is not None else []:
         if known(ref) is None:
             problems.append(f"subject.fields: unknown field {ref!r}")
+    for k, said in enumerate(proc.nlu.answers if proc.nlu is not None else []):
+        kind = kinds.get(said.field) if known(said.field) == said.field else None
+        if kind not in ("yes_no", "choice"):
+            problems.append(f"nlu.answers[{k}]: {said.field!r} is no yes/no or choice question outside a repeat")
+        elif said.value is None and kind != "choice":
+            problems.append(f"nlu.answers[{k}]: {said.field!r}: only a choice is answered by its options' words")
+        elif said.value is not None and ((kind == "yes_no" and not isinstance(said.value, bool)) or
+                                         (kind == "choice" and said.value not in choice_values.get(said.field, set()))):
+            problems.append(f"nlu.answers[{k}]: {said.value!r} is no answer of {said.field!r}")
     return problems
 
 

@@ -431,6 +431,24 @@ class NluPhrases(Strict):
     texts: list[str] = Field(min_length=1)
 
 
+class NluAnswer(Strict):
+    """Words of the request that opened the procedure which answer one of its first questions (“bà tôi đang hưởng
+    trợ cấp hưu trí xã hội vừa mất” answers “Người mất có đang hưởng trợ cấp hưu trí xã hội?”): taken and said back
+    when that question is among those asked first, before any other is (engine/menu.py, ``answer_from_request``)."""
+
+    field: str
+    # with ``value``, the words that say it; without, a choice's options' own ``also`` words, whole in the request,
+    # of one option only (“nhà tôi trồng lúa” at “sống chủ yếu bằng nghề gì?”: Nông nghiệp)
+    value: bool | str | None = None
+    words: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _words_with_value(self) -> NluAnswer:
+        if (self.value is None) != (not self.words):
+            raise ValueError(f"nlu.answers {self.field}: a value needs its words, and words their value")
+        return self
+
+
 class Nlu(Strict):
     """How people ask for the procedure in their own words (dialogs/nlu.py indexes these)."""
 
@@ -447,6 +465,7 @@ class Nlu(Strict):
     # disability certificate asks the kind of disability) they are that answer, and no switch to this one is
     # offered unless the message asks for it without them (dialogs/nlu.py, ``switch_to``)
     describes: list[str] = Field(default_factory=list)
+    answers: list[NluAnswer] = Field(default_factory=list)
 
 
 class EffectCall(Strict):

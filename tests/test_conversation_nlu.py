@@ -399,3 +399,31 @@ async def test_a_condition_alone_is_no_request_but_a_request_with_it_is(chat: Ch
     assert chat.error is not None and "thủ tục khác" not in chat.text()
     await chat.say("bo toi bi tai bien, liet nua nguoi, can xac dinh muc do khuyet tat")
     assert [c.value for c in chat.ask.choices] == ["switch", "stay"] and "mức độ khuyết tật" in chat.ask.text
+
+
+async def test_the_request_that_opens_a_procedure_answers_its_first_questions(chat: Chat):
+    """“xin cấp lại giấy xác nhận khuyết tật vì bị mất” was followed by “Đã từng được cấp giấy chưa?”, “Bạn đề nghị
+    gì?” and “Vì sao cần cấp lại?”, each said already: the first questions the request answers (``nlu.answers``) are
+    taken, said back in a list, and reached again by “quay lại”; the first one it does not answer is asked."""
+    await chat.say("xin cap lai giay xac nhan khuyet tat vi bi mat")
+    await chat.expect("request.reason")
+    assert "Theo điều bạn vừa gõ, trợ lý đã ghi:\n• Đã có Giấy xác nhận khuyết tật: Có" in chat.text()
+    a = await chat.answers()
+    assert (a["request.has_certificate"], a["request.type"], a["request.reissue_reason"]) == (True, "cap_lai", "mat")
+    await chat.say("quay lại")
+    await chat.expect("request.reissue_reason")
+
+
+async def test_a_request_answers_only_what_it_says(chat: Chat):
+    """Negated words answer nothing (“không hưởng hưu trí xã hội”); of two options, the one whose words hold the
+    other's is meant (“cận nghèo”, not “nghèo”); words of two options leave the question to be asked."""
+    await chat.say("ba toi khong huong tro cap huu tri xa hoi, vua mat, xin ho tro mai tang")
+    await chat.expect("deceased.had_social_pension")
+    assert "Theo điều bạn vừa gõ" not in chat.text()
+    await chat.say("menu")
+    await chat.say("nha toi ho can ngheo bi bao lam sap nha, xin ho tro lam nha")
+    a = await chat.answers()
+    assert (a["household.status"], a["house.damage"], a["house.cause"]) == ("ho_can_ngheo", "do_sap", "thien_tai")
+    await chat.say("menu")
+    await chat.say("dang ky nhan tro cap nguoi co cong va bao tro xa hoi qua tai khoan")
+    await chat.expect("allowance.type")  # two kinds said, “cả hai” not: asked

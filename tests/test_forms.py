@@ -567,6 +567,8 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
         occupation["choices"][2]["also_answers"] = {"field": "applicant.birth_date", "words": ["tôi"]}  # a date
         _field(d, "applicant.ethnicity")["prompt"] = "Dân tộc? (không bắt buộc)"        # said by the bot itself
         _field(d, "applicant.residence")["same_as"] = ["applicant.current_address"]     # an address asked later
+        d["nlu"]["answers"] = [{"field": "applicant.nickname"},                          # nlu.answers: unknown field
+                               {"field": "household.occupation", "value": "ca_si", "words": ["hát"]}]  # no such option
         _field(d, "applicant.current_address")["same_as"] = ["applicant.phone"]         # not an address
         _field(d, "applicant.phone")["same_as"] = ["applicant.residence"]               # not a phone question
         _field(d, "applicant.ethnicity")["same_as"] = ["applicant.birth_date"]          # a text question: a name
@@ -595,6 +597,8 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
     assert "section members.repeat.first_from.sex: 'applicant.phone' is not a choice question" in problems
     assert "section members.repeat.first_values.relation: no field 'relation' of the group with the option 'vua'" \
         in problems
+    assert "nlu.answers[0]: 'applicant.nickname' is no yes/no or choice question outside a repeat" in problems
+    assert "nlu.answers[1]: 'ca_si' is no answer of 'household.occupation'" in problems
 
 
 def test_template_check_catches_a_leg_form_with_no_template(tmp_path):

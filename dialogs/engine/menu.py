@@ -1,22 +1,52 @@
 """The menu of procedures, starting one, and information about a procedure at any step."""
 from __future__ import annotations
 
+import re
 import uuid
 
-from .. import nlu, parsing
-from ..form import submitted
+from .. import kinds, nlu, parsing
+from ..form import Slot, submitted
 from ..i18n import N_, translator
 from ..kinds.address import AddressEntry
 from ..messages import Ask, ChoiceOut, Incoming, Message
 from ..parsing import is_no, is_yes
 from ..pending import MenuCandidates, SwitchOffer
 from ..protocol import Outcome
+from ..schema import NluAnswer
 from ..textnorm import fold
 from .parts import EngineParts
 from .session import Draft, Session
 
 _SWITCH_CHOICES = (("switch", N_("Chuyển sang thủ tục đó")), ("stay", N_("Tiếp tục hồ sơ đang khai")))
 """The choices of :class:`SwitchOffer`: go to the procedure the refused answer named, or stay."""
+
+
+_NEGATION = re.compile(r"(?:khong|ko|k|chua|chang|kg|khg) (?:(?:con|duoc|co|phai|dang|thay|biet) )*$")
+
+
+def _said(padded: str, words: str) -> bool:
+    """Whether the request (normalised, padded with spaces) says ``words``, not after a negation (“không hưởng …”)."""
+    want = f" {nlu.normalise(words)} "
+    start = padded.find(want)
+    while start >= 0:
+        if not _NEGATION.search(padded[:start + 1]):
+            return True
+        start = padded.find(want, start + 1)
+    return False
+
+
+def _answered(spec: NluAnswer, slot: Slot, padded: str) -> bool | str | None:
+    """The answer ``spec`` reads in the request for ``slot``'s question: its value when its words are said, or the
+    one option of a choice whose own ``also`` words are; None otherwise."""
+    if spec.value is not None:
+        return spec.value if any(_said(padded, w) for w in spec.words) else None
+    said = {c.value: {f" {nlu.normalise(w)} " for w in c.also if _said(padded, w)} for c in slot.field.choices}
+    said = {v: words for v, words in said.items() if words}
+    # an option only by words inside another's (“nghèo” of “cận nghèo”) gives way to it
+    kept = [v for v, words in said.items()
+            if not all(any(w != o and w in o for other, more in said.items() if other != v for o in more)
+                       for w in words)]
+    return kept[0] if len(kept) == 1 else None
 
 
 class Menu(EngineParts):
@@ -117,7 +147,8 @@ class Menu(EngineParts):
             if offered:  # the short list again, with the same numbers: a number typed next still means its item
                 return self.offer_candidates(session, offered, out)
             return self.menu_ask(session, out)
-        return self.begin(session, value, out)
+        typed = text if msg.choice is None and text and not text.strip().isdigit() else None
+        return self.begin(session, value, out, request=typed)
 
     def other_request(self, session: Session, path: str, text: str, out: Outcome) -> bool:
         """A typed answer the question refused that asks for something else: a service the catalogue lacks
@@ -194,7 +225,9 @@ class Menu(EngineParts):
                 best, best_score = p.id, score
         return best if best_score >= 2 else None
 
-    def begin(self, session: Session, proc_id: str, out: Outcome) -> None:
+    def begin(self, session: Session, proc_id: str, out: Outcome, request: str | None = None) -> None:
+        """Open a procedure: a new draft (with its card), or the one begun; ``request``, the words that asked for it,
+        may answer its first questions (``nlu.answers``)."""
         _ = translator(session.lang)
         proc = self.catalog.get(proc_id)
         session.start_procedure()
@@ -212,12 +245,38 @@ class Menu(EngineParts):
             greeting = self.catalog.get(proc_id).greeting
             card = self.info_card(proc_id, session.lang, short=True)
             out.replies.append(Message(f"{_(greeting)}\n{card}" if greeting else card))
+            if request:
+                self.answer_from_request(session, request, out)
         else:
             out.replies.append(Message(_("Bạn đã khai dở hồ sơ này ({n} câu đã trả lời). Chúng ta tiếp tục nhé.",
                                          n=len(submitted(draft.answers)))))
         if self.check_eligibility(session, out):
             return
         self.advance(session, out)
+
+    def answer_from_request(self, session: Session, request: str, out: Outcome) -> None:
+        """The first questions the request already answers (“bà tôi đang hưởng trợ cấp hưu trí xã hội vừa mất”: the
+        deceased received the social pension), taken in order while each is one of ``nlu.answers`` and its words are
+        in the request, and said back with how to undo it; none once a question is not."""
+        specs = self.catalog.get(session.require_procedure()).nlu.answers
+        padded = f" {nlu.normalise(request)} "
+        said: list[str] = []
+        _ = translator(session.lang)
+        while specs and (slot := self.current_slot(session)) is not None:
+            value = next((v for s in specs if s.field == slot.path and (v := _answered(s, slot, padded)) is not None),
+                         None)
+            if value is None:
+                break
+            draft = session.require_draft()  # (recorded as an answer; ``begin`` then checks and asks on)
+            draft.answers[slot.path] = value
+            draft.record(slot.path)
+            draft.revision += 1
+            session.dirty_drafts.add(draft.procedure)
+            self.form(session).prune(draft.answers, self.today())
+            said.append(f"{_(slot.field.label or slot.field.prompt)}: {kinds.display(slot.field, value, _)}")
+        if said:
+            out.replies.append(Message(_("Theo điều bạn vừa gõ, trợ lý đã ghi:\n{answers}\nNếu chưa đúng, gõ “quay "
+                                         "lại”.", answers="\n".join(f"• {line}" for line in said))))
 
     def info_card(self, proc_id: str, lang: str = "vi", short: bool = False) -> str:
         _ = translator(lang)

@@ -160,7 +160,7 @@ class EngineParts:
     def help_general(self, session: Session) -> str:
         raise NotImplementedError
 
-    def begin(self, session: Session, proc_id: str, out: Outcome) -> None:
+    def begin(self, session: Session, proc_id: str, out: Outcome, request: str | None = None) -> None:
         raise NotImplementedError
 
     # eligibility.py
