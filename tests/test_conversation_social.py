@@ -1064,3 +1064,16 @@ async def test_info_card_marks_unverified_facts(chat: Chat):
     assert "(*) Có thể đã thay đổi; cán bộ tiếp nhận sẽ xác nhận" in text and "chưa kiểm chứng" not in text
     # citizens see no internal notes: the open questions and review notes are for officers (docs/law.md)
     assert "Cơ quan xem xét khi xã thiếu nguồn lực" not in text and "not checked" not in text
+
+
+def test_facility_conditions_answered_in_their_own_words():
+    """“không ai có án tích” at “Lý lịch tư pháp … trong sạch, đúng không?” got “Vui lòng trả lời Có hoặc Không”: a
+    condition's own words say yes or no (``yes_also``/``no_also``)."""
+    from tests.test_conversation_disability import read_answer
+
+    for field, said, meant in (("conditions.no_criminal_record", "khong ai co an tich", True),
+                               ("conditions.no_criminal_record", "co nguoi co an tich", False),
+                               ("conditions.no_criminal_record", "anh ay da duoc xoa an tich", True),
+                               ("conditions.civil_capacity", "deu tren 18 tuoi", True),
+                               ("conditions.civil_capacity", "co nguoi duoi 18 tuoi", False)):
+        assert read_answer(FACILITY, field, said) is meant, said
