@@ -57,9 +57,11 @@ __all__ = [
     "detect_language_switch",
     "eval_catalog",
     "evaluate",
+    "is_person_name",
     "match_procedures",
     "normalise",
     "restore_diacritics_name",
+    "switch_to",
     "valid_syllable",
 ]
 
@@ -850,7 +852,7 @@ def _without_places(text: str) -> str:
     return text if len(kept) == len(parts) else ", ".join(p.strip() for p in kept)
 
 
-def _is_person_name(text: str) -> bool:
+def is_person_name(text: str) -> bool:
     """The whole message is a person's name (“Lê Thị Hoa”, “tran van le”): a known surname, Văn or Thị, then one
     or two common middle or given names. Folded, such a name can share words with a procedure's vocabulary (“lễ”
     of tang lễ, “hỏa” of hỏa táng): it was typed where a name was expected, not as a request. (Only Văn and Thị:
@@ -872,7 +874,7 @@ def decide(text: str, catalog: Any) -> Decision:
     outside the catalogue (:data:`OTHER_SERVICES`) nothing is picked or
     offered and ``other_service`` is set.
     """
-    if _is_place_name(text or "") or _is_person_name(text or "") or _is_address(text or ""):
+    if _is_place_name(text or "") or is_person_name(text or "") or _is_address(text or ""):
         return Decision(None)  # “lâm đồng”, “Lê Thị Hoa”, “thon 5 xa yen thanh nghe an”: not a request
     text = _without_places(text or "")
     if not text:  # an address, “nghe an, xa yen thanh”: its words (“xã”, “lốc”…) are no request

@@ -1077,3 +1077,26 @@ def test_facility_conditions_answered_in_their_own_words():
                                ("conditions.civil_capacity", "deu tren 18 tuoi", True),
                                ("conditions.civil_capacity", "co nguoi duoi 18 tuoi", False)):
         assert read_answer(FACILITY, field, said) is meant, said
+
+
+async def test_a_name_typed_at_the_areas_spelling_is_not_the_area(chat: Chat):
+    """“Nguyen thi hanh” (the head's name, typed early) at “Ý bạn là: Xã Đức Trọng và các xã lân cận?” became the
+    area, and kept for the next question it became the facility's tasks: the area's spelling is still asked, and
+    the name, no place and no task, is said not filed."""
+    await open_procedure(chat, FACILITY, "conditions.civil_capacity", "Đăng ký hoạt động cơ sở trợ giúp xã hội")
+    for field in CONDITIONS:
+        await chat.expect(field)
+        await chat.say("có")
+    for said in ("1", "Mái ấm Tình Thương", "xa duc trong, lam dong", "Số 12 đường Lê Lợi", "0977 833 181", "1",
+                 "1, 3", "1, 3", "8"):
+        await chat.say(said)
+    await chat.expect("registration.area")
+    await chat.say("xa duc trong va cac xa lan can")
+    assert "Ý bạn là: Xã Đức Trọng và các xã lân cận?" in chat.ask.text
+    await chat.say("Nguyen thi hanh")
+    assert "Ý bạn là: Xã Đức Trọng và các xã lân cận?" in chat.ask.text
+    await chat.say("1")
+    await chat.expect("registration.tasks")
+    assert "Chưa ghi: “Nguyen thi hanh”." in chat.text()
+    a = await chat.answers()
+    assert a["registration.area"] == "Xã Đức Trọng và các xã lân cận" and "registration.tasks" not in a

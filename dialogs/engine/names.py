@@ -2,6 +2,7 @@
 one or keeps what they typed."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .. import nlu, parsing, spelling
@@ -19,6 +20,16 @@ from .session import Session
 
 MAX_LATER = 4
 """Answers kept for the questions after the next one, typed while a spelling waits for a choice."""
+
+
+_PLACE_WORD = re.compile(r"\b(?:xa|phuong|thi tran|huyen|quan|tinh|thanh pho|tp|thon|xom|ap|ban|lang|khu pho|to|"
+                         r"dac khu|dia ban|lan can|toan)\b")
+
+
+def _names_a_place(text: str) -> bool:
+    """Whether a text typed at a place's spelling question is the place typed again (its name, or a word of one),
+    not the next question's answer typed early (“Nguyen thi hanh”, the head's name, after the area)."""
+    return bool(spelling.restore_place(text)) or _PLACE_WORD.search(fold(text).lower()) is not None
 
 
 class Names(EngineParts):
@@ -115,8 +126,9 @@ class Names(EngineParts):
             elif pending.place and command is None and is_no(text):  # not that place: the question again
                 session.pending = Revisit(path=pending.path)
                 return self.prompt(session, out)
-            elif command is None and (pending.place or (plausible_name(text) and len(text.split()) >= 2
-                                                         and not spelling.restore_place(text))):
+            elif command is None and ((pending.place and _names_a_place(text))
+                                      or (not pending.place and plausible_name(text) and len(text.split()) >= 2
+                                          and not spelling.restore_place(text))):
                 # a full name typed again, their way: take it as typed (one word is rather an early answer, and
                 # a place, “ha tinh”, the address typed ahead)
                 session.pending = Revisit(path=pending.path)
@@ -159,7 +171,7 @@ class Names(EngineParts):
         before, used, left = slot.path, [], []
         at, refused = 0, False
         for i, answer in enumerate(typed_ahead):  # each for the question right after the one just answered
-            if not self.asks_right_after(session, before, out):
+            if not self.asks_right_after(session, before, out) or self.not_a_name_question(session, out, answer):
                 left = typed_ahead[i:]
                 break
             asked = out.replies.pop()  # the question the answer was typed for: answer it now
@@ -182,6 +194,16 @@ class Names(EngineParts):
                 said.append(_("Chưa ghi: {answers}. Vui lòng trả lời lại khi được hỏi.", answers=_quoted(left)))
             where = at if refused else len(out.replies) - 1
             out.replies[where:where] = [Message(text) for text in said]
+
+    def not_a_name_question(self, session: Session, out: Outcome, answer: str) -> bool:
+        """Whether ``answer``, typed early, is a person's name (“Nguyen thi hanh”) and the question now asked takes
+        free text that is no name (the tasks of a facility): it was meant for a later question, and is not filed
+        there."""
+        asked = out.replies[-1]
+        if not isinstance(asked, Ask) or asked.field is None or not nlu.is_person_name(answer):
+            return False
+        slot = self.form(session).slot_for(asked.field, session.require_draft().answers, self.today())
+        return slot is not None and slot.field.kind == "text"
 
     def asks_right_after(self, session: Session, before: str, out: Outcome) -> bool:
         """Whether the turn ends asking, with nothing pending, the question right after ``before`` (an answer typed
