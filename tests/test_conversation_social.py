@@ -704,12 +704,19 @@ async def test_average_household_happy_path(chat: Chat, runtime: Runtime):
     assert data["attachments"] == []
 
 
-async def average_until_members(chat: Chat) -> Chat:
-    """A farming household with an income inside the band, living where it is registered."""
+async def average_until_residence(chat: Chat) -> Chat:
+    """A farming household with an income inside the band, its head described: the residence asked."""
     await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
     await chat.say("nông nghiệp")
     await chat.say("2 triệu")
     await average_applicant(chat)
+    await chat.expect("applicant.residence")
+    return chat
+
+
+async def average_until_members(chat: Chat) -> Chat:
+    """A farming household with an income inside the band, living where it is registered."""
+    await average_until_residence(chat)
     await address(chat, "applicant.residence")
     await chat.say("có")
     return chat
@@ -847,11 +854,7 @@ async def test_a_helper_gives_own_number_for_a_household_with_no_phone(chat: Cha
 async def test_an_old_commune_typed_with_its_old_district_is_todays(chat: Chat):
     """“thon 2 xa kien thanh, luc ngan, bac giang”, as the old household book says it, was filed in Xã Lục Ngạn:
     the commune is today's Xã Kiên Lao, said so, and the hamlet kept."""
-    await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
-    await chat.say("nông nghiệp")
-    await chat.say("2 triệu")
-    await average_applicant(chat)
-    await chat.expect("applicant.residence")
+    await average_until_residence(chat)
     await chat.say("thon 2 xa kien thanh, luc ngan, bac giang")
     await chat.expect("applicant.same_place")
     assert "nay thuộc Xã Kiên Lao, Tỉnh Bắc Ninh" in chat.text()
@@ -864,11 +867,7 @@ async def test_a_commune_two_old_ones_were_named_after_is_asked(chat: Chat):
     """Thanh Hóa had two xã Quảng Phú: the city's is Phường Quảng Phú today, Thọ Xuân's is in Xã Xuân Tín. “xa quang
     phu” was filed as the ward without a question; the two are offered with their old districts, whole address or
     commune alone. Typed as today's ward, “phường Quảng Phú”, it is taken."""
-    await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
-    await chat.say("nông nghiệp")
-    await chat.say("2 triệu")
-    await average_applicant(chat)
-    await chat.expect("applicant.residence")
+    await average_until_residence(chat)
     await chat.say("thon 4, xa quang phu, thanh hoa")
     await chat.expect("applicant.residence")
     assert "có hơn một xã/phường tên này" in chat.text()
