@@ -427,3 +427,11 @@ async def test_a_request_answers_only_what_it_says(chat: Chat):
     await chat.say("menu")
     await chat.say("dang ky nhan tro cap nguoi co cong va bao tro xa hoi qua tai khoan")
     await chat.expect("allowance.type")  # two kinds said, “cả hai” not: asked
+
+
+async def test_a_single_mothers_request_is_told_its_path_at_once(chat: Chat):
+    """“làm giấy khai sinh cho con, mẹ đơn thân không có bố”: the case is read from the request, so the linked
+    group's limit (both parents known) and what to do instead are said before any question."""
+    await chat.say("lam giay khai sinh cho con, me don than khong co bo")
+    assert "Trường hợp khai sinh: Chưa xác định được cha hoặc mẹ" in chat.text()
+    assert chat.field == "_eligibility" and "không thuộc diện" in chat.text()
