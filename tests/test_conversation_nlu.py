@@ -435,3 +435,15 @@ async def test_a_single_mothers_request_is_told_its_path_at_once(chat: Chat):
     await chat.say("lam giay khai sinh cho con, me don than khong co bo")
     assert "Trường hợp khai sinh: Chưa xác định được cha hoặc mẹ" in chat.text()
     assert chat.field == "_eligibility" and "không thuộc diện" in chat.text()
+
+
+async def test_a_request_offered_several_procedures_answers_the_one_picked(chat: Chat):
+    """“mẹ tôi đang hưởng trợ cấp vừa chuyển vào Sài Gòn” offers three procedures; the one picked by its number
+    takes its first answers from those words still (the change: a move)."""
+    await chat.say("me toi dang huong tro cap vua chuyen vao sai gon o voi toi")
+    assert chat.field == "procedure" and len(chat.ask.choices) >= 2
+    assert chat.ask.choices[0].value == "bao-thay-doi-nhan-tro-cap"
+    await chat.say("1")
+    await chat.expect("reporter.kind")
+    assert "• Nội dung thay đổi: Người hưởng chuyển nơi ở khỏi xã" in chat.text()
+    assert (await chat.answers())["change.kind"] == "moved"

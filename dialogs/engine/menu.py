@@ -84,6 +84,7 @@ class Menu(EngineParts):
         _ = translator(session.lang)
         choices = self.menu_choices(session)
         offered = session.pending.ids if isinstance(session.pending, MenuCandidates) else None
+        asked = session.pending.request if isinstance(session.pending, MenuCandidates) else None
         if offered:  # a short list was offered: its numbers are what the citizen sees
             session.pending = None
         value = msg.choice if msg.choice in self.catalog.procedures else None
@@ -92,7 +93,7 @@ class Menu(EngineParts):
             value = parsing.match_choice(text, [(c.value, c.label) for c in short])
             if value is None and text.strip().isdigit():
                 out.replies.append(Message(_("Vui lòng chọn số thứ tự trong danh sách bên dưới."), error=True))
-                return self.offer_candidates(session, offered, out)
+                return self.offer_candidates(session, offered, out, request=asked)
         if value is None and text:
             if command == "menu":  # already at the menu: show it again, nothing is wrong
                 return self.menu_ask(session, out)
@@ -134,7 +135,7 @@ class Menu(EngineParts):
                 elif decision.candidates:
                     cands = [c for c in decision.candidates if c in self.catalog.procedures]
                     if cands:
-                        return self.offer_candidates(session, cands, out)
+                        return self.offer_candidates(session, cands, out, request=text)
         if value is None and not text and msg.choice is None and msg.file is None and not msg.files:
             return self.menu_ask(session, out)  # an empty message (Enter alone): the list again, nothing is wrong
         if value is None:
@@ -145,9 +146,12 @@ class Menu(EngineParts):
                 out.replies.append(Message(_("Chưa rõ bạn cần thủ tục nào. Vui lòng chọn số thứ tự trong danh sách."),
                                            error=True))
             if offered:  # the short list again, with the same numbers: a number typed next still means its item
-                return self.offer_candidates(session, offered, out)
+                return self.offer_candidates(session, offered, out, request=asked)
             return self.menu_ask(session, out)
         typed = text if msg.choice is None and text and not text.strip().isdigit() else None
+        if offered and value in offered and (typed is None or parsing.match_choice(typed, [(value, _(
+                self.catalog.get(value).title))]) is not None):
+            typed = asked  # picked from the short list: the words that asked for it
         return self.begin(session, value, out, request=typed)
 
     def other_request(self, session: Session, path: str, text: str, out: Outcome) -> bool:
@@ -206,11 +210,12 @@ class Menu(EngineParts):
     def _label_of(choices: list[ChoiceOut], value: str) -> str:
         return next((c.label for c in choices if c.value == value), value)
 
-    def offer_candidates(self, session: Session, candidates: list[str], out: Outcome) -> None:
+    def offer_candidates(self, session: Session, candidates: list[str], out: Outcome,
+                         request: str | None = None) -> None:
         _ = translator(session.lang)
         choices = [c for c in self.menu_choices(session) if c.value in candidates]
         choices.sort(key=lambda c: candidates.index(c.value))
-        session.pending = MenuCandidates(ids=[c.value for c in choices])
+        session.pending = MenuCandidates(ids=[c.value for c in choices], request=request)
         out.replies.append(Ask(text=_("Bạn muốn làm thủ tục nào dưới đây? (Gõ “menu” để xem tất cả.)"),
                                procedure=None, field="procedure", kind="choice", choices=tuple(choices)))
 

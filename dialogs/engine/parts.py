@@ -145,7 +145,8 @@ class EngineParts:
     def on_menu(self, session: Session, msg: Incoming, text: str, command: str | None, out: Outcome) -> None:
         raise NotImplementedError
 
-    def offer_candidates(self, session: Session, candidates: list[str], out: Outcome) -> None:
+    def offer_candidates(self, session: Session, candidates: list[str], out: Outcome,
+                         request: str | None = None) -> None:
         raise NotImplementedError
 
     def info_card(self, proc_id: str, lang: str = "vi", short: bool = False) -> str:
