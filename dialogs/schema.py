@@ -4,6 +4,10 @@ A definition is data only: identity and facts, ordered sections of fields,
 repeat groups, eligibility rules and the sworn statement. Every user-facing
 string is Vietnamese (the source language) and is translated through the
 gettext catalogues in locales/ (see dialogs/i18n.py and the Babel extractor).
+
+Why one module of this size: it is one schema, validated as a whole when a definition is loaded; its models refer
+to one another (a field's choices, a section's repeat, a procedure's rules, legs and NLU words), and a definition's
+author reads it top to bottom as the reference of what a YAML file may say.
 """
 from __future__ import annotations
 
