@@ -427,6 +427,9 @@ async def test_a_request_answers_only_what_it_says(chat: Chat):
     await chat.say("menu")
     await chat.say("dang ky nhan tro cap nguoi co cong va bao tro xa hoi qua tai khoan")
     await chat.expect("allowance.type")  # two kinds said, “cả hai” not: asked
+    await chat.say("menu")
+    await chat.say("ong hang xom chet duoi nuoc, khong co con chau, toi dung ra lo chon cat")
+    assert (await chat.answers())["filer.role"] == "self"  # (“hàng xóm” is the dead man, no helper's word)
 
 
 async def test_a_single_mothers_request_is_told_its_path_at_once(chat: Chat):
