@@ -450,3 +450,15 @@ async def test_a_request_offered_several_procedures_answers_the_one_picked(chat:
     await chat.expect("reporter.kind")
     assert "• Nội dung thay đổi: Người hưởng chuyển nơi ở khỏi xã" in chat.text()
     assert (await chat.answers())["change.kind"] == "moved"
+
+
+async def test_a_request_answers_later_questions_kept_for_them(chat: Chat):
+    """“nhà tôi bị lũ cuốn trôi hết”: the household's standing, not said, is asked first; the damage and its cause,
+    said, are kept for their questions (listed with “câu hỏi sau”), which are then not asked."""
+    await chat.say("nha toi bi lu cuon troi het, xin ho tro lam nha")
+    await chat.expect("household.status")
+    assert "• Tình trạng thiệt hại về nhà ở: Bị trôi (câu hỏi sau)" in chat.text()
+    await chat.say("ho ngheo")
+    await chat.expect("house.event_date")
+    a = await chat.answers()
+    assert (a["household.status"], a["house.damage"], a["house.cause"]) == ("ho_ngheo", "troi", "thien_tai")

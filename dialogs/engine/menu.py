@@ -279,6 +279,14 @@ class Menu(EngineParts):
             session.dirty_drafts.add(draft.procedure)
             self.form(session).prune(draft.answers, self.today())
             said.append(f"{_(slot.field.label or slot.field.prompt)}: {kinds.display(slot.field, value, _)}")
+        if specs and slot is not None:  # (“nhà tôi bị lũ cuốn trôi”: the damage, asked after the household's standing)
+            for later in self.slots_ahead(session, slot):
+                value = next((v for s in specs if s.field == later.path
+                              and (v := _answered(s, later, padded)) is not None), None)
+                if value is not None:
+                    self.store_ahead(session, later, value)
+                    said.append(_("{label}: {value} (câu hỏi sau)", label=_(later.field.label or later.field.prompt),
+                                  value=kinds.display(later.field, value, _)))
         if said:
             out.replies.append(Message(_("Theo điều bạn vừa gõ, trợ lý đã ghi:\n{answers}\nNếu chưa đúng, gõ “quay "
                                          "lại”.", answers="\n".join(f"• {line}" for line in said))))

@@ -84,6 +84,13 @@ class EngineParts:
     def keep_typed_ahead(self, session: Session, slot: Slot, raw: str, out: Outcome) -> bool:
         raise NotImplementedError
 
+    def slots_ahead(self, session: Session, slot: Slot) -> list[Slot]:
+        raise NotImplementedError
+
+    @staticmethod
+    def store_ahead(session: Session, target: Slot, value: Any) -> None:
+        raise NotImplementedError
+
     def back(self, session: Session, out: Outcome) -> None:
         raise NotImplementedError
 
