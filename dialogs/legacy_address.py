@@ -158,7 +158,7 @@ def convert(text: str) -> LegacyMatch | None:
         found, used = index.short.get((old_p, _bare(_key(parts[-2]), _COMMUNE_TYPES)), []), 2
         if len(found) > 1:  # the same commune name in two old districts: not enough to choose
             found = []
-    if not found and len(parts) >= 3 and _NAMED_COMMUNE.match(fold(parts[-3]).lower()):
+    if not found and len(parts) >= 3 and _COMMUNE_WORD.match(fold(parts[-3]).lower()):
         # “xã Kiên Thành, huyện Lục Ngạn”: the district as people still name it, the commune moved to another
         # before 2025 (to thị xã Chũ): the commune in its old province, when only one is so named
         found, used = index.short.get((old_p, _bare(_key(parts[-3]), _COMMUNE_TYPES)), []), 3
@@ -170,9 +170,9 @@ def convert(text: str) -> LegacyMatch | None:
             codes.extend(c for c in cands if c not in codes)
     if not codes:  # the commune may already carry today's name (an address written after 2025)
         used = 1
-        named = [i for i in range(len(parts) - 1) if _NAMED_COMMUNE.match(fold(parts[i]).lower())]
+        named = [i for i in range(len(parts) - 1) if _COMMUNE_WORD.match(fold(parts[i]).lower())]
         for i in range(len(parts) - 2, -1, -1):
-            if named and i > named[-1] and not _NAMED_COMMUNE.match(fold(parts[i]).lower()):
+            if named and i > named[-1] and not _COMMUNE_WORD.match(fold(parts[i]).lower()):
                 continue  # a bare name after “xã Kiên Thành” is its old district's (“Lục Ngạn”), not a commune
             today = addr.match_commune(parts[i], province.code)
             if len(today) == 1 and _key(today[0].name) == _bare(_key(parts[i]), _COMMUNE_TYPES):
@@ -186,7 +186,6 @@ def convert(text: str) -> LegacyMatch | None:
     return LegacyMatch(old=old, detail=detail or None, province=province, communes=communes)
 
 
-_NAMED_COMMUNE = re.compile(r"(?:xa|phuong|thi tran)\s+\S|(?:x|p|tt)\.\s*\S")  # a commune named with its type, folded
 _IN_HAMLET = re.compile(r"^((?:thon|xom|ap|to|to dan pho|khu pho|kp|ban|buon|khom|khoi|lang|doi|so nha|so|ngo|hem)"
                         r"\b.*?\S)\s+((?:xa|phuong|thi tran)\s+\S.*)$")
 

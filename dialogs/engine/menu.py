@@ -21,32 +21,18 @@ _SWITCH_CHOICES = (("switch", N_("Chuyển sang thủ tục đó")), ("stay", N_
 """The choices of :class:`SwitchOffer`: go to the procedure the refused answer named, or stay."""
 
 
-_NEGATION = re.compile(r"(?:khong|ko|k|chua|chang|kg|khg) (?:(?:con|duoc|co|phai|dang|thay|biet) )*$")
-
-
-def _said(padded: str, words: str) -> bool:
-    """Whether the request (normalised, padded with spaces) says ``words``, not after a negation (“không hưởng …”)."""
-    want = f" {nlu.normalise(words)} "
-    start = padded.find(want)
-    while start >= 0:
-        if not _NEGATION.search(padded[:start + 1]):
-            return True
-        start = padded.find(want, start + 1)
-    return False
-
-
-def _answered(spec: NluAnswer, slot: Slot, padded: str) -> bool | str | None:
+def _answered(spec: NluAnswer, slot: Slot, request: str) -> bool | str | None:
     """The answer ``spec`` reads in the request for ``slot``'s question: its value when its words are said, or the
-    one option of a choice whose own ``also`` words are; None otherwise."""
+    one option of a choice whose own ``also`` words are, read in each clause of the request as a typed answer's are
+    (whole words, not after a “không” of that clause, the longest when one holds another's: “cận nghèo” over
+    “nghèo”); None otherwise. (“không có con cháu, tôi đứng ra lo chôn cất”: the “không” is the first clause's.)"""
+    clauses = [c for c in re.split(r"[,.;!?\n]+", request) if c.strip()]
     if spec.value is not None:
-        return spec.value if any(_said(padded, w) for w in spec.words) else None
-    said = {c.value: {f" {nlu.normalise(w)} " for w in c.also if _said(padded, w)} for c in slot.field.choices}
-    said = {v: words for v, words in said.items() if words}
-    # an option only by words inside another's (“nghèo” of “cận nghèo”) gives way to it
-    kept = [v for v, words in said.items()
-            if not all(any(w != o and w in o for other, more in said.items() if other != v for o in more)
-                       for w in words)]
-    return kept[0] if len(kept) == 1 else None
+        said = any(parsing.also_said(c, spec.words) is not None for c in clauses)
+        return spec.value if said else None
+    options = [(c.value, c.also) for c in slot.field.choices]
+    found = {v for c in clauses if (v := parsing.match_also(c, options)) is not None}
+    return found.pop() if len(found) == 1 else None
 
 
 class Menu(EngineParts):
@@ -264,11 +250,10 @@ class Menu(EngineParts):
         deceased received the social pension), taken in order while each is one of ``nlu.answers`` and its words are
         in the request, and said back with how to undo it; none once a question is not."""
         specs = self.catalog.get(session.require_procedure()).nlu.answers
-        padded = f" {nlu.normalise(request)} "
         said: list[str] = []
         _ = translator(session.lang)
         while specs and (slot := self.current_slot(session)) is not None:
-            value = next((v for s in specs if s.field == slot.path and (v := _answered(s, slot, padded)) is not None),
+            value = next((v for s in specs if s.field == slot.path and (v := _answered(s, slot, request)) is not None),
                          None)
             if value is None:
                 break
@@ -282,7 +267,7 @@ class Menu(EngineParts):
         if specs and slot is not None:  # (“nhà tôi bị lũ cuốn trôi”: the damage, asked after the household's standing)
             for later in self.slots_ahead(session, slot):
                 value = next((v for s in specs if s.field == later.path
-                              and (v := _answered(s, later, padded)) is not None), None)
+                              and (v := _answered(s, later, request)) is not None), None)
                 if value is not None:
                     self.store_ahead(session, later, value)
                     said.append(_("{label}: {value} (câu hỏi sau)", label=_(later.field.label or later.field.prompt),
