@@ -168,12 +168,15 @@ _NAME_INTROS = (
     ("ho", "va", "ten"), ("ho", "ten"), ("ten", "toi", "la"), ("ten", "la"), ("ten",),
     *((kin, mine, *rest) for kin in _KIN_WORDS for mine in _I_WORDS
       for rest in (("ten", "la"), ("ten",))),  # “ông tôi tên là …”
+    *(("ten", kin, mine, *rest) for kin in _KIN_WORDS for mine in _I_WORDS
+      for rest in (("la",), ())),  # “tên bố tôi là …”
     *((kin, *rest) for kin in _KIN_WORDS for rest in (("ten", "la"), ("ten",))),  # “mẹ tên là …”
     *((who, *rest) for who in (*_I_WORDS, "con", "chau")
       for rest in (("ten", "la"), ("ten",), ("la",))),
     ("my", "name", "is"), ("name", "is"), ("name",), ("i", "am"), ("i'm",), ("im",),  # (the bot in English)
 )
-"""How a name is introduced (“tôi tên là …”, “ông tôi tên là …”, “họ tên: …”), folded: dropped before the name."""
+"""How a name is introduced (“tôi tên là …”, “ông tôi tên là …”, “tên bố tôi là …”, “họ tên: …”), folded: dropped
+before the name (the longest that opens it)."""
 _ROLES = frozenset({"tinh nguyen vien", "nguoi quen", "hang xom", "nguoi nha", "nguoi than", "can bo", "can bo thon",
                     "truong thon", "nguoi khai giup", "nguoi khai ho", "con trai", "con gai", "volunteer",
                     "a volunteer", "neighbour", "a neighbour", "neighbor", "a neighbor", "relative", "a relative",
@@ -223,7 +226,7 @@ def strip_name_intro(text: str) -> str:
     changed = False
     while True:  # (again: a name that parses must parse to itself)
         folded = [fold(w) for w in words]
-        intro = next((i for i in _NAME_INTROS if tuple(folded[:len(i)]) == i), None)
+        intro = max((i for i in _NAME_INTROS if tuple(folded[:len(i)]) == i), key=len, default=None)
         if intro is None:
             break
         rest = words[len(intro):]
@@ -1446,6 +1449,28 @@ def is_no(text: str) -> bool:
         return parse_yes_no(text) is False
     except Invalid:
         return False
+
+
+_CORRECTION_LEAD = frozenset({"khong", "ko", "k", "kh", "hong", "sai", "nham", "chua"})
+_CORRECTION_NEXT = frozenset({"ten", "toi", "la", "phai", "ma", "y", "em", "chau", "minh"})
+
+
+def after_no(text: str) -> str:
+    """What follows a “no” that opens a reply, the answer corrected: “không, tên tôi là Nông Văn Hải” → “tên tôi là
+    Nông Văn Hải”, “ko phai ten bo toi, ten toi la …”, “sai rồi, xã Hòa An”, “khong ten toi la …”; '' when the reply
+    opens with no “no”, or nothing follows it. Without a comma, only words that introduce a name follow the “no” (not
+    “không nhớ tên”)."""
+    head, sep, rest = text.partition(",")
+    lead = fold(head).split()[:1]
+    if sep and rest.strip() and (is_no(head) or (lead[0:1] and lead[0] in _CORRECTION_LEAD)):
+        return rest.strip(" ,.")
+    words = text.split()
+    folded = [fold(w).strip(",.:") for w in words]
+    for k in (2, 1):  # “không phải tên tôi là …”, “sai tên tôi là …”
+        if len(words) > k + 1 and folded[0] in _CORRECTION_LEAD and is_no(" ".join(words[:k])) \
+                and folded[k] in _CORRECTION_NEXT:
+            return " ".join(words[k:])
+    return ""
 
 
 _UNKNOWN_RE = re.compile(

@@ -725,6 +725,40 @@ async def test_a_name_typed_without_diacritics_never_reaches_the_form_silently(c
     assert (await chat.answers())["deceased.full_name"].lower() == "vũ thị nông"
 
 
+async def test_a_spelling_answered_with_a_correction_takes_the_corrected_answer(chat: Chat):
+    """“không, tên tôi là …” at a name's spelling, and “khong, xa hai hau, nam dinh” at a place's: not that one,
+    this one. The corrected answer is read (its own spelling asked), and the answers typed ahead meanwhile are not
+    lost."""
+    await chat.press(PROC)
+    await chat.say("1")
+    await consent(chat)
+    await chat.say("thien tai")
+    await chat.expect("deceased.full_name")
+    await chat.say("nong van thang")
+    await chat.expect("deceased.full_name")
+    assert chat.ask.choices[0].label == "NÔNG VĂN THẮNG"
+    await chat.say("5/3/1950")  # the next answer, typed early: kept
+    await chat.say("khong, ten bo toi la Nong Van Hai")
+    await chat.expect("deceased.full_name")
+    assert chat.ask.choices[0].label == "NÔNG VĂN HẢI", chat.ask.choices
+    await chat.say("1")
+    await chat.expect("deceased.sex")
+    a = await chat.answers()
+    assert a["deceased.full_name"] == "NÔNG VĂN HẢI" and a["deceased.birth_date"] == "1950-03-05"
+    assert "Đã ghi các câu trả lời bạn gõ trước: “5/3/1950”" in chat.text()
+
+
+async def test_a_place_spelling_answered_with_a_correction_takes_the_place(chat: Chat):
+    await fill_until_organizer(chat, burial_place="nghia trang xa hai duong")
+    await chat.expect("deceased.burial_place")
+    await chat.say("khong, nghia trang xa hai hau, nam dinh")
+    await chat.expect("deceased.burial_place")
+    assert chat.ask.text == "Ý bạn là: Nghĩa trang xã Hải Hậu, Nam Định?", chat.ask.text
+    await chat.say("đúng")
+    await chat.expect("organizer.kind")
+    assert (await chat.answers())["deceased.burial_place"] == "Nghĩa trang xã Hải Hậu, Nam Định"
+
+
 async def test_a_province_typed_at_a_name_question_asks_for_the_name(chat: Chat):
     """“ha tinh” at the deceased's name is the address typed ahead, not a name: the name is asked for, and a
     person who is really called so keeps it."""

@@ -1606,3 +1606,13 @@ def test_not_a_time(raw: str) -> None:
 
     with pytest.raises(Invalid):
         parse_time(raw)
+
+
+def test_a_no_that_opens_a_reply_is_followed_by_the_correction():
+    from dialogs.parsing import after_no, strip_name_intro
+    assert after_no("khong, ten toi la Nong Van Hai") == "ten toi la Nong Van Hai"
+    assert after_no("ko phai ten bo toi, ten toi la nong van hai") == "ten toi la nong van hai"
+    assert after_no("không phải tên tôi là Nông Văn Hải") == "tên tôi là Nông Văn Hải"
+    assert after_no("sai rồi, xã Hòa An") == "xã Hòa An"
+    assert after_no("khong nho ten") == after_no("khong") == after_no("có, xã Hòa An") == ""
+    assert strip_name_intro("tên bố tôi là Nông Văn Hải") == "Nông Văn Hải"

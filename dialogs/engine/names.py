@@ -32,6 +32,12 @@ def _names_a_place(text: str) -> bool:
     return bool(spelling.restore_place(text)) or _PLACE_WORD.search(fold(text).lower()) is not None
 
 
+def _full_name(text: str) -> bool:
+    """Whether a text is a full name, said with the words that may introduce it (“tên tôi là …”)."""
+    name = nlu.name_of(text)
+    return plausible_name(name) and len(name.split()) >= 2 and not spelling.restore_place(name)
+
+
 class Names(EngineParts):
     """The ``NameConfirm`` sub-dialog."""
 
@@ -104,8 +110,7 @@ class Names(EngineParts):
             if fold(text) == fold(pending.typed):  # the same word again: it is the name
                 session.pending = None
                 return self.accept(session, slot, pending.typed, out)
-            session.pending = Revisit(path=pending.path)  # the name again, in full: read as the answer
-            return self.on_collect(session, msg, text, None, out)
+            return self._again(session, pending, slot, msg, text, out)  # the name again, in full: the answer
         options = [*pending.options(), ("typed", pending.typed)]
         if pending.place:  # “Đúng” (or the spellings) / “Giữ như đã gõ”
             options = [*(pending.options() if pending.others else [("proposal", _("Đúng"))]),
@@ -116,10 +121,13 @@ class Names(EngineParts):
             and text not in dict(options).values() \
             and not (pending.place and parsing.match_choice(text, options) is not None)
         if retyped:  # typed again with diacritics, not one of ours: their spelling
-            session.pending = Revisit(path=pending.path)
-            return self.on_collect(session, msg, text, None, out)
+            return self._again(session, pending, slot, msg, text, out)
         value = msg.choice if msg.choice in dict(options) else \
             parsing.match_choice(text, options) if text else None
+        corrected = parsing.after_no(text) if value is None and text and command is None else ""
+        if corrected and (_names_a_place(corrected) if pending.place else _full_name(corrected)):
+            # “không, tên tôi là Nông Văn Hải”, “khong, xa hoa an”: not that one, this one: the answer again
+            return self._again(session, pending, slot, msg, corrected, out)
         if value is None and text:
             if is_yes(text) and pending.proposal and not pending.others:
                 value = "proposal"
@@ -131,8 +139,7 @@ class Names(EngineParts):
                                           and not spelling.restore_place(text))):
                 # a full name typed again, their way: take it as typed (one word is rather an early answer, and
                 # a place, “ha tinh”, the address typed ahead)
-                session.pending = Revisit(path=pending.path)
-                return self.on_collect(session, msg, text, None, out)
+                return self._again(session, pending, slot, msg, text, out)
         if command == "back":
             session.pending = Revisit(path=pending.path)
             return self.prompt(session, out)
@@ -168,6 +175,30 @@ class Names(EngineParts):
         typed_ahead = [x for x in (pending.early, *(pending.later or [])) if x]
         session.pending = None
         self.accept(session, slot, pending.option(value), out)
+        self._typed_ahead(session, slot, typed_ahead, out)
+
+    def _again(self, session: Session, pending: NameConfirm, slot: Slot, msg: Incoming, text: str,
+               out: Outcome) -> None:
+        """The answer typed again instead of a choice: read as the question's answer, and the answers typed ahead
+        meanwhile kept for the questions after it (a spelling asked again carries them)."""
+        session.pending = Revisit(path=pending.path)
+        self.on_collect(session, msg, text, None, out)
+        typed_ahead = [x for x in (pending.early, *(pending.later or [])) if x]
+        again = session.pending
+        if not typed_ahead:
+            return
+        if isinstance(again, NameConfirm) and again.path == pending.path:
+            again.early, again.later = pending.early, pending.later
+        elif again is None and session.require_draft().history[-1:] == [slot.path]:  # accepted
+            self._typed_ahead(session, slot, typed_ahead, out)
+        else:  # never dropped without a word
+            _ = translator(session.lang)
+            out.replies[-1:-1] = [Message(_("Chưa ghi: {answers}. Vui lòng trả lời lại khi được hỏi.",
+                                            answers=_quoted(typed_ahead)))]
+
+    def _typed_ahead(self, session: Session, slot: Slot, typed_ahead: list[str], out: Outcome) -> None:
+        """The answers typed while a spelling waited, each for the question right after the one just answered."""
+        _ = translator(session.lang)
         before, used, left = slot.path, [], []
         at, refused = 0, False
         for i, answer in enumerate(typed_ahead):  # each for the question right after the one just answered
