@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from .i18n import N_
-from .textnorm import fold, nfc
+from .textnorm import fold, modern_tones, nfc
 
 DATA = Path(__file__).parent / "data"
 LISTS = ("ethnic_groups",)  # spelled outright; "places" is restored with a question (restore_place)
@@ -129,13 +129,12 @@ def _place_tables() -> tuple[dict[str, str], dict[str, tuple[tuple[int, str], ..
     from . import address, legacy_address
 
     units = {fold(w): w for w in (*_UNIT_WORDS, *_JOINING)} | _UNIT_ALIASES
-    levels: dict[str, dict[str, int]] = {}
+    levels: dict[str, set[tuple[int, str]]] = {}
 
     def add(name: str, level: int) -> None:
-        name = nfc(name).strip()
+        name = modern_tones(nfc(name).strip())  # (the old lists' “Hoà An” is today's “Hòa An”: one place)
         if name and not name.isdigit():
-            spelled = levels.setdefault(fold(name), {})
-            spelled[name] = min(level, spelled.get(name, level))
+            levels.setdefault(fold(name), set()).add((level, name))  # (Hòa An: a district once, a commune now)
 
     for p in address.provinces():
         add(p.name, 0)
@@ -145,7 +144,7 @@ def _place_tables() -> tuple[dict[str, str], dict[str, tuple[tuple[int, str], ..
         add(old, 0)
     for kind, name in legacy_address.old_names():
         add(name, _LEVELS.get(kind, 2))
-    names = {k: tuple(sorted((lv, n) for n, lv in v.items())) for k, v in levels.items()}
+    names = {k: tuple(sorted(v)) for k, v in levels.items()}
     return units, names
 
 

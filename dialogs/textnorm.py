@@ -95,6 +95,23 @@ def nfc(s: str) -> str:
     return unicodedata.normalize("NFC", s)
 
 
+# the tone of “oa”, “oe”, “uy” closing a syllable: on the second vowel in the old style (“Hoà”, “Thuỷ”), on the
+# first in the style of today's lists of places (“Hòa”, “Thủy”); “Hoàng”, “quý” are written alike in both
+_OLD_TONE = re.compile(r"(?<![qQ])([oOuU])([aAeEyY])([\u0300\u0301\u0303\u0309\u0323])(?![^\W\d_])")
+
+
+def modern_tones(s: str) -> str:
+    """A name with its tone marks where today's lists of places put them: “Xã Hoà An” → “Xã Hòa An”,
+    “Thuỷ Nguyên” → “Thủy Nguyên” (the old style puts the mark on the second vowel of “oa”, “oe”, “uy” that close a
+    syllable); as it is otherwise.
+
+    >>> modern_tones("Hoà Bình, Khoẻ, Thuỷ, Hoàng, Quý")
+    'Hòa Bình, Khỏe, Thủy, Hoàng, Quý'
+    """
+    flipped = _OLD_TONE.sub(lambda m: m[1] + m[3] + m[2], unicodedata.normalize("NFD", s))
+    return unicodedata.normalize("NFC", flipped)
+
+
 _WORD_INITIAL_AFTER = frozenset(" \t\n-'’")
 
 

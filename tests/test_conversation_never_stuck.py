@@ -484,7 +484,8 @@ def test_places_typed_without_diacritics_are_spelled_from_the_lists():
     assert restore_place("hai hau nam dinh") == ["Hải Hậu, Nam Định"]  # a province after a name: a comma
     assert restore_place("xa hai hau tinh nam dinh") == ["Xã Hải Hậu tỉnh Nam Định"]  # (after its unit word: none)
     assert restore_place("xa an phuong, huyen thanh ha, hai duong") == ["Xã An Phượng, Huyện Thanh Hà, Hải Dương"]
-    assert restore_place("xa hai duong") == ["Xã Hải Đường"]  # after "xã", the commune, not the province
+    # after "xã", the communes, not the province (a commune of Hương Trà was called Hải Dương before 2025)
+    assert restore_place("xa hai duong") == ["Xã Hải Dương", "Xã Hải Đường"]
     assert restore_place("thon 3, xa nhan co, tinh lam dong") == ["Thôn 3, Xã Nhân Cơ, Tỉnh Lâm Đồng"]
     assert restore_place("nghia trang nhan dan xa hai hau") == ["Nghĩa trang nhân dân xã Hải Hậu"]
     assert len(restore_place("tan thanh, long an")) == 3  # three places: each offered

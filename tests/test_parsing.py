@@ -1616,3 +1616,14 @@ def test_a_no_that_opens_a_reply_is_followed_by_the_correction():
     assert after_no("sai rồi, xã Hòa An") == "xã Hòa An"
     assert after_no("khong nho ten") == after_no("khong") == after_no("có, xã Hòa An") == ""
     assert strip_name_intro("tên bố tôi là Nông Văn Hải") == "Nông Văn Hải"
+
+
+def test_a_place_is_spelled_as_todays_lists_write_it():
+    """The lists before 2025 write “Hoà An”, today's “Hòa An”: one place, offered once and spelled as today,
+    though Hòa An was a district and is now a commune."""
+    from dialogs.spelling import restore_place
+    from dialogs.textnorm import modern_tones
+    assert modern_tones("Hoà Bình, Khoẻ, Thuỷ, Hoàng, Quý, Khuế, Huỳnh") == \
+        "Hòa Bình, Khỏe, Thủy, Hoàng, Quý, Khuế, Huỳnh"
+    assert restore_place("UBND xa hoa an")[0] == "UBND xã Hòa An"
+    assert restore_place("thuy nguyen, hai phong") == ["Thủy Nguyên, Hải Phòng"]
