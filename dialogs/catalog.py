@@ -172,6 +172,7 @@ class Catalog:
         problems = list(self.errors)
         for proc in self.procedures.values():
             problems += [f"{proc.id}: {p}" for p in check_procedure(self.forms[proc.id])]
+            problems += [f"{proc.id}: {p}" for p in self._follow_up_problems(proc)]
             for lang in langs:
                 if lang == DEFAULT_LANG:
                     continue
@@ -179,6 +180,33 @@ class Catalog:
                 for where, text in translatable_strings(proc):
                     if text not in cat:
                         problems.append(f"{proc.id}: {where}: no {lang} translation for {text[:60]!r}")
+        return problems
+
+
+    def _follow_up_problems(self, proc: Procedure) -> list[str]:
+        """Each ``follow_ups`` entry names a procedure of the catalogue, and carries to its questions (outside a
+        repeat) answers of this one's of the same kind (a choice's options among the other's), or to a text one."""
+        problems: list[str] = []
+        mine = self.forms[proc.id].fields_by_key()
+        for k, follow in enumerate(proc.follow_ups):
+            where = f"follow_ups[{k}]"
+            if follow.procedure not in self.forms or follow.procedure == proc.id:
+                problems.append(f"{where}: {follow.procedure!r} is no other procedure of the catalogue")
+                continue
+            theirs = self.forms[follow.procedure].fields_by_key()
+            for target, sources in follow.carry.items():
+                to = theirs.get(target)
+                if to is None or "[]" in target:
+                    problems.append(f"{where}.carry: {follow.procedure} has no question {target!r} outside a repeat")
+                    continue
+                for source in sources:
+                    of = mine.get(source)
+                    if of is None or "[]" in source:
+                        problems.append(f"{where}.carry.{target}: no question {source!r} outside a repeat")
+                    elif to.kind != "text" and (of.kind != to.kind or not {c.value for c in of.choices}
+                                                <= {c.value for c in to.choices}):
+                        problems.append(f"{where}.carry.{target}: {source!r} is not a {to.kind} question with "
+                                        f"its options")
         return problems
 
 
@@ -375,6 +403,8 @@ def check_procedure(form: Form) -> list[str]:
         check_expr(f"leg {leg.id}.when", leg.when, before=None, group=None)
         for k, rule in enumerate(leg.days_rules):
             check_expr(f"leg {leg.id}.days_rules[{k}]", rule.when, before=None, group=None)
+    for k, follow in enumerate(proc.follow_ups):
+        check_expr(f"follow_ups[{k}].when", follow.when, before=None, group=None)
     if proc.legs and all(leg.when for leg in proc.legs):
         problems.append("legs: every leg is conditional; make at least one leg unconditional")
     problems += _check_law(proc, known, kinds)

@@ -169,6 +169,7 @@ class MenuCandidates(Pending):
     kinds: ClassVar[tuple[str, ...]] = ("menu_candidates",)
     ids: list[str] = field(default_factory=list)
     request: str | None = optional()  # the words that asked: they may answer the first questions of the one picked
+    carried: str | None = optional()  # the dossier just submitted whose answers began the draft of the one offered
 
 
 @register

@@ -500,6 +500,23 @@ class Subject(Strict):
     fields: list[str]  # the first answered one names the person
 
 
+class FollowUp(Strict):
+    """Another procedure of the catalogue that a submitted dossier calls for (the death registered, the funeral
+    support of a social-pension recipient): offered right after the receipt, its draft begun with the answers
+    ``carry`` names already given (each question of the other procedure from the first answered field of this
+    one listed for it: the same kind of question, or a text one that takes the answer as it reads). Validated
+    against both procedures by ``dvcbot catalog check``."""
+
+    procedure: str
+    when: str  # an expression over this procedure's answers: the follow-up is offered when it holds
+    carry: dict[str, list[str]] = Field(default_factory=dict)  # the other's field -> this one's, first answered
+
+    @field_validator("carry", mode="before")
+    @classmethod
+    def _one_or_more(cls, v: Any) -> Any:
+        return {k: [x] if isinstance(x, str) else x for k, x in v.items()} if isinstance(v, dict) else v
+
+
 class Procedure(Strict):
     id: str
     version: int = 1
@@ -551,6 +568,7 @@ class Procedure(Strict):
         return self.standard_at(law_day(None, answers, today, self.standards_date))
     nlu: Nlu = Field(default_factory=Nlu)
     effects: Effects = Field(default_factory=Effects)
+    follow_ups: list[FollowUp] = Field(default_factory=list)  # the first whose ``when`` holds is offered
 
     def standard_at(self, day: date) -> tuple[Standard | None, bool]:
         """The standard in force on ``day``, and whether it is only the latest one recorded (its

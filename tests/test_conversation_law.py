@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 
 from bot.service import Runtime
+from storage.repo import DossierRepo, dossier_to_dict
 from tests.conftest import VN, Chat
 from tests.test_conversation_linked import (
     DUE,
@@ -20,6 +21,8 @@ from tests.test_conversation_linked import (
     legs_of,
     submit,
 )
+
+SOCIAL_PENSION_FUNERAL = "ho-tro-mai-tang-huu-tri-xa-hoi"
 
 
 @pytest.mark.parametrize("died, asked", [("20/06/2025", False), ("10/11/2026", True)])
@@ -60,6 +63,73 @@ async def test_social_pension_with_household_head_files_the_death_registration_a
     await chat.press("yes")
     code = await submit(chat)
     assert await legs_of(runtime, code) == [("commune", "submitted", DUE[1])]
+
+
+async def social_pension_death_registered(chat: Chat) -> str:
+    """The death group of a social-pension recipient, submitted; the follow-up offered."""
+    await death_start(chat, permanent="có", head="có")
+    await chat.press("yes")
+    await death_people(chat, born="05/03/1948", head_is_requester=None)
+    await chat.say("6")
+    await chat.say("không")
+    await chat.say("có")
+    await chat.expect("benefit.route_social_pension")
+    assert "điền sẵn" in chat.ask.text
+    await chat.press("yes")
+    await chat.press("yes")  # benefit.death_only
+    code = await submit(chat)
+    await chat.expect("procedure")
+    assert f"Trợ lý đã điền sẵn những thông tin đã khai ở hồ sơ {code}" in chat.ask.text
+    assert [c.value for c in chat.ask.choices] == [SOCIAL_PENSION_FUNERAL]
+    return code
+
+
+async def test_the_social_pension_funeral_support_left_for_later_waits_in_the_menu(chat: Chat):
+    await social_pension_death_registered(chat)
+    await chat.say("cảm ơn")  # the offer again, with the numbers it had: “1” is still the funeral support
+    await chat.start()  # back in the chat another day: offered again, not lost in the full menu
+    assert "Chào bạn quay lại!" in chat.text()
+    assert [c.value for c in chat.ask.choices] == [SOCIAL_PENSION_FUNERAL]
+    await chat.say("để sau")
+    await chat.expect("procedure")
+    assert "đã điền sẵn được lưu lại" in chat.text()
+    assert "Hỗ trợ chi phí mai táng cho người hưởng trợ cấp hưu trí xã hội (đang khai dở)" in [
+        c.label for c in chat.ask.choices]
+    await chat.press(SOCIAL_PENSION_FUNERAL)
+    assert "Bạn đã khai dở hồ sơ này (11 câu đã trả lời)" in chat.text()
+    await chat.expect("deceased.funeral_place")
+
+
+async def test_the_social_pension_funeral_support_follows_with_what_was_declared(chat: Chat, runtime: Runtime):
+    """The funeral support of a social-pension recipient is its own procedure: right after the death group's
+    receipt it is offered, its draft begun from the answers given there (the deceased, the one who registered the
+    death), so that the family types only what is new: the funeral place, who arranged it, how to be paid."""
+    code = await social_pension_death_registered(chat)
+    await chat.say("1")
+    assert f"Trợ lý đã điền sẵn từ hồ sơ {code}:" in chat.text()
+    assert "• Họ và tên người mất: NGUYỄN VĂN AN" in chat.text() and "• Số điện thoại: 0912345678" in chat.text()
+    await chat.expect("deceased.funeral_place")  # the deceased's data are not asked again
+    await chat.say("Nghĩa trang thôn 3")
+    await chat.expect("organizer.kind")
+    await chat.say("gia đình")
+    await chat.expect("applicant.relation")  # asked once the family arranges it: what was said, offered
+    assert "(Câu trả lời trước: Con." in chat.ask.text
+    await chat.say("giữ nguyên")
+    await chat.expect("payment.method")  # the applicant's other answers are not asked again
+    await chat.say("tiền mặt")
+    await chat.expect("docs.death_extract")
+    await chat.say("bỏ qua")
+    await chat.expect("_review")
+    await chat.press("confirm")
+    await chat.press("yes")
+    async with runtime.sm() as db:
+        [d] = await DossierRepo(db).list(procedure_id=SOCIAL_PENSION_FUNERAL)
+    a = dossier_to_dict(d)["answers"]
+    assert a["deceased.had_social_pension"] is True and a["deceased.full_name"] == "NGUYỄN VĂN AN"
+    assert a["deceased.birth_date"] == "1948-03-05" and a["deceased.death_date"] == "2026-11-10"
+    assert a["applicant.full_name"] == "NGUYỄN VĂN BÌNH" and a["applicant.id_number"] == "068075001234"
+    assert a["applicant.relation"] == "Con" and a["contact.phone"] == "0912345678"
+    assert a["deceased.residence"]["commune"].endswith("Đức Trọng") and a["payment.method"] == "cash"
 
 
 async def test_no_benefit_and_household_head_files_the_death_registration_alone(chat: Chat, runtime: Runtime):

@@ -547,6 +547,30 @@ def _field(data: dict, fid: str) -> dict:
     return next(f for s in data["sections"] for f in s["fields"] if f["id"] == fid)
 
 
+def test_catalog_check_catches_a_follow_up_carrying_an_answer_of_another_kind(tmp_path):
+    import shutil
+
+    import yaml as _yaml
+
+    from dialogs.catalog import PROCEDURES_DIR, Catalog
+
+    shutil.copy(PROCEDURES_DIR / "ho-tro-mai-tang-huu-tri-xa-hoi.yaml", tmp_path)
+    data = _yaml.safe_load((PROCEDURES_DIR / "lien-thong-khai-tu.yaml").read_text(encoding="utf-8"))
+    data["follow_ups"][0]["carry"].update({
+        "deceased.sex": "deceased.full_name",  # a name is no choice
+        "deceased.nickname": "deceased.full_name",  # no such question there
+        "deceased.full_name": ["deceased.nickname"],  # nor here
+        "deceased.funeral_place": "deceased.residence",  # a text question takes any answer as it reads
+    })
+    (tmp_path / "lien-thong-khai-tu.yaml").write_text(_yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    problems = "\n".join(Catalog.load(tmp_path).check())
+    assert "follow_ups[0].carry.deceased.sex: 'deceased.full_name' is not a choice question with its options" \
+        in problems
+    assert "follow_ups[0].carry: ho-tro-mai-tang-huu-tri-xa-hoi has no question 'deceased.nickname'" in problems
+    assert "follow_ups[0].carry.deceased.full_name: no question 'deceased.nickname' outside a repeat" in problems
+    assert "funeral_place" not in problems
+
+
 def test_catalog_check_is_clean_for_an_unchanged_copy(tmp_path):
     problems = _broken_catalog(tmp_path, lambda d: None)
     assert not [p for p in problems if "translation" not in p], problems
@@ -576,8 +600,12 @@ def test_catalog_check_catches_unknown_refs_unreachable_bad_expressions_and_tran
         members = next(s for s in d["sections"] if s["id"] == "members")
         members["repeat"]["first_from"] = {"nickname": "applicant.full_name", "sex": "applicant.phone"}
         members["repeat"]["first_values"] = {"relation": "vua"}
+        d["follow_ups"] = [{"procedure": "xac-nhan-ho-muc-song-trung-binh", "when": "applicant.nickname == 'x'",
+                            "carry": {"applicant.full_name": "applicant.full_name"}}]  # itself; an unknown field
 
     problems = "\n".join(_broken_catalog(tmp_path, edit))
+    assert "follow_ups[0]: 'xac-nhan-ho-muc-song-trung-binh' is no other procedure of the catalogue" in problems
+    assert "follow_ups[0].when: unknown field 'applicant.nickname'" in problems
     assert "unknown field 'applicant.nickname'" in problems
     assert "refers to 'applicant.phone', which is asked later; the question can never be reached" in problems
     assert "bad expression 'household.occupation ==='" in problems

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import nlu
 from ..i18n import translator
 from ..messages import NAV_SKIP, Ask, ChoiceOut, Incoming, Message
-from ..pending import Confirm, NameConfirm, RatingPick, SwitchOffer
+from ..pending import Confirm, MenuCandidates, NameConfirm, RatingPick, SwitchOffer
 from ..protocol import Follow, ListDossiers, OpenSupplement, Outcome, Rate
 from .commands import (
     MAX_FOLLOW_FAILURES,
@@ -47,6 +47,10 @@ class Dispatch(EngineParts):
                 session.procedure = session.supplement["procedure"]
                 out.replies.append(Message(_("Chào bạn quay lại! Chúng ta tiếp tục bổ sung hồ sơ {code}.",
                                              code=session.supplement.get("code") or "")))
+                self.prompt(session, out)
+            elif isinstance(session.pending, MenuCandidates) and session.pending.carried:
+                # the procedure a receipt offered, its draft begun: offered again, not lost in the full menu
+                out.replies.append(Message(_("Chào bạn quay lại!")))
                 self.prompt(session, out)
             else:
                 self.go_menu(session, out, greet=True)

@@ -17,6 +17,8 @@ from ..textnorm import fold
 from .parts import EngineParts
 from .session import Draft, Session
 
+_LATER = re.compile(r"\b(?:de sau|lam sau|luc khac|hom khac|mai lam|chua lam|khi khac|later)\b")
+"""“để sau”, “lúc khác” (folded): a procedure offered after a receipt, left for later."""
 _SWITCH_CHOICES = (("switch", N_("Chuyển sang thủ tục đó")), ("stay", N_("Tiếp tục hồ sơ đang khai")))
 """The choices of :class:`SwitchOffer`: go to the procedure the refused answer named, or stay."""
 
@@ -71,15 +73,21 @@ class Menu(EngineParts):
         choices = self.menu_choices(session)
         offered = session.pending.ids if isinstance(session.pending, MenuCandidates) else None
         asked = session.pending.request if isinstance(session.pending, MenuCandidates) else None
+        carried = session.pending.carried if isinstance(session.pending, MenuCandidates) else None
         if offered:  # a short list was offered: its numbers are what the citizen sees
             session.pending = None
         value = msg.choice if msg.choice in self.catalog.procedures else None
+        if carried and offered and value is None and text and (command == "menu" or (command is None and (
+                is_no(text) or _LATER.search(fold(text))))):  # “để sau”: the draft begun waits in the menu
+            out.replies.append(Message(_("Được. Hồ sơ “{title}” đã điền sẵn được lưu lại; khi cần, chọn thủ tục đó "
+                                         "trong danh sách để làm tiếp.", title=_(self.catalog.get(offered[0]).title))))
+            return self.menu_ask(session, out)
         if value is None and text and offered:
             short = sorted((c for c in choices if c.value in offered), key=lambda c: offered.index(c.value))
             value = parsing.match_choice(text, [(c.value, c.label) for c in short])
             if value is None and text.strip().isdigit():
                 out.replies.append(Message(_("Vui lòng chọn số thứ tự trong danh sách bên dưới."), error=True))
-                return self.offer_candidates(session, offered, out, request=asked)
+                return self.offer_candidates(session, offered, out, request=asked, carried_from=carried)
         if value is None and text:
             if command == "menu":  # already at the menu: show it again, nothing is wrong
                 return self.menu_ask(session, out)
@@ -132,13 +140,14 @@ class Menu(EngineParts):
                 out.replies.append(Message(_("Chưa rõ bạn cần thủ tục nào. Vui lòng chọn số thứ tự trong danh sách."),
                                            error=True))
             if offered:  # the short list again, with the same numbers: a number typed next still means its item
-                return self.offer_candidates(session, offered, out, request=asked)
+                return self.offer_candidates(session, offered, out, request=asked, carried_from=carried)
             return self.menu_ask(session, out)
         typed = text if msg.choice is None and text and not text.strip().isdigit() else None
         if offered and value in offered and (typed is None or parsing.match_choice(typed, [(value, _(
                 self.catalog.get(value).title))]) is not None):
             typed = asked  # picked from the short list: the words that asked for it
-        return self.begin(session, value, out, request=typed)
+        return self.begin(session, value, out, request=typed, carried_from=carried if offered and value in offered
+                          else None)
 
     def other_request(self, session: Session, path: str, text: str, out: Outcome) -> bool:
         """A typed answer the question refused that asks for something else: a service the catalogue lacks
@@ -197,13 +206,21 @@ class Menu(EngineParts):
         return next((c.label for c in choices if c.value == value), value)
 
     def offer_candidates(self, session: Session, candidates: list[str], out: Outcome,
-                         request: str | None = None) -> None:
+                         request: str | None = None, carried_from: str | None = None) -> None:
+        """A short list of procedures; ``carried_from``: the one a dossier just submitted calls for, its draft begun
+        from that dossier's answers."""
         _ = translator(session.lang)
         choices = [c for c in self.menu_choices(session) if c.value in candidates]
         choices.sort(key=lambda c: candidates.index(c.value))
-        session.pending = MenuCandidates(ids=[c.value for c in choices], request=request)
-        out.replies.append(Ask(text=_("Bạn muốn làm thủ tục nào dưới đây? (Gõ “menu” để xem tất cả.)"),
-                               procedure=None, field="procedure", kind="choice", choices=tuple(choices)))
+        session.pending = MenuCandidates(ids=[c.value for c in choices], request=request, carried=carried_from)
+        text = _("Bạn muốn làm thủ tục nào dưới đây? (Gõ “menu” để xem tất cả.)")
+        if carried_from and choices:
+            text = _("Bước tiếp theo: thủ tục “{title}”. Trợ lý đã điền sẵn những thông tin đã khai ở hồ sơ {code}, "
+                     "bạn chỉ cần khai phần còn lại. Chọn thủ tục bên dưới để làm ngay, hoặc gõ “menu” để làm việc "
+                     "khác (có thể làm sau).", title=_(self.catalog.get(choices[0].value).title), code=carried_from)
+            choices = [ChoiceOut(c.value, _("Làm ngay: {title}", title=c.label.removesuffix(
+                _(" (đang khai dở)")))) for c in choices]
+        out.replies.append(Ask(text=text, procedure=None, field="procedure", kind="choice", choices=tuple(choices)))
 
     def guess_procedure(self, text: str) -> str | None:
         """A plain keyword match on titles and keywords (issue 9 brings the real understanding)."""
@@ -216,9 +233,11 @@ class Menu(EngineParts):
                 best, best_score = p.id, score
         return best if best_score >= 2 else None
 
-    def begin(self, session: Session, proc_id: str, out: Outcome, request: str | None = None) -> None:
+    def begin(self, session: Session, proc_id: str, out: Outcome, request: str | None = None,
+              carried_from: str | None = None) -> None:
         """Open a procedure: a new draft (with its card), or the one begun; ``request``, the words that asked for it,
-        may answer its first questions (``nlu.answers``)."""
+        may answer its first questions (``nlu.answers``); ``carried_from``: the draft was begun from that dossier's
+        answers (``follow_ups``), said with its card."""
         _ = translator(session.lang)
         proc = self.catalog.get(proc_id)
         session.start_procedure()
@@ -238,6 +257,16 @@ class Menu(EngineParts):
             out.replies.append(Message(f"{_(greeting)}\n{card}" if greeting else card))
             if request:
                 self.answer_from_request(session, request, out)
+        elif carried_from:
+            greeting = proc.greeting
+            card = self.info_card(proc_id, session.lang, short=True)
+            out.replies.append(Message(f"{_(greeting)}\n{card}" if greeting else card))
+            form = self.form(session)
+            said = [f"• {_(f.label or f.prompt)}: {kinds.display(f, v, _)}" for p, v in submitted(draft.answers).items()
+                    if (f := form.field(p)) is not None]
+            out.replies.append(Message(_("Trợ lý đã điền sẵn từ hồ sơ {code}:\n{answers}\nBạn sẽ xem lại tất cả trước "
+                                         "khi nộp, và sửa được nếu chưa đúng.", code=carried_from,
+                                         answers="\n".join(said))))
         else:
             out.replies.append(Message(_("Bạn đã khai dở hồ sơ này ({n} câu đã trả lời). Chúng ta tiếp tục nhé.",
                                          n=len(submitted(draft.answers)))))

@@ -153,7 +153,7 @@ class EngineParts:
         raise NotImplementedError
 
     def offer_candidates(self, session: Session, candidates: list[str], out: Outcome,
-                         request: str | None = None) -> None:
+                         request: str | None = None, carried_from: str | None = None) -> None:
         raise NotImplementedError
 
     def info_card(self, proc_id: str, lang: str = "vi", short: bool = False) -> str:

@@ -6,7 +6,7 @@ from ..form import Form, Slot, previous
 from ..i18n import translator
 from ..kinds import display
 from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, Message
-from ..pending import EditField, EditSection, NameConfirm, SupplementReview, SwitchOffer
+from ..pending import EditField, EditSection, MenuCandidates, NameConfirm, SupplementReview, SwitchOffer
 from ..protocol import Outcome
 from ..schema import FieldDef
 from .parts import EngineParts, help_due
@@ -107,6 +107,10 @@ class Prompts(EngineParts):
                 return self.advance(session, out)
             out.replies.append(self.ask_for(session, slot))
             return
+        pending = session.pending
+        if isinstance(pending, MenuCandidates) and pending.ids:  # the short list again: its numbers are the ones read
+            return self.offer_candidates(session, pending.ids, out, request=pending.request,
+                                         carried_from=pending.carried)
         self.menu_ask(session, out)
 
     def safe_prompt(self, session: Session) -> Ask:

@@ -1,8 +1,11 @@
 """Resuming the engine with the runtime's answer to a request (dialogs/protocol.py)."""
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from .. import kinds
+from ..expr import compile_expr
 from ..form import submitted
 from ..i18n import translator
 from ..messages import Message
@@ -19,8 +22,9 @@ from ..protocol import (
     SupplementSent,
     Withdrawn,
 )
+from ..schema import Procedure
 from .parts import EngineParts
-from .session import Session
+from .session import Draft, Session
 
 
 class Results(EngineParts):
@@ -99,7 +103,39 @@ class Results(EngineParts):
         if created and draft is not None:  # the citizen's copy of the filled form, once committed
             out.after_commit.append(FormCopy(procedure=draft.procedure, answers=submitted(draft.answers),
                                              submitted_at=result.submitted_at, code=code, lang=session.lang))
-        self.menu_ask(session, out)
+        if not (created and proc is not None and draft is not None and self._follow_up(session, proc, draft, code,
+                                                                                      out)):
+            self.menu_ask(session, out)
+
+    def _follow_up(self, session: Session, proc: Procedure, draft: Draft, code: str, out: Outcome) -> bool:
+        """The procedure the dossier just submitted calls for (``follow_ups``), offered with its draft begun from
+        the answers it carries (kept as drafts are, encrypted: never in the offer itself). True: offered."""
+        today = self.today()
+        resolver = self.catalog.form(proc.id).resolver(draft.answers, today)
+        follow = next((f for f in proc.follow_ups if f.procedure in self.catalog.procedures
+                       and compile_expr(f.when).evaluate(resolver, today=today) is True), None)
+        if follow is None:
+            return False
+        target = self.catalog.get(follow.procedure)
+        if follow.procedure not in session.drafts or not session.drafts[follow.procedure].begun:
+            carried = Draft(id=uuid.uuid4().hex, procedure=target.id, version=target.version)
+            mine, theirs = self.catalog.form(proc.id), self.catalog.form(target.id)
+            vi = translator("vi")  # (answers are stored as the forms write them)
+            for to in theirs.fields_by_key().values():
+                source = next((x for x in follow.carry.get(to.id, ()) if draft.answers.get(x) is not None), None)
+                of = mine.field(source) if source else None
+                if of is None or source is None:
+                    continue
+                value = draft.answers[source]
+                if to.kind == "text" and of.kind != "text":
+                    value = kinds.display(of, value, vi)[:to.max_len or None]
+                carried.answers[to.id] = value
+                carried.record(to.id)
+            session.drafts[target.id] = carried
+            session.dirty_drafts.add(target.id)
+            session.deleted_drafts.discard(target.id)
+        self.offer_candidates(session, [target.id], out, carried_from=code)
+        return True
 
     def _dossier_list(self, session: Session, items: tuple[dict[str, Any], ...]) -> Message:
         _ = translator(session.lang)
