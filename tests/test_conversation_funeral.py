@@ -29,7 +29,8 @@ async def to_deceased_name(chat: Chat) -> Chat:
     return await chat.expect("deceased.full_name")
 
 
-async def fill_until_organizer(chat: Chat, cause: str = "thien tai", burial_place: str = "Nghĩa trang thôn 3") -> Chat:
+async def fill_until_organizer(chat: Chat, cause: str = "thien tai", burial_place: str = "Nghĩa trang thôn 3",
+                               commune: str = "duc trong") -> Chat:
     await chat.press(PROC)
     await chat.expect("filer.role")
     assert "Hỗ trợ chi phí mai táng" in chat.text()  # the info card comes first
@@ -48,7 +49,7 @@ async def fill_until_organizer(chat: Chat, cause: str = "thien tai", burial_plac
     await chat.expect("deceased.residence")
     await chat.say("Lâm Đồng")
     await chat.expect("deceased.residence")
-    await chat.say("duc trong")
+    await chat.say(commune)
     await chat.expect("deceased.residence")
     await chat.say("Thôn 3")
     await chat.expect("deceased.status")
@@ -160,6 +161,14 @@ async def test_a_place_typed_without_diacritics_is_spelled_with_one_question(cha
     async with runtime.sm() as db:
         [d] = await DossierRepo(db).list()
     assert dossier_to_dict(d)["answers"]["deceased.burial_place"] == "Nghĩa trang xã Hải Hậu, Nam Định"
+
+
+async def test_a_place_the_dossier_names_is_offered_first(chat: Chat):
+    """“nghia trang xa hiep thanh” spells Hiệp Thành or Hiệp Thạnh: the deceased lived in Xã Hiệp Thạnh, so that
+    one comes first."""
+    await fill_until_organizer(chat, commune="Hiệp Thạnh", burial_place="nghia trang xa hiep thanh")
+    await chat.expect("deceased.burial_place")
+    assert [c.label for c in chat.ask.choices][:2] == ["Nghĩa trang xã Hiệp Thạnh", "Nghĩa trang xã Hiệp Thành"]
 
 
 async def test_a_place_is_kept_as_typed_when_asked_or_when_nothing_matches(chat: Chat):

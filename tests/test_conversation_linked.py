@@ -1139,6 +1139,24 @@ async def test_a_hospital_named_after_an_old_district_keeps_its_name(chat: Chat)
     assert (place["commune"], place["detail"]) == ("Xã Hải Hậu", "Thôn 3")
 
 
+async def test_a_hospital_typed_before_its_province_is_kept_for_the_place(chat: Chat):
+    """“benh vien tu du” at the province of the place of birth was “Không tìm thấy tỉnh/thành”: the hospital's
+    name is kept (its opening words spelled) for the place, and the province asked, then the ward."""
+    await birth_start(chat)
+    await birth_requester(chat)
+    for text in ("nguyễn minh an", "nam", "Kinh", "Việt Nam"):
+        await chat.say(text)
+    await chat.expect("child.birth_place")
+    await chat.say("benh vien tu du")
+    assert "Đã ghi “Bệnh viện tu du”" in chat.text() and "tỉnh/thành phố trước" in chat.text()
+    await chat.say("tp hcm")
+    assert "(Đã ghi: Bệnh viện tu du.)" in chat.ask.text, chat.ask.text
+    await chat.say("phuong ben thanh")
+    await chat.expect("child.hometown")
+    place = (await chat.answers())["child.birth_place"]
+    assert (place["commune"], place["detail"]) == ("Phường Bến Thành", "Bệnh viện tu du")
+
+
 async def test_not_remembering_a_date_said_in_a_sentence_is_read_so(chat: Chat):
     """“khong nho ngay sinh cua no” at the mother's birth date, typed by a grandmother, was “Ngày chưa đúng”: a
     reply without a digit that begins by saying it is not known is read so, and told where it is found; the

@@ -78,6 +78,11 @@ class Names(EngineParts):
         spellings = spelling.restore_place(value) if isinstance(value, str) else []
         if not spellings:
             return False
+        # the places this dossier already names first (“ubnd phuong tan dinh” where the family lives in Phường Tân
+        # Định: not Tân Dĩnh, another ward spelled alike)
+        named = {v[k].lower().split(" ", 1)[-1] for v in session.require_draft().answers.values()
+                 if isinstance(v, dict) for k in ("commune", "province") if isinstance(v.get(k), str)}
+        spellings.sort(key=lambda sp: not any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", sp.lower()) for n in named))
         session.pending = NameConfirm(path=slot.path, proposal=spellings[0], typed=value,
                                       others=spellings[1:] or None, place=True)
         out.accepted = True

@@ -429,7 +429,9 @@ class Address(Kind):
                             found["detail"] = _without_district(raw, far[1])
                     else:
                         turn.pending = entry
-                        if msg.choice is None and slot.field.ask_detail and (house := addr.house_part(raw)):
+                        if msg.choice is None and slot.field.ask_detail and (house := addr.house_part(raw) or (
+                                addr.spell_place_of_care(raw) if addr.names_place_of_care(raw) else None)):
+                            # “so 12 duong …”, “benh vien tu du”: the detail typed first, kept for its question
                             entry.value = dict(value, detail=house)  # kept for the detail's question
                             turn.reject(Invalid(N_("Đã ghi “{house}”. Vui lòng nhập tỉnh/thành phố trước, ví dụ: Nghệ "
                                                    "An; sau đó là xã, phường."), house=house))
