@@ -1135,8 +1135,10 @@ class TestChoice:
                                           "example": "125"})
         with pytest.raises(Invalid, match="không phải số của giấy tờ"):  # was filed as the marriage's number
             text.parse(number, "co giay", today=date(2026, 12, 5), lookup=None)
-        for raw in ("125", "01/2020", "Số 12/TP-HT", "IV", "125/2018"):
+        for raw in ("125", "01/2020", "12/TP-HT", "IV", "125/2018"):
             assert text.parse(number, raw, today=date(2026, 12, 5), lookup=None) == raw
+        # the form's line reads “Số: …”: the word typed before the number is not filed twice
+        assert text.parse(number, "Số 12/TP-HT", today=date(2026, 12, 5), lookup=None) == "12/TP-HT"
         place = FieldDef.model_validate({"id": "p", "kind": "text", "prompt": "Quê quán?", "spelling": "places"})
         for raw, kept in (("que bo no o nghe an", "nghe an"), ("quê tôi ở Hà Tĩnh", "Hà Tĩnh"),
                           ("ở xã nhân cơ", "xã nhân cơ"), ("Ông Ích Khiêm", "Ông Ích Khiêm"), ("tai", "tai")):
@@ -1627,3 +1629,17 @@ def test_a_place_is_spelled_as_todays_lists_write_it():
         "Hòa Bình, Khỏe, Thủy, Hoàng, Quý, Khuế, Huỳnh"
     assert restore_place("UBND xa hoa an")[0] == "UBND xã Hòa An"
     assert restore_place("thuy nguyen, hai phong") == ["Thủy Nguyên, Hải Phòng"]
+
+
+def test_a_document_number_is_filed_without_the_word_number_and_a_yes_picks_the_one_yes_option():
+    """“so 45/2019” at the marriage certificate's number was filed with its “so”; “có ạ”, “co, benh vien cap” at
+    “Bạn có giấy chứng sinh của trẻ không?” (options “Có giấy chứng sinh”, “Không có, …”) were “Chưa rõ”."""
+    from tests.test_conversation_disability import read_answer
+    birth = "lien-thong-khai-sinh"
+    assert read_answer(birth, "marriage.number", "so 45/2019") == "45/2019"
+    assert read_answer(birth, "marriage.number", "Số: 12") == "12"
+    assert read_answer(birth, "docs.proof", "co, benh vien cap") == read_answer(birth, "docs.proof", "có ạ") \
+        == "certificate"
+    assert read_answer(birth, "docs.proof", "khong co, co van ban lam chung") == "witness"
+    assert read_answer("lien-thong-khai-tu", "notice.kind", "co a") == "giay_bao_tu"
+    assert read_answer(birth, "head.child_relation", "khong ho hang, o tro thoi") == "khac"

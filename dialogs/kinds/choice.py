@@ -7,6 +7,7 @@ from .. import parsing, spelling
 from ..i18n import DEFAULT_LANG, N_, Label
 from ..messages import ChoiceOut
 from ..parsing import Invalid
+from ..schema import FieldDef
 from ..textnorm import fold_words, nfc
 from .base import NO_VALUE, AskParts, Kind
 
@@ -22,6 +23,14 @@ def number_not_listed(raw: str, n: int) -> None:
             raise Invalid(N_("Danh sách chỉ có {n} lựa chọn. Vui lòng gõ số từ 1 đến {n}."), n=n)
         if bad is not None:
             raise Invalid(N_("Số {number} không có trong danh sách. Vui lòng gõ số từ 1 đến {n}."), number=bad, n=n)
+
+
+def _the_yes_option(f: FieldDef) -> str | None:
+    """The option a plain yes answers, when the options are a yes and its noes (“Có giấy chứng sinh”, “Không có,
+    …”); None otherwise. (A plain no is no answer there: which of the noes is not said.)"""
+    yes = [c.value for c in f.choices if c.label.lower().startswith("có ")]
+    noes = [c for c in f.choices if c.label.lower().startswith("không")]
+    return yes[0] if len(yes) == 1 and len(noes) == len(f.choices) - 1 else None
 
 
 def _listed_in(f, raw: str) -> str | None:
@@ -115,6 +124,8 @@ class Choice(Kind):
         if v is not None and _kin_of_another(next(c for c in f.choices if c.value == v), raw):
             raise Invalid(N_("Chưa rõ “{answer}” là lựa chọn nào. Vui lòng gõ số thứ tự của lựa chọn đúng."),
                           answer=raw.strip()[:40])
+        if v is None and (yes := _the_yes_option(f)) is not None and parsing.is_yes(raw):
+            return yes  # “có ạ”, “co, benh vien cap” at “Bạn có giấy chứng sinh không?”: its one “Có …” option
         if v is None:
             number_not_listed(raw, len(f.choices))
             fits = parsing.labels_fitting(raw, labels) or parsing.also_all(raw, list(words.items()))
