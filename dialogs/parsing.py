@@ -366,6 +366,12 @@ _DATE_INTRO_RE = re.compile(r"^(?:(?:chau|be|em be|con|ong|ba|bo|me|cha|cu|chong
 # the same words after it (“hôm qua chôn rồi”, “5/12 mất”)
 _DATE_OUTRO_RE = re.compile(r"(?<=\S)\s+(?:(?:da|vua|moi|thi|la)\s+)?(?:sinh|de|mat|chet|qua doi|tu vong|cap|mai tang"
                             r"|an tang|hoa tang|chon cat|chon)(?:\s+(?:roi|xong|a))?$")
+# the words that say when around a day's numbers (“đêm hôm 28/10”, “28/10 vừa rồi”), folded; never “khoảng”: a
+# paper's date is exact
+_DATE_WHEN_RE = re.compile(r"^(?:(?:vao|hoi|hom|bua|dem|toi|sang|chieu|trua|luc)\s+)+(?=\d)")
+# (after a day written with its month: “thứ 7 vừa qua” is a weekday's)
+_DATE_PAST_TAIL_RE = re.compile(r"(?:(?<=[/.\-]\d)|(?<=[/.\-]\d\d)|(?<=[/.\-]\d{4}))"
+                                r"\s+(?:vua roi|vua qua|nam nay|roi)$")
 _AGE_RE = re.compile(r"(?:(?:nam nay|nay|da|duoc|khoang|tam|tho|huong tho)\s+)*\d{1,3}\s*(?:tuoi|t)(?:\s+roi)?")
 _DAYS_AGO_RE = re.compile(r"(?:cach day\s+)?(\d{1,3})\s*(?:ngay|hom|bua|days?)(?:\s+(?:truoc|roi|qua|ago))?")
 _DAYS_AHEAD_RE = re.compile(r"(?:khoang\s+)?(\d{1,2})\s*(?:ngay|hom|bua)\s+(?:nua|toi|sau)")
@@ -463,6 +469,7 @@ def parse_date(
     text = re.sub(r"[^\w/.\-\s]", " ", text).strip(" .")
     text = _DATE_INTRO_RE.sub("", without_polite(text)).strip(" .") or text  # “sinh ngày 5/3/1945 ạ”
     text = _DATE_OUTRO_RE.sub("", text) or text  # “hôm qua chôn rồi”
+    text = _DATE_WHEN_RE.sub("", _DATE_PAST_TAIL_RE.sub("", text)) or text  # “đêm hôm 28/10 vừa rồi”
     if not text:
         raise Invalid(_DATE_FORMAT_MSG, example=example)
     text = _MONTH_WORD_RE.sub(lambda m: f"{m.group(1)} {_MONTH_WORDS[m.group(2)]}", text)

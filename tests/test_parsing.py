@@ -1643,3 +1643,14 @@ def test_a_document_number_is_filed_without_the_word_number_and_a_yes_picks_the_
     assert read_answer(birth, "docs.proof", "khong co, co van ban lam chung") == "witness"
     assert read_answer("lien-thong-khai-tu", "notice.kind", "co a") == "giay_bao_tu"
     assert read_answer(birth, "head.child_relation", "khong ho hang, o tro thoi") == "khac"
+
+
+def test_a_date_said_with_the_words_of_when_is_read():
+    """“hôm 28/10”, “đêm hôm 28/10 vừa rồi” at the day the flood took the house were “Ngày chưa đúng”."""
+    from dialogs.parsing import parse_date
+    today = date(2026, 12, 7)
+    for said in ("hôm 28/10", "dem hom 28/10", "28/10 vua roi", "toi 28/10", "ngày 28/10 rồi"):
+        assert parse_date(said, today=today) == date(2026, 10, 28), said
+    assert parse_date("hom qua", today=today) == date(2026, 12, 6)
+    with pytest.raises(Invalid):
+        parse_date("khoang 28/10", today=today)  # an approximate day is no paper's date
