@@ -1654,3 +1654,12 @@ def test_a_date_said_with_the_words_of_when_is_read():
     assert parse_date("hom qua", today=today) == date(2026, 12, 6)
     with pytest.raises(Invalid):
         parse_date("khoang 28/10", today=today)  # an approximate day is no paper's date
+
+
+def test_an_address_typed_at_an_ethnic_group_is_not_offered_as_one():
+    """“ban na hang, xa muong lat, thanh hoa” at the ethnic group was offered as “Giữ như tôi gõ”: a part of it is a
+    place, so it is said to be one, and the group asked again."""
+    from tests.test_conversation_disability import read_answer
+    with pytest.raises(Invalid, match="tên một địa danh"):
+        read_answer("ho-tro-nha-o", "rep.ethnicity", "ban na hang, xa muong lat, thanh hoa")
+    assert read_answer("ho-tro-nha-o", "rep.ethnicity", "thai") == "Thái"

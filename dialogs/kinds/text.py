@@ -92,7 +92,8 @@ class Text(Kind):
             return spelling.spell(f.spelling, text)  # (“hang xom”: Hàng xóm; anything else as typed)
         if f.spelling not in spelling.LISTS:
             return text
-        if not spelling.listed(f.spelling, spelling.spell(f.spelling, text)) and spelling.is_place(text):
+        if not spelling.listed(f.spelling, spelling.spell(f.spelling, text)) and any(
+                spelling.is_place(part) for part in text.split(",")):  # (“ban na hang, xa muong lat, thanh hoa”)
             raise parsing.Invalid(spelling.LIST_A_PLACE[f.spelling], value=text[:40])  # “ha tinh”: not kept as typed
         return spelling.spell(f.spelling, text)
 
