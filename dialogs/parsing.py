@@ -1160,6 +1160,9 @@ def parse_number(
         value, negative = _parse_number_expr(_drop_unit(raw), allow_currency=False)
     except (_NotANumber, ValueError, ZeroDivisionError, OverflowError):
         numbers = re.findall(r"\d+(?:[.,]\d+)*", raw)
+        total = _total_then_parts(raw, numbers)
+        if total is not None:  # “5 người, 2 vợ chồng 3 đứa con”: the count, then what it is made of
+            return parse_number(total, integer=integer, min=min, max=max)
         if len(numbers) > 1 and all(len(n) <= 6 for n in numbers):  # “2 vợ chồng, 2 con đi học”: which is meant
             # (counts only: an ID or phone number is never said back)
             raise Invalid(N_("Câu trả lời có nhiều số ({numbers}). Vui lòng chỉ gõ một số, là câu trả lời cho câu "
@@ -1180,6 +1183,22 @@ def parse_number(
     if max is not None and result > max:
         raise Invalid(N_("Vui lòng nhập số không lớn hơn {max}."), max=_format_decimal(max))
     return result
+
+
+def _total_then_parts(raw: str, numbers: list[str]) -> str | None:
+    """The first clause of an answer, when it is a count and the numbers after it add up to it (“5 người, 2 vợ chồng
+    3 đứa con”); None otherwise (“5 người, 2 người đi làm”: which is meant is asked)."""
+    head, sep, _rest = raw.partition(",")
+    if not sep or len(numbers) < 3 or not all(n.isdigit() and len(n) <= 3 for n in numbers):
+        return None
+    try:
+        value, negative = _parse_number_expr(_drop_unit(head), allow_currency=False)
+    except (_NotANumber, ValueError, ZeroDivisionError, OverflowError):
+        return None
+    counted = re.findall(r"\d+", head)
+    if negative or counted != numbers[:1] or value != int(numbers[0]) or sum(int(n) for n in numbers[1:]) != value:
+        return None
+    return head
 
 
 # “khoảng”, “tầm”, “chừng”… before an amount: the questions ask for an estimate. Never “hơn”, “dưới”, “trên”:

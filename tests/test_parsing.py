@@ -1663,3 +1663,13 @@ def test_an_address_typed_at_an_ethnic_group_is_not_offered_as_one():
     with pytest.raises(Invalid, match="tên một địa danh"):
         read_answer("ho-tro-nha-o", "rep.ethnicity", "ban na hang, xa muong lat, thanh hoa")
     assert read_answer("ho-tro-nha-o", "rep.ethnicity", "thai") == "Thái"
+
+
+def test_a_count_then_what_it_is_made_of_is_the_count():
+    """“5 nguoi, 2 vo chong 3 dua con” at “Hộ có bao nhiêu người?” was “Câu trả lời có nhiều số”: the parts after the
+    count add up to it, so the count is the answer; parts that do not (“5 người, 2 người đi làm”) still ask."""
+    from dialogs.parsing import parse_number
+    assert parse_number("5 nguoi, 2 vo chong 3 dua con") == 5
+    assert parse_number("4 người, 2 vợ chồng, 2 con") == 4
+    with pytest.raises(Invalid, match="nhiều số"):
+        parse_number("5 người, 2 người đi làm, 1 người già")
