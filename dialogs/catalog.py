@@ -405,6 +405,7 @@ def check_procedure(form: Form) -> list[str]:
             check_expr(f"leg {leg.id}.days_rules[{k}]", rule.when, before=None, group=None)
     for k, follow in enumerate(proc.follow_ups):
         check_expr(f"follow_ups[{k}].when", follow.when, before=None, group=None)
+    check_expr("others_follow", proc.others_follow, before=None, group=None)
     if proc.legs and all(leg.when for leg in proc.legs):
         problems.append("legs: every leg is conditional; make at least one leg unconditional")
     problems += _check_law(proc, known, kinds)

@@ -569,6 +569,10 @@ class Procedure(Strict):
     nlu: Nlu = Field(default_factory=Nlu)
     effects: Effects = Field(default_factory=Effects)
     follow_ups: list[FollowUp] = Field(default_factory=list)  # the first whose ``when`` holds is offered
+    # whether someone else named in the dossier with an ID number may follow it (“/theodoi”): the receipt says how
+    # only then (an expression; absent: whenever an ID number is in it; “False” where only the filer's is a living
+    # person's, the death registration's requester)
+    others_follow: str | None = None
 
     def standard_at(self, day: date) -> tuple[Standard | None, bool]:
         """The standard in force on ``day``, and whether it is only the latest one recorded (its

@@ -10,8 +10,8 @@ from tests.conftest import Chat, jpeg
 from tests.test_conversation_funeral import fill_household, fill_until_organizer, finish
 
 
-async def _submitted(chat: Chat) -> str:
-    await fill_until_organizer(chat)
+async def _submitted(chat: Chat, helper: bool = False) -> str:
+    await fill_until_organizer(chat, helper=helper)
     await fill_household(chat)
     await finish(chat)
     await chat.press("confirm")
@@ -40,6 +40,7 @@ async def _as_officer(runtime: Runtime, officer_id: int, action, *args):
 
 async def test_supplement_round_trip_asks_only_the_requested_items(chat: Chat, runtime: Runtime):
     code = await _submitted(chat)
+    assert "/theodoi" not in chat.text()  # filed by the organiser: no one else to follow it (others_follow)
     oid = await _leader(runtime, code)
     await _as_officer(runtime, oid, officers.claim, code)
     await _as_officer(runtime, oid, officers.receive, code)
@@ -169,7 +170,7 @@ async def test_applicant_follows_a_dossier_a_volunteer_filed(chat: Chat, runtime
     from sqlalchemy import select
 
     from storage.models import OutboxMessage
-    code = await _submitted(chat)
+    code = await _submitted(chat, helper=True)
     assert "/theodoi" in chat.text()
     binh = await Chat(runtime, "console:binh").start()
     await binh.say("/theodoi")

@@ -30,11 +30,16 @@ async def to_deceased_name(chat: Chat) -> Chat:
 
 
 async def fill_until_organizer(chat: Chat, cause: str = "thien tai", burial_place: str = "Nghĩa trang thôn 3",
-                               commune: str = "duc trong") -> Chat:
+                               commune: str = "duc trong", helper: bool = False) -> Chat:
     await chat.press(PROC)
     await chat.expect("filer.role")
     assert "Hỗ trợ chi phí mai táng" in chat.text()  # the info card comes first
-    await chat.say("1")
+    await chat.say("2" if helper else "1")
+    if helper:  # a volunteer files for the organiser, who agreed in person
+        await chat.say("Phạm Văn Tình")
+        await chat.say("0987654321")
+        await chat.expect("consent.subject")
+        await chat.press("in_person")
     await consent(chat)
     await chat.expect("deceased.cause")
     await chat.say(cause)

@@ -79,6 +79,7 @@ async def social_pension_death_registered(chat: Chat) -> str:
     await chat.press("yes")  # benefit.death_only
     code = await submit(chat)
     await chat.expect("procedure")
+    assert "/theodoi" not in chat.text()  # the requester's is the only living person's ID number in it
     assert f"Trợ lý đã điền sẵn những thông tin đã khai ở hồ sơ {code}" in chat.ask.text
     assert [c.value for c in chat.ask.choices] == [SOCIAL_PENSION_FUNERAL]
     return code

@@ -1118,15 +1118,20 @@ async def test_an_ethnic_group_not_on_the_buttons_is_typed_by_its_name(chat: Cha
     assert "Cơ Ho" in chat.ask.text
 
 
-async def test_a_hospital_named_after_an_old_district_keeps_its_name(chat: Chat):
-    """“benh vien da khoa huyen hai hau” at the place of birth offered the old district's communes and kept “Bệnh
-    viện đa khoa huyện” as the place: the hospital's name is kept whole, spelled; a hamlet typed with the district
-    (“thon 3 huyen hai hau”) loses the district's words, its type word too."""
+async def to_birth_place(chat: Chat) -> Chat:
+    """The birth group up to the child's place of birth."""
     await birth_start(chat)
     await birth_requester(chat)
     for text in ("nguyễn minh an", "nam", "Kinh", "Việt Nam"):
         await chat.say(text)
-    await chat.expect("child.birth_place")
+    return await chat.expect("child.birth_place")
+
+
+async def test_a_hospital_named_after_an_old_district_keeps_its_name(chat: Chat):
+    """“benh vien da khoa huyen hai hau” at the place of birth offered the old district's communes and kept “Bệnh
+    viện đa khoa huyện” as the place: the hospital's name is kept whole, spelled; a hamlet typed with the district
+    (“thon 3 huyen hai hau”) loses the district's words, its type word too."""
+    await to_birth_place(chat)
     await chat.say("benh vien da khoa huyen hai hau")
     assert "“Huyện Hải Hậu” là đơn vị cấp huyện cũ" in chat.text() and "Tỉnh Ninh Bình" in chat.ask.text
     assert "(Đã ghi: Bệnh viện đa khoa huyện Hải Hậu.)" in chat.ask.text, chat.ask.text
@@ -1142,11 +1147,7 @@ async def test_a_hospital_named_after_an_old_district_keeps_its_name(chat: Chat)
 async def test_a_hospital_typed_before_its_province_is_kept_for_the_place(chat: Chat):
     """“benh vien tu du” at the province of the place of birth was “Không tìm thấy tỉnh/thành”: the hospital's
     name is kept (its opening words spelled) for the place, and the province asked, then the ward."""
-    await birth_start(chat)
-    await birth_requester(chat)
-    for text in ("nguyễn minh an", "nam", "Kinh", "Việt Nam"):
-        await chat.say(text)
-    await chat.expect("child.birth_place")
+    await to_birth_place(chat)
     await chat.say("benh vien tu du")
     assert "Đã ghi “Bệnh viện tu du”" in chat.text() and "tỉnh/thành phố trước" in chat.text()
     await chat.say("tp hcm")

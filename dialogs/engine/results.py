@@ -93,6 +93,9 @@ class Results(EngineParts):
                      code=code, due=_.date(due), days=days)
         if result.details:
             text += "\n" + result.details
+        if created and has_id and draft is not None and proc is not None and proc.others_follow is not None:
+            resolver = self.catalog.form(proc.id).resolver(draft.answers, self.today())
+            has_id = compile_expr(proc.others_follow).evaluate(resolver, today=self.today()) is True
         if created and has_id:
             text += "\n" + _("Nếu bạn nộp giúp người khác, người đó gõ “/theodoi {code}” và 4 số cuối CCCD "
                               "của mình để cũng nhận thông báo.", code=code)
