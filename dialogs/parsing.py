@@ -1462,6 +1462,12 @@ def echoed_yes_no(raw: str, question: str) -> bool | None:
     return not negative
 
 
+def yes_with_count(raw: str) -> bool:
+    """Whether a reply is a yes with how many (“có 2 người”, “co mot chi”): an answer only where “có” is asked."""
+    folded = " ".join(re.sub(r"[^\w\s]", " ", fold(raw or "")).split())
+    return _YES_WITH_COUNT.match(folded) is not None
+
+
 def is_yes(text: str) -> bool:
     """Whether a reply is a plain yes (“có”, “đúng”, “ok”): :func:`parse_yes_no` without its error."""
     try:

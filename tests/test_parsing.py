@@ -1673,3 +1673,15 @@ def test_a_count_then_what_it_is_made_of_is_the_count():
     assert parse_number("4 người, 2 vợ chồng, 2 con") == 4
     with pytest.raises(Invalid, match="nhiều số"):
         parse_number("5 người, 2 người đi làm, 1 người già")
+
+
+def test_a_yes_with_a_count_answers_only_where_having_is_asked():
+    """“có 2 nhân viên” at “Lý lịch tư pháp … đều trong sạch, đúng không?” was a yes, filed: a yes with how many is
+    an answer where “có …” or “đã … chưa” is asked, and is asked again elsewhere."""
+    from tests.test_conversation_disability import read_answer
+    facility = "dang-ky-co-so-tro-giup-xa-hoi"
+    with pytest.raises(Invalid, match="Có” hoặc “Không"):
+        read_answer(facility, "conditions.no_criminal_record", "co 2 nhan vien")
+    assert read_answer(facility, "conditions.no_criminal_record", "có") is True
+    assert read_answer(facility, "conditions.has_worker", "co 2 nhan vien") is True
+    assert read_answer("lien-thong-khai-tu", "benefit.compulsory_12m", "co 15 thang") is True

@@ -1,6 +1,8 @@
 """Yes or no, stored as a boolean; shown as two numbered choices."""
 from __future__ import annotations
 
+import re
+
 from .. import parsing
 from ..i18n import N_
 from ..messages import ChoiceOut
@@ -22,7 +24,13 @@ class YesNo(Kind):
             if said is not None:
                 return said == "yes"
         try:
-            return parsing.parse_yes_no(raw)
+            said_yes = parsing.parse_yes_no(raw)
+            if said_yes and parsing.yes_with_count(raw) and not re.search(r"(?<!\w)(?:có|chưa)(?!\w)",
+                                                                             f.prompt.split("?")[0].lower()):
+                # “có 2 nhân viên” at “Lý lịch tư pháp … trong sạch, đúng không?”: another question's answer, early
+                # (where “có” or “đã … chưa” is asked, “có 15 tháng” is a yes)
+                raise parsing.Invalid(N_("Vui lòng trả lời “Có” hoặc “Không”."))
+            return said_yes
         except parsing.Invalid:
             echoed = parsing.echoed_yes_no(raw, f.prompt)  # “giống” at “… có giống nơi thường trú không?”
             if echoed is None:
