@@ -734,6 +734,7 @@ async def test_moving_away_reported_by_another_chat_waits_for_the_registering_ch
     assert push.chat_key == "console:owner"
     await owner.press(next(c["value"] for c in push.payload["choices"] if c["value"].startswith("alw:ok:")))
     assert "Đã xác nhận người hưởng chuyển đi" in owner.text()
+    assert "Tại nơi ở mới, vui lòng liên hệ Ủy ban nhân dân cấp xã" in owner.text()  # what to do next, said
     [b] = await benef_rows(runtime)
     assert b.status == "moved"
 
