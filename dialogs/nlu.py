@@ -1148,7 +1148,7 @@ _FEMALE_MIDDLES = frozenset({"thi", "dieu", "bich", "le", "my", "kieu", "tuyet",
 
 
 _HONORIFICS = (("cu", "ong"), ("cu", "ba"), ("ong", "cu"), ("ba", "cu"), ("ong",), ("ba",), ("cu",), ("anh",),
-               ("chi",), ("em",), ("co",), ("chu",), ("bac",), ("chau",), ("da", "vang"), ("da",), ("vang",))
+               ("chi",), ("em",), ("co",), ("chu",), ("bac",), ("chau",), ("be",), ("da", "vang"), ("da",), ("vang",))
 """Words of respect said before a name (“cụ Nguyễn Văn An”, “bà Trần Thị Hoa”, “dạ Lê Văn Tám”), folded; never
 part of it."""
 
@@ -1171,6 +1171,10 @@ def strip_honorific(text: str) -> str:
     return text
 
 
+_AGE_AFTER = re.compile(r"(?i)[,;]?\s+(?:năm nay\s+|nam nay\s+)?\d{1,3}\s*(?:tháng\s+|thang\s+)?(?:tuổi|tuoi)\.?$")
+"""An age said after a name (“…, 7 tuổi”, “… 8 tháng tuổi”)."""
+
+
 def name_of(answer: str) -> str:
     """The name in an answer to a name question: without the words that introduce it (“tôi tên là”,
     :func:`parsing.strip_name_intro`), a word of respect before it (:func:`strip_honorific`), a note in
@@ -1178,6 +1182,7 @@ def name_of(answer: str) -> str:
     from . import parsing
 
     text = re.sub(r"^(.*\w)\s*\([^()]*\)$", r"\1", without_polite_end(" ".join(nfc(answer or "").split())))
+    text = _AGE_AFTER.sub("", text) or text  # “Hoàng Minh Khôi, 7 tuổi”: the age is asked as a birth date
     name = strip_honorific(parsing.strip_name_intro(text))
     return parsing.without_kinship(name) or name  # (“Nguyễn Văn An bố tôi”: the name)
 

@@ -1685,3 +1685,11 @@ def test_a_yes_with_a_count_answers_only_where_having_is_asked():
     assert read_answer(facility, "conditions.no_criminal_record", "có") is True
     assert read_answer(facility, "conditions.has_worker", "co 2 nhan vien") is True
     assert read_answer("lien-thong-khai-tu", "benefit.compulsory_12m", "co 15 thang") is True
+
+
+def test_a_name_said_with_bé_before_it_and_the_age_after_it_is_the_name():
+    """“be Hoang Minh Khoi, 7 tuoi” at the disabled child's name was “Họ và tên không được chứa chữ số”."""
+    from dialogs.nlu import name_of
+    assert name_of("be Hoang Minh Khoi, 7 tuoi") == "Hoang Minh Khoi"
+    assert name_of("Lê Thị Hoa 8 tháng tuổi") == "Lê Thị Hoa"
+    assert name_of("Bé Na") == "Bé Na"  # (no surname after it: kept)
