@@ -91,9 +91,12 @@ async def test_the_social_pension_funeral_support_left_for_later_waits_in_the_me
     await chat.start()  # back in the chat another day: offered again, not lost in the full menu
     assert "Chào bạn quay lại!" in chat.text()
     assert [c.value for c in chat.ask.choices] == [SOCIAL_PENSION_FUNERAL]
-    await chat.say("để sau")
+    await chat.say("hủy")  # not now: never taken for withdrawing the dossier just filed
+    assert "đã điền sẵn được lưu lại" in chat.text() and "rút hồ sơ" not in chat.text()
+    await chat.press(SOCIAL_PENSION_FUNERAL)
+    await chat.expect("deceased.funeral_place")
+    await chat.say("menu")
     await chat.expect("procedure")
-    assert "đã điền sẵn được lưu lại" in chat.text()
     assert "Hỗ trợ chi phí mai táng cho người hưởng trợ cấp hưu trí xã hội (đang khai dở)" in [
         c.label for c in chat.ask.choices]
     await chat.press(SOCIAL_PENSION_FUNERAL)

@@ -77,8 +77,8 @@ class Menu(EngineParts):
         if offered:  # a short list was offered: its numbers are what the citizen sees
             session.pending = None
         value = msg.choice if msg.choice in self.catalog.procedures else None
-        if carried and offered and value is None and text and (command == "menu" or (command is None and (
-                is_no(text) or _LATER.search(fold(text))))):  # “để sau”: the draft begun waits in the menu
+        if carried and offered and value is None and text and (command in ("menu", "cancel") or (command is None and (
+                is_no(text) or _LATER.search(fold(text))))):  # “để sau”, “hủy”: the draft begun waits in the menu
             out.replies.append(Message(_("Được. Hồ sơ “{title}” đã điền sẵn được lưu lại; khi cần, chọn thủ tục đó "
                                          "trong danh sách để làm tiếp.", title=_(self.catalog.get(offered[0]).title))))
             return self.menu_ask(session, out)
