@@ -92,7 +92,7 @@ async def test_the_social_pension_funeral_support_left_for_later_waits_in_the_me
     assert "Chào bạn quay lại!" in chat.text()
     assert [c.value for c in chat.ask.choices] == [SOCIAL_PENSION_FUNERAL]
     await chat.say("hủy")  # not now: never taken for withdrawing the dossier just filed
-    assert "đã điền sẵn được lưu lại" in chat.text() and "rút hồ sơ" not in chat.text()
+    assert "được lưu lại cùng những thông tin đã điền sẵn" in chat.text() and "rút hồ sơ" not in chat.text()
     await chat.press(SOCIAL_PENSION_FUNERAL)
     await chat.expect("deceased.funeral_place")
     await chat.say("menu")

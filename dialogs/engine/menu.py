@@ -79,8 +79,9 @@ class Menu(EngineParts):
         value = msg.choice if msg.choice in self.catalog.procedures else None
         if carried and offered and value is None and text and (command in ("menu", "cancel") or (command is None and (
                 is_no(text) or _LATER.search(fold(text))))):  # “để sau”, “hủy”: the draft begun waits in the menu
-            out.replies.append(Message(_("Được. Hồ sơ “{title}” đã điền sẵn được lưu lại; khi cần, chọn thủ tục đó "
-                                         "trong danh sách để làm tiếp.", title=_(self.catalog.get(offered[0]).title))))
+            out.replies.append(Message(_("Được. Hồ sơ “{title}” được lưu lại cùng những thông tin đã điền sẵn; khi "
+                                         "cần, chọn thủ tục đó trong danh sách để làm tiếp.",
+                                         title=_(self.catalog.get(offered[0]).title))))
             return self.menu_ask(session, out)
         if value is None and text and offered:
             short = sorted((c for c in choices if c.value in offered), key=lambda c: offered.index(c.value))
