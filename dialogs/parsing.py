@@ -1376,6 +1376,11 @@ _HEDGES = frozenset({"chac", "hedge"})  # a guess: an answer, but no consent (``
 _YES_WITH_COUNT = re.compile(r"^(?:(?:da|vang|u) )?co (?:\d+|mot|hai|vai|nhieu) \w")
 
 
+def _folded_reply(text: str) -> str:
+    """A yes/no reply folded, its punctuation dropped (“có thể” read as the hedge “có lẽ”)."""
+    return " ".join(re.sub(r"[^\w\s]", " ", fold(re.sub(r"(?i)\bcó thể\b", "có lẽ", text))).split())
+
+
 def parse_yes_no(raw: str, *, sure: bool = False) -> bool:
     """Accept a yes/no answer ("có", "ko", "dạ vâng", "không ạ", "ok", "chưa", "phải",
     "không phải", Southern "dzạ"/"hổng"...). A guess (“chắc là có”, “hình như không”) is an answer too, unless
@@ -1393,7 +1398,7 @@ def parse_yes_no(raw: str, *, sure: bool = False) -> bool:
         return True
     if text in ("👎", "❌"):
         return False
-    folded = " ".join(re.sub(r"[^\w\s]", " ", fold(re.sub(r"(?i)\bcó thể\b", "có lẽ", text))).split())
+    folded = _folded_reply(text)
     for phrase, joined in _PHRASES:
         folded = re.sub(rf"\b{phrase}\b", joined, folded)
     yes = soft = no = 0
@@ -1464,8 +1469,7 @@ def echoed_yes_no(raw: str, question: str) -> bool | None:
 
 def yes_with_count(raw: str) -> bool:
     """Whether a reply is a yes with how many (“có 2 người”, “co mot chi”): an answer only where “có” is asked."""
-    folded = " ".join(re.sub(r"[^\w\s]", " ", fold(raw or "")).split())
-    return _YES_WITH_COUNT.match(folded) is not None
+    return _YES_WITH_COUNT.match(_folded_reply(raw or "")) is not None
 
 
 def is_yes(text: str) -> bool:
@@ -1483,7 +1487,7 @@ def is_no(text: str) -> bool:
         return False
 
 
-_CORRECTION_LEAD = frozenset({"khong", "ko", "k", "kh", "hong", "sai", "nham", "chua"})
+_CORRECTION_LEAD = _NO_TOKENS - {"no", "n", "nope"} | {"nham"}  # (“nhầm”: mistaken)
 _CORRECTION_NEXT = frozenset({"ten", "toi", "la", "phai", "ma", "y", "em", "chau", "minh"})
 
 

@@ -17,8 +17,9 @@ from ..textnorm import fold
 from .parts import EngineParts
 from .session import Draft, Session
 
-_LATER = re.compile(r"\b(?:de sau|lam sau|luc khac|hom khac|mai lam|chua lam|khi khac|later)\b")
-"""“để sau”, “lúc khác” (folded): a procedure offered after a receipt, left for later."""
+_LATER = re.compile(r"\b(?:lam sau|luc khac|hom khac|mai lam|chua lam|khi khac|later)\b")
+"""“làm sau”, “lúc khác” (folded): a procedure offered after a receipt, left for later (“để sau” is the command
+“menu”)."""
 _SWITCH_CHOICES = (("switch", N_("Chuyển sang thủ tục đó")), ("stay", N_("Tiếp tục hồ sơ đang khai")))
 """The choices of :class:`SwitchOffer`: go to the procedure the refused answer named, or stay."""
 
@@ -249,19 +250,17 @@ class Menu(EngineParts):
         if draft is not None and draft.version != proc.version:
             draft.version = proc.version  # answers are kept; the cursor re-asks what is new
             self.form(session).prune(draft.answers, self.today())
+        new = draft is None
+        if new or carried_from:  # the procedure's card: not seen yet
+            card = self.info_card(proc_id, session.lang, short=True)
+            out.replies.append(Message(f"{_(proc.greeting)}\n{card}" if proc.greeting else card))
         if draft is None:
             draft = Draft(id=uuid.uuid4().hex, procedure=proc_id, version=proc.version)
             session.drafts[proc_id] = draft
             session.dirty_drafts.add(proc_id)
-            greeting = self.catalog.get(proc_id).greeting
-            card = self.info_card(proc_id, session.lang, short=True)
-            out.replies.append(Message(f"{_(greeting)}\n{card}" if greeting else card))
             if request:
                 self.answer_from_request(session, request, out)
         elif carried_from:
-            greeting = proc.greeting
-            card = self.info_card(proc_id, session.lang, short=True)
-            out.replies.append(Message(f"{_(greeting)}\n{card}" if greeting else card))
             form = self.form(session)
             said = [f"• {_(f.label or f.prompt)}: {kinds.display(f, v, _)}" for p, v in submitted(draft.answers).items()
                     if (f := form.field(p)) is not None]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from .. import kinds
@@ -93,8 +94,9 @@ class Results(EngineParts):
                      code=code, due=_.date(due), days=days)
         if result.details:
             text += "\n" + result.details
-        if created and has_id and draft is not None and proc is not None and proc.others_follow is not None:
-            resolver = self.catalog.form(proc.id).resolver(draft.answers, self.today())
+        resolver = self.catalog.form(proc.id).resolver(draft.answers, self.today()) \
+            if created and draft is not None and proc is not None else None
+        if resolver is not None and has_id and proc is not None and proc.others_follow is not None:
             has_id = compile_expr(proc.others_follow).evaluate(resolver, today=self.today()) is True
         if created and has_id:
             text += "\n" + _("Nếu bạn nộp giúp người khác, người đó gõ “/theodoi {code}” và 4 số cuối CCCD "
@@ -106,15 +108,15 @@ class Results(EngineParts):
         if created and draft is not None:  # the citizen's copy of the filled form, once committed
             out.after_commit.append(FormCopy(procedure=draft.procedure, answers=submitted(draft.answers),
                                              submitted_at=result.submitted_at, code=code, lang=session.lang))
-        if not (created and proc is not None and draft is not None and self._follow_up(session, proc, draft, code,
-                                                                                      out)):
+        if not (resolver is not None and proc is not None and draft is not None
+                and self._follow_up(session, proc, draft, resolver, code, out)):
             self.menu_ask(session, out)
 
-    def _follow_up(self, session: Session, proc: Procedure, draft: Draft, code: str, out: Outcome) -> bool:
+    def _follow_up(self, session: Session, proc: Procedure, draft: Draft, resolver: Callable[[str], Any], code: str,
+                   out: Outcome) -> bool:
         """The procedure the dossier just submitted calls for (``follow_ups``), offered with its draft begun from
         the answers it carries (kept as drafts are, encrypted: never in the offer itself). True: offered."""
         today = self.today()
-        resolver = self.catalog.form(proc.id).resolver(draft.answers, today)
         follow = next((f for f in proc.follow_ups if f.procedure in self.catalog.procedures
                        and compile_expr(f.when).evaluate(resolver, today=today) is True), None)
         if follow is None:
