@@ -27,7 +27,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from dialogs.catalog import Catalog
 from dialogs.engine.commands import RESUME_CHOICE
-from dialogs.form import submitted
+from dialogs.form import answered
 from dialogs.i18n import translator
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.attachments import AttachmentStore
@@ -139,7 +139,7 @@ def _reminder(catalog: Catalog, draft: DraftRow, lang: str, stage: int,
               policy: ReminderPolicy) -> tuple[str, list[dict[str, str]]]:
     _ = translator(lang)
     title = _title(catalog, draft.procedure_id, lang)
-    n = len(submitted(draft.answers or {}))  # not the answers kept aside from branches switched off
+    n = len(answered(draft.answers or {}))  # not the answers kept aside from branches switched off
     if stage == 1:
         text = _("Bạn đang khai dở hồ sơ “{title}” ({n} câu đã trả lời). Mọi câu trả lời vẫn được lưu. "
                  "Bấm “Tiếp tục” để khai tiếp từ chỗ đã dừng.", title=title, n=n)

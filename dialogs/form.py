@@ -26,6 +26,7 @@ _LOOKUPS_KEPT = 4096
 _PATH_RE = re.compile(r"^(?P<sec>[a-z][a-z0-9_]*)\[(?P<idx>\d+)\]\.(?P<fid>[a-z_][a-z0-9_.]*)$")
 MORE = "_more"
 HIDDEN = "_hidden"  # answers of branches switched off, kept until submission
+FOLLOWS = "_follows"  # the code of the dossier whose ``follow_ups`` began this draft: submitted with it
 
 
 def previous(answers: dict[str, Any], path: str) -> tuple[bool, Any]:
@@ -36,6 +37,17 @@ def previous(answers: dict[str, Any], path: str) -> tuple[bool, Any]:
     if isinstance(hidden, dict) and path in hidden:
         return True, hidden[path]
     return False, None
+
+
+def follows(answers: dict[str, Any]) -> str | None:
+    """The dossier this one carries on from (its code), where its draft was begun by a ``follow_ups``."""
+    code = answers.get(FOLLOWS)
+    return code if isinstance(code, str) and code else None
+
+
+def answered(answers: dict[str, Any]) -> list[str]:
+    """The paths answered (neither the answers kept aside nor the dossier it carries on from)."""
+    return [k for k in answers if k not in (HIDDEN, FOLLOWS)]
 
 
 def submitted(answers: dict[str, Any]) -> dict[str, Any]:
@@ -373,7 +385,7 @@ class Form:
         dropped: list[str] = []
         while True:
             live = {s.path for s in self.slots(answers, today)}
-            gone = [k for k in answers if k not in live and k != HIDDEN]
+            gone = [k for k in answers if k not in live and k not in (HIDDEN, FOLLOWS)]
             if not gone:
                 hidden = answers.get(HIDDEN)
                 if isinstance(hidden, dict):  # answered again: nothing to offer back

@@ -9,6 +9,9 @@ from datetime import datetime
 import pytest
 
 from bot.service import Runtime
+from dialogs import lifecycle as lc
+from dialogs.form import follows
+from dialogs.messages import Incoming
 from storage.repo import DossierRepo, dossier_to_dict
 from tests.conftest import VN, Chat
 from tests.test_conversation_linked import (
@@ -21,6 +24,7 @@ from tests.test_conversation_linked import (
     legs_of,
     submit,
 )
+from tests.test_officers import chat_key, officer
 
 SOCIAL_PENSION_FUNERAL = "ho-tro-mai-tang-huu-tri-xa-hoi"
 
@@ -134,6 +138,11 @@ async def test_the_social_pension_funeral_support_follows_with_what_was_declared
     assert a["applicant.full_name"] == "NGUYỄN VĂN BÌNH" and a["applicant.id_number"] == "068075001234"
     assert a["applicant.relation"] == "Con" and a["contact.phone"] == "0912345678"
     assert a["deceased.residence"]["commune"].endswith("Đức Trọng") and a["payment.method"] == "cash"
+    assert follows(a) == code  # the officers see which dossier it carries on from, in the chat and the desk
+    leader = await officer(runtime, lc.LEADER, commune=d.commune_code)
+    key = await chat_key(runtime, leader)
+    shown = await runtime.handle(key, Incoming(choice=f"open:{d.code}"))
+    assert f"Người mất: NGUYỄN VĂN AN\n↪ Nối tiếp hồ sơ {code}\n" in "\n".join(r.text for r in shown)
 
 
 async def test_no_benefit_and_household_head_files_the_death_registration_alone(chat: Chat, runtime: Runtime):

@@ -21,6 +21,7 @@ from bot.service import Runtime
 from bot.web import auth
 from bot.web.server import WebConfig, make_app
 from dialogs import lifecycle as lc
+from dialogs.form import FOLLOWS
 from dialogs.messages import Incoming
 from storage.models import Officer
 from storage.officers_repo import OfficerRepo
@@ -291,6 +292,10 @@ async def test_dossier_page_files_and_form(desk: Desk):
     r = await c.get(f"/d/{code}/receipt")
     assert r.status == 409  # not received yet
     assert (await c.get("/d/MT-0000-NOTACODE")).status == 404
+    assert 'id="follows"' not in t
+    later = await submit(rt, ans=answers(**{FOLLOWS: code}))  # a dossier a receipt's follow-up began
+    t = await (await c.get(f"/d/{later}")).text()
+    assert f'<dd id="follows"><a href="/d/{code}">{code}</a></dd>' in t  # the one it carries on from, one click
 
 
 async def test_jurisdiction_refusals_on_every_dossier_route(desk: Desk):

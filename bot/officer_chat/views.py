@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
+from dialogs.form import follows
 from dialogs.forms.render import has_form
 from dialogs.i18n import N_, Translator
 from dialogs.kinds import display
@@ -138,7 +139,8 @@ def dossier_summary(dossier: Dossier, leg: DossierLeg, *, calendar: WorkCalendar
     lines = [f"📄 {dossier.code} — {proc_title(dossier, _, catalog)}",
              _("Người đứng tên: {name} · nộp lúc {at}", name=dossier.applicant_name or _("(chưa rõ)"),
                at=calendar.to_local(dossier.submitted_at).strftime("%H:%M %d/%m/%Y"))
-             + (f"\n{about}" if (about := subject_text(dossier, _, catalog)) else ""),
+             + (f"\n{about}" if (about := subject_text(dossier, _, catalog)) else "")
+            + ("\n" + _("↪ Nối tiếp hồ sơ {code}", code=src) if (src := follows(dossier.answers or {})) else ""),
              _("Trạng thái: {status} · hạn {due} ({left})", status=_(lc.STATUS_LABELS[leg.status]), due=_.date(due),
                left=left_text(days_left(due, calendar, now), leg, _) if leg.status not in lc.CLOSED
                else _(TIMELINESS.get(leg.timeliness or "", N_("đã kết thúc")))),

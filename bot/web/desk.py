@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from dialogs import lifecycle as lc
+from dialogs.form import follows
 from dialogs.i18n import N_, Translator, translator
 from dialogs.kinds import display
 from dialogs.textnorm import vi_sort_key
@@ -204,7 +205,7 @@ async def dossier_page(request: web.Request, *, step: str | None = None, status:
     from dialogs.forms.render import has_form
     ctx = dict(
         d=d, leg=leg, title=act.proc_title(d, rt.catalog, _), part=act.part_title(d, leg, rt.catalog, _),
-        about=act.subject(d, rt.catalog, _),
+        about=act.subject(d, rt.catalog, _), follows=follows(d.answers or {}),
         status_label=_(lc.STATUS_LABELS[leg.status]), due=due, left_text=act.left_text(left, leg, _),
         overdue=leg.status in lc.CLOCK_RUNNING and left is not None and left < 0,
         claimant=_("bạn") if leg.claimed_by == officer.id else people.get(leg.claimed_by, _("chưa ai nhận")),

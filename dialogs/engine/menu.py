@@ -5,7 +5,7 @@ import re
 import uuid
 
 from .. import kinds, nlu, parsing
-from ..form import Slot, submitted
+from ..form import Slot, answered, submitted
 from ..i18n import N_, translator
 from ..kinds.address import AddressEntry
 from ..messages import Ask, ChoiceOut, Incoming, Message
@@ -269,7 +269,7 @@ class Menu(EngineParts):
                                          answers="\n".join(said))))
         else:
             out.replies.append(Message(_("Bạn đã khai dở hồ sơ này ({n} câu đã trả lời). Chúng ta tiếp tục nhé.",
-                                         n=len(submitted(draft.answers)))))
+                                         n=len(answered(draft.answers)))))
         if self.check_eligibility(session, out):
             return
         self.advance(session, out)

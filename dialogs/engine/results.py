@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import kinds
 from ..expr import compile_expr
-from ..form import submitted
+from ..form import FOLLOWS, submitted
 from ..i18n import translator
 from ..messages import Message
 from ..protocol import (
@@ -123,7 +123,8 @@ class Results(EngineParts):
             return False
         target = self.catalog.get(follow.procedure)
         if follow.procedure not in session.drafts or not session.drafts[follow.procedure].begun:
-            carried = Draft(id=uuid.uuid4().hex, procedure=target.id, version=target.version)
+            carried = Draft(id=uuid.uuid4().hex, procedure=target.id, version=target.version,
+                            answers={FOLLOWS: code})  # officers see which dossier it carries on from
             mine, theirs = self.catalog.form(proc.id), self.catalog.form(target.id)
             vi = translator("vi")  # (answers are stored as the forms write them)
             for to in theirs.fields_by_key().values():

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from transitions import Machine
 
 from .. import kinds as _kinds  # noqa: F401 - registers the field kinds' sub-dialogs before sessions load
-from ..form import submitted
+from ..form import answered
 from ..pending import Pending
 from ..pending import from_data as pending_from_data
 from ..pending import to_data as pending_to_data
@@ -69,7 +69,7 @@ class Draft:
     def begun(self) -> bool:
         """Something answered: a draft in progress, listed, resumed and said to be kept. One only opened (its
         first question asked, nothing answered) is none of these."""
-        return bool(submitted(self.answers))
+        return bool(answered(self.answers))
 
 
 @dataclass
