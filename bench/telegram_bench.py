@@ -476,6 +476,8 @@ async def run_on(args: argparse.Namespace, url: str, db: str, workdir: Path,
         if not args.no_warm_up:  # first-use costs: connections, caches, the form PDF's fonts
             await echo_bot.chat(probe, next(chat_ids), Result("warm-up"), 5)
             await ours.funeral(probe, next(chat_ids), Result("warm-up"))
+        if not args.no_settle:  # as `dvcbot telegram` does once set up, before it serves: both bots alike
+            settle_heap()
 
         echo = await load(f"BASELINE bare aiogram echo bot, {c} chats", chat_ids,
                           lambda chat, res: echo_bot.chat(probe, chat, res, args.messages),
@@ -590,8 +592,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--open-chats", type=int, help="chats of the open-loop run (0: none)")
     p.add_argument("--open-rate", type=float, help="updates per second the open loop schedules")
     p.add_argument("--open-seconds", type=float, help="seconds of the open loop's schedule")
-    p.add_argument("--no-settle", action="store_true", help="open loop: leave the heap as it is (no gc.freeze first, "
-                   "unlike the bot's process)")
+    p.add_argument("--no-settle", action="store_true", help="leave the heap as it is (no gc.freeze after the "
+                   "warm-up and before the open loop, unlike the bot's process)")
     p.add_argument("--pg", metavar="URL", help="run our bot on a fresh database on this PostgreSQL server "
                    "(e.g. postgresql://postgres@127.0.0.1:55433/postgres) instead of a SQLite file")
     p.add_argument("--api-latency", type=float, default=0.0, metavar="MS",
