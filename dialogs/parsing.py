@@ -80,12 +80,16 @@ class Invalid(Exception):
         self.params: dict[str, Any] = params
 
     def render(self, translate: Callable[[str], str] | None = None) -> str:
-        """Translate (optionally) and fill in the placeholders; a :class:`Label` placeholder is translated too."""
+        """Translate (optionally) and fill in the placeholders; a :class:`Label` placeholder is translated too (a
+        tuple of them: each, joined as “a”, “b” within the message's own quotes)."""
         template = translate(self.message) if translate else self.message
         if not self.params:
             return template
-        return template.format(**{k: translate(v) if translate and isinstance(v, Label) else v
-                                  for k, v in self.params.items()})
+        def shown(v: Any) -> Any:
+            if isinstance(v, tuple) and v and all(isinstance(x, Label) for x in v):  # labels, each quoted
+                return "”, “".join(shown(x) for x in v)
+            return translate(v) if translate and isinstance(v, Label) else v
+        return template.format(**{k: shown(v) for k, v in self.params.items()})
 
     def __repr__(self) -> str:  # never include params: they may echo user data
         return f"Invalid({self.message!r})"
@@ -1884,6 +1888,28 @@ def match_multi_choice(raw: str, choices: Sequence[tuple[str, str]],
         return [v for v, _ in choices if v in whole] if whole else None
     label = match_choice(text, choices)
     return [label] if label is not None else None
+
+
+def unread_parts(raw: str, choices: Sequence[tuple[str, str]],
+                 also: Sequence[tuple[str, Sequence[str]]] = ()) -> tuple[list[str], list[str]]:
+    """For an answer of several parts that :func:`match_multi_choice` cannot read whole (“nuôi dưỡng và dạy chữ
+    cho các cháu”): the choices its parts name, in choice order, and the parts that name none, as typed."""
+    typed = nfc(raw or "").strip()
+    folded = fold(typed)
+    picked: set[str] = set()
+    unread: list[str] = []
+    for part in (p.strip(" .") for p in _MULTI_SPLIT.split(fold(without_polite(typed)))):
+        if not part:
+            continue
+        for sub in part.split() if re.fullmatch(r"\d{1,3}(?:\s+\d{1,3})+", part) else [part]:
+            found = match_choice(sub, choices)
+            values = [found] if found is not None else also_all(sub, also)
+            if values:
+                picked.update(values)
+                continue
+            at = folded.find(sub) if len(folded) == len(typed) else -1  # (folding kept the length: as typed)
+            unread.append(typed[at:at + len(sub)] if at >= 0 else sub)
+    return [v for v, _ in choices if v in picked], unread
 
 
 # --------------------------------------------------------------------------

@@ -1693,3 +1693,22 @@ def test_a_name_said_with_bé_before_it_and_the_age_after_it_is_the_name():
     assert name_of("be Hoang Minh Khoi, 7 tuoi") == "Hoang Minh Khoi"
     assert name_of("Lê Thị Hoa 8 tháng tuổi") == "Lê Thị Hoa"
     assert name_of("Bé Na") == "Bé Na"  # (no surname after it: kept)
+
+
+def test_several_choices_partly_read_say_what_was_and_what_was_not():
+    """“nuoi duong va day chu cho cac chau” at “Cơ sở làm những việc gì?” was “Chưa rõ lựa chọn của bạn”, as if
+    nothing had been read: the message names the option read and the words not read, as typed."""
+    from tests.test_conversation_disability import read_answer
+    facility = "dang-ky-co-so-tro-giup-xa-hoi"
+    with pytest.raises(Invalid) as e:
+        read_answer(facility, "facility.functions", "Nuôi dưỡng và hát cho các cháu nghe ạ")
+    assert e.value.render() == ("Trợ lý đã hiểu “Chăm sóc, nuôi dưỡng đối tượng” nhưng chưa hiểu “hát cho các cháu "
+                                "nghe”. Vui lòng chọn lại đủ các mục bạn muốn.")
+    with pytest.raises(Invalid) as e:
+        read_answer(facility, "facility.functions", "1, 3 va xyz")
+    assert "đã hiểu “Chăm sóc, nuôi dưỡng đối tượng”, “Tư vấn, trị liệu tâm lý” nhưng chưa hiểu “xyz”" \
+        in e.value.render()
+    with pytest.raises(Invalid, match="Chưa rõ lựa chọn"):  # nothing read: as before
+        read_answer(facility, "facility.functions", "abc, xyz")
+    assert read_answer(facility, "facility.functions", "nuoi duong va day chu cho cac chau") == [
+        "nuoi_duong", "giao_duc"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .. import parsing
-from ..i18n import N_
+from ..i18n import N_, Label
 from ..parsing import Invalid
 from ..pending import Pending, register
 from ..textnorm import fold
@@ -53,6 +53,12 @@ class MultiChoice(Kind):
                                         [(c.value, c.also) for c in f.choices if c.also])
         if vs is None:
             number_not_listed(raw, len(f.choices))
+            read, unread = parsing.unread_parts(raw, [(c.value, c.label) for c in f.choices],
+                                                [(c.value, c.also) for c in f.choices if c.also])
+            if read and unread:  # “nuôi dưỡng và dạy chữ cho các cháu”: what was read, and what was not
+                raise Invalid(N_("Trợ lý đã hiểu “{read}” nhưng chưa hiểu “{unread}”. Vui lòng chọn lại đủ các mục "
+                                 "bạn muốn."), read=tuple(Label(c.label) for c in f.choices if c.value in read),
+                              unread="”, “".join(unread))
             raise Invalid(N_("Chưa rõ lựa chọn của bạn. Gõ các số thứ tự, cách nhau bởi dấu phẩy, ví dụ: 1, 3."))
         check_count(f, vs)
         return vs
