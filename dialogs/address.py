@@ -599,6 +599,12 @@ _HAMLET = re.compile(r"^(" + "|".join(sorted((re.escape(k) for k in _HAMLETS), k
                      + r")\.?\s*(\d+[a-z]?|[ivx]+)$")
 
 
+_STREETS = {"ngo": "Ngõ", "hem": "Hẻm", "kiet": "Kiệt", "ngach": "Ngách"}  # folded, before a number → as written
+_HOUSE_LEAD = re.compile(r"^(" + "|".join(sorted((re.escape(k) for k in (*_HAMLETS, *_STREETS)), key=len, reverse=True))
+                         + r")\.?\s*(\d+[a-z]?(?:/\d+[a-z]?)*)(?=\s+\S|\s*$)")
+"""A unit word and its number opening a longer part (“so 12 tran phu”, “ngo 5 …”): the unit word is written out."""
+
+
 _DETAIL_LEAD = re.compile(r"^(?:" + "|".join(sorted((re.escape(k) for k in _HAMLETS), key=len, reverse=True))
                           + r"|duong|ngo|hem|kiet|ngach)\b\.?")
 
@@ -671,8 +677,18 @@ def tidy_detail(detail: str | None) -> str | None:
         text = part.strip()
         m = _HAMLET.match(fold(text).lower())
         parts.append(f"{_HAMLETS[m.group(1)]} {m.group(2).upper() if m.group(2).isalpha() else m.group(2)}"
-                     if m else spell_place_of_care(text))
+                     if m else _house_lead(text))
     return ", ".join(p for p in parts if p) or None
+
+
+def _house_lead(text: str) -> str:
+    """A part opened by units and their numbers (“so 12 ngo 5 tran phu”): those written out (“Số 12 Ngõ 5 tran
+    phu”), the rest as typed; a place of care's name spelled (:func:`spell_place_of_care`)."""
+    out = []
+    while text and len(key := fold(text).lower()) == len(text) and (m := _HOUSE_LEAD.match(key)):
+        out.append(f"{_HAMLETS.get(m.group(1)) or _STREETS[m.group(1)]} {m.group(2).upper()}")
+        text = text[m.end():].strip()
+    return " ".join([*out, text]).strip() if out else spell_place_of_care(text)
 
 
 # --------------------------------------------------------------------------

@@ -114,7 +114,7 @@ _UNIT_WORDS = ("Tỉnh", "Thành phố", "Huyện", "Quận", "Thị xã", "Xã"
 _UNIT_ALIASES = {"tp": "Thành phố", "tx": "Thị xã", "tt": "Thị trấn", "ubnd": "UBND", "vn": "Việt Nam",
                  "bv": "Bệnh viện", "tyt": "Trạm y tế", "ttyt": "Trung tâm y tế"}
 # words that join places in an area (“xã Nhân Cơ và các xã lân cận”), written as they are, never capitalised
-_JOINING = ("và", "các", "lân cận", "xung quanh", "trên địa bàn", "toàn")
+_JOINING = ("và", "các", "lân cận", "xung quanh", "trên địa bàn", "địa bàn", "toàn", "trong", "tại", "ở", "thuộc")
 _MAX_NAME_WORDS = 4
 _MAX_PROPOSALS = 3
 

@@ -452,6 +452,12 @@ def test_a_hamlet_typed_plainly_is_written_as_on_a_form() -> None:
     assert tidy_detail("ong o mot minh o thon 2") == "Thôn 2"
     assert tidy_detail("nhà ở xóm 3, gần chợ") == "Xóm 3, gần chợ"
     assert tidy_detail("khu tập thể ở tổ 5") == "khu tập thể ở tổ 5"  # a unit word first: as typed
+    # units and their numbers opening a longer part are written out, the street's name as typed
+    assert tidy_detail("so 12 tran phu") == "Số 12 tran phu"
+    assert tidy_detail("so 12/3 ngo 5 duong le loi") == "Số 12/3 Ngõ 5 duong le loi"
+    assert tidy_detail("to 5 khu pho 3") == "Tổ 5 Khu phố 3" and tidy_detail("hem 7") == "Hẻm 7"
+    assert tidy_detail("so 12 to hien thanh") == "Số 12 to hien thanh"  # (“Tô Hiến Thành”: no number after it)
+    assert tidy_detail("12 tran phu") == "12 tran phu"
 
 
 def test_the_house_part_alone_is_told_apart() -> None:

@@ -1712,3 +1712,14 @@ def test_several_choices_partly_read_say_what_was_and_what_was_not():
         read_answer(facility, "facility.functions", "abc, xyz")
     assert read_answer(facility, "facility.functions", "nuoi duong va day chu cho cac chau") == [
         "nuoi_duong", "giao_duc"]
+
+
+def test_a_place_said_with_in_or_at_before_it_is_spelled():
+    """“trong phuong long chau” at the facility's area of work was kept without diacritics: “trong”, “tại”, “ở”,
+    “thuộc”, “địa bàn” before a place join it as “và”, “các” do."""
+    from dialogs.spelling import restore_place
+    assert restore_place("trong phuong long chau") == ["trong phường Long Châu"]
+    assert restore_place("o xa nhan co va cac xa lan can") == ["ở xã Nhân Cơ và các xã lân cận"]
+    assert restore_place("tai phuong long chau, vinh long") == ["tại phường Long Châu, Vĩnh Long"]
+    assert restore_place("xa o loan") == ["Xã Ô Loan"]  # (a place's own word first)
+    assert restore_place("trong") == []  # joining words alone are no place
