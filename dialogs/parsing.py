@@ -121,6 +121,17 @@ def _format_decimal(x: float | int | Fraction) -> str:
 # --------------------------------------------------------------------------
 
 
+_NUMBER_WORD = re.compile(r"(?i)(?:số|so)(?:\s+giấy|\s+giay)?\s*[:.]?\s*(?=\d)")
+"""“số”, “so:” opening a document's number (the digit after it kept)."""
+
+
+def document_number(text: str) -> str:
+    """A document's number as its “Số:” line takes it: “số 45/2019”, “so: 12” without their “số”."""
+    text = " ".join((text or "").split())
+    number = _NUMBER_WORD.match(text)
+    return text[number.end():] if number is not None else text
+
+
 def parse_text(
     raw: str,
     *,

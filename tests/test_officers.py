@@ -278,7 +278,8 @@ async def test_whole_lifecycle_in_the_officer_chat(runtime: Runtime, clock):
     assert await status_of(runtime, code) == "in_review"
     r = await say(sk, text="sửa")  # a typed label, like a button
     assert r[-1].field == "officer.approve_number"
-    r = await say(sk, text="15/QĐ-UBND")
+    r = await say(sk, text="so 15/QĐ-UBND")  # a “số” typed before the number is not part of it
+    assert "với số văn bản kết quả 15/QĐ-UBND?" in r[-1].text
     r = await say(sk, text="1")  # Đồng ý
     assert "15/QĐ-UBND" in text(r) and await status_of(runtime, code) == "approved"
     r = await say(dk, choice=f"claim:{code}")

@@ -14,6 +14,7 @@ from dialogs import lifecycle as lc
 from dialogs.catalog import Catalog
 from dialogs.codes import normalise_code
 from dialogs.i18n import N_, translator
+from dialogs.parsing import document_number
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
 from storage.models import Dossier, DossierLeg, Officer, SupplementRequest
 from storage.officers_repo import LegRepo, OfficerRepo, SupplementRepo
@@ -159,8 +160,10 @@ async def approve(db: AsyncSession, officer: Officer, code: str, result_number: 
                   note: str | None = None, calendar: WorkCalendar | None = None,
                   catalog: Catalog | None = None) -> DossierLeg:
     """Approve with the result document's number; whoever can return the result is told. The number is the
-    citizen's reference to the result, so one without a digit (a slip of the keyboard) is refused."""
-    if not any(ch.isdigit() for ch in result_number or ""):
+    citizen's reference to the result, so one without a digit (a slip of the keyboard) is refused; a “số” typed
+    before it (“so 15/2026/GCN”) is not part of it."""
+    result_number = document_number(result_number or "")
+    if not any(ch.isdigit() for ch in result_number):
         raise ActionRefused(N_("Số, ký hiệu văn bản kết quả cần có chữ số, ví dụ 123/QĐ-UBND."), "number")
     d, leg = await scoped(db, officer, code)
     await refuse_own_dossier(db, officer, d)

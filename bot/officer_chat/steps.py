@@ -10,7 +10,7 @@ from dialogs import lifecycle as lc
 from dialogs.form import Form
 from dialogs.i18n import N_, Translator
 from dialogs.messages import NAV_CANCEL, Ask, ChoiceOut
-from dialogs.parsing import match_multi_choice
+from dialogs.parsing import document_number, match_multi_choice
 from dialogs.textnorm import vi_name_key
 from storage.models import Dossier, DossierLeg, Officer
 from storage.officers_repo import OfficerRepo
@@ -181,6 +181,7 @@ async def on_free_text(ctx: OfficerCtx, step: str, text: str) -> None:
         return await do_action(ctx, lc.REQUEST_SUPPLEMENT, code, reason=text, items=list(ctx.state.get("picked") or []))
     text = " ".join(text.split())
     if step == "approve_number":
+        text = document_number(text)  # (“so 15/2026/GCN”: read back as it is filed)
         if not any(ch.isdigit() for ch in text) or len(text) > 60:
             ctx.say(_("Số, ký hiệu văn bản kết quả cần có chữ số, ví dụ 123/QĐ-UBND."), error=True)
             return await ask_free_text(ctx, step, code)

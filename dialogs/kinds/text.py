@@ -45,10 +45,6 @@ def _same_as(raw: str, earlier: list[str]) -> str | None:
     return earlier[n - 1] if 1 <= n <= len(earlier) else None
 
 
-_NUMBER_WORD = re.compile(r"(?i)(?:số|so)(?:\s+giấy|\s+giay)?\s*[:.]?\s*(?=\d)")
-"""“số”, “so:” opening a document's number (the digit after it kept)."""
-
-
 class Text(Kind):
     name = "text"
     any_words = True
@@ -63,8 +59,8 @@ class Text(Kind):
         if f.spelling == spelling.PLACES and (lead := _PLACE_LEAD.match(fold(text))) is not None \
                 and len(text.split()) > len(lead.group().split()):  # “quê bố nó ở nghệ an”: the place
             text = " ".join(text.split()[len(lead.group().split()):])
-        if not f.letters and f.pattern is None and (number := _NUMBER_WORD.match(text)) is not None:
-            text = text[number.end():]  # “số 45/2019”, “so: 12”: the number, as the form's “Số:” line takes it
+        if not f.letters and f.pattern is None:
+            text = parsing.document_number(text)  # “số 45/2019”, “so: 12”: as the form's “Số:” line takes it
         if not f.letters and f.pattern is None and not any(ch.isdigit() for ch in text) and \
                 not _ROMAN.fullmatch(text):  # a document's number: “co giay” is none
             if not f.required:
