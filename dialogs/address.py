@@ -605,6 +605,10 @@ _HOUSE_LEAD = re.compile(r"^(" + "|".join(sorted((re.escape(k) for k in (*_HAMLE
 """A unit word and its number opening a longer part (“so 12 tran phu”, “ngo 5 …”): the unit word is written out."""
 
 
+_NAMED_HAMLET = re.compile(r"(thon|xom|ban|ap|lang|buon|khom|phum|soc) ([a-z]+(?: [a-z]+){0,3})")
+"""A hamlet's unit word and its name, typed plainly (“ban hua la”, “Thon Na Loc”): no list has them."""
+
+
 _DETAIL_LEAD = re.compile(r"^(?:" + "|".join(sorted((re.escape(k) for k in _HAMLETS), key=len, reverse=True))
                           + r"|duong|ngo|hem|kiet|ngach)\b\.?")
 
@@ -682,12 +686,16 @@ def tidy_detail(detail: str | None) -> str | None:
 
 
 def _house_lead(text: str) -> str:
-    """A part opened by units and their numbers (“so 12 ngo 5 tran phu”): those written out (“Số 12 Ngõ 5 tran
-    phu”), the rest as typed; a place of care's name spelled (:func:`spell_place_of_care`)."""
+    """A part typed plainly opened by units and their numbers (“so 12 ngo 5 tran phu”): those written out (“Số 12
+    Ngõ 5 tran phu”), the rest as typed; a place of care's name spelled (:func:`spell_place_of_care`). Typed with
+    diacritics, it is as typed."""
     out = []
-    while text and len(key := fold(text).lower()) == len(text) and (m := _HOUSE_LEAD.match(key)):
+    while text and text.isascii() and (m := _HOUSE_LEAD.match(text.lower())):  # (typed plainly)
         out.append(f"{_HAMLETS.get(m.group(1)) or _STREETS[m.group(1)]} {m.group(2).upper()}")
         text = text[m.end():].strip()
+    if not out and text.isascii() and (m := _NAMED_HAMLET.fullmatch(" ".join(text.lower().split()))):
+        name = " ".join(text.split())[m.start(2):]  # “ban hua la”: the unit written out, the name as names are
+        return f"{_HAMLETS[m.group(1)]} {name.title() if name == name.lower() else name}"
     return " ".join([*out, text]).strip() if out else spell_place_of_care(text)
 
 

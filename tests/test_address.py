@@ -458,6 +458,9 @@ def test_a_hamlet_typed_plainly_is_written_as_on_a_form() -> None:
     assert tidy_detail("to 5 khu pho 3") == "Tổ 5 Khu phố 3" and tidy_detail("hem 7") == "Hẻm 7"
     assert tidy_detail("so 12 to hien thanh") == "Số 12 to hien thanh"  # (“Tô Hiến Thành”: no number after it)
     assert tidy_detail("12 tran phu") == "12 tran phu"
+    # a hamlet's name typed plainly: the unit word written out, the name as names are written (no list has it)
+    assert tidy_detail("ban hua la") == "Bản Hua La" and tidy_detail("Thon Na Loc") == "Thôn Na Loc"
+    assert tidy_detail("Thôn Đông") == "Thôn Đông" and tidy_detail("nha ong tu") == "nha ong tu"
 
 
 def test_the_house_part_alone_is_told_apart() -> None:
