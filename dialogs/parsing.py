@@ -1096,12 +1096,14 @@ def _parse_number_expr(raw: str, *, allow_currency: bool) -> tuple[Fraction, boo
     return _tokens_to_number(tokens, allow_currency=allow_currency), negative
 
 
-# counted things people add after a number ("5 người", "2 cháu"); never "năm" (five, or a year)
+# counted things people add after a number ("5 người", "2 cháu", "2 bà cháu"); never "năm" (five, or a year)
 _UNIT_RE = re.compile(r"\s+(?:nguoi(?:\s+lon)?|con|chau|thanh vien|nhan khau|khau|lan|cai|chiec|ho|phong|thang|ngay"
                       r"|tuan|doi tuong|ban|em|cu|dua(?:\s+(?:nho|con))?"
-                      r"|vo chong(?:\s+(?:toi|minh|em|chau|con|chung toi))?)(?:\s+(?:a|thoi|nhe))?\s*[.!]?$")
+                      r"|(?:vo chong|ba chau|ong chau|ong ba|me con|bo con|cha con|anh em|chi em)"  # “2 bà cháu”
+                      r"(?:\s+(?:toi|minh|em|chau|con|chung toi))?)(?:\s+(?:a|thoi|nhe))?\s*[.!]?$")
 # “nhà có 4 người”, “gồm 5 người”: the words before the count (only with a unit after it, read by _drop_unit)
-_LEAD_RE = re.compile(r"^(?:(?:nha|ho|gia dinh|co so|nha toi|ho toi)\s+)?(?:co|gom)\s+"
+_LEAD_RE = re.compile(r"^(?:(?:nha|ho|gia dinh|co so|nha toi|ho toi)\s+)?(?:chi\s+)?(?:co|gom)\s+"
+                      r"|^chi\s+(?=\d|mot|hai|ba|bon|nam)"  # “chỉ 2 người”
                       r"|^(?:nha|ho|gia dinh|co so|nha toi|ho toi|gia dinh toi)\s+(?=\d)"
                       # “cho tôi 2 bản”, “xin 3 bản”
                       r"|^(?:(?:cho|xin|lay|can)\s+(?:toi|minh|em|chau|con)?\s*)(?=\d|mot|hai|ba|bon|nam)")

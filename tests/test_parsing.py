@@ -1723,3 +1723,14 @@ def test_a_place_said_with_in_or_at_before_it_is_spelled():
     assert restore_place("tai phuong long chau, vinh long") == ["tại phường Long Châu, Vĩnh Long"]
     assert restore_place("xa o loan") == ["Xã Ô Loan"]  # (a place's own word first)
     assert restore_place("trong") == []  # joining words alone are no place
+
+
+def test_a_count_said_with_who_they_are_is_the_count():
+    """“2 ba chau” (two, a grandmother and her grandchild) at “Hộ có bao nhiêu người?” was “Chưa hiểu số bạn nhập”:
+    its “ba” was read as a second number (three); “chỉ có 2 người” was refused for its “chỉ”."""
+    from dialogs.parsing import parse_number
+    assert parse_number("2 ba chau") == 2 and parse_number("hai bà cháu") == 2
+    assert parse_number("3 me con toi a") == 3 and parse_number("4 bo con") == 4 and parse_number("2 ong ba") == 2
+    assert parse_number("chi co 2 ba chau") == 2 and parse_number("chỉ 2 người") == 2
+    with pytest.raises(Invalid):
+        parse_number("2 ba")  # two numbers: asked again
