@@ -1126,6 +1126,18 @@ _NONE_COUNT = frozenset({"khong co", "ko co", "k co", "khong co ai", "ko co ai",
                          "thoi khong can", "khong can dau", "ko", "khong"})
 
 
+def _none_then_why(raw: str) -> bool:
+    """“không ai, bà già rồi con tôi đi học”: none, then why (no digit, and no number of its own, after it)."""
+    head, sep, rest = (raw or "").partition(",")
+    if not sep or _clean(head) not in _NONE_COUNT or _clean(head) in ("khong", "ko") or re.search(r"\d", rest):
+        return False
+    try:
+        _parse_number_expr(_drop_unit(rest), allow_currency=False)
+    except (_NotANumber, ValueError, ZeroDivisionError, OverflowError):
+        return True
+    return False  # (“không, ba người”: a correction, not a reason)
+
+
 TOO_LARGE = 10 ** 15
 """No count or amount of money reaches this (a million billion đồng): a number from it up is a typing slip, and
 is refused whatever the field's own ``max`` (a field may have none)."""
@@ -1171,7 +1183,7 @@ def parse_number(
     if not (raw or "").strip():
         raise Invalid(N_("Vui lòng nhập một số, ví dụ 3."))
     raw = without_polite(raw)
-    if _clean(raw) in _NONE_COUNT:  # "không có" to "how many people…": none
+    if _clean(raw) in _NONE_COUNT or _none_then_why(raw):  # "không có" to "how many people…": none
         raw = "0"
     try:
         value, negative = _parse_number_expr(_drop_unit(raw), allow_currency=False)

@@ -1734,3 +1734,12 @@ def test_a_count_said_with_who_they_are_is_the_count():
     assert parse_number("chi co 2 ba chau") == 2 and parse_number("chỉ 2 người") == 2
     with pytest.raises(Invalid):
         parse_number("2 ba")  # two numbers: asked again
+
+
+def test_none_then_why_is_none():
+    """“khong ai, ba gia roi con toi di hoc” at how many of the household are of working age was “Chưa hiểu số”."""
+    from dialogs.parsing import parse_number
+    assert parse_number("khong ai, ba gia roi con toi di hoc") == 0
+    assert parse_number("không có ai, cả hai đều già") == 0
+    with pytest.raises(Invalid):
+        parse_number("khong, ba nguoi")  # (a number after it: not a reason)
