@@ -172,6 +172,8 @@ async def test_applicant_follows_a_dossier_a_volunteer_filed(chat: Chat, runtime
     from storage.models import OutboxMessage
     code = await _submitted(chat, helper=True)
     assert "/theodoi" in chat.text()
+    # no officer of that commune uses the assistant yet: the volunteer is told which commune, not “yours”
+    assert "Lưu ý: UBND cấp xã ở Xã Đức Trọng chưa nhận hồ sơ qua Trợ lý." in chat.text()
     binh = await Chat(runtime, "console:binh").start()
     await binh.say("/theodoi")
     assert "4 số cuối" in binh.text()

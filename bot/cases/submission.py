@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import lifecycle as lc
+from dialogs.address import commune
 from dialogs.catalog import Catalog
 from dialogs.i18n import N_, translator
 from dialogs.workdays import DEFAULT_CALENDAR, WorkCalendar
@@ -104,11 +105,15 @@ async def on_submitted(db: AsyncSession | Rows, dossier: Dossier, calendar: Work
         extra += "\n" + _c(N_("Hồ sơ được chuyển đến từng cơ quan:")) + "".join(
             "\n" + _c(N_("• {part}: {agency} — hẹn trả {due}"), part=_c(p.title), agency=_c(p.agency_name),
                        due=_c.date(lg.due_date)) for p, lg in zip(planned, legs, strict=False))
-    if unseen:  # the date is not promised silently
-        extra += "\n" + _c(N_("Lưu ý: {agencies} tại xã/phường của bạn chưa nhận hồ sơ qua Trợ lý. Cán bộ đầu mối đã "
-                                "được báo để chuyển hồ sơ; ngày hẹn trên có thể thay đổi và bạn sẽ được báo lại."),
+    if unseen:  # the date is not promised silently; the commune named (a helper's is not the household's)
+        places = list(dict.fromkeys(u.full_name for lg in unseen
+                                    if lg.commune_code and (u := commune(lg.commune_code)) is not None))
+        extra += "\n" + _c(N_("Lưu ý: {agencies} {place} chưa nhận hồ sơ qua Trợ lý. Cán bộ đầu mối đã được báo để "
+                                "chuyển hồ sơ; ngày hẹn trên có thể thay đổi và bạn sẽ được báo lại."),
                              agencies=", ".join(dict.fromkeys(_c(lc.AGENCY_LABELS.get(lg.agency, lg.agency))
-                                                              for lg in unseen)))
+                                                              for lg in unseen)),
+                             place=_c(N_("ở {commune}"), commune=places[0]) if len(places) == 1 else
+                             _c(N_("nơi nộp hồ sơ")))
     receipt = citizen_text(lc.SUBMITTED, dossier, leg, _c, due=dossier.due_date, catalog=cat) + extra
     for chat in await citizen_chats(rows, dossier, person_chats=person_chats):
         if chat != replied_chat:
