@@ -264,7 +264,7 @@ async def test_an_old_commune_typed_before_todays_province_is_todays_commune(cha
     assert (residence["commune"], residence["detail"]) == ("Xã Ea Ktur", "Thôn 2")
     await chat.say("quay lại")
     await chat.say("to 3 phuong 2 thanh pho ho chi minh")  # a name several old wards of the city shared: asked
-    assert "Xã, phường hoặc đặc khu nào" in chat.ask.text and "(Đã ghi: to 3 phuong 2.)" in chat.ask.text, \
+    assert "Xã, phường hoặc đặc khu nào" in chat.ask.text and "(Đã ghi: Tổ 3 phuong 2.)" in chat.ask.text, \
         chat.ask.text
 
 
