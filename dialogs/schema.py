@@ -188,7 +188,7 @@ class FieldDef(Strict):
     # place typed without diacritics is spelled from the lists of places and confirmed ("places"); "relations" is
     # written so when it names an entry and kept as typed when it does not
     spelling: Literal["ethnic_groups", "places", "relations"] | None = None
-    # name
+    # name, text: in capitals, as paper forms want a name and as a bank prints its account holder's
     upper: bool = False
     # date
     past_only: bool = False

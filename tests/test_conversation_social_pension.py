@@ -77,7 +77,7 @@ async def test_social_pension_funeral_support_paid_to_an_account(chat: Chat, run
     a = data["answers"]
     assert a["deceased.had_social_pension"] is True and a["deceased.death_date"] == "2026-11-10"
     assert a["payment.method"] == "bank" and a["payment.bank"] == "970405"
-    assert data["applicant_name"] == "Nguyễn Văn Bình" and a["payment.account_holder"] == "Nguyễn Văn Bình"
+    assert data["applicant_name"] == "Nguyễn Văn Bình" and a["payment.account_holder"] == "NGUYỄN VĂN BÌNH"
     assert a["organizer.kind"] == "person"
     await chat.say("hủy")  # after filing, nothing open: how to withdraw is said, nothing is cancelled
     assert not chat.error and f"gõ “rút hồ sơ {code}”" in chat.text()

@@ -1743,3 +1743,9 @@ def test_none_then_why_is_none():
     assert parse_number("không có ai, cả hai đều già") == 0
     with pytest.raises(Invalid):
         parse_number("khong, ba nguoi")  # (a number after it: not a reason)
+
+
+def test_a_bank_account_holder_is_in_capitals():
+    """“nguyen thi sau” at the account holder was filed and shown in lower case; banks print it in capitals."""
+    from tests.test_conversation_disability import read_answer
+    assert read_answer("nhan-tro-cap-qua-tai-khoan", "account.holder", "nguyen thi sau") == "NGUYEN THI SAU"

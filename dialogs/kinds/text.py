@@ -50,6 +50,10 @@ class Text(Kind):
     any_words = True
 
     def parse(self, f, raw, *, today, lookup):
+        value = self._read(f, raw, today=today, lookup=lookup)
+        return value.upper() if f.upper and isinstance(value, str) else value  # (a bank's account holder)
+
+    def _read(self, f, raw, *, today, lookup):
         if f.same_as and (same := _same_as(raw, _earlier(f, lookup or (lambda ref: None)))) is not None:
             return same
         if f.spelling in spelling.LISTS and any(ch.isdigit() for ch in raw):  # before its length: said what it is
