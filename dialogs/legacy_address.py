@@ -323,8 +323,8 @@ def district_anywhere(text: str) -> tuple[str, OldDistrict] | None:
                 continue
             pcode = next(iter(where))
             found = old_district(typed, pcode)
-            if found is not None:
-                return pcode, found
+            if found is not None and (found.name is None or found.bare.split() == words[i:i + n]):
+                return pcode, found  # (its words as the name's: “sinh o” is no “Sìn Hồ”, though both key “sinho”)
     return None
 
 

@@ -486,3 +486,13 @@ def test_a_place_of_birth_typed_plainly_opens_as_written() -> None:
 def test_module_exports() -> None:
     for name in address.__all__:
         assert hasattr(address, name)
+
+
+def test_an_old_district_is_named_by_its_words_not_its_letters() -> None:
+    """“sinh o benh vien” (born in hospital) at the commune of the birth registration was read as “Sìn Hồ”, an old
+    district of Lai Châu: both are “sinho” without their spaces. The words must be the name's."""
+    from dialogs.legacy_address import district_anywhere
+
+    assert district_anywhere("sinh o benh vien") is None
+    found = district_anywhere("to 5 phuong 2 da lat")
+    assert found is not None and found[1].name == "Thành phố Đà Lạt"
