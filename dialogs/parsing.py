@@ -1817,6 +1817,13 @@ def typed_as(raw: str, label: str) -> bool:
     return _as_typed(raw) == _as_typed(label)
 
 
+def holds_as_typed(raw: str, label: str) -> bool:
+    """Whether the answer holds the label as written, as whole words (“bà nó”, not “ba nó”)."""
+    words = re.sub(r"[^\w\s]", " ", _as_typed(raw)).split()
+    want = _as_typed(label).split()
+    return any(words[i:i + len(want)] == want for i in range(len(words) - len(want) + 1))
+
+
 _YES_NO_WORDS = {"co": "có", "khong": "không"}
 """A bare “có” or “không” (folded): it picks only a choice whose label opens with that very word (“Có năng lực
 …”), never one whose first word folds the same (“Cơ quan”, “Cô”), nor one that merely contains it."""

@@ -1749,3 +1749,16 @@ def test_a_bank_account_holder_is_in_capitals():
     """“nguyen thi sau” at the account holder was filed and shown in lower case; banks print it in capitals."""
     from tests.test_conversation_disability import read_answer
     assert read_answer("nhan-tro-cap-qua-tai-khoan", "account.holder", "nguyen thi sau") == "NGUYEN THI SAU"
+
+
+def test_a_word_of_two_options_in_a_longer_answer_is_asked():
+    """“ba no” at “Bạn là gì của trẻ?” was filed as “Bà” (grandmother) without a word: “ba” is a father in the South
+    and “Bà” typed plainly. A bare “ba” was asked already; now so is an answer that holds it."""
+    from tests.test_conversation_disability import read_answer
+    for typed in ("ba no", "toi la ba", "ba cua chau"):
+        with pytest.raises(Invalid) as e:
+            read_answer("lien-thong-khai-sinh", "requester.relation", typed)
+        assert "có thể là “Cha” hoặc “Bà”" in e.value.render()
+    assert read_answer("lien-thong-khai-sinh", "requester.relation", "bà nó") == "ba"  # as written
+    assert read_answer("lien-thong-khai-sinh", "requester.relation", "ba noi") == "ba"  # a word of its own
+    assert read_answer("lien-thong-khai-sinh", "requester.relation", "bo no") == "cha"
