@@ -113,15 +113,12 @@ class Choice(Kind):
             typed = fold_words(raw)
             in_full = typed in {fold_words(w) for w in words[other]}  # the answer is one of the other's words
             same = fold_words(label) in {fold_words(w) for w in words[other]}  # “Bà”, and “ba” of “Cha”
-            if same and not in_full and not parsing.holds_as_typed(raw, label):  # “ba no”: Cha (South) or Bà?
-                also = next(c.label for c in f.choices if c.value == other)
-                raise Invalid(N_("“{answer}” có thể là “{one}” hoặc “{other}”. Vui lòng bấm chọn, hoặc gõ số thứ tự "
-                                 "của lựa chọn đúng."), answer=raw.strip()[:40], one=Label(also), other=Label(label))
-            if not in_full and parsing.match_also(raw, [(v, [label]), (other, words[other])]) == v:
+            either = same and not in_full and not parsing.holds_as_typed(raw, label)  # “ba no”: Cha (South) or Bà?
+            if not either and not in_full and parsing.match_also(raw, [(v, [label]), (other, words[other])]) == v:
                 pass  # “mat tich”: the label's words hold the other's (“mất”)
-            elif in_full and typed != fold_words(label):
+            elif not either and in_full and typed != fold_words(label):
                 v = other  # “mất”, the other's words in full, the label (“Mất tích”) only begun
-            elif not parsing.typed_as(raw, label):  # “ba” (father, in the South), or “Bà” without its accent?
+            elif either or not parsing.typed_as(raw, label):  # “ba” (father, in the South), or “Bà” without accent?
                 also = next(c.label for c in f.choices if c.value == other)
                 raise Invalid(N_("“{answer}” có thể là “{one}” hoặc “{other}”. Vui lòng bấm chọn, hoặc gõ số thứ tự "
                                  "của lựa chọn đúng."), answer=raw.strip()[:40], one=Label(also), other=Label(label))
