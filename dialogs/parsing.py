@@ -1549,6 +1549,7 @@ _UNKNOWN_RE = re.compile(
     r"|(?:chiu|pass|khong co thong tin|ko co thong tin)"
     r"|(?:dont know|don t know|i don t know|not sure|unknown|forgot|do not know|don t remember)"
 )
+_KNOW_HOW = re.compile(r" (?:chu|doc|viet|tinh|noi|di|an|mac|nghe|boi)\b")
 # particles around such a reply, matched as written (lower case): folded, “nhà” (a house) would be the particle
 # “nha”, and “không có nhà” would say “I haven't, OK?”
 _UNKNOWN_FILLER = re.compile(r"(?<!\w)(?:a|à|ạ|á|ah|ơi|oi|rồi|roi|nha|nhá|nhe|nhé|thật|that|luôn|luon)(?!\w)")
@@ -1567,6 +1568,8 @@ def says_unknown(raw: str, *, lead: bool = False) -> bool:
         return False
     if lead:
         m = _UNKNOWN_RE.match(text)
+        if m is not None and _KNOW_HOW.match(text, m.end()) and m.group().endswith("biet"):
+            return False  # “không biết chữ”, “không biết đi”: what someone cannot do, not what the filer does not know
         return m is not None and (m.end() == len(text) or text[m.end()] == " ")
     return _UNKNOWN_RE.fullmatch(text) is not None
 

@@ -508,6 +508,11 @@ def test_an_activity_answered_by_its_own_verb(proc: str):
     assert read("activity.learning", "học được nhưng phải có người kèm") == "can_tro_giup"
     assert read("activity.toileting", "phai giup") == "can_tro_giup"  # (was “Chưa rõ lựa chọn”)
     assert read("activity.hygiene", "nguoi khac giup") == "can_tro_giup"
+    # the thing done and its help: “Thực hiện được nhưng cần trợ giúp” qualifies “Thực hiện được” (both were fitted)
+    assert read("activity.walking", "di duoc, phai co nguoi dat") == "can_tro_giup"
+    assert read("activity.eating", "an duoc nhung phai co nguoi bon") == "can_tro_giup"
+    assert read("activity.walking", "chong gay, co nguoi diu") == "can_tro_giup"  # (“dìu” was not read)
+    assert read("activity.learning", "ba khong biet chu") == "khong_thuc_hien_duoc"
     with pytest.raises(Invalid):
         read("activity.dressing", "không hiểu")  # another activity's verb
 

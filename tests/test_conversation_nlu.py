@@ -462,3 +462,24 @@ async def test_a_request_answers_later_questions_kept_for_them(chat: Chat):
     await chat.expect("house.event_date")
     a = await chat.answers()
     assert (a["household.status"], a["house.damage"], a["house.cause"]) == ("ho_ngheo", "troi", "thien_tai")
+
+
+async def test_a_request_says_who_files_for_a_later_section(chat: Chat):
+    """“làm lại giấy khuyết tật cho bà nội bị mất”: who files (“cho bà”, a helper's words) is asked in the next
+    section, after the reason; it is kept for it and not asked. A grandchild who types “con cháu” there when it is
+    asked, or a grown child “tôi là con”, is a helper too (they were refused, the label naming no kin)."""
+    await chat.say("lam lai giay khuyet tat cho ba noi bi mat")
+    await chat.expect("request.reason")
+    assert "• Người làm đơn: Tôi khai giúp (người thân, tình nguyện viên, người quen) (câu hỏi sau)" in chat.text()
+    await chat.say("bi mat khi lu ve")
+    await chat.expect("filer.full_name")
+    assert (await chat.answers())["filer.role"] == "helper"
+    await chat.say("quay lại")
+    await chat.expect("filer.role")
+    for typed in ("con chau", "toi la con", "chau ngoai"):
+        await chat.say(typed)
+        await chat.expect("filer.full_name")
+        assert (await chat.answers())["filer.role"] == "helper"
+        await chat.say("quay lại")
+    await chat.say("con toi")  # a parent's words
+    assert (await chat.answers())["filer.role"] == "representative"

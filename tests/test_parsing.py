@@ -1519,6 +1519,13 @@ def test_says_unknown_at_the_start_of_a_longer_reply(text):
     assert says_unknown(text, lead=True)
 
 
+@pytest.mark.parametrize("text", ["khong biet chu", "bà không biết đọc", "chau khong biet di"])
+def test_what_someone_cannot_do_is_not_unknown_at_a_choice(text):
+    """“không biết chữ” at “Đọc, viết, tính toán…” was “Câu này cần có câu trả lời”, as if the filer did not know:
+    “biết” before a skill is being able to."""
+    assert not says_unknown(text, lead=True)
+
+
 def test_a_part_of_a_label_needs_more_than_a_whole_label():
     """A few words close to a part of a long label are weaker evidence than a whole label: “dung lai”
     (dừng lại) is as close to “dung ra” (đứng ra) as a typo, and is not that option; a typo of two words of one

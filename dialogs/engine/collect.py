@@ -196,10 +196,10 @@ class Collect(EngineParts):
         out.accepted = True
         return True
 
-    def slots_ahead(self, session: Session, slot: Slot) -> list[Slot]:
-        """The questions of this section still to come that an answer typed early may be kept for: unanswered, not
-        a file's, none past a consent still to be given, none the procedure checks against a register as it is
-        given (``effects.checks``); none during a supplement, or from a consent."""
+    def slots_ahead(self, session: Session, slot: Slot, across: bool = False) -> list[Slot]:
+        """The questions of this section (of any, ``across``) still to come that an answer typed early may be kept
+        for: unanswered, not a file's, none past a consent still to be given, none the procedure checks against a
+        register as it is given (``effects.checks``); none during a supplement, or from a consent."""
         if session.supplement is not None or slot.field.kind == "consent":
             return []
         draft = session.require_draft()
@@ -208,7 +208,7 @@ class Collect(EngineParts):
         for later in self.form(session).slots_after(slot.path, draft.answers, self.today()):
             if later.field.kind == "consent" and later.path not in draft.answers:
                 break
-            if later.section is slot.section and later.path not in draft.answers and not later.synthetic \
+            if (across or later.section is slot.section) and later.path not in draft.answers and not later.synthetic \
                     and later.field.kind != "attachment" and later.path not in checked:
                 out.append(later)
         return out

@@ -293,8 +293,10 @@ class Menu(EngineParts):
             session.dirty_drafts.add(draft.procedure)
             self.form(session).prune(draft.answers, self.today())
             said.append(f"{_(slot.field.label or slot.field.prompt)}: {kinds.display(slot.field, value, _)}")
-        if specs and slot is not None:  # (“nhà tôi bị lũ cuốn trôi”: the damage, asked after the household's standing)
-            for later in self.slots_ahead(session, slot):
+        # (“nhà tôi bị lũ cuốn trôi”: the damage, asked after the household's standing; “làm lại giấy cho bà nội”:
+        # who files, in the next section: the request names only questions it may answer, so any section's)
+        if specs and slot is not None:
+            for later in self.slots_ahead(session, slot, across=True):
                 value = next((v for s in specs if s.field == later.path
                               and (v := _answered(s, later, request)) is not None), None)
                 if value is not None:

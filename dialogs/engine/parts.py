@@ -84,7 +84,7 @@ class EngineParts:
     def keep_typed_ahead(self, session: Session, slot: Slot, raw: str, out: Outcome) -> bool:
         raise NotImplementedError
 
-    def slots_ahead(self, session: Session, slot: Slot) -> list[Slot]:
+    def slots_ahead(self, session: Session, slot: Slot, across: bool = False) -> list[Slot]:
         raise NotImplementedError
 
     @staticmethod

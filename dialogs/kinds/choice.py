@@ -78,8 +78,8 @@ def _kin_of_another(option, raw: str) -> bool:
     (“Cha, mẹ”; “người thân khác”), or an ``also`` word, whole or followed by words that keep the kin (“cháu nội”
     for “Cháu”)."""
     said = spelling.spell(spelling.RELATIONS, raw)
-    if not spelling.listed(spelling.RELATIONS, said):
-        return False
+    if not spelling.listed(spelling.RELATIONS, said) or fold_words(raw) in {fold_words(w) for w in option.also}:
+        return False  # (not kin, or one of the option's own words whole: “tôi là con” of “Tôi khai giúp”)
     parts = [p for part in _LABEL_PARTS.split(nfc(option.label).lower()) if (p := " ".join(part.split()))]
     if not any(p in ("bà", "ba") or spelling.listed(spelling.RELATIONS, spelling.spell(spelling.RELATIONS, p))
                for p in parts):  # (“Bà”, “Ba” fold alike, so the list has neither: a label's are read with accents)
@@ -92,6 +92,14 @@ def _kin_of_another(option, raw: str) -> bool:
     if kin in terms or any(spelled in f" {p} " for p in parts):
         return False
     return not any(kin.startswith(t + " ") and set(kin[len(t) + 1:].split()) <= _QUALIFIERS for t in terms)
+
+
+def _qualified(f, fits) -> str | None:
+    """Of two options an answer fits, the one whose label is the other's qualified (“Thực hiện được nhưng cần trợ
+    giúp” of “Thực hiện được”): the answer said both the thing and its qualification. None otherwise."""
+    a, b = (fold_words(c.label) for c in f.choices if c.value in fits)
+    one, two = (c.value for c in f.choices if c.value in fits)
+    return two if b.startswith(a + " ") else one if a.startswith(b + " ") else None
 
 
 class Choice(Kind):
@@ -134,6 +142,8 @@ class Choice(Kind):
             several = next((c.value for c in f.choices if c.for_several), None)
             if len(fits) > 1 and several is not None and several not in fits:
                 return several  # “trẻ mồ côi và người già”: the option for several (said back)
+            if len(fits) == 2 and (qualified := _qualified(f, fits)) is not None:
+                return qualified  # “đi được, phải có người dắt”: “Thực hiện được nhưng cần trợ giúp” (said back)
             if len(fits) > 1:
                 # “với cha mẹ”: two options begin so; “trẻ em và người già”: the words of two options
                 numbers = ", ".join(str(i + 1) for i, c in enumerate(f.choices) if c.value in fits)
