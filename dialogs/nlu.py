@@ -916,7 +916,9 @@ _INFO_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"\b(nop|lam|den|len|ra|gui|toi|xin|dang ky|giai quyet|dien)( ho so| thu tuc| giay to)? (o|tai) "
         r"(dau|cho nao|noi nao|mo)\b|\b(nop|lam|gui|xin) (dau|cho nao|noi nao)\b|\bo dau\b(?! roi)"
         r"|\bcho nao\b|\bnoi nao\b|\bco quan nao\b|\bai (giai quyet|xu ly|tiep nhan|cap|duyet)\b"
-        r"|\b(len|ra|den|toi|di) dau\b(?! roi)|\bphong nao\b|\bbo phan nao\b"
+        # (“ít đi đâu”, “đi đâu cũng phải có người dắt”: how someone lives, not where to file)
+        r"|\b(?<!it )(?<!khong )(?<!chang )(?<!cha )(?<!chua )(?<!khi )(len|ra|den|toi|di) dau\b"
+        r"(?! roi| ca\b| cung\b| duoc)|\bphong nao\b|\bbo phan nao\b"
         r"|\b(lam|nop) (o|tai) (uy ban|ubnd|xa|phuong|cong an|huyen|tinh|bo phan mot cua)\b.*"
         r"\b(ha|a|khong|phai khong|dung khong|hay)\s*$|\b(o|len|ra|den|toi) (xa|phuong|huyen|tinh|uy ban)\b.*\bhay\b")),
     ("steps", re.compile(

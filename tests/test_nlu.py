@@ -290,6 +290,7 @@ def test_new_procedure_without_synonyms_matches_by_title_and_keywords(catalog: l
         ("mất tiền không", "fee"),
         ("tốn bao nhiêu", "fee"),
         ("nộp ở đâu", "agency"),
+        ("phải đi đâu", "agency"),
         ("cơ quan nào", "agency"),
         ("làm thế nào", "steps"),
         ("các bước", "steps"),
@@ -310,7 +311,9 @@ def test_info_questions(text: str, expected: str) -> None:
     "text",
     ["Nguyễn Văn An", "nguyen van an", "Lê Phí", "12/3/2024", "có", "không", "ko", "dạ", "0912345678",
      "123 Lê Lợi, phường Bến Thành", "mất hết giấy tờ trong lũ", "bố tôi mất ngày 3/11", "chưa bao giờ được cấp",
-     "1tr5", "", "   ", "?", "😀", "2", "cấp lại"],
+     "1tr5", "", "   ", "?", "😀", "2", "cấp lại",
+     # how a disabled person lives, not where to file (“ít đi đâu” was answered with the agency)
+     "it di dau", "ba chang di dau ca", "khong di dau duoc", "di dau cung phai co nguoi dat"],
 )
 def test_info_question_not_on_answers(text: str) -> None:
     assert detect_info_question(text) is None
