@@ -112,7 +112,7 @@ async def test_the_dossiers_asked_for_in_everyday_words(chat: Chat):
     word of theirs): a question about the dossiers filed lists them, at the menu and in the middle of a form."""
     code = await _submitted(chat)
     for asked in ("tình trạng hồ sơ", "kiem tra ho so", "hồ sơ của mẹ tôi tới đâu rồi ạ?",
-                  "dạ cho em hỏi hồ sơ đã được duyệt chưa"):
+                  "dạ cho em hỏi hồ sơ đã được duyệt chưa", "trang thai", "xem tiến độ"):  # (alone: “Chưa rõ…”)
         await chat.say(asked)
         assert "Hồ sơ của bạn" in chat.text() and code in chat.text(), asked
         await chat.expect("procedure")

@@ -29,7 +29,10 @@ COMMANDS = {
              "tam dung", "tam dung lai", "dung lai", "thoat", "thoat ra", "exit", "stop", "/stop", "de sau",
              "khai sau", "lam sau", "gui sau", "chup sau", "gui anh sau", "nop sau"},
     "dossiers": {"/hoso", "ho so cua toi", "xem ho so", "tra cuu ho so", "tra cuu", "/tracuu", "/status",
-                 "my applications", "status"},
+                 "my applications", "status",
+                 # (“trạng thái” alone, after filing, was “Chưa rõ bạn cần thủ tục nào”)
+                 "trang thai", "tinh trang", "tien do", "xem trang thai", "xem tinh trang", "xem tien do",
+                 "kiem tra trang thai", "kiem tra tinh trang", "tra cuu trang thai", "tra cuu tinh trang"},
     "supplement": {"bo sung", "/bosung", "bo sung ho so", "gui bo sung", "bo sung giay to", "/supplement",
                    "supplement"},
     "info": {"thong tin", "/info", "can giay to gi", "giay to", "can gi", "mat bao lau", "bao lau",
