@@ -377,6 +377,27 @@ def commune_named(rest: str | None, province: addr.Unit) -> LegacyMatch | None:
                        province=province, communes=(unit,))
 
 
+def district_called_commune(rest: str | None, province: addr.Unit) -> OldDistrict | None:
+    """An old district's name typed with a commune's type word at the end of ``rest`` (“thôn 4 xã Quảng Xương”
+    before “Thanh Hóa”: the citizen's “xã” is the old huyện's land), when no commune of the province, old or of
+    today, had that name: the district, its words with that type word (to be left out of the house's part); None
+    otherwise."""
+    folded = fold(" ".join((rest or "").replace(",", " ").split()))
+    starts = list(_COMMUNE_WORD.finditer(folded))
+    name = folded[starts[-1].end():].strip(" .") if starts else ""
+    if not name or len(name.split()) > 4:
+        return None
+    found = old_district(name, province.code)
+    if found is None or found.named:
+        return None
+    old_communes = _index().by_commune.get(_bare(_key(name), _COMMUNE_TYPES), [])
+    if any(pcode == province.code for pcode, _ in old_communes) or any(
+            fold(c.name) == name for c in addr.match_commune(name, province.code)):
+        return None  # (a commune, old or of today, of that name: it is the commune meant)
+    return OldDistrict(named=False, name=found.name, communes=found.communes,
+                       typed=folded[starts[-1].start(1):].strip(" ."))
+
+
 def once_named(name: str, province_code: str) -> list[tuple[addr.Unit, str | None]]:
     """Today's communes of ``province_code`` that old communes named ``name`` (“Quảng Phú”, any type) went into,
     each with the name of the old district it was in (“Huyện Thọ Xuân”; None when not known): more than one when

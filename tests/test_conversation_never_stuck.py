@@ -252,6 +252,20 @@ async def test_an_old_city_typed_without_its_province_says_the_province(chat: Ch
     assert (residence["commune"], residence["detail"]) == ("Phường Vũng Tàu", "Tổ 3")
 
 
+async def test_an_old_district_typed_as_a_commune_offers_its_communes(chat: Chat):
+    """“thon 4 xa quang xuong thanh hoa” (the farming household walked as its head) kept “Thôn 4 xa quang xuong” as
+    the house and asked the commune as if none was said: Quảng Xương was a huyện, and no commune of Thanh Hóa had
+    or has its name, so the citizen's “xã” is the old district's land; its communes of today are offered."""
+    await to_residence(chat)
+    await chat.say("thon 4 xa quang xuong thanh hoa")
+    assert "“Huyện Quảng Xương” là đơn vị cấp huyện cũ" in chat.text() and "(Đã ghi: Thôn 4.)" in chat.ask.text
+    assert "Xã Quảng Ngọc" in [c.label for c in chat.ask.choices]
+    await chat.say("quay lại")
+    await chat.say("xom 2 xa quang ninh thanh hoa")  # a commune of today: taken
+    await chat.expect("requester.phone")
+    assert (await chat.answers())["requester.residence"]["commune"] == "Xã Quảng Ninh"
+
+
 async def test_an_old_commune_typed_before_todays_province_is_todays_commune(chat: Chat):
     """“ong o mot minh o thon 2 xa ea tieu tinh dak lak” (the emergency funeral walked as a neighbour) asked the
     commune again: Ea Tiêu, an old commune of Đắk Lắk named with its type word, is one commune of today, said; the

@@ -456,6 +456,9 @@ class Address(Kind):
                 old_ward = legacy_address.commune_before(district.left_out_of(value.get("detail") or raw), district,
                                                          unit) if district is not None else \
                     legacy_address.commune_named(value.get("detail"), unit) if anywhere is None else None
+                if old_ward is None and district is None and anywhere is None:
+                    # “thôn 4 xã Quảng Xương, Thanh Hóa”: an old huyện typed as a xã; its communes of today offered
+                    district = legacy_address.district_called_commune(value.get("detail"), unit)
             if old_ward is not None:
                 # “phường 2, tp vũng tàu”, “thôn 2 xã Ea Tiêu, Đắk Lắk”: the old ward is one of today's, said
                 ward = old_ward.communes[0]
