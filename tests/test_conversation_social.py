@@ -757,6 +757,29 @@ async def test_average_household_members_related_in_own_words(chat: Chat):
     assert "Con dâu" in text and "Vợ hoặc chồng" in text
 
 
+async def test_average_household_size_said_at_another_member(chat: Chat):
+    """“4 nguoi” at “Hộ còn thành viên nào khác không?” was “Vui lòng trả lời Có hoặc Không”: a count above the
+    members given so far, or “còn … nữa”, is a yes, said back; “1 người” (the head given, or one more?) is asked
+    again."""
+    await average_until_members(chat)
+    await chat.expect("members[0]._more")
+    await chat.say("1 người")
+    assert chat.error is not None
+    await chat.expect("members[0]._more")
+    await chat.say("nha co 4 nguoi")
+    assert "Đã ghi: Có." in chat.text()
+    await chat.expect("members[1].full_name")
+    await chat.say("Trần Thị Lan")
+    await chat.say("02/03/1980")
+    await chat.say("nữ")
+    await chat.say("vợ")
+    await chat.say("bỏ qua")
+    await chat.expect("members[1]._more")
+    await chat.say("con 2 nguoi nua")
+    await chat.expect("members[2].full_name")
+    assert (await chat.answers())["members[1]._more"] is True
+
+
 async def test_average_household_back_and_edit_inside_the_repeat_group(chat: Chat):
     await average_until_members(chat)
     await head_is_member_1(chat)

@@ -5,9 +5,9 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from .. import kinds, nlu, spelling
+from .. import kinds, nlu, parsing, spelling
 from ..expr import compile_expr
-from ..form import Slot, previous
+from ..form import MORE, Slot, previous
 from ..i18n import N_, Label, translator
 from ..kinds import NO_VALUE, attachment, parse_value
 from ..messages import Ask, Incoming, Message
@@ -137,6 +137,9 @@ class Collect(EngineParts):
         except Invalid as refused:
             # (at a choice, a reply no option fits that begins so, “chưa có giấy báo tử”, says it too; elsewhere, one
             # without a digit, “không nhớ ngày sinh của nó”)
+            if typed and slot.synthetic and f.id == MORE and (more := self.more_by_count(slot, raw)) is not None:
+                out.replies.append(Message(_("Đã ghi: {value}.", value=_("Có"))))  # “4 người”: others to come
+                return self.accept(session, slot, more, out)
             lead = f.kind == "choice" or (kind.unknown_first and not any(ch.isdigit() for ch in raw))
             if typed and (lead or not kind.unknown_first) and self.not_known(session, slot, raw, out, lead=lead):
                 return
@@ -167,6 +170,22 @@ class Collect(EngineParts):
             self.answer_next(session, slot.path, ahead, out)
         elif typed and (later := kind.carry_later(f, raw, value)) is not None:
             self.answer_later(session, slot, *later, out)
+
+    @staticmethod
+    def more_by_count(slot: Slot, raw: str) -> bool | None:
+        """A count at “Hộ còn thành viên nào khác không?” (“4 người”, “còn 2 người nữa”): True when it says others
+        are to come, more than those given so far or “còn”, “nữa” some; None otherwise (“1 người”: the one given, or
+        one more? asked again)."""
+        words = fold(raw).strip(" .!").split()
+        still = words[:1] == ["con"] or words[-1:] == ["nua"]  # “còn 2 người”, “2 người nữa”: others to come
+        count = words[1 if words[:1] == ["con"] else 0:len(words) - (words[-1:] == ["nua"])]
+        if not count or (len(count) < 2 and not count[0].isdigit()):
+            return None  # (“hai” alone, no unit: not plainly a count)
+        try:
+            n = parsing.parse_number(" ".join(count), min=1, max=99)
+        except Invalid:
+            return None
+        return True if still or n > (slot.index or 0) + 1 else None
 
     def keep_for_later(self, session: Session, slot: Slot, files: list[Any], out: Outcome) -> bool:
         """Files sent at a question that takes words, early (a photo of the death notice at the deceased's name):
