@@ -379,6 +379,26 @@ class Form:
                 return slot
         return None
 
+    def items(self, answers: dict[str, Any], section: str) -> int:
+        """How many items of the repeat group ``section`` have answers."""
+        return 1 + max((int(m["idx"]) for k in answers if (m := _PATH_RE.match(k)) and m["sec"] == section),
+                       default=-1)
+
+    def without_item(self, answers: dict[str, Any], section: str, index: int) -> dict[str, Any]:
+        """The answers with item ``index`` of the repeat group ``section`` taken out: the items after it move up one,
+        and the last one left says no other follows (its “another?” answered no)."""
+        n = self.items(answers, section)
+        out: dict[str, Any] = {}
+        for k, v in answers.items():
+            m = _PATH_RE.match(k)
+            if m is None or m["sec"] != section:
+                out[k] = v
+            elif (i := int(m["idx"])) != index:
+                out[f"{section}[{i - (i > index)}].{m['fid']}"] = v
+        for i in range(n - 1):
+            out[f"{section}[{i}].{MORE}"] = i < n - 2
+        return out
+
     def prune(self, answers: dict[str, Any], today: date | None = None) -> list[str]:
         """Set aside the answers that no longer apply (a branch switched off), under ``_hidden``, so that
         switching the branch on again offers them back; return their paths."""

@@ -214,6 +214,15 @@ class EditField(Pending):
 
 @register
 @dataclass
+class RemoveItem(Pending):
+    """The review's “take this member out of the dossier?” about ``item``, a repeat group's (“members[2]”)."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("remove_item",)
+    item: str = ""
+
+
+@register
+@dataclass
 class Ineligible(Pending):
     """The case was found ineligible by this rule; the citizen may fix an answer."""
 

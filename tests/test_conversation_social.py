@@ -780,6 +780,55 @@ async def test_average_household_size_said_at_another_member(chat: Chat):
     assert (await chat.answers())["members[1]._more"] is True
 
 
+async def test_average_household_member_added_and_taken_out_at_the_review(chat: Chat):
+    """At the review a household had no way to list a member forgotten, nor to take out one listed by mistake
+    (only each answer could be edited): “Thêm thành viên” asks a new member's questions, then the review again;
+    “Xóa thành viên 2 khỏi hồ sơ”, once confirmed, moves the members after it up. The head, member 1, copied from
+    above, is never offered to be taken out."""
+    await average_until_members(chat)
+    await head_is_member_1(chat)
+    for name, said in (("Trần Thị Lan", "vợ"), ("Lê Văn Minh", "con trai")):
+        await chat.say(name)
+        await chat.say("02/03/1980")
+        await chat.say("nữ" if said == "vợ" else "nam")
+        await chat.say(said)
+        await chat.say("bỏ qua")
+        await chat.say("có" if said == "vợ" else "không")
+    await chat.expect("_review")
+    await chat.press("edit")
+    assert [c.value for c in chat.ask.choices][-4:] == ["members[0]", "members[1]", "members[2]", "+members"]
+    await chat.press("members[0]")
+    assert not any(c.value.startswith("-") for c in chat.ask.choices)  # the head
+    await chat.say("quay lại")
+    await chat.press("+members")
+    await chat.expect("members[3].full_name")
+    await chat.say("Lê Thị Na")
+    await chat.say("12/08/2021")
+    await chat.say("nữ")
+    await chat.say("cháu nội")
+    await chat.say("bỏ qua")
+    await chat.say("không")
+    await chat.expect("_review")
+    await chat.press("edit")
+    await chat.press("members[1]")
+    await chat.press("-members[1]")
+    assert "Xóa thành viên 2 (Trần Thị Lan) khỏi hồ sơ?" in chat.ask.text
+    await chat.say("không xóa")
+    await chat.expect("_review")
+    assert (await chat.answers())["members[1].full_name"] == "Trần Thị Lan"
+    await chat.press("edit")
+    await chat.press("members[1]")
+    await chat.press("-members[1]")
+    await chat.say("xóa")
+    assert "Đã xóa thành viên 2 (Trần Thị Lan) khỏi hồ sơ." in chat.text()
+    await chat.expect("_review")
+    a = await chat.answers()
+    assert [a.get(f"members[{i}].full_name") for i in range(4)] == ["Nguyễn Văn Bình", "Lê Văn Minh", "Lê Thị Na",
+                                                                    None]
+    assert (a["members[0]._more"], a["members[1]._more"], a["members[2]._more"]) == (True, True, False)
+    assert a["members[2].relation"] == "chau" and "members[3].relation" not in a
+
+
 async def test_average_household_back_and_edit_inside_the_repeat_group(chat: Chat):
     await average_until_members(chat)
     await head_is_member_1(chat)

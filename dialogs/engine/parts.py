@@ -194,6 +194,9 @@ class EngineParts:
     def edit_menu(self, session: Session, out: Outcome, section: str | None) -> None:
         raise NotImplementedError
 
+    def remove_ask(self, session: Session, key: str, out: Outcome) -> None:
+        raise NotImplementedError
+
     # confirm.py
     def ask_cancel(self, session: Session, msg: Incoming, text: str, out: Outcome) -> None:
         raise NotImplementedError

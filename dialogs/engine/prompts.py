@@ -6,7 +6,7 @@ from ..form import Form, Slot, previous
 from ..i18n import translator
 from ..kinds import display
 from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, Message
-from ..pending import EditField, EditSection, MenuCandidates, NameConfirm, SupplementReview, SwitchOffer
+from ..pending import EditField, EditSection, MenuCandidates, NameConfirm, RemoveItem, SupplementReview, SwitchOffer
 from ..protocol import Outcome
 from ..schema import FieldDef
 from .parts import EngineParts, help_due
@@ -90,6 +90,8 @@ class Prompts(EngineParts):
             pending = session.pending
             if isinstance(pending, (EditSection, EditField)):
                 return self.edit_menu(session, out, pending.section if isinstance(pending, EditField) else None)
+            if isinstance(pending, RemoveItem):
+                return self.remove_ask(session, pending.item, out)
             return self.review_ask(session, out)
         if session.state == "confirming":
             return self.sworn_ask(session, out)

@@ -4,11 +4,12 @@ from __future__ import annotations
 import re
 
 from .. import parsing
+from ..form import MORE
 from ..i18n import translator
 from ..kinds import display
 from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, Ask, ChoiceOut, Incoming, Message
 from ..parsing import is_yes
-from ..pending import EditField, EditSection, Revisit
+from ..pending import EditField, EditSection, RemoveItem, Revisit
 from ..protocol import Outcome
 from ..textnorm import fold
 from .parts import EngineParts
@@ -62,6 +63,8 @@ class Review(EngineParts):
         _ = translator(session.lang)
         if isinstance(session.pending, (EditSection, EditField)):
             return self._on_edit_pick(session, msg, text, command, out)
+        if isinstance(session.pending, RemoveItem):
+            return self._on_remove(session, msg, text, command, out)
         if command == "back":
             return self.back(session, out)
         if command == "help":
@@ -115,12 +118,13 @@ class Review(EngineParts):
                         assert s.section.repeat is not None  # an indexed slot is in a repeat group
                         title += f" — {_(s.section.repeat.item_label)} {s.index + 1}"
                     seen.append(ChoiceOut(key, title))
-            if len(seen) == 1:
+            listed = self._with_adds(session, seen)
+            if len(listed) == 1:
                 section = seen[0].value
             else:
-                session.pending = EditSection(options=[c.value for c in seen])
+                session.pending = EditSection(options=[c.value for c in listed])
                 out.replies.append(Ask(text=_("Bạn muốn sửa phần nào?"), procedure=session.procedure,
-                                       field="_edit_section", kind="choice", choices=tuple(seen),
+                                       field="_edit_section", kind="choice", choices=tuple(listed),
                                        nav=(NAV_BACK, NAV_HELP, NAV_CANCEL)))
                 return
         choices = []
@@ -131,6 +135,7 @@ class Review(EngineParts):
                 choices.append(ChoiceOut(s.path, f"{_(s.field.summary_label)}: {shown[:60]}"))
         if len(choices) == 1:
             return self.start_edit(session, choices[0].value, out)
+        choices += self._removal(session, section)
         session.pending = EditField(section=section, options=[c.value for c in choices])
         out.replies.append(Ask(text=_("Chọn mục cần sửa:"), procedure=session.procedure, field="_edit_field",
                                kind="choice", choices=tuple(choices), nav=(NAV_BACK, NAV_HELP, NAV_CANCEL)))
@@ -155,9 +160,102 @@ class Review(EngineParts):
                                        error=True))
             out.replies.extend(tmp.replies)
             return
+        if value.startswith("+"):
+            return self._add_item(session, value[1:], out)
+        if value.startswith("-"):
+            return self.remove_ask(session, value[1:], out)
         if isinstance(session.pending, EditSection):
             return self.edit_menu(session, out, value)
         self.start_edit(session, value, out)
+
+    # -- a repeat group's items added and taken out at the review -------------------------------------------------
+    def _with_adds(self, session: Session, seen: list[ChoiceOut]) -> list[ChoiceOut]:
+        """The review's parts, each repeat group's last item followed by “Thêm thành viên” while it has room."""
+        _ = translator(session.lang)
+        form, answers = self.form(session), session.require_draft().answers
+        listed: list[ChoiceOut] = []
+        for i, c in enumerate(seen):
+            listed.append(c)
+            group = form.groups.get(c.value.split("[", 1)[0]) if "[" in c.value else None
+            if group is None or group.repeat is None or (i + 1 < len(seen) and seen[i + 1].value.startswith(
+                    f"{group.id}[")) or form.items(answers, group.id) >= group.repeat.max:
+                continue
+            listed.append(ChoiceOut(f"+{group.id}", _("Thêm {item}", item=_(group.repeat.item_label).lower())))
+        return listed
+
+    def _removal(self, session: Session, key: str) -> list[ChoiceOut]:
+        """“Xóa thành viên 3 khỏi hồ sơ”, for an item of a repeat group above its least number, not the first when it
+        is copied from above (the head of household)."""
+        _ = translator(session.lang)
+        form = self.form(session)
+        name, _sep, rest = key.partition("[")
+        group = form.groups.get(name)
+        if group is None or group.repeat is None or not rest[:-1].isdigit():
+            return []
+        index = int(rest[:-1])
+        if form.items(session.require_draft().answers, name) <= group.repeat.min or (
+                index == 0 and (group.repeat.first_from or group.repeat.first_values)):
+            return []
+        return [ChoiceOut(f"-{key}", _("Xóa {item} {n} khỏi hồ sơ", item=_(group.repeat.item_label).lower(),
+                                        n=index + 1))]
+
+    def _add_item(self, session: Session, section: str, out: Outcome) -> None:
+        """Another item of a repeat group, asked now as the others were; the review follows."""
+        draft = session.require_draft()
+        draft.answers[f"{section}[{self.form(session).items(draft.answers, section) - 1}].{MORE}"] = True
+        draft.revision += 1
+        session.dirty_drafts.add(draft.procedure)
+        session.pending = None
+        session.edit()
+        self.advance(session, out)
+
+    def _item_said(self, session: Session, key: str) -> str:
+        """An item as the citizen knows it: “thành viên 3 (Lê Văn Minh)”."""
+        _ = translator(session.lang)
+        form, answers = self.form(session), session.require_draft().answers
+        name, _sep, rest = key.partition("[")
+        group = form.groups[name]
+        assert group.repeat is not None
+        said = _("{item} {n}", item=_(group.repeat.item_label).lower(), n=int(rest[:-1]) + 1)
+        first = next((s for s in form.slots(answers, self.today()) if not s.synthetic and s.path in answers
+                      and s.path.startswith(f"{key}.")), None)
+        return f"{said} ({display(first.field, answers[first.path], _)[:40]})" if first is not None else said
+
+    def remove_ask(self, session: Session, key: str, out: Outcome) -> None:
+        _ = translator(session.lang)
+        session.pending = RemoveItem(item=key)
+        out.replies.append(Ask(text=_("Xóa {what} khỏi hồ sơ? Những gì đã khai về người này sẽ bị bỏ.",
+                                      what=self._item_said(session, key)),
+                               procedure=session.procedure, field="_remove_item", kind="choice",
+                               choices=(ChoiceOut("yes", _("Xóa")), ChoiceOut("no", _("Không xóa"))),
+                               nav=(NAV_BACK, NAV_HELP, NAV_CANCEL)))
+
+    def _on_remove(self, session: Session, msg: Incoming, text: str, command: str | None, out: Outcome) -> None:
+        _ = translator(session.lang)
+        pending = session.pending
+        assert isinstance(pending, RemoveItem)
+        key = pending.item
+        value = msg.choice or parsing.match_choice(text, [("yes", _("Xóa")), ("no", _("Không xóa"))]) if text or \
+            msg.choice else None
+        if value is None and command is None and text:
+            value = "yes" if is_yes(text) else "no" if parsing.is_no(text) else None
+        if value is None and command not in ("back", "cancel"):
+            out.replies.append(Message(_("Vui lòng chọn “Xóa” hoặc “Không xóa”."), error=True))
+            return self.remove_ask(session, key, out)
+        session.pending = None
+        if value != "yes":
+            return self.show_review(session, out)
+        said = self._item_said(session, key)
+        draft, form = session.require_draft(), self.form(session)
+        name, _sep, rest = key.partition("[")
+        draft.answers = form.without_item(draft.answers, name, int(rest[:-1]))
+        form.prune(draft.answers, self.today())
+        draft.history = [p for p in draft.history if p in draft.answers]
+        draft.revision += 1
+        session.dirty_drafts.add(draft.procedure)
+        out.accepted = True
+        out.replies.append(Message(_("Đã xóa {what} khỏi hồ sơ.", what=said)))
+        self.show_review(session, out)
 
     def start_edit(self, session: Session, path: str, out: Outcome) -> None:
         if session.state == "reviewing":
