@@ -745,9 +745,15 @@ def _find_province(parts: list[str]) -> tuple[int, _ProvinceHit | None, str]:
                 kind = "tỉnh " if typed.startswith("tinh ") else \
                     "thành phố " if typed.startswith(("tp ", "thanh pho ")) else ""
                 return len(parts) - 1, _ProvinceHit(code, 1.0, legacy), f"{spell_place_of_care(care)} {kind}{name}"
-            # Drop a dangling "tỉnh" / "tp" before the province name.
-            while rest and _key(rest[-1]) in (*_PROVINCE_PREFIXES, "thanh", "pho"):
-                rest = rest[:-1]
+            # Drop a dangling "tỉnh" / "tp" / "thành phố" before the province name ("thành" alone is a name's:
+            # "xã Yên Thành Nghệ An")
+            while rest:
+                if len(rest) >= 2 and _key(" ".join(rest[-2:])) == _key("thanh pho"):
+                    rest = rest[:-2]
+                elif _key(rest[-1]) in _PROVINCE_PREFIXES:
+                    rest = rest[:-1]
+                else:
+                    break
             return len(parts) - 1, _ProvinceHit(code, 1.0, legacy), " ".join(rest)
     # Last resort, a typo in the last part ("ha noii"): be strict, a wrong
     # province is worse than none.

@@ -385,6 +385,14 @@ class TestExtractAddress:
         assert [(u.full_name, d) for u, d in once] == [("Phường Quảng Phú", "Thành phố Thanh Hóa"),
                                                        ("Xã Xuân Tín", "Huyện Thọ Xuân")]
 
+    def test_a_commune_ending_in_thanh_before_the_province(self) -> None:
+        """“xom 5 xa yen thanh nghe an” lost “thanh”, read as half of a “thành phố” before the province, and kept
+        “xom 5 xa yen” as the house; “thành phố”, “tp”, “tỉnh” before it are still dropped."""
+        result = extract_address("xom 5 xa yen thanh nghe an")
+        assert result is not None and (result["commune"], result["detail"]) == ("Xã Yên Thành", "xom 5")
+        result = extract_address("to 2 phuong ba dinh thanh pho ha noi")
+        assert result is not None and (result["commune"], result["detail"]) == ("Phường Ba Đình", "to 2")
+
     def test_commune_implies_province_when_unique(self) -> None:
         result = extract_address("so 5, phuong hoan kiem")
         assert result is not None
