@@ -207,6 +207,13 @@ class Catalog:
                                                 <= {c.value for c in to.choices}):
                         problems.append(f"{where}.carry.{target}: {source!r} is not a {to.kind} question with "
                                         f"its options")
+            for target, given in follow.values.items():
+                to = theirs.get(target)
+                if to is None or "[]" in target:
+                    problems.append(f"{where}.values: {follow.procedure} has no question {target!r} outside a repeat")
+                elif not (to.kind == "yes_no" and isinstance(given, bool)) and not (
+                        to.kind == "choice" and given in {c.value for c in to.choices}):
+                    problems.append(f"{where}.values.{target}: {given!r} is no answer of that question")
         return problems
 
 

@@ -510,6 +510,8 @@ class FollowUp(Strict):
     procedure: str
     when: str  # an expression over this procedure's answers: the follow-up is offered when it holds
     carry: dict[str, list[str]] = Field(default_factory=dict)  # the other's field -> this one's, first answered
+    # the other's questions answered as given (the one who filed this one files that one: ``filer.role: self``)
+    values: dict[str, str | bool] = Field(default_factory=dict)
 
     @field_validator("carry", mode="before")
     @classmethod

@@ -562,6 +562,7 @@ def test_catalog_check_catches_a_follow_up_carrying_an_answer_of_another_kind(tm
         "deceased.full_name": ["deceased.nickname"],  # nor here
         "deceased.funeral_place": "deceased.residence",  # a text question takes any answer as it reads
     })
+    data["follow_ups"][0]["values"].update({"filer.role": "neighbour", "deceased.had_social_pension": True})
     (tmp_path / "lien-thong-khai-tu.yaml").write_text(_yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     problems = "\n".join(Catalog.load(tmp_path).check())
     assert "follow_ups[0].carry.deceased.sex: 'deceased.full_name' is not a choice question with its options" \
@@ -569,6 +570,8 @@ def test_catalog_check_catches_a_follow_up_carrying_an_answer_of_another_kind(tm
     assert "follow_ups[0].carry: ho-tro-mai-tang-huu-tri-xa-hoi has no question 'deceased.nickname'" in problems
     assert "follow_ups[0].carry.deceased.full_name: no question 'deceased.nickname' outside a repeat" in problems
     assert "funeral_place" not in problems
+    assert "follow_ups[0].values.filer.role: 'neighbour' is no answer of that question" in problems
+    assert "had_social_pension" not in problems
 
 
 def test_catalog_check_is_clean_for_an_unchanged_copy(tmp_path):

@@ -137,6 +137,9 @@ class Results(EngineParts):
                     value = kinds.display(of, value, vi)[:to.max_len or None]
                 carried.answers[to.id] = value
                 carried.record(to.id)
+            for fid, given in follow.values.items():
+                carried.answers[fid] = given
+                carried.record(fid)
             session.drafts[target.id] = carried
             session.dirty_drafts.add(target.id)
             session.deleted_drafts.discard(target.id)
