@@ -1141,6 +1141,7 @@ class TestChoice:
         assert text.parse(number, "Số 12/TP-HT", today=date(2026, 12, 5), lookup=None) == "12/TP-HT"
         place = FieldDef.model_validate({"id": "p", "kind": "text", "prompt": "Quê quán?", "spelling": "places"})
         for raw, kept in (("que bo no o nghe an", "nghe an"), ("quê tôi ở Hà Tĩnh", "Hà Tĩnh"),
+                          ("theo que bo no o tan ky", "tan ky"), ("quê quán của mẹ cháu là Nghệ An", "Nghệ An"),
                           ("ở xã nhân cơ", "xã nhân cơ"), ("Ông Ích Khiêm", "Ông Ích Khiêm"), ("tai", "tai")):
             assert text.parse(place, raw, today=date(2026, 12, 5), lookup=None) == kept, raw  # (then spelled)
         for raw in ("12/6/2018", "12-6-2018"):  # the date of issue, asked next: was filed as the book's number

@@ -15,9 +15,10 @@ from ..textnorm import fold, without_polite_end
 from .base import AskParts, Kind
 
 _ROMAN = re.compile(r"[IVXLC]{1,8}")  # a register's book may be numbered so
-# words before a place typed as a sentence (“quê bố nó ở nghệ an”, “ở hà tĩnh”): not part of the place
-_PLACE_LEAD = re.compile(r"^(?:que\s+(?:(?:cua\s+)?(?:bo|me|cha|ong|ba|toi|minh|em|chau|be|ong noi|ba noi|ong ngoai"
-                         r"|ba ngoai)(?:\s+(?:no|chau|be|toi|em|minh))?\s+)?(?:o|tai|la)|o|tai|thuoc)\s+")
+# words before a place typed as a sentence (“(theo) quê bố nó ở nghệ an”, “ở hà tĩnh”): not part of the place
+_PLACE_LEAD = re.compile(r"^(?:(?:(?:lay\s+)?theo\s+|giong\s+)?que(?:\s+quan)?\s+(?:(?:cua\s+)?"
+                         r"(?:bo|me|cha|ong|ba|toi|minh|em|chau|be|ong noi|ba noi|ong ngoai|ba ngoai)"
+                         r"(?:\s+(?:no|chau|be|toi|em|minh))?\s+)?(?:o|tai|la)|o|tai|thuoc)\s+")
 _WHOLE_DATE = re.compile(r"\s*\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*(?:19|20)\d{2}\s*")  # no document's number
 _SAME = (*parsing.SAME_AS_ABOVE, "ten tren", "ten nhu tren", "ten toi", "ten cua toi", "chinh toi", "cua toi",
          "toi", "dung ten toi", "tai khoan cua toi", "tk cua toi", "my name", "mine")
