@@ -1187,6 +1187,10 @@ async def test_not_remembering_a_date_said_in_a_sentence_is_read_so(chat: Chat):
     assert "Đã ghi: Thôn 5, Xã Đức Trọng, Tỉnh Lâm Đồng." in chat.text(), chat.text()
     answers = await chat.answers()
     assert answers["mother.residence"] == answers["requester.residence"]
+    await chat.say("quay lại")
+    await chat.expect("mother.residence")
+    await chat.say("o cung nha voi toi")  # (“tôi”, the one typing, was “Không tìm thấy tỉnh/thành”)
+    assert "Đã ghi: Thôn 5, Xã Đức Trọng, Tỉnh Lâm Đồng." in chat.text(), chat.text()
 
 
 def test_a_parents_in_law_is_a_grandparent_not_a_parent():

@@ -114,7 +114,8 @@ def _same_as(raw: str, choice: str | None, earlier: list[tuple[str, dict[str, An
 _LIKE = re.compile(r"(?:giong|nhu|cung|chung|o cung|o chung|cung o|o chung nha|chung nha|cung nha|cung cho)"
                    r"(?: nhu| voi)?(?: (?:dia chi|nha|cho o|noi o|ho khau))?(?: (?:cua|voi))? (?P<who>\D{2,30})")
 _WHO = ("ong", "ba", "cu", "bac", "chu", "co", "di", "cau", "me", "bo", "cha", "anh", "chi", "em", "vo", "chong", "con",
-        "chau", "nguoi", "nha")  # (“giống ông Tâm”, “ở cùng người mất”, “như nhà bác”)
+        "chau", "nguoi", "nha", "toi", "minh", "chung", "gia")
+# (“giống ông Tâm”, “ở cùng người mất”, “như nhà bác”, “ở cùng nhà với tôi”, “chung với gia đình tôi”)
 
 
 def _like_someone(raw: str) -> bool:
