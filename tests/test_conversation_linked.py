@@ -1211,6 +1211,30 @@ def test_a_parents_in_law_is_a_grandparent_not_a_parent():
         ["Mẹ chồng", "Cháu rể"]
 
 
+async def test_a_grandmother_filing_is_the_head_of_household(chat: Chat):
+    """“tôi là chủ hộ”, typed by a grandmother filing, was “Người khác”, then offered as the head's name “LA TOI”
+    (“là tôi”): the one filing is an option of “Ai là chủ hộ?”, whose name and number are not asked again and
+    are printed on CT01."""
+    from dialogs.forms.render import render_text
+
+    await birth_start(chat)
+    await birth_people(chat, requester="Bà")
+    await chat.expect("residence.case")
+    await chat.say("o voi ba noi")
+    await chat.expect("residence.same_as_mother")
+    await chat.say("có")
+    await chat.expect("head.who")
+    await chat.say("tôi là chủ hộ")
+    await chat.expect("head.child_relation")
+    await chat.say("cháu nội")
+    await chat.expect("head.consent")
+    a = await chat.answers()
+    assert a["head.who"] == "requester" and "head.full_name" not in a
+    text = render_text(BIRTH, a, template="ct01-tt66")
+    assert "7. Họ, chữ đệm và tên chủ hộ: LÊ THỊ MAI   8. Mối quan hệ với chủ hộ: Cháu" in text
+    assert "9. Số định danh cá nhân của chủ hộ: 068168002222" in text
+
+
 def test_a_kin_word_is_never_taken_for_another_kin():
     """A whole answer that is a word of kinship is not filed as an option naming another kin by a label only like
     it or only begun by it: “bố chồng” was the child's father as head of household and on the health card, “cháu”
