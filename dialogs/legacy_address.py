@@ -248,12 +248,16 @@ class OldDistrict:
     def named_in(self, detail: str | None) -> str | None:
         """``detail`` with the words that named the district written as its name, its type in lower case, for a place
         named after it (“benh vien da khoa huyen hai hau”: “Bệnh viện đa khoa huyện Hải Hậu”, the words before it
-        spelled as a place of care's)."""
+        spelled as a place of care's; its type only where it was typed: “benh vien da khoa tan ky”)."""
         span = self._span(detail)
         if detail is None or span is None or not self.name or self.name.lower() in detail.lower():
             return detail  # (written so already)
         before, after = detail[:span[0]].strip(), detail[span[1]:].strip()
-        return " ".join(f"{addr.spell_place_of_care(before)} {self.name[0].lower()}{self.name[1:]} {after}".split())
+        typed = " ".join(fold(detail[span[0]:span[1]]).split())
+        name = f"{self.name[0].lower()}{self.name[1:]}"
+        if not _DISTRICT_WORD.match(typed) and (m := _DISTRICT_WORD.match(" ".join(fold(self.name).split()))):
+            name = self.name[len(self.name) - len(m.group(2)):]  # (“benh vien da khoa tan ky”: no “huyện” added)
+        return " ".join(f"{addr.spell_place_of_care(before)} {name} {after}".split())
 
 
 _TYPE_AT_END = re.compile(rf"(?:^|\s)(?:{_DISTRICT_WORDS})\.?$")  # a district's type word ending a text

@@ -1136,6 +1136,9 @@ async def test_a_hospital_named_after_an_old_district_keeps_its_name(chat: Chat)
     assert "“Huyện Hải Hậu” là đơn vị cấp huyện cũ" in chat.text() and "Tỉnh Ninh Bình" in chat.ask.text
     assert "(Đã ghi: Bệnh viện đa khoa huyện Hải Hậu.)" in chat.ask.text, chat.ask.text
     await chat.say("quay lại")
+    await chat.say("benh vien da khoa hai hau")  # its type word not typed: none added (“huyện” was)
+    assert "(Đã ghi: Bệnh viện đa khoa Hải Hậu.)" in chat.ask.text, chat.ask.text
+    await chat.say("quay lại")
     await chat.say("thon 3 huyen hai hau")
     assert "(Đã ghi: Thôn 3.)" in chat.ask.text, chat.ask.text
     await chat.say("Xã Hải Hậu")
