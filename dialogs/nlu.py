@@ -596,7 +596,8 @@ def _correct(tokens: list[str], index: _Index) -> list[str]:
 OTHER_SERVICES = [
     "kết hôn", "ly hôn", "hộ chiếu", "visa", "làm căn cước", "cấp căn cước", "đổi căn cước", "cấp lại căn cước",
     "làm cccd", "giấy phép lái xe", "bằng lái", "đăng ký xe", "biển số", "sổ đỏ", "sổ hồng", "sang tên",
-    "chuyển nhượng", "quyền sử dụng đất", "thuế", "nộp phạt", "phạt nguội", "vi phạm giao thông", "tiền điện",
+    "chuyển nhượng", "quyền sử dụng đất", "nộp thuế", "đóng thuế", "thuế đất", "mã số thuế", "quyết toán thuế",
+    "hoàn thuế", "miễn thuế", "giảm thuế", "thuế thu nhập", "nộp phạt", "phạt nguội", "vi phạm giao thông", "tiền điện",
     "tiền nước", "lý lịch tư pháp", "tạm trú", "tạm vắng", "xin việc", "thất nghiệp", "thai sản", "giấy phép xây dựng",
     "đăng ký kinh doanh", "hộ kinh doanh", "doanh nghiệp", "nhập học", "học bổng", "khiếu nại", "tố cáo",
     "tranh chấp", "xác nhận hộ nghèo", "đổi bằng", "đăng ký nghĩa vụ quân sự", "khám nghĩa vụ",
@@ -621,6 +622,14 @@ def _other_services() -> tuple[str, ...]:
 @lru_cache(maxsize=1)
 def _other_services_unless_death() -> tuple[str, ...]:
     return tuple(f" {normalise(p)} " for p in OTHER_SERVICES_UNLESS_DEATH)
+
+
+def _without_other_services(text: str) -> str:
+    """The message, normalised, without its clauses that name another service (“…, bố mẹ chưa đăng ký kết hôn”)."""
+    phrases = (*_other_services(), *_other_services_unless_death())
+    kept = [c for c in re.split(r"[,.;!?\n]+|\bnhung\b", nfc(text).lower())
+            if c.strip() and not any(p in f" {normalise(c)} " for p in phrases)]
+    return normalise(", ".join(kept))
 
 
 def _speaks_of_death(content: list[str]) -> bool:
@@ -873,6 +882,12 @@ def decide(text: str, catalog: Any) -> Decision:
     distinct = sum(v for t, v in top.terms.items() if second is None or t not in second.terms)
     leads = s2 <= DOMINANCE * top.score or distinct >= DISTINCT
     if other:
+        # a clear request for one of ours without the other service's words is ours (“làm khai sinh cho con, bố mẹ
+        # chưa đăng ký kết hôn”, “nhà tôi thuê bị bão làm sập”: “thuê” folds as “thuế”); one that needs them is not
+        # (“cấp lại căn cước bị mất” is no re-issued disability certificate)
+        rest = _without_other_services(text)
+        if rest and (again := decide(rest, catalog)).procedure is not None:
+            return again
         return Decision(None, (), conf, ranked, other_service=True)
     if conf >= CONFIDENT and leads and not top.unmet:  # (nlu.requires: offered at most, never opened)
         return Decision(top.id, (), conf, ranked)

@@ -234,6 +234,20 @@ def test_other_services_never_start_a_procedure(catalog: list, text: str) -> Non
     assert not decide("làm giấy khai sinh cho con", catalog).other_service
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("lam khai sinh cho con, bo me chua dang ky ket hon", "lien-thong-khai-sinh"),
+    ("nha toi thue bi bao lam sap mai, xin ho tro", "ho-tro-nha-o"),  # “thuê” folds as “thuế”
+    ("ba toi mat, dang huong tro cap that nghiep", "lien-thong-khai-tu"),
+])
+def test_a_clear_request_that_names_another_service_is_ours(catalog: list, text: str, expected: str) -> None:
+    """These were “trợ lý chưa hỗ trợ dịch vụ này”, a dead end, for a word of another service (“kết hôn”, “thuế”,
+    “thất nghiệp”): a request clear without those words is for ours; one that needs them is not (“xin cấp lại căn
+    cước bị mất” is no re-issued disability certificate, “xác nhận hộ nghèo” no average-standard household)."""
+    assert decide(text, catalog).procedure == expected
+    for other in ("xin cấp lại căn cước bị mất", "xin xac nhan ho ngheo", "dong thue"):
+        assert decide(other, catalog).other_service
+
+
 def test_phrases_only_for_procedures_in_the_catalogue() -> None:
     """Only the procedures of the catalogue are scored, each with the phrases of its own YAML…"""
     today = shared_catalog()
