@@ -1694,10 +1694,11 @@ def match_also(raw: str, choices: Sequence[tuple[str, Sequence[str]]]) -> str | 
     over “tự làm được”); ``None`` if none does, or if the words of two choices stand apart."""
     found = _also_held(raw, choices)
     hits = {value for value, _ in found}
-    if len(hits) > 1:  # “không tự làm được” holds “tự làm được” too: the longest words win if they hold the others
-        value, longest = max(found, key=lambda vc: len(vc[1]))
-        if all(_contains_words(longest, c) for v, c in found if v != value):  # (its own other words aside)
-            return value
+    if len(hits) > 1:  # “không tự làm được” holds “tự làm được” too: the choice whose words hold the others' wins
+        # (“sập mái, không ở được”: “sập” of “Đổ, sập” is held in “sập mái”, though “không ở được” is the longest)
+        holding = [value for value in sorted(hits) if all(
+            any(_contains_words(own, c) for v2, own in found if v2 == value) for v, c in found if v != value)]
+        return holding[0] if len(holding) == 1 else None
     return hits.pop() if len(hits) == 1 else None
 
 

@@ -586,6 +586,22 @@ async def test_housing_urgent_relocation_does_not_need_a_poor_household(chat: Ch
     await chat.expect("house.event_date")
 
 
+async def test_housing_a_fallen_roof_is_heavy_damage_not_a_collapse(chat: Chat):
+    """“nhà tôi thuê bị bão làm sập mái” was “trợ lý chưa hỗ trợ dịch vụ này” (“thuê” read as “thuế”), and “sập mái”
+    was filed “Đổ, sập”, the whole house fallen: the question's own help names a fallen roof as “Hư hỏng nặng,
+    không ở được”, and so do its words now, also said with “không ở được”."""
+    await chat.say("nha toi thue bi bao lam sap mai, xin ho tro")
+    await chat.expect("household.status")
+    assert "• Tình trạng thiệt hại về nhà ở: Hư hỏng nặng, không ở được (câu hỏi sau)" in chat.text()
+    await chat.say("ho ngheo")
+    await chat.expect("house.event_date")
+    await chat.say("quay lại")
+    await chat.say("quay lại")
+    await chat.expect("house.damage")
+    await chat.say("sap mai, khong o duoc")  # (two options' words: the one holding the other's)
+    assert (await chat.answers())["house.damage"] == "hu_hong_nang"
+
+
 async def test_housing_worn_out_house_is_not_emergency_support(chat: Chat):
     await open_procedure(chat, HOUSING, "household.status", "Hỗ trợ làm nhà ở, sửa chữa nhà ở")
     await chat.say("1")
