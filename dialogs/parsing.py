@@ -324,6 +324,12 @@ def _is_mark(ch: str) -> bool:
 
 DATE_EXAMPLE = "05/03/1960"  # the example of a date's format, unless a field gives its own (an adult's birth)
 _MOBILE = re.compile(r"0[35789]\d{8}")  # a Vietnamese mobile number, as stored (parse_phone)
+# a time named without its day (folded): “tháng trước”, “đầu tháng 11”, “cuối năm ngoái”, “tuần trước”
+_VAGUE_DATE_RE = re.compile(r"(?:(?:dau|giua|cuoi|khoang|tam|chung|hoi|vao)\s+)*"
+                            r"(?:(?:thang|tuan|nam)\s+(?:truoc|nay|roi|ngoai|vua roi|vua qua|\d{1,2})"
+                            r"(?:\s+(?:roi|vua roi|vua qua|nay))?)")
+_APPROX_DATE_RE = re.compile(r"(?:khoang|tam|chung|hinh nhu|chac la)\s+(?:ngay\s+)?(\d{1,2}\s*[/.-]\s*\d{1,2}"
+                             r"(?:\s*[/.-]\s*\d{2,4})?)")  # “khoảng 20/11”: the date said, but as a guess
 _DATE_FORMAT_MSG = N_("Ngày chưa đúng. Vui lòng nhập theo dạng ngày/tháng/năm, ví dụ {example}.")
 _YEAR_DIGITS_MSG = N_("Năm chưa đúng. Vui lòng nhập năm đủ 4 chữ số, ví dụ {example}.")
 
@@ -518,6 +524,12 @@ def parse_date(
         return _check_date_bounds(today + timedelta(days=int(ahead.group(1))), today=today, not_before=not_before,
                                   not_after=not_after)
 
+    if _VAGUE_DATE_RE.fullmatch(text):  # “tháng trước”, “đầu tháng 11”, “tuần trước”: no day said
+        raise Invalid(N_("“{answer}” chưa nói rõ ngày nào. Vui lòng gõ đủ ngày/tháng/năm, ví dụ {example}."),
+                      answer=(raw or "").strip()[:30], example=example)
+    if guess := _APPROX_DATE_RE.fullmatch(text):  # never filed as if known: typed again when it is the day
+        raise Invalid(N_("Câu này cần ngày chính xác. Nếu đúng là ngày {date}, vui lòng gõ lại “{date}”; nếu chưa "
+                         "chắc, xem lại giấy tờ hoặc hỏi người thân."), date=" ".join(guess.group(1).split()))
     if not text.isascii():
         raise Invalid(_DATE_FORMAT_MSG, example=example)
     iso = re.fullmatch(r"(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})", text)

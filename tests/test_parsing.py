@@ -1660,8 +1660,21 @@ def test_a_date_said_with_the_words_of_when_is_read():
     for said in ("hôm 28/10", "dem hom 28/10", "28/10 vua roi", "toi 28/10", "ngày 28/10 rồi"):
         assert parse_date(said, today=today) == date(2026, 10, 28), said
     assert parse_date("hom qua", today=today) == date(2026, 12, 6)
-    with pytest.raises(Invalid):
+    with pytest.raises(Invalid) as guess:
         parse_date("khoang 28/10", today=today)  # an approximate day is no paper's date
+    assert "Nếu đúng là ngày 28/10, vui lòng gõ lại “28/10”" in guess.value.render()
+
+
+@pytest.mark.parametrize("said", ["thang truoc", "đầu tháng 11", "tuần trước", "cuoi nam ngoai", "giua thang roi"])
+def test_a_time_without_its_day_is_told_so(said):
+    """“tháng trước” at the day the storm took the house was “Ngày chưa đúng. Vui lòng nhập theo dạng …”, as if
+    mistyped: it names no day, and is told so with the same example; “tháng 5 năm 2019” keeps its own message."""
+    from dialogs.parsing import parse_date
+    with pytest.raises(Invalid, match="chưa nói rõ ngày nào"):
+        parse_date(said, today=date(2026, 12, 7))
+    with pytest.raises(Invalid) as month:
+        parse_date("tháng 5 năm 2019", today=date(2026, 12, 7))
+    assert month.value.render().startswith("Bạn mới nhập tháng 05/2019")
 
 
 def test_an_address_typed_at_an_ethnic_group_is_not_offered_as_one():
