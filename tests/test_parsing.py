@@ -563,6 +563,18 @@ def test_whose_relative_is_no_name() -> None:
     assert parse_name("Chu Anh") == "Chu Anh"  # (a kin word, but no “tôi”, “nội”: a name)
 
 
+def test_two_names_are_not_filed_as_one() -> None:
+    """“Nguyễn Văn An và Nguyễn Văn Bình” (twins) at the child's name was filed as one name of seven words."""
+    from tests.test_conversation_disability import read_answer
+
+    for said in ("Nguyễn Văn An và Nguyễn Văn Bình", "nguyen van an, nguyen thi binh", "Lê An với Lê Bình"):
+        with pytest.raises(Invalid) as two:
+            read_answer("lien-thong-khai-sinh", "child.full_name", said)
+        assert "có hai họ tên" in two.value.render()
+    assert read_answer("lien-thong-khai-sinh", "child.full_name", "Lò Văn Va") == "LÒ VĂN VA"  # (“va” of a name)
+    assert read_answer("lien-thong-khai-sinh", "requester.full_name", "Trần Thị Hoa, mẹ tôi") == "TRẦN THỊ HOA"
+
+
 class TestPoliteWords:
     def test_polite_words_are_not_part_of_the_answer(self) -> None:
         """“dạ”, “vâng” before an answer and “ạ”, “nhé” after it are politeness: a name is filed without them
