@@ -430,6 +430,10 @@ async def test_a_request_answers_only_what_it_says(chat: Chat):
     await chat.say("menu")
     await chat.say("ong hang xom chet duoi nuoc, khong co con chau, toi dung ra lo chon cat")
     assert (await chat.answers())["filer.role"] == "self"  # (“hàng xóm” is the dead man, no helper's word)
+    await chat.say("menu")
+    # a helper's “cho ông”, and a guardian's own words: filed as the helper before, now asked
+    await chat.say("dang ky nhan tro cap qua ngan hang cho ong toi, toi la nguoi giam ho")
+    assert "filer.kind" not in await chat.answers() and "Theo điều bạn vừa gõ" not in chat.text()
 
 
 async def test_a_single_mothers_request_is_told_its_path_at_once(chat: Chat):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 
 from .. import kinds, nlu, parsing
 from ..form import Slot, answered, submitted
@@ -24,7 +25,7 @@ _SWITCH_CHOICES = (("switch", N_("Chuyển sang thủ tục đó")), ("stay", N_
 """The choices of :class:`SwitchOffer`: go to the procedure the refused answer named, or stay."""
 
 
-def _answered(spec: NluAnswer, slot: Slot, request: str) -> bool | str | None:
+def _answered(spec: NluAnswer, slot: Slot, request: str, specs: Sequence[NluAnswer] = ()) -> bool | str | None:
     """The answer ``spec`` reads in the request for ``slot``'s question: its value when its words are said, or the
     one option of a choice whose own ``also`` words are, read in each clause of the request as a typed answer's are
     (whole words, not after a “không” of that clause, the longest when one holds another's: “cận nghèo” over
@@ -32,6 +33,11 @@ def _answered(spec: NluAnswer, slot: Slot, request: str) -> bool | str | None:
     clauses = [c for c in re.split(r"[,.;!?\n]+", request) if c.strip()]
     if spec.value is not None:
         said = any(parsing.also_said(c, spec.words) is not None for c in clauses)
+        if said and slot.field.kind == "choice":  # another option's words said too: left to be asked (“cho ông
+            for option in slot.field.choices:  # tôi, tôi là người giám hộ”); its request words, where it has some
+                theirs = [w for s in specs if s.field == spec.field and s.value == option.value for w in s.words]
+                if option.value != spec.value and any(parsing.also_said(c, theirs or option.also) for c in clauses):
+                    return None  # (not the emergency funeral's “hàng xóm”, a helper's option word, often the dead)
         return spec.value if said else None
     options = [(c.value, c.also) for c in slot.field.choices]
     found = {v for c in clauses if (v := parsing.match_also(c, options)) is not None}
@@ -282,8 +288,8 @@ class Menu(EngineParts):
         said: list[str] = []
         _ = translator(session.lang)
         while specs and (slot := self.current_slot(session)) is not None:
-            value = next((v for s in specs if s.field == slot.path and (v := _answered(s, slot, request)) is not None),
-                         None)
+            value = next((v for s in specs if s.field == slot.path
+                          and (v := _answered(s, slot, request, specs)) is not None), None)
             if value is None:
                 break
             draft = session.require_draft()  # (recorded as an answer; ``begin`` then checks and asks on)
@@ -298,7 +304,7 @@ class Menu(EngineParts):
         if specs and slot is not None:
             for later in self.slots_ahead(session, slot, across=True):
                 value = next((v for s in specs if s.field == later.path
-                              and (v := _answered(s, later, request)) is not None), None)
+                              and (v := _answered(s, later, request, specs)) is not None), None)
                 if value is not None:
                     self.store_ahead(session, later, value)
                     said.append(_("{label}: {value} (câu hỏi sau)", label=_(later.field.label or later.field.prompt),
