@@ -19,6 +19,8 @@ from .commands import is_keep
 from .parts import EngineParts, help_due
 from .session import Session
 
+_NO_WORDS = frozenset({"date", "number", "money", "time"})  # kinds whose answer is never a word of kinship
+
 
 class EngineTurn:
     """One message's view of the conversation, for a field kind's own handling (``kinds.Turn``)."""
@@ -246,6 +248,13 @@ class Collect(EngineParts):
             except Invalid:
                 continue
             takers.append((later, value))
+        # a word of a later question's list (“con” at a date, “Bạn là gì của người hưởng?” asked after): where no
+        # words answer this one, that question's, when it is the one list-question to come that names it
+        lists = (*spelling.LISTS, *spelling.QUIET)
+        listed = [(later, value) for later, value in takers if later.field.spelling in lists
+                  and spelling.listed(later.field.spelling, spelling.spell(later.field.spelling, raw))]
+        if slot.field.kind in _NO_WORDS and not any(ch.isdigit() for ch in raw) and len(listed) == 1:
+            return self.kept_ahead(session, *listed[0], out)
         if len(takers) != 1 or not kinds.get(takers[0][0].field.kind).distinctive:
             return False
         return self.kept_ahead(session, *takers[0], out)
