@@ -731,6 +731,8 @@ async def test_a_questions_help_comes_with_the_second_wrong_answer_not_under_eve
     assert shown == [False, True, False, False, True]
     await chat.say("trợ giúp")  # and whenever asked for
     assert "chứng thực" in chat.text()
+    await chat.say("là sao?")  # the question not understood: its help too (was “cần ảnh chụp … không gõ chữ”)
+    assert "chứng thực" in chat.text() and chat.error is None
     await chat.send_file(jpeg(3), "giay-uy-quyen.jpg")
     await chat.press("done")
     await chat.expect("account.owner")

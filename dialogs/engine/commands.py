@@ -19,7 +19,10 @@ COMMANDS = {
     "back": {"quay lai", "/back", "back", "lui", "lui lai", "tro lai", "quay lai cau truoc", "cau truoc"},
     "skip": {"bo qua", "/skip", "skip", "bo qua cau nay"},
     "help": {"tro giup", "/help", "help", "giup", "giup do", "huong dan", "?", "/trogiup", "giup toi", "can giup",
-             "toi can giup", "toi can tro giup", "can tro giup", "huong dan toi", "can huong dan"},
+             "toi can giup", "toi can tro giup", "can tro giup", "huong dan toi", "can huong dan",
+             # the question not understood (never “không hiểu” alone: an answer at “Nghe và hiểu…”)
+             "la sao", "the la sao", "vay la sao", "nghia la gi", "y la gi", "hoi gi vay", "hoi gi", "toi chua hieu",
+             "chua hieu cau hoi", "khong hieu cau hoi", "toi khong hieu cau hoi", "khong hieu la gi", "la the nao"},
     # (cancelling asks first: “Bạn có chắc muốn hủy hồ sơ đang khai không?”)
     "cancel": {"huy", "/cancel", "cancel", "huy bo", "huy ho so", "/huy", "khong lam nua", "thoi khong lam nua",
                "thoi khong lam", "khong muon lam nua", "thoi huy"},
