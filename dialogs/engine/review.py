@@ -206,6 +206,7 @@ class Review(EngineParts):
         draft.revision += 1
         session.dirty_drafts.add(draft.procedure)
         session.pending = None
+        out.accepted = True
         session.edit()
         self.advance(session, out)
 
@@ -214,9 +215,9 @@ class Review(EngineParts):
         _ = translator(session.lang)
         form, answers = self.form(session), session.require_draft().answers
         name, _sep, rest = key.partition("[")
-        group = form.groups[name]
-        assert group.repeat is not None
-        said = _("{item} {n}", item=_(group.repeat.item_label).lower(), n=int(rest[:-1]) + 1)
+        group = form.groups.get(name)
+        item = _(group.repeat.item_label).lower() if group is not None and group.repeat is not None else name
+        said = _("{item} {n}", item=item, n=int(rest[:-1]) + 1 if rest[:-1].isdigit() else 0)
         first = next((s for s in form.slots(answers, self.today()) if not s.synthetic and s.path in answers
                       and s.path.startswith(f"{key}.")), None)
         return f"{said} ({display(first.field, answers[first.path], _)[:40]})" if first is not None else said
@@ -224,7 +225,7 @@ class Review(EngineParts):
     def remove_ask(self, session: Session, key: str, out: Outcome) -> None:
         _ = translator(session.lang)
         session.pending = RemoveItem(item=key)
-        out.replies.append(Ask(text=_("Xóa {what} khỏi hồ sơ? Những gì đã khai về người này sẽ bị bỏ.",
+        out.replies.append(Ask(text=_("Xóa {what} khỏi hồ sơ? Những gì đã khai ở mục này sẽ bị bỏ.",
                                       what=self._item_said(session, key)),
                                procedure=session.procedure, field="_remove_item", kind="choice",
                                choices=(ChoiceOut("yes", _("Xóa")), ChoiceOut("no", _("Không xóa"))),
@@ -235,8 +236,8 @@ class Review(EngineParts):
         pending = session.pending
         assert isinstance(pending, RemoveItem)
         key = pending.item
-        value = msg.choice or parsing.match_choice(text, [("yes", _("Xóa")), ("no", _("Không xóa"))]) if text or \
-            msg.choice else None
+        options = [("yes", _("Xóa")), ("no", _("Không xóa"))]
+        value = msg.choice or (parsing.match_choice(text, options) if text else None)
         if value is None and command is None and text:
             value = "yes" if is_yes(text) else "no" if parsing.is_no(text) else None
         if value is None and command not in ("back", "cancel"):
