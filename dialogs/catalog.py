@@ -80,6 +80,8 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
                     yield f"{where}.choices.{c.value}.stop", c.stop
             for k, con in enumerate(f.constraints):
                 yield f"{where}.constraints[{k}]", con.message
+    for i, note in enumerate(proc.nlu.notes):
+        yield f"nlu.notes[{i}].say", note.say
     for r in proc.eligibility:
         yield f"eligibility.{r.id}.reason", r.reason
         yield f"eligibility.{r.id}.instead", r.instead

@@ -453,6 +453,14 @@ class NluAnswer(Strict):
         return self
 
 
+class NluNote(Strict):
+    """Something to say when the request that opened the procedure holds one of ``words`` (folded, whole words,
+    not after a “không”): “làm khai sinh cho 2 bé sinh đôi” is told that each child has a dossier of its own."""
+
+    words: list[str] = Field(min_length=1)
+    say: str
+
+
 class Nlu(Strict):
     """How people ask for the procedure in their own words (dialogs/nlu.py indexes these)."""
 
@@ -470,6 +478,7 @@ class Nlu(Strict):
     # offered unless the message asks for it without them (dialogs/nlu.py, ``switch_to``)
     describes: list[str] = Field(default_factory=list)
     answers: list[NluAnswer] = Field(default_factory=list)
+    notes: list[NluNote] = Field(default_factory=list)
 
 
 class EffectCall(Strict):

@@ -436,6 +436,19 @@ async def test_a_request_answers_only_what_it_says(chat: Chat):
     assert "filer.kind" not in await chat.answers() and "Theo điều bạn vừa gõ" not in chat.text()
 
 
+async def test_a_request_for_twins_is_told_one_dossier_a_child(chat: Chat):
+    """“làm giấy khai sinh cho 2 bé sinh đôi” went on as for one child, whose name question then took “Nguyễn Văn An
+    và Nguyễn Văn Bình” as one name: the request's words say each child has a dossier of its own (``nlu.notes``),
+    before the first question; a request without them is not told so."""
+    await chat.say("lam giay khai sinh cho 2 be sinh doi")
+    assert "Mỗi bé được đăng ký khai sinh bằng một hồ sơ riêng." in chat.text()
+    await chat.expect("case.situation")
+    await chat.say("menu")
+    await chat.say("hủy")
+    await chat.say("lam giay khai sinh cho con")
+    assert "hồ sơ riêng" not in chat.text()
+
+
 async def test_a_single_mothers_request_is_told_its_path_at_once(chat: Chat):
     """“làm giấy khai sinh cho con, mẹ đơn thân không có bố”: the case is read from the request, so the linked
     group's limit (both parents known) and what to do instead are said before any question."""

@@ -284,9 +284,14 @@ class Menu(EngineParts):
         """The first questions the request already answers (“bà tôi đang hưởng trợ cấp hưu trí xã hội vừa mất”: the
         deceased received the social pension), taken in order while each is one of ``nlu.answers`` and its words are
         in the request, and said back with how to undo it; none once a question is not."""
-        specs = self.catalog.get(session.require_procedure()).nlu.answers
+        nlu_of = self.catalog.get(session.require_procedure()).nlu
+        specs = nlu_of.answers
         said: list[str] = []
         _ = translator(session.lang)
+        clauses = [c for c in re.split(r"[,.;!?\n]+", request) if c.strip()]
+        for note in nlu_of.notes:  # (“… 2 bé sinh đôi”: one dossier a child, said before any question)
+            if any(parsing.also_said(c, note.words) is not None for c in clauses):
+                out.replies.append(Message(_(note.say)))
         while specs and (slot := self.current_slot(session)) is not None:
             value = next((v for s in specs if s.field == slot.path
                           and (v := _answered(s, slot, request, specs)) is not None), None)
