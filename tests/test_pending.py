@@ -23,6 +23,7 @@ from dialogs.pending import (
     Ineligible,
     MenuCandidates,
     NameConfirm,
+    RemoveItem,
     Revisit,
     SupplementReview,
     from_data,
@@ -59,6 +60,7 @@ STORED = {
     "ineligible": ({"kind": "ineligible", "rule": "not_covered"}, Ineligible),
     "supplement_review": ({"kind": "supplement_review"}, SupplementReview),
     "bank": ({"kind": "bank", "path": "payee.bank", "options": ["970405", "970418"]}, BankPick),
+    "remove_item": ({"kind": "remove_item", "item": "members[2]"}, RemoveItem),
 }
 
 
