@@ -780,7 +780,7 @@ async def test_average_household_size_said_at_another_member(chat: Chat):
     await average_until_members(chat)
     await chat.expect("members[0]._more")
     await chat.say("1 người")
-    assert chat.error is not None
+    assert chat.error is not None and "Đã khai 1 thành viên. Nếu còn thành viên khác, chọn “Có”" in chat.error.text
     await chat.expect("members[0]._more")
     await chat.say("nha co 4 nguoi")
     assert "Đã ghi: Có." in chat.text()

@@ -140,6 +140,11 @@ class Collect(EngineParts):
             # (at a choice, a reply no option fits that begins so, “chưa có giấy báo tử”, says it too; elsewhere, one
             # without a digit, “không nhớ ngày sinh của nó”)
             if typed and slot.synthetic and f.id == MORE and (more := self.more_by_count(slot, raw)) is not None:
+                if more is False and slot.section.repeat is not None:  # “1 người”: the one given, or one more?
+                    item = _(slot.section.repeat.item_label).lower()
+                    return self.reject(session, Invalid(N_(
+                        "Đã khai {n} {item}. Nếu còn {item} khác, chọn “Có”; nếu đã đủ, chọn “Không”."),
+                        n=(slot.index or 0) + 1, item=item), out)
                 out.replies.append(Message(_("Đã ghi: {value}.", value=_("Có"))))  # “4 người”: others to come
                 return self.accept(session, slot, more, out)
             lead = f.kind == "choice" or (kind.unknown_first and not any(ch.isdigit() for ch in raw))
@@ -176,8 +181,8 @@ class Collect(EngineParts):
     @staticmethod
     def more_by_count(slot: Slot, raw: str) -> bool | None:
         """A count at “Hộ còn thành viên nào khác không?” (“4 người”, “còn 2 người nữa”): True when it says others
-        are to come, more than those given so far or “còn”, “nữa” some; None otherwise (“1 người”: the one given, or
-        one more? asked again)."""
+        are to come, more than those given so far or “còn”, “nữa” some; False when it is no more than those (“1
+        người”: the one given, or one more? asked again, saying how many are given); None when it is no count."""
         words = fold(raw).strip(" .!").split()
         still = words[:1] == ["con"] or words[-1:] == ["nua"]  # “còn 2 người”, “2 người nữa”: others to come
         count = words[1 if words[:1] == ["con"] else 0:len(words) - (words[-1:] == ["nua"])]
@@ -187,7 +192,7 @@ class Collect(EngineParts):
             n = parsing.parse_number(" ".join(count), min=1, max=99)
         except Invalid:
             return None
-        return True if still or n > (slot.index or 0) + 1 else None
+        return still or n > (slot.index or 0) + 1
 
     def keep_for_later(self, session: Session, slot: Slot, files: list[Any], out: Outcome) -> bool:
         """Files sent at a question that takes words, early (a photo of the death notice at the deceased's name):
