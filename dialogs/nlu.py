@@ -603,6 +603,8 @@ OTHER_SERVICES = [
     "tranh chấp", "xác nhận hộ nghèo", "đổi bằng", "đăng ký nghĩa vụ quân sự", "khám nghĩa vụ",
     "xác nhận hộ cận nghèo", "chứng nhận hộ nghèo", "chứng nhận hộ cận nghèo", "công nhận hộ nghèo",
     "công nhận hộ cận nghèo", "rà soát hộ nghèo", "rà soát hộ cận nghèo", "thoát nghèo",
+    "làm hộ nghèo", "xin hộ nghèo", "xét hộ nghèo", "vào hộ nghèo", "làm hộ cận nghèo", "xin hộ cận nghèo",
+    "xét hộ cận nghèo", "vào hộ cận nghèo", "vào diện hộ nghèo", "đưa vào hộ nghèo",
 ]  # fmt: skip
 
 

@@ -227,7 +227,8 @@ def test_decide_nothing_for_non_intents(catalog: list, text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["đăng ký kết hôn", "cấp hộ chiếu", "xin cấp lại căn cước bị mất",
-                                  "hỏi về chế độ thai sản", "nộp phạt vi phạm giao thông"])
+                                  "hỏi về chế độ thai sản", "nộp phạt vi phạm giao thông",
+                                  "xin lam ho ngheo"])  # (was the average household's certification)
 def test_other_services_never_start_a_procedure(catalog: list, text: str) -> None:
     d = decide(text, catalog)
     assert (d.procedure, d.candidates, d.other_service) == (None, (), True)
@@ -246,6 +247,11 @@ def test_a_clear_request_that_names_another_service_is_ours(catalog: list, text:
     assert decide(text, catalog).procedure == expected
     for other in ("xin cấp lại căn cước bị mất", "xin xac nhan ho ngheo", "dong thue"):
         assert decide(other, catalog).other_service
+
+
+def test_someone_missing_in_the_forest_is_the_emergency_funeral_support(catalog: list) -> None:
+    """“bà tôi mất tích khi đi rừng” named no procedure; the emergency support covers the missing."""
+    assert decide("ba toi mat tich khi di rung", catalog).procedure == "ho-tro-chi-phi-mai-tang"
 
 
 def test_phrases_only_for_procedures_in_the_catalogue() -> None:
