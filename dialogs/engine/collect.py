@@ -255,11 +255,12 @@ class Collect(EngineParts):
             takers.append((later, value))
         # a word of a later question's list (“con” at a date, “Bạn là gì của người hưởng?” asked after): where no
         # words answer this one, that question's, when it is the one list-question to come that names it
-        lists = (*spelling.LISTS, *spelling.QUIET)
-        listed = [(later, value) for later, value in takers if later.field.spelling in lists
-                  and spelling.listed(later.field.spelling, spelling.spell(later.field.spelling, raw))]
-        if slot.field.kind in _NO_WORDS and not any(ch.isdigit() for ch in raw) and len(listed) == 1:
-            return self.kept_ahead(session, *listed[0], out)
+        if slot.field.kind in _NO_WORDS and not any(ch.isdigit() for ch in raw):
+            lists = (*spelling.LISTS, *spelling.QUIET)
+            listed = [(later, value) for later, value in takers if later.field.spelling in lists
+                      and spelling.listed(later.field.spelling, spelling.spell(later.field.spelling, raw))]
+            if len(listed) == 1:
+                return self.kept_ahead(session, *listed[0], out)
         if len(takers) != 1 or not kinds.get(takers[0][0].field.kind).distinctive:
             return False
         return self.kept_ahead(session, *takers[0], out)
