@@ -63,8 +63,7 @@ class Translator:
     def __call__(self, message: str, **params: object) -> str:
         text = self._catalog.get(message, message)
         if params:
-            if self._catalog:
-                params = {k: self._catalog.get(v, v) if isinstance(v, Label) else v for k, v in params.items()}
+            params = {k: self._shown(v) for k, v in params.items()}
             try:
                 return text.format(**params)
             except (KeyError, IndexError, ValueError):
@@ -72,6 +71,13 @@ class Translator:
         return text
 
     gettext = __call__
+
+    def _shown(self, v: object) -> object:
+        """A placeholder's value as shown: a :class:`Label` translated; a tuple of them each, joined as “a”, “b”
+        within the message's own quotes (never a tuple's repr)."""
+        if isinstance(v, tuple) and v and all(isinstance(x, Label) for x in v):
+            return "”, “".join(str(self._shown(x)) for x in v)
+        return self._catalog.get(v, v) if isinstance(v, Label) else v
 
     def date(self, d: date) -> str:
         return format_date(d, format="dd/MM/yyyy", locale=self.locale)

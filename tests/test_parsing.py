@@ -1741,6 +1741,11 @@ def test_several_choices_partly_read_say_what_was_and_what_was_not():
         read_answer(facility, "facility.functions", "1, 3 va xyz")
     assert "đã hiểu “Chăm sóc, nuôi dưỡng đối tượng”, “Tư vấn, trị liệu tâm lý” nhưng chưa hiểu “xyz”" \
         in e.value.render()
+    # as the chat says it, through the translator, in both languages (the chat showed the tuple's repr)
+    from dialogs.i18n import translator
+    for lang, read in (("vi", "“Chăm sóc, nuôi dưỡng đối tượng”, “Tư vấn, trị liệu tâm lý”"), ("en", "”, “")):
+        said = translator(lang)(e.value.message, **e.value.params)
+        assert read in said and "('" not in said and "Label(" not in said, said
     with pytest.raises(Invalid, match="Chưa rõ lựa chọn"):  # nothing read: as before
         read_answer(facility, "facility.functions", "abc, xyz")
     assert read_answer(facility, "facility.functions", "nuoi duong va day chu cho cac chau") == [
