@@ -513,6 +513,9 @@ def test_an_activity_answered_by_its_own_verb(proc: str):
     assert read("activity.eating", "an duoc nhung phai co nguoi bon") == "can_tro_giup"
     assert read("activity.walking", "chong gay, co nguoi diu") == "can_tro_giup"  # (“dìu” was not read)
     assert read("activity.learning", "ba khong biet chu") == "khong_thuc_hien_duoc"
+    # the signs as a stroke's family says them (“tay chan yeu” and “noi kho” were not read)
+    assert read("disability.motor", "liet nua nguoi ben phai, tay chan yeu") == ["1.4"]
+    assert read("disability.hearing_speech", "noi kho, noi ngong") == ["2.2"]
     with pytest.raises(Invalid):
         read("activity.dressing", "không hiểu")  # another activity's verb
 
