@@ -516,6 +516,7 @@ def test_an_activity_answered_by_its_own_verb(proc: str):
     # the signs as a stroke's family says them (“tay chan yeu” and “noi kho” were not read)
     assert read("disability.motor", "liet nua nguoi ben phai, tay chan yeu") == ["1.4"]
     assert read("disability.hearing_speech", "noi kho, noi ngong") == ["2.2"]
+    assert read("disability.neuro_mental", "hay quen, co luc khong nhan ra nguoi nha") == ["4.4"]
     with pytest.raises(Invalid):
         read("activity.dressing", "không hiểu")  # another activity's verb
 
