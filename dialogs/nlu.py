@@ -914,7 +914,8 @@ _INFO_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"|\bvan ban nao\b|\bvan ban phap\b|\bco so phap ly\b|\bphap ly\b|\bquy dinh (o )?(dau|nao)\b"
         r"|\b(luat|quy dinh) (gi|o dau)\b|\bdieu (may|nao) luat\b")),
     ("result", re.compile(
-        r"\bduoc (gi|nhung gi|cai gi)( vay| a| khong| ha)?$|\bnhan (duoc )?(nhung )?(gi|cai gi|ket qua gi|giay gi)\b"
+        r"\b(?<!lam )(?<!khong )duoc (gi|nhung gi|cai gi)( vay| a| khong| ha)?$"  # (“không làm được gì”: an answer)
+        r"|\bnhan (duoc )?(nhung )?(gi|cai gi|ket qua gi|giay gi)\b"
         r"|\bket qua (la )?(gi|nhu the nao|ra sao)\b|\bduoc (ho tro|nhan|huong|cap|chi|tra|boi thuong)? ?"
         r"(bao nhieu|may trieu|may chuc|nhieu khong)\b|\bmuc (ho tro|tro cap|huong) (la )?(bao nhieu|the nao)\b"
         r"|\bho tro (bao nhieu|may trieu)\b|\bduoc nhan bao nhieu\b|\blam xong (thi )?(duoc|nhan)")),

@@ -333,7 +333,8 @@ def test_info_questions(text: str, expected: str) -> None:
      "123 Lê Lợi, phường Bến Thành", "mất hết giấy tờ trong lũ", "bố tôi mất ngày 3/11", "chưa bao giờ được cấp",
      "1tr5", "", "   ", "?", "😀", "2", "cấp lại",
      # how a disabled person lives, not where to file (“ít đi đâu” was answered with the agency)
-     "it di dau", "ba chang di dau ca", "khong di dau duoc", "di dau cung phai co nguoi dat"],
+     "it di dau", "ba chang di dau ca", "khong di dau duoc", "di dau cung phai co nguoi dat",
+     "khong lam duoc gi", "ong khong lam duoc gi ca"],  # (was “Kết quả: …”, read as “được gì?”)
 )
 def test_info_question_not_on_answers(text: str) -> None:
     assert detect_info_question(text) is None
