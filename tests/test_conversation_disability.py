@@ -183,6 +183,10 @@ async def test_cap_lai_by_the_person_themself_asks_no_photo(chat: Chat, runtime:
     await chat.say("bỏ qua")
     await chat.expect("_review")  # cấp lại: the certificate is lost, no photo is asked
     assert "Ảnh giấy cũ" not in chat.text()
+    await chat.say("sua khuyet tat nghe noi")  # “Khuyết tật nghe, nói”, named without its comma
+    await chat.expect("disability.hearing_speech")
+    await chat.say("giữ nguyên")
+    await chat.expect("_review")
     await chat.press("confirm")
     await chat.press("yes")
     assert chat.dossier

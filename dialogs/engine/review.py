@@ -11,7 +11,7 @@ from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, Ask, ChoiceOut, Incoming,
 from ..parsing import is_yes
 from ..pending import EditField, EditSection, RemoveItem, Revisit
 from ..protocol import Outcome
-from ..textnorm import fold
+from ..textnorm import fold, fold_words
 from .parts import EngineParts
 from .session import Session
 
@@ -90,8 +90,9 @@ class Review(EngineParts):
             if not said:
                 return self.edit_menu(session, out, None)
             form, answers = self.form(session), session.require_draft().answers
+            said = fold_words(said)  # (“khuyết tật nghe nói” names “Khuyết tật nghe, nói”)
             named = [s.path for s in form.slots(answers, self.today()) if not s.synthetic and s.path in answers
-                     and re.search(rf"(?<!\w){re.escape(said)}(?!\w)", fold(_(s.field.summary_label)))]
+                     and re.search(rf"(?<!\w){re.escape(said)}(?!\w)", fold_words(_(s.field.summary_label)))]
             if len(named) == 1:
                 return self.start_edit(session, named[0], out)
             return self.edit_menu(session, out, None)
