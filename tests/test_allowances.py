@@ -151,6 +151,11 @@ async def test_guardian_registration_keeps_both_people_and_the_authorisation(cha
     await chat.say("Trần Văn Bình")  # and the guardian's own name is “Tôi”
     await chat.expect("account.bank")
     assert (await chat.answers())["account.owner"] == "rep"
+    for said, owner in (("ten ong", "beneficiary"), ("tên tôi", "rep")):  # (as a family says it: “Chưa rõ”)
+        await chat.say("quay lại")
+        await chat.say(said)
+        await chat.expect("account.bank")
+        assert (await chat.answers())["account.owner"] == owner, said
     await chat.say("quay lại")
     await chat.press("beneficiary")
     await account(chat, holder="nguyen van an")
