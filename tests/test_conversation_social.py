@@ -730,6 +730,16 @@ async def average_until_residence(chat: Chat) -> Chat:
     return chat
 
 
+async def test_as_above_where_no_address_was_given_says_so(chat: Chat):
+    """“như trên” at the first address of a dossier was “Không tìm thấy tỉnh/thành “nhu tren””: nothing above to
+    take, said so, and the province asked again."""
+    await average_until_residence(chat)
+    first = chat.field
+    await chat.say("nhu tren")
+    assert chat.error is not None and "chưa có địa chỉ nào ở trên để dùng lại" in chat.error.text
+    await chat.expect(first)
+
+
 async def average_until_members(chat: Chat) -> Chat:
     """A farming household with an income inside the band, living where it is registered."""
     await average_until_residence(chat)

@@ -201,6 +201,9 @@ def _not_a_place(raw: str, province: str | None = None) -> Invalid | None:
     if parsing.is_no(raw):
         return Invalid(N_("Câu này cần có câu trả lời thì hồ sơ mới xử lý được. Vui lòng nhập tên tỉnh/thành hoặc "
                           "xã/phường; nếu chưa rõ, gõ “menu” để tạm dừng, những gì đã khai được giữ lại."))
+    if province is None and parsing.says_only(raw, _SAME):  # “như trên” where no address was given before
+        return Invalid(N_("Hồ sơ này chưa có địa chỉ nào ở trên để dùng lại. Vui lòng nhập tỉnh/thành phố, ví dụ: "
+                          "Lâm Đồng; sau đó là xã, phường."))
     if _long_number(raw):
         if province:
             return Invalid(N_("Đây không phải tên xã/phường. Vui lòng nhập tên xã/phường hiện nay thuộc {province}."),
