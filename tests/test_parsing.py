@@ -1154,6 +1154,8 @@ class TestChoice:
         place = FieldDef.model_validate({"id": "p", "kind": "text", "prompt": "Quê quán?", "spelling": "places"})
         for raw, kept in (("que bo no o nghe an", "nghe an"), ("quê tôi ở Hà Tĩnh", "Hà Tĩnh"),
                           ("theo que bo no o tan ky", "tan ky"), ("quê quán của mẹ cháu là Nghệ An", "Nghệ An"),
+                          ("o voi chu toi o phuong cau giay ha noi", "phuong cau giay ha noi"),  # (whom, then where)
+                          ("về sống cùng con gái tại xã Tân Kỳ", "xã Tân Kỳ"),
                           ("ở xã nhân cơ", "xã nhân cơ"), ("Ông Ích Khiêm", "Ông Ích Khiêm"), ("tai", "tai")):
             assert text.parse(place, raw, today=date(2026, 12, 5), lookup=None) == kept, raw  # (then spelled)
         for raw in ("12/6/2018", "12-6-2018"):  # the date of issue, asked next: was filed as the book's number

@@ -19,6 +19,9 @@ _ROMAN = re.compile(r"[IVXLC]{1,8}")  # a register's book may be numbered so
 _PLACE_LEAD = re.compile(r"^(?:(?:(?:lay\s+)?theo\s+|giong\s+)?que(?:\s+quan)?\s+(?:(?:cua\s+)?"
                          r"(?:bo|me|cha|ong|ba|toi|minh|em|chau|be|ong noi|ba noi|ong ngoai|ba ngoai)"
                          r"(?:\s+(?:no|chau|be|toi|em|minh))?\s+)?(?:o|tai|la)|o|tai|thuoc)\s+")
+# “(ở) với chú tôi ở …”, “về sống cùng con gái tại …”: whom one lives with, before the place (folded)
+_WITH_SOMEONE_AT = re.compile(r"^(?:(?:o|song|chuyen|ve|vao|ra|den|len|xuong)\s+)*(?:voi|cung)\s+(?:\S+\s+){1,4}?"
+                              r"(?:o|tai)\s+")
 _WHOLE_DATE = re.compile(r"\s*\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*(?:19|20)\d{2}\s*")  # no document's number
 _SAME = (*parsing.SAME_AS_ABOVE, "ten tren", "ten nhu tren", "ten toi", "ten cua toi", "chinh toi", "cua toi",
          "toi", "dung ten toi", "tai khoan cua toi", "tk cua toi", "my name", "mine")
@@ -61,9 +64,9 @@ class Text(Kind):
             raise parsing.Invalid(spelling.LIST_NO_DIGITS[f.spelling])  # (“ở thôn 2 xã …”: an address typed early)
         text = parsing.parse_text(without_polite_end(raw), min_len=f.min_len or 1, max_len=f.max_len or 500,
                                   pattern=f.pattern, pattern_message=f.pattern_message)  # (“con trai ạ”)
-        if f.spelling == spelling.PLACES and (lead := _PLACE_LEAD.match(fold(text))) is not None \
-                and len(text.split()) > len(lead.group().split()):  # “quê bố nó ở nghệ an”: the place
-            text = " ".join(text.split()[len(lead.group().split()):])
+        for lead_re in (_WITH_SOMEONE_AT, _PLACE_LEAD) if f.spelling == spelling.PLACES else ():
+            if (lead := lead_re.match(fold(text))) is not None and len(text.split()) > len(lead.group().split()):
+                text = " ".join(text.split()[len(lead.group().split()):])  # “quê bố nó ở nghệ an”: the place
         if not f.letters and f.pattern is None:
             text = parsing.document_number(text)  # “số 45/2019”, “so: 12”: as the form's “Số:” line takes it
         if not f.letters and f.pattern is None and not any(ch.isdigit() for ch in text) and \
