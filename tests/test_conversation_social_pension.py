@@ -132,7 +132,9 @@ async def test_a_neighbour_files_for_the_son_who_arranged_the_funeral(chat: Chat
     await chat.say("như trên")
     await chat.expect("docs.death_extract")
     await chat.say("bỏ qua")
-    await chat.expect("_review")
+    await chat.expect("_review")  # the son's details named as his, apart from the helper's (“người khai” was both)
+    assert "• Họ tên người lo mai táng: Đỗ Văn Bình" in chat.text() and "• Họ tên người khai giúp: Phạm Thị Hằng" \
+        in chat.text()
     await chat.press("confirm")
     await chat.press("yes")
     async with runtime.sm() as db:
