@@ -8,6 +8,7 @@ step is needed. ``N_`` only marks a string for extraction.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -31,6 +32,14 @@ def N_(message: str) -> str:
 class Label(str):
     """A placeholder's value that is a message id itself (a choice's label, from the procedure's YAML): it is
     shown in the person's language with the message it fills."""
+
+
+def shown(value: object, translate: Callable[[str], str] | None = None) -> object:
+    """A placeholder's value as a message shows it: a :class:`Label` translated (by ``translate``); a tuple of them
+    each, joined as “a”, “b” within the message's own quotes (never a tuple's repr); anything else as it is."""
+    if isinstance(value, tuple) and value and all(isinstance(x, Label) for x in value):
+        return "”, “".join(str(shown(x, translate)) for x in value)
+    return translate(value) if translate is not None and isinstance(value, Label) else value
 
 
 def po_path(lang: str) -> Path:
@@ -63,7 +72,7 @@ class Translator:
     def __call__(self, message: str, **params: object) -> str:
         text = self._catalog.get(message, message)
         if params:
-            params = {k: self._shown(v) for k, v in params.items()}
+            params = {k: shown(v, self._label) for k, v in params.items()}
             try:
                 return text.format(**params)
             except (KeyError, IndexError, ValueError):
@@ -72,12 +81,8 @@ class Translator:
 
     gettext = __call__
 
-    def _shown(self, v: object) -> object:
-        """A placeholder's value as shown: a :class:`Label` translated; a tuple of them each, joined as “a”, “b”
-        within the message's own quotes (never a tuple's repr)."""
-        if isinstance(v, tuple) and v and all(isinstance(x, Label) for x in v):
-            return "”, “".join(str(self._shown(x)) for x in v)
-        return self._catalog.get(v, v) if isinstance(v, Label) else v
+    def _label(self, label: str) -> str:
+        return self._catalog.get(label, label)
 
     def date(self, d: date) -> str:
         return format_date(d, format="dd/MM/yyyy", locale=self.locale)

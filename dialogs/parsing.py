@@ -27,7 +27,7 @@ from typing import Any
 import lunar_vn
 
 from dialogs import filecheck
-from dialogs.i18n import N_, Label
+from dialogs.i18n import N_, shown
 from dialogs.safe_re import compile_safe
 from dialogs.textnorm import fold, fold_words, nfc, similarity_folded, title_vi
 
@@ -85,11 +85,7 @@ class Invalid(Exception):
         template = translate(self.message) if translate else self.message
         if not self.params:
             return template
-        def shown(v: Any) -> Any:
-            if isinstance(v, tuple) and v and all(isinstance(x, Label) for x in v):  # labels, each quoted
-                return "”, “".join(shown(x) for x in v)
-            return translate(v) if translate and isinstance(v, Label) else v
-        return template.format(**{k: shown(v) for k, v in self.params.items()})
+        return template.format(**{k: shown(v, translate) for k, v in self.params.items()})
 
     def __repr__(self) -> str:  # never include params: they may echo user data
         return f"Invalid({self.message!r})"
