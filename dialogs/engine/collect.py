@@ -19,8 +19,6 @@ from .commands import is_keep
 from .parts import EngineParts, help_due
 from .session import Session
 
-_NO_WORDS = frozenset({"date", "number", "money", "time"})  # kinds whose answer is never a word of kinship
-
 
 class EngineTurn:
     """One message's view of the conversation, for a field kind's own handling (``kinds.Turn``)."""
@@ -255,7 +253,7 @@ class Collect(EngineParts):
             takers.append((later, value))
         # a word of a later question's list (“con” at a date, “Bạn là gì của người hưởng?” asked after): where no
         # words answer this one, that question's, when it is the one list-question to come that names it
-        if slot.field.kind in _NO_WORDS and not any(ch.isdigit() for ch in raw):
+        if kinds.get(slot.field.kind).wordless and not any(ch.isdigit() for ch in raw):
             lists = (*spelling.LISTS, *spelling.QUIET)
             listed = [(later, value) for later, value in takers if later.field.spelling in lists
                       and spelling.listed(later.field.spelling, spelling.spell(later.field.spelling, raw))]

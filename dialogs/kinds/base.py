@@ -104,6 +104,9 @@ class Kind:
     # address): typed early, at a question of the same section that refuses it (and is not of such a kind itself),
     # it is kept for the one question still to come that takes it (engine/collect.py, ``keep_typed_ahead``)
     distinctive: ClassVar[bool] = False
+    # No words answer a question of this kind (a date, a number, an amount, a time): a word of a later question's
+    # list typed here (“con trai” at a birth date) is kept for that question (``keep_typed_ahead``)
+    wordless: ClassVar[bool] = False
     # msgid added to the help ("trợ giúp") of a question of this kind: what the question itself does not say
     # (where the answer is found, what it is used for)
     more_help: ClassVar[str | None] = None

@@ -21,6 +21,7 @@ _WHOLE_DATE = re.compile(r"\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}|\d{4}-\d{2}
 
 class Date(Kind):
     name = "date"
+    wordless = True
     hint = N_("Nhập ngày/tháng/năm, ví dụ 05/03/1960.")
     more_help = N_("Ghi đủ ngày, tháng, năm như trên giấy tờ (căn cước, giấy khai sinh, sổ hộ khẩu cũ).")
 

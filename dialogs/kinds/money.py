@@ -8,6 +8,7 @@ from .base import Kind, read_not_copied
 
 class Money(Kind):
     name = "money"
+    wordless = True
     hint = N_("Nhập số tiền, ví dụ 1.500.000 hoặc 1,5 triệu.")
 
     def parse(self, f, raw, *, today, lookup):

@@ -7,6 +7,7 @@ from .base import Kind
 
 class Number(Kind):
     name = "number"
+    wordless = True
     unknown_first = False  # "không có" to a count is none (parsing.parse_number)
 
     def parse(self, f, raw, *, today, lookup):

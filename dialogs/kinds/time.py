@@ -61,6 +61,7 @@ def parse_time(raw: str) -> str:
 
 class Time(Kind):
     name = "time"
+    wordless = True
     hint = N_("Ghi giờ và phút, ví dụ 14:30 hoặc 3 giờ sáng.")
 
     def parse(self, f, raw, *, today, lookup):
