@@ -25,12 +25,17 @@ _SWITCH_CHOICES = (("switch", N_("Chuyển sang thủ tục đó")), ("stay", N_
 """The choices of :class:`SwitchOffer`: go to the procedure the refused answer named, or stay."""
 
 
-def _answered(spec: NluAnswer, slot: Slot, request: str, specs: Sequence[NluAnswer] = ()) -> bool | str | None:
-    """The answer ``spec`` reads in the request for ``slot``'s question: its value when its words are said, or the
-    one option of a choice whose own ``also`` words are, read in each clause of the request as a typed answer's are
+def _clauses(request: str) -> list[str]:
+    """The clauses of a request, each read as a typed answer is (“không có con cháu, tôi đứng ra lo chôn cất”: the
+    “không” is the first clause's)."""
+    return [c for c in re.split(r"[,.;!?\n]+", request) if c.strip()]
+
+
+def _answered(spec: NluAnswer, slot: Slot, clauses: list[str], specs: Sequence[NluAnswer] = ()) -> bool | str | None:
+    """The answer ``spec`` reads in the request's ``clauses`` for ``slot``'s question: its value when its words are
+    said, or the one option of a choice whose own ``also`` words are, read in each clause as a typed answer's are
     (whole words, not after a “không” of that clause, the longest when one holds another's: “cận nghèo” over
-    “nghèo”); None otherwise. (“không có con cháu, tôi đứng ra lo chôn cất”: the “không” is the first clause's.)"""
-    clauses = [c for c in re.split(r"[,.;!?\n]+", request) if c.strip()]
+    “nghèo”); None otherwise."""
     if spec.value is not None:
         said = any(parsing.also_said(c, spec.words) is not None for c in clauses)
         if said and slot.field.kind == "choice":  # another option's words said too: left to be asked (“cho ông
@@ -288,13 +293,13 @@ class Menu(EngineParts):
         specs = nlu_of.answers
         said: list[str] = []
         _ = translator(session.lang)
-        clauses = [c for c in re.split(r"[,.;!?\n]+", request) if c.strip()]
+        clauses = _clauses(request)
         for note in nlu_of.notes:  # (“… 2 bé sinh đôi”: one dossier a child, said before any question)
             if any(parsing.also_said(c, note.words) is not None for c in clauses):
                 out.replies.append(Message(_(note.say)))
         while specs and (slot := self.current_slot(session)) is not None:
             value = next((v for s in specs if s.field == slot.path
-                          and (v := _answered(s, slot, request, specs)) is not None), None)
+                          and (v := _answered(s, slot, clauses, specs)) is not None), None)
             if value is None:
                 break
             draft = session.require_draft()  # (recorded as an answer; ``begin`` then checks and asks on)
@@ -309,7 +314,7 @@ class Menu(EngineParts):
         if specs and slot is not None:
             for later in self.slots_ahead(session, slot, across=True):
                 value = next((v for s in specs if s.field == later.path
-                              and (v := _answered(s, later, request, specs)) is not None), None)
+                              and (v := _answered(s, later, clauses, specs)) is not None), None)
                 if value is not None:
                     self.store_ahead(session, later, value)
                     said.append(_("{label}: {value} (câu hỏi sau)", label=_(later.field.label or later.field.prompt),
