@@ -24,6 +24,12 @@ _EDIT_ASKED = re.compile(r"^(?:(?:toi\s+|em\s+|cho\s+(?:toi|em)\s+)?(?:muon\s+)?
                          r"|(?:(?P<what2>(?:\S+\s+){0,5}?\S+)\s+)?(?:bi\s+)?(?:sai|nham|chua dung)(?:\s+roi)?)$")
 
 
+def _item(key: str) -> tuple[str, int]:
+    """A repeat group's item as the review names it, “members[2]”: (“members”, 2); (key, -1) when it is none."""
+    name, _sep, rest = key.partition("[")
+    return (name, int(rest[:-1])) if rest.endswith("]") and rest[:-1].isdigit() else (key, -1)
+
+
 class Review(EngineParts):
     """The ``reviewing`` state and its edit menus."""
 
@@ -189,11 +195,10 @@ class Review(EngineParts):
         is copied from above (the head of household)."""
         _ = translator(session.lang)
         form = self.form(session)
-        name, _sep, rest = key.partition("[")
+        name, index = _item(key)
         group = form.groups.get(name)
-        if group is None or group.repeat is None or not rest[:-1].isdigit():
+        if group is None or group.repeat is None or index < 0:
             return []
-        index = int(rest[:-1])
         if form.items(session.require_draft().answers, name) <= group.repeat.min or (
                 index == 0 and (group.repeat.first_from or group.repeat.first_values)):
             return []
@@ -215,10 +220,10 @@ class Review(EngineParts):
         """An item as the citizen knows it: “thành viên 3 (Lê Văn Minh)”."""
         _ = translator(session.lang)
         form, answers = self.form(session), session.require_draft().answers
-        name, _sep, rest = key.partition("[")
+        name, index = _item(key)
         group = form.groups.get(name)
         item = _(group.repeat.item_label).lower() if group is not None and group.repeat is not None else name
-        said = _("{item} {n}", item=item, n=int(rest[:-1]) + 1 if rest[:-1].isdigit() else 0)
+        said = _("{item} {n}", item=item, n=index + 1)
         first = next((s for s in form.slots(answers, self.today()) if not s.synthetic and s.path in answers
                       and s.path.startswith(f"{key}.")), None)
         return f"{said} ({display(first.field, answers[first.path], _)[:40]})" if first is not None else said
@@ -249,8 +254,8 @@ class Review(EngineParts):
             return self.show_review(session, out)
         said = self._item_said(session, key)
         draft, form = session.require_draft(), self.form(session)
-        name, _sep, rest = key.partition("[")
-        draft.answers = form.without_item(draft.answers, name, int(rest[:-1]))
+        name, index = _item(key)
+        draft.answers = form.without_item(draft.answers, name, index)
         form.prune(draft.answers, self.today())
         draft.history = [p for p in draft.history if p in draft.answers]
         draft.revision += 1
