@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -398,8 +398,7 @@ def district_called_commune(rest: str | None, province: addr.Unit) -> OldDistric
     if any(pcode == province.code for pcode, _ in old_communes) or any(
             fold(c.name) == name for c in addr.match_commune(name, province.code)):
         return None  # (a commune, old or of today, of that name: it is the commune meant)
-    return OldDistrict(named=False, name=found.name, communes=found.communes,
-                       typed=folded[starts[-1].start(1):].strip(" ."))
+    return replace(found, typed=folded[starts[-1].start(1):].strip(" ."))
 
 
 def once_named(name: str, province_code: str) -> list[tuple[addr.Unit, str | None]]:
