@@ -288,6 +288,50 @@ async def test_a_single_statement_write_refuses_a_second(db_url, tmp_path, clock
         await rt.close()
 
 
+async def test_a_turns_replies_marked_sent_ride_on_the_next_transaction(db_url, tmp_path, clock):
+    """Marking a turn's replies sent may be lost in a crash at no cost but sending them again, so the SQLite store
+    writes it at the start of its next write transaction instead of one of its own (one commit fewer per turn):
+    that transaction sees it, a rolled-back one hands it on, and with no transaction coming a timer or closing
+    the store writes it. PostgreSQL writes it at once."""
+    rt = await _runtime(db_url, tmp_path, clock, lean=True)
+    try:
+        store = rt.chats
+        assert store is not None
+        await Chat(rt, user="soon:1").start()
+        sql = "UPDATE conversations SET lang = ? WHERE user_key = ?"
+
+        async def lang() -> str:
+            async with store.read() as tx:
+                return (await tx.fetch("SELECT lang FROM conversations WHERE user_key = ?", "soon:1"))[0][0]
+
+        await store.soon(sql, "en", "soon:1")
+        if store.dialect != "sqlite":
+            assert await lang() == "en"
+            return
+        assert await lang() == "vi", "held for the next transaction"
+        with pytest.raises(ZeroDivisionError):
+            async with store.write() as tx:
+                assert (await tx.fetch("SELECT lang FROM conversations WHERE user_key = ?", "soon:1"))[0][0] == "en"
+                raise ZeroDivisionError
+        assert await lang() == "vi", "rolled back with the transaction that carried it, and kept"
+        async with store.write(single=True) as tx:
+            await tx.fetch("SELECT 1")
+        assert await lang() == "en", "written by the next one"
+        await store.soon(sql, "vi", "soon:1")
+        for _ in range(100):  # no transaction comes: the store runs one for it a moment later
+            await asyncio.sleep(0.01)
+            if await lang() == "vi":
+                break
+        assert await lang() == "vi"
+        await store.soon(sql, "en", "soon:1")
+    finally:
+        await rt.close()
+    if store.dialect == "sqlite":  # closing writes what is held
+        path = db_url.split("///", 1)[1]
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("SELECT lang FROM conversations WHERE user_key = 'soon:1'").fetchone()[0] == "en"
+
+
 async def test_a_step_that_waited_for_the_chat_reads_the_drafts_written_meanwhile(db_url, tmp_path, clock):
     """Two steps of one chat at once (two processes): the second waits for the chat's lock, then reads the
     drafts as the first committed them, not as they stood when it began to wait (PostgreSQL: a statement that

@@ -334,7 +334,7 @@ class TelegramChannel:
             await asyncio.sleep(every)
 
     async def join(self, timeout: float | None = None) -> None:
-        """Wait until every received update is processed (tests, shutdown)."""
+        """Wait until every received update is processed and its replies are marked sent (tests, shutdown)."""
         async def _idle() -> None:
             while True:
                 await self.queues.idle.wait()
@@ -342,6 +342,9 @@ class TelegramChannel:
                     return
                 await asyncio.sleep(0.01)
         await asyncio.wait_for(_idle(), timeout)
+        chats = getattr(self.runtime, "chats", None)
+        if chats is not None:
+            await chats.settle()
 
     # ------------------------------------------------------------------------------------------
     # modes
@@ -528,9 +531,8 @@ class TelegramChannel:
 
     async def _replies_sent(self, row_id: int) -> None:
         chats = getattr(self.runtime, "chats", None)
-        if chats is not None:
-            async with chats.write(single=True) as tx:
-                await LeanInbox(tx).replies_sent(row_id)
+        if chats is not None:  # on SQLite carried by the next write transaction (a kill first: sent again)
+            await chats.soon(LeanInbox.REPLIES_SENT, row_id)
             return
         async with self.sm() as db, db.begin():
             await InboxRepo(db).replies_sent(row_id)

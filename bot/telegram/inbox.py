@@ -487,6 +487,5 @@ class LeanInbox:
         done_sql, done_params = self._mark_done(rows, now, hold)
         return await self.tx.execute(f"WITH c AS ({chat_sql}) {done_sql}", *chat_params, *done_params)
 
-    async def replies_sent(self, row: int) -> None:
-        await self.tx.execute("UPDATE telegram_updates SET status = 'done', payload = '{}' "
-                              "WHERE id = ? AND status = 'replying'", row)
+    REPLIES_SENT = "UPDATE telegram_updates SET status = 'done', payload = '{}' WHERE id = ? AND status = 'replying'"
+    """:meth:`InboxRepo.replies_sent`, for the store's ``soon`` (written by the next transaction on SQLite)."""

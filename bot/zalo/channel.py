@@ -239,7 +239,11 @@ class ZaloChannel:
             await asyncio.sleep(every)
 
     async def join(self, timeout: float | None = None) -> None:
+        """Wait until every received event is processed and its replies are marked sent (tests, shutdown)."""
         await asyncio.wait_for(self.queues.idle.wait(), timeout)
+        chats = getattr(self.runtime, "chats", None)
+        if chats is not None:
+            await chats.settle()
 
     # ------------------------------------------------------------------------------------------
     # webhook
@@ -429,9 +433,8 @@ class ZaloChannel:
 
     async def _replies_sent(self, row_id: int) -> None:
         chats = getattr(self.runtime, "chats", None)
-        if chats is not None:
-            async with chats.write(single=True) as tx:
-                await LeanZaloInbox(tx).replies_sent(row_id)
+        if chats is not None:  # on SQLite carried by the next write transaction (a kill first: sent again)
+            await chats.soon(LeanZaloInbox.REPLIES_SENT, row_id)
             return
         async with self.sm() as db, db.begin():
             await InboxRepo(db).replies_sent(row_id)

@@ -202,9 +202,8 @@ class LeanZaloInbox:
             bot_id, event_key, chat_key, self.tx.json(raw), self.tx.time(now))
         return rows[0][0] if rows else None
 
-    async def replies_sent(self, row_id: int) -> None:
-        await self.tx.execute("UPDATE zalo_updates SET status = 'done', payload = '{}' "
-                              "WHERE id = ? AND status = 'replying'", row_id)
+    REPLIES_SENT = "UPDATE zalo_updates SET status = 'done', payload = '{}' WHERE id = ? AND status = 'replying'"
+    """:meth:`InboxRepo.replies_sent`, for the store's ``soon`` (written by the next transaction on SQLite)."""
 
     async def conversation(self, chat_key: str) -> tuple[bool, bool, str | None]:
         """(the chat has a conversation, the chat is an officer's, the conversation's language), reading a

@@ -220,6 +220,17 @@ class ChatStore:
         start the moment it commits instead of polling for the file's lock; elsewhere it holds nothing."""
         yield
 
+    async def soon(self, sql: str, *params: Any) -> None:
+        """A write whose loss in a crash costs only a repeat, never a wrong state: a turn's replies marked sent
+        (lost, they are sent again at the next start, as when the process dies while sending them). Here it runs
+        now, in a statement of its own; the SQLite store carries it into its next write transaction instead
+        (:class:`~storage.chatstore.sqlite.SqliteChatStore`), which saves a transaction's commit per turn."""
+        async with self.write(single=True) as tx:
+            await tx.execute(sql, *params)
+
+    async def settle(self) -> None:
+        """Write what :meth:`soon` still holds (tests, shutdown)."""
+
     async def execute(self, tx: ChatTx, sql: str, params: tuple[Any, ...]) -> int:
         raise NotImplementedError
 

@@ -49,6 +49,9 @@ class SqliteChatStore(ChatStore):
         self._checkpointer: sqlite3.Connection | None = None
         self._gate: asyncio.Lock | None = None
         self._inline: Any = None  # (engine, sessionmaker) of the ORM on this connection, made on first use
+        self._soon: list[tuple[str, tuple[Any, ...]]] = []  # :meth:`soon`'s statements, for the next transaction
+        self._soon_timer: asyncio.TimerHandle | None = None
+        self._soon_task: asyncio.Future[None] | None = None
 
     async def _begin(self) -> None:
         deadline = time.monotonic() + self.busy_seconds
@@ -117,14 +120,18 @@ class SqliteChatStore(ChatStore):
             self._gate = asyncio.Lock()
         async with self._gate:  # one transaction at a time on this connection, in the order they came
             await self._begin()
-            tx = None
+            tx, carried = None, self._soon
+            self._soon = []
             try:
+                for sql, params in carried:
+                    self.conn.execute(sql, params)
                 tx = ChatTx(self, self.conn, None if user_key is None else self._load(user_key), single=single)
                 yield tx
                 if tx.orm_session is not None:
                     await tx.orm_session.flush()
             except BaseException:
                 self.conn.execute("ROLLBACK")
+                self._soon[:0] = carried  # (written by the next transaction)
                 raise
             finally:
                 if tx is not None and tx.orm_session is not None:
@@ -135,6 +142,36 @@ class SqliteChatStore(ChatStore):
                 self._commits = 0
                 self._checkpointing = asyncio.get_running_loop().run_in_executor(None, self._checkpoint)
                 self._checkpointing.add_done_callback(self._checkpointed)
+
+    SOON_SECONDS = 0.05
+    """How long :meth:`soon`'s statements wait for a write transaction to carry them before one runs for them."""
+
+    async def soon(self, sql: str, *params: Any) -> None:
+        """Carried by the next write transaction on this connection (a busy bot has one within a millisecond: the
+        next update stored), or by one of its own :attr:`SOON_SECONDS` later: one ``BEGIN`` and ``COMMIT`` fewer
+        per turn. Carried statements run first, so the transaction sees them; if it rolls back they wait for the
+        next one."""
+        self._soon.append((sql, params))
+        if self._soon_timer is None and self._soon_task is None:
+            self._soon_timer = asyncio.get_running_loop().call_later(self.SOON_SECONDS, self._soon_due)
+
+    def _soon_due(self) -> None:
+        self._soon_timer = None
+        if self._soon and self._soon_task is None:
+            self._soon_task = asyncio.ensure_future(self.settle())
+            self._soon_task.add_done_callback(self._soon_done)
+
+    def _soon_done(self, done: asyncio.Future[None]) -> None:
+        self._soon_task = None
+        if not done.cancelled() and done.exception() is not None:
+            log.warning("statements carried to the next transaction not written yet: %s", done.exception())
+        if self._soon and self._soon_timer is None:  # (failed, or more came meanwhile)
+            self._soon_timer = asyncio.get_running_loop().call_later(self.SOON_SECONDS, self._soon_due)
+
+    async def settle(self) -> None:
+        if self._soon:
+            async with self._tx(None):
+                pass
 
     def _checkpoint(self) -> None:
         """A passive checkpoint (on a worker thread): it copies what no reader still needs into the database
@@ -191,6 +228,13 @@ class SqliteChatStore(ChatStore):
         return self.conn.execute(sql, params).fetchall()
 
     async def close(self) -> None:
+        if self._soon_timer is not None:
+            self._soon_timer.cancel()
+            self._soon_timer = None
+        try:
+            await self.settle()
+        except Exception as exc:  # (not written: those replies are sent again at the next start)
+            log.warning("statements carried to the next transaction not written at close: %s", exc)
         if self._inline is not None:
             await self._inline[0].dispose()
             self._inline = None
