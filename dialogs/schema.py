@@ -241,8 +241,11 @@ class FieldDef(Strict):
     max_mb: float = 10
     min_count: int = 1
     max_count: int = 1
-    # confirm: the button label
+    # confirm: the button label; ``notice``: a statement only to be read (“Tôi đã hiểu”), not a consent nor an oath:
+    # something else typed at it (the next question's answer, typed ahead) is taken as read and answers what comes
+    # next, instead of being refused and lost
     confirm_label: str | None = None
+    notice: bool = False
     # id_card: which field of the same block each card field fills, e.g. {full_name: applicant.full_name};
     # in a repeat group, the ids as written in the group (full_name, not members[0].full_name)
     id_card: dict[str, str] = Field(default_factory=dict)
@@ -260,6 +263,8 @@ class FieldDef(Strict):
             raise ValueError(f"field {self.id}: kind {self.kind} needs choices")
         if self.kind not in ("choice", "multi_choice", "consent") and self.choices:
             raise ValueError(f"field {self.id}: kind {self.kind} takes no choices")
+        if self.notice and self.kind != "confirm":
+            raise ValueError(f"field {self.id}: notice is only for kind confirm")
         if self.kind != "consent" and any(c.stop for c in self.choices):
             raise ValueError(f"field {self.id}: a choice's stop is only for kind consent")
         if self.kind == "consent" and (all(c.stop for c in self.choices) or not any(c.stop for c in self.choices)):

@@ -698,6 +698,33 @@ async def test_death_meritorious_person_cash(chat: Chat, runtime: Runtime):
     assert len(a["docs.merit_decision"]) == 1
 
 
+async def test_a_notice_is_read_by_typing_on_and_what_was_typed_is_kept(chat: Chat):
+    """A notice to read (“Tôi đã hiểu”), not a consent nor an oath: the next answer typed at it (here the
+    requester's name) is taken as read and answers the next question, instead of being refused and lost; “hiểu
+    rồi ạ” is read only; a question or a “không” about it is answered and the notice asked again."""
+    await death_start(chat, permanent="có", head="có")
+    await chat.expect("removal.note_head")
+    await chat.say("tại sao không xóa thường trú?")
+    assert chat.error is not None and "trợ giúp" in chat.error.text
+    await chat.expect("removal.note_head")
+    await chat.say("không")
+    assert "hủy" in chat.error.text
+    await chat.expect("removal.note_head")
+    await chat.say("hieu roi a")
+    await chat.expect("requester.full_name")  # under the card offer, which is still there
+    assert "thẻ căn cước" in chat.ask.text
+    await chat.say("quay lại")
+    await chat.expect("removal.note_head")
+    await chat.say("tôi là con trai")  # not a name: said so at the name, nothing else is lost
+    assert "không hỏi vai trò" in chat.error.text
+    await chat.expect("requester.full_name")
+    assert "thẻ căn cước" in chat.ask.text
+    await chat.say("Nguyễn Văn Bình")
+    await chat.expect("requester.birth_date")
+    answers = await chat.answers()
+    assert answers["removal.note_head"] is True and answers["requester.full_name"] == "NGUYỄN VĂN BÌNH"
+
+
 @pytest.mark.parametrize("born, monthly, aged, days", [("05/03/1950", "có", None, 6),
                                                       ("05/03/1940", "không", "có", 11),
                                                       # papers that show only the year: the age as of 01/01

@@ -183,12 +183,14 @@ class IdCardSteps(EngineParts):
             return self.accept(session, slot, "typed", out)
         # the citizen typed: that answers the block's first question, shown under the offer
         self.past_card_offer(session, slot, commit=True)
+        before, out.accepted = out.accepted, False  # (an answer given before in this turn: a notice read)
         self.on_collect(session, msg, text, command, out)
         if not out.accepted:  # refused: nothing changes, and the offer stays with the question
             session.draft.answers.pop(slot.path, None)
             session.pending = None
             if out.replies and isinstance(out.replies[-1], Ask):
                 out.replies[-1] = self.id_card_ask(session, slot)
+        out.accepted = out.accepted or before
 
     def past_card_offer(self, session, slot, *, commit: bool = False):
         """``slot``, or when it is the card offer with no card being confirmed, the question shown under it

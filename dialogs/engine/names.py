@@ -244,9 +244,14 @@ class Names(EngineParts):
     def asks_right_after(self, session: Session, before: str, out: Outcome) -> bool:
         """Whether the turn ends asking, with nothing pending, the question right after ``before`` (an answer typed
         ahead, or carried by the one just given, answers it)."""
-        return session.state == "collecting" and session.pending is None and bool(out.replies) and \
-            isinstance(out.replies[-1], Ask) and out.replies[-1].field is not None and \
-            self.slot_after(session, before) == out.replies[-1].field
+        if not (session.state == "collecting" and session.pending is None and out.replies
+                and isinstance(out.replies[-1], Ask) and out.replies[-1].field is not None):
+            return False
+        after = self.form(session).slots_after(before, session.require_draft().answers, self.today())
+        if not after:
+            return False
+        shown = self.past_card_offer(session, after[0])  # (a card offer asks the question under it as well)
+        return out.replies[-1].field in (after[0].path, shown.path if shown is not None else None)
 
     def slot_after(self, session: Session, before: str) -> str | None:
         """The question that comes right after ``before`` in the form as it stands (None: it is the last, or not

@@ -5,6 +5,7 @@ from .. import parsing
 from ..i18n import N_, Label
 from ..messages import ChoiceOut
 from ..parsing import Invalid
+from ..textnorm import fold
 from .base import NO_VALUE, AskParts, Kind
 
 
@@ -22,11 +23,23 @@ class Confirm(Kind):
             pass
         if f.confirm_label and parsing.match_choice(raw, [("yes", f.confirm_label)]) == "yes":
             return True
+        if f.notice and not said_no:
+            if not _asks(raw):
+                return True  # read: what was typed answers the next question (:meth:`carry`)
+            raise Invalid(N_("Lưu ý trên để bạn biết trước. Chọn “{label}” để đi tiếp; nếu còn điều chưa rõ, gõ "
+                             "“trợ giúp”, hoặc “quay lại” để sửa câu trả lời trước."),
+                          label=Label(f.confirm_label or N_("Có")))
         if said_no:  # no dead end: say what declining means and how to stop or go back
             raise Invalid(N_("Để đi tiếp, bạn cần chọn “{label}”. Nếu không muốn tiếp tục, gõ “hủy” (hồ sơ sẽ không "
                              "được nộp), hoặc gõ “quay lại” để sửa câu trả lời trước."),
                           label=Label(f.confirm_label or N_("Có")))
         raise Invalid(N_("Vui lòng chọn “{label}” để xác nhận."), label=Label(f.confirm_label or N_("Có")))
+
+    def carry(self, f, raw, value):
+        """At a notice, words that are not “Tôi đã hiểu”, “có”, “ok”… are the next question's answer, typed ahead."""
+        if not f.notice or _acknowledges(f, raw):
+            return None
+        return raw
 
     def display(self, f, value, t):
         # a statement read and accepted, not a claim: "Chế độ mai táng (không thuộc diện): Có" read as one
@@ -53,3 +66,37 @@ class Confirm(Kind):
 
 
 KIND = Confirm()
+
+
+_QUESTION_WORDS = frozenset({"sao", "gi", "nao", "khong", "chua", "dau", "ai", "bao"})
+_OBJECTION_LEADS = frozenset({"nhung", "sao", "tai", "vi", "vay", "the"})  # “nhưng bố tôi là thương binh”
+
+
+def _asks(raw: str) -> bool:
+    """A question about the notice or an objection to it (“tại sao không xóa thường trú?”, “vậy phải làm gì”,
+    “nhưng bố tôi là thương binh”): refused, so that the person is told how to ask, rather than taken as read."""
+    words = fold(raw).split()
+    return "?" in raw or (bool(words) and (words[-1] in _QUESTION_WORDS or words[0] in _OBJECTION_LEADS))
+
+
+_READ = frozenset({"hieu", "hieu roi", "da hieu", "biet", "biet roi", "da biet", "doc roi", "da doc", "tiep",
+                   "tiep tuc", "di tiep", "tiep di", "lam tiep", "ok", "ok roi", "duoc", "duoc roi", "dong y",
+                   "nam roi", "ro", "ro roi", "da ro"})
+_POLITE = frozenset({"toi", "em", "chau", "minh", "con", "tui", "a", "vang", "da", "nhe", "nha", "thi", "cho", "ok",
+                     "oke", "okay", "u", "uh", "um", "roi"})
+
+
+def _acknowledges(f, raw: str) -> bool:
+    """“Tôi đã hiểu”, “hiểu rồi ạ”, “ok tiếp”, “có”: the notice read, and nothing more said."""
+    words = fold(raw).replace(",", " ").strip(" .!").split()
+    rest = " ".join(w for w in words if w not in _POLITE)
+    if words and (" ".join(words) in _READ or not rest or rest in _READ):
+        return True
+    if parsing.is_acknowledgement(raw):
+        return True
+    try:
+        if parsing.parse_yes_no(raw, sure=True):
+            return True
+    except Invalid:
+        pass
+    return bool(f.confirm_label) and parsing.match_choice(raw, [("yes", f.confirm_label)]) == "yes"
