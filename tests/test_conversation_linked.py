@@ -473,12 +473,20 @@ async def death_people(chat: Chat, *, born: str = "05/03/1950", notice: str = "g
     await chat.expect("deceased.death_date")
     await chat.say(died)
     await chat.expect("deceased.death_time")
+    await chat.say("o nha")  # where, typed at the hour: kept for “… qua đời tại nhà không?”, the hour asked again
+    assert "Đã ghi “Có” cho câu “Chết tại nơi cư trú” (được hỏi ở sau)" in chat.text()
+    await chat.expect("deceased.death_time")
     await chat.say("khoảng 2 giờ rưỡi chiều")  # as people say it: 14:30
+    await chat.expect("consent.sensitive")
+    await chat.say("quay lại")  # back in the form's order: where, then the hour
     await chat.expect("deceased.death_place_same")
     await chat.say("quay lại")
+    await chat.expect("deceased.death_time")
     await chat.say("14h30")
-    await chat.expect("deceased.death_place_same")
-    await chat.say("có")
+    if chat.field == "deceased.death_place_same":
+        await chat.say("có")
+    await chat.expect("consent.sensitive")
+    assert (await chat.answers())["deceased.death_place_same"] is True
     # the cause of death is health data, the bank account financial data: consent first (Luật 91/2025/QH15)
     await chat.expect("consent.sensitive")
     assert "nguyên nhân chết" in chat.ask.text and "chỉ cán bộ" in chat.ask.text

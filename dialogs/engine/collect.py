@@ -14,7 +14,7 @@ from ..messages import Ask, Incoming, Message
 from ..parsing import Invalid, says_unknown
 from ..pending import Pending, Revisit
 from ..protocol import Outcome
-from ..textnorm import fold
+from ..textnorm import fold, fold_words
 from .commands import is_keep
 from .parts import EngineParts, help_due
 from .session import Session
@@ -259,6 +259,11 @@ class Collect(EngineParts):
                       and spelling.listed(later.field.spelling, spelling.spell(later.field.spelling, raw))]
             if len(listed) == 1:
                 return self.kept_ahead(session, *listed[0], out)
+            # or the other words of a later yes/no or choice (“ở nhà” at the hour of death: “Người mất có qua đời
+            # tại nhà không?” asked after), when exactly one question to come has them
+            worded = [(later, value) for later, value in takers if _says_its_words(later.field, raw)]
+            if len(worded) == 1:
+                return self.kept_ahead(session, *worded[0], out)
         if len(takers) != 1 or not kinds.get(takers[0][0].field.kind).distinctive:
             return False
         return self.kept_ahead(session, *takers[0], out)
@@ -536,3 +541,16 @@ class Collect(EngineParts):
         self.accept(session, slot, value, out)
 
     # ------------------------------------------------------------------------------------
+
+
+def _says_its_words(f: Any, raw: str) -> bool:
+    """Whether the answer holds, as whole words, one of a yes/no question's ``yes_also``/``no_also`` words or a
+    choice's option label or ``also`` words (not a bare “có” or “không”, which any yes/no question takes)."""
+    if f.kind == "yes_no":
+        words = [*f.yes_also, *f.no_also]
+    elif f.kind == "choice":
+        words = [w for c in f.choices for w in (c.label, *c.also)]
+    else:
+        return False
+    typed = f" {fold_words(raw)} "
+    return any(f" {w} " in typed for w in map(fold_words, words) if w)
