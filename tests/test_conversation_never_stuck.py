@@ -733,6 +733,9 @@ async def test_a_questions_help_comes_with_the_second_wrong_answer_not_under_eve
     assert "chứng thực" in chat.text()
     await chat.say("là sao?")  # the question not understood: its help too (was “cần ảnh chụp … không gõ chữ”)
     assert "chứng thực" in chat.text() and chat.error is None
+    await chat.say("khong")  # a bare “không” where a photo is asked: the paper is not at hand (was “không gõ chữ”)
+    assert "tạm dừng" in chat.text() and "không gõ chữ" not in chat.text()
+    await chat.expect("rep.authorisation")
     await chat.send_file(jpeg(3), "giay-uy-quyen.jpg")
     await chat.press("done")
     await chat.expect("account.owner")

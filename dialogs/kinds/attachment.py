@@ -23,6 +23,8 @@ ACCEPT_MIME = {
     "pdf": ("application/pdf",),
 }
 DONE_WORDS = ("xong", "done", "het", "du roi", "roi", "xong roi")
+BARE_NO = frozenset({"khong", "ko", "k", "kh", "hong", "chua", "khong a", "chua a", "no"})
+"""A bare “không”, “chưa” at a question that asks for a photo: the paper is not at hand (no yes/no was asked)."""
 
 
 @register
@@ -70,8 +72,9 @@ class Attachment(Kind):
         current = turn.pending
         pending = current if isinstance(current, Files) and current.path == slot.path else Files(path=slot.path)
         files = ([msg.file] if msg.file else []) + list(msg.files)
-        if not files and not pending.files and text and msg.choice is None and turn.not_known(slot, text):
-            return True  # "chưa có giấy": where to get it, or the definition's way on without it
+        if not files and not pending.files and text and msg.choice is None and turn.not_known(
+                slot, "không có" if fold(text).strip(" .!") in BARE_NO else text):
+            return True  # "chưa có giấy", or a bare “không”: where to get it, or the definition's way on without it
         if not files:
             # "1" is the number of the only choice, “Xong”, where the channel shows numbered choices
             done = msg.choice == "done" or fold(text) in DONE_WORDS or (text.strip() == "1" and bool(pending.files))
