@@ -540,6 +540,13 @@ async def death_until(chat: Chat, field: str) -> Chat:
 
 async def death_payment(chat: Chat, method: str = "cash") -> Chat:
     await chat.expect("recipient.is_requester")
+    if method == "cash":  # how, typed at who: kept for “Nhận tiền mai táng bằng cách nào?”, who asked again
+        await chat.say("tien mat")
+        assert "Đã ghi “Nhận tiền mặt” cho câu “Nhận tiền mai táng bằng cách nào?”" in chat.text()
+        await chat.expect("recipient.is_requester")
+        await chat.say("có")
+        assert (await chat.answers())["payment.method"] == "cash"
+        return chat
     await chat.say("có")
     await chat.expect("payment.method")
     await chat.press(method)

@@ -150,6 +150,8 @@ class Collect(EngineParts):
                 return
             if typed and self.keep_typed_ahead(session, slot, raw, out):
                 return self.prompt(session, out)
+            if typed and f.kind == "yes_no" and self.keep_option_ahead(session, slot, raw, out, across=True):
+                return self.prompt(session, out)  # (“tiền mặt” at “Bạn có phải là người nhận tiền…?”)
             later = self.fits_later(session, slot, raw) if typed and f.kind == "multi_choice" else None
             if typed and later is None and turn.elsewhere(slot, raw):
                 return
@@ -268,16 +270,18 @@ class Collect(EngineParts):
             return False
         return self.kept_ahead(session, *takers[0], out)
 
-    def keep_option_ahead(self, session: Session, slot: Slot, raw: str, out: Outcome) -> bool:
+    def keep_option_ahead(self, session: Session, slot: Slot, raw: str, out: Outcome, *, across: bool = False) -> bool:
         """At a name question, words that are no name but an option of a choice still to come in this section, by its
         label or one of its other words, whole (“mất tích” at “Họ và tên người mất?”, “Người đó đã mất hay đang mất
         tích?” being asked after): kept as that answer and said so, rather than offered as the name “MẤT TÍCH”.
-        Never one word, words that begin with a surname, nor a number. False otherwise."""
+        Never one word, words that begin with a surname, nor a number. False otherwise. ``across``: in any section
+        still to come (words that are no yes nor no, at a yes/no question: “tiền mặt” at “Bạn có phải là người nhận
+        tiền mai táng không?”, “Nhận tiền mai táng bằng cách nào?” asked after)."""
         words = fold(raw).split()
         if not 2 <= len(words) <= 4 or not "".join(words).isalpha() or nlu.starts_with_surname(raw):
             return False  # (one word, “Hoa”, “Thái”, may be a given name as much as an ethnic group)
         typed = " ".join(words)
-        takers = [(later, c.value) for later in self.slots_ahead(session, slot) if later.field.kind == "choice"
+        takers = [(later, c.value) for later in self.slots_ahead(session, slot, across) if later.field.kind == "choice"
                   for c in later.field.choices if typed in {fold(w) for w in (c.label, *c.also)}]
         return len(takers) == 1 and self.kept_ahead(session, *takers[0], out)
 
