@@ -25,9 +25,13 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
+# the suite on every CPU (pytest-xdist; each process migrates its own template database): `make test
+# PYTEST_WORKERS=0` runs it in this process, e.g. to step through a test
+PYTEST_WORKERS ?= auto
+
 test: $(VENV)/.installed
 	$(VENV)/bin/dvcbot catalog check
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	$(PY) bench/engine_bench.py
