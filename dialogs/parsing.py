@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, timedelta
 from fractions import Fraction
 from functools import lru_cache
@@ -1166,7 +1166,7 @@ SAME_AS_ABOVE = ("nhu tren", "giong tren", "giong nhu tren", "nhu o tren", "gion
 """“The answer given above”, folded: a kind that offers an earlier answer again adds its own words to these."""
 
 
-def says_only(raw: str, phrases: Sequence[str]) -> bool:
+def says_only(raw: str, phrases: Collection[str]) -> bool:
     """Whether the answer is one of these folded phrases, with nothing but polite words around it (“dạ như trên
     ạ”): “như trên, thôn 5” says more, and is not taken for “như trên”."""
     return fold_words(without_polite(raw or "")) in phrases

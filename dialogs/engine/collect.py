@@ -14,7 +14,7 @@ from ..messages import Ask, Incoming, Message
 from ..parsing import Invalid, says_unknown
 from ..pending import Pending, Revisit
 from ..protocol import Outcome
-from ..textnorm import fold, fold_words
+from ..textnorm import fold
 from .commands import is_keep
 from .parts import EngineParts, help_due
 from .session import Session
@@ -547,14 +547,13 @@ class Collect(EngineParts):
     # ------------------------------------------------------------------------------------
 
 
+
 def _says_its_words(f: Any, raw: str) -> bool:
-    """Whether the answer holds, as whole words, one of a yes/no question's ``yes_also``/``no_also`` words or a
-    choice's option label or ``also`` words (not a bare “có” or “không”, which any yes/no question takes)."""
+    """Whether the answer holds, as its own words (:func:`parsing.also_said`), one of a yes/no question's
+    ``yes_also``/``no_also`` words or a choice's option label or ``also`` words: not a bare “có” or “không”, which
+    any yes/no question takes."""
     if f.kind == "yes_no":
-        words = [*f.yes_also, *f.no_also]
-    elif f.kind == "choice":
-        words = [w for c in f.choices for w in (c.label, *c.also)]
-    else:
-        return False
-    typed = f" {fold_words(raw)} "
-    return any(f" {w} " in typed for w in map(fold_words, words) if w)
+        return parsing.also_said(raw, [*f.yes_also, *f.no_also]) is not None
+    if f.kind == "choice":
+        return parsing.also_said(raw, [w for c in f.choices for w in (c.label, *c.also)]) is not None
+    return False

@@ -23,8 +23,6 @@ ACCEPT_MIME = {
     "pdf": ("application/pdf",),
 }
 DONE_WORDS = ("xong", "done", "het", "du roi", "roi", "xong roi")
-BARE_NO = frozenset({"khong", "ko", "k", "kh", "hong", "chua", "khong a", "chua a", "no"})
-"""A bare “không”, “chưa” at a question that asks for a photo: the paper is not at hand (no yes/no was asked)."""
 
 
 @register
@@ -73,8 +71,8 @@ class Attachment(Kind):
         pending = current if isinstance(current, Files) and current.path == slot.path else Files(path=slot.path)
         files = ([msg.file] if msg.file else []) + list(msg.files)
         if not files and not pending.files and text and msg.choice is None and turn.not_known(
-                slot, "không có" if fold(text).strip(" .!") in BARE_NO else text):
-            return True  # "chưa có giấy", or a bare “không”: where to get it, or the definition's way on without it
+                slot, "không có" if parsing.is_no(text) else text):
+            return True  # "chưa có giấy", or a bare “không” (no yes/no was asked): where to get it, or the way on
         if not files:
             # "1" is the number of the only choice, “Xong”, where the channel shows numbered choices
             done = msg.choice == "done" or fold(text) in DONE_WORDS or (text.strip() == "1" and bool(pending.files))

@@ -79,24 +79,16 @@ def _asks(raw: str) -> bool:
     return "?" in raw or (bool(words) and (words[-1] in _QUESTION_WORDS or words[0] in _OBJECTION_LEADS))
 
 
-_READ = frozenset({"hieu", "hieu roi", "da hieu", "biet", "biet roi", "da biet", "doc roi", "da doc", "tiep",
-                   "tiep tuc", "di tiep", "tiep di", "lam tiep", "ok", "ok roi", "duoc", "duoc roi", "dong y",
-                   "nam roi", "ro", "ro roi", "da ro"})
-_POLITE = frozenset({"toi", "em", "chau", "minh", "con", "tui", "a", "vang", "da", "nhe", "nha", "thi", "cho", "ok",
-                     "oke", "okay", "u", "uh", "um", "roi"})
+_READ_WORDS = ("hieu", "hieu roi", "da hieu", "da hieu roi", "biet", "biet roi", "da biet", "doc roi", "da doc",
+               "tiep", "tiep tuc", "di tiep", "tiep di", "lam tiep", "ok", "ok roi", "roi", "duoc", "duoc roi",
+               "dong y", "nam roi", "ro", "ro roi", "da ro")
+_READ = frozenset(f"{ok}{who}{said}" for ok in ("", "ok ")
+                  for who in ("", "toi ", "em ", "chau ", "con ", "minh ", "tui ") for said in _READ_WORDS)
+"""“Tôi đã hiểu”, “ok em hiểu rồi”, folded: a notice read (:func:`parsing.says_only` drops “dạ”, “ạ”, “nhé”…)."""
 
 
 def _acknowledges(f, raw: str) -> bool:
     """“Tôi đã hiểu”, “hiểu rồi ạ”, “ok tiếp”, “có”: the notice read, and nothing more said."""
-    words = fold(raw).replace(",", " ").strip(" .!").split()
-    rest = " ".join(w for w in words if w not in _POLITE)
-    if words and (" ".join(words) in _READ or not rest or rest in _READ):
+    if parsing.says_only(raw, _READ) or parsing.is_acknowledgement(raw) or parsing.is_yes(raw):
         return True
-    if parsing.is_acknowledgement(raw):
-        return True
-    try:
-        if parsing.parse_yes_no(raw, sure=True):
-            return True
-    except Invalid:
-        pass
     return bool(f.confirm_label) and parsing.match_choice(raw, [("yes", f.confirm_label)]) == "yes"
