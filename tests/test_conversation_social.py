@@ -142,6 +142,40 @@ async def test_disability_request_and_filer_said_in_own_words(chat: Chat):
     assert chat.error is None and (await chat.answers())["filer.role"] == "representative"
 
 
+async def test_filing_for_oneself_said_in_own_words(chat: Chat):
+    """“chinh toi”, “toi tu lam” at “Ai đang làm đơn?” were refused (the option had no other words); a relative
+    or a parent is still told apart (“mẹ tôi”, “làm cho con”)."""
+    await open_procedure(chat, DISABILITY, "request.type", "Xác định, xác định lại mức độ khuyết tật")
+    await chat.say("1")
+    for said, role in (("chinh toi", "self"), ("toi tu lam", "self"), ("cho toi", "self"), ("me toi", "helper"),
+                       ("lam cho con", "representative"), ("tôi khai giúp", "helper")):
+        await chat.expect("filer.role")
+        await chat.say(said)
+        assert chat.error is None and (await chat.answers())["filer.role"] == role, said
+        await chat.say("quay lại")
+
+
+async def test_a_household_filing_for_itself_in_own_words(chat: Chat):
+    """“toi la chu ho”, “nha toi”, “tôi là vợ” at “Ai đang khai hồ sơ này?” are the household itself; typed a
+    question early (at the occupation), it is kept for that question."""
+    await open_procedure(chat, AVERAGE, "household.occupation", "mức sống trung bình")
+    await chat.say("toi la chu ho")  # the next question's answer, typed early: kept, the occupation asked again
+    assert chat.error is None and "Đã ghi “Tôi là chủ hộ hoặc người trong hộ” cho câu “Ai đang khai" in chat.text()
+    await chat.expect("household.occupation")
+    await chat.say("nông nghiệp")
+    await chat.say("2 triệu")
+    await chat.expect("applicant.full_name")  # (“Ai đang khai”: answered already)
+    assert (await chat.answers())["filer.role"] == "self"
+    await chat.say("quay lại")
+    for said in ("toi la chu ho", "nha toi", "tôi là vợ", "gia dinh toi"):
+        await chat.expect("filer.role")
+        await chat.say(said)
+        assert chat.error is None and (await chat.answers())["filer.role"] == "self", said
+        await chat.say("quay lại")
+    await chat.say("khai giúp")
+    assert (await chat.answers())["filer.role"] == "helper"
+
+
 async def test_disability_redetermination_adult_happy_path(chat: Chat, runtime: Runtime):
     await open_procedure(chat, DISABILITY, "request.type", "Xác định, xác định lại mức độ khuyết tật")
     assert "25 ngày làm việc" in chat.text()

@@ -150,7 +150,8 @@ class Collect(EngineParts):
                 return
             if typed and self.keep_typed_ahead(session, slot, raw, out):
                 return self.prompt(session, out)
-            if typed and f.kind == "yes_no" and self.keep_option_ahead(session, slot, raw, out, across=True):
+            if typed and f.kind in ("yes_no", "choice") and self.keep_option_ahead(session, slot, raw, out,
+                                                                                   across=True):
                 return self.prompt(session, out)  # (“tiền mặt” at “Bạn có phải là người nhận tiền…?”)
             later = self.fits_later(session, slot, raw) if typed and f.kind == "multi_choice" else None
             if typed and later is None and turn.elsewhere(slot, raw):
@@ -276,7 +277,8 @@ class Collect(EngineParts):
         tích?” being asked after): kept as that answer and said so, rather than offered as the name “MẤT TÍCH”.
         Never one word, words that begin with a surname, nor a number. False otherwise. ``across``: in any section
         still to come (words that are no yes nor no, at a yes/no question: “tiền mặt” at “Bạn có phải là người nhận
-        tiền mai táng không?”, “Nhận tiền mai táng bằng cách nào?” asked after)."""
+        tiền mai táng không?”, “Nhận tiền mai táng bằng cách nào?” asked after; words no option of a choice fits:
+        “tôi là chủ hộ” at “Gia đình bạn sống chủ yếu bằng nghề gì?”, “Ai đang khai hồ sơ này?” asked after)."""
         words = fold(raw).split()
         if not 2 <= len(words) <= 4 or not "".join(words).isalpha() or nlu.starts_with_surname(raw):
             return False  # (one word, “Hoa”, “Thái”, may be a given name as much as an ethnic group)
