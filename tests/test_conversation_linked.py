@@ -772,6 +772,8 @@ async def test_death_social_protection_funeral_support(chat: Chat, runtime: Runt
         await chat.expect("docs.allowance_end")
         await chat.say("bỏ qua")
     await death_payment(chat)
+    await chat.expect("_review")  # the notice was read, not confirmed
+    assert "Xóa thường trú làm riêng (người mất là chủ hộ): Đã đọc" in chat.text()
     code = await submit(chat)
     assert await legs_of(runtime, code) == [("commune", "submitted", DUE[1]),
                                             ("social_affairs", "submitted", DUE[days])]

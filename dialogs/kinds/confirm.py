@@ -42,7 +42,10 @@ class Confirm(Kind):
         return raw
 
     def display(self, f, value, t):
-        # a statement read and accepted, not a claim: "Chế độ mai táng (không thuộc diện): Có" read as one
+        # a statement read and accepted, not a claim: "Chế độ mai táng (không thuộc diện): Có" read as one; a notice
+        # was only read (“Xóa thường trú làm riêng (người mất là chủ hộ): Đã đọc”), nothing was confirmed
+        if f.notice:
+            return t(N_("Đã đọc")) if value else t(N_("Chưa đọc"))
         return t(N_("Đã xác nhận")) if value else t(N_("Chưa xác nhận"))
 
     def collect(self, turn, slot, msg, text):
