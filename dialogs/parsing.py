@@ -1775,6 +1775,9 @@ def match_choice(raw: str, choices: Sequence[tuple[str, str]], *, fuzzy: bool = 
         return found or None
     if not fuzzy:
         return None
+    scattered = _words_of_one_label(cleaned, labels)
+    if scattered is not None:
+        return scattered
     negative = _negative(cleaned)  # a likeness never bridges a “không”
     scored = sorted(((0.0 if negative and not _negative(lab) else _fuzzy_label_score(cleaned, lab), v)
                      for v, lab in labels), reverse=True)
@@ -1802,6 +1805,17 @@ def _label_fits(cleaned: str, labels: list[tuple[str, str]]) -> list[str]:
         longest = max(n for n, _v in inside)
         return [v for n, v in inside if n == longest]
     return [v for v, lab in labels if _contains_words(lab, cleaned)] if len(cleaned) >= 3 else []
+
+
+def _words_of_one_label(cleaned: str, labels: list[tuple[str, str]]) -> str | None:
+    """The one label that has every word of an answer of three or more, not in a row (“trợ cấp người cao tuổi”: “Trợ
+    cấp hưu trí xã hội (người cao tuổi không có lương hưu)”, every option opening “Trợ cấp”); None if no label or
+    several have them."""
+    words = set(cleaned.split())
+    if len(words) < 3:
+        return None
+    having = [v for v, lab in labels if words <= set(lab.split())]
+    return having[0] if len(having) == 1 else None
 
 
 def _in_labels(cleaned: str, labels: list[tuple[str, str]]) -> str | None:

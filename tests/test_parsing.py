@@ -1038,6 +1038,17 @@ class TestChoice:
         assert match_choice("ban", choices) is None  # ambiguous prefix
         assert match_choice("chinh", choices) == "a"
 
+    def test_words_apart_in_one_label_only(self) -> None:
+        """Three words or more that one label holds, not in a row, are that label (every option opening “Trợ
+        cấp”); held by two labels, or two words only, they are no match."""
+        kinds = [("uu_dai", "Trợ cấp ưu đãi người có công"), ("xa_hoi", "Trợ cấp xã hội hằng tháng (bảo trợ xã hội)"),
+                 ("htxh", "Trợ cấp hưu trí xã hội (người cao tuổi không có lương hưu)"),
+                 ("ca_hai", "Cả trợ cấp ưu đãi người có công và trợ cấp xã hội hằng tháng")]
+        assert match_choice("tro cap nguoi cao tuoi", kinds) == "htxh"
+        assert match_choice("trợ cấp bảo trợ xã hội", kinds) == "xa_hoi"
+        assert match_choice("xa hoi hang thang", kinds) is None  # (two labels)
+        assert match_choice("tro cap nguoi cao tuoi", kinds, fuzzy=False) is None  # (no label named)
+
     def test_what_follows_toi_la_says_which(self) -> None:
         """“tôi là tình nguyện viên” at “Ai đang khai hồ sơ này?” matched nothing, and “tôi là người quen” the
         wrong option: both labels open with “Tôi”, which tells nothing apart. What follows “tôi là” is matched."""

@@ -156,15 +156,20 @@ class Choice(Kind):
         return next((t(c.label) for c in f.choices if c.value == value), str(value))
 
     def said_back(self, f, raw, value):
-        """An option read from other words (“tốc mái hết, không ở được”: “Hư hỏng nặng, không ở được”), not named by
-        its number or its label, is said back, so that a misreading is seen at once. (A yes, a name that answers
-        the choice, an ethnic group typed, are not: they are the answer as typed.)"""
-        if parsing.match_choice(raw, [(c.value, c.label) for c in f.choices], fuzzy=False) is not None:
+        """An option read from other words (“tốc mái hết, không ở được”: “Hư hỏng nặng, không ở được”), or from a
+        label only like the answer or holding its words apart (“trợ cấp người cao tuổi”: “Trợ cấp hưu trí xã hội
+        (người cao tuổi không có lương hưu)”), not named by its number or its label, is said back, so that a
+        misreading is seen at once. (A yes, a name that answers the choice, an ethnic group typed, are not: they
+        are the answer as typed.)"""
+        labels = [(c.value, c.label) for c in f.choices]
+        if parsing.match_choice(raw, labels, fuzzy=False) is not None:
             return False
         option = next((c for c in f.choices if c.value == value), None)
         if option is None:
             return False
         own = parsing.match_also(raw, [(c.value, c.also) for c in f.choices]) == value
+        if not own and parsing.match_choice(raw, labels) == value:
+            return True
         if option.for_several and not own:
             return True  # read from the words of several others
         return own and fold_words(raw) not in {fold_words(w) for w in option.also if len(w.split()) <= 2}
