@@ -232,6 +232,42 @@ async def test_a_relative_filling_in_records_themselves_and_the_beneficiarys_con
                                                                           None)
 
 
+async def test_the_allowance_named_as_people_name_it_is_read_and_said_back(chat: Chat):
+    """“tro cap nguoi cao tuoi” was “Chưa rõ lựa chọn” (every option opens “Trợ cấp”, the words are not in a row
+    in any label): the one label holding them all is taken and said back; words two labels hold stay asked."""
+    await chat.press(REG)
+    await chat.expect("allowance.type")
+    await chat.say("tro cap nguoi cao tuoi")
+    assert chat.error is None and "Đã ghi: Trợ cấp hưu trí xã hội (người cao tuổi không có lương hưu)." in chat.text()
+    assert (await chat.answers())["allowance.type"] == "huu_tri_xa_hoi"
+    await chat.say("quay lại")
+    await chat.expect("allowance.type")
+    await chat.say("xa hoi hang thang")  # “Trợ cấp xã hội hằng tháng” and “Cả … và trợ cấp xã hội hằng tháng”
+    assert chat.error is not None
+    await chat.expect("allowance.type")
+
+
+async def test_words_no_name_takes_typed_at_a_spelling_wait_for_their_question(chat: Chat):
+    """“ba dong y roi” typed while the helper's name waited for its spelling was read as the name typed again,
+    refused, and the phone typed before it dropped (“Chưa ghi”), the name asked again: words the name question
+    would refuse wait for a question after, as the phone does."""
+    await chat.press(REG)
+    await chat.press("huu_tri_xa_hoi")
+    await chat.expect("filer.kind")
+    await chat.press("helper")
+    await chat.expect("filer.full_name")
+    await chat.say("le van tuan")
+    await chat.say("0912345678")
+    await chat.say("ba dong y roi")
+    assert chat.error and "“ba dong y roi” sẽ được dùng cho câu hỏi sau đó" in chat.text()
+    await chat.say("1")
+    assert "Đã ghi các câu trả lời bạn gõ trước: “0912345678”." in chat.text()
+    await chat.expect("consent.subject")  # consent said without how: asked how, with its options
+    assert chat.error and "đồng ý như thế nào" in chat.error.text
+    answers = await chat.answers()
+    assert answers["filer.full_name"] == "Lê Văn Tuấn" and answers["filer.phone"] == "0912345678"
+
+
 async def test_bank_unknown_ambiguous_and_account_format(chat: Chat, runtime: Runtime):
     await start_registration(chat, "self")
     await beneficiary(chat)

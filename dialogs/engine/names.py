@@ -122,7 +122,7 @@ class Names(EngineParts):
                        ("typed", _("Giữ như đã gõ"))]
         retyped = bool(text) and command is None and msg.choice is None and not text.isascii() \
             and ((pending.place and not is_yes(text) and not is_no(text))
-                 or (plausible_name(text) and len(text.split()) >= 2)) \
+                 or (plausible_name(text) and len(text.split()) >= 2 and self._a_name(session, slot, text))) \
             and text not in dict(options).values() \
             and not (pending.place and parsing.match_choice(text, options) is not None)
         if retyped:  # typed again with diacritics, not one of ours: their spelling
@@ -141,9 +141,10 @@ class Names(EngineParts):
                 return self.prompt(session, out)
             elif command is None and ((pending.place and _names_a_place(text))
                                       or (not pending.place and plausible_name(text) and len(text.split()) >= 2
-                                          and not spelling.restore_place(text))):
-                # a full name typed again, their way: take it as typed (one word is rather an early answer, and
-                # a place, “ha tinh”, the address typed ahead)
+                                          and not spelling.restore_place(text) and self._a_name(session, slot, text))):
+                # a full name typed again, their way: take it as typed (one word is rather an early answer, a
+                # place, “ha tinh”, the address typed ahead, and words no name question takes, “bà đồng ý rồi”,
+                # the answer to a question after)
                 return self._again(session, pending, slot, msg, text, out)
         if command == "back":
             session.pending = Revisit(path=pending.path)
@@ -181,6 +182,15 @@ class Names(EngineParts):
         session.pending = None
         self.accept(session, slot, pending.option(value), out)
         self._typed_ahead(session, slot, typed_ahead, out)
+
+    def _a_name(self, session: Session, slot: Slot, text: str) -> bool:
+        """Whether ``text`` would be taken as the answer of the name question (not refused as a role, a relation or
+        a consent: “bà đồng ý rồi”)."""
+        try:
+            parse_value(slot.field, text, today=self.today(), lookup=self.lookup(session, slot))
+        except parsing.Invalid:
+            return False
+        return True
 
     def _again(self, session: Session, pending: NameConfirm, slot: Slot, msg: Incoming, text: str,
                out: Outcome) -> None:
