@@ -469,6 +469,7 @@ def parse_date(
     not_after: date | None = None,
     prefer_past: bool = True,
     example: str = DATE_EXAMPLE,
+    year_needed: bool = False,
 ) -> date:
     """Accept a day/month/year date in the many ways people write it.
 
@@ -480,7 +481,8 @@ def parse_date(
     months as words (``12 tháng ba 2024``, ``tháng mười hai``) and ISO
     ``2024-03-12``, ``3 ngày trước`` / ``cách đây 2 hôm``. Without a year, the date is this year's, or last
     year's if that would be in the future; with ``prefer_past=False`` (a date that may lie ahead), the one
-    nearest to today within the bounds.
+    nearest to today within the bounds. With ``year_needed`` (a birth date: “ngày 1 tháng 12” is no adult's
+    birth this year), a day and month without a year are asked again with the year.
     """
     text = fold(raw or "")
     text = re.sub(r"[^\w/.\-\s]", " ", text).strip(" .")
@@ -556,6 +558,9 @@ def parse_date(
     day, month = int(parts[0]), int(parts[1])
     _check_day_month(day, month)
 
+    if len(parts) == 2 and year_needed:
+        raise Invalid(N_("Bạn chưa nhập năm. Vui lòng nhập đủ ngày/tháng/năm như trên giấy tờ, ví dụ {date}/1960."),
+                      date=f"{day:02d}/{month:02d}")
     if len(parts) == 2:
         year = today.year
         if (month, day) > (today.month, today.day):

@@ -20,6 +20,9 @@ async def until_death_date(chat: Chat) -> Chat:
     await chat.say("tôi là con")  # the one who arranged the funeral files
     await chat.expect("deceased.full_name")
     await chat.say("Trần Thị Mai")
+    await chat.say("ngay 2 thang 3")  # no year: never this year's birth
+    assert chat.error and "chưa nhập năm" in chat.error.text
+    await chat.expect("deceased.birth_date")
     await chat.say("02/03/1945")
     await chat.say("nữ")
     await chat.expect("deceased.residence")

@@ -329,6 +329,16 @@ class TestDate:
             assert parse_date(raw, today=today) == expected, raw
         assert "Ngày chưa đúng" in invalid(parse_date, "sinh", today=today).message
 
+    def test_a_birth_date_without_its_year_is_asked_again(self) -> None:
+        """“ngay 1 thang 12” at the deceased's birth date was filed 01/12/2026: where the year is needed, a day and
+        month are asked again with the year; elsewhere they are this year's, as before."""
+        today = date(2026, 12, 6)
+        for raw in ("ngay 1 thang 12", "1/12", "sinh ngày 1 tháng 12"):
+            msg = invalid(parse_date, raw, today=today, year_needed=True).render()
+            assert msg == "Bạn chưa nhập năm. Vui lòng nhập đủ ngày/tháng/năm như trên giấy tờ, ví dụ 01/12/1960.", raw
+            assert parse_date(raw, today=today) == date(2026, 12, 1)
+        assert parse_date("1/12/45", today=today, year_needed=True) == date(1945, 12, 1)
+
     def test_an_age_is_asked_as_the_date(self) -> None:
         for raw in ("85 tuổi", "năm nay 85 tuổi", "thọ 90 tuổi"):
             assert "Bạn vừa nhập tuổi" in invalid(parse_date, raw, today=date(2026, 12, 6)).message, raw

@@ -45,8 +45,11 @@ class Date(Kind):
             raise Invalid(N_("Câu này cần đủ ngày/tháng/năm như trên giấy tờ. Ngày đầy đủ có trên thẻ căn cước, giấy "
                              "khai sinh hoặc sổ hộ khẩu cũ; giấy tờ ghi thế nào thì gõ như thế, ví dụ 01/01/{year}."),
                           year=str(year))
+        # a question without its own example asks a date of long ago, a birth date (its hint's example is of 1960):
+        # a day and month are not taken as this year's
         return parsing.parse_date(raw, today=today, not_before=not_before, not_after=not_after,
-                                  prefer_past=f.past_only, example=f.example or parsing.DATE_EXAMPLE).isoformat()
+                                  prefer_past=f.past_only, example=f.example or parsing.DATE_EXAMPLE,
+                                  year_needed=not f.example).isoformat()
 
     def said_back(self, f, raw, value):
         return _WHOLE_DATE.fullmatch((raw or "").strip()) is None  # “hôm kia”, “5/3” (this year), “5/3/41”
