@@ -1205,6 +1205,23 @@ async def test_a_hospital_typed_before_its_province_is_kept_for_the_place(chat: 
     assert (place["commune"], place["detail"]) == ("Phường Bến Thành", "Bệnh viện tu du")
 
 
+async def test_a_hometown_said_as_a_parents_names_no_place_and_is_asked(chat: Chat):
+    """“giong me” at “Quê quán của trẻ?” was filed as the hometown “giong me”: a place said only as someone's is
+    asked again for the place; “quê mẹ ở nghệ an” names it."""
+    await to_birth_place(chat)
+    await chat.say("benh vien tu du")
+    await chat.say("tp hcm")
+    await chat.say("phuong ben thanh")
+    await chat.expect("child.hometown")
+    for said in ("giong me", "theo quê bố", "que cua ong noi"):
+        await chat.say(said)
+        assert chat.error and f"“{said}” chưa ghi nơi nào" in chat.error.text, said
+        await chat.expect("child.hometown")
+    await chat.say("que me o nghe an")
+    assert "Nghệ An" in chat.ask.text  # (its spelling asked)
+    assert "child.hometown" not in await chat.answers()
+
+
 async def test_not_remembering_a_date_said_in_a_sentence_is_read_so(chat: Chat):
     """“khong nho ngay sinh cua no” at the mother's birth date, typed by a grandmother, was “Ngày chưa đúng”: a
     reply without a digit that begins by saying it is not known is read so, and told where it is found; the

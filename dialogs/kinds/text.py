@@ -22,6 +22,10 @@ _PLACE_LEAD = re.compile(r"^(?:(?:(?:lay\s+)?theo\s+|giong\s+)?que(?:\s+quan)?\s
 # “(ở) với chú tôi ở …”, “về sống cùng con gái tại …”: whom one lives with, before the place (folded)
 _WITH_SOMEONE_AT = re.compile(r"^(?:(?:o|song|chuyen|ve|vao|ra|den|len|xuong)\s+)*(?:voi|cung)\s+(?:\S+\s+){1,4}?"
                               r"(?:o|tai)\s+")
+# a place said only as someone's (“giống mẹ”, “theo quê bố”, “quê của ông nội”), folded: no place is named
+_SOMEONES_PLACE = re.compile(r"(?:(?:lay\s+)?(?:theo|giong|nhu|cung|y\s+nhu)\s+)?(?:que(?:\s+quan)?\s+)?(?:cua\s+)?"
+                             r"(?:bo|me|cha|ma|ba|ong|bo me|cha me|ong noi|ba noi|ong ngoai|ba ngoai|vo|chong)"
+                             r"(?:\s+(?:no|chau|be|toi|em|minh))?")
 _WHOLE_DATE = re.compile(r"\s*\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*(?:19|20)\d{2}\s*")  # no document's number
 _SAME = (*parsing.SAME_AS_ABOVE, "ten tren", "ten nhu tren", "ten toi", "ten cua toi", "chinh toi", "cua toi",
          "toi", "dung ten toi", "tai khoan cua toi", "tk cua toi", "my name", "mine")
@@ -64,6 +68,10 @@ class Text(Kind):
             raise parsing.Invalid(spelling.LIST_NO_DIGITS[f.spelling])  # (“ở thôn 2 xã …”: an address typed early)
         text = parsing.parse_text(without_polite_end(raw), min_len=f.min_len or 1, max_len=f.max_len or 500,
                                   pattern=f.pattern, pattern_message=f.pattern_message)  # (“con trai ạ”)
+        if f.spelling == spelling.PLACES and _SOMEONES_PLACE.fullmatch(fold(text).strip(" .!")):
+            raise parsing.Invalid(N_("“{answer}” chưa ghi nơi nào. Vui lòng gõ tên nơi đó (xã, tỉnh), ví dụ "
+                                     "{example}."), answer=text[:30],
+                                  example=f.example or "Xã Nhân Cơ, tỉnh Lâm Đồng")
         for lead_re in (_WITH_SOMEONE_AT, _PLACE_LEAD) if f.spelling == spelling.PLACES else ():
             if (lead := lead_re.match(fold(text))) is not None and len(text.split()) > len(lead.group().split()):
                 text = " ".join(text.split()[len(lead.group().split()):])  # “quê bố nó ở nghệ an”: the place
