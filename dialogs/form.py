@@ -81,13 +81,21 @@ class Slot(NamedTuple):
     synthetic: bool = False   # a helper question, not an answer of the form: "add another?", the ID card offer
 
 
+# how people say at “Hộ còn thành viên nào khác không?” that there are more, or that all are given
+# (not “còn” alone, which is typed “con”: “con gai”, a daughter, names the next one, engine/collect.py)
+_MORE_YES = ["còn người nữa", "thêm người", "còn người", "còn ạ", "vẫn còn"]
+_MORE_NO = ["hết", "hết rồi", "hết người", "đủ rồi", "đủ", "vậy thôi", "thế thôi", "chỉ vậy", "chỉ vậy thôi",
+            "chỉ có vậy", "chỉ có vậy thôi", "không còn", "không còn ai", "không còn ai nữa", "xong rồi", "hết ạ"]
+
+
 def _more_field(section: Section) -> FieldDef:
     assert section.repeat is not None
     # built without validation: "_more" is deliberately outside the ids a definition may use
     return FieldDef.model_construct(id=MORE, kind="yes_no", prompt=section.repeat.more_prompt, required=True,
+                                    yes_also=_MORE_YES, no_also=_MORE_NO,
                                     **{k: v.get_default(call_default_factory=True)
                                        for k, v in FieldDef.model_fields.items()
-                                       if k not in ("id", "kind", "prompt", "required")})
+                                       if k not in ("id", "kind", "prompt", "required", "yes_also", "no_also")})
 
 
 def _offer_open(f: FieldDef, path: str, prefix: str, answers: dict[str, Any]) -> bool:

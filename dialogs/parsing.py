@@ -1654,6 +1654,15 @@ def denies(raw: str, words: Sequence[str]) -> bool:
 _POSSESSIVE = re.compile(r" (?:cua )?(?:toi|minh|tui)(?!\w)")
 
 
+_KIN_OF_MINE = re.compile(r"(?<!\w)(?:" + "|".join(sorted(_KIN, key=len, reverse=True)) +
+                          r")(?: (?:trai|gai|ca|ut|nuoi|ruot|de))? (?:cua )?(?:toi|minh|tui|em)(?!\w)")
+
+
+def names_ones_kin(raw: str) -> bool:
+    """Whether the answer names a relative of the one answering (“vợ tôi”, “con gái của mình”): someone is named."""
+    return _KIN_OF_MINE.search(_clean(raw or "")) is not None
+
+
 def _names_another(answer: str, at: re.Match[str]) -> bool:
     """Whether words found in an answer name someone else than the one answering: “mẹ tôi”, “bố của mình” (my
     mother: at “Bạn là gì của người mất?” the one answering is her child), “làm cho mẹ” (for my mother)."""

@@ -840,6 +840,43 @@ async def test_average_household_size_said_at_another_member(chat: Chat):
     assert (await chat.answers())["members[1]._more"] is True
 
 
+async def test_the_next_member_named_at_another_member_is_a_yes(chat: Chat):
+    """“vo toi”, “con gai” at “Hộ còn thành viên nào khác không?” were “Vui lòng trả lời Có hoặc Không”: naming
+    the next one is a yes; what the words say of that one alone (“con gái”: a daughter) is kept for the new
+    member's questions, said with the yes; “vợ tôi” (whose wife: the head's or a son's?) and several people keep
+    nothing; “chỉ có vậy thôi” is a no, naming no “chị”."""
+    await average_until_members(chat)
+    await chat.expect("members[0]._more")
+    await chat.say("vo toi")
+    assert "Đã ghi: Có." in chat.text()
+    await chat.expect("members[1].full_name")
+    assert "members[1].relation" not in await chat.answers()
+    await chat.say("Trần Thị Lan")
+    await chat.say("02/03/1980")
+    await chat.say("nữ")
+    await chat.say("vợ")
+    await chat.say("bỏ qua")
+    await chat.expect("members[1]._more")
+    await chat.say("con gai")
+    assert "Đã ghi: Có. Thành viên 3 — Giới tính: Nữ; Quan hệ với chủ hộ: Con (không cần gõ lại)." in chat.text()
+    await chat.expect("members[2].full_name")
+    await chat.say("Nguyễn Thị Mai")
+    await chat.say("02/03/2005")
+    await chat.expect("members[2].id_number")  # (the sex and the relation: given)
+    await chat.say("bỏ qua")
+    await chat.expect("members[2]._more")
+    await chat.say("con vo va 2 con nua")  # several: a yes, nothing kept
+    await chat.expect("members[3].full_name")
+    a = await chat.answers()
+    assert (a["members[2].sex"], a["members[2].relation"]) == ("nu", "con")
+    assert "members[3].relation" not in a and "members[3].sex" not in a
+    for text in ("Lê Văn Tám", "02/03/2008", "nam", "con trai", "bỏ qua"):
+        await chat.say(text)
+    await chat.expect("members[3]._more")
+    await chat.say("chi co vay thoi")  # all are given (no “chị”)
+    await chat.expect("_review")
+
+
 async def test_average_household_member_added_and_taken_out_at_the_review(chat: Chat):
     """At the review a household had no way to list a member forgotten, nor to take out one listed by mistake
     (only each answer could be edited): “Thêm thành viên” asks a new member's questions, then the review again;

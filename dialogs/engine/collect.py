@@ -145,6 +145,8 @@ class Collect(EngineParts):
                         n=(slot.index or 0) + 1, item=item), out)
                 out.replies.append(Message(_("Đã ghi: {value}.", value=_("Có"))))  # “4 người”: others to come
                 return self.accept(session, slot, more, out)
+            if typed and slot.synthetic and f.id == MORE and self.more_by_kin(session, slot, raw, out):
+                return  # (“vợ tôi”: one more, the wife)
             lead = f.kind == "choice" or (kind.unknown_first and not any(ch.isdigit() for ch in raw))
             if typed and (lead or not kind.unknown_first) and self.not_known(session, slot, raw, out, lead=lead):
                 return
@@ -194,6 +196,58 @@ class Collect(EngineParts):
         except Invalid:
             return None
         return still or n > (slot.index or 0) + 1
+
+    def more_by_kin(self, session: Session, slot: Slot, raw: str, out: Outcome) -> bool:
+        """At “Hộ còn thành viên nào khác không?”, the next one named by the words of an option of the item's choice
+        questions (“còn con gái nữa”; a word alone after “còn”, “có”, “thêm” or before “nữa”: “còn vợ”), or as the
+        one answering's relative (“vợ tôi”): a yes, said back; when one person is named (no count, no “và”),
+        the option of each question it names alone (the relation, the sex: “con gái”) is kept for the new item's
+        question, said with the yes. Of several words, only ``also`` words and labels of two words or more are read
+        (“còn”, typed “con”, is no child; “chỉ có vậy thôi” names no “chị”). False when it names none."""
+        if slot.section.repeat is None:
+            return False
+        typed = fold(raw).strip(" .!").split()
+        one = typed[1 if typed[:1] in (["con"], ["co"], ["them"]) else 0:len(typed) - (typed[-1:] == ["nua"])]
+        named = []
+        for f in slot.section.fields:
+            if f.kind != "choice":
+                continue
+            hits = parsing.also_all(raw, [(c.value, [w for w in (c.label, *c.also) if len(w.split()) > 1])
+                                          for c in f.choices])
+            several = any(ch.isdigit() for ch in raw) or "va" in one  # “còn vợ và 2 con nữa”: each is asked
+            if not hits and ((len(one) == 1 and len(one) < len(typed)) or several):  # “còn vợ”, not “chỉ có vậy”
+                hits = [c.value for c in f.choices if set(one) & {fold(w) for w in (c.label, *c.also)}]
+            if hits:
+                named.append((f, hits))
+        if not named and not parsing.names_ones_kin(raw):
+            return False
+        _ = translator(session.lang)
+        said = len(out.replies)
+        out.replies.append(Message(_("Đã ghi: {value}.", value=_("Có"))))
+        self.accept(session, slot, True, out)
+        folded = fold(raw)
+        if any(ch.isdigit() for ch in raw) or "," in raw or " va " in f" {folded} " or " voi " in f" {folded} ":
+            return True  # several named (“vợ và 2 con”): each is asked
+        # (“vợ tôi”: the one answering's wife, the head's or a son's: the relation is asked)
+        answers = session.require_draft().answers
+        kept = []
+        for f, hits in named:
+            path = f"{slot.section.id}[{(slot.index or 0) + 1}].{f.id}"
+            target = self.form(session).slot_for(path, answers, self.today())
+            if len(hits) != 1 or target is None or path in answers:
+                continue
+            try:
+                self.check_constraints(session, target, hits[0])
+            except Invalid:
+                continue
+            self.store_ahead(session, target, hits[0])
+            kept.append(f"{_(f.label or f.prompt)}: {kinds.display(f, hits[0], _)}")
+        if kept:  # said with the yes, in one message
+            assert slot.section.repeat is not None
+            item = f"{_(slot.section.repeat.item_label)} {(slot.index or 0) + 2}"
+            out.replies[said] = Message(_("Đã ghi: {value}. {item} — {answers} (không cần gõ lại).", value=_("Có"),
+                                          item=item, answers="; ".join(kept)))
+        return True
 
     def keep_for_later(self, session: Session, slot: Slot, files: list[Any], out: Outcome) -> bool:
         """Files sent at a question that takes words, early (a photo of the death notice at the deceased's name):
