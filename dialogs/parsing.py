@@ -270,6 +270,12 @@ def parse_name(raw: str, *, upper: bool = False) -> str:
     if fold(text) in _ROLES:
         raise Invalid(N_("Câu này hỏi họ và tên, không hỏi vai trò (“{role}”). Vui lòng gõ họ và tên, ví dụ Nguyễn Văn "
                          "An."), role=text[:40])
+    lead, *rest = fold(text).split()
+    as_typed = said.split()[0]  # (“Nhữ”, “Cung”, surnames, fold to “nhu”, “cung”: those two only with their accents)
+    if (lead == "giong" or as_typed in ("như", "cùng")) and 1 <= len(rest) <= 3 and (
+            rest[0] in _KIN or rest in (["tren"], ["o", "tren"], ["ben", "tren"])):  # “giống cháu”: whose, not a name
+        raise Invalid(N_("“{answer}” không phải họ tên. Câu này hỏi họ và tên của người này (như trên giấy tờ), ví dụ "
+                         "Nguyễn Văn An."), answer=text[:40])
     named = without_kinship(text)
     if named is None:
         raise Invalid(N_("Câu này hỏi họ và tên (như trên giấy tờ), không hỏi quan hệ (“{role}”). Vui lòng gõ họ và "

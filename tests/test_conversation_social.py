@@ -176,6 +176,28 @@ async def test_a_household_filing_for_itself_in_own_words(chat: Chat):
     assert (await chat.answers())["filer.role"] == "helper"
 
 
+async def test_answers_typed_at_a_spelling_skip_a_question_answered_before(chat: Chat):
+    """A mother filing for her son: her relation was taken from “tôi là mẹ cháu”, so after her name comes her ID
+    number. Typed while her name's spelling waited, the ID number and “giong chau” (her address, the child's)
+    were not used (“Chưa ghi”: the relation, answered, was taken as the next question), and “giong chau” was
+    offered as her name: both answer the questions after, skipping the one answered; “giống cháu” is no name."""
+    await open_procedure(chat, DISABILITY, "request.type", "Xác định, xác định lại mức độ khuyết tật")
+    await chat.say("1")
+    await chat.say("toi la me chau")
+    await disability_person(chat, name="Nguyễn Văn Khoa", birth="05/06/2012", sex="nam", id_number="068212001234")
+    await chat.expect("rep.full_name")
+    await chat.say("tran thi hoa")
+    await chat.say("068085001234")
+    await chat.say("giong chau")
+    assert chat.error and "“giong chau” sẽ được dùng cho câu hỏi sau đó" in chat.text()
+    await chat.say("1")
+    assert "Đã ghi các câu trả lời bạn gõ trước: “068085001234”, “giong chau”." in chat.text()
+    await chat.expect("rep.same_place")
+    a = await chat.answers()
+    assert (a["rep.full_name"], a["rep.relation"], a["rep.id_number"]) == ("Trần Thị Hoa", "Mẹ", "068085001234")
+    assert a["rep.residence"] == a["person.residence"]
+
+
 async def test_disability_redetermination_adult_happy_path(chat: Chat, runtime: Runtime):
     await open_procedure(chat, DISABILITY, "request.type", "Xác định, xác định lại mức độ khuyết tật")
     assert "25 ngày làm việc" in chat.text()

@@ -250,6 +250,14 @@ class TestName:
         assert [parse_name(r) for r in ("Trần Thị Hoa là mẹ tôi", "Tran Thi Hoa la me toi", "Nguyen Thi La me toi")] \
             == ["Trần Thị Hoa", "Tran Thi Hoa", "Nguyen Thi La"]
 
+    def test_the_same_as_someone_is_no_name(self) -> None:
+        """“giong chau” (the same as the child's, typed a question ahead) was a name, “Giong Chau”; “Nhữ”, “Cung”
+        are surnames, and “Như” a given name."""
+        for raw in ("giong chau", "Giống mẹ nó", "như mẹ", "giong tren"):
+            assert "không phải họ tên" in invalid(parse_name, raw).render(), raw
+        names = ["Nhữ Văn An", "Cung Anh", "Như Quỳnh"]
+        assert [parse_name(r) for r in names] == names
+
     def test_another_answer_typed_for_a_name_is_named(self) -> None:
         """An ID number, a mobile number or a date typed where a name is asked (early, or a question late) is said
         to be one, not only refused for its digits."""

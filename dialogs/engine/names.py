@@ -252,12 +252,13 @@ class Names(EngineParts):
         return slot is not None and slot.field.kind == "text"
 
     def asks_right_after(self, session: Session, before: str, out: Outcome) -> bool:
-        """Whether the turn ends asking, with nothing pending, the question right after ``before`` (an answer typed
-        ahead, or carried by the one just given, answers it)."""
+        """Whether the turn ends asking, with nothing pending, the question right after ``before``, of those not
+        answered yet (an answer typed ahead, or carried by the one just given, answers it)."""
         if not (session.state == "collecting" and session.pending is None and out.replies
                 and isinstance(out.replies[-1], Ask) and out.replies[-1].field is not None):
             return False
-        after = self.form(session).slots_after(before, session.require_draft().answers, self.today())
+        answers = session.require_draft().answers  # (one answered before, from other words, is not asked)
+        after = [s for s in self.form(session).slots_after(before, answers, self.today()) if s.path not in answers]
         if not after:
             return False
         shown = self.past_card_offer(session, after[0])  # (a card offer asks the question under it as well)
