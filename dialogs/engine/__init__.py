@@ -14,6 +14,7 @@ The engine is put together from one class per responsibility, each in its own mo
 - results.py      ``resume``: a request's result rendered, then the next question
 - prompts.py      the form cursor and the question as shown
 - collect.py      answering the question asked (field kinds: dialogs/kinds/)
+- ahead.py        answers given ahead of their question, kept for it (and the next item of a repeat group named)
 - names.py        the usual spelling of a name typed without diacritics
 - menu.py         the menu of procedures and the information about one
 - eligibility.py  “this case is not covered”, early
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from ..catalog import Catalog
+from .ahead import Ahead
 from .collect import Collect, EngineTurn
 from .commands import (
     COMMANDS,
@@ -71,7 +73,7 @@ __all__ = [
 ]
 
 
-class Engine(Dispatch, Results, Prompts, Collect, Names, Menu, Eligibility, Review, Confirming, Supplement,
+class Engine(Dispatch, Results, Prompts, Collect, Ahead, Names, Menu, Eligibility, Review, Confirming, Supplement,
              IdCardSteps):
     """Drives sessions through procedures defined in the catalogue."""
 

@@ -81,6 +81,7 @@ class EngineParts:
     def not_known(self, session: Session, slot: Slot, raw: str, out: Outcome, *, lead: bool = False) -> bool:
         raise NotImplementedError
 
+    # ahead.py
     def keep_typed_ahead(self, session: Session, slot: Slot, raw: str, out: Outcome) -> bool:
         raise NotImplementedError
 
@@ -90,6 +91,33 @@ class EngineParts:
     @staticmethod
     def store_ahead(session: Session, target: Slot, value: Any) -> None:
         raise NotImplementedError
+
+    @staticmethod
+    def more_by_count(slot: Slot, raw: str) -> bool | None:
+        raise NotImplementedError
+
+    def more_by_kin(self, session: Session, slot: Slot, raw: str, out: Outcome) -> bool:
+        raise NotImplementedError
+
+    def keep_for_later(self, session: Session, slot: Slot, files: list[Any], out: Outcome) -> bool:
+        raise NotImplementedError
+
+    def keep_option_ahead(self, session: Session, slot: Slot, raw: str, out: Outcome, *, across: bool = False) -> bool:
+        raise NotImplementedError
+
+    def kept_ahead(self, session: Session, target: Slot, value: Any, out: Outcome) -> bool:
+        raise NotImplementedError
+
+    def fits_later(self, session: Session, slot: Slot, raw: str) -> Any:
+        raise NotImplementedError
+
+    def answer_next(self, session: Session, before: str, typed: str, out: Outcome) -> None:
+        raise NotImplementedError
+
+    def answer_later(self, session: Session, slot: Slot, path: str, typed: str, out: Outcome) -> None:
+        raise NotImplementedError
+
+    # collect.py
 
     def back(self, session: Session, out: Outcome) -> None:
         raise NotImplementedError
