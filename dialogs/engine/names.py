@@ -217,7 +217,8 @@ class Names(EngineParts):
         before, used, left = slot.path, [], []
         at, refused = 0, False
         for i, answer in enumerate(typed_ahead):  # each for the question right after the one just answered
-            if not self.asks_right_after(session, before, out) or self.not_a_name_question(session, out, answer):
+            if not self.asks_right_after(session, before, out, skip_answered=True) or \
+                    self.not_a_name_question(session, out, answer):
                 left = typed_ahead[i:]
                 break
             asked = out.replies.pop()  # the question the answer was typed for: answer it now
@@ -251,18 +252,24 @@ class Names(EngineParts):
         slot = self.form(session).slot_for(asked.field, session.require_draft().answers, self.today())
         return slot is not None and slot.field.kind == "text"
 
-    def asks_right_after(self, session: Session, before: str, out: Outcome) -> bool:
-        """Whether the turn ends asking, with nothing pending, the question right after ``before``, of those not
-        answered yet (an answer typed ahead, or carried by the one just given, answers it)."""
+    def asks_right_after(self, session: Session, before: str, out: Outcome, *, skip_answered: bool = False) -> bool:
+        """Whether the turn ends asking, with nothing pending, the question right after ``before`` (an answer typed
+        ahead, or carried by the one just given, answers it); with ``skip_answered``, or the first after it not
+        answered yet (one answered before from other words, the relation from “tôi là mẹ cháu”, is not asked; going
+        back, it is): an answer typed ahead while a spelling waited was typed for the question the person expected
+        next, while what a kind carries (a bank's account number) is for the question right after."""
         if not (session.state == "collecting" and session.pending is None and out.replies
                 and isinstance(out.replies[-1], Ask) and out.replies[-1].field is not None):
             return False
-        answers = session.require_draft().answers  # (one answered before, from other words, is not asked)
-        after = [s for s in self.form(session).slots_after(before, answers, self.today()) if s.path not in answers]
-        if not after:
-            return False
-        shown = self.past_card_offer(session, after[0])  # (a card offer asks the question under it as well)
-        return out.replies[-1].field in (after[0].path, shown.path if shown is not None else None)
+        answers = session.require_draft().answers
+        after = self.form(session).slots_after(before, answers, self.today())
+        unanswered = next((s for s in after if s.path not in answers), None) if skip_answered else None
+        asked = set()
+        for first in (after[0] if after else None, unanswered):
+            if first is not None:
+                shown = self.past_card_offer(session, first)  # (a card offer asks the question under it as well)
+                asked |= {first.path, shown.path if shown is not None else None}
+        return out.replies[-1].field in asked
 
     def slot_after(self, session: Session, before: str) -> str | None:
         """The question that comes right after ``before`` in the form as it stands (None: it is the last, or not

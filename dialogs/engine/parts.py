@@ -114,7 +114,8 @@ class EngineParts:
     def answer_next(self, session: Session, before: str, typed: str, out: Outcome) -> None:
         raise NotImplementedError
 
-    def answer_later(self, session: Session, slot: Slot, path: str, typed: str, out: Outcome) -> None:
+    def answer_later(self, session: Session, slot: Slot, path: str, typed: str, out: Outcome, *,
+                     said: str = "") -> None:
         raise NotImplementedError
 
     # collect.py
@@ -135,7 +136,7 @@ class EngineParts:
         raise NotImplementedError
 
     # names.py
-    def asks_right_after(self, session: Session, before: str, out: Outcome) -> bool:
+    def asks_right_after(self, session: Session, before: str, out: Outcome, *, skip_answered: bool = False) -> bool:
         raise NotImplementedError
 
     def slot_after(self, session: Session, before: str) -> str | None:
