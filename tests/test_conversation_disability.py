@@ -540,3 +540,17 @@ def test_a_yes_no_question_takes_its_own_everyday_words():
     with pytest.raises(ValueError, match="both yes_also and no_also"):
         FieldDef.model_validate({"id": "x", "kind": "yes_no", "prompt": "X?", "yes_also": ["ở đó"],
                                  "no_also": ["o do"]})
+
+
+async def test_a_torn_certificate_said_is_the_reason_too(chat: Chat):
+    """“giay bi rach do con nit” at “Bạn đề nghị gì?” is “Cấp đổi”, and “Lý do đề nghị?” was asked next as if
+    nothing had been said: the whole answer is the reason (a free text), said so; “quay lại” reaches it."""
+    await open_procedure(chat)
+    await chat.say("có")
+    await chat.say("giay bi rach do con nit")
+    assert "Đã ghi “giay bi rach do con nit” cho câu “Lý do”" in chat.text()
+    await chat.expect("filer.role")
+    answers = await chat.answers()
+    assert (answers["request.type"], answers["request.reason"]) == ("cap_doi", "giay bi rach do con nit")
+    await chat.say("quay lại")
+    await chat.expect("request.reason")

@@ -14,7 +14,7 @@ from ..messages import Ask, Incoming, Message
 from ..parsing import Invalid
 from ..pending import Revisit
 from ..protocol import Outcome
-from ..textnorm import fold
+from ..textnorm import fold, without_polite_end
 from .parts import EngineParts
 from .session import Session
 
@@ -248,20 +248,26 @@ class Ahead(EngineParts):
         session.pending = Revisit(path=after)
         self.on_collect(session, Incoming(text=typed), typed, None, out)
 
-    def answer_later(self, session: Session, slot: Slot, path: str, typed: str, out: Outcome) -> None:
+    def answer_later(self, session: Session, slot: Slot, path: str, typed: str, out: Outcome, *,
+                     said: str = "") -> None:
         """``typed``, the words of the option just chosen at ``slot``, also answers the text question ``path`` asked
         later (``also_answers``): kept for it and said so, before the question now asked; answered now if it is that
-        one. Nothing when it is answered already, not to be asked, or refuses the words."""
+        one. A free text question (no list to spell it from: a reason) takes the whole answer ``said`` (“giấy bị rách
+        do con nít”, not only “bị rách”), said so, whether it comes next or later. Nothing when it is answered
+        already, not to be asked, or refuses the words."""
         draft = session.require_draft()
         if session.supplement is not None or path in draft.answers or session.pending is not None \
                 or session.state != "collecting" or not out.replies or not isinstance(out.replies[-1], Ask):
             return
-        if out.replies[-1].field == path:
+        target = next((s for s in self.form(session).slots_after(slot.path, draft.answers, self.today())
+                       if s.path == path), None)
+        free = target is not None and target.field.kind == "text" and target.field.spelling is None and bool(said)
+        if free:
+            typed = without_polite_end(said.strip())
+        elif out.replies[-1].field == path:
             out.replies.pop()
             self.on_collect(session, Incoming(text=typed), typed, None, out)
             return
-        target = next((s for s in self.form(session).slots_after(slot.path, draft.answers, self.today())
-                       if s.path == path), None)
         if target is None:
             return
         try:
@@ -271,6 +277,9 @@ class Ahead(EngineParts):
             return
         ask = out.replies.pop()
         self.kept_ahead(session, target, value, out)
-        out.replies.append(ask)
+        if isinstance(ask, Ask) and ask.field == path:  # (the question asked next: the one after it now)
+            self.prompt(session, out)
+        else:
+            out.replies.append(ask)
         if slot.path in draft.history:
             draft.record(slot.path)  # (the answer given last is still the one just given)

@@ -178,7 +178,7 @@ class Collect(EngineParts):
         if typed and (ahead := kind.carry(f, raw, value)) is not None:
             self.answer_next(session, slot.path, ahead, out)
         elif typed and (later := kind.carry_later(f, raw, value)) is not None:
-            self.answer_later(session, slot, *later, out)
+            self.answer_later(session, slot, *later, out, said=raw)
 
     def not_known(self, session: Session, slot: Slot, raw: str, out: Outcome, *, lead: bool = False) -> bool:
         """A reply that says "I don't know / don't remember" ("ko nho", "chưa có") is never stored as the answer.
