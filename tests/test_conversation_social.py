@@ -1097,8 +1097,9 @@ async def test_average_household_income_above_band_is_filed_and_flagged(chat: Ch
     await chat.say("có")
     await chat.expect("band.above_note")
     assert "2.250.000 đ" in chat.ask.text and "3.000.000 đ" in chat.ask.text and "vẫn có thể nộp" in chat.ask.text
-    await chat.press("yes")
-    await chat.expect("members[0]._more")  # (member 1, the head, filled from above)
+    await chat.say("con gai")  # a notice, read by typing on: the words answer “another member?” after member 1
+    assert "Đã ghi: Có. Thành viên 2 — Giới tính: Nữ; Quan hệ với chủ hộ: Con" in chat.text()
+    await chat.expect("members[1].full_name")  # (member 1, the head, filled from above)
     assert (await chat.answers())["band.above_note"] is True
 
 

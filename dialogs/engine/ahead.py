@@ -230,14 +230,22 @@ class Ahead(EngineParts):
                 continue
         return None
 
-    def answer_next(self, session: Session, before: str, typed: str, out: Outcome) -> None:
+    def answer_next(self, session: Session, before: str, typed: str, out: Outcome, *, read: bool = False) -> None:
         """``typed`` also answers the question now asked, if it is the one right after ``before``: “dao” at the
         ethnic group's choice is “Dân tộc khác”, and the name asked next is Dao. When that question was answered
         before (``before`` asked again after “quay lại”), it is answered anew, then the question now asked comes
-        back: what was typed is never dropped."""
-        if self.asks_right_after(session, before, out):
+        back: what was typed is never dropped. ``read``: words typed at a notice, for the question now asked
+        whatever was answered between (member 1 filled from the head's answers), never an answered one anew."""
+        if self.asks_right_after(session, before, out, skip_answered=read):
             out.replies.pop()
             self.on_collect(session, Incoming(text=typed), typed, None, out)
+            return
+        if read:  # (never dropped without a word)
+            _ = translator(session.lang)
+            at = len(out.replies) - 1 if out.replies and isinstance(out.replies[-1], Ask) else len(out.replies)
+            quoted = "“" + typed.strip()[:60] + "”"
+            out.replies.insert(at, Message(_("Chưa ghi: {answers}. Vui lòng trả lời lại khi được hỏi.",
+                                             answers=quoted)))
             return
         after = self.slot_after(session, before)
         if after is None or session.pending is not None or session.state != "collecting" \

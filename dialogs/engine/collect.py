@@ -176,7 +176,7 @@ class Collect(EngineParts):
             out.replies.append(Message(_("Đã ghi: {value}.", value=kinds.display(f, value, _))))
         self.accept(session, slot, value, out)
         if typed and (ahead := kind.carry(f, raw, value)) is not None:
-            self.answer_next(session, slot.path, ahead, out)
+            self.answer_next(session, slot.path, ahead, out, read=f.notice)
         elif typed and (later := kind.carry_later(f, raw, value)) is not None:
             self.answer_later(session, slot, *later, out, said=raw)
 

@@ -111,7 +111,7 @@ class EngineParts:
     def fits_later(self, session: Session, slot: Slot, raw: str) -> Any:
         raise NotImplementedError
 
-    def answer_next(self, session: Session, before: str, typed: str, out: Outcome) -> None:
+    def answer_next(self, session: Session, before: str, typed: str, out: Outcome, *, read: bool = False) -> None:
         raise NotImplementedError
 
     def answer_later(self, session: Session, slot: Slot, path: str, typed: str, out: Outcome, *,
