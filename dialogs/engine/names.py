@@ -180,8 +180,9 @@ class Names(EngineParts):
             return self.name_confirm_ask(session, out)
         typed_ahead = [x for x in (pending.early, *(pending.later or [])) if x]
         session.pending = None
+        first = slot.path not in session.require_draft().answers
         self.accept(session, slot, pending.option(value), out)
-        self._typed_ahead(session, slot, typed_ahead, out)
+        self._typed_ahead(session, slot, typed_ahead, out, first=first)
 
     def _a_name(self, session: Session, slot: Slot, text: str) -> bool:
         """Whether ``text`` would be taken as the answer of the name question (not refused as a role, a relation or
@@ -196,6 +197,7 @@ class Names(EngineParts):
                out: Outcome) -> None:
         """The answer typed again instead of a choice: read as the question's answer, and the answers typed ahead
         meanwhile kept for the questions after it (a spelling asked again carries them)."""
+        first = slot.path not in session.require_draft().answers
         session.pending = Revisit(path=pending.path)
         self.on_collect(session, msg, text, None, out)
         typed_ahead = [x for x in (pending.early, *(pending.later or [])) if x]
@@ -205,19 +207,23 @@ class Names(EngineParts):
         if isinstance(again, NameConfirm) and again.path == pending.path:
             again.early, again.later = pending.early, pending.later
         elif again is None and session.require_draft().history[-1:] == [slot.path]:  # accepted
-            self._typed_ahead(session, slot, typed_ahead, out)
+            self._typed_ahead(session, slot, typed_ahead, out, first=first)
         else:  # never dropped without a word
             _ = translator(session.lang)
             out.replies[-1:-1] = [Message(_("Chưa ghi: {answers}. Vui lòng trả lời lại khi được hỏi.",
                                             answers=_quoted(typed_ahead)))]
 
-    def _typed_ahead(self, session: Session, slot: Slot, typed_ahead: list[str], out: Outcome) -> None:
-        """The answers typed while a spelling waited, each for the question right after the one just answered."""
+    def _typed_ahead(self, session: Session, slot: Slot, typed_ahead: list[str], out: Outcome, *,
+                     first: bool = False) -> None:
+        """The answers typed while a spelling waited, each for the question right after the one just answered; when
+        the name was answered for the ``first`` time, passing those answered before from other words (the relation
+        from “tôi là mẹ cháu”). A name corrected later (“quay lại”) has the questions after it answered: the
+        question now asked is no longer the one the answers were typed for, and they are not used (said so)."""
         _ = translator(session.lang)
         before, used, left = slot.path, [], []
         at, refused = 0, False
         for i, answer in enumerate(typed_ahead):  # each for the question right after the one just answered
-            if not self.asks_right_after(session, before, out, skip_answered=True) or \
+            if not self.asks_right_after(session, before, out, skip_answered=first) or \
                     self.not_a_name_question(session, out, answer):
                 left = typed_ahead[i:]
                 break
