@@ -1661,7 +1661,7 @@ _POSSESSIVE = re.compile(r" (?:cua )?(?:toi|minh|tui)(?!\w)")
 
 
 _KIN_OF_MINE = re.compile(r"(?<!\w)(?:" + "|".join(sorted(_KIN, key=len, reverse=True)) +
-                          r")(?: (?:trai|gai|ca|ut|nuoi|ruot|de))? (?:cua )?(?:toi|minh|tui|em)(?!\w)")
+                          r")(?: (?:trai|gai|ca|ut|nuoi|ruot|de))?" + _POSSESSIVE.pattern)
 
 
 def names_ones_kin(raw: str) -> bool:

@@ -30,6 +30,13 @@ def _says_its_words(f: Any, raw: str) -> bool:
     return False
 
 
+def _more_words(words: list[str], leads: tuple[str, ...] = ("con",)) -> tuple[list[str], bool]:
+    """The folded words of an answer at “Hộ còn thành viên nào khác không?” without an opening “còn” (or ``leads``:
+    “có”, “thêm”) and a closing “nữa”, and whether either was there (others to come)."""
+    lead, tail = bool(words) and words[0] in leads, words[-1:] == ["nua"]
+    return words[int(lead):len(words) - int(tail)], lead or tail
+
+
 class Ahead(EngineParts):
     """Answers kept for a later question (mixed into :class:`~dialogs.engine.Engine`)."""
 
@@ -38,9 +45,7 @@ class Ahead(EngineParts):
         """A count at “Hộ còn thành viên nào khác không?” (“4 người”, “còn 2 người nữa”): True when it says others
         are to come, more than those given so far or “còn”, “nữa” some; False when it is no more than those (“1
         người”: the one given, or one more? asked again, saying how many are given); None when it is no count."""
-        words = fold(raw).strip(" .!").split()
-        still = words[:1] == ["con"] or words[-1:] == ["nua"]  # “còn 2 người”, “2 người nữa”: others to come
-        count = words[1 if words[:1] == ["con"] else 0:len(words) - (words[-1:] == ["nua"])]
+        count, still = _more_words(fold(raw).strip(" .!").split())  # “còn 2 người”, “2 người nữa”: others to come
         if not count or (len(count) < 2 and not count[0].isdigit()):
             return None  # (“hai” alone, no unit: not plainly a count)
         try:
@@ -59,15 +64,15 @@ class Ahead(EngineParts):
         if slot.section.repeat is None:
             return False
         typed = fold(raw).strip(" .!").split()
-        one = typed[1 if typed[:1] in (["con"], ["co"], ["them"]) else 0:len(typed) - (typed[-1:] == ["nua"])]
+        one, more = _more_words(typed, leads=("con", "co", "them"))
+        several = any(ch.isdigit() for ch in raw) or "," in raw or bool({"va", "voi"} & set(typed))  # “vợ và 2 con”
         named = []
         for f in slot.section.fields:
             if f.kind != "choice":
                 continue
             hits = parsing.also_all(raw, [(c.value, [w for w in (c.label, *c.also) if len(w.split()) > 1])
                                           for c in f.choices])
-            several = any(ch.isdigit() for ch in raw) or "va" in one  # “còn vợ và 2 con nữa”: each is asked
-            if not hits and ((len(one) == 1 and len(one) < len(typed)) or several):  # “còn vợ”, not “chỉ có vậy”
+            if not hits and ((len(one) == 1 and more) or several):  # “còn vợ”, not “chỉ có vậy”
                 hits = [c.value for c in f.choices if set(one) & {fold(w) for w in (c.label, *c.also)}]
             if hits:
                 named.append((f, hits))
@@ -77,9 +82,8 @@ class Ahead(EngineParts):
         said = len(out.replies)
         out.replies.append(Message(_("Đã ghi: {value}.", value=_("Có"))))
         self.accept(session, slot, True, out)
-        folded = fold(raw)
-        if any(ch.isdigit() for ch in raw) or "," in raw or " va " in f" {folded} " or " voi " in f" {folded} ":
-            return True  # several named (“vợ và 2 con”): each is asked
+        if several:
+            return True  # several named: each is asked
         # (“vợ tôi”: the one answering's wife, the head's or a son's: the relation is asked)
         answers = session.require_draft().answers
         kept = []
