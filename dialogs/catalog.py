@@ -80,6 +80,8 @@ def translatable_strings(proc: Procedure) -> Iterator[tuple[str, str]]:
                     yield f"{where}.choices.{c.value}.stop", c.stop
             for k, con in enumerate(f.constraints):
                 yield f"{where}.constraints[{k}]", con.message
+            for k, con in enumerate(f.doubts):
+                yield f"{where}.doubts[{k}]", con.message
     for i, note in enumerate(proc.nlu.notes):
         yield f"nlu.notes[{i}].say", note.say
     for r in proc.eligibility:
@@ -360,9 +362,10 @@ def check_procedure(form: Form) -> list[str]:
             if f.id == MORE:
                 problems.append(f"{where}: the id {MORE} is reserved")
             check_expr(f"{where}.relevant", f.relevant, before=order[key], group=s.id if s.repeat else None)
-            for k, c in enumerate(f.constraints):
-                check_expr(f"{where}.constraints[{k}]", c.expr, before=order[key] + 1,
-                           group=s.id if s.repeat else None, allow_value=True)
+            for what, checks in (("constraints", f.constraints), ("doubts", f.doubts)):
+                for k, c in enumerate(checks):
+                    check_expr(f"{where}.{what}[{k}]", c.expr, before=order[key] + 1,
+                               group=s.id if s.repeat else None, allow_value=True)
             for option in f.choices:
                 for ref in option.same_as:
                     same = known(ref)

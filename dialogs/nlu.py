@@ -1110,7 +1110,7 @@ _GIVENS = """
 An Anh Bình Cường Dũng/Dung Dương Giang Hà Hải Hằng Hạnh Hiếu Hòa/Hoa Hùng Hương Huy Khánh Lan Linh Long
 Mai Minh Nam Nga Ngọc Nhung Phong Phúc Phương Quang Quân Sơn Tâm Thảo Thắng Thủy Trang Trung Tú Tuấn Việt Yến
 Bảo Châu Chi Công Đạt Diệp Diệu Đông Duy Đức Giao Hân Hào Hậu Hiền Hiệp Hoài Hoàn Hoàng Hồng Huệ Huyền Kha
-Khang Khoa Khôi Kiên Kiệt Kim Lâm Lệ Liên Loan Lộc Lợi Luân Lương Ly Mạnh Mỹ Nghĩa Nhân Nhật Nhi Như Oanh
+Khang Khoa Khôi Kiên Kiệt Kim Lâm Lệ Liên Loan Lộc Lợi Luân Lương Ly Mạnh Mỹ Nghĩa Nhân/Nhàn Nhật Nhi Như Oanh
 Phát Phi Phú Quốc Quý Quyên Quỳnh Sang Tài Tân Thái Thành/Thanh Thiện Thịnh Thoa Thơm Thông Thuận Thương
 Tiến/Tiên Tín Toàn Trâm Trí Trinh Trúc Trường Tùng Tuyết Uyên Vân Vi Vinh Vũ Vương Xuân Ý Ánh Ân Bích Cúc Đào
 Diễm Điệp Định Đoàn Dung Duyên Gấm Hạ Hiển Hiệp Hòa Hợp Huân Hưởng Khải Khiêm Kiều Lài Lành Lập Lực Lụa Mận
@@ -1121,7 +1121,7 @@ Thuật Tiệp Toại Trác Tráng Trị Trực Tuân Tuệ Tuyên Văn Vấn V�
 Phấn Quyên Sa Thanh Thảo Thơ Trầm Tươi Xinh Yến Khanh Luyện Mai Nhạn Nhung Quang Quyền Thuyết
 """
 # Folded given names whose two common forms are used by the same sex: no proposal.
-_AMBIGUOUS_GIVEN = frozenset({"thu", "tho", "tinh", "tuyen", "luyen"})
+_AMBIGUOUS_GIVEN = frozenset({"thu", "tho", "tinh", "tuyen", "luyen", "hung", "thuy", "phuong"})
 
 
 def _build_name_tables() -> tuple[dict[str, str], dict[str, str], dict[str, tuple[str, str]]]:
@@ -1242,7 +1242,9 @@ def restore_diacritics_name(text: str) -> str | None:
 
 #: the usual spellings of given names that are written several ways without diacritics (the citizen picks)
 _AMBIGUOUS_FORMS = {"thu": ("Thu", "Thư"), "tho": ("Thơ", "Thọ"), "tinh": ("Tình", "Tịnh", "Tĩnh"),
-                    "tuyen": ("Tuyến", "Tuyền", "Tuyên"), "luyen": ("Luyến", "Luyện")}
+                    "tuyen": ("Tuyến", "Tuyền", "Tuyên"), "luyen": ("Luyến", "Luyện"),
+                    # both forms common for one sex (“nguyen van hung”: Hùng as often as Hưng)
+                    "hung": ("Hùng", "Hưng"), "thuy": ("Thủy", "Thúy"), "phuong": ("Phương", "Phượng")}
 
 
 def name_candidates(text: str, limit: int = 3) -> list[str]:

@@ -477,6 +477,44 @@ def parse_date(
     example: str = DATE_EXAMPLE,
     year_needed: bool = False,
 ) -> date:
+    """:func:`_parse_date`; an answer it cannot read whose clauses say days (“hôm qua mới tìm thấy xác, chôn hôm
+    nay”) is asked again naming them: the two days said, or the one, to be typed alone if it is the one asked."""
+    def read(text: str) -> date:
+        return _parse_date(text, today=today, not_before=not_before, not_after=not_after, prefer_past=prefer_past,
+                           example=example, year_needed=year_needed)
+
+    try:
+        return read(raw)
+    except Invalid:
+        clauses = [c.strip() for c in re.split(r"[,;]", raw or "") if c.strip()]
+        if len(clauses) < 2:
+            raise
+        said: dict[date, str] = {}
+        for clause in clauses:
+            try:
+                said.setdefault(read(clause), clause)
+            except Invalid:
+                continue
+        days = [d.strftime("%d/%m/%Y") for d in said]
+        if len(days) > 1:
+            raise Invalid(N_("Bạn gõ hai ngày ({first} và {second}), nhưng câu này chỉ hỏi một ngày. Vui lòng gõ lại "
+                             "đúng ngày được hỏi."), first=days[0], second=days[1]) from None
+        if len(days) == 1:
+            raise Invalid(N_("Câu này hỏi một ngày. Nếu là ngày {date} (“{said}”), vui lòng gõ “{date}”."),
+                          date=days[0], said=next(iter(said.values()))[:40]) from None
+        raise
+
+
+def _parse_date(
+    raw: str,
+    *,
+    today: date,
+    not_before: date | None = None,
+    not_after: date | None = None,
+    prefer_past: bool = True,
+    example: str = DATE_EXAMPLE,
+    year_needed: bool = False,
+) -> date:
     """Accept a day/month/year date in the many ways people write it.
 
     Accepted: ``12/3/2024``, ``12-03-2024``, ``12.03.2024``, ``12/03/24``

@@ -161,6 +161,22 @@ class NameConfirm(Pending):
         return dict(self.options()).get(value, self.typed)
 
 
+DOUBT_KEEP = "doubt:keep"  # the button that keeps an unusual answer (``Doubted``)
+
+
+@register
+@dataclass
+class Doubted(Pending):
+    """An answer that passes the field's checks but is unusual (``doubts``: a dead person's birth date less than a
+    year ago, most likely the date of death typed early): said so, and taken only when confirmed, by the button, a
+    “đúng”, or the same answer typed again."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("doubted",)
+    path: str = ""
+    typed: str = ""  # the answer as typed, read again when confirmed
+    shown: str = ""  # as the question's button shows it
+
+
 @register
 @dataclass
 class MenuCandidates(Pending):

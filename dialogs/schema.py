@@ -174,6 +174,9 @@ class FieldDef(Strict):
     relevant: str | None = None
     choices: list[Choice] = Field(default_factory=list)
     constraints: list[Constraint] = Field(default_factory=list)
+    # like constraints, but an answer that fails one is only unusual: its message is said ({value}: the answer as
+    # read) and the answer is taken once confirmed (a date, a number, an amount: engine/collect.py, ``doubted``)
+    doubts: list[Constraint] = Field(default_factory=list)
     pii: bool = False
     example: str | None = None
     # text
@@ -263,6 +266,8 @@ class FieldDef(Strict):
             raise ValueError(f"field {self.id}: kind {self.kind} needs choices")
         if self.kind not in ("choice", "multi_choice", "consent") and self.choices:
             raise ValueError(f"field {self.id}: kind {self.kind} takes no choices")
+        if self.doubts and self.kind not in ("date", "number", "money"):
+            raise ValueError(f"field {self.id}: doubts are only for kinds date, number and money")
         if self.notice and self.kind != "confirm":
             raise ValueError(f"field {self.id}: notice is only for kind confirm")
         if self.kind != "consent" and any(c.stop for c in self.choices):

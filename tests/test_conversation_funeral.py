@@ -973,3 +973,30 @@ async def test_a_neighbour_filing_for_a_drowned_old_man_is_read_in_his_words(cha
     assert answers["deceased.cause"] == "bat_kha_khang" and answers["filer.role"] == "self"
     assert (answers["deceased.residence"]["commune"], answers["deceased.residence"]["detail"]) == \
         ("Xã Ea Ktur", "Thôn 2")
+
+
+async def test_a_neighbour_files_for_a_flood_victim_as_people_type(chat: Chat):
+    """Walked as a neighbour types, without diacritics: the burial day said in a sentence of two clauses is named to
+    be typed alone (it was only “Ngày chưa đúng”), and “con trai ong ay dung ra lo” typed at the burial place's
+    spelling took “đứng” for the “Đúng” button, filing the spelling unasked: it waits for its question instead."""
+    for said in ("ong hang xom nha toi bi lu cuon troi chet, xin ho tro mai tang",
+                 "toi la hang xom, khai giup gia dinh ong ay", "le van tam", "dung", "0905123456",
+                 "con trai ong ay dang ngoi canh toi", "dong y", "bi lu cuon", "go tay", "nguyen van hai", "dung",
+                 "12/3/1958", "nam", "kinh", "thon 4 xa nghi loc nghe an", "chet roi", "20/11/2026"):
+        await chat.say(said)
+    await chat.expect("deceased.burial_date")
+    await chat.say("hom qua moi tim thay xac, chon hom nay")
+    assert chat.error and chat.error.text == ("Câu này hỏi một ngày. Nếu là ngày 23/11/2026 (“chon hom nay”), vui "
+                                              "lòng gõ “23/11/2026”.")
+    await chat.expect("deceased.burial_date")
+    await chat.say("23/11/2026")
+    await chat.expect("deceased.burial_place")
+    await chat.say("nghia trang thon 4 xa nghi loc")
+    assert "Ý bạn là: Nghĩa trang thôn 4 xã Nghi Lộc?" in chat.ask.text
+    await chat.say("con trai ong ay dung ra lo")
+    assert "Ý bạn là: Nghĩa trang thôn 4 xã Nghi Lộc?" in chat.ask.text
+    assert "deceased.burial_place" not in await chat.answers()
+    await chat.say("dung")
+    a = await chat.answers()
+    assert a["deceased.burial_date"] == "2026-11-23" and a["deceased.burial_place"] == "Nghĩa trang thôn 4 xã Nghi Lộc"
+    assert a["organizer.kind"] == "household" and a["deceased.cause"] == "thien_tai"

@@ -570,6 +570,91 @@ async def death_payment(chat: Chat, method: str = "cash") -> Chat:
     return chat
 
 
+# a daughter-in-law files the death group for her mother-in-law, typing without diacritics (walked in the console)
+IN_LAW = ("me chong toi mat roi, lam giay chung tu the nao", "lam ca tro cap", "xa quynh luu nghe an", "co", "khong",
+          "go tay", "nguyen thi lan", "dung", "con dau", "038190004321", "0987654321", "12/5/1990", "nhu tren",
+          "xom 5", "go tay", "Hoang Thi Nhan", "dung", "5/6/1950", "nu", "kinh", "viet nam", "001150003456",
+          "nhu tren", "20/11/2026", "luc 5 gio sang", "tai nha", "dong y", "ba bi tai bien",
+          "co giay bao tu cua tram y te", "khong nho so", "hom qua", "tram y te xa quynh luu")
+
+
+async def test_a_relation_typed_early_keeps_what_it_says(chat: Chat):
+    """“con dau” typed at the requester's birth date was kept as “Khác” for “Bạn là gì của người mất?”, and the
+    relation asked after it came back blank: the words that name it are kept for it too, as when the choice is
+    answered where it is asked."""
+    for said in ("me chong toi mat roi, lam giay chung tu the nao", "lam ca tro cap", "xa quynh luu nghe an", "co",
+                 "khong", "go tay", "nguyen thi lan", "dung"):
+        await chat.say(said)
+    await chat.expect("requester.birth_date")
+    await chat.say("con dau")
+    assert "Đã ghi “Khác — Con dâu” cho câu “Bạn là gì của người mất?” (được hỏi ở sau)" in chat.text()
+    await chat.expect("requester.birth_date")
+    await chat.say("12/5/1990")
+    a = await chat.answers()
+    assert a["requester.relation"] == "khac" and a["requester.relation_other"] == "Con dâu"
+    assert chat.field not in ("requester.relation", "requester.relation_other")
+
+
+async def test_a_birth_date_less_than_a_year_ago_is_asked_about(chat: Chat):
+    """The date of death typed at the dead person's birth date (“ngay 20/11/2026”) was filed as the birth date: a
+    birth less than a year before is said and asked about; another date typed is taken, and a baby's is kept by
+    its button (or “đúng”, or the number of the button)."""
+    for said in IN_LAW[:17]:
+        await chat.say(said)
+    await chat.expect("deceased.birth_date")
+    await chat.say("ngay 20/11/2026")
+    assert "Người mất sinh ngày 20/11/2026, chưa đầy 1 tuổi, có đúng không?" in chat.text()
+    await chat.expect("deceased.birth_date")
+    assert [c.label for c in chat.ask.choices] == ["Đúng, giữ 20/11/2026"]
+    assert "deceased.birth_date" not in await chat.answers()
+    await chat.say("5/6/1950")
+    assert chat.field == "deceased.sex" and (await chat.answers())["deceased.birth_date"] == "1950-06-05"
+    for pressed, said in (("doubt:keep", None), (None, "dung"), (None, "1")):  # a baby's: the button, “đúng”, “1”
+        await chat.say("quay lại")
+        await chat.expect("deceased.birth_date")
+        await chat.say("18/11/2026")
+        await chat.expect("deceased.birth_date")
+        await (chat.press(pressed) if pressed else chat.say(said or ""))
+        assert chat.field == "deceased.sex", chat.text()
+        assert (await chat.answers())["deceased.birth_date"] == "2026-11-18"
+
+
+async def test_a_count_and_a_photo_at_a_places_spelling_wait_for_their_questions(chat: Chat):
+    """At “Ý bạn là: Trạm y tế xã Quỳnh Lưu?”, “2 ban” (two copies) was read as the place “2 bản” (a village), and
+    the death notice's photo sent there was dropped with words about a person's name: the count waits for its
+    question, the photo is kept for its own, and the words say a place."""
+    for said in IN_LAW:
+        await chat.say(said)
+    assert "Ý bạn là: Trạm y tế xã Quỳnh Lưu?" in chat.ask.text
+    await chat.say("2 ban")
+    assert "Vui lòng chọn cách viết tên nơi đó trước. “2 ban” sẽ được dùng cho câu hỏi tiếp theo." in chat.text()
+    assert "Ý bạn là: Trạm y tế xã Quỳnh Lưu?" in chat.ask.text
+    await chat.send_file(jpeg(3), "giay-bao-tu.jpg")
+    assert "Đã nhận 1 tệp cho mục “Ảnh giấy báo tử” (được hỏi ở sau)" in chat.text()
+    assert "Ý bạn là: Trạm y tế xã Quỳnh Lưu?" in chat.ask.text
+    await chat.say("dung")
+    a = await chat.answers()
+    assert a["notice.issuer"] == "Trạm y tế xã Quỳnh Lưu" and a["notice.copies"] == 2
+    assert len(a["docs.death_notice"]) == 1 and "họ tên" not in chat.text()
+
+
+async def test_the_dead_womans_relation_to_the_head_said_the_other_way_is_asked_again(chat: Chat):
+    """“Người mất là gì của chủ hộ?” answered “con trai” for a dead woman (the head is her son: said from his side)
+    was filed as her being the head's son: a relation of the other sex is asked again, saying which way round."""
+    for said in (*IN_LAW, "dung", "2 ban"):
+        await chat.say(said)
+    await chat.send_file(jpeg(3), "giay-bao-tu.jpg")
+    for said in ("xong", "khong, chong toi la chu ho", "Tran Van Binh", "dung", "038088001122"):
+        await chat.say(said)
+    await chat.expect("head.relation")
+    await chat.say("con trai")
+    assert chat.error and "Người mất là nữ, nên không thể là con trai" in chat.error.text
+    assert "gõ “Mẹ”" in chat.error.text
+    await chat.expect("head.relation")
+    await chat.say("me")
+    assert chat.error is None and (await chat.answers())["head.relation"] == "Mẹ"
+
+
 async def test_death_social_insurance_pension_paid_to_bank(chat: Chat, runtime: Runtime):
     await death_start(chat)
     await death_people(chat)

@@ -1223,6 +1223,52 @@ async def test_facility_happy_path(chat: Chat, runtime: Runtime):
     assert data["commune_code"] == a["facility.address"]["commune_code"]
 
 
+async def test_facility_groups_and_papers_as_typed(chat: Chat):
+    """Walked as a director types: the groups served named in other words (“người già”) are said back, all of them
+    (some of a label's words once were not); a photo sent twice at one question is kept once; the criminal
+    record's photo sent again for the ID copies is not taken unless sent once more (one scan of both papers)."""
+    await open_procedure(chat, FACILITY, "conditions.civil_capacity", "Đăng ký hoạt động cơ sở trợ giúp xã hội")
+    for field in CONDITIONS:
+        await chat.expect(field)
+        await chat.say("co")
+    for said in ("toi la giam doc", "Mái ấm Tình Thương", "xa duc trong, lam dong", "Số 12 đường Lê Lợi",
+                 "0977 833 181", "cham soc nguoi gia"):
+        await chat.say(said)
+    await chat.expect("facility.functions")
+    await chat.say("nuoi duong cham soc va tu van tam ly")
+    assert "Đã ghi: Chăm sóc, nuôi dưỡng đối tượng; Tư vấn, trị liệu tâm lý." in chat.text()
+    await chat.expect("registration.served")
+    await chat.say("nguoi gia va nguoi khuyet tat")
+    assert "Đã ghi: Người cao tuổi; Người khuyết tật." in chat.text()
+    await chat.expect("registration.scale")
+    await chat.say("1, 3")  # (numbers: nothing said back)
+    await chat.say("quay lại")
+    await chat.expect("registration.served")
+    await chat.say("1, 3")
+    assert "Đã ghi" not in chat.text()
+    for said in ("7", "Xã Đức Trọng", "Nuôi dưỡng, chăm sóc hằng ngày", "Phạm Hữu Thanh", "030080001234"):
+        await chat.say(said)
+    await chat.expect("docs.criminal_records")
+    await chat.send_file(jpeg(7), "lltp.jpg")
+    await chat.send_file(jpeg(7), "lltp.jpg")
+    assert "Tệp này đã nhận rồi" in chat.text() and "Đã nhận 1 tệp" in chat.ask.text
+    await chat.say("xong")
+    await chat.expect("docs.id_copies")
+    await chat.send_file(jpeg(7), "lltp.jpg")
+    assert chat.error and "giống hệt tệp bạn đã gửi cho “Phiếu lý lịch tư pháp”" in chat.error.text
+    await chat.expect("docs.id_copies")
+    await chat.send_file(jpeg(8), "cccd.jpg")
+    assert "Đã nhận 1 tệp" in chat.ask.text
+    await chat.send_file(jpeg(7), "lltp.jpg")  # sent again: one scan holds both papers
+    assert chat.error is None and "Đã nhận 2 tệp" in chat.ask.text
+    await chat.say("xong")
+    await chat.expect("_review")
+    a = await chat.answers()
+    assert a["registration.served"] == ["nguoi_cao_tuoi", "nguoi_khuyet_tat"]
+    assert len(a["docs.criminal_records"]) == 1 and len(a["docs.id_copies"]) == 2
+    assert a["docs.id_copies"][1]["sha256"] == a["docs.criminal_records"][0]["sha256"]
+
+
 @pytest.mark.parametrize("failing,reason,instead", [
     (0, "năng lực hành vi dân sự đầy đủ", "cử người có năng lực hành vi dân sự đầy đủ"),
     (1, "chưa được xóa án tích", "xóa án tích"),

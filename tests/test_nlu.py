@@ -396,6 +396,10 @@ def test_language_switch(text: str, current: str, expected: str | None) -> None:
         ("nguyen thanh", None),
         ("bui tien", None),
         ("le thi thu", None),  # Thu or Thư
+        ("nguyen van hung", None),  # Hùng or Hưng, both as common: the citizen picks (name_candidates)
+        ("tran thi thuy", None),  # Thủy or Thúy
+        ("hoang thi nhan", "Hoàng Thị Nhàn"),  # Nhàn for a woman, Nhân for a man
+        ("hoang van nhan", "Hoàng Văn Nhân"),
         ("Nguyễn Văn An", None),  # already has diacritics
         ("nguyen van xyzt", None),
         ("nguyen", None),
@@ -407,6 +411,12 @@ def test_language_switch(text: str, current: str, expected: str | None) -> None:
 )
 def test_restore_diacritics_name(text: str, expected: str | None) -> None:
     assert restore_diacritics_name(text) == expected
+
+
+def test_a_given_name_spelled_two_common_ways_offers_both() -> None:
+    """“nguyen van hung” was proposed as Hùng alone (a “Đúng” away from the wrong name on the dossier)."""
+    assert nlu.name_candidates("nguyen van hung") == ["Nguyễn Văn Hùng", "Nguyễn Văn Hưng"]
+    assert nlu.name_candidates("le thi phuong") == ["Lê Thị Phương", "Lê Thị Phượng"]
 
 
 # --------------------------------------------------------------------------

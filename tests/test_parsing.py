@@ -347,6 +347,17 @@ class TestDate:
             assert parse_date(raw, today=today) == date(2026, 12, 1)
         assert parse_date("1/12/45", today=today, year_needed=True) == date(1945, 12, 1)
 
+    def test_days_said_in_clauses_are_named(self) -> None:
+        """“hom qua moi tim thay xac, chon hom nay” at the burial date said only “Ngày chưa đúng”: the day a clause
+        says is named, to be typed alone; two days said are both named; a date written with commas is a date."""
+        today = date(2026, 12, 8)
+        msg = invalid(parse_date, "hom qua moi tim thay xac, chon hom nay", today=today).render()
+        assert msg == "Câu này hỏi một ngày. Nếu là ngày 08/12/2026 (“chon hom nay”), vui lòng gõ “08/12/2026”."
+        msg = invalid(parse_date, "chet hom 30/11, chon ngay 2/12", today=today).render()
+        assert msg.startswith("Bạn gõ hai ngày (30/11/2026 và 02/12/2026)"), msg
+        assert parse_date("12, 3, 2024", today=today) == date(2024, 3, 12)
+        assert "Ngày chưa đúng" in invalid(parse_date, "khong nho, khoang nam 1950", today=today).message
+
     def test_an_age_is_asked_as_the_date(self) -> None:
         for raw in ("85 tuổi", "năm nay 85 tuổi", "thọ 90 tuổi"):
             assert "Bạn vừa nhập tuổi" in invalid(parse_date, raw, today=date(2026, 12, 6)).message, raw

@@ -18,6 +18,7 @@ from dialogs.kinds.multi_choice import Items
 from dialogs.messages import Ask, Incoming, Message
 from dialogs.pending import (
     Confirm,
+    Doubted,
     EditField,
     EditSection,
     Ineligible,
@@ -61,6 +62,8 @@ STORED = {
     "supplement_review": ({"kind": "supplement_review"}, SupplementReview),
     "bank": ({"kind": "bank", "path": "payee.bank", "options": ["970405", "970418"]}, BankPick),
     "remove_item": ({"kind": "remove_item", "item": "members[2]"}, RemoveItem),
+    "doubted": ({"kind": "doubted", "path": "deceased.birth_date", "typed": "20/11/2026", "shown": "20/11/2026"},
+                Doubted),
 }
 
 

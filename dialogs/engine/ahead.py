@@ -171,12 +171,12 @@ class Ahead(EngineParts):
             listed = [(later, value) for later, value in takers if later.field.spelling in lists
                       and spelling.listed(later.field.spelling, spelling.spell(later.field.spelling, raw))]
             if len(listed) == 1:
-                return self.kept_ahead(session, *listed[0], out)
+                return self.kept_ahead(session, *listed[0], out, raw)
             # or the other words of a later yes/no or choice (“ở nhà” at the hour of death: “Người mất có qua đời
             # tại nhà không?” asked after), when exactly one question to come has them
             worded = [(later, value) for later, value in takers if _says_its_words(later.field, raw)]
             if len(worded) == 1:
-                return self.kept_ahead(session, *worded[0], out)
+                return self.kept_ahead(session, *worded[0], out, raw)
         if len(takers) != 1 or not kinds.get(takers[0][0].field.kind).distinctive:
             return False
         return self.kept_ahead(session, *takers[0], out)
@@ -195,16 +195,31 @@ class Ahead(EngineParts):
         typed = " ".join(words)
         takers = [(later, c.value) for later in self.slots_ahead(session, slot, across) if later.field.kind == "choice"
                   for c in later.field.choices if typed in {fold(w) for w in (c.label, *c.also)}]
-        return len(takers) == 1 and self.kept_ahead(session, *takers[0], out)
+        return len(takers) == 1 and self.kept_ahead(session, *takers[0], out, raw)
 
-    def kept_ahead(self, session: Session, target: Slot, value: Any, out: Outcome) -> bool:
-        """``value`` kept for ``target``, a question still to come, and said so. True."""
+    def kept_ahead(self, session: Session, target: Slot, value: Any, out: Outcome, raw: str | None = None) -> bool:
+        """``value`` kept for ``target``, a question still to come, and said so. True. What of the words typed
+        (``raw``) also answers the question right after it is kept for that one too (“con dâu”: “Khác” and the
+        relation asked after it, Con dâu), as when the choice is answered where it is asked."""
         self.store_ahead(session, target, value)
         _ = translator(session.lang)
         f = target.field
         question = f.prompt if f.kind == "choice" else f.label or f.prompt  # (a choice's label says too little)
+        shown = kinds.display(f, value, _)
+        if raw is not None and (carried := kinds.get(f.kind).carry(f, raw, value)) is not None:
+            after = self.form(session).slots_after(target.path, session.require_draft().answers, self.today())
+            if after and after[0].path not in session.require_draft().answers:
+                try:
+                    more = parse_value(after[0].field, carried, today=self.today(),
+                                       lookup=self.lookup(session, after[0]))
+                    self.check_constraints(session, after[0], more)
+                except Invalid:
+                    pass
+                else:
+                    self.store_ahead(session, after[0], more)
+                    shown = f"{shown} — {kinds.display(after[0].field, more, _)}"
         out.replies.append(Message(_("Đã ghi “{value}” cho câu “{label}” (được hỏi ở sau), không cần gõ lại.",
-                                     value=kinds.display(f, value, _), label=_(question))))
+                                     value=shown, label=_(question))))
         out.accepted = True
         return True
 

@@ -11,9 +11,10 @@ from ..form import MORE, Slot, previous
 from ..i18n import N_, Label, translator
 from ..kinds import NO_VALUE, parse_value
 from ..messages import Incoming, Message
-from ..parsing import Invalid, says_unknown
-from ..pending import Pending, Revisit
+from ..parsing import Invalid, is_yes, says_unknown
+from ..pending import DOUBT_KEEP, Doubted, Pending, Revisit
 from ..protocol import Outcome
+from ..schema import Constraint
 from .commands import is_keep
 from .parts import EngineParts, help_due
 from .session import Session
@@ -80,6 +81,9 @@ class EngineTurn:
     def say(self, text: str, error: bool = False) -> None:
         self.out.replies.append(Message(text, error=error))
 
+    def label(self, path: str) -> str:
+        return self.engine.form(self.session).label(path, self.t)
+
     def reset_errors(self) -> None:
         self.session.errors = 0
 
@@ -123,6 +127,11 @@ class Collect(EngineParts):
                 out.replies.append(Message(_("Câu hỏi này cần câu trả lời bằng chữ, không cần gửi tệp. "
                                              "Tệp vừa gửi chưa được lưu."), error=True))
             return self.prompt(session, out)
+        doubted = session.pending if isinstance(session.pending, Doubted) and session.pending.path == slot.path \
+            else None
+        if doubted is not None and (msg.choice == DOUBT_KEEP or (msg.choice is None and (
+                text.strip() == "1" or is_yes(text)))):  # the unusual answer confirmed: taken as typed
+            msg, text = Incoming(text=doubted.typed), doubted.typed
         value = kind.shortcut(f, msg, text, _)  # a pressed button, or the number of one
         if value is not NO_VALUE:
             return self.accept(session, slot, value, out)
@@ -164,6 +173,8 @@ class Collect(EngineParts):
                               N_("“{answer}” là câu trả lời của câu “{question}”, được hỏi sau. Câu này: gõ số thứ "
                                  "tự các mục đúng."), answer=raw.strip()[:40], question=Label(later.label or later.id))
             return self.reject(session, exc, out)
+        if typed and self.doubt(session, slot, raw, value, out):
+            return
         if f.kind == "name" and typed and self.keep_option_ahead(session, slot, raw, out):
             return self.prompt(session, out)
         if f.kind == "name" and msg.choice is None and self.propose_name(session, slot, raw, value, out):
@@ -238,15 +249,46 @@ class Collect(EngineParts):
         return lambda ref: item(ref[5:]) if ref.startswith("item.") else resolve(ref)
 
     def check_constraints(self, session: Session, slot: Slot, value: Any) -> None:
+        failed = self._first_failed(session, slot, value, slot.field.constraints)
+        if failed is not None:
+            raise Invalid(failed.message)
+
+    def _first_failed(self, session: Session, slot: Slot, value: Any, checks: list[Constraint]) -> Constraint | None:
         form = self.form(session)
         typed = form.typed(slot.path, value)
         answers = session.require_draft().answers
         item = form.item_resolver(answers, slot.section.id, slot.index) if slot.index is not None else None
-        for c in slot.field.constraints:
-            result = compile_expr(c.expr).evaluate(form.resolver(answers), value=typed, item=item,
-                                                   today=self.today())
-            if result is False:
-                raise Invalid(c.message)
+        for c in checks:
+            if compile_expr(c.expr).evaluate(form.resolver(answers), value=typed, item=item,
+                                             today=self.today()) is False:
+                return c
+        return None
+
+    def doubt(self, session: Session, slot: Slot, raw: str, value: Any, out: Outcome) -> bool:
+        """An answer that fails one of the field's ``doubts`` (unusual, not wrong: a dead person born less than a year
+        ago) is said so and asked about, with a button to keep it (True: asked). Confirmed, or typed again, it is
+        taken."""
+        f = slot.field
+        if not f.doubts or value is None:
+            return False
+        pending = session.pending
+        if isinstance(pending, Doubted) and pending.path == slot.path:
+            try:
+                if parse_value(f, pending.typed, today=self.today(), lookup=self.lookup(session, slot)) == value:
+                    return False
+            except Invalid:
+                pass
+        failed = self._first_failed(session, slot, value, f.doubts)
+        if failed is None:
+            return False
+        _ = translator(session.lang)
+        shown = kinds.display(f, value, _)
+        session.pending = Doubted(path=slot.path, typed=raw, shown=shown)
+        session.errors = 0
+        out.accepted = True
+        out.replies.append(Message(_(failed.message, value=shown)))
+        self.prompt(session, out)
+        return True
 
     def reject(self, session: Session, exc: Invalid, out: Outcome) -> None:
         _ = translator(session.lang)

@@ -22,13 +22,17 @@ MAX_LATER = 4
 """Answers kept for the questions after the next one, typed while a spelling waits for a choice."""
 
 
+_A_COUNT = re.compile(r"\d{1,3}(?:\s+\w+)?")  # “2 ban”, “3 to”: a number and what it counts, no place
 _PLACE_WORD = re.compile(r"\b(?:xa|phuong|thi tran|huyen|quan|tinh|thanh pho|tp|thon|xom|ap|ban|lang|khu pho|to|"
                          r"dac khu|dia ban|lan can|toan)\b")
 
 
 def _names_a_place(text: str) -> bool:
     """Whether a text typed at a place's spelling question is the place typed again (its name, or a word of one),
-    not the next question's answer typed early (“Nguyen thi hanh”, the head's name, after the area)."""
+    not the next question's answer typed early (“Nguyen thi hanh”, the head's name, after the area; “2 ban”, a
+    count of copies, not a village “bản”)."""
+    if _A_COUNT.fullmatch(fold(text).strip(" .!")):
+        return False
     return bool(spelling.restore_place(text)) or _PLACE_WORD.search(fold(text).lower()) is not None
 
 
@@ -109,6 +113,12 @@ class Names(EngineParts):
         if slot is None:
             session.pending = None
             return self.prompt(session, out)
+        files = ([msg.file] if msg.file else []) + list(msg.files)
+        if files:  # a paper's photo sent before choosing: kept for its question when it can be, never lost unsaid
+            if not self.keep_for_later(session, slot, files, out):
+                out.replies.append(Message(_("Tệp vừa gửi chưa được lưu. Vui lòng chọn cách viết ở dưới trước, rồi "
+                                             "gửi tệp khi được hỏi."), error=True))
+            return self.name_confirm_ask(session, out)
         keep = [("typed", _keep_label(_, pending.typed))]
         if (pending.short or pending.unlisted or pending.place_like) and text and command is None \
                 and msg.choice is None and parsing.match_choice(text, keep) is None:
@@ -129,6 +139,9 @@ class Names(EngineParts):
             return self._again(session, pending, slot, msg, text, out)
         value = msg.choice if msg.choice in dict(options) else \
             parsing.match_choice(text, options) if text else None
+        if value == "proposal" and pending.place and not pending.others and msg.choice is None \
+                and not is_yes(text) and not text.strip().isdigit():
+            value = None  # (“con trai ông ấy đứng ra lo”: the next answer, typed early; “đứng” is no “Đúng”)
         corrected = parsing.after_no(text) if value is None and text and command is None else ""
         if corrected and (_names_a_place(corrected) if pending.place else _full_name(corrected)):
             # “không, tên tôi là Nông Văn Hải”, “khong, xa hoa an”: not that one, this one: the answer again
@@ -168,14 +181,20 @@ class Names(EngineParts):
         if value is None:
             if text and command is None and not pending.early:  # the next answer, typed early: keep it
                 pending.early = text
-                out.replies.append(Message(_("Vui lòng chọn cách viết tên trước. “{text}” sẽ được dùng cho câu hỏi "
+                out.replies.append(Message(_("Vui lòng chọn cách viết tên nơi đó trước. “{text}” sẽ được dùng cho "
+                                             "câu hỏi tiếp theo.", text=text) if pending.place else
+                                           _("Vui lòng chọn cách viết tên trước. “{text}” sẽ được dùng cho câu hỏi "
                                              "tiếp theo.", text=text), error=True))
             elif text and command is None and len(pending.later or []) < MAX_LATER:  # and the ones after it
                 pending.later = [*(pending.later or []), text]
-                out.replies.append(Message(_("Vui lòng chọn cách viết tên trước. “{text}” sẽ được dùng cho câu hỏi "
+                out.replies.append(Message(_("Vui lòng chọn cách viết tên nơi đó trước. “{text}” sẽ được dùng cho "
+                                             "câu hỏi sau đó.", text=text) if pending.place else
+                                           _("Vui lòng chọn cách viết tên trước. “{text}” sẽ được dùng cho câu hỏi "
                                              "sau đó.", text=text), error=True))
             else:
-                out.replies.append(Message(_("Vui lòng chọn một cách viết bên dưới (gõ số thứ tự), hoặc gõ lại họ "
+                out.replies.append(Message(_("Vui lòng chọn một cách viết bên dưới (gõ số thứ tự), hoặc gõ lại tên "
+                                             "nơi đó có dấu.") if pending.place else
+                                           _("Vui lòng chọn một cách viết bên dưới (gõ số thứ tự), hoặc gõ lại họ "
                                              "tên có dấu."), error=True))
             return self.name_confirm_ask(session, out)
         typed_ahead = [x for x in (pending.early, *(pending.later or [])) if x]

@@ -105,7 +105,7 @@ class EngineParts:
     def keep_option_ahead(self, session: Session, slot: Slot, raw: str, out: Outcome, *, across: bool = False) -> bool:
         raise NotImplementedError
 
-    def kept_ahead(self, session: Session, target: Slot, value: Any, out: Outcome) -> bool:
+    def kept_ahead(self, session: Session, target: Slot, value: Any, out: Outcome, raw: str | None = None) -> bool:
         raise NotImplementedError
 
     def fits_later(self, session: Session, slot: Slot, raw: str) -> Any:

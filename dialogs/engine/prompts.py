@@ -5,8 +5,18 @@ from .. import kinds
 from ..form import Form, Slot, previous
 from ..i18n import translator
 from ..kinds import display
-from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, Message
-from ..pending import EditField, EditSection, MenuCandidates, NameConfirm, RemoveItem, SupplementReview, SwitchOffer
+from ..messages import NAV_BACK, NAV_CANCEL, NAV_HELP, NAV_SKIP, Ask, ChoiceOut, Message
+from ..pending import (
+    DOUBT_KEEP,
+    Doubted,
+    EditField,
+    EditSection,
+    MenuCandidates,
+    NameConfirm,
+    RemoveItem,
+    SupplementReview,
+    SwitchOffer,
+)
 from ..protocol import Outcome
 from ..schema import FieldDef
 from .parts import EngineParts, help_due
@@ -164,6 +174,9 @@ class Prompts(EngineParts):
         parts = kinds.get(f.kind).question(f, slot.path, session.pending, _,
                                            answers=session.draft.answers if session.draft else None)
         kind, choices = parts.kind, parts.choices
+        doubted = session.pending
+        if isinstance(doubted, Doubted) and doubted.path == slot.path:  # an unusual answer: kept by a press
+            choices = (*choices, ChoiceOut(DOUBT_KEEP, _("Đúng, giữ {value}", value=doubted.shown)))
         for line in parts.lines:
             text += "\n" + line
         if f.example and kind not in ("choice", "yes_no"):

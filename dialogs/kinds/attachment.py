@@ -14,7 +14,7 @@ from .. import parsing
 from ..i18n import N_
 from ..messages import ChoiceOut
 from ..parsing import Invalid
-from ..pending import Pending, register
+from ..pending import Pending, optional, register
 from ..textnorm import fold
 from .base import AskParts, Kind
 
@@ -33,6 +33,8 @@ class Files(Pending):
     kinds: ClassVar[tuple[str, ...]] = ("files",)
     path: str = ""
     files: list[dict[str, Any]] = field(default_factory=list)
+    # a file already sent for another question, refused once here: sent again, it is taken (one scan of two papers)
+    twice: list[str] | None = optional()
 
 
 def accepted_mimes(f) -> list[str]:
@@ -45,6 +47,15 @@ def checked(f, item) -> dict[str, Any]:
     mime = parsing.check_attachment(item.data, accept=accepted_mimes(f), max_bytes=int(f.max_mb * 1024 * 1024))
     return {"sha256": hashlib.sha256(item.data).hexdigest(), "mime": mime, "size": len(item.data),
             "name": (item.name or "")[-120:] or None}
+
+
+def _sent_for(answers, path: str, sha256: str) -> str | None:
+    """The other question a file with this digest was already given for, if any."""
+    for other, value in answers.items():
+        if other != path and isinstance(value, list) and any(
+                isinstance(v, dict) and v.get("sha256") == sha256 for v in value):
+            return other
+    return None
 
 
 class Attachment(Kind):
@@ -82,7 +93,7 @@ class Attachment(Kind):
                     return True
                 turn.accept(slot, pending.files)
                 return True
-            if pending.files:
+            if pending.files or pending.twice:
                 turn.pending = pending
             turn.reject(Invalid(N_("Câu hỏi này cần ảnh chụp hoặc tệp PDF. Vui lòng gửi tệp (không gõ chữ).")))
             return True
@@ -99,6 +110,18 @@ class Attachment(Kind):
                     turn.pending = pending
                 pending.files = accepted
                 turn.reject(exc)
+                return True
+            if any(a["sha256"] == taken["sha256"] for a in accepted):  # the same file again (sent twice)
+                turn.say(turn.t(N_("Tệp này đã nhận rồi, không lưu thêm lần nữa.")))
+                continue
+            other = _sent_for(turn.answers, slot.path, taken["sha256"])
+            if other is not None and taken["sha256"] not in (pending.twice or ()):
+                pending.twice = [*(pending.twice or ()), taken["sha256"]]
+                pending.files = accepted
+                turn.pending = pending
+                turn.reject(Invalid(N_("Tệp này giống hệt tệp bạn đã gửi cho “{other}”, nên chưa được lưu. Vui lòng "
+                                       "gửi đúng giấy tờ của câu này. Nếu tệp đó có cả giấy tờ này, gửi lại "
+                                       "chính tệp đó."), other=turn.label(other)))
                 return True
             turn.out.blobs[taken["sha256"]] = item.data
             accepted.append(taken)

@@ -85,6 +85,9 @@ class Turn(Protocol):
     def say(self, text: str, error: bool = False) -> None:
         """A message before the question."""
 
+    def label(self, path: str) -> str:
+        """A question's short label, as the review and the officer read it (“Phiếu lý lịch tư pháp”)."""
+
     def reset_errors(self) -> None:
         """The question was answered (or moved on): the count of failed tries starts again."""
 

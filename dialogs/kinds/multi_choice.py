@@ -6,6 +6,7 @@ commas hard.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -13,7 +14,7 @@ from .. import parsing
 from ..i18n import N_, Label
 from ..parsing import Invalid
 from ..pending import Pending, register
-from ..textnorm import fold
+from ..textnorm import fold, fold_words
 from .base import NO_VALUE, AskParts, Kind
 from .choice import field_choices, number_not_listed, shown_labels
 from .yes_no import yes_no_choices
@@ -23,6 +24,8 @@ REQUIRED_HINT = N_("Có thể chọn nhiều: gõ các số, cách nhau bởi d�
 # Typed at a question marked ``one_by_one``: ask its choices one at a time, yes or no.
 ONE_BY_ONE = frozenset({"tung muc", "tung cai", "tung cau", "lan luot", "lan luot tung muc", "tra loi tung muc",
                         "hoi tung muc", "mot mot", "tung mot", "one by one"})
+# What may be left of an answer once its whole labels are taken out, for it to name its options plainly.
+_NAMED_ONLY = re.compile(r"\b(?:\d{1,3}|va|voi|cung|ca|tat ca|muc|so)\b")
 
 
 @register
@@ -64,8 +67,15 @@ class MultiChoice(Kind):
         return vs
 
     def said_back(self, f, raw, value):
-        """Options read from their other words (“câm điếc”), not named by number or label, are said back."""
-        return bool(value) and parsing.match_multi_choice(raw, [(c.value, c.label) for c in f.choices]) is None
+        """Options read from their other words (“câm điếc”) or from some of a label's words (“người già và người
+        khuyết tật”, “tư vấn tâm lý”), not named by their numbers or whole labels, are said back."""
+        if not value:
+            return False
+        rest = f" {fold_words(raw)} "
+        for c in f.choices:
+            if c.value in value:
+                rest = rest.replace(f" {fold_words(c.label)} ", " ")
+        return bool(_NAMED_ONLY.sub(" ", rest).strip())
 
     def shortcut(self, f, msg, text, t):
         shown = shown_labels(f, t) if text else None
