@@ -1408,3 +1408,26 @@ def test_a_kin_word_is_never_taken_for_another_kin():
             read_answer(proc, field, said)
     # a daughter registering her mother's account is filing for her (“người thân” of the option)
     assert read_answer("nhan-tro-cap-qua-tai-khoan", "filer.kind", "toi la con gai") == "helper"
+
+
+async def test_a_father_says_who_he_is_early_and_a_parents_birth_date_is_checked(chat: Chat):
+    """Walked as a father types: “toi la bo chau” at the collective-residence question was refused as no yes or no
+    (three questions to come take “bố”): said of oneself, it answers the first, “Bạn là gì của trẻ?”; and a birth
+    date that makes him younger than 13 at the child's birth is asked about (the child's date typed here, mostly)."""
+    for said in ("vo toi moi sinh em be, muon lam giay khai sinh", "co ca bo va me", "khong", "xa dien chau nghe an",
+                 "hom kia", "ca ba viec"):
+        await chat.say(said)
+    await chat.expect("residence.collective")
+    await chat.say("toi la bo chau")
+    assert "Đã ghi “Cha” cho câu “Bạn là gì của trẻ?” (được hỏi ở sau)" in chat.text()
+    await chat.expect("residence.collective")
+    await chat.say("khong")
+    assert (await chat.answers())["requester.relation"] == "cha"
+    for said in ("go tay", "phan van duc", "dung"):
+        await chat.say(said)
+    await chat.expect("requester.birth_date")
+    await chat.say("5/12/2020")
+    assert "Bạn sinh ngày 05/12/2020, khi trẻ ra đời bạn chưa đủ 13 tuổi, có đúng không?" in chat.text()
+    await chat.expect("requester.birth_date")
+    await chat.say("12/8/1994")
+    assert chat.field == "requester.id_number" and (await chat.answers())["requester.birth_date"] == "1994-08-12"

@@ -4,6 +4,7 @@ group (“4 người”, “con gái”); an answer carried on to the question a
 question asked refuses the answer, or when its kind carries part of it on."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .. import kinds, nlu, parsing, spelling
@@ -17,6 +18,11 @@ from ..protocol import Outcome
 from ..textnorm import fold, without_polite_end
 from .parts import EngineParts
 from .session import Session
+
+# who one is, said of oneself and of the child or the dead (“tôi là bố cháu”, “em là con gái bà”), folded: what is
+# left names the relation
+_I_AM = re.compile(r"(?:toi|em|minh|con|chau) la ")
+_ABOUT_ME = re.compile(r"^(?:toi|em|minh|con|chau) la |(?: cua)? (?:chau|be|no|em be|ba|ong|ba ay|ong ay)$")
 
 
 def _says_its_words(f: Any, raw: str) -> bool:
@@ -193,8 +199,11 @@ class Ahead(EngineParts):
         if not 2 <= len(words) <= 4 or not "".join(words).isalpha() or nlu.starts_with_surname(raw):
             return False  # (one word, “Hoa”, “Thái”, may be a given name as much as an ethnic group)
         typed = " ".join(words)
+        mine = _ABOUT_ME.sub("", typed)  # “tôi là bố cháu”: “bố”, an option's own word
         takers = [(later, c.value) for later in self.slots_ahead(session, slot, across) if later.field.kind == "choice"
-                  for c in later.field.choices if typed in {fold(w) for w in (c.label, *c.also)}]
+                  for c in later.field.choices if {typed, mine} & {fold(w) for w in (c.label, *c.also)}]
+        if len(takers) > 1 and _I_AM.match(typed):  # said of oneself: the first question to come that takes it,
+            takers = takers[:1]  # “Bạn là gì của trẻ?” before “Ai là chủ hộ?” (in the form's order)
         return len(takers) == 1 and self.kept_ahead(session, *takers[0], out, raw)
 
     def kept_ahead(self, session: Session, target: Slot, value: Any, out: Outcome, raw: str | None = None) -> bool:
