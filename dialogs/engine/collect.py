@@ -130,7 +130,8 @@ class Collect(EngineParts):
         doubted = session.pending if isinstance(session.pending, Doubted) and session.pending.path == slot.path \
             else None
         if doubted is not None and (msg.choice == DOUBT_KEEP or (msg.choice is None and (
-                text.strip() == "1" or is_yes(text)))):  # the unusual answer confirmed: taken as typed
+                (text.strip() == "1" and f.kind == "date") or is_yes(text)))):  # confirmed: taken as typed
+            # (“1”, the button's number where the channel shows numbers, is an answer of a number's own)
             msg, text = Incoming(text=doubted.typed), doubted.typed
         value = kind.shortcut(f, msg, text, _)  # a pressed button, or the number of one
         if value is not NO_VALUE:
