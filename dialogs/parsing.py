@@ -1448,7 +1448,7 @@ _NO_TOKENS = frozenset(
 _PARTICLES = frozenset(
     {
         "a", "ah", "ak", "nhe", "nha", "nhen", "vay", "the", "chu", "luon", "nhi", "ne",
-        "em", "anh", "chi", "con", "chau", "minh", "toi", "tui", "ban", "di", "oi", "hedge",
+        "em", "e", "anh", "chi", "con", "chau", "minh", "toi", "tui", "ban", "di", "oi", "hedge",
     }
 )  # fmt: skip
 # "dạ" / "vâng" soften a following answer ("dạ không" means no), so alone
@@ -1596,8 +1596,9 @@ def after_no(text: str) -> str:
 
 
 _UNKNOWN_RE = re.compile(
-    r"(?:(?:toi|em|chau|minh|con|tui|ong|ba|bo|me|ong ay|ba ay|chu ho)\s+)?"
-    r"(?:(?:khong|ko|k|kh|hong|hok|hem|chua|cung)\s+(?:con\s+)?(?:nho|biet|ro|thay|co|tim thay)"
+    r"(?:(?:toi|em|e|chau|minh|con|tui|ong|ba|bo|me|ong ay|ba ay|chu ho)\s+)?"  # (“e”: “em”, as typed)
+    r"(?:(?:khong|ko|k|kh|hk|khg|kg|hong|hok|hem|khum|chua|cung)\s+(?:con\s+)?(?:nho|biet|bit|bik|ro|thay|co"
+    r"|tim thay)|kb"  # (“bít”, “bik”: “biết”; “kb”: “không biết”)
     r"|chua\s+(?:ky|xin|lay|chup|viet))\b"  # (“ông chưa ký”: a paper not had yet)
     r"(?:\s+(?:so nha|so|ma|ngay|ten|giay|gi|duoc|lam|nua|ro|to|cccd|cmnd|the|can|cuoc|dinh|danh|tai|khoan|dien"
     r"|thoai|sdt|stk|ca)\b)*"

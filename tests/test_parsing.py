@@ -979,11 +979,12 @@ YES = [
     "oke", "yes", "y", "được", "dc", "đc", "đồng ý", "dong y", "rồi", "roi", "có ạ", "Dạ vâng ạ!",
     "dạ có", "ok luôn", "đúng rồi", "không sai", "👍", "xác nhận", "xac nhan", "tôi xác nhận",
     "chắc là có", "hinh nhu co", "chắc chắn",  # a guess is an answer: the officer checks it
+    "co e", "ok e", "vang e",  # “e”: “em”, as typed on a phone
 ]  # fmt: skip
 NO = [
     "không", "khong", "Không.", "ko", "k", "kh", "hông", "hong", "không ạ", "chưa", "chua", "sai", "no",
     "n", "ko co", "không có", "dạ không", "ko dc", "chưa đồng ý", "không đúng", "thôi", "👎", "không xác nhận",
-    "chắc là không", "có lẽ không", "chắc chắn không",
+    "chắc là không", "có lẽ không", "chắc chắn không", "ko e", "k e",
 ]  # fmt: skip
 
 
@@ -1552,7 +1553,9 @@ class TestAttachments:
                                   # a newborn not yet named
                                   "chua dat ten", "chưa đặt tên cho bé ạ",
                                   # a paper not signed or asked for yet, whoever has to (“ông chưa ký”), “gì cả”
-                                  "ong chua ky", "chưa ký", "bà chưa viết", "chua xin duoc", "chua co giay gi ca"])
+                                  "ong chua ky", "chưa ký", "bà chưa viết", "chua xin duoc", "chua co giay gi ca",
+                                  # as typed on a phone: “e” for em, “bít”, “bik”, “hk”, “kb”
+                                  "e ko biet", "e k nho", "ko bik", "hk bit", "kb", "kb a"])
 def test_says_unknown(text):
     assert says_unknown(text)
 
