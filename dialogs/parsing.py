@@ -328,7 +328,8 @@ DATE_EXAMPLE = "05/03/1960"  # the example of a date's format, unless a field gi
 _MOBILE = re.compile(r"0[35789]\d{8}")  # a Vietnamese mobile number, as stored (parse_phone)
 # a time named without its day (folded): “tháng trước”, “đầu tháng 11”, “cuối năm ngoái”, “tuần trước”
 _VAGUE_DATE_RE = re.compile(r"(?:(?:dau|giua|cuoi|khoang|tam|chung|hoi|vao)\s+)*"
-                            r"(?:(?:thang|tuan|nam)\s+(?:truoc|nay|roi|ngoai|vua roi|vua qua|\d{1,2})"
+                            r"(?:(?:\d{1,2}|mot|hai|ba|vai)\s+tuan\s+(?:truoc|roi|nay)"  # “2 tuần trước”: about
+                            r"|(?:thang|tuan|nam)\s+(?:truoc|nay|roi|ngoai|vua roi|vua qua|\d{1,2})"
                             r"(?:\s+(?:roi|vua roi|vua qua|nay))?)")
 _APPROX_DATE_RE = re.compile(r"(?:khoang|tam|chung|hinh nhu|chac la)\s+(?:ngay\s+)?(\d{1,2}\s*[/.-]\s*\d{1,2}"
                              r"(?:\s*[/.-]\s*\d{2,4})?)")  # “khoảng 20/11”: the date said, but as a guess
@@ -358,8 +359,13 @@ _RELATIVE_DAYS: dict[str, int] = {
 _DAY_PART_RE = re.compile(r"(?:vao\s+)?(?:sang|trua|chieu|toi)\s+(nay|qua|mai|hom nay|hom qua|hom kia|ngay mai)")
 _DAY_PART_DAYS = {"nay": 0, "hom nay": 0, "qua": 1, "hom qua": 1, "hom kia": 2, "mai": -1, "ngay mai": -1}
 # “thứ bảy tuần trước”, “chủ nhật vừa rồi”: a day of the week, before this one (a birth, a death of days ago)
-_WEEKDAY_RE = re.compile(r"(?:(?:vao|hom|ngay)\s+)?(?:thu\s*(?P<n>[2-7]|hai|ba|tu|nam|sau|bay)|(?P<sun>chu nhat|cn))"
-                         r"\s+(?P<when>tuan truoc|tuan roi|vua roi|vua qua)")
+# (“t7 tuần trước”: thứ 7 as typed on a phone; bare, “thứ 7”, the latest before today, where the day is past)
+_WEEKDAY_RE = re.compile(r"(?:(?:vao|hom|ngay)\s+)?(?:(?:thu\s*|t)(?P<n>[2-7]|hai|ba|tu|nam|sau|bay)"
+                         r"|(?P<sun>chu nhat|cn))(?:\s+(?P<when>tuan truoc|tuan roi|vua roi|vua qua))?")
+# “ngày 3 tháng này”: a day of this month
+_THIS_MONTH_RE = re.compile(r"(?:ngay\s+)?(\d{1,2})\s+thang\s+nay")
+# “đêm qua”: before or after midnight, one day or the next (never guessed)
+_NIGHT_RE = re.compile(r"(?:vao\s+)?(?:dem|khuya|nua dem|ban dem)\s+(?:qua|hom qua|hom kia)")
 _WEEKDAY_NUMBERS = {"hai": 2, "ba": 3, "tu": 4, "nam": 5, "sau": 6, "bay": 7}
 
 
@@ -368,7 +374,7 @@ def _weekday_back(m: re.Match[str], today: date) -> int:
     the latest before today (“vừa rồi”)."""
     n = 8 if m["sun"] else int(m["n"]) if m["n"].isdigit() else _WEEKDAY_NUMBERS[m["n"]]
     weekday = n - 2  # thứ 2 (Monday) is 0, chủ nhật 6
-    if m["when"].startswith("tuan"):
+    if m["when"] and m["when"].startswith("tuan"):
         return today.weekday() + 7 - weekday
     return (today.weekday() - weekday - 1) % 7 + 1
 
@@ -539,7 +545,21 @@ def _parse_date(
     part = _DAY_PART_RE.fullmatch(text)
     days = _DAY_PART_DAYS[part.group(1)] if part else _RELATIVE_DAYS.get(text.removesuffix(" roi"))  # (“hôm qua rồi”)
     if days is None and (weekday := _WEEKDAY_RE.fullmatch(text)):
+        if not weekday["when"] and not prefer_past:  # (“thứ 7” of a burial: this week's, or the last?)
+            raise Invalid(N_("“{answer}” là thứ 7 tuần này hay tuần trước? Vui lòng gõ ngày/tháng/năm, ví dụ "
+                             "{example}.") if weekday["n"] in ("7", "bay") else
+                          N_("“{answer}” là ngày nào? Vui lòng gõ ngày/tháng/năm, ví dụ {example}."),
+                          answer=(raw or "").strip()[:30], example=example)
         days = _weekday_back(weekday, today)
+    if days is None and (night := _NIGHT_RE.fullmatch(text)):
+        back = 2 if night.group().endswith("kia") else 1
+        raise Invalid(N_("“{answer}” có thể là ngày {before} hoặc ngày {after} (sau 12 giờ đêm). Vui lòng gõ đúng "
+                         "ngày, ví dụ {before}."), answer=(raw or "").strip()[:30],
+                      before=(today - timedelta(days=back)).strftime("%d/%m/%Y"),
+                      after=(today - timedelta(days=back - 1)).strftime("%d/%m/%Y"))
+    if days is None and (this_month := _THIS_MONTH_RE.fullmatch(text)):
+        return _check_date_bounds(_make_date(int(this_month.group(1)), today.month, today.year), today=today,
+                                  not_before=not_before, not_after=not_after)
     if days is not None:
         return _check_date_bounds(today - timedelta(days=days), today=today, not_before=not_before,
                                   not_after=not_after)

@@ -312,7 +312,21 @@ class TestDate:
         today = date(2026, 12, 6)
         got = [parse_date(t, today=today) for t in ("sáng nay", "chieu qua", "vào tối qua", "chiều hôm kia")]
         assert got == [today, date(2026, 12, 5), date(2026, 12, 5), date(2026, 12, 4)]
-        assert "Ngày chưa đúng" in invalid(parse_date, "đêm qua", today=today).message  # maybe after midnight
+        # maybe after midnight: both days said, never guessed
+        assert invalid(parse_date, "đêm qua", today=today).render() == ("“đêm qua” có thể là ngày 05/12/2026 hoặc "
+                                                                         "ngày 06/12/2026 (sau 12 giờ đêm). Vui lòng "
+                                                                         "gõ đúng ngày, ví dụ 05/12/2026.")
+
+    def test_a_day_of_the_week_or_of_this_month(self) -> None:
+        """“thu 7”, “t7 tuan truoc”, “cn” (a Sunday), “ngay 3 thang nay” were “Ngày chưa đúng”: a weekday alone is
+        the latest before today where the day is past, and asked where it may lie ahead; “2 tuần trước” names no
+        day."""
+        today = date(2026, 12, 8)  # a Tuesday
+        got = [parse_date(t, today=today) for t in ("thu 7", "t7 tuan truoc", "cn", "hom thu 3", "ngay 3 thang nay")]
+        assert got == [date(2026, 12, 5), date(2026, 12, 5), date(2026, 12, 6), date(2026, 12, 1), date(2026, 12, 3)]
+        assert "tuần này hay tuần trước" in invalid(parse_date, "thu 7", today=today, prefer_past=False).render()
+        assert parse_date("5 t2", today=today) == date(2026, 2, 5)  # (“t2” after a day: February)
+        assert "chưa nói rõ ngày nào" in invalid(parse_date, "2 tuan truoc", today=today).render()
 
     def test_a_day_of_the_week_before_this_one(self) -> None:
         """“chủ nhật tuần trước” (weeks from Monday), “thứ 5 vừa qua” (the latest before today)."""
