@@ -429,7 +429,10 @@ def check_procedure(form: Form) -> list[str]:
             problems.append(f"subject.fields: unknown field {ref!r}")
     for k, said in enumerate(proc.nlu.answers if proc.nlu is not None else []):
         kind = kinds.get(said.field) if known(said.field) == said.field else None
-        if kind not in ("yes_no", "choice"):
+        if said.after:
+            if kind != "date":
+                problems.append(f"nlu.answers[{k}]: {said.field!r}: after reads only a date outside a repeat")
+        elif kind not in ("yes_no", "choice"):
             problems.append(f"nlu.answers[{k}]: {said.field!r} is no yes/no or choice question outside a repeat")
         elif said.value is None and kind != "choice":
             problems.append(f"nlu.answers[{k}]: {said.field!r}: only a choice is answered by its options' words")

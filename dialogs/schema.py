@@ -455,10 +455,16 @@ class NluAnswer(Strict):
     # of one option only (“nhà tôi trồng lúa” at “sống chủ yếu bằng nghề gì?”: Nông nghiệp)
     value: bool | str | None = None
     words: list[str] = Field(default_factory=list)
+    # or the words right before the answer, which is read from what follows them as the field's kind reads a typed
+    # answer (a date: “bố tôi mất hôm qua”, “mất ngày 1/12”: the date of death), then kept for that question
+    after: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _words_with_value(self) -> NluAnswer:
-        if (self.value is None) != (not self.words):
+        if self.after:
+            if self.value is not None or self.words:
+                raise ValueError(f"nlu.answers {self.field}: after reads the answer; no value nor words with it")
+        elif (self.value is None) != (not self.words):
             raise ValueError(f"nlu.answers {self.field}: a value needs its words, and words their value")
         return self
 

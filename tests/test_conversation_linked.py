@@ -1431,3 +1431,17 @@ async def test_a_father_says_who_he_is_early_and_a_parents_birth_date_is_checked
     await chat.expect("requester.birth_date")
     await chat.say("12/8/1994")
     assert chat.field == "requester.id_number" and (await chat.answers())["requester.birth_date"] == "1994-08-12"
+
+
+async def test_a_day_said_in_the_request_is_kept_for_its_question(chat: Chat):
+    """“bố tôi … mất ngày 20/11/2026 tại nhà …, tôi muốn làm giấy chứng tử” had its date lost, to be typed again much
+    later: the date after a word of death is the date of death, said back and not asked again; in the birth group,
+    the date after words of the birth said of the child is the child's (never the mother's “sinh ngày …”)."""
+    await chat.say("bo toi ten Nguyen Van Hung sinh nam 1945, mat ngay 20/11/2026 tai nha o xa dien chau nghe an, "
+                   "toi muon lam giay chung tu")
+    assert "• Ngày chết: 20/11/2026 (câu hỏi sau)" in chat.text()
+    assert chat.field == "link.parts" and (await chat.answers())["deceased.death_date"] == "2026-11-20"
+    await chat.say("menu")
+    await chat.say("me chau sinh ngay 3/4/1996, chau moi sinh hom qua, toi muon lam khai sinh cho chau")
+    assert "• Ngày sinh của trẻ: 22/11/2026 (câu hỏi sau)" in chat.text()
+    assert (await chat.answers())["child.birth_date"] == "2026-11-22"

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .. import kinds, nlu, parsing
 from ..form import Slot, answered, submitted
@@ -14,7 +15,7 @@ from ..parsing import is_no, is_yes
 from ..pending import MenuCandidates, SwitchOffer
 from ..protocol import Outcome
 from ..schema import NluAnswer
-from ..textnorm import fold
+from ..textnorm import fold, fold_words
 from .parts import EngineParts
 from .session import Draft, Session
 
@@ -47,6 +48,26 @@ def _answered(spec: NluAnswer, slot: Slot, clauses: list[str], specs: Sequence[N
     options = [(c.value, c.also) for c in slot.field.choices]
     found = {v for c in clauses if (v := parsing.match_also(c, options)) is not None}
     return found.pop() if len(found) == 1 else None
+
+
+def _read_after(spec: NluAnswer, clauses: list[str], read: Callable[[str], Any]) -> Any:
+    """The answer ``spec`` reads right after one of its ``after`` words in a clause of the request (“mất hôm qua”,
+    “mất ngày 1/12/2026 tại nhà”: the longest run of the words after them, up to six, that ``read`` takes); None
+    when no clause has one."""
+    cues = [fold_words(w).split() for w in spec.after]
+    for clause in clauses:
+        words = fold_words(clause).split()
+        for cue in cues:
+            for i in range(len(words) - len(cue) + 1):
+                if words[i:i + len(cue)] != cue:
+                    continue
+                rest = words[i + len(cue):]
+                for n in range(min(len(rest), 6), 0, -1):
+                    try:
+                        return read(" ".join(rest[:n]))
+                    except parsing.Invalid:
+                        continue
+    return None
 
 
 class Menu(EngineParts):
@@ -299,7 +320,7 @@ class Menu(EngineParts):
                 out.replies.append(Message(_(note.say)))
         while specs and (slot := self.current_slot(session)) is not None:
             value = next((v for s in specs if s.field == slot.path
-                          and (v := _answered(s, slot, clauses, specs)) is not None), None)
+                          and (v := self._said(session, s, slot, clauses, specs)) is not None), None)
             if value is None:
                 break
             draft = session.require_draft()  # (recorded as an answer; ``begin`` then checks and asks on)
@@ -314,7 +335,7 @@ class Menu(EngineParts):
         if specs and slot is not None:
             for later in self.slots_ahead(session, slot, across=True):
                 value = next((v for s in specs if s.field == later.path
-                              and (v := _answered(s, later, clauses, specs)) is not None), None)
+                              and (v := self._said(session, s, later, clauses, specs)) is not None), None)
                 if value is not None:
                     self.store_ahead(session, later, value)
                     said.append(_("{label}: {value} (câu hỏi sau)", label=_(later.field.label or later.field.prompt),
@@ -322,6 +343,20 @@ class Menu(EngineParts):
         if said:
             out.replies.append(Message(_("Theo điều bạn vừa gõ, trợ lý đã ghi:\n{answers}\nNếu chưa đúng, gõ “quay "
                                          "lại”.", answers="\n".join(f"• {line}" for line in said))))
+
+    def _said(self, session: Session, spec: NluAnswer, slot: Slot, clauses: list[str],
+              specs: Sequence[NluAnswer]) -> Any:
+        """What the request says for ``slot`` by ``spec``: its words (:func:`_answered`), or what follows its
+        ``after`` words, read and checked as a typed answer is (:func:`_read_after`)."""
+        if not spec.after:
+            return _answered(spec, slot, clauses, specs)
+
+        def read(text: str) -> Any:
+            value = kinds.parse_value(slot.field, text, today=self.today(), lookup=self.lookup(session, slot))
+            self.check_constraints(session, slot, value)
+            return value
+
+        return _read_after(spec, clauses, read)
 
     def info_card(self, proc_id: str, lang: str = "vi", short: bool = False) -> str:
         _ = translator(lang)
