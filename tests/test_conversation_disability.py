@@ -554,3 +554,17 @@ async def test_a_torn_certificate_said_is_the_reason_too(chat: Chat):
     assert (answers["request.type"], answers["request.reason"]) == ("cap_doi", "giay bi rach do con nit")
     await chat.say("quay lại")
     await chat.expect("request.reason")
+
+
+async def test_go_tay_after_the_cards_offer_is_no_name(chat: Chat):
+    """“khong” at the card's offer, then “go tay” at “Họ và tên người khuyết tật?” was offered as the name “Go Tay”,
+    to be retyped with diacritics: words saying one will type are no answer; the question is asked again, kindly."""
+    for said in ("toi bi liet nua nguoi sau tai bien, muon xin giay xac nhan khuyet tat", "chua co giay", "chinh toi",
+                 "khong"):
+        await chat.say(said)
+    await chat.expect("person.full_name")
+    await chat.say("go tay")
+    assert chat.error is None and "Vâng, bạn gõ trực tiếp câu trả lời vào đây." in chat.text()
+    await chat.expect("person.full_name")
+    await chat.say("pham van loc")
+    assert "Phạm Văn Lộc" in chat.ask.text

@@ -15,7 +15,9 @@ from ..parsing import Invalid, is_yes, says_unknown
 from ..pending import DOUBT_KEEP, Doubted, Pending, Revisit
 from ..protocol import Outcome
 from ..schema import Constraint
+from ..textnorm import fold
 from .commands import is_keep
+from .id_card import TYPING
 from .parts import EngineParts, help_due
 from .session import Session
 
@@ -107,6 +109,10 @@ class Collect(EngineParts):
         # answered now, or in a branch switched off since
         answered, old = previous(session.require_draft().answers, slot.path)
         kept = answered and (old is not None or f.unknown is not None)
+        if command is None and msg.choice is None and kind.any_words and fold(text).strip(" .!") in TYPING:
+            # (“gõ tay” after the card's offer was answered: no name, the way it will be given; asked again)
+            out.replies.append(Message(_("Vâng, bạn gõ trực tiếp câu trả lời vào đây.")))
+            return self.prompt(session, out)
         if command is None and msg.choice is None and text and not slot.synthetic and is_keep(text):
             if kept:
                 return self.accept(session, slot, old, out)  # asked again (back, edit): keep what was answered

@@ -36,8 +36,11 @@ from ..pending import Pending, Revisit, optional, register
 from ..textnorm import fold
 from .parts import EngineParts
 
-TYPE_WORDS = frozenset({"go tung muc", "go", "tu go", "nhap tay", "go tay", "tu nhap", "khong co the", "khong",
-                        "khong chup", "khong co", "type", "de toi go", "toi go"})
+# saying one will type rather than send the card's photo, in words no answer has (“gõ tay”): at the question after
+# the offer too, they are no answer (engine/collect.py)
+TYPING = frozenset({"go tung muc", "tu go", "nhap tay", "go tay", "tu nhap", "de toi go", "toi go", "toi tu go",
+                    "go tay a", "nhap tung muc"})
+TYPE_WORDS = TYPING | {"go", "khong co the", "khong", "khong chup", "khong co", "type"}
 HINT = N_("Hãy chụp thẳng, đủ sáng, cả thẻ trong khung rồi gửi lại, hoặc gõ từng mục.")
 _OTHER = "other"
 
