@@ -1337,3 +1337,15 @@ async def test_a_name_typed_at_the_areas_spelling_is_not_the_area(chat: Chat):
     assert "Chưa ghi: “Nguyen thi hanh”." in chat.text()
     a = await chat.answers()
     assert a["registration.area"] == "Xã Đức Trọng và các xã lân cận" and "registration.tasks" not in a
+
+
+async def test_the_day_of_the_disaster_said_in_the_request_is_kept(chat: Chat, runtime: Runtime):
+    """“nhà em bị bão làm sập mái hôm qua” had its day asked again later: the day right after the words of what
+    happened is kept for “Sự việc xảy ra ngày nào?”, once the cause that makes that question apply is read."""
+    await chat.say("nha e bi bao lam sap mai hom qua, xin ho tro sua nha")
+    assert "• Ngày xảy ra: 22/11/2026 (câu hỏi sau)" in chat.text()
+    a = await chat.answers()
+    assert a["house.cause"] == "thien_tai" and a["house.event_date"] == "2026-11-22"
+    other = await Chat(runtime, user="console:fire").start()
+    await other.say("nha toi bi chay nha ngay 20/11, xin ho tro")
+    assert "• Ngày xảy ra: 20/11/2026 (câu hỏi sau)" in other.text()

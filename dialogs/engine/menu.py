@@ -332,14 +332,23 @@ class Menu(EngineParts):
             said.append(f"{_(slot.field.label or slot.field.prompt)}: {kinds.display(slot.field, value, _)}")
         # (“nhà tôi bị lũ cuốn trôi”: the damage, asked after the household's standing; “làm lại giấy cho bà nội”:
         # who files, in the next section: the request names only questions it may answer, so any section's)
-        if specs and slot is not None:
+        # (walked again after each one kept: a question may apply only once another is answered, the day of a
+        # disaster once its cause is)
+        kept = bool(specs)
+        while kept and slot is not None:
+            kept = False
+            answers = session.require_draft().answers
             for later in self.slots_ahead(session, slot, across=True):
+                if later.path in answers:
+                    continue
                 value = next((v for s in specs if s.field == later.path
                               and (v := self._said(session, s, later, clauses, specs)) is not None), None)
                 if value is not None:
                     self.store_ahead(session, later, value)
                     said.append(_("{label}: {value} (câu hỏi sau)", label=_(later.field.label or later.field.prompt),
                                   value=kinds.display(later.field, value, _)))
+                    kept = True
+                    break
         if said:
             out.replies.append(Message(_("Theo điều bạn vừa gõ, trợ lý đã ghi:\n{answers}\nNếu chưa đúng, gõ “quay "
                                          "lại”.", answers="\n".join(f"• {line}" for line in said))))
