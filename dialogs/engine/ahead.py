@@ -22,7 +22,7 @@ from .session import Session
 # who one is, said of oneself and of the child or the dead (“tôi là bố cháu”, “em là con gái bà”), folded: what is
 # left names the relation
 _I_AM = re.compile(r"(?:toi|em|minh|con|chau) la ")
-_ABOUT_ME = re.compile(r"^(?:toi|em|minh|con|chau) la |(?: cua)? (?:chau|be|no|em be|ba|ong|ba ay|ong ay)$")
+_ABOUT_ME = re.compile(rf"^{_I_AM.pattern}|(?: cua)? (?:chau|be|no|em be|ba|ong|ba ay|ong ay)$")
 
 
 def _says_its_words(f: Any, raw: str) -> bool:
@@ -165,11 +165,9 @@ class Ahead(EngineParts):
         takers: list[tuple[Slot, Any]] = []
         for later in self.slots_ahead(session, slot):
             try:
-                value = parse_value(later.field, raw, today=self.today(), lookup=self.lookup(session, later))
-                self.check_constraints(session, later, value)
+                takers.append((later, self.read_answer(session, later, raw)))
             except Invalid:
                 continue
-            takers.append((later, value))
         # a word of a later question's list (“con” at a date, “Bạn là gì của người hưởng?” asked after): where no
         # words answer this one, that question's, when it is the one list-question to come that names it
         if kinds.get(slot.field.kind).wordless and not any(ch.isdigit() for ch in raw):
@@ -219,9 +217,7 @@ class Ahead(EngineParts):
             after = self.form(session).slots_after(target.path, session.require_draft().answers, self.today())
             if after and after[0].path not in session.require_draft().answers:
                 try:
-                    more = parse_value(after[0].field, carried, today=self.today(),
-                                       lookup=self.lookup(session, after[0]))
-                    self.check_constraints(session, after[0], more)
+                    more = self.read_answer(session, after[0], carried)
                 except Invalid:
                     pass
                 else:
@@ -307,8 +303,7 @@ class Ahead(EngineParts):
         if target is None:
             return
         try:
-            value = parse_value(target.field, typed, today=self.today(), lookup=self.lookup(session, target))
-            self.check_constraints(session, target, value)
+            value = self.read_answer(session, target, typed)
         except Invalid:
             return
         ask = out.replies.pop()

@@ -147,8 +147,7 @@ class Collect(EngineParts):
         if typed and kind.unknown_first and self.not_known(session, slot, raw, out):
             return
         try:
-            value = parse_value(f, raw, today=self.today(), lookup=self.lookup(session, slot))
-            self.check_constraints(session, slot, value)
+            value = self.read_answer(session, slot, raw)
         except Invalid as refused:
             # (at a choice, a reply no option fits that begins so, “chưa có giấy báo tử”, says it too; elsewhere, one
             # without a digit, “không nhớ ngày sinh của nó”)
@@ -255,6 +254,12 @@ class Collect(EngineParts):
         item = form.item_resolver(answers, slot.section.id, slot.index)
         return lambda ref: item(ref[5:]) if ref.startswith("item.") else resolve(ref)
 
+    def read_answer(self, session: Session, slot: Slot, text: str) -> Any:
+        """``text`` read as ``slot``'s answer by its kind and checked against its constraints; raises Invalid."""
+        value = parse_value(slot.field, text, today=self.today(), lookup=self.lookup(session, slot))
+        self.check_constraints(session, slot, value)
+        return value
+
     def check_constraints(self, session: Session, slot: Slot, value: Any) -> None:
         failed = self._first_failed(session, slot, value, slot.field.constraints)
         if failed is not None:
@@ -281,8 +286,8 @@ class Collect(EngineParts):
         pending = session.pending
         if isinstance(pending, Doubted) and pending.path == slot.path:
             try:
-                if parse_value(f, pending.typed, today=self.today(), lookup=self.lookup(session, slot)) == value:
-                    return False
+                if self.read_answer(session, slot, pending.typed) == value:
+                    return False  # (confirmed, or typed again)
             except Invalid:
                 pass
         failed = self._first_failed(session, slot, value, f.doubts)
@@ -400,8 +405,7 @@ class Collect(EngineParts):
         if self.not_known(session, slot, typed, out):
             return
         try:
-            value = parse_value(slot.field, typed, today=self.today(), lookup=self.lookup(session, slot))
-            self.check_constraints(session, slot, value)
+            value = self.read_answer(session, slot, typed)
         except Invalid as exc:
             return self.reject(session, exc, out)
         self.accept(session, slot, value, out)

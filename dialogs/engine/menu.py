@@ -359,13 +359,7 @@ class Menu(EngineParts):
         ``after`` words, read and checked as a typed answer is (:func:`_read_after`)."""
         if not spec.after:
             return _answered(spec, slot, clauses, specs)
-
-        def read(text: str) -> Any:
-            value = kinds.parse_value(slot.field, text, today=self.today(), lookup=self.lookup(session, slot))
-            self.check_constraints(session, slot, value)
-            return value
-
-        return _read_after(spec, clauses, read)
+        return _read_after(spec, clauses, lambda text: self.read_answer(session, slot, text))
 
     def info_card(self, proc_id: str, lang: str = "vi", short: bool = False) -> str:
         _ = translator(lang)

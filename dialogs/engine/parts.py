@@ -126,6 +126,9 @@ class EngineParts:
     def lookup(self, session: Session, slot: Slot) -> Callable[[str], Any]:
         raise NotImplementedError
 
+    def read_answer(self, session: Session, slot: Slot, text: str) -> Any:
+        raise NotImplementedError
+
     def check_constraints(self, session: Session, slot: Slot, value: Any) -> None:
         raise NotImplementedError
 
