@@ -140,8 +140,8 @@ class Balancer:
     """Round-robin over the bots' webhook URLs, update by update (no sticky sessions); with ``sticky``, every
     update of a chat to the same bot instead (for comparison: what splitting a chat's updates costs)."""
 
-    def __init__(self, urls: list[str], *, sticky: bool = False):
-        self.all, self.sticky = urls, sticky
+    def __init__(self, urls: list[str], fake: FakeTelegramAPI, *, sticky: bool = False):
+        self.all, self.sticky, self.fake = urls, sticky, fake
         self.urls = itertools.cycle(urls)
         self.http = ClientSession(connector=TCPConnector(limit=0))
 
@@ -149,8 +149,10 @@ class Balancer:
         url = self.all[chat_of(update) % len(self.all)] if self.sticky else next(self.urls)
         for _try in range(100):  # as Telegram does: again until the webhook answers 200
             async with self.http.post(url, json=update, headers=HEADERS) as r:
-                await r.read()
+                body = await r.read()
                 if r.status == 200:
+                    if len(body) > 2:  # a call in the webhook's response: Telegram makes it
+                        await self.fake.webhook_response(json.loads(body))
                     return
             await asyncio.sleep(0.05)
         raise RuntimeError(f"update {update['update_id']}: the webhook never answered 200")
@@ -225,11 +227,11 @@ async def scenario(args: argparse.Namespace, processes: int, workdir: Path, chat
                     inbox = Inbox(rt.sm)
                     urls = [f"http://127.0.0.1:{b.port}/telegram/webhook" for b in bots]
                     if not args.no_warm_up:  # each bot's first citizen: connections, caches, its PDF worker
-                        alone = [Balancer([url]) for url in urls]
+                        alone = [Balancer([url], fake) for url in urls]
                         await asyncio.gather(*(citizen(next(chat_ids), fake, probe, b, inbox, Run(0)) for b in alone))
                         for b in alone:
                             await b.http.close()
-                    lb = Balancer(urls, sticky=args.sticky)
+                    lb = Balancer(urls, fake, sticky=args.sticky)
                     chats: list[int] = []
                     deadline = time.perf_counter() + args.budget
                     started = itertools.count()

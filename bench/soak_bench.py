@@ -270,8 +270,10 @@ async def walk(chat: Chat, fake: FakeTelegramAPI, url: str, http: ClientSession,
         for attempt in range(20):  # Telegram posts an update again until the webhook answers 200
             try:
                 async with http.post(url, json=update, headers=HEADERS) as r:
-                    await r.read()
+                    body = await r.read()
                     if r.status == 200:
+                        if len(body) > 2:  # a call in the webhook's response: Telegram makes it
+                            await fake.webhook_response(json.loads(body))
                         break
                     figs.problems.append(f"chat {c}: webhook answered {r.status}")
             except (ClientError, OSError, TimeoutError) as exc:

@@ -86,7 +86,7 @@ from .inbox import (
     safe_traceback,
 )
 from .render import CODE_NAV, NAV_LABELS, ask_state, inline_keyboard, parse_callback, render, utf16_len
-from .sending import BurstRateLimiter, JsonSession, Outbound, TelegramSender, default_limits
+from .sending import BurstRateLimiter, JsonSession, Outbound, TelegramSender, default_limits, webhook_call
 from .webhook import MAX_BODY, InboxWebhookHandler
 
 log = logging.getLogger("dvcbot.telegram")
@@ -171,6 +171,8 @@ class TelegramConfig:
     inbound: InboundLimits = field(default_factory=InboundLimits)
     order_tries: int = 5                   # an update waits for older ones of its chat at most this many times
     sending_wait: float = 15.0             # …and at most this long for an older one's replies being sent
+    reply_wait: float = 2.0                # a typed message's webhook response waits this long for its turn's
+                                           # last reply, to carry it (0: never; replies are all calls)
 
 
 @dataclass
@@ -184,6 +186,18 @@ class Album:
 
 
 @dataclass
+class WebhookReply:
+    """A turn's last message, returned as the body of the webhook's HTTP response to the message it answers
+    (Telegram sends it: one Bot API call fewer, one round trip less to wait for). ``held``: the inbox row whose
+    replies it ends, marked sent once the response is written."""
+
+    body: bytes  # the call as JSON, with its "method"
+    chat_key: str
+    method: SendMessage
+    held: int | None
+
+
+@dataclass
 class ChannelStats:
     accepted: int = 0
     duplicates: int = 0
@@ -193,10 +207,18 @@ class ChannelStats:
     limited: int = 0
     late: int = 0
     reordered: int = 0
+    webhook_replies: int = 0
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _typed(raw: dict[str, Any]) -> bool:
+    """A message whose turn can return its reply in the webhook's response (not a press, whose response
+    carries its callback answer, nor a part of an album, answered when the album is complete)."""
+    m = raw.get("message")
+    return isinstance(m, dict) and not m.get("media_group_id")
 
 
 class TelegramChannel:
@@ -222,6 +244,8 @@ class TelegramChannel:
         # presses already answered in the webhook's HTTP response (see webhook_reply)
         self._ask_tokens: dict[int, str] = {}
         self._answered: set[str] = set()
+        # typed messages whose webhook response waits for the turn's last reply (update_id → its future)
+        self._slots: dict[int, asyncio.Future[WebhookReply | None]] = {}
         self._busy = NoticeGate(config.busy_notice_every)  # “hệ thống đang bận”, once in a while per chat
         self._started = False
         self._purger: asyncio.Task | None = None
@@ -389,9 +413,11 @@ class TelegramChannel:
 
     # ------------------------------------------------------------------------------------------
     # the inbox
-    async def accept(self, raw: dict[str, Any]) -> bool:
+    async def accept(self, raw: dict[str, Any], *, respond: bool = False) -> bool:
         """Store one update (webhook or polling); False if it was already received. An update over the chat's
-        inbound limit is stored as refused (a redelivery is still a duplicate) and the person asked to wait."""
+        inbound limit is stored as refused (a redelivery is still a duplicate) and the person asked to wait.
+        ``respond`` (the webhook): a typed message's turn may return its last reply for the HTTP response
+        (:meth:`turn_reply`)."""
         chat = chat_of(raw)
         key = f"telegram:{chat}" if chat is not None else None
         limited = key is not None and not self.inbound.allow_chat(key)
@@ -417,8 +443,38 @@ class TelegramChannel:
                 self.queues.put(key, NoticeJob(SLOW_DOWN))
             return True
         self.stats.accepted += 1
+        if respond and key is not None and self.config.reply_wait > 0 and _typed(raw):
+            self._slots[int(raw["update_id"])] = asyncio.get_running_loop().create_future()
         self.queues.put(key or "telegram:_", UpdateJob(row_id, raw))
         return True
+
+    async def turn_reply(self, raw: dict[str, Any]) -> WebhookReply | None:
+        """The last message of the turn a stored update started, for the webhook's HTTP response, once the turn
+        has committed (at most :attr:`TelegramConfig.reply_wait` seconds: an update queued behind others of its
+        chat is answered with an empty response, and its replies are sent as calls). None when the turn had
+        nothing to return there."""
+        uid = int(raw["update_id"])
+        fut = self._slots.get(uid)
+        if fut is None:
+            return None
+        try:
+            await asyncio.wait({fut}, timeout=self.config.reply_wait)
+        finally:
+            self._slots.pop(uid, None)
+        if not fut.done():
+            fut.cancel()  # (the turn, when it comes, sends its replies itself)
+            return None
+        return None if fut.cancelled() else fut.result()
+
+    async def webhook_sent(self, reply: WebhookReply, written: bool) -> None:
+        """After the webhook's response: its turn's replies are all out, or — the response could not be
+        written (Telegram hung up) — the last one is sent as a call."""
+        if not written:
+            log.warning("%s: the webhook's response was not written; its reply goes as a call", reply.chat_key)
+            with contextlib.suppress(TelegramAPIError):
+                await self.out.call(reply.chat_key, reply.method, result=False)
+        if reply.held is not None:
+            await self._replies_sent(reply.held)
 
     async def _mark_done(self, rows: Sequence[int]) -> None:
         if rows:
@@ -438,6 +494,14 @@ class TelegramChannel:
                 with contextlib.suppress(TelegramAPIError):
                     await self.notice(int(chat), text)
             return
+        try:
+            await self._process_job(key, job)
+        finally:  # a webhook response still waiting gets nothing to carry: it is answered now
+            fut = self._slots.get(int(job.raw.get("update_id") or 0))
+            if fut is not None and not fut.done():
+                fut.set_result(None)
+
+    async def _process_job(self, key: str, job: UpdateJob) -> None:
         async def step() -> str | None:
             feed = await self._process_update(key, job)
             if feed is None or not feed.out_of_order:
@@ -457,7 +521,7 @@ class TelegramChannel:
         al = self.albums.get(key)
         if al is not None and al.group != group:  # something else came after the album: deliver it first
             await self._flush_album(key, al.group, None)
-        feed = FeedCtx(rows=[job.row_id], overtake=job.overtake)
+        feed = FeedCtx(rows=[job.row_id], overtake=job.overtake, slot=self._slots.get(int(job.raw["update_id"])))
         try:
             update = Update.model_validate(job.raw, context={"bot": self.bot})
         except ValidationError:
@@ -944,21 +1008,34 @@ class TelegramChannel:
         if box.get("token"):
             self._remember_token(chat_id, box["token"])
         try:
-            await self.deliver(chat_id, replies, lang=box.get("lang", "vi"),
-                               remove_contact_keyboard=box.get("remove", False))
+            returned = await self.deliver(chat_id, replies, lang=box.get("lang", "vi"),
+                                          remove_contact_keyboard=box.get("remove", False), slot=feed.slot,
+                                          held=box.get("held"))
         except Exception:  # failed for good (Outbound retried what can be retried): not sent again later
             if box.get("held"):
                 await self._replies_sent(box["held"])
             raise
-        if box.get("held"):  # a kill or a cancellation before this line leaves them for the next start
+        # a kill or a cancellation before this line leaves them for the next start; the last one returned in
+        # the webhook's response: marked once that is written (webhook_sent)
+        if box.get("held") and not returned:
             await self._replies_sent(box["held"])
 
     async def deliver(self, chat_id: int, replies: Sequence[Any], *, lang: str = "vi",
-                      remove_contact_keyboard: bool = False) -> None:
-        """Send one turn's replies (also used for files an officer opens); what Telegram answers is dropped."""
+                      remove_contact_keyboard: bool = False, slot: asyncio.Future | None = None,
+                      held: int | None = None) -> bool:
+        """Send one turn's replies (also used for files an officer opens); what Telegram answers is dropped.
+        With ``slot`` (a webhook response waiting, see :meth:`turn_reply`) the last message, if it is text and
+        the rate limit has room now, is handed to it instead of sent: True then."""
         key = f"telegram:{chat_id}"
         bubbles = render(replies, self.gettext(lang), remove_contact_keyboard=remove_contact_keyboard)
-        for b in bubbles:
+        for i, b in enumerate(bubbles):
+            if slot is not None and i == len(bubbles) - 1 and b.file is None and not slot.done():
+                method = SendMessage(chat_id=chat_id, text=b.text, reply_markup=b.markup)
+                body = webhook_call(self.bot, method)
+                if body is not None and self.limiter.take_now(key):
+                    self.stats.webhook_replies += 1
+                    slot.set_result(WebhookReply(body, key, method, held))
+                    return True
             try:
                 if b.file is not None:
                     f = b.file
@@ -980,6 +1057,7 @@ class TelegramChannel:
             except TelegramForbiddenError:
                 log.info("telegram %s: the bot is blocked; replies dropped", key)
                 break
+        return False
 
     def _file_bytes(self, f: Any) -> bytes:
         """A file reply's bytes: given, or from the attachment store by digest (a ``FileRef``; a local ``path``

@@ -243,6 +243,7 @@ class FeedCtx:
     late: bool = False       # a newer update of the chat was applied already: the step was rolled back
     overtake: bool = False   # apply it even if an older update's replies are still being sent (waited long enough)
     extra: dict[str, Any] = field(default_factory=dict)
+    slot: asyncio.Future | None = None  # the webhook's response waiting for the turn's last reply (typed messages)
 
 
 class ChatQueues:

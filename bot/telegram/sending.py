@@ -137,6 +137,17 @@ def _json_body(bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
         return None
 
 
+def webhook_call(bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
+    """The call as the JSON body of a webhook's HTTP response (Telegram makes it), or None where it cannot be
+    one (a file, a bot default that is set)."""
+    if type(method) not in JSON_METHODS:
+        return None
+    body = _json_body(bot, method)
+    if body is None or not body.startswith(b"{"):
+        return None
+    return b'{"method":"' + method.__api_method__.encode() + (b'",' if len(body) > 2 else b'"') + body[1:]
+
+
 def chat_id_of(chat_key: str) -> int:
     """``telegram:123`` → 123."""
     head, _sep, rest = chat_key.partition(":")
@@ -181,6 +192,25 @@ class BurstRateLimiter(RateLimiter):
                 if interval > 0:
                     self.chats[chat_key] = (tokens, now)
             await self.sleep(delay)
+
+    def take_now(self, chat_key: str) -> bool:
+        """Take one message's tokens if they are there now, without waiting (False if anyone is waiting or the
+        sends are halted): a reply returned in the webhook's response cannot wait, nor be retried after a 429."""
+        if self.lock.locked():
+            return False
+        now = self.clock()
+        self._refill(now)
+        if self.halt_until > now or self.tokens < 1:
+            return False
+        interval = self.limits.per_chat_interval
+        tokens, updated = self.chats.get(chat_key, (float(self.per_chat_burst), now))
+        if interval > 0:
+            tokens = min(float(self.per_chat_burst), tokens + (now - updated) / interval)
+            if tokens < 1:
+                return False
+            self.chats[chat_key] = (tokens - 1, now)
+        self.tokens -= 1
+        return True
 
 
 def default_limits() -> Limits:

@@ -26,7 +26,11 @@ class _Channel(Protocol):
     config: Any
     inbound: InboundLimiter
 
-    async def accept(self, raw: dict[str, Any]) -> bool: ...
+    async def accept(self, raw: dict[str, Any], *, respond: bool = False) -> bool: ...
+
+    async def turn_reply(self, raw: dict[str, Any]) -> Any: ...
+
+    async def webhook_sent(self, reply: Any, written: bool) -> None: ...
 
     def webhook_reply(self, raw: dict[str, Any]) -> dict[str, Any] | None: ...
 
@@ -60,7 +64,7 @@ class InboxWebhookHandler(SimpleRequestHandler):
         if not valid_update(raw):
             return web.Response(body="Bad Request", status=400)
         try:
-            new = await self.channel.accept(raw)
+            new = await self.channel.accept(raw, respond=True)
         except Exception as exc:
             if unavailable(exc):  # down, locked or disk full: Telegram posts it again later; the person is told
                 log.warning("telegram webhook: database unavailable (%s); update %s refused with 503",
@@ -71,9 +75,27 @@ class InboxWebhookHandler(SimpleRequestHandler):
                 return web.Response(body="Busy", status=503, headers={"Retry-After": "10"})
             log.error("telegram webhook: could not store update %s\n%s", raw.get("update_id"), safe_traceback(exc))
             return web.Response(body="Try again", status=500)
-        # one Bot API call may ride on the response (Telegram makes it): a button press is answered here
+        # one Bot API call may ride on the response (Telegram makes it): a button press is answered here, and a
+        # typed message gets the last message of its turn once that has committed
         reply = self.channel.webhook_reply(raw) if new else None
+        if reply is None and new:
+            turn = await self.channel.turn_reply(raw)
+            if turn is not None:
+                return await self._respond(request, turn)
         return web.json_response(reply or {})
+
+    async def _respond(self, request: web.Request, turn: Any) -> web.Response:
+        """The turn's last message as the response, written out before its replies are marked sent."""
+        resp = web.Response(body=turn.body, content_type="application/json")
+        written = False
+        try:
+            await resp.prepare(request)
+            await resp.write_eof()
+            written = True
+        except (ConnectionError, RuntimeError) as exc:  # (cancelled: the replies are sent at the next start)
+            log.info("telegram webhook: response not written (%s)", type(exc).__name__)
+        await self.channel.webhook_sent(turn, written)
+        return resp
 
 
 def valid_update(raw: Any) -> bool:

@@ -74,6 +74,7 @@ class FakeTelegramAPI:
         self.bot_id = bot_id
         self.username = username
         self.calls: list[Call] = []
+        self.webhook_calls: list[Call] = []  # calls returned in webhook responses (webhook_response)
         self.messages: dict[int, list[Sent]] = {}       # chat id -> messages, in order
         self.by_id: dict[tuple[int, int], Sent] = {}
         self.files: dict[str, tuple[str, bytes]] = {}   # file_id -> (file_path, bytes)
@@ -305,6 +306,27 @@ class FakeTelegramAPI:
             return web.json_response({"ok": False, "error_code": exc.status, "description": exc.description},
                                      status=exc.status)
         return web.json_response({"ok": True, "result": result})
+
+    async def webhook_response(self, body: Any) -> bool:
+        """What Telegram does with a Bot API call a bot returns as its webhook's HTTP response: makes it, in
+        process here (kept apart in :attr:`webhook_calls`, not in :attr:`calls`: the bot did not make it). Its
+        result goes nowhere; False if there was no call or it failed."""
+        if not isinstance(body, dict) or not body.get("method"):
+            return False
+        method = str(body["method"]).lower()
+        params = {k: v for k, v in body.items() if k != "method"}
+        call = Call(method, params, time.monotonic(), files={}, content_type="application/json")
+        self.webhook_calls.append(call)
+        handler = getattr(self, f"m_{method}", None)
+        if handler is None:
+            call.status = 404
+            return False
+        try:
+            await handler(params, {})
+        except _ApiError as exc:
+            call.status = exc.status
+            return False
+        return True
 
     async def _file(self, request: web.Request) -> web.Response:
         path = request.match_info["path"]
