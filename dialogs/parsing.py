@@ -270,7 +270,10 @@ def parse_name(raw: str, *, upper: bool = False) -> str:
     if fold(text) in _ROLES:
         raise Invalid(N_("Câu này hỏi họ và tên, không hỏi vai trò (“{role}”). Vui lòng gõ họ và tên, ví dụ Nguyễn Văn "
                          "An."), role=text[:40])
-    lead, *rest = fold(text).split()
+    words = fold(text).split()
+    if not words:  # only marks that fold to nothing (a soft hyphen)
+        raise Invalid(N_("Vui lòng nhập họ và tên."))
+    lead, *rest = words
     as_typed = said.split()[0]  # (“Nhữ”, “Cung”, surnames, fold to “nhu”, “cung”: those two only with their accents)
     if (lead == "giong" or as_typed in ("như", "cùng")) and 1 <= len(rest) <= 3 and (
             rest[0] in _KIN or rest in (["tren"], ["o", "tren"], ["ben", "tren"])):  # “giống cháu”: whose, not a name

@@ -278,6 +278,11 @@ class TestName:
         assert "quá ngắn" in invalid(parse_name, "--").message
         assert invalid(parse_name, "a" * 101).params == {"max": 100}
 
+    def test_marks_that_fold_to_nothing_are_no_name(self) -> None:
+        for s in ("\xad", "\xad \xad", "\u200b\xad"):  # a soft hyphen (found by the property below)
+            with pytest.raises(Invalid):
+                parse_name(s)
+
     @FAST
     @given(MESSY)
     def test_idempotent(self, s: str) -> None:

@@ -421,6 +421,23 @@ async def test_a_reply_the_webhook_could_not_wait_for_goes_as_a_call(runtime: Ru
         await b.stop()
 
 
+async def test_a_webhook_request_cut_off_while_it_waits_leaves_the_reply_to_a_call(tg: Bot, fake: FakeTelegramAPI):
+    await tg.say(CITIZEN, "/start")
+    slow = fake.hold("sendMessage")
+    assert await tg.post(fake.press(CITIZEN, "Hỗ trợ chi phí mai táng")) == 200  # its question hangs
+    update = fake.text_update(CITIZEN, "1")
+    assert await tg.channel.accept(update, respond=True)
+    waiting = asyncio.ensure_future(tg.channel.turn_reply(update))
+    await asyncio.sleep(0.05)
+    waiting.cancel()  # the request is gone (Telegram hung up; the server stops)
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    slow.set()
+    await tg.channel.join(10)
+    assert fake.method_calls("sendMessage")[-1].params["text"] == fake.last(CITIZEN).text
+    assert "lý do gì" in (fake.last(CITIZEN).text or "") or "đồng ý" in (fake.last(CITIZEN).text or "").lower()
+
+
 async def test_a_kill_before_the_webhook_response_is_written_sends_the_reply_at_the_next_start(
         runtime: Runtime, fake: FakeTelegramAPI):
     """The turn committed and handed its last reply to the webhook's response; the process dies before writing

@@ -246,6 +246,7 @@ class TelegramChannel:
         self._answered: set[str] = set()
         # typed messages whose webhook response waits for the turn's last reply (update_id → its future)
         self._slots: dict[int, asyncio.Future[WebhookReply | None]] = {}
+        self._sending: set[asyncio.Future[None]] = set()  # replies of responses cut off, sent as calls
         self._busy = NoticeGate(config.busy_notice_every)  # “hệ thống đang bận”, once in a while per chat
         self._started = False
         self._purger: asyncio.Task | None = None
@@ -459,11 +460,17 @@ class TelegramChannel:
             return None
         try:
             await asyncio.wait({fut}, timeout=self.config.reply_wait)
+        except asyncio.CancelledError:  # the request is gone: a reply handed over already goes as a call
+            handed = fut.result() if fut.done() and not fut.cancelled() else None
+            if handed is not None:
+                task = asyncio.ensure_future(self.webhook_sent(handed, False))
+                self._sending.add(task)
+                task.add_done_callback(self._sending.discard)
+            raise
         finally:
             self._slots.pop(uid, None)
-        if not fut.done():
-            fut.cancel()  # (the turn, when it comes, sends its replies itself)
-            return None
+            if not fut.done():
+                fut.cancel()  # (the turn, when it comes, sends its replies itself)
         return None if fut.cancelled() else fut.result()
 
     async def webhook_sent(self, reply: WebhookReply, written: bool) -> None:
