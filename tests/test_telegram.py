@@ -376,6 +376,21 @@ async def test_the_rate_limiter_gives_a_token_now_or_says_no_without_waiting():
     assert not lim.take_now("telegram:3")
 
 
+def test_the_reply_in_the_webhook_response_can_be_turned_off(monkeypatch):
+    """``dvcbot telegram --reply-wait 0`` (or ``DVCBOT_TELEGRAM_REPLY_WAIT=0``): every reply is a Bot API call,
+    whose failures the bot sees (a blocked bot's 403), at one call more per typed message."""
+    from bot.cli import build_parser
+    from bot.telegram.cli import channel_options
+
+    def config(*argv: str) -> TelegramConfig:
+        return TelegramConfig(token=TOKEN, **channel_options(build_parser().parse_args(["telegram", *argv])))
+
+    assert config().reply_wait == 2.0 and config("--reply-wait", "0").reply_wait == 0
+    assert config("--reply-wait", "-1").reply_wait == 0
+    monkeypatch.setenv("DVCBOT_TELEGRAM_REPLY_WAIT", "0.5")
+    assert config().reply_wait == 0.5 and config().album_window == 0.8
+
+
 async def test_a_typed_message_gets_its_turns_last_reply_in_the_webhook_response(tg: Bot, fake: FakeTelegramAPI,
                                                                                 runtime: Runtime):
     """Telegram makes a call returned as the webhook's response: a typed message's next question goes there, once

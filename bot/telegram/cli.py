@@ -34,6 +34,7 @@ def register(subparsers) -> None:
   DVCBOT_TELEGRAM_MODE, DVCBOT_TELEGRAM_WEBHOOK_URL, DVCBOT_TELEGRAM_LISTEN, DVCBOT_TELEGRAM_API
                            defaults of --mode, --webhook-url, --listen, --api-base
   DVCBOT_TELEGRAM_PROCESSES  default of --processes
+  DVCBOT_TELEGRAM_REPLY_WAIT default of --reply-wait
   DVCBOT_DB                database URL (default: SQLite under ./var)
 
 examples:
@@ -50,6 +51,10 @@ examples:
     t.add_argument("--api-base", default=os.environ.get("DVCBOT_TELEGRAM_API"),
                    help="Bot API server base URL (a local telegram-bot-api server); default api.telegram.org")
     t.add_argument("--album-window", type=float, default=0.8, help="seconds to wait for more photos of an album")
+    t.add_argument("--reply-wait", type=float, default=os.environ.get("DVCBOT_TELEGRAM_REPLY_WAIT") or "2",
+                   help="webhook mode: seconds a typed message's response waits for its turn, to carry the turn's "
+                        "last reply (0: never; every reply is a Bot API call); default $DVCBOT_TELEGRAM_REPLY_WAIT "
+                        "or 2")
     t.add_argument("--no-notifier", action="store_true",
                    help="do not deliver outbox notifications from this process")
     t.add_argument("--processes", type=int, default=os.environ.get("DVCBOT_TELEGRAM_PROCESSES") or "1",
@@ -64,6 +69,11 @@ examples:
 def _listen(value: str) -> tuple[str, int]:
     from bot.cli_args import listen_address
     return listen_address(value)
+
+
+def channel_options(args) -> dict:
+    """The ``TelegramConfig`` settings of ``dvcbot telegram``'s arguments, but for the token, secret and path."""
+    return {"album_window": args.album_window, "reply_wait": max(0.0, args.reply_wait), **rate_limits(args)}
 
 
 def rate_limits(args) -> dict:
@@ -106,7 +116,7 @@ async def _main(args) -> int:
             return 2
     path = (urlparse(args.webhook_url).path or "/telegram/webhook") if args.webhook_url else "/telegram/webhook"
     config = TelegramConfig(token=token, api_base=args.api_base, secret=secret, webhook_path=path,
-                            album_window=args.album_window, **rate_limits(args))
+                            **channel_options(args))
     stop = asyncio.Event()
     async with Runtime(args.db, var_dir=args.var) as rt:
         channel = TelegramChannel(rt, config)
