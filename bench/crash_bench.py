@@ -200,8 +200,8 @@ async def citizen(chat: Any, fake: Any, url: str, inbox: Inbox, http: ClientSess
                 async with http.post(url, json=update, headers=ZALO_HEADERS if zalo else HEADERS) as r:
                     body = await r.read()
                     if r.status == 200:
-                        if not zalo and len(body) > 2:  # a call in the webhook's response: Telegram makes it
-                            await fake.webhook_response(json.loads(body))
+                        if not zalo:  # a call in the webhook's response: Telegram makes it
+                            await fake.webhook_response(body)
                         break
             except (ClientError, OSError):
                 pass

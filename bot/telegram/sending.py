@@ -166,51 +166,44 @@ class BurstRateLimiter(RateLimiter):
         self.per_chat_burst = max(1, per_chat_burst)
         self.chats: dict[str, tuple[float, float]] = {}  # chat -> (tokens, updated)
 
-    async def wait(self, chat_key: str) -> None:
+    def _take(self, chat_key: str) -> float:
+        """Take one message's tokens if they are there now (0.0), else how long to wait for them."""
         interval = self.limits.per_chat_interval
+        now = self.clock()
+        self._refill(now)
+        waits = [self.halt_until - now]
+        tokens, updated = self.chats.get(chat_key, (float(self.per_chat_burst), now))
+        if interval > 0:
+            tokens = min(float(self.per_chat_burst), tokens + (now - updated) / interval)
+            if tokens < 1:
+                waits.append((1 - tokens) * interval)
+        if self.tokens < 1:
+            waits.append((1 - self.tokens) / self.limits.global_rate)
+        delay = max(waits)
+        if delay <= 0:
+            self.tokens -= 1
+            if interval > 0:
+                self.chats[chat_key] = (tokens - 1, now)
+                if len(self.chats) > 10000:  # forget chats whose bucket is full again
+                    horizon = now - interval * self.per_chat_burst
+                    self.chats = {k: v for k, v in self.chats.items() if v[1] > horizon}
+            return 0.0
+        if interval > 0:
+            self.chats[chat_key] = (tokens, now)
+        return delay
+
+    async def wait(self, chat_key: str) -> None:
         while True:
             async with self.lock:
-                now = self.clock()
-                self._refill(now)
-                waits = [self.halt_until - now]
-                tokens, updated = self.chats.get(chat_key, (float(self.per_chat_burst), now))
-                if interval > 0:
-                    tokens = min(float(self.per_chat_burst), tokens + (now - updated) / interval)
-                    if tokens < 1:
-                        waits.append((1 - tokens) * interval)
-                if self.tokens < 1:
-                    waits.append((1 - self.tokens) / self.limits.global_rate)
-                delay = max(waits)
-                if delay <= 0:
-                    self.tokens -= 1
-                    if interval > 0:
-                        self.chats[chat_key] = (tokens - 1, now)
-                        if len(self.chats) > 10000:  # forget chats whose bucket is full again
-                            horizon = now - interval * self.per_chat_burst
-                            self.chats = {k: v for k, v in self.chats.items() if v[1] > horizon}
-                    return
-                if interval > 0:
-                    self.chats[chat_key] = (tokens, now)
+                delay = self._take(chat_key)
+            if delay <= 0:
+                return
             await self.sleep(delay)
 
     def take_now(self, chat_key: str) -> bool:
         """Take one message's tokens if they are there now, without waiting (False if anyone is waiting or the
         sends are halted): a reply returned in the webhook's response cannot wait, nor be retried after a 429."""
-        if self.lock.locked():
-            return False
-        now = self.clock()
-        self._refill(now)
-        if self.halt_until > now or self.tokens < 1:
-            return False
-        interval = self.limits.per_chat_interval
-        tokens, updated = self.chats.get(chat_key, (float(self.per_chat_burst), now))
-        if interval > 0:
-            tokens = min(float(self.per_chat_burst), tokens + (now - updated) / interval)
-            if tokens < 1:
-                return False
-            self.chats[chat_key] = (tokens - 1, now)
-        self.tokens -= 1
-        return True
+        return not self.lock.locked() and self._take(chat_key) <= 0
 
 
 def default_limits() -> Limits:

@@ -308,9 +308,14 @@ class FakeTelegramAPI:
         return web.json_response({"ok": True, "result": result})
 
     async def webhook_response(self, body: Any) -> bool:
-        """What Telegram does with a Bot API call a bot returns as its webhook's HTTP response: makes it, in
-        process here (kept apart in :attr:`webhook_calls`, not in :attr:`calls`: the bot did not make it). Its
-        result goes nowhere; False if there was no call or it failed."""
+        """What Telegram does with a Bot API call a bot returns as its webhook's HTTP response (the body as
+        received, or read): makes it, in process here (kept apart in :attr:`webhook_calls`, not in :attr:`calls`:
+        the bot did not make it). Its result goes nowhere; False if there was no call or it failed."""
+        if isinstance(body, (bytes, str)):
+            try:
+                body = json.loads(body) if len(body) > 2 else None  # (an empty response is "{}")
+            except ValueError:
+                return False
         if not isinstance(body, dict) or not body.get("method"):
             return False
         method = str(body["method"]).lower()
