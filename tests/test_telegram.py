@@ -8,7 +8,7 @@ import dataclasses
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from bot.notifier import Limits, Notifier
 from bot.service import Runtime
 from bot.telegram import TelegramChannel, TelegramConfig
 from bot.telegram.inbox import InboxRepo
-from bot.telegram.render import render, split_text, utf16_len
+from bot.telegram.render import ask_token, inline_keyboard, render, split_text, utf16_len
 from dialogs import lifecycle as lc
 from dialogs.i18n import translator
 from dialogs.messages import Ask, ChoiceOut, Incoming, Message
@@ -189,8 +189,10 @@ async def test_full_funeral_procedure_with_buttons_text_photo_album_and_contact(
     await tg.send(fake.photo_update(c, jpeg(1)))
     assert "Đã nhận 1 tệp" in fake.last(c).text and "Xong" in fake.last(c).labels()
     before = len(fake.sent(c))
-    assert await tg.post(fake.photo_update(c, jpeg(2), media_group_id="alb-1")) == 200
-    assert await tg.post(fake.document_update(c, pdf(), "bao-tu.pdf", media_group_id="alb-1")) == 200
+    parts = [fake.photo_update(c, jpeg(2), media_group_id="alb-1"),  # (made first: making a PDF takes longer
+             fake.document_update(c, pdf(), "bao-tu.pdf", media_group_id="alb-1")]  # than the album's window)
+    for part in parts:
+        assert await tg.post(part) == 200
     await tg.channel.join(20)
     assert len(fake.sent(c)) == before + 1  # one reply for the album
     assert "Thông tin đã đúng chưa?" in tg.asked(c)
@@ -809,6 +811,28 @@ def test_long_texts_are_split_under_the_limit():
                                                                                            "Trợ giúp"]
     english = render([ask], translator("en"))
     assert [b.text for b in english[-1].markup.inline_keyboard[1]] == ["Back", "Cancel", "Help"]
+
+
+def test_a_question_asked_again_gets_the_kept_keyboard_in_its_own_words():
+    """The same question (same words, same ticks) gets the very keyboard made for it before; another language,
+    other labels, other ticks or another question each get their own."""
+    vi, en = translator("vi"), translator("en")
+    ask = Ask(text="Câu hỏi?", procedure="p", field="f", kind="yes_no",
+              choices=(ChoiceOut("yes", "Có"), ChoiceOut("no", "Không")), nav=("nav:back", "nav:cancel"))
+    token = ask_token(ask)
+    kb = inline_keyboard(ask, token, vi)
+    assert inline_keyboard(ask, token, vi) is kb and ask_token(ask) == token
+    assert [b.text for b in inline_keyboard(ask, token, en).inline_keyboard[1]] == ["Back", "Cancel"]
+    relabelled = replace(ask, choices=(ChoiceOut("yes", "Yes"), ChoiceOut("no", "No")))
+    assert ask_token(relabelled) == token  # (the same values: a press on the older keyboard still counts)
+    assert [b.text for b in inline_keyboard(relabelled, token, vi).inline_keyboard[0]] == ["Yes", "No"]
+    other = replace(ask, field="g")
+    assert ask_token(other) != token
+    multi = replace(ask, kind="multi_choice", multi=True)
+    t = ask_token(multi)
+    assert [r[0].text for r in inline_keyboard(multi, t, vi, [1]).inline_keyboard[:2]] == ["☐ Có", "✅ Không"]
+    assert [r[0].text for r in inline_keyboard(multi, t, vi, [0]).inline_keyboard[:2]] == ["✅ Có", "☐ Không"]
+    assert inline_keyboard(multi, t, vi, [1]) is inline_keyboard(multi, t, vi, (1,))
 
 
 async def test_a_press_asks_the_next_question_without_waiting_for_the_mark(tg: Bot, fake: FakeTelegramAPI):

@@ -103,9 +103,29 @@ def _label(text: str) -> str:
 def ask_token(ask: Ask) -> str:
     """Eight hex characters naming *this* question: the same question (same field, same choices) asked again
     gets the same token, so its older keyboard still means the same thing; any other question a new one."""
-    ident = json.dumps([ask.procedure, ask.field, ask.kind, [c.value for c in ask.choices], list(ask.nav),
-                        ask.multi], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(ident.encode("utf-8")).hexdigest()[:8]
+    key = (ask.procedure, ask.field, ask.kind, tuple(c.value for c in ask.choices), tuple(ask.nav), ask.multi)
+    token = _TOKENS.get(key)
+    if token is None:
+        ident = json.dumps([ask.procedure, ask.field, ask.kind, list(key[3]), list(ask.nav), ask.multi],
+                           ensure_ascii=False, separators=(",", ":"))
+        token = hashlib.sha256(ident.encode("utf-8")).hexdigest()[:8]
+        _keep(_TOKENS, key, token)
+    return token
+
+
+KEPT = 2048
+"""How many tokens and keyboards :func:`ask_token` and :func:`inline_keyboard` keep. A step's question is
+mostly one another citizen was asked a moment ago, and working it out again costs more than the rest of the
+layout (a keyboard's buttons are pydantic models, about 15 µs each: 90 µs of a turn's 150)."""
+
+_TOKENS: dict[tuple[Any, ...], str] = {}
+_KEYBOARDS: dict[tuple[Any, ...], InlineKeyboardMarkup | None] = {}
+
+
+def _keep(cache: dict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> None:
+    if len(cache) >= KEPT:  # (the procedures' questions are a bound anyway: started again when full)
+        cache.clear()
+    cache[key] = value
 
 
 @dataclass
@@ -138,15 +158,21 @@ def _rows(buttons: list[InlineKeyboardButton], labels: list[str]) -> list[list[I
     return [[b] for b in buttons]
 
 
-def nav_row(ask: Ask, token: str, _: Gettext) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(text=_(NAV_LABELS[n]), callback_data=f"n:{token}:{NAV_CODE[n]}")
-            for n in NAV_ORDER if n in ask.nav]
-
-
 def inline_keyboard(ask: Ask, token: str, _: Gettext, selection: Sequence[int] = ()) -> InlineKeyboardMarkup | None:
-    rows: list[list[InlineKeyboardButton]] = []
+    """The question's inline keyboard. The same question in the same words (a multi-choice one with the same
+    choices ticked) gets the very same markup object: kept (:data:`KEPT`), and never changed by its users."""
     choices = list(ask.choices)[:MAX_CHOICE_BUTTONS]
-    if ask.kind == "multi_choice":
+    multi = ask.kind == "multi_choice"
+    navs = [n for n in NAV_ORDER if n in ask.nav]
+    nav = tuple(_(NAV_LABELS[n]) for n in navs)
+    key = (token, multi, tuple(c.label for c in choices), nav,
+           (tuple(sorted(set(selection))), _("Xong")) if multi else ())
+    try:
+        return _KEYBOARDS[key]
+    except KeyError:
+        pass
+    rows: list[list[InlineKeyboardButton]] = []
+    if multi:
         picked = set(selection)
         for i, c in enumerate(choices):
             mark = "✅ " if i in picked else "☐ "
@@ -156,10 +182,12 @@ def inline_keyboard(ask: Ask, token: str, _: Gettext, selection: Sequence[int] =
         labels = [_label(c.label) for c in choices]
         buttons = [InlineKeyboardButton(text=lab, callback_data=f"c:{token}:{i}") for i, lab in enumerate(labels)]
         rows += _rows(buttons, labels)
-    nav = nav_row(ask, token, _)
     if nav:
-        rows.append(nav)
-    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+        rows.append([InlineKeyboardButton(text=lab, callback_data=f"n:{token}:{NAV_CODE[n]}")
+                     for n, lab in zip(navs, nav, strict=True)])
+    markup = InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+    _keep(_KEYBOARDS, key, markup)
+    return markup
 
 
 def contact_keyboard(ask: Ask, _: Gettext) -> ReplyKeyboardMarkup:
