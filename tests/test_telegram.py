@@ -20,7 +20,7 @@ from bot.inbound import InboundLimits
 from bot.notifier import Limits, Notifier
 from bot.service import Runtime
 from bot.telegram import TelegramChannel, TelegramConfig
-from bot.telegram.inbox import InboxRepo
+from bot.telegram.inbox import InboxRepo, without_echo
 from bot.telegram.render import ask_token, inline_keyboard, render, split_text, utf16_len
 from dialogs import lifecycle as lc
 from dialogs.i18n import translator
@@ -833,6 +833,34 @@ def test_a_question_asked_again_gets_the_kept_keyboard_in_its_own_words():
     assert [r[0].text for r in inline_keyboard(multi, t, vi, [1]).inline_keyboard[:2]] == ["☐ Có", "✅ Không"]
     assert [r[0].text for r in inline_keyboard(multi, t, vi, [0]).inline_keyboard[:2]] == ["✅ Có", "☐ Không"]
     assert inline_keyboard(multi, t, vi, [1]) is inline_keyboard(multi, t, vi, (1,))
+
+
+async def test_a_press_is_read_without_the_keyboard_telegram_sends_back(tg: Bot, fake: FakeTelegramAPI,
+                                                                        runtime: Runtime):
+    """Telegram sends the pressed message's whole inline keyboard back with every press; no handler reads it, so
+    it is neither stored in the inbox nor read into aiogram's models. The press works as before."""
+    from sqlalchemy import select
+    c = CITIZEN
+    await tg.say(c, "/start")
+    u = fake.press(c, "Hỗ trợ chi phí mai táng")
+    kept = json.dumps(u, sort_keys=True)
+    lean = without_echo(u)
+    assert "reply_markup" in u["callback_query"]["message"] and json.dumps(u, sort_keys=True) == kept
+    assert "reply_markup" not in lean["callback_query"]["message"]
+    assert lean["callback_query"]["data"] == u["callback_query"]["data"] and lean["update_id"] == u["update_id"]
+    assert lean["callback_query"]["message"]["text"] == u["callback_query"]["message"]["text"]
+    assert without_echo(lean) is lean and without_echo(fake.text_update(c, "xin chào"))["message"]["text"] == "xin chào"
+    stored: list[str] = []
+    tg.channel.queues.put = lambda key, job: stored.append(json.dumps(job.raw))  # type: ignore[method-assign]
+    assert await tg.channel.accept(u)  # stored first (as polling stores it), not yet handled: the row as kept
+    async with runtime.sm() as db:
+        payload = (await db.execute(select(TelegramUpdate.payload).where(
+            TelegramUpdate.update_id == u["update_id"]))).scalar_one()
+    assert payload == lean and "reply_markup" not in stored[0]
+    del tg.channel.queues.put
+    await tg.channel.recover()  # handled from the row: the press works as before
+    await tg.channel.join(20)
+    assert "Ai đang khai hồ sơ này?" in fake.last(c).text
 
 
 async def test_a_press_asks_the_next_question_without_waiting_for_the_mark(tg: Bot, fake: FakeTelegramAPI):

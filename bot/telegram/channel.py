@@ -84,6 +84,7 @@ from .inbox import (
     chat_of,
     media_group_of,
     safe_traceback,
+    without_echo,
 )
 from .render import CODE_NAV, NAV_LABELS, ask_state, inline_keyboard, parse_callback, render, utf16_len
 from .sending import BurstRateLimiter, JsonSession, Outbound, TelegramSender, default_limits, webhook_call
@@ -419,6 +420,7 @@ class TelegramChannel:
         inbound limit is stored as refused (a redelivery is still a duplicate) and the person asked to wait.
         ``respond`` (the webhook): a typed message's turn may return its last reply for the HTTP response
         (:meth:`turn_reply`)."""
+        raw = without_echo(raw)
         chat = chat_of(raw)
         key = f"telegram:{chat}" if chat is not None else None
         limited = key is not None and not self.inbound.allow_chat(key)

@@ -71,6 +71,19 @@ def chat_of(raw: dict[str, Any]) -> int | None:
     return None
 
 
+def without_echo(raw: dict[str, Any]) -> dict[str, Any]:
+    """The update without the pressed message's inline keyboard, which Telegram sends back with every press and
+    no handler reads: an aiogram model for each of its buttons (a list of 90 communes made a press cost 0.75 ms
+    to read instead of 0.1 ms), and kilobytes in the inbox row. The rest is the update as it came."""
+    cq = raw.get("callback_query")
+    if not isinstance(cq, dict):
+        return raw
+    m = cq.get("message")
+    if not isinstance(m, dict) or "reply_markup" not in m:
+        return raw
+    return {**raw, "callback_query": {**cq, "message": {k: v for k, v in m.items() if k != "reply_markup"}}}
+
+
 def media_group_of(raw: dict[str, Any]) -> str | None:
     """The album a message belongs to (a video in an album of photos belongs to it too: it is explained
     without cutting the album in two)."""
