@@ -863,6 +863,62 @@ async def test_a_press_is_read_without_the_keyboard_telegram_sends_back(tg: Bot,
     assert "Ai đang khai hồ sơ này?" in fake.last(c).text
 
 
+async def test_an_update_of_an_idle_chat_is_stored_by_its_own_step(tg: Bot, fake: FakeTelegramAPI, runtime: Runtime):
+    """On the embedded store, a typed message or a press of a chat with nothing under way is stored by its step's
+    own transaction (one commit, not two), and the webhook answers Telegram once that has committed. An update
+    that turns out to be no step (it does not parse, or an older one of the chat waits) is stored on its own
+    first, and handled as before."""
+    from sqlalchemy import select
+    c = CITIZEN
+    await tg.say(c, "/start")
+    store = runtime.chats
+    traced: list[str] = []
+    embedded = bool(getattr(store, "single_writer", False))
+    if embedded:
+        store.conn.set_trace_callback(traced.append)
+    try:
+        await tg.press(c, "Hỗ trợ chi phí mai táng")
+        m = await tg.say(c, "1")
+    finally:
+        if embedded:
+            store.conn.set_trace_callback(None)
+    assert "Người mất" in m.text or "người mất" in m.text
+    assert (await answers(runtime, c)) == {"filer.role": "self"}
+    if embedded:  # each update's row and its step's conversation in one transaction
+        txs: list[list[str]] = [[]]
+        for sql in traced:
+            txs[-1].append(sql)
+            if sql.startswith(("COMMIT", "ROLLBACK")):
+                txs.append([])
+        stored = [t for t in txs if any(x.startswith("INSERT INTO telegram_updates") for x in t)]
+        assert len(stored) == 2, [t[:3] for t in txs]
+        assert all(any(x.startswith("UPDATE conversations") for x in t) and t[-1] == "COMMIT" for t in stored)
+
+    # an update that does not parse: stored on its own (as refused), the person told, Telegram answered 200
+    bad = fake.text_update(c, "xin chào")
+    bad["message"]["from"] = {"id": "not a number", "is_bot": False, "first_name": "Dân"}
+    n = len(fake.sent(c))
+    assert await tg.post(bad) == 200
+    await tg.channel.join(20)
+    assert len(fake.sent(c)) == n + 1 and "chỉ đọc được tin nhắn chữ" in fake.last(c).text
+    async with runtime.sm() as db:
+        st = (await db.execute(select(TelegramUpdate.status).where(
+            TelegramUpdate.update_id == bad["update_id"]))).scalar_one()
+    assert st == "failed"
+
+    # an older update of the chat still waits in the inbox: the newer one is stored, the older applied first
+    older, newer = fake.text_update(c, "1"), fake.text_update(c, "2")  # I agree; then the cause: a fire
+    async with runtime.sm() as db, db.begin():
+        await InboxRepo(db).accept(tg.channel.bot_id, older, f"telegram:{c}", datetime.now(UTC))
+    await tg.send(newer)
+    assert await answers(runtime, c) == {"filer.role": "self", "consent.sensitive": True, "deceased.cause": "hoa_hoan"}
+    async with runtime.sm() as db:
+        sts = (await db.execute(select(TelegramUpdate.status).where(
+            TelegramUpdate.update_id.in_((older["update_id"], newer["update_id"]))))).scalars().all()
+    assert len(sts) == 2 and set(sts) <= {"done", "replying"}
+    assert tg.channel.stats.failed == 0 and tg.channel.stats.late == 0
+
+
 async def test_a_press_asks_the_next_question_without_waiting_for_the_mark(tg: Bot, fake: FakeTelegramAPI):
     """The pressed question is marked (editMessageText) while the step runs: the next question does not wait
     for that round trip, and a mark that fails leaves the step standing."""

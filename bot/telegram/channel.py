@@ -215,6 +215,16 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _settle(fut: asyncio.Future[bool] | None, value: bool) -> None:
+    if fut is not None and not fut.done():
+        fut.set_result(value)
+
+
+def feed_key(raw: dict[str, Any]) -> str | None:
+    chat = chat_of(raw)
+    return f"telegram:{chat}" if chat is not None else None
+
+
 def _typed(raw: dict[str, Any]) -> bool:
     """A message whose turn can return its reply in the webhook's response (not a press, whose response
     carries its callback answer, nor a part of an album, answered when the album is complete)."""
@@ -247,6 +257,10 @@ class TelegramChannel:
         self._answered: set[str] = set()
         # typed messages whose webhook response waits for the turn's last reply (update_id → its future)
         self._slots: dict[int, asyncio.Future[WebhookReply | None]] = {}
+        # updates whose step stores them (see accept): update_id → whether it was new, and a press's answer
+        # decided before its step changed the chat's question
+        self._inflight: dict[int, asyncio.Future[bool]] = {}
+        self._press_replies: dict[int, dict[str, Any]] = {}
         self._sending: set[asyncio.Future[None]] = set()  # replies of responses cut off, sent as calls
         self._busy = NoticeGate(config.busy_notice_every)  # “hệ thống đang bận”, once in a while per chat
         self._started = False
@@ -425,6 +439,8 @@ class TelegramChannel:
         key = f"telegram:{chat}" if chat is not None else None
         limited = key is not None and not self.inbound.allow_chat(key)
         chats = getattr(self.runtime, "chats", None)
+        if respond and key is not None and not limited and self._stored_by_step(raw, key, chats):
+            return await self._accept_in_step(raw, key)
         if chats is not None and not limited:  # the hot path: one INSERT on the runtime's driver-level store
             async with chats.write(single=True) as tx:
                 row_id = await LeanInbox(tx).accept(self.bot_id, raw, key, _utcnow())
@@ -450,6 +466,77 @@ class TelegramChannel:
             self._slots[int(raw["update_id"])] = asyncio.get_running_loop().create_future()
         self.queues.put(key or "telegram:_", UpdateJob(row_id, raw))
         return True
+
+    def _stored_by_step(self, raw: dict[str, Any], key: str, chats: Any) -> bool:
+        """Whether the webhook's update can be stored by its own step's transaction, one commit instead of two:
+        on the embedded store, whose one writer serves one process (so this process's queues see every update of
+        the chat), for a typed text, a shared contact or a press of a chat with nothing else under way; its
+        step runs at once, and the webhook answers once it has committed. A file (downloaded first), an album's
+        part, or an update queued behind another is stored first, as before."""
+        if chats is None or not getattr(chats, "single_writer", False) or not self.hooks:
+            return False
+        if key in self.queues.tasks or key in self.albums or int(raw["update_id"]) in self._inflight:
+            return int(raw["update_id"]) in self._inflight  # (a redelivery while the first is in its step)
+        m = raw.get("message")
+        if isinstance(m, dict):
+            return not m.get("media_group_id") and (isinstance(m.get("text"), str) or isinstance(m.get("contact"),
+                                                                                                dict))
+        return isinstance(raw.get("callback_query"), dict)
+
+    async def _accept_in_step(self, raw: dict[str, Any], key: str) -> bool:
+        """:meth:`accept` of an update its step stores (:meth:`_stored_by_step`): queued unstored, and True once
+        the step (or, if it was no step, a transaction of its own) has stored it; False if it was received
+        before. The webhook answers Telegram only then, so an update it was told of is stored, as always; one
+        that fails to be stored is answered with an error, and Telegram delivers it again."""
+        uid = int(raw["update_id"])
+        first = self._inflight.get(uid)
+        if first is not None:  # Telegram delivered it again while the first delivery is in its step
+            await asyncio.shield(first)  # (if that one could not be stored, neither is this: an error again)
+            self.stats.duplicates += 1
+            return False
+        stored = self._inflight[uid] = asyncio.get_running_loop().create_future()
+        press = self.webhook_reply(raw)  # decided now: the step is about to change the chat's question
+        if press is not None:
+            self._press_replies[uid] = press
+        if self.config.reply_wait > 0 and _typed(raw):
+            self._slots[uid] = asyncio.get_running_loop().create_future()
+        self.queues.put(key, UpdateJob(None, raw, stored=stored))
+        try:
+            new = await asyncio.shield(stored)  # (a request that goes away leaves the step to finish)
+        except BaseException:
+            self._press_replies.pop(uid, None)
+            raise
+        finally:
+            self._inflight.pop(uid, None)
+        if not new:
+            self.stats.duplicates += 1
+            log.info("telegram: duplicate update %s ignored", uid)
+            if self._press_replies.pop(uid, None) is not None:
+                self._answered.discard(raw["callback_query"]["id"])
+            return False
+        self.stats.accepted += 1
+        return True
+
+    async def _store_now(self, job: UpdateJob, feed: FeedCtx) -> int | None:
+        """An update its step did not store (it was no step, or the step was rolled back): stored now in a
+        transaction of its own, as :meth:`accept` stores one; its row. None if it had been received before (the
+        step found it so, or the store does): there is nothing more to do with it."""
+        if feed.extra.get("duplicate"):  # the step found it stored already: a redelivery
+            _settle(job.stored, False)
+            return None
+        try:
+            async with self.runtime.chats.write(single=True) as tx:
+                row_id = await LeanInbox(tx).accept(self.bot_id, job.raw, feed_key(job.raw), _utcnow())
+        except BaseException as exc:
+            if job.stored is not None and not job.stored.done():
+                job.stored.set_exception(exc)
+            raise
+        if row_id is None:
+            _settle(job.stored, False)
+            return None
+        job.row_id, feed.rows, feed.fresh = row_id, [row_id], None
+        _settle(job.stored, True)
+        return row_id
 
     async def turn_reply(self, raw: dict[str, Any]) -> WebhookReply | None:
         """The last message of the turn a stored update started, for the webhook's HTTP response, once the turn
@@ -509,6 +596,8 @@ class TelegramChannel:
             fut = self._slots.get(int(job.raw.get("update_id") or 0))
             if fut is not None and not fut.done():
                 fut.set_result(None)
+            if job.stored is not None and not job.stored.done():  # (not stored: Telegram sends it again)
+                job.stored.set_exception(RuntimeError("update not stored"))
 
     async def _process_job(self, key: str, job: UpdateJob) -> None:
         async def step() -> str | None:
@@ -520,7 +609,11 @@ class TelegramChannel:
         def overtake() -> None:
             job.overtake = True
 
-        if not await apply_in_order(step, functools.partial(self._apply_older, key, job.row_id), overtake=overtake,
+        async def older() -> None:
+            assert job.row_id is not None  # (an update found out of order is stored first)
+            await self._apply_older(key, job.row_id)
+
+        if not await apply_in_order(step, older, overtake=overtake,
                                     tries=self.config.order_tries, wait=self.config.sending_wait):
             log.warning("telegram %s: update %s still waits for an older one; left pending", key,
                         job.raw.get("update_id"))
@@ -530,14 +623,19 @@ class TelegramChannel:
         al = self.albums.get(key)
         if al is not None and al.group != group:  # something else came after the album: deliver it first
             await self._flush_album(key, al.group, None)
-        feed = FeedCtx(rows=[job.row_id], overtake=job.overtake, slot=self._slots.get(int(job.raw["update_id"])))
+        feed = FeedCtx(rows=[] if job.row_id is None else [job.row_id], overtake=job.overtake,
+                       slot=self._slots.get(int(job.raw["update_id"])),
+                       fresh=job.raw if job.row_id is None else None, stored=job.stored)
         try:
             update = Update.model_validate(job.raw, context={"bot": self.bot})
         except ValidationError:
             # a message kind newer than our aiogram (or malformed): the person still gets an answer
             log.warning("telegram: update %s does not parse; dropped", job.raw.get("update_id"))
+            row = job.row_id if job.row_id is not None else await self._store_now(job, feed)
+            if row is None:
+                return None
             async with self.sm() as db, db.begin():
-                await InboxRepo(db).failed_attempt(job.row_id, "ValidationError", _utcnow(), final=True)
+                await InboxRepo(db).failed_attempt(row, "ValidationError", _utcnow(), final=True)
             chat = chat_of(job.raw)
             if chat is not None and isinstance(job.raw.get("message") or job.raw.get("edited_message"), dict):
                 with self.i18n.context(), self.i18n.use_locale(await self.locale_of(chat)):
@@ -556,6 +654,10 @@ class TelegramChannel:
                 if feed.done or feed.deferred:  # the step committed; what failed was sending the replies
                     log.warning("telegram %s: replies not delivered: %s", key, type(exc).__name__)
                     break
+                if unavailable(exc) and job.row_id is None:  # not stored: the webhook answers 503 and
+                    if job.stored is not None and not job.stored.done():  # Telegram sends it again later
+                        job.stored.set_exception(exc)
+                    return feed
                 if unavailable(exc):  # the database is down, locked or full: nothing was written; keep the
                     attempt -= 1      # update (still pending in the inbox) and try again, however long it takes
                     waited += 1
@@ -566,12 +668,15 @@ class TelegramChannel:
                         await self.busy(chat)
                     await asyncio.sleep(min(self.config.busy_retry_max, self.config.retry_delay * 2 ** waited))
                     continue
+                row = job.row_id if job.row_id is not None else await self._store_now(job, feed)
+                if row is None:
+                    return feed
                 final = attempt >= self.config.max_attempts
                 log.warning("telegram %s: update %s failed (%s), attempt %d%s%s", key, update.update_id,
                             type(exc).__name__, attempt, ", giving up" if final else "",
                             "\n" + safe_traceback(exc) if final else "")
                 async with self.sm() as db, db.begin():
-                    await InboxRepo(db).failed_attempt(job.row_id, type(exc).__name__, _utcnow(), final=final)
+                    await InboxRepo(db).failed_attempt(row, type(exc).__name__, _utcnow(), final=final)
                 if final:
                     self.stats.failed += 1
                     chat = chat_of(job.raw)
@@ -579,6 +684,14 @@ class TelegramChannel:
                         await self._apologise(chat)
                     return feed
                 await asyncio.sleep(self.config.retry_delay * 2 ** (attempt - 1))
+        if job.row_id is None:
+            if feed.rows:  # stored by its step
+                job.row_id = feed.rows[0]
+            elif await self._store_now(job, feed) is None:
+                return feed
+            elif feed.done:  # (a step that stored nothing: its row is done all the same)
+                await self._mark_done(feed.rows)
+                return feed
         if feed.out_of_order:
             return feed
         if feed.late:
@@ -796,6 +909,10 @@ class TelegramChannel:
         cq = raw.get("callback_query")
         if not isinstance(cq, dict) or not isinstance(cq.get("id"), str):
             return None
+        uid = raw.get("update_id")
+        decided = self._press_replies.pop(uid, None) if isinstance(uid, int) else None  # (_accept_in_step)
+        if decided is not None:
+            return decided
         p = parse_callback(cq.get("data"))
         chat = ((cq.get("message") or {}).get("chat") or {}).get("id")
         if p is None or not isinstance(chat, int):
@@ -923,13 +1040,18 @@ class TelegramChannel:
     # a conversation step
     async def _record_turn(self, db, key: str, replies: Sequence[Any], rows: Sequence[int],
                            expect_token: str | None, box: dict[str, Any], *, strict: bool,
-                           wait_sending: bool = True) -> None:
+                           wait_sending: bool = True, fresh: dict[str, Any] | None = None) -> None:
         """Inside the step's transaction (or right after it): the inbox rows are done, and the chat's
         keyboard state follows the new question. ``db`` is the ORM session, or the lean step's transaction
         (storage/chatstore/), whose statements :class:`LeanInbox` writes."""
         now = _utcnow()
         rec = LeanInbox(db) if isinstance(db, ChatTx) else OrmTurnRecord(db, self.runtime.conversation_key)
         prev: ChatState | None
+        if fresh is not None and not rows:  # stored by this very transaction (see accept), then as any other
+            row = await rec.accept(self.bot_id, fresh, key, now)
+            if row is None:
+                raise AlreadyProcessed()  # (received before: by a previous run)
+            rows = [row]
         if rows and strict:  # the conversation is locked: updates of this chat are applied in update_id order
             where, prev = await rec.order_and_chat(self.bot_id, key, rows, wait_sending=wait_sending)
             if where == "processed":
@@ -984,7 +1106,7 @@ class TelegramChannel:
                 if self.hooks:
                     async def hook(db, replies):
                         await self._record_turn(db, key, replies, feed.rows, turn.expect_token, box, strict=True,
-                                                wait_sending=not feed.overtake)
+                                                wait_sending=not feed.overtake, fresh=feed.fresh)
                     hook.lean = True  # type: ignore[attr-defined]  # it also records on the lean step's transaction
                     replies = await (rt.start(key, tx_hook=hook) if turn.start
                                      else rt.handle(key, turn.incoming, tx_hook=hook))
@@ -994,7 +1116,10 @@ class TelegramChannel:
                         await self._record_turn(db, key, replies, feed.rows, None, box, strict=False)
         except AlreadyProcessed:
             feed.done = True
-            self.stats.duplicates += 1
+            if feed.fresh is None:
+                self.stats.duplicates += 1
+            else:  # (counted by _accept_in_step)
+                feed.extra["duplicate"] = True
             return
         except OutOfOrder:
             feed.out_of_order = True
@@ -1013,6 +1138,9 @@ class TelegramChannel:
             return
         feed.done = True
         self.stats.turns += 1
+        if feed.fresh is not None and box.get("held"):  # stored by the step: the webhook may answer now
+            feed.rows, feed.fresh = [box["held"]], None
+            _settle(feed.stored, True)
         self._remember_lang(chat_id, box.get("lang", "vi"))
         if box.get("token"):
             self._remember_token(chat_id, box["token"])

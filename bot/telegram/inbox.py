@@ -232,9 +232,10 @@ class ChatRepo:
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class UpdateJob:
-    row_id: int
-    raw: dict[str, Any]
+    row_id: int | None  # None: not stored yet; its step stores it (see TelegramChannel.accept), its own
+    raw: dict[str, Any]  # transaction if it is not a step; ``stored`` then says whether it was new
     overtake: bool = False  # waited long enough for an older update's replies: apply it anyway
+    stored: asyncio.Future[bool] | None = None
 
 
 @dataclass
@@ -257,6 +258,8 @@ class FeedCtx:
     overtake: bool = False   # apply it even if an older update's replies are still being sent (waited long enough)
     extra: dict[str, Any] = field(default_factory=dict)
     slot: asyncio.Future | None = None  # the webhook's response waiting for the turn's last reply (typed messages)
+    fresh: dict[str, Any] | None = None  # an update not stored yet: the step's own transaction stores it
+    stored: asyncio.Future[bool] | None = None  # the webhook's response waiting for ``fresh`` to be stored
 
 
 class ChatQueues:
@@ -340,6 +343,9 @@ class OrmTurnRecord:
         self.db, self.inbox, self.chats = db, InboxRepo(db), ChatRepo(db)
         self._conversation_key = conversation_key
         self._row: TelegramChat | None = None
+
+    async def accept(self, bot_id: int, raw: dict[str, Any], chat_key: str | None, now: datetime) -> int | None:
+        return await self.inbox.accept(bot_id, raw, chat_key, now)
 
     async def order(self, bot_id: int, chat_key: str, rows: Sequence[int], *,
                     wait_sending: bool = True) -> str | None:
