@@ -310,6 +310,7 @@ async def test_duplicate_webhook_deliveries_are_handled_once_and_the_secret_is_c
     await tg.send(t)
     assert (await answers(runtime, c)) == {"filer.role": "self"}
     assert tg.channel.stats.duplicates == 4
+    assert not tg.channel._slots and not tg.channel._inflight  # (nothing left waiting for a duplicate)
     async with runtime.sm() as db:
         rows = list((await db.execute(TelegramUpdate.__table__.select())).mappings())
     assert len(rows) == 3 and {r["status"] for r in rows} == {"done"} and all(r["payload"] == {} for r in rows)

@@ -505,10 +505,12 @@ class TelegramChannel:
             new = await asyncio.shield(stored)  # (a request that goes away leaves the step to finish)
         except BaseException:
             self._press_replies.pop(uid, None)
+            self._slots.pop(uid, None)
             raise
         finally:
             self._inflight.pop(uid, None)
         if not new:
+            self._slots.pop(uid, None)
             self.stats.duplicates += 1
             log.info("telegram: duplicate update %s ignored", uid)
             if self._press_replies.pop(uid, None) is not None:
