@@ -220,11 +220,6 @@ def _settle(fut: asyncio.Future[bool] | None, value: bool) -> None:
         fut.set_result(value)
 
 
-def feed_key(raw: dict[str, Any]) -> str | None:
-    chat = chat_of(raw)
-    return f"telegram:{chat}" if chat is not None else None
-
-
 def _typed(raw: dict[str, Any]) -> bool:
     """A message whose turn can return its reply in the webhook's response (not a press, whose response
     carries its callback answer, nor a part of an album, answered when the album is complete)."""
@@ -462,10 +457,15 @@ class TelegramChannel:
                 self.queues.put(key, NoticeJob(SLOW_DOWN))
             return True
         self.stats.accepted += 1
-        if respond and key is not None and self.config.reply_wait > 0 and _typed(raw):
-            self._slots[int(raw["update_id"])] = asyncio.get_running_loop().create_future()
+        if respond and key is not None:
+            self._open_slot(raw)
         self.queues.put(key or "telegram:_", UpdateJob(row_id, raw))
         return True
+
+    def _open_slot(self, raw: dict[str, Any]) -> None:
+        """A typed message's webhook response will wait for its turn's last reply (:meth:`turn_reply`)."""
+        if self.config.reply_wait > 0 and _typed(raw):
+            self._slots[int(raw["update_id"])] = asyncio.get_running_loop().create_future()
 
     def _stored_by_step(self, raw: dict[str, Any], key: str, chats: Any) -> bool:
         """Whether the webhook's update can be stored by its own step's transaction, one commit instead of two:
@@ -475,8 +475,10 @@ class TelegramChannel:
         part, or an update queued behind another is stored first, as before."""
         if chats is None or not getattr(chats, "single_writer", False) or not self.hooks:
             return False
-        if key in self.queues.tasks or key in self.albums or int(raw["update_id"]) in self._inflight:
-            return int(raw["update_id"]) in self._inflight  # (a redelivery while the first is in its step)
+        if int(raw["update_id"]) in self._inflight:  # a redelivery while the first is in its step
+            return True
+        if key in self.queues.tasks or key in self.albums:
+            return False
         m = raw.get("message")
         if isinstance(m, dict):
             return not m.get("media_group_id") and (isinstance(m.get("text"), str) or isinstance(m.get("contact"),
@@ -498,8 +500,7 @@ class TelegramChannel:
         press = self.webhook_reply(raw)  # decided now: the step is about to change the chat's question
         if press is not None:
             self._press_replies[uid] = press
-        if self.config.reply_wait > 0 and _typed(raw):
-            self._slots[uid] = asyncio.get_running_loop().create_future()
+        self._open_slot(raw)
         self.queues.put(key, UpdateJob(None, raw, stored=stored))
         try:
             new = await asyncio.shield(stored)  # (a request that goes away leaves the step to finish)
@@ -519,7 +520,7 @@ class TelegramChannel:
         self.stats.accepted += 1
         return True
 
-    async def _store_now(self, job: UpdateJob, feed: FeedCtx) -> int | None:
+    async def _store_now(self, key: str, job: UpdateJob, feed: FeedCtx) -> int | None:
         """An update its step did not store (it was no step, or the step was rolled back): stored now in a
         transaction of its own, as :meth:`accept` stores one; its row. None if it had been received before (the
         step found it so, or the store does): there is nothing more to do with it."""
@@ -528,7 +529,7 @@ class TelegramChannel:
             return None
         try:
             async with self.runtime.chats.write(single=True) as tx:
-                row_id = await LeanInbox(tx).accept(self.bot_id, job.raw, feed_key(job.raw), _utcnow())
+                row_id = await LeanInbox(tx).accept(self.bot_id, job.raw, key, _utcnow())
         except BaseException as exc:
             if job.stored is not None and not job.stored.done():
                 job.stored.set_exception(exc)
@@ -633,7 +634,7 @@ class TelegramChannel:
         except ValidationError:
             # a message kind newer than our aiogram (or malformed): the person still gets an answer
             log.warning("telegram: update %s does not parse; dropped", job.raw.get("update_id"))
-            row = job.row_id if job.row_id is not None else await self._store_now(job, feed)
+            row = job.row_id if job.row_id is not None else await self._store_now(key, job, feed)
             if row is None:
                 return None
             async with self.sm() as db, db.begin():
@@ -670,7 +671,7 @@ class TelegramChannel:
                         await self.busy(chat)
                     await asyncio.sleep(min(self.config.busy_retry_max, self.config.retry_delay * 2 ** waited))
                     continue
-                row = job.row_id if job.row_id is not None else await self._store_now(job, feed)
+                row = job.row_id if job.row_id is not None else await self._store_now(key, job, feed)
                 if row is None:
                     return feed
                 final = attempt >= self.config.max_attempts
@@ -689,7 +690,7 @@ class TelegramChannel:
         if job.row_id is None:
             if feed.rows:  # stored by its step
                 job.row_id = feed.rows[0]
-            elif await self._store_now(job, feed) is None:
+            elif await self._store_now(key, job, feed) is None:
                 return feed
             elif feed.done:  # (a step that stored nothing: its row is done all the same)
                 await self._mark_done(feed.rows)
